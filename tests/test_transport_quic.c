@@ -314,8 +314,8 @@ static void strangers_get_stateless_answers(void **state)
         close(fd);
     }
     assert_int_equal(own(&E, QUIC_COUNT_RETRIES), 90);
-    assert_int_equal(E.t->half_open, 0);
-    assert_int_equal(E.t->nfree, PEERS); /* nothing kept */
+    assert_int_equal(E.t->slots.half_open, 0);
+    assert_int_equal(E.t->slots.n_free, PEERS); /* nothing kept */
     int fd = source(250);
     size_t len = long_packet(p, 1200, 1, bogus, sizeof bogus, &g);
     size_t got = exchange(&E, fd, p, len, &answers); /* a token that does not open */
@@ -342,8 +342,8 @@ static void strangers_get_stateless_answers(void **state)
     memset(p, 0xff, 50); /* a long header of no version: garbage */
     assert_int_equal(exchange(&E, fd, p, 50, &answers), 0);
     assert_true(own(&E, QUIC_COUNT_NOT_QUIC) >= 3);
-    assert_int_equal(E.t->half_open, 0);
-    assert_int_equal(E.t->nfree, PEERS);
+    assert_int_equal(E.t->slots.half_open, 0);
+    assert_int_equal(E.t->slots.n_free, PEERS);
     assert_int_equal(relay_clients(E.r), 0);
     close(fd);
     env_close(&E);
@@ -420,7 +420,7 @@ static void a_0rtt_packet_gets_no_retry(void **state)
     assert_int_equal(raw_drain(fd, &answers), 0);
     assert_int_equal(own(&E, QUIC_COUNT_RETRIES), 0);
     assert_int_equal(own(&E, QUIC_COUNT_UNANSWERED), unanswered + 424);
-    assert_int_equal(E.t->nfree, PEERS);
+    assert_int_equal(E.t->slots.n_free, PEERS);
     close(fd);
     env_close(&E);
 }
@@ -502,8 +502,8 @@ static void no_answer_outweighs_its_datagram(void **state)
     assert_int_equal(row[4][0].answers + row[4][1].answers, 0); /* another version: 1200+ */
     assert_true(row[4][2].answers > 0 && row[4][3].answers > 0);
     assert_int_equal(own(&E, QUIC_COUNT_RETRIES), 6);
-    assert_int_equal(E.t->nfree, PEERS);
-    assert_int_equal(E.t->half_open, 0);
+    assert_int_equal(E.t->slots.n_free, PEERS);
+    assert_int_equal(E.t->slots.half_open, 0);
     close(fd);
     env_close(&E);
 }
@@ -824,13 +824,13 @@ static void a_connection_that_never_joins(void **state)
     bare_open(&E, &b[0], "mute1");
     bare_open(&E, &b[1], "mute2");
     assert_true(bare_pump(&E, b, 2, rv, 3000, both_open));
-    assert_int_equal(E.t->half_open, 2);
+    assert_int_equal(E.t->slots.half_open, 2);
     assert_int_equal(relay_clients(E.r), 0);
     bare_open(&E, &b[2], "mute3"); /* a third: over --max-half-open */
     assert_true(bare_pump(&E, b, 3, rv, 3000, third_open));
     assert_int_equal(own(&E, QUIC_COUNT_REFUSED), 0);
     assert_int_equal(own(&E, QUIC_COUNT_HALF_OPEN), 1); /* the oldest gave way */
-    assert_int_equal(E.t->half_open, 2);
+    assert_int_equal(E.t->slots.half_open, 2);
     /* the one that gave way speaks again (a PING): a stateless reset answers */
     ngtcp2_conn_set_keep_alive_timeout(b[0].q.conn, 10 * NGTCP2_MILLISECONDS);
     assert_true(bare_pump(&E, b, 3, rv, JOIN_MS + 2000, all_closed));
@@ -844,7 +844,7 @@ static void a_connection_that_never_joins(void **state)
         assert_int_equal(ce.error_code, PROTO_ERROR_NOT_JOINED);
     }
     assert_int_equal(own(&E, QUIC_COUNT_HALF_OPEN), 3);
-    assert_int_equal(E.t->half_open, 0);
+    assert_int_equal(E.t->slots.half_open, 0);
     assert_int_equal(relay_clients(E.r), 0);
     for (int i = 0; i < 3; i++)
         bare_close(&b[i]);
@@ -1087,7 +1087,7 @@ static bool all_h3_closed(const struct env *e, const struct bare *b, const int *
     for (int i = 0; i < H3_BARES; i++)
         if (rv[i] == 0)
             return false;
-    return e->t->half_open == 0;
+    return e->t->slots.half_open == 0;
 }
 
 /* How b's connection was closed: an application's code (HTTP/3's). */
@@ -1300,7 +1300,7 @@ static void browser_certificate(const struct relay_quic *t, int i)
     gnutls_datum_t der;
     gnutls_x509_crt_t crt;
     unsigned bits = 0;
-    assert_int_equal(gnutls_certificate_get_crt_raw(t->certs[i].cred, 0, 0, &der), 0);
+    assert_int_equal(gnutls_certificate_get_crt_raw(t->tls.certs[i].cred, 0, 0, &der), 0);
     assert_int_equal(gnutls_x509_crt_init(&crt), 0);
     assert_int_equal(gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER), 0);
     time_t from = gnutls_x509_crt_get_activation_time(crt);
@@ -1310,7 +1310,7 @@ static void browser_certificate(const struct relay_quic *t, int i)
     assert_int_equal(bits, 256);
     uint8_t md[32];
     assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, md), 0);
-    assert_memory_equal(md, t->certs[i].sha256, 32); /* the hash a page is given */
+    assert_memory_equal(md, t->tls.certs[i].sha256, 32); /* the hash a page is given */
     gnutls_x509_crt_deinit(crt);
 }
 
@@ -1343,32 +1343,32 @@ static void certificates_for_browsers(void **state)
     (void)state;
     env_open(&E, 4);
     char first[65], hex[65];
-    uint8_t was = E.t->cert_now;
+    uint8_t was = E.t->tls.cert_now;
     browser_certificate(E.t, was);
     assert_int_equal(hashes_served(E.t, first), 1);
     struct harness_rec r = {.n = 1};
     r.c[0] = member(&E, "before", PROTO_MODE_UNSEQUENCED);
     welcome_all(&E, &r);
-    assert_int_equal(E.t->certs[was].conns, 1);
+    assert_int_equal(E.t->tls.certs[was].conns, 1);
     assert_false(transport_quic_tls_renew(E.t, clock_now_us(), false)); /* not 6 days old */
     assert_true(transport_quic_tls_renew(E.t, clock_now_us(), true));
-    uint8_t now = E.t->cert_now;
+    uint8_t now = E.t->tls.cert_now;
     assert_int_not_equal(now, was);
     browser_certificate(E.t, now);
     assert_int_equal(hashes_served(E.t, first), 2);
     for (int i = 0; i < 32; i++)
-        sprintf(hex + 2 * i, "%02x", E.t->certs[now].sha256[i]);
+        sprintf(hex + 2 * i, "%02x", E.t->tls.certs[now].sha256[i]);
     assert_string_equal(first, hex); /* the newest first */
-    assert_non_null(E.t->certs[was].cred); /* its member's connection holds it */
+    assert_non_null(E.t->tls.certs[was].cred); /* its member's connection holds it */
     r.c[1] = member(&E, "after", PROTO_MODE_UNSEQUENCED);
     r.n = 2;
     welcome_all(&E, &r);
-    assert_int_equal(E.t->certs[now].conns, 1);
+    assert_int_equal(E.t->tls.certs[now].conns, 1);
     ricochet_close(r.c[0]);
     r.c[0] = NULL;
-    for (int k = 0; k < 400 && E.t->certs[was].cred; k++)
+    for (int k = 0; k < 400 && E.t->tls.certs[was].cred; k++)
         pump(&E, &r, 10);
-    assert_null(E.t->certs[was].cred); /* freed with its last connection */
+    assert_null(E.t->tls.certs[was].cred); /* freed with its last connection */
     assert_int_equal(hashes_served(E.t, first), 2); /* still valid: its hash stays served */
     ricochet_close(r.c[1]);
     env_close(&E);

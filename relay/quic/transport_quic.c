@@ -227,14 +227,6 @@ void transport_quic_route(struct relay_quic *t, const uint8_t *pkt, size_t len,
 
 /* ---- the core, told outside ngtcp2's calls --------------------------------------- */
 
-static void report_gone(struct relay_quic *t)
-{
-    for (uint32_t i = 0; i < t->n_gone; i++)
-        relay_peer_gone(t->relay, t->base + t->gone[i], (enum proto_left_reason)t->gone_why[i],
-                        t->now_us);
-    t->n_gone = 0;
-}
-
 static void publish(struct relay_quic *t)
 {
     if (t->relay)
@@ -261,26 +253,26 @@ static int quic_alloc(struct relay_quic *t, char *err, size_t cap)
     uint32_t n = t->cfg.peer_cap;
     uint8_t keys[16 + 16];
     t->conns = calloc(n, sizeof *t->conns);
-    t->free_slots = malloc(n * sizeof *t->free_slots);
-    t->dirty = malloc(n * sizeof *t->dirty);
-    t->gone = malloc(n * sizeof *t->gone);
-    t->gone_why = malloc(n);
+    t->slots.free = malloc(n * sizeof *t->slots.free);
+    t->udp.marked = malloc(n * sizeof *t->udp.marked);
+    t->slots.gone = malloc(n * sizeof *t->slots.gone);
+    t->slots.gone_why = malloc(n);
     t->message = malloc(t->cfg.max_packet_size);
-    if (!t->conns || !t->free_slots || !t->dirty || !t->gone || !t->gone_why || !t->message ||
-        dgram_in_init(&t->in, QUIC_EDGE_READ, QUIC_EDGE_DATAGRAM) != 0 ||
-        dgram_out_init(&t->out, QUIC_EDGE_OUT, QUIC_EDGE_PKT) != 0 ||
+    if (!t->conns || !t->slots.free || !t->udp.marked || !t->slots.gone || !t->slots.gone_why || !t->message ||
+        dgram_in_init(&t->read.in, QUIC_EDGE_READ, QUIC_EDGE_DATAGRAM) != 0 ||
+        dgram_out_init(&t->udp.out, QUIC_EDGE_OUT, QUIC_EDGE_PKT) != 0 ||
         getrandom(keys, sizeof keys, 0) != (ssize_t)sizeof keys ||
         getrandom(t->secret, sizeof t->secret, 0) != (ssize_t)sizeof t->secret ||
         quic_cids_init(&t->cids, n * QUIC_EDGE_CIDS, keys) != 0 ||
-        quic_timers_init(&t->timers, n) != 0 || waiting_init(&t->waiting, n) != 0) {
+        quic_timers_init(&t->timers, n) != 0 || waiting_init(&t->slots.waiting, n) != 0) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
         t->conns[i].slot = i;
-        t->free_slots[i] = n - 1 - i; /* slot 0 first */
+        t->slots.free[i] = n - 1 - i; /* slot 0 first */
     }
-    t->nfree = n;
+    t->slots.n_free = n;
     strangers_init(&t->strangers, keys + 16, t->cfg.max_per_address, clock_now_us());
     t->max_half_open = t->cfg.max_half_open ? t->cfg.max_half_open : (n + 3) / 4;
     return 0;
@@ -322,15 +314,15 @@ static void quic_destroy(void *ctx)
         close(t->fd);
     quic_cids_free(&t->cids);
     quic_timers_free(&t->timers);
-    waiting_free(&t->waiting);
+    waiting_free(&t->slots.waiting);
     free(t->conns);
-    free(t->free_slots);
-    free(t->dirty);
-    free(t->gone);
-    free(t->gone_why);
+    free(t->slots.free);
+    free(t->udp.marked);
+    free(t->slots.gone);
+    free(t->slots.gone_why);
     free(t->message);
-    dgram_in_free(&t->in);
-    dgram_out_free(&t->out);
+    dgram_in_free(&t->read.in);
+    dgram_out_free(&t->udp.out);
     free(t);
 }
 
@@ -350,19 +342,19 @@ static int quic_fd(const void *ctx)
  * waited, or -1 on a socket error. */
 static int read_batch(struct relay_quic *t, struct relay *r)
 {
-    int n = dgram_in_read(&t->in, t->fd, "quic");
+    int n = dgram_in_read(&t->read.in, t->fd, "quic");
     if (n <= 0)
         return n;
-    relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
+    relay_arrived(r, t->read.end_us, clock_socket_received_us(t->fd));
     t->now_us = clock_now_us();
     for (int i = 0; i < n; i++) {
         const uint8_t *bytes;
         size_t len;
         const union netaddr *from;
-        if (dgram_in_take(&t->in, i, &bytes, &len, &from, &t->own[QUIC_COUNT_TOO_LONG]))
+        if (dgram_in_take(&t->read.in, i, &bytes, &len, &from, &t->own[QUIC_COUNT_TOO_LONG]))
             transport_quic_route(t, bytes, len, from);
     }
-    report_gone(t);
+    transport_quic_report_gone(t);
     return n;
 }
 
@@ -377,18 +369,18 @@ static void expire(struct relay_quic *t)
         quic_timers_set(&t->timers, slot, UINT64_MAX); /* set again by what follows */
         transport_quic_expired(t, &t->conns[slot], t->now_us);
     }
-    t->backlog = true;
+    t->read.backlog = true;
 }
 
 static int quic_service(void *ctx, struct relay *r)
 {
     struct relay_quic *t = ctx;
     t->relay = r;
-    t->backlog = false;
+    t->read.backlog = false;
     t->now_us = clock_now_us();
-    report_gone(t);
+    transport_quic_report_gone(t);
     expire(t);
-    report_gone(t);
+    transport_quic_report_gone(t);
     int total = 0;
     for (int b = 0; b < QUIC_EDGE_READS; b++) {
         int n = read_batch(t, r);
@@ -396,14 +388,14 @@ static int quic_service(void *ctx, struct relay *r)
             return -1;
         total += n;
         transport_quic_write_marked(t, t->now_us); /* acknowledgements, handshakes */
-        report_gone(t);
+        transport_quic_report_gone(t);
         if (n < QUIC_EDGE_READ)
             break;
         if (b == QUIC_EDGE_READS - 1)
-            t->backlog = true;
+            t->read.backlog = true;
     }
-    if (!t->backlog)
-        t->read_end_us = clock_now_us();
+    if (!t->read.backlog)
+        t->read.end_us = clock_now_us();
     transport_quic_out_flush(t);
     return total;
 }
@@ -414,7 +406,7 @@ static void quic_flush(void *ctx, struct relay *r)
     t->relay = r;
     t->now_us = clock_now_us();
     transport_quic_write_marked(t, t->now_us);
-    report_gone(t);
+    transport_quic_report_gone(t);
     transport_quic_out_flush(t);
     publish(t);
 }
@@ -428,9 +420,9 @@ static void quic_tick(void *ctx, struct relay *r)
     t->now_us = clock_now_us();
     transport_quic_tls_renew(t, t->now_us, false);
     transport_quic_sweep(t, t->now_us);
-    report_gone(t);
+    transport_quic_report_gone(t);
     transport_quic_write_marked(t, t->now_us);
-    report_gone(t);
+    transport_quic_report_gone(t);
     transport_quic_out_flush(t);
     publish(t);
 }
@@ -444,7 +436,7 @@ static uint64_t quic_due(const void *ctx)
 
 static bool quic_backlog(const void *ctx)
 {
-    return ((const struct relay_quic *)ctx)->backlog;
+    return ((const struct relay_quic *)ctx)->read.backlog;
 }
 
 /* A goodbye is in flight while a closing connection waits for its last
@@ -452,7 +444,7 @@ static bool quic_backlog(const void *ctx)
 static bool quic_settled(const void *ctx)
 {
     const struct relay_quic *t = ctx;
-    return t->closing == 0 && t->out.n == 0;
+    return t->slots.closing == 0 && t->udp.out.n == 0;
 }
 
 /* GET /wt on the relay's HTTP front: where WebTransport sessions open

@@ -1,6 +1,8 @@
-/* transport_quic.h: what the files of the relay's QUIC edge share. The
- * program uses relay_quic_ops (transport.h); QUIC itself is ngtcp2's
- * (0.12, Debian 12) on GnuTLS. A file calls only those below it here:
+/* transport_quic.h: what the files of the relay's QUIC edge share: their
+ * functions, and the edge and a connection composed of parts, each
+ * written by one file (below the map). The program uses relay_quic_ops
+ * (transport.h); QUIC itself is ngtcp2's (0.12, Debian 12) on GnuTLS. A
+ * file calls only those below it here:
  *   transport_quic.c        the socket, the loop's operations, every
  *                           datagram to its connection by its connection
  *                           ID; strangers answered without state: Retry,
@@ -37,7 +39,14 @@
  *                           first (pure)
  *
  * A connection's slot is its slot here, and base + slot its handle in the
- * core. */
+ * core.
+ *
+ * The edge (struct relay_quic) and a connection (struct quic_conn) are
+ * composed of parts, each written by one file and read by the others: the
+ * larger declared in a header beside their owner
+ * (transport_quic_conn_internal.h, transport_quic_send_internal.h,
+ * transport_quic_h3_internal.h, transport_quic_tls_internal.h), the small
+ * ones here, each naming its writer; a part written by several says so. */
 #ifndef RICOCHET_TRANSPORT_QUIC_H
 #define RICOCHET_TRANSPORT_QUIC_H
 
@@ -89,12 +98,6 @@
 #define QUIC_EDGE_H3_IDLE_MS 2000  /* h3: max_idle_timeout announced past --timeout-ms, which
                                       the edge keeps itself (a browser's timer runs a second
                                       short of what it is told) */
-/* A certificate drawn by the relay (no --tls-cert) meets what a browser's
- * serverCertificateHashes takes: ECDSA P-256, valid under 14 days. */
-#define QUIC_CERT_GENS 3           /* drawn certificates held at once (connections' too) */
-#define QUIC_CERT_BEFORE_S 3600    /* valid from this long before it was drawn */
-#define QUIC_CERT_VALID_S (13 * 86400) /* ... until this long after */
-#define QUIC_CERT_RENEW_S (6 * 86400)  /* a new one drawn this long after the newest */
 
 /* Where a connection is, from the edge's side. */
 enum quic_phase {
@@ -116,9 +119,6 @@ enum quic_app {
     QUIC_APPS
 };
 
-#define QUIC_WT_PATH "/wt"         /* the CONNECT's path a session is answered on */
-#define QUIC_H3_UNIS 4             /* unidirectional streams an h3 client may hold open:
-                                      its control stream, QPACK's two, its own */
 
 /* What the edge counts itself: its part of the stats record, in this
  * order (the names: transport_quic_send.c). */
@@ -217,161 +217,140 @@ uint64_t quic_timers_next(const struct quic_timers *q, uint32_t *slot);
 
 /* ---- the edge ---- */
 
-/* A datagram waiting for its connection's next write: its message in
- * the connection's arena. */
-struct quic_dgram {
-    uint32_t sender;          /* the sender's relay id (its stamp): conflation */
-    uint32_t off;             /* the message in dgram_bytes */
-    uint16_t len;
-    uint8_t channel;          /* its channel byte */
+/* The parts a connection and the edge are composed of, each written by
+ * the file its header is beside: */
+#include "transport_quic_conn_internal.h" /* slots, a connection's life */
+#include "transport_quic_send_internal.h" /* a connection's queues */
+#include "transport_quic_h3_internal.h"   /* an h3 connection's HTTP/3 */
+#include "transport_quic_tls_internal.h"  /* certificates, a connection's TLS */
+
+/* The IDs the edge finds a connection by (c->ids), written by
+ * transport_quic_in.c (transport_quic_cid_add, ngtcp2's callbacks); the
+ * table of every connection's is t->cids. */
+struct quic_conn_ids {
+    uint8_t n;
+    ngtcp2_cid cid[QUIC_EDGE_CIDS];
 };
 
-/* A stream of one sender's own, to a streams member. */
-struct quic_sender {
-    uint32_t id;              /* the sender's relay id (its stamp); 0: a free entry */
-    int64_t sid;              /* -1 until opened (no stream credit yet) */
-    uint64_t last_us;         /* a state queued last then */
-    bool ended;               /* its FIN queued: the entry goes when the stream closes */
-    struct quicmsg_out out;
+/* A connection's streams in (c->in): transport_quic_in.c reads them;
+ * shared with transport_quic_h3.c, which names a WebTransport session's
+ * control and own streams when their preambles are read. */
+struct quic_streams_in {
+    int64_t control_sid;      /* the control stream: 0, or a WebTransport session's first
+                                 bidirectional stream */
+    bool control_open;        /* the client opened the control stream */
+    int64_t up_sid;           /* the client's own stream (streams mode), -1: none */
+    struct quicmsg_reader control, up;
 };
 
-/* A client's unidirectional stream of an h3 connection, by what its first
- * bytes said. */
-enum quic_h3_uni_kind {
-    QUIC_H3U_FREE = 0,
-    QUIC_H3U_TYPE,            /* its type not read yet */
-    QUIC_H3U_SESSION,         /* a WebTransport stream: its session's ID not read yet */
-    QUIC_H3U_CONTROL,         /* HTTP/3's control stream: frames, SETTINGS first */
-    QUIC_H3U_ENCODER,         /* QPACK's encoder stream */
-    QUIC_H3U_DISCARD,         /* read and dropped: QPACK's decoder stream, unknown types,
-                                 a WebTransport stream of no session */
-    QUIC_H3U_OWN,             /* the session's: the client's own stream (streams mode) */
-};
-
-struct quic_h3_uni {
-    int64_t sid;
-    uint8_t kind;             /* enum quic_h3_uni_kind */
-    struct h3_varint v;
-};
-
-/* The HTTP/3 side of an h3 connection (transport_quic_h3.c). */
-struct quic_h3 {
-    int64_t connect_sid;      /* the CONNECT's stream, the session's ID (-1: none yet) */
-    uint8_t session;          /* enum quic_h3_session */
-    bool settings_in;         /* the client's SETTINGS read */
-    struct h3_settings settings;
-    struct quic_h3_uni uni[QUIC_H3_UNIS];
-    struct h3_frames control_in; /* the client's control stream */
-    struct h3_frames request_in; /* the CONNECT's stream */
-    struct h3_request *pending; /* a CONNECT read before the SETTINGS (malloc'ed) */
-    struct h3_varint bidi_v;  /* a bidirectional stream's first varint, in pieces */
-    uint8_t bidi_step;        /* 0: its signal, 1: its session's ID */
-    int64_t bidi_sid;         /* the stream being read so (-1: none) */
-    void *qpack;              /* nghttp3's QPACK decoder for the encoder stream (lazily) */
-    int64_t out_sid;          /* the relay's control stream (-1: not opened yet) */
-    struct quicmsg_out out;   /* ... its type and SETTINGS */
-    struct quicmsg_out answer; /* the CONNECT's answer (HEADERS), on connect_sid */
-};
-
-enum quic_h3_session {
-    QUIC_H3S_NONE = 0,        /* no CONNECT yet */
-    QUIC_H3S_PENDING,         /* a CONNECT, waiting for the SETTINGS */
-    QUIC_H3S_OPEN,            /* answered 200: the session's streams and datagrams flow */
-    QUIC_H3S_REFUSED,         /* answered otherwise; nothing more is read */
-};
-
-/* A certificate the edge serves, and the connections whose handshake took
- * it (GnuTLS keeps a pointer to its credentials). */
-struct quic_cert {
-    gnutls_certificate_credentials_t cred; /* NULL: a free slot */
-    uint8_t sha256[32];       /* of its DER bytes: a page's serverCertificateHashes */
-    int64_t expires_s;        /* Unix time it expires (drawn ones) */
-    uint64_t drawn_us;        /* the loop's clock when drawn */
-    uint32_t conns;           /* connections holding it */
-};
-
+/* A connection: a slot of t->conns. transport_quic_conn.c takes and frees
+ * it (every field then); while it lives each part names its writer. */
 struct quic_conn {
-    uint8_t phase;            /* enum quic_phase */
-    uint8_t cert;             /* the certificate its handshake took: a slot of certs */
-    uint8_t app;              /* enum quic_app, from the ALPN */
+    /* transport_quic_conn.c, when the slot is taken */
     ngtcp2_conn *conn;
-    gnutls_session_t tls;
     ngtcp2_crypto_conn_ref ref;
     struct relay_quic *edge;
     uint32_t slot;
-    union netaddr remote;     /* the path's remote address (the newest validated) */
-    uint64_t since_us;        /* created, opened or closing since */
-    uint64_t heard_us;        /* the client's last packet read (h3: its idle timeout) */
-    uint64_t ending_us;       /* ENDING: freed then */
-    bool dirty;               /* in the edge's list of connections to write */
-    bool gone_reported;       /* the core heard of its end */
-    bool draining;            /* ENDING: the client closed; nothing is sent */
-    uint8_t close_resends;    /* ENDING: close packets sent again so far */
-    uint8_t *close_pkt;       /* ENDING (closing): the CONNECTION_CLOSE packet */
-    uint16_t close_len;
-    uint64_t close_code;      /* CLOSING: the application error code to close with */
-    uint8_t n_cids;
-    ngtcp2_cid cids[QUIC_EDGE_CIDS]; /* the IDs the edge finds it by */
-    ngtcp2_connection_close_error last_error;
-    struct quic_h3 *h3;       /* QUIC_APP_H3: HTTP/3's side (NULL otherwise) */
-    /* streams in */
-    int64_t control_sid;      /* the control stream: 0, or a WebTransport session's first
-                                 bidirectional stream */
-    int64_t up_sid;           /* the client's own stream (streams mode), -1: none */
-    struct quicmsg_reader control_in, up_in;
-    /* streams out */
-    bool control_open;        /* the client opened the control stream */
-    struct quicmsg_out control;
-    struct quic_sender *senders;
-    uint32_t n_senders, senders_cap;
-    /* datagrams out */
-    struct quic_dgram *dgrams;
-    uint32_t n_dgrams, dgrams_cap;
-    uint8_t *dgram_bytes;
-    uint32_t dgram_used, dgram_bytes_cap;
-    uint64_t held_since_us;   /* output left unwritten since (0: none): datagrams conflated */
-    uint64_t moved_us;        /* the network last took some of its backlog (a stream's
-                                 bytes or a datagram acknowledged: one written is not
-                                 taken), or it was last empty (transport_quic_backlog) */
+    union netaddr remote;     /* the path's remote address (the newest validated): set
+                                 when taken, then by transport_quic_in.c (a migration) */
+    uint8_t app;              /* enum quic_app, from the ALPN: transport_quic_in.c */
+    struct quic_life life;    /* transport_quic_conn.c */
+    struct quic_conn_tls tls; /* transport_quic_tls.c */
+    struct quic_conn_ids ids; /* transport_quic_in.c */
+    struct quic_streams_in in; /* transport_quic_in.c and transport_quic_h3.c */
+    struct quic_h3 *h3;       /* QUIC_APP_H3: HTTP/3's side (NULL otherwise):
+                                 transport_quic_h3.c */
+    struct quic_queue queue;  /* transport_quic_send.c */
+    uint64_t held_since_us;   /* output left unwritten since (0: none): datagrams
+                                 conflated; transport_quic_packets.c */
+    bool marked;              /* in the edge's list of connections to write:
+                                 transport_quic_udp_out.c (a slot freed or taken keeps
+                                 it) */
+    ngtcp2_connection_close_error last_error; /* shared, set where an error is found:
+                                                 transport_quic_conn.c, _in.c, _h3.c */
 };
 
+/* What the edge reads (t->read), written by transport_quic.c. */
+struct quic_read {
+    struct dgram_in in;       /* QUIC_EDGE_READ datagrams of QUIC_EDGE_DATAGRAM */
+    bool backlog;             /* more waited than QUIC_EDGE_READS reads took */
+    uint64_t end_us;          /* the last read that left nothing waiting ended then */
+};
+
+/* What the edge sends (t->udp), written by transport_quic_udp_out.c
+ * (transport_quic.c makes and frees it with the edge). */
+struct quic_udp_out {
+    struct dgram_out out;     /* QUIC_EDGE_OUT datagrams of QUIC_EDGE_PKT, one sendmmsg */
+    uint64_t sent_bytes;      /* UDP payload bytes sent (what tests and the fuzz target
+                                 weigh against what came) */
+    uint32_t *marked, n_marked; /* connections to write, each once */
+};
+
+/* The edge: its parts each name their writer. */
 struct relay_quic {
+    /* transport_quic.c, at its creation */
     int fd;
     struct relay_net_config cfg;
     char addr[RELAY_ADDR_MAX];
     union netaddr local;      /* the address bound: every path's local end */
-    struct relay *relay;      /* set while servicing, flushing, ticking */
-    uint32_t base;            /* the core's handle of slot 0 */
-    struct quic_conn *conns;  /* cfg.peer_cap */
-    uint32_t *free_slots, nfree;
-    uint32_t *dirty, n_dirty; /* connections to write, each once */
-    uint32_t *gone, n_gone;   /* peers whose connection ended, to report */
-    uint8_t *gone_why;        /* ... and why (enum proto_left_reason) */
-    unsigned half_open;       /* connections not yet peers */
     unsigned max_half_open;   /* connections that have not joined (peers or not), at most */
-    struct waiting waiting;   /* which of them gives way to a newcomer */
-    unsigned closing;         /* connections in QUIC_PHASE_CLOSING */
-    struct quic_cids cids;
-    struct quic_timers timers;
-    struct strangers strangers;
     uint8_t secret[QUIC_EDGE_SECRET]; /* tokens' and stateless resets' */
-    struct quic_cert certs[QUIC_CERT_GENS]; /* --tls-cert's in certs[0], or those drawn */
-    uint8_t cert_now;         /* the slot new connections take */
-    bool drawn;               /* drawn certificates (no --tls-cert): renewed */
-    gnutls_priority_t priority;
-    uint8_t *message;         /* a message copied for the core (max_packet_size) */
+    uint8_t *message;         /* a message copied for the core (max_packet_size):
+                                 scratch of transport_quic_in.c */
+    uint32_t base;            /* the core's handle of slot 0: transport_quic_send.c, as
+                                 the core takes the edge (transport_quic_core) */
+    /* the input in hand: transport_quic.c's entry points */
+    struct relay *relay;      /* set while servicing, flushing, ticking */
     uint64_t now_us;          /* the time of the batch in hand */
 
-    struct dgram_in in;       /* QUIC_EDGE_READ datagrams of QUIC_EDGE_DATAGRAM */
-    bool backlog;
-    uint64_t read_end_us;
-
-    struct dgram_out out;     /* QUIC_EDGE_OUT datagrams of QUIC_EDGE_PKT, one sendmmsg */
-    uint64_t sent_bytes;      /* UDP payload bytes sent (what tests and the fuzz target
-                                 weigh against what came) */
-
-    uint64_t own[QUIC_COUNTS];
+    struct quic_conn *conns;  /* cfg.peer_cap: a connection's parts name their writers */
+    struct quic_slots slots;  /* transport_quic_conn.c */
+    struct quic_cids cids;    /* quic_cids.c: transport_quic_in.c adds and retires a
+                                 connection's, transport_quic_conn.c removes them at
+                                 its end */
+    struct quic_timers timers; /* quic_timers.c: transport_quic_packets.c and
+                                  transport_quic_conn.c set a connection's,
+                                  transport_quic.c clears one expired */
+    struct strangers strangers; /* strangers.c, for transport_quic.c */
+    struct quic_tls tls;      /* transport_quic_tls.c */
+    struct quic_read read;    /* transport_quic.c */
+    struct quic_udp_out udp;  /* transport_quic_udp_out.c */
+    uint64_t own[QUIC_COUNTS]; /* shared: each file counts what it sees */
 };
+
+/* A connection's life (c->life, t->slots: transport_quic_conn.c's) moved
+ * along by the files that see it move, which sit below
+ * transport_quic_conn.c here and so do not call it (calls point one way):
+ * these few steps are written once, here: its handshake done (OPEN since now_us,
+ * transport_quic_in.c); its control stream's first message came (no
+ * longer half-open), then a peer of the core (transport_quic_in.c);
+ * closed by the core or refused, its last messages leaving first (CLOSING
+ * since since_us, code its application error code: transport_quic_in.c,
+ * transport_quic_send.c). */
+static inline void transport_quic_opened(struct quic_conn *c, uint64_t now_us)
+{
+    c->life.phase = QUIC_PHASE_OPEN;
+    c->life.since_us = now_us;
+}
+
+static inline void transport_quic_joined(struct relay_quic *t)
+{
+    t->slots.half_open--;
+}
+
+static inline void transport_quic_peered(struct quic_conn *c)
+{
+    c->life.phase = QUIC_PHASE_PEER;
+}
+
+static inline void transport_quic_close_begin(struct relay_quic *t, struct quic_conn *c,
+                                              uint64_t code, uint64_t since_us)
+{
+    c->life.phase = QUIC_PHASE_CLOSING;
+    c->life.close_code = code;
+    c->life.since_us = since_us;
+    t->slots.closing++;
+}
 
 /* ngtcp2's time is nanoseconds, the loop's microseconds. */
 static inline ngtcp2_tstamp quic_ns(uint64_t us)
@@ -434,6 +413,10 @@ void transport_quic_dgram_pop(struct quic_conn *c, unsigned count);
 /* Frees what c queued: streams out, datagrams. */
 void transport_quic_out_free(struct quic_conn *c);
 
+/* The network took some of c's backlog now (a stream's bytes or a
+ * datagram acknowledged): its queue's moved_us. */
+void transport_quic_backlog_moved(struct quic_conn *c);
+
 /* Bytes queued to c and not acknowledged (every stream), datagrams aside. */
 uint64_t transport_quic_queued(const struct quic_conn *c);
 
@@ -493,6 +476,9 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us);
 /* Frees every connection (no packet sent), at the edge's end. */
 void transport_quic_free_all(struct relay_quic *t);
 
+/* Tells the core of the peers whose connection ended since, and why. */
+void transport_quic_report_gone(struct relay_quic *t);
+
 /* ---- transport_quic_h3.c ---- */
 
 /* An h3 connection's HTTP/3 side, at its handshake: its control stream's
@@ -501,6 +487,10 @@ int transport_quic_h3_start(struct relay_quic *t, struct quic_conn *c);
 
 /* Frees c's HTTP/3 side (nothing if none). */
 void transport_quic_h3_free(struct quic_conn *c);
+
+/* Opens HTTP/3's control stream of an h3 connection, at a write once the
+ * handshake is done (nothing if it is open, or without stream credit). */
+void transport_quic_h3_open(struct quic_conn *c);
 
 /* Bytes data[0..len) of c's stream sid: HTTP/3's own are read here
  * (returns 0); a WebTransport stream of the session past its preamble
@@ -571,6 +561,12 @@ char *transport_quic_fingerprint(const uint8_t *der, size_t len, char *out);
 
 /* Puts c in the list of connections the next write pass writes. */
 void transport_quic_mark(struct relay_quic *t, struct quic_conn *c);
+
+/* The pass (transport_quic_write_marked): the i-th connection marked, no
+ * longer marked (it may be marked again while written); then the list
+ * emptied. */
+struct quic_conn *transport_quic_unmark(struct relay_quic *t, uint32_t i);
+void transport_quic_marked_clear(struct relay_quic *t);
 
 /* Queues one datagram to `to` (copied; at most QUIC_EDGE_PKT bytes),
  * sending what is queued first when the queue is full. */

@@ -49,49 +49,49 @@
 /* Frees c's slot: its IDs, ngtcp2's and GnuTLS's state, its queues. */
 static void conn_free(struct relay_quic *t, struct quic_conn *c)
 {
-    for (uint8_t i = 0; i < c->n_cids; i++)
-        quic_cids_remove(&t->cids, c->cids[i].data, c->cids[i].datalen);
+    for (uint8_t i = 0; i < c->ids.n; i++)
+        quic_cids_remove(&t->cids, c->ids.cid[i].data, c->ids.cid[i].datalen);
     quic_timers_set(&t->timers, c->slot, UINT64_MAX);
     if (c->conn)
         ngtcp2_conn_del(c->conn);
-    if (c->tls) {
+    if (c->tls.session) {
         transport_quic_tls_end(t, c);
-        gnutls_deinit(c->tls);
+        gnutls_deinit(c->tls.session);
     }
     transport_quic_out_free(c);
     transport_quic_h3_free(c);
-    quicmsg_reader_free(&c->control_in);
-    quicmsg_reader_free(&c->up_in);
-    free(c->close_pkt);
+    quicmsg_reader_free(&c->in.control);
+    quicmsg_reader_free(&c->in.up);
+    free(c->life.close_pkt);
     uint32_t slot = c->slot;
-    bool dirty = c->dirty; /* still in the list of this write pass */
+    bool marked = c->marked; /* still in the list of this write pass */
     memset(c, 0, sizeof *c);
     c->slot = slot;
-    c->dirty = dirty;
-    t->free_slots[t->nfree++] = slot;
+    c->marked = marked;
+    t->slots.free[t->slots.n_free++] = slot;
 }
 
 /* c leaves the phase it was in: the core hears of a peer's end (why), a
  * half-open connection is counted. */
 static void leave_phase(struct relay_quic *t, struct quic_conn *c, enum proto_left_reason why)
 {
-    switch (c->phase) {
+    switch (c->life.phase) {
     case QUIC_PHASE_PEER:
-        if (!c->gone_reported) {
-            c->gone_reported = true;
-            t->gone[t->n_gone] = c->slot;
-            t->gone_why[t->n_gone++] = (uint8_t)why;
+        if (!c->life.gone_reported) {
+            c->life.gone_reported = true;
+            t->slots.gone[t->slots.n_gone] = c->slot;
+            t->slots.gone_why[t->slots.n_gone++] = (uint8_t)why;
         }
         break;
     case QUIC_PHASE_HANDSHAKE:
     case QUIC_PHASE_OPEN:
-        t->half_open--;
+        t->slots.half_open--;
         t->own[QUIC_COUNT_HALF_OPEN]++;
         if (t->relay) /* a WebTransport session's pass, claimed at its CONNECT */
             relay_ticket_unclaim(t->relay, t->base + c->slot);
         break;
     case QUIC_PHASE_CLOSING:
-        t->closing--;
+        t->slots.closing--;
         break;
     default:
         break;
@@ -104,10 +104,10 @@ static void end_quietly(struct relay_quic *t, struct quic_conn *c, enum proto_le
                         uint64_t now_us)
 {
     leave_phase(t, c, why);
-    c->phase = QUIC_PHASE_ENDING;
-    c->draining = true;
-    c->ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
-    quic_timers_set(&t->timers, c->slot, c->ending_us);
+    c->life.phase = QUIC_PHASE_ENDING;
+    c->life.draining = true;
+    c->life.ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
+    quic_timers_set(&t->timers, c->slot, c->life.ending_us);
 }
 
 /* c is closed with c->last_error: its CONNECTION_CLOSE written and sent,
@@ -121,15 +121,15 @@ static void close_now(struct relay_quic *t, struct quic_conn *c, enum proto_left
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, NULL, buf, sizeof buf,
                                                        &c->last_error, quic_ns(now_us));
-    c->phase = QUIC_PHASE_ENDING;
-    c->ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
-    quic_timers_set(&t->timers, c->slot, c->ending_us);
-    if (n <= 0 || !(c->close_pkt = malloc((size_t)n))) {
-        c->draining = true; /* nothing to say again */
+    c->life.phase = QUIC_PHASE_ENDING;
+    c->life.ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
+    quic_timers_set(&t->timers, c->slot, c->life.ending_us);
+    if (n <= 0 || !(c->life.close_pkt = malloc((size_t)n))) {
+        c->life.draining = true; /* nothing to say again */
         return;
     }
-    memcpy(c->close_pkt, buf, (size_t)n);
-    c->close_len = (uint16_t)n;
+    memcpy(c->life.close_pkt, buf, (size_t)n);
+    c->life.close_len = (uint16_t)n;
     transport_quic_queue(t, &c->remote, buf, (size_t)n);
 }
 
@@ -210,8 +210,8 @@ static void params_for(const struct relay_quic *t, const ngtcp2_pkt_hd *hd,
 static bool waiting(const struct relay_quic *t, const struct quic_conn *c)
 {
     uint32_t h = t->base + c->slot;
-    return c->phase == QUIC_PHASE_HANDSHAKE || c->phase == QUIC_PHASE_OPEN ||
-           (c->phase == QUIC_PHASE_PEER && t->relay &&
+    return c->life.phase == QUIC_PHASE_HANDSHAKE || c->life.phase == QUIC_PHASE_OPEN ||
+           (c->life.phase == QUIC_PHASE_PEER && t->relay &&
             !(relay_peer_joined(t->relay, h) || relay_peer_parked(t->relay, h) ||
               relay_peer_proving(t->relay, h)));
 }
@@ -222,17 +222,17 @@ static bool waiting(const struct relay_quic *t, const struct quic_conn *c)
  * stateless reset), counted half_open. Returns false if none can. */
 static bool make_room(struct relay_quic *t, uint64_t now_us)
 {
-    uint32_t in_use = t->cfg.peer_cap - t->nfree, members = 0;
+    uint32_t in_use = t->cfg.peer_cap - t->slots.n_free, members = 0;
     if (t->relay)
         members = relay_stats(t->relay)->edges[relay_peer_edge(t->relay, t->base)].members;
-    if (t->nfree > 0 && in_use - (members < in_use ? members : in_use) < t->max_half_open)
+    if (t->slots.n_free > 0 && in_use - (members < in_use ? members : in_use) < t->max_half_open)
         return true; /* fewer in use than the budget, members aside: no walk */
-    waiting_begin(&t->waiting);
+    waiting_begin(&t->slots.waiting);
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
         if (waiting(t, &t->conns[i]))
-            waiting_add(&t->waiting, i, &t->conns[i].remote, t->conns[i].since_us);
-    uint32_t n, i = waiting_pick(&t->waiting, &n);
-    if (t->nfree > 0 && n < t->max_half_open)
+            waiting_add(&t->slots.waiting, i, &t->conns[i].remote, t->conns[i].life.since_us);
+    uint32_t n, i = waiting_pick(&t->slots.waiting, &n);
+    if (t->slots.n_free > 0 && n < t->max_half_open)
         return true;
     if (i == UINT32_MAX)
         return false;
@@ -241,10 +241,10 @@ static bool make_room(struct relay_quic *t, uint64_t now_us)
               netaddr_format(&t->conns[i].remote, addr, sizeof addr));
     if (t->relay)
         relay_count_drop(t->relay, RELAY_DROP_HALF_OPEN);
-    if (t->conns[i].phase == QUIC_PHASE_PEER) {
+    if (t->conns[i].life.phase == QUIC_PHASE_PEER) {
         t->own[QUIC_COUNT_HALF_OPEN]++;
         relay_peer_gone(t->relay, t->base + i, PROTO_LEFT_QUIT, now_us);
-        t->conns[i].gone_reported = true;
+        t->conns[i].life.gone_reported = true;
     }
     leave_phase(t, &t->conns[i], PROTO_LEFT_QUIT);
     conn_free(t, &t->conns[i]);
@@ -256,18 +256,18 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
 {
     if (!make_room(t, now_us))
         return -1;
-    uint32_t slot = t->free_slots[--t->nfree];
+    uint32_t slot = t->slots.free[--t->slots.n_free];
     struct quic_conn *c = &t->conns[slot];
-    *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from, .up_sid = -1,
-                            .control_sid = 0,
-                            .phase = QUIC_PHASE_HANDSHAKE, .since_us = now_us,
-                            .heard_us = now_us,
-                            .dirty = c->dirty};
+    *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from,
+                            .in = {.up_sid = -1, .control_sid = 0},
+                            .life = {.phase = QUIC_PHASE_HANDSHAKE, .since_us = now_us,
+                                     .heard_us = now_us},
+                            .marked = c->marked};
     c->ref = (ngtcp2_crypto_conn_ref){.get_conn = transport_quic_get_conn, .user_data = c};
-    quicmsg_reader_init(&c->control_in, t->cfg.max_packet_size);
-    quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
-    quicmsg_out_init(&c->control);
-    t->half_open++;
+    quicmsg_reader_init(&c->in.control, t->cfg.max_packet_size);
+    quicmsg_reader_init(&c->in.up, t->cfg.max_packet_size);
+    quicmsg_out_init(&c->queue.control);
+    t->slots.half_open++;
 
     ngtcp2_cid scid = {.datalen = QUIC_EDGE_SCID_LEN};
     do
@@ -291,7 +291,7 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
                                &settings, &params, NULL, c) != 0 ||
         transport_quic_tls_session(t, c) != 0 || transport_quic_cid_add(t, c, &scid) != 0 ||
         transport_quic_cid_add(t, c, &hd->dcid) != 0) {
-        t->half_open--;
+        t->slots.half_open--;
         conn_free(t, c);
         return -1;
     }
@@ -303,12 +303,12 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
 void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union netaddr *from,
                           const uint8_t *pkt, size_t len, uint64_t now_us)
 {
-    if (c->phase == QUIC_PHASE_ENDING) {
+    if (c->life.phase == QUIC_PHASE_ENDING) {
         /* closing: a late packet gets the close again, a few times at most */
-        if (!c->draining && c->close_pkt && c->close_resends < QUIC_EDGE_CLOSE_RESENDS &&
-            c->close_len <= len * 3) {
-            c->close_resends++;
-            transport_quic_queue(t, from, c->close_pkt, c->close_len);
+        if (!c->life.draining && c->life.close_pkt && c->life.close_resends < QUIC_EDGE_CLOSE_RESENDS &&
+            c->life.close_len <= len * 3) {
+            c->life.close_resends++;
+            transport_quic_queue(t, from, c->life.close_pkt, c->life.close_len);
         }
         return;
     }
@@ -323,7 +323,7 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
     }
     /* one ngtcp2 could not open counts too: a forger who saw the ID keeps
      * a session past --timeout-ms, to ngtcp2's idle timeout at most */
-    c->heard_us = now_us;
+    c->life.heard_us = now_us;
     if (transport_quic_holds(t, c))
         transport_quic_timer(t, c, now_us); /* its acknowledgement waits for the fan-out */
     else
@@ -332,11 +332,11 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
 
 void transport_quic_expired(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
-    if (c->phase == QUIC_PHASE_ENDING) {
-        if (now_us >= c->ending_us)
+    if (c->life.phase == QUIC_PHASE_ENDING) {
+        if (now_us >= c->life.ending_us)
             conn_free(t, c);
         else
-            quic_timers_set(&t->timers, c->slot, c->ending_us);
+            quic_timers_set(&t->timers, c->slot, c->life.ending_us);
         return;
     }
     t->own[QUIC_COUNT_TIMER_WAKES]++;
@@ -352,9 +352,9 @@ void transport_quic_expired(struct relay_quic *t, struct quic_conn *c, uint64_t 
 
 void transport_quic_write(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
-    if (c->phase == QUIC_PHASE_CLOSING)
+    if (c->life.phase == QUIC_PHASE_CLOSING)
         transport_quic_closing(t, c, now_us);
-    if (c->phase == QUIC_PHASE_FREE || c->phase == QUIC_PHASE_ENDING)
+    if (c->life.phase == QUIC_PHASE_FREE || c->life.phase == QUIC_PHASE_ENDING)
         return;
     int rv = transport_quic_packets(t, c, now_us);
     if (rv != 0)
@@ -363,29 +363,36 @@ void transport_quic_write(struct relay_quic *t, struct quic_conn *c, uint64_t no
 
 void transport_quic_write_marked(struct relay_quic *t, uint64_t now_us)
 {
-    for (uint32_t i = 0; i < t->n_dirty; i++) {
-        struct quic_conn *c = &t->conns[t->dirty[i]];
-        c->dirty = false;
-        transport_quic_write(t, c, now_us);
-    }
-    t->n_dirty = 0;
+    for (uint32_t i = 0; i < t->udp.n_marked; i++)
+        transport_quic_write(t, transport_quic_unmark(t, i), now_us);
+    transport_quic_marked_clear(t);
+}
+
+/* ---- the core told of ends ------------------------------------------------------------ */
+
+void transport_quic_report_gone(struct relay_quic *t)
+{
+    for (uint32_t i = 0; i < t->slots.n_gone; i++)
+        relay_peer_gone(t->relay, t->base + t->slots.gone[i],
+                        (enum proto_left_reason)t->slots.gone_why[i], t->now_us);
+    t->slots.n_gone = 0;
 }
 
 /* ---- closes ------------------------------------------------------------------------ */
 
 void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
-    if (c->phase != QUIC_PHASE_CLOSING)
+    if (c->life.phase != QUIC_PHASE_CLOSING)
         return;
     /* since_us may be after now_us: a close decided inside the read or
      * the turn whose time now_us is (quic_disconnect reads the clock) is
      * not late, it has just begun */
-    bool late = now_us > c->since_us && now_us - c->since_us >= QUIC_EDGE_CLOSE_US;
-    if (c->control.queued && !late)
+    bool late = now_us > c->life.since_us && now_us - c->life.since_us >= QUIC_EDGE_CLOSE_US;
+    if (c->queue.control.queued && !late)
         return;
-    if (c->control.queued)
+    if (c->queue.control.queued)
         t->own[QUIC_COUNT_CLOSED_LATE]++;
-    ngtcp2_connection_close_error_set_application_error(&c->last_error, c->close_code, NULL, 0);
+    ngtcp2_connection_close_error_set_application_error(&c->last_error, c->life.close_code, NULL, 0);
     close_now(t, c, PROTO_LEFT_QUIT, now_us);
 }
 
@@ -398,7 +405,7 @@ static bool silent(const struct relay_quic *t, struct quic_conn *c, uint64_t now
     uint64_t pto3_us = 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
     if (pto3_us > idle_us)
         idle_us = pto3_us;
-    return now_us > c->heard_us && now_us - c->heard_us >= idle_us;
+    return now_us > c->life.heard_us && now_us - c->life.heard_us >= idle_us;
 }
 
 void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
@@ -406,9 +413,9 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
     uint64_t join = (uint64_t)t->cfg.handshake_ms * 1000u;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
         struct quic_conn *c = &t->conns[i];
-        switch (c->phase) {
+        switch (c->life.phase) {
         case QUIC_PHASE_OPEN: /* no message within the join timeout */
-            if (join && now_us - c->since_us >= join) {
+            if (join && now_us - c->life.since_us >= join) {
                 ngtcp2_connection_close_error_set_application_error(
                     &c->last_error, PROTO_ERROR_NOT_JOINED, NULL, 0);
                 close_now(t, c, PROTO_LEFT_TIMEOUT, now_us);
@@ -434,6 +441,6 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
 void transport_quic_free_all(struct relay_quic *t)
 {
     for (uint32_t i = 0; t->conns && i < t->cfg.peer_cap; i++)
-        if (t->conns[i].phase != QUIC_PHASE_FREE)
+        if (t->conns[i].life.phase != QUIC_PHASE_FREE)
             conn_free(t, &t->conns[i]);
 }

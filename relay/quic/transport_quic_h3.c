@@ -63,7 +63,7 @@ int transport_quic_h3_start(struct relay_quic *t, struct quic_conn *c)
         return -1;
     }
     c->h3 = h;
-    c->control_sid = -1; /* the session's first bidirectional stream, once it comes */
+    c->in.control_sid = -1; /* the session's first bidirectional stream, once it comes */
     return 0;
 }
 
@@ -89,6 +89,13 @@ void transport_quic_h3_free(struct quic_conn *c)
     quicmsg_out_free(&c->h3->answer);
     free(c->h3);
     c->h3 = NULL;
+}
+
+void transport_quic_h3_open(struct quic_conn *c)
+{
+    if (c->h3 && c->h3->out_sid < 0 && ngtcp2_conn_get_handshake_completed(c->conn) &&
+        ngtcp2_conn_open_uni_stream(c->conn, &c->h3->out_sid, NULL) != 0)
+        c->h3->out_sid = -1; /* no credit yet: at a later write */
 }
 
 /* c is closed for an HTTP/3 error code, counted at counter. */
@@ -359,12 +366,12 @@ static int uni_stream(struct relay_quic *t, struct quic_conn *c, int64_t sid,
         int rc = 0;
         if (u->kind == QUIC_H3U_TYPE)
             rc = uni_type(t, c, u, v);
-        else if (h->session != QUIC_H3S_OPEN || (int64_t)v != h->connect_sid || c->up_sid >= 0) {
+        else if (h->session != QUIC_H3S_OPEN || (int64_t)v != h->connect_sid || c->in.up_sid >= 0) {
             t->own[QUIC_COUNT_WT_UNKNOWN]++;
             u->kind = QUIC_H3U_DISCARD;
         } else {
             u->kind = QUIC_H3U_OWN;
-            c->up_sid = sid;
+            c->in.up_sid = sid;
         }
         if (rc < 0)
             return rc;
@@ -395,7 +402,7 @@ static int bidi_stream(struct relay_quic *t, struct quic_conn *c, int64_t sid,
         h->connect_sid = sid;
         return request_stream(t, c, data, len);
     }
-    if (sid == c->control_sid)
+    if (sid == c->in.control_sid)
         return 1;
     if (h->bidi_sid >= 0 && h->bidi_sid != sid)
         return 0; /* one preamble read at a time: a third stream is dropped */
@@ -413,25 +420,25 @@ static int bidi_stream(struct relay_quic *t, struct quic_conn *c, int64_t sid,
             h->bidi_sid = INT64_MAX;
         } else if (h->bidi_step++ == 1) {
             if (h->session != QUIC_H3S_OPEN || (int64_t)v != h->connect_sid ||
-                c->control_sid >= 0) {
+                c->in.control_sid >= 0) {
                 t->own[QUIC_COUNT_WT_UNKNOWN]++;
                 h->bidi_sid = INT64_MAX;
             } else {
-                c->control_sid = sid;
-                c->control_open = true;
+                c->in.control_sid = sid;
+                c->in.control_open = true;
                 h->bidi_sid = -1;
             }
         }
     }
     *skip = at;
-    return sid == c->control_sid ? 1 : 0;
+    return sid == c->in.control_sid ? 1 : 0;
 }
 
 int transport_quic_h3_stream(struct relay_quic *t, struct quic_conn *c, int64_t sid,
                              const uint8_t *data, size_t len, size_t *skip)
 {
     *skip = 0;
-    if (sid == c->up_sid)
+    if (sid == c->in.up_sid)
         return 1;
     if (client_uni(sid))
         return uni_stream(t, c, sid, data, len, skip);

@@ -33,20 +33,20 @@ ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref)
 
 int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid)
 {
-    if (c->n_cids == QUIC_EDGE_CIDS ||
+    if (c->ids.n == QUIC_EDGE_CIDS ||
         quic_cids_add(&t->cids, cid->data, cid->datalen, c->slot) != 0)
         return -1;
-    c->cids[c->n_cids++] = *cid;
+    c->ids.cid[c->ids.n++] = *cid;
     return 0;
 }
 
 static void cid_remove(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid)
 {
-    for (uint8_t i = 0; i < c->n_cids; i++) {
-        if (!ngtcp2_cid_eq(&c->cids[i], cid))
+    for (uint8_t i = 0; i < c->ids.n; i++) {
+        if (!ngtcp2_cid_eq(&c->ids.cid[i], cid))
             continue;
         quic_cids_remove(&t->cids, cid->data, cid->datalen);
-        c->cids[i] = c->cids[--c->n_cids];
+        c->ids.cid[i] = c->ids.cid[--c->ids.n];
         return;
     }
 }
@@ -58,7 +58,7 @@ static uint32_t peers_from(const struct relay_quic *t, const union netaddr *a)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        n += t->conns[i].phase == QUIC_PHASE_PEER && netaddr_same_host(&t->conns[i].remote, a);
+        n += t->conns[i].life.phase == QUIC_PHASE_PEER && netaddr_same_host(&t->conns[i].remote, a);
     return n;
 }
 
@@ -67,18 +67,16 @@ static uint32_t peers_from(const struct relay_quic *t, const union netaddr *a)
  * if it was refused (closed). */
 static bool become_peer(struct relay_quic *t, struct quic_conn *c)
 {
-    t->half_open--;
+    transport_quic_joined(t);
     if (t->cfg.max_per_address && peers_from(t, &c->remote) >= t->cfg.max_per_address) {
         relay_count_drop(t->relay, RELAY_DROP_PER_ADDRESS);
-        c->phase = QUIC_PHASE_CLOSING; /* closed at the next write, nothing queued */
-        c->close_code = PROTO_ERROR_SERVER_FULL;
-        c->since_us = t->now_us;
-        t->closing++;
+        /* closed at the next write, nothing queued */
+        transport_quic_close_begin(t, c, PROTO_ERROR_SERVER_FULL, t->now_us);
         return false;
     }
     char addr[RELAY_ADDR_MAX];
     netaddr_format(&c->remote, addr, sizeof addr);
-    c->phase = QUIC_PHASE_PEER; /* before: a refusal calls disconnect at once */
+    transport_quic_peered(c); /* before: a refusal calls disconnect at once */
     relay_peer_connect(t->relay, t->base + c->slot, addr, t->now_us);
     return true;
 }
@@ -98,7 +96,7 @@ static void to_core(struct relay_quic *t, struct quic_conn *c, uint8_t channel, 
  * core (too_big, bad_state), a connection not yet a peer by the edge. */
 static int frame_error(struct relay_quic *t, struct quic_conn *c, int err)
 {
-    if (c->phase == QUIC_PHASE_PEER) {
+    if (c->life.phase == QUIC_PHASE_PEER) {
         uint32_t peer = t->base + c->slot;
         if (err == QUICMSG_E_LONG)
             relay_peer_too_big(t->relay, peer, QUICMSG_FRAME_MAX, t->cfg.max_packet_size, true,
@@ -119,13 +117,13 @@ static void stream_message(struct relay_quic *t, struct quic_conn *c, bool contr
                            const uint8_t *msg, size_t len)
 {
     bool json = msg[0] == '{';
-    if (c->phase == QUIC_PHASE_OPEN && !control) {
+    if (c->life.phase == QUIC_PHASE_OPEN && !control) {
         t->own[QUIC_COUNT_STRAY]++; /* the join comes first, on the control stream */
         return;
     }
-    if (c->phase == QUIC_PHASE_OPEN && !become_peer(t, c))
+    if (c->life.phase == QUIC_PHASE_OPEN && !become_peer(t, c))
         return;
-    if (c->phase != QUIC_PHASE_PEER) {
+    if (c->life.phase != QUIC_PHASE_PEER) {
         relay_count_drop(t->relay, RELAY_DROP_CLOSED);
         return;
     }
@@ -145,8 +143,8 @@ static void stream_message(struct relay_quic *t, struct quic_conn *c, bool contr
 static int session_ended(struct quic_conn *c, const char *stream)
 {
     log_debug("relay: quic: connection %u: the client ended its %s", c->slot, stream);
-    c->control_open = false;
-    if (c->phase != QUIC_PHASE_PEER)
+    c->in.control_open = false;
+    if (c->life.phase != QUIC_PHASE_PEER)
         return 0;
     ngtcp2_connection_close_error_set_application_error(&c->last_error, PROTO_ERROR_NONE, NULL,
                                                         0);
@@ -175,11 +173,11 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         data += skip;
         len -= skip;
     }
-    bool control = c->control_open && sid == c->control_sid;
-    struct quicmsg_reader *r = control ? &c->control_in : sid == c->up_sid ? &c->up_in : NULL;
+    bool control = c->in.control_open && sid == c->in.control_sid;
+    struct quicmsg_reader *r = control ? &c->in.control : sid == c->in.up_sid ? &c->in.up : NULL;
     if (!r)
         return 0; /* no stream of the contract: read and dropped */
-    while (len > 0 && (c->phase == QUIC_PHASE_OPEN || c->phase == QUIC_PHASE_PEER)) {
+    while (len > 0 && (c->life.phase == QUIC_PHASE_OPEN || c->life.phase == QUIC_PHASE_PEER)) {
         const uint8_t *msg;
         size_t used, n;
         int rc = quicmsg_read(r, data, len, &used, &msg, &n);
@@ -200,9 +198,9 @@ static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
     if (c->app != QUIC_APP_RICOCHET)
         return 0; /* h3: a stream is what its first bytes say (transport_quic_h3.c) */
     if (sid == 0)
-        c->control_open = true;
-    else if (!ngtcp2_is_bidi_stream(sid) && c->up_sid < 0)
-        c->up_sid = sid;
+        c->in.control_open = true;
+    else if (!ngtcp2_is_bidi_stream(sid) && c->in.up_sid < 0)
+        c->in.up_sid = sid;
     return 0;
 }
 
@@ -221,12 +219,12 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
         return NGTCP2_ERR_CALLBACK_FAILURE; /* a critical stream closed */
     if (h3 == 2)
         ngtcp2_conn_extend_max_streams_uni(conn, 1);
-    if (sid == c->control_sid || h3 == 1) /* reset (its FIN came first), on h3 the CONNECT's */
+    if (sid == c->in.control_sid || h3 == 1) /* reset (its FIN came first), on h3 the CONNECT's */
         return session_ended(c, h3 == 1 ? "CONNECT's stream (reset)" : "control stream (reset)");
-    if (sid == c->up_sid) {
-        c->up_sid = -1;
-        quicmsg_reader_free(&c->up_in);
-        quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
+    if (sid == c->in.up_sid) {
+        c->in.up_sid = -1;
+        quicmsg_reader_free(&c->in.up);
+        quicmsg_reader_init(&c->in.up, t->cfg.max_packet_size);
         if (c->app == QUIC_APP_RICOCHET)
             ngtcp2_conn_extend_max_streams_uni(conn, 1);
     } else if ((s = transport_quic_sender(c, sid)) != NULL) {
@@ -249,9 +247,9 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
 {
     struct quic_conn *c = ud;
     (void)conn, (void)offset, (void)sud;
-    struct quic_sender *s = sid == c->control_sid ? NULL : transport_quic_sender(c, sid);
-    if (sid == c->control_sid)
-        quicmsg_out_acked(&c->control, len);
+    struct quic_sender *s = sid == c->in.control_sid ? NULL : transport_quic_sender(c, sid);
+    if (sid == c->in.control_sid)
+        quicmsg_out_acked(&c->queue.control, len);
     else if (s)
         quicmsg_out_acked(&s->out, len);
     else if (c->h3 && (sid == c->h3->out_sid || sid == c->h3->connect_sid)) {
@@ -264,7 +262,7 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
     }
     c->edge->own[QUIC_COUNT_STREAM_BYTES_ACKED] += len;
     if (len)
-        c->moved_us = c->edge->now_us; /* the network took some of its backlog */
+        transport_quic_backlog_moved(c); /* the network took some of its backlog */
     return 0;
 }
 
@@ -279,7 +277,7 @@ static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, s
     size_t n;
     if (c->app == QUIC_APP_H3 && transport_quic_h3_datagram(t, c, data, len, &data, &len) != 0)
         return 0; /* for no session of c: counted */
-    if (c->phase != QUIC_PHASE_PEER ||
+    if (c->life.phase != QUIC_PHASE_PEER ||
         quicmsg_datagram_open(data, len, &channel, &msg, &n) != 0 || msg[0] == '{') {
         t->own[QUIC_COUNT_DGRAMS_BAD]++;
         return 0;
@@ -293,7 +291,7 @@ static int on_datagram_acked(ngtcp2_conn *conn, uint64_t id, void *ud)
     struct quic_conn *c = ud;
     (void)conn, (void)id;
     c->edge->own[QUIC_COUNT_DGRAMS_ACKED]++;
-    c->moved_us = c->edge->now_us; /* the network took some of its backlog */
+    transport_quic_backlog_moved(c); /* the network took some of its backlog */
     return 0;
 }
 
@@ -322,8 +320,7 @@ static int on_handshake(ngtcp2_conn *conn, void *ud)
                                                             NULL, 0);
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    c->phase = QUIC_PHASE_OPEN;
-    c->since_us = t->now_us;
+    transport_quic_opened(c, t->now_us);
     t->own[QUIC_COUNT_HANDSHAKES]++;
     if (c->app == QUIC_APP_H3)
         log_debug("relay: quic: connection %u: h3, the client's idle timeout %llu ms", c->slot,

@@ -13,8 +13,8 @@
  * written). */
 static void open_senders(struct relay_quic *t, struct quic_conn *c)
 {
-    for (uint32_t i = 0; i < c->n_senders; i++) {
-        struct quic_sender *s = &c->senders[i];
+    for (uint32_t i = 0; i < c->queue.n_senders; i++) {
+        struct quic_sender *s = &c->queue.senders[i];
         if (!s->id || s->sid >= 0 || s->ended)
             continue;
         if (ngtcp2_conn_open_uni_stream(c->conn, &s->sid, NULL) != 0) {
@@ -25,14 +25,6 @@ static void open_senders(struct relay_quic *t, struct quic_conn *c)
     }
 }
 
-/* HTTP/3's control stream of an h3 connection, opened at its first write
- * once the handshake is done. */
-static void open_h3(struct quic_conn *c)
-{
-    if (c->h3 && c->h3->out_sid < 0 && ngtcp2_conn_get_handshake_completed(c->conn) &&
-        ngtcp2_conn_open_uni_stream(c->conn, &c->h3->out_sid, NULL) != 0)
-        c->h3->out_sid = -1; /* no credit yet: at a later write */
-}
 
 #define BLOCKED_H3_OUT (1 + QUIC_EDGE_SENDERS)    /* the blocked mark of HTTP/3's control */
 #define BLOCKED_H3_ANSWER (2 + QUIC_EDGE_SENDERS) /* ... and of the CONNECT's answer */
@@ -52,12 +44,12 @@ static int64_t next_stream(struct quic_conn *c, const uint8_t *blocked, struct q
         *out = &h->answer;
         return h->connect_sid;
     }
-    if (c->control_open && c->control.unsent && !blocked[0]) {
-        *out = &c->control;
-        return c->control_sid;
+    if (c->in.control_open && c->queue.control.unsent && !blocked[0]) {
+        *out = &c->queue.control;
+        return c->in.control_sid;
     }
-    for (uint32_t i = 0; i < c->n_senders; i++) {
-        struct quic_sender *s = &c->senders[i];
+    for (uint32_t i = 0; i < c->queue.n_senders; i++) {
+        struct quic_sender *s = &c->queue.senders[i];
         if (s->id && s->sid >= 0 && !blocked[i + 1] && (s->out.unsent || s->out.fin)) {
             *out = &s->out;
             return s->sid;
@@ -74,8 +66,8 @@ static size_t blocked_index(const struct quic_conn *c, int64_t sid)
         return BLOCKED_H3_OUT;
     if (c->h3 && sid == c->h3->connect_sid)
         return BLOCKED_H3_ANSWER;
-    for (uint32_t i = 0; sid != c->control_sid && i < c->n_senders; i++)
-        if (c->senders[i].sid == sid)
+    for (uint32_t i = 0; sid != c->in.control_sid && i < c->queue.n_senders; i++)
+        if (c->queue.senders[i].sid == sid)
             return i + 1;
     return 0;
 }
@@ -154,7 +146,7 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
  * (transport_quic_conn.c). */
 bool transport_quic_holds(const struct relay_quic *t, const struct quic_conn *c)
 {
-    return c->phase == QUIC_PHASE_PEER && t->relay && relay_tick_us(t->relay);
+    return c->life.phase == QUIC_PHASE_PEER && t->relay && relay_tick_us(t->relay);
 }
 
 void transport_quic_timer(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
@@ -169,14 +161,14 @@ void transport_quic_timer(struct relay_quic *t, struct quic_conn *c, uint64_t no
 
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
-    open_h3(c);
+    transport_quic_h3_open(c);
     open_senders(t, c);
     uint8_t blocked[3 + QUIC_EDGE_SENDERS] = {0};
     bool dgrams_ok = true;
     for (int pkts = 0; pkts < QUIC_EDGE_WRITE_PKTS; pkts++) {
-        if (t->out.n == t->out.cap)
+        if (t->udp.out.n == t->udp.out.cap)
             transport_quic_out_flush(t);
-        uint8_t *buf = dgram_out_slot(&t->out);
+        uint8_t *buf = dgram_out_slot(&t->udp.out);
         ngtcp2_path_storage ps;
         ngtcp2_path_storage_zero(&ps);
         ngtcp2_ssize n = write_packet(t, c, buf, &ps, blocked, &dgrams_ok, now_us);
@@ -192,9 +184,9 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
     ngtcp2_conn_update_pkt_tx_time(c->conn, quic_ns(now_us));
     /* Output left (congestion, flow control): held since now, each
      * sender's newest datagram only from then on (transport_quic_send.c). */
-    bool left = c->n_dgrams > 0 || c->control.unsent || (c->h3 && c->h3->out.unsent);
-    for (uint32_t i = 0; !left && i < c->n_senders; i++)
-        left = c->senders[i].out.unsent > 0;
+    bool left = c->queue.n_dgrams > 0 || c->queue.control.unsent || (c->h3 && c->h3->out.unsent);
+    for (uint32_t i = 0; !left && i < c->queue.n_senders; i++)
+        left = c->queue.senders[i].out.unsent > 0;
     if (!left)
         c->held_since_us = 0;
     else if (!c->held_since_us)

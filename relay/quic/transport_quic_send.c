@@ -34,14 +34,14 @@ struct quic_conn *transport_quic_peer(struct relay_quic *t, uint32_t handle, boo
     if (i >= t->cfg.peer_cap)
         return NULL;
     struct quic_conn *c = &t->conns[i];
-    return c->phase == QUIC_PHASE_PEER || (closing && c->phase == QUIC_PHASE_CLOSING) ? c : NULL;
+    return c->life.phase == QUIC_PHASE_PEER || (closing && c->life.phase == QUIC_PHASE_CLOSING) ? c : NULL;
 }
 
 uint64_t transport_quic_queued(const struct quic_conn *c)
 {
-    uint64_t n = c->control.queued;
-    for (uint32_t i = 0; i < c->n_senders; i++)
-        n += c->senders[i].out.queued;
+    uint64_t n = c->queue.control.queued;
+    for (uint32_t i = 0; i < c->queue.n_senders; i++)
+        n += c->queue.senders[i].out.queued;
     return n;
 }
 
@@ -49,8 +49,8 @@ uint64_t transport_quic_queued(const struct quic_conn *c)
 static uint64_t dgram_bytes(const struct quic_conn *c)
 {
     uint64_t n = 0;
-    for (uint32_t i = 0; i < c->n_dgrams; i++)
-        n += c->dgrams[i].len;
+    for (uint32_t i = 0; i < c->queue.n_dgrams; i++)
+        n += c->queue.dgrams[i].len;
     return n;
 }
 
@@ -60,22 +60,27 @@ void transport_quic_backlog(void *ctx, uint32_t handle, struct relay_backlog *ou
     if (!c)
         return;
     out->bytes = transport_quic_queued(c) + dgram_bytes(c);
-    out->moved_us = c->moved_us;
+    out->moved_us = c->queue.moved_us;
+}
+
+void transport_quic_backlog_moved(struct quic_conn *c)
+{
+    c->queue.moved_us = c->edge->now_us;
 }
 
 /* Something is about to be queued to c: if nothing was, the backlog's
  * clock starts now. */
 static void holding(struct relay_quic *t, struct quic_conn *c)
 {
-    if (c->n_dgrams == 0 && transport_quic_queued(c) == 0)
-        c->moved_us = t->now_us;
+    if (c->queue.n_dgrams == 0 && transport_quic_queued(c) == 0)
+        c->queue.moved_us = t->now_us;
 }
 
 static void queue_control(struct relay_quic *t, struct quic_conn *c, const uint8_t *msg,
                           size_t len)
 {
     holding(t, c);
-    if (quicmsg_out_frame(&c->control, msg, len, 0) != 0) {
+    if (quicmsg_out_frame(&c->queue.control, msg, len, 0) != 0) {
         if (t->relay)
             relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
         return;
@@ -87,9 +92,9 @@ static void queue_control(struct relay_quic *t, struct quic_conn *c, const uint8
 
 struct quic_sender *transport_quic_sender(struct quic_conn *c, int64_t sid)
 {
-    for (uint32_t i = 0; i < c->n_senders; i++)
-        if (c->senders[i].id && c->senders[i].sid == sid)
-            return &c->senders[i];
+    for (uint32_t i = 0; i < c->queue.n_senders; i++)
+        if (c->queue.senders[i].id && c->queue.senders[i].sid == sid)
+            return &c->queue.senders[i];
     return NULL;
 }
 
@@ -97,23 +102,23 @@ struct quic_sender *transport_quic_sender(struct quic_conn *c, int64_t sid)
 static struct quic_sender *sender_stream(struct quic_conn *c, uint32_t id)
 {
     struct quic_sender *free_one = NULL;
-    for (uint32_t i = 0; i < c->n_senders; i++) {
-        struct quic_sender *s = &c->senders[i];
+    for (uint32_t i = 0; i < c->queue.n_senders; i++) {
+        struct quic_sender *s = &c->queue.senders[i];
         if (s->id == id && !s->ended)
             return s;
         if (!s->id && !free_one)
             free_one = s;
     }
     if (!free_one) {
-        if (c->n_senders == c->senders_cap) {
-            uint32_t cap = c->senders_cap ? 2 * c->senders_cap : 8;
+        if (c->queue.n_senders == c->queue.senders_cap) {
+            uint32_t cap = c->queue.senders_cap ? 2 * c->queue.senders_cap : 8;
             struct quic_sender *more;
-            if (cap > QUIC_EDGE_SENDERS || !(more = realloc(c->senders, cap * sizeof *more)))
+            if (cap > QUIC_EDGE_SENDERS || !(more = realloc(c->queue.senders, cap * sizeof *more)))
                 return NULL;
-            c->senders = more;
-            c->senders_cap = cap;
+            c->queue.senders = more;
+            c->queue.senders_cap = cap;
         }
-        free_one = &c->senders[c->n_senders++];
+        free_one = &c->queue.senders[c->queue.n_senders++];
     }
     *free_one = (struct quic_sender){.id = id, .sid = -1};
     quicmsg_out_init(&free_one->out);
@@ -146,8 +151,8 @@ static void queue_sender(struct relay_quic *t, struct quic_conn *c, uint32_t id,
 
 void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us)
 {
-    for (uint32_t i = 0; i < c->n_senders; i++) {
-        struct quic_sender *s = &c->senders[i];
+    for (uint32_t i = 0; i < c->queue.n_senders; i++) {
+        struct quic_sender *s = &c->queue.senders[i];
         if (!s->id || s->ended || s->out.queued || now_us - s->last_us < QUIC_EDGE_SENDER_IDLE_US)
             continue;
         if (s->sid < 0) { /* never opened: nothing to end */
@@ -159,8 +164,8 @@ void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us)
         s->out.fin = true;
         transport_quic_mark(c->edge, c);
     }
-    while (c->n_senders && !c->senders[c->n_senders - 1].id)
-        c->n_senders--;
+    while (c->queue.n_senders && !c->queue.senders[c->queue.n_senders - 1].id)
+        c->queue.n_senders--;
 }
 
 /* ---- datagrams ---- */
@@ -180,34 +185,34 @@ bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len)
  * 0 or -1. */
 static int dgram_room(struct quic_conn *c, size_t len)
 {
-    if (c->dgram_used + len <= c->dgram_bytes_cap)
+    if (c->queue.dgram_used + len <= c->queue.dgram_bytes_cap)
         return 0;
     uint32_t live = 0;
-    for (uint32_t i = 0; i < c->n_dgrams; i++)
-        live += c->dgrams[i].len;
-    if (live + len <= c->dgram_bytes_cap) {
+    for (uint32_t i = 0; i < c->queue.n_dgrams; i++)
+        live += c->queue.dgrams[i].len;
+    if (live + len <= c->queue.dgram_bytes_cap) {
         uint8_t *tmp = malloc(live ? live : 1), *at = tmp; /* compact, in order */
         if (!tmp)
             return -1;
-        for (uint32_t i = 0; i < c->n_dgrams; i++) {
-            memcpy(at, c->dgram_bytes + c->dgrams[i].off, c->dgrams[i].len);
-            c->dgrams[i].off = (uint32_t)(at - tmp);
-            at += c->dgrams[i].len;
+        for (uint32_t i = 0; i < c->queue.n_dgrams; i++) {
+            memcpy(at, c->queue.dgram_bytes + c->queue.dgrams[i].off, c->queue.dgrams[i].len);
+            c->queue.dgrams[i].off = (uint32_t)(at - tmp);
+            at += c->queue.dgrams[i].len;
         }
-        memcpy(c->dgram_bytes, tmp, live);
+        memcpy(c->queue.dgram_bytes, tmp, live);
         free(tmp);
-        c->dgram_used = live;
-        if (c->dgram_used + len <= c->dgram_bytes_cap)
+        c->queue.dgram_used = live;
+        if (c->queue.dgram_used + len <= c->queue.dgram_bytes_cap)
             return 0;
     }
-    size_t cap = c->dgram_bytes_cap ? 2 * (size_t)c->dgram_bytes_cap : 4096;
-    while (cap < c->dgram_used + len)
+    size_t cap = c->queue.dgram_bytes_cap ? 2 * (size_t)c->queue.dgram_bytes_cap : 4096;
+    while (cap < c->queue.dgram_used + len)
         cap *= 2;
-    uint8_t *more = realloc(c->dgram_bytes, cap);
+    uint8_t *more = realloc(c->queue.dgram_bytes, cap);
     if (!more)
         return -1;
-    c->dgram_bytes = more;
-    c->dgram_bytes_cap = (uint32_t)cap;
+    c->queue.dgram_bytes = more;
+    c->queue.dgram_bytes_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -224,17 +229,17 @@ static void queue_dgram(struct relay_quic *t, struct quic_conn *c, uint32_t send
                         uint8_t channel, const uint8_t *bytes, size_t len)
 {
     if (c->held_since_us) { /* congestion control holds them back: the newest only */
-        for (uint32_t i = 0; i < c->n_dgrams; i++) {
-            struct quic_dgram *d = &c->dgrams[i];
+        for (uint32_t i = 0; i < c->queue.n_dgrams; i++) {
+            struct quic_dgram *d = &c->queue.dgrams[i];
             if (d->sender != sender || d->channel != channel || sender == 0)
                 continue;
             if (len > d->len) {
                 if (dgram_room(c, len) != 0)
                     return;
-                d->off = c->dgram_used;
-                c->dgram_used += (uint32_t)len;
+                d->off = c->queue.dgram_used;
+                c->queue.dgram_used += (uint32_t)len;
             }
-            memcpy(c->dgram_bytes + d->off, bytes, len);
+            memcpy(c->queue.dgram_bytes + d->off, bytes, len);
             d->len = (uint16_t)len;
             if (t->relay)
                 relay_count_conflated(t->relay, t->base + c->slot, 1);
@@ -242,23 +247,23 @@ static void queue_dgram(struct relay_quic *t, struct quic_conn *c, uint32_t send
             return;
         }
     }
-    if (c->n_dgrams == QUIC_EDGE_DGRAMS)
+    if (c->queue.n_dgrams == QUIC_EDGE_DGRAMS)
         dgram_drop_oldest(t, c);
-    if (c->n_dgrams == c->dgrams_cap) {
-        uint32_t cap = c->dgrams_cap ? 2 * c->dgrams_cap : 16;
-        struct quic_dgram *more = realloc(c->dgrams, cap * sizeof *more);
+    if (c->queue.n_dgrams == c->queue.dgrams_cap) {
+        uint32_t cap = c->queue.dgrams_cap ? 2 * c->queue.dgrams_cap : 16;
+        struct quic_dgram *more = realloc(c->queue.dgrams, cap * sizeof *more);
         if (!more)
             return;
-        c->dgrams = more;
-        c->dgrams_cap = cap;
+        c->queue.dgrams = more;
+        c->queue.dgrams_cap = cap;
     }
     if (dgram_room(c, len) != 0)
         return;
     holding(t, c);
-    c->dgrams[c->n_dgrams++] = (struct quic_dgram){.sender = sender, .off = c->dgram_used,
+    c->queue.dgrams[c->queue.n_dgrams++] = (struct quic_dgram){.sender = sender, .off = c->queue.dgram_used,
                                                    .len = (uint16_t)len, .channel = channel};
-    memcpy(c->dgram_bytes + c->dgram_used, bytes, len);
-    c->dgram_used += (uint32_t)len;
+    memcpy(c->queue.dgram_bytes + c->queue.dgram_used, bytes, len);
+    c->queue.dgram_used += (uint32_t)len;
     transport_quic_mark(t, c);
 }
 
@@ -266,13 +271,13 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
                                  unsigned *count)
 {
     *count = 0;
-    if (c->n_dgrams == 0)
+    if (c->queue.n_dgrams == 0)
         return 0;
-    const struct quic_dgram *d = &c->dgrams[0];
+    const struct quic_dgram *d = &c->queue.dgrams[0];
     size_t head = transport_quic_h3_dgram_head(c, out); /* a session's quarter stream ID */
     out += head;
     out[0] = d->channel;
-    bool batch = t->relay && c->phase == QUIC_PHASE_PEER &&
+    bool batch = t->relay && c->life.phase == QUIC_PHASE_PEER &&
                  relay_peer_batches(t->relay, t->base + c->slot);
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
     size_t room = p ? quicmsg_datagram_room(p->max_datagram_frame_size,
@@ -280,20 +285,20 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
                     : 0;
     room = room > head ? room - head : 0;
     size_t need = PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD;
-    if (!batch || c->n_dgrams == 1 ||
-        need + d->len + PROTO_BATCH_ENTRY_HEAD + c->dgrams[1].len > room ||
-        c->dgrams[1].channel != d->channel) {
-        memcpy(out + QUICMSG_DATAGRAM_HEAD, c->dgram_bytes + d->off, d->len);
+    if (!batch || c->queue.n_dgrams == 1 ||
+        need + d->len + PROTO_BATCH_ENTRY_HEAD + c->queue.dgrams[1].len > room ||
+        c->queue.dgrams[1].channel != d->channel) {
+        memcpy(out + QUICMSG_DATAGRAM_HEAD, c->queue.dgram_bytes + d->off, d->len);
         *count = 1;
         return head + QUICMSG_DATAGRAM_HEAD + d->len;
     }
     uint8_t *b = out + QUICMSG_DATAGRAM_HEAD;
     size_t used = PROTO_BATCH_HEADER;
     proto_batch_begin(b);
-    for (uint32_t i = 0; i < c->n_dgrams; i++) {
-        const struct quic_dgram *e = &c->dgrams[i];
+    for (uint32_t i = 0; i < c->queue.n_dgrams; i++) {
+        const struct quic_dgram *e = &c->queue.dgrams[i];
         if (e->channel != d->channel ||
-            proto_batch_add(b, room, &used, c->dgram_bytes + e->off, e->len) !=
+            proto_batch_add(b, room, &used, c->queue.dgram_bytes + e->off, e->len) !=
                 PROTO_OK)
             break;
         (*count)++;
@@ -303,27 +308,27 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
 
 void transport_quic_dgram_pop(struct quic_conn *c, unsigned count)
 {
-    if (count > c->n_dgrams)
-        count = c->n_dgrams;
-    memmove(c->dgrams, c->dgrams + count, (c->n_dgrams - count) * sizeof *c->dgrams);
-    c->n_dgrams -= count;
-    if (c->n_dgrams == 0)
-        c->dgram_used = 0;
+    if (count > c->queue.n_dgrams)
+        count = c->queue.n_dgrams;
+    memmove(c->queue.dgrams, c->queue.dgrams + count, (c->queue.n_dgrams - count) * sizeof *c->queue.dgrams);
+    c->queue.n_dgrams -= count;
+    if (c->queue.n_dgrams == 0)
+        c->queue.dgram_used = 0;
 }
 
 void transport_quic_out_free(struct quic_conn *c)
 {
-    quicmsg_out_free(&c->control);
-    for (uint32_t i = 0; i < c->n_senders; i++)
-        quicmsg_out_free(&c->senders[i].out);
-    free(c->senders);
-    free(c->dgrams);
-    free(c->dgram_bytes);
-    c->senders = NULL;
-    c->dgrams = NULL;
-    c->dgram_bytes = NULL;
-    c->n_senders = c->senders_cap = c->n_dgrams = c->dgrams_cap = 0;
-    c->dgram_used = c->dgram_bytes_cap = 0;
+    quicmsg_out_free(&c->queue.control);
+    for (uint32_t i = 0; i < c->queue.n_senders; i++)
+        quicmsg_out_free(&c->queue.senders[i].out);
+    free(c->queue.senders);
+    free(c->queue.dgrams);
+    free(c->queue.dgram_bytes);
+    c->queue.senders = NULL;
+    c->queue.dgrams = NULL;
+    c->queue.dgram_bytes = NULL;
+    c->queue.n_senders = c->queue.senders_cap = c->queue.n_dgrams = c->queue.dgrams_cap = 0;
+    c->queue.dgram_used = c->queue.dgram_bytes_cap = 0;
 }
 
 /* ---- the core's calls ---- */
@@ -375,12 +380,9 @@ static void quic_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
     struct quic_conn *c = transport_quic_peer(t, peer, false);
     if (!c)
         return;
-    c->phase = QUIC_PHASE_CLOSING;
-    c->close_code = (uint64_t)why;
-    c->since_us = clock_now_us();
-    c->n_dgrams = 0; /* unreliable states to a member who is going: none */
-    c->dgram_used = 0;
-    t->closing++;
+    transport_quic_close_begin(t, c, (uint64_t)why, clock_now_us());
+    c->queue.n_dgrams = 0; /* unreliable states to a member who is going: none */
+    c->queue.dgram_used = 0;
     transport_quic_mark(t, c);
 }
 

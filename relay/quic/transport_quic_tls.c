@@ -123,7 +123,7 @@ fail:
 static int load_certificate(struct relay_quic *t, char *err, size_t cap)
 {
     const char *cert = t->cfg.tls_cert, *key = t->cfg.tls_key;
-    struct quic_cert *slot = &t->certs[0];
+    struct quic_cert *slot = &t->tls.certs[0];
     int rc = gnutls_certificate_allocate_credentials(&slot->cred);
     if (rc == 0)
         rc = gnutls_certificate_set_x509_key_file(slot->cred, cert, key, GNUTLS_X509_FMT_PEM);
@@ -148,15 +148,15 @@ int transport_quic_tls_init(struct relay_quic *t, char *err, size_t err_cap)
                                "certificate drawn at start)");
         return -1;
     }
-    if (gnutls_priority_init(&t->priority, PRIORITY, NULL) != 0) {
+    if (gnutls_priority_init(&t->tls.priority, PRIORITY, NULL) != 0) {
         snprintf(err, err_cap, "quic: GnuTLS would not start");
         return -1;
     }
     if (cert)
         return load_certificate(t, err, err_cap);
-    t->drawn = true;
-    t->cert_now = 0;
-    if (draw_certificate(t, &t->certs[0], t->now_us) != 0) {
+    t->tls.drawn = true;
+    t->tls.cert_now = 0;
+    if (draw_certificate(t, &t->tls.certs[0], t->now_us) != 0) {
         snprintf(err, err_cap, "quic: could not draw a certificate");
         return -1;
     }
@@ -166,31 +166,31 @@ int transport_quic_tls_init(struct relay_quic *t, char *err, size_t err_cap)
 void transport_quic_tls_free(struct relay_quic *t)
 {
     for (int i = 0; i < QUIC_CERT_GENS; i++) {
-        if (t->certs[i].cred)
-            gnutls_certificate_free_credentials(t->certs[i].cred);
-        t->certs[i].cred = NULL;
+        if (t->tls.certs[i].cred)
+            gnutls_certificate_free_credentials(t->tls.certs[i].cred);
+        t->tls.certs[i].cred = NULL;
     }
-    if (t->priority)
-        gnutls_priority_deinit(t->priority);
-    t->priority = NULL;
+    if (t->tls.priority)
+        gnutls_priority_deinit(t->tls.priority);
+    t->tls.priority = NULL;
 }
 
 bool transport_quic_tls_renew(struct relay_quic *t, uint64_t now_us, bool force)
 {
-    const struct quic_cert *newest = &t->certs[t->cert_now];
-    if (!t->drawn || (!force && now_us - newest->drawn_us < QUIC_CERT_RENEW_S * 1000000ull))
+    const struct quic_cert *newest = &t->tls.certs[t->tls.cert_now];
+    if (!t->tls.drawn || (!force && now_us - newest->drawn_us < QUIC_CERT_RENEW_S * 1000000ull))
         return false;
     for (uint8_t i = 0; i < QUIC_CERT_GENS; i++) {
-        struct quic_cert *slot = &t->certs[i];
-        if (i == t->cert_now || (slot->cred && slot->conns > 0))
+        struct quic_cert *slot = &t->tls.certs[i];
+        if (i == t->tls.cert_now || (slot->cred && slot->conns > 0))
             continue;
         if (slot->cred)
             gnutls_certificate_free_credentials(slot->cred);
         slot->cred = NULL;
         if (draw_certificate(t, slot, now_us) != 0)
             return false;
-        struct quic_cert *old = &t->certs[t->cert_now];
-        t->cert_now = i;
+        struct quic_cert *old = &t->tls.certs[t->tls.cert_now];
+        t->tls.cert_now = i;
         if (old->conns == 0) { /* held by no connection: gone (its hash stays served) */
             gnutls_certificate_free_credentials(old->cred);
             old->cred = NULL;
@@ -202,10 +202,10 @@ bool transport_quic_tls_renew(struct relay_quic *t, uint64_t now_us, bool force)
 
 void transport_quic_tls_end(struct relay_quic *t, struct quic_conn *c)
 {
-    struct quic_cert *slot = &t->certs[c->cert];
-    if (!c->tls || slot->conns == 0)
+    struct quic_cert *slot = &t->tls.certs[c->tls.cert];
+    if (!c->tls.session || slot->conns == 0)
         return;
-    if (--slot->conns == 0 && c->cert != t->cert_now && slot->cred) {
+    if (--slot->conns == 0 && c->tls.cert != t->tls.cert_now && slot->cred) {
         gnutls_certificate_free_credentials(slot->cred);
         slot->cred = NULL;
     }
@@ -217,9 +217,9 @@ int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_
     int n = snprintf(out, cap, "{\"port\":%s,\"path\":\"%s\",\"timeout_ms\":%" PRIu32
                      ",\"hashes\":[", port ? port + 1 : "0", QUIC_WT_PATH, t->cfg.timeout_ms);
     int64_t now = (int64_t)time(NULL);
-    for (int k = 0; t->drawn && k < QUIC_CERT_GENS && n > 0 && (size_t)n < cap; k++) {
+    for (int k = 0; t->tls.drawn && k < QUIC_CERT_GENS && n > 0 && (size_t)n < cap; k++) {
         /* the newest first, then the others still valid */
-        const struct quic_cert *c = &t->certs[(t->cert_now + QUIC_CERT_GENS - k) % QUIC_CERT_GENS];
+        const struct quic_cert *c = &t->tls.certs[(t->tls.cert_now + QUIC_CERT_GENS - k) % QUIC_CERT_GENS];
         char h[65];
         if (c->expires_s <= now)
             continue;
@@ -264,26 +264,26 @@ int transport_quic_tls_session(struct relay_quic *t, struct quic_conn *c)
     for (int i = 0; i < QUIC_APPS; i++)
         protos[i] = (gnutls_datum_t){.data = (unsigned char *)alpns[i],
                                      .size = (unsigned)strlen(alpns[i])};
-    if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_TICKETS) != 0)
+    if (gnutls_init(&c->tls.session, GNUTLS_SERVER | GNUTLS_NO_TICKETS) != 0)
         return -1;
-    c->cert = t->cert_now; /* held from now on: transport_quic_tls_end lets go */
-    t->certs[c->cert].conns++;
-    if (gnutls_priority_set(c->tls, t->priority) != 0 ||
-        ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
-        gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, t->certs[t->cert_now].cred) != 0 ||
-        gnutls_alpn_set_protocols(c->tls, protos, QUIC_APPS, GNUTLS_ALPN_MANDATORY) != 0)
+    c->tls.cert = t->tls.cert_now; /* held from now on: transport_quic_tls_end lets go */
+    t->tls.certs[c->tls.cert].conns++;
+    if (gnutls_priority_set(c->tls.session, t->tls.priority) != 0 ||
+        ngtcp2_crypto_gnutls_configure_server_session(c->tls.session) != 0 ||
+        gnutls_credentials_set(c->tls.session, GNUTLS_CRD_CERTIFICATE, t->tls.certs[t->tls.cert_now].cred) != 0 ||
+        gnutls_alpn_set_protocols(c->tls.session, protos, QUIC_APPS, GNUTLS_ALPN_MANDATORY) != 0)
         return -1;
-    gnutls_session_set_ptr(c->tls, &c->ref);
-    gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
+    gnutls_session_set_ptr(c->tls.session, &c->ref);
+    gnutls_handshake_set_hook_function(c->tls.session, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
                                        client_hello_read);
-    ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
+    ngtcp2_conn_set_tls_native_handle(c->conn, c->tls.session);
     return 0;
 }
 
 enum quic_app transport_quic_tls_app(const struct quic_conn *c)
 {
     gnutls_datum_t p;
-    if (!c->tls || gnutls_alpn_get_selected_protocol(c->tls, &p) != 0)
+    if (!c->tls.session || gnutls_alpn_get_selected_protocol(c->tls.session, &p) != 0)
         return QUIC_APPS;
     for (int i = 0; i < QUIC_APPS; i++)
         if (p.size == strlen(alpns[i]) && memcmp(p.data, alpns[i], p.size) == 0)

@@ -155,10 +155,10 @@ static void fuzz_quic_route(const uint8_t *p, size_t n)
     union netaddr from = {.v4 = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)(1024 + p[0])),
                                  .sin_addr = {htonl(0x7f000000u | (uint32_t)p[1] << 8 | p[2])}}};
-    uint64_t before = t->sent_bytes;
+    uint64_t before = t->udp.sent_bytes;
     transport_quic_route(t, p + 3, n - 3, &from);
-    FUZZ_CHECK(t->sent_bytes - before <= (uint64_t)(n - 3));
-    FUZZ_CHECK(t->nfree == t->cfg.peer_cap && t->half_open == 0); /* nothing kept */
+    FUZZ_CHECK(t->udp.sent_bytes - before <= (uint64_t)(n - 3));
+    FUZZ_CHECK(t->slots.n_free == t->cfg.peer_cap && t->slots.half_open == 0); /* nothing kept */
     transport_quic_out_flush(t);
 }
 

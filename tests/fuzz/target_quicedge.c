@@ -172,7 +172,7 @@ static void fqe_setup(void)
     FUZZ_CHECK(fqe.t->own[QUIC_COUNT_HANDSHAKES] == 2);
     for (uint32_t s = 0; s < FQE_PEERS; s++) {
         struct quic_conn *c = &fqe.t->conns[s];
-        if (c->phase == QUIC_PHASE_OPEN)
+        if (c->life.phase == QUIC_PHASE_OPEN)
             fqe.c[c->app == QUIC_APP_H3] = c;
     }
     FUZZ_CHECK(fqe.c[0] && fqe.c[1] && fqe.c[0]->app == QUIC_APP_RICOCHET);
@@ -192,12 +192,12 @@ static void fqe_setup(void)
  * the core it knew is gone with the last input. */
 static void fqe_rewind(struct relay_quic *t, struct quic_conn *c)
 {
-    switch (c->phase) {
+    switch (c->life.phase) {
     case QUIC_PHASE_OPEN:
-        t->half_open--;
+        t->slots.half_open--;
         break;
     case QUIC_PHASE_CLOSING:
-        t->closing--;
+        t->slots.closing--;
         break;
     case QUIC_PHASE_PEER:
         break;
@@ -206,22 +206,22 @@ static void fqe_rewind(struct relay_quic *t, struct quic_conn *c)
     }
     transport_quic_out_free(c);
     transport_quic_h3_free(c);
-    quicmsg_reader_free(&c->control_in);
-    quicmsg_reader_free(&c->up_in);
-    quicmsg_reader_init(&c->control_in, t->cfg.max_packet_size);
-    quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
-    quicmsg_out_init(&c->control);
-    c->phase = QUIC_PHASE_OPEN;
-    c->since_us = fqe.now;
-    c->gone_reported = false;
-    c->close_code = 0;
+    quicmsg_reader_free(&c->in.control);
+    quicmsg_reader_free(&c->in.up);
+    quicmsg_reader_init(&c->in.control, t->cfg.max_packet_size);
+    quicmsg_reader_init(&c->in.up, t->cfg.max_packet_size);
+    quicmsg_out_init(&c->queue.control);
+    c->life.phase = QUIC_PHASE_OPEN;
+    c->life.since_us = fqe.now;
+    c->life.gone_reported = false;
+    c->life.close_code = 0;
     c->held_since_us = 0;
-    c->moved_us = 0;
+    c->queue.moved_us = 0;
     memset(&c->last_error, 0, sizeof c->last_error);
-    c->control_sid = 0;
-    c->up_sid = -1;
-    c->control_open = false;
-    t->half_open++;
+    c->in.control_sid = 0;
+    c->in.up_sid = -1;
+    c->in.control_open = false;
+    t->slots.half_open++;
     if (c->app == QUIC_APP_H3)
         FUZZ_CHECK(transport_quic_h3_start(t, c) == 0);
 }
@@ -266,16 +266,16 @@ static void fqe_check_edge(void)
     unsigned open = 0, closing = 0;
     for (int i = 0; i < 2; i++) {
         const struct quic_conn *c = fqe.c[i];
-        open += c->phase == QUIC_PHASE_OPEN;
-        closing += c->phase == QUIC_PHASE_CLOSING;
+        open += c->life.phase == QUIC_PHASE_OPEN;
+        closing += c->life.phase == QUIC_PHASE_CLOSING;
         FUZZ_CHECK((c->h3 != NULL) == (c->app == QUIC_APP_H3));
-        FUZZ_CHECK(c->n_dgrams <= QUIC_EDGE_DGRAMS && c->n_senders <= QUIC_EDGE_SENDERS);
+        FUZZ_CHECK(c->queue.n_dgrams <= QUIC_EDGE_DGRAMS && c->queue.n_senders <= QUIC_EDGE_SENDERS);
         if (fqe.m[i].dead)
             continue;
         bool known = relay_peer_connected(fqe.r, fqe_handle(c));
-        FUZZ_CHECK(c->phase == QUIC_PHASE_PEER ? known : !known);
+        FUZZ_CHECK(c->life.phase == QUIC_PHASE_PEER ? known : !known);
     }
-    FUZZ_CHECK(fqe.t->half_open == open && fqe.t->closing == closing);
+    FUZZ_CHECK(fqe.t->slots.half_open == open && fqe.t->slots.closing == closing);
 }
 
 /* States, or a batch of them. */
@@ -326,7 +326,7 @@ static bool fqe_deliver(struct fqe_conn *m, struct fqe_stream *s, const uint8_t 
     FUZZ_CHECK(c->last_error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION);
     /* ngtcp2_conn_read_pkt fails; the edge closes it (transport_quic_conn.c's
      * conn_error) and the core hears the peer is gone */
-    if (c->phase == QUIC_PHASE_PEER)
+    if (c->life.phase == QUIC_PHASE_PEER)
         relay_peer_gone(fqe.r, fqe_handle(c), PROTO_LEFT_QUIT, fqe.now);
     m->dead = true;
     fuzz_quicedge_reached.closes++;
@@ -386,7 +386,7 @@ static void fqe_close(struct fqe_conn *m, struct fqe_stream *s)
     bool uni = (s->sid & 3) == 2;
     bool credit = false;
     if (uni && !m->h3)
-        credit = s->sid == c->up_sid;
+        credit = s->sid == c->in.up_sid;
     else if (uni)
         for (int i = 0; i < QUIC_H3_UNIS; i++)
             credit |= c->h3->uni[i].sid == s->sid && c->h3->uni[i].kind != QUIC_H3U_FREE &&
@@ -399,7 +399,7 @@ static void fqe_close(struct fqe_conn *m, struct fqe_stream *s)
     if (rv != 0) {
         FUZZ_CHECK(rv == NGTCP2_ERR_CALLBACK_FAILURE);
         FUZZ_CHECK(c->last_error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION);
-        if (c->phase == QUIC_PHASE_PEER)
+        if (c->life.phase == QUIC_PHASE_PEER)
             relay_peer_gone(fqe.r, fqe_handle(c), PROTO_LEFT_QUIT, fqe.now);
         m->dead = true;
         fuzz_quicedge_reached.closes++;
@@ -531,7 +531,7 @@ static struct fqe_out *fqe_out_of(struct fqe_conn *m, int64_t sid)
 static void fqe_read(struct fqe_conn *m)
 {
     struct quic_conn *c = m->c;
-    if (m->dead || c->phase == QUIC_PHASE_FREE)
+    if (m->dead || c->life.phase == QUIC_PHASE_FREE)
         return;
     struct quic_h3 *h = c->h3;
     if (h) {
@@ -543,10 +543,10 @@ static void fqe_read(struct fqe_conn *m)
         if (h->connect_sid >= 0)
             fqe_take(c, h->connect_sid, &h->answer, fqe_read_answer, NULL, m);
     }
-    if (c->control_open)
-        fqe_take(c, c->control_sid, &c->control, fqe_read_control, NULL, m);
-    for (uint32_t i = 0; i < c->n_senders; i++) {
-        struct quic_sender *s = &c->senders[i];
+    if (c->in.control_open)
+        fqe_take(c, c->in.control_sid, &c->queue.control, fqe_read_control, NULL, m);
+    for (uint32_t i = 0; i < c->queue.n_senders; i++) {
+        struct quic_sender *s = &c->queue.senders[i];
         if (!s->id)
             continue;
         if (s->sid < 0) {
@@ -594,9 +594,9 @@ static void fqe_read(struct fqe_conn *m)
 static void fqe_held(struct fqe_conn *m)
 {
     struct quic_conn *c = m->c;
-    bool left = c->n_dgrams > 0 || c->control.unsent || (c->h3 && c->h3->out.unsent);
-    for (uint32_t i = 0; !left && i < c->n_senders; i++)
-        left = c->senders[i].out.unsent > 0;
+    bool left = c->queue.n_dgrams > 0 || c->queue.control.unsent || (c->h3 && c->h3->out.unsent);
+    for (uint32_t i = 0; !left && i < c->queue.n_senders; i++)
+        left = c->queue.senders[i].out.unsent > 0;
     if (!left)
         c->held_since_us = 0;
     else if (!c->held_since_us)
@@ -695,7 +695,7 @@ static void fqe_time(uint8_t ms)
     relay_tick(fqe.r, fqe.now);
     relay_sweep(fqe.r, fqe.now);
     for (int i = 0; i < 2; i++)
-        if (fqe.c[i]->phase == QUIC_PHASE_PEER) /* the edge's tick (transport_quic_sweep) */
+        if (fqe.c[i]->life.phase == QUIC_PHASE_PEER) /* the edge's tick (transport_quic_sweep) */
             transport_quic_senders_idle(fqe.c[i], fqe.now);
 }
 
@@ -774,11 +774,11 @@ int fuzz_target_quicedge(const uint8_t *data, size_t size)
         fqe_model_init(&fqe.m[i], fqe.c[i]);
     }
     for (int k = 0; k < FQE_OPS && in.left > 0; k++) {
-        unsigned peers_before = (fqe.c[0]->phase == QUIC_PHASE_PEER) +
-                                (fqe.c[1]->phase == QUIC_PHASE_PEER);
+        unsigned peers_before = (fqe.c[0]->life.phase == QUIC_PHASE_PEER) +
+                                (fqe.c[1]->life.phase == QUIC_PHASE_PEER);
         fqe_op(cfg, &in);
-        unsigned peers_after = (fqe.c[0]->phase == QUIC_PHASE_PEER) +
-                               (fqe.c[1]->phase == QUIC_PHASE_PEER);
+        unsigned peers_after = (fqe.c[0]->life.phase == QUIC_PHASE_PEER) +
+                               (fqe.c[1]->life.phase == QUIC_PHASE_PEER);
         if (peers_after > peers_before)
             fuzz_quicedge_reached.peers += peers_after - peers_before;
         fqe_check_edge();
