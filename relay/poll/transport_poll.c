@@ -350,6 +350,10 @@ static void read_conn(struct relay_poll *t, struct relay *r, uint32_t ci)
     if (sc->fd < 0 || sc->closing)
         return;
     if (c->in_len == t->in_cap) {
+        /* its held GET goes unanswered: what waits for the session stays for
+         * its next GET, not behind this answer's Connection: close */
+        if (c->session != POLL_NONE)
+            poll_unhold(t, ci);
         reply(t, ci, 400, NULL, "requests sent behind a held GET overflow its input", false,
               clock_now_us());
         return;
