@@ -253,7 +253,7 @@ export interface SessionOptions {
    * default 20000, 1..25000). */
   pollWaitMs?: number;
   /** Route "poll": short polling instead, a GET answered at once and the next this many ms
-   * after (default 0: long polling; 0..60000). */
+   * after (default 0: long polling; 0..60000, and shorter than timeoutMs). */
   pollIntervalMs?: number;
   rtcUrl?: string;
   /** Where the relay says how to open a WebTransport session (default this page's origin +

@@ -10,7 +10,7 @@
  * bytes; ricochet_control.js, the control messages; ricochet_figures.js,
  * statistics and clocks; ricochet_interp.js, InterpBuffer;
  * ricochet_ticket.js, tickets; ricochet_ends.js, an end in words;
- * ricochet_routes.js, WebSocket, WebRTC and WebTransport;
+ * ricochet_routes.js, WebSocket, WebRTC, WebTransport and HTTP polling;
  * ricochet_receive.js, what the relay sends; ricochet_session.js, Session).
  * Node imports them as they are; a page gets them as one script, this
  * comment and the modules in that order without their imports of one

@@ -77,7 +77,7 @@ function urlAt(url, host, port) {
  *     nothing waits (long polling; default 20000, 1..25000);
  *     pollIntervalMs: route poll, short polling instead: a GET answered at
  *     once, the next this many ms after (default 0: long polling;
- *     0..60000); rtcUrl: where the WebRTC offer is POSTed (default
+ *     0..60000, shorter than timeoutMs); rtcUrl: where the WebRTC offer is POSTed (default
  *     this page's origin + "/rtc");
  *     wtUrl: where the relay says how to open a WebTransport session (its
  *     port, path and certificate hashes; default this page's origin +
@@ -213,6 +213,9 @@ export class Session extends EventTarget {
     checkMs(o, "rejoinAfterMs", 100, 3600000);
     checkMs(o, "pollWaitMs", 1, POLL_WAIT_MAX_MS);
     checkMs(o, "pollIntervalMs", 0, 60000);
+    if (o.pollIntervalMs >= o.timeoutMs) /* the relay's answers are what the session hears */
+      throw new RangeError(`pollIntervalMs ${o.pollIntervalMs}: shorter than timeoutMs ` +
+                           `(${o.timeoutMs}), or the session ends silent between two GETs`);
     /* a whole ticket: its pass goes, its room and name are mine */
     const ticket = o.ticket === undefined ? null : readTicket(o.ticket);
     if (ticket) o.ticket = ticket.pass;

@@ -4,9 +4,10 @@
 // session and a WebSocket member in one room exchange states (payloads
 // byte for byte) and events both ways, long polling and short; close()
 // ends the polling session (DELETE: the other member sees it leave, reason
-// quit); no relay, a relay gone, and a server that answers what the relay
-// never would (frames cut, an answer too long, 410 gone) reach the program
-// as events (bad, close with a reason and a hint), never as an exception.
+// quit); no relay, a relay gone, a join refused (room_full), a server that
+// never answers, and one that answers what the relay never would (frames
+// cut, an answer too long, 410 gone) reach the program as events (error,
+// bad, close with a reason and a hint), never as an exception.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -139,6 +140,9 @@ test("a polling session options: a url of the poll edge, its times", () => {
   assert.throws(() => new Session({ ...o, url: "http://h/", pollWaitMs: 25001 }), RangeError);
   assert.throws(() => new Session({ ...o, url: "http://h/", pollWaitMs: 0 }), RangeError);
   assert.throws(() => new Session({ ...o, url: "http://h/", pollIntervalMs: -1 }), RangeError);
+  assert.throws(() => new Session({ ...o, url: "http://h/", pollIntervalMs: 5000 }),
+                /pollIntervalMs 5000: shorter than timeoutMs \(5000\)/);
+  new Session({ ...o, url: "http://h/", pollIntervalMs: 5000, timeoutMs: 10000 });
   assert.equal(new Session({ ...o, url: "http://h:7781" }).where, "h:7781");
 });
 
@@ -271,5 +275,39 @@ test("long polling asks the relay to hold each GET pollWaitMs; close() DELETEs",
     assert.equal(last(s).code, "closed");
   } finally {
     await edge.stop();
+  }
+});
+
+test("the relay refuses the join over poll: its code, after an error event", { skip }, async () => {
+  const relay = await startRelay("--max-room-size", "1");
+  const w = player({ url: relay.ws, room: "full", name: "wsm" });
+  try {
+    await until(() => has(w, "welcome"), 5000, "the first member");
+    const p = player({ route: "poll", url: relay.poll, room: "full", name: "pol" });
+    await until(() => has(p, "close"), 5000, "the refusal");
+    assert.ok(has(p, "error"));
+    const c = last(p);
+    assert.equal(c.code, "room_full");
+    assert.match(c.reason, /^relay refused the join: room_full/);
+    assert.equal(c.hint, "the room is full: join another room");
+  } finally {
+    w.close();
+    await relay.stop();
+  }
+});
+
+test("a server that never answers the join: timeout, saying how long", async () => {
+  const srv = net.createServer(() => {}).listen(0, "127.0.0.1"); // takes, never answers
+  await new Promise((r) => srv.once("listening", r));
+  try {
+    const s = player({ route: "poll", url: `http://127.0.0.1:${srv.address().port}/`, room: "r",
+                       name: "n", timeoutMs: 400 });
+    await until(() => has(s, "close"), 5000, "the close");
+    const c = last(s);
+    assert.equal(c.code, "timeout");
+    assert.match(c.reason, /in 400 ms/);
+    assert.match(c.hint, /timeoutMs gives it longer/);
+  } finally {
+    srv.close();
   }
 });
