@@ -134,6 +134,32 @@ static void bot_mixed_json(void **state)
     free(rout);
 }
 
+/* A hundred QUIC bots take a while to make (a handshake each); the first
+ * are welcomed, and their events handled, while the last are made. */
+static void bots_welcomed_while_others_are_made(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    const char *rargs[] = {"--listen", "quic://127.0.0.1:0", "--max-per-address", "0", NULL};
+    char p[16];
+    start_relay(&relay, rargs, p, sizeof p);
+    const char *args[] = {"--port", p, "--transport", "quic", "--count", "100", "--mode",
+                          "mixed", "--rate", "10", "--duration", "1", "--seed", "7",
+                          "--name", "tb", "--json", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *bots = cJSON_GetObjectItemCaseSensitive(root, "bots"), *b;
+    assert_int_equal(cJSON_GetArraySize(bots), 100);
+    cJSON_ArrayForEach(b, bots)
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "connected")));
+    cJSON_Delete(root);
+    free(out);
+    spawn_free(&bot);
+    stop_relay(&relay, NULL);
+}
+
 static void bot_udp_json(void **state)
 {
     (void)state;
@@ -625,6 +651,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bot_mixed_json),
+        cmocka_unit_test(bots_welcomed_while_others_are_made),
         cmocka_unit_test(bot_udp_json),
         cmocka_unit_test(bot_human_summary),
         cmocka_unit_test(bot_alone_gets_a_hint),

@@ -297,6 +297,17 @@ static void bot_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
     }
 }
 
+/* Bot i's client, made: its events may come before swarm_create returns. */
+static void bot_created(void *ctx, size_t i, struct ricochet *c)
+{
+    struct bot_run *sw = ctx;
+    struct bot *b = &sw->bots[i];
+    b->c = c;
+    b->mode = client_mode(c);
+    snprintf(b->name, sizeof b->name, "%s", client_name(c));
+    bot_init_path(b, sw->seed, i);
+}
+
 static void bot_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct bot_run *sw = ctx;
@@ -354,19 +365,12 @@ int bot_run_connect(struct bot_run *sw)
                               .per_host = 1 /* each bot its own socket: the JSON
                                                reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,
-                                .event = bot_event};
+                                .event = bot_event, .created = bot_created};
     char err[320];
     sw->sw = swarm_create(&sc, &hooks, err, sizeof err);
     if (!sw->sw) {
         fprintf(stderr, BOT_PROG ": error: %s\n", err);
         return -1;
-    }
-    for (size_t i = 0; i < sw->n; i++) {
-        struct bot *b = &sw->bots[i];
-        b->c = swarm_client(sw->sw, i);
-        b->mode = swarm_mode(sw->sw, i);
-        snprintf(b->name, sizeof b->name, "%s", swarm_name(sw->sw, i));
-        bot_init_path(b, sw->seed, i);
     }
     return 0;
 }
