@@ -3,7 +3,8 @@
  * entry points of tests and fuzz targets (client_test.h). What it does
  * between is in the files below it, which never call back up:
  *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_webrtc.c,
- *   client_quic.c, client_wire.c (ENet's wire from a shared socket),
+ *   client_quic.c, client_poll.c (HTTP polling), client_wire.c (ENet's wire
+ *   from a shared socket),
  *   client_detached.c the transports, behind struct client_transport_ops
  *                     (client_internal.h); client_offer.c, WebRTC's signalling
  *   client_step.c     where the buffered transports read (tcp, ws, webrtc,
@@ -52,6 +53,8 @@ static const struct client_transport_ops *client_transport_for(const struct clie
 {
     if (cfg->transport == RICOCHET_TRANSPORT_WEBRTC)
         return &client_webrtc_ops; /* client_new checks that it carries the mode */
+    if (cfg->transport == RICOCHET_TRANSPORT_POLL)
+        return &client_poll_ops; /* client_new checks the mode: tcp */
     if (cfg->transport == RICOCHET_TRANSPORT_QUIC ||
         cfg->transport == RICOCHET_TRANSPORT_WEBTRANSPORT)
         return &client_quic_ops; /* WebTransport: over HTTP/3 (client_wt.c) */
@@ -111,6 +114,11 @@ static int client_config_check(const struct client_config *cfg, bool need_relay,
         snprintf(err, err_cap, "client: bad mode or port");
         return -1;
     }
+    if (cfg->transport == RICOCHET_TRANSPORT_POLL && cfg->mode != PROTO_MODE_TCP) {
+        snprintf(err, err_cap, "client: HTTP polling carries the mode tcp, not %s",
+                 proto_mode_name(cfg->mode));
+        return -1;
+    }
     if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
         snprintf(err, err_cap, "client: %s carries the modes unsequenced, sequenced, reliable%s, "
                  "not %s", cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "WebRTC"
@@ -159,6 +167,12 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
     c->transport = cfg->transport;
+    c->poll_wait_ms = cfg->poll_short ? 0
+                      : cfg->poll_wait_ms ? cfg->poll_wait_ms : RICOCHET_DEFAULT_POLL_WAIT_MS;
+    if (c->poll_wait_ms > RICOCHET_POLL_WAIT_MAX_MS)
+        c->poll_wait_ms = RICOCHET_POLL_WAIT_MAX_MS; /* the relay refuses a longer wait */
+    c->poll_interval_ms = cfg->poll_interval_ms ? cfg->poll_interval_ms
+                                                : RICOCHET_DEFAULT_POLL_INTERVAL_MS;
     c->caps = client_transport_for(cfg)->caps;
     c->next_seq = 1;
     c->phase = PHASE_CONNECTING;

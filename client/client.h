@@ -80,6 +80,9 @@ struct client_config {
                             log (NULL: none); ricochet_config_set_keylog */
     const char *pin;     /* QUIC: the relay certificate's SHA-256, 64 lowercase hex
                             digits (client_pin_parse's); NULL: any certificate */
+    bool poll_short;     /* HTTP polling: a GET every poll_interval_ms, not long polls */
+    uint32_t poll_wait_ms; /* ... a long poll's wait (0: RICOCHET_DEFAULT_POLL_WAIT_MS) */
+    uint32_t poll_interval_ms; /* ... short polling's (0: RICOCHET_DEFAULT_POLL_INTERVAL_MS) */
 };
 
 #define CLIENT_PIN_HEX 64 /* a pin's hex digits: SHA-256's 32 bytes */

@@ -23,6 +23,10 @@
  *                      the ENet modes and streams, datagrams and streams;
  *                      or, on the ALPN h3, a browser's WebTransport session
  *                      (client_wt.c: HTTP/3's little part).
+ *   client_poll.c      client_poll_ops: the relay's HTTP polling edge, GETs and
+ *                      POSTs on two keep-alive connections (client_stream.c's),
+ *                      read through client_step.c; client_poll_http.c reads
+ *                      the answers.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -151,6 +155,7 @@ extern const struct client_transport_ops client_tcp_ops;
 extern const struct client_transport_ops client_ws_ops;
 extern const struct client_transport_ops client_webrtc_ops;
 extern const struct client_transport_ops client_quic_ops;
+extern const struct client_transport_ops client_poll_ops;
 extern const struct client_transport_ops client_detached_ops;
 
 /* A member that left my room, remembered so that a late state does not list
@@ -208,6 +213,8 @@ struct ricochet {
                                  come within a third of the shorter */
     enum proto_mode mode;
     enum ricochet_transport transport; /* the config's */
+    uint32_t poll_wait_ms;    /* HTTP polling: a GET's wait (0: short polling) */
+    uint32_t poll_interval_ms; /* ... and short polling's interval */
     const struct client_transport_ops *ops;
     struct client_transport_caps caps; /* ops->caps, or (detached) those of the
                                           transport the mode would pick */
@@ -579,6 +586,25 @@ enum client_offer_state client_offer_step(struct client_offer *o, char *answer, 
 
 int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
 void client_offer_free(struct client_offer *o);      /* NULL is fine */
+
+/* ---- HTTP polling's answers (client_poll_http.c) ---- */
+
+#define CLIENT_POLL_HEAD_MAX 8192              /* an answer's head, at most */
+#define CLIENT_POLL_BODY_MAX (2 * (2 + 65535)) /* a GET's body: 64 KiB of whole frames,
+                                                  or one frame longer than that */
+
+/* What the head of an answer says. */
+struct client_poll_answer {
+    int status;
+    size_t head_len, body_len;
+    bool close;                /* Connection: close, or HTTP/1.0 without keep-alive */
+};
+
+/* The answer at the start of buf[0..len). Returns 1 once it is whole (*a
+ * filled), 0 while it is not, -1 if it is not an answer the polling edge
+ * gives (what is wrong in *why). */
+int client_poll_answer_parse(const uint8_t *buf, size_t len, struct client_poll_answer *a,
+                             const char **why);
 
 /* ---- reading, once for the buffered transports (client_step.c) ---- */
 

@@ -61,6 +61,8 @@ struct ricochet_config {
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
     char pin[CLIENT_PIN_HEX + 1];         /* "" = none */
+    bool poll_short;                      /* ricochet_config_set_poll's: wait_ms 0 */
+    uint32_t poll_wait_ms, poll_interval_ms; /* ... 0: the defaults */
     bool any;                             /* room is a prefix: any room with space */
     char error[RICOCHET_TEXT_MAX + 1];    /* the last setter's refusal ("" = none) */
     char bad_relay[RICOCHET_TEXT_MAX + 1]; /* a refused relay, room or name, which */
@@ -235,9 +237,9 @@ int ricochet_config_set_transport(struct ricochet_config *cfg,
                                   enum ricochet_transport transport)
 {
     if (!cfg || (int)transport < RICOCHET_TRANSPORT_DEFAULT ||
-        transport > RICOCHET_TRANSPORT_WEBTRANSPORT)
+        transport > RICOCHET_TRANSPORT_POLL)
         return config_refuse(cfg, "transport %d: 0-%d (enum ricochet_transport)",
-                             (int)transport, RICOCHET_TRANSPORT_WEBTRANSPORT);
+                             (int)transport, RICOCHET_TRANSPORT_POLL);
     cfg->transport = transport;
     return config_ok(cfg);
 }
@@ -257,6 +259,19 @@ int ricochet_config_set_pin(struct ricochet_config *cfg, const char *sha256)
         return config_refuse(cfg, "pin: a SHA-256 in 64 hex digits, a colon between bytes "
                                   "or none");
     snprintf(cfg->pin, sizeof cfg->pin, "%s", sha256 ? hex : "");
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_poll(struct ricochet_config *cfg, uint32_t wait_ms, uint32_t interval_ms)
+{
+    if (!cfg || wait_ms > RICOCHET_POLL_WAIT_MAX_MS ||
+        (wait_ms == 0 && (interval_ms == 0 || interval_ms > RICOCHET_POLL_INTERVAL_MAX_MS)))
+        return config_refuse(cfg, "poll: a long poll's wait 1-%d ms, or 0 and a short poll's "
+                                  "interval 1-%d ms", RICOCHET_POLL_WAIT_MAX_MS,
+                             RICOCHET_POLL_INTERVAL_MAX_MS);
+    cfg->poll_short = wait_ms == 0;
+    cfg->poll_wait_ms = wait_ms;
+    cfg->poll_interval_ms = wait_ms == 0 ? interval_ms : 0;
     return config_ok(cfg);
 }
 
@@ -360,7 +375,10 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .ticket = pub->ticket[0] ? pub->ticket : NULL,
                                   .transport = pub->transport,
                                   .keylog = pub->keylog[0] ? pub->keylog : NULL,
-                                  .pin = pub->pin[0] ? pub->pin : NULL};
+                                  .pin = pub->pin[0] ? pub->pin : NULL,
+                                  .poll_short = pub->poll_short,
+                                  .poll_wait_ms = pub->poll_wait_ms,
+                                  .poll_interval_ms = pub->poll_interval_ms};
 }
 
 /* ricochet_connect, with the socket's transport or the test double. */

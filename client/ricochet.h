@@ -58,6 +58,10 @@ extern "C" {
 #define RICOCHET_DEFAULT_PORT 7777
 #define RICOCHET_DEFAULT_TIMEOUT_MS 5000 /* ricochet_config_set_timeout_ms's default */
 #define RICOCHET_DEFAULT_REJOIN_AFTER_MS 1500 /* ricochet_config_set_rejoin_after's default */
+#define RICOCHET_DEFAULT_POLL_WAIT_MS 20000 /* ricochet_config_set_poll's default: long polls */
+#define RICOCHET_POLL_WAIT_MAX_MS 25000 /* a long poll's wait, at most (the relay's bound) */
+#define RICOCHET_DEFAULT_POLL_INTERVAL_MS 50 /* a short poll's interval if none is set */
+#define RICOCHET_POLL_INTERVAL_MAX_MS 10000 /* a short poll's interval, at most */
 #define RICOCHET_NAME_MAX 32    /* bytes in a player name, NUL excluded */
 #define RICOCHET_ROOM_MAX 32    /* bytes in a room name, NUL excluded */
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
@@ -125,9 +129,13 @@ enum ricochet_transport {
                                        three ENet modes and streams, unreliable states
                                        in datagrams, reliable ones on streams, switched
                                        live; TLS 1.3 encrypts every byte */
-    RICOCHET_TRANSPORT_WEBTRANSPORT = 3 /* a WebTransport session, as a browser's page
+    RICOCHET_TRANSPORT_WEBTRANSPORT = 3, /* a WebTransport session, as a browser's page
                                        opens one (PROTOCOL.md, "WebTransport"): QUIC's
                                        ways on the quic edge's port, over HTTP/3 */
+    RICOCHET_TRANSPORT_POLL = 4     /* plain HTTP/1.1 requests to the relay's poll edge
+                                       (PROTOCOL.md, "HTTP polling"), mode tcp: states
+                                       POSTed, the relay's messages fetched by GETs, long
+                                       or short polling (ricochet_config_set_poll) */
 };
 
 enum ricochet_event_type {
@@ -335,6 +343,9 @@ RICOCHET_API int ricochet_config_set_any_room(struct ricochet_config *cfg, bool 
 RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
 
 /* What carries the session (RICOCHET_TRANSPORT_DEFAULT unless set). With
+ * RICOCHET_TRANSPORT_POLL the relay of ricochet_config_set_relay is its
+ * poll edge's address (--listen poll://) and the mode must be tcp; closing
+ * the session DELETEs it (leaving). With
  * RICOCHET_TRANSPORT_QUIC or RICOCHET_TRANSPORT_WEBTRANSPORT the relay of
  * ricochet_config_set_relay is its quic edge's address and the mode must
  * be unsequenced, sequenced, reliable or streams (ricochet_connect refuses
@@ -351,6 +362,17 @@ RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum rico
  * RICOCHET_OK or RICOCHET_E_INVALID (not a transport). */
 RICOCHET_API int ricochet_config_set_transport(struct ricochet_config *cfg,
                                                enum ricochet_transport transport);
+
+/* RICOCHET_TRANSPORT_POLL: how the relay's messages are fetched. wait_ms
+ * 1..25000: long polling, each GET held by the relay until something is
+ * queued for me or wait_ms pass (the default: 20000); 0: short polling, a
+ * GET every interval_ms (1..10000; ignored with long polling), answered at
+ * once, empty when nothing waits. Either way my own states are POSTed as
+ * they are sent, each POST carrying all those sent while the last was on
+ * its way. RICOCHET_OK or RICOCHET_E_INVALID (cfg NULL, a value out of
+ * range). */
+RICOCHET_API int ricochet_config_set_poll(struct ricochet_config *cfg, uint32_t wait_ms,
+                                          uint32_t interval_ms);
 
 /* WebRTC, QUIC: append each session's DTLS or TLS secrets to the file at
  * path, in the key log format of SSLKEYLOGFILE, so that Wireshark and
