@@ -1,6 +1,7 @@
 /* test_e2e_bot.c: ricochet-bot end to end with the real relay: a
  * mixed-mode run where every bot sees every other, --json output,
- * --interval, the udp transport, --events to the room and to one member,
+ * --interval, the udp transport, HTTP polling (--transport poll), --events
+ * to the room and to one member,
  * and a one-line error with a non-zero exit when no relay answers. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,6 +181,28 @@ static void bot_udp_json(void **state)
     cJSON_Delete(root);
     free(out);
     spawn_free(&bot);
+    stop_relay(&relay, NULL);
+}
+
+/* Bots over the relay's HTTP polling edge: every bot sees every other,
+ * nothing lost (tcp); the relay took the states on its poll edge. */
+static void bot_poll_json(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    const char *rargs[] = {"--listen", "poll://127.0.0.1:0", "--max-per-address", "16", NULL};
+    assert_true(harness_start_relay(&relay, rargs) > 0);
+    char p[16];
+    snprintf(p, sizeof p, "%u", (unsigned)harness_edge_port(&relay, "poll"));
+    const char *args[] = {"--port", p, "--count", "3", "--mode", "tcp", "--transport", "poll",
+                          "--rate", "20", "--duration", "2", "--seed", "7", "--name", "tb",
+                          "--json", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    check_summary(out, 3, "tcp");
+    free(out);
+    spawn_free(&bot);
+    assert_true(harness_relay_stat(&relay, "edges.poll.states_in") >= 3 * 20);
     stop_relay(&relay, NULL);
 }
 
@@ -653,6 +676,7 @@ int main(void)
         cmocka_unit_test(bot_mixed_json),
         cmocka_unit_test(bots_welcomed_while_others_are_made),
         cmocka_unit_test(bot_udp_json),
+        cmocka_unit_test(bot_poll_json),
         cmocka_unit_test(bot_human_summary),
         cmocka_unit_test(bot_alone_gets_a_hint),
         cmocka_unit_test(interval_records_every_half_second),

@@ -39,12 +39,13 @@ static const struct option_def bot_option_defs[] = {
      "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay), ws one with a WebSocket edge (ws://)",
      .short_name = 'u', .short_value = "udp"},
     {"transport", OPTION_CHOICE, offsetof(struct bot_options, transport), "default", 0, 0,
-     "default|webrtc|quic|wt",
+     "default|webrtc|quic|wt|poll",
      "what carries the states: default, the mode's own (ENet for the three ENet modes, QUIC "
      "for streams); webrtc, data channels as a browser's (an ENet mode or mixed; --host and "
      "--port name the relay's ws edge, where the offer goes: POST /rtc); quic, a QUIC "
      "connection to the relay's quic edge (an ENet mode, streams or mixed); wt, a WebTransport "
-     "session there, as a browser's page opens one (the same modes)"},
+     "session there, as a browser's page opens one (the same modes); poll, HTTP requests to "
+     "the relay's poll edge (--mode tcp; long polls, states POSTed)"},
     {"keylog", OPTION_STRING, offsetof(struct bot_options, keylog), "", 0, 512, NULL,
      "--transport webrtc, quic or wt: append the sessions' DTLS or TLS secrets to this file "
      "(SSLKEYLOGFILE's format: ricochet-netsim --keylog and Wireshark read the channels); a "
@@ -264,6 +265,9 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     bool parsed = proto_mode_parse(bot_mode_choice_name(o, mode, sizeof mode), &pm) == 0;
     if (o->transport == RICOCHET_TRANSPORT_WEBRTC && parsed && !proto_mode_info(pm)->enet)
         options_fail(BOT_PROG, "--transport webrtc carries the ENet modes (or mixed), not %s",
+                     mode);
+    if (o->transport == RICOCHET_TRANSPORT_POLL && (!parsed || pm != PROTO_MODE_TCP))
+        options_fail(BOT_PROG, "--transport poll carries the mode tcp (--mode tcp), not %s",
                      mode);
     bool quic = o->transport == RICOCHET_TRANSPORT_QUIC ||
                 o->transport == RICOCHET_TRANSPORT_WEBTRANSPORT;
