@@ -3,7 +3,8 @@
  * (`make install-lib` into a scratch DESTDIR, a release build), then the
  * Python package's unittest (client/python/tests), the JavaScript package's
  * `node --test` in Node over the relay's ws edge (client/js/test, `ws` from
- * npm ci), and the C# binding built with Debian's mcs and run with mono
+ * npm ci; its poll.test.js also over the poll edge of a relay of its own),
+ * and the C# binding built with Debian's mcs and run with mono
  * (client/csharp/tests). Each checks payloads byte for byte, events to the
  * room and to one member, refusals before sending, and a closed session or
  * a NULL answered with an error, never a crash; each also names and texts
