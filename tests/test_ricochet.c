@@ -200,8 +200,8 @@ static void config_setters_check_their_values(void **state)
     assert_int_equal(ricochet_config_set_aoi(cfg, 2e5f), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_aoi(cfg, 0), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_aoi(cfg, 50), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_transport(cfg, (enum ricochet_transport)4),
-                     RICOCHET_E_INVALID);
+    enum ricochet_transport past_last = (enum ricochet_transport)(RICOCHET_TRANSPORT_POLL + 1);
+    assert_int_equal(ricochet_config_set_transport(cfg, past_last), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_transport(cfg, (enum ricochet_transport)-1),
                      RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_transport(cfg, RICOCHET_TRANSPORT_WEBTRANSPORT),
