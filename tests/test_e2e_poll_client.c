@@ -176,8 +176,9 @@ static void poll_sessions_in_a_room(void **state)
     uint64_t long_bytes = after_long.bytes_received - before_long.bytes_received;
     uint64_t short_bytes = after_short.bytes_received - before_short.bytes_received;
     /* both get the pongs to their clock pings; the short poller, besides,
-     * some 50 empty answers of 103 bytes: at least 20 of them here */
-    assert_true(short_bytes > long_bytes + 20 * 103);
+     * up to 50 empty answers of 103 bytes (fewer on a loaded machine,
+     * where the loop turns less often): at least 5 of them here */
+    assert_true(short_bytes > long_bytes + 5 * 103);
     /* states every way, sent in bursts (a burst rides one POST) */
     for (int k = 0; k < STATES; k++) {
         for (size_t i = 0; i < 3; i++) {
