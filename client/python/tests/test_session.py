@@ -134,6 +134,11 @@ class TwoSessions(unittest.TestCase):
         self.assertEqual((chats()[0].name, chats()[0].text), ("pb", "héllo ✓"))
 
     def test_members_with_their_statistics(self):
+        # a latency needs both clocks' offsets to the relay, and b's announced
+        # to a: wait for both, then a few rounds for b's announcement to land
+        clocks = lambda: self.a.clock().known and self.b.clock().known
+        self.assertTrue(until([self.a, self.b], clocks, self.ev))
+        until([self.a, self.b], lambda: False, self.ev, limit=40)
         for k in range(10):
             self.assertEqual(self.b.send(5.0 + k, 6.0, vx=1.5), 0)
         seen = lambda: [m for m in self.a.members() if m.state is not None and m.state.seq == 10]
