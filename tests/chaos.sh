@@ -84,10 +84,13 @@ now_ms() { date +%s%3N; }
 log() { echo "chaos: $(date +%H:%M:%S) $*"; }
 event() { echo "${at:-$(now_ms)} $*" >>"$work/events"; log "$*"; at=""; }
 
-# Free ports, one a line: TCP and UDP both unused from a random base on.
+# Free ports, one a line: TCP and UDP both unused from a random base on,
+# below the kernel's ephemeral range (32768 on), where the bots' and the
+# relays' own connections take theirs: one of those took a netsim's port
+# between the pick and its start.
 ports=()
 pick_ports() {
-    local used p=$((20000 + RANDOM % 30000))
+    local used p=$((20000 + RANDOM % 12000))
     used=$(awk 'FNR > 1 { n = split($2, a, ":"); h = toupper(a[n]); v = 0
                           for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
                           print v }' /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | sort -u)
