@@ -92,7 +92,7 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
     }
     r->stats.bytes_in += *len;
     core_edge_stats(r, peer)->bytes_in += *len;
-    if (p->sealed)
+    if (p->ticket.sealed)
         return admit_sealed(r, peer, flags, bytes, len, now_us);
     int rc = rate_admit(r, peer, now_us);
     if (rc < 0)

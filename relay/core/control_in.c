@@ -41,9 +41,7 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0)
         return rc;
-    p->has_clock = true; /* later joiners get it in their welcome's roster */
-    p->clock_offset_us = m->clock_offset_us;
-    p->clock_bound_us = m->clock_bound_us;
+    core_member_clock(r, peer, m->clock_offset_us, m->clock_bound_us);
     proto_control_init(&r->out, PROTO_CTL_CLOCK);
     r->out.id = p->id;
     r->out.clock_offset_us = m->clock_offset_us;
@@ -112,8 +110,8 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     char why[PROTO_TEXT_MAX + 1] = "";
     struct proto_control *m = &r->in;
     int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
-    if (p->sealed && r->sealing.in_clear &&
-        (err < 0 || m->type != PROTO_CTL_JOIN || !p->unproven)) {
+    if (p->ticket.sealed && r->sealing.in_clear &&
+        (err < 0 || m->type != PROTO_CTL_JOIN || !p->ticket.unproven)) {
         /* Nothing but a join before its proof may come in clear in a
          * sealed session, and what anyone could have sent earns the peer
          * no strike. */
@@ -150,7 +148,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     case PROTO_CTL_LEAVE:
         r->stats.control_in++;
         if (p->joined) /* from now, outside any room: join_timeout_ms */
-            p->outside_us = now_us;
+            core_peer_outside(r, peer, now_us);
         core_member_remove(r, peer, PROTO_LEFT_QUIT);
         return 0;
     case PROTO_CTL_CLOCK:

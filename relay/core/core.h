@@ -115,34 +115,62 @@ struct core_peer_welcomes {
     uint32_t n;              /* welcomes sent this membership, for WELCOME_MAX */
 };
 
-/* A peer: one per handle. peers.c zeroes a slot set free and starts a
- * connection; after that each part has the writer named beside it, and
- * the fields still written by several files say which. */
+/* A peer's ticket and sealed session: only tickets.c writes them. They
+ * outlast a connection's start (a claim made for an offer's session is
+ * kept through its connection: relay_ticket_claim), so peers.c zeroes a
+ * slot set free up to them (the last part of struct relay_peer); every
+ * teardown lets them go through core_ticket_release, and relay_destroy
+ * frees what is left through core_tickets_free. */
+struct core_peer_ticket {
+    bool held;               /* joined with a ticket, or its offer's session claimed
+                                one (relay_ticket_claim, kept through its
+                                connection): id is in r->tickets.passes */
+    bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
+                                what it is sent is sealed, what it sends must open */
+    struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
+                                join) still due: the claims it is to be admitted
+                                with; NULL otherwise */
+    uint8_t id[TICKET_ID_BYTES];
+};
+
+/* A peer: one per handle. peers.c zeroes a slot set free (but its ticket)
+ * and starts a connection; after that each field or part has the one
+ * writer named beside it, and the others call that file's functions. */
 struct relay_peer {
-    /* its connection and membership: peers.c connects and tears down,
-     * join.c makes it a member */
-    bool connected;          /* peers.c */
-    bool joined;             /* join.c sets, peers.c clears */
-    bool counted;            /* peers.c: counts against max_clients (r->census.counted):
-                                from its connection, or on an edge that counts at join,
-                                while a member */
-    bool reflect;            /* join.c */
-    bool batch;              /* join.c: its join asked for batches (PROTO_MSG_BATCH) */
-    bool has_state;          /* state_flow.c sets; join.c and peers.c clear */
-    uint32_t id;             /* join.c: relay id while joined, 0 otherwise (peers.c
-                                clears) */
-    uint32_t room;           /* join.c: index into rooms while joined */
-    enum proto_mode mode;    /* join.c */
-    char name[PROTO_NAME_MAX + 1]; /* join.c */
-    char addr[RELAY_ADDR_MAX]; /* peers.c */
-    struct proto_state last; /* state_flow.c: last forwarded state, sender stamped */
-    bool has_clock;          /* control_in.c sets; join.c and peers.c clear: announced
-                                its clock offset (for later joiners' rosters) */
-    int64_t clock_offset_us; /* control_in.c */
-    uint64_t clock_bound_us; /* control_in.c */
+    /* peers.c's: its connection (relay_peer_connect, the teardowns) */
+    bool connected;
+    bool counted;            /* counts against max_clients (r->census.counted):
+                                from its connection, or on an edge that counts at join
+                                (core_count), while a member */
+    char addr[RELAY_ADDR_MAX];
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
-                                peers.c, join.c and control_in.c, where it connects,
-                                joins and leaves */
+                                set where it connects, and through core_peer_outside
+                                (join.c awaiting a proof, control_in.c a leave) */
+
+    /* peers.c's: its membership, made by join.c through core_member_add
+     * and ended by the teardowns (core_member_remove, core_member_quiet) */
+    bool joined;
+    bool reflect;
+    bool batch;              /* its join asked for batches (PROTO_MSG_BATCH) */
+    uint32_t id;             /* relay id while joined (join.c draws it), 0 otherwise */
+    uint32_t room;           /* index into rooms while joined */
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+    bool has_clock;          /* announced its clock offset (for later joiners' rosters):
+                                control_in.c through core_member_clock; cleared when
+                                it joins and leaves */
+    int64_t clock_offset_us;
+    uint64_t clock_bound_us;
+    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
+                                fleet_hooks.c parks it (core_park), join.c takes it
+                                to settle (core_parked_take), a teardown frees it */
+
+    /* state_flow.c's: what it said (core_last_forget clears it when it
+     * joins and leaves) */
+    bool has_state;
+    struct proto_state last; /* last forwarded state, sender stamped */
+    uint32_t held_at;        /* r->flow.held's index of its latest held state (valid
+                                when that entry is its, of its session: checked) */
 
     /* one file's each */
     struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
@@ -152,25 +180,8 @@ struct relay_peer {
     struct core_peer_errors errors;   /* control_out.c's: its error-message budget */
     struct core_peer_welcomes welcomes; /* join.c's */
     struct core_sight sight; /* interest.c's: in a room with interest */
-    uint32_t held_at;        /* state_flow.c's: r->flow.held's index of its latest held
-                                state (valid when that entry is its, of its session:
-                                checked) */
 
-    /* its ticket and sealed session: tickets.c's, but peers.c keeps an
-     * offer's claim through the connection and relay_destroy frees what
-     * is left */
-    bool ticketed;           /* joined with a ticket, or its offer's session claimed
-                                one (relay_ticket_claim, kept through its
-                                connection): ticket_id is in r->tickets.passes */
-    bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
-                                what it is sent is sealed, what it sends must open */
-    struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
-                                join) still due: the claims it is to be admitted
-                                with; NULL otherwise */
-    uint8_t ticket_id[TICKET_ID_BYTES];
-    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
-                                fleet_hooks.c parks it, join.c settles it, peers.c and
-                                relay_destroy free it */
+    struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
 };
 
 /* A kick decided (refusals.c: core_kick_later), carried out when the
@@ -248,8 +259,8 @@ struct relay {
 
     /* shared: many files write these, each its own part */
     struct relay_peer *peers;   /* peer_cap: a peer's fields are written by the files
-                                   that own its concerns (peers.c its connection,
-                                   join.c its membership, limits.c its buckets, ...) */
+                                   that own its concerns (peers.c its connection and
+                                   membership, limits.c its buckets, ...) */
     struct relay_stats stats;   /* counters: each file counts what it sees */
     uint32_t *recipients;       /* scratch, max_room_size: the receivers of what is
                                    being sent to many (state_flow.c's fan-out, interest.c's
@@ -407,9 +418,30 @@ void core_closes_due(struct relay *r, uint64_t now_us);
  * close decided (core_kick_due, core_closes_due). */
 void core_settle(struct relay *r, uint64_t now_us);
 
-/* peer became a member: counted among the relay's members and its
- * edge's. */
-void core_member_count(struct relay *r, uint32_t peer);
+/* peer becomes a member (join.c decided it: the checks, the id drawn):
+ * its membership written (room: an index into r->rooms.at; reflect and
+ * batch as m asks), its last state and clock offset forgotten, counted
+ * among the relay's members and its edge's. */
+void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
+                     const char *name, enum proto_mode mode, const struct proto_control *m);
+
+/* A member's clock offset to the relay (control_in.c: a clock message),
+ * kept for the welcomes of those who join after it. */
+void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us);
+
+/* peer is outside any room from now_us (a member left, a join awaits its
+ * proof): join_timeout_ms counts from then. */
+void core_peer_outside(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* Parks peer's join (a copy of join) while the fleet's directory answers.
+ * Returns false out of memory (nothing parked). */
+bool core_park(struct relay *r, uint32_t peer, const struct relay_parked_join *join);
+
+/* peer's parked join, taken (the caller wipes and frees it), or NULL. */
+struct relay_parked_join *core_parked_take(struct relay *r, uint32_t peer);
+
+/* Every parked join still waiting, freed (relay_destroy). */
+void core_parked_free(struct relay *r);
 
 /* Takes a member out of its room, tells the others why, frees the room when
  * it empties. Does nothing for a peer that is not a member. */
@@ -482,6 +514,9 @@ size_t core_tick(struct relay *r, uint64_t now_us);
  * notice follows them). */
 void core_fan_out_leaver(struct relay *r, uint32_t peer);
 
+/* peer's last state forgotten: it joins, or leaves its room. */
+void core_last_forget(struct relay *r, uint32_t peer);
+
 /* Sets up r->flow for r->cfg: nothing held, the world's groups, the
  * queue and its arena with a tick. Returns 0 or -1 (out of memory);
  * core_flow_free frees what it allocated. */
@@ -518,7 +553,8 @@ const char *core_kick_take(struct relay *r, uint32_t *peer);
 /* ---- tickets.c ---- */
 
 /* Allocates what cfg's tickets and sealing need; core_tickets_free frees
- * it. Returns 0 or -1 (out of memory). */
+ * it, and each peer's claims still awaiting a proof. Returns 0 or -1 (out
+ * of memory). */
 int core_tickets_alloc(struct relay *r);
 void core_tickets_free(struct relay *r);
 
@@ -545,7 +581,7 @@ bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_c
 /* Draws peer's sealed session (cfg.encrypt) for claims and the join's
  * nonce (hex): keys from both and a fresh salt, sent in clear in a
  * `sealed` message with its tag; from here on what peer is sent is sealed.
- * With prove, the claims wait in p->unproven for the proof (the first
+ * With prove, the claims wait in p->ticket.unproven for the proof (the first
  * sealed join). Returns 0, or -1 out of memory (nothing drawn). */
 int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
                      const char *nonce, bool prove, uint64_t now_us);

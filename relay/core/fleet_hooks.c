@@ -6,6 +6,7 @@
 #include "core.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,21 +59,22 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
     struct relay_moved_to to;
     enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
     memset(&to, 0, sizeof to);
-    struct relay_peer *p = &r->peers[peer];
     switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, m->lost, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
-    case RELAY_PLACE_WAIT:
-        if (!p->parked && !(p->parked = malloc(sizeof *p->parked))) {
+    case RELAY_PLACE_WAIT: {
+        struct relay_parked_join pj = {.who = *who, .mode = m->mode, .reflect = m->reflect,
+                                       .batch = m->batch, .lost = m->lost, .aoi = m->aoi,
+                                       .epoch = m->epoch};
+        bool parked = core_park(r, peer, &pj);
+        sodium_memzero(&pj, sizeof pj); /* a ticket's session keys */
+        if (!parked) {
             *rc = core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
             return false;
         }
         r->stats.parked++;
-        *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
-                                                .reflect = m->reflect, .batch = m->batch,
-                                                .lost = m->lost, .aoi = m->aoi,
-                                                .epoch = m->epoch};
         return false;
+    }
     case RELAY_PLACE_MOVED:
         core_fleet_moved(r, peer, who->room, &to);
         return false;

@@ -78,7 +78,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     int len = core_encode_out(r);
     size_t fit = n; /* roster members in the welcome */
     size_t max = core_edge(r, peer)->message_max;
-    if (max && p->sealed)
+    if (max && p->ticket.sealed)
         max -= SEAL_OVERHEAD; /* the datagram holds the sealed welcome */
     if (max && (len == PROTO_E_SPACE || (size_t)len > max)) {
         /* Grow from an empty roster: a few short encodes, not many long. */
@@ -151,7 +151,7 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
     /* A join of any room under a prefix: my room is under it. */
     bool same = m->any ? strncmp(cur->name, m->room, strlen(m->room)) == 0
                        : strcmp(cur->name, m->room) == 0;
-    if (!p->sealed && (p->ticketed ? !core_ticket_same(r, peer, m) : !same))
+    if (!p->ticket.sealed && (p->ticket.held ? !core_ticket_same(r, peer, m) : !same))
         return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
@@ -176,7 +176,7 @@ static int on_join_unproven(struct relay *r, uint32_t peer, const struct proto_c
 {
     struct relay_peer *p = &r->peers[peer];
     if (!r->sealing.in_clear) {
-        struct ticket_claims who = *p->unproven;
+        struct ticket_claims who = *p->ticket.unproven;
         int rc = join_room(r, peer, m, &who, now_us);
         sodium_memzero(&who, sizeof who);
         return rc;
@@ -206,14 +206,14 @@ static int join_sealed(struct relay *r, uint32_t peer, const struct proto_contro
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
     r->peers[peer].welcomes.last_us = now_us; /* its repeats are limited as welcomes are */
     r->peers[peer].welcomes.n = 1;
-    r->peers[peer].outside_us = now_us; /* the proof has a join timeout of its own */
+    core_peer_outside(r, peer, now_us); /* the proof has a join timeout of its own */
     return 0;
 }
 
 /* The room and the name a join asks for: the ticket's, on a relay that
  * takes tickets (admitted here, refused and closed, or on a relay that
  * seals, but for a secure edge's member, its proof awaited: then
- * p->unproven), else the join's own.
+ * p->ticket.unproven), else the join's own.
  * Returns 0 or the relay_on_datagram code. */
 static int join_identity(struct relay *r, uint32_t peer, const struct proto_control *m,
                          struct ticket_claims *claims, uint64_t now_us)
@@ -261,27 +261,18 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
                           enum proto_mode mode)
 {
     struct relay_peer *p = &r->peers[peer];
-    p->joined = true;
     core_count(r, peer); /* room for it: checked above */
     p->welcomes.n = 0;
     if (r->next_id == 0)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
-    p->id = r->next_id++;
-    p->room = (uint32_t)(room - r->rooms.at);
-    snprintf(p->name, sizeof p->name, "%s", who->name);
-    p->mode = mode;
-    p->reflect = m->reflect;
-    p->batch = m->batch;
-    p->has_state = false;
-    p->has_clock = false;
+    core_member_add(r, peer, r->next_id++, (uint32_t)(room - r->rooms.at), who->name, mode, m);
     room->members[room->n++] = peer;
-    core_member_count(r, peer);
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
         core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
     log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s%s)", p->addr,
              room->name, p->id, p->name, proto_mode_name(mode),
-             p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
+             p->reflect ? ", reflect" : "", p->ticket.sealed ? ", sealed" : "");
 }
 
 /* The join's checks past its identity, then the membership: the room (of
@@ -357,7 +348,7 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
         return on_join_again(r, peer, m, now_us);
     if (p->parked)
         return 0; /* a repeated join (plain UDP retries) while the directory answers */
-    if (p->unproven)
+    if (p->ticket.unproven)
         return on_join_unproven(r, peer, m, now_us);
     /* Version 3 changed only tickets and sealed sessions: a version-2 join
      * without a ticket reads and gets what it did. */
@@ -368,7 +359,7 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                            m->version == 2 ? " (tickets changed)" : "");
     struct ticket_claims who;
     int rc = join_identity(r, peer, m, &who, now_us);
-    if (rc < 0 || p->unproven) {
+    if (rc < 0 || p->ticket.unproven) {
         sodium_memzero(&who, sizeof who);
         return rc;
     }
@@ -384,8 +375,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p || !p->parked)
         return;
-    struct relay_parked_join *pj = p->parked;
-    p->parked = NULL;
+    struct relay_parked_join *pj = core_parked_take(r, peer);
     struct proto_control *m = &r->in; /* what join_room reads of the join */
     proto_control_init(m, PROTO_CTL_JOIN);
     m->mode = pj->mode;

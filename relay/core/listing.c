@@ -111,7 +111,7 @@ static int encode_page(struct relay *r, uint32_t peer)
 {
     int len = core_encode_out(r);
     size_t max = core_edge(r, peer)->message_max;
-    if (max && r->peers[peer].sealed)
+    if (max && r->peers[peer].ticket.sealed)
         max -= SEAL_OVERHEAD;
     while (max && r->out.rooms_len > 0 &&
            (len == PROTO_E_SPACE || (len > 0 && (size_t)len > max))) {

@@ -1,12 +1,15 @@
 /* peers.c: peers (see core.h): a transport slot connects, goes, is
- * kicked or evicted, or is told the relay shuts down. The one owner of a
- * peer's teardown: what leaves its room (its held states first, then its
- * left notice), its ticket and its parked join, and the close, the slow
- * readers' that backlog.c decided among them. */
+ * kicked or evicted, or is told the relay shuts down. The one writer of a
+ * peer's connection, membership (join.c decides it: core_member_add),
+ * clock offset and parked join, and the one owner of its teardown: what
+ * leaves its room (its held states first, then its left notice), its
+ * ticket and its parked join, and the close, the slow readers' that
+ * backlog.c decided among them. */
 #include "core.h"
 
 #include <inttypes.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +137,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     }
     p->joined = false;
     p->id = 0;
-    p->has_state = false;
+    core_last_forget(r, peer);
     p->has_clock = false;
     r->census.members--;
     core_edge_stats(r, peer)->members--;
@@ -143,10 +146,60 @@ void core_member_remove(struct relay *r, uint32_t peer,
     core_ticket_release(r, peer);
 }
 
-void core_member_count(struct relay *r, uint32_t peer)
+void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
+                     const char *name, enum proto_mode mode, const struct proto_control *m)
 {
+    struct relay_peer *p = &r->peers[peer];
+    p->joined = true;
+    p->id = id;
+    p->room = room;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->mode = mode;
+    p->reflect = m->reflect;
+    p->batch = m->batch;
+    core_last_forget(r, peer);
+    p->has_clock = false;
     r->census.members++;
     core_edge_stats(r, peer)->members++;
+}
+
+void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    p->has_clock = true; /* later joiners get it in their welcome's roster */
+    p->clock_offset_us = offset_us;
+    p->clock_bound_us = bound_us;
+}
+
+void core_peer_outside(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    r->peers[peer].outside_us = now_us;
+}
+
+bool core_park(struct relay *r, uint32_t peer, const struct relay_parked_join *join)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->parked && !(p->parked = malloc(sizeof *p->parked)))
+        return false;
+    *p->parked = *join;
+    return true;
+}
+
+struct relay_parked_join *core_parked_take(struct relay *r, uint32_t peer)
+{
+    struct relay_parked_join *pj = r->peers[peer].parked;
+    r->peers[peer].parked = NULL;
+    return pj;
+}
+
+void core_parked_free(struct relay *r)
+{
+    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
+        if (r->peers[i].parked) { /* a fleet's join still waiting */
+            sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);
+            free(r->peers[i].parked);
+            r->peers[i].parked = NULL;
+        }
 }
 
 void core_member_quiet(struct relay *r, uint32_t peer)
@@ -172,13 +225,9 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         log_warn("relay: peer %" PRIu32 " connected twice", peer);
         relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
     }
-    /* The pass its offer's session claimed stays its (relay_ticket_claim). */
-    bool claimed = p->ticketed;
-    uint8_t claim[TICKET_ID_BYTES];
-    memcpy(claim, p->ticket_id, sizeof claim);
-    memset(p, 0, sizeof *p);
-    p->ticketed = claimed;
-    memcpy(p->ticket_id, claim, sizeof claim);
+    /* The pass its offer's session claimed stays its (relay_ticket_claim):
+     * the ticket, tickets.c's, is the slot's last part. */
+    memset(p, 0, offsetof(struct relay_peer, ticket));
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     core_backlog_reset(r, peer);
     if (r->census.closing) {
@@ -225,7 +274,7 @@ static bool expire_sealed(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     const struct relay_peer *p = &r->peers[peer];
     uint64_t limit = (uint64_t)r->cfg.timeout_ms * 1000;
-    if (!p->connected || !p->joined || !p->sealed || !limit ||
+    if (!p->connected || !p->joined || !p->ticket.sealed || !limit ||
         now_us < r->sealing.seals[peer].heard_us + limit)
         return false;
     log_debug("relay: %s (id %" PRIu32 "): nothing opened for %" PRIu32 " ms: expired",
@@ -344,7 +393,7 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
 
 bool relay_peer_proving(const struct relay *r, uint32_t peer)
 {
-    return relay_peer_connected(r, peer) && r->peers[peer].unproven;
+    return relay_peer_connected(r, peer) && r->peers[peer].ticket.unproven;
 }
 
 bool relay_peer_batches(const struct relay *r, uint32_t peer)
@@ -366,7 +415,7 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p)
         return;
-    if (!fatal && p->sealed) {
+    if (!fatal && p->ticket.sealed) {
         /* Unopened, anyone's: counted, no strike, no answer. */
         r->stats.drops[RELAY_DROP_TOO_BIG]++;
         return;

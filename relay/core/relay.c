@@ -5,7 +5,6 @@
  * and state_flow.c is a state's whole way through. */
 #include "core.h"
 
-#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,25 +71,16 @@ void relay_destroy(struct relay *r)
     if (!r)
         return;
     core_rooms_free(r);
-    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
-        if (r->peers[i].parked) { /* a fleet's join still waiting */
-            sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);
-            free(r->peers[i].parked);
-        }
-    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
-        if (r->peers[i].unproven) { /* a sealed join's proof still due */
-            sodium_memzero(r->peers[i].unproven, sizeof *r->peers[i].unproven);
-            free(r->peers[i].unproven);
-        }
+    core_parked_free(r);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
+    core_tickets_free(r); /* and each sealed join's claims still due */
     free(r->peers);
     core_spots_free(r);
     free(r->edges.of);
     free(r->recipients);
     core_backlog_free(r);
     core_flow_free(r);
-    core_tickets_free(r);
     free(r);
 }
 

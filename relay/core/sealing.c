@@ -67,8 +67,8 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len, ui
         /* A join may come in clear before its proof (plain UDP repeats it
          * until the `sealed` message); control_in.c drops any other clear
          * control message. */
-        return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
-    if (!p->sealed)
+        return p->ticket.sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
+    if (!p->ticket.sealed)
         return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
     int n = seal_open(&r->sealing.seals[peer].rx, *bytes, *len, r->sealing.opened,
                       r->cfg.max_packet_size, NULL);
@@ -86,7 +86,7 @@ const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane
                              const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
                              size_t *out_len)
 {
-    if (!r->peers[peer].sealed) {
+    if (!r->peers[peer].ticket.sealed) {
         *out_len = len;
         return bytes;
     }

@@ -287,6 +287,11 @@ size_t core_fan_out_held(struct relay *r, uint64_t now_us)
     return fan_out_due(r, &pass);
 }
 
+void core_last_forget(struct relay *r, uint32_t peer)
+{
+    r->peers[peer].has_state = false;
+}
+
 void core_fan_out_leaver(struct relay *r, uint32_t peer)
 {
     const struct relay_peer *p = &r->peers[peer];

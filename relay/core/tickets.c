@@ -43,6 +43,12 @@ void relay_set_unix_time(struct relay *r, uint64_t unix_s) { r->tickets.unix_s =
 
 void core_tickets_free(struct relay *r)
 {
+    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
+        if (r->peers[i].ticket.unproven) { /* a sealed join's proof still due */
+            sodium_memzero(r->peers[i].ticket.unproven, sizeof *r->peers[i].ticket.unproven);
+            free(r->peers[i].ticket.unproven);
+            r->peers[i].ticket.unproven = NULL;
+        }
     core_seals_free(r);
     free(r->tickets.passes.id);
     free(r->tickets.passes.peer);
@@ -197,12 +203,12 @@ enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, u
 static void pass_let_go(struct relay *r, uint32_t peer)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (!p->ticketed)
+    if (!p->ticket.held)
         return;
-    uint32_t i = pass_find(&r->tickets.passes, p->ticket_id);
+    uint32_t i = pass_find(&r->tickets.passes, p->ticket.id);
     if (r->tickets.passes.peer[i] == peer)
         pass_remove(&r->tickets.passes, i);
-    p->ticketed = false;
+    p->ticket.held = false;
 }
 
 /* Adds ticket id to the tickets live sessions hold, held by peer (another
@@ -210,13 +216,13 @@ static void pass_let_go(struct relay *r, uint32_t peer)
 static void pass_hold(struct relay *r, uint32_t peer, const uint8_t *id)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (p->ticketed && sodium_memcmp(p->ticket_id, id, TICKET_ID_BYTES) != 0)
+    if (p->ticket.held && sodium_memcmp(p->ticket.id, id, TICKET_ID_BYTES) != 0)
         pass_let_go(r, peer);
     uint32_t i = pass_find(&r->tickets.passes, id);
     memcpy(r->tickets.passes.id[i], id, TICKET_ID_BYTES);
     r->tickets.passes.peer[i] = peer;
-    memcpy(p->ticket_id, id, TICKET_ID_BYTES);
-    p->ticketed = true;
+    memcpy(p->ticket.id, id, TICKET_ID_BYTES);
+    p->ticket.held = true;
 }
 
 void relay_ticket_claim(struct relay *r, const char *pass, uint32_t handle)
@@ -269,10 +275,10 @@ bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_c
 {
     const struct relay_peer *p = &r->peers[peer];
     uint8_t id[TICKET_ID_BYTES];
-    if (!p->ticketed)
+    if (!p->ticket.held)
         return true;
     return ticket_pass_id(m->ticket, id) == 0 &&
-           sodium_memcmp(id, p->ticket_id, TICKET_ID_BYTES) == 0;
+           sodium_memcmp(id, p->ticket.id, TICKET_ID_BYTES) == 0;
 }
 
 /* ---- a sealed session started, its proof awaited ---- */
@@ -302,12 +308,12 @@ int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims 
     if (seal_hex_parse(nonce, n) != 0)
         return -1; /* the decoder let no other through */
     if (prove) {
-        if (!p->unproven && !(p->unproven = malloc(sizeof *p->unproven)))
+        if (!p->ticket.unproven && !(p->ticket.unproven = malloc(sizeof *p->ticket.unproven)))
             return -1;
-        *p->unproven = *claims;
+        *p->ticket.unproven = *claims;
     }
     core_seal_start(r, peer, claims, n, now_us);
-    p->sealed = true;
+    p->ticket.sealed = true;
     send_sealed(r, peer);
     return 0;
 }
@@ -315,7 +321,7 @@ int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims 
 bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce)
 {
     uint8_t n[SEAL_NONCE_BYTES];
-    if (!r->peers[peer].unproven || seal_hex_parse(nonce, n) != 0 ||
+    if (!r->peers[peer].ticket.unproven || seal_hex_parse(nonce, n) != 0 ||
         sodium_memcmp(n, r->sealing.seals[peer].nonce, SEAL_NONCE_BYTES) != 0)
         return false;
     send_sealed(r, peer);
@@ -327,10 +333,10 @@ void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims
     struct relay_peer *p = &r->peers[peer];
     pass_hold(r, peer, claims->id);
     used_add(r, claims, p->addr);
-    if (p->unproven) { /* proven: admitted */
-        sodium_memzero(p->unproven, sizeof *p->unproven);
-        free(p->unproven);
-        p->unproven = NULL;
+    if (p->ticket.unproven) { /* proven: admitted */
+        sodium_memzero(p->ticket.unproven, sizeof *p->ticket.unproven);
+        free(p->ticket.unproven);
+        p->ticket.unproven = NULL;
     }
 }
 
@@ -338,13 +344,13 @@ void core_ticket_release(struct relay *r, uint32_t peer)
 {
     struct relay_peer *p = &r->peers[peer];
     pass_let_go(r, peer);
-    if (p->unproven) {
-        sodium_memzero(p->unproven, sizeof *p->unproven);
-        free(p->unproven);
-        p->unproven = NULL;
+    if (p->ticket.unproven) {
+        sodium_memzero(p->ticket.unproven, sizeof *p->ticket.unproven);
+        free(p->ticket.unproven);
+        p->ticket.unproven = NULL;
     }
-    if (p->sealed) {
+    if (p->ticket.sealed) {
         core_seal_stop(r, peer);
-        p->sealed = false;
+        p->ticket.sealed = false;
     }
 }
