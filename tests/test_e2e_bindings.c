@@ -12,6 +12,8 @@
  * the rule, no relay and a refused connection reaching the game as events
  * (JavaScript's: a close event with its reason and hint), rejoin through a
  * relay's restart and tickets (relays of their own, from RICOCHET_BIN),
+ * a member over HTTP polling (long and short) beside an ENet member in
+ * Python and C# (a relay of their own with a poll edge),
  * each one's README example run as written (only the relay's address
  * changed) with a player of the test's, and with no relay; Python's and
  * C#'s libricochet not found said in words, joins of any room and a

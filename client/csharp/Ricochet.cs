@@ -50,7 +50,7 @@ namespace Ricochet
 
     public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5, Streams = 6 }
 
-    public enum Transport { Default = 0, WebRtc = 1, Quic = 2, WebTransport = 3 }
+    public enum Transport { Default = 0, WebRtc = 1, Quic = 2, WebTransport = 3, Poll = 4 }
 
     public enum Status { Ok = 0, Invalid = -1, NotJoined = -2, Send = -3, Unsupported = -4, TooBig = -5 }
 
@@ -203,6 +203,8 @@ namespace Ricochet
         public bool Reflect;                  // my own states back to me (Session.Rtt)
         public float Aoi;                     // a room I create: its radius of interest; 0: none
         public string Pin;                    // QUIC: the relay's certificate's SHA-256
+        public uint PollWaitMs;               // Transport.Poll: a long poll's wait, 1-25000; 0: 20000
+        public uint PollIntervalMs;           // Transport.Poll: short polling, a GET every 1-10000 ms; 0: long
     }
 
     /// <summary>A poll after the session's end: the reason in words (the
@@ -224,6 +226,8 @@ namespace Ricochet
         public const uint ToRoom = 0;         // RICOCHET_TO_ROOM
         public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms and names
         public const string PrefixRule = "0-32 characters of A-Z a-z 0-9 _ . -"; // what ListRooms takes
+        public const uint PollWaitMaxMs = 25000;    // RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
+        public const uint PollIntervalMaxMs = 10000; // RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval
 
         [DllImport(Lib)] public static extern IntPtr ricochet_version();
         [DllImport(Lib)] public static extern uint ricochet_protocol_version();
@@ -244,6 +248,7 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_config_set_rejoin_after(IntPtr cfg, uint silentMs);
         [DllImport(Lib)] public static extern int ricochet_config_set_ticket(IntPtr cfg, byte[] ticket);
         [DllImport(Lib)] public static extern int ricochet_config_set_any_room(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool any);
+        [DllImport(Lib)] public static extern int ricochet_config_set_poll(IntPtr cfg, uint waitMs, uint intervalMs);
         [DllImport(Lib)] public static extern IntPtr ricochet_connect(IntPtr cfg, byte[] err, UIntPtr cap);
         [DllImport(Lib)] public static extern void ricochet_close(IntPtr r);
         [DllImport(Lib)] public static extern int ricochet_poll(IntPtr r, int timeoutMs, out NativeEvent ev);
@@ -378,6 +383,15 @@ namespace Ricochet
                 Set(Native.ricochet_config_set_mode(cfg, c.Mode), "Mode", c.Mode.ToString(), "not a mode");
                 Set(Native.ricochet_config_set_transport(cfg, c.Transport), "Transport", c.Transport.ToString(),
                     "not a transport");
+                if (c.Transport == Transport.Poll && c.Mode != Mode.Tcp)
+                    throw new ArgumentException("Mode \"" + c.Mode + "\": Transport.Poll carries the mode Tcp", "Mode");
+                if (c.PollWaitMs > Native.PollWaitMaxMs)
+                    throw new ArgumentException("PollWaitMs \"" + c.PollWaitMs + "\": a long poll's wait of 1-" +
+                                                Native.PollWaitMaxMs + " ms (0: 20000)", "PollWaitMs");
+                if (c.PollIntervalMs != 0 || c.PollWaitMs != 0)
+                    Set(Native.ricochet_config_set_poll(cfg, c.PollIntervalMs != 0 ? 0 : c.PollWaitMs, c.PollIntervalMs),
+                        "PollIntervalMs", c.PollIntervalMs.ToString(),
+                        "0 (long polling) or a short poll's interval of 1-" + Native.PollIntervalMaxMs + " ms");
                 if (c.TimeoutMs != 0)
                     Set(Native.ricochet_config_set_timeout_ms(cfg, c.TimeoutMs), "TimeoutMs", c.TimeoutMs.ToString(),
                         "1-3600000 ms");

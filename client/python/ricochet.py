@@ -39,10 +39,11 @@ import sys
 
 __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
            "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX", "EVENT_MAX",
-           "TICKET_MAX", "TO_ROOM", "NAME_RULE", "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE",
-           "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED", "MOVED", "APPEARED",
-           "VANISHED", "EVENT", "ROOMS", "MODES", "TRANSPORTS", "NOT_JOINED", "library", "version",
-           "protocol_version", "now_us", "set_log"]
+           "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE",
+           "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
+           "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "MODES",
+           "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
+           "set_log"]
 __version__ = "1.2.0"
 
 SONAME = "libricochet.so.1"
@@ -85,10 +86,12 @@ lib = _load()
  VANISHED, EVENT, ROOMS) = range(13)
 MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
          "streams": 6}
-TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3}
+TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3, "poll": 4}
 PAYLOAD_MAX = 1135  # RICOCHET_PAYLOAD_MAX
 EVENT_MAX = 1024    # RICOCHET_EVENT_MAX
 TICKET_MAX = 952    # RICOCHET_TICKET_MAX
+POLL_WAIT_MAX_MS = 25000      # RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
+POLL_INTERVAL_MAX_MS = 10000  # RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval, at most
 TO_ROOM = 0         # RICOCHET_TO_ROOM
 NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's and a player's name
 PREFIX_RULE = "0-32 characters of A-Z a-z 0-9 _ . -"  # what list_rooms takes
@@ -273,6 +276,7 @@ api("config_set_rejoin", C.c_int, P, C.c_uint32)
 api("config_set_rejoin_after", C.c_int, P, C.c_uint32)
 api("config_set_ticket", C.c_int, P, C.c_char_p)
 api("config_set_any_room", C.c_int, P, C.c_bool)
+api("config_set_poll", C.c_int, P, C.c_uint32, C.c_uint32)
 api("connect", P, P, C.c_char_p, C.c_size_t)
 api("close", None, P)
 api("poll", C.c_int, P, C.c_int, C.POINTER(_NativeEvent))
@@ -393,12 +397,16 @@ class Session(_ClosedOnExit):
     default); rejoin_ms: when the relay is lost (it went silent for
     rejoin_after_ms, 1500 by default, closed, or restarted), join the room
     again through host and port for up to that long (MOVED with code
-    "rejoin", then WELCOME); 0, the default: a lost relay ends the session."""
+    "rejoin", then WELCOME); 0, the default: a lost relay ends the session.
+    transport="poll" (TRANSPORTS; mode="tcp", host and port the relay's
+    poll:// edge): plain HTTP requests, long polling, each GET held up to
+    poll_wait_ms (1-25000; None: 20000), or with poll_interval_ms (1-10000;
+    0, the default: long polling) short polling, a GET every so many ms."""
 
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
                  ticket=None, any_room=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
-                 keylog=None):
+                 keylog=None, poll_wait_ms=None, poll_interval_ms=0):
         self.r = None
         mode_number = _number_of(MODES, "mode", mode)
         transport_number = _number_of(TRANSPORTS, "transport", transport)
@@ -430,6 +438,9 @@ class Session(_ClosedOnExit):
                      "a player's name is " + NAME_RULE)
             lib.ricochet_config_set_mode(cfg, mode_number)
             lib.ricochet_config_set_transport(cfg, transport_number)
+            if transport == "poll" and mode != "tcp":
+                raise ValueError("mode %r: transport 'poll' carries the mode tcp" % (mode,))
+            _set_poll(cfg, poll_wait_ms, poll_interval_ms)
             if timeout_ms is not None:
                 _set(lib.ricochet_config_set_timeout_ms(cfg, _ms(timeout_ms)), "timeout_ms",
                      timeout_ms, "1-3600000 ms")
@@ -697,6 +708,21 @@ class Interp(_ClosedOnExit):
             self.close()
         except Exception:  # the library already unloaded, at exit
             pass
+
+
+def _set_poll(cfg, wait_ms, interval_ms):
+    """ricochet_config_set_poll from Session's poll_wait_ms and
+    poll_interval_ms (as JavaScript's pollWaitMs and pollIntervalMs): an
+    interval is short polling, else a wait (None: the library's 20000) long."""
+    whole = lambda v, low, high: not isinstance(v, bool) and isinstance(v, int) and low <= v <= high
+    if wait_ms is not None and not whole(wait_ms, 1, POLL_WAIT_MAX_MS):
+        raise ValueError("poll_wait_ms %r: a long poll's wait of 1-%d ms"
+                         % (wait_ms, POLL_WAIT_MAX_MS))
+    if not whole(interval_ms, 0, POLL_INTERVAL_MAX_MS):
+        raise ValueError("poll_interval_ms %r: 0 (long polling) or a short poll's interval "
+                         "of 1-%d ms" % (interval_ms, POLL_INTERVAL_MAX_MS))
+    if interval_ms or wait_ms is not None:  # both within range: the library takes them
+        lib.ricochet_config_set_poll(cfg, 0 if interval_ms else wait_ms, interval_ms)
 
 
 def _ms(value):

@@ -9,7 +9,9 @@
 // player of the test's and with no relay, what is refused throwing before
 // anything is sent and saying the rule, no relay and a refused connection
 // as events then SessionEndedException, a relay gone, a rejoin that
-// outlives its relay's restart, a ticketed session, joins of any room
+// outlives its relay's restart, a member over HTTP polling (Transport.Poll,
+// long polling and short) and an ENet member exchanging states and events
+// in one room (a relay with a poll edge), a ticketed session, joins of any room
 // under a prefix filling the fullest room with space then making the next
 // and a listing naming them with members and capacity, in pages (a relay
 // with --room-list off refusing both, in words), an Interp placing a
@@ -95,12 +97,15 @@ static class SessionTest
         return port;
     }
 
-    /// <summary>A ricochet-relay of this test's own; Port: its enet edge's.</summary>
+    /// <summary>A ricochet-relay of this test's own; Port: its enet edge's;
+    /// Ports: every edge's (more given as "--listen", URL in more), by its
+    /// name ("enet", "poll", ...), once all of them listen.</summary>
     sealed class Relay
     {
         readonly Process p;
         readonly StringBuilder log = new StringBuilder();
         public ushort Port;
+        public readonly Dictionary<string, ushort> Ports = new Dictionary<string, ushort>();
 
         public Relay(ushort port, params string[] more)
         {
@@ -115,20 +120,23 @@ static class SessionTest
             p.OutputDataReceived += (o, e) => { };
             p.BeginErrorReadLine();
             p.BeginOutputReadLine();
+            int edges = 1 + Array.FindAll(more, m => m == "--listen").Length;
             var clock = Stopwatch.StartNew();
-            while (Port == 0 && clock.ElapsedMilliseconds < 10000 && !p.HasExited) {
+            while (Ports.Count < edges && clock.ElapsedMilliseconds < 10000 && !p.HasExited) {
                 lock (log) {
                     foreach (var line in log.ToString().Split('\n')) {
                         int at = line.IndexOf("listening on ");
-                        if (at >= 0 && line.TrimEnd().EndsWith("(enet)")) {
-                            string addr = line.Substring(at + 13).Split(' ')[0];
-                            Port = ushort.Parse(addr.Substring(addr.LastIndexOf(':') + 1));
+                        string end = line.TrimEnd();
+                        if (at >= 0 && end.EndsWith(")")) {
+                            string[] words = end.Substring(at + 13).Split(' ');
+                            string addr = words[0], edge = words[words.Length - 1].Trim('(', ')');
+                            Ports[edge] = ushort.Parse(addr.Substring(addr.LastIndexOf(':') + 1));
                         }
                     }
                 }
                 Thread.Sleep(20);
             }
-            if (Port == 0)
+            if (Ports.Count < edges || !Ports.TryGetValue("enet", out Port))
                 throw new Exception("the relay did not start: " + log);
         }
 
@@ -308,6 +316,20 @@ static class SessionTest
         Check(k != null && k.Message.Contains("not a ticket"), "not a ticket: said so");
         Throws<ArgumentException>(() => new Session(new Config { Room = "r", Name = "n", RejoinAfterMs = 50 }),
                                   "a rejoin after too short");
+        var polls = new[] {
+            Tuple.Create(new Config { Room = "r", Name = "n", Transport = Transport.Poll },
+                         "Mode \"Unsequenced\": Transport.Poll carries the mode Tcp"),
+            Tuple.Create(new Config { Room = "r", Name = "n", Mode = Mode.Tcp, Transport = Transport.Poll, PollWaitMs = 25001 },
+                         "PollWaitMs \"25001\": a long poll's wait of 1-25000 ms"),
+            Tuple.Create(new Config { Room = "r", Name = "n", Mode = Mode.Tcp, Transport = Transport.Poll, PollIntervalMs = 10001 },
+                         "PollIntervalMs \"10001\": 0 (long polling) or a short poll's interval of 1-10000 ms"),
+            Tuple.Create(new Config { Room = "r", Name = "n", Transport = (Transport)9 },
+                         "Transport \"9\": not a transport"),
+        };
+        foreach (var p in polls) {
+            var e = Throws<ArgumentException>(() => new Session(p.Item1), "refused: " + p.Item2);
+            Check(e != null && e.Message.Contains(p.Item2), "the rule in words: " + (e == null ? "" : e.Message));
+        }
     }
 
     /// <summary>Polls to the end: the events, then SessionEndedException.</summary>
@@ -494,6 +516,45 @@ static class SessionTest
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A poll member (Transport.Poll at the relay's poll edge,
+    /// long polling with the default wait and a shorter one, then short
+    /// polling) and an ENet member in one room: states both ways, payloads
+    /// byte for byte, and an event each way.</summary>
+    static void OverHttpPolling()
+    {
+        var relay = new Relay(0, "--listen", "poll://127.0.0.1:0");
+        var ways = new[] { new Config(), new Config { PollWaitMs = 2000 }, new Config { PollIntervalMs = 50 } };
+        for (int n = 0; n < ways.Length; n++) {
+            var c = ways[n];
+            string room = "http" + n, how = "polling " + (c.PollIntervalMs != 0 ? "short" : "long, wait " + c.PollWaitMs);
+            c.Port = relay.Ports["poll"];
+            c.Room = room;
+            c.Name = "p" + n;
+            c.Mode = Mode.Tcp;
+            c.Transport = Transport.Poll;
+            var e = new Session("127.0.0.1", relay.Port, room, "e" + n);
+            var p = new Session(c);
+            var ep = new[] { e, p };
+            Check(p.Transport == Transport.Poll && p.Mode == Mode.Tcp, how + ": its transport and mode");
+            Func<List<GameEvent>[], bool> states = x =>
+                x[0].Exists(v => v.Type == EventType.State && v.Id == p.Id && v.Data != null && Encoding.ASCII.GetString(v.Data) == "p1") &&
+                x[1].Exists(v => v.Type == EventType.State && v.Id == e.Id && v.Data != null && Encoding.ASCII.GetString(v.Data) == "p0");
+            Check(states(Play(ep, 15000, states)), how + ": states both ways, payloads byte for byte");
+            Check(e.SendEvent(p.Id, Encoding.ASCII.GetBytes("to the poller")) == Status.Ok &&
+                  p.SendEvent(Native.ToRoom, new byte[] { 0, 7, 255 }) == Status.Ok, how + ": events sent");
+            var evs = Play(ep, 15000, x => Has(x[0], EventType.Event) && Has(x[1], EventType.Event));
+            var toP = evs[1].Find(v => v.Type == EventType.Event);
+            var toE = evs[0].Find(v => v.Type == EventType.Event);
+            Check(toP.Id == e.Id && toP.Code == "direct" && toP.Data != null &&
+                  Encoding.ASCII.GetString(toP.Data) == "to the poller", how + ": the poll member's event");
+            Check(toE.Id == p.Id && toE.Code == "room" && toE.Name == "p" + n && toE.Data != null &&
+                  Convert.ToBase64String(toE.Data) == "AAf/", how + ": the ENet member's event");
+            e.Dispose();
+            p.Dispose();
+        }
+        relay.Stop();
+    }
+
     const string Written = "Host = \"127.0.0.1\", Port = 7777,";
 
     /// <summary>README.md's example as written, in a folder of its own, only
@@ -616,6 +677,7 @@ static class SessionTest
         NoRelay();
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
+            OverHttpPolling();
             RoomsToList();
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");

@@ -6,8 +6,11 @@ as str, the members with their statistics; what the library refuses raises,
 before anything is sent, saying the rule; no relay, a refused connection
 and a relay gone reach the game as events and EOFError; README.md's
 example runs as written; a session with a rejoin window outlives its
-relay's restart; a ticketed session joins a relay that admits only tickets,
-sealed; joins of any room under a prefix fill the fullest room with space,
+relay's restart; a member over HTTP polling (transport "poll", long
+polling and short) and an ENet member in one room exchange states and
+events (a relay of its own with a poll edge), and bad polling settings
+raise saying the rule; a ticketed session joins a relay that admits only
+tickets, sealed; joins of any room under a prefix fill the fullest room with space,
 then make the next, and a listing names them with members and capacity, in
 pages (a relay with --room-list off refuses both, in words); an Interp
 places a player between its states, before, past and stale, fed states
@@ -55,7 +58,9 @@ def free_tcp_port():
 
 
 class Relay:
-    """A ricochet-relay of this test's own, its log in a file; port: its enet edge's."""
+    """A ricochet-relay of this test's own, its log in a file; port: its enet
+    edge's; ports: every edge's (more given as "--listen", URL in args), by
+    its name ("enet", "poll", ...), once all of them listen."""
 
     def __init__(self, *args, port=0):
         self.log = tempfile.NamedTemporaryFile(prefix="relay-", suffix=".log")
@@ -63,15 +68,17 @@ class Relay:
             [os.path.join(BIN, "ricochet-relay"), "--listen", "enet://127.0.0.1:%d" % port] +
             list(args), stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 10
-        self.port = 0
-        while not self.port:
+        self.ports = {}
+        while len(self.ports) < 1 + args.count("--listen"):
             with open(self.log.name) as f:
                 for line in f:
-                    if "listening on " in line and line.rstrip().endswith("(enet)"):
-                        self.port = int(line.rsplit(" (", 1)[0].rsplit(":", 1)[1])
+                    if "listening on " in line and line.rstrip().endswith(")"):
+                        where, edge = line.rstrip()[:-1].rsplit(" (", 1)
+                        self.ports[edge] = int(where.rsplit(":", 1)[1])
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise RuntimeError("the relay did not start: " + open(self.log.name).read())
             time.sleep(0.02)
+        self.port = self.ports["enet"]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -221,7 +228,20 @@ class BadNames(unittest.TestCase):
                           (dict(timeout_ms=0), "timeout_ms 0: 1-3600000 ms"),
                           (dict(rejoin_after_ms=50), "rejoin_after_ms 50: 100-3600000"),
                           (dict(ticket="nope"), "ticket: not a ticket"),
-                          (dict(aoi=-1.0), "aoi -1.0")):
+                          (dict(aoi=-1.0), "aoi -1.0"),
+                          (dict(transport="pigeon"), "transport 'pigeon': one of default, "
+                           "webrtc, quic, webtransport, poll"),
+                          (dict(transport="poll"), "mode 'unsequenced': transport 'poll' "
+                           "carries the mode tcp"),
+                          (dict(mode="tcp", transport="poll", poll_wait_ms=25001),
+                           "poll_wait_ms 25001: a long poll's wait of 1-25000 ms"),
+                          (dict(mode="tcp", transport="poll", poll_wait_ms=0),
+                           "poll_wait_ms 0: a long poll's wait of 1-25000 ms"),
+                          (dict(mode="tcp", transport="poll", poll_interval_ms=10001),
+                           "poll_interval_ms 10001: 0 (long polling) or a short poll's "
+                           "interval of 1-10000 ms"),
+                          (dict(mode="tcp", transport="poll", poll_interval_ms=-5),
+                           "poll_interval_ms -5: 0 (long polling)")):
             with self.assertRaises(ValueError) as why:
                 ricochet.Session("127.0.0.1", 7777, "r", "n", **kw)
             self.assertIn(words, str(why.exception))
@@ -324,6 +344,37 @@ class RelaysOfItsOwn(unittest.TestCase):
         finally:
             a.close()
             b.close()
+            relay.stop()
+
+    def test_over_http_polling_long_and_short(self):
+        relay = Relay("--listen", "poll://127.0.0.1:0")
+        ps = []
+        try:
+            for n, kw in enumerate((dict(), dict(poll_wait_ms=2000), dict(poll_interval_ms=50))):
+                room = "http%d" % n  # long polling, the default's and a shorter wait; short
+                e = ricochet.Session("127.0.0.1", relay.port, room, "e%d" % n)
+                p = ricochet.Session("127.0.0.1", relay.ports["poll"], room, "p%d" % n,
+                                     mode="tcp", transport="poll", **kw)
+                ps += [e, p]
+                self.assertEqual((p.transport, p.mode), ("poll", "tcp"))
+                states = lambda evs: all(
+                    any(x.type == ricochet.STATE and x.data == b"p%d" % (1 - i) for x in evs[i])
+                    for i in (0, 1))
+                evs = self.play([e, p], 15, states)
+                self.assertTrue(states(evs), (kw, evs))
+                self.assertEqual(e.event(p.id, b"to the poller"), 0)
+                self.assertEqual(p.event(ricochet.TO_ROOM, b"\x00from the poller\xff"), 0)
+                got = lambda evs, i: [x for x in evs[i] if x.type == ricochet.EVENT]
+                evs = self.play([e, p], 15, lambda evs: got(evs, 0) and got(evs, 1))
+                self.assertEqual([(x.id, x.code, x.data) for x in got(evs, 1)],
+                                 [(e.id, "direct", b"to the poller")], kw)
+                self.assertEqual([(x.id, x.name, x.code, x.data) for x in got(evs, 0)],
+                                 [(p.id, "p%d" % n, "room", b"\x00from the poller\xff")], kw)
+                e.close()
+                p.close()
+        finally:
+            for s in ps:
+                s.close()
             relay.stop()
 
     def wait(self, sessions, who, type_, limit_s=5):
