@@ -4,7 +4,7 @@
 #
 # A Redis primary, its replica and three sentinels (down-after 2 s) hold the
 # directory of a fleet of three relays (A, B, C), each with every edge
-# (enet, udp, tcp, ws, webrtc, quic), found through the sentinels. Bots on
+# (enet, udp, tcp, ws, webrtc, quic, poll), found through the sentinels. Bots on
 # every transport live through the whole run (rejoining a lost relay), churn
 # bots join and leave in every mode, and two ricochet-bench lanes (one
 # unsequenced, one reliable) send to relay A through netsims of their own.
@@ -13,7 +13,8 @@
 # (SIGSTOP 4 s, then SIGCONT), Redis's primary is killed (the sentinels fail
 # over; it comes back as a replica), or every edge of a relay gets garbage,
 # slowloris connections, a handshake flood and a flooding bot, and on each
-# edge (WebTransport's on the quic edge's port) a member stopped (SIGSTOP)
+# edge (WebTransport's on the quic edge's port, HTTP polling's on the poll
+# edge) a member stopped (SIGSTOP)
 # while two others flood its room with events of 1 KiB under the rate
 # limit, one to the room, one to it.
 #
@@ -30,8 +31,9 @@
 #   failover   every bot that lost its relay back in a room within
 #              CHAOS_FAILOVER_MS of the event that took it
 #   stalled    every stopped member closed slow_reader (or timeout: plain
-#              UDP's, which acknowledges nothing, and tcp's and ws's, whose
-#              kernel buffers may take the whole flood), no other member
+#              UDP's, which acknowledges nothing, tcp's and ws's, whose
+#              kernel buffers may take the whole flood, and poll's, whose
+#              silence may close it first), no other member
 #              closed slow_reader, no flooder closed or kicked
 #
 # The relays and the churn bots run from BIN_DIR/../asan/bin when it exists
@@ -131,8 +133,8 @@ primary_port() {
 }
 
 # ---- relays -----------------------------------------------------------------
-# Relay i (0 A, 1 B, 2 C) has 7 ports from ports[10 + 8i]: enet udp tcp ws
-# webrtc quic metrics.
+# Relay i (0 A, 1 B, 2 C) has 8 ports from ports[10 + 8i]: enet udp tcp ws
+# webrtc quic metrics poll.
 names=(A B C)
 declare -a relay_pid relay_inc relay_state churn_live=() # state: up, stopped, dead
 incarnations=0
@@ -141,6 +143,7 @@ start_relay() {
     local i=$1 e=() k s more=()
     local schemes=(enet udp tcp ws webrtc quic)
     for k in 0 1 2 3 4 5; do e+=(--listen "${schemes[$k]}://127.0.0.1:$(rport "$i" "$k")"); done
+    e+=(--listen "poll://127.0.0.1:$(rport "$i" 7)")
     incarnations=$((incarnations + 1))
     local inc=$incarnations
     s="127.0.0.1:${ports[2]},127.0.0.1:${ports[3]},127.0.0.1:${ports[4]}"
@@ -182,11 +185,12 @@ start_bots() {
     bot ws --port "$(rport 0 3)" --room r-ws --count 2 --mode ws
     bot rtc --port "$(rport 1 3)" --room r-rtc --count 2 --mode mixed --transport webrtc
     bot quic --port "$(rport 2 5)" --room r-quic --count 2 --mode mixed --transport quic
+    bot poll --port "$(rport 1 7)" --room r-poll --count 2 --mode tcp --transport poll
 }
 
 # A short-lived bot: a random transport, relay, room and mode.
 churn_one() {
-    local r=$((RANDOM % 3)) k=$((RANDOM % 6)) n=$1 args
+    local r=$((RANDOM % 3)) k=$((RANDOM % 7)) n=$1 args
     local modes=(unsequenced sequenced reliable)
     local m=${modes[$((RANDOM % 3))]}
     case $k in
@@ -196,6 +200,7 @@ churn_one() {
     3) args=(--port "$(rport "$r" 3)" --mode ws) ;;
     4) args=(--port "$(rport "$r" 3)" --mode "$m" --transport webrtc) ;;
     5) args=(--port "$(rport "$r" 5)" --mode "$m" --transport quic) ;;
+    6) args=(--port "$(rport "$r" 7)" --mode tcp --transport poll) ;;
     esac
     timeout 20 "$bot_bin/ricochet-bot" --name "c$n" --room "churn$((RANDOM % 2))" --count 2 \
         --duration $((1 + RANDOM % 4)) --seed "$n" "${args[@]}" >/dev/null 2>"$work/churn-$n.err" &
@@ -221,8 +226,9 @@ abuse() { # RELAY
             printf '{"type":"join","room":5}' >"/dev/udp/127.0.0.1/$p"
         done 2>/dev/null
     done
-    # garbage, a handshake flood and slowloris at the stream edges (tcp, ws)
-    for k in 2 3; do
+    # garbage, a handshake flood and slowloris at the stream edges (tcp,
+    # ws, poll)
+    for k in 2 3 7; do
         p=$(rport "$i" "$k")
         head -c 3000 /dev/urandom >"/dev/tcp/127.0.0.1/$p" 2>/dev/null
         for ((g = 0; g < 30; g++)); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; done
@@ -235,6 +241,8 @@ abuse() { # RELAY
         ) 2>/dev/null &
     done
     curl -s -m 2 -X POST -d 'v=0 not an offer' "http://127.0.0.1:$(rport "$i" 3)/rtc" >/dev/null
+    curl -s -m 2 -X POST -d 'not a join' "http://127.0.0.1:$(rport "$i" 7)/poll" >/dev/null
+    curl -s -m 2 "http://127.0.0.1:$(rport "$i" 7)/poll?s=nosuchsession&wait=100" >/dev/null
     # a flooder over the rate limit: throttled, then kicked
     timeout 10 "$bin/ricochet-bot" --port "$(rport "$i" 1)" --mode udp --room flood \
         --name "flood$i" --rate 1000 --duration 4 >/dev/null 2>>"$work/flood.err" &
@@ -247,7 +255,7 @@ abuse() { # RELAY
     local via=$i
     [ "$i" = 0 ] && { via=1; [ "${relay_state[1]}" = up ] || via=2; }
     (
-        for k in enet udp tcp ws webrtc quic wt; do
+        for k in enet udp tcp ws webrtc quic wt poll; do
             stall "$via" "$k" "$2" &
             sleep 0.5
         done
@@ -291,6 +299,7 @@ stall() {
     webrtc) a=(--port "$(rport "$i" 3)" --transport webrtc) ;;
     quic) a=(--port "$(rport "$i" 5)" --transport quic) ;;
     wt) a=(--port "$(rport "$i" 5)" --transport wt) ;;
+    poll) a=(--port "$(rport "$i" 7)" --mode tcp --transport poll) ;;
     esac
     a+=(--room "$room" --rate 10 --timeout-ms 10000 --log-level info)
     nice -n 10 "$bin/ricochet-bot" "${a[@]}" --name "s$tag" --duration 60 >/dev/null \
@@ -627,8 +636,9 @@ verdict failover $ok "$fo_lost bots lost their relay, $fo_back back in a room, w
 # went to the fleet's least loaded relay, not always the one abused):
 # slow_reader, or timeout over plain UDP (nothing is acknowledged there)
 # and over tcp and ws (the kernel's buffers may take the whole flood, so
-# the relay holds nothing: the silence closes it), and how long after its
-# SIGSTOP. A stall whose holder was killed or stopped while it lasted, or
+# the relay holds nothing: the silence closes it) and poll (a session that
+# asks nothing is silent: its --timeout-ms may end before its backlog is
+# judged), and how long after its SIGSTOP. A stall whose holder was killed or stopped while it lasted, or
 # whose room was not flooded (a member could not join), is counted apart.
 # Every other slow_reader close in a relay's log fails, but those from
 # that relay's own SIGSTOP to 3 s after its SIGCONT (the relay itself did
@@ -671,7 +681,7 @@ while read -r tag _ _ room id stop cont fids; do
     how="" line=""
     if [ -n "$f" ] && line=$(grep -m 1 -F "(id $id): slow_reader:" "$f"); then
         how=slow_reader
-    elif [ -n "$f" ] && [[ " udp tcp ws " == *" $e "* ]] &&
+    elif [ -n "$f" ] && [[ " udp tcp ws poll " == *" $e "* ]] &&
          line=$(grep -m 1 -F "left room '$room' as $id (s$tag-1): timeout" "$f"); then
         how=timeout
     fi
@@ -709,7 +719,7 @@ for f in "$work"/relay-*.err; do
     done < <(sed -n 's/^\([^ ]*\) \([^ ]*\) .* (id \([0-9]*\)): slow_reader: .*/\1 \2 \3/p' "$f")
 done
 per_edge=""
-for e in enet udp tcp ws webrtc quic wt; do
+for e in enet udp tcp ws webrtc quic wt poll; do
     b=${st_by[$e]:-}
     [ -n "$b" ] || continue
     sr=${b//t/} to=${b//s/}
