@@ -322,14 +322,10 @@ static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
                  uint64_t now_us)
 {
     struct relay_poll *t = edge;
-    uint8_t *in = malloc(t->in_cap);
-    int slot = in ? stream_take(&t->s, fd, from, now_us) : -1;
-    if (slot < 0) {
-        relay_count_drop(r, t->s.nfree == 0 ? RELAY_DROP_SERVER_FULL : RELAY_DROP_SEND_FAILED);
-        free(in);
-        close(fd);
+    uint8_t *in;
+    int slot = stream_take_input(&t->s, r, fd, from, t->in_cap, &in, now_us);
+    if (slot < 0)
         return;
-    }
     uint32_t ci = (uint32_t)slot;
     bool again = t->conns[ci].again;
     /* its first request is due within --join-timeout-ms, as any other */

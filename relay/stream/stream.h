@@ -199,6 +199,14 @@ int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, cha
 typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union netaddr *from,
                                uint64_t now_us);
 
+/* A connection accepted (stream_accept, at a stream_take_fn) into a free
+ * slot (stream_take), with in_cap bytes for its input in *in (the caller's
+ * from then on). Returns the slot, or -1: refused, counted (server_full
+ * when no slot is free, else send_failed: out of memory), its socket
+ * closed and *in NULL. */
+int stream_take_input(struct stream_edge *s, struct relay *r, int fd, const union netaddr *from,
+                      size_t in_cap, uint8_t **in, uint64_t now_us);
+
 /* accept(): up to STREAM_ACCEPTS connections the kernel has completed,
  * each refused at once past max_per_address from its host (0: no bound;
  * counted per_address), else handed to take once there is room for it.

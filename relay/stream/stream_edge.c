@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -180,6 +181,20 @@ static bool accept_failed(struct stream_edge *s, struct relay *r, int err)
     if (!s->accept_paused && epoll_ctl(s->ep, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
         s->accept_paused = true;
     return false;
+}
+
+int stream_take_input(struct stream_edge *s, struct relay *r, int fd, const union netaddr *from,
+                      size_t in_cap, uint8_t **in, uint64_t now_us)
+{
+    *in = malloc(in_cap);
+    int slot = *in ? stream_take(s, fd, from, now_us) : -1;
+    if (slot < 0) {
+        relay_count_drop(r, s->nfree == 0 ? RELAY_DROP_SERVER_FULL : RELAY_DROP_SEND_FAILED);
+        free(*in);
+        *in = NULL;
+        close(fd);
+    }
+    return slot;
 }
 
 void stream_accept_resume(struct stream_edge *s)
