@@ -333,7 +333,7 @@ struct ricochet {
     bool clock_changed;           /* announce it at the next step */
 };
 
-/* ---- one TCP connection: tcp and ws (client_stream.c) ---- */
+/* ---- a TCP connection: tcp and ws (one), poll (two) (client_stream.c) ---- */
 
 /* Grows *buf (of *cap bytes) to hold need bytes, doubling from 4 KiB.
  * Returns 0, or -1 (out of memory: *buf as it was). */
@@ -348,8 +348,15 @@ struct client_stream {
     size_t out_len, out_cap;
 };
 
-/* socket, TCP_NODELAY and connect without waiting (PHASE_CONNECTING: the
- * session polls for it). Returns 0, or -1 with a one-line message in err. */
+/* socket, TCP_NODELAY and connect without waiting (s->fd: the
+ * connection, or -1). Returns 0, or -1 with a one-line message in err
+ * ("socket: ...", "connect ADDR: ..."; s->fd, if any, the caller's to
+ * close). */
+int client_stream_dial(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap);
+
+/* The session's connection: client_stream_dial (err prefixed "client: "),
+ * then PHASE_CONNECTING: the session polls for it. Returns 0, or -1 with a
+ * one-line message in err. */
 int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap);
 
 /* Waits at most wait_ms for the TCP handshake. Returns 1 once it is done, 0

@@ -95,19 +95,11 @@ static int poll_conn_open(struct ricochet *c, struct poll_conn *k, char *err, si
 {
     struct client_poll *t = c->tp;
     poll_conn_drop(t, k);
-    k->s.fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (k->s.fd < 0) {
-        snprintf(err, err_cap, "socket: %s", strerror(errno));
+    if (client_stream_dial(c, &k->s, err, err_cap) != 0)
         return -1;
-    }
-    int one = 1; /* a request leaves when it is written */
-    setsockopt(k->s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = k};
-    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, k->s.fd, &ev) != 0 ||
-        (connect(k->s.fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS)) {
-        char addr[NETADDR_STR_MAX];
-        snprintf(err, err_cap, "connect %s: %s", netaddr_format(&c->relay, addr, sizeof addr),
-                 strerror(errno));
+    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, k->s.fd, &ev) != 0) {
+        snprintf(err, err_cap, "epoll: %s", strerror(errno));
         return -1;
     }
     k->connecting = true;

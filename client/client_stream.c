@@ -1,6 +1,6 @@
-/* client_stream.c: what the client library's transports over one TCP
- * connection share (tcp and ws; see client_internal.h): the connection
- * made without waiting, its bytes waiting for the kernel in order, its
+/* client_stream.c: what the client library's transports over TCP
+ * connections share (tcp and ws, each over one; poll over two: see
+ * client_internal.h): a connection made without waiting, its bytes waiting for the kernel in order, its
  * end, and the kernel's own count of what crossed the wire. */
 #include "client_internal.h"
 
@@ -32,19 +32,29 @@ int client_reserve(uint8_t **buf, size_t *cap, size_t need)
     return 0;
 }
 
-int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap)
+int client_stream_dial(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap)
 {
     s->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0) {
-        snprintf(err, err_cap, "client: socket: %s", strerror(errno));
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
         return -1;
     }
-    int one = 1; /* a state leaves when it is written, not with the next one */
+    int one = 1; /* what is written leaves at once (a state, a request), not with the next */
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(s->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS) {
         char addr[NETADDR_STR_MAX];
-        snprintf(err, err_cap, "client: connect %s: %s",
-                 netaddr_format(&c->relay, addr, sizeof addr), strerror(errno));
+        snprintf(err, err_cap, "connect %s: %s", netaddr_format(&c->relay, addr, sizeof addr),
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap)
+{
+    char why[256];
+    if (client_stream_dial(c, s, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "client: %s", why);
         return -1;
     }
     c->phase = PHASE_CONNECTING;
