@@ -735,6 +735,39 @@ struct wire_parting {
     uint8_t *bytes;
 };
 
+/* ---- a hub's socket: udp's and the wire's (client_hub_io.c) ---- */
+
+struct mmsghdr;
+
+/* What a hub's socket carried, and the datagrams that were no client's. */
+struct client_hub_counts {
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received, stray;
+};
+
+/* A hub's part in reading: its headers armed for a batch (arm), a batch
+ * of n read handed to its clients (dispatch), what they queued sent
+ * (flush). */
+struct client_hub_ops {
+    void (*arm)(void *hub);
+    void (*dispatch)(void *hub, unsigned n);
+    void (*flush)(void *hub);
+};
+
+/* Sends msgs[0..len) in sendmmsg calls, counted in n; what the kernel
+ * does not take is UDP's loss (logged at debug, name the hub's kind). */
+void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, unsigned len,
+                     const char *name);
+
+/* Reads fd in up to 16 rounds of a recvmmsg batch (msgs, batch long, armed
+ * by ops->arm before each), each counted in n and handed to
+ * ops->dispatch, until a batch is short; then ops->flush (also on a
+ * failed read). Returns the datagrams read, or -1 (the socket failed). */
+int client_hub_read(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, unsigned batch,
+                    const char *name, const struct client_hub_ops *ops, void *hub);
+
+/* The counts as a client_netinfo (no ENet peer: -1). */
+void client_hub_counts_netinfo(const struct client_hub_counts *n, struct client_netinfo *info);
+
 struct wire_hub_io;                /* the hub's recvmmsg and sendmmsg (client_wire_hub.c) */
 
 struct client_wire_hub {
@@ -745,7 +778,7 @@ struct client_wire_hub {
     size_t n_dirty;
     struct wire_parting *parting;  /* goodbyes of clients gone since the last flush */
     size_t n_parting, cap_parting;
-    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received, stray;
+    struct client_hub_counts n;   /* client_hub_io.c's */
     struct wire_hub_io *io;
 };
 

@@ -317,7 +317,7 @@ struct client_udp_hub {
     uint32_t first;              /* the number of its first address */
     size_t cap;
     struct ricochet **slot;      /* cap: each address's client (NULL: free) */
-    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received, stray;
+    struct client_hub_counts n;  /* client_hub_io.c's */
     struct mmsghdr rmsg[HUB_BATCH];
     struct iovec riov[HUB_BATCH];
     union netaddr rfrom[HUB_BATCH];
@@ -440,20 +440,7 @@ static void hub_queue(struct client_udp_hub *hub, size_t slot, const union netad
 
 void client_udp_hub_flush(struct client_udp_hub *hub)
 {
-    for (unsigned off = 0; off < hub->nsend;) {
-        int n = sendmmsg(hub->fd, hub->smsg + off, hub->nsend - off, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) { /* a full buffer, or this one refused: UDP's loss */
-            log_debug("client: udp hub sendmmsg: %s", n < 0 ? strerror(errno) : "none sent");
-            off += n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? 1 : hub->nsend - off;
-            continue;
-        }
-        for (int i = 0; i < n; i++)
-            hub->bytes_sent += hub->smsg[off + (unsigned)i].msg_len;
-        hub->dgrams_sent += (uint64_t)n;
-        off += (unsigned)n;
-    }
+    client_hub_send(hub->fd, &hub->n, hub->smsg, hub->nsend, "udp");
     hub->nsend = 0;
     hub->sent_bytes = 0;
 }
@@ -479,7 +466,7 @@ static void hub_dispatch(struct client_udp_hub *hub, unsigned k, client_hub_fn f
     struct msghdr *m = &hub->rmsg[k].msg_hdr;
     struct ricochet *c = hub_client_of(hub, m);
     if (!c || c->phase == PHASE_DEAD || (m->msg_flags & MSG_TRUNC)) {
-        hub->stray++;
+        hub->n.stray++;
         return;
     }
     client_settle(c);
@@ -499,36 +486,45 @@ static void hub_dispatch(struct client_udp_hub *hub, unsigned k, client_hub_fn f
         fn(ctx, c, c->user, &ev);
 }
 
+/* The hub's part in client_hub_read: its headers, its clients, its
+ * sends; the handler of the service in hand (fn, ctx). */
+struct udp_hub_read {
+    struct client_udp_hub *hub;
+    client_hub_fn fn;
+    void *ctx;
+};
+
+static void udp_hub_arm(void *arg)
+{
+    struct client_udp_hub *hub = ((struct udp_hub_read *)arg)->hub;
+    for (unsigned k = 0; k < HUB_BATCH; k++) {
+        hub->riov[k] = (struct iovec){.iov_base = hub->rbuf[k], .iov_len = HUB_RECV_MAX};
+        hub->rmsg[k].msg_hdr = (struct msghdr){
+            .msg_name = &hub->rfrom[k], .msg_namelen = sizeof hub->rfrom[k],
+            .msg_iov = &hub->riov[k], .msg_iovlen = 1, .msg_control = hub->rctl[k].u.bytes,
+            .msg_controllen = sizeof hub->rctl[k].u.bytes};
+    }
+}
+
+static void udp_hub_dispatch(void *arg, unsigned n)
+{
+    struct udp_hub_read *rd = arg;
+    for (unsigned k = 0; k < n; k++)
+        hub_dispatch(rd->hub, k, rd->fn, rd->ctx);
+}
+
+static void udp_hub_flush(void *arg)
+{
+    client_udp_hub_flush(((struct udp_hub_read *)arg)->hub);
+}
+
+static const struct client_hub_ops udp_hub_ops = {
+    .arm = udp_hub_arm, .dispatch = udp_hub_dispatch, .flush = udp_hub_flush};
+
 int client_udp_hub_service(struct client_udp_hub *hub, client_hub_fn fn, void *ctx)
 {
-    int handled = 0;
-    for (int round = 0; round < 16; round++) {
-        for (unsigned k = 0; k < HUB_BATCH; k++) {
-            hub->riov[k] = (struct iovec){.iov_base = hub->rbuf[k], .iov_len = HUB_RECV_MAX};
-            hub->rmsg[k].msg_hdr = (struct msghdr){
-                .msg_name = &hub->rfrom[k], .msg_namelen = sizeof hub->rfrom[k],
-                .msg_iov = &hub->riov[k], .msg_iovlen = 1, .msg_control = hub->rctl[k].u.bytes,
-                .msg_controllen = sizeof hub->rctl[k].u.bytes};
-        }
-        int n = recvmmsg(hub->fd, hub->rmsg, HUB_BATCH, MSG_DONTWAIT, NULL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED) {
-            log_debug("client: udp hub recvmmsg: %s", strerror(errno));
-            client_udp_hub_flush(hub);
-            return -1;
-        }
-        for (int k = 0; k < n; k++) {
-            hub->bytes_received += hub->rmsg[k].msg_len;
-            hub->dgrams_received++;
-            hub_dispatch(hub, (unsigned)k, fn, ctx);
-        }
-        handled += n > 0 ? n : 0;
-        if (n < HUB_BATCH)
-            break;
-    }
-    client_udp_hub_flush(hub); /* what the datagrams had the clients answer */
-    return handled;
+    struct udp_hub_read rd = {.hub = hub, .fn = fn, .ctx = ctx};
+    return client_hub_read(hub->fd, &hub->n, hub->rmsg, HUB_BATCH, "udp", &udp_hub_ops, &rd);
 }
 
 int client_udp_hub_fd(const struct client_udp_hub *hub)
@@ -538,10 +534,5 @@ int client_udp_hub_fd(const struct client_udp_hub *hub)
 
 void client_udp_hub_netinfo(const struct client_udp_hub *hub, struct client_netinfo *info)
 {
-    memset(info, 0, sizeof *info);
-    info->bytes_sent = hub->bytes_sent;
-    info->bytes_received = hub->bytes_received;
-    info->datagrams_sent = hub->dgrams_sent;
-    info->datagrams_received = hub->dgrams_received;
-    info->enet_peer_out = info->enet_peer_in = -1;
+    client_hub_counts_netinfo(&hub->n, info);
 }

@@ -22,7 +22,6 @@
 
 #define HUB_BATCH 64                /* datagrams per recvmmsg */
 #define HUB_RECV_MAX ENET_PROTOCOL_MAXIMUM_MTU /* the longest datagram ENet sends */
-#define HUB_ROUNDS 16               /* recvmmsg calls per service, at most */
 #define HUB_SEND_BATCH 256          /* datagrams queued per sendmmsg */
 #define HUB_SOCKET_BUFFER (4 << 20) /* bursts for all its clients */
 
@@ -90,22 +89,9 @@ void client_wire_hub_destroy(struct client_wire_hub *hub)
 /* sendmmsg of what is queued. */
 static void send_queued(struct client_wire_hub *hub)
 {
-    struct wire_hub_io *io = hub->io;
-    for (unsigned off = 0; off < io->nsend;) {
-        int n = sendmmsg(hub->fd, io->smsg + off, io->nsend - off, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) { /* a full buffer, or this one refused: UDP's loss (resends repair) */
-            log_debug("client: wire hub sendmmsg: %s", n < 0 ? strerror(errno) : "none sent");
-            off += n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? 1 : io->nsend - off;
-            continue;
-        }
-        for (int i = 0; i < n; i++)
-            hub->bytes_sent += io->smsg[off + (unsigned)i].msg_len;
-        hub->dgrams_sent += (uint64_t)n;
-        off += (unsigned)n;
-    }
-    io->nsend = 0;
+    /* a datagram lost is UDP's loss: ENet's resends repair it */
+    client_hub_send(hub->fd, &hub->n, hub->io->smsg, hub->io->nsend, "wire");
+    hub->io->nsend = 0;
 }
 
 /* Queues one datagram (a header and its commands) to to. */
@@ -156,51 +142,57 @@ static struct ricochet *client_of(struct client_wire_hub *hub, const uint8_t *d,
     return hub->slot[h.peer_id];
 }
 
-/* Hands the n datagrams read to their clients. */
-static void dispatch(struct client_wire_hub *hub, int n, client_hub_fn fn, void *ctx)
+/* The hub's part in client_hub_read: its headers, its clients, its
+ * sends; the handler of the service in hand (fn, ctx). */
+struct wire_hub_read {
+    struct client_wire_hub *hub;
+    client_hub_fn fn;
+    void *ctx;
+};
+
+static void arm(void *arg)
 {
-    struct wire_hub_io *io = hub->io;
-    uint64_t now = clock_now_us();
-    for (int k = 0; k < n; k++) {
-        size_t len = io->rmsg[k].msg_len;
-        hub->bytes_received += len;
-        hub->dgrams_received++;
-        struct ricochet *c = client_of(hub, io->rbuf[k], len);
-        if (!c || c->phase == PHASE_DEAD || (io->rmsg[k].msg_hdr.msg_flags & MSG_TRUNC) ||
-            !netaddr_equal(&io->rfrom[k], &c->relay)) {
-            hub->stray++;
-            continue;
-        }
-        client_wire_datagram(c, io->rbuf[k], len, now, fn, ctx);
+    struct wire_hub_io *io = ((struct wire_hub_read *)arg)->hub->io;
+    for (unsigned k = 0; k < HUB_BATCH; k++) {
+        io->riov[k] = (struct iovec){.iov_base = io->rbuf[k], .iov_len = HUB_RECV_MAX};
+        io->rmsg[k].msg_hdr = (struct msghdr){
+            .msg_name = &io->rfrom[k], .msg_namelen = sizeof io->rfrom[k],
+            .msg_iov = &io->riov[k], .msg_iovlen = 1};
     }
 }
 
+/* Hands the n datagrams read to their clients. */
+static void dispatch(void *arg, unsigned n)
+{
+    struct wire_hub_read *rd = arg;
+    struct client_wire_hub *hub = rd->hub;
+    struct wire_hub_io *io = hub->io;
+    uint64_t now = clock_now_us();
+    for (unsigned k = 0; k < n; k++) {
+        size_t len = io->rmsg[k].msg_len;
+        struct ricochet *c = client_of(hub, io->rbuf[k], len);
+        if (!c || c->phase == PHASE_DEAD || (io->rmsg[k].msg_hdr.msg_flags & MSG_TRUNC) ||
+            !netaddr_equal(&io->rfrom[k], &c->relay)) {
+            hub->n.stray++;
+            continue;
+        }
+        client_wire_datagram(c, io->rbuf[k], len, now, rd->fn, rd->ctx);
+    }
+}
+
+static void flush(void *arg)
+{
+    client_wire_hub_flush(((struct wire_hub_read *)arg)->hub); /* acknowledgements, answers */
+}
+
+static const struct client_hub_ops wire_hub_ops = {.arm = arm, .dispatch = dispatch,
+                                                   .flush = flush};
+
 int client_wire_hub_service(struct client_wire_hub *hub, client_hub_fn fn, void *ctx)
 {
-    struct wire_hub_io *io = hub->io;
-    int handled = 0;
-    for (int round = 0; round < HUB_ROUNDS; round++) {
-        for (unsigned k = 0; k < HUB_BATCH; k++) {
-            io->riov[k] = (struct iovec){.iov_base = io->rbuf[k], .iov_len = HUB_RECV_MAX};
-            io->rmsg[k].msg_hdr = (struct msghdr){
-                .msg_name = &io->rfrom[k], .msg_namelen = sizeof io->rfrom[k],
-                .msg_iov = &io->riov[k], .msg_iovlen = 1};
-        }
-        int n = recvmmsg(hub->fd, io->rmsg, HUB_BATCH, MSG_DONTWAIT, NULL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED) {
-            log_debug("client: wire hub recvmmsg: %s", strerror(errno));
-            client_wire_hub_flush(hub);
-            return -1;
-        }
-        dispatch(hub, n, fn, ctx);
-        handled += n > 0 ? n : 0;
-        if (n < HUB_BATCH)
-            break;
-    }
-    client_wire_hub_flush(hub); /* the acknowledgements and what the clients answered */
-    return handled;
+    struct wire_hub_read rd = {.hub = hub, .fn = fn, .ctx = ctx};
+    return client_hub_read(hub->fd, &hub->n, hub->io->rmsg, HUB_BATCH, "wire", &wire_hub_ops,
+                           &rd);
 }
 
 int client_wire_hub_fd(const struct client_wire_hub *hub)
@@ -210,15 +202,10 @@ int client_wire_hub_fd(const struct client_wire_hub *hub)
 
 void client_wire_hub_netinfo(const struct client_wire_hub *hub, struct client_netinfo *info)
 {
-    memset(info, 0, sizeof *info);
-    info->bytes_sent = hub->bytes_sent;
-    info->bytes_received = hub->bytes_received;
-    info->datagrams_sent = hub->dgrams_sent;
-    info->datagrams_received = hub->dgrams_received;
-    info->enet_peer_out = info->enet_peer_in = -1;
+    client_hub_counts_netinfo(&hub->n, info);
 }
 
 uint64_t client_wire_hub_stray(const struct client_wire_hub *hub)
 {
-    return hub->stray;
+    return hub->n.stray;
 }
