@@ -155,8 +155,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
         c->any = cfg->any;
     }
     c->port = cfg->port;
-    snprintf(c->entry_host, sizeof c->entry_host, "%s", c->host);
-    c->entry_port = cfg->port;
+    client_move_start(c);
     c->hub = cfg->hub;
     c->user = cfg->user;
     c->rejoin_ms = cfg->rejoin_ms;
@@ -238,12 +237,9 @@ void ricochet_close(struct ricochet *c)
     if (c->ops)
         c->ops->close(c);
     client_ticket_free(c);
-    free(c->members);
-    free(c->member_ids);
-    free(c->listing);
-    free(c->held);
-    client_kept_free(c);
-    free(c->awaited);
+    client_members_free(c);
+    client_listing_free(c);
+    client_hold_free(c);
     free(c->latency);
     free(c->rtt);
     free(c);
@@ -260,11 +256,11 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
     client_settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
-        if (c->hop_pending) {
+        if (c->move.hop_pending) {
             uint64_t now = clock_now_us();
-            if (now < c->hop_at_us && now < deadline)
-                clock_sleep_until_us(c->hop_at_us < deadline ? c->hop_at_us : deadline);
-            if (clock_now_us() < c->hop_at_us)
+            if (now < c->move.hop_at_us && now < deadline)
+                clock_sleep_until_us(c->move.hop_at_us < deadline ? c->move.hop_at_us : deadline);
+            if (clock_now_us() < c->move.hop_at_us)
                 return 0;
             if (client_hop(c, ev))
                 return 1;
@@ -273,7 +269,7 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
             return client_final_event(c, ev);
         if (c->ops->service(c, deadline, ev) > 0)
             return 1;
-        if (c->phase != PHASE_DEAD && !c->hop_pending)
+        if (c->phase != PHASE_DEAD && !c->move.hop_pending)
             return 0;
     }
 }

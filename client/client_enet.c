@@ -235,21 +235,15 @@ static void enet_close(struct ricochet *c)
     c->tp = NULL;
 }
 
-/* The relay closed the connection (or it timed out). Why: the error that
- * came before it, else the code in the disconnect data (PROTOCOL.md: a
- * relay that closes a peer sends its error code there too), else a guess. */
-static void on_disconnect(struct ricochet *c, enet_uint32 data)
+void client_enet_disconnected(struct ricochet *c, const struct proto_error_info *info)
 {
-    const struct proto_error_info *info = proto_error_info((enum proto_error_code)data);
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else if (info)
-        client_go_dead(c, info->name, info->text);
+    if (info)
+        client_connection_lost(c, info->name, info->text);
     else if (c->phase == PHASE_CONNECTING)
-        client_go_dead(c, RICOCHET_END_REFUSED, "could not connect to the relay");
+        client_connection_lost(c, RICOCHET_END_REFUSED, "could not connect to the relay");
     else
-        client_go_dead(c, RICOCHET_END_DISCONNECTED,
-                       "the relay closed the connection or timed out");
+        client_connection_lost(c, RICOCHET_END_DISCONNECTED,
+                               "the relay closed the connection or timed out");
 }
 
 /* Has my relay gone silent for the timeout? ENet's own rule (no
@@ -270,7 +264,7 @@ static bool enet_timed_out(struct ricochet *c)
     p->data = NULL;
     enet_peer_reset(p);
     t->peer = NULL;
-    on_disconnect(c, 0);
+    client_enet_disconnected(c, NULL);
     return true;
 }
 
@@ -292,7 +286,7 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
     case ENET_EVENT_TYPE_DISCONNECT:
         e->peer->data = NULL; /* ENet has reset it already; a hub may reuse the slot */
         t->peer = NULL;
-        on_disconnect(c, e->data);
+        client_enet_disconnected(c, proto_error_info((enum proto_error_code)e->data));
         return 0;
     case ENET_EVENT_TYPE_RECEIVE: {
         ENetPacket *pk = e->packet;

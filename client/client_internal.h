@@ -82,6 +82,7 @@ struct kept_state {
     (PROTO_PAYLOAD_MAX > PROTO_EVENT_BODY_MAX ? PROTO_PAYLOAD_MAX : PROTO_EVENT_BODY_MAX)
 
 struct ricochet;
+struct proto_error_info; /* proto/errors.h */
 
 /* What a transport can do, as the session needs to know it. */
 struct client_transport_caps {
@@ -195,13 +196,106 @@ enum client_phase {
     PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
 };
 
+/* A session is composed of parts, each written by one file and read by
+ * the others (docs/design.md, "Where things are"), as the relay's core
+ * composes struct relay: a reader of a field knows where it changes. */
+
+/* Why the session ends, or would: client_phase.c's, the files that learn a
+ * reason handing it over (client_end_refused, _farewell, _in_clear). */
+struct client_ends {
+    bool fail_after_event;    /* a join error: disconnect on the next poll */
+    char fail_code[PROTO_CODE_MAX + 1]; /* ... with the relay's code and message */
+    char fail_text[PROTO_TEXT_MAX + 1];
+    char dead_code[PROTO_CODE_MAX + 1];
+    char dead_text[PROTO_TEXT_MAX + 1];
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
+    /* With a connection: the last error that ends a session (kicked,
+     * shutting_down, ...): the close that follows is explained by it
+     * ("" = none yet). */
+    char farewell_code[PROTO_CODE_MAX + 1];
+    char farewell_text[PROTO_TEXT_MAX + 1];
+    /* A session that must be sealed and is not yet: the last error that came
+     * in clear, unauthenticated (anyone on the path may have sent it). It
+     * ends nothing by itself; if no welcome comes in time, it is the reason
+     * given ("" = none). */
+    char clear_code[PROTO_CODE_MAX + 1];
+    char clear_text[PROTO_TEXT_MAX + 1];
+};
+
+/* A fleet (proto/FLEET.md): moves followed, a lost relay rejoined;
+ * client_phase.c's (the welcome ends a move through client_move_welcomed). */
+struct client_move {
+    char entry_host[256];     /* where the session started: rejoins go there */
+    uint16_t entry_port;
+    uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
+    unsigned hops;            /* moves followed since the last welcome or rejoin */
+    char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
+    bool report_lost;         /* the next join says I lost the relay of my room */
+    uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
+    bool was_joined;          /* welcomed at least once */
+    bool hop_pending;         /* go to hop_host:hop_port at the next poll */
+    uint64_t hop_at_us;       /* ... not before this */
+    char hop_host[256];
+    uint16_t hop_port;
+    uint64_t hop_epoch;
+    char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
+};
+
+/* Reliable mode across a move: "everything, in order" holds there too.
+ * States sent between relays wait, and go out once the members of the room
+ * before the move are there again (or HOLD_WAIT_US after the welcome), so
+ * that none of them misses one. client_send.c's (client_hold_*). */
+struct client_hold {
+    bool holding;
+    uint64_t hold_until_us;   /* set by the welcome: send then whoever is missing */
+    struct held_state *held;  /* HOLD_MAX, allocated on the first move */
+    size_t n_held;
+    char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
+    size_t n_awaited;
+    /* States on their way when a room moves reach the old relay after it
+     * let the member go: its moved names the last it passed on, and those
+     * sent after it go again, first, on the next relay. */
+    struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
+    uint64_t n_kept;          /* kept since the ring was last emptied */
+};
+
+/* Members of my room, not me: client_members.c's. */
+struct client_roster {
+    struct client_member *members;
+    size_t n_members, cap_members;
+    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
+                                 among a few dozen members, a cache line of ids each 16 */
+    bool remove_pending;      /* a member left or vanished: remove on the next poll */
+    enum client_departure remove_how; /* ... and how */
+    uint32_t remove_id;
+    struct departed departed[DEPARTED_MAX];
+    size_t departed_next;
+};
+
+/* The clock offset to the relay (pings, PROTOCOL.md "Clock offset"):
+ * client_send.c's, which pings and announces (client_clock_sample,
+ * client_clock_forget). */
+struct client_sync {
+    struct clock_sync clock;
+    uint64_t next_ping_us;        /* next clock ping */
+    struct clock_sync announced;  /* the estimate the room has (valid: announced) */
+    unsigned clock_samples;
+    unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
+    bool clock_changed;           /* announce it at the next step */
+};
+
+/* The last rooms listing (my rooms request's answer): client_receive.c's. */
+struct client_listing {
+    struct proto_room_entry *page; /* PROTO_ROOMS_PAGE (NULL: none yet) */
+    size_t len;
+    bool more;                /* the relay has more after its last */
+};
+
 struct ricochet {
     char host[256];
     char room[PROTO_ROOM_MAX + 1]; /* with any: the prefix until the welcome names it */
     bool any;                 /* the join asks for any room under room, with space */
-    struct proto_room_entry *listing; /* the last rooms listing (NULL: none yet) */
-    size_t listing_len;
-    bool listing_more;        /* the relay has more after its last */
+    struct client_listing listing;
     char name[PROTO_NAME_MAX + 1];
     uint16_t port;
     bool reflect;
@@ -224,24 +318,8 @@ struct ricochet {
 
     enum client_phase phase;
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
-    bool fail_after_event;    /* a join error: disconnect on the next poll */
-    char fail_code[PROTO_CODE_MAX + 1]; /* ... with the relay's code and message */
-    char fail_text[PROTO_TEXT_MAX + 1];
-    char dead_code[PROTO_CODE_MAX + 1];
-    char dead_text[PROTO_TEXT_MAX + 1];
-    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
+    struct client_ends ends;
     char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins */
-    /* With a connection: the last error that ends a session (kicked,
-     * shutting_down, ...): the close that follows is explained by it
-     * ("" = none yet). */
-    char farewell_code[PROTO_CODE_MAX + 1];
-    char farewell_text[PROTO_TEXT_MAX + 1];
-    /* A session that must be sealed and is not yet: the last error that came
-     * in clear, unauthenticated (anyone on the path may have sent it). It
-     * ends nothing by itself; if no welcome comes in time, it is the reason
-     * given ("" = none). */
-    char clear_code[PROTO_CODE_MAX + 1];
-    char clear_text[PROTO_TEXT_MAX + 1];
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
     uint64_t next_join_us;    /* no connection: when the join goes out again */
@@ -262,37 +340,10 @@ struct ricochet {
     struct client_hub *hub;   /* the config's, to open a link on the next relay */
     struct client_udp_hub *udp_hub; /* the same, in udp mode */
     void *user;
-    char entry_host[256];     /* where the session started: rejoins go there */
-    uint16_t entry_port;
-    uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
-    unsigned hops;            /* moves followed since the last welcome or rejoin */
-    char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
     uint32_t rejoin_ms;       /* 0: a lost relay ends the session */
     uint32_t rejoin_after_ms; /* with rejoin_ms: the relay silent this long is lost */
-    bool report_lost;         /* the next join says I lost the relay of my room */
-    uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
-    bool was_joined;          /* welcomed at least once */
-    bool hop_pending;         /* go to hop_host:hop_port at the next poll */
-    uint64_t hop_at_us;       /* ... not before this */
-    char hop_host[256];
-    uint16_t hop_port;
-    uint64_t hop_epoch;
-    char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
-    /* Reliable mode across a move: "everything, in order" holds there too.
-     * States sent between relays wait, and go out once the members of the
-     * room before the move are there again (or HOLD_WAIT_US after the
-     * welcome), so that none of them misses one. */
-    bool holding;
-    uint64_t hold_until_us;   /* set by the welcome: send then whoever is missing */
-    struct held_state *held;  /* HOLD_MAX, allocated on the first move */
-    size_t n_held;
-    char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
-    size_t n_awaited;
-    /* States on their way when a room moves reach the old relay after it
-     * let the member go: its moved names the last it passed on, and those
-     * sent after it go again, first, on the next relay. */
-    struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
-    uint64_t n_kept;          /* kept since the ring was last emptied */
+    struct client_move move;
+    struct client_hold hold;
 
     /* The bytes of the event the last poll returned (a state's payload, an
      * event's body), valid until the next poll: copied, since what they
@@ -306,31 +357,17 @@ struct ricochet {
     uint64_t too_old;         /* sequenced states dropped: a newer one from the
                                  same sender was already delivered */
 
-    /* members of my room, not me */
-    struct client_member *members;
-    size_t n_members, cap_members;
-    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
-                                 among a few dozen members, a cache line of ids each 16 */
-    bool remove_pending;      /* a member left or vanished: remove on the next poll */
-    enum client_departure remove_how; /* ... and how */
-    uint32_t remove_id;
-    struct departed departed[DEPARTED_MAX];
-    size_t departed_next;
+    struct client_roster roster;
 
     struct histogram *latency;    /* one-way latency of others' states (NULL: not kept,
                                      cfg.no_histograms) */
     struct histogram *rtt;        /* my reflected states (NULL: not kept) */
     struct recv_stats reflect_stats;
 
-    /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
-    struct clock_sync clock;
-    uint64_t next_ping_us;        /* next clock ping */
+    struct client_sync sync;
     struct rng ping_rng;          /* jitter of clock pings and plain-UDP join retries,
-                                     seeded from my name and port */
-    struct clock_sync announced;  /* the estimate the room has (valid: announced) */
-    unsigned clock_samples;
-    unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
-    bool clock_changed;           /* announce it at the next step */
+                                     seeded from my name and port (shared, said so:
+                                     client.c seeds it, pings and retries draw) */
 };
 
 /* ---- a TCP connection: tcp and ws (one), poll (two) (client_stream.c) ---- */
@@ -371,7 +408,7 @@ int client_stream_queue(struct client_stream *s, const void *bytes, size_t len);
 int client_stream_push(struct ricochet *c, struct client_stream *s);
 
 /* Before a read: what waits handed to the kernel; a connection that failed
- * ends the session (client_stream_lost). */
+ * ends the session (client_connection_lost). */
 void client_stream_send_waiting(struct ricochet *c, struct client_stream *s);
 
 /* Waits at most wait_ms, and the session's timers' 100 ms, for the
@@ -381,10 +418,6 @@ void client_stream_wait(const struct client_stream *s, int wait_ms);
 /* Closing is leaving: what waits goes first if the connection is up
  * (within DESTROY_WAIT_MS), then the end of our side, then the socket. */
 void client_stream_close(struct ricochet *c, struct client_stream *s, bool up);
-
-/* The relay ended the stream, or it failed: the session ends with the
- * relay's farewell if one came, else with code and text. */
-void client_stream_lost(struct ricochet *c, const char *code, const char *text);
 
 /* The session is dead: no more bytes either way (the descriptor stays the
  * session's until client_stream_close). */
@@ -668,6 +701,17 @@ int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricoche
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);
 
+/* Frees the last rooms listing (the session's end). */
+void client_listing_free(struct ricochet *c);
+
+/* ---- an ENet peer's end, said (client_enet.c; client_wire.c too) ---- */
+
+/* The relay closed the ENet connection, or it timed out. Why: the error
+ * that came before it (client_connection_lost), else info (the code in the
+ * disconnect data: PROTOCOL.md, a relay that closes a peer sends its error
+ * code there too; NULL: none), else a guess from the phase. */
+void client_enet_disconnected(struct ricochet *c, const struct proto_error_info *info);
+
 /* ---- ENet's wire from a wire hub (client_wire.c; client_wire_hub.c, the
  * socket, takes what the clients gathered and hands them what came) ---- */
 
@@ -819,6 +863,28 @@ void client_wire_datagram(struct ricochet *c, const uint8_t *d, size_t len, uint
  * window (client_rejoin). */
 void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
+/* The connection ended or failed: the session ends with the relay's
+ * farewell if one came before (client_end_farewell), else with code and
+ * text. */
+void client_connection_lost(struct ricochet *c, const char *code, const char *text);
+
+/* What the files that learn why a session ends hand over (struct
+ * client_ends is this file's): the relay refused the join or ended the
+ * session without a connection to close (ends it on the next poll); an
+ * error that ends the session came, and the close that follows is
+ * explained by it; an error came in clear before the keys of a session
+ * that must be sealed (only noted), and each join's start forgets it. */
+void client_end_refused(struct ricochet *c, const char *code, const char *text);
+void client_end_farewell(struct ricochet *c, const char *code, const char *text);
+void client_end_in_clear(struct ricochet *c, const char *code, const char *text);
+void client_end_clear_forget(struct ricochet *c);
+
+/* The welcome: a move or a rejoin is over (struct client_move is this
+ * file's). */
+void client_move_welcomed(struct ricochet *c);
+/* The session's start: rejoins go back to host:port. */
+void client_move_start(struct ricochet *c);
+
 /* The relay speaks the other transport: the session ends now with
  * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
  * timing out; before the keys of a session that must be sealed, the
@@ -861,7 +927,7 @@ bool client_rejoin(struct ricochet *c, const char *code);
  * another room, or the session is dead): the caller drops it. */
 bool client_on_moved(struct ricochet *c, const struct proto_control *m);
 
-/* The scheduled hop (c->hop_pending): a fresh link to hop_host:hop_port and
+/* The scheduled hop (c->move.hop_pending): a fresh link to hop_host:hop_port and
  * the join again. Fills *ev with the MOVED event and returns 1, or returns
  * 0 if the session died (its final event follows). */
 int client_hop(struct ricochet *c, struct ricochet_event *ev);
@@ -884,9 +950,11 @@ void client_clock_step(struct ricochet *c, uint64_t now);
 /* A pong to my ping sent at t (relay_t: the relay's clock, 0 if absent),
  * received at now: a clock sample; slow pings back off while it holds. */
 void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now);
+/* A new relay: its clock is not known yet, and pings start again fast. */
+void client_clock_forget(struct ricochet *c);
 
-/* Frees the reliable states kept for a room's move. */
-void client_kept_free(struct ricochet *c);
+/* Frees what is held and kept for a room's move (the session's end). */
+void client_hold_free(struct ricochet *c);
 
 /* Reliable mode across a fleet's move: the move starts (who is in the room
  * is awaited on the next relay), name is there again, and what was held
@@ -894,6 +962,9 @@ void client_kept_free(struct ricochet *c);
 void client_hold_start(struct ricochet *c);
 void client_hold_seen(struct ricochet *c, const char *name);
 void client_hold_check(struct ricochet *c, uint64_t now);
+/* The welcome on the next relay: the members it lists are there again; the
+ * rest are awaited HOLD_WAIT_US more at most. */
+void client_hold_welcomed(struct ricochet *c, uint64_t now);
 
 /* A room's move while holding: the kept states after seq (the last the old
  * relay passed on) are held first, to go out before the rest. forwarded
@@ -920,6 +991,16 @@ void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure
 
 /* Forgets every member and departed note (a welcome's roster replaces them). */
 void client_members_clear(struct ricochet *c);
+
+/* Member id left (how): listed until the next poll, so that the caller can
+ * still read its statistics, then removed by client_members_settle. */
+void client_member_leaving(struct ricochet *c, uint32_t id, enum client_departure how);
+
+/* Removes the member client_member_leaving named, if any. */
+void client_members_settle(struct ricochet *c);
+
+/* Frees the table (the session's end). */
+void client_members_free(struct ricochet *c);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */
@@ -955,7 +1036,8 @@ bool client_ticket_sealed(const struct ricochet *c);
 bool client_ticket_must_seal(const struct ricochet *c);
 
 /* A new join with the same ticket (another relay of the fleet, or the same
- * again): a fresh nonce, no keys until that join's `sealed` message. */
+ * again): a fresh nonce, no keys until that join's `sealed` message (an
+ * error that came in clear is the caller's to forget: client_end_clear_forget). */
 void client_ticket_restart(struct ricochet *c);
 
 /* Wipes and frees c->ticket. */

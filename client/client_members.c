@@ -15,17 +15,17 @@
 
 struct client_member *client_member_find(const struct ricochet *c, uint32_t id)
 {
-    for (size_t i = 0; i < c->n_members; i++)
-        if (c->member_ids[i] == id)
-            return &c->members[i];
+    for (size_t i = 0; i < c->roster.n_members; i++)
+        if (c->roster.member_ids[i] == id)
+            return &c->roster.members[i];
     return NULL;
 }
 
 struct departed *client_departed_find(struct ricochet *c, uint32_t id)
 {
     for (size_t i = 0; id != 0 && i < DEPARTED_MAX; i++)
-        if (c->departed[i].id == id)
-            return &c->departed[i];
+        if (c->roster.departed[i].id == id)
+            return &c->roster.departed[i];
     return NULL;
 }
 
@@ -37,8 +37,8 @@ static void departed_note(struct ricochet *c, uint32_t id, const struct client_m
     struct departed *d = client_departed_find(c, id);
     if (d)
         d->id = 0; /* one entry per id: the newest */
-    d = &c->departed[c->departed_next];
-    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
+    d = &c->roster.departed[c->roster.departed_next];
+    c->roster.departed_next = (c->roster.departed_next + 1) % DEPARTED_MAX;
     memset(d, 0, sizeof *d);
     d->id = id;
     d->expired = how == CLIENT_EXPIRED;
@@ -54,23 +54,23 @@ struct client_member *client_member_add(struct ricochet *c, uint32_t id, const c
 {
     struct client_member *m = client_member_find(c, id);
     if (!m) {
-        if (c->n_members == MEMBERS_MAX)
+        if (c->roster.n_members == MEMBERS_MAX)
             return NULL;
-        if (c->n_members == c->cap_members) {
-            size_t cap = c->cap_members ? c->cap_members * 2 : 16;
+        if (c->roster.n_members == c->roster.cap_members) {
+            size_t cap = c->roster.cap_members ? c->roster.cap_members * 2 : 16;
             struct client_member *bigger =
-                realloc(c->members, cap * sizeof *bigger);
+                realloc(c->roster.members, cap * sizeof *bigger);
             if (!bigger)
                 return NULL;
-            c->members = bigger;
-            uint32_t *ids = realloc(c->member_ids, cap * sizeof *ids);
+            c->roster.members = bigger;
+            uint32_t *ids = realloc(c->roster.member_ids, cap * sizeof *ids);
             if (!ids)
                 return NULL;
-            c->member_ids = ids;
-            c->cap_members = cap;
+            c->roster.member_ids = ids;
+            c->roster.cap_members = cap;
         }
-        c->member_ids[c->n_members] = id;
-        m = &c->members[c->n_members++];
+        c->roster.member_ids[c->roster.n_members] = id;
+        m = &c->roster.members[c->roster.n_members++];
         memset(m, 0, sizeof *m);
         m->id = id;
         m->added_us = now;
@@ -92,18 +92,38 @@ void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure
     struct client_member *m = client_member_find(c, id);
     departed_note(c, id, m, how);
     if (m) {
-        *m = c->members[c->n_members - 1];
-        c->member_ids[m - c->members] = m->id;
-        c->n_members--;
+        *m = c->roster.members[c->roster.n_members - 1];
+        c->roster.member_ids[m - c->roster.members] = m->id;
+        c->roster.n_members--;
     }
 }
 
 void client_members_clear(struct ricochet *c)
 {
-    c->n_members = 0;
-    c->remove_pending = false;
-    memset(c->departed, 0, sizeof c->departed);
-    c->departed_next = 0;
+    c->roster.n_members = 0;
+    c->roster.remove_pending = false;
+    memset(c->roster.departed, 0, sizeof c->roster.departed);
+    c->roster.departed_next = 0;
+}
+
+void client_member_leaving(struct ricochet *c, uint32_t id, enum client_departure how)
+{
+    c->roster.remove_pending = true;
+    c->roster.remove_how = how;
+    c->roster.remove_id = id;
+}
+
+void client_members_settle(struct ricochet *c)
+{
+    if (c->roster.remove_pending)
+        client_member_remove(c, c->roster.remove_id, c->roster.remove_how);
+    c->roster.remove_pending = false;
+}
+
+void client_members_free(struct ricochet *c)
+{
+    free(c->roster.members);
+    free(c->roster.member_ids);
 }
 
 /* Without a connection the relay's left notice may be lost. A member I have
@@ -112,13 +132,13 @@ void client_members_clear(struct ricochet *c)
  * the relay would say. */
 int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
 {
-    if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending ||
+    if (c->caps.connection || c->phase != PHASE_JOINED || c->roster.remove_pending ||
         now < c->expire_after_us)
         return 0;
     uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
     uint64_t first = UINT64_MAX; /* the earliest a member can expire, if none does now */
-    for (size_t i = 0; i < c->n_members; i++) {
-        const struct client_member *m = &c->members[i];
+    for (size_t i = 0; i < c->roster.n_members; i++) {
+        const struct client_member *m = &c->roster.members[i];
         uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
         if (now <= heard || now - heard <= timeout_us) {
             first = heard + timeout_us < first ? heard + timeout_us : first;
@@ -126,9 +146,9 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
         }
         c->expire_after_us = 0;
         /* Kept until the next poll, like a notice's member. */
-        c->remove_pending = true;
-        c->remove_how = CLIENT_EXPIRED;
-        c->remove_id = m->id;
+        c->roster.remove_pending = true;
+        c->roster.remove_how = CLIENT_EXPIRED;
+        c->roster.remove_id = m->id;
         ev->type = RICOCHET_EV_LEFT;
         ev->id = m->id;
         ev->recv_us = now;
@@ -147,8 +167,8 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
 
 const struct client_member *client_members(const struct ricochet *c, size_t *n)
 {
-    *n = c->n_members;
-    return c->members;
+    *n = c->roster.n_members;
+    return c->roster.members;
 }
 
 const struct client_member *client_member(const struct ricochet *c, uint32_t id)

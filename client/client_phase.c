@@ -28,21 +28,54 @@
 
 void client_go_dead(struct ricochet *c, const char *code, const char *text)
 {
-    if (c->phase == PHASE_DEAD || c->hop_pending)
+    if (c->phase == PHASE_DEAD || c->move.hop_pending)
         return; /* dead already, or leaving this relay for another (it closes) */
     if (client_rejoin(c, code))
         return;
     /* A relay's error code: it refused the join, or ended the session. */
     enum proto_error_code relay_code = proto_error_from_name(code);
     if (relay_code != PROTO_ERROR_NONE)
-        proto_error_describe(c->dead_why, sizeof c->dead_why, relay_code, text,
+        proto_error_describe(c->ends.dead_why, sizeof c->ends.dead_why, relay_code, text,
                              c->phase == PHASE_JOINED);
     else
-        snprintf(c->dead_why, sizeof c->dead_why, "%s (%s)", text, code);
+        snprintf(c->ends.dead_why, sizeof c->ends.dead_why, "%s (%s)", text, code);
     c->phase = PHASE_DEAD;
-    snprintf(c->dead_code, sizeof c->dead_code, "%s", code);
-    snprintf(c->dead_text, sizeof c->dead_text, "%s", text);
+    snprintf(c->ends.dead_code, sizeof c->ends.dead_code, "%s", code);
+    snprintf(c->ends.dead_text, sizeof c->ends.dead_text, "%s", text);
     c->ops->hang_up(c);
+}
+
+void client_connection_lost(struct ricochet *c, const char *code, const char *text)
+{
+    if (c->ends.farewell_code[0])
+        client_go_dead(c, c->ends.farewell_code, c->ends.farewell_text);
+    else
+        client_go_dead(c, code, text);
+}
+
+void client_end_refused(struct ricochet *c, const char *code, const char *text)
+{
+    c->ends.fail_after_event = true;
+    snprintf(c->ends.fail_code, sizeof c->ends.fail_code, "%s", code);
+    snprintf(c->ends.fail_text, sizeof c->ends.fail_text, "%s", text);
+}
+
+void client_end_farewell(struct ricochet *c, const char *code, const char *text)
+{
+    snprintf(c->ends.farewell_code, sizeof c->ends.farewell_code, "%s", code);
+    snprintf(c->ends.farewell_text, sizeof c->ends.farewell_text, "%s", text);
+}
+
+void client_end_in_clear(struct ricochet *c, const char *code, const char *text)
+{
+    snprintf(c->ends.clear_code, sizeof c->ends.clear_code, "%s", code);
+    snprintf(c->ends.clear_text, sizeof c->ends.clear_text, "%.170s (in clear, unauthenticated)",
+             text);
+}
+
+void client_end_clear_forget(struct ricochet *c)
+{
+    c->ends.clear_code[0] = c->ends.clear_text[0] = '\0';
 }
 
 void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice)
@@ -53,9 +86,7 @@ void client_wrong_transport(struct ricochet *c, const char *speaks, const char *
     if (client_ticket_must_seal(c) && !client_ticket_sealed(c)) {
         /* Bytes in clear that anyone could send: the reason given if no
          * welcome comes in time, not the end (PROTOCOL.md, Sealed sessions). */
-        snprintf(c->clear_code, sizeof c->clear_code, "%s", RICOCHET_END_WRONG_TRANSPORT);
-        snprintf(c->clear_text, sizeof c->clear_text, "%.170s (in clear, unauthenticated)",
-                 text);
+        client_end_in_clear(c, RICOCHET_END_WRONG_TRANSPORT, text);
         return;
     }
     client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
@@ -87,19 +118,16 @@ uint32_t client_ping_quiet_ms(const struct ricochet *c, uint32_t idle_ms)
 
 void client_settle(struct ricochet *c)
 {
-    if (c->remove_pending) {
-        client_member_remove(c, c->remove_id, c->remove_how);
-        c->remove_pending = false;
-    }
+    client_members_settle(c);
     if (c->rejoin_pending) {
         c->rejoin_pending = false;
         client_members_clear(c);
     }
-    if (c->fail_after_event) {
+    if (c->ends.fail_after_event) {
         /* The relay's own code and message, whether it refused the join
          * (server_full, room_full, kicked at connect, ...) or ended it. */
-        c->fail_after_event = false;
-        client_go_dead(c, c->fail_code, c->fail_text);
+        c->ends.fail_after_event = false;
+        client_go_dead(c, c->ends.fail_code, c->ends.fail_text);
     }
 }
 
@@ -111,8 +139,8 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev)
     ev->type = RICOCHET_EV_DISCONNECTED;
     ev->id = c->id;
     ev->recv_us = clock_now_us();
-    snprintf(ev->code, sizeof ev->code, "%s", c->dead_code);
-    snprintf(ev->text, sizeof ev->text, "%s", c->dead_text);
+    snprintf(ev->code, sizeof ev->code, "%s", c->ends.dead_code);
+    snprintf(ev->text, sizeof ev->text, "%s", c->ends.dead_text);
     return 1;
 }
 
@@ -120,8 +148,8 @@ bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
-        if (c->clear_code[0]) /* a refusal in clear, all that came: say it */
-            client_go_dead(c, c->clear_code, c->clear_text);
+        if (c->ends.clear_code[0]) /* a refusal in clear, all that came: say it */
+            client_go_dead(c, c->ends.clear_code, c->ends.clear_text);
         else
             client_go_dead(c, RICOCHET_END_TIMEOUT,
                            c->phase == PHASE_CONNECTING ? "no answer from the relay"
@@ -143,12 +171,12 @@ bool client_timers(struct ricochet *c, uint64_t now)
 int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
 {
     unsigned late = 0;
-    while (c->phase != PHASE_DEAD && !c->hop_pending) {
+    while (c->phase != PHASE_DEAD && !c->move.hop_pending) {
         uint64_t now = clock_now_us();
         if (!client_timers(c, now))
             break;
         int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
-        uint64_t ping = c->next_ping_us < client_idle_ping_us(c) ? c->next_ping_us
+        uint64_t ping = c->sync.next_ping_us < client_idle_ping_us(c) ? c->sync.next_ping_us
                                                                   : client_idle_ping_us(c);
         if (c->phase == PHASE_JOINED && ping > now && (ping - now) / 1000 < (uint64_t)wait_ms)
             wait_ms = (int)((ping - now) / 1000) + 1; /* wake for the ping */
@@ -183,25 +211,25 @@ static bool relay_lost(const char *code)
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();
-    if (!c->rejoin_ms || !(c->was_joined || c->lost_us) || !relay_lost(code) ||
-        (c->lost_us && now - c->lost_us > (uint64_t)c->rejoin_ms * 1000u))
+    if (!c->rejoin_ms || !(c->move.was_joined || c->move.lost_us) || !relay_lost(code) ||
+        (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
-    if (!c->lost_us) {
-        c->lost_us = now;
+    if (!c->move.lost_us) {
+        c->move.lost_us = now;
         log_info("client %s: relay %s:%u lost (%s): joining again through %s:%u", c->name,
-                 c->host, (unsigned)c->port, code, c->entry_host, (unsigned)c->entry_port);
+                 c->host, (unsigned)c->port, code, c->move.entry_host, (unsigned)c->move.entry_port);
     }
     client_hold_start(c);
     client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
-    c->report_lost = true; /* the join says so: the fleet checks the room's holder */
+    c->move.report_lost = true; /* the join says so: the fleet checks the room's holder */
     c->ops->hang_up(c);
-    c->hop_pending = true;
-    c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
-    snprintf(c->hop_host, sizeof c->hop_host, "%s", c->entry_host);
-    c->hop_port = c->entry_port;
-    c->hop_epoch = 0;
-    c->hops = 0;
-    snprintf(c->hop_code, sizeof c->hop_code, "rejoin");
+    c->move.hop_pending = true;
+    c->move.hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
+    snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", c->move.entry_host);
+    c->move.hop_port = c->move.entry_port;
+    c->move.hop_epoch = 0;
+    c->move.hops = 0;
+    snprintf(c->move.hop_code, sizeof c->move.hop_code, "rejoin");
     return true;
 }
 
@@ -228,13 +256,13 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
                                "its room lives on a relay of the other transport");
         return true;
     }
-    netaddr_host_port(c->host, c->port, c->visited[c->hops], sizeof c->visited[0]);
+    netaddr_host_port(c->host, c->port, c->move.visited[c->move.hops], sizeof c->move.visited[0]);
     bool back = false;
-    for (unsigned i = 0; i <= c->hops; i++)
-        back |= strcmp(c->visited[i], to) == 0;
-    if (back || c->hops >= CLIENT_HOPS_MAX) {
+    for (unsigned i = 0; i <= c->move.hops; i++)
+        back |= strcmp(c->move.visited[i], to) == 0;
+    if (back || c->move.hops >= CLIENT_HOPS_MAX) {
         snprintf(text, sizeof text, "%s %s after %s", back ? "sent back to" : "sent on to",
-                 to, c->visited[0]);
+                 to, c->move.visited[0]);
         client_go_dead(c, RICOCHET_END_MOVED_TOO_FAR, text);
         return true;
     }
@@ -242,18 +270,33 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
         snprintf(c->room, sizeof c->room, "%s", m->room);
         c->any = false;
     }
-    c->hops++;
-    c->report_lost = false; /* sent on to the room's holder as it stands */
+    c->move.hops++;
+    c->move.report_lost = false; /* sent on to the room's holder as it stands */
     client_hold_start(c);
     client_hold_unforwarded(c, m->forwarded, m->seq);
     c->ops->hang_up(c);
-    c->hop_pending = true;
-    c->hop_at_us = 0;
-    snprintf(c->hop_host, sizeof c->hop_host, "%s", m->host);
-    c->hop_port = m->port;
-    c->hop_epoch = m->epoch;
-    snprintf(c->hop_code, sizeof c->hop_code, "moved");
+    c->move.hop_pending = true;
+    c->move.hop_at_us = 0;
+    snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", m->host);
+    c->move.hop_port = m->port;
+    c->move.hop_epoch = m->epoch;
+    snprintf(c->move.hop_code, sizeof c->move.hop_code, "moved");
     return true;
+}
+
+void client_move_start(struct ricochet *c)
+{
+    snprintf(c->move.entry_host, sizeof c->move.entry_host, "%s", c->host);
+    c->move.entry_port = c->port;
+}
+
+void client_move_welcomed(struct ricochet *c)
+{
+    c->move.was_joined = true;
+    c->move.lost_us = 0;
+    c->move.hops = 0;
+    c->move.join_epoch = 0;
+    c->move.report_lost = false;
 }
 
 /* Goes to hop_host:hop_port: a fresh link, the join again (with the
@@ -262,23 +305,20 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
 int client_hop(struct ricochet *c, struct ricochet_event *ev)
 {
     char err[256];
-    c->hop_pending = false;
+    c->move.hop_pending = false;
     c->ops->close(c); /* the link is hung up already: nothing to wait for */
-    snprintf(c->host, sizeof c->host, "%s", c->hop_host);
-    c->port = c->hop_port;
-    c->join_epoch = c->hop_epoch;
+    snprintf(c->host, sizeof c->host, "%s", c->move.hop_host);
+    c->port = c->move.hop_port;
+    c->move.join_epoch = c->move.hop_epoch;
     c->phase = PHASE_CONNECTING;
     c->id = 0;
-    client_members_clear(c);
-    c->remove_pending = c->rejoin_pending = c->fail_after_event = false;
-    c->farewell_code[0] = c->cookie[0] = '\0';
+    client_members_clear(c); /* a pending removal too */
+    c->rejoin_pending = c->ends.fail_after_event = false;
+    c->ends.farewell_code[0] = c->cookie[0] = '\0';
     c->join_started_us = c->next_join_us = clock_now_us();
-    memset(&c->clock, 0, sizeof c->clock);
-    memset(&c->announced, 0, sizeof c->announced);
-    c->clock_samples = c->ping_backoff = 0;
-    c->clock_changed = false;
-    c->next_ping_us = 0;
+    client_clock_forget(c);
     client_ticket_restart(c); /* the next relay draws the next session's salt */
+    client_end_clear_forget(c);
     struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
                                 .name = c->name, .mode = c->mode, .reflect = c->reflect,
                                 .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user,
@@ -291,8 +331,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     memset(ev, 0, sizeof *ev);
     ev->type = RICOCHET_EV_MOVED;
     ev->recv_us = clock_now_us();
-    snprintf(ev->code, sizeof ev->code, "%s", c->hop_code);
+    snprintf(ev->code, sizeof ev->code, "%s", c->move.hop_code);
     netaddr_host_port(c->host, c->port, ev->text, sizeof ev->text);
-    log_info("client %s: %s: joining %s at %s", c->name, c->hop_code, c->room, ev->text);
+    log_info("client %s: %s: joining %s at %s", c->name, c->move.hop_code, c->room, ev->text);
     return 1;
 }

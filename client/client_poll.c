@@ -112,7 +112,7 @@ static void poll_fail(struct ricochet *c, const char *code, const char *text)
 {
     struct client_poll *t = c->tp;
     t->hung = true;
-    client_stream_lost(c, code, text);
+    client_connection_lost(c, code, text);
 }
 
 /* Sends k's request (as it stands in k->req): on its connection if one is

@@ -99,10 +99,7 @@ static void quic_ended(struct ricochet *c, struct client_quic *t, int rv)
         snprintf(text, sizeof text, "QUIC: %s", ngtcp2_strerror(rv));
     }
     t->closed = true;
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, t->up || !strcmp(code, RICOCHET_END_TIMEOUT) ? code
+    client_connection_lost(c, t->up || !strcmp(code, RICOCHET_END_TIMEOUT) ? code
                                                                       : RICOCHET_END_REFUSED,
                        text);
 }

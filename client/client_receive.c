@@ -31,6 +31,11 @@ void client_bad_message(struct ricochet *c, const char *what, int err)
     log_debug("client %s: dropped %s: %s", c->name, what, proto_strerror(err));
 }
 
+void client_listing_free(struct ricochet *c)
+{
+    free(c->listing.page);
+}
+
 /* ---- states ---- */
 
 /* The listed member who sent a state, or NULL (dropped; counted unless it
@@ -117,7 +122,7 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
          * send time on my clock. Until both offsets are known the clocks
          * may be hours apart: the state is delivered and counted, its
          * latency recorded nowhere. */
-        lat_known = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &lat, &bound);
+        lat_known = clock_sync_latency(&c->sync.clock, &m->clock, s.send_us, now, &lat, &bound);
         m->lat_bound_us = bound;
         int fresh = lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
                                                   c->latency)
@@ -217,11 +222,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     }
     c->id = m->id;
     c->phase = PHASE_JOINED;
-    c->was_joined = true;
-    c->lost_us = 0;
-    c->hops = 0;
-    c->join_epoch = 0;
-    c->report_lost = false;
+    client_move_welcomed(c);
     c->room_aoi = m->aoi;
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
@@ -243,17 +244,12 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
             cm->last.sender = pm->id;
         }
     }
-    if (c->holding) {
-        c->hold_until_us = now + HOLD_WAIT_US;
-        for (size_t i = 0; i < c->n_members; i++)
-            client_hold_seen(c, c->members[i].name);
-        client_hold_check(c, now);
-    }
+    client_hold_welcomed(c, now);
     ev->type = RICOCHET_EV_WELCOME;
     ev->id = c->id;
     ev->mode = client_public_mode(c->mode);
     log_debug("client %s: joined room %s as %u (%zu others)", c->name,
-              m->room, (unsigned)c->id, c->n_members);
+              m->room, (unsigned)c->id, c->roster.n_members);
     return 1;
 }
 
@@ -275,6 +271,7 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
         if (c->phase != PHASE_JOINED)
             return 0;
         client_ticket_restart(c); /* a new join: a new nonce */
+        client_end_clear_forget(c); /* ... and what came in clear is the last join's */
         c->phase = PHASE_JOINING;
         c->rejoin_pending = true;
         c->join_started_us = now;
@@ -288,15 +285,11 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
      * relay cannot close one: an error that ends the session (kicked,
      * shutting_down) is the end. */
     if (c->phase != PHASE_JOINED || (!c->caps.connection && ends)) {
-        c->fail_after_event = true;
-        snprintf(c->fail_code, sizeof c->fail_code, "%s", m->code);
-        snprintf(c->fail_text, sizeof c->fail_text, "%s", m->text);
+        client_end_refused(c, m->code, m->text);
     }
     /* With a connection its close follows: say why it came. */
-    if (ends) {
-        snprintf(c->farewell_code, sizeof c->farewell_code, "%s", m->code);
-        snprintf(c->farewell_text, sizeof c->farewell_text, "%s", m->text);
-    }
+    if (ends)
+        client_end_farewell(c, m->code, m->text);
     log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
     return 1;
 }
@@ -332,14 +325,10 @@ static bool clear_allowed(const struct ricochet *c, enum proto_ctl_type type)
  * welcome, and as why a connection that closes closed; nothing more. */
 static int clear_error(struct ricochet *c, const struct proto_control *m)
 {
-    snprintf(c->clear_code, sizeof c->clear_code, "%s", m->code);
-    snprintf(c->clear_text, sizeof c->clear_text, "%.170s (in clear, unauthenticated)",
-             m->text);
+    client_end_in_clear(c, m->code, m->text);
     const struct proto_error_info *info = proto_error_info(proto_error_from_name(m->code));
-    if (info && info->ends_session) {
-        snprintf(c->farewell_code, sizeof c->farewell_code, "%s", c->clear_code);
-        snprintf(c->farewell_text, sizeof c->farewell_text, "%s", c->clear_text);
-    }
+    if (info && info->ends_session)
+        client_end_farewell(c, c->ends.clear_code, c->ends.clear_text);
     log_debug("client %s: relay error in clear, noted: %s: %s", c->name, m->code, m->text);
     return 0;
 }
@@ -403,9 +392,7 @@ static int on_left(struct ricochet *c, const struct proto_control *m,
         }
     }
     /* Kept until the next poll so the caller can read its stats. */
-    c->remove_pending = true;
-    c->remove_how = CLIENT_LEFT;
-    c->remove_id = m->id;
+    client_member_leaving(c, m->id, CLIENT_LEFT);
     ev->type = RICOCHET_EV_LEFT;
     return 1;
 }
@@ -419,9 +406,7 @@ static int on_vanished(struct ricochet *c, const struct proto_control *m,
     if (!cm)
         return 0; /* not listed: nothing to take out of sight */
     snprintf(ev->name, sizeof ev->name, "%s", cm->name);
-    c->remove_pending = true;
-    c->remove_how = CLIENT_VANISHED;
-    c->remove_id = m->id;
+    client_member_leaving(c, m->id, CLIENT_VANISHED);
     ev->type = RICOCHET_EV_VANISHED;
     return 1;
 }
@@ -435,11 +420,11 @@ static int on_rooms(struct ricochet *c, const struct proto_control *m,
         client_bad_message(c, "a rooms request from the relay", PROTO_E_VALUE);
         return 0;
     }
-    if (!c->listing && !(c->listing = calloc(PROTO_ROOMS_PAGE, sizeof *c->listing)))
+    if (!c->listing.page && !(c->listing.page = calloc(PROTO_ROOMS_PAGE, sizeof *c->listing.page)))
         return 0;
-    memcpy(c->listing, m->rooms, m->rooms_len * sizeof *c->listing);
-    c->listing_len = m->rooms_len;
-    c->listing_more = m->more;
+    memcpy(c->listing.page, m->rooms, m->rooms_len * sizeof *c->listing.page);
+    c->listing.len = m->rooms_len;
+    c->listing.more = m->more;
     snprintf(ev->text, sizeof ev->text, "%s", m->prefix);
     ev->type = RICOCHET_EV_ROOMS;
     return 1;

@@ -72,8 +72,8 @@ void client_send_join(struct ricochet *c)
     m.reflect = c->reflect;
     m.batch = true; /* client_udp.c and client_enet.c read batches */
     m.aoi = c->aoi;
-    m.epoch = c->join_epoch;
-    m.lost = c->report_lost;
+    m.epoch = c->move.join_epoch;
+    m.lost = c->move.report_lost;
     m.any = c->any && !c->ticket;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
@@ -94,7 +94,7 @@ void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t
  * session. Later joiners get it in their welcome's roster. */
 static bool clock_worth_announcing(const struct ricochet *c)
 {
-    const struct clock_sync *now = &c->clock, *ann = &c->announced;
+    const struct clock_sync *now = &c->sync.clock, *ann = &c->sync.announced;
     int64_t moved = now->offset_us - ann->offset_us;
     uint64_t dist = moved < 0 ? (uint64_t)0 - (uint64_t)moved : (uint64_t)moved;
     return !ann->valid || now->bound_us * 2 < ann->bound_us ||
@@ -112,9 +112,9 @@ static bool clock_worth_announcing(const struct ricochet *c)
 static uint64_t ping_interval(struct ricochet *c)
 {
     uint64_t base = CLOCK_FAST_PING_US;
-    if (c->clock_samples >= CLOCK_FAST_PINGS) {
+    if (c->sync.clock_samples >= CLOCK_FAST_PINGS) {
         base = CLOCK_PING_US;
-        for (unsigned i = 0; i < c->ping_backoff && base < CLOCK_PING_MAX_US; i++)
+        for (unsigned i = 0; i < c->sync.ping_backoff && base < CLOCK_PING_MAX_US; i++)
             base *= 2;
         base = base < CLOCK_PING_MAX_US ? base : CLOCK_PING_MAX_US;
     }
@@ -123,18 +123,23 @@ static uint64_t ping_interval(struct ricochet *c)
 
 void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now)
 {
-    int changed = relay_t ? clock_sync_sample(&c->clock, t, relay_t, now) : -1;
-    c->clock_samples++;
+    int changed = relay_t ? clock_sync_sample(&c->sync.clock, t, relay_t, now) : -1;
+    c->sync.clock_samples++;
     if (changed == 1) {
-        c->clock_changed = true;
-        if (c->ping_backoff) { /* ping again soon: it may improve further */
-            c->ping_backoff = 0;
+        c->sync.clock_changed = true;
+        if (c->sync.ping_backoff) { /* ping again soon: it may improve further */
+            c->sync.ping_backoff = 0;
             uint64_t soon = now + ping_interval(c);
-            c->next_ping_us = soon < c->next_ping_us ? soon : c->next_ping_us;
+            c->sync.next_ping_us = soon < c->sync.next_ping_us ? soon : c->sync.next_ping_us;
         }
-    } else if (changed == 0 && c->clock_samples > CLOCK_FAST_PINGS && c->ping_backoff < 8) {
-        c->ping_backoff++;
+    } else if (changed == 0 && c->sync.clock_samples > CLOCK_FAST_PINGS && c->sync.ping_backoff < 8) {
+        c->sync.ping_backoff++;
     }
+}
+
+void client_clock_forget(struct ricochet *c)
+{
+    c->sync = (struct client_sync){0};
 }
 
 uint64_t client_idle_ping_us(const struct ricochet *c)
@@ -154,20 +159,20 @@ void client_clock_step(struct ricochet *c, uint64_t now)
     if (c->phase != PHASE_JOINED)
         return;
     bool idle = now >= client_idle_ping_us(c);
-    if (now >= c->next_ping_us || idle) {
+    if (now >= c->sync.next_ping_us || idle) {
         client_send_simple(c, PROTO_CTL_PING, now);
         c->last_ping_us = now;
-        c->next_ping_us = now + ping_interval(c);
+        c->sync.next_ping_us = now + ping_interval(c);
     }
-    if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
+    if (c->sync.clock.valid && c->sync.clock_changed && clock_worth_announcing(c)) {
         struct proto_control m;
         proto_control_init(&m, PROTO_CTL_CLOCK);
-        m.clock_offset_us = c->clock.offset_us;
-        m.clock_bound_us = c->clock.bound_us;
+        m.clock_offset_us = c->sync.clock.offset_us;
+        m.clock_bound_us = c->sync.clock.bound_us;
         send_control(c, &m);
-        c->announced = c->clock;
+        c->sync.announced = c->sync.clock;
     }
-    c->clock_changed = false;
+    c->sync.clock_changed = false;
 }
 
 /* A reliable state going up is kept (KEPT_MAX of them) for a room's move,
@@ -175,10 +180,10 @@ void client_clock_step(struct ricochet *c, uint64_t now)
 static void keep_sent(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     struct proto_state s;
-    if ((!c->kept && !(c->kept = calloc(KEPT_MAX, sizeof *c->kept))) ||
+    if ((!c->hold.kept && !(c->hold.kept = calloc(KEPT_MAX, sizeof *c->hold.kept))) ||
         proto_state_decode(buf, len, &s) != PROTO_OK)
         return; /* out of memory: a move may lose what was on its way, as before */
-    struct kept_state *k = &c->kept[c->n_kept % KEPT_MAX];
+    struct kept_state *k = &c->hold.kept[c->hold.n_kept % KEPT_MAX];
     if (k->cap < len) {
         uint8_t *grown = realloc(k->bytes, len);
         if (!grown)
@@ -186,18 +191,19 @@ static void keep_sent(struct ricochet *c, const uint8_t *buf, size_t len)
         k->bytes = grown;
         k->cap = (uint16_t)len;
     }
-    c->n_kept++;
+    c->hold.n_kept++;
     k->seq = s.seq;
     k->len = (uint16_t)len;
     memcpy(k->bytes, buf, len);
 }
 
-void client_kept_free(struct ricochet *c)
+void client_hold_free(struct ricochet *c)
 {
-    for (size_t i = 0; c->kept && i < KEPT_MAX; i++)
-        free(c->kept[i].bytes);
-    free(c->kept);
-    c->kept = NULL;
+    for (size_t i = 0; c->hold.kept && i < KEPT_MAX; i++)
+        free(c->hold.kept[i].bytes);
+    free(c->hold.kept);
+    free(c->hold.held);
+    free(c->hold.awaited);
 }
 
 /* One encoded state out in the current mode, sealed when the session is. */
@@ -221,59 +227,59 @@ void client_hold_start(struct ricochet *c)
 {
     if (!(proto_mode_info(c->mode)->up_flags & PROTO_FLAG_RELIABLE))
         return;
-    if (!c->held)
-        c->held = malloc(HOLD_MAX * sizeof *c->held);
-    if (!c->awaited)
-        c->awaited = malloc(PROTO_ROSTER_MAX * sizeof *c->awaited);
-    if (!c->held || !c->awaited)
+    if (!c->hold.held)
+        c->hold.held = malloc(HOLD_MAX * sizeof *c->hold.held);
+    if (!c->hold.awaited)
+        c->hold.awaited = malloc(PROTO_ROSTER_MAX * sizeof *c->hold.awaited);
+    if (!c->hold.held || !c->hold.awaited)
         return; /* out of memory: states sent meanwhile fail as before */
-    if (!c->holding)
-        c->n_awaited = 0;
-    for (size_t i = 0; i < c->n_members && c->n_awaited < PROTO_ROSTER_MAX; i++)
-        if (c->members[i].name[0])
-            snprintf(c->awaited[c->n_awaited++], sizeof c->awaited[0], "%s",
-                     c->members[i].name);
-    c->holding = true;
-    c->hold_until_us = UINT64_MAX; /* the welcome sets it */
+    if (!c->hold.holding)
+        c->hold.n_awaited = 0;
+    for (size_t i = 0; i < c->roster.n_members && c->hold.n_awaited < PROTO_ROSTER_MAX; i++)
+        if (c->roster.members[i].name[0])
+            snprintf(c->hold.awaited[c->hold.n_awaited++], sizeof c->hold.awaited[0], "%s",
+                     c->roster.members[i].name);
+    c->hold.holding = true;
+    c->hold.hold_until_us = UINT64_MAX; /* the welcome sets it */
 }
 
 /* name is in the room on the new relay: no longer awaited. */
 void client_hold_seen(struct ricochet *c, const char *name)
 {
-    for (size_t i = 0; c->holding && i < c->n_awaited; i++)
-        if (strcmp(c->awaited[i], name) == 0) {
-            memcpy(c->awaited[i], c->awaited[--c->n_awaited], sizeof c->awaited[0]);
+    for (size_t i = 0; c->hold.holding && i < c->hold.n_awaited; i++)
+        if (strcmp(c->hold.awaited[i], name) == 0) {
+            memcpy(c->hold.awaited[i], c->hold.awaited[--c->hold.n_awaited], sizeof c->hold.awaited[0]);
             return;
         }
 }
 
 void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq)
 {
-    if (!forwarded || !c->holding) {
-        c->n_kept = 0;
+    if (!forwarded || !c->hold.holding) {
+        c->hold.n_kept = 0;
         return;
     }
-    uint64_t from = c->n_kept > KEPT_MAX ? c->n_kept - KEPT_MAX : 0;
+    uint64_t from = c->hold.n_kept > KEPT_MAX ? c->hold.n_kept - KEPT_MAX : 0;
     size_t k = 0;
-    for (uint64_t i = from; i < c->n_kept; i++)
-        k += proto_seq_after(c->kept[i % KEPT_MAX].seq, seq) != 0;
-    if (k > HOLD_MAX - c->n_held) {
+    for (uint64_t i = from; i < c->hold.n_kept; i++)
+        k += proto_seq_after(c->hold.kept[i % KEPT_MAX].seq, seq) != 0;
+    if (k > HOLD_MAX - c->hold.n_held) {
         log_warn("client %s: %zu states the relay had not passed on, room for %zu", c->name,
-                 k, HOLD_MAX - c->n_held);
-        k = HOLD_MAX - c->n_held;
+                 k, HOLD_MAX - c->hold.n_held);
+        k = HOLD_MAX - c->hold.n_held;
     }
-    memmove(c->held + k, c->held, c->n_held * sizeof *c->held);
+    memmove(c->hold.held + k, c->hold.held, c->hold.n_held * sizeof *c->hold.held);
     size_t j = 0;
-    for (uint64_t i = from; j < k && i < c->n_kept; i++) {
-        const struct kept_state *e = &c->kept[i % KEPT_MAX];
+    for (uint64_t i = from; j < k && i < c->hold.n_kept; i++) {
+        const struct kept_state *e = &c->hold.kept[i % KEPT_MAX];
         if (!proto_seq_after(e->seq, seq))
             continue;
-        c->held[j].len = e->len;
-        memcpy(c->held[j].bytes, e->bytes, e->len);
+        c->hold.held[j].len = e->len;
+        memcpy(c->hold.held[j].bytes, e->bytes, e->len);
         j++;
     }
-    c->n_held += k;
-    c->n_kept = 0; /* passed on, or held again (kept once more when they go) */
+    c->hold.n_held += k;
+    c->hold.n_kept = 0; /* passed on, or held again (kept once more when they go) */
     if (k)
         log_debug("client %s: %zu states after %u sent again", c->name, k, (unsigned)seq);
 }
@@ -282,14 +288,24 @@ void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq)
  * out, in order. */
 void client_hold_check(struct ricochet *c, uint64_t now)
 {
-    if (!c->holding || c->phase != PHASE_JOINED || (c->n_awaited && now < c->hold_until_us))
+    if (!c->hold.holding || c->phase != PHASE_JOINED || (c->hold.n_awaited && now < c->hold.hold_until_us))
         return;
-    for (size_t i = 0; i < c->n_held; i++)
-        send_up(c, c->held[i].bytes, c->held[i].len);
-    log_debug("client %s: %zu held states sent (%zu members not back)", c->name, c->n_held,
-              c->n_awaited);
-    c->n_held = 0;
-    c->holding = false;
+    for (size_t i = 0; i < c->hold.n_held; i++)
+        send_up(c, c->hold.held[i].bytes, c->hold.held[i].len);
+    log_debug("client %s: %zu held states sent (%zu members not back)", c->name, c->hold.n_held,
+              c->hold.n_awaited);
+    c->hold.n_held = 0;
+    c->hold.holding = false;
+}
+
+void client_hold_welcomed(struct ricochet *c, uint64_t now)
+{
+    if (!c->hold.holding)
+        return;
+    c->hold.hold_until_us = now + HOLD_WAIT_US;
+    for (size_t i = 0; i < c->roster.n_members; i++)
+        client_hold_seen(c, c->roster.members[i].name);
+    client_hold_check(c, now);
 }
 
 /* My state with its payload (len bytes at payload, NULL: zeros), encoded
@@ -299,9 +315,9 @@ static int send_state(struct ricochet *c, const struct proto_state *s, const uin
 {
     if (len > PROTO_PAYLOAD_MAX)
         return RICOCHET_E_TOO_BIG;
-    if (!c->holding && (c->phase != PHASE_JOINED || !c->ops->ready(c)))
+    if (!c->hold.holding && (c->phase != PHASE_JOINED || !c->ops->ready(c)))
         return RICOCHET_E_NOT_JOINED;
-    if (c->holding && c->n_held == HOLD_MAX)
+    if (c->hold.holding && c->hold.n_held == HOLD_MAX)
         return RICOCHET_E_SEND;
     uint8_t buf[PROTO_STATE_MAX];
     struct proto_state out = *s;
@@ -316,9 +332,9 @@ static int send_state(struct ricochet *c, const struct proto_state *s, const uin
         memset(buf + n, 0, len);
     size_t total = (size_t)n + len;
     c->next_seq++;
-    if (c->holding) { /* between relays: it goes out once the room is back */
-        c->held[c->n_held].len = (uint16_t)total;
-        memcpy(c->held[c->n_held++].bytes, buf, total);
+    if (c->hold.holding) { /* between relays: it goes out once the room is back */
+        c->hold.held[c->hold.n_held].len = (uint16_t)total;
+        memcpy(c->hold.held[c->hold.n_held++].bytes, buf, total);
         return RICOCHET_OK;
     }
     return send_up(c, buf, total);

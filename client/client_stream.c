@@ -91,7 +91,7 @@ int client_stream_queue(struct client_stream *s, const void *bytes, size_t len)
 void client_stream_send_waiting(struct ricochet *c, struct client_stream *s)
 {
     if (s->out_len > 0 && client_stream_push(c, s) != 0)
-        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+        client_connection_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
 }
 
 void client_stream_wait(const struct client_stream *s, int wait_ms)
@@ -136,14 +136,6 @@ void client_stream_close(struct ricochet *c, struct client_stream *s, bool up)
     free(s->out);
     s->out = NULL;
     s->out_len = s->out_cap = 0;
-}
-
-void client_stream_lost(struct ricochet *c, const char *code, const char *text)
-{
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, code, text);
 }
 
 void client_stream_hang_up(struct client_stream *s)

@@ -105,7 +105,7 @@ static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
     size_t len = (size_t)f[0] << 8 | f[1];
     if (len == 0) { /* no frame is empty: the stream cannot be read past it */
         client_bad_message(c, "frame of length 0", PROTO_E_VALUE);
-        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");
+        client_connection_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");
         return 0;
     }
     if (t->have - t->at < 2 + len)
@@ -136,14 +136,14 @@ static ssize_t tcp_read(struct ricochet *c)
         return n;
     }
     if (n == 0) {
-        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the relay closed the connection");
+        client_connection_lost(c, RICOCHET_END_DISCONNECTED, "the relay closed the connection");
         return 0;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return -1;
     char text[PROTO_TEXT_MAX + 1];
     snprintf(text, sizeof text, "read: %s", strerror(errno));
-    client_stream_lost(c, errno == ECONNRESET ? RICOCHET_END_DISCONNECTED : RICOCHET_END_SOCKET, text);
+    client_connection_lost(c, errno == ECONNRESET ? RICOCHET_END_DISCONNECTED : RICOCHET_END_SOCKET, text);
     return -2;
 }
 

@@ -108,7 +108,6 @@ void client_ticket_restart(struct ricochet *c)
     t->sealed = false;
     randombytes_buf(t->nonce, sizeof t->nonce);
     seal_hex_format(t->nonce, t->nonce_hex);
-    c->clear_code[0] = c->clear_text[0] = '\0';
 }
 
 void client_ticket_free(struct ricochet *c)

@@ -357,10 +357,7 @@ static void rtc_news(struct ricochet *c, uint64_t now)
                  (unsigned long long)(silent / 1000));
     else
         return;
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, t->closed ? RICOCHET_END_DISCONNECTED : RICOCHET_END_TIMEOUT, text);
+    client_connection_lost(c, t->closed ? RICOCHET_END_DISCONNECTED : RICOCHET_END_TIMEOUT, text);
 }
 
 /* Everything the sockets and the timers have now. Returns 1 if messages

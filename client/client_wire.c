@@ -306,15 +306,7 @@ static void wire_gone(struct ricochet *c, bool told, uint32_t data)
         told ? proto_error_info((enum proto_error_code)data) : NULL;
     struct client_wire *t = c->tp;
     t->state = WIRE_GONE;
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else if (info)
-        client_go_dead(c, info->name, info->text);
-    else if (c->phase == PHASE_CONNECTING)
-        client_go_dead(c, RICOCHET_END_REFUSED, "could not connect to the relay");
-    else
-        client_go_dead(c, RICOCHET_END_DISCONNECTED,
-                       "the relay closed the connection or timed out");
+    client_enet_disconnected(c, info);
 }
 
 /* ENet's timers for one client: resends (after the round trip and four

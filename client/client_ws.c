@@ -333,7 +333,7 @@ static void ws_ended(struct ricochet *c)
         snprintf(text, sizeof text, "the relay closed the connection");
     else
         snprintf(text, sizeof text, "the relay's WebSocket frames break RFC 6455: closed");
-    client_stream_lost(c, RICOCHET_END_DISCONNECTED, text);
+    client_connection_lost(c, RICOCHET_END_DISCONNECTED, text);
 }
 
 /* Reads what the socket has through wslay (nothing is queued now). Returns

@@ -425,7 +425,7 @@ struct ricochet *client_connect_detached(const struct ricochet_config *cfg, char
 
 const char *ricochet_end_reason(const struct ricochet *c)
 {
-    return c && c->phase == PHASE_DEAD ? c->dead_why : "";
+    return c && c->phase == PHASE_DEAD ? c->ends.dead_why : "";
 }
 
 bool ricochet_joined(const struct ricochet *c)
@@ -457,15 +457,15 @@ size_t ricochet_rooms(const struct ricochet *c, struct ricochet_room *out, size_
                       bool *more)
 {
     if (more)
-        *more = c && c->listing_more;
+        *more = c && c->listing.more;
     if (!c)
         return 0;
-    for (size_t i = 0; out && i < c->listing_len && i < cap; i++) {
-        snprintf(out[i].room, sizeof out[i].room, "%s", c->listing[i].room);
-        out[i].members = c->listing[i].members;
-        out[i].capacity = c->listing[i].capacity;
+    for (size_t i = 0; out && i < c->listing.len && i < cap; i++) {
+        snprintf(out[i].room, sizeof out[i].room, "%s", c->listing.page[i].room);
+        out[i].members = c->listing.page[i].members;
+        out[i].capacity = c->listing.page[i].capacity;
     }
-    return c->listing_len;
+    return c->listing.len;
 }
 
 enum ricochet_mode ricochet_mode(const struct ricochet *c)
@@ -547,9 +547,9 @@ size_t ricochet_members(const struct ricochet *c, struct ricochet_member *out, s
 {
     if (!c)
         return 0;
-    for (size_t i = 0; out && i < c->n_members && i < cap; i++)
-        public_member(&c->members[i], &out[i]);
-    return c->n_members;
+    for (size_t i = 0; out && i < c->roster.n_members && i < cap; i++)
+        public_member(&c->roster.members[i], &out[i]);
+    return c->roster.n_members;
 }
 
 int ricochet_member(const struct ricochet *c, uint32_t id, struct ricochet_member *out)
@@ -565,9 +565,9 @@ void ricochet_clock(const struct ricochet *c, struct ricochet_clock *out)
 {
     if (!c || !out)
         return;
-    *out = (struct ricochet_clock){.known = c->clock.valid,
-                                   .offset_us = c->clock.offset_us,
-                                   .bound_us = c->clock.bound_us};
+    *out = (struct ricochet_clock){.known = c->sync.clock.valid,
+                                   .offset_us = c->sync.clock.offset_us,
+                                   .bound_us = c->sync.clock.bound_us};
 }
 
 static void public_distribution(const struct histogram *h, struct ricochet_distribution *out)

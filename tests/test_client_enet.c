@@ -648,9 +648,9 @@ static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t 
     size_t n = 0;
     uint64_t answer_at = 0, asked = 0;
     for (; t < end; t += 1000) {
-        uint64_t before = c->next_ping_us;
+        uint64_t before = c->sync.next_ping_us;
         client_timers(c, t);
-        if (c->next_ping_us != before && n < cap) {
+        if (c->sync.next_ping_us != before && n < cap) {
             at[n++] = t;
             asked = t;
             answer_at = t + rtt_us;
@@ -812,28 +812,28 @@ static void reliable_states_held_across_a_move(void **state)
     assert_int_equal(ricochet_poll(c, 0, &ev), 1);
     assert_int_equal(ev.type, RICOCHET_EV_MOVED);
     assert_int_equal(client_send_state(c, &s, 0), RICOCHET_OK); /* between relays */
-    assert_true(c->holding);
-    assert_int_equal(c->n_held, 2);
+    assert_true(c->hold.holding);
+    assert_int_equal(c->hold.n_held, 2);
     proto_control_init(&m, PROTO_CTL_WELCOME); /* welcomed alone: mate awaited */
     m.id = 5;
     strcpy(m.room, "r1");
     feed_control(c, &m, 2000);
-    assert_true(c->holding);
+    assert_true(c->hold.holding);
     assert_int_equal(client_send_state(c, &s, 0), RICOCHET_OK);
-    assert_int_equal(c->n_held, 3);
+    assert_int_equal(c->hold.n_held, 3);
     proto_control_init(&m, PROTO_CTL_JOINED); /* mate is back: all go out */
     m.id = 6;
     strcpy(m.name, "mate");
     feed_control(c, &m, 3000);
-    assert_false(c->holding);
-    assert_int_equal(c->n_held, 0);
+    assert_false(c->hold.holding);
+    assert_int_equal(c->hold.n_held, 0);
     assert_int_equal(client_next_seq(c), 4); /* none lost, none repeated */
     ricochet_close(c);
 
     c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
     feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
     assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED);
-    assert_false(c->holding);
+    assert_false(c->hold.holding);
     ricochet_close(c);
 }
 

@@ -651,7 +651,7 @@ static void two_ticked_members(struct harness_rec *r, int tick_ms)
     r->c[0] = member(&E, "a", PROTO_MODE_UNSEQUENCED);
     r->c[1] = member(&E, "b", PROTO_MODE_UNSEQUENCED);
     welcome_all(&E, r);
-    for (int ms = 0; ms < 3000 && (r->c[0]->clock_samples < 10 || r->c[1]->clock_samples < 10);
+    for (int ms = 0; ms < 3000 && (r->c[0]->sync.clock_samples < 10 || r->c[1]->sync.clock_samples < 10);
          ms += 100)
         pump(&E, r, 100);
 }
