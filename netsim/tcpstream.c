@@ -2,6 +2,7 @@
 #include "tcpstream.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* A whole message of len bytes at msg: read as a datagram, each state found
  * with the numbers its frame took. */
@@ -38,16 +39,86 @@ static size_t take_frame_byte(struct tcpstream *s, uint8_t b, uint32_t n,
     return message_done(s, s->buf + 2, s->len, n + 1, found, ctx);
 }
 
-/* ---- a WebSocket's HTTP head, then its frames -------------------------- */
+/* ---- an HTTP head: a WebSocket's, then its frames; or HTTP polling's --- */
+
+/* Does line (len bytes) start with prefix, whatever the letters' case? */
+static bool line_starts(const char *line, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && strncasecmp(line, prefix, n) == 0;
+}
+
+/* A head's line, whole (what of it was kept): what it says of the body
+ * and of an upgrade. */
+static void head_line(struct tcpstream *s)
+{
+    const char *l = s->line;
+    size_t n = s->line_len;
+    if (line_starts(l, n, "HTTP/1.1 101") || line_starts(l, n, "HTTP/1.0 101") ||
+        line_starts(l, n, "Upgrade:"))
+        s->upgrade = true;
+    else if (line_starts(l, n, "Content-Type: application/octet-stream"))
+        s->binary = true;
+    else if (line_starts(l, n, "Content-Length:")) {
+        uint64_t v = 0;
+        size_t i = strlen("Content-Length:");
+        while (i < n && l[i] == ' ')
+            i++;
+        for (; i < n && l[i] >= '0' && l[i] <= '9' && v < UINT32_MAX; i++)
+            v = v * 10 + (uint64_t)(l[i] - '0');
+        s->body = v;
+    }
+}
+
+/* The next head of HTTP polling's, on the same connection. */
+static void head_again(struct tcpstream *s)
+{
+    s->framing = TCPSTREAM_HTTP_HEAD;
+    s->head = 0;
+    s->crlf = 0;
+    s->line_len = 0;
+    s->upgrade = s->binary = false;
+    s->body = 0;
+    s->have = 0;
+}
 
 static void take_head_byte(struct tcpstream *s, uint8_t b)
 {
     static const char blank[] = "\r\n\r\n";
     s->crlf = b == (uint8_t)blank[s->crlf] ? (uint8_t)(s->crlf + 1) : (uint8_t)(b == '\r');
-    if (++s->head > TCPSTREAM_HEAD_MAX)
+    if (b == '\n') {
+        head_line(s);
+        s->line_len = 0;
+    } else if (b != '\r' && s->line_len < TCPSTREAM_LINE_MAX) {
+        s->line[s->line_len++] = (char)b;
+    }
+    if (++s->head > TCPSTREAM_HEAD_MAX) {
         s->lost = true;
-    else if (s->crlf == 4)
+    } else if (s->crlf == 4 && s->upgrade && !s->lines) {
         s->framing = TCPSTREAM_WEBSOCKET;
+    } else if (s->crlf == 4) { /* HTTP polling: its body, if it has one */
+        s->lines = true;
+        uint64_t body = s->binary ? s->body : 0, skip = s->binary ? 0 : s->body;
+        head_again(s);
+        s->body = body + skip;
+        s->binary = body > 0;
+        if (s->body)
+            s->framing = TCPSTREAM_HTTP_BODY;
+    }
+}
+
+/* A byte of a body: its 2-byte frames read when binary, passed over when
+ * not (the join's answer, an error's words). */
+static size_t take_frame_byte(struct tcpstream *s, uint8_t b, uint32_t n,
+                              tcpstream_found_fn found, void *ctx);
+
+static size_t take_body_byte(struct tcpstream *s, uint8_t b, uint32_t n,
+                             tcpstream_found_fn found, void *ctx)
+{
+    size_t found_n = s->binary ? take_frame_byte(s, b, n, found, ctx) : 0;
+    if (--s->body == 0)
+        head_again(s);
+    return found_n;
 }
 
 /* The header's length from its first two bytes: the extended length's 0, 2
@@ -108,19 +179,23 @@ static size_t take_ws_byte(struct tcpstream *s, uint8_t b, uint32_t n, tcpstream
 static size_t take_byte(struct tcpstream *s, uint8_t b, uint32_t n, tcpstream_found_fn found,
                         void *ctx);
 
-/* A stream's first bytes: a WebSocket's HTTP head starts "GET " (the
- * client's) or "HTTP/" (the relay's); anything else is 2-byte frames, and
- * the bytes held so far are read again as such. */
+/* A stream's first bytes: an HTTP head starts "GET " (a WebSocket's or a
+ * poll's), "POST " or "DELETE " (a client's) or "HTTP/" (the relay's);
+ * anything else is 2-byte frames, and the bytes held so far are read
+ * again as such. */
 static size_t take_first_byte(struct tcpstream *s, uint8_t b, uint32_t n,
                               tcpstream_found_fn found, void *ctx)
 {
-    static const char *const heads[] = {"GET ", "HTTP/"};
+    static const char *const heads[] = {"GET ", "HTTP/", "POST ", "DELETE "};
     s->first[s->head++] = b;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
         size_t len = strlen(heads[k]);
         if (s->head <= len && memcmp(s->first, heads[k], s->head) == 0) {
-            if (s->head == len)
+            if (s->head == len) { /* the head's bytes so far: its first line's */
                 s->framing = TCPSTREAM_HTTP_HEAD;
+                memcpy(s->line, s->first, len);
+                s->line_len = (uint8_t)len;
+            }
             return 0;
         }
     }
@@ -142,6 +217,7 @@ static size_t take_byte(struct tcpstream *s, uint8_t b, uint32_t n, tcpstream_fo
     case TCPSTREAM_FRAMES: return take_frame_byte(s, b, n, found, ctx);
     case TCPSTREAM_HTTP_HEAD: take_head_byte(s, b); return 0;
     case TCPSTREAM_WEBSOCKET: return take_ws_byte(s, b, n, found, ctx);
+    case TCPSTREAM_HTTP_BODY: return take_body_byte(s, b, n, found, ctx);
     }
     return 0;
 }

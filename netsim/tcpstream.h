@@ -6,13 +6,18 @@
  * which sequence numbers each state took, and the audit which dropped
  * segment held it back.
  *
- * Two framings, told apart by a stream's first bytes:
+ * Three framings, told apart by a stream's first bytes and its first head:
  *   - PROTOCOL.md's "Streams (TCP)": 2 bytes of length, then the message;
  *   - a WebSocket (RFC 6455), which starts with an HTTP head ("GET " from
  *     the client, "HTTP/" from the relay) ended by an empty line: then
  *     frames, each a header of 2 to 14 bytes (the client's masked) and its
  *     payload. A binary or text message in one frame is read; control
- *     frames (ping, pong, close) and fragments are passed over.
+ *     frames (ping, pong, close) and fragments are passed over;
+ *   - HTTP polling (PROTOCOL.md, "HTTP polling"): requests ("GET ", "POST ",
+ *     "DELETE ") or answers ("HTTP/") one after another on a keep-alive
+ *     connection, none asking to upgrade: each head, then its
+ *     Content-Length of body, the messages in 2-byte frames when the body
+ *     is application/octet-stream (a POST's, a GET's answer).
  *
  * Pure: segments in, states out through a callback; nothing allocated. */
 #ifndef RICOCHET_TCPSTREAM_H
@@ -35,8 +40,11 @@ enum tcpstream_framing {
     TCPSTREAM_UNKNOWN = 0, /* no byte yet, or too few to tell */
     TCPSTREAM_FRAMES,      /* 2-byte lengths */
     TCPSTREAM_HTTP_HEAD,   /* a WebSocket's HTTP head, up to its empty line */
-    TCPSTREAM_WEBSOCKET    /* a WebSocket's frames */
+    TCPSTREAM_WEBSOCKET,   /* a WebSocket's frames */
+    TCPSTREAM_HTTP_BODY    /* HTTP polling: a body after its head */
 };
+
+#define TCPSTREAM_LINE_MAX 48 /* a head's line, as much of it as is kept to read */
 
 struct tcpstream {
     bool started;       /* a SYN gave the first number */
@@ -50,7 +58,13 @@ struct tcpstream {
     uint64_t len;       /* the current message's length, once its header is in */
     uint32_t head;      /* HTTP head: bytes read; the empty line's progress in crlf */
     uint8_t crlf;
-    uint8_t first[5];   /* a stream's first bytes, until its framing is known */
+    bool upgrade;       /* ... it asks for (or answers 101 to) a WebSocket */
+    bool binary;        /* ... its body is application/octet-stream: 2-byte frames */
+    bool lines;         /* ... a head of HTTP polling's (a WebSocket's first was not) */
+    uint64_t body;      /* ... its Content-Length; in the body, bytes left */
+    uint8_t line_len;   /* ... the current line's bytes kept */
+    char line[TCPSTREAM_LINE_MAX];
+    uint8_t first[8];   /* a stream's first bytes, until its framing is known */
     uint8_t hdr[TCPSTREAM_WS_HEADER_MAX];
     uint8_t buf[2 + TCPSTREAM_MESSAGE_MAX]; /* 2 frames: the length, then the message;
                                                WebSocket: the payload, unmasked */

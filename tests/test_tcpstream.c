@@ -4,13 +4,15 @@
  * the 2^32 wrap too), retransmissions adding nothing, a batch's states, a
  * long control message skipped, and nothing named after a gap, an empty
  * frame or without a SYN; a WebSocket's frames after its HTTP head, masked
- * or not, every length form, control frames and fragments passed over. */
+ * or not, every length form, control frames and fragments passed over;
+ * HTTP polling's requests and answers, states in their bodies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../netsim/tcpstream.h"
@@ -233,6 +235,82 @@ static void websocket_frames_after_the_head(void **unused)
     }
 }
 
+/* Appends text to bytes at n; returns the new length. */
+static size_t put(uint8_t *bytes, size_t n, const char *text)
+{
+    memcpy(bytes + n, text, strlen(text));
+    return n + strlen(text);
+}
+
+/* HTTP polling's connections: the POSTs' (the join, whose answer is no
+ * frame, then states in their bodies), the GETs' answers (states in some,
+ * none in others), requests and answers one after another on a keep-alive
+ * connection, each state named with the numbers its frame took; a body
+ * that is not application/octet-stream (a session's id, an error's words)
+ * is passed over whatever its bytes. */
+static void http_polling_bodies(void **unused)
+{
+    (void)unused;
+    static const char *const post = "POST /poll?s=0123 HTTP/1.1\r\nHost: relay:7781\r\n"
+                                    "Content-Type: application/octet-stream\r\n"
+                                    "Content-Length: %zu\r\n\r\n";
+    static const char *const ok = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream"
+                                  "\r\nContent-Length:%zu\r\nCache-Control: no-store\r\n\r\n";
+    for (int dir = 0; dir < 2; dir++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            static uint8_t bytes[8192];
+            static struct tcpstream s;
+            struct found f = {0};
+            char head[256];
+            size_t n = 0, at[3];
+            if (dir == 0) { /* the client's POSTs: the join first, then two of states */
+                n = put(bytes, n, "POST /poll HTTP/1.1\r\nHost: relay:7781\r\n"
+                                  "Content-Length: 0\r\n\r\n");
+                snprintf(head, sizeof head, post, (size_t)FRAME);
+                n = put(bytes, n, head);
+                at[0] = n;
+                n += frames(bytes + n, 1, 1);
+                snprintf(head, sizeof head, post, (size_t)(2 * FRAME));
+                n = put(bytes, n, head);
+                at[1] = n;
+                n += frames(bytes + n, 2, 2);
+                at[2] = at[1] + FRAME;
+                n = put(bytes, n, "DELETE /poll?s=0123 HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+            } else { /* the relay's answers: an id (hex that reads as a length), frames,
+                        nothing, frames, a refusal in words */
+                n = put(bytes, n, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                  "Content-Length: 8\r\n\r\n00280028");
+                snprintf(head, sizeof head, ok, (size_t)(2 * FRAME));
+                n = put(bytes, n, head);
+                at[0] = n;
+                at[1] = n + FRAME;
+                n += frames(bytes + n, 1, 2);
+                n = put(bytes, n, "HTTP/1.1 204 No Content\r\n\r\n");
+                snprintf(head, sizeof head, ok, (size_t)FRAME);
+                n = put(bytes, n, head);
+                at[2] = n;
+                n += frames(bytes + n, 3, 1);
+                n = put(bytes, n, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+                                  "Content-Length: 2\r\n\r\n\x01\x2a");
+            }
+            syn(&s, 500);
+            if (bytewise)
+                for (size_t b = 0; b < n; b++)
+                    feed(&s, 500, bytes, (uint32_t)b, 1, &f);
+            else
+                feed(&s, 500, bytes, 0, n, &f);
+            assert_false(s.lost);
+            assert_int_equal(s.framing, TCPSTREAM_HTTP_HEAD);
+            assert_int_equal(f.n, 3);
+            for (uint32_t i = 0; i < 3; i++) {
+                assert_int_equal(f.seq[i], i + 1);
+                assert_int_equal(f.start[i], 501 + at[i]);
+                assert_int_equal(f.end[i], 501 + at[i] + FRAME);
+            }
+        }
+    }
+}
+
 /* Bytes that only start like a head are 2-byte frames after all; a head
  * that never ends names nothing. */
 static void framing_told_by_the_first_bytes(void **unused)
@@ -266,6 +344,7 @@ int main(void)
         cmocka_unit_test(nothing_named_when_lost),
         cmocka_unit_test(websocket_frames_after_the_head),
         cmocka_unit_test(framing_told_by_the_first_bytes),
+        cmocka_unit_test(http_polling_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
