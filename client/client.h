@@ -127,6 +127,12 @@ struct client_netinfo {
     uint64_t quic_datagrams_lost;    /* ... ngtcp2 declared lost (what the sender knew), */
     uint64_t quic_datagrams_dropped; /* ... dropped before they left (congestion control
                                         held back more than 64) */
+    uint64_t http_requests;     /* HTTP polling: requests sent (GETs, POSTs, the DELETE) */
+    uint64_t http_head_bytes;   /* ... the bytes of their heads and of their answers' heads
+                                   (in bytes_sent and bytes_received): what asking costs */
+    uint64_t poll_asked_us;     /* ... when the GET left whose answer brought the messages
+                                   ricochet_poll hands out now (0: none yet): a message
+                                   sent before it waited that long for the question */
 };
 
 /* Starts connecting and joining; does not block. Returns NULL with a
@@ -279,6 +285,10 @@ void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx);
 /* The socket the session's datagrams or stream cross (ricochet_fd may be
  * an epoll set holding it): its local endpoint, its kernel counters. */
 int client_socket(const struct ricochet *c);
+/* The socket my messages leave on: client_socket's, but over HTTP polling
+ * the POSTs' connection (client_socket's is the GETs', which the relay's
+ * messages come down); -1 while it has none. Two flows to tell apart. */
+int client_socket_up(const struct ricochet *c);
 const char *client_name(const struct ricochet *c);      /* the config's, or the ticket's */
 uint64_t client_created_us(const struct ricochet *c);  /* client_create's time, µs */
 uint32_t client_next_seq(const struct ricochet *c);     /* seq the next send gets */

@@ -144,6 +144,9 @@ struct client_transport_ops {
     /* The socket the session's datagrams or stream cross, where fd is an
      * epoll set holding it (NULL: fd is that socket). */
     int (*socket)(const struct ricochet *c);
+    /* The socket my messages leave on, when another than socket's (HTTP
+     * polling: the POSTs' connection; socket is the GETs'); NULL: socket. */
+    int (*socket_up)(const struct ricochet *c);
     /* A new socket for the session (QUIC's connection migration); NULL:
      * none. Returns 0 or -1. */
     int (*rebind)(struct ricochet *c);

@@ -67,6 +67,9 @@ struct client_poll {
     uint32_t wait_ms;          /* a GET's wait= (0: short polling) */
     uint32_t interval_ms;      /* short polling: a GET every interval */
     uint64_t next_get_us;      /* short polling: the next GET not before */
+    uint64_t get_sent_us;      /* when the GET out now left */
+    uint64_t asked_us;         /* ... the GET whose answer msgs holds (client_netinfo) */
+    uint64_t requests, head_bytes; /* requests sent; their heads' and answers' heads' bytes */
     uint8_t *queued;           /* frames to POST, in order */
     size_t queued_len, queued_cap;
     size_t at, have;           /* msgs[at, have): a GET's frames not yet handed out */
@@ -163,6 +166,9 @@ static int poll_send(struct ricochet *c, struct poll_conn *k, const char *method
         memcpy(k->req + n, body, body_len);
     k->req_len = (size_t)n + body_len;
     k->retried = false;
+    struct client_poll *t = c->tp;
+    t->requests++;
+    t->head_bytes += (uint64_t)n;
     return poll_conn_request(c, k);
 }
 
@@ -210,6 +216,7 @@ static void poll_get_next(struct ricochet *c, uint64_t now)
         snprintf(query, sizeof query, "?s=%s&wait=%u", t->sid, (unsigned)t->wait_ms);
     else
         snprintf(query, sizeof query, "?s=%s", t->sid);
+    t->get_sent_us = now;
     if (poll_send(c, &t->get, "GET", query, NULL, 0) == 0)
         t->get.due_us += (uint64_t)t->wait_ms * 1000u; /* held that long at most */
 }
@@ -296,6 +303,7 @@ static void poll_get_answered(struct ricochet *c, const struct client_poll_answe
         at += 2 + len;
     }
     memcpy(t->msgs, body, a->body_len);
+    t->asked_us = t->get_sent_us;
     t->at = 0;
     t->have = a->body_len;
     uint64_t now = clock_now_us();
@@ -365,6 +373,7 @@ static int poll_conn_service(struct ricochet *c, struct poll_conn *k, bool is_ge
                   "was asked");
         return -1;
     }
+    t->head_bytes += a.head_len;
     k->busy = false;
     k->served++;
     k->close_after = a.close;
@@ -469,8 +478,12 @@ static int poll_open(struct ricochet *c, const struct client_config *cfg, char *
         snprintf(err, err_cap, "client: epoll: %s", strerror(errno));
         return -1;
     }
+    /* Both connections now, in the caller's thread: its network namespace
+     * is theirs (a harness makes its clients in another), and the GETs'
+     * connection is up by the time the join's answer names the session. */
     char why[200];
-    if (poll_conn_open(c, &t->post, why, sizeof why) != 0) {
+    if (poll_conn_open(c, &t->post, why, sizeof why) != 0 ||
+        poll_conn_open(c, &t->get, why, sizeof why) != 0) {
         snprintf(err, err_cap, "client: %s", why);
         return -1;
     }
@@ -616,10 +629,23 @@ static int poll_socket(const struct ricochet *c)
     return t ? t->get.s.fd : -1;
 }
 
+static int poll_socket_up(const struct ricochet *c)
+{
+    const struct client_poll *t = c->tp;
+    return t ? t->post.s.fd : -1;
+}
+
+/* Every byte of both connections, heads included, is counted as it goes
+ * (bytes_sent, bytes_received); here what asking costs of them, and when
+ * the question went that the messages handed out now answer. */
 static void poll_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
-    (void)c; /* every byte of both connections, heads included, is counted as it goes */
-    (void)info;
+    const struct client_poll *t = c->tp;
+    if (!t)
+        return;
+    info->http_requests = t->requests;
+    info->http_head_bytes = t->head_bytes;
+    info->poll_asked_us = t->asked_us;
 }
 
 const struct client_transport_ops client_poll_ops = {
@@ -642,4 +668,5 @@ const struct client_transport_ops client_poll_ops = {
     .netinfo = poll_netinfo,
     .silent_us = client_stream_op_silent_us,
     .socket = poll_socket,
+    .socket_up = poll_socket_up,
 };

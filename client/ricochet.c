@@ -488,6 +488,11 @@ int client_socket(const struct ricochet *c)
     return c->ops->socket ? c->ops->socket(c) : c->ops->fd(c);
 }
 
+int client_socket_up(const struct ricochet *c)
+{
+    return c->ops->socket_up ? c->ops->socket_up(c) : client_socket(c);
+}
+
 const char *client_name(const struct ricochet *c)
 {
     return c->name;
