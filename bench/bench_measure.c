@@ -80,12 +80,18 @@ static long bucket_of(const struct run *run, uint64_t t)
 }
 
 /* Later than this (one-way, µs) a lossless mode's state must have been
- * held back by a drop (INT64_MAX: not judged in other modes). */
+ * held back by a drop (INT64_MAX: not judged in other modes). Over HTTP
+ * polling a state also waits for the question: a short poll's interval,
+ * or a long poll's next GET on its way up (the path once more). */
 static int64_t run_late_bound_us(const struct run *run)
 {
     if (!proto_mode_lossless(run->mode))
         return INT64_MAX;
-    return (int64_t)((run->params->delay_ms + run->params->jitter_ms) * 1000.0) + LATE_BOUND_US;
+    double path_us = (run->params->delay_ms + run->params->jitter_ms) * 1000.0;
+    const struct bench_lane *l = bench_lane_of((struct bench_mode){run->mode, run->carrier});
+    double ask_us = l->transport != RICOCHET_TRANSPORT_POLL ? 0
+                    : l->poll_interval_ms ? l->poll_interval_ms * 1000.0 : path_us;
+    return (int64_t)(path_us + ask_us) + LATE_BOUND_US;
 }
 
 /* A window state from the pair's sender arrived at now: the longest gap
@@ -250,23 +256,33 @@ void run_service(struct run *run, uint64_t wait_us)
         run->peers[i].dead = swarm_dead(run->sw, i);
 }
 
-/* Client c's flows as netsim names them: the endpoint it sends from (if
- * bound to any, the address the kernel picks towards the relay: the client
- * side's) and ENet's header peer ids. Returns 0 or -1. */
+/* The local endpoint of socket fd as netsim names it (if bound to any,
+ * the address the kernel picks towards the relay: the client side's) into
+ * *ep. Returns 0 or -1. */
+static int socket_endpoint(const struct run *run, int fd, union netaddr *ep)
+{
+    socklen_t len = sizeof *ep;
+    if (getsockname(fd, &ep->sa, &len) != 0 || netaddr_from_sockaddr(ep, &ep->sa, len) != 0)
+        return -1;
+    run_client_side(run, ep);
+    return 0;
+}
+
+/* Client c's flows as netsim names them: the endpoint its messages leave
+ * from and the one the relay's come down to (one socket, but over HTTP
+ * polling two connections: the POSTs' up, the GETs' down) and ENet's
+ * header peer ids. Returns 0 or -1. */
 static int client_flows(const struct run *run, struct ricochet *c, struct audit_client *ac)
 {
-    union netaddr ep;
-    socklen_t len = sizeof ep;
-    if (getsockname(client_socket(c), &ep.sa, &len) != 0 ||
-        netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
+    union netaddr up, down;
+    if (socket_endpoint(run, client_socket_up(c), &up) != 0 ||
+        socket_endpoint(run, client_socket(c), &down) != 0)
         return -1;
-    run_client_side(run, &ep);
     struct client_netinfo ni;
     client_netinfo(c, &ni);
     ac->id = ricochet_id(c);
-    ac->up = (struct audit_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
-    ac->down = ac->up;
-    ac->down.peer = (int16_t)ni.enet_peer_in;
+    ac->up = (struct audit_flow){.ep = up, .peer = (int16_t)ni.enet_peer_out};
+    ac->down = (struct audit_flow){.ep = down, .peer = (int16_t)ni.enet_peer_in};
     return 0;
 }
 
@@ -290,6 +306,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
 {
     size_t n = run->n;
     char err[320];
+    const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
     struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
                               .first = run->first,
                               .room_size = run->k < n ? run->k : 0,
@@ -305,8 +322,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
-                              .transport = (enum ricochet_transport)bench_lane_of(
-                                  (struct bench_mode){run->mode, run->carrier})->transport,
+                              .transport = (enum ricochet_transport)lane->transport,
+                              .poll_interval_ms = lane->poll_interval_ms,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
@@ -326,7 +343,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
     if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
         return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
     /* (DTLS or TLS encrypts a WebRTC or QUIC session whole: the relay seals none) */
-    bool secure = bench_lane_of((struct bench_mode){run->mode, run->carrier})->secure;
+    bool secure = lane->secure;
     for (size_t i = 0; run->cfg->encrypt && !secure && i < n; i++)
         if (!ricochet_sealed(run->peers[i].c))
             return run_fail(run, "%s: the relay did not seal its session (is it run with "

@@ -62,7 +62,8 @@ static const struct option_def options[] = {
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 255, NULL,
-     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the ENet modes over "
+     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the tcp mode over HTTP "
+     "requests: poll-long (long polling), poll-short (a GET every 250 ms), the ENet modes over "
      "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable, and "
      "over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
      "quic-streams (a stream per sender), and over WebTransport: wt (unsequenced datagrams), "
@@ -235,6 +236,12 @@ static const struct options_manual manual = {
         "carries whole IP packets between two network namespaces the bench makes, and its "
         "audit attributes every state a stream held back to the dropped segment it waited "
         "for.\n"
+        "\n"
+        "The modes poll-long and poll-short are the tcp mode over HTTP requests to the "
+        "relay's poll edge (libricochet's polling transport, two connections a client: the "
+        "GETs' and the POSTs'): long polls, each GET held until a state is queued, and short "
+        "ones, a GET every 250 ms answered at once, whose states wait for the next GET. "
+        "They are streams as tcp and ws are: through netsim, --netsim-ip.\n"
         "\n"
         "The modes webrtc, webrtc-sequenced and webrtc-reliable are the ENet modes over "
         "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "

@@ -11,12 +11,22 @@
 #include "../client/ricochet.h"
 
 /* In the order reports list them: the mode table's rows over their own
- * transports, then the ENet modes over WebRTC, then over QUIC, then the
+ * transports, then the tcp mode over HTTP polls (beside the WebSocket,
+ * which pushes: here the client asks), then the ENet modes over WebRTC, then over QUIC, then the
  * reference relay's (bench/reference/, the yardstick). Unsequenced
  * and sequenced often lie on top of each other in a plot: each lane has its
  * own dash and point type, and plots draw them from the last to the first,
  * so unsequenced comes out on top. */
 #define OWN RICOCHET_TRANSPORT_DEFAULT
+#define POLL RICOCHET_TRANSPORT_POLL
+/* Short polling's interval: a state waits up to this for the next GET, a
+ * quarter of a second the page's latency shows at a glance against the
+ * long polls' (which answer as soon as a state is queued); at the lesson's
+ * 20 states a second each answer brings about five, so each request and
+ * answer head is shared by a handful of states, not paid by one. */
+#define POLL_SHORT_INTERVAL_MS 250
+#define MS_TEXT_(ms) #ms
+#define MS_TEXT(ms) MS_TEXT_(ms) /* "250": the title says the row's interval */
 #define RTC RICOCHET_TRANSPORT_WEBRTC
 #define QUIC RICOCHET_TRANSPORT_QUIC
 #define WT RICOCHET_TRANSPORT_WEBTRANSPORT
@@ -33,6 +43,11 @@ static const struct bench_lane lanes[] = {
      {"#ff7f0e", 1, 6, 2}},
     {"ws", "WebSocket", {PROTO_MODE_WS, OWN}, OWN, "ws", NULL, true, NULL, false,
      {"#9467bd", 2, 12, 2}},
+    {"poll-long", "HTTP, long polling", {PROTO_MODE_TCP, POLL}, POLL, "poll", NULL, true, NULL,
+     false, {"#aec7e8", 3, 6, 2}},
+    {"poll-short", "HTTP, short polling (every " MS_TEXT(POLL_SHORT_INTERVAL_MS) " ms)", {PROTO_MODE_TCP, BENCH_CARRIER_POLL_SHORT},
+     POLL, "poll", NULL, true, NULL, false, {"#ff9896", 4, 12, 2},
+     .poll_interval_ms = POLL_SHORT_INTERVAL_MS},
     {"webrtc", "WebRTC, unsequenced", {PROTO_MODE_UNSEQUENCED, RTC}, RTC, "webrtc", "ws", false,
      "webrtc", true, {"#17becf", 3, 13, 2}},
     {"webrtc-sequenced", "WebRTC, sequenced", {PROTO_MODE_SEQUENCED, RTC}, RTC, "webrtc", "ws",
@@ -59,6 +74,9 @@ static const struct bench_lane lanes[] = {
      OWN, "udp", NULL, false, "udp", false, {"#000000", 3, 11, 1.5}, "reference-relay"},
 };
 #undef OWN
+#undef POLL
+#undef MS_TEXT
+#undef MS_TEXT_
 #undef RTC
 #undef QUIC
 #undef WT

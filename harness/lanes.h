@@ -14,20 +14,29 @@
 #include "../proto/mode.h"
 
 /* What the clients of a run speak: a delivery mode over its own transport
- * (ENet, plain UDP, TCP, a WebSocket), one of the ENet modes over WebRTC's
+ * (ENet, plain UDP, TCP, a WebSocket), the tcp mode over HTTP requests
+ * (the relay's poll edge: long polls, or short ones, a carrier of their
+ * own each, BENCH_CARRIER_POLL_SHORT), one of the ENet modes over WebRTC's
  * data channels (webrtc: the relay's webrtc edge, the offers through its ws
  * edge), or the ENet modes and streams over QUIC (the relay's quic edge).
  * A mode says how states are delivered, the carrier what carries them. */
 struct bench_mode {
     enum proto_mode mode;
     uint8_t carrier;        /* enum ricochet_transport: RICOCHET_TRANSPORT_DEFAULT (the
-                               mode's own), _WEBRTC, _QUIC or _WEBTRANSPORT; or
+                               mode's own), _POLL (long polls), _WEBRTC, _QUIC or
+                               _WEBTRANSPORT; or BENCH_CARRIER_POLL_SHORT or
                                BENCH_CARRIER_REFERENCE */
 };
-#define BENCH_MODES 17 /* the lanes: the mode table's rows over their own transports, the
-                          ENet modes over WebRTC, the ENet modes and streams over QUIC,
-                          datagrams and both kinds of streams over WebTransport, and the
-                          reference relay's plain UDP */
+#define BENCH_MODES 19 /* the lanes: the mode table's rows over their own transports, the
+                          tcp mode over HTTP long and short polls, the ENet modes over
+                          WebRTC, the ENet modes and streams over QUIC, datagrams and both
+                          kinds of streams over WebTransport, and the reference relay's
+                          plain UDP */
+/* Not a ricochet_transport: HTTP polling, as RICOCHET_TRANSPORT_POLL, with
+ * short polls (a GET every interval, answered at once) where _POLL's lane
+ * long-polls: two lanes of one mode over one transport, told apart by
+ * their carrier; the row's poll_interval_ms says how the clients ask. */
+#define BENCH_CARRIER_POLL_SHORT 0x81
 /* Not a ricochet_transport: plain UDP, as the udp mode, served by the
  * reference relay (bench/reference/, the bench's yardstick) instead of
  * ricochet-relay. */
@@ -58,6 +67,9 @@ struct bench_lane {
     const char *program;    /* the relay that serves it, when not ricochet-relay
                                ("reference-relay", beside the programs); such a row
                                comes last, and bench_lane() leaves it out */
+    uint32_t poll_interval_ms; /* HTTP polling (transport RICOCHET_TRANSPORT_POLL): 0, long
+                               polls (each GET held until a message is queued); else a
+                               short poll every this many ms (ricochet_config_set_poll) */
 };
 
 /* Row index, 0 to BENCH_MODES - 1, or NULL; NULL too for a row with a

@@ -314,6 +314,37 @@ static void audit_flags_hidden_loss(void **state)
     }
 }
 
+/* The HTTP polling lanes straight to the relay's poll edge on loopback:
+ * both deliver every state, and a short poll's state waits for the next
+ * GET (up to the interval, 250 ms: a quarter of it on average at the
+ * least, whatever the machine's load) where a long poll's is answered as
+ * it is queued. */
+static void poll_lanes_deliver_all(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "2", "--rate", "20", "--duration", "2",
+                          "--warmup", "0.5", "--grace", "1.5", "--modes", "poll-long,poll-short",
+                          "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+    assert_int_equal(cJSON_GetArraySize(results), 2);
+    const cJSON *lng = bj_mode(results, "poll-long"), *shrt = bj_mode(results, "poll-short");
+    assert_non_null(lng);
+    assert_non_null(shrt);
+    const cJSON *lanes[2] = {lng, shrt};
+    for (int m = 0; m < 2; m++) {
+        double sent = bj_num(lanes[m], "sent");
+        assert_true(sent >= 2 * 20 * 2 * 0.9);
+        assert_true(bj_num(lanes[m], "expected") == sent);
+        assert_true(bj_num(lanes[m], "delivered") == bj_num(lanes[m], "expected"));
+        assert_true(bj_num(lanes[m], "bytes_per_msg") > 0);
+    }
+    double p50_long = bj_num(lng, "latency_ms.p50"), p50_short = bj_num(shrt, "latency_ms.p50");
+    print_message("p50: long polls %.1f ms, short polls (every 250 ms) %.1f ms\n", p50_long,
+                  p50_short);
+    assert_true(p50_short >= p50_long + 250.0 / 3);
+}
+
 static void no_netsim_no_loss(void **state)
 {
     (void)state;
@@ -731,6 +762,7 @@ int main(void)
         cmocka_unit_test(procs_failing_setup_exit),
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
+        cmocka_unit_test(poll_lanes_deliver_all),
         cmocka_unit_test(rounds_take_turns),
         cmocka_unit_test(sealed_through_netsim),
         cmocka_unit_test(enet_batches_audited_state_by_state),

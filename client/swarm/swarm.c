@@ -154,8 +154,7 @@ static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host, bo
     size_t n = 0;
     for (size_t i = 0; i < cfg->clients; i++)
         n += !on_hub(cfg, per_host, udp_ok, i) || i % per_host == 0;
-    return cfg->transport != RICOCHET_TRANSPORT_DEFAULT ? n * 4
-               : n;
+    return cfg->transport != RICOCHET_TRANSPORT_DEFAULT ? n * 4 : n;
 }
 
 /* Puts client i's hub (created, and watched, with its first client) into
@@ -217,7 +216,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
                                .rejoin_ms = cfg->rejoin_ms,
                                .transport = cfg->transport, .keylog = cfg->keylog,
-                               .pin = pin_of(cfg, pin)};
+                               .poll_short = cfg->poll_interval_ms > 0, .pin = pin_of(cfg, pin),
+                               .poll_interval_ms = cfg->poll_interval_ms};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {

@@ -92,6 +92,8 @@ struct swarm_config {
                               the relay's ws edge (never on a hub); QUIC: every client
                               over QUIC, host:port the relay's quic edge; DEFAULT: the
                               mode's */
+    uint32_t poll_interval_ms; /* POLL: 0, long polls (the library's wait); else a short
+                              poll every this many ms (ricochet_config_set_poll) */
     const char *keylog;    /* WebRTC, QUIC: the clients' DTLS or TLS secrets appended here
                               (NULL: none) */
     const char *pin;       /* QUIC: the relay certificate's SHA-256 (client_pin_parse's
