@@ -359,7 +359,11 @@ function figuresText(f) {
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
          tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
-         tr("fig.window", { s: fmt(f.window_s, 0) });
+         tr("fig.window", { s: fmt(f.window_s, 0) }) + (f.ask_wait_ms === undefined ? "" :
+         /* HTTP polling: what asking costs (the WebSocket beside it pushes) */
+         "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }) +
+         " · " + tr("fig.heads", { bytes: fmt(f.head_bytes_per_state, 0),
+                                   n: fmt(f.requests_per_state, 1) }));
 }
 
 /* Where the sender truly was at t: between the two states sent around it. */

@@ -94,6 +94,9 @@ struct live_mark {
     uint64_t recv_us;      /* arrival (0: none) */
     uint64_t changed_us;   /* the last time anything of it changed */
     int64_t latency_us;    /* one-way, from the intended send time */
+    int64_t ask_wait_us;   /* HTTP polling: how long it waited for the question, the
+                              GET whose answer brought it (0: the GET was out before it
+                              was sent; -1: not a polling lane's, or not arrived) */
     float x, y, vx, vy, heading; /* what was sent: the true path */
     struct live_hop hop[2]; /* up (the sender's uplink), down (the receiver's downlink) */
 };
@@ -112,6 +115,12 @@ struct live_figures {
     double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
     double delivered_pct, p50_ms, p99_ms, max_gap_ms, bytes_per_state;
+    bool asks;                      /* HTTP polling: the receiver asks for what comes */
+    double ask_wait_ms, ask_wait_max_ms; /* ... a delivered state's wait for the GET that
+                                       brought it: the mean, the longest */
+    double head_bytes_per_state;    /* ... of bytes_per_state, the requests' and answers'
+                                       HTTP heads (both clients') */
+    double requests_per_state;      /* ... the requests both clients sent, a state */
 };
 
 /* netsim's own counters over the same window, every netsim summed. */
@@ -180,7 +189,7 @@ struct live_snapshot {
     uint64_t t0_us;                 /* the senders' first intended send */
     double rate_hz;
     bool ip_mode;
-    char missing[320];              /* lanes this machine cannot run and how to get them */
+    char missing[512];              /* lanes this machine cannot run and how to get them */
     char relay[160], netsim[160];   /* each one's state in words */
     char incident[200];             /* the last child that died, and when ("" none) */
     bool relay_up, netsim_up;
@@ -257,6 +266,7 @@ struct live_lane {
     size_t seg_n, seg_at;
     struct live_wire_sample {
         uint64_t t_us, bytes, datagrams;
+        uint64_t heads, requests;   /* HTTP polling: head bytes, requests (client_netinfo) */
     } wire[LIVE_WIRE_SAMPLES];      /* both clients' wire counters, one a publish */
     size_t wire_n, wire_at;
 };
@@ -291,7 +301,7 @@ struct live {
     const struct live_config *cfg;
     const struct bench_params *params;
     bool ip_mode;
-    char missing[320];
+    char missing[512];
     char keylog[128];               /* the WebRTC and QUIC clients' key log, netsim's --keylog */
     struct spawn_proc relay;
     bool relay_started;
@@ -345,8 +355,11 @@ void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s);
 void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
                     const struct ricochet_state *s, uint64_t now_us);
 
-/* The lane's receiver got (too_old: filtered) a state of the sender's. */
-void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old);
+/* The lane's receiver got (too_old: filtered) a state of the sender's;
+ * asked_us: over HTTP polling, when the GET that brought it left (0:
+ * another lane). */
+void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old,
+                   uint64_t asked_us);
 
 /* Forgets the lane's states (its clients start again). */
 void live_lane_reset(struct live_lane *l);

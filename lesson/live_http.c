@@ -177,11 +177,17 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"delivered\":%llu,"
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
-               "\"bytes_per_state\":%.1f}",
+               "\"bytes_per_state\":%.1f",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->too_old,
             (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->bytes_per_state);
+    if (x->asks) /* HTTP polling: what asking costs */
+        fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
+                   "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
+                x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state,
+                x->requests_per_state);
+    fputc('}', f);
 }
 
 /* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,

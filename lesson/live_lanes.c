@@ -59,7 +59,7 @@ void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
     struct live_mark *m = &l->ring[seq % LIVE_MARKS];
     *m = (struct live_mark){.seq = seq, .status = LIVE_PENDING, .send_us = t_us,
                             .changed_us = now_us, .x = s->x, .y = s->y, .vx = s->vx,
-                            .vy = s->vy, .heading = s->heading};
+                            .vy = s->vy, .heading = s->heading, .ask_wait_us = -1};
     for (int d = 0; d < 2; d++)
         m->hop[d] = (struct live_hop){.peer = -1, .group = -1};
     if (!l->any || seq - l->hi < 0x80000000u)
@@ -67,7 +67,8 @@ void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
     l->any = true;
 }
 
-void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old)
+void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old,
+                   uint64_t asked_us)
 {
     struct live_mark *m = live_lane_mark(l, ev->state.seq);
     if (!m)
@@ -85,6 +86,9 @@ void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool to
     m->recv_us = ev->recv_us;
     m->latency_us = ev->latency_us;
     m->changed_us = ev->recv_us;
+    /* a GET sent before the state was held for it; one sent after found it
+     * waiting on the relay since about then */
+    m->ask_wait_us = !asked_us ? -1 : asked_us > m->send_us ? (int64_t)(asked_us - m->send_us) : 0;
 }
 
 void live_lane_reset(struct live_lane *l)
@@ -135,22 +139,20 @@ static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us)
         .t_us = now_us,
         .bytes = a.bytes_sent + a.bytes_received + b.bytes_sent + b.bytes_received,
         .datagrams = a.datagrams_sent + a.datagrams_received + b.datagrams_sent +
-                     b.datagrams_received};
+                     b.datagrams_received,
+        .heads = a.http_head_bytes + b.http_head_bytes,
+        .requests = a.http_requests + b.http_requests};
     l->wire_at = (l->wire_at + 1) % LIVE_WIRE_SAMPLES;
     l->wire_n += l->wire_n < LIVE_WIRE_SAMPLES;
 }
 
 /* The wire sample taken last at or before t_us, or NULL. */
-static const void *wire_at(const struct live_lane *l, uint64_t t_us, uint64_t *bytes,
-                           uint64_t *datagrams)
+static const struct live_wire_sample *wire_at(const struct live_lane *l, uint64_t t_us)
 {
     for (size_t k = 0; k < l->wire_n; k++) {
         size_t i = (l->wire_at + LIVE_WIRE_SAMPLES - 1 - k) % LIVE_WIRE_SAMPLES;
-        if (l->wire[i].t_us <= t_us) {
-            *bytes = l->wire[i].bytes;
-            *datagrams = l->wire[i].datagrams;
+        if (l->wire[i].t_us <= t_us)
             return &l->wire[i];
-        }
     }
     return NULL;
 }
@@ -167,7 +169,8 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
 {
     uint64_t arrivals[LIVE_MARKS];
     size_t n_arr = 0;
-    uint64_t wire_bytes = 0, wire_datagrams = 0;
+    uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
+    double wait_sum_us = 0;
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -184,14 +187,21 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         f->delivered++;
         histogram_record(lat, m->latency_us > 0 ? (uint64_t)m->latency_us : 0);
         arrivals[n_arr++] = m->recv_us;
+        if (m->ask_wait_us >= 0) {
+            waits++;
+            wait_sum_us += (double)m->ask_wait_us;
+            f->ask_wait_max_ms = fmax(f->ask_wait_max_ms, (double)m->ask_wait_us / 1e3);
+        }
     }
     qsort(arrivals, n_arr, sizeof arrivals[0], by_u64);
     for (size_t k = 1; k < n_arr; k++)
         f->max_gap_ms = fmax(f->max_gap_ms, (double)(arrivals[k] - arrivals[k - 1]) / 1e3);
-    uint64_t b0, d0, b1, d1;
-    if (wire_at(l, from, &b0, &d0) && wire_at(l, to, &b1, &d1)) {
-        wire_bytes = b1 - b0;
-        wire_datagrams = d1 - d0;
+    const struct live_wire_sample *w0 = wire_at(l, from), *w1 = wire_at(l, to);
+    if (w0 && w1) {
+        wire_bytes = w1->bytes - w0->bytes;
+        wire_datagrams = w1->datagrams - w0->datagrams;
+        heads = w1->heads - w0->heads;
+        requests = w1->requests - w0->requests;
     }
     /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;
@@ -200,6 +210,14 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
     f->p99_ms = (double)histogram_percentile(lat, 99) / 1e3;
     f->bytes_per_state = figures_bytes_per_state(l->def->mode.mode, wire_bytes,
                                                  wire_datagrams, f->delivered);
+    /* what asking costs: the wait for the question, the heads of the
+     * requests and answers that carried each state */
+    f->asks = l->def->transport == RICOCHET_TRANSPORT_POLL;
+    if (f->asks && f->delivered) {
+        f->ask_wait_ms = waits ? wait_sum_us / (double)waits / 1e3 : 0;
+        f->head_bytes_per_state = (double)heads / (double)f->delivered;
+        f->requests_per_state = (double)requests / (double)f->delivered;
+    }
 }
 
 bool live_net_window(const struct live *lv, uint64_t from_us, uint64_t to_us,

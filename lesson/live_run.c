@@ -308,13 +308,15 @@ static void *make_run(void *arg)
     return NULL;
 }
 
-/* The endpoint client c sends from, as netsim names it, into out. */
-static void flow_of(const struct live *lv, struct ricochet *c, char *out, size_t cap)
+/* The endpoint client c sends from (up: its messages', over HTTP polling
+ * the POSTs' connection; else the one the relay's come down, the GETs'),
+ * as netsim names it, into out. */
+static void flow_of(const struct live *lv, struct ricochet *c, bool up, char *out, size_t cap)
 {
     union netaddr ep;
     socklen_t len = sizeof ep;
     out[0] = '\0';
-    if (getsockname(client_socket(c), &ep.sa, &len) != 0 ||
+    if (getsockname(up ? client_socket_up(c) : client_socket(c), &ep.sa, &len) != 0 ||
         netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
         return;
     if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
@@ -339,6 +341,8 @@ static void fill_job(struct live *lv, const struct netlab *lab, struct make_job 
                 .name = j->names[i], .mode = l->def->mode.mode, .timeout_ms = 5000,
                 .no_histograms = true,
                 .transport = (enum ricochet_transport)l->def->transport,
+                .poll_short = l->def->poll_interval_ms > 0,
+                .poll_interval_ms = l->def->poll_interval_ms,
                 .keylog = bench_lane_keyed(l->def) ? lv->keylog : NULL};
         }
     }
@@ -372,8 +376,11 @@ static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
     if (!l)
         return;
     if ((ev->type == RICOCHET_EV_STATE || ev->type == RICOCHET_EV_TOO_OLD) && !sender &&
-        ev->id == l->sender_id && l->running)
-        live_lane_got(l, ev, ev->type == RICOCHET_EV_TOO_OLD);
+        ev->id == l->sender_id && l->running) {
+        struct client_netinfo ni; /* HTTP polling: when the GET went that brought it */
+        client_netinfo(swarm_client(lv->sw, i), &ni);
+        live_lane_got(l, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);
+    }
     else if (ev->type == RICOCHET_EV_DISCONNECTED && l->running) {
         snprintf(l->why, sizeof l->why, "its %s was disconnected: %s", sender ? "sender" :
                  "receiver", ev->code);
@@ -431,8 +438,9 @@ static int start_lanes(struct live *lv, const struct netlab *lab)
         if (l->missing)
             continue;
         live_lane_reset(l);
-        flow_of(lv, swarm_client(lv->sw, l->sender), l->up_flow, sizeof l->up_flow);
-        flow_of(lv, swarm_client(lv->sw, l->receiver), l->down_flow, sizeof l->down_flow);
+        flow_of(lv, swarm_client(lv->sw, l->sender), true, l->up_flow, sizeof l->up_flow);
+        flow_of(lv, swarm_client(lv->sw, l->receiver), false, l->down_flow,
+                sizeof l->down_flow);
         l->sender_id = ricochet_id(swarm_client(lv->sw, l->sender));
         l->running = true;
         l->why[0] = '\0';

@@ -3,7 +3,9 @@
  * and netsim in IP mode between two namespaces; headless Chromium (the
  * DevTools protocol, tests/support/browser.c) opens the page. Everything
  * the page loads comes from the lesson; every lane of the lane table is
- * drawn and measured; raising the loss from 0 to 10% with the page's own
+ * drawn and measured; HTTP polling's lanes say what asking costs (a short
+ * poll's state waiting for the next GET, a long poll's not; the heads a
+ * state pays); raising the loss from 0 to 10% with the page's own
  * control brings every lossy lane to about 90% delivered, the same states
  * dropped in each (paired loss), and raises the TCP lane's p99; what the
  * page says netsim dropped of the unsequenced lane (from netsim's drop log)
@@ -181,6 +183,7 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(cJSON_GetObjectItem(lane(s, lossy[i]), "figures"), "netsim_dropped",
                         NULL) == num(u, "netsim_dropped", NULL));
     static const char *const lossless[] = {"reliable",      "tcp",          "ws",
+                                           "poll-long",     "poll-short",
                                            "webrtc-reliable", "quic-reliable", "quic-streams",
                                            "wt-reliable",   "wt-streams"};
     for (size_t i = 0; i < sizeof lossless / sizeof lossless[0]; i++) { /* none lost: late */
@@ -188,6 +191,37 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(f, "netsim_dropped", NULL) == 0);
         assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
     }
+    cJSON_Delete(s);
+}
+
+/* At 0% loss: what asking costs, beside the WebSocket that pushes. A
+ * short poll's state waits for the next GET (up to its 250 ms: about half
+ * of it on average, a quarter at the least whatever the host's load),
+ * a long poll's was asked for before it came (on a quiet host nothing; a
+ * busy one sends each next GET late, but the short poll's interval comes
+ * on top of that); both pay HTTP heads a state, the WebSocket none (no
+ * such figure). */
+static void asking_costs(struct browser *b)
+{
+    cJSON *s = page(b);
+    const cJSON *lng = cJSON_GetObjectItem(lane(s, "poll-long"), "figures");
+    const cJSON *shrt = cJSON_GetObjectItem(lane(s, "poll-short"), "figures");
+    const cJSON *ws = cJSON_GetObjectItem(lane(s, "ws"), "figures");
+    assert_non_null(lng);
+    assert_non_null(shrt);
+    print_message("asking: long polls wait %.1f ms (at most %.1f), %.0f B of heads and %.2f "
+                  "requests a state; short polls %.1f ms (at most %.1f), %.0f B, %.2f; "
+                  "WebSocket %.0f B a state\n",
+                  num(lng, "ask_wait_ms", NULL), num(lng, "ask_wait_max_ms", NULL),
+                  num(lng, "head_bytes_per_state", NULL), num(lng, "requests_per_state", NULL),
+                  num(shrt, "ask_wait_ms", NULL), num(shrt, "ask_wait_max_ms", NULL),
+                  num(shrt, "head_bytes_per_state", NULL), num(shrt, "requests_per_state", NULL),
+                  num(ws, "bytes_per_state", NULL));
+    assert_true(num(shrt, "ask_wait_ms", NULL) >= 250.0 / 4);
+    assert_true(num(lng, "ask_wait_ms", NULL) < num(shrt, "ask_wait_ms", NULL));
+    assert_true(num(lng, "head_bytes_per_state", NULL) > 0);
+    assert_true(num(shrt, "head_bytes_per_state", NULL) > 0);
+    assert_null(cJSON_GetObjectItem(ws, "ask_wait_ms"));
     cJSON_Delete(s);
 }
 
@@ -503,6 +537,7 @@ static void the_page_teaches(void **state)
             fail_msg("the page loaded %s", e->valuestring);
     cJSON_Delete(from);
     fields_are_the_dissectors(b);
+    asking_costs(b);
     loss_from_the_page(b);
     bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
     snprintf(png, sizeof png, "%s/lesson.png", dir);
@@ -611,8 +646,8 @@ static void without_namespaces(void **state)
     print_message("missing: %s\n", text(st, "missing", NULL));
     assert_non_null(strstr(text(st, "missing", NULL), "tcp, ws"));
     assert_non_null(strstr(text(st, "missing", NULL), "unprivileged_userns_clone"));
-    static const char *const streams[] = {"tcp", "ws"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const streams[] = {"tcp", "ws", "poll-long", "poll-short"};
+    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++) {
         assert_string_equal(text(lane(j, streams[i]), "state", NULL), "missing");
         assert_non_null(strstr(text(lane(j, streams[i]), "why", NULL), "IP mode"));
     }

@@ -6,7 +6,8 @@
  * both rates); one already open follows a change it did not make (a PUT
  * naming the delay alone: the loss goes, the rates netsim keeps stay).
  * Then the page in English, Indonesian, Korean and Vietnamese (?lang=):
- * each file's words on it, no key missing once the lanes are drawn; the
+ * each file's words on it, no key missing once the lanes are drawn (HTTP
+ * polling's lanes with what asking costs, in IP mode); the
  * browser's languages choose the first the page speaks; the switch on the
  * page changes the words at once and is kept for the next visit.
  *
@@ -171,6 +172,31 @@ static void says(struct browser *b, const char *selector, const char *want)
     cJSON_Delete(got);
 }
 
+/* The HTTP polling lanes, where the lesson runs them (IP mode): each
+ * drawn under its title in lang with what asking costs, in lang's words
+ * (the text of fig.ask before its first figure). */
+static void asks_in(struct browser *b, const cJSON *file, const char *lang)
+{
+    static const char *const lanes[] = {"poll-long", "poll-short"};
+    char expr[640], key[32], ask[64];
+    const char *w = word(file, "fig.ask");
+    snprintf(ask, sizeof ask, "%.*s", (int)strcspn(w, "{"), w);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(key, sizeof key, "lane.%s", lanes[i]);
+        snprintf(expr, sizeof expr,
+                 "(() => { const l = lessonPage.snapshot().lanes.find((x) => x.name === '%s');"
+                 " if (!l || l.state === 'missing') return true;"
+                 " if (!l.figures || !l.figures.valid) return false;"
+                 " const e = [...document.querySelectorAll('#lanes .lane')].find((x) =>"
+                 " x.querySelector('h2').textContent === '%s');"
+                 " return !!e && e.querySelector('.figs').textContent.includes('%s'); })()",
+                 lanes[i], word(file, key), ask);
+        if (!browser_wait(b, expr, WAIT_MS))
+            lesson_fail_with_page(b, "a polling lane never said what asking costs");
+        print_message("  %s: %s, \"%s...\"\n", lang, word(file, key), ask);
+    }
+}
+
 /* The page in lang: its words, and none missing once the lanes are drawn
  * with their figures. */
 static void speaks(struct browser *b, const char *lang)
@@ -199,6 +225,7 @@ static void speaks(struct browser *b, const char *lang)
     says(b, "#walk li:nth-child(6) span", word(file, "walk.6"));
     says(b, "#presets button:nth-child(3)", word(file, "preset.loss2"));
     says(b, "label:has(#burst) span", word(file, "ctl.bursts"));
+    asks_in(b, file, lang);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
     if (cJSON_GetArraySize(missing) != 0) {
         char *text = cJSON_PrintUnformatted(missing);
