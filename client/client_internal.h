@@ -130,7 +130,8 @@ struct client_transport_ops {
     bool (*ready)(const struct ricochet *c);
     /* Sends one control message (len bytes, sealed or JSON). Returns 0 or -1. */
     int (*send_control)(struct ricochet *c, const uint8_t *buf, size_t len);
-    /* Sends one state datagram as mode mi goes up. Returns 0 or -1. */
+    /* Sends one state datagram as mode mi goes up. Returns 0 or -1. NULL:
+     * a stream, whose states go as its control messages do (send_control). */
     int (*send_state)(struct ricochet *c, const struct proto_mode_info *mi,
                       const uint8_t *buf, size_t len);
     void (*hang_up)(struct ricochet *c);  /* the session is dead: drop the link now */

@@ -587,18 +587,6 @@ static int poll_queue_frame(struct ricochet *c, const uint8_t *msg, size_t len)
     return c->phase == PHASE_DEAD ? -1 : 0;
 }
 
-static int poll_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
-{
-    return poll_queue_frame(c, buf, len);
-}
-
-static int poll_send_state(struct ricochet *c, const struct proto_mode_info *mi,
-                           const uint8_t *buf, size_t len)
-{
-    (void)mi; /* the edge has no channels and no flags */
-    return poll_queue_frame(c, buf, len);
-}
-
 static void poll_hang_up(struct ricochet *c)
 {
     struct client_poll *t = c->tp;
@@ -660,8 +648,7 @@ const struct client_transport_ops client_poll_ops = {
     .service = client_service,
     .step = poll_step,
     .ready = poll_ready,
-    .send_control = poll_send_control,
-    .send_state = poll_send_state,
+    .send_control = poll_queue_frame, /* its states too: send_state NULL */
     .hang_up = poll_hang_up,
     .flush = poll_flush,
     .fd = poll_fd,

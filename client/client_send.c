@@ -217,7 +217,11 @@ static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
                                                              : SEAL_LANE_STATE;
     const uint8_t *wire = client_ticket_seal(c, lane, buf, len, box, &len);
     c->sent_us = clock_now_us();
-    return wire && c->ops->send_state(c, mi, wire, len) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+    if (!wire)
+        return RICOCHET_E_SEND;
+    int rc = c->ops->send_state ? c->ops->send_state(c, mi, wire, len)
+                                : c->ops->send_control(c, wire, len);
+    return rc == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
 /* ---- reliable states across a move (client_internal.h) ---- */

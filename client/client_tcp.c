@@ -179,18 +179,6 @@ static bool tcp_ready(const struct ricochet *c)
     return t && t->connected;
 }
 
-static int tcp_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
-{
-    return tcp_send_frame(c, buf, len);
-}
-
-static int tcp_send_state(struct ricochet *c, const struct proto_mode_info *mi,
-                          const uint8_t *buf, size_t len)
-{
-    (void)mi; /* a stream has no channels and no flags */
-    return tcp_send_frame(c, buf, len);
-}
-
 static void tcp_hang_up(struct ricochet *c)
 {
     struct client_tcp *t = c->tp;
@@ -219,8 +207,7 @@ const struct client_transport_ops client_tcp_ops = {
     .service = client_service,
     .step = tcp_step,
     .ready = tcp_ready,
-    .send_control = tcp_send_control,
-    .send_state = tcp_send_state,
+    .send_control = tcp_send_frame, /* its states too: send_state NULL */
     .hang_up = tcp_hang_up,
     .flush = tcp_flush,
     .fd = client_stream_op_fd,

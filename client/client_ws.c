@@ -414,18 +414,6 @@ static int ws_send(struct ricochet *c, const uint8_t *msg, size_t len)
     return client_stream_push(c, &t->s);
 }
 
-static int ws_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
-{
-    return ws_send(c, buf, len);
-}
-
-static int ws_send_state(struct ricochet *c, const struct proto_mode_info *mi,
-                         const uint8_t *buf, size_t len)
-{
-    (void)mi; /* a stream has no channels and no flags */
-    return ws_send(c, buf, len);
-}
-
 static void ws_hang_up(struct ricochet *c)
 {
     struct client_ws *t = c->tp;
@@ -454,8 +442,7 @@ const struct client_transport_ops client_ws_ops = {
     .service = client_service,
     .step = ws_step,
     .ready = ws_ready,
-    .send_control = ws_send_control,
-    .send_state = ws_send_state,
+    .send_control = ws_send, /* its states too: send_state NULL */
     .hang_up = ws_hang_up,
     .flush = ws_flush,
     .fd = client_stream_op_fd,
