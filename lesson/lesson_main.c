@@ -21,7 +21,7 @@ struct lesson_options {
     double rate, duration, grace, loss, delay, jitter;
     long seed;
     char relay_args[256], netsim_args[256];
-    int log_level;
+    int log_level, senders;
 };
 
 #define OFF(FIELD) offsetof(struct lesson_options, FIELD)
@@ -34,6 +34,9 @@ static const struct option_def options[] = {
      "and (IP mode) TCP (0: free ones, said on standard output)"},
     {"rate", OPTION_DOUBLE, OFF(rate), "20", 0.1, 1000, NULL,
      "states a second each lane's sender sends"},
+    {"senders", OPTION_CHOICE, OFF(senders), "1", 0, 0, "1|4",
+     "each lane's senders to start with (the page switches): with 4, one stream for all "
+     "holds every sender back behind one's loss, a stream per sender only that one"},
     {"duration", OPTION_DOUBLE, OFF(duration), "10", 0.1, 600, NULL,
      "each lane's figures over this many seconds of states", .short_name = 't'},
     {"grace", OPTION_DOUBLE, OFF(grace), "2", 0, 60, NULL,
@@ -80,19 +83,24 @@ static const struct options_example examples[] = {
      "ricochet-lesson --port 7799 --rate 20 --duration 10"},
     {"Starting at 5% loss and 40 ms end to end, on a port the kernel picks:",
      "ricochet-lesson --port 0 --path-loss 5 --path-delay 40"},
+    {"Four senders a lane, 5% loss: a one-stream lane holds every sender back behind each loss:",
+     "ricochet-lesson --senders 4 --path-loss 5"},
     {0}};
 
 static const struct options_manual manual = {
     .description =
         "ricochet-lesson runs every lane of the bench's lane table side by side (ENet's "
         "modes, plain UDP, a TCP stream, a WebSocket, the ENet modes over WebRTC, QUIC and "
-        "WebTransport), a sender and a receiver each at --rate, through one ricochet-netsim "
+        "WebTransport), a sender (or four, --senders and the page's switch) and a receiver each "
+        "at --rate, through one ricochet-netsim "
         "in IP mode with paired loss, between two network namespaces it makes (without "
         "them, netsim's UDP proxy in front of each datagram edge, the streams' lanes left "
         "out, one line saying how to get them). It serves its page on 127.0.0.1:PORT: each "
         "lane's states as they arrive, what netsim did to each, and its figures over "
         "--duration, ending --grace ago, computed by the bench's own code; the page's "
-        "controls change netsim's model while it runs. A program of your own joins through "
+        "controls change netsim's model while it runs. The relay forwards each state at once "
+        "(--tick-ms 0), so that no two senders' states share a datagram and a loss holds "
+        "back only what its lane's ordering makes wait. A program of your own joins through "
         "the same network at --door-port (plain UDP; TCP in IP mode: the lesson carries its "
         "bytes from 127.0.0.1 through netsim to the relay's edge) and gets a lane of its own. "
         "A relay or netsim that dies is said "
@@ -121,9 +129,9 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
                       struct bench_params *params)
 {
     char err[160];
-    if ((o->duration + o->grace) * o->rate > LIVE_MARKS - 24)
+    if ((o->duration + o->grace) * o->rate > LIVE_SENDER_MARKS - 24)
         options_fail(PROG, "the lesson keeps a lane's last %d states: --duration %g plus "
-                           "--grace %g at --rate %g is %.0f of them", LIVE_MARKS - 24,
+                           "--grace %g at --rate %g is %.0f of them", LIVE_SENDER_MARKS - 24,
                      o->duration, o->grace, o->rate, (o->duration + o->grace) * o->rate);
     memset(cfg, 0, sizeof *cfg);
     children_bin(PROG, o->bin, cfg->bin, sizeof cfg->bin);
@@ -131,6 +139,7 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", o->netsim_args);
     cfg->seed = (uint64_t)o->seed;
     cfg->door_port = (int)o->door_port;
+    cfg->senders = o->senders ? LIVE_SENDERS : 1;
     cfg->duration_ms = (long)(o->duration * 1000);
     cfg->grace_ms = (long)(o->grace * 1000);
     memset(params, 0, sizeof *params);

@@ -1,7 +1,7 @@
 /* live.h: ricochet-lesson, the lesson you can watch (docs/sockets.md,
  * "Watch it"; docs/design.md, "Lanes, modes and edges"): every lane of the
- * bench's lane table (harness/lanes.h) side by side, one sender and one receiver each,
- * through one network the page changes by hand, without an end. The
+ * bench's lane table (harness/lanes.h) side by side, one sender (or LIVE_SENDERS, the
+ * page's choice) and one receiver each, through one network the page changes by hand, without an end. The
  * files that make it, each calling only those after it:
  *   lesson_main.c  its options, the namespaces, the signals
  *   live_run.c     live_run(): the process set (a relay with every lane's
@@ -41,7 +41,10 @@
 #include "../harness/spawn.h"
 #include "../stats/recvstats.h"
 
-#define LIVE_MARKS 1024        /* states kept per lane (51 s at 20 Hz) */
+#define LIVE_SENDERS 4         /* senders a lane has when the page asks for more than one */
+#define LIVE_MARKS 4096        /* states kept per lane, every sender's (1024 each of four:
+                                  51 s at 20 Hz) */
+#define LIVE_SENDER_MARKS (LIVE_MARKS / LIVE_SENDERS) /* ... per sender, whatever their count */
 #define LIVE_SEGMENTS 1024     /* a stream's segment lines kept per lane (25 s at 20 Hz) */
 #define LIVE_MODELS 16         /* model changes kept for the strips */
 #define LIVE_NETSIMS 4         /* IP mode: one; the proxies: one per datagram edge */
@@ -63,6 +66,7 @@ struct live_config {
     const struct netlab *lab; /* IP mode's namespaces, the relay in one, the clients in the
                                 other (NULL: netsim's UDP proxies on loopback) */
     int door_port;           /* the door's port on 127.0.0.1, UDP and TCP (0: free ones) */
+    int senders;             /* each lane's senders to start with: 1 or LIVE_SENDERS */
 };
 
 /* Where a state is. */
@@ -81,15 +85,22 @@ struct live_hop {
     uint8_t kind;          /* enum statescan_kind of its first line, or 255 a stream's */
     int16_t peer;          /* the datagram's ENet peer id (-1: none) */
     int32_t group;         /* an unsequenced command's group (-1: none) */
+    uint8_t first_lost;    /* its first copy dropped here (a datagram's, or a segment
+                              carrying its frame's bytes): it came, if at all, again */
     uint32_t delay_us;     /* netsim's delay of its first forward */
     uint64_t drop_us, fwd_us; /* its first drop, its first forward (0: none) */
+    uint64_t seen_us;      /* netsim's first line of it on this hop: on the downlink, when
+                              the relay sent it (0: none) */
     uint32_t start, end;   /* a stream: the sequence numbers its frame took (end 0: none) */
 };
 
-/* One state of a lane's sender. */
+/* One state of one of a lane's senders. */
 struct live_mark {
-    uint32_t seq;
+    uint32_t seq;          /* the sender's own */
     uint8_t status;        /* enum live_status */
+    uint8_t sender;        /* which of the lane's senders, 0 to n_senders - 1 */
+    uint32_t arrival;      /* the receiver's count of states when it got this one: the
+                              order they came in, whoever sent them */
     uint64_t send_us;      /* intended send time */
     uint64_t recv_us;      /* arrival (0: none) */
     uint64_t changed_us;   /* the last time anything of it changed */
@@ -114,6 +125,11 @@ struct live_figures {
     bool valid;
     double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
+    uint64_t held;                  /* states delivered after another sender's state the
+                                       relay sent before them, whose first copy netsim dropped
+                                       on the downlink, although they passed netsim before
+                                       that state's copy that came: held back behind another
+                                       sender's loss (one ordered stream for every sender) */
     double delivered_pct, p50_ms, p99_ms, max_gap_ms, bytes_per_state;
     bool asks;                      /* HTTP polling: the receiver asks for what comes */
     double ask_wait_ms, ask_wait_max_ms; /* ... a delivered state's wait for the GET that
@@ -144,8 +160,10 @@ struct live_lane_snap {
     int lane;                       /* bench_lane() index */
     char state[12];                 /* "running", "starting", "missing" */
     char why[200];                  /* starting or missing: why, in words */
-    uint32_t sender_id;             /* the relay's id for the sender */
-    char up_flow[48], down_flow[48]; /* the sender's and the receiver's endpoint */
+    size_t n_senders;
+    uint32_t sender_id[LIVE_SENDERS]; /* the relay's id for each sender */
+    char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
+                                                      endpoints */
     struct live_figures fig;
     size_t n_marks;
     struct live_mark marks[LIVE_MARKS];       /* oldest first */
@@ -188,6 +206,8 @@ struct live_snapshot {
     uint64_t now_us;                /* the loop's clock (CLOCK_MONOTONIC, netsim's too) */
     uint64_t t0_us;                 /* the senders' first intended send */
     double rate_hz;
+    int senders;                    /* each lane's senders now */
+    int senders_wanted;             /* ... and as the page last asked (the lanes restart) */
     bool ip_mode;
     char missing[512];              /* lanes this machine cannot run and how to get them */
     char relay[160], netsim[160];   /* each one's state in words */
@@ -252,16 +272,18 @@ struct live_lane {
     int index;                      /* bench_lane() index */
     bool missing;                   /* the machine cannot run it (why says) */
     char why[200];
-    bool clients;                   /* its two clients exist (this generation's) */
-    size_t sender, receiver;        /* ... their swarm indexes */
-    bool running;                   /* both joined, the sender sending */
-    uint32_t sender_id;
-    char up_flow[48], down_flow[48]; /* the sender's and the receiver's endpoint, as netsim
-                                       names them */
-    struct live_mark ring[LIVE_MARKS]; /* by seq % LIVE_MARKS */
-    uint32_t hi;                    /* the highest seq sent */
+    bool clients;                   /* its clients exist (this generation's) */
+    size_t n_senders;               /* ... its senders (1 or LIVE_SENDERS) */
+    size_t sender[LIVE_SENDERS], receiver; /* ... their swarm indexes */
+    bool running;                   /* all joined, the senders sending */
+    uint32_t sender_id[LIVE_SENDERS];
+    char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
+                                       endpoints, as netsim names them */
+    struct live_mark ring[LIVE_MARKS]; /* by its key (seq * n_senders + sender) % LIVE_MARKS */
+    uint32_t hi;                    /* the highest key sent */
     bool any;
-    struct recv_stats rs;
+    uint32_t arrivals;              /* states the receiver got */
+    struct recv_stats rs[LIVE_SENDERS];
     struct live_segment seg[LIVE_SEGMENTS];
     size_t seg_n, seg_at;
     struct live_wire_sample {
@@ -328,6 +350,9 @@ struct live {
     struct triple *tb;              /* struct live_snapshot */
     struct live_http *http;
     struct live_door door;
+    int senders;                    /* each lane's senders now */
+    _Atomic int senders_wanted;     /* ... as the page asks (its thread sets it; the loop
+                                       starts the lanes again with them) */
 };
 
 /* ---- live_run.c ---- */
@@ -345,27 +370,32 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
 
 /* ---- live_lanes.c ---- */
 
-/* The lane of swarm client i, and whether it is its sender; NULL if none. */
-struct live_lane *live_lane_of(struct live *lv, size_t i, bool *sender);
+/* The lane of swarm client i, and which of its senders it is (-1: its
+ * receiver) into *sender; NULL if none. */
+struct live_lane *live_lane_of(struct live *lv, size_t i, int *sender);
 
-/* The true path: where the senders are at t_us (the lesson's clock) into s. */
-void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s);
+/* The sender of the lane whose relay id is id, or -1. */
+int live_lane_sender_of(const struct live_lane *l, uint32_t id);
 
-/* The lane's sender sent seq, intended for t_us, with what s holds. */
-void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
+/* The true path: where the lane's sender k of n is at t_us (the lesson's
+ * clock) into s; the senders a quarter of the figure of eight apart. */
+void live_path(const struct live *lv, uint64_t t_us, int k, struct ricochet_state *s);
+
+/* The lane's sender k sent seq, intended for t_us, with what s holds. */
+void live_lane_sent(struct live_lane *l, int k, uint32_t seq, uint64_t t_us,
                     const struct ricochet_state *s, uint64_t now_us);
 
-/* The lane's receiver got (too_old: filtered) a state of the sender's;
+/* The lane's receiver got (too_old: filtered) a state of sender k's;
  * asked_us: over HTTP polling, when the GET that brought it left (0:
  * another lane). */
-void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old,
+void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, bool too_old,
                    uint64_t asked_us);
 
 /* Forgets the lane's states (its clients start again). */
 void live_lane_reset(struct live_lane *l);
 
-/* The mark of seq, if the lane still holds it. */
-struct live_mark *live_lane_mark(struct live_lane *l, uint32_t seq);
+/* The mark of sender k's seq, if the lane still holds it. */
+struct live_mark *live_lane_mark(struct live_lane *l, int k, uint32_t seq);
 
 /* The last counters' sample at or before from_us and at or before to_us
  * into *a and *b; false unless both exist and differ. */
@@ -383,6 +413,9 @@ void live_lanes_publish(struct live *lv, uint64_t now_us);
  * into the lanes' marks, segments and the model changes, its stats lines
  * into lv->net. */
 void live_log_read(struct live *lv, uint64_t now_us);
+
+/* Does [a, b) meet [c, d), TCP sequence numbers modulo 2^32? */
+bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d);
 
 /* ---- live_http.c ---- */
 

@@ -8,8 +8,11 @@
  *                       (lesson/lang/), compiled in
  *   GET /live.json?since=CURSOR       every lane's figures and the states
  *                       changed since the cursor of an earlier answer
- *   GET /state?lane=NAME&seq=N        one state: its 40 bytes, and what
- *                       carried it (netsim's drop log, up and down)
+ *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
+ *                       K, 0 first): its 40 bytes, and what carried it
+ *                       (netsim's drop log, up and down)
+ *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
+ *                       starts the lanes again with them
  *   GET /model, PUT /model            the controls: the path's loss, delay
  *                       and jitter end to end (--path-loss, ...: the bench's
  *                       own rows, split per hop as the bench splits them),
@@ -54,6 +57,7 @@ struct live_http {
     char controls[CONTROLS_MAX];   /* the last controls netsim took, as the page sent them */
     char model[ANSWER_MAX];        /* ... and netsim's answer: the model in force */
     char in_force[CONTROLS_MAX];   /* that model as the page's controls ("": not known yet) */
+    _Atomic int *senders_wanted;   /* the loop's: each lane's senders, as the page asks */
 };
 
 static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
@@ -177,11 +181,12 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"delivered\":%llu,"
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
-               "\"bytes_per_state\":%.1f",
+               "\"bytes_per_state\":%.1f,\"held\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->too_old,
             (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
-            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->bytes_per_state);
+            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->bytes_per_state,
+            (unsigned long long)x->held);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -191,7 +196,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
 }
 
 /* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,
- * drop down]. */
+ * drop down, sender (0 first), arrival (the receiver's count, 0: none)]. */
 static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
 {
     fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, ms_since(m->send_us, t0), (unsigned)m->status);
@@ -199,9 +204,10 @@ static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
         fprintf(f, "%.2f", (double)m->latency_us / 1e3);
     else
         fputs("null", f);
-    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\"]", m->x, m->y, m->vx, m->vy,
+    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u]", m->x, m->y, m->vx, m->vy,
             m->hop[0].drop ? droplog_event_name(m->hop[0].drop - 1) : "",
-            m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "");
+            m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "", (unsigned)m->sender,
+            (unsigned)(m->status == LIVE_GOT ? m->arrival : 0));
 }
 
 static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)
@@ -214,7 +220,10 @@ static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint
     fprintf(f, ",\"color\":\"%s\",\"lossless\":%s,\"state\":\"%s\",\"why\":", d->style.color,
             proto_mode_lossless(d->mode.mode) ? "true" : "false", s->state);
     json_str(f, s->why);
-    fprintf(f, ",\"sender_id\":%u,\"figures\":", (unsigned)s->sender_id);
+    fprintf(f, ",\"sender_id\":%u,\"sender_ids\":[", (unsigned)s->sender_id[0]);
+    for (size_t k = 0; k < s->n_senders; k++)
+        fprintf(f, "%s%u", k ? "," : "", (unsigned)s->sender_id[k]);
+    fputs("],\"figures\":", f);
     figures_json(f, &s->fig);
     fputs(",\"marks\":[", f);
     bool first = true;
@@ -368,9 +377,10 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     if (!f)
         return; /* 500 */
     fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
-               "\"rate_hz\":%g,\"status\":", (unsigned long long)s->now_us,
-            ms_since(s->now_us, s->t0_us), (unsigned long long)s->instance,
-            (unsigned long long)s->generation, s->rate_hz);
+               "\"rate_hz\":%g,\"senders\":%d,\"senders_wanted\":%d,\"status\":",
+            (unsigned long long)s->now_us, ms_since(s->now_us, s->t0_us),
+            (unsigned long long)s->instance, (unsigned long long)s->generation, s->rate_hz,
+            s->senders, s->senders_wanted);
     status_json(f, s);
     fputs(",\"model\":", f);
     model_json(f, h);
@@ -397,12 +407,6 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     r->len = len;
 }
 
-/* Does [a, b) meet [c, d), sequence numbers modulo 2^32? */
-static bool ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
-{
-    return (int32_t)(a - d) < 0 && (int32_t)(c - b) < 0;
-}
-
 /* One hop of a state: netsim's lines of it, and a stream's segments over
  * its frame. */
 static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_mark *m, int d,
@@ -410,7 +414,7 @@ static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_
 {
     const struct live_hop *h = &m->hop[d];
     fprintf(f, "{\"dir\":\"%s\",\"flow\":", d ? "down" : "up");
-    json_str(f, d ? s->down_flow : s->up_flow);
+    json_str(f, d ? s->down_flow : s->up_flow[m->sender < s->n_senders ? m->sender : 0]);
     fprintf(f, ",\"drop\":\"%s\",\"drop_ms\":%.1f,\"fwds\":%u,\"fwd_ms\":%.1f,\"delay_ms\":%.2f,"
                "\"kind\":\"%s\",\"peer\":%d,\"group\":%d,\"frame\":",
             h->drop ? droplog_event_name(h->drop - 1) : "", h->drop ? ms_since(h->drop_us, t0) : 0,
@@ -425,7 +429,7 @@ static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_
     bool first = true;
     for (size_t k = 0; h->end && k < s->n_segments; k++) {
         const struct live_segment *g = &s->segments[k];
-        if (g->dir != d || !ranges_meet(g->start, g->end, h->start, h->end))
+        if (g->dir != d || !live_ranges_meet(g->start, g->end, h->start, h->end))
             continue;
         fprintf(f, "%s{\"event\":\"%s\",\"t_ms\":%.1f,\"start\":%u,\"end\":%u,\"flags\":",
                 first ? "" : ",", droplog_event_name(g->event), ms_since(g->t_us, t0),
@@ -444,10 +448,14 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
 {
     struct live_http *h = ctx;
     const char *name = httpd_arg(q, "lane"), *seq_text = httpd_arg(q, "seq");
-    char *end = NULL;
+    const char *sender_text = httpd_arg(q, "sender");
+    char *end = NULL, *end_k = NULL;
     unsigned long seq = seq_text ? strtoul(seq_text, &end, 10) : 0;
-    if (!name || !seq_text || !*seq_text || *end || seq > UINT32_MAX) {
-        reply_text(r, 400, "want /state?lane=NAME&seq=N\n");
+    unsigned long who = sender_text ? strtoul(sender_text, &end_k, 10) : 0;
+    if (!name || !seq_text || !*seq_text || *end || seq > UINT32_MAX ||
+        (sender_text && (!*sender_text || *end_k || who >= LIVE_SENDERS))) {
+        reply_text(r, 400, "want /state?lane=NAME&seq=N, and &sender=K (0 to %d) if more "
+                   "than one\n", LIVE_SENDERS - 1);
         return;
     }
     const struct live_snapshot *s = newest(h, r);
@@ -457,17 +465,18 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
             l = &s->lanes[k];
     const struct live_mark *m = NULL;
     for (size_t k = 0; l && !m && k < l->n_marks; k++)
-        if (l->marks[k].seq == seq)
+        if (l->marks[k].seq == seq && l->marks[k].sender == who)
             m = &l->marks[k];
     if (!s)
         return;
     if (!m) {
-        reply_text(r, 404, "%s: no state %lu kept (the lane holds its last %d)\n", name, seq,
-                   LIVE_MARKS);
+        reply_text(r, 404, "%s: no state %lu of sender %lu kept (the lane holds its last %d)\n",
+                   name, seq, who, LIVE_MARKS);
         return;
     }
     uint8_t bytes[PROTO_STATE_SIZE];
-    struct proto_state st = {.sender = l->sender_id, .seq = m->seq, .send_us = m->send_us,
+    uint32_t id = l->sender_id[m->sender < l->n_senders ? m->sender : 0];
+    struct proto_state st = {.sender = id, .seq = m->seq, .send_us = m->send_us,
                              .x = m->x, .y = m->y, .vx = m->vx, .vy = m->vy,
                              .heading = m->heading};
     char *text = NULL, hex[2 * PROTO_STATE_SIZE + 1] = "";
@@ -484,10 +493,11 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     const char *wire = bench_lane(l->lane)->wire;
     json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
-               "\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
+               "\"sender\":%u,\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, ms_since(m->send_us, s->t0_us),
             m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
-            m->recv_us ? ms_since(m->recv_us, s->t0_us) : -1, (unsigned)l->sender_id, hex);
+            m->recv_us ? ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender, (unsigned)id,
+            hex);
     hop_json(f, l, m, 0, s->t0_us);
     fputc(',', f);
     hop_json(f, l, m, 1, s->t0_us);
@@ -619,13 +629,36 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
     free(body);
 }
 
+/* PUT /senders: {"senders": 1 or LIVE_SENDERS}, each lane's senders from
+ * the lanes' next start, which the loop makes at once. */
+static void on_senders_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    cJSON *in = cJSON_Parse(q->body);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "senders");
+    int n = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != n || (n != 1 && n != LIVE_SENDERS))
+        reply_text(r, 400, "want {\"senders\": 1 or %d}\n", LIVE_SENDERS);
+    else {
+        *h->senders_wanted = n;
+        char *body = NULL;
+        if (asprintf(&body, "{\"senders\":%d}", n) >= 0) {
+            r->content_type = "application/json";
+            r->body = body;
+            r->len = strlen(body);
+        }
+    }
+    cJSON_Delete(in);
+}
+
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
     {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
-    {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1}, {0}};
+    {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
+    {"/senders", on_senders_put, "PUT", 64}, {0}};
 
 struct live_http *live_http_start(struct live *lv, int port, char *err, size_t err_cap)
 {
@@ -638,6 +671,7 @@ struct live_http *live_http_start(struct live *lv, int port, char *err, size_t e
         return NULL;
     }
     h->tb = lv->tb;
+    h->senders_wanted = &lv->senders_wanted;
     pthread_mutex_init(&h->lock, NULL);
     if (httpd_parse_listen(text, &at, err, err_cap) != 0 ||
         !(h->http = httpd_start(&at, routes, h, err, err_cap))) {

@@ -3,7 +3,8 @@
  * recvstats' rule, its latency into a histogram, delivery %, p50, p99 and
  * bytes per delivered state by harness/figures.h, the longest gap as the bench
  * measures it (arrival to arrival), netsim's drops per state as the audit
- * counts them; over the window of states intended from --duration plus
+ * counts them, every sender's states together; and the states one sender's
+ * loss held back of the others (one ordered stream carrying them all); over the window of states intended from --duration plus
  * --grace ago to --grace ago, its ends moved to the times of netsim's
  * stats lines nearest before them, so that netsim's own counters are over
  * the same states. */
@@ -22,23 +23,37 @@
 
 #define PATH_PERIOD_S 8.0 /* the senders' figure of eight, once around */
 
-struct live_lane *live_lane_of(struct live *lv, size_t i, bool *sender)
+struct live_lane *live_lane_of(struct live *lv, size_t i, int *sender)
 {
     for (size_t k = 0; k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
         if (!l->clients)
             continue;
-        if (i == l->sender || i == l->receiver) {
-            *sender = i == l->sender;
+        if (i == l->receiver) {
+            *sender = -1;
             return l;
         }
+        for (size_t j = 0; j < l->n_senders; j++)
+            if (i == l->sender[j]) {
+                *sender = (int)j;
+                return l;
+            }
     }
     return NULL;
 }
 
-void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s)
+int live_lane_sender_of(const struct live_lane *l, uint32_t id)
 {
-    double t = (double)(t_us - lv->t0_us) / 1e6, w = 2 * M_PI / PATH_PERIOD_S;
+    for (size_t j = 0; j < l->n_senders; j++)
+        if (l->sender_id[j] == id)
+            return (int)j;
+    return -1;
+}
+
+void live_path(const struct live *lv, uint64_t t_us, int k, struct ricochet_state *s)
+{
+    double t = (double)(t_us - lv->t0_us) / 1e6 + k * PATH_PERIOD_S / LIVE_SENDERS;
+    double w = 2 * M_PI / PATH_PERIOD_S;
     s->x = (float)(50 + 35 * sin(w * t));
     s->y = (float)(50 + 20 * sin(2 * w * t));
     s->vx = (float)(35 * w * cos(w * t));
@@ -46,31 +61,43 @@ void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s)
     s->heading = atan2f(s->vy, s->vx);
 }
 
-struct live_mark *live_lane_mark(struct live_lane *l, uint32_t seq)
+/* The ring's key of sender k's seq: the senders' states interleaved. */
+static uint32_t key_of(const struct live_lane *l, int k, uint32_t seq)
 {
-    struct live_mark *m = &l->ring[seq % LIVE_MARKS];
-    uint32_t back = l->hi - seq;
-    return l->any && m->send_us && m->seq == seq && back < LIVE_MARKS ? m : NULL;
+    return seq * (uint32_t)l->n_senders + (uint32_t)k;
 }
 
-void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
+struct live_mark *live_lane_mark(struct live_lane *l, int k, uint32_t seq)
+{
+    if (k < 0 || (size_t)k >= l->n_senders)
+        return NULL;
+    uint32_t key = key_of(l, k, seq);
+    struct live_mark *m = &l->ring[key % LIVE_MARKS];
+    uint32_t back = l->hi - key;
+    return l->any && m->send_us && m->seq == seq && m->sender == k && back < LIVE_MARKS ? m
+                                                                                      : NULL;
+}
+
+void live_lane_sent(struct live_lane *l, int k, uint32_t seq, uint64_t t_us,
                     const struct ricochet_state *s, uint64_t now_us)
 {
-    struct live_mark *m = &l->ring[seq % LIVE_MARKS];
-    *m = (struct live_mark){.seq = seq, .status = LIVE_PENDING, .send_us = t_us,
-                            .changed_us = now_us, .x = s->x, .y = s->y, .vx = s->vx,
-                            .vy = s->vy, .heading = s->heading, .ask_wait_us = -1};
+    uint32_t key = key_of(l, k, seq);
+    struct live_mark *m = &l->ring[key % LIVE_MARKS];
+    *m = (struct live_mark){.seq = seq, .sender = (uint8_t)k, .status = LIVE_PENDING,
+                            .send_us = t_us, .changed_us = now_us, .x = s->x, .y = s->y,
+                            .vx = s->vx, .vy = s->vy, .heading = s->heading,
+                            .ask_wait_us = -1};
     for (int d = 0; d < 2; d++)
         m->hop[d] = (struct live_hop){.peer = -1, .group = -1};
-    if (!l->any || seq - l->hi < 0x80000000u)
-        l->hi = seq;
+    if (!l->any || key - l->hi < 0x80000000u)
+        l->hi = key;
     l->any = true;
 }
 
-void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old,
+void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, bool too_old,
                    uint64_t asked_us)
 {
-    struct live_mark *m = live_lane_mark(l, ev->state.seq);
+    struct live_mark *m = live_lane_mark(l, k, ev->state.seq);
     if (!m)
         return;
     if (too_old) {
@@ -80,9 +107,10 @@ void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool to
         }
         return;
     }
-    if (recv_stats_record(&l->rs, ev->state.seq, m->send_us, ev->recv_us, NULL) != 1)
+    if (recv_stats_record(&l->rs[k], ev->state.seq, m->send_us, ev->recv_us, NULL) != 1)
         return; /* a duplicate */
     m->status = LIVE_GOT;
+    m->arrival = ++l->arrivals;
     m->recv_us = ev->recv_us;
     m->latency_us = ev->latency_us;
     m->changed_us = ev->recv_us;
@@ -96,7 +124,9 @@ void live_lane_reset(struct live_lane *l)
     memset(l->ring, 0, sizeof l->ring);
     l->any = false;
     l->hi = 0;
-    recv_stats_reset(&l->rs);
+    l->arrivals = 0;
+    for (size_t k = 0; k < LIVE_SENDERS; k++)
+        recv_stats_reset(&l->rs[k]);
     l->seg_n = l->seg_at = 0;
     l->wire_n = l->wire_at = 0;
 }
@@ -127,21 +157,21 @@ static void settle(const struct live *lv, struct live_lane *l, uint64_t now_us)
     }
 }
 
-/* The wire counters of both clients now, one sample a publish. */
+/* The wire counters of the lane's clients now, one sample a publish. */
 static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us)
 {
     if (!l->running || !lv->sw)
         return;
-    struct client_netinfo a, b;
-    client_netinfo(swarm_client(lv->sw, l->sender), &a);
-    client_netinfo(swarm_client(lv->sw, l->receiver), &b);
-    l->wire[l->wire_at] = (struct live_wire_sample){
-        .t_us = now_us,
-        .bytes = a.bytes_sent + a.bytes_received + b.bytes_sent + b.bytes_received,
-        .datagrams = a.datagrams_sent + a.datagrams_received + b.datagrams_sent +
-                     b.datagrams_received,
-        .heads = a.http_head_bytes + b.http_head_bytes,
-        .requests = a.http_requests + b.http_requests};
+    struct live_wire_sample w = {.t_us = now_us};
+    for (size_t j = 0; j <= l->n_senders; j++) {
+        struct client_netinfo a;
+        client_netinfo(swarm_client(lv->sw, j < l->n_senders ? l->sender[j] : l->receiver), &a);
+        w.bytes += a.bytes_sent + a.bytes_received;
+        w.datagrams += a.datagrams_sent + a.datagrams_received;
+        w.heads += a.http_head_bytes;
+        w.requests += a.http_requests;
+    }
+    l->wire[l->wire_at] = w;
     l->wire_at = (l->wire_at + 1) % LIVE_WIRE_SAMPLES;
     l->wire_n += l->wire_n < LIVE_WIRE_SAMPLES;
 }
@@ -161,6 +191,69 @@ static int by_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* When x's copy that came passed netsim on the downlink: a datagram's
+ * forward; a stream's is not logged, its arrival stands in (later: a
+ * bound that only counts more). */
+static uint64_t came_through(const struct live_mark *x)
+{
+    return x->hop[1].fwd_us ? x->hop[1].fwd_us : x->recv_us;
+}
+
+/* States of [from, to) held back behind another sender's loss: y is, if
+ * some x of another sender, which the relay sent before it (netsim saw it
+ * first) and whose first copy netsim dropped on the downlink, came before
+ * y although y passed netsim before x's copy that came. Over one ordered
+ * stream every sender's states wait for x; over a stream (or datagrams)
+ * per sender, y comes as it passes. Orders only, no time bound. */
+static int by_seen(const void *a, const void *b)
+{
+    uint64_t x = (*(const struct live_mark *const *)a)->hop[1].seen_us;
+    uint64_t y = (*(const struct live_mark *const *)b)->hop[1].seen_us;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t held_back(const struct live_lane *l, uint64_t from, uint64_t to)
+{
+    static const struct live_mark *lost[LIVE_MARKS]; /* the loop's own */
+    size_t n_lost = 0;
+    uint64_t held = 0, longest = 0; /* the longest wait for a copy that came */
+    if (l->n_senders < 2)
+        return 0;
+    for (size_t a = 0; a < LIVE_MARKS; a++) {
+        const struct live_mark *x = &l->ring[a];
+        if (x->send_us && x->status == LIVE_GOT && x->hop[1].first_lost && x->hop[1].seen_us &&
+            came_through(x) > x->hop[1].seen_us) {
+            lost[n_lost++] = x;
+            if (came_through(x) - x->hop[1].seen_us > longest)
+                longest = came_through(x) - x->hop[1].seen_us;
+        }
+    }
+    qsort(lost, n_lost, sizeof lost[0], by_seen);
+    for (size_t a = 0; a < LIVE_MARKS && n_lost; a++) {
+        const struct live_mark *y = &l->ring[a];
+        uint64_t seen = y->hop[1].seen_us;
+        if (!y->send_us || y->send_us < from || y->send_us >= to || y->status != LIVE_GOT ||
+            y->hop[1].first_lost || !seen)
+            continue;
+        size_t lo = 0, hi = n_lost; /* the first lost one netsim saw at or after y */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (lost[mid]->hop[1].seen_us < seen)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t b = lo; b-- > 0 && seen - lost[b]->hop[1].seen_us <= longest;) {
+            const struct live_mark *x = lost[b];
+            if (x->sender != y->sender && seen < came_through(x) && x->arrival < y->arrival) {
+                held++;
+                break;
+            }
+        }
+    }
+    return held;
 }
 
 /* The lane's figures over [from, to) of intended send time. */
@@ -193,6 +286,7 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
             f->ask_wait_max_ms = fmax(f->ask_wait_max_ms, (double)m->ask_wait_us / 1e3);
         }
     }
+    f->held = held_back(l, from, to);
     qsort(arrivals, n_arr, sizeof arrivals[0], by_u64);
     for (size_t k = 1; k < n_arr; k++)
         f->max_gap_ms = fmax(f->max_gap_ms, (double)(arrivals[k] - arrivals[k - 1]) / 1e3);
@@ -273,13 +367,14 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
     snprintf(s->state, sizeof s->state, "%s",
              l->missing ? "missing" : l->running ? "running" : "starting");
     snprintf(s->why, sizeof s->why, "%s", l->why);
-    s->sender_id = l->sender_id;
-    snprintf(s->up_flow, sizeof s->up_flow, "%s", l->up_flow);
+    s->n_senders = l->n_senders;
+    memcpy(s->sender_id, l->sender_id, sizeof s->sender_id);
+    memcpy(s->up_flow, l->up_flow, sizeof s->up_flow);
     snprintf(s->down_flow, sizeof s->down_flow, "%s", l->down_flow);
     s->n_marks = 0;
     for (uint32_t k = 0; l->any && k < LIVE_MARKS; k++) {
         const struct live_mark *m = &l->ring[(l->hi - (LIVE_MARKS - 1) + k) % LIVE_MARKS];
-        if (m->send_us && m->seq == l->hi - (LIVE_MARKS - 1) + k)
+        if (m->send_us && key_of(l, m->sender, m->seq) == l->hi - (LIVE_MARKS - 1) + k)
             s->marks[s->n_marks++] = *m;
     }
     s->n_segments = 0;
@@ -307,6 +402,8 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     s->now_us = now_us;
     s->t0_us = lv->t0_us;
     s->rate_hz = lv->params->rate_hz;
+    s->senders = lv->senders;
+    s->senders_wanted = lv->senders_wanted;
     s->ip_mode = lv->ip_mode;
     s->generation = lv->generation;
     s->instance = lv->instance;

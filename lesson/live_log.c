@@ -19,15 +19,53 @@
 
 #define READ_MAX 65536 /* bytes of each file read a call */
 
-/* The lane whose sender's uplink or receiver's downlink is flow in dir. */
-static struct live_lane *lane_of_flow(struct live *lv, const char *flow, int dir)
+/* The lane whose sender's uplink (which sender into *k) or receiver's
+ * downlink is flow in dir. */
+static struct live_lane *lane_of_flow(struct live *lv, const char *flow, int dir, int *k)
 {
-    for (size_t k = 0; k < lv->n_lanes; k++) {
-        struct live_lane *l = &lv->lanes[k];
-        if (l->clients && !strcmp(dir == NETSIM_UP ? l->up_flow : l->down_flow, flow))
+    for (size_t i = 0; i < lv->n_lanes; i++) {
+        struct live_lane *l = &lv->lanes[i];
+        *k = -1;
+        if (!l->clients)
+            continue;
+        if (dir != NETSIM_UP && !strcmp(l->down_flow, flow))
             return l;
+        for (size_t j = 0; dir == NETSIM_UP && j < l->n_senders; j++)
+            if (!strcmp(l->up_flow[j], flow)) {
+                *k = (int)j;
+                return l;
+            }
     }
     return NULL;
+}
+
+bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    return (int32_t)(a - d) < 0 && (int32_t)(c - b) < 0;
+}
+
+/* A stream's segment dropped on the downlink: the states whose frames it
+ * carried came again. */
+static void segment_lost(struct live_lane *l, const struct live_segment *g)
+{
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        struct live_hop *h = &l->ring[k].hop[NETSIM_DOWN];
+        if (l->ring[k].send_us && h->end &&
+            live_ranges_meet(g->start, g->end, h->start, h->end))
+            h->first_lost = 1;
+    }
+}
+
+/* A frame just seen on the downlink, against the segments dropped lately
+ * (its line may come after theirs). */
+static void frame_seen(const struct live_lane *l, struct live_hop *h)
+{
+    for (size_t n = 0; n < l->seg_n && n < 64; n++) {
+        const struct live_segment *g = &l->seg[(l->seg_at + LIVE_SEGMENTS - 1 - n) % LIVE_SEGMENTS];
+        if (g->dir == NETSIM_DOWN && g->event < DROPLOG_DUP && /* a drop's */
+            live_ranges_meet(g->start, g->end, h->start, h->end))
+            h->first_lost = 1;
+    }
 }
 
 static void add_segment(struct live_lane *l, const struct audit_line *a)
@@ -39,6 +77,8 @@ static void add_segment(struct live_lane *l, const struct audit_line *a)
     snprintf(s->flags, sizeof s->flags, "%s", a->group);
     l->seg_at = (l->seg_at + 1) % LIVE_SEGMENTS;
     l->seg_n += l->seg_n < LIVE_SEGMENTS;
+    if (s->dir == NETSIM_DOWN && s->event < DROPLOG_DUP && l->n_senders > 1) /* dropped */
+        segment_lost(l, s);
 }
 
 /* statescan's kind of a name (statescan_kind_name), 254 if none. */
@@ -50,20 +90,25 @@ static uint8_t kind_of(const char *name)
     return 254;
 }
 
-/* A state's line into its mark's hop. */
-static void add_state(struct live_lane *l, const struct audit_line *a, uint64_t now_us)
+/* A state's line into its mark's hop: sender k's (the uplink's), or on the
+ * downlink the one the relay's stamp names. */
+static void add_state(struct live_lane *l, int k, const struct audit_line *a, uint64_t now_us)
 {
-    if (a->dir == NETSIM_DOWN && a->sender != l->sender_id)
-        return; /* another member's (none in a lane of two), or a stamp we do not know */
-    struct live_mark *m = live_lane_mark(l, a->seq);
+    if (a->dir == NETSIM_DOWN)
+        k = live_lane_sender_of(l, a->sender); /* -1: a stamp we do not know */
+    struct live_mark *m = live_lane_mark(l, k, a->seq);
     if (!m)
         return;
     struct live_hop *h = &m->hop[a->dir];
     m->changed_us = now_us;
+    if (!h->seen_us)
+        h->seen_us = a->t_us;
     if (a->event == DROPLOG_SENT) { /* a stream's frame */
         h->start = a->start;
         h->end = a->end;
         h->kind = 255;
+        if (a->dir == NETSIM_DOWN && l->n_senders > 1)
+            frame_seen(l, h);
         return;
     }
     if (a->event == DROPLOG_DUP || a->event == DROPLOG_EXIT)
@@ -81,6 +126,7 @@ static void add_state(struct live_lane *l, const struct audit_line *a, uint64_t 
     } else if (!h->drop) {
         h->drop = (uint8_t)(a->event + 1);
         h->drop_us = a->t_us;
+        h->first_lost |= !h->fwds;
     }
 }
 
@@ -122,7 +168,8 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
         add_model(lv, &a, line);
         return;
     }
-    struct live_lane *l = lane_of_flow(lv, a.flow, a.dir);
+    int k;
+    struct live_lane *l = lane_of_flow(lv, a.flow, a.dir, &k);
     if (!l) {
         live_door_log(lv, &a); /* a program of the learner's own, or nobody's */
         return;
@@ -130,7 +177,7 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
     if (!strcmp(a.kind, "segment"))
         add_segment(l, &a);
     else
-        add_state(l, &a, now_us);
+        add_state(l, k, &a, now_us);
 }
 
 /* What path holds past *at, at most READ_MAX bytes, line by line into fn

@@ -9,7 +9,14 @@
  * datagram edge, and the streams' lanes are missing (the page and one line
  * say so and how to get them). A child that dies is said on the page and
  * started again, the lanes' clients with it; the namespaces and the
- * devices go with the processes that hold them, whatever ends them. */
+ * devices go with the processes that hold them, whatever ends them.
+ *
+ * A lane has one sender or LIVE_SENDERS (the page's choice; the lanes start
+ * again with them), their sends spread over a period, and the relay
+ * forwards each state at once (--tick-ms 0): a tick would put several
+ * senders' states in one datagram or segment, and its loss would hold
+ * them all back, in every lane, hiding what a stream per sender (or
+ * datagrams) changes. */
 #include "live.h"
 
 #include <arpa/inet.h>
@@ -105,6 +112,8 @@ static int start_relay(struct live *lv, const struct netlab *lab)
     size_t n = relay_edges(lv, bufs, args);
     n += children_relay_open(args + n);
     args[n++] = "--stats-interval";
+    args[n++] = "0";
+    args[n++] = "--tick-ms"; /* each state in a datagram of its own (see above) */
     args[n++] = "0";
     const struct live_netsim *rtc = NULL;
     for (size_t k = 0; k < lv->n_netsims; k++)
@@ -290,9 +299,9 @@ static uint16_t lane_port(const struct live *lv, const struct live_lane *l)
  * socket stays in the namespace it was made in). */
 struct make_job {
     const struct netlab *lab;
-    struct client_config cfg[BENCH_MODES * 2];
-    char names[BENCH_MODES * 2][40], rooms[BENCH_MODES][40];
-    struct ricochet *made[BENCH_MODES * 2];
+    struct client_config cfg[BENCH_MODES * (LIVE_SENDERS + 1)];
+    char names[BENCH_MODES * (LIVE_SENDERS + 1)][40], rooms[BENCH_MODES][40];
+    struct ricochet *made[BENCH_MODES * (LIVE_SENDERS + 1)];
     size_t n;
     char err[320];
 };
@@ -324,6 +333,7 @@ static void flow_of(const struct live *lv, struct ricochet *c, bool up, char *ou
     netaddr_format(&ep, out, cap);
 }
 
+/* Each lane's clients: its senders (lv->senders), then its receiver. */
 static void fill_job(struct live *lv, const struct netlab *lab, struct make_job *j)
 {
     j->lab = lab;
@@ -332,10 +342,14 @@ static void fill_job(struct live *lv, const struct netlab *lab, struct make_job 
         if (l->missing)
             continue;
         snprintf(j->rooms[k], sizeof j->rooms[k], "lesson-%s", l->def->name);
-        for (int role = 0; role < 2; role++) {
+        for (int role = 0; role <= lv->senders; role++) {
             size_t i = j->n++;
-            snprintf(j->names[i], sizeof j->names[i], "%s-%s", l->def->name,
-                     role ? "receiver" : "sender");
+            if (role == lv->senders)
+                snprintf(j->names[i], sizeof j->names[i], "%s-receiver", l->def->name);
+            else if (lv->senders == 1)
+                snprintf(j->names[i], sizeof j->names[i], "%s-sender", l->def->name);
+            else
+                snprintf(j->names[i], sizeof j->names[i], "%s-sender%d", l->def->name, role + 1);
             j->cfg[i] = (struct client_config){
                 .host = lv->relay_host, .port = lane_port(lv, l), .room = j->rooms[k],
                 .name = j->names[i], .mode = l->def->mode.mode, .timeout_ms = 5000,
@@ -352,37 +366,40 @@ static void fill_job(struct live *lv, const struct netlab *lab, struct make_job 
 
 static void on_fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
 {
-    (void)i;
-    live_path(ctx, t_us, s);
+    int sender = 0;
+    live_lane_of(ctx, i, &sender);
+    live_path(ctx, t_us, sender < 0 ? 0 : sender, s);
 }
 
 static void on_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
 {
     struct live *lv = ctx;
-    bool sender;
+    int sender;
     struct live_lane *l = live_lane_of(lv, i, &sender);
-    if (!ok || !l || !sender)
+    if (!ok || !l || sender < 0)
         return;
     struct ricochet_state s;
-    live_path(lv, t_us, &s); /* what on_fill put in it */
-    live_lane_sent(l, client_next_seq(swarm_client(lv->sw, i)) - 1, t_us, &s, clock_now_us());
+    live_path(lv, t_us, sender, &s); /* what on_fill put in it */
+    live_lane_sent(l, sender, client_next_seq(swarm_client(lv->sw, i)) - 1, t_us, &s,
+                   clock_now_us());
 }
 
 static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct live *lv = ctx;
-    bool sender;
+    int sender;
     struct live_lane *l = live_lane_of(lv, i, &sender);
     if (!l)
         return;
-    if ((ev->type == RICOCHET_EV_STATE || ev->type == RICOCHET_EV_TOO_OLD) && !sender &&
-        ev->id == l->sender_id && l->running) {
+    int from = sender < 0 ? live_lane_sender_of(l, ev->id) : -1;
+    if ((ev->type == RICOCHET_EV_STATE || ev->type == RICOCHET_EV_TOO_OLD) && from >= 0 &&
+        l->running) {
         struct client_netinfo ni; /* HTTP polling: when the GET went that brought it */
         client_netinfo(swarm_client(lv->sw, i), &ni);
-        live_lane_got(l, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);
+        live_lane_got(l, from, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);
     }
     else if (ev->type == RICOCHET_EV_DISCONNECTED && l->running) {
-        snprintf(l->why, sizeof l->why, "its %s was disconnected: %s", sender ? "sender" :
+        snprintf(l->why, sizeof l->why, "its %s was disconnected: %s", sender >= 0 ? "sender" :
                  "receiver", ev->code);
         lv->client_lost = true;
     }
@@ -420,14 +437,22 @@ static int start_lanes(struct live *lv, const struct netlab *lab)
         struct live_lane *l = &lv->lanes[k];
         if (l->missing)
             continue;
-        for (int role = 0; role < 2; i++, role++) {
-            double rate = role ? 0 : lv->params->rate_hz;
+        l->n_senders = (size_t)lv->senders;
+        for (int role = 0; role <= lv->senders; i++, role++) {
+            double rate = role < lv->senders ? lv->params->rate_hz : 0;
             if (swarm_adopt(lv->sw, j->made[i], j->names[i], rate, err, sizeof err) != 0)
                 goto fail;
             j->made[i] = NULL; /* the swarm's now */
+            if (role == lv->senders) {
+                l->receiver = swarm_size(lv->sw) - 1;
+                continue;
+            }
+            l->sender[role] = swarm_size(lv->sw) - 1; /* spread over a period: no two of the
+                                                        lane's states leave at once */
+            swarm_phase(lv->sw, l->sender[role],
+                        (uint64_t)(1e6 / lv->params->rate_hz) * (uint64_t)role /
+                            (uint64_t)lv->senders);
         }
-        l->sender = swarm_size(lv->sw) - 2;
-        l->receiver = l->sender + 1;
         l->clients = true;
     }
     if (swarm_wait_ready(lv->sw, false, clock_now_us() + JOIN_TIMEOUT_MS * 1000u, &live_stop,
@@ -438,10 +463,13 @@ static int start_lanes(struct live *lv, const struct netlab *lab)
         if (l->missing)
             continue;
         live_lane_reset(l);
-        flow_of(lv, swarm_client(lv->sw, l->sender), true, l->up_flow, sizeof l->up_flow);
+        for (size_t s = 0; s < l->n_senders; s++) {
+            flow_of(lv, swarm_client(lv->sw, l->sender[s]), true, l->up_flow[s],
+                    sizeof l->up_flow[s]);
+            l->sender_id[s] = ricochet_id(swarm_client(lv->sw, l->sender[s]));
+        }
         flow_of(lv, swarm_client(lv->sw, l->receiver), false, l->down_flow,
                 sizeof l->down_flow);
-        l->sender_id = ricochet_id(swarm_client(lv->sw, l->sender));
         l->running = true;
         l->why[0] = '\0';
     }
@@ -520,6 +548,12 @@ static void loop(struct live *lv, const struct netlab *lab)
                 log_warn("lesson: %s", lv->incident);
                 lv->retry_us = now + RESTART_US;
             }
+            if (up && lv->senders_wanted != lv->senders) { /* the page asked for more or fewer */
+                lv->senders = lv->senders_wanted;
+                stop_lanes(lv);
+                up = start_lanes(lv, lab) == 0;
+                lv->retry_us = up ? 0 : now + RETRY_US;
+            }
             if (up && lv->client_lost) { /* the lanes again, aligned */
                 for (size_t k = 0; k < lv->n_lanes; k++)
                     if (lv->lanes[k].why[0] && lv->lanes[k].running)
@@ -580,6 +614,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     }
     lv->cfg = cfg;
     lv->params = params;
+    lv->senders = lv->senders_wanted = cfg->senders == LIVE_SENDERS ? LIVE_SENDERS : 1;
     lv->door.udp = lv->door.tcp = -1;
     lv->instance = clock_now_us();
     lv->ip_mode = cfg->lab != NULL;

@@ -354,6 +354,12 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
     return 0;
 }
 
+void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us)
+{
+    if (i >= sw->cfg.clients && i < sw->n)
+        sw->m[i].phase_us = phase_us;
+}
+
 size_t swarm_size(const struct swarm *sw) { return sw->n; }
 struct ricochet *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
 const char *swarm_name(const struct swarm *sw, size_t i) { return sw->m[i].name; }
