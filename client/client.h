@@ -292,6 +292,10 @@ int client_socket_up(const struct ricochet *c);
 const char *client_name(const struct ricochet *c);      /* the config's, or the ticket's */
 uint64_t client_created_us(const struct ricochet *c);  /* client_create's time, µs */
 uint32_t client_next_seq(const struct ricochet *c);     /* seq the next send gets */
+/* Its states' sequence numbers from seq on (1 unless set), before its first
+ * send: senders whose states must not share a seq (netsim's paired loss
+ * judges a state by it). */
+void client_set_next_seq(struct ricochet *c, uint32_t seq);
 
 /* Members of my room (not me), valid until the next ricochet_poll. A
  * sender whose state came before its joined notice is listed with an empty

@@ -8,7 +8,9 @@
  * in_force, read at load and followed while no change of this page's is
  * on its way). Its words come from /lang/LANG.json (lesson/lang/), in the
  * language of ?lang=, of the page's switch, or the first of the browser's
- * it speaks; English for a word a language lacks.
+ * it speaks; English for a word a language lacks. A lane has one sender or
+ * four (the page's switch, PUT /senders): each sender's dot in a colour of
+ * its own, its states in the strip in it too.
  * window.lessonPage: a copy of what the page shows, and its actions, for
  * tests (snapshot, setControls, preset, pause, markPoint, inspect,
  * setLang, pickLang). */
@@ -28,6 +30,9 @@ const PRESETS = {
   "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112, down: 0 },
 };
 const STATUS = ["pending", "arrived", "lost", "too old"];
+const SENDERS = 4;            /* the most senders a lane has (the lesson's LIVE_SENDERS) */
+const SENDER_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]; /* four senders' dots */
+const markKey = (sender, seq) => seq * SENDERS + sender;
 const STATUS_KEYS = ["st.pending", "st.arrived", "st.lost", "st.too_old"];
 /* The languages the page speaks (lesson/lang/LANG.json), each by its own name. */
 const LANG_NAMES = { en: "English", id: "Bahasa Indonesia", ko: "한국어", vi: "Tiếng Việt" };
@@ -118,7 +123,7 @@ function firstLang() {
 const view = {
   cursor: 0, generation: "", nowMs: 0, polledAt: 0, rate: 20, lanes: new Map(), order: [],
   status: null, net: null, models: [], model: null, paused: false, pausedAt: 0, error: "",
-  modelError: "", lastOk: 0, inspected: null,
+  modelError: "", lastOk: 0, inspected: null, senders: 1,
 };
 
 /* ---- data ---- */
@@ -126,23 +131,27 @@ const view = {
 function laneOf(d) {
   let l = view.lanes.get(d.name);
   if (!l) {
-    l = { name: d.name, marks: new Map(), arrivals: [], fed: 0, ib: new InterpBuffer(),
+    l = { name: d.name, marks: new Map(), arrivals: [], fed: 0,
+          ib: Array.from({ length: SENDERS }, () => new InterpBuffer()),
           el: null, strip: null, arena: null };
     view.lanes.set(d.name, l);
     view.order.push(d.name);
   }
   Object.assign(l, { title: d.title, color: d.color, lossless: d.lossless, state: d.state,
-                     why: d.why, figures: d.figures, senderId: d.sender_id });
+                     why: d.why, figures: d.figures, senderId: d.sender_id,
+                     senders: Math.max(1, (d.sender_ids || []).length),
+                     firstSeq: d.first_seq || [1] });
   return l;
 }
 
-/* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down]. */
+/* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down,
+ * sender, arrival]. */
 function takeMark(l, m) {
-  const [seq, t, status, lat, x, y, vx, vy, up, down] = m;
-  const had = l.marks.get(seq);
-  const mark = { seq, t, status, lat, x, y, vx, vy, up, down,
+  const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0] = m;
+  const key = markKey(sender, seq), had = l.marks.get(key);
+  const mark = { seq, sender, t, status, lat, x, y, vx, vy, up, down,
                  recv: lat === null ? null : t + lat };
-  l.marks.set(seq, mark);
+  l.marks.set(key, mark);
   if (status === 1 && !(had && had.status === 1))
     insertArrival(l, mark);
 }
@@ -157,8 +166,8 @@ function insertArrival(l, mark) {
 /* States older than the strip and the trail are let go. */
 function prune(l, nowMs) {
   const keep = nowMs - STRIP_MS - 5000;
-  for (const [seq, m] of l.marks)
-    if (m.t < keep) l.marks.delete(seq);
+  for (const [key, m] of l.marks)
+    if (m.t < keep) l.marks.delete(key);
   let drop = 0;
   while (drop < l.arrivals.length && l.arrivals[drop].recv < keep) drop++;
   if (drop) {
@@ -188,6 +197,8 @@ async function poll() {
     view.nowMs = d.now_ms;
     view.polledAt = performance.now();
     view.rate = d.rate_hz;
+    view.senders = d.senders;
+    if (!sendersEdit) $("senders").value = String(d.senders_wanted);
     view.status = d.status;
     view.net = d.net;
     view.models = d.models;
@@ -351,7 +362,7 @@ function fmt(v, digits) {
   return i18n.formats.get(key).format(v);
 }
 
-function figuresText(f) {
+function figuresText(f, senders) {
   if (!f || !f.valid) return tr("fig.none");
   return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
          ` · p50 ${fmt(f.p50_ms, 1)} ms · p99 ${fmt(f.p99_ms, 1)} ms<br>` +
@@ -359,19 +370,27 @@ function figuresText(f) {
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
          tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
-         tr("fig.window", { s: fmt(f.window_s, 0) }) + (f.ask_wait_ms === undefined ? "" :
+         tr("fig.window", { s: fmt(f.window_s, 0) }) +
+         (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
+         (f.ask_wait_ms === undefined ? "" :
          /* HTTP polling: what asking costs (the WebSocket beside it pushes) */
          "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }) +
          " · " + tr("fig.heads", { bytes: fmt(f.head_bytes_per_state, 0),
                                    n: fmt(f.requests_per_state, 1) }));
 }
 
-/* Where the sender truly was at t: between the two states sent around it. */
-function truth(l, t) {
+/* A sender's colour: the lane's own when it has one sender. */
+function senderColor(l, k) {
+  return l.senders > 1 ? SENDER_COLORS[k % SENDER_COLORS.length] : l.color;
+}
+
+/* Where sender k truly was at t: between the two states it sent around it. */
+function truth(l, t, k) {
   const at = Math.floor((t / 1000) * view.rate);
   let a = null, b = null;
   for (let s = at - 2; s <= at + 3; s++) {
-    const m = l.marks.get(s + 1); /* seq 1 is sent at t 0 */
+    const m = l.marks.get(markKey(k, (l.firstSeq[k] || 1) + s)); /* its first at t 0 (plus its
+                                                                    phase) */
     if (!m) continue;
     if (m.t <= t && (!a || m.t > a.t)) a = m;
     if (m.t > t && (!b || m.t < b.t)) b = m;
@@ -385,7 +404,7 @@ function truth(l, t) {
 function feed(l, t) {
   while (l.fed < l.arrivals.length && l.arrivals[l.fed].recv <= t) {
     const m = l.arrivals[l.fed++];
-    l.ib.push({ seq: m.seq, send_us: Math.round(m.t * 1000), x: m.x, y: m.y, vx: m.vx, vy: m.vy },
+    l.ib[m.sender].push({ seq: m.seq, send_us: Math.round(m.t * 1000), x: m.x, y: m.y, vx: m.vx, vy: m.vy },
               Math.round(m.recv * 1000));
   }
 }
@@ -393,41 +412,52 @@ function feed(l, t) {
 function drawArena(l, t) {
   const c = l.arena, g = c.getContext("2d"), k = c.width / ARENA_W;
   g.clearRect(0, 0, c.width, c.height);
-  g.strokeStyle = "#ccc";
-  g.beginPath();
-  for (let s = t - TRUE_TRAIL_MS; s <= t; s += 50) {
-    const p = truth(l, s);
-    if (p) g.lineTo(p.x * k, p.y * c.height / ARENA_H);
-  }
-  g.stroke();
-  const p = truth(l, t);
-  l.shown = { truth: p, raw: null, interp: null };
-  if (p) {
-    g.strokeStyle = "#888";
-    g.lineWidth = 2;
-    g.beginPath();
-    g.arc(p.x * k, p.y * k, 8, 0, 2 * Math.PI);
-    g.stroke();
-    g.lineWidth = 1;
-  }
   feed(l, t);
-  const raw = l.ib.raw, i = l.ib.sampleAt(Math.round((t - +$("interp").value) * 1000));
-  if (raw) {
-    l.shown.raw = { x: raw.x, y: raw.y, seq: raw.seq };
-    g.strokeStyle = l.color;
-    g.lineWidth = 2;
+  const senders = [];
+  for (let n = 0; n < l.senders; n++) {
+    const color = senderColor(l, n);
+    g.strokeStyle = l.senders > 1 ? color + "44" : "#ccc";
     g.beginPath();
-    g.arc(raw.x * k, raw.y * k, 5, 0, 2 * Math.PI);
+    for (let s = t - TRUE_TRAIL_MS; s <= t; s += 50) {
+      const p = truth(l, s, n);
+      if (p) g.lineTo(p.x * k, p.y * c.height / ARENA_H);
+    }
     g.stroke();
-    g.lineWidth = 1;
+    const p = truth(l, t, n), shown = { truth: p, raw: null, interp: null };
+    if (p) {
+      g.strokeStyle = "#888";
+      g.lineWidth = 2;
+      g.beginPath();
+      g.arc(p.x * k, p.y * k, 8, 0, 2 * Math.PI);
+      g.stroke();
+      g.lineWidth = 1;
+    }
+    const ib = l.ib[n], raw = ib.raw, i = ib.sampleAt(Math.round((t - +$("interp").value) * 1000));
+    if (raw) {
+      shown.raw = { x: raw.x, y: raw.y, seq: raw.seq };
+      g.strokeStyle = color;
+      g.lineWidth = 2;
+      g.beginPath();
+      g.arc(raw.x * k, raw.y * k, 5, 0, 2 * Math.PI);
+      g.stroke();
+      g.lineWidth = 1;
+    }
+    if (i.kind !== "none") {
+      shown.interp = { x: i.x, y: i.y, kind: i.kind };
+      g.fillStyle = color;
+      g.beginPath();
+      g.arc(i.x * k, i.y * k, 4, 0, 2 * Math.PI);
+      g.fill();
+    }
+    if (l.senders > 1 && (shown.interp || shown.raw)) { /* its number beside its dot */
+      const at = shown.interp || shown.raw;
+      g.fillStyle = color;
+      g.font = "bold 10px system-ui";
+      g.fillText(String(n + 1), at.x * k + 6, at.y * k - 5);
+    }
+    senders.push(shown);
   }
-  if (i.kind !== "none") {
-    l.shown.interp = { x: i.x, y: i.y, kind: i.kind };
-    g.fillStyle = l.color;
-    g.beginPath();
-    g.arc(i.x * k, i.y * k, 4, 0, 2 * Math.PI);
-    g.fill();
-  }
+  l.shown = { ...senders[0], senders };
 }
 
 /* The latency scale every strip shares: the longest in sight, rounded up. */
@@ -482,9 +512,9 @@ function drawStrip(l, t, top) {
     const px = x(m.t);
     if (m.status === 1 && m.recv <= t) {
       const py = y(Math.min(m.lat, top));
-      g.fillStyle = l.color;
+      g.fillStyle = senderColor(l, m.sender);
       g.fillRect(px - 1.5, py - 1.5, 3, 3);
-      l.points.push({ seq: m.seq, x: px, y: py });
+      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: py });
     } else if (m.status === 2 || m.status === 3) {
       g.strokeStyle = m.status === 2 ? "#d62728" : "#e67e00";
       g.beginPath();
@@ -493,7 +523,7 @@ function drawStrip(l, t, top) {
       g.moveTo(px + 3, band - 3);
       g.lineTo(px - 3, band + 3);
       g.stroke();
-      l.points.push({ seq: m.seq, x: px, y: band });
+      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: band });
     }
   }
 }
@@ -526,7 +556,7 @@ function render() {
     if (!l.el) laneElement(l);
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
-    l.el.querySelector(".figs").innerHTML = figuresText(l.figures);
+    l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
     l.el.querySelector(".why").textContent = l.state === "running" ? ""
       : tName("state." + l.state, l.state) + ": " + l.why;
   }
@@ -584,8 +614,9 @@ function hopText(h, wire) {
   return lines.join("<br>");
 }
 
-async function inspect(lane, seq) {
-  const r = await fetch(`/state?lane=${encodeURIComponent(lane)}&seq=${seq}`, { cache: "no-store" });
+async function inspect(lane, seq, sender = 0) {
+  const r = await fetch(`/state?lane=${encodeURIComponent(lane)}&seq=${seq}&sender=${sender}`,
+                        { cache: "no-store" });
   const box = $("inspect");
   box.className = "on";
   if (!r.ok) {
@@ -600,10 +631,12 @@ async function inspect(lane, seq) {
     const value = f.key ? st[f.key] : bytes.slice(f.offset, f.offset + f.size).reduce((a, b) => a * 256 + b, 0);
     return { field: f.field, offset: f.offset, bytes: hex(bytes, f.offset, f.size), value };
   });
-  view.inspected = { lane, seq, status: STATUS[d.status], latency_ms: d.latency_ms, rows,
-                     hops: d.hops, decoded: st };
-  const title = tName("lane." + lane, lane);
-  box.innerHTML = `<b>${tr("insp.head", { lane: title, seq })}</b>, ${tr(STATUS_KEYS[d.status])}` +
+  view.inspected = { lane, seq, sender, status: STATUS[d.status], latency_ms: d.latency_ms,
+                     rows, hops: d.hops, decoded: st };
+  const title = tName("lane." + lane, lane), l = view.lanes.get(lane);
+  const who = l && l.senders > 1 ? " " + tr("insp.sender", { n: sender + 1 }) : "";
+  box.innerHTML = `<b>${tr("insp.head", { lane: title, seq })}${who}</b>, ` +
+    `${tr(STATUS_KEYS[d.status])}` +
     (d.status === 1 ? tr("insp.after", { ms: fmt(d.latency_ms, 1) }) : "") +
     ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr("insp.bytes")}</p><table>` +
     `<tr><th>${tr("insp.offset")}</th><th>${tr("insp.bytes_col")}</th><th>${tr("insp.field")}</th>` +
@@ -628,7 +661,23 @@ function clickStrip(l, e) {
   }
   if (!best) return;
   pause(true);
-  inspect(l.name, best.seq);
+  inspect(l.name, best.seq, best.sender);
+}
+
+/* Each lane's senders (1 or 4): the lesson starts the lanes again with them. */
+let sendersEdit = 0; /* requests on their way: the switch shows this page's choice */
+async function setSenders(n) {
+  sendersEdit++;
+  $("senders").value = String(n);
+  try {
+    const r = await fetch("/senders", { method: "PUT", body: JSON.stringify({ senders: n }),
+                                        headers: { "Content-Type": "application/json" } });
+    view.modelError = r.ok ? "" : (await r.text()).trim();
+  } catch (e) {
+    view.modelError = tr("model.unsent", { error: e.message });
+  }
+  sendersEdit--;
+  $("model-error").textContent = view.modelError;
 }
 
 function pause(on) {
@@ -646,6 +695,7 @@ for (const id of ["loss", "delay", "jitter", "burst", "reorder", "rate-up", "rat
   $(id).addEventListener(id === "loss" || id === "delay" || id === "jitter" ? "input" : "change",
                          controlChanged);
 $("interp").addEventListener("input", showOutputs);
+$("senders").addEventListener("change", () => setSenders(+$("senders").value));
 for (const key of Object.keys(PRESETS)) {
   const b = document.createElement("button");
   b.dataset.i18n = key;
@@ -672,29 +722,33 @@ window.lessonPage = {
     status: view.status, error: view.error, banner: $("banner").textContent,
     modelError: view.modelError, paused: view.paused, net: view.net, model: view.model,
     generation: view.generation, controls: controlsNow(), lang: i18n.lang,
+    senders: view.senders,
     missing: [...i18n.missing], door: view.door, guests: view.guests,
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
-               marks: l.marks.size, shown: l.shown || null };
+               senders: l.senders, marks: l.marks.size, shown: l.shown || null };
     }),
   })),
-  setControls, pause, pickLang,
+  setControls, pause, pickLang, setSenders,
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||
                                 PRESETS[Object.keys(PRESETS).find((k) => i18n.en[k] === name)]),
-  /* Where a state is drawn in its lane's strip (page coordinates), or null. */
-  markPoint: (lane, seq) => {
-    const l = view.lanes.get(lane), p = l && (l.points || []).find((q) => q.seq === seq);
+  /* Where a state (of sender, 0 first) is drawn in its lane's strip (page coordinates),
+   * or null. */
+  markPoint: (lane, seq, sender = 0) => {
+    const l = view.lanes.get(lane);
+    const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
     if (!p) return null;
     const r = l.strip.getBoundingClientRect();
     return { x: r.left + p.x, y: r.top + p.y };
   },
-  /* The states the strip of lane draws now: [{seq, lost}]. */
+  /* The states the strip of lane draws now: [{seq, sender, status}]. */
   drawn: (lane) => {
     const l = view.lanes.get(lane);
-    return (l && l.points || []).map((p) => ({ seq: p.seq, status: STATUS[l.marks.get(p.seq).status] }));
+    return (l && l.points || []).map((p) => ({
+      seq: p.seq, sender: p.sender, status: STATUS[l.marks.get(markKey(p.sender, p.seq)).status] }));
   },
   inspected: () => view.inspected,
 };

@@ -117,8 +117,8 @@ static const struct options_program program = {
     .name = PROG,
     .summary =
         "The lesson you can watch: every transport side by side through one network you turn\n"
-        "by hand, each lane a sender and a receiver through ricochet-relay and ricochet-netsim,\n"
-        "drawn live in a page on 127.0.0.1 with what netsim did to every state.\n"
+        "by hand, each lane a sender (or four) and a receiver through ricochet-relay and\n"
+        "ricochet-netsim, drawn live in a page on 127.0.0.1 with what netsim did to every state.\n"
         "example: " PROG " --port 7799 --rate 20 --duration 10",
     .defs = options,
     .manual = &manual,

@@ -45,6 +45,9 @@
 #define LIVE_MARKS 4096        /* states kept per lane, every sender's (1024 each of four:
                                   51 s at 20 Hz) */
 #define LIVE_SENDER_MARKS (LIVE_MARKS / LIVE_SENDERS) /* ... per sender, whatever their count */
+#define LIVE_SEQ_APART 0x10000000u /* sender k's states from seq 1 + k * this: netsim's paired
+                                      loss judges a state by its seq, and the senders of a lane
+                                      must not share their losses (the lanes still do) */
 #define LIVE_SEGMENTS 1024     /* a stream's segment lines kept per lane (25 s at 20 Hz) */
 #define LIVE_MODELS 16         /* model changes kept for the strips */
 #define LIVE_NETSIMS 4         /* IP mode: one; the proxies: one per datagram edge */
@@ -162,6 +165,7 @@ struct live_lane_snap {
     char why[200];                  /* starting or missing: why, in words */
     size_t n_senders;
     uint32_t sender_id[LIVE_SENDERS]; /* the relay's id for each sender */
+    uint32_t seq0[LIVE_SENDERS];    /* ... and its first seq */
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
                                                       endpoints */
     struct live_figures fig;
@@ -279,7 +283,9 @@ struct live_lane {
     uint32_t sender_id[LIVE_SENDERS];
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
                                        endpoints, as netsim names them */
-    struct live_mark ring[LIVE_MARKS]; /* by its key (seq * n_senders + sender) % LIVE_MARKS */
+    uint32_t seq0[LIVE_SENDERS];    /* each sender's first seq (LIVE_SEQ_APART apart) */
+    struct live_mark ring[LIVE_MARKS]; /* by its key ((seq - seq0) * n_senders + sender) %
+                                          LIVE_MARKS */
     uint32_t hi;                    /* the highest key sent */
     bool any;
     uint32_t arrivals;              /* states the receiver got */

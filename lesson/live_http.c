@@ -223,6 +223,9 @@ static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint
     fprintf(f, ",\"sender_id\":%u,\"sender_ids\":[", (unsigned)s->sender_id[0]);
     for (size_t k = 0; k < s->n_senders; k++)
         fprintf(f, "%s%u", k ? "," : "", (unsigned)s->sender_id[k]);
+    fputs("],\"first_seq\":[", f);
+    for (size_t k = 0; k < s->n_senders; k++)
+        fprintf(f, "%s%u", k ? "," : "", (unsigned)s->seq0[k]);
     fputs("],\"figures\":", f);
     figures_json(f, &s->fig);
     fputs(",\"marks\":[", f);

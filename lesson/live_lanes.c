@@ -64,7 +64,7 @@ void live_path(const struct live *lv, uint64_t t_us, int k, struct ricochet_stat
 /* The ring's key of sender k's seq: the senders' states interleaved. */
 static uint32_t key_of(const struct live_lane *l, int k, uint32_t seq)
 {
-    return seq * (uint32_t)l->n_senders + (uint32_t)k;
+    return (seq - l->seq0[k]) * (uint32_t)l->n_senders + (uint32_t)k;
 }
 
 struct live_mark *live_lane_mark(struct live_lane *l, int k, uint32_t seq)
@@ -204,9 +204,11 @@ static uint64_t came_through(const struct live_mark *x)
 /* States of [from, to) held back behind another sender's loss: y is, if
  * some x of another sender, which the relay sent before it (netsim saw it
  * first) and whose first copy netsim dropped on the downlink, came before
- * y although y passed netsim before x's copy that came. Over one ordered
- * stream every sender's states wait for x; over a stream (or datagrams)
- * per sender, y comes as it passes. Orders only, no time bound. */
+ * y although y passed netsim before x's copy that came; and no such x of
+ * y's own sender was on its way (that one would hold y on any stream).
+ * Over one ordered stream every sender's states wait for x; over a stream
+ * (or datagrams) per sender, y comes as it passes: its packet is read
+ * before x's copy. Orders only, no time bound. */
 static int by_seen(const void *a, const void *b)
 {
     uint64_t x = (*(const struct live_mark *const *)a)->hop[1].seen_us;
@@ -245,13 +247,17 @@ static uint64_t held_back(const struct live_lane *l, uint64_t from, uint64_t to)
             else
                 hi = mid;
         }
+        bool other = false, own = false;
         for (size_t b = lo; b-- > 0 && seen - lost[b]->hop[1].seen_us <= longest;) {
             const struct live_mark *x = lost[b];
-            if (x->sender != y->sender && seen < came_through(x) && x->arrival < y->arrival) {
-                held++;
-                break;
-            }
+            if (seen >= came_through(x))
+                continue;
+            if (x->sender == y->sender)
+                own = true; /* its own sender's loss may hold it too: not counted */
+            else
+                other |= x->arrival < y->arrival;
         }
+        held += other && !own;
     }
     return held;
 }
@@ -369,6 +375,7 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
     snprintf(s->why, sizeof s->why, "%s", l->why);
     s->n_senders = l->n_senders;
     memcpy(s->sender_id, l->sender_id, sizeof s->sender_id);
+    memcpy(s->seq0, l->seq0, sizeof s->seq0);
     memcpy(s->up_flow, l->up_flow, sizeof s->up_flow);
     snprintf(s->down_flow, sizeof s->down_flow, "%s", l->down_flow);
     s->n_marks = 0;

@@ -449,6 +449,8 @@ static int start_lanes(struct live *lv, const struct netlab *lab)
             }
             l->sender[role] = swarm_size(lv->sw) - 1; /* spread over a period: no two of the
                                                         lane's states leave at once */
+            l->seq0[role] = 1 + (uint32_t)role * LIVE_SEQ_APART;
+            client_set_next_seq(swarm_client(lv->sw, l->sender[role]), l->seq0[role]);
             swarm_phase(lv->sw, l->sender[role],
                         (uint64_t)(1e6 / lv->params->rate_hz) * (uint64_t)role /
                             (uint64_t)lv->senders);
