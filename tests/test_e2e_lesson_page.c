@@ -9,7 +9,10 @@
  * each file's words on it, no key missing once the lanes are drawn (HTTP
  * polling's lanes with what asking costs, in IP mode); the
  * browser's languages choose the first the page speaks; the switch on the
- * page changes the words at once and is kept for the next visit.
+ * page changes the words at once and is kept for the next visit. The
+ * page's senders menu at 4: the lanes start again with four senders each,
+ * every running lane draws four dots (one a sender, each its own), its
+ * words said in the page's language.
  *
  * A program of one's own: the Python player of docs/sockets.md, as the
  * page shows it byte for byte, run against the door the lesson prints
@@ -266,6 +269,34 @@ static void the_languages(struct browser *b, const struct lesson *l)
     speaks(b, "vi"); /* the reader's choice, kept */
 }
 
+/* The senders menu at 4 (the loss off first: 85 clients join): every
+ * running lane draws four senders' dots, and no word is missing. */
+static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
+{
+    put_model(l, "{\"path-loss\": 0}");
+    cJSON_Delete(browser_eval(b, "(() => { const s = document.getElementById('senders');"
+                                 " s.value = '4'; s.dispatchEvent(new Event('change')); })()"));
+    const char *drawn = "(() => { const s = lessonPage.snapshot(), run = s.lanes.filter((l) =>"
+                        " l.state === 'running'); return s.senders === 4 && run.length >= 11 &&"
+                        " run.every((l) => l.senders === 4 && l.shown && l.shown.senders &&"
+                        " l.shown.senders.filter((d) => d.raw).length === 4); })()";
+    if (!browser_wait(b, drawn, 2 * WAIT_MS))
+        lesson_fail_with_page(b, "the lanes never drew four senders");
+    cJSON *file = lang_file("vi");
+    says(b, "label:has(#senders) span", word(file, "ctl.senders"));
+    says(b, "[data-i18n=\"senders.key\"]", word(file, "senders.key"));
+    cJSON_Delete(file);
+    cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
+    assert_int_equal(cJSON_GetArraySize(missing), 0);
+    cJSON_Delete(missing);
+    cJSON *dots = browser_eval(b, "lessonPage.snapshot().lanes.find((l) => l.name === 'udp')"
+                                  ".shown.senders.map((d) => [d.raw.x, d.raw.y])");
+    char *text = cJSON_PrintUnformatted(dots);
+    print_message("four senders on the page: the udp lane's dots %s\n", text);
+    free(text);
+    cJSON_Delete(dots);
+}
+
 static void the_page_in_force_and_in_four_languages(void **state)
 {
     (void)state;
@@ -278,6 +309,7 @@ static void the_page_in_force_and_in_four_languages(void **state)
         lesson_fail_with_page(b, "the page never loaded");
     the_model_in_force(b, &l);
     the_languages(b, &l);
+    four_senders_on_the_page(b, &l);
     browser_close(b);
     servers_remove_tree(dir);
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
