@@ -14,13 +14,13 @@
  * window.lessonPage: a copy of what the page shows, and its actions, for
  * tests (snapshot, setControls, preset, pause, markPoint, inspect,
  * setLang, pickLang). */
-import { ARENA_W, ARENA_H, InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
+import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
+import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
 
 const POLL_MS = 200;
 const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what arrived is known */
 const STRIP_MS = 10000;       /* the strip's width of send time */
-const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind the sender */
 const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
 /* By their key in the language files; lessonPage.preset takes the key or the English name. */
 const PRESETS = {
@@ -30,9 +30,6 @@ const PRESETS = {
   "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112, down: 0 },
 };
 const STATUS = ["pending", "arrived", "lost", "too old"];
-const SENDERS = 4;            /* the most senders a lane has (the lesson's LIVE_SENDERS) */
-const SENDER_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]; /* four senders' dots */
-const markKey = (sender, seq) => seq * SENDERS + sender;
 const STATUS_KEYS = ["st.pending", "st.arrived", "st.lost", "st.too_old"];
 /* The languages the page speaks (lesson/lang/LANG.json), each by its own name. */
 const LANG_NAMES = { en: "English", id: "Bahasa Indonesia", ko: "한국어", vi: "Tiếng Việt" };
@@ -379,87 +376,6 @@ function figuresText(f, senders) {
                                    n: fmt(f.requests_per_state, 1) }));
 }
 
-/* A sender's colour: the lane's own when it has one sender. */
-function senderColor(l, k) {
-  return l.senders > 1 ? SENDER_COLORS[k % SENDER_COLORS.length] : l.color;
-}
-
-/* Where sender k truly was at t: between the two states it sent around it. */
-function truth(l, t, k) {
-  const at = Math.floor((t / 1000) * view.rate);
-  let a = null, b = null;
-  for (let s = at - 2; s <= at + 3; s++) {
-    const m = l.marks.get(markKey(k, (l.firstSeq[k] || 1) + s)); /* its first at t 0 (plus its
-                                                                    phase) */
-    if (!m) continue;
-    if (m.t <= t && (!a || m.t > a.t)) a = m;
-    if (m.t > t && (!b || m.t < b.t)) b = m;
-  }
-  if (!a) return null;
-  if (!b) return { x: a.x, y: a.y };
-  const f = (t - a.t) / (b.t - a.t);
-  return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f };
-}
-
-function feed(l, t) {
-  while (l.fed < l.arrivals.length && l.arrivals[l.fed].recv <= t) {
-    const m = l.arrivals[l.fed++];
-    l.ib[m.sender].push({ seq: m.seq, send_us: Math.round(m.t * 1000), x: m.x, y: m.y, vx: m.vx, vy: m.vy },
-              Math.round(m.recv * 1000));
-  }
-}
-
-function drawArena(l, t) {
-  const c = l.arena, g = c.getContext("2d"), k = c.width / ARENA_W;
-  g.clearRect(0, 0, c.width, c.height);
-  feed(l, t);
-  const senders = [];
-  for (let n = 0; n < l.senders; n++) {
-    const color = senderColor(l, n);
-    g.strokeStyle = l.senders > 1 ? color + "44" : "#ccc";
-    g.beginPath();
-    for (let s = t - TRUE_TRAIL_MS; s <= t; s += 50) {
-      const p = truth(l, s, n);
-      if (p) g.lineTo(p.x * k, p.y * c.height / ARENA_H);
-    }
-    g.stroke();
-    const p = truth(l, t, n), shown = { truth: p, raw: null, interp: null };
-    if (p) {
-      g.strokeStyle = "#888";
-      g.lineWidth = 2;
-      g.beginPath();
-      g.arc(p.x * k, p.y * k, 8, 0, 2 * Math.PI);
-      g.stroke();
-      g.lineWidth = 1;
-    }
-    const ib = l.ib[n], raw = ib.raw, i = ib.sampleAt(Math.round((t - +$("interp").value) * 1000));
-    if (raw) {
-      shown.raw = { x: raw.x, y: raw.y, seq: raw.seq };
-      g.strokeStyle = color;
-      g.lineWidth = 2;
-      g.beginPath();
-      g.arc(raw.x * k, raw.y * k, 5, 0, 2 * Math.PI);
-      g.stroke();
-      g.lineWidth = 1;
-    }
-    if (i.kind !== "none") {
-      shown.interp = { x: i.x, y: i.y, kind: i.kind };
-      g.fillStyle = color;
-      g.beginPath();
-      g.arc(i.x * k, i.y * k, 4, 0, 2 * Math.PI);
-      g.fill();
-    }
-    if (l.senders > 1 && (shown.interp || shown.raw)) { /* its number beside its dot */
-      const at = shown.interp || shown.raw;
-      g.fillStyle = color;
-      g.font = "bold 10px system-ui";
-      g.fillText(String(n + 1), at.x * k + 6, at.y * k - 5);
-    }
-    senders.push(shown);
-  }
-  l.shown = { ...senders[0], senders };
-}
-
 /* The latency scale every strip shares: the longest in sight, rounded up. */
 function scaleMs(t) {
   let top = 100;
@@ -566,7 +482,7 @@ function frame() {
   const t = drawTime(), top = scaleMs(t);
   for (const l of view.lanes.values()) {
     if (!l.el) continue;
-    drawArena(l, t);
+    drawArena(l, t, view.rate, +$("interp").value);
     drawStrip(l, t, top);
   }
   requestAnimationFrame(frame);

@@ -1,9 +1,10 @@
 /* live_http.c: the lesson's page server (see live.h), in libmicrohttpd's
  * thread (sys/httpd.h). It reads the newest snapshot the loop published
  * and formats it; it never touches the loop's state. Routes:
- *   GET /, /lesson.js, /ricochet.js   the page (lesson/lesson.html,
- *                       lesson.js) and the protocol's module
- *                       (client/js/ricochet.js), compiled in
+ *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /ricochet.js
+ *                       the page (lesson/lesson.html and its modules) and
+ *                       the protocol's module (client/js/ricochet.js),
+ *                       compiled in
  *   GET /lang/LANG.json  the page's words in en, id, ko or vi
  *                       (lesson/lang/), compiled in
  *   GET /live.json?since=CURSOR       every lane's figures and the states
@@ -45,8 +46,8 @@
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
-extern const char live_guests_js[];
-extern const size_t live_guests_js_len;
+extern const char live_guests_js[], live_arena_js[];
+extern const size_t live_guests_js_len, live_arena_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 
@@ -84,64 +85,27 @@ static void reply_static(struct httpd_reply *r, const char *type, const char *bo
     r->len = len;
 }
 
-static void on_page(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, "text/html; charset=utf-8", live_lesson_html, live_lesson_html_len);
-}
-
-static void on_lesson_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, "text/javascript; charset=utf-8", live_lesson_js, live_lesson_js_len);
-}
-
-static void on_guests_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, "text/javascript; charset=utf-8", live_guests_js, live_guests_js_len);
-}
-
-static void on_ricochet_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, "text/javascript; charset=utf-8", live_ricochet_js, live_ricochet_js_len);
-}
+/* A handler serving a file compiled in (Makefile: lesson_files.c). */
+#define STATIC_FILE(NAME, TYPE, BODY)                                                      \
+    static void NAME(void *ctx, const struct httpd_request *q, struct httpd_reply *r)      \
+    {                                                                                      \
+        (void)ctx;                                                                         \
+        (void)q;                                                                           \
+        reply_static(r, TYPE, BODY, BODY##_len);                                           \
+    }
+#define JS_TYPE "text/javascript; charset=utf-8"
+STATIC_FILE(on_page, "text/html; charset=utf-8", live_lesson_html)
+STATIC_FILE(on_lesson_js, JS_TYPE, live_lesson_js)
+STATIC_FILE(on_guests_js, JS_TYPE, live_guests_js)
+STATIC_FILE(on_arena_js, JS_TYPE, live_arena_js)
+STATIC_FILE(on_ricochet_js, JS_TYPE, live_ricochet_js)
 
 /* GET /lang/LANG.json: the page's words, a handler a language. */
 #define LANG_TYPE "application/json; charset=utf-8"
-
-static void on_lang_en(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, LANG_TYPE, live_lang_en, live_lang_en_len);
-}
-
-static void on_lang_id(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, LANG_TYPE, live_lang_id, live_lang_id_len);
-}
-
-static void on_lang_ko(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, LANG_TYPE, live_lang_ko, live_lang_ko_len);
-}
-
-static void on_lang_vi(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
-{
-    (void)ctx;
-    (void)q;
-    reply_static(r, LANG_TYPE, live_lang_vi, live_lang_vi_len);
-}
+STATIC_FILE(on_lang_en, LANG_TYPE, live_lang_en)
+STATIC_FILE(on_lang_id, LANG_TYPE, live_lang_id)
+STATIC_FILE(on_lang_ko, LANG_TYPE, live_lang_ko)
+STATIC_FILE(on_lang_vi, LANG_TYPE, live_lang_vi)
 
 static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
@@ -632,31 +596,25 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
     free(body);
 }
 
-/* PUT /senders: {"senders": 1 or LIVE_SENDERS}, each lane's senders from
- * the lanes' next start, which the loop makes at once. */
+/* PUT /senders: {"senders": 1 or LIVE_SENDERS}, the lanes started again with them. */
 static void on_senders_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     struct live_http *h = ctx;
     cJSON *in = cJSON_Parse(q->body);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "senders");
     int n = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != n || (n != 1 && n != LIVE_SENDERS))
-        reply_text(r, 400, "want {\"senders\": 1 or %d}\n", LIVE_SENDERS);
-    else {
+    if (cJSON_IsNumber(v) && v->valuedouble == n && (n == 1 || n == LIVE_SENDERS)) {
         *h->senders_wanted = n;
-        char *body = NULL;
-        if (asprintf(&body, "{\"senders\":%d}", n) >= 0) {
-            r->content_type = "application/json";
-            r->body = body;
-            r->len = strlen(body);
-        }
+        reply_text(r, 200, "senders: %d\n", n);
+    } else {
+        reply_text(r, 400, "want {\"senders\": 1 or %d}\n", LIVE_SENDERS);
     }
     cJSON_Delete(in);
 }
 
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
-    {"/lesson_guests.js", on_guests_js},
+    {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
     {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},

@@ -1,7 +1,7 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
 #include "../../stats/pattern.h"
-
+#include "../../sys/clock.h"
 #include "../../sys/log.h"
 #include "../../sys/netaddr.h"
 
@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-#include "../../sys/clock.h"
 
 #define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
 #define FULL_US_PER_CLIENT 20 /* ... every client at least every 5 ms or 20 µs x N:
@@ -66,8 +64,7 @@ struct swarm {
     struct swarm_stats stats;
 };
 
-/* n sockets (for clients) need n descriptors: raise the soft limit up to
- * the hard one. */
+/* n sockets (for clients) need n descriptors: the soft limit raised to the hard one. */
 static int ensure_fds(size_t n, size_t clients, char *err, size_t err_cap)
 {
     struct rlimit rl;
@@ -134,8 +131,7 @@ static bool on_hub(const struct swarm_config *cfg, size_t per_host, bool udp_ok,
            (proto_mode_info(m)->enet || (udp_ok && m == PROTO_MODE_UDP && !cfg->mixed));
 }
 
-/* Did cfg ask for udp hubs, for a relay on 127.0.0.0/8 (they reach no
- * other)? */
+/* Did cfg ask for udp hubs, for a relay on 127.0.0.0/8 (they reach no other)? */
 static bool relay_on_loopback(const struct swarm_config *cfg)
 {
     union netaddr a;
@@ -356,10 +352,8 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
 
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us)
 {
-    if (i >= sw->cfg.clients && i < sw->n)
-        sw->m[i].phase_us = phase_us;
+    sw->m[i].phase_us = i >= sw->cfg.clients ? phase_us : sw->m[i].phase_us;
 }
-
 size_t swarm_size(const struct swarm *sw) { return sw->n; }
 struct ricochet *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
 const char *swarm_name(const struct swarm *sw, size_t i) { return sw->m[i].name; }

@@ -142,9 +142,9 @@ void swarm_destroy(struct swarm *sw);
 int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double rate_hz,
                 char *err, size_t err_cap);
 
-/* Adopted client i's first state's offset from the schedule's t0 (0
- * until set), from the next swarm_schedule: senders of one room spread
- * over a period. A made client's phase is the swarm's; this one ignores it. */
+/* Adopted client i's (i < swarm_size) first state's offset from the
+ * schedule's t0 (0 until set), from the next swarm_schedule: senders of one
+ * room spread over a period. A made client's phase is the swarm's: kept. */
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us);
 
 size_t swarm_size(const struct swarm *sw);
