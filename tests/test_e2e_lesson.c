@@ -565,23 +565,31 @@ static void the_page_teaches(void **state)
     spawn_free(&l.proc);
 }
 
+/* The lesson started with args, its lanes running in IP mode: true; false
+ * (the lesson stopped) without namespaces; the test fails if they never ran. */
+static bool start_ip(struct lesson *l, const char *const *args)
+{
+    lesson_start(l, harness_bin_dir(), "ricochet-lesson", args);
+    cJSON *j = lesson_get_json(l, "/live.json");
+    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
+    cJSON_Delete(j);
+    if (ip && lanes_running(l, WAIT_MS))
+        return true;
+    spawn_stop(&l->proc, SIGINT, 15000);
+    spawn_free(&l->proc);
+    if (ip)
+        fail_msg("the lanes never ran");
+    return false;
+}
+
 /* A lesson killed outright (a crash) takes its children and namespaces
  * with it. */
 static void a_crash_leaves_nothing(void **state)
 {
     (void)state;
     struct lesson l;
-    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
-    cJSON *j = lesson_get_json(&l, "/live.json");
-    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
-    cJSON_Delete(j);
-    if (!ip || !lanes_running(&l, WAIT_MS)) {
-        spawn_stop(&l.proc, SIGINT, 15000);
-        spawn_free(&l.proc);
-        if (!ip)
-            skip();
-        fail_msg("the lanes never ran");
-    }
+    if (!start_ip(&l, live_args))
+        skip();
     struct run_facts f;
     note_facts(&l, &f);
     char files[8][256];
@@ -707,17 +715,9 @@ static void four_senders(void **state)
     static const char *const args[] = {"--port", "0", "--door-port", "0", "--rate", "20",
                                        "--duration", "20", "--grace", GRACE, "--seed", "3",
                                        "--senders", "4", NULL};
-    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
-    cJSON *j = lesson_get_json(&l, "/live.json");
-    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
-    cJSON_Delete(j);
-    if (!ip || !lanes_running(&l, WAIT_MS)) {
-        spawn_stop(&l.proc, SIGINT, 15000);
-        spawn_free(&l.proc);
-        if (!ip)
-            skip(); /* the TCP lane needs IP mode */
-        fail_msg("the lanes never ran");
-    }
+    if (!start_ip(&l, args))
+        skip(); /* the TCP lane needs IP mode */
+    cJSON *j;
     struct http_response r;
     assert_int_equal(http_send(l.at, "PUT", "/model", "{\"path-loss\": 4}", 10000, &r), 0);
     assert_int_equal(r.status, 200);

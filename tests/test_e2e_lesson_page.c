@@ -289,12 +289,7 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
     assert_int_equal(cJSON_GetArraySize(missing), 0);
     cJSON_Delete(missing);
-    cJSON *dots = browser_eval(b, "lessonPage.snapshot().lanes.find((l) => l.name === 'udp')"
-                                  ".shown.senders.map((d) => [d.raw.x, d.raw.y])");
-    char *text = cJSON_PrintUnformatted(dots);
-    print_message("four senders on the page: the udp lane's dots %s\n", text);
-    free(text);
-    cJSON_Delete(dots);
+    print_message("four senders on the page: every running lane draws four dots\n");
 }
 
 static void the_page_in_force_and_in_four_languages(void **state)
