@@ -25,7 +25,8 @@
  * naming another
  * Host (a DNS-rebinding page) gets 421 and leaves the model as it was,
  * localhost is served. Four senders a lane (--senders 4) at 4% loss:
- * live.json has every lane's four senders' states, and the states one
+ * live.json has every lane's four senders' states (HTTP polling's lanes'
+ * arrived too), and the states one
  * sender's loss held back of the others (counted from orders alone: netsim's
  * drop log, the receiver's order of arrival) grow over TCP's one stream
  * and stay at none over QUIC's stream per sender; PUT /senders switches
@@ -702,8 +703,23 @@ static void per_sender(const cJSON *ln, int counts[4])
     }
 }
 
+/* How many of sender k's states the live.json lane's marks say arrived
+ * (a latency). */
+static int arrived_of(const cJSON *ln, int k)
+{
+    const cJSON *m;
+    int n = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(ln, "marks")) {
+        const cJSON *sender = cJSON_GetArrayItem(m, 10);
+        n += cJSON_IsNumber(sender) && sender->valueint == k &&
+             cJSON_IsNumber(cJSON_GetArrayItem(m, 3));
+    }
+    return n;
+}
+
 /* Four senders a lane through one network losing 4% end to end: every
- * lane's states are per sender; over TCP (one stream) a state lost on the
+ * lane's states are per sender (HTTP polling's lanes too: each sender's
+ * states arrive by the receiver's GETs); over TCP (one stream) a state lost on the
  * downlink holds back the other senders' states behind it, over QUIC's
  * stream per sender it never does. The count is the lesson's "held": the
  * states that passed netsim after another sender's lost state and before
@@ -723,8 +739,11 @@ static void four_senders(void **state)
     assert_int_equal(r.status, 200);
     http_response_free(&r);
     double tcp_held = 0, streams_held = 0, samples = 0;
+    static const char *const polls[] = {"poll-long", "poll-short"};
+    bool polled[2] = {false, false}; /* each seen with all four senders' states arrived */
     uint64_t deadline = clock_now_ms() + 2 * WAIT_MS;
-    while (clock_now_ms() < deadline && (tcp_held < 1 || samples < 40)) {
+    while (clock_now_ms() < deadline && (tcp_held < 1 || samples < 40 || !polled[0] ||
+                                         !polled[1])) {
         clock_sleep_ms(500);
         j = lesson_get_json(&l, "/live.json");
         assert_non_null(j);
@@ -740,6 +759,13 @@ static void four_senders(void **state)
                 if (counts[k] == 0)
                     fail_msg("%s: no state of sender %d", text(x, "name", NULL), k);
         }
+        for (size_t p = 0; p < 2; p++) {
+            const cJSON *pl = lane(j, polls[p]);
+            bool all = !strcmp(text(pl, "state", NULL), "running");
+            for (int k = 0; k < 4 && all; k++)
+                all = arrived_of(pl, k) > 0;
+            polled[p] = polled[p] || all;
+        }
         if (!strcmp(text(tcp, "state", NULL), "running") &&
             !strcmp(text(streams, "state", NULL), "running")) {
             samples++;
@@ -752,6 +778,7 @@ static void four_senders(void **state)
     print_message("four senders at 4%% loss, %.0f samples: held back behind another sender's "
                   "loss, at most %.0f states over TCP, %.0f over QUIC's stream per sender\n",
                   samples, tcp_held, streams_held);
+    assert_true(polled[0] && polled[1]);
     assert_true(streams_held == 0); /* orders: never, however loaded the machine */
     if (samples >= 20) /* a loaded machine's lanes start again (a client too slow for the
                           relay) before a window has passed: then too few to say */
