@@ -616,7 +616,8 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     }
     lv->cfg = cfg;
     lv->params = params;
-    lv->senders = lv->senders_wanted = cfg->senders == LIVE_SENDERS ? LIVE_SENDERS : 1;
+    lv->senders = cfg->senders == LIVE_SENDERS ? LIVE_SENDERS : 1;
+    lv->senders_wanted = lv->senders; /* atomic: one store of its own */
     lv->door.udp = lv->door.tcp = -1;
     lv->instance = clock_now_us();
     lv->ip_mode = cfg->lab != NULL;
