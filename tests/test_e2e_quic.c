@@ -628,6 +628,14 @@ static void a_member_that_moves_stays(void **state)
     harness_poll_for(r.c, 2, 300, harness_rec_event, &r);
     assert_true(moves >= 3);
     assert_int_equal(ricochet_id(r.c[0]), mover);
+    if (r.n_left[1] != 0) { /* who left, why, and what the relay said of it */
+        for (size_t k = 0; k < r.n_left[1]; k++)
+            print_message("left: id %u (the mover is %u), reason %s\n", (unsigned)r.left[1][k],
+                          (unsigned)mover, proto_left_reason_name(r.left_reason[1][k]));
+        char *err = spawn_read_stderr(&relay);
+        print_message("the relay's stderr:\n%s\n", err ? err : "(none)");
+        free(err);
+    }
     assert_int_equal(r.n_left[1], 0);
     assert_int_equal(r.n_joined[1], 0);
     assert_true(r.states[1][mover] >= 60); /* from every socket */
