@@ -615,6 +615,9 @@ static void a_member_that_moves_stays(void **state)
     assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, &r), 0);
     uint32_t mover = ricochet_id(r.c[0]), stay = ricochet_id(r.c[1]);
+    /* the two handshakes race: a stay welcomed before the mover joined
+     * heard its JOINED then, before any move */
+    size_t joined = r.n_joined[1];
     harness_send_rounds(&r, 10);
     int moves = 0;
     for (int k = 0; k < 6; k++) {
@@ -637,7 +640,7 @@ static void a_member_that_moves_stays(void **state)
         free(err);
     }
     assert_int_equal(r.n_left[1], 0);
-    assert_int_equal(r.n_joined[1], 0);
+    assert_int_equal(r.n_joined[1], joined);
     assert_true(r.states[1][mover] >= 60); /* from every socket */
     assert_true(r.states[0][stay] >= 70);  /* to every socket: reliable, all of them */
     char *out = harness_relay_stats_now(&relay);
