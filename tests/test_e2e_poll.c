@@ -3,7 +3,9 @@
  * with an ENet member of its room, then ended by DELETE; a short poll
  * answered at once, a long poll held until a state comes or its wait
  * ends; a session that stops asking closed (slow_reader while states wait
- * for it, timeout when nothing does) while another keeps going; one
+ * for it, timeout when nothing does) while another keeps going, and one
+ * whose GETs are held up by the network kept while less than an answer
+ * waits; one
  * behind conflated to each sender's newest; requests that are not the
  * protocol's (a wrong session id, bad frames, a body too long, a wrong
  * method or path, a head never finished) answered 4xx and counted,
@@ -208,15 +210,16 @@ static void short_and_long_polls(void **state)
     harness_three_stop(&t);
 }
 
-/* A session that stops asking while states are queued for it is closed
- * slow_reader; one alone that stops asking is gone at --timeout-ms; a
- * session that keeps asking gets every state meanwhile. */
+/* A session that stops asking while more than one answer's worth of
+ * states queue for it is closed slow_reader; one alone that stops asking
+ * is gone at --timeout-ms; a session that keeps asking gets every state
+ * meanwhile. */
 static void a_session_that_stops_asking_is_closed(void **state)
 {
     (void)state;
     static struct harness_three t;
-    static const char *const more[] = {"--slow-reader-ms", "1000", "--timeout-ms", "1500",
-                                       NULL};
+    static const char *const more[] = {"--slow-reader-ms", "1000", "--timeout-ms", "2500",
+                                       "--rate-limit", "2000", NULL};
     harness_three_start(&t, "poll://127.0.0.1:0", more);
     static struct poll_client asking, stopped, alone;
     struct got ga, gs, gl;
@@ -232,11 +235,15 @@ static void a_session_that_stops_asking_is_closed(void **state)
     uint32_t enet_id = ricochet_id(r.c[0]);
     poll_client_close(&stopped); /* asks no more */
     poll_client_close(&alone);
+    static uint8_t payload[1000]; /* past one answer's worth in well under a second */
     int sent = 0;
     uint64_t end = clock_now_ms() + 3000;
     while (clock_now_ms() < end) {
-        enet_send(r.c[0], 1);
-        sent++;
+        for (int k = 0; k < 3; k++, sent++) {
+            struct ricochet_state s = {.x = (float)sent, .y = 5};
+            assert_int_equal(ricochet_send_state_payload(r.c[0], &s, payload, sizeof payload),
+                             RICOCHET_OK);
+        }
         harness_poll_for(r.c, 1, 10, harness_rec_event, &r);
         drain(&asking, &ga, 10);
     }
@@ -259,6 +266,47 @@ static void a_session_that_stops_asking_is_closed(void **state)
     assert_int_equal(poll_client_raw(t.stream, req, strlen(req), NULL, 0, 2000), 404);
     ricochet_close(r.c[0]);
     poll_client_close(&asking);
+    harness_three_stop(&t);
+}
+
+/* A session whose next GET is held up (its answer's way through a lossy
+ * network, TCP backing off) is no slow reader while less than one
+ * answer waits for it, as a stream's kernel takes that much for a reader
+ * whatever the network does: past --slow-reader-ms it is still a member,
+ * and its next GET takes every state. */
+static void a_session_held_up_is_not_a_slow_reader(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--slow-reader-ms", "800", "--timeout-ms", "3000",
+                                       NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
+    static struct poll_client c;
+    struct got g;
+    poll_join(&c, &g, t.stream, JOIN("held", "poller"), 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.c[0] = harness_client(t.enet, "held", "enet", PROTO_MODE_RELIABLE, false);
+    r.n = 1;
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint32_t enet_id = ricochet_id(r.c[0]);
+    int sent = 0;
+    uint64_t end = clock_now_ms() + 2000; /* no GET for 2.5 times --slow-reader-ms */
+    while (clock_now_ms() < end) {
+        enet_send(r.c[0], 1);
+        sent++;
+        harness_poll_for(r.c, 1, 50, harness_rec_event, &r);
+    }
+    end = clock_now_ms() + WAIT_MS;
+    while (g.states[enet_id] < (uint64_t)sent && clock_now_ms() < end)
+        assert_int_equal(drain(&c, &g, 20), 0);
+    assert_int_equal(g.states[enet_id], (uint64_t)sent);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.slow_reader"), 0);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.members"), 1);
+    assert_int_equal(r.n_left[0], 0);
+    ricochet_close(r.c[0]);
+    poll_client_close(&c);
     harness_three_stop(&t);
 }
 
@@ -458,6 +506,7 @@ int main(void)
         cmocka_unit_test(states_both_ways_with_enet),
         cmocka_unit_test(short_and_long_polls),
         cmocka_unit_test(a_session_that_stops_asking_is_closed),
+        cmocka_unit_test(a_session_held_up_is_not_a_slow_reader),
         cmocka_unit_test(a_session_behind_gets_the_newest),
         cmocka_unit_test(garbage_is_answered_and_counted),
         cmocka_unit_test(sessions_per_address_are_bounded),

@@ -123,8 +123,6 @@ static bool queue_frame(struct poll_session *s, const uint8_t *msg, size_t len)
 {
     if (len == 0 || len > POLL_FRAME_MAX)
         return false;
-    if (s->out_len == 0)
-        s->took_us = clock_now_us(); /* held from now: the backlog's clock starts */
     if (s->out_len + 2 + len > s->out_cap) {
         size_t cap = s->out_cap ? s->out_cap : 4096;
         while (cap < s->out_len + 2 + len)
@@ -240,7 +238,10 @@ static void poll_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
     uint64_t bytes = s->out_len;
     for (uint32_t i = 0; i < s->n_held; i++)
         bytes += s->held[i].len;
-    if (bytes == 0)
+    /* Up to one answer's worth waits as a stream's kernel send buffer takes
+     * it: whatever the network does, a GET held up on a lossy path (TCP
+     * backing off) is no slow reader; past it the clock runs. */
+    if (bytes <= POLL_ANSWER_MAX)
         s->took_us = clock_now_us();
     out->bytes = bytes;
     out->moved_us = s->took_us;

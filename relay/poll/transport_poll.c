@@ -10,7 +10,8 @@
  * it likes, and a connection that ends takes no session with it.
  *
  * What waits for a session is its backlog (relay/core/backlog.c): bytes
- * queued, and when a GET last took some. A session that stops asking is
+ * queued, and when a GET last took some, the first answer's worth taken as
+ * a stream's kernel send buffer takes it. A session that stops asking is
  * closed as a stream's slow reader is (slow_reader), or once silent for
  * --timeout-ms (timeout); while its queue holds more than one answer,
  * each sender's unreliable states wait newest-only (conflated). Requests

@@ -36,8 +36,8 @@ struct poll_session {
     union netaddr addr;      /* where its join came from */
     uint64_t asked_us;       /* its last request (or now, while a GET of it is held) */
     uint64_t closing_us;     /* when the core closed it */
-    uint64_t took_us;        /* a GET last took some of its queue, or nothing was queued
-                                (the backlog's moved_us) */
+    uint64_t took_us;        /* a GET last took some of its queue, or one answer's worth
+                                at most waited (the backlog's moved_us) */
     uint8_t *out;            /* frames waiting for a GET */
     size_t out_len, out_cap;
     struct stream_held *held; /* while its queue holds more than one answer: each sender's
