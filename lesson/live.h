@@ -215,7 +215,7 @@ struct live_snapshot {
     bool ip_mode;
     char missing[512];              /* lanes this machine cannot run and how to get them */
     char relay[160], netsim[160];   /* each one's state in words */
-    char incident[200];             /* the last child that died, and when ("" none) */
+    char incident[200];             /* the last child that died or client lost, when ("" none) */
     bool relay_up, netsim_up;
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
@@ -340,7 +340,7 @@ struct live {
     } edges[BENCH_MODES * 2];
     size_t n_edges;
     char relay_state[160], netsim_state[160];
-    char incident[200];             /* the last child that died, and when */
+    char incident[200];             /* the last child that died or client lost, and when */
     uint64_t retry_us;              /* the next try after a child failed */
     struct live_netsim netsims[LIVE_NETSIMS];
     size_t n_netsims;

@@ -556,11 +556,17 @@ static void loop(struct live *lv, const struct netlab *lab)
                 up = start_lanes(lv, lab) == 0;
                 lv->retry_us = up ? 0 : now + RETRY_US;
             }
-            if (up && lv->client_lost) { /* the lanes again, aligned */
+            if (up && lv->client_lost) { /* the lanes again, aligned; the page says why */
+                char at[16];
+                wall_time(at, sizeof at);
                 for (size_t k = 0; k < lv->n_lanes; k++)
-                    if (lv->lanes[k].why[0] && lv->lanes[k].running)
+                    if (lv->lanes[k].why[0] && lv->lanes[k].running) {
                         log_warn("lesson: %s: %s; the lanes start again",
                                  lv->lanes[k].def->name, lv->lanes[k].why);
+                        snprintf(lv->incident, sizeof lv->incident,
+                                 "%s: %.120s at %s; the lanes started again",
+                                 lv->lanes[k].def->name, lv->lanes[k].why, at);
+                    }
                 stop_lanes(lv);
                 up = start_lanes(lv, lab) == 0;
                 lv->retry_us = up ? 0 : now + RETRY_US;

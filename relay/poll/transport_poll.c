@@ -5,9 +5,10 @@
  * POST /poll with a join opens a session and is answered with its id;
  * POST /poll?s=ID carries more messages; GET /poll?s=ID answers with
  * every message waiting, at once, or with wait=MS holds the request until
- * one comes or the wait ends (long polling); DELETE /poll?s=ID ends it. A member is its session, not
- * a connection: a client asks on whichever of its keep-alive connections
- * it likes, and a connection that ends takes no session with it.
+ * one comes or the wait ends (long polling); DELETE /poll?s=ID ends it. A
+ * member is its session, not a connection: a client asks on whichever of
+ * its keep-alive connections it likes, and a connection that ends takes no
+ * session with it.
  *
  * What waits for a session is its backlog (relay/core/backlog.c): bytes
  * queued, and when a GET last took some, the first answer's worth taken as
