@@ -72,9 +72,14 @@ static cJSON *run(const char *dir, const char *prog, const char *const *args, in
     int code = spawn_stop(&p, 0, 240000);
     char *out = spawn_read_stdout(&p);
     *err = spawn_read_stderr(&p);
-    if (code != want)
+    if (code != want) { /* said, and nothing left to leak past the failure */
         print_error("%s exited %d; stderr:\n%s\n", prog, code, *err ? *err : "");
-    assert_int_equal(code, want);
+        free(out);
+        free(*err);
+        *err = NULL;
+        spawn_free(&p);
+        fail_msg("%s exited %d, not %d", prog, code, want);
+    }
     cJSON *root = out ? cJSON_Parse(out) : NULL;
     if (!root)
         print_error("stdout is not JSON:\n%s\n", out ? out : "");

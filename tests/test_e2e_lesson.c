@@ -174,9 +174,11 @@ static void loss_from_the_page(struct browser *b)
     double dropped = 100 * num(u, "netsim_dropped", NULL) / num(u, "expected", NULL);
     double path = num(cJSON_GetObjectItem(s, "net"), "path_loss_pct", NULL);
     double p99 = num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "p99_ms", NULL);
+    const char *incident = text(cJSON_GetObjectItem(s, "status"), "incident", NULL);
     print_message("at 10%%: unsequenced %.2f%% delivered, %.2f%% dropped by netsim (its drop "
-                  "log); netsim's counters: %.2f%% over the path; tcp p99 %.1f ms\n", delivered,
-                  dropped, path, p99);
+                  "log); netsim's counters: %.2f%% over the path; tcp p99 %.1f ms%s%s\n",
+                  delivered, dropped, path, p99, incident[0] ? "; last incident: " : "",
+                  incident);
     assert_true(delivered >= 85 && delivered <= 95);
     assert_true(fabs(dropped - path) <= 1); /* the page's figures and netsim's, within a point */
     /* A lost segment is noticed when the next state's segment comes, 50 ms
