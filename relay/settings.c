@@ -108,7 +108,8 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(core.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
       .help = "a client for which an edge holds something and the network took none of it "
               "this long (a stream's kernel took no byte; ENet, QUIC, WebRTC: nothing heard "
-              "from it) is closed: error slow_reader; 0 = never" },
+              "from it; HTTP polling: no GET took any of over 64 KiB) is closed: error "
+              "slow_reader; 0 = never" },
     { .name = "max-held-commands", .type = OPTION_UINT, .offset = NET(max_held_commands),
       .size = SIZE(net.max_held_commands), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: commands one client may have held out of order; datagrams past it "
