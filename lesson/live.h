@@ -482,6 +482,9 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us);
 /* The snapshot's door and programs, as live.json's "door" and "guests". */
 void live_door_json(FILE *f, const struct live_snapshot *s);
 
+/* JSON text of s (escaped, quoted) into f: live.json's strings. */
+void live_json_str(FILE *f, const char *s);
+
 void live_door_close(struct live *lv);
 
 /* ---- live_client.c ---- */

@@ -547,7 +547,7 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
     }
 }
 
-static void json_str(FILE *f, const char *s)
+void live_json_str(FILE *f, const char *s)
 {
     cJSON *item = cJSON_CreateStringReference(s);
     char *t = item ? cJSON_PrintUnformatted(item) : NULL;
@@ -567,7 +567,7 @@ static void guest_json(FILE *f, const struct live_guest_snap *g)
     fprintf(f, "{\"proto\":\"%s\",\"id\":%u", g->tcp ? "tcp" : "udp", g->id);
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
         fprintf(f, ",\"%s\":", text[i][0]);
-        json_str(f, text[i][1]);
+        live_json_str(f, text[i][1]);
     }
     const uint64_t n[] = {g->messages_up, g->states_up, g->states_down, g->fwd_up,
                           g->dropped_up, g->fwd_down, g->dropped_down, g->sent.len};
@@ -595,7 +595,7 @@ void live_door_json(FILE *f, const struct live_snapshot *s)
     fputs("\"door\":{", f);
     for (size_t i = 0; i < sizeof door / sizeof door[0]; i++) {
         fprintf(f, "%s\"%s\":", i ? "," : "", door[i][0]);
-        json_str(f, door[i][1]);
+        live_json_str(f, door[i][1]);
     }
     fprintf(f, ",\"proxy\":%s},\"guests\":[", s->ip_mode ? "false" : "true");
     for (size_t k = 0; k < s->n_guests; k++) {

@@ -124,16 +124,6 @@ static const struct live_snapshot *newest(struct live_http *h, struct httpd_repl
     return s;
 }
 
-/* JSON text of s (escaped, quoted) into f. */
-static void json_str(FILE *f, const char *s)
-{
-    cJSON *item = cJSON_CreateStringReference(s);
-    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
-    fputs(t ? t : "\"\"", f);
-    free(t);
-    cJSON_Delete(item);
-}
-
 static double ms_since(uint64_t t_us, uint64_t t0_us)
 {
     return t_us >= t0_us ? (double)(t_us - t0_us) / 1e3 : -(double)(t0_us - t_us) / 1e3;
@@ -178,12 +168,12 @@ static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint
 {
     const struct bench_lane *d = bench_lane(s->lane);
     fputs("{\"name\":", f);
-    json_str(f, d->name);
+    live_json_str(f, d->name);
     fputs(",\"title\":", f);
-    json_str(f, d->title);
+    live_json_str(f, d->title);
     fprintf(f, ",\"color\":\"%s\",\"lossless\":%s,\"state\":\"%s\",\"why\":", d->style.color,
             proto_mode_lossless(d->mode.mode) ? "true" : "false", s->state);
-    json_str(f, s->why);
+    live_json_str(f, s->why);
     fprintf(f, ",\"sender_id\":%u,\"sender_ids\":[", (unsigned)s->sender_id[0]);
     for (size_t k = 0; k < s->n_senders; k++)
         fprintf(f, "%s%u", k ? "," : "", (unsigned)s->sender_id[k]);
@@ -313,18 +303,18 @@ static void model_json(FILE *f, struct live_http *h)
 static void status_json(FILE *f, const struct live_snapshot *s)
 {
     fputs("{\"relay\":", f);
-    json_str(f, s->relay);
+    live_json_str(f, s->relay);
     fprintf(f, ",\"relay_up\":%s,\"netsim\":", s->relay_up ? "true" : "false");
-    json_str(f, s->netsim);
+    live_json_str(f, s->netsim);
     fprintf(f, ",\"netsim_up\":%s,\"ip_mode\":%s,\"missing\":", s->netsim_up ? "true" : "false",
             s->ip_mode ? "true" : "false");
-    json_str(f, s->missing);
+    live_json_str(f, s->missing);
     fputs(",\"incident\":", f);
-    json_str(f, s->incident);
+    live_json_str(f, s->incident);
     fputs(",\"netsim_metrics\":[", f);
     for (size_t k = 0; k < s->n_netsims; k++) {
         fputs(k ? "," : "", f);
-        json_str(f, s->netsim_metrics[k]);
+        live_json_str(f, s->netsim_metrics[k]);
     }
     fputs("]}", f);
 }
@@ -357,7 +347,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     for (size_t k = 0; k < s->n_models; k++) {
         fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
                 ms_since(s->models[k].t_us, s->t0_us));
-        json_str(f, s->models[k].text);
+        live_json_str(f, s->models[k].text);
         fputc('}', f);
     }
     fputs("],\"lanes\":[", f);
@@ -381,7 +371,7 @@ static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_
 {
     const struct live_hop *h = &m->hop[d];
     fprintf(f, "{\"dir\":\"%s\",\"flow\":", d ? "down" : "up");
-    json_str(f, d ? s->down_flow : s->up_flow[m->sender < s->n_senders ? m->sender : 0]);
+    live_json_str(f, d ? s->down_flow : s->up_flow[m->sender < s->n_senders ? m->sender : 0]);
     fprintf(f, ",\"drop\":\"%s\",\"drop_ms\":%.1f,\"fwds\":%u,\"fwd_ms\":%.1f,\"delay_ms\":%.2f,"
                "\"kind\":\"%s\",\"peer\":%d,\"group\":%d,\"frame\":",
             h->drop ? droplog_event_name(h->drop - 1) : "", h->drop ? ms_since(h->drop_us, t0) : 0,
@@ -401,7 +391,7 @@ static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_
         fprintf(f, "%s{\"event\":\"%s\",\"t_ms\":%.1f,\"start\":%u,\"end\":%u,\"flags\":",
                 first ? "" : ",", droplog_event_name(g->event), ms_since(g->t_us, t0),
                 (unsigned)g->start, (unsigned)g->end);
-        json_str(f, g->flags);
+        live_json_str(f, g->flags);
         fprintf(f, ",\"delay_ms\":%.2f}", g->delay_us / 1e3);
         first = false;
     }
@@ -455,10 +445,10 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     if (!f)
         return;
     fprintf(f, "{\"lane\":");
-    json_str(f, name);
+    live_json_str(f, name);
     fprintf(f, ",\"wire\":");
     const char *wire = bench_lane(l->lane)->wire;
-    json_str(f, wire ? wire : "stream");
+    live_json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
                "\"sender\":%u,\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, ms_since(m->send_us, s->t0_us),

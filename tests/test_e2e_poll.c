@@ -84,6 +84,18 @@ static void poll_join(struct poll_client *c, struct got *g, uint16_t port, const
     assert_true(g->id > 0);
 }
 
+/* An ENet member of room (mode) as r's only client, welcomed: its id. */
+static uint32_t enet_member(struct harness_rec *r, uint16_t port, const char *room,
+                            enum proto_mode mode)
+{
+    memset(r, 0, sizeof *r);
+    r->c[0] = harness_client(port, room, "enet", mode, false);
+    r->n = 1;
+    assert_int_equal(harness_poll_until(r->c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, r), 0);
+    return ricochet_id(r->c[0]);
+}
+
 static int post_state(struct poll_client *c, uint32_t seq)
 {
     uint8_t buf[PROTO_STATE_MAX];
@@ -115,12 +127,7 @@ static void states_both_ways_with_enet(void **state)
     struct got g;
     poll_join(&c, &g, t.stream, JOIN("both", "poller"), 1000);
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.c[0] = harness_client(t.enet, "both", "enet", PROTO_MODE_RELIABLE, false);
-    r.n = 1;
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
-                                        harness_all_welcomed, &r), 0);
-    uint32_t enet_id = ricochet_id(r.c[0]);
+    uint32_t enet_id = enet_member(&r, t.enet, "both", PROTO_MODE_RELIABLE);
     for (int k = 1; k <= 20; k++) {
         assert_int_equal(post_state(&c, (uint32_t)k), 204);
         enet_send(r.c[0], 1);
@@ -183,12 +190,7 @@ static void short_and_long_polls(void **state)
 
     /* held until an ENet member's state comes, 300 ms in */
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.c[0] = harness_client(t.enet, "polls", "enet", PROTO_MODE_RELIABLE, false);
-    r.n = 1;
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
-                                        harness_all_welcomed, &r), 0);
-    uint32_t enet_id = ricochet_id(r.c[0]);
+    uint32_t enet_id = enet_member(&r, t.enet, "polls", PROTO_MODE_RELIABLE);
     drain(&c, &g, 300); /* the joined notice */
     c.wait_ms = 5000;
     uint8_t msg[4096];
@@ -227,12 +229,7 @@ static void a_session_that_stops_asking_is_closed(void **state)
     poll_join(&stopped, &gs, t.stream, JOIN("stop", "stopped"), 500);
     poll_join(&alone, &gl, t.stream, JOIN("alone", "alone"), 500);
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.c[0] = harness_client(t.enet, "stop", "enet", PROTO_MODE_RELIABLE, false);
-    r.n = 1;
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
-                                        harness_all_welcomed, &r), 0);
-    uint32_t enet_id = ricochet_id(r.c[0]);
+    uint32_t enet_id = enet_member(&r, t.enet, "stop", PROTO_MODE_RELIABLE);
     poll_client_close(&stopped); /* asks no more */
     poll_client_close(&alone);
     static uint8_t payload[1000]; /* past one answer's worth in well under a second */
@@ -285,12 +282,7 @@ static void a_session_held_up_is_not_a_slow_reader(void **state)
     struct got g;
     poll_join(&c, &g, t.stream, JOIN("held", "poller"), 0);
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.c[0] = harness_client(t.enet, "held", "enet", PROTO_MODE_RELIABLE, false);
-    r.n = 1;
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
-                                        harness_all_welcomed, &r), 0);
-    uint32_t enet_id = ricochet_id(r.c[0]);
+    uint32_t enet_id = enet_member(&r, t.enet, "held", PROTO_MODE_RELIABLE);
     int sent = 0;
     uint64_t end = clock_now_ms() + 2000; /* no GET for 2.5 times --slow-reader-ms */
     while (clock_now_ms() < end) {
@@ -324,12 +316,7 @@ static void a_session_behind_gets_the_newest(void **state)
     struct got g;
     poll_join(&c, &g, t.stream, JOIN("behind", "poller"), 0);
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.c[0] = harness_client(t.enet, "behind", "enet", PROTO_MODE_UNSEQUENCED, false);
-    r.n = 1;
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
-                                        harness_all_welcomed, &r), 0);
-    uint32_t enet_id = ricochet_id(r.c[0]);
+    uint32_t enet_id = enet_member(&r, t.enet, "behind", PROTO_MODE_UNSEQUENCED);
     static uint8_t payload[1000];
     for (int k = 0; k < 150; k++) { /* 150 KiB, the poller not asking */
         struct ricochet_state s = {.x = (float)k, .y = 5};
