@@ -35,7 +35,8 @@ void children_bin(const char *prog, const char *given, char *out, size_t cap)
 size_t children_relay_open(const char **args)
 {
     static const char *const open[CHILDREN_OPEN_ARGS] = {
-        "--max-per-address", "0", "--rate-limit", "0", "--byte-limit", "0"};
+        "--max-per-address", "0", "--rate-limit", "0", "--byte-limit", "0",
+        "--kick-ban-s",      "0"};
     for (size_t i = 0; i < CHILDREN_OPEN_ARGS; i++)
         args[i] = open[i];
     return CHILDREN_OPEN_ARGS;

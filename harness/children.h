@@ -15,7 +15,7 @@
 #include "params.h"
 #include "spawn.h"
 
-#define CHILDREN_OPEN_ARGS 6  /* children_relay_open()'s count */
+#define CHILDREN_OPEN_ARGS 8  /* children_relay_open()'s count */
 #define CHILDREN_MODEL_ARGS 8 /* children_netsim_model()'s */
 
 /* The folder of the programs prog starts: given (--bin) if not "", else
@@ -23,9 +23,11 @@
  * Exits 2 with one line (options_fail) if that does not fit. */
 void children_bin(const char *prog, const char *given, char *out, size_t cap);
 
-/* The relay's per-address, rate and byte limits off (every client of a
- * run comes from one address and may send fast), into args (room for
- * CHILDREN_OPEN_ARGS). Returns how many. */
+/* The relay's per-address, rate and byte limits and its ban of a kicked
+ * client's address off (every client of a run comes from one address and
+ * may send fast: through netsim's IP mode, one client kicked would have
+ * every other refused), into args (room for CHILDREN_OPEN_ARGS). Returns
+ * how many. */
 size_t children_relay_open(const char **args);
 
 /* netsim's model of p's path, per hop (bench_params_per_hop), and its

@@ -121,6 +121,25 @@ static cJSON *page(struct browser *b)
     return s;
 }
 
+/* The page's snapshot once its figures cover a whole window: at once, or,
+ * where the lanes started again (a client lost: its last incident says
+ * which), after the window that followed. */
+static cJSON *whole_window(struct browser *b)
+{
+    uint64_t end = clock_now_ms() + WAIT_MS;
+    for (;;) {
+        cJSON *s = page(b);
+        const cJSON *net = cJSON_GetObjectItem(s, "net");
+        if ((cJSON_IsTrue(cJSON_GetObjectItem(net, "valid")) &&
+             num(net, "window_s", NULL) >= WINDOW_S - 1) || clock_now_ms() > end)
+            return s;
+        print_message("a window not whole (%.1f s): %s\n", num(net, "window_s", NULL),
+                      text(cJSON_GetObjectItem(s, "status"), "incident", NULL));
+        cJSON_Delete(s);
+        clock_sleep_ms(2000);
+    }
+}
+
 /* Each name of ricochet.js's STATE_FIELDS is a field of the dissector. */
 static void fields_are_the_dissectors(struct browser *b)
 {
@@ -158,7 +177,7 @@ static void loss_from_the_page(struct browser *b)
                       10000))
         lesson_fail_with_page(b, "the page never set the loss");
     clock_sleep_ms((WINDOW_S + atoi(GRACE)) * 1000 + 2500); /* a whole window after the change */
-    s = page(b);
+    s = whole_window(b);
     const cJSON *x;
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(s, "lanes")) {
         const cJSON *f = cJSON_GetObjectItem(x, "figures");
