@@ -22,7 +22,9 @@
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
 #                   (LESSON_PORT, 7799);
-#                   make bench-lesson-cpu: what it costs (-reference: bench/results/)
+#                   make bench-lesson-cpu: what it costs (-reference: bench/results/);
+#                   make bench-lesson-senders: what a loss freezes in lanes of four
+#                   senders (-reference: bench/results/)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode), and their strips (bench-lesson-reference:
 #                   into bench/results/)
@@ -256,6 +258,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-lesson-cpu bench-lesson-cpu-reference \
+        bench-lesson-senders bench-lesson-senders-reference \
         bench-ipmodes bench-ipmodes-reference \
         bench-edges bench-edges-reference bench-doors bench-doors-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
@@ -529,13 +532,16 @@ demo:
 
 # The lesson you can watch (ricochet-lesson, docs/sockets.md "Watch it"):
 # every lane side by side through one netsim, its page on 127.0.0.1:LESSON_PORT
-# until Ctrl-C; LESSON_RATE states a second a sender, figures over 10 s.
+# until Ctrl-C; LESSON_RATE states a second a sender, LESSON_SENDERS senders
+# a lane (1 or 4: the page's menu changes it), figures over 10 s.
 LESSON_PORT ?= 7799
 LESSON_RATE ?= 20
+LESSON_SENDERS ?= 1
 lesson:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/bin/ricochet-lesson --port $(LESSON_PORT) --rate $(LESSON_RATE) --duration 10
+	$(BUILD)/bin/ricochet-lesson --port $(LESSON_PORT) --rate $(LESSON_RATE) \
+		--senders $(LESSON_SENDERS) --duration 10
 
 # make bench, bench-full, bench-scale and bench-guards write a fresh run
 # into BENCH_OUT, which git does not track (each script empties its part
@@ -606,12 +612,22 @@ bench-lesson bench-lesson-reference:
 	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
 
 # What the lesson costs (bench/lesson_cpu.sh): the CPU of everything make
-# lesson starts, at its rate, beside the machine's floor, REPEAT runs.
+# lesson starts, at its rate and senders a lane, beside the machine's floor,
+# REPEAT runs.
 bench-lesson-cpu bench-lesson-cpu-reference: LESSON_CPU_DIR = $(if $(filter bench-lesson-cpu-reference,$@),bench/results,$(BENCH_OUT))/lesson-cpu
 bench-lesson-cpu bench-lesson-cpu-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
-	bench/lesson_cpu.sh $(BUILD)/bin $(LESSON_CPU_DIR) $(REPEAT) 60 $(LESSON_RATE)
+	bench/lesson_cpu.sh $(BUILD)/bin $(LESSON_CPU_DIR) $(REPEAT) 60 $(LESSON_RATE) \
+		$(LESSON_SENDERS)
+
+# What a loss freezes in the lesson's lanes of four senders
+# (bench/lesson_senders.sh): one sender's dot, or all four, at 2% and 40 ms.
+bench-lesson-senders bench-lesson-senders-reference: LESSON_SENDERS_DIR = $(if $(filter bench-lesson-senders-reference,$@),bench/results,$(BENCH_OUT))/lesson-senders
+bench-lesson-senders bench-lesson-senders-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/lesson_senders.sh $(BUILD)/bin $(LESSON_SENDERS_DIR) $(REPEAT)
 
 # Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
 # datagram modes, a TCP stream and a WebSocket side by side, IP mode.

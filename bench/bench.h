@@ -54,6 +54,7 @@ struct bench_config {
     bool enet_hosts;         /* ENet clients on ENet hosts, not speaking ENet's wire from
                                 wire hubs (swarm_config.wire_hubs) */
     uint32_t send_grain_us;  /* swarm_config.send_grain_us */
+    uint32_t poll_every_ms;  /* poll-short's clients ask this often */
     bool payload_check;      /* each state's payload a pattern keyed by its seq, every
                                 delivered one checked (audit.payload_corrupt) */
     bool encrypt;            /* sealed sessions: the bench's relay runs with --encrypt and
@@ -202,6 +203,7 @@ struct bench_result {
     enum proto_mode mode;
     uint8_t carrier;         /* ... over this (struct bench_mode) */
     bool webrtc;             /* ... over WebRTC */
+    uint32_t poll_interval_ms; /* ... short polling, a GET this often (0: not) */
     bool ok;                 /* false: the run failed; error says why */
     char error[256];
 

@@ -44,6 +44,8 @@ static const struct option_def options[] = {
      "a generator wakes to send at most every this many ms: the states due meanwhile leave "
      "together, up to this late (counted in their latency, as all lateness is); fewer "
      "wake-ups, a lighter generator (0: each state at its intended time)"},
+    {"poll-every", OPTION_INT, offsetof(struct bench_options, poll_every), "250", 10, 10000,
+     NULL, "poll-short's clients send a GET every this many ms; a state waits for the next"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct bench_options, payload), "40", 40, 1200, NULL,
@@ -63,9 +65,9 @@ static const struct option_def options[] = {
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 255, NULL,
      "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the tcp mode over HTTP "
-     "requests: poll-long (long polling), poll-short (a GET every 250 ms), the ENet modes over "
-     "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable, and "
-     "over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
+     "requests: poll-long (long polling), poll-short (a GET every --poll-every ms), the ENet "
+     "modes over WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, "
+     "webrtc-reliable, and over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
      "quic-streams (a stream per sender), and over WebTransport: wt (unsequenced datagrams), "
      "wt-reliable, wt-streams"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
@@ -384,6 +386,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->per_host = c->per_host;
     cfg->enet_hosts = c->enet_hosts;
     cfg->send_grain_us = (uint32_t)(c->send_grain * 1000);
+    cfg->poll_every_ms = (uint32_t)c->poll_every;
     cfg->fleet = c->fleet;
     cfg->fleet_event = c->fleet_event;
     cfg->event_at_ms = (long)(c->event_at * 1000);

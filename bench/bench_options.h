@@ -20,6 +20,7 @@ struct bench_options {
     long per_host;
     bool enet_hosts;
     double send_grain; /* ms */
+    long poll_every;   /* ms */
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */

@@ -479,7 +479,8 @@ static void json_latency(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
 }
 
-/* A stream's: what served it, and how TCP recovered each way (IP mode). */
+/* A stream's: what served it, how often short polls asked, and how TCP
+ * recovered each way (IP mode). */
 static void json_tcp(cJSON *o, const struct bench_result *x)
 {
     static const char *const ways[2] = {"up", "down"};
@@ -487,6 +488,8 @@ static void json_tcp(cJSON *o, const struct bench_result *x)
                                                           "loss_probes", "timeouts"};
     if (x->relay[0])
         cJSON_AddStringToObject(o, "relay", x->relay);
+    if (x->poll_interval_ms)
+        cJSON_AddNumberToObject(o, "poll_interval_ms", x->poll_interval_ms);
     if (!x->tcp.valid)
         return;
     cJSON *tcp = cJSON_AddObjectToObject(o, "tcp_recovery");

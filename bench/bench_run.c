@@ -223,6 +223,7 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     r->mode = mode.mode;
     r->carrier = mode.carrier;
     r->webrtc = mode.carrier == RICOCHET_TRANSPORT_WEBRTC;
+    r->poll_interval_ms = bench_lane_of(mode)->poll_interval_ms ? cfg->poll_every_ms : 0;
     r->ok = true;
     struct run run = {.cfg = cfg, .params = params, .mode = mode.mode, .carrier = mode.carrier,
                       .webrtc = r->webrtc, .r = r};

@@ -1,7 +1,7 @@
 #!/bin/sh
-# bench/lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]: what the lesson
-# costs the machine it runs on (make lesson: ricochet-lesson at 20 states a
-# second a sender). Each run starts the lesson, lets it settle 10 s, then
+# bench/lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE [SENDERS]]]]: what
+# the lesson costs the machine it runs on (make lesson: ricochet-lesson at
+# 20 states a second a sender, one sender a lane, or four). Each run starts the lesson, lets it settle 10 s, then
 # takes the CPU time of everything it started (ricochet-lesson, which drives
 # every lane's clients and serves the page; the relay; netsim) over SECONDS
 # (60) from /proc, as % of one core, and stops it with SIGINT. No browser
@@ -12,11 +12,13 @@
 #   make bench-lesson-cpu-reference   into bench/results/lesson-cpu/
 set -eu
 
-bin=${1:?usage: lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]}
-out=${2:?usage: lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]}
+usage="usage: lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE [SENDERS]]]]"
+bin=${1:?$usage}
+out=${2:?$usage}
 reps=${3:-3}
 secs=${4:-60}
 rate=${5:-20}
+senders=${6:-1}
 here=$(dirname "$0")
 hz=$(getconf CLK_TCK)
 rm -rf "$out"
@@ -41,7 +43,8 @@ child() {
 run=1
 while [ "$run" -le "$reps" ]; do
     log="$out/run$run.log"
-    "$bin/ricochet-lesson" --port 0 --rate "$rate" --duration 10 > "$log" 2>&1 &
+    "$bin/ricochet-lesson" --port 0 --rate "$rate" --senders "$senders" --duration 10 \
+        > "$log" 2>&1 &
     lesson=$!
     sleep 10
     relay=$(child "$lesson" ricochet-relay)
@@ -68,8 +71,9 @@ stat() {
 }
 
 {
-    echo "$ bench/lesson_cpu.sh $bin $out $reps $secs $rate"
-    echo "the lesson at $rate states a second a sender, every lane; CPU over $secs s, % of one core"
+    echo "$ bench/lesson_cpu.sh $bin $out $reps $secs $rate $senders"
+    echo "the lesson at $rate states a second a sender, $senders a lane, every lane;" \
+         "CPU over $secs s, % of one core"
     echo "run lesson relay netsim all"
     cat "$out/runs.txt"
     echo "medians of $reps runs (min-max): lesson $(stat 2), relay $(stat 3), netsim $(stat 4)," \

@@ -12,8 +12,8 @@
  * four (the page's switch, PUT /senders): each sender's dot in a colour of
  * its own, its states in the strip in it too.
  * window.lessonPage: a copy of what the page shows, and its actions, for
- * tests (snapshot, setControls, preset, pause, markPoint, inspect,
- * setLang, pickLang). */
+ * tests (snapshot, setControls, preset, pause, pauseAt, markPoint, marks,
+ * inspect, setLang, pickLang). */
 import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
 import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
@@ -142,11 +142,11 @@ function laneOf(d) {
 }
 
 /* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down,
- * sender, arrival]. */
+ * sender, arrival, first copy down lost]. */
 function takeMark(l, m) {
-  const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0] = m;
+  const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0, , firstLost = 0] = m;
   const key = markKey(sender, seq), had = l.marks.get(key);
-  const mark = { seq, sender, t, status, lat, x, y, vx, vy, up, down,
+  const mark = { seq, sender, t, status, lat, x, y, vx, vy, up, down, firstLost: !!firstLost,
                  recv: lat === null ? null : t + lat };
   l.marks.set(key, mark);
   if (status === 1 && !(had && had.status === 1))
@@ -339,6 +339,7 @@ function drawTime() {
 function laneElement(l) {
   const el = document.createElement("div");
   el.className = "lane";
+  el.dataset.lane = l.name;
   el.innerHTML = "<div><h2></h2><div class=figs></div><div class=why></div></div>" +
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   el.querySelector("h2").style.color = l.color;
@@ -363,7 +364,9 @@ function figuresText(f, senders) {
   if (!f || !f.valid) return tr("fig.none");
   return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
          ` · p50 ${fmt(f.p50_ms, 1)} ms · p99 ${fmt(f.p99_ms, 1)} ms<br>` +
-         tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) }) + " · " +
+         (senders > 1 ? tr("fig.gaps", { one: fmt(f.max_gap_sender_ms, 0),
+                                         all: fmt(f.max_gap_ms, 0) })
+                      : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
          tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
@@ -602,6 +605,17 @@ function pause(on) {
   $("pause").textContent = tr(on ? "ctl.goon" : "ctl.pause");
 }
 
+/* Paused at t (the lesson's ms), earlier than what was drawn too: each
+ * lane's receivers are fed again from the states it keeps. */
+function pauseAt(t) {
+  pause(true);
+  view.pausedAt = t;
+  for (const l of view.lanes.values()) {
+    l.ib = l.ib.map(() => new InterpBuffer());
+    l.fed = 0;
+  }
+}
+
 /* ---- the page's start, and what tests read ---- */
 
 for (const id of ["rate-up", "rate-down"])
@@ -646,7 +660,7 @@ window.lessonPage = {
                senders: l.senders, marks: l.marks.size, shown: l.shown || null };
     }),
   })),
-  setControls, pause, pickLang, setSenders,
+  setControls, pause, pauseAt, pickLang, setSenders,
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||
@@ -667,4 +681,12 @@ window.lessonPage = {
       seq: p.seq, sender: p.sender, status: STATUS[l.marks.get(markKey(p.sender, p.seq)).status] }));
   },
   inspected: () => view.inspected,
+  /* The states the page keeps of lane: [{seq, sender, t, recv, status, up, down,
+   * firstLost}] (ms, the lesson's clock; up and down: netsim's drop of a datagram, or "";
+   * firstLost: the first copy down lost, a datagram or a stream's segment). */
+  marks: (lane) => {
+    const l = view.lanes.get(lane);
+    return l ? [...l.marks.values()].map(({ seq, sender, t, recv, status, up, down, firstLost }) =>
+      ({ seq, sender, t, recv, status: STATUS[status], up, down, firstLost })) : [];
+  },
 };

@@ -42,7 +42,8 @@ function feed(l, t) {
   }
 }
 
-/* l's arena at t, the receiver's view interpMs behind; l.shown what it drew. */
+/* l's arena at t, the receiver's view interpMs behind; l.shown what it drew,
+ * and at which t. */
 export function drawArena(l, t, rate, interpMs) {
   const c = l.arena, g = c.getContext("2d"), k = c.width / ARENA_W;
   g.clearRect(0, 0, c.width, c.height);
@@ -91,5 +92,5 @@ export function drawArena(l, t, rate, interpMs) {
     }
     senders.push(shown);
   }
-  l.shown = { ...senders[0], senders };
+  l.shown = { ...senders[0], senders, at: t };
 }

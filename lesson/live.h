@@ -133,7 +133,10 @@ struct live_figures {
                                        on the downlink, although they passed netsim before
                                        that state's copy that came: held back behind another
                                        sender's loss (one ordered stream for every sender) */
-    double delivered_pct, p50_ms, p99_ms, max_gap_ms, bytes_per_state;
+    double delivered_pct, p50_ms, p99_ms, bytes_per_state;
+    double max_gap_ms;              /* the longest time no state came: with several senders,
+                                       every sender's dot frozen at once */
+    double max_gap_sender_ms;       /* the longest between two states of one sender */
     bool asks;                      /* HTTP polling: the receiver asks for what comes */
     double ask_wait_ms, ask_wait_max_ms; /* ... a delivered state's wait for the GET that
                                        brought it: the mean, the longest */

@@ -135,12 +135,12 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"delivered\":%llu,"
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
-               "\"bytes_per_state\":%.1f,\"held\":%llu",
+               "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->too_old,
             (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
-            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->bytes_per_state,
-            (unsigned long long)x->held);
+            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
+            x->bytes_per_state, (unsigned long long)x->held);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -150,7 +150,9 @@ static void figures_json(FILE *f, const struct live_figures *x)
 }
 
 /* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,
- * drop down, sender (0 first), arrival (the receiver's count, 0: none)]. */
+ * drop down, sender (0 first), arrival (the receiver's count, 0: none),
+ * its first copy down lost (1: a datagram's, or a stream's segment, that
+ * came again; 0: not)]. */
 static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
 {
     fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, ms_since(m->send_us, t0), (unsigned)m->status);
@@ -158,10 +160,10 @@ static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
         fprintf(f, "%.2f", (double)m->latency_us / 1e3);
     else
         fputs("null", f);
-    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u]", m->x, m->y, m->vx, m->vy,
+    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u,%u]", m->x, m->y, m->vx, m->vy,
             m->hop[0].drop ? droplog_event_name(m->hop[0].drop - 1) : "",
             m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "", (unsigned)m->sender,
-            (unsigned)(m->status == LIVE_GOT ? m->arrival : 0));
+            (unsigned)(m->status == LIVE_GOT ? m->arrival : 0), (unsigned)m->hop[1].first_lost);
 }
 
 static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)

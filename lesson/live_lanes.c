@@ -285,7 +285,7 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
             continue;
         f->delivered++;
         histogram_record(lat, m->latency_us > 0 ? (uint64_t)m->latency_us : 0);
-        arrivals[n_arr++] = m->recv_us;
+        arrivals[n_arr++] = m->recv_us * LIVE_SENDERS + m->sender; /* by time, then sender */
         if (m->ask_wait_us >= 0) {
             waits++;
             wait_sum_us += (double)m->ask_wait_us;
@@ -294,8 +294,15 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
     }
     f->held = held_back(l, from, to);
     qsort(arrivals, n_arr, sizeof arrivals[0], by_u64);
-    for (size_t k = 1; k < n_arr; k++)
-        f->max_gap_ms = fmax(f->max_gap_ms, (double)(arrivals[k] - arrivals[k - 1]) / 1e3);
+    uint64_t last[LIVE_SENDERS] = {0}, prev = 0; /* each sender's last arrival, any's */
+    for (size_t k = 0; k < n_arr; k++) {
+        uint64_t at = arrivals[k] / LIVE_SENDERS, sender = arrivals[k] % LIVE_SENDERS;
+        if (prev)
+            f->max_gap_ms = fmax(f->max_gap_ms, (double)(at - prev) / 1e3);
+        if (last[sender])
+            f->max_gap_sender_ms = fmax(f->max_gap_sender_ms, (double)(at - last[sender]) / 1e3);
+        last[sender] = prev = at;
+    }
     const struct live_wire_sample *w0 = wire_at(l, from), *w1 = wire_at(l, to);
     if (w0 && w1) {
         wire_bytes = w1->bytes - w0->bytes;

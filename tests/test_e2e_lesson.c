@@ -760,6 +760,7 @@ static void four_senders(void **state)
     assert_int_equal(r.status, 200);
     http_response_free(&r);
     double tcp_held = 0, streams_held = 0, samples = 0;
+    double froze[2][2] = {{0}}; /* tcp, quic-streams: a sender's longest freeze, all four's */
     static const char *const polls[] = {"poll-long", "poll-short"};
     bool polled[2] = {false, false}; /* each seen with all four senders' states arrived */
     uint64_t deadline = clock_now_ms() + 2 * WAIT_MS;
@@ -793,12 +794,20 @@ static void four_senders(void **state)
             tcp_held = fmax(tcp_held, num(cJSON_GetObjectItem(tcp, "figures"), "held", NULL));
             streams_held = fmax(streams_held,
                                 num(cJSON_GetObjectItem(streams, "figures"), "held", NULL));
+            for (int w = 0; w < 2; w++) {
+                const cJSON *f = cJSON_GetObjectItem(w ? streams : tcp, "figures");
+                froze[w][0] = fmax(froze[w][0], num(f, "max_gap_sender_ms", NULL));
+                froze[w][1] = fmax(froze[w][1], num(f, "max_gap_ms", NULL));
+            }
         }
         cJSON_Delete(j);
     }
     print_message("four senders at 4%% loss, %.0f samples: held back behind another sender's "
                   "loss, at most %.0f states over TCP, %.0f over QUIC's stream per sender\n",
                   samples, tcp_held, streams_held);
+    print_message("longest freeze: tcp a sender's %.0f ms, all four at once %.0f ms; "
+                  "quic-streams %.0f and %.0f ms\n", froze[0][0], froze[0][1], froze[1][0],
+                  froze[1][1]);
     assert_true(polled[0] && polled[1]);
     assert_true(streams_held == 0); /* orders: never, however loaded the machine */
     if (samples >= 20) /* a loaded machine's lanes start again (a client too slow for the

@@ -12,7 +12,9 @@
  * page changes the words at once and is kept for the next visit. The
  * page's senders menu at 4: the lanes start again with four senders each,
  * every running lane draws four dots (one a sender, each its own), its
- * words said in the page's language.
+ * words said in the page's language; paused just before a state lost in a
+ * paired loss came again, the TCP lane's four dots are frozen behind it,
+ * the QUIC lane's of a stream per sender one.
  *
  * A program of one's own: the Python player of docs/sockets.md, as the
  * page shows it byte for byte, run against the door the lesson prints
@@ -292,6 +294,93 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
     print_message("four senders on the page: every running lane draws four dots\n");
 }
 
+/* A state x of one sender whose first copy netsim's paired loss dropped on
+ * the way down in both the TCP lane and the QUIC lane of a stream per
+ * sender, each copy resent and come, and a moment before either copy came
+ * that is late enough for the others' next states to have come over QUIC:
+ * {sender, t, at} (the lesson's ms), or null. None of the others' states
+ * near it lost in QUIC's lane, so that only x holds any of them there. */
+#define FIND_PAIRED_LOSS                                                                      \
+    "(() => { const tcp = lessonPage.marks('tcp'), q = lessonPage.marks('quic-streams');"      \
+    " const key = (m) => m.sender + ':' + m.seq, inQ = new Map(q.map((m) => [key(m), m]));"   \
+    " const came = (ms) => Math.max(...ms.filter((m) => m.recv !== null).map((m) => m.recv));" \
+    " const known = Math.min(came(tcp), came(q)) - 1000;"                                      \
+    " for (const x of tcp) { const y = inQ.get(key(x));"                                       \
+    "  if (!y || !x.firstLost || !y.firstLost || x.up || y.up || x.status !== 'arrived' ||"   \
+    "      y.status !== 'arrived') continue;"                                                  \
+    "  const at = Math.min(x.recv, y.recv) - 1;"                                               \
+    "  if (at - x.t < 120 || at > known) continue;"                                            \
+    "  const others = [0, 1, 2, 3].filter((k) => k !== x.sender).every((k) => {"              \
+    "   const near = q.filter((m) => m.sender === k && m.t >= x.t - 300 && m.t <= at);"        \
+    "   return near.every((m) => !m.up && !m.firstLost) &&"                                    \
+    "          near.some((m) => m.t > x.t && m.recv !== null && m.recv < at); });"             \
+    "  if (others) return { sender: x.sender, t: x.t, at }; }"                                 \
+    " return null; })()"
+
+/* How many of lane's four dots, drawn at `at`, show a state sent before
+ * t: frozen behind the lost one (-1 until the lane is drawn at `at`). */
+static int frozen_dots(struct browser *b, const char *lane, double at, double t)
+{
+    char expr[800];
+    snprintf(expr, sizeof expr,
+             "(() => { const l = lessonPage.snapshot().lanes.find((x) => x.name === '%s');"
+             " if (!l.shown || Math.abs(l.shown.at - %.3f) > 0.01) return -1;"
+             " const ms = new Map(lessonPage.marks('%s').map((m) => [m.sender + ':' + m.seq, m]));"
+             " return l.shown.senders.filter((d, k) => !d.raw ||"
+             " (ms.get(k + ':' + d.raw.seq) || {t: -1}).t < %.3f).length; })()",
+             lane, at, lane, t);
+    uint64_t deadline = clock_now_ms() + 5000;
+    double n;
+    while ((n = browser_eval_number(b, expr)) < 0 && clock_now_ms() < deadline)
+        clock_sleep_ms(50);
+    return (int)n;
+}
+
+/* A paired loss on the four-sender page, paused just before the lost
+ * state's resent copy came: in the TCP lane every sender's dot is frozen
+ * behind it, in the QUIC lane of a stream per sender only its sender's.
+ * With RICOCHET_SHOT_UPDATE=1 that moment goes to
+ * docs/lesson-four-senders.png. */
+static void a_paired_loss_freezes(struct browser *b, const struct lesson *l, const char *dir)
+{
+    put_model(l, "{\"path-loss\": 5, \"path-delay\": 40}");
+    cJSON *x = NULL;
+    uint64_t deadline = clock_now_ms() + 2 * WAIT_MS;
+    while (!cJSON_IsObject(x) && clock_now_ms() < deadline) {
+        cJSON_Delete(x);
+        clock_sleep_ms(500);
+        x = browser_eval(b, FIND_PAIRED_LOSS);
+    }
+    if (!cJSON_IsObject(x))
+        lesson_fail_with_page(b, "no state lost in both the TCP and the QUIC lane came");
+    double t = cJSON_GetObjectItemCaseSensitive(x, "t")->valuedouble;
+    double at = cJSON_GetObjectItemCaseSensitive(x, "at")->valuedouble;
+    int sender = cJSON_GetObjectItemCaseSensitive(x, "sender")->valueint;
+    cJSON_Delete(x);
+    char expr[80];
+    snprintf(expr, sizeof expr, "lessonPage.pauseAt(%.3f)", at);
+    cJSON_Delete(browser_eval(b, expr));
+    int tcp = frozen_dots(b, "tcp", at, t), quic = frozen_dots(b, "quic-streams", at, t);
+    print_message("a paired loss of sender %d's state, %.0f ms after it was sent: frozen dots, "
+                  "tcp %d of 4, quic-streams %d of 4\n", sender + 1, at - t, tcp, quic);
+    /* The picture: in English, the one-stream lanes beside the per-sender one and
+     * QUIC's datagrams, the others hidden. */
+    cJSON_Delete(browser_eval(b, "lessonPage.setLang('en')"));
+    if (!browser_wait(b, "lessonPage.snapshot().lang === 'en'", 10000))
+        lesson_fail_with_page(b, "the page never spoke English again");
+    cJSON_Delete(browser_eval(b, "document.querySelectorAll('.lane').forEach((el) => {"
+                                 " el.style.display = ['tcp', 'quic-reliable', 'quic-streams',"
+                                 " 'quic'].includes(el.dataset.lane) ? '' : 'none'; })"));
+    clock_sleep_ms(300); /* a frame or two */
+    bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
+    char png[160];
+    snprintf(png, sizeof png, "%s/four.png", dir);
+    browser_screenshot(b, update ? "docs/lesson-four-senders.png" : png);
+    cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
+    assert_int_equal(tcp, 4);
+    assert_int_equal(quic, 1);
+}
+
 static void the_page_in_force_and_in_four_languages(void **state)
 {
     (void)state;
@@ -305,6 +394,7 @@ static void the_page_in_force_and_in_four_languages(void **state)
     the_model_in_force(b, &l);
     the_languages(b, &l);
     four_senders_on_the_page(b, &l);
+    a_paired_loss_freezes(b, &l, dir);
     browser_close(b);
     servers_remove_tree(dir);
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
