@@ -24,6 +24,8 @@
 #include "../proto/enet/sniff.h"
 
 #define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
+#define HUB_SLOT_REST_US 2000000u   /* a slot a client left rests this long (hub_connect) */
+#define HUB_RESTING_MAX 16          /* ... passed over at most this many at a time */
 #define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at
                                        most: each reads up to 256 datagrams and walks
                                        every peer slot to send */
@@ -44,6 +46,7 @@ struct client_enet {
 
 struct client_hub {
     ENetHost *host;
+    uint64_t *left_us;  /* per slot: when a client last left it (0: never; hub_connect) */
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
 };
@@ -104,6 +107,40 @@ static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
     return 1; /* consumed */
 }
 
+/* My slot leaves the hub: noted, so that the next connect passes it over. */
+static void hub_slot_left(struct client_enet *t)
+{
+    if (t->hub && t->peer)
+        t->hub->left_us[t->peer - t->hub->host->peers] = clock_now_us();
+}
+
+/* A new connect to addr from the hub. ENet hands out its first free slot,
+ * and one a client left a moment ago may still get datagrams from that
+ * client's relay, which ENet 1.3.17 hands to a connecting peer without
+ * checking their session bits: a relay's late DISCONNECT to a member it
+ * had moved (which hung up at once) ended the next client's connect to the
+ * same relay in that slot, with the relay's code ("moved"). Slots left less
+ * than HUB_SLOT_REST_US ago are taken, held, and given back once a rested
+ * one is found; a hub with none uses one anyway. */
+static ENetPeer *hub_connect(struct client_hub *hub, const ENetAddress *addr)
+{
+    ENetPeer *resting[HUB_RESTING_MAX], *p;
+    size_t n = 0;
+    uint64_t now = clock_now_us();
+    while ((p = enet_host_connect(hub->host, addr, PROTO_CHANNEL_COUNT, 0)) != NULL &&
+           n < HUB_RESTING_MAX) {
+        uint64_t left = hub->left_us[p - hub->host->peers];
+        if (!left || now - left >= HUB_SLOT_REST_US)
+            break;
+        resting[n++] = p;
+    }
+    if (!p && n)
+        p = resting[--n]; /* every free slot rests: the last one taken, all the same */
+    for (size_t i = 0; i < n; i++)
+        enet_peer_reset(resting[i]); /* free again, its connect unsent */
+    return p;
+}
+
 static int enet_open(struct ricochet *c, const struct client_config *cfg, char *err,
                      size_t err_cap)
 {
@@ -131,7 +168,8 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         }
     }
     ENetHost *host = t->hub ? t->hub->host : t->own;
-    t->peer = enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT, 0);
+    t->peer = t->hub ? hub_connect(t->hub, &addr)
+                     : enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT, 0);
     if (!t->peer) {
         snprintf(err, err_cap, t->hub ? "client: the hub has no free peer slot"
                                       : "client: enet_host_connect failed");
@@ -219,6 +257,7 @@ static void enet_close(struct ricochet *c)
         return;
     if (t->hub) {
         /* The hub sends the goodbye and waits for it (client_hub_destroy). */
+        hub_slot_left(t);
         if (t->peer) {
             t->peer->data = NULL;
             if (t->peer->state == ENET_PEER_STATE_CONNECTED)
@@ -262,6 +301,7 @@ static bool enet_timed_out(struct ricochet *c)
             p->timeoutMaximum)
         return false;
     p->data = NULL;
+    hub_slot_left(t);
     enet_peer_reset(p);
     t->peer = NULL;
     client_enet_disconnected(c, NULL);
@@ -285,6 +325,7 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
         return 0;
     case ENET_EVENT_TYPE_DISCONNECT:
         e->peer->data = NULL; /* ENet has reset it already; a hub may reuse the slot */
+        hub_slot_left(t);
         t->peer = NULL;
         client_enet_disconnected(c, proto_error_info((enum proto_error_code)e->data));
         return 0;
@@ -412,6 +453,7 @@ static void enet_hang_up(struct ricochet *c)
     struct client_enet *t = c->tp;
     if (t && t->peer) {
         t->peer->data = NULL;
+        hub_slot_left(t);
         enet_peer_disconnect_now(t->peer, 0);
         t->peer = NULL;
     }
@@ -521,6 +563,13 @@ struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_c
         free(hub);
         return NULL;
     }
+    hub->left_us = calloc(max_clients, sizeof *hub->left_us);
+    if (!hub->left_us) {
+        snprintf(err, err_cap, "client: out of memory");
+        enet_host_destroy(hub->host);
+        free(hub);
+        return NULL;
+    }
     /* ENet's 256 kB is one client's worth; the kernel caps it at rmem_max */
     enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_RCVBUF, HUB_SOCKET_BUFFER);
     enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_SNDBUF, HUB_SOCKET_BUFFER);
@@ -565,6 +614,7 @@ void client_hub_destroy(struct client_hub *hub)
             enet_packet_destroy(e.packet);
     }
     enet_host_destroy(hub->host);
+    free(hub->left_us);
     free(hub);
 }
 

@@ -1,7 +1,8 @@
 /* test_client_enet.c: the client library's ENet side against a fake ENet
  * relay written here (a raw ENet host): channels, flags and the mode each
  * state arrived in, sequenced's per-sender too-old filter (wrap included),
- * a refusal carried in the disconnect data, batches read state by state,
+ * a refusal carried in the disconnect data, a hub's slot left by a member
+ * moved on resting from its relay's late goodbye, batches read state by state,
  * a datagram's packets all handed over before a poll returns 0,
  * one transport per mode; latency
  * recorded only once both clocks' offsets are known. The plain-UDP side is
@@ -533,6 +534,98 @@ static void enet_refused_by_disconnect_data(void **state)
     enet_deinitialize();
 }
 
+/* The DISCONNECTED event of one client of a hub, if it came. */
+struct hub_end {
+    const struct ricochet *c;
+    bool ended;
+};
+
+static void hub_end_fn(void *ctx, struct ricochet *c, void *user, const struct ricochet_event *ev)
+{
+    struct hub_end *end = ctx;
+    (void)user;
+    if (c == end->c && ev->type == RICOCHET_EV_DISCONNECTED)
+        end->ended = true;
+}
+
+/* Serves the hub and srv until a join whose bytes hold name reaches srv
+ * (its peer, or NULL), or end's client ends. */
+static ENetPeer *hub_join_arrives(struct client_hub *hub, ENetHost *srv, const char *name,
+                                  struct hub_end *end)
+{
+    ENetEvent e;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!end->ended && clock_now_ms() < deadline) {
+        client_hub_service(hub, hub_end_fn, end);
+        client_hub_flush(hub);
+        if (enet_host_service(srv, &e, 5) <= 0 || e.type != ENET_EVENT_TYPE_RECEIVE)
+            continue;
+        bool named = memmem(e.packet->data, e.packet->dataLength, name, strlen(name)) != NULL;
+        enet_packet_destroy(e.packet);
+        if (named)
+            return e.peer;
+    }
+    return NULL;
+}
+
+/* A member the relay moves on hangs up at once, and its hub slot is free;
+ * the relay's DISCONNECT to it, with the code, may come a moment later.
+ * ENet 1.3.17 hands a connecting peer's datagrams over without checking
+ * their session bits: the next client of the hub, connecting to the same
+ * relay from that slot, ended "moved" without ever joining. A slot just
+ * left rests: the next client connects from another and joins. */
+static void a_moved_members_late_goodbye_spares_the_next_client(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    char err[256];
+    struct client_hub *hub = client_hub_create(4, err, sizeof err);
+    assert_non_null(hub);
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "r1",
+                                .name = "first", .mode = PROTO_MODE_UNSEQUENCED,
+                                .timeout_ms = 5000, .hub = hub};
+    struct ricochet *moved = client_create(&cfg, err, sizeof err);
+    assert_non_null(moved);
+    struct hub_end end = {.c = moved};
+    ENetPeer *at_relay = hub_join_arrives(hub, srv, "first", &end);
+    assert_non_null(at_relay);
+    struct proto_control m; /* the relay moves it on */
+    proto_control_init(&m, PROTO_CTL_MOVED);
+    snprintf(m.room, sizeof m.room, "r1");
+    snprintf(m.host, sizeof m.host, "127.0.0.1");
+    m.port = 9;
+    m.transport = PROTO_MODE_UNSEQUENCED;
+    m.epoch = 1;
+    char json[PROTO_CONTROL_MAX];
+    int jl = proto_control_encode(json, sizeof json, &m);
+    assert_true(jl > 0);
+    enet_peer_send(at_relay, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+    enet_host_flush(srv);
+    for (uint64_t until = clock_now_ms() + WAIT_MS;
+         !moved->move.hop_pending && clock_now_ms() < until;) {
+        client_hub_service(hub, hub_end_fn, &end);
+        usleep(1000);
+    }
+    assert_true(moved->move.hop_pending); /* it hung up */
+    cfg.name = "second";
+    struct ricochet *next = client_create(&cfg, err, sizeof err);
+    assert_non_null(next);
+    enet_peer_disconnect(at_relay, PROTO_ERROR_MOVED); /* the relay's goodbye, late */
+    enet_host_flush(srv);
+    end = (struct hub_end){.c = next};
+    ENetPeer *joined = hub_join_arrives(hub, srv, "second", &end);
+    if (end.ended)
+        fail_msg("the next client ended: %s", ricochet_end_reason(next));
+    assert_non_null(joined);
+    ricochet_close(moved);
+    ricochet_close(next);
+    client_hub_destroy(hub);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
 /* Serves srv with a pause of delays[k] ms after each service, k going
  * round the list, while c sends a reliable state every 100 ms, for ms.
  * Returns 0, or -1 if c went dead. */
@@ -844,6 +937,7 @@ int main(void)
         cmocka_unit_test(moved_followed_twice_never_back),
         cmocka_unit_test(reliable_states_held_across_a_move),
         cmocka_unit_test(enet_refused_by_disconnect_data),
+        cmocka_unit_test(a_moved_members_late_goodbye_spares_the_next_client),
         cmocka_unit_test(silent_relay_noticed_within_the_timeout),
         cmocka_unit_test(sequenced_filter_per_sender),
         cmocka_unit_test(sequenced_after_a_mode_switch),
