@@ -188,33 +188,46 @@ static bool bots_seen(struct browser *b, const char *route, const char *arrived)
     return browser_wait(b, expr, WAIT_MS);
 }
 
-/* Both bots move on the page: positions read a second apart, each with
- * its mode, arriving as arrived, with a latency. */
+#define MOVE_SAMPLES 11 /* 200 ms apart: two seconds */
+
+/* Both bots move on the page: the path their drawn positions take over two
+ * seconds, each with its mode, arriving as arrived, with a latency. A
+ * bot's path is a Lissajous figure (amplitudes 15 to 45, 0.2 to 1 rad/s):
+ * two positions a second apart around a corner, where both coordinates
+ * turn, may be 0.2 apart (one CI run), but the path through it is longer
+ * than 0.5 in any two seconds. */
 static void bots_move(struct browser *b, const char *arrived)
 {
-    cJSON *s1 = snapshot(b);
-    clock_sleep_ms(1000);
-    cJSON *s2 = snapshot(b);
+    cJSON *s[MOVE_SAMPLES];
+    for (int k = 0; k < MOVE_SAMPLES; k++) {
+        if (k)
+            clock_sleep_ms(200);
+        s[k] = snapshot(b);
+    }
     const char *const names[] = { "enet-1", other };
     const char *const modes[] = { "unsequenced", strcmp(other, "ws-1") == 0 ? "ws" : "udp" };
     for (int i = 0; i < 2; i++) {
-        const cJSON *a = member(s1, names[i]), *c = member(s2, names[i]);
-        assert_non_null(a);
-        assert_non_null(c);
-        double moved = hypot(number(c, "x") - number(a, "x"), number(c, "y") - number(a, "y"));
-        print_message("%s: (%.1f, %.1f) then (%.1f, %.1f), mode %s arriving as %s, "
-                      "latency %.2f +- %.2f ms, loss %.1f%%\n", names[i], number(a, "x"),
-                      number(a, "y"), number(c, "x"), number(c, "y"), text(c, "mode"),
-                      text(c, "arrivedAs"), number(c, "latencyMs"), number(c, "boundMs"),
-                      number(c, "lossPct"));
-        assert_true(moved > 0.5);
+        double path = 0;
+        for (int k = 1; k < MOVE_SAMPLES; k++) {
+            const cJSON *p = member(s[k - 1], names[i]), *q = member(s[k], names[i]);
+            assert_non_null(p);
+            assert_non_null(q);
+            path += hypot(number(q, "x") - number(p, "x"), number(q, "y") - number(p, "y"));
+        }
+        const cJSON *a = member(s[0], names[i]), *c = member(s[MOVE_SAMPLES - 1], names[i]);
+        print_message("%s: (%.1f, %.1f) then (%.1f, %.1f), %.1f along its path, mode %s "
+                      "arriving as %s, latency %.2f +- %.2f ms, loss %.1f%%\n", names[i],
+                      number(a, "x"), number(a, "y"), number(c, "x"), number(c, "y"), path,
+                      text(c, "mode"), text(c, "arrivedAs"), number(c, "latencyMs"),
+                      number(c, "boundMs"), number(c, "lossPct"));
+        assert_true(path > 0.5);
         assert_string_equal(text(c, "mode"), modes[i]);
         assert_string_equal(text(c, "arrivedAs"), arrived);
         assert_true(number(c, "received") > number(a, "received"));
         assert_true(number(c, "latencyMs") >= 0 && number(c, "latencyMs") < 500);
     }
-    cJSON_Delete(s1);
-    cJSON_Delete(s2);
+    for (int k = 0; k < MOVE_SAMPLES; k++)
+        cJSON_Delete(s[k]);
 }
 
 /* The arrows steer my avatar: sideways, then up or down, a second each. */
