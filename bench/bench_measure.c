@@ -90,7 +90,7 @@ static int64_t run_late_bound_us(const struct run *run)
     double path_us = (run->params->delay_ms + run->params->jitter_ms) * 1000.0;
     const struct bench_lane *l = bench_lane_of((struct bench_mode){run->mode, run->carrier});
     double ask_us = l->transport != RICOCHET_TRANSPORT_POLL ? 0
-                    : l->poll_interval_ms ? run->cfg->poll_every_ms * 1000.0 : path_us;
+                    : run->r->poll_interval_ms ? run->r->poll_interval_ms * 1000.0 : path_us;
     return (int64_t)(path_us + ask_us) + LATE_BOUND_US;
 }
 
@@ -323,8 +323,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
                               .transport = (enum ricochet_transport)lane->transport,
-                              .poll_interval_ms = lane->poll_interval_ms ? run->cfg->poll_every_ms
-                                                                         : 0,
+                              .poll_interval_ms = run->r->poll_interval_ms,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};

@@ -67,9 +67,9 @@ static const struct option_def options[] = {
      "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the tcp mode over HTTP "
      "requests: poll-long (long polling), poll-short (a GET every --poll-every ms), the ENet "
      "modes over WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, "
-     "webrtc-reliable, and over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
-     "quic-streams (a stream per sender), and over WebTransport: wt (unsequenced datagrams), "
-     "wt-reliable, wt-streams"},
+     "webrtc-reliable, and over QUIC: quic (unsequenced datagrams), quic-sequenced, "
+     "quic-reliable (one stream), quic-streams (a stream per sender), and over WebTransport: "
+     "wt (unsequenced datagrams), wt-reliable, wt-streams"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
