@@ -109,6 +109,9 @@ struct client_transport_caps {
                         kicked is itself the end of the session. */
 };
 
+/* What a transport carrying the TCP edge's frames can do (tcp, poll). */
+#define CLIENT_CAPS_TCP_FRAMES { .modes = 1u << PROTO_MODE_TCP, .connection = true }
+
 struct client_transport_ops {
     struct client_transport_caps caps;
     /* Opens the socket towards c->relay (resolved from cfg) and starts the
@@ -701,6 +704,13 @@ int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t
 /* The batch's next state that makes an event; 0 once it is all handed out
  * (b->len is 0 then). */
 int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricochet_event *ev);
+
+/* What arrived on channel: a batch of states (client_batch_start, b keeps
+ * it) or one message (client_receive_message); control is never a batch.
+ * Returns 1 with *ev, or 0. */
+int client_receive_arrived(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
+                           size_t len, uint8_t channel, uint32_t flags, uint64_t now,
+                           struct ricochet_event *ev);
 
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);

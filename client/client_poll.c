@@ -424,10 +424,8 @@ static int poll_next_frame(struct ricochet *c, struct ricochet_event *ev)
     size_t len = (size_t)f[0] << 8 | f[1]; /* whole: poll_get_answered checked them */
     t->at += 2 + len;
     c->dgrams_received++;
-    uint64_t now = clock_now_us();
-    if (proto_is_batch(f + 2, len))
-        return client_batch_start(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0, now, ev);
-    return client_receive_message(c, PROTO_CHANNEL_STREAM, 0, f + 2, len, now, ev);
+    return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,
+                                  clock_now_us(), ev);
 }
 
 static int poll_more(struct ricochet *c)
@@ -637,12 +635,7 @@ static void poll_netinfo(const struct ricochet *c, struct client_netinfo *info)
 }
 
 const struct client_transport_ops client_poll_ops = {
-    .caps = {
-        .modes = 1u << PROTO_MODE_TCP,
-        .channels = false,
-        .control_min = 0,
-        .connection = true,
-    },
+    .caps = CLIENT_CAPS_TCP_FRAMES,
     .open = poll_open,
     .close = poll_close,
     .service = client_service,

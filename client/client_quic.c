@@ -225,10 +225,8 @@ static int quic_next(struct ricochet *c, struct ricochet_event *ev)
     memcpy(&q, t->in + t->in_at, sizeof q);
     const uint8_t *msg = t->in + t->in_at + sizeof q;
     t->in_at += sizeof q + q.len;
-    if (q.channel != PROTO_CHANNEL_CONTROL && proto_is_batch(msg, q.len))
-        return client_batch_start(c, &((struct quic_session *)c->tp)->batch, msg, q.len,
+    return client_receive_arrived(c, &((struct quic_session *)c->tp)->batch, msg, q.len,
                                   q.channel, q.flags, q.at, ev);
-    return client_receive_message(c, q.channel, q.flags, msg, q.len, q.at, ev);
 }
 
 static void quic_wait(struct ricochet *c, int wait_ms)

@@ -601,3 +601,12 @@ int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t
                                .channel = channel, .flags = flags, .now = now};
     return client_batch_step(c, b, ev);
 }
+
+int client_receive_arrived(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
+                           size_t len, uint8_t channel, uint32_t flags, uint64_t now,
+                           struct ricochet_event *ev)
+{
+    if (channel != PROTO_CHANNEL_CONTROL && proto_is_batch(buf, len))
+        return client_batch_start(c, b, buf, len, channel, flags, now, ev);
+    return client_receive_message(c, channel, flags, buf, len, now, ev);
+}

@@ -112,10 +112,8 @@ static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
         return -1;
     t->at += 2 + len;
     c->dgrams_received++;
-    uint64_t now = clock_now_us();
-    if (proto_is_batch(f + 2, len))
-        return client_batch_start(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0, now, ev);
-    return client_receive_message(c, PROTO_CHANNEL_STREAM, 0, f + 2, len, now, ev);
+    return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,
+                                  clock_now_us(), ev);
 }
 
 /* Reads what the socket has (after what is kept of a partial frame).
@@ -196,12 +194,7 @@ static void tcp_flush(struct ricochet *c)
 }
 
 const struct client_transport_ops client_tcp_ops = {
-    .caps = {
-        .modes = 1u << PROTO_MODE_TCP,
-        .channels = false,
-        .control_min = 0,
-        .connection = true,
-    },
+    .caps = CLIENT_CAPS_TCP_FRAMES,
     .open = tcp_open,
     .close = tcp_close,
     .service = client_service,

@@ -186,9 +186,7 @@ static int udp_datagram(struct ricochet *c, const uint8_t *buf, size_t n,
     }
     c->bytes_received += t->hub ? 0 : (uint64_t)n; /* a hub counts its own */
     c->dgrams_received += !t->hub;
-    if (proto_is_batch(buf, n))
-        return client_batch_start(c, &t->batch, buf, n, PROTO_CHANNEL_DATAGRAM, 0, now, ev);
-    return client_receive_message(c, PROTO_CHANNEL_DATAGRAM, 0, buf, n, now, ev);
+    return client_receive_arrived(c, &t->batch, buf, n, PROTO_CHANNEL_DATAGRAM, 0, now, ev);
 }
 
 static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)

@@ -404,9 +404,7 @@ static int rtc_next(struct ricochet *c, struct ricochet_event *ev)
                            PROTO_E_VALUE);
         return 0;
     }
-    if (proto_is_batch(msg, q.len))
-        return client_batch_start(c, &t->batch, msg, q.len, l->channel, l->flags, q.at, ev);
-    return client_receive_message(c, l->channel, l->flags, msg, q.len, q.at, ev);
+    return client_receive_arrived(c, &t->batch, msg, q.len, l->channel, l->flags, q.at, ev);
 }
 
 /* Waits never more than usrsctp's tick. */

@@ -501,12 +501,7 @@ static void deliver(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return;
-    int got;
-    if (channel != PROTO_CHANNEL_CONTROL && proto_is_batch(buf, len))
-        got = client_batch_start(c, &t->batch, buf, len, channel, flags, now, &ev);
-    else
-        got = client_receive_message(c, channel, flags, buf, len, now, &ev);
-    if (got == 1)
+    if (client_receive_arrived(c, &t->batch, buf, len, channel, flags, now, &ev) == 1)
         fn(ctx, c, c->user, &ev);
     while (c->phase != PHASE_DEAD && t->batch.len > 0 &&
            (client_settle(c), client_batch_step(c, &t->batch, &ev) == 1))

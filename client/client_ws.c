@@ -314,10 +314,8 @@ static int ws_next(struct ricochet *c, struct ricochet_event *ev)
     memcpy(&len, t->in + t->in_at, 4);
     const uint8_t *msg = t->in + t->in_at + 4;
     t->in_at += 4 + len;
-    uint64_t now = clock_now_us();
-    if (proto_is_batch(msg, len))
-        return client_batch_start(c, &t->batch, msg, len, PROTO_CHANNEL_WEBSOCKET, 0, now, ev);
-    return client_receive_message(c, PROTO_CHANNEL_WEBSOCKET, 0, msg, len, now, ev);
+    return client_receive_arrived(c, &t->batch, msg, len, PROTO_CHANNEL_WEBSOCKET, 0,
+                                  clock_now_us(), ev);
 }
 
 /* The WebSocket ended (the relay's close, the end of the stream, frames
