@@ -12,13 +12,8 @@
 int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr *local,
                char *err, size_t err_cap)
 {
-    if (!host || !*host)
-        host = "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, port, local, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
+    if (netaddr_resolve_bind(host, port, local, err, err_cap) != 0)
         return -1;
-    }
     int fd = netaddr_udp_socket(local, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         snprintf(err, err_cap, "socket: %s", strerror(errno));
@@ -29,7 +24,9 @@ int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr 
     socklen_t len = sizeof *local;
     if (bind(fd, &local->sa, netaddr_len(local)) != 0 ||
         getsockname(fd, &local->sa, &len) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)port, strerror(errno));
+        char at[NETADDR_STR_MAX];
+        snprintf(err, err_cap, "bind %s: %s", netaddr_format(local, at, sizeof at),
+                 strerror(errno));
         close(fd);
         return -1;
     }

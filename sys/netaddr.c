@@ -56,6 +56,16 @@ int netaddr_resolve(const char *host, uint16_t port, union netaddr *out, char *e
     return 0;
 }
 
+int netaddr_resolve_bind(const char *host, uint16_t port, union netaddr *out, char *err,
+                         size_t err_cap)
+{
+    char why[200];
+    if (netaddr_resolve(host && *host ? host : "0.0.0.0", port, out, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, err_cap, "bind address: %s", why);
+    return -1;
+}
+
 int netaddr_split_endpoint(const char *text, char *host, size_t host_cap, uint16_t *port,
                            char *err, size_t err_cap)
 {

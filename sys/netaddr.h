@@ -32,6 +32,11 @@ union netaddr {
 int netaddr_resolve(const char *host, uint16_t port, union netaddr *out, char *err,
                     size_t err_cap);
 
+/* The local address to bind: host as netaddr_resolve reads it, every IPv4
+ * address (0.0.0.0) for NULL or "". Returns 0, or -1 with "bind address: ..." */
+int netaddr_resolve_bind(const char *host, uint16_t port, union netaddr *out, char *err,
+                         size_t err_cap);
+
 /* Parses "host:port" or "[v6 address]:port" (port 0..65535) and resolves
  * it like netaddr_resolve. Returns 0, or -1 with a one-line message. */
 int netaddr_parse_endpoint(const char *text, union netaddr *out, char *err, size_t err_cap);

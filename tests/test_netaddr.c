@@ -75,6 +75,22 @@ static void bad_endpoints_are_one_line_errors(void **state)
     }
 }
 
+/* No host binds every IPv4 address; a bad one says it was the bind's. */
+static void a_bind_address_defaults_to_every_ipv4_one(void **state)
+{
+    (void)state;
+    union netaddr a;
+    char buf[NETADDR_STR_MAX];
+    assert_int_equal(netaddr_resolve_bind(NULL, 7777, &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, buf, sizeof buf), "0.0.0.0:7777");
+    assert_int_equal(netaddr_resolve_bind("", 0, &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, buf, sizeof buf), "0.0.0.0:0");
+    assert_int_equal(netaddr_resolve_bind("::1", 9, &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, buf, sizeof buf), "[::1]:9");
+    assert_int_equal(netaddr_resolve_bind("[::1", 9, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bind address: "));
+}
+
 static void compare_and_loopback(void **state)
 {
     (void)state;
@@ -158,6 +174,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(endpoints_print_as_written),
         cmocka_unit_test(bad_endpoints_are_one_line_errors),
+        cmocka_unit_test(a_bind_address_defaults_to_every_ipv4_one),
         cmocka_unit_test(compare_and_loopback),
         cmocka_unit_test(key_covers_the_whole_endpoint),
         cmocka_unit_test(dual_stack_socket_hears_ipv4),

@@ -70,11 +70,8 @@ static void format_addr(const ENetAddress *a, char *buf, size_t cap)
 static int bind_address(const char *bind, ENetAddress *addr, char *err, size_t err_cap)
 {
     union netaddr a;
-    char why[200];
-    if (netaddr_resolve(bind, addr->port, &a, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
+    if (netaddr_resolve_bind(bind, addr->port, &a, err, err_cap) != 0)
         return -1;
-    }
     if (a.sa.sa_family != AF_INET) {
         snprintf(err, err_cap, "bind address %s is IPv6: ENet 1.3 speaks IPv4 only; use "
                  "--transport udp for IPv6", bind);

@@ -33,12 +33,8 @@ int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, cha
                   size_t err_cap)
 {
     union netaddr local;
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
+    if (netaddr_resolve_bind(cfg->bind, cfg->port, &local, err, err_cap) != 0)
         return -1;
-    }
     /* 1. socket(): an endpoint for a byte stream (SOCK_STREAM = TCP). */
     s->listen_fd = socket(local.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->listen_fd < 0) {
@@ -51,7 +47,9 @@ int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, cha
         setsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
     /* 2. bind(): our address and port (0: any free one). */
     if (bind(s->listen_fd, &local.sa, netaddr_len(&local)) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port, strerror(errno));
+        char at[NETADDR_STR_MAX];
+        snprintf(err, err_cap, "bind %s: %s", netaddr_format(&local, at, sizeof at),
+                 strerror(errno));
         return -1;
     }
     /* 3. listen(): the kernel completes handshakes and queues them for

@@ -54,12 +54,8 @@ static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, cha
 {
     /* 0. Which address: IPv4 or IPv6, a literal or a name. */
     union netaddr local;
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
+    if (netaddr_resolve_bind(cfg->bind, cfg->port, &local, err, err_cap) != 0)
         return -1;
-    }
     /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP), of the
      * address's family; bound to :: it serves IPv4 clients too. */
     t->fd = netaddr_udp_socket(&local, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -74,7 +70,8 @@ static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, cha
     /* 2. bind(): give it our address and port, so clients know where to
      * send. Port 0 asks the kernel for any free port. */
     if (bind(t->fd, &local.sa, netaddr_len(&local)) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
+        char at[NETADDR_STR_MAX];
+        snprintf(err, err_cap, "bind %s: %s", netaddr_format(&local, at, sizeof at),
                  strerror(errno));
         return -1;
     }
