@@ -160,16 +160,31 @@ namespace Ricochet
     /// (a state's payload, an event's body), copied: never null.</summary>
     public struct GameEvent
     {
-        public EventType Type;
-        public uint Id;
-        public Mode Mode;
-        public State State;
-        public ulong RecvUs;
-        public long LatencyUs;
-        public ulong LatencyBoundUs;
-        public bool LatencyKnown;
-        public string Name, Code, Text;
-        public byte[] Data;
+        readonly NativeEvent n; // its numbers read through; its texts decoded once
+        readonly string name, code, text;
+        readonly byte[] data;
+
+        internal GameEvent(NativeEvent native, byte[] bytes)
+        {
+            n = native;
+            name = Native.Str(n.Name);
+            code = Native.Str(n.Code);
+            text = Native.Str(n.Text);
+            data = bytes;
+        }
+
+        public EventType Type { get { return n.Type; } }
+        public uint Id { get { return n.Id; } }
+        public Mode Mode { get { return n.Mode; } }
+        public State State { get { return n.State; } }
+        public ulong RecvUs { get { return n.RecvUs; } }
+        public long LatencyUs { get { return n.LatencyUs; } }
+        public ulong LatencyBoundUs { get { return n.LatencyBoundUs; } }
+        public bool LatencyKnown { get { return n.LatencyKnown; } }
+        public string Name { get { return name ?? ""; } }
+        public string Code { get { return code ?? ""; } }
+        public string Text { get { return text ?? ""; } }
+        public byte[] Data { get { return data ?? new byte[0]; } }
     }
 
     /// <summary>A member of my room (not me), as this session sees it: Name
@@ -471,10 +486,7 @@ namespace Ricochet
             var data = new byte[(int)len];
             if (data.Length > 0)
                 Marshal.Copy(p, data, 0, data.Length);
-            ev = new GameEvent { Type = n.Type, Id = n.Id, Mode = n.Mode, State = n.State, RecvUs = n.RecvUs,
-                                 LatencyUs = n.LatencyUs, LatencyBoundUs = n.LatencyBoundUs,
-                                 LatencyKnown = n.LatencyKnown, Name = Native.Str(n.Name),
-                                 Code = Native.Str(n.Code), Text = Native.Str(n.Text), Data = data };
+            ev = new GameEvent(n, data);
             if (n.Type == EventType.Disconnected)
                 ended = true;
             return true;
