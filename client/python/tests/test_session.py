@@ -548,18 +548,22 @@ class ReadmeExample(unittest.TestCase):
             with open(os.path.join(d, "game.py"), "w") as f:
                 f.write(example.replace(self.WRITTEN, '"127.0.0.1", %d,' % port))
             env = dict(os.environ, PYTHONPATH=HERE, PYTHONUNBUFFERED="1")
-            with tempfile.TemporaryFile(mode="w+") as out:
+            # Read through an open file of our own: one shared with the
+            # program shares its offset, and a seek here would move where
+            # the program writes next.
+            path = os.path.join(d, "out.txt")
+            with open(path, "w") as out, open(path) as seen:
                 proc = subprocess.Popen([sys.executable, "game.py"], cwd=d, env=env, stdout=out,
                                         stderr=subprocess.PIPE, text=True)
                 t0 = time.monotonic()
                 while proc.poll() is None and time.monotonic() - t0 < 30:
                     if player:
-                        out.seek(0)
-                        player(out.read().splitlines())
+                        seen.seek(0)
+                        player(seen.read().split("\n")[:-1])  # whole lines
                     time.sleep(0.02)
                 err = proc.communicate(timeout=10)[1]
-                out.seek(0)
-                return proc.returncode, out.read(), err
+                seen.seek(0)
+                return proc.returncode, seen.read(), err
 
     @unittest.skipUnless(PORT, "needs a relay: RICOCHET_PORT")
     def test_with_another_player(self):
