@@ -136,7 +136,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 # client/bot's is build/lib/libclient_bot.a.
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
            relay/tcp relay/ws relay/poll relay/stream relay/webrtc relay/quic relay/http \
-           client lesson costs \
+           client/lib lesson costs \
            client/swarm client/bot client/tui netsim audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
@@ -153,22 +153,22 @@ relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/str
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
 bot_MAIN := client/bot/bot_main.c
-bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
+bot_LIBS := client/bot client/swarm client/lib rtc proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 client_MAIN := client/tui/client_main.c
-client_LIBS := client/tui client rtc proto/enet proto stats sys
+client_LIBS := client/tui client/lib rtc proto/enet proto stats sys
 client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench audit netsim client/swarm client rtc harness proto/enet proto stats sys
+bench_LIBS := bench audit netsim client/swarm client/lib rtc harness proto/enet proto stats sys
 bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 lesson_MAIN := lesson/lesson_main.c
-lesson_LIBS := lesson audit netsim client/swarm client rtc harness proto/enet proto stats sys
+lesson_LIBS := lesson audit netsim client/swarm client/lib rtc harness proto/enet proto stats sys
 lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
@@ -202,7 +202,7 @@ REFERENCE_RELAY_PKGS := libcjson libsodium libenet
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := lesson bench bench/reference audit netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
+TEST_LIBS := lesson bench bench/reference audit netsim client/tui client/swarm client/lib relay relay/enet relay/udp relay/tcp \
              relay/ws relay/poll relay/stream harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
              proto/enet \
              proto stats sys
@@ -221,7 +221,7 @@ fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll rela
     relay/webrtc \
     relay/quic relay/http rtc relay/core proto/enet proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
-fuzz_client_LIBS := client rtc proto/enet proto stats sys
+fuzz_client_LIBS := client/lib rtc proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
@@ -234,8 +234,8 @@ fuzz_dtlsview_LIBS := netsim proto/enet proto stats sys
 fuzz_quicview_LIBS := netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 fuzz_h3_LIBS := proto stats sys
-fuzz_quicedge_LIBS := client $(fuzz_relay_LIBS)
-fuzz_localhttp_LIBS := lesson audit netsim client/swarm client rtc harness proto/enet proto stats \
+fuzz_quicedge_LIBS := client/lib $(fuzz_relay_LIBS)
+fuzz_localhttp_LIBS := lesson audit netsim client/swarm client/lib rtc harness proto/enet proto stats \
     sys
 fuzz_keylog_LIBS := netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
@@ -426,29 +426,29 @@ $(BUILD)/examples/%: examples/sockets/%.c $(BUILD)/flags.stamp
 	$(Q)$(CC) $(filter-out -MMD -MP -fPIC -fvisibility=hidden,$(ALL_CFLAGS)) $(SAN_LDFLAGS) \
 	    -o $@ $< -lm
 
-# libricochet, the client library as a game links it: client/ricochet.o and
+# libricochet, the client library as a game links it: client/lib/ricochet.o and
 # what it needs of the client, proto, stats and sys archives. The shared
-# library exports only ricochet_* (client/libricochet.map, besides hidden
+# library exports only ricochet_* (client/lib/libricochet.map, besides hidden
 # visibility); the static one is the same code as one object whose other
 # symbols are made local, so they cannot clash with a game's. The soname is
 # the header's major version (docs/library.md, "Versions").
 LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*\)$$/\1/p' \
-    client/ricochet.h | paste -sd.)
+    client/lib/ricochet.h | paste -sd.)
 LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
 # ricochet.o and interp.o hold the exported functions; the archives give
 # what they call.
-LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(BUILD)/obj/client/interp.o \
-             $(call lib_archives,client rtc proto/enet proto stats sys)
+LIB_PARTS := $(BUILD)/obj/client/lib/ricochet.o $(BUILD)/obj/client/lib/interp.o \
+             $(call lib_archives,client/lib rtc proto/enet proto stats sys)
 LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
 LIB_A := $(BUILD)/lib/libricochet.a
 LIB_PC := $(BUILD)/lib/ricochet.pc
 LIB_MAN := $(BUILD)/man/ricochet.3
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC) $(LIB_MAN)
 
-$(LIB_SO): $(LIB_PARTS) client/libricochet.map
+$(LIB_SO): $(LIB_PARTS) client/lib/libricochet.map
 	$(say) LINK $@
-	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
+	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/lib/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
 	    $(call pkg_libs,libenet libcjson libsodium usrsctp openssl wslay \
 	        libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3)
@@ -464,21 +464,21 @@ $(LIB_A): $(LIB_PARTS)
 # ricochet.pc for PREFIX: rewritten when PREFIX or LIBDIR changes (make lib's;
 # install-lib writes the installed one itself, leaving this one be).
 pc_sed = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-             -e 's|@VERSION@|$(LIB_VERSION)|' client/ricochet.pc.in
+             -e 's|@VERSION@|$(LIB_VERSION)|' client/lib/ricochet.pc.in
 $(BUILD)/lib/pc.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' | cmp -s - $@ || \
 	    echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' > $@
-$(LIB_PC): client/ricochet.pc.in $(BUILD)/lib/pc.stamp
+$(LIB_PC): client/lib/ricochet.pc.in $(BUILD)/lib/pc.stamp
 	$(say) GEN $@
 	$(Q)$(pc_sed) > $@
 
-# The library's manual page is its header, rendered (client/header_man.awk):
+# The library's manual page is its header, rendered (client/lib/header_man.awk):
 # the reference is written once, in ricochet.h.
-$(LIB_MAN): client/ricochet.h client/header_man.awk
+$(LIB_MAN): client/lib/ricochet.h client/lib/header_man.awk
 	@mkdir -p $(@D)
 	$(say) MAN $@
-	$(Q)awk -v version=$(LIB_VERSION) -f client/header_man.awk $< > $@.tmp && mv $@.tmp $@
+	$(Q)awk -v version=$(LIB_VERSION) -f client/lib/header_man.awk $< > $@.tmp && mv $@.tmp $@
 
 # Each program writes its own manual page from its option table (--man,
 # sys/options_man.c): the page shows the rows of --help and cannot drift.
@@ -772,7 +772,7 @@ install-lib: $(LIB_SO) $(LIB_A) $(LIB_MAN)
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet \
 	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(LIB_MAN) $(DESTDIR)$(MANDIR)/man3/
-	install -m 644 client/ricochet.h $(DESTDIR)$(INCLUDEDIR)/ricochet/
+	install -m 644 client/lib/ricochet.h $(DESTDIR)$(INCLUDEDIR)/ricochet/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libricochet.so

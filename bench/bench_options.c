@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/ricochet.h"
+#include "../client/lib/ricochet.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/children.h"
 #include "../relay/core/relay.h"

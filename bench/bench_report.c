@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/ricochet.h"
+#include "../client/lib/ricochet.h"
 #include "../sys/version.h"
 #include "../audit/audit.h"
 #include "bench_yardstick.h"

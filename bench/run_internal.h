@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../client/swarm/swarm.h"
 #include "../stats/recvstats.h"
 #include "../harness/redislab.h"

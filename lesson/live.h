@@ -35,7 +35,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../client/ricochet.h"
+#include "../client/lib/ricochet.h"
 #include "../harness/lanes.h"
 #include "../harness/params.h"
 #include "../harness/spawn.h"

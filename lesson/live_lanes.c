@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/figures.h"
 #include "../netsim/droplog.h"

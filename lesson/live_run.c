@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/children.h"
 #include "../harness/freeport.h"

@@ -24,9 +24,9 @@
 
 #include <enet/enet.h>
 
-#include "../client/client.h"
-#include "../client/client_internal.h"
-#include "../client/client_test.h"
+#include "../client/lib/client.h"
+#include "../client/lib/client_internal.h"
+#include "../client/lib/client_test.h"
 #include "../proto/errors.h"
 #include "../sys/clock.h"
 #include "support/harness.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/client_internal.h"
+#include "../client/lib/client_internal.h"
 
 static int parse(const char *text, struct client_poll_answer *a, const char **why)
 {

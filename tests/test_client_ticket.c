@@ -1,5 +1,5 @@
 /* test_client_ticket: a ticketed session in the client library
- * (client/client_ticket.c), through the detached transport. The ticket
+ * (client/lib/client_ticket.c), through the detached transport. The ticket
  * names the room and the player; each join carries a fresh nonce; the
  * relay's `sealed` message (salt and tag) derives the session's keys from
  * the nonce and the salt as the relay does, and the client sends its join
@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../client/client.h"
-#include "../client/client_internal.h"
-#include "../client/client_test.h"
+#include "../client/lib/client.h"
+#include "../client/lib/client_internal.h"
+#include "../client/lib/client_test.h"
 #include "../proto/seal.h"
 #include "../proto/ticket.h"
 

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"

@@ -17,7 +17,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "support/harness.h"
 
 #define WAIT_MS 60000

@@ -28,7 +28,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/control.h"
 #include "../proto/ticket.h"
 #include "../proto/wire.h"

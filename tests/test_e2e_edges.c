@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/ticket.h"
 #include "../sys/clock.h"
 #include "../sys/keyfile.h"

@@ -19,7 +19,7 @@
 
 #include <enet/enet.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "../stats/rng.h"
 #include "support/harness.h"

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/ticket.h"
 #include "../sys/keyfile.h"
 #include "support/agones_sdk.h"

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
 #include "../relay/udp/transport_udp.h"

@@ -15,10 +15,10 @@
  *
  * A component is a folder (relay/core, relay/quic, client, client/swarm,
  * bench, lesson, harness, ...); its public headers are those other
- * components are meant to include (client/ricochet.h, and client/client.h,
+ * components are meant to include (client/lib/ricochet.h, and client/lib/client.h,
  * the library's API for ricochet's own tools). A header is private to its
  * folder, included only by the files beside it, when its name ends in
- * _internal.h or _internals.h (client/client_internal.h,
+ * _internal.h or _internals.h (client/lib/client_internal.h,
  * bench/run_internal.h, relay/enet/enet_internals.h), or private_homes
  * below names it or its folder. Tests may include any header: they test
  * the insides. */
@@ -310,7 +310,7 @@ static void includes_point_one_way(void **state)
  * a path, or a folder ("bench/") whose every header is. */
 static const char *const private_homes[] = {
     "relay/core/core.h",    /* the core's files' insides: others include relay.h */
-    "client/client_test.h", /* libricochet's way in for tests and fuzz targets */
+    "client/lib/client_test.h", /* libricochet's way in for tests and fuzz targets */
     "bench/",               /* ricochet-bench's own: what it shares is in harness/ */
     "lesson/",              /* ricochet-lesson's own */
     NULL};

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "support/harness.h"
 
 static char scratch[64]; /* the DESTDIR, and where the examples are built */
@@ -231,7 +231,7 @@ static void manual_page_has_every_function(void **state)
     (void)state;
     char path[128];
     snprintf(path, sizeof path, "%s/usr/share/man/man3/ricochet.3", scratch);
-    char *header = slurp("client/ricochet.h"), *man = slurp(path);
+    char *header = slurp("client/lib/ricochet.h"), *man = slurp(path);
     size_t functions = 0;
     for (char *api = strstr(header, "\nRICOCHET_API "); api;
          api = strstr(api + 1, "\nRICOCHET_API ")) {
@@ -281,8 +281,8 @@ static void own_programs_use_the_public_header(void **state)
     (void)state;
     harness_sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
        "client/bot client/tui");
-    harness_sh("grep -q '#include \"\\.\\./ricochet\\.h\"' client/tui/tui_model.h");
-    harness_sh("test \"$(grep -rlE '#include \".*client/client(_internal)?\\.h\"' bench)\" = "
+    harness_sh("grep -q '#include \"\\.\\./lib/ricochet\\.h\"' client/tui/tui_model.h");
+    harness_sh("test \"$(grep -rlE '#include \".*client/lib/client(_internal)?\\.h\"' bench)\" = "
        "bench/run_internal.h");
 }
 

@@ -16,7 +16,7 @@
 
 #include <enet/enet.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/enet/sniff.h"
 #include "support/harness.h"
 

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/enet/sniff.h"
 #include "../proto/seal.h"
 #include "../proto/ticket.h"

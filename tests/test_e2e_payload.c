@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../stats/pattern.h"
 #include "support/harness.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../client/ricochet.h"
+#include "../client/lib/ricochet.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "../proto/control.h"
-#include "../client/client_test.h"
+#include "../client/lib/client_test.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
 

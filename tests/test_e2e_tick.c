@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -32,7 +32,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "../sys/keyfile.h"
 #include "support/harness.h"

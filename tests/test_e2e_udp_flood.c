@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../bench/bench_tickets.h"
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "support/harness.h"
 
 #define WAIT_MS 15000

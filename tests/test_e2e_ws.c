@@ -35,7 +35,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "../bench/reference/reference.h"
-#include "../client/client.h"
+#include "../client/lib/client.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"
 #include "../sys/clock.h"

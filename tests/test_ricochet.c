@@ -1,4 +1,4 @@
-/* test_ricochet.c: the public API of libricochet (client/ricochet.h).
+/* test_ricochet.c: the public API of libricochet (client/lib/ricochet.h).
  *
  * The ABI: every public enum's values and every public struct's size and
  * field offsets are pinned (x86-64 and other LP64 targets), so a change
@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "../client/client.h"
-#include "../client/client_test.h"
-#include "../client/ricochet.h"
+#include "../client/lib/client.h"
+#include "../client/lib/client_test.h"
+#include "../client/lib/ricochet.h"
 #include "../proto/control.h"
 #include "../proto/mode.h"
 #include "../proto/wire.h"

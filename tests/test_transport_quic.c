@@ -69,8 +69,8 @@
 #include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
-#include "../client/client_internal.h"
-#include "../client/client_test.h"
+#include "../client/lib/client_internal.h"
+#include "../client/lib/client_test.h"
 #include "../relay/quic/transport_quic.h"
 #include "../relay/settings.h"
 #include "../stats/rng.h"

@@ -1,5 +1,5 @@
 /* test_tui_model.c: ricochet-client's model without a terminal or a socket.
- * The model runs on detached clients (client/client_test.h); the test plays
+ * The model runs on detached clients (client/lib/client_test.h); the test plays
  * the relay with client_receive and the clock by passing `now`: movement
  * and wall bounces, the send schedule, reconnecting (by key and with
  * --retry), every key's effect, remote players and the round-trip time,
@@ -15,7 +15,7 @@
 
 #include <curses.h> /* KEY_* constants only; nothing is called */
 
-#include "../client/client_test.h"
+#include "../client/lib/client_test.h"
 #include "../client/tui/tui_model.h"
 #include "../sys/log.h"
 

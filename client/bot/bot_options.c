@@ -9,7 +9,7 @@
 #include "../../proto/mode.h"
 #include "../../sys/options.h"
 #include "../../sys/keyfile.h"
-#include "../ricochet.h"
+#include "../lib/ricochet.h"
 
 /* Whether text is a certificate's pin the library takes (it says so
  * through a configuration of its own: the public API is the bot's). */

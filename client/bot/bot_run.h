@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "../../stats/histogram.h"
-#include "../ricochet.h"
+#include "../lib/ricochet.h"
 #include "../swarm/swarm.h"
 #include "bot_options.h"
 #include "bot_progress.h"

@@ -1,5 +1,5 @@
 /* ricochet_interp.js: InterpBuffer, snapshot interpolation of one remote
- * member without a shared clock (client/interp.c's ricochet_interp_*, as
+ * member without a shared clock (client/lib/interp.c's ricochet_interp_*, as
  * ricochet-client draws): where to draw a member a little in the past,
  * between two of its states or along its velocity past the newest. Pure
  * and apart from the session: a game keeps one per member it draws.

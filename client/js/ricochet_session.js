@@ -38,7 +38,7 @@ export const POLL_WAIT_MS = 20000;   /* pollWaitMs's default: under the relay's 
 const POLL_WAIT_MAX_MS = 25000;      /* the relay holds a GET no longer (PROTOCOL.md) */
 
 /* The codes of a relay lost, not of a refusal: a session with a rejoin
- * window joins again (client/client_phase.c's relay_lost). */
+ * window joins again (client/lib/client_phase.c's relay_lost). */
 const RELAY_LOST = ["timeout", "disconnected", "refused", "shutting_down",
                     "directory_unavailable", "moved"];
 
@@ -556,7 +556,7 @@ export class Session extends EventTarget {
 
   /* A relay lost (code one of RELAY_LOST) after a welcome, within the
    * rejoin window: the join again through the address the session started
-   * from, after REJOIN_PAUSE_MS. True if so (client/client_phase.c's
+   * from, after REJOIN_PAUSE_MS. True if so (client/lib/client_phase.c's
    * client_rejoin). */
   _rejoin(code) {
     const o = this.options, now = nowUs();

@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 #include "../../proto/enet/enet_wire.h"
-#include "../client.h"
-#include "../ricochet.h"
+#include "../lib/client.h"
+#include "../lib/ricochet.h"
 
 /* ENet clients per shared host by default. A host's every service and
  * flush walks all its peer slots (ENet's send pass), so a few dozen peers

@@ -8,7 +8,7 @@
  * (keys.h's), a client event, or the passing of time. It never reads a
  * clock and never touches the screen; client/tui/tui_draw.h draws it and
  * client_main.c runs the loop. Tests drive it with detached clients
- * (client/client_test.h). */
+ * (client/lib/client_test.h). */
 #ifndef RICOCHET_TUI_MODEL_H
 #define RICOCHET_TUI_MODEL_H
 
@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "../../proto/control.h"
-#include "../ricochet.h"
+#include "../lib/ricochet.h"
 #include "keys.h"
 
 #define TUI_MAX_REMOTES PROTO_ROSTER_MAX

@@ -1,5 +1,5 @@
 /* target_client.c: fuzzes the client library's receive path (see targets.h)
- * through client_receive() on a detached client (client/client_test.h).
+ * through client_receive() on a detached client (client/lib/client_test.h).
  *
  * The fuzz bytes are a small program: a config byte (transport, reflect),
  * then operations that play the relay's side (welcome, joined, left, chat,
@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../client/client_test.h"
+#include "../../client/lib/client_test.h"
 #include "../../proto/errors.h"
 #include "../../sys/log.h"
 #include "targets.h"

@@ -51,8 +51,8 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "../../client/client_internal.h"
-#include "../../client/client_test.h"
+#include "../../client/lib/client_internal.h"
+#include "../../client/lib/client_test.h"
 #include "../../proto/control.h"
 #include "../../proto/h3.h"
 #include "../../proto/quicmsg.h"

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../client/client.h"
+#include "../../client/lib/client.h"
 #include "../../rtc/rtc_peer.h"
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"

@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../audit/audit.h"
-#include "../../client/client.h"
+#include "../../client/lib/client.h"
 #include "../../sys/clock.h"
 #include "../../proto/statsrec.h"
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../client/ricochet.h"
+#include "../../client/lib/ricochet.h"
 #include "../../harness/spawn.h"
 #include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 

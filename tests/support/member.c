@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../client/client.h"
+#include "../../client/lib/client.h"
 #include "../../proto/errors.h"
 #include "../../proto/wire.h"
 #include "../../sys/clock.h"

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/ricochet.h"
+#include "../../client/lib/ricochet.h"
 #include "../../proto/mode.h"
 
 struct streams_conn;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/client.h"
+#include "../../client/lib/client.h"
 #include "../../client/swarm/swarm.h"
 #include "../../proto/control.h"
 

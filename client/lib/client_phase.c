@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/errors.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
+#include "../../proto/errors.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/netaddr.h"
 
 /* ---- the end ---- */
 

@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "../proto/enet/sniff.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/netaddr.h"
+#include "../../proto/enet/sniff.h"
 
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval, give or take a quarter */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */

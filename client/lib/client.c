@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../sys/netaddr.h"
+#include "../../sys/clock.h"
+#include "../../sys/netaddr.h"
 
 /* Every transport with a socket; the config's mode picks one. */
 static const struct client_transport_ops *const client_transports[] = {

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "../sys/clock.h"
+#include "../../sys/clock.h"
 
 /* The transport's state (c->tp): the connection and a batch being handed
  * out. */

@@ -1,4 +1,4 @@
-# header_man.awk: renders client/ricochet.h as the manual page ricochet(3).
+# header_man.awk: renders client/lib/ricochet.h as the manual page ricochet(3).
 # The header is the reference: its first comment becomes DESCRIPTION, every
 # later comment a paragraph, every declaration a literal block, and each
 # "/* ---- name ---- */" a subsection. Include guards, includes and the

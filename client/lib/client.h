@@ -4,7 +4,7 @@
  * (hubs, which statistics to keep), hubs of many ENet clients on one host,
  * padded states, and the library's own figures (histograms, receive
  * statistics, wire counters). A game uses ricochet.h only; the library's
- * insides are client_internal.h's, which no file outside client/ includes
+ * insides are client_internal.h's, which no file outside client/lib/ includes
  * (test_e2e_layout).
  *
  * A session (struct ricochet) has its own socket (an ENetHost with one
@@ -38,11 +38,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/clocksync.h"
-#include "../proto/control.h"
-#include "../stats/histogram.h"
-#include "../stats/recvstats.h"
-#include "../proto/wire.h"
+#include "../../proto/clocksync.h"
+#include "../../proto/control.h"
+#include "../../stats/histogram.h"
+#include "../../stats/recvstats.h"
+#include "../../proto/wire.h"
 #include "ricochet.h"
 
 struct client_config {

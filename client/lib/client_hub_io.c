@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../sys/log.h"
+#include "../../sys/log.h"
 
 #define HUB_ROUNDS 16 /* recvmmsg calls per service, at most */
 

@@ -45,12 +45,12 @@
 #include <stdio.h>
 
 #include "client.h"
-#include "../proto/enet/enet_wire.h"
-#include "../proto/h3.h"
-#include "../proto/quicmsg.h"
-#include "../proto/seal.h"
-#include "../sys/netaddr.h"
-#include "../stats/rng.h"
+#include "../../proto/enet/enet_wire.h"
+#include "../../proto/h3.h"
+#include "../../proto/quicmsg.h"
+#include "../../proto/seal.h"
+#include "../../sys/netaddr.h"
+#include "../../stats/rng.h"
 
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/errors.h"
-#include "../sys/log.h"
+#include "../../proto/errors.h"
+#include "../../sys/log.h"
 
 void client_bad_message(struct ricochet *c, const char *what, int err)
 {

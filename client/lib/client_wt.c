@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/h3.h"
+#include "../../proto/h3.h"
 
 #define WT_SESSION 0 /* the CONNECT's stream ID, so the session's ID */
 

@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/enet/enet_wire.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
+#include "../../proto/enet/enet_wire.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/netaddr.h"
 
 #define HUB_BATCH 64                /* datagrams per recvmmsg */
 #define HUB_RECV_MAX ENET_PROTOCOL_MAXIMUM_MTU /* the longest datagram ENet sends */
