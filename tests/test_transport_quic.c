@@ -688,15 +688,16 @@ static void acknowledgements_ride_with_states(void **state)
     two_ticked_members(&r, TICK_MS);
     uint64_t got0[2], sent0[2];
     for (size_t i = 0; i < 2; i++) {
-        got0[i] = r.c[i]->dgrams_received;
-        sent0[i] = r.c[i]->dgrams_sent;
+        got0[i] = r.c[i]->wire.dgrams_received;
+        sent0[i] = r.c[i]->wire.dgrams_sent;
     }
     for (int k = 0; k < TICKS; k++) {
         both_send(&r, k);
         pump(&E, &r, TICK_MS);
     }
     for (size_t i = 0; i < 2; i++) {
-        uint64_t got = r.c[i]->dgrams_received - got0[i], sent = r.c[i]->dgrams_sent - sent0[i];
+        uint64_t got = r.c[i]->wire.dgrams_received - got0[i];
+        uint64_t sent = r.c[i]->wire.dgrams_sent - sent0[i];
         print_message("member %zu: %" PRIu64 " packets from the relay, %" PRIu64
                       " to it over %d ticks\n", i, got, sent, TICKS);
         assert_in_range(r.states[i][ricochet_id(r.c[1 - i])], TICKS - 2, TICKS);
@@ -944,7 +945,7 @@ static void a_datagram_over_the_size_announced(void **state)
     memset(frame + n, 0, 1250);
     frame[n] = PROTO_CHANNEL_STATE;
     n += 1250;
-    size_t len = forge_1rtt(q, keylog, r.c[0]->dgrams_sent + 1000, frame, n, pkt);
+    size_t len = forge_1rtt(q, keylog, r.c[0]->wire.dgrams_sent + 1000, frame, n, pkt);
     assert_int_equal(send(q->fd, pkt, len, 0), (ssize_t)len);
     pump(&E, &r, 300);
     assert_int_equal(own(&E, QUIC_COUNT_PROTOCOL), 1);

@@ -47,8 +47,7 @@ struct client_enet {
 struct client_hub {
     ENetHost *host;
     uint64_t *left_us;  /* per slot: when a client last left it (0: never; hub_connect) */
-    /* wire counters (ENet's 32-bit host counters are harvested here) */
-    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+    struct client_wire_count wire; /* ENet's 32-bit host counters harvested */
 };
 
 static once_flag enet_once = ONCE_FLAG_INIT;
@@ -85,10 +84,10 @@ static void harvest_counters(struct ricochet *c)
     struct client_enet *t = c->tp;
     if (!t || !t->own)
         return;
-    c->bytes_sent += t->own->totalSentData;
-    c->bytes_received += t->own->totalReceivedData;
-    c->dgrams_sent += t->own->totalSentPackets;
-    c->dgrams_received += t->own->totalReceivedPackets;
+    c->wire.bytes_sent += t->own->totalSentData;
+    c->wire.bytes_received += t->own->totalReceivedData;
+    c->wire.dgrams_sent += t->own->totalSentPackets;
+    c->wire.dgrams_received += t->own->totalReceivedPackets;
     t->own->totalSentData = t->own->totalReceivedData = 0;
     t->own->totalSentPackets = t->own->totalReceivedPackets = 0;
 }
@@ -579,10 +578,10 @@ struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_c
 static void hub_harvest(struct client_hub *hub)
 {
     ENetHost *h = hub->host;
-    hub->bytes_sent += h->totalSentData;
-    hub->bytes_received += h->totalReceivedData;
-    hub->dgrams_sent += h->totalSentPackets;
-    hub->dgrams_received += h->totalReceivedPackets;
+    hub->wire.bytes_sent += h->totalSentData;
+    hub->wire.bytes_received += h->totalReceivedData;
+    hub->wire.dgrams_sent += h->totalSentPackets;
+    hub->wire.dgrams_received += h->totalReceivedPackets;
     h->totalSentData = h->totalReceivedData = 0;
     h->totalSentPackets = h->totalReceivedPackets = 0;
 }
@@ -682,10 +681,12 @@ int client_hub_fd(const struct client_hub *hub)
 
 void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info)
 {
-    memset(info, 0, sizeof *info);
-    const ENetHost *h = hub->host;
-    info->bytes_sent = hub->bytes_sent + h->totalSentData;
-    info->bytes_received = hub->bytes_received + h->totalReceivedData;
-    info->datagrams_sent = hub->dgrams_sent + h->totalSentPackets;
-    info->datagrams_received = hub->dgrams_received + h->totalReceivedPackets;
+    const ENetHost *h = hub->host; /* what is not harvested yet too */
+    struct client_wire_count w = {
+        .bytes_sent = hub->wire.bytes_sent + h->totalSentData,
+        .bytes_received = hub->wire.bytes_received + h->totalReceivedData,
+        .dgrams_sent = hub->wire.dgrams_sent + h->totalSentPackets,
+        .dgrams_received = hub->wire.dgrams_received + h->totalReceivedPackets,
+    };
+    client_wire_netinfo(&w, info);
 }

@@ -2,7 +2,8 @@
  * (udp's, client_udp.c, and the wire's, client_wire_hub.c): reading in
  * rounds of recvmmsg batches, each handed to the hub to dispatch, writing
  * what was queued in sendmmsg calls, and counting both ways, so that the
- * two hubs differ only in what a datagram is and whose it is. */
+ * two hubs differ only in what a datagram is and whose it is; and the
+ * counts as every session and hub report them (client_wire_netinfo). */
 #include "client_internal.h"
 
 #include <errno.h>
@@ -25,8 +26,8 @@ void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, 
             continue;
         }
         for (int i = 0; i < k; i++)
-            n->bytes_sent += msgs[off + (unsigned)i].msg_len;
-        n->dgrams_sent += (uint64_t)k;
+            n->wire.bytes_sent += msgs[off + (unsigned)i].msg_len;
+        n->wire.dgrams_sent += (uint64_t)k;
         off += (unsigned)k;
     }
 }
@@ -46,8 +47,8 @@ int client_hub_read(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, u
             return -1;
         }
         for (int k = 0; k < got; k++) {
-            n->bytes_received += msgs[k].msg_len;
-            n->dgrams_received++;
+            n->wire.bytes_received += msgs[k].msg_len;
+            n->wire.dgrams_received++;
         }
         if (got > 0)
             ops->dispatch(hub, (unsigned)got);
@@ -59,12 +60,12 @@ int client_hub_read(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, u
     return handled;
 }
 
-void client_hub_counts_netinfo(const struct client_hub_counts *n, struct client_netinfo *info)
+void client_wire_netinfo(const struct client_wire_count *w, struct client_netinfo *info)
 {
     memset(info, 0, sizeof *info);
-    info->bytes_sent = n->bytes_sent;
-    info->bytes_received = n->bytes_received;
-    info->datagrams_sent = n->dgrams_sent;
-    info->datagrams_received = n->dgrams_received;
+    info->bytes_sent = w->bytes_sent;
+    info->bytes_received = w->bytes_received;
+    info->datagrams_sent = w->dgrams_sent;
+    info->datagrams_received = w->dgrams_received;
     info->enet_peer_out = info->enet_peer_in = -1;
 }

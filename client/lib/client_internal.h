@@ -298,6 +298,16 @@ struct client_listing {
     bool more;                /* the relay has more after its last */
 };
 
+/* What a socket carried each way: bytes, and datagrams (a stream's
+ * messages). */
+struct client_wire_count {
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+};
+
+/* w as client_netinfo says it: the rest zero, no ENet peer ids (-1)
+ * (client_hub_io.c). */
+void client_wire_netinfo(const struct client_wire_count *w, struct client_netinfo *info);
+
 struct ricochet {
     char host[256];
     char room[PROTO_ROOM_MAX + 1]; /* with any: the prefix until the welcome names it */
@@ -358,8 +368,9 @@ struct ricochet {
     uint8_t ev_bytes[CLIENT_EVENT_BYTES_MAX];
     size_t ev_len;
 
-    /* wire counters (ENet's 32-bit host counters are harvested here) */
-    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+    struct client_wire_count wire; /* the session's transport's alone (c->ops; a hub
+                                      counts for its clients); ENet's 32-bit host
+                                      counters are harvested here */
     uint64_t bad_messages;    /* dropped: undecodable or unexpected */
     uint64_t too_old;         /* sequenced states dropped: a newer one from the
                                  same sender was already delivered */
@@ -799,7 +810,8 @@ struct mmsghdr;
 
 /* What a hub's socket carried, and the datagrams that were no client's. */
 struct client_hub_counts {
-    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received, stray;
+    struct client_wire_count wire;
+    uint64_t stray;
 };
 
 /* A hub's part in reading: its headers armed for a batch (arm), a batch
@@ -822,9 +834,6 @@ void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, 
  * failed read). Returns the datagrams read, or -1 (the socket failed). */
 int client_hub_read(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, unsigned batch,
                     const char *name, const struct client_hub_ops *ops, void *hub);
-
-/* The counts as a client_netinfo (no ENet peer: -1). */
-void client_hub_counts_netinfo(const struct client_hub_counts *n, struct client_netinfo *info);
 
 struct wire_hub_io;                /* the hub's recvmmsg and sendmmsg (client_wire_hub.c) */
 

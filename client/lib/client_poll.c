@@ -354,7 +354,7 @@ static int poll_conn_service(struct ricochet *c, struct poll_conn *k, bool is_ge
         return -1;
     }
     k->in_len += (size_t)n;
-    c->bytes_received += (uint64_t)n;
+    c->wire.bytes_received += (uint64_t)n;
     struct client_poll_answer a;
     const char *why = "";
     int whole = client_poll_answer_parse(k->in, k->in_len, &a, &why);
@@ -423,7 +423,7 @@ static int poll_next_frame(struct ricochet *c, struct ricochet_event *ev)
     const uint8_t *f = t->msgs + t->at;
     size_t len = (size_t)f[0] << 8 | f[1]; /* whole: poll_get_answered checked them */
     t->at += 2 + len;
-    c->dgrams_received++;
+    c->wire.dgrams_received++;
     return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,
                                   clock_now_us(), ev);
 }
@@ -580,7 +580,7 @@ static int poll_queue_frame(struct ricochet *c, const uint8_t *msg, size_t len)
     t->queued[t->queued_len + 1] = (uint8_t)len;
     memcpy(t->queued + t->queued_len + 2, msg, len);
     t->queued_len += 2 + len;
-    c->dgrams_sent++;
+    c->wire.dgrams_sent++;
     poll_post_next(c);
     return c->phase == PHASE_DEAD ? -1 : 0;
 }

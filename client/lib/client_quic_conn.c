@@ -426,8 +426,8 @@ static void send_packet(struct ricochet *c, struct client_quic *t, const uint8_t
         log_debug("client %s: send: %s", c->name, strerror(errno));
         return;
     }
-    c->bytes_sent += len;
-    c->dgrams_sent++;
+    c->wire.bytes_sent += len;
+    c->wire.dgrams_sent++;
 }
 
 /* The next stream with bytes to write, not blocked in this write (by its
@@ -533,8 +533,8 @@ static int read_socket(struct ricochet *c, struct client_quic *t, uint64_t now)
         ssize_t n = recv(t->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0)
             return 0;
-        c->bytes_received += (uint64_t)n;
-        c->dgrams_received++;
+        c->wire.bytes_received += (uint64_t)n;
+        c->wire.dgrams_received++;
         if (n == 0) { /* no QUIC packet (and ngtcp2 asserts against one) */
             client_bad_message(c, "an empty datagram", PROTO_E_SHORT);
             continue;

@@ -113,7 +113,7 @@ int client_stream_push(struct ricochet *c, struct client_stream *s)
             return -1;
         }
         done += (size_t)n;
-        c->bytes_sent += (uint64_t)n;
+        c->wire.bytes_sent += (uint64_t)n;
     }
     memmove(s->out, s->out + done, s->out_len - done);
     s->out_len -= done;

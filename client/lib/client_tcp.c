@@ -55,7 +55,7 @@ static int tcp_send_frame(struct ricochet *c, const uint8_t *msg, size_t len)
         return -1;
     client_stream_queue(&t->s, head, 2);
     client_stream_queue(&t->s, msg, len);
-    c->dgrams_sent++;
+    c->wire.dgrams_sent++;
     return client_stream_push(c, &t->s);
 }
 
@@ -111,7 +111,7 @@ static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
     if (t->have - t->at < 2 + len)
         return -1;
     t->at += 2 + len;
-    c->dgrams_received++;
+    c->wire.dgrams_received++;
     return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,
                                   clock_now_us(), ev);
 }
@@ -130,7 +130,7 @@ static ssize_t tcp_read(struct ricochet *c)
     ssize_t n = read(t->s.fd, t->in + t->have, sizeof t->in - t->have);
     if (n > 0) {
         t->have += (size_t)n;
-        c->bytes_received += (uint64_t)n;
+        c->wire.bytes_received += (uint64_t)n;
         return n;
     }
     if (n == 0) {

@@ -56,8 +56,8 @@ static void udp_send(struct ricochet *c, const void *buf, size_t len)
             log_debug("client: sendto: %s", strerror(errno));
             return;
         }
-        c->bytes_sent += (uint64_t)n;
-        c->dgrams_sent++;
+        c->wire.bytes_sent += (uint64_t)n;
+        c->wire.dgrams_sent++;
     }
     t->last_send_us = clock_now_us();
 }
@@ -184,8 +184,8 @@ static int udp_datagram(struct ricochet *c, const uint8_t *buf, size_t n,
         client_wrong_transport(c, "ENet", "use --mode unsequenced, sequenced or reliable");
         return 0;
     }
-    c->bytes_received += t->hub ? 0 : (uint64_t)n; /* a hub counts its own */
-    c->dgrams_received += !t->hub;
+    c->wire.bytes_received += t->hub ? 0 : (uint64_t)n; /* a hub counts its own */
+    c->wire.dgrams_received += !t->hub;
     return client_receive_arrived(c, &t->batch, buf, n, PROTO_CHANNEL_DATAGRAM, 0, now, ev);
 }
 
@@ -532,5 +532,5 @@ int client_udp_hub_fd(const struct client_udp_hub *hub)
 
 void client_udp_hub_netinfo(const struct client_udp_hub *hub, struct client_netinfo *info)
 {
-    client_hub_counts_netinfo(&hub->n, info);
+    client_wire_netinfo(&hub->n.wire, info);
 }

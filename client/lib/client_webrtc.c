@@ -116,8 +116,8 @@ static void peer_send(void *ctx, const union netaddr *to, const uint8_t *data, s
         log_debug("client %s: sendto: %s", c->name, strerror(errno));
         return;
     }
-    c->bytes_sent += len;
-    c->dgrams_sent++;
+    c->wire.bytes_sent += len;
+    c->wire.dgrams_sent++;
 }
 
 static void peer_open(void *ctx)
@@ -257,8 +257,8 @@ static void rtc_read(struct ricochet *c, uint64_t now)
         ssize_t n = recvfrom(t->fd, buf, sizeof buf, MSG_DONTWAIT, &from.sa, &len);
         if (n < 0)
             return;
-        c->bytes_received += (uint64_t)n;
-        c->dgrams_received++;
+        c->wire.bytes_received += (uint64_t)n;
+        c->wire.dgrams_received++;
         if (!relay || !netaddr_equal(&from, relay)) {
             client_bad_message(c, "a datagram from another address than the relay's",
                                PROTO_E_VALUE);

@@ -202,7 +202,7 @@ int client_wire_hub_fd(const struct client_wire_hub *hub)
 
 void client_wire_hub_netinfo(const struct client_wire_hub *hub, struct client_netinfo *info)
 {
-    client_hub_counts_netinfo(&hub->n, info);
+    client_wire_netinfo(&hub->n.wire, info);
 }
 
 uint64_t client_wire_hub_stray(const struct client_wire_hub *hub)

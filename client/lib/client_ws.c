@@ -78,7 +78,7 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     ssize_t n = recv(t->s.fd, buf, len < t->read_left ? len : t->read_left, MSG_DONTWAIT);
     if (n > 0) {
         t->read_left -= (size_t)n;
-        c->bytes_received += (uint64_t)n;
+        c->wire.bytes_received += (uint64_t)n;
         return n;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -136,7 +136,7 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
     memcpy(t->in + t->in_len, &len, 4);
     memcpy(t->in + t->in_len + 4, arg->msg, len);
     t->in_len += 4 + len;
-    c->dgrams_received++;
+    c->wire.dgrams_received++;
 }
 
 static const struct wslay_event_callbacks callbacks = {
@@ -270,7 +270,7 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
         return;
     }
     t->head_len += (size_t)n;
-    c->bytes_received += (uint64_t)n;
+    c->wire.bytes_received += (uint64_t)n;
     const char *end = memmem(t->head, t->head_len, "\r\n\r\n", 4);
     char text[PROTO_TEXT_MAX + 1];
     if (!end && t->head_len == sizeof t->head)
@@ -408,7 +408,7 @@ static int ws_send(struct ricochet *c, const uint8_t *msg, size_t len)
     struct wslay_event_msg m = {.opcode = WSLAY_BINARY_FRAME, .msg = msg, .msg_length = len};
     if (wslay_event_queue_msg(t->ctx, &m) != 0 || wslay_event_send(t->ctx) != 0)
         return -1;
-    c->dgrams_sent++;
+    c->wire.dgrams_sent++;
     return client_stream_push(c, &t->s);
 }
 

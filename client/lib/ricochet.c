@@ -627,12 +627,7 @@ const struct recv_stats *client_reflect_stats(const struct ricochet *c)
 
 void client_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
-    memset(info, 0, sizeof *info);
-    info->bytes_sent = c->bytes_sent;
-    info->bytes_received = c->bytes_received;
-    info->datagrams_sent = c->dgrams_sent;
-    info->datagrams_received = c->dgrams_received;
-    info->enet_peer_out = info->enet_peer_in = -1;
+    client_wire_netinfo(&c->wire, info);
     c->ops->netinfo(c, info);
 }
 
