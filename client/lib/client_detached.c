@@ -29,9 +29,8 @@ static int detached_open(struct ricochet *c, const struct client_config *cfg, ch
     struct client_detached *t = calloc(1, sizeof *t);
     if (!(c->tp = t))
         return -1;
-    c->phase = PHASE_JOINING; /* the join is "sent" (kept) */
     t->opening = true;
-    client_send_join(c);
+    client_join_now(c); /* the join is "sent" (kept) */
     t->opening = false;
     return 0;
 }

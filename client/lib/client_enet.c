@@ -317,8 +317,7 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
         /* Throttle off: unreliable sends are never dropped by ENet itself. */
         enet_peer_throttle_configure(e->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                      ENET_PEER_PACKET_THROTTLE_SCALE, 0);
-        c->phase = PHASE_JOINING;
-        client_send_join(c);
+        client_join_now(c);
         if (!t->hub) /* a hub flushes once for all its clients */
             enet_host_flush(t->own);
         return 0;

@@ -230,7 +230,7 @@ struct client_ends {
 };
 
 /* A fleet (proto/FLEET.md): moves followed, a lost relay rejoined;
- * client_phase.c's (the welcome ends a move through client_move_welcomed). */
+ * client_phase.c's (the welcome ends a move: client_welcomed). */
 struct client_move {
     char entry_host[256];     /* where the session started: rejoins go there */
     uint16_t entry_port;
@@ -333,23 +333,36 @@ struct ricochet {
     client_fate_fn fate;      /* client_set_fate's, and its context */
     void *fate_ctx;
 
+    /* The phase, the id and the join's deadline: client_phase.c's (client.c
+     * starts them; the transports and the receive path move them through
+     * client_join_now, client_welcomed, client_join_again, client_hop and
+     * the end, client_go_dead). */
     enum client_phase phase;
+    uint32_t id;              /* the welcome's; 0 before it and after a hop */
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
-    struct client_ends ends;
-    char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
-    uint64_t next_join_us;    /* no connection: when the join goes out again */
-    uint64_t last_ping_us;    /* last ping sent */
-    uint64_t sent_us;         /* last message sent (control or state) */
-    uint64_t heard_us;        /* last message from the relay that counts as its sign of
-                                 life: in a sealed session only what opened */
-    uint64_t expire_after_us; /* no member can expire before (client_member_expire) */
-    uint64_t inputs;          /* messages (and transport events) steps handled: a step
-                                 that handled one may have left more in the library */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
-    uint32_t id;
-    uint32_t next_seq;
+    struct client_ends ends;
+
+    /* When things happened, each field naming its writer. */
+    char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
+                                          client_receive.c's (cleared by a hop) */
+    uint64_t next_join_us;    /* no connection: when the join goes out again; plain
+                                 UDP's pace (client_udp.c), made now by a cookie
+                                 (client_receive.c) and by client_phase.c's joins */
+    uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
+    uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
+    uint64_t heard_us;        /* last message from the relay that counts as its sign of
+                                 life: in a sealed session only what opened;
+                                 client_receive.c's (client_udp.c starts it) */
+    uint64_t expire_after_us; /* no member can expire before (client_member_expire):
+                                 client_members.c's */
+    uint64_t inputs;          /* messages (and transport events) steps handled: a step
+                                 that handled one may have left more in the library;
+                                 client_receive.c counts messages, a transport its
+                                 own events (ENet's connect, a hub's datagram) */
+    uint32_t next_seq;        /* client_send.c's */
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
     struct client_ticket *ticket; /* NULL: no ticket (the config's room and name) */
 
@@ -902,9 +915,19 @@ void client_end_farewell(struct ricochet *c, const char *code, const char *text)
 void client_end_in_clear(struct ricochet *c, const char *code, const char *text);
 void client_end_clear_forget(struct ricochet *c);
 
-/* The welcome: a move or a rejoin is over (struct client_move is this
- * file's). */
-void client_move_welcomed(struct ricochet *c);
+/* The phases: a session's phase, id and join deadline (struct ricochet's
+ * phase, id, join_started_us, rejoin_pending) are this file's; the
+ * transports and the receive path move them through these. */
+/* The transport's link is up (a connection, or plain UDP's socket): the
+ * join goes out, PHASE_JOINING. */
+void client_join_now(struct ricochet *c);
+/* The welcome, as id: PHASE_JOINED; a move or a rejoin is over (struct
+ * client_move is this file's too). */
+void client_welcomed(struct ricochet *c, uint32_t id);
+/* No connection: the relay no longer has me (its not_joined): PHASE_JOINING
+ * again at now, my room's table cleared at the next poll; the transport
+ * sends the join. */
+void client_join_again(struct ricochet *c, uint64_t now);
 /* The session's start: rejoins go back to host:port. */
 void client_move_start(struct ricochet *c);
 
@@ -967,6 +990,8 @@ uint64_t client_idle_ping_us(const struct ricochet *c);
 void client_send_join(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
+/* A ping at now, noted in c->last_ping_us. */
+void client_send_ping(struct ricochet *c, uint64_t now);
 /* Joined: the clock ping when due, and my clock offset announced to the
  * room when it changed enough. */
 void client_clock_step(struct ricochet *c, uint64_t now);

@@ -290,8 +290,26 @@ void client_move_start(struct ricochet *c)
     c->move.entry_port = c->port;
 }
 
-void client_move_welcomed(struct ricochet *c)
+void client_join_now(struct ricochet *c)
 {
+    c->phase = PHASE_JOINING;
+    client_send_join(c);
+}
+
+void client_join_again(struct ricochet *c, uint64_t now)
+{
+    client_ticket_restart(c); /* a new join: a new nonce */
+    client_end_clear_forget(c); /* ... and what came in clear is the last join's */
+    c->phase = PHASE_JOINING;
+    c->rejoin_pending = true;
+    c->join_started_us = now;
+    c->next_join_us = now;
+}
+
+void client_welcomed(struct ricochet *c, uint32_t id)
+{
+    c->id = id;
+    c->phase = PHASE_JOINED;
     c->move.was_joined = true;
     c->move.lost_us = 0;
     c->move.hops = 0;

@@ -485,7 +485,6 @@ static int poll_open(struct ricochet *c, const struct client_config *cfg, char *
         snprintf(err, err_cap, "client: %s", why);
         return -1;
     }
-    c->phase = PHASE_CONNECTING; /* the join once the POST connection is up */
     return 0;
 }
 
@@ -548,8 +547,7 @@ static int poll_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
         if (up <= 0)
             return 0;
         t->post.connecting = false;
-        c->phase = PHASE_JOINING;
-        client_send_join(c); /* POSTed to /poll: its answer is the session's id */
+        client_join_now(c); /* POSTed to /poll: its answer is the session's id */
         return 0;
     }
     return client_read_step(c, &t->batch, &poll_reader, wait_ms, ev);

@@ -56,7 +56,6 @@ static int quic_open(struct ricochet *c, const struct client_config *cfg, char *
     if (client_quic_start(c, t, cfg, err, err_cap) != 0)
         return -1;
     t->heard_us = clock_now_us();
-    c->phase = PHASE_CONNECTING; /* the join goes out once the handshake is done */
     return 0;
 }
 
@@ -129,8 +128,7 @@ static void quic_news(struct ricochet *c, struct client_quic *t)
         const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(t->conn);
         c->relay_idle_ms = p ? (uint32_t)(p->max_idle_timeout / NGTCP2_MILLISECONDS) : 0;
     }
-    c->phase = PHASE_JOINING;
-    client_send_join(c);
+    client_join_now(c);
 }
 
 /* Until when what a read leaves to write (acknowledgements, mostly)

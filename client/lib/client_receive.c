@@ -220,9 +220,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         client_bad_message(c, "welcome with id 0", PROTO_E_VALUE);
         return 0;
     }
-    c->id = m->id;
-    c->phase = PHASE_JOINED;
-    client_move_welcomed(c);
+    client_welcomed(c, m->id);
     c->room_aoi = m->aoi;
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
@@ -270,12 +268,7 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
          * (Never in a sealed session: it would come in clear.) */
         if (c->phase != PHASE_JOINED)
             return 0;
-        client_ticket_restart(c); /* a new join: a new nonce */
-        client_end_clear_forget(c); /* ... and what came in clear is the last join's */
-        c->phase = PHASE_JOINING;
-        c->rejoin_pending = true;
-        c->join_started_us = now;
-        c->next_join_us = now; /* the transport sends the join */
+        client_join_again(c, now);
         log_info("client %s: the relay no longer has me as %u: joining again", c->name,
                  (unsigned)c->id);
         return 1;

@@ -88,6 +88,12 @@ void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t
     send_control(c, &m);
 }
 
+void client_send_ping(struct ricochet *c, uint64_t now)
+{
+    client_send_simple(c, PROTO_CTL_PING, now);
+    c->last_ping_us = now;
+}
+
 /* Is the estimate different enough from the one the room has? Every
  * announcement goes to every member, so only a bound halved or doubled, or
  * an offset moved past the announced bound (drift) is worth one: a few per
@@ -160,8 +166,7 @@ void client_clock_step(struct ricochet *c, uint64_t now)
         return;
     bool idle = now >= client_idle_ping_us(c);
     if (now >= c->sync.next_ping_us || idle) {
-        client_send_simple(c, PROTO_CTL_PING, now);
-        c->last_ping_us = now;
+        client_send_ping(c, now);
         c->sync.next_ping_us = now + ping_interval(c);
     }
     if (c->sync.clock.valid && c->sync.clock_changed && clock_worth_announcing(c)) {

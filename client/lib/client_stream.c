@@ -57,7 +57,6 @@ int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, s
         snprintf(err, err_cap, "client: %s", why);
         return -1;
     }
-    c->phase = PHASE_CONNECTING;
     return 0;
 }
 

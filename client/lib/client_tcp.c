@@ -90,8 +90,7 @@ static void tcp_connecting(struct ricochet *c, int wait_ms)
     if (client_stream_connected(c, &t->s, wait_ms) <= 0)
         return;
     t->connected = true;
-    c->phase = PHASE_JOINING;
-    client_send_join(c);
+    client_join_now(c);
 }
 
 /* The next whole frame in in[] handed to the session. Returns 1 with *ev,

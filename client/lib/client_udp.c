@@ -92,10 +92,9 @@ static int udp_open(struct ricochet *c, const struct client_config *cfg, char *e
         return -1;
     }
     /* The first sendto binds an ephemeral port; join right away. */
-    c->phase = PHASE_JOINING;
     c->heard_us = clock_now_us();
     c->next_join_us = c->created_us;
-    client_send_join(c);
+    client_join_now(c);
     c->next_join_us = c->created_us + join_retry_us(c);
     return 0;
 }
@@ -135,8 +134,7 @@ static void udp_timers(struct ricochet *c, uint64_t now)
         if ((now - t->last_send_us < idle && now - c->heard_us < idle) ||
             now - c->last_ping_us < idle)
             return;
-        client_send_simple(c, PROTO_CTL_PING, now);
-        c->last_ping_us = now;
+        client_send_ping(c, now);
     }
 }
 

@@ -237,7 +237,6 @@ static int rtc_open(struct ricochet *c, const struct client_config *cfg, char *e
         snprintf(err, err_cap, "client: epoll: %s", strerror(errno));
         return -1;
     }
-    c->phase = PHASE_CONNECTING; /* the join goes out once the channels are open */
     return 0;
 }
 
@@ -342,8 +341,7 @@ static void rtc_news(struct ricochet *c, uint64_t now)
     if (t->opened) {
         t->opened = false;
         t->stage = RTC_OPEN;
-        c->phase = PHASE_JOINING;
-        client_send_join(c);
+        client_join_now(c);
     }
     if (t->in_at < t->in_len)
         return; /* what came before the end is handed out first */

@@ -593,8 +593,7 @@ void client_wire_datagram(struct ricochet *c, const uint8_t *d, size_t len, uint
             if (ack && t->state == WIRE_CONNECTED)
                 wire_ack(c, w.channel, seq, sent_time);
             if (t->state == WIRE_CONNECTED && c->phase == PHASE_CONNECTING) {
-                c->phase = PHASE_JOINING;
-                client_send_join(c);
+                client_join_now(c);
             }
             break;
         case ENET_PROTOCOL_COMMAND_DISCONNECT:

@@ -297,8 +297,7 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
     wslay_event_config_set_max_recv_msg_length(t->ctx, WS_MSG_MAX);
     t->head_at = head_len; /* what came after the head: wslay's first bytes */
     t->stage = WS_OPEN;
-    c->phase = PHASE_JOINING;
-    client_send_join(c);
+    client_join_now(c);
 }
 
 /* ---- once open ------------------------------------------------------------- */
