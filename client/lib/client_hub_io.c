@@ -5,6 +5,7 @@
  * two hubs differ only in what a datagram is and whose it is; and the
  * counts as every session and hub report them (client_wire_netinfo). */
 #include "client_internal.h"
+#include "client_hub_io_internal.h"
 
 #include <errno.h>
 #include <string.h>

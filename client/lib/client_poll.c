@@ -18,6 +18,7 @@
  * ends the session with the library's reasons, in words that say what
  * to do. */
 #include "client_internal.h"
+#include "client_stream_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -21,6 +21,7 @@
  * mostly, rides with the session's next state (hold_until), as
  * the relay's rides with its room's fan-out: half the packets. */
 #include "client_internal.h"
+#include "client_quic_conn_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* client_quic_conn.c: one QUIC connection of the client library
- * (client_quic.c is the transport around it; client_internal.h): ngtcp2
+ * (client_quic.c is the transport around it; client_quic_conn_internal.h): ngtcp2
  * 0.12's client on GnuTLS, its UDP socket connected to the relay, its
  * packets in and out.
  *
@@ -18,6 +18,7 @@
  * oldest dropped), and those the relay acknowledged or ngtcp2 declared
  * lost are counted (their ID is the state's seq: what the sender knew). */
 #include "client_internal.h"
+#include "client_quic_conn_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

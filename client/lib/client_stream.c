@@ -1,8 +1,10 @@
 /* client_stream.c: what the client library's transports over TCP
  * connections share (tcp and ws, each over one; poll over two: see
- * client_internal.h): a connection made without waiting, its bytes waiting for the kernel in order, its
- * end, and the kernel's own count of what crossed the wire. */
+ * client_stream_internal.h): a connection made without waiting, its bytes
+ * waiting for the kernel in order, its end, and the kernel's own count of
+ * what crossed the wire. */
 #include "client_internal.h"
+#include "client_stream_internal.h"
 
 #include <errno.h>
 #include <linux/tcp.h>

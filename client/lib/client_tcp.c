@@ -14,6 +14,7 @@
  * buffer that holds at most one frame beyond what was handed out; a batch's
  * states are handed out one per step, each as if it had come alone. */
 #include "client_internal.h"
+#include "client_stream_internal.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -9,6 +9,7 @@
  * says. The join asks for batches: a batch datagram's states are handed
  * to the session one per step, each as if it had come alone. */
 #include "client_internal.h"
+#include "client_hub_io_internal.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -15,6 +15,7 @@
  * 0, states as the mode table says, as client_enet.c. The generator uses
  * it where ENet's hosts cost more CPU than the relay they measure. */
 #include "client_internal.h"
+#include "client_wire_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * system calls of thousands of clients into a few; unlike a hub of ENet
  * clients, nothing walks ENet's peer slots on every service. */
 #include "client_internal.h"
+#include "client_wire_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * loss costs the relay one resend, not a resend of all that followed it),
  * and a reliable message's fragments joined into the message. */
 #include "client_internal.h"
+#include "client_wire_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,6 +17,7 @@
  * buffer of ours, read no further until it is empty, and are handed out
  * one per step (a batch's states one per step too). */
 #include "client_internal.h"
+#include "client_stream_internal.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -17,6 +17,7 @@
  *
  * The rest (modes, frames, datagrams, closing) is the QUIC transport's. */
 #include "client_internal.h"
+#include "client_quic_conn_internal.h"
 
 #include <stdbool.h>
 #include <stdio.h>
