@@ -227,6 +227,9 @@ static void transport_choices_match_the_list(void **state)
 struct tty_relay {
     pid_t pid;
     int master;        /* what the terminal shows, read here */
+    int slave;         /* held open here too, so that the relay's exit never makes the
+                          master's read fail before all it wrote was read (Linux
+                          hands a pty's bytes over later than the slave's close) */
     char text[16384];  /* everything read so far */
     size_t len;
 };
@@ -248,6 +251,8 @@ static void tty_relay_start(struct tty_relay *t, const char *const *extra)
     assert_int_equal(unlockpt(t->master), 0);
     const char *slave = ptsname(t->master);
     assert_non_null(slave);
+    t->slave = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(t->slave >= 0);
     t->pid = fork();
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
@@ -277,15 +282,22 @@ static bool tty_relay_read(struct tty_relay *t, const char *want, int ms)
     return want && strstr(t->text, want);
 }
 
-/* SIGTERM, then what it printed until it closed the terminal; exit 0. */
+/* SIGTERM, then what it printed until it exited, and after; exit 0. */
 static void tty_relay_stop(struct tty_relay *t)
 {
     int status;
+    pid_t gone = 0;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
     assert_int_equal(kill(t->pid, SIGTERM), 0);
-    tty_relay_read(t, NULL, WAIT_MS);
-    assert_int_equal(waitpid(t->pid, &status, 0), t->pid);
+    while ((gone = waitpid(t->pid, &status, WNOHANG)) == 0 && clock_now_ms() < deadline)
+        tty_relay_read(t, NULL, 50);
+    if (gone == 0)
+        gone = waitpid(t->pid, &status, 0);
+    tty_relay_read(t, NULL, 300); /* what it wrote last, handed over late */
+    assert_int_equal(gone, t->pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+    close(t->slave);
     close(t->master);
 }
 
