@@ -77,19 +77,23 @@ static int enet_init_once(char *err, size_t err_cap)
     return 0;
 }
 
-/* My own host's 32-bit counters, moved into the client's 64-bit ones (a
- * hub harvests its own). */
+/* A host's 32-bit counters moved into 64-bit ones, and cleared. */
+static void harvest(ENetHost *h, struct client_wire_count *w)
+{
+    w->bytes_sent += h->totalSentData;
+    w->bytes_received += h->totalReceivedData;
+    w->dgrams_sent += h->totalSentPackets;
+    w->dgrams_received += h->totalReceivedPackets;
+    h->totalSentData = h->totalReceivedData = 0;
+    h->totalSentPackets = h->totalReceivedPackets = 0;
+}
+
+/* My own host's counters into the session's (a hub harvests its own). */
 static void harvest_counters(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
-    if (!t || !t->own)
-        return;
-    c->wire.bytes_sent += t->own->totalSentData;
-    c->wire.bytes_received += t->own->totalReceivedData;
-    c->wire.dgrams_sent += t->own->totalSentPackets;
-    c->wire.dgrams_received += t->own->totalReceivedPackets;
-    t->own->totalSentData = t->own->totalReceivedData = 0;
-    t->own->totalSentPackets = t->own->totalReceivedPackets = 0;
+    if (t && t->own)
+        harvest(t->own, &c->wire);
 }
 
 /* Sees every datagram before ENet parses it. A JSON datagram from the relay
@@ -574,16 +578,6 @@ struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_c
     return hub;
 }
 
-static void hub_harvest(struct client_hub *hub)
-{
-    ENetHost *h = hub->host;
-    hub->wire.bytes_sent += h->totalSentData;
-    hub->wire.bytes_received += h->totalReceivedData;
-    hub->wire.dgrams_sent += h->totalSentPackets;
-    hub->wire.dgrams_received += h->totalReceivedPackets;
-    h->totalSentData = h->totalReceivedData = 0;
-    h->totalSentPackets = h->totalReceivedPackets = 0;
-}
 
 /* Is a goodbye to or from this peer still on its way? */
 static bool hub_peer_leaving(const ENetPeer *p)
@@ -663,14 +657,14 @@ int client_hub_service(struct client_hub *hub, client_hub_fn fn, void *ctx)
             break;
         r = enet_host_service(hub->host, &e, 0); /* more waiting? */
     }
-    hub_harvest(hub);
+    harvest(hub->host, &hub->wire);
     return r < 0 ? -1 : n;
 }
 
 void client_hub_flush(struct client_hub *hub)
 {
     enet_host_flush(hub->host);
-    hub_harvest(hub);
+    harvest(hub->host, &hub->wire);
 }
 
 int client_hub_fd(const struct client_hub *hub)
