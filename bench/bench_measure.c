@@ -317,6 +317,9 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .payload_check = run->cfg->payload_check,
                               .per_host = (size_t)run->cfg->per_host,
                               .wire_hubs = !run->cfg->enet_hosts,
+                              /* straight to a relay on loopback: udp clients share
+                                 sockets as the ENet ones do (swarm.h) */
+                              .udp_hubs = !run->r->with_netsim,
                               .send_grain_us = run->cfg->send_grain_us,
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
