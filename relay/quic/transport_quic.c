@@ -53,10 +53,14 @@
 
 /* May a stranger at `from` get an answer of len bytes to a datagram of
  * got bytes? Never more than it sent (a forged source is never sent more
- * than the forger spent), and within the budgets, a Retry's too. */
-static bool may_answer(struct relay_quic *t, const union netaddr *from, size_t len, size_t got)
+ * than the forger spent), and within the budgets: its source's, and the
+ * one all strangers share unless it is a Retry (admission: the reply that
+ * lets a newcomer in, as plain UDP's cookie, which a flood of forged
+ * Initials must not be able to spend). */
+static bool may_answer(struct relay_quic *t, const union netaddr *from, size_t len, size_t got,
+                       bool admission)
 {
-    if (len > got || !strangers_may_reply(&t->strangers, from, false, t->now_us)) {
+    if (len > got || !strangers_may_reply(&t->strangers, from, admission, t->now_us)) {
         t->own[QUIC_COUNT_UNANSWERED]++;
         return false;
     }
@@ -83,7 +87,7 @@ static void send_retry(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const unio
         return;
     ngtcp2_ssize n = ngtcp2_crypto_write_retry(pkt, sizeof pkt, hd->version, &hd->scid, &scid,
                                                &hd->dcid, token, (size_t)tlen);
-    if (n <= 0 || !may_answer(t, from, (size_t)n, got))
+    if (n <= 0 || !may_answer(t, from, (size_t)n, got, true))
         return;
     t->own[QUIC_COUNT_RETRIES]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
@@ -96,7 +100,7 @@ static void send_close(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const unio
     uint8_t pkt[QUIC_EDGE_PKT];
     ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(pkt, sizeof pkt, hd->version,
                                                           &hd->scid, &hd->dcid, code, NULL, 0);
-    if (n > 0 && may_answer(t, from, (size_t)n, got))
+    if (n > 0 && may_answer(t, from, (size_t)n, got, false))
         transport_quic_queue(t, from, pkt, (size_t)n);
 }
 
@@ -108,7 +112,7 @@ static void send_version_negotiation(struct relay_quic *t, const ngtcp2_version_
     quic_random(&unused, 1);
     ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
         pkt, sizeof pkt, unused, vc->scid, vc->scidlen, vc->dcid, vc->dcidlen, versions, 1);
-    if (n <= 0 || !may_answer(t, from, (size_t)n, got))
+    if (n <= 0 || !may_answer(t, from, (size_t)n, got, false))
         return;
     t->own[QUIC_COUNT_VERSION_NEG]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
@@ -137,7 +141,7 @@ static void send_reset(struct relay_quic *t, const ngtcp2_version_cid *vc,
         0)
         return;
     ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(pkt, sizeof pkt, token, rand, randlen);
-    if (n <= 0 || (size_t)n >= got || !may_answer(t, from, (size_t)n, got))
+    if (n <= 0 || (size_t)n >= got || !may_answer(t, from, (size_t)n, got, false))
         return;
     t->own[QUIC_COUNT_RESETS]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
