@@ -35,7 +35,8 @@ def order: {"sockperf": 0, "irtt": 0, "bench-reference": 1, "bench-udp": 2}[.] /
      + "\(span(.p99)) | \(span(.lost)) |"),
   "",
   "Measured \($doc.date) with `\($doc.command)` on \($doc.machine) (floor: "
-  + ([$doc.runs[] | {round, floor_dps}] | unique | map(.floor_dps | tostring) | join(", "))
+  + ([$doc.runs[] | {round, floor_dgrams_per_s}] | unique | map(.floor_dgrams_per_s | tostring)
+     | join(", "))
   + " datagrams a second); through netsim \($doc.delay_ms) ms of delay and \($doc.jitter_ms) ms "
   + "of jitter end to end; medians of \([$doc.runs[].round] | unique | length) rounds, min-max "
   + "in brackets."

@@ -104,6 +104,8 @@ static void irtt_and_the_bench_agree(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, "| netsim, loss 5% | irtt, round trip |"));
     assert_non_null(strstr(text, "bench minus tool"));
+    assert_non_null(strstr(text, "(floor: "));
+    assert_null(strstr(text, "(floor: null")); /* the records' floor, named as they name it */
     free(text);
     harness_sh("rm -rf %s", dir);
 }
