@@ -51,6 +51,7 @@ struct relay_edges {
     int epfd;
     int watched;                    /* relay_edges_watch's descriptor, -1: none */
     unsigned start;                 /* the first edge serviced next turn (rotates) */
+    uint64_t fanned_us;             /* the last turn that fanned states out (0: none) */
     struct http_front *http;        /* the relay's HTTP front, the pages on it: each
                                        edge registers its routes as it is created */
 };
@@ -85,8 +86,9 @@ int relay_edges_watch(struct relay_edges *E, int fd);
 
 /* A turn's wait: in epoll until an edge has input, the watched fd is
  * readable, or the first deadline (wake_by_us, relay_tick_due, each edge's
- * due; none while an edge has a backlog; with states held, in slices of at
- * most 5 ms rather than per datagram); *woke_us gets when it ended.
+ * due; none while an edge has a backlog; with states held, or none held
+ * but some fanned out a tick ago, in slices of at most 5 ms rather than
+ * per datagram); *woke_us gets when it ended.
  * Returns 0, or -1 (epoll failed: logged). */
 int relay_edges_wait(struct relay_edges *E, struct relay *r, uint64_t wake_by_us,
                      uint64_t *woke_us);

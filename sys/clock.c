@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <linux/sockios.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 
 static uint64_t timespec_us(const struct timespec *ts)
@@ -38,18 +40,47 @@ uint64_t clock_unix_s(void)
     return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
 }
 
-uint64_t clock_socket_received_us(int fd)
+/* A kernel's wall-clock stamp on clock_now_us()'s clock. */
+static uint64_t received_us(const struct timespec *stamp)
 {
-    struct timespec stamp, real, mono;
-    if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0 || stamp.tv_sec < 0)
+    struct timespec real, mono;
+    if (stamp->tv_sec < 0)
         return 0;
     clock_gettime(CLOCK_REALTIME, &real);
     clock_gettime(CLOCK_MONOTONIC, &mono);
-    uint64_t ago = timespec_us(&real) > timespec_us(&stamp)
-                       ? timespec_us(&real) - timespec_us(&stamp) : 0;
+    uint64_t ago = timespec_us(&real) > timespec_us(stamp)
+                       ? timespec_us(&real) - timespec_us(stamp) : 0;
     uint64_t now = timespec_us(&mono);
     return ago < now ? now - ago : 0;
 }
+
+uint64_t clock_socket_received_us(int fd)
+{
+    struct timespec stamp;
+    return ioctl(fd, SIOCGSTAMPNS, &stamp) == 0 ? received_us(&stamp) : 0;
+}
+
+uint64_t clock_msg_received_us(const struct msghdr *h)
+{
+    struct msghdr *m = (struct msghdr *)h; /* CMSG_NXTHDR takes no const */
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec stamp;
+            memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+            return received_us(&stamp);
+        }
+    return 0;
+}
+
+int clock_stamp_socket(int fd)
+{
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+_Static_assert(CLOCK_STAMP_CONTROL >= CMSG_SPACE(sizeof(struct timespec)),
+               "room for a stamp's control message");
 
 void clock_sleep_until_us(uint64_t deadline_us)
 {

@@ -29,6 +29,20 @@ uint64_t clock_unix_s(void);
  * shifts it). Never after now. Returns it, or 0 if the socket cannot say. */
 uint64_t clock_socket_received_us(int fd);
 
+/* The same from a datagram's own stamp, its SCM_TIMESTAMPNS control
+ * message (a socket with SO_TIMESTAMPNS on: clock_stamp_socket), read
+ * with the datagram: no system call of its own. 0 if h carries none. */
+struct msghdr;
+uint64_t clock_msg_received_us(const struct msghdr *h);
+
+/* Turns SO_TIMESTAMPNS on for socket fd: each datagram read with room for
+ * control messages (CLOCK_STAMP_CONTROL bytes) carries its stamp, and
+ * clock_socket_received_us(fd) says nothing any more (the kernel keeps
+ * the socket's last stamp only for sockets without it). Returns
+ * setsockopt's. */
+int clock_stamp_socket(int fd);
+#define CLOCK_STAMP_CONTROL 32 /* CMSG_SPACE(sizeof(struct timespec)) on Linux */
+
 /* Sleeps until the monotonic clock reaches deadline_us (returns at once if
  * it already has); signals do not cut it short. */
 void clock_sleep_until_us(uint64_t deadline_us);

@@ -6,7 +6,8 @@
  * taken but counted; one the
  * kernel refuses is skipped and counted while the others go; nothing
  * waiting reads as 0, a closed socket's queue sends nothing; a bind that
- * cannot be is one line. */
+ * cannot be is one line. And when the kernel received a datagram
+ * (sys/clock.h), read from its own control message as from the socket. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,8 +17,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "../sys/clock.h"
 #include "../sys/dgram.h"
 
 /* A non-blocking UDP socket on 127.0.0.1 and a free port; its address. */
@@ -164,12 +167,48 @@ static void binds_refused_in_one_line(void **state)
     close(fd);
 }
 
+/* A datagram read with room for control messages from a stamped socket
+ * carries when the kernel received it: on the monotonic clock, between the
+ * send and the read. One read without that room says 0. */
+static void a_datagram_carries_when_it_arrived(void **state)
+{
+    (void)state;
+    union netaddr at, from_at;
+    int fd = udp_socket(&at), from = udp_socket(&from_at);
+    assert_int_equal(clock_stamp_socket(fd), 0);
+    for (int with_room = 1; with_room >= 0; with_room--) {
+        uint64_t before = clock_now_us();
+        assert_int_equal(sendto(from, "x", 1, 0, &at.sa, netaddr_len(&at)), 1);
+        char byte, control[CLOCK_STAMP_CONTROL];
+        struct iovec iov = {&byte, 1};
+        struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1,
+                           .msg_control = with_room ? control : NULL,
+                           .msg_controllen = with_room ? sizeof control : 0};
+        ssize_t n = -1;
+        for (int tries = 0; tries < 200 && n < 0; tries++)
+            if ((n = recvmsg(fd, &h, 0)) < 0)
+                usleep(1000);
+        assert_int_equal(n, 1);
+        uint64_t after = clock_now_us(), got = clock_msg_received_us(&h);
+        if (!with_room) {
+            assert_int_equal(got, 0);
+            continue;
+        }
+        /* the two clocks are read apart: a millisecond of slack */
+        assert_true(got + 1000 >= before);
+        assert_true(got <= after);
+    }
+    close(fd);
+    close(from);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_queue_leaves_in_order_and_arrives_whole),
         cmocka_unit_test(a_refused_datagram_is_skipped),
         cmocka_unit_test(binds_refused_in_one_line),
+        cmocka_unit_test(a_datagram_carries_when_it_arrived),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,9 @@
  * a turn services each edge that has work once, from a rotating start, so
  * an edge that always has a backlog costs the other one batch a turn and
  * never starves it; an edge's own deadline (due) and the watched
- * descriptor wake the wait; the drain ends when every edge is settled or
- * the time is up. */
+ * descriptor wake the wait; a relay that fanned out a tick ago reads on
+ * the tick's grid, not at each datagram; the drain ends when every edge is
+ * settled or the time is up. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -152,8 +153,8 @@ static const struct relay_transport_ops fake_ops = {
     .flush = fake_flush, .tick = fake_tick, .settled = fake_settled, .destroy = fake_destroy,
 };
 
-/* Two fake edges and a core on them. */
-static struct relay *open_two(struct relay_edges *E)
+/* Two fake edges and a core on them, its tick tick_us (0: none). */
+static struct relay *open_two_ticked(struct relay_edges *E, uint32_t tick_us)
 {
     made[0] = made[1] = NULL;
     n_order = 0;
@@ -169,10 +170,16 @@ static struct relay *open_two(struct relay_edges *E)
     relay_edges_cores(E, tp);
     struct relay_config cfg;
     relay_default_config(&cfg);
+    cfg.tick_us = tick_us;
     struct relay *r = relay_create(&cfg, tp, E->n);
     assert_non_null(r);
     assert_int_equal(relay_edge_base(r, 1), 4);
     return r;
+}
+
+static struct relay *open_two(struct relay_edges *E)
+{
+    return open_two_ticked(E, 0);
 }
 
 static void close_two(struct relay_edges *E, struct relay *r)
@@ -241,6 +248,35 @@ static void an_edge_is_serviced_when_due(void **state)
     assert_int_equal(edges_turn(&E, r, t0 + 1000000, &woke), 0);
     assert_true(woke < t0 + 500000);
     assert_int_equal(made[0]->services, 1);
+    close_two(&E, r);
+}
+
+/* A relay that fanned states out a tick ago is busy: input does not wake
+ * it at once, it sleeps to the next step of the tick's grid (the default
+ * tick: 2 ms) and reads all that came then. One that has not fanned out
+ * for longer than two steps waits for input again. */
+static void a_busy_relay_reads_on_the_grid(void **state)
+{
+    (void)state;
+    struct relay_edges E;
+    struct relay *r = open_two_ticked(&E, 2000); /* ricochet-relay's default */
+    uint64_t step = relay_tick_us(r);
+    for (int turn = 0; turn < 5; turn++) {
+        uint64_t t0 = clock_now_us(), woke;
+        E.fanned_us = t0;
+        ready(made[0]);
+        assert_int_equal(edges_turn(&E, r, t0 + 1000000, &woke), 0);
+        assert_true(woke >= t0 - t0 % step + step);
+        assert_int_equal(made[0]->services, turn + 1);
+    }
+    /* idle for long: the next input wakes the wait, however long the
+     * deadline (a second here) */
+    uint64_t t0 = clock_now_us(), woke;
+    E.fanned_us = t0 - 3 * step;
+    ready(made[1]);
+    assert_int_equal(edges_turn(&E, r, t0 + 1000000, &woke), 0);
+    assert_true(woke < t0 + 500000);
+    assert_int_equal(made[1]->services, 1);
     close_two(&E, r);
 }
 
@@ -367,6 +403,7 @@ int main(void)
         cmocka_unit_test(a_flooded_edge_costs_the_other_one_batch_a_turn),
         cmocka_unit_test(an_edge_is_serviced_when_due),
         cmocka_unit_test(the_watched_descriptor_wakes_the_wait),
+        cmocka_unit_test(a_busy_relay_reads_on_the_grid),
         cmocka_unit_test(periodic_work_and_the_drain),
         cmocka_unit_test(listen_values_are_parsed),
         cmocka_unit_test(the_shorthand_is_one_edge),

@@ -66,6 +66,7 @@ static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, cha
     int size = SOCKET_BUFFER;
     setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    clock_stamp_socket(t->fd); /* relay_arrived's, with each read: no ioctl a batch */
 
     /* 2. bind(): give it our address and port, so clients know where to
      * send. Port 0 asks the kernel for any free port. */
@@ -251,7 +252,8 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
         for (unsigned i = 0; i < UDP_BATCH; i++)
             t->rmsg[i] = (struct mmsghdr){
                 .msg_hdr = { .msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
-                             .msg_iov = &t->riov[i], .msg_iovlen = 1 }
+                             .msg_iov = &t->riov[i], .msg_iovlen = 1,
+                             .msg_control = t->rstamp[i], .msg_controllen = sizeof t->rstamp[i] }
             };
         /* recvfrom() for up to UDP_BATCH datagrams at once; each comes
          * with its sender's endpoint in msg_name. */
@@ -266,7 +268,8 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
         }
         /* They arrived after the socket was last empty, and by when the
          * kernel received the last of them. */
-        relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
+        uint64_t last = n > 0 ? clock_msg_received_us(&t->rmsg[n - 1].msg_hdr) : 0;
+        relay_arrived(r, t->read_end_us, last);
         for (int i = 0; i < n; i++)
             on_datagram(t, r, (unsigned)i);
         transport_udp_flush(t); /* without ticks: this batch's states, at once */

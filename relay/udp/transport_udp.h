@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "../../proto/wire.h"
+#include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
 #include "../core/strangers.h"
 #include "../transport.h"
@@ -51,6 +52,7 @@ struct relay_udp {
     struct mmsghdr rmsg[UDP_BATCH];
     struct iovec riov[UDP_BATCH];
     union netaddr rfrom[UDP_BATCH];
+    uint8_t rstamp[UDP_BATCH][CLOCK_STAMP_CONTROL]; /* each datagram's kernel stamp */
     uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
     size_t rbuf_size;
 
