@@ -333,7 +333,11 @@ def x_ref_note: if has_x_ref(.) then "; × reference: the cost over the referenc
 # peers(doc; least): the rows of every client count, or (least) of the smallest only.
 def peers(doc; least): [doc.runs[] | .results[0] + {server,
         floor_dps: (.results[0].floor_dgrams_per_s // .floor_dps)}]
-    | (map(.clients) | min) as $least | map(select((least | not) or .clients == $least))
+    | (map(.clients) | min) as $least
+    # the headline: the least count, and of Colyseus only the newest version that ran
+    | (map(.server) | any(startswith("colyseus18-"))) as $newest
+    | map(select((least | not) or (.clients == $least
+        and (($newest | not) or (.server | startswith("colyseus-") | not)))))
     | . as $runs
     | header(["clients", "server", "µs per delivered state", "× floor"] + x_ref_header($runs)
         + ["server CPU", "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
