@@ -399,8 +399,9 @@ static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
         live_lane_got(l, from, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);
     }
     else if (ev->type == RICOCHET_EV_DISCONNECTED && l->running) {
-        snprintf(l->why, sizeof l->why, "its %s was disconnected: %s", sender >= 0 ? "sender" :
-                 "receiver", ev->code);
+        snprintf(l->why, sizeof l->why, "its %s was disconnected: %s%s%.130s%s",
+                 sender >= 0 ? "sender" : "receiver", ev->code, ev->text[0] ? " (" : "",
+                 ev->text, ev->text[0] ? ")" : "");
         lv->client_lost = true;
     }
 }
@@ -564,7 +565,7 @@ static void loop(struct live *lv, const struct netlab *lab)
                         log_warn("lesson: %s: %s; the lanes start again",
                                  lv->lanes[k].def->name, lv->lanes[k].why);
                         snprintf(lv->incident, sizeof lv->incident,
-                                 "%s: %.120s at %s; the lanes started again",
+                                 "%s: %.140s at %s; the lanes started again",
                                  lv->lanes[k].def->name, lv->lanes[k].why, at);
                     }
                 stop_lanes(lv);

@@ -466,6 +466,15 @@ static void card_says(struct browser *b, const char *const *want, const char *wh
         print_message("the cards: %s\n", text);
         free(text);
         cJSON_Delete(cards);
+        /* what the page was told of the guests and why lanes started again, whole: the
+           page's own dump below is cut short */
+        cJSON *said = browser_eval(b, "(() => { const s = lessonPage.snapshot(); return {"
+                                      " incident: s.status && s.status.incident,"
+                                      " door: s.door, guests: s.guests }; })()");
+        text = cJSON_PrintUnformatted(said);
+        print_message("the guests: %s\n", text);
+        free(text);
+        cJSON_Delete(said);
         lesson_fail_with_page(b, what);
     }
 }
