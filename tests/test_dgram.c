@@ -7,7 +7,7 @@
  * kernel refuses is skipped and counted while the others go; nothing
  * waiting reads as 0, a closed socket's queue sends nothing; a bind that
  * cannot be is one line. And when the kernel received a datagram
- * (sys/clock.h), read from its own control message as from the socket. */
+ * (sys/clock.h), read from the datagram's own control message. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -578,7 +578,6 @@ struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_c
     return hub;
 }
 
-
 /* Is a goodbye to or from this peer still on its way? */
 static bool hub_peer_leaving(const ENetPeer *p)
 {
