@@ -69,7 +69,7 @@ int harness_start_netsim(struct spawn_proc *p, const char *const *args);
 long long harness_stats_field(const char *text, bool want_final,
                               const char *path);
 
-/* Sends the relay SIGUSR1 and waits up to 5 s for the stats line it
+/* Sends the relay SIGUSR1 and waits up to 30 s for the stats line it
  * prints. Returns all of its stdout (the caller frees), or NULL (why on
  * stderr). */
 char *harness_relay_stats_now(struct spawn_proc *relay);
