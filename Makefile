@@ -136,7 +136,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 # client/bot's is build/lib/libclient_bot.a.
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
            relay/tcp relay/ws relay/poll relay/stream relay/webrtc relay/quic relay/http \
-           client/lib lesson costs \
+           client/lib lesson bench/costs \
            client/swarm client/bot client/tui netsim audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
@@ -179,12 +179,12 @@ EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/exa
     $(BUILD)/examples/tcp_player
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
-# rtc-cost (costs/rtc_cost_main.c): what a WebRTC session costs the
+# rtc-cost (bench/costs/rtc_cost_main.c): what a WebRTC session costs the
 # relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
 RTC_COST := $(BUILD)/bin/rtc-cost
-RTC_COST_LIBS := costs relay/webrtc rtc proto stats sys
+RTC_COST_LIBS := bench/costs relay/webrtc rtc proto stats sys
 RTC_COST_PKGS := libsodium libcjson usrsctp openssl
-# world-cost (costs/world_cost_main.c): what one world costs the relay's
+# world-cost (bench/costs/world_cost_main.c): what one world costs the relay's
 # core by itself, on a fake clock (for callgrind); not installed. It links
 # what the relay links (the option table names every edge).
 WORLD_COST := $(BUILD)/bin/world-cost
@@ -405,9 +405,9 @@ $(1): $(2) $(call lib_archives,$(3))
 endef
 $(foreach p,$(PROGRAM_NAMES),$(eval $(call link_rule,$(BUILD)/bin/ricochet-$(p),\
     $(call objs,$($(p)_MAIN)),$($(p)_LIBS),$($(p)_PKGS))))
-$(eval $(call link_rule,$(RTC_COST),$(call objs,costs/rtc_cost_main.c),$(RTC_COST_LIBS),\
+$(eval $(call link_rule,$(RTC_COST),$(call objs,bench/costs/rtc_cost_main.c),$(RTC_COST_LIBS),\
     $(RTC_COST_PKGS)))
-$(eval $(call link_rule,$(WORLD_COST),$(call objs,costs/world_cost_main.c),$(WORLD_COST_LIBS),\
+$(eval $(call link_rule,$(WORLD_COST),$(call objs,bench/costs/world_cost_main.c),$(WORLD_COST_LIBS),\
     $(WORLD_COST_PKGS)))
 $(eval $(call link_rule,$(REFERENCE_RELAY),$(call objs,bench/reference/reference_main.c),\
     $(REFERENCE_RELAY_LIBS),$(REFERENCE_RELAY_PKGS)))
@@ -523,12 +523,12 @@ test-tsan:
 fleet-demo:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
-	bench/fleet_demo.sh $(BUILD)/bin
+	examples/fleet_demo.sh $(BUILD)/bin
 
 demo:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
-	bench/demo.sh $(BUILD)/bin
+	examples/demo.sh $(BUILD)/bin
 
 # The lesson you can watch (ricochet-lesson, docs/sockets.md "Watch it"):
 # every lane side by side through one netsim, its page on 127.0.0.1:LESSON_PORT
@@ -561,7 +561,7 @@ bench:
 # over WebRTC against sealed ENet (--encrypt), into BENCH_OUT/webrtc/
 # (bench-webrtc-reference: the committed bench/results/webrtc/), each
 # scenario REPEAT times with WEBRTC_SECONDS windows; then what a WebRTC
-# session costs the relay's webrtc modules (costs/rtc_cost_main.c): RTC_PEERS
+# session costs the relay's webrtc modules (bench/costs/rtc_cost_main.c): RTC_PEERS
 # sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
 WEBRTC_SECONDS ?= 4
 RTC_PEERS ?= 200

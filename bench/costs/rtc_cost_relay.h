@@ -1,4 +1,4 @@
-/* rtc_cost_relay.h: rtc-cost's relay side (costs/rtc_cost_main.c): the
+/* rtc_cost_relay.h: rtc-cost's relay side (bench/costs/rtc_cost_main.c): the
  * child process that holds the relay's webrtc modules (an rtc_host on one
  * UDP socket of 127.0.0.1) and measures itself, told what to do over a
  * control socket (SOCK_SEQPACKET) by the clients' side

@@ -1,4 +1,4 @@
-/* rtc_cost_clients.h: rtc-cost's clients (costs/rtc_cost_main.c), in the
+/* rtc_cost_clients.h: rtc-cost's clients (bench/costs/rtc_cost_main.c), in the
  * parent process: --peers WebRTC clients (rtc/rtc_peer.h), each on a UDP
  * socket of its own, against the relay side (rtc_cost_relay.h, its control
  * messages): their offers answered, every session open, then --messages
