@@ -7,8 +7,9 @@
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
  * another, as the objects' symbol tables say: nm on the objects beside
- * $RICOCHET_BIN); no production file includes another component's
- * private header; every production file opens with a comment; test
+ * $RICOCHET_BIN); the product's folders never include the lab's
+ * (docs/design.md, "Where things go"); no production file includes
+ * another component's private header; every production file opens with a comment; test
  * cases are named without a "test_" prefix (the
  * binary's name says that already). Run from the top of the repository,
  * after the build.
@@ -306,6 +307,51 @@ static void includes_point_one_way(void **state)
     tree_free(&t);
 }
 
+/* The two wings (docs/design.md, "Where things go"): the product, what a
+ * game or an operator runs, never includes the lab, what measures, teaches
+ * and tests it. The lab may include the product. */
+static const char *const product_wing[] = {"proto/", "stats/", "sys/", "rtc/", "relay/",
+                                           "fleet/", "ticket/", "client/", NULL};
+static const char *const lab_wing[] = {"harness/", "netsim/", "audit/",   "bench/",
+                                       "lesson/",  "tests/",  "examples/", NULL};
+
+static bool in_wing(const char *path, const char *const *wing)
+{
+    for (size_t i = 0; wing[i]; i++)
+        if (strncmp(path, wing[i], strlen(wing[i])) == 0)
+            return true;
+    return false;
+}
+
+static void product_never_includes_the_lab(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_load(&t);
+    size_t product = 0, crossings = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        if (!in_wing(t.path[i], product_wing))
+            continue;
+        product++;
+        char *text = read_text(t.path[i]), dir[512], rel[512], target[512];
+        folder_of(t.path[i], dir, sizeof dir);
+        for (char *p = strstr(text, "#include \""); p; p = strstr(p + 1, "#include \"")) {
+            if (sscanf(p, "#include \"%511[^\"]\"", rel) != 1)
+                continue;
+            resolve(dir, rel, target, sizeof target);
+            if (in_wing(target, lab_wing)) {
+                print_error("%s includes %s: the product never includes the lab\n",
+                            t.path[i], target);
+                crossings++;
+            }
+        }
+        free(text);
+    }
+    tree_free(&t);
+    assert_true(product > 100); /* the walk found the product */
+    assert_int_equal(crossings, 0);
+}
+
 /* Headers private to their folder besides *_internal.h and *_internals.h:
  * a path, or a folder ("bench/") whose every header is. */
 static const char *const private_homes[] = {
@@ -556,6 +602,7 @@ int main(void)
         cmocka_unit_test(files_open_with_what_they_hold),
         cmocka_unit_test(functions_are_short),
         cmocka_unit_test(includes_point_one_way),
+        cmocka_unit_test(product_never_includes_the_lab),
         cmocka_unit_test(private_headers_stay_home),
         cmocka_unit_test(calls_point_one_way),
         cmocka_unit_test(case_names_have_no_test_prefix),
