@@ -401,6 +401,7 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
     t->swept = now;
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
         transport_enet_sweep_half_open(t, r, i, now);
+        transport_enet_proof_sweep(t, i, now);
         if (read_all)
             sweep_silent(t, r, i, now);
     }

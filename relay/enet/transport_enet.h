@@ -116,6 +116,11 @@ struct enet_lane_out {
 struct enet_proof {
     uint8_t state;        /* how far its proof is (transport_enet_proof.c's enum) */
     uint8_t replies;      /* answers it got before its proof */
+    bool closing;         /* the core closed it before its proof ... */
+    uint8_t why;          /* ... with this code (enum proto_error_code) */
+    enet_uint32 closing_at; /* ENet ms: then it goes, proof or not */
+    char *held;           /* what the core said to it meanwhile (the first), or NULL */
+    size_t held_len;
 };
 
 struct enet_proofs {
@@ -297,8 +302,14 @@ bool transport_enet_proven(const struct relay_enet *t, uint32_t idx);
 bool transport_enet_proof_pass(struct relay_enet *t, uint32_t idx, uint8_t channel,
                                const ENetPacket *pk);
 
-/* Closes unproven peer idx with why: the code goes as the disconnect's
- * data, once, never resent. */
+/* What the core says to, and how it closes, a peer that has not shown
+ * its address yet: the first message is held, and goes whole (with the
+ * close) once the peer shows it; the close without the message, as the
+ * disconnect's code sent once, if it does not within 1 s, or at once if it
+ * cannot (a client from before cookies). proof_sweep does that for slot
+ * idx (now: ENet ms). */
+void transport_enet_proof_hold(struct relay_enet *t, uint32_t idx, const char *json, size_t len);
 void transport_enet_proof_close(struct relay_enet *t, uint32_t idx, enum proto_error_code why);
+void transport_enet_proof_sweep(struct relay_enet *t, uint32_t idx, enet_uint32 now);
 
 #endif

@@ -7,8 +7,10 @@
  * address until it is acknowledged. So until a peer echoes a cookie sent
  * to its address (cookies.h), the core sees nothing of it: its requests
  * are answered with the cookie, unsequenced and never longer than they
- * were, and what the core would say to it (an error at its join deadline,
- * a full relay) goes only as the disconnect's code, sent once. */
+ * were. What the core says to it meanwhile (a refusal at its connect: a
+ * full relay, a ban) is held: it goes whole once the peer shows its
+ * address, or as the disconnect's code alone, sent once, if it does not
+ * within HELD_MS. */
 #include "transport_enet.h"
 
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <enet/time.h>
 
 #include "../../sys/clock.h"
 #include "../core/cookies.h"
@@ -28,6 +31,7 @@
  * datagrams that answer are no longer than the one that asked. */
 #define REPLY_OVERHEAD 10
 #define REPLIES_MAX 4 /* answers to one connection before its proof */
+#define HELD_MS 1000  /* a refusal waits this long for the peer's proof */
 
 enum proof { PROOF_OLD, PROOF_ASKED, PROOF_SHOWN, PROOF_REFUSED };
 
@@ -41,11 +45,14 @@ int transport_enet_proof_init(struct relay_enet *t)
 
 void transport_enet_proof_free(struct relay_enet *t)
 {
+    for (size_t i = 0; t->proofs.of && i < t->cfg.peer_cap; i++)
+        free(t->proofs.of[i].held);
     free(t->proofs.of);
 }
 
 void transport_enet_proof_connect(struct relay_enet *t, uint32_t idx, enet_uint32 data)
 {
+    free(t->proofs.of[idx].held);
     t->proofs.of[idx] = (struct enet_proof){
         .state = data == PROTO_ENET_ECHOES_COOKIES ? PROOF_ASKED : PROOF_OLD};
 }
@@ -55,15 +62,60 @@ bool transport_enet_proven(const struct relay_enet *t, uint32_t idx)
     return t->proofs.of[idx].state == PROOF_SHOWN;
 }
 
-void transport_enet_proof_close(struct relay_enet *t, uint32_t idx, enum proto_error_code why)
+/* Closes peer idx with why as the disconnect's data: one DISCONNECT, not
+ * resent (ENet gives up on it at its first retransmission timer, and
+ * then tells us, as of a timeout). */
+static void close_unproven(struct relay_enet *t, uint32_t idx, enum proto_error_code why)
 {
     ENetPeer *p = &t->host->peers[idx];
     t->proofs.of[idx].state = PROOF_REFUSED;
-    /* One DISCONNECT, not resent: ENet gives up on it at its first
-     * retransmission timer (and then tells us, as of a timeout). */
     enet_peer_timeout(p, 1, 1, 1);
     enet_peer_disconnect_later(p, (enet_uint32)why);
     t->queued = true;
+}
+
+void transport_enet_proof_hold(struct relay_enet *t, uint32_t idx, const char *json, size_t len)
+{
+    struct enet_proof *pr = &t->proofs.of[idx];
+    if (pr->held || !(pr->held = malloc(len))) /* the first says why: the rest, nothing */
+        return;
+    memcpy(pr->held, json, len);
+    pr->held_len = len;
+}
+
+void transport_enet_proof_close(struct relay_enet *t, uint32_t idx, enum proto_error_code why)
+{
+    struct enet_proof *pr = &t->proofs.of[idx];
+    if (pr->state == PROOF_OLD) { /* it could not show its address: the code alone */
+        close_unproven(t, idx, why);
+        return;
+    }
+    pr->closing = true;
+    pr->why = (uint8_t)why;
+    pr->closing_at = enet_time_get() + HELD_MS;
+}
+
+/* The refusal held for a peer that has just shown its address: whole,
+ * reliable, then the close (as transport_enet_send.c's). */
+static void send_held(struct relay_enet *t, uint32_t idx)
+{
+    struct enet_proof *pr = &t->proofs.of[idx];
+    ENetPeer *p = &t->host->peers[idx];
+    ENetPacket *pk = pr->held ? enet_packet_create(pr->held, pr->held_len,
+                                                   ENET_PACKET_FLAG_RELIABLE) : NULL;
+    if (pk && enet_peer_send(p, PROTO_CHANNEL_CONTROL, pk) != 0)
+        enet_packet_destroy(pk);
+    free(pr->held);
+    pr->held = NULL;
+    enet_peer_disconnect_later(p, pr->why);
+    t->queued = true;
+}
+
+void transport_enet_proof_sweep(struct relay_enet *t, uint32_t idx, enet_uint32 now)
+{
+    struct enet_proof *pr = &t->proofs.of[idx];
+    if (pr->closing && pr->state == PROOF_ASKED && ENET_TIME_GREATER_EQUAL(now, pr->closing_at))
+        close_unproven(t, idx, (enum proto_error_code)pr->why);
 }
 
 static union netaddr peer_source(const ENetPeer *p)
@@ -125,14 +177,17 @@ bool transport_enet_proof_pass(struct relay_enet *t, uint32_t idx, uint8_t chann
     cJSON_Delete(o);
     if (shown) {
         t->proofs.of[idx].state = PROOF_SHOWN;
-        return !echo_only;
+        if (!t->proofs.of[idx].closing)
+            return !echo_only;
+        send_held(t, idx); /* the core has closed it: nothing more for the core */
+        return false;
     }
     if (state == PROOF_OLD) {
         /* A client that cannot echo a cookie: told so once, and closed. */
         transport_enet_count(t, RELAY_DROP_BAD_VERSION);
         reply(t, idx, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}",
               pk->dataLength);
-        transport_enet_proof_close(t, idx, PROTO_ERROR_BAD_VERSION);
+        close_unproven(t, idx, PROTO_ERROR_BAD_VERSION);
         return false;
     }
     transport_enet_count(t, RELAY_DROP_UNVERIFIED);

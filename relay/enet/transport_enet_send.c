@@ -95,8 +95,8 @@ static void send_control(void *ctx, uint32_t handle, const char *json, size_t le
         return;
     if (!transport_enet_proven(t, peer)) {
         /* Reliable, it would be resent to an address that may be anyone's:
-         * its disconnect's code says it instead (transport_enet_proof.c). */
-        transport_enet_count(t, RELAY_DROP_UNVERIFIED);
+         * held until the peer shows it is its own. */
+        transport_enet_proof_hold(t, peer, json, len);
         return;
     }
     t->queued = true;
