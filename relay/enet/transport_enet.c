@@ -208,6 +208,8 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer, en
         log_info("relay: refusing %s: %zu channels, need %d", addr,
                  peer->channelCount, PROTO_CHANNEL_COUNT);
         relay_count_drop(r, RELAY_DROP_BAD_CHANNELS);
+        /* Its address is unproven: one DISCONNECT, never resent. */
+        enet_peer_timeout(peer, 1, 1, 1);
         enet_peer_disconnect(peer, 0);
         return;
     }
