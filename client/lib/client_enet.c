@@ -3,8 +3,10 @@
  * One ENetHost with one peer, or one peer of a shared host (a hub, see
  * client.h). Control JSON on channel 0 (reliable), state on channel 1
  * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
- * join is sent as soon as the connection is up; the relay's close (or
- * ENet's timeout) ends the session. Both kinds hand ENet's events to
+ * join is sent as soon as the connection is up, and again echoing the
+ * cookie the relay answers it with (the CONNECT's data says we do:
+ * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
+ * ends the session. Both kinds hand ENet's events to
  * enet_handle. */
 #include "client_internal.h"
 
