@@ -73,7 +73,9 @@ struct proto_room_entry {
 #define PROTO_AOI_MIN 0.01f /* smallest radius, arena units: cells stay countable */
 #define PROTO_AOI_MAX 1e5f  /* largest radius */
 
-#define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
+#define PROTO_COOKIE_LEN 16 /* hex digits of a return-routability cookie (plain UDP, ENet) */
+#define PROTO_ENET_ECHOES_COOKIES 1u /* an ENet CONNECT's data from a client that echoes
+                                       cookies (0: one from before; PROTOCOL.md) */
 #define PROTO_TICKET_MAX 952 /* characters of a join's ticket: a whole ticket's
                                 (TICKET_TEXT_MAX), so that one sent in place of its
                                 pass is told so; a pass is at most 515 */

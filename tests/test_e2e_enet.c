@@ -1,8 +1,10 @@
 /* test_e2e_enet.c: the real ricochet-relay (ENet transport) and the
  * client library over 127.0.0.1: fan-out in every mode, never back to the
  * sender unless reflect, the relay stamps sender ids, join/leave/timeout
- * notices, the late joiner's roster, and garbage that must not disturb a
- * running session. Every wait is bounded (generous: the machine is slow). */
+ * notices, the late joiner's roster, garbage that must not disturb a
+ * running session, and return routability: a connection that has not
+ * echoed its cookie gets the cookie alone, unsequenced, and an earlier
+ * client bad_version. Every wait is bounded (generous: the machine is slow). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <enet/enet.h>
 
 #include "../client/lib/client.h"
+#include "../proto/errors.h"
 #include "../sys/clock.h"
 #include "../stats/rng.h"
 #include "support/harness.h"
@@ -440,6 +443,114 @@ static void garbage_does_not_disturb(void **state)
     free(out);
 }
 
+/* The next packet to raw within ms, its channel and flags (destroyed), or
+ * -1; a disconnect sets raw->disconnected and *data. */
+static int next_packet(struct raw_enet *raw, int ms, char *buf, size_t cap, uint32_t *flags,
+                       uint32_t *data)
+{
+    ENetEvent ev;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
+        if (enet_host_service(raw->host, &ev, 10) <= 0)
+            continue;
+        if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+            raw->disconnected = true;
+            *data = ev.data;
+            return -1;
+        }
+        if (ev.type != ENET_EVENT_TYPE_RECEIVE)
+            continue;
+        size_t n = ev.packet->dataLength < cap - 1 ? ev.packet->dataLength : cap - 1;
+        memcpy(buf, ev.packet->data, n);
+        buf[n] = '\0';
+        *flags = ev.packet->flags;
+        int channel = ev.channelID;
+        enet_packet_destroy(ev.packet);
+        return channel;
+    }
+    return -1;
+}
+
+/* Before it echoes a cookie a connection is told nothing but the cookie,
+ * unsequenced, and only to a message long enough; the echo in a request's
+ * own field lets that request through. */
+static void unproven_connection_gets_only_its_cookie(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    assert_int_equal(enet_initialize(), 0);
+    struct raw_enet raw;
+    assert_int_equal(raw_enet_connect(&raw, (uint16_t)port, PROTO_CHANNEL_COUNT,
+                                      PROTO_ENET_ECHOES_COOKIES, WAIT_MS), 0);
+    char buf[PROTO_CONTROL_MAX + 1];
+    uint32_t flags = 0, data = 0;
+    static const char shortask[] = "{\"type\":\"rooms\"}"; /* shorter than a cookie */
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, shortask,
+                  sizeof shortask - 1);
+    assert_int_equal(next_packet(&raw, 500, buf, sizeof buf, &flags, &data), -1);
+    static const char ask[] = "{\"type\":\"rooms\",\"pad\":\"......................"
+                              "..................\"}";
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, ask, sizeof ask - 1);
+    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
+                     PROTO_CHANNEL_CONTROL);
+    struct proto_control m;
+    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    assert_int_equal(m.type, PROTO_CTL_COOKIE);
+    assert_true(flags & ENET_PACKET_FLAG_UNSEQUENCED); /* never resent */
+    assert_true(strlen(buf) + 10 <= sizeof ask - 1);
+    assert_int_equal(next_packet(&raw, 300, buf, sizeof buf, &flags, &data), -1);
+    char echo[128];
+    snprintf(echo, sizeof echo, "{\"type\":\"rooms\",\"cookie\":\"%s\"}", m.cookie);
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, echo, strlen(echo));
+    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
+                     PROTO_CHANNEL_CONTROL);
+    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    assert_int_equal(m.type, PROTO_CTL_ROOMS); /* the listing: the echo's request, answered */
+    assert_true(flags & ENET_PACKET_FLAG_RELIABLE);
+    raw_enet_close(&raw);
+    enet_deinitialize();
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
+    assert_int_equal(harness_stats_field(out, true, "drops.unverified"), 2);
+    free(out);
+    spawn_free(&relay);
+}
+
+/* A client from before cookies (CONNECT data 0) gets bad_version, "upgrade",
+ * and the close with its code, at its first message. */
+static void earlier_client_told_to_upgrade(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    assert_int_equal(enet_initialize(), 0);
+    struct raw_enet raw;
+    assert_int_equal(raw_enet_connect(&raw, (uint16_t)port, PROTO_CHANNEL_COUNT, 0, WAIT_MS), 0);
+    static const char join[] = "{\"type\":\"join\",\"version\":3,\"room\":\"lobby\","
+                               "\"name\":\"old\",\"mode\":\"unsequenced\"}";
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, join, sizeof join - 1);
+    char buf[PROTO_CONTROL_MAX + 1];
+    uint32_t flags = 0, data = 0;
+    struct proto_control m;
+    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
+                     PROTO_CHANNEL_CONTROL);
+    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    assert_int_equal(m.type, PROTO_CTL_ERROR);
+    assert_string_equal(m.code, "bad_version");
+    assert_string_equal(m.text, "upgrade");
+    while (!raw.disconnected && next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data) >= 0)
+        ;
+    assert_true(raw.disconnected);
+    assert_int_equal(data, PROTO_ERROR_BAD_VERSION);
+    raw_enet_close(&raw);
+    enet_deinitialize();
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 /* A relay that is asked to stop with SIGINT also exits 0 with final stats. */
 static void relay_sigint_final_stats(void **state)
 {
@@ -464,6 +575,8 @@ int main(void)
         cmocka_unit_test(join_leave_timeout_notices),
         cmocka_unit_test(late_joiner_roster),
         cmocka_unit_test(garbage_does_not_disturb),
+        cmocka_unit_test(unproven_connection_gets_only_its_cookie),
+        cmocka_unit_test(earlier_client_told_to_upgrade),
         cmocka_unit_test(relay_sigint_final_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "../client/lib/client.h"
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
+#include "../relay/core/cookies.h"
 #include "../relay/udp/transport_udp.h"
 #include "support/harness.h"
 
@@ -137,23 +138,23 @@ static void cookie_covers_ipv6_endpoints(void **state)
     in[17] = 7777 & 0xff;
     for (int i = 0; i < 8; i++)
         in[18 + i] = (uint8_t)(window >> (8 * i));
-    uint64_t c = relay_udp_cookie(key, &a, window);
+    uint64_t c = cookies_mac(key, &a, window);
     assert_true(c == siphash_le(key, in, sizeof in));
     for (int byte = 0; byte < 16; byte++) {
         union netaddr b = a;
         b.v6.sin6_addr.s6_addr[byte] ^= 1;
-        assert_true(relay_udp_cookie(key, &b, window) != c);
+        assert_true(cookies_mac(key, &b, window) != c);
     }
     union netaddr p = a;
     netaddr_set_port(&p, 7778);
-    assert_true(relay_udp_cookie(key, &p, window) != c);
-    assert_true(relay_udp_cookie(key, &a, window + 1) != c);
+    assert_true(cookies_mac(key, &p, window) != c);
+    assert_true(cookies_mac(key, &a, window + 1) != c);
 
     union netaddr v4;
     assert_int_equal(netaddr_parse_endpoint("192.0.2.9:7777", &v4, err, sizeof err), 0);
     uint8_t in4[14] = {192, 0, 2, 9, 7777 >> 8, 7777 & 0xff};
     memcpy(in4 + 6, in + 18, 8);
-    assert_true(relay_udp_cookie(key, &v4, window) == siphash_le(key, in4, sizeof in4));
+    assert_true(cookies_mac(key, &v4, window) == siphash_le(key, in4, sizeof in4));
 }
 
 /* ENet 1.3 has no IPv6: the relay, the client library and the bot say so

@@ -164,7 +164,7 @@ static void cl_open(struct cl *c, size_t channels)
     assert_non_null(c->host);
     if (cl_mtu) /* a peer takes its host's MTU when reset, as at the host's creation */
         c->host->mtu = c->host->peers[0].mtu = cl_mtu;
-    c->peer = enet_host_connect(c->host, &relay_addr, channels, 0);
+    c->peer = enet_host_connect(c->host, &relay_addr, channels, PROTO_ENET_ECHOES_COOKIES);
     assert_non_null(c->peer);
 }
 
@@ -206,6 +206,21 @@ static void send_on(struct cl *c, uint8_t channel, uint32_t flags, const void *d
     assert_int_equal(enet_peer_send(c->peer, channel, pk), 0);
 }
 
+/* Shows the relay that cs[who] (connected) receives at its address: asks
+ * for a cookie and echoes it (PROTOCOL.md, return routability). */
+static void prove(struct cl *cs, size_t n, size_t who)
+{
+    static const char ask[] = "{\"type\":\"cookie\",\"cookie\":\"0000000000000000\","
+                              "\"pad\":\"..........................\"}";
+    send_on(&cs[who], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, ask, strlen(ask));
+    int k = wait_ctl(cs, n, who, PROTO_CTL_COOKIE, WAIT_MS);
+    assert_true(k >= 0);
+    char echo[64];
+    snprintf(echo, sizeof echo, "{\"type\":\"cookie\",\"cookie\":\"%s\"}", msg->cookie);
+    send_on(&cs[who], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, echo, strlen(echo));
+    cs[who].n = 0; /* the cookie is no message of the session's */
+}
+
 /* Connects cs[who] and joins it to "lobby" as name, asking for batches if
  * batch; returns its relay id. */
 static uint32_t join_as(struct cl *cs, size_t n, size_t who, const char *name, bool batch)
@@ -214,6 +229,7 @@ static uint32_t join_as(struct cl *cs, size_t n, size_t who, const char *name, b
     while (!cs[who].connected && clock_now_us() < deadline)
         pump(cs, n);
     assert_true(cs[who].connected);
+    prove(cs, n, who);
     char json[160];
     snprintf(json, sizeof json,
              "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"name\":\"%s\"%s}", name,

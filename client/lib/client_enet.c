@@ -3,8 +3,10 @@
  * One ENetHost with one peer, or one peer of a shared host (a hub, see
  * client.h). Control JSON on channel 0 (reliable), state on channel 1
  * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
- * join is sent as soon as the connection is up; the relay's close (or
- * ENet's timeout) ends the session. Both kinds hand ENet's events to
+ * join is sent as soon as the connection is up, and again echoing the
+ * cookie the relay answers it with (the CONNECT's data says we do:
+ * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
+ * ends the session. Both kinds hand ENet's events to
  * enet_handle. */
 #include "client_internal.h"
 
@@ -130,7 +132,8 @@ static ENetPeer *hub_connect(struct client_hub *hub, const ENetAddress *addr)
     ENetPeer *resting[HUB_RESTING_MAX], *p;
     size_t n = 0;
     uint64_t now = clock_now_us();
-    while ((p = enet_host_connect(hub->host, addr, PROTO_CHANNEL_COUNT, 0)) != NULL &&
+    while ((p = enet_host_connect(hub->host, addr, PROTO_CHANNEL_COUNT,
+                                     PROTO_ENET_ECHOES_COOKIES)) != NULL &&
            n < HUB_RESTING_MAX) {
         uint64_t left = hub->left_us[p - hub->host->peers];
         if (!left || now - left >= HUB_SLOT_REST_US)
@@ -171,8 +174,10 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         }
     }
     ENetHost *host = t->hub ? t->hub->host : t->own;
+    /* The connect's data says we echo cookies (PROTOCOL.md, return routability). */
     t->peer = t->hub ? hub_connect(t->hub, &addr)
-                     : enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT, 0);
+                     : enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT,
+                                         PROTO_ENET_ECHOES_COOKIES);
     if (!t->peer) {
         snprintf(err, err_cap, t->hub ? "client: the hub has no free peer slot"
                                       : "client: enet_host_connect failed");

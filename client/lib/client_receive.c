@@ -423,13 +423,17 @@ static int on_rooms(struct ricochet *c, const struct proto_control *m,
     return 1;
 }
 
-/* No connection: the relay wants proof that we receive at our address. */
+/* The relay wants proof that we receive at our address (plain UDP, ENet):
+ * the join goes again at once, echoing the cookie. */
 static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_t now)
 {
-    if (!c->caps.connection && c->phase != PHASE_JOINED) {
-        memcpy(c->cookie, m->cookie, sizeof c->cookie);
-        c->next_join_us = now; /* the transport joins again at once */
-    }
+    if (c->phase == PHASE_JOINED)
+        return;
+    memcpy(c->cookie, m->cookie, sizeof c->cookie);
+    if (c->caps.connection)
+        client_send_join(c); /* ENet: its join went once; the relay waits for this */
+    else
+        c->next_join_us = now; /* the transport's pace of joins, made now */
 }
 
 /* A member's clock, as the relay estimated it. */

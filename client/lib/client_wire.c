@@ -219,7 +219,8 @@ static int wire_open(struct ricochet *c, const struct client_config *cfg, char *
                                     .mtu = CLIENT_WIRE_MTU,
                                     .window_size = ENET_PROTOCOL_MAXIMUM_WINDOW_SIZE,
                                     .channel_count = PROTO_CHANNEL_COUNT,
-                                    .connect_id = t->connect_id};
+                                    .connect_id = t->connect_id,
+                                    .data = PROTO_ENET_ECHOES_COOKIES};
     enet_speak_connect(cmd, sizeof cmd, &cc);
     if (wire_reliable(c, ENET_SPEAK_CONTROL_CHANNEL, cc.reliable_seq, cmd, sizeof cmd) != 0) {
         snprintf(err, err_cap, "client: out of memory");

@@ -496,7 +496,7 @@ local function dissect_control(tvb, pinfo, tree, ctx)
     end
     local summary = control_summary(ctype, m)
     t:append_text(": " .. summary)
-    return summary
+    return summary, ctype
 end
 
 -- A sealed message (PROTOCOL.md "Sealed sessions"): lane, counter,
@@ -524,12 +524,18 @@ local function dissect_sealed(tvb, pinfo, tree, ctx)
     return summary
 end
 
+-- The relay's answers to an ENet connection that has not echoed its cookie
+-- come unsequenced on channel 0 (PROTOCOL.md, "Return routability (ENet)").
+local UNPROVEN_ANSWERS = {cookie = true, error = true}
+
 -- Over ENet, what the relay refuses for its channel and flags (PROTOCOL.md,
--- "Validation order", step 4): control only on channel 0, reliable; a
--- state (a batch, a sealed state) only as one of the modes.
-local function check_channel(tree, ctx, control)
+-- "Validation order", step 4): control only on channel 0, reliable (but for
+-- the relay's answers before a cookie's echo); a state (a batch, a sealed
+-- state) only as one of the modes.
+local function check_channel(tree, ctx, control, ctype)
     if ctx.transport ~= "enet" or ctx.in_batch then return end
-    if control and (ctx.channel ~= 0 or ctx.kind ~= "reliable") then
+    local answer = ctx.channel == 0 and ctx.kind == "unsequenced" and UNPROVEN_ANSWERS[ctype]
+    if control and (ctx.channel ~= 0 or ctx.kind ~= "reliable") and not answer then
         tree:add_proto_expert_info(re.channel, "Control not on channel 0, reliable: the relay "
                                    .. "refuses it (wrong_channel, bad_state)")
     elseif not control and ctx.channel == 0 then
@@ -547,9 +553,10 @@ dissect_message = function(tvb, pinfo, tree, ctx)
     local len = tvb:len()
     local first = tvb(0, 1):uint()
     local second = len >= 2 and tvb(1, 1):uint() or nil
-    local summary, control
+    local summary, control, ctype
     if first == 0x7B then
-        summary, control = dissect_control(tvb, pinfo, tree, ctx), true
+        summary, ctype = dissect_control(tvb, pinfo, tree, ctx)
+        control = true
     elseif first >= 0x80 and first <= 0x82 then
         summary, control = dissect_sealed(tvb, pinfo, tree, ctx), first == 0x80
     elseif first == 1 and second == 2 and not ctx.in_batch then
@@ -566,7 +573,7 @@ dissect_message = function(tvb, pinfo, tree, ctx)
         summary = first ~= 1 and string.format("bad version %d", first)
                   or string.format("unknown type %d", second)
     end
-    check_channel(tree, ctx, control)
+    check_channel(tree, ctx, control, ctype)
     if not control and ctx.how then summary = summary .. " " .. ctx.how end
     return summary
 end

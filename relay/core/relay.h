@@ -85,8 +85,9 @@ enum relay_drop {
                                   ws connection not upgraded within join_timeout_ms (408);
                                   a tcp or ws connection that had not joined, closed to
                                   make room over --max-half-open */
-    RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown
-                                  to receive (no valid cookie), answered with a cookie */
+    RELAY_DROP_UNVERIFIED,     /* transport: a message from a source address not yet shown
+                                  to receive (no valid cookie: plain UDP's join, an ENet
+                                  connection's), answered with a cookie if it is long enough */
     RELAY_DROP_SLOW_READER,    /* ENet: unreliable state not queued to a peer whose
                                   backlog is over --max-queued-packets/-bytes */
     RELAY_DROP_HELD_COMMANDS,  /* ENet: datagram refused, its sender would have more

@@ -129,7 +129,8 @@ static void *edge_create(const struct relay_net_config *cfg, char *err, size_t e
         goto fail_deinit;
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
     if (!t->heard || transport_enet_guards_init(t, cfg) != 0 ||
-        transport_enet_acks_init(t) != 0 || transport_enet_batch_init(t) != 0) {
+        transport_enet_acks_init(t) != 0 || transport_enet_batch_init(t) != 0 ||
+        transport_enet_proof_init(t) != 0) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
@@ -160,6 +161,7 @@ fail:
     transport_enet_guards_free(t);
     transport_enet_acks_free(t);
     transport_enet_batch_free(t);
+    transport_enet_proof_free(t);
     free(t);
     return NULL;
 }
@@ -189,12 +191,13 @@ static void edge_destroy(void *ctx)
     transport_enet_guards_free(t);
     transport_enet_acks_free(t);
     transport_enet_batch_free(t);
+    transport_enet_proof_free(t);
     free(t);
 }
 
 /* ---- events ----------------------------------------------------------- */
 
-static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
+static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer, enet_uint32 data)
 {
     uint32_t idx = peer_index(t, peer);
     char addr[RELAY_ADDR_MAX];
@@ -205,6 +208,8 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
         log_info("relay: refusing %s: %zu channels, need %d", addr,
                  peer->channelCount, PROTO_CHANNEL_COUNT);
         relay_count_drop(r, RELAY_DROP_BAD_CHANNELS);
+        /* Its address is unproven: one DISCONNECT, never resent. */
+        enet_peer_timeout(peer, 1, 1, 1);
         enet_peer_disconnect(peer, 0);
         return;
     }
@@ -223,6 +228,7 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
     enet_peer_ping_interval(peer, t->cfg.timeout_ms / 2);
     t->heard[idx] = enet_time_get();
     transport_enet_guards_reset(t, idx);
+    transport_enet_proof_connect(t, idx, data);
     relay_peer_connect(r, transport_enet_handle(t, idx), addr, clock_now_us());
 }
 
@@ -257,11 +263,17 @@ static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
     enet_socket_send(host->socket, &host->receivedAddress, &b, 1);
 }
 
-/* Hands a packet ENet received from peer idx on channel to the core, which
- * may queue it to recipients as it is (t->current); freed unless queued. */
+/* Hands a packet ENet received from peer idx on channel to the core (once
+ * the peer has shown it receives at its address: transport_enet_proof.c),
+ * which may queue it to recipients as it is (t->current); freed unless
+ * queued. */
 static void deliver(struct relay_enet *t, struct relay *r, uint32_t idx, uint8_t channel,
                     ENetPacket *pk)
 {
+    if (!transport_enet_proof_pass(t, idx, channel, pk)) {
+        enet_packet_destroy(pk);
+        return;
+    }
     t->current = pk;
     relay_on_datagram(r, transport_enet_handle(t, idx), channel, pk->flags, pk->data,
                       pk->dataLength, clock_now_us());
@@ -346,7 +358,7 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
         transport_enet_batch_drop_peer(t, idx, RELAY_DROP_SEND_CLOSING);
     switch (ev->type) {
     case ENET_EVENT_TYPE_CONNECT:
-        on_connect(t, r, ev->peer);
+        on_connect(t, r, ev->peer, ev->data);
         break;
     case ENET_EVENT_TYPE_RECEIVE:
         t->heard[idx] = enet_time_get();
@@ -391,6 +403,7 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
     t->swept = now;
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
         transport_enet_sweep_half_open(t, r, i, now);
+        transport_enet_proof_sweep(t, i, now);
         if (read_all)
             sweep_silent(t, r, i, now);
     }

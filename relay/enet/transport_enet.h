@@ -10,6 +10,8 @@
  *                            that takes batches (struct enet_lanes)
  *   transport_enet_acks.c    acknowledgements held back to ride with the
  *                            tick (struct enet_held_acks)
+ *   transport_enet_proof.c   return routability: what a peer may get before
+ *                            it echoed a cookie (struct enet_proofs)
  * A file calls only those below it in this list, never one above. */
 #ifndef RICOCHET_TRANSPORT_ENET_H
 #define RICOCHET_TRANSPORT_ENET_H
@@ -110,6 +112,22 @@ struct enet_lane_out {
     uint16_t states;  /* states in it */
 };
 
+/* Return routability (transport_enet_proof.c). */
+struct enet_proof {
+    uint8_t state;        /* how far its proof is (transport_enet_proof.c's enum) */
+    uint8_t replies;      /* answers it got before its proof */
+    bool closing;         /* the core closed it before its proof ... */
+    uint8_t why;          /* ... with this code (enum proto_error_code) */
+    enet_uint32 closing_at; /* ENet ms: then it goes, proof or not */
+    char *held;           /* what the core said to it meanwhile (the first), or NULL */
+    size_t held_len;
+};
+
+struct enet_proofs {
+    uint8_t key[16];      /* the cookies' (cookies.h): random per relay start */
+    struct enet_proof *of; /* per peer */
+};
+
 struct relay_enet {
     ENetHost *host;
     struct relay_net_config cfg;
@@ -131,6 +149,7 @@ struct relay_enet {
     struct enet_guards guards;
     struct enet_held_acks acks;
     struct enet_lanes lanes;
+    struct enet_proofs proofs;
 };
 
 /* The core's handle of slot idx, and back. */
@@ -262,5 +281,35 @@ void transport_enet_acks_from(struct relay_enet *t, uint32_t from);
  * not due soon (next_fan_out_us; UINT64_MAX: none) or with all. Returns
  * true if any went back to ENet (a flush sends them). */
 bool transport_enet_acks_return(struct relay_enet *t, uint64_t next_fan_out_us, bool all);
+
+/* ---- transport_enet_proof.c ---- */
+
+/* Allocates the per-peer proofs and draws the key; 0 or -1. proof_free
+ * frees them. */
+int transport_enet_proof_init(struct relay_enet *t);
+void transport_enet_proof_free(struct relay_enet *t);
+
+/* A new connection in slot idx, its CONNECT's data: unproven. */
+void transport_enet_proof_connect(struct relay_enet *t, uint32_t idx, enet_uint32 data);
+
+/* Has peer idx echoed a cookie (the core may say anything to it)? */
+bool transport_enet_proven(const struct relay_enet *t, uint32_t idx);
+
+/* Does pk, from peer idx on channel, go to the core? True once the peer
+ * has shown it receives at its address (and pk is not the echo alone);
+ * otherwise answers it (cookie; a client from before cookies: bad_version,
+ * closed), counts it and returns false. */
+bool transport_enet_proof_pass(struct relay_enet *t, uint32_t idx, uint8_t channel,
+                               const ENetPacket *pk);
+
+/* What the core says to, and how it closes, a peer that has not shown
+ * its address yet: the first message is held, and goes whole (with the
+ * close) once the peer shows it; the close without the message, as the
+ * disconnect's code sent once, if it does not within 1 s, or at once if it
+ * cannot (a client from before cookies). proof_sweep does that for slot
+ * idx (now: ENet ms). */
+void transport_enet_proof_hold(struct relay_enet *t, uint32_t idx, const char *json, size_t len);
+void transport_enet_proof_close(struct relay_enet *t, uint32_t idx, enum proto_error_code why);
+void transport_enet_proof_sweep(struct relay_enet *t, uint32_t idx, enet_uint32 now);
 
 #endif

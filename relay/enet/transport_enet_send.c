@@ -93,6 +93,12 @@ static void send_control(void *ctx, uint32_t handle, const char *json, size_t le
     uint32_t peer = transport_enet_slot(t, handle);
     if (peer >= t->host->peerCount)
         return;
+    if (!transport_enet_proven(t, peer)) {
+        /* Reliable, it would be resent to an address that may be anyone's:
+         * held until the peer shows it is its own. */
+        transport_enet_proof_hold(t, peer, json, len);
+        return;
+    }
     t->queued = true;
     close_lanes(t, peer); /* the states before it go first */
     ENetPacket *pk = enet_packet_create(json, len, ENET_PACKET_FLAG_RELIABLE);
@@ -162,6 +168,10 @@ static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code wh
     uint32_t peer = transport_enet_slot(t, handle);
     if (peer >= t->host->peerCount)
         return;
+    if (!transport_enet_proven(t, peer)) {
+        transport_enet_proof_close(t, peer, why);
+        return;
+    }
     if (why == PROTO_ERROR_SLOW_READER) {
         /* What waits on its state channels is of no more use: freed at
          * once; the error, on the control channel, still goes out first. */

@@ -129,9 +129,4 @@ int relay_udp_fd(const struct relay_udp *t);
 unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
                               int (*send)(int, struct mmsghdr *, unsigned, int));
 
-/* The return-routability cookie (transport_udp_cookies.c): SipHash-2-4
- * under key of the endpoint's whole address (4 or 16 bytes), its port and
- * the window. */
-uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window);
-
 #endif

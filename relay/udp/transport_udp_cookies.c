@@ -5,8 +5,9 @@
  * state for an endpoint, answers it with more than it sent, or tells a room
  * about it, the endpoint must prove it receives at its address: its join
  * echoes a cookie the relay sent there. The cookie is a keyed hash of the
- * endpoint and a 10 s window, so the relay remembers nothing until then (as
- * DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect tokens). */
+ * endpoint and a 10 s window (cookies.h), so the relay remembers nothing
+ * until then (as DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect
+ * tokens). */
 #include "transport_udp.h"
 
 #include <stdio.h>
@@ -14,46 +15,10 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
 #include "../../sys/clock.h"
 #include "../../proto/enet/sniff.h"
-
-#define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
-
-uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window)
-{
-    uint8_t in[NETADDR_KEY_MAX + 8];
-    size_t n = netaddr_key(a, in); /* the whole address (4 or 16 bytes) and the port */
-    for (int i = 0; i < 8; i++)
-        in[n + (size_t)i] = (uint8_t)(window >> (8 * i));
-    uint8_t h[crypto_shorthash_BYTES]; /* SipHash-2-4, its 8 bytes little-endian */
-    crypto_shorthash(h, in, n + 8, key);
-    uint64_t cookie = 0;
-    for (int i = 7; i >= 0; i--)
-        cookie = cookie << 8 | h[i];
-    return cookie;
-}
-
-static uint64_t cookie_for(const struct relay_udp *t, const union netaddr *a,
-                           uint64_t window)
-{
-    return relay_udp_cookie(t->cookie_key, a, window);
-}
-
-/* The current window's cookie, or the previous window's too. */
-static bool cookie_valid(const struct relay_udp *t, const union netaddr *a,
-                         const char *text, uint64_t now_us)
-{
-    char *end;
-    if (!text || strlen(text) != 16)
-        return false;
-    uint64_t c = strtoull(text, &end, 16);
-    if (*end)
-        return false;
-    uint64_t w = now_us / COOKIE_WINDOW_US;
-    return c == cookie_for(t, a, w) || (w > 0 && c == cookie_for(t, a, w - 1));
-}
+#include "../core/cookies.h"
 
 /* Sends json to a stranger only if it is no longer than what the stranger
  * sent (amplification at most 1x) and its budgets allow (strangers.h;
@@ -102,12 +67,13 @@ bool transport_udp_stranger_verified(struct relay_udp *t, struct relay *r,
         relay_count_drop(r, RELAY_DROP_BAD_VERSION);
         reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len,
                        false);
-    } else if (cJSON_IsString(cookie) && cookie_valid(t, from, cookie->valuestring, now_us)) {
+    } else if (cJSON_IsString(cookie) && cookies_valid(t->cookie_key, from, cookie->valuestring, now_us)) {
         ok = true;
     } else {
         relay_count_drop(r, RELAY_DROP_UNVERIFIED);
-        snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%016llx\"}",
-                 (unsigned long long)cookie_for(t, from, now_us / COOKIE_WINDOW_US));
+        char text[COOKIE_TEXT_LEN + 1];
+        cookies_write(t->cookie_key, from, now_us, text);
+        snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%s\"}", text);
         reply_stranger(t, from, reply, len, true);
     }
     cJSON_Delete(o);

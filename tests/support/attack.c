@@ -87,9 +87,7 @@ static int udp_from(unsigned k, uint16_t port)
     return fd;
 }
 
-/* A QUIC version 1 Initial of 1200 bytes for no connection: a Retry is all
- * it can get, and it never answers. */
-static size_t quic_initial(uint8_t *b, unsigned k)
+size_t attack_quic_initial(uint8_t *b, unsigned k)
 {
     size_t n = 0;
     b[n++] = 0xc0; /* long header, Initial, a 1-byte packet number */
@@ -122,7 +120,7 @@ static void open_half(struct attack *a, struct conn *c, unsigned k)
                        ? (size_t)snprintf((char *)b, sizeof b,
                                           "{\"type\":\"join\",\"version\":3,\"room\":\"h\","
                                           "\"name\":\"h%u\",\"mode\":\"udp\"}", k)
-                       : quic_initial(b, k);
+                       : attack_quic_initial(b, k);
         c->open = c->fd >= 0 && send(c->fd, b, n, 0) == (ssize_t)n;
     } else if (!strcmp(a->edge, "webrtc")) {
         c->open = false; /* offers: below */

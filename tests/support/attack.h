@@ -41,4 +41,9 @@ bool attack_sees_closes(const struct attack *a);
 
 void attack_free(struct attack *a);
 
+/* A QUIC version 1 Initial of 1200 bytes for no connection (k picks its
+ * Destination Connection ID) into b: a Retry is all it can get, and it
+ * never answers. Returns its length. */
+size_t attack_quic_initial(uint8_t *b, unsigned k);
+
 #endif

@@ -14,6 +14,7 @@
 #include "../../proto/control.h"
 #include "../../sys/clock.h"
 #include "harness.h"
+#include "raw.h"
 
 void forger_service(struct forger *f, int ms, bool *welcomed)
 {
@@ -37,13 +38,13 @@ bool forger_try_join(struct forger *f, uint16_t from_port, uint16_t port, const 
     assert_non_null(f->host);
     ENetAddress a = { .port = port };
     enet_address_set_host(&a, "127.0.0.1");
-    f->peer = enet_host_connect(f->host, &a, PROTO_CHANNEL_COUNT, 0);
+    f->peer = enet_host_connect(f->host, &a, PROTO_CHANNEL_COUNT, PROTO_ENET_ECHOES_COOKIES);
     assert_non_null(f->peer);
     ENetEvent ev;
     uint64_t end = clock_now_ms() + 5000;
     while (f->peer->state != ENET_PEER_STATE_CONNECTED && clock_now_ms() < end)
         enet_host_service(f->host, &ev, 10);
-    if (f->peer->state != ENET_PEER_STATE_CONNECTED)
+    if (f->peer->state != ENET_PEER_STATE_CONNECTED || raw_enet_prove(f->host, f->peer, 5000) != 0)
         return false;
     char join[160];
     int n = snprintf(join, sizeof join,

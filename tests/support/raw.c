@@ -131,15 +131,55 @@ void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type want,
     } while (clock_now_ms() < deadline);
 }
 
-/* Connects with `channels` channels; 0, or -1 if not connected within ms. */
-int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, int ms)
+/* A reliable control message from peer, flushed. */
+static void send_control(ENetPeer *peer, const char *json)
+{
+    ENetPacket *pk = enet_packet_create(json, strlen(json), ENET_PACKET_FLAG_RELIABLE);
+    assert_non_null(pk);
+    assert_int_equal(enet_peer_send(peer, PROTO_CHANNEL_CONTROL, pk), 0);
+    enet_host_flush(peer->host);
+}
+
+int raw_enet_prove(ENetHost *host, ENetPeer *peer, int ms)
+{
+    /* Long enough to be answered (PROTOCOL.md: 64 bytes at least). */
+    send_control(peer, "{\"type\":\"cookie\",\"cookie\":\"0000000000000000\","
+                       "\"pad\":\"..........................\"}");
+    ENetEvent ev;
+    static struct proto_control m;
+    static char json[PROTO_CONTROL_MAX + 1];
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
+        if (enet_host_service(host, &ev, 10) <= 0)
+            continue;
+        if (ev.type == ENET_EVENT_TYPE_DISCONNECT)
+            return -1;
+        if (ev.type != ENET_EVENT_TYPE_RECEIVE)
+            continue;
+        size_t n = ev.packet->dataLength < PROTO_CONTROL_MAX ? ev.packet->dataLength
+                                                              : PROTO_CONTROL_MAX;
+        memcpy(json, ev.packet->data, n);
+        enet_packet_destroy(ev.packet);
+        if (proto_control_decode(json, n, &m, NULL, 0) == PROTO_OK &&
+            m.type == PROTO_CTL_COOKIE) {
+            char echo[64];
+            snprintf(echo, sizeof echo, "{\"type\":\"cookie\",\"cookie\":\"%s\"}", m.cookie);
+            send_control(peer, echo);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int raw_enet_connect(struct raw_enet *re, uint16_t port, size_t channels, enet_uint32 data,
+                     int ms)
 {
     memset(re, 0, sizeof *re);
     re->host = enet_host_create(NULL, 1, channels, 0, 0);
     assert_non_null(re->host);
     ENetAddress a = { .port = port };
     enet_address_set_host(&a, "127.0.0.1");
-    re->peer = enet_host_connect(re->host, &a, channels, 0);
+    re->peer = enet_host_connect(re->host, &a, channels, data);
     assert_non_null(re->peer);
     ENetEvent ev;
     uint64_t deadline = clock_now_ms() + (uint64_t)ms;
@@ -152,6 +192,20 @@ int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, in
         }
     }
     return -1;
+}
+
+/* Connects with `channels` channels and shows the relay it receives here;
+ * 0, or -1 if not done within ms. */
+int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, int ms)
+{
+    uint64_t start = clock_now_ms();
+    if (raw_enet_connect(re, port, channels, PROTO_ENET_ECHOES_COOKIES, ms) != 0)
+        return -1;
+    /* A peer without our channels is refused at its connect: nothing to prove. */
+    if (channels < PROTO_CHANNEL_COUNT)
+        return 0;
+    int left = ms - (int)(clock_now_ms() - start);
+    return raw_enet_prove(re->host, re->peer, left > 500 ? left : 500);
 }
 
 int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t channels)

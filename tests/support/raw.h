@@ -47,8 +47,21 @@ struct raw_enet {
 void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type want,
                       const char *code, int *found, struct proto_control *out);
 
-/* Connects to 127.0.0.1:port with `channels` channels (throttle off).
- * Returns 0, or -1 if not connected within ms (5 s for the other two). */
+/* Connects to 127.0.0.1:port with `channels` channels (throttle off), the
+ * CONNECT carrying data (PROTO_ENET_ECHOES_COOKIES, or 0 as a client from
+ * before cookies); proves nothing. Returns 0, or -1 if not connected
+ * within ms. */
+int raw_enet_connect(struct raw_enet *re, uint16_t port, size_t channels, enet_uint32 data,
+                     int ms);
+
+/* Shows the relay that peer (of host, connected) receives at its address:
+ * asks for a cookie and echoes it (PROTOCOL.md, return routability).
+ * Returns 0, or -1 if no cookie came within ms. */
+int raw_enet_prove(ENetHost *host, ENetPeer *peer, int ms);
+
+/* Connects to 127.0.0.1:port with `channels` channels (throttle off) and
+ * proves (with every ricochet channel; with fewer the relay refuses it).
+ * Returns 0, or -1 if not done within ms (5 s for the other two). */
 int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, int ms);
 int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t channels);
 int raw_enet_open(struct raw_enet *re, uint16_t port);
