@@ -11,7 +11,7 @@
 
 #include "relay.h"
 
-#define CORE_SHARES 4             /* senders' addresses a member's backlog is traced to */
+#define CORE_SHARES 16            /* senders' addresses a member's backlog is traced to */
 
 /* Why backlog.c decided a member's close. */
 enum core_close {
@@ -21,8 +21,8 @@ enum core_close {
 };
 
 /* What waits for a member, traced to the addresses whose members' messages
- * it is (their share since it last caught up): a throttle holds back the
- * largest. */
+ * it is (each address's share of what the edge holds): a throttle holds
+ * back an address past its fair share. */
 struct core_share {
     uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
     uint64_t bytes;
