@@ -9,8 +9,9 @@
  *   the throttle  past half the bound, a member's message (an event, chat,
  *                 a clock, a reliable state) is not queued when it would
  *                 take its sender's address past its fair share of what
- *                 waits: three quarters of the bound over the addresses
- *                 with something waiting (traced per receiver, each share
+ *                 waits: three quarters of the bound, less what waits
+ *                 that is no member's message, over the addresses with
+ *                 something waiting (traced per receiver, each share
  *                 shrinking in proportion as the network takes what
  *                 waits); each sender held back is told (throttled): so a
  *                 sender within its share is never held back however many
@@ -58,16 +59,17 @@ static void caught_up(struct relay *r, uint32_t peer)
 
 /* The trace follows what the edge holds: past what it holds now, every
  * share shrinks in proportion (the network took the oldest bytes, of
- * whoever they were). */
-static void decay(struct core_share *s, uint64_t held)
+ * whoever they were). Returns what the trace holds then. */
+static uint64_t decay(struct core_share *s, uint64_t held)
 {
     uint64_t sum = 0;
     for (int i = 0; i < CORE_SHARES; i++)
         sum += s[i].bytes;
     if (sum <= held)
-        return;
+        return sum;
     for (int i = 0; i < CORE_SHARES; i++)
         s[i].bytes = s[i].bytes * held / sum;
+    return held;
 }
 
 /* key's entry in peer's trace, and in *senders the addresses with
@@ -125,11 +127,14 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
     }
     if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
         return true;
+    /* the members' part: three quarters of the bound, less what waits
+     * that is no member's message (the relay's own, unreliable states) */
     struct core_share *s = shares_of(r, peer), *mine;
+    uint64_t part = bound / 4 * 3, others = b.bytes - decay(s, b.bytes);
     uint32_t senders;
-    decay(s, b.bytes);
+    part = others < part ? part - others : 0;
     mine = share_of(r, peer, r->peers[from].backlog.addr_key, &senders);
-    if (b.bytes > bound / 2 && mine->bytes + len > bound / 4 * 3 / senders) {
+    if (b.bytes > bound / 2 && mine->bytes + len > part / senders) {
         throttled(r, from, peer);
         return false;
     }
