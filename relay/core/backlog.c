@@ -133,7 +133,7 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
     uint64_t part = bound / 4 * 3, others = b.bytes - decay(s, b.bytes);
     uint32_t senders;
     part = others < part ? part - others : 0;
-    mine = share_of(r, peer, r->peers[from].backlog.addr_key, &senders);
+    mine = share_of(r, peer, r->peers[from].source | 1, &senders);
     if (b.bytes > bound / 2 && mine->bytes + len > part / senders) {
         throttled(r, from, peer);
         return false;
@@ -185,20 +185,8 @@ void core_backlog_sweep(struct relay *r, uint64_t now_us)
     }
 }
 
-/* FNV-1a of text, never 0 (0 marks a free trace entry). */
-static uint64_t key_of(const char *text)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *text; text++)
-        h = (h ^ (uint8_t)*text) * 1099511628211ull;
-    return h ? h : 1;
-}
-
 void core_backlog_reset(struct relay *r, uint32_t peer)
 {
-    char who[RELAY_ADDR_MAX];
-    core_addr_who(r->peers[peer].addr, who, sizeof who);
-    r->peers[peer].backlog.addr_key = key_of(who);
     caught_up(r, peer);
 }
 

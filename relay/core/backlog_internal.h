@@ -24,16 +24,13 @@ enum core_close {
  * it is (each address's share of what the edge holds): a throttle holds
  * back an address past its fair share. */
 struct core_share {
-    uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
+    uint64_t key;            /* its relay_peer.source, never 0; 0: a free entry */
     uint64_t bytes;
 };
 
 /* What backlog.c keeps of each peer (struct relay_peer's backlog): only
  * backlog.c writes it (peers.c zeroes a slot set free). */
 struct core_peer_backlog {
-    uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
-                                throttle toward a receiver holds back (every connection
-                                of that address) */
     uint8_t closing;         /* enum core_close: its close is decided, carried out once
                                 the input in hand is handled; nothing more is queued to
                                 it but the error saying why */

@@ -10,6 +10,7 @@
 
 #include "../../sys/clock.h"
 #include "../core/relay.h"
+#include "../core/source_key.h"
 
 /* ---- answers' heads ------------------------------------------------------- */
 
@@ -103,7 +104,7 @@ uint32_t poll_sessions_from_host(const struct relay_poll *t, const union netaddr
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->n_sessions; i++)
-        n += t->sessions[i].used && netaddr_same_host(&t->sessions[i].addr, addr);
+        n += t->sessions[i].used && source_same(&t->sessions[i].addr, addr);
     return n;
 }
 
