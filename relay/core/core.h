@@ -689,9 +689,9 @@ void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_erro
  * is (UINT32_MAX: the relay's own)? Refused (false, nothing queued) to a
  * peer whose close is decided; to one whose edge would then hold more
  * than max_queued_bytes (its close decided: core_close_later); and a
- * member's message, past half that bound, when from's address holds the
- * largest share of what waits, past three quarters whoever sends it
- * (counted throttled, from told). */
+ * member's message, past half that bound, when it would take from's
+ * address (relay_peer.source) past its fair share of what waits (counted
+ * throttled, from told). */
 bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len);
 
 /* Decides peer's close (once): carried out by core_closes_due. */
