@@ -148,6 +148,15 @@ static int connect_from(struct relay *r, uint32_t peer, const char *addr)
     return relay_peer_connect(r, peer, addr, now_us);
 }
 
+/* A small relay that kicks at the third strike and bans for 10 s. */
+static struct relay_config ban_config(void)
+{
+    struct relay_config cfg = small_config();
+    cfg.max_strikes = 3;
+    cfg.kick_ban_ms = 10000;
+    return cfg;
+}
+
 /* Kicks peer (connected from addr) with fast garbage. */
 static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 {
@@ -164,9 +173,7 @@ static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 static void kicked_address_is_refused_for_a_while(void **state)
 {
     (void)state;
-    struct relay_config cfg = small_config();
-    cfg.max_strikes = 3;
-    cfg.kick_ban_ms = 10000;
+    struct relay_config cfg = ban_config();
     struct relay *r = make_relay(&cfg);
     kick_peer(r, 0, "203.0.113.7:40000");
     assert_int_equal(relay_stats(r)->kicks, 1);
@@ -216,9 +223,7 @@ static void kicked_address_is_refused_for_a_while(void **state)
 static void a_kick_over_ipv6_bans_its_64(void **state)
 {
     (void)state;
-    struct relay_config cfg = small_config();
-    cfg.max_strikes = 3;
-    cfg.kick_ban_ms = 10000;
+    struct relay_config cfg = ban_config();
     struct relay *r = make_relay(&cfg);
     kick_peer(r, 0, "[2001:db8:1:2::5]:40000");
     assert_int_equal(connect_from(r, 1, "[2001:db8:1:2:ffff:1:2:3]:40001"), -1);
@@ -236,9 +241,7 @@ static void a_kick_over_ipv6_bans_its_64(void **state)
 static void a_kick_on_loopback_bans_its_port(void **state)
 {
     (void)state;
-    struct relay_config cfg = small_config();
-    cfg.max_strikes = 3;
-    cfg.kick_ban_ms = 10000;
+    struct relay_config cfg = ban_config();
     static const char *const local[][2] = {{"127.0.0.1:40000", "127.0.0.1:40001"},
                                            {"[::1]:40000", "[::1]:40001"}};
     for (int k = 0; k < 2; k++) {
