@@ -101,9 +101,9 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(core.max_queued_bytes), .def = "262144", .min = 4096, .max = 268435456,
       .help = "bytes an edge may hold for one client, unsent or unacknowledged, on every "
               "edge; past it the client is closed (slow_reader); past half of it, the "
-              "messages of the address holding most of it are held back from that client, "
-              "past three quarters every member's (throttled); ENet also drops unreliable "
-              "states past it" },
+              "messages of an address past its fair share (three quarters of it over the "
+              "addresses sending to that client) are held back (throttled); ENet also "
+              "drops unreliable states past it" },
     { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = CORE(slow_reader_ms),
       .size = SIZE(core.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
       .help = "a client for which an edge holds something and the network took none of it "

@@ -46,14 +46,18 @@ static const struct {
     {RTC_PEER_SEQUENCED, RTC_PEER_OPEN_SEQUENCED, "sequenced", false},
 };
 
-static void random_chars(char *out, size_t n)
+/* n random characters of ICE's set into out. Returns false if the
+ * generator failed (out then holds nothing to rely on). */
+static bool random_chars(char *out, size_t n)
 {
     static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     uint8_t r[32];
-    RAND_bytes(r, (int)n);
+    if (n > sizeof r || RAND_bytes(r, (int)n) != 1)
+        return false;
     for (size_t i = 0; i < n; i++)
         out[i] = set[r[i] & 63];
     out[n] = '\0';
+    return true;
 }
 
 struct rtc_peer *rtc_peer_new(const union netaddr *self, const struct rtc_peer_ops *ops, void *ctx,
@@ -71,9 +75,12 @@ struct rtc_peer *rtc_peer_new(const union netaddr *self, const struct rtc_peer_o
         rtc_peer_free(p);
         return NULL;
     }
-    random_chars(p->ufrag, 8);
-    random_chars(p->pwd, 24);
-    RAND_bytes((unsigned char *)&p->tiebreaker, sizeof p->tiebreaker);
+    if (!random_chars(p->ufrag, 8) || !random_chars(p->pwd, 24) ||
+        RAND_bytes((unsigned char *)&p->tiebreaker, sizeof p->tiebreaker) != 1) {
+        snprintf(err, err_cap, "no random bytes for ICE's credentials (RAND_bytes failed)");
+        rtc_peer_free(p);
+        return NULL;
+    }
     struct rtc_sdp_local l = {.ufrag = p->ufrag, .pwd = p->pwd,
                               .fingerprint = rtc_dtls_ctx_fingerprint(p->dtls_ctx),
                               .address = self, .sctp_port = RTC_SDP_SCTP_PORT,
@@ -160,7 +167,8 @@ static void send_check(struct rtc_peer *p)
     char username[RTC_SDP_UFRAG_MAX + 10];
     uint8_t buf[RTC_STUN_MSG_MAX];
     snprintf(username, sizeof username, "%s:%s", p->remote.ufrag, p->ufrag);
-    RAND_bytes(p->txid, sizeof p->txid);
+    if (RAND_bytes(p->txid, sizeof p->txid) != 1)
+        return; /* no check without a fresh transaction id: the next timer tries again */
     struct rtc_stun_check c = {.username = username, .priority = 1845501695u,
                                .tiebreaker = p->tiebreaker, .use_candidate = true};
     size_t n = rtc_stun_write_check(buf, sizeof buf, p->txid, &c, (const uint8_t *)p->remote.pwd,

@@ -9,7 +9,8 @@
  * behind conflated to each sender's newest; requests that are not the
  * protocol's (a wrong session id, bad frames, a body too long, a wrong
  * method or path, a head never finished) answered 4xx and counted,
- * harming no one; sessions per address bounded; several requests on one
+ * harming no one; sessions per address bounded; refused joins holding no
+ * session, their error kept for one GET; several requests on one
  * keep-alive connection; CORS lines for an origin --allow-origin names. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <poll.h>
 
 #include "../proto/wire.h"
 #include "../sys/clock.h"
@@ -487,6 +491,106 @@ static void keep_alive_carries_many_requests(void **state)
     harness_three_stop(&t);
 }
 
+/* A connection from src (an address of 127.0.0.0/8) to 127.0.0.1:port
+ * with n joins of room "bad room!" written at once; -1 if it cannot. */
+static int bad_joins_from(const char *src, uint16_t port, int n)
+{
+    static const char join[] = JOIN("bad room!", "x");
+    char req[256];
+    int len = snprintf(req, sizeof req,
+                       "POST /poll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                       "application/octet-stream\r\nContent-Length: %zu\r\n\r\n%c%c%s",
+                       sizeof join + 1, (char)0, (char)(sizeof join - 1), join);
+    struct sockaddr_in a = {.sin_family = AF_INET}, b = {.sin_family = AF_INET,
+                                                         .sin_port = htons(port)};
+    inet_pton(AF_INET, src, &a.sin_addr);
+    inet_pton(AF_INET, "127.0.0.1", &b.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        connect(fd, (struct sockaddr *)&b, sizeof b) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (send(fd, req, (size_t)len, MSG_NOSIGNAL) != len)
+            break; /* refused (429) and closed: the rest is not read */
+    return fd;
+}
+
+/* Reads what came on fd within ms into buf (NUL-terminated); the 200
+ * answers' count into *ok, the last one's session id into id. */
+static void read_joins(int fd, char *buf, size_t cap, int ms, int *ok, char id[41])
+{
+    size_t have = 0;
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    uint64_t end = clock_now_ms() + (uint64_t)ms;
+    while (have < cap - 1 && clock_now_ms() < end && poll(&pf, 1, 50) >= 0) {
+        ssize_t n = pf.revents ? read(fd, buf + have, cap - 1 - have) : 1;
+        if (n <= 0)
+            break;
+        if (pf.revents)
+            have += (size_t)n;
+    }
+    buf[have] = '\0';
+    for (const char *p = buf; (p = strstr(p, "HTTP/1.1 200 OK")); p++) {
+        const char *body = strstr(p, "\r\n\r\n");
+        if (body && strlen(body + 4) >= 40)
+            snprintf(id, 41, "%.40s", body + 4);
+        (*ok)++;
+    }
+}
+
+/* Joins the relay refuses (room "bad room!"), many at once from 80
+ * addresses, take no session: each is answered its id at once and freed,
+ * an honest join right after them gets in, and a refused join's error
+ * waits for one GET of its id (then the id names nothing). */
+static void refused_joins_hold_no_session(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--max-clients", "32", NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
+    int fds[80], ok = 0;
+    for (int a = 0; a < 80; a++) {
+        char src[24];
+        snprintf(src, sizeof src, "127.0.%d.%d", 1 + a / 200, 2 + a % 200);
+        fds[a] = bad_joins_from(src, t.stream, 20);
+        assert_true(fds[a] >= 0);
+    }
+    char id[41] = "";
+    static char buf[65536];
+    for (int a = 0; a < 80; a++) {
+        read_joins(fds[a], buf, sizeof buf, 200, &ok, id);
+        close(fds[a]);
+    }
+    static struct poll_client c;
+    struct got g;
+    int honest = poll_client_join(&c, "127.0.0.1", t.stream, JOIN("fine", "honest"), 0, WAIT_MS);
+    print_message("refused joins answered 200: %d; an honest join then: %s\n", ok,
+                  honest == 0 ? "in" : "refused");
+    assert_int_equal(honest, 0);
+    poll_client_close(&c);
+    poll_join(&c, &g, t.stream, JOIN("fine", "honest"), 0);
+    assert_true(ok >= 300);
+    int fd = bad_joins_from("127.0.0.1", t.stream, 1); /* one more, its error fetched */
+    id[0] = '\0';
+    ok = 0;
+    read_joins(fd, buf, sizeof buf, 500, &ok, id);
+    close(fd);
+    assert_int_equal(strlen(id), 40);
+    char get[128], answer[1024];
+    snprintf(get, sizeof get, "GET /poll?s=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", id);
+    assert_int_equal(poll_client_raw(t.stream, get, strlen(get), answer, sizeof answer, 2000),
+                     200);
+    const char *length = strstr(answer, "Content-Length: "); /* the body's frame starts with 0 */
+    assert_non_null(length);
+    assert_true(atoi(length + 16) > 40); /* the error frame refusing the room */
+    assert_int_equal(poll_client_raw(t.stream, get, strlen(get), NULL, 0, 2000), 404);
+    poll_client_close(&c);
+    harness_three_stop(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +601,7 @@ int main(void)
         cmocka_unit_test(a_session_behind_gets_the_newest),
         cmocka_unit_test(garbage_is_answered_and_counted),
         cmocka_unit_test(sessions_per_address_are_bounded),
+        cmocka_unit_test(refused_joins_hold_no_session),
         cmocka_unit_test(keep_alive_carries_many_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,7 @@
 #include "fuzz/target_quicclient.c"
 #include "fuzz/target_pollwire.c"
 #include "fuzz/target_poll.c"
+#include "fuzz/target_sourcekey.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -88,6 +89,7 @@ static const struct smoke_target smoke_targets[] = {
     { "quicclient", fuzz_target_quicclient, 4096, 0, 10000 },
     { "pollwire", fuzz_target_pollwire, 4096, 0, 50000 },
     { "poll", fuzz_target_poll, 8192, 0, 2000 },
+    { "sourcekey", fuzz_target_sourcekey, 128, 0, 50000 },
 };
 
 struct smoke_seed {

@@ -148,6 +148,15 @@ static int connect_from(struct relay *r, uint32_t peer, const char *addr)
     return relay_peer_connect(r, peer, addr, now_us);
 }
 
+/* A small relay that kicks at the third strike and bans for 10 s. */
+static struct relay_config ban_config(void)
+{
+    struct relay_config cfg = small_config();
+    cfg.max_strikes = 3;
+    cfg.kick_ban_ms = 10000;
+    return cfg;
+}
+
 /* Kicks peer (connected from addr) with fast garbage. */
 static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 {
@@ -164,9 +173,7 @@ static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 static void kicked_address_is_refused_for_a_while(void **state)
 {
     (void)state;
-    struct relay_config cfg = small_config();
-    cfg.max_strikes = 3;
-    cfg.kick_ban_ms = 10000;
+    struct relay_config cfg = ban_config();
     struct relay *r = make_relay(&cfg);
     kick_peer(r, 0, "203.0.113.7:40000");
     assert_int_equal(relay_stats(r)->kicks, 1);
@@ -210,15 +217,31 @@ static void kicked_address_is_refused_for_a_while(void **state)
     relay_destroy(r);
 }
 
+/* One host may hold a whole IPv6 /64: a kick bans the /64 (any address of
+ * it, any port), not the next /64, and an IPv4-mapped address is its IPv4
+ * one. */
+static void a_kick_over_ipv6_bans_its_64(void **state)
+{
+    (void)state;
+    struct relay_config cfg = ban_config();
+    struct relay *r = make_relay(&cfg);
+    kick_peer(r, 0, "[2001:db8:1:2::5]:40000");
+    assert_int_equal(connect_from(r, 1, "[2001:db8:1:2:ffff:1:2:3]:40001"), -1);
+    assert_string_equal(last_error(1), "kicked");
+    assert_int_equal(connect_from(r, 2, "[2001:db8:1:3::5]:40000"), 0);
+    kick_peer(r, 3, "203.0.113.9:1000");
+    assert_int_equal(connect_from(r, 4, "[::ffff:203.0.113.9]:1001"), -1);
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
+    relay_destroy(r);
+}
+
 /* On loopback (a developer's own clients, or the flows of a proxy in front
  * of the relay) a kick bans the flooding endpoint, not every client of the
  * machine: another port is welcome at once, the same one waits. */
 static void a_kick_on_loopback_bans_its_port(void **state)
 {
     (void)state;
-    struct relay_config cfg = small_config();
-    cfg.max_strikes = 3;
-    cfg.kick_ban_ms = 10000;
+    struct relay_config cfg = ban_config();
     static const char *const local[][2] = {{"127.0.0.1:40000", "127.0.0.1:40001"},
                                            {"[::1]:40000", "[::1]:40001"}};
     for (int k = 0; k < 2; k++) {
@@ -348,6 +371,7 @@ int main(void)
         cmocka_unit_test(short_bursts_are_not_kicked),
         cmocka_unit_test(kicked_address_is_refused_for_a_while),
         cmocka_unit_test(a_kick_on_loopback_bans_its_port),
+        cmocka_unit_test(a_kick_over_ipv6_bans_its_64),
         cmocka_unit_test(kick_ban_defaults),
         cmocka_unit_test(limits_come_from_the_option_table),
         cmocka_unit_test(stream_connections_count_from_their_join),

@@ -7,14 +7,18 @@
  *                 max_queued_bytes is not queued, and the member is closed
  *                 (slow_reader);
  *   the throttle  past half the bound, a member's message (an event, chat,
- *                 a clock, a reliable state) is not queued when its sender's
- *                 address holds the largest share of what waits (traced
- *                 since the receiver last caught up); past three quarters,
- *                 no member's is; each sender held back is told
- *                 (throttled): so no member, nor any set of them, within the
- *                 limits gets another closed; the relay's own messages still
- *                 go, and unreliable states stay the edge's to drop or
- *                 conflate;
+ *                 a clock, a reliable state) is not queued when it would
+ *                 take its sender's address past its fair share of what
+ *                 waits: three quarters of the bound, less what waits
+ *                 that is no member's message, over the addresses with
+ *                 something waiting (traced per receiver, each share
+ *                 shrinking in proportion as the network takes what
+ *                 waits); each sender held back is told (throttled): so a
+ *                 sender within its share is never held back however many
+ *                 addresses the others use, no member, nor any set of
+ *                 them, within the limits gets another closed; the relay's
+ *                 own messages still go, and unreliable states stay the
+ *                 edge's to drop or conflate;
  *   the stall     a member whose edge holds something and took none of it
  *                 for slow_reader_ms is closed (the sweep).
  *
@@ -47,40 +51,52 @@ static struct core_share *shares_of(struct relay *r, uint32_t peer)
     return &r->backlog.shares[(size_t)peer * CORE_SHARES];
 }
 
-/* peer caught up (what waits is small again): its trace starts over. */
+/* peer's slot is new: its trace starts empty. */
 static void caught_up(struct relay *r, uint32_t peer)
 {
     memset(shares_of(r, peer), 0, CORE_SHARES * sizeof *r->backlog.shares);
 }
 
-/* len more bytes of key's members wait for peer. A key not traced takes
- * the smallest entry's place with that entry's count added (space-saving:
- * a share is over-counted, never under). */
-static void trace(struct relay *r, uint32_t peer, uint64_t key, size_t len)
+/* The trace follows what the edge holds: past what it holds now, every
+ * share shrinks in proportion (the network took the oldest bytes, of
+ * whoever they were). Returns what the trace holds then. */
+static uint64_t decay(struct core_share *s, uint64_t held)
 {
-    struct core_share *s = shares_of(r, peer), *least = &s[0];
+    uint64_t sum = 0;
+    for (int i = 0; i < CORE_SHARES; i++)
+        sum += s[i].bytes;
+    if (sum <= held)
+        return sum;
+    for (int i = 0; i < CORE_SHARES; i++)
+        s[i].bytes = s[i].bytes * held / sum;
+    return held;
+}
+
+/* key's entry in peer's trace, and in *senders the addresses with
+ * something waiting for it, key's included. A key not traced takes the
+ * smallest entry's place with that entry's count (space-saving: a share
+ * is over-counted, never under, should more addresses than CORE_SHARES
+ * send to one member). */
+static struct core_share *share_of(struct relay *r, uint32_t peer, uint64_t key,
+                                   uint32_t *senders)
+{
+    struct core_share *s = shares_of(r, peer), *mine = NULL, *least = &s[0];
+    *senders = 0;
     for (int i = 0; i < CORE_SHARES; i++) {
-        if (s[i].key == key) {
-            s[i].bytes += len;
-            return;
-        }
-        if (s[i].bytes < least->bytes)
+        if (s[i].key == key)
+            mine = &s[i];
+        else if (s[i].bytes < least->bytes || least->key == key)
             least = &s[i];
+        *senders += s[i].bytes > 0 && s[i].key != key;
     }
-    least->key = key;
-    least->bytes += len;
+    if (!mine) {
+        *senders -= least->bytes > 0;
+        mine = least;
+        mine->key = key;
+    }
+    (*senders)++;
+    return mine;
 }
-
-/* Does key hold the largest share of what waits for peer? */
-static bool holds_most(struct relay *r, uint32_t peer, uint64_t key)
-{
-    const struct core_share *s = shares_of(r, peer), *most = &s[0];
-    for (int i = 1; i < CORE_SHARES; i++)
-        if (s[i].bytes > most->bytes)
-            most = &s[i];
-    return most->bytes && most->key == key;
-}
-
 /* from is told, once the input is handled, that its message to peer was
  * held back. */
 static void throttled(struct relay *r, uint32_t from, uint32_t peer)
@@ -109,16 +125,20 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
         core_close_later(r, peer, CORE_CLOSE_OVER, &b, r->now_us);
         return false;
     }
-    if (b.bytes <= bound / 8)
-        caught_up(r, peer);
     if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
         return true;
-    uint64_t key = r->peers[from].backlog.addr_key;
-    if (b.bytes > bound / 2 && (b.bytes > bound / 4 * 3 || holds_most(r, peer, key))) {
+    /* the members' part: three quarters of the bound, less what waits
+     * that is no member's message (the relay's own, unreliable states) */
+    struct core_share *s = shares_of(r, peer), *mine;
+    uint64_t part = bound / 4 * 3, others = b.bytes - decay(s, b.bytes);
+    uint32_t senders;
+    part = others < part ? part - others : 0;
+    mine = share_of(r, peer, r->peers[from].source | 1, &senders);
+    if (b.bytes > bound / 2 && mine->bytes + len > part / senders) {
         throttled(r, from, peer);
         return false;
     }
-    trace(r, peer, key, len);
+    mine->bytes += len;
     return true;
 }
 
@@ -162,25 +182,11 @@ void core_backlog_sweep(struct relay *r, uint64_t now_us)
             core_close_later(r, i, CORE_CLOSE_OVER, &b, now_us);
         else if (slow && now_us > b.moved_us && now_us - b.moved_us >= slow)
             core_close_later(r, i, CORE_CLOSE_STALLED, &b, now_us);
-        else if (b.bytes <= bound / 8)
-            caught_up(r, i);
     }
-}
-
-/* FNV-1a of text, never 0 (0 marks a free trace entry). */
-static uint64_t key_of(const char *text)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *text; text++)
-        h = (h ^ (uint8_t)*text) * 1099511628211ull;
-    return h ? h : 1;
 }
 
 void core_backlog_reset(struct relay *r, uint32_t peer)
 {
-    char who[RELAY_ADDR_MAX];
-    core_addr_who(r->peers[peer].addr, who, sizeof who);
-    r->peers[peer].backlog.addr_key = key_of(who);
     caught_up(r, peer);
 }
 

@@ -11,7 +11,7 @@
 
 #include "relay.h"
 
-#define CORE_SHARES 4             /* senders' addresses a member's backlog is traced to */
+#define CORE_SHARES 16            /* senders' addresses a member's backlog is traced to */
 
 /* Why backlog.c decided a member's close. */
 enum core_close {
@@ -21,19 +21,16 @@ enum core_close {
 };
 
 /* What waits for a member, traced to the addresses whose members' messages
- * it is (their share since it last caught up): a throttle holds back the
- * largest. */
+ * it is (each address's share of what the edge holds): a throttle holds
+ * back an address past its fair share. */
 struct core_share {
-    uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
+    uint64_t key;            /* its relay_peer.source, never 0; 0: a free entry */
     uint64_t bytes;
 };
 
 /* What backlog.c keeps of each peer (struct relay_peer's backlog): only
  * backlog.c writes it (peers.c zeroes a slot set free). */
 struct core_peer_backlog {
-    uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
-                                throttle toward a receiver holds back (every connection
-                                of that address) */
     uint8_t closing;         /* enum core_close: its close is decided, carried out once
                                 the input in hand is handled; nothing more is queued to
                                 it but the error saying why */

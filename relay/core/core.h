@@ -142,7 +142,9 @@ struct relay_peer {
     bool counted;            /* counts against max_clients (r->census.counted):
                                 from its connection, or on an edge that counts at join
                                 (core_count), while a member */
-    char addr[RELAY_ADDR_MAX];
+    char addr[RELAY_ADDR_MAX]; /* "ip:port", for logs only */
+    uint64_t source;         /* source_key_member of it, once at its connection: what
+                                bans and the throttle's shares count it by */
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
                                 set where it connects, and through core_peer_outside
                                 (join.c awaiting a proof, control_in.c a leave) */
@@ -193,10 +195,10 @@ struct core_kick {
     char why[96];               /* ... and what it is told */
 };
 
-/* An IP address kicked recently: connections from it are refused until
+/* A source kicked recently: connections from it are refused until
  * until_us. A small table: when full, the entry closest to expiry goes. */
 struct relay_ban {
-    char ip[RELAY_ADDR_MAX]; /* "" = free */
+    uint64_t source;         /* relay_peer.source; 0 = free */
     uint64_t until_us;
 };
 
@@ -687,9 +689,9 @@ void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_erro
  * is (UINT32_MAX: the relay's own)? Refused (false, nothing queued) to a
  * peer whose close is decided; to one whose edge would then hold more
  * than max_queued_bytes (its close decided: core_close_later); and a
- * member's message, past half that bound, when from's address holds the
- * largest share of what waits, past three quarters whoever sends it
- * (counted throttled, from told). */
+ * member's message, past half that bound, when it would take from's
+ * address (relay_peer.source) past its fair share of what waits (counted
+ * throttled, from told). */
 bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len);
 
 /* Decides peer's close (once): carried out by core_closes_due. */
@@ -757,16 +759,11 @@ void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);
 /* The IP address part of an "ip:port" text into ip (cap bytes). */
 void core_addr_ip(const char *addr, char *ip, size_t cap);
 
-/* Who sent from addr, as a ban and a throttle know it: its IP address, but
- * on loopback (this machine's clients, or a proxy's flows) the whole
- * "ip:port". Into who (cap bytes). */
-void core_addr_who(const char *addr, char *who, size_t cap);
+/* Refuses source (relay_peer.source) for kick_ban_ms from now. */
+void core_ban_add(struct relay *r, uint64_t source, uint64_t now_us);
 
-/* Refuses addr's sender (core_addr_who) for kick_ban_ms from now. */
-void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
-
-/* Microseconds addr's sender is still refused for, 0 if it is not. */
-uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
+/* Microseconds source is still refused for, 0 if it is not. */
+uint64_t core_ban_left_us(const struct relay *r, uint64_t source, uint64_t now_us);
 
 /* ---- sealing.c ---- */
 

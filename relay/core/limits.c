@@ -115,31 +115,18 @@ void core_addr_ip(const char *addr, char *ip, size_t cap)
     ip[n] = '\0';
 }
 
-void core_addr_who(const char *addr, char *who, size_t cap)
+void core_ban_add(struct relay *r, uint64_t source, uint64_t now_us)
 {
-    /* Loopback is this machine: its clients, or a proxy in front of the
-     * relay carrying many players' flows, each from a port of its own. */
-    if (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
-        strncmp(addr, "[::ffff:127.", 12) == 0)
-        snprintf(who, cap, "%s", addr);
-    else
-        core_addr_ip(addr, who, cap);
-}
-
-void core_ban_add(struct relay *r, const char *addr, uint64_t now_us)
-{
-    char ip[RELAY_ADDR_MAX];
-    core_addr_who(addr, ip, sizeof ip);
-    if (r->cfg.kick_ban_ms == 0 || !ip[0] || strcmp(ip, "?") == 0)
+    if (r->cfg.kick_ban_ms == 0 || !source)
         return;
-    /* The same IP again, else a free or expired slot, else the one that
-     * expires first. */
+    /* The same source again, else a free or expired slot, else the one
+     * that expires first. */
     struct relay_ban *slot = NULL;
     for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
-        if (strcmp(r->bans[i].ip, ip) == 0)
+        if (r->bans[i].source == source)
             slot = &r->bans[i];
     for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
-        if (!r->bans[i].ip[0] || r->bans[i].until_us <= now_us)
+        if (!r->bans[i].source || r->bans[i].until_us <= now_us)
             slot = &r->bans[i];
     if (!slot) {
         slot = &r->bans[0];
@@ -147,19 +134,16 @@ void core_ban_add(struct relay *r, const char *addr, uint64_t now_us)
             if (r->bans[i].until_us < slot->until_us)
                 slot = &r->bans[i];
     }
-    snprintf(slot->ip, sizeof slot->ip, "%s", ip);
+    slot->source = source;
     slot->until_us = now_us + (uint64_t)r->cfg.kick_ban_ms * 1000;
 }
 
-uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us)
+uint64_t core_ban_left_us(const struct relay *r, uint64_t source, uint64_t now_us)
 {
-    if (r->cfg.kick_ban_ms == 0)
+    if (r->cfg.kick_ban_ms == 0 || !source)
         return 0;
-    char ip[RELAY_ADDR_MAX];
-    core_addr_who(addr, ip, sizeof ip);
     for (size_t i = 0; i < BAN_SLOTS; i++)
-        if (r->bans[i].ip[0] && r->bans[i].until_us > now_us &&
-            strcmp(r->bans[i].ip, ip) == 0)
+        if (r->bans[i].source == source && r->bans[i].until_us > now_us)
             return r->bans[i].until_us - now_us;
     return 0;
 }

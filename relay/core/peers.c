@@ -6,6 +6,7 @@
  * ticket and its parked join, and the close, the slow readers' that
  * backlog.c decided among them. */
 #include "core.h"
+#include "source_key.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -84,7 +85,7 @@ static void kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *wh
 {
     struct relay_peer *p = &r->peers[peer];
     log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
-    core_ban_add(r, p->addr, now_us);
+    core_ban_add(r, p->source, now_us);
     core_send_error(r, peer, true, PROTO_ERROR_KICKED, now_us, "kicked: %s", why);
     core_member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
@@ -229,6 +230,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
      * the ticket, tickets.c's, is the slot's last part. */
     memset(p, 0, offsetof(struct relay_peer, ticket));
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
+    p->source = addr ? source_key_member_text(addr) : 0;
     core_backlog_reset(r, peer);
     if (r->census.closing) {
         /* A handshake that finished during the shutdown drain. */
@@ -237,7 +239,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
         return -1;
     }
-    uint64_t banned_us = core_ban_left_us(r, p->addr, now_us);
+    uint64_t banned_us = core_ban_left_us(r, p->source, now_us);
     if (banned_us) {
         /* debug: a kicked flooder over plain UDP lands here per datagram. */
         core_ticket_release(r, peer);

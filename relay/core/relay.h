@@ -122,9 +122,9 @@ enum relay_drop {
     RELAY_DROP_NO_MEMBER,      /* event for an id that is no member of the sender's room
                                   (error no_member) */
     RELAY_DROP_THROTTLED,      /* a member's reliable message (an event, chat, a reliable
-                                  state) not queued to a receiver that falls behind, its
-                                  sender's address holding most of what waits for it
-                                  (error throttled) */
+                                  state) not queued to a receiver that falls behind, as
+                                  it would take its sender's address past its fair share
+                                  of what waits for it (error throttled) */
     RELAY_DROP_LISTING_OFF,    /* a rooms request, or a join of any room, to a relay run
                                   with --room-list off (error listing_off) */
     RELAY_DROP_COUNT
@@ -153,8 +153,8 @@ struct relay_config {
     uint32_t byte_burst;    /* ... and at once, bytes [byte-burst] */
     size_t max_queued_bytes; /* what an edge may hold for one member (struct
                                relay_backlog), bytes, past which it is closed
-                               (slow_reader); over half of it, the address holding most
-                               of it is throttled toward it; 0 = no bound
+                               (slow_reader); over half of it, an address past its fair
+                               share of it is throttled toward it; 0 = no bound
                                [max-queued-bytes] */
     uint32_t slow_reader_ms; /* a member whose edge holds something for it and took none
                                of it this long is closed (slow_reader); 0 = never

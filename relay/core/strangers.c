@@ -1,5 +1,6 @@
 /* strangers.c: reply budgets for plain-UDP strangers (see strangers.h). */
 #include "strangers.h"
+#include "source_key.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -37,32 +38,15 @@ static void refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_
         *last_us = now_us;
 }
 
-/* The source a budget is kept for, as bytes: a family byte, then the IPv4
- * address (an IPv4-mapped IPv6 one too) or the IPv6 /64. */
-static size_t source_of(const union netaddr *a, uint8_t out[9])
-{
-    if (a->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->v6.sin6_addr)) {
-        out[0] = 6;
-        memcpy(out + 1, a->v6.sin6_addr.s6_addr, 8);
-        return 9;
-    }
-    out[0] = 4;
-    if (a->sa.sa_family == AF_INET6)
-        memcpy(out + 1, a->v6.sin6_addr.s6_addr + 12, 4);
-    else
-        memcpy(out + 1, &a->v4.sin_addr, 4);
-    return 5;
-}
-
 /* The budget of from's source, refilled to now_us; NULL: none is kept. */
 static struct strangers_slot *source_budget(struct strangers *s, const union netaddr *from,
                                             uint64_t now_us)
 {
     if (!s->source_burst)
         return NULL;
-    uint8_t src[9];
+    uint8_t src[SOURCE_BYTES_MAX];
     uint8_t h[crypto_shorthash_BYTES]; /* SipHash-2-4 */
-    crypto_shorthash(h, src, source_of(from, src), s->key);
+    crypto_shorthash(h, src, source_bytes(from, src), s->key);
     uint64_t hash;
     memcpy(&hash, h, sizeof hash);
     uint64_t tag = hash | 1; /* never 0, which marks a free slot */

@@ -1,6 +1,7 @@
 /* waiting.c: which of an edge's connections that have not joined gives
- * way to a newcomer (see waiting.h). Pure. */
+ * way to a newcomer (see waiting.h). Pure, but for the process's hash key. */
 #include "waiting.h"
+#include "source_key.h"
 
 #include <stdlib.h>
 
@@ -22,20 +23,9 @@ void waiting_free(struct waiting *w)
 void waiting_begin(struct waiting *w)
 {
     for (uint32_t k = 0; k < w->cap; k++)
-        w->e[k].host.sa.sa_family = 0;
+        w->e[k].source = 0;
     w->n = 0;
     w->best = UINT32_MAX;
-}
-
-/* FNV-1a of a's address bytes (its port left out). */
-static uint32_t host_hash(const union netaddr *a)
-{
-    uint8_t key[NETADDR_KEY_MAX];
-    size_t n = netaddr_key(a, key);
-    uint32_t h = 2166136261u;
-    for (size_t k = 0; k + 2 < n; k++) /* the port is its last 2 bytes */
-        h = (h ^ key[k]) * 16777619u;
-    return h;
 }
 
 /* Is entry a ahead of b: more connections, or as many and an older oldest? */
@@ -49,12 +39,13 @@ void waiting_add(struct waiting *w, uint32_t slot, const union netaddr *addr,
 {
     if (w->n >= w->cap / 2)
         return; /* more than the slots it was made for: a bug of the caller's */
-    uint32_t mask = w->cap - 1, k = host_hash(addr) & mask;
-    while (w->e[k].host.sa.sa_family && !netaddr_same_host(&w->e[k].host, addr))
+    uint64_t source = source_key(addr);
+    uint32_t mask = w->cap - 1, k = (uint32_t)source & mask;
+    while (w->e[k].source && w->e[k].source != source)
         k = (k + 1) & mask;
     struct waiting_entry *t = &w->e[k];
-    if (!t->host.sa.sa_family)
-        *t = (struct waiting_entry){.host = *addr, .oldest = slot, .oldest_us = opened_us};
+    if (!t->source)
+        *t = (struct waiting_entry){.source = source, .oldest = slot, .oldest_us = opened_us};
     t->count++;
     if (opened_us < t->oldest_us) {
         t->oldest = slot;

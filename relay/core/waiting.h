@@ -1,12 +1,13 @@
 /* waiting.h: an edge's connections that have not joined, once its budget
  * of them (--max-half-open) is spent: which one gives way to a newcomer.
- * The oldest of the source address holding the most of them (of two as
- * many, the one whose oldest is older), so that no address keeps everyone
- * else out. The stream edges (relay/stream/) and the quic edge use it.
+ * The oldest of the source (an IPv4 address, an IPv6 /64) holding the
+ * most of them (of two as many, the one whose oldest is older), so that no
+ * address keeps everyone else out. The stream edges (relay/stream/) and the quic edge use it.
  *
  * A walk: waiting_begin, waiting_add for every connection that has not
- * joined, waiting_pick. Pure: a tally of addresses (their ports left out)
- * in an open-addressing table allocated once, O(connections). */
+ * joined, waiting_pick. A tally of sources (source_key.h: an IPv4 address,
+ * an IPv6 /64; ports left out) in an open-addressing table allocated once,
+ * keyed by the process's hash, O(connections). */
 #ifndef RICOCHET_WAITING_H
 #define RICOCHET_WAITING_H
 
@@ -16,7 +17,7 @@
 #include "../../sys/netaddr.h"
 
 struct waiting_entry {
-    union netaddr host;       /* the address (family 0: a free entry) */
+    uint64_t source;          /* its source_key (an IPv4 address, an IPv6 /64); 0: free */
     uint32_t count;           /* its connections that have not joined */
     uint32_t oldest;          /* the slot of the oldest of them */
     uint64_t oldest_us;       /* ... and when it opened */

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "../../sys/clock.h"
 #include "../core/relay.h"
+#include "../core/source_key.h"
 
 /* ---- answers' heads ------------------------------------------------------- */
 
@@ -103,7 +106,7 @@ uint32_t poll_sessions_from_host(const struct relay_poll *t, const union netaddr
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->n_sessions; i++)
-        n += t->sessions[i].used && netaddr_same_host(&t->sessions[i].addr, addr);
+        n += t->sessions[i].used && source_same(&t->sessions[i].addr, addr);
     return n;
 }
 
@@ -298,3 +301,62 @@ void poll_answer_held(struct relay_poll *t, uint32_t si, uint64_t now_us)
     poll_read_again(t, ci);
 }
 
+/* ---- refused joins: their last words, without a session ------------------ */
+
+static bool refused_kept(const struct poll_refused *e, uint64_t now_us)
+{
+    return e->source && e->until_us > now_us;
+}
+
+/* The entry for a refusal from source: the oldest of its own once it has
+ * POLL_REFUSED_PER_SOURCE, else a free or expired one, else the oldest. */
+static struct poll_refused *refused_room(struct relay_poll *t, uint64_t source, uint64_t now_us)
+{
+    struct poll_refused *mine = NULL, *free_one = NULL, *oldest = &t->refused[0];
+    uint32_t n_mine = 0;
+    for (uint32_t i = 0; i < POLL_REFUSED_KEPT; i++) {
+        struct poll_refused *e = &t->refused[i];
+        if (!refused_kept(e, now_us)) {
+            free_one = e;
+            continue;
+        }
+        if (e->source == source && (!mine || e->until_us < mine->until_us))
+            mine = e;
+        n_mine += e->source == source;
+        if (e->until_us < oldest->until_us)
+            oldest = e;
+    }
+    return n_mine >= POLL_REFUSED_PER_SOURCE ? mine : free_one ? free_one : oldest;
+}
+
+void poll_refused_keep(struct relay_poll *t, uint32_t si, uint64_t now_us)
+{
+    struct poll_session *s = &t->sessions[si];
+    release_held(t, s);
+    struct poll_refused *e = refused_room(t, source_key(&s->addr), now_us);
+    *e = (struct poll_refused){.source = source_key(&s->addr),
+                               .until_us = now_us + POLL_CLOSE_LINGER_US, .slot = si};
+    memcpy(e->secret, s->secret, sizeof e->secret);
+    e->len = (uint16_t)poll_frames_fit(s->out, s->out_len, POLL_REFUSED_BYTES);
+    memcpy(e->frames, s->out, e->len);
+    s->out_len = 0;
+    poll_session_free(t, si, now_us);
+}
+
+bool poll_refused_answer(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
+                         const char *cors, bool keep, uint64_t now_us)
+{
+    for (uint32_t i = 0; i < POLL_REFUSED_KEPT; i++) {
+        struct poll_refused *e = &t->refused[i];
+        if (!refused_kept(e, now_us) || e->slot != q->slot ||
+            sodium_memcmp(e->secret, q->secret, POLL_SECRET_BYTES) != 0)
+            continue;
+        if (!get_head(t, ci, e->len, cors, keep) || !stream_append(&t->s, ci, e->frames, e->len))
+            poll_count(t, RELAY_DROP_SEND_FAILED);
+        e->source = 0;
+        if (!keep)
+            stream_close(&t->s, ci, now_us);
+        return true;
+    }
+    return false;
+}

@@ -101,6 +101,19 @@ static void hand_frames(struct relay_poll *t, struct relay *r, uint32_t si, uint
     }
 }
 
+/* Did the core refuse session si's join (closed it, or left it neither a
+ * member nor waiting for one)? Then it ends: the core forgets it. */
+static bool join_refused(struct relay_poll *t, struct relay *r, uint32_t si, uint64_t now_us)
+{
+    uint32_t peer = t->base + si;
+    if (t->sessions[si].closing)
+        return true;
+    if (relay_peer_joined(r, peer) || relay_peer_parked(r, peer) || relay_peer_proving(r, peer))
+        return false;
+    relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
+    return true;
+}
+
 /* A join (the body's first frame) opens a session, answered with its id
  * (the welcome, or the error refusing the join, waits for a GET). */
 static void join(struct relay_poll *t, struct relay *r, uint32_t ci, uint8_t *body,
@@ -133,6 +146,8 @@ static void join(struct relay_poll *t, struct relay *r, uint32_t ci, uint8_t *bo
     hand_frames(t, r, si, body, len, now_us);
     char id[POLL_ID_LEN + 1], extra[64 + HTTP_CORS_MAX];
     poll_session_id(si, s->secret, id);
+    if (join_refused(t, r, si, now_us)) /* its error waits for a GET, holding no slot */
+        poll_refused_keep(t, si, now_us);
     snprintf(extra, sizeof extra, "Content-Type: text/plain\r\n%s", cors);
     if (!poll_head(t, ci, 200, extra, POLL_ID_LEN, keep) ||
         !stream_append(&t->s, ci, id, POLL_ID_LEN))
@@ -233,6 +248,8 @@ static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
         return;
     }
     if ((q.has_session || req->method != HTTP_POST) && !session_named(t, &q)) {
+        if (req->method == HTTP_GET && poll_refused_answer(t, ci, &q, cors, keep, now_us))
+            return;
         reply(t, ci, q.has_session ? 404 : 400, cors,
               q.has_session ? "no such session" : "a GET or DELETE names its session: s=ID",
               false, now_us);

@@ -26,6 +26,9 @@
 #define POLL_CLOSE_LINGER_US 2000000u  /* a session the core closed keeps its last messages
                                           (the error saying why) this long for a GET */
 #define POLL_NONE UINT32_MAX
+#define POLL_REFUSED_KEPT 64           /* refused joins whose last messages wait, at most */
+#define POLL_REFUSED_PER_SOURCE 4      /* ... of one source (an IPv4 address, an IPv6 /64) */
+#define POLL_REFUSED_BYTES 512         /* ... each: whole frames (an error is far shorter) */
 
 /* A session: the core's peer (handle base + its slot). */
 struct poll_session {
@@ -44,6 +47,19 @@ struct poll_session {
                                  newest unreliable state (conflated) */
     uint32_t n_held, held_cap;
     uint32_t waiter;         /* the connection holding a GET of it, or POLL_NONE */
+};
+
+/* A join the core refused (a bad room, the server full): its session is
+ * freed at once, so refusals hold no slot and count toward no one's 503;
+ * its last messages (the error saying why) wait here for one GET of its
+ * id, POLL_CLOSE_LINGER_US at most. */
+struct poll_refused {
+    uint64_t source;         /* source_key of where its join came from; 0: a free entry */
+    uint64_t until_us;       /* kept until then */
+    uint32_t slot;           /* its id: the slot it had, and its secret */
+    uint8_t secret[POLL_SECRET_BYTES];
+    uint16_t len;
+    uint8_t frames[POLL_REFUSED_BYTES];
 };
 
 /* A connection's side of the edge: its input and the GET it holds. */
@@ -74,6 +90,7 @@ struct relay_poll {
                                 known); the earliest, or earlier */
     uint32_t *again, n_again; /* connections whose GET was answered with a request
                                  read behind it: processed at the next service */
+    struct poll_refused refused[POLL_REFUSED_KEPT];
     size_t body_max;         /* a POST's body, at most */
     size_t in_cap;           /* a connection's input: a head and a body */
 };
@@ -111,6 +128,16 @@ struct relay_transport poll_core(void *ctx, uint32_t base);
  * unless keep; a closed session whose queue is all taken is freed. */
 void poll_answer_now(struct relay_poll *t, uint32_t ci, uint32_t si, const char *cors,
                      bool keep, uint64_t now_us);
+
+/* Session si, closed by the core while its join was handled: its last
+ * messages kept for one GET of its id (the oldest of its source's, or of
+ * all, making room), and the session freed. */
+void poll_refused_keep(struct relay_poll *t, uint32_t si, uint64_t now_us);
+
+/* Answers connection ci's GET of q's id with a refused join's last
+ * messages, if they are kept (then no more). Returns false if not. */
+bool poll_refused_answer(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
+                         const char *cors, bool keep, uint64_t now_us);
 
 /* Session si's held GET (if any), answered now with what waits. */
 void poll_answer_held(struct relay_poll *t, uint32_t si, uint64_t now_us);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../../sys/log.h"
+#include "../core/source_key.h"
 
 ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref)
 {
@@ -58,7 +59,7 @@ static uint32_t peers_from(const struct relay_quic *t, const union netaddr *a)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        n += t->conns[i].life.phase == QUIC_PHASE_PEER && netaddr_same_host(&t->conns[i].remote, a);
+        n += t->conns[i].life.phase == QUIC_PHASE_PEER && source_same(&t->conns[i].remote, a);
     return n;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
+#include "../core/source_key.h"
 
 /* ---- slots ---------------------------------------------------------------- */
 
@@ -79,7 +80,7 @@ uint32_t stream_from_host(const struct stream_edge *s, const union netaddr *addr
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->cap; i++)
-        n += s->conns[i].fd >= 0 && netaddr_same_host(&s->conns[i].addr, addr);
+        n += s->conns[i].fd >= 0 && source_same(&s->conns[i].addr, addr);
     return n;
 }
 

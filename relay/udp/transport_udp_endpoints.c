@@ -3,6 +3,7 @@
  * endpoint (ip:port), found by a hash of it. A slot's index is the core's
  * peer handle. */
 #include "transport_udp.h"
+#include "../core/source_key.h"
 
 #include <stdlib.h>
 
@@ -31,18 +32,12 @@ void transport_udp_endpoints_free(struct relay_udp *t)
     free(t->buckets);
 }
 
-/* Bucket of an endpoint: every byte of the address and port, mixed
- * (FNV-1a; the table is not exposed to chosen collisions beyond what
- * max_per_address and the cookie already bound). */
+/* Bucket of an endpoint: every byte of the address and port, under the
+ * process's keyed hash (an endpoint is a stranger's choice). */
 static uint32_t endpoint_hash(const struct relay_udp *t, const union netaddr *a)
 {
     uint8_t key[NETADDR_KEY_MAX];
-    size_t n = netaddr_key(a, key);
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ key[i]) * 16777619u;
-    h ^= h >> 15;
-    return h & t->bucket_mask;
+    return (uint32_t)source_hash(key, netaddr_key(a, key)) & t->bucket_mask;
 }
 
 int32_t transport_udp_slot_find(const struct relay_udp *t, const union netaddr *a)
@@ -84,7 +79,7 @@ uint32_t transport_udp_slots_from_ip(const struct relay_udp *t, const union neta
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        if (t->slots[i].used && netaddr_same_host(&t->slots[i].addr, a))
+        if (t->slots[i].used && source_same(&t->slots[i].addr, a))
             n++;
     return n;
 }

@@ -34,6 +34,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
+#include "../core/source_key.h"
 
 #define SOCKET_BUFFER (4 << 20)
 
@@ -68,7 +69,7 @@ static uint32_t peers_from(const struct relay_webrtc *t, const union netaddr *a)
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
         const union netaddr *p = t->slots[i].phase == RTC_PHASE_PEER
                                      ? rtc_host_peer(t->host, i) : NULL;
-        n += p && netaddr_same_host(p, a);
+        n += p && source_same(p, a);
     }
     return n;
 }

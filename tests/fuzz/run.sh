@@ -49,7 +49,8 @@ droplog:8192
 flowscan:8192
 quicclient:4096
 pollwire:4096
-poll:8192"
+poll:8192
+sourcekey:128"
 
 want() {
     [ -z "$selected" ] && return 0

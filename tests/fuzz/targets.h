@@ -169,6 +169,11 @@ int fuzz_target_wsframes(const uint8_t *data, size_t size);
  * frames counted and fitted whole (target_pollwire.c). */
 int fuzz_target_pollwire(const uint8_t *data, size_t size);
 
+/* The text of an address the core computes a member's source key from
+ * (relay/core/source_key.c): a key only for a numeric endpoint, the same
+ * for the address written back (target_sourcekey.c). */
+int fuzz_target_sourcekey(const uint8_t *data, size_t size);
+
 /* The relay's HTTP polling edge on its connections (target_poll.c): two
  * keep-alive connections' requests, cut and pipelined anyhow, naming the
  * sessions the input's joins opened; the answers' framing, no GET held

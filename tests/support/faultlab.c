@@ -150,6 +150,7 @@ static void victim_run(int out, const struct way *w, const char *host, uint16_t 
     while (!victim_done)
         clock_sleep_ms(5);
     struct victim_end end = {.ended = m.ended, .events = m.events};
+    memcpy(end.events_from, m.events_from, sizeof end.events_from);
     snprintf(end.code, sizeof end.code, "%s", m.end_code);
     for (size_t i = 0; i < MEMBER_IDS; i++)
         end.states += m.states[i];

@@ -67,6 +67,7 @@ struct victim_end {
     bool ended;                 /* the relay closed its session */
     char code[RICOCHET_CODE_MAX + 1];
     uint64_t events, states;    /* what it got */
+    uint64_t events_from[MEMBER_IDS]; /* its events by sender id */
 };
 
 /* Forks a victim over way w into room as name: in the slow members'

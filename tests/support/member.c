@@ -60,6 +60,7 @@ static void on_event(struct member *m, const struct ricochet_event *ev)
         break;
     case RICOCHET_EV_EVENT:
         m->events++;
+        m->events_from[ev->id < MEMBER_IDS ? ev->id : 0]++;
         break;
     case RICOCHET_EV_LEFT:
         note_left(m, ev->id, ev->code);
@@ -125,11 +126,14 @@ static void raw_message(struct member *m, const char *msg, size_t len)
 {
     const uint8_t *b = (const uint8_t *)msg;
     struct proto_state st;
-    if (len > 0 && msg[0] == '{')
+    struct proto_event ev;
+    if (len > 0 && msg[0] == '{') {
         raw_control(m, msg);
-    else if (proto_is_event(b, len))
+    } else if (proto_is_event(b, len)) {
         m->events++;
-    else if (proto_state_decode(b, len, &st) == PROTO_OK && st.sender < MEMBER_IDS)
+        if (proto_event_decode(b, len, &ev) == PROTO_OK && ev.sender < MEMBER_IDS)
+            m->events_from[ev.sender]++;
+    } else if (proto_state_decode(b, len, &st) == PROTO_OK && st.sender < MEMBER_IDS)
         m->states[st.sender]++;
 }
 

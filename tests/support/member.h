@@ -52,6 +52,7 @@ struct member {
     uint64_t sent_ms;         /* the raw client: when it last sent (it pings when quiet) */
     uint64_t states[MEMBER_IDS]; /* states received, by sender id */
     uint64_t events;          /* events received */
+    uint64_t events_from[MEMBER_IDS]; /* ... by sender id */
     uint64_t errors_throttled; /* errors throttled received */
     uint32_t left[16];        /* ids of members I was told left (kicked or timeout) */
     char left_why[16][RICOCHET_CODE_MAX + 1];

@@ -1,0 +1,9 @@
+/* fuzz_sourcekey.c: libFuzzer program for an address's text as the core reads it. */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_target_sourcekey(data, size);
+}
