@@ -146,7 +146,8 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev)
 
 bool client_timers(struct ricochet *c, uint64_t now)
 {
-    if (c->phase != PHASE_JOINED && now > c->join_started_us &&
+    /* the lobby waits on its player; the relay's --join-timeout-ms bounds it */
+    if (c->phase != PHASE_JOINED && c->phase != PHASE_LOBBY && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
         if (c->ends.clear_code[0]) /* a refusal in clear, all that came: say it */
             client_go_dead(c, c->ends.clear_code, c->ends.clear_text);
@@ -292,6 +293,12 @@ void client_move_start(struct ricochet *c)
 
 void client_join_now(struct ricochet *c)
 {
+    if (c->listing.asked && client_send_listing(c) != 0) /* asked for while connecting */
+        log_warn("client %s: could not ask for the rooms", c->name);
+    if (c->listing.lobby) { /* ricochet_join sends the join */
+        c->phase = PHASE_LOBBY;
+        return;
+    }
     c->phase = PHASE_JOINING;
     client_send_join(c);
 }

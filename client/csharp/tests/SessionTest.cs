@@ -458,6 +458,40 @@ static class SessionTest
         relay.Stop();
     }
 
+    /// <summary>A lobby lists the rooms others made, then joins one in the
+    /// same session, over ENet and TCP; plain UDP has none, in words.</summary>
+    static void Lobby()
+    {
+        var relay = new Relay(0, "--listen", "tcp://127.0.0.1:0");
+        var ps = new List<Session>();
+        foreach (var room in new[] { "arena-1", "arena-2" }) { // rooms others made
+            ps.Add(new Session("127.0.0.1", relay.Port, room, "maker" + ps.Count));
+            Wait(ps, ps.Count - 1, EventType.Welcome);
+        }
+        foreach (var edge in new[] { "enet", "tcp" }) {
+            var lobby = new Session(new Config { Port = relay.Ports[edge], Name = "looker-" + edge, Lobby = true,
+                                                 Mode = edge == "tcp" ? Mode.Tcp : Mode.Reliable });
+            ps.Add(lobby);
+            Check(lobby.ListRooms("arena-") == Status.Ok, edge + ": a lobby lists before joining");
+            Wait(ps, ps.Count - 1, EventType.Rooms);
+            bool more;
+            var rooms = lobby.Rooms(out more);
+            Check(Names(rooms) == "arena-1,arena-2" && !lobby.Joined, edge + ": the rooms others made: " +
+                  Names(rooms));
+            Check(lobby.Join(rooms[1].Name) == Status.Ok, edge + ": the click joins");
+            Check(lobby.Join(rooms[1].Name) == Status.Unsupported, edge + ": once");
+            Wait(ps, ps.Count - 1, EventType.Welcome);
+            Check(lobby.RoomName == "arena-2", edge + ": in the room clicked: " + lobby.RoomName);
+        }
+        var e = Throws<Exception>(() => new Session(new Config { Port = relay.Port, Name = "u", Lobby = true,
+                                                                 Mode = Mode.Udp }), "a lobby over plain UDP");
+        Check(e != null && e.Message.Contains("plain UDP lists only to members"), "no lobby over udp, in words");
+        Check(ps[0].Join("arena-2") == Status.Unsupported, "a session joined at connect has no lobby");
+        foreach (var p in ps)
+            p.Dispose();
+        relay.Stop();
+    }
+
     static void RelaysOfItsOwn()
     {
         var relay = new Relay(0);
@@ -679,6 +713,7 @@ static class SessionTest
             RelaysOfItsOwn();
             OverHttpPolling();
             RoomsToList();
+            Lobby();
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");
