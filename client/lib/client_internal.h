@@ -628,6 +628,10 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev);
 uint64_t client_idle_ping_us(const struct ricochet *c);
 
 void client_send_join(struct ricochet *c);
+/* "<what> at HOST:PORT (expected: a relay's <scheme> edge); start
+ * ricochet-relay --listen ..." into out: where the session looked and
+ * what to start (client_phase.c). */
+void client_no_relay_text(const struct ricochet *c, const char *what, char *out, size_t cap);
 /* Sends the rooms request of c->listing's prefix and after: 0 or -1. */
 int client_send_listing(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */

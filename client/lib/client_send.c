@@ -422,21 +422,3 @@ int ricochet_list_rooms(struct ricochet *c, const char *prefix, const char *afte
         return RICOCHET_OK;
     return client_send_listing(c) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
-
-int ricochet_join(struct ricochet *c, const char *room, bool any)
-{
-    if (!c || !room || !proto_room_valid(room))
-        return RICOCHET_E_INVALID;
-    if (!c->listing.lobby)
-        return RICOCHET_E_UNSUPPORTED; /* not a lobby, or its join sent already */
-    if (c->phase == PHASE_DEAD)
-        return RICOCHET_E_SEND;
-    snprintf(c->room, sizeof c->room, "%s", room);
-    c->any = any;
-    c->listing.lobby = false;
-    if (c->phase != PHASE_LOBBY)
-        return RICOCHET_OK; /* still connecting: the join goes once it is up */
-    c->join_started_us = clock_now_us();
-    client_join_now(c);
-    return RICOCHET_OK;
-}

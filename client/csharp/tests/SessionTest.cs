@@ -357,10 +357,14 @@ static class SessionTest
             Check(evs.Count > 0 && evs[evs.Count - 1].Code == "timeout" && clock.ElapsedMilliseconds < 2500,
                   "nothing there: timeout within the timeout asked for");
         }
-        using (var s = new Session("127.0.0.1", FreePort(true), "r", "n", Mode.Tcp)) {
+        ushort port = FreePort(true);
+        clock.Restart();
+        using (var s = new Session("127.0.0.1", port, "r", "n", Mode.Tcp)) {
             var evs = ToTheEnd(s, 5000);
-            Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" &&
-                  evs[evs.Count - 1].Text.Contains("could not connect"), "tcp: refused");
+            Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" && clock.ElapsedMilliseconds < 2500 &&
+                  evs[evs.Count - 1].Text.Contains("at 127.0.0.1:" + port + " (expected: a relay's tcp edge); " +
+                                                   "start ricochet-relay --listen tcp://127.0.0.1:" + port),
+                  "tcp: refused at once, saying where and what to start");
         }
         var e = Throws<InvalidOperationException>(() => new Session("no-such-host.invalid", 7777, "r", "n"),
                                                   "a host not resolved");
@@ -677,9 +681,16 @@ static class SessionTest
             bo.Dispose();
 
         lines.Clear();
-        code = RunExample(csharp, FreePort(false), lines, null);
-        Check(code == 0 && lines.Count == 2 && lines[0] == "over: timeout no answer from the relay" &&
-              lines[1] == "ended: no answer from the relay (timeout)",
+        ushort none = FreePort(false);
+        code = RunExample(csharp, none, lines, null);
+        const string words = "no answer in 2000 ms at 127.0.0.1:{0} (expected: a relay's enet edge); start " +
+                             "ricochet-relay --listen enet://127.0.0.1:{0} there, or give its enet edge's address";
+        Check(File.ReadAllText(Path.Combine(csharp, "README.md")).Contains("`over: timeout " +
+                                                                          string.Format(words, 7777) + "`"),
+              "the README shows the words");
+        string said = string.Format(words, none);
+        Check(code == 0 && lines.Count == 2 && lines[0] == "over: timeout " + said &&
+              lines[1] == "ended: " + said + " (timeout)",
               "with no relay: the README's words: " + string.Join("\n", lines));
     }
 

@@ -276,10 +276,13 @@ class NoRelay(unittest.TestCase):
                 s.poll(0)
 
     def test_a_refused_connection(self):
-        with ricochet.Session("127.0.0.1", free_tcp_port(), "r", "n", mode="tcp") as s:
-            last, _ = self.ends(s, 5)
+        port = free_tcp_port()
+        with ricochet.Session("127.0.0.1", port, "r", "n", mode="tcp") as s:
+            last, took = self.ends(s, 5)
             self.assertEqual(last.code, "refused")
-            self.assertIn("could not connect", last.text)
+            self.assertLess(took, 2.5)  # at once, not at the timeout
+            self.assertIn("at 127.0.0.1:%d (expected: a relay's tcp edge); start ricochet-relay "
+                          "--listen tcp://127.0.0.1:%d" % (port, port), last.text)
 
     def test_a_host_not_resolved(self):
         with self.assertRaises(ConnectionError) as why:
@@ -642,11 +645,17 @@ class ReadmeExample(unittest.TestCase):
         self.assertEqual([e.name for e in left], ["py"])  # it left when it was done
 
     def test_with_no_relay(self):
-        code, out, err = self.run_example(free_udp_port())
+        port = free_udp_port()
+        code, out, err = self.run_example(port)
         self.assertEqual((code, err), (0, ""), out)
-        # the words README.md shows
-        self.assertEqual(out.splitlines(), ["over: timeout no answer from the relay",
-                                            "ended: no answer from the relay (timeout)"])
+        # the words README.md shows, where it looked and what to start
+        words = ("no answer in 2000 ms at 127.0.0.1:%d (expected: a relay's enet edge); start "
+                 "ricochet-relay --listen enet://127.0.0.1:%d there, or give its enet edge's "
+                 "address")
+        with open(os.path.join(HERE, "README.md")) as f:
+            self.assertIn("`over: timeout %s`" % (words % (7777, 7777)), f.read())
+        said = words % (port, port)
+        self.assertEqual(out.splitlines(), ["over: timeout " + said, "ended: %s (timeout)" % said])
 
 
 class LibraryNotFound(unittest.TestCase):
