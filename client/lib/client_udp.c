@@ -1,7 +1,9 @@
 /* client_udp.c: the client library over one plain datagram socket, no
  * ENet (PROTO_MODE_UDP; see client_internal.h).
  *
- * sendto/recvfrom towards the relay's endpoint. The join is repeated every
+ * sendto/recvfrom towards the relay's endpoint, the socket connected to it
+ * so that an ICMP port unreachable ends a session that never had a relay at
+ * once (ECONNREFUSED). The join is repeated every
  * 250 ms until a welcome or an error arrives; a ping keeps the relay (and
  * us) aware the other side is alive; leave on close. Notices are best
  * effort here, so the session (client_receive.c, client_members.c) repairs
