@@ -33,7 +33,9 @@
  * own in game-1 (each a join of any room under game-), the page's table
  * lists game-1 full and the room it is in; "join any" puts it in game-2,
  * which the relay made (game-1 being full), and the URL says so; once one
- * of the two left, the row's join button takes it to game-1. */
+ * of the two left, the row's join button takes it to game-1. A page whose
+ * URL names no room opens the lobby first: the bot's room listed, and a
+ * click joins it in that same session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -644,6 +646,46 @@ static void page_lobby_lists_and_joins_any(void **state)
     servers_remove_tree(dir);
 }
 
+/* A page whose URL names no room opens the lobby: the rooms others made
+ * listed first, and a click joins one in the lobby's own session. */
+static void page_lobby_before_a_room(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, b1;
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
+                          "--max-room-size", "4", "--join-timeout-ms", "60000",
+                          "--stats-interval", "0", NULL};
+    int enet = harness_start_relay(&relay, args);
+    assert_true(enet > 0);
+    uint16_t ws = harness_edge_port(&relay, "ws");
+    bot(&b1, (uint16_t)enet, "reliable", "bot-lobby", "7");
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?name=" PAGE_NAME, (unsigned)ws);
+    struct browser *b = browser_open(dir, url, 1280, 860);
+    if (!browser_wait(b, "window.ricochetPlay && window.ricochetPlay.snapshot().phase === 'lobby'",
+                      WAIT_MS))
+        fail_with_console(b, "the page never opened its lobby");
+    lobby_shows(b, ROOM " 1/4 join", "the lobby never listed the bot's room");
+    cJSON_Delete(browser_eval(b, "document.querySelector('#rooms tbody tr button').click(), 1"));
+    if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "
+                         "'joined' && s.room === '" ROOM "' && s.members.some((m) => m.name."
+                         "startsWith('bot-lobby')) && location.search.includes('room=" ROOM "'); })()",
+                      WAIT_MS))
+        fail_with_console(b, "the click never joined the bot's room");
+    cJSON *snap = snapshot(b);
+    assert_int_equal((int)number(snap, "sessions"), 1); /* listed and joined in one session */
+    cJSON_Delete(snap);
+    lobby_shows(b, ROOM " 2/4 here", "the lobby never listed the room as mine");
+    print_message("lobby before a room: listed, then joined in the same session\n");
+    browser_close(b);
+    spawn_stop(&b1, SIGINT, WAIT_MS);
+    spawn_free(&b1);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,6 +695,7 @@ int main(void)
         cmocka_unit_test(webtransport_through_loss),
         cmocka_unit_test(a_listening_page_keeps_its_session),
         cmocka_unit_test(page_lobby_lists_and_joins_any),
+        cmocka_unit_test(page_lobby_before_a_room),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -17,7 +17,8 @@
 // A lobby: Config.AnyRoom makes Room a prefix ("duel-"): the relay puts me in
 // the fullest room under it with space, or makes the next (s.RoomName from
 // the welcome); s.ListRooms("duel-") asks for the relay's rooms, and on the
-// Rooms event s.Rooms(out more) gives them.
+// Rooms event s.Rooms(out more) gives them. Before joining: Config.Lobby
+// connects and joins nothing; ListRooms, then s.Join(room) in this session.
 //
 // Drawing the others: one Interp per player, fed its State events
 // (ip.Push(ev.State, ev.RecvUs)), asked where to draw it a little in the past:
@@ -209,6 +210,7 @@ namespace Ricochet
         public ushort Port = Native.DefaultPort;
         public string Room, Name;             // NameRule; not needed with a Ticket
         public bool AnyRoom;                  // Room a prefix (1-28): the relay picks a room with space
+        public bool Lobby;                    // join nothing: ListRooms, then Join (no Room needed)
         public Mode Mode = Mode.Unsequenced;
         public Transport Transport = Transport.Default;
         public string Ticket;                 // from the game's backend (ricochet-ticket mint)
@@ -287,6 +289,8 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_member(IntPtr r, uint id, IntPtr out_);
         [DllImport(Lib)] public static extern IntPtr ricochet_room_name(IntPtr r);
         [DllImport(Lib)] public static extern int ricochet_list_rooms(IntPtr r, byte[] prefix, byte[] after);
+        [DllImport(Lib)] public static extern int ricochet_config_set_lobby(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool lobby);
+        [DllImport(Lib)] public static extern int ricochet_join(IntPtr r, byte[] room, [MarshalAs(UnmanagedType.I1)] bool any);
         [DllImport(Lib)] public static extern UIntPtr ricochet_rooms(IntPtr r, IntPtr out_, UIntPtr cap,
                                                                      [MarshalAs(UnmanagedType.I1)] out bool more);
         [DllImport(Lib)] public static extern void ricochet_clock(IntPtr r, out Clock out_);
@@ -373,7 +377,7 @@ namespace Ricochet
                 throw new ArgumentException("port 0: 1-65535", "Port");
             if (c.Host == null)
                 throw new ArgumentNullException("Host");
-            if (c.Ticket == null && (c.Room == null || c.Name == null))
+            if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
                 throw new ArgumentException("room and name are required (" + Native.NameRule + "), or a ticket");
             IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
             if (cfg == IntPtr.Zero)
@@ -392,6 +396,7 @@ namespace Ricochet
                                                 Native.AnyRoomMax + " characters (the relay adds a number " +
                                                 "of up to 4 digits)", "Room");
                 Native.ricochet_config_set_any_room(cfg, c.AnyRoom);
+                Native.ricochet_config_set_lobby(cfg, c.Lobby);
                 if (c.Name != null)
                     Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
                         "a player's name is " + Native.NameRule);
@@ -589,13 +594,29 @@ namespace Ricochet
         /// Rooms event (its Text: the prefix), then Rooms(out more) gives them; a
         /// relay run with --room-list off answers an Error listing_off, one asked
         /// too often rate_limited. Ask when the lobby is shown, not every frame.
-        /// Ok, NotJoined (not in a room yet) or Send.</summary>
+        /// A Lobby may ask at once: it goes once connected. Ok, NotJoined
+        /// (neither in a room nor a lobby) or Send.</summary>
         public Status ListRooms(string prefix = null, string after = null)
         {
             var rc = (Status)Native.ricochet_list_rooms(Live(), Native.Utf8(prefix ?? ""), Native.Utf8(after ?? ""));
             if (rc == Status.Invalid)
                 throw new ArgumentException("prefix \"" + prefix + "\", after \"" + after + "\": each " +
                                             Native.PrefixRule, "prefix");
+            return rc;
+        }
+
+        /// <summary>A Lobby's join: room, or with anyRoom the fullest room with
+        /// space under the prefix room; Welcome or Disconnected answer. Join
+        /// within the relay's --join-timeout-ms (2 s by default). Ok,
+        /// Unsupported (not a lobby, or joined already) or Send (the session
+        /// is over); a bad room throws ArgumentException.</summary>
+        public Status Join(string room, bool anyRoom = false)
+        {
+            if (room == null)
+                throw new ArgumentNullException("room");
+            var rc = (Status)Native.ricochet_join(Live(), Native.Utf8(room), anyRoom);
+            if (rc == Status.Invalid)
+                throw new ArgumentException("room \"" + room + "\": a room's name is " + Native.NameRule, "room");
             return rc;
         }
 

@@ -10,6 +10,10 @@
  * A lobby lists the relay's rooms with their players and capacity (asked
  * every LOBBY_MS while joined), joins one of them, or any room with space
  * under a prefix (the relay picks it: the fullest, else the next number).
+ * A URL without a room opens the lobby before a room: a session that joins
+ * nothing lists the rooms, and a click joins one in that same session.
+ * The relay closes a session in no room after its --join-timeout-ms (2 s
+ * by default): the lobby then opens the next one, which lists again.
  *
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
@@ -41,6 +45,8 @@ const params = new URLSearchParams(location.search);
 
 const page = {
   room: validName(params.get("room")) ? params.get("room") : "lobby",
+  inLobby: !params.get("room") && !params.get("ticket"), /* no room asked: the lobby first */
+  opened: 0, /* sessions the page started */
   name: validName(params.get("name")) ? params.get("name")
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
   route: ROUTES[params.get("route")] ? params.get("route") : "ws",
@@ -151,6 +157,7 @@ function connect() {
   }
   const opts = { room: page.room, name: page.name, route: page.route, mode: page.mode,
                  reflect: true, batch: true, any: page.any };
+  if (page.inLobby) Object.assign(opts, { room: undefined, any: undefined, lobby: true });
   if (params.get("ws")) opts.url = params.get("ws");
   if (params.get("rtc")) opts.rtcUrl = params.get("rtc");
   if (params.get("wt")) opts.wtUrl = params.get("wt");
@@ -164,10 +171,15 @@ function connect() {
     return;
   }
   page.session = s;
+  page.opened++;
   page.lost = "";
   status(`connecting over ${ROUTES[page.route]} ...`);
-  log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
-      `over ${ROUTES[page.route]}`);
+  if (page.inLobby) s.listRooms(); /* sent once the route is up */
+  else log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
+           `over ${ROUTES[page.route]}`);
+  s.addEventListener("open", (e) => {
+    if (e.detail.lobby) status("the lobby: pick a room of the list, or join any");
+  });
   s.addEventListener("welcome", (e) => {
     const l = page.routes[s.route];
     l.sessions++;
@@ -225,6 +237,12 @@ function connect() {
   });
   s.addEventListener("close", (e) => {
     if (page.session !== s) return; /* a switch closed it */
+    if (page.inLobby && e.detail.code === "not_joined") {
+      connect(); /* the relay's join timeout: the next lobby session lists again */
+      return;
+    }
+    page.lobby = { rooms: [], more: false, off: false }; /* a list of a relay gone */
+    renderLobby();
     endOf(s);
     page.lost = e.detail.reason;
     log(`relay lost: ${e.detail.reason}; again in ${page.retryMs / 1000} s`, "warn");
@@ -476,7 +494,7 @@ function renderPlayers() {
 
 function listLobby() {
   const s = page.session;
-  if (s && s.phase === "joined" && !page.lobby.off) s.listRooms();
+  if (s && (s.phase === "joined" || s.phase === "lobby") && !page.lobby.off) s.listRooms();
 }
 
 function renderLobby() {
@@ -487,16 +505,28 @@ function renderLobby() {
     go.textContent = mine ? "here" : full ? "full" : "join";
     go.disabled = mine || full;
     go.addEventListener("click", () => {
-      page.room = r.room;
-      page.any = false;
       $("room").value = r.room;
-      remember();
-      connect();
+      joinRoom(r.room, false);
     });
     return [{ text: r.room, cls: mine ? "mine" : "" }, `${r.members}/${r.capacity}`, go];
   });
   if (page.lobby.more) rows.push(["and more", "", ""]);
   fill("rooms", rows.length ? rows : [[page.lobby.off ? "this relay lists no rooms" : "-", "", ""]]);
+}
+
+/* Joins room (any: a room with space under the prefix room): in the
+ * lobby's session if it is still open under this name, else in a new one. */
+function joinRoom(room, any) {
+  page.room = room;
+  page.any = any;
+  page.inLobby = false;
+  remember();
+  const s = page.session;
+  if (s && s.phase === "lobby" && s.name === page.name && s.join(room, any)) {
+    log(`joining ${any ? "any room under " : "room "}${room} as ${page.name} from the lobby`);
+    return;
+  }
+  connect();
 }
 
 /* Every second: (expected, received) per member, for the recent loss. */
@@ -524,11 +554,8 @@ function setup() {
       status("room and name: 1-32 of A-Z a-z 0-9 _ - .", true);
       return;
     }
-    page.room = room;
     page.name = name;
-    page.any = false;
-    remember();
-    connect();
+    joinRoom(room, false);
   });
   $("lobby").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -537,12 +564,9 @@ function setup() {
       status("a prefix: 1-28 of A-Z a-z 0-9 _ - . (the relay adds a number); a name 1-32", true);
       return;
     }
-    page.room = prefix;
     page.name = name;
-    page.any = true;
     $("any").blur();
-    remember();
-    connect();
+    joinRoom(prefix, true);
   });
   for (const input of document.querySelectorAll("input[name=route]")) {
     input.addEventListener("change", () => {
@@ -586,7 +610,8 @@ function modeMenu() {
 /* The URL says what I joined, so a reload joins it again. */
 function remember() {
   const q = new URLSearchParams(location.search);
-  q.set("room", page.room);
+  if (page.inLobby) q.delete("room");
+  else q.set("room", page.room);
   q.set("name", page.name);
   q.set("route", page.route);
   if (page.any) q.set("any", "1");
@@ -604,6 +629,7 @@ function snapshot() {
   return {
     room: page.room, name: page.name, route: page.route, mode: s ? s.mode : page.mode,
     phase: s ? s.phase : "closed", id: s ? s.id : 0, lost: page.lost, frames: page.frames,
+    sessions: page.opened,
     me: { x: page.me.x, y: page.me.y, vx: page.me.vx, vy: page.me.vy, heading: page.me.heading,
           sent: s ? s.sent : 0, skipped: s ? s.skipped : 0, rttMs: s ? s.rttUs / 1000 : 0,
           clockKnown: Boolean(s && s.clock.valid),

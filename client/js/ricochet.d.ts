@@ -265,14 +265,18 @@ export interface SessionOptions {
   mode?: "unsequenced" | "sequenced" | "reliable" | "streams";
   reflect?: boolean;
   batch?: boolean;
-  /** A ticket as ricochet-ticket mint prints it (room and name are then its own), or its
-   * pass (room and name come with the welcome). */
+  /** A ticket as ricochet-ticket mint prints it, its newline too (room and name are then
+   * its own), or its pass (room and name come with the welcome). */
   ticket?: string;
   aoi?: number;
   /** room is a prefix (1 to ANY_PREFIX_MAX): the relay puts me in the fullest room under it
    * with space, or makes the next ("duel-" gives "duel-1"); `room` names it from the
    * welcome, and a rejoin goes back to it. */
   any?: boolean;
+  /** Join nothing yet (no room needed): listRooms(), then join(room), in this session,
+   * within the relay's --join-timeout-ms (2 s by default). Not over route "poll" or with a
+   * ticket (a TypeError). */
+  lobby?: boolean;
   /** Join deadline and the relay's silence before the session ends (default 5000,
    * 1..3600000: a RangeError else); a ping goes after a third of it without sending, 1 s at
    * most (over WebTransport a third of the relay's own timeout, from GET /wt, if shorter). */
@@ -295,7 +299,7 @@ export interface RoomEntry {
 }
 
 export interface SessionEvents {
-  open: { route: string };
+  open: { route: string; lobby: boolean };
   welcome: { id: number; room: string; aoi?: number;
              roster: Array<{ id: number; name: string; mode: string }> };
   roster: {};
@@ -330,7 +334,7 @@ export interface SessionEvents {
 export class Session extends EventTarget {
   constructor(options: SessionOptions);
   readonly route: "ws" | "webrtc" | "wt" | "poll";
-  readonly phase: "connecting" | "joining" | "joined" | "closed";
+  readonly phase: "connecting" | "lobby" | "joining" | "joined" | "closed";
   readonly id: number;
   readonly room: string;
   readonly name: string;
@@ -370,9 +374,14 @@ export class Session extends EventTarget {
   ping(): boolean;
   /** Asks for a page of the relay's rooms under prefix after `after` (each "" or a name: a
    * TypeError else), answered by a "rooms" event (an "error" listing_off from a relay with
-   * --room-list off); false if not sent: before the welcome (nothing is queued: ask from the
-   * "welcome" event on, as the C library's RICOCHET_E_NOT_JOINED) or once closed. */
+   * --room-list off); false if not sent: before the welcome (a lobby's, asked while
+   * connecting, goes once the route is up; another session's is not queued: as the C
+   * library's RICOCHET_E_NOT_JOINED) or once closed. */
   listRooms(prefix?: string, after?: string): boolean;
+  /** A lobby's join: room, or with any the fullest room with space under the prefix room;
+   * a "welcome" or a "close" answers. A TypeError for a bad room; false if not a lobby,
+   * joined already or closed. */
+  join(room: string, any?: boolean): boolean;
   setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
   close(): void;
   addEventListener<K extends keyof SessionEvents>(

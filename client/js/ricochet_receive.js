@@ -181,8 +181,11 @@ function receiveControl(session, m, now) {
     return;
   case "error":
     session._emit("error", m);
-    /* Any error that answers the join refuses it; some end a session. */
-    if (session.phase !== "joined" || ENDING_ERRORS.includes(m.code))
+    /* Any error that answers the join refuses it; some end a session (in
+     * a lobby, also the relay's not_joined: no join in its time). */
+    const answersJoin = session.phase !== "joined" && session.phase !== "lobby";
+    if (answersJoin || ENDING_ERRORS.includes(m.code) ||
+        (session.phase === "lobby" && m.code === "not_joined"))
       session._end(m.code, m.message);
     return;
   case "rooms":

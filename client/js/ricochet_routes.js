@@ -47,7 +47,10 @@ function openWebSocket(session, attempt) {
   if (!url && typeof location !== "undefined")
     url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
   if (!WebSocketImpl) {
-    session._end("refused", "no WebSocket here: in Node 18 or 20, npm install ws");
+    session._end("refused", "no WebSocket here: Node 18 and 20 have none, and the package ws " +
+                 "is not installed where ricochet.js can import it",
+                 "install ricochet-relay-client from its npm pack tarball, which brings ws " +
+                 "(README.md, Install), or npm install ws beside it");
     return;
   }
   let ws;

@@ -86,7 +86,11 @@ function urlAt(url, host, port) {
  *     relay names (a proxy's in front of it, such as ricochet-netsim's);
  *     mode: WebRTC and WebTransport, the send mode
  *     (unsequenced, sequenced, reliable; over WebTransport also streams);
- *     ticket: a ticket as ricochet-ticket mint prints it (room and name
+ *     lobby: join nothing yet (room not needed): listRooms(), then
+ *     join(room) in this session, within the relay's --join-timeout-ms
+ *     (2 s by default, then a "close" not_joined); not over route poll
+ *     or with a ticket (TypeError);
+ *     ticket: a ticket as ricochet-ticket mint prints it, its newline too (room and name
  *     are then its own: this.ticket holds its claims), or its pass; the
  *     join carries the pass (over WebRTC also the offer's Authorization:
  *     Bearer, over WebTransport the CONNECT's ?pass=); a sealed ticket's
@@ -123,7 +127,8 @@ function urlAt(url, host, port) {
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
  *   listRooms(prefix, after): asks for a page of the relay's rooms (a
- *     "rooms" event answers; false if not joined).
+ *     "rooms" event answers; false if neither joined nor a lobby).
+ *   join(room, any): a lobby's join (false if not a lobby, or joined).
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
  *   memberList(), member(id): the members of my room (not me) as copies,
@@ -137,7 +142,7 @@ function urlAt(url, host, port) {
  *   close(): leaves and closes (a "close" event with code "closed"): over
  *     WebRTC and WebTransport a `leave` first, over WebTransport then the
  *     control stream's end after it, then the session's (wt.close()).
- * Read-only fields: route, phase ("connecting", "joining", "joined",
+ * Read-only fields: route, phase ("connecting", "lobby", "joining", "joined",
  *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
  *   mode), where (the relay's host:port now), members (Map id -> member,
  *   the session's own objects: {id, name, mode, arrivedAs, clock
@@ -146,8 +151,8 @@ function urlAt(url, host, port) {
  *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
  *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText,
  *   endReason, endHint.
- * Events (CustomEvent, fields in detail): open (the route is up, join
- *   sent), welcome ({id, room, aoi, roster}), roster (members changed), state
+ * Events (CustomEvent, fields in detail): open ({route, lobby}: the route
+ *   is up, join sent, or in a lobby not), welcome ({id, room, aoi, roster}), roster (members changed), state
  *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs};
  *   state.payload: its bytes after the 40), event ({id, name, to, code:
  *   "room" or "direct", data: the body, recvUs}),
@@ -173,7 +178,13 @@ export class Session extends EventTarget {
                             options);
     if (o.route !== "ws" && o.route !== "webrtc" && o.route !== "wt" && o.route !== "poll")
       throw new TypeError(`route ${JSON.stringify(o.route)}: ws, webrtc, wt or poll`);
-    for (const k of ["room", "name"])
+    if (o.lobby !== undefined && typeof o.lobby !== "boolean")
+      throw new TypeError("lobby: true or false");
+    if (o.lobby && (o.route === "poll" || o.ticket !== undefined))
+      throw new TypeError(`lobby: not ${o.route === "poll" ? "over route poll, whose session " +
+                          "starts with its join" : "with a ticket, which names its room"}; ` +
+                          "a lobby lists over ws, webrtc or wt");
+    for (const k of o.lobby ? ["name"] : ["room", "name"])
       if ((o.ticket === undefined || o[k] !== undefined) && !validName(o[k]))
         throw new TypeError(`${k} ${JSON.stringify(o[k])}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
                             "(no spaces or other characters)");
@@ -216,7 +227,9 @@ export class Session extends EventTarget {
     if (o.pollIntervalMs >= o.timeoutMs) /* the relay's answers are what the session hears */
       throw new RangeError(`pollIntervalMs ${o.pollIntervalMs}: shorter than timeoutMs ` +
                            `(${o.timeoutMs}), or the session ends silent between two GETs`);
-    /* a whole ticket: its pass goes, its room and name are mine */
+    /* a whole ticket: its pass goes, its room and name are mine; a line
+     * read from a file (or mint's) has a newline that is not the ticket's */
+    if (typeof o.ticket === "string") o.ticket = o.ticket.trim();
     const ticket = o.ticket === undefined ? null : readTicket(o.ticket);
     if (ticket) o.ticket = ticket.pass;
     this.options = o;
@@ -271,6 +284,8 @@ export class Session extends EventTarget {
     this._wt = null;
     this._wtWriters = {};
     this._poll = null;
+    this._lobby = Boolean(o.lobby); /* join nothing until join() */
+    this._lobbyAsk = null;          /* a listing asked while connecting: sent once open */
   }
 
   /* The relay's host:port now (for a page's default, its host). */
@@ -354,8 +369,17 @@ export class Session extends EventTarget {
     return join;
   }
 
+  /* The route is up: the join, or in a lobby the listing asked for. */
   _joinNow(attempt) {
     if (this.phase !== "connecting" || attempt !== this._attempt) return;
+    if (this._lobbyAsk) this._sendControl(this._lobbyAsk);
+    this._lobbyAsk = null;
+    if (this._lobby) this.phase = "lobby";
+    else this._sendJoin();
+    this._emit("open", { route: this.route, lobby: this._lobby });
+  }
+
+  _sendJoin() {
     this.phase = "joining";
     let text;
     try {
@@ -365,7 +389,24 @@ export class Session extends EventTarget {
       return;
     }
     sendBytes(this, text, "control");
-    this._emit("open", { route: this.route });
+  }
+
+  /* A lobby's join: room, or with any the fullest room with space under
+   * the prefix room; a "welcome" or a "close" answers. TypeError: a bad
+   * room; false if not a lobby, joined already or closed. */
+  join(room, any = false) {
+    if (!validName(room) || typeof any !== "boolean" || (any && room.length > ANY_PREFIX_MAX))
+      throw new TypeError(`room ${JSON.stringify(room)}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
+                          `(with any, a prefix of 1 to ${ANY_PREFIX_MAX})`);
+    if (!this._lobby || this.phase === "closed") return false;
+    this._lobby = false;
+    Object.assign(this.options, { room, any });
+    this.room = room;
+    if (this.phase === "lobby") {
+      this._deadlineUs = nowUs() + this.options.timeoutMs * 1000;
+      this._sendJoin();
+    }
+    return true;
   }
 
   /* ---- sending ---- */
@@ -438,12 +479,18 @@ export class Session extends EventTarget {
   /* Asks the relay for a page of its rooms whose names start with prefix
    * ("": all) and sort after `after` ("": from the first); the answer is a
    * "rooms" event. TypeError: not 0 to 32 of the name characters; false if
-   * not sent: before the welcome (nothing is queued) or once closed. */
+   * not sent: before the welcome (a lobby's asked while connecting goes
+   * once the route is up) or once closed. */
   listRooms(prefix = "", after = "") {
     for (const [k, v] of [["prefix", prefix], ["after", after]])
       if (!validPrefix(v))
         throw new TypeError(`${k} ${JSON.stringify(v)}: 0 to 32 of A-Z a-z 0-9 _ . -`);
-    return this.phase === "joined" && this._sendControl({ type: "rooms", prefix, after });
+    const ask = { type: "rooms", prefix, after };
+    if (this._lobby && this.phase === "connecting") {
+      this._lobbyAsk = ask;
+      return true;
+    }
+    return (this.phase === "joined" || this.phase === "lobby") && this._sendControl(ask);
   }
 
   /* Joining any room under the prefix, and none is mine yet. */
@@ -494,8 +541,8 @@ export class Session extends EventTarget {
   _tick(now) {
     if (this.phase === "closed") return;
     const o = this.options;
-    if (this.phase !== "joined") {
-      if (now >= this._deadlineUs)
+    if (this.phase !== "joined") { /* a lobby: the relay's --join-timeout-ms bounds it */
+      if (this.phase !== "lobby" && now >= this._deadlineUs)
         this._end("timeout", this.phase === "connecting"
           ? `no answer from ${this.where || "the relay"} in ${o.timeoutMs} ms`
           : `no welcome from the relay in ${o.timeoutMs} ms`);

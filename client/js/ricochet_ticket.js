@@ -26,8 +26,10 @@ function toBase64Url(bytes) {
 /* A whole ticket (format 2, the pass's length in 2 bytes, the pass, the
  * claims in clear: two keys of 32 bytes, flags, room, name, fleet, relays)
  * as {pass, room, name, fleet, relays, sealed}; null if text is not one.
- * The keys are not kept: ricochet.js does not seal. */
+ * Spaces and a newline around it (mint's line, a file's) are not the
+ * ticket's. The keys are not kept: ricochet.js does not seal. */
 export function readTicket(text) {
+  if (typeof text === "string") text = text.trim();
   const b = typeof text === "string" && text.length <= TICKET_TEXT_MAX ? fromBase64Url(text) : null;
   if (!b || b.length < 3 || b[0] !== TICKET_FORMAT) return null;
   let at = 3 + ((b[1] << 8) | b[2]);

@@ -87,6 +87,24 @@ void client_name_refusal(char *out, size_t cap, const char *what, const char *va
     snprintf(out, cap, "%s '%s': " CLIENT_NAME_RULE, what, shown);
 }
 
+/* A lobby lists before it joins, which a relay allows only over a
+ * connection (PROTOCOL.md, "Rooms to list"): true with a message in err
+ * where the config cannot have one. */
+static bool lobby_refusal(const struct client_config *cfg, char *err, size_t err_cap)
+{
+    const char *why = cfg->ticket ? "a ticket names its room, and a relay of tickets lists "
+                                    "only to its members"
+                      : cfg->mode == PROTO_MODE_UDP ? "plain UDP lists only to members (a "
+                                                      "source there can be forged)"
+                      : cfg->transport == RICOCHET_TRANSPORT_POLL ? "HTTP polling's session "
+                                                                    "starts with its join"
+                                                                  : NULL;
+    if (why)
+        snprintf(err, err_cap, "client: no lobby here: %s; list over enet, tcp, ws, WebRTC, "
+                 "QUIC or WebTransport", why);
+    return why != NULL;
+}
+
 /* Checks cfg (host and port only if need_relay): 0, or -1 with a
  * message in err that says what to set. */
 static int client_config_check(const struct client_config *cfg, bool need_relay, char *err,
@@ -98,15 +116,18 @@ static int client_config_check(const struct client_config *cfg, bool need_relay,
         snprintf(err, err_cap, "client: no relay (ricochet_config_set_relay)");
         return -1;
     }
-    if (!named && (!cfg->room || !cfg->name)) {
+    if (cfg->lobby && lobby_refusal(cfg, err, err_cap))
+        return -1;
+    bool no_room = !named && !cfg->lobby && !cfg->room; /* a lobby's ricochet_join names it */
+    if (!named && (no_room || !cfg->name)) {
         snprintf(err, err_cap, "client: no %s (ricochet_config_set_%s, or a ticket)",
-                 cfg->room ? "name" : "room", cfg->room ? "name" : "room");
+                 no_room ? "room" : "name", no_room ? "room" : "name");
         return -1;
     }
-    if (!named && (!proto_room_valid(cfg->room) || !proto_name_valid(cfg->name))) {
-        bool room = !proto_room_valid(cfg->room);
-        client_name_refusal(why, sizeof why, room ? "room" : "name",
-                            room ? cfg->room : cfg->name);
+    bool bad_room = !named && !cfg->lobby && !proto_room_valid(cfg->room);
+    if (!named && (bad_room || !proto_name_valid(cfg->name))) {
+        client_name_refusal(why, sizeof why, bad_room ? "room" : "name",
+                            bad_room ? cfg->room : cfg->name);
         snprintf(err, err_cap, "client: %s", why);
         return -1;
     }
@@ -150,10 +171,11 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
         return NULL;
     }
     if (!named) {
-        snprintf(c->room, sizeof c->room, "%s", cfg->room);
+        snprintf(c->room, sizeof c->room, "%s", cfg->lobby ? "" : cfg->room);
         snprintf(c->name, sizeof c->name, "%s", cfg->name);
-        c->any = cfg->any;
+        c->any = cfg->any && !cfg->lobby;
     }
+    c->listing.lobby = cfg->lobby;
     c->port = cfg->port;
     client_move_start(c);
     c->hub = cfg->hub;

@@ -52,6 +52,8 @@ struct client_config {
     bool any;            /* room is a prefix: any room under it with space (the
                             relay picks; PROTOCOL.md, "Rooms to list") */
     const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
+    bool lobby;          /* connect and join nothing: list rooms, then ricochet_join
+                            (room unused; not over plain UDP, polling or a ticket) */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport, PROTO_MODE_TCP
                              a TCP stream, PROTO_MODE_WS a WebSocket */
     bool reflect;        /* ask the relay to send my states back to me */

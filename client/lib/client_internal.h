@@ -198,6 +198,7 @@ enum client_phase {
     PHASE_CONNECTING, /* handshake (ENet) */
     PHASE_JOINING,    /* join sent, waiting for welcome (no connection: also rejoining) */
     PHASE_JOINED,
+    PHASE_LOBBY,      /* connected, no join sent yet: listings only (ricochet_join) */
     PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
 };
 
@@ -289,11 +290,16 @@ struct client_sync {
     bool clock_changed;           /* announce it at the next step */
 };
 
-/* The last rooms listing (my rooms request's answer): client_receive.c's. */
+/* The last rooms listing (my rooms request's answer): client_receive.c's;
+ * the lobby's and its request before the connection: client_send.c's. */
 struct client_listing {
     struct proto_room_entry *page; /* PROTO_ROOMS_PAGE (NULL: none yet) */
     size_t len;
     bool more;                /* the relay has more after its last */
+    bool lobby;               /* join nothing once connected: ricochet_join's to send */
+    bool asked;               /* the lobby asked before the connection was up: */
+    char prefix[PROTO_ROOM_MAX + 1]; /* ... sent with this prefix and after, */
+    char after[PROTO_ROOM_MAX + 1];  /* as soon as it is (client_join_now) */
 };
 
 /* What a socket carried each way: bytes, and datagrams (a stream's
@@ -622,6 +628,12 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev);
 uint64_t client_idle_ping_us(const struct ricochet *c);
 
 void client_send_join(struct ricochet *c);
+/* "<what> at HOST:PORT (expected: a relay's <scheme> edge); start
+ * ricochet-relay --listen ..." into out: where the session looked and
+ * what to start (client_phase.c). */
+void client_no_relay_text(const struct ricochet *c, const char *what, char *out, size_t cap);
+/* Sends the rooms request of c->listing's prefix and after: 0 or -1. */
+int client_send_listing(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
 /* A ping at now, noted in c->last_ping_us. */

@@ -16,9 +16,11 @@
 #include "client.h"
 #include "client_internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../../proto/control.h"
 #include "../../proto/errors.h"
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
@@ -144,16 +146,56 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev)
     return 1;
 }
 
+/* The relay's edge a session reaches, as --listen names its scheme. */
+static const char *edge_scheme(const struct ricochet *c)
+{
+    switch (c->transport) {
+    case RICOCHET_TRANSPORT_WEBRTC: return "ws"; /* its offer goes to a ws edge */
+    case RICOCHET_TRANSPORT_QUIC:
+    case RICOCHET_TRANSPORT_WEBTRANSPORT: return "quic";
+    case RICOCHET_TRANSPORT_POLL: return "poll";
+    default: break;
+    }
+    return c->mode == PROTO_MODE_UDP ? "udp"
+           : c->mode == PROTO_MODE_TCP ? "tcp"
+           : c->mode == PROTO_MODE_WS  ? "ws"
+                                       : "enet";
+}
+
+void client_no_relay_text(const struct ricochet *c, const char *what, char *out, size_t cap)
+{
+    char addr[NETADDR_STR_MAX + 8];
+    const char *edge = edge_scheme(c);
+    netaddr_host_port(c->host, c->port, addr, sizeof addr);
+    snprintf(out, cap, "%s at %s (expected: a relay's %s edge); start ricochet-relay --listen "
+             "%s://%s there, or give its %s edge's address", what, addr, edge, edge, addr, edge);
+}
+
+/* The join deadline passed: nothing came at all (no connection, or plain
+ * UDP's silence), said with where and what to start; or no welcome. */
+static void client_go_dead_unheard(struct ricochet *c)
+{
+    bool unheard = c->phase == PHASE_CONNECTING ||
+                   (!c->caps.connection && !c->udp_hub && c->wire.dgrams_received == 0);
+    char why[PROTO_TEXT_MAX + NETADDR_STR_MAX * 2 + 128], what[64], addr[NETADDR_STR_MAX + 8];
+    snprintf(what, sizeof what, "no answer in %" PRIu32 " ms", c->timeout_ms);
+    if (unheard)
+        client_no_relay_text(c, what, why, sizeof why);
+    else
+        snprintf(why, sizeof why, "no welcome from the relay at %s in %" PRIu32 " ms",
+                 netaddr_host_port(c->host, c->port, addr, sizeof addr), c->timeout_ms);
+    client_go_dead(c, RICOCHET_END_TIMEOUT, why);
+}
+
 bool client_timers(struct ricochet *c, uint64_t now)
 {
-    if (c->phase != PHASE_JOINED && now > c->join_started_us &&
+    /* the lobby waits on its player; the relay's --join-timeout-ms bounds it */
+    if (c->phase != PHASE_JOINED && c->phase != PHASE_LOBBY && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
         if (c->ends.clear_code[0]) /* a refusal in clear, all that came: say it */
             client_go_dead(c, c->ends.clear_code, c->ends.clear_text);
         else
-            client_go_dead(c, RICOCHET_END_TIMEOUT,
-                           c->phase == PHASE_CONNECTING ? "no answer from the relay"
-                                                        : "no welcome from the relay");
+            client_go_dead_unheard(c);
         return false;
     }
     client_hold_check(c, now);
@@ -292,8 +334,33 @@ void client_move_start(struct ricochet *c)
 
 void client_join_now(struct ricochet *c)
 {
+    if (c->listing.asked && client_send_listing(c) != 0) /* asked for while connecting */
+        log_warn("client %s: could not ask for the rooms", c->name);
+    if (c->listing.lobby) { /* ricochet_join sends the join */
+        c->phase = PHASE_LOBBY;
+        return;
+    }
     c->phase = PHASE_JOINING;
     client_send_join(c);
+}
+
+/* A lobby's join: the phase moves from PHASE_LOBBY here. */
+int ricochet_join(struct ricochet *c, const char *room, bool any)
+{
+    if (!c || !room || !proto_room_valid(room))
+        return RICOCHET_E_INVALID;
+    if (!c->listing.lobby)
+        return RICOCHET_E_UNSUPPORTED; /* not a lobby, or its join sent already */
+    if (c->phase == PHASE_DEAD)
+        return RICOCHET_E_SEND;
+    snprintf(c->room, sizeof c->room, "%s", room);
+    c->any = any;
+    c->listing.lobby = false;
+    if (c->phase != PHASE_LOBBY)
+        return RICOCHET_OK; /* still connecting: the join goes once it is up */
+    c->join_started_us = clock_now_us();
+    client_join_now(c);
+    return RICOCHET_OK;
 }
 
 void client_join_again(struct ricochet *c, uint64_t now)

@@ -277,11 +277,13 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
      * ends with the relay's code and message). Without a connection the
      * relay cannot close one: an error that ends the session (kicked,
      * shutting_down) is the end. */
-    if (c->phase != PHASE_JOINED || (!c->caps.connection && ends)) {
+    bool answers_join = c->phase != PHASE_JOINED && c->phase != PHASE_LOBBY;
+    if (answers_join || (!c->caps.connection && ends)) {
         client_end_refused(c, m->code, m->text);
     }
-    /* With a connection its close follows: say why it came. */
-    if (ends)
+    /* With a connection its close follows: say why it came (a lobby that
+     * did not join in time is closed so too). */
+    if (ends || (c->phase == PHASE_LOBBY && code == PROTO_ERROR_NOT_JOINED))
         client_end_farewell(c, m->code, m->text);
     log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
     return 1;

@@ -395,17 +395,30 @@ int ricochet_send_chat(struct ricochet *c, const char *text)
     return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
+int client_send_listing(struct ricochet *c)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_ROOMS);
+    snprintf(m.prefix, sizeof m.prefix, "%s", c->listing.prefix);
+    snprintf(m.after, sizeof m.after, "%s", c->listing.after);
+    c->listing.asked = false;
+    return send_control(c, &m);
+}
+
 int ricochet_list_rooms(struct ricochet *c, const char *prefix, const char *after)
 {
     prefix = prefix ? prefix : "";
     after = after ? after : "";
     if (!c || !proto_prefix_valid(prefix) || !proto_prefix_valid(after))
         return RICOCHET_E_INVALID;
-    if (c->phase != PHASE_JOINED)
+    /* a lobby still connecting asks once the connection is up */
+    bool connecting = c->listing.lobby && c->phase == PHASE_CONNECTING;
+    if (c->phase != PHASE_JOINED && c->phase != PHASE_LOBBY && !connecting)
         return RICOCHET_E_NOT_JOINED;
-    struct proto_control m;
-    proto_control_init(&m, PROTO_CTL_ROOMS);
-    snprintf(m.prefix, sizeof m.prefix, "%s", prefix);
-    snprintf(m.after, sizeof m.after, "%s", after);
-    return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+    snprintf(c->listing.prefix, sizeof c->listing.prefix, "%s", prefix);
+    snprintf(c->listing.after, sizeof c->listing.after, "%s", after);
+    c->listing.asked = true;
+    if (connecting)
+        return RICOCHET_OK;
+    return client_send_listing(c) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }

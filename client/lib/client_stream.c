@@ -72,8 +72,8 @@ int client_stream_connected(struct ricochet *c, struct client_stream *s, int wai
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
         soerr = errno;
     if (soerr) {
-        char text[PROTO_TEXT_MAX + 1];
-        snprintf(text, sizeof text, "could not connect to the relay: %s", strerror(soerr));
+        char text[PROTO_TEXT_MAX + 256];
+        client_no_relay_text(c, strerror(soerr), text, sizeof text);
         client_go_dead(c, RICOCHET_END_REFUSED, text);
         return -1;
     }

@@ -1,7 +1,9 @@
 /* client_udp.c: the client library over one plain datagram socket, no
  * ENet (PROTO_MODE_UDP; see client_internal.h).
  *
- * sendto/recvfrom towards the relay's endpoint. The join is repeated every
+ * sendto/recvfrom towards the relay's endpoint, the socket connected to it
+ * so that an ICMP port unreachable ends a session that never had a relay at
+ * once (ECONNREFUSED). The join is repeated every
  * 250 ms until a welcome or an error arrives; a ping keeps the relay (and
  * us) aware the other side is alive; leave on close. Notices are best
  * effort here, so the session (client_receive.c, client_members.c) repairs
@@ -88,7 +90,9 @@ static int udp_open(struct ricochet *c, const struct client_config *cfg, char *e
             return -1;
         t->hub = cfg->udp_hub;
         c->udp_hub = cfg->udp_hub;
-    } else if ((t->fd = netaddr_udp_socket(&c->relay, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+    } else if ((t->fd = netaddr_udp_socket(&c->relay, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 ||
+               connect(t->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0) {
+        /* connected: an ICMP port unreachable comes back as ECONNREFUSED */
         snprintf(err, err_cap, "client: socket: %s", strerror(errno));
         return -1;
     }
@@ -203,8 +207,14 @@ static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     socklen_t fromlen = sizeof from;
     ssize_t n = recvfrom(t->fd, t->rxbuf, UDP_RECV_MAX, 0, (struct sockaddr *)&from, &fromlen);
     if (n < 0) {
+        if (errno == ECONNREFUSED && !c->move.was_joined) { /* nothing listens there */
+            char text[PROTO_TEXT_MAX + 256];
+            client_no_relay_text(c, "nothing listens", text, sizeof text);
+            client_go_dead(c, RICOCHET_END_REFUSED, text);
+            return 0;
+        }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
-            return udp_idle(c, wait_ms, ev);
+            return udp_idle(c, wait_ms, ev); /* a relay restarting: rejoined in time */
         char text[PROTO_TEXT_MAX + 1];
         snprintf(text, sizeof text, "recvfrom: %s", strerror(errno));
         client_go_dead(c, RICOCHET_END_SOCKET, text);

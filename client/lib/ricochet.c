@@ -64,6 +64,7 @@ struct ricochet_config {
     bool poll_short;                      /* ricochet_config_set_poll's: wait_ms 0 */
     uint32_t poll_wait_ms, poll_interval_ms; /* ... 0: the defaults */
     bool any;                             /* room is a prefix: any room with space */
+    bool lobby;                           /* join nothing: ricochet_join later */
     char error[RICOCHET_TEXT_MAX + 1];    /* the last setter's refusal ("" = none) */
     char bad_relay[RICOCHET_TEXT_MAX + 1]; /* a refused relay, room or name, which */
     char bad_room[RICOCHET_TEXT_MAX + 1];  /* ricochet_connect refuses in turn until */
@@ -359,12 +360,21 @@ int ricochet_config_set_any_room(struct ricochet_config *cfg, bool any)
     return config_ok(cfg);
 }
 
+int ricochet_config_set_lobby(struct ricochet_config *cfg, bool lobby)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->lobby = lobby;
+    return config_ok(cfg);
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
                                   .port = pub->port,
                                   .room = pub->room[0] ? pub->room : NULL,
                                   .any = pub->any,
+                                  .lobby = pub->lobby,
                                   .name = pub->name[0] ? pub->name : NULL,
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,

@@ -335,6 +335,16 @@ RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const cha
  * or RICOCHET_E_INVALID (cfg NULL). */
 RICOCHET_API int ricochet_config_set_any_room(struct ricochet_config *cfg, bool any);
 
+/* A lobby: ricochet_connect connects and joins nothing (no room needed);
+ * ricochet_list_rooms then lists, and ricochet_join joins, in the same
+ * session (docs/library.md, "A lobby"). Join within the relay's
+ * --join-timeout-ms (2 s by default) or it closes the connection
+ * (DISCONNECTED, code not_joined). Over enet, tcp, ws, WebRTC, QUIC and
+ * WebTransport; ricochet_connect refuses a lobby over udp or HTTP polling,
+ * or with a ticket (PROTOCOL.md, "Rooms to list"). RICOCHET_OK or
+ * RICOCHET_E_INVALID (cfg NULL). */
+RICOCHET_API int ricochet_config_set_lobby(struct ricochet_config *cfg, bool lobby);
+
 /* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
  * RICOCHET_MODE_TCP a TCP stream, RICOCHET_MODE_WS a WebSocket (ws://,
  * the path /), RICOCHET_MODE_STREAMS QUIC, the others ENet, or WebRTC's
@@ -578,10 +588,19 @@ RICOCHET_API const char *ricochet_room_name(const struct ricochet *r);
  * RICOCHET_EV_ROOMS (a relay run with --room-list off answers
  * RICOCHET_EV_ERROR listing_off; asked too often, rate_limited). Bounded
  * by the relay's byte budget: ask when the lobby is shown, not every
- * frame. RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID (a prefix
+ * frame. In a lobby also before its join (asked while connecting: sent once
+ * connected). RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID (a prefix
  * or after of more than 32 bytes or other than [A-Za-z0-9_.-]) or
  * RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_list_rooms(struct ricochet *r, const char *prefix, const char *after);
+
+/* A lobby's join (ricochet_config_set_lobby): joins room, or with any the
+ * fullest room with space under the prefix room (as
+ * ricochet_config_set_any_room); RICOCHET_EV_WELCOME or _DISCONNECTED
+ * answer as for a join at connect. RICOCHET_OK, RICOCHET_E_INVALID (a bad
+ * room), RICOCHET_E_UNSUPPORTED (not a lobby, or its join made already) or
+ * RICOCHET_E_SEND (the session is over). */
+RICOCHET_API int ricochet_join(struct ricochet *r, const char *room, bool any);
 
 /* Copies the last listing's rooms (RICOCHET_EV_ROOMS), in name order, into
  * out, at most cap of them; *more (may be NULL): the relay has more after

@@ -301,6 +301,8 @@ api("members", C.c_size_t, P, C.POINTER(_NativeMember), C.c_size_t)
 api("member", C.c_int, P, C.c_uint32, C.POINTER(_NativeMember))
 api("room_name", C.c_char_p, P)
 api("list_rooms", C.c_int, P, C.c_char_p, C.c_char_p)
+api("config_set_lobby", C.c_int, P, C.c_bool)
+api("join", C.c_int, P, C.c_char_p, C.c_bool)
 api("rooms", C.c_size_t, P, C.POINTER(_NativeRoom), C.c_size_t, C.POINTER(C.c_bool))
 api("clock", None, P, C.POINTER(_NativeClock))
 api("latency", None, P, C.POINTER(Distribution))
@@ -401,10 +403,14 @@ class Session(_ClosedOnExit):
     transport="poll" (TRANSPORTS; mode="tcp", host and port the relay's
     poll:// edge): plain HTTP requests, long polling, each GET held up to
     poll_wait_ms (1-25000; None: 20000), or with poll_interval_ms (1-10000;
-    0, the default: long polling) short polling, a GET every so many ms."""
+    0, the default: long polling) short polling, a GET every so many ms.
+    lobby=True: join nothing yet (room not needed): list_rooms, then join(),
+    in this session, within the relay's --join-timeout-ms (2 s by default);
+    not over mode "udp", transport "poll" or with a ticket (ConnectionError
+    saying so)."""
 
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
-                 ticket=None, any_room=False, timeout_ms=None, rejoin_ms=0,
+                 ticket=None, any_room=False, lobby=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
                  keylog=None, poll_wait_ms=None, poll_interval_ms=0):
         self.r = None
@@ -423,9 +429,10 @@ class Session(_ClosedOnExit):
                 if lib.ricochet_config_set_ticket(cfg, _text(ticket, "ticket").strip()) != 0:
                     raise ValueError("ticket: not a ticket (ricochet-ticket mint makes them: "
                                      "at most %d characters)" % TICKET_MAX)
-            elif room is None or name is None:
+            elif (room is None and not lobby) or name is None:
                 raise ValueError("room and name are required (%s), or a ticket" % NAME_RULE)
-            if room is not None:
+            lib.ricochet_config_set_lobby(cfg, bool(lobby))
+            if room is not None and not lobby:
                 _set(lib.ricochet_config_set_room(cfg, _text(room, "room")), "room", room,
                      "a room's name is " + NAME_RULE)
                 if any_room and len(room) > ANY_ROOM_MAX:
@@ -608,10 +615,21 @@ class Session(_ClosedOnExit):
         prefix), then rooms() gives them; a relay run with --room-list off
         answers an ERROR listing_off, one asked too often rate_limited. Ask
         when the lobby is shown, not every frame. Returns 0, or the library's
-        status (NOT_JOINED, -2: not in a room yet; -3: could not send)."""
+        status (NOT_JOINED, -2: neither in a room nor a lobby; -3: could not
+        send). A lobby may ask at once: it goes once connected."""
         rc = lib.ricochet_list_rooms(self._live(), _text(prefix, "prefix"), _text(after, "after"))
         if rc == E_INVALID:
             raise ValueError("prefix %r, after %r: each %s" % (prefix, after, PREFIX_RULE))
+        return rc
+
+    def join(self, room, any_room=False):
+        """A lobby's join (Session(..., lobby=True)): room, or with any_room the
+        fullest room with space under the prefix room; WELCOME or DISCONNECTED
+        answer. Returns 0, or -4 (UNSUPPORTED: not a lobby, or joined already),
+        -3 (the session is over); a bad room raises ValueError."""
+        rc = lib.ricochet_join(self._live(), _text(room, "room"), bool(any_room))
+        if rc == E_INVALID:
+            raise ValueError("room %r: a room's name is %s" % (room, NAME_RULE))
         return rc
 
     def rooms(self):

@@ -357,10 +357,14 @@ static class SessionTest
             Check(evs.Count > 0 && evs[evs.Count - 1].Code == "timeout" && clock.ElapsedMilliseconds < 2500,
                   "nothing there: timeout within the timeout asked for");
         }
-        using (var s = new Session("127.0.0.1", FreePort(true), "r", "n", Mode.Tcp)) {
+        ushort port = FreePort(true);
+        clock.Restart();
+        using (var s = new Session("127.0.0.1", port, "r", "n", Mode.Tcp)) {
             var evs = ToTheEnd(s, 5000);
-            Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" &&
-                  evs[evs.Count - 1].Text.Contains("could not connect"), "tcp: refused");
+            Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" && clock.ElapsedMilliseconds < 2500 &&
+                  evs[evs.Count - 1].Text.Contains("at 127.0.0.1:" + port + " (expected: a relay's tcp edge); " +
+                                                   "start ricochet-relay --listen tcp://127.0.0.1:" + port),
+                  "tcp: refused at once, saying where and what to start");
         }
         var e = Throws<InvalidOperationException>(() => new Session("no-such-host.invalid", 7777, "r", "n"),
                                                   "a host not resolved");
@@ -455,6 +459,40 @@ static class SessionTest
         Check(Wait(ps, 0, EventType.Error).Code == "listing_off" && ps[0].Joined,
               "--room-list off: the listing refused, the session going on");
         ps[0].Dispose();
+        relay.Stop();
+    }
+
+    /// <summary>A lobby lists the rooms others made, then joins one in the
+    /// same session, over ENet and TCP; plain UDP has none, in words.</summary>
+    static void Lobby()
+    {
+        var relay = new Relay(0, "--listen", "tcp://127.0.0.1:0");
+        var ps = new List<Session>();
+        foreach (var room in new[] { "arena-1", "arena-2" }) { // rooms others made
+            ps.Add(new Session("127.0.0.1", relay.Port, room, "maker" + ps.Count));
+            Wait(ps, ps.Count - 1, EventType.Welcome);
+        }
+        foreach (var edge in new[] { "enet", "tcp" }) {
+            var lobby = new Session(new Config { Port = relay.Ports[edge], Name = "looker-" + edge, Lobby = true,
+                                                 Mode = edge == "tcp" ? Mode.Tcp : Mode.Reliable });
+            ps.Add(lobby);
+            Check(lobby.ListRooms("arena-") == Status.Ok, edge + ": a lobby lists before joining");
+            Wait(ps, ps.Count - 1, EventType.Rooms);
+            bool more;
+            var rooms = lobby.Rooms(out more);
+            Check(Names(rooms) == "arena-1,arena-2" && !lobby.Joined, edge + ": the rooms others made: " +
+                  Names(rooms));
+            Check(lobby.Join(rooms[1].Name) == Status.Ok, edge + ": the click joins");
+            Check(lobby.Join(rooms[1].Name) == Status.Unsupported, edge + ": once");
+            Wait(ps, ps.Count - 1, EventType.Welcome);
+            Check(lobby.RoomName == "arena-2", edge + ": in the room clicked: " + lobby.RoomName);
+        }
+        var e = Throws<Exception>(() => new Session(new Config { Port = relay.Port, Name = "u", Lobby = true,
+                                                                 Mode = Mode.Udp }), "a lobby over plain UDP");
+        Check(e != null && e.Message.Contains("plain UDP lists only to members"), "no lobby over udp, in words");
+        Check(ps[0].Join("arena-2") == Status.Unsupported, "a session joined at connect has no lobby");
+        foreach (var p in ps)
+            p.Dispose();
         relay.Stop();
     }
 
@@ -643,9 +681,16 @@ static class SessionTest
             bo.Dispose();
 
         lines.Clear();
-        code = RunExample(csharp, FreePort(false), lines, null);
-        Check(code == 0 && lines.Count == 2 && lines[0] == "over: timeout no answer from the relay" &&
-              lines[1] == "ended: no answer from the relay (timeout)",
+        ushort none = FreePort(false);
+        code = RunExample(csharp, none, lines, null);
+        const string words = "no answer in 2000 ms at 127.0.0.1:{0} (expected: a relay's enet edge); start " +
+                             "ricochet-relay --listen enet://127.0.0.1:{0} there, or give its enet edge's address";
+        Check(File.ReadAllText(Path.Combine(csharp, "README.md")).Contains("`over: timeout " +
+                                                                          string.Format(words, 7777) + "`"),
+              "the README shows the words");
+        string said = string.Format(words, none);
+        Check(code == 0 && lines.Count == 2 && lines[0] == "over: timeout " + said &&
+              lines[1] == "ended: " + said + " (timeout)",
               "with no relay: the README's words: " + string.Join("\n", lines));
     }
 
@@ -679,6 +724,7 @@ static class SessionTest
             RelaysOfItsOwn();
             OverHttpPolling();
             RoomsToList();
+            Lobby();
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");

@@ -3,7 +3,12 @@
 // of Node's event loop. These need no relay: each failure is staged here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import http from "node:http";
 import { WebSocketServer } from "ws";
 import { Session } from "../ricochet.js";
@@ -158,4 +163,32 @@ test("bad options throw at once, naming the rule", () => {
   assert.throws(() => new Session({ url, room: "r", name: "n", timeoutMs: 0 }), RangeError);
   assert.throws(() => new Session({ url, room: "r", name: "n", rejoinAfterMs: 50 }), RangeError);
   assert.throws(() => new Session({ url, room: "r", name: "n", route: "tcp" }), TypeError);
+});
+
+test("no ws where Node needs one: the close says to install it, not to check the relay",
+     { skip: globalThis.WebSocket && "this Node has a WebSocket of its own" }, async () => {
+  /* the package copied where no node_modules holds ws, as a folder linked
+   * by npm install <folder> without its npm ci */
+  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-nows-"));
+  try {
+    const pkg = path.join(dir, "node_modules", "ricochet-relay-client");
+    fs.mkdirSync(pkg, { recursive: true });
+    for (const f of fs.readdirSync(here).filter((f) => /^ricochet.*\.js$|^package\.json$/.test(f)))
+      fs.copyFileSync(path.join(here, f), path.join(pkg, f));
+    const url = `ws://127.0.0.1:${await deadPort()}/`;
+    fs.writeFileSync(path.join(dir, "game.mjs"),
+                     `import { Session } from "ricochet-relay-client";
+                      const s = new Session({ url: "${url}", room: "r", name: "n" });
+                      s.addEventListener("close", (e) => console.log(JSON.stringify(e.detail)));
+                      s.start();`);
+    const d = JSON.parse(execFileSync(process.execPath, ["game.mjs"], { cwd: dir, encoding: "utf8",
+                                                                     timeout: 10000 }));
+    assert.equal(d.code, "refused");
+    assert.match(d.text, /no WebSocket here/);
+    assert.match(d.hint, /npm pack/);
+    assert.doesNotMatch(d.hint, /check the url/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,13 +1,14 @@
 // README.md's example, as written, run as a developer who installed the
 // package runs it: a program of its own in a folder of its own, the
-// package in its node_modules. Only the relay's address is this test's.
+// package in its node_modules (linked, and as the README says to install
+// it: npm pack's tarball installed by npm in an empty folder, with ws). Only the relay's address is this test's.
 // Against a relay (RICOCHET_WS_URL) it meets a player of the test's: each
 // gets the other's states with their payloads and events, and it leaves
 // after its three seconds; with nothing listening it ends with the words
 // the README shows.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -21,13 +22,38 @@ const EXAMPLE = /```js\n([\s\S]*?)```/.exec(README)[1];
 const WRITTEN_URL = "ws://127.0.0.1:7780/";
 const URL = process.env.RICOCHET_WS_URL;
 
-/* Runs the example against url in a folder of its own; resolves with its
- * exit code and output, and calls onLine with each line as it comes. */
-function runExample(url, onLine = () => {}) {
-  assert.ok(EXAMPLE.includes(WRITTEN_URL), "the example names its relay");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-readme-"));
+/* The package in dir's node_modules: this folder, linked. */
+function linked(dir) {
   fs.mkdirSync(path.join(dir, "node_modules"));
   fs.symlinkSync(HERE, path.join(dir, "node_modules", "ricochet-relay-client"), "dir");
+}
+
+/* The package in dir's node_modules as the README says to install it: the
+ * tarball of npm pack, installed by npm in an empty folder with its
+ * dependency, ws, given as a tarball too (packed from this folder's
+ * node_modules, npm ci's) where a registry would give it: no registry
+ * asked. */
+function packed(dir) {
+  const npm = (args, cwd) => execFileSync("npm", args, { cwd, encoding: "utf8", timeout: 60000,
+                                                         stdio: ["ignore", "pipe", "pipe"] })
+    .trim().split("\n").pop();
+  const ws = path.join(HERE, "node_modules", "ws");
+  assert.ok(fs.existsSync(ws), "no ws to give npm: run npm ci in client/js (.ci/deps test)");
+  const tarballs = [npm(["pack", "--silent", "--pack-destination", dir], ws),
+                    npm(["pack", "--silent", "--pack-destination", dir], HERE)];
+  npm(["install", "--offline", "--no-audit", "--no-fund", "--silent",
+       ...tarballs.map((t) => "./" + t)], dir);
+  assert.ok(fs.existsSync(path.join(dir, "node_modules", "ricochet-relay-client", "ricochet.js")));
+  assert.ok(!fs.lstatSync(path.join(dir, "node_modules", "ricochet-relay-client")).isSymbolicLink());
+}
+
+/* Runs the example against url in a folder of its own, the package put
+ * there by install; resolves with its exit code and output, and calls
+ * onLine with each line as it comes. */
+function runExample(url, onLine = () => {}, install = linked) {
+  assert.ok(EXAMPLE.includes(WRITTEN_URL), "the example names its relay");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-readme-"));
+  install(dir);
   fs.writeFileSync(path.join(dir, "game.mjs"), EXAMPLE.replaceAll(WRITTEN_URL, url));
   const child = spawn(process.execPath, ["game.mjs"], { cwd: dir });
   let out = "", err = "", partial = "";
@@ -57,8 +83,9 @@ function until(pred, ms, what) {
   });
 }
 
-test("the README's example plays with another player", { skip: !URL && "needs RICOCHET_WS_URL" },
-     async () => {
+/* The example, installed so, meets bo: each gets the other's states and
+ * events, and it leaves after its three seconds. */
+async function playsWithBo(install) {
   let bo = null;
   const got = [];
   const ran = runExample(URL, (line) => {
@@ -72,7 +99,7 @@ test("the README's example plays with another player", { skip: !URL && "needs RI
       });
       bo.start();
     }
-  });
+  }, install);
   const { code, out, err } = await ran;
   try {
     assert.equal(code, 0, err);
@@ -97,7 +124,13 @@ test("the README's example plays with another player", { skip: !URL && "needs RI
   } finally {
     if (bo) bo.close();
   }
-});
+}
+
+test("the README's example plays with another player", { skip: !URL && "needs RICOCHET_WS_URL" },
+     () => playsWithBo(linked));
+
+test("the package as npm installs its tarball plays the README's example",
+     { skip: !URL && "needs RICOCHET_WS_URL" }, () => playsWithBo(packed));
 
 test("the README's example with no relay: the words it shows, no crash", async () => {
   const port = await new Promise((resolve) => {

@@ -4,7 +4,8 @@
 // statistics and the figures of the session; a relay gone ends the session
 // with words; a session with a rejoin window outlives its relay's restart
 // on the same address, and gives up after it; a ticket as mint prints it
-// (or its pass) admits to its room under its name, a relay of tickets
+// (newline and all, or its pass) admits to its room under its name, a
+// lobby lists the rooms others made before it joins one, a relay of tickets
 // refuses a join without one, and a sealed session, which ricochet.js
 // cannot hold, ends with what to do.
 import { test } from "node:test";
@@ -192,6 +193,36 @@ test("rejoin gives up after rejoinMs, saying so", { skip }, async () => {
   }
 });
 
+test("a lobby lists the rooms others made, then joins one in the same session", { skip }, async () => {
+  const relay = await startRelay(0);
+  const makers = ["arena-1", "arena-2"].map((room, i) => player({ url: relay.url, room,
+                                                                  name: `maker${i}` }));
+  const lobby = player({ url: relay.url, name: "looker", lobby: true });
+  const listings = [];
+  lobby.addEventListener("rooms", (e) => listings.push(e.detail));
+  try {
+    await until(() => makers.every((m) => m.phase === "joined"), 5000, "the makers' welcomes");
+    assert.equal(lobby.listRooms("arena-"), true); // asked at once: sent once the route is up
+    await until(() => listings.length === 1, 5000, "the lobby's listing");
+    assert.equal(lobby.phase, "lobby");
+    assert.deepEqual(listings[0].rooms.map((r) => [r.room, r.members]),
+                     [["arena-1", 1], ["arena-2", 1]]);
+    assert.throws(() => lobby.join("a b"), TypeError);
+    assert.equal(lobby.join(listings[0].rooms[1].room), true); // the click
+    assert.equal(lobby.join("arena-1"), false); // once
+    await until(() => has(lobby, "welcome"), 5000, "the lobby's welcome");
+    assert.equal(lobby.room, "arena-2");
+    await until(() => makers[1].memberList().some((m) => m.name === "looker"), 5000,
+                "the looker among arena-2's members");
+    assert.equal(makers[0].join("arena-2"), false); // joined at connect: no lobby
+    assert.throws(() => new Session({ url: "http://127.0.0.1:1/", route: "poll", name: "p",
+                                      lobby: true }), /lobby: not over route poll/);
+  } finally {
+    for (const s of [lobby, ...makers]) s.close();
+    await relay.stop();
+  }
+});
+
 test("a ticket admits under its name; without one, or sealed, a close that says why",
      { skip }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
@@ -199,7 +230,7 @@ test("a ticket admits under its name; without one, or sealed, a close that says 
   execFileSync(tool, ["keygen", key], { stdio: "ignore" });
   const mint = (name, ...more) => execFileSync(tool, ["mint", "--key", key, "--room", "vip",
                                                       "--name", name, ...more],
-                                                { encoding: "utf8" }).trim();
+                                                { encoding: "utf8" }); // its newline too
   const relay = await startRelay(0, "--ticket-key", key);
   const a = player({ url: relay.url, ticket: mint("ana", "--clear") });
   const b = player({ url: relay.url, ticket: mint("bo", "--clear") });

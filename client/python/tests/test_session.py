@@ -12,7 +12,9 @@ events (a relay of its own with a poll edge), and bad polling settings
 raise saying the rule; a ticketed session joins a relay that admits only
 tickets, sealed; joins of any room under a prefix fill the fullest room with space,
 then make the next, and a listing names them with members and capacity, in
-pages (a relay with --room-list off refuses both, in words); an Interp
+pages (a relay with --room-list off refuses both, in words); a lobby
+lists the rooms others made, then joins one, in the same session, over
+ENet and TCP, and is refused over plain UDP in words; an Interp
 places a player between its states, before, past and stale, fed states
 late, out of order and lost, and one fed a relay's states draws between two
 of them; libricochet not found says where it looked and what to set; a
@@ -274,10 +276,13 @@ class NoRelay(unittest.TestCase):
                 s.poll(0)
 
     def test_a_refused_connection(self):
-        with ricochet.Session("127.0.0.1", free_tcp_port(), "r", "n", mode="tcp") as s:
-            last, _ = self.ends(s, 5)
+        port = free_tcp_port()
+        with ricochet.Session("127.0.0.1", port, "r", "n", mode="tcp") as s:
+            last, took = self.ends(s, 5)
             self.assertEqual(last.code, "refused")
-            self.assertIn("could not connect", last.text)
+            self.assertLess(took, 2.5)  # at once, not at the timeout
+            self.assertIn("at 127.0.0.1:%d (expected: a relay's tcp edge); start ricochet-relay "
+                          "--listen tcp://127.0.0.1:%d" % (port, port), last.text)
 
     def test_a_host_not_resolved(self):
         with self.assertRaises(ConnectionError) as why:
@@ -434,6 +439,37 @@ class RelaysOfItsOwn(unittest.TestCase):
             relay.stop()
         with self.assertRaises(ricochet.SessionClosed):
             s.rooms()
+
+    def test_a_lobby_lists_then_joins(self):
+        relay = Relay("--listen", "tcp://127.0.0.1:0")
+        ps = []
+        try:
+            for i, room in enumerate(("arena-1", "arena-2")):  # rooms others made
+                ps.append(ricochet.Session("127.0.0.1", relay.port, room, "maker%d" % i))
+                self.wait(ps, i, ricochet.WELCOME)
+            for mode, port in (("reliable", relay.port), ("tcp", relay.ports["tcp"])):
+                lobby = ricochet.Session("127.0.0.1", port, None, "looker-" + mode, mode,
+                                         lobby=True)
+                ps.append(lobby)
+                self.assertEqual(lobby.list_rooms("arena-"), 0)  # goes once connected
+                self.wait(ps, len(ps) - 1, ricochet.ROOMS)
+                self.assertFalse(lobby.joined)
+                rooms, _ = lobby.rooms()
+                self.assertEqual([r.name for r in rooms], ["arena-1", "arena-2"])
+                self.assertEqual(lobby.join(rooms[1].name), 0)  # the click
+                self.assertEqual(lobby.join(rooms[1].name), -4)  # once
+                self.wait(ps, len(ps) - 1, ricochet.WELCOME)
+                self.assertEqual(lobby.room, "arena-2")
+            with self.assertRaises(ConnectionError) as why:
+                ricochet.Session("127.0.0.1", relay.port, None, "u", "udp", lobby=True)
+            self.assertIn("plain UDP lists only to members", str(why.exception))
+            with self.assertRaises(ValueError):
+                ps[0].join("a b")
+            self.assertEqual(ps[0].join("arena-2"), -4)  # joined at connect: no lobby
+        finally:
+            for s in ps:
+                s.close()
+            relay.stop()
 
     def test_room_list_off_says_so(self):
         relay = Relay("--room-list", "off")
@@ -609,11 +645,17 @@ class ReadmeExample(unittest.TestCase):
         self.assertEqual([e.name for e in left], ["py"])  # it left when it was done
 
     def test_with_no_relay(self):
-        code, out, err = self.run_example(free_udp_port())
+        port = free_udp_port()
+        code, out, err = self.run_example(port)
         self.assertEqual((code, err), (0, ""), out)
-        # the words README.md shows
-        self.assertEqual(out.splitlines(), ["over: timeout no answer from the relay",
-                                            "ended: no answer from the relay (timeout)"])
+        # the words README.md shows, where it looked and what to start
+        words = ("no answer in 2000 ms at 127.0.0.1:%d (expected: a relay's enet edge); start "
+                 "ricochet-relay --listen enet://127.0.0.1:%d there, or give its enet edge's "
+                 "address")
+        with open(os.path.join(HERE, "README.md")) as f:
+            self.assertIn("`over: timeout %s`" % (words % (7777, 7777)), f.read())
+        said = words % (port, port)
+        self.assertEqual(out.splitlines(), ["over: timeout " + said, "ended: %s (timeout)" % said])
 
 
 class LibraryNotFound(unittest.TestCase):
