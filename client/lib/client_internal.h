@@ -635,6 +635,8 @@ void client_no_relay_text(const struct ricochet *c, const char *what, char *out,
 /* Sends the rooms request of c->listing's prefix and after: 0 or -1. */
 int client_send_listing(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
+/* The `cookie` message, echoing c->cookie: a lobby's proof of its address. */
+void client_send_cookie(struct ricochet *c);
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
 /* A ping at now, noted in c->last_ping_us. */
 void client_send_ping(struct ricochet *c, uint64_t now);

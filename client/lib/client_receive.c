@@ -426,12 +426,20 @@ static int on_rooms(struct ricochet *c, const struct proto_control *m,
 }
 
 /* The relay wants proof that we receive at our address (plain UDP, ENet):
- * the join goes again at once, echoing the cookie. */
+ * the join goes again at once, echoing the cookie; a lobby, which has no
+ * join yet, echoes the cookie alone and asks again for the listing the
+ * relay held back. */
 static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_t now)
 {
     if (c->phase == PHASE_JOINED)
         return;
     memcpy(c->cookie, m->cookie, sizeof c->cookie);
+    if (c->listing.lobby) {
+        client_send_cookie(c);
+        if (client_send_listing(c) != 0)
+            log_warn("client %s: could not ask for the rooms", c->name);
+        return;
+    }
     if (c->caps.connection)
         client_send_join(c); /* ENet: its join went once; the relay waits for this */
     else

@@ -16,6 +16,7 @@
 #define CLOCK_PING_MAX_US 8000000  /* ... doubling up to this while the estimate holds */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
+#define LOBBY_CTL_MIN 64           /* a lobby's requests until its cookie (PROTOCOL.md) */
 #define SEALED_IDLE_PING_US 1000000 /* a sealed session pings after this long unheard from
                                        me: the relay expires a sealed member from which
                                        nothing opens for its --timeout-ms */
@@ -48,6 +49,10 @@ static int send_control(struct ricochet *c, const struct proto_control *m)
         return -1;
     bool seal = client_ticket_sealed(c);
     size_t min = c->caps.control_min, n;
+    /* a lobby has no join to prove its address with: until it echoed the
+     * relay's cookie, what it asks is long enough to be answered with one */
+    if (c->listing.lobby && !c->cookie[0] && min < LOBBY_CTL_MIN)
+        min = LOBBY_CTL_MIN;
     n = pad_control(buf, (size_t)len, seal && min > SEAL_OVERHEAD ? min - SEAL_OVERHEAD : min);
     const uint8_t *out = (const uint8_t *)buf;
     if (seal && !(out = client_ticket_seal(c, SEAL_LANE_CONTROL, out, n, box, &n)))
@@ -78,6 +83,15 @@ void client_send_join(struct ricochet *c)
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
+}
+
+void client_send_cookie(struct ricochet *c)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_COOKIE);
+    memcpy(m.cookie, c->cookie, sizeof m.cookie);
+    if (send_control(c, &m) != 0)
+        log_warn("client %s: could not echo the cookie", c->name);
 }
 
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t)
