@@ -34,6 +34,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
+#include "../../proto/byteorder.h"
 
 #define POLL_PATH "/poll"
 #define POLL_SID_LEN 40                 /* a session id's hex digits */
@@ -422,7 +423,7 @@ static int poll_next_frame(struct ricochet *c, struct ricochet_event *ev)
     if (t->at >= t->have)
         return -1;
     const uint8_t *f = t->msgs + t->at;
-    size_t len = (size_t)f[0] << 8 | f[1]; /* whole: poll_get_answered checked them */
+    size_t len = be16_get(f); /* whole: poll_get_answered checked them */
     t->at += 2 + len;
     c->wire.dgrams_received++;
     return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,
