@@ -1,9 +1,11 @@
 /* test_client_poll_http.c: the client library's one reader of HTTP answers
- * (client_poll_http.c) as its polling transport's rules take the relay's
- * answers: whole or not yet, at every
- * cut; 204 without a body; Connection: close and HTTP/1.0; and what is
- * no answer of the polling edge (not HTTP, chunks, no or a bad
- * Content-Length, a head without end past 8 KiB, a body past the bound). */
+ * (`client_poll_http.c`, also the WebSocket upgrade's and WebRTC offer's) as
+ * the polling transport's rules take it: an answer whole only at its last byte,
+ * cut anywhere before; a 204 without a body; `Connection: close`, HTTP/1.0
+ * closing unless it says keep-alive; and each thing that is no answer of the
+ * polling edge refused with its reason: not HTTP, chunks, no Content-Length, a
+ * bad or doubled one, a body past the bound, a bad status, a line without a
+ * name, a bare LF, a head that never ends past 8 KiB */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

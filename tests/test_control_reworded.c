@@ -1,9 +1,9 @@
-/* test_control_reworded.c: the relay's drop counts do not hang on the words
- * of the control decoder's reasons. proto/control.c is built into this test
- * with PROTO_WHY_REWORDED, so every reason it gives says "reworded", and
- * every way the decoder refuses what a client sends (support/control_drops.h)
- * still counts the drop it counts with the decoder's own words
- * (test_relay_validation.c runs the same cases). */
+/* test_control_reworded.c: the relay's drop counts hang on how and where the
+ * control decoder refused a message (its fault: a code and the field), not on
+ * the words of its reason: `proto/control.c` built in with every reason
+ * reworded, and each way it refuses what a client sends
+ * (`tests/support/control_drops.h`, which `test_relay_validation` runs with the
+ * decoder's own words) counts the same drop, a ticket longer than any included */
 
 /* This object's decoder stands in for libproto's (which the link then
  * leaves out): the same code, its reasons reworded. Before cmocka.h, whose

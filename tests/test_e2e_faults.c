@@ -1,20 +1,28 @@
-/* test_e2e_faults.c: the fault matrix. Every fault a member can bring on
- * the relay, tried on every edge: the edges are relay_transports[] (a new
- * edge joins the matrix by being in that table, and fails it until
- * support/member.c has a way into it), the faults the table below. One
- * relay with every edge (support/faultlab.h), one room a way, each with a
- * flooder and two honest members (one of the way, one over ENet) sending
- * states at 20 Hz, a member of the way that stops reading (its process
- * stopped) and one behind a 0.5 Mbit/s link; every way's room in each
- * fault at once. For each cell: the relay lives; the stalled member is
- * closed slow_reader within --slow-reader-ms plus a second, once, one log
- * line (plain UDP's, which acknowledges nothing: timeout, within
- * --timeout-ms plus a second); the slow member is never closed; every
- * honest member keeps at least 99% of the other's states; the relay's
- * memory stays bounded; it exits without a sanitizer report. A table of
- * what each cell measured is printed. Needs root (network namespaces,
- * veth, tc), as CI has it; skipped without. RICOCHET_FAULT_WAYS="ws,quic"
- * runs those ways alone. */
+/* test_e2e_faults.c: the fault matrix: every fault one member can bring on the
+ * relay, tried on every edge of `relay_transports` (a new edge fails it until
+ * `tests/support/member.c` has a way into it; the quic edge has two, QUIC and
+ * WebTransport; wss through the test's own TLS WebSocket client), every way's
+ * room at once on one relay with every edge, in network namespaces of the
+ * test's own (`tests/support/faultlab.c`), each room with a flooder and two
+ * honest members sending states at 20 Hz (one of the way, one over ENet): a
+ * member that stops reading (its process stopped) while events of 1 KiB flood
+ * its room at 170 a second, closed `slow_reader` within `--slow-reader-ms` and
+ * a second (a stream's: plus what its kernel buffers take to fill at the
+ * flood's rate; plain UDP's, which acknowledges nothing: `timeout`, within
+ * `--timeout-ms` and a second), once, one log line; a member behind 0.5 Mbit/s
+ * (a veth pair and `tbf`, a one-second buffer) while the flood goes to its
+ * room, then to it alone: never closed, the flooder throttled and told; states
+ * with the largest payload at the rate limit; a flood of handshakes that never
+ * finish (ENet CONNECTs, plain-UDP joins without their cookie, a TCP frame's
+ * first byte, half an HTTP head, half a TLS record, WebRTC offers never
+ * checked, QUIC Initials never answered) and connections that finish theirs and
+ * never join (ENet, TCP, WebSocket, TLS, WebRTC sessions up to their channels,
+ * `gtlsclient` with its streams held back; plain UDP: members that go silent),
+ * a newcomer of the way getting in meanwhile and the silent ones closed. In
+ * every cell the honest members keep 99% of each other's states, the relay's
+ * memory grows by under 48 MiB and it exits without a sanitizer report; it
+ * prints what each cell measured. About 30 s under ASan; needs root (skipped
+ * without); `RICOCHET_FAULT_WAYS=ws,quic` runs some ways alone */
 
 /* tests/run: alone (its 99% and its close bounds are timings a neighbour's
  * load moves: the relay sheds a state that waited 250 ms) */

@@ -1,7 +1,8 @@
-/* test_ippacket.c: the IP packets netsim's IP mode reads (netsim/ippacket.h)
- * and the drop log's line for a TCP segment: endpoints, payloads, the
- * sequence space of SYN, data and FIN, tcpdump's flag letters; what is cut
- * short, of another version or a later fragment. */
+/* test_ippacket.c: the IP packets `ricochet-netsim`'s IP mode reads: endpoints,
+ * payloads with IP options, the sequence space a SYN, data and a FIN take,
+ * later fragments and ICMP without ports, every packet cut short or of another
+ * version refused; tcpdump's flag letters; the drop log's line for a TCP
+ * segment, its range wrapping with the numbers */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
