@@ -2,6 +2,7 @@
  * writes the file format; this file only builds the IP (v4 or v6) and UDP
  * headers. */
 #include "capture.h"
+#include "../proto/byteorder.h"
 
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -40,12 +41,6 @@ struct capture *capture_open(const char *path, char *err, size_t err_cap)
     return c;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* RFC 791 header checksum over the 20-byte header. */
 static uint16_t ip_checksum(const uint8_t *h)
 {
@@ -60,10 +55,10 @@ static uint16_t ip_checksum(const uint8_t *h)
 /* The UDP header at udp for a datagram of len payload bytes. */
 static void put_udp(uint8_t *udp, const union netaddr *src, const union netaddr *dst, size_t len)
 {
-    put16(udp, netaddr_port(src));
-    put16(udp + 2, netaddr_port(dst));
-    put16(udp + 4, (uint16_t)(8 + len));
-    put16(udp + 6, 0);
+    be16_put(udp, netaddr_port(src));
+    be16_put(udp + 2, netaddr_port(dst));
+    be16_put(udp + 4, (uint16_t)(8 + len));
+    be16_put(udp + 6, 0);
 }
 
 /* An endpoint's address as 16 IPv6 bytes (IPv4 as ::ffff:a.b.c.d).
@@ -87,13 +82,13 @@ static void build_v4(struct capture *c, const uint8_t src[16], const uint8_t dst
     uint8_t *ip = c->pkt;
     memset(ip, 0, 20);
     ip[0] = 0x45; /* version 4, 5 words */
-    put16(ip + 2, (uint16_t)(CAPTURE_HEAD + len));
-    put16(ip + 4, c->ip_id++);
+    be16_put(ip + 2, (uint16_t)(CAPTURE_HEAD + len));
+    be16_put(ip + 4, c->ip_id++);
     ip[8] = 64;   /* TTL */
     ip[9] = 17;   /* UDP */
     memcpy(ip + 12, src + 12, 4); /* both already in network order */
     memcpy(ip + 16, dst + 12, 4);
-    put16(ip + 10, ip_checksum(ip));
+    be16_put(ip + 10, ip_checksum(ip));
 }
 
 /* IPv6 header; over IPv6 the UDP checksum is mandatory (RFC 8200 8.1). */
@@ -103,7 +98,7 @@ static void build_v6(struct capture *c, const uint8_t src[16], const uint8_t dst
     uint8_t *ip = c->pkt, *udp = c->pkt + 40;
     memset(ip, 0, 40);
     ip[0] = 0x60; /* version 6 */
-    put16(ip + 4, (uint16_t)(8 + len));
+    be16_put(ip + 4, (uint16_t)(8 + len));
     ip[6] = 17;   /* next header: UDP */
     ip[7] = 64;   /* hop limit */
     memcpy(ip + 8, src, 16);
@@ -116,7 +111,7 @@ static void build_v6(struct capture *c, const uint8_t src[16], const uint8_t dst
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     uint16_t check = (uint16_t)~sum;
-    put16(udp + 6, check ? check : 0xffff);
+    be16_put(udp + 6, check ? check : 0xffff);
 }
 
 void capture_write(struct capture *c, const union netaddr *src, const union netaddr *dst,

@@ -1,5 +1,6 @@
 /* dtlsview.c: states inside a WebRTC flow's DTLS records (see dtlsview.h). */
 #include "dtlsview.h"
+#include "../proto/byteorder.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -344,7 +345,7 @@ static void sctp_packet(struct dtlsview_flow *f, const uint8_t *p, size_t n,
         if ((type == CHUNK_DATA || type == CHUNK_IDATA) && len >= data && (flags & 3) == 3) {
             uint16_t sid = (uint16_t)(p[at + 8] << 8 | p[at + 9]);
             const uint8_t *q = p + at + (type == CHUNK_DATA ? 12 : 16);
-            uint32_t ppid = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | q[2] << 8 | q[3];
+            uint32_t ppid = be32_get(q);
             if (ppid == PPID_DCEP)
                 channel_open(f, sid, p + at + data, len - data);
             else if (ppid == PPID_BINARY)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../proto/enet/sniff.h"
+#include "../proto/byteorder.h"
 
 #define STUN_COOKIE 0x2112A442u
 
@@ -38,7 +39,7 @@ const char *flowscan_wire_name(int wire)
 static int sniff_wire(const uint8_t *p, size_t len)
 {
     if (len >= 20 && p[0] < 4 &&
-        ((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7]) == STUN_COOKIE)
+        be32_get(p + 4) == STUN_COOKIE)
         return NETSIM_WIRE_WEBRTC;
     if (len >= 13 && p[0] >= 20 && p[0] <= 63)
         return NETSIM_WIRE_WEBRTC;

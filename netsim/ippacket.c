@@ -1,6 +1,7 @@
 /* ippacket.c: IPv4, UDP and TCP headers as netsim's IP mode reads them
  * (see ippacket.h). */
 #include "ippacket.h"
+#include "../proto/byteorder.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -10,16 +11,6 @@
 #define TCP_MIN_HEAD 20
 #define IP_OFFSET_MASK 0x1fff /* fragment offset, in 8-byte units */
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The TCP header at t (room bytes to the end of the IP payload). */
 static int parse_tcp(const uint8_t *t, size_t room, struct ippacket *p)
 {
@@ -28,8 +19,8 @@ static int parse_tcp(const uint8_t *t, size_t room, struct ippacket *p)
     size_t head = (size_t)(t[12] >> 4) * 4;
     if (head < TCP_MIN_HEAD || head > room)
         return -1;
-    p->seq = get32(t + 4);
-    p->ack = get32(t + 8);
+    p->seq = be32_get(t + 4);
+    p->ack = be32_get(t + 8);
     p->flags = t[13];
     p->payload_off += head;
     p->payload_len = room - head;
@@ -43,15 +34,15 @@ int ippacket_parse(const uint8_t *buf, size_t len, struct ippacket *p)
     memset(p, 0, sizeof *p);
     if (len < IP_MIN_HEAD || buf[0] >> 4 != 4)
         return -1;
-    size_t head = (size_t)(buf[0] & 0x0f) * 4, total = get16(buf + 2);
+    size_t head = (size_t)(buf[0] & 0x0f) * 4, total = be16_get(buf + 2);
     if (head < IP_MIN_HEAD || total < head || total > len)
         return -1;
     p->proto = buf[9];
-    p->src = get32(buf + 12);
-    p->dst = get32(buf + 16);
+    p->src = be32_get(buf + 12);
+    p->dst = be32_get(buf + 16);
     p->payload_off = head;
     p->payload_len = total - head;
-    if ((get16(buf + 6) & IP_OFFSET_MASK) != 0)
+    if ((be16_get(buf + 6) & IP_OFFSET_MASK) != 0)
         return 0; /* a later fragment: no transport header */
     const uint8_t *t = buf + head;
     if (p->proto == IPPACKET_UDP) {
@@ -65,8 +56,8 @@ int ippacket_parse(const uint8_t *buf, size_t len, struct ippacket *p)
     } else {
         return 0;
     }
-    p->sport = get16(t);
-    p->dport = get16(t + 2);
+    p->sport = be16_get(t);
+    p->dport = be16_get(t + 2);
     p->ports = true;
     return 0;
 }

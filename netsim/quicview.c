@@ -6,6 +6,7 @@
 
 #include "../proto/quicmsg.h"
 #include "../proto/wire.h"
+#include "../proto/byteorder.h"
 
 #define QUIC_V1 0x00000001u
 #define LONG_INITIAL 0
@@ -17,11 +18,6 @@
 #define HELLO_RANDOM_AT 6    /* type, length (3), version (2) */
 #define EXT_ALPN 16
 #define WT_UNI_STREAM 0x54   /* a WebTransport unidirectional stream's type */
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* A variable-length integer (RFC 9000 §16) at p[*at..n). Returns 0, or -1
  * when it runs past n. */
@@ -123,7 +119,7 @@ static void stream_byte(struct quicview_stream *s, uint8_t b, uint64_t at,
     if (s->head_have < 2) {
         s->head[s->head_have++] = b;
         if (s->head_have == 2) {
-            s->need = (uint32_t)s->head[0] << 8 | s->head[1];
+            s->need = be16_get(s->head);
             s->have = 0;
             s->lost = s->need == 0; /* no frame is empty: these are not frames */
         }
@@ -493,8 +489,8 @@ static int long_packet(struct quicview_flow *f, int side, uint8_t *pkt, size_t n
 {
     size_t at = 5;
     *used = n;
-    if (n < 7 || get32(pkt + 1) != QUIC_V1)
-        return get32(pkt + 1) == 0 && n >= 7 ? 0 : -1; /* Version Negotiation: nothing */
+    if (n < 7 || be32_get(pkt + 1) != QUIC_V1)
+        return be32_get(pkt + 1) == 0 && n >= 7 ? 0 : -1; /* Version Negotiation: nothing */
     size_t dcid_len = pkt[at++];
     if (dcid_len > QUICVIEW_CID_MAX || at + dcid_len >= n)
         return -1;
@@ -549,5 +545,5 @@ struct statescan_result quicview_datagram(struct quicview_flow *f, struct dtlsvi
 
 bool quicview_is_initial(const uint8_t *buf, size_t len)
 {
-    return len >= 1200 && (buf[0] & 0xf0) == 0xc0 && get32(buf + 1) == QUIC_V1;
+    return len >= 1200 && (buf[0] & 0xf0) == 0xc0 && be32_get(buf + 1) == QUIC_V1;
 }

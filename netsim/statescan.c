@@ -7,13 +7,9 @@
 
 #include "../proto/enet/enet_wire.h"
 #include "../proto/wire.h"
+#include "../proto/byteorder.h"
 
 #define SCAN_STATE_HEAD 12 /* version, type, reserved, sender, seq */
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Records a state if the payload starts with a state header. */
 static void scan_payload(const uint8_t *p, size_t len, size_t min_len, uint8_t channel,
@@ -24,7 +20,7 @@ static void scan_payload(const uint8_t *p, size_t len, size_t min_len, uint8_t c
         return;
     if (r->states < STATESCAN_MAX)
         out[r->states] = (struct statescan_ref){
-            .sender = get32(p + 4), .seq = get32(p + 8), .channel = channel, .kind = kind};
+            .sender = be32_get(p + 4), .seq = be32_get(p + 8), .channel = channel, .kind = kind};
     r->states++;
 }
 

@@ -1,5 +1,6 @@
 /* tcpstream.c: states in a TCP stream's frames (see tcpstream.h). */
 #include "tcpstream.h"
+#include "../proto/byteorder.h"
 
 #include <string.h>
 #include <strings.h>
@@ -29,7 +30,7 @@ static size_t take_frame_byte(struct tcpstream *s, uint8_t b, uint32_t n,
         s->buf[s->have] = b;
     s->have++;
     if (s->have == 2) {
-        s->len = (uint32_t)s->buf[0] << 8 | s->buf[1];
+        s->len = be16_get(s->buf);
         s->lost = s->len == 0; /* no frame is empty: these are not frames */
         return 0;
     }

@@ -99,6 +99,14 @@ struct proto_member {
     uint64_t clock_bound_us;  /* |error of clock_offset_us| <= this */
 };
 
+/* How and where proto_control_decode refused a message. Callers choose by
+ * these, never by the words of its reason, which are for people. */
+struct proto_fault {
+    int err;            /* PROTO_OK, or the proto_err decode returned */
+    const char *field;  /* the failing field's wire name, innermost ("name" of a
+                           roster entry is "name"); "" for the message as a whole */
+};
+
 /* One decoded control message; which fields are meaningful depends on type
  * (see the enum above). proto_control_init gives a valid start. */
 struct proto_control {
@@ -156,6 +164,8 @@ struct proto_control {
     struct proto_member roster[PROTO_ROSTER_MAX];
     struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* listing: rooms_len of them (not
                                            cleared by proto_control_init, as the roster) */
+    struct proto_fault fault;           /* decode: set by every call (not by
+                                           proto_control_init) */
 };
 
 /* Starts *m as a message of type: every field zero except the roster
@@ -170,8 +180,8 @@ void proto_control_init(struct proto_control *m, enum proto_ctl_type type);
 int proto_control_encode(char *buf, size_t cap, const struct proto_control *m);
 
 /* Parses len bytes of JSON into m. Returns PROTO_OK or a negative
- * proto_err; on error, why (if not NULL) gets a one-line reason naming the
- * field, e.g. "field \"room\" is missing". */
+ * proto_err; m->fault says how and which field, and why (if not NULL) gets
+ * a one-line reason for people, e.g. "field \"room\" is missing". */
 int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
                          char *why, size_t why_cap);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mode.h"
+#include "byteorder.h"
 
 /* ---- reading frames ---- */
 
@@ -39,7 +40,7 @@ int quicmsg_read(struct quicmsg_reader *r, const uint8_t *data, size_t len, size
     if (r->head_have < QUICMSG_FRAME_HEAD)
         return 0;
     if (r->have == 0 && r->need == 0) {
-        r->need = (size_t)r->head[0] << 8 | r->head[1];
+        r->need = be16_get(r->head);
         if (r->need == 0)
             return QUICMSG_E_EMPTY;
     }

@@ -1,22 +1,9 @@
 /* seal.c: sealed messages (see seal.h and PROTOCOL.md, Sealed sessions). */
 #include "seal.h"
+#include "byteorder.h"
 
 #include <sodium.h>
 #include <string.h>
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* The IETF nonce of a lane's counter: lane, three zero bytes, counter LE. */
 static void make_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES],
@@ -114,7 +101,7 @@ int seal_box(struct seal_tx *tx, enum seal_lane lane, const uint8_t *in, size_t 
     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
     make_nonce(nonce, lane, counter);
     out[0] = (uint8_t)(SEAL_PREFIX | lane);
-    put_be64(out + 1, counter);
+    be64_put(out + 1, counter);
     unsigned long long clen = 0;
     crypto_aead_chacha20poly1305_ietf_encrypt(out + SEAL_HEADER_BYTES, &clen, in, len, out,
                                               SEAL_HEADER_BYTES, NULL, nonce, tx->key);
@@ -156,7 +143,7 @@ int seal_open(struct seal_rx *rx, const uint8_t *in, size_t len, uint8_t *out, s
     if (len - SEAL_OVERHEAD > cap)
         return SEAL_E_SPACE;
     enum seal_lane l = (enum seal_lane)(in[0] - SEAL_PREFIX);
-    uint64_t counter = get_be64(in + 1);
+    uint64_t counter = be64_get(in + 1);
     struct seal_window *w = &rx->lane[l];
     if (!window_fresh(w, counter))
         return SEAL_E_REPLAY;

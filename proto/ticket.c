@@ -1,5 +1,6 @@
 /* ticket.c: join tickets (see ticket.h and PROTOCOL.md, Tickets). */
 #include "ticket.h"
+#include "byteorder.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -89,8 +90,7 @@ void ticket_key_from_secret(struct ticket_key *key, const uint8_t secret[TICKET_
     uint8_t hash[crypto_generichash_BYTES];
     crypto_generichash(hash, sizeof hash, secret, TICKET_KEY_BYTES, NULL, 0);
     memcpy(key->secret, secret, TICKET_KEY_BYTES);
-    key->id = (uint32_t)hash[0] << 24 | (uint32_t)hash[1] << 16 | (uint32_t)hash[2] << 8 |
-              hash[3];
+    key->id = be32_get(hash);
 }
 
 /* 1..TICKET_ENDPOINT_MAX printable ASCII bytes without a space. */

@@ -1,50 +1,21 @@
 /* wire.c: the binary state message. Layout in proto/PROTOCOL.md. */
 #include "wire.h"
+#include "byteorder.h"
 
 #include <math.h>
 #include <string.h>
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    put_u32(p, (uint32_t)(v >> 32));
-    put_u32(p + 4, (uint32_t)v);
-}
 
 /* Floats travel as their IEEE 754 binary32 bits, big-endian. */
 static void put_f32(uint8_t *p, float f)
 {
     uint32_t bits;
     memcpy(&bits, &f, sizeof bits);
-    put_u32(p, bits);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+    be32_put(p, bits);
 }
 
 static float get_f32(const uint8_t *p)
 {
-    uint32_t bits = get_u32(p);
+    uint32_t bits = be32_get(p);
     float f;
     memcpy(&f, &bits, sizeof f);
     return f;
@@ -69,10 +40,10 @@ int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s)
         return PROTO_E_VALUE;
     buf[0] = PROTO_STATE_VERSION;
     buf[1] = PROTO_MSG_STATE;
-    put_u16(buf + 2, 0); /* reserved */
-    put_u32(buf + 4, s->sender);
-    put_u32(buf + 8, s->seq);
-    put_u64(buf + 12, s->send_us);
+    be16_put(buf + 2, 0); /* reserved */
+    be32_put(buf + 4, s->sender);
+    be32_put(buf + 8, s->seq);
+    be64_put(buf + 12, s->send_us);
     put_f32(buf + 20, s->x);
     put_f32(buf + 24, s->y);
     put_f32(buf + 28, s->vx);
@@ -95,9 +66,9 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s)
         return PROTO_E_SHORT;
     if (len > PROTO_STATE_MAX)
         return PROTO_E_LONG;
-    tmp.sender = get_u32(buf + 4);
-    tmp.seq = get_u32(buf + 8);
-    tmp.send_us = get_u64(buf + 12);
+    tmp.sender = be32_get(buf + 4);
+    tmp.seq = be32_get(buf + 8);
+    tmp.send_us = be64_get(buf + 12);
     tmp.x = get_f32(buf + 20);
     tmp.y = get_f32(buf + 24);
     tmp.vx = get_f32(buf + 28);
@@ -111,12 +82,12 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s)
 
 void proto_state_stamp_sender(uint8_t *buf, uint32_t sender)
 {
-    put_u32(buf + 4, sender);
+    be32_put(buf + 4, sender);
 }
 
 uint32_t proto_state_sender(const uint8_t *buf, size_t len)
 {
-    return len >= 8 ? get_u32(buf + 4) : 0;
+    return len >= 8 ? be32_get(buf + 4) : 0;
 }
 
 int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, size_t len)
@@ -129,9 +100,9 @@ int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, 
         return PROTO_E_SPACE;
     buf[0] = PROTO_STATE_VERSION;
     buf[1] = PROTO_MSG_EVENT;
-    put_u16(buf + 2, 0); /* reserved */
-    put_u32(buf + 4, 0); /* the relay stamps the sender */
-    put_u32(buf + 8, to);
+    be16_put(buf + 2, 0); /* reserved */
+    be32_put(buf + 4, 0); /* the relay stamps the sender */
+    be32_put(buf + 8, to);
     if (len)
         memcpy(buf + PROTO_EVENT_HEAD, body, len);
     return (int)(PROTO_EVENT_HEAD + len);
@@ -149,7 +120,7 @@ int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e)
         return PROTO_E_SHORT;
     if (len > PROTO_EVENT_MAX)
         return PROTO_E_LONG;
-    *e = (struct proto_event){.sender = get_u32(buf + 4), .to = get_u32(buf + 8),
+    *e = (struct proto_event){.sender = be32_get(buf + 4), .to = be32_get(buf + 8),
                               .body = buf + PROTO_EVENT_HEAD, .len = len - PROTO_EVENT_HEAD};
     return PROTO_OK;
 }
@@ -163,12 +134,12 @@ void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER])
 {
     buf[0] = PROTO_STATE_VERSION;
     buf[1] = PROTO_MSG_BATCH;
-    put_u16(buf + 2, 0);
+    be16_put(buf + 2, 0);
 }
 
 void proto_batch_entry_head(uint8_t head[PROTO_BATCH_ENTRY_HEAD], size_t len)
 {
-    put_u16(head, (uint16_t)len);
+    be16_put(head, (uint16_t)len);
 }
 
 int proto_batch_add(uint8_t *buf, size_t cap, size_t *used, const uint8_t *state, size_t len)

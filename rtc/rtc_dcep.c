@@ -1,5 +1,6 @@
 /* rtc_dcep.c: DCEP messages and payload identifiers (see rtc_dcep.h). */
 #include "rtc_dcep.h"
+#include "../proto/byteorder.h"
 
 #include <string.h>
 
@@ -15,8 +16,8 @@ int rtc_dcep_read_open(const uint8_t *p, size_t n, struct rtc_dcep_open *out)
         return -1;
     out->channel_type = p[1];
     out->priority = (uint16_t)(p[2] << 8 | p[3]);
-    out->reliability = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-    out->label_len = (uint16_t)(p[8] << 8 | p[9]);
+    out->reliability = be32_get(p + 4);
+    out->label_len = be16_get(p + 8);
     out->protocol_len = (uint16_t)(p[10] << 8 | p[11]);
     if ((size_t)RTC_DCEP_OPEN_HEADER + out->label_len + out->protocol_len > n)
         return -1;

@@ -1,5 +1,6 @@
 /* rtc_stun.c: STUN binding requests and responses (see rtc_stun.h). */
 #include "rtc_stun.h"
+#include "../proto/byteorder.h"
 
 #include <string.h>
 
@@ -18,39 +19,6 @@
 #define ATTR_CONTROLLING 0x802A
 #define INTEGRITY_LEN 20
 #define FINGERPRINT_XOR 0x5354554Eu
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
 
 uint32_t rtc_stun_crc32(const uint8_t *p, size_t n)
 {
@@ -76,7 +44,7 @@ static bool read_xor_mapped(const uint8_t *v, size_t len, const uint8_t *header,
     memset(out, 0, sizeof *out);
     if (len < 8 || v[0] != 0)
         return false;
-    uint16_t port = get16(v + 2) ^ (uint16_t)(RTC_STUN_COOKIE >> 16);
+    uint16_t port = be16_get(v + 2) ^ (uint16_t)(RTC_STUN_COOKIE >> 16);
     if (v[1] == 0x01 && len == 8) {
         out->v4.sin_family = AF_INET;
         out->v4.sin_port = htons(port);
@@ -111,7 +79,7 @@ static bool read_attr(struct rtc_stun_msg *m, const uint8_t *p, uint16_t t, cons
         if (len != 4)
             return false;
         m->has_priority = true;
-        m->priority = get32(v);
+        m->priority = be32_get(v);
         return true;
     case ATTR_USE_CANDIDATE:
         m->use_candidate = len == 0;
@@ -122,7 +90,7 @@ static bool read_attr(struct rtc_stun_msg *m, const uint8_t *p, uint16_t t, cons
             return false;
         m->controlling = t == ATTR_CONTROLLING;
         m->controlled = t == ATTR_CONTROLLED;
-        m->tiebreaker = get64(v);
+        m->tiebreaker = be64_get(v);
         return true;
     case ATTR_XOR_MAPPED:
         m->has_mapped = read_xor_mapped(v, len, p, &m->mapped);
@@ -137,19 +105,19 @@ enum rtc_stun_fault rtc_stun_parse(const uint8_t *p, size_t n, struct rtc_stun_m
     memset(m, 0, sizeof *m);
     if (n < RTC_STUN_HEADER)
         return RTC_STUN_SHORT;
-    size_t body = get16(p + 2);
-    if ((p[0] & 0xC0) || get32(p + 4) != RTC_STUN_COOKIE || (body & 3))
+    size_t body = be16_get(p + 2);
+    if ((p[0] & 0xC0) || be32_get(p + 4) != RTC_STUN_COOKIE || (body & 3))
         return RTC_STUN_NOT_STUN;
     if (RTC_STUN_HEADER + body > n)
         return RTC_STUN_SHORT;
-    m->type = get16(p);
+    m->type = be16_get(p);
     memcpy(m->txid, p + 8, RTC_STUN_TXID);
     m->len = RTC_STUN_HEADER + body;
     size_t at = RTC_STUN_HEADER;
     while (at < m->len) {
         if (m->len - at < 4)
             return RTC_STUN_BAD_ATTR;
-        uint16_t t = get16(p + at), len = get16(p + at + 2);
+        uint16_t t = be16_get(p + at), len = be16_get(p + at + 2);
         size_t padded = (len + 3u) & ~3u;
         if (padded > m->len - at - 4)
             return RTC_STUN_BAD_ATTR;
@@ -158,7 +126,7 @@ enum rtc_stun_fault rtc_stun_parse(const uint8_t *p, size_t n, struct rtc_stun_m
             /* the last attribute: the CRC of everything before it */
             if (len != 4 || at + 8 != m->len)
                 return RTC_STUN_BAD_FINGERPRINT;
-            if ((rtc_stun_crc32(p, at) ^ FINGERPRINT_XOR) != get32(v))
+            if ((rtc_stun_crc32(p, at) ^ FINGERPRINT_XOR) != be32_get(v))
                 return RTC_STUN_BAD_FINGERPRINT;
             m->has_fingerprint = true;
         } else if (m->integrity_at) {
@@ -186,7 +154,7 @@ static bool integrity_of(const uint8_t *p, size_t at, const uint8_t *key, size_t
     if (at > sizeof copy)
         return false;
     memcpy(copy, p, at);
-    put16(copy + 2, (uint16_t)(at + 4 + INTEGRITY_LEN - RTC_STUN_HEADER));
+    be16_put(copy + 2, (uint16_t)(at + 4 + INTEGRITY_LEN - RTC_STUN_HEADER));
     return HMAC(EVP_sha1(), key, (int)key_len, copy, at, tag, &tag_len) && tag_len == INTEGRITY_LEN;
 }
 
@@ -216,31 +184,31 @@ size_t rtc_stun_sign(uint8_t *buf, size_t len, size_t cap, const uint8_t *key, s
     uint8_t tag[INTEGRITY_LEN];
     if (!integrity_of(buf, len, key, key_len, tag))
         return 0;
-    put16(buf + len, ATTR_INTEGRITY);
-    put16(buf + len + 2, INTEGRITY_LEN);
+    be16_put(buf + len, ATTR_INTEGRITY);
+    be16_put(buf + len + 2, INTEGRITY_LEN);
     memcpy(buf + len + 4, tag, INTEGRITY_LEN);
     len += 4 + INTEGRITY_LEN;
-    put16(buf + 2, (uint16_t)(len + 8 - RTC_STUN_HEADER));
+    be16_put(buf + 2, (uint16_t)(len + 8 - RTC_STUN_HEADER));
     uint32_t crc = rtc_stun_crc32(buf, len) ^ FINGERPRINT_XOR;
-    put16(buf + len, ATTR_FINGERPRINT);
-    put16(buf + len + 2, 4);
-    put32(buf + len + 4, crc);
+    be16_put(buf + len, ATTR_FINGERPRINT);
+    be16_put(buf + len + 2, 4);
+    be32_put(buf + len + 4, crc);
     return len + 8;
 }
 
 static void write_header(uint8_t *buf, uint16_t type, const uint8_t txid[RTC_STUN_TXID])
 {
-    put16(buf, type);
-    put16(buf + 2, 0);
-    put32(buf + 4, RTC_STUN_COOKIE);
+    be16_put(buf, type);
+    be16_put(buf + 2, 0);
+    be32_put(buf + 4, RTC_STUN_COOKIE);
     memcpy(buf + 8, txid, RTC_STUN_TXID);
 }
 
 /* Appends attribute t with value v[0..len), zero-padded. */
 static size_t put_attr(uint8_t *buf, size_t at, uint16_t t, const void *v, size_t len)
 {
-    put16(buf + at, t);
-    put16(buf + at + 2, (uint16_t)len);
+    be16_put(buf + at, t);
+    be16_put(buf + at + 2, (uint16_t)len);
     memcpy(buf + at + 4, v, len);
     size_t padded = (len + 3) & ~(size_t)3;
     memset(buf + at + 4 + len, 0, padded - len);
@@ -256,7 +224,7 @@ size_t rtc_stun_write_success(uint8_t *buf, size_t cap, const uint8_t txid[RTC_S
     uint8_t v[20];
     size_t vlen;
     v[0] = 0;
-    put16(v + 2, netaddr_port(mapped) ^ (uint16_t)(RTC_STUN_COOKIE >> 16));
+    be16_put(v + 2, netaddr_port(mapped) ^ (uint16_t)(RTC_STUN_COOKIE >> 16));
     if (mapped->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&mapped->v6.sin6_addr)) {
         v[1] = 0x02;
         for (int i = 0; i < 16; i++)
@@ -287,9 +255,9 @@ size_t rtc_stun_write_check(uint8_t *buf, size_t cap, const uint8_t txid[RTC_STU
     write_header(buf, RTC_STUN_BINDING_REQUEST, txid);
     size_t at = put_attr(buf, RTC_STUN_HEADER, ATTR_USERNAME, check->username, ulen);
     uint8_t v[8];
-    put32(v, check->priority);
+    be32_put(v, check->priority);
     at = put_attr(buf, at, ATTR_PRIORITY, v, 4);
-    put64(v, check->tiebreaker);
+    be64_put(v, check->tiebreaker);
     at = put_attr(buf, at, check->controlled ? ATTR_CONTROLLED : ATTR_CONTROLLING, v, 8);
     if (check->use_candidate)
         at = put_attr(buf, at, ATTR_USE_CANDIDATE, v, 0);

@@ -1,5 +1,6 @@
 /* pattern.c: payloads that check themselves (see pattern.h). */
 #include "pattern.h"
+#include "../proto/byteorder.h"
 
 /* FNV-1a, 32 bits. */
 static uint32_t fnv32(const uint8_t *p, size_t len)
@@ -73,6 +74,6 @@ bool pattern_ok_keyed(const uint8_t *p, size_t len)
 {
     if (len < 8 || !hash_holds(p, len))
         return false;
-    uint32_t key = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    uint32_t key = be32_get(p + 4);
     return drawn_from(key, p, 8, len);
 }

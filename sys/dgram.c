@@ -21,6 +21,7 @@ int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr 
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+    clock_stamp_socket(fd); /* each datagram's arrival, with it: no ioctl a batch */
     socklen_t len = sizeof *local;
     if (bind(fd, &local->sa, netaddr_len(local)) != 0 ||
         getsockname(fd, &local->sa, &len) != 0) {
@@ -40,7 +41,8 @@ int dgram_in_init(struct dgram_in *b, unsigned cap, size_t size)
     b->msg = calloc(cap, sizeof *b->msg);
     b->iov = calloc(cap, sizeof *b->iov);
     b->from = calloc(cap, sizeof *b->from);
-    if (!b->buf || !b->msg || !b->iov || !b->from)
+    b->control = calloc(cap, CLOCK_STAMP_CONTROL);
+    if (!b->buf || !b->msg || !b->iov || !b->from || !b->control)
         return -1;
     for (unsigned i = 0; i < cap; i++)
         b->iov[i] = (struct iovec){.iov_base = b->buf + (size_t)i * size, .iov_len = size};
@@ -53,6 +55,7 @@ void dgram_in_free(struct dgram_in *b)
     free(b->msg);
     free(b->iov);
     free(b->from);
+    free(b->control);
     *b = (struct dgram_in){0};
 }
 
@@ -61,7 +64,9 @@ int dgram_in_read(struct dgram_in *b, int fd, const char *who)
     for (unsigned i = 0; i < b->cap; i++)
         b->msg[i] = (struct mmsghdr){
             .msg_hdr = {.msg_name = &b->from[i], .msg_namelen = sizeof b->from[i],
-                        .msg_iov = &b->iov[i], .msg_iovlen = 1}};
+                        .msg_iov = &b->iov[i], .msg_iovlen = 1,
+                        .msg_control = b->control + (size_t)i * CLOCK_STAMP_CONTROL,
+                        .msg_controllen = CLOCK_STAMP_CONTROL}};
     int n = recvmmsg(fd, b->msg, b->cap, MSG_DONTWAIT, NULL);
     if (n >= 0)
         return n;
@@ -69,6 +74,11 @@ int dgram_in_read(struct dgram_in *b, int fd, const char *who)
         return 0;
     log_error("relay: %s: recvmmsg: %s", who, strerror(errno));
     return -1;
+}
+
+uint64_t dgram_in_received_us(const struct dgram_in *b, int i)
+{
+    return clock_msg_received_us(&b->msg[i].msg_hdr);
 }
 
 bool dgram_in_take(struct dgram_in *b, int i, const uint8_t **bytes, size_t *len,

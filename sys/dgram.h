@@ -1,10 +1,10 @@
 /* dgram.h: a bound UDP socket and its datagrams in and out in batches,
- * as the relay's datagram edges with many sessions behind one socket
- * (webrtc, quic) read and write them: one recvmmsg() into a batch of
- * buffers, and a queue of datagrams (copied in, or written in place) that
- * leaves in as few sendmmsg() calls as the kernel allows. Memory is
- * allocated once, at init; nothing here blocks (the sockets are
- * non-blocking). */
+ * as every datagram edge of the relay reads them (udp, webrtc, quic) and
+ * those with many sessions behind one socket write them: one recvmmsg()
+ * into a batch of buffers, each datagram with its kernel receive stamp,
+ * and a queue of datagrams (copied in, or written in place) that leaves in
+ * as few sendmmsg() calls as the kernel allows. Memory is allocated once,
+ * at init; nothing here blocks (the sockets are non-blocking). */
 #ifndef RICOCHET_DGRAM_H
 #define RICOCHET_DGRAM_H
 
@@ -13,12 +13,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "netaddr.h"
 
 /* A non-blocking UDP socket bound to host:port (host NULL or "": 0.0.0.0;
- * port 0: a free one), its kernel buffers asked for buffer_bytes each, the
- * address bound (the port a 0 got) into *local. Returns the socket, or -1
- * with a one-line message in err. */
+ * port 0: a free one), its kernel buffers asked for buffer_bytes each,
+ * each datagram stamped when the kernel receives it (clock_stamp_socket),
+ * the address bound (the port a 0 got) into *local. Returns the socket, or
+ * -1 with a one-line message in err. */
 int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr *local,
                char *err, size_t err_cap);
 
@@ -33,6 +35,7 @@ struct dgram_in {
     struct mmsghdr *msg;
     struct iovec *iov;
     union netaddr *from;
+    uint8_t *control;      /* cap control buffers of CLOCK_STAMP_CONTROL bytes */
 };
 
 /* cap buffers of size bytes. Returns 0, or -1 (out of memory; b is then
@@ -44,6 +47,10 @@ void dgram_in_free(struct dgram_in *b);
  * when none waited (or a signal came first), or -1 on a socket error,
  * logged as "relay: WHO: recvmmsg: ...". */
 int dgram_in_read(struct dgram_in *b, int fd, const char *who);
+
+/* When the kernel received datagram i of the batch read, on clock_now_us's
+ * clock (0: its socket stamps nothing: dgram_bind's do). */
+uint64_t dgram_in_received_us(const struct dgram_in *b, int i);
 
 /* Datagram i of the batch read: its bytes and its sender. Returns false
  * for one not to be read: from an address of no family we know, or cut

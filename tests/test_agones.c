@@ -1,6 +1,6 @@
-/* test_agones: the Agones SDK REST client against a stand-in sidecar that
- * records the calls: methods, paths and bodies; the status passed back;
- * a refused port, a silent server and AGONES_SDK_HTTP_PORT. */
+/* test_agones.c: the Agones SDK client against a stand-in sidecar that records
+ * each call (`tests/support/agones_sdk.c`): methods, paths and bodies, the
+ * GameServer's address, label syntax, a missing and a silent sidecar */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

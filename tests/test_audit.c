@@ -1,9 +1,17 @@
-/* test_audit.c: the bench's reconciliation with netsim's drop log, on a
- * hand-written log. Each missed state must land in exactly its category:
- * a drop on someone else's flow, or on a client sharing the socket (another
- * ENet peer id), must not explain it. On a stream and on ENet's reliable
- * channel each late state must be attributed to the dropped piece that
- * held it back, at the receiver (head of line) or at a TCP sender. */
+/* test_audit.c: the bench's reconciliation on hand-written drop logs: every
+ * missed state in exactly its category (netsim up or down, corrupted on either
+ * link, too old at the receiver or the relay, ENet's unsequenced window
+ * replayed, socket overflow, shed by the relay as stale (never a state that
+ * went down to anyone, never more than it counted), late, unexplained); a drop
+ * on another sender's flow, or on another ENet peer of the same socket,
+ * explains nothing; reliable drops matched to later forwards; what netsim
+ * dropped per (state, receiver) read from the log whether missed or not; on a
+ * TCP stream (IP mode's segment and frame lines) and on ENet's reliable
+ * channel, each state a drop held back attributed to it: at the receiver (its
+ * own segment lost, or one before it: head of line) and at a TCP sender
+ * recovering a loss; a wait no drop explains, one the log never ends, a
+ * stream's state complete in the log but never got, and IP mode's lines that do
+ * not read */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

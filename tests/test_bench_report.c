@@ -1,6 +1,9 @@
-/* test_bench_report.c: the bench's pure parts: netsim's counters line,
- * sweep parameters, and the JSON / CSV / table reports of made-up results,
- * the floor and the reference relay's cost beside each record among them. */
+/* test_bench_report.c: the bench's parsing of netsim's counters, sweep
+ * parameters, and its table / JSON / CSV; a stream's held deliveries, TCP's
+ * recovery each way and the longest gap in each, summed over `--repeat`; the
+ * floor (`--floor`) in every mode and world record, and beside a reference lane
+ * the reference's cost and each record's multiple of it (paired where the
+ * rounds were), none of these where the run had no floor or no reference */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

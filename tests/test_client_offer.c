@@ -1,11 +1,11 @@
-/* test_client_offer.c: WebRTC's signalling in the client library
- * (client_offer.c) against an HTTP server of the test's on 127.0.0.1: the
- * request is PROTOCOL.md's POST /rtc (Content-Type application/sdp, the
- * ticket's pass as Bearer, none without one, Content-Length, the offer
- * whole); a 201's body is the answer, read in pieces; a refusal is its
- * status and the first line of its text, printable only; an answer cut
- * short, a head that never ends, one that is not HTTP and a relay that
- * does not listen each fail in a line; nothing blocks. */
+/* test_client_offer.c: the client library's WebRTC signalling
+ * (`client_offer.c`) against an HTTP server of the test's on 127.0.0.1: the
+ * request is PROTOCOL.md's `POST /rtc` (`application/sdp`, the ticket's pass as
+ * `Bearer`, none without one, its `Content-Length`, the offer whole), a 201's
+ * body read in pieces is the answer; a refusal is its status and the first line
+ * of its text, printable only; an answer cut short, a head that never ends, one
+ * that is not HTTP, a connection closed before the head, a relay that does not
+ * listen: each fails in one line, nothing blocks */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,8 +1,11 @@
-/* test_client_poll_http.c: how the client's polling transport reads the
- * relay's HTTP answers (client_poll_http.c): whole or not yet, at every
- * cut; 204 without a body; Connection: close and HTTP/1.0; and what is
- * no answer of the polling edge (not HTTP, chunks, no or a bad
- * Content-Length, a head without end past 8 KiB, a body past the bound). */
+/* test_client_poll_http.c: the client library's one reader of HTTP answers
+ * (`client_poll_http.c`, also the WebSocket upgrade's and WebRTC offer's) as
+ * the polling transport's rules take it: an answer whole only at its last byte,
+ * cut anywhere before; a 204 without a body; `Connection: close`, HTTP/1.0
+ * closing unless it says keep-alive; and each thing that is no answer of the
+ * polling edge refused with its reason: not HTTP, chunks, no Content-Length, a
+ * bad or doubled one, a body past the bound, a bad status, a line without a
+ * name, a bare LF, a head that never ends past 8 KiB */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +17,7 @@
 
 #include "../client/lib/client_internal.h"
 
-static int parse(const char *text, struct client_poll_answer *a, const char **why)
+static int parse(const char *text, struct client_http_answer *a, const char **why)
 {
     return client_poll_answer_parse((const uint8_t *)text, strlen(text), a, why);
 }
@@ -25,7 +28,7 @@ static void whole_at_its_end_only(void **state)
     const char *get = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                       "Cache-Control: no-store\r\nContent-Length: 5\r\n\r\n\x00\x03" "abc";
     size_t len = strlen(get) + 5; /* the body (a frame) starts with a NUL */
-    struct client_poll_answer a;
+    struct client_http_answer a;
     const char *why = "";
     for (size_t cut = 0; cut < len; cut++)
         assert_int_equal(client_poll_answer_parse((const uint8_t *)get, cut, &a, &why), 0);
@@ -39,7 +42,7 @@ static void whole_at_its_end_only(void **state)
 static void no_content_and_close(void **state)
 {
     (void)state;
-    struct client_poll_answer a;
+    struct client_http_answer a;
     const char *why = "";
     assert_int_equal(parse("HTTP/1.1 204 No Content\r\n\r\n", &a, &why), 1);
     assert_int_equal(a.status, 204);
@@ -71,7 +74,7 @@ static void what_is_no_answer(void **state)
         "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",       /* a bare LF */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct client_poll_answer a;
+        struct client_http_answer a;
         const char *why = NULL;
         if (parse(bad[i], &a, &why) != -1)
             fail_msg("taken: %s", bad[i]);
@@ -81,7 +84,7 @@ static void what_is_no_answer(void **state)
     assert_non_null(endless);
     memset(endless, 'a', CLIENT_POLL_HEAD_MAX + 63);
     memcpy(endless, "HTTP/1.1 200 OK\r\nX: ", 20);
-    struct client_poll_answer a;
+    struct client_http_answer a;
     const char *why = NULL;
     assert_int_equal(client_poll_answer_parse((const uint8_t *)endless, CLIENT_POLL_HEAD_MAX + 63,
                                               &a, &why), -1);

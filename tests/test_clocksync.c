@@ -1,6 +1,7 @@
-/* test_clocksync.c: clock offset to the relay from ping/pong samples (the
- * bound holds for any split of the round trip, the tightest sample is
- * kept, an old one gives way) and the corrected one-way latency. */
+/* test_clocksync.c: clock offset from ping/pong: the bound holds for any split
+ * of the round trip, the tightest sample is kept and an old one replaced;
+ * latency corrected across clocks, left alone on one clock, not usable while
+ * either offset is unknown */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,7 @@
-/* test_control: JSON control messages; round trips and every rejection. */
+/* test_control.c: every JSON control message: round trips, unknown fields
+ * ignored, every missing / wrong-typed / out-of-range field rejected with its
+ * code, PROTOCOL.md's encoding rules (escapes, number forms, the decoder's
+ * leniencies) case by case */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

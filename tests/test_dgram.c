@@ -5,7 +5,8 @@
  * rest; a datagram longer than a buffer is marked truncated, and not
  * taken but counted; one the
  * kernel refuses is skipped and counted while the others go; nothing
- * waiting reads as 0, a closed socket's queue sends nothing; a bind that
+ * waiting reads as 0, a closed socket's queue sends nothing; each datagram
+ * of a batch carries its own kernel receive stamp; a bind that
  * cannot be is one line. And when the kernel received a datagram
  * (sys/clock.h), read from the datagram's own control message. */
 #include <stdarg.h>
@@ -202,6 +203,37 @@ static void a_datagram_carries_when_it_arrived(void **state)
     close(from);
 }
 
+/* Every datagram of a batch read from a socket dgram_bind made carries
+ * its kernel stamp (no ioctl after the batch, which says only the last's):
+ * on the monotonic clock, between the send and the read, in order. */
+static void a_batch_carries_each_arrival(void **state)
+{
+    (void)state;
+    union netaddr at, from_at;
+    int fd = udp_socket(&at), from = udp_socket(&from_at);
+    struct dgram_in in;
+    assert_int_equal(dgram_in_init(&in, 4, 16), 0);
+    uint64_t before = clock_now_us();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sendto(from, "x", 1, 0, &at.sa, netaddr_len(&at)), 1);
+    int got = 0;
+    uint64_t last = 0;
+    while (got < 3) {
+        int n = read_some(&in, fd);
+        assert_true(n > 0);
+        for (int i = 0; i < n; i++, got++) {
+            uint64_t stamp = dgram_in_received_us(&in, i);
+            assert_true(stamp + 1000 >= before); /* the two clocks read apart: 1 ms */
+            assert_true(stamp <= clock_now_us());
+            assert_true(stamp + 1000 >= last);
+            last = stamp;
+        }
+    }
+    dgram_in_free(&in);
+    close(fd);
+    close(from);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +241,7 @@ int main(void)
         cmocka_unit_test(a_refused_datagram_is_skipped),
         cmocka_unit_test(binds_refused_in_one_line),
         cmocka_unit_test(a_datagram_carries_when_it_arrived),
+        cmocka_unit_test(a_batch_carries_each_arrival),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,14 @@
 /* test_directory: the fleet's directory against a real redis-server that
- * each test starts on a free loopback port and stops: placement by load,
- * the claim race, renewal, a lost claim, takeover from a dead relay,
- * release and handover, Redis down and back, and the rooms each relay
- * publishes at its heartbeat, read back by the others. */
+ * each test starts on a free loopback port and stops (support/redis.c):
+ * least-loaded placement, the claim race (10 relays in threads, 200 rooms),
+ * renewal, a lapsed relay's lost and reclaimed claims, takeover from a dead
+ * holder, release and handover, place renewing its holder's key, epochs
+ * above each relay's high-water mark after Redis lost its data, a reported
+ * holder kept while it beats, awaited while overdue and taken over once
+ * stale, no new room for a stale relay, Redis stopped, paused and restarted
+ * empty, the server holding none of the test's descriptors and dying with a
+ * test that dies; and the rooms each relay publishes at its heartbeat, read
+ * back by the others (in name order, lines that are no room skipped). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

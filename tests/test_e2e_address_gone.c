@@ -1,11 +1,12 @@
-/* test_e2e_address_gone.c: a relay whose bound address leaves its interface
- * for seconds (a DHCP lease renewed, an interface restarted) and comes
- * back. In a network namespace of the test's own: the address on its
- * loopback, the relay's ENet, plain-UDP and QUIC edges bound to it, bots
- * in the same namespace playing through each. While the address is gone the kernel
- * refuses every send; ENet 1.3.17 then fails its whole service call. The
- * relay must count that, keep its members, and play on once the address
- * is back. Skips without the rights for namespaces. */
+/* test_e2e_address_gone.c: a relay whose bound address leaves its interface for
+ * a few seconds and comes back, in a network namespace of the test's own (the
+ * address on its loopback; skips without the rights or without `ip`): three
+ * ENet, three plain-UDP and three QUIC bots in the namespace play through it;
+ * while the address is gone the kernel refuses every send (ENet 1.3.17 then
+ * fails its whole service call, or its flush): the relay stays up and counts it
+ * (`edges.enet.socket_errors`, read while the address is gone), times out no
+ * one, and every bot keeps receiving once the address is back; the ENet bots'
+ * own refused sends do not end their sessions */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

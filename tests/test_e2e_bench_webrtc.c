@@ -29,10 +29,13 @@
 
 #define PATH_DELAY_MS 20
 #define PATH_JITTER_MS 10
+#define RTO_MIN_MS 200 /* rtc_sctp.c: a retransmission waits at least this */
 
 /* webrtc at 5%: the loss is the network's, every missed state one netsim
  * dropped on the sender's uplink or the receiver's downlink, and nothing
- * waits: p99 within the path's delay and jitter. */
+ * waits: p99 short of SCTP's shortest retransmission (rtc_sctp.c's minimum
+ * RTO, 200 ms) past the path's delay and jitter, with room for a busy
+ * machine's scheduling (68 ms measured beside two busy loops). */
 static void check_unordered(const cJSON *r)
 {
     assert_true(bj_flag(r, "ok", NULL));
@@ -57,7 +60,7 @@ static void check_unordered(const cJSON *r)
                               bj_num(r, "audit.explained_by.socket_overflow") +
                               bj_num(r, "audit.explained_by.relay_stale"));
     assert_true(bj_num(r, "latency_ms.p50") >= PATH_DELAY_MS - PATH_JITTER_MS);
-    assert_true(bj_num(r, "latency_ms.p99") < PATH_DELAY_MS + PATH_JITTER_MS + 15);
+    assert_true(bj_num(r, "latency_ms.p99") < PATH_DELAY_MS + PATH_JITTER_MS + RTO_MIN_MS);
 }
 
 /* webrtc-reliable at 5%: everything, every drop retransmitted, what the

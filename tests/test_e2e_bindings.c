@@ -1,24 +1,30 @@
-/* test_e2e_bindings.c: the three bindings of libricochet against a real
- * ricochet-relay, each through its own toolchain: the library installed
- * (`make install-lib` into a scratch DESTDIR, a release build), then the
- * Python package's unittest (client/python/tests), the JavaScript package's
- * `node --test` in Node over the relay's ws edge (client/js/test, `ws` from
- * npm ci; its poll.test.js also over the poll edge of a relay of its own),
- * and the C# binding built with Debian's mcs and run with mono
- * (client/csharp/tests). Each checks payloads byte for byte, events to the
- * room and to one member, refusals before sending, and a closed session or
- * a NULL answered with an error, never a crash; each also names and texts
- * as strings, the members with their statistics, bad names refused with
- * the rule, no relay and a refused connection reaching the game as events
- * (JavaScript's: a close event with its reason and hint), rejoin through a
- * relay's restart and tickets (relays of their own, from RICOCHET_BIN),
- * a member over HTTP polling (long and short) beside an ENet member in
- * Python and C# (a relay of their own with a poll edge),
- * each one's README example run as written (only the relay's address
- * changed) with a player of the test's, and with no relay; Python's and
- * C#'s libricochet not found said in words, joins of any room and a
- * relay's rooms listed (and refused by a relay with --room-list off), and
- * an Interp drawing a player between its states. */
+/* test_e2e_bindings.c: the three bindings against a real relay, the library
+ * installed by `make install-lib`: the Python package's unittest (names and
+ * texts as `str`, members with statistics, bad names refused with the rule, no
+ * relay and a refused connection as a `DISCONNECTED` event then `EOFError`, the
+ * README's example as written with a player of the test's and with no relay; an
+ * `Interp` fed states late, out of order and lost, and fed the relay's states;
+ * relays of its own: a relay gone, a rejoin through a relay's restart, tickets
+ * sealed, joins of any room under a prefix (the fullest with space, then the
+ * next) and listings in pages, a relay with `--room-list off` refusing both in
+ * words; the library not found, in words), the JavaScript package's `node
+ * --test` in Node over the ws edge (and with no relay, a relay that never
+ * answers, a web server that is no relay, refusals: a `close` event with its
+ * reason and hint, never a crash; the README's example as written, in a folder
+ * of its own; relays of its own: members with statistics, a rejoin through a
+ * relay's restart, tickets whole or as a pass; HTTP polling (route `poll`) on a
+ * relay with ws and poll edges: a polling session and a WebSocket member
+ * exchanging states and events, long and short polling, `close()` seen as a
+ * quit, a join refused, no relay, a relay gone and a server that never answers
+ * as `close` events, and a server of the test's answering cut frames, an answer
+ * too long and a 410; `listRooms` before the welcome `false`, nothing sent; the
+ * script the build joins for a page, every module in it, exporting what the
+ * modules do), the C# binding built with `mcs` and run with `mono`: payloads
+ * byte for byte, events to the room and to one member, refusals before sending,
+ * a closed session and a NULL answered with an error; as Python's, strings,
+ * members, bad names, no relay, `Interp`, the README's example as written,
+ * relays of its own (rooms and listings too), and with no `libricochet.so`
+ * where mono looks a `DllNotFoundException` saying what to do */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

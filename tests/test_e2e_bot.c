@@ -1,8 +1,16 @@
-/* test_e2e_bot.c: ricochet-bot end to end with the real relay: a
- * mixed-mode run where every bot sees every other, --json output,
- * --interval, the udp transport, HTTP polling (--transport poll), --events
- * to the room and to one member,
- * and a one-line error with a non-zero exit when no relay answers. */
+/* test_e2e_bot.c: `ricochet-bot` end to end: a lone bot's hint (and none with
+ * `--reflect` or company), `--rate`'s help naming the relay's limit, mixed
+ * modes, `--json`, `--interval` rows and JSON records that add up to the
+ * summary, udp, HTTP polling (`--transport poll --mode tcp`: every bot sees
+ * every other, the states taken on the poll edge), `--events` of 1 KiB to the
+ * room (each bot gets every one the other sent) and to one member by id (it
+ * gets them all, the bots none; an `--event-to` that is no id refused),
+ * one-line errors; a refused join says which (`server_full` from a
+ * `--max-clients 1` relay, `too_many_rooms` from a `--max-rooms 1` one, over
+ * ENet and plain UDP); a relay restart mid-run keeps each sender's two sessions
+ * apart, their expected counts adding up to what it sent; two bots whose clocks
+ * differ by 3 hours (`unshare --time --monotonic`, needs root) each report the
+ * other's one-way latency within their printed bound */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,11 +1,12 @@
-/* test_e2e_conventions.c: what every program does alike. --version names the
- * program, ricochet's version and the ENet and cJSON versions; the manual
- * page make built has every section a manual page should, shows every
- * row of --help and says where the docs are installed; its config example
- * and its examples are accepted by the program (--check); every JSON
- * output (relay stats, netsim stats, bot
- * --json with --interval records, bench -J) parses with each key once per
- * object and says which version produced it. */
+/* test_e2e_conventions.c: what every program does alike: `--version` on every
+ * program; each manual page has NAME, SYNOPSIS, DESCRIPTION, OPTIONS,
+ * CONFIGURATION FILE, SIGNALS, EXIT STATUS, FILES, EXAMPLES and SEE ALSO, shows
+ * every `--help` row, and its config example and examples are accepted by its
+ * program; every JSON output (relay and netsim stats lines, `ricochet-bot
+ * --json`, `ricochet-bench -J`) parsed with duplicate keys rejected
+ * (`tests/support/json_strict.c`, shared with `test_bench_report`) and carrying
+ * the version that produced it; a former option name warns that 0.2.0 will not
+ * read it, and from 0.2.0 no program lists one */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,16 +1,20 @@
-/* test_e2e_dissector.c: the Wireshark dissector (proto/wireshark/) as
- * tshark runs it. On the captures netsim writes during a bench run of each
- * mode (unsequenced, sequenced, reliable, udp, ENet and plain-UDP batches,
- * sealed over both): nothing malformed, no warning, every datagram read;
- * the (sender, seq) of every state tshark finds is netsim's drop log, copy
- * for copy, in what it forwarded and in what it dropped (the ledger the
- * bench's audit checks the run against), by port and by the heuristic
- * alone; each sender's seqs, and in sealed sessions each lane's counters,
- * run without a gap. The committed sample captures (tests/wireshark/) read
- * as their golden text, QUIC's with its key log. DNS, and QUIC that is not
- * ricochet's, are left alone. The relay's TCP edge's frames read through
- * netsim's IP mode. Skips with one line where tshark is missing;
- * test_e2e_dissector_fuzz feeds it garbage. */
+/* test_e2e_dissector.c: the Wireshark dissector (`proto/wireshark/`) as `tshark
+ * -X lua_script:` runs it: a bench run of each mode (unsequenced, sequenced,
+ * reliable, udp, ENet and plain-UDP batches, sealed over both) through a lossy
+ * netsim keeping its capture, read whole with nothing malformed or warned
+ * about; the (sender, seq) of every state tshark finds is netsim's drop log
+ * (the ledger the bench's audit checks), copy for copy, in what netsim
+ * forwarded and what it dropped, by port and by the heuristic alone, each
+ * sender's seqs and each sealed lane's counters without a gap; the small
+ * captures in `tests/wireshark/` read as their golden text (the browsers'
+ * sample, WebSocket and WebRTC members of one room, with its DTLS key log); DNS
+ * and QUIC on their ports and others never claimed. Skips with one line without
+ * tshark. New samples: `tests/wireshark/dissector_sample.sh`, then
+ * `RICOCHET_GOLDEN_UPDATE=1` writes the golden text; the relay's TCP edge
+ * through netsim's IP mode, every frame read by the heuristic and the states
+ * each way the bench's (a segment TCP sent again, and the one after its gap,
+ * left to TCP's analysis and counted); a join with a format-1 ticket named as
+ * such (`ricochet.old_ticket`) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

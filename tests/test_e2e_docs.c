@@ -2,7 +2,8 @@
  * README.md and docs/ is what docs/tables/doctables.sh makes of the committed
  * results (with a cost's multiple of the reference relay's beside it where
  * the records carry one), and every figure of their prose (and of proto/'s) is in those
- * results. docs/testing.md has a row for every test binary, and
+ * results, docs/testing.md's table of the test binaries what their
+ * openers make (a short one or none taken too), and
  * proto/PROTOCOL.md's contents every section of it. Every
  * command of a "sh" block that runs build/bin/ricochet-X takes its options
  * (--check); a "json ricochet-X" block is a config file X takes, a "yaml
@@ -794,57 +795,50 @@ static void protocol_contents_complete(void **state)
     assert_int_equal(missing, 0);
 }
 
-/* Whether docs/testing.md's table names the binary: as `name`, or in a
- * row that abbreviates it (`test_relay_rooms`, `_forwarding`: a line with
- * `PREFIX_... and `_SUFFIX` where name is PREFIX_SUFFIX). */
-static bool testing_lists(const char *text, const char *name)
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
 {
-    char want[300];
-    snprintf(want, sizeof want, "`%s`", name);
-    if (strstr(text, want))
-        return true;
-    for (const char *u = strchr(name + 1, '_'); u; u = strchr(u + 1, '_')) {
-        char full[300], part[300];
-        snprintf(full, sizeof full, "`%.*s_", (int)(u - name), name);
-        snprintf(part, sizeof part, "`%s`", u);
-        for (const char *at = strstr(text, part); at; at = strstr(at + 1, part)) {
-            const char *line = at;
-            while (line > text && line[-1] != '\n')
-                line--;
-            const char *f = strstr(line, full);
-            if (f && f < at)
-                return true;
-        }
-    }
-    return false;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }
 
-/* Every test binary (tests/test_*.c) has its row in docs/testing.md. */
-static void testing_lists_every_binary(void **state)
+/* docs/testing.md's table of test binaries is generated (tables_match_results
+ * checks it is today's): a row a tests/test_*.c, its opener's words, unit
+ * tests then end-to-end ones, each by name. A short opener is a short row,
+ * one without the file's name as its start is taken whole, a file without
+ * an opener still gets its row, and a '|' cannot break the table. */
+static void tests_table_from_openers(void **state)
 {
     (void)state;
-    char *text = harness_read_text("docs/testing.md");
-    assert_non_null(text);
-    DIR *d = opendir("tests");
-    assert_non_null(d);
-    struct dirent *e;
-    int missing = 0, seen = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "test_", 5) != 0 || len < 3 || strcmp(e->d_name + len - 2, ".c"))
-            continue;
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(len - 2), e->d_name);
-        seen++;
-        if (!testing_lists(text, name)) {
-            print_error("docs/testing.md: no row for %s\n", name);
-            missing++;
-        }
-    }
-    closedir(d);
-    free(text);
-    assert_true(seen > 0);
-    assert_int_equal(missing, 0);
+    char *doc = harness_read_text("docs/testing.md");
+    assert_non_null(doc);
+    assert_non_null(strstr(doc, "<!-- table tests -->\n| binary | what it checks |"));
+    free(doc);
+    char dir[] = "/tmp/ricochet-tests-map-XXXXXX", cmd[600], text[4096];
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "test_short.c", "/* test_short.c: x. */\nint x;\n");
+    write_file(dir, "test_bare.c", "#include <stdio.h>\n/* not an opener */\n");
+    write_file(dir, "test_e2e_long.c", "/* the relay, end to end: a | b,\n *   and  more\n"
+                                       " * words. */\n/* tests/run: alone */\n");
+    write_file(dir, "test_apart.h", "/* test_apart.h: not a test binary */\n");
+    snprintf(cmd, sizeof cmd, "sh docs/tables/tests_map.sh %s", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(text, 1, sizeof text - 1, p);
+    text[len] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_string_equal(text, "| binary | what it checks |\n|---|---|\n"
+                              "| **unit (one per module, in one process)** | |\n"
+                              "| `test_bare` | (no opening comment) |\n"
+                              "| `test_short` | x. |\n"
+                              "| **end to end (the programs over 127.0.0.1)** | |\n"
+                              "| `test_e2e_long` | the relay, end to end: a \\| b, and more words. |\n");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* The quick start's promise: with every library there (pkg-config says so)
@@ -1005,7 +999,7 @@ int main(void)
         cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),
         cmocka_unit_test(requirements_name_every_library),
-        cmocka_unit_test(testing_lists_every_binary),
+        cmocka_unit_test(tests_table_from_openers),
         cmocka_unit_test(protocol_contents_complete),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,10 +1,12 @@
-/* test_e2e_fleet: relays sharing a directory in a real redis-server (each
- * test starts its own on a free loopback port): a moved reply followed,
- * plain UDP rooms placed, racing joins on one relay, a lost claim that
- * stops service, SIGKILL failover, a SIGTERM drain, Redis down and back,
- * one fleet ticket admitted after a moved, a listing on either relay
- * showing both relays' rooms, and the Agones call sequence of
- * a relay under a stand-in SDK sidecar (test_e2e_failover has the rest). */
+/* test_e2e_fleet.c: relays sharing a real `redis-server`: a `moved` followed,
+ * plain-UDP rooms placed (a parked join keeps its endpoint), racing joins
+ * through three relays on one relay, a lost claim that stops service (a relay
+ * paused past the TTL), `SIGKILL` failover with rejoining clients, a `SIGTERM`
+ * drain, Redis down and back (new rooms refused, the existing one flowing), one
+ * fleet ticket checked by one relay, sent on with `moved` and admitted (sealed)
+ * by another, a listing on either of two relays showing both relays' rooms with
+ * their members (a third relay's, run with `--room-list off`, in neither), and
+ * a relay's Agones call sequence under the stand-in sidecar */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

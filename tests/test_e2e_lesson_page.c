@@ -1,29 +1,25 @@
-/* test_e2e_lesson_page.c: the lesson page shows the model in force and
- * speaks its learners' languages, in headless Chromium (tests/support/
- * browser.c). ricochet-lesson starts at 5% loss and 40 ms end to end: a
- * page opened then shows them, not its defaults. After a PUT /model of
- * every control, a page opened shows each (sliders, bursts, reordering,
- * both rates); one already open follows a change it did not make (a PUT
- * naming the delay alone: the loss goes, the rates netsim keeps stay).
- * Then the page in English, Indonesian, Korean and Vietnamese (?lang=):
- * each file's words on it, no key missing once the lanes are drawn (HTTP
- * polling's lanes with what asking costs, in IP mode); the
- * browser's languages choose the first the page speaks; the switch on the
- * page changes the words at once and is kept for the next visit. The
- * page's senders menu at 4: the lanes start again with four senders each,
- * every running lane draws four dots (one a sender, each its own), its
- * words said in the page's language; paused just before a state lost in a
- * paired loss came again, the TCP lane's four dots are frozen behind it,
- * the QUIC lane's of a stream per sender one.
- *
- * A program of one's own: the Python player of docs/sockets.md, as the
- * page shows it byte for byte, run against the door the lesson prints
- * (plain UDP), and its TCP twin, each appear as a lane labelled with its
- * endpoint (its port, the door's socket, the relay's address) and the
- * figures the lesson can honestly give; garbage gets a line saying what
- * was wrong, whether the relay answered (not_joined, too_big) or not.
- * With RICOCHET_SHOT_UPDATE=1 their screenshot goes to
- * docs/lesson-own-program.png. */
+/* test_e2e_lesson_page.c: the lesson page in headless Chromium shows the model
+ * in force: `ricochet-lesson --path-loss 5 --path-delay 40` opened shows 5% and
+ * 40 ms, a page opened after a `PUT /model` of every control shows each
+ * (sliders, bursts, reordering, both rates), an open page follows a change made
+ * elsewhere (the delay alone: the loss goes, the rates netsim keeps stay); the
+ * page in English, Indonesian, Korean and Vietnamese (`?lang=`): each file's
+ * title, steps, presets and labels on it and no key missing once the lanes are
+ * drawn; the browser's languages choose the first the page speaks; the switch
+ * changes the words and is kept for the next visit; the senders menu at 4 draws
+ * four dots in every running lane, and paused (`lessonPage.pauseAt`) just
+ * before a state dropped by netsim's paired loss came again, the TCP lane's
+ * four dots are all at states sent before it and the QUIC lane of a stream per
+ * sender's one (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-four-senders.png`);
+ * the Python players of docs/sockets.md (taken from the page byte for byte) run
+ * against the door the lesson prints, over UDP and over TCP, each appear as a
+ * lane labelled with its endpoint (its port, the lesson's socket, the relay's
+ * address), its name, id and room and its figures (netsim's carried and dropped
+ * within ten of the states sent, latency said not measurable), each seeing the
+ * other's states; garbage gets a line: `hello` over UDP the relay's silence
+ * with its bytes, 80 bytes of `x` its `not_joined`, `hello` on a stream its
+ * `too_big`; no key missing in any language with the programs' lanes drawn; a
+ * screenshot (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-own-program.png`) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,14 +1,18 @@
-/* test_e2e_library.c: libricochet as a game developer gets it. `make
- * install-lib` into a scratch DESTDIR; only ricochet_* is exported, by the
- * shared library and by the static one; the examples (client/examples/)
- * build with nothing but `pkg-config --cflags --libs ricochet` against that
- * install (hello also against libricochet.a alone) and play against a
- * relay: hello joins, sends its ten states and lists who else is there, the
- * Python binding does the same through ctypes, and two tag players pass
- * "it" between them through the relay. The README's excerpt of hello.c is
- * checked against the file, the manual page against the header.
- * docs/library.md's build-and-link commands run as written, into a prefix
- * of a scratch $HOME, shared and static. */
+/* test_e2e_library.c: libricochet as a game gets it: `make install-lib` into a
+ * scratch `DESTDIR`, only `ricochet_*` exported by the shared and the static
+ * library, the soname; `client/examples/hello.c` and `tag.c` built with nothing
+ * but `pkg-config --cflags --libs ricochet` against it (hello also against
+ * `libricochet.a`) and run against a relay: all ten of hello's states reach
+ * another member, and of the Python binding's (`client/python/ricochet.py`,
+ * whose event is the C event's size), two tag players pass "it" to each other
+ * by events through the relay; the README's excerpt of hello.c is the file's;
+ * the manual page has every exported function; docs/library.md's "Build and
+ * link" blocks run as written from a scratch `$HOME` in a clean environment
+ * (`make lib`, `make install-lib PREFIX=$HOME/.local`, a game linked shared
+ * with an rpath and static), both programs playing against a relay with no
+ * `LD_LIBRARY_PATH`, `build/lib/ricochet.pc` left as `make lib` wrote it and no
+ * systemd unit installed, and the run-time packages library.md names exactly
+ * those of the libraries `objdump -p` lists as `NEEDED` */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,11 +1,15 @@
-/* test_e2e_poll_client.c: libricochet over the relay's HTTP polling edge
- * (RICOCHET_TRANSPORT_POLL; PROTOCOL.md, "HTTP polling"), over 127.0.0.1:
- * a long-polling and a short-polling session and an ENet one in one room
- * of a real relay (--listen poll:// beside enet:// and udp://), welcomed,
- * each listing the others, states every way; a closed polling session is
- * one that left (reason quit, the relay's session gone); the config's
- * refusals; a relay that is not there, and a port that speaks no HTTP,
- * each end the session with words, not a hang. */
+/* test_e2e_poll_client.c: libricochet over the HTTP polling edge
+ * (`RICOCHET_TRANSPORT_POLL`): a long-polling, a short-polling (20 ms) and an
+ * ENet session in one room of a real relay, welcomed, each listing the two
+ * others (the polling ones as tcp); idle for a second, the short poller
+ * receives at least 20 empty answers' bytes more than the long poller; 20
+ * states each way between all three, none lost; the long poller's close is
+ * leaving (both others told `quit` well within the 3 s timeout) while the short
+ * poller goes on; both closed, the relay's poll edge has no member left; the
+ * config's refusals (a wait over 25000, short polling without an interval or
+ * past 10000, a mode other than tcp); a port nobody listens on ends the session
+ * `refused` within a second, and a port that speaks no HTTP (a TCP edge)
+ * `disconnected`, its reason pointing to the poll:// edge */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,28 +1,27 @@
-/* test_e2e_quic.c: ricochet-relay's quic edge (relay/quic/) and
- * libricochet over QUIC (client_quic.c) over 127.0.0.1.
- *
- * An independent client, Debian's ngtcp2-client (gtlsclient, HTTP/3),
- * reaches the edge: its first Initial is answered with a Retry (its
- * address validated before any state), and its handshake is let in on
- * ALPN h3, WebTransport's, where its GET is answered 405 (no CONNECT); the
- * test reads it from the client's output and the edge's counters. libricochet's QUIC members (unsequenced
- * and sequenced in datagrams, reliable on the control stream, streams on
- * streams of their senders' own) share a room with ENet, WebSocket and
- * WebRTC members, every state under its sender's id both ways, the
- * reliable ones all. A member that stops reading while it is sent states
- * in datagrams and events is closed slow_reader within --slow-reader-ms
- * and a second. Through ricochet-netsim dropping the receiver's
- * packets, a member of the mode streams keeps receiving a sender's states
- * while another sender's lost state is resent, where a reliable member
- * (one stream) waits for it: read from the receivers' timelines. A
- * sender through netsim's loss is told which of its datagrams the relay
- * acknowledged and which were lost, as the receiver saw them. A member
- * whose socket changes (connection migration) stays the same member. With
- * --tls-cert and --tls-key the relay's certificate is the file's, and a
- * client pinning another is refused; the certificate's log line, drawn or
- * given, is the one docs/operations.md and PROTOCOL.md quote. Between two network namespaces,
- * ricochet-netsim's IP mode carries QUIC as the UDP it is: bots of the
- * mode streams through its loss get every state, in order. */
+/* test_e2e_quic.c: the quic edge and libricochet over QUIC end to end: Debian's
+ * ngtcp2-client (`gtlsclient`, HTTP/3) answered with a Retry first, then let in
+ * on ALPN `h3` (WebTransport's), its GET answered 405, read from its output and
+ * the edge's counters (`wt_refused`); QUIC members of every mode
+ * (`unsequenced`, `sequenced` in datagrams, `reliable` on the control stream,
+ * `streams` on streams of their own) and libricochet's WebTransport sessions
+ * (`unsequenced`, `reliable`, `streams`, on the edge's ALPN `h3`) in one room
+ * with ENet, WebSocket and WebRTC members, every state under its sender's id
+ * both ways, the reliable ones all; a member that stops reading while it is
+ * sent states in datagrams and events of 1 KiB closed `slow_reader` within
+ * `--slow-reader-ms` and a second (a datagram written is not one taken);
+ * through ricochet-netsim dropping a tenth of the receivers' packets, a
+ * `streams` member receiving one sender's states while another sender's lost
+ * state is resent, where a `reliable` member (one stream) waits, read from the
+ * receivers' timelines; an unsequenced sender through netsim losing a tenth of
+ * its packets told by its transport which datagrams the relay acknowledged and
+ * which were lost (`client_set_fate`), never both, matching what the receiver
+ * got and missed; a member whose socket changes six times (connection
+ * migration) keeping its id and room; `--tls-cert`/`--tls-key` served, and a
+ * client pinning another certificate refused; the certificate's log line, drawn
+ * or given, the one `docs/operations.md` and PROTOCOL.md quote; netsim's IP
+ * mode between two namespaces carrying QUIC as UDP, three `streams` bots
+ * through 5% loss each way getting every state, none reordered (skipped without
+ * the privilege for namespaces) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,9 +1,9 @@
-/* test_e2e_rooms.c: rooms to list and to join with space, through the
- * library against the real relay on 127.0.0.1 (PROTOCOL.md, "Rooms to
- * list"), over ENet and plain UDP: joins of any room under a prefix fill
- * the fullest room with space, then make the next; ricochet_list_rooms
- * answers with the rooms, their members and capacity, in pages; a relay
- * run with --room-list off refuses both, in words. Every wait is bounded. */
+/* test_e2e_rooms.c: rooms to list through the library against the relay, over
+ * ENet and plain UDP: joins of any room under a prefix fill the fullest with
+ * space, then make the next (`duel-1`, `duel-1`, `duel-2`, `ricochet_room_name`
+ * saying which); `ricochet_list_rooms` answered with names, members and
+ * capacity in name order, by prefix and after a name; `--room-list off`
+ * refusing both in words, the session going on after a refused listing */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

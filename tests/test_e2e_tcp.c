@@ -1,14 +1,15 @@
-/* test_e2e_tcp.c: ricochet-relay's TCP stream edge (--listen tcp://...)
- * over 127.0.0.1: one room of TCP, ENet and plain-UDP members of one relay
- * (states both ways under one sender id, each arriving in its receiver's
- * own transport's mode; chat and left notices across; counters per edge);
- * frames cut at every byte; a frame of length 0 and one over
- * --max-packet-size each closing the connection with its error; a client
- * that never reads: its states conflated to each sender's newest, then
- * closed as a slow reader, while a TCP member that reads gets every state;
- * a member that only listens kept past four of the relay's timeouts (its
- * library pings when quiet); a connection that never joins closed by the
- * join timeout. */
+/* test_e2e_tcp.c: `ricochet-relay`'s TCP edge with an ENet and a plain-UDP
+ * edge: one room of TCP, ENet and plain-UDP members (states both ways under one
+ * sender id, each arriving in its receiver's transport's mode, nothing lost
+ * between TCP members; chat and a TCP member's leaving across edges; counters
+ * per edge); a join sent one byte per write taken whole; a frame of length 0
+ * and one over `--max-packet-size` each closing its connection with `bad_state`
+ * or `too_big` while another member's session goes on; a client that never
+ * reads: states to it conflated to each sender's newest, then closed
+ * (`slow_reader`), while a TCP member that reads gets all 20,000; a member that
+ * only listens kept past four of the relay's timeouts (its library pings once
+ * quiet for a third of its timeout); a connection that never joins closed by
+ * the join timeout (`not_joined`) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,16 +1,16 @@
-/* test_e2e_webrtc_client.c: libricochet over WebRTC (client_webrtc.c)
- * against ricochet-relay over 127.0.0.1: its offer POSTed to the relay's ws
- * edge, its data channels on the webrtc edge. WebRTC clients share a room
- * with ENet and plain-UDP members: every state under its sender's id, each
- * arriving in the mode it was sent in (a plain-UDP sender's as
- * unsequenced), reliable ones all, chat across, a close read as a quit;
- * a mode switch is another channel, seen as such by a WebRTC and an ENet
- * receiver; the key log has the session's secret. On a relay that takes
- * sealed tickets and seals (--encrypt) a WebRTC client with its ticket
- * plays beside a sealed ENet one, the relay sealing nothing of it (DTLS
- * does), and one without a ticket is refused at its offer (403). The
- * refusals a program sees: a relay without a webrtc edge (404), a mode
- * WebRTC does not carry, a transport that is none. */
+/* test_e2e_webrtc_client.c: libricochet over WebRTC
+ * (`client/lib/client_webrtc.c`) against `ricochet-relay` with ws, webrtc, ENet
+ * and plain-UDP edges: its offer POSTed to the ws edge, its channels on the
+ * webrtc edge; WebRTC members beside ENet and plain-UDP ones, every state under
+ * its sender's id and in the mode it was sent in (a plain-UDP sender's as
+ * unsequenced), a reliable sender's all delivered, chat across edges,
+ * `edges.webrtc` counting them, the key log holding the session's secret, a
+ * close read as a quit; a mode switch live, each mode on its own channel as a
+ * WebRTC and an ENet receiver see it, udp and ws refused; a relay taking sealed
+ * tickets with `--encrypt`: WebRTC members with their tickets unsealed (DTLS)
+ * beside a sealed ENet member, an offer without a ticket refused (403); a relay
+ * without a webrtc edge (404), a mode WebRTC does not carry and a transport
+ * that is none, refused */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,19 +1,22 @@
-/* test_e2e_ws.c: ricochet-relay's WebSocket edge (--listen ws://, wss://)
- * over 127.0.0.1. An independent client, Debian's python3-websockets
- * (tests/support/ws_peer.py), exchanges 1,000 states with an ENet member
- * through the relay, every one delivered, in order; libricochet's ws
- * clients share a room with ENet and plain-UDP members (one sender id
- * everywhere, each state arriving in its receiver's mode, ws for a ws
- * member; counters per edge); the play page served; every bad input
- * closed with its own code and counted while an honest ws member goes
- * on: a message over --max-packet-size (1009), a ping flood (1008), an
- * unmasked frame (1002), text that is not UTF-8 (1007), a fragmented
- * join taken whole, connections that never upgrade and a slowloris (408
- * at the join timeout, --max-half-open: the oldest gives way to a
- * newcomer), a member that never reads
- * (conflated, then slow_reader); and wss with a certificate the test
- * makes (openssl), python3-websockets over TLS exchanging states with an
- * ENet member, the page over https. */
+/* test_e2e_ws.c: `ricochet-relay`'s WebSocket edge with an ENet and a plain-UDP
+ * edge: an independent client, Debian's python3-websockets
+ * (`tests/support/ws_peer.py`), and an ENet member exchange 1,000 states each
+ * way through the relay, all delivered, in order, in binary messages; the play
+ * page served; libricochet's ws members in one room with ENet and plain-UDP
+ * ones (one sender id, each state in its receiver's mode: `ws` for a ws member,
+ * unsequenced for an ENet one; nothing lost between ws members; chat and a ws
+ * member's leaving across edges; counters per edge); a message over
+ * `--max-packet-size` (`too_big`, 1009), a ping flood (`rate_limited`, 1008),
+ * an unmasked frame (1002) and text that is not UTF-8 (1007) closed while an
+ * honest ws member goes on, a join in fragments or in a text message taken;
+ * `--max-half-open` (a third connection closing the oldest, without a word) and
+ * a slowloris (408 at `--join-timeout-ms`); a member that never reads conflated
+ * then closed (`slow_reader`) while a ws member that reads gets the states; wss
+ * with a certificate the test makes (`openssl`): one byte of a TLS record held
+ * 1.5 s costs the relay no CPU (it spun a core before), python3-websockets over
+ * TLS exchanging states with an ENet member, the page over https, a close code
+ * through TLS, and one line for each missing, unreadable or unused
+ * `--tls-cert`/`--tls-key` */
 
 /* tests/run: alone (1,000 states through a Python peer in bounded time: a
  * neighbour's load moves it) */

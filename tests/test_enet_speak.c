@@ -1,10 +1,11 @@
-/* test_enet_speak: ENet's commands as proto/enet/enet_speak.c writes them
- * read back as enet_wire.c reads them (each field where enet/protocol.h
- * puts it), and a handshake with libenet itself over 127.0.0.1: an ENet
- * host takes our CONNECT, its VERIFY_CONNECT reads back with our connect
- * id, our acknowledgement makes it a connected peer, its reliable packet
- * reads as a SEND_RELIABLE with its bytes, and our unsequenced,
- * sequenced and reliable sends reach it as packets with ENet's flags. */
+/* test_enet_speak.c: ENet's commands as `proto/enet/enet_speak.c` writes them
+ * (header, CONNECT, ACKNOWLEDGE, PING, DISCONNECT, the three sends) read back
+ * by `enet_wire.c` field by field, a buffer one byte short refused; against
+ * libenet itself over 127.0.0.1: its host takes our CONNECT, its VERIFY_CONNECT
+ * reads back with our connect id and peer id, our acknowledgement makes a
+ * connected peer, its reliable packet reads as a SEND_RELIABLE with its bytes,
+ * our unsequenced, sequenced and reliable sends arrive as packets with ENet's
+ * flags, our DISCONNECT ends the peer */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,16 +1,27 @@
-/* test_fuzz_smoke.c: the deterministic fuzz run of make test. Every fuzz
- * entry point of tests/fuzz/ gets its seed corpus, then a seeded mutation
- * run over it (the same inputs on every run), so CI exercises the decoders
- * with random bytes each time without libFuzzer.
- *
- * The target sources are #included: they are the same files the libFuzzer
- * programs are built from (make fuzzers), not copies.
- *   RICOCHET_FUZZ_SEED   mutation seed (default 1; printed)
- *   RICOCHET_FUZZ_ITERS  mutated inputs per target at most (each target's
- *                        own number otherwise: 2000 to 200000)
- *   RICOCHET_FUZZ_ONLY   run only this target (cmocka test filter)
- *   RICOCHET_FUZZ_CORPUS corpus folder (default: tests/fuzz/corpus next to
- *                        this file) */
+/* test_fuzz_smoke.c: every fuzz target (`tests/fuzz/`: state decoder, control
+ * decoder, relay core, netsim core, client receive path, datagram state scan
+ * (and IP packets), tickets and sealed messages, the WebRTC edge's readers:
+ * STUN, SDP offers, DCEP opens, and a host's input from a checked address never
+ * answered with more bytes than it got; the WebSocket edge's HTTP request
+ * heads, their routes and answers; netsim's IP packets, TCP streams cut anyhow,
+ * DTLS records and QUIC packets; the relay's ENet guards; its WebSocket edge's
+ * frames; what the QUIC edge and libricochet's QUIC transport read themselves:
+ * a stream's frames read in any cut, a datagram's channel byte, a stream's
+ * chunks acknowledged in any cut, and the edge's router answering a stranger
+ * with no state and never with more bytes than it has; WebTransport's HTTP/3:
+ * frames in any cut, SETTINGS, a CONNECT's header block through nghttp3's QPACK
+ * and its answer, an answer's status as libricochet reads it, a datagram's
+ * quarter stream ID; the QUIC edge past a real handshake: its streams',
+ * WebTransport's and datagrams' bytes into the core, what it queues back read
+ * as a client reads it; libricochet's QUIC transport past a real handshake:
+ * what it queues of its streams, the CONNECT's answer, WebTransport's preambles
+ * and datagrams; the local HTTP servers' Host check and `PUT /model` bodies,
+ * netsim's and the lesson's; the key log as it grows; netsim's drop log as the
+ * audit reads it; the wire a flow speaks and the states it shows first; the
+ * HTTP polling edge's queries and frames, and its requests on two keep-alive
+ * connections, cut and pipelined, naming the sessions they opened) over its
+ * kept corpus plus a seeded mutation run, the same inputs every time
+ * ([Fuzzing](#fuzzing)) */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>

@@ -1,12 +1,16 @@
-/* test_h3.c: proto/h3.c, the little of HTTP/3 a WebTransport session
- * needs: varints at every length boundary, whole and a byte at a time; a
- * stream's frames cut anywhere, kept frames' bounds; SETTINGS as Chromium
- * 156 sends them (bytes read off a real session) and every way a SETTINGS
- * frame is refused; the relay's own control stream read back; extended
- * CONNECTs encoded by nghttp3's QPACK encoder and decoded, with the
- * answer each gets, and what a decoder without a dynamic table refuses (a
- * dynamic reference, fields past the bound, malformed requests); the
- * answer decoded by nghttp3; a datagram's quarter stream ID. */
+/* test_h3.c: the little of HTTP/3 a WebTransport session needs (`proto/h3.c`):
+ * varints at every length boundary, whole and a byte at a time; a stream's
+ * frames cut anywhere, grease skipped, a kept frame over its bound refused from
+ * its head; SETTINGS as Chromium 156 sends them (read off a real session) and
+ * every way one is refused (twice, HTTP/2's, a boolean over 1, cut, too many);
+ * the relay's control stream read back; extended CONNECTs encoded by nghttp3
+ * and the status each gets (200 with a pass in the path, 404, 405, 414, 501,
+ * 400), malformed ones refused; QPACK bombs (a dynamic reference, a post-base
+ * one, fields past the bound); every answer decoded by nghttp3; libricochet's
+ * side: its CONNECT one the relay answers 200 with the pass in its path, each
+ * answer's status read back, answers without a status, with it after a field or
+ * twice, of four digits or letters, or referring to a dynamic table refused; a
+ * datagram's quarter stream ID */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

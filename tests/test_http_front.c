@@ -1,15 +1,19 @@
-/* test_http_front.c: the relay's HTTP front (relay/http/): its request
- * reader as pure functions, and the handshake's key (proto/websocket.c):
- * RFC 6455's example key and answer, a browser's upgrade request read
- * whole, a head cut at every byte read as partial, every malformed head
- * refused, the 8 KiB bound; its route table, on a connection of the
- * test's own: each route and status, an unknown path, a wrong method
- * answered 405 or 404 as the path says, a route an edge registered
- * reached with its request, its body and its connection (the body waited
- * for), a door declared but served by no edge (404, its CORS lines), the
- * answers' heads and bytes; the CORS lines for the origins named (and
- * none for others or other routes); the close codes a relay ends a
- * session with. */
+/* test_http_front.c: the relay's HTTP front (`relay/http/`): its request reader
+ * as pure functions (`http_request.c`) and the handshake's key
+ * (`proto/websocket.c`): RFC 6455's example key and its `Sec-WebSocket-Accept`,
+ * a browser's upgrade read whole, a head cut at every byte partial (never
+ * malformed), every malformed head refused (bare CR or LF, folding, a NUL, a
+ * repeated header, a bad length), the 8 KiB and 64-line bounds (431); its route
+ * table (`http_front.c`, on a connection of the test's own): each route and
+ * status (101, 200, 204, 302, 400, 404, 405, 411, 413, 415, 426), an unknown
+ * path 404, a wrong method 405 with its `Allow` (404 where the path says so, as
+ * `/` does), a route an edge registered reached with its request, its body
+ * (waited for) and its connection, a path registered once, `/rtc` and `/wt`
+ * answered 404 with their CORS lines until an edge serves them and served by
+ * the first, the pages whole (`http_pages.c`), the answers' heads; the CORS
+ * lines for the origins named (`*` any, case ignored, a preflight's methods and
+ * headers) and none for another origin, none or a route not read across
+ * origins; the close code for each way a session ends */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,7 +1,8 @@
-/* test_ippacket.c: the IP packets netsim's IP mode reads (netsim/ippacket.h)
- * and the drop log's line for a TCP segment: endpoints, payloads, the
- * sequence space of SYN, data and FIN, tcpdump's flag letters; what is cut
- * short, of another version or a later fragment. */
+/* test_ippacket.c: the IP packets `ricochet-netsim`'s IP mode reads: endpoints,
+ * payloads with IP options, the sequence space a SYN, data and a FIN take,
+ * later fragments and ICMP without ports, every packet cut short or of another
+ * version refused; tcpdump's flag letters; the drop log's line for a TCP
+ * segment, its range wrapping with the numbers */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,18 +15,7 @@
 
 #include "../netsim/droplog.h"
 #include "../netsim/ippacket.h"
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
+#include "../proto/byteorder.h"
 
 /* An IPv4 header (ihl words) of proto from 198.18.0.1 to 198.19.0.1 at
  * buf, total bytes in all. */
@@ -33,11 +23,11 @@ static void put_ip(uint8_t *buf, int ihl, uint8_t proto, size_t total)
 {
     memset(buf, 0, (size_t)ihl * 4);
     buf[0] = (uint8_t)(0x40 | ihl);
-    put16(buf + 2, (uint16_t)total);
+    be16_put(buf + 2, (uint16_t)total);
     buf[8] = 64;
     buf[9] = proto;
-    put32(buf + 12, 0xc6120001u);
-    put32(buf + 16, 0xc6130001u);
+    be32_put(buf + 12, 0xc6120001u);
+    be32_put(buf + 16, 0xc6130001u);
 }
 
 /* A TCP segment of n payload bytes with flags, seq 4294967290 (it wraps). */
@@ -47,10 +37,10 @@ static size_t tcp_packet(uint8_t *buf, uint8_t flags, size_t n)
     put_ip(buf, 5, IPPACKET_TCP, total);
     uint8_t *t = buf + 20;
     memset(t, 0, 24);
-    put16(t, 40000);
-    put16(t + 2, 7777);
-    put32(t + 4, 4294967290u);
-    put32(t + 8, 77);
+    be16_put(t, 40000);
+    be16_put(t + 2, 7777);
+    be32_put(t + 4, 4294967290u);
+    be32_put(t + 8, 77);
     t[12] = 6 << 4;
     t[13] = flags;
     memset(t + 24, 'x', n);
@@ -89,8 +79,8 @@ static void udp_and_others(void **unused)
     uint8_t buf[128];
     struct ippacket p;
     put_ip(buf, 6, IPPACKET_UDP, 24 + 8 + 40); /* with 4 bytes of IP options */
-    put16(buf + 24, 5000);
-    put16(buf + 26, 6000);
+    be16_put(buf + 24, 5000);
+    be16_put(buf + 26, 6000);
     assert_int_equal(ippacket_parse(buf, 72, &p), 0);
     assert_true(p.ports);
     assert_int_equal(p.sport, 5000);
@@ -101,7 +91,7 @@ static void udp_and_others(void **unused)
     assert_false(p.ports);
     assert_int_equal(p.payload_len, 8);
     put_ip(buf, 5, IPPACKET_UDP, 60);
-    put16(buf + 6, 0x0003); /* a later fragment: no UDP header in it */
+    be16_put(buf + 6, 0x0003); /* a later fragment: no UDP header in it */
     assert_int_equal(ippacket_parse(buf, 60, &p), 0);
     assert_false(p.ports);
     assert_int_equal(p.payload_len, 40);

@@ -1,11 +1,11 @@
-/* test_lesson_page.c: what the lesson's page server hands the page
- * besides the figures. Its words (lesson/lang/LANG.json): every language
- * has every key English has and no other, each a non-empty string with
- * the same {names}; every key the page asks for (lesson.html, lesson.js,
- * lesson_guests.js) is English's and every key of English's is asked for;
- * a lane's English title is the lane table's. The model in force as the page's controls
- * (live_http_in_force): what netsim answers after the lesson's options
- * and the page's changes, turned back into the controls that made it. */
+/* test_lesson_page.c: what the lesson's page server hands the page besides the
+ * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
+ * and no other, each a non-empty string with the same `{names}`; every key the
+ * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`) is English's
+ * and every one of English's is asked for; a lane's English title is the lane
+ * table's and every lane has one; netsim's model after the lesson's options and
+ * the page's changes (the presets, a change naming only the delay) turned back
+ * into the controls that made it (`live_http_in_force`), anything else refused */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* test_netaddr: endpoints of both families: parsing "host:port" and
- * "[v6]:port", printing, comparing, the hashing key, and a dual-stack
- * socket that hears IPv4 on ::. */
+/* test_netaddr.c: endpoints of both families: `host:port` and `[v6]:port`
+ * parsed and printed back, one-line errors, loopback, the hashing key covering
+ * every address byte, a dual-stack socket */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,11 @@
-/* test_options: the option table drives argv, config files and --help. */
+/* test_options.c: the option table: both spellings, short options (`-p 9000`, a
+ * short that sets a value), a renamed option's former name (command line and
+ * config), `--check`, a repeated config key refused, flags, ranges, one-line
+ * errors, config file then command line, config syntax errors with line/column,
+ * config values of the wrong JSON type, `--help`, `--version`, typed fields
+ * (unsigned of a given width, scaled; seconds kept as milliseconds), defaults
+ * and clamping from the rows, a repeatable option (every value kept; the
+ * command line's replace the config file's) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,8 @@
 /* test_placement: the loop's placement cache, parked joins and leases,
- * driven by hand-made directory results and a fake clock. */
+ * driven by hand-made directory results and a fake clock: parked joins,
+ * moved from the cache, a newer epoch from the client, a join that lost its
+ * relay trusting no cache and having the holder checked, refusals, leases,
+ * lost and handed rooms, draining. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

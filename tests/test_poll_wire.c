@@ -1,7 +1,11 @@
 /* test_poll_wire.c: the HTTP polling edge's pure parts
- * (relay/poll/poll_wire.h): a request's query (its session id, its wait),
- * the session id's text, the frames a body holds and how many fit an
- * answer. */
+ * (`relay/poll/poll_wire.h`): a session id's text and back, the queries taken
+ * (`s=`, `wait=` in either order, 0 to 25000) and every one refused with its
+ * line (an id too short, too long or not hex, a wait over the maximum or not 1
+ * to 5 digits, a key given twice, unknown or empty), the query of a parsed
+ * request line, the frames a body holds (a length of 0, one over the maximum, a
+ * cut frame or half a length refused) and how many whole frames fit an answer
+ * (always the first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

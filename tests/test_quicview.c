@@ -1,15 +1,20 @@
-/* test_quicview.c: the states netsim reads inside a QUIC flow
- * (netsim/quicview.h). The key schedule and header protection are pinned
- * by RFC 9001's Appendix A: the Initial keys of A.1, the server's Initial
- * of A.3 (opened, its ServerHello's suite read; and sealed here the same,
- * byte for byte, which pins this test's own sealer), the ChaCha20 short
- * packet of A.5. Then a session made by hand with that sealer: a client's
- * Initial after a Retry (a new Destination Connection ID), the server's,
- * the traffic secrets in a key log, 1-RTT packets carrying DATAGRAM and
- * STREAM frames: each state found with its kind, a stream's state named
- * again in the packet that retransmits its bytes, a datagram read twice
- * naming the same states, a key update followed; nothing opened without
- * the key log's lines, bad tags counted, garbage reported malformed. */
+/* test_quicview.c: the states `ricochet-netsim --wire quic` reads inside QUIC
+ * (`netsim/quicview.c`), pinned by RFC 9001's Appendix A: the Initial keys of
+ * A.1, the server's Initial of A.3 sealed by the test byte for byte and opened
+ * (its suite and Connection ID read, a bad tag not opened), the ChaCha20 short
+ * packet of A.5 opened at its packet number; then a session made by hand: a
+ * client's Initial after a Retry (a new Destination Connection ID), the
+ * server's, the traffic secrets in a key log; DATAGRAM frames' states on both
+ * channels both ways; a stream's states, one cut across two packets, named
+ * again in the packet that retransmits their bytes, a datagram read twice
+ * naming the same ones, nothing after a gap; a key update followed and a late
+ * packet of the old keys opened; nothing opened before the key log's lines,
+ * then read; garbage and bad frames reported malformed; a WebTransport session
+ * (its ClientHello offering the ALPN h3): a datagram read past its quarter
+ * stream ID, the CONNECT's stream and HTTP/3's control stream passed over, the
+ * session's stream past the client's preamble (cut inside it) and the server's
+ * side without one, a sender's own stream past its type and session; a
+ * ClientHello offering ricochet too read as ricochet's */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* test_recvstats.c: sequence tracking (gaps, duplicates, reordering,
- * wraparound, too old), latency and RFC 3550 jitter, states without a
- * latency. */
+/* test_recvstats.c: loss, duplicates, reordering, wraparound at 2^32, RFC 3550
+ * jitter against the closed form; states without a latency count as delivered,
+ * outside latency and jitter */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,12 +1,20 @@
-/* test_relay_backlog.c: the relay core's one policy over what the edges
- * hold for each member (relay/core/backlog.c), through a fake edge that
- * holds what it is sent until the test has the member take it
- * (support/fake_relay.h: fake_holding_tp), and a fake clock: the bound, a
- * close carried out once and after the fan-out that decided it, its error
- * past the bound, the throttle holding back an address past its fair share
- * of a receiver's backlog (and no one within theirs, however many
- * addresses the others use), a stalled reader closed by
- * the sweep, and the byte budget counting bytes, not messages. */
+/* test_relay_backlog.c: the core's one policy over what the edges hold for each
+ * member (`relay/core/backlog.c`), through a fake edge that holds what it is
+ * sent until the test has the member take it, and a fake clock: a flood of
+ * events within the limits does not close a member that never reads (past half
+ * of `--max-queued-bytes` the flooder's events to it are held back,
+ * `throttled`, and the flooder told, naming it; the others get every one), the
+ * stall does (`--slow-reader-ms` after something was first held, once,
+ * `slow_reader`, the room told `left` kicked, nothing sent to it after); many
+ * senders of their own addresses fill it to the bound, and the message that
+ * would pass it goes to every other member before the close, which comes once
+ * with its error last; a close decided inside a reliable state's fan-out comes
+ * after it; an address past its fair share of a slow reader's backlog is held
+ * back (two connections of one address one share) while a sender within its
+ * share is never held, however many addresses the others use, and flows again
+ * once the reader caught up; nothing held is no stall; the
+ * byte budget counts a message's bytes times its recipients (`rate_limited`
+ * naming bytes, then the kick), small states at 60 Hz never reach it */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,10 +1,11 @@
-/* test_relay_edges.c: the relay core on two edges at once, through two
- * fake edges and a fake clock (support/fake_relay.h): handles in ranges
- * per edge (the fakes fail any call with another edge's handle), a room
- * mixing members of both, a state crossing edges (one send_state per edge,
- * in the edges' order, the same stamped id, the sender's mode's way down),
- * each member's capabilities from its own edge, the tick, and the counters
- * per edge, an edge's own among them. */
+/* test_relay_edges.c: the relay core on two fake edges at once (channels and
+ * datagrams): handles in a range per edge (a fake fails any call with another
+ * edge's handle), one room of both, a state crossing edges in one `send_state`
+ * per edge in the edges' order with one stamped id and its mode's way down (a
+ * plain-UDP sender's: the state channel, unsequenced), control through each
+ * member's own edge, capabilities (modes, repeated joins, a welcome's length)
+ * from the member's edge, the tick's fan-out to both, counters per edge summing
+ * to the totals, a moved room sending each member to an edge of its kind */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -18,6 +18,7 @@
 #include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/core/relay.h"
+#include "support/control_drops.h"
 #include "support/fake_relay.h"
 
 /* ---- validation ------------------------------------------------------- */
@@ -62,6 +63,15 @@ static void bad_control_messages(void **state)
     assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\","
                                      "\"colour\":\"red\"}"), 0);
     relay_destroy(r);
+}
+
+/* Every way the decoder refuses a client's message, with its own reasons:
+ * the counts test_control_reworded.c finds with them reworded. */
+static void decoder_refusals_counted(void **state)
+{
+    (void)state;
+    control_drop_cases_run();
+    control_drop_ticket_run();
 }
 
 static void bad_states_and_sizes(void **state)
@@ -324,6 +334,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_control_messages),
+        cmocka_unit_test(decoder_refusals_counted),
         cmocka_unit_test(bad_states_and_sizes),
         cmocka_unit_test(unechoable_state_is_dropped),
         cmocka_unit_test(wrong_channels),

@@ -1,6 +1,6 @@
-/* test_ring: the single-producer, single-consumer ring: order, a full ring
- * refuses and counts, the eventfd wakes and clears, and two threads pass a
- * million numbers through a small ring without loss or reordering. */
+/* test_ring.c: the single-producer, single-consumer ring between the loop and a
+ * side thread: order, a full ring refuses and counts, the eventfd wakes and
+ * clears, a million messages through a small ring from another thread */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -13,6 +13,7 @@
 
 #include "../netsim/statescan.h"
 #include "../proto/wire.h"
+#include "../proto/byteorder.h"
 
 static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)
 {
@@ -22,18 +23,6 @@ static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)
     return (size_t)n;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 /* Appends one data command (fixed part of size bytes, length at len_at). */
 static size_t put_cmd(uint8_t *buf, size_t at, int cmd, uint8_t channel, size_t size,
                       size_t len_at, const uint8_t *data, size_t len)
@@ -41,7 +30,7 @@ static size_t put_cmd(uint8_t *buf, size_t at, int cmd, uint8_t channel, size_t 
     memset(buf + at, 0, size);
     buf[at] = (uint8_t)cmd;
     buf[at + 1] = channel;
-    put16(buf + at + len_at, (uint16_t)len);
+    be16_put(buf + at + len_at, (uint16_t)len);
     memcpy(buf + at + size, data, len);
     return at + size + len;
 }
@@ -102,8 +91,8 @@ static void enet_many_commands(void **unused)
     (void)unused;
     uint8_t buf[512], st[PROTO_STATE_SIZE];
     struct statescan_ref out[STATESCAN_MAX];
-    put16(buf, ENET_PROTOCOL_HEADER_FLAG_SENT_TIME | 2 << ENET_PROTOCOL_HEADER_SESSION_SHIFT | 5);
-    put16(buf + 2, 1234);
+    be16_put(buf, ENET_PROTOCOL_HEADER_FLAG_SENT_TIME | 2 << ENET_PROTOCOL_HEADER_SESSION_SHIFT | 5);
+    be16_put(buf + 2, 1234);
     size_t at = 4;
     memset(buf + at, 0, sizeof(ENetProtocolAcknowledge));
     buf[at] = ENET_PROTOCOL_COMMAND_ACKNOWLEDGE;
@@ -120,7 +109,7 @@ static void enet_many_commands(void **unused)
     at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED | ENET_PROTOCOL_COMMAND_FLAG_UNSEQUENCED,
                  PROTO_CHANNEL_STATE, sizeof(ENetProtocolSendUnsequenced),
                  offsetof(ENetProtocolSendUnsequenced, dataLength), st, sizeof st);
-    put16(buf + unseq + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), 0x0101);
+    be16_put(buf + unseq + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), 0x0101);
     put_state(st, 6, 12);
     at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_RELIABLE | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
                  PROTO_CHANNEL_RELIABLE, sizeof(ENetProtocolSendReliable),
@@ -148,7 +137,7 @@ static void enet_many_commands(void **unused)
     assert_true(r.malformed);
     /* Without the sent-time flag the header is 2 bytes: shifted, it is not
      * read as the same commands. */
-    put16(buf, 5);
+    be16_put(buf, 5);
     r = statescan_datagram(STATESCAN_ENET, buf, at, out);
     assert_int_not_equal(r.states, 3);
 }
@@ -169,13 +158,13 @@ static void enet_batch_command(void **unused)
         put_state(st, 20 + i, 200 + i);
         assert_int_equal(proto_batch_add(batch, sizeof batch, &used, st, sizeof st), PROTO_OK);
     }
-    put16(buf, 9);
+    be16_put(buf, 9);
     size_t at = 2;
     size_t unseq = at;
     at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED | ENET_PROTOCOL_COMMAND_FLAG_UNSEQUENCED,
                  PROTO_CHANNEL_STATE, sizeof(ENetProtocolSendUnsequenced),
                  offsetof(ENetProtocolSendUnsequenced, dataLength), batch, used);
-    put16(buf + unseq + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), 77);
+    be16_put(buf + unseq + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), 77);
     size_t two = PROTO_BATCH_HEADER + 2 * (PROTO_BATCH_ENTRY_HEAD + PROTO_STATE_SIZE);
     at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_RELIABLE | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
                  PROTO_CHANNEL_RELIABLE, sizeof(ENetProtocolSendReliable),
@@ -197,7 +186,7 @@ static void enet_batch_command(void **unused)
         assert_int_equal(out[N + i].channel, PROTO_CHANNEL_RELIABLE);
     }
     /* The unsequenced batch's length one short: its last entry overruns. */
-    put16(buf + unseq + offsetof(ENetProtocolSendUnsequenced, dataLength), (uint16_t)(used - 1));
+    be16_put(buf + unseq + offsetof(ENetProtocolSendUnsequenced, dataLength), (uint16_t)(used - 1));
     r = statescan_datagram(STATESCAN_ENET, buf, at, out);
     assert_true(r.malformed);
 }
@@ -209,19 +198,19 @@ static void enet_fragments(void **unused)
     uint8_t buf[256], st[PROTO_STATE_SIZE];
     struct statescan_ref out[STATESCAN_MAX];
     put_state(st, 9, 99);
-    put16(buf, 1);
+    be16_put(buf, 1);
     size_t first = 2;
     size_t at = put_cmd(buf, first, ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT,
                         PROTO_CHANNEL_STATE, sizeof(ENetProtocolSendFragment),
                         offsetof(ENetProtocolSendFragment, dataLength), st, 20);
-    put32(buf + first + offsetof(ENetProtocolSendFragment, fragmentCount), 2);
-    put32(buf + first + offsetof(ENetProtocolSendFragment, totalLength), 40);
+    be32_put(buf + first + offsetof(ENetProtocolSendFragment, fragmentCount), 2);
+    be32_put(buf + first + offsetof(ENetProtocolSendFragment, totalLength), 40);
     size_t second = at;
     at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT, PROTO_CHANNEL_STATE,
                  sizeof(ENetProtocolSendFragment), offsetof(ENetProtocolSendFragment, dataLength),
                  st + 20, 20);
-    put32(buf + second + offsetof(ENetProtocolSendFragment, fragmentNumber), 1);
-    put32(buf + second + offsetof(ENetProtocolSendFragment, fragmentOffset), 20);
+    be32_put(buf + second + offsetof(ENetProtocolSendFragment, fragmentNumber), 1);
+    be32_put(buf + second + offsetof(ENetProtocolSendFragment, fragmentOffset), 20);
     struct statescan_result r = statescan_datagram(STATESCAN_ENET, buf, at, out);
     assert_int_equal(r.commands, 2);
     assert_int_equal(r.states, 1);
@@ -234,11 +223,11 @@ static void enet_refused(void **unused)
     (void)unused;
     uint8_t buf[64] = {0};
     struct statescan_ref out[STATESCAN_MAX];
-    put16(buf, ENET_PROTOCOL_HEADER_FLAG_COMPRESSED);
+    be16_put(buf, ENET_PROTOCOL_HEADER_FLAG_COMPRESSED);
     struct statescan_result r = statescan_datagram(STATESCAN_ENET, buf, 40, out);
     assert_true(r.compressed);
     assert_int_equal(r.states, 0);
-    put16(buf, 0);
+    be16_put(buf, 0);
     buf[2] = 13; /* unknown command */
     r = statescan_datagram(STATESCAN_ENET, buf, 40, out);
     assert_true(r.malformed);
@@ -250,7 +239,7 @@ static void enet_refused(void **unused)
     enum { BATCHES = STATESCAN_MAX / 28 + 1 };
     uint8_t big[BATCHES * (PROTO_BATCH_MAX + 16)], st[PROTO_STATE_SIZE], batch[PROTO_BATCH_MAX];
     size_t at = 2;
-    put16(big, 0);
+    be16_put(big, 0);
     uint32_t seq = 0;
     for (int b = 0; b < BATCHES; b++) {
         size_t used = PROTO_BATCH_HEADER;

@@ -1,6 +1,7 @@
-/* test_strangers.c: the plain-UDP relay's budgets for replies to strangers
- * (relay/core/strangers.h), with a fake clock: per source, shared, the cookie
- * exempt from the shared one, what a source is, collisions. */
+/* test_strangers.c: the budgets of replies to endpoints that are not members:
+ * per source (an IPv4 address, an IPv6 /64), in all, the `cookie` outside the
+ * shared budget, the burst following `--max-per-address`, hash collisions never
+ * shutting a source out */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,11 +1,14 @@
-/* test_tcpstream.c: the states netsim's IP mode finds in one direction of a
- * TCP stream (netsim/tcpstream.h): frames cut across segments at any byte,
- * each state named once with the sequence numbers its frame took (across
- * the 2^32 wrap too), retransmissions adding nothing, a batch's states, a
- * long control message skipped, and nothing named after a gap, an empty
- * frame or without a SYN; a WebSocket's frames after its HTTP head, masked
- * or not, every length form, control frames and fragments passed over;
- * HTTP polling's requests and answers, states in their bodies. */
+/* test_tcpstream.c: the states `ricochet-netsim`'s IP mode finds in a TCP
+ * stream's frames: frames cut across segments at any byte, each state named
+ * once with the numbers its frame took (across the 2^32 wrap), retransmissions
+ * and the old half of a segment adding nothing, a batch's states, a long
+ * control message skipped, nothing named without a SYN, after a gap or an empty
+ * frame; a WebSocket's frames after its HTTP head (either direction, masked or
+ * not, each length form, fed whole and a byte at a time), its control frames
+ * and fragments passed over, and a stream that only starts like a head read as
+ * frames; HTTP polling's POSTs and the GETs' answers on keep-alive connections,
+ * the states of each binary body named, a session's id and an error's words
+ * passed over */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,29 +1,27 @@
-/* test_transport_webrtc.c: the relay's webrtc edge in process on
- * 127.0.0.1: the real edge (relay_webrtc_ops), the real core, WebRTC
- * clients of rtc/rtc_peer.h on sockets of their own, offers answered
- * through the edge's answer (relay_webrtc_answer, as its POST /rtc route
- * calls it; support/rtc_edge.h).
- *
- * Members join a room over their control channel and exchange states on
- * each channel: a state arrives on the channel of the mode it was sent in
- * (a reliable one on control), stamped with its sender's id; a member
- * switches mode by sending on another channel; control messages both
- * ways; batches for a member that asks; a member without a state's
- * channel gets it on another; a member that ends is left (quit). Offers:
- * a bad SDP, a ticket refused by the core's precheck, more half-open
- * sessions than allowed, each refused and nothing kept. A shutdown's
- * error arrives before the session closes. Bad input, each counted and
- * dropped, honest members unaffected, no stranger sent a byte back:
- * checks under a wrong password or naming no session, from 100 source
- * addresses; DTLS hellos before any check; SCTP packets outside DTLS;
- * channels of other labels or kinds, and a flood of channel opens;
- * messages over the answer's size. The edge's counters are documented in
- * proto/STATS.md. And an independent WebRTC stack, python3-aiortc
- * (tests/support/aiortc_player.py), plays 1,000 reliable states each way
- * with ricochet-bot over ENet, through the relay's loop in process on both
- * edges (relay/edges.c), its offer answered through a file. Behind
- * ricochet-netsim the answers name netsim (--webrtc-advertise) and
- * sessions run through it. */
+/* test_transport_webrtc.c: the webrtc edge in process on 127.0.0.1, the real
+ * edge and core, `rtc/rtc_peer` clients on sockets of their own, offers through
+ * the edge's answer op (`tests/support/rtc_edge.c`): states on each channel
+ * arriving on their mode's channel with the sender's id, a mode switch, chat
+ * and ping over `control`, JSON on a state channel refused; batches for a
+ * member that asks; a missing channel's fallback; a member that ends is `left`
+ * (quit); offers refused for their SDP, their ticket (the core's precheck) and
+ * past `--max-half-open` while no session not yet checked is 250 ms old,
+ * nothing kept; sessions not yet checked giving way to newer offers: from one
+ * address past `--max-per-address` (its oldest, at once), with one pass (its
+ * session, while unchecked; once checked, `403`, and its own join admitted),
+ * past `--max-half-open` (the oldest once 250 ms old), each pass free again
+ * with its session; a session past `--max-per-address` as its control channel
+ * opens closed from inside SCTP's callback, freed once that returned (it was
+ * freed inside it); a shutdown's error delivered before the close; checks under
+ * a wrong password or for no session, DTLS hellos and SCTP outside DTLS from
+ * 100 source addresses, counted and answered with no byte while two members
+ * play; channels of other labels or kinds and a flood of opens refused;
+ * messages over `a=max-message-size` dropped; every counter of `edges.webrtc`
+ * in STATS.md; behind `ricochet-netsim`, the answers naming netsim
+ * (`--webrtc-advertise`) and sessions running through it; python3-aiortc
+ * (`tests/support/aiortc_player.py`, its offer through a file) and
+ * `ricochet-bot` over ENet exchanging 1,000 reliable states each way through
+ * the relay's loop in process on both edges, all delivered, in order */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

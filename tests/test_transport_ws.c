@@ -1,16 +1,23 @@
-/* test_transport_ws.c: the WebSocket edge in process, on 127.0.0.1, driven
- * by bare TCP sockets that speak HTTP and write their frames by hand (no
- * WebSocket library): the HTTP front's routes and errors (each counted),
- * a WebRTC offer handed whole to the route that answers it (a fake), GET /wt and
- * POST /rtc readable by a page of an origin --allow-origin names (CORS,
- * its preflight) and by no other, the upgrade
- * with a first frame in the same write, joins in binary and text frames,
- * states across with stamped ids, pings, a message in fragments; every
- * bad frame closed with its code (unmasked and fragmented control 1002,
- * bad UTF-8 1007, too big 1009 after the error, a ping flood 1008) while
- * another member's session goes on; the bound on connections that have
- * not joined (the oldest of the address holding the most gives way) and
- * the deadline of a slowloris. Every wait is bounded. */
+/* test_transport_ws.c: the WebSocket edge in process with bare TCP sockets that
+ * write HTTP and frames by hand: the play page's files (GET, HEAD), the
+ * redirect, 404, 405, 400, 426, 413 and 431, each counted `bad_http` and none a
+ * peer; a WebRTC offer handed to the edge that answers (a stand-in) with its
+ * source address, its body in a later write, the ticket from `Authorization:
+ * Bearer`, a refusal as 403, 404 without one; a page of an origin
+ * `--allow-origin` names reading `GET /wt`, the offer's answer and its refusal
+ * with `Access-Control-Allow-Origin` naming it, its preflight (`OPTIONS /rtc`)
+ * answered 204 with the methods and headers taken, another origin or none
+ * getting the same answers without them, the play page and `OPTIONS /play`
+ * never; a join in the upgrade's own write, another in a text frame, a state
+ * across stamped with its sender's id, a ping answered; a join in three
+ * fragments around a ping; unmasked, fragmented-control and unknown-opcode
+ * frames closed 1002, text not UTF-8 1007 (`bad_frame`), a message over
+ * `--max-packet-size` (whole or in fragments) `too_big` then 1009, a ping flood
+ * `rate_limited` then 1008, a state in a text frame dropped (`wrong_channel`),
+ * two other members exchanging states throughout; `--max-half-open` (3)
+ * connections that have not joined, a fourth from another address taking the
+ * place of the oldest of the address holding two (closed without a word), not
+ * of the oldest of all; a slowloris answered 408 at the join timeout */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,9 @@
-/* test_wire: the binary state codec, every rejection path. */
+/* test_wire.c: state codec: round trip, the event message (its bytes, a body of
+ * 0 to 1024 whole, each refusal), the exact bytes of PROTOCOL.md's example,
+ * every rejection (short, version, type, NaN, too long), sender stamping,
+ * wrap-safe sequence comparison; the mode table's names and which modes lose
+ * nothing; the `streams` row (a pseudo channel up, reliable's channel down to
+ * an edge with channels) and a state's sender read without decoding it */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -440,23 +440,37 @@ enum client_offer_state client_offer_step(struct client_offer *o, char *answer, 
 int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
 void client_offer_free(struct client_offer *o);      /* NULL is fine */
 
-/* ---- HTTP polling's answers (client_poll_http.c) ---- */
-
-#define CLIENT_POLL_HEAD_MAX 8192              /* an answer's head, at most */
-#define CLIENT_POLL_BODY_MAX (2 * (2 + 65535)) /* a GET's body: 64 KiB of whole frames,
-                                                  or one frame longer than that */
+/* ---- HTTP/1.1 answers: one reader for every transport (client_poll_http.c) ---- */
 
 /* What the head of an answer says. */
-struct client_poll_answer {
+struct client_http_answer {
     int status;
-    size_t head_len, body_len;
+    size_t head_len;           /* through its blank line */
+    size_t body_len;           /* its Content-Length (0 if none) */
+    bool has_length;           /* it had a Content-Length */
     bool close;                /* Connection: close, or HTTP/1.0 without keep-alive */
 };
 
-/* The answer at the start of buf[0..len). Returns 1 once it is whole (*a
- * filled), 0 while it is not, -1 if it is not an answer the polling edge
- * gives (what is wrong in *why). */
-int client_poll_answer_parse(const uint8_t *buf, size_t len, struct client_poll_answer *a,
+/* The head of the answer at the start of buf[0..len). Returns 1 once it is
+ * whole (*a filled), 0 while it is not, -1 if it is no answer this library
+ * reads (not HTTP/1.x, a head over head_max bytes, a bad line, a bad or
+ * second Content-Length, chunks: what is wrong in *why). */
+int client_http_head_parse(const uint8_t *buf, size_t len, size_t head_max,
+                           struct client_http_answer *a, const char **why);
+
+/* The value of header name (any case) in a whole head[0..head_len) into
+ * out, trimmed ("" if it has none). */
+void client_http_header(const char *head, size_t head_len, const char *name, char *out,
+                        size_t cap);
+
+#define CLIENT_POLL_HEAD_MAX 8192              /* a polling answer's head, at most */
+#define CLIENT_POLL_BODY_MAX (2 * (2 + 65535)) /* a GET's body: 64 KiB of whole frames,
+                                                  or one frame longer than that */
+
+/* A polling answer at the start of buf[0..len): as client_http_head_parse,
+ * but 1 only once its body is whole too, and -1 also without a
+ * Content-Length (but for 204 and 304) or with a body over the bound. */
+int client_poll_answer_parse(const uint8_t *buf, size_t len, struct client_http_answer *a,
                              const char **why);
 
 /* ---- reading, once for the buffered transports (client_step.c) ---- */

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -143,24 +142,6 @@ static int offer_sending(struct client_offer *o, char *why, size_t cap)
     return 0;
 }
 
-/* The value of header name in head[0..len) as a number, or -1. */
-static long header_number(const char *head, size_t len, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *l = head; l < head + len;) {
-        const char *end = memmem(l, (size_t)(head + len - l), "\r\n", 2);
-        if (!end)
-            break;
-        if ((size_t)(end - l) > n && l[n] == ':' && strncasecmp(l, name, n) == 0) {
-            char *stop;
-            long v = strtol(l + n + 1, &stop, 10);
-            return stop > l + n + 1 && v >= 0 ? v : -1;
-        }
-        l = end + 2;
-    }
-    return -1;
-}
-
 /* The relay's refusal as one line: its status and the first line of its
  * text, printable characters only. */
 static void refusal(int status, const char *body, size_t len, char *why, size_t cap)
@@ -179,31 +160,32 @@ static void refusal(int status, const char *body, size_t len, char *why, size_t 
 static int offer_answer(struct client_offer *o, bool eof, char *answer, size_t cap,
                         char *why, size_t why_cap)
 {
-    const char *end = memmem(o->in, o->in_len, "\r\n\r\n", 4);
-    if (!end && (o->in_len >= OFFER_HEAD_MAX || eof)) {
-        snprintf(why, why_cap, eof ? "the relay closed the connection before its answer"
-                                   : "the relay's answer's head is too long");
+    struct client_http_answer a;
+    const char *wrong = "";
+    int whole = client_http_head_parse((const uint8_t *)o->in, o->in_len, OFFER_HEAD_MAX, &a,
+                                       &wrong);
+    if (whole < 0) {
+        snprintf(why, why_cap, "the relay's answer is not HTTP this library reads (%s): is "
+                 "this its ws edge?", wrong);
         return -1;
     }
-    if (!end)
-        return 0;
-    size_t head = (size_t)(end - o->in) + 4;
-    int status = 0;
-    if (sscanf(o->in, "HTTP/1.%*[01] %d", &status) != 1 || status < 100 || status > 599) {
-        snprintf(why, why_cap, "the relay's answer is not HTTP (is this its ws edge?)");
+    if (whole == 0 && eof) {
+        snprintf(why, why_cap, "the relay closed the connection before its answer");
         return -1;
     }
-    long want = header_number(o->in, head, "Content-Length");
-    size_t body = o->in_len - head;
-    if ((want < 0 && !eof) || (want >= 0 && body < (size_t)want && !eof))
+    if (whole == 0)
         return 0;
-    if (want >= 0 && body > (size_t)want)
-        body = (size_t)want;
+    size_t head = a.head_len, body = o->in_len - head;
+    int status = a.status;
+    if (!eof && (!a.has_length || body < a.body_len))
+        return 0; /* without a length, the body ends with the connection */
+    if (a.has_length && body > a.body_len)
+        body = a.body_len;
     if (status != 201) {
         refusal(status, o->in + head, body, why, why_cap);
         return -1;
     }
-    if (body == 0 || body >= cap || (want >= 0 && body < (size_t)want)) {
+    if (body == 0 || body >= cap || (a.has_length && body < a.body_len)) {
         snprintf(why, why_cap, "the relay's answer has %s", body ? "a body cut short or too long"
                                                                  : "no SDP");
         return -1;

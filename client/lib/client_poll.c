@@ -34,6 +34,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
+#include "../../proto/byteorder.h"
 
 #define POLL_PATH "/poll"
 #define POLL_SID_LEN 40                 /* a session id's hex digits */
@@ -224,7 +225,7 @@ static void poll_get_next(struct ricochet *c, uint64_t now)
 
 /* The session over for an answer that is not 2xx: words that say what
  * happened and what to do. */
-static void poll_refused(struct ricochet *c, const char *method, const struct client_poll_answer *a,
+static void poll_refused(struct ricochet *c, const char *method, const struct client_http_answer *a,
                          const uint8_t *body)
 {
     char said[48];
@@ -254,7 +255,7 @@ static void poll_refused(struct ricochet *c, const char *method, const struct cl
 
 /* The POST connection's answer a (body at body): the join's id, a POST's
  * or the DELETE's 204. */
-static void poll_post_answered(struct ricochet *c, const struct client_poll_answer *a,
+static void poll_post_answered(struct ricochet *c, const struct client_http_answer *a,
                                const uint8_t *body)
 {
     struct client_poll *t = c->tp;
@@ -285,7 +286,7 @@ static void poll_post_answered(struct ricochet *c, const struct client_poll_answ
 }
 
 /* The GET connection's answer a: its frames, checked whole, to hand out. */
-static void poll_get_answered(struct ricochet *c, const struct client_poll_answer *a,
+static void poll_get_answered(struct ricochet *c, const struct client_http_answer *a,
                               const uint8_t *body)
 {
     struct client_poll *t = c->tp;
@@ -356,7 +357,7 @@ static int poll_conn_service(struct ricochet *c, struct poll_conn *k, bool is_ge
     }
     k->in_len += (size_t)n;
     c->wire.bytes_received += (uint64_t)n;
-    struct client_poll_answer a;
+    struct client_http_answer a;
     const char *why = "";
     int whole = client_poll_answer_parse(k->in, k->in_len, &a, &why);
     if (whole == 0)
@@ -422,7 +423,7 @@ static int poll_next_frame(struct ricochet *c, struct ricochet_event *ev)
     if (t->at >= t->have)
         return -1;
     const uint8_t *f = t->msgs + t->at;
-    size_t len = (size_t)f[0] << 8 | f[1]; /* whole: poll_get_answered checked them */
+    size_t len = be16_get(f); /* whole: poll_get_answered checked them */
     t->at += 2 + len;
     c->wire.dgrams_received++;
     return client_receive_arrived(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0,

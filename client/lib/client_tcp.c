@@ -25,6 +25,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
+#include "../../proto/byteorder.h"
 
 #define TCP_FRAME_MAX 65535            /* a frame's message, at most (2 bytes of length) */
 #define TCP_IN_CAP (2 * (2 + TCP_FRAME_MAX)) /* one whole frame fits after a partial one */
@@ -102,7 +103,7 @@ static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
     if (t->have - t->at < 2)
         return -1;
     const uint8_t *f = t->in + t->at;
-    size_t len = (size_t)f[0] << 8 | f[1];
+    size_t len = be16_get(f);
     if (len == 0) { /* no frame is empty: the stream cannot be read past it */
         client_bad_message(c, "frame of length 0", PROTO_E_VALUE);
         client_connection_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");

@@ -210,43 +210,17 @@ static void ws_connecting(struct ricochet *c, int wait_ms)
         client_go_dead(c, RICOCHET_END_SOCKET, "could not ask the relay for a WebSocket");
 }
 
-/* The value of header name in the answer's head[0..len) into out ("" if
- * it has none). */
-static void header_value(const char *head, size_t len, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    out[0] = '\0';
-    for (const char *l = head; l < head + len;) {
-        const char *end = memmem(l, (size_t)(head + len - l), "\r\n", 2);
-        if (!end)
-            return;
-        if ((size_t)(end - l) > n && l[n] == ':' && strncasecmp(l, name, n) == 0) {
-            const char *v = l + n + 1;
-            while (v < end && (*v == ' ' || *v == '\t'))
-                v++;
-            size_t k = (size_t)(end - v) < cap - 1 ? (size_t)(end - v) : cap - 1;
-            memcpy(out, v, k);
-            while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == '\t'))
-                k--;
-            out[k] = '\0';
-            return;
-        }
-        l = end + 2;
-    }
-}
-
 /* The answer to the upgrade, once whole: 101 with the key's accept. Returns
  * NULL, or what is wrong with it. */
-static const char *ws_answer_wrong(struct client_ws *t, size_t head_len)
+static const char *ws_answer_wrong(struct client_ws *t, const struct client_http_answer *a)
 {
     char want[PROTO_WS_ACCEPT_LEN + 1], v[128];
-    if (head_len < 13 || (memcmp(t->head, "HTTP/1.1 101 ", 13) != 0 &&
-                          memcmp(t->head, "HTTP/1.1 101\r", 13) != 0))
+    if (a->status != 101)
         return "it answered the upgrade without 101";
-    header_value(t->head, head_len, "Upgrade", v, sizeof v);
+    client_http_header(t->head, a->head_len, "Upgrade", v, sizeof v);
     if (strcasecmp(v, "websocket") != 0)
         return "its answer has no Upgrade: websocket";
-    header_value(t->head, head_len, "Sec-WebSocket-Accept", v, sizeof v);
+    client_http_header(t->head, a->head_len, "Sec-WebSocket-Accept", v, sizeof v);
     if (proto_ws_accept(t->key, strlen(t->key), want) != 0 || strcmp(v, want) != 0)
         return "its Sec-WebSocket-Accept is not our key's";
     return NULL;
@@ -272,14 +246,16 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
     }
     t->head_len += (size_t)n;
     c->wire.bytes_received += (uint64_t)n;
-    const char *end = memmem(t->head, t->head_len, "\r\n\r\n", 4);
+    struct client_http_answer a;
+    const char *wrong = NULL;
     char text[PROTO_TEXT_MAX + 1];
-    if (!end && t->head_len == sizeof t->head)
-        client_go_dead(c, RICOCHET_END_REFUSED, "the relay's answer to the upgrade is too long");
-    if (!end)
+    int whole = client_http_head_parse((const uint8_t *)t->head, t->head_len,
+                                       sizeof t->head - 1, &a, &wrong);
+    if (whole == 0)
         return;
-    size_t head_len = (size_t)(end - t->head) + 4;
-    const char *wrong = ws_answer_wrong(t, head_len);
+    if (whole > 0)
+        wrong = ws_answer_wrong(t, &a);
+    size_t head_len = whole > 0 ? a.head_len : t->head_len;
     if (wrong) {
         char first[61]; /* the answer's first line, printable characters only */
         size_t k = 0;

@@ -3,6 +3,7 @@
  * order; which sequence number a command carries follows peer.c's
  * enet_peer_setup_outgoing_command. */
 #include "enet_speak.h"
+#include "../byteorder.h"
 
 #include <string.h>
 
@@ -22,36 +23,12 @@ _Static_assert(sizeof(ENetProtocolSendUnreliable) == ENET_SPEAK_SEND_MAX &&
                "ENet send layout");
 _Static_assert(sizeof(ENetProtocolVerifyConnect) == 44, "ENet verify layout");
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The 4-byte command header every command starts with. */
 static void command_header(uint8_t *out, unsigned command, uint8_t channel, uint16_t seq)
 {
     out[0] = (uint8_t)command;
     out[1] = channel;
-    put16(out + 2, seq);
+    be16_put(out + 2, seq);
 }
 
 size_t enet_speak_header(uint8_t *out, unsigned peer_id, unsigned session, bool sent_time,
@@ -61,10 +38,10 @@ size_t enet_speak_header(uint8_t *out, unsigned peer_id, unsigned session, bool 
                     (session << ENET_PROTOCOL_HEADER_SESSION_SHIFT &
                      ENET_PROTOCOL_HEADER_SESSION_MASK) |
                     (sent_time ? ENET_PROTOCOL_HEADER_FLAG_SENT_TIME : 0);
-    put16(out, (uint16_t)word);
+    be16_put(out, (uint16_t)word);
     if (!sent_time)
         return offsetof(ENetProtocolHeader, sentTime);
-    put16(out + offsetof(ENetProtocolHeader, sentTime), time_ms);
+    be16_put(out + offsetof(ENetProtocolHeader, sentTime), time_ms);
     return sizeof(ENetProtocolHeader);
 }
 
@@ -75,21 +52,21 @@ size_t enet_speak_connect(uint8_t *out, size_t cap, const struct enet_speak_conn
     memset(out, 0, sizeof(ENetProtocolConnect));
     command_header(out, ENET_PROTOCOL_COMMAND_CONNECT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
                    ENET_SPEAK_CONTROL_CHANNEL, c->reliable_seq);
-    put16(out + offsetof(ENetProtocolConnect, outgoingPeerID), c->my_peer_id);
+    be16_put(out + offsetof(ENetProtocolConnect, outgoingPeerID), c->my_peer_id);
     out[offsetof(ENetProtocolConnect, incomingSessionID)] = 0xFF; /* none yet: the relay picks */
     out[offsetof(ENetProtocolConnect, outgoingSessionID)] = 0xFF;
-    put32(out + offsetof(ENetProtocolConnect, mtu), c->mtu);
-    put32(out + offsetof(ENetProtocolConnect, windowSize), c->window_size);
-    put32(out + offsetof(ENetProtocolConnect, channelCount), c->channel_count);
+    be32_put(out + offsetof(ENetProtocolConnect, mtu), c->mtu);
+    be32_put(out + offsetof(ENetProtocolConnect, windowSize), c->window_size);
+    be32_put(out + offsetof(ENetProtocolConnect, channelCount), c->channel_count);
     /* bandwidths 0 (unlimited); throttle as enet_host_connect proposes it */
-    put32(out + offsetof(ENetProtocolConnect, packetThrottleInterval),
+    be32_put(out + offsetof(ENetProtocolConnect, packetThrottleInterval),
           ENET_PEER_PACKET_THROTTLE_INTERVAL);
-    put32(out + offsetof(ENetProtocolConnect, packetThrottleAcceleration),
+    be32_put(out + offsetof(ENetProtocolConnect, packetThrottleAcceleration),
           ENET_PEER_PACKET_THROTTLE_ACCELERATION);
-    put32(out + offsetof(ENetProtocolConnect, packetThrottleDeceleration),
+    be32_put(out + offsetof(ENetProtocolConnect, packetThrottleDeceleration),
           ENET_PEER_PACKET_THROTTLE_DECELERATION);
     memcpy(out + offsetof(ENetProtocolConnect, connectID), &c->connect_id, sizeof c->connect_id);
-    put32(out + offsetof(ENetProtocolConnect, data), c->data);
+    be32_put(out + offsetof(ENetProtocolConnect, data), c->data);
     return sizeof(ENetProtocolConnect);
 }
 
@@ -99,8 +76,8 @@ size_t enet_speak_ack(uint8_t *out, size_t cap, uint8_t channel, uint16_t reliab
     if (cap < sizeof(ENetProtocolAcknowledge))
         return 0;
     command_header(out, ENET_PROTOCOL_COMMAND_ACKNOWLEDGE, channel, reliable_seq);
-    put16(out + offsetof(ENetProtocolAcknowledge, receivedReliableSequenceNumber), reliable_seq);
-    put16(out + offsetof(ENetProtocolAcknowledge, receivedSentTime), sent_time);
+    be16_put(out + offsetof(ENetProtocolAcknowledge, receivedReliableSequenceNumber), reliable_seq);
+    be16_put(out + offsetof(ENetProtocolAcknowledge, receivedSentTime), sent_time);
     return sizeof(ENetProtocolAcknowledge);
 }
 
@@ -120,7 +97,7 @@ size_t enet_speak_disconnect(uint8_t *out, size_t cap, uint16_t reliable_seq, ui
     command_header(out,
                    ENET_PROTOCOL_COMMAND_DISCONNECT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
                    ENET_SPEAK_CONTROL_CHANNEL, reliable_seq);
-    put32(out + offsetof(ENetProtocolDisconnect, data), data);
+    be32_put(out + offsetof(ENetProtocolDisconnect, data), data);
     return sizeof(ENetProtocolDisconnect);
 }
 
@@ -136,15 +113,15 @@ size_t enet_speak_send(uint8_t *out, size_t cap, enum enet_speak_kind kind, uint
         command_header(out,
                        ENET_PROTOCOL_COMMAND_SEND_RELIABLE | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
                        channel, reliable_seq);
-        put16(out + offsetof(ENetProtocolSendReliable, dataLength), (uint16_t)len);
+        be16_put(out + offsetof(ENetProtocolSendReliable, dataLength), (uint16_t)len);
         break;
     case ENET_SPEAK_UNRELIABLE:
         fixed = sizeof(ENetProtocolSendUnreliable);
         if (len > 0xFFFF || cap < fixed || cap - fixed < len)
             return 0;
         command_header(out, ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE, channel, reliable_seq);
-        put16(out + offsetof(ENetProtocolSendUnreliable, unreliableSequenceNumber), seq);
-        put16(out + offsetof(ENetProtocolSendUnreliable, dataLength), (uint16_t)len);
+        be16_put(out + offsetof(ENetProtocolSendUnreliable, unreliableSequenceNumber), seq);
+        be16_put(out + offsetof(ENetProtocolSendUnreliable, dataLength), (uint16_t)len);
         break;
     case ENET_SPEAK_UNSEQUENCED:
         fixed = sizeof(ENetProtocolSendUnsequenced);
@@ -155,8 +132,8 @@ size_t enet_speak_send(uint8_t *out, size_t cap, enum enet_speak_kind kind, uint
                        ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED |
                            ENET_PROTOCOL_COMMAND_FLAG_UNSEQUENCED,
                        channel, 0);
-        put16(out + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), seq);
-        put16(out + offsetof(ENetProtocolSendUnsequenced, dataLength), (uint16_t)len);
+        be16_put(out + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), seq);
+        be16_put(out + offsetof(ENetProtocolSendUnsequenced, dataLength), (uint16_t)len);
         break;
     default:
         return 0;
@@ -168,33 +145,33 @@ size_t enet_speak_send(uint8_t *out, size_t cap, enum enet_speak_kind kind, uint
 
 uint16_t enet_speak_reliable_seq(const uint8_t *cmd)
 {
-    return get16(cmd + offsetof(ENetProtocolCommandHeader, reliableSequenceNumber));
+    return be16_get(cmd + offsetof(ENetProtocolCommandHeader, reliableSequenceNumber));
 }
 
 void enet_speak_read_verify(const uint8_t *cmd, struct enet_speak_verify *v)
 {
-    v->peer_id = get16(cmd + offsetof(ENetProtocolVerifyConnect, outgoingPeerID));
+    v->peer_id = be16_get(cmd + offsetof(ENetProtocolVerifyConnect, outgoingPeerID));
     v->incoming_session = cmd[offsetof(ENetProtocolVerifyConnect, incomingSessionID)];
     v->outgoing_session = cmd[offsetof(ENetProtocolVerifyConnect, outgoingSessionID)];
-    v->mtu = get32(cmd + offsetof(ENetProtocolVerifyConnect, mtu));
-    v->window_size = get32(cmd + offsetof(ENetProtocolVerifyConnect, windowSize));
-    v->channel_count = get32(cmd + offsetof(ENetProtocolVerifyConnect, channelCount));
+    v->mtu = be32_get(cmd + offsetof(ENetProtocolVerifyConnect, mtu));
+    v->window_size = be32_get(cmd + offsetof(ENetProtocolVerifyConnect, windowSize));
+    v->channel_count = be32_get(cmd + offsetof(ENetProtocolVerifyConnect, channelCount));
     memcpy(&v->connect_id, cmd + offsetof(ENetProtocolVerifyConnect, connectID),
            sizeof v->connect_id);
 }
 
 void enet_speak_read_ack(const uint8_t *cmd, uint16_t *reliable_seq, uint16_t *sent_time)
 {
-    *reliable_seq = get16(cmd + offsetof(ENetProtocolAcknowledge, receivedReliableSequenceNumber));
-    *sent_time = get16(cmd + offsetof(ENetProtocolAcknowledge, receivedSentTime));
+    *reliable_seq = be16_get(cmd + offsetof(ENetProtocolAcknowledge, receivedReliableSequenceNumber));
+    *sent_time = be16_get(cmd + offsetof(ENetProtocolAcknowledge, receivedSentTime));
 }
 
 uint32_t enet_speak_read_disconnect(const uint8_t *cmd)
 {
-    return get32(cmd + offsetof(ENetProtocolDisconnect, data));
+    return be32_get(cmd + offsetof(ENetProtocolDisconnect, data));
 }
 
 uint16_t enet_speak_read_sent_time(const uint8_t *d)
 {
-    return get16(d + offsetof(ENetProtocolHeader, sentTime));
+    return be16_get(d + offsetof(ENetProtocolHeader, sentTime));
 }

@@ -2,6 +2,7 @@
  * and offsets are enet/protocol.h's packed layouts; the walk stops where
  * protocol.c's enet_protocol_handle_incoming_commands stops. */
 #include "enet_wire.h"
+#include "../byteorder.h"
 
 #include <string.h>
 
@@ -40,21 +41,11 @@ static const size_t command_sizes[ENET_PROTOCOL_COMMAND_COUNT] = {
     [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT] = sizeof(ENetProtocolSendFragment),
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int enet_wire_header(const uint8_t *d, size_t len, size_t checksum, struct enet_wire_header *h)
 {
     if (len < 2)
         return -1;
-    unsigned word = get16(d);
+    unsigned word = be16_get(d);
     h->peer_id = word & ENET_PROTOCOL_MAXIMUM_PEER_ID;
     h->session = (word & ENET_PROTOCOL_HEADER_SESSION_MASK) >> ENET_PROTOCOL_HEADER_SESSION_SHIFT;
     h->sent_time = (word & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0;
@@ -69,26 +60,26 @@ static void read_data_fields(const uint8_t *cmd, struct enet_wire_command *c)
 {
     switch (c->command) {
     case ENET_PROTOCOL_COMMAND_SEND_RELIABLE:
-        c->data_len = get16(cmd + offsetof(ENetProtocolSendReliable, dataLength));
+        c->data_len = be16_get(cmd + offsetof(ENetProtocolSendReliable, dataLength));
         break;
     case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE:
-        c->data_len = get16(cmd + offsetof(ENetProtocolSendUnreliable, dataLength));
+        c->data_len = be16_get(cmd + offsetof(ENetProtocolSendUnreliable, dataLength));
         break;
     case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED:
-        c->data_len = get16(cmd + offsetof(ENetProtocolSendUnsequenced, dataLength));
+        c->data_len = be16_get(cmd + offsetof(ENetProtocolSendUnsequenced, dataLength));
         c->unsequenced_group =
-            get16(cmd + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup));
+            be16_get(cmd + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup));
         break;
     case ENET_PROTOCOL_COMMAND_SEND_FRAGMENT:
     case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT:
-        c->data_len = get16(cmd + offsetof(ENetProtocolSendFragment, dataLength));
-        c->fragment_number = get32(cmd + offsetof(ENetProtocolSendFragment, fragmentNumber));
-        c->fragment_count = get32(cmd + offsetof(ENetProtocolSendFragment, fragmentCount));
-        c->total_length = get32(cmd + offsetof(ENetProtocolSendFragment, totalLength));
-        c->fragment_offset = get32(cmd + offsetof(ENetProtocolSendFragment, fragmentOffset));
+        c->data_len = be16_get(cmd + offsetof(ENetProtocolSendFragment, dataLength));
+        c->fragment_number = be32_get(cmd + offsetof(ENetProtocolSendFragment, fragmentNumber));
+        c->fragment_count = be32_get(cmd + offsetof(ENetProtocolSendFragment, fragmentCount));
+        c->total_length = be32_get(cmd + offsetof(ENetProtocolSendFragment, totalLength));
+        c->fragment_offset = be32_get(cmd + offsetof(ENetProtocolSendFragment, fragmentOffset));
         break;
     case ENET_PROTOCOL_COMMAND_CONNECT:
-        c->channel_count = get32(cmd + offsetof(ENetProtocolConnect, channelCount));
+        c->channel_count = be32_get(cmd + offsetof(ENetProtocolConnect, channelCount));
         memcpy(&c->connect_id, cmd + offsetof(ENetProtocolConnect, connectID),
                sizeof c->connect_id);
         break;

@@ -103,6 +103,31 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     return 0;
 }
 
+/* The drop a refused control message counts, by how the decoder refused it
+ * and where (never by the words of its reason): the first row that matches,
+ * a NULL field matching any. */
+static const struct {
+    int err;
+    const char *field;
+    enum relay_drop drop;
+} control_drops[] = {
+    { PROTO_E_JSON, NULL, RELAY_DROP_BAD_JSON },
+    { PROTO_E_MISSING, NULL, RELAY_DROP_MISSING_FIELD },
+    { PROTO_E_UNKNOWN_TYPE, NULL, RELAY_DROP_UNKNOWN_TYPE },
+    /* the decoder checks the name rules itself: their refusals get their own codes */
+    { PROTO_E_VALUE, "name", RELAY_DROP_BAD_NAME },
+    { PROTO_E_VALUE, "room", RELAY_DROP_BAD_ROOM },
+};
+
+static enum relay_drop control_drop(const struct proto_fault *f)
+{
+    for (size_t i = 0; i < sizeof control_drops / sizeof control_drops[0]; i++)
+        if (control_drops[i].err == f->err &&
+            (!control_drops[i].field || !strcmp(control_drops[i].field, f->field)))
+            return control_drops[i].drop;
+    return RELAY_DROP_BAD_FIELD; /* FIELD_TYPE, VALUE, LONG */
+}
+
 int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
                     size_t len, bool datagram, uint64_t now_us)
 {
@@ -118,26 +143,13 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         r->stats.drops[RELAY_DROP_UNSEALED]++;
         return -1 - (int)RELAY_DROP_UNSEALED;
     }
-    if (err == PROTO_E_VALUE && strstr(why, "\"ticket\"") && r->cfg.n_ticket_keys &&
+    if (err == PROTO_E_VALUE && !strcmp(m->fault.field, "ticket") && r->cfg.n_ticket_keys &&
         !p->joined)
         return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_MALFORMED, now_us,
                                   "longer than any ticket");
-    if (err < 0) {
-        enum relay_drop d;
-        switch (err) {
-        case PROTO_E_JSON: d = RELAY_DROP_BAD_JSON; break;
-        case PROTO_E_MISSING: d = RELAY_DROP_MISSING_FIELD; break;
-        case PROTO_E_UNKNOWN_TYPE: d = RELAY_DROP_UNKNOWN_TYPE; break;
-        default: d = RELAY_DROP_BAD_FIELD; break; /* FIELD_TYPE, VALUE, ... */
-        }
-        /* The decoder checks the name rules itself; give those refusals
-         * their own codes (its reason names the field). */
-        if (err == PROTO_E_VALUE && strstr(why, "\"name\""))
-            d = RELAY_DROP_BAD_NAME;
-        else if (err == PROTO_E_VALUE && strstr(why, "\"room\""))
-            d = RELAY_DROP_BAD_ROOM;
-        return core_reject(r, peer, d, now_us, "%s", why[0] ? why : proto_strerror(err));
-    }
+    if (err < 0)
+        return core_reject(r, peer, control_drop(&m->fault), now_us, "%s",
+                           why[0] ? why : proto_strerror(err));
     switch (m->type) {
     case PROTO_CTL_JOIN:
         r->stats.control_in++;

@@ -349,7 +349,7 @@ static int read_batch(struct relay_quic *t, struct relay *r)
     int n = dgram_in_read(&t->read.in, t->fd, "quic");
     if (n <= 0)
         return n;
-    relay_arrived(r, t->read.end_us, clock_socket_received_us(t->fd));
+    relay_arrived(r, t->read.end_us, dgram_in_received_us(&t->read.in, n - 1));
     t->now_us = clock_now_us();
     for (int i = 0; i < n; i++) {
         const uint8_t *bytes;

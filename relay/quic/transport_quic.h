@@ -382,6 +382,9 @@ int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtc
  * into the edge's queue, QUIC_EDGE_WRITE_PKTS at most, then its timer.
  * Returns 0, or a negative ngtcp2 error (the connection is over). */
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+/* After a write: whether c has output left unwritten, held_since_us set
+ * to now_us if it was not held already (0 once nothing is left). */
+bool transport_quic_mark_held(struct quic_conn *c, uint64_t now_us);
 /* c's timer, at ngtcp2's next expiry; for a member that holds its
  * acknowledgements (transport_quic_holds: the relay has a tick), not
  * before its room's next fan-out and QUIC_EDGE_ACK_RIDE_US more. */

@@ -159,6 +159,20 @@ void transport_quic_timer(struct relay_quic *t, struct quic_conn *c, uint64_t no
     quic_timers_set(&t->timers, c->slot, at);
 }
 
+bool transport_quic_mark_held(struct quic_conn *c, uint64_t now_us)
+{
+    /* Output left (congestion, flow control): held since now, each
+     * sender's newest datagram only from then on (transport_quic_send.c). */
+    bool left = c->queue.n_dgrams > 0 || c->queue.control.unsent || (c->h3 && c->h3->out.unsent);
+    for (uint32_t i = 0; !left && i < c->queue.n_senders; i++)
+        left = c->queue.senders[i].out.unsent > 0;
+    if (!left)
+        c->held_since_us = 0;
+    else if (!c->held_since_us)
+        c->held_since_us = now_us;
+    return left;
+}
+
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
     transport_quic_h3_open(c);
@@ -182,15 +196,7 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
         transport_quic_queue(t, &to, buf, (size_t)n);
     }
     ngtcp2_conn_update_pkt_tx_time(c->conn, quic_ns(now_us));
-    /* Output left (congestion, flow control): held since now, each
-     * sender's newest datagram only from then on (transport_quic_send.c). */
-    bool left = c->queue.n_dgrams > 0 || c->queue.control.unsent || (c->h3 && c->h3->out.unsent);
-    for (uint32_t i = 0; !left && i < c->queue.n_senders; i++)
-        left = c->queue.senders[i].out.unsent > 0;
-    if (!left)
-        c->held_since_us = 0;
-    else if (!c->held_since_us)
-        c->held_since_us = now_us;
+    bool left = transport_quic_mark_held(c, now_us);
     /* Nothing left to pace: the pacing timer just set, microseconds away,
      * is cleared (ngtcp2 clears one within a millisecond), or it would wake
      * the connection for nothing after its room's next fan-out. */

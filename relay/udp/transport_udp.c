@@ -97,14 +97,14 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
     }
     t->fd = -1;
     t->cfg = relay_net_config_settled(cfg);
-    /* One byte more than the largest accepted datagram, so a longer one
-     * shows as too long rather than silently cut (MSG_TRUNC). */
-    t->rbuf_size = t->cfg.max_packet_size + 1;
-    t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
     t->sbuf = malloc(UDP_SEND_BYTES);
     t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);
     proto_batch_begin(t->batch_header);
-    if (transport_udp_endpoints_init(t) != 0 || !t->rbuf || !t->sbuf || !t->siov) {
+    /* One byte more than the largest accepted datagram, so a longer one
+     * shows as too long rather than silently cut (MSG_TRUNC). */
+    if (transport_udp_endpoints_init(t) != 0 ||
+        dgram_in_init(&t->in, UDP_BATCH, t->cfg.max_packet_size + 1) != 0 || !t->sbuf ||
+        !t->siov) {
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
@@ -118,9 +118,6 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
 
     if (udp_bind(t, cfg, err, err_cap) != 0)
         goto fail;
-    for (unsigned i = 0; i < UDP_BATCH; i++)
-        t->riov[i] = (struct iovec){ .iov_base = t->rbuf + i * t->rbuf_size,
-                                     .iov_len = t->rbuf_size };
     return t;
 
 fail:
@@ -152,7 +149,7 @@ static void udp_destroy(void *ctx)
     if (t->fd >= 0)
         close(t->fd);
     transport_udp_endpoints_free(t);
-    free(t->rbuf);
+    dgram_in_free(&t->in);
     free(t->sbuf);
     free(t->siov);
     free(t);
@@ -162,10 +159,10 @@ static void udp_destroy(void *ctx)
 
 static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
 {
-    const struct msghdr *h = &t->rmsg[k].msg_hdr;
-    uint8_t *bytes = t->riov[k].iov_base;
-    size_t len = t->rmsg[k].msg_len;
-    union netaddr *from = &t->rfrom[k];
+    const struct msghdr *h = &t->in.msg[k].msg_hdr;
+    uint8_t *bytes = t->in.iov[k].iov_base;
+    size_t len = t->in.msg[k].msg_len;
+    union netaddr *from = &t->in.from[k];
     uint64_t now = clock_now_us();
 
     if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
@@ -175,9 +172,9 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
 
     int32_t slot = transport_udp_slot_find(t, from);
-    if (slot < 0 && len >= t->rbuf_size) {
-        /* A stranger's datagram over max_packet_size (a cut one is
-         * rbuf_size long too): the first check, and no reply. */
+    if (slot < 0 && len >= t->in.size) {
+        /* A stranger's datagram over max_packet_size (a cut one is a
+         * buffer long too): the first check, and no reply. */
         relay_count_drop(r, RELAY_DROP_TOO_BIG);
         return;
     }
@@ -249,27 +246,14 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
 {
     int total = 0;
     for (int b = 0; b < UDP_MAX_BATCHES; b++) {
-        for (unsigned i = 0; i < UDP_BATCH; i++)
-            t->rmsg[i] = (struct mmsghdr){
-                .msg_hdr = { .msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
-                             .msg_iov = &t->riov[i], .msg_iovlen = 1,
-                             .msg_control = t->rstamp[i], .msg_controllen = sizeof t->rstamp[i] }
-            };
-        /* recvfrom() for up to UDP_BATCH datagrams at once; each comes
-         * with its sender's endpoint in msg_name. */
-        int n = recvmmsg(t->fd, t->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return total;
-            if (errno == EINTR)
-                break;
-            log_error("relay: recvmmsg: %s", strerror(errno));
-            return -1;
-        }
+        /* recvfrom() for up to UDP_BATCH datagrams at once (sys/dgram.c);
+         * each comes with its sender's endpoint and its arrival. */
+        int n = dgram_in_read(&t->in, t->fd, "udp");
+        if (n <= 0)
+            return n < 0 ? -1 : total;
         /* They arrived after the socket was last empty, and by when the
          * kernel received the last of them. */
-        uint64_t last = n > 0 ? clock_msg_received_us(&t->rmsg[n - 1].msg_hdr) : 0;
-        relay_arrived(r, t->read_end_us, last);
+        relay_arrived(r, t->read_end_us, dgram_in_received_us(&t->in, n - 1));
         for (int i = 0; i < n; i++)
             on_datagram(t, r, (unsigned)i);
         transport_udp_flush(t); /* without ticks: this batch's states, at once */

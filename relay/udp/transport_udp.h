@@ -16,6 +16,7 @@
 
 #include "../../proto/wire.h"
 #include "../../sys/clock.h"
+#include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
 #include "../core/strangers.h"
 #include "../transport.h"
@@ -48,13 +49,8 @@ struct relay_udp {
     int32_t *buckets;        /* endpoint hash -> first slot, -1 = none */
     uint32_t bucket_mask;
 
-    /* receive batch */
-    struct mmsghdr rmsg[UDP_BATCH];
-    struct iovec riov[UDP_BATCH];
-    union netaddr rfrom[UDP_BATCH];
-    uint8_t rstamp[UDP_BATCH][CLOCK_STAMP_CONTROL]; /* each datagram's kernel stamp */
-    uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
-    size_t rbuf_size;
+    /* receive batch: UDP_BATCH buffers of max_packet_size + 1 bytes */
+    struct dgram_in in;
 
     /* send batch: datagrams pointing into sbuf */
     uint8_t *sbuf;           /* UDP_SEND_BYTES: states, each after its entry head */

@@ -361,7 +361,7 @@ static int read_batch(struct relay_webrtc *t, struct relay *r)
     int n = dgram_in_read(&t->in, t->fd, "webrtc");
     if (n <= 0)
         return n;
-    relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
+    relay_arrived(r, t->read_end_us, dgram_in_received_us(&t->in, n - 1));
     uint64_t now = clock_now_us();
     for (int i = 0; i < n; i++) {
         const uint8_t *bytes;

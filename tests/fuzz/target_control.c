@@ -131,11 +131,13 @@ int fuzz_target_control(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc < 0 && fuzz_control_err_known(rc));
         FUZZ_CHECK(memchr(why, '\0', FUZZ_WHY_CAP) != NULL);
         FUZZ_CHECK(why[0] != '\0'); /* the reason names what was wrong */
+        FUZZ_CHECK(m.fault.err == rc && m.fault.field != NULL); /* and the fault says how */
         for (size_t i = FUZZ_WHY_CAP; i < sizeof why; i++)
             FUZZ_CHECK(why[i] == 0x7E); /* no write past why_cap */
         /* NULL why is allowed too. */
         memset(&m, 0, sizeof m);
         FUZZ_CHECK(proto_control_decode((const char *)data, size, &m, NULL, 0) == rc);
+        FUZZ_CHECK(m.fault.err == rc); /* with or without words */
         return 0;
     }
     fuzz_control_check_fields(&m);

@@ -589,19 +589,11 @@ static void fqe_read(struct fqe_conn *m)
 }
 
 /* The client reads nothing: the edge's write left its output where it was
- * (congestion control, flow control), held since now if it was not
- * already (transport_quic_packets), each sender's newest datagram only
- * from then on. */
+ * (congestion control, flow control), held as the edge's own write marks
+ * it, each sender's newest datagram only from then on. */
 static void fqe_held(struct fqe_conn *m)
 {
-    struct quic_conn *c = m->c;
-    bool left = c->queue.n_dgrams > 0 || c->queue.control.unsent || (c->h3 && c->h3->out.unsent);
-    for (uint32_t i = 0; !left && i < c->queue.n_senders; i++)
-        left = c->queue.senders[i].out.unsent > 0;
-    if (!left)
-        c->held_since_us = 0;
-    else if (!c->held_since_us)
-        c->held_since_us = fqe.now;
+    transport_quic_mark_held(m->c, fqe.now);
 }
 
 /* ---- canned bytes ---------------------------------------------------------------------- */

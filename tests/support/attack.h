@@ -27,7 +27,8 @@ enum attack_kind {
 struct attack *attack_new(enum attack_kind kind, const char *edge, uint16_t port,
                           uint16_t offers, unsigned per_s, unsigned max);
 
-/* Opens what is due at now_ms (from the first step), reads what came. */
+/* Opens what is due at now_ms (from the first step; a few a step at
+ * most, behind if the steps come late), reads what came. */
 void attack_step(struct attack *a, uint64_t now_ms);
 
 /* Connections opened (a half-open one: its first datagram or bytes sent;
