@@ -25,7 +25,7 @@
 
 static void wire(struct nemesis *n, int i)
 {
-    snprintf(n->addr[i], sizeof n->addr[i], "198.19.0.%d", i + 1);
+    snprintf(n->addr[i], sizeof n->addr[i], "198.19.0.%d", (i + 1) & 0xff);
     if (i == NEMESIS_HUB) {
         harness_sh("ip link add br0 type bridge && ip link set br0 up && "
                    "ip addr add %s/24 dev br0", n->addr[i]);
@@ -92,8 +92,10 @@ void nemesis_redis(const struct nemesis *n, int node, struct redisproc *r, char 
                    size_t cap)
 {
     /* started from the node, redisproc finds a free port and sees it up
-     * there (on its loopback); it listens on the node's address too */
-    const char *bind[] = {"--bind", "127.0.0.1", n->addr[node], NULL};
+     * there (on its loopback); it listens on the node's address too,
+     * open to the other nodes (a network of the test's own) */
+    const char *bind[] = {"--bind", "127.0.0.1", n->addr[node], "--protected-mode", "no",
+                          NULL};
     nemesis_enter(n, node);
     test_redis_start_with(r, bind);
     nemesis_enter(n, NEMESIS_HUB);
