@@ -149,7 +149,7 @@ static int cut_ms(int def)
 static struct ricochet *player(const struct fleet_relay *via, const char *room,
                                const char *name)
 {
-    return fleet_client(via, room, name, PROTO_MODE_UNSEQUENCED, 5000, REJOIN_MS);
+    return fleet_client(via, room, name, PROTO_MODE_RELIABLE, 5000, REJOIN_MS);
 }
 
 static bool on_relay(struct ricochet *c, const struct fleet_relay *r)
@@ -165,24 +165,39 @@ static void claim_of(struct cutlab *l, const char *room, char *out, size_t cap)
     nemesis_enter(&l->n, NEMESIS_HUB);
 }
 
-/* Room "cut" on relay 0, its players x and y entering through relay 1;
- * relay 0 cut from Redis (both ways) for ms. */
+/* Room "cut" on relay 0, its players x and y entering through relay 1,
+ * playing. */
+static void room_on_relay_0(struct cutlab *l, struct nemesis_watch *w)
+{
+    struct ricochet *first = player(&l->relay[0], "cut", "w"); /* places it on relay 0 */
+    struct harness_rec lone = {.c = {first}, .n = 1};
+    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &lone), 0);
+    watch_start(w);
+    w->rec.c[0] = player(&l->relay[1], "cut", "x");
+    w->rec.c[1] = player(&l->relay[1], "cut", "y");
+    w->rec.n = 2;
+    assert_true(watch_until_one_group(w, FLEET_WAIT_MS) >= 0);
+    ricochet_close(first);
+    assert_true(on_relay(w->rec.c[0], &l->relay[0]));
+}
+
+/* States the relays refused over the rate limit. */
+static long long rate_limited(struct cutlab *l)
+{
+    long long n = 0;
+    for (int i = 0; i < RELAYS; i++)
+        n += fleet_relay_stat(&l->relay[i], "drops.rate_limited");
+    return n;
+}
+
+/* relay 0 cut from Redis (both ways) for ms. */
 static void cut_from_redis(int ms)
 {
     struct cutlab l;
     struct nemesis_watch w;
     cutlab_open(&l);
-    struct ricochet *first = player(&l.relay[0], "cut", "w"); /* places it on relay 0 */
-    watch_start(&w);
-    w.rec.c[0] = player(&l.relay[1], "cut", "x");
-    w.rec.c[1] = player(&l.relay[1], "cut", "y");
-    w.rec.n = 2;
-    struct harness_rec lone = {.c = {first}, .n = 1};
-    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
-                                        &lone), 0);
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
-    ricochet_close(first);
-    assert_true(on_relay(w.rec.c[0], &l.relay[0]));
+    room_on_relay_0(&l, &w);
 
     uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)), NEMESIS_SET(REDIS_NODE), true);
@@ -214,6 +229,38 @@ static void cut_from_redis(int ms)
     snprintf(holder, sizeof holder, " %s:%u ", ricochet_relay_host(w.rec.c[0]),
              (unsigned)ricochet_relay_port(w.rec.c[0]));
     assert_non_null(strstr(claim, holder));
+    assert_int_equal(rate_limited(&l), 0);
+    fleet_close_clients(&w.rec);
+    cutlab_close(&l);
+}
+
+/* Redis cut from every relay (both ways) for ms: the rooms let go at the
+ * lease's end, their players rejoining, refused until the heal, holding
+ * their reliable states; then one group again, and the flush of what they
+ * held within the rate limit. */
+static void redis_cut_from_every_relay(int ms)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    cutlab_open(&l);
+    room_on_relay_0(&l, &w);
+    uint32_t relays = 0;
+    for (int i = 0; i < RELAYS; i++)
+        relays |= NEMESIS_SET(RELAY_NODE(i));
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), relays, true);
+    while (clock_now_ms() - cut < (uint64_t)ms)
+        watch_play(&w, 50);
+    uint64_t heal = clock_now_ms();
+    nemesis_heal(&l.n);
+    long took = watch_until_one_group(&w, FLEET_WAIT_MS);
+    fprintf(stderr, "redis cut from every relay %d ms: one group %ld ms after the heal\n", ms,
+            took);
+    assert_true(took >= 0);
+    assert_int_equal(watch_split_ms(&w, cut), 0);
+    assert_true(watch_last_through(&w, l.relay[0].host, l.relay[0].port) <= heal ||
+                on_relay(w.rec.c[0], &l.relay[0]));
+    assert_int_equal(rate_limited(&l), 0);
     fleet_close_clients(&w.rec);
     cutlab_close(&l);
 }
@@ -230,12 +277,19 @@ static void the_same_for_twenty_times_its_ttl(void **state)
     cut_from_redis(cut_ms(20 * TTL_MS));
 }
 
+static void redis_cut_from_every_relay_then_healed(void **state)
+{
+    (void)state;
+    redis_cut_from_every_relay(cut_ms(20 * TTL_MS)); /* a reliable hold of 256 states */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_nemesis_cuts_what_it_names),
         cmocka_unit_test(a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go),
         cmocka_unit_test(the_same_for_twenty_times_its_ttl),
+        cmocka_unit_test(redis_cut_from_every_relay_then_healed),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

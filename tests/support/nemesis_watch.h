@@ -31,7 +31,8 @@ void watch_start(struct nemesis_watch *w);
 /* harness_rec_event, and the state's relay marked in its slot. */
 void watch_event(void *watch, size_t index, const struct ricochet_event *ev);
 
-/* Every client sends a state, then all are polled for ms. */
+/* Every client sends a state (joined or between relays), then all are
+ * polled for ms. */
 void watch_play(struct nemesis_watch *w, int ms);
 
 /* How long (ms) states of the room came through two relays or more at
