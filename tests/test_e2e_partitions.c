@@ -36,6 +36,9 @@
 #define REJOIN_MS 60000          /* the players' rejoin window: longer than any cut */
 #define REGROUP_MS 5000          /* a room plays again, one group, this soon after its
                                     relay's lease ended */
+#define BLACK_HOLE_MS 12000      /* ... after its relay was cut from its players: the
+                                    relay's --timeout-ms (5 s), the players' own (5 s)
+                                    spent on a join there, and a rejoin */
 
 /* Opens the nemesis with nodes nodes, or skips the test. */
 static void open_or_skip(struct nemesis *n, int nodes)
@@ -123,17 +126,24 @@ static void cutlab_open(struct cutlab *l)
         nemesis_relay(&l->n, RELAY_NODE(i), &l->relay[i], l->url, ttl);
 }
 
+/* The relays' logs on stderr, with RICOCHET_RELAY_LOGS set or when the
+ * scenario failed. */
+static void cutlab_logs(struct cutlab *l, bool failed)
+{
+    for (int i = 0; i < RELAYS && (failed || getenv("RICOCHET_RELAY_LOGS")); i++) {
+        char *log = spawn_read_stderr(&l->relay[i].p);
+        fprintf(stderr, "---- relay %d (%s:%u)\n%s", i, l->relay[i].host,
+                (unsigned)l->relay[i].port, log ? log : "");
+        free(log);
+    }
+}
+
 static void cutlab_close(struct cutlab *l)
 {
     nemesis_heal(&l->n);
-    for (int i = 0; i < RELAYS; i++) {
-        char *log = getenv("RICOCHET_RELAY_LOGS") ? spawn_read_stderr(&l->relay[i].p) : NULL;
-        if (log)
-            fprintf(stderr, "---- relay %d (%s:%u)\n%s", i, l->relay[i].host,
-                    (unsigned)l->relay[i].port, log);
-        free(log);
+    cutlab_logs(l, false);
+    for (int i = 0; i < RELAYS; i++)
         free(fleet_relay_finish(&l->relay[i]));
-    }
     redisproc_stop(&l->redis);
     nemesis_close(&l->n);
 }
@@ -182,6 +192,19 @@ static void room_on_relay_0(struct cutlab *l, struct nemesis_watch *w)
     assert_true(on_relay(w->rec.c[0], &l->relay[0]));
 }
 
+/* A room on each other relay (a player each), so that relay 0, once its
+ * room is gone, has the fewest: the one placement picks, unless kept out. */
+static void other_rooms(struct cutlab *l, struct nemesis_watch *w)
+{
+    static const char *const rooms[] = {"", "other1", "other2"};
+    for (int i = 1; i < RELAYS; i++)
+        w->others[w->n_others++] = player(&l->relay[i], rooms[i], rooms[i]);
+    struct harness_rec r = {.n = w->n_others};
+    memcpy(r.c, w->others, w->n_others * sizeof *r.c);
+    assert_int_equal(harness_poll_until(r.c, r.n, FLEET_WAIT_MS, NULL, fleet_all_welcomed, &r),
+                     0);
+}
+
 /* States the relays refused over the rate limit. */
 static long long rate_limited(struct cutlab *l)
 {
@@ -209,6 +232,7 @@ static void cut_from_redis(int ms)
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
     fprintf(stderr, "cut from redis %d ms: one group elsewhere %ld ms after the cut\n", ms,
             took);
+    cutlab_logs(&l, took < 0);
     assert_true(took >= 0 && took <= LEASE_MS + REGROUP_MS);
     assert_false(on_relay(w.rec.c[0], &l.relay[0]));
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
@@ -256,6 +280,7 @@ static void redis_cut_from_every_relay(int ms)
     long took = watch_until_one_group(&w, FLEET_WAIT_MS);
     fprintf(stderr, "redis cut from every relay %d ms: one group %ld ms after the heal\n", ms,
             took);
+    cutlab_logs(&l, took < 0);
     assert_true(took >= 0);
     assert_int_equal(watch_split_ms(&w, cut), 0);
     assert_true(watch_last_through(&w, l.relay[0].host, l.relay[0].port) <= heal ||
@@ -277,6 +302,51 @@ static void the_same_for_twenty_times_its_ttl(void **state)
     cut_from_redis(cut_ms(20 * TTL_MS));
 }
 
+/* relay 0 cut from its players (the hub, both ways) for ms, still
+ * heartbeating: its members time out there, it releases the room and
+ * keeps itself out of it, and the players, rejoining, meet on another
+ * relay while the cut lasts. */
+static void cut_from_players(int ms)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    cutlab_open(&l);
+    room_on_relay_0(&l, &w);
+    other_rooms(&l, &w);
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
+           clock_now_ms() - cut < BLACK_HOLE_MS)
+        watch_play(&w, 50);
+    long left = (long)(cut + BLACK_HOLE_MS) - (long)clock_now_ms();
+    long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
+    took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
+    fprintf(stderr, "relay cut from its players %d ms: one group elsewhere %ld ms after the "
+            "cut\n", ms, took);
+    cutlab_logs(&l, took < 0);
+    assert_true(took >= 0 && took <= BLACK_HOLE_MS && took < ms);
+    assert_false(on_relay(w.rec.c[0], &l.relay[0]));
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
+    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    assert_false(on_relay(w.rec.c[2], &l.relay[0]));
+    while (clock_now_ms() - cut < (uint64_t)ms)
+        watch_play(&w, 50);
+    nemesis_heal(&l.n);
+    watch_play(&w, 2 * TTL_MS);
+    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    assert_int_equal(watch_split_ms(&w, cut), 0);
+    fleet_close_clients(&w.rec);
+    for (size_t i = 0; i < w.n_others; i++)
+        ricochet_close(w.others[i]);
+    cutlab_close(&l);
+}
+
+static void a_relay_cut_from_its_players_is_no_black_hole(void **state)
+{
+    (void)state;
+    cut_from_players(cut_ms(20 * TTL_MS));
+}
+
 static void redis_cut_from_every_relay_then_healed(void **state)
 {
     (void)state;
@@ -290,6 +360,7 @@ int main(void)
         cmocka_unit_test(a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go),
         cmocka_unit_test(the_same_for_twenty_times_its_ttl),
         cmocka_unit_test(redis_cut_from_every_relay_then_healed),
+        cmocka_unit_test(a_relay_cut_from_its_players_is_no_black_hole),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -48,7 +48,11 @@ void watch_play(struct nemesis_watch *w, int ms)
         if (w->rec.c[i]) /* between relays too: a reliable session holds it */
             ricochet_send_state(w->rec.c[i], &s);
     }
-    harness_poll_for(w->rec.c, w->rec.n, ms, watch_event, w);
+    for (int left = ms; left > 0; left -= 50) { /* the others never starve */
+        harness_poll_for(w->rec.c, w->rec.n, left < 50 ? left : 50, watch_event, w);
+        if (w->n_others)
+            harness_poll_for(w->others, w->n_others, 1, NULL, NULL);
+    }
 }
 
 uint64_t watch_split_ms(const struct nemesis_watch *w, uint64_t since_ms)

@@ -23,6 +23,9 @@ struct nemesis_watch {
     char relay[WATCH_RELAYS][32]; /* "host:port" of each relay seen */
     int n_relays;
     uint8_t slot[WATCH_SLOTS]; /* bit i: a state came through relay i */
+    struct ricochet *others[HARNESS_MAX_CLIENTS]; /* players of other rooms: polled,
+                                  not watched (the caller closes them) */
+    size_t n_others;
 };
 
 /* Starts watching now (the clients are set in rec afterwards). */
