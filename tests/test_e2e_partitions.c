@@ -33,6 +33,9 @@
 #define REDIS_NODE 1
 #define RELAYS 3
 #define RELAY_NODE(i) (2 + (i))
+#define FAR_NODE (2 + RELAYS)    /* a player apart from the others */
+#define WINDOW_TTL_S 5           /* invariant 4's window: a TTL whose lease outlasts a
+                                    rejoin (1.5 s of silence) */
 #define REJOIN_MS 60000          /* the players' rejoin window: longer than any cut */
 #define REGROUP_MS 5000          /* a room plays again, one group, this soon after its
                                     relay's lease ended */
@@ -117,10 +120,12 @@ struct cutlab {
     struct fleet_relay relay[RELAYS];
 };
 
-static void cutlab_open(struct cutlab *l)
+static void cutlab_open_ttl(struct cutlab *l, int ttl_s)
 {
-    static const char *const ttl[] = {"--directory-ttl", "1", NULL};
-    open_or_skip(&l->n, 2 + RELAYS);
+    char ttl_arg[8];
+    snprintf(ttl_arg, sizeof ttl_arg, "%d", ttl_s);
+    const char *const ttl[] = {"--directory-ttl", ttl_arg, NULL};
+    open_or_skip(&l->n, 3 + RELAYS);
     nemesis_redis(&l->n, REDIS_NODE, &l->redis, l->url, sizeof l->url);
     for (int i = 0; i < RELAYS; i++)
         nemesis_relay(&l->n, RELAY_NODE(i), &l->relay[i], l->url, ttl);
@@ -136,6 +141,11 @@ static void cutlab_logs(struct cutlab *l, bool failed)
                 (unsigned)l->relay[i].port, log ? log : "");
         free(log);
     }
+}
+
+static void cutlab_open(struct cutlab *l)
+{
+    cutlab_open_ttl(l, TTL_MS / 1000);
 }
 
 static void cutlab_close(struct cutlab *l)
@@ -214,8 +224,8 @@ static long long rate_limited(struct cutlab *l)
     return n;
 }
 
-/* relay 0 cut from Redis (both ways) for ms. */
-static void cut_from_redis(int ms)
+/* relay 0 cut from Redis for ms: both ways, or only what Redis sends it. */
+static void cut_from_redis(int ms, bool both)
 {
     struct cutlab l;
     struct nemesis_watch w;
@@ -223,15 +233,15 @@ static void cut_from_redis(int ms)
     room_on_relay_0(&l, &w);
 
     uint64_t cut = clock_now_ms();
-    nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)), NEMESIS_SET(REDIS_NODE), true);
+    nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), NEMESIS_SET(RELAY_NODE(0)), both);
     while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
            clock_now_ms() - cut < LEASE_MS + REGROUP_MS)
         watch_play(&w, 50);
     long left = (long)(cut + LEASE_MS + REGROUP_MS) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
-    fprintf(stderr, "cut from redis %d ms: one group elsewhere %ld ms after the cut\n", ms,
-            took);
+    fprintf(stderr, "cut from redis %d ms%s: one group elsewhere %ld ms after the cut\n", ms,
+            both ? "" : " (redis to relay only)", took);
     cutlab_logs(&l, took < 0);
     assert_true(took >= 0 && took <= LEASE_MS + REGROUP_MS);
     assert_false(on_relay(w.rec.c[0], &l.relay[0]));
@@ -293,13 +303,19 @@ static void redis_cut_from_every_relay(int ms)
 static void a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go(void **state)
 {
     (void)state;
-    cut_from_redis(cut_ms(2 * TTL_MS));
+    cut_from_redis(cut_ms(2 * TTL_MS), true);
 }
 
 static void the_same_for_twenty_times_its_ttl(void **state)
 {
     (void)state;
-    cut_from_redis(cut_ms(20 * TTL_MS));
+    cut_from_redis(cut_ms(20 * TTL_MS), true);
+}
+
+static void the_same_when_only_redis_to_relay_is_cut(void **state)
+{
+    (void)state;
+    cut_from_redis(cut_ms(5 * TTL_MS), false);
 }
 
 /* relay 0 cut from its players (the hub, both ways) for ms, still
@@ -347,6 +363,58 @@ static void a_relay_cut_from_its_players_is_no_black_hole(void **state)
     cut_from_players(cut_ms(20 * TTL_MS));
 }
 
+/* Invariant 4's window: relay 0 cut from Redis and from one of its
+ * players, x, at once. x reports it lost through relay 1 and the room is
+ * taken over once relay 0 is stale, while relay 0 serves y and v until its
+ * lease ends: two relays forward the room for at most TTL minus four
+ * heartbeats; then relay 0 lets y and v go, and all meet again. */
+static void invariant_4s_window(void)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    int ttl_ms = WINDOW_TTL_S * 1000, hb_ms = ttl_ms / 10;
+    cutlab_open_ttl(&l, WINDOW_TTL_S);
+    struct ricochet *first = player(&l.relay[0], "cut", "w");
+    struct harness_rec lone = {.c = {first}, .n = 1};
+    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &lone), 0);
+    watch_start(&w);
+    nemesis_enter(&l.n, FAR_NODE); /* x's links until it is in, from there */
+    w.rec.c[0] = player(&l.relay[1], "cut", "x");
+    struct harness_rec far = {.c = {w.rec.c[0]}, .n = 1};
+    assert_int_equal(harness_poll_until(far.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &far), 0);
+    nemesis_enter(&l.n, NEMESIS_HUB);
+    w.rec.c[1] = player(&l.relay[1], "cut", "y");
+    w.rec.c[2] = player(&l.relay[1], "cut", "v");
+    w.rec.n = 3;
+    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    ricochet_close(first);
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)),
+                NEMESIS_SET(REDIS_NODE) | NEMESIS_SET(FAR_NODE), true);
+    while (on_relay(w.rec.c[0], &l.relay[0]) || !ricochet_joined(w.rec.c[0]))
+        watch_play(&w, 50);
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* x's company there */
+    long took = watch_until_one_group(&w, ttl_ms + REGROUP_MS);
+    took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
+    uint64_t split = watch_split_ms(&w, cut);
+    fprintf(stderr, "invariant 4's window (TTL %d s): the room on two relays %llu ms, one "
+            "group again %ld ms after the cut\n", WINDOW_TTL_S, (unsigned long long)split,
+            took);
+    cutlab_logs(&l, took < 0);
+    assert_true(took >= 0);
+    assert_true(split <= (uint64_t)(ttl_ms - 4 * hb_ms + WATCH_SLOT_MS));
+    fleet_close_clients(&w.rec);
+    cutlab_close(&l);
+}
+
+static void invariant_4s_window_is_bounded(void **state)
+{
+    (void)state;
+    invariant_4s_window();
+}
+
 static void redis_cut_from_every_relay_then_healed(void **state)
 {
     (void)state;
@@ -359,8 +427,10 @@ int main(void)
         cmocka_unit_test(the_nemesis_cuts_what_it_names),
         cmocka_unit_test(a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go),
         cmocka_unit_test(the_same_for_twenty_times_its_ttl),
+        cmocka_unit_test(the_same_when_only_redis_to_relay_is_cut),
         cmocka_unit_test(redis_cut_from_every_relay_then_healed),
         cmocka_unit_test(a_relay_cut_from_its_players_is_no_black_hole),
+        cmocka_unit_test(invariant_4s_window_is_bounded),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
