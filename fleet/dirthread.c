@@ -50,6 +50,7 @@ struct dirthread {
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
+    char why[256];                 /* the directory's error, as last logged */
     uint64_t next_beat, next_connect; /* ms */
     /* Agones */
     bool ready;                    /* /ready answered 2xx */
@@ -115,8 +116,13 @@ static bool mine(const struct dirthread *t, const struct fleet_claim *c)
  * first answer: until then the loop counts it unreachable (not ready). */
 static void set_reachable(struct dirthread *t, bool reachable, const char *why)
 {
-    if (t->told && t->unreachable == !reachable)
+    if (t->told && t->unreachable == !reachable) {
+        if (!reachable && strcmp(why, t->why) != 0) /* each change of the error */
+            log_warn("fleet: directory still unreachable, now: %s", why);
+        snprintf(t->why, sizeof t->why, "%s", reachable ? "" : why);
         return;
+    }
+    snprintf(t->why, sizeof t->why, "%s", reachable ? "" : why);
     bool again = t->told;
     t->told = true;
     t->unreachable = !reachable;
@@ -311,6 +317,9 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     if (rc >= 0 && directory_kept_out(t->dir)[0])
         log_info("fleet: room '%s': placement skipped %s, whose members were dropped there",
                  m->claim.room, directory_kept_out(t->dir));
+    if (rc == 1 && m->suspect && !mine(t, &r.claim))
+        log_info("fleet: room '%s': a client reported its relay lost; placement gives %s "
+                 "(epoch %llu)", m->claim.room, r.claim.addr, (unsigned long long)r.claim.epoch);
     if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
         return;
     suspect_forget(t, m->claim.room);

@@ -294,8 +294,9 @@ static void cut_from_redis(int ms, bool both)
 
 /* Redis cut from every relay (both ways) for ms: the rooms let go at the
  * lease's end, their players rejoining, refused until the heal, holding
- * their reliable states; then one group again, and the flush of what they
- * held within the rate limit. */
+ * their reliable states, and a newcomer's first join refused too; then
+ * one group again, the newcomer in it, and the flush of what they held
+ * within the rate limit. */
 static void redis_cut_from_every_relay(int ms)
 {
     struct cutlab l;
@@ -307,6 +308,10 @@ static void redis_cut_from_every_relay(int ms)
         relays |= NEMESIS_SET(RELAY_NODE(i));
     uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), relays, true);
+    watch_play(&w, LEASE_MS + 500);
+    /* a newcomer's first join, refused directory_unavailable (retryable)
+     * until the heal: its library tries again within its rejoin window */
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "n");
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);
