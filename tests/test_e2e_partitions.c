@@ -39,9 +39,10 @@
 #define REJOIN_MS 60000          /* the players' rejoin window: longer than any cut */
 #define REGROUP_MS 5000          /* a room plays again, one group, this soon after its
                                     relay's lease ended */
-#define BLACK_HOLE_MS 12000      /* ... after its relay was cut from its players: the
-                                    relay's --timeout-ms (5 s), the players' own (5 s)
-                                    spent on a join there, and a rejoin */
+#define BLACK_HOLE_MS 6000       /* ... after its relay was cut from its players: their
+                                    rejoin_after (1.5 s), a rejoin sent back there and
+                                    not answered (1.5 s), the relay's --slow-reader-ms
+                                    (2 s) meanwhile, and a rejoin */
 
 /* Opens the nemesis with nodes nodes, or skips the test. */
 static void open_or_skip(struct nemesis *n, int nodes)

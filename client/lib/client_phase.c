@@ -144,10 +144,23 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev)
     return 1;
 }
 
+/* How long a join may wait. Rejoining, a relay that does not even answer
+ * the connection within rejoin_after is lost as a silent one is (its
+ * players may be cut from it while it still holds the room): the rejoin
+ * starts over through the first address rather than wait the timeout. */
+static uint64_t join_limit_us(const struct ricochet *c)
+{
+    uint64_t limit = (uint64_t)c->timeout_ms * 1000u;
+    uint64_t silent = (uint64_t)c->rejoin_after_ms * 1000u;
+    if (c->phase == PHASE_CONNECTING && c->rejoin_ms && c->move.lost_us && silent < limit)
+        return silent;
+    return limit;
+}
+
 bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
-        now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
+        now - c->join_started_us > join_limit_us(c)) {
         if (c->ends.clear_code[0]) /* a refusal in clear, all that came: say it */
             client_go_dead(c, c->ends.clear_code, c->ends.clear_text);
         else
@@ -224,10 +237,11 @@ bool client_rejoin(struct ricochet *c, const char *code)
                  first ? "room not placed yet by" : "lost relay", c->host, (unsigned)c->port,
                  code, c->move.entry_host, (unsigned)c->move.entry_port);
     }
-    client_hold_start(c);
-    client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
-    c->move.report_lost = c->move.was_joined; /* the join says so: the fleet checks the
-                                                 room's holder */
+    if (!first) { /* a first join has no states of a room to carry over */
+        client_hold_start(c);
+        client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
+    }
+    c->move.report_lost = !first; /* the join says so: the fleet checks the room's holder */
     c->ops->hang_up(c);
     c->move.hop_pending = true;
     c->move.hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
