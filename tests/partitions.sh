@@ -37,20 +37,22 @@ scenario() {
     out=$work/run$runs-$name.txt
     runs=$((runs + 1))
     if [ "$ms" -gt 0 ]; then export RICOCHET_CUT_MS=$ms; else unset RICOCHET_CUT_MS; fi
-    if TEST_FILTER=$name RICOCHET_BIN=$bin timeout 600 "$tests/test_e2e_partitions" \
-        >"$out" 2>&1; then
-        rm -f "$out"
-        held[run]=$(( ${held[run]:-0} + 1 ))
-    else
-        failed_runs=$((failed_runs + 1))
-        grep -q "partitions: [a-z]* broken" "$out" ||
-            broken[run]=$(( ${broken[run]:-0} + 1 ))
-    fi
+    local ok=0
+    TEST_FILTER=$name RICOCHET_BIN=$bin timeout 600 "$tests/test_e2e_partitions" \
+        >"$out" 2>&1 && ok=1
     while read -r _ inv state _; do
         if [ "$state" = "held:" ]; then held[$inv]=$(( ${held[$inv]:-0} + 1 ))
         else broken[$inv]=$(( ${broken[$inv]:-0} + 1 )); fi
-    done < <(grep -h "^partitions: [a-z]* \(held\|broken\):" "$out" 2>/dev/null)
-    [ -f "$out" ] && grep -h "^partitions: [a-z]* broken" "$out" | sed "s/^/  run $runs: /"
+    done < <(grep -h "^partitions: [a-z]* \(held\|broken\):" "$out")
+    if [ "$ok" = 1 ]; then
+        rm -f "$out"
+        held[run]=$(( ${held[run]:-0} + 1 ))
+        return
+    fi
+    failed_runs=$((failed_runs + 1))
+    grep -q "partitions: [a-z]* broken" "$out" || broken[run]=$(( ${broken[run]:-0} + 1 ))
+    echo "partitions: run $runs ($name, cut $ms ms) failed: $out"
+    grep -h "^partitions: [a-z]* broken" "$out" | sed "s/^/  /"
 }
 
 ttl=1000 # the scenarios' --directory-ttl, ms
