@@ -742,7 +742,8 @@ enum core_rate {
 /* peer joined at now_us from another relay (its join carries a moved's
  * epoch, or says it lost its relay): for CORE_FLUSH_US it may send
  * CORE_FLUSH_STATES datagrams over its rate limit, the reliable states a
- * client holds between relays and re-sends at once (PROTOCOL.md). */
+ * client holds between relays and re-sends at once (proto/FLEET.md,
+ * Clients). */
 #define CORE_FLUSH_STATES 320 /* a client's hold (256) and its resent last 64 */
 #define CORE_FLUSH_US 5000000ull
 void core_limits_flush(struct relay *r, uint32_t peer, uint64_t now_us);
