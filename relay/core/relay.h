@@ -609,8 +609,10 @@ struct relay_fleet_hooks {
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
     uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
-    /* A room emptied and was freed (not after relay_room_move). */
-    void (*room_closed)(void *ctx, const char *room);
+    /* A room emptied and was freed (not after relay_room_move); dropped:
+     * its last member did not leave by itself (timed out, closed as a slow
+     * reader: its players may not reach this relay any more). */
+    void (*room_closed)(void *ctx, const char *room, bool dropped);
     /* A peer whose join was parked went away. */
     void (*peer_gone)(void *ctx, uint32_t peer);
     void *ctx;
@@ -632,6 +634,13 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
  * Returns how many members it had. */
 uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
                          uint64_t now_us);
+
+/* Sends every member of room error directory_unavailable (retryable: a
+ * fleet's client joins again through another relay) and closes them; the
+ * room is freed. For a room whose lease ran out while the directory does
+ * not answer: another relay may hold it, and nobody here can say which.
+ * Returns how many members it had. */
+uint32_t relay_room_let_go(struct relay *r, const char *room, uint64_t now_us);
 
 /* room's states flow until until_us (on the transport's clock, as every
  * now_us), its claim's lease; from then on they are dropped (counted
