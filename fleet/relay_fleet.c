@@ -297,6 +297,46 @@ void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us)
     refresh_leases(f, now_us);
 }
 
+#define LAPSED_PER_TICK 64 /* rooms let go at one tick; the rest at the next */
+
+struct lapsed {
+    const struct placement *p;
+    uint64_t boot_us;
+    char room[LAPSED_PER_TICK][PROTO_ROOM_MAX + 1];
+    size_t n;
+};
+
+static void find_lapsed(void *ctx, const char *room)
+{
+    struct lapsed *l = ctx;
+    if (l->n < LAPSED_PER_TICK && placement_lease_until(l->p, room) <= l->boot_us)
+        snprintf(l->room[l->n++], sizeof l->room[0], "%s", room);
+}
+
+/* Rooms whose lease ran out while the directory does not answer: another
+ * relay may hold them by now, and this one cannot learn which. Their
+ * members are sent to join again through another relay that can ask
+ * (rather than wait here in silence while newcomers start the room
+ * elsewhere), and the claim is let go. A relay that was paused and
+ * reaches the directory waits for its next heartbeat instead. */
+static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
+{
+    if (!f->unreachable)
+        return;
+    struct lapsed *l = malloc(sizeof *l);
+    if (!l)
+        return; /* at the next tick */
+    *l = (struct lapsed){.p = f->p, .boot_us = clock_boot_us()};
+    relay_each_room(f->r, find_lapsed, l);
+    for (size_t i = 0; i < l->n; i++) {
+        struct fleet_msg m = {.type = FLEET_RELEASE};
+        relay_room_let_go(f->r, l->room[i], now_us);
+        if (placement_room_closed(f->p, l->room[i], &m.claim))
+            post(f, &m);
+    }
+    free(l);
+}
+
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
 {
     if (!f)
@@ -311,6 +351,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
         post_listing(f);
     }
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
+    let_go_lapsed(f, now_us);
 }
 
 int relay_fleet_fd(const struct relay_fleet *f)

@@ -133,16 +133,22 @@ int netlab_open(struct netlab *lab, char *err, size_t err_cap)
     }
     lab->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     for (int side = 0; side < NETLAB_SIDES; side++) {
-        struct netlab_job j = {.ns = -1};
-        if (job_run(&j) < 0) {
+        int ns = netlab_new_ns();
+        if (ns < 0) {
             snprintf(err, err_cap, "network namespace: %s", strerror(errno));
             netlab_close(lab);
             return -1;
         }
-        lab->ns[side] = j.fd;
-        snprintf(lab->path[side], sizeof lab->path[side], "/proc/%d/fd/%d", (int)getpid(), j.fd);
+        lab->ns[side] = ns;
+        snprintf(lab->path[side], sizeof lab->path[side], "/proc/%d/fd/%d", (int)getpid(), ns);
     }
     return 0;
+}
+
+int netlab_new_ns(void)
+{
+    struct netlab_job j = {.ns = -1};
+    return job_run(&j);
 }
 
 int netlab_socket(const struct netlab *lab, enum netlab_side side, int domain, int type,

@@ -43,6 +43,11 @@ int netlab_socket(const struct netlab *lab, enum netlab_side side, int domain, i
  * not come back). Returns 0, or -1 with a one-line message in err. */
 int netlab_enter(const struct netlab *lab, int side, char *err, size_t err_cap);
 
+/* One more anonymous network namespace, its loopback up, made the same way
+ * (the process stays in its own). Returns its descriptor (the caller
+ * closes it), or -1 with errno set. */
+int netlab_new_ns(void);
+
 /* Closes the descriptors (the namespaces go once nothing is left in them).
  * Safe on a zeroed or closed lab. */
 void netlab_close(struct netlab *lab);

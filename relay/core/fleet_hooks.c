@@ -85,6 +85,27 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
     return true;
 }
 
+/* Every member of room leaves at once (no left notices, as at shutdown),
+ * each told code and text first unless it was sent moved; the room is
+ * freed. Returns how many members it had. */
+static uint32_t room_empty(struct relay *r, struct relay_room *room, enum proto_error_code code,
+                           const char *text, uint64_t now_us)
+{
+    uint32_t n = room->n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t peer = room->members[i];
+        if (code != PROTO_ERROR_MOVED)
+            core_send_error(r, peer, true, code, now_us, "%s", text);
+        core_member_quiet(r, peer);
+        r->stats.moved += code == PROTO_ERROR_MOVED;
+        core_peer_close(r, peer, code);
+    }
+    room->n = 0;
+    core_room_free(r, room);
+    core_settle(r, now_us);
+    return n;
+}
+
 uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_moved_to *to,
                          uint64_t now_us)
 {
@@ -113,20 +134,21 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     log_info("relay: room '%s' (%" PRIu32 " members) %s%s:%u", name, n,
              to ? "moves to " : "closes: nowhere to move it", to ? to->host : "",
              to ? (unsigned)to->port : 0u);
-    /* Everyone leaves at once: no left notices, as at shutdown. */
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t peer = room->members[i];
-        if (!to)
-            core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us,
-                            "relay shutting down: its room could not move");
-        core_member_quiet(r, peer);
-        r->stats.moved += to != NULL;
-        core_peer_close(r, peer, to ? PROTO_ERROR_MOVED : PROTO_ERROR_SHUTTING_DOWN);
-    }
-    room->n = 0;
-    core_room_free(r, room);
-    core_settle(r, now_us);
-    return n;
+    return room_empty(r, room, to ? PROTO_ERROR_MOVED : PROTO_ERROR_SHUTTING_DOWN,
+                      "relay shutting down: its room could not move", now_us);
+}
+
+uint32_t relay_room_let_go(struct relay *r, const char *name, uint64_t now_us)
+{
+    struct relay_room *room = core_room_find(r, name);
+    if (!room)
+        return 0;
+    core_clock(r, now_us);
+    log_warn("relay: room '%s' (%" PRIu32 " members): claim lapsed, the directory unreachable: "
+             "its members are sent to join again through another relay", name, room->n);
+    return room_empty(r, room, PROTO_ERROR_DIRECTORY_UNAVAILABLE,
+                      "this relay cannot reach the fleet's directory: join again through "
+                      "another relay", now_us);
 }
 
 void relay_room_lease(struct relay *r, const char *name, uint64_t until_us)

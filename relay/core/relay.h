@@ -632,6 +632,13 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
 uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
                          uint64_t now_us);
 
+/* Sends every member of room error directory_unavailable (retryable: a
+ * fleet's client joins again through another relay) and closes them; the
+ * room is freed. For a room whose lease ran out while the directory does
+ * not answer: another relay may hold it, and nobody here can say which.
+ * Returns how many members it had. */
+uint32_t relay_room_let_go(struct relay *r, const char *room, uint64_t now_us);
+
 /* room's states flow until until_us (on the transport's clock, as every
  * now_us), its claim's lease; from then on they are dropped (counted
  * unconfirmed), checked where each state comes in and again where it is

@@ -11,13 +11,17 @@
 #include <cmocka.h>
 
 /* The relay's arguments: the fleet's, then extra. */
-static size_t fleet_args(const char **argv, size_t cap, const char *url,
-                         const char *const *extra)
+static size_t fleet_args(const char **argv, size_t cap, struct fleet_relay *r,
+                         const char *url, const char *const *extra)
 {
-    static const char *const base[] = {"--bind", "127.0.0.1", "--port", "0", "--advertise",
-                                       "127.0.0.1:0", "--directory-ttl", FLEET_TTL,
+    static const char *const base[] = {"--port", "0", "--directory-ttl", FLEET_TTL,
                                        "--stats-interval", "0", "--directory"};
+    snprintf(r->advertise, sizeof r->advertise, "%s:0", r->host);
     size_t n = 0;
+    argv[n++] = "--bind";
+    argv[n++] = r->host;
+    argv[n++] = "--advertise";
+    argv[n++] = r->advertise;
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         argv[n++] = base[i];
     argv[n++] = url;
@@ -40,11 +44,20 @@ static void wait_port(struct fleet_relay *r)
 
 void fleet_start_relay(struct fleet_relay *r, const char *url, const char *const *extra)
 {
+    fleet_start_relay_in(r, -1, "127.0.0.1", url, extra);
+}
+
+void fleet_start_relay_in(struct fleet_relay *r, int netns, const char *host, const char *url,
+                          const char *const *extra)
+{
     const char *argv[32];
-    fleet_args(argv, 32, url, extra);
+    char err[256];
     memset(r, 0, sizeof *r);
-    if (harness_spawn(&r->p, "ricochet-relay", argv) != 0)
-        fail_msg("ricochet-relay did not start");
+    snprintf(r->host, sizeof r->host, "%s", host);
+    fleet_args(argv, 32, r, url, extra);
+    if (spawn_start_in(&r->p, netns, harness_bin_dir(), "ricochet-relay", argv, err,
+                       sizeof err) != 0)
+        fail_msg("ricochet-relay did not start: %s", err);
     wait_port(r);
     r->pid = r->p.pid;
 }
@@ -67,8 +80,9 @@ void fleet_start_relay_ns(struct fleet_relay *r, const char *url, const char *co
     snprintf(relay, sizeof relay, "%s/ricochet-relay", harness_bin_dir());
     snprintf(boot, sizeof boot, "%u", boottime_s);
     const char *argv[40] = {"--time", "--fork", "--kill-child", "--boottime", boot, relay};
-    fleet_args(argv + 6, 34, url, extra);
     memset(r, 0, sizeof *r);
+    snprintf(r->host, sizeof r->host, "127.0.0.1");
+    fleet_args(argv + 6, 34, r, url, extra);
     if (spawn_start(&r->p, "/usr/bin", "unshare", argv, err, sizeof err) != 0)
         fail_msg("unshare: %s", err);
     wait_port(r);
@@ -101,7 +115,7 @@ struct ricochet *fleet_client(const struct fleet_relay *via, const char *room,
                               uint32_t rejoin_ms)
 {
     char err[256];
-    struct client_config cfg = {.host = "127.0.0.1", .port = via->port, .room = room,
+    struct client_config cfg = {.host = via->host, .port = via->port, .room = room,
                                 .name = name, .mode = mode, .timeout_ms = timeout_ms,
                                 .rejoin_ms = rejoin_ms};
     struct ricochet *c = client_create(&cfg, err, sizeof err);

@@ -19,6 +19,8 @@
 
 struct fleet_relay {
     struct spawn_proc p;
+    char host[16];      /* where it listens and what it advertises */
+    char advertise[24]; /* its --advertise */
     uint16_t port;
     pid_t pid;          /* the relay's own process (p's child under unshare) */
 };
@@ -27,6 +29,12 @@ struct fleet_relay {
  * choosing (--advertise 127.0.0.1:0), with up to 4 more arguments (NULL
  * ends them). */
 void fleet_start_relay(struct fleet_relay *r, const char *url, const char *const *extra);
+
+/* The same in the network namespace netns (a descriptor; -1: the
+ * caller's), listening on and advertising host (an address of that
+ * namespace). */
+void fleet_start_relay_in(struct fleet_relay *r, int netns, const char *host, const char *url,
+                          const char *const *extra);
 
 /* The same in a time namespace of its own whose CLOCK_BOOTTIME runs
  * boottime_s ahead of CLOCK_MONOTONIC (unshare --time, needs root):
