@@ -8,11 +8,11 @@
  * no moment do two relays forward the room for longer than one lease, and
  * never after the heal (proto/FLEET.md, invariants 1 and 4); the cut relay
  * logs that it lost its directory. Then the same cut with the relay still
- * hearing the sentinels: it drops the old primary within two heartbeats
- * of the failover. Checked from what the players received through which
- * relay (support/nemesis_watch.h). RICOCHET_CUT_MS sets the cuts' lengths
- * and RICOCHET_TTL_S the relays' TTL (the partitions soak); TEST_FILTER
- * runs one test by name. */
+ * hearing the sentinels: the same bounds, and its log says it followed
+ * them off the old primary. Checked from what the players received
+ * through which relay (support/nemesis_watch.h). RICOCHET_CUT_MS sets the
+ * cuts' lengths and RICOCHET_TTL_S the relays' TTL (the partitions soak);
+ * TEST_FILTER runs one test by name. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
