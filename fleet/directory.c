@@ -143,7 +143,7 @@ static int load_scripts(struct directory *d, char *err, size_t err_cap)
 static int server(struct directory *d, char *host, size_t cap, uint16_t *port, char *err,
                   size_t err_cap)
 {
-    const struct fleet_redis_url *u = &d->cfg.url;
+    struct fleet_redis_url *u = &d->cfg.url;
     if (!u->n_sentinels) {
         snprintf(host, cap, "%s", u->host);
         *port = u->port;
@@ -203,7 +203,7 @@ static void keep_watching(struct directory *d)
  * hears no sentinel finds its directory unreachable. */
 static int still_primary(struct directory *d, char *err, size_t err_cap)
 {
-    const struct fleet_redis_url *u = &d->cfg.url;
+    struct fleet_redis_url *u = &d->cfg.url;
     char host[FLEET_URL_HOST_MAX], named[sizeof d->where];
     uint16_t port;
     if (directory_on_event(d, err, err_cap)) { /* a switch not read yet: dropped */

@@ -72,16 +72,33 @@ static size_t vote(struct named *seen, size_t *n, const char *host, uint16_t por
     return ++seen[k].votes;
 }
 
-int sentinel_primary(const struct fleet_redis_url *u, const struct redisconn_tls *tls,
+/* The sentinels that did not answer moved to the end of u's list (in
+ * their order): the next question asks those that did first. */
+static void answered_first(struct fleet_redis_url *u, const bool *silent)
+{
+    struct fleet_endpoint sorted[FLEET_SENTINELS_MAX];
+    size_t n = 0;
+    for (int last = 0; last < 2; last++)
+        for (size_t i = 0; i < u->n_sentinels; i++)
+            if (silent[i] == (bool)last)
+                sorted[n++] = u->sentinels[i];
+    memcpy(u->sentinels, sorted, n * sizeof *sorted);
+}
+
+int sentinel_primary(struct fleet_redis_url *u, const struct redisconn_tls *tls,
                      uint32_t timeout_ms, char *host, size_t cap, uint16_t *port, char *err,
                      size_t err_cap)
 {
     struct named seen[FLEET_SENTINELS_MAX];
+    bool silent[FLEET_SENTINELS_MAX] = {false};
     size_t n_seen = 0, answers = 0, need = u->n_sentinels / 2 + 1;
     char why[256] = "", h[FLEET_URL_HOST_MAX];
     uint16_t p;
-    for (size_t i = 0; i < u->n_sentinels; i++) {
-        if (ask(&u->sentinels[i], u, tls, timeout_ms, h, sizeof h, &p, why, sizeof why) != 0)
+    int rc = -1;
+    for (size_t i = 0; i < u->n_sentinels && rc != 0; i++) {
+        silent[i] = ask(&u->sentinels[i], u, tls, timeout_ms, h, sizeof h, &p, why,
+                        sizeof why) != 0;
+        if (silent[i])
             continue;
         answers++;
         if (vote(seen, &n_seen, h, p) < need)
@@ -90,8 +107,11 @@ int sentinel_primary(const struct fleet_redis_url *u, const struct redisconn_tls
             break;
         snprintf(host, cap, "%s", h);
         *port = p;
-        return 0;
+        rc = 0;
     }
+    answered_first(u, silent);
+    if (rc == 0)
+        return 0;
     if (n_seen > 1)
         snprintf(why, sizeof why, "they name %zu different servers", n_seen);
     snprintf(err, err_cap, "%zu of %zu sentinels answered, no majority names the primary of %s%s%s",

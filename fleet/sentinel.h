@@ -16,10 +16,12 @@
 
 /* Asks the sentinels of u in turn which server is u->master's primary,
  * until a majority of them (of all u names) name the same one: a sentinel
- * cut off with an old primary cannot name it alone. Returns 0 with host
- * (cap bytes) and *port, or -1 with a one-line message in err (none, or
- * too few, answered, or they disagree). */
-int sentinel_primary(const struct fleet_redis_url *u, const struct redisconn_tls *tls,
+ * cut off with an old primary cannot name it alone. Those that did not
+ * answer are moved to the end of u's list, to be asked last next time
+ * (each costs a timeout). Returns 0 with host (cap bytes) and *port, or -1
+ * with a one-line message in err (none, or too few, answered, or they
+ * disagree). */
+int sentinel_primary(struct fleet_redis_url *u, const struct redisconn_tls *tls,
                      uint32_t timeout_ms, char *host, size_t cap, uint16_t *port, char *err,
                      size_t err_cap);
 

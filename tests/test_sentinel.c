@@ -91,11 +91,14 @@ static void the_primary_is_found_through_the_sentinels(void **state)
                      0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, l.node[0].port);
-    /* The first sentinel gone: the next one answers. */
+    /* The first sentinel gone: the next one answers, and the one gone is
+     * asked last from then on. */
     redisproc_stop(&l.sentinel[0]);
     assert_int_equal(sentinel_primary(&u, NULL, 500, host, sizeof host, &port, err, sizeof err),
                      0);
     assert_int_equal(port, l.node[0].port);
+    assert_int_equal(u.sentinels[REDISLAB_SENTINELS - 1].port, l.sentinel[0].port);
+    assert_int_equal(u.sentinels[0].port, l.sentinel[1].port);
     strcpy(u.master, "nobody");
     assert_int_equal(sentinel_primary(&u, NULL, 500, host, sizeof host, &port, err, sizeof err),
                      -1);
