@@ -1,7 +1,8 @@
 /* redislab.h: a directory that survives its Redis, thrown away after a
  * test or a bench run: a primary, a replica of it and three
- * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports,
- * and the redis-sentinel:// URL relays are given. */
+ * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports
+ * (or spread over a test's network namespaces), and the
+ * redis-sentinel:// URL relays are given. */
 #ifndef RICOCHET_REDISLAB_H
 #define RICOCHET_REDISLAB_H
 
