@@ -46,6 +46,9 @@
 #                   relays with every edge (ASan), Redis with Sentinel, bots on every
 #                   transport, netsim's model changing, kills, stops, failovers and
 #                   abuse; a PASS/FAIL line per invariant (docs/testing.md)
+#   make soak-partitions the fleet cut apart by nftables (tests/partitions.sh)
+#                   for MINUTES=N, random cut lengths, a PASS/FAIL line per
+#                   invariant (root)
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet, manual pages, the relay's systemd unit,
@@ -264,7 +267,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -749,6 +752,14 @@ soak-chaos:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/bin/ricochet-relay \
 	    build/asan/bin/ricochet-bot
 	tests/chaos.sh $(BUILD)/bin $(MINUTES)
+
+# test_e2e_partitions' scenarios again and again with random cut lengths
+# (ASan build, root, nft).
+soak-partitions:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/bin/ricochet-relay \
+	    build/asan/tests/test_e2e_partitions
+	tests/partitions.sh build/asan/tests build/asan/bin $(MINUTES)
 
 deps:
 	@.ci/deps

@@ -26,6 +26,7 @@ struct directory {
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
     struct proto_room_entry *fleet;      /* the other relays' rooms, FLEET_ROOMS_MAX */
     size_t n_fleet;                      /* ... as the last heartbeat read them */
+    char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
 };
 
 struct directory *directory_create(const struct directory_config *cfg)
@@ -456,10 +457,12 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
 static int place_reply(struct directory *d, const char *room, const redisReply *r,
                        struct fleet_claim *out, uint32_t *wait_ms)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
         return -1;
     const char *st = r->element[0]->str, *v = r->element[1]->str;
+    if (r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING)
+        snprintf(d->kept_out, sizeof d->kept_out, "%s", r->element[2]->str);
     if (strcmp(st, "none") == 0)
         return 0;
     if (strcmp(st, "wait") == 0) {
@@ -478,6 +481,7 @@ static int place_reply(struct directory *d, const char *room, const redisReply *
 int directory_place(struct directory *d, const char *room, bool suspect,
                     struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap)
 {
+    d->kept_out[0] = '\0';
     char ttl[16], floor[24], stale[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
@@ -494,13 +498,19 @@ int directory_place(struct directory *d, const char *room, bool suspect,
     return rc;
 }
 
-int directory_release(struct directory *d, const struct fleet_claim *c, char *err,
-                      size_t err_cap)
+const char *directory_kept_out(const struct directory *d)
 {
-    char value[FLEET_VALUE_MAX];
+    return d->kept_out;
+}
+
+int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,
+                      char *err, size_t err_cap)
+{
+    char value[FLEET_VALUE_MAX], out[16];
     fleet_claim_format(c, value, sizeof value);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr};
-    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 4, argv, err, err_cap);
+    snprintf(out, sizeof out, "%u", out_ms);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, out};
+    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 5, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;

@@ -105,10 +105,15 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap);
 int directory_place(struct directory *d, const char *room, bool suspect,
                     struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap);
 
-/* Deletes the claim if it is still exactly *c. Returns 1 if deleted, 0 if
- * it was not ours any more, -1 with a message. */
-int directory_release(struct directory *d, const struct fleet_claim *c, char *err,
-                      size_t err_cap);
+/* The relay the last directory_place kept out of its room (a release's
+ * out_ms), "" if none. */
+const char *directory_kept_out(const struct directory *d);
+
+/* Deletes the claim if it is still exactly *c; out_ms > 0: placement keeps
+ * this relay out of the room that long (its players may not reach it).
+ * Returns 1 if deleted, 0 if it was not ours any more, -1 with a message. */
+int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,
+                      char *err, size_t err_cap);
 
 /* Moves the claim *c (held by this relay) to the least-loaded other live
  * relay, under a new epoch. Returns 1 with *out the new claim, 2 with *out

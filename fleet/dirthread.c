@@ -19,6 +19,11 @@
 #define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
 #define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
 #define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
+#define KEEP_OUT_TTLS 3     /* a relay whose room's last member was dropped is kept out
+                               of that room this many TTLs, */
+#define KEEP_OUT_MIN_MS 15000 /* ... and at least this long: its players' rejoins, each
+                               of which may spend a client's timeout (5 s) on a join
+                               sent there before the room was let go */
 
 /* A room whose holder a client reported lost, while the holder's
  * heartbeats are overdue but not yet stale: asked again when due, given
@@ -45,6 +50,7 @@ struct dirthread {
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
+    char why[256];                 /* the directory's error, as last logged */
     uint64_t next_beat, next_connect; /* ms */
     /* Agones */
     bool ready;                    /* /ready answered 2xx */
@@ -110,8 +116,13 @@ static bool mine(const struct dirthread *t, const struct fleet_claim *c)
  * first answer: until then the loop counts it unreachable (not ready). */
 static void set_reachable(struct dirthread *t, bool reachable, const char *why)
 {
-    if (t->told && t->unreachable == !reachable)
+    if (t->told && t->unreachable == !reachable) {
+        if (!reachable && strcmp(why, t->why) != 0) /* each change of the error */
+            log_warn("fleet: directory still unreachable, now: %s", why);
+        snprintf(t->why, sizeof t->why, "%s", reachable ? "" : why);
         return;
+    }
+    snprintf(t->why, sizeof t->why, "%s", reachable ? "" : why);
     bool again = t->told;
     t->told = true;
     t->unreachable = !reachable;
@@ -303,6 +314,12 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, m->suspect, &r.claim,
                                                     &wait_ms, err, sizeof err)
                                   : -1;
+    if (rc >= 0 && directory_kept_out(t->dir)[0])
+        log_info("fleet: room '%s': placement skipped %s, whose members were dropped there",
+                 m->claim.room, directory_kept_out(t->dir));
+    if (rc == 1 && m->suspect && !mine(t, &r.claim))
+        log_info("fleet: room '%s': a client reported its relay lost; placement gives %s "
+                 "(epoch %llu)", m->claim.room, r.claim.addr, (unsigned long long)r.claim.epoch);
     if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
         return;
     suspect_forget(t, m->claim.room);
@@ -328,14 +345,20 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     post(t, &r);
 }
 
-static void release(struct dirthread *t, const struct fleet_claim *c, uint64_t now_ms)
+static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_out,
+                    uint64_t now_ms)
 {
     char err[256];
+    uint32_t out_ms = KEEP_OUT_TTLS * t->cfg.dir.ttl_ms;
+    out_ms = !keep_out ? 0 : out_ms < KEEP_OUT_MIN_MS ? KEEP_OUT_MIN_MS : out_ms;
     size_t i = held_find(t, c->room);
     if (i < t->n_held && t->held[i].epoch == c->epoch)
         held_remove(t, i);
+    if (keep_out)
+        log_warn("fleet: room '%s': its last member was dropped here: released, this relay "
+                 "kept out of it for %u ms", c->room, out_ms);
     /* Unreachable: the claim lapses by itself after the TTL. */
-    if (connected(t, now_ms) && directory_release(t->dir, c, err, sizeof err) < 0)
+    if (connected(t, now_ms) && directory_release(t->dir, c, out_ms, err, sizeof err) < 0)
         log_warn("fleet: release of room %s: %s", c->room, err);
 }
 
@@ -433,7 +456,7 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         place(t, m, now_ms);
         break;
     case FLEET_RELEASE:
-        release(t, &m->claim, now_ms);
+        release(t, &m->claim, m->keep_out, now_ms);
         break;
     case FLEET_LOAD:
         t->load.rooms = m->rooms;
@@ -506,7 +529,7 @@ static void *run(void *arg)
     char err[256];
     bool up = t->cfg.use_directory && t->dir && directory_connected(t->dir);
     for (size_t i = 0; i < t->n_held && up; i++)
-        directory_release(t->dir, &t->held[i], err, sizeof err);
+        directory_release(t->dir, &t->held[i], 0, err, sizeof err);
     if (up)
         directory_deregister(t->dir, err, sizeof err);
     if (t->cfg.use_agones)

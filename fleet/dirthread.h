@@ -50,6 +50,8 @@ struct fleet_msg {
                             (NULL if none), malloc'd, the receiver's to free */
     uint32_t n_listing;
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
+    bool keep_out;       /* FLEET_RELEASE: its last member was dropped (timed out, ...):
+                            placement keeps this relay out of the room for a while */
     bool suspect;        /* FLEET_PLACE: a client of the room lost its holder (the
                             directory takes it over once the holder is stale);
                             FLEET_PLACED: the answer to such a question */

@@ -185,10 +185,15 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     }
 }
 
-static void hook_room_closed(void *ctx, const char *room)
+/* A room whose last member was dropped here (timed out, or closed for
+ * taking nothing) may have lost its players to a cut between them and
+ * this relay, which still beats: they rejoin elsewhere, and this relay
+ * keeps itself out of the room's placement for a while, lest it be handed
+ * the room back with nobody able to reach it (a black hole). */
+static void hook_room_closed(void *ctx, const char *room, bool dropped)
 {
     struct relay_fleet *f = ctx;
-    struct fleet_msg m = {.type = FLEET_RELEASE};
+    struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped};
     if (placement_room_closed(f->p, room, &m.claim))
         post(f, &m);
 }

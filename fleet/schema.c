@@ -207,8 +207,8 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * relay whose last heartbeat (its hash's beat) is older than this is
  * stale; -1 (none is) until the directory has answered for stale itself,
  * so a Redis that was paused or failed over finds nobody stale at once.
- * pick(p, asker, exclude, floor, cut): the live relay, not stale, not
- * draining, not full, not `exclude`, with the fewest rooms for its
+ * pick(p, asker, exclude, out, floor, cut): the live relay, not stale, not
+ * draining, not full, not `exclude` nor `out`, with the fewest rooms for its
  * capacity (ties go to `asker`); takes the next epoch, counts the room on
  * that relay and returns the new claim value, or nil if none can take it.
  * replicate_commands: what a script writes is replicated as its effects,
@@ -246,14 +246,15 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "  if now - up < stale then return -1 end\n" \
     "  return now - stale\n" \
     "end\n" \
-    "local function pick(p, asker, exclude, floor, cut)\n" \
+    "local function pick(p, asker, exclude, out, floor, cut)\n" \
     "  local best, bscore, binst, btr\n" \
     "  for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do\n" \
     "    local h = redis.call('HMGET', p .. ':relay:' .. a, 'instance', 'transport',\n" \
     "                         'capacity', 'rooms', 'clients', 'draining', 'beat')\n" \
     "    if not h[1] then\n" \
     "      redis.call('SREM', p .. ':relays', a)\n" \
-    "    elseif a ~= exclude and h[6] ~= '1' and tonumber(h[5]) < tonumber(h[3]) and\n" \
+    "    elseif a ~= exclude and a ~= out and h[6] ~= '1' and\n" \
+    "           tonumber(h[5]) < tonumber(h[3]) and\n" \
     "           (tonumber(h[7]) or cut) >= cut then\n" \
     "      local score = tonumber(h[4]) / tonumber(h[3])\n" \
     "      if not best or score < bscore or (score == bscore and a == asker) then\n" \
@@ -278,7 +279,9 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  *                    directory answered) on the relay pick() chose;
  *   'wait', ms       suspect, and the holder's heartbeats are overdue but
  *                    not stale yet: ask again in ms;
- *   'none', ''       no relay can take the room. */
+ *   'none', ''       no relay can take the room.
+ * A third element names the relay kept out of the room (P:out:ROOM, set
+ * by a release whose room's last member was dropped), '' if none. */
 static const char place_lua[] = LUA_COMMON
     "local p, rk, asker = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2], ARGV[3]\n"
     "local ttl, floor, stale = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])\n"
@@ -296,10 +299,11 @@ static const char place_lua[] = LUA_COMMON
     "  if quiet < stale then return {'wait', string.format('%d', stale - quiet)} end\n"
     "  exclude = holder\n"
     "end\n"
-    "local v = pick(p, asker, exclude, floor, cutoff(now, up, stale))\n"
-    "if not v then return {'none', ''} end\n"
+    "local out = redis.call('GET', p .. ':out:' .. ARGV[2]) or ''\n"
+    "local v = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))\n"
+    "if not v then return {'none', '', out} end\n"
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"
-    "return {'placed', v}\n";
+    "return {'placed', v, out}\n";
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
  * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
@@ -358,10 +362,15 @@ static const char heartbeat_lua[] = LUA_COMMON
     "end\n"
     "return {out, lists}\n";
 
-/* RELEASE. ARGV: prefix, room, the value held, the holder's address.
- * Deletes the claim if it is still that value; returns 1 if it did. */
+/* RELEASE. ARGV: prefix, room, the value held, the holder's address, out
+ * ms (0, or how long placement keeps the holder out of the room:
+ * P:out:ROOM). Deletes the claim if it is still that value; returns 1 if
+ * it did. */
 static const char release_lua[] =
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
+    "if (tonumber(ARGV[5]) or 0) > 0 then\n"
+    "  redis.call('SET', p .. ':out:' .. ARGV[2], ARGV[4], 'PX', ARGV[5])\n"
+    "end\n"
     "if redis.call('GET', rk) ~= ARGV[3] then return 0 end\n"
     "redis.call('DEL', rk)\n"
     "local k = p .. ':relay:' .. ARGV[4]\n"
@@ -379,7 +388,8 @@ static const char handover_lua[] = LUA_COMMON
     "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
     "local now = now_ms()\n"
     "local up = pulse(p, now, tonumber(ARGV[7]))\n"
-    "local v = pick(p, '', ARGV[4], tonumber(ARGV[6]), cutoff(now, up, tonumber(ARGV[7])))\n"
+    "local v = pick(p, '', ARGV[4], '', tonumber(ARGV[6]),\n"
+    "               cutoff(now, up, tonumber(ARGV[7])))\n"
     "if not v then\n"
     "  redis.call('DEL', rk)\n"
     "  return {'gone', ''}\n"

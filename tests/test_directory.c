@@ -284,8 +284,8 @@ static void release_and_handover_only_what_is_held(void **state)
     beat(b, 3, 0, false);
     struct fleet_claim c = place(a, "gone"), stale = c, out;
     stale.epoch++;
-    assert_int_equal(directory_release(a, &stale, err, sizeof err), 0);
-    assert_int_equal(directory_release(a, &c, err, sizeof err), 1);
+    assert_int_equal(directory_release(a, &stale, 0, err, sizeof err), 0);
+    assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1);
     char text[128];
     test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:gone");
     assert_string_equal(text, "0");
@@ -351,7 +351,7 @@ static void epochs_never_go_back_after_redis_loses_data(void **state)
         char room[16];
         snprintf(room, sizeof room, "e%d", i);
         struct fleet_claim c = place(a, room);
-        assert_int_equal(directory_release(a, &c, err, sizeof err), 1);
+        assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1);
         top = c.epoch;
     }
     test_redis_stop(&r);

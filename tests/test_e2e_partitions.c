@@ -33,9 +33,16 @@
 #define REDIS_NODE 1
 #define RELAYS 3
 #define RELAY_NODE(i) (2 + (i))
+#define FAR_NODE (2 + RELAYS)    /* a player apart from the others */
+#define WINDOW_TTL_S 5           /* invariant 4's window: a TTL whose lease outlasts a
+                                    rejoin (1.5 s of silence) */
 #define REJOIN_MS 60000          /* the players' rejoin window: longer than any cut */
 #define REGROUP_MS 5000          /* a room plays again, one group, this soon after its
                                     relay's lease ended */
+#define BLACK_HOLE_MS 6000       /* ... after its relay was cut from its players: their
+                                    rejoin_after (1.5 s), a rejoin sent back there and
+                                    not answered (1.5 s), the relay's --slow-reader-ms
+                                    (2 s) meanwhile, and a rejoin */
 
 /* Opens the nemesis with nodes nodes, or skips the test. */
 static void open_or_skip(struct nemesis *n, int nodes)
@@ -106,6 +113,25 @@ static void the_nemesis_cuts_what_it_names(void **state)
     nemesis_close(&n);
 }
 
+/* One check of an invariant, said on stderr as "partitions: NAME held|
+ * broken: what" (the partitions soak counts them), then asserted:
+ *   split    no moment two relays forwarded one room beyond the bound
+ *   regroup  the room's players one group within the stated time
+ *   stuck    no claim stuck: the room's claim names its players' relay
+ *   flush    no state refused rate_limited at a rejoin */
+static void verdict(const char *name, bool held, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verdict(const char *name, bool held, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "partitions: %s %s: ", name, held ? "held" : "broken");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    assert_true(held);
+}
+
 /* The fleet: Redis and RELAYS relays, each in a node of its own. */
 struct cutlab {
     struct nemesis n;
@@ -114,26 +140,40 @@ struct cutlab {
     struct fleet_relay relay[RELAYS];
 };
 
-static void cutlab_open(struct cutlab *l)
+static void cutlab_open_ttl(struct cutlab *l, int ttl_s)
 {
-    static const char *const ttl[] = {"--directory-ttl", "1", NULL};
-    open_or_skip(&l->n, 2 + RELAYS);
+    char ttl_arg[8];
+    snprintf(ttl_arg, sizeof ttl_arg, "%d", ttl_s);
+    const char *const ttl[] = {"--directory-ttl", ttl_arg, NULL};
+    open_or_skip(&l->n, 3 + RELAYS);
     nemesis_redis(&l->n, REDIS_NODE, &l->redis, l->url, sizeof l->url);
     for (int i = 0; i < RELAYS; i++)
         nemesis_relay(&l->n, RELAY_NODE(i), &l->relay[i], l->url, ttl);
 }
 
+/* The relays' logs on stderr, with RICOCHET_RELAY_LOGS set or when the
+ * scenario failed. */
+static void cutlab_logs(struct cutlab *l, bool failed)
+{
+    for (int i = 0; i < RELAYS && (failed || getenv("RICOCHET_RELAY_LOGS")); i++) {
+        char *log = spawn_read_stderr(&l->relay[i].p);
+        fprintf(stderr, "---- relay %d (%s:%u)\n%s", i, l->relay[i].host,
+                (unsigned)l->relay[i].port, log ? log : "");
+        free(log);
+    }
+}
+
+static void cutlab_open(struct cutlab *l)
+{
+    cutlab_open_ttl(l, TTL_MS / 1000);
+}
+
 static void cutlab_close(struct cutlab *l)
 {
     nemesis_heal(&l->n);
-    for (int i = 0; i < RELAYS; i++) {
-        char *log = getenv("RICOCHET_RELAY_LOGS") ? spawn_read_stderr(&l->relay[i].p) : NULL;
-        if (log)
-            fprintf(stderr, "---- relay %d (%s:%u)\n%s", i, l->relay[i].host,
-                    (unsigned)l->relay[i].port, log);
-        free(log);
+    cutlab_logs(l, false);
+    for (int i = 0; i < RELAYS; i++)
         free(fleet_relay_finish(&l->relay[i]));
-    }
     redisproc_stop(&l->redis);
     nemesis_close(&l->n);
 }
@@ -149,7 +189,7 @@ static int cut_ms(int def)
 static struct ricochet *player(const struct fleet_relay *via, const char *room,
                                const char *name)
 {
-    return fleet_client(via, room, name, PROTO_MODE_UNSEQUENCED, 5000, REJOIN_MS);
+    return fleet_client(via, room, name, PROTO_MODE_RELIABLE, 5000, REJOIN_MS);
 }
 
 static bool on_relay(struct ricochet *c, const struct fleet_relay *r)
@@ -165,55 +205,125 @@ static void claim_of(struct cutlab *l, const char *room, char *out, size_t cap)
     nemesis_enter(&l->n, NEMESIS_HUB);
 }
 
-/* Room "cut" on relay 0, its players x and y entering through relay 1;
- * relay 0 cut from Redis (both ways) for ms. */
-static void cut_from_redis(int ms)
+/* Room "cut" on relay 0, its players x and y entering through relay 1,
+ * playing. */
+static void room_on_relay_0(struct cutlab *l, struct nemesis_watch *w)
+{
+    struct ricochet *first = player(&l->relay[0], "cut", "w"); /* places it on relay 0 */
+    struct harness_rec lone = {.c = {first}, .n = 1};
+    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &lone), 0);
+    watch_start(w);
+    w->rec.c[0] = player(&l->relay[1], "cut", "x");
+    w->rec.c[1] = player(&l->relay[1], "cut", "y");
+    w->rec.n = 2;
+    assert_true(watch_until_one_group(w, FLEET_WAIT_MS) >= 0);
+    ricochet_close(first);
+    assert_true(on_relay(w->rec.c[0], &l->relay[0]));
+}
+
+/* A room on each other relay (a player each), so that relay 0, once its
+ * room is gone, has the fewest: the one placement picks, unless kept out. */
+static void other_rooms(struct cutlab *l, struct nemesis_watch *w)
+{
+    static const char *const rooms[] = {"", "other1", "other2"};
+    for (int i = 1; i < RELAYS; i++)
+        w->others[w->n_others++] = player(&l->relay[i], rooms[i], rooms[i]);
+    struct harness_rec r = {.n = w->n_others};
+    memcpy(r.c, w->others, w->n_others * sizeof *r.c);
+    assert_int_equal(harness_poll_until(r.c, r.n, FLEET_WAIT_MS, NULL, fleet_all_welcomed, &r),
+                     0);
+}
+
+/* States the relays refused over the rate limit. */
+static long long rate_limited(struct cutlab *l)
+{
+    long long n = 0;
+    for (int i = 0; i < RELAYS; i++)
+        n += fleet_relay_stat(&l->relay[i], "drops.rate_limited");
+    return n;
+}
+
+/* relay 0 cut from Redis for ms: both ways, or only what Redis sends it. */
+static void cut_from_redis(int ms, bool both)
 {
     struct cutlab l;
     struct nemesis_watch w;
     cutlab_open(&l);
-    struct ricochet *first = player(&l.relay[0], "cut", "w"); /* places it on relay 0 */
-    watch_start(&w);
-    w.rec.c[0] = player(&l.relay[1], "cut", "x");
-    w.rec.c[1] = player(&l.relay[1], "cut", "y");
-    w.rec.n = 2;
-    struct harness_rec lone = {.c = {first}, .n = 1};
-    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
-                                        &lone), 0);
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
-    ricochet_close(first);
-    assert_true(on_relay(w.rec.c[0], &l.relay[0]));
+    room_on_relay_0(&l, &w);
 
     uint64_t cut = clock_now_ms();
-    nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)), NEMESIS_SET(REDIS_NODE), true);
+    nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), NEMESIS_SET(RELAY_NODE(0)), both);
     while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
            clock_now_ms() - cut < LEASE_MS + REGROUP_MS)
         watch_play(&w, 50);
     long left = (long)(cut + LEASE_MS + REGROUP_MS) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
-    fprintf(stderr, "cut from redis %d ms: one group elsewhere %ld ms after the cut\n", ms,
-            took);
-    assert_true(took >= 0 && took <= LEASE_MS + REGROUP_MS);
-    assert_false(on_relay(w.rec.c[0], &l.relay[0]));
+    cutlab_logs(&l, took < 0);
+    verdict("regroup", took >= 0 && !on_relay(w.rec.c[0], &l.relay[0]),
+            "relay cut from redis %d ms%s: one group elsewhere %ld ms after the cut (bound %d)",
+            ms, both ? "" : " (redis to relay only)", took, LEASE_MS + REGROUP_MS);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0,
+            "a newcomer meets them");
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);
     watch_play(&w, 3 * TTL_MS);
-    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0, "one group after the "
+            "heal");
 
     /* relay 0 forwarded nothing of the room past its lease, the room was
      * never on two relays, and its claim names its players' relay */
     uint64_t last = watch_last_through(&w, l.relay[0].host, l.relay[0].port);
-    assert_true(last <= cut + LEASE_MS + WATCH_SLOT_MS);
-    assert_int_equal(watch_split_ms(&w, cut), 0);
+    verdict("split", last <= cut + LEASE_MS + WATCH_SLOT_MS,
+            "the cut relay forwarded its last state %lld ms after the cut (lease %d)",
+            (long long)(last - cut), LEASE_MS);
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
     char claim[256], holder[40];
     claim_of(&l, "cut", claim, sizeof claim);
     snprintf(holder, sizeof holder, " %s:%u ", ricochet_relay_host(w.rec.c[0]),
              (unsigned)ricochet_relay_port(w.rec.c[0]));
-    assert_non_null(strstr(claim, holder));
+    verdict("stuck", strstr(claim, holder) != NULL, "claim '%s', players on%s", claim, holder);
+    long long refused = rate_limited(&l);
+    verdict("flush", refused == 0, "%lld states refused rate_limited", refused);
+    fleet_close_clients(&w.rec);
+    cutlab_close(&l);
+}
+
+/* Redis cut from every relay (both ways) for ms: the rooms let go at the
+ * lease's end, their players rejoining, refused until the heal, holding
+ * their reliable states, and a newcomer's first join refused too; then
+ * one group again, the newcomer in it, and the flush of what they held
+ * within the rate limit. */
+static void redis_cut_from_every_relay(int ms)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    cutlab_open(&l);
+    room_on_relay_0(&l, &w);
+    uint32_t relays = 0;
+    for (int i = 0; i < RELAYS; i++)
+        relays |= NEMESIS_SET(RELAY_NODE(i));
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), relays, true);
+    watch_play(&w, LEASE_MS + 500);
+    /* a newcomer's first join, refused directory_unavailable (retryable)
+     * until the heal: its library tries again within its rejoin window */
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "n");
+    while (clock_now_ms() - cut < (uint64_t)ms)
+        watch_play(&w, 50);
+    nemesis_heal(&l.n);
+    long took = watch_until_one_group(&w, FLEET_WAIT_MS);
+    cutlab_logs(&l, took < 0);
+    verdict("regroup", took >= 0, "redis cut from every relay %d ms: one group %ld ms after "
+            "the heal", ms, took);
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
+    long long refused = rate_limited(&l);
+    verdict("flush", refused == 0, "%lld states refused rate_limited", refused);
     fleet_close_clients(&w.rec);
     cutlab_close(&l);
 }
@@ -221,13 +331,123 @@ static void cut_from_redis(int ms)
 static void a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go(void **state)
 {
     (void)state;
-    cut_from_redis(cut_ms(2 * TTL_MS));
+    cut_from_redis(cut_ms(2 * TTL_MS), true);
 }
 
 static void the_same_for_twenty_times_its_ttl(void **state)
 {
     (void)state;
-    cut_from_redis(cut_ms(20 * TTL_MS));
+    cut_from_redis(cut_ms(20 * TTL_MS), true);
+}
+
+static void the_same_when_only_redis_to_relay_is_cut(void **state)
+{
+    (void)state;
+    cut_from_redis(cut_ms(5 * TTL_MS), false);
+}
+
+/* relay 0 cut from its players (the hub, both ways) for ms, still
+ * heartbeating: its members time out there, it releases the room and
+ * keeps itself out of it, and the players, rejoining, meet on another
+ * relay while the cut lasts. */
+static void cut_from_players(int ms)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    cutlab_open(&l);
+    room_on_relay_0(&l, &w);
+    other_rooms(&l, &w);
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
+           clock_now_ms() - cut < BLACK_HOLE_MS)
+        watch_play(&w, 50);
+    long left = (long)(cut + BLACK_HOLE_MS) - (long)clock_now_ms();
+    long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
+    took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
+    cutlab_logs(&l, took < 0);
+    verdict("regroup", took >= 0 && took < ms && !on_relay(w.rec.c[0], &l.relay[0]),
+            "relay cut from its players %d ms: one group elsewhere %ld ms after the cut "
+            "(bound %d)", ms, took, BLACK_HOLE_MS);
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0 &&
+            !on_relay(w.rec.c[2], &l.relay[0]), "a newcomer meets them");
+    while (clock_now_ms() - cut < (uint64_t)ms)
+        watch_play(&w, 50);
+    nemesis_heal(&l.n);
+    watch_play(&w, 2 * TTL_MS);
+    verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0, "one group after the "
+            "heal");
+    uint64_t split = watch_split_ms(&w, cut);
+    verdict("split", split == 0, "the room on two relays %llu ms", (unsigned long long)split);
+    fleet_close_clients(&w.rec);
+    for (size_t i = 0; i < w.n_others; i++)
+        ricochet_close(w.others[i]);
+    cutlab_close(&l);
+}
+
+static void a_relay_cut_from_its_players_is_no_black_hole(void **state)
+{
+    (void)state;
+    cut_from_players(cut_ms(20 * TTL_MS));
+}
+
+/* Invariant 4's window: relay 0 cut from Redis and from one of its
+ * players, x, at once. x reports it lost through relay 1 and the room is
+ * taken over once relay 0 is stale, while relay 0 serves y and v until its
+ * lease ends: two relays forward the room for at most TTL minus four
+ * heartbeats; then relay 0 lets y and v go, and all meet again. */
+static void invariant_4s_window(void)
+{
+    struct cutlab l;
+    struct nemesis_watch w;
+    int ttl_ms = WINDOW_TTL_S * 1000, hb_ms = ttl_ms / 10;
+    cutlab_open_ttl(&l, WINDOW_TTL_S);
+    struct ricochet *first = player(&l.relay[0], "cut", "w");
+    struct harness_rec lone = {.c = {first}, .n = 1};
+    assert_int_equal(harness_poll_until(lone.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &lone), 0);
+    watch_start(&w);
+    nemesis_enter(&l.n, FAR_NODE); /* x's links until it is in, from there */
+    w.rec.c[0] = player(&l.relay[1], "cut", "x");
+    struct harness_rec far = {.c = {w.rec.c[0]}, .n = 1};
+    assert_int_equal(harness_poll_until(far.c, 1, FLEET_WAIT_MS, NULL, fleet_all_welcomed,
+                                        &far), 0);
+    nemesis_enter(&l.n, NEMESIS_HUB);
+    w.rec.c[1] = player(&l.relay[1], "cut", "y");
+    w.rec.c[2] = player(&l.relay[1], "cut", "v");
+    w.rec.n = 3;
+    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    ricochet_close(first);
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)),
+                NEMESIS_SET(REDIS_NODE) | NEMESIS_SET(FAR_NODE), true);
+    while (on_relay(w.rec.c[0], &l.relay[0]) || !ricochet_joined(w.rec.c[0]))
+        watch_play(&w, 50);
+    w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* x's company there */
+    long took = watch_until_one_group(&w, ttl_ms + REGROUP_MS);
+    took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
+    uint64_t split = watch_split_ms(&w, cut);
+    cutlab_logs(&l, took < 0);
+    verdict("regroup", took >= 0, "invariant 4's window (TTL %d s): one group again %ld ms "
+            "after the cut", WINDOW_TTL_S, took);
+    verdict("split", split <= (uint64_t)(ttl_ms - 4 * hb_ms + WATCH_SLOT_MS),
+            "invariant 4's window (TTL %d s): the room on two relays %llu ms (bound %d)",
+            WINDOW_TTL_S, (unsigned long long)split, ttl_ms - 4 * hb_ms);
+    fleet_close_clients(&w.rec);
+    cutlab_close(&l);
+}
+
+static void invariant_4s_window_is_bounded(void **state)
+{
+    (void)state;
+    invariant_4s_window();
+}
+
+static void redis_cut_from_every_relay_then_healed(void **state)
+{
+    (void)state;
+    redis_cut_from_every_relay(cut_ms(20 * TTL_MS)); /* a reliable hold of 256 states */
 }
 
 int main(void)
@@ -236,6 +456,10 @@ int main(void)
         cmocka_unit_test(the_nemesis_cuts_what_it_names),
         cmocka_unit_test(a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go),
         cmocka_unit_test(the_same_for_twenty_times_its_ttl),
+        cmocka_unit_test(the_same_when_only_redis_to_relay_is_cut),
+        cmocka_unit_test(redis_cut_from_every_relay_then_healed),
+        cmocka_unit_test(a_relay_cut_from_its_players_is_no_black_hole),
+        cmocka_unit_test(invariant_4s_window_is_bounded),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

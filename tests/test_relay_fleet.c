@@ -52,8 +52,9 @@ static uint64_t lease(void *ctx, const char *room, uint64_t now)
     return hk.lease_until;
 }
 
-static void room_closed(void *ctx, const char *room)
+static void room_closed(void *ctx, const char *room, bool dropped)
 {
+    (void)dropped;
     (void)ctx;
     strcpy(hk.closed, room);
     hk.n_closed++;

@@ -144,10 +144,23 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev)
     return 1;
 }
 
+/* How long a join may wait. Rejoining, a relay that does not even answer
+ * the connection within rejoin_after is lost as a silent one is (its
+ * players may be cut from it while it still holds the room): the rejoin
+ * starts over through the first address rather than wait the timeout. */
+static uint64_t join_limit_us(const struct ricochet *c)
+{
+    uint64_t limit = (uint64_t)c->timeout_ms * 1000u;
+    uint64_t silent = (uint64_t)c->rejoin_after_ms * 1000u;
+    if (c->phase == PHASE_CONNECTING && c->rejoin_ms && c->move.lost_us && silent < limit)
+        return silent;
+    return limit;
+}
+
 bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
-        now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
+        now - c->join_started_us > join_limit_us(c)) {
         if (c->ends.clear_code[0]) /* a refusal in clear, all that came: say it */
             client_go_dead(c, c->ends.clear_code, c->ends.clear_text);
         else
@@ -207,21 +220,28 @@ static bool relay_lost(const char *code)
 }
 
 /* A fleet's session that lost its relay joins again through the address it
- * started from, within its rejoin window; true if it will. */
+ * started from, within its rejoin window; true if it will. So does a first
+ * join the fleet could not place yet (directory_unavailable: try again),
+ * saying it lost nothing. */
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();
-    if (!c->rejoin_ms || !(c->move.was_joined || c->move.lost_us) || !relay_lost(code) ||
+    bool first = !c->move.was_joined && !c->move.lost_us;
+    if (!c->rejoin_ms || !relay_lost(code) ||
+        (first && strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) != 0) ||
         (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
     if (!c->move.lost_us) {
         c->move.lost_us = now;
-        log_info("client %s: relay %s:%u lost (%s): joining again through %s:%u", c->name,
-                 c->host, (unsigned)c->port, code, c->move.entry_host, (unsigned)c->move.entry_port);
+        log_info("client %s: %s %s:%u (%s): joining again through %s:%u", c->name,
+                 first ? "room not placed yet by" : "lost relay", c->host, (unsigned)c->port,
+                 code, c->move.entry_host, (unsigned)c->move.entry_port);
     }
-    client_hold_start(c);
-    client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
-    c->move.report_lost = true; /* the join says so: the fleet checks the room's holder */
+    if (!first) { /* a first join has no states of a room to carry over */
+        client_hold_start(c);
+        client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
+    }
+    c->move.report_lost = !first; /* the join says so: the fleet checks the room's holder */
     c->ops->hang_up(c);
     c->move.hop_pending = true;
     c->move.hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */

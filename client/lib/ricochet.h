@@ -418,8 +418,9 @@ RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
  * session. Not only for a fleet (proto/FLEET.md: any relay of it takes the
  * room over): a lone relay restarted within the window takes the session
  * back too, in a room made afresh (ids given anew; the others come back as
- * they rejoin; nothing of before is replayed). Following a
- * relay's moved needs nothing: the library does it always (at most two
+ * they rejoin; nothing of before is replayed). A join a fleet cannot
+ * place yet (error directory_unavailable), a first one too, is tried again
+ * every 250 ms within the window. Following a relay's moved needs nothing: the library does it always (at most two
  * hops per join, never back to a relay of the same join). RICOCHET_OK or
  * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
 RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);

@@ -92,6 +92,9 @@ struct core_peer_limits {
     int64_t budget;          /* bytes it may still make the relay send into its room
                                 (byte_limit, byte_burst); below 0: over, until refilled */
     uint64_t budget_us;      /* its last refill */
+    uint32_t flush;          /* datagrams it may still send over its rate: a member
+                                come from another relay re-sends what it held */
+    uint64_t flush_until_us; /* ... until then */
 };
 
 /* A peer's strikes: only refusals.c writes them (core_strikes_start at
@@ -735,6 +738,14 @@ enum core_rate {
     CORE_RATE_WARN, /* dropped, and the peer is due its warning (once a second) */
     CORE_RATE_KICK  /* dropped, and over it for kick_after_ms: the peer is kicked */
 };
+
+/* peer joined at now_us from another relay (its join carries a moved's
+ * epoch, or says it lost its relay): for CORE_FLUSH_US it may send
+ * CORE_FLUSH_STATES datagrams over its rate limit, the reliable states a
+ * client holds between relays and re-sends at once (PROTOCOL.md). */
+#define CORE_FLUSH_STATES 320 /* a client's hold (256) and its resent last 64 */
+#define CORE_FLUSH_US 5000000ull
+void core_limits_flush(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* peer connected at now_us: its rate bucket full (rate_burst), its byte
  * budget as a new slot's. */

@@ -144,8 +144,9 @@ uint32_t relay_room_let_go(struct relay *r, const char *name, uint64_t now_us)
     if (!room)
         return 0;
     core_clock(r, now_us);
-    log_warn("relay: room '%s' (%" PRIu32 " members): claim lapsed, the directory unreachable: "
-             "its members are sent to join again through another relay", name, room->n);
+    log_warn("relay: room '%s': claim unconfirmed, states held back; the directory unreachable: "
+             "its %" PRIu32 " members are sent to join again through another relay", name,
+             room->n);
     return room_empty(r, room, PROTO_ERROR_DIRECTORY_UNAVAILABLE,
                       "this relay cannot reach the fleet's directory: join again through "
                       "another relay", now_us);

@@ -334,6 +334,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     become_member(r, peer, room, m, who, mode);
+    if (m->epoch || m->lost)
+        core_limits_flush(r, peer, now_us);
     send_welcome(r, peer, now_us);
     if (room->n > 1)
         announce(r, peer);

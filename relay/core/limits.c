@@ -58,6 +58,7 @@ void core_limits_start(struct relay *r, uint32_t peer, uint64_t now_us)
     struct core_peer_limits *l = &r->peers[peer].limits;
     l->tokens = (uint64_t)r->cfg.rate_burst * MICRO;
     l->last_us = now_us;
+    l->flush = 0;
 }
 
 enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
@@ -72,7 +73,18 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
         p->limits.tokens -= MICRO;
         return CORE_RATE_OK;
     }
+    if (p->limits.flush && now_us < p->limits.flush_until_us) {
+        p->limits.flush--;
+        return CORE_RATE_OK;
+    }
     return refused(r, p, now_us, streak_us);
+}
+
+void core_limits_flush(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct core_peer_limits *l = &r->peers[peer].limits;
+    l->flush = CORE_FLUSH_STATES;
+    l->flush_until_us = now_us + CORE_FLUSH_US;
 }
 
 /* ---- each member's byte budget into its room ---- */

@@ -133,7 +133,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
         snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
         if (r->fleet.room_closed)
-            r->fleet.room_closed(r->fleet.ctx, name);
+            r->fleet.room_closed(r->fleet.ctx, name, reason != PROTO_LEFT_QUIT);
     }
     p->joined = false;
     p->id = 0;

@@ -608,8 +608,10 @@ struct relay_fleet_hooks {
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
     uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
-    /* A room emptied and was freed (not after relay_room_move). */
-    void (*room_closed)(void *ctx, const char *room);
+    /* A room emptied and was freed (not after relay_room_move); dropped:
+     * its last member did not leave by itself (timed out, closed as a slow
+     * reader: its players may not reach this relay any more). */
+    void (*room_closed)(void *ctx, const char *room, bool dropped);
     /* A peer whose join was parked went away. */
     void (*peer_gone)(void *ctx, uint32_t peer);
     void *ctx;

@@ -23,6 +23,9 @@ struct nemesis_watch {
     char relay[WATCH_RELAYS][32]; /* "host:port" of each relay seen */
     int n_relays;
     uint8_t slot[WATCH_SLOTS]; /* bit i: a state came through relay i */
+    struct ricochet *others[HARNESS_MAX_CLIENTS]; /* players of other rooms: polled,
+                                  not watched (the caller closes them) */
+    size_t n_others;
 };
 
 /* Starts watching now (the clients are set in rec afterwards). */
@@ -31,7 +34,8 @@ void watch_start(struct nemesis_watch *w);
 /* harness_rec_event, and the state's relay marked in its slot. */
 void watch_event(void *watch, size_t index, const struct ricochet_event *ev);
 
-/* Every client sends a state, then all are polled for ms. */
+/* Every client sends a state (joined or between relays), then all are
+ * polled for ms. */
 void watch_play(struct nemesis_watch *w, int ms);
 
 /* How long (ms) states of the room came through two relays or more at
