@@ -56,6 +56,15 @@ static struct directory *relay_dir(const struct redislab *l)
     return dir_at(l->url);
 }
 
+static const struct directory_load idle; /* no rooms, no clients, not draining */
+
+/* Connects d, or fails the test. */
+static void connect_dir(struct directory *d)
+{
+    if (directory_connect(d, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -66,12 +75,11 @@ static int cmp_u64(const void *a, const void *b)
  * time one takes, in µs (what asking the sentinels at each costs). */
 static uint64_t beats(struct directory *d, int n)
 {
-    struct directory_load load = {0, 0, false};
     uint64_t us[64];
     assert_true(n <= 64);
     for (int i = 0; i < n; i++) {
         uint64_t t = clock_now_us();
-        assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
+        assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), 0);
         us[i] = clock_now_us() - t;
     }
     qsort(us, (size_t)n, sizeof us[0], cmp_u64);
@@ -125,8 +133,7 @@ static void a_failover_is_followed(void **state)
     struct redislab l;
     lab_start(&l);
     struct directory *d = relay_dir(&l);
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    connect_dir(d);
     assert_true(directory_event_fd(d) >= 0); /* subscribed to the sentinels */
     struct fleet_claim held[1];
     uint32_t wait;
@@ -147,8 +154,7 @@ static void a_failover_is_followed(void **state)
     assert_false(directory_connected(d)); /* dropped: the next call finds the new one */
     print_message("failover heard %llu ms after the primary died\n",
                   (unsigned long long)(clock_now_ms() - t0));
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    connect_dir(d);
     assert_int_equal(directory_heartbeat(d, &load, held, 1, res, err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_RENEWED); /* replicated: still ours */
     assert_int_equal(held[0].epoch, epoch);
@@ -191,11 +197,9 @@ static void a_server_the_sentinels_no_longer_name_is_dropped(void **state)
     struct redislab l;
     lab_start(&l);
     struct directory *d = relay_dir(&l);
-    struct directory_load load = {0, 0, false};
     struct directory *direct = dir_at(l.node[0].url);
-    if (directory_connect(d, err, sizeof err) != 0 ||
-        directory_connect(direct, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    connect_dir(d);
+    connect_dir(direct);
     uint64_t checked = beats(d, 41), plain = beats(direct, 41);
     print_message("a heartbeat: %llu us through the sentinels (asked each time), %llu us "
                   "to the primary alone (medians of 41)\n", (unsigned long long)checked,
@@ -203,12 +207,11 @@ static void a_server_the_sentinels_no_longer_name_is_dropped(void **state)
     directory_destroy(direct);
     renamed_primary(&l, 0, REDISLAB_SENTINELS);
     /* The next heartbeat asks them again: no lease through the old one. */
-    assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), -1);
+    assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "the sentinels name"));
     assert_false(directory_connected(d));
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
+    connect_dir(d);
+    assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), 0);
     assert_int_equal(redisproc_count_keys(&l.node[1], "test:relay:*"), 1); /* the new one */
     directory_destroy(d);
     redislab_stop(&l);
@@ -251,21 +254,18 @@ static void a_relay_that_hears_no_sentinel_loses_its_directory(void **state)
     struct redislab l;
     lab_start(&l);
     struct directory *d = relay_dir(&l);
-    struct directory_load load = {0, 0, false};
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
+    connect_dir(d);
+    assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), 0);
     signal_sentinels(&l, 0, REDISLAB_SENTINELS, SIGSTOP);
     uint64_t t0 = clock_now_ms();
-    assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), -1);
+    assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), -1);
     assert_true(clock_now_ms() - t0 < 5000); /* three timeouts of 500 ms, and slack */
     assert_non_null(strstr(err, "0 of 3 sentinels answered"));
     assert_false(directory_connected(d));
     assert_int_equal(directory_connect(d, err, sizeof err), -1);
     signal_sentinels(&l, 0, REDISLAB_SENTINELS, SIGCONT);
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
+    connect_dir(d);
+    assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), 0);
     directory_destroy(d);
     redislab_stop(&l);
 }
@@ -278,12 +278,10 @@ static void a_silent_subscription_is_replaced(void **state)
     struct redislab l;
     lab_start(&l);
     struct directory *d = relay_dir(&l);
-    struct directory_load load = {0, 0, false};
-    if (directory_connect(d, err, sizeof err) != 0) /* subscribed on the first */
-        fail_msg("%s", err);
+    connect_dir(d); /* subscribed on the first */
     signal_sentinels(&l, 0, 1, SIGSTOP);
     for (int beat = 0; beat < 2; beat++)
-        assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
+        assert_int_equal(directory_heartbeat(d, &idle, NULL, 0, NULL, err, sizeof err), 0);
     if (redislab_fail_over(&l, FAILOVER_MS, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_true(switch_heard(d, FAILOVER_MS));
