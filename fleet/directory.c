@@ -144,7 +144,7 @@ static int load_scripts(struct directory *d, char *err, size_t err_cap)
 static int server(struct directory *d, char *host, size_t cap, uint16_t *port, char *err,
                   size_t err_cap)
 {
-    const struct fleet_redis_url *u = &d->cfg.url;
+    struct fleet_redis_url *u = &d->cfg.url;
     if (!u->n_sentinels) {
         snprintf(host, cap, "%s", u->host);
         *port = u->port;
@@ -174,6 +174,61 @@ static int is_primary(struct directory *d, char *err, size_t err_cap)
     return master ? 0 : -1;
 }
 
+/* "host:port" ("[host]:port" for IPv6), as d->where says it. */
+static void where_text(char *buf, size_t cap, const char *host, uint16_t port)
+{
+    snprintf(buf, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+}
+
+/* The subscription answered the PING of the last check, and gets another;
+ * a silent one (its sentinel cut off or stopped) is opened again. A failed
+ * open is left to the next check: the sentinels are asked at each one. */
+static void keep_watching(struct directory *d)
+{
+    const struct fleet_redis_url *u = &d->cfg.url;
+    char why[256];
+    if (d->watch && sentinel_watch_ping(d->watch, why, sizeof why) != 0) {
+        sentinel_watch_close(d->watch);
+        d->watch = NULL;
+    }
+    if (!d->watch)
+        d->watch = sentinel_watch_open(u, u->tls ? &d->tls : NULL, d->cfg.timeout_ms, why,
+                                       sizeof why);
+}
+
+/* With sentinels, before each heartbeat: a majority of them still name the
+ * server this connection is to, the server still says it is the primary,
+ * and the subscription still answers. Otherwise the connection is dropped:
+ * no lease is confirmed through a server the sentinels no longer name (an
+ * old primary cut off with this relay still answers it), and a relay that
+ * hears no sentinel finds its directory unreachable. */
+static int still_primary(struct directory *d, char *err, size_t err_cap)
+{
+    struct fleet_redis_url *u = &d->cfg.url;
+    char host[FLEET_URL_HOST_MAX], named[sizeof d->where];
+    uint16_t port;
+    if (directory_on_event(d, err, err_cap)) { /* a switch not read yet: dropped */
+        snprintf(err, err_cap, "redis %s: the sentinels switched the primary", d->where);
+        return -1;
+    }
+    if (sentinel_primary(u, u->tls ? &d->tls : NULL, d->cfg.timeout_ms, host, sizeof host,
+                         &port, err, err_cap) != 0)
+        goto fail;
+    where_text(named, sizeof named, host, port);
+    if (strcmp(named, d->where) != 0) {
+        snprintf(err, err_cap, "redis %s: the sentinels name %s the primary now", d->where,
+                 named);
+        goto fail;
+    }
+    if (is_primary(d, err, err_cap) != 0)
+        goto fail;
+    keep_watching(d);
+    return 0;
+fail:
+    drop(d);
+    return -1;
+}
+
 int directory_connect(struct directory *d, char *err, size_t err_cap)
 {
     drop(d);
@@ -182,8 +237,7 @@ int directory_connect(struct directory *d, char *err, size_t err_cap)
     uint16_t port;
     if (server(d, host, sizeof host, &port, err, err_cap) != 0)
         return -1;
-    snprintf(d->where, sizeof d->where, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-             (unsigned)port);
+    where_text(d->where, sizeof d->where, host, port);
     struct redisconn_opts o = {.host = host, .port = port, .tls = u->tls ? &d->tls : NULL,
                                .user = u->user,
                                .password = u->has_password ? u->password : NULL,
@@ -343,6 +397,8 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         char *err, size_t err_cap)
 {
     char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16], most[16];
+    if (d->cfg.url.n_sentinels && d->c && still_primary(d, err, err_cap) != 0)
+        return -1;
     ttl_text(d, ttl);
     stale_text(d, stale);
     for (size_t i = 0; i < n; i++)

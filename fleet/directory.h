@@ -72,7 +72,11 @@ int directory_event_fd(const struct directory *d);
  * connection is dropped: the next directory_connect asks them again). */
 bool directory_on_event(struct directory *d, char *err, size_t err_cap);
 
-/* Registers this relay (or renews its registration) with load, and renews
+/* With sentinels it first checks that a majority of them still name the
+ * server connected to, that the server says it is the primary, and that
+ * their subscription still answers (fails, dropping the connection, if
+ * not: no lease is confirmed through a server they no longer name).
+ * Registers this relay (or renews its registration) with load, and renews
  * the n claims in held[]: res[i] says what became of held[i], and held[i]
  * is updated to the claim as it now stands (new epoch if reclaimed, the
  * other holder if lost). Returns 0, or -1 with a message in err (then

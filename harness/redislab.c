@@ -10,19 +10,41 @@
 
 #define DISCOVERY_MS 20000 /* sentinels find the replica and each other (hello every 2 s) */
 
+/* Process proc's address (node[0], node[1], then the sentinels). */
+static const char *addr(const struct redislab *l, int proc)
+{
+    return l->net ? l->net->addr[proc] : "127.0.0.1";
+}
+
+/* The calling thread to where process proc runs (-1: back). */
+static void at(const struct redislab *l, int proc)
+{
+    if (l->net)
+        l->net->enter(l->net->ctx, proc);
+}
+
+/* One inline command to process proc, from where it runs. */
+static ssize_t ask(const struct redislab *l, int proc, const char *cmd, char *buf, size_t cap)
+{
+    const struct redisproc *r = proc < 2 ? &l->node[proc] : &l->sentinel[proc - 2];
+    at(l, proc);
+    ssize_t n = r->proc.pid ? redisproc_ask(r, cmd, buf, cap) : -1;
+    at(l, -1);
+    return n;
+}
+
 /* A sentinel's count of what `cmd` lists (the reply's array length). */
-static int listed(const struct redisproc *s, const char *cmd)
+static int listed(const struct redislab *l, int i, const char *cmd)
 {
     char buf[64];
-    return redisproc_ask(s, cmd, buf, sizeof buf) > 0 && buf[0] == '*' ? atoi(buf + 1) : -1;
+    return ask(l, 2 + i, cmd, buf, sizeof buf) > 0 && buf[0] == '*' ? atoi(buf + 1) : -1;
 }
 
 static int discovered(const struct redislab *l)
 {
     for (int i = 0; i < REDISLAB_SENTINELS; i++)
-        if (listed(&l->sentinel[i], "SENTINEL replicas " REDISLAB_MASTER) < 1 ||
-            listed(&l->sentinel[i], "SENTINEL sentinels " REDISLAB_MASTER) <
-                REDISLAB_SENTINELS - 1)
+        if (listed(l, i, "SENTINEL replicas " REDISLAB_MASTER) < 1 ||
+            listed(l, i, "SENTINEL sentinels " REDISLAB_MASTER) < REDISLAB_SENTINELS - 1)
             return 0;
     return 1;
 }
@@ -31,33 +53,60 @@ static int discovered(const struct redislab *l)
 static int replica_synced(const struct redislab *l)
 {
     char info[2048];
-    ssize_t n = redisproc_ask(&l->node[1], "INFO replication", info, sizeof info - 1);
+    ssize_t n = ask(l, 1, "INFO replication", info, sizeof info - 1);
     if (n <= 0)
         return 0;
     info[n] = '\0';
     return strstr(info, "master_link_status:up") != NULL;
 }
 
+/* Node k (0 or 1) started where it runs, listening on its address too;
+ * more: its own arguments (at most 4, NULL-ended). */
+static int start_node(struct redislab *l, int k, const char *const *more, char *err,
+                      size_t err_cap)
+{
+    const char *args[10] = {"--bind", "127.0.0.1", addr(l, k), "--protected-mode", "no"};
+    size_t n = l->net ? 5 : 0;
+    for (size_t i = 0; more[i]; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    at(l, k);
+    int rc = redisproc_start_with(&l->node[k], args, err, err_cap);
+    at(l, -1);
+    return rc;
+}
+
 int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_cap)
 {
+    return redislab_start_in(l, down_ms, NULL, err, err_cap);
+}
+
+int redislab_start_in(struct redislab *l, unsigned down_ms, const struct redislab_net *net,
+                      char *err, size_t err_cap)
+{
     memset(l, 0, sizeof *l);
+    l->net = net;
     /* The replica's first sync is a whole copy, sent at once (Redis waits
      * 5 s by default for more replicas to send it to). */
     const char *primary[] = {"--repl-diskless-sync-delay", "0", NULL};
-    if (redisproc_start_with(&l->node[0], primary, err, err_cap) != 0)
+    if (start_node(l, 0, primary, err, err_cap) != 0)
         return -1;
     char of[16];
     snprintf(of, sizeof of, "%u", l->node[0].port);
-    const char *replica[] = {"--replicaof", "127.0.0.1", of, NULL};
-    if (redisproc_start_with(&l->node[1], replica, err, err_cap) != 0)
+    const char *replica[] = {"--replicaof", addr(l, 0), of, NULL};
+    if (start_node(l, 1, replica, err, err_cap) != 0)
         goto fail;
     size_t n = (size_t)snprintf(l->url, sizeof l->url, "redis-sentinel://");
     for (int i = 0; i < REDISLAB_SENTINELS; i++) {
-        if (redisproc_start_sentinel(&l->sentinel[i], REDISLAB_MASTER, l->node[0].port, 2,
-                                     down_ms, err, err_cap) != 0)
+        at(l, 2 + i);
+        int rc = redisproc_start_sentinel_at(&l->sentinel[i], REDISLAB_MASTER, addr(l, 0),
+                                             l->node[0].port, net ? addr(l, 2 + i) : NULL, 2,
+                                             down_ms, err, err_cap);
+        at(l, -1);
+        if (rc != 0)
             goto fail;
-        n += (size_t)snprintf(l->url + n, sizeof l->url - n, "%s127.0.0.1:%u", i ? "," : "",
-                              l->sentinel[i].port);
+        n += (size_t)snprintf(l->url + n, sizeof l->url - n, "%s%s:%u", i ? "," : "",
+                              addr(l, 2 + i), l->sentinel[i].port);
     }
     snprintf(l->url + n, sizeof l->url - n, "/%s", REDISLAB_MASTER);
     for (uint64_t end = clock_now_ms() + DISCOVERY_MS; !discovered(l); clock_sleep_ms(100))
@@ -82,19 +131,18 @@ int redislab_primary(const struct redislab *l)
 {
     char buf[128];
     for (int i = 0; i < REDISLAB_SENTINELS; i++) {
-        if (!l->sentinel[i].proc.pid ||
-            redisproc_ask(&l->sentinel[i], "SENTINEL get-master-addr-by-name " REDISLAB_MASTER,
-                          buf, sizeof buf) <= 0)
+        /* *2\r\n$9\r\n127.0.0.1\r\n$5\r\nPORT\r\n */
+        ssize_t got = ask(l, 2 + i, "SENTINEL get-master-addr-by-name " REDISLAB_MASTER, buf,
+                          sizeof buf - 1);
+        char host[64];
+        int port;
+        if (got <= 0)
             continue;
-        /* *2\r\n$9\r\n127.0.0.1\r\n$5\r\nPORT\r\n: the port is the last line */
-        char *end = strrchr(buf, '\r');
-        if (!end)
+        buf[got] = '\0';
+        if (sscanf(buf, "*2\r\n$%*d\r\n%63[^\r]\r\n$%*d\r\n%d", host, &port) != 2)
             continue;
-        *end = '\0';
-        char *last = strrchr(buf, '\n');
-        int port = last ? atoi(last + 1) : 0;
         for (int k = 0; k < 2; k++)
-            if (port == l->node[k].port)
+            if (port == l->node[k].port && strcmp(host, addr(l, k)) == 0)
                 return k;
     }
     return -1;

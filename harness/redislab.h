@@ -1,7 +1,8 @@
 /* redislab.h: a directory that survives its Redis, thrown away after a
  * test or a bench run: a primary, a replica of it and three
- * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports,
- * and the redis-sentinel:// URL relays are given. */
+ * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports
+ * (or spread over a test's network namespaces), and the
+ * redis-sentinel:// URL relays are given. */
 #ifndef RICOCHET_REDISLAB_H
 #define RICOCHET_REDISLAB_H
 
@@ -13,11 +14,23 @@
 #define REDISLAB_MASTER "ricochet-dir" /* the name the sentinels know the primary by */
 #define REDISLAB_SENTINELS 3
 
+#define REDISLAB_PROCS (2 + REDISLAB_SENTINELS) /* node[0], node[1], then the sentinels */
+
+/* A lab spread over network namespaces (a test's partitions): where each
+ * process runs and the address it listens on beside 127.0.0.1. */
+struct redislab_net {
+    char addr[REDISLAB_PROCS][16];      /* node[0], node[1], sentinel[0..] */
+    void (*enter)(void *ctx, int proc); /* move the calling thread to where process
+                                           proc runs (-1: back to where it was) */
+    void *ctx;
+};
+
 struct redislab {
     struct redisproc node[2];   /* node[primary] is the primary, the other its replica */
     int primary;
     struct redisproc sentinel[REDISLAB_SENTINELS];
     char url[256];              /* "redis-sentinel://127.0.0.1:P,.../ricochet-dir" */
+    const struct redislab_net *net; /* NULL: all on 127.0.0.1 */
 };
 
 /* Starts them (sentinels deciding a primary is down after down_ms) and
@@ -26,6 +39,11 @@ struct redislab {
  * the primary (so that what is written next reaches it). Returns 0, or -1
  * with a message. */
 int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_cap);
+
+/* The same spread over net's namespaces (net outlives the lab): the URL
+ * names the sentinels' addresses. */
+int redislab_start_in(struct redislab *l, unsigned down_ms, const struct redislab_net *net,
+                      char *err, size_t err_cap);
 
 /* Which node the sentinels name the primary now (0 or 1), -1 if none
  * answers. */

@@ -184,8 +184,9 @@ int redisproc_start_with(struct redisproc *r, const char *const *extra, char *er
 
 /* Writes a sentinel's config file into a new temporary folder, which is
  * also its working directory (`dir`). */
-static int sentinel_conf(struct redisproc *r, const char *master, uint16_t primary_port,
-                         int quorum, unsigned down_ms, char *err, size_t err_cap)
+static int sentinel_conf(struct redisproc *r, const char *master, const char *primary_host,
+                         uint16_t primary_port, const char *bind, int quorum,
+                         unsigned down_ms, char *err, size_t err_cap)
 {
     if (make_folder(r, "sentinel", err, err_cap) != 0)
         return -1;
@@ -196,13 +197,13 @@ static int sentinel_conf(struct redisproc *r, const char *master, uint16_t prima
         remove_folder(r);
         return -1;
     }
-    fprintf(f, "port %u\nbind 127.0.0.1\ndaemonize no\ndir %s\n"
-               "sentinel monitor %s 127.0.0.1 %u %d\n"
+    fprintf(f, "port %u\nbind 127.0.0.1%s%s\nprotected-mode no\ndaemonize no\ndir %s\n"
+               "sentinel monitor %s %s %u %d\n"
                "sentinel down-after-milliseconds %s %u\n"
                "sentinel failover-timeout %s %u\n"
                "sentinel parallel-syncs %s 1\n",
-            r->port, r->dir, master, (unsigned)primary_port, quorum, master, down_ms, master,
-            4 * down_ms, master);
+            r->port, bind ? " " : "", bind ? bind : "", r->dir, master, primary_host,
+            (unsigned)primary_port, quorum, master, down_ms, master, 4 * down_ms, master);
     fclose(f);
     return 0;
 }
@@ -210,11 +211,21 @@ static int sentinel_conf(struct redisproc *r, const char *master, uint16_t prima
 int redisproc_start_sentinel(struct redisproc *r, const char *master, uint16_t primary_port,
                              int quorum, unsigned down_ms, char *err, size_t err_cap)
 {
+    return redisproc_start_sentinel_at(r, master, "127.0.0.1", primary_port, NULL, quorum,
+                                       down_ms, err, err_cap);
+}
+
+int redisproc_start_sentinel_at(struct redisproc *r, const char *master,
+                                const char *primary_host, uint16_t primary_port,
+                                const char *bind, int quorum, unsigned down_ms, char *err,
+                                size_t err_cap)
+{
     char dir[1024];
     memset(r, 0, sizeof *r);
     if (redis_dir("redis-sentinel", dir, sizeof dir, err, err_cap) != 0 ||
         free_port(SOCK_STREAM, &r->port, err, err_cap) != 0 ||
-        sentinel_conf(r, master, primary_port, quorum, down_ms, err, err_cap) != 0)
+        sentinel_conf(r, master, primary_host, primary_port, bind, quorum, down_ms, err,
+                      err_cap) != 0)
         return -1;
     snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);
     const char *args[] = {r->conf, NULL};

@@ -46,6 +46,14 @@ int redisproc_start_with(struct redisproc *r, const char *const *extra, char *er
 int redisproc_start_sentinel(struct redisproc *r, const char *master, uint16_t primary_port,
                              int quorum, unsigned down_ms, char *err, size_t err_cap);
 
+/* The same watching primary_host:primary_port, and listening on bind (an
+ * address of the caller's network namespace) as well as on 127.0.0.1
+ * (NULL: only there). */
+int redisproc_start_sentinel_at(struct redisproc *r, const char *master,
+                                const char *primary_host, uint16_t primary_port,
+                                const char *bind, int quorum, unsigned down_ms, char *err,
+                                size_t err_cap);
+
 /* Starts it again on the same port after redisproc_stop (its data is
  * gone, as after a restart without persistence; a new folder). Returns 0
  * or -1. */
