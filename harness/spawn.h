@@ -27,7 +27,7 @@ struct spawn_proc {
 
 /* CPU and memory of a running child, from /proc/PID/stat and status. */
 struct spawn_usage {
-    double cpu_s;       /* user + system seconds so far */
+    double cpu_s;       /* seconds on a CPU so far, every live thread, to the ns */
     long rss_kb;        /* VmRSS now */
     long hwm_kb;        /* VmHWM: peak resident set */
 };

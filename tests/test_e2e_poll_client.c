@@ -243,7 +243,8 @@ static void poll_config_refusals(void **state)
     ricochet_config_free(cfg);
 }
 
-/* A port nobody listens on: refused, within a second, in words. */
+/* A port nobody listens on: refused, within a second, in words that name
+ * the address and the edge the session expected. */
 static void poll_relay_not_there(void **state)
 {
     (void)state;
@@ -260,7 +261,8 @@ static void poll_relay_not_there(void **state)
     assert_true(poll_all(r, s, 1, WAIT_MS, first_disconnected, 5));
     assert_true(clock_now_ms() - started < 1000);
     assert_string_equal(s[0].code, RICOCHET_END_REFUSED);
-    assert_non_null(strstr(s[0].text, "could not connect"));
+    assert_non_null(strstr(s[0].text, "Connection refused at 127.0.0.1:"));
+    assert_non_null(strstr(s[0].text, "expected: a relay's poll edge"));
     ricochet_close(r[0]);
 }
 
