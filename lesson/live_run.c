@@ -333,6 +333,14 @@ static void flow_of(const struct live *lv, struct ricochet *c, bool up, char *ou
     netaddr_format(&ep, out, cap);
 }
 
+/* A lane client's later sockets (HTTP polling's next connection) in the
+ * clients' namespace, where its first ones were made: the loop's thread
+ * is in the lesson's own, where the relay's address leads nowhere. */
+static int client_side_socket(void *lab, int domain, int type, int protocol)
+{
+    return netlab_socket(lab, NETLAB_CLIENT, domain, type, protocol);
+}
+
 /* Each lane's clients: its senders (lv->senders), then its receiver. */
 static void fill_job(struct live *lv, const struct netlab *lab, struct make_job *j)
 {
@@ -357,7 +365,9 @@ static void fill_job(struct live *lv, const struct netlab *lab, struct make_job 
                 .transport = (enum ricochet_transport)l->def->transport,
                 .poll_short = l->def->poll_interval_ms > 0,
                 .poll_interval_ms = l->def->poll_interval_ms,
-                .keylog = bench_lane_keyed(l->def) ? lv->keylog : NULL};
+                .keylog = bench_lane_keyed(l->def) ? lv->keylog : NULL,
+                .make_socket = lab ? client_side_socket : NULL,
+                .make_socket_ctx = (void *)lab};
         }
     }
 }
