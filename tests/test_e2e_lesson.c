@@ -30,7 +30,9 @@
  * sender's loss held back of the others (counted from orders alone: netsim's
  * drop log, the receiver's order of arrival) grow over TCP's one stream
  * and stay at none over QUIC's stream per sender; PUT /senders switches
- * back to one and the lanes start again with it. Refused options say so in
+ * back to one and the lanes start again with it. Every TCP connection of
+ * the relay torn down (ss -K): the tcp lane alone connects again and says
+ * so, the others run on in the same generation. Refused options say so in
  * one line. With
  * RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/lesson-page.png. */
 
@@ -604,6 +606,53 @@ static bool start_ip(struct lesson *l, const char *const *args)
     return false;
 }
 
+/* Whether lane name of live.json j is in state, its why holding why_has
+ * (NULL: anything). */
+static bool lane_is(const cJSON *j, const char *name, const char *state, const char *why_has)
+{
+    const cJSON *x = lane(j, name);
+    return x && !strcmp(text(x, "state", NULL), state) &&
+           (!why_has || strstr(text(x, "why", NULL), why_has));
+}
+
+/* Every TCP connection of the relay's namespace torn down (ss -K, as a
+ * middlebox's reset would): the tcp lane's clients are disconnected and
+ * made again, that lane alone, which says so on its strip; the lanes'
+ * generation stays (no lane started the others again), and the
+ * unsequenced lane runs throughout. */
+static void a_lane_alone_connects_again(void **state)
+{
+    (void)state;
+    struct lesson l;
+    if (!start_ip(&l, live_args))
+        skip();
+    cJSON *j = lesson_get_json(&l, "/live.json");
+    char gen[64], cmd[160];
+    snprintf(gen, sizeof gen, "%s", text(j, "generation", NULL));
+    cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "nsenter --net=/proc/%d/ns/net ss -K -tn state established "
+             ">/dev/null", (int)child(&l, "ricochet-relay"));
+    assert_int_equal(system(cmd), 0);
+    bool again = false, steady = true;
+    uint64_t end = clock_now_ms() + WAIT_MS;
+    while (!again && clock_now_ms() < end) {
+        clock_sleep_ms(250);
+        j = lesson_get_json(&l, "/live.json");
+        assert_non_null(j);
+        again = lane_is(j, "tcp", "running", "connected again");
+        steady &= lane_is(j, "unsequenced", "running", NULL) &&
+                  !strcmp(text(j, "generation", NULL), gen);
+        if (!again && lane(j, "tcp"))
+            print_message("tcp: %s: %s\n", text(lane(j, "tcp"), "state", NULL),
+                          text(lane(j, "tcp"), "why", NULL));
+        cJSON_Delete(j);
+    }
+    assert_true(again);
+    assert_true(steady);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+}
+
 /* A lesson killed outright (a crash) takes its children and namespaces
  * with it. */
 static void a_crash_leaves_nothing(void **state)
@@ -867,6 +916,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_teaches),
         cmocka_unit_test(a_crash_leaves_nothing),
+        cmocka_unit_test(a_lane_alone_connects_again),
         cmocka_unit_test(without_namespaces),
         cmocka_unit_test(four_senders),
         cmocka_unit_test(options_refused),
