@@ -46,6 +46,8 @@
 #                   relays with every edge (ASan), Redis with Sentinel, bots on every
 #                   transport, netsim's model changing, kills, stops, failovers and
 #                   abuse; a PASS/FAIL line per invariant (docs/testing.md)
+#   make soak-lesson the lesson turned through every preset for MINUTES=N (default
+#                   10): no lane started again, no state lost that no one explains
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet, manual pages, the relay's systemd unit,
@@ -264,7 +266,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-lesson deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -749,6 +751,12 @@ soak-chaos:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/bin/ricochet-relay \
 	    build/asan/bin/ricochet-bot
 	tests/chaos.sh $(BUILD)/bin $(MINUTES)
+
+# The lesson (tests/soak_lesson.sh) from the release build, as make lesson runs it.
+soak-lesson:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
+	tests/soak_lesson.sh $(BUILD)/bin $(MINUTES)
 
 deps:
 	@.ci/deps

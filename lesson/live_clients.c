@@ -249,14 +249,14 @@ static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
 
 void live_clients_stop(struct live *lv)
 {
-    swarm_destroy(lv->sw);
-    lv->sw = NULL;
-    for (size_t k = 0; k < lv->n_lanes; k++) {
+    for (size_t k = 0; k < lv->n_lanes; k++) { /* first: their goodbyes are no lane's */
         struct live_lane *l = &lv->lanes[k];
         l->clients = l->running = l->mending = false;
         l->lost = 0;
         l->mend_us = 0;
     }
+    swarm_destroy(lv->sw);
+    lv->sw = NULL;
 }
 
 int live_clients_start(struct live *lv, const struct netlab *lab)
