@@ -23,11 +23,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Packets the device keeps for netsim to read: a TUN's 500 are a third of
- * a second of the lesson's lanes, and a netsim that late (a busy machine)
- * lost the rest on the host, where no drop log names them. */
-#define TX_QUEUE 10000
-
 struct tun_job {
     const char *netns_path;
     uint32_t addr;
@@ -87,9 +82,6 @@ static int configure(struct tun_job *j, int s)
     put_addr(&ifr.ifr_netmask, 0xffffffffu);
     if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
         return job_fail(j, "netmask");
-    ifr.ifr_qlen = TX_QUEUE;
-    if (ioctl(s, SIOCSIFTXQLEN, &ifr) != 0)
-        return job_fail(j, "queue length");
     ipv6_off();
     if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
         return job_fail(j, "flags");

@@ -4,8 +4,7 @@
  * log says netsim dropped retransmitted, and no other: the log's segments
  * are the captures' segments; states in the stream's frames are named with
  * the sequence numbers they took. Plain-UDP states are named in the drop log
- * by the client's endpoint, as through the proxy; netsim stopped a moment
- * while 1200 datagrams come, every one crosses. Without the privilege
+ * by the client's endpoint, as through the proxy. Without the privilege
  * for namespaces, netlab and netsim each say so in one line; netsim never
  * wires its own namespace, nor one to itself. A run killed
  * with SIGKILL leaves no process and no namespace behind. */
@@ -462,53 +461,6 @@ static void udp_states_named_by_client_endpoint(void **unused)
     wire_files_remove(&w);
 }
 
-#define N_PAUSED 1200 /* datagrams sent while netsim stands still: over a TUN's 500 */
-
-/* netsim stopped (SIGSTOP) while the client side sends N_PAUSED datagrams
- * at once, then let go: every one crosses. The client's device keeps what
- * comes while netsim is late (a busy machine), where a TUN's 500 packets
- * dropped the rest on the host, a loss no drop log could name. */
-static void a_late_netsim_loses_nothing(void **unused)
-{
-    (void)unused;
-    static struct wire w;
-    const char *model[] = {"--seed", "7", NULL};
-    wire_up(&w, model, "udp");
-    int rx = netlab_socket(&w.lab, NETLAB_RELAY, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    int tx = netlab_socket(&w.lab, NETLAB_CLIENT, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(rx >= 0 && tx >= 0);
-    int big = 16 << 20; /* neither socket's buffer is the limit looked at */
-    assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big), 0);
-    assert_int_equal(setsockopt(tx, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big), 0);
-    struct sockaddr_in at = relay_side(0);
-    assert_int_equal(bind(rx, (struct sockaddr *)&at, sizeof at), 0);
-    at.sin_port = htons(local_port(rx));
-    uint8_t buf[2048];
-    assert_int_equal(kill(w.netsim.pid, SIGSTOP), 0);
-    for (int i = 0; i < N_PAUSED; i++) {
-        put_state(buf, (uint32_t)i);
-        assert_int_equal(sendto(tx, buf, PROTO_STATE_SIZE, 0, (struct sockaddr *)&at, sizeof at),
-                         PROTO_STATE_SIZE);
-    }
-    clock_sleep_ms(300);
-    assert_int_equal(kill(w.netsim.pid, SIGCONT), 0);
-    int got = 0;
-    uint64_t quiet_since = clock_now_ms(), deadline = clock_now_ms() + RUN_MS;
-    while (got < N_PAUSED && clock_now_ms() < deadline && clock_now_ms() - quiet_since < 2000) {
-        struct pollfd pf = {rx, POLLIN, 0};
-        if (poll(&pf, 1, 50) > 0)
-            while (recv(rx, buf, sizeof buf, 0) > 0) {
-                got++;
-                quiet_since = clock_now_ms();
-            }
-    }
-    close(rx);
-    close(tx);
-    free(wire_down(&w));
-    wire_files_remove(&w);
-    assert_int_equal(got, N_PAUSED);
-}
-
 /* ---- without the privilege ---- */
 
 /* In a forked child: a user namespace without a mapping, every capability
@@ -686,7 +638,6 @@ int main(void)
         cmocka_unit_test(tcp_with_loss_retransmits_exactly_the_drops),
         cmocka_unit_test(tcp_states_named_with_their_numbers),
         cmocka_unit_test(udp_states_named_by_client_endpoint),
-        cmocka_unit_test(a_late_netsim_loses_nothing),
         cmocka_unit_test(without_privilege_one_line),
         cmocka_unit_test(ip_mode_refusals),
         cmocka_unit_test(killed_run_leaves_nothing),
