@@ -49,6 +49,8 @@
 #   make soak-partitions the fleet cut apart by nftables (tests/partitions.sh)
 #                   for MINUTES=N, random cut lengths, a PASS/FAIL line per
 #                   invariant (root)
+#   make soak-lesson the lesson turned through every preset for MINUTES=N (default
+#                   10): no lane started again, no state lost that no one explains
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet, manual pages, the relay's systemd unit,
@@ -268,7 +270,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -761,6 +763,11 @@ soak-partitions:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/bin/ricochet-relay \
 	    build/asan/tests/test_e2e_partitions
 	tests/partitions.sh build/asan/tests build/asan/bin $(MINUTES)
+# The lesson (tests/soak_lesson.sh) from the release build, as make lesson runs it.
+soak-lesson:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
+	tests/soak_lesson.sh $(BUILD)/bin $(MINUTES)
 
 deps:
 	@.ci/deps

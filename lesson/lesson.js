@@ -476,7 +476,7 @@ function render() {
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
-    l.el.querySelector(".why").textContent = l.state === "running" ? ""
+    l.el.querySelector(".why").textContent = l.state === "running" ? l.why // connected again
       : tName("state." + l.state, l.state) + ": " + l.why;
   }
 }

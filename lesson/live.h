@@ -8,7 +8,9 @@
  *                  edge; netsim in IP mode between two namespaces, or its
  *                  UDP proxy in front of each datagram edge without them,
  *                  started with harness/children.h as the bench's are),
- *                  the lanes' clients, the loop, restarts, the stop
+ *                  the loop, restarts, the stop
+ *   live_clients.c the lanes' clients, made in the clients' namespace,
+ *                  driven by one swarm; a lost one made again alone
  *   live_http.c    the page's server, in libmicrohttpd's thread: the page
  *                  and its words (lang/), live.json, a state's bytes, PUT
  *                  /model checked and handed to every netsim, the model in
@@ -279,10 +281,15 @@ struct live_lane {
     int index;                      /* bench_lane() index */
     bool missing;                   /* the machine cannot run it (why says) */
     char why[200];
+    uint16_t port;                  /* where its clients go: its edge's, or its proxy's */
     bool clients;                   /* its clients exist (this generation's) */
     size_t n_senders;               /* ... its senders (1 or LIVE_SENDERS) */
     size_t sender[LIVE_SENDERS], receiver; /* ... their swarm indexes */
     bool running;                   /* all joined, the senders sending */
+    uint8_t lost;                   /* its clients disconnected, by place (1 << sender,
+                                       1 << senders: the receiver): made again alone */
+    bool mending;                   /* ... made again, not all joined yet */
+    uint64_t mend_us;               /* ... when to make them (again, if that failed) */
     uint32_t sender_id[LIVE_SENDERS];
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
                                        endpoints, as netsim names them */
@@ -348,7 +355,6 @@ struct live {
     struct live_netsim netsims[LIVE_NETSIMS];
     size_t n_netsims;
     struct swarm *sw;
-    bool client_lost;               /* a lane's client was disconnected: the lanes again */
     size_t n_lanes;
     struct live_lane lanes[BENCH_MODES];
     uint64_t t0_us, generation, instance;
@@ -376,6 +382,24 @@ extern volatile sig_atomic_t live_stop;
  * left out). Returns the exit status. */
 int live_run(const struct live_config *cfg, const struct bench_params *params, int port,
              const char *no_lab);
+
+/* ---- live_clients.c ---- */
+
+/* "14:03:07", the wall clock's time now, into buf. */
+const char *live_wall_time(char *buf, size_t cap);
+
+/* Every lane's clients made (in lab's client namespace), adopted by one
+ * swarm, joined; then their flows, the senders' ids, and one schedule for
+ * every sender. Returns 0, or -1 with why on every lane (none left). */
+int live_clients_start(struct live *lv, const struct netlab *lab);
+
+/* Every lane's clients closed, the swarm with them. */
+void live_clients_stop(struct live *lv);
+
+/* A lane's lost clients made again (that lane alone: its strip says so),
+ * a lane whose clients all joined again counted afresh, the running
+ * lanes' flows read again. Called every check of the loop. */
+void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now);
 
 /* ---- live_lanes.c ---- */
 

@@ -378,7 +378,8 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
 {
     s->lane = l->index;
     snprintf(s->state, sizeof s->state, "%s",
-             l->missing ? "missing" : l->running ? "running" : "starting");
+             l->missing ? "missing" : l->running ? "running"
+             : l->lost || l->mending ? "again" : "starting");
     snprintf(s->why, sizeof s->why, "%s", l->why);
     s->n_senders = l->n_senders;
     memcpy(s->sender_id, l->sender_id, sizeof s->sender_id);

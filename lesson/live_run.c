@@ -1,5 +1,5 @@
 /* live_run.c: ricochet-lesson's run (see live.h): the process set, the
- * lanes' clients, the loop, the restarts and the stop.
+ * loop, the restarts and the stop (the lanes' clients: live_clients.c).
  *
  * With the two namespaces of netsim's IP mode (harness/netlab.h), one
  * netsim carries every lane: the relay, bound to 198.19.0.1 with every
@@ -8,7 +8,8 @@
  * (--paired-loss). Without them, netsim's UDP proxy stands in front of each
  * datagram edge, and the streams' lanes are missing (the page and one line
  * say so and how to get them). A child that dies is said on the page and
- * started again, the lanes' clients with it; the namespaces and the
+ * started again, the lanes' clients with it (a lane's client lost alone is
+ * made again alone: live_clients_mend); the namespaces and the
  * devices go with the processes that hold them, whatever ends them.
  *
  * A lane has one sender or LIVE_SENDERS (the page's choice; the lanes start
@@ -19,23 +20,17 @@
  * datagrams) changes. */
 #include "live.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/children.h"
 #include "../harness/freeport.h"
 #include "../harness/netlab.h"
-#include "../netsim/netsim_ip.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/triple.h"
@@ -44,18 +39,6 @@
 #define RETRY_US 2000000u     /* a child that failed is tried again after this */
 #define RESTART_US 500000u    /* ... one that died, started again after this */
 #define CHECK_US 100000u      /* the children looked at this often */
-#define JOIN_TIMEOUT_MS 10000 /* every lane's clients joined within this */
-#define LEAD_US 100000u       /* the senders' first state after the lanes are up */
-
-volatile sig_atomic_t live_stop;
-
-/* "at 14:03:07" into buf. */
-static const char *wall_time(char *buf, size_t cap)
-{
-    time_t now = time(NULL);
-    strftime(buf, cap, "%H:%M:%S", localtime(&now));
-    return buf;
-}
 
 /* A child's end in words ("the relay was killed by signal 9 at 14:03:07"),
  * as its state and the lesson's last incident. */
@@ -63,7 +46,7 @@ static void ended(struct live *lv, struct spawn_proc *p, const char *who, char *
 {
     char at[16];
     int st = p->status;
-    wall_time(at, sizeof at);
+    live_wall_time(at, sizeof at);
     if (WIFSIGNALED(st))
         snprintf(lv->incident, sizeof lv->incident, "%s was killed by signal %d at %s", who,
                  WTERMSIG(st), at);
@@ -115,6 +98,8 @@ static int start_relay(struct live *lv, const struct netlab *lab)
     args[n++] = "0";
     args[n++] = "--tick-ms"; /* each state in a datagram of its own (see above) */
     args[n++] = "0";
+    args[n++] = "--stale-ms"; /* a relay late on a busy machine forwards late, never sheds: */
+    args[n++] = "0";          /* a loss the page shows is the network's, netsim says which */
     const struct live_netsim *rtc = NULL;
     for (size_t k = 0; k < lv->n_netsims; k++)
         if (lv->netsims[k].edge && !strcmp(lv->netsims[k].edge, "webrtc"))
@@ -283,7 +268,7 @@ static void stop_children(struct live *lv)
     }
 }
 
-/* Where lane k's clients go: its edge (or the edge its offers go to); a
+/* Where lane l's clients go: its edge (or the edge its offers go to); a
  * datagram lane behind a proxy, its proxy. */
 static uint16_t lane_port(const struct live *lv, const struct live_lane *l)
 {
@@ -293,204 +278,6 @@ static uint16_t lane_port(const struct live *lv, const struct live_lane *l)
         if (!strcmp(lv->netsims[i].edge, l->def->edge))
             return (uint16_t)lv->netsims[i].port;
     return port_of(lv, l->def->edge);
-}
-
-/* The clients' making, in a thread that enters the client namespace (a
- * socket stays in the namespace it was made in). */
-struct make_job {
-    const struct netlab *lab;
-    struct client_config cfg[BENCH_MODES * (LIVE_SENDERS + 1)];
-    char names[BENCH_MODES * (LIVE_SENDERS + 1)][40], rooms[BENCH_MODES][40];
-    struct ricochet *made[BENCH_MODES * (LIVE_SENDERS + 1)];
-    size_t n;
-    char err[320];
-};
-
-static void *make_run(void *arg)
-{
-    struct make_job *j = arg;
-    if (j->lab && netlab_enter(j->lab, NETLAB_CLIENT, j->err, sizeof j->err) != 0)
-        return NULL;
-    for (size_t i = 0; i < j->n; i++)
-        if (!(j->made[i] = client_create(&j->cfg[i], j->err, sizeof j->err)))
-            return NULL;
-    return NULL;
-}
-
-/* The endpoint client c sends from (up: its messages', over HTTP polling
- * the POSTs' connection; else the one the relay's come down, the GETs'),
- * as netsim names it, into out. */
-static void flow_of(const struct live *lv, struct ricochet *c, bool up, char *out, size_t cap)
-{
-    union netaddr ep;
-    socklen_t len = sizeof ep;
-    out[0] = '\0';
-    if (getsockname(up ? client_socket_up(c) : client_socket(c), &ep.sa, &len) != 0 ||
-        netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
-        return;
-    if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
-        ep.v4.sin_addr.s_addr = htonl(lv->ip_mode ? NETSIM_IP_CLIENT : INADDR_LOOPBACK);
-    netaddr_format(&ep, out, cap);
-}
-
-/* Each lane's clients: its senders (lv->senders), then its receiver. */
-static void fill_job(struct live *lv, const struct netlab *lab, struct make_job *j)
-{
-    j->lab = lab;
-    for (size_t k = 0; k < lv->n_lanes; k++) {
-        const struct live_lane *l = &lv->lanes[k];
-        if (l->missing)
-            continue;
-        snprintf(j->rooms[k], sizeof j->rooms[k], "lesson-%s", l->def->name);
-        for (int role = 0; role <= lv->senders; role++) {
-            size_t i = j->n++;
-            if (role == lv->senders)
-                snprintf(j->names[i], sizeof j->names[i], "%s-receiver", l->def->name);
-            else if (lv->senders == 1)
-                snprintf(j->names[i], sizeof j->names[i], "%s-sender", l->def->name);
-            else
-                snprintf(j->names[i], sizeof j->names[i], "%s-sender%d", l->def->name, role + 1);
-            j->cfg[i] = (struct client_config){
-                .host = lv->relay_host, .port = lane_port(lv, l), .room = j->rooms[k],
-                .name = j->names[i], .mode = l->def->mode.mode, .timeout_ms = 5000,
-                .no_histograms = true,
-                .transport = (enum ricochet_transport)l->def->transport,
-                .poll_short = l->def->poll_interval_ms > 0,
-                .poll_interval_ms = l->def->poll_interval_ms,
-                .keylog = bench_lane_keyed(l->def) ? lv->keylog : NULL};
-        }
-    }
-}
-
-/* ---- the lanes' clients, driven by one swarm ---- */
-
-static void on_fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
-{
-    int sender = 0;
-    live_lane_of(ctx, i, &sender);
-    live_path(ctx, t_us, sender < 0 ? 0 : sender, s);
-}
-
-static void on_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
-{
-    struct live *lv = ctx;
-    int sender;
-    struct live_lane *l = live_lane_of(lv, i, &sender);
-    if (!ok || !l || sender < 0)
-        return;
-    struct ricochet_state s;
-    live_path(lv, t_us, sender, &s); /* what on_fill put in it */
-    live_lane_sent(l, sender, client_next_seq(swarm_client(lv->sw, i)) - 1, t_us, &s,
-                   clock_now_us());
-}
-
-static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
-{
-    struct live *lv = ctx;
-    int sender;
-    struct live_lane *l = live_lane_of(lv, i, &sender);
-    if (!l)
-        return;
-    int from = sender < 0 ? live_lane_sender_of(l, ev->id) : -1;
-    if ((ev->type == RICOCHET_EV_STATE || ev->type == RICOCHET_EV_TOO_OLD) && from >= 0 &&
-        l->running) {
-        struct client_netinfo ni; /* HTTP polling: when the GET went that brought it */
-        client_netinfo(swarm_client(lv->sw, i), &ni);
-        live_lane_got(l, from, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);
-    }
-    else if (ev->type == RICOCHET_EV_DISCONNECTED && l->running) {
-        snprintf(l->why, sizeof l->why, "its %s was disconnected: %s%s%.130s%s",
-                 sender >= 0 ? "sender" : "receiver", ev->code, ev->text[0] ? " (" : "",
-                 ev->text, ev->text[0] ? ")" : "");
-        lv->client_lost = true;
-    }
-}
-
-static void stop_lanes(struct live *lv)
-{
-    swarm_destroy(lv->sw);
-    lv->sw = NULL;
-    for (size_t k = 0; k < lv->n_lanes; k++)
-        lv->lanes[k].clients = lv->lanes[k].running = false;
-    lv->client_lost = false;
-}
-
-/* Every lane's clients made, adopted by one swarm, joined; then their
- * flows, the senders' ids, and one schedule for every sender. Returns 0,
- * or -1 with why on every lane (nothing left running). */
-static int start_lanes(struct live *lv, const struct netlab *lab)
-{
-    struct make_job *j = calloc(1, sizeof *j);
-    struct swarm_hooks hooks = {.ctx = lv, .fill = on_fill, .sent = on_sent, .event = on_event};
-    struct swarm_config sc = {.host = "127.0.0.1", .port = 1, .rate_hz = lv->params->rate_hz};
-    char err[320] = "out of memory";
-    pthread_t t;
-    if (!j)
-        goto fail;
-    fill_job(lv, lab, j);
-    if (pthread_create(&t, NULL, make_run, j) != 0)
-        goto fail;
-    pthread_join(t, NULL);
-    snprintf(err, sizeof err, "%s", j->err);
-    if ((j->n && !j->made[j->n - 1]) || !(lv->sw = swarm_create(&sc, &hooks, err, sizeof err)))
-        goto fail;
-    for (size_t k = 0, i = 0; k < lv->n_lanes; k++) {
-        struct live_lane *l = &lv->lanes[k];
-        if (l->missing)
-            continue;
-        l->n_senders = (size_t)lv->senders;
-        for (int role = 0; role <= lv->senders; i++, role++) {
-            double rate = role < lv->senders ? lv->params->rate_hz : 0;
-            if (swarm_adopt(lv->sw, j->made[i], j->names[i], rate, err, sizeof err) != 0)
-                goto fail;
-            j->made[i] = NULL; /* the swarm's now */
-            if (role == lv->senders) {
-                l->receiver = swarm_size(lv->sw) - 1;
-                continue;
-            }
-            l->sender[role] = swarm_size(lv->sw) - 1; /* spread over a period: no two of the
-                                                        lane's states leave at once */
-            l->seq0[role] = 1 + (uint32_t)role * LIVE_SEQ_APART;
-            client_set_next_seq(swarm_client(lv->sw, l->sender[role]), l->seq0[role]);
-            swarm_phase(lv->sw, l->sender[role],
-                        (uint64_t)(1e6 / lv->params->rate_hz) * (uint64_t)role /
-                            (uint64_t)lv->senders);
-        }
-        l->clients = true;
-    }
-    if (swarm_wait_ready(lv->sw, false, clock_now_us() + JOIN_TIMEOUT_MS * 1000u, &live_stop,
-                         err, sizeof err) != 0)
-        goto fail;
-    for (size_t k = 0; k < lv->n_lanes; k++) {
-        struct live_lane *l = &lv->lanes[k];
-        if (l->missing)
-            continue;
-        live_lane_reset(l);
-        for (size_t s = 0; s < l->n_senders; s++) {
-            flow_of(lv, swarm_client(lv->sw, l->sender[s]), true, l->up_flow[s],
-                    sizeof l->up_flow[s]);
-            l->sender_id[s] = ricochet_id(swarm_client(lv->sw, l->sender[s]));
-        }
-        flow_of(lv, swarm_client(lv->sw, l->receiver), false, l->down_flow,
-                sizeof l->down_flow);
-        l->running = true;
-        l->why[0] = '\0';
-    }
-    lv->t0_us = clock_now_us() + LEAD_US;
-    lv->generation++;
-    swarm_schedule(lv->sw, lv->t0_us);
-    free(j);
-    return 0;
-fail:
-    for (size_t i = 0; j && i < j->n; i++)
-        if (j->made[i])
-            ricochet_close(j->made[i]);
-    free(j);
-    stop_lanes(lv);
-    for (size_t k = 0; k < lv->n_lanes; k++)
-        if (!lv->lanes[k].missing)
-            snprintf(lv->lanes[k].why, sizeof lv->lanes[k].why, "starting: %.180s", err);
-    return -1;
 }
 
 /* ---- the loop ---- */
@@ -516,9 +303,12 @@ static bool children_alive(struct live *lv)
  * tried again after RETRY_US. */
 static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
 {
-    stop_lanes(lv);
+    live_clients_stop(lv);
     stop_children(lv);
-    if (start_children(lv, lab) != 0 || start_lanes(lv, lab) != 0) {
+    int rc = start_children(lv, lab);
+    for (size_t k = 0; rc == 0 && k < lv->n_lanes; k++) /* where its clients go */
+        lv->lanes[k].port = lane_port(lv, &lv->lanes[k]);
+    if (rc != 0 || live_clients_start(lv, lab) != 0) {
         lv->retry_us = now + RETRY_US;
         log_warn("lesson: cannot start (%s; %s; %s): trying again in %u s", lv->relay_state,
                  lv->netsim_state, lv->lanes[0].why, RETRY_US / 1000000u);
@@ -527,7 +317,7 @@ static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
     if (lv->incident[0] && !strstr(lv->incident, "started again")) {
         char at[16];
         snprintf(lv->incident + strlen(lv->incident), sizeof lv->incident - strlen(lv->incident),
-                 "; started again at %s", wall_time(at, sizeof at));
+                 "; started again at %s", live_wall_time(at, sizeof at));
     }
     snprintf(lv->relay_state, sizeof lv->relay_state, "running");
     snprintf(lv->netsim_state, sizeof lv->netsim_state, "running (%s)",
@@ -553,27 +343,14 @@ static void loop(struct live *lv, const struct netlab *lab)
             }
             if (up && lv->senders_wanted != lv->senders) { /* the page asked for more or fewer */
                 lv->senders = lv->senders_wanted;
-                stop_lanes(lv);
-                up = start_lanes(lv, lab) == 0;
+                live_clients_stop(lv);
+                up = live_clients_start(lv, lab) == 0;
                 lv->retry_us = up ? 0 : now + RETRY_US;
             }
-            if (up && lv->client_lost) { /* the lanes again, aligned; the page says why */
-                char at[16];
-                wall_time(at, sizeof at);
-                for (size_t k = 0; k < lv->n_lanes; k++)
-                    if (lv->lanes[k].why[0] && lv->lanes[k].running) {
-                        log_warn("lesson: %s: %s; the lanes start again",
-                                 lv->lanes[k].def->name, lv->lanes[k].why);
-                        snprintf(lv->incident, sizeof lv->incident,
-                                 "%s: %.140s at %s; the lanes started again",
-                                 lv->lanes[k].def->name, lv->lanes[k].why, at);
-                    }
-                stop_lanes(lv);
-                up = start_lanes(lv, lab) == 0;
-                lv->retry_us = up ? 0 : now + RETRY_US;
-            }
+            if (up) /* a lane's lost client made again, that lane alone */
+                live_clients_mend(lv, lab, now);
             if (!up)
-                stop_lanes(lv);
+                live_clients_stop(lv);
         }
         live_door_step(lv, now);
         if (lv->sw)
@@ -656,7 +433,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     loop(lv, cfg->lab);
     rc = 0;
 out:
-    stop_lanes(lv);
+    live_clients_stop(lv);
     stop_children(lv);
     live_door_close(lv);
     live_http_stop(lv->http);

@@ -4,6 +4,7 @@
  * tables are in proto/PROTOCOL.md; these files are the reference
  * implementation. */
 #include "control.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -96,34 +97,6 @@ int proto_host_valid(const char *host)
     return 1;
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes), or 0 where it is
- * not strict UTF-8: a stray continuation byte, an overlong form, a
- * surrogate (U+D800-DFFF), a code point past U+10FFFF, or a NUL. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    size_t len = p[0] < 0x80 ? 1 : p[0] < 0xc2 ? 0 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3
-               : p[0] < 0xf5 ? 4 : 0;
-    if (len == 0 || len > n || p[0] == 0)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) || /* overlong, surrogate */
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))   /* overlong, > U+10FFFF */
-        return 0;
-    return len;
-}
-
-/* Length of the longest strict UTF-8 prefix of s[0..n). */
-static size_t utf8_valid_prefix(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, len;
-    while (i < n && (len = utf8_seq_len(p + i, n - i)) != 0)
-        i += len;
-    return i;
-}
-
 /* C0 controls, DEL, and C1 controls (U+0080-U+009F, UTF-8 C2 80-C2 9F):
  * none belongs in text a terminal will show (C1 0x9B is a CSI). */
 static int is_control(const unsigned char *p)
@@ -134,7 +107,7 @@ static int is_control(const unsigned char *p)
 int proto_text_valid(const char *text)
 {
     size_t n = strlen(text);
-    if (n == 0 || n > PROTO_TEXT_MAX || utf8_valid_prefix(text, n) != n)
+    if (n == 0 || n > PROTO_TEXT_MAX || proto_utf8_valid_prefix(text, n) != n)
         return 0;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++)
         if (is_control(p))
@@ -476,7 +449,7 @@ static int read_message(struct reader *r, const cJSON *o, char *dst)
     if (!cJSON_IsString(f))
         return fail(r, PROTO_E_FIELD_TYPE, "message", "field \"message\" must be a string");
     snprintf(dst, PROTO_TEXT_MAX + 1, "%s", f->valuestring);
-    dst[utf8_valid_prefix(dst, strlen(dst))] = '\0'; /* the cut may split a character */
+    dst[proto_utf8_valid_prefix(dst, strlen(dst))] = '\0'; /* the cut may split a character */
     if (dst[0] == '\0')
         return fail(r, PROTO_E_VALUE, "message", "field \"message\" is empty");
     for (unsigned char *p = (unsigned char *)dst; *p; p++)
@@ -605,7 +578,7 @@ int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
     /* JSON is UTF-8 (RFC 8259): check the bytes before cJSON, which passes
      * invalid ones through; and refuse NUL, raw or escaped, which cJSON's C
      * strings would silently cut at. */
-    if (utf8_valid_prefix(buf, len) != len)
+    if (proto_utf8_valid_prefix(buf, len) != len)
         return fail(&r, PROTO_E_JSON, NULL, "not strict UTF-8 (or holds a NUL byte)");
     if (has_escaped_nul(buf, len))
         return fail(&r, PROTO_E_VALUE, NULL, "a string holds \\u0000");

@@ -1,6 +1,7 @@
 /* log.c: one line per call, at or above the threshold, handed to the
  * program's sink: stderr as text (the default) or as JSON. */
 #include "log.h"
+#include "../proto/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,22 +47,6 @@ void log_stderr_sink(void *ctx, enum log_level level, const char *msg)
     fprintf(stderr, "%s.%03ld %s %s\n", stamp, (long)(tv.tv_usec / 1000), tags[level], msg);
 }
 
-/* Length of the UTF-8 sequence at s (1-4), or 0 if it is not one (overlong
- * forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-    if (n == 0 || s[0] > 0xf4 || s[0] == 0xc0 || s[0] == 0xc1)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* msg as the inside of a JSON string into out (cap >= 8). Truncates at a
  * whole character. */
 static void json_escape(const char *msg, char *out, size_t cap)
@@ -77,7 +62,7 @@ static void json_escape(const char *msg, char *out, size_t cap)
             snprintf(esc, sizeof esc, "\\u%04x", *s);
         else if (*s < 0x80)
             snprintf(esc, sizeof esc, "%c", *s);
-        else if ((n = utf8_len(s)) != 0)
+        else if ((n = proto_utf8_len(s, 4)) != 0) /* a NUL stops it */
             snprintf(esc, sizeof esc, "%.*s", (int)n, (const char *)s);
         else {
             put = "\\ufffd";

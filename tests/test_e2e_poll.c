@@ -18,7 +18,8 @@
  * on; a third session from one address past `--max-per-address 2` answered 429
  * (`per_address`, not `bad_http`) while the two go on; refused joins holding
  * no session, their error kept for one GET; one keep-alive
- * connection carrying the join and five POSTs, another every GET; with
+ * connection carrying the join and five POSTs, another every GET, and kept
+ * after a GET held longer than `--timeout-ms`; with
  * `--allow-origin`, a preflight answered with the edge's methods and a GET with
  * its origin's line, another origin's with none */
 #include <setjmp.h>
@@ -26,9 +27,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -600,6 +604,60 @@ static void refused_joins_hold_no_session(void **state)
     harness_three_stop(&t);
 }
 
+/* req on the connection fd, and its answer's status once whole; -1 if the
+ * connection ends or nothing whole comes within ms. */
+static int ask_on(int fd, const char *req, int ms)
+{
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+        return -1;
+    uint8_t in[4096];
+    size_t len = 0, whole, body;
+    uint64_t end = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < end && len < sizeof in) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv(fd, in + len, sizeof in - len, 0);
+        if (n <= 0)
+            return -1;
+        len += (size_t)n;
+        int status = poll_client_answer(in, len, &whole, &body);
+        if (status != 0)
+            return status;
+    }
+    return -1;
+}
+
+/* A GET held longer than --timeout-ms is activity, not silence: once it
+ * is answered, the connection it came on takes the next request (it was
+ * closed at the next tick: idle since the GET came, a client's next
+ * request then met a closed connection). */
+static void keep_alive_outlives_a_long_poll(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--timeout-ms", "1000", NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
+    static struct poll_client c;
+    struct got g;
+    poll_join(&c, &g, t.stream, JOIN("held", "holder"), 0);
+    drain(&c, &g, 200);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(t.stream),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char held[256], again[256];
+    snprintf(held, sizeof held, "GET /poll?s=%s&wait=1500 HTTP/1.1\r\nHost: x\r\n\r\n",
+             c.session);
+    snprintf(again, sizeof again, "GET /poll?s=%s HTTP/1.1\r\nHost: x\r\n\r\n", c.session);
+    assert_int_equal(ask_on(fd, held, 4000), 200);
+    clock_sleep_ms(300); /* a few of the edge's ticks, well within --timeout-ms */
+    assert_int_equal(ask_on(fd, again, 2000), 200);
+    close(fd);
+    poll_client_close(&c);
+    harness_three_stop(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +670,7 @@ int main(void)
         cmocka_unit_test(sessions_per_address_are_bounded),
         cmocka_unit_test(refused_joins_hold_no_session),
         cmocka_unit_test(keep_alive_carries_many_requests),
+        cmocka_unit_test(keep_alive_outlives_a_long_poll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,13 +9,17 @@
  * config's refusals (a wait over 25000, short polling without an interval or
  * past 10000, a mode other than tcp); a port nobody listens on ends the session
  * `refused` within a second, and a port that speaks no HTTP (a TCP edge)
- * `disconnected`, its reason pointing to the poll:// edge */
+ * `disconnected`, its reason pointing to the poll:// edge; a session made in a
+ * network namespace and driven from another thread dials its next connection
+ * in its own namespace */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #include "../client/lib/client.h"
+#include "../harness/netlab.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 
@@ -286,6 +291,93 @@ static void poll_port_speaks_no_http(void **state)
     harness_three_stop(&t);
 }
 
+/* ---- a session made in a namespace, driven from the test's own ---- */
+
+static int lab_socket(void *lab, int domain, int type, int protocol)
+{
+    return netlab_socket(lab, NETLAB_CLIENT, domain, type, protocol);
+}
+
+struct lab_sessions {
+    struct netlab *lab;
+    struct client_config cfg[2];
+    struct ricochet *r[2];
+    char err[256];
+};
+
+/* client_create in the lab's client namespace, as the lesson makes its
+ * lanes' clients (only the making enters it). */
+static void *lab_sessions_make(void *arg)
+{
+    struct lab_sessions *j = arg;
+    if (netlab_enter(j->lab, NETLAB_CLIENT, j->err, sizeof j->err) != 0)
+        return NULL;
+    for (int i = 0; i < 2; i++)
+        if (!(j->r[i] = client_create(&j->cfg[i], j->err, sizeof j->err)))
+            return NULL;
+    return NULL;
+}
+
+static bool second_has_five(const struct seen *s, size_t n)
+{
+    (void)n;
+    return s[0].disconnected || s[1].states_from[s[0].id] >= 5;
+}
+
+/* The relay in a network namespace (on its 127.0.0.1), two polling
+ * sessions made there and driven from the test's own thread: the first,
+ * left alone past the relay's --timeout-ms (its GET held meanwhile), has
+ * its idle POST connection closed, so its next states' POST dials a new
+ * one, from a thread in another namespace, where nothing listens (the
+ * lesson's lanes met this as "Connection refused"). The config's socket
+ * maker puts it where the first went: the states arrive, the session goes
+ * on. */
+static void poll_redial_in_its_namespace(void **state)
+{
+    (void)state;
+    struct netlab lab;
+    char err[256];
+    if (netlab_open(&lab, err, sizeof err) != 0)
+        skip();
+    const char *args[] = {"--listen", "poll://127.0.0.1:0", "--timeout-ms", "1000", NULL};
+    struct spawn_proc relay;
+    assert_int_equal(spawn_start_in(&relay, lab.ns[NETLAB_CLIENT], harness_bin_dir(),
+                                    "ricochet-relay", args, err, sizeof err), 0);
+    uint16_t port = harness_edge_port(&relay, "poll");
+    struct lab_sessions j = {.lab = &lab};
+    const char *names[2] = {"idle-poster", "watcher"};
+    for (int i = 0; i < 2; i++)
+        j.cfg[i] = (struct client_config){
+            .host = "127.0.0.1", .port = port, .room = "nsroom", .name = names[i],
+            .mode = PROTO_MODE_TCP, .timeout_ms = 3000, .poll_wait_ms = 5000,
+            .transport = RICOCHET_TRANSPORT_POLL, .make_socket = lab_socket,
+            .make_socket_ctx = &lab};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, lab_sessions_make, &j), 0);
+    pthread_join(t, NULL);
+    if (!j.r[0] || !j.r[1])
+        fail_msg("client_create in the namespace: %s", j.err);
+    struct seen s[2];
+    memset(s, 0, sizeof s);
+    assert_true(poll_all(j.r, s, 2, WAIT_MS, all_welcomed, 5));
+    poll_all(j.r, s, 2, 300, first_disconnected, 5); /* the GETs out, held */
+    clock_sleep_ms(1600); /* nothing driven: the POST connections idle past 1 s */
+    for (int k = 0; k < 10 && !s[0].disconnected; k++) {
+        struct ricochet_state st = {.x = (float)k};
+        ricochet_send_state(j.r[0], &st);
+        poll_all(j.r, s, 2, 50, first_disconnected, 5);
+    }
+    poll_all(j.r, s, 2, WAIT_MS, second_has_five, 5);
+    if (s[0].disconnected)
+        fail_msg("the session ended: %s (%s)", s[0].code, s[0].text);
+    assert_true(s[1].states_from[s[0].id] >= 5);
+    for (int i = 0; i < 2; i++)
+        ricochet_close(j.r[i]);
+    spawn_stop(&relay, SIGTERM, 3000);
+    spawn_free(&relay);
+    netlab_close(&lab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +385,7 @@ int main(void)
         cmocka_unit_test(poll_config_refusals),
         cmocka_unit_test(poll_relay_not_there),
         cmocka_unit_test(poll_port_speaks_no_http),
+        cmocka_unit_test(poll_redial_in_its_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

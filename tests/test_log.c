@@ -1,7 +1,9 @@
 /* test_log.c: the logger's sink. An injected sink gets each line at or
  * above the threshold with its level and the formatted text, and nothing
  * else; the default sink writes "YYYY-MM-DD HH:MM:SS.mmm LEVEL text" to
- * stderr; log_set_sink(NULL) brings it back; the level names parse. */
+ * stderr; log_set_sink(NULL) brings it back; the JSON sink keeps a
+ * character whole exactly where the control messages' text takes it; the
+ * level names parse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../proto/control.h"
 #include "../sys/log.h"
 
 struct caught {
@@ -122,6 +125,35 @@ static void json_sink_writes_one_object_per_line(void **state)
     cJSON_Delete(o);
 }
 
+/* The log's JSON keeps a character whole exactly where the control
+ * messages' text takes it (one reading of UTF-8, proto/utf8.h): each
+ * sequence the decoder refuses becomes U+FFFD, each it takes stays. */
+static void json_sink_reads_utf8_as_the_protocol(void **state)
+{
+    (void)state;
+    static const char *const seqs[] = {
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8e\xae", "\xea\xb0\x80", /* taken */
+        "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",         /* overlong */
+        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", /* surrogate, too high */
+        "\xe2\x82", "\x80", "\xfe"};                               /* cut, stray */
+    log_set_sink(log_json_sink, "test");
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "a%sb", seqs[i]);
+        cJSON *o = cJSON_Parse(stderr_of_warn(text));
+        assert_non_null(o);
+        const char *msg = cJSON_GetObjectItem(o, "msg")->valuestring;
+        bool kept = !strcmp(msg, text);
+        if (kept != (proto_text_valid(text) != 0))
+            fail_msg("#%zu: the log %s it, the protocol %s it", i, kept ? "kept" : "replaced",
+                     proto_text_valid(text) ? "takes" : "refuses");
+        if (!kept)
+            assert_non_null(strstr(msg, "\xef\xbf\xbd"));
+        cJSON_Delete(o);
+    }
+    log_set_sink(NULL, NULL);
+}
+
 static void level_names(void **state)
 {
     (void)state;
@@ -143,6 +175,7 @@ int main(void)
         cmocka_unit_test(injected_sink_gets_lines_above_threshold),
         cmocka_unit_test(default_sink_writes_stamped_lines_to_stderr),
         cmocka_unit_test(json_sink_writes_one_object_per_line),
+        cmocka_unit_test(json_sink_reads_utf8_as_the_protocol),
         cmocka_unit_test(level_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,6 +188,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
     c->transport = cfg->transport;
+    c->make_socket = cfg->make_socket;
+    c->make_socket_ctx = cfg->make_socket_ctx;
     c->poll_wait_ms = cfg->poll_short ? 0
                       : cfg->poll_wait_ms ? cfg->poll_wait_ms : RICOCHET_DEFAULT_POLL_WAIT_MS;
     if (c->poll_wait_ms > RICOCHET_POLL_WAIT_MAX_MS)

@@ -85,6 +85,12 @@ struct client_config {
     bool poll_short;     /* HTTP polling: a GET every poll_interval_ms, not long polls */
     uint32_t poll_wait_ms; /* ... a long poll's wait (0: RICOCHET_DEFAULT_POLL_WAIT_MS) */
     uint32_t poll_interval_ms; /* ... short polling's (0: RICOCHET_DEFAULT_POLL_INTERVAL_MS) */
+    int (*make_socket)(void *ctx, int domain, int type, int protocol); /* a stream's
+                            sockets, the ones dialled later too (HTTP polling's next
+                            connection): made where this returns them, e.g. in the
+                            network namespace client_create was called in, when the
+                            session is driven from a thread in another (NULL: socket()) */
+    void *make_socket_ctx;
 };
 
 #define CLIENT_PIN_HEX 64 /* a pin's hex digits: SHA-256's 32 bytes */

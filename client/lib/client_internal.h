@@ -368,6 +368,8 @@ struct ricochet {
                                  own events (ENet's connect, a hub's datagram) */
     uint32_t next_seq;        /* client_send.c's */
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
+    int (*make_socket)(void *ctx, int domain, int type, int protocol); /* the config's */
+    void *make_socket_ctx;
     struct client_ticket *ticket; /* NULL: no ticket (the config's room and name) */
 
     /* a fleet (proto/FLEET.md): moved followed, a lost relay rejoined */

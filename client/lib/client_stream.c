@@ -36,7 +36,11 @@ int client_reserve(uint8_t **buf, size_t *cap, size_t need)
 
 int client_stream_dial(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap)
 {
-    s->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* a later dial may come from a thread in another network namespace than
+     * the session's first: the config's maker puts it where the first went */
+    int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    s->fd = c->make_socket ? c->make_socket(c->make_socket_ctx, c->relay.sa.sa_family, type, 0)
+                           : socket(c->relay.sa.sa_family, type, 0);
     if (s->fd < 0) {
         snprintf(err, err_cap, "socket: %s", strerror(errno));
         return -1;

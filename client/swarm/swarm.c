@@ -272,32 +272,30 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
     if (!sw->m || !sw->hubs || !sw->udp_hubs || !sw->wire_hubs || !sw->hub_dirty) {
         snprintf(err, err_cap, "out of memory");
-        swarm_destroy(sw);
-        return NULL;
+        goto fail;
     }
     /* epoll, not poll: a wait costs what is ready, not N descriptors */
     sw->ep = epoll_create1(EPOLL_CLOEXEC);
     if (sw->ep < 0) {
         snprintf(err, err_cap, "epoll_create1: %s", strerror(errno));
-        swarm_destroy(sw);
-        return NULL;
+        goto fail;
     }
     if (hooks)
         sw->hooks = *hooks;
     histogram_reset(&sw->stats.latency);
     sw->period_us = period_of(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
-        if (member_create(sw, i, err, err_cap) != 0) {
-            swarm_destroy(sw);
-            return NULL;
-        }
-        /* Thousands of clients take a while to create (QUIC's a handshake
-         * each): answer the relay's handshakes meanwhile, or it forgets
-         * them as half-open, and keep the joined ones speaking, or it
-         * expires them as silent. */
+        if (member_create(sw, i, err, err_cap) != 0)
+            goto fail;
+        /* Thousands of clients take a while to create (QUIC's a handshake each): answer
+         * the relay's handshakes meanwhile, or it forgets them as half-open, and keep the
+         * joined ones speaking, or it expires them as silent. */
         service_made(sw, i + 1, 0);
     }
     return sw;
+fail:
+    swarm_destroy(sw);
+    return NULL;
 }
 
 void swarm_destroy(struct swarm *sw)
@@ -352,7 +350,13 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
 
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us)
 {
-    sw->m[i].phase_us = i >= sw->cfg.clients ? phase_us : sw->m[i].phase_us;
+    struct swarm_member *m = &sw->m[i];
+    uint64_t first = sw->t0_us + phase_us, now = clock_now_us();
+    m->phase_us = i >= sw->cfg.clients ? phase_us : m->phase_us;
+    if (i >= sw->cfg.clients && sw->t0_us && m->period_us) { /* a schedule runs: its next turn */
+        m->k = now > first ? (now - first) / m->period_us + 1 : 0;
+        m->next_us = first + m->k * m->period_us;
+    }
 }
 size_t swarm_size(const struct swarm *sw) { return sw->n; }
 struct ricochet *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
@@ -491,7 +495,6 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
  * a client with nothing to read still needs them). */
 static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
 {
-    size_t n = made;
     uint64_t now = clock_now_us();
     if (now < sw->next_full_us) {
         service_ready(sw, wait_us);
@@ -499,7 +502,7 @@ static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
     }
     uint64_t every = (uint64_t)sw->n_own * FULL_US_PER_CLIENT;
     sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < made; i++) {
         drain_one(sw, i); /* timers first: the hubs then send their pings */
         if (i % SEND_BETWEEN_CLIENTS == SEND_BETWEEN_CLIENTS - 1)
             send_between(sw);
@@ -510,10 +513,7 @@ static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
     }
 }
 
-void swarm_service(struct swarm *sw, uint64_t wait_us)
-{
-    service_made(sw, sw->n, wait_us);
-}
+void swarm_service(struct swarm *sw, uint64_t wait_us) { service_made(sw, sw->n, wait_us); }
 
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
                      const volatile sig_atomic_t *stop, char *err, size_t err_cap)

@@ -144,7 +144,8 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
 
 /* Adopted client i's (i < swarm_size) first state's offset from the
  * schedule's t0 (0 until set), from the next swarm_schedule: senders of one
- * room spread over a period. A made client's phase is the swarm's: kept. */
+ * room spread over a period; adopted while a schedule runs, it sends from
+ * its next turn on that one. A made client's phase is the swarm's: kept. */
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us);
 
 size_t swarm_size(const struct swarm *sw);

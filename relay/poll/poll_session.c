@@ -284,6 +284,9 @@ void poll_answer_now(struct relay_poll *t, uint32_t ci, uint32_t si, const char 
         s->took_us = now_us;
     }
     s->asked_us = now_us;
+    /* the connection's idle clock starts at its answer, not at a GET it
+     * held meanwhile: a long poll past --timeout-ms is no silence */
+    t->s.conns[ci].last_us = now_us;
     if (!keep)
         stream_close(&t->s, ci, now_us);
     if (s->closing && s->out_len == 0 && s->n_held == 0)
