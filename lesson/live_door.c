@@ -36,8 +36,6 @@
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
 #define SILENT_US 30000000u     /* a UDP program silent this long is gone */
-#define JOIN_DEADLINE_US 2000000u /* a connection that sent nothing: the relay's
-                                     --join-timeout-ms (its default, as the lesson runs it) */
 #define UNANSWERED_US 1000000u  /* no answer this long after its message: said */
 #define ODD_RECENT_US 2000000u  /* a message that was no state, this recent: what an error
                                    answered */
@@ -223,46 +221,21 @@ static void read_frames(struct live_guest *g, int dir, const unsigned char *p, s
 
 /* ---- the programs ---- */
 
-static void gone(struct live_guest *g, const char *why, uint64_t now_us);
-
-/* A connection that has sent nothing yet (not a byte). */
-static bool silent(const struct live_guest *g)
-{
-    return g->used && g->fd >= 0 && g->s.tcp && !g->s.messages_up && !g->last.len;
-}
-
-/* A slot for a newcomer: a free one, else the one gone longest ago (kept
- * for the page only), else the oldest silent connection's, which is
- * closed: so connections that say nothing never keep a program out. */
-static struct live_guest *guest_slot(struct live *lv, uint64_t now_us)
-{
-    struct live_guest *gone_one = NULL, *quiet = NULL;
-    for (size_t i = 0; i < LIVE_GUESTS; i++) {
-        struct live_guest *g = &lv->door.guests[i];
-        if (!g->used)
-            return g;
-        if (g->fd < 0 && (!gone_one || g->gone_us < gone_one->gone_us))
-            gone_one = g;
-        if (silent(g) && (!quiet || g->last_us < quiet->last_us))
-            quiet = g;
-    }
-    if (!gone_one && quiet)
-        gone(quiet, "it sent nothing, and a newcomer took its place", now_us);
-    return gone_one ? gone_one : quiet;
-}
-
 static struct live_guest *new_guest(struct live *lv, bool tcp, uint64_t now_us)
 {
-    struct live_guest *g = guest_slot(lv, now_us);
-    if (g) {
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &lv->door.guests[i];
+        if (g->used)
+            continue;
         memset(g, 0, sizeof *g);
         g->used = true;
         g->fd = g->conn = -1;
         g->s.tcp = tcp;
         g->last_us = now_us;
         snprintf(g->s.state, sizeof g->s.state, "joining");
+        return g;
     }
-    return g;
+    return NULL;
 }
 
 /* Its end: the sockets closed, the reason kept for the page. */
@@ -561,8 +534,6 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
             gone(g, "the relay started again: its membership went with it", now_us);
         else if (g->fd >= 0 && !g->s.tcp && (now_us - g->last_us > SILENT_US || g->s.end[0]))
             gone(g, g->s.end[0] ? g->s.end : "silent for 30 s", now_us);
-        else if (silent(g) && now_us - g->last_us > JOIN_DEADLINE_US)
-            gone(g, "it sent nothing within the relay's join deadline (2 s)", now_us);
         if (g->fd < 0 && now_us - g->gone_us > GONE_KEEP_US) {
             g->used = false;
             continue;

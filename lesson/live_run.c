@@ -100,6 +100,8 @@ static int start_relay(struct live *lv, const struct netlab *lab)
     args[n++] = "0";
     args[n++] = "--stale-ms"; /* a relay late on a busy machine forwards late, never sheds: */
     args[n++] = "0";          /* a loss the page shows is the network's, netsim says which */
+    args[n++] = "--max-per-address"; /* every lane and every program through the door */
+    args[n++] = "0";                 /* reaches the relay from one address, the clients' side */
     const struct live_netsim *rtc = NULL;
     for (size_t k = 0; k < lv->n_netsims; k++)
         if (lv->netsims[k].edge && !strcmp(lv->netsims[k].edge, "webrtc"))
