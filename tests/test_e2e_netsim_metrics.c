@@ -114,8 +114,9 @@ static void every_datagram_is_accounted_for(void **state)
         double copies = per_dir(r.body, "ricochet_netsim_delay_seconds_count", d, "");
         print_message("%s: %g in, %g forwarded, %g dropped (loss %g), %g held\n", d, in, out,
                       dropped, loss, held);
-        assert_true(in > 100);
-        assert_true(loss > 0.1 * in && loss < 0.3 * in); /* 20% of them, give or take */
+        /* enough to count on: under ThreadSanitizer the bots sent ~100 in 4 s */
+        assert_true(in > 50);
+        assert_true(loss > 0.05 * in && loss < 0.4 * in); /* 20% of them, give or take */
         assert_int_equal(held, 0);
         assert_int_equal(in, out + dropped - dup);
         assert_int_equal(copies, out);
