@@ -144,7 +144,10 @@ MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/e
            client/lib lesson bench/costs \
            client/swarm client/bot client/tui netsim audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
-lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
+# libricochet's transports (client/lib/transports/) and its session call each
+# other: they are one library, client/lib's.
+lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c) \
+    $(if $(filter client/lib,$(1)),$(wildcard client/lib/transports/*.c)))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 

@@ -1,5 +1,5 @@
 /* quic_crypto.c: the random bytes both QUIC ends draw (see quic_crypto.h;
- * used by client/lib/client_quic_conn.c and the relay's relay/quic). */
+ * used by client/lib/transports/client_quic_conn.c and the relay's relay/quic). */
 #include "quic_crypto.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* quic_crypto.h: what ricochet's two QUIC ends hand ngtcp2 alike, shared
- * by the client library's connection (client/lib/client_quic_conn.c) and the
+ * by the client library's connection (client/lib/transports/client_quic_conn.c) and the
  * relay's quic edge (relay/quic/):
  *
  *   - ngtcp2_crypto's callbacks (on GnuTLS) taken as they are: the

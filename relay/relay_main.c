@@ -26,7 +26,7 @@
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "core/relay.h"
-#include "../fleet/relay_fleet.h"
+#include "relay_fleet.h"
 #include "metrics.h"
 #include "settings.h"
 #include "snapshot.h"

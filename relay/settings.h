@@ -17,7 +17,7 @@
 
 #include "../sys/options.h"
 #include "core/relay.h"
-#include "../fleet/relay_fleet.h"
+#include "relay_fleet.h"
 #include "edges.h"
 #include "transport.h"
 

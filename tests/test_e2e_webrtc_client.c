@@ -1,5 +1,5 @@
 /* test_e2e_webrtc_client.c: libricochet over WebRTC
- * (`client/lib/client_webrtc.c`) against `ricochet-relay` with ws, webrtc, ENet
+ * (`client/lib/transports/client_webrtc.c`) against `ricochet-relay` with ws, webrtc, ENet
  * and plain-UDP edges: its offer POSTed to the ws edge, its channels on the
  * webrtc edge; WebRTC members beside ENet and plain-UDP ones, every state under
  * its sender's id and in the mode it was sent in (a plain-UDP sender's as

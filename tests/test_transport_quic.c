@@ -72,7 +72,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "../client/lib/client_internal.h"
-#include "../client/lib/client_quic_conn_internal.h"
+#include "../client/lib/transports/client_quic_conn_internal.h"
 #include "../client/lib/client_test.h"
 #include "../relay/quic/transport_quic.h"
 #include "../relay/settings.h"

@@ -4,7 +4,7 @@
  * client needs that enet_wire.h does not read (reliable sequence numbers,
  * VERIFY_CONNECT, ACKNOWLEDGE). With enet_wire.h it lets one socket speak
  * for many ENet clients without an ENetHost each (the generator's wire
- * hubs, client/lib/client_wire.c): what makes a generator lighter than the
+ * hubs, client/lib/transports/client_wire.c): what makes a generator lighter than the
  * relay it measures.
  *
  * Pure: writes into the caller's buffer (each writer says how many bytes

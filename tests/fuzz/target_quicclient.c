@@ -1,6 +1,6 @@
 /* target_quicclient.c: fuzzes what libricochet's QUIC transport makes of
- * what its connection hands it after the handshake (client/lib/client_quic_conn.c's
- * callbacks, client/lib/client_wt.c: the CONNECT's answer, the preambles of
+ * what its connection hands it after the handshake (client/lib/transports/client_quic_conn.c's
+ * callbacks, client/lib/transports/client_wt.c: the CONNECT's answer, the preambles of
  * WebTransport's streams, a datagram's quarter stream ID), up to the
  * messages it queues for the session (see targets.h).
  *
@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #include "../../client/lib/client_internal.h"
-#include "../../client/lib/client_quic_conn_internal.h"
+#include "../../client/lib/transports/client_quic_conn_internal.h"
 #include "../../client/lib/client_test.h"
 #include "../../proto/control.h"
 #include "../../proto/h3.h"

@@ -52,7 +52,7 @@
 #include <unistd.h>
 
 #include "../../client/lib/client_internal.h"
-#include "../../client/lib/client_quic_conn_internal.h"
+#include "../../client/lib/transports/client_quic_conn_internal.h"
 #include "../../client/lib/client_test.h"
 #include "../../proto/control.h"
 #include "../../proto/h3.h"

@@ -14,7 +14,7 @@
  * states do): a longer one is refused, not fragmented. Control on channel
  * 0, states as the mode table says, as client_enet.c. The generator uses
  * it where ENet's hosts cost more CPU than the relay they measure. */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_wire_internal.h"
 
 #include <stdio.h>
@@ -24,11 +24,11 @@
 
 #include <enet/enet.h>
 
-#include "../../proto/enet/enet_speak.h"
-#include "../../proto/errors.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
+#include "../../../proto/enet/enet_speak.h"
+#include "../../../proto/errors.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
+#include "../../../sys/netaddr.h"
 
 #define WIRE_COMMANDS_MAX ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS /* per datagram */
 #define WIRE_RTO_MIN_US 50000       /* a resend waits at least this */

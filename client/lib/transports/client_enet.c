@@ -8,7 +8,7 @@
  * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
  * ends the session. Both kinds hand ENet's events to
  * enet_handle. */
-#include "client_internal.h"
+#include "../client_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,11 +19,11 @@
 #include <enet/enet.h>
 #include <enet/time.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../proto/errors.h"
-#include "../../sys/netaddr.h"
-#include "../../proto/enet/sniff.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
+#include "../../../proto/errors.h"
+#include "../../../sys/netaddr.h"
+#include "../../../proto/enet/sniff.h"
 
 #define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
 #define HUB_SLOT_REST_US 2000000u   /* a slot a client left rests this long (hub_connect) */

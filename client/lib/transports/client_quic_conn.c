@@ -17,7 +17,7 @@
  * congestion control holds back wait (CLIENT_QUIC_DGRAMS_MAX at most, the
  * oldest dropped), and those the relay acknowledged or ngtcp2 declared
  * lost are counted (their ID is the state's seq: what the sender knew). */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_quic_conn_internal.h"
 
 #include <arpa/inet.h>
@@ -30,9 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../proto/quic_crypto.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "../../../proto/quic_crypto.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
 
 #define QUIC_PRIORITY                                                                   \
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \

@@ -16,7 +16,7 @@
  * wslay reads every whole message there is in one call: they wait in a
  * buffer of ours, read no further until it is empty, and are handed out
  * one per step (a batch's states one per step too). */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>
@@ -30,9 +30,9 @@
 #include <sodium.h>
 #include <wslay/wslay.h>
 
-#include "../../proto/websocket.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "../../../proto/websocket.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
 
 #define WS_HEAD_MAX 4096             /* the relay's answer to the upgrade, at most */
 #define WS_MSG_MAX 65535             /* the longest message a relay sends */

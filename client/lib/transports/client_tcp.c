@@ -13,7 +13,7 @@
  * reads nothing for seconds). Received bytes are cut into frames in one
  * buffer that holds at most one frame beyond what was handed out; a batch's
  * states are handed out one per step, each as if it had come alone. */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>
@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../proto/byteorder.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
+#include "../../../proto/byteorder.h"
 
 #define TCP_FRAME_MAX 65535            /* a frame's message, at most (2 bytes of length) */
 #define TCP_IN_CAP (2 * (2 + TCP_FRAME_MAX)) /* one whole frame fits after a partial one */

@@ -8,7 +8,7 @@
  * OFFER_HEAD_MAX bytes and a body of its Content-Length: 201 with the
  * answer's SDP, or a refusal whose first line of text says why (400, 403,
  * 404, 503, ...). Nothing here knows what SDP says. */
-#include "client_internal.h"
+#include "../client_internal.h"
 
 #include <errno.h>
 #include <linux/tcp.h>
@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/log.h"
+#include "../../../sys/log.h"
 
 #define OFFER_HEAD_MAX 4096      /* the relay's answer's head, at most */
 #define OFFER_BODY_MAX 4096      /* its body (the answer's SDP is 1 KiB at most) */

@@ -3,7 +3,7 @@
  * client_stream_internal.h): a connection made without waiting, its bytes
  * waiting for the kernel in order, its end, and the kernel's own count of
  * what crossed the wire. */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
 
 int client_reserve(uint8_t **buf, size_t *cap, size_t need)
 {

@@ -17,7 +17,7 @@
  * answer not HTTP, 4xx and 5xx, the session gone, no answer in time)
  * ends the session with the library's reasons, in words that say what
  * to do. */
-#include "client_internal.h"
+#include "../client_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>
@@ -32,9 +32,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../proto/byteorder.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
+#include "../../../proto/byteorder.h"
 
 #define POLL_PATH "/poll"
 #define POLL_SID_LEN 40                 /* a session id's hex digits */

@@ -23,7 +23,7 @@
  * which is idempotent within a millisecond, and a step waits at most
  * RTC_SCTP_TICK_US. The session's descriptor is an epoll set holding the
  * UDP socket and, while the offer is on its way, its TCP connection. */
-#include "client_internal.h"
+#include "../client_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,11 +33,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../rtc/rtc_peer.h"
-#include "../../rtc/rtc_sctp.h"
-#include "../../rtc/rtc_sdp.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "../../../rtc/rtc_peer.h"
+#include "../../../rtc/rtc_sctp.h"
+#include "../../../rtc/rtc_sdp.h"
+#include "../../../sys/clock.h"
+#include "../../../sys/log.h"
 
 #define RTC_READS_MAX 64         /* datagrams read per step, at most */
 #define RTC_DATAGRAM_MAX 2048    /* the longest datagram read (DTLS's are 1200 at most) */
