@@ -1,5 +1,5 @@
 /* control_out.c: control messages out: encoded once, admitted past what
- * the receiver's edge holds (backlog.c), counted (see core.h). */
+ * the receiver's edge holds (backlog.c), counted (see control_out_internal.h). */
 #include "core.h"
 
 #include <stdarg.h>

@@ -5,10 +5,12 @@
  * The core keeps one struct relay_peer per handle (every edge's range, one
  * table: struct core_edge) and one struct relay_room per live room; rooms
  * hold the handles of their members. struct relay is composed of parts,
- * each written by one file: the larger ones are declared in a header
- * beside their owner (rooms_internal.h, interest_internal.h,
- * state_flow_internal.h, backlog_internal.h, tickets_internal.h,
- * sealing_internal.h), the others here.
+ * each written by one file: a file with parts of its own declares them,
+ * and the calls it offers, in a header beside it (rooms_internal.h,
+ * interest_internal.h, state_flow_internal.h, backlog_internal.h,
+ * tickets_internal.h, sealing_internal.h, limits_internal.h,
+ * refusals_internal.h, control_out_internal.h); the others' parts and
+ * calls are here.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
@@ -55,6 +57,9 @@
 #include "backlog_internal.h"
 #include "tickets_internal.h"
 #include "sealing_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "control_out_internal.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -79,61 +84,10 @@ struct relay_parked_join {
     uint64_t epoch;
 };
 
-/* A peer's rate limit and byte budget: only limits.c writes them (a
- * connection's start too, core_limits_start; peers.c zeroes a slot set
- * free). */
-struct core_peer_limits {
-    uint64_t tokens;         /* rate bucket, millionths of a datagram */
-    uint64_t last_us;        /* last refill */
-    uint64_t streak_us;      /* first drop of the current abuse streak, 0 = none */
-    uint64_t last_drop_us;
-    uint64_t streak_drops;
-    uint64_t warned_us;      /* last rate_limited error, 0 = never */
-    int64_t budget;          /* bytes it may still make the relay send into its room
-                                (byte_limit, byte_burst); below 0: over, until refilled */
-    uint64_t budget_us;      /* its last refill */
-    uint32_t flush;          /* datagrams it may still send over its rate: a member
-                                come from another relay re-sends what it held */
-    uint64_t flush_until_us; /* ... until then */
-};
-
-/* A peer's strikes: only refusals.c writes them (core_strikes_start at
- * its connection; peers.c zeroes a slot set free). */
-struct core_peer_strikes {
-    uint64_t micro;          /* invalid datagrams, millionths, decays 1/s */
-    uint64_t us;             /* its last decay */
-};
-
-/* A peer's error-message budget, a token bucket (ERR_BUDGET_RATE,
- * ERR_BUDGET_BURST): only control_out.c writes it (core_errors_start at
- * its connection; peers.c zeroes a slot set free). */
-struct core_peer_errors {
-    uint64_t tokens;         /* millionths of an error message */
-    uint64_t us;             /* its last refill */
-};
-
 /* A peer's welcomes this membership: only join.c writes them. */
 struct core_peer_welcomes {
     uint64_t last_us;        /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t n;              /* welcomes sent this membership, for WELCOME_MAX */
-};
-
-/* A peer's ticket and sealed session: only tickets.c writes them. They
- * outlast a connection's start (a claim made for an offer's session is
- * kept through its connection: relay_ticket_claim), so peers.c zeroes a
- * slot set free up to them (the last part of struct relay_peer); every
- * teardown lets them go through core_ticket_release, and relay_destroy
- * frees what is left through core_tickets_free. */
-struct core_peer_ticket {
-    bool held;               /* joined with a ticket, or its offer's session claimed
-                                one (relay_ticket_claim, kept through its
-                                connection): id is in r->tickets.passes */
-    bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
-                                what it is sent is sealed, what it sends must open */
-    struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
-                                join) still due: the claims it is to be admitted
-                                with; NULL otherwise */
-    uint8_t id[TICKET_ID_BYTES];
 };
 
 /* A peer: one per handle. peers.c zeroes a slot set free (but its ticket)
@@ -187,22 +141,6 @@ struct relay_peer {
     struct core_sight sight; /* interest.c's: in a room with interest */
 
     struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
-};
-
-/* A kick decided (refusals.c: core_kick_later), carried out when the
- * input in hand is handled (peers.c: core_kick_due takes it through
- * core_kick_take). Only refusals.c writes it. */
-struct core_kick {
-    bool due;                   /* a kick is decided */
-    uint32_t peer;              /* ... of this peer */
-    char why[96];               /* ... and what it is told */
-};
-
-/* A source kicked recently: connections from it are refused until
- * until_us. A small table: when full, the entry closest to expiry goes. */
-struct relay_ban {
-    uint64_t source;         /* relay_peer.source; 0 = free */
-    uint64_t until_us;
 };
 
 /* Who is here, counted: peers.c connects and tears down, the one writer
@@ -457,31 +395,6 @@ void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason r
  * frees the room. */
 void core_member_quiet(struct relay *r, uint32_t peer);
 
-/* ---- rooms.c ---- */
-
-/* Where name would go among the live rooms in name order (r->rooms.by_name):
- * the first whose name is not below it, or with after, above it. */
-uint32_t core_room_rank(const struct relay *r, const char *name, bool after);
-
-/* The live room called name, or NULL. O(log rooms). */
-struct relay_room *core_room_find(const struct relay *r, const char *name);
-
-/* A new empty room called name, with interest within radius aoi (0: none);
- * NULL if max_rooms are live (or out of memory). */
-struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
-
-/* How many members room may hold: --max-room-size, and without interest
- * at most a welcome's roster (everyone lists everyone). */
-uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
-
-/* Frees an empty room's slot. */
-void core_room_free(struct relay *r, struct relay_room *room);
-
-/* Allocates max_rooms free slots. Returns 0 or -1 (out of memory);
- * core_rooms_free frees them and every live room's. */
-int core_rooms_alloc(struct relay *r);
-void core_rooms_free(struct relay *r);
-
 /* ---- admit.c: every datagram's first step ---- */
 
 /* What every datagram goes through first: a known peer, counted, within
@@ -496,317 +409,5 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
  * second, kicked after kick_after_ms over). Returns 0 to go on or the
  * relay_on_datagram code. */
 int core_budget_admit(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* ---- state_flow.c: a state's whole way on ---- */
-
-/* A state of len bytes (admitted) from peer on channel with flags:
- * its mode told from them, decoded, stamped, its sender moved in interest,
- * then held for the tick or (unless stale) fanned out. Returns 0 or the
- * relay_on_datagram code. */
-int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                  uint8_t *bytes, size_t len, uint64_t now_us);
-
-/* Sends every held state (a full queue, shutdown, a room moved), but those
- * stale at now_us (0: none is); a world's to every group that has not had
- * it. Returns how many. */
-size_t core_fan_out_held(struct relay *r, uint64_t now_us);
-
-/* Fans out the held states whose tick has ended by now_us (relay_tick,
- * which settles what it decided). Returns how many went. */
-size_t core_tick(struct relay *r, uint64_t now_us);
-
-/* Sends a member's held states now, before it leaves its room (its left
- * notice follows them). */
-void core_fan_out_leaver(struct relay *r, uint32_t peer);
-
-/* peer's last state forgotten: it joins, or leaves its room. */
-void core_last_forget(struct relay *r, uint32_t peer);
-
-/* Sets up r->flow for r->cfg: nothing held, the world's groups, the
- * queue and its arena with a tick. Returns 0 or -1 (out of memory);
- * core_flow_free frees what it allocated. */
-int core_flow_alloc(struct relay *r);
-void core_flow_free(struct relay *r);
-
-/* ---- refusals.c ---- */
-
-/* Counts a rejection, tells the client (within its error budget) with code
- * (NONE: the usual one for why), and adds a strike for malformed input
- * (one too many and the peer is to be kicked: core_kick_later). Returns
- * the relay_on_datagram code. */
-int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
-                   enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-/* peer connected at now_us: its strikes start decaying from then. */
-void core_strikes_start(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* core_reject_as with the usual code for why. */
-#define core_reject(r, peer, why, now_us, ...) \
-    core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
-
-/* Decides that peer is kicked (why: the text it is told); the entry point
- * handling the input carries it out when the input is handled
- * (core_kick_due). So what decides a kick (strikes, the rate limit) never
- * calls the teardown, and nothing more is done for the input. */
-void core_kick_later(struct relay *r, uint32_t peer, const char *why);
-
-/* The kick decided, taken (no longer due): its peer into *peer and what it
- * is told (valid until the next core_kick_later); NULL if none is due. */
-const char *core_kick_take(struct relay *r, uint32_t *peer);
-
-/* ---- tickets.c ---- */
-
-/* Allocates what cfg's tickets and sealing need; core_tickets_free frees
- * it, and each peer's claims still awaiting a proof. Returns 0 or -1 (out
- * of memory). */
-int core_tickets_alloc(struct relay *r);
-void core_tickets_free(struct relay *r);
-
-/* A new join's ticket (m->ticket) from peer, when the relay takes tickets:
- * checked (PROTOCOL.md, Tickets), one a sealed session needs only on a
- * relay that seals, not in use by a live session, not bound to another
- * address. Returns PROTO_ERROR_NONE with the claims (the room and the name;
- * nothing is kept yet), or the code to refuse the join with and why (cap
- * bytes); *opened says whether the claims (their keys) could be read. */
-enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
-                                        const struct proto_control *m,
-                                        struct ticket_claims *claims, bool *opened, char *why,
-                                        size_t cap);
-
-/* Does a live session other than peer's hold the ticket of claims (a
- * member's, or an offer's session: relay_ticket_claim)? (Asked again when
- * a join the directory parked is settled: the other may have joined
- * since.) */
-bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims, uint32_t peer);
-
-/* Whether a member's repeated join carries the ticket it joined with. */
-bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
-
-/* Draws peer's sealed session (cfg.encrypt) for claims and the join's
- * nonce (hex): keys from both and a fresh salt, sent in clear in a
- * `sealed` message with its tag; from here on what peer is sent is sealed.
- * With prove, the claims wait in p->ticket.unproven for the proof (the first
- * sealed join). Returns 0, or -1 out of memory (nothing drawn). */
-int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
-                     const char *nonce, bool prove, uint64_t now_us);
-
-/* Sends peer its session's `sealed` message again (a repeated join, in
- * clear, before the proof), if nonce is its join's; false if not (another
- * join than the one sealed: dropped). */
-bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce);
-
-/* The join was admitted: peer holds the ticket until it leaves, and the
- * ticket is bound to peer's address until it expires. */
-void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
-
-/* The member left, or the peer went: its ticket is free again, its
- * session's keys wiped, a proof still due forgotten. */
-void core_ticket_release(struct relay *r, uint32_t peer);
-
-/* ---- interest.c ---- */
-
-/* Gives room interest within radius (PROTO_AOI_MIN..PROTO_AOI_MAX). Returns
- * 0, or -1 out of memory. */
-int core_interest_open(struct relay *r, struct relay_room *room, float radius);
-
-/* Frees room's grid, if it has one. */
-void core_interest_close(struct relay_room *room);
-
-/* Allocates r->spots for cfg.peer_cap peers. Returns 0 or -1 (out of
- * memory); core_spots_free frees them. */
-int core_spots_alloc(struct relay *r);
-void core_spots_free(struct relay *r);
-
-/* peer joins a room with interest: it sees no one until its first state.
- * Returns 0, or -1 out of memory. */
-int core_interest_join(struct relay *r, uint32_t peer);
-
-/* peer leaves its room with interest: out of everyone's sight and the
- * grid (nothing is sent: the left notice is the caller's). */
-void core_interest_leave(struct relay *r, uint32_t peer);
-
-/* Frees peer's sight without touching the others' (its whole room goes). */
-void core_interest_forget(struct relay *r, uint32_t peer);
-
-/* peer's newest state puts it at (x, y): the grid and who sees whom
- * follow, each change told to both sides (appeared, vanished). Nothing
- * outside a room with interest. */
-void core_interest_move(struct relay *r, uint32_t peer, float x, float y);
-
-/* The handles of those who see peer, into out (room size entries).
- * Returns how many. */
-size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out);
-
-/* Those who see peer among the world groups in `groups` (a mask of
- * core_world_group bits), into out. Returns how many. */
-size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t groups,
-                              uint32_t *out);
-
-/* Sends r->out to those who know peer is there: the members who see it in
- * a room with interest, else every other member of its room; from as
- * core_send_bytes's (peer for its own clock, UINT32_MAX for a notice). */
-void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from);
-
-/* ---- control_out.c ---- */
-
-/* Encodes r->out into r->json. Returns the length or a negative proto_err. */
-int core_encode_out(struct relay *r);
-
-/* Sends len bytes (a control message, or an event) to peer on the control
- * way, sealed if its session is, counted; from: the member whose message
- * it carries (an event, chat, a clock), UINT32_MAX: the relay's own.
- * Returns false, sending nothing, if core_out_admit refuses it (a
- * receiver that falls behind). */
-bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
-                     size_t len);
-
-/* Sends r->json's first len bytes to peer (core_send_bytes). */
-void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len);
-
-/* Sends r->out (the relay's own) to one peer. */
-void core_send_out(struct relay *r, uint32_t peer);
-
-/* Sends r->out to every member of room, except `except` (UINT32_MAX: none),
- * on behalf of from (core_send_bytes). Encoded once. */
-void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except,
-                        uint32_t from);
-
-/* Sends r->out to n peers on behalf of from. Encoded once. */
-void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n, uint32_t from);
-
-/* peer connected at now_us: its error budget full (ERR_BUDGET_BURST). */
-void core_errors_start(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* Sends error {code, message}. Unless forced, spends from the peer's error
- * budget so a misbehaving client cannot turn the relay into an amplifier.
- * Forced: past the budget and past its queue's bound, always: the error
- * that closes the peer, which the caller does next. */
-void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
-                     uint64_t now_us, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-/* ---- backlog.c: what the edges hold for each member ---- */
-
-/* May a message of len bytes go to peer, from: a member whose message it
- * is (UINT32_MAX: the relay's own)? Refused (false, nothing queued) to a
- * peer whose close is decided; to one whose edge would then hold more
- * than max_queued_bytes (its close decided: core_close_later); and a
- * member's message, past half that bound, when it would take from's
- * address (relay_peer.source) past its fair share of what waits (counted
- * throttled, from told). */
-bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len);
-
-/* Decides peer's close (once): carried out by core_closes_due. */
-void core_close_later(struct relay *r, uint32_t peer, enum core_close why,
-                      const struct relay_backlog *b, uint64_t now_us);
-
-/* The periodic look at what each member's edge holds: over the bound, or
- * nothing taken for slow_reader_ms: its close decided. */
-void core_backlog_sweep(struct relay *r, uint64_t now_us);
-
-/* A peer's slot taken anew: its trace forgotten, its address's key. */
-void core_backlog_reset(struct relay *r, uint32_t peer);
-
-/* Why peer's close was decided, as its error's text (cap bytes). */
-void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap);
-
-/* The next member whose close was decided, in order, or UINT32_MAX when
- * every one was taken (the queue is then empty again). */
-uint32_t core_close_next(struct relay *r);
-
-/* The next sender to tell it was throttled, or UINT32_MAX when every one
- * was taken (the queue is then empty again); *to_id: the id of the
- * receiver its message was held back from (UINT32_MAX: one not a
- * member), forgotten by the sender as it is taken. */
-uint32_t core_tell_next(struct relay *r, uint32_t *to_id);
-
-/* Allocates r->backlog for cfg.peer_cap peers. Returns 0 or -1 (out of
- * memory); core_backlog_free frees it. */
-int core_backlog_alloc(struct relay *r);
-void core_backlog_free(struct relay *r);
-
-/* ---- limits.c ---- */
-
-/* Refills a millionths bucket at rate per second up to cap (both whole
- * units). Time going backwards refills nothing. */
-void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
-                        uint64_t cap);
-
-/* What a peer's rate limit says of its datagram at now_us. */
-enum core_rate {
-    CORE_RATE_OK,   /* within it: go on */
-    CORE_RATE_DROP, /* over it: dropped (counted rate_limited) */
-    CORE_RATE_WARN, /* dropped, and the peer is due its warning (once a second) */
-    CORE_RATE_KICK  /* dropped, and over it for kick_after_ms: the peer is kicked */
-};
-
-/* peer joined at now_us from another relay (its join carries a moved's
- * epoch, or says it lost its relay): for CORE_FLUSH_US it may send
- * CORE_FLUSH_STATES datagrams over its rate limit, the reliable states a
- * client holds between relays and re-sends at once (proto/FLEET.md,
- * Clients). */
-#define CORE_FLUSH_STATES 320 /* a client's hold (256) and its resent last 64 */
-#define CORE_FLUSH_US 5000000ull
-void core_limits_flush(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* peer connected at now_us: its rate bucket full (rate_burst), its byte
- * budget as a new slot's. */
-void core_limits_start(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* Spends from peer's token bucket. Counts a drop; *streak_us gets how long
- * its abuse has gone on (set unless OK). */
-enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
-                               uint64_t *streak_us);
-
-/* What peer's byte budget (byte_limit) says at now_us: OK while it has not
- * spent past it, else a drop as core_rate_check's (one streak for both). */
-enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
-                                 uint64_t *streak_us);
-
-/* peer made the relay send bytes into its room (a message's length times
- * its recipients): spent from its budget, which may go below 0. */
-void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);
-
-/* The IP address part of an "ip:port" text into ip (cap bytes). */
-void core_addr_ip(const char *addr, char *ip, size_t cap);
-
-/* Refuses source (relay_peer.source) for kick_ban_ms from now. */
-void core_ban_add(struct relay *r, uint64_t source, uint64_t now_us);
-
-/* Microseconds source is still refused for, 0 if it is not. */
-uint64_t core_ban_left_us(const struct relay *r, uint64_t source, uint64_t now_us);
-
-/* ---- sealing.c ---- */
-
-/* With cfg.encrypt: each peer's session keys and the buffers to open and
- * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */
-int core_seals_alloc(struct relay *r);
-void core_seals_free(struct relay *r);
-
-/* Starts peer's sealed session at now_us: keys from its ticket's, the
- * client's nonce and a fresh salt, and the `sealed` message's tag
- * (r->sealing.seals[peer]; the peer is sent them next). */
-void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
-                     const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us);
-
-/* Ends it: the keys wiped. */
-void core_seal_stop(struct relay *r, uint32_t peer);
-
-/* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
- * then point at the message inside; sets r->sealing.in_clear false; the session
- * heard of at now_us); a clear one from a sealed session other than JSON
- * is dropped. Counted, never answered. Returns 0 or the relay_on_datagram
- * code. */
-int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
-                uint64_t now_us);
-
-/* bytes for peer as they go out: sealed on lane when its session is
- * (into r->sealing.sealed_out, or a per-call buffer of cap bytes), else bytes.
- * Returns the bytes and their length in *out_len, or NULL if sealing
- * failed (counted send_failed). */
-const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
-                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
-                             size_t *out_len);
 
 #endif

@@ -1,4 +1,4 @@
-/* interest.c: rooms with interest (see core.h): who sees whom in a room
+/* interest.c: rooms with interest (see interest_internal.h): who sees whom in a room
  * created with a radius. Each member's last position sits in a hash grid
  * of square cells as wide as the radius, so everyone it could come to see
  * is in the 3 x 3 cells around it (positions and the buckets' lists in one

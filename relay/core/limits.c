@@ -1,4 +1,4 @@
-/* limits.c: the limits a peer lives within (see core.h): token buckets
+/* limits.c: the limits a peer lives within (see limits_internal.h): token buckets
  * counted in millionths, its rate limit, its byte budget into its room,
  * and the addresses kicked recently. Decisions only: what the peer is
  * told, and a kick, are the caller's (admit.c). */

@@ -1,4 +1,4 @@
-/* refusals.c: why a datagram is refused (see core.h): each reason's
+/* refusals.c: why a datagram is refused (see refusals_internal.h): each reason's
  * counter, the error its sender is told, and strikes for malformed input
  * (too many and the sender is kicked, by the teardown in peers.c once the
  * input is handled). */

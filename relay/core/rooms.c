@@ -1,4 +1,4 @@
-/* rooms.c: rooms (see core.h): found, created, freed, listed. Their
+/* rooms.c: rooms (see rooms_internal.h): found, created, freed, listed. Their
  * members come and go through peers.c and join.c. The live rooms are
  * also kept in name order (r->rooms.by_name), so that a room is found by a
  * binary search and a listing (listing.c) starts where it asks. */

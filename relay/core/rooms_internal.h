@@ -1,4 +1,4 @@
-/* rooms_internal.h: rooms.c's state: the rooms' table, and a room's slot with
+/* rooms_internal.h: rooms.c's state and calls: the rooms' table, and a room's slot with
  * the writer of each field.
  * Private to relay/core/: core.h includes it, composing struct relay of
  * its parts, and only the file named here writes them. */
@@ -11,6 +11,7 @@
 
 #include "relay.h"
 
+struct relay;
 struct core_grid; /* interest_internal.h */
 
 /* A room's slot. rooms.c creates and frees it (every field then); while
@@ -36,5 +37,30 @@ struct core_rooms {
                                    order (strcmp: bytewise) */
     uint32_t n;                 /* live rooms */
 };
+
+/* ---- rooms.c ---- */
+
+/* Where name would go among the live rooms in name order (r->rooms.by_name):
+ * the first whose name is not below it, or with after, above it. */
+uint32_t core_room_rank(const struct relay *r, const char *name, bool after);
+
+/* The live room called name, or NULL. O(log rooms). */
+struct relay_room *core_room_find(const struct relay *r, const char *name);
+
+/* A new empty room called name, with interest within radius aoi (0: none);
+ * NULL if max_rooms are live (or out of memory). */
+struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
+
+/* How many members room may hold: --max-room-size, and without interest
+ * at most a welcome's roster (everyone lists everyone). */
+uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
+
+/* Frees an empty room's slot. */
+void core_room_free(struct relay *r, struct relay_room *room);
+
+/* Allocates max_rooms free slots. Returns 0 or -1 (out of memory);
+ * core_rooms_free frees them and every live room's. */
+int core_rooms_alloc(struct relay *r);
+void core_rooms_free(struct relay *r);
 
 #endif

@@ -1,4 +1,4 @@
-/* sealing.c: sealed sessions' keys (see core.h; PROTOCOL.md, Sealed
+/* sealing.c: sealed sessions' keys (see sealing_internal.h; PROTOCOL.md, Sealed
  * sessions): messages opened on the way in, sealed on the way out. */
 #include "core.h"
 

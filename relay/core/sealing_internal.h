@@ -1,4 +1,4 @@
-/* sealing_internal.h: sealing.c's state: each peer's sealed session, the
+/* sealing_internal.h: sealing.c's state and calls: each peer's sealed session, the
  * buffers to open and seal in.
  * Private to relay/core/: core.h includes it, composing struct relay of
  * its parts, and only the file named here writes them. */
@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 #include "../../proto/seal.h"
+
+struct relay;
+struct ticket_claims; /* proto/ticket.h */
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
 struct core_seal {
@@ -30,5 +33,37 @@ struct core_sealing {
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     bool in_clear;              /* the datagram in hand was not sealed */
 };
+
+/* ---- sealing.c ---- */
+
+/* With cfg.encrypt: each peer's session keys and the buffers to open and
+ * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */
+int core_seals_alloc(struct relay *r);
+void core_seals_free(struct relay *r);
+
+/* Starts peer's sealed session at now_us: keys from its ticket's, the
+ * client's nonce and a fresh salt, and the `sealed` message's tag
+ * (r->sealing.seals[peer]; the peer is sent them next). */
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                     const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us);
+
+/* Ends it: the keys wiped. */
+void core_seal_stop(struct relay *r, uint32_t peer);
+
+/* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
+ * then point at the message inside; sets r->sealing.in_clear false; the session
+ * heard of at now_us); a clear one from a sealed session other than JSON
+ * is dropped. Counted, never answered. Returns 0 or the relay_on_datagram
+ * code. */
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
+                uint64_t now_us);
+
+/* bytes for peer as they go out: sealed on lane when its session is
+ * (into r->sealing.sealed_out, or a per-call buffer of cap bytes), else bytes.
+ * Returns the bytes and their length in *out_len, or NULL if sealing
+ * failed (counted send_failed). */
+const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
+                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
+                             size_t *out_len);
 
 #endif

@@ -1,4 +1,4 @@
-/* state_flow.c: a state's whole way through the relay (see core.h), in
+/* state_flow.c: a state's whole way through the relay (see state_flow_internal.h), in
  * the order it takes:
  *
  *   admit      every datagram (admit.c), then control messages go to

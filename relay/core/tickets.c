@@ -1,4 +1,4 @@
-/* tickets.c: tickets (see core.h; PROTOCOL.md, Tickets): a join's ticket
+/* tickets.c: tickets (see tickets_internal.h; PROTOCOL.md, Tickets): a join's ticket
  * checked (and an offer's before it, relay_ticket_precheck), the tickets
  * live sessions hold, the tickets used here (each
  * bound to the address of its first session until it expires), a sealed
