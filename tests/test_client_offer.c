@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client_internal.h"
+#include "../client/lib/transports/client_transports_internal.h"
 #include "../sys/clock.h"
 
 #define OFFER "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"

@@ -3,7 +3,11 @@
  *
  * client.c holds a session's life (create, poll, close); the files below
  * it, each around one object, never call back up (client.c lists them),
- * and this header declares what they offer in that order, top down. A
+ * and this header declares what they offer in that order, top down; a
+ * file that owns parts of a session declares them and its calls beside
+ * it (client_phase_internal.h, client_send_internal.h,
+ * client_members_internal.h, client_ticket_internal.h), and what the
+ * transports offer one another is in transports/client_transports_internal.h. A
  * transport carries bytes for the session through one table of
  * operations (in the manner of Redis's ae backends):
  *
@@ -50,29 +54,13 @@
 #include "../../sys/netaddr.h"
 #include "../../stats/rng.h"
 
+#include "client_members_internal.h"
+#include "client_phase_internal.h"
+#include "client_send_internal.h"
+#include "client_ticket_internal.h"
+
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
-#define DEPARTED_MAX 64            /* ids remembered after they left */
-#define CLIENT_HOPS_MAX 2          /* moves followed per join (proto/FLEET.md) */
-#define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet */
-#define HOLD_MAX 256               /* reliable states held across a move, at most */
-#define HOLD_WAIT_US 1000000       /* after the welcome, members awaited at most this long */
-#define KEPT_MAX 64                /* reliable states kept after they went up */
-
-/* A reliable state sent while the session moved between relays. */
-struct held_state {
-    uint16_t len;
-    uint8_t bytes[PROTO_STATE_MAX];
-};
-
-/* A reliable state that went up, kept until a room's move says whether the
- * relay passed it on: its bytes, payload included (allocated to the
- * longest state this ring slot has held: cap). */
-struct kept_state {
-    uint32_t seq;
-    uint16_t len, cap;
-    uint8_t *bytes;
-};
 
 /* The bytes that came with the last event: a state's payload, an event's
  * body (ricochet_event_bytes). */
@@ -106,9 +94,6 @@ struct client_transport_caps {
                         expired here, and the relay's shutting_down or
                         kicked is itself the end of the session. */
 };
-
-/* What a transport carrying the TCP edge's frames can do (tcp, poll). */
-#define CLIENT_CAPS_TCP_FRAMES { .modes = 1u << PROTO_MODE_TCP, .connection = true }
 
 struct client_transport_ops {
     struct client_transport_caps caps;
@@ -164,131 +149,10 @@ extern const struct client_transport_ops client_quic_ops;
 extern const struct client_transport_ops client_poll_ops;
 extern const struct client_transport_ops client_detached_ops;
 
-/* A member that left my room, remembered so that a late state does not list
- * it again. expired: I expired it myself (no connection, no state for
- * timeout_ms) and the relay may still have it, so a state from it lists it
- * again under its name. */
-/* How a member leaves my table: the relay said it left, I expired it myself
- * (no connection), or it went out of sight (a room with interest). */
-enum client_departure { CLIENT_LEFT, CLIENT_EXPIRED, CLIENT_VANISHED };
-
-struct departed {
-    uint32_t id;               /* 0: free slot */
-    bool expired;
-    bool vanished;             /* out of sight (a room with interest), not gone */
-    enum proto_mode mode;
-    char name[PROTO_NAME_MAX + 1];
-};
-
-/* A session's ticket (client_ticket.c); a client without one has none. */
-struct client_ticket {
-    char pass[PROTO_TICKET_MAX + 1];   /* the part for the relay, sent in each join */
-    uint8_t up_key[SEAL_KEY_BYTES];    /* the ticket's keys, from which each session's */
-    uint8_t down_key[SEAL_KEY_BYTES];  /* keys are derived with my nonce and its salt */
-    bool must_seal;                    /* the ticket says the session must be sealed */
-    uint8_t nonce[SEAL_NONCE_BYTES];   /* this join's (a new one for each join: a move, */
-    char nonce_hex[SEAL_HEX_LEN + 1];  /* a rejoin), sent in it */
-    bool sealed;                       /* the relay's `sealed` for this join came: keys */
-    uint8_t salt[SEAL_SALT_BYTES];     /* ... from its salt, the only one of this join */
-    struct seal_tx tx;                 /* what I send */
-    struct seal_rx rx;                 /* what the relay sends */
-};
-
-enum client_phase {
-    PHASE_CONNECTING, /* handshake (ENet) */
-    PHASE_JOINING,    /* join sent, waiting for welcome (no connection: also rejoining) */
-    PHASE_JOINED,
-    PHASE_LOBBY,      /* connected, no join sent yet: listings only (ricochet_join) */
-    PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
-};
-
 /* A session is composed of parts, each written by one file and read by
- * the others (docs/design.md, "Where things are"), as the relay's core
- * composes struct relay: a reader of a field knows where it changes. */
-
-/* Why the session ends, or would: client_phase.c's, the files that learn a
- * reason handing it over (client_end_refused, _farewell, _in_clear). */
-struct client_ends {
-    bool fail_after_event;    /* a join error: disconnect on the next poll */
-    char fail_code[PROTO_CODE_MAX + 1]; /* ... with the relay's code and message */
-    char fail_text[PROTO_TEXT_MAX + 1];
-    char dead_code[PROTO_CODE_MAX + 1];
-    char dead_text[PROTO_TEXT_MAX + 1];
-    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
-    /* With a connection: the last error that ends a session (kicked,
-     * shutting_down, ...): the close that follows is explained by it
-     * ("" = none yet). */
-    char farewell_code[PROTO_CODE_MAX + 1];
-    char farewell_text[PROTO_TEXT_MAX + 1];
-    /* A session that must be sealed and is not yet: the last error that came
-     * in clear, unauthenticated (anyone on the path may have sent it). It
-     * ends nothing by itself; if no welcome comes in time, it is the reason
-     * given ("" = none). */
-    char clear_code[PROTO_CODE_MAX + 1];
-    char clear_text[PROTO_TEXT_MAX + 1];
-};
-
-/* A fleet (proto/FLEET.md): moves followed, a lost relay rejoined;
- * client_phase.c's (the welcome ends a move: client_welcomed). */
-struct client_move {
-    char entry_host[256];     /* where the session started: rejoins go there */
-    uint16_t entry_port;
-    uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
-    unsigned hops;            /* moves followed since the last welcome or rejoin */
-    char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
-    bool report_lost;         /* the next join says I lost the relay of my room */
-    uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
-    bool was_joined;          /* welcomed at least once */
-    bool hop_pending;         /* go to hop_host:hop_port at the next poll */
-    uint64_t hop_at_us;       /* ... not before this */
-    char hop_host[256];
-    uint16_t hop_port;
-    uint64_t hop_epoch;
-    char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
-};
-
-/* Reliable mode across a move: "everything, in order" holds there too.
- * States sent between relays wait, and go out once the members of the room
- * before the move are there again (or HOLD_WAIT_US after the welcome), so
- * that none of them misses one. client_send.c's (client_hold_*). */
-struct client_hold {
-    bool holding;
-    uint64_t hold_until_us;   /* set by the welcome: send then whoever is missing */
-    struct held_state *held;  /* HOLD_MAX, allocated on the first move */
-    size_t n_held;
-    char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
-    size_t n_awaited;
-    /* States on their way when a room moves reach the old relay after it
-     * let the member go: its moved names the last it passed on, and those
-     * sent after it go again, first, on the next relay. */
-    struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
-    uint64_t n_kept;          /* kept since the ring was last emptied */
-};
-
-/* Members of my room, not me: client_members.c's. */
-struct client_roster {
-    struct client_member *members;
-    size_t n_members, cap_members;
-    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
-                                 among a few dozen members, a cache line of ids each 16 */
-    bool remove_pending;      /* a member left or vanished: remove on the next poll */
-    enum client_departure remove_how; /* ... and how */
-    uint32_t remove_id;
-    struct departed departed[DEPARTED_MAX];
-    size_t departed_next;
-};
-
-/* The clock offset to the relay (pings, PROTOCOL.md "Clock offset"):
- * client_send.c's, which pings and announces (client_clock_sample,
- * client_clock_forget). */
-struct client_sync {
-    struct clock_sync clock;
-    uint64_t next_ping_us;        /* next clock ping */
-    struct clock_sync announced;  /* the estimate the room has (valid: announced) */
-    unsigned clock_samples;
-    unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
-    bool clock_changed;           /* announce it at the next step */
-};
+ * the others (docs/design.md, "Who writes what"), as the relay's core
+ * composes struct relay: a reader of a field knows where it changes. The
+ * parts of the files with a header of their own are declared there. */
 
 /* The last rooms listing (my rooms request's answer): client_receive.c's;
  * the lobby's and its request before the connection: client_send.c's. */
@@ -407,74 +271,6 @@ struct ricochet {
                                      client.c seeds it, pings and retries draw) */
 };
 
-/* ---- buffers ---- */
-
-/* Grows *buf (of *cap bytes) to hold need bytes, doubling from 4 KiB.
- * Returns 0, or -1 (out of memory: *buf as it was). */
-int client_reserve(uint8_t **buf, size_t *cap, size_t need);
-
-/* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
-
-#define CLIENT_OFFER_PATH "/rtc"
-
-/* An offer on its way to a relay's ws edge (PROTOCOL.md, "Signalling:
- * POST /rtc") and its answer coming back, over one TCP connection, never
- * waiting: each step does what the socket allows. */
-struct client_offer;
-
-enum client_offer_state {
-    CLIENT_OFFER_WAITING,  /* connecting, sending, or the answer not whole yet */
-    CLIENT_OFFER_ANSWERED, /* 201: the answer's SDP */
-    CLIENT_OFFER_FAILED    /* refused, cut or unreachable: why */
-};
-
-/* Starts connecting to relay (the ws edge's address) to POST sdp (the
- * offer, NUL-terminated) with pass (a ticket's; NULL: no Authorization).
- * Returns NULL with a one-line message in err. */
-struct client_offer *client_offer_new(const union netaddr *relay, const char *sdp,
-                                      const char *pass, char *err, size_t err_cap);
-
-/* What the socket allows now; ANSWERED with the answer (NUL-terminated)
- * in answer[0..cap), FAILED with a one-line reason in why. */
-enum client_offer_state client_offer_step(struct client_offer *o, char *answer, size_t cap,
-                                          char *why, size_t why_cap);
-
-int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
-void client_offer_free(struct client_offer *o);      /* NULL is fine */
-
-/* ---- HTTP/1.1 answers: one reader for every transport (client_poll_http.c) ---- */
-
-/* What the head of an answer says. */
-struct client_http_answer {
-    int status;
-    size_t head_len;           /* through its blank line */
-    size_t body_len;           /* its Content-Length (0 if none) */
-    bool has_length;           /* it had a Content-Length */
-    bool close;                /* Connection: close, or HTTP/1.0 without keep-alive */
-};
-
-/* The head of the answer at the start of buf[0..len). Returns 1 once it is
- * whole (*a filled), 0 while it is not, -1 if it is no answer this library
- * reads (not HTTP/1.x, a head over head_max bytes, a bad line, a bad or
- * second Content-Length, chunks: what is wrong in *why). */
-int client_http_head_parse(const uint8_t *buf, size_t len, size_t head_max,
-                           struct client_http_answer *a, const char **why);
-
-/* The value of header name (any case) in a whole head[0..head_len) into
- * out, trimmed ("" if it has none). */
-void client_http_header(const char *head, size_t head_len, const char *name, char *out,
-                        size_t cap);
-
-#define CLIENT_POLL_HEAD_MAX 8192              /* a polling answer's head, at most */
-#define CLIENT_POLL_BODY_MAX (2 * (2 + 65535)) /* a GET's body: 64 KiB of whole frames,
-                                                  or one frame longer than that */
-
-/* A polling answer at the start of buf[0..len): as client_http_head_parse,
- * but 1 only once its body is whole too, and -1 also without a
- * Content-Length (but for 204 and 304) or with a body over the bound. */
-int client_poll_answer_parse(const uint8_t *buf, size_t len, struct client_http_answer *a,
-                             const char **why);
-
 /* ---- reading, once for the buffered transports (client_step.c) ---- */
 
 struct client_batch;
@@ -539,221 +335,6 @@ void client_bad_message(struct ricochet *c, const char *what, int err);
 
 /* Frees the last rooms listing (the session's end). */
 void client_listing_free(struct ricochet *c);
-
-/* ---- an ENet peer's end, said (client_enet.c; client_wire.c too) ---- */
-
-/* The relay closed the ENet connection, or it timed out. Why: the error
- * that came before it (client_connection_lost), else info (the code in the
- * disconnect data: PROTOCOL.md, a relay that closes a peer sends its error
- * code there too; NULL: none), else a guess from the phase. */
-void client_enet_disconnected(struct ricochet *c, const struct proto_error_info *info);
-
-/* ---- a session's phases; a fleet's moves (client_phase.c) ---- */
-
-/* Marks the client dead with a reason; the next poll returns DISCONNECTED.
- * A fleet's session that lost its relay (code) rejoins instead, within its
- * window (client_rejoin). */
-void client_go_dead(struct ricochet *c, const char *code, const char *text);
-
-/* The connection ended or failed: the session ends with the relay's
- * farewell if one came before (client_end_farewell), else with code and
- * text. */
-void client_connection_lost(struct ricochet *c, const char *code, const char *text);
-
-/* What the files that learn why a session ends hand over (struct
- * client_ends is this file's): the relay refused the join or ended the
- * session without a connection to close (ends it on the next poll); an
- * error that ends the session came, and the close that follows is
- * explained by it; an error came in clear before the keys of a session
- * that must be sealed (only noted), and each join's start forgets it. */
-void client_end_refused(struct ricochet *c, const char *code, const char *text);
-void client_end_farewell(struct ricochet *c, const char *code, const char *text);
-void client_end_in_clear(struct ricochet *c, const char *code, const char *text);
-void client_end_clear_forget(struct ricochet *c);
-
-/* The phases: a session's phase, id and join deadline (struct ricochet's
- * phase, id, join_started_us, rejoin_pending) are this file's; the
- * transports and the receive path move them through these. */
-/* The transport's link is up (a connection, or plain UDP's socket): the
- * join goes out, PHASE_JOINING. */
-void client_join_now(struct ricochet *c);
-/* The welcome, as id: PHASE_JOINED; a move or a rejoin is over (struct
- * client_move is this file's too). */
-void client_welcomed(struct ricochet *c, uint32_t id);
-/* No connection: the relay no longer has me (its not_joined): PHASE_JOINING
- * again at now, my room's table cleared at the next poll; the transport
- * sends the join. */
-void client_join_again(struct ricochet *c, uint64_t now);
-/* The session's start: rejoins go back to host:port. */
-void client_move_start(struct ricochet *c);
-
-/* The relay speaks the other transport: the session ends now with
- * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
- * timing out; before the keys of a session that must be sealed, the
- * answer (in clear) is only noted: the reason if no welcome comes. */
-void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
-
-/* Applies what the previous event left pending: the removal of a member
- * who left, the end of the session after a fatal relay error. */
-void client_settle(struct ricochet *c);
-
-/* A dead session's DISCONNECTED event, once: 1 with *ev, then -1. */
-int client_final_event(struct ricochet *c, struct ricochet_event *ev);
-
-/* The session's own timers at now: the join deadline (false: it passed,
- * the client is dead), clock pings. */
-bool client_timers(struct ricochet *c, uint64_t now);
-
-/* The service loop of a transport with a socket: client_timers, then
- * ops->step until an event, or the deadline once a step handled nothing
- * (what one datagram brought is all handed over before it returns 0). */
-int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
-
-/* A fleet session whose relay said nothing for rejoin_after_ms: lost (the
- * rejoin starts). Call with nothing left to read. Returns false if the
- * session left the relay. */
-bool client_silence_check(struct ricochet *c, uint64_t now);
-
-/* The quiet (ms) after which a session pings its relay: idle_ms, or in a
- * fleet a third of rejoin_after_ms if that is shorter. */
-uint32_t client_ping_quiet_ms(const struct ricochet *c, uint32_t idle_ms);
-
-/* A session that lost its relay (code: why) and has a rejoin window
- * schedules a hop back to the address it started from. Returns true if it
- * will (the session is not dead), false if the loss ends it. */
-bool client_rejoin(struct ricochet *c, const char *code);
-
-/* A relay's moved: schedules a hop to the relay it names, or ends the
- * session (the other transport, too many hops, back to a relay of this
- * join). Returns false if it is not this session's to act on (moved for
- * another room, or the session is dead): the caller drops it. */
-bool client_on_moved(struct ricochet *c, const struct proto_control *m);
-
-/* The scheduled hop (c->move.hop_pending): a fresh link to hop_host:hop_port and
- * the join again. Fills *ev with the MOVED event and returns 1, or returns
- * 0 if the session died (its final event follows). */
-int client_hop(struct ricochet *c, struct ricochet_event *ev);
-
-/* ---- what a session sends (client_send.c) ---- */
-
-/* When a session that has said nothing since pings anyway: a member that
- * sends nothing of its own (a spectator) still speaks, since the relay
- * expires one silent for its timeout (a stream's connection too); a third
- * of my timeout, or of the relay's idle timeout where it is said and
- * shorter, after my last message (a sealed session: 1 s). */
-uint64_t client_idle_ping_us(const struct ricochet *c);
-
-void client_send_join(struct ricochet *c);
-/* "<what> at HOST:PORT (expected: a relay's <scheme> edge); start
- * ricochet-relay --listen ..." into out: where the session looked and
- * what to start (client_phase.c). */
-void client_no_relay_text(const struct ricochet *c, const char *what, char *out, size_t cap);
-/* Sends the rooms request of c->listing's prefix and after: 0 or -1. */
-int client_send_listing(struct ricochet *c);
-/* Sends a control message of type with t (ping, leave). */
-/* The `cookie` message, echoing c->cookie: a lobby's proof of its address. */
-void client_send_cookie(struct ricochet *c);
-void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
-/* A ping at now, noted in c->last_ping_us. */
-void client_send_ping(struct ricochet *c, uint64_t now);
-/* Joined: the clock ping when due, and my clock offset announced to the
- * room when it changed enough. */
-void client_clock_step(struct ricochet *c, uint64_t now);
-/* A pong to my ping sent at t (relay_t: the relay's clock, 0 if absent),
- * received at now: a clock sample; slow pings back off while it holds. */
-void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now);
-/* A new relay: its clock is not known yet, and pings start again fast. */
-void client_clock_forget(struct ricochet *c);
-
-/* Frees what is held and kept for a room's move (the session's end). */
-void client_hold_free(struct ricochet *c);
-
-/* Reliable mode across a fleet's move: the move starts (who is in the room
- * is awaited on the next relay), name is there again, and what was held
- * goes out once all are (or HOLD_WAIT_US after the welcome). */
-void client_hold_start(struct ricochet *c);
-void client_hold_seen(struct ricochet *c, const char *name);
-void client_hold_check(struct ricochet *c, uint64_t now);
-/* The welcome on the next relay: the members it lists are there again; the
- * rest are awaited HOLD_WAIT_US more at most. */
-void client_hold_welcomed(struct ricochet *c, uint64_t now);
-
-/* A room's move while holding: the kept states after seq (the last the old
- * relay passed on) are held first, to go out before the rest. forwarded
- * false (a move that does not say): the kept states are forgotten. */
-void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq);
-
-/* ---- the member table (client_members.c) ---- */
-
-/* The member with this id, or NULL. */
-struct client_member *client_member_find(const struct ricochet *c, uint32_t id);
-
-/* The note of a member who left lately, or NULL. */
-struct departed *client_departed_find(struct ricochet *c, uint32_t id);
-
-/* Adds (or returns) the member with this id, listed since now if new;
- * name ("" or NULL: keep the one known) and mode as given. NULL if the
- * table is full (only a misbehaving relay announces more) or out of
- * memory. */
-struct client_member *client_member_add(struct ricochet *c, uint32_t id, const char *name,
-                                        enum proto_mode mode, uint64_t now);
-
-/* Removes member id and notes it as departed, and how. */
-void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure how);
-
-/* Forgets every member and departed note (a welcome's roster replaces them). */
-void client_members_clear(struct ricochet *c);
-
-/* Member id left (how): listed until the next poll, so that the caller can
- * still read its statistics, then removed by client_members_settle. */
-void client_member_leaving(struct ricochet *c, uint32_t id, enum client_departure how);
-
-/* Removes the member client_member_leaving named, if any. */
-void client_members_settle(struct ricochet *c);
-
-/* Frees the table (the session's end). */
-void client_members_free(struct ricochet *c);
-
-/* No connection: a member silent for timeout_ms becomes a LEFT event
- * (reason timeout). Returns 1 with *ev for the first such member, or 0. */
-int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
-
-/* ---- a ticket and its sealed session (client_ticket.c) ---- */
-
-/* Reads ticket (text) into c->ticket; the ticket's room and name become the
- * session's. Returns 0, or -1 with a one-line message in err. */
-int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap);
-
-/* The relay's `sealed` message (salt and tag, hex): the session is sealed
- * from now on, under keys derived from my join's nonce and the salt, if
- * the tag proves it the relay's answer to this join. One salt per join:
- * the same again is nothing new (*fresh false), another is refused.
- * Returns NULL (*fresh: the keys are new: the join goes again, sealed, as
- * the proof), or what is wrong with it (the caller drops and counts it). */
-const char *client_ticket_salt(struct ricochet *c, const char *salt_hex, const char *tag_hex,
-                               bool *fresh);
-
-/* Opens a sealed message of len bytes into out (len bytes of room).
- * Returns the length inside, or -1 (no sealed session, forged, replayed). */
-int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out);
-
-/* in sealed on lane into out (len + SEAL_OVERHEAD of room) when the session
- * is sealed; else in itself. Returns what to send (its length in *out_len),
- * or NULL if it cannot be sealed. */
-const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
-                                  size_t len, uint8_t *out, size_t *out_len);
-
-/* Whether the session is sealed; whether it must be (its ticket says so). */
-bool client_ticket_sealed(const struct ricochet *c);
-bool client_ticket_must_seal(const struct ricochet *c);
-
-/* A new join with the same ticket (another relay of the fleet, or the same
- * again): a fresh nonce, no keys until that join's `sealed` message (an
- * error that came in clear is the caller's to forget: client_end_clear_forget). */
-void client_ticket_restart(struct ricochet *c);
-
-/* Wipes and frees c->ticket. */
-void client_ticket_free(struct ricochet *c);
 
 /* ---- names and rooms said in words (client.c) ---- */
 

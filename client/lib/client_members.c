@@ -1,5 +1,5 @@
 /* client_members.c: the client library's member table (see
- * client_internal.h): the members of my room as this session sees them,
+ * client_members_internal.h): the members of my room as this session sees them,
  * those who left lately (so that a late state does not list them again),
  * and, without a connection, the expiry of a member gone silent. */
 #include "client.h"

@@ -1,4 +1,4 @@
-/* client_phase.c: a session's phases (client_internal.h's enum
+/* client_phase.c: a session's phases (client_phase_internal.h's enum
  * client_phase) and what moves it between them: the join deadline, what an
  * event left pending (a member's removal, a rejoin's empty table, the end
  * after a relay's refusal), the end and its one DISCONNECTED event; and,

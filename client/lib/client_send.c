@@ -1,4 +1,4 @@
-/* client_send.c: what the client library sends (see client_internal.h):
+/* client_send.c: what the client library sends (see client_send_internal.h):
  * control messages (the join, pings, chat, my clock offset for the room)
  * and states, encoded, padded and sealed here and handed to the transport;
  * in reliable mode, the states sent while a fleet moves the session. */
@@ -243,7 +243,7 @@ static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
     return rc == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
-/* ---- reliable states across a move (client_internal.h) ---- */
+/* ---- reliable states across a move (client_send_internal.h) ---- */
 
 /* The move starts: who was in the room is awaited on the next relay. */
 void client_hold_start(struct ricochet *c)

@@ -1,5 +1,5 @@
 /* client_ticket.c: a session's ticket and its sealed session (see
- * client_internal.h; PROTOCOL.md, Tickets and Sealed sessions). */
+ * client_ticket_internal.h; PROTOCOL.md, Tickets and Sealed sessions). */
 #include "client_internal.h"
 
 #include <sodium.h>

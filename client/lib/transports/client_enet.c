@@ -8,7 +8,7 @@
  * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
  * ends the session. Both kinds hand ENet's events to
  * enet_handle. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* client_offer.c: WebRTC's signalling for the client library (see
- * client_internal.h): one offer POSTed to a relay's ws edge, its answer
+ * client_transports_internal.h): one offer POSTed to a relay's ws edge, its answer
  * read (PROTOCOL.md, "Signalling: POST /rtc"), without blocking.
  *
  * socket, connect (the session polls for it), then one HTTP/1.1 request,
@@ -8,7 +8,7 @@
  * OFFER_HEAD_MAX bytes and a body of its Content-Length: 201 with the
  * answer's SDP, or a refusal whose first line of text says why (400, 403,
  * 404, 503, ...). Nothing here knows what SDP says. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 
 #include <errno.h>
 #include <linux/tcp.h>

@@ -17,7 +17,7 @@
  * answer not HTTP, 4xx and 5xx, the session gone, no answer in time)
  * ends the session with the library's reasons, in words that say what
  * to do. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * "HTTP polling"), the WebSocket upgrade (client_ws.c) and WebRTC's offer
  * (client_offer.c). What it does not take, the caller refuses rather than
  * guessing. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 
 #include <string.h>
 #include <strings.h>

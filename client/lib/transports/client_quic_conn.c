@@ -17,7 +17,7 @@
  * congestion control holds back wait (CLIENT_QUIC_DGRAMS_MAX at most, the
  * oldest dropped), and those the relay acknowledged or ngtcp2 declared
  * lost are counted (their ID is the state's seq: what the sender knew). */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_quic_conn_internal.h"
 
 #include <arpa/inet.h>

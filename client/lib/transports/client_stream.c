@@ -3,7 +3,7 @@
  * client_stream_internal.h): a connection made without waiting, its bytes
  * waiting for the kernel in order, its end, and the kernel's own count of
  * what crossed the wire. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>

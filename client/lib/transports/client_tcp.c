@@ -13,7 +13,7 @@
  * reads nothing for seconds). Received bytes are cut into frames in one
  * buffer that holds at most one frame beyond what was handed out; a batch's
  * states are handed out one per step, each as if it had come alone. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>

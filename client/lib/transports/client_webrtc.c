@@ -23,7 +23,7 @@
  * which is idempotent within a millisecond, and a step waits at most
  * RTC_SCTP_TICK_US. The session's descriptor is an epoll set holding the
  * UDP socket and, while the offer is on its way, its TCP connection. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

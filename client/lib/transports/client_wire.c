@@ -14,7 +14,7 @@
  * states do): a longer one is refused, not fragmented. Control on channel
  * 0, states as the mode table says, as client_enet.c. The generator uses
  * it where ENet's hosts cost more CPU than the relay they measure. */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_wire_internal.h"
 
 #include <stdio.h>

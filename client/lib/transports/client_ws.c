@@ -16,7 +16,7 @@
  * wslay reads every whole message there is in one call: they wait in a
  * buffer of ours, read no further until it is empty, and are handed out
  * one per step (a batch's states one per step too). */
-#include "../client_internal.h"
+#include "client_transports_internal.h"
 #include "client_stream_internal.h"
 
 #include <errno.h>
