@@ -2,7 +2,9 @@
 # The header is the reference: its first comment becomes DESCRIPTION, every
 # later comment a paragraph, every declaration a literal block, and each
 # "/* ---- name ---- */" a subsection. Include guards, includes and the
-# export macro are left out. Usage: awk -v version=1.0.0 -f header_man.awk ricochet.h
+# export macro are left out; a part the header includes from beside it
+# (ricochet_interp.h) is rendered where its #include stands.
+# Usage: awk -v version=1.0.0 -f header_man.awk ricochet.h
 function esc(s) {
     gsub(/\\/, "\\e", s)
     if (s ~ /^[.']/)
@@ -32,60 +34,51 @@ BEGIN {
     print ".SH DESCRIPTION"
     first = 1
 }
-# A comment at the start of a line: prose.
-/^\/\*/ && !in_comment {
-    end_code()
-    in_comment = 1
-    line = $0
-    sub(/^\/\* ?/, "", line)
-    if (first)
-        sub(/^ricochet\.h: /, "", line)
-    section = (line ~ /^---- .* ----/)
-    if (section) {
-        gsub(/^---- | ----.*$/, "", line)
-        print ".SS " esc(line)
-        in_comment = 0
-        next
-    }
-    if (!first)
-        print ".PP"
-    first = 0
-}
-in_comment {
-    if (!started) {
-        started = 1
-    } else {
-        line = $0
+# One line of the header, rendered.
+function render(line,    closing) {
+    # A comment at the start of a line: prose.
+    if (line ~ /^\/\*/ && !in_comment) {
+        end_code()
+        in_comment = 1
+        sub(/^\/\* ?/, "", line)
+        if (first)
+            sub(/^ricochet\.h: /, "", line)
+        if (line ~ /^---- .* ----/) {
+            gsub(/^---- | ----.*$/, "", line)
+            print ".SS " esc(line)
+            in_comment = 0
+            return
+        }
+        if (!first)
+            print ".PP"
+        first = 0
+    } else if (in_comment) {
         sub(/^ \* ?/, "", line)
     }
-    closing = (line ~ /\*\/ *$/)
-    sub(/ *\*\/ *$/, "", line)
-    if (line == "")
-        print ".PP"
-    else
-        print esc(line)
-    if (closing) {
-        in_comment = 0
-        started = 0
+    if (in_comment) {
+        closing = (line ~ /\*\/ *$/)
+        sub(/ *\*\/ *$/, "", line)
+        if (line == "")
+            print ".PP"
+        else
+            print esc(line)
+        if (closing)
+            in_comment = 0
+        return
     }
-    next
-}
-# What a reader of the page does not need.
-/^#(ifndef|ifdef|if|else|endif|include)/ || /^#define RICOCHET_(H|API)/ ||
-/^extern "C"/ || /^}$/ {
-    next
-}
-/^[ \t]*$/ {
-    end_code()
-    next
-}
-{
+    # What a reader of the page does not need.
+    if (line ~ /^#(ifndef|ifdef|if|else|endif|include)/ || line ~ /^#define RICOCHET_(H|API)/ ||
+        line ~ /^extern "C"/ || line ~ /^}$/)
+        return
+    if (line ~ /^[ \t]*$/) {
+        end_code()
+        return
+    }
     if (!in_code) {
         print ".PP"
         print ".nf"
         in_code = 1
     }
-    line = $0
     # The export macro goes, and a prototype's continuation lines, aligned
     # after its "(" in the header, move left with it.
     if (cont && substr(line, 1, length(API)) == PAD)
@@ -95,6 +88,27 @@ in_comment {
         cont = 0
     gsub(/RICOCHET_API /, "", line)
     print esc(line)
+}
+# A part of the header, included from beside it: rendered in place, but its
+# own opening comment, its guard and its #error.
+/^#include "ricochet_[a-z_]*\.h"/ {
+    part = FILENAME
+    sub(/[^\/]*$/, "", part)
+    name = $2
+    gsub(/"/, "", name)
+    part = part name
+    opened = 0
+    while ((getline line < part) > 0) {
+        if (!opened)
+            opened = (line ~ /\*\/ *$/)
+        else if (line !~ /^#(error|define RICOCHET_[A-Z_]*_H)/)
+            render(line)
+    }
+    close(part)
+    next
+}
+{
+    render($0)
 }
 END {
     end_code()
