@@ -215,21 +215,24 @@ struct ricochet {
 
     /* When things happened, each field naming its writer. */
     char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
-                                          client_receive.c's (cleared by a hop) */
-    uint64_t next_join_us;    /* no connection: when the join goes out again; plain
-                                 UDP's pace (client_udp.c), made now by a cookie
-                                 (client_receive.c) and by client_phase.c's joins */
+                                          client_phase.c's (client_cookie_take; a hop
+                                          clears it) */
+    uint64_t next_join_us;    /* no connection: when the join goes out again:
+                                 client_phase.c's; plain UDP's pace (client_udp.c)
+                                 and a cookie (client_receive.c) through client_join_due */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
     uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
     uint64_t heard_us;        /* last message from the relay that counts as its sign of
                                  life: in a sealed session only what opened;
-                                 client_receive.c's (client_udp.c starts it) */
+                                 client_receive.c's (client_heard: client_udp.c
+                                 starts it) */
     uint64_t expire_after_us; /* no member can expire before (client_member_expire):
                                  client_members.c's */
     uint64_t inputs;          /* messages (and transport events) steps handled: a step
                                  that handled one may have left more in the library;
-                                 client_receive.c counts messages, a transport its
-                                 own events (ENet's connect, a hub's datagram) */
+                                 client_receive.c's: it counts messages, a transport
+                                 its own events (ENet's connect, a hub's datagram)
+                                 through client_input_counted */
     uint32_t next_seq;        /* client_send.c's */
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
     int (*make_socket)(void *ctx, int domain, int type, int protocol); /* the config's */
@@ -329,6 +332,15 @@ int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricoche
 int client_receive_arrived(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
                            size_t len, uint8_t channel, uint32_t flags, uint64_t now,
                            struct ricochet_event *ev);
+
+/* The relay is heard from at now (c->heard_us): a message that counts as
+ * its sign of life, or a transport's start. */
+void client_heard(struct ricochet *c, uint64_t now);
+
+/* A transport's own event that carries no message (ENet's connect, a
+ * hub's datagram) was handled: counted in c->inputs, as
+ * client_receive_message counts a message. */
+void client_input_counted(struct ricochet *c);
 
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);

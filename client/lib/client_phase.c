@@ -393,6 +393,16 @@ void client_join_again(struct ricochet *c, uint64_t now)
     c->next_join_us = now;
 }
 
+void client_join_due(struct ricochet *c, uint64_t at_us)
+{
+    c->next_join_us = at_us;
+}
+
+void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1])
+{
+    memcpy(c->cookie, cookie, sizeof c->cookie);
+}
+
 void client_welcomed(struct ricochet *c, uint32_t id)
 {
     c->id = id;

@@ -102,6 +102,11 @@ void client_welcomed(struct ricochet *c, uint32_t id);
  * again at now, my room's table cleared at the next poll; the transport
  * sends the join. */
 void client_join_again(struct ricochet *c, uint64_t now);
+/* No connection: the join goes out (again) at at_us: plain UDP's pace
+ * (client_udp.c), made now by the relay's cookie (client_receive.c). */
+void client_join_due(struct ricochet *c, uint64_t at_us);
+/* The relay's cookie, echoed in the joins from now on (a hop forgets it). */
+void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1]);
 /* The session's start: rejoins go back to host:port. */
 void client_move_start(struct ricochet *c);
 

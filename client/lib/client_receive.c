@@ -433,7 +433,7 @@ static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_
 {
     if (c->phase == PHASE_JOINED)
         return;
-    memcpy(c->cookie, m->cookie, sizeof c->cookie);
+    client_cookie_take(c, m->cookie);
     if (c->listing.lobby) {
         client_send_cookie(c);
         if (client_send_listing(c) != 0)
@@ -443,7 +443,7 @@ static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_
     if (c->caps.connection)
         client_send_join(c); /* ENet: its join went once; the relay waits for this */
     else
-        c->next_join_us = now; /* the transport's pace of joins, made now */
+        client_join_due(c, now); /* the transport's pace of joins, made now */
 }
 
 /* A member's clock, as the relay estimated it. */
@@ -542,7 +542,7 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     /* Alive: in a sealed session (or one that must be) only what opened
      * says so; anyone can send from the relay's address. */
     if (!clear || (!client_ticket_sealed(c) && !client_ticket_must_seal(c)))
-        c->heard_us = now;
+        client_heard(c, now);
     if ((channel == PROTO_CHANNEL_CONTROL || pseudo) && proto_is_event(buf, len))
         return handle_event(c, buf, len, now, ev);
     if (channel == PROTO_CHANNEL_CONTROL || (pseudo && json))
@@ -554,12 +554,22 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     return handle_state(c, buf, len, mode, now, ev);
 }
 
+void client_heard(struct ricochet *c, uint64_t now)
+{
+    c->heard_us = now;
+}
+
+void client_input_counted(struct ricochet *c)
+{
+    c->inputs++;
+}
+
 int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev)
 {
     c->ev_len = 0; /* what the last message brought is gone */
-    c->inputs++;
+    client_input_counted(c);
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);
     /* A sealed message: states and most notices fit the stack, a welcome

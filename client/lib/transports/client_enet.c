@@ -384,7 +384,8 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     int r = enet_host_check_events(t->own, &e);
     if (r == 0)
         r = enet_host_service(t->own, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
-    c->inputs += r > 0; /* a connect or disconnect handled is input too */
+    if (r > 0)
+        client_input_counted(c); /* a connect or disconnect handled is input too */
     harvest_counters(c);
     if (r < 0) {
         /* ENet 1.3.17 ends a service at a datagram the kernel refuses to

@@ -97,10 +97,10 @@ static int udp_open(struct ricochet *c, const struct client_config *cfg, char *e
         return -1;
     }
     /* The first sendto binds an ephemeral port; join right away. */
-    c->heard_us = clock_now_us();
-    c->next_join_us = c->created_us;
+    client_heard(c, clock_now_us());
+    client_join_due(c, c->created_us);
     client_join_now(c);
-    c->next_join_us = c->created_us + join_retry_us(c);
+    client_join_due(c, c->created_us + join_retry_us(c));
     return 0;
 }
 
@@ -132,7 +132,7 @@ static void udp_timers(struct ricochet *c, uint64_t now)
     if (c->phase != PHASE_JOINED) {
         if (now >= c->next_join_us) {
             client_send_join(c);
-            c->next_join_us = now + join_retry_us(c);
+            client_join_due(c, now + join_retry_us(c));
         }
     } else {
         uint64_t idle = (uint64_t)client_ping_quiet_ms(c, UDP_PING_IDLE_US / 1000) * 1000u;
@@ -480,7 +480,7 @@ static void hub_dispatch(struct client_udp_hub *hub, unsigned k, client_hub_fn f
     struct ricochet_event ev;
     memset(&ev, 0, sizeof ev);
     struct client_udp *t = c->tp;
-    c->inputs++;
+    client_input_counted(c);
     if (udp_datagram(c, hub->rbuf[k], hub->rmsg[k].msg_len, &hub->rfrom[k], m->msg_namelen,
                      &ev) == 1) {
         fn(ctx, c, c->user, &ev);

@@ -572,7 +572,7 @@ void client_wire_datagram(struct ricochet *c, const uint8_t *d, size_t len, uint
     }
     uint16_t sent_time = h.sent_time ? enet_speak_read_sent_time(d) : 0;
     t->last_recv_us = now;
-    c->inputs++;
+    client_input_counted(c);
     struct enet_wire_command w;
     for (size_t off = h.size, at = off; t->hub && c->phase != PHASE_DEAD;) {
         at = off;
