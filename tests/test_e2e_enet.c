@@ -471,6 +471,27 @@ static int next_packet(struct raw_enet *raw, int ms, char *buf, size_t cap, uint
     return -1;
 }
 
+/* A relay started, and raw connected to it with CONNECT data (its
+ * PROTO_ENET_* flags). */
+static void raw_to_new_relay(struct spawn_proc *relay, struct raw_enet *raw, uint32_t data)
+{
+    int port = harness_start_relay(relay, NULL);
+    assert_true(port > 0);
+    assert_int_equal(enet_initialize(), 0);
+    assert_int_equal(raw_enet_connect(raw, (uint16_t)port, PROTO_CHANNEL_COUNT, data, WAIT_MS),
+                     0);
+}
+
+/* The next packet to raw within WAIT_MS: a control message, decoded into
+ * *m (buf: its text, cap bytes), its flags into *flags. */
+static void next_control(struct raw_enet *raw, char *buf, size_t cap, struct proto_control *m,
+                         uint32_t *flags)
+{
+    uint32_t data = 0;
+    assert_int_equal(next_packet(raw, WAIT_MS, buf, cap, flags, &data), PROTO_CHANNEL_CONTROL);
+    assert_int_equal(proto_control_decode(buf, strlen(buf), m, NULL, 0), PROTO_OK);
+}
+
 /* Before it echoes a cookie a connection is told nothing but the cookie,
  * unsequenced, and only to a message long enough; the echo in a request's
  * own field lets that request through. */
@@ -478,12 +499,8 @@ static void unproven_connection_gets_only_its_cookie(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    assert_int_equal(enet_initialize(), 0);
     struct raw_enet raw;
-    assert_int_equal(raw_enet_connect(&raw, (uint16_t)port, PROTO_CHANNEL_COUNT,
-                                      PROTO_ENET_ECHOES_COOKIES, WAIT_MS), 0);
+    raw_to_new_relay(&relay, &raw, PROTO_ENET_ECHOES_COOKIES);
     char buf[PROTO_CONTROL_MAX + 1];
     uint32_t flags = 0, data = 0;
     static const char shortask[] = "{\"type\":\"rooms\"}"; /* shorter than a cookie */
@@ -493,10 +510,8 @@ static void unproven_connection_gets_only_its_cookie(void **state)
     static const char ask[] = "{\"type\":\"rooms\",\"pad\":\"......................"
                               "..................\"}";
     raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, ask, sizeof ask - 1);
-    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
-                     PROTO_CHANNEL_CONTROL);
     struct proto_control m;
-    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    next_control(&raw, buf, sizeof buf, &m, &flags);
     assert_int_equal(m.type, PROTO_CTL_COOKIE);
     assert_true(flags & ENET_PACKET_FLAG_UNSEQUENCED); /* never resent */
     assert_true(strlen(buf) + 10 <= sizeof ask - 1);
@@ -504,9 +519,7 @@ static void unproven_connection_gets_only_its_cookie(void **state)
     char echo[128];
     snprintf(echo, sizeof echo, "{\"type\":\"rooms\",\"cookie\":\"%s\"}", m.cookie);
     raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, echo, strlen(echo));
-    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
-                     PROTO_CHANNEL_CONTROL);
-    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    next_control(&raw, buf, sizeof buf, &m, &flags);
     assert_int_equal(m.type, PROTO_CTL_ROOMS); /* the listing: the echo's request, answered */
     assert_true(flags & ENET_PACKET_FLAG_RELIABLE);
     raw_enet_close(&raw);
@@ -524,20 +537,15 @@ static void earlier_client_told_to_upgrade(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    assert_int_equal(enet_initialize(), 0);
     struct raw_enet raw;
-    assert_int_equal(raw_enet_connect(&raw, (uint16_t)port, PROTO_CHANNEL_COUNT, 0, WAIT_MS), 0);
+    raw_to_new_relay(&relay, &raw, 0);
     static const char join[] = "{\"type\":\"join\",\"version\":3,\"room\":\"lobby\","
                                "\"name\":\"old\",\"mode\":\"unsequenced\"}";
     raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, join, sizeof join - 1);
     char buf[PROTO_CONTROL_MAX + 1];
     uint32_t flags = 0, data = 0;
     struct proto_control m;
-    assert_int_equal(next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data),
-                     PROTO_CHANNEL_CONTROL);
-    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    next_control(&raw, buf, sizeof buf, &m, &flags);
     assert_int_equal(m.type, PROTO_CTL_ERROR);
     assert_string_equal(m.code, "bad_version");
     assert_string_equal(m.text, "upgrade");

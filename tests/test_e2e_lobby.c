@@ -18,56 +18,18 @@
 
 #include "../client/lib/ricochet.h"
 #include "support/harness.h"
-
-/* A config for 127.0.0.1:port over mode, named name (the caller frees). */
-static struct ricochet_config *config(uint16_t port, enum ricochet_mode mode, const char *name)
-{
-    struct ricochet_config *cfg = ricochet_config_new();
-    assert_non_null(cfg);
-    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", port), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_name(cfg, name), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_mode(cfg, mode), RICOCHET_OK);
-    return cfg;
-}
+#include "support/players.h"
 
 /* A session joining room (room NULL: a lobby's, joining nothing). */
 static struct ricochet *session(uint16_t port, enum ricochet_mode mode, const char *room,
                                 const char *name)
 {
-    char err[256];
-    struct ricochet_config *cfg = config(port, mode, name);
+    struct ricochet_config *cfg = players_config(port, mode, name);
     if (room)
         assert_int_equal(ricochet_config_set_room(cfg, room), RICOCHET_OK);
     else
         assert_int_equal(ricochet_config_set_lobby(cfg, true), RICOCHET_OK);
-    struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
-    ricochet_config_free(cfg);
-    if (!c)
-        fail_msg("connect: %s", err);
-    return c;
-}
-
-/* Polls every session of cs until cs[who] has an event of type (into
- * *out) or 5 s pass; other events are dropped; a DISCONNECTED of who's
- * fails the test with its reason. */
-static void wait_event(struct ricochet **cs, size_t n, size_t who,
-                       enum ricochet_event_type type, struct ricochet_event *out)
-{
-    uint64_t deadline = clock_now_ms() + 5000;
-    struct ricochet_event ev;
-    while (clock_now_ms() < deadline) {
-        for (size_t i = 0; i < n; i++) {
-            while (ricochet_poll(cs[i], i == who ? 10 : 0, &ev) == 1) {
-                if (i == who && ev.type == type) {
-                    *out = ev;
-                    return;
-                }
-                if (i == who && ev.type == RICOCHET_EV_DISCONNECTED)
-                    fail_msg("session %zu ended: %s", who, ricochet_end_reason(cs[i]));
-            }
-        }
-    }
-    fail_msg("no event %d for session %zu within 5 s", (int)type, who);
+    return players_connect(cfg);
 }
 
 /* Two players make rooms; a lobby lists them before joining, then joins
@@ -77,15 +39,15 @@ static void lobby_over(enum ricochet_mode mode, uint16_t port)
     struct ricochet *cs[3] = {0};
     struct ricochet_event ev;
     cs[0] = session(port, mode, "arena-1", "maker1");
-    wait_event(cs, 1, 0, RICOCHET_EV_WELCOME, &ev);
+    players_wait_event(cs, 1, 0, RICOCHET_EV_WELCOME, &ev);
     cs[1] = session(port, mode, "arena-2", "maker2");
-    wait_event(cs, 2, 1, RICOCHET_EV_WELCOME, &ev);
+    players_wait_event(cs, 2, 1, RICOCHET_EV_WELCOME, &ev);
 
     cs[2] = session(port, mode, NULL, "looker");
     assert_false(ricochet_joined(cs[2]));
     /* asked at once, while connecting: it goes once the connection is up */
     assert_int_equal(ricochet_list_rooms(cs[2], "arena-", NULL), RICOCHET_OK);
-    wait_event(cs, 3, 2, RICOCHET_EV_ROOMS, &ev);
+    players_wait_event(cs, 3, 2, RICOCHET_EV_ROOMS, &ev);
     struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
     bool more = true;
     assert_int_equal(ricochet_rooms(cs[2], rooms, RICOCHET_ROOMS_PAGE, &more), 2);
@@ -96,14 +58,14 @@ static void lobby_over(enum ricochet_mode mode, uint16_t port)
     assert_false(ricochet_joined(cs[2]));
     /* connected now: a listing goes at once */
     assert_int_equal(ricochet_list_rooms(cs[2], NULL, NULL), RICOCHET_OK);
-    wait_event(cs, 3, 2, RICOCHET_EV_ROOMS, &ev);
+    players_wait_event(cs, 3, 2, RICOCHET_EV_ROOMS, &ev);
     assert_int_equal(ricochet_rooms(cs[2], rooms, RICOCHET_ROOMS_PAGE, &more), 2);
 
     /* the click: the second room, in the same session */
     assert_int_equal(ricochet_join(cs[2], "bad room", false), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_join(cs[2], rooms[1].room, false), RICOCHET_OK);
     assert_int_equal(ricochet_join(cs[2], rooms[1].room, false), RICOCHET_E_UNSUPPORTED);
-    wait_event(cs, 3, 2, RICOCHET_EV_WELCOME, &ev);
+    players_wait_event(cs, 3, 2, RICOCHET_EV_WELCOME, &ev);
     assert_string_equal(ricochet_room_name(cs[2]), "arena-2");
     struct ricochet_member members[4];
     assert_int_equal(ricochet_members(cs[2], members, 4), 1);
@@ -147,12 +109,7 @@ static void lobby_that_never_joins_is_told(void **state)
     assert_true(port > 0);
     struct ricochet *c = session((uint16_t)port, RICOCHET_MODE_RELIABLE, NULL, "idle");
     struct ricochet_event ev;
-    uint64_t deadline = clock_now_ms() + 5000;
-    bool over = false;
-    while (!over && clock_now_ms() < deadline)
-        while (!over && ricochet_poll(c, 10, &ev) == 1)
-            over = ev.type == RICOCHET_EV_DISCONNECTED;
-    assert_true(over);
+    players_wait_event(&c, 1, 0, RICOCHET_EV_DISCONNECTED, &ev);
     assert_string_equal(ev.code, "not_joined");
     ricochet_close(c);
     free(harness_relay_finish(&relay));
@@ -166,7 +123,7 @@ static void no_lobby_over_plain_udp_or_with_a_ticket(void **state)
 {
     (void)state;
     char err[256] = "";
-    struct ricochet_config *cfg = config(7, RICOCHET_MODE_UDP, "u");
+    struct ricochet_config *cfg = players_config(7, RICOCHET_MODE_UDP, "u");
     assert_int_equal(ricochet_config_set_lobby(cfg, true), RICOCHET_OK);
     assert_null(ricochet_connect(cfg, err, sizeof err));
     assert_non_null(strstr(err, "plain UDP lists only to members"));

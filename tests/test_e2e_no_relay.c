@@ -17,6 +17,7 @@
 #include "../client/lib/ricochet.h"
 #include "../harness/freeport.h"
 #include "support/harness.h"
+#include "support/players.h"
 
 #define TIMEOUT_MS 3000
 
@@ -29,17 +30,11 @@ static uint64_t end_with_no_relay(enum ricochet_mode mode, uint16_t *port,
     char err[256];
     int type = mode == RICOCHET_MODE_TCP ? SOCK_STREAM : SOCK_DGRAM;
     assert_int_equal(free_port(type, port, err, sizeof err), 0);
-    struct ricochet_config *cfg = ricochet_config_new();
-    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", *port), RICOCHET_OK);
+    struct ricochet_config *cfg = players_config(*port, mode, "n");
     assert_int_equal(ricochet_config_set_room(cfg, "r"), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_name(cfg, "n"), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_mode(cfg, mode), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, TIMEOUT_MS), RICOCHET_OK);
     uint64_t t0 = clock_now_ms();
-    struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
-    ricochet_config_free(cfg);
-    if (!c)
-        fail_msg("connect: %s", err);
+    struct ricochet *c = players_connect(cfg);
     bool over = false;
     while (!over && clock_now_ms() - t0 < TIMEOUT_MS + 5000)
         while (!over && ricochet_poll(c, 20, ev) == 1)
@@ -63,29 +58,32 @@ static void says_what_to_start(const char *why, uint16_t port, const char *edge)
         fail_msg("the end does not say where and what to start: %s", why);
 }
 
-static void a_refused_tcp_connect_ends_at_once(void **state)
+/* Over mode, whose transport knows (edge: the relay's scheme for it), the
+ * session ends refused well within its timeout, saying what to start and
+ * also (NULL: nothing more). */
+static void ends_refused_at_once(enum ricochet_mode mode, const char *edge, const char *also)
 {
-    (void)state;
     struct ricochet_event ev;
     char why[512];
     uint16_t port;
-    uint64_t took = end_with_no_relay(RICOCHET_MODE_TCP, &port, &ev, why, sizeof why);
+    uint64_t took = end_with_no_relay(mode, &port, &ev, why, sizeof why);
     assert_string_equal(ev.code, "refused");
-    says_what_to_start(why, port, "tcp");
+    says_what_to_start(why, port, edge);
+    if (also && !strstr(why, also))
+        fail_msg("the end does not say \"%s\": %s", also, why);
     assert_true(took < TIMEOUT_MS / 2);
+}
+
+static void a_refused_tcp_connect_ends_at_once(void **state)
+{
+    (void)state;
+    ends_refused_at_once(RICOCHET_MODE_TCP, "tcp", NULL);
 }
 
 static void plain_udp_port_unreachable_ends_at_once(void **state)
 {
     (void)state;
-    struct ricochet_event ev;
-    char why[512];
-    uint16_t port;
-    uint64_t took = end_with_no_relay(RICOCHET_MODE_UDP, &port, &ev, why, sizeof why);
-    assert_string_equal(ev.code, "refused");
-    says_what_to_start(why, port, "udp");
-    assert_non_null(strstr(why, "nothing listens"));
-    assert_true(took < TIMEOUT_MS / 2);
+    ends_refused_at_once(RICOCHET_MODE_UDP, "udp", "nothing listens");
 }
 
 static void enet_with_no_answer_says_so_at_its_timeout(void **state)

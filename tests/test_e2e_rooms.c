@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
 #include "support/harness.h"
+#include "support/players.h"
 
 #define PLAYERS 3
 
@@ -25,39 +25,10 @@
 static struct ricochet *player(uint16_t port, enum ricochet_mode mode, const char *room,
                                bool any, const char *name)
 {
-    char err[256];
-    struct ricochet_config *cfg = ricochet_config_new();
-    assert_non_null(cfg);
-    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", port), RICOCHET_OK);
+    struct ricochet_config *cfg = players_config(port, mode, name);
     assert_int_equal(ricochet_config_set_room(cfg, room), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_name(cfg, name), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_mode(cfg, mode), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_any_room(cfg, any), RICOCHET_OK);
-    struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
-    ricochet_config_free(cfg);
-    if (!c)
-        fail_msg("connect: %s", err);
-    return c;
-}
-
-/* Polls every session of cs until cs[who] has an event of type (into
- * *out) or 5 s pass; the others' events are dropped. */
-static void wait_event(struct ricochet **cs, size_t n, size_t who,
-                       enum ricochet_event_type type, struct ricochet_event *out)
-{
-    uint64_t deadline = clock_now_ms() + 5000;
-    struct ricochet_event ev;
-    while (clock_now_ms() < deadline) {
-        for (size_t i = 0; i < n; i++) {
-            while (cs[i] && ricochet_poll(cs[i], i == who ? 10 : 0, &ev) == 1) {
-                if (i == who && ev.type == type) {
-                    *out = ev;
-                    return;
-                }
-            }
-        }
-    }
-    fail_msg("no event %d for session %zu within 5 s", (int)type, who);
+    return players_connect(cfg);
 }
 
 static void rooms_with_space(enum ricochet_mode mode)
@@ -76,19 +47,19 @@ static void rooms_with_space(enum ricochet_mode mode)
         snprintf(name, sizeof name, "p%zu", i);
         cs[i] = player((uint16_t)port, mode, "duel-", true, name);
         assert_string_equal(ricochet_room_name(cs[i]), "duel-");
-        wait_event(cs, i + 1, i, RICOCHET_EV_WELCOME, &ev);
+        players_wait_event(cs, i + 1, i, RICOCHET_EV_WELCOME, &ev);
         assert_string_equal(ricochet_room_name(cs[i]), want[i]);
     }
     /* a room by its name, outside the prefix */
     cs[PLAYERS] = player((uint16_t)port, mode, "lobby", false, "q");
-    wait_event(cs, PLAYERS + 1, PLAYERS, RICOCHET_EV_WELCOME, &ev);
+    players_wait_event(cs, PLAYERS + 1, PLAYERS, RICOCHET_EV_WELCOME, &ev);
 
     struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
     bool more = true;
     assert_int_equal(ricochet_rooms(cs[2], rooms, RICOCHET_ROOMS_PAGE, &more), 0);
     assert_false(more);
     assert_int_equal(ricochet_list_rooms(cs[2], "duel-", NULL), RICOCHET_OK);
-    wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
+    players_wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
     assert_string_equal(ev.text, "duel-");
     assert_int_equal(ricochet_rooms(cs[2], rooms, RICOCHET_ROOMS_PAGE, &more), 2);
     assert_false(more);
@@ -99,11 +70,11 @@ static void rooms_with_space(enum ricochet_mode mode)
     assert_int_equal(rooms[1].members, 1);
     /* every room; the next page after a name */
     assert_int_equal(ricochet_list_rooms(cs[2], NULL, NULL), RICOCHET_OK);
-    wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
+    players_wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
     assert_int_equal(ricochet_rooms(cs[2], rooms, 1, &more), 3); /* one copied */
     assert_string_equal(rooms[0].room, "duel-1");
     assert_int_equal(ricochet_list_rooms(cs[2], "", "duel-2"), RICOCHET_OK);
-    wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
+    players_wait_event(cs, PLAYERS + 1, 2, RICOCHET_EV_ROOMS, &ev);
     assert_int_equal(ricochet_rooms(cs[2], rooms, RICOCHET_ROOMS_PAGE, &more), 1);
     assert_string_equal(rooms[0].room, "lobby");
     /* the library refuses a prefix that is no name's */
@@ -144,16 +115,16 @@ static void listing_off_says_so(void **state)
     struct ricochet *cs[2] = {0};
     struct ricochet_event ev;
     cs[0] = player((uint16_t)port, RICOCHET_MODE_RELIABLE, "duel-", true, "a");
-    wait_event(cs, 1, 0, RICOCHET_EV_DISCONNECTED, &ev);
+    players_wait_event(cs, 1, 0, RICOCHET_EV_DISCONNECTED, &ev);
     assert_string_equal(ev.code, "listing_off");
     assert_non_null(strstr(ricochet_end_reason(cs[0]), "--room-list off"));
     ricochet_close(cs[0]);
     cs[0] = NULL;
 
     cs[1] = player((uint16_t)port, RICOCHET_MODE_RELIABLE, "lobby", false, "b");
-    wait_event(cs, 2, 1, RICOCHET_EV_WELCOME, &ev);
+    players_wait_event(cs, 2, 1, RICOCHET_EV_WELCOME, &ev);
     assert_int_equal(ricochet_list_rooms(cs[1], NULL, NULL), RICOCHET_OK);
-    wait_event(cs, 2, 1, RICOCHET_EV_ERROR, &ev);
+    players_wait_event(cs, 2, 1, RICOCHET_EV_ERROR, &ev);
     assert_string_equal(ev.code, "listing_off");
     assert_true(ricochet_joined(cs[1]));
     long long refused = harness_relay_stat(&relay, "listings_refused");
