@@ -25,8 +25,9 @@
 #                   make bench-lesson-cpu: what it costs (-reference: bench/results/);
 #                   make bench-lesson-senders: what a loss freezes in lanes of four
 #                   senders (-reference: bench/results/)
-#   make bench-lesson a TCP stream against ENet and plain UDP through one network
-#                   (netsim's IP mode), and their strips (bench-lesson-reference:
+#   make bench-lesson what the lesson shows, measured: a TCP stream against ENet
+#                   and plain UDP through one network (netsim's IP mode), and their
+#                   strips (bench-lesson-reference:
 #                   into bench/results/)
 #   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
 #                   loss (bench-ipmodes-reference: into bench/results/)
@@ -612,8 +613,9 @@ bench-world-targets bench-world-targets-reference:
 	@$(MAKE) --no-print-directory all
 	TARGETS=1 bench/world.sh $(BUILD)/bin $(TARGETS_DIR) $(REPEAT)
 
-# The stream-against-datagram lesson (bench/suite.sh lesson): every mode
-# through netsim's IP mode, between two network namespaces the bench makes.
+# What the lesson shows, measured (bench/suite.sh lesson): a stream against
+# the datagram modes, every mode through netsim's IP mode, between two
+# network namespaces the bench makes.
 bench-lesson bench-lesson-reference: LESSON_DIR = $(if $(filter bench-lesson-reference,$@),bench/results,$(BENCH_OUT))
 bench-lesson bench-lesson-reference:
 	@.ci/deps bench
