@@ -31,12 +31,22 @@ struct part {
 
 static const struct part parts[] = {
     /* the relay's core: struct relay */
-    {"relay/core", "struct relay: edges", "r", "edges", "relay/core/relay.c"},
+    {"relay/core", "struct relay: edges", NULL, "edges", "relay/core/relay.c"},
     {"relay/core", "struct relay: census", NULL, "census", "relay/core/peers.c"},
     {"relay/core", "struct relay: next_id", NULL, "next_id", "relay/core/join.c"},
     {"relay/core", "struct relay: kick", NULL, "kick", "relay/core/refusals.c"},
     {"relay/core", "struct relay: tickets", NULL, "tickets", "relay/core/tickets.c"},
     {"relay/core", "struct relay: sealing", NULL, "sealing", "relay/core/sealing.c"},
+    {"relay/core", "struct relay: flow", NULL, "flow", "relay/core/state_flow.c"},
+    {"relay/core", "struct relay and a peer: backlog", NULL, "backlog", "relay/core/backlog.c"},
+    {"relay/core", "struct relay: listing", NULL, "listing", "relay/core/listing.c"},
+    {"relay/core", "struct relay: spots", NULL, "spots", "relay/core/interest.c"},
+    {"relay/core", "struct relay: fleet", NULL, "fleet", "relay/core/fleet_hooks.c"},
+    {"relay/core", "struct relay_peer: errors", NULL, "errors", "relay/core/control_out.c"},
+    {"relay/core", "struct relay_peer: ticket", NULL, "ticket", "relay/core/tickets.c"},
+    /* the relay's core: a room's grid (its other fields rooms.c sets as it
+     * makes and frees the room: not one writer) */
+    {"relay/core", "struct relay_room: grid", NULL, "grid", "relay/core/interest.c"},
     /* the relay's core: struct relay_peer */
     {"relay/core", "struct relay_peer: limits", NULL, "limits", "relay/core/limits.c"},
     {"relay/core", "struct relay_peer: strikes", NULL, "strikes", "relay/core/refusals.c"},
