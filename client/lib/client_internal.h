@@ -352,8 +352,9 @@ struct ricochet {
     /* When things happened, each field naming its writer. */
     char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
                                           client_receive.c's (cleared by a hop) */
-    uint64_t next_join_us;    /* no connection: when the join goes out again; plain
-                                 UDP's pace (client_udp.c), made now by a cookie
+    uint64_t next_join_us;    /* when the join goes out again: plain UDP's pace
+                                 (client_udp.c), ENet's until its cookie
+                                 (client_enet.c), made now by a cookie
                                  (client_receive.c) and by client_phase.c's joins */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
     uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
