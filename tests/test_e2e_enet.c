@@ -3,8 +3,8 @@
  * sender unless reflect, the relay stamps sender ids, join/leave/timeout
  * notices, the late joiner's roster, garbage that must not disturb a
  * running session, and return routability: a connection that has not
- * echoed its cookie gets the cookie alone, unsequenced, and an earlier
- * client bad_version. Every wait is bounded (generous: the machine is slow). */
+ * echoed its cookie gets the cookie alone, unsequenced, a join whose
+ * cookie was lost goes again, and an earlier client bad_version. Every wait is bounded (generous: the machine is slow). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 #include "../sys/clock.h"
 #include "../stats/rng.h"
 #include "support/harness.h"
+#include "support/onpath.h"
 #include "support/raw.h"
 
 #define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
@@ -531,6 +532,38 @@ static void unproven_connection_gets_only_its_cookie(void **state)
     spawn_free(&relay);
 }
 
+/* Drops the relay's first two cookies on their way down (an unsequenced
+ * packet, never resent): what a lossy path does to a join's cookie. */
+static bool drop_two_cookies(void *ctx, enum onpath_way way, const uint8_t *b, size_t len)
+{
+    int *dropped = ctx;
+    if (way == ONPATH_UP || *dropped >= 2 || !memmem(b, len, "\"cookie\"", 8))
+        return true;
+    ++*dropped;
+    return false;
+}
+
+/* A join whose cookie is lost goes again until a cookie comes: the
+ * session joins, though the relay never resends a cookie itself. */
+static void lost_cookie_join_goes_again(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    struct onpath *op = onpath_start((uint16_t)port);
+    int dropped = 0;
+    onpath_filter(op, drop_two_cookies, &dropped);
+    struct harness_rec r = {.n = 1};
+    r.c[0] = harness_client(op->port, "lossy", "ana", PROTO_MODE_UNSEQUENCED, false);
+    wait_welcomed(&r);
+    assert_int_equal(dropped, 2);
+    ricochet_close(r.c[0]);
+    onpath_stop(op);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
+}
+
 /* A client from before cookies (CONNECT data 0) gets bad_version, "upgrade",
  * and the close with its code, at its first message. */
 static void earlier_client_told_to_upgrade(void **state)
@@ -585,6 +618,7 @@ int main(void)
         cmocka_unit_test(garbage_does_not_disturb),
         cmocka_unit_test(unproven_connection_gets_only_its_cookie),
         cmocka_unit_test(earlier_client_told_to_upgrade),
+        cmocka_unit_test_teardown(lost_cookie_join_goes_again, onpath_stop_all),
         cmocka_unit_test(relay_sigint_final_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

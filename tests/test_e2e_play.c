@@ -32,7 +32,10 @@
  * `game-1`, which the lobby shows full, "join any" takes the page to `game-2`
  * (its URL following), and once `game-1` has space its row's button takes the
  * page there; a page whose URL names no room opens the lobby first, the bot's
- * room listed, and a click joins it in that same session */
+ * room listed, and a click joins it in that same session; on a relay with
+ * neither quic nor webrtc edge the page offers neither route (a URL asking
+ * for WebTransport plays over WebSocket), and at 1200 px its players' table
+ * stays within the window */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -660,11 +663,26 @@ static void page_lobby_before_a_room(void **state)
     bot(&b1, (uint16_t)enet, "reliable", "bot-lobby", "7");
     char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
     servers_tmpdir(dir);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?name=" PAGE_NAME, (unsigned)ws);
-    struct browser *b = browser_open(dir, url, 1280, 860);
+    /* asked for WebTransport, on a relay with no quic edge (nor webrtc) */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?name=" PAGE_NAME "&route=wt",
+             (unsigned)ws);
+    struct browser *b = browser_open(dir, url, 1200, 860);
     if (!browser_wait(b, "window.ricochetPlay && window.ricochetPlay.snapshot().phase === 'lobby'",
                       WAIT_MS))
         fail_with_console(b, "the page never opened its lobby");
+    if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.route === "
+                         "'ws' && s.lacks.wt && s.lacks.webrtc && !s.lacks.ws && document."
+                         "querySelector('input[value=wt]').disabled && document.querySelector("
+                         "'input[value=webrtc]').disabled && !document.querySelector("
+                         "'input[value=ws]').disabled; })()",
+                      WAIT_MS))
+        fail_with_console(b, "the page offered routes the relay has no edge for");
+    /* 1200 px wide: the players' table scrolls within the page, never cut */
+    if (!browser_wait(b, "(() => { const t = document.getElementById('players'); return "
+                         "t.getBoundingClientRect().right <= document.documentElement.clientWidth"
+                         "; })()",
+                      WAIT_MS))
+        fail_with_console(b, "the players' table is cut off at 1200 px");
     lobby_shows(b, ROOM " 1/4 join", "the lobby never listed the bot's room");
     cJSON_Delete(browser_eval(b, "document.querySelector('#rooms tbody tr button').click(), 1"));
     if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "

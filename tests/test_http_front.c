@@ -98,6 +98,14 @@ static void upgrade_taken(void *ctx, const struct http_req *req, const char *bod
     got.upgrades++;
 }
 
+/* A door's handler in the table's tests: what it answers is the edge's. */
+static void door_served(void *ctx, const struct http_req *req, const char *body,
+                        struct http_conn *c)
+{
+    (void)ctx, (void)body;
+    http_reply(c, req, 200, "text/plain", NULL, "door", 4);
+}
+
 static int setup(void **state)
 {
     assert_int_equal(fake_relay_setup(state), 0);
@@ -106,6 +114,9 @@ static int setup(void **state)
     if (!R || !F || http_pages_add(F) != 0)
         return -1;
     http_front_upgrade(F, upgrade_taken);
+    /* /rtc served, as on a relay with a webrtc edge; /wt not (no quic edge) */
+    if (http_front_serve(F, HTTP_POST, "/rtc", door_served, NULL) != 0)
+        return -1;
     char err[128];
     assert_int_equal(netaddr_parse_endpoint("127.0.0.1:40001", &got_from, err, sizeof err), 0);
     return 0;
@@ -310,8 +321,10 @@ static void routes_and_statuses(void **state)
         {"POST /rtc HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n",
          HTTP_ROUTE_ERROR, 415, "/rtc"},
         {"GET /rtc HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 405, "/rtc"},
-        {"GET /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_TAKEN, 0, "/wt"},
-        {"PUT /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 405, "/wt"},
+        {"HEAD /rtc HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 405, "/rtc"},
+        {"GET /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 404, "/wt"}, /* no edge serves it */
+        {"HEAD /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 404, "/wt"},
+        {"PUT /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_ERROR, 404, "/wt"},
         {"OPTIONS /rtc HTTP/1.1\r\nOrigin: https://a.example\r\n\r\n", HTTP_ROUTE_PREFLIGHT, 204,
          "/rtc"},
         {"OPTIONS /wt HTTP/1.1\r\n\r\n", HTTP_ROUTE_PREFLIGHT, 204, "/wt"},
@@ -385,13 +398,19 @@ static void the_route_table(void **state)
     assert_non_null(strstr(got.out, "\r\n\r\npolled"));
     assert_true(got.closed);
     assert_int_equal(bad_http(), bad + 2);
-    /* a door: declared, 404 until an edge serves it, then that edge's */
+    /* a door: declared, 404 to every method until an edge serves it (a
+     * page asks with HEAD which routes the relay has), then that edge's */
     const char *offer = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
                         "Content-Length: 9\r\n\r\nv=0 offer";
     assert_int_equal(ask_len(f, offer, strlen(offer)), 0);
     assert_memory_equal(got.out, "HTTP/1.1 404 ", 13);
     assert_non_null(strstr(got.out, "this relay has no WebRTC edge"));
+    const char *head_rtc = "HEAD /rtc HTTP/1.1\r\n\r\n";
+    assert_int_equal(ask_len(f, head_rtc, strlen(head_rtc)), 0);
+    assert_memory_equal(got.out, "HTTP/1.1 404 ", 13);
     assert_int_equal(http_front_serve(f, HTTP_POST, "/rtc", poll_route, NULL), 0);
+    assert_int_equal(ask_len(f, head_rtc, strlen(head_rtc)), 0);
+    assert_memory_equal(got.out, "HTTP/1.1 405 ", 13);
     assert_int_equal(http_front_serve(f, HTTP_POST, "/rtc", poll_route, &mine), -1);
     assert_int_equal(http_front_serve(f, HTTP_GET, "/rtc", poll_route, &mine), -1);
     assert_int_equal(http_front_serve(f, HTTP_POST, "/elsewhere", poll_route, &mine), -1);
@@ -513,8 +532,8 @@ static void cors_for_origins_named(void **state)
      * errors and a door no edge serves included */
     assert_int_equal(ask("GET /play HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n"), 0);
     assert_null(strstr(got.out, "Access-Control-"));
-    assert_int_equal(ask("PUT /wt HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n"), 0);
-    assert_non_null(strstr(got.out, "\r\nAllow: GET, HEAD\r\n"
+    assert_int_equal(ask("GET /rtc HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n"), 0);
+    assert_non_null(strstr(got.out, "\r\nAllow: POST\r\n"
                                     "Access-Control-Allow-Origin: https://game.example\r\n"));
     assert_int_equal(ask("GET /wt HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n"), 0);
     assert_memory_equal(got.out, "HTTP/1.1 404 ", 13);

@@ -57,6 +57,7 @@ const page = {
   retryMs: RETRY_MS,
   retryTimer: 0,
   lost: "",
+  lacks: { ws: false, webrtc: false, wt: false }, /* routes the relay has no edge for (offerRoutes) */
   me: { x: 20 + Math.random() * 60, y: 20 + Math.random() * 60, vx: 0, vy: 0, heading: 0, atUs: 0 },
   keys: new Set(),
   remotes: new Map(), /* id -> {member, ib, snaps, view}; this session's */
@@ -637,6 +638,7 @@ function snapshot() {
           bad: s ? s.bad : 0, lastBad: s ? s.lastBad : "" },
     members,
     routes: { ws: ledgerNow("ws"), webrtc: ledgerNow("webrtc"), wt: ledgerNow("wt") },
+    lacks: Object.assign({}, page.lacks),
     chat: page.chat.slice(),
     lobby: { rooms: page.lobby.rooms.map((r) => Object.assign({}, r)), more: page.lobby.more,
              off: page.lobby.off },
@@ -647,9 +649,40 @@ window.ricochetPlay = Object.freeze({
   snapshot: () => JSON.parse(JSON.stringify(snapshot())),
 });
 
+/* The routes this relay has, asked of its HTTP front before the first
+ * connect: GET /wt answers where a quic edge serves WebTransport, /rtc is
+ * a route (405 to a HEAD) where a webrtc edge takes offers; both are 404
+ * on a relay without the edge. A route it lacks is not offered, and a URL
+ * that asked for one plays over WebSocket instead. An answer that cannot
+ * be read (another origin) leaves the route offered. */
+async function offerRoutes() {
+  const lacks = async (url) => {
+    try {
+      return (await fetch(url, { method: "HEAD", cache: "no-store" })).status === 404;
+    } catch (e) {
+      return false;
+    }
+  };
+  const [noWt, noRtc] = await Promise.all([lacks(params.get("wt") || "/wt"),
+                                           lacks(params.get("rtc") || "/rtc")]);
+  page.lacks = { ws: false, webrtc: noRtc, wt: noWt };
+  for (const input of document.querySelectorAll("input[name=route]")) {
+    input.disabled = page.lacks[input.value];
+    input.parentElement.title = input.disabled ? "this relay has no such edge" : "";
+  }
+  if (page.lacks[page.route]) {
+    log(`this relay has no ${ROUTE_SHORT[page.route]} edge: playing over WebSocket`, "warn");
+    page.route = "ws";
+    for (const input of document.querySelectorAll("input[name=route]"))
+      input.checked = input.value === page.route;
+    modeMenu();
+    remember();
+  }
+}
+
 setup();
 remember();
-connect();
+offerRoutes().then(connect);
 setInterval(sendState, 1000 / RATE);
 setInterval(snapshotLoss, 1000);
 setInterval(renderPlayers, 500);

@@ -217,9 +217,10 @@ struct ricochet {
     char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
                                           client_phase.c's (client_cookie_take; a hop
                                           clears it) */
-    uint64_t next_join_us;    /* no connection: when the join goes out again:
-                                 client_phase.c's; plain UDP's pace (client_udp.c)
-                                 and a cookie (client_receive.c) through client_join_due */
+    uint64_t next_join_us;    /* when the join goes out again: client_phase.c's; plain
+                                 UDP's pace (client_udp.c), ENet's until its cookie
+                                 (client_enet.c) and a cookie (client_receive.c)
+                                 through client_join_due */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
     uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
     uint64_t heard_us;        /* last message from the relay that counts as its sign of

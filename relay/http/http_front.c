@@ -156,6 +156,10 @@ void http_front_decide(const struct http_front *f, const struct http_req *req,
         memset(v, 0, sizeof *v); /* what it may send is said by http_cors */
         v->route = HTTP_ROUTE_PREFLIGHT;
         v->status = 204;
+    } else if (!row->fn && row->r.absent) {
+        /* a door whose edge does not run here: absent to every method, so
+         * that a page can ask (HEAD) which routes this relay has */
+        http_refuse_verdict(v, 404, row->r.absent);
     } else if (!(row->r.methods & (1u << req->method))) {
         http_refuse_verdict(v, row->r.why ? 405 : 404,
                             row->r.why ? row->r.why

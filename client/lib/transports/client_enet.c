@@ -5,16 +5,18 @@
  * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
  * join is sent as soon as the connection is up, and again echoing the
  * cookie the relay answers it with (the CONNECT's data says we do:
- * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
- * ends the session. Both kinds hand ENet's events to
- * enet_handle. */
-#include "client_transports_internal.h"
+ * PROTOCOL.md, return routability); the relay's close (or ENet's timeout,
+ * or, before a first join, an ICMP port unreachable on my own host's
+ * connected socket) ends the session. Both kinds hand ENet's events to
+ * client_enet_handle; the hubs are client_enet_hub.c's. */
+#include "client_enet_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+#include <sys/socket.h>
 
 #include <enet/enet.h>
 #include <enet/time.h>
@@ -25,32 +27,15 @@
 #include "../../../sys/netaddr.h"
 #include "../../../proto/enet/sniff.h"
 
-#define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
 #define HUB_SLOT_REST_US 2000000u   /* a slot a client left rests this long (hub_connect) */
 #define HUB_RESTING_MAX 16          /* ... passed over at most this many at a time */
-#define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at
-                                       most: each reads up to 256 datagrams and walks
-                                       every peer slot to send */
+#define COOKIE_WAIT_US 300000u     /* a request the relay answers with a cookie goes again
+                                      after this, doubled each time: the cookie is
+                                      unsequenced and the relay never resends it */
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
                    PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
                "client_test.h flags are ENet's packet flags");
-
-struct client_enet {
-    ENetHost *own;           /* my own host (NULL on a hub) */
-    struct client_hub *hub;  /* the shared host I am a peer of, or NULL */
-    ENetPeer *peer;          /* NULL once ENet has reset it */
-    bool other_transport;    /* the relay answered in plain UDP's tongue */
-    void *user;              /* cfg.user, for the hub's callback */
-    ENetPacket *batch_pk;    /* a batch packet being handed out, or NULL */
-    struct client_batch batch;
-};
-
-struct client_hub {
-    ENetHost *host;
-    uint64_t *left_us;  /* per slot: when a client last left it (0: never; hub_connect) */
-    struct client_wire_count wire; /* ENet's 32-bit host counters harvested */
-};
 
 static once_flag enet_once = ONCE_FLAG_INIT;
 static bool enet_ready;
@@ -67,9 +52,7 @@ static void enet_init(void)
         atexit(enet_cleanup);
 }
 
-/* ENet once per process, whichever thread opens the first session (the
- * library is thread-compatible). Returns 0, or -1 with a message in err. */
-static int enet_init_once(char *err, size_t err_cap)
+int client_enet_init_once(char *err, size_t err_cap)
 {
     call_once(&enet_once, enet_init);
     if (!enet_ready) {
@@ -79,8 +62,7 @@ static int enet_init_once(char *err, size_t err_cap)
     return 0;
 }
 
-/* A host's 32-bit counters moved into 64-bit ones, and cleared. */
-static void harvest(ENetHost *h, struct client_wire_count *w)
+void client_enet_harvest(ENetHost *h, struct client_wire_count *w)
 {
     w->bytes_sent += h->totalSentData;
     w->bytes_received += h->totalReceivedData;
@@ -95,7 +77,7 @@ static void harvest_counters(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
     if (t && t->own)
-        harvest(t->own, &c->wire);
+        client_enet_harvest(t->own, &c->wire);
 }
 
 /* Sees every datagram before ENet parses it. A JSON datagram from the relay
@@ -161,7 +143,7 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         return -1;
     }
     c->tp = t;
-    if (enet_init_once(err, err_cap) != 0)
+    if (client_enet_init_once(err, err_cap) != 0)
         return -1;
     ENetAddress addr = {.host = c->relay.v4.sin_addr.s_addr, .port = cfg->port};
     t->hub = cfg->hub;
@@ -170,6 +152,12 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         t->own = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
         if (!t->own) {
             snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+            return -1;
+        }
+        /* Connected, as plain UDP's: an ICMP port unreachable comes back
+         * as ECONNREFUSED (enet_step), so no relay there ends at once. */
+        if (connect(t->own->socket, &c->relay.sa, netaddr_len(&c->relay)) != 0) {
+            snprintf(err, err_cap, "client: connect: %s", strerror(errno));
             return -1;
         }
     }
@@ -316,9 +304,8 @@ static bool enet_timed_out(struct ricochet *c)
     return true;
 }
 
-/* One ENet event of my peer (own host or hub). Returns 1 with *ev, or 0;
- * destroys a received packet. */
-static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *ev)
+/* My own host's or, for a hub's session, client_enet_hub.c's. */
+int client_enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
     switch (e->type) {
@@ -327,6 +314,8 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
         enet_peer_throttle_configure(e->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                      ENET_PEER_PACKET_THROTTLE_SCALE, 0);
         client_join_now(c);
+        t->cookie_wait_us = COOKIE_WAIT_US;
+        client_join_due(c, clock_now_us() + t->cookie_wait_us);
         if (!t->hub) /* a hub flushes once for all its clients */
             enet_host_flush(t->own);
         return 0;
@@ -358,9 +347,8 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
     }
 }
 
-/* The next state of the batch being handed out, if any. Returns 1 with
- * *ev, or 0 (then no batch is left). */
-static int enet_batch_next(struct ricochet *c, struct ricochet_event *ev)
+/* No batch is left once it returns 0. */
+int client_enet_batch_next(struct ricochet *c, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
     if (!t || !t->batch_pk)
@@ -373,13 +361,33 @@ static int enet_batch_next(struct ricochet *c, struct ricochet_event *ev)
     return got;
 }
 
+/* Connected and still without the relay's cookie: the request it answers
+ * with one (the join, or a lobby's listing) goes again, further apart each
+ * time. The relay answers a connection a few times before its proof
+ * (PROTOCOL.md, "Return routability (ENet)"); once the cookie is here,
+ * what echoes it is reliable and ENet resends it. */
+static void ask_cookie_again(struct ricochet *c, uint64_t now)
+{
+    struct client_enet *t = c->tp;
+    if (c->cookie[0] || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED ||
+        (c->phase != PHASE_JOINING && c->phase != PHASE_LOBBY) || now < c->next_join_us)
+        return;
+    if (c->phase == PHASE_LOBBY)
+        (void)client_send_listing(c);
+    else
+        client_send_join(c);
+    t->cookie_wait_us *= 2;
+    client_join_due(c, now + t->cookie_wait_us);
+}
+
 /* One event of my own host, waiting up to wait_ms for it (the rest of a
  * batch first). Returns 1 with *ev, or 0. */
 static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
-    if (enet_batch_next(c, ev) == 1)
+    if (client_enet_batch_next(c, ev) == 1)
         return 1;
+    ask_cookie_again(c, clock_now_us());
     ENetEvent e;
     int r = enet_host_check_events(t->own, &e);
     if (r == 0)
@@ -387,6 +395,12 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r > 0)
         client_input_counted(c); /* a connect or disconnect handled is input too */
     harvest_counters(c);
+    if (r < 0 && errno == ECONNREFUSED && !c->move.was_joined) { /* nothing listens there */
+        char text[PROTO_TEXT_MAX + 256];
+        client_no_relay_text(c, "nothing listens", text, sizeof text);
+        client_go_dead(c, RICOCHET_END_REFUSED, text);
+        return 0;
+    }
     if (r < 0) {
         /* ENet 1.3.17 ends a service at a datagram the kernel refuses to
          * send (no route for a moment, the address gone): it is lost, as
@@ -405,7 +419,7 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     }
     if (r == 0) /* nothing left to read: silence means something now */
         client_silence_check(c, clock_now_us());
-    return r > 0 ? enet_handle(c, &e, ev) : 0;
+    return r > 0 ? client_enet_handle(c, &e, ev) : 0;
 }
 
 /* On a hub the hub reads for me (client_hub_service): only my own timers
@@ -415,6 +429,7 @@ static int enet_service(struct ricochet *c, uint64_t deadline_us, struct ricoche
     struct client_enet *t = c->tp;
     if (!t->hub)
         return client_service(c, deadline_us, ev);
+    ask_cookie_again(c, clock_now_us());
     if (client_timers(c, clock_now_us()) && !enet_timed_out(c))
         client_silence_check(c, clock_now_us()); /* the hub has read what came */
     return 0;
@@ -528,6 +543,18 @@ static void enet_netinfo(const struct ricochet *c, struct client_netinfo *info)
         info->enet_loss = (double)p->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
 }
 
+/* A hub's flush and descriptor: what its sessions' flush and fd use. */
+void client_hub_flush(struct client_hub *hub)
+{
+    enet_host_flush(hub->host);
+    client_enet_harvest(hub->host, &hub->wire);
+}
+
+int client_hub_fd(const struct client_hub *hub)
+{
+    return (int)hub->host->socket;
+}
+
 const struct client_transport_ops client_enet_ops = {
     .caps = {
         .modes = (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
@@ -548,143 +575,3 @@ const struct client_transport_ops client_enet_ops = {
     .netinfo = enet_netinfo,
     .silent_us = enet_silent_us,
 };
-
-/* ---- hubs: many ENet clients on one host (client.h) ---- */
-
-struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_cap)
-{
-    if (max_clients == 0 || max_clients > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
-        snprintf(err, err_cap, "client: a hub holds 1 to %d clients",
-                 ENET_PROTOCOL_MAXIMUM_PEER_ID);
-        return NULL;
-    }
-    if (enet_init_once(err, err_cap) != 0)
-        return NULL;
-    struct client_hub *hub = calloc(1, sizeof *hub);
-    if (!hub) {
-        snprintf(err, err_cap, "client: out of memory");
-        return NULL;
-    }
-    hub->host = enet_host_create(NULL, max_clients, PROTO_CHANNEL_COUNT, 0, 0);
-    if (!hub->host) {
-        snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
-        free(hub);
-        return NULL;
-    }
-    hub->left_us = calloc(max_clients, sizeof *hub->left_us);
-    if (!hub->left_us) {
-        snprintf(err, err_cap, "client: out of memory");
-        enet_host_destroy(hub->host);
-        free(hub);
-        return NULL;
-    }
-    /* ENet's 256 kB is one client's worth; the kernel caps it at rmem_max */
-    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_RCVBUF, HUB_SOCKET_BUFFER);
-    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_SNDBUF, HUB_SOCKET_BUFFER);
-    return hub;
-}
-
-/* Is a goodbye to or from this peer still on its way? */
-static bool hub_peer_leaving(const ENetPeer *p)
-{
-    return p->state == ENET_PEER_STATE_DISCONNECT_LATER ||
-           p->state == ENET_PEER_STATE_DISCONNECTING ||
-           p->state == ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT;
-}
-
-void client_hub_destroy(struct client_hub *hub)
-{
-    if (!hub)
-        return;
-    uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
-    for (uint64_t now = clock_now_us(); now < deadline; now = clock_now_us()) {
-        size_t leaving = 0;
-        for (size_t i = 0; i < hub->host->peerCount; i++)
-            leaving += hub_peer_leaving(&hub->host->peers[i]);
-        if (leaving == 0)
-            break;
-        ENetEvent e;
-        int r = enet_host_service(hub->host, &e, (enet_uint32)((deadline - now + 999) / 1000));
-        if (r < 0)
-            break;
-        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
-            enet_packet_destroy(e.packet);
-    }
-    enet_host_destroy(hub->host);
-    free(hub->left_us);
-    free(hub);
-}
-
-/* A dead hub client's poll: what its last event left pending, then its
- * DISCONNECTED event once (1 with *ev), then -1. */
-static int hub_final_event(struct ricochet *c, struct ricochet_event *ev)
-{
-    memset(ev, 0, sizeof *ev);
-    client_settle(c);
-    return client_final_event(c, ev);
-}
-
-/* Hands one ENet event to its client, then what that client has pending
- * (its DISCONNECTED event, after a fatal one). */
-static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
-{
-    struct ricochet *c = e->peer ? e->peer->data : NULL;
-    if (c)
-        client_settle(c); /* what its previous event left pending, as client_poll does */
-    struct ricochet_event ev;
-    memset(&ev, 0, sizeof ev);
-    void *user = c ? ((struct client_enet *)c->tp)->user : NULL;
-    if (!c || c->phase == PHASE_DEAD) { /* destroyed, or done: nobody reads it */
-        if (e->type == ENET_EVENT_TYPE_RECEIVE)
-            enet_packet_destroy(e->packet);
-    } else if (enet_handle(c, e, &ev) == 1) {
-        fn(ctx, c, user, &ev);
-        /* The rest of a batch, a state an event. */
-        while (c->phase != PHASE_DEAD && (client_settle(c), enet_batch_next(c, &ev) == 1))
-            fn(ctx, c, user, &ev);
-    }
-    while (c && c->phase == PHASE_DEAD && hub_final_event(c, &ev) == 1)
-        fn(ctx, c, user, &ev);
-}
-
-int client_hub_service(struct client_hub *hub, client_hub_fn fn, void *ctx)
-{
-    ENetEvent e;
-    int n = 0;
-    int r = enet_host_service(hub->host, &e, 0);
-    for (int round = 1; r > 0; round++) {
-        while (r > 0) {
-            hub_dispatch(&e, fn, ctx);
-            n++;
-            r = enet_host_check_events(hub->host, &e);
-        }
-        if (r < 0 || round == HUB_ROUNDS)
-            break;
-        r = enet_host_service(hub->host, &e, 0); /* more waiting? */
-    }
-    harvest(hub->host, &hub->wire);
-    return r < 0 ? -1 : n;
-}
-
-void client_hub_flush(struct client_hub *hub)
-{
-    enet_host_flush(hub->host);
-    harvest(hub->host, &hub->wire);
-}
-
-int client_hub_fd(const struct client_hub *hub)
-{
-    return (int)hub->host->socket;
-}
-
-void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info)
-{
-    const ENetHost *h = hub->host; /* what is not harvested yet too */
-    struct client_wire_count w = {
-        .bytes_sent = hub->wire.bytes_sent + h->totalSentData,
-        .bytes_received = hub->wire.bytes_received + h->totalReceivedData,
-        .dgrams_sent = hub->wire.dgrams_sent + h->totalSentPackets,
-        .dgrams_received = hub->wire.dgrams_received + h->totalReceivedPackets,
-    };
-    client_wire_netinfo(&w, info);
-}
