@@ -42,6 +42,7 @@
 #include "../harness/lanes.h"
 #include "../harness/params.h"
 #include "../harness/spawn.h"
+#include "../proto/control.h"
 #include "../stats/recvstats.h"
 #include "../sys/netaddr.h"
 
@@ -244,10 +245,11 @@ struct live_snapshot {
 };
 
 /* A message of a stream, read as it goes by: its 2-byte length, then its
- * first bytes (a control message's whole, if it fits). */
+ * bytes (a control message's whole: a welcome to a room of many carries
+ * its roster, tens of kilobytes, before the door knows the program's id). */
 struct live_frame_reader {
     size_t head, len, have;         /* length bytes read; the message's length; read of it */
-    unsigned char msg[1024];
+    unsigned char msg[PROTO_CONTROL_MAX];
 };
 
 /* A program of the learner's own, as the door holds it. */

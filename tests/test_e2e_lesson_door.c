@@ -1,13 +1,19 @@
 /* test_e2e_lesson_door.c: the lesson's door cannot be shut by connections
- * that say nothing. ricochet-lesson in IP mode (its TCP door needs it;
- * skipped without namespaces); more TCP connections to the door that never
- * send a byte than the door holds programs; then the docs' TCP player
- * (examples/sockets/tcp_player.c) joins through the door at once, and as
- * many silent connections again while it plays never take its place: a
- * newcomer takes the place of the oldest silent connection, a silent one
- * is closed at the relay's join deadline, and one that has spoken is no
- * longer silent, even while the door's connection to the relay for it is
- * on its way. */
+ * that say nothing, and holds a class. ricochet-lesson in IP mode (its TCP
+ * door needs it; skipped without namespaces). More TCP connections to the
+ * door that never send a byte than the door holds programs; then the docs'
+ * TCP player (examples/sockets/tcp_player.c) joins through the door at
+ * once, and as many silent connections again while it plays never take its
+ * place: a newcomer takes the place of the oldest silent connection, a
+ * silent one is closed at the relay's join deadline, and one that has
+ * spoken is no longer silent, even while the door's connection to the
+ * relay for it is on its way. A class: the door on a bridge's address
+ * (--door-address, said on standard error), 30 machines (network
+ * namespaces on the bridge, tests/support/nemesis.h) each run the docs' C
+ * player, over UDP and over TCP in turn: live.json has 30 programs from 30
+ * addresses, joined, each one's states carried by netsim and growing; one
+ * machine's extra sockets get no more than 4 places; the lesson's CPU over
+ * the class is printed (a figure, not a bound). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,9 +36,12 @@
 #include "../sys/clock.h"
 #include "support/harness.h"
 #include "support/lesson.h"
+#include "support/nemesis.h"
 
 #define SILENT (LIVE_GUESTS + 9) /* more than the door holds programs */
 #define WAIT_MS 30000
+#define CLASS 30         /* the students' machines */
+#define CLASS_PLAY "40"  /* seconds each student's program plays */
 
 static const char *const args[] = {"--port", "0", "--door-port", "0", "--rate", "10",
                                    "--duration", "5", NULL};
@@ -131,10 +140,155 @@ static void silent_connections_do_not_shut_the_door(void **state)
     assert_int_equal(open_still, 0);
 }
 
+/* live.json's programs that are not gone: those from host into *from_host,
+ * and each one's states netsim carried up into fwd (CLASS + 8 at most, by
+ * endpoint order in the array). Returns how many are joined. */
+static int class_seen(const struct lesson *l, const char *host, int *from_host,
+                      double *fwd, char (*endpoint)[48], int *n_live)
+{
+    cJSON *j = lesson_get_json(l, "/live.json");
+    const cJSON *g;
+    int joined = 0, n = 0;
+    *from_host = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(g, "state"));
+        const char *ep = cJSON_GetStringValue(cJSON_GetObjectItem(g, "endpoint"));
+        if (!st || !ep || !strcmp(st, "gone") || n >= CLASS + 8)
+            continue;
+        *from_host += !strncmp(ep, host, strlen(host)) && ep[strlen(host)] == ':';
+        joined += !strcmp(st, "joined");
+        fwd[n] = cJSON_GetNumberValue(cJSON_GetObjectItem(g, "fwd_up"));
+        snprintf(endpoint[n++], 48, "%s", ep);
+    }
+    cJSON_Delete(j);
+    *n_live = n;
+    return joined;
+}
+
+/* The door's port on the class's network, from live.json once the relay
+ * behind it is up (the TCP door's number is the UDP door's). */
+static int class_door_port(const struct lesson *l, const char *address)
+{
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (clock_now_ms() < deadline) {
+        cJSON *j = lesson_get_json(l, "/live.json");
+        const cJSON *door = cJSON_GetObjectItem(j, "door");
+        const char *udp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "udp"));
+        const char *tcp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "tcp"));
+        const char *relay = cJSON_GetStringValue(cJSON_GetObjectItem(door, "relay_tcp"));
+        int port = udp && tcp && relay && relay[0] && !strcmp(strchr(udp, ':'), strchr(tcp, ':'))
+                       ? atoi(strchr(udp, ':') + 1) : 0;
+        if (port)
+            assert_true(!strncmp(udp, address, strlen(address)));
+        cJSON_Delete(j);
+        if (port)
+            return port;
+        clock_sleep_ms(200);
+    }
+    fail_msg("the class's door never opened with its relay behind it");
+    return 0;
+}
+
+static void a_class_joins_through_a_door_on_its_network(void **state)
+{
+    (void)state;
+    struct nemesis n;
+    char why[256], err[256], dir[512], port_s[8];
+    if (nemesis_open(&n, CLASS + 1, why, sizeof why) != 0) {
+        print_message("skipped: %s\n", why);
+        skip();
+    }
+    const char *address = nemesis_addr(&n, NEMESIS_HUB);
+    const char *class_args[] = {"--port", "0", "--door-port", "0", "--door-address", address,
+                                "--rate", "10", "--duration", "5", NULL};
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", class_args);
+    char *said = spawn_read_stderr(&l.proc);
+    assert_non_null(said);
+    assert_non_null(strstr(said, "warning: the door is open to other machines"));
+    free(said);
+    int port = class_door_port(&l, address);
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    struct spawn_proc players[CLASS];
+    const char *player_args[] = {address, port_s, CLASS_PLAY, NULL};
+    for (int i = 0; i < CLASS; i++) /* every machine at once, over UDP and TCP in turn */
+        assert_int_equal(spawn_start_in(&players[i], n.ns[i + 1], dir,
+                                        i % 2 ? "tcp_player" : "udp_player", player_args, err,
+                                        sizeof err), 0);
+    /* one machine's extra programs: its sockets, each a datagram the relay does not answer */
+    int extra[LIVE_GUESTS_PER_ADDRESS + 2];
+    struct sockaddr_in door = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, address, &door.sin_addr);
+    nemesis_enter(&n, 2);
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) {
+        extra[k] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(extra[k] >= 0);
+    }
+    nemesis_enter(&n, NEMESIS_HUB);
+    double fwd[CLASS + 8], fwd2[CLASS + 8];
+    char ep[CLASS + 8][48], ep2[CLASS + 8][48];
+    int from_host = 0, live = 0, live2 = 0, joined = 0;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while ((joined = class_seen(&l, "", &from_host, fwd, ep, &live)) < CLASS &&
+           clock_now_ms() < deadline)
+        clock_sleep_ms(500);
+    print_message("%d programs of %d machines joined through the door on %s:%d\n", joined,
+                  CLASS, address, port);
+    if (joined < CLASS) { /* what the others are, in the lesson's words */
+        cJSON *j = lesson_get_json(&l, "/live.json");
+        const cJSON *g;
+        cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+            const char *keys[] = {"proto", "state", "endpoint", "end", "error_code"};
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+                print_message("%s ", cJSON_GetStringValue(cJSON_GetObjectItem(g, keys[k])));
+            print_message("\n");
+        }
+        cJSON_Delete(j);
+    }
+    assert_int_equal(joined, CLASS);
+    assert_int_equal(live, CLASS);
+    /* the class plays: the lesson's CPU over ten seconds of it */
+    struct spawn_usage u0, u1;
+    assert_int_equal(spawn_usage(&l.proc, &u0), 0);
+    uint64_t t0 = clock_now_ms();
+    clock_sleep_ms(10000);
+    assert_int_equal(spawn_usage(&l.proc, &u1), 0);
+    double window_s = (double)(clock_now_ms() - t0) / 1000;
+    class_seen(&l, "", &from_host, fwd2, ep2, &live2);
+    print_message("the lesson's CPU with %d programs: %.1f%% of a core over %.1f s "
+                  "(every process here ASan-built, the machine shared)\n", CLASS,
+                  100 * (u1.cpu_s - u0.cpu_s) / window_s, window_s);
+    assert_int_equal(live2, CLASS);
+    for (int i = 0; i < CLASS; i++) { /* every program's states carried, and still coming */
+        assert_string_equal(ep[i], ep2[i]);
+        assert_true(fwd2[i] > fwd[i]);
+    }
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
+        sendto(extra[k], "hello", 5, 0, (struct sockaddr *)&door, sizeof door);
+    clock_sleep_ms(1000);
+    class_seen(&l, nemesis_addr(&n, 2), &from_host, fwd2, ep2, &live2);
+    print_message("one machine's player and %zu more sockets: %d places\n",
+                  sizeof extra / sizeof extra[0], from_host);
+    assert_int_equal(from_host, LIVE_GUESTS_PER_ADDRESS);
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
+        close(extra[k]);
+    int failed = 0;
+    for (int i = 0; i < CLASS; i++) {
+        failed += spawn_stop(&players[i], 0, 60000) != 0; /* each played to its end */
+        spawn_free(&players[i]);
+    }
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    nemesis_close(&n);
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(silent_connections_do_not_shut_the_door),
+        cmocka_unit_test(a_class_joins_through_a_door_on_its_network),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
