@@ -5,17 +5,18 @@
  * 127.0.0.1 in the lesson's own (or on the address a teacher names, for a
  * class's machines: a few places an address, so none holds the door). A
  * connection that sends nothing gets the relay's join deadline, and a
- * newcomer takes the place of the oldest such. For each program that comes, the door
- * makes a socket of its own in the clients' namespace towards the relay's
- * plain-UDP or TCP edge, so that the program's bytes cross the same netsim
- * as the lanes' (its flow is that socket's endpoint); without IP mode its
- * datagrams go through netsim's proxy of the udp edge, and there is no TCP
- * door (netsim impairs a stream only in IP mode). The door copies bytes as
- * they are, both ways, and reads them on the way: the join and the relay's
- * welcome say who the program is, states are counted each way, and the
- * relay's errors are kept with the message the program sent before them,
- * so that a program sending garbage gets a line on the page, even when the
- * relay answers nothing (a stranger's datagram shorter than the answer). */
+ * newcomer takes the place of the oldest such. For each program that
+ * comes, the door makes a socket of its own in the clients' namespace
+ * towards the relay's plain-UDP or TCP edge, so that the program's bytes
+ * cross the same netsim as the lanes' (its flow is that socket's
+ * endpoint); without IP mode its datagrams go through netsim's proxy of
+ * the udp edge, and there is no TCP door (netsim impairs a stream only in
+ * IP mode). The door copies bytes as they are, both ways, and reads them
+ * on the way: the join and the relay's welcome say who the program is,
+ * states are counted each way, and the relay's errors are kept with the
+ * message the program sent before them, so that a program sending garbage
+ * gets a line on the page, even when the relay answers nothing (a
+ * stranger's datagram shorter than the answer). */
 #include "live.h"
 
 #include <arpa/inet.h>

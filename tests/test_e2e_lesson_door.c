@@ -257,13 +257,18 @@ static void a_class_joins_through_a_door_on_its_network(void **state)
     double window_s = (double)(clock_now_ms() - t0) / 1000;
     class_seen(&l, "", &from_host, fwd2, ep2, &live2);
     print_message("the lesson's CPU with %d programs: %.1f%% of a core over %.1f s "
-                  "(every process here ASan-built, the machine shared)\n", CLASS,
-                  100 * (u1.cpu_s - u0.cpu_s) / window_s, window_s);
+                  "(%s's build)\n", CLASS, 100 * (u1.cpu_s - u0.cpu_s) / window_s, window_s,
+                  harness_bin_dir());
     assert_int_equal(live2, CLASS);
+    int still = 0;
     for (int i = 0; i < CLASS; i++) { /* every program's states carried, and still coming */
         assert_string_equal(ep[i], ep2[i]);
-        assert_true(fwd2[i] > fwd[i]);
+        if (fwd2[i] <= fwd[i])
+            print_message("%s: netsim carried %.0f of its states, none in ten seconds\n", ep[i],
+                          fwd2[i]);
+        still += fwd2[i] <= fwd[i];
     }
+    assert_int_equal(still, 0);
     for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
         sendto(extra[k], "hello", 5, 0, (struct sockaddr *)&door, sizeof door);
     clock_sleep_ms(1000);
@@ -275,7 +280,12 @@ static void a_class_joins_through_a_door_on_its_network(void **state)
         close(extra[k]);
     int failed = 0;
     for (int i = 0; i < CLASS; i++) {
-        failed += spawn_stop(&players[i], 0, 60000) != 0; /* each played to its end */
+        if (spawn_stop(&players[i], 0, 60000) != 0) { /* each played to its end */
+            char *perr = spawn_read_stderr(&players[i]);
+            print_message("machine %d's player failed: %s\n", i + 1, perr ? perr : "");
+            free(perr);
+            failed++;
+        }
         spawn_free(&players[i]);
     }
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
