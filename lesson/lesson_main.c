@@ -9,6 +9,7 @@
 #include "../harness/netlab.h"
 #include "../harness/spawn.h"
 #include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "live.h"
@@ -149,6 +150,9 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", o->relay_args);
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", o->netsim_args);
     cfg->seed = (uint64_t)o->seed;
+    union netaddr door;
+    if (netaddr_resolve(o->door_address, 0, &door, err, sizeof err) != 0)
+        options_fail(PROG, "--door-address %s: %s", o->door_address, err);
     snprintf(cfg->door_address, sizeof cfg->door_address, "%s", o->door_address);
     cfg->door_port = (int)o->door_port;
     cfg->senders = o->senders ? LIVE_SENDERS : 1;

@@ -106,7 +106,7 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
     d->udp = listen_on(host, SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at,
                        sizeof d->udp_at);
     if (d->udp < 0) {
-        snprintf(err, err_cap, "udp %s port %d: %s", host, lv->cfg->door_port, strerror(errno));
+        snprintf(err, err_cap, "udp: %s", strerror(errno));
         return -1;
     }
     if (!lv->ip_mode) {
@@ -119,7 +119,7 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
     if (d->tcp < 0 && !lv->cfg->door_port)
         d->tcp = listen_on(host, SOCK_STREAM, 0, d->tcp_at, sizeof d->tcp_at);
     if (d->tcp < 0) {
-        snprintf(err, err_cap, "tcp %s port %u: %s", host, (unsigned)port, strerror(errno));
+        snprintf(err, err_cap, "tcp port %u: %s", (unsigned)port, strerror(errno));
         close(d->udp);
         d->udp = -1;
         return -1;

@@ -420,7 +420,8 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
         goto out;
     }
     if (live_door_open(lv, err, sizeof err) != 0) {
-        fprintf(stderr, LESSON_PROG ": error: --door-port %d: %s\n", cfg->door_port, err);
+        fprintf(stderr, LESSON_PROG ": error: --door-address %s --door-port %d: %s\n",
+                cfg->door_address, cfg->door_port, err);
         goto out;
     }
     if (lv->missing[0])

@@ -7,7 +7,9 @@
  * place: a newcomer takes the place of the oldest silent connection, a
  * silent one is closed at the relay's join deadline, and one that has
  * spoken is no longer silent, even while the door's connection to the
- * relay for it is on its way. A class: the door on a bridge's address
+ * relay for it is on its way: a player that sent its join while netsim
+ * loses 99% of the path is still there past the join deadline, and joins
+ * once the loss is taken back. A class: the door on a bridge's address
  * (--door-address, said on standard error), 30 machines (network
  * namespaces on the bridge, tests/support/nemesis.h) each run the docs' C
  * player, over UDP and over TCP in turn: live.json has 30 programs from 30
@@ -35,6 +37,7 @@
 #include "../lesson/live.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
+#include "support/http.h"
 #include "support/lesson.h"
 #include "support/nemesis.h"
 
@@ -138,6 +141,54 @@ static void silent_connections_do_not_shut_the_door(void **state)
     assert_true(joined);
     assert_true(took < 12000); /* four seconds' play, the join at once */
     assert_int_equal(open_still, 0);
+}
+
+/* The path's loss, as the page's control sets it. */
+static void set_path_loss(const struct lesson *l, int pct)
+{
+    char body[48];
+    struct http_response r;
+    snprintf(body, sizeof body, "{\"path-loss\": %d}", pct);
+    assert_int_equal(http_send(l->at, "PUT", "/model", body, 10000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+}
+
+/* A program that spoke at once, while the door's connection towards the
+ * relay for it cannot get through (99% loss over the path): past the join
+ * deadline it is still there, and joins once the network lets the
+ * connection through. */
+static void a_program_that_spoke_waits_for_the_relay(void **state)
+{
+    (void)state;
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
+    int port = door_tcp_port(&l);
+    if (!port) {
+        spawn_stop(&l.proc, SIGINT, 15000);
+        spawn_free(&l.proc);
+        skip();
+    }
+    char port_s[8], dir[512], err[256];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *player_args[] = {"127.0.0.1", port_s, "2", NULL};
+    struct spawn_proc player;
+    set_path_loss(&l, 99);
+    assert_int_equal(spawn_start(&player, dir, "tcp_player", player_args, err, sizeof err), 0);
+    clock_sleep_ms(2500); /* its join sent, the door's SYN lost: past the join deadline */
+    set_path_loss(&l, 0); /* the SYN sent again 3 s after the first gets through */
+    int rc = spawn_stop(&player, 0, 20000);
+    char *out = spawn_read_stdout(&player), *perr = spawn_read_stderr(&player);
+    print_message("the player behind a lossy connect: %s%s\n", out ? out : "", perr ? perr : "");
+    bool joined = out && strstr(out, "joined as");
+    free(out);
+    free(perr);
+    spawn_free(&player);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    assert_true(joined);
+    assert_int_equal(rc, 0);
 }
 
 /* live.json's programs that are not gone: those from host into *from_host,
@@ -298,6 +349,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(silent_connections_do_not_shut_the_door),
+        cmocka_unit_test(a_program_that_spoke_waits_for_the_relay),
         cmocka_unit_test(a_class_joins_through_a_door_on_its_network),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
