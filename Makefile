@@ -21,7 +21,8 @@
 #                   (bench-payload-reference: into bench/results/payload/)
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
-#                   (LESSON_PORT, 7799);
+#                   (LESSON_PORT, 7799; its door LESSON_DOOR_ADDRESS and
+#                   LESSON_DOOR_PORT, 127.0.0.1 and 7800: a class's);
 #                   make bench-lesson-cpu: what it costs (-reference: bench/results/);
 #                   make bench-lesson-senders: what a loss freezes in lanes of four
 #                   senders (-reference: bench/results/)
@@ -543,15 +544,20 @@ demo:
 # The lesson you can watch (ricochet-lesson, docs/sockets.md "Watch it"):
 # every lane side by side through one netsim, its page on 127.0.0.1:LESSON_PORT
 # until Ctrl-C; LESSON_RATE states a second a sender, LESSON_SENDERS senders
-# a lane (1 or 4: the page's menu changes it), figures over 10 s.
+# a lane (1 or 4: the page's menu changes it), figures over 10 s; the door for
+# programs of one's own on LESSON_DOOR_ADDRESS:LESSON_DOOR_PORT (a class: this
+# machine's address on the class's network).
 LESSON_PORT ?= 7799
 LESSON_RATE ?= 20
 LESSON_SENDERS ?= 1
+LESSON_DOOR_ADDRESS ?= 127.0.0.1
+LESSON_DOOR_PORT ?= 7800
 lesson:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/bin/ricochet-lesson --port $(LESSON_PORT) --rate $(LESSON_RATE) \
-		--senders $(LESSON_SENDERS) --duration 10
+		--senders $(LESSON_SENDERS) --duration 10 \
+		--door-address $(LESSON_DOOR_ADDRESS) --door-port $(LESSON_DOOR_PORT)
 
 # make bench, bench-full, bench-scale and bench-guards write a fresh run
 # into BENCH_OUT, which git does not track (each script empties its part

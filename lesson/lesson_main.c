@@ -9,15 +9,18 @@
 #include "../harness/netlab.h"
 #include "../harness/spawn.h"
 #include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "live.h"
 
 #define PROG LESSON_PROG
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct lesson_options {
     long port, door_port;
-    char bin[512];
+    char bin[512], door_address[64];
     double rate, duration, grace, loss, delay, jitter;
     long seed;
     char relay_args[256], netsim_args[256];
@@ -30,8 +33,13 @@ static const struct option_def options[] = {
      "serve the page on 127.0.0.1:PORT (0: a free one, said on standard output)",
      .short_name = 'p'},
     {"door-port", OPTION_INT, OFF(door_port), "7800", 0, 65535, NULL,
-     "a program of your own joins through the same network on 127.0.0.1:PORT, over plain UDP "
-     "and (IP mode) TCP (0: free ones, said on standard output)"},
+     "a program of your own joins through the same network on the door's address and PORT, "
+     "over plain UDP and (IP mode) TCP (0: free ones, said on standard output)"},
+    {"door-address", OPTION_STRING, OFF(door_address), "127.0.0.1", 0, 64, NULL,
+     "the door's address: another than loopback (this machine's address on a class's "
+     "network, 0.0.0.0 for every one) lets other machines' programs in, at most "
+     STRINGIFY(LIVE_GUESTS_PER_ADDRESS) " at once from one address, " STRINGIFY(LIVE_GUESTS)
+     " in all; said on standard error at start"},
     {"rate", OPTION_DOUBLE, OFF(rate), "20", 0.1, 1000, NULL,
      "states a second each lane's sender sends"},
     {"senders", OPTION_CHOICE, OFF(senders), "1", 0, 0, "1|4",
@@ -85,6 +93,8 @@ static const struct options_example examples[] = {
      "ricochet-lesson --port 0 --path-loss 5 --path-delay 40"},
     {"Four senders a lane, 5% loss: a one-stream lane holds every sender back behind each loss:",
      "ricochet-lesson --senders 4 --path-loss 5"},
+    {"A class: the students' programs join from their machines through this one's 192.0.2.10:",
+     "ricochet-lesson --door-address 192.0.2.10 --door-port 7800"},
     {0}};
 
 static const struct options_manual manual = {
@@ -102,7 +112,9 @@ static const struct options_manual manual = {
         "(--tick-ms 0), so that no two senders' states share a datagram and a loss holds "
         "back only what its lane's ordering makes wait. A program of your own joins through "
         "the same network at --door-port (plain UDP; TCP in IP mode: the lesson carries its "
-        "bytes from 127.0.0.1 through netsim to the relay's edge) and gets a lane of its own. "
+        "bytes from the door through netsim to the relay's edge) and gets a lane of its own; "
+        "the door listens on 127.0.0.1 unless --door-address names another (a class: "
+        "every student's program a lane, a few places per address). "
         "A relay or netsim that dies is said "
         "on the page and started again, the lanes with it; SIGINT stops everything.",
     .signals = signals,
@@ -138,6 +150,10 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", o->relay_args);
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", o->netsim_args);
     cfg->seed = (uint64_t)o->seed;
+    union netaddr door;
+    if (netaddr_resolve(o->door_address, 0, &door, err, sizeof err) != 0)
+        options_fail(PROG, "--door-address %s: %s", o->door_address, err);
+    snprintf(cfg->door_address, sizeof cfg->door_address, "%s", o->door_address);
     cfg->door_port = (int)o->door_port;
     cfg->senders = o->senders ? LIVE_SENDERS : 1;
     cfg->duration_ms = (long)(o->duration * 1000);

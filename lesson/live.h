@@ -21,7 +21,8 @@
  *                  the bench's own code (recvstats, histogram,
  *                  harness/figures.h), and the snapshot the loop publishes
  *   live_door.c    the door for a program of the learner's own: plain UDP
- *                  and TCP on 127.0.0.1, carried through the same netsim to
+ *                  and TCP on 127.0.0.1 (or an address the teacher names
+ *                  for a class: a few places per address), carried through the same netsim to
  *                  the relay's udp and tcp edges, read on the way (its join,
  *                  its states, the relay's errors): a lane per program
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
@@ -41,7 +42,9 @@
 #include "../harness/lanes.h"
 #include "../harness/params.h"
 #include "../harness/spawn.h"
+#include "../proto/control.h"
 #include "../stats/recvstats.h"
+#include "../sys/netaddr.h"
 
 #define LIVE_SENDERS 4         /* senders a lane has when the page asks for more than one */
 #define LIVE_MARKS 4096        /* states kept per lane, every sender's (1024 each of four:
@@ -56,7 +59,9 @@
 #define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
-#define LIVE_GUESTS 8          /* programs of the learner's own at once */
+#define LIVE_GUESTS 40         /* programs of the learners' own at once: a class */
+#define LIVE_GUESTS_PER_ADDRESS 4 /* ... from one address, loopback's aside (the lesson's
+                                     machine is the teacher's) */
 #define LIVE_GUEST_GAPS 256    /* ... the times netsim forwarded a program's states */
 #define LESSON_PROG "ricochet-lesson"
 
@@ -70,7 +75,8 @@ struct live_config {
     long grace_ms;           /* ... ending this long ago: how long a state has to arrive */
     const struct netlab *lab; /* IP mode's namespaces, the relay in one, the clients in the
                                 other (NULL: netsim's UDP proxies on loopback) */
-    int door_port;           /* the door's port on 127.0.0.1, UDP and TCP (0: free ones) */
+    char door_address[64];   /* the door's address, UDP and TCP (127.0.0.1 by default) */
+    int door_port;           /* ... and port (0: free ones) */
     int senders;             /* each lane's senders to start with: 1 or LIVE_SENDERS */
 };
 
@@ -239,10 +245,11 @@ struct live_snapshot {
 };
 
 /* A message of a stream, read as it goes by: its 2-byte length, then its
- * first bytes (a control message's whole, if it fits). */
+ * bytes (a control message's whole: a welcome to a room of many carries
+ * its roster, tens of kilobytes, before the door knows the program's id). */
 struct live_frame_reader {
     size_t head, len, have;         /* length bytes read; the message's length; read of it */
-    unsigned char msg[1024];
+    unsigned char msg[PROTO_CONTROL_MAX];
 };
 
 /* A program of the learner's own, as the door holds it. */
@@ -253,7 +260,8 @@ struct live_guest {
     int conn;                       /* TCP: the program's connection (-1: UDP) */
     bool connected;                 /* TCP: fd's connect done */
     uint16_t target_port;           /* fd's destination port (a relay started again: another) */
-    unsigned char from[32];         /* UDP: the program's endpoint (union netaddr) */
+    union netaddr from;             /* the program's endpoint */
+    bool spoke;                     /* it has sent a byte (TCP: else silent, a place to take) */
     unsigned char raw[16];          /* TCP: its stream's first bytes */
     struct live_sent last, odd;     /* its last message, and its last that was no state */
     uint64_t odd_us;                /* ... when it went */
@@ -489,10 +497,13 @@ int live_http_in_force(const char *model, char *out, size_t cap);
 
 struct audit_line;
 
-/* Opens the door on 127.0.0.1:cfg->door_port: UDP always, TCP in IP mode
- * (netsim impairs a stream only there; lv->door.why says so). Returns 0,
- * or -1 with a one-line message in err. */
+/* Opens the door on cfg->door_address and door_port: UDP always, TCP in
+ * IP mode (netsim impairs a stream only there; lv->door.why says so).
+ * Returns 0, or -1 with a one-line message in err. */
 int live_door_open(struct live *lv, char *err, size_t err_cap);
+
+/* Does the open door listen on loopback only? */
+bool live_door_local(const struct live *lv);
 
 /* Carries what is waiting, both ways, without blocking: new programs,
  * their bytes to the relay, the relay's to them. */

@@ -2,17 +2,21 @@
  * live.h; docs/sockets.md, "Your own player"). The lanes' clients open
  * their sockets in the clients' network namespace, where no program of
  * this machine can reach; the door is a UDP socket and a TCP listener on
- * 127.0.0.1 in the lesson's own. For each program that comes, the door
- * makes a socket of its own in the clients' namespace towards the relay's
- * plain-UDP or TCP edge, so that the program's bytes cross the same netsim
- * as the lanes' (its flow is that socket's endpoint); without IP mode its
- * datagrams go through netsim's proxy of the udp edge, and there is no TCP
- * door (netsim impairs a stream only in IP mode). The door copies bytes as
- * they are, both ways, and reads them on the way: the join and the relay's
- * welcome say who the program is, states are counted each way, and the
- * relay's errors are kept with the message the program sent before them,
- * so that a program sending garbage gets a line on the page, even when the
- * relay answers nothing (a stranger's datagram shorter than the answer). */
+ * 127.0.0.1 in the lesson's own (or on the address a teacher names, for a
+ * class's machines: a few places an address, so none holds the door). A
+ * connection that sends nothing gets the relay's join deadline, and a
+ * newcomer takes the place of the oldest such. For each program that
+ * comes, the door makes a socket of its own in the clients' namespace
+ * towards the relay's plain-UDP or TCP edge, so that the program's bytes
+ * cross the same netsim as the lanes' (its flow is that socket's
+ * endpoint); without IP mode its datagrams go through netsim's proxy of
+ * the udp edge, and there is no TCP door (netsim impairs a stream only in
+ * IP mode). The door copies bytes as they are, both ways, and reads them
+ * on the way: the join and the relay's welcome say who the program is,
+ * states are counted each way, and the relay's errors are kept with the
+ * message the program sent before them, so that a program sending garbage
+ * gets a line on the page, even when the relay answers nothing (a
+ * stranger's datagram shorter than the answer). */
 #include "live.h"
 
 #include <arpa/inet.h>
@@ -36,6 +40,9 @@
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
 #define SILENT_US 30000000u     /* a UDP program silent this long is gone */
+#define JOIN_DEADLINE_US 2000000u /* a connection that sent no byte this long is closed: the
+                                     relay's --join-timeout-ms (its default, as the lesson
+                                     runs it) */
 #define UNANSWERED_US 1000000u  /* no answer this long after its message: said */
 #define ODD_RECENT_US 2000000u  /* a message that was no state, this recent: what an error
                                    answered */
@@ -62,25 +69,30 @@ static uint16_t target_port(const struct live *lv, bool tcp)
     return lv->ip_mode || !tcp ? edge_port(lv, tcp ? "tcp" : "udp") : 0;
 }
 
-static int listen_on(int type, uint16_t port, char *at, size_t cap)
+/* The door's socket of type on host:port, its endpoint into at; -1 with
+ * errno set (a name that does not resolve: EADDRNOTAVAIL). */
+static int listen_on(const char *host, int type, uint16_t port, char *at, size_t cap)
 {
-    int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    union netaddr a;
+    char err[160];
+    if (netaddr_resolve(host, port, &a, err, sizeof err) != 0) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    int fd = socket(a.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
     socklen_t len = sizeof a;
     if (fd < 0)
         return -1;
     if (type == SOCK_STREAM)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        (type == SOCK_STREAM && listen(fd, 16) != 0) ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    if (bind(fd, &a.sa, netaddr_len(&a)) != 0 || (type == SOCK_STREAM && listen(fd, 64) != 0) ||
+        getsockname(fd, &a.sa, &len) != 0) {
         int e = errno;
         close(fd);
         errno = e;
         return -1;
     }
-    snprintf(at, cap, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    netaddr_format(&a, at, cap);
     return fd;
 }
 
@@ -90,9 +102,11 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
     d->tcp = -1;
     for (size_t i = 0; i < LIVE_GUESTS; i++)
         d->guests[i].fd = d->guests[i].conn = -1;
-    d->udp = listen_on(SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at, sizeof d->udp_at);
+    const char *host = lv->cfg->door_address;
+    d->udp = listen_on(host, SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at,
+                       sizeof d->udp_at);
     if (d->udp < 0) {
-        snprintf(err, err_cap, "udp 127.0.0.1:%d: %s", lv->cfg->door_port, strerror(errno));
+        snprintf(err, err_cap, "udp: %s", strerror(errno));
         return -1;
     }
     if (!lv->ip_mode) {
@@ -100,17 +114,25 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
                  "only between the two namespaces");
         return 0;
     }
-    uint16_t port = (uint16_t)atoi(strchr(d->udp_at, ':') + 1); /* the same number if free */
-    d->tcp = listen_on(SOCK_STREAM, port, d->tcp_at, sizeof d->tcp_at);
+    uint16_t port = (uint16_t)atoi(strrchr(d->udp_at, ':') + 1); /* the same number if free */
+    d->tcp = listen_on(host, SOCK_STREAM, port, d->tcp_at, sizeof d->tcp_at);
     if (d->tcp < 0 && !lv->cfg->door_port)
-        d->tcp = listen_on(SOCK_STREAM, 0, d->tcp_at, sizeof d->tcp_at);
+        d->tcp = listen_on(host, SOCK_STREAM, 0, d->tcp_at, sizeof d->tcp_at);
     if (d->tcp < 0) {
-        snprintf(err, err_cap, "tcp 127.0.0.1:%u: %s", (unsigned)port, strerror(errno));
+        snprintf(err, err_cap, "tcp port %u: %s", (unsigned)port, strerror(errno));
         close(d->udp);
         d->udp = -1;
         return -1;
     }
     return 0;
+}
+
+bool live_door_local(const struct live *lv)
+{
+    union netaddr a;
+    char err[160];
+    return netaddr_parse_endpoint(lv->door.udp_at, &a, err, sizeof err) == 0 &&
+           netaddr_is_loopback(&a);
 }
 
 /* ---- a program's messages, read on the way ---- */
@@ -221,21 +243,62 @@ static void read_frames(struct live_guest *g, int dir, const unsigned char *p, s
 
 /* ---- the programs ---- */
 
-static struct live_guest *new_guest(struct live *lv, bool tcp, uint64_t now_us)
+static void gone(struct live_guest *g, const char *why, uint64_t now_us);
+
+/* A connection that has not sent a byte yet. Its place can be taken: one
+ * that has spoken, even if the door's connection to the relay for it is
+ * still on its way, is not silent (the door reads its bytes at once). */
+static bool silent(const struct live_guest *g)
 {
+    return g->used && g->fd >= 0 && g->s.tcp && !g->spoke;
+}
+
+/* A place for a newcomer from from: a free one, else the one gone longest
+ * ago (kept for the page only), else the oldest silent connection's, which
+ * is closed; so connections that say nothing never keep a program out.
+ * An address other than loopback holds LIVE_GUESTS_PER_ADDRESS places at
+ * most: past them, its own oldest silent one's, else none. */
+static struct live_guest *guest_place(struct live *lv, const union netaddr *from,
+                                      uint64_t now_us)
+{
+    struct live_guest *free_one = NULL, *gone_one = NULL, *quiet = NULL, *own_quiet = NULL;
+    size_t own = 0;
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
-        if (g->used)
-            continue;
-        memset(g, 0, sizeof *g);
-        g->used = true;
-        g->fd = g->conn = -1;
-        g->s.tcp = tcp;
-        g->last_us = now_us;
-        snprintf(g->s.state, sizeof g->s.state, "joining");
-        return g;
+        bool mine = g->used && g->fd >= 0 && netaddr_same_host(&g->from, from);
+        own += mine;
+        if (!g->used && !free_one)
+            free_one = g;
+        else if (g->used && g->fd < 0 && (!gone_one || g->gone_us < gone_one->gone_us))
+            gone_one = g;
+        if (silent(g) && (!quiet || g->last_us < quiet->last_us))
+            quiet = g;
+        if (mine && silent(g) && (!own_quiet || g->last_us < own_quiet->last_us))
+            own_quiet = g;
     }
-    return NULL;
+    struct live_guest *g = free_one ? free_one : gone_one ? gone_one : quiet;
+    if (!netaddr_is_loopback(from) && own >= LIVE_GUESTS_PER_ADDRESS)
+        g = own_quiet;
+    if (g && g->used && g->fd >= 0)
+        gone(g, "it sent nothing, and a newcomer took its place", now_us);
+    return g;
+}
+
+static struct live_guest *new_guest(struct live *lv, bool tcp, const union netaddr *from,
+                                    uint64_t now_us)
+{
+    struct live_guest *g = guest_place(lv, from, now_us);
+    if (!g)
+        return NULL;
+    memset(g, 0, sizeof *g);
+    g->used = true;
+    g->fd = g->conn = -1;
+    g->s.tcp = tcp;
+    g->from = *from;
+    netaddr_format(from, g->s.endpoint, sizeof g->s.endpoint);
+    g->last_us = now_us;
+    snprintf(g->s.state, sizeof g->s.state, "joining");
+    return g;
 }
 
 /* Its end: the sockets closed, the reason kept for the page. */
@@ -283,15 +346,13 @@ static struct live_guest *udp_guest(struct live *lv, const union netaddr *from, 
 {
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
-        if (g->used && !g->s.tcp && g->fd >= 0 && !memcmp(g->from, from, netaddr_len(from)))
+        if (g->used && !g->s.tcp && g->fd >= 0 && netaddr_equal(&g->from, from))
             return g;
     }
     uint16_t port = target_port(lv, false);
-    struct live_guest *g = port ? new_guest(lv, false, now_us) : NULL;
+    struct live_guest *g = port ? new_guest(lv, false, from, now_us) : NULL;
     if (!g)
         return NULL; /* the relay not up, or the door full: the datagram is dropped */
-    memcpy(g->from, from, netaddr_len(from));
-    netaddr_format(from, g->s.endpoint, sizeof g->s.endpoint);
     if (open_towards(lv, g, port) != 0) {
         gone(g, "the door could not open its socket towards the relay", now_us);
         return NULL;
@@ -313,6 +374,7 @@ static void udp_in(struct live *lv, uint64_t now_us)
         if (!g)
             continue;
         g->last_us = now_us;
+        g->spoke = true;
         g->s.bytes += (uint64_t)n;
         g->s.datagrams++;
         read_up(g, buf, (size_t)n, (size_t)n, now_us);
@@ -324,8 +386,6 @@ static void udp_in(struct live *lv, uint64_t now_us)
 static void udp_out(struct live *lv, struct live_guest *g, uint64_t now_us)
 {
     unsigned char buf[DATAGRAM_MAX];
-    union netaddr to;
-    memcpy(&to, g->from, sizeof to);
     for (int k = 0; k < 64; k++) {
         ssize_t n = recv(g->fd, buf, sizeof buf, 0);
         if (n < 0)
@@ -333,7 +393,7 @@ static void udp_out(struct live *lv, struct live_guest *g, uint64_t now_us)
         g->s.bytes += (uint64_t)n;
         g->s.datagrams++;
         read_down(g, buf, (size_t)n, (size_t)n, now_us);
-        sendto(lv->door.udp, buf, (size_t)n, MSG_DONTWAIT, &to.sa, netaddr_len(&to));
+        sendto(lv->door.udp, buf, (size_t)n, MSG_DONTWAIT, &g->from.sa, netaddr_len(&g->from));
     }
 }
 
@@ -345,15 +405,14 @@ static void tcp_accept(struct live *lv, uint64_t now_us)
     if (c < 0)
         return;
     uint16_t port = target_port(lv, true);
-    struct live_guest *g = port ? new_guest(lv, true, now_us) : NULL;
+    struct live_guest *g = port && netaddr_from_sockaddr(&from, &from.sa, len) == 0
+                               ? new_guest(lv, true, &from, now_us) : NULL;
     if (!g) { /* the relay not up, or the door full */
         close(c);
         return;
     }
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     g->conn = c;
-    netaddr_from_sockaddr(&from, &from.sa, len);
-    netaddr_format(&from, g->s.endpoint, sizeof g->s.endpoint);
     if (open_towards(lv, g, port) != 0)
         gone(g, "the door could not open its connection towards the relay", now_us);
 }
@@ -394,6 +453,7 @@ static int tcp_pass(struct live_guest *g, int dir, short revents, uint64_t now_u
             g->pend_n[dir] += (size_t)n;
             g->s.bytes += (uint64_t)n;
             g->last_us = now_us;
+            g->spoke |= !dir;
         }
     }
     if (!flush(g, dir)) {
@@ -417,8 +477,10 @@ static void tcp_step(struct live_guest *g, short conn_ev, short fd_ev, uint64_t 
         }
         g->connected = true;
     }
-    if (g->connected && (tcp_pass(g, 1, fd_ev, now_us, &why) != 0 ||
-                         tcp_pass(g, 0, conn_ev, now_us, &why) != 0)) {
+    /* the program's bytes are read while the connection towards the relay is still on its
+       way (kept until it is up): one that spoke is never taken for silent */
+    if ((g->connected && tcp_pass(g, 1, fd_ev, now_us, &why) != 0) ||
+        tcp_pass(g, 0, conn_ev, now_us, &why) != 0) {
         flush(g, 1); /* the relay's last words, an error frame, to the program */
         gone(g, why, now_us);
     }
@@ -534,6 +596,8 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
             gone(g, "the relay started again: its membership went with it", now_us);
         else if (g->fd >= 0 && !g->s.tcp && (now_us - g->last_us > SILENT_US || g->s.end[0]))
             gone(g, g->s.end[0] ? g->s.end : "silent for 30 s", now_us);
+        else if (silent(g) && now_us - g->last_us > JOIN_DEADLINE_US)
+            gone(g, "it sent nothing within the relay's join deadline (2 s)", now_us);
         if (g->fd < 0 && now_us - g->gone_us > GONE_KEEP_US) {
             g->used = false;
             continue;

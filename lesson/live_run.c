@@ -420,11 +420,16 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
         goto out;
     }
     if (live_door_open(lv, err, sizeof err) != 0) {
-        fprintf(stderr, LESSON_PROG ": error: --door-port %d: %s\n", cfg->door_port, err);
+        fprintf(stderr, LESSON_PROG ": error: --door-address %s --door-port %d: %s\n",
+                cfg->door_address, cfg->door_port, err);
         goto out;
     }
     if (lv->missing[0])
         fprintf(stderr, LESSON_PROG ": %s\n", lv->missing);
+    if (!live_door_local(lv)) /* a teacher's choice, never a surprise */
+        fprintf(stderr, LESSON_PROG ": warning: the door is open to other machines on %s: "
+                "their programs join this lesson (%d at once from one address, %d in all)\n",
+                lv->door.udp_at, LIVE_GUESTS_PER_ADDRESS, LIVE_GUESTS);
     printf(LESSON_PROG ": your own program through the same network: udp://%s%s%s%s "
            "(docs/sockets.md, Your own player)\n", lv->door.udp_at,
            lv->door.tcp >= 0 ? " and tcp://" : "", lv->door.tcp >= 0 ? lv->door.tcp_at : "",

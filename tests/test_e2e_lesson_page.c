@@ -4,7 +4,7 @@
  * (sliders, bursts, reordering, both rates), an open page follows a change made
  * elsewhere (the delay alone: the loss goes, the rates netsim keeps stay); the
  * page in English, Indonesian, Korean and Vietnamese (`?lang=`): each file's
- * title, steps, presets and labels on it and no key missing once the lanes are
+ * title, steps (open, each with its question), presets and labels on it and no key missing once the lanes are
  * drawn; the browser's languages choose the first the page speaks; the switch
  * changes the words and is kept for the next visit; the senders menu at 4 draws
  * four dots in every running lane, and paused (`lessonPage.pauseAt`) just
@@ -224,6 +224,10 @@ static void speaks(struct browser *b, const char *lang)
     says(b, "h1", word(file, "title"));
     says(b, "#walk summary", word(file, "walk.title"));
     says(b, "#walk li:nth-child(6) span", word(file, "walk.6"));
+    says(b, "#walk li:nth-child(6) .ask", word(file, "walk.6.ask"));
+    cJSON *walk_open = browser_eval(b, "document.getElementById('walk').open");
+    assert_true(cJSON_IsTrue(walk_open)); /* the steps open, not folded shut */
+    cJSON_Delete(walk_open);
     says(b, "#presets button:nth-child(3)", word(file, "preset.loss2"));
     says(b, "label:has(#burst) span", word(file, "ctl.bursts"));
     asks_in(b, file, lang);

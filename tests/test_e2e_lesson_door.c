@@ -1,0 +1,356 @@
+/* test_e2e_lesson_door.c: the lesson's door cannot be shut by connections
+ * that say nothing, and holds a class. ricochet-lesson in IP mode (its TCP
+ * door needs it; skipped without namespaces). More TCP connections to the
+ * door that never send a byte than the door holds programs; then the docs'
+ * TCP player (examples/sockets/tcp_player.c) joins through the door at
+ * once, and as many silent connections again while it plays never take its
+ * place: a newcomer takes the place of the oldest silent connection, a
+ * silent one is closed at the relay's join deadline, and one that has
+ * spoken is no longer silent, even while the door's connection to the
+ * relay for it is on its way: a player that sent its join while netsim
+ * loses 99% of the path is still there past the join deadline, and joins
+ * once the loss is taken back. A class: the door on a bridge's address
+ * (--door-address, said on standard error), 30 machines (network
+ * namespaces on the bridge, tests/support/nemesis.h) each run the docs' C
+ * player, over UDP and over TCP in turn: live.json has 30 programs from 30
+ * addresses, joined, each one's states carried by netsim and growing; one
+ * machine's extra sockets get no more than 4 places; the lesson's CPU over
+ * the class is printed (a figure, not a bound). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../harness/spawn.h"
+#include "../lesson/live.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+#include "support/http.h"
+#include "support/lesson.h"
+#include "support/nemesis.h"
+
+#define SILENT (LIVE_GUESTS + 9) /* more than the door holds programs */
+#define WAIT_MS 30000
+#define CLASS 30         /* the students' machines */
+#define CLASS_PLAY "40"  /* seconds each student's program plays */
+
+static const char *const args[] = {"--port", "0", "--door-port", "0", "--rate", "10",
+                                   "--duration", "5", NULL};
+
+/* The door's TCP port once the relay behind it is up (live.json); 0 if
+ * the lesson has no IP mode here. */
+static int door_tcp_port(const struct lesson *l)
+{
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    int port = 0;
+    while (!port && clock_now_ms() < deadline) {
+        cJSON *j = lesson_get_json(l, "/live.json");
+        const cJSON *st = cJSON_GetObjectItem(j, "status");
+        const cJSON *door = cJSON_GetObjectItem(j, "door");
+        const cJSON *tcp = cJSON_GetObjectItem(door, "tcp");
+        const cJSON *relay = cJSON_GetObjectItem(door, "relay_tcp");
+        bool ip = cJSON_IsTrue(cJSON_GetObjectItem(st, "ip_mode"));
+        if (j && !ip) {
+            cJSON_Delete(j);
+            return 0;
+        }
+        if (cJSON_IsString(tcp) && cJSON_IsString(relay) && relay->valuestring[0])
+            port = atoi(strrchr(tcp->valuestring, ':') + 1);
+        cJSON_Delete(j);
+        if (!port)
+            clock_sleep_ms(200);
+    }
+    assert_int_not_equal(port, 0);
+    return port;
+}
+
+static void connect_silent(int *fds, int n, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+}
+
+/* Has the door closed fd (its end read, or reset)? Waits up to ms. */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c;
+    return poll(&p, 1, ms) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+static void silent_connections_do_not_shut_the_door(void **state)
+{
+    (void)state;
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
+    int port = door_tcp_port(&l);
+    if (!port) {
+        spawn_stop(&l.proc, SIGINT, 15000);
+        spawn_free(&l.proc);
+        skip(); /* no namespaces here: no TCP door */
+    }
+    int before[SILENT], after[SILENT];
+    connect_silent(before, SILENT, port);
+    clock_sleep_ms(300); /* the door has taken them */
+    char port_s[8], dir[512], err[256];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *player_args[] = {"127.0.0.1", port_s, "4", NULL};
+    struct spawn_proc player;
+    uint64_t t0 = clock_now_ms();
+    assert_int_equal(spawn_start(&player, dir, "tcp_player", player_args, err, sizeof err), 0);
+    clock_sleep_ms(1000); /* it has spoken: as many silent ones again never take its place */
+    connect_silent(after, SILENT, port);
+    int rc = spawn_stop(&player, 0, 20000);
+    uint64_t took = clock_now_ms() - t0;
+    char *out = spawn_read_stdout(&player), *perr = spawn_read_stderr(&player);
+    print_message("among %d silent connections the player %s in %llu ms: %.300s%s\n",
+                  2 * SILENT, rc == 0 ? "played" : "FAILED", (unsigned long long)took,
+                  out ? out : "", perr ? perr : "");
+    bool joined = out && strstr(out, "joined as");
+    free(out);
+    free(perr);
+    spawn_free(&player);
+    int open_still = 0;
+    for (int i = 0; i < SILENT; i++) /* closed at the join deadline, or by a newcomer */
+        open_still += !closed_within(before[i], 5000);
+    for (int i = 0; i < SILENT; i++) {
+        close(before[i]);
+        close(after[i]);
+    }
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    assert_int_equal(rc, 0);
+    assert_true(joined);
+    assert_true(took < 12000); /* four seconds' play, the join at once */
+    assert_int_equal(open_still, 0);
+}
+
+/* The path's loss, as the page's control sets it. */
+static void set_path_loss(const struct lesson *l, int pct)
+{
+    char body[48];
+    struct http_response r;
+    snprintf(body, sizeof body, "{\"path-loss\": %d}", pct);
+    assert_int_equal(http_send(l->at, "PUT", "/model", body, 10000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+}
+
+/* A program that spoke at once, while the door's connection towards the
+ * relay for it cannot get through (99% loss over the path): past the join
+ * deadline it is still there, and joins once the network lets the
+ * connection through. */
+static void a_program_that_spoke_waits_for_the_relay(void **state)
+{
+    (void)state;
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
+    int port = door_tcp_port(&l);
+    if (!port) {
+        spawn_stop(&l.proc, SIGINT, 15000);
+        spawn_free(&l.proc);
+        skip();
+    }
+    char port_s[8], dir[512], err[256];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *player_args[] = {"127.0.0.1", port_s, "2", NULL};
+    struct spawn_proc player;
+    set_path_loss(&l, 99);
+    assert_int_equal(spawn_start(&player, dir, "tcp_player", player_args, err, sizeof err), 0);
+    clock_sleep_ms(2500); /* its join sent, the door's SYN lost: past the join deadline */
+    set_path_loss(&l, 0); /* the SYN sent again 3 s after the first gets through */
+    int rc = spawn_stop(&player, 0, 20000);
+    char *out = spawn_read_stdout(&player), *perr = spawn_read_stderr(&player);
+    print_message("the player behind a lossy connect: %s%s\n", out ? out : "", perr ? perr : "");
+    bool joined = out && strstr(out, "joined as");
+    free(out);
+    free(perr);
+    spawn_free(&player);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    assert_true(joined);
+    assert_int_equal(rc, 0);
+}
+
+/* live.json's programs that are not gone: those from host into *from_host,
+ * and each one's states netsim carried up into fwd (CLASS + 8 at most, by
+ * endpoint order in the array). Returns how many are joined. */
+static int class_seen(const struct lesson *l, const char *host, int *from_host,
+                      double *fwd, char (*endpoint)[48], int *n_live)
+{
+    cJSON *j = lesson_get_json(l, "/live.json");
+    const cJSON *g;
+    int joined = 0, n = 0;
+    *from_host = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(g, "state"));
+        const char *ep = cJSON_GetStringValue(cJSON_GetObjectItem(g, "endpoint"));
+        if (!st || !ep || !strcmp(st, "gone") || n >= CLASS + 8)
+            continue;
+        *from_host += !strncmp(ep, host, strlen(host)) && ep[strlen(host)] == ':';
+        joined += !strcmp(st, "joined");
+        fwd[n] = cJSON_GetNumberValue(cJSON_GetObjectItem(g, "fwd_up"));
+        snprintf(endpoint[n++], 48, "%s", ep);
+    }
+    cJSON_Delete(j);
+    *n_live = n;
+    return joined;
+}
+
+/* The door's port on the class's network, from live.json once the relay
+ * behind it is up (the TCP door's number is the UDP door's). */
+static int class_door_port(const struct lesson *l, const char *address)
+{
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (clock_now_ms() < deadline) {
+        cJSON *j = lesson_get_json(l, "/live.json");
+        const cJSON *door = cJSON_GetObjectItem(j, "door");
+        const char *udp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "udp"));
+        const char *tcp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "tcp"));
+        const char *relay = cJSON_GetStringValue(cJSON_GetObjectItem(door, "relay_tcp"));
+        int port = udp && tcp && relay && relay[0] && !strcmp(strchr(udp, ':'), strchr(tcp, ':'))
+                       ? atoi(strchr(udp, ':') + 1) : 0;
+        if (port)
+            assert_true(!strncmp(udp, address, strlen(address)));
+        cJSON_Delete(j);
+        if (port)
+            return port;
+        clock_sleep_ms(200);
+    }
+    fail_msg("the class's door never opened with its relay behind it");
+    return 0;
+}
+
+static void a_class_joins_through_a_door_on_its_network(void **state)
+{
+    (void)state;
+    struct nemesis n;
+    char why[256], err[256], dir[512], port_s[8];
+    if (nemesis_open(&n, CLASS + 1, why, sizeof why) != 0) {
+        print_message("skipped: %s\n", why);
+        skip();
+    }
+    const char *address = nemesis_addr(&n, NEMESIS_HUB);
+    const char *class_args[] = {"--port", "0", "--door-port", "0", "--door-address", address,
+                                "--rate", "10", "--duration", "5", NULL};
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", class_args);
+    char *said = spawn_read_stderr(&l.proc);
+    assert_non_null(said);
+    assert_non_null(strstr(said, "warning: the door is open to other machines"));
+    free(said);
+    int port = class_door_port(&l, address);
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    struct spawn_proc players[CLASS];
+    const char *player_args[] = {address, port_s, CLASS_PLAY, NULL};
+    for (int i = 0; i < CLASS; i++) /* every machine at once, over UDP and TCP in turn */
+        assert_int_equal(spawn_start_in(&players[i], n.ns[i + 1], dir,
+                                        i % 2 ? "tcp_player" : "udp_player", player_args, err,
+                                        sizeof err), 0);
+    /* one machine's extra programs: its sockets, each a datagram the relay does not answer */
+    int extra[LIVE_GUESTS_PER_ADDRESS + 2];
+    struct sockaddr_in door = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, address, &door.sin_addr);
+    nemesis_enter(&n, 2);
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) {
+        extra[k] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(extra[k] >= 0);
+    }
+    nemesis_enter(&n, NEMESIS_HUB);
+    double fwd[CLASS + 8], fwd2[CLASS + 8];
+    char ep[CLASS + 8][48], ep2[CLASS + 8][48];
+    int from_host = 0, live = 0, live2 = 0, joined = 0;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while ((joined = class_seen(&l, "", &from_host, fwd, ep, &live)) < CLASS &&
+           clock_now_ms() < deadline)
+        clock_sleep_ms(500);
+    print_message("%d programs of %d machines joined through the door on %s:%d\n", joined,
+                  CLASS, address, port);
+    if (joined < CLASS) { /* what the others are, in the lesson's words */
+        cJSON *j = lesson_get_json(&l, "/live.json");
+        const cJSON *g;
+        cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+            const char *keys[] = {"proto", "state", "endpoint", "end", "error_code"};
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+                print_message("%s ", cJSON_GetStringValue(cJSON_GetObjectItem(g, keys[k])));
+            print_message("\n");
+        }
+        cJSON_Delete(j);
+    }
+    assert_int_equal(joined, CLASS);
+    assert_int_equal(live, CLASS);
+    /* the class plays: the lesson's CPU over ten seconds of it */
+    struct spawn_usage u0, u1;
+    assert_int_equal(spawn_usage(&l.proc, &u0), 0);
+    uint64_t t0 = clock_now_ms();
+    clock_sleep_ms(10000);
+    assert_int_equal(spawn_usage(&l.proc, &u1), 0);
+    double window_s = (double)(clock_now_ms() - t0) / 1000;
+    class_seen(&l, "", &from_host, fwd2, ep2, &live2);
+    print_message("the lesson's CPU with %d programs: %.1f%% of a core over %.1f s "
+                  "(%s's build)\n", CLASS, 100 * (u1.cpu_s - u0.cpu_s) / window_s, window_s,
+                  harness_bin_dir());
+    assert_int_equal(live2, CLASS);
+    int still = 0;
+    for (int i = 0; i < CLASS; i++) { /* every program's states carried, and still coming */
+        assert_string_equal(ep[i], ep2[i]);
+        if (fwd2[i] <= fwd[i])
+            print_message("%s: netsim carried %.0f of its states, none in ten seconds\n", ep[i],
+                          fwd2[i]);
+        still += fwd2[i] <= fwd[i];
+    }
+    assert_int_equal(still, 0);
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
+        sendto(extra[k], "hello", 5, 0, (struct sockaddr *)&door, sizeof door);
+    clock_sleep_ms(1000);
+    class_seen(&l, nemesis_addr(&n, 2), &from_host, fwd2, ep2, &live2);
+    print_message("one machine's player and %zu more sockets: %d places\n",
+                  sizeof extra / sizeof extra[0], from_host);
+    assert_int_equal(from_host, LIVE_GUESTS_PER_ADDRESS);
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
+        close(extra[k]);
+    int failed = 0;
+    for (int i = 0; i < CLASS; i++) {
+        if (spawn_stop(&players[i], 0, 60000) != 0) { /* each played to its end */
+            char *perr = spawn_read_stderr(&players[i]);
+            print_message("machine %d's player failed: %s\n", i + 1, perr ? perr : "");
+            free(perr);
+            failed++;
+        }
+        spawn_free(&players[i]);
+    }
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    nemesis_close(&n);
+    assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(silent_connections_do_not_shut_the_door),
+        cmocka_unit_test(a_program_that_spoke_waits_for_the_relay),
+        cmocka_unit_test(a_class_joins_through_a_door_on_its_network),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
