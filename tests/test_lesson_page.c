@@ -2,7 +2,9 @@
  * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
  * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`) is English's
- * and every one of English's is asked for; a lane's English title is the lane
+ * and every one of English's is asked for (those made of the server's names
+ * by their family: a lane's, a state's, netsim's event, an error code, the
+ * lesson's own sentences); a lane's English title is the lane
  * table's and every lane has one; netsim's model after the lesson's options and
  * the page's changes (the presets, a change naming only the delay) turned back
  * into the controls that made it (`live_http_in_force`), anything else refused */
@@ -164,26 +166,38 @@ static void the_page_asks_for_every_key(void **state)
     cJSON *en = lang_file("en");
     char *html = harness_read_text("lesson/lesson.html"), *page = harness_read_text("lesson/lesson.js");
     char *guests = harness_read_text("lesson/lesson_guests.js");
+    char *words = harness_read_text("lesson/lesson_words.js");
     assert_non_null(html);
     assert_non_null(page);
     assert_non_null(guests);
-    size_t len = strlen(page) + strlen(guests) + 2;
-    char *js = malloc(len); /* the page's two modules, one text */
+    assert_non_null(words);
+    size_t len = strlen(page) + strlen(guests) + strlen(words) + 3;
+    char *js = malloc(len); /* the page's three modules of words, one text */
     assert_non_null(js);
-    snprintf(js, len, "%s\n%s", page, guests);
+    snprintf(js, len, "%s\n%s\n%s", page, guests, words);
     free(page);
     free(guests);
+    free(words);
     int faults = unknown_keys("lesson/lesson.html", html, en) +
-                 unknown_keys("lesson/lesson.js and lesson_guests.js", js, en);
+                 unknown_keys("lesson/lesson.js, lesson_guests.js and lesson_words.js", js, en);
+    static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {
-        if (!strncmp(e->string, "lane.", 5) || !strncmp(e->string, "state.", 6))
+        bool by_family = false;
+        for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+            by_family |= !strncmp(e->string, families[i], strlen(families[i]));
+        if (by_family)
             continue;
         if (!names(html, e->string) && !names(js, e->string))
             print_error("lesson/lang/en.json: \"%s\" is asked for by nothing\n", e->string),
                 faults++;
     }
-    assert_true(names(js, "\"lane.\"") && names(js, "\"state.\""));
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        char quoted[16];
+        snprintf(quoted, sizeof quoted, "\"%s\"", families[i]);
+        if (!names(js, quoted))
+            print_error("the page asks for no \"%s\" key\n", families[i]), faults++;
+    }
     free(html);
     free(js);
     cJSON_Delete(en);
