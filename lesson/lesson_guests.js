@@ -59,7 +59,6 @@ function errorText(g, tr) {
 /* What went wrong, in a line: the relay's error and the message before it,
  * or its silence to a program that has not joined; and its end. */
 function trouble(g, tr) {
-  const said = [];
   const lines = [];
   if (g.error_code)
     lines.push(tr(g.sent_raw ? "guest.error_raw" : "guest.error",

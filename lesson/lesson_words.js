@@ -67,10 +67,14 @@ function sentences() {
   return i18n.sentences;
 }
 
-/* A value inside a sentence: a lane's name as its title, a sentence said. */
+/* A value inside a sentence: a lane's name as its title, the words of an
+ * error code of the relay's (a client's disconnection quotes them) in the
+ * page's, a sentence said. */
 function saidValue(v, depth) {
   const lane = tName("lane." + v, null);
-  return lane !== null ? lane : said(v, depth + 1);
+  if (lane !== null) return lane;
+  const err = Object.keys(i18n.en).find((k) => k.startsWith("err.") && i18n.en[k] === v);
+  return err ? tr(err) : said(v, depth + 1);
 }
 
 /* text, a sentence of the lesson's, in the page's language: the English

@@ -6,7 +6,8 @@
  * page in English, Indonesian, Korean and Vietnamese (`?lang=`): each file's
  * title, steps, presets and labels on it and no key missing once the lanes are
  * drawn, the lesson's own sentences (the status line) in its words and none
- * left in English, its guide linked and served (`/guide/LANG`); the
+ * left in English, its guide linked and served (`/guide/LANG`)
+ * (`RICOCHET_SHOT_UPDATE=1`: each into `docs/lesson-page-LANG.png`); the
  * browser's languages choose the first the page speaks; the switch
  * changes the words and is kept for the next visit; the senders menu at 4 draws
  * four dots in every running lane, and paused (`lessonPage.pauseAt`) just
@@ -268,6 +269,11 @@ static void speaks(struct browser *b, const char *lang)
     }
     cJSON_Delete(missing);
     says_its_own(b, file, lang);
+    if (getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1")) {
+        char png[64];
+        snprintf(png, sizeof png, "docs/lesson-page-%s.png", lang);
+        browser_screenshot(b, png);
+    }
     print_message("the page in %s: \"%s\"\n", lang, word(file, "title"));
     cJSON_Delete(file);
 }
