@@ -6,7 +6,8 @@
  * moment of the lesson's clock for every lane, a little behind, so that what
  * it draws has arrived. Its controls show the model in force (the server's
  * in_force, read at load and followed while no change of this page's is
- * on its way). Its words come from /lang/LANG.json (lesson/lang/), in the
+ * on its way). Its words come from /lang/LANG.json (lesson/lang/, through
+ * lesson_words.js, which also says the lesson's own sentences), in the
  * language of ?lang=, of the page's switch, or the first of the browser's
  * it speaks; English for a word a language lacks. A lane has one sender or
  * four (the page's switch, PUT /senders): each sender's dot in a colour of
@@ -48,7 +49,7 @@ function translatePage() {
   for (const el of document.querySelectorAll("[data-i18n-title]"))
     el.title = tr(el.dataset.i18nTitle);
   $("pause").textContent = tr(view.paused ? "ctl.goon" : "ctl.pause");
-  /* the student's guide in the page's language (docs/sockets.LANG.md); English's is docs/sockets.md */
+  /* the guide in the page's language (docs/sockets.LANG.md); English's is docs/sockets.md */
   if (i18n.lang === "en") $("guide").removeAttribute("href");
   else $("guide").href = "/guide/" + i18n.lang;
 }

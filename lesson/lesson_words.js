@@ -62,7 +62,8 @@ function sentences() {
       names.push(m[1]);
       return "([\\s\\S]+?)";
     }).join("");
-    return { key, names, re: new RegExp("^" + body + "$"), fixed: text.replace(/\{\w+\}/g, "").length };
+    const fixed = text.replace(/\{\w+\}/g, "").length; /* its words that do not vary */
+    return { key, names, re: new RegExp("^" + body + "$"), fixed };
   });
   return i18n.sentences;
 }

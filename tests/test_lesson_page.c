@@ -333,7 +333,8 @@ static void the_glossary_holds(void **state)
                             r->cell[0]), faults++;
             char never[160];
             snprintf(never, sizeof never, "%s", r->cell[4]);
-            for (char *w = strtok(never, ","); w && strcmp(r->cell[4], "-"); w = strtok(NULL, ",")) {
+            bool none = !strcmp(r->cell[4], "-");
+            for (char *w = strtok(never, ","); w && !none; w = strtok(NULL, ",")) {
                 w += strspn(w, " ");
                 if (strstr(words, w))
                     print_error("%s: \"%s\" where the glossary says \"%s\" (%s)\n", langs[l], w,
@@ -449,7 +450,8 @@ static void events_and_errors_are_netsims_and_the_relays(void **state)
                 print_error("en.json: \"%s\" is no event of netsim's\n", x->string), faults++;
         } else if (!strncmp(x->string, "err.", 4)) {
             errors++;
-            const struct proto_error_info *e = proto_error_info(proto_error_from_name(x->string + 4));
+            enum proto_error_code code = proto_error_from_name(x->string + 4);
+            const struct proto_error_info *e = proto_error_info(code);
             if (!e)
                 print_error("en.json: \"%s\" is no error code\n", x->string), faults++;
             else if (strcmp(e->text, x->valuestring) != 0)
