@@ -50,7 +50,14 @@ export async function langFile(lang) {
   return r.json();
 }
 
-/* English's "srv." sentences as patterns: each {name} a lazy group. */
+/* What a {name} of the lesson's sentences can be: a time, a number, a
+ * name; any other, any words (the shortest that fit). Typed, a sentence
+ * inside another is not taken for its time ("... at 14:03:07; starting it
+ * again" is "{incident}; starting it again"). */
+const VALUE = { at: "[0-9:]+", signal: "\\d+", status: "\\d+", seq: "\\d+", sender: "\\d+",
+                n: "\\d+", lane: "[\\w-]+", role: "\\w+", code: "\\w+" };
+
+/* English's "srv." sentences as patterns: each {name} a group. */
 function sentences() {
   if (i18n.sentences && i18n.sentences.length) return i18n.sentences; /* once English came */
   const quote = (s) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
@@ -60,7 +67,7 @@ function sentences() {
       const m = /^\{(\w+)\}$/.exec(part);
       if (!m) return quote(part);
       names.push(m[1]);
-      return "([\\s\\S]+?)";
+      return "(" + (VALUE[m[1]] || "[\\s\\S]+?") + ")";
     }).join("");
     const fixed = text.replace(/\{\w+\}/g, "").length; /* its words that do not vary */
     return { key, names, re: new RegExp("^" + body + "$"), fixed };

@@ -12,7 +12,9 @@
  * before it follows a `{name}`; the lesson's own English sentences the page
  * says in each language (`srv.`) are the ones its C writes, netsim's events
  * (`event.`) its drop log's names and the relay's errors (`err.`) codes of
- * the error table, in English its words; netsim's model after the lesson's
+ * the error table, in English its words; the page (lesson_words.js, run by
+ * node) says a sentence of the lesson's inside another in Korean, its lane's
+ * name and the relay's error words too; netsim's model after the lesson's
  * options and the page's changes (the presets, a change naming only the
  * delay) turned back into the controls that made it (`live_http_in_force`),
  * anything else refused */
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -464,6 +467,73 @@ static void events_and_errors_are_netsims_and_the_relays(void **state)
     assert_int_equal(faults, 0);
 }
 
+/* lang's words of key, each {name} of vars (name, value, ..., NULL) filled in. */
+static char *fill(const cJSON *l, const char *key, const char *const *vars)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(l, key);
+    assert_true(cJSON_IsString(t));
+    char *out = calloc(1, 1024);
+    assert_non_null(out);
+    for (const char *p = t->valuestring; *p;) {
+        const char *value = NULL;
+        size_t n = *p == '{' ? strcspn(p, "}") + 1 : 0;
+        for (size_t i = 0; n && vars[i]; i += 2)
+            if (strlen(vars[i]) == n - 2 && !strncmp(p + 1, vars[i], n - 2))
+                value = vars[i + 1];
+        if (value)
+            strncat(out, value, 1023 - strlen(out));
+        else
+            strncat(out, p, 1 + (n = 0));
+        p += n ? n : 1;
+    }
+    return out;
+}
+
+/* The lesson's sentences as the page says them in Korean (lesson_words.js
+ * run by node): a sentence inside another, a lane's name, the relay's error
+ * words, each in Korean words and order. */
+static void the_lessons_sentences_said(void **state)
+{
+    (void)state;
+    if (system("node --version > /dev/null 2>&1") != 0)
+        skip();
+    char cwd[512], cmd[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(cmd, sizeof cmd, "node --input-type=module -e '"
+             "import { i18n, said } from \"file://%s/lesson/lesson_words.js\";"
+             "import fs from \"fs\";"
+             "i18n.en = JSON.parse(fs.readFileSync(\"lesson/lang/en.json\"));"
+             "i18n.dict = JSON.parse(fs.readFileSync(\"lesson/lang/ko.json\"));"
+             "i18n.lang = \"ko\";"
+             "console.log(said(\"the relay was killed by signal 9 at 14:03:07; starting it again\"));"
+             "console.log(said(\"tcp: its receiver was disconnected at 10:11:50: not_joined "
+             "(not a member of a room: join first); it alone connects again; started again at "
+             "10:11:52\"));'", cwd);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[2][1024] = {"", ""};
+    for (int i = 0; i < 2 && fgets(got[i], sizeof got[i], p); i++)
+        got[i][strcspn(got[i], "\n")] = '\0';
+    assert_int_equal(pclose(p), 0);
+    cJSON *ko = lang_file("ko");
+    const cJSON *relay = cJSON_GetObjectItem(ko, "srv.the_relay");
+    char *killed = fill(ko, "srv.killed", (const char *const[]){"who", relay->valuestring,
+                        "signal", "9", "at", "14:03:07", NULL});
+    char *want = fill(ko, "srv.starting_again", (const char *const[]){"incident", killed, NULL});
+    assert_string_equal(got[0], want);
+    char *lost = fill(ko, "srv.client_lost_text", (const char *const[]){
+        "role", cJSON_GetObjectItem(ko, "srv.receiver")->valuestring, "at", "10:11:50", "code",
+        "not_joined", "text", cJSON_GetObjectItem(ko, "err.not_joined")->valuestring, NULL});
+    char *lane = fill(ko, "srv.lane_lost", (const char *const[]){
+        "lane", cJSON_GetObjectItem(ko, "lane.tcp")->valuestring, "why", lost, NULL});
+    char *again = fill(ko, "srv.started_again", (const char *const[]){"incident", lane, "at",
+                       "10:11:52", NULL});
+    assert_string_equal(got[1], again);
+    print_message("%s\n%s\n", got[0], got[1]);
+    free(killed), free(want), free(lost), free(lane), free(again);
+    cJSON_Delete(ko);
+}
+
 /* ---- the model in force ---- */
 
 /* A netsim as the lesson starts it, --loss, --delay and --jitter the
@@ -577,6 +647,7 @@ int main(void)
         cmocka_unit_test(korean_particles_fit_any_value),
         cmocka_unit_test(the_lessons_sentences_are_its_own),
         cmocka_unit_test(events_and_errors_are_netsims_and_the_relays),
+        cmocka_unit_test(the_lessons_sentences_said),
         cmocka_unit_test(the_model_in_force_as_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
