@@ -365,9 +365,10 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 # states with (client/js/ricochet.js), served by ricochet-lesson, compiled
 # into the lesson's library the same way.
 LESSON_LANGS := en id ko vi
+LESSON_GUIDES := id ko vi
 LESSON_FILES := lesson/lesson.html lesson/lesson.js lesson/lesson_guests.js \
-    lesson/lesson_arena.js $(RICOCHET_JS) \
-    $(LESSON_LANGS:%=lesson/lang/%.json)
+    lesson/lesson_arena.js lesson/lesson_words.js $(RICOCHET_JS) \
+    $(LESSON_LANGS:%=lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	@mkdir -p $(@D)
@@ -378,14 +379,19 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
 	  echo 'extern const char live_guests_js[]; extern const size_t live_guests_js_len;'; \
 	  echo 'extern const char live_arena_js[]; extern const size_t live_arena_js_len;'; \
+	  echo 'extern const char live_words_js[]; extern const size_t live_words_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
 	  $(call c_string,live_guests_js,lesson/lesson_guests.js) \
 	  $(call c_string,live_arena_js,lesson/lesson_arena.js) \
+	  $(call c_string,live_words_js,lesson/lesson_words.js) \
 	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \
-	    $(call c_string,live_lang_$(l),lesson/lang/$(l).json)) } > $@.tmp
+	    $(call c_string,live_lang_$(l),lesson/lang/$(l).json)) \
+	  $(foreach l,$(LESSON_GUIDES),echo 'extern const char live_guide_$(l)[];'; \
+	    echo 'extern const size_t live_guide_$(l)_len;'; \
+	    $(call c_string,live_guide_$(l),docs/sockets.$(l).md)) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)

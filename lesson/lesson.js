@@ -6,7 +6,8 @@
  * moment of the lesson's clock for every lane, a little behind, so that what
  * it draws has arrived. Its controls show the model in force (the server's
  * in_force, read at load and followed while no change of this page's is
- * on its way). Its words come from /lang/LANG.json (lesson/lang/), in the
+ * on its way). Its words come from /lang/LANG.json (lesson/lang/, through
+ * lesson_words.js, which also says the lesson's own sentences), in the
  * language of ?lang=, of the page's switch, or the first of the browser's
  * it speaks; English for a word a language lacks. A lane has one sender or
  * four (the page's switch, PUT /senders): each sender's dot in a colour of
@@ -17,6 +18,7 @@
 import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
 import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
+import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
 const POLL_MS = 200;
 const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what arrived is known */
@@ -31,50 +33,11 @@ const PRESETS = {
 };
 const STATUS = ["pending", "arrived", "lost", "too old"];
 const STATUS_KEYS = ["st.pending", "st.arrived", "st.lost", "st.too_old"];
-/* The languages the page speaks (lesson/lang/LANG.json), each by its own name. */
-const LANG_NAMES = { en: "English", id: "Bahasa Indonesia", ko: "한국어", vi: "Tiếng Việt" };
-const LANGS = Object.keys(LANG_NAMES);
 const LANG_STORE = "ricochet-lesson-lang";
 
 const $ = (id) => document.getElementById(id);
 
 /* ---- words ---- */
-
-const i18n = { lang: "en", dict: {}, en: {}, missing: new Set(), formats: new Map() };
-
-/* The first of langs (the browser's, "ko-KR") the page speaks, or English. */
-function pickLang(langs) {
-  for (const l of langs || []) {
-    const primary = String(l).toLowerCase().split("-")[0];
-    if (LANGS.includes(primary)) return primary;
-  }
-  return "en";
-}
-
-/* key's words in the page's language, each {name} replaced by vars.name;
- * a key the language lacks is noted (lessonPage.snapshot().missing) and
- * said in English. */
-function tr(key, vars) {
-  let s = i18n.dict[key];
-  if (typeof s !== "string") {
-    i18n.missing.add(i18n.lang + ":" + key);
-    s = typeof i18n.en[key] === "string" ? i18n.en[key] : key;
-  }
-  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : vars[k])) : s;
-}
-
-/* The words of a key made of a name the server sends (a lane, a state),
- * or fallback, the server's own, for a name the files do not know. */
-function tName(key, fallback) {
-  const s = i18n.dict[key] !== undefined ? i18n.dict[key] : i18n.en[key];
-  return typeof s === "string" ? s : fallback;
-}
-
-async function langFile(lang) {
-  const r = await fetch("/lang/" + lang + ".json");
-  if (!r.ok) throw new Error("HTTP " + r.status);
-  return r.json();
-}
 
 /* The page's fixed words: each element's data-i18n key (its other data-
  * attributes the values), data-i18n-title's for its title. */
@@ -86,6 +49,9 @@ function translatePage() {
   for (const el of document.querySelectorAll("[data-i18n-title]"))
     el.title = tr(el.dataset.i18nTitle);
   $("pause").textContent = tr(view.paused ? "ctl.goon" : "ctl.pause");
+  /* the guide in the page's language (docs/sockets.LANG.md); English's is docs/sockets.md */
+  if (i18n.lang === "en") $("guide").removeAttribute("href");
+  else $("guide").href = "/guide/" + i18n.lang;
 }
 
 /* Speaks lang from now on (kept for the next visit when the reader chose it). */
@@ -256,8 +222,8 @@ function selectValue(id, value) {
   if (![...el.options].some((o) => +o.value === +value)) {
     const o = document.createElement("option");
     o.value = value;
-    if (id === "burst") Object.assign(o.dataset, { i18n: "burst.of", n: value });
-    o.textContent = id === "burst" ? tr("burst.of", { n: value }) : value + " kbit/s";
+    Object.assign(o.dataset, { i18n: id === "burst" ? "burst.of" : "rate.kbps", n: value });
+    o.textContent = tr(o.dataset.i18n, { n: value });
     el.appendChild(o);
   }
   el.value = [...el.options].find((o) => +o.value === +value).value;
@@ -295,7 +261,7 @@ async function sendModel() {
   try {
     const r = await fetch("/model", { method: "PUT", body, headers: { "Content-Type": "application/json" } });
     const text = await r.text();
-    view.modelError = r.ok ? "" : text.trim();
+    view.modelError = r.ok ? "" : said(text.trim());
     if (!r.ok) applied = ""; /* refused: back to the model in force */
   } catch (e) {
     view.modelError = tr("model.unsent", { error: e.message });
@@ -363,7 +329,7 @@ function fmt(v, digits) {
 function figuresText(f, senders) {
   if (!f || !f.valid) return tr("fig.none");
   return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
-         ` · p50 ${fmt(f.p50_ms, 1)} ms · p99 ${fmt(f.p99_ms, 1)} ms<br>` +
+         " · " + tr("fig.latency", { p50: fmt(f.p50_ms, 1), p99: fmt(f.p99_ms, 1) }) + "<br>" +
          (senders > 1 ? tr("fig.gaps", { one: fmt(f.max_gap_sender_ms, 0),
                                          all: fmt(f.max_gap_ms, 0) })
                       : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
@@ -459,15 +425,15 @@ function netText(n, model) {
 
 function render() {
   const s = view.status;
-  const words = s ? tr("status.line", { relay: s.relay, netsim: s.netsim }) +
-                    (s.incident ? tr("status.last", { incident: s.incident }) : "")
+  const words = s ? tr("status.line", { relay: said(s.relay), netsim: said(s.netsim) }) +
+                    (s.incident ? tr("status.last", { incident: said(s.incident) }) : "")
                   : tr("status.connecting");
   $("status").textContent = words;
-  const down = view.error || (s && !s.relay_up ? tr("banner.relay", { why: s.relay }) : "") ||
-               (s && !s.netsim_up ? tr("banner.netsim", { why: s.netsim }) : "");
+  const down = view.error || (s && !s.relay_up ? tr("banner.relay", { why: said(s.relay) }) : "") ||
+               (s && !s.netsim_up ? tr("banner.netsim", { why: said(s.netsim) }) : "");
   $("banner").textContent = down;
   $("banner").className = down ? "on" : "";
-  $("missing").textContent = s ? s.missing : "";
+  $("missing").textContent = s ? said(s.missing) : "";
   $("net").textContent = netText(view.net, view.model);
   drawGuests($("door"), $("guests"), view.door, view.guests, tr, fmt);
   for (const name of view.order) {
@@ -476,8 +442,8 @@ function render() {
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
-    l.el.querySelector(".why").textContent = l.state === "running" ? l.why // connected again
-      : tName("state." + l.state, l.state) + ": " + l.why;
+    l.el.querySelector(".why").textContent = l.state === "running" ? said(l.why) // connected again
+      : tName("state." + l.state, l.state) + ": " + said(l.why);
   }
 }
 
@@ -509,10 +475,13 @@ function carrier(h, wire) {
   return tr("carrier.udp", { kind: h.kind });
 }
 
+/* netsim's name of what it did (its drop log's "loss", "queue", ...) in words. */
+const netsimEvent = (name) => tName("event." + name, name);
+
 function segmentText(sg) {
   const at = { start: sg.start, end: sg.end, flags: sg.flags, t: fmt(sg.t_ms / 1000, 3) };
   return sg.event === "fwd" ? tr("hop.seg_fwd", { ...at, ms: fmt(sg.delay_ms, 1) })
-                            : tr("hop.seg_drop", { ...at, event: sg.event });
+                            : tr("hop.seg_drop", { ...at, event: netsimEvent(sg.event) });
 }
 
 function hopText(h, wire) {
@@ -526,7 +495,7 @@ function hopText(h, wire) {
   }
   if (!h.kind && !h.drop) return lines.concat([tr("hop.nolog")]).join("<br>");
   lines.push(tr("hop.carried", { carrier: carrier(h, wire) }));
-  if (h.drop) lines.push(tr("hop.dropped", { event: h.drop, t: fmt(h.drop_ms / 1000, 3) }));
+  if (h.drop) lines.push(tr("hop.dropped", { event: netsimEvent(h.drop), t: fmt(h.drop_ms / 1000, 3) }));
   if (h.fwds)
     lines.push(tr(h.fwds > 1 ? "hop.fwd_times" : "hop.fwd",
                  { n: h.fwds, t: fmt(h.fwd_ms / 1000, 3), ms: fmt(h.delay_ms, 1) }));
@@ -539,7 +508,7 @@ async function inspect(lane, seq, sender = 0) {
   const box = $("inspect");
   box.className = "on";
   if (!r.ok) {
-    box.textContent = await r.text();
+    box.textContent = said((await r.text()).trim());
     view.inspected = { error: box.textContent };
     return view.inspected;
   }
@@ -619,8 +588,8 @@ function pauseAt(t) {
 /* ---- the page's start, and what tests read ---- */
 
 for (const id of ["rate-up", "rate-down"])
-  $(id).innerHTML = RATES.map((r) => r ? `<option value=${r}>${r} kbit/s</option>`
-    : "<option value=0 data-i18n=rate.unlimited>unlimited</option>").join("");
+  $(id).innerHTML = RATES.map((r) => r ? `<option value=${r} data-i18n=rate.kbps data-n=${r}></option>`
+    : "<option value=0 data-i18n=rate.unlimited></option>").join("");
 for (const id of ["loss", "delay", "jitter", "burst", "reorder", "rate-up", "rate-down"])
   $(id).addEventListener(id === "loss" || id === "delay" || id === "jitter" ? "input" : "change",
                          controlChanged);
@@ -653,7 +622,7 @@ window.lessonPage = {
     modelError: view.modelError, paused: view.paused, net: view.net, model: view.model,
     generation: view.generation, controls: controlsNow(), lang: i18n.lang,
     senders: view.senders,
-    missing: [...i18n.missing], door: view.door, guests: view.guests,
+    missing: [...i18n.missing], untranslated: [...i18n.untranslated], door: view.door, guests: view.guests,
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,

@@ -7,7 +7,10 @@
  * program sent before them, or the relay's silence. The latency figures of
  * the project's lanes are said not measurable here: a one-way latency
  * needs the send time on the lesson's clock, and a program's states carry
- * its own. Words through the page's tr(). */
+ * its own. Words through the page's tr(); the lesson's own sentences (why
+ * there is no TCP, how a program's lane ended) and the relay's errors said
+ * in the page's language too. */
+import { said, tName } from "/lesson_words.js";
 
 const UNKNOWN = "-";
 
@@ -16,7 +19,7 @@ function doorText(door, tr) {
   const udp = tr(door.proxy ? "door.udp_proxy" : "door.udp",
                  { at: door.udp, relay: door.relay_udp || UNKNOWN });
   const tcp = door.tcp ? tr("door.tcp", { at: door.tcp, relay: door.relay_tcp || UNKNOWN })
-                       : tr("door.no_tcp", { why: door.why });
+                       : tr("door.no_tcp", { why: said(door.why) });
   return tr("door.line", { udp, tcp });
 }
 
@@ -45,18 +48,26 @@ function figures(g, tr, fmt) {
   return [up, down, gap + " · " + bytes, tr("guest.latency")];
 }
 
+/* The relay's error: what its code means, in the page's language (PROTOCOL.md's
+ * error table), and the relay's own words, which may say more. */
+function errorText(g, tr) {
+  const meaning = tName("err." + g.error_code, null);
+  return meaning === null ? g.error_message
+                          : tr("guest.relay_said", { meaning, message: g.error_message });
+}
+
 /* What went wrong, in a line: the relay's error and the message before it,
  * or its silence to a program that has not joined; and its end. */
 function trouble(g, tr) {
-  const said = [];
+  const lines = [];
   if (g.error_code)
-    said.push(tr(g.sent_raw ? "guest.error_raw" : "guest.error",
-                 { code: g.error_code, message: g.error_message, len: g.sent_len,
-                   hex: g.sent_hex }));
+    lines.push(tr(g.sent_raw ? "guest.error_raw" : "guest.error",
+                  { code: g.error_code, message: errorText(g, tr), len: g.sent_len,
+                    hex: g.sent_hex }));
   else if (g.unanswered)
-    said.push(tr("guest.unanswered", { n: g.messages_up, len: g.sent_len, hex: g.sent_hex }));
-  if (g.state === "gone") said.push(tr("guest.gone", { why: g.end }));
-  return said.join(" ");
+    lines.push(tr("guest.unanswered", { n: g.messages_up, len: g.sent_len, hex: g.sent_hex }));
+  if (g.state === "gone") lines.push(tr("guest.gone", { why: said(g.end) }));
+  return lines.join(" ");
 }
 
 function card(box, key) {

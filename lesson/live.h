@@ -173,7 +173,7 @@ struct live_model {
 struct live_lane_snap {
     int lane;                       /* bench_lane() index */
     char state[12];                 /* "running", "starting", "missing" */
-    char why[200];                  /* starting or missing: why, in words */
+    char why[320];                  /* starting or missing: why, in words */
     size_t n_senders;
     uint32_t sender_id[LIVE_SENDERS]; /* the relay's id for each sender */
     uint32_t seq0[LIVE_SENDERS];    /* ... and its first seq */
@@ -226,7 +226,7 @@ struct live_snapshot {
     bool ip_mode;
     char missing[512];              /* lanes this machine cannot run and how to get them */
     char relay[160], netsim[160];   /* each one's state in words */
-    char incident[200];             /* the last child that died or client lost, when ("" none) */
+    char incident[400];             /* the last child that died or client lost, when ("" none) */
     bool relay_up, netsim_up;
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
@@ -288,7 +288,7 @@ struct live_lane {
     const struct bench_lane *def;
     int index;                      /* bench_lane() index */
     bool missing;                   /* the machine cannot run it (why says) */
-    char why[200];
+    char why[320];                  /* whole: the page says it in its language */
     uint16_t port;                  /* where its clients go: its edge's, or its proxy's */
     bool clients;                   /* its clients exist (this generation's) */
     size_t n_senders;               /* ... its senders (1 or LIVE_SENDERS) */
@@ -358,7 +358,7 @@ struct live {
     } edges[BENCH_MODES * 2];
     size_t n_edges;
     char relay_state[160], netsim_state[160];
-    char incident[200];             /* the last child that died or client lost, and when */
+    char incident[400];             /* the last child that died or client lost, and when */
     uint64_t retry_us;              /* the next try after a child failed */
     struct live_netsim netsims[LIVE_NETSIMS];
     size_t n_netsims;

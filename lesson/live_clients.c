@@ -222,7 +222,7 @@ static void client_lost(struct live *lv, struct live_lane *l, int role,
     snprintf(l->why, sizeof l->why, "its %s was disconnected at %s: %s%s%.100s%s",
              role < lv->senders ? "sender" : "receiver", live_wall_time(at, sizeof at),
              ev->code, ev->text[0] ? " (" : "", ev->text, ev->text[0] ? ")" : "");
-    snprintf(lv->incident, sizeof lv->incident, "%s: %.150s; it alone connects again",
+    snprintf(lv->incident, sizeof lv->incident, "%s: %s; it alone connects again",
              l->def->name, l->why);
     log_warn("lesson: %s", lv->incident);
 }
@@ -360,7 +360,7 @@ void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now)
             live_lane_reset(l);
             lane_ids(lv, l);
             snprintf(was, sizeof was, "%s", l->why);
-            snprintf(l->why, sizeof l->why, "%.150s; connected again at %s", was,
+            snprintf(l->why, sizeof l->why, "%.280s; connected again at %s", was,
                      live_wall_time(at, sizeof at));
             l->mending = false;
             l->running = true;

@@ -1,12 +1,14 @@
 /* live_http.c: the lesson's page server (see live.h), in libmicrohttpd's
  * thread (sys/httpd.h). It reads the newest snapshot the loop published
  * and formats it; it never touches the loop's state. Routes:
- *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /ricochet.js
+ *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /lesson_words.js, /ricochet.js
  *                       the page (lesson/lesson.html and its modules) and
  *                       the protocol's module (client/js/ricochet.js),
  *                       compiled in
  *   GET /lang/LANG.json  the page's words in en, id, ko or vi
  *                       (lesson/lang/), compiled in
+ *   GET /guide/LANG     the student's guide in id, ko or vi
+ *                       (docs/sockets.LANG.md), compiled in
  *   GET /live.json?since=CURSOR       every lane's figures and the states
  *                       changed since the cursor of an earlier answer
  *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
@@ -46,10 +48,12 @@
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
-extern const char live_guests_js[], live_arena_js[];
-extern const size_t live_guests_js_len, live_arena_js_len;
+extern const char live_guests_js[], live_arena_js[], live_words_js[];
+extern const size_t live_guests_js_len, live_arena_js_len, live_words_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
+extern const char live_guide_id[], live_guide_ko[], live_guide_vi[];
+extern const size_t live_guide_id_len, live_guide_ko_len, live_guide_vi_len;
 
 struct live_http {
     struct httpd *http;
@@ -98,6 +102,7 @@ STATIC_FILE(on_page, "text/html; charset=utf-8", live_lesson_html)
 STATIC_FILE(on_lesson_js, JS_TYPE, live_lesson_js)
 STATIC_FILE(on_guests_js, JS_TYPE, live_guests_js)
 STATIC_FILE(on_arena_js, JS_TYPE, live_arena_js)
+STATIC_FILE(on_words_js, JS_TYPE, live_words_js)
 STATIC_FILE(on_ricochet_js, JS_TYPE, live_ricochet_js)
 
 /* GET /lang/LANG.json: the page's words, a handler a language. */
@@ -106,6 +111,12 @@ STATIC_FILE(on_lang_en, LANG_TYPE, live_lang_en)
 STATIC_FILE(on_lang_id, LANG_TYPE, live_lang_id)
 STATIC_FILE(on_lang_ko, LANG_TYPE, live_lang_ko)
 STATIC_FILE(on_lang_vi, LANG_TYPE, live_lang_vi)
+
+/* GET /guide/LANG: the student's guide to the page (docs/sockets.LANG.md), as text. */
+#define GUIDE_TYPE "text/plain; charset=utf-8"
+STATIC_FILE(on_guide_id, GUIDE_TYPE, live_guide_id)
+STATIC_FILE(on_guide_ko, GUIDE_TYPE, live_guide_ko)
+STATIC_FILE(on_guide_vi, GUIDE_TYPE, live_guide_vi)
 
 static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
@@ -607,6 +618,8 @@ static void on_senders_put(void *ctx, const struct httpd_request *q, struct http
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
+    {"/lesson_words.js", on_words_js}, {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko},
+    {"/guide/vi", on_guide_vi},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
     {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},

@@ -5,7 +5,10 @@
  * elsewhere (the delay alone: the loss goes, the rates netsim keeps stay); the
  * page in English, Indonesian, Korean and Vietnamese (`?lang=`): each file's
  * title, steps (open, each with its question), presets and labels on it and no key missing once the lanes are
- * drawn; the browser's languages choose the first the page speaks; the switch
+ * drawn, the lesson's own sentences (the status line) in its words and none
+ * left in English, its guide linked and served (`/guide/LANG`)
+ * (`RICOCHET_SHOT_UPDATE=1`: each into `docs/lesson-page-LANG.png`); the
+ * browser's languages choose the first the page speaks; the switch
  * changes the words and is kept for the next visit; the senders menu at 4 draws
  * four dots in every running lane, and paused (`lessonPage.pauseAt`) just
  * before a state dropped by netsim's paired loss came again, the TCP lane's
@@ -17,7 +20,8 @@
  * address), its name, id and room and its figures (netsim's carried and dropped
  * within ten of the states sent, latency said not measurable), each seeing the
  * other's states; garbage gets a line: `hello` over UDP the relay's silence
- * with its bytes, 80 bytes of `x` its `not_joined`, `hello` on a stream its
+ * with its bytes, 80 bytes of `x` its `not_joined` (what the code means in
+ * the page's language, and the relay's own words), `hello` on a stream its
  * `too_big`; no key missing in any language with the programs' lanes drawn; a
  * screenshot (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-own-program.png`) */
 #include <setjmp.h>
@@ -198,6 +202,37 @@ static void asks_in(struct browser *b, const cJSON *file, const char *lang)
     }
 }
 
+/* What the lesson says of itself in lang: the status line (the relay
+ * running) in lang's words and no sentence of the lesson's left in English;
+ * the page's link to lang's guide (docs/sockets.LANG.md) brings it. */
+static void says_its_own(struct browser *b, const cJSON *file, const char *lang)
+{
+    char expr[512];
+    snprintf(expr, sizeof expr, "document.getElementById('status').textContent.includes('%s')",
+             word(file, "srv.running"));
+    if (!browser_wait(b, expr, WAIT_MS))
+        lesson_fail_with_page(b, "the status line never said the relay runs in its language");
+    cJSON *left = browser_eval(b, "lessonPage.snapshot().untranslated");
+    if (cJSON_GetArraySize(left) != 0) {
+        char *text = cJSON_PrintUnformatted(left);
+        fail_msg("%s: the lesson's sentences left in English: %s", lang, text);
+    }
+    cJSON_Delete(left);
+    if (!strcmp(lang, "en"))
+        return; /* English's guide is docs/sockets.md, not served */
+    char path[64];
+    snprintf(path, sizeof path, "docs/sockets.%s.md", lang);
+    char *guide = harness_read_text(path);
+    assert_non_null(guide);
+    cJSON *got = browser_eval(b, "fetch(document.getElementById('guide').href)"
+                                 ".then((r) => r.ok ? r.text() : 'HTTP ' + r.status)");
+    if (!cJSON_IsString(got) || strcmp(got->valuestring, guide) != 0)
+        fail_msg("%s: the page's guide link brings \"%.60s\", not %s", lang,
+                 cJSON_IsString(got) ? got->valuestring : "-", path);
+    cJSON_Delete(got);
+    free(guide);
+}
+
 /* The page in lang: its words, and none missing once the lanes are drawn
  * with their figures. */
 static void speaks(struct browser *b, const char *lang)
@@ -237,6 +272,12 @@ static void speaks(struct browser *b, const char *lang)
         fail_msg("%s: keys missing: %s", lang, text);
     }
     cJSON_Delete(missing);
+    says_its_own(b, file, lang);
+    if (getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1")) {
+        char png[64];
+        snprintf(png, sizeof png, "docs/lesson-page-%s.png", lang);
+        browser_screenshot(b, png);
+    }
     print_message("the page in %s: \"%s\"\n", lang, word(file, "title"));
     cJSON_Delete(file);
 }
@@ -550,7 +591,8 @@ static void programs_of_ones_own(void **state)
     const char *silent[] = {"answered none of its 1 messages", "5 bytes, 68 65 6c 6c 6f", NULL};
     card_says(b, silent, "a silent relay to garbage had no line on the page");
     send_garbage("DGRAM", door, "b'x' * 80");
-    const char *refused[] = {"the relay answered not_joined: join", "80 bytes: 78 78", NULL};
+    const char *refused[] = {"the relay answered not_joined: not a member of a room: join first",
+                             "the relay's own words: \"", "80 bytes: 78 78", NULL};
     card_says(b, refused, "the relay's not_joined had no line on the page");
     send_garbage("STREAM", door, "b'hello'");
     const char *framing[] = {"the relay answered too_big", "its stream began with 5 bytes",
@@ -574,6 +616,10 @@ static void programs_of_ones_own(void **state)
         if (cJSON_GetArraySize(missing) != 0)
             fail_msg("%s: keys missing: %s", langs[i], cJSON_PrintUnformatted(missing));
         cJSON_Delete(missing);
+        cJSON *file = lang_file(langs[i]); /* the relay's error in the page's words */
+        const char *meaning[] = {word(file, "err.not_joined"), NULL};
+        card_says(b, meaning, "the relay's not_joined was not said in the page's language");
+        cJSON_Delete(file);
     }
     browser_close(b);
     assert_int_equal(spawn_stop(&udp, SIGTERM, 5000) >= 0, 1);

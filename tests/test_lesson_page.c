@@ -2,10 +2,22 @@
  * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
  * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`) is English's
- * and every one of English's is asked for; a lane's English title is the lane
- * table's and every lane has one; netsim's model after the lesson's options and
- * the page's changes (the presets, a change naming only the delay) turned back
- * into the controls that made it (`live_http_in_force`), anything else refused */
+ * and every one of English's is asked for (those made of the server's names
+ * by their family: a lane's, a state's, netsim's event, an error code, the
+ * lesson's own sentences); a lane's English title is the lane
+ * table's and every lane has one; the words hold to the glossary
+ * (`lesson/lang/glossary.md`): every term has a word in each language, each
+ * row's word is in that language's page words or student guide and none of
+ * the words it rejects is, and no Korean particle that depends on the sound
+ * before it follows a `{name}`; the lesson's own English sentences the page
+ * says in each language (`srv.`) are the ones its C writes, netsim's events
+ * (`event.`) its drop log's names and the relay's errors (`err.`) codes of
+ * the error table, in English its words; the page (lesson_words.js, run by
+ * node) says a sentence of the lesson's inside another in Korean, its lane's
+ * name and the relay's error words too; netsim's model after the lesson's
+ * options and the page's changes (the presets, a change naming only the
+ * delay) turned back into the controls that made it (`live_http_in_force`),
+ * anything else refused */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,13 +29,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
 #include "../lesson/live.h"
+#include "../netsim/droplog.h"
 #include "../netsim/netsim.h"
 #include "../netsim/netsim_options.h"
+#include "../proto/errors.h"
 #include "../sys/log.h"
 #include "support/harness.h"
 
@@ -164,26 +179,38 @@ static void the_page_asks_for_every_key(void **state)
     cJSON *en = lang_file("en");
     char *html = harness_read_text("lesson/lesson.html"), *page = harness_read_text("lesson/lesson.js");
     char *guests = harness_read_text("lesson/lesson_guests.js");
+    char *words = harness_read_text("lesson/lesson_words.js");
     assert_non_null(html);
     assert_non_null(page);
     assert_non_null(guests);
-    size_t len = strlen(page) + strlen(guests) + 2;
-    char *js = malloc(len); /* the page's two modules, one text */
+    assert_non_null(words);
+    size_t len = strlen(page) + strlen(guests) + strlen(words) + 3;
+    char *js = malloc(len); /* the page's three modules of words, one text */
     assert_non_null(js);
-    snprintf(js, len, "%s\n%s", page, guests);
+    snprintf(js, len, "%s\n%s\n%s", page, guests, words);
     free(page);
     free(guests);
+    free(words);
     int faults = unknown_keys("lesson/lesson.html", html, en) +
-                 unknown_keys("lesson/lesson.js and lesson_guests.js", js, en);
+                 unknown_keys("lesson/lesson.js, lesson_guests.js and lesson_words.js", js, en);
+    static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {
-        if (!strncmp(e->string, "lane.", 5) || !strncmp(e->string, "state.", 6))
+        bool by_family = false;
+        for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+            by_family |= !strncmp(e->string, families[i], strlen(families[i]));
+        if (by_family)
             continue;
         if (!names(html, e->string) && !names(js, e->string))
             print_error("lesson/lang/en.json: \"%s\" is asked for by nothing\n", e->string),
                 faults++;
     }
-    assert_true(names(js, "\"lane.\"") && names(js, "\"state.\""));
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        char quoted[16];
+        snprintf(quoted, sizeof quoted, "\"%s\"", families[i]);
+        if (!names(js, quoted))
+            print_error("the page asks for no \"%s\" key\n", families[i]), faults++;
+    }
     free(html);
     free(js);
     cJSON_Delete(en);
@@ -220,6 +247,291 @@ static void lanes_are_the_tables(void **state)
     assert_non_null(cJSON_GetObjectItem(en, "state.starting"));
     cJSON_Delete(en);
     assert_int_equal(faults, 0);
+}
+
+/* ---- the glossary ---- */
+
+/* The terms every language has a word for. */
+static const char *const terms[] = {"stream",  "flow", "segment",  "frame",      "message",
+                                    "port",    "edge", "datagram", "connection", "endpoint"};
+
+/* Every word lang's page and guide show, one text (the page's words a line each). */
+static char *words_of(const char *lang)
+{
+    char path[64];
+    snprintf(path, sizeof path, "docs/sockets%s%s.md", strcmp(lang, "en") ? "." : "",
+             strcmp(lang, "en") ? lang : "");
+    char *guide = harness_read_text(path);
+    if (!guide)
+        fail_msg("%s cannot be read", path);
+    cJSON *file = lang_file(lang);
+    size_t cap = strlen(guide) + 2, len = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, file) cap += strlen(x->valuestring) + 1;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    cJSON_ArrayForEach(x, file) len += (size_t)sprintf(all + len, "%s\n", x->valuestring);
+    strcpy(all + len, guide);
+    free(guide);
+    cJSON_Delete(file);
+    return all;
+}
+
+/* A glossary row: | term | language | word | the course's word | never |. */
+struct row {
+    char cell[5][160];
+};
+
+/* The rows of the glossary's table (not its header), into rows; how many. */
+static size_t glossary(struct row *rows, size_t cap)
+{
+    char *text = harness_read_text("lesson/lang/glossary.md");
+    assert_non_null(text);
+    size_t n = 0;
+    for (char *line = strtok(text, "\n"); line && n < cap; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "| ", 2) != 0 || !strncmp(line, "| term ", 7))
+            continue;
+        struct row r = {0};
+        int k = 0;
+        for (char *p = line + 1; *p && k < 5; k++) {
+            size_t w = strcspn(p, "|");
+            while (w && p[w - 1] == ' ')
+                w--;
+            while (*p == ' ' && w)
+                p++, w--;
+            snprintf(r.cell[k], sizeof r.cell[k], "%.*s", (int)w, p);
+            p = strchr(p, '|');
+            p = p ? p + 1 : p + strlen(p);
+        }
+        assert_int_equal(k, 5);
+        rows[n++] = r;
+    }
+    free(text);
+    return n;
+}
+
+/* Each term a word in each language; each word used, none rejected. */
+static void the_glossary_holds(void **state)
+{
+    (void)state;
+    static struct row rows[128];
+    size_t n = glossary(rows, 128);
+    int faults = 0;
+    for (size_t t = 0; t < sizeof terms / sizeof terms[0]; t++)
+        for (size_t l = 0; l < N_LANGS; l++) {
+            bool found = false;
+            for (size_t i = 0; i < n; i++)
+                found |= !strcmp(rows[i].cell[0], terms[t]) && !strcmp(rows[i].cell[1], langs[l]);
+            if (!found)
+                print_error("glossary: no %s word for \"%s\"\n", langs[l], terms[t]), faults++;
+        }
+    for (size_t l = 0; l < N_LANGS; l++) {
+        char *words = words_of(langs[l]);
+        for (size_t i = 0; i < n; i++) {
+            const struct row *r = &rows[i];
+            if (strcmp(r->cell[1], langs[l]) != 0)
+                continue;
+            if (!strstr(words, r->cell[2]))
+                print_error("%s: \"%s\" (%s) is used nowhere\n", langs[l], r->cell[2],
+                            r->cell[0]), faults++;
+            char never[160];
+            snprintf(never, sizeof never, "%s", r->cell[4]);
+            bool none = !strcmp(r->cell[4], "-");
+            for (char *w = strtok(never, ","); w && !none; w = strtok(NULL, ",")) {
+                w += strspn(w, " ");
+                if (strstr(words, w))
+                    print_error("%s: \"%s\" where the glossary says \"%s\" (%s)\n", langs[l], w,
+                                r->cell[2], r->cell[0]), faults++;
+            }
+        }
+        free(words);
+    }
+    assert_true(n >= N_LANGS * (sizeof terms / sizeof terms[0]));
+    assert_int_equal(faults, 0);
+}
+
+/* Korean: no particle whose form depends on the sound before it right after a {name}. */
+static void korean_particles_fit_any_value(void **state)
+{
+    (void)state;
+    static const char *const particles[] = {"로", "으로", "을", "를", "이", "가",
+                                            "은", "는",   "과", "와"};
+    cJSON *ko = lang_file("ko");
+    const cJSON *x;
+    int faults = 0;
+    cJSON_ArrayForEach(x, ko) {
+        for (const char *p = strchr(x->valuestring, '}'); p; p = strchr(p + 1, '}'))
+            for (size_t i = 0; i < sizeof particles / sizeof particles[0]; i++)
+                if (!strncmp(p + 1, particles[i], strlen(particles[i])))
+                    print_error("ko.json: \"%s\": %s after a {name}\n", x->string,
+                                particles[i]), faults++;
+    }
+    cJSON_Delete(ko);
+    assert_int_equal(faults, 0);
+}
+
+/* The string literals of the lesson's C, adjacent ones joined ("a" "b" is "ab"). */
+static char *lesson_literals(void)
+{
+    static const char *const files[] = {"lesson/live_run.c", "lesson/live_clients.c",
+                                        "lesson/live_door.c", "lesson/live_http.c"};
+    size_t cap = 1, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *text = harness_read_text(files[f]);
+        assert_non_null(text);
+        all = realloc(all, cap += strlen(text));
+        assert_non_null(all);
+        for (const char *p = text; *p; p++) {
+            if (*p == '"' && p[1 + strspn(p + 1, " \t\n")] == '"' && strspn(p + 1, " \t\n")) {
+                p += strspn(p + 1, " \t\n") + 1; /* a literal goes on in the next */
+                continue;
+            }
+            all[len++] = *p;
+        }
+        free(text);
+    }
+    all[len] = '\0';
+    return all;
+}
+
+/* Each srv. sentence is the lesson's: its words between {names} (four
+ * characters or more) in the lesson's literals; one without names, a literal
+ * (or a line the page server answers). */
+static void the_lessons_sentences_are_its_own(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    char *c = lesson_literals();
+    const cJSON *x;
+    int faults = 0, sentences = 0;
+    cJSON_ArrayForEach(x, en) {
+        if (strncmp(x->string, "srv.", 4) != 0)
+            continue;
+        sentences++;
+        const char *s = x->valuestring;
+        char piece[256];
+        if (!strchr(s, '{')) { /* a literal of its own, or an answer's line */
+            char line[260];
+            snprintf(piece, sizeof piece, "\"%s\"", s);
+            snprintf(line, sizeof line, "\"%s\\n\"", s);
+            if (!strstr(c, piece) && !strstr(c, line))
+                print_error("en.json: \"%s\" (\"%s\") is no sentence of the lesson's\n",
+                            x->string, s), faults++;
+            continue;
+        }
+        for (const char *p = s; *p;) {
+            size_t n = strcspn(p, "{");
+            snprintf(piece, sizeof piece, "%.*s", (int)n, p);
+            if (n >= 4 && !strstr(c, piece))
+                print_error("en.json: \"%s\": \"%s\" is in no sentence of the lesson's\n",
+                            x->string, piece), faults++;
+            p += n;
+            if (*p == '{')
+                p += strcspn(p, "}") + (p[strcspn(p, "}")] ? 1 : 0);
+        }
+    }
+    free(c);
+    cJSON_Delete(en);
+    assert_true(sentences > 20);
+    assert_int_equal(faults, 0);
+}
+
+/* event.NAME: a name of netsim's drop log; err.CODE: a code of the relay's
+ * error table, its English the table's words. */
+static void events_and_errors_are_netsims_and_the_relays(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    const cJSON *x;
+    int faults = 0, events = 0, errors = 0;
+    cJSON_ArrayForEach(x, en) {
+        if (!strncmp(x->string, "event.", 6)) {
+            events++;
+            if (droplog_event_parse(x->string + 6) < 0)
+                print_error("en.json: \"%s\" is no event of netsim's\n", x->string), faults++;
+        } else if (!strncmp(x->string, "err.", 4)) {
+            errors++;
+            enum proto_error_code code = proto_error_from_name(x->string + 4);
+            const struct proto_error_info *e = proto_error_info(code);
+            if (!e)
+                print_error("en.json: \"%s\" is no error code\n", x->string), faults++;
+            else if (strcmp(e->text, x->valuestring) != 0)
+                print_error("en.json: \"%s\" is not the table's \"%s\"\n", x->string, e->text),
+                    faults++;
+        }
+    }
+    cJSON_Delete(en);
+    assert_true(events >= 4 && errors >= 10);
+    assert_int_equal(faults, 0);
+}
+
+/* lang's words of key, each {name} of vars (name, value, ..., NULL) filled in. */
+static char *fill(const cJSON *l, const char *key, const char *const *vars)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(l, key);
+    assert_true(cJSON_IsString(t));
+    char *out = calloc(1, 1024);
+    assert_non_null(out);
+    for (const char *p = t->valuestring; *p;) {
+        const char *value = NULL;
+        size_t n = *p == '{' ? strcspn(p, "}") + 1 : 0;
+        for (size_t i = 0; n && vars[i]; i += 2)
+            if (strlen(vars[i]) == n - 2 && !strncmp(p + 1, vars[i], n - 2))
+                value = vars[i + 1];
+        if (value)
+            strncat(out, value, 1023 - strlen(out));
+        else
+            strncat(out, p, 1 + (n = 0));
+        p += n ? n : 1;
+    }
+    return out;
+}
+
+/* The lesson's sentences as the page says them in Korean (lesson_words.js
+ * run by node): a sentence inside another, a lane's name, the relay's error
+ * words, each in Korean words and order. */
+static void the_lessons_sentences_said(void **state)
+{
+    (void)state;
+    if (system("node --version > /dev/null 2>&1") != 0)
+        skip();
+    char cwd[512], cmd[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(cmd, sizeof cmd, "node --input-type=module -e '"
+             "import { i18n, said } from \"file://%s/lesson/lesson_words.js\";"
+             "import fs from \"fs\";"
+             "i18n.en = JSON.parse(fs.readFileSync(\"lesson/lang/en.json\"));"
+             "i18n.dict = JSON.parse(fs.readFileSync(\"lesson/lang/ko.json\"));"
+             "i18n.lang = \"ko\";"
+             "console.log(said(\"the relay was killed by signal 9 at 14:03:07; starting it again\"));"
+             "console.log(said(\"tcp: its receiver was disconnected at 10:11:50: not_joined "
+             "(not a member of a room: join first); it alone connects again; started again at "
+             "10:11:52\"));'", cwd);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[2][1024] = {"", ""};
+    for (int i = 0; i < 2 && fgets(got[i], sizeof got[i], p); i++)
+        got[i][strcspn(got[i], "\n")] = '\0';
+    assert_int_equal(pclose(p), 0);
+    cJSON *ko = lang_file("ko");
+    const cJSON *relay = cJSON_GetObjectItem(ko, "srv.the_relay");
+    char *killed = fill(ko, "srv.killed", (const char *const[]){"who", relay->valuestring,
+                        "signal", "9", "at", "14:03:07", NULL});
+    char *want = fill(ko, "srv.starting_again", (const char *const[]){"incident", killed, NULL});
+    assert_string_equal(got[0], want);
+    char *lost = fill(ko, "srv.client_lost_text", (const char *const[]){
+        "role", cJSON_GetObjectItem(ko, "srv.receiver")->valuestring, "at", "10:11:50", "code",
+        "not_joined", "text", cJSON_GetObjectItem(ko, "err.not_joined")->valuestring, NULL});
+    char *lane = fill(ko, "srv.lane_lost", (const char *const[]){
+        "lane", cJSON_GetObjectItem(ko, "lane.tcp")->valuestring, "why", lost, NULL});
+    char *again = fill(ko, "srv.started_again", (const char *const[]){"incident", lane, "at",
+                       "10:11:52", NULL});
+    assert_string_equal(got[1], again);
+    print_message("%s\n%s\n", got[0], got[1]);
+    free(killed), free(want), free(lost), free(lane), free(again);
+    cJSON_Delete(ko);
 }
 
 /* ---- the model in force ---- */
@@ -331,6 +643,11 @@ int main(void)
         cmocka_unit_test(every_language_has_every_key),
         cmocka_unit_test(the_page_asks_for_every_key),
         cmocka_unit_test(lanes_are_the_tables),
+        cmocka_unit_test(the_glossary_holds),
+        cmocka_unit_test(korean_particles_fit_any_value),
+        cmocka_unit_test(the_lessons_sentences_are_its_own),
+        cmocka_unit_test(events_and_errors_are_netsims_and_the_relays),
+        cmocka_unit_test(the_lessons_sentences_said),
         cmocka_unit_test(the_model_in_force_as_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
