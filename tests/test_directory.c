@@ -75,7 +75,7 @@ static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool dra
 static struct fleet_claim place(struct directory *d, const char *room)
 {
     struct fleet_claim c;
-    if (directory_place(d, room, false, &c, &wait_ms, err, sizeof err) != 1)
+    if (directory_place(d, room, NULL, &c, &wait_ms, err, sizeof err) != 1)
         fail_msg("place %s: %s", room, err);
     return c;
 }
@@ -88,7 +88,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
     /* nobody registered */
-    assert_int_equal(directory_place(a, "r1", false, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(a, "r1", NULL, &c, &wait_ms, err, sizeof err), 0);
     beat(a, 0, 0, false);
     beat(b, 0, 0, false);
     c = place(a, "r1");
@@ -109,7 +109,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     c = place(b, "r4");
     assert_string_equal(c.addr, "127.0.0.1:7001");
     beat(a, 2, 100, false);
-    assert_int_equal(directory_place(b, "r5", false, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(b, "r5", NULL, &c, &wait_ms, err, sizeof err), 0);
     char out[256];
     test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
     assert_string_equal(out, "100");
@@ -136,7 +136,7 @@ static void *race(void *arg)
         char room[16];
         snprintf(room, sizeof room, "race%d", i);
         uint32_t wait;
-        if (directory_place(x->d, room, false, &x->got[i], &wait, e, sizeof e) != 1)
+        if (directory_place(x->d, room, NULL, &x->got[i], &wait, e, sizeof e) != 1)
             x->failures++;
     }
     return NULL;
@@ -386,7 +386,7 @@ static void beats_alone(struct directory *d, int ms)
 
 static int suspect(struct directory *d, const char *room, struct fleet_claim *c)
 {
-    return directory_place(d, room, true, c, &wait_ms, err, sizeof err);
+    return directory_place(d, room, "", c, &wait_ms, err, sizeof err);
 }
 
 /* A client that lost its relay says so (suspect): the holder keeps its
@@ -481,7 +481,7 @@ static void redis_down_and_back(void **state)
     assert_int_equal(directory_connect(a, err, sizeof err), -1);
     assert_non_null(strstr(err, "127.0.0.1"));
     struct fleet_claim c;
-    assert_int_equal(directory_place(a, "three", false, &c, &wait_ms, err, sizeof err), -1);
+    assert_int_equal(directory_place(a, "three", NULL, &c, &wait_ms, err, sizeof err), -1);
     assert_non_null(strstr(err, "not connected"));
 
     test_redis_restart(&r);

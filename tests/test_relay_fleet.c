@@ -23,16 +23,19 @@ static struct {
     char closed[64];
     uint32_t n_closed;
     uint32_t leased, lost;
+    char lost_relay[80];
     uint64_t lease_until;
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              bool lost, struct relay_moved_to *to, enum proto_error_code *code)
+                              const char *lost, struct relay_moved_to *to,
+                              enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
-    hk.lost += lost;
+    hk.lost += lost != NULL;
+    snprintf(hk.lost_relay, sizeof hk.lost_relay, "%s", lost ? lost : "");
     hk.asked++;
     hk.seen_epoch = seen_epoch;
     strcpy(to->host, "10.0.0.2");
