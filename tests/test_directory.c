@@ -5,7 +5,8 @@
  * holder, release and handover, place renewing its holder's key, epochs
  * above each relay's high-water mark after Redis lost its data, a reported
  * holder kept while it beats, awaited while overdue and taken over once
- * stale, no new room for a stale relay, Redis stopped, paused and restarted
+ * stale, a holder a report names taken over at once and kept out (once
+ * per keep-out), no new room for a stale relay, Redis stopped, paused and restarted
  * empty, the server holding none of the test's descriptors and dying with a
  * test that dies; and the rooms each relay publishes at its heartbeat, read
  * back by the others (in name order, lines that are no room skipped). */
@@ -437,6 +438,49 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
     test_redis_stop(&r);
 }
 
+/* A report that names the holder takes the room from it at once, though
+ * it beats (its players cannot reach it), and keeps it out of the room
+ * for directory_keep_out_ms; the holder hears of the loss at its next
+ * heartbeat. Once per keep-out: a report naming the next holder, or a
+ * relay that does not hold the room, moves nothing. */
+static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
+                     *c = relay_dir(&r, 3, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 9, 0, false);
+    beat(c, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "named")}, got;
+    assert_int_equal(directory_place(b, "named", "127.0.0.1:7003", &got, &wait_ms, err,
+                                     sizeof err), 1); /* names another: held */
+    assert_int_equal(got.epoch, held[0].epoch);
+    assert_int_equal(directory_place(b, "named", "127.0.0.1:7001", &got, &wait_ms, err,
+                                     sizeof err), 1);
+    assert_string_equal(got.addr, "127.0.0.1:7002"); /* the asker, on a tie */
+    assert_true(got.epoch > held[0].epoch);
+    assert_string_equal(directory_kept_out(b), "127.0.0.1:7001");
+    char out[64];
+    test_redis_cmd(&r, out, sizeof out, "PTTL test:out:named");
+    assert_in_range(strtoul(out, NULL, 10), directory_keep_out_ms(b) - 2000,
+                    directory_keep_out_ms(b));
+    enum directory_renewal res[1];
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
+                                         err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_LOST);
+
+    struct fleet_claim now = got; /* a report naming b within the keep-out: b keeps it */
+    assert_int_equal(directory_place(c, "named", "127.0.0.1:7002", &got, &wait_ms, err,
+                                     sizeof err), 1);
+    assert_int_equal(got.epoch, now.epoch);
+    directory_destroy(a);
+    directory_destroy(b);
+    directory_destroy(c);
+    test_redis_stop(&r);
+}
+
 /* A relay whose heartbeats stopped is not given new rooms. */
 static void a_stale_relay_gets_no_new_room(void **state)
 {
@@ -645,6 +689,7 @@ int main(void)
         cmocka_unit_test(release_and_handover_only_what_is_held),
         cmocka_unit_test(place_renews_the_holders_claim),
         cmocka_unit_test(a_reported_holder_is_taken_over_once_stale),
+        cmocka_unit_test(a_named_holder_is_taken_over_at_once_and_kept_out),
         cmocka_unit_test(a_stale_relay_gets_no_new_room),
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),

@@ -133,18 +133,24 @@ static void a_join_that_lost_its_relay_has_the_holder_checked(void **state)
     assert_int_equal(out[0].verdict, PLACEMENT_HERE);
 
     join(p, "hall", 3, 0, true); /* asked, not as suspect */
-    assert_int_equal(placement_join(p, "hall", 4, 0, "", 2000 * MS, &c, &ask, &suspect),
-                     PLACEMENT_PARKED);
+    assert_int_equal(placement_join(p, "hall", 4, 0, "10.0.0.3:7003", 2000 * MS, &c, &ask,
+                                    &suspect), PLACEMENT_PARKED);
     assert_false(ask);
     m = result(FLEET_PLACED, "hall", 7, OTHER, 2100 * MS);
     assert_int_equal(placement_apply(p, &m, 2100 * MS, out, 8, &e), 0); /* both wait */
     assert_true(e.ask);
     assert_string_equal(e.claim.room, "hall");
+    assert_string_equal(e.claim.addr, "10.0.0.3:7003");
     assert_int_equal(placement_parked(p), 2);
     m.suspect = true; /* the holder is alive after all: both go there */
     assert_int_equal(placement_apply(p, &m, 2200 * MS, out, 8, &e), 2);
     assert_int_equal(out[0].verdict, PLACEMENT_MOVED);
     assert_false(e.ask);
+    assert_int_equal(placement_join(p, "named", 5, 0, "10.0.0.3:7003", 2300 * MS, &c, &ask,
+                                    &suspect), PLACEMENT_PARKED);
+    assert_true(ask && suspect); /* the question names the relay lost */
+    assert_string_equal(c.room, "named");
+    assert_string_equal(c.addr, "10.0.0.3:7003");
     placement_destroy(p);
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../relay/core/relay.h"
@@ -147,6 +148,12 @@ static void moved_and_refused_joins_are_closed(void **state)
     send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"a\","
                     "\"lost\":true}");
     assert_int_equal(hk.lost, 1);
+    assert_string_equal(hk.lost_relay, ""); /* an older client names none */
+    connect_peer(r, 1); /* ... a newer one names the relay it lost */
+    send_text(r, 1, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"b\","
+                    "\"lost\":true,\"lost_relay\":\"10.0.0.3:7003\"}");
+    assert_int_equal(hk.lost, 2);
+    assert_string_equal(hk.lost_relay, "10.0.0.3:7003");
     relay_destroy(r);
 }
 
