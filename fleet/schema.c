@@ -278,10 +278,12 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  *                    unless the report named it (below);
  *   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
  *                    with suspect over a holder stale for `stale` while the
- *                    directory answered, or over the live holder the report
- *                    named, when no P:out:ROOM is set: a room moves on a
- *                    report at most once per out ms, that holder then kept
- *                    out of it for out ms) on the relay pick() chose;
+ *                    directory answered, or over a holder that beat within
+ *                    that half, which the report named, when no P:out:ROOM
+ *                    is set: a room moves on a report at most once per out
+ *                    ms, that holder then kept out of it for out ms; it
+ *                    hears of it at its next heartbeat) on the relay pick()
+ *                    chose (none: a named holder keeps the room);
  *   'wait', ms       suspect, and the holder's heartbeats are overdue but
  *                    not stale yet: ask again in ms;
  *   'none', ''       no relay can take the room.
@@ -299,12 +301,12 @@ static const char place_lua[] = LUA_COMMON
     "  local holder = string.match(cur, '^%d+ (%S+) ')\n"
     "  if holder == asker then redis.call('PEXPIRE', rk, ttl) end\n"
     "  if holder == asker or ARGV[6] ~= '1' then return {'held', cur} end\n"
-    "  named = holder == ARGV[8] and redis.call('EXISTS', ok) == 0\n"
-    "  if not named then\n"
-    "    local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now\n"
-    "    local quiet = now - math.max(beat, up)\n"
-    "    if quiet * 2 < stale then return {'held', cur} end\n"
-    "    if quiet < stale then return {'wait', string.format('%d', stale - quiet)} end\n"
+    "  local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now\n"
+    "  local quiet = now - math.max(beat, up)\n"
+    "  named = quiet * 2 < stale and holder == ARGV[8] and redis.call('EXISTS', ok) == 0\n"
+    "  if quiet * 2 < stale and not named then return {'held', cur} end\n"
+    "  if quiet < stale and not named then\n"
+    "    return {'wait', string.format('%d', stale - quiet)}\n"
     "  end\n"
     "  exclude = holder\n"
     "end\n"
