@@ -8,6 +8,9 @@
  * Redis past its lease lets its players go: they rejoin through another
  * relay and play again there, one group with a newcomer, within 5 s of
  * the lease's end; and the room's claim names their relay after the heal.
+ * A relay cut from its players, still heartbeating, loses the room at
+ * their first rejoin, which names it: one group elsewhere within
+ * rejoin_after + stale, a newcomer sent to it getting in too.
  * RICOCHET_CUT_MS sets the cuts' lengths (the partitions soak). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,16 +379,18 @@ static void cut_from_players(int ms)
     watch_play(&w, 200);
     struct ricochet *early = player(&l.relay[2], "cut", "n"); /* sent to relay 0 */
     w.others[w.n_others++] = early; /* polled, not counted, until it is in */
+    int bound = BLACK_HOLE_MS + WATCH_SLOT_MS + DELIVERY_MS; /* as seen by the players */
     while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
-           clock_now_ms() - cut < BLACK_HOLE_MS)
+           clock_now_ms() - cut < (uint64_t)bound)
         watch_play(&w, 50);
-    long left = (long)(cut + BLACK_HOLE_MS) - (long)clock_now_ms();
+    long left = (long)(cut + bound) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
     cutlab_logs(&l, took < 0);
     verdict("regroup", took >= 0 && took < ms && !on_relay(w.rec.c[0], &l.relay[0]),
             "relay cut from its players %d ms: one group elsewhere %ld ms after the cut "
-            "(bound %d)", ms, took, BLACK_HOLE_MS);
+            "(rejoin_after + stale %d, its slot and a delivery: %d)", ms, took, BLACK_HOLE_MS,
+            BLACK_HOLE_MS + WATCH_SLOT_MS + DELIVERY_MS);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
     verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0 &&
             !on_relay(w.rec.c[2], &l.relay[0]), "a newcomer meets them");

@@ -305,8 +305,10 @@ bool client_rejoin(struct ricochet *c, const char *code)
         name_lost_relay(c);
     c->ops->hang_up(c);
     c->move.hop_pending = true;
-    c->move.hop_at_us = fresh ? now : now + REJOIN_PAUSE_US; /* a refusal comes fast:
-                                                                do not spin */
+    /* A refusal comes fast: do not spin. A relay gone silent is no refusal:
+     * its players rejoin at once. */
+    bool silent = fresh && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
+    c->move.hop_at_us = silent ? now : now + REJOIN_PAUSE_US;
     snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", c->move.entry_host);
     c->move.hop_port = c->move.entry_port;
     c->move.hop_epoch = 0;
