@@ -440,9 +440,13 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
 
 /* A report that names the holder takes the room from it at once, though
  * it beats (its players cannot reach it), and keeps it out of the room
- * for directory_keep_out_ms; the holder hears of the loss at its next
- * heartbeat. Once per keep-out: a report naming the next holder, or a
- * relay that does not hold the room, moves nothing. */
+ * for directory_keep_out_ms; the holder hears of it at its next heartbeat.
+ * Once per keep-out; a report naming a relay that does not hold it: held. */
+static int named(struct directory *d, const char *lost, struct fleet_claim *c)
+{
+    return directory_place(d, "named", lost, c, &wait_ms, err, sizeof err);
+}
+
 static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
 {
     (void)state;
@@ -450,19 +454,15 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
                      *c = relay_dir(&r, 3, 10000);
-    beat(a, 0, 0, false);
-    beat(b, 9, 0, false);
-    beat(c, 9, 0, false);
-    struct fleet_claim held[1] = {place(a, "named")}, got;
-    assert_int_equal(directory_place(b, "named", "127.0.0.1:7003", &got, &wait_ms, err,
-                                     sizeof err), 1); /* names another: held */
+    beat(a, 0, 0, false), beat(b, 9, 0, false), beat(c, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "named")}, got, again;
+    assert_int_equal(named(b, "127.0.0.1:7003", &got), 1); /* names another: held */
     assert_int_equal(got.epoch, held[0].epoch);
-    assert_int_equal(directory_place(b, "named", "127.0.0.1:7001", &got, &wait_ms, err,
-                                     sizeof err), 1);
+    assert_int_equal(named(b, "127.0.0.1:7001", &got), 1);
     assert_string_equal(got.addr, "127.0.0.1:7002"); /* the asker, on a tie */
     assert_true(got.epoch > held[0].epoch);
     assert_string_equal(directory_kept_out(b), "127.0.0.1:7001");
-    char out[64];
+    char out[64]; /* the keep-out's time left */
     test_redis_cmd(&r, out, sizeof out, "PTTL test:out:named");
     assert_in_range(strtoul(out, NULL, 10), directory_keep_out_ms(b) - 2000,
                     directory_keep_out_ms(b));
@@ -470,14 +470,9 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_LOST);
-
-    struct fleet_claim now = got; /* a report naming b within the keep-out: b keeps it */
-    assert_int_equal(directory_place(c, "named", "127.0.0.1:7002", &got, &wait_ms, err,
-                                     sizeof err), 1);
-    assert_int_equal(got.epoch, now.epoch);
-    directory_destroy(a);
-    directory_destroy(b);
-    directory_destroy(c);
+    assert_int_equal(named(c, "127.0.0.1:7002", &again), 1); /* within the keep-out */
+    assert_int_equal(again.epoch, got.epoch);                 /* b keeps it */
+    directory_destroy(a), directory_destroy(b), directory_destroy(c);
     test_redis_stop(&r);
 }
 
