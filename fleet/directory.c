@@ -14,6 +14,10 @@
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
 #define HEARTBEAT_FIXED 13  /* ARGV before the (room, value) pairs */
 #define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
+#define KEEP_OUT_TTLS 3     /* a relay kept out of a room (P:out:ROOM) this many TTLs, */
+#define KEEP_OUT_MIN_MS 15000 /* ... and at least this long: its players' rejoins, each
+                               of which may spend a client's timeout (5 s) on a join
+                               sent there before the room was let go */
 
 struct directory {
     struct directory_config cfg;
@@ -478,17 +482,24 @@ static int place_reply(struct directory *d, const char *room, const redisReply *
     return 1;
 }
 
-int directory_place(struct directory *d, const char *room, bool suspect,
+uint32_t directory_keep_out_ms(const struct directory *d)
+{
+    uint32_t ms = KEEP_OUT_TTLS * d->cfg.ttl_ms;
+    return ms < KEEP_OUT_MIN_MS ? KEEP_OUT_MIN_MS : ms;
+}
+
+int directory_place(struct directory *d, const char *room, const char *lost,
                     struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap)
 {
     d->kept_out[0] = '\0';
-    char ttl[16], floor[24], stale[16];
+    char ttl[16], floor[24], stale[16], keep_out[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
     stale_text(d, stale);
-    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, suspect ? "1" : "0",
-                          stale};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 7, argv, err, err_cap);
+    snprintf(keep_out, sizeof keep_out, "%u", directory_keep_out_ms(d));
+    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, lost ? "1" : "0",
+                          stale, lost ? lost : "", keep_out};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 9, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = place_reply(d, room, r, out, wait_ms);

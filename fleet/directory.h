@@ -96,14 +96,20 @@ size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_
 int directory_deregister(struct directory *d, char *err, size_t err_cap);
 
 /* Where room lives: its live holder's claim, or a new claim on the
- * least-loaded live relay that is not stale (this one on a tie). suspect:
- * a client of the room lost its holder, which is taken over once its
- * heartbeats have stopped for stale_ms while the directory answered.
+ * least-loaded live relay that is not stale (this one on a tie). lost,
+ * non-NULL: a client of the room lost its holder, which is taken over once
+ * its heartbeats have stopped for stale_ms while the directory answered,
+ * or at once if lost names it (its address) and no relay is kept out of
+ * the room yet: it is then kept out for directory_keep_out_ms.
  * Returns 1 with *out filled, 0 if no live relay can take it, 2 if the
  * suspected holder is not stale yet (*wait_ms: ask again then), -1 with a
  * message in err. */
-int directory_place(struct directory *d, const char *room, bool suspect,
+int directory_place(struct directory *d, const char *room, const char *lost,
                     struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap);
+
+/* How long placement keeps a relay out of a room (P:out:ROOM): its
+ * players reported it lost, or their room's last member was dropped there. */
+uint32_t directory_keep_out_ms(const struct directory *d);
 
 /* The relay the last directory_place kept out of its room (a release's
  * out_ms), "" if none. */

@@ -19,11 +19,6 @@
 #define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
 #define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
 #define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
-#define KEEP_OUT_TTLS 3     /* a relay whose room's last member was dropped is kept out
-                               of that room this many TTLs, */
-#define KEEP_OUT_MIN_MS 15000 /* ... and at least this long: its players' rejoins, each
-                               of which may spend a client's timeout (5 s) on a join
-                               sent there before the room was let go */
 
 /* A room whose holder a client reported lost, while the holder's
  * heartbeats are overdue but not yet stale: asked again when due, given
@@ -301,6 +296,29 @@ static void suspects_due(struct dirthread *t, uint64_t now_ms)
     }
 }
 
+/* What a placement asked with m did about a relay kept out of the room
+ * or reported lost (got: its answer, NULL if none). */
+static void log_placement(struct dirthread *t, const struct fleet_msg *m,
+                          const struct fleet_claim *got)
+{
+    const char *room = m->claim.room, *out = directory_kept_out(t->dir);
+    const char *named = m->suspect ? m->claim.addr : "";
+    if (out[0] && strcmp(out, named) == 0)
+        log_info("fleet: room '%s': placement skipped %s, which a client reported lost", room,
+                 out);
+    else if (out[0])
+        log_info("fleet: room '%s': placement skipped %s, kept out of the room (its members "
+                 "were dropped there, or a client reported it lost)", room, out);
+    if (got && named[0] && strcmp(got->addr, named) == 0)
+        log_warn("fleet: room '%s': placement picked %s, which a client reported lost: it "
+                 "beats, and the room cannot move now (no other relay, or moved on a report "
+                 "already; epoch %llu)", room, got->addr, (unsigned long long)got->epoch);
+    else if (got && m->suspect && !mine(t, got))
+        log_info("fleet: room '%s': a client reported its relay lost%s%s; placement gives %s "
+                 "(epoch %llu)", room, named[0] ? ", " : "", named, got->addr,
+                 (unsigned long long)got->epoch);
+}
+
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
 {
     char err[256];
@@ -311,15 +329,12 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
         return;
     }
     uint32_t wait_ms = 0;
-    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, m->suspect, &r.claim,
+    const char *lost = m->suspect ? m->claim.addr : NULL; /* the relay named lost, or "" */
+    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, &r.claim,
                                                     &wait_ms, err, sizeof err)
                                   : -1;
-    if (rc >= 0 && directory_kept_out(t->dir)[0])
-        log_info("fleet: room '%s': placement skipped %s, whose members were dropped there",
-                 m->claim.room, directory_kept_out(t->dir));
-    if (rc == 1 && m->suspect && !mine(t, &r.claim))
-        log_info("fleet: room '%s': a client reported its relay lost; placement gives %s "
-                 "(epoch %llu)", m->claim.room, r.claim.addr, (unsigned long long)r.claim.epoch);
+    if (rc >= 0)
+        log_placement(t, m, rc == 1 ? &r.claim : NULL);
     if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
         return;
     suspect_forget(t, m->claim.room);
@@ -349,8 +364,7 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
                     uint64_t now_ms)
 {
     char err[256];
-    uint32_t out_ms = KEEP_OUT_TTLS * t->cfg.dir.ttl_ms;
-    out_ms = !keep_out ? 0 : out_ms < KEEP_OUT_MIN_MS ? KEEP_OUT_MIN_MS : out_ms;
+    uint32_t out_ms = keep_out && t->dir ? directory_keep_out_ms(t->dir) : 0;
     size_t i = held_find(t, c->room);
     if (i < t->n_held && t->held[i].epoch == c->epoch)
         held_remove(t, i);

@@ -20,7 +20,8 @@
 
 enum fleet_msg_type {
     /* loop -> thread */
-    FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it */
+    FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it
+                        (suspect: claim.addr names the relay reported lost, "" none) */
     FLEET_RELEASE,   /* claim: a room this relay held is over */
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
     FLEET_LISTING,   /* listing: this relay's rooms, published from the next heartbeat on */

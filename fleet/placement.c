@@ -21,6 +21,7 @@ struct room {
     uint64_t until_us;         /* ELSEWHERE: trusted until */
     bool asked_suspect;        /* ASKING: the question says a client lost the holder */
     bool want_suspect;         /* ASKING: ... and a join parked since says so */
+    char lost_relay[FLEET_ADDR_MAX]; /* ASKING: the relay those joins named lost ("" none) */
     char name[PROTO_ROOM_MAX + 1];
 };
 
@@ -148,8 +149,18 @@ static enum placement_verdict park(struct placement *p, struct room *r, uint32_t
     return PLACEMENT_BUSY;
 }
 
+/* The relay a join named lost into r (a name too long for any relay's
+ * address names none). */
+static void name_lost(struct room *r, const char *lost)
+{
+    if (strlen(lost) < sizeof r->lost_relay)
+        strcpy(r->lost_relay, lost);
+    else
+        r->lost_relay[0] = '\0';
+}
+
 enum placement_verdict placement_join(struct placement *p, const char *room, uint32_t peer,
-                                      uint64_t seen_epoch, bool lost, uint64_t now_us,
+                                      uint64_t seen_epoch, const char *lost, uint64_t now_us,
                                       struct fleet_claim *claim, bool *ask, bool *suspect)
 {
     *ask = *suspect = false;
@@ -171,11 +182,16 @@ enum placement_verdict placement_join(struct placement *p, const char *room, uin
         if (!(r = get(p, room)))
             return PLACEMENT_BUSY;
         r->state = ROOM_ASKING;
-        r->asked_suspect = *suspect = lost;
+        r->asked_suspect = *suspect = lost != NULL;
         r->want_suspect = false;
+        name_lost(r, lost ? lost : "");
         *ask = true;
-    } else if (lost && !r->asked_suspect) {
+        memset(claim, 0, sizeof *claim);
+        strcpy(claim->room, r->name);
+        strcpy(claim->addr, r->lost_relay);
+    } else if (lost && !r->asked_suspect && !r->want_suspect) {
         r->want_suspect = true; /* asked before this join came: asked again */
+        name_lost(r, lost);
     }
     return park(p, r, peer, now_us);
 }
@@ -220,7 +236,8 @@ static size_t placed(struct placement *p, const struct fleet_msg *m, uint64_t no
         r->asked_suspect = true;
         r->want_suspect = false;
         e->ask = true;
-        e->claim = m->claim;
+        strcpy(e->claim.room, r->name);
+        strcpy(e->claim.addr, r->lost_relay);
         return 0;
     }
     r->claim = m->claim;

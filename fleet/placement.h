@@ -50,8 +50,9 @@ struct placement_outcome {
 struct placement_effect {
     bool move_members;       /* move every member of claim.room to claim (epoch 0: nowhere) */
     bool release;            /* post FLEET_RELEASE of claim: placed here, nobody waits */
-    bool ask;                /* post FLEET_PLACE of claim.room again, as suspect: a join
-                                that lost the holder waits, the answer was to another */
+    bool ask;                /* post FLEET_PLACE of claim.room again, as suspect (claim.addr
+                                the relay named lost): a join that lost the holder
+                                waits, the answer was to another */
     struct fleet_claim claim;
 };
 
@@ -63,14 +64,16 @@ void placement_destroy(struct placement *p); /* NULL is fine */
 
 /* A join for room from peer; seen_epoch is the epoch of the "moved" that
  * sent the client here (0: none): a cached placement older than that is
- * not trusted; lost: the client lost the relay that held the room, so no
- * cached placement is trusted and the directory checks the holder.
+ * not trusted; lost, non-NULL: the client lost the relay that held the
+ * room (lost: its address, "" if not named), so no cached placement is
+ * trusted and the directory checks the holder.
  * Returns the verdict; MOVED fills *claim. PARKED: the peer waits for
  * placement_apply or placement_expire; *ask says the loop must post
- * FLEET_PLACE for room (nobody asked yet), with *suspect as its suspect.
+ * FLEET_PLACE for room (nobody asked yet), with *suspect as its suspect
+ * and *claim as its claim (the room, and in addr the relay named lost).
  * A peer parks once. */
 enum placement_verdict placement_join(struct placement *p, const char *room, uint32_t peer,
-                                      uint64_t seen_epoch, bool lost, uint64_t now_us,
+                                      uint64_t seen_epoch, const char *lost, uint64_t now_us,
                                       struct fleet_claim *claim, bool *ask, bool *suspect);
 
 /* peer left: its parked join, if any, is dropped. */

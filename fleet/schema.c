@@ -269,14 +269,21 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "end\n"
 
 /* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor, suspect (0|1:
- * a client of the room lost its holder), stale ms. Returns {status, x}:
+ * a client of the room lost its holder), stale ms, the relay that client
+ * named lost ('' none), out ms. Returns {status, x}:
  *   'held', value    the claim of a live holder (renewed for the TTL when
  *                    the holder asks: it starts a whole lease from this
  *                    answer); with suspect, a holder that beat within the
- *                    last half of `stale` (while the directory answered);
+ *                    last half of `stale` (while the directory answered),
+ *                    unless the report named it (below);
  *   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
  *                    with suspect over a holder stale for `stale` while the
- *                    directory answered) on the relay pick() chose;
+ *                    directory answered, or over a holder that beat within
+ *                    that half, which the report named, when no P:out:ROOM
+ *                    is set: a room moves on a report at most once per out
+ *                    ms, that holder then kept out of it for out ms; it
+ *                    hears of it at its next heartbeat) on the relay pick()
+ *                    chose (none: a named holder keeps the room);
  *   'wait', ms       suspect, and the holder's heartbeats are overdue but
  *                    not stale yet: ask again in ms;
  *   'none', ''       no relay can take the room.
@@ -285,23 +292,32 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
 static const char place_lua[] = LUA_COMMON
     "local p, rk, asker = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2], ARGV[3]\n"
     "local ttl, floor, stale = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])\n"
+    "local ok = p .. ':out:' .. ARGV[2]\n"
     "local now = now_ms()\n"
     "local up = pulse(p, now, stale)\n"
     "local cur = redis.call('GET', rk)\n"
-    "local exclude = ''\n"
+    "local exclude, named = '', false\n"
     "if cur and alive(p, cur) then\n"
     "  local holder = string.match(cur, '^%d+ (%S+) ')\n"
     "  if holder == asker then redis.call('PEXPIRE', rk, ttl) end\n"
     "  if holder == asker or ARGV[6] ~= '1' then return {'held', cur} end\n"
     "  local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now\n"
     "  local quiet = now - math.max(beat, up)\n"
-    "  if quiet * 2 < stale then return {'held', cur} end\n"
-    "  if quiet < stale then return {'wait', string.format('%d', stale - quiet)} end\n"
+    "  named = quiet * 2 < stale and holder == ARGV[8] and redis.call('EXISTS', ok) == 0\n"
+    "  if quiet * 2 < stale and not named then return {'held', cur} end\n"
+    "  if quiet < stale and not named then\n"
+    "    return {'wait', string.format('%d', stale - quiet)}\n"
+    "  end\n"
     "  exclude = holder\n"
     "end\n"
-    "local out = redis.call('GET', p .. ':out:' .. ARGV[2]) or ''\n"
+    "local out = redis.call('GET', ok) or ''\n"
     "local v = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))\n"
+    "if not v and named then return {'held', cur} end\n"
     "if not v then return {'none', '', out} end\n"
+    "if named then\n"
+    "  redis.call('SET', ok, exclude, 'PX', ARGV[9])\n"
+    "  out = exclude\n"
+    "end\n"
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"
     "return {'placed', v, out}\n";
 

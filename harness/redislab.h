@@ -1,5 +1,5 @@
 /* redislab.h: a directory that survives its Redis, thrown away after a
- * test or a bench run: a primary, a replica of it and three
+ * test or a bench run: a primary, a replica of it (or two) and three
  * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports
  * (or spread over a test's network namespaces), and the
  * redis-sentinel:// URL relays are given. */
@@ -14,19 +14,24 @@
 #define REDISLAB_MASTER "ricochet-dir" /* the name the sentinels know the primary by */
 #define REDISLAB_SENTINELS 3
 
-#define REDISLAB_PROCS (2 + REDISLAB_SENTINELS) /* node[0], node[1], then the sentinels */
+#define REDISLAB_NODES 3 /* a primary and at most two replicas */
+#define REDISLAB_PROCS (REDISLAB_NODES + REDISLAB_SENTINELS) /* node[0..2], then the
+                                                                sentinels */
 
 /* A lab spread over network namespaces (a test's partitions): where each
  * process runs and the address it listens on beside 127.0.0.1. */
 struct redislab_net {
-    char addr[REDISLAB_PROCS][16];      /* node[0], node[1], sentinel[0..] */
+    char addr[REDISLAB_PROCS][16];      /* node[0..2], sentinel[0..] */
     void (*enter)(void *ctx, int proc); /* move the calling thread to where process
                                            proc runs (-1: back to where it was) */
     void *ctx;
 };
 
 struct redislab {
-    struct redisproc node[2];   /* node[primary] is the primary, the other its replica */
+    struct redisproc node[REDISLAB_NODES]; /* node[primary] is the primary, the others
+                                              its replicas (node[2]: none unless asked) */
+    int nodes;                  /* 2, or 3 with a second replica */
+    char min_replicas[12];      /* each node's min-replicas-to-write ("": none) */
     int primary;
     struct redisproc sentinel[REDISLAB_SENTINELS];
     char url[256];              /* "redis-sentinel://127.0.0.1:P,.../ricochet-dir" */
@@ -45,8 +50,14 @@ int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_c
 int redislab_start_in(struct redislab *l, unsigned down_ms, const struct redislab_net *net,
                       char *err, size_t err_cap);
 
-/* Which node the sentinels name the primary now (0 or 1), -1 if none
- * answers. */
+/* The same with replicas replicas (1 or 2) and each node refusing writes
+ * while fewer than min_replicas replicas acknowledged it within 10 s
+ * (min-replicas-to-write; 0: never). */
+int redislab_start_with(struct redislab *l, unsigned down_ms, const struct redislab_net *net,
+                        int replicas, int min_replicas, char *err, size_t err_cap);
+
+/* Which node the sentinels name the primary now (0 to nodes - 1), -1 if
+ * none answers. */
 int redislab_primary(const struct redislab *l);
 
 /* Kills the primary (SIGKILL) and waits up to timeout_ms until a sentinel

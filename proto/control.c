@@ -83,18 +83,29 @@ bool proto_aoi_valid(double aoi)
     return aoi == 0 || (aoi >= PROTO_AOI_MIN && aoi <= PROTO_AOI_MAX);
 }
 
-int proto_host_valid(const char *host)
+/* 1..max bytes of [A-Za-z0-9._:-], and of extra's characters. */
+static int host_chars_valid(const char *s, size_t max, const char *extra)
 {
-    size_t n = strlen(host);
-    if (n == 0 || n > PROTO_HOST_MAX)
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
         return 0;
-    for (; *host; host++) {
-        char c = *host;
+    for (; *s; s++) {
+        char c = *s;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '_'))
+              c == '.' || c == '-' || c == ':' || c == '_' || strchr(extra, c)))
             return 0;
     }
     return 1;
+}
+
+int proto_host_valid(const char *host)
+{
+    return host_chars_valid(host, PROTO_HOST_MAX, "");
+}
+
+int proto_addr_valid(const char *addr)
+{
+    return host_chars_valid(addr, PROTO_ADDR_MAX, "[]");
 }
 
 /* C0 controls, DEL, and C1 controls (U+0080-U+009F, UTF-8 C2 80-C2 9F):
@@ -480,7 +491,9 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
         (rc = read_bool(r, o, "any", &m->any)))
         return rc;
     if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
-        (rc = read_aoi(r, o, &m->aoi)))
+        (rc = read_aoi(r, o, &m->aoi)) ||
+        (rc = read_string(r, o, "lost_relay", 0, m->lost_relay, sizeof m->lost_relay,
+                          proto_addr_valid)))
         return rc;
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }

@@ -81,6 +81,8 @@ struct proto_room_entry {
                                 pass is told so; a pass is at most 515 */
 #define PROTO_HEX16_LEN 32   /* hex digits of 16 bytes: a join's nonce, a salt, its tag */
 #define PROTO_HOST_MAX 63   /* bytes in a moved's host, NUL excluded */
+#define PROTO_ADDR_MAX (PROTO_HOST_MAX + 8) /* ... a join's lost_relay: that host,
+                                             bracketed if IPv6, ":" and a port */
 
 enum proto_left_reason {
     PROTO_LEFT_QUIT,
@@ -140,6 +142,8 @@ struct proto_control {
                                            of the moved that sent you (0: none) */
     bool lost;                          /* join: I lost the relay that held my room
                                            (a fleet's rejoin): the holder is checked */
+    char lost_relay[PROTO_ADDR_MAX + 1]; /* join, with lost: that relay's HOST:PORT
+                                           ("" = not named) */
     bool forwarded;                     /* moved, to a member of a room that moves:
                                            seq is set (absent from other moveds) */
     uint32_t seq;                       /* ... the last of the member's states the
@@ -197,6 +201,10 @@ int proto_prefix_valid(const char *prefix);
 /* A moved's host: 1..PROTO_HOST_MAX bytes of [A-Za-z0-9._:-] (a DNS name,
  * an IPv4 address, or an IPv6 address without brackets). Returns 1 if valid. */
 int proto_host_valid(const char *host);
+
+/* A join's lost_relay: 1..PROTO_ADDR_MAX bytes of [A-Za-z0-9._:-] and
+ * brackets (HOST:PORT, [V6]:PORT). Returns 1 if valid. */
+int proto_addr_valid(const char *addr);
 
 /* A join's nonce, a salt or its tag: exactly PROTO_HEX16_LEN lowercase hex
  * digits. Returns 1 if valid. */

@@ -111,6 +111,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
         cJSON_AddBoolToObject(o, "batch", true);
     if (m->lost)
         cJSON_AddBoolToObject(o, "lost", true);
+    if (m->lost && m->lost_relay[0])
+        cJSON_AddStringToObject(o, "lost_relay", m->lost_relay);
     if (m->any)
         cJSON_AddBoolToObject(o, "any", true);
     cJSON_AddNumberToObject(o, "version", PROTO_VERSION);

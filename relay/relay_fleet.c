@@ -149,11 +149,11 @@ static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
 }
 
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
-                                   uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
-                                   enum proto_error_code *code)
+                                   uint64_t seen_epoch, const char *lost,
+                                   struct relay_moved_to *to, enum proto_error_code *code)
 {
     struct relay_fleet *f = ctx;
-    struct fleet_claim claim;
+    struct fleet_claim claim = {0};
     bool ask, suspect;
     uint64_t now = clock_boot_us();
     enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, lost, now, &claim,
@@ -167,8 +167,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
         *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
         return RELAY_PLACE_REFUSED;
     case PLACEMENT_PARKED: {
-        struct fleet_msg m = {.type = FLEET_PLACE, .suspect = suspect};
-        snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+        struct fleet_msg m = {.type = FLEET_PLACE, .claim = claim, .suspect = suspect};
         if (!ask || post(f, &m))
             return RELAY_PLACE_WAIT;
         /* Nobody will answer: settle the room as unplaceable now. */
@@ -268,9 +267,7 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     if (e.release)
         post(f, &(struct fleet_msg){.type = FLEET_RELEASE, .claim = e.claim});
     if (e.ask) { /* lost: the parked joins expire if nobody answers */
-        struct fleet_msg ask = {.type = FLEET_PLACE, .suspect = true};
-        snprintf(ask.claim.room, sizeof ask.claim.room, "%s", e.claim.room);
-        post(f, &ask);
+        post(f, &(struct fleet_msg){.type = FLEET_PLACE, .claim = e.claim, .suspect = true});
     }
     if (e.move_members) {
         struct relay_moved_to to[RELAY_EDGES_MAX];

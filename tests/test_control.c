@@ -177,8 +177,19 @@ static void moved_round_trip(void **state)
     assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
     assert_int_equal(decode(buf), PROTO_OK);
     assert_true(msg->lost);
+    assert_string_equal(msg->lost_relay, "");
+    strcpy(join.lost_relay, "[2001:db8::7]:7777"); /* ... and which relay that was */
+    assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->lost_relay, "[2001:db8::7]:7777");
+    join.lost = false; /* named only with lost */
+    assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
+    assert_null(strstr(buf, "lost_relay"));
     assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"lost\":1}"),
                      PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"lost\":true,"
+                            "\"lost_relay\":\"a b:1\"}"),
+                     PROTO_E_VALUE);
 }
 
 /* init zeroes every field but the roster (left as it was: clearing its

@@ -5,7 +5,8 @@
  * holder, release and handover, place renewing its holder's key, epochs
  * above each relay's high-water mark after Redis lost its data, a reported
  * holder kept while it beats, awaited while overdue and taken over once
- * stale, no new room for a stale relay, Redis stopped, paused and restarted
+ * stale, a holder a report names taken over at once and kept out (once
+ * per keep-out), no new room for a stale relay, Redis stopped, paused and restarted
  * empty, the server holding none of the test's descriptors and dying with a
  * test that dies; and the rooms each relay publishes at its heartbeat, read
  * back by the others (in name order, lines that are no room skipped). */
@@ -75,7 +76,7 @@ static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool dra
 static struct fleet_claim place(struct directory *d, const char *room)
 {
     struct fleet_claim c;
-    if (directory_place(d, room, false, &c, &wait_ms, err, sizeof err) != 1)
+    if (directory_place(d, room, NULL, &c, &wait_ms, err, sizeof err) != 1)
         fail_msg("place %s: %s", room, err);
     return c;
 }
@@ -88,7 +89,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
     /* nobody registered */
-    assert_int_equal(directory_place(a, "r1", false, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(a, "r1", NULL, &c, &wait_ms, err, sizeof err), 0);
     beat(a, 0, 0, false);
     beat(b, 0, 0, false);
     c = place(a, "r1");
@@ -109,7 +110,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     c = place(b, "r4");
     assert_string_equal(c.addr, "127.0.0.1:7001");
     beat(a, 2, 100, false);
-    assert_int_equal(directory_place(b, "r5", false, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(b, "r5", NULL, &c, &wait_ms, err, sizeof err), 0);
     char out[256];
     test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
     assert_string_equal(out, "100");
@@ -136,7 +137,7 @@ static void *race(void *arg)
         char room[16];
         snprintf(room, sizeof room, "race%d", i);
         uint32_t wait;
-        if (directory_place(x->d, room, false, &x->got[i], &wait, e, sizeof e) != 1)
+        if (directory_place(x->d, room, NULL, &x->got[i], &wait, e, sizeof e) != 1)
             x->failures++;
     }
     return NULL;
@@ -386,7 +387,7 @@ static void beats_alone(struct directory *d, int ms)
 
 static int suspect(struct directory *d, const char *room, struct fleet_claim *c)
 {
-    return directory_place(d, room, true, c, &wait_ms, err, sizeof err);
+    return directory_place(d, room, "", c, &wait_ms, err, sizeof err);
 }
 
 /* A client that lost its relay says so (suspect): the holder keeps its
@@ -437,6 +438,44 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
     test_redis_stop(&r);
 }
 
+/* A report that names the holder takes the room from it at once, though
+ * it beats (its players cannot reach it), and keeps it out of the room
+ * for directory_keep_out_ms; the holder hears of it at its next heartbeat.
+ * Once per keep-out; a report naming a relay that does not hold it: held. */
+static int named(struct directory *d, const char *lost, struct fleet_claim *c)
+{
+    return directory_place(d, "named", lost, c, &wait_ms, err, sizeof err);
+}
+
+static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
+                     *c = relay_dir(&r, 3, 10000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false), beat(c, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "named")}, got, again;
+    assert_int_equal(named(b, "127.0.0.1:7003", &got), 1); /* names another: held */
+    assert_int_equal(got.epoch, held[0].epoch);
+    assert_int_equal(named(b, "127.0.0.1:7001", &got), 1);
+    assert_string_equal(got.addr, "127.0.0.1:7002"); /* the asker, on a tie */
+    assert_true(got.epoch > held[0].epoch);
+    assert_string_equal(directory_kept_out(b), "127.0.0.1:7001");
+    char out[64]; /* the keep-out's time left */
+    test_redis_cmd(&r, out, sizeof out, "PTTL test:out:named");
+    assert_in_range(strtoul(out, NULL, 10), directory_keep_out_ms(b) - 2000,
+                    directory_keep_out_ms(b));
+    enum directory_renewal res[1];
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
+                                         err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_LOST);
+    assert_int_equal(named(c, "127.0.0.1:7002", &again), 1); /* within the keep-out */
+    assert_int_equal(again.epoch, got.epoch);                 /* b keeps it */
+    directory_destroy(a), directory_destroy(b), directory_destroy(c);
+    test_redis_stop(&r);
+}
+
 /* A relay whose heartbeats stopped is not given new rooms. */
 static void a_stale_relay_gets_no_new_room(void **state)
 {
@@ -481,7 +520,7 @@ static void redis_down_and_back(void **state)
     assert_int_equal(directory_connect(a, err, sizeof err), -1);
     assert_non_null(strstr(err, "127.0.0.1"));
     struct fleet_claim c;
-    assert_int_equal(directory_place(a, "three", false, &c, &wait_ms, err, sizeof err), -1);
+    assert_int_equal(directory_place(a, "three", NULL, &c, &wait_ms, err, sizeof err), -1);
     assert_non_null(strstr(err, "not connected"));
 
     test_redis_restart(&r);
@@ -645,6 +684,7 @@ int main(void)
         cmocka_unit_test(release_and_handover_only_what_is_held),
         cmocka_unit_test(place_renews_the_holders_claim),
         cmocka_unit_test(a_reported_holder_is_taken_over_once_stale),
+        cmocka_unit_test(a_named_holder_is_taken_over_at_once_and_kept_out),
         cmocka_unit_test(a_stale_relay_gets_no_new_room),
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),

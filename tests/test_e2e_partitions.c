@@ -8,6 +8,9 @@
  * Redis past its lease lets its players go: they rejoin through another
  * relay and play again there, one group with a newcomer, within 5 s of
  * the lease's end; and the room's claim names their relay after the heal.
+ * A relay cut from its players, still heartbeating, loses the room at
+ * their first rejoin, which names it: one group elsewhere within
+ * rejoin_after + stale, a newcomer sent to it getting in too.
  * RICOCHET_CUT_MS sets the cuts' lengths (the partitions soak). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,10 +44,11 @@
                                     relay's lease ended */
 #define DELIVERY_MS 200          /* a state forwarded to when it is seen received, on a
                                     loaded machine (the players poll every 50 ms) */
-#define BLACK_HOLE_MS 6000       /* ... after its relay was cut from its players: their
-                                    rejoin_after (1.5 s), a rejoin sent back there and
-                                    not answered (1.5 s), the relay's --slow-reader-ms
-                                    (2 s) meanwhile, and a rejoin */
+#define REJOIN_AFTER_MS 1500     /* the library's: a relay silent this long is lost */
+#define STALE_MS (3 * TTL_MS / 10) /* three heartbeats */
+#define BLACK_HOLE_MS (REJOIN_AFTER_MS + STALE_MS) /* ... after its relay was cut from its
+                                    players: their silence, and a rejoin that names it
+                                    lost (the room moves at once) */
 
 /* Opens the nemesis with nodes nodes, or skips the test. */
 static void open_or_skip(struct nemesis *n, int nodes)
@@ -360,9 +364,9 @@ static void the_same_when_only_redis_to_relay_is_cut(void **state)
 }
 
 /* relay 0 cut from its players (the hub, both ways) for ms, still
- * heartbeating: its members time out there, it releases the room and
- * keeps itself out of it, and the players, rejoining, meet on another
- * relay while the cut lasts. */
+ * heartbeating: the players' rejoin names it lost, the room moves to
+ * another relay and they meet there within rejoin_after + stale; a
+ * newcomer sent to relay 0 before that rejoins too and meets them. */
 static void cut_from_players(int ms)
 {
     struct cutlab l;
@@ -372,19 +376,30 @@ static void cut_from_players(int ms)
     other_rooms(&l, &w);
     uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    watch_play(&w, 200);
+    struct ricochet *early = player(&l.relay[2], "cut", "n"); /* sent to relay 0 */
+    w.others[w.n_others++] = early; /* polled, not counted, until it is in */
+    int bound = BLACK_HOLE_MS + WATCH_SLOT_MS + DELIVERY_MS; /* as seen by the players */
     while ((on_relay(w.rec.c[0], &l.relay[0]) || on_relay(w.rec.c[1], &l.relay[0])) &&
-           clock_now_ms() - cut < BLACK_HOLE_MS)
+           clock_now_ms() - cut < (uint64_t)bound)
         watch_play(&w, 50);
-    long left = (long)(cut + BLACK_HOLE_MS) - (long)clock_now_ms();
+    long left = (long)(cut + bound) - (long)clock_now_ms();
     long took = left > 0 ? watch_until_one_group(&w, (int)left) : -1;
     took = took < 0 ? -1 : (long)(clock_now_ms() - cut);
     cutlab_logs(&l, took < 0);
     verdict("regroup", took >= 0 && took < ms && !on_relay(w.rec.c[0], &l.relay[0]),
             "relay cut from its players %d ms: one group elsewhere %ld ms after the cut "
-            "(bound %d)", ms, took, BLACK_HOLE_MS);
+            "(rejoin_after + stale %d, its slot and a delivery: %d)", ms, took, BLACK_HOLE_MS,
+            BLACK_HOLE_MS + WATCH_SLOT_MS + DELIVERY_MS);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* a newcomer meanwhile */
     verdict("regroup", watch_until_one_group(&w, FLEET_WAIT_MS) >= 0 &&
             !on_relay(w.rec.c[2], &l.relay[0]), "a newcomer meets them");
+    w.rec.c[w.rec.n++] = w.others[--w.n_others]; /* its join to relay 0 times out, then
+                                                    it rejoins */
+    took = watch_until_one_group(&w, ms - (int)(clock_now_ms() - cut));
+    verdict("regroup", took >= 0 && !on_relay(early, &l.relay[0]),
+            "a newcomer sent to the cut relay meets them %lld ms after the cut",
+            took >= 0 ? (long long)(clock_now_ms() - cut) : -1LL);
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);

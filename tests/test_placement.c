@@ -47,7 +47,7 @@ static enum placement_verdict join(struct placement *p, const char *room, uint32
 {
     struct fleet_claim c;
     bool ask, suspect;
-    enum placement_verdict v = placement_join(p, room, peer, 0, false, now, &c, &ask, &suspect);
+    enum placement_verdict v = placement_join(p, room, peer, 0, NULL, now, &c, &ask, &suspect);
     assert_false(suspect);
     assert_int_equal(ask, expect_ask);
     return v;
@@ -89,18 +89,18 @@ static void another_relays_room_is_moved_and_cached(void **state)
     assert_int_equal(out[0].claim.epoch, 9);
     struct fleet_claim c;
     bool ask, suspect;
-    assert_int_equal(placement_join(p, "arena", 2, 0, false, 2000 * MS, &c, &ask, &suspect),
+    assert_int_equal(placement_join(p, "arena", 2, 0, NULL, 2000 * MS, &c, &ask, &suspect),
                      PLACEMENT_MOVED);
     assert_false(ask);
     assert_int_equal(c.epoch, 9);
     /* A client sent here by a newer move does not trust the cache. */
-    assert_int_equal(placement_join(p, "arena", 3, 10, false, 2000 * MS, &c, &ask, &suspect),
+    assert_int_equal(placement_join(p, "arena", 3, 10, NULL, 2000 * MS, &c, &ask, &suspect),
                      PLACEMENT_PARKED);
     assert_true(ask);
     placement_forget(p, 3);
     m = result(FLEET_PLACED, "arena", 11, OTHER, 0);
     assert_int_equal(placement_apply(p, &m, 2500 * MS, out, 8, &e), 0); /* 3 left */
-    assert_int_equal(placement_join(p, "arena", 5, 10, false, 2600 * MS, &c, &ask, &suspect),
+    assert_int_equal(placement_join(p, "arena", 5, 10, NULL, 2600 * MS, &c, &ask, &suspect),
                      PLACEMENT_MOVED);
     assert_int_equal(c.epoch, 11);
     /* After cache_ms the cache is forgotten: ask again. */
@@ -124,7 +124,7 @@ static void a_join_that_lost_its_relay_has_the_holder_checked(void **state)
     join(p, "arena", 1, 0, true);
     struct fleet_msg m = result(FLEET_PLACED, "arena", 9, OTHER, 0);
     assert_int_equal(placement_apply(p, &m, 1000 * MS, out, 8, &e), 1); /* cached */
-    assert_int_equal(placement_join(p, "arena", 2, 0, true, 1100 * MS, &c, &ask, &suspect),
+    assert_int_equal(placement_join(p, "arena", 2, 0, "", 1100 * MS, &c, &ask, &suspect),
                      PLACEMENT_PARKED);
     assert_true(ask && suspect);
     m = result(FLEET_PLACED, "arena", 10, MINE, 1200 * MS); /* taken over: here */
@@ -133,18 +133,24 @@ static void a_join_that_lost_its_relay_has_the_holder_checked(void **state)
     assert_int_equal(out[0].verdict, PLACEMENT_HERE);
 
     join(p, "hall", 3, 0, true); /* asked, not as suspect */
-    assert_int_equal(placement_join(p, "hall", 4, 0, true, 2000 * MS, &c, &ask, &suspect),
-                     PLACEMENT_PARKED);
+    assert_int_equal(placement_join(p, "hall", 4, 0, "10.0.0.3:7003", 2000 * MS, &c, &ask,
+                                    &suspect), PLACEMENT_PARKED);
     assert_false(ask);
     m = result(FLEET_PLACED, "hall", 7, OTHER, 2100 * MS);
     assert_int_equal(placement_apply(p, &m, 2100 * MS, out, 8, &e), 0); /* both wait */
     assert_true(e.ask);
     assert_string_equal(e.claim.room, "hall");
+    assert_string_equal(e.claim.addr, "10.0.0.3:7003");
     assert_int_equal(placement_parked(p), 2);
     m.suspect = true; /* the holder is alive after all: both go there */
     assert_int_equal(placement_apply(p, &m, 2200 * MS, out, 8, &e), 2);
     assert_int_equal(out[0].verdict, PLACEMENT_MOVED);
     assert_false(e.ask);
+    assert_int_equal(placement_join(p, "named", 5, 0, "10.0.0.3:7003", 2300 * MS, &c, &ask,
+                                    &suspect), PLACEMENT_PARKED);
+    assert_true(ask && suspect); /* the question names the relay lost */
+    assert_string_equal(c.room, "named");
+    assert_string_equal(c.addr, "10.0.0.3:7003");
     placement_destroy(p);
 }
 

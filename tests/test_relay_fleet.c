@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../relay/core/relay.h"
@@ -23,16 +24,19 @@ static struct {
     char closed[64];
     uint32_t n_closed;
     uint32_t leased, lost;
+    char lost_relay[80];
     uint64_t lease_until;
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              bool lost, struct relay_moved_to *to, enum proto_error_code *code)
+                              const char *lost, struct relay_moved_to *to,
+                              enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
-    hk.lost += lost;
+    hk.lost += lost != NULL;
+    snprintf(hk.lost_relay, sizeof hk.lost_relay, "%s", lost ? lost : "");
     hk.asked++;
     hk.seen_epoch = seen_epoch;
     strcpy(to->host, "10.0.0.2");
@@ -144,6 +148,12 @@ static void moved_and_refused_joins_are_closed(void **state)
     send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"a\","
                     "\"lost\":true}");
     assert_int_equal(hk.lost, 1);
+    assert_string_equal(hk.lost_relay, ""); /* an older client names none */
+    connect_peer(r, 1); /* ... a newer one names the relay it lost */
+    send_text(r, 1, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"b\","
+                    "\"lost\":true,\"lost_relay\":\"10.0.0.3:7003\"}");
+    assert_int_equal(hk.lost, 2);
+    assert_string_equal(hk.lost_relay, "10.0.0.3:7003");
     relay_destroy(r);
 }
 

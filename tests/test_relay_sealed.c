@@ -395,7 +395,7 @@ static void nonce_required(void **state)
 static const struct relay_moved_to elsewhere = {.host = "10.0.0.2", .port = 7002, .epoch = 2};
 
 static enum relay_place place_elsewhere(void *ctx, uint32_t peer, const char *room,
-                                        uint64_t seen_epoch, bool lost,
+                                        uint64_t seen_epoch, const char *lost,
                                         struct relay_moved_to *to, enum proto_error_code *code)
 {
     (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)code;

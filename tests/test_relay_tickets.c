@@ -276,7 +276,8 @@ static void replayed_while_live(void **state)
 static enum relay_place placement = RELAY_PLACE_WAIT; /* the directory's answer */
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              bool lost, struct relay_moved_to *to, enum proto_error_code *code)
+                              const char *lost, struct relay_moved_to *to,
+                              enum proto_error_code *code)
 {
     (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)to, (void)code;
     return placement;

@@ -261,19 +261,35 @@ static bool relay_lost(const char *code)
     return false;
 }
 
+/* The relay this session is losing, named in the rejoin's join (the fleet
+ * keeps it out of the room): the one it was on, unless that is the first
+ * address and a relay is named already (a refusal there, while rejoining). */
+static void name_lost_relay(struct ricochet *c)
+{
+    char here[NETADDR_STR_MAX], entry[NETADDR_STR_MAX];
+    netaddr_host_port(c->host, c->port, here, sizeof here);
+    netaddr_host_port(c->move.entry_host, c->move.entry_port, entry, sizeof entry);
+    if (strcmp(here, entry) != 0 || !c->move.lost_relay[0])
+        snprintf(c->move.lost_relay, sizeof c->move.lost_relay, "%s", here);
+}
+
 /* A fleet's session that lost its relay joins again through the address it
  * started from, within its rejoin window; true if it will. So does a first
  * join the fleet could not place yet (directory_unavailable: try again),
- * saying it lost nothing. */
+ * saying it lost nothing, and a first join sent on to a relay that never
+ * answered, saying it lost that one. */
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();
     bool first = !c->move.was_joined && !c->move.lost_us;
+    bool sent_on = first && c->move.hops > 0 && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
     if (!c->rejoin_ms || !relay_lost(code) ||
-        (first && strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) != 0) ||
+        (first && !sent_on &&
+         strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) != 0) ||
         (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
-    if (!c->move.lost_us) {
+    bool fresh = !c->move.lost_us;
+    if (fresh) {
         c->move.lost_us = now;
         log_info("client %s: %s %s:%u (%s): joining again through %s:%u", c->name,
                  first ? "room not placed yet by" : "lost relay", c->host, (unsigned)c->port,
@@ -283,10 +299,16 @@ bool client_rejoin(struct ricochet *c, const char *code)
         client_hold_start(c);
         client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
     }
-    c->move.report_lost = !first; /* the join says so: the fleet checks the room's holder */
+    c->move.report_lost = !first || sent_on; /* the join says so: the fleet checks the
+                                                room's holder */
+    if (c->move.report_lost)
+        name_lost_relay(c);
     c->ops->hang_up(c);
     c->move.hop_pending = true;
-    c->move.hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
+    /* A refusal comes fast: do not spin. A relay gone silent is no refusal:
+     * its players rejoin at once. */
+    bool silent = fresh && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
+    c->move.hop_at_us = silent ? now : now + REJOIN_PAUSE_US;
     snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", c->move.entry_host);
     c->move.hop_port = c->move.entry_port;
     c->move.hop_epoch = 0;
@@ -412,6 +434,7 @@ void client_welcomed(struct ricochet *c, uint32_t id)
     c->move.hops = 0;
     c->move.join_epoch = 0;
     c->move.report_lost = false;
+    c->move.lost_relay[0] = '\0';
 }
 
 /* Goes to hop_host:hop_port: a fresh link, the join again (with the

@@ -55,7 +55,8 @@ struct client_move {
     uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
     unsigned hops;            /* moves followed since the last welcome or rejoin */
     char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
-    bool report_lost;         /* the next join says I lost the relay of my room */
+    bool report_lost;         /* the next join says I lost the relay of my room, */
+    char lost_relay[NETADDR_STR_MAX]; /* ... which one ("" = not known) */
     uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
     bool was_joined;          /* welcomed at least once */
     bool hop_pending;         /* go to hop_host:hop_port at the next poll */

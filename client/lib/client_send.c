@@ -79,6 +79,8 @@ void client_send_join(struct ricochet *c)
     m.aoi = c->aoi;
     m.epoch = c->move.join_epoch;
     m.lost = c->move.report_lost;
+    if (m.lost && proto_addr_valid(c->move.lost_relay))
+        snprintf(m.lost_relay, sizeof m.lost_relay, "%s", c->move.lost_relay);
     m.any = c->any && !c->ticket;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)

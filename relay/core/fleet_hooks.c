@@ -59,7 +59,8 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
     struct relay_moved_to to;
     enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
     memset(&to, 0, sizeof to);
-    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, m->lost, &to, &code)) {
+    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch,
+                           m->lost ? m->lost_relay : NULL, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
     case RELAY_PLACE_WAIT: {

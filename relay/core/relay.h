@@ -600,12 +600,13 @@ struct relay_moved_to {
  * from inside relay calls and must not call back into the core. */
 struct relay_fleet_hooks {
     /* A valid join for a room this relay does not have: seen_epoch, the
-     * epoch of the moved that sent the client (0: none); lost, the client
-     * lost the relay that held the room (its join says so). MOVED fills
-     * *to; REFUSED fills *code (sent with its table text). */
+     * epoch of the moved that sent the client (0: none); lost, non-NULL
+     * when the client lost the relay that held the room (its join says
+     * so): the HOST:PORT of that relay, "" if the join names none. MOVED
+     * fills *to; REFUSED fills *code (sent with its table text). */
     enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
-                              uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
-                              enum proto_error_code *code);
+                              uint64_t seen_epoch, const char *lost,
+                              struct relay_moved_to *to, enum proto_error_code *code);
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
     uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
