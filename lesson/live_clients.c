@@ -259,6 +259,47 @@ void live_clients_stop(struct live *lv)
     lv->sw = NULL;
 }
 
+/* Every client of the lane joined (none lost or dead). */
+static bool lane_joined(const struct live *lv, const struct live_lane *l)
+{
+    for (size_t s = 0; s <= l->n_senders; s++) {
+        size_t i = s < l->n_senders ? l->sender[s] : l->receiver;
+        if (swarm_dead(lv->sw, i) || !ricochet_joined(swarm_client(lv->sw, i)))
+            return false;
+    }
+    return !l->lost;
+}
+
+/* Services the lanes' new clients until every one has joined or was lost,
+ * within JOIN_TIMEOUT_MS. A lane whose client cannot join at first (its
+ * join lost under the path's loss) holds none of the others back: it is
+ * made again alone (client_lost, live_clients_mend), and one still joining
+ * at the deadline runs once it has. Returns 0, or -1 with err if none
+ * joined at all (no relay there) or the lesson is stopping. */
+static int wait_joined(struct live *lv, char *err, size_t err_cap)
+{
+    uint64_t deadline = clock_now_us() + JOIN_TIMEOUT_MS * 1000u;
+    for (;;) {
+        swarm_service(lv->sw, 1000);
+        size_t n = swarm_size(lv->sw), joined = 0, lost = 0;
+        for (size_t i = 0; i < n; i++) {
+            joined += ricochet_joined(swarm_client(lv->sw, i));
+            lost += swarm_dead(lv->sw, i);
+        }
+        if (live_stop) {
+            snprintf(err, err_cap, "interrupted");
+            return -1;
+        }
+        if (joined + lost < n && clock_now_us() < deadline)
+            continue;
+        if (joined > 0)
+            return 0;
+        snprintf(err, err_cap, "none of the %zu clients joined in %u s (%zu lost)", n,
+                 JOIN_TIMEOUT_MS / 1000u, lost);
+        return -1;
+    }
+}
+
 int live_clients_start(struct live *lv, const struct netlab *lab)
 {
     struct make_job *j = calloc(1, sizeof *j);
@@ -280,13 +321,18 @@ int live_clients_start(struct live *lv, const struct netlab *lab)
     for (size_t i = 0; i < j->n; i++)
         if (job_adopt(lv, j, i, err, sizeof err) != 0)
             goto fail;
-    if (swarm_wait_ready(lv->sw, false, clock_now_us() + JOIN_TIMEOUT_MS * 1000u, &live_stop,
-                         err, sizeof err) != 0)
+    if (wait_joined(lv, err, sizeof err) != 0)
         goto fail;
     for (size_t k = 0; k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
-        if (l->missing)
+        if (l->missing || l->lost) /* lost: it connects again alone (client_lost) */
             continue;
+        if (!lane_joined(lv, l)) { /* still joining: it runs once it has (live_clients_mend) */
+            l->mending = true;
+            snprintf(l->why, sizeof l->why, "its clients were still joining when the others "
+                     "started");
+            continue;
+        }
         live_lane_reset(l);
         lane_ids(lv, l);
         l->running = true;
@@ -336,17 +382,6 @@ static void remake(struct live *lv, const struct netlab *lab, size_t k, uint64_t
 fail:
     job_free(j);
     log_warn("lesson: %s: connecting again: %s; trying again", l->def->name, err);
-}
-
-/* Every client of the lane joined (none lost or dead). */
-static bool lane_joined(const struct live *lv, const struct live_lane *l)
-{
-    for (size_t s = 0; s <= l->n_senders; s++) {
-        size_t i = s < l->n_senders ? l->sender[s] : l->receiver;
-        if (swarm_dead(lv->sw, i) || !ricochet_joined(swarm_client(lv->sw, i)))
-            return false;
-    }
-    return !l->lost;
 }
 
 void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now)
