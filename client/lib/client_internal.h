@@ -265,6 +265,16 @@ struct client_hold {
     uint64_t n_kept;          /* kept since the ring was last emptied */
 };
 
+/* A member of my room before a hop (a move, a rejoin), by its player:
+ * told REJOINED once it is back, LEFT if it is not back in time. */
+struct client_away {
+    char player[PROTO_PLAYER_LEN + 1];
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    uint32_t id;              /* its id before the hop; once back, its id now */
+    bool back;                /* listed again (a welcome's roster): REJOINED to tell */
+};
+
 /* Members of my room, not me: client_members.c's. */
 struct client_roster {
     struct client_member *members;
@@ -276,6 +286,9 @@ struct client_roster {
     uint32_t remove_id;
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
+    struct client_away *away; /* the members before the last hop, not yet back */
+    size_t n_away;
+    uint64_t away_until_us;   /* those not back by then left (0: not joined again yet) */
 };
 
 /* The clock offset to the relay (pings, PROTOCOL.md "Clock offset"):
@@ -343,6 +356,9 @@ struct ricochet {
      * the end, client_go_dead). */
     enum client_phase phase;
     uint32_t id;              /* the welcome's; 0 before it and after a hop */
+    char key[PROTO_KEY_LEN + 1]; /* my player's key: the first welcome's, sent in every
+                                    later join (client_send.c); "" until then */
+    char player[PROTO_PLAYER_LEN + 1]; /* ... and its player id, the welcome's */
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
@@ -713,6 +729,21 @@ void client_members_settle(struct ricochet *c);
 
 /* Frees the table (the session's end). */
 void client_members_free(struct ricochet *c);
+
+/* A hop (a move, a rejoin) starts: the members listed now are noted away,
+ * by their players (kept as they were if none is listed: a hop of a hop). */
+void client_away_note(struct ricochet *c);
+
+/* The welcome after a hop: members of the roster whose players were away
+ * are back (REJOINED to tell); the rest have until now + timeout_ms. */
+void client_away_welcomed(struct ricochet *c, uint64_t now);
+
+/* A joined notice's player: true (and no longer away) if it was away. */
+bool client_away_back(struct ricochet *c, const char *player);
+
+/* A member back from away (REJOINED), or one not back in time (LEFT,
+ * reason timeout, its id before the hop): 1 with *ev, or 0. */
+int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */

@@ -387,6 +387,7 @@ void client_join_again(struct ricochet *c, uint64_t now)
 {
     client_ticket_restart(c); /* a new join: a new nonce */
     client_end_clear_forget(c); /* ... and what came in clear is the last join's */
+    client_away_note(c); /* the table is cleared at the next poll */
     c->phase = PHASE_JOINING;
     c->rejoin_pending = true;
     c->join_started_us = now;
@@ -417,6 +418,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     c->move.join_epoch = c->move.hop_epoch;
     c->phase = PHASE_CONNECTING;
     c->id = 0;
+    client_members_settle(c); /* one that left is not away */
+    client_away_note(c);
     client_members_clear(c); /* a pending removal too */
     c->rejoin_pending = c->ends.fail_after_event = false;
     c->ends.farewell_code[0] = c->cookie[0] = '\0';

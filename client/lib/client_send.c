@@ -81,6 +81,9 @@ void client_send_join(struct ricochet *c)
     m.lost = c->move.report_lost;
     m.any = c->any && !c->ticket;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
+    /* My player's key, but never in clear where the session is to be sealed. */
+    if (!client_ticket_must_seal(c) || client_ticket_sealed(c))
+        memcpy(m.key, c->key, sizeof m.key);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
 }
