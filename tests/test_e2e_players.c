@@ -1,8 +1,8 @@
 /* test_e2e_players.c: players who keep who they are (PROTOCOL.md, "Players
  * who come back"), against a real relay on 127.0.0.1: two libricochet
  * sessions through a relay killed and started again on the same port keep
- * their keys and player ids, and each sees the other REJOINED, never a
- * LEFT or a JOINED; over plain UDP with the test's own sockets, a join with
+ * their keys and player ids, say MOVED once however many attempts the
+ * rejoin takes, and each sees the other REJOINED, never a LEFT or a JOINED; over plain UDP with the test's own sockets, a join with
  * a live member's key from the member's address takes its place back, its
  * id and all (the room told `joined` with `rejoined`, no `left`), while the
  * same key from another address (127.0.0.2) is a new player with a key of
@@ -80,6 +80,9 @@ static void a_restart_keeps_each_player(void **state)
 
     assert_int_equal(spawn_stop(&relay, SIGKILL, 5000), 128 + SIGKILL);
     spawn_free(&relay);
+    /* Down for longer than an attempt to rejoin waits (rejoin_after, 1.5 s):
+     * each session tries more than once, and says MOVED once. */
+    harness_poll_for(rec.c, 2, 3500, harness_rec_event, &rec);
     char again_url[40];
     snprintf(again_url, sizeof again_url, "enet://127.0.0.1:%u", (unsigned)port);
     const char *again[] = {"--listen", again_url, NULL};
@@ -94,6 +97,7 @@ static void a_restart_keeps_each_player(void **state)
         assert_string_equal(ricochet_player(rec.c[i], 0), me[i]);
         assert_string_equal(ricochet_player(rec.c[i], ricochet_id(rec.c[1 - i])), me[1 - i]);
         assert_int_equal(rec.rejoined[i], 1);
+        assert_int_equal(rec.moved[i], 1); /* one a move, however many attempts */
         assert_int_equal(rec.n_left[i], 0);   /* not LEFT then JOINED */
         assert_int_equal(rec.n_joined[i], 0);
     }

@@ -273,6 +273,7 @@ bool client_rejoin(struct ricochet *c, const char *code)
         (first && strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) != 0) ||
         (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
+    c->move.hop_quiet = c->move.lost_us != 0; /* an attempt again: the same move */
     if (!c->move.lost_us) {
         c->move.lost_us = now;
         log_info("client %s: %s %s:%u (%s): joining again through %s:%u", c->name,
@@ -342,6 +343,7 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
     snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", m->host);
     c->move.hop_port = m->port;
     c->move.hop_epoch = m->epoch;
+    c->move.hop_quiet = false;
     snprintf(c->move.hop_code, sizeof c->move.hop_code, "moved");
     return true;
 }
@@ -407,7 +409,8 @@ void client_welcomed(struct ricochet *c, uint32_t id)
 
 /* Goes to hop_host:hop_port: a fresh link, the join again (with the
  * moved's epoch), the room's members forgotten (a WELCOME lists them).
- * Fills *ev with the MOVED event; returns 1, or 0 if the session died. */
+ * Fills *ev with the MOVED event and returns 1; 0 if the session died, or
+ * for another attempt of the same rejoin (one MOVED a move). */
 int client_hop(struct ricochet *c, struct ricochet_event *ev)
 {
     char err[256];
@@ -434,6 +437,11 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
         c->ops->open(c, &cfg, err, sizeof err) != 0) {
         client_go_dead(c, RICOCHET_END_REFUSED, err);
+        return 0;
+    }
+    if (c->move.hop_quiet) {
+        log_debug("client %s: %s: trying %s:%u again", c->name, c->move.hop_code, c->host,
+                  (unsigned)c->port);
         return 0;
     }
     memset(ev, 0, sizeof *ev);

@@ -166,7 +166,8 @@ enum ricochet_event_type {
                                  there, "rejoin": my relay was lost and I join again
                                  through the address I started from, a fleet's or a
                                  lone relay's, ricochet_config_set_rejoin). The
-                                 members are forgotten; a WELCOME follows */
+                                 members are forgotten; a WELCOME follows. One a
+                                 move, however many attempts it takes */
     RICOCHET_EV_APPEARED = 9, /* a room with interest: a member came within the
                                  radius (id, name, mode; state: its newest, if
                                  has_state of its ricochet_member). Its states follow */
