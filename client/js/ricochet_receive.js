@@ -97,6 +97,26 @@ function memberOf(session, id, fields, now) {
   return m;
 }
 
+/* A hop starts: the members listed now are away, by player, until they
+ * are back (kept as they were if none is listed: a hop before the welcome). */
+function noteAway(session) {
+  if (!session.members.size) return;
+  session._away.clear();
+  for (const m of session.members.values())
+    if (m.player) session._away.set(m.player, { id: m.id, name: m.name, mode: m.mode });
+  session._awayUntilUs = 0;
+}
+
+/* Those away not back within the timeout of the welcome: gone ("left",
+ * reason timeout, their id before). */
+function awayExpired(session, now) {
+  if (!session._away.size || now < session._awayUntilUs) return;
+  for (const [player, a] of session._away)
+    session._emit("left", { id: a.id, name: a.name, player, reason: "timeout", member: null });
+  session._away.clear();
+  session._emit("roster", {});
+}
+
 /* A member listed (a welcome's roster, a joined notice) whose player was
  * in my room before my last hop, or whom the relay says came back: a
  * "rejoined" event (was: its id before); true if so. */
@@ -231,5 +251,5 @@ function receiveControl(session, m, now) {
 }
 
 export { /* to the other modules, not the API */
-  memberView, receive,
+  awayExpired, memberView, noteAway, receive,
 };

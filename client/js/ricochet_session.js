@@ -7,14 +7,14 @@
  */
 
 import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName,
-         validPrefix, validText } from "./ricochet_wire.js";
+         randomHex, validPrefix, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
-import { memberView, receive } from "./ricochet_receive.js";
+import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
 
 /* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
 const EventWithDetail = globalThis.CustomEvent || class extends Event {
@@ -143,11 +143,8 @@ function urlAt(url, host, port) {
  *     WebRTC and WebTransport a `leave` first, over WebTransport then the
  *     control stream's end after it, then the session's (wt.close()).
  * Read-only fields: route, phase ("connecting", "lobby", "joining", "joined",
- *   "closed"), id, key (my player's key, 32 hex digits from my first
- *   welcome, sent in every later join so that a rejoin or a move keeps
- *   me the same player: a secret, never shown), player (its player id, 16
- *   hex digits, what the others see; "" from a relay that gives none),
- *   room, name, mode (how my states go: "ws", or a WebRTC
+ *   "closed"), id, key and player (my player's key, a secret sent in every
+ *   join, and its player id: README.md, Players who come back), room, name, mode (how my states go: "ws", or a WebRTC
  *   mode), where (the relay's host:port now), members (Map id -> member,
  *   the session's own objects: {id, name, player, mode, arrivedAs, clock
  *   (ClockSync), hasState, last (newest state), lastRecvUs, latencyUs,
@@ -163,12 +160,9 @@ function urlAt(url, host, port) {
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
  *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity}]
  *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
- *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player,
- *   was: its id before}: a member back after its rejoin or move or mine,
- *   the same player, not a left then a joined), left ({id, name, player,
- *   reason: "quit", "timeout" or "kicked", member: its last memberList()
- *   entry; one away since my move and not back within timeoutMs of my
- *   welcome: "timeout", member null}),
+ *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was:
+ *   its id before}: back after a move), left ({id, name, player, reason: "quit",
+ *   "timeout" or "kicked", member: its last memberList() entry, or null}),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
  *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
@@ -288,7 +282,7 @@ export class Session extends EventTarget {
     this._hopTimer = 0;
     this.key = "";            /* my player's key: the first welcome's, sent in every join */
     this.player = "";         /* ... and its player id, what the others see */
-    this._away = new Map();   /* player -> {id, name, mode}: members before a hop, not back */
+    this._away = new Map();   /* player -> {id, name, mode}: before a hop, not back yet */
     this._awayUntilUs = 0;    /* those not back by then left (0: not joined again yet) */
     this._ws = null;
     this._pc = null;
@@ -561,12 +555,7 @@ export class Session extends EventTarget {
           : `no welcome from the relay in ${o.timeoutMs} ms`);
       return;
     }
-    if (this._away.size && now >= this._awayUntilUs) { /* not back in time: gone */
-      for (const [player, a] of this._away)
-        this._emit("left", { id: a.id, name: a.name, player, reason: "timeout", member: null });
-      this._away.clear();
-      this._emit("roster", {});
-    }
+    awayExpired(this, now);
     const silentUs = now - this._heardUs;
     if (silentUs > o.timeoutMs * 1000) {
       this._end("timeout", `the relay went silent for ${o.timeoutMs} ms`);
@@ -662,20 +651,14 @@ export class Session extends EventTarget {
   }
 
   /* Leaves this relay for url / rtcUrl (undefined: the page's own) after
-   * pauseMs: the members forgotten (noted away, by player, until they are
-   * back), a "moved" event (one a move: announce false for another attempt
-   * of the same rejoin), the join again. */
+   * pauseMs: the members forgotten (away until back), a "moved" event (but
+   * for another attempt of the same rejoin), the join again. */
   _hop(code, url, rtcUrl, epoch, pauseMs, announce = true) {
     hangUp(this);
     this.phase = "connecting";
     this.id = 0;
     this.echo = null;
-    if (this.members.size) { /* a hop before the welcome: those away are still away */
-      this._away.clear();
-      for (const m of this.members.values())
-        if (m.player) this._away.set(m.player, { id: m.id, name: m.name, mode: m.mode });
-      this._awayUntilUs = 0;
-    }
+    noteAway(this);
     this.members.clear();
     this._joinEpoch = epoch;
     this._deadlineUs = nowUs() + (pauseMs + this.options.timeoutMs) * 1000;
@@ -711,10 +694,4 @@ export class Session extends EventTarget {
   _receive(data, arrivedAs) {
     receive(this, data, arrivedAs);
   }
-}
-
-function randomHex(bytes) {
-  const b = new Uint8Array(bytes);
-  crypto.getRandomValues(b);
-  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
 }

@@ -86,6 +86,13 @@ export function seqAfter(a, b) {
   return ((a - b) | 0) > 0;
 }
 
+/* bytes random bytes in lowercase hex (a join's nonce). */
+export function randomHex(bytes) {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
 /* ---- value rules ---- */
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;

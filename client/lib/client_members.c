@@ -1,7 +1,8 @@
 /* client_members.c: the client library's member table (see
  * client_internal.h): the members of my room as this session sees them,
  * those who left lately (so that a late state does not list them again),
- * and, without a connection, the expiry of a member gone silent. */
+ * the players away since a hop (told REJOINED when back), and, without a
+ * connection, the expiry of a member gone silent. */
 #include "client.h"
 #include "client_internal.h"
 
