@@ -32,26 +32,21 @@ static cJSON *state_to_json(const struct proto_state *s)
     return o;
 }
 
-/* A player id, left out when "" (a relay that gives none). */
-static int add_player(cJSON *o, const char *player)
+/* A player's key or player id (player.h) as field name, left out when ""
+ * (a relay that gives none, a join that has none). */
+static int add_hex(cJSON *o, const char *name, const char *value, bool (*valid)(const char *))
 {
-    if (!player[0])
+    if (!value[0])
         return PROTO_OK;
-    if (!proto_player_valid(player))
+    if (!valid(value))
         return PROTO_E_VALUE;
-    cJSON_AddStringToObject(o, "player", player);
+    cJSON_AddStringToObject(o, name, value);
     return PROTO_OK;
 }
 
-/* A player's key (a join's, a welcome's), left out when "". */
-static int add_key(cJSON *o, const char *key)
+static int add_player(cJSON *o, const char *player)
 {
-    if (!key[0])
-        return PROTO_OK;
-    if (!proto_key_valid(key))
-        return PROTO_E_VALUE;
-    cJSON_AddStringToObject(o, "key", key);
-    return PROTO_OK;
+    return add_hex(o, "player", player, proto_player_valid);
 }
 
 /* A member's fields (a roster entry, an appeared notice) into e. */
@@ -140,7 +135,7 @@ static int add_join(cJSON *o, const struct proto_control *m)
     cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
     if (m->cookie[0])
         cJSON_AddStringToObject(o, "cookie", m->cookie);
-    if (add_key(o, m->key) != PROTO_OK)
+    if (add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK)
         return PROTO_E_VALUE;
     if (m->epoch) {
         if ((double)m->epoch > JSON_INT_MAX)
@@ -293,7 +288,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "id", m->id);
         cJSON_AddStringToObject(o, "room", m->room);
-        if (add_player(o, m->player) != PROTO_OK || add_key(o, m->key) != PROTO_OK)
+        if (add_player(o, m->player) != PROTO_OK ||
+            add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK)
             return PROTO_E_VALUE;
         return add_roster(o, m);
     case PROTO_CTL_APPEARED:

@@ -173,6 +173,24 @@ static size_t controls(int fd, int ms, struct proto_control *seen, size_t cap)
     return n;
 }
 
+/* What watcher got within 600 ms: no left, one joined,
+ * of id and player, with rejoined or not. */
+static void watcher_saw_one_joined(int watcher, uint32_t id, const char *player, bool rejoined)
+{
+    struct proto_control seen[8];
+    size_t n = controls(watcher, 600, seen, 8), joined = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_not_equal(seen[i].type, PROTO_CTL_LEFT);
+        if (seen[i].type != PROTO_CTL_JOINED)
+            continue;
+        joined++;
+        assert_int_equal(seen[i].rejoined, rejoined);
+        assert_int_equal(seen[i].id, id);
+        assert_string_equal(seen[i].player, player);
+    }
+    assert_int_equal(joined, 1);
+}
+
 struct udp_room {
     struct spawn_proc relay;
     uint16_t port;
@@ -209,33 +227,38 @@ static void udp_room_stop(struct udp_room *u)
     spawn_free(&u->relay);
 }
 
+/* A join with ann's key from the address from, in a room of ann and a
+ * watcher: from ann's address it takes ann's place (ann's id, key and
+ * player; the watcher told joined with rejoined, no left); from another
+ * it is a new player (its own id, key and player; joined; ann stays). */
+static void anns_key_from(const char *from, bool takes_place)
+{
+    struct udp_room u;
+    struct proto_control w;
+    udp_room_start(&u);
+    int fd = udp_from(from, u.port);
+    udp_join(fd, "ann", u.ann_welcome.key, PROTO_CTL_WELCOME, &w);
+    assert_int_equal(w.id == u.ann_welcome.id, takes_place);
+    assert_int_equal(strcmp(w.key, u.ann_welcome.key) == 0, takes_place);
+    assert_int_equal(strcmp(w.player, u.ann_welcome.player) == 0, takes_place);
+    watcher_saw_one_joined(u.obs, w.id, w.player, takes_place);
+    if (!takes_place) { /* ann is still a member: its ping is answered */
+        struct proto_control ping, pong;
+        proto_control_init(&ping, PROTO_CTL_PING);
+        ping.t = 7;
+        send_control(u.ann, &ping);
+        assert_int_equal(raw_udp_expect(u.ann, PROTO_CTL_PONG, NULL, 3000, &pong), 0);
+    }
+    close(fd);
+    udp_room_stop(&u);
+}
+
 /* ann's socket gone (a new one, as after a network change): its key from
  * its address takes its place back. */
 static void its_key_from_its_address_takes_its_place_back(void **state)
 {
     (void)state;
-    struct udp_room u;
-    udp_room_start(&u);
-    int again = udp_from("127.0.0.1", u.port);
-    struct proto_control w, seen[8];
-    udp_join(again, "ann", u.ann_welcome.key, PROTO_CTL_WELCOME, &w);
-    assert_int_equal(w.id, u.ann_welcome.id);
-    assert_string_equal(w.key, u.ann_welcome.key);
-    assert_string_equal(w.player, u.ann_welcome.player);
-    size_t n = controls(u.obs, 600, seen, 8);
-    size_t joined = 0;
-    for (size_t i = 0; i < n; i++) {
-        assert_int_not_equal(seen[i].type, PROTO_CTL_LEFT);
-        if (seen[i].type == PROTO_CTL_JOINED) {
-            joined++;
-            assert_true(seen[i].rejoined);
-            assert_int_equal(seen[i].id, u.ann_welcome.id);
-            assert_string_equal(seen[i].player, u.ann_welcome.player);
-        }
-    }
-    assert_int_equal(joined, 1);
-    close(again);
-    udp_room_stop(&u);
+    anns_key_from("127.0.0.1", true);
 }
 
 /* ann's key, seen on the path, sent from another address: a new player;
@@ -243,39 +266,20 @@ static void its_key_from_its_address_takes_its_place_back(void **state)
 static void its_key_from_another_address_is_a_new_player(void **state)
 {
     (void)state;
+    anns_key_from("127.0.0.2", false);
+}
+
+/* A key that is no key is refused. */
+static void a_malformed_key_is_refused(void **state)
+{
+    (void)state;
     struct udp_room u;
-    udp_room_start(&u);
-    int forger = udp_from("127.0.0.2", u.port);
-    struct proto_control w, seen[8];
-    udp_join(forger, "ann", u.ann_welcome.key, PROTO_CTL_WELCOME, &w);
-    assert_int_not_equal(w.id, u.ann_welcome.id);
-    assert_string_not_equal(w.key, u.ann_welcome.key);
-    assert_string_not_equal(w.player, u.ann_welcome.player);
-    size_t n = controls(u.obs, 600, seen, 8);
-    size_t joined = 0;
-    for (size_t i = 0; i < n; i++) {
-        assert_int_not_equal(seen[i].type, PROTO_CTL_LEFT);
-        if (seen[i].type == PROTO_CTL_JOINED) {
-            joined++;
-            assert_false(seen[i].rejoined);
-            assert_int_equal(seen[i].id, w.id);
-            assert_string_equal(seen[i].player, w.player);
-        }
-    }
-    assert_int_equal(joined, 1);
-    /* ann is still a member: its ping is answered. */
-    struct proto_control ping, pong;
-    proto_control_init(&ping, PROTO_CTL_PING);
-    ping.t = 7;
-    send_control(u.ann, &ping);
-    assert_int_equal(raw_udp_expect(u.ann, PROTO_CTL_PONG, NULL, 3000, &pong), 0);
-    /* A key that is no key is refused. */
-    int bad = udp_from("127.0.0.1", u.port);
     struct proto_control err;
+    udp_room_start(&u);
+    int bad = udp_from("127.0.0.1", u.port);
     udp_join(bad, "cid", "not-a-key", PROTO_CTL_ERROR, &err);
     assert_string_equal(err.code, "bad_field");
     close(bad);
-    close(forger);
     udp_room_stop(&u);
 }
 
@@ -285,6 +289,7 @@ int main(void)
         cmocka_unit_test(a_restart_keeps_each_player),
         cmocka_unit_test(its_key_from_its_address_takes_its_place_back),
         cmocka_unit_test(its_key_from_another_address_is_a_new_player),
+        cmocka_unit_test(a_malformed_key_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
