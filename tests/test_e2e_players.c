@@ -87,11 +87,14 @@ static void a_restart_keeps_each_player(void **state)
     snprintf(again_url, sizeof again_url, "enet://127.0.0.1:%u", (unsigned)port);
     const char *again[] = {"--listen", again_url, NULL};
     assert_true(harness_start_relay(&relay, again) > 0);
+    uint64_t started = clock_now_ms();
     for (int i = 0; i < 2; i++)
         rec.welcomed[i] = false;
     rec.n_joined[0] = rec.n_joined[1] = rec.n_left[0] = rec.n_left[1] = 0;
     assert_int_equal(harness_poll_until(rec.c, 2, WAIT_MS, harness_rec_event, both_back, &rec),
                      0);
+    print_message("both players back (each told REJOINED) %llu ms after the relay listened\n",
+                  (unsigned long long)(clock_now_ms() - started));
     for (int i = 0; i < 2; i++) {
         assert_string_equal(ricochet_key(rec.c[i]), key[i]);
         assert_string_equal(ricochet_player(rec.c[i], 0), me[i]);
