@@ -2,7 +2,8 @@
  * who come back"), against a real relay on 127.0.0.1: two libricochet
  * sessions through a relay killed and started again on the same port keep
  * their keys and player ids, say MOVED once however many attempts the
- * rejoin takes, and each sees the other REJOINED, never a LEFT or a JOINED; over plain UDP with the test's own sockets, a join with
+ * rejoin takes, and each sees the other REJOINED, never a LEFT or a JOINED
+ * (in a room with interest the other APPEARS again, and no LEFT comes); over plain UDP with the test's own sockets, a join with
  * a live member's key from the member's address takes its place back, its
  * id and all (the room told `joined` with `rejoined`, no `left`), while the
  * same key from another address (127.0.0.2) is a new player with a key of
@@ -29,8 +30,9 @@
 
 #define WAIT_MS 20000 /* a rejoin on a loaded machine: generous */
 
-/* A session of room "keep" at 127.0.0.1:port that rejoins a lost relay. */
-static struct ricochet *player(uint16_t port, const char *name)
+/* A session of room "keep" at 127.0.0.1:port that rejoins a lost relay;
+ * aoi > 0: the room it makes has that radius of interest. */
+static struct ricochet *player(uint16_t port, const char *name, float aoi)
 {
     char err[256] = "";
     struct ricochet_config *cfg = ricochet_config_new();
@@ -40,11 +42,27 @@ static struct ricochet *player(uint16_t port, const char *name)
     assert_int_equal(ricochet_config_set_name(cfg, name), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 3000), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_rejoin(cfg, WAIT_MS), RICOCHET_OK);
+    if (aoi > 0)
+        assert_int_equal(ricochet_config_set_aoi(cfg, aoi), RICOCHET_OK);
     struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
     ricochet_config_free(cfg);
     if (!c)
         fail_msg("ricochet_connect(%s): %s", name, err);
     return c;
+}
+
+/* The relay at port killed, rec's sessions polled for down_ms, the relay
+ * started again on port. */
+static void relay_again(struct spawn_proc *relay, uint16_t port, struct harness_rec *rec,
+                        int down_ms)
+{
+    assert_int_equal(spawn_stop(relay, SIGKILL, 5000), 128 + SIGKILL);
+    spawn_free(relay);
+    harness_poll_for(rec->c, rec->n, down_ms, harness_rec_event, rec);
+    char url[40];
+    snprintf(url, sizeof url, "enet://127.0.0.1:%u", (unsigned)port);
+    const char *args[] = {"--listen", url, NULL};
+    assert_true(harness_start_relay(relay, args) > 0);
 }
 
 static bool both_back(void *ctx)
@@ -62,8 +80,8 @@ static void a_restart_keeps_each_player(void **state)
     assert_true(harness_start_relay(&relay, first) > 0);
     uint16_t port = harness_edge_port(&relay, "enet");
     struct harness_rec rec = {.n = 2};
-    rec.c[0] = player(port, "ann");
-    rec.c[1] = player(port, "bob");
+    rec.c[0] = player(port, "ann", 0);
+    rec.c[1] = player(port, "bob", 0);
     assert_int_equal(harness_poll_until(rec.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, &rec), 0);
     char key[2][40], me[2][20];
@@ -78,15 +96,9 @@ static void a_restart_keeps_each_player(void **state)
     assert_string_equal(ricochet_player(rec.c[0], ricochet_id(rec.c[1])), me[1]);
     assert_string_not_equal(me[1], key[1]);
 
-    assert_int_equal(spawn_stop(&relay, SIGKILL, 5000), 128 + SIGKILL);
-    spawn_free(&relay);
     /* Down for longer than an attempt to rejoin waits (rejoin_after, 1.5 s):
      * each session tries more than once, and says MOVED once. */
-    harness_poll_for(rec.c, 2, 3500, harness_rec_event, &rec);
-    char again_url[40];
-    snprintf(again_url, sizeof again_url, "enet://127.0.0.1:%u", (unsigned)port);
-    const char *again[] = {"--listen", again_url, NULL};
-    assert_true(harness_start_relay(&relay, again) > 0);
+    relay_again(&relay, port, &rec, 3500);
     uint64_t started = clock_now_ms();
     for (int i = 0; i < 2; i++)
         rec.welcomed[i] = false;
@@ -103,6 +115,60 @@ static void a_restart_keeps_each_player(void **state)
         assert_int_equal(rec.moved[i], 1); /* one a move, however many attempts */
         assert_int_equal(rec.n_left[i], 0);   /* not LEFT then JOINED */
         assert_int_equal(rec.n_joined[i], 0);
+    }
+    for (int i = 0; i < 2; i++)
+        ricochet_close(rec.c[i]);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+static bool both_welcomed_again(void *ctx)
+{
+    const struct harness_rec *r = ctx;
+    return harness_all_welcomed(ctx) && r->moved[0] >= 1 && r->moved[1] >= 1;
+}
+
+/* Each session sends a state near the others' (when it can: not while it
+ * rejoins), then all are polled for 20 ms. */
+static void send_near(struct harness_rec *rec)
+{
+    for (size_t i = 0; i < rec->n; i++) {
+        struct ricochet_state s = {.x = 10, .y = 10 + (float)i};
+        ricochet_send_state(rec->c[i], &s);
+    }
+    harness_poll_for(rec->c, rec->n, 20, harness_rec_event, rec);
+}
+
+/* In a room with interest the others come back as they come within sight
+ * (APPEARED): no one is away, so no LEFT comes a timeout after the welcome
+ * for the members that were in sight before. */
+static void a_restart_in_a_room_with_interest(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *first[] = {"--listen", "enet://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(&relay, first) > 0);
+    uint16_t port = harness_edge_port(&relay, "enet");
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = player(port, "ann", 50);
+    rec.c[1] = player(port, "bob", 50);
+    for (uint64_t end = clock_now_ms() + WAIT_MS; !harness_all_see_all(&rec);) {
+        assert_true(clock_now_ms() < end);
+        send_near(&rec); /* in sight of each other */
+    }
+    relay_again(&relay, port, &rec, 0);
+    for (int i = 0; i < 2; i++)
+        rec.welcomed[i] = false;
+    rec.n_left[0] = rec.n_left[1] = 0;
+    for (uint64_t end = clock_now_ms() + WAIT_MS; !both_welcomed_again(&rec);) {
+        assert_true(clock_now_ms() < end);
+        send_near(&rec);
+    }
+    for (uint64_t end = clock_now_ms() + 4500; clock_now_ms() < end;) /* past the 3 s timeout */
+        send_near(&rec);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rec.n_left[i], 0);
+        assert_non_null(ricochet_player(rec.c[i], ricochet_id(rec.c[1 - i]))); /* in sight */
     }
     for (int i = 0; i < 2; i++)
         ricochet_close(rec.c[i]);
@@ -290,6 +356,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_restart_keeps_each_player),
+        cmocka_unit_test(a_restart_in_a_room_with_interest),
         cmocka_unit_test(its_key_from_its_address_takes_its_place_back),
         cmocka_unit_test(its_key_from_another_address_is_a_new_player),
         cmocka_unit_test(a_malformed_key_is_refused),

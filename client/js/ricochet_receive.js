@@ -190,6 +190,7 @@ function receiveControl(session, m, now) {
     for (const e of m.roster) if (e.id !== session.id) memberOf(session, e.id, e, now);
     session._nextPingUs = now;
     session._awayUntilUs = now + session.options.timeoutMs * 1000;
+    if (m.aoi) session._away.clear(); /* a room with interest: the others appear as they come in sight */
     session._emit("welcome", m);
     for (const e of m.roster) backFromAway(session, e);
     session._emit("roster", {});

@@ -736,7 +736,9 @@ void client_members_free(struct ricochet *c);
 void client_away_note(struct ricochet *c);
 
 /* The welcome after a hop: members of the roster whose players were away
- * are back (REJOINED to tell); the rest have until now + timeout_ms. */
+ * are back (REJOINED to tell); the rest have until now + timeout_ms. In a
+ * room with interest (its radius set first) no one is away: the others
+ * appear as they come within sight. */
 void client_away_welcomed(struct ricochet *c, uint64_t now);
 
 /* A joined notice's player: true (and no longer away) if it was away. */

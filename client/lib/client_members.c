@@ -171,6 +171,8 @@ static void away_drop(struct ricochet *c, struct client_away *a)
 
 void client_away_welcomed(struct ricochet *c, uint64_t now)
 {
+    if (c->room_aoi > 0)
+        c->roster.n_away = 0; /* a room with interest: the others appear as they come in sight */
     for (size_t i = 0; i < c->roster.n_members; i++) {
         const struct client_member *m = &c->roster.members[i];
         struct client_away *a = away_find(c, m->player);

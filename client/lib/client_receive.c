@@ -249,7 +249,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
             cm->last.sender = pm->id;
         }
     }
-    client_away_welcomed(c, now);
+    client_away_welcomed(c, now); /* after room_aoi */
     client_hold_welcomed(c, now);
     ev->type = RICOCHET_EV_WELCOME;
     ev->id = c->id;
