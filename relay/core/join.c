@@ -292,9 +292,10 @@ static uint32_t join_player(struct relay *r, uint32_t peer, const struct proto_c
     if (m->key[0] && (!q || takes)) {
         memcpy(p->key, m->key, sizeof p->key);
     } else {
-        if (q)
-            log_info("relay: %s: the key of member %" PRIu32 " (%s) from another %s: a new "
-                     "player", p->addr, q->id, q->addr, takes ? "room" : "source");
+        if (q) /* debug: a stranger's joins must not be able to fill the log */
+            log_debug("relay: %s: the key of member %" PRIu32 " (%s) from another %s: a new "
+                      "player", p->addr, q->id, q->addr,
+                      source_same_text(q->addr, p->addr) ? "room" : "source");
         proto_key_draw(p->key);
     }
     proto_player_of(p->key, p->player);
