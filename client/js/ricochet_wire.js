@@ -87,7 +87,7 @@ export function seqAfter(a, b) {
 }
 
 /* bytes random bytes in lowercase hex (a join's nonce). */
-export function randomHex(bytes) {
+function randomHex(bytes) {
   const b = new Uint8Array(bytes);
   crypto.getRandomValues(b);
   return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
@@ -289,5 +289,5 @@ export function decodeEvent(data) {
 }
 
 export { /* to the other modules, not the API */
-  bytesOf, cutMessage, utf8Length, LEFT_REASONS,
+  bytesOf, cutMessage, randomHex, utf8Length, LEFT_REASONS,
 };
