@@ -72,16 +72,25 @@ static bool both_back(void *ctx)
            r->rejoined[0] >= 1 && r->rejoined[1] >= 1;
 }
 
+/* A relay with an ENet edge, and ann and bob of room "keep" (its radius
+ * of interest aoi) in rec; returns the edge's port. */
+static uint16_t start_pair(struct spawn_proc *relay, float aoi, struct harness_rec *rec)
+{
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(relay, args) > 0);
+    uint16_t port = harness_edge_port(relay, "enet");
+    *rec = (struct harness_rec){.n = 2};
+    rec->c[0] = player(port, "ann", aoi);
+    rec->c[1] = player(port, "bob", aoi);
+    return port;
+}
+
 static void a_restart_keeps_each_player(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    const char *first[] = {"--listen", "enet://127.0.0.1:0", NULL};
-    assert_true(harness_start_relay(&relay, first) > 0);
-    uint16_t port = harness_edge_port(&relay, "enet");
-    struct harness_rec rec = {.n = 2};
-    rec.c[0] = player(port, "ann", 0);
-    rec.c[1] = player(port, "bob", 0);
+    struct harness_rec rec;
+    uint16_t port = start_pair(&relay, 0, &rec);
     assert_int_equal(harness_poll_until(rec.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, &rec), 0);
     char key[2][40], me[2][20];
@@ -146,12 +155,8 @@ static void a_restart_in_a_room_with_interest(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    const char *first[] = {"--listen", "enet://127.0.0.1:0", NULL};
-    assert_true(harness_start_relay(&relay, first) > 0);
-    uint16_t port = harness_edge_port(&relay, "enet");
-    struct harness_rec rec = {.n = 2};
-    rec.c[0] = player(port, "ann", 50);
-    rec.c[1] = player(port, "bob", 50);
+    struct harness_rec rec;
+    uint16_t port = start_pair(&relay, 50, &rec);
     for (uint64_t end = clock_now_ms() + WAIT_MS; !harness_all_see_all(&rec);) {
         assert_true(clock_now_ms() < end);
         send_near(&rec); /* in sight of each other */
