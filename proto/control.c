@@ -309,13 +309,31 @@ static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
 }
 
 /* A member's fields (a roster entry, an appeared notice) from e. */
+/* A player's key and player id (player.h), as read_string checks them. */
+static int key_ok(const char *s)
+{
+    return proto_key_valid(s);
+}
+
+static int player_ok(const char *s)
+{
+    return proto_player_valid(s);
+}
+
+/* A notice's or welcome's player id: optional (a relay from before keys). */
+static int read_player(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    return read_string(r, o, "player", 0, m->player, sizeof m->player, player_ok);
+}
+
 static int read_member(struct reader *r, const cJSON *e, struct proto_member *mb)
 {
     int rc;
     memset(mb, 0, sizeof *mb);
     if ((rc = read_id(r, e, "id", 1, &mb->id)) ||
         (rc = read_string(r, e, "name", 1, mb->name, sizeof mb->name, proto_name_valid)) ||
-        (rc = read_mode(r, e, 0, &mb->mode)))
+        (rc = read_mode(r, e, 0, &mb->mode)) ||
+        (rc = read_string(r, e, "player", 0, mb->player, sizeof mb->player, player_ok)))
         return rc;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "state");
     if (st && !cJSON_IsNull(st)) {
@@ -488,7 +506,8 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
         (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
         (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
         (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)) ||
-        (rc = read_bool(r, o, "any", &m->any)))
+        (rc = read_bool(r, o, "any", &m->any)) ||
+        (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)))
         return rc;
     if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
         (rc = read_aoi(r, o, &m->aoi)) ||
@@ -517,7 +536,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_WELCOME:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
-            (rc = read_aoi(r, o, &m->aoi)))
+            (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
+            (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)))
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -530,7 +550,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_JOINED:
     case PROTO_CTL_LEFT:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
-            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)))
+            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
+            (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)))
             return rc;
         return m->type == PROTO_CTL_JOINED ? read_mode(r, o, 0, &m->mode)
                                            : read_reason(r, o, &m->reason);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "player.h"
 #include "wire.h"
 
 #define PROTO_NAME_MAX 32     /* bytes in a player name, NUL excluded */
@@ -99,6 +100,7 @@ struct proto_member {
     bool has_clock;           /* false until the member announced its clock offset */
     int64_t clock_offset_us;  /* relay clock - its clock, µs */
     uint64_t clock_bound_us;  /* |error of clock_offset_us| <= this */
+    char player[PROTO_PLAYER_LEN + 1]; /* its player id ("": a relay that gives none) */
 };
 
 /* How and where proto_control_decode refused a message. Callers choose by
@@ -150,6 +152,11 @@ struct proto_control {
                                            relay passed on (0: none) */
     bool any;                           /* join: room is a prefix: the fullest room
                                            under it with space, or a new one */
+    char key[PROTO_KEY_LEN + 1];        /* join: my player's key from an earlier welcome
+                                           of this session; welcome: yours ("": none) */
+    char player[PROTO_PLAYER_LEN + 1];  /* welcome: your player id; joined, left: the
+                                           member's ("": a relay that gives none) */
+    bool rejoined;                      /* joined: the member came back to its id */
     char prefix[PROTO_ROOM_MAX + 1];    /* rooms: list those whose names start with
                                            it ("": all); a listing echoes it */
     char after[PROTO_ROOM_MAX + 1];     /* rooms (request): only names after it

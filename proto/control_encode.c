@@ -32,6 +32,23 @@ static cJSON *state_to_json(const struct proto_state *s)
     return o;
 }
 
+/* A player's key or player id (player.h) as field name, left out when ""
+ * (a relay that gives none, a join that has none). */
+static int add_hex(cJSON *o, const char *name, const char *value, bool (*valid)(const char *))
+{
+    if (!value[0])
+        return PROTO_OK;
+    if (!valid(value))
+        return PROTO_E_VALUE;
+    cJSON_AddStringToObject(o, name, value);
+    return PROTO_OK;
+}
+
+static int add_player(cJSON *o, const char *player)
+{
+    return add_hex(o, "player", player, proto_player_valid);
+}
+
 /* A member's fields (a roster entry, an appeared notice) into e. */
 static int add_member(cJSON *e, const struct proto_member *mb)
 {
@@ -40,6 +57,8 @@ static int add_member(cJSON *e, const struct proto_member *mb)
     cJSON_AddNumberToObject(e, "id", mb->id);
     cJSON_AddStringToObject(e, "name", mb->name);
     cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
+    if (add_player(e, mb->player) != PROTO_OK)
+        return PROTO_E_VALUE;
     if (mb->has_state) {
         cJSON *st = state_to_json(&mb->state);
         if (!st)
@@ -118,6 +137,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
     cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
     if (m->cookie[0])
         cJSON_AddStringToObject(o, "cookie", m->cookie);
+    if (add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK)
+        return PROTO_E_VALUE;
     if (m->epoch) {
         if ((double)m->epoch > JSON_INT_MAX)
             return PROTO_E_VALUE;
@@ -136,6 +157,10 @@ static int add_member_notice(cJSON *o, const struct proto_control *m)
         return PROTO_E_VALUE;
     cJSON_AddNumberToObject(o, "id", m->id);
     cJSON_AddStringToObject(o, "name", m->name);
+    if (add_player(o, m->player) != PROTO_OK)
+        return PROTO_E_VALUE;
+    if (m->type == PROTO_CTL_JOINED && m->rejoined)
+        cJSON_AddBoolToObject(o, "rejoined", true);
     if (m->type == PROTO_CTL_JOINED)
         cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
     else
@@ -265,6 +290,9 @@ static int add_fields(cJSON *o, const struct proto_control *m)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "id", m->id);
         cJSON_AddStringToObject(o, "room", m->room);
+        if (add_player(o, m->player) != PROTO_OK ||
+            add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK)
+            return PROTO_E_VALUE;
         return add_roster(o, m);
     case PROTO_CTL_APPEARED:
         return add_member(o, &m->member);

@@ -7,7 +7,9 @@
  * its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME) hours apart in a time
  * namespace; relays following their directory's Redis through a Sentinel
  * failover, the room that exists flowing all along; ricochet-bot
- * --rejoin-ms's bots outliving the relay that held their room. */
+ * --rejoin-ms's bots outliving the relay that held their room; the
+ * players of a killed relay's room keeping their keys and player ids
+ * through the move, each seeing the other REJOINED. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -75,6 +77,12 @@ static void killed_relay(enum proto_mode mode)
     fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
     assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
     harness_poll_for(rec.c, rec.n, 1200, harness_rec_event, &rec); /* a heartbeat or so */
+    char keys[2][40], players[2][20];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(keys[i], sizeof keys[i], "%s", ricochet_key(rec.c[i]));
+        snprintf(players[i], sizeof players[i], "%s", ricochet_player(rec.c[i], 0));
+        assert_int_equal(strlen(keys[i]), 32);
+    }
 
     spawn_stop(&a.p, SIGKILL, 2000);
     uint64_t killed = clock_now_ms();
@@ -90,8 +98,16 @@ static void killed_relay(enum proto_mode mode)
                   proto_mode_name(mode), (unsigned long long)back, out);
     assert_string_equal(out, "1"); /* not the TTL: the report and a's stale heartbeats */
     fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
-    for (size_t i = 0; i < 2; i++)
+    for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; !rec.rejoined[0] || !rec.rejoined[1];) {
+        assert_true(clock_now_ms() < end);
+        send_and_poll(&rec, 2, 20);
+    }
+    for (size_t i = 0; i < 2; i++) {
         assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+        /* the same players: the keys the dead relay drew, taken by b */
+        assert_string_equal(ricochet_key(rec.c[i]), keys[i]);
+        assert_string_equal(ricochet_player(rec.c[i], ricochet_id(rec.c[1 - i])), players[1 - i]);
+    }
     assert_true(fleet_relay_stat(&b, "parked") >= 1);
     fleet_close_clients(&rec);
     fleet_close_clients(&first);

@@ -136,6 +136,7 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
         b->events_received++;
         break;
     case RICOCHET_EV_JOINED:
+    case RICOCHET_EV_REJOINED: /* back, perhaps under another id */
     case RICOCHET_EV_APPEARED: {
         struct seen *s = seen_get(b, ev->id);
         if (s) {

@@ -46,7 +46,8 @@ namespace Ricochet
     public enum EventType
     {
         Welcome = 0, State = 1, TooOld = 2, Joined = 3, Left = 4, Chat = 5, Error = 6,
-        Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11, Rooms = 12
+        Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11, Rooms = 12,
+        Rejoined = 13 // a member back after its rejoin or move, or mine: the same Player
     }
 
     public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5, Streams = 6 }
@@ -195,6 +196,8 @@ namespace Ricochet
     {
         public uint Id;
         public string Name;
+        public string Player;   // its player id: the same across rejoins and moves
+
         public Mode Mode;
         public bool HasState;
         public State State;
@@ -278,6 +281,8 @@ namespace Ricochet
         [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)] public static extern bool ricochet_joined(IntPtr r);
         [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)] public static extern bool ricochet_sealed(IntPtr r);
         [DllImport(Lib)] public static extern uint ricochet_id(IntPtr r);
+        [DllImport(Lib)] public static extern IntPtr ricochet_key(IntPtr r);
+        [DllImport(Lib)] public static extern IntPtr ricochet_player(IntPtr r, uint id);
         [DllImport(Lib)] public static extern float ricochet_room_aoi(IntPtr r);
         [DllImport(Lib)] public static extern Mode ricochet_mode(IntPtr r);
         [DllImport(Lib)] public static extern Transport ricochet_transport(IntPtr r);
@@ -451,6 +456,19 @@ namespace Ricochet
 
         /// <summary>My id in the room; 0 before the welcome.</summary>
         public uint Id { get { return Native.ricochet_id(Live()); } }
+        /// <summary>My player's key: 32 hex digits from my first welcome, sent in
+        /// every later join so that a rejoin or a move keeps me the same player
+        /// ("" before it). A secret: never show it; the others see Player.</summary>
+        public string Key { get { return Native.Str(Native.ricochet_key(Live())); } }
+        /// <summary>My player id: 16 hex digits, the same across rejoins and moves.</summary>
+        public string Player { get { return PlayerOf(0); } }
+        /// <summary>Member id's player id (0: mine), null if no member has that id;
+        /// a Rejoined event's Id is the same player as before, perhaps a new id.</summary>
+        public string PlayerOf(uint id)
+        {
+            IntPtr p = Native.ricochet_player(Live(), id);
+            return p == IntPtr.Zero ? null : Native.Str(p);
+        }
         public bool Joined { get { return Native.ricochet_joined(Live()); } }
         public bool Sealed { get { return Native.ricochet_sealed(Live()); } }
         public Mode Mode { get { return Native.ricochet_mode(Live()); } }
@@ -549,10 +567,11 @@ namespace Ricochet
             Native.ricochet_flush(Live());
         }
 
-        static Member FromNative(NativeMember n)
+        Member FromNative(NativeMember n)
         {
-            return new Member { Id = n.Id, Name = Native.Str(n.Name), Mode = n.Mode, HasState = n.HasState,
-                                State = n.Last, LastRecvUs = n.LastRecvUs, Stats = n.Stats };
+            return new Member { Id = n.Id, Name = Native.Str(n.Name), Player = PlayerOf(n.Id) ?? "",
+                                Mode = n.Mode, HasState = n.HasState, State = n.Last,
+                                LastRecvUs = n.LastRecvUs, Stats = n.Stats };
         }
 
         /// <summary>The members of my room (not me), with what I received

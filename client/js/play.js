@@ -214,6 +214,8 @@ function connect() {
   });
   s.addEventListener("joined", (e) => log(`${e.detail.name} (#${e.detail.id}) joined${
     e.detail.mode ? ", " + e.detail.mode : ""}`, "ok"));
+  s.addEventListener("rejoined", (e) => log(`${e.detail.name} (#${e.detail.id}) is back${
+    e.detail.was !== e.detail.id ? `, was #${e.detail.was}` : ""}`, "ok"));
   s.addEventListener("appeared", (e) => log(`${e.detail.name} (#${e.detail.id}) came into sight`, "ok"));
   s.addEventListener("left", (e) => {
     log(`${e.detail.name} (#${e.detail.id}) left: ${e.detail.reason}`);

@@ -187,6 +187,8 @@ export class InterpBuffer {
 export interface Member {
   id: number;
   name: string;
+  /** Its player id: the same across rejoins and moves ("" from a relay that gives none). */
+  player: string;
   mode: string;
   arrivedAs: string;
   clock: ClockSync;
@@ -205,6 +207,7 @@ export interface Member {
 export interface MemberView {
   id: number;
   name: string;
+  player: string;
   mode: string;
   arrivedAs: string;
   hasState: boolean;
@@ -300,8 +303,8 @@ export interface RoomEntry {
 
 export interface SessionEvents {
   open: { route: string; lobby: boolean };
-  welcome: { id: number; room: string; aoi?: number;
-             roster: Array<{ id: number; name: string; mode: string }> };
+  welcome: { id: number; room: string; aoi?: number; key: string; player: string;
+             roster: Array<{ id: number; name: string; mode: string; player: string }> };
   roster: {};
   state: { id: number; state: State; arrivedAs: string; recvUs: number; latencyUs: number;
            latencyKnown: boolean; latencyBoundUs: number };
@@ -310,9 +313,13 @@ export interface SessionEvents {
   /** A member's event: data is its body; code "room" or "direct". */
   event: { id: number; name: string; to: number; code: "room" | "direct"; data: Uint8Array;
            recvUs: number };
-  joined: { id: number; name: string; mode: string };
-  /** member: its last memberList() entry. */
-  left: { id: number; name: string; reason: "quit" | "timeout" | "kicked"; member?: MemberView };
+  joined: { id: number; name: string; mode: string; player: string; rejoined: boolean };
+  /** A member back after its rejoin or move, or mine: the same player, not a left then a
+   * joined; id: its id now, was: its id before. */
+  rejoined: { id: number; name: string; mode: string; player: string; was: number };
+  /** member: its last memberList() entry (null: away since my move and not back in time). */
+  left: { id: number; name: string; player: string; reason: "quit" | "timeout" | "kicked";
+          member?: MemberView | null };
   chat: { id: number; name: string; text: string };
   /** A page of the relay's rooms (listRooms), in name order; more: ask again after the last. */
   rooms: { prefix: string; rooms: RoomEntry[]; more: boolean };
@@ -321,7 +328,7 @@ export interface SessionEvents {
   clock: any; appeared: any; vanished: any;
   /** The session leaves this relay for another ("moved": a fleet's) or joins again through
    * the same address ("rejoin"); text: host:port. The members are forgotten, a welcome
-   * follows. */
+   * follows. One a move, however many attempts it takes. */
   moved: { code: "moved" | "rejoin"; text: string; url: string };
   pong: { t: number; relay_t: number; rttUs: number };
   bad: { error: Error };
@@ -336,6 +343,11 @@ export class Session extends EventTarget {
   readonly route: "ws" | "webrtc" | "wt" | "poll";
   readonly phase: "connecting" | "lobby" | "joining" | "joined" | "closed";
   readonly id: number;
+  /** My player's key (32 hex digits, from my first welcome), sent in every later join so
+   * that a rejoin or a move keeps me the same player. A secret: never show it. */
+  readonly key: string;
+  /** My player id (16 hex digits): what the others see of me, the same across rejoins. */
+  readonly player: string;
   readonly room: string;
   readonly name: string;
   /** The ticket's claims, when options.ticket was a whole ticket; else null. */

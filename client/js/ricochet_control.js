@@ -21,6 +21,14 @@ function checkInt(v, name, lo, hi) {
   return v === 0 ? 0 : v; /* -0 is 0 */
 }
 
+const HEX32 = (s) => /^[0-9a-f]{32}$/.test(s); /* a nonce, a salt, a player's key */
+const HEX16 = (s) => /^[0-9a-f]{16}$/.test(s); /* a player id */
+
+/* A player id where the relay gives one ("" from a relay from before keys). */
+function readPlayer(o) {
+  return readString(o, "player", false, HEX16) || "";
+}
+
 export function encodeControl(msg) {
   const out = { type: msg.type };
   const need = (k) => {
@@ -67,6 +75,10 @@ export function encodeControl(msg) {
     if (msg.lost !== undefined) {
       if (typeof msg.lost !== "boolean") throw fieldError("lost", "must be true or false");
       out.lost = msg.lost;
+    }
+    if (msg.key !== undefined) {
+      if (!HEX32(msg.key)) throw fieldError("key", "is not a valid value");
+      out.key = msg.key;
     }
     break;
   case "chat":
@@ -177,7 +189,7 @@ function readMember(e) {
   if (typeof e !== "object" || e === null || Array.isArray(e))
     throw fieldError("roster", "entries must be objects");
   const m = { id: readId(e, "id", true), name: readString(e, "name", true, validName),
-              mode: readMode(e), state: null, clock: null };
+              mode: readMode(e), player: readPlayer(e), state: null, clock: null };
   if (present(e, "state")) m.state = readRosterState(e.state);
   if (present(e, "clock")) {
     if (typeof e.clock !== "object" || Array.isArray(e.clock))
@@ -194,24 +206,31 @@ function readAoi(o) {
   return o.aoi;
 }
 
-const HEX32 = (s) => /^[0-9a-f]{32}$/.test(s);
 
 /* The fields of each relay-to-client type, in the order of PROTOCOL.md. */
 const READERS = {
   welcome(o) {
     const m = { id: readId(o, "id", true), room: readString(o, "room", true, validName),
-                aoi: readAoi(o) };
+                aoi: readAoi(o), key: readString(o, "key", false, HEX32) || "",
+                player: readPlayer(o) };
     const roster = req(o, "roster");
     if (!Array.isArray(roster)) throw fieldError("roster", "must be an array");
     if (roster.length > ROSTER_MAX) throw fieldError("roster", "has too many members");
     m.roster = roster.map(readMember);
     return m;
   },
-  joined: (o) => ({ id: readId(o, "id", true), name: readString(o, "name", true, validName),
-                    mode: readMode(o) }),
+  joined(o) {
+    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validName),
+                mode: readMode(o), player: readPlayer(o), rejoined: false };
+    if (present(o, "rejoined")) {
+      if (typeof o.rejoined !== "boolean") throw fieldError("rejoined", "must be true or false");
+      m.rejoined = o.rejoined;
+    }
+    return m;
+  },
   left(o) {
     const m = { id: readId(o, "id", true), name: readString(o, "name", true, validName),
-                reason: readString(o, "reason", true) };
+                player: readPlayer(o), reason: readString(o, "reason", true) };
     if (!LEFT_REASONS.includes(m.reason)) throw fieldError("reason", "is not a valid value");
     return m;
   },

@@ -17,7 +17,8 @@ import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 function memberView(m) {
   const s = m.stats;
   return {
-    id: m.id, name: m.name, mode: m.mode, arrivedAs: m.arrivedAs, hasState: m.hasState,
+    id: m.id, name: m.name, player: m.player, mode: m.mode, arrivedAs: m.arrivedAs,
+    hasState: m.hasState,
     last: m.last ? Object.assign({}, m.last) : null, lastRecvUs: m.lastRecvUs,
     latencyUs: m.latencyUs, latencyKnown: m.latencyKnown,
     stats: { received: s.received, expected: s.expected, lost: s.lost, duplicates: s.duplicates,
@@ -76,13 +77,14 @@ function receive(session, data, arrivedAs) {
 function memberOf(session, id, fields, now) {
   let m = session.members.get(id);
   if (!m) {
-    m = { id, name: "", mode: "", arrivedAs: "", clock: new ClockSync(), hasState: false,
+    m = { id, name: "", player: "", mode: "", arrivedAs: "", clock: new ClockSync(), hasState: false,
           last: null, lastRecvUs: 0, latencyUs: 0, latencyKnown: false, latencyBoundUs: 0,
           stats: new RecvStats(), maxGapUs: 0 };
     session.members.set(id, m);
   }
   if (fields) {
     if (fields.name) m.name = fields.name;
+    if (fields.player) m.player = fields.player;
     if (fields.mode) m.mode = fields.mode;
     if (fields.state) {
       const s = fields.state;
@@ -93,6 +95,38 @@ function memberOf(session, id, fields, now) {
     if (fields.clock) m.clock.set(fields.clock.offset_us, fields.clock.bound_us, now);
   }
   return m;
+}
+
+/* A hop starts: the members listed now are away, by player, until they
+ * are back (kept as they were if none is listed: a hop before the welcome). */
+function noteAway(session) {
+  if (!session.members.size) return;
+  session._away.clear();
+  for (const m of session.members.values())
+    if (m.player) session._away.set(m.player, { id: m.id, name: m.name, mode: m.mode });
+  session._awayUntilUs = 0;
+}
+
+/* Those away not back within the timeout of the welcome: gone ("left",
+ * reason timeout, their id before). */
+function awayExpired(session, now) {
+  if (!session._away.size || now < session._awayUntilUs) return;
+  for (const [player, a] of session._away)
+    session._emit("left", { id: a.id, name: a.name, player, reason: "timeout", member: null });
+  session._away.clear();
+  session._emit("roster", {});
+}
+
+/* A member listed (a welcome's roster, a joined notice) whose player was
+ * in my room before my last hop, or whom the relay says came back: a
+ * "rejoined" event (was: its id before); true if so. */
+function backFromAway(session, e, rejoined = false) {
+  const a = e.player ? session._away.get(e.player) : undefined;
+  if (!a && !rejoined) return false;
+  session._away.delete(e.player);
+  session._emit("rejoined", { id: e.id, name: e.name, mode: e.mode, player: e.player,
+                              was: a ? a.id : e.id });
+  return true;
 }
 
 function receiveState(session, st, arrivedAs, now) {
@@ -148,13 +182,24 @@ function receiveControl(session, m, now) {
     session._joinEpoch = 0;
     session._hops = 0;
     session._visited = [];
+    if (m.key) { /* a relay from before keys gives none */
+      session.key = m.key;
+      session.player = m.player;
+    }
     session.members.clear();
     for (const e of m.roster) if (e.id !== session.id) memberOf(session, e.id, e, now);
     session._nextPingUs = now;
+    session._awayUntilUs = now + session.options.timeoutMs * 1000;
+    if (m.aoi) session._away.clear(); /* a room with interest: the others appear as they come in sight */
     session._emit("welcome", m);
+    for (const e of m.roster) backFromAway(session, e);
     session._emit("roster", {});
     return;
   case "joined":
+    if (m.id !== session.id) memberOf(session, m.id, m, now);
+    if (!backFromAway(session, m, m.rejoined)) session._emit("joined", m);
+    session._emit("roster", {});
+    return;
   case "appeared":
     if (m.id !== session.id) memberOf(session, m.id, m, now);
     session._emit(m.type, m);
@@ -207,5 +252,5 @@ function receiveControl(session, m, now) {
 }
 
 export { /* to the other modules, not the API */
-  memberView, receive,
+  awayExpired, memberView, noteAway, receive,
 };

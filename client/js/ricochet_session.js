@@ -7,14 +7,14 @@
  */
 
 import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName,
-         validPrefix, validText } from "./ricochet_wire.js";
+         randomHex, validPrefix, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
-import { memberView, receive } from "./ricochet_receive.js";
+import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
 
 /* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
 const EventWithDetail = globalThis.CustomEvent || class extends Event {
@@ -143,9 +143,10 @@ function urlAt(url, host, port) {
  *     WebRTC and WebTransport a `leave` first, over WebTransport then the
  *     control stream's end after it, then the session's (wt.close()).
  * Read-only fields: route, phase ("connecting", "lobby", "joining", "joined",
- *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
+ *   "closed"), id, key and player (my player's key, a secret sent in every
+ *   join, and its player id: README.md, Players who come back), room, name, mode (how my states go: "ws", or a WebRTC
  *   mode), where (the relay's host:port now), members (Map id -> member,
- *   the session's own objects: {id, name, mode, arrivedAs, clock
+ *   the session's own objects: {id, name, player, mode, arrivedAs, clock
  *   (ClockSync), hasState, last (newest state), lastRecvUs, latencyUs,
  *   latencyKnown, latencyBoundUs, stats (RecvStats), maxGapUs}), clock (my
  *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
@@ -159,13 +160,14 @@ function urlAt(url, host, port) {
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
  *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity}]
  *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
- *   joined ({id, name, mode}), left ({id, name, reason:
- *   "quit", "timeout" or "kicked", member: its last memberList() entry}),
+ *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was:
+ *   its id before}: back after a move), left ({id, name, player, reason: "quit",
+ *   "timeout" or "kicked", member: its last memberList() entry, or null}),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
  *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
  *   host:port, url: where the session goes now; the members are forgotten
- *   and a welcome follows}), pong ({t, relay_t, rttUs}), bad ({error}),
+ *   and a welcome follows; one a move, however many attempts it takes}), pong ({t, relay_t, rttUs}), bad ({error}),
  *   close ({code, text, reason: one line, hint: what to do}), always the
  *   last.
  */
@@ -278,6 +280,10 @@ export class Session extends EventTarget {
     this._hops = 0;
     this._visited = [];       /* the relays of this join a moved came from */
     this._hopTimer = 0;
+    this.key = "";            /* my player's key: the first welcome's, sent in every join */
+    this.player = "";         /* ... and its player id, what the others see */
+    this._away = new Map();   /* player -> {id, name, mode}: before a hop, not back yet */
+    this._awayUntilUs = 0;    /* those not back by then left (0: not joined again yet) */
     this._ws = null;
     this._pc = null;
     this._channels = {};
@@ -366,6 +372,7 @@ export class Session extends EventTarget {
     if (this.route !== "ws" && this.route !== "poll") join.mode = this.mode; /* a stream edge has its own */
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
+    if (this.key) join.key = this.key; /* the same player after a rejoin or a move */
     return join;
   }
 
@@ -548,6 +555,7 @@ export class Session extends EventTarget {
           : `no welcome from the relay in ${o.timeoutMs} ms`);
       return;
     }
+    awayExpired(this, now);
     const silentUs = now - this._heardUs;
     if (silentUs > o.timeoutMs * 1000) {
       this._end("timeout", `the relay went silent for ${o.timeoutMs} ms`);
@@ -611,9 +619,10 @@ export class Session extends EventTarget {
         (code === "moved" && (this.route === "wt" || this.route === "poll")) ||
         (this._lostUs && now - this._lostUs > o.rejoinMs * 1000))
       return false;
-    if (!this._lostUs) this._lostUs = now;
+    const first = !this._lostUs; /* a later attempt of the same rejoin is no move */
+    if (first) this._lostUs = now;
     this._reportLost = true; /* the join says so: a fleet checks the room's holder */
-    this._hop("rejoin", o.url, o.rtcUrl, 0, REJOIN_PAUSE_MS);
+    this._hop("rejoin", o.url, o.rtcUrl, 0, REJOIN_PAUSE_MS, first);
     return true;
   }
 
@@ -642,12 +651,14 @@ export class Session extends EventTarget {
   }
 
   /* Leaves this relay for url / rtcUrl (undefined: the page's own) after
-   * pauseMs: the members forgotten, a "moved" event, the join again. */
-  _hop(code, url, rtcUrl, epoch, pauseMs) {
+   * pauseMs: the members forgotten (away until back), a "moved" event (but
+   * for another attempt of the same rejoin), the join again. */
+  _hop(code, url, rtcUrl, epoch, pauseMs, announce = true) {
     hangUp(this);
     this.phase = "connecting";
     this.id = 0;
     this.echo = null;
+    noteAway(this);
     this.members.clear();
     this._joinEpoch = epoch;
     this._deadlineUs = nowUs() + (pauseMs + this.options.timeoutMs) * 1000;
@@ -666,7 +677,7 @@ export class Session extends EventTarget {
       this._relayTimeoutMs = 0;
       this._open();
       const where = this.where;
-      this._emit("moved", { code, text: where, url: url || rtcUrl || "" });
+      if (announce) this._emit("moved", { code, text: where, url: url || rtcUrl || "" });
     }, pauseMs);
   }
 
@@ -683,10 +694,4 @@ export class Session extends EventTarget {
   _receive(data, arrivedAs) {
     receive(this, data, arrivedAs);
   }
-}
-
-function randomHex(bytes) {
-  const b = new Uint8Array(bytes);
-  crypto.getRandomValues(b);
-  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
 }

@@ -86,6 +86,13 @@ export function seqAfter(a, b) {
   return ((a - b) | 0) > 0;
 }
 
+/* bytes random bytes in lowercase hex (a join's nonce). */
+function randomHex(bytes) {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
 /* ---- value rules ---- */
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
@@ -282,5 +289,5 @@ export function decodeEvent(data) {
 }
 
 export { /* to the other modules, not the API */
-  bytesOf, cutMessage, utf8Length, LEFT_REASONS,
+  bytesOf, cutMessage, randomHex, utf8Length, LEFT_REASONS,
 };

@@ -291,6 +291,8 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
         }
         if (c->phase == PHASE_DEAD)
             return client_final_event(c, ev);
+        if (client_away_event(c, clock_now_us(), ev))
+            return 1;
         if (c->ops->service(c, deadline, ev) > 0)
             return 1;
         if (c->phase != PHASE_DEAD && !c->move.hop_pending)

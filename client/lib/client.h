@@ -104,6 +104,7 @@ int client_pin_parse(const char *text, char out[CLIENT_PIN_HEX + 1]);
 struct client_member {
     uint32_t id;
     char name[PROTO_NAME_MAX + 1];
+    char player[PROTO_PLAYER_LEN + 1]; /* its player id ("": a relay that gives none) */
     enum proto_mode mode;
     bool has_state;
     struct proto_state last;  /* last state received (highest seq) */

@@ -207,6 +207,9 @@ struct ricochet {
      * the end, client_go_dead). */
     enum client_phase phase;
     uint32_t id;              /* the welcome's; 0 before it and after a hop */
+    char key[PROTO_KEY_LEN + 1]; /* my player's key: the first welcome's, sent in every
+                                    later join (client_send.c); "" until then */
+    char player[PROTO_PLAYER_LEN + 1]; /* ... and its player id, the welcome's */
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */

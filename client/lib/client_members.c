@@ -1,7 +1,8 @@
 /* client_members.c: the client library's member table (see
  * client_members_internal.h): the members of my room as this session sees them,
  * those who left lately (so that a late state does not list them again),
- * and, without a connection, the expiry of a member gone silent. */
+ * the players away since a hop (told REJOINED when back), and, without a
+ * connection, the expiry of a member gone silent. */
 #include "client.h"
 #include "client_internal.h"
 
@@ -124,6 +125,95 @@ void client_members_free(struct ricochet *c)
 {
     free(c->roster.members);
     free(c->roster.member_ids);
+    free(c->roster.away);
+}
+
+/* ---- players away across a hop (PROTOCOL.md, Players who come back) ---- */
+
+void client_away_note(struct ricochet *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->roster.n_members; i++)
+        n += c->roster.members[i].player[0] != '\0';
+    if (n == 0)
+        return; /* a hop before the welcome: those away are still away */
+    struct client_away *away = realloc(c->roster.away, n * sizeof *away);
+    if (!away)
+        return; /* out of memory: they will come back as new */
+    c->roster.away = away;
+    c->roster.n_away = 0;
+    c->roster.away_until_us = 0;
+    for (size_t i = 0; i < c->roster.n_members; i++) {
+        const struct client_member *m = &c->roster.members[i];
+        if (!m->player[0])
+            continue;
+        struct client_away *a = &away[c->roster.n_away++];
+        memset(a, 0, sizeof *a);
+        memcpy(a->player, m->player, sizeof a->player);
+        memcpy(a->name, m->name, sizeof a->name);
+        a->mode = m->mode;
+        a->id = m->id;
+    }
+}
+
+static struct client_away *away_find(struct ricochet *c, const char *player)
+{
+    for (size_t i = 0; player[0] && i < c->roster.n_away; i++)
+        if (strcmp(c->roster.away[i].player, player) == 0)
+            return &c->roster.away[i];
+    return NULL;
+}
+
+static void away_drop(struct ricochet *c, struct client_away *a)
+{
+    *a = c->roster.away[--c->roster.n_away];
+}
+
+void client_away_welcomed(struct ricochet *c, uint64_t now)
+{
+    if (c->room_aoi > 0)
+        c->roster.n_away = 0; /* a room with interest: the others appear as they come in sight */
+    for (size_t i = 0; i < c->roster.n_members; i++) {
+        const struct client_member *m = &c->roster.members[i];
+        struct client_away *a = away_find(c, m->player);
+        if (a) {
+            a->back = true;
+            a->id = m->id;
+        }
+    }
+    c->roster.away_until_us = now + (uint64_t)c->timeout_ms * 1000u;
+}
+
+bool client_away_back(struct ricochet *c, const char *player)
+{
+    struct client_away *a = away_find(c, player);
+    if (!a || a->back)
+        return false;
+    away_drop(c, a);
+    return true;
+}
+
+int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
+{
+    if (c->phase != PHASE_JOINED || c->roster.n_away == 0 || c->roster.remove_pending)
+        return 0;
+    struct client_away *a = NULL;
+    for (size_t i = 0; i < c->roster.n_away && !a; i++)
+        if (c->roster.away[i].back)
+            a = &c->roster.away[i];
+    if (!a && now < c->roster.away_until_us)
+        return 0;
+    if (!a)
+        a = &c->roster.away[c->roster.n_away - 1];
+    ev->type = a->back ? RICOCHET_EV_REJOINED : RICOCHET_EV_LEFT;
+    ev->id = a->id;
+    ev->recv_us = now;
+    ev->mode = client_public_mode(a->mode);
+    snprintf(ev->name, sizeof ev->name, "%s", a->name);
+    if (!a->back)
+        snprintf(ev->code, sizeof ev->code, "%s", proto_left_reason_name(PROTO_LEFT_TIMEOUT));
+    away_drop(c, a);
+    return 1;
 }
 
 /* Without a connection the relay's left notice may be lost. A member I have

@@ -31,6 +31,16 @@ struct departed {
     char name[PROTO_NAME_MAX + 1];
 };
 
+/* A member of my room before a hop (a move, a rejoin), by its player:
+ * told REJOINED once it is back, LEFT if it is not back in time. */
+struct client_away {
+    char player[PROTO_PLAYER_LEN + 1];
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    uint32_t id;              /* its id before the hop; once back, its id now */
+    bool back;                /* listed again (a welcome's roster): REJOINED to tell */
+};
+
 /* Members of my room, not me: client_members.c's. */
 struct client_roster {
     struct client_member *members;
@@ -42,6 +52,9 @@ struct client_roster {
     uint32_t remove_id;
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
+    struct client_away *away; /* the members before the last hop, not yet back */
+    size_t n_away;
+    uint64_t away_until_us;   /* those not back by then left (0: not joined again yet) */
 };
 
 /* ---- the member table (client_members.c) ---- */
@@ -74,6 +87,23 @@ void client_members_settle(struct ricochet *c);
 
 /* Frees the table (the session's end). */
 void client_members_free(struct ricochet *c);
+
+/* A hop (a move, a rejoin) starts: the members listed now are noted away,
+ * by their players (kept as they were if none is listed: a hop of a hop). */
+void client_away_note(struct ricochet *c);
+
+/* The welcome after a hop: members of the roster whose players were away
+ * are back (REJOINED to tell); the rest have until now + timeout_ms. In a
+ * room with interest (its radius set first) no one is away: the others
+ * appear as they come within sight. */
+void client_away_welcomed(struct ricochet *c, uint64_t now);
+
+/* A joined notice's player: true (and no longer away) if it was away. */
+bool client_away_back(struct ricochet *c, const char *player);
+
+/* A member back from away (REJOINED), or one not back in time (LEFT,
+ * reason timeout, its id before the hop): 1 with *ev, or 0. */
+int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */

@@ -289,6 +289,7 @@ bool client_rejoin(struct ricochet *c, const char *code)
         (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
     bool fresh = !c->move.lost_us;
+    c->move.hop_quiet = !fresh; /* an attempt again: the same move */
     if (fresh) {
         c->move.lost_us = now;
         log_info("client %s: %s %s:%u (%s): joining again through %s:%u", c->name,
@@ -364,6 +365,7 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
     snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", m->host);
     c->move.hop_port = m->port;
     c->move.hop_epoch = m->epoch;
+    c->move.hop_quiet = false;
     snprintf(c->move.hop_code, sizeof c->move.hop_code, "moved");
     return true;
 }
@@ -409,6 +411,7 @@ void client_join_again(struct ricochet *c, uint64_t now)
 {
     client_ticket_restart(c); /* a new join: a new nonce */
     client_end_clear_forget(c); /* ... and what came in clear is the last join's */
+    client_away_note(c); /* the table is cleared at the next poll */
     c->phase = PHASE_JOINING;
     c->rejoin_pending = true;
     c->join_started_us = now;
@@ -439,7 +442,8 @@ void client_welcomed(struct ricochet *c, uint32_t id)
 
 /* Goes to hop_host:hop_port: a fresh link, the join again (with the
  * moved's epoch), the room's members forgotten (a WELCOME lists them).
- * Fills *ev with the MOVED event; returns 1, or 0 if the session died. */
+ * Fills *ev with the MOVED event and returns 1; 0 if the session died, or
+ * for another attempt of the same rejoin (one MOVED a move). */
 int client_hop(struct ricochet *c, struct ricochet_event *ev)
 {
     char err[256];
@@ -450,6 +454,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     c->move.join_epoch = c->move.hop_epoch;
     c->phase = PHASE_CONNECTING;
     c->id = 0;
+    client_members_settle(c); /* one that left is not away */
+    client_away_note(c);
     client_members_clear(c); /* a pending removal too */
     c->rejoin_pending = c->ends.fail_after_event = false;
     c->ends.farewell_code[0] = c->cookie[0] = '\0';
@@ -464,6 +470,11 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
         c->ops->open(c, &cfg, err, sizeof err) != 0) {
         client_go_dead(c, RICOCHET_END_REFUSED, err);
+        return 0;
+    }
+    if (c->move.hop_quiet) {
+        log_debug("client %s: %s: trying %s:%u again", c->name, c->move.hop_code, c->host,
+                  (unsigned)c->port);
         return 0;
     }
     memset(ev, 0, sizeof *ev);

@@ -65,6 +65,7 @@ struct client_move {
     uint16_t hop_port;
     uint64_t hop_epoch;
     char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
+    bool hop_quiet;           /* another attempt of the same rejoin: no MOVED (one a move) */
 };
 
 /* ---- a session's phases; a fleet's moves (client_phase.c) ---- */

@@ -196,6 +196,7 @@ static int on_appeared(struct ricochet *c, const struct proto_member *pm, uint64
         client_bad_message(c, "appeared: one member too many", PROTO_E_VALUE);
         return 0;
     }
+    memcpy(cm->player, pm->player, sizeof cm->player);
     if (pm->has_clock)
         cm->clock = (struct clock_sync){.valid = true, .offset_us = pm->clock_offset_us,
                                         .bound_us = pm->clock_bound_us, .at_us = now};
@@ -221,6 +222,10 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         return 0;
     }
     client_welcomed(c, m->id);
+    if (m->key[0]) { /* a relay from before keys gives none: "" */
+        memcpy(c->key, m->key, sizeof c->key);
+        memcpy(c->player, m->player, sizeof c->player);
+    }
     c->room_aoi = m->aoi;
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
@@ -232,6 +237,8 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         if (pm->id == c->id || pm->id == 0)
             continue;
         struct client_member *cm = client_member_add(c, pm->id, pm->name, pm->mode, now);
+        if (cm)
+            memcpy(cm->player, pm->player, sizeof cm->player);
         if (cm && pm->has_clock)
             cm->clock = (struct clock_sync){.valid = true, .offset_us = pm->clock_offset_us,
                                             .bound_us = pm->clock_bound_us, .at_us = now};
@@ -242,6 +249,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
             cm->last.sender = pm->id;
         }
     }
+    client_away_welcomed(c, now); /* after room_aoi */
     client_hold_welcomed(c, now);
     ev->type = RICOCHET_EV_WELCOME;
     ev->id = c->id;
@@ -362,16 +370,22 @@ static bool decode_control(struct ricochet *c, const char *buf, size_t len, bool
     return true;
 }
 
+/* A member joined; or came back (REJOINED): the relay gave it its id
+ * back, or its player was in my room before my last hop. */
 static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t now,
                      struct ricochet_event *ev)
 {
-    if (m->id != c->id && !client_member_add(c, m->id, m->name, m->mode, now)) {
+    struct client_member *cm = NULL;
+    if (m->id != c->id && !(cm = client_member_add(c, m->id, m->name, m->mode, now))) {
         client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
         return 0;
     }
+    if (cm)
+        memcpy(cm->player, m->player, sizeof cm->player);
     client_hold_seen(c, m->name);
     client_hold_check(c, now);
-    ev->type = RICOCHET_EV_JOINED;
+    bool back = client_away_back(c, m->player) || m->rejoined;
+    ev->type = back ? RICOCHET_EV_REJOINED : RICOCHET_EV_JOINED;
     return 1;
 }
 

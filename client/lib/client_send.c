@@ -83,6 +83,9 @@ void client_send_join(struct ricochet *c)
         snprintf(m.lost_relay, sizeof m.lost_relay, "%s", c->move.lost_relay);
     m.any = c->any && !c->ticket;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
+    /* My player's key, but never in clear where the session is to be sealed. */
+    if (!client_ticket_must_seal(c) || client_ticket_sealed(c))
+        memcpy(m.key, c->key, sizeof m.key);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
 }

@@ -453,6 +453,21 @@ uint32_t ricochet_id(const struct ricochet *c)
     return c ? c->id : 0; /* set by the welcome only */
 }
 
+const char *ricochet_key(const struct ricochet *c)
+{
+    return c ? c->key : NULL;
+}
+
+const char *ricochet_player(const struct ricochet *c, uint32_t id)
+{
+    if (!c)
+        return NULL;
+    if (id == 0 || id == c->id)
+        return c->player;
+    const struct client_member *m = client_member(c, id);
+    return m ? m->player : NULL;
+}
+
 float ricochet_room_aoi(const struct ricochet *c)
 {
     return c ? c->room_aoi : 0;

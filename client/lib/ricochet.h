@@ -166,7 +166,8 @@ enum ricochet_event_type {
                                  there, "rejoin": my relay was lost and I join again
                                  through the address I started from, a fleet's or a
                                  lone relay's, ricochet_config_set_rejoin). The
-                                 members are forgotten; a WELCOME follows */
+                                 members are forgotten; a WELCOME follows. One a
+                                 move, however many attempts it takes */
     RICOCHET_EV_APPEARED = 9, /* a room with interest: a member came within the
                                  radius (id, name, mode; state: its newest, if
                                  has_state of its ricochet_member). Its states follow */
@@ -179,9 +180,16 @@ enum ricochet_event_type {
                                  listed; code "room" (sent to the whole room) or
                                  "direct" (to me alone); its body is
                                  ricochet_event_bytes's */
-    RICOCHET_EV_ROOMS = 12    /* the relay's answer to ricochet_list_rooms: a page
+    RICOCHET_EV_ROOMS = 12,   /* the relay's answer to ricochet_list_rooms: a page
                                  of its rooms, ricochet_rooms's until the next one
                                  (text: the prefix asked for) */
+    RICOCHET_EV_REJOINED = 13 /* a member came back, after its rejoin or move or
+                                 mine (id: its id now, which may differ from
+                                 before; name, mode): the same player,
+                                 ricochet_player(r, id), not a LEFT then a JOINED.
+                                 One that does not come back within my timeout
+                                 of my WELCOME after a MOVED gets LEFT (code
+                                 "timeout", id: its id before) */
 };
 
 /* One entity's state: what a game sends, and receives from the others.
@@ -553,6 +561,17 @@ RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now 
  * false: DTLS encrypts the session whole, so the relay seals nothing. */
 RICOCHET_API bool ricochet_sealed(const struct ricochet *r);
 RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
+/* My player's key (PROTOCOL.md, "Players who come back"): 32 hex digits the
+ * relay drew at my first welcome, sent in every later join of this session
+ * (a rejoin, a move), so that I stay the same player; "" before the first
+ * welcome, or from a relay that gives none. A secret: never show or send it
+ * to anyone (the others see my player id, a hash of it). */
+RICOCHET_API const char *ricochet_key(const struct ricochet *r);
+/* The player id of member id, or mine (id 0 or my id): 16 hex digits that
+ * stay the same across rejoins and moves (ids may not), what a game keys
+ * its players on. NULL if id is no member listed; "" from a relay that
+ * gives none. Valid until the next ricochet_poll. */
+RICOCHET_API const char *ricochet_player(const struct ricochet *r, uint32_t id);
 /* My room's radius of interest, from the welcome (0: none, or no welcome yet). */
 RICOCHET_API float ricochet_room_aoi(const struct ricochet *r);
 RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);

@@ -41,7 +41,8 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX", "EVENT_MAX",
            "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE",
            "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
-           "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "MODES",
+           "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "REJOINED",
+           "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
 __version__ = "1.2.0"
@@ -83,7 +84,7 @@ def _load():
 
 lib = _load()
 (WELCOME, STATE, TOO_OLD, JOINED, LEFT, CHAT, ERROR, DISCONNECTED, MOVED, APPEARED,
- VANISHED, EVENT, ROOMS) = range(13)
+ VANISHED, EVENT, ROOMS, REJOINED) = range(14)
 MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
          "streams": 6}
 TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3, "poll": 4}
@@ -222,12 +223,13 @@ class Event:
 
 class Member:
     """A member of my room (not me) as this session sees it: name ("" until
-    its joined notice came), mode, state (its newest, None until one came),
+    its joined notice came), player (its player id, the same across rejoins
+    and moves), mode, state (its newest, None until one came),
     last_recv_us, and stats (a Stats)."""
-    __slots__ = ("id", "name", "mode", "state", "last_recv_us", "stats")
+    __slots__ = ("id", "name", "player", "mode", "state", "last_recv_us", "stats")
 
-    def __init__(self, n):
-        self.id, self.name, self.mode = n.id, _str(n.name), n.mode
+    def __init__(self, n, player=""):
+        self.id, self.name, self.player, self.mode = n.id, _str(n.name), player, n.mode
         self.state = State.from_buffer_copy(n.last) if n.has_state else None
         self.last_recv_us, self.stats = n.last_recv_us, Stats.from_buffer_copy(n.stats)
 
@@ -290,6 +292,8 @@ api("flush", None, P)
 api("joined", C.c_bool, P)
 api("sealed", C.c_bool, P)
 api("id", C.c_uint32, P)
+api("key", C.c_char_p, P)
+api("player", C.c_char_p, P, C.c_uint32)
 api("room_aoi", C.c_float, P)
 api("mode", C.c_int, P)
 api("transport", C.c_int, P)
@@ -481,6 +485,24 @@ class Session(_ClosedOnExit):
         return lib.ricochet_id(self._live())
 
     @property
+    def key(self):
+        """My player's key: 32 hex digits from my first welcome, sent in every
+        later join so that a rejoin or a move keeps me the same player ("" before
+        it). A secret: never show it; the others see my player id."""
+        return _str(lib.ricochet_key(self._live()) or b"")
+
+    @property
+    def player(self):
+        """My player id: 16 hex digits, the same across rejoins and moves."""
+        return self.player_of(0)
+
+    def player_of(self, id):
+        """Member id's player id (0: mine), None if no member has that id; a
+        REJOINED event's id is the same player as before, perhaps a new id."""
+        p = lib.ricochet_player(self._live(), id)
+        return None if p is None else _str(p)
+
+    @property
     def joined(self):
         return lib.ricochet_joined(self._live())
 
@@ -600,13 +622,15 @@ class Session(_ClosedOnExit):
             out = (_NativeMember * cap)()
             n = lib.ricochet_members(r, out, cap)
             if n <= cap:
-                return [Member(out[i]) for i in range(n)]
+                return [Member(out[i], self.player_of(out[i].id) or "") for i in range(n)]
             cap = n
 
     def member(self, id):
         """Member id, or None if no member has that id."""
         n = _NativeMember()
-        return Member(n) if lib.ricochet_member(self._live(), id, C.byref(n)) == 0 else None
+        if lib.ricochet_member(self._live(), id, C.byref(n)) != 0:
+            return None
+        return Member(n, self.player_of(id) or "")
 
     def list_rooms(self, prefix="", after=""):
         """Asks the relay for a page of its rooms whose names start with prefix

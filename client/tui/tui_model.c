@@ -264,6 +264,9 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
         if (r)
             r->used = false;
         break;
+    case RICOCHET_EV_REJOINED:
+        add_msg(m, now, TUI_MSG_OK, "%s (#%u) is back", ev->name, (unsigned)ev->id);
+        break;
     case RICOCHET_EV_APPEARED:
         add_msg(m, now, TUI_MSG_OK, "%s (#%u) came into sight", ev->name, (unsigned)ev->id);
         break;

@@ -82,6 +82,7 @@ struct relay_parked_join {
     bool reflect, batch, lost;
     float aoi;
     uint64_t epoch;
+    char key[PROTO_KEY_LEN + 1]; /* the join's player key ("": none) */
 };
 
 /* A peer's welcomes this membership: only join.c writes them. */
@@ -115,6 +116,8 @@ struct relay_peer {
     uint32_t room;           /* index into rooms while joined */
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
+    char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
+    char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
     bool has_clock;          /* announced its clock offset (for later joiners' rosters):
                                 control_in.c through core_member_clock; cleared when
                                 it joins and leaves */
@@ -389,6 +392,11 @@ void core_parked_free(struct relay *r);
 /* Takes a member out of its room, tells the others why, frees the room when
  * it empties. Does nothing for a peer that is not a member. */
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
+
+/* A member whose player joined again from another connection of its
+ * source (join.c): out of its room with no notice, the room kept even if
+ * it empties (the joiner takes the place at once), its connection closed. */
+void core_member_replaced(struct relay *r, uint32_t peer);
 
 /* A member leaves with everyone of its room at once (a shutdown, a room
  * moved): no left notices, its ticket free again; the caller empties and

@@ -67,6 +67,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         struct relay_parked_join pj = {.who = *who, .mode = m->mode, .reflect = m->reflect,
                                        .batch = m->batch, .lost = m->lost, .aoi = m->aoi,
                                        .epoch = m->epoch};
+        memcpy(pj.key, m->key, sizeof pj.key);
         bool parked = core_park(r, peer, &pj);
         sodium_memzero(&pj, sizeof pj); /* a ticket's session keys */
         if (!parked) {

@@ -81,6 +81,7 @@ static void send_appeared(struct relay *r, uint32_t to, uint32_t who)
         .has_clock = w->has_clock, .clock_offset_us = w->clock_offset_us,
         .clock_bound_us = w->clock_bound_us };
     memcpy(r->out.member.name, w->name, sizeof r->out.member.name);
+    memcpy(r->out.member.player, w->player, sizeof r->out.member.player);
     core_send_out(r, to);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../sys/log.h"
+#include "source_key.h"
 
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
 #define WELCOME_MAX 8 /* udp: and at most this many per membership */
@@ -56,6 +57,8 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     proto_control_init(&r->out, PROTO_CTL_WELCOME);
     r->out.id = p->id;
     snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
+    memcpy(r->out.key, p->key, sizeof r->out.key);
+    memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.aoi = room->grid ? room->grid->radius : 0;
     size_t n = 0;
     /* With interest, the others come as they come into sight (appeared). */
@@ -67,6 +70,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         memset(e, 0, sizeof *e);
         e->id = m->id;
         snprintf(e->name, sizeof e->name, "%s", m->name);
+        memcpy(e->player, m->player, sizeof e->player);
         e->mode = m->mode;
         e->has_state = m->has_state;
         e->state = m->last;
@@ -108,6 +112,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         proto_control_init(&r->out, PROTO_CTL_JOINED);
         r->out.id = e.id;
         snprintf(r->out.name, sizeof r->out.name, "%s", e.name);
+        memcpy(r->out.player, e.player, sizeof r->out.player);
         r->out.mode = e.mode;
         core_send_out(r, peer);
     }
@@ -243,29 +248,74 @@ static int join_identity(struct relay *r, uint32_t peer, const struct proto_cont
 }
 
 /* A new member's joined notice to the others of its room (with interest:
- * those who see it, no one yet). */
-static void announce(struct relay *r, uint32_t peer)
+ * those who see it, no one yet); rejoined: it took its player's place
+ * back, id and all. */
+static void announce(struct relay *r, uint32_t peer, bool rejoined)
 {
     const struct relay_peer *p = &r->peers[peer];
     proto_control_init(&r->out, PROTO_CTL_JOINED);
     r->out.id = p->id;
+    r->out.rejoined = rejoined;
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+    memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.mode = p->mode;
     core_send_out_near(r, peer, UINT32_MAX);
 }
 
-/* peer made a member of room, as who, in mode: its id, its place, the
- * ticket it holds (the checks are the caller's). */
+/* The live member, other than peer, whose player's key is key; UINT32_MAX
+ * if none. A key is a secret: compared in constant time. */
+static uint32_t key_holder(const struct relay *r, uint32_t peer, const char *key)
+{
+    for (uint32_t i = 0; key[0] && i < r->cfg.peer_cap; i++) {
+        const struct relay_peer *q = &r->peers[i];
+        if (i != peer && q->joined && q->key[0] &&
+            sodium_memcmp(q->key, key, PROTO_KEY_LEN) == 0)
+            return i;
+    }
+    return UINT32_MAX;
+}
+
+/* The player a join is (PROTOCOL.md, Players who come back): the key it
+ * brings (a relay that never knew it takes it), else a fresh one. A key a
+ * live member holds is that member's: a join of it into the member's room
+ * from the member's source takes its place (returned: that peer, whose id
+ * it gets back); from another source, or into another room, it is no
+ * proof of anything (a key seen on the path): the joiner is a new player. */
+static uint32_t join_player(struct relay *r, uint32_t peer, const struct proto_control *m,
+                            const char *room)
+{
+    struct relay_peer *p = &r->peers[peer];
+    uint32_t holder = key_holder(r, peer, m->key);
+    const struct relay_peer *q = holder == UINT32_MAX ? NULL : &r->peers[holder];
+    bool takes = q && strcmp(r->rooms.at[q->room].name, room) == 0 &&
+                 source_same_text(q->addr, p->addr);
+    if (m->key[0] && (!q || takes)) {
+        memcpy(p->key, m->key, sizeof p->key);
+    } else {
+        if (q) /* debug: a stranger's joins must not be able to fill the log */
+            log_debug("relay: %s: the key of member %" PRIu32 " (%s) from another %s: a new "
+                      "player", p->addr, q->id, q->addr,
+                      source_same_text(q->addr, p->addr) ? "room" : "source");
+        proto_key_draw(p->key);
+    }
+    proto_player_of(p->key, p->player);
+    return takes ? holder : UINT32_MAX;
+}
+
+/* peer made a member of room, as who, in mode: its id (id, or drawn if
+ * 0), its place, the ticket it holds (the checks are the caller's). */
 static void become_member(struct relay *r, uint32_t peer, struct relay_room *room,
                           const struct proto_control *m, const struct ticket_claims *who,
-                          enum proto_mode mode)
+                          enum proto_mode mode, uint32_t id)
 {
     struct relay_peer *p = &r->peers[peer];
     core_count(r, peer); /* room for it: checked above */
     p->welcomes.n = 0;
     if (r->next_id == 0)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
-    core_member_add(r, peer, r->next_id++, (uint32_t)(room - r->rooms.at), who->name, mode, m);
+    if (id == 0)
+        id = r->next_id++;
+    core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);
     room->members[room->n++] = peer;
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
@@ -312,7 +362,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     struct relay_room *room = core_room_find(r, who->room);
-    if (room && room->n >= core_room_cap(r, room))
+    uint32_t was = join_player(r, peer, m, who->room); /* a member whose place it takes */
+    if (room && room->n >= core_room_cap(r, room) && was == UINT32_MAX)
         /* The room is not named: a sealed session's room never crosses the
          * wire in clear, and the client knows which it asked for. */
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
@@ -327,18 +378,25 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                                r->cfg.max_rooms);
         core_fleet_room_created(r, room, now_us);
     }
+    uint32_t id = 0;
+    if (was != UINT32_MAX) {
+        id = r->peers[was].id;
+        log_info("relay: %s takes the place of %s as %" PRIu32 " (its player joined again)",
+                 p->addr, r->peers[was].addr, id);
+        core_member_replaced(r, was);
+    }
     if (room->grid && core_interest_join(r, peer) != 0) {
         if (room->n == 0)
             core_room_free(r, room);
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
     }
 
-    become_member(r, peer, room, m, who, mode);
+    become_member(r, peer, room, m, who, mode, id);
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
     send_welcome(r, peer, now_us);
     if (room->n > 1)
-        announce(r, peer);
+        announce(r, peer, id != 0);
     return 0;
 }
 
@@ -386,6 +444,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->aoi = pj->aoi;
     m->epoch = pj->epoch;
     m->lost = pj->lost;
+    memcpy(m->key, pj->key, sizeof m->key);
     switch (verdict) {
     case RELAY_PLACE_HERE:
         join_room(r, peer, m, &pj->who, now_us);

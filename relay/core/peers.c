@@ -100,19 +100,22 @@ void core_kick_due(struct relay *r, uint64_t now_us)
         kick(r, peer, now_us, why);
 }
 
-void core_member_remove(struct relay *r, uint32_t peer,
-                        enum proto_left_reason reason)
+/* Takes a member out of its room; with a reason, tells the others why and
+ * frees the room when it empties; without (NULL: its player took a new
+ * connection, join.c), neither: its place is filled at once. */
+static void member_out(struct relay *r, uint32_t peer, const enum proto_left_reason *reason)
 {
     struct relay_peer *p = &r->peers[peer];
     if (!p->joined)
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms.at[p->room];
-    if (room->n > 1) {
+    if (reason && room->n > 1) {
         proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
-        r->out.reason = reason;
+        snprintf(r->out.player, sizeof r->out.player, "%s", p->player);
+        r->out.reason = *reason;
         core_send_out_near(r, peer, UINT32_MAX);
     }
     core_interest_leave(r, peer);
@@ -123,18 +126,18 @@ void core_member_remove(struct relay *r, uint32_t peer,
         }
     }
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
-             room->name, p->id, p->name, proto_left_reason_name(reason));
-    switch (reason) {
+             room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
+    switch (reason ? *reason : PROTO_LEFT_KICKED) {
     case PROTO_LEFT_QUIT: r->stats.leaves++; break;
     case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
     case PROTO_LEFT_KICKED: break; /* counted by kick() or relay_peer_evict() */
     }
-    if (room->n == 0) {
+    if (reason && room->n == 0) {
         char name[PROTO_ROOM_MAX + 1];
         snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
         if (r->fleet.room_closed)
-            r->fleet.room_closed(r->fleet.ctx, name, reason != PROTO_LEFT_QUIT);
+            r->fleet.room_closed(r->fleet.ctx, name, *reason != PROTO_LEFT_QUIT);
     }
     p->joined = false;
     p->id = 0;
@@ -145,6 +148,17 @@ void core_member_remove(struct relay *r, uint32_t peer,
     if (core_edge(r, peer)->count_at_join)
         uncount(r, p);
     core_ticket_release(r, peer);
+}
+
+void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason)
+{
+    member_out(r, peer, &reason);
+}
+
+void core_member_replaced(struct relay *r, uint32_t peer)
+{
+    member_out(r, peer, NULL);
+    core_peer_close(r, peer, PROTO_ERROR_NONE);
 }
 
 void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,

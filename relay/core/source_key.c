@@ -74,20 +74,33 @@ uint64_t source_key_member(const union netaddr *a)
     return source_hash(key, netaddr_key(a, key));
 }
 
-uint64_t source_key_member_text(const char *addr)
+/* An "ip:port" or "[v6]:port" text (numeric) into *a; false if it is not one. */
+static bool parse_endpoint(const char *addr, union netaddr *a)
 {
     char host[INET6_ADDRSTRLEN + 1], err[96];
     uint16_t port;
-    union netaddr a = {0};
+    memset(a, 0, sizeof *a);
     if (netaddr_split_endpoint(addr, host, sizeof host, &port, err, sizeof err) != 0)
-        return 0;
-    if (inet_pton(AF_INET, host, &a.v4.sin_addr) == 1) {
-        a.sa.sa_family = AF_INET;
-    } else if (inet_pton(AF_INET6, host, &a.v6.sin6_addr) == 1) {
-        a.sa.sa_family = AF_INET6;
+        return false;
+    if (inet_pton(AF_INET, host, &a->v4.sin_addr) == 1) {
+        a->sa.sa_family = AF_INET;
+    } else if (inet_pton(AF_INET6, host, &a->v6.sin6_addr) == 1) {
+        a->sa.sa_family = AF_INET6;
     } else {
-        return 0;
+        return false;
     }
-    netaddr_set_port(&a, port);
-    return source_key_member(&a);
+    netaddr_set_port(a, port);
+    return true;
+}
+
+uint64_t source_key_member_text(const char *addr)
+{
+    union netaddr a;
+    return parse_endpoint(addr, &a) ? source_key_member(&a) : 0;
+}
+
+bool source_same_text(const char *a, const char *b)
+{
+    union netaddr x, y;
+    return parse_endpoint(a, &x) && parse_endpoint(b, &y) && source_same(&x, &y);
 }

@@ -41,6 +41,10 @@ uint64_t source_key_member(const union netaddr *a);
  * write it): 0 if it is not one. */
 uint64_t source_key_member_text(const char *addr);
 
+/* Are two such texts of one source (any ports, loopback too)? false if
+ * either is not one. */
+bool source_same_text(const char *a, const char *b);
+
 /* The process's keyed hash of len bytes (SipHash-2-4), for the tables
  * strangers choose the entries of. */
 uint64_t source_hash(const void *bytes, size_t len);

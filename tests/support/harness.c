@@ -415,6 +415,9 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
             r->n_left[i]++;
         }
         break;
+    case RICOCHET_EV_REJOINED:
+        r->rejoined[i]++;
+        break;
     case RICOCHET_EV_ERROR:
         r->n_errors[i]++;
         snprintf(r->last_error[i], sizeof r->last_error[i], "%s", ev->code);

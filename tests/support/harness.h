@@ -166,6 +166,7 @@ struct harness_rec {
     uint32_t left[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
     enum proto_left_reason left_reason[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
     size_t n_left[HARNESS_MAX_CLIENTS];
+    unsigned rejoined[HARNESS_MAX_CLIENTS]; /* REJOINED events: a member came back */
     char last_error[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1];
     size_t n_errors[HARNESS_MAX_CLIENTS];
     size_t n_chat[HARNESS_MAX_CLIENTS];

@@ -9,7 +9,8 @@
 // player of the test's and with no relay, what is refused throwing before
 // anything is sent and saying the rule, no relay and a refused connection
 // as events then SessionEndedException, a relay gone, a rejoin that
-// outlives its relay's restart, a member over HTTP polling (Transport.Poll,
+// outlives its relay's restart (one Moved, the same Key and Player, the other
+// Rejoined), a member over HTTP polling (Transport.Poll,
 // long polling and short) and an ENet member exchanging states and events
 // in one room (a relay with a poll edge), a ticketed session, joins of any room
 // under a prefix filling the fullest room with space then making the next
@@ -526,16 +527,27 @@ static class SessionTest
         var ab = new[] { a, b };
         Func<List<GameEvent>[], bool> states = e => Has(e[0], EventType.State) && Has(e[1], EventType.State);
         Check(states(Play(ab, 10000, states)), "a and b play");
+        string[] keys = { a.Key, b.Key }, players = { a.Player, b.Player };
+        Check(keys[0].Length == 32 && players[0].Length == 16 && keys[0] != keys[1],
+              "a key and a player id each");
+        Check(a.FindMember(b.Id).Player == players[1], "the others see my player id, never my key");
         relay.Stop();
         Thread.Sleep(300);
         relay = new Relay(port);
-        Func<List<GameEvent>[], bool> back = e => states(e) && Has(e[0], EventType.Welcome) && Has(e[1], EventType.Welcome);
+        Func<List<GameEvent>[], bool> back = e => states(e) && Has(e[0], EventType.Welcome) && Has(e[1], EventType.Welcome)
+            && Has(e[0], EventType.Rejoined) && Has(e[1], EventType.Rejoined);
         var again = Play(ab, 20000, back);
-        foreach (var x in again) {
+        for (int i = 0; i < 2; i++) {
+            var x = again[i];
             int moved = x.FindIndex(e => e.Type == EventType.Moved), welcome = x.FindIndex(e => e.Type == EventType.Welcome);
             Check(moved >= 0 && x[moved].Code == "rejoin" && x[moved].Text == "127.0.0.1:" + port && moved < welcome,
                   "the relay restarted: Moved rejoin, then Welcome");
+            Check(x.FindAll(e => e.Type == EventType.Moved).Count == 1, "one Moved a move");
             Check(!Has(x, EventType.Disconnected), "the session outlived its relay");
+            Check(!Has(x, EventType.Left) && !Has(x, EventType.Joined), "the other back: not Left then Joined");
+            Check(ab[i].Key == keys[i] && ab[i].Player == players[i], "the same key and player");
+            var rejoined = x.Find(e => e.Type == EventType.Rejoined);
+            Check(ab[i].PlayerOf(rejoined.Id) == players[1 - i], "Rejoined: the other's player");
         }
         Check(back(again) && a.Joined && b.Joined && a.Members().Length == 1 && a.Members()[0].Name == "b",
               "back in the room together");

@@ -3,7 +3,9 @@
 // root or absolute, build/asan/bin if unset): the members with their
 // statistics and the figures of the session; a relay gone ends the session
 // with words; a session with a rejoin window outlives its relay's restart
-// on the same address, and gives up after it; a ticket as mint prints it
+// on the same address (one "moved" however many attempts, the same key and
+// player, the other "rejoined", never "left" then "joined"), and gives up
+// after it; a ticket as mint prints it
 // (newline and all, or its pass) admits to its room under its name, a
 // lobby lists the rooms others made before it joins one, a relay of tickets
 // refuses a join without one, and a sealed session, which ricochet.js
@@ -56,7 +58,8 @@ async function startRelay(port = 0, ...args) {
 function player(opts) {
   const s = new Session(opts);
   s.got = [];
-  for (const type of ["welcome", "state", "event", "moved", "left", "error", "close"])
+  for (const type of ["welcome", "state", "event", "moved", "joined", "rejoined", "left", "error",
+                      "close"])
     s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
   const me = new TextEncoder().encode(opts.name || "");
   const t = setInterval(() => {
@@ -149,21 +152,35 @@ test("a rejoin window outlives a lone relay's restart", { skip }, async () => {
   try {
     await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
                 10000, "states both ways");
-    await relay.stop();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    relay = await startRelay(port); // the same address, a relay that knows no one
+    const keys = [a.key, b.key], players = [a.player, b.player];
+    assert.match(a.key, /^[0-9a-f]{32}$/);
+    assert.match(a.player, /^[0-9a-f]{16}$/);
+    assert.equal(a.member(b.id).player, b.player); // the others see my player id, not my key
     const since = [a.got.length, b.got.length];
+    await relay.stop();
+    await new Promise((resolve) => setTimeout(resolve, 800)); // attempts refused meanwhile
+    relay = await startRelay(port); // the same address, a relay that knows no one
     const back = (s, i) => s.got.slice(since[i]).some((e) => e.type === "state") &&
-                           s.got.slice(since[i]).some((e) => e.type === "welcome");
+                           s.got.slice(since[i]).some((e) => e.type === "welcome") &&
+                           s.got.slice(since[i]).some((e) => e.type === "rejoined");
     await until(() => back(a, 0) && back(b, 1), 20000, "both back in the room");
-    for (const s of [a, b]) {
+    for (const [i, s] of [a, b].entries()) {
       const t = types(s);
       assert.ok(!t.includes("close"), t.join());
+      assert.equal(t.filter((x) => x === "moved").length, 1, t.join()); // one a move
       const moved = s.got.find((e) => e.type === "moved");
       assert.equal(moved.code, "rejoin");
       assert.equal(moved.text, `127.0.0.1:${port}`);
       assert.ok(t.indexOf("moved") < t.lastIndexOf("welcome"), t.join());
       assert.equal(s.phase, "joined");
+      assert.equal(s.key, keys[i]);
+      assert.equal(s.player, players[i]);
+      const other = [b, a][i];
+      const rejoined = s.got.find((e) => e.type === "rejoined");
+      assert.equal(rejoined.player, players[1 - i]);
+      assert.equal(rejoined.id, other.id);
+      const after = types({ got: s.got.slice(since[i]) });
+      assert.ok(!after.includes("joined") && !after.includes("left"), after.join()); // not left+joined
     }
     assert.deepEqual(a.memberList().map((m) => m.name), ["b"]);
     assert.ok(a.sendEvent(TO_ROOM, new Uint8Array([1, 2, 3])));

@@ -6,7 +6,7 @@ as str, the members with their statistics; what the library refuses raises,
 before anything is sent, saying the rule; no relay, a refused connection
 and a relay gone reach the game as events and EOFError; README.md's
 example runs as written; a session with a rejoin window outlives its
-relay's restart; a member over HTTP polling (transport "poll", long
+relay's restart (one MOVED, the same key and player, the other REJOINED); a member over HTTP polling (transport "poll", long
 polling and short) and an ENet member in one room exchange states and
 events (a relay of its own with a poll edge), and bad polling settings
 raise saying the rule; a ticketed session joins a relay that admits only
@@ -342,16 +342,28 @@ class RelaysOfItsOwn(unittest.TestCase):
         try:
             both = lambda evs: all(any(e.type == ricochet.STATE for e in x) for x in evs)
             self.assertTrue(both(self.play([a, b], 10, both)))
+            keys, players = [a.key, b.key], [a.player, b.player]
+            self.assertRegex(a.key, "^[0-9a-f]{32}$")
+            self.assertRegex(a.player, "^[0-9a-f]{16}$")
+            self.assertEqual(a.member(b.id).player, b.player)  # never the key
             relay.stop()
             time.sleep(0.3)
             relay = Relay(port=port)  # the same address, a relay that knows no one
             back = lambda evs: all(any(e.type == ricochet.STATE for e in x) and
-                                   any(e.type == ricochet.WELCOME for e in x) for x in evs)
+                                   any(e.type == ricochet.WELCOME for e in x) and
+                                   any(e.type == ricochet.REJOINED for e in x) for x in evs)
             evs = self.play([a, b], 20, back)
-            for x in evs:
+            for i, x in enumerate(evs):
                 types = [e.type for e in x]
-                self.assertIn(ricochet.MOVED, types)
+                self.assertEqual(types.count(ricochet.MOVED), 1)  # one a move
                 self.assertNotIn(ricochet.DISCONNECTED, types)
+                self.assertNotIn(ricochet.LEFT, types)  # the other is back: not left, joined
+                self.assertNotIn(ricochet.JOINED, types)
+                s, other = [(a, b), (b, a)][i]
+                self.assertEqual((s.key, s.player), (keys[i], players[i]))
+                again = [e for e in x if e.type == ricochet.REJOINED][0]
+                self.assertEqual(s.player_of(again.id), players[1 - i])
+                self.assertEqual(again.id, other.id)
                 moved = [e for e in x if e.type == ricochet.MOVED][0]
                 self.assertEqual((moved.code, moved.text), ("rejoin", "127.0.0.1:%d" % port))
                 self.assertLess(types.index(ricochet.MOVED), types.index(ricochet.WELCOME))
