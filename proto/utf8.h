@@ -27,6 +27,16 @@ static inline size_t proto_utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* The code point of the len-byte sequence at p, as proto_utf8_len read it. */
+static inline unsigned long proto_utf8_code(const unsigned char *p, size_t len)
+{
+    static const unsigned char lead_bits[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+    unsigned long c = p[0] & lead_bits[len];
+    for (size_t i = 1; i < len; i++)
+        c = c << 6 | (p[i] & 0x3f);
+    return c;
+}
+
 /* Length of the longest strict UTF-8 prefix of s[0..n). */
 static inline size_t proto_utf8_valid_prefix(const char *s, size_t n)
 {

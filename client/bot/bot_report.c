@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../sys/netaddr.h"
+#include "../../sys/textwidth.h"
 #include "../../sys/version.h"
 
 static double ms(uint64_t us)
@@ -74,12 +75,13 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
 /* Who saw whom: % of each sender's states that each receiver got. */
 static void print_who_saw_whom(struct bot *bots, size_t n)
 {
+    char cell[4 * 14 + 1]; /* a name in 8 or 14 columns, at most 4 bytes each */
     printf("\nwho saw whom (%% of the sender's states received):\n  %-14s", "receiver \\ from");
     for (size_t j = 0; j < n; j++)
-        printf(" %8.8s", bots[j].name);
+        printf(" %s", text_pad(cell, sizeof cell, bots[j].name, 8));
     printf("\n");
     for (size_t i = 0; i < n; i++) {
-        printf("  %-14s", bots[i].name);
+        printf("  %s", text_pad(cell, sizeof cell, bots[i].name, 14));
         for (size_t j = 0; j < n; j++) {
             const struct seen *s = NULL;
             for (size_t k = 0; k < bots[i].n_seen; k++)
