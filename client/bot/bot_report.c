@@ -36,9 +36,12 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
         if (s->stats.no_latency)
             snprintf(untimed, sizeof untimed, ", %llu before clock offsets",
                      (unsigned long long)s->stats.no_latency);
-        printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
+        const char *who = s->name[0] ? s->name : "?";
+        size_t cols = text_cols(who) > 12 ? text_cols(who) : 12; /* padded, never cut */
+        char name[4 * 12 + PROTO_NAME_MAX + 1];
+        printf("  from %s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
                "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f%s)  jitter %.3f ms%s%s\n",
-               s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
+               text_pad(name, sizeof name, who, cols), (unsigned)s->id, proto_mode_name(s->mode),
                (unsigned long long)f.received, (unsigned long long)f.expected,
                f.delivery, (unsigned long long)f.lost,
                (unsigned long long)s->stats.duplicates,
