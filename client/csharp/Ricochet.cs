@@ -381,8 +381,8 @@ namespace Ricochet
             if (c.Host == null)
                 throw new ArgumentNullException("Host");
             if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
-                throw new ArgumentException("room (" + Native.NameRule + ") and name (" + Native.PlayerRule +
-                                            ") are required, or a ticket");
+                throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
+                                            "; a name: " + Native.PlayerRule + "), or a ticket");
             IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
             if (cfg == IntPtr.Zero)
                 throw new OutOfMemoryException("libricochet: no memory for a configuration");

@@ -433,8 +433,8 @@ class Session(_ClosedOnExit):
                     raise ValueError("ticket: not a ticket (ricochet-ticket mint makes them: "
                                      "at most %d characters)" % TICKET_MAX)
             elif (room is None and not lobby) or name is None:
-                raise ValueError("room (%s) and name (%s) are required, or a ticket"
-                                 % (NAME_RULE, PLAYER_RULE))
+                raise ValueError("room and name are required (a room: %s; a name: %s), or a "
+                                 "ticket" % (NAME_RULE, PLAYER_RULE))
             lib.ricochet_config_set_lobby(cfg, bool(lobby))
             if room is not None and not lobby:
                 _set(lib.ricochet_config_set_room(cfg, _text(room, "room")), "room", room,

@@ -314,7 +314,7 @@ static class SessionTest
         // a player's name in any script; a refusal says which part of the rule
         string[][] names = { new[] { new string('x', 33), "may not be longer than 32 bytes of UTF-8 (this one is 33;" },
                              new[] { "a\u001b[2J", "may not hold control characters (U+001B)" },
-                             new[] { "\u202e민수", "invisible format characters (U+202E)" },
+                             new[] { "\u202e민수", "may not hold invisible format characters (U+202E)" },
                              new[] { "  ", "may not be only spaces" } };
         foreach (var n in names) {
             var e = Throws<ArgumentException>(() => new Session("127.0.0.1", 7777, "r", n[0]), "bad name: " + n[1]);

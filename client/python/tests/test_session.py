@@ -234,7 +234,7 @@ class BadNames(unittest.TestCase):
         for name, why_words in (("x" * 33, "may not be longer than 32 bytes of UTF-8"),
                                 ("민수" * 6, "may not be longer than 32 bytes of UTF-8 (this one is 36;"),
                                 ("a\x1b[2J", "may not hold control characters (U+001B)"),
-                                ("\u202e민수", "invisible format characters (U+202E)"),
+                                ("\u202e민수", "may not hold invisible format characters (U+202E)"),
                                 ("  ", "may not be only spaces"), ("", "may not be empty")):
             with self.assertRaises(ValueError) as why:
                 ricochet.Session("127.0.0.1", 7777, "r", name)
