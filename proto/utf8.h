@@ -1,7 +1,9 @@
 /* utf8.h: strict UTF-8 (RFC 3629), the project's one reading of it: the
- * control messages' JSON and text (control.c) and the log's JSON escaping
- * (sys/log.c) ask the same question of the same bytes. Inline: the log,
- * below every component, needs no library of proto's to link. */
+ * control messages' JSON and text (control.c), players' names
+ * (player_name.c), the log's JSON escaping (sys/log.c) and the width of
+ * names on a terminal (sys/textwidth.c) ask the same question of the same
+ * bytes. Inline: the log, below every component, needs no library of
+ * proto's to link. */
 #ifndef RICOCHET_PROTO_UTF8_H
 #define RICOCHET_PROTO_UTF8_H
 
