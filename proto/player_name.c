@@ -78,6 +78,10 @@ int proto_name_check(const char *name, size_t max, char *why, size_t why_cap)
         if ((len = proto_utf8_len(p + i, n - i)) == 0)
             return say(why, why_cap, "a name must be UTF-8 text (byte %zu is not)", i + 1);
         unsigned long c = proto_utf8_code(p + i, len);
+        if (c > 0x20 && c < 0x7f) { /* printable ASCII: the common case, no tables */
+            visible = 1;
+            continue;
+        }
         if (IN(controls, c))
             return say(why, why_cap, "a name may not hold control characters (U+%04lX)", c);
         if (IN(formats, c))
