@@ -9,23 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-struct range {
-    unsigned long lo, hi;
-};
-
-#define IN(table, c) in_ranges(table, sizeof table / sizeof table[0], c)
-
-static int in_ranges(const struct range *t, size_t n, unsigned long c)
-{
-    for (size_t i = 0; i < n; i++)
-        if (c >= t[i].lo && c <= t[i].hi)
-            return 1;
-    return 0;
-}
+#define IN(table, c) proto_utf8_in(table, sizeof table / sizeof table[0], c)
 
 /* C0, DEL, C1 (0x9B is a terminal's CSI), and the line and paragraph
  * separators: none belongs on one line of a roster. */
-static const struct range controls[] = {
+static const struct proto_utf8_range controls[] = {
     { 0x00, 0x1f }, { 0x7f, 0x9f }, { 0x2028, 0x2029 },
 };
 
@@ -34,7 +22,7 @@ static const struct range controls[] = {
  * U+2066-2069), zero-width ones (U+200B-200F, U+2060-2064, U+FEFF), the
  * soft hyphen, tags (U+E0000-E007F) and the rest. They draw nothing and
  * let two names that look alike differ, or one name rewrite the line. */
-static const struct range formats[] = {
+static const struct proto_utf8_range formats[] = {
     { 0xad, 0xad },         { 0x600, 0x605 },       { 0x61c, 0x61c },
     { 0x6dd, 0x6dd },       { 0x70f, 0x70f },       { 0x890, 0x891 },
     { 0x8e2, 0x8e2 },       { 0x180e, 0x180e },     { 0x200b, 0x200f },
@@ -46,7 +34,7 @@ static const struct range formats[] = {
 
 /* Spaces (category Zs) and the Hangul fillers, which draw as a space: a
  * name of nothing else shows as nobody. */
-static const struct range blanks[] = {
+static const struct proto_utf8_range blanks[] = {
     { 0x20, 0x20 },     { 0xa0, 0xa0 },     { 0x115f, 0x1160 }, { 0x1680, 0x1680 },
     { 0x2000, 0x200a }, { 0x202f, 0x202f }, { 0x205f, 0x205f }, { 0x3000, 0x3000 },
     { 0x3164, 0x3164 }, { 0xffa0, 0xffa0 },

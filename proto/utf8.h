@@ -39,6 +39,21 @@ static inline unsigned long proto_utf8_code(const unsigned char *p, size_t len)
     return c;
 }
 
+/* A range of code points, lo..hi inclusive, in a table asked with
+ * proto_utf8_in. */
+struct proto_utf8_range {
+    unsigned long lo, hi;
+};
+
+/* Whether code point c is in one of the n ranges of t. */
+static inline int proto_utf8_in(const struct proto_utf8_range *t, size_t n, unsigned long c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c >= t[i].lo && c <= t[i].hi)
+            return 1;
+    return 0;
+}
+
 /* Length of the longest strict UTF-8 prefix of s[0..n). */
 static inline size_t proto_utf8_valid_prefix(const char *s, size_t n)
 {

@@ -7,21 +7,10 @@
 #include <string.h>
 #include <wchar.h>
 
-struct span {
-    unsigned long lo, hi;
-};
-
-static int in_spans(const struct span *t, size_t n, unsigned long c)
-{
-    for (size_t i = 0; i < n; i++)
-        if (c >= t[i].lo && c <= t[i].hi)
-            return 1;
-    return 0;
-}
 
 /* Unicode's East Asian Wide and Fullwidth blocks (UAX #11), coarsely:
  * Hangul, CJK, kana, fullwidth forms, the emoji most used. */
-static const struct span wide[] = {
+static const struct proto_utf8_range wide[] = {
     { 0x1100, 0x115f },   { 0x2e80, 0x303e },   { 0x3041, 0x33ff },   { 0x3400, 0x4dbf },
     { 0x4e00, 0x9fff },   { 0xa000, 0xa4cf },   { 0xa960, 0xa97f },   { 0xac00, 0xd7a3 },
     { 0xf900, 0xfaff },   { 0xfe30, 0xfe4f },   { 0xff00, 0xff60 },   { 0xffe0, 0xffe6 },
@@ -30,13 +19,13 @@ static const struct span wide[] = {
 
 /* Combining marks (Vietnamese written decomposed: e + U+0302 + U+0303)
  * and Hangul's medial and final jamo, which join the syllable before. */
-static const struct span zero[] = {
+static const struct proto_utf8_range zero[] = {
     { 0x0300, 0x036f }, { 0x1160, 0x11ff }, { 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff },
     { 0x200b, 0x200f }, { 0x20d0, 0x20ff }, { 0xd7b0, 0xd7ff }, { 0xfe00, 0xfe0f },
     { 0xfe20, 0xfe2f },
 };
 
-#define IN(t, c) in_spans(t, sizeof t / sizeof t[0], c)
+#define IN(t, c) proto_utf8_in(t, sizeof t / sizeof t[0], c)
 
 int text_char_cols(unsigned long c)
 {

@@ -367,6 +367,17 @@ static int start_relay_and_bot(struct spawn_proc *relay, struct spawn_proc *bot,
     return port;
 }
 
+/* q to client t (it exits with 0), then the bot and the relay stopped. */
+static void quit_and_stop(const char *t, struct spawn_proc *relay, struct spawn_proc *bot)
+{
+    send_keys(t, "q");
+    assert_int_equal(wait_exited(t, 5000), 0);
+    assert_int_equal(spawn_stop(bot, SIGTERM, 5000), 0);
+    assert_int_equal(spawn_stop(relay, SIGTERM, 5000), 0);
+    spawn_free(bot);
+    spawn_free(relay);
+}
+
 static void session_in_tmux(void **state)
 {
     (void)state;
@@ -566,12 +577,7 @@ static void table_columns_at_three_sizes(void **state)
             fail_msg("at %sx%s the players' table is cut", sizes[i][0], sizes[i][1]);
         }
     }
-    send_keys(t, "q");
-    assert_int_equal(wait_exited(t, 5000), 0);
-    assert_int_equal(spawn_stop(&bot, SIGTERM, 5000), 0);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
-    spawn_free(&bot);
-    spawn_free(&relay);
+    quit_and_stop(t, &relay, &bot);
 }
 
 /* Display columns of line before needle's first byte; -1 if absent. */
@@ -609,12 +615,7 @@ static void names_in_their_scripts_line_up(void **state)
     assert_int_equal(col_of(row, "Nguyễn-1"), col_of(head, "player"));
     assert_int_equal(col_of(row, "%") - col_of(row, "Nguyễn-1"),
                      col_of(head, "loss") + 3 - col_of(head, "player"));
-    send_keys(t, "q");
-    assert_int_equal(wait_exited(t, 5000), 0);
-    assert_int_equal(spawn_stop(&bot, SIGTERM, 5000), 0);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
-    spawn_free(&bot);
-    spawn_free(&relay);
+    quit_and_stop(t, &relay, &bot);
 }
 
 static void sigterm_and_lost_relay(void **state)
