@@ -36,6 +36,7 @@
 #include "../harness/netlab.h"
 #include "../netsim/droplog.h"
 #include "../netsim/netsim_ip.h"
+#include "../proto/utf8.h"
 #include "../sys/netaddr.h"
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
@@ -182,6 +183,8 @@ static void read_up(struct live_guest *g, const unsigned char *m, size_t len, si
     if (cJSON_IsString(type) && !strcmp(type->valuestring, "join")) {
         snprintf(g->s.room, sizeof g->s.room, "%s", cJSON_IsString(room) ? room->valuestring : "");
         snprintf(g->s.name, sizeof g->s.name, "%s", cJSON_IsString(name) ? name->valuestring : "");
+        /* cut where a character ends: the card shows it as text, 민수 or Nguyễn */
+        g->s.name[proto_utf8_valid_prefix(g->s.name, strlen(g->s.name))] = '\0';
     } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "leave")) {
         snprintf(g->s.end, sizeof g->s.end, "it left");
     }

@@ -1,5 +1,5 @@
 /* control.c: JSON control messages through cJSON: what a message is (its
- * type and reason names, a blank one, the rules of names and text) and the
+ * type and reason names, a blank one, the rules of rooms and text) and the
  * decoder; the encoder (control_encode.c) writes by these rules. Field
  * tables are in proto/PROTOCOL.md; these files are the reference
  * implementation. */
@@ -55,11 +55,6 @@ static int name_chars_valid(const char *s, size_t max, bool empty_ok)
             return 0;
     }
     return 1;
-}
-
-int proto_name_valid(const char *name)
-{
-    return name_chars_valid(name, PROTO_NAME_MAX, false);
 }
 
 int proto_room_valid(const char *room)
@@ -187,19 +182,44 @@ static const cJSON *field(struct reader *r, const cJSON *o, const char *name,
     return f && !cJSON_IsNull(f) ? f : NULL;
 }
 
+/* Finds string field `name`: PROTO_OK with *f set (NULL: absent, and
+ * optional), or the failure. */
+static int string_field(struct reader *r, const cJSON *o, const char *name, int required,
+                        const cJSON **f)
+{
+    int rc = PROTO_OK;
+    *f = field(r, o, name, required, &rc);
+    if (*f && !cJSON_IsString(*f))
+        return fail(r, PROTO_E_FIELD_TYPE, name, "field \"%s\" must be a string", name);
+    return rc;
+}
+
 /* Reads a string field into dst (cap bytes incl. NUL). Too long or failing
  * `valid` is PROTO_E_VALUE. */
 static int read_string(struct reader *r, const cJSON *o, const char *name, int required,
                        char *dst, size_t cap, int (*valid)(const char *))
 {
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, name, required, &rc);
-    if (!f)
+    const cJSON *f;
+    int rc = string_field(r, o, name, required, &f);
+    if (rc != PROTO_OK || !f)
         return rc;
-    if (!cJSON_IsString(f))
-        return fail(r, PROTO_E_FIELD_TYPE, name, "field \"%s\" must be a string", name);
     if (strlen(f->valuestring) >= cap || (valid && !valid(f->valuestring)))
         return fail(r, PROTO_E_VALUE, name, "field \"%s\" is not a valid value", name);
+    memcpy(dst, f->valuestring, strlen(f->valuestring) + 1);
+    return PROTO_OK;
+}
+
+/* Reads a player's name field into dst (PROTO_NAME_MAX + 1 bytes): a
+ * name that breaks the rule is PROTO_E_VALUE, its reason saying which part. */
+static int read_name(struct reader *r, const cJSON *o, int required, char *dst)
+{
+    char why[PROTO_TEXT_MAX + 1];
+    const cJSON *f;
+    int rc = string_field(r, o, "name", required, &f);
+    if (rc != PROTO_OK || !f)
+        return rc;
+    if (!proto_name_check(f->valuestring, PROTO_NAME_MAX, why, sizeof why))
+        return fail(r, PROTO_E_VALUE, "name", "%s", why);
     memcpy(dst, f->valuestring, strlen(f->valuestring) + 1);
     return PROTO_OK;
 }
@@ -331,7 +351,7 @@ static int read_member(struct reader *r, const cJSON *e, struct proto_member *mb
     int rc;
     memset(mb, 0, sizeof *mb);
     if ((rc = read_id(r, e, "id", 1, &mb->id)) ||
-        (rc = read_string(r, e, "name", 1, mb->name, sizeof mb->name, proto_name_valid)) ||
+        (rc = read_name(r, e, 1, mb->name)) ||
         (rc = read_mode(r, e, 0, &mb->mode)) ||
         (rc = read_string(r, e, "player", 0, mb->player, sizeof mb->player, player_ok)))
         return rc;
@@ -503,7 +523,7 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     /* A ticket names the room and the player: then they are optional. */
     int need = m->ticket[0] == '\0';
     if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
-        (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
+        (rc = read_name(r, o, need, m->name)) ||
         (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
         (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)) ||
         (rc = read_bool(r, o, "any", &m->any)) ||
@@ -550,7 +570,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_JOINED:
     case PROTO_CTL_LEFT:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
-            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
+            (rc = read_name(r, o, 1, m->name)) ||
             (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)))
             return rc;
         return m->type == PROTO_CTL_JOINED ? read_mode(r, o, 0, &m->mode)
@@ -570,7 +590,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
          * unknown field. */
         if (m->id == 0)
             return PROTO_OK;
-        return read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid);
+        return read_name(r, o, 1, m->name);
     case PROTO_CTL_LEAVE:
         return PROTO_OK;
     case PROTO_CTL_ROOMS:

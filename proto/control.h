@@ -196,9 +196,18 @@ int proto_control_encode(char *buf, size_t cap, const struct proto_control *m);
 int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
                          char *why, size_t why_cap);
 
-/* Name rules shared by relay and clients: 1..PROTO_NAME_MAX (or ROOM_MAX)
- * bytes of [A-Za-z0-9_.-]. Return 1 if valid. */
+/* A player's name (player_name.c), shared by relay and clients: 1..max
+ * bytes of strict UTF-8, no control or format characters, not only
+ * spaces. Returns 1 if valid; else 0, with why (why_cap bytes, may be NULL)
+ * saying for people what is wrong ("a name may not hold control
+ * characters (U+001B)"). */
+int proto_name_check(const char *name, size_t max, char *why, size_t why_cap);
+
+/* proto_name_check with max PROTO_NAME_MAX and no words. */
 int proto_name_valid(const char *name);
+
+/* A room's name: 1..PROTO_ROOM_MAX bytes of [A-Za-z0-9_.-]. Returns 1 if
+ * valid. */
 int proto_room_valid(const char *room);
 
 /* A listing's prefix or after: 0..PROTO_ROOM_MAX bytes of the name

@@ -108,10 +108,11 @@ const char *ticket_claims_invalid(const struct ticket_claims *c)
     if (!proto_room_valid(c->room))
         return "the room breaks the name rules (1-32 of A-Z a-z 0-9 _ - .)";
     if (!proto_name_valid(c->name))
-        return "the name breaks the name rules (1-32 of A-Z a-z 0-9 _ - .)";
+        return "the name breaks the name rule (1-32 bytes of UTF-8, no control or format "
+               "characters, not only spaces)";
     if ((c->fleet[0] != '\0') == (c->n_relays > 0))
         return "a ticket names either a fleet or relays, not both or neither";
-    if (c->fleet[0] && !proto_name_valid(c->fleet))
+    if (c->fleet[0] && !proto_room_valid(c->fleet)) /* a key in the directory: ASCII */
         return "the fleet breaks the name rules (1-32 of A-Z a-z 0-9 _ - .)";
     if (c->n_relays > TICKET_RELAYS_MAX)
         return "a ticket names at most 4 relays";

@@ -152,7 +152,7 @@ const struct option_def relay_settings_options[] = {
       .help = "seconds a kicked client's IP address is refused (error kicked); 0 = off" },
     { .name = "name-max", .type = OPTION_UINT, .offset = CORE(name_max),
       .size = SIZE(core.name_max), .def = "32", .min = 1, .max = PROTO_NAME_MAX,
-      .help = "longest player name, bytes" },
+      .help = "longest player name, in bytes of UTF-8 (a Hangul syllable takes 3)" },
     { .name = "room-max", .type = OPTION_UINT, .offset = CORE(room_max),
       .size = SIZE(core.room_max), .def = "32", .min = 1, .max = PROTO_ROOM_MAX,
       .help = "longest room name, bytes" },

@@ -44,7 +44,7 @@ static void bad_config(void **state)
     (void)state;
     char err[256];
     struct client_config cfg = {.host = "127.0.0.1", .port = 7777, .room = "ok",
-                                .name = "bad name!", .mode = PROTO_MODE_UNSEQUENCED};
+                                .name = "bad\x1bname", .mode = PROTO_MODE_UNSEQUENCED};
     err[0] = '\0';
     assert_null(client_create(&cfg, err, sizeof err));
     assert_non_null(strstr(err, "name"));

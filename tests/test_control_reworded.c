@@ -23,7 +23,7 @@ static void reasons_are_reworded(void **state)
     (void)state;
     static struct proto_control m;
     char why[PROTO_TEXT_MAX + 1];
-    const char *json = "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a b\"}";
+    const char *json = "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a\\u001bb\"}";
     assert_int_equal(proto_control_decode(json, strlen(json), &m, why, sizeof why),
                      PROTO_E_VALUE);
     assert_string_equal(why, "reworded");

@@ -14,7 +14,8 @@
  * through netsim's IP mode, every frame read by the heuristic and the states
  * each way the bench's (a segment TCP sent again, and the one after its gap,
  * left to TCP's analysis and counted); a join with a format-1 ticket named as
- * such (`ricochet.old_ticket`) */
+ * such (`ricochet.old_ticket`); players' names in Hangul and Vietnamese, raw or
+ * escaped, shown as they are, a bidi override's escape kept */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -481,6 +482,31 @@ static void an_old_ticket_is_named(void **state)
     free(bad);
 }
 
+/* Players' names in their own scripts show as they are, raw UTF-8 or
+ * JSON's \u escapes (a surrogate pair too); an escape that would turn the
+ * line round (a bidi override) or a control stays an escape. */
+static void names_show_in_their_scripts(void **state)
+{
+    (void)state;
+    static const char *const joins[] = {
+        "{\"type\":\"join\",\"version\":3,\"room\":\"r\",\"name\":\"민수\"}",
+        "{\"type\":\"join\",\"version\":3,\"room\":\"r\",\"name\":\"Nguy\\u1ec5n\"}",
+        "{\"type\":\"joined\",\"id\":2,\"name\":\"\\ud83d\\ude00 \\ubbfc\\uc218\"}",
+        "{\"type\":\"join\",\"version\":3,\"room\":\"r\",\"name\":\"\\u202eevil\\u001b\"}",
+    };
+    char pcap[128], err[128];
+    snprintf(pcap, sizeof pcap, "%s/names.pcap", work);
+    struct capture *c = capture_open(pcap, err, sizeof err);
+    assert_non_null(c);
+    for (size_t i = 0; i < sizeof joins / sizeof joins[0]; i++)
+        tshark_put(c, "127.0.0.1:40004", "127.0.0.1:7777", (const uint8_t *)joins[i],
+                   strlen(joins[i]));
+    assert_int_equal(capture_close(c), 0);
+    char *names = tshark_run(pcap, "-T fields -e ricochet.control.name");
+    assert_string_equal(names, "민수\nNguyễn\n😀 민수\n\\u202eevil\\u001b\n");
+    free(names);
+}
+
 /* A game's own bytes: events (type 3) to the room and to one member, as a
  * client sends them and as the relay stamps them, one on a port of no
  * preference (the heuristic), one with a body over 1024 bytes (the relay
@@ -620,6 +646,7 @@ int main(void)
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
         cmocka_unit_test(an_old_ticket_is_named),
+        cmocka_unit_test(names_show_in_their_scripts),
         cmocka_unit_test(events_and_payloads_read),
         cmocka_unit_test(modes_match_the_ledger),
         cmocka_unit_test(tcp_edge_frames_read),

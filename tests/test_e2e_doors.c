@@ -70,7 +70,7 @@ static size_t refusals(struct refusal *out)
         {"{\"type\":\"join\",\"version\":9,\"ticket\":\"x\"}", "bad_version",
          "client speaks protocol version 9, this relay 3: upgrade the client"},
         {"{\"type\":\"join\",\"version\":3,\"ticket\":\"x\"}", "ticket_malformed", NULL},
-        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"a b\"}", "bad_name", NULL},
+        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"a\\u001bb\"}", "bad_name", NULL},
         {"{\"type\":\"join\",\"version\":\"3\"}", "bad_field", NULL},
         {"{", "bad_json", NULL},
         {"{\"type\":\"zz\"}", "unknown_type", NULL},

@@ -5,7 +5,8 @@
  * (`tests/support/ricochet_checks.js`, evaluated in the page: the example state
  * byte for byte, every refusal of states, batches and control messages, receive
  * statistics across the wrap, clock offsets, interpolation); an ENet bot and a
- * plain-UDP bot in one room with the page: both move on it
+ * plain-UDP bot (named Nguyễn: the page shows the name whole) in one room with
+ * the page: both move on it
  * (`window.ricochetPlay.snapshot()` read twice) with their modes and a one-way
  * latency, arriving as `ws`; the arrow keys steer the page's avatar, a chat
  * line typed comes back; the route switched to WebRTC (the relay's webrtc edge,
@@ -57,6 +58,7 @@
 #define WAIT_MS 15000
 #define ROOM "play"
 #define PAGE_NAME "web"
+#define UDP_BOT "Nguyễn" /* a name in its own script: the page shows it whole */
 
 /* A relay with five edges: ENet, plain UDP, WebSocket (the page's
  * origin), WebRTC (its offers arrive through the WebSocket edge) and QUIC
@@ -175,8 +177,8 @@ static void module_holds_to_the_protocol(void **state)
 
 /* Both bots listed, drawn between two states, with a latency each, their
  * states arriving as arrived (the route's way down); I am joined over route.
- * The bots: enet-1 and udp-1, or enet-1 and ws-1 (other). */
-static const char *other = "udp-1";
+ * The bots: enet-1 and Nguyễn-1 (plain UDP), or enet-1 and ws-1 (other). */
+static const char *other = UDP_BOT "-1";
 
 static bool bots_seen(struct browser *b, const char *route, const char *arrived)
 {
@@ -351,7 +353,7 @@ static void page_plays_with_bots(void **state)
     char dir[] = "/tmp/ricochet-play-XXXXXX", url[160], png[160];
     relay4_start(&r);
     bot(&enet_bot, r.enet, "unsequenced", "enet", "11");
-    bot(&udp_bot, r.udp, "udp", "udp", "12");
+    bot(&udp_bot, r.udp, "udp", UDP_BOT, "12");
     servers_tmpdir(dir);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=" ROOM "&name=" PAGE_NAME,
              (unsigned)r.ws);
@@ -374,7 +376,7 @@ static void page_plays_with_bots(void **state)
 
     browser_close(b);
     bot_saw_page(&enet_bot, "enet-1", 2);
-    bot_saw_page(&udp_bot, "udp-1", 2);
+    bot_saw_page(&udp_bot, UDP_BOT "-1", 2);
     servers_remove_tree(dir);
     relay4_stop(&r);
 }
@@ -443,7 +445,7 @@ static void page_plays_over_webtransport(void **state)
     assert_true(sessions == 1 && refused == 0);
     spawn_free(&r.relay);
     servers_remove_tree(dir);
-    other = "udp-1";
+    other = UDP_BOT "-1";
 }
 
 /* Through ricochet-netsim's proxy in front of the quic edge, 5% of the
@@ -497,7 +499,7 @@ static void webtransport_through_loss(void **state)
     harness_stop(&ws_bot);
     relay4_stop(&r);
     servers_remove_tree(dir);
-    other = "udp-1";
+    other = UDP_BOT "-1";
 }
 
 /* A page that only listens: ricochet.js's Session over WebTransport, in a

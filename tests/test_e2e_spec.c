@@ -293,7 +293,7 @@ static void joins_that_fail_and_cookie_case(void **state)
     send(fd, broken, strlen(broken), 0);
     assert_int_equal(raw_udp_expect(fd, PROTO_CTL_ERROR, "not_joined", WAIT_MS, &m), 0);
     assert_true(harness_udp_join(fd, port, "{\"type\":\"join\",\"version\":3,\"room\":\"r\","
-                                 "\"name\":\"no spaces\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxx\"}",
+                                 "\"name\":\"no\\u001bspaces\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxx\"}",
                                  &m, WAIT_MS));
     assert_int_equal(m.type, PROTO_CTL_ERROR);
     assert_string_equal(m.code, "bad_name");

@@ -4,7 +4,9 @@
  * round-trip time, mode switch, chat and resize work, `q` and SIGTERM exit
  * with status 0 and the terminal restored (alternate screen left, cursor
  * shown). Also: without a TTY the client refuses with a pointer to
- * ricochet-bot. Skipped (with a message) only where tmux cannot run. */
+ * ricochet-bot; names in Hangul and Vietnamese shown whole, the table's
+ * columns lined up by display width in a UTF-8 locale. Skipped (with a
+ * message) only where tmux cannot run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +24,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../sys/textwidth.h"
 #include "support/harness.h"
 
 #define COLS 100
@@ -288,6 +291,8 @@ static int start_client(const char *name, int port, const char *const *extra)
     args[n++] = cols;
     args[n++] = "-y";
     args[n++] = rows;
+    args[n++] = "-e"; /* a UTF-8 terminal, as a player's is: names in any script */
+    args[n++] = "LC_ALL=C.UTF-8";
     /* Through a shell that reports the exit status and stays, so the pane
      * shows what the terminal looks like once the client is gone. */
     args[n++] = "sh";
@@ -348,17 +353,29 @@ static bool tmux_usable(void)
     return conf_path[0] != '\0';
 }
 
-static int start_relay_and_bot(struct spawn_proc *relay, struct spawn_proc *bot)
+static int start_relay_and_bot(struct spawn_proc *relay, struct spawn_proc *bot,
+                               const char *name)
 {
     char portbuf[16];
     int port = harness_start_relay(relay, NULL);
     assert_true(port > 0);
     snprintf(portbuf, sizeof portbuf, "%d", port);
     const char *bot_args[] = { "--host", "127.0.0.1", "--port", portbuf, "--room", "e2e",
-                               "--name", "bot", "--rate", "20", "--duration", "60",
+                               "--name", name, "--rate", "20", "--duration", "60",
                                "--seed", "7", NULL };
     assert_int_equal(harness_spawn(bot, "ricochet-bot", bot_args), 0);
     return port;
+}
+
+/* q to client t (it exits with 0), then the bot and the relay stopped. */
+static void quit_and_stop(const char *t, struct spawn_proc *relay, struct spawn_proc *bot)
+{
+    send_keys(t, "q");
+    assert_int_equal(wait_exited(t, 5000), 0);
+    assert_int_equal(spawn_stop(bot, SIGTERM, 5000), 0);
+    assert_int_equal(spawn_stop(relay, SIGTERM, 5000), 0);
+    spawn_free(bot);
+    spawn_free(relay);
 }
 
 static void session_in_tmux(void **state)
@@ -373,7 +390,7 @@ static void session_in_tmux(void **state)
         print_message("SKIPPED: %s\n", skip_why);
         skip();
     }
-    port = start_relay_and_bot(&relay, &bot);
+    port = start_relay_and_bot(&relay, &bot, "bot");
     const char *extra[] = { "--name", "me", "--seed", "1", "--rate", "20", NULL };
     assert_int_equal(start_client(t, port, extra), 0);
 
@@ -533,7 +550,7 @@ static void table_columns_at_three_sizes(void **state)
         print_message("SKIPPED: %s\n", skip_why);
         skip();
     }
-    int port = start_relay_and_bot(&relay, &bot);
+    int port = start_relay_and_bot(&relay, &bot, "bot");
     const char *extra[] = { "--name", "me", "--seed", "2", NULL };
     assert_int_equal(start_client(t, port, extra), 0);
     if (!wait_screen(t, "bot-1", 'B', 15000))
@@ -560,12 +577,45 @@ static void table_columns_at_three_sizes(void **state)
             fail_msg("at %sx%s the players' table is cut", sizes[i][0], sizes[i][1]);
         }
     }
-    send_keys(t, "q");
-    assert_int_equal(wait_exited(t, 5000), 0);
-    assert_int_equal(spawn_stop(&bot, SIGTERM, 5000), 0);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
-    spawn_free(&bot);
-    spawn_free(&relay);
+    quit_and_stop(t, &relay, &bot);
+}
+
+/* Display columns of line before needle's first byte; -1 if absent. */
+static long col_of(const char *line, const char *needle)
+{
+    const char *p = strstr(line, needle);
+    if (!p)
+        return -1;
+    char head[512];
+    snprintf(head, sizeof head, "%.*s", (int)(p - line), line);
+    return (long)text_cols(head);
+}
+
+/* Me as 민수 and a bot as Nguyễn: the HUD and the table show both names
+ * whole, and the table's columns line up with its header (a Hangul
+ * syllable is two columns, a Vietnamese letter with its marks one). */
+static void names_in_their_scripts_line_up(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    const char *t = "names";
+    char head[512], row[512];
+    if (!tmux_usable()) {
+        print_message("SKIPPED: %s\n", skip_why);
+        skip();
+    }
+    int port = start_relay_and_bot(&relay, &bot, "Nguyễn");
+    const char *extra[] = { "--name", "민수", "--seed", "3", NULL };
+    assert_int_equal(start_client(t, port, extra), 0);
+    char *s = wait_screen(t, "Nguyễn-1", 0, 15000);
+    if (!s || !screen_line(s, " player ", head, sizeof head) ||
+        !screen_line(s, "Nguyễn-1", row, sizeof row) || !strstr(s, " 민수 #"))
+        fail_msg("the names are not shown whole; screen:\n%s", s ? s : capture(t));
+    printf("%s\n%s\n", head, row);
+    assert_int_equal(col_of(row, "Nguyễn-1"), col_of(head, "player"));
+    assert_int_equal(col_of(row, "%") - col_of(row, "Nguyễn-1"),
+                     col_of(head, "loss") + 3 - col_of(head, "player"));
+    quit_and_stop(t, &relay, &bot);
 }
 
 static void sigterm_and_lost_relay(void **state)
@@ -675,6 +725,7 @@ int main(void)
         cmocka_unit_test(no_tty),
         cmocka_unit_test(session_in_tmux),
         cmocka_unit_test(table_columns_at_three_sizes),
+        cmocka_unit_test(names_in_their_scripts_line_up),
         cmocka_unit_test(sigterm_and_lost_relay),
         cmocka_unit_test(refusal_shown),
     };

@@ -175,7 +175,7 @@ static void bad_names_and_rooms(void **state)
     assert_string_equal(last_error(0), "bad_room");
     assert_int_equal(join(r, 0, "lob", "alice6", false), DROP(RELAY_DROP_BAD_NAME));
     assert_string_equal(last_error(0), "bad_name");
-    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"lob\",\"name\":\"a b\"}"),
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"lob\",\"name\":\"a\\u001bb\"}"),
                      DROP(RELAY_DROP_BAD_NAME));
     assert_string_equal(last_error(0), "bad_name");
     assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"l/b\",\"name\":\"ab\"}"),

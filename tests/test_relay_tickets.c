@@ -382,7 +382,7 @@ static void refusals_whole_where_no_source_is_forged(void **state)
         {bad_version, "bad_version",
          "client speaks protocol version 9, this relay 3: upgrade the client"},
         {"{\"type\":\"join\",\"version\":3,\"ticket\":\"x\"}", "ticket_malformed", malformed},
-        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"a b\"}", "bad_name",
+        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"a\\u001bb\"}", "bad_name",
          NULL},
         {"{\"type\":\"join\",\"version\":\"3\"}", "bad_field", NULL},
         {"{", "bad_json", NULL},

@@ -303,13 +303,13 @@ static void validation_order_pinned(void **state)
                    RELAY_DROP_BAD_FIELD, "bad_field", "chat with a control before join");
     relay_destroy(r);
     r = relay_with_peers(NULL, 1);
-    expect_refused(r, 0, send_text(r, 0, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a b\"}"),
+    expect_refused(r, 0, send_text(r, 0, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\\u001bb\"}"),
                    RELAY_DROP_BAD_NAME, "bad_name", "version-1 join with a bad name");
     relay_destroy(r);
     r = relay_with_peers(NULL, 1);
     expect_refused(r, 0,
                    send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"r r\","
-                                   "\"name\":\"a b\"}"),
+                                   "\"name\":\"a\\u001bb\"}"),
                    RELAY_DROP_BAD_ROOM, "bad_room", "join with a bad room and a bad name");
     relay_destroy(r);
 

@@ -234,7 +234,7 @@ static void claims_checked_before_minting(void **state)
     assert_null(ticket_claims_invalid(&c));
     snprintf(c.relays[0], sizeof c.relays[0], "a b");
     assert_non_null(ticket_claims_invalid(&c));
-    c = claims_for("lobby", "bad name");
+    c = claims_for("lobby", "bad\x1bname");
     assert_non_null(ticket_claims_invalid(&c));
     assert_int_equal(ticket_mint(&key_new, &c, text, sizeof text), -1);
     c = claims_for("lobby", "alice");

@@ -32,7 +32,7 @@ static const struct option_def bot_option_defs[] = {
     {"room", OPTION_STRING, offsetof(struct bot_options, room), "lobby", 1,
      PROTO_ROOM_MAX + 1, NULL, "room to join"},
     {"name", OPTION_STRING, offsetof(struct bot_options, name), "bot", 1, 20, NULL,
-     "name prefix; bots are called PREFIX-1, PREFIX-2, ..."},
+     "name prefix (UTF-8, any script); bots are called PREFIX-1, PREFIX-2, ..."},
     {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode_choice), "unsequenced", 0, 0,
      mode_choices,
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
@@ -106,15 +106,15 @@ static void check_names(const struct bot_options *o)
     if (!proto_room_valid(o->room))
         options_fail(BOT_PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", o->room, PROTO_ROOM_MAX);
     /* The prefix's characters are in every name; the longest name is the last. */
+    char why[PROTO_TEXT_MAX + 1];
     snprintf(last, sizeof last, "%s-%ld", o->name, o->count);
-    if (proto_name_valid(last))
+    if (proto_name_check(last, PROTO_NAME_MAX, why, sizeof why))
         return;
     if (o->count == 1)
         snprintf(names, sizeof names, "name %s", last);
     else
         snprintf(names, sizeof names, "names %s-1 to %s", o->name, last);
-    options_fail(BOT_PROG, "--name '%s': the bot %s must be 1-%d of [A-Za-z0-9_.-]", o->name, names,
-                 PROTO_NAME_MAX);
+    options_fail(BOT_PROG, "--name: the bot %s: %s", names, why);
 }
 
 /* The name of the --mode choice (the text of mode_choices, not an index). */

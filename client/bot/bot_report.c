@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../sys/netaddr.h"
+#include "../../sys/textwidth.h"
 #include "../../sys/version.h"
 
 static double ms(uint64_t us)
@@ -35,9 +36,12 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
         if (s->stats.no_latency)
             snprintf(untimed, sizeof untimed, ", %llu before clock offsets",
                      (unsigned long long)s->stats.no_latency);
-        printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
+        const char *who = s->name[0] ? s->name : "?";
+        size_t cols = text_cols(who) > 12 ? text_cols(who) : 12; /* padded, never cut */
+        char name[4 * 12 + PROTO_NAME_MAX + 1];
+        printf("  from %s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
                "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f%s)  jitter %.3f ms%s%s\n",
-               s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
+               text_pad(name, sizeof name, who, cols), (unsigned)s->id, proto_mode_name(s->mode),
                (unsigned long long)f.received, (unsigned long long)f.expected,
                f.delivery, (unsigned long long)f.lost,
                (unsigned long long)s->stats.duplicates,
@@ -74,12 +78,13 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
 /* Who saw whom: % of each sender's states that each receiver got. */
 static void print_who_saw_whom(struct bot *bots, size_t n)
 {
+    char cell[4 * 14 + 1]; /* a name in 8 or 14 columns, at most 4 bytes each */
     printf("\nwho saw whom (%% of the sender's states received):\n  %-14s", "receiver \\ from");
     for (size_t j = 0; j < n; j++)
-        printf(" %8.8s", bots[j].name);
+        printf(" %s", text_pad(cell, sizeof cell, bots[j].name, 8));
     printf("\n");
     for (size_t i = 0; i < n; i++) {
-        printf("  %-14s", bots[i].name);
+        printf("  %s", text_pad(cell, sizeof cell, bots[i].name, 14));
         for (size_t j = 0; j < n; j++) {
             const struct seen *s = NULL;
             for (size_t k = 0; k < bots[i].n_seen; k++)

@@ -244,7 +244,9 @@ namespace Ricochet
         public const int RoomsPage = 64;      // RICOCHET_ROOMS_PAGE: rooms in one listing, at most
         public const int AnyRoomMax = 28;     // a prefix with AnyRoom: a room's 32 less 4 for the number
         public const uint ToRoom = 0;         // RICOCHET_TO_ROOM
-        public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms and names
+        public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms
+        public const string PlayerRule = "1-32 bytes of UTF-8 in any script, no control or format " +
+                                         "characters, not only spaces"; // players' names: "민수"
         public const string PrefixRule = "0-32 characters of A-Z a-z 0-9 _ . -"; // what ListRooms takes
         public const uint PollWaitMaxMs = 25000;    // RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
         public const uint PollIntervalMaxMs = 10000; // RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval
@@ -293,6 +295,7 @@ namespace Ricochet
         [DllImport(Lib)] public static extern UIntPtr ricochet_members(IntPtr r, IntPtr out_, UIntPtr cap);
         [DllImport(Lib)] public static extern int ricochet_member(IntPtr r, uint id, IntPtr out_);
         [DllImport(Lib)] public static extern IntPtr ricochet_room_name(IntPtr r);
+        [DllImport(Lib)] public static extern IntPtr ricochet_config_error(IntPtr cfg);
         [DllImport(Lib)] public static extern int ricochet_list_rooms(IntPtr r, byte[] prefix, byte[] after);
         [DllImport(Lib)] public static extern int ricochet_config_set_lobby(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool lobby);
         [DllImport(Lib)] public static extern int ricochet_join(IntPtr r, byte[] room, [MarshalAs(UnmanagedType.I1)] bool any);
@@ -383,7 +386,8 @@ namespace Ricochet
             if (c.Host == null)
                 throw new ArgumentNullException("Host");
             if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
-                throw new ArgumentException("room and name are required (" + Native.NameRule + "), or a ticket");
+                throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
+                                            "; a name: " + Native.PlayerRule + "), or a ticket");
             IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
             if (cfg == IntPtr.Zero)
                 throw new OutOfMemoryException("libricochet: no memory for a configuration");
@@ -402,9 +406,9 @@ namespace Ricochet
                                                 "of up to 4 digits)", "Room");
                 Native.ricochet_config_set_any_room(cfg, c.AnyRoom);
                 Native.ricochet_config_set_lobby(cfg, c.Lobby);
-                if (c.Name != null)
+                if (c.Name != null) // the library's words for what it breaks, after "name '...': "
                     Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
-                        "a player's name is " + Native.NameRule);
+                        After(Native.Str(Native.ricochet_config_error(cfg)), "': "));
                 Set(Native.ricochet_config_set_mode(cfg, c.Mode), "Mode", c.Mode.ToString(), "not a mode");
                 Set(Native.ricochet_config_set_transport(cfg, c.Transport), "Transport", c.Transport.ToString(),
                     "not a transport");
@@ -439,6 +443,12 @@ namespace Ricochet
             } finally {
                 Native.ricochet_config_free(cfg);
             }
+        }
+
+        static string After(string text, string mark)
+        {
+            int at = text.LastIndexOf(mark, StringComparison.Ordinal);
+            return at < 0 ? text : text.Substring(at + mark.Length);
         }
 
         static void Set(int rc, string what, string value, string rule)

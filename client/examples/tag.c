@@ -25,6 +25,7 @@
  *        the score */
 #define _GNU_SOURCE /* getopt_long */
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
@@ -318,6 +319,13 @@ struct cell {
     bool it;
 };
 
+/* A player's letter on the grid: its name's first, if that is a letter or
+ * digit of ASCII (a name in Hangul starts with a byte of three: '?'). */
+static char glyph(const char *name)
+{
+    return isalnum((unsigned char)name[0]) && (unsigned char)name[0] < 0x80 ? name[0] : '?';
+}
+
 static void put(struct cell grid[ROWS][COLS], float x, float y, char c,
                 const unsigned char rgb[3], bool it)
 {
@@ -347,7 +355,7 @@ static void draw(struct game *g)
     for (size_t i = 0; i < g->n; i++) {
         const struct player *p = player(g, g->m[i].id, false);
         if (g->m[i].has_state)
-            put(grid, g->m[i].last.x, g->m[i].last.y, g->m[i].name[0] ? g->m[i].name[0] : '?',
+            put(grid, g->m[i].last.x, g->m[i].last.y, glyph(g->m[i].name),
                 p ? p->rgb : grey, g->m[i].id == g->it);
     }
     put(grid, g->x, g->y, '@', g->rgb, g->it == g->me);
@@ -367,7 +375,7 @@ static void draw(struct game *g)
         len += (size_t)snprintf(out + len, sizeof out - len,
                                 "\x1b[%s38;2;%u;%u;%um%c #%-4u %-16s score %-4u late by %5.1f ms"
                                 "\x1b[0m\x1b[K\n", g->m[i].id == g->it ? "7;" : "", rgb[0],
-                                rgb[1], rgb[2], g->m[i].name[0] ? g->m[i].name[0] : '?',
+                                rgb[1], rgb[2], glyph(g->m[i].name),
                                 (unsigned)g->m[i].id, g->m[i].name,
                                 p ? (unsigned)p->score : 0u,
                                 g->m[i].stats.latency_mean_us / 1000.0);
@@ -451,21 +459,17 @@ static int parse(int argc, char **argv, struct args *a)
 
 static struct ricochet *join(const struct args *a)
 {
-    char name[32], err[256];
-    if (a->name)
-        snprintf(name, sizeof name, "%s", a->name);
-    else
-        snprintf(name, sizeof name, "%s-%d", getenv("USER") ? getenv("USER") : "p", (int)getpid());
-    for (char *p = name; *p; p++) /* names: [A-Za-z0-9_.-] */
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p))
-            *p = '_';
+    char name[RICOCHET_NAME_MAX + 1], err[256];
+    /* a name in any script (--name 민수); by default USER-PID */
+    snprintf(name, sizeof name, "%.20s-%d", getenv("USER") ? getenv("USER") : "p", (int)getpid());
     struct ricochet_config *cfg = ricochet_config_new();
     struct ricochet *r = NULL;
     if (cfg && ricochet_config_set_relay(cfg, a->host, (uint16_t)atoi(a->port)) == 0 &&
-        ricochet_config_set_room(cfg, a->room) == 0 && ricochet_config_set_name(cfg, name) == 0)
+        ricochet_config_set_room(cfg, a->room) == 0 &&
+        ricochet_config_set_name(cfg, a->name ? a->name : name) == 0)
         r = ricochet_connect(cfg, err, sizeof err);
-    else
-        snprintf(err, sizeof err, "bad relay address, room or name");
+    else /* the setter's words: "name 'a\x1b': a name may not hold control characters ..." */
+        snprintf(err, sizeof err, "%s", cfg ? ricochet_config_error(cfg) : "out of memory");
     ricochet_config_free(cfg);
     if (!r)
         fprintf(stderr, "tag: %s\n", err);

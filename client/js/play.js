@@ -21,7 +21,7 @@
  * in front of its quic edge). window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
-         validText } from "./ricochet.js";
+         validPlayerName, nameFault, validText } from "./ricochet.js";
 
 const SPEED = 25;          /* arena units per second, ricochet-client's default */
 const RATE = 20;           /* states per second */
@@ -47,7 +47,7 @@ const page = {
   room: validName(params.get("room")) ? params.get("room") : "lobby",
   inLobby: !params.get("room") && !params.get("ticket"), /* no room asked: the lobby first */
   opened: 0, /* sessions the page started */
-  name: validName(params.get("name")) ? params.get("name")
+  name: validPlayerName(params.get("name")) ? params.get("name")
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
   route: ROUTES[params.get("route")] ? params.get("route") : "ws",
   mode: modeOn(params.get("mode"), params.get("route")) ? params.get("mode") : "unsequenced",
@@ -553,8 +553,8 @@ function setup() {
   $("join").addEventListener("submit", (e) => {
     e.preventDefault();
     const room = $("room").value.trim(), name = $("name").value.trim();
-    if (!validName(room) || !validName(name)) {
-      status("room and name: 1-32 of A-Z a-z 0-9 _ - .", true);
+    if (!validName(room) || nameFault(name)) {
+      status(validName(room) ? nameFault(name) : "a room: 1-32 of A-Z a-z 0-9 _ - .", true);
       return;
     }
     page.name = name;
@@ -563,8 +563,9 @@ function setup() {
   $("lobby").addEventListener("submit", (e) => {
     e.preventDefault();
     const prefix = $("prefix").value.trim(), name = $("name").value.trim();
-    if (!validName(prefix) || prefix.length > 28 || !validName(name)) {
-      status("a prefix: 1-28 of A-Z a-z 0-9 _ - . (the relay adds a number); a name 1-32", true);
+    if (!validName(prefix) || prefix.length > 28 || nameFault(name)) {
+      status(nameFault(name) || "a prefix: 1-28 of A-Z a-z 0-9 _ - . (the relay adds a number)",
+             true);
       return;
     }
     page.name = name;

@@ -57,6 +57,11 @@ export class ProtocolError extends Error {
 export function nowUs(): number;
 export function seqAfter(a: number, b: number): boolean;
 export function validName(s: unknown): boolean;
+/** A player's name: 1 to 32 bytes of UTF-8 in any script, no control or
+ *  format characters, not only spaces ("민수", "Nguyễn Văn An"). */
+export function validPlayerName(s: unknown): boolean;
+/** Why s is no player's name, in the relay's words; "" when it is one. */
+export function nameFault(s: unknown, max?: number): string;
 /** A listing's prefix or after: "" or a name. */
 export function validPrefix(s: unknown): boolean;
 export function validText(s: unknown): boolean;

@@ -55,7 +55,9 @@
  * Functions:
  *   nowUs(): this page's clock, µs.
  *   seqAfter(a, b): is sequence number a after b, wrap-safely.
- *   validName(s), validText(s): the value rules for names and text.
+ *   validName(s), validText(s): the value rules for rooms and text;
+ *   validPlayerName(s), nameFault(s): a player's name (any script, UTF-8),
+ *   and why one is refused, in the relay's words.
  *   encodeState(st, payload): a state {seq, send_us, x, y, vx, vy, heading}
  *     (sender 0) and its payload (bytes, PAYLOAD_MAX at most; none: 40 bytes
  *     in all) as a Uint8Array; throws RangeError for a value out of bounds.
@@ -101,7 +103,7 @@ export { VERSION, STATE_VERSION, MSG_STATE, MSG_BATCH, STATE_SIZE, STATE_MAX, BA
          VALUE_MAX, NAME_MAX, TEXT_MAX, CODE_MAX, CONTROL_MAX, ARENA_W, ARENA_H, ROSTER_MAX,
          ID_MAX, MSG_EVENT, EVENT_HEAD, PAYLOAD_MAX, EVENT_MAX, TO_ROOM, ROOMS_PAGE,
          ANY_PREFIX_MAX, MODES, LOSSLESS, RTC_CHANNELS, ENDING_ERRORS, ProtocolError, nowUs,
-         seqAfter, validName, validPrefix, validText, encodeState, STATE_FIELDS, decodeState,
+         seqAfter, validName, validPrefix, validText, validPlayerName, nameFault, encodeState, STATE_FIELDS, decodeState,
          isBatch, unpackBatch, isEvent, encodeEvent, decodeEvent } from "./ricochet_wire.js";
 export { encodeControl, decodeControl } from "./ricochet_control.js";
 export { RecvStats, percentile, ClockSync, clockLatency } from "./ricochet_figures.js";

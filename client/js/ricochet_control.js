@@ -8,6 +8,7 @@
 
 import { CODE_MAX, CONTROL_MAX, ID_MAX, LEFT_REASONS, ROOMS_PAGE, ROSTER_MAX, TIME_MAX, VALUE_MAX,
          VERSION, ProtocolError, bytesOf, cutMessage, utf8Length, validName, validPrefix,
+         nameFault, validPlayerName,
          validText } from "./ricochet_wire.js";
 
 function fieldError(name, why) {
@@ -53,7 +54,8 @@ export function encodeControl(msg) {
       out.room = msg.room;
     }
     if (msg.ticket === undefined || msg.name !== undefined) {
-      if (!validName(need("name"))) throw new ProtocolError("bad_name", "bad player name");
+      const why = nameFault(need("name"));
+      if (why) throw new ProtocolError("bad_name", why);
       out.name = msg.name;
     }
     if (msg.mode !== undefined) {
@@ -188,7 +190,7 @@ function readClockFields(o) {
 function readMember(e) {
   if (typeof e !== "object" || e === null || Array.isArray(e))
     throw fieldError("roster", "entries must be objects");
-  const m = { id: readId(e, "id", true), name: readString(e, "name", true, validName),
+  const m = { id: readId(e, "id", true), name: readString(e, "name", true, validPlayerName),
               mode: readMode(e), player: readPlayer(e), state: null, clock: null };
   if (present(e, "state")) m.state = readRosterState(e.state);
   if (present(e, "clock")) {
@@ -220,7 +222,7 @@ const READERS = {
     return m;
   },
   joined(o) {
-    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validName),
+    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validPlayerName),
                 mode: readMode(o), player: readPlayer(o), rejoined: false };
     if (present(o, "rejoined")) {
       if (typeof o.rejoined !== "boolean") throw fieldError("rejoined", "must be true or false");
@@ -229,13 +231,13 @@ const READERS = {
     return m;
   },
   left(o) {
-    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validName),
+    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validPlayerName),
                 player: readPlayer(o), reason: readString(o, "reason", true) };
     if (!LEFT_REASONS.includes(m.reason)) throw fieldError("reason", "is not a valid value");
     return m;
   },
   chat: (o) => ({ text: readString(o, "text", true, validText), id: readId(o, "id", true),
-                  name: readString(o, "name", true, validName) }),
+                  name: readString(o, "name", true, validPlayerName) }),
   error(o) {
     const code = readString(o, "code", true);
     if (code.length === 0 || code.length > CODE_MAX) throw fieldError("code", "is not a valid value");

@@ -32,7 +32,8 @@ const END_HINTS = {
   server_full: "the relay is full: try again later, or another relay",
   room_full: "the room is full: join another room",
   too_many_rooms: "the relay has all the rooms it allows: join a room that exists, or try later",
-  bad_name: "a name is 1 to 32 of A-Z a-z 0-9 _ . - (and within the relay's limits): pick another",
+  bad_name: "a name is 1 to 32 bytes of UTF-8 in any script, no control or format characters, " +
+            "not only spaces (and within the relay's limits): pick another",
   bad_room: "a room is 1 to 32 of A-Z a-z 0-9 _ . - (and within the relay's limits): pick another",
   bad_version: `this client speaks protocol ${VERSION}: use a relay and a client of one release`,
   kicked: "the relay kicked this session (too fast, or too many invalid messages) and refuses " +

@@ -6,7 +6,7 @@
  * holds the object a program holds, and decides every change of phase.
  */
 
-import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName,
+import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName, nameFault,
          randomHex, validPrefix, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
@@ -186,10 +186,11 @@ export class Session extends EventTarget {
       throw new TypeError(`lobby: not ${o.route === "poll" ? "over route poll, whose session " +
                           "starts with its join" : "with a ticket, which names its room"}; ` +
                           "a lobby lists over ws, webrtc or wt");
-    for (const k of o.lobby ? ["name"] : ["room", "name"])
-      if ((o.ticket === undefined || o[k] !== undefined) && !validName(o[k]))
-        throw new TypeError(`${k} ${JSON.stringify(o[k])}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
-                            "(no spaces or other characters)");
+    if (!o.lobby && (o.ticket === undefined || o.room !== undefined) && !validName(o.room))
+      throw new TypeError(`room ${JSON.stringify(o.room)}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
+                          "(no spaces or other characters)");
+    if ((o.ticket === undefined || o.name !== undefined) && nameFault(o.name))
+      throw new TypeError(`name ${JSON.stringify(o.name)}: ${nameFault(o.name)}`);
     if (o.route === "webrtc" && !(MODES[o.mode] && MODES[o.mode].channel))
       throw new TypeError("mode: unsequenced, sequenced or reliable");
     if (o.route === "wt" && !(MODES[o.mode] && MODES[o.mode].wt))

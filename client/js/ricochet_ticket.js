@@ -4,7 +4,7 @@
  * ticket's keys are skipped, not kept.
  */
 
-import { validName } from "./ricochet_wire.js";
+import { validName, validPlayerName } from "./ricochet_wire.js";
 
 const TICKET_FORMAT = 2;
 const TICKET_TEXT_MAX = 952;
@@ -46,7 +46,7 @@ export function readTicket(text) {
   if (at > b.length || flags === undefined || flags & ~1) return null;
   const room = str(), name = str(), fleet = str();
   const n = b[at++];
-  if (!validName(room) || !validName(name) || fleet === null || n === undefined || n > 4)
+  if (!validName(room) || !validPlayerName(name) || fleet === null || n === undefined || n > 4)
     return null;
   const relays = [];
   for (let i = 0; i < n; i++) relays.push(str());

@@ -1,5 +1,6 @@
 /* ricochet_wire.js: the protocol's words and bytes (proto/PROTOCOL.md,
- * version 3): its constants and modes, the value rules for names and text,
+ * version 3): its constants and modes, the value rules for rooms, players'
+ * names and text,
  * the binary state, batches and events. Pure: no clock but nowUs(), no I/O,
  * nothing a session keeps; every other module reads the wire through it,
  * as the C reads it through proto/. ricochet.js lists what it exports.
@@ -97,8 +98,44 @@ function randomHex(bytes) {
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
+/* A room's name: 1 to 32 of A-Z a-z 0-9 _ . - */
 export function validName(s) {
   return typeof s === "string" && s.length >= 1 && s.length <= NAME_MAX && NAME_RE.test(s);
+}
+
+/* What a player's name may not hold (proto/player_name.c): controls, with
+ * the line and paragraph separators; format characters (bidi overrides,
+ * zero-width ones, ...); a name of nothing but spaces and Hangul fillers. */
+const NAME_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+const NAME_FORMAT = /\p{Cf}/u;
+const NAME_BLANK = /^[\p{Zs}\u115f\u1160\u3164\uffa0]*$/u;
+
+function codePoint(c) {
+  return "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+}
+
+/* Why s is no player's name, in the relay's words ("a name may not hold
+ * control characters (U+001B)"); "" when it is one: 1 to max bytes of
+ * UTF-8 in any script, no control or format characters, not only spaces. */
+export function nameFault(s, max = NAME_MAX) {
+  if (typeof s !== "string") return "a name is a string";
+  if (s === "") return "a name may not be empty";
+  if (utf8Length(s) < 0) return "a name must be UTF-8 text (it holds a lone surrogate)";
+  for (const c of s) {
+    if (NAME_CONTROL.test(c)) return `a name may not hold control characters (${codePoint(c)})`;
+    if (NAME_FORMAT.test(c)) return `a name may not hold invisible format characters (${codePoint(c)})`;
+  }
+  if (NAME_BLANK.test(s)) return "a name may not be only spaces";
+  const n = utf8Length(s);
+  if (n > max)
+    return `a name may not be longer than ${max} bytes of UTF-8 (this one is ${n}; a Hangul ` +
+           "syllable takes 3, a Vietnamese letter with its marks 2 or 3)";
+  return "";
+}
+
+/* A player's name: "민수", "Nguyễn Văn An" (nameFault says why not). */
+export function validPlayerName(s) {
+  return nameFault(s) === "";
 }
 
 /* A listing's prefix or after: 0 to 32 of the name characters. */

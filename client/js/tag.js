@@ -19,7 +19,7 @@
  * --auto). Arrows or WASD move, P toggles playing by itself.
  * window.ricochetTag.snapshot() returns a copy of what the page shows, for
  * tests. */
-import { Session, TO_ROOM, ARENA_W, ARENA_H, nowUs, seqAfter, validName } from "./ricochet.js";
+import { Session, TO_ROOM, ARENA_W, ARENA_H, nowUs, seqAfter, validName, validPlayerName } from "./ricochet.js";
 
 const SPEED = 25, AUTO_SPEED = 20, AUTO_IT_SPEED = 40; /* arena units a second */
 const TOUCH = 3;                /* closer than this is a touch */
@@ -37,7 +37,7 @@ const hex6 = (s) => typeof s === "string" && /^[0-9a-fA-F]{6}$/.test(s);
 
 const game = {
   room: validName(params.get("room")) ? params.get("room") : "tag",
-  name: validName(params.get("name")) ? params.get("name")
+  name: validPlayerName(params.get("name")) ? params.get("name")
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
   colour: hex6(params.get("colour")) ? params.get("colour").toLowerCase()
     : PALETTE[Math.floor(Math.random() * PALETTE.length)],

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/utf8.h"
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
 
@@ -67,24 +68,43 @@ static const struct client_transport_ops *client_transport_for(const struct clie
     return client_transports[0]; /* test_client checks every mode has one */
 }
 
-void client_name_refusal(char *out, size_t cap, const char *what, const char *value)
+/* How many bytes of value (n left) show as they are: a printable ASCII
+ * character but \, or a character of a name's rule beyond ASCII; 0: the
+ * byte is shown as \xNN. */
+static size_t shown_as_is(const char *value, size_t n)
+{
+    unsigned char b = (unsigned char)value[0];
+    if (b < 0x80)
+        return b >= 0x20 && b < 0x7f && b != '\\';
+    char one[5] = "";
+    size_t len = proto_utf8_len((const unsigned char *)value, n);
+    memcpy(one, value, len);
+    return len && proto_name_check(one, sizeof one, NULL, 0) ? len : 0;
+}
+
+void client_name_refusal(char *out, size_t cap, const char *what, const char *value,
+                         const char *rule)
 {
     char shown[4 * 40 + 4] = "";
-    size_t n = 0;
+    size_t n = 0, len;
     if (!value) {
-        snprintf(out, cap, "no %s: " CLIENT_NAME_RULE, what);
+        snprintf(out, cap, "no %s: %s", what, rule);
         return;
     }
-    for (size_t i = 0; value[i] && i < 40; i++) {
-        unsigned char b = (unsigned char)value[i];
-        if (b >= 0x20 && b < 0x7f && b != '\\')
-            shown[n++] = (char)b;
-        else
-            n += (size_t)snprintf(shown + n, sizeof shown - n, "\\x%02x", b);
+    size_t all = strlen(value), i = 0;
+    for (; i < all && i < 40; i += len) {
+        if ((len = shown_as_is(value + i, all - i)) != 0) {
+            memcpy(shown + n, value + i, len);
+            n += len;
+        } else {
+            n += (size_t)snprintf(shown + n, sizeof shown - n, "\\x%02x",
+                                  (unsigned char)value[i]);
+            len = 1;
+        }
     }
-    if (strlen(value) > 40)
+    if (i < all)
         memcpy(shown + n, "...", 4);
-    snprintf(out, cap, "%s '%s': " CLIENT_NAME_RULE, what, shown);
+    snprintf(out, cap, "%s '%s': %s", what, shown, rule);
 }
 
 /* A lobby lists before it joins, which a relay allows only over a
@@ -124,10 +144,11 @@ static int client_config_check(const struct client_config *cfg, bool need_relay,
                  no_room ? "room" : "name", no_room ? "room" : "name");
         return -1;
     }
+    char rule[PROTO_TEXT_MAX + 1] = CLIENT_ROOM_RULE;
     bool bad_room = !named && !cfg->lobby && !proto_room_valid(cfg->room);
-    if (!named && (bad_room || !proto_name_valid(cfg->name))) {
+    if (!named && (bad_room || !proto_name_check(cfg->name, PROTO_NAME_MAX, rule, sizeof rule))) {
         client_name_refusal(why, sizeof why, bad_room ? "room" : "name",
-                            bad_room ? cfg->room : cfg->name);
+                            bad_room ? cfg->room : cfg->name, rule);
         snprintf(err, err_cap, "client: %s", why);
         return -1;
     }

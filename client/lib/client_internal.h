@@ -354,15 +354,17 @@ void client_listing_free(struct ricochet *c);
 
 /* ---- names and rooms said in words (client.c) ---- */
 
-/* A room's and a player's name: 1-32 bytes of [A-Za-z0-9_.-] (proto's
- * rule, in the words a message gives). */
-#define CLIENT_NAME_RULE "1-32 of A-Z a-z 0-9 _ . -"
+/* A room's name (proto's rule, in the words a message gives; a refused
+ * player's name gets proto_name_check's words for what it breaks). */
+#define CLIENT_ROOM_RULE "1-32 of A-Z a-z 0-9 _ . -"
 
 /* Writes why value is no good as what ("name", "room") into out, one
- * printable line: "name 'a b': 1-32 of A-Z a-z 0-9 _ . -" (value NULL:
- * "no name: ..."; at most 40 of its bytes shown, any but printable ASCII
- * as \xNN). */
-void client_name_refusal(char *out, size_t cap, const char *what, const char *value);
+ * printable line: "name 'a\x1b': a name may not hold control characters
+ * (U+001B)", rule being the words after the colon (value NULL: "no name:
+ * RULE"; at most 40 of its bytes shown, text as it is, control and format
+ * characters and bytes that are not UTF-8 as \xNN). */
+void client_name_refusal(char *out, size_t cap, const char *what, const char *value,
+                         const char *rule);
 
 /* ---- the public names of a mode and a state ---- */
 

@@ -193,16 +193,30 @@ int ricochet_config_set_relay(struct ricochet_config *cfg, const char *host, uin
     return config_keep(cfg, rc, cfg->bad_relay, sizeof cfg->bad_relay);
 }
 
+/* Checks of a room and a name: 1 if valid, else 0 with the rule broken
+ * in words into why. */
+static int room_check(const char *room, char *why, size_t why_cap)
+{
+    snprintf(why, why_cap, "%s", CLIENT_ROOM_RULE);
+    return proto_room_valid(room);
+}
+
+static int name_check(const char *name, char *why, size_t why_cap)
+{
+    return proto_name_check(name, PROTO_NAME_MAX, why, why_cap);
+}
+
 /* set_room and set_name: a name of the protocol's rule into out. */
 static int config_set_name(struct ricochet_config *cfg, const char *what, const char *value,
-                           int (*valid)(const char *), char *out, size_t cap, char *bad,
-                           size_t bad_cap)
+                           int (*check)(const char *, char *, size_t), char *out, size_t cap,
+                           char *bad, size_t bad_cap)
 {
+    char why[RICOCHET_TEXT_MAX + 1];
     int rc;
     if (!cfg)
         return RICOCHET_E_INVALID;
-    if (!value || !valid(value)) {
-        client_name_refusal(cfg->error, sizeof cfg->error, what, value);
+    if (!check(value ? value : "", why, sizeof why) || !value) {
+        client_name_refusal(cfg->error, sizeof cfg->error, what, value, why);
         rc = RICOCHET_E_INVALID;
     } else {
         snprintf(out, cap, "%s", value);
@@ -213,14 +227,14 @@ static int config_set_name(struct ricochet_config *cfg, const char *what, const 
 
 int ricochet_config_set_room(struct ricochet_config *cfg, const char *room)
 {
-    return cfg ? config_set_name(cfg, "room", room, proto_room_valid, cfg->room,
+    return cfg ? config_set_name(cfg, "room", room, room_check, cfg->room,
                                  sizeof cfg->room, cfg->bad_room, sizeof cfg->bad_room)
                : RICOCHET_E_INVALID;
 }
 
 int ricochet_config_set_name(struct ricochet_config *cfg, const char *name)
 {
-    return cfg ? config_set_name(cfg, "name", name, proto_name_valid, cfg->name,
+    return cfg ? config_set_name(cfg, "name", name, name_check, cfg->name,
                                  sizeof cfg->name, cfg->bad_name, sizeof cfg->bad_name)
                : RICOCHET_E_INVALID;
 }

@@ -329,9 +329,11 @@ RICOCHET_API void ricochet_config_free(struct ricochet_config *cfg);
 RICOCHET_API int ricochet_config_set_relay(struct ricochet_config *cfg, const char *host,
                                            uint16_t port);
 
-/* The room to join and my name in it: 1..32 bytes of [A-Za-z0-9_.-] each.
- * RICOCHET_OK or RICOCHET_E_INVALID (ricochet_config_error: "name 'a b':
- * 1-32 of A-Z a-z 0-9 _ . -"). */
+/* The room to join, 1..32 bytes of [A-Za-z0-9_.-], and my name in it, 1..32
+ * bytes of UTF-8 in any script ("민수", "Nguyễn Văn An") with no control or
+ * format characters and not only spaces (PROTOCOL.md). RICOCHET_OK or
+ * RICOCHET_E_INVALID (ricochet_config_error: "name 'a\x1b': a name may
+ * not hold control characters (U+001B)"). */
 RICOCHET_API int ricochet_config_set_room(struct ricochet_config *cfg, const char *room);
 RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const char *name);
 
@@ -467,7 +469,7 @@ RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 
 /* Why the last ricochet_config_set_* call on cfg refused its value, one
- * line for people (e.g. "name 'a b': 1-32 of A-Z a-z 0-9 _ . -"); "" if
+ * line for people (e.g. "room 'a b': 1-32 of A-Z a-z 0-9 _ . -"); "" if
  * it took it, or cfg is NULL. The string lives as long as cfg. A refused
  * relay, room or name is refused again by ricochet_connect, in these
  * words, until a good one is set. */

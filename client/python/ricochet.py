@@ -39,7 +39,7 @@ import sys
 
 __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
            "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX", "EVENT_MAX",
-           "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE",
+           "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE", "PLAYER_RULE",
            "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
            "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "REJOINED",
            "MODES",
@@ -94,7 +94,9 @@ TICKET_MAX = 952    # RICOCHET_TICKET_MAX
 POLL_WAIT_MAX_MS = 25000      # RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
 POLL_INTERVAL_MAX_MS = 10000  # RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval, at most
 TO_ROOM = 0         # RICOCHET_TO_ROOM
-NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's and a player's name
+NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's name
+PLAYER_RULE = ("1-32 bytes of UTF-8 in any script, no control or format characters, "
+               "not only spaces")  # a player's name: "민수", "Nguyễn Văn An"
 PREFIX_RULE = "0-32 characters of A-Z a-z 0-9 _ . -"  # what list_rooms takes
 ANY_ROOM_MAX = 28   # a prefix with any_room: RICOCHET_ROOM_MAX less 4 for the number
 ROOMS_PAGE = 64     # RICOCHET_ROOMS_PAGE: rooms in one listing, at most
@@ -267,6 +269,7 @@ api("config_free", None, P)
 api("config_set_relay", C.c_int, P, C.c_char_p, C.c_uint16)
 api("config_set_room", C.c_int, P, C.c_char_p)
 api("config_set_name", C.c_int, P, C.c_char_p)
+api("config_error", C.c_char_p, P)
 api("config_set_mode", C.c_int, P, C.c_int)
 api("config_set_transport", C.c_int, P, C.c_int)
 api("config_set_keylog", C.c_int, P, C.c_char_p)
@@ -394,7 +397,7 @@ class _ClosedOnExit:
 class Session(_ClosedOnExit):
     """One session with one relay (ricochet_connect): connecting and joining
     go on in poll, whose events say how it went (WELCOME, or DISCONNECTED
-    with the reason). room and name are NAME_RULE's; with a ticket (from the
+    with the reason). room is NAME_RULE's, name PLAYER_RULE's; with a ticket (from the
     game's backend) they are the ticket's and may be left out. any_room:
     room is a prefix (1-28 characters) and the relay puts me in the fullest
     room under it with space, or makes the next ("duel-" gives "duel-1",
@@ -434,7 +437,8 @@ class Session(_ClosedOnExit):
                     raise ValueError("ticket: not a ticket (ricochet-ticket mint makes them: "
                                      "at most %d characters)" % TICKET_MAX)
             elif (room is None and not lobby) or name is None:
-                raise ValueError("room and name are required (%s), or a ticket" % NAME_RULE)
+                raise ValueError("room and name are required (a room: %s; a name: %s), or a "
+                                 "ticket" % (NAME_RULE, PLAYER_RULE))
             lib.ricochet_config_set_lobby(cfg, bool(lobby))
             if room is not None and not lobby:
                 _set(lib.ricochet_config_set_room(cfg, _text(room, "room")), "room", room,
@@ -445,8 +449,9 @@ class Session(_ClosedOnExit):
                                      % (room, ANY_ROOM_MAX))
             lib.ricochet_config_set_any_room(cfg, bool(any_room))
             if name is not None:
+                # the library's words for what the name breaks, after its "name '...': "
                 _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,
-                     "a player's name is " + NAME_RULE)
+                     _str(lib.ricochet_config_error(cfg)).rsplit("': ", 1)[-1])
             lib.ricochet_config_set_mode(cfg, mode_number)
             lib.ricochet_config_set_transport(cfg, transport_number)
             if transport == "poll" and mode != "tcp":

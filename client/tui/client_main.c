@@ -46,7 +46,7 @@ static const struct option_def option_defs[] = {
       "radius of interest, arena units, if I create the room: I see only those "
       "within it (0: everyone)" },
     { "name", OPTION_STRING, offsetof(struct tui_config, name), "", 0, PROTO_NAME_MAX + 1,
-      NULL, "player name [A-Za-z0-9_.-] (default: $USER or player)" },
+      NULL, "player name: 1-32 bytes of UTF-8 in any script (default: $USER or player)" },
     { "mode", OPTION_CHOICE, offsetof(struct tui_config, mode), "unsequenced", 0, 0,
       mode_choices, "delivery mode at start (keys 1/2/3 switch live)", .short_name = 'u',
       .short_value = "udp" },
@@ -174,12 +174,13 @@ static uint64_t configure(struct tui_config *cfg, char *name, size_t name_cap, i
     seed = cfg->seed ? (uint64_t)cfg->seed : (uint64_t)getpid();
     if (cfg->ticket[0])
         read_ticket(cfg);
+    char why[PROTO_TEXT_MAX + 1];
     if (cfg->name[0])
-        snprintf(name, name_cap, "%.*s", PROTO_NAME_MAX, cfg->name);
+        snprintf(name, name_cap, "%s", cfg->name);
     else
         tui_model_default_name(name, name_cap, getenv("USER"), seed);
-    if (!proto_name_valid(name))
-        options_fail(PROG, "--name '%s': use 1-%d of [A-Za-z0-9_.-]", name, PROTO_NAME_MAX);
+    if (!proto_name_check(name, PROTO_NAME_MAX, why, sizeof why))
+        options_fail(PROG, "--name: %s", why);
     if (!proto_room_valid(cfg->room))
         options_fail(PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", cfg->room,
                      PROTO_ROOM_MAX);

@@ -8,6 +8,8 @@
  * ghost at the last raw position. */
 #include "tui_draw.h"
 
+#include "../../sys/textwidth.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -93,6 +95,13 @@ static void init_colors(void)
 static attr_t pair_attr(int pair)
 {
     return colors ? COLOR_PAIR(pair) : A_NORMAL;
+}
+
+/* Draws s at (y, x), cut to cols columns at a character's end: names and
+ * chat are UTF-8, where a byte count would cut a character in two. */
+static void put_line(int y, int x, const char *s, int cols)
+{
+    mvaddnstr(y, x, s, (int)text_fit(s, cols > 0 ? (size_t)cols : 0, NULL));
 }
 
 static char glyph_of(const char *name, uint32_t id)
@@ -211,7 +220,7 @@ static void draw_hud(const struct tui_model *m, uint64_t now)
              rtt);
     attron(pair_attr(PAIR_HUD) | A_BOLD);
     mvhline(0, 0, ' ', COLS);
-    mvaddnstr(0, 0, line, COLS);
+    put_line(0, 0, line, COLS);
     attroff(pair_attr(PAIR_HUD) | A_BOLD);
 
     if (m->conn == TUI_CONNECTING)
@@ -235,7 +244,7 @@ static void draw_hud(const struct tui_model *m, uint64_t now)
     }
     if (m->conn == TUI_LOST)
         attron(pair_attr(PAIR_WARN) | A_BOLD);
-    mvaddnstr(1, 0, line, COLS);
+    put_line(1, 0, line, COLS);
     if (m->conn == TUI_LOST)
         attroff(pair_attr(PAIR_WARN) | A_BOLD);
 }
@@ -300,8 +309,8 @@ static void draw_arena(const struct tui_model *m, const struct layout *l, uint64
         else
             snprintf(b2, sizeof b2, " r: reconnect   q: quit ");
         attron(pair_attr(PAIR_WARN) | A_BOLD | A_REVERSE);
-        mvaddnstr(r->y + r->h / 2 - 1, r->x + 2, b1, r->w - 4);
-        mvaddnstr(r->y + r->h / 2, r->x + 2, b2, r->w - 4);
+        put_line(r->y + r->h / 2 - 1, r->x + 2, b1, r->w - 4);
+        put_line(r->y + r->h / 2, r->x + 2, b2, r->w - 4);
         attroff(pair_attr(PAIR_WARN) | A_BOLD | A_REVERSE);
     }
 }
@@ -337,13 +346,14 @@ static void draw_table_row(const struct tui_model *m, const struct ricochet_memb
     attron(pair_attr(id_pair(mb->id)) | A_BOLD);
     mvaddch(row, r->x, (chtype)(unsigned char)glyph_of(mb->name, mb->id));
     attroff(pair_attr(id_pair(mb->id)) | A_BOLD);
-    snprintf(line, sizeof line, " %-10.10s %4u %-5s %5.1f%% %s %5llu %6.1f %6.1f %s %-6s",
-             mb->name[0] ? mb->name : "?", (unsigned)mb->id,
+    char name[4 * 10 + 1]; /* 10 columns: at most 4 bytes each */
+    snprintf(line, sizeof line, " %s %4u %-5s %5.1f%% %s %5llu %6.1f %6.1f %s %-6s",
+             text_pad(name, sizeof name, mb->name[0] ? mb->name : "?", 10), (unsigned)mb->id,
              rm && rm->seen_mode ? mode_short(rm->arrived_as)
                                  : mode_short((enum proto_mode)mb->mode), loss,
              recent_s, (unsigned long long)mb->stats.reordered, mb->stats.jitter_us / 1000.0,
              lat, bound_s, view_name(m, rm, now));
-    mvaddnstr(row, r->x + 1, line, r->w - 1);
+    put_line(row, r->x + 1, line, r->w - 1);
 }
 
 static void draw_table(const struct tui_model *m, const struct layout *l, uint64_t now)
@@ -356,12 +366,12 @@ static void draw_table(const struct tui_model *m, const struct layout *l, uint64
 
     attron(A_UNDERLINE);
     table_header(line, sizeof line);
-    mvaddnstr(row++, r->x, line, r->w);
+    put_line(row++, r->x, line, r->w);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < n && row < r->y + r->h; i++)
         draw_table_row(m, &ms[i], r, row++, now);
     if (n == 0 && row < r->y + r->h)
-        mvaddnstr(row, r->x, "  (nobody else here yet)", r->w);
+        put_line(row, r->x, "  (nobody else here yet)", r->w);
 }
 
 static void draw_msgs(const struct tui_model *m, const struct layout *l)
@@ -380,7 +390,7 @@ static void draw_msgs(const struct tui_model *m, const struct layout *l)
                  : msg->color == TUI_MSG_CHAT ? PAIR_CHAT : 0;
         if (pair)
             attron(pair_attr(pair));
-        mvaddnstr(r->y + (int)i, r->x, msg->text, r->w);
+        put_line(r->y + (int)i, r->x, msg->text, r->w);
         if (pair)
             attroff(pair_attr(pair));
     }
@@ -391,7 +401,7 @@ static void draw_status(const struct tui_model *m, const struct layout *l)
     char line[PROTO_TEXT_MAX + 64];
     if (m->chatting) {
         snprintf(line, sizeof line, "say> %s", m->line.text);
-        mvaddnstr(l->status_row, 0, line, COLS);
+        put_line(l->status_row, 0, line, COLS);
         curs_set(1);
         return;
     }
@@ -403,7 +413,7 @@ static void draw_status(const struct tui_model *m, const struct layout *l)
                  "arrows/WASD steer  space stop  1 2 3 mode  +/- rate  i interp  g ghost  "
                  "c chat  ? keys  q quit");
     attron(A_DIM);
-    mvaddnstr(l->status_row, 0, line, COLS);
+    put_line(l->status_row, 0, line, COLS);
     attroff(A_DIM);
 }
 
@@ -422,12 +432,12 @@ static void draw_help(void)
         mvhline(r.y + i, r.x, ' ', w);
     draw_box(&r);
     attron(A_BOLD);
-    mvaddnstr(r.y, r.x + 2, " keys ", w - 4);
+    put_line(r.y, r.x + 2, " keys ", w - 4);
     attroff(A_BOLD);
     for (size_t i = 0; i < n && (int)i + 2 < h - 1; i++) {
         char line[128];
         snprintf(line, sizeof line, "%-22s %s", rows[i].keys, rows[i].what);
-        mvaddnstr(r.y + 2 + (int)i, r.x + 2, line, w - 4);
+        put_line(r.y + 2 + (int)i, r.x + 2, line, w - 4);
     }
 }
 
@@ -442,7 +452,7 @@ void tui_draw_frame(struct tui_model *m, uint64_t now)
     }
     erase();
     if (COLS < 40 || LINES < 14) {
-        mvaddnstr(0, 0, "terminal too small: need 40x14 (q quits)", COLS);
+        put_line(0, 0, "terminal too small: need 40x14 (q quits)", COLS);
         refresh();
         return;
     }

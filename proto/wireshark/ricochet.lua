@@ -149,6 +149,40 @@ local ESC = {['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\
 
 local function skip_ws(s, i) return s:find("[^ \t\r\n]", i) or #s + 1 end
 
+-- Code point c in UTF-8 (Lua 5.2 has no utf8.char).
+local function utf8_char(c)
+    if c < 0x80 then return string.char(c) end
+    if c < 0x800 then return string.char(0xc0 + math.floor(c / 64), 0x80 + c % 64) end
+    if c < 0x10000 then
+        return string.char(0xe0 + math.floor(c / 4096), 0x80 + math.floor(c / 64) % 64,
+                           0x80 + c % 64)
+    end
+    return string.char(0xf0 + math.floor(c / 262144), 0x80 + math.floor(c / 4096) % 64,
+                       0x80 + math.floor(c / 64) % 64, 0x80 + c % 64)
+end
+
+-- The \u escape at s[k] (with its low half, for a surrogate pair), as the
+-- text it stands for: a name escaped "Nguy\u1ec5n" shows as Nguyễn. A
+-- control, a lone surrogate or a format character that turns text round
+-- (U+202A-202E, U+2066-2069) stays an escape, so a column reads as sent.
+-- Returns the text and the index after the escape.
+local function unescape_u(s, k)
+    local c = tonumber(s:sub(k + 2, k + 5), 16)
+    local j = k + 6
+    if c >= 0xd800 and c <= 0xdbff and s:sub(j, j + 1) == "\\u" and
+       s:sub(j + 2, j + 5):match("^%x%x%x%x$") then
+        local low = tonumber(s:sub(j + 2, j + 5), 16)
+        if low >= 0xdc00 and low <= 0xdfff then
+            return utf8_char(0x10000 + (c - 0xd800) * 1024 + (low - 0xdc00)), j + 6
+        end
+    end
+    if c < 0x20 or (c >= 0x7f and c <= 0x9f) or (c >= 0xd800 and c <= 0xdfff) or
+       (c >= 0x202a and c <= 0x202e) or (c >= 0x2066 and c <= 0x2069) then
+        return s:sub(k, k + 5), j
+    end
+    return utf8_char(c), j
+end
+
 -- Scans the JSON value of s at i. Returns the index after it, its kind
 -- ("string", "number", "literal", "{", "[") and its value (a string, a
 -- number, the literal, or the count of members or elements); nil if it is
@@ -166,7 +200,7 @@ local function scan_value(s, i, depth)
             if q == '"' then return k + 1, "string", table.concat(parts) end
             local e = s:sub(k + 1, k + 1)
             if e == "u" and s:sub(k + 2, k + 5):match("^%x%x%x%x$") then
-                parts[#parts + 1], j = "\\u" .. s:sub(k + 2, k + 5), k + 6
+                parts[#parts + 1], j = unescape_u(s, k)
             elseif ESC[e] then
                 parts[#parts + 1], j = ESC[e], k + 2
             else

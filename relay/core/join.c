@@ -339,10 +339,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     /* A peer of an edge that counts at the join (a stream) counts once a member. */
     if (!p->counted && r->census.counted >= r->cfg.max_clients)
         return core_refuse_full(r, peer, now_us);
-    if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
-        return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
-                           "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
-                           r->cfg.name_max);
+    char why[PROTO_TEXT_MAX + 1];
+    if (!proto_name_check(who->name, r->cfg.name_max, why, sizeof why))
+        return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us, "%s", why);
     if (strlen(who->room) > r->cfg.room_max || !proto_room_valid(who->room))
         return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
                            "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",

@@ -30,7 +30,7 @@ static const struct control_drop_case control_drop_cases[] = {
     { "{\"type\":\"join\",\"room\":\"a\"}", RELAY_DROP_MISSING_FIELD },
     { "{\"type\":\"join\",\"room\":5,\"name\":\"a\"}", RELAY_DROP_BAD_FIELD },
     { "{\"type\":\"join\",\"room\":\"a b\",\"name\":\"a\"}", RELAY_DROP_BAD_ROOM },
-    { "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a b\"}", RELAY_DROP_BAD_NAME },
+    { "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a\\u001bb\"}", RELAY_DROP_BAD_NAME },
     { "{\"type\":\"join\",\"room\":\"a\",\"name\":\"\"}", RELAY_DROP_BAD_NAME },
     { "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a\\u0000\"}", RELAY_DROP_BAD_FIELD },
     { "{\"type\":\"join\",\"room\":\"a\",\"name\":\"a\",\"mode\":\"fast\"}", RELAY_DROP_BAD_FIELD },

@@ -123,7 +123,8 @@
   const join = JSON.parse(r.encodeControl({ type: "join", room: "lobby", name: "ana", reflect: true, extra: 1 }));
   check("join: version 3, known fields only", join.version === 3 && join.room === "lobby" &&
         join.reflect === true && !("extra" in join) && !("mode" in join));
-  check("join: a bad name", refused(() => r.encodeControl({ type: "join", room: "lobby", name: "a b" }), "bad_name"));
+  check("join: a bad name", refused(() => r.encodeControl({ type: "join", room: "lobby", name: "a\u202eb" }), "bad_name"));
+  check("join: a name in Hangul", r.encodeControl({ type: "join", room: "lobby", name: "민수" }).includes("민수"));
   check("chat: 201 bytes", refused(() => r.encodeControl({ type: "chat", text: "x".repeat(201) }), "bad_field"));
   check("chat: 200 bytes", JSON.parse(r.encodeControl({ type: "chat", text: "x".repeat(200) })).text.length === 200);
   check("clock: out of range", refused(() => r.encodeControl({ type: "clock", offset_us: 1e16, bound_us: 1 }), "bad_field"));

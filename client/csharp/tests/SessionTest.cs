@@ -49,7 +49,7 @@ static class SessionTest
         return null;
     }
 
-    static List<GameEvent>[] got = { new List<GameEvent>(), new List<GameEvent>() };
+    static List<GameEvent>[] got = { new List<GameEvent>(), new List<GameEvent>(), new List<GameEvent>() };
 
     static bool Until(Session[] s, Func<bool> done)
     {
@@ -170,6 +170,11 @@ static class SessionTest
                                 Count(0, EventType.Joined) == 1), "both welcomed, a sees b");
         var joined = got[0].Find(e => e.Type == EventType.Joined);
         Check(joined.Id == b.Id && joined.Name == "cb", "the joined notice names cb: " + joined.Name);
+        using (var c = new Session("127.0.0.1", port, "cs", "민수")) {
+            Check(Until(new[] { a, b, c }, () => got[0].Exists(e => e.Type == EventType.Joined && e.Name == "민수")),
+                  "a sees 민수 join, the name whole");
+            Check(a.FindMember(c.Id) != null && a.FindMember(c.Id).Name == "민수", "the member is 민수");
+        }
         var sent = new Dictionary<uint, byte[]>();
         for (uint k = 1; k <= 20; k++) {
             var p = new byte[(k * 57) % 900];
@@ -300,12 +305,22 @@ static class SessionTest
 
     static void BadNames()
     {
-        string[][] bad = { new[] { "a b", "n", "Room \"a b\"" }, new[] { "r", new string('x', 33), "Name \"xxx" },
-                           new[] { "", "n", "Room \"\"" }, new[] { "r", "é", "Name \"é\"" } };
+        string[][] bad = { new[] { "a b", "n", "Room \"a b\"" }, new[] { "", "n", "Room \"\"" },
+                           new[] { "é", "n", "Room \"é\"" } };
         foreach (var b in bad) {
             var e = Throws<ArgumentException>(() => new Session("127.0.0.1", 7777, b[0], b[1]), "bad: " + b[2]);
             Check(e != null && e.Message.Contains(b[2]) && e.Message.Contains("1-32 characters of A-Z a-z 0-9 _ . -"),
                   "the rule in words: " + (e == null ? "" : e.Message));
+        }
+        // a player's name in any script; a refusal says which part of the rule
+        string[][] names = { new[] { new string('x', 33), "may not be longer than 32 bytes of UTF-8 (this one is 33;" },
+                             new[] { "a\u001b[2J", "may not hold control characters (U+001B)" },
+                             new[] { "\u202e민수", "may not hold invisible format characters (U+202E)" },
+                             new[] { "  ", "may not be only spaces" } };
+        foreach (var n in names) {
+            var e = Throws<ArgumentException>(() => new Session("127.0.0.1", 7777, "r", n[0]), "bad name: " + n[1]);
+            Check(e != null && e.Message.Contains("Name \"" + n[0] + "\": a name " + n[1]),
+                  "the name's rule in words: " + (e == null ? "" : e.Message));
         }
         var none = Throws<ArgumentException>(() => new Session(new Config { Room = "r" }), "no name");
         Check(none != null && none.Message.Contains("room and name are required"), "no name: said so");

@@ -153,9 +153,19 @@ test("a failure at once reaches a listener added after start()", async () => {
 
 test("bad options throw at once, naming the rule", () => {
   const url = "ws://127.0.0.1:7780/";
-  assert.throws(() => new Session({ url, room: "r", name: "ana b" }),
-                { name: "TypeError", message: /name "ana b": 1 to 32 of A-Z a-z 0-9 _ \. -/ });
+  assert.throws(() => new Session({ url, room: "r b", name: "ana" }),
+                { name: "TypeError", message: /room "r b": 1 to 32 of A-Z a-z 0-9 _ \. -/ });
   assert.throws(() => new Session({ url, room: "", name: "ana" }), /room "": 1 to 32/);
+  // a player's name in any script; a refusal says which part of the rule, as the relay would
+  new Session({ url, room: "r", name: "Nguyễn Văn An" }).close();
+  assert.throws(() => new Session({ url, room: "r", name: "a\u001b[2J" }),
+                { name: "TypeError",
+                  message: /name "a\\u001b\[2J": a name may not hold control characters \(U\+001B\)/ });
+  assert.throws(() => new Session({ url, room: "r", name: "\u202e민수" }),
+                /a name may not hold invisible format characters \(U\+202E\)/);
+  assert.throws(() => new Session({ url, room: "r", name: "  " }), /a name may not be only spaces/);
+  assert.throws(() => new Session({ url, room: "r", name: "민수".repeat(6) }),
+                /a name may not be longer than 32 bytes of UTF-8 \(this one is 36;/);
   assert.throws(() => new Session({ url, room: "r", name: "x".repeat(33) }), TypeError);
   assert.throws(() => new Session({ room: "r", name: "n" }), /url: outside a page/);
   assert.throws(() => new Session({ url: "http://127.0.0.1/", room: "r", name: "n" }),

@@ -125,6 +125,16 @@ test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_U
   b.close();
 });
 
+test("names in Hangul and Vietnamese through a relay, whole", { skip: !URL && "needs RICOCHET_WS_URL" },
+     async () => {
+  const a = await open("민수"), b = await open("Nguyễn Văn An");
+  await until(() => a.members.has(b.id) && b.members.has(a.id));
+  assert.equal(a.members.get(b.id).name, "Nguyễn Văn An");
+  assert.equal(b.members.get(a.id).name, "민수");
+  a.close();
+  b.close();
+});
+
 test("InterpBuffer: between, past the newest, a late state in its place", () => {
   const ib = new InterpBuffer(250000, 1000000);
   assert.deepEqual(ib.sampleAt(0), { kind: "none" });

@@ -134,6 +134,17 @@ class TwoSessions(unittest.TestCase):
         self.assertEqual(errs()[0].code, "no_member")
         self.assertIsInstance(errs()[0].text, str)
 
+    def test_a_name_in_hangul_and_in_vietnamese(self):
+        with ricochet.Session("127.0.0.1", PORT, "py", "민수") as c, \
+                ricochet.Session("127.0.0.1", PORT, "py", "Nguyễn Văn An") as d:
+            ev = self.ev + [[], []]
+            names = lambda: {e.name for e in ev[0] if e.type == ricochet.JOINED}
+            self.assertTrue(until([self.a, self.b, c, d],
+                                  lambda: {"민수", "Nguyễn Văn An"} <= names(), ev))
+            self.assertTrue(until([self.a, self.b, c, d],
+                                  lambda: any(m.name == "민수" for m in d.members()), ev))
+            self.assertEqual(self.a.member(c.id).name, "민수")
+
     def test_names_and_chat_are_str(self):
         joined = [e for e in self.ev[0] if e.type == ricochet.JOINED][0]
         self.assertEqual((joined.id, joined.name), (self.b.id, "pb"))
@@ -213,12 +224,21 @@ class BadNames(unittest.TestCase):
     """Each mistake named, with the rule, before anything is sent."""
 
     def test_the_rule_in_words(self):
-        for room, name, what in (("a b", "n", "room 'a b'"), ("r", "x" * 33, "name 'xxx"),
-                                 ("", "n", "room ''"), ("r", "é", "name 'é'")):
+        for room, name, what in (("a b", "n", "room 'a b'"), ("", "n", "room ''"),
+                                 ("é", "n", "room 'é'")):
             with self.assertRaises(ValueError) as why:
                 ricochet.Session("127.0.0.1", 7777, room, name)
             self.assertIn(what, str(why.exception))
             self.assertIn("1-32 characters of A-Z a-z 0-9 _ . -", str(why.exception))
+        # a player's name in any script; a refusal says which part of the rule
+        for name, why_words in (("x" * 33, "may not be longer than 32 bytes of UTF-8"),
+                                ("민수" * 6, "may not be longer than 32 bytes of UTF-8 (this one is 36;"),
+                                ("a\x1b[2J", "may not hold control characters (U+001B)"),
+                                ("\u202e민수", "may not hold invisible format characters (U+202E)"),
+                                ("  ", "may not be only spaces"), ("", "may not be empty")):
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", 7777, "r", name)
+            self.assertIn("name %r: a name %s" % (name, why_words), str(why.exception))
         with self.assertRaises(ValueError) as why:
             ricochet.Session("127.0.0.1", 7777, "r")
         self.assertIn("room and name are required", str(why.exception))
