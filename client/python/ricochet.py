@@ -45,7 +45,7 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 SONAME = "libricochet.so.1"
 
@@ -323,7 +323,7 @@ api("interp_latest", C.c_int, P, C.POINTER(State))
 
 
 def version():
-    """The loaded library's version, "1.2.0"."""
+    """The loaded library's version, "1.3.0"."""
     return lib.ricochet_version().decode()
 
 
