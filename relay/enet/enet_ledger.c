@@ -32,10 +32,10 @@ void enet_ledger_received(struct enet_ledger *l, const union netaddr *from, size
 }
 
 bool enet_ledger_spend(struct enet_ledger *l, const union netaddr *to, size_t len,
-                       uint64_t now_us)
+                       size_t keep, uint64_t now_us)
 {
     struct ledger_slot *s = slot_of(l, to, now_us);
-    if (s->credit < len)
+    if (s->credit < (uint64_t)len + keep)
         return false;
     s->credit -= len;
     return true;

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../../proto/enet/enet_wire.h"
 #include "../../sys/clock.h"
 #include "enet_ledger.h"
 
@@ -223,13 +224,30 @@ static struct sockaddr_in sockaddr_of(const ENetAddress *address)
     return sin;
 }
 
-/* Within what `to` is owed, unless it has shown its address. */
-static bool may_send(struct adopted *a, const ENetAddress *to, size_t len)
+/* Does datagram d (len bytes; the relay's host has no checksum) carry
+ * acknowledgements alone? */
+static bool acks_only(const uint8_t *d, size_t len)
+{
+    struct enet_wire_header h;
+    struct enet_wire_command c;
+    if (enet_wire_header(d, len, 0, &h) != 0)
+        return false;
+    size_t off = h.size;
+    int rc;
+    while ((rc = enet_wire_next(d, len, &off, &c)) == 1)
+        if (c.command != ENET_PROTOCOL_COMMAND_ACKNOWLEDGE)
+            return false;
+    return rc == 0 && off > h.size;
+}
+
+/* May datagram d go to `to`: has it shown its address, or is it owed d? */
+static bool may_send(struct adopted *a, const ENetAddress *to, const uint8_t *d, size_t len)
 {
     if (a->proven && a->proven(a->ctx, to))
         return true;
     union netaddr dest = {.v4 = sockaddr_of(to)};
-    return enet_ledger_spend(&a->ledger, &dest, len, clock_now_us());
+    return enet_ledger_spend(&a->ledger, &dest, len, acks_only(d, len) ? LEDGER_KEEP : 0,
+                             clock_now_us());
 }
 
 static int send_adopted(struct adopted *a, const ENetAddress *to, const ENetBuffer *buffers,
@@ -240,16 +258,16 @@ static int send_adopted(struct adopted *a, const ENetAddress *to, const ENetBuff
         errno = EMSGSIZE;
         return -1;
     }
-    if (!may_send(a, to, len)) {
-        a->counts.withheld++;
-        a->counts.withheld_bytes += len;
-        return (int)len;
-    }
     struct tx_slot *s = &a->tx[a->tx_n];
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         memcpy(s->data + off, buffers[i].data, buffers[i].dataLength);
         off += buffers[i].dataLength;
+    }
+    if (!may_send(a, to, s->data, len)) {
+        a->counts.withheld++;
+        a->counts.withheld_bytes += len;
+        return (int)len;
     }
     s->to = sockaddr_of(to);
     a->tx_iov[a->tx_n] = (struct iovec){.iov_base = s->data, .iov_len = len};
