@@ -60,6 +60,9 @@ struct adopted {
     struct iovec rx_iov[ENET_SOCKET_RX_BATCH];
     struct rx_slot rx[ENET_SOCKET_RX_BATCH];
     unsigned rx_n, rx_next;        /* read by the last recvmmsg; handed to ENet */
+    bool rx_short;                 /* that read took fewer than a batch: the socket was
+                                      empty then, no call needed to find it so */
+    uint64_t rx_us;                /* when it was made (the ledger's clock) */
     uint64_t received_us;          /* the stamp of the last handed to ENet */
     struct mmsghdr tx_msg[ENET_SOCKET_TX_BATCH];
     struct iovec tx_iov[ENET_SOCKET_TX_BATCH];
@@ -128,6 +131,8 @@ static int read_batch(struct adopted *a)
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     a->rx_n = (unsigned)n;
+    a->rx_short = n < ENET_SOCKET_RX_BATCH;
+    a->rx_us = clock_now_us();
     a->counts.recvmmsg_calls += n > 0;
     return n;
 }
@@ -150,6 +155,11 @@ static int receive_adopted(struct adopted *a, ENetAddress *address, ENetBuffer *
                            size_t count)
 {
     for (;;) {
+        if (a->rx_next == a->rx_n && a->rx_short) {
+            /* ENet stops reading at this 0; its next service reads again. */
+            a->rx_short = false;
+            return 0;
+        }
         if (a->rx_next == a->rx_n) {
             int n = read_batch(a);
             if (n <= 0)
@@ -157,9 +167,8 @@ static int receive_adopted(struct adopted *a, ENetAddress *address, ENetBuffer *
         }
         struct mmsghdr *m = &a->rx_msg[a->rx_next];
         struct rx_slot *s = &a->rx[a->rx_next++];
-        uint64_t now = clock_now_us();
         union netaddr from = {.v4 = s->from};
-        enet_ledger_received(&a->ledger, &from, m->msg_len, now);
+        enet_ledger_received(&a->ledger, &from, m->msg_len, a->rx_us);
         if ((m->msg_hdr.msg_flags & MSG_TRUNC) ||
             !scatter(s->data, m->msg_len, buffers, count)) {
             a->counts.truncated++;
