@@ -441,11 +441,12 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
 
 /* The edge's own counters (transport_enet_core names them) into the
  * stats: the socket's errors, what went unsent to sources owed nothing
- * (enet_ledger.h), datagrams too long for ENet's buffer. */
+ * (enet_ledger.h), datagrams too long for ENet's buffer, datagrams lost to
+ * a full send buffer. */
 static void report_counters(struct relay_enet *t, struct relay *r)
 {
     struct enet_socket_counts c = enet_socket_counts(t->host->socket);
-    uint64_t v[] = {t->socket_errors, c.withheld, c.withheld_bytes, c.truncated};
+    uint64_t v[] = {t->socket_errors, c.withheld, c.withheld_bytes, c.truncated, c.send_full};
     relay_edge_counters(r, t->base, v, sizeof v / sizeof v[0]);
 }
 
