@@ -26,7 +26,9 @@
  *   - A sent datagram leaves at the flush, not at ENet's call: ENet's
  *     round-trip times include the rest of that turn (tens of µs).
  *   - ENet's calls carry the socket and nothing else, so the adopted
- *     sockets are found in a small table of this file's. */
+ *     sockets are found in a small table of this file's, unlocked: a
+ *     program adopts and releases them on the thread of its loop, before
+ *     and after any other thread's ENet host could read it. */
 #include "enet_socket.h"
 
 #include <errno.h>
