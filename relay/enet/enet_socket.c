@@ -326,6 +326,7 @@ size_t enet_socket_flush(int fd)
         int n = sendmmsg(fd, a->tx_msg + i, a->tx_n - i, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             a->counts.sendmmsg_calls++;
+            a->counts.sent += (unsigned)n;
             i += (unsigned)n;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             a->counts.send_full += a->tx_n - i;

@@ -29,7 +29,8 @@ struct enet_socket_counts {
     uint64_t refused;        /* datagrams the kernel refused to send */
     int refused_errno;       /* why the kernel refused the last of them */
     uint64_t send_full;      /* datagrams lost to a full socket buffer */
-    uint64_t sendmmsg_calls; /* flushes that sent something */
+    uint64_t sent;           /* datagrams the kernel took */
+    uint64_t sendmmsg_calls; /* system calls that sent them */
     uint64_t recvmmsg_calls; /* batches read */
 };
 
