@@ -1,7 +1,8 @@
 /* test_enet_ledger.c: what the ENet edge may send a source that has not
  * shown its address: no more bytes than it received from it, per source
  * (an IPv4 address, an IPv6 /64), acknowledgements alone leaving a
- * DISCONNECT's bytes, nothing owed after the source was idle */
+ * DISCONNECT's bytes, nothing owed after the source was idle, a clock
+ * read out of order taken for no idleness */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,22 @@ static void an_idle_source_is_owed_nothing(void **state)
     free(l);
 }
 
+/* Bytes read in one batch are credited at the batch's time, which can be
+ * before a send the relay made meanwhile: a clock read out of order is
+ * no idleness. */
+static void an_earlier_time_keeps_the_credit(void **state)
+{
+    (void)state;
+    struct enet_ledger *l = malloc(sizeof *l);
+    enet_ledger_init(l);
+    union netaddr a = addr("192.0.2.1", 1000);
+    enet_ledger_received(l, &a, 100, 1000);
+    assert_true(enet_ledger_spend(l, &a, 10, 0, 2000));
+    enet_ledger_received(l, &a, 52, 1500); /* read at 1500, handed over after 2000 */
+    assert_true(enet_ledger_spend(l, &a, 142, 0, 2100));
+    free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +105,7 @@ int main(void)
         cmocka_unit_test(a_source_is_its_address_or_its_64),
         cmocka_unit_test(acknowledgements_leave_the_close_its_bytes),
         cmocka_unit_test(an_idle_source_is_owed_nothing),
+        cmocka_unit_test(an_earlier_time_keeps_the_credit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

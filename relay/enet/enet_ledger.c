@@ -13,15 +13,17 @@ void enet_ledger_init(struct enet_ledger *l)
 }
 
 /* a's slot, taken over (nothing owed) if another source held it or it
- * was idle too long. */
+ * was idle too long. A time before the last (a batch's bytes credited at
+ * its read, after a send) is no idleness. */
 static struct ledger_slot *slot_of(struct enet_ledger *l, const union netaddr *a,
                                    uint64_t now_us)
 {
     uint64_t tag = source_key(a);
     struct ledger_slot *s = &l->slots[tag & (LEDGER_SLOTS - 1)];
-    if (s->tag != tag || now_us - s->last_us > LEDGER_IDLE_US)
-        *s = (struct ledger_slot){.tag = tag};
-    s->last_us = now_us;
+    if (s->tag != tag || (now_us > s->last_us && now_us - s->last_us > LEDGER_IDLE_US))
+        *s = (struct ledger_slot){.tag = tag, .last_us = now_us};
+    if (now_us > s->last_us)
+        s->last_us = now_us;
     return s;
 }
 
