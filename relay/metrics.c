@@ -34,6 +34,7 @@ struct metric {
     const char *help;
     void (*write)(struct promtext *t, const struct metric *m, const struct relay_snapshot *s);
     size_t off;       /* the field in struct relay_snapshot the writer reads */
+    const char *own;  /* or an edge's own counter by this name (relay_transport.counters) */
 };
 
 #define SNAP(f) offsetof(struct relay_snapshot, f)
@@ -74,6 +75,21 @@ static void put_by_edge_u64(struct promtext *t, const struct metric *m,
     for (uint32_t i = 0; i < s->stats.n_edges; i++)
         promtext_sample_u64(t, m->name, "edge", s->stats.edges[i].name,
                             *AT(&s->stats.edges[i], m, uint64_t));
+}
+
+/* An edge's own counter named m->own, by the edge's name; 0 for an edge
+ * that keeps none (it never does what the counter counts). */
+static void put_by_edge_own(struct promtext *t, const struct metric *m,
+                            const struct relay_snapshot *s)
+{
+    for (uint32_t i = 0; i < s->stats.n_edges; i++) {
+        const struct relay_edge_stats *e = &s->stats.edges[i];
+        uint64_t v = 0;
+        for (uint32_t k = 0; k < e->n_own; k++)
+            if (strcmp(e->own_names[k], m->own) == 0)
+                v = e->own[k];
+        promtext_sample_u64(t, m->name, "edge", e->name, v);
+    }
 }
 
 static void put_drops(struct promtext *t, const struct metric *m,
@@ -170,6 +186,12 @@ static const struct metric metrics[] = {
       "States to a member replaced by a newer one of the same sender before they left (a "
       "stream edge's full send buffer, a world's tick), by the edge.", put_by_edge_u64,
       EDGE(conflated) },
+    { "ricochet_edge_withheld_total", "counter",
+      "Datagrams not sent to an address that has not shown it receives there, past the "
+      "bytes it sent (the ENet edge's own handshake and resends), by the edge.",
+      put_by_edge_own, 0, "withheld" },
+    { "ricochet_edge_withheld_bytes_total", "counter",
+      "Bytes of those datagrams, by the edge.", put_by_edge_own, 0, "withheld_bytes" },
     { "ricochet_loop_iteration_seconds", "histogram",
       "Wall time of one turn of the relay's loop, its wait for input excluded.", put_hist,
       SNAP(loop.iteration) },

@@ -14,7 +14,9 @@
  * back to their connection ahead of newer ones, or are freed when it is
  * gone; a member that asked for batches gets a tick's states in one batch
  * packet a way, each sender's in order, ahead of a notice sent after them,
- * and no batch its MTU would fragment. Every wait is bounded. */
+ * and no batch its MTU would fragment; a tick's datagrams to every member
+ * leave in one system call (relay/enet/enet_socket.c). Every wait is
+ * bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -32,6 +34,7 @@
 #include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/enet/enet_internals.h"
+#include "../relay/enet/enet_socket.h"
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
@@ -1381,6 +1384,37 @@ static void held_acks_go_back_in_order_or_are_freed(void **state)
     assert_true(enet_list_empty(&p.acknowledgements));
 }
 
+/* Two members send a state each within a tick: the turn that fans them
+ * out sends the three recipients theirs in one sendmmsg, and no turn makes
+ * more than one. */
+static void a_tick_leaves_in_one_call(void **state)
+{
+    (void)state;
+    enum { TICK = 200000 };
+    struct cl cs[3];
+    open_tick_relay_of(TICK, cs, 3, false);
+    pump(cs, 3);
+    tick_with_room_left(TICK);
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = {.seq = 1, .send_us = 1};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    for (size_t i = 0; i < 3; i += 2) { /* alice's and carol's, unsequenced: no acks */
+        send_on(&cs[i], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+        enet_host_flush(cs[i].host);
+    }
+    int fd = relay_enet_ops.fd(T);
+    bool fanned = false; /* a turn sent the three (pings may go in turns of their own) */
+    for (uint64_t end = clock_now_us() + 2 * TICK; !fanned && clock_now_us() < end;) {
+        struct enet_socket_counts before = enet_socket_counts(fd);
+        assert_true(edge_turn(&relay_enet_ops, T, R, 1) >= 0);
+        struct enet_socket_counts after = enet_socket_counts(fd);
+        assert_true(after.sendmmsg_calls - before.sendmmsg_calls <= 1);
+        fanned = after.sent - before.sent >= 3;
+    }
+    assert_true(fanned);
+    close_tick_relay_of(cs, 3);
+}
+
 int main(void)
 {
     if (enet_initialize() != 0)
@@ -1402,6 +1436,7 @@ int main(void)
         cmocka_unit_test(late_read_state_keeps_its_tick),
         cmocka_unit_test(acks_ride_with_the_tick),
         cmocka_unit_test(a_tick_reaches_a_batching_member_in_a_packet_a_way),
+        cmocka_unit_test(a_tick_leaves_in_one_call),
         cmocka_unit_test(batches_fit_a_small_mtu),
         cmocka_unit_test(held_acks_go_back_in_order_or_are_freed),
     };

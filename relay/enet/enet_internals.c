@@ -5,6 +5,8 @@
 #include "enet_internals.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,17 @@ void *relay_enet_intercept_ctx(ENetEvent *event)
         (struct relay_enet_service_event *)((char *)event -
                                             offsetof(struct relay_enet_service_event, event));
     return se->ctx;
+}
+
+ENetPeer *relay_enet_peer_of_address(ENetHost *host, const ENetAddress *to)
+{
+    uintptr_t at = (uintptr_t)to, first = (uintptr_t)host->peers;
+    size_t off = offsetof(ENetPeer, address);
+    if (at < first + off || at >= first + host->peerCount * sizeof(ENetPeer))
+        return NULL;
+    if ((at - first - off) % sizeof(ENetPeer) != 0)
+        return NULL;
+    return &host->peers[(at - first - off) / sizeof(ENetPeer)];
 }
 
 bool relay_enet_read_all(int rc, const ENetEvent *returned, unsigned reads)

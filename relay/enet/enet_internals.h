@@ -36,6 +36,13 @@ struct relay_enet_service_event {
  * callback got; NULL for a NULL event. */
 void *relay_enet_intercept_ctx(ENetEvent *event);
 
+/* The peer slot whose own address field `to` is, or NULL (another
+ * address: the one of a datagram just read). ENet 1.3.17 sends a peer's
+ * datagrams to &peer->address (protocol.c,
+ * enet_protocol_send_outgoing_commands), so the socket call it makes
+ * (relay/enet/enet_socket.c) can tell which peer it sends to. */
+ENetPeer *relay_enet_peer_of_address(ENetHost *host, const ENetAddress *to);
+
 /* Datagrams one enet_host_service call reads at most (protocol.c,
  * enet_protocol_receive_incoming_commands): it stops there, or when the
  * socket is empty, or as soon as a datagram makes a CONNECT or DISCONNECT

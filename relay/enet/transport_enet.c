@@ -35,6 +35,7 @@
 #include "../../sys/netaddr.h"
 #include "../../proto/enet/sniff.h"
 #include "enet_internals.h"
+#include "enet_socket.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
@@ -99,6 +100,26 @@ static void host_caps(struct relay_enet *t, const struct relay_net_config *cfg)
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
 }
 
+/* Has the peer ENet sends `to` shown it receives at its address? Only a
+ * connection the core knows can have: a slot in its handshake is a new
+ * connection, whatever the slot's last one showed. */
+static bool address_proven(void *ctx, const ENetAddress *to)
+{
+    struct relay_enet *t = ctx;
+    const ENetPeer *p = relay_enet_peer_of_address(t->host, to);
+    if (!p)
+        return false;
+    switch (p->state) {
+    case ENET_PEER_STATE_CONNECTED:
+    case ENET_PEER_STATE_DISCONNECT_LATER:
+    case ENET_PEER_STATE_DISCONNECTING:
+    case ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT:
+        return transport_enet_proven(t, peer_index(t, p));
+    default:
+        return false;
+    }
+}
+
 static void *edge_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_enet *t = calloc(1, sizeof *t);
@@ -145,6 +166,10 @@ static void *edge_create(const struct relay_net_config *cfg, char *err, size_t e
         goto fail_deinit;
     }
     host_caps(t, cfg);
+    if (enet_socket_adopt(t->host->socket, address_proven, t) != 0) {
+        snprintf(err, err_cap, "cannot take over ENet's socket: %s", strerror(errno));
+        goto fail_deinit;
+    }
 
     ENetAddress bound;
     if (enet_socket_get_address(t->host->socket, &bound) != 0)
@@ -153,8 +178,10 @@ static void *edge_create(const struct relay_net_config *cfg, char *err, size_t e
     return t;
 
 fail_deinit:
-    if (t->host)
+    if (t->host) {
+        enet_socket_release(t->host->socket);
         enet_host_destroy(t->host);
+    }
     enet_deinitialize();
 fail:
     free(t->heard);
@@ -185,6 +212,7 @@ static void edge_destroy(void *ctx)
         return;
     transport_enet_close_lanes(t);
     transport_enet_acks_return(t, UINT64_MAX, true); /* ENet frees what it has queued */
+    enet_socket_release(t->host->socket);
     enet_host_destroy(t->host);
     enet_deinitialize();
     free(t->heard);
@@ -411,19 +439,29 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
 
 #define SOCKET_WARN_EVERY_US 10000000ull /* at most one line about them per 10 s */
 
-/* ENet 1.3.17 ends a service (returning -1) or a flush at the first
- * datagram the kernel refuses to send (the bound address gone, a route or
- * a firewall saying no). That datagram is lost, as on the wire; the next
- * service goes on past it, so one refusal must not end the relay. Counted
- * (edges.enet.socket_errors) and logged now and then. */
-static void socket_refused(struct relay_enet *t, struct relay *r)
+/* The edge's own counters (transport_enet_core names them) into the
+ * stats: the socket's errors, what went unsent to sources owed nothing
+ * (enet_ledger.h), datagrams too long for ENet's buffer, datagrams lost to
+ * a full send buffer. */
+static void report_counters(struct relay_enet *t, struct relay *r)
 {
-    const char *why = strerror(errno);
-    t->socket_errors++;
-    relay_edge_counters(r, t->base, &t->socket_errors, 1);
+    struct enet_socket_counts c = enet_socket_counts(t->host->socket);
+    uint64_t v[] = {t->socket_errors, c.withheld, c.withheld_bytes, c.truncated, c.send_full};
+    relay_edge_counters(r, t->base, v, sizeof v / sizeof v[0]);
+}
+
+/* A datagram the kernel refuses to send (the bound address gone, a route
+ * or a firewall saying no) is lost, as on the wire (enet_socket_flush goes
+ * on past it), and a service ENet ends at a read the kernel fails (its
+ * -1) is tried again next turn: neither may end the relay. n of them,
+ * errno `why`: counted (edges.enet.socket_errors) and logged now and then. */
+static void socket_refused(struct relay_enet *t, struct relay *r, uint64_t n, int why)
+{
+    t->socket_errors += n;
+    report_counters(t, r);
     if (clock_once_every(&t->socket_warned_us, clock_now_us(), SOCKET_WARN_EVERY_US))
         log_warn("relay: enet: the socket refused a datagram (%s); dropped, %" PRIu64
-                 " so far", why, t->socket_errors);
+                 " so far", strerror(why), t->socket_errors);
 }
 
 /* Every enet_host_service call walks all peer slots (twice) to send: with
@@ -449,7 +487,7 @@ static int edge_service(void *ctx, struct relay *r)
              * again after its reads): what it read waits in its queue,
              * and no later call of this service can tell the socket
              * was read empty. */
-            socket_refused(t, r);
+            socket_refused(t, r, 1, errno);
             refused = true;
         } else {
             served = true;
@@ -457,7 +495,7 @@ static int edge_service(void *ctx, struct relay *r)
             /* The events come from what this call read: after the previous
              * read ended, and by when the kernel received the last of it. */
             relay_arrived(r, t->read_end_us,
-                          t->reads ? clock_socket_received_us(t->host->socket) : 0);
+                          t->reads ? enet_socket_received_us(t->host->socket) : 0);
             while (rc > 0) {
                 on_event(t, r, ev);
                 n++;
@@ -473,10 +511,11 @@ static int edge_service(void *ctx, struct relay *r)
      * was empty (see relay_arrived). A service whose every call failed
      * claims no backlog: the socket's readiness or the timers wake the
      * next one, and a socket that fails every time cannot spin the loop. */
-    t->backlog = !read_all && served;
+    t->backlog = (!read_all && served) || enet_socket_pending(t->host->socket);
     if (!t->backlog)
         t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
+    report_counters(t, r);
     return n;
 }
 
@@ -490,19 +529,16 @@ static void edge_flush(void *ctx, struct relay *r)
     transport_enet_close_lanes(t); /* before the acknowledgements look for a ride */
     if (transport_enet_acks_return(t, relay_tick_due(r), false))
         t->queued = true;
-    if (t->queued) {
-        /* ENet's flush stops at a datagram the kernel refuses, as its
-         * service does, and says nothing: errno tells (nothing between
-         * ENet's sendmsg and its return sets it). The peers after it get
-         * theirs from the next service, without waiting. */
-        errno = 0;
+    if (t->queued)
         enet_host_flush(t->host);
-        if (errno != 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            socket_refused(t, r);
-            t->backlog = true;
-        }
-    }
     t->queued = false;
+    /* What this turn's services and flush sent, in one sendmmsg. */
+    enet_socket_flush(t->host->socket);
+    struct enet_socket_counts c = enet_socket_counts(t->host->socket);
+    if (c.refused > t->refused_seen) {
+        socket_refused(t, r, c.refused - t->refused_seen, c.refused_errno);
+        t->refused_seen = c.refused;
+    }
 }
 
 static bool edge_backlog(const void *ctx)

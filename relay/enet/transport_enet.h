@@ -143,8 +143,9 @@ struct relay_enet {
     struct strangers strangers; /* budgets of "we speak ENet" answers */
     unsigned reads;       /* datagrams the current enet_host_service call read */
     bool backlog;         /* the last service left datagrams unread */
-    uint64_t socket_errors;   /* services and flushes ENet ended at a datagram the kernel
-                                 refused */
+    uint64_t socket_errors;   /* services ENet ended at a failed read, and datagrams
+                                 the kernel refused to send */
+    uint64_t refused_seen;    /* the socket's refused sends counted in socket_errors */
     uint64_t socket_warned_us; /* when that was last logged */
     struct enet_guards guards;
     struct enet_held_acks acks;

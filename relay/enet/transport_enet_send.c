@@ -190,7 +190,9 @@ static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code wh
 struct relay_transport transport_enet_core(void *ctx, uint32_t base)
 {
     struct relay_enet *t = ctx;
-    static const char *const counters[] = {"socket_errors", NULL}; /* transport_enet.c */
+    static const char *const counters[] = {"socket_errors", "withheld", "withheld_bytes",
+                                           "truncated", "send_full",
+                                           NULL}; /* transport_enet.c */
     t->base = base;
     uint32_t modes = 0;
     for (unsigned m = 0; m < PROTO_MODE_COUNT; m++)
