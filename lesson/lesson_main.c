@@ -91,7 +91,7 @@ static const struct options_example examples[] = {
      "ricochet-lesson --port 7799 --rate 20 --duration 10"},
     {"Starting at 5% loss and 40 ms end to end, on a port the kernel picks:",
      "ricochet-lesson --port 0 --path-loss 5 --path-delay 40"},
-    {"Four senders a lane, 5% loss: a one-stream lane holds every sender back behind each loss:",
+    {"Four senders per lane, 5% loss: a one-stream lane holds every sender back behind each loss:",
      "ricochet-lesson --senders 4 --path-loss 5"},
     {"A class: the students' programs join from their machines through this one's 192.0.2.10:",
      "ricochet-lesson --door-address 192.0.2.10 --door-port 7800"},

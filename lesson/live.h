@@ -46,7 +46,7 @@
 #include "../stats/recvstats.h"
 #include "../sys/netaddr.h"
 
-#define LIVE_SENDERS 4         /* senders a lane has when the page asks for more than one */
+#define LIVE_SENDERS 4         /* senders per lane when the page asks for more than one */
 #define LIVE_MARKS 4096        /* states kept per lane, every sender's (1024 each of four:
                                   51 s at 20 Hz) */
 #define LIVE_SENDER_MARKS (LIVE_MARKS / LIVE_SENDERS) /* ... per sender, whatever their count */

@@ -24,7 +24,7 @@
  * not TCP, and the docs' Python player joins through it); there a request
  * naming another
  * Host (a DNS-rebinding page) gets 421 and leaves the model as it was,
- * localhost is served. Four senders a lane (--senders 4) at 4% loss:
+ * localhost is served. Four senders per lane (--senders 4) at 4% loss:
  * live.json has every lane's four senders' states (HTTP polling's lanes'
  * arrived too), and the states one
  * sender's loss held back of the others (counted from orders alone: netsim's
@@ -899,7 +899,7 @@ static int arrived_of(const cJSON *ln, int k)
     return n;
 }
 
-/* Four senders a lane through one network losing 4% end to end: every
+/* Four senders per lane through one network losing 4% end to end: every
  * lane's states are per sender (HTTP polling's lanes too: each sender's
  * states arrive by the receiver's GETs); over TCP (one stream) a state lost on the
  * downlink holds back the other senders' states behind it, over QUIC's
