@@ -77,7 +77,7 @@ stat() {
 
 {
     echo "$ bench/lesson_senders.sh $bin $out $reps $loss $delay"
-    echo "the lesson, four senders a lane at 20 Hz, $loss% loss and $delay ms end to end," \
+    echo "the lesson, four senders per lane at 20 Hz, $loss% loss and $delay ms end to end," \
          "20 s windows; medians of $reps runs (min-max)"
     printf '%-16s %-22s %-22s %-18s %s\n' lane "a sender's freeze ms" "all four's ms" held \
         "delivered %"

@@ -4,7 +4,7 @@
  * draws each in a colour and with a number of its own. */
 import { ARENA_W, ARENA_H } from "/ricochet.js";
 
-export const SENDERS = 4;     /* the most senders a lane has (the lesson's LIVE_SENDERS) */
+export const SENDERS = 4;     /* the most senders per lane (the lesson's LIVE_SENDERS) */
 const SENDER_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]; /* four senders' dots */
 const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind a sender */
 
