@@ -1,8 +1,9 @@
 /* test_e2e_no_relay.c: with no relay where a session looks, the library's
  * end says where it looked, which edge it expected and what to start
  * (docs/library.md, "When no relay answers"), and ends at once where the
- * transport can know: a refused TCP connect, and the ICMP port
- * unreachable on plain UDP's and ENet's connected sockets. Ports are free ones of 127.0.0.1, nothing listening. */
+ * transport can know: a refused TCP connect, and plain UDP's ICMP port
+ * unreachable on its connected socket; ENet, which hears nothing, at its
+ * timeout. Ports are free ones of 127.0.0.1, nothing listening. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,10 +86,16 @@ static void plain_udp_port_unreachable_ends_at_once(void **state)
     ends_refused_at_once(RICOCHET_MODE_UDP, "udp", "nothing listens");
 }
 
-static void enet_port_unreachable_ends_at_once(void **state)
+static void enet_with_no_answer_says_so_at_its_timeout(void **state)
 {
     (void)state;
-    ends_refused_at_once(RICOCHET_MODE_RELIABLE, "enet", "nothing listens");
+    struct ricochet_event ev;
+    char why[512];
+    uint16_t port;
+    end_with_no_relay(RICOCHET_MODE_RELIABLE, &port, &ev, why, sizeof why);
+    assert_string_equal(ev.code, "timeout");
+    says_what_to_start(why, port, "enet");
+    assert_non_null(strstr(why, "no answer in"));
 }
 
 int main(void)
@@ -96,7 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_refused_tcp_connect_ends_at_once),
         cmocka_unit_test(plain_udp_port_unreachable_ends_at_once),
-        cmocka_unit_test(enet_port_unreachable_ends_at_once),
+        cmocka_unit_test(enet_with_no_answer_says_so_at_its_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,10 +5,9 @@
  * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
  * join is sent as soon as the connection is up, and again echoing the
  * cookie the relay answers it with (the CONNECT's data says we do:
- * PROTOCOL.md, return routability); the relay's close (or ENet's timeout,
- * or, before a first join, an ICMP port unreachable on my own host's
- * connected socket) ends the session. Both kinds hand ENet's events to
- * client_enet_handle; the hubs are client_enet_hub.c's. */
+ * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
+ * ends the session. Both kinds hand ENet's events to client_enet_handle;
+ * the hubs are client_enet_hub.c's. */
 #include "client_enet_internal.h"
 
 #include <errno.h>
@@ -16,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
-#include <sys/socket.h>
 
 #include <enet/enet.h>
 #include <enet/time.h>
@@ -152,12 +150,6 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         t->own = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
         if (!t->own) {
             snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
-            return -1;
-        }
-        /* Connected, as plain UDP's: an ICMP port unreachable comes back
-         * as ECONNREFUSED (enet_step), so no relay there ends at once. */
-        if (connect(t->own->socket, &c->relay.sa, netaddr_len(&c->relay)) != 0) {
-            snprintf(err, err_cap, "client: connect: %s", strerror(errno));
             return -1;
         }
     }
@@ -395,12 +387,6 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r > 0)
         client_input_counted(c); /* a connect or disconnect handled is input too */
     harvest_counters(c);
-    if (r < 0 && errno == ECONNREFUSED && !c->move.was_joined) { /* nothing listens there */
-        char text[PROTO_TEXT_MAX + 256];
-        client_no_relay_text(c, "nothing listens", text, sizeof text);
-        client_go_dead(c, RICOCHET_END_REFUSED, text);
-        return 0;
-    }
     if (r < 0) {
         /* ENet 1.3.17 ends a service at a datagram the kernel refuses to
          * send (no route for a moment, the address gone): it is lost, as
