@@ -634,12 +634,14 @@ window.lessonPage = {
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||
                                 PRESETS[Object.keys(PRESETS).find((k) => i18n.en[k] === name)]),
-  /* Where a state (of sender, 0 first) is drawn in its lane's strip (page coordinates),
-   * or null. */
+  /* Where a state (of sender, 0 first) is drawn in its lane's strip, in the window's
+   * coordinates, the strip scrolled to the top of the window to be clicked there (the
+   * inspector, once open, holds the bottom right); or null. */
   markPoint: (lane, seq, sender = 0) => {
     const l = view.lanes.get(lane);
     const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
     if (!p) return null;
+    l.strip.scrollIntoView({ block: "start" });
     const r = l.strip.getBoundingClientRect();
     return { x: r.left + p.x, y: r.top + p.y };
   },
