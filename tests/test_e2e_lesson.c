@@ -540,6 +540,20 @@ static void nothing_left(const struct run_facts *f)
     assert_true(gone); /* the relay, netsim, both namespaces and so netsim's devices */
 }
 
+/* Whether lesson l runs its lanes in IP mode (namespaces); if not, it is
+ * stopped, and the caller skips. */
+static bool ip_mode_or_stop(struct lesson *l)
+{
+    cJSON *j = lesson_get_json(l, "/live.json");
+    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
+    cJSON_Delete(j);
+    if (!ip) {
+        spawn_stop(&l->proc, SIGINT, 15000);
+        spawn_free(&l->proc);
+    }
+    return ip;
+}
+
 static const char *const live_args[] = {"--port", "0", "--door-port", "0", "--rate", RATE,
                                         "--duration", "20", "--grace", GRACE, "--seed", "3",
                                         NULL};
@@ -550,14 +564,8 @@ static void the_page_teaches(void **state)
     struct lesson l;
     char dir[] = "/tmp/ricochet-lesson-XXXXXX", png[160];
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
-    cJSON *j = lesson_get_json(&l, "/live.json");
-    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
-    cJSON_Delete(j);
-    if (!ip) {
-        spawn_stop(&l.proc, SIGINT, 15000);
-        spawn_free(&l.proc);
+    if (!ip_mode_or_stop(&l))
         skip(); /* no namespaces here: without_namespaces covers it */
-    }
     if (!lanes_running(&l, WAIT_MS))
         fail_msg("the lanes never ran");
     servers_tmpdir(dir);
@@ -602,15 +610,13 @@ static void the_page_teaches(void **state)
 static bool start_ip(struct lesson *l, const char *const *args)
 {
     lesson_start(l, harness_bin_dir(), "ricochet-lesson", args);
-    cJSON *j = lesson_get_json(l, "/live.json");
-    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
-    cJSON_Delete(j);
-    if (ip && lanes_running(l, WAIT_MS))
+    if (!ip_mode_or_stop(l))
+        return false;
+    if (lanes_running(l, WAIT_MS))
         return true;
     spawn_stop(&l->proc, SIGINT, 15000);
     spawn_free(&l->proc);
-    if (ip)
-        fail_msg("the lanes never ran");
+    fail_msg("the lanes never ran");
     return false;
 }
 
@@ -682,14 +688,9 @@ static void a_lane_that_cannot_join_holds_no_one_back(void **state)
     const char *args[] = {"--port", "0", "--door-port", "0", "--rate", RATE, "--duration", "20",
                           "--grace", GRACE, "--seed", "3", "--path-loss", "45", NULL};
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
-    cJSON *j = lesson_get_json(&l, "/live.json");
-    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
-    cJSON_Delete(j);
-    if (!ip) {
-        spawn_stop(&l.proc, SIGINT, 15000);
-        spawn_free(&l.proc);
+    if (!ip_mode_or_stop(&l))
         skip();
-    }
+    cJSON *j;
     char gen[64] = "";
     uint64_t end = clock_now_ms() + WAIT_MS;
     while (!gen[0] && clock_now_ms() < end) { /* the first start */
