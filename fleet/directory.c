@@ -396,6 +396,13 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
     return rc;
 }
 
+/* The hash's `draining` field: 1 draining (placements skip it), 2 unheard
+ * (placed on last), 0 neither. A relay of an older version reads 2 as 0. */
+static const char *standing(const struct directory_load *load)
+{
+    return load->draining ? "1" : load->unheard ? "2" : "0";
+}
+
 int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap)
@@ -414,7 +421,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     snprintf(most, sizeof most, "%d", load->listing ? FLEET_LIST_BYTES : 0);
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
-                                         rooms, clients, load->draining ? "1" : "0",
+                                         rooms, clients, standing(load),
                                          floor, stale, load->listing ? load->listing : "",
                                          most};
     size_t done = 0;

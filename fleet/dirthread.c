@@ -47,6 +47,7 @@ struct dirthread {
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
     uint64_t next_beat, next_connect; /* ms */
+    uint64_t unheard_until;        /* ms: load.unheard until then */
     /* Agones */
     bool ready;                    /* /ready answered 2xx */
     uint64_t next_ready, next_health, next_label; /* ms */
@@ -221,6 +222,7 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
     char err[256];
     uint64_t at = clock_boot_us(); /* before the call: the lease runs from here */
     t->next_beat = now_ms + t->cfg.heartbeat_ms;
+    t->load.unheard = now_ms < t->unheard_until;
     if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
         0) {
         set_reachable(t, false, err);
@@ -376,6 +378,18 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
         log_warn("fleet: release of room %s: %s", c->room, err);
 }
 
+/* This relay's clients all timed out at once: a cut between it and its
+ * players is likelier than each leaving, so it tells the directory to
+ * place new rooms elsewhere while any other relay can take them, for as
+ * long as a relay reported lost is kept out of a room. */
+static void unheard(struct dirthread *t, uint32_t clients, uint64_t now_ms)
+{
+    uint32_t ms = t->dir ? directory_keep_out_ms(t->dir) : 0;
+    t->unheard_until = now_ms + ms;
+    log_warn("fleet: all %u clients timed out at once: its players may not reach this "
+             "relay; new rooms are placed on it last for %u ms", (unsigned)clients, ms);
+}
+
 /* Every held room to another relay; the loop learns where each went. */
 static void drain(struct dirthread *t, uint64_t now_ms)
 {
@@ -475,6 +489,9 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
     case FLEET_LOAD:
         t->load.rooms = m->rooms;
         t->load.clients = m->clients;
+        break;
+    case FLEET_UNHEARD:
+        unheard(t, m->clients, now_ms);
         break;
     case FLEET_LISTING:
         set_listing(t, m);

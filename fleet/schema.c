@@ -3,13 +3,16 @@
  * another relay's claim: that is what makes racing joins land on one
  * relay. Keys (P = the fleet name):
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
- *                 draining, beat (Redis's time of its last heartbeat, ms),
+ *                 draining (0, 1 draining, 2 its clients all timed out at
+ *                 once), beat (Redis's time of its last heartbeat, ms),
  *                 listing (its rooms, "ROOM MEMBERS CAPACITY\n" each)},
  *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
  *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
  *                 unless its holder renews it; TRANSPORT: its holder's edges,
  *                 "enet" or "enet,udp:7778"
+ *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
+ *   P:shun:ADDR   "1": players reported ADDR lost; placed on last (expires)
  *   P:epoch       counter: every claim takes the next value (INCR)
  *   P:pulse       Redis's time (ms) at the last script call
  *   P:up          ... at the start of the current run of calls no more than
@@ -209,7 +212,9 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * so a Redis that was paused or failed over finds nobody stale at once.
  * pick(p, asker, exclude, out, floor, cut): the live relay, not stale, not
  * draining, not full, not `exclude` nor `out`, with the fewest rooms for its
- * capacity (ties go to `asker`); takes the next epoch, counts the room on
+ * capacity (ties go to `asker`); a relay players reported lost (P:shun:ADDR,
+ * set by a report that moved a room off it) or whose clients all timed out
+ * at once (draining '2', unheard) only when no other can take the room; takes the next epoch, counts the room on
  * that relay and returns the new claim value, or nil if none can take it.
  * replicate_commands: what a script writes is replicated as its effects,
  * so it may read TIME first (Redis 7 always does; 5 and 6 need asking). */
@@ -257,6 +262,9 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "           tonumber(h[5]) < tonumber(h[3]) and\n" \
     "           (tonumber(h[7]) or cut) >= cut then\n" \
     "      local score = tonumber(h[4]) / tonumber(h[3])\n" \
+    "      if h[6] == '2' or redis.call('EXISTS', p .. ':shun:' .. a) == 1 then\n" \
+    "        score = score + 2\n" \
+    "      end\n" \
     "      if not best or score < bscore or (score == bscore and a == asker) then\n" \
     "        best, bscore, binst, btr = a, score, h[1], h[2]\n" \
     "      end\n" \
@@ -281,7 +289,8 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  *                    directory answered, or over a holder that beat within
  *                    that half, which the report named, when no P:out:ROOM
  *                    is set: a room moves on a report at most once per out
- *                    ms, that holder then kept out of it for out ms; it
+ *                    ms, that holder then kept out of it for out ms and
+ *                    placed on last for any room as long (P:shun:ADDR); it
  *                    hears of it at its next heartbeat) on the relay pick()
  *                    chose (none: a named holder keeps the room);
  *   'wait', ms       suspect, and the holder's heartbeats are overdue but
@@ -316,6 +325,7 @@ static const char place_lua[] = LUA_COMMON
     "if not v then return {'none', '', out} end\n"
     "if named then\n"
     "  redis.call('SET', ok, exclude, 'PX', ARGV[9])\n"
+    "  redis.call('SET', p .. ':shun:' .. exclude, '1', 'PX', ARGV[9])\n"
     "  out = exclude\n"
     "end\n"
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"

@@ -26,6 +26,14 @@
 #define AGONES_HEALTH_MS 1000   /* POST /health period (Agones checks every 5 s) */
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
+#define SAMPLES 16              /* clients and timeouts, one a second: how far back */
+#define SAMPLE_US 1000000       /* "all timed out at once" looks */
+
+/* The relay's clients and the timeouts it counted, at a moment. */
+struct load_sample {
+    uint32_t clients;
+    uint64_t timeouts;
+};
 
 struct relay_fleet {
     struct relay *r;
@@ -39,6 +47,9 @@ struct relay_fleet {
     uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
     uint64_t next_listing_us;        /* this relay's rooms go to the thread then */
     struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
+    struct load_sample samples[SAMPLES]; /* the last SAMPLES seconds, a ring */
+    size_t next_sample;
+    uint64_t next_sample_us;
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -339,6 +350,30 @@ static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
     free(l);
 }
 
+/* Once a second: did every client this relay had within the last SAMPLES
+ * seconds (two at least) time out, none left? Then its players may be cut
+ * from it while the directory still hears it, and it tells on itself
+ * (FLEET_UNHEARD), once per such fall. */
+static void sample_load(struct relay_fleet *f, uint64_t now_us)
+{
+    if (now_us < f->next_sample_us)
+        return;
+    f->next_sample_us = now_us + SAMPLE_US;
+    struct load_sample now = {relay_clients(f->r), relay_stats(f->r)->timeouts};
+    uint32_t fell = 0;
+    for (size_t i = 0; i < SAMPLES && now.clients == 0; i++) {
+        const struct load_sample *s = &f->samples[i];
+        if (s->clients >= 2 && now.timeouts - s->timeouts >= s->clients)
+            fell = s->clients > fell ? s->clients : fell;
+    }
+    if (fell) {
+        post(f, &(struct fleet_msg){.type = FLEET_UNHEARD, .clients = fell});
+        memset(f->samples, 0, sizeof f->samples); /* told once */
+    }
+    f->samples[f->next_sample] = now;
+    f->next_sample = (f->next_sample + 1) % SAMPLES;
+}
+
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
 {
     if (!f)
@@ -347,6 +382,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
                                 .clients = relay_clients(f->r)});
     if (!f->p)
         return;
+    sample_load(f, now_us);
     /* --room-list off: its rooms are reached by their names only */
     if (now_us >= f->next_listing_us && relay_room_list_on(f->r)) {
         f->next_listing_us = now_us + f->heartbeat_us;

@@ -7,9 +7,10 @@
 # BIN_DIR, an ASan build's) again and again, each with a cut of a random
 # length (RICOCHET_CUT_MS): a relay cut from Redis both ways (2 to 20
 # TTLs) and one way, Redis to relay (1 to 10 TTLs), Redis cut from every
-# relay (2 to 20 TTLs), a relay cut from its players (13 to 25 s), and
-# invariant 4's window. Each run says, for each check of an invariant,
-# "partitions: NAME held|broken: what" (tests/test_e2e_partitions.c):
+# relay (2 to 20 TTLs), a relay cut from its players (13 to 25 s), one
+# whose players all time out there, and invariant 4's window. Each run
+# says, for each check of an invariant, "partitions: NAME held|broken:
+# what" (tests/test_e2e_partitions.c):
 #   split    no moment two relays forwarded one room beyond the bound
 #   regroup  the room's players one group within the stated time
 #   stuck    no claim stuck after the heal
@@ -57,7 +58,7 @@ scenario() {
 
 ttl=1000 # the scenarios' --directory-ttl, ms
 while [ "$(date +%s)" -lt "$end" ]; do
-    case $(( RANDOM % 6 )) in
+    case $(( RANDOM % 7 )) in
     0) scenario a_relay_cut_from_redis_for_twice_its_ttl_lets_its_players_go \
            $((2 * ttl)) $((20 * ttl)) ;;
     1) scenario the_same_when_only_redis_to_relay_is_cut $ttl $((10 * ttl)) ;;
@@ -65,6 +66,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
     3) scenario a_relay_cut_from_its_players_is_no_black_hole 13000 25000 ;;
     4) scenario invariant_4s_window_is_bounded 0 0 ;;
     5) scenario the_nemesis_cuts_what_it_names 0 0 ;;
+    6) scenario a_relay_whose_players_all_timed_out_tells_on_itself 0 0 ;;
     esac
 done
 

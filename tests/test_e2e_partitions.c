@@ -10,7 +10,9 @@
  * the lease's end; and the room's claim names their relay after the heal.
  * A relay cut from its players, still heartbeating, loses the room at
  * their first rejoin, which names it: one group elsewhere within
- * rejoin_after + stale, a newcomer sent to it getting in too.
+ * rejoin_after + stale, a newcomer sent to it getting in too; once their
+ * sessions there time out it tells on itself, and a new room is placed
+ * where its players get in.
  * RICOCHET_CUT_MS sets the cuts' lengths (the partitions soak). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +41,7 @@
 #define FAR_NODE (2 + RELAYS)    /* a player apart from the others */
 #define WINDOW_TTL_S 5           /* invariant 4's window: a TTL whose lease outlasts a
                                     rejoin (1.5 s of silence) */
+#define JOIN_TIMEOUT_MS 5000     /* a player's join, at each relay it tries */
 #define REJOIN_MS 60000          /* the players' rejoin window: longer than any cut */
 #define REGROUP_MS 5000          /* a room plays again, one group, this soon after its
                                     relay's lease ended */
@@ -205,7 +208,7 @@ static int cut_ms(int def)
 static struct ricochet *player(const struct fleet_relay *via, const char *room,
                                const char *name)
 {
-    return fleet_client(via, room, name, PROTO_MODE_RELIABLE, 5000, REJOIN_MS);
+    return fleet_client(via, room, name, PROTO_MODE_RELIABLE, JOIN_TIMEOUT_MS, REJOIN_MS);
 }
 
 static bool on_relay(struct ricochet *c, const struct fleet_relay *r)
@@ -363,6 +366,49 @@ static void the_same_when_only_redis_to_relay_is_cut(void **state)
     cut_from_redis(cut_ms(5 * TTL_MS), false);
 }
 
+/* Whether relay i's registration says its clients all timed out at once
+ * (its `draining` field 2: placed on last), asked for ms while the
+ * players play. */
+static bool told_on_itself(struct cutlab *l, struct nemesis_watch *w, int i, int ms)
+{
+    char v[16] = "";
+    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
+        nemesis_enter(&l->n, REDIS_NODE);
+        test_redis_cmd(&l->redis, v, sizeof v, "HGET ricochet:relay:%s:%u draining",
+                       l->relay[i].host, (unsigned)l->relay[i].port);
+        nemesis_enter(&l->n, NEMESIS_HUB);
+        if (strcmp(v, "2") == 0)
+            return true;
+        watch_play(w, 100);
+    }
+    return false;
+}
+
+/* The first player of a new room, entering through relay 2 while relay 0
+ * is cut from the players: how long until it is in (-1: not within
+ * FLEET_WAIT_MS), and on which relay. */
+static long new_room_joins(struct cutlab *l, struct nemesis_watch *w, struct ricochet **out)
+{
+    uint64_t asked = clock_now_ms();
+    struct ricochet *c = player(&l->relay[2], "fresh", "f");
+    w->others[w->n_others++] = c; /* polled, not counted */
+    while (!ricochet_joined(c) && clock_now_ms() - asked < FLEET_WAIT_MS)
+        watch_play(w, 50);
+    *out = c;
+    return ricochet_joined(c) ? (long)(clock_now_ms() - asked) : -1;
+}
+
+/* The first player of a new room, entering through relay 2 while relay 0
+ * is cut from the players: in before its join's timeout, not on relay 0. */
+static void new_room_placed_elsewhere(struct cutlab *l, struct nemesis_watch *w)
+{
+    struct ricochet *fresh;
+    long in_ms = new_room_joins(l, w, &fresh);
+    verdict("regroup", in_ms >= 0 && in_ms < JOIN_TIMEOUT_MS && !on_relay(fresh, &l->relay[0]),
+            "a new room's first player in %ld ms on a relay it reaches (before its join's "
+            "%d ms timeout)", in_ms, JOIN_TIMEOUT_MS);
+}
+
 /* relay 0 cut from its players (the hub, both ways) for ms, still
  * heartbeating: the players' rejoin names it lost, the room moves to
  * another relay and they meet there within rejoin_after + stale; a
@@ -400,6 +446,10 @@ static void cut_from_players(int ms)
     verdict("regroup", took >= 0 && !on_relay(early, &l.relay[0]),
             "a newcomer sent to the cut relay meets them %lld ms after the cut",
             took >= 0 ? (long long)(clock_now_ms() - cut) : -1LL);
+    /* relay 0, reported lost, now has the fewest rooms: a new room's
+     * first join is still placed where it gets in, not sent to relay 0
+     * to wait out its join's timeout there */
+    new_room_placed_elsewhere(&l, &w);
     while (clock_now_ms() - cut < (uint64_t)ms)
         watch_play(&w, 50);
     nemesis_heal(&l.n);
@@ -418,6 +468,35 @@ static void a_relay_cut_from_its_players_is_no_black_hole(void **state)
 {
     (void)state;
     cut_from_players(cut_ms(20 * TTL_MS));
+}
+
+/* relay 0 cut from its players, who do not rejoin (an older client, or
+ * none of its own): their sessions there all time out at once, and relay
+ * 0 tells the directory so; a new room's first player is then placed
+ * where it gets in. */
+static void a_relay_whose_players_all_timed_out_tells_on_itself(void **state)
+{
+    (void)state;
+    struct cutlab l;
+    struct nemesis_watch w;
+    cutlab_open(&l);
+    watch_start(&w);
+    other_rooms(&l, &w);
+    for (int i = 0; i < 2; i++)
+        w.rec.c[w.rec.n++] = fleet_client(&l.relay[0], "quiet", i ? "q" : "p",
+                                          PROTO_MODE_RELIABLE, JOIN_TIMEOUT_MS, 0);
+    assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
+    uint64_t cut = clock_now_ms();
+    nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    bool told = told_on_itself(&l, &w, 0, PROTO_TIMEOUT_MS + 10000);
+    cutlab_logs(&l, !told);
+    verdict("regroup", told, "the cut relay told the directory its players all timed out, "
+            "%lld ms after the cut", (long long)(clock_now_ms() - cut));
+    new_room_placed_elsewhere(&l, &w);
+    fleet_close_clients(&w.rec);
+    for (size_t i = 0; i < w.n_others; i++)
+        ricochet_close(w.others[i]);
+    cutlab_close(&l);
 }
 
 /* Invariant 4's window: relay 0 cut from Redis and from one of its
@@ -487,6 +566,7 @@ int main(void)
         cmocka_unit_test(the_same_when_only_redis_to_relay_is_cut),
         cmocka_unit_test(redis_cut_from_every_relay_then_healed),
         cmocka_unit_test(a_relay_cut_from_its_players_is_no_black_hole),
+        cmocka_unit_test(a_relay_whose_players_all_timed_out_tells_on_itself),
         cmocka_unit_test(invariant_4s_window_is_bounded),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
