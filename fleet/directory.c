@@ -396,7 +396,8 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
     return rc;
 }
 
-/* The hash's `draining` field: 1 draining (placements skip it), 2 unheard
+/* The hash's `draining` field: 1 draining (placements skip it), 2 its clients
+ * all dropped at once
  * (placed on last), 0 neither. A relay of an older version reads 2 as 0. */
 static const char *standing(const struct directory_load *load)
 {

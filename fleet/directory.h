@@ -40,7 +40,7 @@ struct directory_load {
     uint32_t rooms;
     uint32_t clients;
     bool draining;       /* placements skip it */
-    bool unheard;        /* all its clients timed out at once: its players may not
+    bool unheard;        /* all its clients dropped at once: its players may not
                             reach it, so placements take it only when no other can */
     const char *listing; /* its rooms (fleet_listing_format's), published and the
                             other relays' read back (directory_fleet_rooms); NULL:

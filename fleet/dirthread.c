@@ -378,7 +378,8 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
         log_warn("fleet: release of room %s: %s", c->room, err);
 }
 
-/* This relay's clients all timed out at once: a cut between it and its
+/* This relay's clients were all dropped at once (timed out, or closed as
+ * slow readers): a cut between it and its
  * players is likelier than each leaving, so it tells the directory to
  * place new rooms elsewhere while any other relay can take them, for as
  * long as a relay reported lost is kept out of a room. */
@@ -386,7 +387,7 @@ static void unheard(struct dirthread *t, uint32_t clients, uint64_t now_ms)
 {
     uint32_t ms = t->dir ? directory_keep_out_ms(t->dir) : 0;
     t->unheard_until = now_ms + ms;
-    log_warn("fleet: all %u clients timed out at once: its players may not reach this "
+    log_warn("fleet: all %u clients dropped at once: its players may not reach this "
              "relay; new rooms are placed on it last for %u ms", (unsigned)clients, ms);
 }
 

@@ -24,7 +24,7 @@ enum fleet_msg_type {
                         (suspect: claim.addr names the relay reported lost, "" none) */
     FLEET_RELEASE,   /* claim: a room this relay held is over */
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
-    FLEET_UNHEARD,   /* clients: that many all timed out at once; placement takes this
+    FLEET_UNHEARD,   /* clients: that many all dropped at once; placement takes this
                         relay last for a while (its players may not reach it) */
     FLEET_LISTING,   /* listing: this relay's rooms, published from the next heartbeat on */
     FLEET_DRAIN,     /* take no new rooms; hand each held room to another relay */

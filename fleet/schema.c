@@ -3,7 +3,7 @@
  * another relay's claim: that is what makes racing joins land on one
  * relay. Keys (P = the fleet name):
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
- *                 draining (0, 1 draining, 2 its clients all timed out at
+ *                 draining (0, 1 draining, 2 its clients all dropped at
  *                 once), beat (Redis's time of its last heartbeat, ms),
  *                 listing (its rooms, "ROOM MEMBERS CAPACITY\n" each)},
  *                 expires after the TTL unless a heartbeat renews it
@@ -213,8 +213,8 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * pick(p, asker, exclude, out, floor, cut): the live relay, not stale, not
  * draining, not full, not `exclude` nor `out`, with the fewest rooms for its
  * capacity (ties go to `asker`); a relay players reported lost (P:shun:ADDR,
- * set by a report that moved a room off it) or whose clients all timed out
- * at once (draining '2', unheard) only when no other can take the room; takes the next epoch, counts the room on
+ * set by a report that moved a room off it) or whose clients were all
+ * dropped at once (draining '2', unheard) only when no other can take the room; takes the next epoch, counts the room on
  * that relay and returns the new claim value, or nil if none can take it.
  * replicate_commands: what a script writes is replicated as its effects,
  * so it may read TIME first (Redis 7 always does; 5 and 6 need asking). */

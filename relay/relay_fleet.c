@@ -27,12 +27,13 @@
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
 #define SAMPLES 16              /* clients and timeouts, one a second: how far back */
-#define SAMPLE_US 1000000       /* "all timed out at once" looks */
+#define SAMPLE_US 1000000       /* "all dropped at once" looks */
 
-/* The relay's clients and the timeouts it counted, at a moment. */
+/* The relay's clients, and how many it dropped so far (timed out, or
+ * closed as slow readers: what a cut from its players makes), at a moment. */
 struct load_sample {
     uint32_t clients;
-    uint64_t timeouts;
+    uint64_t dropped;
 };
 
 struct relay_fleet {
@@ -350,8 +351,8 @@ static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
     free(l);
 }
 
-/* Once a second: did every client this relay had within the last SAMPLES
- * seconds (two at least) time out, none left? Then its players may be cut
+/* Once a second: was every client this relay had within the last SAMPLES
+ * seconds (two at least) dropped, none left? Then its players may be cut
  * from it while the directory still hears it, and it tells on itself
  * (FLEET_UNHEARD), once per such fall. */
 static void sample_load(struct relay_fleet *f, uint64_t now_us)
@@ -359,11 +360,12 @@ static void sample_load(struct relay_fleet *f, uint64_t now_us)
     if (now_us < f->next_sample_us)
         return;
     f->next_sample_us = now_us + SAMPLE_US;
-    struct load_sample now = {relay_clients(f->r), relay_stats(f->r)->timeouts};
+    const struct relay_stats *st = relay_stats(f->r);
+    struct load_sample now = {relay_clients(f->r), st->timeouts + st->kicks};
     uint32_t fell = 0;
     for (size_t i = 0; i < SAMPLES && now.clients == 0; i++) {
         const struct load_sample *s = &f->samples[i];
-        if (s->clients >= 2 && now.timeouts - s->timeouts >= s->clients)
+        if (s->clients >= 2 && now.dropped - s->dropped >= s->clients)
             fell = s->clients > fell ? s->clients : fell;
     }
     if (fell) {

@@ -8,7 +8,7 @@
 # length (RICOCHET_CUT_MS): a relay cut from Redis both ways (2 to 20
 # TTLs) and one way, Redis to relay (1 to 10 TTLs), Redis cut from every
 # relay (2 to 20 TTLs), a relay cut from its players (13 to 25 s), one
-# whose players all time out there, and invariant 4's window. Each run
+# that drops all its players at once, and invariant 4's window. Each run
 # says, for each check of an invariant, "partitions: NAME held|broken:
 # what" (tests/test_e2e_partitions.c):
 #   split    no moment two relays forwarded one room beyond the bound
@@ -66,7 +66,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
     3) scenario a_relay_cut_from_its_players_is_no_black_hole 13000 25000 ;;
     4) scenario invariant_4s_window_is_bounded 0 0 ;;
     5) scenario the_nemesis_cuts_what_it_names 0 0 ;;
-    6) scenario a_relay_whose_players_all_timed_out_tells_on_itself 0 0 ;;
+    6) scenario a_relay_that_drops_all_its_players_tells_on_itself 0 0 ;;
     esac
 done
 

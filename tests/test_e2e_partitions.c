@@ -10,9 +10,9 @@
  * the lease's end; and the room's claim names their relay after the heal.
  * A relay cut from its players, still heartbeating, loses the room at
  * their first rejoin, which names it: one group elsewhere within
- * rejoin_after + stale, a newcomer sent to it getting in too; once their
- * sessions there time out it tells on itself, and a new room is placed
- * where its players get in.
+ * rejoin_after + stale, a newcomer sent to it getting in too. A relay
+ * reported lost, or one that dropped all its players at once (it tells on
+ * itself), is placed on last: a new room's first player gets in at once.
  * RICOCHET_CUT_MS sets the cuts' lengths (the partitions soak). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -366,7 +366,7 @@ static void the_same_when_only_redis_to_relay_is_cut(void **state)
     cut_from_redis(cut_ms(5 * TTL_MS), false);
 }
 
-/* Whether relay i's registration says its clients all timed out at once
+/* Whether relay i's registration says its clients were all dropped at once
  * (its `draining` field 2: placed on last), asked for ms while the
  * players play. */
 static bool told_on_itself(struct cutlab *l, struct nemesis_watch *w, int i, int ms)
@@ -471,10 +471,10 @@ static void a_relay_cut_from_its_players_is_no_black_hole(void **state)
 }
 
 /* relay 0 cut from its players, who do not rejoin (an older client, or
- * none of its own): their sessions there all time out at once, and relay
- * 0 tells the directory so; a new room's first player is then placed
- * where it gets in. */
-static void a_relay_whose_players_all_timed_out_tells_on_itself(void **state)
+ * none of its own): their sessions there are all dropped at once (timed
+ * out, or closed as slow readers), and relay 0 tells the directory so; a
+ * new room's first player is then placed where it gets in. */
+static void a_relay_that_drops_all_its_players_tells_on_itself(void **state)
 {
     (void)state;
     struct cutlab l;
@@ -490,7 +490,7 @@ static void a_relay_whose_players_all_timed_out_tells_on_itself(void **state)
     nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
     bool told = told_on_itself(&l, &w, 0, PROTO_TIMEOUT_MS + 10000);
     cutlab_logs(&l, !told);
-    verdict("regroup", told, "the cut relay told the directory its players all timed out, "
+    verdict("regroup", told, "the cut relay told the directory it dropped all its players, "
             "%lld ms after the cut", (long long)(clock_now_ms() - cut));
     new_room_placed_elsewhere(&l, &w);
     fleet_close_clients(&w.rec);
@@ -566,7 +566,7 @@ int main(void)
         cmocka_unit_test(the_same_when_only_redis_to_relay_is_cut),
         cmocka_unit_test(redis_cut_from_every_relay_then_healed),
         cmocka_unit_test(a_relay_cut_from_its_players_is_no_black_hole),
-        cmocka_unit_test(a_relay_whose_players_all_timed_out_tells_on_itself),
+        cmocka_unit_test(a_relay_that_drops_all_its_players_tells_on_itself),
         cmocka_unit_test(invariant_4s_window_is_bounded),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
