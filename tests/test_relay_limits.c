@@ -1,7 +1,7 @@
 /* test_relay_limits.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): limits: the rate limit (nominal rates never limited, floods
  * throttled then kicked, short bursts not), kick bans (a kicked address refused for a
- * while, the defaults), and --max-clients against an edge whose connections count from
+ * while, an IPv6 /64 and an IPv4 address however spelt one address, the defaults), and --max-clients against an edge whose connections count from
  * their join (a stream's: connections that never join keep no one out). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,7 +145,7 @@ static void short_bursts_are_not_kicked(void **state)
 
 static int connect_from(struct relay *r, uint32_t peer, const char *addr)
 {
-    return relay_peer_connect(r, peer, addr, now_us);
+    return connect_at(r, peer, addr);
 }
 
 /* A small relay that kicks at the third strike and bans for 10 s. */
@@ -168,6 +168,23 @@ static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
     }
     assert_false(relay_peer_connected(r, peer));
     assert_string_equal(last_error(peer), "kicked");
+}
+
+/* A ban goes by the source the edge's address is of: an IPv6 /64 (any
+ * address of it), an IPv4 address however spelt. */
+static void a_ban_holds_a_whole_ipv6_64(void **state)
+{
+    (void)state;
+    struct relay_config cfg = ban_config();
+    struct relay *r = make_relay(&cfg);
+    kick_peer(r, 0, "[2001:db8:1:2::1]:40000");
+    assert_int_equal(connect_from(r, 1, "[2001:db8:1:2:ffff::9]:40001"), -1);
+    assert_string_equal(last_error(1), "kicked");
+    assert_int_equal(connect_from(r, 2, "[2001:db8:1:3::1]:40002"), 0);
+    kick_peer(r, 3, "203.0.113.7:40003");
+    assert_int_equal(connect_from(r, 4, "[::ffff:203.0.113.7]:40004"), -1);
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
+    relay_destroy(r);
 }
 
 static void kicked_address_is_refused_for_a_while(void **state)
@@ -345,7 +362,7 @@ static void stream_connections_count_from_their_join(void **state)
     assert_int_equal(relay_clients(r), 6);
     connect_peer(r, 0);
     connect_peer(r, 1);
-    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_int_equal(connect_at(r, 2, "127.0.0.1:40002"), -1);
     assert_string_equal(last_error(2), "server_full");
     fake_clear();
     assert_int_equal(join(r, 8, "lobby", "s8", false), DROP(RELAY_DROP_SERVER_FULL));
@@ -355,7 +372,7 @@ static void stream_connections_count_from_their_join(void **state)
     relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
     assert_int_equal(join(r, 9, "lobby", "s9", false), 0);
     assert_true(relay_peer_joined(r, 9));
-    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_int_equal(connect_at(r, 2, "127.0.0.1:40002"), -1);
     assert_int_equal(send_text(r, 9, "{\"type\":\"leave\"}"), 0);
     assert_true(relay_peer_connected(r, 9));
     connect_peer(r, 2); /* the member that left counts no more */
@@ -370,6 +387,7 @@ int main(void)
         cmocka_unit_test(rate_limit_then_kick),
         cmocka_unit_test(short_bursts_are_not_kicked),
         cmocka_unit_test(kicked_address_is_refused_for_a_while),
+        cmocka_unit_test(a_ban_holds_a_whole_ipv6_64),
         cmocka_unit_test(a_kick_on_loopback_bans_its_port),
         cmocka_unit_test(a_kick_over_ipv6_bans_its_64),
         cmocka_unit_test(kick_ban_defaults),
