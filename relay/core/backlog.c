@@ -11,9 +11,10 @@
  *                 take its sender's address past its fair share of what
  *                 waits: three quarters of the bound, less what waits
  *                 that is no member's message, over the addresses with
- *                 something waiting (traced per receiver, each share
- *                 shrinking in proportion as the network takes what
- *                 waits); each sender held back is told (throttled): so a
+ *                 something waiting (traced per receiver, an exact
+ *                 share for each address, shrinking in proportion as
+ *                 the network takes what waits: struct core_trace);
+ *                 each sender held back is told (throttled): so a
  *                 sender within its share is never held back however many
  *                 addresses the others use, no member, nor any set of
  *                 them, within the limits gets another closed; the relay's
