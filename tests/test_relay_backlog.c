@@ -11,7 +11,8 @@
  * with its error last; a close decided inside a reliable state's fan-out comes
  * after it; an address past its fair share of a slow reader's backlog is held
  * back (two connections of one address one share) while a sender within its
- * share is never held, however many addresses the others use, and flows again
+ * share is never held, however many addresses the others use (24 and 48
+ * attackers of 24 addresses, each with something waiting), and flows again
  * once the reader caught up; nothing held is no stall; the
  * byte budget counts a message's bytes times its recipients (`rate_limited`
  * naming bytes, then the kick), small states at 60 Hz never reach it */
@@ -305,48 +306,54 @@ static size_t events_from(uint32_t peer, uint32_t sender)
 }
 
 /* The attack on a slow reader from several addresses: it reads 64 bytes a
- * millisecond; attackers of `addresses` addresses send it 170 events of
- * 1 KiB a second each, within every limit; an honest member of another
- * address sends it 20 small ones a second for 6 s. Returns how many of the
- * honest member's 120 it got; the reader is never closed and the
+ * millisecond; `attackers` members of `addresses` addresses (attacker a
+ * from the a % addresses'th) send it 170 events of 1 KiB a second each,
+ * within every limit; an honest member of another address sends it 20
+ * small ones a second for 6 s; the bound is `bound`. Returns how many of
+ * the honest member's 120 it got; the reader is never closed and the
  * attackers are held back. */
-static size_t honest_got_under_attack(int addresses)
+static size_t honest_got_under_attack(uint32_t attackers, uint32_t addresses, size_t bound,
+                                      size_t body)
 {
-    struct relay *r = room_of(0, NULL);
-    const char *ip[4] = {"10.0.4.1", addresses > 1 ? "10.0.4.2" : "10.0.4.1", "10.0.4.3",
-                         "10.0.4.4"}; /* attackers 0 and 1, honest 2, reader 3 */
-    for (uint32_t i = 0; i < 4; i++) {
-        char name[8];
+    struct relay_config cfg = unlimited_config();
+    cfg.max_queued_bytes = bound;
+    cfg.slow_reader_ms = 2000;
+    struct relay *r = room_of(0, &cfg);
+    uint32_t honest = attackers, reader = attackers + 1; /* the peers */
+    for (uint32_t i = 0; i <= reader; i++) {
+        char ip[32], name[8];
+        snprintf(ip, sizeof ip, "10.0.4.%u", (unsigned)(i < attackers ? 1 + i % addresses : 1 + i));
         snprintf(name, sizeof name, "m%u", (unsigned)i);
-        connect_peer_from(r, i, ip[i]);
+        connect_peer_from(r, i, ip);
         assert_int_equal(join(r, i, "a", name, false), 0);
         fake_take(i, UINT64_MAX);
     }
     fake_clear();
-    uint32_t reader = relay_peer_id(r, 3), honest = relay_peer_id(r, 2);
+    uint32_t reader_id = relay_peer_id(r, reader), honest_id = relay_peer_id(r, honest);
     size_t got = 0, sent = 0, attacks = 0, told = 0;
     for (uint64_t ms = 1; ms <= 6000; ms++) {
         now_us += 1000;
         for (; attacks < ms * 170 / 1000; attacks++)
-            for (uint32_t a = 0; a < 2; a++)
-                event_of(r, a, reader, BODY);
+            for (uint32_t a = 0; a < attackers; a++)
+                event_of(r, a, reader_id, body);
         if (sent < ms * 20 / 1000) {
-            assert_int_equal(event_of(r, 2, reader, 40), 0);
+            assert_int_equal(event_of(r, honest, reader_id, 40), 0);
             sent++;
         }
-        fake_take(3, 64);
-        for (uint32_t i = 0; i < 3; i++)
+        fake_take(reader, 64);
+        for (uint32_t i = 0; i < reader; i++)
             fake_take(i, UINT64_MAX);
-        got += events_from(3, honest);
-        told += errors_to(2, "throttled");
+        got += events_from(reader, honest_id);
+        told += errors_to(honest, "throttled");
         assert_int_equal(fk.n_disc, 0);
         fake_clear();
     }
     assert_int_equal(sent, 120);
     assert_true(drops(r, RELAY_DROP_THROTTLED) > 1000);
-    assert_true(fk.held[3].bytes <= BOUND);
-    print_message("attackers from %d address(es): the honest member's events: %zu of 120 "
-                  "arrived, it was told throttled %zu times\n", addresses, got, told);
+    assert_true(fk.held[reader].bytes <= bound);
+    print_message("%u attackers from %u address(es), bound %zu: the honest member's events: "
+                  "%zu of 120 arrived, it was told throttled %zu times\n",
+                  (unsigned)attackers, (unsigned)addresses, bound, got, told);
     relay_destroy(r);
     return got;
 }
@@ -358,8 +365,23 @@ static size_t honest_got_under_attack(int addresses)
 static void a_sender_within_its_share_is_never_held_back(void **state)
 {
     (void)state;
-    assert_int_equal(honest_got_under_attack(1), 120);
-    assert_int_equal(honest_got_under_attack(2), 120);
+    assert_int_equal(honest_got_under_attack(2, 1, BOUND, BODY), 120);
+    assert_int_equal(honest_got_under_attack(2, 2, BOUND, BODY), 120);
+}
+
+/* The same with more senders' addresses than a trace's first room
+ * (CORE_SHARES, 16) and the default bound (256 KiB), so that every one of
+ * them has something waiting at once: 24 addresses sending events of
+ * 1 KiB, then small ones as the honest member's (which keep each share
+ * within a few bytes of its bound), then 48 attackers of 24 addresses
+ * (two members an address). Each share is exact: the honest member, far
+ * within its own, is never held back. */
+static void a_share_is_exact_however_many_addresses(void **state)
+{
+    (void)state;
+    assert_int_equal(honest_got_under_attack(24, 24, 256 * 1024, BODY), 120);
+    assert_int_equal(honest_got_under_attack(24, 24, 256 * 1024, 40), 120);
+    assert_int_equal(honest_got_under_attack(48, 24, 256 * 1024, 40), 120);
 }
 
 /* Several addresses together cannot take a slow reader to the bound
@@ -464,6 +486,7 @@ int main(void)
         cmocka_unit_test(a_close_decided_in_a_fan_out_comes_after_it),
         cmocka_unit_test(the_throttle_holds_back_the_address_that_holds_most),
         cmocka_unit_test(a_sender_within_its_share_is_never_held_back),
+        cmocka_unit_test(a_share_is_exact_however_many_addresses),
         cmocka_unit_test(many_senders_cannot_fill_a_reader_to_its_close),
         cmocka_unit_test(nothing_held_is_no_stall),
         cmocka_unit_test(the_byte_budget_counts_bytes_not_messages),

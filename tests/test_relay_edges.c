@@ -67,7 +67,7 @@ static void handles_come_in_ranges_per_edge(void **state)
     assert_int_equal(relay_stats(r)->n_edges, 2);
     assert_string_equal(relay_stats(r)->edges[1].name, "datagrams");
     /* The total is the relay's: one past the last edge's range is refused. */
-    assert_int_equal(relay_peer_connect(r, 2 * EACH, "127.0.0.1:1", now_us), -1);
+    assert_int_equal(connect_at(r, 2 * EACH, "127.0.0.1:1"), -1);
     connect_peer(r, 2 * EACH - 1);
     assert_true(relay_peer_connected(r, 2 * EACH - 1));
     relay_destroy(r);

@@ -143,11 +143,6 @@ static void short_bursts_are_not_kicked(void **state)
 
 /* ---- kick bans -------------------------------------------------------- */
 
-static int connect_from(struct relay *r, uint32_t peer, const char *addr)
-{
-    return relay_peer_connect(r, peer, addr, now_us);
-}
-
 /* A small relay that kicks at the third strike and bans for 10 s. */
 static struct relay_config ban_config(void)
 {
@@ -161,7 +156,7 @@ static struct relay_config ban_config(void)
 static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 {
     fake_clear();
-    assert_int_equal(connect_from(r, peer, addr), 0);
+    assert_int_equal(connect_at(r, peer, addr), 0);
     for (int i = 0; i < 50 && relay_peer_connected(r, peer); i++) {
         now_us += 1000;
         send_text(r, peer, "garbage");
@@ -180,7 +175,7 @@ static void kicked_address_is_refused_for_a_while(void **state)
 
     /* Same IP address, another port: refused, told, counted. */
     fake_clear();
-    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), -1);
+    assert_int_equal(connect_at(r, 1, "203.0.113.7:40001"), -1);
     assert_string_equal(last_error(1), "kicked");
     assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "try again in 10 s"));
     assert_true(disconnected(1));
@@ -188,14 +183,14 @@ static void kicked_address_is_refused_for_a_while(void **state)
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 1);
     assert_int_equal(relay_clients(r), 0);
     /* Another address is welcome. */
-    assert_int_equal(connect_from(r, 2, "10.1.2.3:40002"), 0);
+    assert_int_equal(connect_at(r, 2, "10.1.2.3:40002"), 0);
     assert_int_equal(join(r, 2, "lobby", "c", false), 0);
     /* Until the ban runs out. */
     now_us += 9999000;
-    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), -1);
+    assert_int_equal(connect_at(r, 1, "203.0.113.7:40001"), -1);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
     now_us += 1000;
-    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), 0);
+    assert_int_equal(connect_at(r, 1, "203.0.113.7:40001"), 0);
     assert_int_equal(join(r, 1, "lobby", "b", false), 0);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
 
@@ -205,14 +200,14 @@ static void kicked_address_is_refused_for_a_while(void **state)
         snprintf(addr, sizeof addr, "10.9.%u.%u:5", (unsigned)(i / 250), (unsigned)(i % 250));
         kick_peer(r, 3, addr);
     }
-    assert_int_equal(connect_from(r, 4, "10.9.0.99:6"), -1); /* the latest is banned */
+    assert_int_equal(connect_at(r, 4, "10.9.0.99:6"), -1); /* the latest is banned */
     relay_destroy(r);
 
     /* kick_ban_ms 0: no ban. */
     cfg.kick_ban_ms = 0;
     r = make_relay(&cfg);
     kick_peer(r, 0, "203.0.113.7:40000");
-    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), 0);
+    assert_int_equal(connect_at(r, 1, "203.0.113.7:40001"), 0);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 0);
     relay_destroy(r);
 }
@@ -226,11 +221,11 @@ static void a_kick_over_ipv6_bans_its_64(void **state)
     struct relay_config cfg = ban_config();
     struct relay *r = make_relay(&cfg);
     kick_peer(r, 0, "[2001:db8:1:2::5]:40000");
-    assert_int_equal(connect_from(r, 1, "[2001:db8:1:2:ffff:1:2:3]:40001"), -1);
+    assert_int_equal(connect_at(r, 1, "[2001:db8:1:2:ffff:1:2:3]:40001"), -1);
     assert_string_equal(last_error(1), "kicked");
-    assert_int_equal(connect_from(r, 2, "[2001:db8:1:3::5]:40000"), 0);
+    assert_int_equal(connect_at(r, 2, "[2001:db8:1:3::5]:40000"), 0);
     kick_peer(r, 3, "203.0.113.9:1000");
-    assert_int_equal(connect_from(r, 4, "[::ffff:203.0.113.9]:1001"), -1);
+    assert_int_equal(connect_at(r, 4, "[::ffff:203.0.113.9]:1001"), -1);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
     relay_destroy(r);
 }
@@ -248,9 +243,9 @@ static void a_kick_on_loopback_bans_its_port(void **state)
         struct relay *r = make_relay(&cfg);
         kick_peer(r, 0, local[k][0]);
         fake_clear();
-        assert_int_equal(connect_from(r, 1, local[k][1]), 0);
+        assert_int_equal(connect_at(r, 1, local[k][1]), 0);
         assert_int_equal(join(r, 1, "lobby", "b", false), 0);
-        assert_int_equal(connect_from(r, 2, local[k][0]), -1);
+        assert_int_equal(connect_at(r, 2, local[k][0]), -1);
         assert_string_equal(last_error(2), "kicked");
         assert_int_equal(drops(r, RELAY_DROP_BANNED), 1);
         relay_destroy(r);
@@ -345,7 +340,7 @@ static void stream_connections_count_from_their_join(void **state)
     assert_int_equal(relay_clients(r), 6);
     connect_peer(r, 0);
     connect_peer(r, 1);
-    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_int_equal(connect_at(r, 2, "127.0.0.1:40002"), -1);
     assert_string_equal(last_error(2), "server_full");
     fake_clear();
     assert_int_equal(join(r, 8, "lobby", "s8", false), DROP(RELAY_DROP_SERVER_FULL));
@@ -355,7 +350,7 @@ static void stream_connections_count_from_their_join(void **state)
     relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
     assert_int_equal(join(r, 9, "lobby", "s9", false), 0);
     assert_true(relay_peer_joined(r, 9));
-    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_int_equal(connect_at(r, 2, "127.0.0.1:40002"), -1);
     assert_int_equal(send_text(r, 9, "{\"type\":\"leave\"}"), 0);
     assert_true(relay_peer_connected(r, 9));
     connect_peer(r, 2); /* the member that left counts no more */

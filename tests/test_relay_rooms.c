@@ -146,7 +146,7 @@ static void server_full(void **state)
     struct relay_config cfg = small_config();
     cfg.max_clients = 2;
     struct relay *r = relay_with_peers(&cfg, 2);
-    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:9", now_us), -1);
+    assert_int_equal(connect_at(r, 2, "127.0.0.1:9"), -1);
     assert_string_equal(last_error(2), "server_full");
     assert_true(disconnected(2));
     assert_string_equal(disconnect_why(2), "server_full"); /* ENet disconnect data */
@@ -155,7 +155,7 @@ static void server_full(void **state)
     /* Datagrams from the refused peer are dropped as closed. */
     assert_int_equal(send_state(r, 2, 0, 1), DROP(RELAY_DROP_CLOSED));
     /* Out-of-range handles are refused without a word. */
-    assert_int_equal(relay_peer_connect(r, 8, "x", now_us), -1);
+    assert_int_equal(relay_peer_connect(r, 8, NULL, now_us), -1);
     assert_int_equal(relay_on_datagram(r, 1000, 0, 0, (uint8_t *)"{}", 2, now_us),
                      DROP(RELAY_DROP_CLOSED));
     /* A slot frees up: the next one gets in. */

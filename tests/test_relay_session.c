@@ -146,7 +146,7 @@ static void connect_after_shutdown_refused(void **state)
     struct relay *r = relay_with_peers(NULL, 1);
     relay_shutdown(r, now_us);
     fake_clear();
-    assert_int_equal(relay_peer_connect(r, 1, "127.0.0.1:40001", now_us), -1);
+    assert_int_equal(connect_at(r, 1, "127.0.0.1:40001"), -1);
     assert_string_equal(last_error(1), "shutting_down");
     assert_true(disconnected(1));
     assert_false(relay_peer_connected(r, 1));
@@ -165,7 +165,7 @@ static void connect_on_busy_handle_replaces_session(void **state)
     join(r, 1, "lobby", "watcher", false);
     uint32_t old_id = relay_peer_id(r, 0);
     fake_clear();
-    assert_int_equal(relay_peer_connect(r, 0, "127.0.0.1:50000", now_us), 0);
+    assert_int_equal(connect_at(r, 0, "127.0.0.1:50000"), 0);
     expect_left(1, old_id, PROTO_LEFT_QUIT);
     assert_int_equal(fk.n_disc, 0); /* the new connection is not closed */
     assert_true(relay_peer_connected(r, 0));

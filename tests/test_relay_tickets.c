@@ -426,7 +426,7 @@ static void used_ticket_bound_to_its_address(void **state)
     struct relay *r = ticket_relay(NULL, false, 0);
     const char *addrs[] = {"10.0.0.1:5000", "10.0.0.2:5000", "10.0.0.1:6000"};
     for (uint32_t p = 0; p < 3; p++)
-        assert_int_equal(relay_peer_connect(r, p, addrs[p], now_us), 0);
+        assert_int_equal(connect_at(r, p, addrs[p]), 0);
     char pass[TICKET_PASS_TEXT_MAX + 1];
     struct ticket_claims c;
     mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
@@ -571,7 +571,7 @@ static void offer_claims_its_pass(void **state)
     /* a session refused as it becomes a peer lets go of it too */
     relay_ticket_claim(r, pass, 6);
     relay_shutdown(r, now_us);
-    assert_int_equal(relay_peer_connect(r, 6, "127.0.0.1:40006", now_us), -1);
+    assert_int_equal(connect_at(r, 6, "127.0.0.1:40006"), -1);
     assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
                      PROTO_ERROR_NONE);
     relay_destroy(r);

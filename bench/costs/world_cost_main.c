@@ -14,6 +14,7 @@
  * exactly, whatever else the machine runs. It also reports how long the states waited in the core
  * (fan-out time minus send time on the fake clock): the wait the world's
  * tick imposes, p50, p99 and the longest. Not installed. */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,8 +249,10 @@ int main(int argc, char **argv)
     struct rng g;
     rng_seed(&g, o.seed);
     E.now_us = START_US;
+    union netaddr at = {.v4 = {.sin_family = AF_INET, .sin_port = htons(1),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
     for (uint32_t i = 0; i < o.clients; i++) {
-        relay_peer_connect(r, i, "127.0.0.1:1", E.now_us);
+        relay_peer_connect(r, i, &at, E.now_us);
         join(r, i, (float)o.radius);
         w[i] = (struct walker){.x = rng_uniform(&g) * o.field, .y = rng_uniform(&g) * o.field,
                                .heading = rng_uniform(&g) * 2 * M_PI};

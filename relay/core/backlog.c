@@ -11,9 +11,10 @@
  *                 take its sender's address past its fair share of what
  *                 waits: three quarters of the bound, less what waits
  *                 that is no member's message, over the addresses with
- *                 something waiting (traced per receiver, each share
- *                 shrinking in proportion as the network takes what
- *                 waits); each sender held back is told (throttled): so a
+ *                 something waiting (traced per receiver, an exact
+ *                 share for each address, shrinking in proportion as
+ *                 the network takes what waits: struct core_trace);
+ *                 each sender held back is told (throttled): so a
  *                 sender within its share is never held back however many
  *                 addresses the others use, no member, nor any set of
  *                 them, within the limits gets another closed; the relay's
@@ -46,57 +47,76 @@ static bool backlog_of(const struct relay *r, uint32_t peer, struct relay_backlo
     return true;
 }
 
-static struct core_share *shares_of(struct relay *r, uint32_t peer)
+static struct core_trace *trace_of(struct relay *r, uint32_t peer)
 {
-    return &r->backlog.shares[(size_t)peer * CORE_SHARES];
+    return &r->backlog.traces[peer];
 }
 
 /* peer's slot is new: its trace starts empty. */
 static void caught_up(struct relay *r, uint32_t peer)
 {
-    memset(shares_of(r, peer), 0, CORE_SHARES * sizeof *r->backlog.shares);
+    trace_of(r, peer)->n = 0;
 }
 
 /* The trace follows what the edge holds: past what it holds now, every
  * share shrinks in proportion (the network took the oldest bytes, of
- * whoever they were). Returns what the trace holds then. */
-static uint64_t decay(struct core_share *s, uint64_t held)
+ * whoever they were), and an address left with none leaves the trace.
+ * Returns what the trace holds then. */
+static uint64_t decay(struct core_trace *t, uint64_t held)
 {
     uint64_t sum = 0;
-    for (int i = 0; i < CORE_SHARES; i++)
-        sum += s[i].bytes;
+    for (uint32_t i = 0; i < t->n; i++)
+        sum += t->s[i].bytes;
     if (sum <= held)
         return sum;
-    for (int i = 0; i < CORE_SHARES; i++)
-        s[i].bytes = s[i].bytes * held / sum;
+    for (uint32_t i = 0; i < t->n;) {
+        t->s[i].bytes = t->s[i].bytes * held / sum;
+        if (t->s[i].bytes)
+            i++;
+        else
+            t->s[i] = t->s[--t->n];
+    }
     return held;
 }
 
-/* key's entry in peer's trace, and in *senders the addresses with
- * something waiting for it, key's included. A key not traced takes the
- * smallest entry's place with that entry's count (space-saving: a share
- * is over-counted, never under, should more addresses than CORE_SHARES
- * send to one member). */
-static struct core_share *share_of(struct relay *r, uint32_t peer, uint64_t key,
-                                   uint32_t *senders)
+/* key's entry in t, or NULL when it has nothing waiting. */
+static struct core_share *share_find(struct core_trace *t, uint64_t key)
 {
-    struct core_share *s = shares_of(r, peer), *mine = NULL, *least = &s[0];
-    *senders = 0;
-    for (int i = 0; i < CORE_SHARES; i++) {
-        if (s[i].key == key)
-            mine = &s[i];
-        else if (s[i].bytes < least->bytes || least->key == key)
-            least = &s[i];
-        *senders += s[i].bytes > 0 && s[i].key != key;
-    }
-    if (!mine) {
-        *senders -= least->bytes > 0;
-        mine = least;
-        mine->key = key;
-    }
-    (*senders)++;
-    return mine;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->s[i].key == key)
+            return &t->s[i];
+    return NULL;
 }
+
+/* An entry for key, new in t: room made (CORE_SHARES at first, then
+ * twice as much, up to max entries), else the smallest entry's place with
+ * its count (see struct core_trace); NULL if t has no room at all (out
+ * of memory: the bytes go untraced, counted as no member's). */
+static struct core_share *share_add(struct core_trace *t, uint64_t key, uint32_t max)
+{
+    if (t->n == t->cap && t->cap < max) {
+        uint32_t cap = t->cap ? t->cap * 2 : CORE_SHARES;
+        cap = cap < max ? cap : max;
+        struct core_share *s = realloc(t->s, (size_t)cap * sizeof *s);
+        if (s) {
+            t->s = s;
+            t->cap = cap;
+        }
+    }
+    if (!t->cap)
+        return NULL;
+    if (t->n < t->cap) {
+        t->s[t->n] = (struct core_share){.key = key};
+        return &t->s[t->n++];
+    }
+    struct core_share *least = &t->s[0];
+    for (uint32_t i = 1; i < t->n; i++)
+        if (t->s[i].bytes < least->bytes)
+            least = &t->s[i];
+    least->key = key;
+    return least;
+}
+
 /* from is told, once the input is handled, that its message to peer was
  * held back. */
 static void throttled(struct relay *r, uint32_t from, uint32_t peer)
@@ -128,17 +148,22 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
     if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
         return true;
     /* the members' part: three quarters of the bound, less what waits
-     * that is no member's message (the relay's own, unreliable states) */
-    struct core_share *s = shares_of(r, peer), *mine;
-    uint64_t part = bound / 4 * 3, others = b.bytes - decay(s, b.bytes);
-    uint32_t senders;
+     * that is no member's message (the relay's own, unreliable states),
+     * over the addresses with something waiting, from's included */
+    struct core_trace *t = trace_of(r, peer);
+    uint64_t part = bound / 4 * 3, others = b.bytes - decay(t, b.bytes);
+    uint64_t key = r->peers[from].source | 1;
+    struct core_share *mine = share_find(t, key);
+    uint32_t senders = t->n + !mine;
     part = others < part ? part - others : 0;
-    mine = share_of(r, peer, r->peers[from].source | 1, &senders);
-    if (b.bytes > bound / 2 && mine->bytes + len > part / senders) {
+    if (b.bytes > bound / 2 && (mine ? mine->bytes : 0) + len > part / senders) {
         throttled(r, from, peer);
         return false;
     }
-    mine->bytes += len;
+    if (!mine)
+        mine = share_add(t, key, r->cfg.max_room_size + CORE_SHARES);
+    if (mine)
+        mine->bytes += len;
     return true;
 }
 
@@ -217,15 +242,17 @@ uint32_t core_tell_next(struct relay *r, uint32_t *to_id)
 int core_backlog_alloc(struct relay *r)
 {
     struct core_backlogs *q = &r->backlog;
-    q->shares = calloc((size_t)r->cfg.peer_cap * CORE_SHARES, sizeof *q->shares);
+    q->traces = calloc(r->cfg.peer_cap, sizeof *q->traces);
     q->closes = calloc(r->cfg.peer_cap, sizeof *q->closes);
     q->tell = calloc(r->cfg.peer_cap, sizeof *q->tell);
-    return q->shares && q->closes && q->tell ? 0 : -1;
+    return q->traces && q->closes && q->tell ? 0 : -1;
 }
 
 void core_backlog_free(struct relay *r)
 {
-    free(r->backlog.shares);
+    for (uint32_t i = 0; r->backlog.traces && i < r->cfg.peer_cap; i++)
+        free(r->backlog.traces[i].s);
+    free(r->backlog.traces);
     free(r->backlog.closes);
     free(r->backlog.tell);
 }

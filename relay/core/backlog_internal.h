@@ -13,7 +13,7 @@
 
 struct relay;
 
-#define CORE_SHARES 16            /* senders' addresses a member's backlog is traced to */
+#define CORE_SHARES 16            /* a member's trace's first room, in senders' addresses */
 
 /* Why backlog.c decided a member's close. */
 enum core_close {
@@ -26,8 +26,19 @@ enum core_close {
  * it is (each address's share of what the edge holds): a throttle holds
  * back an address past its fair share. */
 struct core_share {
-    uint64_t key;            /* its relay_peer.source, never 0; 0: a free entry */
-    uint64_t bytes;
+    uint64_t key;            /* its relay_peer.source, never 0 */
+    uint64_t bytes;          /* never 0: an address with nothing waiting has no entry */
+};
+
+/* A member's trace: an entry for each address with something waiting for
+ * it, so that each share is exact. It grows as addresses come (from
+ * CORE_SHARES entries) up to max_room_size + CORE_SHARES, more than a
+ * room's members can have at once; past that (members leaving and others
+ * joining faster than the member reads), a newcomer takes the smallest
+ * entry's place and count: over-counted, never under. */
+struct core_trace {
+    struct core_share *s;    /* n entries in use, room for cap */
+    uint32_t n, cap;
 };
 
 /* What backlog.c keeps of each peer (struct relay_peer's backlog): only
@@ -47,7 +58,7 @@ struct core_peer_backlog {
  * carries out what it queued, taking each entry through core_close_next
  * and core_tell_next. */
 struct core_backlogs {
-    struct core_share *shares;  /* peer_cap x CORE_SHARES: the trace */
+    struct core_trace *traces;  /* peer_cap: each member's trace */
     uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
     uint32_t n_closes, closes_taken;
     uint32_t *tell;             /* peer_cap: senders to tell they were throttled */

@@ -100,8 +100,9 @@ struct relay_peer {
     bool counted;            /* counts against max_clients (r->census.counted):
                                 from its connection, or on an edge that counts at join
                                 (core_count), while a member */
-    char addr[RELAY_ADDR_MAX]; /* "ip:port", for logs only */
-    uint64_t source;         /* source_key_member of it, once at its connection: what
+    union netaddr at;        /* its address, as its edge gave it (zero: none) */
+    char addr[RELAY_ADDR_MAX]; /* at as "ip:port", for logs only */
+    uint64_t source;         /* source_key_member of at, once at its connection: what
                                 bans and the throttle's shares count it by */
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
                                 set where it connects, and through core_peer_outside

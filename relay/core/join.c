@@ -288,14 +288,14 @@ static uint32_t join_player(struct relay *r, uint32_t peer, const struct proto_c
     uint32_t holder = key_holder(r, peer, m->key);
     const struct relay_peer *q = holder == UINT32_MAX ? NULL : &r->peers[holder];
     bool takes = q && strcmp(r->rooms.at[q->room].name, room) == 0 &&
-                 source_same_text(q->addr, p->addr);
+                 source_same(&q->at, &p->at);
     if (m->key[0] && (!q || takes)) {
         memcpy(p->key, m->key, sizeof p->key);
     } else {
         if (q) /* debug: a stranger's joins must not be able to fill the log */
             log_debug("relay: %s: the key of member %" PRIu32 " (%s) from another %s: a new "
                       "player", p->addr, q->id, q->addr,
-                      source_same_text(q->addr, p->addr) ? "room" : "source");
+                      source_same(&q->at, &p->at) ? "room" : "source");
         proto_key_draw(p->key);
     }
     proto_player_of(p->key, p->player);

@@ -116,17 +116,6 @@ void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes)
 
 /* ---- addresses kicked recently ---- */
 
-/* IPv4: before the last colon; IPv6 "[v6]:port": the brackets kept. */
-void core_addr_ip(const char *addr, char *ip, size_t cap)
-{
-    const char *colon = strrchr(addr, ':');
-    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(ip, addr, n);
-    ip[n] = '\0';
-}
-
 void core_ban_add(struct relay *r, uint64_t source, uint64_t now_us)
 {
     if (r->cfg.kick_ban_ms == 0 || !source)

@@ -80,9 +80,6 @@ enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us
  * its recipients): spent from its budget, which may go below 0. */
 void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);
 
-/* The IP address part of an "ip:port" text into ip (cap bytes). */
-void core_addr_ip(const char *addr, char *ip, size_t cap);
-
 /* Refuses source (relay_peer.source) for kick_ban_ms from now. */
 void core_ban_add(struct relay *r, uint64_t source, uint64_t now_us);
 

@@ -229,7 +229,7 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     core_ticket_release(r, peer);
 }
 
-int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
+int relay_peer_connect(struct relay *r, uint32_t peer, const union netaddr *addr,
                        uint64_t now_us)
 {
     if (peer >= r->cfg.peer_cap)
@@ -243,8 +243,13 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     /* The pass its offer's session claimed stays its (relay_ticket_claim):
      * the ticket, tickets.c's, is the slot's last part. */
     memset(p, 0, offsetof(struct relay_peer, ticket));
-    snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
-    p->source = addr ? source_key_member_text(addr) : 0;
+    if (addr) {
+        p->at = *addr;
+        netaddr_format(addr, p->addr, sizeof p->addr);
+        p->source = source_key_member(addr);
+    } else {
+        snprintf(p->addr, sizeof p->addr, "?");
+    }
     core_backlog_reset(r, peer);
     if (r->census.closing) {
         /* A handshake that finished during the shutdown drain. */

@@ -23,6 +23,7 @@
 #include "../../proto/ticket.h"
 #include "../../proto/wire.h"
 #include "../../stats/timehist.h"
+#include "../../sys/netaddr.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -358,14 +359,16 @@ const char *relay_edge_name(const struct relay *r, size_t i);
 void relay_destroy(struct relay *r);
 
 /* A transport peer appeared (a handshake completed, or a verified join
- * from a new address). addr is its "ip:port" for logs. Returns 0, or -1 if refused
+ * from a new address). addr is its address (NULL: none known), from which
+ * the core computes its source key once (source_key.h) and its text for
+ * logs. Returns 0, or -1 if refused
  * (peer out of range: nothing sent; server full, or after relay_shutdown:
  * error server_full or shutting_down sent and disconnect called).
  * A handle the core still holds as connected means the transport missed a
  * gone: the old session ends first (left quit to its room) and the new
  * peer is taken, because the transport's slot is the truth (ENet hands a
  * slot out again only once it is free). */
-int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
+int relay_peer_connect(struct relay *r, uint32_t peer, const union netaddr *addr,
                        uint64_t now_us);
 
 /* A peer is gone (disconnected, silent too long, or not a member after its

@@ -1,7 +1,6 @@
 /* source_key.c: who a peer is (see source_key.h). */
 #include "source_key.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +52,16 @@ size_t source_bytes(const union netaddr *a, uint8_t out[SOURCE_BYTES_MAX])
     return 5;
 }
 
+/* An address of a family (a peer's, not a zeroed one). */
+static bool known(const union netaddr *a)
+{
+    return a->sa.sa_family == AF_INET || a->sa.sa_family == AF_INET6;
+}
+
 bool source_same(const union netaddr *a, const union netaddr *b)
 {
+    if (!known(a) || !known(b))
+        return false;
     uint8_t x[SOURCE_BYTES_MAX], y[SOURCE_BYTES_MAX];
     size_t n = source_bytes(a, x);
     return n == source_bytes(b, y) && memcmp(x, y, n) == 0;
@@ -72,35 +79,4 @@ uint64_t source_key_member(const union netaddr *a)
         return source_key(a);
     uint8_t key[NETADDR_KEY_MAX];
     return source_hash(key, netaddr_key(a, key));
-}
-
-/* An "ip:port" or "[v6]:port" text (numeric) into *a; false if it is not one. */
-static bool parse_endpoint(const char *addr, union netaddr *a)
-{
-    char host[INET6_ADDRSTRLEN + 1], err[96];
-    uint16_t port;
-    memset(a, 0, sizeof *a);
-    if (netaddr_split_endpoint(addr, host, sizeof host, &port, err, sizeof err) != 0)
-        return false;
-    if (inet_pton(AF_INET, host, &a->v4.sin_addr) == 1) {
-        a->sa.sa_family = AF_INET;
-    } else if (inet_pton(AF_INET6, host, &a->v6.sin6_addr) == 1) {
-        a->sa.sa_family = AF_INET6;
-    } else {
-        return false;
-    }
-    netaddr_set_port(a, port);
-    return true;
-}
-
-uint64_t source_key_member_text(const char *addr)
-{
-    union netaddr a;
-    return parse_endpoint(addr, &a) ? source_key_member(&a) : 0;
-}
-
-bool source_same_text(const char *a, const char *b)
-{
-    union netaddr x, y;
-    return parse_endpoint(a, &x) && parse_endpoint(b, &y) && source_same(&x, &y);
 }

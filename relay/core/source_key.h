@@ -25,7 +25,8 @@
  * /64. Returns the length (5 or 9). */
 size_t source_bytes(const union netaddr *a, uint8_t out[SOURCE_BYTES_MAX]);
 
-/* Are a and b of one source (any ports)? */
+/* Are a and b of one source (any ports)? false if either is of no
+ * family (a zeroed address). */
 bool source_same(const union netaddr *a, const union netaddr *b);
 
 /* The keyed hash of a's source; never 0 (free table entries are 0). */
@@ -36,14 +37,6 @@ uint64_t source_key(const union netaddr *a);
  * developer's own, or the flows of a proxy in front of the relay, each
  * from a port of its own). */
 uint64_t source_key_member(const union netaddr *a);
-
-/* The same for an "ip:port" or "[v6]:port" text (numeric, as the edges
- * write it): 0 if it is not one. */
-uint64_t source_key_member_text(const char *addr);
-
-/* Are two such texts of one source (any ports, loopback too)? false if
- * either is not one. */
-bool source_same_text(const char *a, const char *b);
 
 /* The process's keyed hash of len bytes (SipHash-2-4), for the tables
  * strangers choose the entries of. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../sys/log.h"
+#include "source_key.h"
 
 #define NO_PEER UINT32_MAX
 #define USED_PER_PEER 16 /* used tickets remembered per peer slot */
@@ -91,19 +92,6 @@ static void pass_remove(struct core_passes *ps, uint32_t i)
 
 /* ---- used tickets, bound to an address ---- */
 
-/* A hash of addr's IP part (a ticket is bound to it, not to a port: a
- * client's next socket, or its NAT, may take another). */
-static uint64_t ip_hash(const char *addr)
-{
-    char ip[RELAY_ADDR_MAX];
-    uint8_t h[8];
-    core_addr_ip(addr, ip, sizeof ip);
-    crypto_generichash(h, sizeof h, (const uint8_t *)ip, strlen(ip), NULL, 0);
-    uint64_t v;
-    memcpy(&v, h, sizeof v);
-    return v;
-}
-
 /* The set id falls in (a tag: its bytes are random already). */
 static struct core_used *used_set(const struct relay *r, const uint8_t *id)
 {
@@ -123,9 +111,11 @@ static struct core_used *used_find(const struct relay *r, const uint8_t *id)
     return NULL;
 }
 
-/* Remembers claims' ticket as used from addr until it expires: in a free
- * or expired entry of its set, else in place of the one expiring first. */
-static void used_add(struct relay *r, const struct ticket_claims *claims, const char *addr)
+/* Remembers claims' ticket as used from source (source_key: an address,
+ * not a port: a client's next socket, or its NAT, may take another) until
+ * it expires: in a free or expired entry of its set, else in place of the
+ * one expiring first. */
+static void used_add(struct relay *r, const struct ticket_claims *claims, uint64_t source)
 {
     if (used_find(r, claims->id))
         return; /* bound already: the first address stays */
@@ -137,7 +127,7 @@ static void used_add(struct relay *r, const struct ticket_claims *claims, const 
         log_debug("relay: a used ticket forgotten early: its set of %d is full",
                   CORE_USED_WAYS);
     memcpy(e->id, claims->id, TICKET_ID_BYTES);
-    e->ip = ip_hash(addr);
+    e->source = source;
     e->until_s = claims->expires_s + TICKET_SKEW_S; /* then no relay takes it */
 }
 
@@ -258,7 +248,7 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
         return PROTO_ERROR_TICKET_REPLAYED;
     }
     const struct core_used *u = used_find(r, claims->id);
-    if (u && u->ip != ip_hash(r->peers[peer].addr)) {
+    if (u && u->source != source_key(&r->peers[peer].at)) {
         snprintf(why, cap, "used from another address");
         return PROTO_ERROR_TICKET_REPLAYED;
     }
@@ -332,7 +322,7 @@ void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims
 {
     struct relay_peer *p = &r->peers[peer];
     pass_hold(r, peer, claims->id);
-    used_add(r, claims, p->addr);
+    used_add(r, claims, source_key(&p->at));
     if (p->ticket.unproven) { /* proven: admitted */
         sodium_memzero(p->ticket.unproven, sizeof *p->ticket.unproven);
         free(p->ticket.unproven);

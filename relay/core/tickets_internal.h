@@ -19,7 +19,7 @@ struct relay;
 #define CORE_USED_WAYS 8
 struct core_used {
     uint8_t id[TICKET_ID_BYTES];
-    uint64_t ip;             /* a hash of the address's IP part */
+    uint64_t source;         /* the source_key of the address it was used from */
     uint64_t until_s;        /* Unix seconds; 0: a free entry */
 };
 

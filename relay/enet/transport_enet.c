@@ -257,7 +257,8 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer, en
     t->heard[idx] = enet_time_get();
     transport_enet_guards_reset(t, idx);
     transport_enet_proof_connect(t, idx, data);
-    relay_peer_connect(r, transport_enet_handle(t, idx), addr, clock_now_us());
+    union netaddr from = transport_enet_address(&peer->address);
+    relay_peer_connect(r, transport_enet_handle(t, idx), &from, clock_now_us());
 }
 
 /* ENet 1.3 reports a timeout as a plain DISCONNECT, just like a polite
@@ -278,11 +279,8 @@ static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
  * (PROTOCOL.md, "Transport mismatch"). ENet itself would drop it unanswered. */
 static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
 {
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(host->receivedAddress.port) };
-    sin.sin_addr.s_addr = host->receivedAddress.host; /* network order already */
-    union netaddr from;
+    union netaddr from = transport_enet_address(&host->receivedAddress);
     if (host->receivedDataLength < SNIFF_ENET_REPLY_LEN ||
-        netaddr_from_sockaddr(&from, (const struct sockaddr *)&sin, sizeof sin) != 0 ||
         !strangers_may_reply(&t->strangers, &from, false, clock_now_us()))
         return;
     uint8_t reply[SNIFF_ENET_REPLY_LEN];

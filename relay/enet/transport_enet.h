@@ -16,10 +16,12 @@
 #ifndef RICOCHET_TRANSPORT_ENET_H
 #define RICOCHET_TRANSPORT_ENET_H
 
+#include <arpa/inet.h>
 #include <enet/enet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../core/strangers.h"
 #include "../transport.h"
@@ -178,6 +180,18 @@ static inline void transport_enet_release(struct relay_enet *t, ENetPacket *pk)
 {
     if (--pk->referenceCount == 0 && pk != t->current)
         enet_packet_destroy(pk);
+}
+
+/* ENet's address of a peer (IPv4: ENet 1.3 speaks nothing else) as the
+ * rest of the relay takes one. */
+static inline union netaddr transport_enet_address(const ENetAddress *e)
+{
+    union netaddr a;
+    memset(&a, 0, sizeof a);
+    a.v4.sin_family = AF_INET;
+    a.v4.sin_port = htons(e->port);
+    a.v4.sin_addr.s_addr = e->host; /* network order already */
+    return a;
 }
 
 /* ---- transport_enet_send.c ---- */

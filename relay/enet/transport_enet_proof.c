@@ -118,16 +118,6 @@ void transport_enet_proof_sweep(struct relay_enet *t, uint32_t idx, enet_uint32 
         close_unproven(t, idx, (enum proto_error_code)pr->why);
 }
 
-static union netaddr peer_source(const ENetPeer *p)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(p->address.port)};
-    sin.sin_addr.s_addr = p->address.host; /* network order already */
-    union netaddr a;
-    memset(&a, 0, sizeof a);
-    a.v4 = sin;
-    return a;
-}
-
 /* json to peer idx, unsequenced, if no longer than the request allows
  * and the connection has had fewer than REPLIES_MAX. Not within the
  * budgets of replies to strangers (strangers.h): a peer has done a
@@ -169,7 +159,7 @@ bool transport_enet_proof_pass(struct relay_enet *t, uint32_t idx, uint8_t chann
         return true;
     if (state == PROOF_REFUSED)
         return false; /* closing: what it still sends is nobody's */
-    union netaddr from = peer_source(&t->host->peers[idx]);
+    union netaddr from = transport_enet_address(&t->host->peers[idx].address);
     bool json = channel == PROTO_CHANNEL_CONTROL && pk->dataLength > 0 && pk->data[0] == '{';
     cJSON *o = json ? cJSON_ParseWithLength((const char *)pk->data, pk->dataLength) : NULL;
     bool echo_only = false;

@@ -136,9 +136,7 @@ static void join(struct relay_poll *t, struct relay *r, uint32_t ci, uint8_t *bo
     *s = (struct poll_session){.used = true, .addr = *from, .asked_us = now_us,
                                .took_us = now_us, .waiter = POLL_NONE, .ready = ready};
     randombytes_buf(s->secret, sizeof s->secret);
-    char addr[RELAY_ADDR_MAX];
-    netaddr_format(from, addr, sizeof addr);
-    if (relay_peer_connect(r, t->base + si, addr, now_us) != 0 && !s->closing) {
+    if (relay_peer_connect(r, t->base + si, from, now_us) != 0 && !s->closing) {
         poll_session_free(t, si, now_us);
         reply(t, ci, 503, cors, "the relay takes no member now", false, now_us);
         return;

@@ -75,10 +75,8 @@ static bool become_peer(struct relay_quic *t, struct quic_conn *c)
         transport_quic_close_begin(t, c, PROTO_ERROR_SERVER_FULL, t->now_us);
         return false;
     }
-    char addr[RELAY_ADDR_MAX];
-    netaddr_format(&c->remote, addr, sizeof addr);
     transport_quic_peered(c); /* before: a refusal calls disconnect at once */
-    relay_peer_connect(t->relay, t->base + c->slot, addr, t->now_us);
+    relay_peer_connect(t->relay, t->base + c->slot, &c->remote, t->now_us);
     return true;
 }
 

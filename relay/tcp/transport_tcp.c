@@ -120,10 +120,8 @@ static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
     t->input[i] = (struct tcp_input){ .in = in };
     t->s.conns[i].peer = true;
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
-    char addr[RELAY_ADDR_MAX];
-    netaddr_format(from, addr, sizeof addr);
     if (epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0 ||
-        relay_peer_connect(r, t->s.base + i, addr, now_us) != 0)
+        relay_peer_connect(r, t->s.base + i, from, now_us) != 0)
         stream_flush(&t->s, r, now_us); /* refused: its error goes out first */
     if (!relay_peer_connected(r, t->s.base + i) && t->s.conns[i].fd >= 0 &&
         !t->s.conns[i].closing)

@@ -193,9 +193,7 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
             relay_count_drop(r, RELAY_DROP_SERVER_FULL);
             return;
         }
-        char addr[RELAY_ADDR_MAX];
-        netaddr_format(from, addr, sizeof addr);
-        if (relay_peer_connect(r, t->base + (uint32_t)slot, addr, now) != 0) {
+        if (relay_peer_connect(r, t->base + (uint32_t)slot, from, now) != 0) {
             transport_udp_slot_free(t, (uint32_t)slot);
             return;
         }

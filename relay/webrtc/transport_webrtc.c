@@ -80,7 +80,6 @@ static void become_peer(struct relay_webrtc *t, unsigned slot)
 {
     struct rtc_edge_slot *s = &t->slots[slot];
     const union netaddr *a = rtc_host_peer(t->host, slot);
-    char addr[RELAY_ADDR_MAX];
     t->half_open--;
     if (!a || (t->cfg.max_per_address && peers_from(t, a) >= t->cfg.max_per_address)) {
         relay_count_drop(t->relay, RELAY_DROP_PER_ADDRESS);
@@ -89,9 +88,8 @@ static void become_peer(struct relay_webrtc *t, unsigned slot)
         memset(s, 0, sizeof *s);
         return;
     }
-    netaddr_format(a, addr, sizeof addr);
     s->phase = RTC_PHASE_PEER; /* before: a refusal calls disconnect at once */
-    relay_peer_connect(t->relay, t->base + slot, addr, clock_now_us());
+    relay_peer_connect(t->relay, t->base + slot, a, clock_now_us());
 }
 
 static void on_channel(void *ctx, unsigned slot, const struct rtc_sctp_channel *ch)

@@ -193,9 +193,7 @@ int ws_frames_start(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
     w->open = true;
     t->half_open--;
     c->peer = true;
-    char addr[RELAY_ADDR_MAX];
-    netaddr_format(&c->addr, addr, sizeof addr);
-    relay_peer_connect(r, t->s.base + i, addr, now_us); /* refused: its error, then closed */
+    relay_peer_connect(r, t->s.base + i, &c->addr, now_us); /* refused: its error, then closed */
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* fuzz_sourcekey.c: libFuzzer program for an address's text as the core reads it. */
+/* fuzz_sourcekey.c: libFuzzer program for the source key of an address as the kernel fills it. */
 #include "targets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,6 +9,7 @@
  * disconnect, ids are never 0 or reused, counters only grow and every
  * rejection is counted, the caps hold, the stats line is JSON. */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <cjson/cJSON.h>
 
@@ -250,11 +251,11 @@ static void fr_op(struct fuzz_input *in)
     switch (op % 9) {
     case 0: { /* connect */
         struct relay_stats before = *relay_stats(fr.r);
-        char addr[RELAY_ADDR_MAX];
-        snprintf(addr, sizeof addr, "127.0.0.1:%u", 40000 + peer);
+        union netaddr addr = {.v4 = {.sin_family = AF_INET, .sin_port = htons(40000 + peer),
+                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
         bool was = peer < FR_PEER_CAP && fr.connected[peer];
         fr.connecting = (int)peer;
-        int rc = relay_peer_connect(fr.r, peer, addr, fr.now);
+        int rc = relay_peer_connect(fr.r, peer, &addr, fr.now);
         fr.connecting = -1;
         FUZZ_CHECK(rc == 0 || rc == -1);
         if (peer >= FR_PEER_CAP)

@@ -169,9 +169,9 @@ int fuzz_target_wsframes(const uint8_t *data, size_t size);
  * frames counted and fitted whole (target_pollwire.c). */
 int fuzz_target_pollwire(const uint8_t *data, size_t size);
 
-/* The text of an address the core computes a member's source key from
- * (relay/core/source_key.c): a key only for a numeric endpoint, the same
- * for the address written back (target_sourcekey.c). */
+/* The source key of any address an edge hands the core, as the kernel
+ * fills it (relay/core/source_key.c): never 0, the same for any port, an
+ * IPv6 /64, an IPv4 address however spelt (target_sourcekey.c). */
 int fuzz_target_sourcekey(const uint8_t *data, size_t size);
 
 /* The relay's HTTP polling edge on its connections (target_poll.c): two

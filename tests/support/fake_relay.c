@@ -236,18 +236,26 @@ struct relay *make_relay(const struct relay_config *cfg)
     return make_relay_on(cfg, NULL);
 }
 
+int connect_at(struct relay *r, uint32_t peer, const char *endpoint)
+{
+    union netaddr a;
+    char err[128];
+    assert_int_equal(netaddr_parse_endpoint(endpoint, &a, err, sizeof err), 0);
+    return relay_peer_connect(r, peer, &a, now_us);
+}
+
 void connect_peer(struct relay *r, uint32_t peer)
 {
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%u", 40000 + peer);
-    assert_int_equal(relay_peer_connect(r, peer, addr, now_us), 0);
+    assert_int_equal(connect_at(r, peer, addr), 0);
 }
 
 void connect_peer_from(struct relay *r, uint32_t peer, const char *ip)
 {
     char addr[64];
     snprintf(addr, sizeof addr, "%s:%u", ip, 40000 + peer);
-    assert_int_equal(relay_peer_connect(r, peer, addr, now_us), 0);
+    assert_int_equal(connect_at(r, peer, addr), 0);
 }
 
 /* Sends raw text as a control message on channel 0. */

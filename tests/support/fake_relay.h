@@ -104,6 +104,10 @@ struct relay *make_relay(const struct relay_config *cfg);
 
 void connect_peer(struct relay *r, uint32_t peer);
 
+/* relay_peer_connect(r, peer, the address of endpoint, now_us):
+ * endpoint a numeric "ip:port" or "[v6]:port" (asserted). */
+int connect_at(struct relay *r, uint32_t peer, const char *endpoint);
+
 /* connect_peer from IP address ip ("10.0.0.2"; its port the peer's own). */
 void connect_peer_from(struct relay *r, uint32_t peer, const char *ip);
 
