@@ -1,8 +1,8 @@
 /* tickets.c: tickets (see tickets_internal.h; PROTOCOL.md, Tickets): a join's ticket
  * checked (and an offer's before it, relay_ticket_precheck), the tickets
- * live sessions hold, the tickets used here (each
- * bound to the address of its first session until it expires), a sealed
- * session started and its proof awaited (sealing.c keeps its keys). A
+ * live sessions hold, the tickets used here (each bound to the source of
+ * its first session, an IPv4 address or an IPv6 /64, until it expires), a
+ * sealed session started and its proof awaited (sealing.c keeps its keys). A
  * refusal is the join's to make (join.c). */
 #include "core.h"
 
