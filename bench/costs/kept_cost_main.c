@@ -149,6 +149,7 @@ int main(int argc, char **argv)
         join(r, i);
     }
     double per_empty, per_full;
+    joins(r, o.members, o.joins / 10 + 1, &per_empty); /* warm: caches, the heap */
     double empty = joins(r, o.members, o.joins, &per_empty);
     size_t heap0 = mallinfo2().uordblks, counted;
     unsigned kept = fill(r, o.size, &counted);

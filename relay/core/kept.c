@@ -53,6 +53,8 @@ static bool reserve(struct core_kept *k, size_t len)
     size_t cap = k->cap ? k->cap * 2 : 256;
     while (cap < need)
         cap *= 2;
+    if (cap > CORE_KEPT_BYTES) /* past the bound only the entries' heads: 1 KiB steps */
+        cap = need > CORE_KEPT_BYTES ? (need + 1023) / 1024 * 1024 : CORE_KEPT_BYTES;
     uint8_t *at = realloc(k->at, cap);
     if (!at)
         return false;
