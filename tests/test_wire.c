@@ -1,5 +1,6 @@
 /* test_wire.c: state codec: round trip, the event message (its bytes, a body of
- * 0 to 1024 whole, each refusal), the exact bytes of PROTOCOL.md's example,
+ * 0 to 1024 whole, each refusal; a kept event's flags and key, PROTOCOL.md's
+ * example byte for byte, every bad key refused), the exact bytes of PROTOCOL.md's example,
  * every rejection (short, version, type, NaN, too long), sender stamping,
  * wrap-safe sequence comparison; the mode table's names and which modes lose
  * nothing; the `streams` row (a pseudo channel up, reliable's channel down to
