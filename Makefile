@@ -200,6 +200,9 @@ RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 WORLD_COST := $(BUILD)/bin/world-cost
 WORLD_COST_LIBS := $(relay_LIBS)
 WORLD_COST_PKGS := $(relay_PKGS)
+# kept-cost (bench/costs/kept_cost_main.c): what kept events cost the core: a
+# join into a room whose store is full, the store's memory; not installed.
+KEPT_COST := $(BUILD)/bin/kept-cost
 # reference-relay (bench/reference/): the least a relay can do with the
 # plain-UDP edge's datagrams, the bench's yardstick (ricochet-bench
 # --modes reference); built with the programs, not installed.
@@ -426,6 +429,8 @@ $(eval $(call link_rule,$(RTC_COST),$(call objs,bench/costs/rtc_cost_main.c),$(R
     $(RTC_COST_PKGS)))
 $(eval $(call link_rule,$(WORLD_COST),$(call objs,bench/costs/world_cost_main.c),$(WORLD_COST_LIBS),\
     $(WORLD_COST_PKGS)))
+$(eval $(call link_rule,$(KEPT_COST),$(call objs,bench/costs/kept_cost_main.c),$(WORLD_COST_LIBS),\
+    $(WORLD_COST_PKGS)))
 $(eval $(call link_rule,$(REFERENCE_RELAY),$(call objs,bench/reference/reference_main.c),\
     $(REFERENCE_RELAY_LIBS),$(REFERENCE_RELAY_PKGS)))
 $(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/tests/%,$(t)),\
@@ -506,7 +511,7 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST) $(REFERENCE_RELAY)
+tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST) $(KEPT_COST) $(REFERENCE_RELAY)
 
 # Tests always run sanitized, in their own build folder.
 test:

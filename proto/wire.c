@@ -108,6 +108,52 @@ int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, 
     return (int)(PROTO_EVENT_HEAD + len);
 }
 
+static bool key_byte(uint8_t c)
+{
+    return c >= 0x21 && c <= 0x7e;
+}
+
+bool proto_event_key_valid(const char *key)
+{
+    size_t n = 0;
+    while (key && key[n] && n <= PROTO_EVENT_KEY_MAX)
+        if (!key_byte((uint8_t)key[n++]))
+            return false;
+    return n >= 1 && n <= PROTO_EVENT_KEY_MAX;
+}
+
+int proto_event_encode_kept(uint8_t *buf, size_t cap, const char *key, bool stay,
+                            const void *body, size_t len)
+{
+    if (!proto_event_key_valid(key) || (!body && len > 0))
+        return PROTO_E_VALUE;
+    size_t klen = strlen(key);
+    if (klen + len > PROTO_EVENT_BODY_MAX)
+        return PROTO_E_LONG;
+    if (cap < PROTO_EVENT_HEAD + klen + len)
+        return PROTO_E_SPACE;
+    int n = proto_event_encode(buf, cap, PROTO_EVENT_ROOM, key, klen);
+    buf[2] = (uint8_t)(PROTO_EVENT_KEEP | (stay ? PROTO_EVENT_STAY : 0));
+    buf[3] = (uint8_t)klen;
+    if (len)
+        memcpy(buf + n, body, len);
+    return n + (int)len;
+}
+
+/* A kept event's key (flags, byte 3), checked: its length, or -1. */
+static int event_key_len(const uint8_t *buf, size_t len)
+{
+    uint8_t flags = buf[2], klen = buf[3];
+    if (!(flags & PROTO_EVENT_KEEP))
+        return klen || (flags & PROTO_EVENT_STAY) ? -1 : 0;
+    if (klen < 1 || klen > PROTO_EVENT_KEY_MAX || PROTO_EVENT_HEAD + (size_t)klen > len)
+        return -1;
+    for (size_t i = 0; i < klen; i++)
+        if (!key_byte(buf[PROTO_EVENT_HEAD + i]))
+            return -1;
+    return klen;
+}
+
 int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e)
 {
     if (len < 2)
@@ -120,8 +166,14 @@ int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e)
         return PROTO_E_SHORT;
     if (len > PROTO_EVENT_MAX)
         return PROTO_E_LONG;
+    int klen = event_key_len(buf, len);
+    if (klen < 0)
+        return PROTO_E_VALUE;
+    const uint8_t *key = buf + PROTO_EVENT_HEAD;
     *e = (struct proto_event){.sender = be32_get(buf + 4), .to = be32_get(buf + 8),
-                              .body = buf + PROTO_EVENT_HEAD, .len = len - PROTO_EVENT_HEAD};
+                              .flags = buf[2], .key = klen ? key : NULL,
+                              .key_len = (size_t)klen, .body = key + klen,
+                              .len = len - PROTO_EVENT_HEAD - (size_t)klen};
     return PROTO_OK;
 }
 

@@ -5,6 +5,7 @@
 #ifndef RICOCHET_WIRE_H
 #define RICOCHET_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,12 @@ enum proto_msg_type { PROTO_MSG_STATE = 1, PROTO_MSG_BATCH = 2, PROTO_MSG_EVENT 
 #define PROTO_EVENT_BODY_MAX 1024
 #define PROTO_EVENT_MAX (PROTO_EVENT_HEAD + PROTO_EVENT_BODY_MAX)
 #define PROTO_EVENT_ROOM 0u /* "to" of an event for every other member of the room */
+/* An event's flags (byte 2; PROTOCOL.md, "Kept events"), and its key's
+ * bound: a kept event's body starts with its key (byte 3: its length). */
+#define PROTO_EVENT_KEEP 0x01u /* keep it for the room, the newest per key */
+#define PROTO_EVENT_STAY 0x02u /* ... and after its sender leaves */
+#define PROTO_EVENT_KEPT 0x04u /* a replayed copy (the relay's mark only) */
+#define PROTO_EVENT_KEY_MAX 32
 
 /* A batch (plain UDP, relay to a client whose join asked for it): the
  * header (version 1, type 2, two reserved bytes), then entries of a 2-byte
@@ -104,7 +111,10 @@ uint32_t proto_state_sender(const uint8_t *buf, size_t len);
 struct proto_event {
     uint32_t sender;
     uint32_t to;
-    const uint8_t *body;
+    uint8_t flags;        /* PROTO_EVENT_KEEP, _STAY, _KEPT (unknown bits kept) */
+    const uint8_t *key;   /* with keep: key_len bytes (not NUL-terminated) */
+    size_t key_len;       /* 0 without keep */
+    const uint8_t *body;  /* the game's bytes, after the key */
     size_t len;
 };
 
@@ -114,9 +124,21 @@ struct proto_event {
  * (body NULL with len > 0). */
 int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, size_t len);
 
-/* Reads an event of len bytes into *e (its body points into buf). Returns
- * PROTO_OK, or PROTO_E_SHORT, PROTO_E_VERSION, PROTO_E_TYPE, PROTO_E_LONG
- * (a body over PROTO_EVENT_BODY_MAX); e is untouched on error. */
+/* Writes a kept event to the room (PROTOCOL.md, "Kept events"): flag keep
+ * (and stay), the key (proto_event_key_valid) before len bytes of body (0:
+ * clears the key). Returns its length, or PROTO_E_VALUE (a bad key, body
+ * NULL with len > 0), PROTO_E_LONG (key and body over PROTO_EVENT_BODY_MAX),
+ * PROTO_E_SPACE. */
+int proto_event_encode_kept(uint8_t *buf, size_t cap, const char *key, bool stay,
+                            const void *body, size_t len);
+
+/* Is key a kept event's key: 1..PROTO_EVENT_KEY_MAX bytes of 0x21..0x7e? */
+bool proto_event_key_valid(const char *key);
+
+/* Reads an event of len bytes into *e (its key and body point into buf).
+ * Returns PROTO_OK, or PROTO_E_SHORT, PROTO_E_VERSION, PROTO_E_TYPE,
+ * PROTO_E_LONG (a body over PROTO_EVENT_BODY_MAX), PROTO_E_VALUE (a key
+ * without keep or a bad one, stay without keep); e is untouched on error. */
 int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e);
 
 /* Is the message an event (by its first two bytes)? */

@@ -1,5 +1,6 @@
 /* test_wire.c: state codec: round trip, the event message (its bytes, a body of
- * 0 to 1024 whole, each refusal), the exact bytes of PROTOCOL.md's example,
+ * 0 to 1024 whole, each refusal; a kept event's flags and key, PROTOCOL.md's
+ * example byte for byte, every bad key refused), the exact bytes of PROTOCOL.md's example,
  * every rejection (short, version, type, NaN, too long), sender stamping,
  * wrap-safe sequence comparison; the mode table's names and which modes lose
  * nothing; the `streams` row (a pseudo channel up, reliable's channel down to
@@ -335,6 +336,63 @@ static void event_round_trip_and_refusals(void **state)
     assert_int_equal(proto_state_decode(buf, (size_t)n, &st), PROTO_E_TYPE);
 }
 
+/* A kept event: flags and key length in bytes 2 and 3, the key before the
+ * body (PROTOCOL.md's example byte for byte); every bad key refused both
+ * ways, and key and body together within the body's bound. */
+static void kept_event_round_trip_and_refusals(void **state)
+{
+    (void)state;
+    uint8_t buf[PROTO_EVENT_MAX + 8], body[PROTO_EVENT_BODY_MAX] = {7, 2};
+    int n = proto_event_encode_kept(buf, sizeof buf, "score", true, body, 2);
+    assert_int_equal(buf[2], PROTO_EVENT_KEEP | PROTO_EVENT_STAY);
+    n = proto_event_encode_kept(buf, sizeof buf, "score", false, body, 2);
+    const uint8_t want[] = {1, 3, 1, 5, 0, 0, 0, 0, 0, 0, 0, 0, 's', 'c', 'o', 'r', 'e', 7, 2};
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(buf, want, sizeof want);
+    proto_state_stamp_sender(buf, 3);
+    buf[2] |= PROTO_EVENT_KEPT; /* as a joiner gets it replayed */
+    const uint8_t doc[] = {1, 3, 5, 5, 0, 0, 0, 3, 0, 0, 0, 0, 0x73, 0x63, 0x6f, 0x72, 0x65,
+                           7, 2};
+    assert_memory_equal(buf, doc, sizeof doc);
+    struct proto_event e;
+    assert_int_equal(proto_event_decode(buf, (size_t)n, &e), PROTO_OK);
+    assert_int_equal(e.flags, PROTO_EVENT_KEEP | PROTO_EVENT_KEPT);
+    assert_int_equal(e.key_len, 5);
+    assert_memory_equal(e.key, "score", 5);
+    assert_int_equal(e.len, 2);
+    assert_memory_equal(e.body, body, 2);
+    /* a clear: the key and no body */
+    n = proto_event_encode_kept(buf, sizeof buf, "k", false, NULL, 0);
+    assert_int_equal(n, PROTO_EVENT_HEAD + 1);
+    assert_int_equal(proto_event_decode(buf, (size_t)n, &e), PROTO_OK);
+    assert_int_equal(e.flags, PROTO_EVENT_KEEP);
+    assert_int_equal(e.len, 0);
+    /* the bound is the key's and the body's together */
+    assert_int_equal(proto_event_encode_kept(buf, sizeof buf, "k", false, body,
+                                             PROTO_EVENT_BODY_MAX - 1), PROTO_EVENT_MAX);
+    assert_int_equal(proto_event_encode_kept(buf, sizeof buf, "k", false, body,
+                                             PROTO_EVENT_BODY_MAX), PROTO_E_LONG);
+    const char *bad[] = {"", "a b", "tab\t", "\x7f", "0123456789abcdef0123456789abcdefX", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(proto_event_key_valid(bad[i]));
+        assert_int_equal(proto_event_encode_kept(buf, sizeof buf, bad[i], false, body, 1),
+                         PROTO_E_VALUE);
+    }
+    assert_true(proto_event_key_valid("0123456789abcdef0123456789abcdef"));
+    /* decoded: a key without keep, stay without keep, keep without a key,
+     * a key past the message or with a space */
+    const uint8_t refused[][4] = {{1, 3, 0, 1}, {1, 3, 2, 0}, {1, 3, 1, 0}, {1, 3, 1, 9},
+                                  {1, 3, 1, 33}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        memset(buf, 'k', sizeof buf);
+        memcpy(buf, refused[i], 4);
+        assert_int_equal(proto_event_decode(buf, PROTO_EVENT_HEAD + 8, &e), PROTO_E_VALUE);
+    }
+    n = proto_event_encode_kept(buf, sizeof buf, "ab", false, body, 1);
+    buf[PROTO_EVENT_HEAD + 1] = ' ';
+    assert_int_equal(proto_event_decode(buf, (size_t)n, &e), PROTO_E_VALUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +409,7 @@ int main(void)
         cmocka_unit_test(batch_round_trip),
         cmocka_unit_test(batch_framing_refused),
         cmocka_unit_test(event_round_trip_and_refusals),
+        cmocka_unit_test(kept_event_round_trip_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,16 +163,17 @@ namespace Ricochet
     public struct GameEvent
     {
         readonly NativeEvent n; // its numbers read through; its texts decoded once
-        readonly string name, code, text;
+        readonly string name, code, text, key;
         readonly byte[] data;
 
-        internal GameEvent(NativeEvent native, byte[] bytes)
+        internal GameEvent(NativeEvent native, byte[] bytes, string kept)
         {
             n = native;
             name = Native.Str(n.Name);
             code = Native.Str(n.Code);
             text = Native.Str(n.Text);
             data = bytes;
+            key = kept;
         }
 
         public EventType Type { get { return n.Type; } }
@@ -187,6 +188,10 @@ namespace Ricochet
         public string Code { get { return code ?? ""; } }
         public string Text { get { return text ?? ""; } }
         public byte[] Data { get { return data ?? new byte[0]; } }
+        /// <summary>A kept event's key (PROTOCOL.md, "Kept events"), else "".</summary>
+        public string Key { get { return key ?? ""; } }
+        /// <summary>Replayed by the relay to me, a latecomer, after my Welcome.</summary>
+        public bool Kept { get { return Code == "kept"; } }
     }
 
     /// <summary>A member of my room (not me), as this session sees it: Name
@@ -277,6 +282,8 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_send_state_payload(IntPtr r, ref State s, byte[] payload, UIntPtr len);
         [DllImport(Lib)] public static extern int ricochet_send_event(IntPtr r, uint to, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern IntPtr ricochet_event_bytes(IntPtr r, out UIntPtr len);
+        [DllImport(Lib)] public static extern int ricochet_send_kept(IntPtr r, byte[] key, byte[] data, UIntPtr len, uint flags);
+        [DllImport(Lib)] public static extern IntPtr ricochet_event_key(IntPtr r);
         [DllImport(Lib)] public static extern int ricochet_send_chat(IntPtr r, byte[] text);
         [DllImport(Lib)] public static extern int ricochet_set_mode(IntPtr r, Mode mode);
         [DllImport(Lib)] public static extern void ricochet_flush(IntPtr r);
@@ -519,7 +526,7 @@ namespace Ricochet
             var data = new byte[(int)len];
             if (data.Length > 0)
                 Marshal.Copy(p, data, 0, data.Length);
-            ev = new GameEvent(n, data);
+            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)));
             if (n.Type == EventType.Disconnected)
                 ended = true;
             return true;
@@ -546,11 +553,23 @@ namespace Ricochet
             return rc;
         }
 
-        /// <summary>An event (EventMax bytes at most) to member `to`, or to the room (Native.ToRoom).</summary>
-        public Status SendEvent(uint to, byte[] data)
+        /// <summary>An event (EventMax bytes at most) to member `to`, or to the room (Native.ToRoom).
+        /// With keep, a key (1-32 characters 0x21-0x7e), the relay also keeps it for the room,
+        /// the newest per key, for whoever joins later (their GameEvent's Kept); empty data
+        /// clears the key; stay keeps it after I leave. Key and data: EventMax bytes at most.</summary>
+        public Status SendEvent(uint to, byte[] data, string keep = null, bool stay = false)
         {
             data = Checked(data, "data", Native.EventMax);
-            return (Status)Native.ricochet_send_event(Live(), to, data, (UIntPtr)data.Length);
+            if (keep == null)
+                return (Status)Native.ricochet_send_event(Live(), to, data, (UIntPtr)data.Length);
+            if (to != Native.ToRoom)
+                throw new ArgumentException("a kept event goes to the room (Native.ToRoom), not to " + to, "to");
+            var rc = (Status)Native.ricochet_send_kept(Live(), Native.Utf8(keep), data, (UIntPtr)data.Length,
+                                                      stay ? 1u : 0u);
+            if (rc == Status.Invalid || rc == Status.TooBig)
+                throw new ArgumentException("keep: a key of 1-32 characters 0x21-0x7e, key and data " +
+                                            "EventMax bytes at most: " + Native.Str(Native.ricochet_strerror((int)rc)), "keep");
+            return rc;
         }
 
         /// <summary>A chat line to the room: 1-200 bytes of printable UTF-8.</summary>

@@ -14,6 +14,7 @@ export const EVENT_HEAD: 12;
 export const PAYLOAD_MAX: 1135;
 /** Bytes of an event's body. */
 export const EVENT_MAX: 1024;
+export const KEY_MAX: 32;
 /** An event's `to` for every other member of the room. */
 export const TO_ROOM: 0;
 /** Rooms in one listing, at most. */
@@ -89,10 +90,17 @@ export interface GameEvent {
   sender: number;
   /** 0: the room; else the member it was for. */
   to: number;
+  /** A kept event's key (PROTOCOL.md, "Kept events"), else "". */
+  key: string;
+  /** Replayed by the relay to me, a latecomer. */
+  kept: boolean;
   data: Uint8Array;
 }
+/** keep: a key the relay keeps the event under for latecomers (to TO_ROOM only; empty data
+ * clears it); stay: kept after I leave too. */
+export interface KeepOptions { keep?: string; stay?: boolean }
 export function isEvent(bytes: Bytes): boolean;
-export function encodeEvent(to: number, data: Bytes): Uint8Array;
+export function encodeEvent(to: number, data: Bytes, opts?: KeepOptions): Uint8Array;
 export function decodeEvent(bytes: Bytes): GameEvent;
 
 /** A ticket's claims, as the program may read them (its session keys are not kept). */
@@ -315,9 +323,10 @@ export interface SessionEvents {
            latencyKnown: boolean; latencyBoundUs: number };
   tooold: { id: number; state: State; arrivedAs: string };
   echo: { state: State; rttUs: number };
-  /** A member's event: data is its body; code "room" or "direct". */
-  event: { id: number; name: string; to: number; code: "room" | "direct"; data: Uint8Array;
-           recvUs: number };
+  /** A member's event: data is its body; code "room", "direct" or "kept" (replayed to me after
+   * my welcome: kept true); key: a kept event's key, else "". */
+  event: { id: number; name: string; to: number; code: "room" | "direct" | "kept"; key: string;
+           kept: boolean; data: Uint8Array; recvUs: number };
   joined: { id: number; name: string; mode: string; player: string; rejoined: boolean };
   /** A member back after its rejoin or move, or mine: the same player, not a left then a
    * joined; id: its id now, was: its id before. */
@@ -386,7 +395,7 @@ export class Session extends EventTarget {
   /** Its seq, or 0 if not sent; RangeError past PAYLOAD_MAX; throws once closed. */
   sendState(st: StateFields, payload?: Bytes): number;
   /** false if not sent; RangeError past EVENT_MAX; throws once closed. */
-  sendEvent(to: number, data: Bytes): boolean;
+  sendEvent(to: number, data: Bytes, opts?: KeepOptions): boolean;
   chat(text: string): boolean;
   ping(): boolean;
   /** Asks for a page of the relay's rooms under prefix after `after` (each "" or a name: a

@@ -70,8 +70,10 @@
  *     "value out of range").
  *   isBatch(bytes), unpackBatch(bytes): a batch's entries (Uint8Arrays, not
  *     decoded); throws ProtocolError for framing that does not hold.
- *   encodeEvent(to, data), decodeEvent(bytes), isEvent(bytes): the event
- *     message (PROTOCOL.md, "Event message"): {sender, to, data}.
+ *   encodeEvent(to, data, {keep, stay}), decodeEvent(bytes), isEvent(bytes):
+ *     the event message (PROTOCOL.md, "Event message"): {sender, to, key,
+ *     kept, data}; keep: a key (KEY_MAX characters at most) the relay keeps
+ *     it under for latecomers ("Kept events"), stay: after I leave too.
  *   readTicket(text): a whole ticket, as ricochet-ticket mint prints it,
  *     as {pass (what a join carries), room, name, fleet, relays, sealed};
  *     null if text is not one (a pass, say). Session takes either.
@@ -101,7 +103,7 @@
 
 export { VERSION, STATE_VERSION, MSG_STATE, MSG_BATCH, STATE_SIZE, STATE_MAX, BATCH_MAX, TIME_MAX,
          VALUE_MAX, NAME_MAX, TEXT_MAX, CODE_MAX, CONTROL_MAX, ARENA_W, ARENA_H, ROSTER_MAX,
-         ID_MAX, MSG_EVENT, EVENT_HEAD, PAYLOAD_MAX, EVENT_MAX, TO_ROOM, ROOMS_PAGE,
+         ID_MAX, MSG_EVENT, EVENT_HEAD, PAYLOAD_MAX, EVENT_MAX, TO_ROOM, KEY_MAX, ROOMS_PAGE,
          ANY_PREFIX_MAX, MODES, LOSSLESS, RTC_CHANNELS, ENDING_ERRORS, ProtocolError, nowUs,
          seqAfter, validName, validPrefix, validText, validPlayerName, nameFault, encodeState, STATE_FIELDS, decodeState,
          isBatch, unpackBatch, isEvent, encodeEvent, decodeEvent } from "./ricochet_wire.js";

@@ -45,8 +45,8 @@ function receive(session, data, arrivedAs) {
       return session._badMessage(new ProtocolError("bad_state", "an event not for me"));
     const m = session.members.get(e.sender);
     session._emit("event", { id: e.sender, name: m ? m.name : "", to: e.to,
-                             code: e.to === TO_ROOM ? "room" : "direct", data: e.data,
-                             recvUs: now });
+                             code: e.kept ? "kept" : e.to === TO_ROOM ? "room" : "direct",
+                             key: e.key, kept: e.kept, data: e.data, recvUs: now });
     return;
   }
   if (!bytes || bytes[0] === 0x7b) { /* "{": control */

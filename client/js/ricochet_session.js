@@ -121,8 +121,8 @@ function urlAt(url, host, port) {
  *     RangeError past it, before anything is sent); returns its seq, or 0 if
  *     not sent (not joined, or between relays; a stream that still holds
  *     more than 64 KiB, or a channel not open: counted in skipped).
- *   sendEvent(to, data): an event (EVENT_MAX bytes at most) to member `to`
- *     or to every other member (TO_ROOM); false if not sent.
+ *   sendEvent(to, data, {keep, stay}): an event (EVENT_MAX bytes at most) to
+ *     member `to` or to the room (TO_ROOM; keep: kept for latecomers).
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
@@ -455,11 +455,11 @@ export class Session extends EventTarget {
     return seq;
   }
 
-  /* An event to member `to` (TO_ROOM: every other member) with data
-   * (bytes, EVENT_MAX at most: RangeError past it, TypeError for what is not
-   * bytes); false if not joined yet. Reliable and in order per sender. */
-  sendEvent(to, data) {
-    const bytes = encodeEvent(to, data);
+  /* An event to member `to` (TO_ROOM: every other member) with data (bytes,
+   * EVENT_MAX at most: RangeError past it, TypeError for what is not bytes;
+   * opts: encodeEvent's keep and stay); false if not joined yet. */
+  sendEvent(to, data, opts) {
+    const bytes = encodeEvent(to, data, opts);
     if (this.phase === "closed") throw new Error("the session is closed");
     if (this.phase !== "joined") return false;
     return sendBytes(this, bytes, "control");

@@ -28,6 +28,8 @@ export const EVENT_HEAD = 12;
 export const PAYLOAD_MAX = 1135; /* what every session carries, a sealed one too */
 export const EVENT_MAX = 1024;
 export const TO_ROOM = 0;
+export const KEY_MAX = 32;       /* a kept event's key (PROTOCOL.md, "Kept events") */
+const EVENT_KEEP = 1, EVENT_STAY = 2, EVENT_KEPT = 4; /* an event's flags */
 export const ROOMS_PAGE = 64;    /* rooms in one listing, at most */
 export const ANY_PREFIX_MAX = 28; /* a prefix with any: NAME_MAX less 4 for the room's number */
 
@@ -300,19 +302,31 @@ export function isEvent(data) {
   return b.length >= 2 && b[0] === STATE_VERSION && b[1] === MSG_EVENT;
 }
 
+const validKey = (key) => typeof key === "string" && /^[\x21-\x7e]{1,32}$/.test(key);
+
 /* An event to member `to` (TO_ROOM: every other member) with data (bytes,
- * EVENT_MAX at most), sender 0: the relay stamps it. */
-export function encodeEvent(to, data) {
+ * EVENT_MAX at most, a key's included), sender 0: the relay stamps it.
+ * keep (a key, 1..KEY_MAX characters 0x21..0x7e): the relay also keeps it
+ * for whoever joins the room later, the newest per key (to TO_ROOM only;
+ * empty data clears the key); stay: kept after I leave too. */
+export function encodeEvent(to, data, { keep, stay = false } = {}) {
   const body = bytesOf(data);
-  if (body.length > EVENT_MAX)
-    throw new RangeError(`event of ${body.length} bytes, max ${EVENT_MAX}: too big`);
+  const key = keep === undefined ? "" : keep;
+  if (keep !== undefined && !validKey(keep))
+    throw new RangeError(`keep: a key of 1..${KEY_MAX} characters 0x21..0x7e`);
+  if (key.length + body.length > EVENT_MAX)
+    throw new RangeError(`event of ${key.length + body.length} bytes, max ${EVENT_MAX}: too big`);
   if (!Number.isInteger(to) || to < 0 || to > ID_MAX) throw new RangeError("to: a member's id or 0");
-  const out = new Uint8Array(EVENT_HEAD + body.length);
+  if (key && to !== TO_ROOM) throw new RangeError("a kept event goes to the room (TO_ROOM)");
+  const out = new Uint8Array(EVENT_HEAD + key.length + body.length);
   const dv = new DataView(out.buffer);
   dv.setUint8(0, STATE_VERSION);
   dv.setUint8(1, MSG_EVENT);
+  dv.setUint8(2, key ? EVENT_KEEP | (stay ? EVENT_STAY : 0) : 0);
+  dv.setUint8(3, key.length);
   dv.setUint32(8, to);
-  out.set(body, EVENT_HEAD);
+  for (let i = 0; i < key.length; i++) out[EVENT_HEAD + i] = key.charCodeAt(i);
+  out.set(body, EVENT_HEAD + key.length);
   return out;
 }
 
@@ -322,7 +336,12 @@ export function decodeEvent(data) {
   if (b.length < EVENT_HEAD) throw new ProtocolError("bad_state", "too short");
   if (b.length > EVENT_HEAD + EVENT_MAX) throw new ProtocolError("bad_state", "too long");
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  return { sender: dv.getUint32(4), to: dv.getUint32(8), data: b.slice(EVENT_HEAD) };
+  const flags = b[2], keyLen = (flags & EVENT_KEEP) ? b[3] : 0;
+  const key = String.fromCharCode(...b.subarray(EVENT_HEAD, EVENT_HEAD + keyLen));
+  if ((flags & EVENT_KEEP) ? !validKey(key) || EVENT_HEAD + keyLen > b.length : b[3] || (flags & EVENT_STAY))
+    throw new ProtocolError("bad_state", "a bad kept event's key");
+  return { sender: dv.getUint32(4), to: dv.getUint32(8), key, kept: !!(flags & EVENT_KEPT),
+           data: b.slice(EVENT_HEAD + keyLen) };
 }
 
 export { /* to the other modules, not the API */

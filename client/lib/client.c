@@ -298,6 +298,7 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
     if (!c)
         return -1;
     c->ev_len = 0; /* the last event's bytes are gone */
+    c->ev_key[0] = '\0';
     client_settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
@@ -326,6 +327,7 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
 {
     memset(ev, 0, sizeof *ev);
     c->ev_len = 0;
+    c->ev_key[0] = '\0';
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -336,6 +338,7 @@ int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     c->ev_len = 0;
+    c->ev_key[0] = '\0';
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -374,6 +377,11 @@ void ricochet_flush(struct ricochet *c)
 {
     if (c)
         c->ops->flush(c);
+}
+
+const char *ricochet_event_key(const struct ricochet *c)
+{
+    return c ? c->ev_key : "";
 }
 
 const uint8_t *ricochet_event_bytes(const struct ricochet *c, size_t *len)

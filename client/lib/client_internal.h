@@ -257,6 +257,7 @@ struct ricochet {
      * came in (an opened seal, a transport's buffer) may not live as long. */
     uint8_t ev_bytes[CLIENT_EVENT_BYTES_MAX];
     size_t ev_len;
+    char ev_key[PROTO_EVENT_KEY_MAX + 1]; /* a kept event's key ("": none) */
 
     struct client_wire_count wire; /* the session's transport's alone (c->ops; a hub
                                       counts for its clients); ENet's 32-bit host

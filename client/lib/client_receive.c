@@ -173,8 +173,12 @@ static int handle_event(struct ricochet *c, const uint8_t *buf, size_t len, uint
         ev->mode = client_public_mode(m->mode);
         snprintf(ev->name, sizeof ev->name, "%s", m->name);
     }
-    snprintf(ev->code, sizeof ev->code, "%s", e.to == PROTO_EVENT_ROOM ? "room" : "direct");
+    snprintf(ev->code, sizeof ev->code, "%s",
+             e.flags & PROTO_EVENT_KEPT ? "kept" : e.to == PROTO_EVENT_ROOM ? "room" : "direct");
     event_bytes(c, e.body, e.len);
+    if (e.key_len) /* a kept event's, live or replayed */
+        memcpy(c->ev_key, e.key, e.key_len);
+    c->ev_key[e.key_len] = '\0';
     return 1;
 }
 
@@ -583,6 +587,7 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            struct ricochet_event *ev)
 {
     c->ev_len = 0; /* what the last message brought is gone */
+    c->ev_key[0] = '\0';
     client_input_counted(c);
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);

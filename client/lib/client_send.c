@@ -382,24 +382,41 @@ int client_send_state_payload(struct ricochet *c, const struct proto_state *s,
     return send_state(c, s, payload, len);
 }
 
-int ricochet_send_event(struct ricochet *c, uint32_t to, const void *data, size_t len)
+/* An event encoded in buf (n bytes, or a negative enum proto_err) sent,
+ * sealed if the session is. */
+static int send_event(struct ricochet *c, const uint8_t *buf, int n)
 {
-    if (!c || (!data && len > 0))
-        return RICOCHET_E_INVALID;
-    if (len > PROTO_EVENT_BODY_MAX)
+    if (n == PROTO_E_LONG)
         return RICOCHET_E_TOO_BIG;
-    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
-        return RICOCHET_E_NOT_JOINED;
-    uint8_t buf[PROTO_EVENT_MAX], box[PROTO_EVENT_MAX + SEAL_OVERHEAD];
-    int n = proto_event_encode(buf, sizeof buf, to, data, len);
     if (n < 0)
         return RICOCHET_E_INVALID;
+    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
+        return RICOCHET_E_NOT_JOINED;
+    uint8_t box[PROTO_EVENT_MAX + SEAL_OVERHEAD];
     size_t out_len = (size_t)n;
     const uint8_t *out = client_ticket_seal(c, SEAL_LANE_CONTROL, buf, out_len, box, &out_len);
     if (!out)
         return RICOCHET_E_SEND;
     c->sent_us = clock_now_us();
     return c->ops->send_control(c, out, out_len) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
+
+int ricochet_send_event(struct ricochet *c, uint32_t to, const void *data, size_t len)
+{
+    if (!c || (!data && len > 0))
+        return RICOCHET_E_INVALID;
+    uint8_t buf[PROTO_EVENT_MAX];
+    return send_event(c, buf, proto_event_encode(buf, sizeof buf, to, data, len));
+}
+
+int ricochet_send_kept(struct ricochet *c, const char *key, const void *data, size_t len,
+                       unsigned flags)
+{
+    if (!c || (!data && len > 0) || !proto_event_key_valid(key) || flags & ~RICOCHET_KEEP_STAY)
+        return RICOCHET_E_INVALID;
+    uint8_t buf[PROTO_EVENT_MAX];
+    return send_event(c, buf, proto_event_encode_kept(buf, sizeof buf, key,
+                                                      flags & RICOCHET_KEEP_STAY, data, len));
 }
 
 int ricochet_send_chat(struct ricochet *c, const char *text)

@@ -73,6 +73,8 @@ extern "C" {
                                      fits every session, a sealed one too */
 #define RICOCHET_EVENT_MAX 1024 /* bytes of an event's body (ricochet_send_event) */
 #define RICOCHET_TO_ROOM 0u     /* ricochet_send_event: to every other member */
+#define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
+#define RICOCHET_KEEP_STAY 1u   /* ricochet_send_kept: kept after I leave too */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
@@ -177,8 +179,10 @@ enum ricochet_event_type {
                                  ricochet_poll, then it is no longer listed */
     RICOCHET_EV_EVENT = 11,   /* a member's event (ricochet_send_event): id its
                                  sender (stamped by the relay), name and mode if it is
-                                 listed; code "room" (sent to the whole room) or
-                                 "direct" (to me alone); its body is
+                                 listed; code "room" (sent to the whole room),
+                                 "direct" (to me alone) or "kept" (kept by the
+                                 relay, replayed after my WELCOME: its key is
+                                 ricochet_event_key's); its body is
                                  ricochet_event_bytes's */
     RICOCHET_EV_ROOMS = 12,   /* the relay's answer to ricochet_list_rooms: a page
                                  of its rooms, ricochet_rooms's until the next one
@@ -525,9 +529,8 @@ RICOCHET_API int ricochet_send_state_payload(struct ricochet *r, const struct ri
  * the whole room, seen or not). Reliable and in order per sender with my
  * other events and chat (the control way: over plain UDP sent once, as
  * chat is); not ordered with my states. The relay stamps it with my id;
- * receivers get RICOCHET_EV_EVENT: the members of the moment; the relay
- * keeps none, so a member who joins later never gets an earlier event (a
- * game repeats in its states' payloads what a newcomer must know). It
+ * receivers get RICOCHET_EV_EVENT: the members of the moment; a member who
+ * joins later gets none of them (but those sent with ricochet_send_kept). It
  * counts against the relay's rate limit
  * (past it: RICOCHET_EV_ERROR rate_limited); to an id that is no member of
  * my room the relay answers RICOCHET_EV_ERROR no_member. RICOCHET_OK,
@@ -535,6 +538,21 @@ RICOCHET_API int ricochet_send_state_payload(struct ricochet *r, const struct ri
  * RICOCHET_E_NOT_JOINED or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_send_event(struct ricochet *r, uint32_t to, const void *data,
                                      size_t len);
+
+/* Sends an event to the room that the relay keeps for who joins later
+ * (PROTOCOL.md, "Kept events"): the newest per key (1..RICOCHET_KEY_MAX
+ * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
+ * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
+ * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
+ * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
+ * relay's restart or a move. Past 16384 bytes a room the relay refuses it
+ * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
+RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
+                                    size_t len, unsigned flags);
+
+/* The key of the kept EVENT ricochet_poll returned last (live or
+ * replayed), until the next poll; "" for any other. */
+RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
 
 /* The bytes that came with the event ricochet_poll returned last: a STATE's
  * or TOO_OLD's payload, an EVENT's body. Sets *len (may be NULL) and returns

@@ -207,16 +207,17 @@ class Event:
     """One event from poll: which fields mean something depends on the type
     (ricochet.h, enum ricochet_event_type); name, code and text are str,
     data the bytes that came with it (a state's payload, an event's body):
-    b"" when none."""
+    b"" when none. An EVENT the relay kept has its key (str, "" for none),
+    and kept True when it was replayed to me after my WELCOME."""
     __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
-                 "latency_known", "name", "code", "text", "data")
+                 "latency_known", "name", "code", "text", "data", "key", "kept")
 
-    def __init__(self, n, data):
+    def __init__(self, n, data, key=""):
         self.type, self.id, self.mode, self.state = n.type, n.id, n.mode, n.state
         self.recv_us, self.latency_us = n.recv_us, n.latency_us
         self.latency_bound_us, self.latency_known = n.latency_bound_us, n.latency_known
         self.name, self.code, self.text = _str(n.name), _str(n.code), _str(n.text)
-        self.data = data
+        self.data, self.key, self.kept = data, key, self.code == "kept"
 
     def __repr__(self):
         return "Event(type=%d, id=%d, name=%r, code=%r, text=%r, data=%d bytes)" % (
@@ -289,6 +290,8 @@ api("send_state", C.c_int, P, C.POINTER(State))
 api("send_state_payload", C.c_int, P, C.POINTER(State), C.c_char_p, C.c_size_t)
 api("send_event", C.c_int, P, C.c_uint32, C.c_char_p, C.c_size_t)
 api("event_bytes", C.POINTER(C.c_uint8), P, C.POINTER(C.c_size_t))
+api("send_kept", C.c_int, P, C.c_char_p, C.c_char_p, C.c_size_t, C.c_uint)
+api("event_key", C.c_char_p, P)
 api("send_chat", C.c_int, P, C.c_char_p)
 api("set_mode", C.c_int, P, C.c_int)
 api("flush", None, P)
@@ -565,7 +568,8 @@ class Session(_ClosedOnExit):
             return None
         size = C.c_size_t(0)
         p = lib.ricochet_event_bytes(r, C.byref(size))
-        return Event(n, C.string_at(p, size.value) if size.value else b"")
+        return Event(n, C.string_at(p, size.value) if size.value else b"",
+                     _str(lib.ricochet_event_key(r)))
 
     def events(self, timeout_ms=0):
         """Every event that came, waiting at most timeout_ms for the first: a
@@ -590,11 +594,21 @@ class Session(_ClosedOnExit):
                              "1e6)" % (x, y, lib.ricochet_strerror(rc).decode()))
         return rc
 
-    def event(self, to, data):
+    def event(self, to, data, keep=None, stay=False):
         """Sends an event of at most EVENT_MAX bytes to member `to`, or to the
-        room (TO_ROOM). Returns 0, or the library's status."""
+        room (TO_ROOM). With keep, a key (1-32 characters 0x21-0x7e), the relay
+        also keeps it for the room, the newest per key, and replays it to
+        whoever joins later (their Event's kept is True); b"" clears the key;
+        stay keeps it after I leave. Key and data: EVENT_MAX bytes at most.
+        Returns 0, or the library's status."""
         data = _bytes(data, "event", EVENT_MAX)
-        rc = lib.ricochet_send_event(self._live(), to, data, len(data))
+        if keep is None:
+            rc = lib.ricochet_send_event(self._live(), to, data, len(data))
+        elif to != TO_ROOM:
+            raise ValueError("a kept event goes to the room (TO_ROOM), not to %d" % to)
+        else:
+            rc = lib.ricochet_send_kept(self._live(), _text(keep, "keep"), data, len(data),
+                                        1 if stay else 0)
         if rc in (E_INVALID, E_TOO_BIG):
             raise ValueError(lib.ricochet_strerror(rc).decode())
         return rc

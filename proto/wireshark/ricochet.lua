@@ -66,6 +66,10 @@ local rf = {
     ev_to = ProtoField.uint32("ricochet.event.to", "To", base.DEC, nil, nil,
                               "0: every other member of the room; else one member's id"),
     ev_body = ProtoField.bytes("ricochet.event.body", "Body (the game's bytes)"),
+    ev_flags = ProtoField.uint8("ricochet.event.flags", "Flags", base.HEX,
+                                {[0] = "none", [1] = "keep", [3] = "keep, stay", [5] = "keep, kept",
+                                 [7] = "keep, stay, kept"}),
+    ev_key = ProtoField.string("ricochet.event.key", "Key (kept for latecomers)"),
     way = ProtoField.string("ricochet.way", "Delivery", base.ASCII,
                             "the mode its channel and flags say (PROTOCOL.md, ENet channels)"),
     states = ProtoField.uint32("ricochet.batch.states", "States"),
@@ -406,12 +410,18 @@ local function dissect_event(tvb, pinfo, tree, ctx)
                                 .. "(bad_state)")
         return "short event"
     end
-    t:add(rf.reserved, tvb(2, 2))
+    t:add(rf.ev_flags, tvb(2, 1))
+    -- a kept event (PROTOCOL.md, "Kept events"): its key first in the body
+    local klen = band(tvb(2, 1):uint(), 1) == 1 and math.min(tvb(3, 1):uint(), len - EVENT_HEAD)
+                 or 0
     local sender, to = u32(tvb, 4), u32(tvb, 8)
     t:add(rf.ev_sender, tvb(4, 4))
     local ti = t:add(rf.ev_to, tvb(8, 4))
     if to == 0 then ti:append_text(" (every other member of the room)") end
-    if len > EVENT_HEAD then t:add(rf.ev_body, tvb(EVENT_HEAD, len - EVENT_HEAD)) end
+    if klen > 0 then t:add(rf.ev_key, tvb(EVENT_HEAD, klen)) end
+    if len > EVENT_HEAD + klen then
+        t:add(rf.ev_body, tvb(EVENT_HEAD + klen, len - EVENT_HEAD - klen))
+    end
     local summary = string.format("event%s to %s, %d bytes",
                                   sender == 0 and "" or string.format(" #%u", sender),
                                   to == 0 and "the room" or string.format("%u", to), len - EVENT_HEAD)

@@ -61,6 +61,21 @@ static uint32_t room_member_by_id(const struct relay *r, const struct relay_room
     return UINT32_MAX;
 }
 
+/* Keeps a kept event for its room (kept.c), or refuses it whole. */
+static int keep(struct relay *r, uint32_t peer, struct relay_room *room,
+                const struct proto_event *e, const uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    int k = core_kept_put(room, r->peers[peer].id, e, bytes, len);
+    if (k == -1)
+        return core_reject(r, peer, RELAY_DROP_KEPT_FULL, now_us,
+                           "the room keeps %d bytes of events, %zu with this one: event "
+                           "refused (clear a key first)", CORE_KEPT_BYTES,
+                           core_kept_counted(room) + len);
+    if (k < 0)
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
+    return 0;
+}
+
 int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
@@ -70,6 +85,12 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
         return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                            "event of %zu bytes, max %d (a body of %d)", len, PROTO_EVENT_MAX,
                            PROTO_EVENT_BODY_MAX);
+    if (err == PROTO_E_VALUE) {
+        r->stats.state_errors[RELAY_STATE_ERR_VALUE]++;
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us,
+                           "event: a kept event's key is 1..%d bytes of 0x21..0x7e, and "
+                           "stay needs keep", PROTO_EVENT_KEY_MAX);
+    }
     if (err < 0) {
         r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
         return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "event: %s",
@@ -78,7 +99,7 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     if (!p->joined)
         return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                            "event before join: send join first");
-    const struct relay_room *room = &r->rooms.at[p->room];
+    struct relay_room *room = &r->rooms.at[p->room];
     if (now_us >= room->lease_until_us) { /* a fleet's room another relay may hold now */
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return -1 - (int)RELAY_DROP_UNCONFIRMED;
@@ -87,11 +108,18 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     if (e.to != PROTO_EVENT_ROOM && to == UINT32_MAX)
         return core_reject(r, peer, RELAY_DROP_NO_MEMBER, now_us,
                            "no member %u in your room: event dropped", (unsigned)e.to);
+    if ((e.flags & PROTO_EVENT_KEEP) && e.to != PROTO_EVENT_ROOM)
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us,
+                           "event: a kept event goes to the room (to 0), not to %u",
+                           (unsigned)e.to);
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0)
         return rc;
-    r->stats.events_in++;
     proto_state_stamp_sender(bytes, p->id); /* the relay is the authority on identity */
+    bytes[2] &= (uint8_t)~PROTO_EVENT_KEPT; /* and the only one to mark a replay */
+    if ((e.flags & PROTO_EVENT_KEEP) && (rc = keep(r, peer, room, &e, bytes, len, now_us)) < 0)
+        return rc;
+    r->stats.events_in++;
     uint32_t n = 0;
     if (to != UINT32_MAX)
         n += core_send_bytes(r, peer, to, bytes, len);

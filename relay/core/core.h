@@ -9,7 +9,7 @@
  * and the calls it offers, in a header beside it (rooms_internal.h,
  * interest_internal.h, state_flow_internal.h, backlog_internal.h,
  * tickets_internal.h, sealing_internal.h, limits_internal.h,
- * refusals_internal.h, control_out_internal.h); the others' parts and
+ * refusals_internal.h, control_out_internal.h, kept_internal.h); the others' parts and
  * calls are here.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
@@ -34,6 +34,7 @@
  *                 to an address), a sealed session started and proven
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
+ *   kept.c        a room's kept events: kept by key, dropped, replayed
  *   control_out.c control messages out: encoded once, counted
  *   backlog.c     what the edges hold for each member: its bound, who is
  *                 throttled toward it, a stalled reader; closes decided there
@@ -60,6 +61,7 @@
 #include "limits_internal.h"
 #include "refusals_internal.h"
 #include "control_out_internal.h"
+#include "kept_internal.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */

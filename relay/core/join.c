@@ -394,6 +394,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
     send_welcome(r, peer, now_us);
+    core_kept_replay(r, peer, room); /* before anything else of the room */
     if (room->n > 1)
         announce(r, peer, id != 0);
     return 0;

@@ -118,6 +118,8 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         r->out.reason = *reason;
         core_send_out_near(r, peer, UINT32_MAX);
     }
+    if (reason) /* taking one's own place back is no leave: its events stay */
+        core_kept_leave(room, p->id);
     core_interest_leave(r, peer);
     for (uint32_t i = 0; i < room->n; i++) {
         if (room->members[i] == peer) {

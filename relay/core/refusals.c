@@ -65,6 +65,7 @@ static const struct {
     [RELAY_DROP_NO_MEMBER] = { "no_member", PROTO_ERROR_NO_MEMBER, false },
     [RELAY_DROP_THROTTLED] = { "throttled", PROTO_ERROR_THROTTLED, false },
     [RELAY_DROP_LISTING_OFF] = { "listing_off", PROTO_ERROR_LISTING_OFF, false },
+    [RELAY_DROP_KEPT_FULL] = { "kept_full", PROTO_ERROR_TOO_BIG, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

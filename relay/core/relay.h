@@ -128,6 +128,8 @@ enum relay_drop {
                                   of what waits for it (error throttled) */
     RELAY_DROP_LISTING_OFF,    /* a rooms request, or a join of any room, to a relay run
                                   with --room-list off (error listing_off) */
+    RELAY_DROP_KEPT_FULL,      /* a kept event that would take its room's kept events
+                                  past CORE_KEPT_BYTES: refused whole (error too_big) */
     RELAY_DROP_COUNT
 };
 

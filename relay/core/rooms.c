@@ -73,6 +73,7 @@ void core_room_free(struct relay *r, struct relay_room *room)
     if (at < r->rooms.n && by_name[at] == (uint32_t)(room - r->rooms.at))
         memmove(&by_name[at], &by_name[at + 1], (r->rooms.n - at - 1) * sizeof *by_name);
     core_interest_close(room);
+    core_kept_close(room);
     free(room->members);
     memset(room, 0, sizeof *room);
     r->rooms.n--;
@@ -91,6 +92,7 @@ void core_rooms_free(struct relay *r)
         for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
             free(r->rooms.at[i].members);
             core_interest_close(&r->rooms.at[i]);
+            core_kept_close(&r->rooms.at[i]);
         }
     free(r->rooms.at);
     free(r->rooms.by_name);

@@ -13,6 +13,7 @@
 
 struct relay;
 struct core_grid; /* interest_internal.h */
+struct core_kept; /* kept.c */
 
 /* A room's slot. rooms.c creates and frees it (every field then); while
  * it lives each field has one writer, named after it. */
@@ -27,6 +28,7 @@ struct relay_room {
     uint64_t states_in, states_out; /* state_flow.c: since the room was created */
     struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
                                everyone */
+    struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct

@@ -3,7 +3,8 @@
 // for the checks that run relays of their own; tests/test_e2e_bindings.c
 // builds this with mcs and runs it with mono): the native structs' sizes,
 // two sessions whose payloads arrive byte for byte, events to the room and
-// to one member, names and chat as strings, the members with their
+// to one member, kept events a latecomer gets after its Welcome, names
+// and chat as strings, the members with their
 // statistics, README.md's example as written (the second argument: the
 // folder of README.md and Ricochet.cs, client/csharp by default) with a
 // player of the test's and with no relay, what is refused throwing before
@@ -159,6 +160,32 @@ static class SessionTest
         string text = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return text.Trim();
+    }
+
+    /// <summary>A latecomer gets the room's kept events after its Welcome, in
+    /// order, Kept, with their keys; a kept event to one member is refused.</summary>
+    static void KeptEvents(ushort port)
+    {
+        foreach (var g in got)
+            g.Clear();
+        using (var a = new Session("127.0.0.1", port, "cs-kept", "ka")) {
+            Check(Until(new[] { a }, () => Count(0, EventType.Welcome) == 1), "ka welcomed");
+            var utf8 = Encoding.UTF8;
+            Check(a.SendEvent(Native.ToRoom, utf8.GetBytes("kb"), "it") == Status.Ok, "kept: it");
+            Check(a.SendEvent(Native.ToRoom, utf8.GetBytes("1:0"), "score", true) == Status.Ok, "kept: score");
+            Check(a.SendEvent(Native.ToRoom, utf8.GetBytes("ka"), "it") == Status.Ok, "kept: it again");
+            Throws<ArgumentException>(() => a.SendEvent(5, new byte[1], "it"), "a kept event to one member");
+            Throws<ArgumentException>(() => a.SendEvent(Native.ToRoom, new byte[1], "a b"), "a key with a space");
+            using (var b = new Session("127.0.0.1", port, "cs-kept", "kb")) {
+                Check(Until(new[] { a, b }, () => Count(1, EventType.Event) >= 2), "kb gets two kept events");
+                var evs = got[1].FindAll(e => e.Type == EventType.Event);
+                Check(got[1][0].Type == EventType.Welcome, "its welcome first");
+                Check(evs[0].Kept && evs[0].Code == "kept" && evs[0].Key == "score" && evs[0].Id == a.Id &&
+                      utf8.GetString(evs[0].Data) == "1:0", "score first, kept: " + evs[0].Key);
+                Check(evs[1].Kept && evs[1].Key == "it" && utf8.GetString(evs[1].Data) == "ka",
+                      "it then, its newest: " + utf8.GetString(evs[1].Data));
+            }
+        }
     }
 
     static void TwoSessions(ushort port)
@@ -744,6 +771,7 @@ static class SessionTest
         Check(Native.Version().StartsWith("1."), "the library's version");
         Interpolation();
         TwoSessions(port);
+        KeptEvents(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();

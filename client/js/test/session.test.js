@@ -1,7 +1,8 @@
 // The JavaScript client in Node against a real relay (its ws edge in
 // RICOCHET_WS_URL; tests/test_e2e_bindings.c starts one): two sessions
 // exchange states whose payloads arrive byte for byte, events to the room
-// and to one member; what is refused throws before anything is sent; a
+// and to one member; a latecomer gets the kept events after its welcome,
+// in order, marked kept; what is refused throws before anything is sent; a
 // closed session throws, never sends. A route offers the modes its edge
 // carries and no other (PROTOCOL.md, "Modes by edge"); a session that only
 // listens pings within a third of the relay's timeout; an InterpBuffer
@@ -122,6 +123,35 @@ test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_U
   assert.throws(() => a.sendState({ x: 1, y: 1 }), /closed/);
   assert.throws(() => a.sendEvent(TO_ROOM, new Uint8Array([1])), /closed/);
   a.close(); // twice is fine
+  b.close();
+});
+
+test("a latecomer gets the kept events after its welcome, in order, marked kept",
+     { skip: !URL && "needs RICOCHET_WS_URL" }, async () => {
+  const a = await open("ka");
+  const text = (s) => new TextEncoder().encode(s);
+  assert.ok(a.sendEvent(TO_ROOM, text("kb"), { keep: "it" }));
+  assert.ok(a.sendEvent(TO_ROOM, text("1:0"), { keep: "score", stay: true }));
+  assert.ok(a.sendEvent(TO_ROOM, text("x"), { keep: "gone" }));
+  assert.ok(a.sendEvent(TO_ROOM, text("ka"), { keep: "it" }));
+  assert.ok(a.sendEvent(TO_ROOM, new Uint8Array(0), { keep: "gone" }));
+  assert.throws(() => a.sendEvent(3, text("x"), { keep: "it" }), RangeError);
+  assert.throws(() => a.sendEvent(TO_ROOM, text("x"), { keep: "a b" }), RangeError);
+  assert.throws(() => a.sendEvent(TO_ROOM, new Uint8Array(EVENT_MAX), { keep: "k" }), RangeError);
+  const order = [];
+  const b = new Session({ url: URL, room: "js", name: "kb", timeoutMs: 5000 });
+  b.addEventListener("welcome", () => order.push("welcome"));
+  b.addEventListener("event", (e) => order.push(e.detail));
+  b.start();
+  await until(() => order.length >= 3);
+  assert.equal(order[0], "welcome");
+  assert.deepEqual(order.slice(1, 3).map((e) => [e.id, e.code, e.kept, e.key,
+                                                 new TextDecoder().decode(e.data)]),
+                   [[a.id, "kept", true, "score", "1:0"], [a.id, "kept", true, "it", "ka"]]);
+  assert.ok(a.sendEvent(TO_ROOM, text("live")));
+  await until(() => order.length >= 4);
+  assert.deepEqual([order[3].code, order[3].kept, order[3].key], ["room", false, ""]);
+  a.close();
   b.close();
 });
 

@@ -1,7 +1,8 @@
 """The Python binding against a real relay (its port in RICOCHET_PORT; the
 folder of ricochet-relay and ricochet-ticket in RICOCHET_BIN, for the tests
 that run relays of their own): two sessions exchange states whose payloads
-arrive byte for byte, events to the room and to one member, names and chat
+arrive byte for byte, events to the room and to one member, kept events
+(a latecomer gets them after its welcome, in order, marked kept), names and chat
 as str, the members with their statistics; what the library refuses raises,
 before anything is sent, saying the rule; no relay, a refused connection
 and a relay gone reach the game as events and EOFError; README.md's
@@ -133,6 +134,26 @@ class TwoSessions(unittest.TestCase):
         self.assertTrue(until([self.a, self.b], lambda: len(errs()) >= 1, self.ev))
         self.assertEqual(errs()[0].code, "no_member")
         self.assertIsInstance(errs()[0].text, str)
+
+    def test_a_latecomer_gets_the_kept_events_in_order(self):
+        self.assertEqual(self.a.event(ricochet.TO_ROOM, b"pb", keep="it"), 0)
+        self.assertEqual(self.a.event(ricochet.TO_ROOM, b"1:0", keep="score", stay=True), 0)
+        self.assertEqual(self.a.event(ricochet.TO_ROOM, b"pa", keep="it"), 0)
+        live = lambda: [e for e in self.ev[1] if e.type == ricochet.EVENT]
+        self.assertTrue(until([self.a, self.b], lambda: len(live()) >= 3, self.ev))
+        self.assertEqual([(e.key, e.kept) for e in live()],
+                         [("it", False), ("score", False), ("it", False)])
+        with self.assertRaises(ValueError):
+            self.a.event(self.b.id, b"x", keep="it")  # kept events go to the room
+        with self.assertRaises(ValueError):
+            self.a.event(ricochet.TO_ROOM, b"x", keep="a b")
+        with ricochet.Session("127.0.0.1", PORT, "py", "late") as c:
+            ev = self.ev + [[]]
+            kept = lambda: [e for e in ev[2] if e.type == ricochet.EVENT]
+            self.assertTrue(until([self.a, self.b, c], lambda: len(kept()) >= 2, ev))
+            self.assertEqual(ev[2][0].type, ricochet.WELCOME)
+            self.assertEqual([(e.id, e.key, e.data, e.kept) for e in kept()],
+                             [(self.a.id, "score", b"1:0", True), (self.a.id, "it", b"pa", True)])
 
     def test_a_name_in_hangul_and_in_vietnamese(self):
         with ricochet.Session("127.0.0.1", PORT, "py", "민수") as c, \

@@ -1,0 +1,134 @@
+/* kept.c: a room's kept events (see kept_internal.h): one buffer a room,
+ * made at its first kept event, its events back to back in arrival order,
+ * each behind its owner's id and its length; a replacement or a leave
+ * moves the bytes after it down. Bounded by what the events count, so a
+ * replay, a put and a leave each walk at most CORE_KEPT_BYTES. */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../proto/byteorder.h"
+
+#define ENTRY_HEAD 6 /* owner (4 bytes), length (2), then the event's bytes */
+#define KEY_AT (ENTRY_HEAD + PROTO_EVENT_HEAD)
+
+struct core_kept {
+    size_t counted; /* the events' bytes: what CORE_KEPT_BYTES bounds */
+    size_t used;    /* bytes of at in use */
+    size_t cap;     /* bytes of at */
+    uint8_t *at;    /* the entries */
+};
+
+static size_t entry_len(const uint8_t *entry)
+{
+    return be16_get(entry + 4);
+}
+
+/* The offset of the entry kept under key, or SIZE_MAX. */
+static size_t find(const struct core_kept *k, const uint8_t *key, size_t key_len)
+{
+    for (size_t off = 0; off < k->used; off += ENTRY_HEAD + entry_len(k->at + off)) {
+        const uint8_t *entry = k->at + off;
+        if (entry[ENTRY_HEAD + 3] == key_len && memcmp(entry + KEY_AT, key, key_len) == 0)
+            return off;
+    }
+    return SIZE_MAX;
+}
+
+static void remove_at(struct core_kept *k, size_t off)
+{
+    size_t len = entry_len(k->at + off), size = ENTRY_HEAD + len;
+    memmove(k->at + off, k->at + off + size, k->used - off - size);
+    k->used -= size;
+    k->counted -= len;
+}
+
+/* Room for one more entry of len bytes; false: out of memory. */
+static bool reserve(struct core_kept *k, size_t len)
+{
+    size_t need = k->used + ENTRY_HEAD + len;
+    if (need <= k->cap)
+        return true;
+    size_t cap = k->cap ? k->cap * 2 : 256;
+    while (cap < need)
+        cap *= 2;
+    if (cap > CORE_KEPT_BYTES) /* past the bound only the entries' heads: 1 KiB steps */
+        cap = need > CORE_KEPT_BYTES ? (need + 1023) / 1024 * 1024 : CORE_KEPT_BYTES;
+    uint8_t *at = realloc(k->at, cap);
+    if (!at)
+        return false;
+    k->at = at;
+    k->cap = cap;
+    return true;
+}
+
+int core_kept_put(struct relay_room *room, uint32_t owner, const struct proto_event *e,
+                  const uint8_t *bytes, size_t len)
+{
+    struct core_kept *k = room->kept;
+    size_t old = k ? find(k, e->key, e->key_len) : SIZE_MAX;
+    size_t old_len = old == SIZE_MAX ? 0 : entry_len(k->at + old);
+    if (e->len == 0) { /* a clear */
+        if (old != SIZE_MAX)
+            remove_at(k, old);
+        return 0;
+    }
+    if ((k ? k->counted : 0) - old_len + len > CORE_KEPT_BYTES)
+        return -1;
+    if (!k && !(k = room->kept = calloc(1, sizeof *k)))
+        return -2;
+    if (!reserve(k, len))
+        return -2;
+    if (old != SIZE_MAX)
+        remove_at(k, old); /* the newest of a key goes last */
+    uint8_t *entry = k->at + k->used;
+    be32_put(entry, owner);
+    be16_put(entry + 4, (uint16_t)len);
+    memcpy(entry + ENTRY_HEAD, bytes, len);
+    entry[ENTRY_HEAD + 2] |= PROTO_EVENT_KEPT; /* what a joiner gets */
+    k->used += ENTRY_HEAD + len;
+    k->counted += len;
+    return 0;
+}
+
+void core_kept_leave(struct relay_room *room, uint32_t owner)
+{
+    struct core_kept *k = room->kept;
+    for (size_t off = 0; k && off < k->used;) {
+        const uint8_t *entry = k->at + off;
+        if (be32_get(entry) == owner && !(entry[ENTRY_HEAD + 2] & PROTO_EVENT_STAY))
+            remove_at(k, off);
+        else
+            off += ENTRY_HEAD + entry_len(entry);
+    }
+}
+
+uint32_t core_kept_replay(struct relay *r, uint32_t peer, const struct relay_room *room)
+{
+    const struct core_kept *k = room->kept;
+    uint32_t n = 0;
+    for (size_t off = 0; k && off < k->used; off += ENTRY_HEAD + entry_len(k->at + off))
+        n += core_send_bytes(r, UINT32_MAX, peer, k->at + off + ENTRY_HEAD,
+                             entry_len(k->at + off));
+    r->stats.events_out += n;
+    return n;
+}
+
+size_t core_kept_counted(const struct relay_room *room)
+{
+    return room->kept ? room->kept->counted : 0;
+}
+
+size_t core_kept_memory(const struct relay_room *room)
+{
+    return room->kept ? sizeof *room->kept + room->kept->cap : 0;
+}
+
+void core_kept_close(struct relay_room *room)
+{
+    if (room->kept)
+        free(room->kept->at);
+    free(room->kept);
+    room->kept = NULL;
+}
