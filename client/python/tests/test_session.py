@@ -288,10 +288,22 @@ class NoRelay(unittest.TestCase):
         return evs[-1], time.monotonic() - t0
 
     def test_no_answer_within_the_timeout(self):
-        with ricochet.Session("127.0.0.1", free_udp_port(), "r", "n", timeout_ms=300) as s:
+        # a port held by a socket that never answers: no ICMP, only silence
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+            mute.bind(("127.0.0.1", 0))
+            with ricochet.Session("127.0.0.1", mute.getsockname()[1], "r", "n",
+                                  timeout_ms=300) as s:
+                last, took = self.ends(s, 5)
+        self.assertEqual(last.code, "timeout")
+        self.assertLess(took, 2.5)  # the timeout asked for, not the default 5 s
+
+    def test_nothing_listens_ends_at_once(self):
+        port = free_udp_port()
+        with ricochet.Session("127.0.0.1", port, "r", "n", timeout_ms=3000) as s:
             last, took = self.ends(s, 5)
-            self.assertEqual(last.code, "timeout")
-            self.assertLess(took, 2.5)  # the timeout asked for, not the default 5 s
+            self.assertEqual(last.code, "refused")
+            self.assertLess(took, 1.0)  # at once: the port unreachable, not the timeout
+            self.assertIn("nothing listens at 127.0.0.1:%d" % port, last.text)
             with self.assertRaises(EOFError):
                 s.poll(0)
 
@@ -681,13 +693,13 @@ class ReadmeExample(unittest.TestCase):
         code, out, err = self.run_example(port)
         self.assertEqual((code, err), (0, ""), out)
         # the words README.md shows, where it looked and what to start
-        words = ("no answer in 2000 ms at 127.0.0.1:%d (expected: a relay's enet edge); start "
+        words = ("nothing listens at 127.0.0.1:%d (expected: a relay's enet edge); start "
                  "ricochet-relay --listen enet://127.0.0.1:%d there, or give its enet edge's "
                  "address")
         with open(os.path.join(HERE, "README.md")) as f:
-            self.assertIn("`over: timeout %s`" % (words % (7777, 7777)), f.read())
+            self.assertIn("`over: refused %s`" % (words % (7777, 7777)), f.read())
         said = words % (port, port)
-        self.assertEqual(out.splitlines(), ["over: timeout " + said, "ended: %s (timeout)" % said])
+        self.assertEqual(out.splitlines(), ["over: refused " + said, "ended: %s (refused)" % said])
 
 
 class LibraryNotFound(unittest.TestCase):
