@@ -557,6 +557,31 @@ class RelaysOfItsOwn(unittest.TestCase):
             finally:
                 relay.stop()
 
+    def test_a_backend_mints_tickets(self):
+        with tempfile.TemporaryDirectory() as d:
+            key, other = os.path.join(d, "backend.key"), os.path.join(d, "other.key")
+            tool = os.path.join(BIN, "ricochet-ticket")
+            for k in (key, other):
+                subprocess.run([tool, "keygen", k], check=True, stdout=subprocess.DEVNULL)
+            relay = Relay("--ticket-key", key, "--encrypt")
+            try:
+                ticket = ricochet.mint_ticket(key, "vip", "ana", ttl_s=60)
+                self.assertNotIn("\n", ticket)
+                with ricochet.Session("127.0.0.1", relay.port, ticket=ticket + "\n") as a:
+                    self.wait([a], 0, ricochet.WELCOME)
+                    self.assertTrue(a.sealed)
+                    self.assertEqual(a.room, "vip")
+                wrong = ricochet.mint_ticket(other, "vip", "eve", ttl_s=60)
+                with ricochet.Session("127.0.0.1", relay.port, ticket=wrong) as e:
+                    self.assertIn("ticket_tampered",
+                                  self.wait([e], 0, ricochet.DISCONNECTED).code)
+            finally:
+                relay.stop()
+            with self.assertRaisesRegex(ValueError, "room"):
+                ricochet.mint_ticket(key, "a b", "ana")
+        with self.assertRaisesRegex(ValueError, "No such file"):
+            ricochet.mint_ticket(key, "vip", "ana")  # the folder is gone
+
 
 class Interpolation(unittest.TestCase):
     """ricochet.Interp as a game uses it, no relay needed: a player's states
