@@ -5,7 +5,9 @@
  * the ticket's room, also as a line with its newline; one
  * minted for the relay's endpoint joins it; one under another key is
  * refused ticket_tampered; mistakes (no key file, a bad room, a ttl past a
- * week, an unknown flag, a short buffer) are one line in the buffer. */
+ * week, an unknown flag, a short buffer) are one line in the buffer. And a
+ * ticket ricochet.js's mintTicket (client/js/mint.js, in Node) mints joins
+ * a relay with --encrypt through the library, sealed: the same bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../client/lib/ricochet.h"
 #include "../sys/clock.h"
@@ -150,12 +153,41 @@ static void mistakes_are_one_line(void **state)
                      RICOCHET_E_INVALID);
 }
 
+static void a_ticket_node_mints_joins_sealed(void **state)
+{
+    (void)state;
+    if (access("client/js/node_modules/libsodium-wrappers/package.json", R_OK) != 0)
+        fail_msg("no libsodium-wrappers for mint.js: run .ci/deps test (npm ci in client/js)");
+    char cmd[1024], t[RICOCHET_TICKET_MAX + 2] = "";
+    snprintf(cmd, sizeof cmd,
+             "cd client/js && node --input-type=module -e 'import { mintTicket } from "
+             "\"./mint.js\"; console.log(await mintTicket(\"%s\", { room: \"lobby\", "
+             "name: \"ana\", ttlS: 60 }))'",
+             key_path);
+    FILE *node = popen(cmd, "r");
+    assert_non_null(node);
+    assert_non_null(fgets(t, sizeof t, node));
+    assert_int_equal(pclose(node), 0);
+    const char *args[] = {"--ticket-key", key_path, "--encrypt", NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    struct ricochet *c = ticketed((uint16_t)port, t);
+    assert_true(welcomed(c));
+    assert_string_equal(ricochet_room_name(c), "lobby");
+    assert_true(ricochet_sealed(c));
+    ricochet_close(c);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_minted_ticket_joins),
         cmocka_unit_test(another_key_is_refused),
         cmocka_unit_test(mistakes_are_one_line),
+        cmocka_unit_test(a_ticket_node_mints_joins_sealed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
