@@ -462,8 +462,11 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r > 0)
         client_input_counted(c); /* a connect or disconnect handled is input too */
     harvest_counters(c);
-    if (r <= 0 && t->icmp_watch && refused_unheard(c))
+    if (t->icmp_watch && refused_unheard(c)) {
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
         return 0;
+    }
     if (r < 0) {
         /* ENet 1.3.17 ends a service at a datagram the kernel refuses to
          * send (no route for a moment, the address gone): it is lost, as
