@@ -3,13 +3,15 @@
  * (docs/library.md, "When no relay answers"), and ends at once where the
  * transport can know, within a second: a refused TCP connect, the ICMP
  * port unreachable on plain UDP's connected socket and on ENet's socket
- * before the relay is heard; a port held by a socket that never answers
- * ends ENet at its timeout. Ports are free ones of 127.0.0.1. */
+ * before the relay is heard, also at a relay's TCP edge (the wrong edge);
+ * a port held by a socket that never answers ends ENet at its timeout.
+ * Ports are free ones of 127.0.0.1. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -103,6 +105,25 @@ static void enet_port_unreachable_ends_at_once(void **state)
     ends_refused_at_once(RICOCHET_MODE_RELIABLE, "enet", "nothing listens");
 }
 
+/* ENet pointed at a relay's tcp edge: nothing listens there for ENet, and
+ * the end says which edge it expected. */
+static void enet_at_a_tcp_edge_ends_at_once(void **state)
+{
+    (void)state;
+    const char *args[] = {"--listen", "tcp://127.0.0.1:0", NULL};
+    struct spawn_proc relay;
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t port = harness_edge_port(&relay, "tcp");
+    struct ricochet_event ev;
+    char why[512];
+    uint64_t took = end_at(RICOCHET_MODE_RELIABLE, port, &ev, why, sizeof why);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    assert_string_equal(ev.code, "refused");
+    says_what_to_start(why, port, "enet");
+    assert_true(took < 1000);
+}
+
 /* A socket that holds the port and never answers: no ICMP, only silence,
  * so ENet waits its timeout and says it heard nothing. */
 static void enet_with_no_answer_says_so_at_its_timeout(void **state)
@@ -131,6 +152,7 @@ int main(void)
         cmocka_unit_test(a_refused_tcp_connect_ends_at_once),
         cmocka_unit_test(plain_udp_port_unreachable_ends_at_once),
         cmocka_unit_test(enet_port_unreachable_ends_at_once),
+        cmocka_unit_test(enet_at_a_tcp_edge_ends_at_once),
         cmocka_unit_test(enet_with_no_answer_says_so_at_its_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
