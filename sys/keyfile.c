@@ -1,5 +1,6 @@
 /* keyfile.c: ticket keys and tickets in files (see keyfile.h). */
 #include "keyfile.h"
+#include "netaddr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,72 @@ int keyfile_load(const char *path, struct ticket_key *key, char *err, size_t err
     }
     ticket_key_from_secret(key, secret);
     sodium_memzero(secret, sizeof secret);
+    return 0;
+}
+
+/* The relays list as canonical endpoints ("127.0.0.1:7777") into claims. */
+static int parse_relays(const char *list, struct ticket_claims *claims, char *err,
+                        size_t err_cap)
+{
+    char copy[256], why[256];
+    if (strlen(list) >= sizeof copy) {
+        snprintf(err, err_cap, "relays: longer than %zu bytes", sizeof copy - 1);
+        return -1;
+    }
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        union netaddr addr;
+        char text[NETADDR_STR_MAX];
+        if (claims->n_relays == TICKET_RELAYS_MAX) {
+            snprintf(err, err_cap, "relays: more than %d", TICKET_RELAYS_MAX);
+            return -1;
+        }
+        if (netaddr_parse_endpoint(e, &addr, why, sizeof why) != 0) {
+            snprintf(err, err_cap, "relay %s: %s", e, why);
+            return -1;
+        }
+        netaddr_format(&addr, text, sizeof text);
+        if (strlen(text) > TICKET_ENDPOINT_MAX) {
+            snprintf(err, err_cap, "relay %s: too long for a ticket", e);
+            return -1;
+        }
+        memcpy(claims->relays[claims->n_relays++], text, strlen(text) + 1);
+    }
+    return 0;
+}
+
+/* s fits max bytes (NULL: "" does). */
+static bool fits(const char *s, size_t max)
+{
+    return !s || strlen(s) <= max;
+}
+
+int keyfile_claims(const struct keyfile_ask *ask, uint64_t now_s, struct ticket_claims *claims,
+                   char *err, size_t err_cap)
+{
+    memset(claims, 0, sizeof *claims);
+    bool relays = ask->relays && ask->relays[0];
+    if (!fits(ask->room, PROTO_ROOM_MAX) || !fits(ask->name, PROTO_NAME_MAX) ||
+        (!relays && !fits(ask->fleet, TICKET_FLEET_MAX))) {
+        snprintf(err, err_cap, "the room, name or fleet is longer than %d bytes",
+                 PROTO_NAME_MAX);
+        return -1;
+    }
+    if (relays && parse_relays(ask->relays, claims, err, err_cap) != 0)
+        return -1;
+    if (!relays)
+        snprintf(claims->fleet, sizeof claims->fleet, "%s", ask->fleet ? ask->fleet : "");
+    snprintf(claims->room, sizeof claims->room, "%s", ask->room ? ask->room : "");
+    snprintf(claims->name, sizeof claims->name, "%s", ask->name ? ask->name : "");
+    claims->sealed = !ask->clear;
+    claims->issued_s = now_s;
+    claims->expires_s = now_s + (uint64_t)(ask->ttl_s > 0 ? ask->ttl_s : 0);
+    const char *bad = ticket_claims_invalid(claims);
+    if (bad) {
+        snprintf(err, err_cap, "%s", bad);
+        return -1;
+    }
     return 0;
 }
 

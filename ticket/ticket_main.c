@@ -15,7 +15,6 @@
 
 #include "../proto/ticket.h"
 #include "../sys/clock.h"
-#include "../sys/netaddr.h"
 #include "../sys/options.h"
 #include "../sys/keyfile.h"
 
@@ -106,26 +105,6 @@ static const struct options_program program = {
     .manual = &manual,
 };
 
-/* The --relay list as canonical endpoints ("127.0.0.1:7777") into claims. */
-static void parse_relays(const char *list, struct ticket_claims *claims)
-{
-    char copy[256], err[256];
-    snprintf(copy, sizeof copy, "%s", list);
-    char *save = NULL;
-    for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-        union netaddr addr;
-        if (claims->n_relays == TICKET_RELAYS_MAX)
-            options_fail(PROG, "--relay names more than %d relays", TICKET_RELAYS_MAX);
-        if (netaddr_parse_endpoint(e, &addr, err, sizeof err) != 0)
-            options_fail(PROG, "--relay %s: %s", e, err);
-        char text[NETADDR_STR_MAX];
-        netaddr_format(&addr, text, sizeof text);
-        if (strlen(text) > TICKET_ENDPOINT_MAX)
-            options_fail(PROG, "--relay %s: too long for a ticket", e);
-        memcpy(claims->relays[claims->n_relays++], text, strlen(text) + 1);
-    }
-}
-
 static int mint(int argc, char **argv)
 {
     struct mint_options o;
@@ -136,26 +115,23 @@ static int mint(int argc, char **argv)
     char err[512];
     if (ticket_crypto_init() != 0 || keyfile_load(o.key, &key, err, sizeof err) != 0)
         options_fail(PROG, "%s", o.key[0] ? err : "libsodium cannot start");
-    struct ticket_claims claims = {.sealed = !o.clear};
-    if (o.relay[0])
-        parse_relays(o.relay, &claims);
-    else
-        snprintf(claims.fleet, sizeof claims.fleet, "%s", o.fleet);
+    struct keyfile_ask ask = {.room = o.room, .name = o.name, .fleet = o.fleet,
+                              .relays = o.relay, .ttl_s = o.ttl, .clear = o.clear};
+    uint64_t now_s = clock_unix_s();
+    struct ticket_claims first; /* what --check checks too */
+    if (keyfile_claims(&ask, now_s, &first, err, sizeof err) != 0)
+        options_fail(PROG, "%s", err);
     options_checked(&program);
-    snprintf(claims.room, sizeof claims.room, "%s", o.room);
-    claims.issued_s = clock_unix_s();
-    claims.expires_s = claims.issued_s + (uint64_t)o.ttl;
     for (long i = 1; i <= o.count; i++) {
-        char text[TICKET_TEXT_MAX + 1];
-        if (o.count == 1)
-            snprintf(claims.name, sizeof claims.name, "%s", o.name);
-        else if (snprintf(claims.name, sizeof claims.name, "%s-%ld", o.name, i) >=
-                 (int)sizeof claims.name)
+        char text[TICKET_TEXT_MAX + 1], name[PROTO_NAME_MAX + 2];
+        struct ticket_claims claims;
+        if (o.count > 1 &&
+            snprintf(name, sizeof name, "%s-%ld", o.name, i) > PROTO_NAME_MAX)
             options_fail(PROG, "--name %s-%ld is longer than %d bytes", o.name, i,
                          PROTO_NAME_MAX);
-        const char *bad = ticket_claims_invalid(&claims);
-        if (bad)
-            options_fail(PROG, "%s", bad);
+        ask.name = o.count > 1 ? name : o.name;
+        if (keyfile_claims(&ask, now_s, &claims, err, sizeof err) != 0)
+            options_fail(PROG, "%s", err);
         if (ticket_mint(&key, &claims, text, sizeof text) < 0)
             options_fail(PROG, "cannot mint the ticket");
         printf("%s\n", text);

@@ -53,3 +53,6 @@ export function readTicket(text) {
   if (relays.includes(null) || at !== b.length) return null;
   return { pass, room, name, fleet, relays, sealed: (flags & 1) === 1 };
 }
+
+/* mint.js writes what readTicket reads */
+export { TICKET_FORMAT, toBase64Url };

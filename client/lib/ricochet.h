@@ -472,6 +472,22 @@ RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
  * RICOCHET_E_INVALID (not a ticket). */
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 
+#define RICOCHET_TICKET_CLEAR 1u /* ricochet_ticket_mint: the session may run in clear */
+
+/* For a game's backend: mints the ticket ricochet-ticket mint would print
+ * (docs/tickets.md), under the key in key_file (ricochet-ticket keygen's;
+ * the relays load the same file with --ticket-key), for name in room, valid
+ * ttl_s seconds from now (1..604800) on the relays of the fleet where
+ * names (their --fleet-name; NULL or "": "ricochet") or, if where holds a
+ * ':', on the relay endpoints it lists only ("host:port", up to 4,
+ * comma-separated). The session must be sealed unless flags has
+ * RICOCHET_TICKET_CLEAR. Writes the ticket (no newline) into out, which
+ * holds RICOCHET_TICKET_MAX + 1. Returns its length, or RICOCHET_E_INVALID
+ * with one line in out saying why (out NULL or cap 0: nothing written). */
+RICOCHET_API int ricochet_ticket_mint(const char *key_file, const char *room, const char *name,
+                                      const char *where, uint32_t ttl_s, unsigned flags,
+                                      char *out, size_t cap);
+
 /* Why the last ricochet_config_set_* call on cfg refused its value, one
  * line for people (e.g. "room 'a b': 1-32 of A-Z a-z 0-9 _ . -"); "" if
  * it took it, or cfg is NULL. The string lives as long as cfg. A refused

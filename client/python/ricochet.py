@@ -323,6 +323,8 @@ api("interp_clear", None, P)
 api("interp_push", C.c_int, P, C.POINTER(State), C.c_uint64)
 api("interp_at", C.c_int, P, C.c_uint64, C.POINTER(_NativePoint))
 api("interp_latest", C.c_int, P, C.POINTER(State))
+api("ticket_mint", C.c_int, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.c_uint32,
+    C.c_uint, C.c_char_p, C.c_size_t)
 
 
 def version():
@@ -338,6 +340,20 @@ def protocol_version():
 def now_us():
     """The library's clock, µs (CLOCK_MONOTONIC): recv_us and send_us use it."""
     return lib.ricochet_now_us()
+
+
+def mint_ticket(key_file, room, name, where=None, ttl_s=3600, clear=False):
+    """For a game's backend: the ticket ricochet-ticket mint would print (a
+    str, no newline) for name in room under the key in key_file (the relays'
+    --ticket-key), valid ttl_s seconds on the relays of the fleet where
+    names (None: "ricochet") or, with a ':' in it, on the relay endpoints it
+    lists ("host:port,..."); sealed unless clear. ValueError says why not."""
+    out = C.create_string_buffer(TICKET_MAX + 1)
+    args = [None if v is None else _text(v, what) for v, what in
+            ((key_file, "key_file"), (room, "room"), (name, "name"), (where, "where"))]
+    if lib.ricochet_ticket_mint(*args, int(ttl_s), 1 if clear else 0, out, len(out)) < 0:
+        raise ValueError(_str(out.value))
+    return _str(out.value)
 
 
 _log_keep = None  # the callback ctypes calls: kept alive while the library holds it

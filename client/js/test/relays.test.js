@@ -9,7 +9,8 @@
 // (newline and all, or its pass) admits to its room under its name, a
 // lobby lists the rooms others made before it joins one, a relay of tickets
 // refuses a join without one, and a sealed session, which ricochet.js
-// cannot hold, ends with what to do.
+// cannot hold, ends with what to do; a ticket a backend mints with
+// mintTicket (mint.js) admits, one under another key is ticket_tampered.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -18,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM, readTicket } from "../ricochet.js";
+import { mintTicket } from "../mint.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 /* the tests' harness's default folder too (tests/support/harness.c) */
@@ -336,5 +338,30 @@ test("any room with space, and the rooms listed with members and capacity", { sk
     for (const s of all) s.close();
     await relay.stop();
     await off.stop();
+  }
+});
+
+test("a ticket mintTicket mints admits; one under another key does not", { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
+  const tool = path.join(BIN, "ricochet-ticket");
+  const key = path.join(dir, "backend.key"), other = path.join(dir, "other.key");
+  for (const k of [key, other]) execFileSync(tool, ["keygen", k], { stdio: "ignore" });
+  const relay = await startRelay(0, "--ticket-key", key);
+  const mint = (k, name) => mintTicket(k, { room: "vip", name, ttlS: 60, clear: true });
+  const a = player({ url: relay.url, ticket: (await mint(key, "ana")) + "\n" });
+  const eve = player({ url: relay.url, ticket: await mint(other, "eve") });
+  try {
+    await until(() => has(a, "welcome") && has(eve, "close"), 10000, "a welcome and a refusal");
+    assert.equal(a.room, "vip");
+    assert.equal(a.name, "ana");
+    assert.equal(eve.endCode, "ticket_tampered");
+    await assert.rejects(mintTicket(key, { room: "a b", name: "n" }), /the room breaks/);
+    await assert.rejects(mintTicket(key, { room: "r", name: "n", ttlS: 604801 }), /a week/);
+    await assert.rejects(mintTicket(path.join(dir, "none"), { room: "r", name: "n" }), /ENOENT/);
+  } finally {
+    a.close();
+    eve.close();
+    await relay.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -5,9 +5,10 @@
  * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
  * join is sent as soon as the connection is up, and again echoing the
  * cookie the relay answers it with (the CONNECT's data says we do:
- * PROTOCOL.md, return routability); the relay's close (or ENet's timeout)
- * ends the session. Both kinds hand ENet's events to client_enet_handle;
- * the hubs are client_enet_hub.c's. */
+ * PROTOCOL.md, return routability); the relay's close (or ENet's timeout,
+ * or, before the relay is first heard, an ICMP port unreachable on my own
+ * host's socket: refused_unheard) ends the session. Both kinds hand ENet's
+ * events to client_enet_handle; the hubs are client_enet_hub.c's. */
 #include "client_enet_internal.h"
 
 #include <errno.h>
@@ -15,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <enet/enet.h>
 #include <enet/time.h>
@@ -127,6 +131,71 @@ static ENetPeer *hub_connect(struct client_hub *hub, const ENetAddress *addr)
     return p;
 }
 
+/* My own host's socket queues ICMP errors (IP_RECVERR) until the relay is
+ * first heard, then no more: the socket stays unconnected, and turning the
+ * option off empties the queue, so once the relay has spoken no error can
+ * stand before its datagrams (a drained relay's last moved, read after it
+ * is gone). */
+static int icmp_watch_set(struct client_enet *t, bool on)
+{
+    int v = on;
+    if (setsockopt(t->own->socket, IPPROTO_IP, IP_RECVERR, &v, sizeof v) != 0)
+        return -1;
+    t->icmp_watch = on;
+    if (!on) { /* an error noted already is dropped with the queue */
+        socklen_t len = sizeof v;
+        (void)getsockopt(t->own->socket, SOL_SOCKET, SO_ERROR, &v, &len);
+    }
+    return 0;
+}
+
+/* Empties fd's error queue; true if it held a port unreachable for a
+ * datagram sent to relay (msg_name is where the datagram went). */
+static bool relay_port_unreachable(int fd, const struct sockaddr_in *relay)
+{
+    bool refused = false;
+    for (;;) {
+        struct sockaddr_in to = {0};
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+        } ctl;
+        struct msghdr m = {.msg_name = &to, .msg_namelen = sizeof to,
+                           .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+        if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return refused;
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+            struct sock_extended_err ee;
+            if (h->cmsg_level != IPPROTO_IP || h->cmsg_type != IP_RECVERR)
+                continue;
+            memcpy(&ee, CMSG_DATA(h), sizeof ee);
+            refused |= ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_errno == ECONNREFUSED &&
+                       to.sin_addr.s_addr == relay->sin_addr.s_addr &&
+                       to.sin_port == relay->sin_port;
+        }
+    }
+}
+
+/* While my connect is unanswered: ends the session, refused, if nothing
+ * listens at the relay's address (true). Once the relay is heard (or the
+ * peer is gone), stops watching. */
+static bool refused_unheard(struct ricochet *c)
+{
+    struct client_enet *t = c->tp;
+    if (!t->peer || t->peer->state != ENET_PEER_STATE_CONNECTING) {
+        if (icmp_watch_set(t, false) != 0)
+            log_debug("client: setsockopt IP_RECVERR off: %s", strerror(errno));
+        t->icmp_watch = false;
+        return false;
+    }
+    if (!relay_port_unreachable(t->own->socket, &c->relay.v4))
+        return false;
+    char text[PROTO_TEXT_MAX + 256];
+    client_no_relay_text(c, "nothing listens", text, sizeof text);
+    client_go_dead(c, RICOCHET_END_REFUSED, text);
+    return true;
+}
+
 static int enet_open(struct ricochet *c, const struct client_config *cfg, char *err,
                      size_t err_cap)
 {
@@ -150,6 +219,12 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
         t->own = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
         if (!t->own) {
             snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+            return -1;
+        }
+        /* A first connect hears ICMP errors (refused_unheard); a rejoin
+         * does not: a relay restarting is waited for. */
+        if (!c->move.was_joined && icmp_watch_set(t, true) != 0) {
+            snprintf(err, err_cap, "client: setsockopt IP_RECVERR: %s", strerror(errno));
             return -1;
         }
     }
@@ -387,6 +462,11 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r > 0)
         client_input_counted(c); /* a connect or disconnect handled is input too */
     harvest_counters(c);
+    if (t->icmp_watch && refused_unheard(c)) {
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+        return 0;
+    }
     if (r < 0) {
         /* ENet 1.3.17 ends a service at a datagram the kernel refuses to
          * send (no route for a moment, the address gone): it is lost, as

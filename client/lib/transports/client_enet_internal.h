@@ -13,6 +13,7 @@ struct client_enet {
     struct client_hub *hub;  /* the shared host I am a peer of, or NULL */
     ENetPeer *peer;          /* NULL once ENet has reset it */
     bool other_transport;    /* the relay answered in plain UDP's tongue */
+    bool icmp_watch;         /* my own host's socket queues ICMP errors (IP_RECVERR) */
     void *user;              /* cfg.user, for the hub's callback */
     ENetPacket *batch_pk;    /* a batch packet being handed out, or NULL */
     struct client_batch batch;

@@ -309,10 +309,22 @@ class NoRelay(unittest.TestCase):
         return evs[-1], time.monotonic() - t0
 
     def test_no_answer_within_the_timeout(self):
-        with ricochet.Session("127.0.0.1", free_udp_port(), "r", "n", timeout_ms=300) as s:
+        # a port held by a socket that never answers: no ICMP, only silence
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+            mute.bind(("127.0.0.1", 0))
+            with ricochet.Session("127.0.0.1", mute.getsockname()[1], "r", "n",
+                                  timeout_ms=300) as s:
+                last, took = self.ends(s, 5)
+        self.assertEqual(last.code, "timeout")
+        self.assertLess(took, 2.5)  # the timeout asked for, not the default 5 s
+
+    def test_nothing_listens_ends_at_once(self):
+        port = free_udp_port()
+        with ricochet.Session("127.0.0.1", port, "r", "n", timeout_ms=3000) as s:
             last, took = self.ends(s, 5)
-            self.assertEqual(last.code, "timeout")
-            self.assertLess(took, 2.5)  # the timeout asked for, not the default 5 s
+            self.assertEqual(last.code, "refused")
+            self.assertLess(took, 1.0)  # at once: the port unreachable, not the timeout
+            self.assertIn("nothing listens at 127.0.0.1:%d" % port, last.text)
             with self.assertRaises(EOFError):
                 s.poll(0)
 
@@ -566,6 +578,31 @@ class RelaysOfItsOwn(unittest.TestCase):
             finally:
                 relay.stop()
 
+    def test_a_backend_mints_tickets(self):
+        with tempfile.TemporaryDirectory() as d:
+            key, other = os.path.join(d, "backend.key"), os.path.join(d, "other.key")
+            tool = os.path.join(BIN, "ricochet-ticket")
+            for k in (key, other):
+                subprocess.run([tool, "keygen", k], check=True, stdout=subprocess.DEVNULL)
+            relay = Relay("--ticket-key", key, "--encrypt")
+            try:
+                ticket = ricochet.mint_ticket(key, "vip", "ana", ttl_s=60)
+                self.assertNotIn("\n", ticket)
+                with ricochet.Session("127.0.0.1", relay.port, ticket=ticket + "\n") as a:
+                    self.wait([a], 0, ricochet.WELCOME)
+                    self.assertTrue(a.sealed)
+                    self.assertEqual(a.room, "vip")
+                wrong = ricochet.mint_ticket(other, "vip", "eve", ttl_s=60)
+                with ricochet.Session("127.0.0.1", relay.port, ticket=wrong) as e:
+                    self.assertIn("ticket_tampered",
+                                  self.wait([e], 0, ricochet.DISCONNECTED).code)
+            finally:
+                relay.stop()
+            with self.assertRaisesRegex(ValueError, "room"):
+                ricochet.mint_ticket(key, "a b", "ana")
+        with self.assertRaisesRegex(ValueError, "No such file"):
+            ricochet.mint_ticket(key, "vip", "ana")  # the folder is gone
+
 
 class Interpolation(unittest.TestCase):
     """ricochet.Interp as a game uses it, no relay needed: a player's states
@@ -702,13 +739,13 @@ class ReadmeExample(unittest.TestCase):
         code, out, err = self.run_example(port)
         self.assertEqual((code, err), (0, ""), out)
         # the words README.md shows, where it looked and what to start
-        words = ("no answer in 2000 ms at 127.0.0.1:%d (expected: a relay's enet edge); start "
+        words = ("nothing listens at 127.0.0.1:%d (expected: a relay's enet edge); start "
                  "ricochet-relay --listen enet://127.0.0.1:%d there, or give its enet edge's "
                  "address")
         with open(os.path.join(HERE, "README.md")) as f:
-            self.assertIn("`over: timeout %s`" % (words % (7777, 7777)), f.read())
+            self.assertIn("`over: refused %s`" % (words % (7777, 7777)), f.read())
         said = words % (port, port)
-        self.assertEqual(out.splitlines(), ["over: timeout " + said, "ended: %s (timeout)" % said])
+        self.assertEqual(out.splitlines(), ["over: refused " + said, "ended: %s (refused)" % said])
 
 
 class LibraryNotFound(unittest.TestCase):
