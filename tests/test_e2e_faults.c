@@ -5,11 +5,12 @@
  * room at once on one relay with every edge, in network namespaces of the
  * test's own (`tests/support/faultlab.c`), each room with a flooder and two
  * honest members sending states at 20 Hz (one of the way, one over ENet): a
- * member that stops reading (its process stopped) while events of 1 KiB flood
- * its room at 170 a second, closed `slow_reader` within `--slow-reader-ms` and
- * a second (a stream's: plus what its kernel buffers take to fill at the
- * rate the flood was sent; plain UDP's, which acknowledges nothing:
- * `timeout`, within `--timeout-ms` (8 s) and a second), once, one log line; a member behind 0.5 Mbit/s
+ * member that stops reading (its process stopped) while events of 1 KiB
+ * flood its room at 170 a second, closed `slow_reader` within
+ * `--slow-reader-ms` (4 s) and two seconds (a stream's: plus what its kernel
+ * buffers take to fill at the rate the flood was sent; plain UDP's, which
+ * acknowledges nothing: `timeout`, within `--timeout-ms` (10 s) and two
+ * seconds), once, one log line; a member behind 0.5 Mbit/s
  * (a veth pair and `tbf`, a one-second buffer) while the flood goes to its
  * room, then to it alone: never closed, the flooder throttled and told; states
  * with the largest payload at the rate limit; a flood of handshakes that never
@@ -19,17 +20,18 @@
  * never join (ENet, TCP, WebSocket, TLS, WebRTC sessions up to their channels,
  * `gtlsclient` with its streams held back; plain UDP: members that go silent),
  * a newcomer of the way getting in meanwhile and the silent ones closed
- * (the attackers a process of their own, this program again, so that their
- * handshakes' work never holds up the honest members' reading). In
+ * (the attackers and the newcomers a process of their own, this program
+ * again, so that their handshakes' work never holds up the honest members'
+ * reading). In
  * every cell the honest members keep 99% of each other's states, the relay's
  * memory grows by under 48 MiB and it exits without a sanitizer report; it
  * prints what each cell measured. A turn of the test late on a busy machine
  * makes up at most 16 overdue sends of a flood (more at once would pass
- * the relay's rate burst). About 35 s under ASan; needs root (skipped
+ * the relay's rate burst). About 45 s under ASan; needs root (skipped
  * without); `RICOCHET_FAULT_WAYS=ws,quic` runs some ways alone */
 
 /* tests/run: alone (its 99% and its close bounds are timings a neighbour's
- * load moves: the relay sheds a state that waited 250 ms) */
+ * load moves: the relay sheds a state that waited 1 s) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,8 +53,8 @@
 #include "support/member.h"
 
 #define WAYS 9
-#define SLOW_READER_MS 2000
-#define TIMEOUT_MS 8000
+#define SLOW_READER_MS 4000
+#define TIMEOUT_MS 10000
 #define STREAM_SNDBUF_KERNEL (128 << 10) /* the relay's 64 KiB, doubled by the kernel */
 #define JOIN_MS 35000 /* past a victim's own 30 s to join (support/faultlab.c) */
 #define FLOOD_PER_S 170     /* under the rate limit (180 a second) */
@@ -66,15 +68,17 @@
 /* The defaults, but: connections that never join closed after a second
  * (the silent connections' fault waits for it); the matrix's own members
  * and victims on one address; an unreliable state shed only once it
- * waited 250 ms (not 20: under ASan, on two cores shared with every
- * client of the matrix, a turn of the relay may take longer than that
- * without any fault); a member silent for 8 s timed out (not 5: a stalled
- * stream member is closed slow_reader once its buffers have filled, and a
- * busy machine slows the flood that fills them; the idle timeout must not
- * come first). */
+ * waited 1 s (not 20 ms: under ASan, on two cores shared with every client
+ * of the matrix and with other work, a turn of the relay may take longer
+ * than a quarter second without any fault); a member that takes nothing for 4 s closed
+ * slow_reader (not 2: the test's own members are processes too, and a
+ * machine doing other work can leave one unscheduled for 2 s); a member
+ * silent for 10 s timed out (not 5: a stalled stream member is closed
+ * slow_reader once its buffers have filled, and a busy machine slows the
+ * flood that fills them; the idle timeout must not come first). */
 static const char *const relay_args[] = {
-    "--join-timeout-ms", "1000", "--max-per-address", "64", "--stale-ms", "250",
-    "--timeout-ms", "8000", NULL};
+    "--join-timeout-ms", "1000", "--max-per-address", "64", "--stale-ms", "1000",
+    "--slow-reader-ms", "4000", "--timeout-ms", "10000", NULL};
 
 /* One way's room: what the test holds of it. */
 struct cell {
@@ -290,7 +294,9 @@ static bool stall_check(struct matrix *m, struct cell *c, char *said, size_t cap
 {
     const char *why = "";
     uint64_t at = heard_left(c, c->stalled.id, &why);
-    uint64_t bound = (uint64_t)(c->w->acknowledged ? SLOW_READER_MS : TIMEOUT_MS) + 1000;
+    /* and 2 s: the relay's check and the test's hearing of it, each a turn late on a busy
+       machine */
+    uint64_t bound = (uint64_t)(c->w->acknowledged ? SLOW_READER_MS : TIMEOUT_MS) + 2000;
     const struct flood *f = &flooded[c - m->cell];
     if (c->w->mode == PROTO_MODE_TCP || c->w->mode == PROTO_MODE_WS)
         bound += stream_fill_ms((double)(f->turns - f->skipped) * 1000 / STALL_MS);
@@ -343,42 +349,39 @@ static bool payload_check(struct matrix *m, struct cell *c, char *said, size_t c
     return !c->flooder.ended && !heard_left(c, c->flooder.id, &why);
 }
 
-/* A newcomer of the way joins while the attack goes on, and leaves. */
-static void newcomer_join(struct matrix *m, struct cell *c)
-{
-    struct member n;
-    uint64_t t = clock_now_ms();
-    c->newcomer_tried = true;
-    c->newcomer_in = member_join(&n, c->w, "127.0.0.1", port_of(m, c->w), c->room, "newcomer",
-                                 5000) == 0;
-    c->newcomer_ms = clock_now_ms() - t;
-    if (c->newcomer_in)
-        member_close(&n);
-}
-
-/* The newcomer comes 1.5 s into the attack (or, on a machine so busy that
- * one turn of the attack outlasted the rest of it, at its check). */
-static void newcomer(struct matrix *m, struct cell *c, uint64_t now_ms, uint64_t t0_ms)
-{
-    if (!c->newcomer_tried && now_ms - t0_ms >= 1500)
-        newcomer_join(m, c);
-}
-
 /* ---- attackers in a process of their own ---------------------------------- */
 
 /* An attack's work (TLS and DTLS handshakes under ASan, each waited for)
  * done in this process would hold up its honest members' reading, on a
  * busy machine past the relay's --slow-reader-ms: the relay would rightly
  * close them. So the attackers are this program again, `test_e2e_faults
- * attack half-open|silent PER_S MAX EDGE:PORT:OFFERS...`: every cell's
- * attack stepped each millisecond until SIGTERM, its counts said on a
- * line "CELL OPENED CLOSED" whenever they change. */
+ * attack half-open|silent PER_S MAX WAY:PORT:OFFERS:JOIN_PORT...`: every
+ * cell's attack stepped each millisecond until SIGTERM, its counts said on
+ * a line "CELL OPENED CLOSED" whenever they change; 1.5 s in, a newcomer
+ * of each way joins its room (f-WAY, at JOIN_PORT) meanwhile and leaves,
+ * said on a line "CELL newcomer IN MS" (a handshake waited for too). */
 static volatile sig_atomic_t attackers_stop;
 
 static void attackers_on_term(int sig)
 {
     (void)sig;
     attackers_stop = 1;
+}
+
+/* Each way's newcomer joins its room (f-WAY, at its port) and leaves. */
+static void newcomers_join(char (*way)[16], const unsigned *join_port, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct member nc;
+        char room[24];
+        uint64_t t = clock_now_ms();
+        snprintf(room, sizeof room, "f-%s", way[i]);
+        int in = member_join(&nc, member_way(way[i]), "127.0.0.1", (uint16_t)join_port[i], room,
+                             "newcomer", 5000) == 0;
+        printf("%zu newcomer %d %llu\n", i, in, (unsigned long long)(clock_now_ms() - t));
+        if (in)
+            member_close(&nc);
+    }
 }
 
 static int attackers_main(int argc, char **argv)
@@ -390,17 +393,23 @@ static int attackers_main(int argc, char **argv)
     struct attack *a[WAYS];
     unsigned said[WAYS][2];
     signal(SIGTERM, attackers_on_term);
+    char way[WAYS][16];
+    unsigned join_port[WAYS];
     for (size_t i = 0; i < n; i++) {
-        char edge[16];
         unsigned port = 0, offers = 0;
-        sscanf(argv[3 + i], "%15[^:]:%u:%u", edge, &port, &offers);
-        a[i] = attack_new(kind, edge, (uint16_t)port, (uint16_t)offers,
+        sscanf(argv[3 + i], "%15[^:]:%u:%u:%u", way[i], &port, &offers, &join_port[i]);
+        a[i] = attack_new(kind, way[i], (uint16_t)port, (uint16_t)offers,
                           (unsigned)atoi(argv[1]), (unsigned)atoi(argv[2]));
         if (!a[i])
             return 2;
         said[i][0] = said[i][1] = UINT_MAX;
     }
+    uint64_t newcomers_at = clock_now_ms() + 1500;
     while (!attackers_stop) {
+        if (newcomers_at && clock_now_ms() >= newcomers_at) {
+            newcomers_join(way, join_port, n);
+            newcomers_at = 0;
+        }
         for (size_t i = 0; i < n; i++) {
             attack_step(a[i], clock_now_ms());
             unsigned opened = attack_opened(a[i]), closed = attack_closed(a[i]);
@@ -421,11 +430,16 @@ static void attackers_read(struct matrix *m)
     char *out = spawn_read_stdout(&m->attackers), *save = NULL;
     size_t i;
     unsigned opened, closed;
+    unsigned long long ms;
     for (char *line = out ? strtok_r(out, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save))
         if (sscanf(line, "%zu %u %u", &i, &opened, &closed) == 3 && i < m->n) {
             m->cell[i].opened = opened;
             m->cell[i].closed = closed;
+        } else if (sscanf(line, "%zu newcomer %u %llu", &i, &opened, &ms) == 3 && i < m->n) {
+            m->cell[i].newcomer_tried = true;
+            m->cell[i].newcomer_in = opened;
+            m->cell[i].newcomer_ms = ms;
         }
     free(out);
 }
@@ -449,7 +463,8 @@ static void attack_start(struct matrix *m, enum attack_kind kind, unsigned per_s
         assert_non_null(probe);
         c->sees_closes = attack_sees_closes(probe);
         attack_free(probe);
-        snprintf(cells[i], sizeof cells[i], "%s:%u:%u", c->w->name, port, offers);
+        snprintf(cells[i], sizeof cells[i], "%s:%u:%u:%u", c->w->name, port, offers,
+                 port_of(m, c->w));
         args[4 + i] = cells[i];
         c->opened = c->closed = 0;
         c->newcomer_tried = false;
@@ -487,18 +502,18 @@ static void silent_start(struct matrix *m)
 
 static void attack_step_of(struct matrix *m, struct cell *c, uint64_t now_ms, uint64_t t0_ms)
 {
-    newcomer(m, c, now_ms, t0_ms);
+    (void)m, (void)c, (void)now_ms, (void)t0_ms; /* the attackers' own process does it all */
 }
 
 static bool attack_check(struct matrix *m, struct cell *c, char *said, size_t cap)
 {
-    if (!c->newcomer_tried) /* the attack still holds what it opened */
-        newcomer_join(m, c);
-    /* the last opened may have come late on a busy machine: their closes
-     * come a join timeout after them (the members read on meanwhile) */
-    uint64_t end = clock_now_ms() + 5000;
+    /* the newcomer, and the last opened, may come late on a busy machine
+     * (every way's newcomer in turn, 5 s each at most); the closes come a
+     * join timeout after them; the members read on meanwhile */
+    uint64_t end = clock_now_ms() + 5000 * WAYS + 5000;
     attackers_read(m);
-    while (c->sees_closes && c->closed < c->opened && clock_now_ms() < end) {
+    while ((!c->newcomer_tried || (c->sees_closes && c->closed < c->opened)) &&
+           clock_now_ms() < end) {
         clock_sleep_ms(10);
         turn(m, clock_now_ms(), 0, false);
         attackers_read(m);
