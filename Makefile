@@ -178,7 +178,8 @@ bench_LIBS := bench audit netsim client/swarm client/lib rtc harness proto/enet 
 bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 lesson_MAIN := lesson/lesson_main.c
-lesson_LIBS := lesson audit netsim client/swarm client/lib rtc harness proto/enet proto stats sys
+lesson_LIBS := lesson audit netsim client/swarm client/lib rtc harness relay/core proto/enet proto \
+    stats sys
 lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
@@ -248,8 +249,8 @@ fuzz_quicview_LIBS := netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 fuzz_h3_LIBS := proto stats sys
 fuzz_quicedge_LIBS := client/lib $(fuzz_relay_LIBS)
-fuzz_localhttp_LIBS := lesson audit netsim client/swarm client/lib rtc harness proto/enet proto stats \
-    sys
+fuzz_localhttp_LIBS := lesson audit netsim client/swarm client/lib rtc harness relay/core proto/enet \
+    proto stats sys
 fuzz_keylog_LIBS := netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
 fuzz_flowscan_LIBS := netsim proto/enet proto stats sys

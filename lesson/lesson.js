@@ -108,12 +108,13 @@ function laneOf(d) {
 }
 
 /* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down,
- * sender, arrival, first copy down lost]. */
+ * sender, arrival, first copy down lost, seen down ms]. */
 function takeMark(l, m) {
-  const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0, , firstLost = 0] = m;
+  const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0, , firstLost = 0,
+         seen = null] = m;
   const key = markKey(sender, seq), had = l.marks.get(key);
   const mark = { seq, sender, t, status, lat, x, y, vx, vy, up, down, firstLost: !!firstLost,
-                 recv: lat === null ? null : t + lat };
+                 seen, recv: lat === null ? null : t + lat };
   l.marks.set(key, mark);
   if (status === 1 && !(had && had.status === 1))
     insertArrival(l, mark);
@@ -126,17 +127,16 @@ function insertArrival(l, mark) {
   if (i < l.fed) l.fed = i; /* a late one: fed again from there */
 }
 
-/* States older than the strip and the trail are let go. */
+/* States older than the strip and the trail are let go; paused, those
+ * around the moment shown stay too (the reader studies them, clicks them,
+ * and pauseAt feeds the receivers again from them). */
 function prune(l, nowMs) {
-  const keep = nowMs - STRIP_MS - 5000;
+  const span = STRIP_MS + 5000, at = view.paused ? view.pausedAt : nowMs;
+  const kept = (t) => t >= nowMs - span || (t >= at - span && t <= at + span);
   for (const [key, m] of l.marks)
-    if (m.t < keep) l.marks.delete(key);
-  let drop = 0;
-  while (drop < l.arrivals.length && l.arrivals[drop].recv < keep) drop++;
-  if (drop) {
-    l.arrivals.splice(0, drop);
-    l.fed = Math.max(0, l.fed - drop);
-  }
+    if (!kept(m.t)) l.marks.delete(key);
+  l.fed = l.arrivals.slice(0, l.fed).filter((m) => kept(m.recv)).length;
+  l.arrivals = l.arrivals.filter((m) => kept(m.recv));
 }
 
 function reset() {
@@ -652,12 +652,14 @@ window.lessonPage = {
       seq: p.seq, sender: p.sender, status: STATUS[l.marks.get(markKey(p.sender, p.seq)).status] }));
   },
   inspected: () => view.inspected,
-  /* The states the page keeps of lane: [{seq, sender, t, recv, status, up, down,
-   * firstLost}] (ms, the lesson's clock; up and down: netsim's drop of a datagram, or "";
-   * firstLost: the first copy down lost, a datagram or a stream's segment). */
+  /* The states the page keeps of lane: [{seq, sender, t, recv, seen, status, up, down,
+   * firstLost}] (ms, the lesson's clock; seen: netsim first saw it on the downlink, null
+   * not yet; up and down: netsim's drop of a datagram, or ""; firstLost: the first copy
+   * down lost, a datagram or a stream's segment). */
   marks: (lane) => {
     const l = view.lanes.get(lane);
-    return l ? [...l.marks.values()].map(({ seq, sender, t, recv, status, up, down, firstLost }) =>
-      ({ seq, sender, t, recv, status: STATUS[status], up, down, firstLost })) : [];
+    return l ? [...l.marks.values()].map(({ seq, sender, t, recv, seen, status, up, down,
+                                            firstLost }) =>
+      ({ seq, sender, t, recv, seen, status: STATUS[status], up, down, firstLost })) : [];
   },
 };

@@ -60,8 +60,8 @@
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
 #define LIVE_GUESTS 40         /* programs of the learners' own at once: a class */
-#define LIVE_GUESTS_PER_ADDRESS 4 /* ... from one address, loopback's aside (the lesson's
-                                     machine is the teacher's) */
+#define LIVE_GUESTS_PER_ADDRESS 4 /* ... from one address (an IPv6 /64), loopback's aside
+                                     (the lesson's machine is the teacher's) */
 #define LIVE_GUEST_GAPS 256    /* ... the times netsim forwarded a program's states */
 #define LESSON_PROG "ricochet-lesson"
 

@@ -37,6 +37,7 @@
 #include "../netsim/droplog.h"
 #include "../netsim/netsim_ip.h"
 #include "../proto/utf8.h"
+#include "../relay/core/source_key.h"
 #include "../sys/netaddr.h"
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
@@ -260,7 +261,9 @@ static bool silent(const struct live_guest *g)
  * ago (kept for the page only), else the oldest silent connection's, which
  * is closed; so connections that say nothing never keep a program out.
  * An address other than loopback holds LIVE_GUESTS_PER_ADDRESS places at
- * most: past them, its own oldest silent one's, else none. */
+ * most, counted by the relay's unit (an IPv4 address, an IPv6 /64: one
+ * host may hold a whole /64): past them, its own oldest silent one's,
+ * else none. */
 static struct live_guest *guest_place(struct live *lv, const union netaddr *from,
                                       uint64_t now_us)
 {
@@ -268,7 +271,7 @@ static struct live_guest *guest_place(struct live *lv, const union netaddr *from
     size_t own = 0;
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
-        bool mine = g->used && g->fd >= 0 && netaddr_same_host(&g->from, from);
+        bool mine = g->used && g->fd >= 0 && source_same(&g->from, from);
         own += mine;
         if (!g->used && !free_one)
             free_one = g;

@@ -163,7 +163,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
 /* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,
  * drop down, sender (0 first), arrival (the receiver's count, 0: none),
  * its first copy down lost (1: a datagram's, or a stream's segment, that
- * came again; 0: not)]. */
+ * came again; 0: not), when netsim first saw it on the downlink (ms, null:
+ * not yet): the order the relay sent it in, whatever its send ms]. */
 static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
 {
     fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, ms_since(m->send_us, t0), (unsigned)m->status);
@@ -171,10 +172,14 @@ static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
         fprintf(f, "%.2f", (double)m->latency_us / 1e3);
     else
         fputs("null", f);
-    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u,%u]", m->x, m->y, m->vx, m->vy,
+    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u,%u,", m->x, m->y, m->vx, m->vy,
             m->hop[0].drop ? droplog_event_name(m->hop[0].drop - 1) : "",
             m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "", (unsigned)m->sender,
             (unsigned)(m->status == LIVE_GOT ? m->arrival : 0), (unsigned)m->hop[1].first_lost);
+    if (m->hop[1].seen_us)
+        fprintf(f, "%.1f]", ms_since(m->hop[1].seen_us, t0));
+    else
+        fputs("null]", f);
 }
 
 static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)

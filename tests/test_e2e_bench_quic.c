@@ -143,8 +143,10 @@ static void webtransport_lanes_through_loss(void **state)
 static void sealing_relay_seals_none(void **state)
 {
     (void)state;
+    /* a grace of 5 s: on a busy machine a turn of the bench or the relay can
+       hold a state past a second; late, not lost (no network loses it here) */
     const char *args[] = {"--clients", "3", "--rate", "30", "--duration", "1", "--warmup",
-                          "0.5", "--grace", "1", "--encrypt", "--seed", "4", "--modes",
+                          "0.5", "--grace", "5", "--encrypt", "--seed", "4", "--modes",
                           "quic-streams,unsequenced", "--json-file", "-", "--quiet", NULL};
     const cJSON *results = bj_results(args);
     static const char *const lanes[] = {"quic-streams", "unsequenced"};

@@ -15,7 +15,9 @@
  * player, over UDP and over TCP in turn: live.json has 30 programs from 30
  * addresses, joined, each one's states carried by netsim and growing; one
  * machine's extra sockets get no more than 4 places; the lesson's CPU over
- * the class is printed (a figure, not a bound). */
+ * the class is printed (a figure, not a bound). One host's IPv6 /64 is one
+ * address: datagrams from six addresses of a /64 (a namespace of the
+ * test's own) get 4 places, one from the next /64 a place of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +26,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../harness/netlab.h"
 #include "../harness/spawn.h"
 #include "../lesson/live.h"
 #include "../sys/clock.h"
@@ -216,28 +221,40 @@ static int class_seen(const struct lesson *l, const char *host, int *from_host,
     return joined;
 }
 
-/* The door's port on the class's network, from live.json once the relay
- * behind it is up (the TCP door's number is the UDP door's). */
-static int class_door_port(const struct lesson *l, const char *address)
+/* The door's port once the relay behind it is up (live.json): its UDP
+ * edge's, or with tcp also its TCP edge's (the TCP door's number is the
+ * UDP door's); the door's address into at. */
+static int door_port_up(const struct lesson *l, bool tcp, char *at, size_t cap)
 {
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (clock_now_ms() < deadline) {
         cJSON *j = lesson_get_json(l, "/live.json");
         const cJSON *door = cJSON_GetObjectItem(j, "door");
         const char *udp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "udp"));
-        const char *tcp = cJSON_GetStringValue(cJSON_GetObjectItem(door, "tcp"));
-        const char *relay = cJSON_GetStringValue(cJSON_GetObjectItem(door, "relay_tcp"));
-        int port = udp && tcp && relay && relay[0] && !strcmp(strchr(udp, ':'), strchr(tcp, ':'))
-                       ? atoi(strchr(udp, ':') + 1) : 0;
+        const char *tcp_at = cJSON_GetStringValue(cJSON_GetObjectItem(door, "tcp"));
+        const char *relay = cJSON_GetStringValue(
+            cJSON_GetObjectItem(door, tcp ? "relay_tcp" : "relay_udp"));
+        bool up = udp && relay && relay[0] &&
+                  (!tcp || (tcp_at && !strcmp(strrchr(udp, ':'), strrchr(tcp_at, ':'))));
+        int port = up ? atoi(strrchr(udp, ':') + 1) : 0;
         if (port)
-            assert_true(!strncmp(udp, address, strlen(address)));
+            snprintf(at, cap, "%s", udp);
         cJSON_Delete(j);
         if (port)
             return port;
         clock_sleep_ms(200);
     }
-    fail_msg("the class's door never opened with its relay behind it");
+    fail_msg("the door never opened with its relay behind it");
     return 0;
+}
+
+/* The door's port on the class's network, at address. */
+static int class_door_port(const struct lesson *l, const char *address)
+{
+    char at[80];
+    int port = door_port_up(l, true, at, sizeof at);
+    assert_true(!strncmp(at, address, strlen(address)));
+    return port;
 }
 
 static void a_class_joins_through_a_door_on_its_network(void **state)
@@ -345,12 +362,90 @@ static void a_class_joins_through_a_door_on_its_network(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Programs not gone whose endpoint begins with prefix ("[fd69::"). */
+static int guests_from(const struct lesson *l, const char *prefix)
+{
+    cJSON *j = lesson_get_json(l, "/live.json");
+    const cJSON *g;
+    int n = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(g, "state"));
+        const char *ep = cJSON_GetStringValue(cJSON_GetObjectItem(g, "endpoint"));
+        n += st && ep && strcmp(st, "gone") && !strncmp(ep, prefix, strlen(prefix));
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+#define V6_HOST 6 /* addresses of one /64, each a socket of its own */
+
+/* One host holds a whole IPv6 /64: its addresses count as one address.
+ * In a namespace of the test's own, the door on fd69::1 (a /64 on
+ * loopback's device, not loopback's address); a datagram from each of
+ * V6_HOST addresses of fd69::/64 gets LIVE_GUESTS_PER_ADDRESS places, and
+ * one from the next /64 still gets its own. */
+static void one_v6_64_is_one_address(void **state)
+{
+    (void)state;
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), ns = netlab_new_ns();
+    if (home < 0 || ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+        print_message("skipped: no network namespace here: %s\n", strerror(errno));
+        skip();
+    }
+    char cmd[512];
+    size_t n = (size_t)snprintf(cmd, sizeof cmd, "ip -6 addr add fd69::1/64 dev lo nodad &&"
+                                " ip -6 addr add fd69:0:0:1::2/128 dev lo nodad");
+    for (int i = 0; i < V6_HOST; i++)
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n,
+                              " && ip -6 addr add fd69::%d/128 dev lo nodad", i + 2);
+    assert_int_equal(system(cmd), 0); /* in the test's namespace: the thread's */
+    const char *v6_args[] = {"--port", "0", "--door-port", "0", "--door-address", "fd69::1",
+                             "--rate", "10", "--duration", "5", NULL};
+    struct lesson l;
+    char at[80];
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", v6_args);
+    struct sockaddr_in6 door = {.sin6_family = AF_INET6,
+                                .sin6_port = htons((uint16_t)door_port_up(&l, false, at,
+                                                                          sizeof at))};
+    inet_pton(AF_INET6, "fd69::1", &door.sin6_addr);
+    int fds[V6_HOST + 1];
+    for (int i = 0; i <= V6_HOST; i++) { /* the last: the next /64's */
+        char from[32];
+        snprintf(from, sizeof from, i < V6_HOST ? "fd69::%d" : "fd69:0:0:1::2", i + 2);
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+        inet_pton(AF_INET6, from, &a.sin6_addr);
+        fds[i] = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(sendto(fds[i], "hello", 5, 0, (struct sockaddr *)&door, sizeof door),
+                         5);
+    }
+    int one = 0, next = 0;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (next < 1 && clock_now_ms() < deadline) { /* the last came: the others before it */
+        clock_sleep_ms(200);
+        next = guests_from(&l, "[fd69:0:0:1::");
+    }
+    clock_sleep_ms(500);
+    one = guests_from(&l, "[fd69::");
+    print_message("%d addresses of one /64: %d places; the next /64: %d\n", V6_HOST, one, next);
+    for (int i = 0; i <= V6_HOST; i++)
+        close(fds[i]);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    assert_int_equal(setns(home, CLONE_NEWNET), 0);
+    close(home);
+    close(ns);
+    assert_int_equal(one, LIVE_GUESTS_PER_ADDRESS);
+    assert_int_equal(next, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(silent_connections_do_not_shut_the_door),
         cmocka_unit_test(a_program_that_spoke_waits_for_the_relay),
         cmocka_unit_test(a_class_joins_through_a_door_on_its_network),
+        cmocka_unit_test(one_v6_64_is_one_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

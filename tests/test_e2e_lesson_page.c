@@ -11,16 +11,19 @@
  * browser's languages choose the first the page speaks; the switch
  * changes the words and is kept for the next visit; the senders menu at 4 draws
  * four dots in every running lane, and paused (`lessonPage.pauseAt`) just
- * before a state dropped by netsim's paired loss came again, the TCP lane's
- * four dots are all at states sent before it and the QUIC lane of a stream per
- * sender's one (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-four-senders.png`);
+ * before a state dropped by netsim's paired loss came again, and read once
+ * the lanes have gone on 16 s past that moment (a paused page keeps what it
+ * shows), the TCP lane's four dots are all at states the relay sent before
+ * it (netsim's order, not the send stamps a busy machine can reorder) and
+ * the QUIC lane of a stream per sender's one (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-four-senders.png`);
  * the Python players of docs/sockets.md (taken from the page byte for byte) run
  * against the door the lesson prints, over UDP and over TCP, each appear as a
  * lane labelled with its endpoint (its port, the lesson's socket, the relay's
  * address), its name, id and room and its figures (netsim's carried and dropped
  * within ten of the states sent, latency said not measurable), each seeing the
  * other's states; garbage gets a line: `hello` over UDP the relay's silence
- * with its bytes, 80 bytes of `x` its `not_joined` (what the code means in
+ * with its bytes, 80 bytes of `x` (again until answered: netsim loses 10%)
+ * its `not_joined` (what the code means in
  * the page's language, and the relay's own words), `hello` on a stream its
  * `too_big`; no key missing in any language with the programs' lanes drawn; a
  * screenshot (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-own-program.png`) */
@@ -47,6 +50,7 @@
 #include "support/servers.h"
 
 #define WAIT_MS 60000
+#define PAGE_KEEPS_MS 15000 /* what the page keeps running: its strip (10 s) and trail (5 s) */
 
 static const char *const langs[] = {"en", "id", "ko", "vi"};
 
@@ -339,37 +343,45 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
  * the way down in both the TCP lane and the QUIC lane of a stream per
  * sender, each copy resent and come, and a moment before either copy came
  * that is late enough for the others' next states to have come over QUIC:
- * {sender, t, at} (the lesson's ms), or null. None of the others' states
- * near it lost in QUIC's lane, so that only x holds any of them there. */
+ * {sender, t, at, tcp, quic} (the lesson's ms; tcp and quic: when netsim
+ * first saw x on each lane's downlink), or null. Order is what netsim saw
+ * the relay send, not the send ms: on a busy machine a sender's state can
+ * leave after another's stamped later. None of the others' states near it
+ * lost in QUIC's lane, so that only x holds any of them there; the newest
+ * such x. */
 #define FIND_PAIRED_LOSS                                                                      \
     "(() => { const tcp = lessonPage.marks('tcp'), q = lessonPage.marks('quic-streams');"      \
     " const key = (m) => m.sender + ':' + m.seq, inQ = new Map(q.map((m) => [key(m), m]));"   \
     " const came = (ms) => Math.max(...ms.filter((m) => m.recv !== null).map((m) => m.recv));" \
     " const known = Math.min(came(tcp), came(q)) - 1000;"                                      \
-    " for (const x of tcp) { const y = inQ.get(key(x));"                                       \
+    " for (const x of tcp.reverse()) { const y = inQ.get(key(x));"                             \
     "  if (!y || !x.firstLost || !y.firstLost || x.up || y.up || x.status !== 'arrived' ||"   \
-    "      y.status !== 'arrived') continue;"                                                  \
+    "      y.status !== 'arrived' || x.seen === null || y.seen === null) continue;"            \
     "  const at = Math.min(x.recv, y.recv) - 1;"                                               \
     "  if (at - x.t < 120 || at > known) continue;"                                            \
     "  const others = [0, 1, 2, 3].filter((k) => k !== x.sender).every((k) => {"              \
-    "   const near = q.filter((m) => m.sender === k && m.t >= x.t - 300 && m.t <= at);"        \
+    "   const near = q.filter((m) => m.sender === k && m.seen !== null &&"                     \
+    "                        m.seen >= y.seen - 300 && m.seen <= at);"                         \
     "   return near.every((m) => !m.up && !m.firstLost) &&"                                    \
-    "          near.some((m) => m.t > x.t && m.recv !== null && m.recv < at); });"             \
-    "  if (others) return { sender: x.sender, t: x.t, at }; }"                                 \
+    "          near.some((m) => m.seen > y.seen && m.recv !== null && m.recv < at); });"       \
+    "  if (others) return { sender: x.sender, t: x.t, at, tcp: x.seen, quic: y.seen }; }"      \
     " return null; })()"
 
-/* How many of lane's four dots, drawn at `at`, show a state sent before
- * t: frozen behind the lost one (-1 until the lane is drawn at `at`). */
-static int frozen_dots(struct browser *b, const char *lane, double at, double t)
+/* How many of lane's four dots, drawn at `at`, show a state netsim saw on
+ * the downlink before `seen` (x's first copy): frozen behind the lost one
+ * (-1 until the lane is drawn at `at` and netsim's word on each dot's
+ * state is on the page). */
+static int frozen_dots(struct browser *b, const char *lane, double at, double seen)
 {
-    char expr[800];
+    char expr[900];
     snprintf(expr, sizeof expr,
              "(() => { const l = lessonPage.snapshot().lanes.find((x) => x.name === '%s');"
              " if (!l.shown || Math.abs(l.shown.at - %.3f) > 0.01) return -1;"
              " const ms = new Map(lessonPage.marks('%s').map((m) => [m.sender + ':' + m.seq, m]));"
-             " return l.shown.senders.filter((d, k) => !d.raw ||"
-             " (ms.get(k + ':' + d.raw.seq) || {t: -1}).t < %.3f).length; })()",
-             lane, at, lane, t);
+             " const of = l.shown.senders.map((d, k) => d.raw && ms.get(k + ':' + d.raw.seq));"
+             " if (of.some((m) => m && m.seen === null)) return -1;"
+             " return of.filter((m) => !m || m.seen < %.3f).length; })()",
+             lane, at, lane, seen);
     uint64_t deadline = clock_now_ms() + 5000;
     double n;
     while ((n = browser_eval_number(b, expr)) < 0 && clock_now_ms() < deadline)
@@ -397,13 +409,23 @@ static void a_paired_loss_freezes(struct browser *b, const struct lesson *l, con
     double t = cJSON_GetObjectItemCaseSensitive(x, "t")->valuedouble;
     double at = cJSON_GetObjectItemCaseSensitive(x, "at")->valuedouble;
     int sender = cJSON_GetObjectItemCaseSensitive(x, "sender")->valueint;
+    double seen_tcp = cJSON_GetObjectItemCaseSensitive(x, "tcp")->valuedouble;
+    double seen_quic = cJSON_GetObjectItemCaseSensitive(x, "quic")->valuedouble;
     cJSON_Delete(x);
-    char expr[80];
+    char expr[160];
     snprintf(expr, sizeof expr, "lessonPage.pauseAt(%.3f)", at);
     cJSON_Delete(browser_eval(b, expr));
-    int tcp = frozen_dots(b, "tcp", at, t), quic = frozen_dots(b, "quic-streams", at, t);
-    print_message("a paired loss of sender %d's state, %.0f ms after it was sent: frozen dots, "
-                  "tcp %d of 4, quic-streams %d of 4\n", sender + 1, at - t, tcp, quic);
+    /* the moment stays while the reader looks: read once the page has gone on past the
+       states it keeps running (the strip and the trail, 15 s) */
+    snprintf(expr, sizeof expr, "Math.max(...lessonPage.marks('tcp').map((m) => m.t)) > %.3f",
+             at + PAGE_KEEPS_MS + 1000);
+    if (!browser_wait(b, expr, WAIT_MS))
+        lesson_fail_with_page(b, "the lanes never went on past the paused moment");
+    int tcp = frozen_dots(b, "tcp", at, seen_tcp);
+    int quic = frozen_dots(b, "quic-streams", at, seen_quic);
+    print_message("a paired loss of sender %d's state, %.0f ms after it was sent, paused and "
+                  "read %d s on: frozen dots, tcp %d of 4, quic-streams %d of 4\n", sender + 1,
+                  at - t, PAGE_KEEPS_MS / 1000 + 1, tcp, quic);
     /* The picture: in English, the one-stream lanes beside the per-sender one and
      * QUIC's datagrams, the others hidden. */
     cJSON_Delete(browser_eval(b, "lessonPage.setLang('en')"));
@@ -490,6 +512,24 @@ static int player_port(const struct spawn_proc *p)
     return 0;
 }
 
+/* The players running through the door, for a failure to say how each
+ * ended (NULL: none). */
+static struct spawn_proc *players[2];
+
+/* What each player said last, on standard output and standard error. */
+static void players_said(void)
+{
+    for (size_t i = 0; i < 2 && players[i]; i++) {
+        char *out = spawn_read_stdout(players[i]), *err = spawn_read_stderr(players[i]);
+        size_t n = out ? strlen(out) : 0;
+        print_message("player %zu (%s): ...%s%s\n", i + 1,
+                      spawn_running(players[i]) ? "running" : "ended",
+                      out ? out + (n > 300 ? n - 300 : 0) : "", err ? err : "");
+        free(out);
+        free(err);
+    }
+}
+
 /* Waits for a program's card whose text has every one of want (NULL
  * ended), or fails with the page. */
 static void card_says(struct browser *b, const char *const *want, const char *what)
@@ -516,18 +556,30 @@ static void card_says(struct browser *b, const char *const *want, const char *wh
         print_message("the guests: %s\n", text);
         free(text);
         cJSON_Delete(said);
+        players_said();
         lesson_fail_with_page(b, what);
     }
 }
 
-/* A few bytes to the door from a socket of their own (python3 -c). */
-static void send_garbage(const char *kind, int port, const char *bytes)
+/* A few bytes to the door from a socket of their own (python3 -c), sent
+ * again until answered, tries times at most: netsim loses 10% of the path,
+ * a datagram or its answer. */
+static void send_garbage(const char *kind, int port, const char *bytes, int tries)
 {
-    char code[512], err[256];
+    char code[640], err[256];
     struct spawn_proc p;
-    snprintf(code, sizeof code, "import socket, time; s = socket.socket(socket.AF_INET, "
-             "socket.SOCK_%s); s.connect(('127.0.0.1', %d)); s.send(%s); time.sleep(2)",
-             kind, port, bytes);
+    snprintf(code, sizeof code, "import socket, time\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_%s)\n"
+             "s.connect(('127.0.0.1', %d))\n"
+             "s.settimeout(0.5)\n"
+             "for _ in range(%d):\n"
+             "    s.send(%s)\n"
+             "    try:\n"
+             "        s.recv(2048)\n"
+             "        break\n"
+             "    except OSError:\n"
+             "        pass\n"
+             "time.sleep(2)\n", kind, port, tries, bytes);
     const char *args[] = {"-c", code, NULL};
     assert_int_equal(spawn_start(&p, "/usr/bin", "python3", args, err, sizeof err), 0);
     assert_int_equal(spawn_stop(&p, 0, 15000), 0);
@@ -557,6 +609,8 @@ static void programs_of_ones_own(void **state)
     const char *tcp_args[] = {tcp_py, "127.0.0.1", port_s, "120", NULL};
     assert_int_equal(spawn_start(&udp, "/usr/bin", "python3", udp_args, err, sizeof err), 0);
     assert_int_equal(spawn_start(&tcp, "/usr/bin", "python3", tcp_args, err, sizeof err), 0);
+    players[0] = &udp;
+    players[1] = &tcp;
     char endpoint[2][48];
     snprintf(endpoint[0], sizeof endpoint[0], "127.0.0.1:%d → ", player_port(&udp));
     snprintf(endpoint[1], sizeof endpoint[1], "127.0.0.1:%d → ", player_port(&tcp));
@@ -588,14 +642,14 @@ static void programs_of_ones_own(void **state)
     card_says(b, sees, "no card");
     assert_true(browser_wait(b, "lessonPage.snapshot().guests.every((g) => g.state !== 'joined'"
                                 " || g.states_down > 0)", WAIT_MS));
-    send_garbage("DGRAM", door, "b'hello'"); /* shorter than any answer: none */
+    send_garbage("DGRAM", door, "b'hello'", 1); /* shorter than any answer: none */
     const char *silent[] = {"answered none of its 1 messages", "5 bytes, 68 65 6c 6c 6f", NULL};
     card_says(b, silent, "a silent relay to garbage had no line on the page");
-    send_garbage("DGRAM", door, "b'x' * 80");
+    send_garbage("DGRAM", door, "b'x' * 80", 10);
     const char *refused[] = {"the relay answered not_joined: not a member of a room: join first",
                              "the relay's own words: \"", "80 bytes: 78 78", NULL};
     card_says(b, refused, "the relay's not_joined had no line on the page");
-    send_garbage("STREAM", door, "b'hello'");
+    send_garbage("STREAM", door, "b'hello'", 1);
     const char *framing[] = {"the relay answered too_big", "its stream began with 5 bytes",
                              "68 65 6c 6c 6f", NULL};
     card_says(b, framing, "a garbled stream had no line on the page");
@@ -625,6 +679,7 @@ static void programs_of_ones_own(void **state)
     browser_close(b);
     assert_int_equal(spawn_stop(&udp, SIGTERM, 5000) >= 0, 1);
     assert_int_equal(spawn_stop(&tcp, SIGTERM, 5000) >= 0, 1);
+    players[0] = players[1] = NULL;
     spawn_free(&udp);
     spawn_free(&tcp);
     servers_remove_tree(dir);

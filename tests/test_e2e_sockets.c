@@ -9,7 +9,9 @@
  * order; a stream that is not in frames ends a tcp session at once. The
  * players of docs/sockets.md ("Your own player", C and Python, as the
  * page prints them) join ricochet-relay's plain-UDP edge side by side and
- * each sees the other's states; their TCP twins, its tcp edge. Their
+ * each sees the other's states; the Python one whose welcome is lost on
+ * the way while the other's states come asks again and is welcomed; their
+ * TCP twins, its tcp edge. Their
  * command lines: --help, a bad port. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "../proto/control.h"
+#include "../sys/clock.h"
 #include "../client/lib/client_test.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
@@ -524,6 +527,90 @@ static void players_from_the_docs(void **unused)
     spawn_free(&relay);
 }
 
+/* Between the docs' Python player and ricochet-relay's plain-UDP edge: a
+ * path that loses the relay's first welcome and carries everything else,
+ * in the test's own loop until the player ends. Returns the states the
+ * player was sent before any welcome reached it. */
+static int lose_the_first_welcome(int proxy, int relay_fd, struct spawn_proc *player)
+{
+    struct sockaddr_storage from, player_at;
+    socklen_t player_len = 0;
+    bool lost = false, welcomed = false;
+    int early = 0;
+    uint8_t buf[2048];
+    uint64_t deadline = clock_now_ms() + 20000;
+    while (spawn_running(player) && clock_now_ms() < deadline) {
+        struct pollfd p[2] = {{.fd = proxy, .events = POLLIN}, {.fd = relay_fd, .events = POLLIN}};
+        if (poll(p, 2, 50) <= 0)
+            continue;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(proxy, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &len);
+        if (n > 0) { /* the player's, on to the relay */
+            player_at = from;
+            player_len = len;
+            send(relay_fd, buf, (size_t)n, 0);
+        }
+        n = recv(relay_fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0 || !player_len)
+            continue;
+        bool welcome = n > 18 && !memcmp(buf, "{\"type\":\"welcome\"", 17);
+        if (welcome && !lost) {
+            lost = true;
+            continue;
+        }
+        welcomed |= welcome;
+        early += lost && !welcomed && buf[0] != '{';
+        sendto(proxy, buf, (size_t)n, 0, (struct sockaddr *)&player_at, player_len);
+    }
+    return early;
+}
+
+/* The relay's welcome to the docs' Python player lost on the way, while
+ * another member's states come: the player takes them for what they are
+ * (not its answer), asks again and is welcomed. */
+static void a_player_whose_welcome_is_lost(void **unused)
+{
+    (void)unused;
+    struct spawn_proc relay, c, py;
+    const char *relay_args[] = {"--listen", "udp://127.0.0.1:0", NULL};
+    int port = harness_start_relay(&relay, relay_args);
+    assert_true(port > 0);
+    char port_s[8], proxy_s[8], dir[512], err[1024];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *c_args[] = {"127.0.0.1", port_s, "10", NULL};
+    assert_int_equal(spawn_start(&c, dir, "udp_player", c_args, err, sizeof err), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int proxy = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int relay_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(proxy, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(proxy, (struct sockaddr *)&a, &len), 0);
+    snprintf(proxy_s, sizeof proxy_s, "%d", ntohs(a.sin_port));
+    a.sin_port = htons((uint16_t)port);
+    assert_int_equal(connect(relay_fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *py_args[] = {"examples/sockets/udp_player.py", "127.0.0.1", proxy_s, "2", NULL};
+    assert_int_equal(spawn_start(&py, "/usr/bin", "python3", py_args, err, sizeof err), 0);
+    int early = lose_the_first_welcome(proxy, relay_fd, &py);
+    int rc = spawn_stop(&py, 0, 15000);
+    char *out = spawn_read_stdout(&py), *perr = spawn_read_stderr(&py);
+    print_message("the welcome lost, %d states came before the next: the player %s%.300s\n",
+                  early, rc == 0 ? "played" : "FAILED: ", rc == 0 ? "" : perr);
+    bool joined = out && strstr(out, "joined as");
+    free(out);
+    free(perr);
+    spawn_free(&py);
+    close(proxy);
+    close(relay_fd);
+    assert_int_equal(spawn_stop(&c, SIGTERM, 15000) >= 0, 1);
+    spawn_free(&c);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
+    spawn_free(&relay);
+    assert_int_equal(rc, 0);
+    assert_true(joined);
+    assert_true(early > 0); /* the case: a state where the player waited for its welcome */
+}
+
 /* The TCP players of docs/sockets.md, C and Python, against ricochet-relay's
  * tcp edge: each sees most of the other's states. */
 static void tcp_players_from_the_docs(void **unused)
@@ -594,6 +681,7 @@ int main(void)
         cmocka_unit_test(udp_relay_tells_late_joiners_the_clock),
         cmocka_unit_test(stream_not_in_frames),
         cmocka_unit_test(players_from_the_docs),
+        cmocka_unit_test(a_player_whose_welcome_is_lost),
         cmocka_unit_test(tcp_players_from_the_docs),
         cmocka_unit_test(command_lines),
     };

@@ -28,9 +28,12 @@ me = None
 while me is None:
     s.sendto(json.dumps(join).encode(), relay)
     try:
-        msg = json.loads(s.recvfrom(1200)[0])
+        data = s.recvfrom(1200)[0]
     except socket.timeout:
         continue                      # lost: ask again
+    if data[:1] != b"{":
+        continue                      # a state: our welcome was lost, ask again
+    msg = json.loads(data)
     if msg["type"] == "cookie":
         join["cookie"] = msg["cookie"]
     elif msg["type"] == "welcome":

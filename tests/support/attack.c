@@ -135,15 +135,16 @@ static void open_half(struct attack *a, struct conn *c, unsigned k)
     }
 }
 
-/* An HTTP request on a connection of its own to 127.0.0.1:port, sent at
- * once and never waited for (the test's loop must not stop: its members
- * read in it). Returns the stream, or NULL. */
-static struct streams_conn *request(uint16_t port, const char *req, size_t len)
+/* An HTTP request on a connection of its own from `from` (NULL: any) to
+ * 127.0.0.1:port, sent at once and never waited for (the test's loop must
+ * not stop: its members read in it). Returns the stream, or NULL. */
+static struct streams_conn *request(const char *from, uint16_t port, const char *req,
+                                    size_t len)
 {
     struct streams_conn *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->fd = streams_connect(NULL, port);
+    s->fd = streams_connect(from, port);
     if (s->fd < 0 || send(s->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
         streams_close(s);
         free(s);
@@ -215,7 +216,7 @@ static void open_rtc(struct attack *a, struct conn *c)
     int n = snprintf(req, sizeof req,
                      "POST /rtc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sdp\r\n"
                      "Content-Length: %zu\r\n\r\n%s", strlen(sdp), sdp);
-    c->s = request(a->offers, req, (size_t)n);
+    c->s = request(NULL, a->offers, req, (size_t)n);
     c->answer = c->s ? calloc(1, ANSWER_MAX) : NULL;
 }
 
@@ -347,7 +348,9 @@ void attack_step(struct attack *a, uint64_t now_ms)
             open_silent(a, c, a->n);
         } else if (!strcmp(a->edge, "webrtc")) {
             const char *req = offer_request();
-            c->s = req ? request(a->offers, req, strlen(req)) : NULL;
+            char from[20]; /* 127.0.0.1's budget per address is the newcomer's */
+            snprintf(from, sizeof from, "127.0.0.%u", 2 + a->n % 200);
+            c->s = req ? request(from, a->offers, req, strlen(req)) : NULL;
             c->open = c->s != NULL; /* answered by the relay, never checked */
         } else {
             open_half(a, c, a->n);
