@@ -17,7 +17,7 @@
  * inspect, setLang, pickLang). */
 import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
-import { callsHtml, clientEnd, endsText, relayEnd } from "/lesson_calls.js";
+import { callsHtml, clientEnd, endsText, httpText, relayEnd } from "/lesson_calls.js";
 import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
 import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
@@ -345,7 +345,8 @@ function figuresText(f, senders) {
          /* HTTP polling: what asking costs (the WebSocket beside it pushes) */
          "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }) +
          " · " + tr("fig.heads", { bytes: fmt(f.head_bytes_per_state, 0),
-                                   n: fmt(f.requests_per_state, 1) }));
+                                   n: fmt(f.requests_per_state, 1) })) +
+         (f.http ? "<br>" + httpText(f, tr, fmt) : "");
 }
 
 /* The latency scale every strip shares: the longest in sight, rounded up. */

@@ -2,8 +2,9 @@
  * it), the socket course on real sockets: the relay's fixed, named port
  * beside each client's ephemeral one, and, from GET /calls, the system
  * calls both ends made, step by step, with the descriptors and ports they
- * got, and a TCP connection's handshake as netsim saw it. Its words come
- * through tr (lesson_words.js). */
+ * got, and a TCP connection's handshake as netsim saw it; and what HTTP
+ * cost a stream's lane (the polling lanes' many requests, the WebSocket's
+ * one). Its words come through tr (lesson_words.js). */
 
 /* Each relay edge's port by its name in the language files. */
 const PORT_NAMES = { poll: "port.poll", quic: "port.quic", enet: "port.enet", udp: "port.udp",
@@ -51,7 +52,7 @@ function handshakeText(segs, client, relay, tr, fmt) {
   return segs.map((g) => {
     const [from, to] = g.dir === "up" ? [client, relay] : [relay, client];
     return tr("hs.segment", { name: names[g.flags] || g.flags, flags: g.flags, from, to,
-                              t: fmt(g.t_ms / 1000, 3),
+                              ms: fmt(g.t_ms - segs[0].t_ms, 2),
                               what: g.event === "fwd" ? tr("hs.fwd")
                                                       : tr("hs.dropped", { event: g.event }) });
   });
@@ -79,4 +80,11 @@ export function callsHtml(d, title, tr, fmt) {
         (hs.length ? list(handshakeText(hs, c.at, relay, tr, fmt)) : `<p>${tr("hs.none")}</p>`);
   });
   return html;
+}
+
+/* A stream lane's HTTP (its figures' http): requests and heads in all and in the window. */
+export function httpText(f, tr, fmt) {
+  const h = f.http;
+  return tr("fig.http", { n: h.requests, clients: h.clients, bytes: h.heads,
+                          s: fmt(f.window_s, 0), wn: h.requests_window, wb: h.heads_window });
 }

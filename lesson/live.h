@@ -167,6 +167,12 @@ struct live_figures {
     double head_bytes_per_state;    /* ... of bytes_per_state, the requests' and answers'
                                        HTTP heads (both clients') */
     double requests_per_state;      /* ... the requests both clients sent, a state */
+    bool http;                      /* a stream's lane (TCP, WebSocket, HTTP polling): what
+                                       HTTP cost it, below (a WebSocket: its upgrade) */
+    unsigned clients;               /* ... its clients, whose counts these are */
+    uint64_t requests_all, heads_all; /* ... HTTP requests and the bytes of their and their
+                                       answers' heads since its clients connected */
+    uint64_t requests_window, heads_window; /* ... in the window */
 };
 
 /* netsim's own counters over the same window, every netsim summed. */
@@ -555,6 +561,10 @@ uint16_t live_fixed_port(const char *edge);
 /* The lane's two ends, as live.json's lane "ends": the relay's endpoint and
  * port, each client's endpoint. */
 void live_ends_json(FILE *f, const struct live_lane_snap *l);
+
+/* A stream lane's HTTP (fig->http), as live.json's figures' "http": its
+ * requests and heads in all and in the window. */
+void live_http_cost_json(FILE *f, const struct live_figures *fig);
 
 /* GET /calls?lane=NAME: the system calls the lane's two ends made, with the
  * descriptors and ports they got (the relay's read from /proc), and its

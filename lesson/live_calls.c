@@ -1,5 +1,5 @@
 /* live_calls.c: each lane's two ends (see live.h), what the socket course
- * teaches on real sockets: the relay's fixed, named ports (IP mode: the
+ * teaches on real sockets (and, for a stream's lane, what HTTP cost it): the relay's fixed, named ports (IP mode: the
  * relay has a network namespace of its own, so the lesson takes the
  * course's ports, HTTP's 80 for the polling lanes), each client's
  * ephemeral one, and the system calls both ends made with the descriptors
@@ -52,6 +52,14 @@ void live_ends_json(FILE *f, const struct live_lane_snap *l)
     fputs("],\"receiver\":", f);
     live_json_str(f, l->down_flow);
     fputc('}', f);
+}
+
+void live_http_cost_json(FILE *f, const struct live_figures *x)
+{
+    fprintf(f, ",\"http\":{\"clients\":%u,\"requests\":%llu,\"heads\":%llu,"
+               "\"requests_window\":%llu,\"heads_window\":%llu}", x->clients,
+            (unsigned long long)x->requests_all, (unsigned long long)x->heads_all,
+            (unsigned long long)x->requests_window, (unsigned long long)x->heads_window);
 }
 
 /* One socket of the relay's, as /proc/PID/net/{tcp,udp} lists it. */

@@ -161,6 +161,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
                 x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state,
                 x->requests_per_state);
+    if (x->http)
+        live_http_cost_json(f, x);
     fputc('}', f);
 }
 
@@ -484,7 +486,7 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     r->len = len;
 }
 
-/* GET /calls?lane=NAME: the system calls of the lane's two ends (live_calls.c). */
+/* GET /calls?lane=NAME (live_calls.c). */
 static void on_calls(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     const struct live_snapshot *s = newest(ctx, r);

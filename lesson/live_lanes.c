@@ -319,6 +319,12 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
                                                  wire_datagrams, f->delivered);
     /* what asking costs: the wait for the question, the heads of the
      * requests and answers that carried each state */
+    f->http = l->def->ip; /* HTTP against a socket: every stream's lane counts its requests */
+    f->clients = (unsigned)l->n_senders + 1;
+    f->requests_all = w1 ? w1->requests : 0;
+    f->heads_all = w1 ? w1->heads : 0;
+    f->requests_window = requests;
+    f->heads_window = heads;
     f->asks = l->def->transport == RICOCHET_TRANSPORT_POLL;
     if (f->asks && f->delivered) {
         f->ask_wait_ms = waits ? wait_sum_us / (double)waits / 1e3 : 0;

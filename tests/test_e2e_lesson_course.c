@@ -9,7 +9,10 @@
  * clients' socket and connect with their ports, and each connection's handshake
  * from netsim's log (SYN, SYN-ACK, ACK); the plain UDP lane's relay socket, bind,
  * recvfrom and sendto on one descriptor, no listen or accept; the inspector
- * saying each in the page's language, no key missing */
+ * saying each in the page's language; HTTP against a socket: the page's
+ * sentence of what the polling lanes show, the WebSocket lane's one request per
+ * client (the upgrade) and none in its window, said in its figures, beside the
+ * polling lanes' many; no key missing */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,6 +221,59 @@ static int tcp_calls_hold(const cJSON *d)
     return fd;
 }
 
+/* The lane's figures' "http" once its window is valid. */
+static cJSON *http_of(const struct lesson *l, const char *name)
+{
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    for (;;) {
+        cJSON *lane = running_lane(l, name), *f = cJSON_GetObjectItem(lane, "figures");
+        if (cJSON_IsTrue(cJSON_GetObjectItem(f, "valid")) || clock_now_ms() > deadline) {
+            cJSON *h = cJSON_DetachItemFromObject(f, "http");
+            cJSON_Delete(lane);
+            assert_non_null(h);
+            return h;
+        }
+        cJSON_Delete(lane);
+        clock_sleep_ms(500);
+    }
+}
+
+/* HTTP against a socket: the page's sentence; the WebSocket lane's one
+ * request per client, none in the window, said in its figures; the polling
+ * lanes' many. */
+static void http_against_a_socket(struct browser *b, const struct lesson *l, const cJSON *file)
+{
+    shows(b, "#http-key", word(file, "http.key"), "no sentence of what the polling lanes show");
+    cJSON *ws = http_of(l, "ws");
+    int clients = num(ws, "clients"), requests = num(ws, "requests");
+    print_message("  ws: %d requests of %d clients, %d in the window; ", requests, clients,
+                  num(ws, "requests_window"));
+    assert_int_equal(requests, clients);
+    assert_int_equal(num(ws, "requests_window"), 0);
+    char n[16], c[16], bytes[24], a[512];
+    snprintf(n, sizeof n, "%d", requests);
+    snprintf(c, sizeof c, "%d", clients);
+    snprintf(bytes, sizeof bytes, "%d", num(ws, "heads"));
+    const char *nv[] = {"n", n, "clients", c, "bytes", bytes, "s", "\x01", NULL};
+    *strchr(fill(file, "fig.http", nv, a, sizeof a), '\x01') = '\0';
+    shows(b, ".lane[data-lane=ws] .figs", a, "the WebSocket lane's one request not shown");
+    cJSON_Delete(ws);
+    static const char *const polls[] = {"poll-long", "poll-short"};
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t deadline = clock_now_ms() + WAIT_MS;
+        cJSON *h = http_of(l, polls[i]);
+        while (num(h, "requests_window") < 10 && clock_now_ms() < deadline) { /* a window */
+            cJSON_Delete(h);
+            clock_sleep_ms(500);
+            h = http_of(l, polls[i]);
+        }
+        print_message("%s: %d in the window; ", polls[i], num(h, "requests_window"));
+        assert_true(num(h, "requests_window") >= 10);
+        cJSON_Delete(h);
+    }
+    print_message("\n");
+}
+
 /* The lane's endpoints and its calls in lang. */
 static void the_course_in(struct browser *b, const struct lesson *l, const char *lang)
 {
@@ -248,6 +304,7 @@ static void the_course_in(struct browser *b, const struct lesson *l, const char 
     fill(file, "calls.server_dgram", udp, a, sizeof a);
     shows(b, "#inspect", strstr(a, ": ") ? strstr(a, ": ") + 2 : a, "no UDP server's words");
     cJSON_Delete(d);
+    http_against_a_socket(b, l, file);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
     if (cJSON_GetArraySize(missing) != 0)
         fail_msg("%s: keys missing: %s", lang, cJSON_PrintUnformatted(missing));
