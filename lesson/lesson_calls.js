@@ -66,7 +66,8 @@ export function callsHtml(d, title, tr, fmt) {
   const relay = d.ends.relay;
   const server = d.server.map((st) => stepText(st, SERVER_CALLS, tr, {}));
   let html = `<b>${tr("calls.head", { lane: title })}</b>` +
-    `<p>${tr(d.stream ? "calls.server_stream" : "calls.server_dgram", { relay: relayEnd(d.ends, tr) })}</p>` +
+    `<p>${tr(d.stream ? "calls.server_stream" : "calls.server_dgram",
+             { relay: relayEnd(d.ends, tr) })}</p>` +
     list(server);
   d.clients.forEach((c, e) => {
     const port = c.at ? portOf(c.at) : "?";

@@ -1,13 +1,13 @@
 /* live_calls.c: each lane's two ends (see live.h), what the socket course
- * teaches on real sockets (and, for a stream's lane, what HTTP cost it): the relay's fixed, named ports (IP mode: the
+ * teaches on real sockets: the relay's fixed, named ports (IP mode: the
  * relay has a network namespace of its own, so the lesson takes the
  * course's ports, HTTP's 80 for the polling lanes), each client's
  * ephemeral one, and the system calls both ends made with the descriptors
- * and ports they got. The relay's descriptors are read where the kernel
- * keeps them: /proc/PID/net/tcp and udp (its namespace's sockets, by
- * inode) and /proc/PID/fd (which descriptor holds each inode); the
- * clients' are the lesson's own. Runs in the page server's thread, on a
- * snapshot. */
+ * and ports they got; and what HTTP cost a stream's lane. The relay's
+ * descriptors are read where the kernel keeps them: /proc/PID/net/tcp and
+ * udp (its namespace's sockets, by inode) and /proc/PID/fd (which
+ * descriptor holds each inode); the clients' are the lesson's own. Runs in
+ * the page server's thread, on a snapshot. */
 #include "live.h"
 
 #include <arpa/inet.h>

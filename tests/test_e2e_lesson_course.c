@@ -38,31 +38,13 @@
 
 static const char *const langs[] = {"en", "id", "ko", "vi"};
 
-static cJSON *lang_file(const char *lang)
-{
-    char path[64];
-    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
-    char *text = harness_read_text(path);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_true(cJSON_IsObject(j));
-    return j;
-}
 
-static const char *word(const cJSON *file, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(file, key);
-    if (!cJSON_IsString(v))
-        fail_msg("no %s", key);
-    return v->valuestring;
-}
 
 /* key's words in file with {name} filled from names/values (NULL ended), into out. */
 static const char *fill(const cJSON *file, const char *key, const char *const *nv, char *out,
                         size_t cap)
 {
-    const char *s = word(file, key);
+    const char *s = lesson_word(file, key);
     size_t n = 0;
     while (*s && n + 1 < cap) {
         bool done = false;
@@ -243,7 +225,8 @@ static cJSON *http_of(const struct lesson *l, const char *name)
  * lanes' many. */
 static void http_against_a_socket(struct browser *b, const struct lesson *l, const cJSON *file)
 {
-    shows(b, "#http-key", word(file, "http.key"), "no sentence of what the polling lanes show");
+    shows(b, "#http-key", lesson_word(file, "http.key"),
+          "no sentence of what the polling lanes show");
     cJSON *ws = http_of(l, "ws");
     int clients = num(ws, "clients"), requests = num(ws, "requests");
     print_message("  ws: %d requests of %d clients, %d in the window; ", requests, clients,
@@ -278,7 +261,7 @@ static void http_against_a_socket(struct browser *b, const struct lesson *l, con
 static void the_course_in(struct browser *b, const struct lesson *l, const char *lang)
 {
     char path[160], expr[160], a[512], port[8], fd_s[8], sel[] = ".lane[data-lane=tcp] .ends";
-    cJSON *file = lang_file(lang), *lane = running_lane(l, "tcp");
+    cJSON *file = lesson_lang(lang), *lane = running_lane(l, "tcp");
     snprintf(path, sizeof path, "%s?lang=%s", l->url, lang);
     browser_navigate(b, path);
     snprintf(expr, sizeof expr, "window.lessonPage && lessonPage.snapshot().lang === '%s'", lang);
@@ -288,7 +271,8 @@ static void the_course_in(struct browser *b, const struct lesson *l, const char 
     snprintf(port, sizeof port, "%d", port_of(rx));
     const char *client[] = {"at", rx, "port", port, NULL};
     shows(b, sel, fill(file, "ends.client", client, a, sizeof a), "no receiver's ephemeral port");
-    const char *fixed[] = {"at", relay, "port", "7779", "name", word(file, "port.tcp"), NULL};
+    const char *fixed[] = {"at", relay, "port", "7779", "name", lesson_word(file, "port.tcp"),
+                           NULL};
     shows(b, sel, fill(file, "ends.relay_fixed", fixed, a, sizeof a), "no relay's fixed port");
     cJSON *d = tcp_calls(b);
     snprintf(fd_s, sizeof fd_s, "%d", tcp_calls_hold(d));
