@@ -551,7 +551,7 @@ async function showCalls(lane) {
   const box = $("inspect");
   box.className = "on";
   if (!r.ok) {
-    box.textContent = (await r.text()).trim();
+    box.textContent = said((await r.text()).trim());
     return (view.calls = { error: box.textContent });
   }
   const d = await r.json();

@@ -233,11 +233,14 @@ char *live_calls_text(const struct live_snapshot *s, const char *lane, unsigned 
         if (!strcmp(bench_lane(s->lanes[k].lane)->name, lane))
             l = &s->lanes[k];
     *status = !lane ? 400 : !l ? 404 : 409;
-    if (!l || strcmp(l->state, "running")) {
-        snprintf(why, why_cap, "%s%s", lane ? lane : "want /calls?lane=NAME",
-                 !lane ? "" : !l ? ": no such lane" : ": not running");
+    if (!lane)
+        snprintf(why, why_cap, "want /calls?lane=NAME");
+    else if (!l)
+        snprintf(why, why_cap, "%.60s: no such lane", lane);
+    else if (strcmp(l->state, "running"))
+        snprintf(why, why_cap, "%.60s: not running yet", lane);
+    if (!l || strcmp(l->state, "running"))
         return NULL;
-    }
     bool stream = bench_lane(l->lane)->ip;
     char *text = NULL;
     size_t len = 0;

@@ -378,7 +378,8 @@ static void korean_particles_fit_any_value(void **state)
 static char *lesson_literals(void)
 {
     static const char *const files[] = {"lesson/live_run.c", "lesson/live_clients.c",
-                                        "lesson/live_door.c", "lesson/live_http.c"};
+                                        "lesson/live_door.c", "lesson/live_http.c",
+                                        "lesson/live_calls.c"};
     size_t cap = 1, len = 0;
     char *all = malloc(cap);
     assert_non_null(all);
