@@ -140,8 +140,9 @@ static int log_segment(struct audit_log *log, const struct audit_key *key, int e
     uint32_t start, end;
     if (log_range(range, &start, &end) != 0 || e == DROPLOG_SENT)
         return -1;
-    if (e == DROPLOG_DUP || e == DROPLOG_EXIT)
-        return 0; /* a duplicate's copies show as fwd; a copy held at exit never crossed */
+    if (e == DROPLOG_DUP || e == DROPLOG_EXIT || start == end)
+        return 0; /* a duplicate's copies show as fwd; a copy held at exit never crossed; the
+                     handshake's bare ACK carries no byte */
     /* a corrupted packet's checksum fails in the receiving kernel: a drop */
     struct hold_line l = {.t_us = t_us, .delay_us = delay, .dropped = e != DROPLOG_FWD};
     struct hold_key hk = {.flow = {.ep = key->flow.ep, .peer = -1}, .dir = key->dir};

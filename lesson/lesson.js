@@ -17,6 +17,7 @@
  * inspect, setLang, pickLang). */
 import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
+import { callsHtml, clientEnd, endsText, httpText, relayEnd } from "/lesson_calls.js";
 import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
 import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
@@ -101,7 +102,7 @@ function laneOf(d) {
     view.order.push(d.name);
   }
   Object.assign(l, { title: d.title, color: d.color, lossless: d.lossless, state: d.state,
-                     why: d.why, figures: d.figures, senderId: d.sender_id,
+                     why: d.why, ends: d.ends, figures: d.figures, senderId: d.sender_id,
                      senders: Math.max(1, (d.sender_ids || []).length),
                      firstSeq: d.first_seq || [1] });
   return l;
@@ -306,13 +307,15 @@ function laneElement(l) {
   const el = document.createElement("div");
   el.className = "lane";
   el.dataset.lane = l.name;
-  el.innerHTML = "<div><h2></h2><div class=figs></div><div class=why></div></div>" +
+  el.innerHTML = "<div><h2></h2><div class=ends></div><button class=calls></button>" +
+                 "<div class=figs></div><div class=why></div></div>" +
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   el.querySelector("h2").style.color = l.color;
   l.el = el;
   l.arena = el.querySelector(".arena");
   l.strip = el.querySelector(".strip");
   l.strip.addEventListener("click", (e) => clickStrip(l, e));
+  el.querySelector(".calls").onclick = () => showCalls(l.name);
   $("lanes").appendChild(el);
 }
 
@@ -342,7 +345,8 @@ function figuresText(f, senders) {
          /* HTTP polling: what asking costs (the WebSocket beside it pushes) */
          "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }) +
          " · " + tr("fig.heads", { bytes: fmt(f.head_bytes_per_state, 0),
-                                   n: fmt(f.requests_per_state, 1) }));
+                                   n: fmt(f.requests_per_state, 1) })) +
+         (f.http ? "<br>" + httpText(f, tr, fmt) : "");
 }
 
 /* The latency scale every strip shares: the longest in sight, rounded up. */
@@ -441,6 +445,8 @@ function render() {
     if (!l.el) laneElement(l);
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
+    l.el.querySelector(".ends").textContent = endsText(l.ends, tr);
+    l.el.querySelector(".calls").textContent = tr("calls.button");
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
     l.el.querySelector(".why").textContent = l.state === "running" ? said(l.why) // connected again
       : tName("state." + l.state, l.state) + ": " + said(l.why);
@@ -484,9 +490,11 @@ function segmentText(sg) {
                             : tr("hop.seg_drop", { ...at, event: netsimEvent(sg.event) });
 }
 
-function hopText(h, wire) {
+function hopText(h, wire, ends) {
   const who = tr(h.dir === "up" ? "hop.up" : "hop.down");
-  const lines = [`<b>${who}</b>, ` + tr("hop.flow", { flow: h.flow })];
+  const [client, relay] = [clientEnd(h.flow, tr), relayEnd(ends, tr)];
+  const lines = [`<b>${who}</b>, ` + tr("hop.ends", h.dir === "up" ? { from: client, to: relay }
+                                                                     : { from: relay, to: client })];
   if (h.frame) {
     lines.push(tr("hop.frame", { start: h.frame[0], end: h.frame[1] }));
     for (const sg of h.segments) lines.push(segmentText(sg));
@@ -532,9 +540,25 @@ async function inspect(lane, seq, sender = 0) {
     rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +
                     `<td>${typeof x.value === "number" && !Number.isInteger(x.value)
                          ? fmt(x.value, 3) : x.value}</td></tr>`).join("") +
-    "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire)}</div>`).join("");
+    "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire, l && l.ends)}</div>`).join("");
   $("close-inspect").onclick = () => { box.className = ""; };
   return view.inspected;
+}
+
+/* The system calls of the lane's two ends (GET /calls), in the inspector. */
+async function showCalls(lane) {
+  const r = await fetch("/calls?lane=" + encodeURIComponent(lane), { cache: "no-store" });
+  const box = $("inspect");
+  box.className = "on";
+  if (!r.ok) {
+    box.textContent = said((await r.text()).trim());
+    return (view.calls = { error: box.textContent });
+  }
+  const d = await r.json();
+  box.innerHTML = callsHtml(d, tName("lane." + lane, lane), tr, fmt) +
+                  ` <button id=close-inspect>${tr("insp.close")}</button>`;
+  $("close-inspect").onclick = () => { box.className = ""; };
+  return (view.calls = { ...d, text: box.textContent });
 }
 
 function clickStrip(l, e) {
@@ -629,7 +653,7 @@ window.lessonPage = {
                senders: l.senders, marks: l.marks.size, shown: l.shown || null };
     }),
   })),
-  setControls, pause, pauseAt, pickLang, setSenders,
+  setControls, pause, pauseAt, pickLang, setSenders, showCalls,
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||

@@ -25,6 +25,9 @@
  *                  for a class: a few places per address), carried through the same netsim to
  *                  the relay's udp and tcp edges, read on the way (its join,
  *                  its states, the relay's errors): a lane per program
+ *   live_calls.c   each lane's two ends: the relay's fixed ports, the
+ *                  endpoints, and the system calls both ends made (the
+ *                  relay's sockets read from /proc)
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
  * The loop owns everything but the snapshot, which it publishes through a
  * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
@@ -131,6 +134,19 @@ struct live_segment {
     char flags[16];                 /* tcpdump's letters, as the log wrote them */
 };
 
+/* A lane's two ends, for the page's endpoints and its calls (live_calls.c):
+ * the relay's endpoint and the clients' sockets, and the handshakes of its
+ * TCP connections as netsim logged them. */
+struct live_ends {
+    char relay[48];                 /* the relay's edge the lane's data goes to, ip:port */
+    bool fixed;                     /* ... on the lesson's fixed port (IP mode), else one the
+                                       kernel picked */
+    int up_fd[LIVE_SENDERS], down_fd; /* the clients' sockets, descriptors of the lesson's */
+    size_t n_hs[2];
+    struct live_segment hs[2][3];   /* the handshake of sender 1's connection (0) and the
+                                       receiver's (1): SYN, SYN-ACK, ACK; a new SYN anew */
+};
+
 /* A lane's figures over the window (--duration, ending --grace ago). */
 struct live_figures {
     bool valid;
@@ -151,6 +167,12 @@ struct live_figures {
     double head_bytes_per_state;    /* ... of bytes_per_state, the requests' and answers'
                                        HTTP heads (both clients') */
     double requests_per_state;      /* ... the requests both clients sent, a state */
+    bool http;                      /* a stream's lane (TCP, WebSocket, HTTP polling): what
+                                       HTTP cost it, below (a WebSocket: its upgrade) */
+    unsigned clients;               /* ... its clients, whose counts these are */
+    uint64_t requests_all, heads_all; /* ... HTTP requests and the bytes of their and their
+                                       answers' heads since its clients connected */
+    uint64_t requests_window, heads_window; /* ... in the window */
 };
 
 /* netsim's own counters over the same window, every netsim summed. */
@@ -179,6 +201,7 @@ struct live_lane_snap {
     uint32_t seq0[LIVE_SENDERS];    /* ... and its first seq */
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
                                                       endpoints */
+    struct live_ends ends;
     struct live_figures fig;
     size_t n_marks;
     struct live_mark marks[LIVE_MARKS];       /* oldest first */
@@ -228,6 +251,8 @@ struct live_snapshot {
     char relay[160], netsim[160];   /* each one's state in words */
     char incident[400];             /* the last child that died or client lost, when ("" none) */
     bool relay_up, netsim_up;
+    int relay_pid;                  /* the relay's process, whose sockets /calls reads (0:
+                                       none) */
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
     struct live_net_figures net;
@@ -301,6 +326,7 @@ struct live_lane {
     uint32_t sender_id[LIVE_SENDERS];
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
                                        endpoints, as netsim names them */
+    struct live_ends ends;
     uint32_t seq0[LIVE_SENDERS];    /* each sender's first seq (LIVE_SEQ_APART apart) */
     struct live_mark ring[LIVE_MARKS]; /* by its key ((seq - seq0) * n_senders + sender) %
                                           LIVE_MARKS */
@@ -524,6 +550,28 @@ void live_door_json(FILE *f, const struct live_snapshot *s);
 void live_json_str(FILE *f, const char *s);
 
 void live_door_close(struct live *lv);
+
+/* ---- live_calls.c ---- */
+
+/* The relay's fixed port for edge (IP mode: the lesson's namespace is its
+ * own, so the ports are the course's: HTTP's 80 for the polling lanes),
+ * or 0 for one the kernel picks. */
+uint16_t live_fixed_port(const char *edge);
+
+/* The lane's two ends, as live.json's lane "ends": the relay's endpoint and
+ * port, each client's endpoint. */
+void live_ends_json(FILE *f, const struct live_lane_snap *l);
+
+/* A stream lane's HTTP (fig->http), as live.json's figures' "http": its
+ * requests and heads in all and in the window. */
+void live_http_cost_json(FILE *f, const struct live_figures *fig);
+
+/* GET /calls?lane=NAME: the system calls the lane's two ends made, with the
+ * descriptors and ports they got (the relay's read from /proc), and its
+ * connections' handshakes; JSON text (malloc'ed, the caller frees), or
+ * NULL with a one-line reason and the answer's status. */
+char *live_calls_text(const struct live_snapshot *s, const char *lane, unsigned *status,
+                      char *why, size_t why_cap);
 
 /* ---- live_client.c ---- */
 

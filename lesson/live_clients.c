@@ -165,8 +165,11 @@ static void lane_ids(struct live *lv, struct live_lane *l)
         struct ricochet *c = swarm_client(lv->sw, l->sender[s]);
         flow_of(lv, c, true, l->up_flow[s], sizeof l->up_flow[s]);
         l->sender_id[s] = ricochet_id(c);
+        l->ends.up_fd[s] = client_socket_up(c);
     }
-    flow_of(lv, swarm_client(lv->sw, l->receiver), false, l->down_flow, sizeof l->down_flow);
+    struct ricochet *r = swarm_client(lv->sw, l->receiver);
+    flow_of(lv, r, false, l->down_flow, sizeof l->down_flow);
+    l->ends.down_fd = client_socket(r);
 }
 
 const char *live_wall_time(char *buf, size_t cap)

@@ -1,7 +1,8 @@
 /* live_http.c: the lesson's page server (see live.h), in libmicrohttpd's
  * thread (sys/httpd.h). It reads the newest snapshot the loop published
  * and formats it; it never touches the loop's state. Routes:
- *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /lesson_words.js, /ricochet.js
+ *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /lesson_words.js,
+ *       /lesson_calls.js, /ricochet.js
  *                       the page (lesson/lesson.html and its modules) and
  *                       the protocol's module (client/js/ricochet.js),
  *                       compiled in
@@ -14,6 +15,8 @@
  *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
  *                       K, 0 first): its 40 bytes, and what carried it
  *                       (netsim's drop log, up and down)
+ *   GET /calls?lane=NAME   the system calls of the lane's two ends, with
+ *                       their descriptors and ports, and its handshakes
  *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
  *                       starts the lanes again with them
  *   GET /model, PUT /model            the controls: the path's loss, delay
@@ -48,8 +51,8 @@
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
-extern const char live_guests_js[], live_arena_js[], live_words_js[];
-extern const size_t live_guests_js_len, live_arena_js_len, live_words_js_len;
+extern const char live_guests_js[], live_arena_js[], live_words_js[], live_calls_js[];
+extern const size_t live_guests_js_len, live_arena_js_len, live_words_js_len, live_calls_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 extern const char live_guide_id[], live_guide_ko[], live_guide_vi[];
@@ -103,6 +106,7 @@ STATIC_FILE(on_lesson_js, JS_TYPE, live_lesson_js)
 STATIC_FILE(on_guests_js, JS_TYPE, live_guests_js)
 STATIC_FILE(on_arena_js, JS_TYPE, live_arena_js)
 STATIC_FILE(on_words_js, JS_TYPE, live_words_js)
+STATIC_FILE(on_calls_js, JS_TYPE, live_calls_js)
 STATIC_FILE(on_ricochet_js, JS_TYPE, live_ricochet_js)
 
 /* GET /lang/LANG.json: the page's words, a handler a language. */
@@ -157,6 +161,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
                 x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state,
                 x->requests_per_state);
+    if (x->http)
+        live_http_cost_json(f, x);
     fputc('}', f);
 }
 
@@ -192,6 +198,8 @@ static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint
     fprintf(f, ",\"color\":\"%s\",\"lossless\":%s,\"state\":\"%s\",\"why\":", d->style.color,
             proto_mode_lossless(d->mode.mode) ? "true" : "false", s->state);
     live_json_str(f, s->why);
+    fputs(",\"ends\":", f);
+    live_ends_json(f, s);
     fprintf(f, ",\"sender_id\":%u,\"sender_ids\":[", (unsigned)s->sender_id[0]);
     for (size_t k = 0; k < s->n_senders; k++)
         fprintf(f, "%s%u", k ? "," : "", (unsigned)s->sender_id[k]);
@@ -483,6 +491,20 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     r->len = len;
 }
 
+/* GET /calls?lane=NAME (live_calls.c). */
+static void on_calls(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    const struct live_snapshot *s = newest(ctx, r);
+    char why[160];
+    unsigned status;
+    char *text = s ? live_calls_text(s, httpd_arg(q, "lane"), &status, why, sizeof why) : NULL;
+    if (s && !text)
+        reply_text(r, status, "%s\n", why);
+    r->content_type = text ? "application/json" : r->content_type;
+    r->body = text ? text : r->body;
+    r->len = text ? strlen(text) : r->len;
+}
+
 static void on_model_get(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     struct live_http *h = ctx;
@@ -623,7 +645,8 @@ static void on_senders_put(void *ctx, const struct httpd_request *q, struct http
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
-    {"/lesson_words.js", on_words_js}, {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko},
+    {"/lesson_words.js", on_words_js}, {"/lesson_calls.js", on_calls_js}, {"/calls", on_calls},
+    {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko},
     {"/guide/vi", on_guide_vi},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
     {"/lang/vi.json", on_lang_vi},

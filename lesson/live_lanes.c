@@ -319,6 +319,12 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
                                                  wire_datagrams, f->delivered);
     /* what asking costs: the wait for the question, the heads of the
      * requests and answers that carried each state */
+    f->http = l->def->ip; /* HTTP against a socket: every stream's lane counts its requests */
+    f->clients = (unsigned)l->n_senders + 1;
+    f->requests_all = w1 ? w1->requests : 0;
+    f->heads_all = w1 ? w1->heads : 0;
+    f->requests_window = requests;
+    f->heads_window = heads;
     f->asks = l->def->transport == RICOCHET_TRANSPORT_POLL;
     if (f->asks && f->delivered) {
         f->ask_wait_ms = waits ? wait_sum_us / (double)waits / 1e3 : 0;
@@ -386,6 +392,7 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
     memcpy(s->seq0, l->seq0, sizeof s->seq0);
     memcpy(s->up_flow, l->up_flow, sizeof s->up_flow);
     snprintf(s->down_flow, sizeof s->down_flow, "%s", l->down_flow);
+    s->ends = l->ends;
     s->n_marks = 0;
     for (uint32_t k = 0; l->any && k < LIVE_MARKS; k++) {
         const struct live_mark *m = &l->ring[(l->hi - (LIVE_MARKS - 1) + k) % LIVE_MARKS];
@@ -427,6 +434,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     snprintf(s->netsim, sizeof s->netsim, "%s", lv->netsim_state);
     snprintf(s->incident, sizeof s->incident, "%s", lv->incident);
     s->relay_up = lv->relay_started && spawn_running(&lv->relay);
+    s->relay_pid = s->relay_up ? (int)lv->relay.pid : 0;
     s->netsim_up = lv->n_netsims > 0;
     for (size_t k = 0; k < lv->n_netsims; k++) {
         s->netsim_up &= lv->netsims[k].started && spawn_running(&lv->netsims[k].proc);

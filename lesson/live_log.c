@@ -159,6 +159,35 @@ static void add_model(struct live *lv, const struct audit_line *a, const char *l
     lv->n_models++;
 }
 
+/* A connection's handshake, SYN, SYN-ACK and the bare ACK, into the ends
+ * of the lane whose sender 1 or receiver it is (whichever way it goes); a
+ * SYN starts it anew (a connection made again, or a SYN sent again). */
+static void add_handshake(struct live *lv, const struct audit_line *a)
+{
+    bool syn = strchr(a->group, 'S') != NULL, bare = !strcmp(a->group, ".");
+    for (size_t i = 0; (syn || bare) && i < lv->n_lanes; i++) {
+        struct live_lane *l = &lv->lanes[i];
+        int e = !l->clients ? -1 : !strcmp(l->up_flow[0], a->flow) ? 0
+                                 : !strcmp(l->down_flow, a->flow) ? 1 : -1;
+        if (e < 0)
+            continue;
+        struct live_ends *x = &l->ends;
+        if (syn && !strchr(a->group, '.'))
+            x->n_hs[e] = 0;
+        size_t n = x->n_hs[e]; /* one dropped and sent again: the one that came */
+        if (n && x->hs[e][n - 1].event != DROPLOG_FWD && !strcmp(x->hs[e][n - 1].flags, a->group))
+            x->n_hs[e]--;
+        if (x->n_hs[e] < 3) {
+            struct live_segment *g = &x->hs[e][x->n_hs[e]++];
+            *g = (struct live_segment){.t_us = a->t_us, .start = a->start, .end = a->end,
+                                       .delay_us = (uint32_t)a->delay_us,
+                                       .dir = (uint8_t)a->dir, .event = (uint8_t)a->event};
+            snprintf(g->flags, sizeof g->flags, "%s", a->group);
+        }
+        return;
+    }
+}
+
 static void log_line(struct live *lv, const char *line, uint64_t now_us)
 {
     struct audit_line a;
@@ -168,6 +197,8 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
         add_model(lv, &a, line);
         return;
     }
+    if (!strcmp(a.kind, "segment"))
+        add_handshake(lv, &a);
     int k;
     struct live_lane *l = lane_of_flow(lv, a.flow, a.dir, &k);
     if (!l) {

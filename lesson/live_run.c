@@ -71,7 +71,8 @@ static size_t relay_edges(struct live *lv, char (*bufs)[64], const char **args)
             if (dup)
                 continue;
             lv->edges[lv->n_edges].name = edges[e];
-            snprintf(bufs[lv->n_edges], 64, "%s://%s:0", edges[e], lv->relay_host);
+            snprintf(bufs[lv->n_edges], 64, "%s://%s:%u", edges[e], lv->relay_host,
+                     lv->ip_mode ? (unsigned)live_fixed_port(edges[e]) : 0u);
             args[n++] = "--listen";
             args[n++] = bufs[lv->n_edges++];
         }
@@ -308,8 +309,13 @@ static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
     live_clients_stop(lv);
     stop_children(lv);
     int rc = start_children(lv, lab);
-    for (size_t k = 0; rc == 0 && k < lv->n_lanes; k++) /* where its clients go */
-        lv->lanes[k].port = lane_port(lv, &lv->lanes[k]);
+    for (size_t k = 0; rc == 0 && k < lv->n_lanes; k++) { /* where its clients go */
+        struct live_lane *l = &lv->lanes[k];
+        l->port = lane_port(lv, l);
+        snprintf(l->ends.relay, sizeof l->ends.relay, "%s:%u", lv->relay_host,
+                 (unsigned)port_of(lv, l->def->edge));
+        l->ends.fixed = lv->ip_mode;
+    }
     if (rc != 0 || live_clients_start(lv, lab) != 0) {
         lv->retry_us = now + RETRY_US;
         log_warn("lesson: cannot start (%s; %s; %s): trying again in %u s", lv->relay_state,

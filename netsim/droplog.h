@@ -31,7 +31,9 @@
  * payload + SYN + FIN, modulo 2^32; tcpdump -S prints them so); FLAGS:
  * tcpdump's letters ("S", "P.", "FP."). A retransmission is a later
  * segment over the same numbers. Segments that only acknowledge are in the
- * capture, not here. The states a TCP stream carries (in PROTOCOL.md's
+ * capture, not here, but for a connection's first from the client, the
+ * handshake's last (START:END empty, FLAGS "."): SYN, SYN-ACK and ACK each
+ * get a line. The states a TCP stream carries (in PROTOCOL.md's
  * frames, tcpstream.h) get a line each, the first time netsim sees their
  * frame's last byte, event "sent", KIND "stream", DELAY_US 0:
  *

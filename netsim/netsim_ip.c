@@ -209,6 +209,16 @@ size_t netsim_ip_first_states(struct netsim_proxy *px, struct netsim_flow *f,
     return flowscan_first(&f->scan, dir, &r, refs, seqs);
 }
 
+/* Is p the client's first bare ACK, the last of the handshake (SYN,
+ * SYN-ACK, ACK)? Logged once a flow, so that a student sees all three. */
+static bool handshake_ack(struct netsim_flow *f, enum netsim_dir dir, const struct ippacket *p)
+{
+    if (dir != NETSIM_UP || f->handshake_acked || p->seq_len > 0 || p->flags != IPPACKET_ACK)
+        return false;
+    f->handshake_acked = true;
+    return true;
+}
+
 void netsim_ip_log(struct netsim_proxy *px, struct netsim_flow *f, enum droplog_event ev,
                    enum netsim_dir dir, uint64_t now, uint64_t delay_us,
                    const unsigned char *bytes, size_t len)
@@ -227,6 +237,7 @@ void netsim_ip_log(struct netsim_proxy *px, struct netsim_flow *f, enum droplog_
                                                       refs);
         droplog_datagram(px->drop_log, &px->drop_counts, ev, dir, flow, now, delay_us, &r, refs);
     }
-    else if (p.proto == IPPACKET_TCP && (p.seq_len > 0 || (p.flags & IPPACKET_RST)))
+    else if (p.proto == IPPACKET_TCP && (p.seq_len > 0 || (p.flags & IPPACKET_RST) ||
+                                         handshake_ack(f, dir, &p)))
         droplog_segment(px->drop_log, &px->drop_counts, ev, dir, flow, now, delay_us, &p);
 }

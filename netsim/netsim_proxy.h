@@ -38,6 +38,8 @@ struct netsim_flow {
     struct tcpstream *stream; /* IP mode, a TCP flow, with --drop-log: its two directions'
                                  frames (tcpstream.h); else NULL */
     struct flowscan scan;  /* how its datagrams are read, what paired loss judged */
+    bool handshake_acked;  /* IP mode, TCP: the client's first bare ACK (the handshake's
+                              last segment) logged */
 };
 
 struct netsim_proxy {

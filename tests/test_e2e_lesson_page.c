@@ -148,26 +148,7 @@ static void the_model_in_force(struct browser *b, const struct lesson *l)
     controls_are(b, "{loss: 0, delay: 0, up: 0, down: 0}", "the page never followed the reset");
 }
 
-/* The words of key in lang's file. */
-static const char *word(const cJSON *file, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(file, key);
-    if (!cJSON_IsString(v))
-        fail_msg("no %s", key);
-    return v->valuestring;
-}
 
-static cJSON *lang_file(const char *lang)
-{
-    char path[64];
-    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
-    char *text = harness_read_text(path);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_true(cJSON_IsObject(j));
-    return j;
-}
 
 /* The text of the page's element at selector is want. */
 static void says(struct browser *b, const char *selector, const char *want)
@@ -188,7 +169,7 @@ static void asks_in(struct browser *b, const cJSON *file, const char *lang)
 {
     static const char *const lanes[] = {"poll-long", "poll-short"};
     char expr[640], key[32], ask[64];
-    const char *w = word(file, "fig.ask");
+    const char *w = lesson_word(file, "fig.ask");
     snprintf(ask, sizeof ask, "%.*s", (int)strcspn(w, "{"), w);
     for (size_t i = 0; i < 2; i++) {
         snprintf(key, sizeof key, "lane.%s", lanes[i]);
@@ -199,10 +180,10 @@ static void asks_in(struct browser *b, const cJSON *file, const char *lang)
                  " const e = [...document.querySelectorAll('#lanes .lane')].find((x) =>"
                  " x.querySelector('h2').textContent === '%s');"
                  " return !!e && e.querySelector('.figs').textContent.includes('%s'); })()",
-                 lanes[i], word(file, key), ask);
+                 lanes[i], lesson_word(file, key), ask);
         if (!browser_wait(b, expr, WAIT_MS))
             lesson_fail_with_page(b, "a polling lane never said what asking costs");
-        print_message("  %s: %s, \"%s...\"\n", lang, word(file, key), ask);
+        print_message("  %s: %s, \"%s...\"\n", lang, lesson_word(file, key), ask);
     }
 }
 
@@ -213,7 +194,7 @@ static void says_its_own(struct browser *b, const cJSON *file, const char *lang)
 {
     char expr[512];
     snprintf(expr, sizeof expr, "document.getElementById('status').textContent.includes('%s')",
-             word(file, "srv.running"));
+             lesson_word(file, "srv.running"));
     if (!browser_wait(b, expr, WAIT_MS))
         lesson_fail_with_page(b, "the status line never said the relay runs in its language");
     cJSON *left = browser_eval(b, "lessonPage.snapshot().untranslated");
@@ -241,7 +222,7 @@ static void says_its_own(struct browser *b, const cJSON *file, const char *lang)
  * with their figures. */
 static void speaks(struct browser *b, const char *lang)
 {
-    cJSON *file = lang_file(lang);
+    cJSON *file = lesson_lang(lang);
     char expr[256];
     snprintf(expr, sizeof expr, "lessonPage.snapshot().lang === '%s' &&"
              " document.documentElement.lang === '%s' && lessonPage.snapshot().lanes.length >= 11"
@@ -260,15 +241,15 @@ static void speaks(struct browser *b, const char *lang)
         lesson_fail_with_page(b, "the page never spoke its language");
     }
     clock_sleep_ms(500); /* frames drawn in it */
-    says(b, "h1", word(file, "title"));
-    says(b, "#walk summary", word(file, "walk.title"));
-    says(b, "#walk li:nth-child(6) span", word(file, "walk.6"));
-    says(b, "#walk li:nth-child(6) .ask", word(file, "walk.6.ask"));
+    says(b, "h1", lesson_word(file, "title"));
+    says(b, "#walk summary", lesson_word(file, "walk.title"));
+    says(b, "#walk li:nth-child(6) span", lesson_word(file, "walk.6"));
+    says(b, "#walk li:nth-child(6) .ask", lesson_word(file, "walk.6.ask"));
     cJSON *walk_open = browser_eval(b, "document.getElementById('walk').open");
     assert_true(cJSON_IsTrue(walk_open)); /* the steps open, not folded shut */
     cJSON_Delete(walk_open);
-    says(b, "#presets button:nth-child(3)", word(file, "preset.loss2"));
-    says(b, "label:has(#burst) span", word(file, "ctl.bursts"));
+    says(b, "#presets button:nth-child(3)", lesson_word(file, "preset.loss2"));
+    says(b, "label:has(#burst) span", lesson_word(file, "ctl.bursts"));
     asks_in(b, file, lang);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
     if (cJSON_GetArraySize(missing) != 0) {
@@ -282,7 +263,7 @@ static void speaks(struct browser *b, const char *lang)
         snprintf(png, sizeof png, "docs/lesson-page-%s.png", lang);
         browser_screenshot(b, png);
     }
-    print_message("the page in %s: \"%s\"\n", lang, word(file, "title"));
+    print_message("the page in %s: \"%s\"\n", lang, lesson_word(file, "title"));
     cJSON_Delete(file);
 }
 
@@ -329,9 +310,9 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
                         " l.shown.senders.filter((d) => d.raw).length === 4); })()";
     if (!browser_wait(b, drawn, 2 * WAIT_MS))
         lesson_fail_with_page(b, "the lanes never drew four senders");
-    cJSON *file = lang_file("vi");
-    says(b, "label:has(#senders) span", word(file, "ctl.senders"));
-    says(b, "[data-i18n=\"senders.key\"]", word(file, "senders.key"));
+    cJSON *file = lesson_lang("vi");
+    says(b, "label:has(#senders) span", lesson_word(file, "ctl.senders"));
+    says(b, "[data-i18n=\"senders.key\"]", lesson_word(file, "senders.key"));
     cJSON_Delete(file);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
     assert_int_equal(cJSON_GetArraySize(missing), 0);
@@ -671,8 +652,8 @@ static void programs_of_ones_own(void **state)
         if (cJSON_GetArraySize(missing) != 0)
             fail_msg("%s: keys missing: %s", langs[i], cJSON_PrintUnformatted(missing));
         cJSON_Delete(missing);
-        cJSON *file = lang_file(langs[i]); /* the relay's error in the page's words */
-        const char *meaning[] = {word(file, "err.not_joined"), NULL};
+        cJSON *file = lesson_lang(langs[i]); /* the relay's error in the page's words */
+        const char *meaning[] = {lesson_word(file, "err.not_joined"), NULL};
         card_says(b, meaning, "the relay's not_joined was not said in the page's language");
         cJSON_Delete(file);
     }

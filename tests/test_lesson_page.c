@@ -1,7 +1,7 @@
 /* test_lesson_page.c: what the lesson's page server hands the page besides the
  * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
- * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`) is English's
+ * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`, `lesson_calls.js`) is English's
  * and every one of English's is asked for (those made of the server's names
  * by their family: a lane's, a state's, netsim's event, an error code, the
  * lesson's own sentences); a lane's English title is the lane
@@ -180,19 +180,23 @@ static void the_page_asks_for_every_key(void **state)
     char *html = harness_read_text("lesson/lesson.html"), *page = harness_read_text("lesson/lesson.js");
     char *guests = harness_read_text("lesson/lesson_guests.js");
     char *words = harness_read_text("lesson/lesson_words.js");
+    char *calls = harness_read_text("lesson/lesson_calls.js");
     assert_non_null(html);
     assert_non_null(page);
     assert_non_null(guests);
     assert_non_null(words);
-    size_t len = strlen(page) + strlen(guests) + strlen(words) + 3;
-    char *js = malloc(len); /* the page's three modules of words, one text */
+    assert_non_null(calls);
+    size_t len = strlen(page) + strlen(guests) + strlen(words) + strlen(calls) + 4;
+    char *js = malloc(len); /* the page's four modules of words, one text */
     assert_non_null(js);
-    snprintf(js, len, "%s\n%s\n%s", page, guests, words);
+    snprintf(js, len, "%s\n%s\n%s\n%s", page, guests, words, calls);
     free(page);
     free(guests);
     free(words);
+    free(calls);
     int faults = unknown_keys("lesson/lesson.html", html, en) +
-                 unknown_keys("lesson/lesson.js, lesson_guests.js and lesson_words.js", js, en);
+                 unknown_keys("lesson/lesson.js, lesson_guests.js, lesson_words.js and lesson_calls.js", js,
+                              en);
     static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {
@@ -374,7 +378,8 @@ static void korean_particles_fit_any_value(void **state)
 static char *lesson_literals(void)
 {
     static const char *const files[] = {"lesson/live_run.c", "lesson/live_clients.c",
-                                        "lesson/live_door.c", "lesson/live_http.c"};
+                                        "lesson/live_door.c", "lesson/live_http.c",
+                                        "lesson/live_calls.c"};
     size_t cap = 1, len = 0;
     char *all = malloc(cap);
     assert_non_null(all);

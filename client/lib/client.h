@@ -136,7 +136,8 @@ struct client_netinfo {
     uint64_t quic_datagrams_lost;    /* ... ngtcp2 declared lost (what the sender knew), */
     uint64_t quic_datagrams_dropped; /* ... dropped before they left (congestion control
                                         held back more than 64) */
-    uint64_t http_requests;     /* HTTP polling: requests sent (GETs, POSTs, the DELETE) */
+    uint64_t http_requests;     /* HTTP polling: requests sent (GETs, POSTs, the DELETE);
+                                   WebSocket: its one, the upgrade */
     uint64_t http_head_bytes;   /* ... the bytes of their heads and of their answers' heads
                                    (in bytes_sent and bytes_received): what asking costs */
     uint64_t poll_asked_us;     /* ... when the GET left whose answer brought the messages

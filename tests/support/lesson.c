@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../sys/clock.h"
+#include "harness.h"
 #include "http.h"
 #include "lesson.h"
 
@@ -44,6 +45,26 @@ cJSON *lesson_get_json(const struct lesson *l, const char *path)
     cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
     http_response_free(&r);
     return j;
+}
+
+cJSON *lesson_lang(const char *lang)
+{
+    char path[64];
+    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
+    char *text = harness_read_text(path);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    assert_true(cJSON_IsObject(j));
+    return j;
+}
+
+const char *lesson_word(const cJSON *file, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(file, key);
+    if (!cJSON_IsString(v))
+        fail_msg("no %s", key);
+    return v->valuestring;
 }
 
 void lesson_fail_with_page(struct browser *b, const char *what)

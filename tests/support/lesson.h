@@ -25,6 +25,11 @@ void lesson_start(struct lesson *l, const char *dir, const char *prog,
 /* GET path's JSON (the caller frees), or NULL unless 200 and JSON. */
 cJSON *lesson_get_json(const struct lesson *l, const char *path);
 
+/* The page's words in lang (lesson/lang/LANG.json, read from the top of
+ * the tree; the caller frees), and one of them by key (fails without it). */
+cJSON *lesson_lang(const char *lang);
+const char *lesson_word(const cJSON *file, const char *key);
+
 /* Fails the test with what, the page's snapshot and console beside it. */
 void lesson_fail_with_page(struct browser *b, const char *what);
 

@@ -56,6 +56,8 @@ struct client_ws {
     uint8_t *in;                 /* whole messages, each a 4-byte length then its bytes */
     size_t in_len, in_at, in_cap;
     struct client_batch batch;   /* a batch in in[], being handed out */
+    uint64_t requests, head_bytes; /* the upgrade asked (one), its head's and its answer's
+                                      bytes: what HTTP cost the socket, once */
 };
 
 /* ---- wslay's callbacks (a client context) ----------------------------------- */
@@ -195,6 +197,8 @@ static int ws_request(struct ricochet *c)
                      netaddr_format(&c->relay, host, sizeof host), t->key, PROTO_WS_VERSION);
     if (n <= 0 || (size_t)n >= sizeof req || client_stream_queue(&t->s, req, (size_t)n) != 0)
         return -1;
+    t->requests++;
+    t->head_bytes += (uint64_t)n;
     return client_stream_push(c, &t->s);
 }
 
@@ -273,8 +277,20 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
     }
     wslay_event_config_set_max_recv_msg_length(t->ctx, WS_MSG_MAX);
     t->head_at = head_len; /* what came after the head: wslay's first bytes */
+    t->head_bytes += head_len;
     t->stage = WS_OPEN;
     client_join_now(c);
+}
+
+/* The stream's counters, and its one HTTP request: the upgrade. */
+static void ws_netinfo(const struct ricochet *c, struct client_netinfo *info)
+{
+    const struct client_ws *t = c->tp;
+    client_stream_op_netinfo(c, info);
+    if (t) {
+        info->http_requests = t->requests;
+        info->http_head_bytes = t->head_bytes;
+    }
 }
 
 /* ---- once open ------------------------------------------------------------- */
@@ -420,6 +436,6 @@ const struct client_transport_ops client_ws_ops = {
     .hang_up = ws_hang_up,
     .flush = ws_flush,
     .fd = client_stream_op_fd,
-    .netinfo = client_stream_op_netinfo,
+    .netinfo = ws_netinfo,
     .silent_us = client_stream_op_silent_us,
 };
