@@ -2,7 +2,8 @@
 # bench/generator_cpu.sh OUT RUNS BIN GRAIN [BIN GRAIN]...: the generator's
 # CPU against the relay's at 1000 clients in rooms of 8 at 10 Hz over ENet
 # (unsequenced), for each pair of a ricochet-bench folder BIN and a
-# --send-grain GRAIN (ms; 0: each send at its time), the pairs taking turns
+# --send-grain GRAIN (ms; 0: each send at its time; default: the bench's own
+# default, no --send-grain given), the pairs taking turns
 # round by round, RUNS rounds. Writes OUT/machine.txt, OUT/LABEL-rN.json
 # (LABEL: the pair's number and grain) and OUT/summary.txt: per pair the
 # medians (min-max) of the generator's and the relay's CPU (% of a core),
@@ -10,7 +11,7 @@
 # OUT/load.txt, the machine's load average before each run (a run that
 # failed: OUT/failed.txt, left out of the medians).
 set -eu
-[ $# -ge 4 ] && [ $(($# % 2)) -eq 0 ] || { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -ge 4 ] && [ $(($# % 2)) -eq 0 ] || { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 out=$1
 runs=$2
 shift 2
@@ -22,7 +23,7 @@ args="$args --warmup 2 --grace 1 --setup-timeout 90 --quiet"
 pairs="$*"
 
 # label K GRAIN: a pair's name in file names.
-label() { echo "$1-grain$2"; }
+label() { echo "$1-grain-$2"; }
 
 r=1
 while [ "$r" -le "$runs" ]; do
@@ -32,7 +33,10 @@ while [ "$r" -le "$runs" ]; do
         f="$out/$(label "$k" "$2")-r$r.json"
         echo "$(label "$k" "$2") run $r: load average $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
         # shellcheck disable=SC2086
-        "$1/ricochet-bench" $args --send-grain "$2" --json-file "$f" > "$out/last.txt" 2>&1 ||
+        grain="--send-grain $2"
+        [ "$2" != default ] || grain=""
+        # shellcheck disable=SC2086
+        "$1/ricochet-bench" $args $grain --json-file "$f" > "$out/last.txt" 2>&1 ||
             { echo "$(label "$k" "$2") run $r failed (exit $?):" \
                    "$(grep -v '^ ' "$out/last.txt" | head -n 3)" >> "$out/failed.txt"; rm -f "$f"; }
         shift 2
@@ -48,7 +52,7 @@ field() {
 {
     echo "# $(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores; load before each run in load.txt"
     echo "# command: bench/generator_cpu.sh $out $runs $pairs"
-    echo "# each run: ricochet-bench $args --send-grain GRAIN"
+    echo "# each run: ricochet-bench $args [--send-grain GRAIN]"
     echo "# medians of $runs runs (min-max); gen/relay: the generator's CPU over the relay's, run by run"
     set -- $pairs
     k=1

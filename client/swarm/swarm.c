@@ -642,12 +642,18 @@ static void send_between(struct swarm *sw)
         send_all_due(sw, clock_now_us(), sw->send_end_us);
 }
 
-/* With ticks (cfg.send_grain_us): the tick of the schedule's grid at or
- * after due, MAX_WAIT_US from now at most. */
-static uint64_t tick_at(const struct swarm *sw, uint64_t due, uint64_t now)
+/* The tick (cfg.send_grain_us, SWARM_TICK_AUTO resolved), µs; 0: none. */
+static uint64_t tick_us(const struct swarm *sw)
 {
-    uint64_t g = sw->cfg.send_grain_us, cap = now + MAX_WAIT_US;
-    due = due < cap ? due : cap;
+    uint32_t g = sw->cfg.send_grain_us;
+    return g != SWARM_TICK_AUTO ? g : sw->n_stamped == sw->n ? SWARM_TICK_STAMPED_US : 0;
+}
+
+/* The tick g's grid from the schedule's t0, at or after due (MAX_WAIT_US
+ * from now at most). */
+static uint64_t tick_at(const struct swarm *sw, uint64_t g, uint64_t due, uint64_t now)
+{
+    due = due < now + MAX_WAIT_US ? due : now + MAX_WAIT_US;
     return due <= sw->t0_us ? due : due + (g - (due - sw->t0_us) % g) % g;
 }
 
@@ -655,9 +661,9 @@ uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
 {
     sw->send_end_us = end_us;
     uint64_t earliest = send_all_due(sw, clock_now_us(), end_us), now = clock_now_us();
-    uint64_t wake = sw->cfg.send_grain_us ? tick_at(sw, earliest, now) : earliest;
-    uint64_t wait = wake > now ? wake - now : 0;
-    if (sw->cfg.send_grain_us && sw->n_stamped == sw->n) {
+    uint64_t g = tick_us(sw), wake = g ? tick_at(sw, g, earliest, now) : earliest,
+             wait = wake > now ? wake - now : 0;
+    if (g && sw->n_stamped == sw->n) {
         /* every arrival carries the kernel's stamp: data waits for the
          * tick, one wake-up serves the tick's sends and reads */
         sw->stats.wakes += wait > 0;

@@ -44,6 +44,13 @@
 #define SWARM_PER_HOST 64
 #define SWARM_PER_HOST_MAX ENET_WIRE_PEERS_MAX
 
+/* swarm_config.send_grain_us: a tick only where every client's arrivals
+ * carry the kernel's stamp (wire hubs), that long; none elsewhere. Half a
+ * millisecond: the sends' lateness adds about half of it to a latency's
+ * median, where a wake-up a send cost the generator twice the relay's CPU. */
+#define SWARM_TICK_AUTO UINT32_MAX
+#define SWARM_TICK_STAMPED_US 500
+
 struct swarm_config {
     const char *host;      /* relay address */
     uint16_t port;
@@ -80,7 +87,8 @@ struct swarm_config {
                               intended time); where every client's arrivals carry the
                               kernel's stamp (wire hubs), data waits for the tick too:
                               one wake-up a tick, a lighter generator (0: each send at
-                              its time, data waking it; at most 5000) */
+                              its time, data waking it; at most 5000; SWARM_TICK_AUTO:
+                              SWARM_TICK_STAMPED_US where every arrival is stamped, else 0) */
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */
