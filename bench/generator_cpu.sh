@@ -32,7 +32,6 @@ while [ "$r" -le "$runs" ]; do
     while [ $# -ge 2 ]; do
         f="$out/$(label "$k" "$2")-r$r.json"
         echo "$(label "$k" "$2") run $r: load average $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
-        # shellcheck disable=SC2086
         grain="--send-grain $2"
         [ "$2" != default ] || grain=""
         # shellcheck disable=SC2086
