@@ -45,7 +45,8 @@ static const struct option_def options[] = {
      "together at it, up to a tick late (counted in their latency, as all lateness is), and "
      "clients on wire hubs read at the ticks too (the kernel stamps each arrival); fewer "
      "wake-ups, a lighter generator (0: each state at its intended time, data waking it; -1: "
-     "0.5 where every client of a generator is on a wire hub, else 0)"},
+     "0.5 where every client of a generator is on a wire hub, else 0, and 0 in a world, "
+     "--aoi)"},
     {"poll-every", OPTION_INT, offsetof(struct bench_options, poll_every), "250", 10, 10000,
      NULL, "poll-short's clients send a GET every this many ms; a state waits for the next"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
