@@ -40,10 +40,13 @@ static const struct option_def options[] = {
      "the ENet clients of a generator share ENet hosts (libenet, --per-host a host), as "
      "games' clients do; by default they speak ENet's wire themselves from shared sockets "
      "(--per-host a socket), a generator lighter than the relay it measures"},
-    {"send-grain", OPTION_DOUBLE, offsetof(struct bench_options, send_grain), "0", 0, 5, NULL,
-     "a generator wakes to send at most every this many ms: the states due meanwhile leave "
-     "together, up to this late (counted in their latency, as all lateness is); fewer "
-     "wake-ups, a lighter generator (0: each state at its intended time)"},
+    {"send-grain", OPTION_DOUBLE, offsetof(struct bench_options, send_grain), "-1", -1, 5, NULL,
+     "a generator wakes on a grid of ticks this many ms long: the states due by a tick leave "
+     "together at it, up to a tick late (counted in their latency, as all lateness is), and "
+     "clients on wire hubs read at the ticks too (the kernel stamps each arrival); fewer "
+     "wake-ups, a lighter generator (0: each state at its intended time, data waking it; -1: "
+     "0.5 where every client of a generator is on a wire hub, else 0, and 0 in a world, "
+     "--aoi)"},
     {"poll-every", OPTION_INT, offsetof(struct bench_options, poll_every), "250", 10, 10000,
      NULL, "poll-short's clients send a GET every this many ms; a state waits for the next"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
@@ -385,7 +388,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
     cfg->per_host = c->per_host;
     cfg->enet_hosts = c->enet_hosts;
-    cfg->send_grain_us = (uint32_t)(c->send_grain * 1000);
+    cfg->send_grain_us = c->send_grain < 0 ? SWARM_TICK_AUTO : (uint32_t)(c->send_grain * 1000);
     cfg->poll_every_ms = (uint32_t)c->poll_every;
     cfg->fleet = c->fleet;
     cfg->fleet_event = c->fleet_event;

@@ -346,7 +346,10 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
                                .per_host = (size_t)cfg->per_host,
                                .wire_hubs = !cfg->enet_hosts,
-                               .send_grain_us = cfg->send_grain_us,
+                               /* its relay keeps a sender's newest state a tick: sends
+                                  jittered by a tick of ours would put two in one */
+                               .send_grain_us = cfg->send_grain_us == SWARM_TICK_AUTO
+                                                    ? 0 : cfg->send_grain_us,
                                .udp_hubs = true /* one relay on loopback, no netsim */ };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
     struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);

@@ -5,7 +5,10 @@
  * ENet clients share hosts per_host at a time (one local port each host),
  * udp clients never. Clients the test made itself join the swarm
  * (swarm_adopt) with modes and rates of their own. A swarm waiting for
- * something else keeps its clients alive (swarm_wait_readable). Where
+ * something else keeps its clients alive (swarm_wait_readable). With a
+ * tick, ENet clients on a wire hub send together at each tick, stamped
+ * with their intended times and in order, and the swarm sleeps once a
+ * tick, not once a send or a datagram. Where
  * every state is counted, the relay runs with --stale-ms 0 (on a loaded
  * host it may fall behind, and by default it then sheds unreliable states
  * as stale) and the drain lasts until all have arrived (at most 5 s). */
@@ -290,6 +293,108 @@ static void swarm_adopted_only(void **state)
     adopted_session(0);
 }
 
+#define TICKED 16       /* clients on one wire hub, rooms of 4 */
+#define TICK_US 4000    /* the swarm's tick (send_grain_us) */
+
+struct ticked {
+    uint64_t t0, period, sent[TICKED], from[TICKED][TICKED];
+    uint32_t last_seq[TICKED][TICKED];
+    uint64_t bad_stamp, reordered;
+    struct swarm *sw;
+};
+
+/* Is t client j's intended time t0 + period * j / TICKED + k * period? */
+static bool intended(const struct ticked *s, size_t j, uint64_t t)
+{
+    uint64_t phase = s->period * j / TICKED;
+    return t >= s->t0 + phase && (t - s->t0 - phase) % s->period == 0;
+}
+
+static void ticked_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
+{
+    struct ticked *s = ctx;
+    assert_true(ok);
+    s->bad_stamp += !intended(s, i, t_us);
+    s->sent[i]++;
+}
+
+/* Each state as the receiver got it: stamped with its intended time, and
+ * after every earlier one of its sender. */
+static void ticked_event(void *ctx, size_t i, const struct ricochet_event *ev)
+{
+    struct ticked *s = ctx;
+    if (ev->type != RICOCHET_EV_STATE || ev->id == ricochet_id(swarm_client(s->sw, i)))
+        return;
+    for (size_t j = 0; j < TICKED; j++) {
+        if (ricochet_id(swarm_client(s->sw, j)) != ev->id)
+            continue;
+        s->bad_stamp += !intended(s, j, ev->state.send_us);
+        s->reordered += s->from[i][j] && ev->state.seq <= s->last_seq[i][j];
+        s->last_seq[i][j] = ev->state.seq;
+        s->from[i][j]++;
+    }
+}
+
+/* ENet clients on a wire hub with a tick: the sends due by a tick leave
+ * together at it, each stamped with its intended time, none reordered
+ * within its sender, every one delivered; and the swarm sleeps once a
+ * tick (data waits for it: the kernel stamps each arrival), where before
+ * every datagram from the relay woke it besides. */
+static void swarm_ticks(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--max-per-address", "0", "--stale-ms", "0", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct ticked s;
+    memset(&s, 0, sizeof s);
+    s.period = (uint64_t)(1e6 / RATE);
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = TICKED,
+                               .room_size = 4, .room = "t", .name = "tk",
+                               .mode = PROTO_MODE_UNSEQUENCED, .timeout_ms = 5000,
+                               .rate_hz = RATE, .wire_hubs = true, .send_grain_us = TICK_US};
+    struct swarm_hooks hooks = {.ctx = &s, .sent = ticked_sent, .event = ticked_event};
+    char err[256];
+    s.sw = swarm_create(&cfg, &hooks, err, sizeof err);
+    assert_non_null(s.sw);
+    assert_int_equal(swarm_wait_ready(s.sw, true, clock_now_us() + 10000000, NULL, err,
+                                      sizeof err), 0);
+    s.t0 = clock_now_us() + 10000;
+    swarm_schedule(s.sw, s.t0);
+    uint64_t wakes0 = swarm_stats(s.sw)->wakes, start = clock_now_us();
+    while (swarm_step(s.sw, s.t0 + SEND_US) != UINT64_MAX)
+        ;
+    uint64_t wakes = swarm_stats(s.sw)->wakes - wakes0, ticks = (clock_now_us() - start) / TICK_US;
+    uint64_t by = clock_now_us() + 5000000, expected = 0, got = 0;
+    do {
+        swarm_drain(s.sw, clock_now_us() + 20000);
+        expected = got = 0;
+        for (size_t i = 0; i < TICKED; i++)
+            for (size_t j = 0; j < TICKED; j++)
+                if (i != j && i / 4 == j / 4) {
+                    expected += s.sent[j];
+                    got += s.from[i][j];
+                }
+    } while (got < expected && clock_now_us() < by);
+
+    assert_int_equal(s.bad_stamp, 0);
+    assert_int_equal(s.reordered, 0);
+    assert_int_equal(got, expected);
+    assert_int_equal(swarm_stats(s.sw)->received, expected);
+    for (size_t i = 0; i < TICKED; i++) {
+        uint64_t phase = s.period * i / TICKED;
+        assert_int_equal(s.sent[i], (SEND_US - phase + s.period - 1) / s.period);
+    }
+    /* one sleep a tick, not one a send or a datagram (a late wake-up only
+     * makes fewer) */
+    assert_true(wakes < swarm_stats(s.sw)->sent);
+    assert_true(wakes <= ticks + 2);
+    swarm_destroy(s.sw);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
 #define QUIET_RELAY_MS "1500" /* the relay's --timeout-ms */
 #define WAIT_S 3                /* twice that: unserviced, every client is gone */
 
@@ -357,6 +462,7 @@ int main(void)
         cmocka_unit_test(swarm_enet_hubs),
         cmocka_unit_test(swarm_enet_own_hosts),
         cmocka_unit_test(swarm_udp),
+        cmocka_unit_test(swarm_ticks),
         cmocka_unit_test(swarm_adopted_after_made),
         cmocka_unit_test(swarm_adopted_only),
         cmocka_unit_test(swarm_wait_readable_enet),

@@ -1,5 +1,6 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
+#include "swarm_hub.h"
 #include "../../stats/pattern.h"
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
@@ -46,15 +47,16 @@ struct swarm {
     int ep;                      /* epoll: every hub's socket (data.u64 = HUB_TAG | hub)
                                     and every other client's (data.u64 = index) */
     struct epoll_event ready[256];
-    struct client_hub **hubs;    /* ENet clients, per_host to a hub (client i: i / per_host) */
-    struct client_udp_hub **udp_hubs; /* udp clients of a relay on loopback, the same way */
-    struct client_wire_hub **wire_hubs; /* ENet clients speaking ENet's wire (cfg.wire_hubs) */
+    struct swarm_hub *hubs;      /* per_host clients to a hub (client i: i / per_host): ENet
+                                    clients (speaking ENet's wire with cfg.wire_hubs), or
+                                    udp clients of a relay on loopback */
     bool udp_hubs_ok;            /* the relay is on 127.0.0.0/8: udp clients share hubs */
     bool wire_ok;                /* cfg.wire_hubs, not in a fleet (a hop has no hub) */
     bool *hub_dirty;             /* sends queued since its last flush */
     size_t n_hubs, per_host;
     size_t n_own;                /* clients with their own socket, or on a udp hub: none
                                     needs ENet's service every 5 ms */
+    size_t n_stamped;            /* clients whose arrivals carry the kernel's stamp */
     size_t cursor;               /* the made client whose send is due next */
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
@@ -160,25 +162,21 @@ static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *er
 {
     size_t h = i / sw->per_host;
     bool udp = cc->mode == PROTO_MODE_UDP;
-    if (!sw->hubs[h] && !sw->udp_hubs[h] && !sw->wire_hubs[h]) {
+    struct swarm_hub *hub = &sw->hubs[h];
+    if (swarm_hub_fd(hub) < 0) {
         size_t left = sw->cfg.clients - h * sw->per_host;
         size_t n = left < sw->per_host ? left : sw->per_host;
-        if (udp             ? !(sw->udp_hubs[h] = client_udp_hub_create(n, err, err_cap))
-            : sw->wire_ok ? !(sw->wire_hubs[h] = client_wire_hub_create(n, err, err_cap))
-                          : !(sw->hubs[h] = client_hub_create(n, err, err_cap)))
+        if (swarm_hub_create(hub, n, udp, sw->wire_ok, err, err_cap) != 0)
             return -1;
-        int fd = udp           ? client_udp_hub_fd(sw->udp_hubs[h])
-                 : sw->wire_ok ? client_wire_hub_fd(sw->wire_hubs[h])
-                               : client_hub_fd(sw->hubs[h]);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
-        if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, swarm_hub_fd(hub), &ev) != 0) {
             snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
             return -1;
         }
     }
-    cc->hub = sw->hubs[h];
-    cc->udp_hub = sw->udp_hubs[h];
-    cc->wire_hub = sw->wire_hubs[h];
+    cc->hub = hub->enet;
+    cc->udp_hub = hub->udp;
+    cc->wire_hub = hub->wire;
     return 0;
 }
 
@@ -233,6 +231,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
         goto fail;
     }
     sw->n_own += own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
+    sw->n_stamped += cc.wire_hub != NULL;
     return 0;
 fail:
     snprintf(err, err_cap, "%s: %s", m->name, why);
@@ -267,10 +266,8 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     sw->cap = cfg->clients ? cfg->clients : 1;
     sw->m = calloc(sw->cap, sizeof *sw->m);
     sw->hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hubs);
-    sw->udp_hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->udp_hubs);
-    sw->wire_hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->wire_hubs);
     sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
-    if (!sw->m || !sw->hubs || !sw->udp_hubs || !sw->wire_hubs || !sw->hub_dirty) {
+    if (!sw->m || !sw->hubs || !sw->hub_dirty) {
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
@@ -304,17 +301,12 @@ void swarm_destroy(struct swarm *sw)
         return;
     for (size_t i = 0; sw->m && i < sw->n; i++)
         ricochet_close(sw->m[i].c);
-    for (size_t h = 0; sw->hubs && sw->udp_hubs && sw->wire_hubs && h < sw->n_hubs; h++) {
-        client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
-        client_udp_hub_destroy(sw->udp_hubs[h]);
-        client_wire_hub_destroy(sw->wire_hubs[h]);
-    }
+    for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
+        swarm_hub_destroy(&sw->hubs[h]); /* after its clients: sends their goodbyes */
     if (sw->ep >= 0)
         close(sw->ep);
     free(sw->m);
     free(sw->hubs);
-    free(sw->udp_hubs);
-    free(sw->wire_hubs);
     free(sw->hub_dirty);
     free(sw);
 }
@@ -388,13 +380,7 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
     for (size_t k = 0; k < sw->n + sw->n_hubs; k++) {
         if (k < sw->n)
             client_netinfo(sw->m[k].c, &ni);
-        else if (sw->hubs[k - sw->n])
-            client_hub_netinfo(sw->hubs[k - sw->n], &ni);
-        else if (sw->udp_hubs[k - sw->n])
-            client_udp_hub_netinfo(sw->udp_hubs[k - sw->n], &ni);
-        else if (sw->wire_hubs[k - sw->n])
-            client_wire_hub_netinfo(sw->wire_hubs[k - sw->n], &ni);
-        else
+        else if (!swarm_hub_netinfo(&sw->hubs[k - sw->n], &ni))
             continue;
         total->bytes_sent += ni.bytes_sent;
         total->bytes_received += ni.bytes_received;
@@ -444,9 +430,7 @@ static void on_hub_event(void *ctx, struct ricochet *c, void *user, const struct
 
 static void service_hub(struct swarm *sw, size_t h)
 {
-    if ((sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0) ||
-        (sw->udp_hubs[h] && client_udp_hub_service(sw->udp_hubs[h], on_hub_event, sw) >= 0) ||
-        (sw->wire_hubs[h] && client_wire_hub_service(sw->wire_hubs[h], on_hub_event, sw) >= 0))
+    if (swarm_hub_service(&sw->hubs[h], on_hub_event, sw) >= 0)
         sw->hub_dirty[h] = false; /* a service sends what was queued */
 }
 
@@ -478,6 +462,7 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
     struct timespec ts = {(time_t)(wait_us / 1000000u), (long)(wait_us % 1000000u) * 1000};
     int ready = epoll_pwait2(sw->ep, sw->ready, sizeof sw->ready / sizeof sw->ready[0], &ts,
                              NULL);
+    sw->stats.wakes += wait_us > 0;
     for (int k = 0; k < ready; k++) {
         uint64_t d = sw->ready[k].data.u64;
         if (d == OUTSIDE_TAG)
@@ -640,12 +625,7 @@ static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
     }
     for (size_t h = 0; h < sw->n_hubs; h++) {
         if (sw->hub_dirty[h]) {
-            if (sw->udp_hubs[h])
-                client_udp_hub_flush(sw->udp_hubs[h]);
-            else if (sw->wire_hubs[h])
-                client_wire_hub_flush(sw->wire_hubs[h]);
-            else
-                client_hub_flush(sw->hubs[h]);
+            swarm_hub_flush(&sw->hubs[h]);
             sw->hub_dirty[h] = false;
         }
     }
@@ -662,15 +642,35 @@ static void send_between(struct swarm *sw)
         send_all_due(sw, clock_now_us(), sw->send_end_us);
 }
 
+/* The tick (cfg.send_grain_us, SWARM_TICK_AUTO resolved), µs; 0: none. */
+static uint64_t tick_us(const struct swarm *sw)
+{
+    uint32_t g = sw->cfg.send_grain_us;
+    return g != SWARM_TICK_AUTO ? g : sw->n_stamped == sw->n ? SWARM_TICK_STAMPED_US : 0;
+}
+
+/* The tick g's grid from the schedule's t0, at or after due (MAX_WAIT_US
+ * from now at most). */
+static uint64_t tick_at(const struct swarm *sw, uint64_t g, uint64_t due, uint64_t now)
+{
+    due = due < now + MAX_WAIT_US ? due : now + MAX_WAIT_US;
+    return due <= sw->t0_us ? due : due + (g - (due - sw->t0_us) % g) % g;
+}
+
 uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
 {
     sw->send_end_us = end_us;
-    uint64_t earliest = send_all_due(sw, clock_now_us(), end_us);
-    uint64_t now = clock_now_us();
-    uint64_t wait = earliest > now ? earliest - now : 0;
-    wait = wait < sw->cfg.send_grain_us ? sw->cfg.send_grain_us
-           : wait > MAX_WAIT_US         ? MAX_WAIT_US : wait;
-    swarm_service(sw, wait);
+    uint64_t earliest = send_all_due(sw, clock_now_us(), end_us), now = clock_now_us();
+    uint64_t g = tick_us(sw), wake = g ? tick_at(sw, g, earliest, now) : earliest,
+             wait = wake > now ? wake - now : 0;
+    if (g && sw->n_stamped == sw->n) {
+        /* every arrival carries the kernel's stamp: data waits for the
+         * tick, one wake-up serves the tick's sends and reads */
+        sw->stats.wakes += wait > 0;
+        clock_sleep_until_us(wake);
+        wait = 0;
+    }
+    swarm_service(sw, wait > MAX_WAIT_US ? MAX_WAIT_US : wait);
     return earliest;
 }
 

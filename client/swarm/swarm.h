@@ -44,6 +44,13 @@
 #define SWARM_PER_HOST 64
 #define SWARM_PER_HOST_MAX ENET_WIRE_PEERS_MAX
 
+/* swarm_config.send_grain_us: a tick only where every client's arrivals
+ * carry the kernel's stamp (wire hubs), that long; none elsewhere. Half a
+ * millisecond: the sends' lateness adds about half of it to a latency's
+ * median, where a wake-up a send cost the generator twice the relay's CPU. */
+#define SWARM_TICK_AUTO UINT32_MAX
+#define SWARM_TICK_STAMPED_US 500
+
 struct swarm_config {
     const char *host;      /* relay address */
     uint16_t port;
@@ -73,11 +80,15 @@ struct swarm_config {
                               themselves (client_wire_hub: recvmmsg and sendmmsg, no
                               ENetHost), not through a shared ENet host; not in a fleet
                               (ports, rejoin_ms), where they share ENet hosts as before */
-    uint32_t send_grain_us; /* swarm_step waits at least this long for its next send
-                              (data still ends the wait): the sends due meanwhile leave
-                              together, up to this late, which their latency and lateness
-                              count as any other; fewer wake-ups, a lighter generator (0:
-                              each at its time; at most 5000) */
+    uint32_t send_grain_us; /* a tick: swarm_step wakes on a grid of ticks this long from
+                              the schedule's t0, and the sends due by a tick leave
+                              together at it, up to a tick late, which their latency and
+                              lateness count as any other (each still stamped with its
+                              intended time); where every client's arrivals carry the
+                              kernel's stamp (wire hubs), data waits for the tick too:
+                              one wake-up a tick, a lighter generator (0: each send at
+                              its time, data waking it; at most 5000; SWARM_TICK_AUTO:
+                              SWARM_TICK_STAMPED_US where every arrival is stamped, else 0) */
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */
@@ -119,6 +130,7 @@ struct swarm_stats {
     uint64_t sent, send_failed;   /* states, all clients */
     uint64_t received;            /* states from others, all clients */
     uint64_t no_latency;          /* ... of them before both clock offsets were known */
+    uint64_t wakes;               /* times swarm_step and swarm_service slept */
     struct histogram latency;     /* the others' one-way latency, µs */
 };
 

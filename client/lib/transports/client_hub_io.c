@@ -15,7 +15,7 @@
 #define HUB_ROUNDS 16 /* recvmmsg calls per service, at most */
 
 void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, unsigned len,
-                     const char *name)
+                     const uint8_t *segs, const char *name)
 {
     for (unsigned off = 0; off < len;) {
         int k = sendmmsg(fd, msgs + off, len - off, 0);
@@ -26,9 +26,10 @@ void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, 
             off += k < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? 1 : len - off;
             continue;
         }
-        for (int i = 0; i < k; i++)
+        for (int i = 0; i < k; i++) {
             n->wire.bytes_sent += msgs[off + (unsigned)i].msg_len;
-        n->wire.dgrams_sent += (uint64_t)k;
+            n->wire.dgrams_sent += segs ? segs[off + (unsigned)i] : 1;
+        }
         off += (unsigned)k;
     }
 }

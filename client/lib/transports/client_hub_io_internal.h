@@ -25,10 +25,11 @@ struct client_hub_ops {
     void (*flush)(void *hub);
 };
 
-/* Sends msgs[0..len) in sendmmsg calls, counted in n; what the kernel
- * does not take is UDP's loss (logged at debug, name the hub's kind). */
+/* Sends msgs[0..len) in sendmmsg calls, counted in n (message i carries
+ * segs[i] datagrams the kernel segments; segs NULL: one each); what the
+ * kernel does not take is UDP's loss (logged at debug, name the hub's kind). */
 void client_hub_send(int fd, struct client_hub_counts *n, struct mmsghdr *msgs, unsigned len,
-                     const char *name);
+                     const uint8_t *segs, const char *name);
 
 /* Reads fd in up to 16 rounds of a recvmmsg batch (msgs, batch long, armed
  * by ops->arm before each), each counted in n and handed to

@@ -447,7 +447,7 @@ static void hub_queue(struct client_udp_hub *hub, size_t slot, const union netad
 
 void client_udp_hub_flush(struct client_udp_hub *hub)
 {
-    client_hub_send(hub->fd, &hub->n, hub->smsg, hub->nsend, "udp");
+    client_hub_send(hub->fd, &hub->n, hub->smsg, hub->nsend, NULL, "udp");
     hub->nsend = 0;
     hub->sent_bytes = 0;
 }

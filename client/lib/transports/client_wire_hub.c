@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,11 +26,28 @@
 #define HUB_RECV_MAX ENET_PROTOCOL_MAXIMUM_MTU /* the longest datagram ENet sends */
 #define HUB_SEND_BATCH 256          /* datagrams queued per sendmmsg */
 #define HUB_SOCKET_BUFFER (4 << 20) /* bursts for all its clients */
+#define HUB_GSO_MAX 64              /* datagrams one UDP_SEGMENT send carries (the kernel's
+                                       UDP_MAX_SEGMENTS, at least) */
+#define HUB_GSO_BYTES 60000         /* ... and their bytes, under an IP packet's 64 KiB */
+
+union wire_hub_stamp { /* a datagram's control message: the kernel's receive stamp */
+    struct cmsghdr align;
+    uint8_t bytes[CLOCK_STAMP_CONTROL];
+};
+
+union wire_hub_segment { /* a send's control message: its UDP_SEGMENT size */
+    struct cmsghdr align;
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+};
 
 struct wire_hub_io {
     struct mmsghdr rmsg[HUB_BATCH];
     struct iovec riov[HUB_BATCH];
     union netaddr rfrom[HUB_BATCH];
+    union wire_hub_stamp rstamp[HUB_BATCH];
+    union wire_hub_segment gctl[HUB_SEND_BATCH];
+    struct mmsghdr gmsg[HUB_SEND_BATCH]; /* smsg's runs, one message each */
+    uint8_t gsegs[HUB_SEND_BATCH];        /* ... and the datagrams each carries */
     uint8_t rbuf[HUB_BATCH][HUB_RECV_MAX];
     unsigned nsend;
     struct mmsghdr smsg[HUB_SEND_BATCH];
@@ -67,6 +85,10 @@ struct client_wire_hub *client_wire_hub_create(size_t max_clients, char *err, si
     }
     setsockopt(hub->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(hub->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    /* a datagram's arrival is when the kernel took it, however late it is read */
+    clock_stamp_socket(hub->fd);
+    int zero = 0; /* the kernel can segment: a run of datagrams leaves as one send */
+    hub->gso = setsockopt(hub->fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
     return hub;
 }
 
@@ -87,12 +109,48 @@ void client_wire_hub_destroy(struct client_wire_hub *hub)
     free(hub);
 }
 
-/* sendmmsg of what is queued. */
+/* How many datagrams queued from k on one UDP_SEGMENT send can carry:
+ * to one address, each as long as the first but the last. */
+static unsigned run_from(const struct wire_hub_io *io, unsigned k)
+{
+    size_t len = io->siov[k].iov_len, total = len;
+    unsigned j = k + 1;
+    while (j < io->nsend && j - k < HUB_GSO_MAX && io->siov[j].iov_len <= len &&
+           total + io->siov[j].iov_len <= HUB_GSO_BYTES &&
+           netaddr_equal(&io->sto[j], &io->sto[k])) {
+        total += io->siov[j].iov_len;
+        if (io->siov[j++].iov_len < len)
+            break; /* a shorter one ends a run */
+    }
+    return j - k;
+}
+
+/* sendmmsg of what is queued: the clients of a hub send to one relay, so
+ * their datagrams of one length go as one message the kernel segments
+ * (UDP_SEGMENT), one trip through the stack for a run of them. */
 static void send_queued(struct client_wire_hub *hub)
 {
+    struct wire_hub_io *io = hub->io;
+    unsigned n = 0;
+    for (unsigned k = 0; k < io->nsend; k += io->gsegs[n++]) {
+        unsigned run = hub->gso ? run_from(io, k) : 1;
+        io->gmsg[n] = io->smsg[k];
+        io->gsegs[n] = (uint8_t)run;
+        if (run == 1)
+            continue;
+        struct msghdr *h = &io->gmsg[n].msg_hdr;
+        h->msg_iovlen = run; /* siov[k..k + run) */
+        h->msg_control = io->gctl[n].bytes;
+        h->msg_controllen = sizeof io->gctl[n].bytes;
+        struct cmsghdr *c = CMSG_FIRSTHDR(h);
+        *c = (struct cmsghdr){.cmsg_level = SOL_UDP, .cmsg_type = UDP_SEGMENT,
+                              .cmsg_len = CMSG_LEN(sizeof(uint16_t))};
+        uint16_t size = (uint16_t)io->siov[k].iov_len;
+        memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
     /* a datagram lost is UDP's loss: ENet's resends repair it */
-    client_hub_send(hub->fd, &hub->n, hub->io->smsg, hub->io->nsend, "wire");
-    hub->io->nsend = 0;
+    client_hub_send(hub->fd, &hub->n, io->gmsg, n, io->gsegs, "wire");
+    io->nsend = 0;
 }
 
 /* Queues one datagram (a header and its commands) to to. */
@@ -158,11 +216,13 @@ static void arm(void *arg)
         io->riov[k] = (struct iovec){.iov_base = io->rbuf[k], .iov_len = HUB_RECV_MAX};
         io->rmsg[k].msg_hdr = (struct msghdr){
             .msg_name = &io->rfrom[k], .msg_namelen = sizeof io->rfrom[k],
-            .msg_iov = &io->riov[k], .msg_iovlen = 1};
+            .msg_iov = &io->riov[k], .msg_iovlen = 1, .msg_control = io->rstamp[k].bytes,
+            .msg_controllen = sizeof io->rstamp[k].bytes};
     }
 }
 
-/* Hands the n datagrams read to their clients. */
+/* Hands the n datagrams read to their clients, each with its arrival: the
+ * kernel's stamp (never after now), or now if it has none. */
 static void dispatch(void *arg, unsigned n)
 {
     struct wire_hub_read *rd = arg;
@@ -177,7 +237,8 @@ static void dispatch(void *arg, unsigned n)
             hub->n.stray++;
             continue;
         }
-        client_wire_datagram(c, io->rbuf[k], len, now, rd->fn, rd->ctx);
+        uint64_t at = clock_msg_received_us(&io->rmsg[k].msg_hdr);
+        client_wire_datagram(c, io->rbuf[k], len, at && at < now ? at : now, rd->fn, rd->ctx);
     }
 }
 

@@ -88,6 +88,7 @@ struct client_wire_hub {
     size_t n_parting, cap_parting;
     struct client_hub_counts n;   /* client_hub_io.c's */
     struct wire_hub_io *io;
+    bool gso;                      /* the kernel segments a run of datagrams (UDP_SEGMENT) */
 };
 
 /* Where a client's datagrams go: a header (h, hn) and its commands. */
