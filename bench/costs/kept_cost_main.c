@@ -10,6 +10,7 @@
  * the full one, what the full store counts and what the heap grew by to
  * hold it (glibc's mallinfo2: the store's buffer and its allocator's
  * rounding). Its one edge only counts what it is handed. Not installed. */
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +94,22 @@ static double cpu_us(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+/* 127.0.0.1:port, a member's address as an edge hands it over. */
+static union netaddr loopback(uint16_t port)
+{
+    return (union netaddr){.v4 = {.sin_family = AF_INET, .sin_port = htons(port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
+}
+
 /* The latecomer (peer) joins and leaves n times: CPU per join, µs, and the
  * messages the edge was handed per join in *per. */
 static double joins(struct relay *r, uint32_t peer, unsigned n, double *per)
 {
     sent = 0;
     double cpu0 = cpu_us();
+    union netaddr at = loopback(2);
     for (unsigned i = 0; i < n; i++) {
-        relay_peer_connect(r, peer, "127.0.0.1:2", NOW_US);
+        relay_peer_connect(r, peer, &at, NOW_US);
         join(r, peer);
         relay_peer_gone(r, peer, PROTO_LEFT_QUIT, NOW_US);
     }
@@ -144,8 +153,9 @@ int main(int argc, char **argv)
     struct relay *r = relay_create(&cfg, &edge, 1);
     if (!r)
         options_fail(PROG, "out of memory");
+    union netaddr at = loopback(1);
     for (uint32_t i = 0; i < o.members; i++) {
-        relay_peer_connect(r, i, "127.0.0.1:1", NOW_US);
+        relay_peer_connect(r, i, &at, NOW_US);
         join(r, i);
     }
     double per_empty, per_full;
