@@ -127,6 +127,11 @@ enum relay_drop {
                                   of what waits for it (error throttled) */
     RELAY_DROP_LISTING_OFF,    /* a rooms request, or a join of any room, to a relay run
                                   with --room-list off (error listing_off) */
+    RELAY_DROP_NO_SUCH_ROOM,   /* a join with exists for a room that is not (error
+                                  no_such_room) */
+    RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
+    RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
+                                  (error not_creator) */
     RELAY_DROP_COUNT
 };
 
