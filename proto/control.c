@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -455,70 +456,19 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
     return PROTO_OK;
 }
 
-/* props or match (name): an object within props.h's bounds; *present (may
- * be NULL) set if it is there. */
-static int read_props(struct reader *r, const cJSON *o, const char *name,
-                      struct proto_props *p, bool *present)
+/* The room fields of m's type (a join's settings, a room message's, a
+ * rooms request's match), or of its listing's entry re (its props and open;
+ * SIZE_MAX: the message's own): props.c reads them. */
+static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m,
+                            size_t re)
 {
     char why[PROTO_TEXT_MAX + 1];
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, name, 0, &rc);
-    if (!f)
-        return rc;
-    if (present)
-        *present = true;
-    rc = proto_props_read(f, name, p, why, sizeof why);
+    const char *name = "";
+    int rc = re < PROTO_ROOMS_PAGE
+                 ? proto_room_entry_read(o, &m->rooms[re], &m->rooms_props[re], &name, why,
+                                         sizeof why)
+                 : proto_room_fields_read(o, m, &name, why, sizeof why);
     return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
-}
-
-/* open and listed, each defaulting to true: into *closed and *unlisted,
- * and *set (may be NULL) says which were there. */
-static int read_open_listed(struct reader *r, const cJSON *o, struct proto_control *m,
-                            uint8_t *set)
-{
-    bool open = true, listed = true;
-    int rc;
-    if ((rc = read_bool(r, o, "open", &open)) || (rc = read_bool(r, o, "listed", &listed)))
-        return rc;
-    m->closed = !open;
-    m->unlisted = !listed;
-    if (set)
-        *set = (uint8_t)((cJSON_GetObjectItemCaseSensitive(o, "open") ? PROTO_ROOM_SET_OPEN : 0) |
-                         (cJSON_GetObjectItemCaseSensitive(o, "listed") ? PROTO_ROOM_SET_LISTED
-                                                                        : 0));
-    return PROTO_OK;
-}
-
-/* A join's room settings: props, size, listed, open (for a room it
- * creates), match (with any), exists. */
-static int read_join_room(struct reader *r, const cJSON *o, struct proto_control *m)
-{
-    uint64_t size = 0;
-    int rc;
-    if ((rc = read_props(r, o, "props", &m->props, NULL)) ||
-        (rc = read_props(r, o, "match", &m->match, NULL)) ||
-        (rc = read_bool(r, o, "exists", &m->exists)) ||
-        (rc = read_open_listed(r, o, m, NULL)) ||
-        (rc = read_uint(r, o, "size", 0, PROTO_ROOM_SIZE_MAX, &size)))
-        return rc;
-    if (cJSON_GetObjectItemCaseSensitive(o, "size") && size == 0)
-        return fail(r, PROTO_E_VALUE, "size", "field \"size\" is out of range (1..%d)",
-                    PROTO_ROOM_SIZE_MAX);
-    m->size = (uint32_t)size;
-    return PROTO_OK;
-}
-
-/* room: what its creator changes. */
-static int read_room(struct reader *r, const cJSON *o, struct proto_control *m)
-{
-    bool props = false;
-    int rc;
-    if ((rc = read_open_listed(r, o, m, &m->room_set)) ||
-        (rc = read_props(r, o, "props", &m->props, &props)))
-        return rc;
-    if (props)
-        m->room_set |= PROTO_ROOM_SET_PROPS;
-    return PROTO_OK;
 }
 
 /* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
@@ -532,7 +482,7 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
     if (!arr) {
         if ((rc = read_string(r, o, "after", 0, m->after, sizeof m->after, proto_prefix_valid)))
             return rc;
-        return read_props(r, o, "match", &m->match, NULL);
+        return read_room_fields(r, o, m, SIZE_MAX); /* its match */
     }
     if (!cJSON_IsArray(arr))
         return fail(r, PROTO_E_FIELD_TYPE, "rooms", "field \"rooms\" must be an array");
@@ -549,12 +499,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
             (rc = read_uint(r, e, "members", 1, 4294967295.0, &members)) ||
             (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)))
             return rc;
-        bool open = true;
-        memset(&m->rooms_props[m->rooms_len], 0, sizeof m->rooms_props[0]);
-        if ((rc = read_props(r, e, "props", &m->rooms_props[m->rooms_len], NULL)) ||
-            (rc = read_bool(r, e, "open", &open)))
+        if ((rc = read_room_fields(r, e, m, m->rooms_len)))
             return rc;
-        re->closed = !open;
         re->members = (uint32_t)members;
         re->capacity = (uint32_t)capacity;
         m->rooms_len++;
@@ -608,7 +554,7 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
         (rc = read_aoi(r, o, &m->aoi)) ||
         (rc = read_string(r, o, "lost_relay", 0, m->lost_relay, sizeof m->lost_relay,
                           proto_addr_valid)) ||
-        (rc = read_join_room(r, o, m)))
+        (rc = read_room_fields(r, o, m, SIZE_MAX)))
         return rc;
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }
@@ -672,7 +618,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
     case PROTO_CTL_ROOM:
-        return read_room(r, o, m);
+        return read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

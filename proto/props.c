@@ -4,6 +4,7 @@
 #include "control.h"
 #include "utf8.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,4 +161,123 @@ bool proto_props_match(const struct proto_props *have, const struct proto_props 
             return false;
     }
     return true;
+}
+
+/* ---- the fields that carry them ---- */
+
+/* Where a field failed: *field names it, why says how in words; returns rc. */
+static int field_fail(const char **field, const char *name, int rc, char *why, size_t cap,
+                      const char *words)
+{
+    *field = name;
+    say(why, cap, "%s", words);
+    return rc;
+}
+
+/* A bool field, absent: *dst untouched. */
+static int read_flag(const cJSON *o, const char *name, bool *dst, const char **field,
+                     char *why, size_t cap)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!f || cJSON_IsNull(f))
+        return PROTO_OK;
+    if (!cJSON_IsBool(f)) {
+        say(why, cap, "field \"%s\" must be true or false", name);
+        *field = name;
+        return PROTO_E_FIELD_TYPE;
+    }
+    *dst = cJSON_IsTrue(f);
+    return PROTO_OK;
+}
+
+/* props or match (name), absent: *p empty; *present (may be NULL) says it came. */
+static int read_set(const cJSON *o, const char *name, struct proto_props *p, bool *present,
+                    const char **field, char *why, size_t cap)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    memset(p, 0, sizeof *p);
+    if (!f || cJSON_IsNull(f))
+        return PROTO_OK;
+    if (present)
+        *present = true;
+    int rc = proto_props_read(f, name, p, why, cap);
+    if (rc != PROTO_OK)
+        *field = name;
+    return rc;
+}
+
+/* open and listed (each true when absent) into m->closed and m->unlisted;
+ * m->room_set says which came. */
+static int read_open_listed(const cJSON *o, struct proto_control *m, const char **field,
+                            char *why, size_t cap)
+{
+    bool open = true, listed = true;
+    int rc;
+    if ((rc = read_flag(o, "open", &open, field, why, cap)) ||
+        (rc = read_flag(o, "listed", &listed, field, why, cap)))
+        return rc;
+    m->closed = !open;
+    m->unlisted = !listed;
+    m->room_set = (uint8_t)((cJSON_GetObjectItemCaseSensitive(o, "open") ? PROTO_ROOM_SET_OPEN : 0) |
+                            (cJSON_GetObjectItemCaseSensitive(o, "listed") ? PROTO_ROOM_SET_LISTED
+                                                                           : 0));
+    return PROTO_OK;
+}
+
+/* A join's size: absent 0, else 1..PROTO_ROOM_SIZE_MAX. */
+static int read_size(const cJSON *o, uint32_t *size, const char **field, char *why, size_t cap)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "size");
+    if (!f || cJSON_IsNull(f))
+        return PROTO_OK;
+    if (!cJSON_IsNumber(f))
+        return field_fail(field, "size", PROTO_E_FIELD_TYPE, why, cap,
+                          "field \"size\" must be a number");
+    double v = f->valuedouble;
+    if (!(v >= 1 && v <= PROTO_ROOM_SIZE_MAX) || v != floor(v))
+        return field_fail(field, "size", PROTO_E_VALUE, why, cap,
+                          "field \"size\" is out of range (1..4095)");
+    *size = (uint32_t)v;
+    return PROTO_OK;
+}
+
+int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const char **field,
+                           char *why, size_t why_cap)
+{
+    bool props = false;
+    int rc;
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        if ((rc = read_set(o, "props", &m->props, NULL, field, why, why_cap)) ||
+            (rc = read_set(o, "match", &m->match, NULL, field, why, why_cap)) ||
+            (rc = read_flag(o, "exists", &m->exists, field, why, why_cap)) ||
+            (rc = read_open_listed(o, m, field, why, why_cap)))
+            return rc;
+        m->room_set = 0;
+        return read_size(o, &m->size, field, why, why_cap);
+    case PROTO_CTL_ROOM:
+        if ((rc = read_open_listed(o, m, field, why, why_cap)) ||
+            (rc = read_set(o, "props", &m->props, &props, field, why, why_cap)))
+            return rc;
+        if (props)
+            m->room_set |= PROTO_ROOM_SET_PROPS;
+        return PROTO_OK;
+    case PROTO_CTL_ROOMS:
+        return read_set(o, "match", &m->match, NULL, field, why, why_cap);
+    default:
+        return PROTO_OK;
+    }
+}
+
+int proto_room_entry_read(const struct cJSON *o, struct proto_room_entry *re,
+                          struct proto_props *props, const char **field, char *why,
+                          size_t why_cap)
+{
+    bool open = true;
+    int rc;
+    if ((rc = read_set(o, "props", props, NULL, field, why, why_cap)) ||
+        (rc = read_flag(o, "open", &open, field, why, why_cap)))
+        return rc;
+    re->closed = !open;
+    return PROTO_OK;
 }

@@ -44,6 +44,23 @@ int proto_props_add_json(struct cJSON *o, const char *name, const struct proto_p
  * its length, or -1 if it does not fit. */
 int proto_props_print(char *buf, size_t cap, const struct proto_props *p);
 
+struct proto_control;
+struct proto_room_entry;
+
+/* The room fields of m's type from the JSON object o (PROTOCOL.md): a
+ * join's props, match, size, listed, open and exists; a room message's
+ * open, listed and props (m->room_set says which came); a rooms request's
+ * match. Returns PROTO_OK or a proto_err, with *field (the failing field's
+ * wire name) and why (words for people) set. */
+int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const char **field,
+                           char *why, size_t why_cap);
+
+/* A listing entry's props (into *props, cleared first) and open (into
+ * re->closed), as proto_room_fields_read. */
+int proto_room_entry_read(const struct cJSON *o, struct proto_room_entry *re,
+                          struct proto_props *props, const char **field, char *why,
+                          size_t why_cap);
+
 /* The pair after at (NULL: the first): its key, *value set; NULL past the last. */
 const char *proto_props_next(const struct proto_props *p, const char *at, const char **value);
 

@@ -264,16 +264,6 @@ struct ricochet_room {
 
 #define RICOCHET_ROOMS_PAGE 64 /* rooms in one listing, at most */
 
-/* A room's property (PROTOCOL.md, "Rooms with properties"): a key of
- * 1..16 bytes of [A-Za-z0-9_.-] and a value of 0..64 bytes of printable
- * UTF-8; a room has at most RICOCHET_PROPS_MAX, 256 bytes of keys and
- * values together. */
-#define RICOCHET_PROPS_MAX 8
-struct ricochet_prop {
-    char key[17];
-    char value[65];
-};
-
 /* My clock's offset to the relay's, from pings (PROTOCOL.md, "Clock offset"). */
 struct ricochet_clock {
     bool known;          /* false until the first answer */
@@ -354,26 +344,6 @@ RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const cha
  * --room-list off refuses it (DISCONNECTED, code listing_off). RICOCHET_OK
  * or RICOCHET_E_INVALID (cfg NULL). */
 RICOCHET_API int ricochet_config_set_any_room(struct ricochet_config *cfg, bool any);
-
-/* Rooms with properties (PROTOCOL.md, "Rooms with properties"). A join
- * that makes its room sets it up: its props (ricochet_config_set_room_prop,
- * one key at a time; key NULL clears them), its size (1..the relay's room
- * size; 0: the relay's), whether it is listed and whether it takes joiners
- * (open: false lets only its creator in, until ricochet_set_room_open). A
- * join to a room that exists gets it as it is. With exists the room must
- * exist already: else DISCONNECTED, code no_such_room (a rejoin does not
- * ask it). With a join of any room, match (one key at a time; key NULL
- * clears) picks only rooms whose props hold those values, and a room it
- * makes gets them if no props are set. RICOCHET_OK or RICOCHET_E_INVALID
- * (ricochet_config_error says which bound: "props: at most 8 keys ..."). */
-RICOCHET_API int ricochet_config_set_room_prop(struct ricochet_config *cfg, const char *key,
-                                               const char *value);
-RICOCHET_API int ricochet_config_set_room_size(struct ricochet_config *cfg, uint32_t size);
-RICOCHET_API int ricochet_config_set_room_listed(struct ricochet_config *cfg, bool listed);
-RICOCHET_API int ricochet_config_set_room_open(struct ricochet_config *cfg, bool open);
-RICOCHET_API int ricochet_config_set_room_exists(struct ricochet_config *cfg, bool exists);
-RICOCHET_API int ricochet_config_set_room_match(struct ricochet_config *cfg, const char *key,
-                                                const char *value);
 
 /* A lobby: ricochet_connect connects and joins nothing (no room needed);
  * ricochet_list_rooms then lists, and ricochet_join joins, in the same
@@ -662,29 +632,7 @@ RICOCHET_API int ricochet_join(struct ricochet *r, const char *room, bool any);
 RICOCHET_API size_t ricochet_rooms(const struct ricochet *r, struct ricochet_room *out,
                                    size_t cap, bool *more);
 
-/* ricochet_list_rooms, listing only rooms whose props hold the n pairs of
- * match (n 0: every room). The other relays of a fleet list theirs without
- * props: a filter lists only this relay's. RICOCHET_E_INVALID also for a
- * match past the props' bounds. */
-RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *prefix,
-                                              const char *after,
-                                              const struct ricochet_prop *match, size_t n);
-
-/* The props of the last listing's room at index i (as ricochet_rooms
- * lists them) into out, at most cap; *open (may be NULL): it takes
- * joiners. Returns how many it has (0: none, or i past the listing). */
-RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
-                                          struct ricochet_prop *out, size_t cap, bool *open);
-
-/* From my room's creator (the player whose join made it): opens it to
- * joiners or closes it, lists it or not, or replaces its props (n pairs).
- * No answer; from another member the relay answers RICOCHET_EV_ERROR
- * not_creator. RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID (props
- * past their bounds) or RICOCHET_E_SEND. */
-RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
-RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
-RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
-                                         size_t n);
+#include "ricochet_rooms.h"
 
 /* My clock's offset to the relay's into *out. */
 RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);
