@@ -1,7 +1,8 @@
 /* test_props.c: a room's properties (proto/props.c) and the control fields
  * that carry them: bounds refused in words (keys, values, bytes, a key
  * twice, non-string values), match, and round trips of a join's room
- * settings, a room message and a listing with props (escapes included) */
+ * settings, a room message and a listing with props (escapes included);
+ * the bytes props add to a listing */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +159,49 @@ static void round_trips(void **state)
     assert_int_equal(msg->rooms_props[1].n, 0);
 }
 
+/* What props add to a listing: 64 rooms with {"map":"dust","mode":"ctf"}
+ * against none, and a page at every bound still within one message. */
+static void listing_growth(void **state)
+{
+    (void)state;
+    int len[2];
+    for (int with = 0; with < 2; with++) {
+        proto_control_init(msg, PROTO_CTL_ROOMS);
+        msg->listing = true;
+        msg->rooms_len = PROTO_ROOMS_PAGE;
+        for (int i = 0; i < PROTO_ROOMS_PAGE; i++) {
+            snprintf(msg->rooms[i].room, sizeof msg->rooms[i].room, "arena-%d", i + 1);
+            msg->rooms[i].members = 3;
+            msg->rooms[i].capacity = 8;
+            memset(&msg->rooms_props[i], 0, sizeof msg->rooms_props[i]);
+            if (with) {
+                proto_props_add(&msg->rooms_props[i], "map", "dust", NULL, 0);
+                proto_props_add(&msg->rooms_props[i], "mode", "ctf", NULL, 0);
+            }
+        }
+        len[with] = proto_control_encode(buf, sizeof buf, msg);
+    }
+    print_message("a listing of 64 rooms: %d bytes, with props {map:dust,mode:ctf} %d: "
+                  "%d bytes a room\n", len[0], len[1], (len[1] - len[0]) / PROTO_ROOMS_PAGE);
+    assert_int_equal(len[1] - len[0], 36 * PROTO_ROOMS_PAGE); /* ,"props":{...} */
+    for (size_t i = 0; i < PROTO_ROOMS_PAGE; i++) { /* 8 keys, 256 bytes, every one escaped */
+        memset(msg->rooms[i].room, 'r', PROTO_ROOM_MAX);
+        snprintf(msg->rooms[i].room + PROTO_ROOM_MAX - 2, 3, "%02zu", i % 100);
+        msg->rooms[i].members = msg->rooms[i].capacity = 4000;
+        msg->rooms[i].closed = true;
+        memset(&msg->rooms_props[i], 0, sizeof msg->rooms_props[i]);
+        for (int k = 0; k < PROTO_PROPS_KEYS; k++) {
+            char key[16], value[29] = "";
+            snprintf(key, sizeof key, "key%d", k);
+            memset(value, '"', 28);
+            assert_int_equal(proto_props_add(&msg->rooms_props[i], key, value, NULL, 0), 0);
+        }
+    }
+    int most = proto_control_encode(buf, sizeof buf, msg);
+    print_message("a page at every bound: %d bytes\n", most);
+    assert_true(most > 0 && most < PROTO_CONTROL_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +209,7 @@ int main(void)
         cmocka_unit_test(decoded_with_words),
         cmocka_unit_test(matched),
         cmocka_unit_test(round_trips),
+        cmocka_unit_test(listing_growth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

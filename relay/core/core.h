@@ -24,6 +24,8 @@
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
+ *   room_settings.c rooms with properties: what a room's creator set (props,
+ *                 size, listed, open), from its join and its room messages
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
