@@ -15,28 +15,13 @@
 
 #include "../proto/control.h"
 
-static struct proto_control *msg; /* large (roster): one on the heap */
+static struct proto_control the_msg; /* large (roster): not on the stack */
+static struct proto_control *const msg = &the_msg;
 static char buf[PROTO_CONTROL_MAX];
 static char why[PROTO_TEXT_MAX + 1];
 
-static int setup(void **state)
-{
-    (void)state;
-    msg = calloc(1, sizeof *msg);
-    return msg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(msg);
-    return 0;
-}
-
-static int decode(const char *json)
-{
-    return proto_control_decode(json, strlen(json), msg, why, sizeof why);
-}
+/* json decoded into msg, its reason into why. */
+#define decode(json) proto_control_decode((json), strlen(json), msg, why, sizeof why)
 
 static void bounds_in_words(void **state)
 {
@@ -211,5 +196,5 @@ int main(void)
         cmocka_unit_test(round_trips),
         cmocka_unit_test(listing_growth),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -454,26 +454,27 @@ static int send_room(struct ricochet *c, struct proto_control *m)
     return send_control(c, m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
-int ricochet_set_room_open(struct ricochet *c, bool open)
+/* A room message that sets one flag: open (closed: !on) or listed (unlisted: !on). */
+static int send_room_flag(struct ricochet *c, uint8_t set, bool on)
 {
     struct proto_control m;
     if (!c)
         return RICOCHET_E_INVALID;
     proto_control_init(&m, PROTO_CTL_ROOM);
-    m.room_set = PROTO_ROOM_SET_OPEN;
-    m.closed = !open;
+    m.room_set = set;
+    m.closed = set == PROTO_ROOM_SET_OPEN && !on;
+    m.unlisted = set == PROTO_ROOM_SET_LISTED && !on;
     return send_room(c, &m);
+}
+
+int ricochet_set_room_open(struct ricochet *c, bool open)
+{
+    return send_room_flag(c, PROTO_ROOM_SET_OPEN, open);
 }
 
 int ricochet_set_room_listed(struct ricochet *c, bool listed)
 {
-    struct proto_control m;
-    if (!c)
-        return RICOCHET_E_INVALID;
-    proto_control_init(&m, PROTO_CTL_ROOM);
-    m.room_set = PROTO_ROOM_SET_LISTED;
-    m.unlisted = !listed;
-    return send_room(c, &m);
+    return send_room_flag(c, PROTO_ROOM_SET_LISTED, listed);
 }
 
 int ricochet_set_room_props(struct ricochet *c, const struct ricochet_prop *props, size_t n)
