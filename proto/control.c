@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie", "sealed", "moved", "appeared", "vanished", "rooms"
+    "cookie", "sealed", "moved", "appeared", "vanished", "rooms", "room"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -455,6 +456,21 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
     return PROTO_OK;
 }
 
+/* The room fields of m's type (a join's settings, a room message's, a
+ * rooms request's match), or of its listing's entry re (its props and open;
+ * SIZE_MAX: the message's own): props.c reads them. */
+static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m,
+                            size_t re)
+{
+    char why[PROTO_TEXT_MAX + 1];
+    const char *name = "";
+    int rc = re < PROTO_ROOMS_PAGE
+                 ? proto_room_entry_read(o, &m->rooms[re], &m->rooms_props[re], &name, why,
+                                         sizeof why)
+                 : proto_room_fields_read(o, m, &name, why, sizeof why);
+    return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
+}
+
 /* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
  * the field "rooms" says which. */
 static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
@@ -463,8 +479,11 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
     if ((rc = read_string(r, o, "prefix", 0, m->prefix, sizeof m->prefix, proto_prefix_valid)))
         return rc;
     const cJSON *arr = field(r, o, "rooms", 0, &rc), *e;
-    if (!arr)
-        return read_string(r, o, "after", 0, m->after, sizeof m->after, proto_prefix_valid);
+    if (!arr) {
+        if ((rc = read_string(r, o, "after", 0, m->after, sizeof m->after, proto_prefix_valid)))
+            return rc;
+        return read_room_fields(r, o, m, SIZE_MAX); /* its match */
+    }
     if (!cJSON_IsArray(arr))
         return fail(r, PROTO_E_FIELD_TYPE, "rooms", "field \"rooms\" must be an array");
     m->listing = true;
@@ -479,6 +498,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
         if ((rc = read_string(r, e, "room", 1, re->room, sizeof re->room, proto_room_valid)) ||
             (rc = read_uint(r, e, "members", 1, 4294967295.0, &members)) ||
             (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)))
+            return rc;
+        if ((rc = read_room_fields(r, e, m, m->rooms_len)))
             return rc;
         re->members = (uint32_t)members;
         re->capacity = (uint32_t)capacity;
@@ -532,7 +553,8 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
         (rc = read_aoi(r, o, &m->aoi)) ||
         (rc = read_string(r, o, "lost_relay", 0, m->lost_relay, sizeof m->lost_relay,
-                          proto_addr_valid)))
+                          proto_addr_valid)) ||
+        (rc = read_room_fields(r, o, m, SIZE_MAX)))
         return rc;
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }
@@ -595,6 +617,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return PROTO_OK;
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
+    case PROTO_CTL_ROOM:
+        return read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "player.h"
+#include "props.h"
 #include "wire.h"
 
 #define PROTO_NAME_MAX 32     /* bytes in a player name, NUL excluded */
@@ -43,8 +44,10 @@ enum proto_ctl_type {
                            mode, state, clock) came within the radius */
     PROTO_CTL_VANISHED, /* relay -> member of a room with interest: id went out of
                            sight (beyond PROTO_AOI_LEAVE times the radius) */
-    PROTO_CTL_ROOMS     /* client -> relay: prefix, after (which rooms to list);
+    PROTO_CTL_ROOMS,    /* client -> relay: prefix, after (which rooms to list);
                            relay -> client (listing): rooms, more, prefix */
+    PROTO_CTL_ROOM      /* client -> relay, from a room's creator: open, listed,
+                           props (PROTOCOL.md, "Rooms with properties") */
 };
 
 /* Listing rooms (PROTOCOL.md, "Rooms to list"): a reply lists at most this
@@ -64,7 +67,15 @@ struct proto_room_entry {
     uint32_t members;  /* members now (a room another relay of a fleet holds: as its
                           holder last published, a heartbeat or two ago) */
     uint32_t capacity; /* members a join may fill it to */
+    bool closed;       /* takes no joiners ("open": false) */
 };
+
+/* A room message's fields present (room_set): the others stay as they are. */
+#define PROTO_ROOM_SET_OPEN 1u
+#define PROTO_ROOM_SET_LISTED 2u
+#define PROTO_ROOM_SET_PROPS 4u
+/* The largest size a join may give its room (the relay's bound may be lower). */
+#define PROTO_ROOM_SIZE_MAX 4095
 
 /* Interest management (PROTOCOL.md, "Rooms with interest"): a member
  * receives the states of those within the room's radius, entering at the
@@ -165,6 +176,17 @@ struct proto_control {
                                            request */
     bool more;                          /* listing: rooms past the last listed */
     size_t rooms_len;                   /* listing: entries in rooms */
+    /* Rooms with properties (PROTOCOL.md): the join's take effect only for a
+     * join that creates the room. */
+    struct proto_props props;           /* join: the new room's; room: its new ones */
+    struct proto_props match;           /* join with any, rooms request: only rooms
+                                           whose props hold these equal values */
+    uint32_t size;                      /* join: the new room's capacity (0: the relay's) */
+    bool unlisted;                      /* join, room: left out of listings ("listed":
+                                           false) */
+    bool closed;                        /* join, room: takes no joiners ("open": false) */
+    bool exists;                        /* join: refused no_such_room if the room is not */
+    uint8_t room_set;                   /* room: PROTO_ROOM_SET_* of the fields it sets */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */
@@ -175,6 +197,7 @@ struct proto_control {
     struct proto_member roster[PROTO_ROSTER_MAX];
     struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* listing: rooms_len of them (not
                                            cleared by proto_control_init, as the roster) */
+    struct proto_props rooms_props[PROTO_ROOMS_PAGE]; /* listing: each room's props */
     struct proto_fault fault;           /* decode: set by every call (not by
                                            proto_control_init) */
 };

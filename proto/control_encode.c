@@ -105,6 +105,39 @@ static int add_aoi(cJSON *o, float aoi)
     return PROTO_OK;
 }
 
+/* A join's room settings (PROTOCOL.md, "Rooms with properties"), each
+ * left out when it is the default. */
+static int add_room_settings(cJSON *o, const struct proto_control *m)
+{
+    if (m->props.n && proto_props_add_json(o, "props", &m->props) != PROTO_OK)
+        return PROTO_E_SPACE;
+    if (m->match.n && proto_props_add_json(o, "match", &m->match) != PROTO_OK)
+        return PROTO_E_SPACE;
+    if (m->size > PROTO_ROOM_SIZE_MAX)
+        return PROTO_E_VALUE;
+    if (m->size)
+        cJSON_AddNumberToObject(o, "size", m->size);
+    if (m->unlisted)
+        cJSON_AddBoolToObject(o, "listed", false);
+    if (m->closed)
+        cJSON_AddBoolToObject(o, "open", false);
+    if (m->exists)
+        cJSON_AddBoolToObject(o, "exists", true);
+    return PROTO_OK;
+}
+
+/* room: the fields room_set names. */
+static int add_room(cJSON *o, const struct proto_control *m)
+{
+    if (m->room_set & PROTO_ROOM_SET_OPEN)
+        cJSON_AddBoolToObject(o, "open", !m->closed);
+    if (m->room_set & PROTO_ROOM_SET_LISTED)
+        cJSON_AddBoolToObject(o, "listed", !m->unlisted);
+    if (m->room_set & PROTO_ROOM_SET_PROPS)
+        return proto_props_add_json(o, "props", &m->props);
+    return PROTO_OK;
+}
+
 /* join: with a ticket the room and name are the ticket's: may be left out. */
 static int add_join(cJSON *o, const struct proto_control *m)
 {
@@ -144,6 +177,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
     }
+    if (add_room_settings(o, m) != PROTO_OK)
+        return PROTO_E_VALUE;
     return add_aoi(o, m->aoi);
 }
 
@@ -236,6 +271,8 @@ static int add_rooms(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "prefix", m->prefix);
     if (m->after[0])
         cJSON_AddStringToObject(o, "after", m->after);
+    if (m->match.n)
+        return proto_props_add_json(o, "match", &m->match);
     return PROTO_OK;
 }
 
@@ -248,6 +285,20 @@ __attribute__((format(printf, 4, 5))) static bool put(char *buf, size_t cap, siz
     int n = vsnprintf(buf + *at, cap - *at, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= cap - *at)
+        return false;
+    *at += (size_t)n;
+    return true;
+}
+
+/* A listed room's props, `,"props":{...}`, left out when it has none. */
+static bool put_props(char *buf, size_t cap, size_t *at, const struct proto_props *p)
+{
+    if (!p->n)
+        return true;
+    if (!put(buf, cap, at, ",\"props\":"))
+        return false;
+    int n = proto_props_print(buf + *at, cap - *at, p);
+    if (n < 0)
         return false;
     *at += (size_t)n;
     return true;
@@ -272,8 +323,9 @@ static int encode_listing(char *buf, size_t cap, const struct proto_control *m)
         if (!proto_room_valid(re->room))
             return PROTO_E_VALUE;
         ok = put(buf, cap, &at, "%s{\"room\":\"%s\",\"members\":%" PRIu32
-                 ",\"capacity\":%" PRIu32 "}", i ? "," : "", re->room, re->members,
-                 re->capacity);
+                 ",\"capacity\":%" PRIu32 "%s", i ? "," : "", re->room, re->members,
+                 re->capacity, re->closed ? ",\"open\":false" : "");
+        ok = ok && put_props(buf, cap, &at, &m->rooms_props[i]) && put(buf, cap, &at, "}");
     }
     ok = ok && put(buf, cap, &at, "],\"more\":%s}", m->more ? "true" : "false");
     return ok ? (int)at : PROTO_E_SPACE;
@@ -324,6 +376,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return add_moved(o, m);
     case PROTO_CTL_ROOMS:
         return add_rooms(o, m);
+    case PROTO_CTL_ROOM:
+        return add_room(o, m);
     }
     return PROTO_E_VALUE;
 }

@@ -58,6 +58,16 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                  "this relay lists no rooms and takes no joins of any room "
                                  "(--room-list off): join a room by its name",
                                  false},
+    [PROTO_ERROR_NO_SUCH_ROOM] = {"no_such_room",
+                                  "no room of that name here: check the name, or join "
+                                  "without exists to make it",
+                                  false},
+    [PROTO_ERROR_ROOM_CLOSED] = {"room_closed",
+                                 "the room takes no joiners now: wait for its creator to "
+                                 "open it, or join another",
+                                 false},
+    [PROTO_ERROR_NOT_CREATOR] = {"not_creator",
+                                 "only the room's creator changes its settings", false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

@@ -45,6 +45,10 @@ enum proto_error_code {
     PROTO_ERROR_NO_MEMBER = 27,
     PROTO_ERROR_THROTTLED = 28,
     PROTO_ERROR_LISTING_OFF = 29,
+    /* rooms with properties */
+    PROTO_ERROR_NO_SUCH_ROOM = 30,
+    PROTO_ERROR_ROOM_CLOSED = 31,
+    PROTO_ERROR_NOT_CREATOR = 32,
     PROTO_ERROR_COUNT
 };
 

@@ -135,6 +135,17 @@ namespace Ricochet
         public string Name;
         public uint Members, Capacity;
         public bool Full { get { return Members >= Capacity; } }
+        public System.Collections.Generic.Dictionary<string, string> Props; // its creator's
+        public bool Open;                     // false: it takes no joiners
+    }
+
+    /// <summary>struct ricochet_prop: a room's property, a key (1-16 bytes) and
+    /// a value (0-64).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NativeProp
+    {
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 17)] public byte[] Key;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 65)] public byte[] Value;
     }
 
     /// <summary>Where a player is to be drawn (Interp.At).</summary>
@@ -230,6 +241,12 @@ namespace Ricochet
         public string Pin;                    // QUIC: the relay's certificate's SHA-256
         public uint PollWaitMs;               // Transport.Poll: a long poll's wait, 1-25000; 0: 20000
         public uint PollIntervalMs;           // Transport.Poll: short polling, a GET every 1-10000 ms; 0: long
+        // Rooms with properties: a room my join makes gets Props (8 keys of 1-16 bytes, values of
+        // 0-64), Size (0: the relay's), Listed, Open (false: only its creator joins); Exists: the
+        // room must exist (else Disconnected no_such_room); with AnyRoom, Match picks rooms by props
+        public System.Collections.Generic.Dictionary<string, string> Props, Match;
+        public uint Size;
+        public bool Listed = true, Open = true, Exists;
     }
 
     /// <summary>A poll after the session's end: the reason in words (the
@@ -304,6 +321,41 @@ namespace Ricochet
         [DllImport(Lib)] public static extern IntPtr ricochet_room_name(IntPtr r);
         [DllImport(Lib)] public static extern IntPtr ricochet_config_error(IntPtr cfg);
         [DllImport(Lib)] public static extern int ricochet_list_rooms(IntPtr r, byte[] prefix, byte[] after);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_prop(IntPtr cfg, byte[] key, byte[] value);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_match(IntPtr cfg, byte[] key, byte[] value);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_size(IntPtr cfg, uint size);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_listed(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool listed);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_open(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool open);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room_exists(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool exists);
+        [DllImport(Lib)] public static extern int ricochet_list_rooms_matching(IntPtr r, byte[] prefix, byte[] after,
+                                                                              [In] NativeProp[] match, UIntPtr n);
+        [DllImport(Lib)] public static extern UIntPtr ricochet_listed_props(IntPtr r, UIntPtr i, [Out] NativeProp[] out_,
+                                                                           UIntPtr cap, [MarshalAs(UnmanagedType.I1)] out bool open);
+        [DllImport(Lib)] public static extern int ricochet_set_room_open(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool open);
+        [DllImport(Lib)] public static extern int ricochet_set_room_listed(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool listed);
+        [DllImport(Lib)] public static extern int ricochet_set_room_props(IntPtr r, [In] NativeProp[] props, UIntPtr n);
+
+        /// <summary>A dictionary of props (or a match) as the library's array;
+        /// ArgumentException past the bounds.</summary>
+        public static NativeProp[] Props(System.Collections.Generic.Dictionary<string, string> d, string what)
+        {
+            if (d == null)
+                return new NativeProp[0];
+            if (d.Count > 8)
+                throw new ArgumentException(what + ": at most 8 keys", what);
+            var a = new NativeProp[d.Count];
+            int i = 0;
+            foreach (var kv in d) {
+                byte[] k = Utf8(kv.Key), v = Utf8(kv.Value ?? "");
+                if (k.Length < 2 || k.Length > 17 || v.Length > 65)
+                    throw new ArgumentException(what + " \"" + kv.Key + "\": a key of 1-16 bytes, a value of 0-64", what);
+                a[i] = new NativeProp { Key = new byte[17], Value = new byte[65] };
+                Array.Copy(k, a[i].Key, k.Length);
+                Array.Copy(v, a[i].Value, v.Length);
+                i++;
+            }
+            return a;
+        }
         [DllImport(Lib)] public static extern int ricochet_config_set_lobby(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool lobby);
         [DllImport(Lib)] public static extern int ricochet_join(IntPtr r, byte[] room, [MarshalAs(UnmanagedType.I1)] bool any);
         [DllImport(Lib)] public static extern UIntPtr ricochet_rooms(IntPtr r, IntPtr out_, UIntPtr cap,
@@ -412,6 +464,7 @@ namespace Ricochet
                                                 Native.AnyRoomMax + " characters (the relay adds a number " +
                                                 "of up to 4 digits)", "Room");
                 Native.ricochet_config_set_any_room(cfg, c.AnyRoom);
+                RoomSetup(cfg, c);
                 Native.ricochet_config_set_lobby(cfg, c.Lobby);
                 if (c.Name != null) // the library's words for what it breaks, after "name '...': "
                     Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
@@ -456,6 +509,23 @@ namespace Ricochet
         {
             int at = text.LastIndexOf(mark, StringComparison.Ordinal);
             return at < 0 ? text : text.Substring(at + mark.Length);
+        }
+
+        /// <summary>A new room's settings and the join's asks into cfg, the
+        /// library's words for a bound broken.</summary>
+        static void RoomSetup(IntPtr cfg, Config c)
+        {
+            foreach (var p in Native.Props(c.Props, "Props"))
+                if (Native.ricochet_config_set_room_prop(cfg, p.Key, p.Value) != 0)
+                    throw new ArgumentException(Native.Str(Native.ricochet_config_error(cfg)), "Props");
+            foreach (var p in Native.Props(c.Match, "Match"))
+                if (Native.ricochet_config_set_room_match(cfg, p.Key, p.Value) != 0)
+                    throw new ArgumentException(Native.Str(Native.ricochet_config_error(cfg)), "Match");
+            Set(Native.ricochet_config_set_room_size(cfg, c.Size), "Size", c.Size.ToString(),
+                "1-4095 members (0: the relay's)");
+            Native.ricochet_config_set_room_listed(cfg, c.Listed);
+            Native.ricochet_config_set_room_open(cfg, c.Open);
+            Native.ricochet_config_set_room_exists(cfg, c.Exists);
         }
 
         static void Set(int rc, string what, string value, string rule)
@@ -644,9 +714,13 @@ namespace Ricochet
         /// too often rate_limited. Ask when the lobby is shown, not every frame.
         /// A Lobby may ask at once: it goes once connected. Ok, NotJoined
         /// (neither in a room nor a lobby) or Send.</summary>
-        public Status ListRooms(string prefix = null, string after = null)
+        public Status ListRooms(string prefix = null, string after = null,
+                                System.Collections.Generic.Dictionary<string, string> match = null)
         {
-            var rc = (Status)Native.ricochet_list_rooms(Live(), Native.Utf8(prefix ?? ""), Native.Utf8(after ?? ""));
+            var want = Native.Props(match, "match");
+            var rc = (Status)Native.ricochet_list_rooms_matching(Live(), Native.Utf8(prefix ?? ""),
+                                                                 Native.Utf8(after ?? ""), want,
+                                                                 (UIntPtr)want.Length);
             if (rc == Status.Invalid)
                 throw new ArgumentException("prefix \"" + prefix + "\", after \"" + after + "\": each " +
                                             Native.PrefixRule, "prefix");
@@ -682,11 +756,35 @@ namespace Ricochet
                     var nr = (NativeRoom)Marshal.PtrToStructure(new IntPtr(buf.ToInt64() + (long)i * size),
                                                                 typeof(NativeRoom));
                     all[i] = new Room { Name = Native.Str(nr.Room), Members = nr.Members, Capacity = nr.Capacity };
+                    var props = new NativeProp[8];
+                    bool open;
+                    int np = (int)Native.ricochet_listed_props(s, (UIntPtr)i, props, (UIntPtr)8, out open);
+                    all[i].Open = open;
+                    all[i].Props = new System.Collections.Generic.Dictionary<string, string>();
+                    for (int k = 0; k < Math.Min(np, 8); k++)
+                        all[i].Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
                 }
                 return all;
             } finally {
                 Marshal.FreeHGlobal(buf);
             }
+        }
+
+        /// <summary>From my room's creator (its player): open it to joiners or
+        /// close it, list it or not, replace its props; null stays. No answer;
+        /// another member gets an Error not_creator. Ok, NotJoined or Send.</summary>
+        public Status SetRoom(bool? open = null, bool? listed = null,
+                              System.Collections.Generic.Dictionary<string, string> props = null)
+        {
+            IntPtr s = Live();
+            var rc = open.HasValue ? (Status)Native.ricochet_set_room_open(s, open.Value) : Status.Ok;
+            if (rc == Status.Ok && listed.HasValue)
+                rc = (Status)Native.ricochet_set_room_listed(s, listed.Value);
+            if (rc == Status.Ok && props != null) {
+                var a = Native.Props(props, "props");
+                rc = (Status)Native.ricochet_set_room_props(s, a, (UIntPtr)a.Length);
+            }
+            return rc;
         }
 
         /// <summary>My clock's offset to the relay's.</summary>

@@ -206,6 +206,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
                                               : RICOCHET_DEFAULT_REJOIN_AFTER_MS;
     c->reflect = cfg->reflect;
     c->aoi = cfg->aoi;
+    if (cfg->room_ask)
+        c->room_ask = *cfg->room_ask;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
     c->transport = cfg->transport;

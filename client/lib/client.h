@@ -45,6 +45,13 @@
 #include "../../proto/wire.h"
 #include "ricochet.h"
 
+/* What a join asks of its room (PROTOCOL.md, "Rooms with properties"). */
+struct client_room_ask {
+    struct proto_props props, match; /* a room it makes; a join of any room's filter */
+    uint32_t size;                   /* a room it makes: its size (0: the relay's) */
+    bool unlisted, closed, exists;   /* ... left out of listings, closed; must exist */
+};
+
 struct client_config {
     const char *host;    /* relay address, "127.0.0.1" or a host name */
     uint16_t port;       /* relay port */
@@ -57,6 +64,7 @@ struct client_config {
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport, PROTO_MODE_TCP
                              a TCP stream, PROTO_MODE_WS a WebSocket */
     bool reflect;        /* ask the relay to send my states back to me */
+    const struct client_room_ask *room_ask; /* NULL: the defaults */
     float aoi;           /* the radius of interest of a room my join creates (0: none) */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
     struct client_hub *hub; /* ENet modes: be a peer of this shared host (NULL: my own

@@ -158,6 +158,8 @@ extern const struct client_transport_ops client_detached_ops;
  * the lobby's and its request before the connection: client_send.c's. */
 struct client_listing {
     struct proto_room_entry *page; /* PROTO_ROOMS_PAGE (NULL: none yet) */
+    struct proto_props *props;     /* ... and their props */
+    struct proto_props match;      /* the request's filter */
     size_t len;
     bool more;                /* the relay has more after its last */
     bool lobby;               /* join nothing once connected: ricochet_join's to send */
@@ -185,6 +187,7 @@ struct ricochet {
     uint16_t port;
     bool reflect;
     float aoi;                /* asked for in the join */
+    struct client_room_ask room_ask; /* ... and these of its room */
     float room_aoi;           /* my room's, from the welcome */
     uint32_t timeout_ms;
     uint32_t relay_idle_ms;   /* the relay's idle timeout where its transport says it

@@ -34,6 +34,7 @@ void client_bad_message(struct ricochet *c, const char *what, int err)
 void client_listing_free(struct ricochet *c)
 {
     free(c->listing.page);
+    free(c->listing.props);
 }
 
 /* ---- states ---- */
@@ -435,7 +436,11 @@ static int on_rooms(struct ricochet *c, const struct proto_control *m,
     }
     if (!c->listing.page && !(c->listing.page = calloc(PROTO_ROOMS_PAGE, sizeof *c->listing.page)))
         return 0;
+    if (!c->listing.props &&
+        !(c->listing.props = calloc(PROTO_ROOMS_PAGE, sizeof *c->listing.props)))
+        return 0;
     memcpy(c->listing.page, m->rooms, m->rooms_len * sizeof *c->listing.page);
+    memcpy(c->listing.props, m->rooms_props, m->rooms_len * sizeof *c->listing.props);
     c->listing.len = m->rooms_len;
     c->listing.more = m->more;
     snprintf(ev->text, sizeof ev->text, "%s", m->prefix);

@@ -82,6 +82,12 @@ void client_send_join(struct ricochet *c)
     if (m.lost && proto_addr_valid(c->move.lost_relay))
         snprintf(m.lost_relay, sizeof m.lost_relay, "%s", c->move.lost_relay);
     m.any = c->any && !c->ticket;
+    m.props = c->room_ask.props;
+    m.match = m.any ? c->room_ask.match : (struct proto_props){0};
+    m.size = c->room_ask.size;
+    m.unlisted = c->room_ask.unlisted;
+    m.closed = c->room_ask.closed;
+    m.exists = c->room_ask.exists && !c->key[0]; /* a rejoin's room may be made afresh */
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     /* My player's key, but never in clear where the session is to be sealed. */
     if (!client_ticket_must_seal(c) || client_ticket_sealed(c))
@@ -437,15 +443,75 @@ int client_send_listing(struct ricochet *c)
     proto_control_init(&m, PROTO_CTL_ROOMS);
     snprintf(m.prefix, sizeof m.prefix, "%s", c->listing.prefix);
     snprintf(m.after, sizeof m.after, "%s", c->listing.after);
+    m.match = c->listing.match;
     c->listing.asked = false;
     return send_control(c, &m);
 }
 
 int ricochet_list_rooms(struct ricochet *c, const char *prefix, const char *after)
 {
+    return ricochet_list_rooms_matching(c, prefix, after, NULL, 0);
+}
+
+/* The n pairs of props into *out. Returns 0, or -1 past their bounds. */
+static int props_take(struct proto_props *out, const struct ricochet_prop *props, size_t n)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (proto_props_add(out, props[i].key, props[i].value, NULL, 0) != 0)
+            return -1;
+    return 0;
+}
+
+/* A room message with the fields set names. */
+static int send_room(struct ricochet *c, struct proto_control *m)
+{
+    if (c->phase != PHASE_JOINED)
+        return RICOCHET_E_NOT_JOINED;
+    return send_control(c, m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
+
+/* A room message that sets one flag: open (closed: !on) or listed (unlisted: !on). */
+static int send_room_flag(struct ricochet *c, uint8_t set, bool on)
+{
+    struct proto_control m;
+    if (!c)
+        return RICOCHET_E_INVALID;
+    proto_control_init(&m, PROTO_CTL_ROOM);
+    m.room_set = set;
+    m.closed = set == PROTO_ROOM_SET_OPEN && !on;
+    m.unlisted = set == PROTO_ROOM_SET_LISTED && !on;
+    return send_room(c, &m);
+}
+
+int ricochet_set_room_open(struct ricochet *c, bool open)
+{
+    return send_room_flag(c, PROTO_ROOM_SET_OPEN, open);
+}
+
+int ricochet_set_room_listed(struct ricochet *c, bool listed)
+{
+    return send_room_flag(c, PROTO_ROOM_SET_LISTED, listed);
+}
+
+int ricochet_set_room_props(struct ricochet *c, const struct ricochet_prop *props, size_t n)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_ROOM);
+    if (!c || (n && !props) || props_take(&m.props, props, n) != 0)
+        return RICOCHET_E_INVALID;
+    m.room_set = PROTO_ROOM_SET_PROPS;
+    return send_room(c, &m);
+}
+
+int ricochet_list_rooms_matching(struct ricochet *c, const char *prefix, const char *after,
+                                 const struct ricochet_prop *match, size_t n)
+{
+    struct proto_props want;
     prefix = prefix ? prefix : "";
     after = after ? after : "";
-    if (!c || !proto_prefix_valid(prefix) || !proto_prefix_valid(after))
+    if (!c || !proto_prefix_valid(prefix) || !proto_prefix_valid(after) || (n && !match) ||
+        props_take(&want, match, n) != 0)
         return RICOCHET_E_INVALID;
     /* a lobby still connecting asks once the connection is up */
     bool connecting = c->listing.lobby && c->phase == PHASE_CONNECTING;
@@ -453,6 +519,7 @@ int ricochet_list_rooms(struct ricochet *c, const char *prefix, const char *afte
         return RICOCHET_E_NOT_JOINED;
     snprintf(c->listing.prefix, sizeof c->listing.prefix, "%s", prefix);
     snprintf(c->listing.after, sizeof c->listing.after, "%s", after);
+    c->listing.match = want;
     c->listing.asked = true;
     if (connecting)
         return RICOCHET_OK;

@@ -157,6 +157,24 @@ size_t ricochet_rooms(const struct ricochet *c, struct ricochet_room *out, size_
     return c->listing.len;
 }
 
+size_t ricochet_listed_props(const struct ricochet *c, size_t i, struct ricochet_prop *out,
+                             size_t cap, bool *open)
+{
+    if (open)
+        *open = c && i < c->listing.len && !c->listing.page[i].closed;
+    if (!c || i >= c->listing.len)
+        return 0;
+    const struct proto_props *p = &c->listing.props[i];
+    const char *value;
+    size_t n = 0;
+    for (const char *k = proto_props_next(p, NULL, &value); k; k = proto_props_next(p, k, &value), n++)
+        if (out && n < cap) {
+            snprintf(out[n].key, sizeof out[n].key, "%s", k);
+            snprintf(out[n].value, sizeof out[n].value, "%s", value);
+        }
+    return n;
+}
+
 enum ricochet_mode ricochet_mode(const struct ricochet *c)
 {
     return client_public_mode(c ? c->mode : PROTO_MODE_UNSEQUENCED);

@@ -666,6 +666,8 @@ RICOCHET_API int ricochet_join(struct ricochet *r, const char *room, bool any);
 RICOCHET_API size_t ricochet_rooms(const struct ricochet *r, struct ricochet_room *out,
                                    size_t cap, bool *more);
 
+#include "ricochet_rooms.h"
+
 /* My clock's offset to the relay's into *out. */
 RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);
 

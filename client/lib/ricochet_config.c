@@ -40,6 +40,7 @@ struct ricochet_config {
     uint32_t poll_wait_ms, poll_interval_ms; /* ... 0: the defaults */
     bool any;                             /* room is a prefix: any room with space */
     bool lobby;                           /* join nothing: ricochet_join later */
+    struct client_room_ask room_ask;      /* what the join asks of its room */
     char error[RICOCHET_TEXT_MAX + 1];    /* the last setter's refusal ("" = none) */
     char bad_relay[RICOCHET_TEXT_MAX + 1]; /* a refused relay, room or name, which */
     char bad_room[RICOCHET_TEXT_MAX + 1];  /* ricochet_connect refuses in turn until */
@@ -305,6 +306,69 @@ int ricochet_config_set_lobby(struct ricochet_config *cfg, bool lobby)
     return config_ok(cfg);
 }
 
+/* key = value added to props (key NULL: props cleared). */
+static int config_prop(struct ricochet_config *cfg, struct proto_props *props, const char *key,
+                       const char *value)
+{
+    char why[RICOCHET_TEXT_MAX + 1];
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (!key) {
+        memset(props, 0, sizeof *props);
+        return config_ok(cfg);
+    }
+    if (proto_props_add(props, key, value ? value : "", why, sizeof why) != 0)
+        return config_refuse(cfg, "%s", why);
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_room_prop(struct ricochet_config *cfg, const char *key,
+                                  const char *value)
+{
+    return config_prop(cfg, cfg ? &cfg->room_ask.props : NULL, key, value);
+}
+
+int ricochet_config_set_room_match(struct ricochet_config *cfg, const char *key,
+                                   const char *value)
+{
+    return config_prop(cfg, cfg ? &cfg->room_ask.match : NULL, key, value);
+}
+
+int ricochet_config_set_room_size(struct ricochet_config *cfg, uint32_t size)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (size > PROTO_ROOM_SIZE_MAX)
+        return config_refuse(cfg, "room size %u: 1..%d (0: the relay's)", (unsigned)size,
+                             PROTO_ROOM_SIZE_MAX);
+    cfg->room_ask.size = size;
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_room_listed(struct ricochet_config *cfg, bool listed)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->room_ask.unlisted = !listed;
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_room_open(struct ricochet_config *cfg, bool open)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->room_ask.closed = !open;
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_room_exists(struct ricochet_config *cfg, bool exists)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->room_ask.exists = exists;
+    return config_ok(cfg);
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
@@ -315,6 +379,7 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .name = pub->name[0] ? pub->name : NULL,
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,
+                                  .room_ask = &pub->room_ask,
                                   .aoi = pub->aoi,
                                   .timeout_ms = pub->timeout_ms,
                                   .rejoin_ms = pub->rejoin_ms,

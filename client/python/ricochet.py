@@ -141,13 +141,22 @@ class _NativeRoom(C.Structure):
     _fields_ = [("room", C.c_char * 33), ("members", C.c_uint32), ("capacity", C.c_uint32)]
 
 
+class _NativeProp(C.Structure):
+    _fields_ = [("key", C.c_char * 17), ("value", C.c_char * 65)]
+
+
+PROPS_MAX = 8  # RICOCHET_PROPS_MAX: a room's props, at most
+
+
 class Room:
     """A room of the relay as its listing said: name, members (when the relay
-    answered) and capacity (what a join may fill it to); full when equal."""
-    __slots__ = ("name", "members", "capacity")
+    answered) and capacity (what a join may fill it to); full when equal;
+    props (a dict of str) and open (False: it takes no joiners)."""
+    __slots__ = ("name", "members", "capacity", "props", "open")
 
-    def __init__(self, n):
+    def __init__(self, n, props=None, open_=True):
         self.name, self.members, self.capacity = _str(n.room), n.members, n.capacity
+        self.props, self.open = props or {}, open_
 
     @property
     def full(self):
@@ -314,6 +323,18 @@ api("list_rooms", C.c_int, P, C.c_char_p, C.c_char_p)
 api("config_set_lobby", C.c_int, P, C.c_bool)
 api("join", C.c_int, P, C.c_char_p, C.c_bool)
 api("rooms", C.c_size_t, P, C.POINTER(_NativeRoom), C.c_size_t, C.POINTER(C.c_bool))
+for _f in ("prop", "match"):
+    api("config_set_room_" + _f, C.c_int, P, C.c_char_p, C.c_char_p)
+for _f in ("listed", "open", "exists"):
+    api("config_set_room_" + _f, C.c_int, P, C.c_bool)
+api("config_set_room_size", C.c_int, P, C.c_uint32)
+api("list_rooms_matching", C.c_int, P, C.c_char_p, C.c_char_p, C.POINTER(_NativeProp),
+    C.c_size_t)
+api("listed_props", C.c_size_t, P, C.c_size_t, C.POINTER(_NativeProp), C.c_size_t,
+    C.POINTER(C.c_bool))
+api("set_room_open", C.c_int, P, C.c_bool)
+api("set_room_listed", C.c_int, P, C.c_bool)
+api("set_room_props", C.c_int, P, C.POINTER(_NativeProp), C.c_size_t)
 api("clock", None, P, C.POINTER(_NativeClock))
 api("latency", None, P, C.POINTER(Distribution))
 api("rtt", None, P, C.POINTER(Distribution), C.POINTER(Stats))
@@ -383,6 +404,39 @@ def _text(value, what):
     return value.encode()
 
 
+def _props(what, pairs):
+    """A dict of str (a room's props or a match) as the library's array;
+    ValueError past the bounds."""
+    if not isinstance(pairs, dict):
+        raise TypeError("%s: dict expected, not %s" % (what, type(pairs).__name__))
+    if len(pairs) > PROPS_MAX:
+        raise ValueError("%s: at most %d keys" % (what, PROPS_MAX))
+    out = (_NativeProp * max(1, len(pairs)))()
+    for i, (k, v) in enumerate(pairs.items()):
+        k, v = _text(k, what + " key"), _text(v, what + " value")
+        if not 0 < len(k) <= 16 or len(v) > 64:
+            raise ValueError("%s %r: a key of 1-16 bytes, a value of 0-64" % (what, pairs))
+        out[i].key, out[i].value = k, v
+    return out, len(pairs)
+
+
+def _room_setup(cfg, props, size, listed, open_, exists, match):
+    """A new room's settings and the join's asks into cfg (PROTOCOL.md, "Rooms
+    with properties"); the library's words for a bound broken."""
+    for setter, what, pairs in ((lib.ricochet_config_set_room_prop, "props", props),
+                                (lib.ricochet_config_set_room_match, "match", match)):
+        _props(what, pairs or {})
+        for k, v in (pairs or {}).items():
+            if setter(cfg, k.encode(), v.encode()) != 0:
+                raise ValueError(_str(lib.ricochet_config_error(cfg)))
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= 4095:
+        raise ValueError("size %r: 1-4095 members (0: the relay's)" % (size,))
+    lib.ricochet_config_set_room_size(cfg, size)
+    lib.ricochet_config_set_room_listed(cfg, bool(listed))
+    lib.ricochet_config_set_room_open(cfg, bool(open_))
+    lib.ricochet_config_set_room_exists(cfg, bool(exists))
+
+
 def _set(rc, what, value, rule):
     if rc != 0:
         raise ValueError("%s %r: %s" % (what, value, rule))
@@ -438,7 +492,8 @@ class Session(_ClosedOnExit):
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
                  ticket=None, any_room=False, lobby=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
-                 keylog=None, poll_wait_ms=None, poll_interval_ms=0):
+                 keylog=None, poll_wait_ms=None, poll_interval_ms=0, props=None, size=0,
+                 listed=True, open=True, exists=False, match=None):
         self.r = None
         mode_number = _number_of(MODES, "mode", mode)
         transport_number = _number_of(TRANSPORTS, "transport", transport)
@@ -467,6 +522,7 @@ class Session(_ClosedOnExit):
                                      "relay adds a number of up to 4 digits)"
                                      % (room, ANY_ROOM_MAX))
             lib.ricochet_config_set_any_room(cfg, bool(any_room))
+            _room_setup(cfg, props, size, listed, open, exists, match)
             if name is not None:
                 # the library's words for what the name breaks, after its "name '...': "
                 _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,
@@ -667,7 +723,7 @@ class Session(_ClosedOnExit):
             return None
         return Member(n, self.player_of(id) or "")
 
-    def list_rooms(self, prefix="", after=""):
+    def list_rooms(self, prefix="", after="", match=None):
         """Asks the relay for a page of its rooms whose names start with prefix
         ("": all), after the name `after` ("": from the first; the next page:
         the last name of this one). The answer is a ROOMS event (its text: the
@@ -675,8 +731,11 @@ class Session(_ClosedOnExit):
         answers an ERROR listing_off, one asked too often rate_limited. Ask
         when the lobby is shown, not every frame. Returns 0, or the library's
         status (NOT_JOINED, -2: neither in a room nor a lobby; -3: could not
-        send). A lobby may ask at once: it goes once connected."""
-        rc = lib.ricochet_list_rooms(self._live(), _text(prefix, "prefix"), _text(after, "after"))
+        send). A lobby may ask at once: it goes once connected. match (a
+        dict of str): only rooms whose props hold those values."""
+        want, n = _props("match", match or {})
+        rc = lib.ricochet_list_rooms_matching(self._live(), _text(prefix, "prefix"),
+                                              _text(after, "after"), want, n)
         if rc == E_INVALID:
             raise ValueError("prefix %r, after %r: each %s" % (prefix, after, PREFIX_RULE))
         return rc
@@ -697,7 +756,28 @@ class Session(_ClosedOnExit):
         ([], False) before any."""
         out, more = (_NativeRoom * ROOMS_PAGE)(), C.c_bool(False)
         n = lib.ricochet_rooms(self._live(), out, ROOMS_PAGE, C.byref(more))
-        return [Room(out[i]) for i in range(min(n, ROOMS_PAGE))], bool(more.value)
+        return [self._listed(out[i], i) for i in range(min(n, ROOMS_PAGE))], bool(more.value)
+
+    def _listed(self, native, i):
+        props, is_open = (_NativeProp * PROPS_MAX)(), C.c_bool(True)
+        n = lib.ricochet_listed_props(self.r, i, props, PROPS_MAX, C.byref(is_open))
+        return Room(native, {_str(p.key): _str(p.value) for p in props[:min(n, PROPS_MAX)]},
+                    bool(is_open.value))
+
+    def set_room(self, open=None, listed=None, props=None):
+        """From my room's creator (its player): open it to joiners or close it,
+        list it or not, replace its props (a dict of str); what is None stays.
+        No answer; another member gets an ERROR not_creator. Returns 0, or
+        the library's status (NOT_JOINED -2, -3: could not send)."""
+        for rc in ((lib.ricochet_set_room_open(self._live(), bool(open))
+                    if open is not None else 0),
+                   (lib.ricochet_set_room_listed(self._live(), bool(listed))
+                    if listed is not None else 0),
+                   (lib.ricochet_set_room_props(self._live(), *_props("props", props))
+                    if props is not None else 0)):
+            if rc != 0:
+                return rc
+        return 0
 
     def clock(self):
         """My clock's offset to the relay's (a Clock)."""

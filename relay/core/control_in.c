@@ -197,6 +197,9 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     case PROTO_CTL_ROOMS:
         r->stats.control_in++;
         return core_on_rooms(r, peer, m, len, now_us);
+    case PROTO_CTL_ROOM:
+        r->stats.control_in++;
+        return core_on_room(r, peer, m, len, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
         if ((datagram || r->reply_cap) && !p->joined)

@@ -24,6 +24,8 @@
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
+ *   room_settings.c rooms with properties: what a room's creator set (props,
+ *                 size, listed, open), from its join and its room messages
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
@@ -85,6 +87,7 @@ struct relay_parked_join {
     float aoi;
     uint64_t epoch;
     char key[PROTO_KEY_LEN + 1]; /* the join's player key ("": none) */
+    struct core_room_ask ask;    /* what it asks of its room */
 };
 
 /* A peer's welcomes this membership: only join.c writes them. */
@@ -295,13 +298,15 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
                   uint64_t now_us);
 
 /* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
- * peer: room becomes the fullest room under the prefix with space, here or
+ * peer: room becomes the fullest listed, open room under the prefix whose
+ * props hold match (NULL or empty: any) with space, here or
  * (a fleet) on another relay, ties to the first by name; else prefix + the
  * smallest number no room under it has. Refused (counted, answered) on a
  * relay that lists no rooms (listing_off) and for a prefix too long to take
  * PROTO_ANY_DIGITS more (bad_room). Returns 0 or the relay_on_datagram
  * code. */
-int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us);
+int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
+                  uint64_t now_us);
 
 /* ---- fleet_hooks.c ---- */
 

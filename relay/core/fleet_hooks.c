@@ -68,6 +68,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
                                        .batch = m->batch, .lost = m->lost, .aoi = m->aoi,
                                        .epoch = m->epoch};
         memcpy(pj.key, m->key, sizeof pj.key);
+        core_room_ask_keep(&pj.ask, m);
         bool parked = core_park(r, peer, &pj);
         sodium_memzero(&pj, sizeof pj); /* a ticket's session keys */
         if (!parked) {

@@ -346,8 +346,11 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
                            "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
                            r->cfg.room_max);
+    if ((rc = core_room_ask_check(r, peer, m, now_us)) < 0)
+        return rc;
     /* With a ticket its room counts, any or not. */
-    if (m->any && !r->cfg.n_ticket_keys && (rc = core_any_room(r, peer, who->room, now_us)) < 0)
+    if (m->any && !r->cfg.n_ticket_keys &&
+        (rc = core_any_room(r, peer, who->room, &m->match, now_us)) < 0)
         return rc;
     enum proto_mode mode = m->mode;
     const struct relay_transport *edge = core_edge(r, peer);
@@ -362,6 +365,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
 
     struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room); /* a member whose place it takes */
+    if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
+        return rc;
     if (room && room->n >= core_room_cap(r, room) && was == UINT32_MAX)
         /* The room is not named: a sealed session's room never crosses the
          * wire in clear, and the client knows which it asked for. */
@@ -369,12 +374,17 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                            "the room is full (%" PRIu32 " members)", core_room_cap(r, room));
     if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
         return rc; /* parked, moved or refused by the fleet */
+    if (!room && m->exists)
+        return core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
+                           "no such room here: check its name, or join without exists "
+                           "to make it");
     if (!room) {
         room = core_room_create(r, who->room, m->aoi);
         if (!room)
             return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                                "too many rooms (%" PRIu32 "): join an existing one",
                                r->cfg.max_rooms);
+        core_room_settle(r, peer, room, m);
         core_fleet_room_created(r, room, now_us);
     }
     uint32_t id = 0;
@@ -445,6 +455,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->epoch = pj->epoch;
     m->lost = pj->lost;
     memcpy(m->key, pj->key, sizeof m->key);
+    core_room_ask_give(m, &pj->ask);
     switch (verdict) {
     case RELAY_PLACE_HERE:
         join_room(r, peer, m, &pj->who, now_us);

@@ -5,7 +5,10 @@
  * r->rooms.by_name) merged with the rooms a fleet's other relays hold
  * (r->listing.fleet_rooms, in name order too): a page costs a binary
  * search and its entries, never a sort; a join of any room walks every
- * room under its prefix once. */
+ * room under its prefix once. A room's creator may leave it out (unlisted),
+ * and a filter (match) skips rooms whose props differ: then a page walks
+ * until it fills. The other relays' rooms come without props (the
+ * directory does not carry them): a filter skips them. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -19,6 +22,7 @@ struct walk {
     size_t plen;
     uint32_t i;        /* the next of r->rooms.by_name */
     size_t j, nj;      /* the next of r->listing.fleet_rooms, and how many are walked */
+    const struct proto_props *match; /* NULL: no filter */
 };
 
 /* Where name would go among the fleet's rooms (as core_room_rank). */
@@ -36,27 +40,51 @@ static size_t fleet_rank(const struct relay *r, const char *name, bool after)
     return lo;
 }
 
-/* From the first name under prefix, or past after if that is further. */
+/* From the first name under prefix, or past after if that is further;
+ * only rooms listed that match (NULL or empty: any). */
 static void walk_start(struct walk *w, const struct relay *r, const char *prefix,
-                       const char *after, bool fleet)
+                       const char *after, bool fleet, const struct proto_props *match)
 {
     bool past = after && after[0] && strcmp(after, prefix) >= 0;
     const char *from = past ? after : prefix;
     *w = (struct walk){.r = r, .prefix = prefix, .plen = strlen(prefix),
-                       .i = core_room_rank(r, from, past)};
+                       .i = core_room_rank(r, from, past),
+                       .match = match && match->n ? match : NULL};
     if (fleet && r->listing.fleet_rooms) {
         w->nj = r->listing.n_fleet_rooms;
         w->j = fleet_rank(r, from, past);
     }
 }
 
-/* The next room of the walk into *e; false past the last under the prefix.
- * A name both here and in the fleet's is this relay's (live). */
-static bool walk_next(struct walk *w, struct proto_room_entry *e)
+static bool walk_step(struct walk *w, struct proto_room_entry *e,
+                      const struct relay_room **at);
+
+/* The next room of the walk into *e (and its props into *props, if not
+ * NULL: NULL for another relay's); false past the last under the prefix. */
+static bool walk_next(struct walk *w, struct proto_room_entry *e,
+                      const struct proto_props **props)
+{
+    static const struct proto_props none;
+    const struct relay_room *here;
+    do {
+        if (!walk_step(w, e, &here))
+            return false;
+    } while (here ? !core_room_listed(here, w->match) : w->match != NULL);
+    if (props)
+        *props = here ? &here->settings.props : &none;
+    return true;
+}
+
+/* The next room of the walk, listed or not, into *e (*here: this relay's,
+ * or NULL); false past the last under the prefix. A name both here and in
+ * the fleet's is this relay's (live). */
+static bool walk_step(struct walk *w, struct proto_room_entry *e,
+                      const struct relay_room **at)
 {
     const struct relay *r = w->r;
     const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
     const struct proto_room_entry *there = w->j < w->nj ? &r->listing.fleet_rooms[w->j] : NULL;
+    *at = NULL;
     if (here && strncmp(here->name, w->prefix, w->plen) != 0)
         here = NULL; /* in name order: none after it is under the prefix either */
     if (there && strncmp(there->room, w->prefix, w->plen) != 0)
@@ -69,11 +97,13 @@ static bool walk_next(struct walk *w, struct proto_room_entry *e)
         w->j++;
         return true;
     }
+    *at = here;
     _Static_assert(sizeof e->room == sizeof here->name, "a room's name, whole");
     memcpy(e->room, here->name, sizeof e->room); /* not snprintf: a join of any room
                                                     walks every room under its prefix */
     e->members = here->n;
     e->capacity = core_room_cap(r, here);
+    e->closed = here->settings.closed;
     w->i++;
     w->j += c == 0;
     return true;
@@ -85,12 +115,27 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
     struct walk w;
     struct proto_room_entry next;
     size_t n = 0;
-    walk_start(&w, r, prefix ? prefix : "", after, fleet);
-    while (n < cap && walk_next(&w, &out[n]))
+    walk_start(&w, r, prefix ? prefix : "", after, fleet, NULL);
+    while (n < cap && walk_next(&w, &out[n], NULL))
         n++;
     if (more)
-        *more = n == cap && walk_next(&w, &next);
+        *more = n == cap && walk_next(&w, &next, NULL);
     return n;
+}
+
+/* A page of the rooms under m's prefix after its after matching its match,
+ * with their props, into r->out (a listing). */
+static void list_page(struct relay *r, const struct proto_control *m)
+{
+    struct walk w;
+    struct proto_room_entry next;
+    const struct proto_props *props;
+    size_t n = 0;
+    walk_start(&w, r, m->prefix, m->after, true, &m->match);
+    while (n < PROTO_ROOMS_PAGE && walk_next(&w, &r->out.rooms[n], &props))
+        r->out.rooms_props[n++] = *props;
+    r->out.rooms_len = n;
+    r->out.more = n == PROTO_ROOMS_PAGE && walk_next(&w, &next, NULL);
 }
 
 void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n)
@@ -155,8 +200,7 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
-    r->out.rooms_len = relay_list_rooms(r, m->prefix, m->after, true, r->out.rooms,
-                                        PROTO_ROOMS_PAGE, &r->out.more);
+    list_page(r, m);
     int n = encode_page(r, peer);
     if (n < 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
@@ -178,10 +222,11 @@ static bool any_new_name(const struct relay *r, char *room)
     size_t plen = strlen(room);
     struct walk w;
     struct proto_room_entry e;
+    const struct relay_room *here; /* every name counts, listed or not */
     _Static_assert(PROTO_ANY_DIGITS == 4, "top is the largest number of that many digits");
     snprintf(prefix, sizeof prefix, "%s", room);
-    walk_start(&w, r, prefix, NULL, true);
-    while (walk_next(&w, &e)) {
+    walk_start(&w, r, prefix, NULL, true, NULL);
+    while (walk_step(&w, &e, &here)) {
         const char *d = e.room + plen;
         size_t nd = strspn(d, "0123456789");
         if (nd >= 1 && nd <= PROTO_ANY_DIGITS && d[nd] == '\0' && d[0] != '0') {
@@ -199,7 +244,8 @@ static bool any_new_name(const struct relay *r, char *room)
     return false;
 }
 
-int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us)
+int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
+                  uint64_t now_us)
 {
     if (r->cfg.room_list == RELAY_ROOM_LIST_OFF)
         return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
@@ -215,9 +261,9 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us)
      * so the first with one place left ends the walk. */
     struct walk w;
     struct proto_room_entry e, best = {.room = ""};
-    walk_start(&w, r, room, NULL, true);
-    while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e))
-        if (e.members < e.capacity && (!best.room[0] || e.members > best.members))
+    walk_start(&w, r, room, NULL, true, match);
+    while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e, NULL))
+        if (!e.closed && e.members < e.capacity && (!best.room[0] || e.members > best.members))
             best = e;
     if (best.room[0]) {
         memcpy(room, best.room, sizeof best.room);

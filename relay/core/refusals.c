@@ -66,6 +66,9 @@ static const struct {
     [RELAY_DROP_THROTTLED] = { "throttled", PROTO_ERROR_THROTTLED, false },
     [RELAY_DROP_LISTING_OFF] = { "listing_off", PROTO_ERROR_LISTING_OFF, false },
     [RELAY_DROP_KEPT_FULL] = { "kept_full", PROTO_ERROR_TOO_BIG, false },
+    [RELAY_DROP_NO_SUCH_ROOM] = { "no_such_room", PROTO_ERROR_NO_SUCH_ROOM, false },
+    [RELAY_DROP_ROOM_CLOSED] = { "room_closed", PROTO_ERROR_ROOM_CLOSED, false },
+    [RELAY_DROP_NOT_CREATOR] = { "not_creator", PROTO_ERROR_NOT_CREATOR, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

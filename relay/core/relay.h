@@ -130,6 +130,11 @@ enum relay_drop {
                                   with --room-list off (error listing_off) */
     RELAY_DROP_KEPT_FULL,      /* a kept event that would take its room's kept events
                                   past CORE_KEPT_BYTES: refused whole (error too_big) */
+    RELAY_DROP_NO_SUCH_ROOM,   /* a join with exists for a room that is not (error
+                                  no_such_room) */
+    RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
+    RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
+                                  (error not_creator) */
     RELAY_DROP_COUNT
 };
 

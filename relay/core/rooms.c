@@ -101,7 +101,9 @@ void core_rooms_free(struct relay *r)
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room)
 {
     uint32_t cap = r->cfg.max_room_size;
-    return room->grid || cap < PROTO_ROSTER_MAX ? cap : PROTO_ROSTER_MAX;
+    if (!room->grid && cap > PROTO_ROSTER_MAX)
+        cap = PROTO_ROSTER_MAX;
+    return room->settings.size && room->settings.size < cap ? room->settings.size : cap;
 }
 
 size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap)

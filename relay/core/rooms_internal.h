@@ -15,6 +15,24 @@ struct relay;
 struct core_grid; /* interest_internal.h */
 struct core_kept; /* kept.c */
 
+/* What a room's creator set (PROTOCOL.md, "Rooms with properties"). */
+struct core_room_settings {
+    struct proto_props props;
+    uint32_t size;    /* members at most (0: the relay's bound) */
+    bool unlisted;    /* left out of listings and of joins of any room */
+    bool closed;      /* takes no joiners (but its players taking their places back) */
+    char creator[PROTO_PLAYER_LEN + 1]; /* the player whose join made it: only it
+                                           changes these */
+};
+
+/* What a join asks of its room: the settings of a room it makes, and
+ * whether the room must exist (a fleet's parked join keeps it). */
+struct core_room_ask {
+    struct proto_props props;
+    uint32_t size;
+    bool unlisted, closed, exists;
+};
+
 /* A room's slot. rooms.c creates and frees it (every field then); while
  * it lives each field has one writer, named after it. */
 struct relay_room {
@@ -29,6 +47,7 @@ struct relay_room {
     struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
                                everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
+    struct core_room_settings settings; /* room_settings.c: its creator's say */
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct
@@ -54,11 +73,46 @@ struct relay_room *core_room_find(const struct relay *r, const char *name);
 struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
 
 /* How many members room may hold: --max-room-size, and without interest
- * at most a welcome's roster (everyone lists everyone). */
+ * at most a welcome's roster (everyone lists everyone); at most its
+ * creator's size. */
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
+
+/* ---- room_settings.c ---- */
+
+/* A join's ask of its room from m, into a (a fleet's parked join), and back
+ * (a join of any room that gives no props asks its match for a room it makes). */
+void core_room_ask_keep(struct core_room_ask *a, const struct proto_control *m);
+void core_room_ask_give(struct proto_control *m, const struct core_room_ask *a);
+
+/* A join's room settings checked against the relay's bounds (a size past
+ * what a room of its kind may hold: bad_field). Returns 0 or the
+ * relay_on_datagram code (answered, counted). */
+int core_room_ask_check(struct relay *r, uint32_t peer, const struct proto_control *m,
+                        uint64_t now_us);
+
+/* May peer (its player known) join room as a new member? A closed room
+ * takes only its creator. Returns 0 or the refusal's code (room_closed). */
+int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *room,
+                     uint64_t now_us);
+
+/* A room just made by peer's join m: its settings from the join (as
+ * core_room_ask_keep takes them), peer's player its creator. */
+void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
+                      const struct proto_control *m);
+
+/* Is room listed for a listing or a join of any room filtering on match
+ * (NULL or empty: any)? */
+bool core_room_listed(const struct relay_room *room, const struct proto_props *match);
+
+/* A room message (m, len bytes) from peer: its room's settings changed, if
+ * peer's player made the room. Refused: not a member (not_joined), not its
+ * creator (not_creator), past the byte budget (rate_limited). Returns 0 or
+ * the relay_on_datagram code. */
+int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
+                 uint64_t now_us);
 
 /* Allocates max_rooms free slots. Returns 0 or -1 (out of memory);
  * core_rooms_free frees them and every live room's. */

@@ -74,7 +74,7 @@ static int fuzz_control_same(const struct proto_control *a,
 /* The decoded message is well formed whatever the input was. */
 static void fuzz_control_check_fields(const struct proto_control *m)
 {
-    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_ROOMS); /* the last type */
+    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_ROOM); /* the last type */
     FUZZ_CHECK(strcmp(proto_ctl_type_name(m->type), "?") != 0);
     FUZZ_CHECK(fuzz_str_ok(m->room, sizeof m->room));
     FUZZ_CHECK(fuzz_str_ok(m->name, sizeof m->name));

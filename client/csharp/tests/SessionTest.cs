@@ -517,6 +517,52 @@ static class SessionTest
         relay.Stop();
     }
 
+    /// <summary>Rooms with properties: made with props and a size, listed
+    /// filtered, joined by match; refused missing with Exists, closed, and a
+    /// non-creator's change.</summary>
+    static void RoomsWithProperties()
+    {
+        var relay = new Relay(0, "--max-room-size", "8");
+        var ps = new List<Session>();
+        Func<Config, EventType, GameEvent> join = (c, t) => {
+            c.Port = relay.Port;
+            ps.Add(new Session(c));
+            var ev = Wait(ps, ps.Count - 1, t);
+            if (t == EventType.Disconnected) { // over: polled no more
+                ps[ps.Count - 1].Dispose();
+                ps.RemoveAt(ps.Count - 1);
+            }
+            return ev;
+        };
+        var dust = new Dictionary<string, string> { { "map", "dust" } };
+        join(new Config { Room = "arena-1", Name = "a", Props = dust, Size = 2 }, EventType.Welcome);
+        join(new Config { Room = "arena-2", Name = "b",
+                          Props = new Dictionary<string, string> { { "map", "mill" } } }, EventType.Welcome);
+        join(new Config { Room = "arena-", Name = "c", AnyRoom = true, Match = dust }, EventType.Welcome);
+        Check(ps[2].RoomName == "arena-1", "a join of any room by its match: " + ps[2].RoomName);
+        Check(ps[0].ListRooms(null, null, dust) == Status.Ok, "a filtered listing asked for");
+        Wait(ps, 0, EventType.Rooms);
+        bool more;
+        var rooms = ps[0].Rooms(out more);
+        Check(rooms.Length == 1 && rooms[0].Name == "arena-1" && rooms[0].Capacity == 2 &&
+              rooms[0].Props["map"] == "dust" && rooms[0].Open, "listed with its props and its size");
+        Check(join(new Config { Room = "arean", Name = "d", Exists = true }, EventType.Disconnected).Code ==
+              "no_such_room", "a room that must exist, refused");
+        join(new Config { Room = "game", Name = "e", Open = false }, EventType.Welcome);
+        Check(join(new Config { Room = "game", Name = "f" }, EventType.Disconnected).Code == "room_closed",
+              "a closed room refused");
+        Check(ps[2].SetRoom(false) == Status.Ok && Wait(ps, 2, EventType.Error).Code == "not_creator",
+              "another member cannot close it");
+        var many = new Dictionary<string, string>();
+        for (int i = 0; i < 9; i++)
+            many["k" + i] = "v";
+        Throws<ArgumentException>(() => new Session(new Config { Port = relay.Port, Room = "x", Name = "g",
+                                                                 Props = many }), "nine props");
+        foreach (var s in ps)
+            s.Dispose();
+        relay.Stop();
+    }
+
     /// <summary>A lobby lists the rooms others made, then joins one in the
     /// same session, over ENet and TCP; plain UDP has none, in words.</summary>
     static void Lobby()
@@ -792,6 +838,7 @@ static class SessionTest
             OverHttpPolling();
             RoomsToList();
             Lobby();
+            RoomsWithProperties();
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");

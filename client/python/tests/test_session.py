@@ -536,6 +536,40 @@ class RelaysOfItsOwn(unittest.TestCase):
                 s.close()
             relay.stop()
 
+    def test_rooms_with_properties(self):
+        relay = Relay("--max-room-size", "8")
+        ps = []
+        try:
+            def join(room, name, event, **kw):
+                ps.append(ricochet.Session("127.0.0.1", relay.port, room, name, **kw))
+                ev = self.wait(ps, len(ps) - 1, event)
+                if event == ricochet.DISCONNECTED:  # over: polled no more
+                    ps.pop().close()
+                return ev
+            join("arena-1", "a", ricochet.WELCOME, props={"map": "dust"}, size=2)
+            join("arena-2", "b", ricochet.WELCOME, props={"map": "mill"})
+            join("arena-", "c", ricochet.WELCOME, any_room=True, match={"map": "dust"})
+            self.assertEqual(ps[2].room, "arena-1")  # by its props, though arena-2 has room
+            self.assertEqual(ps[0].list_rooms(match={"map": "dust"}), 0)
+            self.wait(ps, 0, ricochet.ROOMS)
+            self.assertEqual([(r.name, r.members, r.capacity, r.props, r.open)
+                              for r in ps[0].rooms()[0]],
+                             [("arena-1", 2, 2, {"map": "dust"}, True)])
+            self.assertEqual(join("arean", "d", ricochet.DISCONNECTED, exists=True).code,
+                             "no_such_room")
+            join("game", "e", ricochet.WELCOME, open=False)
+            self.assertEqual(join("game", "f", ricochet.DISCONNECTED).code, "room_closed")
+            self.assertEqual(ps[2].set_room(open=False), 0)  # not arena-1's creator
+            self.assertEqual(self.wait(ps, 2, ricochet.ERROR).code, "not_creator")
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", relay.port, "x", "g",
+                                 props={"k%d" % i: "v" for i in range(9)})
+            self.assertIn("at most 8 keys", str(why.exception))
+        finally:
+            for s in ps:
+                s.close()
+            relay.stop()
+
     def test_room_list_off_says_so(self):
         relay = Relay("--room-list", "off")
         try:

@@ -1,0 +1,67 @@
+/* ricochet_rooms.h: libricochet's rooms with properties, a part of
+ * ricochet.h, which includes it where its section stands: include
+ * <ricochet/ricochet.h>. The manual page ricochet(3) renders it there. */
+#ifndef RICOCHET_PUBLIC_ROOMS_H
+#define RICOCHET_PUBLIC_ROOMS_H
+
+#ifndef RICOCHET_H
+#error "include <ricochet/ricochet.h>: ricochet_rooms.h is a part of it"
+#endif
+
+/* ---- rooms with properties ---- */
+
+/* A room's property (PROTOCOL.md, "Rooms with properties"): a key of
+ * 1..16 bytes of [A-Za-z0-9_.-] and a value of 0..64 bytes of printable
+ * UTF-8. A room has at most RICOCHET_PROPS_MAX of them, 256 bytes of keys
+ * and values together. */
+#define RICOCHET_PROPS_MAX 8
+struct ricochet_prop {
+    char key[17];
+    char value[65];
+};
+
+/* The join that makes its room sets it up: its props (one key at a time;
+ * key NULL clears them), its size (1..the relay's room size; 0: the
+ * relay's), whether it is listed, and whether it takes joiners (open false:
+ * only its creator, until ricochet_set_room_open). A join to a room that
+ * exists gets it as it is. With exists the room must exist already: else
+ * DISCONNECTED, code no_such_room (a rejoin does not ask it). A join of
+ * any room (ricochet_config_set_any_room) picks only rooms whose props
+ * hold the match (one key at a time; key NULL clears), and a room it makes
+ * gets the match as its props if none are set. RICOCHET_OK or
+ * RICOCHET_E_INVALID (ricochet_config_error names the bound: "props: at
+ * most 8 keys (k9 is the ninth)"). */
+RICOCHET_API int ricochet_config_set_room_prop(struct ricochet_config *cfg, const char *key,
+                                               const char *value);
+RICOCHET_API int ricochet_config_set_room_match(struct ricochet_config *cfg, const char *key,
+                                                const char *value);
+RICOCHET_API int ricochet_config_set_room_size(struct ricochet_config *cfg, uint32_t size);
+RICOCHET_API int ricochet_config_set_room_listed(struct ricochet_config *cfg, bool listed);
+RICOCHET_API int ricochet_config_set_room_open(struct ricochet_config *cfg, bool open);
+RICOCHET_API int ricochet_config_set_room_exists(struct ricochet_config *cfg, bool exists);
+
+/* ricochet_list_rooms, listing only the rooms whose props hold the n pairs
+ * of match (n 0: every room). A fleet's other relays list their rooms
+ * without props: a filtered listing has this relay's only.
+ * RICOCHET_E_INVALID also for a match past the props' bounds. */
+RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *prefix,
+                                              const char *after,
+                                              const struct ricochet_prop *match, size_t n);
+
+/* The props of the last listing's room at index i (as ricochet_rooms lists
+ * them) into out, at most cap of them; *open (may be NULL): it takes
+ * joiners. Returns how many it has (0: none, or i past the listing). */
+RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
+                                          struct ricochet_prop *out, size_t cap, bool *open);
+
+/* From my room's creator (the player whose join made it): open it to
+ * joiners or close it, list it or not, replace its props (n pairs). No
+ * answer; to another member the relay answers RICOCHET_EV_ERROR
+ * not_creator. RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
+ * (props past their bounds) or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
+RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
+RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
+                                         size_t n);
+
+#endif

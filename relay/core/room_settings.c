@@ -1,0 +1,102 @@
+/* room_settings.c: rooms with properties (see rooms_internal.h and
+ * PROTOCOL.md, "Rooms with properties"): what a room's creator sets (its
+ * props, size, whether it is listed and takes joiners) from its join and
+ * later from its room messages, and the checks joins and listings make of
+ * them. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../sys/log.h"
+
+void core_room_ask_keep(struct core_room_ask *a, const struct proto_control *m)
+{
+    /* A join of any room that gives no props makes its room findable by its match. */
+    *a = (struct core_room_ask){.props = m->props.n || !m->any ? m->props : m->match,
+                                .size = m->size, .unlisted = m->unlisted,
+                                .closed = m->closed, .exists = m->exists};
+}
+
+void core_room_ask_give(struct proto_control *m, const struct core_room_ask *a)
+{
+    m->props = a->props;
+    m->size = a->size;
+    m->unlisted = a->unlisted;
+    m->closed = a->closed;
+    m->exists = a->exists;
+}
+
+int core_room_ask_check(struct relay *r, uint32_t peer, const struct proto_control *m,
+                        uint64_t now_us)
+{
+    /* The bound of the kind of room the join would make (core_room_cap). */
+    uint32_t most = r->cfg.max_room_size;
+    if (m->aoi == 0 && most > PROTO_ROSTER_MAX)
+        most = PROTO_ROSTER_MAX;
+    if (m->size > most)
+        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                           "size: 1..%" PRIu32 " members on this relay (--max-room-size%s)",
+                           most, m->aoi == 0 && most == PROTO_ROSTER_MAX
+                                     ? ", and a welcome's roster" : "");
+    return 0;
+}
+
+int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *room,
+                     uint64_t now_us)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    if (!room->settings.closed || strcmp(room->settings.creator, p->player) == 0)
+        return 0;
+    /* Not named, as room_full: the joiner knows which it asked for. */
+    return core_reject(r, peer, RELAY_DROP_ROOM_CLOSED, now_us,
+                       "the room is closed to joiners: wait for its creator to open it, "
+                       "or join another");
+}
+
+void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
+                      const struct proto_control *m)
+{
+    struct core_room_settings *s = &room->settings;
+    struct core_room_ask a;
+    core_room_ask_keep(&a, m);
+    s->props = a.props;
+    s->size = a.size;
+    s->unlisted = a.unlisted;
+    s->closed = a.closed;
+    memcpy(s->creator, r->peers[peer].player, sizeof s->creator);
+}
+
+bool core_room_listed(const struct relay_room *room, const struct proto_props *match)
+{
+    return !room->settings.unlisted && (!match || proto_props_match(&room->settings.props, match));
+}
+
+int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
+                 uint64_t now_us)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "room before join: a room's creator changes it from within");
+    struct relay_room *room = &r->rooms.at[p->room];
+    struct core_room_settings *s = &room->settings;
+    if (strcmp(s->creator, p->player) != 0)
+        return core_reject(r, peer, RELAY_DROP_NOT_CREATOR, now_us,
+                           "only the room's creator changes it (its player %.12s...)",
+                           s->creator[0] ? s->creator : "gone");
+    int rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
+    core_budget_spend(r, peer, (uint64_t)len);
+    if (m->room_set & PROTO_ROOM_SET_OPEN)
+        s->closed = m->closed;
+    if (m->room_set & PROTO_ROOM_SET_LISTED)
+        s->unlisted = m->unlisted;
+    if (m->room_set & PROTO_ROOM_SET_PROPS)
+        s->props = m->props;
+    log_debug("relay: room '%s' %s, %s, %u props", room->name, s->closed ? "closed" : "open",
+              s->unlisted ? "unlisted" : "listed", (unsigned)s->props.n);
+    return 0;
+}
