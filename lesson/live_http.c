@@ -159,8 +159,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
-                x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state,
-                x->requests_per_state);
+                x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state, x->requests_per_state);
     if (x->http)
         live_http_cost_json(f, x);
     fputc('}', f);
@@ -646,10 +645,9 @@ static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
     {"/lesson_words.js", on_words_js}, {"/lesson_calls.js", on_calls_js}, {"/calls", on_calls},
-    {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko},
-    {"/guide/vi", on_guide_vi},
-    {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
-    {"/lang/vi.json", on_lang_vi},
+    {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko}, {"/guide/vi", on_guide_vi},
+    {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id},
+    {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
     {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
     {"/senders", on_senders_put, "PUT", 64}, {0}};

@@ -50,7 +50,7 @@ extern "C" {
 
 /* The version of this header. ricochet_version_number() is the library's. */
 #define RICOCHET_VERSION_MAJOR 1
-#define RICOCHET_VERSION_MINOR 3
+#define RICOCHET_VERSION_MINOR 4
 #define RICOCHET_VERSION_PATCH 0
 #define RICOCHET_VERSION_NUMBER                                                         \
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
@@ -73,8 +73,6 @@ extern "C" {
                                      fits every session, a sealed one too */
 #define RICOCHET_EVENT_MAX 1024 /* bytes of an event's body (ricochet_send_event) */
 #define RICOCHET_TO_ROOM 0u     /* ricochet_send_event: to every other member */
-#define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
-#define RICOCHET_KEEP_STAY 1u   /* ricochet_send_kept: kept after I leave too */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
@@ -287,7 +285,7 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.3.0": the API's (RICOCHET_VERSION_*), not the
+/* The library's version, "1.4.0": the API's (RICOCHET_VERSION_*), not the
  * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 
@@ -554,21 +552,6 @@ RICOCHET_API int ricochet_send_state_payload(struct ricochet *r, const struct ri
  * RICOCHET_E_NOT_JOINED or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_send_event(struct ricochet *r, uint32_t to, const void *data,
                                      size_t len);
-
-/* Sends an event to the room that the relay keeps for who joins later
- * (PROTOCOL.md, "Kept events"): the newest per key (1..RICOCHET_KEY_MAX
- * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
- * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
- * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
- * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
- * relay's restart or a move. Past 16384 bytes a room the relay refuses it
- * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
-RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
-                                    size_t len, unsigned flags);
-
-/* The key of the kept EVENT ricochet_poll returned last (live or
- * replayed), until the next poll; "" for any other. */
-RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
 
 /* The bytes that came with the event ricochet_poll returned last: a STATE's
  * or TOO_OLD's payload, an EVENT's body. Sets *len (may be NULL) and returns

@@ -1,6 +1,7 @@
-/* ricochet_rooms.h: libricochet's rooms with properties, a part of
- * ricochet.h, which includes it where its section stands: include
- * <ricochet/ricochet.h>. The manual page ricochet(3) renders it there. */
+/* ricochet_rooms.h: libricochet's rooms with properties, and the events
+ * a room keeps for latecomers: a part of ricochet.h, which includes it
+ * where its section stands (include <ricochet/ricochet.h>). The manual
+ * page ricochet(3) renders it there. */
 #ifndef RICOCHET_PUBLIC_ROOMS_H
 #define RICOCHET_PUBLIC_ROOMS_H
 
@@ -63,5 +64,25 @@ RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
 RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
 RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
                                          size_t n);
+
+/* ---- kept events ---- */
+
+#define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
+#define RICOCHET_KEEP_STAY 1u   /* ricochet_send_kept: kept after I leave too */
+
+/* Sends an event to the room that the relay keeps for who joins later
+ * (PROTOCOL.md, "Kept events"): the newest per key (1..RICOCHET_KEY_MAX
+ * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
+ * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
+ * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
+ * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
+ * relay's restart or a move. Past 16384 bytes a room the relay refuses it
+ * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
+RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
+                                    size_t len, unsigned flags);
+
+/* The key of the kept EVENT ricochet_poll returned last (live or
+ * replayed), until the next poll; "" for any other. */
+RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
 
 #endif

@@ -325,6 +325,21 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
              p->reflect ? ", reflect" : "", p->ticket.sealed ? ", sealed" : "");
 }
 
+/* The join's mode as the peer's edge carries it (an edge of one mode:
+ * every member's is its own): 0, or a refusal's code. */
+static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint64_t now_us)
+{
+    const struct relay_transport *edge = core_edge(r, peer);
+    if (only_mode(edge->modes, mode) ||
+        (proto_mode_info(*mode) && (edge->modes & (1u << *mode))))
+        return 0;
+    char carried[96];
+    mode_names(edge->modes, carried, sizeof carried);
+    return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                       "mode %s is not carried by the relay's %s edge: it carries %s",
+                       proto_mode_name(*mode), edge->name ? edge->name : "?", carried);
+}
+
 /* The join's checks past its identity, then the membership: the room (of
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
@@ -353,15 +368,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         (rc = core_any_room(r, peer, who->room, &m->match, now_us)) < 0)
         return rc;
     enum proto_mode mode = m->mode;
-    const struct relay_transport *edge = core_edge(r, peer);
-    if (!only_mode(edge->modes, &mode) && /* one mode carried: every member's */
-        (!proto_mode_info(mode) || !(edge->modes & (1u << mode)))) {
-        char carried[96];
-        mode_names(edge->modes, carried, sizeof carried);
-        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
-                           "mode %s is not carried by the relay's %s edge: it carries %s",
-                           proto_mode_name(mode), edge->name ? edge->name : "?", carried);
-    }
+    if ((rc = join_mode(r, peer, &mode, now_us)) < 0)
+        return rc;
 
     struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room); /* a member whose place it takes */
