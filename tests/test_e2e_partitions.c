@@ -270,11 +270,9 @@ static long long rate_limited(struct cutlab *l)
  * a loaded machine does to the players' process. */
 static void starve(struct nemesis_watch *w, int starve_ms)
 {
-    for (size_t i = 0; i < w->rec.n; i++) {
-        struct ricochet_state s = {.x = 2, .y = (float)i};
-        ricochet_send_state(w->rec.c[i], &s);
+    watch_play(w, 0);
+    for (size_t i = 0; i < w->rec.n; i++)
         ricochet_flush(w->rec.c[i]);
-    }
     clock_sleep_ms((unsigned)starve_ms);
 }
 
