@@ -286,8 +286,10 @@ static void cut_from_redis(int ms, bool both, int starve_ms)
     cutlab_open(&l);
     room_on_relay_0(&l, &w);
 
-    uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), NEMESIS_SET(RELAY_NODE(0)), both);
+    /* the cut is in once nft has run (a loaded machine takes its time), and
+     * the lease was last confirmed no later: it ends by cut + LEASE_MS */
+    uint64_t cut = clock_now_ms();
     if (starve_ms) {
         while (clock_now_ms() - cut < LEASE_MS / 2)
             watch_play(&w, 50);
