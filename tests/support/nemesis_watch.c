@@ -39,6 +39,9 @@ void watch_event(void *watch, size_t index, const struct ricochet_event *ev)
     uint64_t slot = (clock_now_ms() - w->start_ms) / WATCH_SLOT_MS;
     if (relay >= 0 && slot < WATCH_SLOTS)
         w->slot[slot] |= (uint8_t)(1u << relay);
+    uint64_t sent = ev->state.send_us / 1000; /* the players' clock: one machine */
+    if (relay >= 0 && sent > w->sent_ms[relay])
+        w->sent_ms[relay] = sent;
 }
 
 void watch_play(struct nemesis_watch *w, int ms)
@@ -64,17 +67,13 @@ uint64_t watch_split_ms(const struct nemesis_watch *w, uint64_t since_ms)
     return split * WATCH_SLOT_MS;
 }
 
-uint64_t watch_last_through(const struct nemesis_watch *w, const char *host, uint16_t port)
+uint64_t watch_last_sent(const struct nemesis_watch *w, const char *host, uint16_t port)
 {
     char name[sizeof w->relay[0]];
     snprintf(name, sizeof name, "%s:%u", host, (unsigned)port);
-    for (int i = 0; i < w->n_relays; i++) {
-        if (strcmp(w->relay[i], name) != 0)
-            continue;
-        for (uint64_t s = WATCH_SLOTS; s-- > 0;)
-            if (w->slot[s] >> i & 1)
-                return w->start_ms + (s + 1) * WATCH_SLOT_MS;
-    }
+    for (int i = 0; i < w->n_relays; i++)
+        if (strcmp(w->relay[i], name) == 0)
+            return w->sent_ms[i];
     return 0;
 }
 

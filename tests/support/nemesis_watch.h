@@ -23,6 +23,9 @@ struct nemesis_watch {
     char relay[WATCH_RELAYS][32]; /* "host:port" of each relay seen */
     int n_relays;
     uint8_t slot[WATCH_SLOTS]; /* bit i: a state came through relay i */
+    uint64_t sent_ms[WATCH_RELAYS]; /* the newest send time (clock_now_ms) of a
+                                  state that came through relay i: it forwarded
+                                  that state then or later */
     struct ricochet *others[HARNESS_MAX_CLIENTS]; /* players of other rooms: polled,
                                   not watched (the caller closes them) */
     size_t n_others;
@@ -42,9 +45,10 @@ void watch_play(struct nemesis_watch *w, int ms);
  * once, from since_ms to now (clock_now_ms). */
 uint64_t watch_split_ms(const struct nemesis_watch *w, uint64_t since_ms);
 
-/* The last time (clock_now_ms) a state came through the relay at
- * host:port, 0 if never. */
-uint64_t watch_last_through(const struct nemesis_watch *w, const char *host, uint16_t port);
+/* The newest send time (clock_now_ms) of a state that came through the
+ * relay at host:port, 0 if none: the relay forwarded it no sooner, however
+ * late the players read it (a loaded machine can hold them back a second). */
+uint64_t watch_last_sent(const struct nemesis_watch *w, const char *host, uint16_t port);
 
 /* Whether every client is joined, all on one relay, and each has a state
  * from every other since mark (harness_rec's counters then: watch_mark). */
