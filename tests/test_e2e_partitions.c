@@ -353,8 +353,8 @@ static void redis_cut_from_every_relay(int ms)
     uint32_t relays = 0;
     for (int i = 0; i < RELAYS; i++)
         relays |= NEMESIS_SET(RELAY_NODE(i));
-    uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(REDIS_NODE), relays, true);
+    uint64_t cut = clock_now_ms(); /* once nft has it in */
     watch_play(&w, LEASE_MS + 500);
     /* a newcomer's first join, refused directory_unavailable (retryable)
      * until the heal: its library tries again within its rejoin window */
@@ -454,8 +454,8 @@ static void cut_from_players(int ms)
     cutlab_open(&l);
     room_on_relay_0(&l, &w);
     other_rooms(&l, &w);
-    uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    uint64_t cut = clock_now_ms(); /* once nft has it in */
     watch_play(&w, 200);
     struct ricochet *early = player(&l.relay[2], "cut", "n"); /* sent to relay 0 */
     w.others[w.n_others++] = early; /* polled, not counted, until it is in */
@@ -520,8 +520,8 @@ static void a_relay_that_drops_all_its_players_tells_on_itself(void **state)
         w.rec.c[w.rec.n++] = fleet_client(&l.relay[0], "quiet", i ? "q" : "p",
                                           PROTO_MODE_RELIABLE, JOIN_TIMEOUT_MS, 0);
     assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
-    uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(NEMESIS_HUB), NEMESIS_SET(RELAY_NODE(0)), true);
+    uint64_t cut = clock_now_ms(); /* once nft has it in */
     bool told = told_on_itself(&l, &w, 0, PROTO_TIMEOUT_MS + 10000);
     cutlab_logs(&l, !told);
     verdict("regroup", told, "the cut relay told the directory it dropped all its players, "
@@ -560,9 +560,9 @@ static void invariant_4s_window(void)
     w.rec.n = 3;
     assert_true(watch_until_one_group(&w, FLEET_WAIT_MS) >= 0);
     ricochet_close(first);
-    uint64_t cut = clock_now_ms();
     nemesis_cut(&l.n, NEMESIS_SET(RELAY_NODE(0)),
                 NEMESIS_SET(REDIS_NODE) | NEMESIS_SET(FAR_NODE), true);
+    uint64_t cut = clock_now_ms(); /* once nft has it in */
     while (on_relay(w.rec.c[0], &l.relay[0]) || !ricochet_joined(w.rec.c[0]))
         watch_play(&w, 50);
     w.rec.c[w.rec.n++] = player(&l.relay[2], "cut", "z"); /* x's company there */
