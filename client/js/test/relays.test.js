@@ -373,8 +373,8 @@ test("any room with space, and the rooms listed with members and capacity", { sk
     await until(() => has(a, "rooms"), 5000, "a listing");
     const page = a.got.find((e) => e.type === "rooms");
     assert.equal(page.prefix, "duel-");
-    assert.deepEqual(page.rooms, [{ room: "duel-1", members: 2, capacity: 2 },
-                                  { room: "duel-2", members: 1, capacity: 2 }]);
+    assert.deepEqual(page.rooms, [{ room: "duel-1", members: 2, capacity: 2, props: {}, open: true },
+                                  { room: "duel-2", members: 1, capacity: 2, props: {}, open: true }]);
     assert.equal(page.more, false);
     a.got.length = 0;
     assert.equal(a.listRooms("", "duel-1"), true); // after a name, every prefix
