@@ -285,6 +285,12 @@ test("rooms with properties: made, listed and joined by them, refused in words",
     assert.deepEqual(await listing(e, "game"), [{ room: "game", members: 1, capacity: 8, props: { map: "keep" },
                               open: true }]);
     await join({ room: "game", name: "g", exists: true }, "welcome");
+    const lobby = player({ url: relay.url, name: "l", lobby: true });
+    ps.push(lobby);
+    assert.equal(lobby.join("made", false, { props: { map: "lobby" }, size: 3 }), true);
+    await until(() => has(lobby, "welcome"), 5000, "the lobby's welcome");
+    assert.deepEqual(await listing(lobby, "made"), [{ room: "made", members: 1, capacity: 3,
+                                                      props: { map: "lobby" }, open: true }]);
 
     const nine = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i + 1}`, "v"]));
     assert.throws(() => new Session({ url: relay.url, room: "x", name: "n", props: nine }),
