@@ -75,11 +75,12 @@ function readListedRoom(e) {
   return { props: Object.fromEntries(Object.entries(props)), open: e.open !== false };
 }
 
-/* The room options (of new Session, or a lobby's join): TypeError naming
- * the bound broken; size 0 is the relay's. */
+/* The room options (of new Session, or a lobby's join), checked: a
+ * TypeError naming the bound broken; size 0 is the relay's (left out).
+ * Returns them alone: a lobby's setup changes nothing else. */
 function checkRoomOptions(o) {
   try {
-    putRoomFields({}, { type: "join", ...o, size: o.size === 0 ? undefined : o.size });
+    return putRoomFields({}, { type: "join", ...o, size: o.size === 0 ? undefined : o.size });
   } catch (e) {
     throw new TypeError(e.message);
   }

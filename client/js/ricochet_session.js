@@ -409,10 +409,10 @@ export class Session extends EventTarget {
     if (!validName(room) || typeof any !== "boolean" || (any && room.length > ANY_PREFIX_MAX))
       throw new TypeError(`room ${JSON.stringify(room)}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
                           `(with any, a prefix of 1 to ${ANY_PREFIX_MAX})`);
-    checkRoomOptions(setup);
+    const rooms = checkRoomOptions(setup);
     if (!this._lobby || this.phase === "closed") return false;
     this._lobby = false;
-    Object.assign(this.options, setup, { room, any });
+    Object.assign(this.options, rooms, { room, any });
     this.room = room;
     if (this.phase === "lobby") {
       this._deadlineUs = nowUs() + this.options.timeoutMs * 1000;

@@ -287,7 +287,8 @@ test("rooms with properties: made, listed and joined by them, refused in words",
     await join({ room: "game", name: "g", exists: true }, "welcome");
     const lobby = player({ url: relay.url, name: "l", lobby: true });
     ps.push(lobby);
-    assert.equal(lobby.join("made", false, { props: { map: "lobby" }, size: 3 }), true);
+    assert.equal(lobby.join("made", false, { props: { map: "lobby" }, size: 3, name: "x" }), true);
+    assert.equal(lobby.options.name, "l"); // a setup sets up the room, nothing else
     await until(() => has(lobby, "welcome"), 5000, "the lobby's welcome");
     assert.deepEqual(await listing(lobby, "made"), [{ room: "made", members: 1, capacity: 3,
                                                       props: { map: "lobby" }, open: true }]);
