@@ -403,8 +403,9 @@ export class Session extends EventTarget {
   }
 
   /* A lobby's join: room, or with any the fullest room with space under
-   * the prefix room; a "welcome" or a "close" answers. TypeError: a bad
-   * room; false if not a lobby, joined already or closed. */
+   * the prefix room (setup: the room options); a "welcome" or a "close"
+   * answers. TypeError: a bad room or setup; false if not a lobby, joined
+   * already or closed. */
   join(room, any = false, setup = {}) {
     if (!validName(room) || typeof any !== "boolean" || (any && room.length > ANY_PREFIX_MAX))
       throw new TypeError(`room ${JSON.stringify(room)}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
