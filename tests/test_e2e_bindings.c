@@ -12,7 +12,8 @@
  * answers, a web server that is no relay, refusals: a `close` event with its
  * reason and hint, never a crash; the README's example as written, in a folder
  * of its own; relays of its own: members with statistics, a rejoin through a
- * relay's restart, tickets whole or as a pass; HTTP polling (route `poll`) on a
+ * relay's restart, tickets whole or as a pass, rooms with properties (made,
+ * listed and joined by them, refused in words); HTTP polling (route `poll`) on a
  * relay with ws and poll edges: a polling session and a WebSocket member
  * exchanging states and events, long and short polling, `close()` seen as a
  * quit, a join refused, no relay, a relay gone and a server that never answers

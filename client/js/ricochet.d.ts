@@ -31,6 +31,17 @@ export const ARENA_W: 100;
 export const ARENA_H: 100;
 export const ROSTER_MAX: 256;
 export const ID_MAX: 4294967295;
+/** A room's props: at most PROPS_MAX keys, PROPS_BYTES of keys and values together. */
+export const PROPS_MAX: 8;
+export const PROPS_BYTES: 256;
+/** A room's size as a join may ask it (the relay's --max-room-size bounds it). */
+export const ROOM_SIZE_MAX: 4095;
+/** Why a room's props (or a match, `what`) are refused, in the relay's words ("" if they
+ * are not): keys of 1 to 16 of A-Z a-z 0-9 _ . -, values of 0 to 64 bytes of printable
+ * UTF-8 (PROTOCOL.md, "Rooms with properties"). */
+export function propsFault(pairs: unknown, what?: "props" | "match"): string;
+/** A room's props, or a match on them: string values. */
+export type Props = Record<string, string>;
 
 export type ModeName = "unsequenced" | "sequenced" | "reliable" | "udp" | "tcp" | "ws" | "streams";
 export interface ModeInfo {
@@ -254,7 +265,23 @@ export const POLL_WAIT_MS: 20000;
 
 /** Bad options throw at once: a TypeError (a name, a route, a mode, a url), a RangeError (a
  * time). Names and rooms are 1 to 32 of A-Z a-z 0-9 _ . - */
-export interface SessionOptions {
+/** A join's room setup (PROTOCOL.md, "Rooms with properties"); past a bound a TypeError
+ * naming it. The first four set up a room the join makes (one that exists is as it is). */
+export interface RoomSetup {
+  props?: Props;
+  /** The most members it takes, 1..ROOM_SIZE_MAX up to the relay's (0: the relay's). */
+  size?: number;
+  /** false: in no listing and no join of any room; joined by its name (default true). */
+  listed?: boolean;
+  /** false: every joiner but its creator is refused room_closed (default true). */
+  open?: boolean;
+  /** The room must exist already: else a "close" no_such_room (a typo makes no room). */
+  exists?: boolean;
+  /** With any: only a room whose props hold these (a room it makes takes them). */
+  match?: Props;
+}
+
+export interface SessionOptions extends RoomSetup {
   room?: string;
   name?: string;
   /** "ws" (a WebSocket; in Node the `ws` package's where there is no global one), "webrtc"
@@ -307,11 +334,14 @@ export interface SessionOptions {
   iceServers?: RTCIceServer[];
 }
 
-/** A room of a listing: full when members equals capacity. */
+/** A room of a listing: full when members equals capacity (its size where it set one);
+ * props ({} if none; a fleet's other relays list theirs without), open (false: closed). */
 export interface RoomEntry {
   room: string;
   members: number;
   capacity: number;
+  props: Props;
+  open: boolean;
 }
 
 export interface SessionEvents {
@@ -402,12 +432,17 @@ export class Session extends EventTarget {
    * TypeError else), answered by a "rooms" event (an "error" listing_off from a relay with
    * --room-list off); false if not sent: before the welcome (a lobby's, asked while
    * connecting, goes once the route is up; another session's is not queued: as the C
-   * library's RICOCHET_E_NOT_JOINED) or once closed. */
-  listRooms(prefix?: string, after?: string): boolean;
+   * library's RICOCHET_E_NOT_JOINED) or once closed. With match, only rooms whose props
+   * hold it (a TypeError past the props' bounds). */
+  listRooms(prefix?: string, after?: string, match?: Props): boolean;
   /** A lobby's join: room, or with any the fullest room with space under the prefix room;
    * a "welcome" or a "close" answers. A TypeError for a bad room; false if not a lobby,
-   * joined already or closed. */
-  join(room: string, any?: boolean): boolean;
+   * joined already or closed. setup: as the options' (a TypeError past a bound). */
+  join(room: string, any?: boolean, setup?: RoomSetup): boolean;
+  /** From my room's creator: open it or close it to joiners, list it or not, replace its
+   * props; what is left out stays. No answer; another member gets an "error" not_creator.
+   * A TypeError past a bound; false if not joined. */
+  setRoom(change: { open?: boolean; listed?: boolean; props?: Props }): boolean;
   setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
   close(): void;
   addEventListener<K extends keyof SessionEvents>(

@@ -74,11 +74,15 @@
  *     the event message (PROTOCOL.md, "Event message"): {sender, to, key,
  *     kept, data}; keep: a key (KEY_MAX characters at most) the relay keeps
  *     it under for latecomers ("Kept events"), stay: after I leave too.
+ *   propsFault(pairs, what): why a room's props (or a match) are refused,
+ *     in the relay's words ("" if they are not): PROPS_MAX (8) keys of 1 to
+ *     16 of A-Z a-z 0-9 _ . -, values of 0 to 64 bytes of printable UTF-8,
+ *     PROPS_BYTES (256) together; ROOM_SIZE_MAX (4095): a room's size.
  *   readTicket(text): a whole ticket, as ricochet-ticket mint prints it,
  *     as {pass (what a join carries), room, name, fleet, relays, sealed};
  *     null if text is not one (a pass, say). Session takes either.
  *   encodeControl(msg): a client-to-relay message (join, chat, clock,
- *     leave, ping) as its JSON text, only its known fields, validated;
+ *     leave, ping, rooms, room) as its JSON text, only its known fields, validated;
  *     throws ProtocolError(bad_field / missing_field / unknown_type).
  *   decodeControl(data): a relay-to-client message (string or bytes) as
  *     {type, ...fields} with PROTOCOL.md's field names, validated; unknown
@@ -108,6 +112,7 @@ export { VERSION, STATE_VERSION, MSG_STATE, MSG_BATCH, STATE_SIZE, STATE_MAX, BA
          seqAfter, validName, validPrefix, validText, validPlayerName, nameFault, encodeState, STATE_FIELDS, decodeState,
          isBatch, unpackBatch, isEvent, encodeEvent, decodeEvent } from "./ricochet_wire.js";
 export { encodeControl, decodeControl } from "./ricochet_control.js";
+export { PROPS_MAX, PROPS_BYTES, ROOM_SIZE_MAX, propsFault } from "./ricochet_rooms.js";
 export { RecvStats, percentile, ClockSync, clockLatency } from "./ricochet_figures.js";
 export { InterpBuffer } from "./ricochet_interp.js";
 export { readTicket } from "./ricochet_ticket.js";

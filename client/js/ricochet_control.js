@@ -1,6 +1,6 @@
 /* ricochet_control.js: the control messages (proto/PROTOCOL.md, "Control
  * messages"), JSON both ways: encodeControl writes a client's (join, chat,
- * clock, leave, ping, rooms) with only its known fields, validated;
+ * clock, leave, ping, rooms, room) with only its known fields, validated;
  * decodeControl reads a relay's into PROTOCOL.md's field names, every
  * field checked, unknown ones ignored, ProtocolError for what does not
  * hold. Pure, as proto/control.c is: a session sends and reads through it.
@@ -10,6 +10,7 @@ import { CODE_MAX, CONTROL_MAX, ID_MAX, LEFT_REASONS, ROOMS_PAGE, ROSTER_MAX, TI
          VERSION, ProtocolError, bytesOf, cutMessage, utf8Length, validName, validPrefix,
          nameFault, validPlayerName,
          validText } from "./ricochet_wire.js";
+import { putRoomFields, readListedRoom } from "./ricochet_rooms.js";
 
 function fieldError(name, why) {
   return new ProtocolError("bad_field", `field "${name}" ${why}`);
@@ -82,6 +83,7 @@ export function encodeControl(msg) {
       if (!HEX32(msg.key)) throw fieldError("key", "is not a valid value");
       out.key = msg.key;
     }
+    putRoomFields(out, msg);
     break;
   case "chat":
     if (!validText(need("text"))) throw fieldError("text", "is not a valid value");
@@ -102,6 +104,10 @@ export function encodeControl(msg) {
       if (!validPrefix(msg[k])) throw fieldError(k, "is not a valid value");
       out[k] = msg[k];
     }
+    putRoomFields(out, msg);
+    break;
+  case "room":
+    putRoomFields(out, msg);
     break;
   default:
     throw new ProtocolError("unknown_type", `a client does not send "${msg.type}"`);
@@ -274,7 +280,8 @@ const READERS = {
           throw fieldError("rooms", "entries must be objects");
         return { room: readString(e, "room", true, validName),
                  members: readUint(e, "members", true, ID_MAX),
-                 capacity: readUint(e, "capacity", true, ID_MAX) };
+                 capacity: readUint(e, "capacity", true, ID_MAX),
+                 ...readListedRoom(e) };
       }),
       more,
     };

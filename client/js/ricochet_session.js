@@ -7,11 +7,12 @@
  */
 
 import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName, nameFault,
-         randomHex, validPrefix, validText } from "./ricochet_wire.js";
+         randomHex, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
+import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricochet_rooms.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
@@ -67,7 +68,7 @@ function urlAt(url, host, port) {
  *   new Session({room, name, route: "ws" | "webrtc" | "wt" | "poll", url,
  *                rtcUrl, wtUrl, wtPort, mode, reflect, batch, ticket, any, aoi,
  *                timeoutMs, rejoinMs, rejoinAfterMs, pollWaitMs, pollIntervalMs,
- *                iceServers})
+ *                iceServers, props, size, listed, open, exists, match})
  *     url: the WebSocket (default ws(s)://this page's host/; outside a page
  *     it must be given); over route poll the relay's poll edge, http(s)://
  *     HOST:PORT (its path /poll added unless it ends so; default this
@@ -98,7 +99,9 @@ function urlAt(url, host, port) {
  *     any: room is a prefix (1 to 28), and the relay puts me in the
  *     fullest room under it with space, or makes the next ("duel-" gives
  *     "duel-1", then "duel-2"); this.room names it from the welcome, and a
- *     rejoin goes back to it;
+ *     rejoin goes back to it; match: only to a room whose props hold it;
+ *     props, size, listed, open: a room my join makes (ricochet_rooms.js);
+ *     exists: the room must exist (else a "close" no_such_room);
  *     timeoutMs: join deadline and the relay's silence before the session
  *     ends (default 5000, 1..3600000); a ping goes after a third of it
  *     without sending, 1 s at most (over WebTransport a third of the
@@ -126,9 +129,8 @@ function urlAt(url, host, port) {
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
- *   listRooms(prefix, after): asks for a page of the relay's rooms (a
- *     "rooms" event answers; false if neither joined nor a lobby).
- *   join(room, any): a lobby's join (false if not a lobby, or joined).
+ *   listRooms(prefix, after, match), join(room, any, setup), setRoom({open,
+ *     listed, props}): rooms to list, a lobby's join, my room's change.
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
  *   memberList(), member(id): the members of my room (not me) as copies,
@@ -158,7 +160,7 @@ function urlAt(url, host, port) {
  *   state.payload: its bytes after the 40), event ({id, name, to, code:
  *   "room" or "direct", data: the body, recvUs}),
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
- *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity}]
+ *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity, props, open}]
  *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
  *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was:
  *   its id before}: back after a move), left ({id, name, player, reason: "quit",
@@ -222,6 +224,7 @@ export class Session extends EventTarget {
     if (o.any && o.ticket === undefined && o.room.length > ANY_PREFIX_MAX)
       throw new TypeError(`room ${JSON.stringify(o.room)}: with any, a prefix of 1 to ` +
                           `${ANY_PREFIX_MAX} (the relay adds a number of up to 4 digits)`);
+    checkRoomOptions(o);
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
     checkMs(o, "rejoinAfterMs", 100, 3600000);
@@ -374,7 +377,7 @@ export class Session extends EventTarget {
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
     if (this.key) join.key = this.key; /* the same player after a rejoin or a move */
-    return join;
+    return Object.assign(join, roomJoinFields(o, this._anyPending(), this._wasJoined));
   }
 
   /* The route is up: the join, or in a lobby the listing asked for. */
@@ -400,15 +403,17 @@ export class Session extends EventTarget {
   }
 
   /* A lobby's join: room, or with any the fullest room with space under
-   * the prefix room; a "welcome" or a "close" answers. TypeError: a bad
-   * room; false if not a lobby, joined already or closed. */
-  join(room, any = false) {
+   * the prefix room (setup: the room options); a "welcome" or a "close"
+   * answers. TypeError: a bad room or setup; false if not a lobby, joined
+   * already or closed. */
+  join(room, any = false, setup = {}) {
     if (!validName(room) || typeof any !== "boolean" || (any && room.length > ANY_PREFIX_MAX))
       throw new TypeError(`room ${JSON.stringify(room)}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
                           `(with any, a prefix of 1 to ${ANY_PREFIX_MAX})`);
+    const rooms = checkRoomOptions(setup);
     if (!this._lobby || this.phase === "closed") return false;
     this._lobby = false;
-    Object.assign(this.options, { room, any });
+    Object.assign(this.options, rooms, { room, any });
     this.room = room;
     if (this.phase === "lobby") {
       this._deadlineUs = nowUs() + this.options.timeoutMs * 1000;
@@ -484,21 +489,14 @@ export class Session extends EventTarget {
 
   /* ---- rooms to list ---- */
 
-  /* Asks the relay for a page of its rooms whose names start with prefix
-   * ("": all) and sort after `after` ("": from the first); the answer is a
-   * "rooms" event. TypeError: not 0 to 32 of the name characters; false if
-   * not sent: before the welcome (a lobby's asked while connecting goes
-   * once the route is up) or once closed. */
-  listRooms(prefix = "", after = "") {
-    for (const [k, v] of [["prefix", prefix], ["after", after]])
-      if (!validPrefix(v))
-        throw new TypeError(`${k} ${JSON.stringify(v)}: 0 to 32 of A-Z a-z 0-9 _ . -`);
-    const ask = { type: "rooms", prefix, after };
-    if (this._lobby && this.phase === "connecting") {
-      this._lobbyAsk = ask;
-      return true;
-    }
-    return (this.phase === "joined" || this.phase === "lobby") && this._sendControl(ask);
+  /* A page of the relay's rooms (ricochet_rooms.js, askRooms). */
+  listRooms(prefix = "", after = "", match = undefined) {
+    return askRooms(this, prefix, after, match);
+  }
+
+  /* My room's change, from its creator (ricochet_rooms.js, changeRoom). */
+  setRoom(change) {
+    return changeRoom(this, change);
   }
 
   /* Joining any room under the prefix, and none is mine yet. */

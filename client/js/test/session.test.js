@@ -3,14 +3,16 @@
 // exchange states whose payloads arrive byte for byte, events to the room
 // and to one member; a latecomer gets the kept events after its welcome,
 // in order, marked kept; what is refused throws before anything is sent; a
-// closed session throws, never sends. A route offers the modes its edge
-// carries and no other (PROTOCOL.md, "Modes by edge"); a session that only
+// closed session throws, never sends. A room's fields are sent as the
+// protocol has them, and a listing past the props' bounds is counted bad.
+// A route offers the modes its edge carries and no other (PROTOCOL.md,
+// "Modes by edge"); a session that only
 // listens pings within a third of the relay's timeout; an InterpBuffer
 // interpolates, extrapolates and holds as ricochet.d.ts says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState,
-         InterpBuffer } from "../ricochet.js";
+         InterpBuffer, encodeControl, propsFault } from "../ricochet.js";
 
 const URL = process.env.RICOCHET_WS_URL;
 
@@ -56,6 +58,41 @@ test("a state that overtakes the welcome is dropped, not counted bad", () => {
   b[7] = 7; // from member 7, before my welcome: a race of two ways, no fault
   s._receive(b, "unsequenced");
   assert.equal(s.bad, 1);
+});
+
+test("a room's fields go as the protocol has them; a listing past the props' bounds is bad", () => {
+  const s = new Session({ url: "ws://127.0.0.1:9/", room: "duel-", name: "p", any: true,
+                          props: { map: "dust" }, size: 4, open: false, exists: true,
+                          match: { map: "dust" } });
+  const join = JSON.parse(encodeControl(s._joinMessage()));
+  assert.deepEqual([join.props, join.size, join.open, join.exists, join.match, join.listed],
+                   [{ map: "dust" }, 4, false, true, { map: "dust" }, undefined]);
+  s._wasJoined = true;
+  s.room = "duel-1"; // a room of mine: a join again asks neither exists nor match
+  const again = JSON.parse(encodeControl(s._joinMessage()));
+  assert.deepEqual([again.exists, again.match, again.props], [undefined, undefined, { map: "dust" }]);
+  assert.equal(encodeControl({ type: "room", open: true, props: {} }),
+               '{"type":"room","open":true,"props":{}}');
+  assert.equal(propsFault({ map: "a\u0007" }), "props: the value of 'map' is not 0..64 bytes of " +
+               "printable UTF-8");
+  assert.equal(propsFault({ k: "v".repeat(64), l: "v".repeat(64), m: "v".repeat(64),
+                            n: "v".repeat(64) }),
+               "props: keys and values are at most 256 bytes together (n passes it)");
+  const listing = (entry) => s._receive(JSON.stringify({ type: "rooms", more: false,
+                                                         rooms: [{ room: "a", members: 1,
+                                                                   capacity: 2, ...entry }] }),
+                                        "control");
+  const got = [];
+  s.addEventListener("rooms", (e) => got.push(e.detail.rooms[0]));
+  listing({ props: { map: "dust" }, open: false });
+  assert.deepEqual(got, [{ room: "a", members: 1, capacity: 2, props: { map: "dust" }, open: false }]);
+  for (const bad of [{ props: { "a b": "x" } }, { props: ["x"] }, { open: 1 },
+                     { props: { map: 7 } }]) {
+    const before = s.bad;
+    listing(bad);
+    assert.equal(s.bad, before + 1, JSON.stringify(bad));
+  }
+  assert.equal(got.length, 1);
 });
 
 test("a route takes only the modes its edge carries", () => {

@@ -1,0 +1,147 @@
+/* ricochet_rooms.js: rooms with properties (proto/PROTOCOL.md, "Rooms with
+ * properties"): a room's props and a match checked within their bounds
+ * (proto/props.c's rules and words), the fields a join, a listing's ask
+ * and a creator's change carry, a listing's props read, and the session's
+ * part: the room options of new Session and a lobby's join, listRooms'
+ * match, setRoom.
+ */
+
+import { ProtocolError, utf8Length, validPrefix } from "./ricochet_wire.js";
+
+export const PROPS_MAX = 8;        /* a room's props, at most (RICOCHET_PROPS_MAX) */
+export const PROPS_BYTES = 256;    /* their keys and values together, at most */
+export const ROOM_SIZE_MAX = 4095; /* a size a join may ask; the relay's --max-room-size bounds it */
+const PROP_KEY = /^[A-Za-z0-9_.-]{1,16}$/;
+const PROP_VALUE_MAX = 64;
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/; /* C0, DEL, C1: a value holds none */
+
+/* The fields of each message that touches a room, in the order sent. */
+const FIELDS = {
+  join: ["props", "size", "listed", "open", "exists", "match"],
+  rooms: ["match"],
+  room: ["open", "listed", "props"],
+};
+
+/* What props (or a match, `what`) break, in the relay's words; "" if
+ * nothing. An object of string values, at most 8 keys of 1 to 16 of
+ * A-Z a-z 0-9 _ . -, values of 0 to 64 bytes of printable UTF-8, 256
+ * bytes of keys and values together. */
+export function propsFault(pairs, what = "props") {
+  if (typeof pairs !== "object" || pairs === null || Array.isArray(pairs))
+    return `field "${what}" must be an object of strings`;
+  let n = 0, bytes = 0;
+  for (const [k, v] of Object.entries(pairs)) {
+    if (!PROP_KEY.test(k))
+      return `${what}: key '${k.slice(0, 20)}' is not 1..16 bytes of A-Z a-z 0-9 _ . -`;
+    const len = typeof v === "string" ? utf8Length(v) : -1;
+    if (len < 0 || len > PROP_VALUE_MAX || CONTROL_CHAR.test(v))
+      return `${what}: the value of '${k}' is not 0..64 bytes of printable UTF-8`;
+    if (++n > PROPS_MAX) return `${what}: at most ${PROPS_MAX} keys (${k} is the ninth)`;
+    bytes += k.length + len;
+    if (bytes > PROPS_BYTES)
+      return `${what}: keys and values are at most ${PROPS_BYTES} bytes together (${k} passes it)`;
+  }
+  return "";
+}
+
+function fieldFault(k, v) {
+  if (k === "props" || k === "match") return propsFault(v, k);
+  if (k === "size")
+    return Number.isInteger(v) && v >= 1 && v <= ROOM_SIZE_MAX ? ""
+      : `size ${v}: 1 to ${ROOM_SIZE_MAX} members (at most the relay's --max-room-size)`;
+  return typeof v === "boolean" ? "" : `${k}: true or false`;
+}
+
+/* encodeControl's part: msg's room fields (of its type) into out, each
+ * checked (ProtocolError bad_field, its words the bound broken). */
+function putRoomFields(out, msg) {
+  for (const k of FIELDS[msg.type] || []) {
+    if (msg[k] === undefined) continue;
+    const why = fieldFault(k, msg[k]);
+    if (why) throw new ProtocolError("bad_field", why);
+    out[k] = k === "props" || k === "match" ? Object.fromEntries(Object.entries(msg[k])) : msg[k];
+  }
+  return out;
+}
+
+/* decodeControl's part: a listing entry's props ({} when it has none) and
+ * open (false: it takes no joiners). */
+function readListedRoom(e) {
+  const props = e.props === undefined || e.props === null ? {} : e.props;
+  const why = propsFault(props);
+  if (why) throw new ProtocolError("bad_field", why);
+  if (e.open !== undefined && e.open !== null && typeof e.open !== "boolean")
+    throw new ProtocolError("bad_field", "field \"open\" must be true or false");
+  return { props: Object.fromEntries(Object.entries(props)), open: e.open !== false };
+}
+
+/* The room options (of new Session, or a lobby's join), checked: a
+ * TypeError naming the bound broken; size 0 is the relay's (left out).
+ * Returns them alone: a lobby's setup changes nothing else. */
+function checkRoomOptions(o) {
+  try {
+    return putRoomFields({}, { type: "join", ...o, size: o.size === 0 ? undefined : o.size });
+  } catch (e) {
+    throw new TypeError(e.message);
+  }
+}
+
+/* The join's room fields: a new room's settings, exists, and match while
+ * joining any room. A join again to a room that was mine asks no exists
+ * (it may have emptied since). */
+function roomJoinFields(o, anyPending, again) {
+  const out = {};
+  if (o.props && Object.keys(o.props).length) out.props = o.props;
+  if (o.size) out.size = o.size;
+  if (o.listed === false) out.listed = false;
+  if (o.open === false) out.open = false;
+  if (o.exists && !again) out.exists = true;
+  if (o.match && anyPending) out.match = o.match;
+  return out;
+}
+
+/* session.listRooms(prefix, after, match): asks the relay for a page of
+ * its rooms whose names start with prefix ("": all) and sort after
+ * `after` ("": from the first), with match only those whose props hold
+ * it; the answer is a "rooms" event. TypeError: not 0 to 32 of the name
+ * characters, a match past the props' bounds; false if not sent: before
+ * the welcome (a lobby's asked while connecting goes once the route is
+ * up) or once closed. */
+function askRooms(session, prefix, after, match) {
+  for (const [k, v] of [["prefix", prefix], ["after", after]])
+    if (!validPrefix(v))
+      throw new TypeError(`${k} ${JSON.stringify(v)}: 0 to 32 of A-Z a-z 0-9 _ . -`);
+  const ask = { type: "rooms", prefix, after };
+  if (match !== undefined) ask.match = match;
+  try {
+    putRoomFields({}, ask);
+  } catch (e) {
+    throw new TypeError(e.message);
+  }
+  if (session._lobby && session.phase === "connecting") {
+    session._lobbyAsk = ask; /* sent once the route is up */
+    return true;
+  }
+  return (session.phase === "joined" || session.phase === "lobby") && session._sendControl(ask);
+}
+
+/* session.setRoom({open, listed, props}): from my room's creator (the
+ * player whose join made it), open it to joiners or close it, list it or
+ * not, replace its props; what is left out stays. No answer; another
+ * member gets an "error" not_creator. TypeError past the bounds; false if
+ * not joined. */
+function changeRoom(session, change) {
+  const msg = { type: "room" };
+  for (const k of FIELDS.room)
+    if (change && change[k] !== undefined) msg[k] = change[k];
+  try {
+    putRoomFields({}, msg);
+  } catch (e) {
+    throw new TypeError(e.message);
+  }
+  return session.phase === "joined" && session._sendControl(msg);
+}
+
+export { /* to the other modules, not the API */
+  askRooms, changeRoom, checkRoomOptions, putRoomFields, readListedRoom, roomJoinFields,
+};
