@@ -139,8 +139,8 @@ void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t 
         size_t rl = strcspn(s, " \n");
         const char *c = s + rl + 1;
         if (rl >= 1 && rl <= PROTO_ROOM_MAX && s[rl] == ' ' && eol) {
+            memset(e, 0, sizeof *e); /* open: a room another relay lists is */
             memcpy(e->room, s, rl);
-            e->room[rl] = '\0';
             if (proto_room_valid(e->room) && next_count(&c, ' ', &e->members) &&
                 next_count(&c, '\n', &e->capacity))
                 (*n)++;
