@@ -337,7 +337,11 @@ function figuresText(f, senders) {
                                          all: fmt(f.max_gap_ms, 0) })
                       : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
-         tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
+         /* a stream's loss is its segments' (sent again), not its states' */
+         (f.segments_dropped === undefined
+           ? tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected })
+           : tr("fig.dropped_segments", { n: f.segments_dropped,
+                                          dropped: f.netsim_dropped, expected: f.expected })) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
@@ -501,7 +505,8 @@ function hopText(h, wire, ends) {
     if (!h.segments.length) lines.push(tr("hop.seg_none"));
     return lines.join("<br>");
   }
-  if (!h.kind && !h.drop) return lines.concat([tr("hop.nolog")]).join("<br>");
+  /* no line of netsim's of it here (yet), or a stream's not yet framed: no carrier to name */
+  if (wire === "stream" || (!h.kind && !h.drop)) return lines.concat([tr("hop.nolog")]).join("<br>");
   lines.push(tr("hop.carried", { carrier: carrier(h, wire) }));
   if (h.drop) lines.push(tr("hop.dropped", { event: netsimEvent(h.drop), t: fmt(h.drop_ms / 1000, 3) }));
   if (h.fwds)

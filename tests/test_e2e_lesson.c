@@ -12,7 +12,9 @@
  * agrees within two points with the path's loss by netsim's own counters
  * over the same window, on the page too. Paused, a click on a lost state
  * shows its 40 bytes with the dissector's field names and what netsim did
- * to it; a TCP state, the segments that carried it. Bad controls get a
+ * to it, and one lost on the way up no carrier where netsim has no line
+ * of it; a TCP state, the segments that carried it (its figures count
+ * segments and states apart). Bad controls get a
  * clear 400, other requests 404 or 405. The relay killed (SIGKILL): the
  * page says so and the lanes come back; netsim the same. SIGINT stops
  * everything: no process, no namespace left, and the page says its server
@@ -229,6 +231,13 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(f, "netsim_dropped", NULL) == 0);
         assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
     }
+    /* TCP's counts say what they count: segments dropped, no state */
+    assert_true(num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "segments_dropped", NULL) > 0);
+    cJSON *figs = browser_eval(b, "document.querySelector('[data-lane=tcp] .figs').textContent");
+    if (!cJSON_IsString(figs) || !strstr(figs->valuestring, "segments") ||
+        !strstr(figs->valuestring, "states"))
+        fail_msg("tcp's figures: %s", cJSON_IsString(figs) ? figs->valuestring : "none");
+    cJSON_Delete(figs);
     cJSON_Delete(s);
 }
 
@@ -295,6 +304,30 @@ static double field(const cJSON *in, const char *name)
     return NAN;
 }
 
+/* A state netsim dropped on the way up: no line of it down, and the
+ * inspector names no carrier there. */
+static void lost_up_names_no_carrier(struct browser *b)
+{
+    cJSON *up = browser_eval(b, "lessonPage.marks('unsequenced').filter((m) => m.status === "
+                                "'lost' && m.up && lessonPage.markPoint('unsequenced', m.seq))"
+                                ".map((m) => m.seq)");
+    int n = cJSON_GetArraySize(up);
+    if (n <= 0)
+        lesson_fail_with_page(b, "no state lost on the way up in sight");
+    unsigned seq = (unsigned)cJSON_GetArrayItem(up, n - 1)->valuedouble;
+    cJSON_Delete(up);
+    cJSON *in = click_state(b, "unsequenced", seq);
+    assert_string_equal(text(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), 1), "kind", NULL),
+                        "");
+    cJSON_Delete(in);
+    cJSON *box = browser_eval(b, "document.getElementById('inspect').textContent");
+    print_message("unsequenced state %u, lost on the way up: %s\n", seq, box->valuestring);
+    assert_non_null(strstr(box->valuestring, "netsim has no line for it (yet)"));
+    const char *up_carrier = strstr(box->valuestring, "carried by"); /* the uplink's only */
+    assert_true(up_carrier && !strstr(up_carrier + 1, "carried by"));
+    cJSON_Delete(box);
+}
+
 /* Paused, a lost unsequenced state clicked: its bytes by the dissector's
  * names, dropped by netsim on one hop; the same state over TCP: the
  * segments that carried it, the first dropped, then sent again. */
@@ -345,6 +378,9 @@ static void look_inside(struct browser *b)
     }
     /* paired: TCP's segment of that state was dropped on the same hop, and sent again */
     in = click_state(b, "tcp", seq);
+    banner = browser_eval(b, "document.getElementById('inspect').textContent");
+    assert_null(strstr(banner->valuestring, "carried by")); /* a stream's: its segments */
+    cJSON_Delete(banner);
     const cJSON *hop = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), dropped);
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(hop, "frame")));
     bool lost_seg = false, sent_again = false;
@@ -358,6 +394,7 @@ static void look_inside(struct browser *b)
     assert_true(lost_seg && sent_again);
     assert_string_equal(text(in, "status", NULL), "arrived");
     cJSON_Delete(in);
+    lost_up_names_no_carrier(b);
     cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
 }
 
