@@ -10,7 +10,8 @@
  * dropped in each (paired loss), and raises the TCP lane's p99; what the
  * page says netsim dropped of the unsequenced lane (from netsim's drop log)
  * agrees within two points with the path's loss by netsim's own counters
- * over the same window, on the page too. Paused, a click on a lost state
+ * over the same window, on the page too; each strip has its latency scale
+ * (one for all, ticked). Paused, a click on a lost state
  * shows its 40 bytes with the dissector's field names and what netsim did
  * to it, and one lost on the way up no carrier where netsim has no line
  * of it; a TCP state, the segments that carried it (its figures count
@@ -231,6 +232,17 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(f, "netsim_dropped", NULL) == 0);
         assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
     }
+    /* each strip its own latency scale (the datagrams' milliseconds beside
+     * polling's seconds), or, ticked, every strip the longest's */
+    double top = num(lane(s, "unsequenced"), "top", NULL);
+    double poll = num(lane(s, "poll-short"), "top", NULL);
+    print_message("latency scales: unsequenced %.0f ms, poll-short %.0f ms\n", top, poll);
+    assert_true(top < poll);
+    cJSON_Delete(browser_eval(b, "document.getElementById('one-scale').click()"));
+    if (!browser_wait(b, "(() => { const l = lessonPage.snapshot().lanes.filter((x) => x.top);"
+                         " return l.every((x) => x.top === l[0].top); })()", 5000))
+        lesson_fail_with_page(b, "one scale never came");
+    cJSON_Delete(browser_eval(b, "document.getElementById('one-scale').click()"));
     /* TCP's counts say what they count: segments dropped, no state */
     assert_true(num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "segments_dropped", NULL) > 0);
     cJSON *figs = browser_eval(b, "document.querySelector('[data-lane=tcp] .figs').textContent");
