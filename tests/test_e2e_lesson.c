@@ -316,18 +316,25 @@ static double field(const cJSON *in, const char *name)
     return NAN;
 }
 
+/* The last of the seqs expr lists, or the test fails saying none. */
+static unsigned newest_seq(struct browser *b, const char *expr, const char *none)
+{
+    cJSON *seqs = browser_eval(b, expr);
+    int n = cJSON_GetArraySize(seqs);
+    if (n <= 0)
+        lesson_fail_with_page(b, none);
+    unsigned seq = (unsigned)cJSON_GetArrayItem(seqs, n - 1)->valuedouble;
+    cJSON_Delete(seqs);
+    return seq;
+}
+
 /* A state netsim dropped on the way up: no line of it down, and the
  * inspector names no carrier there. */
 static void lost_up_names_no_carrier(struct browser *b)
 {
-    cJSON *up = browser_eval(b, "lessonPage.marks('unsequenced').filter((m) => m.status === "
-                                "'lost' && m.up && lessonPage.markPoint('unsequenced', m.seq))"
-                                ".map((m) => m.seq)");
-    int n = cJSON_GetArraySize(up);
-    if (n <= 0)
-        lesson_fail_with_page(b, "no state lost on the way up in sight");
-    unsigned seq = (unsigned)cJSON_GetArrayItem(up, n - 1)->valuedouble;
-    cJSON_Delete(up);
+    unsigned seq = newest_seq(b, "lessonPage.marks('unsequenced').filter((m) => m.status === "
+                                 "'lost' && m.up && lessonPage.markPoint('unsequenced', m.seq))"
+                                 ".map((m) => m.seq)", "no state lost on the way up in sight");
     cJSON *in = click_state(b, "unsequenced", seq);
     assert_string_equal(text(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), 1), "kind", NULL),
                         "");
@@ -347,13 +354,9 @@ static void look_inside(struct browser *b)
 {
     cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
     /* the newest state unsequenced lost whose TCP copy has arrived by the paused moment */
-    cJSON *lost = browser_eval(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
-                                  " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)");
-    int n = cJSON_GetArraySize(lost);
-    if (n <= 0)
-        lesson_fail_with_page(b, "no state lost in sight");
-    unsigned seq = (unsigned)cJSON_GetArrayItem(lost, n - 1)->valuedouble;
-    cJSON_Delete(lost);
+    unsigned seq = newest_seq(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
+                                 " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)",
+                              "no state lost in sight");
     cJSON *in = click_state(b, "unsequenced", seq);
     assert_true(field(in, "ricochet.state.seq") == seq);
     assert_true(field(in, "ricochet.version") == 1);
