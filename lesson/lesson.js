@@ -337,7 +337,11 @@ function figuresText(f, senders) {
                                          all: fmt(f.max_gap_ms, 0) })
                       : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
-         tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
+         /* a stream's loss is its segments' (sent again), not its states' */
+         (f.segments_dropped === undefined
+           ? tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected })
+           : tr("fig.dropped_segments", { n: f.segments_dropped,
+                                          dropped: f.netsim_dropped, expected: f.expected })) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
@@ -349,10 +353,12 @@ function figuresText(f, senders) {
          (f.http ? "<br>" + httpText(f, tr, fmt) : "");
 }
 
-/* The latency scale every strip shares: the longest in sight, rounded up. */
-function scaleMs(t) {
+/* A latency scale: the longest in sight in lanes, rounded up. Each strip has
+ * its own (TCP's stairs would be flat beside polling's seconds), or, ticked,
+ * every strip the longest's. */
+function scaleMs(lanes, t) {
   let top = 100;
-  for (const l of view.lanes.values())
+  for (const l of lanes)
     for (const m of l.marks.values())
       if (m.status === 1 && m.t > t - STRIP_MS && m.recv <= t && m.lat > top) top = m.lat;
   const steps = [100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
@@ -454,11 +460,11 @@ function render() {
 }
 
 function frame() {
-  const t = drawTime(), top = scaleMs(t);
+  const t = drawTime(), all = $("one-scale").checked && scaleMs(view.lanes.values(), t);
   for (const l of view.lanes.values()) {
     if (!l.el) continue;
     drawArena(l, t, view.rate, +$("interp").value);
-    drawStrip(l, t, top);
+    drawStrip(l, t, l.top = all || scaleMs([l], t));
   }
   requestAnimationFrame(frame);
 }
@@ -501,7 +507,8 @@ function hopText(h, wire, ends) {
     if (!h.segments.length) lines.push(tr("hop.seg_none"));
     return lines.join("<br>");
   }
-  if (!h.kind && !h.drop) return lines.concat([tr("hop.nolog")]).join("<br>");
+  /* no line of netsim's of it here (yet), or a stream's not yet framed: no carrier to name */
+  if (wire === "stream" || (!h.kind && !h.drop)) return lines.concat([tr("hop.nolog")]).join("<br>");
   lines.push(tr("hop.carried", { carrier: carrier(h, wire) }));
   if (h.drop) lines.push(tr("hop.dropped", { event: netsimEvent(h.drop), t: fmt(h.drop_ms / 1000, 3) }));
   if (h.fwds)
@@ -650,7 +657,8 @@ window.lessonPage = {
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
-               senders: l.senders, marks: l.marks.size, shown: l.shown || null };
+               senders: l.senders, marks: l.marks.size, shown: l.shown || null,
+               top: l.top }; /* its strip's latency scale, ms */
     }),
   })),
   setControls, pause, pauseAt, pickLang, setSenders, showCalls,

@@ -96,7 +96,8 @@ enum live_status {
 struct live_hop {
     uint8_t drop;          /* enum droplog_event + 1 of its first drop; 0: none */
     uint8_t fwds;          /* copies forwarded */
-    uint8_t kind;          /* enum statescan_kind of its first line, or 255 a stream's */
+    uint8_t kind;          /* enum statescan_kind of its first line, 255 a stream's, 254 no
+                              line (yet) */
     int16_t peer;          /* the datagram's ENet peer id (-1: none) */
     int32_t group;         /* an unsequenced command's group (-1: none) */
     uint8_t first_lost;    /* its first copy dropped here (a datagram's, or a segment
@@ -152,6 +153,8 @@ struct live_figures {
     bool valid;
     double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
+    uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
+                                       (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the
                                        relay sent before them, whose first copy netsim dropped
                                        on the downlink, although they passed netsim before
@@ -336,9 +339,11 @@ struct live_lane {
     struct recv_stats rs[LIVE_SENDERS];
     struct live_segment seg[LIVE_SEGMENTS];
     size_t seg_n, seg_at;
+    uint64_t seg_drops;             /* a stream's segments netsim dropped, since it started */
     struct live_wire_sample {
         uint64_t t_us, bytes, datagrams;
         uint64_t heads, requests;   /* HTTP polling: head bytes, requests (client_netinfo) */
+        uint64_t seg_drops;         /* the lane's seg_drops then */
     } wire[LIVE_WIRE_SAMPLES];      /* both clients' wire counters, one a publish */
     size_t wire_n, wire_at;
 };
@@ -562,7 +567,8 @@ uint16_t live_fixed_port(const char *edge);
  * port, each client's endpoint. */
 void live_ends_json(FILE *f, const struct live_lane_snap *l);
 
-/* A stream lane's HTTP (fig->http), as live.json's figures' "http": its
+/* A stream lane's figures of its own (fig->http): its segments netsim
+ * dropped in the window ("segments_dropped"), and live.json's "http": its
  * requests and heads in all and in the window. */
 void live_http_cost_json(FILE *f, const struct live_figures *fig);
 

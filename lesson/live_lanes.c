@@ -88,7 +88,7 @@ void live_lane_sent(struct live_lane *l, int k, uint32_t seq, uint64_t t_us,
                             .vx = s->vx, .vy = s->vy, .heading = s->heading,
                             .ask_wait_us = -1};
     for (int d = 0; d < 2; d++)
-        m->hop[d] = (struct live_hop){.peer = -1, .group = -1};
+        m->hop[d] = (struct live_hop){.kind = 254, .peer = -1, .group = -1}; /* no line yet */
     if (!l->any || key - l->hi < 0x80000000u)
         l->hi = key;
     l->any = true;
@@ -171,6 +171,7 @@ static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us)
         w.heads += a.http_head_bytes;
         w.requests += a.http_requests;
     }
+    w.seg_drops = l->seg_drops;
     l->wire[l->wire_at] = w;
     l->wire_at = (l->wire_at + 1) % LIVE_WIRE_SAMPLES;
     l->wire_n += l->wire_n < LIVE_WIRE_SAMPLES;
@@ -309,6 +310,7 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         wire_datagrams = w1->datagrams - w0->datagrams;
         heads = w1->heads - w0->heads;
         requests = w1->requests - w0->requests;
+        f->segments_dropped = w1->seg_drops - w0->seg_drops;
     }
     /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;

@@ -77,7 +77,8 @@ static void add_segment(struct live_lane *l, const struct audit_line *a)
     snprintf(s->flags, sizeof s->flags, "%s", a->group);
     l->seg_at = (l->seg_at + 1) % LIVE_SEGMENTS;
     l->seg_n += l->seg_n < LIVE_SEGMENTS;
-    if (s->dir == NETSIM_DOWN && s->event < DROPLOG_DUP && l->n_senders > 1) /* dropped */
+    l->seg_drops += s->event < DROPLOG_DUP; /* dropped */
+    if (s->dir == NETSIM_DOWN && s->event < DROPLOG_DUP && l->n_senders > 1)
         segment_lost(l, s);
 }
 

@@ -10,9 +10,12 @@
  * dropped in each (paired loss), and raises the TCP lane's p99; what the
  * page says netsim dropped of the unsequenced lane (from netsim's drop log)
  * agrees within two points with the path's loss by netsim's own counters
- * over the same window, on the page too. Paused, a click on a lost state
+ * over the same window, on the page too; each strip has its latency scale
+ * (one for all, ticked). Paused, a click on a lost state
  * shows its 40 bytes with the dissector's field names and what netsim did
- * to it; a TCP state, the segments that carried it. Bad controls get a
+ * to it, and one lost on the way up no carrier where netsim has no line
+ * of it; a TCP state, the segments that carried it (its figures count
+ * segments and states apart). Bad controls get a
  * clear 400, other requests 404 or 405. The relay killed (SIGKILL): the
  * page says so and the lanes come back; netsim the same. SIGINT stops
  * everything: no process, no namespace left, and the page says its server
@@ -229,6 +232,24 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(f, "netsim_dropped", NULL) == 0);
         assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
     }
+    /* each strip its own latency scale (the datagrams' milliseconds beside
+     * polling's seconds), or, ticked, every strip the longest's */
+    double top = num(lane(s, "unsequenced"), "top", NULL);
+    double poll = num(lane(s, "poll-short"), "top", NULL);
+    print_message("latency scales: unsequenced %.0f ms, poll-short %.0f ms\n", top, poll);
+    assert_true(top < poll);
+    cJSON_Delete(browser_eval(b, "document.getElementById('one-scale').click()"));
+    if (!browser_wait(b, "(() => { const l = lessonPage.snapshot().lanes.filter((x) => x.top);"
+                         " return l.every((x) => x.top === l[0].top); })()", 5000))
+        lesson_fail_with_page(b, "one scale never came");
+    cJSON_Delete(browser_eval(b, "document.getElementById('one-scale').click()"));
+    /* TCP's counts say what they count: segments dropped, no state */
+    assert_true(num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "segments_dropped", NULL) > 0);
+    cJSON *figs = browser_eval(b, "document.querySelector('[data-lane=tcp] .figs').textContent");
+    if (!cJSON_IsString(figs) || !strstr(figs->valuestring, "segments") ||
+        !strstr(figs->valuestring, "states"))
+        fail_msg("tcp's figures: %s", cJSON_IsString(figs) ? figs->valuestring : "none");
+    cJSON_Delete(figs);
     cJSON_Delete(s);
 }
 
@@ -295,6 +316,37 @@ static double field(const cJSON *in, const char *name)
     return NAN;
 }
 
+/* The last of the seqs expr lists, or the test fails saying none. */
+static unsigned newest_seq(struct browser *b, const char *expr, const char *none)
+{
+    cJSON *seqs = browser_eval(b, expr);
+    int n = cJSON_GetArraySize(seqs);
+    if (n <= 0)
+        lesson_fail_with_page(b, none);
+    unsigned seq = (unsigned)cJSON_GetArrayItem(seqs, n - 1)->valuedouble;
+    cJSON_Delete(seqs);
+    return seq;
+}
+
+/* A state netsim dropped on the way up: no line of it down, and the
+ * inspector names no carrier there. */
+static void lost_up_names_no_carrier(struct browser *b)
+{
+    unsigned seq = newest_seq(b, "lessonPage.marks('unsequenced').filter((m) => m.status === "
+                                 "'lost' && m.up && lessonPage.markPoint('unsequenced', m.seq))"
+                                 ".map((m) => m.seq)", "no state lost on the way up in sight");
+    cJSON *in = click_state(b, "unsequenced", seq);
+    assert_string_equal(text(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), 1), "kind", NULL),
+                        "");
+    cJSON_Delete(in);
+    cJSON *box = browser_eval(b, "document.getElementById('inspect').textContent");
+    print_message("unsequenced state %u, lost on the way up: %s\n", seq, box->valuestring);
+    assert_non_null(strstr(box->valuestring, "netsim has no line for it (yet)"));
+    const char *up_carrier = strstr(box->valuestring, "carried by"); /* the uplink's only */
+    assert_true(up_carrier && !strstr(up_carrier + 1, "carried by"));
+    cJSON_Delete(box);
+}
+
 /* Paused, a lost unsequenced state clicked: its bytes by the dissector's
  * names, dropped by netsim on one hop; the same state over TCP: the
  * segments that carried it, the first dropped, then sent again. */
@@ -302,13 +354,9 @@ static void look_inside(struct browser *b)
 {
     cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
     /* the newest state unsequenced lost whose TCP copy has arrived by the paused moment */
-    cJSON *lost = browser_eval(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
-                                  " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)");
-    int n = cJSON_GetArraySize(lost);
-    if (n <= 0)
-        lesson_fail_with_page(b, "no state lost in sight");
-    unsigned seq = (unsigned)cJSON_GetArrayItem(lost, n - 1)->valuedouble;
-    cJSON_Delete(lost);
+    unsigned seq = newest_seq(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
+                                 " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)",
+                              "no state lost in sight");
     cJSON *in = click_state(b, "unsequenced", seq);
     assert_true(field(in, "ricochet.state.seq") == seq);
     assert_true(field(in, "ricochet.version") == 1);
@@ -345,6 +393,9 @@ static void look_inside(struct browser *b)
     }
     /* paired: TCP's segment of that state was dropped on the same hop, and sent again */
     in = click_state(b, "tcp", seq);
+    banner = browser_eval(b, "document.getElementById('inspect').textContent");
+    assert_null(strstr(banner->valuestring, "carried by")); /* a stream's: its segments */
+    cJSON_Delete(banner);
     const cJSON *hop = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), dropped);
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(hop, "frame")));
     bool lost_seg = false, sent_again = false;
@@ -358,6 +409,7 @@ static void look_inside(struct browser *b)
     assert_true(lost_seg && sent_again);
     assert_string_equal(text(in, "status", NULL), "arrived");
     cJSON_Delete(in);
+    lost_up_names_no_carrier(b);
     cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
 }
 

@@ -8,7 +8,8 @@
  * table's and every lane has one; the words hold to the glossary
  * (`lesson/lang/glossary.md`): every term has a word in each language, each
  * row's word is in that language's page words or student guide and none of
- * the words it rejects is, and no Korean particle that depends on the sound
+ * the words it rejects is; English's "a" and "an" fit the word after them
+ * (none before a `{name}`), and no Korean particle that depends on the sound
  * before it follows a `{name}`; the lesson's own English sentences the page
  * says in each language (`srv.`) are the ones its C writes, netsim's events
  * (`event.`) its drop log's names and the relay's errors (`err.`) codes of
@@ -24,11 +25,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -354,6 +357,38 @@ static void the_glossary_holds(void **state)
     assert_int_equal(faults, 0);
 }
 
+/* Does the English word w start with a vowel's sound ("an")? 1, 0, or -1
+ * if that depends on a {name}'s value. */
+static int vowel_sound(const char *w)
+{
+    if (*w == '{')
+        return -1;
+    if (!strncmp(w, "uni", 3) || !strncmp(w, "us", 2) || !strncmp(w, "one", 3))
+        return 0; /* "a unit", "a use", "a one-way" */
+    return *w && strchr("aeiou", *w) ? 1 : 0;
+}
+
+/* English: "a" before a consonant's sound, "an" before a vowel's, and
+ * neither before a {name} (its value decides: "a unsequenced"). */
+static void english_articles_fit(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    int faults = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, en)
+        for (const char *p = e->valuestring; p && *p; p++) {
+            bool an = !strncasecmp(p, "an ", 3), a = !strncasecmp(p, "a ", 2);
+            if ((p > e->valuestring && isalpha((unsigned char)p[-1])) || (!a && !an))
+                continue;
+            int v = vowel_sound(p + (an ? 3 : 2)); /* lower case: acronyms say their letters */
+            if (v < 0 || (islower((unsigned char)p[an ? 3 : 2]) && v != an))
+                print_error("en.json \"%s\": \"%.24s\"\n", e->string, p), faults++;
+        }
+    cJSON_Delete(en);
+    assert_int_equal(faults, 0);
+}
+
 /* Korean: no particle whose form depends on the sound before it right after a {name}. */
 static void korean_particles_fit_any_value(void **state)
 {
@@ -649,6 +684,7 @@ int main(void)
         cmocka_unit_test(the_page_asks_for_every_key),
         cmocka_unit_test(lanes_are_the_tables),
         cmocka_unit_test(the_glossary_holds),
+        cmocka_unit_test(english_articles_fit),
         cmocka_unit_test(korean_particles_fit_any_value),
         cmocka_unit_test(the_lessons_sentences_are_its_own),
         cmocka_unit_test(events_and_errors_are_netsims_and_the_relays),
