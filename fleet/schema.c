@@ -5,7 +5,7 @@
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
  *                 draining (0, 1 draining, 2 its clients all dropped at
  *                 once), beat (Redis's time of its last heartbeat, ms),
- *                 listing (its rooms, "ROOM MEMBERS CAPACITY\n" each)},
+ *                 listing (its rooms, "ROOM MEMBERS CAPACITY[ FLAGS]\n" each)},
  *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
  *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
@@ -107,13 +107,36 @@ int fleet_listing_format(const struct proto_room_entry *e, size_t n, char *buf, 
         return -1;
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        int k = snprintf(buf + len, cap - len, "%s %" PRIu32 " %" PRIu32 "\n", e[i].room,
-                         e[i].members, e[i].capacity);
+        bool both = e[i].closed && e[i].unlisted;
+        int k = snprintf(buf + len, cap - len, "%s %" PRIu32 " %" PRIu32 "%s%s%s%s\n",
+                         e[i].room, e[i].members, e[i].capacity,
+                         e[i].closed || e[i].unlisted ? " " : "", e[i].closed ? "closed" : "",
+                         both ? "," : "", e[i].unlisted ? "unlisted" : "");
         if (k < 0 || (size_t)k >= cap - len)
             return -1;
         len += (size_t)k;
     }
     return (int)len;
+}
+
+/* A room's flags, "closed", "unlisted" or both joined by ',', up to the
+ * line's end, into e; false for any other word. */
+static bool read_flags(const char *s, size_t len, struct proto_room_entry *e)
+{
+    while (len > 0) {
+        size_t w = strcspn(s, ",\n");
+        w = w < len ? w : len;
+        if (w == 6 && strncmp(s, "closed", 6) == 0)
+            e->closed = true;
+        else if (w == 8 && strncmp(s, "unlisted", 8) == 0)
+            e->unlisted = true;
+        else
+            return false;
+        w += w < len; /* the ',' */
+        s += w;
+        len -= w;
+    }
+    return true;
 }
 
 /* A decimal uint32 of *s up to the next c, *s moved past c. */
@@ -139,10 +162,12 @@ void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t 
         size_t rl = strcspn(s, " \n");
         const char *c = s + rl + 1;
         if (rl >= 1 && rl <= PROTO_ROOM_MAX && s[rl] == ' ' && eol) {
-            memset(e, 0, sizeof *e); /* open: a room another relay lists is */
+            memset(e, 0, sizeof *e); /* open and listed, unless its flags say not */
             memcpy(e->room, s, rl);
             if (proto_room_valid(e->room) && next_count(&c, ' ', &e->members) &&
-                next_count(&c, '\n', &e->capacity))
+                (next_count(&c, '\n', &e->capacity) ||
+                 (next_count(&c, ' ', &e->capacity) && c < eol &&
+                  read_flags(c, (size_t)(eol - c), e))))
                 (*n)++;
         }
         s += line + (eol != NULL);

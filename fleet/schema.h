@@ -20,7 +20,8 @@
 #define FLEET_VALUE_MAX 224    /* a claim's value, NUL included */
 #define FLEET_KEY_MAX 160      /* any key, NUL included */
 #define FLEET_LIST_ROOMS 1024  /* rooms a relay publishes at its heartbeat: its first by name */
-#define FLEET_LIST_LINE 56     /* bytes of one published room: "ROOM MEMBERS CAPACITY\n" */
+#define FLEET_LIST_LINE 72     /* bytes of one published room:
+                                  "ROOM MEMBERS CAPACITY[ closed,unlisted]\n" */
 #define FLEET_ROOMS_MAX 4096   /* the other relays' rooms a relay keeps, at most */
 #define FLEET_LIST_BYTES (256 * 1024) /* the other relays' listings a heartbeat reads, at most */
 
@@ -59,13 +60,16 @@ bool fleet_name_valid(const char *name);
 int fleet_addr_check(const char *addr, char *err, size_t err_cap);
 
 /* A relay's rooms as its heartbeat publishes them (proto/FLEET.md): a line
- * "ROOM MEMBERS CAPACITY\n" each, n of them (at most FLEET_LIST_LINE bytes a
- * line). Returns the length, or -1 if it does not fit in cap. */
+ * "ROOM MEMBERS CAPACITY\n" each, n of them, a closed or unlisted room's
+ * with its flags after a space ("closed", "unlisted", "closed,unlisted":
+ * an older reader skips the line); at most FLEET_LIST_LINE bytes a line.
+ * Returns the length, or -1 if it does not fit in cap. */
 int fleet_listing_format(const struct proto_room_entry *e, size_t n, char *buf, size_t cap);
 
 /* Appends the rooms of a published listing to out, from out[*n] up to
- * out[cap - 1], *n counting them; a line that is not a room is skipped
- * (the text comes from Redis). */
+ * out[cap - 1], *n counting them, each open and listed unless its flags
+ * say otherwise; a line that is not a room (or names a flag not known) is
+ * skipped (the text comes from Redis). */
 void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t cap,
                          size_t *n);
 

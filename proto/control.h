@@ -68,6 +68,8 @@ struct proto_room_entry {
                           holder last published, a heartbeat or two ago) */
     uint32_t capacity; /* members a join may fill it to */
     bool closed;       /* takes no joiners ("open": false) */
+    bool unlisted;     /* left out of listings: set only in what a relay of a fleet
+                          publishes to the others (its name taken), never sent */
 };
 
 /* A room message's fields present (room_set): the others stay as they are. */

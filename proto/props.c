@@ -279,5 +279,6 @@ int proto_room_entry_read(const struct cJSON *o, struct proto_room_entry *re,
         (rc = read_flag(o, "open", &open, field, why, why_cap)))
         return rc;
     re->closed = !open;
+    re->unlisted = false; /* a listing sent names listed rooms only */
     return PROTO_OK;
 }

@@ -1,5 +1,6 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
- * key names, fleet names, advertised addresses. */
+ * key names, fleet names, advertised addresses, published rooms with their
+ * flags. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -95,6 +96,37 @@ static void every_script_has_a_source(void **state)
     assert_null(fleet_script_source(FLEET_SCRIPT_COUNT));
 }
 
+/* A room's flags go with it; a line without them (an older relay's) reads
+ * open and listed; a flag not known skips its line. */
+static void listing_lines_carry_flags(void **state)
+{
+    (void)state;
+    struct proto_room_entry in[3] = {{.room = "a", .members = 1, .capacity = 8},
+                                     {.room = "b", .members = 2, .capacity = 8, .closed = true},
+                                     {.room = "c", .members = 3, .capacity = 8,
+                                      .closed = true, .unlisted = true}};
+    char text[3 * FLEET_LIST_LINE + 1];
+    assert_true(fleet_listing_format(in, 3, text, sizeof text) > 0);
+    assert_string_equal(text, "a 1 8\nb 2 8 closed\nc 3 8 closed,unlisted\n");
+    struct proto_room_entry out[8];
+    memset(out, 0xff, sizeof out);
+    size_t n = 0;
+    fleet_listing_parse(text, out, 8, &n);
+    fleet_listing_parse("d 4 8 unlisted\ne 5 8 hidden\nf 6 8 \n", out, 8, &n);
+    assert_int_equal(n, 4);
+    assert_false(out[0].closed || out[0].unlisted);
+    assert_true(out[1].closed && !out[1].unlisted);
+    assert_true(out[2].closed && out[2].unlisted);
+    assert_string_equal(out[3].room, "d");
+    assert_true(!out[3].closed && out[3].unlisted);
+    char line[FLEET_LIST_LINE + 1];
+    struct proto_room_entry most = {.members = UINT32_MAX, .capacity = UINT32_MAX,
+                                    .closed = true, .unlisted = true};
+    memset(most.room, 'r', PROTO_ROOM_MAX);
+    int len = fleet_listing_format(&most, 1, line, sizeof line);
+    assert_true(len > 0 && len <= FLEET_LIST_LINE); /* the longest line fits */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +135,7 @@ int main(void)
         cmocka_unit_test(keys_and_names),
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
+        cmocka_unit_test(listing_lines_carry_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  * room under its prefix once. A room's creator may leave it out (unlisted),
  * and a filter (match) skips rooms whose props differ: then a page walks
  * until it fills. The other relays' rooms come without props (the
- * directory does not carry them): a filter skips them. */
+ * directory does not carry them): a filter skips them; an unlisted one
+ * only takes its name from a new room of any. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -69,7 +70,7 @@ static bool walk_next(struct walk *w, struct proto_room_entry *e,
     do {
         if (!walk_step(w, e, &here))
             return false;
-    } while (here ? !core_room_listed(here, w->match) : w->match != NULL);
+    } while (here ? !core_room_listed(here, w->match) : w->match != NULL || e->unlisted);
     if (props)
         *props = here ? &here->settings.props : &none;
     return true;
@@ -104,6 +105,7 @@ static bool walk_step(struct walk *w, struct proto_room_entry *e,
     e->members = here->n;
     e->capacity = core_room_cap(r, here);
     e->closed = here->settings.closed;
+    e->unlisted = here->settings.unlisted;
     w->i++;
     w->j += c == 0;
     return true;
@@ -115,11 +117,12 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
     struct walk w;
     struct proto_room_entry next;
     size_t n = 0;
+    const struct relay_room *here;
     walk_start(&w, r, prefix ? prefix : "", after, fleet, NULL);
-    while (n < cap && walk_next(&w, &out[n], NULL))
+    while (n < cap && walk_step(&w, &out[n], &here))
         n++;
     if (more)
-        *more = n == cap && walk_next(&w, &next, NULL);
+        *more = n == cap && walk_step(&w, &next, &here);
     return n;
 }
 

@@ -566,10 +566,11 @@ size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, s
 
 /* The rooms under prefix ("": all) whose names sort after `after` (""
  * or NULL: from the first), in name order (bytewise), at most cap of
- * them, into out: this relay's with their members now and what a join
- * may fill them to; with fleet, merged with the rooms the fleet's other
- * relays hold (relay_set_fleet_rooms), this relay's counting where a name
- * is in both. *more (may be NULL) says whether more follow. O(log rooms +
+ * them, into out, listed or not (what a relay publishes to its fleet):
+ * this relay's with their members now, what a join may fill them to and
+ * whether they are closed or unlisted; with fleet, merged with the rooms
+ * the fleet's other relays hold (relay_set_fleet_rooms), this relay's
+ * counting where a name is in both. *more (may be NULL) says whether more follow. O(log rooms +
  * cap). Returns how many. */
 size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
                         bool fleet, struct proto_room_entry *out, size_t cap, bool *more);
