@@ -593,7 +593,9 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_LEFT:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_name(r, o, 1, m->name)) ||
-            (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)))
+            (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)) ||
+            (m->type == PROTO_CTL_LEFT &&
+             (rc = read_string(r, o, "creator", 0, m->creator, sizeof m->creator, player_ok))))
             return rc;
         return m->type == PROTO_CTL_JOINED ? read_mode(r, o, 0, &m->mode)
                                            : read_reason(r, o, &m->reason);

@@ -170,6 +170,9 @@ struct proto_control {
     char player[PROTO_PLAYER_LEN + 1];  /* welcome: your player id; joined, left: the
                                            member's ("": a relay that gives none) */
     bool rejoined;                      /* joined: the member came back to its id */
+    char creator[PROTO_PLAYER_LEN + 1]; /* left: the player who changes the room now,
+                                           the room's creator having left ("": no
+                                           change) */
     char prefix[PROTO_ROOM_MAX + 1];    /* rooms: list those whose names start with
                                            it ("": all); a listing echoes it */
     char after[PROTO_ROOM_MAX + 1];     /* rooms (request): only names after it

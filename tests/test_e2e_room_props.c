@@ -4,8 +4,9 @@
  * picking by match and making a room with it; a room full at its own size;
  * a join with exists refused no_such_room for a room that is not; a closed
  * room refusing joiners until its creator opens it, another member refused
- * not_creator; a size past the relay's and props past their bounds refused
- * in words */
+ * not_creator; a creator who leaves handing the room to the member in it
+ * longest; a size past the relay's and props past their bounds refused in
+ * words */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +206,29 @@ static void closed_until_its_creator_opens_it(void **state)
     assert_int_equal(creator, 1);
 }
 
+/* The creator leaves: the member in the room longest changes it now, no
+ * other member. */
+static void a_creator_who_leaves_hands_the_room_on(void **state)
+{
+    (void)state;
+    struct table t;
+    table_open(&t);
+    for (size_t seat = 0; seat < 3; seat++)
+        seat_wait(&t, seat, seat_config(&t, seat, "game", false, NULL), RICOCHET_EV_WELCOME);
+    ricochet_close(t.cs[0]); /* its creator quits */
+    t.cs[0] = NULL;
+    players_wait_event(t.cs, SEATS, 1, RICOCHET_EV_LEFT, &t.ev);
+    assert_int_equal(ricochet_set_room_open(t.cs[2], false), RICOCHET_OK);
+    players_wait_event(t.cs, SEATS, 2, RICOCHET_EV_ERROR, &t.ev);
+    assert_string_equal(t.ev.code, "not_creator");
+    set_open(&t, 1, false); /* the first joiner after it can */
+    seat_wait(&t, 3, seat_config(&t, 3, "game", false, NULL), RICOCHET_EV_DISCONNECTED);
+    assert_string_equal(t.ev.code, "room_closed");
+    set_open(&t, 1, true);
+    seat_wait(&t, 4, seat_config(&t, 4, "game", false, NULL), RICOCHET_EV_WELCOME);
+    table_close(&t);
+}
+
 static void past_the_bounds_in_words(void **state)
 {
     (void)state;
@@ -235,6 +259,7 @@ int main(void)
         cmocka_unit_test(made_listed_filtered_and_matched),
         cmocka_unit_test(must_exist),
         cmocka_unit_test(closed_until_its_creator_opens_it),
+        cmocka_unit_test(a_creator_who_leaves_hands_the_room_on),
         cmocka_unit_test(past_the_bounds_in_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,11 +110,13 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms.at[p->room];
+    const char *heir = reason ? core_room_creator_leaves(r, room, peer) : NULL;
     if (reason && room->n > 1) {
         proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         snprintf(r->out.player, sizeof r->out.player, "%s", p->player);
+        snprintf(r->out.creator, sizeof r->out.creator, "%s", heir ? heir : "");
         r->out.reason = *reason;
         core_send_out_near(r, peer, UINT32_MAX);
     }

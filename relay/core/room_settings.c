@@ -68,6 +68,27 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
     memcpy(s->creator, r->peers[peer].player, sizeof s->creator);
 }
 
+const char *core_room_creator_leaves(struct relay *r, struct relay_room *room,
+                                     uint32_t leaver)
+{
+    struct core_room_settings *s = &room->settings;
+    const struct relay_peer *heir = NULL;
+    if (strcmp(s->creator, r->peers[leaver].player) != 0)
+        return NULL;
+    /* Ids are drawn in join order (one taking its place back keeps its own). */
+    for (uint32_t i = 0; i < room->n; i++) {
+        const struct relay_peer *m = &r->peers[room->members[i]];
+        if (room->members[i] != leaver && (!heir || m->id < heir->id))
+            heir = m;
+    }
+    if (!heir)
+        return NULL;
+    memcpy(s->creator, heir->player, sizeof s->creator);
+    log_debug("relay: room '%s': its creator left, %s (id %" PRIu32 ") changes it now",
+              room->name, heir->name, heir->id);
+    return heir->player;
+}
+
 bool core_room_listed(const struct relay_room *room, const struct proto_props *match)
 {
     return !room->settings.unlisted && (!match || proto_props_match(&room->settings.props, match));

@@ -21,8 +21,9 @@ struct core_room_settings {
     uint32_t size;    /* members at most (0: the relay's bound) */
     bool unlisted;    /* left out of listings and of joins of any room */
     bool closed;      /* takes no joiners (but its players taking their places back) */
-    char creator[PROTO_PLAYER_LEN + 1]; /* the player whose join made it: only it
-                                           changes these */
+    char creator[PROTO_PLAYER_LEN + 1]; /* the player whose join made it, or, once
+                                           it left, the member in it longest: only
+                                           it changes these */
 };
 
 /* What a join asks of its room: the settings of a room it makes, and
@@ -102,6 +103,12 @@ int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *ro
  * core_room_ask_keep takes them), peer's player its creator. */
 void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
                       const struct proto_control *m);
+
+/* leaver is leaving room (still a member): if its player made the room
+ * (or was handed it), the member in it longest (the lowest id) changes it
+ * from now on. Returns that member's player id, or NULL (no change). */
+const char *core_room_creator_leaves(struct relay *r, struct relay_room *room,
+                                     uint32_t leaver);
 
 /* Is room listed for a listing or a join of any room filtering on match
  * (NULL or empty: any)? */
