@@ -12,7 +12,10 @@
 #include "sentinel.h"
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 13  /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_FIXED 14  /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_LISTING 11 /* ... of which: the listing, */
+#define HEARTBEAT_MOST 12   /* the bytes of the others' listings to read back, */
+#define HEARTBEAT_SHUN 13   /* how long it is placed on last */
 #define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
 #define KEEP_OUT_TTLS 3     /* a relay kept out of a room (P:out:ROOM) this many TTLs, */
 #define KEEP_OUT_MIN_MS 15000 /* ... and at least this long: its players' rejoins, each
@@ -390,18 +393,10 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
                         err_cap);
     if (!r)
         return -1;
-    int rc = apply_renewals(d, r, strcmp(head[HEARTBEAT_FIXED - 1], "0") != 0, held, n, res,
+    int rc = apply_renewals(d, r, strcmp(head[HEARTBEAT_MOST], "0") != 0, held, n, res,
                             err, err_cap);
     freeReplyObject(r);
     return rc;
-}
-
-/* The hash's `draining` field: 1 draining (placements skip it), 2 its clients
- * all dropped at once
- * (placed on last), 0 neither. A relay of an older version reads 2 as 0. */
-static const char *standing(const struct directory_load *load)
-{
-    return load->draining ? "1" : load->unheard ? "2" : "0";
 }
 
 int directory_heartbeat(struct directory *d, const struct directory_load *load,
@@ -409,6 +404,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         char *err, size_t err_cap)
 {
     char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16], most[16];
+    char shun[16];
     if (d->cfg.url.n_sentinels && d->c && still_primary(d, err, err_cap) != 0)
         return -1;
     ttl_text(d, ttl);
@@ -420,18 +416,20 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
     snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
     snprintf(most, sizeof most, "%d", load->listing ? FLEET_LIST_BYTES : 0);
+    snprintf(shun, sizeof shun, "%" PRIu32, load->unheard_ms);
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
-                                         rooms, clients, standing(load),
+                                         rooms, clients, load->draining ? "1" : "0",
                                          floor, stale, load->listing ? load->listing : "",
-                                         most};
+                                         most, shun};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
         if (heartbeat_chunk(d, head, held + done, k, res + done, err, err_cap) != 0)
             return -1;
-        head[HEARTBEAT_FIXED - 2] = "-"; /* the listing goes, and comes, once */
-        head[HEARTBEAT_FIXED - 1] = "0";
+        head[HEARTBEAT_LISTING] = "-"; /* the listing goes, and comes, once */
+        head[HEARTBEAT_MOST] = "0";
+        head[HEARTBEAT_SHUN] = "0";
         done += k;
     } while (done < n);
     return 0;

@@ -40,8 +40,9 @@ struct directory_load {
     uint32_t rooms;
     uint32_t clients;
     bool draining;       /* placements skip it */
-    bool unheard;        /* all its clients dropped at once: its players may not
-                            reach it, so placements take it only when no other can */
+    uint32_t unheard_ms; /* all its clients dropped at once: its players may not
+                            reach it, so placements take it only when no other can,
+                            for this long from now (P:shun:ADDR); 0: no */
     const char *listing; /* its rooms (fleet_listing_format's), published and the
                             other relays' read back (directory_fleet_rooms); NULL:
                             none published (a run before may have), none read */

@@ -47,7 +47,7 @@ struct dirthread {
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
     uint64_t next_beat, next_connect; /* ms */
-    uint64_t unheard_until;        /* ms: load.unheard until then */
+    uint64_t unheard_until;        /* ms: placed on last until then (load.unheard_ms) */
     /* Agones */
     bool ready;                    /* /ready answered 2xx */
     uint64_t next_ready, next_health, next_label; /* ms */
@@ -222,7 +222,7 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
     char err[256];
     uint64_t at = clock_boot_us(); /* before the call: the lease runs from here */
     t->next_beat = now_ms + t->cfg.heartbeat_ms;
-    t->load.unheard = now_ms < t->unheard_until;
+    t->load.unheard_ms = now_ms < t->unheard_until ? (uint32_t)(t->unheard_until - now_ms) : 0;
     if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
         0) {
         set_reachable(t, false, err);

@@ -3,8 +3,8 @@
  * another relay's claim: that is what makes racing joins land on one
  * relay. Keys (P = the fleet name):
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
- *                 draining (0, 1 draining, 2 its clients all dropped at
- *                 once), beat (Redis's time of its last heartbeat, ms),
+ *                 draining (0, or 1: it takes no new rooms), beat (Redis's
+ *                 time of its last heartbeat, ms),
  *                 listing (its rooms, "ROOM MEMBERS CAPACITY[ FLAGS]\n" each)},
  *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
@@ -12,7 +12,8 @@
  *                 unless its holder renews it; TRANSPORT: its holder's edges,
  *                 "enet" or "enet,udp:7778"
  *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
- *   P:shun:ADDR   "1": players reported ADDR lost; placed on last (expires)
+ *   P:shun:ADDR   "1": ADDR is placed on last (expires): players reported it
+ *                 lost, or its heartbeat said its clients were all dropped at once
  *   P:epoch       counter: every claim takes the next value (INCR)
  *   P:pulse       Redis's time (ms) at the last script call
  *   P:up          ... at the start of the current run of calls no more than
@@ -237,10 +238,11 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * so a Redis that was paused or failed over finds nobody stale at once.
  * pick(p, asker, exclude, out, floor, cut): the live relay, not stale, not
  * draining, not full, not `exclude` nor `out`, with the fewest rooms for its
- * capacity (ties go to `asker`); a relay players reported lost (P:shun:ADDR,
- * set by a report that moved a room off it) or whose clients were all
- * dropped at once (draining '2', unheard) only when no other can take the room; takes the next epoch, counts the room on
- * that relay and returns the new claim value, or nil if none can take it.
+ * capacity (ties go to `asker`); a relay placed on last (P:shun:ADDR: a
+ * report moved a room off it, or its clients were all dropped at once)
+ * only when no other can take the room; takes the next epoch, counts the
+ * room on that relay and returns the new claim value, or nil if none can
+ * take it.
  * replicate_commands: what a script writes is replicated as its effects,
  * so it may read TIME first (Redis 7 always does; 5 and 6 need asking). */
 #define LUA_COMMON \
@@ -287,7 +289,7 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "           tonumber(h[5]) < tonumber(h[3]) and\n" \
     "           (tonumber(h[7]) or cut) >= cut then\n" \
     "      local score = tonumber(h[4]) / tonumber(h[3])\n" \
-    "      if h[6] == '2' or redis.call('EXISTS', p .. ':shun:' .. a) == 1 then\n" \
+    "      if redis.call('EXISTS', p .. ':shun:' .. a) == 1 then\n" \
     "        score = score + 2\n" \
     "      end\n" \
     "      if not best or score < bscore or (score == bscore and a == asker) then\n" \
@@ -360,7 +362,9 @@ static const char place_lua[] = LUA_COMMON
  * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
  * rooms, fleet_listing_format's, "" for none; '-': as the call before
  * published, for a heartbeat's later calls), most (bytes of
- * the other relays' listings to return; 0: none), then pairs of room and
+ * the other relays' listings to return; 0: none), shun ms (its clients
+ * were all dropped at once: placed on last, P:shun:ADDR, for this long
+ * unless it is already for longer; 0: no), then pairs of room and
  * the claim value this relay holds. Registers the relay (hash with its
  * beat, Redis's time now; TTL; index), then renews each claim whose value
  * is unchanged. Returns {renewals, listings}: renewals a flat array of
@@ -381,14 +385,18 @@ static const char heartbeat_lua[] = LUA_COMMON
     "           'beat', string.format('%d', now))\n"
     "if ARGV[12] ~= '-' then redis.call('HSET', k, 'listing', ARGV[12]) end\n"
     "redis.call('PEXPIRE', k, ttl)\n"
+    "local sk, shun = p .. ':shun:' .. me, tonumber(ARGV[14])\n"
+    "if shun > 0 and redis.call('PTTL', sk) < shun then\n"
+    "  redis.call('SET', sk, '1', 'PX', ARGV[14])\n"
+    "end\n"
     "redis.call('SADD', p .. ':relays', me)\n"
     "local floor = tonumber(ARGV[10])\n"
-    "for i = 15, #ARGV, 2 do\n"
+    "for i = 16, #ARGV, 2 do\n"
     "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
     "end\n"
     "raise_epoch(p, floor)\n"
     "local out = {}\n"
-    "for i = 14, #ARGV - 1, 2 do\n"
+    "for i = 15, #ARGV - 1, 2 do\n"
     "  local rk = p .. ':room:' .. ARGV[i]\n"
     "  local cur = redis.call('GET', rk)\n"
     "  if cur == ARGV[i + 1] then\n"

@@ -400,18 +400,21 @@ static void the_same_when_its_players_read_late(void **state)
     cut_from_redis(cut_ms(2 * TTL_MS), true, 3 * LEASE_MS / 2);
 }
 
-/* Whether relay i's registration says its clients were all dropped at once
- * (its `draining` field 2: placed on last), asked for ms while the
- * players play. */
+/* Whether relay i told the directory its clients were all dropped at once
+ * (P:shun:ADDR set: placed on last; its `draining` still 0), asked for ms
+ * while the players play. */
 static bool told_on_itself(struct cutlab *l, struct nemesis_watch *w, int i, int ms)
 {
-    char v[16] = "";
+    char shun[16] = "", draining[16] = "";
     for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
         nemesis_enter(&l->n, REDIS_NODE);
-        test_redis_cmd(&l->redis, v, sizeof v, "HGET ricochet:relay:%s:%u draining",
+        test_redis_cmd(&l->redis, shun, sizeof shun, "GET ricochet:shun:%s:%u",
                        l->relay[i].host, (unsigned)l->relay[i].port);
+        test_redis_cmd(&l->redis, draining, sizeof draining,
+                       "HGET ricochet:relay:%s:%u draining", l->relay[i].host,
+                       (unsigned)l->relay[i].port);
         nemesis_enter(&l->n, NEMESIS_HUB);
-        if (strcmp(v, "2") == 0)
+        if (strcmp(shun, "1") == 0 && strcmp(draining, "0") == 0)
             return true;
         watch_play(w, 100);
     }
