@@ -559,6 +559,22 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }
 
+/* joined and left: the member, and what came with it (a left: why, and a
+ * creator's, who has its room now). */
+static int read_member_notice(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc;
+    if ((rc = read_id(r, o, "id", 1, &m->id)) ||
+        (rc = read_name(r, o, 1, m->name)) ||
+        (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)))
+        return rc;
+    if (m->type == PROTO_CTL_JOINED)
+        return read_mode(r, o, 0, &m->mode);
+    if ((rc = read_string(r, o, "creator", 0, m->creator, sizeof m->creator, player_ok)))
+        return rc;
+    return read_reason(r, o, &m->reason);
+}
+
 static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m)
 {
     int rc;
@@ -591,14 +607,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return read_id(r, o, "id", 1, &m->id);
     case PROTO_CTL_JOINED:
     case PROTO_CTL_LEFT:
-        if ((rc = read_id(r, o, "id", 1, &m->id)) ||
-            (rc = read_name(r, o, 1, m->name)) ||
-            (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)) ||
-            (m->type == PROTO_CTL_LEFT &&
-             (rc = read_string(r, o, "creator", 0, m->creator, sizeof m->creator, player_ok))))
-            return rc;
-        return m->type == PROTO_CTL_JOINED ? read_mode(r, o, 0, &m->mode)
-                                           : read_reason(r, o, &m->reason);
+        return read_member_notice(r, o, m);
     case PROTO_CTL_ERROR:
         if ((rc = read_string(r, o, "code", 1, m->code, sizeof m->code, NULL)))
             return rc;
