@@ -26,15 +26,7 @@
 #define AGONES_HEALTH_MS 1000   /* POST /health period (Agones checks every 5 s) */
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
-#define SAMPLES 16              /* clients and timeouts, one a second: how far back */
-#define SAMPLE_US 1000000       /* "all dropped at once" looks */
-
-/* The relay's clients, and how many it dropped so far (timed out, or
- * closed as slow readers: what a cut from its players makes), at a moment. */
-struct load_sample {
-    uint32_t clients;
-    uint64_t dropped;
-};
+#define AT_ONCE_US 16000000     /* members all dropped within this: "all at once" */
 
 struct relay_fleet {
     struct relay *r;
@@ -48,9 +40,8 @@ struct relay_fleet {
     uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
     uint64_t next_listing_us;        /* this relay's rooms go to the thread then */
     struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
-    struct load_sample samples[SAMPLES]; /* the last SAMPLES seconds, a ring */
-    size_t next_sample;
-    uint64_t next_sample_us;
+    uint32_t run;                    /* members dropped in a row, none leaving by itself */
+    uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -209,6 +200,31 @@ static void hook_room_closed(void *ctx, const char *room, bool dropped)
         post(f, &m);
 }
 
+/* Its last members, two at least, all dropped within AT_ONCE_US (timed
+ * out, or closed as slow readers: what a cut from its players makes),
+ * none leaving by itself meanwhile: its players may be cut from it while
+ * the directory still hears it, and it tells on itself (FLEET_UNHEARD),
+ * once per such fall. */
+static void hook_member_left(void *ctx, bool dropped, uint32_t members)
+{
+    struct relay_fleet *f = ctx;
+    uint64_t now = clock_boot_us();
+    if (!dropped) {
+        f->run = 0;
+        return;
+    }
+    if (f->run == 0 || now - f->run_from_us > AT_ONCE_US) {
+        f->run = 0;
+        f->run_from_us = now;
+    }
+    f->run++;
+    if (members > 0)
+        return;
+    if (f->run >= 2)
+        post(f, &(struct fleet_msg){.type = FLEET_UNHEARD, .clients = f->run});
+    f->run = 0;
+}
+
 static void hook_peer_gone(void *ctx, uint32_t peer)
 {
     struct relay_fleet *f = ctx;
@@ -351,31 +367,6 @@ static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
     free(l);
 }
 
-/* Once a second: was every client this relay had within the last SAMPLES
- * seconds (two at least) dropped, none left? Then its players may be cut
- * from it while the directory still hears it, and it tells on itself
- * (FLEET_UNHEARD), once per such fall. */
-static void sample_load(struct relay_fleet *f, uint64_t now_us)
-{
-    if (now_us < f->next_sample_us)
-        return;
-    f->next_sample_us = now_us + SAMPLE_US;
-    const struct relay_stats *st = relay_stats(f->r);
-    struct load_sample now = {relay_clients(f->r), st->timeouts + st->kicks};
-    uint32_t fell = 0;
-    for (size_t i = 0; i < SAMPLES && now.clients == 0; i++) {
-        const struct load_sample *s = &f->samples[i];
-        if (s->clients >= 2 && now.dropped - s->dropped >= s->clients)
-            fell = s->clients > fell ? s->clients : fell;
-    }
-    if (fell) {
-        post(f, &(struct fleet_msg){.type = FLEET_UNHEARD, .clients = fell});
-        memset(f->samples, 0, sizeof f->samples); /* told once */
-    }
-    f->samples[f->next_sample] = now;
-    f->next_sample = (f->next_sample + 1) % SAMPLES;
-}
-
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
 {
     if (!f)
@@ -384,7 +375,6 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
                                 .clients = relay_clients(f->r)});
     if (!f->p)
         return;
-    sample_load(f, now_us);
     /* --room-list off: its rooms are reached by their names only */
     if (now_us >= f->next_listing_us && relay_room_list_on(f->r)) {
         f->next_listing_us = now_us + f->heartbeat_us;
@@ -574,6 +564,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
         relay_set_fleet(r, &(struct relay_fleet_hooks){.place = hook_place,
                                                          .lease = hook_lease,
                                                          .room_closed = hook_room_closed,
+                                                         .member_left = hook_member_left,
                                                          .peer_gone = hook_peer_gone,
                                                          .ctx = f});
     char where[600] = "";

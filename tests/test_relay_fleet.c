@@ -2,7 +2,8 @@
  * and a fake clock (support/fake_relay.h): a join for a new room parked
  * with nothing kept, settled here, moved or refused; a parked peer that
  * leaves; a room moved whole; a room past its lease, its states checked
- * where they come in and where a tick fans them out; a closed room. */
+ * where they come in and where a tick fans them out; a closed room; each
+ * member that leaves, dropped or not. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +27,7 @@ static struct {
     uint32_t leased, lost;
     char lost_relay[80];
     uint64_t lease_until;
+    uint32_t left, dropped, members; /* member_left: calls, of them dropped, the last's */
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
@@ -64,6 +66,14 @@ static void room_closed(void *ctx, const char *room, bool dropped)
     hk.n_closed++;
 }
 
+static void member_left(void *ctx, bool dropped, uint32_t members)
+{
+    (void)ctx;
+    hk.left++;
+    hk.dropped += dropped;
+    hk.members = members;
+}
+
 static void peer_gone(void *ctx, uint32_t peer)
 {
     (void)ctx;
@@ -78,6 +88,7 @@ static struct relay *fleet_relay(uint32_t peers, enum relay_place answer)
     struct relay *r = relay_with_peers(NULL, peers);
     relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .lease = lease,
                                                     .room_closed = room_closed,
+                                                    .member_left = member_left,
                                                     .peer_gone = peer_gone});
     return r;
 }
@@ -206,6 +217,31 @@ static void a_room_moves_whole_and_a_closed_room_is_told(void **state)
     relay_destroy(r);
 }
 
+/* Each member that leaves is told as it goes, dropped or not, with the
+ * members left; one moved with its room or taking its own place back is
+ * no leave. */
+static void each_member_left_is_told(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(4, RELAY_PLACE_HERE);
+    join(r, 0, "lobby", "a", false);
+    join(r, 1, "lobby", "b", false);
+    join(r, 2, "lobby", "c", false);
+    join(r, 3, "other", "d", false);
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(hk.left, 1);
+    assert_int_equal(hk.dropped, 0);
+    assert_int_equal(hk.members, 3);
+    relay_peer_gone(r, 1, PROTO_LEFT_TIMEOUT, now_us);
+    relay_peer_evict(r, 2, PROTO_ERROR_SLOW_READER, "reads nothing", now_us);
+    assert_int_equal(hk.left, 3);
+    assert_int_equal(hk.dropped, 2);
+    assert_int_equal(hk.members, 1);
+    assert_int_equal(relay_room_move(r, "other", NULL, now_us), 1);
+    assert_int_equal(hk.left, 3); /* moved, not left */
+    relay_destroy(r);
+}
+
 static void a_room_past_its_lease_drops_its_states(void **state)
 {
     (void)state;
@@ -262,6 +298,7 @@ int main(void)
         cmocka_unit_test(moved_and_refused_joins_are_closed),
         cmocka_unit_test(a_parked_peer_that_leaves_is_forgotten),
         cmocka_unit_test(a_room_moves_whole_and_a_closed_room_is_told),
+        cmocka_unit_test(each_member_left_is_told),
         cmocka_unit_test(a_room_past_its_lease_drops_its_states),
         cmocka_unit_test(a_held_state_is_checked_when_its_tick_ends),
     };

@@ -152,6 +152,8 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
     if (core_edge(r, peer)->count_at_join)
         uncount(r, p);
     core_ticket_release(r, peer);
+    if (reason && r->fleet.member_left)
+        r->fleet.member_left(r->fleet.ctx, *reason != PROTO_LEFT_QUIT, r->census.members);
 }
 
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason)

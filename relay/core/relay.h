@@ -625,6 +625,9 @@ struct relay_fleet_hooks {
      * its last member did not leave by itself (timed out, closed as a slow
      * reader: its players may not reach this relay any more). */
     void (*room_closed)(void *ctx, const char *room, bool dropped);
+    /* A member left its room (not one moved with it, nor one taking its own
+     * place back); dropped as above; members: how many this relay has now. */
+    void (*member_left)(void *ctx, bool dropped, uint32_t members);
     /* A peer whose join was parked went away. */
     void (*peer_gone)(void *ctx, uint32_t peer);
     void *ctx;
