@@ -131,6 +131,8 @@ struct swarm_stats {
     uint64_t received;            /* states from others, all clients */
     uint64_t no_latency;          /* ... of them before both clock offsets were known */
     uint64_t wakes;               /* times swarm_step and swarm_service slept */
+    uint64_t polls;               /* clients a pass polled for their timers (one whose
+                                     timers have no work before the next pass is left) */
     struct histogram latency;     /* the others' one-way latency, µs */
 };
 
