@@ -262,7 +262,6 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     }
     if (hooks)
         sw->hooks = *hooks;
-    histogram_reset(&sw->stats.latency);
     sw->period_us = period_of(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
         if (member_create(sw, i, err, err_cap) != 0)
@@ -402,14 +401,8 @@ static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev
         if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &e) != 0)
             log_warn("swarm: %s: epoll_ctl: %s", m->name, strerror(errno));
     }
-    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c)) {
-        sw->stats.received++;
-        /* corrected by the clocks' offsets to the relay; not yet known: none */
-        if (ev->latency_known && ev->latency_us >= 0)
-            histogram_record(&sw->stats.latency, (uint64_t)ev->latency_us);
-        else
-            sw->stats.no_latency++;
-    }
+    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c))
+        sw->stats.received++; /* its latency is the caller's to keep (hooks.event) */
     if (sw->hooks.event)
         sw->hooks.event(sw->hooks.ctx, i, ev);
 }
