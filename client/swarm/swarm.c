@@ -474,7 +474,7 @@ static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
     uint64_t every = (uint64_t)sw->n_own * FULL_US_PER_CLIENT;
     sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
     for (size_t i = 0; i < made; i++) {
-        if (sw->m[i].timer_us <= now) { /* only those with work: most wait for seconds */
+        if (sw->m[i].timer_us <= now) { /* only those with work due: few, each pass */
             drain_one(sw, i); /* timers first: the hubs then send their pings */
             timer_set(sw, i, now);
             sw->stats.polls++;
