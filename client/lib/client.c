@@ -229,6 +229,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
         seed = (seed ^ (unsigned char)*p) * 1099511628211ull;
     rng_seed(&c->ping_rng, seed);
     recv_stats_reset(&c->reflect_stats);
+    c->no_member_stats = cfg->no_member_stats;
     if (!cfg->no_histograms) {
         c->latency = malloc(sizeof *c->latency);
         c->rtt = malloc(sizeof *c->rtt);

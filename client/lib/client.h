@@ -76,6 +76,9 @@ struct client_config {
     void *user;          /* handed back with my events by client_hub_service */
     bool no_histograms;  /* keep no latency or round-trip histogram (220 KB): a swarm
                             keeps its own; ricochet_latency and _rtt then say count 0 */
+    bool no_member_stats; /* keep no receive statistics per member (loss, order,
+                            latency: ricochet_members and ricochet_latency then say 0):
+                            a caller that keeps its own, a generator, counts once */
     uint32_t rejoin_ms;  /* a fleet: a lost relay is rejoined through host:port for
                             this long (0: the session ends); ricochet_config_set_rejoin */
     uint32_t rejoin_after_ms; /* a fleet: the relay silent this long is lost (0:
@@ -332,6 +335,13 @@ const struct histogram *client_latency(const struct ricochet *c);
 /* Round trip of my own reflected states (needs reflect), and their stats. */
 const struct histogram *client_rtt(const struct ricochet *c);
 const struct recv_stats *client_reflect_stats(const struct ricochet *c);
+
+/* When a poll of c next has work without input (ENet's resends, pings and
+ * timeout on a wire hub, the clock's pings): now, or later where c is
+ * joined and its transport can tell. Something c then receives or sends
+ * may bring it earlier (a pong's clock announcement; a reliable send's
+ * resend, 50 ms on at the earliest): ask again after either. */
+uint64_t client_timers_due_us(const struct ricochet *c, uint64_t now);
 
 /* On a hub: ENet's RTT and loss of my peer, no bytes or datagrams (the
  * hub's, client_hub_netinfo). */

@@ -128,6 +128,9 @@ struct client_transport_ops {
     /* How long the relay has sent nothing at all (µs; acknowledgements and
      * pings count), 0 if it cannot tell. */
     uint64_t (*silent_us)(const struct ricochet *c, uint64_t now_us);
+    /* When the transport's timers next have work (client_timers_due_us), at
+     * or after now_us; NULL: it cannot tell (every poll may have). */
+    uint64_t (*timers_due_us)(const struct ricochet *c, uint64_t now_us);
     /* The socket the session's datagrams or stream cross, where fd is an
      * epoll set holding it (NULL: fd is that socket). */
     int (*socket)(const struct ricochet *c);
@@ -274,6 +277,7 @@ struct ricochet {
     struct histogram *latency;    /* one-way latency of others' states (NULL: not kept,
                                      cfg.no_histograms) */
     struct histogram *rtt;        /* my reflected states (NULL: not kept) */
+    bool no_member_stats;         /* cfg.no_member_stats */
     struct recv_stats reflect_stats;
 
     struct client_sync sync;

@@ -216,6 +216,19 @@ bool client_timers(struct ricochet *c, uint64_t now)
     return true;
 }
 
+uint64_t client_timers_due_us(const struct ricochet *c, uint64_t now)
+{
+    /* anywhere but joined and settled, a poll may have work at once */
+    if (c->phase != PHASE_JOINED || !c->ops->timers_due_us || c->move.hop_pending ||
+        c->hold.holding || c->roster.n_away || c->roster.remove_pending ||
+        c->sync.clock_changed || c->rejoin_ms || c->rejoin_pending || c->ends.fail_after_event)
+        return now;
+    uint64_t due = c->ops->timers_due_us(c, now), idle = client_idle_ping_us(c);
+    due = c->sync.next_ping_us < due ? c->sync.next_ping_us : due;
+    due = idle < due ? idle : due;
+    return due > now ? due : now;
+}
+
 /* Once the deadline has passed, a step that handled a message steps again
  * (its datagram may have brought more: ENet hands a datagram's packets over
  * one per service, and a pong handled before a state is no event), at most

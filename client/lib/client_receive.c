@@ -125,9 +125,10 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
          * latency recorded nowhere. */
         lat_known = clock_sync_latency(&c->sync.clock, &m->clock, s.send_us, now, &lat, &bound);
         m->lat_bound_us = bound;
-        int fresh = lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
-                                                  c->latency)
-                              : recv_stats_record_untimed(&m->stats, s.seq);
+        int fresh = c->no_member_stats ? 1
+                    : lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
+                                                    c->latency)
+                                : recv_stats_record_untimed(&m->stats, s.seq);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
             m->last = s;
             m->has_state = true;

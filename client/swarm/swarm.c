@@ -3,6 +3,7 @@
 #include "swarm_hub.h"
 #include "../../stats/pattern.h"
 #include "../../sys/clock.h"
+#include "../../sys/fdlimit.h"
 #include "../../sys/log.h"
 #include "../../sys/netaddr.h"
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
@@ -25,6 +25,8 @@
 #define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
 #define OUTSIDE_TAG (HUB_TAG - 1)   /* ... swarm_wait_readable's fd */
 #define SEND_BETWEEN_CLIENTS 64 /* a pass over every client sends what is due this often */
+#define TIMER_CAP_US 250000   /* a client's timers run this often at least: what moves them
+                                 earlier unseen (a pong's clock announcement) waits no longer */
 
 struct swarm_member {
     struct ricochet *c;
@@ -37,6 +39,7 @@ struct swarm_member {
     uint64_t k;       /* states sent or failed so far */
     uint64_t period_us; /* between its states; 0: it never sends (adopted at rate 0) */
     uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
+    uint64_t timer_us;  /* when a pass next polls it: its timers' work (0: at once) */
 };
 
 struct swarm {
@@ -65,30 +68,6 @@ struct swarm {
     bool outside_ready;    /* swarm_wait_readable's fd became readable */
     struct swarm_stats stats;
 };
-
-/* n sockets (for clients) need n descriptors: the soft limit raised to the hard one. */
-static int ensure_fds(size_t n, size_t clients, char *err, size_t err_cap)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
-    rlim_t need = (rlim_t)n + FDS_SPARE;
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-            snprintf(err, err_cap, "%zu clients need %llu open files; the hard limit is "
-                     "%llu (ulimit -Hn)", clients, (unsigned long long)need,
-                     (unsigned long long)rl.rlim_max);
-            return -1;
-        }
-        rl.rlim_cur = need;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-            snprintf(err, err_cap, "cannot raise the open-file limit to %llu: %s",
-                     (unsigned long long)need, strerror(errno));
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static size_t room_index(const struct swarm *sw, size_t i)
 {
@@ -207,6 +186,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .aoi = cfg->aoi,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
                                .no_histograms = !cfg->client_histograms,
+                               .no_member_stats = !cfg->client_histograms,
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
                                .rejoin_ms = cfg->rejoin_ms,
                                .transport = cfg->transport, .keylog = cfg->keylog,
@@ -249,8 +229,11 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     if (per_host > SWARM_PER_HOST_MAX)
         per_host = SWARM_PER_HOST_MAX;
     bool udp_ok = relay_on_loopback(cfg);
-    if (ensure_fds(sockets_needed(cfg, per_host, udp_ok), cfg->clients, err, err_cap) != 0)
+    char why[160];
+    if (fdlimit_raise(sockets_needed(cfg, per_host, udp_ok) + FDS_SPARE, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "%zu clients: %s", cfg->clients, why);
         return NULL;
+    }
     struct swarm *sw = calloc(1, sizeof *sw);
     if (!sw) {
         snprintf(err, err_cap, "out of memory");
@@ -279,7 +262,6 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     }
     if (hooks)
         sw->hooks = *hooks;
-    histogram_reset(&sw->stats.latency);
     sw->period_us = period_of(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
         if (member_create(sw, i, err, err_cap) != 0)
@@ -397,11 +379,21 @@ size_t swarm_alive(const struct swarm *sw)
     return n;
 }
 
+/* When client i's timers next need a pass: the library's answer, at most
+ * TIMER_CAP_US on. */
+static void timer_set(struct swarm *sw, size_t i, uint64_t now)
+{
+    uint64_t due = client_timers_due_us(sw->m[i].c, now);
+    sw->m[i].timer_us = due < now + TIMER_CAP_US ? due : now + TIMER_CAP_US;
+}
+
 static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev)
 {
     struct swarm_member *m = &sw->m[i];
     if (ev->type == RICOCHET_EV_DISCONNECTED)
         m->dead = true;
+    if (ev->type != RICOCHET_EV_STATE) /* a welcome, a notice: its timers may have changed */
+        m->timer_us = 0;
     if (ev->type == RICOCHET_EV_MOVED && m->hub == SIZE_MAX) {
         /* A fleet moved it: its own socket is a new one (the old one left
          * epoll when it closed). */
@@ -409,14 +401,8 @@ static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev
         if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &e) != 0)
             log_warn("swarm: %s: epoll_ctl: %s", m->name, strerror(errno));
     }
-    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c)) {
-        sw->stats.received++;
-        /* corrected by the clocks' offsets to the relay; not yet known: none */
-        if (ev->latency_known && ev->latency_us >= 0)
-            histogram_record(&sw->stats.latency, (uint64_t)ev->latency_us);
-        else
-            sw->stats.no_latency++;
-    }
+    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c))
+        sw->stats.received++; /* its latency is the caller's to keep (hooks.event) */
     if (sw->hooks.event)
         sw->hooks.event(sw->hooks.ctx, i, ev);
 }
@@ -488,7 +474,11 @@ static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
     uint64_t every = (uint64_t)sw->n_own * FULL_US_PER_CLIENT;
     sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
     for (size_t i = 0; i < made; i++) {
-        drain_one(sw, i); /* timers first: the hubs then send their pings */
+        if (sw->m[i].timer_us <= now) { /* only those with work due: few, each pass */
+            drain_one(sw, i); /* timers first: the hubs then send their pings */
+            timer_set(sw, i, now);
+            sw->stats.polls++;
+        }
         if (i % SEND_BETWEEN_CLIENTS == SEND_BETWEEN_CLIENTS - 1)
             send_between(sw);
     }
@@ -590,6 +580,8 @@ static void send_next(struct swarm *sw, size_t i)
         sw->stats.send_failed++;
     if (sw->hooks.sent)
         sw->hooks.sent(sw->hooks.ctx, i, m->next_us, ok);
+    if (ok && (proto_mode_info(m->mode)->up_flags & PROTO_FLAG_RELIABLE))
+        timer_set(sw, i, m->next_us); /* its resend's timer (its intended time: not after now) */
     m->k++;
     m->next_us = sw->t0_us + m->phase_us + m->k * m->period_us;
     if (ok && m->hub != SIZE_MAX)

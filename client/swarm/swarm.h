@@ -4,8 +4,8 @@
  * constant *intended* rate (send times start + offset + k / rate, so a
  * stalled loop shows as latency, not as fewer sends: no coordinated
  * omission) and hands every event to the caller, who keeps the statistics
- * it wants. It also keeps the figures every caller needs: sends, failures,
- * states received from others and their one-way latency.
+ * it wants. It also keeps the counts every caller needs: sends, failures,
+ * states received from others (their latency is the caller's to keep).
  *
  * The transport (ENet, plain UDP or a TCP stream; or WebRTC or QUIC, cfg.transport)
  * is chosen once, by cfg.mode and cfg.transport, when the clients are
@@ -90,8 +90,9 @@ struct swarm_config {
                               its time, data waking it; at most 5000; SWARM_TICK_AUTO:
                               SWARM_TICK_STAMPED_US where every arrival is stamped, else 0) */
     bool client_histograms; /* each made client keeps its latency and round-trip
-                               histograms (ricochet_latency, _rtt): 220 KB a client;
-                               false: only the swarm's own latency histogram */
+                               histograms (ricochet_latency, _rtt): 220 KB a client,
+                               and receive statistics per member (ricochet_members);
+                               false: none, the caller keeps its own (hooks.event) */
     const char *const *tickets; /* client i joins with tickets[first + i], which says its
                                    room and name (NULL: no tickets; room and name above) */
     const uint16_t *ports; /* a fleet's relays on host: client i joins through
@@ -129,9 +130,9 @@ struct swarm_hooks {
 struct swarm_stats {
     uint64_t sent, send_failed;   /* states, all clients */
     uint64_t received;            /* states from others, all clients */
-    uint64_t no_latency;          /* ... of them before both clock offsets were known */
     uint64_t wakes;               /* times swarm_step and swarm_service slept */
-    struct histogram latency;     /* the others' one-way latency, µs */
+    uint64_t polls;               /* clients a pass polled for their timers (one whose
+                                     timers have no work before the next pass is left) */
 };
 
 struct swarm;

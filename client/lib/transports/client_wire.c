@@ -74,11 +74,11 @@ static uint8_t *wire_room(struct ricochet *c, size_t len, bool time)
     return at;
 }
 
-void client_wire_take(struct ricochet *c, client_wire_put_fn put, void *ctx)
+void client_wire_take(struct ricochet *c, uint64_t now_us, client_wire_put_fn put, void *ctx)
 {
     struct client_wire *t = c->tp;
     uint8_t h[ENET_SPEAK_HEADER_MAX];
-    uint16_t now = now_ms16(clock_now_us());
+    uint16_t now = now_ms16(now_us);
     for (unsigned k = 0; k < t->n_pend; k++) {
         size_t n = enet_speak_header(h, t->relay_peer, t->session, t->pend[k].time, now);
         put(ctx, &c->relay, h, n, t->pend[k].bytes, t->pend[k].len);
@@ -271,7 +271,7 @@ static void wire_leave(struct ricochet *c)
                       ? wire_room(c, ENET_SPEAK_DISCONNECT_SIZE, true) : NULL;
     if (at)
         enet_speak_disconnect(at, ENET_SPEAK_DISCONNECT_SIZE, ++t->peer_seq, 0);
-    client_wire_take(c, part, hub);
+    client_wire_take(c, clock_now_us(), part, hub);
     for (size_t i = 0; i < hub->n_dirty; i++) /* a later client of the slot lists it anew */
         if (hub->dirty[i] == t->slot)
             hub->dirty[i] = hub->dirty[--hub->n_dirty];
@@ -311,6 +311,31 @@ static void wire_gone(struct ricochet *c, bool told, uint32_t data)
     client_enet_disconnected(c, info);
 }
 
+/* A resend's wait: the round trip and four times its variation (ENet's). */
+static uint64_t wire_rto(const struct client_wire *t)
+{
+    uint64_t rto = t->rtt_us ? (uint64_t)t->rtt_us + 4u * t->rtt_var_us : WIRE_RTO_FIRST_US;
+    return rto < WIRE_RTO_MIN_US ? WIRE_RTO_MIN_US : rto;
+}
+
+/* When u is sent again (its wait doubled once it was), or given up: the
+ * earlier of the two. */
+static uint64_t wire_resend_at(const struct ricochet *c, const struct wire_unacked *u,
+                               uint64_t rto)
+{
+    uint64_t again = u->sent_us + (rto << (u->sent_us - u->first_us >= rto ? 1 : 0));
+    uint64_t end = u->first_us + (uint64_t)c->timeout_ms * 1000u;
+    return end < again ? end : again;
+}
+
+/* When I ping next: the relay quiet for ping_interval, and my last ping as
+ * old (UINT64_MAX: not while a reliable command is on its way). */
+static uint64_t wire_ping_at(const struct client_wire *t)
+{
+    uint64_t heard = t->last_recv_us > t->last_ping_us ? t->last_recv_us : t->last_ping_us;
+    return t->n_unacked ? UINT64_MAX : heard + (uint64_t)t->ping_interval_ms * 1000u;
+}
+
 /* ENet's timers for one client: resends (after the round trip and four
  * times its variation, doubling, as ENet), the timeout (a reliable command
  * unacknowledged for timeout_ms), pings when the relay has been quiet. */
@@ -319,9 +344,7 @@ static void wire_timers(struct ricochet *c, uint64_t now)
     struct client_wire *t = c->tp;
     if (!t || !t->hub || t->state == WIRE_GONE)
         return;
-    uint64_t rto = t->rtt_us ? (uint64_t)t->rtt_us + 4u * t->rtt_var_us : WIRE_RTO_FIRST_US;
-    if (rto < WIRE_RTO_MIN_US)
-        rto = WIRE_RTO_MIN_US;
+    uint64_t rto = wire_rto(t);
     for (size_t i = 0; i < t->n_unacked; i++) {
         struct wire_unacked *u = &t->unacked[i];
         if (u->sent_us > now)
@@ -332,8 +355,7 @@ static void wire_timers(struct ricochet *c, uint64_t now)
             wire_gone(c, false, 0);
             return;
         }
-        uint64_t wait = rto << (u->sent_us - u->first_us >= rto ? 1 : 0);
-        if (now - u->sent_us >= wait) {
+        if (now >= wire_resend_at(c, u, rto)) {
             uint8_t *at = wire_room(c, u->len, true);
             if (!at)
                 continue; /* no room this time */
@@ -341,10 +363,21 @@ static void wire_timers(struct ricochet *c, uint64_t now)
             u->sent_us = now;
         }
     }
-    if (t->state == WIRE_CONNECTED && t->n_unacked == 0 &&
-        now >= t->last_recv_us + (uint64_t)t->ping_interval_ms * 1000u &&
-        now >= t->last_ping_us + (uint64_t)t->ping_interval_ms * 1000u)
+    if (t->state == WIRE_CONNECTED && now >= wire_ping_at(t))
         wire_ping(c, now);
+}
+
+static uint64_t wire_timers_due(const struct ricochet *c, uint64_t now)
+{
+    const struct client_wire *t = c->tp;
+    if (!t || !t->hub || t->state != WIRE_CONNECTED)
+        return now;
+    uint64_t rto = wire_rto(t), due = wire_ping_at(t);
+    for (size_t i = 0; i < t->n_unacked; i++) {
+        uint64_t at = wire_resend_at(c, &t->unacked[i], rto);
+        due = at < due ? at : due;
+    }
+    return due > now ? due : now;
 }
 
 /* The hub reads for me (client_wire_hub_service): only timers run here. */
@@ -437,6 +470,7 @@ const struct client_transport_ops client_wire_ops = {
     .fd = wire_fd,
     .netinfo = wire_netinfo,
     .silent_us = wire_silent_us,
+    .timers_due_us = wire_timers_due,
 };
 
 /* ---- receiving: a datagram's commands, for the client its header names ---- */

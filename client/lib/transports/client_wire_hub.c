@@ -176,10 +176,11 @@ static void queue(void *ctx, const union netaddr *to, const uint8_t *h, size_t h
 
 void client_wire_hub_flush(struct client_wire_hub *hub)
 {
+    uint64_t now = hub->n_dirty ? clock_now_us() : 0; /* one reading for every header */
     for (size_t i = 0; i < hub->n_dirty; i++) {
         struct ricochet *c = hub->slot[hub->dirty[i]];
         if (c && c->tp)
-            client_wire_take(c, queue, hub);
+            client_wire_take(c, now, queue, hub);
     }
     hub->n_dirty = 0;
     for (size_t i = 0; i < hub->n_parting; i++) {

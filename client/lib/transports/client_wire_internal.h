@@ -95,8 +95,9 @@ struct client_wire_hub {
 typedef void (*client_wire_put_fn)(void *ctx, const union netaddr *to, const uint8_t *h,
                                    size_t hn, const uint8_t *body, size_t n);
 
-/* Hands c's gathered datagrams, each under its header, to put; empties them. */
-void client_wire_take(struct ricochet *c, client_wire_put_fn put, void *ctx);
+/* Hands c's gathered datagrams, each under its header (sent at now_us), to
+ * put; empties them. */
+void client_wire_take(struct ricochet *c, uint64_t now_us, client_wire_put_fn put, void *ctx);
 
 /* Holds an early reliable command w (numbered seq) of t's. Returns 0 if it
  * is held (now or already: acknowledge it), -1 if there is no room or it
