@@ -22,28 +22,10 @@
 #include "../sys/keyfile.h"
 #include "support/harness.h"
 #include "support/players.h"
+#include "support/servers.h"
 
 static char dir[] = "/tmp/test_e2e_js_sealed.XXXXXX";
 static char key_path[256], ticket_path[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[256];
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(key_path, sizeof key_path, "%s/backend.key", dir);
-    snprintf(ticket_path, sizeof ticket_path, "%s/jay.ticket", dir);
-    return keyfile_generate(key_path, err, sizeof err);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* A ticket for name in room "mixed" under the test's key, sealed. */
 static void mint(const char *name, char *out, size_t cap)
@@ -87,6 +69,12 @@ static void a_js_and_a_c_player_share_a_sealed_room(void **state)
     (void)state;
     const char *args[] = {"--ticket-key", key_path, "--encrypt", "--listen", "enet://127.0.0.1:0",
                           "--listen", "ws://127.0.0.1:0", NULL};
+    char err[256];
+    servers_tmpdir(dir);
+    snprintf(key_path, sizeof key_path, "%s/backend.key", dir);
+    snprintf(ticket_path, sizeof ticket_path, "%s/jay.ticket", dir);
+    if (keyfile_generate(key_path, err, sizeof err) != 0)
+        fail_msg("%s", err);
     struct spawn_proc relay;
     assert_true(harness_start_relay(&relay, args) > 0);
     uint16_t enet_port = harness_edge_port(&relay, "enet");
@@ -111,7 +99,7 @@ static void a_js_and_a_c_player_share_a_sealed_room(void **state)
 
     if (access("client/js/node_modules/libsodium-wrappers/package.json", R_OK) != 0)
         fail_msg("no libsodium-wrappers for ricochet.js: run .ci/deps test (npm ci in client/js)");
-    char url[64], err[256];
+    char url[64];
     snprintf(url, sizeof url, "ws://127.0.0.1:%u/", (unsigned)ws_port);
     const char *js_args[] = {"tests/support/sealed_player.mjs", url, ticket_path, "cee", NULL};
     struct spawn_proc js;
@@ -132,6 +120,7 @@ static void a_js_and_a_c_player_share_a_sealed_room(void **state)
     ricochet_close(c);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
+    servers_remove_tree(dir);
 }
 
 int main(void)
@@ -139,5 +128,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_js_and_a_c_player_share_a_sealed_room),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
