@@ -12,7 +12,8 @@
 // (no_such_room, room_closed, not_creator, a bound), a relay of tickets
 // refuses a join without one, and on a relay that seals (--encrypt) whole
 // tickets seal their sessions (states both ways, a changed sealed message
-// counted and dropped) and a pass alone ends with what to do; a ticket a backend mints with
+// counted and dropped, a rejoin through the relay's restart sealed again
+// as the same player) and a pass alone ends with what to do; a ticket a backend mints with
 // mintTicket (mint.js) admits, one under another key is ticket_tampered.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -371,6 +372,38 @@ test("a ticket admits under its name, sealed where the relay seals; without one,
     a.close();
     b.close();
     plain.close();
+    await relay.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sealed sessions rejoin a relay's restart sealed, the same players", { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
+  const tool = path.join(BIN, "ricochet-ticket"), key = path.join(dir, "backend.key");
+  execFileSync(tool, ["keygen", key], { stdio: "ignore" });
+  const mint = (name) => execFileSync(tool, ["mint", "--key", key, "--room", "vault", "--name",
+                                             name], { encoding: "utf8" });
+  let relay = await startRelay(0, "--ticket-key", key, "--encrypt");
+  const { port } = relay;
+  const kw = { url: relay.url, rejoinMs: 15000, rejoinAfterMs: 500 };
+  const a = player({ ...kw, ticket: mint("a") }), b = player({ ...kw, ticket: mint("b") });
+  try {
+    await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
+                10000, "sealed states both ways");
+    const keys = [a.key, b.key], since = [a.got.length, b.got.length];
+    await relay.stop();
+    relay = await startRelay(port, "--ticket-key", key, "--encrypt");
+    const back = (s, i) => s.got.slice(since[i]).some((e) => e.type === "rejoined") &&
+                           s.got.slice(since[i]).some((e) => e.type === "state");
+    await until(() => back(a, 0) && back(b, 1), 20000, "both back in the room, sealed");
+    for (const [i, s] of [a, b].entries()) {
+      assert.ok(s.sealed && s.phase === "joined");
+      assert.equal(s.key, keys[i]); // sent in the sealed join only
+      assert.equal(s.bad, 0, s.lastBad);
+    }
+  } finally {
+    a.close();
+    b.close();
     await relay.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
