@@ -66,7 +66,7 @@ function receive(session, data, arrivedAs) {
       return session._badMessage(e);
     }
     if (got.clear && !clearTaken(session, m))
-      return session._badMessage(new ProtocolError("bad_field", `a ${m.type} in clear in a sealed session`));
+      return session._badMessage(new ProtocolError("bad_field", `${m.type} in clear in a sealed session`));
     return receiveControl(session, m, now);
   }
   let entries;

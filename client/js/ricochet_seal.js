@@ -198,8 +198,9 @@ function takeSealed(session, m) {
   const got = s ? s.takeSalt(m.salt, m.tag) : { wrong: "no keys" };
   if (got.wrong === "no keys")
     session._end("refused", "the relay seals this ticket's session (--encrypt), and this session " +
-                 "holds only its pass", "give the whole ticket (its keys), over ws:// or poll; " +
-                 "or join over wss://, webrtc or wt, where nothing is sealed again");
+                 "holds only its pass, or has no libsodium-wrappers", "give the whole ticket (its " +
+                 "keys) with libsodium-wrappers installed; or join over wss://, webrtc or wt, " +
+                 "where nothing is sealed again");
   else if (got.wrong) session._badMessage(new ProtocolError("bad_field", got.wrong));
   else if (got.fresh && session.phase !== "joined") {
     session.sealed = true;
