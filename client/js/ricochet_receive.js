@@ -42,7 +42,7 @@ function receive(session, data, arrivedAs) {
   if (bytes && bytes.length === 0) return session._badMessage(new ProtocolError("bad_state", "empty"));
   const json = !bytes || bytes[0] === 0x7b; /* "{": control */
   if (suspect && !json)
-    return session._badMessage(new ProtocolError("bad_state", "a state in clear in a sealed session"));
+    return session._badMessage(new ProtocolError("bad_state", "in clear in a sealed session"));
   if (bytes && isEvent(bytes)) {
     let e;
     try {
@@ -65,8 +65,10 @@ function receive(session, data, arrivedAs) {
     } catch (e) {
       return session._badMessage(e);
     }
-    if (got.clear && !clearTaken(session, m))
-      return session._badMessage(new ProtocolError("bad_field", `${m.type} in clear in a sealed session`));
+    if (got.clear && !clearTaken(session, m)) {
+      const why = `${m.type} in clear in a sealed session`;
+      return session._badMessage(new ProtocolError("bad_field", why));
+    }
     return receiveControl(session, m, now);
   }
   let entries;

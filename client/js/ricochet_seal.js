@@ -52,7 +52,8 @@ function joinBytes(parts) {
 
 /* BLAKE2b of label, nonce and salt keyed with key, n bytes (seal.c's keyed_hash). */
 function keyedHash(n, key, label, nonce, salt) {
-  return sodium.crypto_generichash(n, joinBytes([new TextEncoder().encode(label), nonce, salt]), key);
+  const text = new TextEncoder().encode(label);
+  return sodium.crypto_generichash(n, joinBytes([text, nonce, salt]), key);
 }
 
 /* The IETF nonce of a lane's counter: the lane, three zero bytes, the counter little-endian. */
@@ -197,10 +198,10 @@ function takeSealed(session, m) {
   const s = session._sealer;
   const got = s ? s.takeSalt(m.salt, m.tag) : { wrong: "no keys" };
   if (got.wrong === "no keys")
-    session._end("refused", "the relay seals this ticket's session (--encrypt), and this session " +
-                 "holds only its pass, or has no libsodium-wrappers", "give the whole ticket (its " +
-                 "keys) with libsodium-wrappers installed; or join over wss://, webrtc or wt, " +
-                 "where nothing is sealed again");
+    session._end("refused", "the relay seals this ticket's session (--encrypt), and this " +
+                 "session holds only its pass, or has no libsodium-wrappers",
+                 "give the whole ticket (its keys) with libsodium-wrappers installed; or join " +
+                 "over wss://, webrtc or wt, where nothing is sealed again");
   else if (got.wrong) session._badMessage(new ProtocolError("bad_field", got.wrong));
   else if (got.fresh && session.phase !== "joined") {
     session.sealed = true;
