@@ -330,7 +330,7 @@ $(BUILD)/gen/page_html.c: relay/page.html
 # `import {` or `export {` statement, to its `;`). Node imports the
 # modules themselves (client/js/ricochet.js).
 RICOCHET_JS_MODULES := $(addprefix client/js/ricochet_,wire.js control.js rooms.js figures.js \
-    interp.js ticket.js ends.js routes.js receive.js session.js)
+    interp.js ticket.js seal.js ends.js routes.js receive.js session.js)
 RICOCHET_JS := $(BUILD)/gen/ricochet.js
 $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
 	@mkdir -p $(@D)
@@ -340,11 +340,11 @@ $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
 	$(Q)mv $@.tmp $@
 # The play page and its two modules (client/js/), and the tag game's page
 # and module, served by the relay's HTTP front (GET /play, /play.js,
-# /ricochet.js, /tag, /tag.js), compiled into its library the same way:
-# http_play_html, http_play_js, http_ricochet_js, http_tag_html, http_tag_js
-# and their lengths.
-PLAY_FILES := client/js/play.html client/js/play.js $(RICOCHET_JS) client/js/tag.html \
-    client/js/tag.js
+# /ricochet.js, /play_lobby.js, /tag, /tag.js), compiled into its library the same way:
+# http_play_html, http_play_js, http_ricochet_js, http_play_lobby_js, http_tag_html,
+# http_tag_js and their lengths.
+PLAY_FILES := client/js/play.html client/js/play.js $(RICOCHET_JS) client/js/play_lobby.js \
+    client/js/tag.html client/js/tag.js
 relay/http_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] ='; \
     sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
@@ -356,11 +356,12 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char http_play_html[], http_play_js[], http_ricochet_js[];'; \
 	  echo 'extern const size_t http_play_html_len, http_play_js_len, http_ricochet_js_len;'; \
-	  echo 'extern const char http_tag_html[], http_tag_js[];'; \
-	  echo 'extern const size_t http_tag_html_len, http_tag_js_len;'; \
+	  echo 'extern const char http_play_lobby_js[], http_tag_html[], http_tag_js[];'; \
+	  echo 'extern const size_t http_play_lobby_js_len, http_tag_html_len, http_tag_js_len;'; \
 	  $(call c_string,http_play_html,client/js/play.html) \
 	  $(call c_string,http_play_js,client/js/play.js) \
 	  $(call c_string,http_ricochet_js,$(RICOCHET_JS)) \
+	  $(call c_string,http_play_lobby_js,client/js/play_lobby.js) \
 	  $(call c_string,http_tag_html,client/js/tag.html) \
 	  $(call c_string,http_tag_js,client/js/tag.js) } > $@.tmp
 	$(Q)mv $@.tmp $@

@@ -36,7 +36,10 @@
  * room listed, and a click joins it in that same session; on a relay with
  * neither quic nor webrtc edge the page offers neither route (a URL asking
  * for WebTransport plays over WebSocket), and at 1200 px its players' table
- * stays within the window */
+ * stays within the window; rooms with properties made by the page's own
+ * sessions listed with them, the lobby's filter listing only those whose
+ * properties hold it (one not key=value pairs said, not sent), and the join
+ * form making a room with the properties typed */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -588,9 +591,10 @@ static void a_listening_page_keeps_its_session(void **state)
     servers_remove_tree(dir);
 }
 
-/* The lobby's rows as the page draws them: "room players button", by ", ". */
+/* The lobby's rows as the page draws them: "room players [properties]
+ * button" (an empty cell left out), by ", ". */
 #define LOBBY_ROWS "[...document.querySelectorAll('#rooms tbody tr')].map((tr) => " \
-    "[...tr.cells].map((c) => c.textContent).join(' ')).join(', ')"
+    "[...tr.cells].map((c) => c.textContent).filter(Boolean).join(' ')).join(', ')"
 
 static void lobby_shows(struct browser *b, const char *rows, const char *what)
 {
@@ -705,6 +709,55 @@ static void page_lobby_before_a_room(void **state)
     servers_remove_tree(dir);
 }
 
+/* Two sessions of the page's own make rooms with properties: the lobby
+ * lists each with its properties, its filter lists only the rooms whose
+ * properties hold it (a filter that is not key=value pairs is said, not
+ * sent), and the join form makes a room with the properties typed. */
+static void page_lobby_with_properties(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--max-room-size", "4",
+                          "--join-timeout-ms", "60000", "--stats-interval", "0", NULL};
+    int ws = harness_start_relay(&relay, args);
+    assert_true(ws > 0);
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/play?name=" PAGE_NAME, ws);
+    struct browser *b = browser_open(dir, url, 1280, 860);
+    if (!browser_wait(b, "window.ricochetPlay && window.ricochetPlay.snapshot().phase === 'lobby'",
+                      WAIT_MS))
+        fail_with_console(b, "the page never opened its lobby");
+    cJSON_Delete(browser_eval(b, "import('/ricochet.js').then((m) => { window.p0 = new m.Session("
+                                 "{ room: 'dune-1', name: 'p0', props: { map: 'dune', mode: 'ctf' "
+                                 "} }).start(); window.p1 = new m.Session({ room: 'ice-1', name: "
+                                 "'p1', props: { map: 'ice' } }).start(); return 1; })"));
+    lobby_shows(b, "dune-1 1/4 map=dune mode=ctf join, ice-1 1/4 map=ice join",
+                "the lobby never listed both rooms with their properties");
+    cJSON_Delete(browser_eval(b, "document.getElementById('match').value = 'map=ice', "
+                                 "document.querySelector('#filter button').click(), 1"));
+    lobby_shows(b, "ice-1 1/4 map=ice join", "the filter never left ice-1 alone");
+    cJSON_Delete(browser_eval(b, "document.getElementById('match').value = 'map', "
+                                 "document.querySelector('#filter button').click(), 1"));
+    if (!browser_wait(b, "document.getElementById('status').textContent.includes('filter: "
+                         "key=value pairs')", WAIT_MS))
+        fail_with_console(b, "a filter that is not pairs was not said");
+    cJSON_Delete(browser_eval(b, "document.getElementById('match').value = '', "
+                                 "document.getElementById('room').value = 'fort-1', "
+                                 "document.getElementById('props').value = 'map=fort size=big', "
+                                 "document.querySelector('#join button').click(), 1"));
+    if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "
+                         "'joined' && s.room === 'fort-1'; })()", WAIT_MS))
+        fail_with_console(b, "the join form never made fort-1");
+    lobby_shows(b, "dune-1 1/4 map=dune mode=ctf join, fort-1 1/4 map=fort size=big here, "
+                   "ice-1 1/4 map=ice join", "the lobby never listed fort-1 with its properties");
+    print_message("lobby with properties: listed, filtered, a room made with them\n");
+    browser_close(b);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +768,7 @@ int main(void)
         cmocka_unit_test(a_listening_page_keeps_its_session),
         cmocka_unit_test(page_lobby_lists_and_joins_any),
         cmocka_unit_test(page_lobby_before_a_room),
+        cmocka_unit_test(page_lobby_with_properties),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

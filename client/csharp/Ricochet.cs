@@ -14,6 +14,8 @@
 //       }
 //   }
 //
+// A backend mints tickets with Tickets.Mint("backend.key", "lobby", "alice", ttlS: 300).
+//
 // A lobby: Config.AnyRoom makes Room a prefix ("duel-"): the relay puts me in
 // the fullest room under it with space, or makes the next (s.RoomName from
 // the welcome); s.ListRooms("duel-") asks for the relay's rooms, and on the
@@ -251,6 +253,30 @@ namespace Ricochet
 
     /// <summary>A poll after the session's end: the reason in words (the
     /// Disconnected event said it first).</summary>
+    /// <summary>For a game's backend: tickets minted as ricochet-ticket mint
+    /// prints them (docs/tickets.md, "Minting in a backend").</summary>
+    public static class Tickets
+    {
+        public const int TicketMax = 952; // RICOCHET_TICKET_MAX: characters of a ticket
+
+        /// <summary>The ticket for name in room under the key in keyFile (the
+        /// relays' --ticket-key), valid ttlS seconds (1..604800) on the relays
+        /// of the fleet where names (null: "ricochet") or, with a ':' in it,
+        /// on the relay endpoints it lists ("host:port,..."); its session must
+        /// be sealed unless clear. No newline. ArgumentException says why not.</summary>
+        public static string Mint(string keyFile, string room, string name, string where = null,
+                                  uint ttlS = 3600, bool clear = false)
+        {
+            var out_ = new byte[TicketMax + 1];
+            int n = Native.Loaded(() => Native.ricochet_ticket_mint(
+                Native.Utf8(keyFile), Native.Utf8(room), Native.Utf8(name), Native.Utf8(where), ttlS,
+                clear ? 1u : 0u, out_, (UIntPtr)out_.Length));
+            if (n < 0)
+                throw new ArgumentException(Native.Str(out_));
+            return Native.Str(out_);
+        }
+    }
+
     public sealed class SessionEndedException : InvalidOperationException
     {
         public SessionEndedException(string reason) : base(reason) { }
@@ -291,6 +317,8 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_config_set_rejoin(IntPtr cfg, uint windowMs);
         [DllImport(Lib)] public static extern int ricochet_config_set_rejoin_after(IntPtr cfg, uint silentMs);
         [DllImport(Lib)] public static extern int ricochet_config_set_ticket(IntPtr cfg, byte[] ticket);
+        [DllImport(Lib)] public static extern int ricochet_ticket_mint(byte[] keyFile, byte[] room, byte[] name, byte[] where,
+                                                                      uint ttlS, uint flags, byte[] out_, UIntPtr cap);
         [DllImport(Lib)] public static extern int ricochet_config_set_any_room(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool any);
         [DllImport(Lib)] public static extern int ricochet_config_set_poll(IntPtr cfg, uint waitMs, uint intervalMs);
         [DllImport(Lib)] public static extern IntPtr ricochet_connect(IntPtr cfg, byte[] err, UIntPtr cap);

@@ -10,26 +10,12 @@
 import fs from "node:fs";
 import { validName, nameFault } from "./ricochet_wire.js";
 import { TICKET_FORMAT, toBase64Url } from "./ricochet_ticket.js";
+import { joinBytes, loadSodium } from "./ricochet_seal.js";
 
 const KEY_HEX = /^[0-9a-fA-F]{64}$/;
 const TTL_MAX_S = 604800;  /* a week */
 const RELAYS_MAX = 4;
 const ENDPOINT = /^[\x21-\x7e]{1,47}$/;  /* printable, no space: as the relay writes its own */
-
-let sodium = null;
-
-async function loadSodium() {
-  if (sodium) return sodium;
-  let m;
-  try {
-    m = await import("libsodium-wrappers");
-  } catch {
-    throw new Error("mintTicket needs libsodium-wrappers: npm install libsodium-wrappers");
-  }
-  await m.default.ready;
-  sodium = m.default;
-  return sodium;
-}
 
 /* n bytes of v, most significant first. */
 function bigEndian(v, n) {
@@ -38,20 +24,10 @@ function bigEndian(v, n) {
   return b;
 }
 
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /* A string as its length in a byte, then its UTF-8. */
 function str(s) {
   const b = new TextEncoder().encode(s);
-  return concat([Uint8Array.of(b.length), b]);
+  return joinBytes([Uint8Array.of(b.length), b]);
 }
 
 /* Why the ticket asked for cannot be minted (ticket_claims_invalid's
@@ -83,21 +59,23 @@ export async function mintTicket(keyFile, { room, name, fleet = "ricochet", rela
   const hex = fs.readFileSync(keyFile, "utf8").replace(/\r?\n$/, "");
   if (!KEY_HEX.test(hex))
     throw new Error(`${keyFile}: not a ticket key (64 hex digits, as ricochet-ticket keygen writes)`);
-  const na = await loadSodium();
+  const na = await loadSodium().catch((e) => {
+    throw new Error(`mintTicket needs ${e.message}`);
+  });
   const secret = na.from_hex(hex);
   const id = na.crypto_generichash(32, secret).subarray(0, 4);
   const issued = Math.floor(Date.now() / 1000);
   const nonce = na.randombytes_buf(na.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const header = concat([Uint8Array.of(TICKET_FORMAT), id, bigEndian(issued, 8),
+  const header = joinBytes([Uint8Array.of(TICKET_FORMAT), id, bigEndian(issued, 8),
                          bigEndian(issued + ttlS, 8), nonce]);
-  const claims = concat([na.randombytes_buf(32), na.randombytes_buf(32),
+  const claims = joinBytes([na.randombytes_buf(32), na.randombytes_buf(32),
                          Uint8Array.of(clear ? 0 : 1), str(room), str(name),
                          str(relays.length ? "" : fleet), Uint8Array.of(relays.length),
                          ...relays.map(str)]);
   const sealed = na.crypto_aead_xchacha20poly1305_ietf_encrypt(claims, header, null, nonce,
                                                                 secret);
   na.memzero(secret);
-  const pass = concat([header, sealed]);
-  return toBase64Url(concat([Uint8Array.of(TICKET_FORMAT), bigEndian(pass.length, 2), pass,
+  const pass = joinBytes([header, sealed]);
+  return toBase64Url(joinBytes([Uint8Array.of(TICKET_FORMAT), bigEndian(pass.length, 2), pass,
                              claims]));
 }

@@ -7,9 +7,9 @@
  * the players with how their states arrive (mode, latency, loss, jitter)
  * and what each route cost in the states received over it.
  *
- * A lobby lists the relay's rooms with their players and capacity (asked
- * every LOBBY_MS while joined), joins one of them, or any room with space
- * under a prefix (the relay picks it: the fullest, else the next number).
+ * A lobby lists the relay's rooms with players, capacity and properties,
+ * filtered (play_lobby.js; asked every LOBBY_MS), joins one, makes one with
+ * properties, or any room with space under a prefix (the relay picks it).
  * A URL without a room opens the lobby before a room: a session that joins
  * nothing lists the rooms, and a click joins one in that same session.
  * The relay closes a session in no room after its --join-timeout-ms (2 s
@@ -22,6 +22,7 @@
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validPlayerName, nameFault, validText } from "./ricochet.js";
+import { roomRows, takeRoomInputs } from "./play_lobby.js";
 
 const SPEED = 25;          /* arena units per second, ricochet-client's default */
 const RATE = 20;           /* states per second */
@@ -53,6 +54,8 @@ const page = {
   mode: modeOn(params.get("mode"), params.get("route")) ? params.get("mode") : "unsequenced",
   any: params.get("any") === "1", /* room is a prefix until a welcome names the room */
   lobby: { rooms: [], more: false, off: false },
+  match: undefined, /* the lobby's filter: only rooms whose props hold it */
+  props: undefined, /* a room my join makes gets these */
   session: null,
   retryMs: RETRY_MS,
   retryTimer: 0,
@@ -159,6 +162,7 @@ function connect() {
   const opts = { room: page.room, name: page.name, route: page.route, mode: page.mode,
                  reflect: true, batch: true, any: page.any };
   if (page.inLobby) Object.assign(opts, { room: undefined, any: undefined, lobby: true });
+  else opts.props = page.props;
   if (params.get("ws")) opts.url = params.get("ws");
   if (params.get("rtc")) opts.rtcUrl = params.get("rtc");
   if (params.get("wt")) opts.wtUrl = params.get("wt");
@@ -175,7 +179,7 @@ function connect() {
   page.opened++;
   page.lost = "";
   status(`connecting over ${ROUTES[page.route]} ...`);
-  if (page.inLobby) s.listRooms(); /* sent once the route is up */
+  if (page.inLobby) s.listRooms("", "", page.match); /* sent once the route is up */
   else log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
            `over ${ROUTES[page.route]}`);
   s.addEventListener("open", (e) => {
@@ -497,35 +501,33 @@ function renderPlayers() {
 
 function listLobby() {
   const s = page.session;
-  if (s && (s.phase === "joined" || s.phase === "lobby") && !page.lobby.off) s.listRooms();
+  if (s && (s.phase === "joined" || s.phase === "lobby") && !page.lobby.off)
+    s.listRooms("", "", page.match);
 }
 
 function renderLobby() {
-  const rows = page.lobby.rooms.map((r) => {
-    const mine = page.session && page.session.phase === "joined" && r.room === page.session.room;
-    const full = r.members >= r.capacity;
-    const go = document.createElement("button");
-    go.textContent = mine ? "here" : full ? "full" : "join";
-    go.disabled = mine || full;
-    go.addEventListener("click", () => {
-      $("room").value = r.room;
-      joinRoom(r.room, false);
-    });
-    return [{ text: r.room, cls: mine ? "mine" : "" }, `${r.members}/${r.capacity}`, go];
-  });
-  if (page.lobby.more) rows.push(["and more", "", ""]);
-  fill("rooms", rows.length ? rows : [[page.lobby.off ? "this relay lists no rooms" : "-", "", ""]]);
+  const s = page.session, here = s && s.phase === "joined" ? s.room : "";
+  fill("rooms", roomRows(page.lobby, here, (room) => joinRoom($("room").value = room, false)));
+}
+
+/* The lobby's filter and a new room's props into page: false (the status
+ * says why) if either is not key=value pairs within the props' bounds. */
+function roomInputsOk() {
+  const bad = takeRoomInputs(page, $("match").value, $("props").value);
+  if (bad) status(bad, true);
+  return !bad;
 }
 
 /* Joins room (any: a room with space under the prefix room): in the
  * lobby's session if it is still open under this name, else in a new one. */
 function joinRoom(room, any) {
+  if (!roomInputsOk()) return;
   page.room = room;
   page.any = any;
   page.inLobby = false;
   remember();
   const s = page.session;
-  if (s && s.phase === "lobby" && s.name === page.name && s.join(room, any)) {
+  if (s && s.phase === "lobby" && s.name === page.name && s.join(room, any, { props: page.props })) {
     log(`joining ${any ? "any room under " : "room "}${room} as ${page.name} from the lobby`);
     return;
   }
@@ -559,6 +561,10 @@ function setup() {
     }
     page.name = name;
     joinRoom(room, false);
+  });
+  $("filter").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (roomInputsOk()) listLobby();
   });
   $("lobby").addEventListener("submit", (e) => {
     e.preventDefault();

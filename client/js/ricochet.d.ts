@@ -114,7 +114,7 @@ export function isEvent(bytes: Bytes): boolean;
 export function encodeEvent(to: number, data: Bytes, opts?: KeepOptions): Uint8Array;
 export function decodeEvent(bytes: Bytes): GameEvent;
 
-/** A ticket's claims, as the program may read them (its session keys are not kept). */
+/** A ticket's claims, as the program may read them (its session keys are not in them). */
 export interface TicketClaims {
   /** What a join carries. */
   pass: string;
@@ -124,8 +124,9 @@ export interface TicketClaims {
   fleet: string;
   /** "ip:port" of the relays that take it. */
   relays: string[];
-  /** Its session must be sealed: a relay with --encrypt takes it only over wss://, webrtc or
-   * wt (ricochet.js cannot seal). */
+  /** Its session must be sealed: on a relay with --encrypt, over ws:// or poll (http://) the
+   * session seals (with libsodium-wrappers), over wss://, webrtc or wt TLS or DTLS is the seal;
+   * a relay without --encrypt refuses it. */
   sealed: boolean;
 }
 /** A whole ticket, as ricochet-ticket mint prints it; null if text is not one (a pass). */
@@ -406,6 +407,9 @@ export class Session extends EventTarget {
   readonly skipped: number;
   readonly bad: number;
   readonly lastBad: string;
+  /** The relay seals this join's session (--encrypt, over ws:// or poll; needs the whole
+   * ticket and libsodium-wrappers: Node's import, or a page's globalThis.sodium). */
+  readonly sealed: boolean;
   readonly endCode: string;
   readonly endText: string;
   /** The close event's reason and hint. */

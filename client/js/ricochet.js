@@ -9,7 +9,8 @@
  * it, each a part a reader can take alone (ricochet_wire.js, the words and
  * bytes; ricochet_control.js, the control messages; ricochet_figures.js,
  * statistics and clocks; ricochet_interp.js, InterpBuffer;
- * ricochet_ticket.js, tickets; ricochet_ends.js, an end in words;
+ * ricochet_ticket.js, tickets; ricochet_seal.js, a sealed session
+ * (libsodium-wrappers, only where the relay seals); ricochet_ends.js, an end in words;
  * ricochet_routes.js, WebSocket, WebRTC, WebTransport and HTTP polling;
  * ricochet_receive.js, what the relay sends; ricochet_session.js, Session).
  * Node imports them as they are; a page gets them as one script, this

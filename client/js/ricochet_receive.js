@@ -11,6 +11,7 @@ import { ENDING_ERRORS, MODES, TO_ROOM, ProtocolError, bytesOf, decodeEvent, dec
          isEvent, nowUs, seqAfter, unpackBatch } from "./ricochet_wire.js";
 import { decodeControl } from "./ricochet_control.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
+import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -31,9 +32,17 @@ function memberView(m) {
 function receive(session, data, arrivedAs) {
   if (session.phase === "closed") return;
   const now = nowUs();
-  session._heardUs = now;
+  const got = sealIn(session, data);
+  if (!got) return;
+  data = got.data;
+  /* in a session that is (or must be) sealed, only what opened is the relay's */
+  const suspect = got.clear && session._sealer && session._sealer.guarded;
+  if (!suspect) session._heardUs = now;
   const bytes = typeof data === "string" ? null : bytesOf(data);
   if (bytes && bytes.length === 0) return session._badMessage(new ProtocolError("bad_state", "empty"));
+  const json = !bytes || bytes[0] === 0x7b; /* "{": control */
+  if (suspect && !json)
+    return session._badMessage(new ProtocolError("bad_state", "in clear in a sealed session"));
   if (bytes && isEvent(bytes)) {
     let e;
     try {
@@ -49,12 +58,16 @@ function receive(session, data, arrivedAs) {
                              key: e.key, kept: e.kept, data: e.data, recvUs: now });
     return;
   }
-  if (!bytes || bytes[0] === 0x7b) { /* "{": control */
+  if (json) {
     let m;
     try {
       m = decodeControl(bytes || data);
     } catch (e) {
       return session._badMessage(e);
+    }
+    if (got.clear && !clearTaken(session, m)) {
+      const why = `${m.type} in clear in a sealed session`;
+      return session._badMessage(new ProtocolError("bad_field", why));
     }
     return receiveControl(session, m, now);
   }
@@ -242,9 +255,7 @@ function receiveControl(session, m, now) {
     else session._badMessage(new ProtocolError("bad_field", `a moved for room ${m.room}`));
     return;
   case "sealed":
-    session._end("refused", "the relay seals this ticket's session (--encrypt), and ricochet.js " +
-                 "cannot seal", "join over wss://, webrtc or wt, where nothing is sealed again " +
-                 "(TLS or DTLS is), or mint the ticket with --clear for a relay without --encrypt");
+    takeSealed(session, m);
     return;
   default: /* cookie: plain UDP's, not a browser's route's */
     session._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));

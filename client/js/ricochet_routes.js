@@ -12,6 +12,7 @@
  */
 
 import { RTC_CHANNELS, ProtocolError, nowUs } from "./ricochet_wire.js";
+import { sealOut } from "./ricochet_seal.js";
 
 /* The WebSocket: the page's, Node's own (22 and later), else the `ws`
  * package's (Node 18 and 20), imported only where there is none. */
@@ -547,7 +548,11 @@ function endPoll(p) {
   })().catch(() => { /* the relay drops the session after --timeout-ms anyway */ });
 }
 
+/* bytes (text: a control message) out on label's way: a channel's name,
+ * "control", or null for a state on a route of one way; sealed if the
+ * session is. False if the route cannot take them now. */
 function sendBytes(session, bytes, label) {
+  bytes = sealOut(session, bytes, label);
   if (session.route === "poll") {
     if (!sendPoll(session, typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes))
       return false;

@@ -16,6 +16,7 @@ import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricoch
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
+import { sealReady, sealedEnd, sealerFor } from "./ricochet_seal.js";
 
 /* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
 const EventWithDetail = globalThis.CustomEvent || class extends Event {
@@ -237,6 +238,7 @@ export class Session extends EventTarget {
      * read from a file (or mint's) has a newline that is not the ticket's */
     if (typeof o.ticket === "string") o.ticket = o.ticket.trim();
     const ticket = o.ticket === undefined ? null : readTicket(o.ticket);
+    this._sealer = ticket ? sealerFor(o.ticket, ticket.sealed, o.route) : null; /* its keys */
     if (ticket) o.ticket = ticket.pass;
     this.options = o;
     this.ticket = ticket;
@@ -253,6 +255,7 @@ export class Session extends EventTarget {
     this.sent = 0;
     this.skipped = 0;
     this.bad = 0;
+    this.sealed = false; /* the relay seals this join's session (ricochet_seal.js) */
     this.lastBad = "";
     this.endCode = "";
     this.endText = "";
@@ -327,7 +330,7 @@ export class Session extends EventTarget {
     const failed = (e) => {
       if (attempt === this._attempt) this._end("refused", String(e && e.message || e));
     };
-    Promise.resolve().then(() => {
+    Promise.resolve().then(() => sealReady(this)).then(() => {
       if (this.phase === "closed" || attempt !== this._attempt) return;
       if (this.route === "ws") openWebSocket(this, attempt);
       else if (this.route === "poll") openPoll(this, attempt);
@@ -368,7 +371,7 @@ export class Session extends EventTarget {
     const o = this.options, join = { type: "join" };
     for (const k of ["room", "name", "ticket", "reflect", "batch", "aoi"])
       if (o[k] !== undefined) join[k] = o[k];
-    if (o.ticket) join.nonce = randomHex(16);
+    if (o.ticket) join.nonce = this._sealer ? this._sealer.nonceHex : randomHex(16);
     if (o.any && !o.ticket) { /* the prefix until a room is mine, then that room */
       join.room = this.room;
       if (this._anyPending()) join.any = true;
@@ -376,7 +379,8 @@ export class Session extends EventTarget {
     if (this.route !== "ws" && this.route !== "poll") join.mode = this.mode; /* a stream edge has its own */
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
-    if (this.key) join.key = this.key; /* the same player after a rejoin or a move */
+    if (this.key && !(this._sealer && this._sealer.guarded && !this.sealed))
+      join.key = this.key; /* the same player after a rejoin or a move; never in clear if sealed */
     return Object.assign(join, roomJoinFields(o, this._anyPending(), this._wasJoined));
   }
 
@@ -423,7 +427,6 @@ export class Session extends EventTarget {
   }
 
   /* ---- sending ---- */
-
 
   _sendControl(msg) {
     let text;
@@ -589,6 +592,7 @@ export class Session extends EventTarget {
    * rejoin window, the join again (_rejoin). */
   _end(code, text, hint) {
     if (this.phase === "closed") return;
+    [code, text] = sealedEnd(this, code, text);
     if (code !== "closed" && this._rejoin(code)) return;
     const joined = this.phase === "joined";
     const givenUp = this._lostUs > 0;
@@ -606,7 +610,6 @@ export class Session extends EventTarget {
       ? `no relay took the room again within rejoinMs (${this.options.rejoinMs} ms): ${hint}` : hint;
     this._emit("close", { code, text: this.endText, reason, hint: this.endHint });
   }
-
 
   /* A relay lost (code one of RELAY_LOST) after a welcome, within the
    * rejoin window: the join again through the address the session started

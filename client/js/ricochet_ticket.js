@@ -1,7 +1,7 @@
 /* ricochet_ticket.js: readTicket, a whole ticket as ricochet-ticket mint
  * prints it (PROTOCOL.md, "Tickets"; proto/ticket.c's ticket_read) read
- * into its pass and claims in clear. Pure; ricochet.js never seals, so the
- * ticket's keys are skipped, not kept.
+ * into its pass and claims in clear; ticketKeys, its session keys, which
+ * only a sealed session holds (ricochet_seal.js). Pure.
  */
 
 import { validName, validPlayerName } from "./ricochet_wire.js";
@@ -27,7 +27,7 @@ function toBase64Url(bytes) {
  * claims in clear: two keys of 32 bytes, flags, room, name, fleet, relays)
  * as {pass, room, name, fleet, relays, sealed}; null if text is not one.
  * Spaces and a newline around it (mint's line, a file's) are not the
- * ticket's. The keys are not kept: ricochet.js does not seal. */
+ * ticket's. The keys are not in it: ticketKeys has them. */
 export function readTicket(text) {
   if (typeof text === "string") text = text.trim();
   const b = typeof text === "string" && text.length <= TICKET_TEXT_MAX ? fromBase64Url(text) : null;
@@ -54,5 +54,14 @@ export function readTicket(text) {
   return { pass, room, name, fleet, relays, sealed: (flags & 1) === 1 };
 }
 
-/* mint.js writes what readTicket reads */
-export { TICKET_FORMAT, toBase64Url };
+/* A whole ticket's session keys, {up, down} (32 bytes each), or null if
+ * text is not a whole ticket (a pass has none). */
+function ticketKeys(text) {
+  if (!readTicket(text)) return null;
+  const b = fromBase64Url(text.trim());
+  const at = 3 + ((b[1] << 8) | b[2]);
+  return { up: b.slice(at, at + 32), down: b.slice(at + 32, at + 64) };
+}
+
+/* mint.js writes what readTicket reads; a sealed session takes the keys */
+export { TICKET_FORMAT, ticketKeys, toBase64Url };

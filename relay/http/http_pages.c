@@ -21,6 +21,8 @@ static const struct page {
      http_play_js, &http_play_js_len},
     {{"/ricochet.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
      http_ricochet_js, &http_ricochet_js_len},
+    {{"/play_lobby.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
+     http_play_lobby_js, &http_play_lobby_js_len},
     {{"/tag", READ, READ_WHY, false, NULL, NULL}, "text/html; charset=utf-8", http_tag_html,
      &http_tag_html_len},
     {{"/tag.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",

@@ -10,10 +10,10 @@ struct http_front;
 
 extern const char http_play_html[], http_play_js[], http_ricochet_js[];
 extern const size_t http_play_html_len, http_play_js_len, http_ricochet_js_len;
-extern const char http_tag_html[], http_tag_js[];
-extern const size_t http_tag_html_len, http_tag_js_len;
+extern const char http_play_lobby_js[], http_tag_html[], http_tag_js[];
+extern const size_t http_play_lobby_js_len, http_tag_html_len, http_tag_js_len;
 
-/* Registers GET (and HEAD) /play, /play.js, /ricochet.js, /tag, /tag.js
+/* Registers GET (and HEAD) /play, /play.js, /ricochet.js, /play_lobby.js, /tag, /tag.js
  * (another method: 405), / (302 to /play) and /favicon.ico (204) on f.
  * Returns 0, or -1 if f has no room for them. */
 int http_pages_add(struct http_front *f);

@@ -13,7 +13,8 @@
 // outlives its relay's restart (one Moved, the same Key and Player, the other
 // Rejoined), a member over HTTP polling (Transport.Poll,
 // long polling and short) and an ENet member exchanging states and events
-// in one room (a relay with a poll edge), a ticketed session, joins of any room
+// in one room (a relay with a poll edge), a ticketed session (one ticket
+// minted by Tickets.Mint; a bad room or no key file refused in words), joins of any room
 // under a prefix filling the fullest room with space then making the next
 // and a listing naming them with members and capacity, in pages (a relay
 // with --room-list off refusing both, in words), an Interp placing a
@@ -650,9 +651,12 @@ static class SessionTest
         Run(tool, "keygen " + key);
         relay = new Relay(0, "--ticket-key", key, "--encrypt");
         var ta = new Session(new Config { Port = relay.Port, Ticket = Run(tool, "mint --key " + key + " --room vip --name ana") });
-        // as read from a file, its newline too
-        var tb = new Session(new Config { Port = relay.Port,
-                                          Ticket = Run(tool, "mint --key " + key + " --room vip --name bo") + "\n" });
+        // minted by a call, as a backend does, then read from a file, its newline too
+        var tb = new Session(new Config { Port = relay.Port, Ticket = Tickets.Mint(key, "vip", "bo", ttlS: 300) + "\n" });
+        var bad = Throws<ArgumentException>(() => Tickets.Mint(key, "v i p", "bo"), "a bad room");
+        Check(bad != null && bad.Message.Contains("room"), "Tickets.Mint: a bad room, said so: " + (bad == null ? "" : bad.Message));
+        bad = Throws<ArgumentException>(() => Tickets.Mint(Path.Combine(dir, "none.key"), "vip", "bo"), "no key file");
+        Check(bad != null && bad.Message.Contains("none.key"), "Tickets.Mint: no key file, said so");
         var plain = new Session("127.0.0.1", relay.Port, "vip", "eve");
         var t = Play(new[] { ta, tb, plain }, 10000, e => Has(e[0], EventType.State) && Has(e[2], EventType.Disconnected));
         var st = t[0].Find(e => e.Type == EventType.State);

@@ -2,7 +2,8 @@
 // against a ricochet-relay of its own (from RICOCHET_BIN, as
 // relays.test.js finds it) with a ws edge and a poll edge: a polling
 // session and a WebSocket member in one room exchange states (payloads
-// byte for byte) and events both ways, long polling and short; close()
+// byte for byte) and events both ways, long polling and short, and sealed
+// on a relay that seals (--encrypt, whole tickets); close()
 // ends the polling session (DELETE: the other member sees it leave, reason
 // quit); no relay, a relay gone, a join refused (room_full), a server that
 // never answers, and one that answers what the relay never would (frames
@@ -10,10 +11,11 @@
 // bad, close with a reason and a hint), never as an exception.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM } from "../ricochet.js";
@@ -153,6 +155,32 @@ test("long polling: states and events both ways with a ws member, close ends it"
     await bothWays(relay, "longpoll", {});
   } finally {
     await relay.stop();
+  }
+});
+
+test("sealed: on a relay that seals, a polling session and a ws one, both sealed",
+     { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-poll-"));
+  const tool = path.join(BIN, "ricochet-ticket"), key = path.join(dir, "backend.key");
+  execFileSync(tool, ["keygen", key], { stdio: "ignore" });
+  const mint = (name) => execFileSync(tool, ["mint", "--key", key, "--room", "sealed", "--name",
+                                             name], { encoding: "utf8" });
+  const relay = await startRelay("--ticket-key", key, "--encrypt");
+  const p = player({ route: "poll", url: relay.poll, ticket: mint("pol") });
+  const w = player({ url: relay.ws, ticket: mint("wsm") });
+  try {
+    await until(() => p.member(w.id) && p.member(w.id).stats.received >= 20 &&
+                w.member(p.id) && w.member(p.id).stats.received >= 20, 10000, "states both ways");
+    assert.ok(p.sealed && w.sealed);
+    assert.ok(p.sendEvent(TO_ROOM, new Uint8Array([7])));
+    await until(() => has(w, "event"), 5000, "the event");
+    assert.equal(w.got.find((e) => e.type === "event").name, "pol");
+    assert.equal(p.bad + w.bad, 0, p.lastBad + w.lastBad);
+  } finally {
+    p.close();
+    w.close();
+    await relay.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

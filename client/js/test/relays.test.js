@@ -10,8 +10,10 @@
 // lobby lists the rooms others made before it joins one, rooms with
 // properties are made, listed and joined by them and refused in words
 // (no_such_room, room_closed, not_creator, a bound), a relay of tickets
-// refuses a join without one, and a sealed session, which ricochet.js
-// cannot hold, ends with what to do; a ticket a backend mints with
+// refuses a join without one, and on a relay that seals (--encrypt) whole
+// tickets seal their sessions (states both ways, a changed sealed message
+// counted and dropped, a rejoin through the relay's restart sealed again
+// as the same player) and a pass alone ends with what to do; a ticket a backend mints with
 // mintTicket (mint.js) admits, one under another key is ticket_tampered.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -306,7 +308,7 @@ test("rooms with properties: made, listed and joined by them, refused in words",
   }
 });
 
-test("a ticket admits under its name; without one, or sealed, a close that says why",
+test("a ticket admits under its name, sealed where the relay seals; without one, words",
      { skip }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
   const tool = path.join(BIN, "ricochet-ticket"), key = path.join(dir, "backend.key");
@@ -339,17 +341,69 @@ test("a ticket admits under its name; without one, or sealed, a close that says 
     assert.ok(a.memberList().some((m) => m.name === "cy"));
     assert.equal(sealed.endCode, "ticket_wrong_relay");
     pass.close();
+    // on a relay that seals, whole tickets seal their sessions; a pass alone cannot
     const sealer = await startRelay(0, "--ticket-key", key, "--encrypt");
-    const s = player({ url: sealer.url, ticket: mint("ed") });
-    await until(() => has(s, "close"), 5000, "a sealed session's close");
-    await sealer.stop();
-    assert.equal(s.endCode, "refused");
-    assert.match(s.endReason, /seals this ticket's session \(--encrypt\), and ricochet\.js cannot seal/);
-    assert.match(s.endHint, /wss:\/\/, webrtc or wt.*--clear/);
+    const ed = player({ url: sealer.url, ticket: mint("ed") });
+    const fi = player({ url: sealer.url, ticket: mint("fi", "--clear") });
+    const gil = player({ url: sealer.url, ticket: readTicket(mint("gil")).pass });
+    try {
+      await until(() => [ed, fi].every((p) => p.got.some((e) => e.type === "state")) &&
+                  has(gil, "close"), 10000, "sealed states both ways");
+      assert.ok(ed.sealed && fi.sealed);
+      assert.equal(ed.member(fi.id).name, "fi");
+      assert.equal(ed.bad + fi.bad, 0);
+      assert.equal(gil.endCode, "refused");
+      assert.match(gil.endReason, /holds only its pass/);
+      // a sealed message changed on the path is counted and dropped, the session goes on
+      const forged = ed._sealer.seal(1, new Uint8Array(40));
+      forged[forged.length - 1] ^= 1;
+      ed._receive(forged.buffer, "ws");
+      assert.equal(ed.bad, 1);
+      assert.match(ed.lastBad, /does not open/);
+      const n = ed.got.length;
+      await until(() => ed.got.length > n + 3, 5000, "states after the forgery");
+      assert.equal(ed.phase, "joined");
+    } finally {
+      ed.close();
+      fi.close();
+      await sealer.stop();
+    }
   } finally {
     a.close();
     b.close();
     plain.close();
+    await relay.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sealed sessions rejoin a relay's restart sealed, the same players", { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
+  const tool = path.join(BIN, "ricochet-ticket"), key = path.join(dir, "backend.key");
+  execFileSync(tool, ["keygen", key], { stdio: "ignore" });
+  const mint = (name) => execFileSync(tool, ["mint", "--key", key, "--room", "vault", "--name",
+                                             name], { encoding: "utf8" });
+  let relay = await startRelay(0, "--ticket-key", key, "--encrypt");
+  const { port } = relay;
+  const kw = { url: relay.url, rejoinMs: 15000, rejoinAfterMs: 500 };
+  const a = player({ ...kw, ticket: mint("a") }), b = player({ ...kw, ticket: mint("b") });
+  try {
+    await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
+                10000, "sealed states both ways");
+    const keys = [a.key, b.key], since = [a.got.length, b.got.length];
+    await relay.stop();
+    relay = await startRelay(port, "--ticket-key", key, "--encrypt");
+    const back = (s, i) => s.got.slice(since[i]).some((e) => e.type === "rejoined") &&
+                           s.got.slice(since[i]).some((e) => e.type === "state");
+    await until(() => back(a, 0) && back(b, 1), 20000, "both back in the room, sealed");
+    for (const [i, s] of [a, b].entries()) {
+      assert.ok(s.sealed && s.phase === "joined");
+      assert.equal(s.key, keys[i]); // sent in the sealed join only
+      assert.equal(s.bad, 0, s.lastBad);
+    }
+  } finally {
+    a.close();
+    b.close();
     await relay.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
