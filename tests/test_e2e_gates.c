@@ -174,9 +174,11 @@ static void browser_and_terminals_play_gates(void **state)
     assert_int_equal(spawn_stop(&relay, SIGKILL, 5000), 128 + SIGKILL);
     spawn_free(&relay);
     relay_start(&relay, &enet, &ws);
+    uint64_t restarted = clock_now_ms();
     const char *again = said(&term, "gates: back in vault as #", WAIT_MS, &out);
     if (!again)
         fail_msg("the terminal never came back:\n%s", out ? out : "");
+    uint64_t term_back = clock_now_ms() - restarted;
     player_of(again, back);
     assert_string_equal(back, mine);
     if (!browser_wait(b, "window.ricochetGates.snapshot().welcomes >= 2 &&"
@@ -185,8 +187,10 @@ static void browser_and_terminals_play_gates(void **state)
     snap = browser_eval(b, SNAP);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "player")), host);
     cJSON_Delete(snap);
-    print_message("both back after the restart, the same players: %s (page), %s (terminal)\n",
-                  host, mine);
+    print_message("both back after the restart, the same players: %s (page), %s (terminal); "
+                  "back %llu ms (terminal), %llu ms (page) after the relay listened again\n",
+                  host, mine, (unsigned long long)term_back,
+                  (unsigned long long)(clock_now_ms() - restarted));
 
     /* A latecomer after the restart gets every gate known before it. */
     clock_sleep_ms(1000); /* both keep the gates again */

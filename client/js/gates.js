@@ -139,9 +139,11 @@ function connect(opts) {
   game.session = s;
   $("status").textContent = opts.lobby ? "the lobby: pick a room" : `joining ${opts.room} ...`;
   $("lobby").hidden = !opts.lobby;
+  $("game").hidden = Boolean(opts.lobby);
   s.addEventListener("welcome", () => {
     game.welcomes++;
     $("lobby").hidden = true;
+    $("game").hidden = false;
     $("status").textContent = `room ${s.room}, you are ${game.name} (player ${s.player})`;
     if (!game.moved) game.gates.fill(null); /* what the room keeps comes next */
     else for (let i = 0; i < GATES; i++) if (game.gates[i]) keep(i); /* a new relay keeps none */
