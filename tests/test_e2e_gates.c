@@ -8,8 +8,9 @@
  * opened before it as kept events, in full. Both open gates, each seeing
  * the other's. The relay is killed and started again: both come back as
  * the same player (the same stable player id) and keep the gates again,
- * so a latecomer after the restart gets every gate; at the end every gate
- * is the same player's on the page and in both terminals. */
+ * so a latecomer after the restart, a terminal and a page, gets every
+ * gate; at the end every gate is the same player's on the page and in
+ * both terminals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +105,26 @@ static void got_kept(const char *out, const char *since, char gates[GATES][20])
         if (gates[i][0] && !strstr(from, line))
             fail_msg("no \"%s\" after \"%s\" in:\n%s", line, since, out);
     }
+}
+
+/* A page joining vault late (it must exist) gets every gate open in
+ * gates[] replayed as kept, by its key. */
+static void page_latecomer(uint16_t ws, char gates[GATES][20])
+{
+    char dir[] = "/tmp/ricochet-gates-late-XXXXXX", url[160], expr[160];
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/gates?room=vault&name=late2", (unsigned)ws);
+    struct browser *b = browser_open(dir, url, 900, 700);
+    if (!browser_wait(b, SNAP " && window.ricochetGates.snapshot().phase === 'joined'", 15000))
+        browser_fail(b, SNAP, "the late page never joined");
+    for (int i = 0; i < GATES; i++) {
+        snprintf(expr, sizeof expr, "window.ricochetGates.snapshot().kept.includes('g%d.%s')", i,
+                 gates[i]);
+        if (gates[i][0] && !browser_wait(b, expr, 5000))
+            browser_fail(b, SNAP, "the late page missed a kept gate");
+    }
+    browser_close(b);
+    servers_remove_tree(dir);
 }
 
 /* The player id in a line "gates: joined|back in ROOM as #ID, player P". */
@@ -201,6 +222,7 @@ static void browser_and_terminals_play_gates(void **state)
     free(late_out);
     late_out = spawn_read_stdout(&late);
     got_kept(late_out, "gates: joined vault", gates);
+    page_latecomer(ws, gates);
 
     /* Every gate opened, the same player's everywhere. */
     if (!browser_wait(b, "window.ricochetGates.snapshot().gates.every((d) => d)", WAIT_MS))
