@@ -10,7 +10,8 @@
  * the same player (the same stable player id) and keep the gates again,
  * so a latecomer after the restart, a terminal and a page, gets every
  * gate; at the end every gate is the same player's on the page and in
- * both terminals. */
+ * both terminals. A gate's opener name, a peer's bytes, reaches a
+ * terminal with no control character. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,9 +25,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "../client/lib/ricochet.h"
 #include "support/browser.h"
 #include "support/examples.h"
 #include "support/harness.h"
+#include "support/players.h"
 #include "support/servers.h"
 
 #define GATES 8
@@ -253,10 +256,44 @@ static void browser_and_terminals_play_gates(void **state)
     spawn_free(&relay);
 }
 
+/* A gate's event whose opener name holds an escape sequence, kept by a
+ * member of the test's own: a terminal player replayed it prints the
+ * name with no control character. */
+static void a_peers_name_reaches_no_terminal_raw(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, watch;
+    struct ricochet_event ev;
+    char *out = NULL;
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--stats-interval", "0", NULL};
+    uint16_t port = (uint16_t)harness_start_relay(&relay, args);
+    struct ricochet_config *cfg = players_config(port, RICOCHET_MODE_RELIABLE, "mallory");
+    assert_int_equal(ricochet_config_set_room(cfg, "den"), RICOCHET_OK);
+    struct ricochet *c = players_connect(cfg);
+    players_wait_event(&c, 1, 0, RICOCHET_EV_WELCOME, &ev);
+    static const unsigned char body[] = {1, 1, 1, 6, 'a', 0x1b, '[', '2', 'J', 0x7f};
+    assert_int_equal(ricochet_send_kept(c, "g1.0123456789abcdef", body, sizeof body,
+                                        RICOCHET_KEEP_STAY), RICOCHET_OK);
+    ricochet_flush(c);
+    clock_sleep_ms(300);
+    terminal(&watch, (const char *[]){"--watch", "--join", "den", NULL}, port);
+    const char *kept = said(&watch, "gates: kept g1 by 0123456789abcdef (a?[2J?)", WAIT_MS, &out);
+    if (!kept)
+        fail_msg("no kept gate, its name cleaned, in:\n%s", out ? out : "");
+    assert_null(strchr(out, 0x1b));
+    assert_int_equal(spawn_stop(&watch, SIGINT, 10000), 0);
+    free(out);
+    spawn_free(&watch);
+    ricochet_close(c);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(browser_and_terminals_play_gates),
+        cmocka_unit_test(a_peers_name_reaches_no_terminal_raw),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -124,6 +124,9 @@ static void on_gate(struct game *g, const struct ricochet_event *ev)
         return; /* not ours: ignored */
     memcpy(name, b + 4, b[3]);
     name[b[3]] = '\0';
+    for (char *c = name; *c; c++) /* a peer's bytes: no control character reaches my terminal */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     if (g->say && strcmp(ev->code, "kept") == 0)
         printf("gates: kept g%d by %s (%s)\n", i, player, name);
     claim(g, i, player, name);
