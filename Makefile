@@ -338,13 +338,14 @@ $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
 	$(Q)awk '/^(import|export) \{/ { inside = 1 } inside { inside = !/;$$/; next } { print }' \
 	  $^ > $@.tmp
 	$(Q)mv $@.tmp $@
-# The play page and its two modules (client/js/), and the tag game's page
-# and module, served by the relay's HTTP front (GET /play, /play.js,
-# /ricochet.js, /play_lobby.js, /tag, /tag.js), compiled into its library the same way:
-# http_play_html, http_play_js, http_ricochet_js, http_play_lobby_js, http_tag_html,
-# http_tag_js and their lengths.
+# The play page and its modules (client/js/), and the tag and gates games'
+# pages and modules, served by the relay's HTTP front (GET /play, /play.js,
+# /ricochet.js, /play_lobby.js, /tag, /tag.js, /gates, /gates.js), compiled
+# into its library the same way: http_play_html, http_play_js,
+# http_ricochet_js, http_play_lobby_js, http_tag_html, http_tag_js,
+# http_gates_html, http_gates_js and their lengths.
 PLAY_FILES := client/js/play.html client/js/play.js $(RICOCHET_JS) client/js/play_lobby.js \
-    client/js/tag.html client/js/tag.js
+    client/js/tag.html client/js/tag.js client/js/gates.html client/js/gates.js
 relay/http_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] ='; \
     sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
@@ -358,12 +359,16 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo 'extern const size_t http_play_html_len, http_play_js_len, http_ricochet_js_len;'; \
 	  echo 'extern const char http_play_lobby_js[], http_tag_html[], http_tag_js[];'; \
 	  echo 'extern const size_t http_play_lobby_js_len, http_tag_html_len, http_tag_js_len;'; \
+	  echo 'extern const char http_gates_html[], http_gates_js[];'; \
+	  echo 'extern const size_t http_gates_html_len, http_gates_js_len;'; \
 	  $(call c_string,http_play_html,client/js/play.html) \
 	  $(call c_string,http_play_js,client/js/play.js) \
 	  $(call c_string,http_ricochet_js,$(RICOCHET_JS)) \
 	  $(call c_string,http_play_lobby_js,client/js/play_lobby.js) \
 	  $(call c_string,http_tag_html,client/js/tag.html) \
-	  $(call c_string,http_tag_js,client/js/tag.js) } > $@.tmp
+	  $(call c_string,http_tag_js,client/js/tag.js) \
+	  $(call c_string,http_gates_html,client/js/gates.html) \
+	  $(call c_string,http_gates_js,client/js/gates.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
 # The lesson page (lesson/lesson.html, lesson.js), its words in each language
 # (lesson/lang/LANG.json: live_lang_LANG) and the protocol's module it decodes

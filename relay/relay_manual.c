@@ -29,8 +29,8 @@ static const struct options_example examples[] = {
      "ricochet-relay -u -B :: -p 7790"},
     {"ENet and plain-UDP players in the same rooms, each on a port of its own:",
      "ricochet-relay --listen enet://0.0.0.0:7777 --listen udp://0.0.0.0:7778"},
-    {"Browsers beside ENet players: the play page at http://HOST:7780/play (and the tag game "
-     "at /tag), its WebSocket on the same port:",
+    {"Browsers beside ENet players: the play page at http://HOST:7780/play (and the games at "
+     "/tag and /gates), its WebSocket on the same port:",
      "ricochet-relay --listen enet://0.0.0.0:7777 --listen ws://0.0.0.0:7780"},
     {"The same in TLS (https://HOST:7443/play, wss://):",
      "ricochet-relay --listen wss://0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem"},

@@ -5,7 +5,10 @@
  * `libricochet.a`) and run against a relay: all ten of hello's states reach
  * another member, and of the Python binding's (`client/python/ricochet.py`,
  * whose event is the C event's size), two tag players pass "it" to each other
- * by events through the relay; the README's excerpt of hello.c is the file's;
+ * by events through the relay; docs/library.md's "A game: gates" block runs
+ * as written (`gates.c` built with pkg-config, a host's closed room and a
+ * lobby player that lists it closed, joins once it opens and gets the
+ * gates opened before it as kept events); the README's excerpt of hello.c is the file's;
  * the manual page has every exported function; docs/library.md's "Build and
  * link" blocks run as written from a scratch `$HOME` in a clean environment
  * (`make lib`, `make install-lib PREFIX=$HOME/.local`, a game linked shared
@@ -406,6 +409,36 @@ static void tag_passes_it_through_the_relay(void **state)
     spawn_free(&relay);
 }
 
+/* docs/library.md's "A game: gates" block as written, from a scratch folder
+ * (client/ the checkout's), against a relay on a free port (PORT). */
+static void gates_block_plays_as_library_md_says(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char dir[160], block[200], cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(dir, sizeof dir, "%s/gates", scratch);
+    snprintf(block, sizeof block, "%s/block.sh", dir);
+    harness_sh("mkdir -p %s && ln -sf %s/client %s/client", dir, cwd, dir);
+    harness_sh_block("docs/library.md", "## A game: gates", 0, block);
+    harness_sh("cd %s && PORT=%d LD_LIBRARY_PATH=%s/usr/lib sh -e block.sh > out.txt 2>&1",
+               dir, port, scratch);
+    snprintf(block, sizeof block, "%s/out.txt", dir);
+    char *out = harness_read_text(block);
+    assert_non_null(out);
+    fprintf(stderr, "%s", out);
+    assert_non_null(strstr(out, "gates: lobby: vault 1/8 closed"));
+    const char *joined = strstr(out, "gates: joined vault as #");
+    assert_non_null(joined);
+    assert_non_null(strstr(out, "gates: room vault is open to joiners"));
+    assert_non_null(strstr(joined, "gates: kept g")); /* the host's gates, replayed */
+    free(out);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +450,7 @@ int main(void)
         cmocka_unit_test(build_and_link_as_library_md_says),
         cmocka_unit_test(hello_and_python_join_and_send_ten_states),
         cmocka_unit_test(tag_passes_it_through_the_relay),
+        cmocka_unit_test(gates_block_plays_as_library_md_says),
     };
     return cmocka_run_group_tests(tests, install, uninstall);
 }

@@ -5,8 +5,9 @@
  * a join with exists refused no_such_room for a room that is not; a closed
  * room refusing joiners until its creator opens it, another member refused
  * not_creator; a creator who leaves handing the room to the member in it
- * longest; a size past the relay's and props past their bounds refused in
- * words */
+ * longest; a room its creator opened made open again by its rejoin after a
+ * relay restart; a size past the relay's and props past their bounds refused
+ * in words */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <signal.h>
 
 #include "../client/lib/ricochet.h"
 #include "support/harness.h"
@@ -229,6 +232,35 @@ static void a_creator_who_leaves_hands_the_room_on(void **state)
     table_close(&t);
 }
 
+/* The creator opens its closed room; the relay restarts; the creator's
+ * rejoin makes the room afresh as it is now (open), not as its first join
+ * asked: a joiner after is welcomed. */
+static void opened_stays_open_across_a_restart(void **state)
+{
+    (void)state;
+    struct table t;
+    char url[48];
+    const char *args[] = {"--log-level", "warn", "--listen", "enet://127.0.0.1:0", NULL};
+    memset(&t, 0, sizeof t);
+    assert_true(harness_start_relay(&t.relay, args) > 0);
+    t.port = harness_edge_port(&t.relay, "enet");
+    struct ricochet_config *cfg = seat_config(&t, 0, "game", false, "map=ring");
+    assert_int_equal(ricochet_config_set_room_open(cfg, false), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_rejoin(cfg, 30000), RICOCHET_OK);
+    seat_wait(&t, 0, cfg, RICOCHET_EV_WELCOME);
+    set_open(&t, 0, true);
+
+    assert_int_equal(spawn_stop(&t.relay, SIGKILL, 5000), 128 + SIGKILL);
+    spawn_free(&t.relay);
+    snprintf(url, sizeof url, "enet://127.0.0.1:%u", (unsigned)t.port);
+    args[3] = url;
+    assert_true(harness_start_relay(&t.relay, args) > 0);
+    players_wait_event(t.cs, SEATS, 0, RICOCHET_EV_MOVED, &t.ev);
+    players_wait_event(t.cs, SEATS, 0, RICOCHET_EV_WELCOME, &t.ev);
+    seat_wait(&t, 1, seat_config(&t, 1, "game", false, NULL), RICOCHET_EV_WELCOME);
+    table_close(&t);
+}
+
 static void past_the_bounds_in_words(void **state)
 {
     (void)state;
@@ -260,6 +292,7 @@ int main(void)
         cmocka_unit_test(must_exist),
         cmocka_unit_test(closed_until_its_creator_opens_it),
         cmocka_unit_test(a_creator_who_leaves_hands_the_room_on),
+        cmocka_unit_test(opened_stays_open_across_a_restart),
         cmocka_unit_test(past_the_bounds_in_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "support/browser.h"
+#include "support/examples.h"
 #include "support/harness.h"
 #include "support/servers.h"
 
@@ -35,23 +36,13 @@ static char scratch[64]; /* the DESTDIR, and where tag is built */
 static int setup(void **state)
 {
     (void)state;
-    if (harness_install_lib(scratch, sizeof scratch) != 0)
-        return -1;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "PKG_CONFIG_PATH=%s/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=%s sh -c "
-             "'cc -std=c11 -Wall -Wextra -Werror -o %s/tag client/examples/tag.c "
-             "$(pkg-config --cflags --libs ricochet) -lm'",
-             scratch, scratch, scratch);
-    return system(cmd) == 0 ? 0 : -1;
+    return examples_build(scratch, sizeof scratch, "tag");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
-    return system(cmd) == 0 ? 0 : -1;
+    return examples_remove(scratch);
 }
 
 /* One hand-off of "it": who tagged whom. */

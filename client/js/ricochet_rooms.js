@@ -129,7 +129,7 @@ function askRooms(session, prefix, after, match) {
  * player whose join made it), open it to joiners or close it, list it or
  * not, replace its props; what is left out stays. No answer; another
  * member gets an "error" not_creator. TypeError past the bounds; false if
- * not joined. */
+ * not joined. What it sets, my later joins (a rejoin) ask of the room. */
 function changeRoom(session, change) {
   const msg = { type: "room" };
   for (const k of FIELDS.room)
@@ -139,7 +139,11 @@ function changeRoom(session, change) {
   } catch (e) {
     throw new TypeError(e.message);
   }
-  return session.phase === "joined" && session._sendControl(msg);
+  if (session.phase !== "joined" || !session._sendControl(msg)) return false;
+  /* my later joins ask the room as it is now: a restarted relay makes it
+   * afresh from the first join back, and an opened room stays open */
+  for (const k of FIELDS.room) if (msg[k] !== undefined) session.options[k] = msg[k];
+  return true;
 }
 
 export { /* to the other modules, not the API */

@@ -463,12 +463,22 @@ static int props_take(struct proto_props *out, const struct ricochet_prop *props
     return 0;
 }
 
-/* A room message with the fields set names. */
+/* A room message with the fields set names. What it sets is also what my
+ * later joins ask of the room: a relay restarted makes it afresh from the
+ * first join back, and an opened room must not come back closed. */
 static int send_room(struct ricochet *c, struct proto_control *m)
 {
     if (c->phase != PHASE_JOINED)
         return RICOCHET_E_NOT_JOINED;
-    return send_control(c, m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+    if (send_control(c, m) != 0)
+        return RICOCHET_E_SEND;
+    if (m->room_set & PROTO_ROOM_SET_OPEN)
+        c->room_ask.closed = m->closed;
+    if (m->room_set & PROTO_ROOM_SET_LISTED)
+        c->room_ask.unlisted = m->unlisted;
+    if (m->room_set & PROTO_ROOM_SET_PROPS)
+        c->room_ask.props = m->props;
+    return RICOCHET_OK;
 }
 
 /* A room message that sets one flag: open (closed: !on) or listed (unlisted: !on). */

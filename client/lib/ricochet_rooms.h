@@ -58,7 +58,8 @@ RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
 /* From my room's creator (the player whose join made it): open it to
  * joiners or close it, list it or not, replace its props (n pairs). No
  * answer; to another member the relay answers RICOCHET_EV_ERROR
- * not_creator. RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
+ * not_creator. My later joins ask the room so (a rejoin to a restarted
+ * relay makes it afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
  * (props past their bounds) or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
 RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);

@@ -27,6 +27,10 @@ static const struct page {
      &http_tag_html_len},
     {{"/tag.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
      http_tag_js, &http_tag_js_len},
+    {{"/gates", READ, READ_WHY, false, NULL, NULL}, "text/html; charset=utf-8", http_gates_html,
+     &http_gates_html_len},
+    {{"/gates.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
+     http_gates_js, &http_gates_js_len},
 };
 
 static void page(void *ctx, const struct http_req *req, const char *body, struct http_conn *c)

@@ -4,8 +4,8 @@
 // statistics and the figures of the session; a relay gone ends the session
 // with words; a session with a rejoin window outlives its relay's restart
 // on the same address (one "moved" however many attempts, the same key and
-// player, the other "rejoined", never "left" then "joined"), and gives up
-// after it; a ticket as mint prints it
+// player, the other "rejoined", never "left" then "joined"; a room its
+// creator opened comes back open), and gives up after it; a ticket as mint prints it
 // (newline and all, or its pass) admits to its room under its name, a
 // lobby lists the rooms others made before it joins one, rooms with
 // properties are made, listed and joined by them and refused in words
@@ -194,6 +194,31 @@ test("a rejoin window outlives a lone relay's restart", { skip }, async () => {
   } finally {
     a.close();
     b.close();
+    await relay.stop();
+  }
+});
+
+test("a room its creator opened comes back open from its rejoin after a restart", { skip }, async () => {
+  let relay = await startRelay();
+  const { port } = relay;
+  const host = player({ url: relay.url, room: "door", name: "host", open: false,
+                        rejoinMs: 15000, rejoinAfterMs: 500 });
+  let guest = null;
+  try {
+    await until(() => has(host, "welcome"), 5000, "the host's welcome");
+    assert.equal(host.setRoom({ open: true }), true);
+    assert.equal(host.options.open, true); // what its rejoin asks of the room
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the change on its way
+    await relay.stop();
+    relay = await startRelay(port);
+    await until(() => host.got.filter((e) => e.type === "welcome").length === 2, 10000,
+                "the host's welcome again");
+    guest = player({ url: relay.url, room: "door", name: "guest" });
+    await until(() => has(guest, "welcome") || has(guest, "close"), 5000, "the guest's answer");
+    assert.deepEqual(types(guest).filter((t) => t === "welcome" || t === "close"), ["welcome"]);
+  } finally {
+    host.close();
+    if (guest) guest.close();
     await relay.stop();
   }
 });
