@@ -20,6 +20,7 @@
 #include "../client/lib/ricochet.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
+#include "support/players.h"
 
 #define WAIT_MS 20000 /* a loaded machine: generous */
 #define SEEN_MAX 64
@@ -72,18 +73,10 @@ static void pump(struct ricochet *const *c, struct seen *seen, size_t n, size_t 
 
 static struct ricochet *player(uint16_t port, const char *name)
 {
-    char err[256] = "";
-    struct ricochet_config *cfg = ricochet_config_new();
-    assert_non_null(cfg);
-    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", port), RICOCHET_OK);
+    struct ricochet_config *cfg = players_config(port, RICOCHET_MODE_UNSEQUENCED, name);
     assert_int_equal(ricochet_config_set_room(cfg, "tag"), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_name(cfg, name), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_rejoin(cfg, WAIT_MS), RICOCHET_OK);
-    struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
-    ricochet_config_free(cfg);
-    if (!c)
-        fail_msg("ricochet_connect(%s): %s", name, err);
-    return c;
+    return players_connect(cfg);
 }
 
 static void expect(const struct seen *s, size_t i, enum ricochet_event_type type,

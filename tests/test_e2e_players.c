@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "support/harness.h"
+#include "support/players.h"
 #include "support/raw.h"
 
 #define WAIT_MS 20000 /* a rejoin on a loaded machine: generous */
@@ -34,21 +35,13 @@
  * aoi > 0: the room it makes has that radius of interest. */
 static struct ricochet *player(uint16_t port, const char *name, float aoi)
 {
-    char err[256] = "";
-    struct ricochet_config *cfg = ricochet_config_new();
-    assert_non_null(cfg);
-    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", port), RICOCHET_OK);
+    struct ricochet_config *cfg = players_config(port, RICOCHET_MODE_UNSEQUENCED, name);
     assert_int_equal(ricochet_config_set_room(cfg, "keep"), RICOCHET_OK);
-    assert_int_equal(ricochet_config_set_name(cfg, name), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 3000), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_rejoin(cfg, WAIT_MS), RICOCHET_OK);
     if (aoi > 0)
         assert_int_equal(ricochet_config_set_aoi(cfg, aoi), RICOCHET_OK);
-    struct ricochet *c = ricochet_connect(cfg, err, sizeof err);
-    ricochet_config_free(cfg);
-    if (!c)
-        fail_msg("ricochet_connect(%s): %s", name, err);
-    return c;
+    return players_connect(cfg);
 }
 
 /* The relay at port killed, rec's sessions polled for down_ms, the relay

@@ -10,7 +10,8 @@
  * were. What the core says to it meanwhile (a refusal at its connect: a
  * full relay, a ban) is held: it goes whole once the peer shows its
  * address, or as the disconnect's code alone, sent once, if it does not
- * within HELD_MS. */
+ * within HELD_MS. A client from before cookies is told to upgrade, and
+ * closed once it has taken that in (tell_to_upgrade). */
 #include "transport_enet.h"
 
 #include <stdio.h>
@@ -25,13 +26,15 @@
 #include "../../sys/clock.h"
 #include "../core/cookies.h"
 
-/* A reply (an unsequenced command, 8 bytes, and the acknowledgement of
- * the request, 8) against a request (a reliable command, 6): what the
- * reply's payload must be shorter than the request's by, so that the
- * datagrams that answer are no longer than the one that asked. */
+/* A reply (an unsequenced command, 8 bytes, or a reliable one, 6, and the
+ * acknowledgement of the request, 8) against a request (a reliable
+ * command, 6): what the reply's payload must be shorter than the
+ * request's by, so that the datagrams that answer are no longer than the
+ * one that asked. */
 #define REPLY_OVERHEAD 10
 #define REPLIES_MAX 4 /* answers to one connection before its proof */
 #define HELD_MS 1000  /* a refusal waits this long for the peer's proof */
+#define TOLD_MS 2000  /* the upgrade error waits this long for its acknowledgement */
 
 enum proof { PROOF_OLD, PROOF_ASKED, PROOF_SHOWN, PROOF_REFUSED };
 
@@ -139,6 +142,39 @@ static void reply(struct relay_enet *t, uint32_t idx, const char *json, size_t r
     transport_enet_count(t, RELAY_DROP_SEND_FAILED);
 }
 
+/* A client from before cookies, at its first message (request_len
+ * bytes): the upgrade error, reliable, then the close. The close waits for
+ * the error's acknowledgement: an ENet client that reads a DISCONNECT in
+ * the same service as a packet it has not handed over yet drops that
+ * packet (enet_peer_reset_queues), so a close right behind the error
+ * could take it along. ENet resends either only within what the source
+ * sent (enet_ledger.h) and gives up TOLD_MS after the first went
+ * unacknowledged. An error longer than the request allows goes as the
+ * DISCONNECT's code alone, once. */
+static void tell_to_upgrade(struct relay_enet *t, uint32_t idx, size_t request_len)
+{
+    static const char upgrade[] =
+        "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}";
+    ENetPeer *p = &t->host->peers[idx];
+    transport_enet_count(t, RELAY_DROP_BAD_VERSION);
+    ENetPacket *pk = sizeof upgrade - 1 + REPLY_OVERHEAD <= request_len
+                         ? enet_packet_create(upgrade, sizeof upgrade - 1,
+                                              ENET_PACKET_FLAG_RELIABLE)
+                         : NULL;
+    if (!pk || enet_peer_send(p, PROTO_CHANNEL_CONTROL, pk) != 0) {
+        if (pk) {
+            enet_packet_destroy(pk);
+            transport_enet_count(t, RELAY_DROP_SEND_FAILED);
+        }
+        close_unproven(t, idx, PROTO_ERROR_BAD_VERSION);
+        return;
+    }
+    t->proofs.of[idx].state = PROOF_REFUSED;
+    enet_peer_timeout(p, 1, TOLD_MS, TOLD_MS);
+    enet_peer_disconnect_later(p, PROTO_ERROR_BAD_VERSION);
+    t->queued = true;
+}
+
 /* The cookie echoed by what came (a control message's "cookie" field)? A
  * `cookie` message, the echo alone, is for no one else: *echo_only. */
 static bool echoes(const struct relay_enet *t, const union netaddr *from, const cJSON *o,
@@ -172,12 +208,8 @@ bool transport_enet_proof_pass(struct relay_enet *t, uint32_t idx, uint8_t chann
         send_held(t, idx); /* the core has closed it: nothing more for the core */
         return false;
     }
-    if (state == PROOF_OLD) {
-        /* A client that cannot echo a cookie: told so once, and closed. */
-        transport_enet_count(t, RELAY_DROP_BAD_VERSION);
-        reply(t, idx, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}",
-              pk->dataLength);
-        close_unproven(t, idx, PROTO_ERROR_BAD_VERSION);
+    if (state == PROOF_OLD) { /* a client that cannot echo a cookie */
+        tell_to_upgrade(t, idx, pk->dataLength);
         return false;
     }
     transport_enet_count(t, RELAY_DROP_UNVERIFIED);

@@ -1,9 +1,8 @@
 /* players.h: sessions of the public library (ricochet.h) with a relay on
  * 127.0.0.1, for the end-to-end tests that drive a few players by hand
- * (test_e2e_lobby, test_e2e_rooms, test_e2e_no_relay): a config, a session
- * connected from it,
- * and a bounded wait for one player's event while every player is
- * serviced. */
+ * (test_e2e_lobby, test_e2e_rooms, test_e2e_no_relay, test_e2e_kept,
+ * test_e2e_players): a config, a session connected from it, and a bounded
+ * wait for one player's event while every player is serviced. */
 #ifndef RICOCHET_TEST_PLAYERS_H
 #define RICOCHET_TEST_PLAYERS_H
 
