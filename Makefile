@@ -377,7 +377,8 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 LESSON_LANGS := en id ko vi
 LESSON_GUIDES := id ko vi
 LESSON_FILES := lesson/lesson.html lesson/lesson.js lesson/lesson_guests.js \
-    lesson/lesson_arena.js lesson/lesson_words.js lesson/lesson_calls.js $(RICOCHET_JS) \
+    lesson/lesson_arena.js lesson/lesson_words.js lesson/lesson_calls.js \
+    lesson/lesson_inspect.js $(RICOCHET_JS) \
     $(LESSON_LANGS:%=lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
@@ -391,12 +392,14 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo 'extern const char live_arena_js[]; extern const size_t live_arena_js_len;'; \
 	  echo 'extern const char live_words_js[]; extern const size_t live_words_js_len;'; \
 	  echo 'extern const char live_calls_js[]; extern const size_t live_calls_js_len;'; \
+	  echo 'extern const char live_inspect_js[]; extern const size_t live_inspect_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
 	  $(call c_string,live_guests_js,lesson/lesson_guests.js) \
 	  $(call c_string,live_arena_js,lesson/lesson_arena.js) \
 	  $(call c_string,live_words_js,lesson/lesson_words.js) \
 	  $(call c_string,live_calls_js,lesson/lesson_calls.js) \
+	  $(call c_string,live_inspect_js,lesson/lesson_inspect.js) \
 	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \

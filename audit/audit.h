@@ -221,12 +221,18 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
  * cannot be read. */
 int audit_socket_drops(const int *fds, size_t n, uint64_t *drops);
 
+/* The datagrams the kernel dropped at socket fd, its receive buffer full
+ * (SO_MEMINFO: the socket's own count, whatever namespace it is in), into
+ * *drops. Returns 0, or -1 (not a socket, or a kernel without it). */
+int audit_fd_drops(int fd, uint64_t *drops);
+
 /* The inodes of the sockets process pid holds (its /proc/PID/fd), in a new
  * array *out the caller frees. Returns the count, or -1. */
 long audit_process_sockets(pid_t pid, ino_t **out);
 
-/* The same, summed over every socket process pid holds (its /proc/PID/fd).
- * Returns 0, or -1 if /proc cannot be read. */
+/* The same, summed over every socket process pid holds (its /proc/PID/fd,
+ * counted in its /proc/PID/net: the process's network namespace). Returns
+ * 0, or -1 if /proc cannot be read. */
 int audit_process_socket_drops(pid_t pid, uint64_t *drops);
 
 /* "none", "up_fwd", "down_fwd", "up_drop", "down_drop", "held", "slow":

@@ -1,12 +1,16 @@
 /* audit_kernel.c: the datagrams the kernel dropped on a socket whose
- * receive buffer was full, as /proc counts them (see audit.h). */
+ * receive buffer was full, as /proc counts them, or the socket's own
+ * SO_MEMINFO (see audit.h). */
 #include "audit.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/sock_diag.h>
 
 /* One /proc/net/udp* file: drops[i] for each line whose inode is inodes[i]. */
 static int proc_udp_drops(const char *path, const ino_t *inodes, size_t n, uint64_t *drops)
@@ -44,6 +48,17 @@ int audit_socket_drops(const int *fds, size_t n, uint64_t *drops)
     int v6 = proc_udp_drops("/proc/net/udp6", inodes, n, drops);
     free(inodes);
     return v4 == 0 || v6 == 0 ? 0 : -1;
+}
+
+int audit_fd_drops(int fd, uint64_t *drops)
+{
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof mem;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof mem[0])
+        return -1;
+    *drops = mem[SK_MEMINFO_DROPS];
+    return 0;
 }
 
 long audit_process_sockets(pid_t pid, ino_t **out)
@@ -92,8 +107,11 @@ int audit_process_socket_drops(pid_t pid, uint64_t *drops)
         free(inodes);
         return -1;
     }
-    proc_udp_drops("/proc/net/udp", inodes, (size_t)n, each);
-    proc_udp_drops("/proc/net/udp6", inodes, (size_t)n, each);
+    char path[64]; /* the process's own network namespace's sockets */
+    snprintf(path, sizeof path, "/proc/%ld/net/udp", (long)pid);
+    proc_udp_drops(path, inodes, (size_t)n, each);
+    snprintf(path, sizeof path, "/proc/%ld/net/udp6", (long)pid);
+    proc_udp_drops(path, inodes, (size_t)n, each);
     for (long i = 0; i < n; i++)
         *drops += each[i];
     free(each);

@@ -11,14 +11,16 @@
  * language of ?lang=, of the page's switch, or the first of the browser's
  * it speaks; English for a word a language lacks. A lane has one sender or
  * four (the page's switch, PUT /senders): each sender's dot in a colour of
- * its own, its states in the strip in it too.
+ * its own, its states in the strip in it too. A state clicked opens in the
+ * inspector (lesson_inspect.js).
  * window.lessonPage: a copy of what the page shows, and its actions, for
  * tests (snapshot, setControls, preset, pause, pauseAt, markPoint, marks,
  * inspect, setLang, pickLang). */
-import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
+import { InterpBuffer } from "/ricochet.js";
 import { drawGuests } from "/lesson_guests.js";
-import { callsHtml, clientEnd, endsText, httpText, relayEnd } from "/lesson_calls.js";
+import { callsHtml, endsText, httpText } from "/lesson_calls.js";
 import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
+import { STATUS, stateView } from "/lesson_inspect.js";
 import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
 const POLL_MS = 200;
@@ -32,8 +34,6 @@ const PRESETS = {
   "preset.loss2": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
   "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112, down: 0 },
 };
-const STATUS = ["pending", "arrived", "lost", "too old"];
-const STATUS_KEYS = ["st.pending", "st.arrived", "st.lost", "st.too_old"];
 const LANG_STORE = "ricochet-lesson-lang";
 
 const $ = (id) => document.getElementById(id);
@@ -109,13 +109,13 @@ function laneOf(d) {
 }
 
 /* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down,
- * sender, arrival, first copy down lost, seen down ms]. */
+ * sender, arrival, first copy down lost, seen down ms, the later seq it came after]. */
 function takeMark(l, m) {
   const [seq, t, status, lat, x, y, vx, vy, up, down, sender = 0, , firstLost = 0,
-         seen = null] = m;
+         seen = null, after = 0] = m;
   const key = markKey(sender, seq), had = l.marks.get(key);
   const mark = { seq, sender, t, status, lat, x, y, vx, vy, up, down, firstLost: !!firstLost,
-                 seen, recv: lat === null ? null : t + lat };
+                 seen, after, recv: lat === null ? null : t + lat };
   l.marks.set(key, mark);
   if (status === 1 && !(had && had.status === 1))
     insertArrival(l, mark);
@@ -342,7 +342,10 @@ function figuresText(f, senders) {
            ? tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected })
            : tr("fig.dropped_segments", { n: f.segments_dropped,
                                           dropped: f.netsim_dropped, expected: f.expected })) +
-         (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
+         (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") +
+         /* lost outside netsim: a socket's receive buffer was full */
+         (f.socket_dropped || f.host_socket_dropped
+           ? tr("fig.sockets", { n: f.socket_dropped, relay: f.host_socket_dropped }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :
@@ -388,6 +391,8 @@ function drawStrip(l, t, top) {
     g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
   }
   g.fillText(tr("strip.lost"), 0, band);
+  if (l.figures && l.figures.valid && !l.lossless) /* a datagram lane's: order is not kept */
+    g.fillText(tr("strip.out_of_order", { n: l.figures.out_of_order }), w - 180, band);
   g.fillText(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
   for (const mc of view.models) {
     if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
@@ -409,6 +414,10 @@ function drawStrip(l, t, top) {
       const py = y(Math.min(m.lat, top));
       g.fillStyle = senderColor(l, m.sender);
       g.fillRect(px - 1.5, py - 1.5, 3, 3);
+      if (m.after) { /* came after a later one: ringed in too old's colour */
+        g.strokeStyle = "#e67e00";
+        g.strokeRect(px - 3.5, py - 3.5, 7, 7);
+      }
       l.points.push({ seq: m.seq, sender: m.sender, x: px, y: py });
     } else if (m.status === 2 || m.status === 3) {
       g.strokeStyle = m.status === 2 ? "#d62728" : "#e67e00";
@@ -471,52 +480,6 @@ function frame() {
 
 /* ---- looking inside a state ---- */
 
-function hex(bytes, from, n) {
-  return Array.from(bytes.slice(from, from + n), (b) => b.toString(16).padStart(2, "0")).join(" ");
-}
-
-/* What a datagram lane's state travelled in, by netsim's reader of its wire. */
-function carrier(h, wire) {
-  if (wire === "quic")
-    return tr(h.kind === "datagram" ? "carrier.quic_datagram" : "carrier.quic_stream");
-  if (wire === "webrtc")
-    return tr(h.kind === "reliable" ? "carrier.webrtc_reliable" : "carrier.webrtc_unreliable");
-  if (h.peer >= 0)
-    return tr(h.group >= 0 ? "carrier.enet_group" : "carrier.enet",
-             { peer: h.peer, kind: h.kind, group: h.group });
-  return tr("carrier.udp", { kind: h.kind });
-}
-
-/* netsim's name of what it did (its drop log's "loss", "queue", ...) in words. */
-const netsimEvent = (name) => tName("event." + name, name);
-
-function segmentText(sg) {
-  const at = { start: sg.start, end: sg.end, flags: sg.flags, t: fmt(sg.t_ms / 1000, 3) };
-  return sg.event === "fwd" ? tr("hop.seg_fwd", { ...at, ms: fmt(sg.delay_ms, 1) })
-                            : tr("hop.seg_drop", { ...at, event: netsimEvent(sg.event) });
-}
-
-function hopText(h, wire, ends) {
-  const who = tr(h.dir === "up" ? "hop.up" : "hop.down");
-  const [client, relay] = [clientEnd(h.flow, tr), relayEnd(ends, tr)];
-  const lines = [`<b>${who}</b>, ` + tr("hop.ends", h.dir === "up" ? { from: client, to: relay }
-                                                                     : { from: relay, to: client })];
-  if (h.frame) {
-    lines.push(tr("hop.frame", { start: h.frame[0], end: h.frame[1] }));
-    for (const sg of h.segments) lines.push(segmentText(sg));
-    if (!h.segments.length) lines.push(tr("hop.seg_none"));
-    return lines.join("<br>");
-  }
-  /* no line of netsim's of it here (yet), or a stream's not yet framed: no carrier to name */
-  if (wire === "stream" || (!h.kind && !h.drop)) return lines.concat([tr("hop.nolog")]).join("<br>");
-  lines.push(tr("hop.carried", { carrier: carrier(h, wire) }));
-  if (h.drop) lines.push(tr("hop.dropped", { event: netsimEvent(h.drop), t: fmt(h.drop_ms / 1000, 3) }));
-  if (h.fwds)
-    lines.push(tr(h.fwds > 1 ? "hop.fwd_times" : "hop.fwd",
-                 { n: h.fwds, t: fmt(h.fwd_ms / 1000, 3), ms: fmt(h.delay_ms, 1) }));
-  return lines.join("<br>");
-}
-
 async function inspect(lane, seq, sender = 0) {
   const r = await fetch(`/state?lane=${encodeURIComponent(lane)}&seq=${seq}&sender=${sender}`,
                         { cache: "no-store" });
@@ -527,27 +490,11 @@ async function inspect(lane, seq, sender = 0) {
     view.inspected = { error: box.textContent };
     return view.inspected;
   }
-  const d = await r.json();
-  const bytes = new Uint8Array(d.bytes.match(/../g).map((v) => parseInt(v, 16)));
-  const st = decodeState(bytes);
-  const rows = STATE_FIELDS.map((f) => {
-    const value = f.key ? st[f.key] : bytes.slice(f.offset, f.offset + f.size).reduce((a, b) => a * 256 + b, 0);
-    return { field: f.field, offset: f.offset, bytes: hex(bytes, f.offset, f.size), value };
-  });
-  view.inspected = { lane, seq, sender, status: STATUS[d.status], latency_ms: d.latency_ms,
-                     rows, hops: d.hops, decoded: st };
-  const title = tName("lane." + lane, lane), l = view.lanes.get(lane);
+  const d = await r.json(), title = tName("lane." + lane, lane), l = view.lanes.get(lane);
   const who = l && l.senders > 1 ? " " + tr("insp.sender", { n: sender + 1 }) : "";
-  box.innerHTML = `<b>${tr("insp.head", { lane: title, seq })}${who}</b>, ` +
-    `${tr(STATUS_KEYS[d.status])}` +
-    (d.status === 1 ? tr("insp.after", { ms: fmt(d.latency_ms, 1) }) : "") +
-    ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr("insp.bytes")}</p><table>` +
-    `<tr><th>${tr("insp.offset")}</th><th>${tr("insp.bytes_col")}</th><th>${tr("insp.field")}</th>` +
-    `<th>${tr("insp.value")}</th></tr>` +
-    rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +
-                    `<td>${typeof x.value === "number" && !Number.isInteger(x.value)
-                         ? fmt(x.value, 3) : x.value}</td></tr>`).join("") +
-    "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire, l && l.ends)}</div>`).join("");
+  const shown = stateView(d, title, who, l, fmt);
+  view.inspected = { lane, seq, sender, ...shown.inspected };
+  box.innerHTML = shown.html;
   $("close-inspect").onclick = () => { box.className = ""; };
   return view.inspected;
 }
@@ -661,7 +608,7 @@ window.lessonPage = {
                top: l.top }; /* its strip's latency scale, ms */
     }),
   })),
-  setControls, pause, pauseAt, pickLang, setSenders, showCalls,
+  setControls, pause, pauseAt, pickLang, setSenders, showCalls, inspect,
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||
@@ -685,13 +632,14 @@ window.lessonPage = {
   },
   inspected: () => view.inspected,
   /* The states the page keeps of lane: [{seq, sender, t, recv, seen, status, up, down,
-   * firstLost}] (ms, the lesson's clock; seen: netsim first saw it on the downlink, null
-   * not yet; up and down: netsim's drop of a datagram, or ""; firstLost: the first copy
-   * down lost, a datagram or a stream's segment). */
+   * firstLost, after}] (ms, the lesson's clock; seen: netsim first saw it on the downlink,
+   * null not yet; up and down: netsim's drop of a datagram, or ""; firstLost: the first
+   * copy down lost, a datagram or a stream's segment; after: the later seq it came after,
+   * 0 in order). */
   marks: (lane) => {
     const l = view.lanes.get(lane);
     return l ? [...l.marks.values()].map(({ seq, sender, t, recv, seen, status, up, down,
-                                            firstLost }) =>
-      ({ seq, sender, t, recv, seen, status: STATUS[status], up, down, firstLost })) : [];
+                                            firstLost, after }) =>
+      ({ seq, sender, t, recv, seen, status: STATUS[status], up, down, firstLost, after })) : [];
   },
 };

@@ -15,6 +15,9 @@
  *                  and its words (lang/), live.json, a state's bytes, PUT
  *                  /model checked and handed to every netsim, the model in
  *                  force as the page's controls
+ *   live_state.c   a state's hops for GET /state: what netsim did to it,
+ *                  and on an ordered flow the loss it waited behind (the
+ *                  audit's audit_hold.h)
  *   live_log.c     netsim's drop log and stats lines, read as they grow:
  *                  what netsim did to each state, its own counters
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
@@ -116,6 +119,9 @@ struct live_mark {
     uint8_t sender;        /* which of the lane's senders, 0 to n_senders - 1 */
     uint32_t arrival;      /* the receiver's count of states when it got this one: the
                               order they came in, whoever sent them */
+    uint32_t after;        /* it came (or, sequenced, was thrown away as too old) after
+                              this state of its sender's, sent later: out of order (0:
+                              in order) */
     uint64_t send_us;      /* intended send time */
     uint64_t recv_us;      /* arrival (0: none) */
     uint64_t changed_us;   /* the last time anything of it changed */
@@ -132,6 +138,7 @@ struct live_segment {
     uint64_t t_us;
     uint32_t start, end, delay_us;
     uint8_t dir, event;
+    uint8_t who;                    /* up: which of the lane's senders' flows (down: 0) */
     char flags[16];                 /* tcpdump's letters, as the log wrote them */
 };
 
@@ -153,6 +160,13 @@ struct live_figures {
     bool valid;
     double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
+    uint64_t socket_dropped;        /* datagrams the kernel dropped at the lane's receiving
+                                       socket in the window, its receive buffer full: lost
+                                       outside netsim */
+    uint64_t host_socket_dropped;   /* ... at the relay's and netsims' sockets (every lane's) */
+    uint64_t out_of_order;          /* states that came after one their sender sent later
+                                       (unsequenced delivers them, sequenced throws them away:
+                                       too_old) */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the
@@ -344,8 +358,13 @@ struct live_lane {
         uint64_t t_us, bytes, datagrams;
         uint64_t heads, requests;   /* HTTP polling: head bytes, requests (client_netinfo) */
         uint64_t seg_drops;         /* the lane's seg_drops then */
+        uint64_t sock_drops;        /* the kernel's drops at its receiver's socket, its
+                                       receive buffer full */
+        uint64_t host_drops;        /* ... at the relay's and netsims' sockets */
     } wire[LIVE_WIRE_SAMPLES];      /* both clients' wire counters, one a publish */
     size_t wire_n, wire_at;
+    uint64_t sock_seen, sock_total; /* its receiver's socket's drops read last; every socket's
+                                       since the samples started (a new socket counts anew) */
 };
 
 /* The counters of netsim's stats lines, summed over the netsims. */
@@ -578,6 +597,20 @@ void live_http_cost_json(FILE *f, const struct live_figures *fig);
  * NULL with a one-line reason and the answer's status. */
 char *live_calls_text(const struct live_snapshot *s, const char *lane, unsigned *status,
                       char *why, size_t why_cap);
+
+/* ---- live_state.c ---- */
+
+/* t_us - t0_us in ms (negative before t0_us). */
+double live_ms_since(uint64_t t_us, uint64_t t0_us);
+
+/* Hop d (0 up, 1 down) of state m of lane s as GET /state's "hops" item:
+ * netsim's lines of it, a stream's segments over its frame, and "held":
+ * on an ordered flow (a stream, a reliable channel), the dropped segment
+ * ("start", "end"; "at_sender": it left late) or state ("seq", "sender")
+ * it waited behind, when netsim dropped it and when it crossed again
+ * (ms from t0); null when nothing held it. */
+void live_hop_json(FILE *f, const struct live_lane_snap *s, const struct live_mark *m, int d,
+                   uint64_t t0);
 
 /* ---- live_client.c ---- */
 

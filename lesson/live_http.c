@@ -2,7 +2,7 @@
  * thread (sys/httpd.h). It reads the newest snapshot the loop published
  * and formats it; it never touches the loop's state. Routes:
  *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /lesson_words.js,
- *       /lesson_calls.js, /ricochet.js
+ *       /lesson_calls.js, /lesson_inspect.js, /ricochet.js
  *                       the page (lesson/lesson.html and its modules) and
  *                       the protocol's module (client/js/ricochet.js),
  *                       compiled in
@@ -13,8 +13,9 @@
  *   GET /live.json?since=CURSOR       every lane's figures and the states
  *                       changed since the cursor of an earlier answer
  *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
- *                       K, 0 first): its 40 bytes, and what carried it
- *                       (netsim's drop log, up and down)
+ *                       K, 0 first): its 40 bytes, what carried it
+ *                       (netsim's drop log, up and down) and the loss it
+ *                       waited behind (live_state.c)
  *   GET /calls?lane=NAME   the system calls of the lane's two ends, with
  *                       their descriptors and ports, and its handshakes
  *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
@@ -53,6 +54,8 @@ extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
 extern const char live_guests_js[], live_arena_js[], live_words_js[], live_calls_js[];
 extern const size_t live_guests_js_len, live_arena_js_len, live_words_js_len, live_calls_js_len;
+extern const char live_inspect_js[];
+extern const size_t live_inspect_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 extern const char live_guide_id[], live_guide_ko[], live_guide_vi[];
@@ -107,6 +110,7 @@ STATIC_FILE(on_guests_js, JS_TYPE, live_guests_js)
 STATIC_FILE(on_arena_js, JS_TYPE, live_arena_js)
 STATIC_FILE(on_words_js, JS_TYPE, live_words_js)
 STATIC_FILE(on_calls_js, JS_TYPE, live_calls_js)
+STATIC_FILE(on_inspect_js, JS_TYPE, live_inspect_js)
 STATIC_FILE(on_ricochet_js, JS_TYPE, live_ricochet_js)
 
 /* GET /lang/LANG.json: the page's words, a handler a language. */
@@ -139,23 +143,21 @@ static const struct live_snapshot *newest(struct live_http *h, struct httpd_repl
     return s;
 }
 
-static double ms_since(uint64_t t_us, uint64_t t0_us)
-{
-    return t_us >= t0_us ? (double)(t_us - t0_us) / 1e3 : -(double)(t0_us - t_us) / 1e3;
-}
-
 static void figures_json(FILE *f, const struct live_figures *x)
 {
     fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"grace_s\":%.1f,\"expected\":%llu,"
                "\"delivered\":%llu,"
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
-               "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu",
+               "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
+               "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->too_old,
             (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
-            x->bytes_per_state, (unsigned long long)x->held);
+            x->bytes_per_state, (unsigned long long)x->held,
+            (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
+            (unsigned long long)x->host_socket_dropped);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -169,10 +171,12 @@ static void figures_json(FILE *f, const struct live_figures *x)
  * drop down, sender (0 first), arrival (the receiver's count, 0: none),
  * its first copy down lost (1: a datagram's, or a stream's segment, that
  * came again; 0: not), when netsim first saw it on the downlink (ms, null:
- * not yet): the order the relay sent it in, whatever its send ms]. */
+ * not yet): the order the relay sent it in, whatever its send ms, the
+ * later state of its sender's it came after (0: in order)]. */
 static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
 {
-    fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, ms_since(m->send_us, t0), (unsigned)m->status);
+    fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, live_ms_since(m->send_us, t0),
+            (unsigned)m->status);
     if (m->status == LIVE_GOT)
         fprintf(f, "%.2f", (double)m->latency_us / 1e3);
     else
@@ -182,9 +186,10 @@ static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
             m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "", (unsigned)m->sender,
             (unsigned)(m->status == LIVE_GOT ? m->arrival : 0), (unsigned)m->hop[1].first_lost);
     if (m->hop[1].seen_us)
-        fprintf(f, "%.1f]", ms_since(m->hop[1].seen_us, t0));
+        fprintf(f, "%.1f", live_ms_since(m->hop[1].seen_us, t0));
     else
-        fputs("null]", f);
+        fputs("null", f);
+    fprintf(f, ",%u]", (unsigned)m->after);
 }
 
 static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)
@@ -360,7 +365,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
         return; /* 500 */
     fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
                "\"rate_hz\":%g,\"senders\":%d,\"senders_wanted\":%d,\"status\":",
-            (unsigned long long)s->now_us, ms_since(s->now_us, s->t0_us),
+            (unsigned long long)s->now_us, live_ms_since(s->now_us, s->t0_us),
             (unsigned long long)s->instance, (unsigned long long)s->generation, s->rate_hz,
             s->senders, s->senders_wanted);
     status_json(f, s);
@@ -371,7 +376,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     fputs(",\"models\":[", f);
     for (size_t k = 0; k < s->n_models; k++) {
         fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
-                ms_since(s->models[k].t_us, s->t0_us));
+                live_ms_since(s->models[k].t_us, s->t0_us));
         live_json_str(f, s->models[k].text);
         fputc('}', f);
     }
@@ -387,40 +392,6 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     r->content_type = "application/json";
     r->body = text;
     r->len = len;
-}
-
-/* One hop of a state: netsim's lines of it, and a stream's segments over
- * its frame. */
-static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_mark *m, int d,
-                     uint64_t t0)
-{
-    const struct live_hop *h = &m->hop[d];
-    fprintf(f, "{\"dir\":\"%s\",\"flow\":", d ? "down" : "up");
-    live_json_str(f, d ? s->down_flow : s->up_flow[m->sender < s->n_senders ? m->sender : 0]);
-    fprintf(f, ",\"drop\":\"%s\",\"drop_ms\":%.1f,\"fwds\":%u,\"fwd_ms\":%.1f,\"delay_ms\":%.2f,"
-               "\"kind\":\"%s\",\"peer\":%d,\"group\":%d,\"frame\":",
-            h->drop ? droplog_event_name(h->drop - 1) : "", h->drop ? ms_since(h->drop_us, t0) : 0,
-            (unsigned)h->fwds, h->fwds ? ms_since(h->fwd_us, t0) : 0, h->delay_us / 1e3,
-            h->kind == 255 ? "stream" : h->kind < 254 ? statescan_kind_name(h->kind) : "",
-            h->peer, (int)h->group);
-    if (h->end)
-        fprintf(f, "[%u,%u]", (unsigned)h->start, (unsigned)h->end);
-    else
-        fputs("null", f);
-    fputs(",\"segments\":[", f);
-    bool first = true;
-    for (size_t k = 0; h->end && k < s->n_segments; k++) {
-        const struct live_segment *g = &s->segments[k];
-        if (g->dir != d || !live_ranges_meet(g->start, g->end, h->start, h->end))
-            continue;
-        fprintf(f, "%s{\"event\":\"%s\",\"t_ms\":%.1f,\"start\":%u,\"end\":%u,\"flags\":",
-                first ? "" : ",", droplog_event_name(g->event), ms_since(g->t_us, t0),
-                (unsigned)g->start, (unsigned)g->end);
-        live_json_str(f, g->flags);
-        fprintf(f, ",\"delay_ms\":%.2f}", g->delay_us / 1e3);
-        first = false;
-    }
-    fputs("]}", f);
 }
 
 /* GET /state?lane=NAME&seq=N: one state, as the receiver read it (its 40
@@ -475,14 +446,14 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     const char *wire = bench_lane(l->lane)->wire;
     live_json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
-               "\"sender\":%u,\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
-            (unsigned)m->seq, (unsigned)m->status, ms_since(m->send_us, s->t0_us),
+               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"bytes\":\"%s\",\"hops\":[",
+            (unsigned)m->seq, (unsigned)m->status, live_ms_since(m->send_us, s->t0_us),
             m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
-            m->recv_us ? ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender, (unsigned)id,
-            hex);
-    hop_json(f, l, m, 0, s->t0_us);
+            m->recv_us ? live_ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender,
+            (unsigned)id, (unsigned)m->after, hex);
+    live_hop_json(f, l, m, 0, s->t0_us);
     fputc(',', f);
-    hop_json(f, l, m, 1, s->t0_us);
+    live_hop_json(f, l, m, 1, s->t0_us);
     fputs("]}", f);
     fclose(f);
     r->content_type = "application/json";
@@ -645,6 +616,7 @@ static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
     {"/lesson_words.js", on_words_js}, {"/lesson_calls.js", on_calls_js}, {"/calls", on_calls},
+    {"/lesson_inspect.js", on_inspect_js},
     {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko}, {"/guide/vi", on_guide_vi},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id},
     {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/audit.h"
 #include "../client/lib/client.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/figures.h"
@@ -100,6 +101,9 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
     struct live_mark *m = live_lane_mark(l, k, ev->state.seq);
     if (!m)
         return;
+    const struct recv_stats *rs = &l->rs[k]; /* a later state of this sender's came first */
+    if (rs->started && (int32_t)(rs->highest_seq - ev->state.seq) > 0 && !m->after)
+        m->after = rs->highest_seq;
     if (too_old) {
         if (m->status != LIVE_GOT) {
             m->status = LIVE_TOO_OLD;
@@ -129,6 +133,7 @@ void live_lane_reset(struct live_lane *l)
         recv_stats_reset(&l->rs[k]);
     l->seg_n = l->seg_at = 0;
     l->wire_n = l->wire_at = 0;
+    l->sock_seen = l->sock_total = 0;
 }
 
 /* A state netsim dropped on a hop and never forwarded there (the audit's
@@ -157,12 +162,35 @@ static void settle(const struct live *lv, struct live_lane *l, uint64_t now_us)
     }
 }
 
-/* The wire counters of the lane's clients now, one sample a publish. */
-static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us)
+/* The datagrams the kernel dropped at the relay's and netsims' sockets,
+ * their receive buffers full. */
+static uint64_t children_socket_drops(struct live *lv)
+{
+    uint64_t all = 0, n;
+    if (lv->relay_started && spawn_running(&lv->relay) &&
+        audit_process_socket_drops(lv->relay.pid, &n) == 0)
+        all += n;
+    for (size_t k = 0; k < lv->n_netsims; k++)
+        if (lv->netsims[k].started && spawn_running(&lv->netsims[k].proc) &&
+            audit_process_socket_drops(lv->netsims[k].proc.pid, &n) == 0)
+            all += n;
+    return all;
+}
+
+/* The wire counters of the lane's clients now, one sample a publish;
+ * host_drops: children_socket_drops' now. */
+static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us,
+                        uint64_t host_drops)
 {
     if (!l->running || !lv->sw)
         return;
-    struct live_wire_sample w = {.t_us = now_us};
+    struct live_wire_sample w = {.t_us = now_us, .host_drops = host_drops};
+    uint64_t now = 0; /* no count: none said */
+    if (audit_fd_drops(l->ends.down_fd, &now) == 0) {
+        l->sock_total += now >= l->sock_seen ? now - l->sock_seen : now; /* less: another */
+        l->sock_seen = now;
+    }
+    w.sock_drops = l->sock_total;
     for (size_t j = 0; j <= l->n_senders; j++) {
         struct client_netinfo a;
         client_netinfo(swarm_client(lv->sw, j < l->n_senders ? l->sender[j] : l->receiver), &a);
@@ -281,6 +309,7 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
         f->netsim_dropped += net;
         f->too_old += m->status == LIVE_TOO_OLD;
+        f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
         f->lost_explained += (m->status == LIVE_LOST && net) || m->status == LIVE_TOO_OLD;
         if (m->status != LIVE_GOT)
             continue;
@@ -311,6 +340,10 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         heads = w1->heads - w0->heads;
         requests = w1->requests - w0->requests;
         f->segments_dropped = w1->seg_drops - w0->seg_drops;
+        /* a child started again counts afresh */
+        f->socket_dropped = w1->sock_drops - w0->sock_drops;
+        f->host_socket_dropped = w1->host_drops > w0->host_drops
+                                     ? w1->host_drops - w0->host_drops : 0;
     }
     /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;
@@ -447,10 +480,11 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     s->n_models = lv->n_models;
     memcpy(s->models, lv->models, sizeof s->models);
     s->n_lanes = lv->n_lanes;
+    uint64_t host_drops = children_socket_drops(lv);
     for (size_t k = 0; k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
         settle(lv, l, now_us);
-        sample_wire(lv, l, now_us);
+        sample_wire(lv, l, now_us, host_drops);
         lane_figures(l, from, to, &lat, &s->lanes[k].fig);
         s->lanes[k].fig.grace_s = (double)grace / 1e6;
         s->lanes[k].fig.valid &= to > from;

@@ -68,12 +68,13 @@ static void frame_seen(const struct live_lane *l, struct live_hop *h)
     }
 }
 
-static void add_segment(struct live_lane *l, const struct audit_line *a)
+/* A segment of the lane's sender k's flow (up; down: k -1, the receiver's). */
+static void add_segment(struct live_lane *l, int k, const struct audit_line *a)
 {
     struct live_segment *s = &l->seg[l->seg_at];
     *s = (struct live_segment){.t_us = a->t_us, .start = a->start, .end = a->end,
                                .delay_us = (uint32_t)a->delay_us, .dir = (uint8_t)a->dir,
-                               .event = (uint8_t)a->event};
+                               .event = (uint8_t)a->event, .who = (uint8_t)(k < 0 ? 0 : k)};
     snprintf(s->flags, sizeof s->flags, "%s", a->group);
     l->seg_at = (l->seg_at + 1) % LIVE_SEGMENTS;
     l->seg_n += l->seg_n < LIVE_SEGMENTS;
@@ -207,7 +208,7 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
         return;
     }
     if (!strcmp(a.kind, "segment"))
-        add_segment(l, &a);
+        add_segment(l, k, &a);
     else
         add_state(l, k, &a, now_us);
 }
