@@ -43,7 +43,7 @@ RICOCHET_API int ricochet_config_set_room_exists(struct ricochet_config *cfg, bo
 
 /* ricochet_list_rooms, listing only the rooms whose props hold the n pairs
  * of match (n 0: every room). A fleet's other relays list their rooms
- * without props: a filtered listing has this relay's only.
+ * with their props (a relay's past its 48 KB of props without).
  * RICOCHET_E_INVALID also for a match past the props' bounds. */
 RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *prefix,
                                               const char *after,
