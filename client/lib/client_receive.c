@@ -397,6 +397,8 @@ static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t
 static int on_left(struct ricochet *c, const struct proto_control *m,
                    struct ricochet_event *ev)
 {
+    /* Kept even when the LEFT is not told again below: the heir must hear it. */
+    memcpy(c->left_creator, m->creator, sizeof c->left_creator);
     if (!client_member_find(c, m->id)) {
         struct departed *d = client_departed_find(c, m->id);
         if (d && d->expired) {

@@ -65,6 +65,15 @@ RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
 RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
                                          size_t n);
 
+/* A creator that leaves hands its room to the member longest in it, and
+ * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
+ * event, is that member's player id (ricochet_player's form), "" if the
+ * last LEFT was not a creator's. ricochet_room_mine: the last such LEFT
+ * named me, so the ricochet_set_room_* calls are mine now (the LEFT of a
+ * creator that leaves reaches its heir even in a room with interest). */
+RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
+
 /* ---- kept events ---- */
 
 #define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
