@@ -182,8 +182,7 @@ const char *ricochet_left_creator(const struct ricochet *c)
 
 bool ricochet_room_mine(const struct ricochet *c)
 {
-    return c && c->left_creator[0] &&
-           strcmp(c->left_creator, ricochet_player(c, 0)) == 0;
+    return c && c->room_mine;
 }
 
 enum ricochet_mode ricochet_mode(const struct ricochet *c)

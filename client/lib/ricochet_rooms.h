@@ -68,9 +68,11 @@ RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricoch
 /* A creator that leaves hands its room to the member longest in it, and
  * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
  * event, is that member's player id (ricochet_player's form), "" if the
- * last LEFT was not a creator's. ricochet_room_mine: the last such LEFT
- * named me, so the ricochet_set_room_* calls are mine now (the LEFT of a
- * creator that leaves reaches its heir even in a room with interest). */
+ * last LEFT was not a creator's. ricochet_room_mine: since my welcome, the
+ * last LEFT that named a creator named me, so the ricochet_set_room_*
+ * calls are mine now (the LEFT of a creator that leaves reaches its heir
+ * even in a room with interest; a room my own join made is mine too, but
+ * no LEFT says so). */
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
