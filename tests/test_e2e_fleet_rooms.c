@@ -169,6 +169,22 @@ static const char *any_game(struct harness_rec *rec, size_t i, const struct flee
     return ricochet_room_name(rec->c[i]);
 }
 
+/* A redis-server and two relays of a fleet in it. */
+static void start_two(struct redisproc *redis, struct fleet_relay *a, struct fleet_relay *b)
+{
+    test_redis_start(redis);
+    start_relay(a, redis, NULL);
+    start_relay(b, redis, NULL);
+}
+
+/* ... and their end. */
+static void stop_two(struct redisproc *redis, struct fleet_relay *a, struct fleet_relay *b)
+{
+    free(harness_relay_finish(&a->p));
+    free(harness_relay_finish(&b->p));
+    test_redis_stop(redis);
+}
+
 /* A closed room on one relay is listed closed on another, and a join of
  * any room there passes it by; an unlisted room on one relay is listed on
  * none, and a join of any room elsewhere makes a new name rather than
@@ -177,10 +193,8 @@ static void closed_and_unlisted_rooms_stay_so_across_the_fleet(void **state)
 {
     (void)state;
     struct redisproc redis;
-    test_redis_start(&redis);
     struct fleet_relay a, b;
-    start_relay(&a, &redis, NULL);
-    start_relay(&b, &redis, NULL);
+    start_two(&redis, &a, &b);
     struct harness_rec rec = {.n = 1};
     struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
     bool open = true;
@@ -204,9 +218,7 @@ static void closed_and_unlisted_rooms_stay_so_across_the_fleet(void **state)
     assert_string_equal(any_game(&rec, 4, &b, "dave", NULL), "game2"); /* not game, a's closed */
     assert_int_equal(relay_stat(&a, "drops.room_closed"), 0);
     destroy_clients(&rec);
-    free(harness_relay_finish(&a.p));
-    free(harness_relay_finish(&b.p));
-    test_redis_stop(&redis);
+    stop_two(&redis, &a, &b);
 }
 
 /* A room on one relay is listed with its props on another, a listing
@@ -216,10 +228,8 @@ static void props_are_listed_and_matched_across_the_fleet(void **state)
 {
     (void)state;
     struct redisproc redis;
-    test_redis_start(&redis);
     struct fleet_relay a, b;
-    start_relay(&a, &redis, NULL);
-    start_relay(&b, &redis, NULL);
+    start_two(&redis, &a, &b);
     struct client_room_ask dune = {0};
     assert_int_equal(proto_props_add(&dune.props, "map", "dune", NULL, 0), 0);
     dune.match = dune.props;
@@ -243,9 +253,7 @@ static void props_are_listed_and_matched_across_the_fleet(void **state)
     assert_string_equal(any_game(&rec, 2, &a, "erin", &dune), "game7");
     assert_int_equal(ricochet_relay_port(rec.c[2]), b.port);
     destroy_clients(&rec);
-    free(harness_relay_finish(&a.p));
-    free(harness_relay_finish(&b.p));
-    test_redis_stop(&redis);
+    stop_two(&redis, &a, &b);
 }
 
 int main(void)
