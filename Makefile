@@ -540,7 +540,8 @@ test:
 # writes to TSAN_REPORTS) fails the run. tests/run runs every binary of
 # the folder: one since taken off the list is removed first.
 TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics \
-              test_e2e_metrics test_e2e_fleet test_e2e_netsim_metrics
+              test_e2e_metrics test_e2e_fleet test_e2e_fleet_rooms \
+              test_e2e_netsim_metrics
 TSAN_REPORTS := $(CURDIR)/build/tsan/reports
 test-tsan:
 	@.ci/deps test

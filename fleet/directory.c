@@ -32,6 +32,7 @@ struct directory {
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
     struct proto_room_entry *fleet;      /* the other relays' rooms, FLEET_ROOMS_MAX */
+    struct proto_props *fleet_props;     /* ... and their props, beside them */
     size_t n_fleet;                      /* ... as the last heartbeat read them */
     char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
 };
@@ -42,7 +43,11 @@ struct directory *directory_create(const struct directory_config *cfg)
     if (!d)
         return NULL;
     d->cfg = *cfg;
-    if (!(d->fleet = malloc(FLEET_ROOMS_MAX * sizeof *d->fleet))) {
+    d->fleet = malloc(FLEET_ROOMS_MAX * sizeof *d->fleet);
+    d->fleet_props = malloc(FLEET_ROOMS_MAX * sizeof *d->fleet_props);
+    if (!d->fleet || !d->fleet_props) {
+        free(d->fleet);
+        free(d->fleet_props);
         free(d);
         return NULL;
     }
@@ -71,6 +76,7 @@ void directory_destroy(struct directory *d)
     drop(d);
     sentinel_watch_close(d->watch);
     free(d->fleet);
+    free(d->fleet_props);
     free(d);
 }
 
@@ -334,8 +340,10 @@ static int apply_listings(struct directory *d, const redisReply *r)
     d->n_fleet = 0;
     for (size_t k = 0; k < r->elements; k++)
         if (r->element[k]->type == REDIS_REPLY_STRING)
-            fleet_listing_parse(r->element[k]->str, d->fleet, FLEET_ROOMS_MAX, &d->n_fleet);
-    d->n_fleet = fleet_listing_sort(d->fleet, d->n_fleet);
+            fleet_listing_parse(r->element[k]->str, d->fleet, d->fleet_props, FLEET_ROOMS_MAX,
+                                &d->n_fleet);
+    long n = fleet_listing_sort(d->fleet, d->fleet_props, d->n_fleet);
+    d->n_fleet = n < 0 ? 0 : (size_t)n; /* out of memory: none known this heartbeat */
     return 0;
 }
 
@@ -435,9 +443,11 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     return 0;
 }
 
-size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms)
+size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
+                             const struct proto_props **props)
 {
     *rooms = d->fleet;
+    *props = d->fleet_props;
     return d->n_fleet;
 }
 

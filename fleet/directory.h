@@ -90,9 +90,10 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
 
 /* The other relays' rooms as the last heartbeat with a listing read them
  * (at most FLEET_ROOMS_MAX, each at most FLEET_LIST_BYTES of listings), in
- * name order, each name once: *rooms is d's until its next heartbeat.
- * Returns how many. */
-size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms);
+ * name order, each name once, and their props beside them (*props[i] is
+ * *rooms[i]'s): both d's until its next heartbeat. Returns how many. */
+size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
+                             const struct proto_props **props);
 
 /* Removes this relay's registration (placements stop choosing it; its
  * claims then count as abandoned). Returns 0, or -1 with a message. */

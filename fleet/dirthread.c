@@ -41,6 +41,7 @@ struct dirthread {
     size_t n_held, cap_held;
     struct directory_load load;
     char *listing;                 /* this relay's rooms as published (load.listing) */
+    size_t props_cut;              /* ... of which published without their props */
     struct suspect suspects[SUSPECTS_MAX];
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
@@ -183,31 +184,50 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
     return directory_connected(t->dir);
 }
 
+struct proto_room_entry *fleet_listing_alloc(size_t n, struct proto_props **props)
+{
+    _Static_assert(_Alignof(struct proto_props) <= _Alignof(struct proto_room_entry),
+                   "the props follow the rooms in one block");
+    struct proto_room_entry *rooms = malloc(n * (sizeof *rooms + sizeof **props));
+    *props = rooms ? (struct proto_props *)(rooms + n) : NULL;
+    return rooms;
+}
+
 /* The other relays' rooms the heartbeat read, to the loop in an array of
  * its own (the directory's is overwritten at the next heartbeat). */
 static void post_fleet_rooms(struct dirthread *t)
 {
     const struct proto_room_entry *rooms;
-    size_t n = directory_fleet_rooms(t->dir, &rooms);
+    const struct proto_props *props;
+    size_t n = directory_fleet_rooms(t->dir, &rooms, &props);
     struct fleet_msg m = {.type = FLEET_ROOMS, .n_listing = (uint32_t)n};
-    if (n && !(m.listing = malloc(n * sizeof *rooms))) {
+    if (n && !(m.listing = fleet_listing_alloc(n, &m.props))) {
         log_error("fleet: out of memory: the fleet's rooms are not listed");
         return;
     }
-    if (n)
+    if (n) {
         memcpy(m.listing, rooms, n * sizeof *rooms);
+        memcpy(m.props, props, n * sizeof *props);
+    }
     post(t, &m);
 }
 
-/* This relay's rooms, to be published: formatted here, not on the loop. */
+/* This relay's rooms, to be published: formatted here, not on the loop.
+ * Props past what a relay publishes are cut, and said when their count
+ * changes. */
 static void set_listing(struct dirthread *t, const struct fleet_msg *m)
 {
-    size_t cap = (size_t)m->n_listing * FLEET_LIST_LINE + 1;
+    size_t cap = (size_t)m->n_listing * FLEET_LIST_LINE + FLEET_LIST_PROPS_BYTES + 1, cut = 0;
     char *text = malloc(cap);
-    if (text && fleet_listing_format(m->listing, m->n_listing, text, cap) >= 0) {
+    if (text && fleet_listing_format(m->listing, m->props, m->n_listing, text, cap, &cut) >= 0) {
         free(t->listing);
         t->listing = text;
         t->load.listing = text;
+        if (cut != t->props_cut)
+            log_warn("fleet: %zu rooms published without their props (a relay publishes "
+                     "%d KB of props, its first rooms' by name)", cut,
+                     FLEET_LIST_PROPS_BYTES / 1024);
+        t->props_cut = cut;
     } else {
         free(text);
         log_error("fleet: out of memory: this relay's rooms are not published");

@@ -50,7 +50,8 @@ struct fleet_msg {
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
     struct proto_room_entry *listing; /* FLEET_LISTING, FLEET_ROOMS: n_listing rooms
-                            (NULL if none), malloc'd, the receiver's to free */
+                            (NULL if none), fleet_listing_alloc'd, the receiver's to free */
+    struct proto_props *props; /* ... their props, beside them in listing's block */
     uint32_t n_listing;
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
     bool keep_out;       /* FLEET_RELEASE: its last member was dropped (timed out, ...):
@@ -59,6 +60,10 @@ struct fleet_msg {
                             directory takes it over once the holder is stale);
                             FLEET_PLACED: the answer to such a question */
 };
+
+/* n rooms (n > 0) and their props beside them, in one block: free(rooms)
+ * frees both. NULL out of memory. */
+struct proto_room_entry *fleet_listing_alloc(size_t n, struct proto_props **props);
 
 struct dirthread_config {
     bool use_directory;          /* --directory given */

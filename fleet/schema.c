@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "../sys/netaddr.h"
+
 
 int fleet_claim_format(const struct fleet_claim *c, char *buf, size_t cap)
 {
@@ -101,19 +104,41 @@ fail:
     return -1;
 }
 
-int fleet_listing_format(const struct proto_room_entry *e, size_t n, char *buf, size_t cap)
+/* A room's line, its props last if room is left in *budget: *budget
+ * lessened by them, or *cut counted. Returns the length or -1. */
+static int format_room(const struct proto_room_entry *e, const struct proto_props *props,
+                       char *buf, size_t cap, size_t *budget, size_t *cut)
 {
-    size_t len = 0;
+    bool both = e->closed && e->unlisted;
+    char json[FLEET_LIST_PROPS] = "";
+    if (props && props->n && !e->unlisted) { /* an unlisted room lends only its name */
+        json[0] = ' ';
+        int k = proto_props_print(json + 1, sizeof json - 1, props);
+        if (k < 0 || (size_t)k + 1 > *budget) {
+            json[0] = '\0';
+            *cut += 1;
+        } else {
+            *budget -= (size_t)k + 1;
+        }
+    }
+    int k = snprintf(buf, cap, "%s %" PRIu32 " %" PRIu32 "%s%s%s%s%s\n", e->room, e->members,
+                     e->capacity, e->closed || e->unlisted ? " " : "",
+                     e->closed ? "closed" : "", both ? "," : "",
+                     e->unlisted ? "unlisted" : "", json);
+    return k < 0 || (size_t)k >= cap ? -1 : k;
+}
+
+int fleet_listing_format(const struct proto_room_entry *e, const struct proto_props *props,
+                         size_t n, char *buf, size_t cap, size_t *cut)
+{
+    size_t len = 0, budget = FLEET_LIST_PROPS_BYTES, none = 0;
     if (cap == 0)
         return -1;
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        bool both = e[i].closed && e[i].unlisted;
-        int k = snprintf(buf + len, cap - len, "%s %" PRIu32 " %" PRIu32 "%s%s%s%s\n",
-                         e[i].room, e[i].members, e[i].capacity,
-                         e[i].closed || e[i].unlisted ? " " : "", e[i].closed ? "closed" : "",
-                         both ? "," : "", e[i].unlisted ? "unlisted" : "");
-        if (k < 0 || (size_t)k >= cap - len)
+        int k = format_room(&e[i], props ? &props[i] : NULL, buf + len, cap - len, &budget,
+                            cut ? cut : &none);
+        if (k < 0)
             return -1;
         len += (size_t)k;
     }
@@ -140,6 +165,29 @@ static bool read_flags(const char *s, size_t len, struct proto_room_entry *e)
     return true;
 }
 
+/* A room's props, a JSON object of len bytes at s, into p. */
+static bool read_props(const char *s, size_t len, struct proto_props *p)
+{
+    cJSON *o = cJSON_ParseWithLength(s, len);
+    bool ok = o && proto_props_read(o, "props", p, NULL, 0) == PROTO_OK;
+    cJSON_Delete(o);
+    return ok;
+}
+
+/* What follows a room's capacity and a space, up to eol: flags, props
+ * (from '{'), or flags, a space and props. */
+static bool read_tail(const char *c, const char *eol, struct proto_room_entry *e,
+                      struct proto_props *p)
+{
+    const char *brace = memchr(c, '{', (size_t)(eol - c));
+    const char *flags_end = brace ? brace - 1 : eol;
+    if (brace && brace > c && brace[-1] != ' ')
+        return false;
+    if (flags_end > c && !read_flags(c, (size_t)(flags_end - c), e))
+        return false;
+    return brace ? read_props(brace, (size_t)(eol - brace), p) : c < eol;
+}
+
 /* A decimal uint32 of *s up to the next c, *s moved past c. */
 static bool next_count(const char **s, char c, uint32_t *out)
 {
@@ -153,8 +201,8 @@ static bool next_count(const char **s, char c, uint32_t *out)
     return true;
 }
 
-void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t cap,
-                         size_t *n)
+void fleet_listing_parse(const char *text, struct proto_room_entry *out,
+                         struct proto_props *props, size_t cap, size_t *n)
 {
     for (const char *s = text; *s && *n < cap;) {
         const char *eol = strchr(s, '\n');
@@ -164,32 +212,45 @@ void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t 
         const char *c = s + rl + 1;
         if (rl >= 1 && rl <= PROTO_ROOM_MAX && s[rl] == ' ' && eol) {
             memset(e, 0, sizeof *e); /* open and listed, unless its flags say not */
+            memset(&props[*n], 0, sizeof props[*n]);
             memcpy(e->room, s, rl);
             if (proto_room_valid(e->room) && next_count(&c, ' ', &e->members) &&
                 (next_count(&c, '\n', &e->capacity) ||
-                 (next_count(&c, ' ', &e->capacity) && c < eol &&
-                  read_flags(c, (size_t)(eol - c), e))))
+                 (next_count(&c, ' ', &e->capacity) && read_tail(c, eol, e, &props[*n]))))
                 (*n)++;
         }
         s += line + (eol != NULL);
     }
 }
 
+/* A room and its props, as sorted together. */
+struct listed {
+    struct proto_room_entry e;
+    struct proto_props props;
+};
+
 static int by_room(const void *a, const void *b)
 {
-    return strcmp(((const struct proto_room_entry *)a)->room,
-                  ((const struct proto_room_entry *)b)->room);
+    return strcmp(((const struct listed *)a)->e.room, ((const struct listed *)b)->e.room);
 }
 
-size_t fleet_listing_sort(struct proto_room_entry *rooms, size_t n)
+long fleet_listing_sort(struct proto_room_entry *rooms, struct proto_props *props, size_t n)
 {
     size_t k = 0;
-    if (n > 1)
-        qsort(rooms, n, sizeof *rooms, by_room); /* equals: any one of them is kept */
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || strcmp(rooms[k - 1].room, rooms[i].room) != 0)
-            rooms[k++] = rooms[i];
-    return k;
+    struct listed *l = n > 1 ? malloc(n * sizeof *l) : NULL;
+    if (n > 1 && !l)
+        return -1;
+    for (size_t i = 0; i < n && l; i++)
+        l[i] = (struct listed){.e = rooms[i], .props = props[i]};
+    if (l)
+        qsort(l, n, sizeof *l, by_room); /* equals: any one of them is kept */
+    for (size_t i = 0; i < n && l; i++)
+        if (k == 0 || strcmp(rooms[k - 1].room, l[i].e.room) != 0) {
+            rooms[k] = l[i].e;
+            props[k++] = l[i].props;
+        }
+    free(l);
+    return (long)(l ? k : n);
 }
 
 int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name)

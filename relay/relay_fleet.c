@@ -249,11 +249,12 @@ static void settle(struct relay_fleet *f, const struct placement_outcome *o, siz
     }
 }
 
-/* The other relays' rooms the core lists (NULL, 0: none known). Takes
- * rooms over. */
-static void set_fleet_rooms(struct relay_fleet *f, struct proto_room_entry *rooms, size_t n)
+/* The other relays' rooms the core lists, props beside them (NULL, 0:
+ * none known). Takes rooms' block over. */
+static void set_fleet_rooms(struct relay_fleet *f, struct proto_room_entry *rooms,
+                            const struct proto_props *props, size_t n)
 {
-    relay_set_fleet_rooms(f->r, rooms, n);
+    relay_set_fleet_rooms(f->r, rooms, props, n);
     free(f->fleet_rooms);
     f->fleet_rooms = rooms;
 }
@@ -264,9 +265,10 @@ static void post_listing(struct relay_fleet *f)
 {
     size_t n = relay_rooms(f->r) < FLEET_LIST_ROOMS ? relay_rooms(f->r) : FLEET_LIST_ROOMS;
     struct fleet_msg m = {.type = FLEET_LISTING};
-    if (n && !(m.listing = malloc(n * sizeof *m.listing)))
+    if (n && !(m.listing = fleet_listing_alloc(n, &m.props)))
         return; /* published again at the next heartbeat */
-    m.n_listing = (uint32_t)relay_list_rooms(f->r, "", NULL, false, m.listing, n, NULL);
+    m.n_listing =
+        (uint32_t)relay_list_rooms(f->r, "", NULL, false, m.listing, m.props, n, NULL);
     if (!post(f, &m))
         free(m.listing);
 }
@@ -274,11 +276,11 @@ static void post_listing(struct relay_fleet *f)
 static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
 {
     if (m->type == FLEET_ROOMS) {
-        set_fleet_rooms(f, m->listing, m->n_listing);
+        set_fleet_rooms(f, m->listing, m->props, m->n_listing);
         return;
     }
     if (m->type == FLEET_REACHABLE && m->unreachable)
-        set_fleet_rooms(f, NULL, 0); /* nothing known of the others now */
+        set_fleet_rooms(f, NULL, NULL, 0); /* nothing known of the others now */
     if (m->type == FLEET_REACHABLE)
         f->unreachable = m->unreachable;
     if (m->type == FLEET_DRAINED) {
@@ -589,7 +591,7 @@ void relay_fleet_stop(struct relay_fleet *f)
     if (!f)
         return;
     relay_set_fleet(f->r, &(struct relay_fleet_hooks){0});
-    set_fleet_rooms(f, NULL, 0);
+    set_fleet_rooms(f, NULL, NULL, 0);
     dirthread_stop(f->t);
     placement_destroy(f->p);
     free(f->out);

@@ -579,18 +579,19 @@ static void heartbeats_carry_the_fleets_rooms(void **state)
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
                      *c = relay_dir(&r, 3, 10000);
     const struct proto_room_entry *got;
+    const struct proto_props *props;
     struct directory_load la = {.listing = "lobby 2 8\n"},
                           lb = {.listing = "zoo 1 4\nlobby 1 8\nbad room 1 2\nx 1\narena 0 4\n"};
     beat(c, 0, 0, false); /* publishes nothing */
     assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got), 0);
+    assert_int_equal(directory_fleet_rooms(a, &got, &props), 0);
     assert_int_equal(directory_heartbeat(b, &lb, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(b, &got), 1);
+    assert_int_equal(directory_fleet_rooms(b, &got, &props), 1);
     assert_string_equal(got[0].room, "lobby");
     assert_int_equal(got[0].members, 2);
     assert_int_equal(got[0].capacity, 8);
     assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got), 3);
+    assert_int_equal(directory_fleet_rooms(a, &got, &props), 3);
     const char *want[] = {"arena", "lobby", "zoo"};
     const uint32_t members[] = {0, 1, 1}, capacity[] = {4, 8, 4};
     for (int i = 0; i < 3; i++) {
@@ -599,10 +600,10 @@ static void heartbeats_carry_the_fleets_rooms(void **state)
         assert_int_equal(got[i].capacity, capacity[i]);
     }
     beat(c, 0, 0, false);
-    assert_int_equal(directory_fleet_rooms(c, &got), 0);
+    assert_int_equal(directory_fleet_rooms(c, &got, &props), 0);
     beat(b, 0, 0, false); /* publishes none now: its rooms are gone from the others' */
     assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got), 0);
+    assert_int_equal(directory_fleet_rooms(a, &got, &props), 0);
     directory_destroy(a);
     directory_destroy(b);
     directory_destroy(c);

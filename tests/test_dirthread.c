@@ -88,7 +88,9 @@ static struct fleet_claim placed(struct dirthread *t, const char *room)
 static void post_listing(struct dirthread *t, const char *room, uint32_t members)
 {
     struct fleet_msg m = {.type = FLEET_LISTING, .n_listing = 1};
-    assert_non_null(m.listing = calloc(1, sizeof *m.listing));
+    assert_non_null(m.listing = fleet_listing_alloc(1, &m.props));
+    memset(m.listing, 0, sizeof *m.listing);
+    memset(m.props, 0, sizeof *m.props);
     snprintf(m.listing->room, sizeof m.listing->room, "%s", room);
     m.listing->members = members;
     m.listing->capacity = 8;

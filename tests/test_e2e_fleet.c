@@ -4,11 +4,8 @@
  * paused past the TTL), `SIGKILL` failover with rejoining clients, a `SIGTERM`
  * drain, Redis down and back (new rooms refused, the existing one flowing), one
  * fleet ticket checked by one relay, sent on with `moved` and admitted (sealed)
- * by another, a listing on either of two relays showing both relays' rooms with
- * their members (a third relay's, run with `--room-list off`, in neither), a
- * closed room listed closed and passed by a join of any room on another
- * relay, an unlisted one listed nowhere and never a join of any room's, and
- * a relay's Agones call sequence under the stand-in sidecar */
+ * by another, and a relay's Agones call sequence under the stand-in sidecar
+ * (a fleet's listings: test_e2e_fleet_rooms.c) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -423,172 +420,6 @@ static void a_fleet_ticket_is_admitted_after_a_moved(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-/* Lists the rooms through rec->c[who], again every 300 ms, until the
- * listing shows arena with 1 member and lobby with 2, both with a
- * capacity (within WAIT_MS, or the test fails). */
-static void until_listed(struct harness_rec *rec, size_t who)
-{
-    uint64_t deadline = clock_now_ms() + WAIT_MS, next = 0;
-    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
-    struct ricochet_event ev;
-    size_t n = 0;
-    while (clock_now_ms() < deadline) {
-        if (clock_now_ms() >= next) {
-            assert_int_equal(ricochet_list_rooms(rec->c[who], "", NULL), RICOCHET_OK);
-            next = clock_now_ms() + 300;
-        }
-        for (size_t i = 0; i < rec->n; i++)
-            while (ricochet_poll(rec->c[i], i == who ? 10 : 0, &ev) == 1)
-                if (i == who && ev.type == RICOCHET_EV_ROOMS)
-                    n = ricochet_rooms(rec->c[who], rooms, RICOCHET_ROOMS_PAGE, NULL);
-        if (n == 2 && strcmp(rooms[0].room, "arena") == 0 && rooms[0].members == 1 &&
-            strcmp(rooms[1].room, "lobby") == 0 && rooms[1].members == 2 &&
-            rooms[0].capacity > 0 && rooms[1].capacity == rooms[0].capacity)
-            return;
-    }
-    fail_msg("client %zu: %zu rooms listed, not arena (1) and lobby (2)", who, n);
-}
-
-/* Two relays of a fleet, a room each: a listing on either shows both
- * rooms with their members, the other relay's as its heartbeat published
- * them; a third relay's room, run with --room-list off, is in neither. */
-static void a_listing_shows_the_fleets_rooms(void **state)
-{
-    (void)state;
-    struct redisproc redis;
-    test_redis_start(&redis);
-    struct fleet_relay a, b, c;
-    start_relay(&a, &redis, NULL);
-    start_relay(&b, &redis, NULL);
-    start_relay(&c, &redis, "--room-list=off");
-    struct harness_rec rec = {.n = 4};
-    rec.c[3] = client(&c, "cave", "cy", 0); /* placed on c, the first room */
-    assert_int_equal(harness_poll_until(&rec.c[3], 1, WAIT_MS, harness_rec_event,
-                                        all_welcomed,
-                                        &(struct harness_rec){.c = {rec.c[3]}, .n = 1}),
-                     0);
-    assert_int_equal(ricochet_relay_port(rec.c[3]), c.port);
-    rec.c[0] = client(&a, "lobby", "alice", 0);
-    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
-                                        &(struct harness_rec){.c = {rec.c[0]}, .n = 1}),
-                     0);
-    rec.c[1] = client(&a, "lobby", "amy", 0);
-    rec.c[2] = client(&b, "arena", "bob", 0); /* placed on b: a and c hold a room, b none */
-    assert_int_equal(harness_poll_until(rec.c, 4, WAIT_MS, harness_rec_event, all_welcomed,
-                                        &rec), 0);
-    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
-    assert_int_equal(ricochet_relay_port(rec.c[2]), b.port);
-    harness_poll_for(rec.c, 4, 1000, harness_rec_event, &rec); /* c's heartbeats, 5 */
-    until_listed(&rec, 0);
-    until_listed(&rec, 2);
-    destroy_clients(&rec);
-    free(harness_relay_finish(&a.p));
-    free(harness_relay_finish(&b.p));
-    free(harness_relay_finish(&c.p));
-    test_redis_stop(&redis);
-}
-
-/* A client joining room (any: a room under it) through relay via, its
- * room made closed or unlisted if it makes one. */
-static struct ricochet *asking(const struct fleet_relay *via, const char *room, bool any,
-                               const char *name, bool closed, bool unlisted)
-{
-    char err[256];
-    struct client_room_ask ask = {.closed = closed, .unlisted = unlisted};
-    struct client_config cfg = {.host = via->host, .port = via->port, .room = room,
-                                .any = any, .name = name, .mode = PROTO_MODE_RELIABLE,
-                                .timeout_ms = 1500, .room_ask = &ask};
-    struct ricochet *c = client_create(&cfg, err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
-    return c;
-}
-
-/* Lists the rooms through rec->c[who], again every 300 ms, until want is
- * in it (within WAIT_MS, or the test fails); a room named absent never
- * is (NULL: none). Returns want's index in rooms. */
-static size_t until_room_listed(struct harness_rec *rec, size_t who, const char *want,
-                                const char *absent, struct ricochet_room *rooms)
-{
-    uint64_t deadline = clock_now_ms() + WAIT_MS, next = 0;
-    struct ricochet_event ev;
-    while (clock_now_ms() < deadline) {
-        if (clock_now_ms() >= next) {
-            assert_int_equal(ricochet_list_rooms(rec->c[who], "", NULL), RICOCHET_OK);
-            next = clock_now_ms() + 300;
-        }
-        size_t n = 0, at = SIZE_MAX;
-        while (ricochet_poll(rec->c[who], 10, &ev) == 1)
-            if (ev.type == RICOCHET_EV_ROOMS)
-                n = ricochet_rooms(rec->c[who], rooms, RICOCHET_ROOMS_PAGE, NULL);
-        for (size_t i = 0; i < n; i++) {
-            if (absent && strcmp(rooms[i].room, absent) == 0)
-                fail_msg("client %zu: room %s listed", who, absent);
-            at = strcmp(rooms[i].room, want) == 0 ? i : at;
-        }
-        if (at != SIZE_MAX)
-            return at;
-        for (size_t i = 0; i < rec->n; i++)
-            while (i != who && ricochet_poll(rec->c[i], 0, &ev) == 1)
-                ;
-    }
-    fail_msg("client %zu: room %s not listed", who, want);
-    return 0;
-}
-
-/* A join of any room through relay via, under "game": the room it got. */
-static const char *any_game(struct harness_rec *rec, size_t i, const struct fleet_relay *via,
-                            const char *name)
-{
-    rec->c[i] = asking(via, "game", true, name, false, false);
-    rec->n = i + 1;
-    assert_int_equal(harness_poll_until(&rec->c[i], 1, WAIT_MS, harness_rec_event,
-                                        all_welcomed,
-                                        &(struct harness_rec){.c = {rec->c[i]}, .n = 1}),
-                     0);
-    return ricochet_room_name(rec->c[i]);
-}
-
-/* A closed room on one relay is listed closed on another, and a join of
- * any room there passes it by; an unlisted room on one relay is listed on
- * none, and a join of any room elsewhere makes a new name rather than
- * land in it. */
-static void closed_and_unlisted_rooms_stay_so_across_the_fleet(void **state)
-{
-    (void)state;
-    struct redisproc redis;
-    test_redis_start(&redis);
-    struct fleet_relay a, b;
-    start_relay(&a, &redis, NULL);
-    start_relay(&b, &redis, NULL);
-    struct harness_rec rec = {.n = 1};
-    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
-    bool open = true;
-    rec.c[0] = asking(&a, "game", false, "alice", true, false); /* on a, its first room */
-    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
-                                        &rec), 0);
-    rec.c[1] = asking(&b, "game1", false, "carol", false, true); /* on b: fewer rooms */
-    rec.c[2] = asking(&b, "lobby", false, "bob", false, false);  /* on b: a tie, the asker */
-    rec.n = 3;
-    assert_int_equal(harness_poll_until(rec.c, 3, WAIT_MS, harness_rec_event, all_welcomed,
-                                        &rec), 0);
-    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
-    assert_int_equal(ricochet_relay_port(rec.c[1]), b.port);
-    assert_int_equal(ricochet_relay_port(rec.c[2]), b.port);
-
-    size_t at = until_room_listed(&rec, 2, "game", "game1", rooms); /* on b, a's room */
-    ricochet_listed_props(rec.c[2], at, NULL, 0, &open);
-    assert_false(open);
-    until_room_listed(&rec, 0, "lobby", "game1", rooms); /* on a, b's rooms */
-    assert_string_equal(any_game(&rec, 3, &a, "erin"), "game2"); /* not game1, b's unlisted */
-    assert_string_equal(any_game(&rec, 4, &b, "dave"), "game2"); /* not game, a's closed */
-    assert_int_equal(relay_stat(&a, "drops.room_closed"), 0);
-    destroy_clients(&rec);
-    free(harness_relay_finish(&a.p));
-    free(harness_relay_finish(&b.p));
-    test_redis_stop(&redis);
-}
-
 /* A relay under Agones: /ready once it listens, /health, labels, and after
  * the SIGTERM drain /shutdown, last. */
 static void agones_call_sequence(void **state)
@@ -642,8 +473,6 @@ int main(void)
         cmocka_unit_test(sigterm_drain),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(a_fleet_ticket_is_admitted_after_a_moved),
-        cmocka_unit_test(a_listing_shows_the_fleets_rooms),
-        cmocka_unit_test(closed_and_unlisted_rooms_stay_so_across_the_fleet),
         cmocka_unit_test(agones_call_sequence),
     };
     if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */

@@ -5,9 +5,9 @@
  * a join with exists refused no_such_room for a room that is not; a closed
  * room refusing joiners until its creator opens it, another member refused
  * not_creator; a creator who leaves handing the room to the member in it
- * longest; a room its creator opened made open again by its rejoin after a
- * relay restart; a size past the relay's and props past their bounds refused
- * in words */
+ * longest, which its LEFT tells (ricochet_room_mine); a room its creator
+ * opened made open again by its rejoin after a relay restart; a size past
+ * the relay's and props past their bounds refused in words */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,9 +221,12 @@ static void a_creator_who_leaves_hands_the_room_on(void **state)
     ricochet_close(t.cs[0]); /* its creator quits */
     t.cs[0] = NULL;
     players_wait_event(t.cs, SEATS, 1, RICOCHET_EV_LEFT, &t.ev);
+    assert_string_equal(ricochet_left_creator(t.cs[1]), ricochet_player(t.cs[1], 0));
+    assert_true(ricochet_room_mine(t.cs[1])); /* told it holds the room now */
     assert_int_equal(ricochet_set_room_open(t.cs[2], false), RICOCHET_OK);
     players_wait_event(t.cs, SEATS, 2, RICOCHET_EV_ERROR, &t.ev);
     assert_string_equal(t.ev.code, "not_creator");
+    assert_false(ricochet_room_mine(t.cs[2]));
     set_open(&t, 1, false); /* the first joiner after it can */
     seat_wait(&t, 3, seat_config(&t, 3, "game", false, NULL), RICOCHET_EV_DISCONNECTED);
     assert_string_equal(t.ev.code, "room_closed");

@@ -2,7 +2,7 @@
  * clock (support/fake_relay.h): rooms with interest. A member receives the
  * states of those within the room's radius; who comes within it appears,
  * who goes beyond PROTO_AOI_LEAVE times it vanishes; notices about a member
- * go to those who see it. A world's tick sends each sender's newest state
+ * go to those who see it, and a creator's leave to its heir wherever it is. A world's tick sends each sender's newest state
  * of the tick, the others conflated, to one group of receivers at a time,
  * each at its own phase of the tick. */
 #include <stdarg.h>
@@ -223,6 +223,29 @@ static void notices_go_to_those_in_sight(void **state)
     fake_clear();
     move(r, 0, 2, 0, 0);
     assert_false(got_state_from(1, 1));
+    relay_destroy(r);
+}
+
+/* A creator who leaves out of its heir's sight: the heir (the member in the
+ * room longest) still hears the left notice that names it; one out of
+ * sight that is not the heir does not. */
+static void a_creators_heir_hears_of_its_leave_out_of_sight(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 3);
+    join_aoi(r, 0, "a", R); /* id 1, the creator */
+    join_aoi(r, 1, "b", R); /* id 2, its heir */
+    join_aoi(r, 2, "c", R); /* id 3 */
+    move(r, 0, 1, 0, 0);
+    move(r, 1, 1, 50, 50);
+    move(r, 2, 1, -50, -50);
+    char heir[PROTO_PLAYER_LEN + 1];
+    snprintf(heir, sizeof heir, "%s", last_ctl(1, PROTO_CTL_WELCOME)->player);
+    assert_true(heir[0] != '\0');
+    fake_clear();
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    assert_string_equal(expect_left(1, 1, PROTO_LEFT_QUIT)->creator, heir);
+    assert_int_equal(count_ctl(2, PROTO_CTL_LEFT), 0);
     relay_destroy(r);
 }
 
@@ -595,6 +618,7 @@ int main(void)
         cmocka_unit_test(enter_at_radius_leave_beyond_hysteresis),
         cmocka_unit_test(states_go_to_those_in_sight_only),
         cmocka_unit_test(notices_go_to_those_in_sight),
+        cmocka_unit_test(a_creators_heir_hears_of_its_leave_out_of_sight),
         cmocka_unit_test(held_states_go_to_those_in_sight),
         cmocka_unit_test(a_world_tick_sends_each_senders_newest),
         cmocka_unit_test(a_world_tick_keeps_grown_states_whole),

@@ -415,7 +415,7 @@ static void fleet_rooms_listed_beside_ours(void **state)
     static const struct proto_room_entry fleet[] = {
         {"duel-0", 3, 4}, {"duel-2", 4, 4}, {"duel-3", 1, 4}, {"zoo", 1, 8},
     };
-    relay_set_fleet_rooms(r, fleet, sizeof fleet / sizeof fleet[0]);
+    relay_set_fleet_rooms(r, fleet, NULL, sizeof fleet / sizeof fleet[0]);
     assert_int_equal(join(r, 0, "duel-2", "a", false), 0); /* here too: ours counts */
     assert_int_equal(join(r, 1, "duel-1", "b", false), 0);
     const struct proto_control *l = listing(r, 2, "{\"type\":\"rooms\",\"prefix\":\"duel-\"}");
@@ -433,7 +433,7 @@ static void fleet_rooms_listed_beside_ours(void **state)
     /* the fullest with space under the prefix: another relay's duel-0 */
     assert_int_equal(join_any(r, 2, "duel-", "c"), 0);
     assert_string_equal(last_ctl(2, PROTO_CTL_WELCOME)->room, "duel-0");
-    relay_set_fleet_rooms(r, NULL, 0);
+    relay_set_fleet_rooms(r, NULL, NULL, 0);
     l = listing(r, 2, "{\"type\":\"rooms\"}");
     assert_int_equal(l->rooms_len, 3);
     relay_destroy(r);

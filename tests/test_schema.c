@@ -1,12 +1,14 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
  * key names, fleet names, advertised addresses, published rooms with their
- * flags. */
+ * flags and props (a relay's bytes of props bounded, the rest cut). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../fleet/schema.h"
@@ -106,13 +108,14 @@ static void listing_lines_carry_flags(void **state)
                                      {.room = "c", .members = 3, .capacity = 8,
                                       .closed = true, .unlisted = true}};
     char text[3 * FLEET_LIST_LINE + 1];
-    assert_true(fleet_listing_format(in, 3, text, sizeof text) > 0);
+    assert_true(fleet_listing_format(in, NULL, 3, text, sizeof text, NULL) > 0);
     assert_string_equal(text, "a 1 8\nb 2 8 closed\nc 3 8 closed,unlisted\n");
     struct proto_room_entry out[8];
+    struct proto_props props[8];
     memset(out, 0xff, sizeof out);
     size_t n = 0;
-    fleet_listing_parse(text, out, 8, &n);
-    fleet_listing_parse("d 4 8 unlisted\ne 5 8 hidden\nf 6 8 \n", out, 8, &n);
+    fleet_listing_parse(text, out, props, 8, &n);
+    fleet_listing_parse("d 4 8 unlisted\ne 5 8 hidden\nf 6 8 \n", out, props, 8, &n);
     assert_int_equal(n, 4);
     assert_false(out[0].closed || out[0].unlisted);
     assert_true(out[1].closed && !out[1].unlisted);
@@ -123,8 +126,80 @@ static void listing_lines_carry_flags(void **state)
     struct proto_room_entry most = {.members = UINT32_MAX, .capacity = UINT32_MAX,
                                     .closed = true, .unlisted = true};
     memset(most.room, 'r', PROTO_ROOM_MAX);
-    int len = fleet_listing_format(&most, 1, line, sizeof line);
+    int len = fleet_listing_format(&most, NULL, 1, line, sizeof line, NULL);
     assert_true(len > 0 && len <= FLEET_LIST_LINE); /* the longest line fits */
+}
+
+/* A listed room's props follow its flags as a JSON object, read back as
+ * they were; an unlisted room's are not published; a line of props not
+ * well formed is skipped. */
+static void listing_lines_carry_props(void **state)
+{
+    (void)state;
+    struct proto_room_entry in[3] = {{.room = "a", .members = 1, .capacity = 8},
+                                     {.room = "b", .members = 2, .capacity = 8, .closed = true},
+                                     {.room = "c", .members = 3, .capacity = 8, .unlisted = true}};
+    struct proto_props p[3] = {0}, out_props[8];
+    assert_int_equal(proto_props_add(&p[0], "map", "dune \"2\"", NULL, 0), 0);
+    assert_int_equal(proto_props_add(&p[1], "mode", "ctf", NULL, 0), 0);
+    p[2] = p[1];
+    char text[3 * (FLEET_LIST_LINE + FLEET_LIST_PROPS) + 1];
+    size_t cut = 0;
+    assert_true(fleet_listing_format(in, p, 3, text, sizeof text, &cut) > 0);
+    assert_string_equal(text, "a 1 8 {\"map\":\"dune \\\"2\\\"\"}\n"
+                              "b 2 8 closed {\"mode\":\"ctf\"}\nc 3 8 unlisted\n");
+    assert_int_equal(cut, 0);
+    struct proto_room_entry out[8];
+    size_t n = 0;
+    fleet_listing_parse(text, out, out_props, 8, &n);
+    fleet_listing_parse("d 1 8 {\"k\":1}\ne 1 8 closed{}\nf 1 8 {}\n", out, out_props, 8, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(proto_props_get(&out_props[0], "map"), "dune \"2\"");
+    assert_true(out[1].closed);
+    assert_string_equal(proto_props_get(&out_props[1], "mode"), "ctf");
+    assert_int_equal(out_props[2].n, 0);
+    assert_string_equal(out[3].room, "f");
+    assert_int_equal(out_props[3].n, 0);
+}
+
+/* The longest props fit a line's bound; past a relay's bytes of props,
+ * its later rooms are published without theirs, and counted. */
+static void props_past_the_budget_are_cut(void **state)
+{
+    (void)state;
+    enum { N = FLEET_LIST_ROOMS };
+    static struct proto_room_entry in[N];
+    static struct proto_props p[N];
+    char key[PROTO_PROP_KEY_MAX + 1], value[PROTO_PROP_VALUE_MAX + 1];
+    memset(&p[0], 0, sizeof p[0]);
+    memset(value, '"', 28); /* each escaped: twice as long */
+    value[28] = '\0';
+    for (int k = 0; k < PROTO_PROPS_KEYS; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        assert_int_equal(proto_props_add(&p[0], key, value, NULL, 0), 0);
+    }
+    char json[FLEET_LIST_PROPS];
+    int one = proto_props_print(json, sizeof json, &p[0]);
+    assert_true(one > 400 && one + 1 < FLEET_LIST_PROPS);
+    for (int i = 0; i < N; i++) {
+        snprintf(in[i].room, sizeof in[i].room, "r%04d", i);
+        in[i].capacity = 8;
+        p[i] = p[0];
+    }
+    size_t cap = N * FLEET_LIST_LINE + FLEET_LIST_PROPS_BYTES + 1, cut = 0, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    int len = fleet_listing_format(in, p, N, text, cap, &cut);
+    size_t kept = FLEET_LIST_PROPS_BYTES / ((size_t)one + 1);
+    assert_int_equal(cut, N - kept);
+    assert_true(len > 0 && (size_t)len < cap);
+    static struct proto_room_entry out[N];
+    static struct proto_props out_props[N];
+    fleet_listing_parse(text, out, out_props, N, &n);
+    assert_int_equal(n, N);
+    assert_int_equal(out_props[kept - 1].n, PROTO_PROPS_KEYS);
+    assert_int_equal(out_props[kept].n, 0);
+    free(text);
 }
 
 int main(void)
@@ -136,6 +211,8 @@ int main(void)
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
         cmocka_unit_test(listing_lines_carry_flags),
+        cmocka_unit_test(listing_lines_carry_props),
+        cmocka_unit_test(props_past_the_budget_are_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,12 +176,13 @@ namespace Ricochet
     public struct GameEvent
     {
         readonly NativeEvent n; // its numbers read through; its texts decoded once
-        readonly string name, code, text, key;
+        readonly string name, code, text, key, creator;
         readonly byte[] data;
 
-        internal GameEvent(NativeEvent native, byte[] bytes, string kept)
+        internal GameEvent(NativeEvent native, byte[] bytes, string kept, string heir)
         {
             n = native;
+            creator = heir;
             name = Native.Str(n.Name);
             code = Native.Str(n.Code);
             text = Native.Str(n.Text);
@@ -205,6 +206,9 @@ namespace Ricochet
         public string Key { get { return key ?? ""; } }
         /// <summary>Replayed by the relay to me, a latecomer, after my Welcome.</summary>
         public bool Kept { get { return Code == "kept"; } }
+        /// <summary>A Left of my room's creator: the player id of the member who
+        /// changes the room now (Session.RoomMine: it is me), else "".</summary>
+        public string Creator { get { return creator ?? ""; } }
     }
 
     /// <summary>A member of my room (not me), as this session sees it: Name
@@ -362,6 +366,9 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_set_room_open(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool open);
         [DllImport(Lib)] public static extern int ricochet_set_room_listed(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool listed);
         [DllImport(Lib)] public static extern int ricochet_set_room_props(IntPtr r, [In] NativeProp[] props, UIntPtr n);
+        [DllImport(Lib)] public static extern IntPtr ricochet_left_creator(IntPtr r);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
+        public static extern bool ricochet_room_mine(IntPtr r);
 
         /// <summary>A dictionary of props (or a match) as the library's array;
         /// ArgumentException past the bounds.</summary>
@@ -624,7 +631,8 @@ namespace Ricochet
             var data = new byte[(int)len];
             if (data.Length > 0)
                 Marshal.Copy(p, data, 0, data.Length);
-            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)));
+            string heir = n.Type == EventType.Left ? Native.Str(Native.ricochet_left_creator(s)) : "";
+            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)), heir);
             if (n.Type == EventType.Disconnected)
                 ended = true;
             return true;
@@ -814,6 +822,10 @@ namespace Ricochet
             }
             return rc;
         }
+
+        /// <summary>Since my Welcome, the last Left that named a creator named me:
+        /// SetRoom is mine now.</summary>
+        public bool RoomMine { get { return Native.ricochet_room_mine(Live()); } }
 
         /// <summary>My clock's offset to the relay's.</summary>
         public Clock ClockOffset()

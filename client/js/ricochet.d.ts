@@ -362,9 +362,11 @@ export interface SessionEvents {
   /** A member back after its rejoin or move, or mine: the same player, not a left then a
    * joined; id: its id now, was: its id before. */
   rejoined: { id: number; name: string; mode: string; player: string; was: number };
-  /** member: its last memberList() entry (null: away since my move and not back in time). */
+  /** member: its last memberList() entry (null: away since my move and not back in time);
+   * creator: when the room's creator left, the player id of who changes it now ("": it
+   * was not the creator); mine: that is me (roomMine). */
   left: { id: number; name: string; player: string; reason: "quit" | "timeout" | "kicked";
-          member?: MemberView | null };
+          member?: MemberView | null; creator: string; mine: boolean };
   chat: { id: number; name: string; text: string };
   /** A page of the relay's rooms (listRooms), in name order; more: ask again after the last. */
   rooms: { prefix: string; rooms: RoomEntry[]; more: boolean };
@@ -393,6 +395,8 @@ export class Session extends EventTarget {
   readonly key: string;
   /** My player id (16 hex digits): what the others see of me, the same across rejoins. */
   readonly player: string;
+  /** Since my welcome, the last left that named a creator named me: setRoom is mine. */
+  readonly roomMine: boolean;
   readonly room: string;
   readonly name: string;
   /** The ticket's claims, when options.ticket was a whole ticket; else null. */

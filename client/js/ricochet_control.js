@@ -238,7 +238,8 @@ const READERS = {
   },
   left(o) {
     const m = { id: readId(o, "id", true), name: readString(o, "name", true, validPlayerName),
-                player: readPlayer(o), reason: readString(o, "reason", true) };
+                player: readPlayer(o), reason: readString(o, "reason", true),
+                creator: readString(o, "creator", false, HEX16) || "" };
     if (!LEFT_REASONS.includes(m.reason)) throw fieldError("reason", "is not a valid value");
     return m;
   },

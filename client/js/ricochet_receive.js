@@ -12,6 +12,7 @@ import { ENDING_ERRORS, MODES, TO_ROOM, ProtocolError, bytesOf, decodeEvent, dec
 import { decodeControl } from "./ricochet_control.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
+import { heirOf } from "./ricochet_rooms.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -189,6 +190,7 @@ function receiveControl(session, m, now) {
     session.phase = "joined";
     session.id = m.id;
     session.room = m.room;
+    session.roomMine = false; /* a room my join made is mine, but no left said so */
     session._wasJoined = true;
     session._lostUs = 0;
     session._reportLost = false;
@@ -223,6 +225,7 @@ function receiveControl(session, m, now) {
     const gone = session.members.get(m.id);
     session.members.delete(m.id);
     if (m.type === "left" && gone) m.member = memberView(gone);
+    if (m.type === "left") heirOf(session, m);
     session._emit(m.type, m);
     session._emit("roster", {});
     return;

@@ -146,6 +146,14 @@ function changeRoom(session, change) {
   return true;
 }
 
+/* A left that names a creator (its room's creator left): m.mine says
+ * whether that is me, and session.roomMine keeps it until the next such
+ * left or welcome (setRoom is mine now). */
+function heirOf(session, m) {
+  m.mine = m.creator !== "" && m.creator === session.player;
+  if (m.creator !== "") session.roomMine = m.mine;
+}
+
 export { /* to the other modules, not the API */
-  askRooms, changeRoom, checkRoomOptions, putRoomFields, readListedRoom, roomJoinFields,
+  askRooms, changeRoom, heirOf, checkRoomOptions, putRoomFields, readListedRoom, roomJoinFields,
 };

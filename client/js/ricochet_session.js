@@ -165,7 +165,9 @@ function urlAt(url, host, port) {
  *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
  *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was:
  *   its id before}: back after a move), left ({id, name, player, reason: "quit",
- *   "timeout" or "kicked", member: its last memberList() entry, or null}),
+ *   "timeout" or "kicked", member: its last memberList() entry, or null,
+ *   creator: the player id of who changes the room now if the room's
+ *   creator left, else "", mine: that is me, kept in session.roomMine}),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
  *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
@@ -289,6 +291,7 @@ export class Session extends EventTarget {
     this._hopTimer = 0;
     this.key = "";            /* my player's key: the first welcome's, sent in every join */
     this.player = "";         /* ... and its player id, what the others see */
+    this.roomMine = false;    /* the last left naming a creator named me */
     this._away = new Map();   /* player -> {id, name, mode}: before a hop, not back yet */
     this._awayUntilUs = 0;    /* those not back by then left (0: not joined again yet) */
     this._ws = null;

@@ -228,6 +228,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         return 0;
     }
     client_welcomed(c, m->id);
+    c->room_mine = false; /* a room made by my join is mine, but no LEFT said so */
     if (m->key[0]) { /* a relay from before keys gives none: "" */
         memcpy(c->key, m->key, sizeof c->key);
         memcpy(c->player, m->player, sizeof c->player);
@@ -398,6 +399,10 @@ static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t
 static int on_left(struct ricochet *c, const struct proto_control *m,
                    struct ricochet_event *ev)
 {
+    /* Kept even when the LEFT is not told again below: the heir must hear it. */
+    memcpy(c->left_creator, m->creator, sizeof c->left_creator);
+    if (m->creator[0])
+        c->room_mine = strcmp(m->creator, c->player) == 0;
     if (!client_member_find(c, m->id)) {
         struct departed *d = client_departed_find(c, m->id);
         if (d && d->expired) {

@@ -175,6 +175,16 @@ size_t ricochet_listed_props(const struct ricochet *c, size_t i, struct ricochet
     return n;
 }
 
+const char *ricochet_left_creator(const struct ricochet *c)
+{
+    return c ? c->left_creator : "";
+}
+
+bool ricochet_room_mine(const struct ricochet *c)
+{
+    return c && c->room_mine;
+}
+
 enum ricochet_mode ricochet_mode(const struct ricochet *c)
 {
     return client_public_mode(c ? c->mode : PROTO_MODE_UNSEQUENCED);

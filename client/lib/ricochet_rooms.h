@@ -43,7 +43,7 @@ RICOCHET_API int ricochet_config_set_room_exists(struct ricochet_config *cfg, bo
 
 /* ricochet_list_rooms, listing only the rooms whose props hold the n pairs
  * of match (n 0: every room). A fleet's other relays list their rooms
- * without props: a filtered listing has this relay's only.
+ * with their props (a relay's past its 48 KB of props without).
  * RICOCHET_E_INVALID also for a match past the props' bounds. */
 RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *prefix,
                                               const char *after,
@@ -65,6 +65,17 @@ RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
 RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
 RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
                                          size_t n);
+
+/* A creator that leaves hands its room to the member longest in it, and
+ * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
+ * event, is that member's player id (ricochet_player's form), "" if the
+ * last LEFT was not a creator's. ricochet_room_mine: since my welcome, the
+ * last LEFT that named a creator named me, so the ricochet_set_room_*
+ * calls are mine now (the LEFT of a creator that leaves reaches its heir
+ * even in a room with interest; a room my own join made is mine too, but
+ * no LEFT says so). */
+RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
 /* ---- kept events ---- */
 

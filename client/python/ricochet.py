@@ -217,16 +217,19 @@ class Event:
     (ricochet.h, enum ricochet_event_type); name, code and text are str,
     data the bytes that came with it (a state's payload, an event's body):
     b"" when none. An EVENT the relay kept has its key (str, "" for none),
-    and kept True when it was replayed to me after my WELCOME."""
+    and kept True when it was replayed to me after my WELCOME. A LEFT of
+    the room's creator names in creator the player id of the member who
+    changes the room now ("" otherwise; Session.room_mine: it is me)."""
     __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
-                 "latency_known", "name", "code", "text", "data", "key", "kept")
+                 "latency_known", "name", "code", "text", "data", "key", "kept", "creator")
 
-    def __init__(self, n, data, key=""):
+    def __init__(self, n, data, key="", creator=""):
         self.type, self.id, self.mode, self.state = n.type, n.id, n.mode, n.state
         self.recv_us, self.latency_us = n.recv_us, n.latency_us
         self.latency_bound_us, self.latency_known = n.latency_bound_us, n.latency_known
         self.name, self.code, self.text = _str(n.name), _str(n.code), _str(n.text)
         self.data, self.key, self.kept = data, key, self.code == "kept"
+        self.creator = creator
 
     def __repr__(self):
         return "Event(type=%d, id=%d, name=%r, code=%r, text=%r, data=%d bytes)" % (
@@ -335,6 +338,8 @@ api("listed_props", C.c_size_t, P, C.c_size_t, C.POINTER(_NativeProp), C.c_size_
 api("set_room_open", C.c_int, P, C.c_bool)
 api("set_room_listed", C.c_int, P, C.c_bool)
 api("set_room_props", C.c_int, P, C.POINTER(_NativeProp), C.c_size_t)
+api("left_creator", C.c_char_p, P)
+api("room_mine", C.c_bool, P)
 api("clock", None, P, C.POINTER(_NativeClock))
 api("latency", None, P, C.POINTER(Distribution))
 api("rtt", None, P, C.POINTER(Distribution), C.POINTER(Stats))
@@ -640,8 +645,9 @@ class Session(_ClosedOnExit):
             return None
         size = C.c_size_t(0)
         p = lib.ricochet_event_bytes(r, C.byref(size))
+        creator = _str(lib.ricochet_left_creator(r)) if n.type == LEFT else ""
         return Event(n, C.string_at(p, size.value) if size.value else b"",
-                     _str(lib.ricochet_event_key(r)))
+                     _str(lib.ricochet_event_key(r)), creator)
 
     def events(self, timeout_ms=0):
         """Every event that came, waiting at most timeout_ms for the first: a
@@ -778,6 +784,12 @@ class Session(_ClosedOnExit):
             if rc != 0:
                 return rc
         return 0
+
+    @property
+    def room_mine(self):
+        """The last LEFT of my room's creator handed the room to me: set_room
+        is mine now."""
+        return bool(lib.ricochet_room_mine(self._live()))
 
     def clock(self):
         """My clock's offset to the relay's (a Clock)."""

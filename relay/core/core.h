@@ -75,6 +75,7 @@
 struct core_listing {
     const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
                                    in name order (the caller's) */
+    const struct proto_props *fleet_props; /* ... their props, beside them (NULL: none) */
     size_t n_fleet_rooms;
 };
 

@@ -252,10 +252,21 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
 
 void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from)
 {
+    core_send_out_near_and(r, peer, from, UINT32_MAX);
+}
+
+void core_send_out_near_and(struct relay *r, uint32_t peer, uint32_t from, uint32_t also)
+{
     const struct relay_room *room = &r->rooms.at[r->peers[peer].room];
     if (!room->grid) {
-        core_send_out_room(r, room, peer, from);
+        core_send_out_room(r, room, peer, from); /* also is a member: it hears it */
         return;
     }
-    core_send_out_many(r, r->recipients, core_interest_seers(r, peer, r->recipients), from);
+    size_t n = core_interest_seers(r, peer, r->recipients);
+    bool seen = also == UINT32_MAX;
+    for (size_t i = 0; i < n && !seen; i++)
+        seen = r->recipients[i] == also;
+    if (!seen)
+        r->recipients[n++] = also; /* a member other than peer: there is room for it */
+    core_send_out_many(r, r->recipients, n, from);
 }

@@ -84,4 +84,7 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
  * core_send_bytes's (peer for its own clock, UINT32_MAX for a notice). */
 void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from);
 
+/* The same, and to also (UINT32_MAX: none) if it is not among them. */
+void core_send_out_near_and(struct relay *r, uint32_t peer, uint32_t from, uint32_t also);
+
 #endif

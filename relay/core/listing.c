@@ -7,9 +7,10 @@
  * search and its entries, never a sort; a join of any room walks every
  * room under its prefix once. A room's creator may leave it out (unlisted),
  * and a filter (match) skips rooms whose props differ: then a page walks
- * until it fills. The other relays' rooms come without props (the
- * directory does not carry them): a filter skips them; an unlisted one
- * only takes its name from a new room of any. */
+ * until it fills. The other relays' rooms come with the props their
+ * relays published (a relay past its bytes of props publishes its later
+ * rooms without: a filter skips those); an unlisted one only takes its
+ * name from a new room of any. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -58,30 +59,32 @@ static void walk_start(struct walk *w, const struct relay *r, const char *prefix
 }
 
 static bool walk_step(struct walk *w, struct proto_room_entry *e,
-                      const struct relay_room **at);
+                      const struct relay_room **at, const struct proto_props **props);
 
 /* The next room of the walk into *e (and its props into *props, if not
- * NULL: NULL for another relay's); false past the last under the prefix. */
+ * NULL); false past the last under the prefix. */
 static bool walk_next(struct walk *w, struct proto_room_entry *e,
                       const struct proto_props **props)
 {
-    static const struct proto_props none;
     const struct relay_room *here;
+    const struct proto_props *p;
     do {
-        if (!walk_step(w, e, &here))
+        if (!walk_step(w, e, &here, &p))
             return false;
-    } while (here ? !core_room_listed(here, w->match) : w->match != NULL || e->unlisted);
+    } while (here ? !core_room_listed(here, w->match)
+                  : e->unlisted || (w->match && !proto_props_match(p, w->match)));
     if (props)
-        *props = here ? &here->settings.props : &none;
+        *props = p;
     return true;
 }
 
-/* The next room of the walk, listed or not, into *e (*here: this relay's,
- * or NULL); false past the last under the prefix. A name both here and in
- * the fleet's is this relay's (live). */
+/* The next room of the walk, listed or not, into *e and its props into
+ * *props (*at: this relay's room, or NULL); false past the last under the
+ * prefix. A name both here and in the fleet's is this relay's (live). */
 static bool walk_step(struct walk *w, struct proto_room_entry *e,
-                      const struct relay_room **at)
+                      const struct relay_room **at, const struct proto_props **props)
 {
+    static const struct proto_props none;
     const struct relay *r = w->r;
     const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
     const struct proto_room_entry *there = w->j < w->nj ? &r->listing.fleet_rooms[w->j] : NULL;
@@ -95,10 +98,12 @@ static bool walk_step(struct walk *w, struct proto_room_entry *e,
     int c = !here ? 1 : !there ? -1 : strcmp(here->name, there->room);
     if (c > 0) {
         *e = *there;
+        *props = r->listing.fleet_props ? &r->listing.fleet_props[w->j] : &none;
         w->j++;
         return true;
     }
     *at = here;
+    *props = &here->settings.props;
     _Static_assert(sizeof e->room == sizeof here->name, "a room's name, whole");
     memcpy(e->room, here->name, sizeof e->room); /* not snprintf: a join of any room
                                                     walks every room under its prefix */
@@ -112,17 +117,20 @@ static bool walk_step(struct walk *w, struct proto_room_entry *e,
 }
 
 size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
-                        bool fleet, struct proto_room_entry *out, size_t cap, bool *more)
+                        bool fleet, struct proto_room_entry *out, struct proto_props *props,
+                        size_t cap, bool *more)
 {
     struct walk w;
     struct proto_room_entry next;
     size_t n = 0;
     const struct relay_room *here;
+    const struct proto_props *p;
     walk_start(&w, r, prefix ? prefix : "", after, fleet, NULL);
-    while (n < cap && walk_step(&w, &out[n], &here))
-        n++;
+    for (; n < cap && walk_step(&w, &out[n], &here, &p); n++)
+        if (props)
+            props[n] = *p;
     if (more)
-        *more = n == cap && walk_step(&w, &next, &here);
+        *more = n == cap && walk_step(&w, &next, &here, &p);
     return n;
 }
 
@@ -141,9 +149,11 @@ static void list_page(struct relay *r, const struct proto_control *m)
     r->out.more = n == PROTO_ROOMS_PAGE && walk_next(&w, &next, NULL);
 }
 
-void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n)
+void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms,
+                           const struct proto_props *props, size_t n)
 {
     r->listing.fleet_rooms = rooms;
+    r->listing.fleet_props = rooms ? props : NULL;
     r->listing.n_fleet_rooms = rooms ? n : 0;
 }
 
@@ -226,10 +236,11 @@ static bool any_new_name(const struct relay *r, char *room)
     struct walk w;
     struct proto_room_entry e;
     const struct relay_room *here; /* every name counts, listed or not */
+    const struct proto_props *props;
     _Static_assert(PROTO_ANY_DIGITS == 4, "top is the largest number of that many digits");
     snprintf(prefix, sizeof prefix, "%s", room);
     walk_start(&w, r, prefix, NULL, true, NULL);
-    while (walk_step(&w, &e, &here)) {
+    while (walk_step(&w, &e, &here, &props)) {
         const char *d = e.room + plen;
         size_t nd = strspn(d, "0123456789");
         if (nd >= 1 && nd <= PROTO_ANY_DIGITS && d[nd] == '\0' && d[0] != '0') {

@@ -110,15 +110,16 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms.at[p->room];
-    const char *heir = reason ? core_room_creator_leaves(r, room, peer) : NULL;
+    uint32_t heir = reason ? core_room_creator_leaves(r, room, peer) : UINT32_MAX;
     if (reason && room->n > 1) {
         proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         snprintf(r->out.player, sizeof r->out.player, "%s", p->player);
-        snprintf(r->out.creator, sizeof r->out.creator, "%s", heir ? heir : "");
+        snprintf(r->out.creator, sizeof r->out.creator, "%s",
+                 heir != UINT32_MAX ? r->peers[heir].player : "");
         r->out.reason = *reason;
-        core_send_out_near(r, peer, UINT32_MAX);
+        core_send_out_near_and(r, peer, UINT32_MAX, heir); /* the heir, in sight or not */
     }
     if (reason) /* taking one's own place back is no leave: its events stay */
         core_kept_leave(room, p->id);

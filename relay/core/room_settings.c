@@ -68,25 +68,25 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
     memcpy(s->creator, r->peers[peer].player, sizeof s->creator);
 }
 
-const char *core_room_creator_leaves(struct relay *r, struct relay_room *room,
-                                     uint32_t leaver)
+uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver)
 {
     struct core_room_settings *s = &room->settings;
-    const struct relay_peer *heir = NULL;
+    uint32_t heir = UINT32_MAX;
     if (strcmp(s->creator, r->peers[leaver].player) != 0)
-        return NULL;
+        return UINT32_MAX;
     /* Ids are drawn in join order (one taking its place back keeps its own). */
     for (uint32_t i = 0; i < room->n; i++) {
-        const struct relay_peer *m = &r->peers[room->members[i]];
-        if (room->members[i] != leaver && (!heir || m->id < heir->id))
+        uint32_t m = room->members[i];
+        if (m != leaver && (heir == UINT32_MAX || r->peers[m].id < r->peers[heir].id))
             heir = m;
     }
-    if (!heir)
-        return NULL;
-    memcpy(s->creator, heir->player, sizeof s->creator);
+    if (heir == UINT32_MAX)
+        return UINT32_MAX;
+    const struct relay_peer *h = &r->peers[heir];
+    memcpy(s->creator, h->player, sizeof s->creator);
     log_debug("relay: room '%s': its creator left, %s (id %" PRIu32 ") changes it now",
-              room->name, heir->name, heir->id);
-    return heir->player;
+              room->name, h->name, h->id);
+    return heir;
 }
 
 bool core_room_listed(const struct relay_room *room, const struct proto_props *match)

@@ -106,9 +106,8 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
 
 /* leaver is leaving room (still a member): if its player made the room
  * (or was handed it), the member in it longest (the lowest id) changes it
- * from now on. Returns that member's player id, or NULL (no change). */
-const char *core_room_creator_leaves(struct relay *r, struct relay_room *room,
-                                     uint32_t leaver);
+ * from now on. Returns that member's peer, or UINT32_MAX (no change). */
+uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver);
 
 /* Is room listed for a listing or a join of any room filtering on match
  * (NULL or empty: any)? */

@@ -554,6 +554,12 @@ static class SessionTest
               "a closed room refused");
         Check(ps[2].SetRoom(false) == Status.Ok && Wait(ps, 2, EventType.Error).Code == "not_creator",
               "another member cannot close it");
+        Check(!ps[2].RoomMine, "not the creator's");
+        ps[0].Dispose(); // arena-1's creator leaves: c has it now, and is told
+        ps.RemoveAt(0);
+        var left = Wait(ps, 1, EventType.Left);
+        Check(left.Name == "a" && left.Creator == ps[1].Player && ps[1].RoomMine,
+              "the new creator told: " + left.Creator);
         var many = new Dictionary<string, string>();
         for (int i = 0; i < 9; i++)
             many["k" + i] = "v";

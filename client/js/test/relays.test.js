@@ -8,7 +8,8 @@
 // creator opened comes back open), and gives up after it; a ticket as mint prints it
 // (newline and all, or its pass) admits to its room under its name, a
 // lobby lists the rooms others made before it joins one, rooms with
-// properties are made, listed and joined by them and refused in words
+// properties are made, listed and joined by them (a creator who leaves
+// telling its heir it holds the room now) and refused in words
 // (no_such_room, room_closed, not_creator, a bound), a relay of tickets
 // refuses a join without one, and on a relay that seals (--encrypt) whole
 // tickets seal their sessions (states both ways, a changed sealed message
@@ -307,6 +308,11 @@ test("rooms with properties: made, listed and joined by them, refused in words",
     await until(() => c.got.some((x) => x.type === "error" && x.code === "not_creator"), 5000,
                 "not_creator");
     assert.equal(c.phase, "joined"); // refused, not ended
+    assert.equal(c.roomMine, false);
+    a.close(); // arena-1's creator leaves: c has it now, and is told
+    await until(() => c.got.some((x) => x.type === "left" && x.mine), 5000, "c's room now");
+    assert.equal(c.got.find((x) => x.type === "left").creator, c.player);
+    assert.equal(c.roomMine, true);
     assert.equal(e.setRoom({ open: true, props: { map: "keep" } }), true);
     // the same connection: the listing answers after the change
     assert.deepEqual(await listing(e, "game"), [{ room: "game", members: 1, capacity: 8, props: { map: "keep" },
@@ -325,8 +331,8 @@ test("rooms with properties: made, listed and joined by them, refused in words",
                   { name: "TypeError", message: /props: at most 8 keys \(k9 is the ninth\)/ });
     assert.throws(() => new Session({ url: relay.url, room: "x", name: "n", size: 5000 }),
                   /size 5000: 1 to 4095/);
-    assert.throws(() => a.listRooms("", "", { "a b": "x" }), /match: key 'a b'/);
-    assert.throws(() => a.setRoom({ props: { map: "x".repeat(65) } }), /0\.\.64 bytes/);
+    assert.throws(() => c.listRooms("", "", { "a b": "x" }), /match: key 'a b'/);
+    assert.throws(() => c.setRoom({ props: { map: "x".repeat(65) } }), /0\.\.64 bytes/);
   } finally {
     for (const s of ps) s.close();
     await relay.stop();

@@ -561,6 +561,11 @@ class RelaysOfItsOwn(unittest.TestCase):
             self.assertEqual(join("game", "f", ricochet.DISCONNECTED).code, "room_closed")
             self.assertEqual(ps[2].set_room(open=False), 0)  # not arena-1's creator
             self.assertEqual(self.wait(ps, 2, ricochet.ERROR).code, "not_creator")
+            self.assertFalse(ps[2].room_mine)
+            ps.pop(0).close()  # arena-1's creator leaves: c has it now, and is told
+            left = self.wait(ps, 1, ricochet.LEFT)
+            self.assertEqual((left.name, left.creator), ("a", ps[1].player))
+            self.assertTrue(ps[1].room_mine)
             with self.assertRaises(ValueError) as why:
                 ricochet.Session("127.0.0.1", relay.port, "x", "g",
                                  props={"k%d" % i: "v" for i in range(9)})
