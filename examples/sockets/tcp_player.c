@@ -145,10 +145,18 @@ int main(int argc, char **argv)
         return 1;
     printf("joined as %d\n", id);
 
-    /* States: 40 bytes, one each 50 ms; between them, whatever comes. */
+    /* States: 40 bytes, one each 50 ms; a ping each second, which the relay
+       answers with a pong carrying the same t: the time it took is the round
+       trip. Between them, whatever comes. */
     uint32_t seq = 0;
-    double now = now_s(), next_send = now, end = now + seconds;
+    char ping[64];
+    double now = now_s(), next_send = now, next_ping = now, end = now + seconds;
     while (now < end) {
+        if (now >= next_ping) {
+            int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%.0f}", now * 1e6);
+            send_frame(fd, ping, (size_t)n);
+            next_ping += 1;
+        }
         if (now >= next_send) {
             uint8_t st[40] = {1, 1}; /* version 1, type 1 (a state), the rest 0 */
             uint64_t us = (uint64_t)(now * 1e6);
@@ -167,7 +175,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "relay: closed\n");
             return 1;
         } else if (got_len > 0 && in[0] == '{') {
-            printf("relay says %s\n", in);
+            const char *t = strstr((char *)in, "\"t\":");
+            if (strstr((char *)in, "\"type\":\"pong\"") && t) /* our ping's t back */
+                printf("round trip %.1f ms\n", (now_s() * 1e6 - atof(t + 4)) / 1e3);
+            else
+                printf("relay says %s\n", in);
         } else if (got_len >= 40) {
             uint32_t who, n;
             memcpy(&who, in + 4, 4);
