@@ -226,7 +226,7 @@ struct live_guest_mark {
     uint32_t seq;                   /* the program's own */
     uint8_t status;                 /* enum live_status: LIVE_GOT, netsim carried it up */
     uint8_t drop;                   /* enum droplog_event + 1 of netsim's drop; 0: none */
-    char kind[12];                  /* netsim's word for what carried it ("plain", "stream") */
+    char kind[16];                  /* netsim's word for what carried it ("plain", "stream") */
     uint64_t door_us, fwd_us, drop_us, changed_us; /* the lesson's clock (0: none) */
     uint32_t delay_us;              /* netsim's delay of it */
     float x, y, vx, vy;
@@ -579,9 +579,6 @@ bool live_door_log(struct live *lv, const struct audit_line *a);
  * seconds ago, forgotten. */
 void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us);
 
-/* JSON text of s (escaped, quoted) into f: live.json's strings. */
-void live_json_str(FILE *f, const char *s);
-
 void live_door_close(struct live *lv);
 
 /* ---- live_guests.c ---- */
@@ -600,6 +597,9 @@ void live_guest_pong(struct live_guest *g, double t, uint64_t now_us);
 /* netsim's line a of one of the program's states on its way up into its
  * mark. */
 void live_guest_hop(struct live_guest *g, const struct audit_line *a);
+
+/* JSON text of s (escaped, quoted) into f: live.json's strings. */
+void live_json_str(FILE *f, const char *s);
 
 /* The snapshot's door and programs, as live.json's "door" and "guests":
  * each program's states changed since the cursor since. */

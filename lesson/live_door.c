@@ -626,15 +626,6 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
     }
 }
 
-void live_json_str(FILE *f, const char *s)
-{
-    cJSON *item = cJSON_CreateStringReference(s);
-    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
-    fputs(t ? t : "\"\"", f);
-    free(t);
-    cJSON_Delete(item);
-}
-
 void live_door_close(struct live *lv)
 {
     struct live_door *d = &lv->door;

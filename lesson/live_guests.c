@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "../audit/audit.h"
 #include "../harness/figures.h"
 #include "../netsim/droplog.h"
@@ -140,6 +142,15 @@ static void rtt_json(FILE *f, const struct live_guest_snap *g)
     qsort(v, g->rtt_n, sizeof v[0], by_value);
     fprintf(f, ",\"rtt\":{\"n\":%zu,\"p50_ms\":%.1f,\"last_ms\":%.1f}", g->rtt_n,
             v[g->rtt_n / 2], g->rtt_ms[(g->rtt_at + LIVE_GUEST_RTTS - 1) % LIVE_GUEST_RTTS]);
+}
+
+void live_json_str(FILE *f, const char *s)
+{
+    cJSON *item = cJSON_CreateStringReference(s);
+    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(item);
 }
 
 /* One program's part of live.json. */

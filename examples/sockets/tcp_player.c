@@ -109,6 +109,14 @@ static int join(int fd, uint8_t *in)
     }
 }
 
+/* A ping with our clock (µs) as t: the relay answers a pong with the same t. */
+static void send_ping(int fd, double now)
+{
+    char ping[64];
+    int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%.0f}", now * 1e6);
+    send_frame(fd, ping, (size_t)n);
+}
+
 int main(int argc, char **argv)
 {
     const char *usage = "usage: tcp_player [IPV4] [PORT] [SECONDS] (default 127.0.0.1 7777 10)\n";
@@ -149,12 +157,10 @@ int main(int argc, char **argv)
        answers with a pong carrying the same t: the time it took is the round
        trip. Between them, whatever comes. */
     uint32_t seq = 0;
-    char ping[64];
     double now = now_s(), next_send = now, next_ping = now, end = now + seconds;
     while (now < end) {
         if (now >= next_ping) {
-            int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%.0f}", now * 1e6);
-            send_frame(fd, ping, (size_t)n);
+            send_ping(fd, now);
             next_ping += 1;
         }
         if (now >= next_send) {
