@@ -62,7 +62,9 @@ static void dot_at(struct browser *b, const char *name, char *out, size_t cap)
 static cJSON *click_state(struct browser *b, const char *name)
 {
     char expr[640];
-    cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
+    /* paused, the inspector of an earlier click shut: it holds the window's bottom right */
+    cJSON_Delete(browser_eval(b, "lessonPage.pause(true);"
+                                 " document.getElementById('inspect').className = ''"));
     snprintf(expr, sizeof expr, "(() => { const l = lessonPage.guestLanes().find((x) =>"
              " x.name === '%s'), q = l && l.points[Math.floor(l.points.length / 2)];"
              " const p = q && lessonPage.guestPoint('%s', q.seq); if (!p) return 0;"
