@@ -18,7 +18,7 @@
 import { InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 import { drawGuestLanes, drawGuests, guestLanesForTests } from "/lesson_guests.js";
 import { callsHtml, clientEnd, endsText, httpText, relayEnd } from "/lesson_calls.js";
-import { SENDERS, STRIP_MS, drawArena, drawStrip, markKey, pointAt, scaleMs }
+import { SENDERS, STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
   from "/lesson_arena.js";
 import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
@@ -595,14 +595,7 @@ window.lessonPage = {
   /* Where a state (of sender, 0 first) is drawn in its lane's strip, in the window's
    * coordinates, the strip scrolled to the top of the window to be clicked there (the
    * inspector, once open, holds the bottom right); or null. */
-  markPoint: (lane, seq, sender = 0) => {
-    const l = view.lanes.get(lane);
-    const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
-    if (!p) return null;
-    l.strip.scrollIntoView({ block: "start" });
-    const r = l.strip.getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  },
+  markPoint: (lane, seq, sender = 0) => pointOnScreen(view.lanes.get(lane), seq, sender),
   /* The states the strip of lane draws now: [{seq, sender, status}]. */
   drawn: (lane) => {
     const l = view.lanes.get(lane);

@@ -186,3 +186,13 @@ export function pointAt(l, e) {
   }
   return best;
 }
+
+/* Where l's strip draws state seq of sender, in the window's coordinates,
+ * the strip scrolled to the top of the window to be clicked there; or null. */
+export function pointOnScreen(l, seq, sender = 0) {
+  const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
+  if (!p) return null;
+  l.strip.scrollIntoView({ block: "start" });
+  const r = l.strip.getBoundingClientRect();
+  return { x: r.left + p.x, y: r.top + p.y };
+}

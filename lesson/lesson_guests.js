@@ -16,7 +16,8 @@
  * lesson's own sentences (why there is no TCP, how a program's lane ended)
  * and the relay's errors said in the page's language too. */
 import { InterpBuffer } from "/ricochet.js";
-import { STRIP_MS, drawArena, drawStrip, markKey, pointAt, scaleMs } from "/lesson_arena.js";
+import { STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
+  from "/lesson_arena.js";
 import { said, tName } from "/lesson_words.js";
 
 const UNKNOWN = "-";
@@ -191,11 +192,5 @@ export const guestLanesForTests = {
   guestLanes: () => [...lanes.values()].map((l) => ({
     name: l.name, marks: l.marks.size, drawn: (l.points || []).length, shown: l.shown || null,
     top: l.top, points: (l.points || []).map((p) => ({ seq: p.seq, y: p.y })) })),
-  guestPoint: (name, seq) => {
-    const l = lanes.get(name), p = l && (l.points || []).find((q) => q.seq === seq);
-    if (!p) return null;
-    l.strip.scrollIntoView({ block: "start" });
-    const r = l.strip.getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  },
+  guestPoint: (name, seq) => pointOnScreen(lanes.get(name), seq),
 };
