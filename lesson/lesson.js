@@ -17,15 +17,15 @@
  * tests (snapshot, setControls, preset, pause, pauseAt, markPoint, marks,
  * inspect, setLang, pickLang). */
 import { InterpBuffer } from "/ricochet.js";
-import { drawGuests } from "/lesson_guests.js";
+import { drawGuestLanes, drawGuests, guestLanesForTests } from "/lesson_guests.js";
 import { callsHtml, endsText, httpText } from "/lesson_calls.js";
-import { SENDERS, drawArena, markKey, senderColor } from "/lesson_arena.js";
+import { SENDERS, STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
+  from "/lesson_arena.js";
 import { STATUS, stateView } from "/lesson_inspect.js";
 import { LANGS, LANG_NAMES, i18n, langFile, pickLang, said, tName, tr } from "/lesson_words.js";
 
 const POLL_MS = 200;
 const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what arrived is known */
-const STRIP_MS = 10000;       /* the strip's width of send time */
 const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
 /* By their key in the language files; lessonPage.preset takes the key or the English name. */
 const PRESETS = {
@@ -356,82 +356,6 @@ function figuresText(f, senders) {
          (f.http ? "<br>" + httpText(f, tr, fmt) : "");
 }
 
-/* A latency scale: the longest in sight in lanes, rounded up. Each strip has
- * its own (TCP's stairs would be flat beside polling's seconds), or, ticked,
- * every strip the longest's. */
-function scaleMs(lanes, t) {
-  let top = 100;
-  for (const l of lanes)
-    for (const m of l.marks.values())
-      if (m.status === 1 && m.t > t - STRIP_MS && m.recv <= t && m.lat > top) top = m.lat;
-  const steps = [100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
-  return steps.find((s) => s >= top * 1.1) || top * 1.1;
-}
-
-function drawStrip(l, t, top) {
-  const c = l.strip, dpr = window.devicePixelRatio || 1;
-  const w = c.clientWidth, h = c.clientHeight;
-  if (c.width !== Math.round(w * dpr)) {
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-  }
-  const g = c.getContext("2d");
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, h);
-  const left = 36, band = 12, x = (s) => left + (s - (t - STRIP_MS)) / STRIP_MS * (w - left - 4);
-  const y = (ms) => h - 14 - ms / top * (h - 14 - band - 4);
-  g.font = "10px system-ui";
-  g.fillStyle = "#888";
-  g.strokeStyle = "#eee";
-  for (const f of [0, 0.5, 1]) {
-    g.beginPath();
-    g.moveTo(left, y(top * f));
-    g.lineTo(w, y(top * f));
-    g.stroke();
-    g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
-  }
-  g.fillText(tr("strip.lost"), 0, band);
-  if (l.figures && l.figures.valid && !l.lossless) /* a datagram lane's: order is not kept */
-    g.fillText(tr("strip.out_of_order", { n: l.figures.out_of_order }), w - 180, band);
-  g.fillText(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
-  for (const mc of view.models) {
-    if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
-    g.strokeStyle = "#b58900";
-    g.setLineDash([4, 3]);
-    g.beginPath();
-    g.moveTo(x(mc.t_ms), band + 2);
-    g.lineTo(x(mc.t_ms), h - 14);
-    g.stroke();
-    g.setLineDash([]);
-    g.fillStyle = "#b58900";
-    g.fillText(mc.text.slice(0, 60), x(mc.t_ms) + 3, band + 12);
-  }
-  l.points = [];
-  for (const m of l.marks.values()) {
-    if (m.t < t - STRIP_MS || m.t > t) continue;
-    const px = x(m.t);
-    if (m.status === 1 && m.recv <= t) {
-      const py = y(Math.min(m.lat, top));
-      g.fillStyle = senderColor(l, m.sender);
-      g.fillRect(px - 1.5, py - 1.5, 3, 3);
-      if (m.after) { /* came after a later one: ringed in too old's colour */
-        g.strokeStyle = "#e67e00";
-        g.strokeRect(px - 3.5, py - 3.5, 7, 7);
-      }
-      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: py });
-    } else if (m.status === 2 || m.status === 3) {
-      g.strokeStyle = m.status === 2 ? "#d62728" : "#e67e00";
-      g.beginPath();
-      g.moveTo(px - 3, band - 3);
-      g.lineTo(px + 3, band + 3);
-      g.moveTo(px + 3, band - 3);
-      g.lineTo(px - 3, band + 3);
-      g.stroke();
-      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: band });
-    }
-  }
-}
-
 function netText(n, model) {
   if (!n || !n.valid) return tr("net.none");
   const d = (k) => tr("net.dir", { drop: fmt(n[k].drop_pct, 1), states: fmt(n[k].state_loss_pct, 1) });
@@ -454,7 +378,10 @@ function render() {
   $("banner").className = down ? "on" : "";
   $("missing").textContent = s ? said(s.missing) : "";
   $("net").textContent = netText(view.net, view.model);
-  drawGuests($("door"), $("guests"), view.door, view.guests, tr, fmt);
+  drawGuests($("door"), $("guests"), view, tr, fmt, (lane, seq) => {
+    pause(true);
+    inspect(lane, seq);
+  });
   for (const name of view.order) {
     const l = view.lanes.get(name);
     if (!l.el) laneElement(l);
@@ -473,8 +400,9 @@ function frame() {
   for (const l of view.lanes.values()) {
     if (!l.el) continue;
     drawArena(l, t, view.rate, +$("interp").value);
-    drawStrip(l, t, l.top = all || scaleMs([l], t));
+    drawStrip(l, t, l.top = all || scaleMs([l], t), view.models);
   }
+  drawGuestLanes(t, +$("interp").value, all, view.models);
   requestAnimationFrame(frame);
 }
 
@@ -516,15 +444,7 @@ async function showCalls(lane) {
 }
 
 function clickStrip(l, e) {
-  const r = l.strip.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top;
-  let best = null, dist = 64;
-  for (const p of l.points || []) {
-    const d2 = (p.x - px) ** 2 + (p.y - py) ** 2;
-    if (d2 < dist) {
-      dist = d2;
-      best = p;
-    }
-  }
+  const best = pointAt(l, e);
   if (!best) return;
   pause(true);
   inspect(l.name, best.seq, best.sender);
@@ -608,7 +528,7 @@ window.lessonPage = {
                top: l.top }; /* its strip's latency scale, ms */
     }),
   })),
-  setControls, pause, pauseAt, pickLang, setSenders, showCalls, inspect,
+  setControls, pause, pauseAt, pickLang, setSenders, showCalls, inspect, ...guestLanesForTests,
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||
@@ -616,14 +536,7 @@ window.lessonPage = {
   /* Where a state (of sender, 0 first) is drawn in its lane's strip, in the window's
    * coordinates, the strip scrolled to the top of the window to be clicked there (the
    * inspector, once open, holds the bottom right); or null. */
-  markPoint: (lane, seq, sender = 0) => {
-    const l = view.lanes.get(lane);
-    const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
-    if (!p) return null;
-    l.strip.scrollIntoView({ block: "start" });
-    const r = l.strip.getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  },
+  markPoint: (lane, seq, sender = 0) => pointOnScreen(view.lanes.get(lane), seq, sender),
   /* The states the strip of lane draws now: [{seq, sender, status}]. */
   drawn: (lane) => {
     const l = view.lanes.get(lane);

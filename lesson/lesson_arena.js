@@ -1,12 +1,16 @@
-/* lesson_arena.js: a lane's arena on the lesson page (lesson.js imports
- * it): where each of its senders truly is (the states it sent), and the
- * receiver's view of each, raw and interpolated; a lane of four senders
- * draws each in a colour and with a number of its own. */
+/* lesson_arena.js: a lane's arena and its strip on the lesson page
+ * (lesson.js and lesson_guests.js import it): where each of its senders
+ * truly is (the states it sent), and the receiver's view of each, raw and
+ * interpolated; a lane of four senders draws each in a colour and with a
+ * number of its own. The strip: each state by its send time and latency,
+ * or a cross, over the last STRIP_MS. */
 import { ARENA_W, ARENA_H } from "/ricochet.js";
+import { tr } from "/lesson_words.js";
 
 export const SENDERS = 4;     /* the most senders per lane (the lesson's LIVE_SENDERS) */
 const SENDER_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]; /* four senders' dots */
 const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind a sender */
+export const STRIP_MS = 10000; /* the strip's width of send time */
 
 /* A state's key in a lane's marks: its sender's seq and the sender. */
 export const markKey = (sender, seq) => seq * SENDERS + sender;
@@ -93,4 +97,108 @@ export function drawArena(l, t, rate, interpMs) {
     senders.push(shown);
   }
   l.shown = { ...senders[0], senders, at: t };
+}
+
+/* A latency scale: the longest in sight in lanes, rounded up. Each strip has
+ * its own (TCP's stairs would be flat beside polling's seconds), or, ticked,
+ * every strip the longest's. */
+export function scaleMs(lanes, t) {
+  let top = 100;
+  for (const l of lanes)
+    for (const m of l.marks.values())
+      if (m.status === 1 && m.t > t - STRIP_MS && m.recv <= t && m.lat > top) top = m.lat;
+  const steps = [100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
+  return steps.find((s) => s >= top * 1.1) || top * 1.1;
+}
+
+/* l's strip at t: each state it keeps by its send time, an arrived one at
+ * its latency (top ms at the top), a lost or too old one a cross; models,
+ * the network's changes, as dashed lines. l.points what it drew, for a
+ * click. */
+export function drawStrip(l, t, top, models) {
+  const c = l.strip, dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth, h = c.clientHeight;
+  if (c.width !== Math.round(w * dpr)) {
+    c.width = Math.round(w * dpr);
+    c.height = Math.round(h * dpr);
+  }
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const left = 36, band = 12, x = (s) => left + (s - (t - STRIP_MS)) / STRIP_MS * (w - left - 4);
+  const y = (ms) => h - 14 - ms / top * (h - 14 - band - 4);
+  g.font = "10px system-ui";
+  g.fillStyle = "#888";
+  g.strokeStyle = "#eee";
+  for (const f of [0, 0.5, 1]) {
+    g.beginPath();
+    g.moveTo(left, y(top * f));
+    g.lineTo(w, y(top * f));
+    g.stroke();
+    g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
+  }
+  g.fillText(tr("strip.lost"), 0, band);
+  if (l.figures && l.figures.valid && !l.lossless) /* a datagram lane's: order is not kept */
+    g.fillText(tr("strip.out_of_order", { n: l.figures.out_of_order }), w - 180, band);
+  g.fillText(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
+  for (const mc of models) {
+    if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
+    g.strokeStyle = "#b58900";
+    g.setLineDash([4, 3]);
+    g.beginPath();
+    g.moveTo(x(mc.t_ms), band + 2);
+    g.lineTo(x(mc.t_ms), h - 14);
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = "#b58900";
+    g.fillText(mc.text.slice(0, 60), x(mc.t_ms) + 3, band + 12);
+  }
+  l.points = [];
+  for (const m of l.marks.values()) {
+    if (m.t < t - STRIP_MS || m.t > t) continue;
+    const px = x(m.t);
+    if (m.status === 1 && m.recv <= t) {
+      const py = y(Math.min(m.lat, top));
+      g.fillStyle = senderColor(l, m.sender);
+      g.fillRect(px - 1.5, py - 1.5, 3, 3);
+      if (m.after) { /* came after a later one: ringed in too old's colour */
+        g.strokeStyle = "#e67e00";
+        g.strokeRect(px - 3.5, py - 3.5, 7, 7);
+      }
+      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: py });
+    } else if (m.status === 2 || m.status === 3) {
+      g.strokeStyle = m.status === 2 ? "#d62728" : "#e67e00";
+      g.beginPath();
+      g.moveTo(px - 3, band - 3);
+      g.lineTo(px + 3, band + 3);
+      g.moveTo(px + 3, band - 3);
+      g.lineTo(px - 3, band + 3);
+      g.stroke();
+      l.points.push({ seq: m.seq, sender: m.sender, x: px, y: band });
+    }
+  }
+}
+
+/* The state drawn nearest the click e on l's strip (within 8 px), or null. */
+export function pointAt(l, e) {
+  const r = l.strip.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top;
+  let best = null, dist = 64;
+  for (const p of l.points || []) {
+    const d2 = (p.x - px) ** 2 + (p.y - py) ** 2;
+    if (d2 < dist) {
+      dist = d2;
+      best = p;
+    }
+  }
+  return best;
+}
+
+/* Where l's strip draws state seq of sender, in the window's coordinates,
+ * the strip scrolled to the top of the window to be clicked there; or null. */
+export function pointOnScreen(l, seq, sender = 0) {
+  const p = l && (l.points || []).find((q) => q.seq === seq && q.sender === sender);
+  if (!p) return null;
+  l.strip.scrollIntoView({ block: "start" });
+  const r = l.strip.getBoundingClientRect();
+  return { x: r.left + p.x, y: r.top + p.y };
 }

@@ -1,15 +1,23 @@
 /* lesson_guests.js: the lesson page's lanes of the learner's own programs
  * (lesson.js imports it). live.json's "door" says where a program goes,
  * over plain UDP and over TCP, and "guests" what the lesson saw of each
- * one that came (lesson/live_door.c): its endpoint, the door's socket for
- * it (the flow netsim names) and the relay's; its states each way, what
- * netsim did to them, the longest gap; the relay's errors, with what the
- * program sent before them, or the relay's silence. The latency figures of
- * the project's lanes are said not measurable here: a one-way latency
- * needs the send time on the lesson's clock, and a program's states carry
- * its own. Words through the page's tr(); the lesson's own sentences (why
- * there is no TCP, how a program's lane ended) and the relay's errors said
- * in the page's language too. */
+ * one that came (lesson/live_door.c, live_guests.c): its endpoint, the
+ * door's socket for it (the flow netsim names) and the relay's; its states
+ * each way, what netsim did to them, the longest gap; the relay's errors,
+ * with what the program sent before them, or the relay's silence. Each is
+ * a lane as the project's are: its dot on an arena (where the relay has it,
+ * from the states netsim carried up), its strip (each state at the
+ * lesson's time the door passed it, its height the time until netsim
+ * carried it to the relay, a cross for one netsim dropped), each state
+ * there clickable into the inspector. Its round trip is the time from its
+ * ping to the relay's pong, both read by the door on the lesson's clock:
+ * a one-way latency would need its states' send time on that clock, and
+ * they carry the program's own. Words through the page's tr(); the
+ * lesson's own sentences (why there is no TCP, how a program's lane ended)
+ * and the relay's errors said in the page's language too. */
+import { InterpBuffer } from "/ricochet.js";
+import { STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
+  from "/lesson_arena.js";
 import { said, tName } from "/lesson_words.js";
 
 const UNKNOWN = "-";
@@ -45,7 +53,10 @@ function figures(g, tr, fmt) {
   const bytes = tcp ? tr("guest.bytes_stream")
                     : tr("fig.bytes", { bytes: fmt(g.bytes_per_state, 0) });
   if (!g.states_up && !g.states_down) return []; /* no state yet: what went wrong says it all */
-  return [up, down, gap + " · " + bytes, tr("guest.latency")];
+  const rtt = g.rtt ? tr("guest.rtt", { p50: fmt(g.rtt.p50_ms, 1), last: fmt(g.rtt.last_ms, 1),
+                                        n: g.rtt.n })
+                    : tr("guest.latency");
+  return [up, down, gap + " · " + bytes, rtt];
 }
 
 /* The relay's error: what its code means, in the page's language (PROTOCOL.md's
@@ -70,29 +81,87 @@ function trouble(g, tr) {
   return lines.join(" ");
 }
 
+const lanes = new Map(); /* each program's lane: its states, its canvases */
+let generation = "";      /* the lanes' start whose clock the states' times are on */
+let pick = null;          /* what a click on a state does: (lane, seq) */
+
+/* A state [seq, ms, status, latency ms or null, x, y, vx, vy] into its lane;
+ * one netsim carried, among the arrivals the arena is fed in their order. */
+function take(l, [seq, t, status, lat, x, y, vx, vy]) {
+  const key = markKey(0, seq), before = l.marks.get(key);
+  const m = { seq, sender: 0, t, status, lat, x, y, vx, vy, recv: lat === null ? null : t + lat };
+  l.marks.set(key, m);
+  if (status !== 1 || (before && before.status === 1)) return;
+  const at = l.arrivals.findIndex((a) => a.recv > m.recv);
+  const i = at < 0 ? l.arrivals.length : at;
+  l.arrivals.splice(i, 0, m);
+  l.fed = Math.min(l.fed, i);
+}
+
+/* States older than the strip and the arena's trail let go (not while paused). */
+function forget(l, nowMs) {
+  const old = nowMs - STRIP_MS - 5000;
+  for (const [key, m] of l.marks) if (m.t < old) l.marks.delete(key);
+  const gone = l.arrivals.findIndex((m) => m.recv >= old);
+  const n = gone < 0 ? l.arrivals.length : gone;
+  l.arrivals.splice(0, n);
+  l.fed = Math.max(0, l.fed - n);
+}
+
 function card(box, key) {
   let el = box.querySelector(`[data-guest="${CSS.escape(key)}"]`);
   if (el) return el;
   el = document.createElement("div");
   el.className = "lane guest";
   el.dataset.guest = key;
-  el.innerHTML = "<div><h2></h2></div>" +
-                 "<div><div class=endpoint></div><div class=figs></div><div class=why></div></div>";
+  el.innerHTML = "<div><h2></h2><div class=endpoint></div><div class=figs></div>" +
+                 "<div class=why></div></div>" +
+                 "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   box.appendChild(el);
+  const l = { name: key, el, marks: new Map(), arrivals: [], fed: 0, ib: [new InterpBuffer()],
+              senders: 1, color: "#555", firstSeq: [1], rate: 20,
+              arena: el.querySelector(".arena"), strip: el.querySelector(".strip") };
+  l.strip.addEventListener("click", (e) => {
+    const p = pointAt(l, e);
+    if (p && pick) pick(key, p.seq);
+  });
+  lanes.set(key, l);
   return el;
 }
 
-/* The door's line into doorEl and a card per program into box. */
-export function drawGuests(doorEl, box, door, guests, tr, fmt) {
-  doorEl.textContent = doorText(door, tr);
+/* Where the program's states say it is: its rate and first seq as the
+ * arena's true path reads them (states a second, the seq it would have
+ * sent at the lanes' start), from its newest state and one 2 s before. */
+function pace(l) {
+  const ms = [...l.marks.values()].sort((a, b) => a.seq - b.seq), last = ms[ms.length - 1];
+  const first = last && ms.find((m) => m.t >= last.t - 2000);
+  if (!first || last.t <= first.t) return;
+  l.rate = (last.seq - first.seq) / ((last.t - first.t) / 1000);
+  l.firstSeq = [Math.round(last.seq - (last.t / 1000) * l.rate)];
+}
+
+/* The door's line into doorEl and a lane per program into box; d: the
+ * page's view (door, guests, generation, nowMs, paused); onPick(lane, seq):
+ * a click on one of its states. */
+export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
+  doorEl.textContent = doorText(d.door, tr);
+  pick = onPick;
+  if (d.generation !== generation) { /* the lanes started again: another clock */
+    generation = d.generation;
+    for (const l of lanes.values()) Object.assign(l, { marks: new Map(), arrivals: [], fed: 0,
+                                                       ib: [new InterpBuffer()] });
+  }
   const keep = new Set();
-  for (const g of guests || []) {
+  for (const g of d.guests || []) {
     const key = g.proto + " " + g.endpoint;
     keep.add(key);
-    const el = card(box, key);
+    const el = card(box, key), l = lanes.get(key);
+    for (const m of g.marks || []) take(l, m);
+    if (!d.paused) forget(l, d.nowMs);
+    pace(l);
     el.classList.toggle("missing", g.state === "gone");
     el.querySelector("h2").textContent = title(g, tr);
-    el.querySelector(".endpoint").textContent = path(g, door, tr);
+    el.querySelector(".endpoint").textContent = path(g, d.door, tr);
     el.querySelector(".figs").innerHTML = "";
     for (const line of figures(g, tr, fmt)) {
       const div = document.createElement("div");
@@ -102,5 +171,26 @@ export function drawGuests(doorEl, box, door, guests, tr, fmt) {
     el.querySelector(".why").textContent = trouble(g, tr);
   }
   for (const el of [...box.children])
-    if (!keep.has(el.dataset.guest)) el.remove();
+    if (!keep.has(el.dataset.guest)) {
+      lanes.delete(el.dataset.guest);
+      el.remove();
+    }
 }
+
+/* Each program's arena and strip at t (a frame): interpMs behind for its
+ * dot, its own latency scale unless all (every strip one) is given. */
+export function drawGuestLanes(t, interpMs, all, models) {
+  for (const l of lanes.values()) {
+    drawArena(l, t, l.rate, interpMs);
+    drawStrip(l, t, l.top = all || scaleMs([l], t), models);
+  }
+}
+
+/* What tests read of each program's lane: its states kept and drawn, its
+ * dot, its strip's scale; and where a state is drawn, to be clicked. */
+export const guestLanesForTests = {
+  guestLanes: () => [...lanes.values()].map((l) => ({
+    name: l.name, marks: l.marks.size, drawn: (l.points || []).length, shown: l.shown || null,
+    top: l.top, points: (l.points || []).map((p) => ({ seq: p.seq, y: p.y })) })),
+  guestPoint: (name, seq) => pointOnScreen(lanes.get(name), seq),
+};

@@ -28,6 +28,9 @@
  *                  for a class: a few places per address), carried through the same netsim to
  *                  the relay's udp and tcp edges, read on the way (its join,
  *                  its states, the relay's errors): a lane per program
+ *   live_guests.c  a program's lane: its states as the door passed them
+ *                  and netsim carried them, the round trips of its pings,
+ *                  live.json's programs and /state of one of their states
  *   live_calls.c   each lane's two ends: the relay's fixed ports, the
  *                  endpoints, and the system calls both ends made (the
  *                  relay's sockets read from /proc)
@@ -69,6 +72,9 @@
 #define LIVE_GUESTS_PER_ADDRESS 4 /* ... from one address (an IPv6 /64), loopback's aside
                                      (the lesson's machine is the teacher's) */
 #define LIVE_GUEST_GAPS 256    /* ... the times netsim forwarded a program's states */
+#define LIVE_GUEST_MARKS 256   /* ... its states kept for its strip (12.8 s at 20 Hz) */
+#define LIVE_GUEST_PINGS 8     /* ... its pings on their way to the relay */
+#define LIVE_GUEST_RTTS 32     /* ... the round trips of its last pings */
 #define LESSON_PROG "ricochet-lesson"
 
 /* What the lesson runs with (lesson_main.c: its options). */
@@ -226,10 +232,26 @@ struct live_lane_snap {
     struct live_segment segments[LIVE_SEGMENTS]; /* oldest first */
 };
 
+/* One state a program sent, as the door passed it on (live_guests.c):
+ * its place on the strip is the lesson's clock when the door read it, its
+ * latency the time until netsim carried it to the relay (its own send_us
+ * is the program's clock, not the lesson's). */
+struct live_guest_mark {
+    uint32_t seq;                   /* the program's own */
+    uint8_t status;                 /* enum live_status: LIVE_GOT, netsim carried it up */
+    uint8_t drop;                   /* enum droplog_event + 1 of netsim's drop; 0: none */
+    char kind[16];                  /* netsim's word for what carried it ("plain", "stream") */
+    uint64_t door_us, fwd_us, drop_us, changed_us; /* the lesson's clock (0: none) */
+    uint32_t delay_us;              /* netsim's delay of it */
+    float x, y, vx, vy;
+    uint8_t bytes[40];              /* as the program sent them */
+};
+
 /* A program of the learner's own, through the door, as the page sees it:
  * what the door read of its bytes and what netsim's drop log said of its
- * flow, counted since it came. No latency: its states carry its own
- * clock, not the lesson's. */
+ * flow, counted since it came; its states for its strip, and the round
+ * trips of its pings (the door reads a ping and the relay's pong, both on
+ * the lesson's clock). */
 struct live_guest_snap {
     bool tcp;
     char state[12];                 /* "joining", "joined", "gone" */
@@ -254,6 +276,10 @@ struct live_guest_snap {
                                        else its last; no error, its last */
     bool unanswered;                /* it has not joined and the relay answered none of it */
     char end[160];                  /* gone: why, in words */
+    struct live_guest_mark marks[LIVE_GUEST_MARKS]; /* its last states, a ring */
+    size_t marks_n, marks_at;
+    double rtt_ms[LIVE_GUEST_RTTS]; /* ping to pong, as the door saw them, a ring */
+    size_t rtt_n, rtt_at;
 };
 
 /* What the loop publishes. */
@@ -314,6 +340,11 @@ struct live_guest {
     size_t pend_n[2];
     uint64_t fwd_t[LIVE_GUEST_GAPS]; /* when netsim forwarded its states up, a ring */
     size_t fwd_n, fwd_at;
+    struct live_ping {
+        double t;                   /* the ping's t, as the program sent it */
+        uint64_t us;                /* when the door passed it up (0: a free place) */
+    } pings[LIVE_GUEST_PINGS];
+    size_t ping_at;
 };
 
 /* The door: its two sockets in the lesson's own namespace, and the
@@ -567,13 +598,37 @@ bool live_door_log(struct live *lv, const struct audit_line *a);
  * seconds ago, forgotten. */
 void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us);
 
-/* The snapshot's door and programs, as live.json's "door" and "guests". */
-void live_door_json(FILE *f, const struct live_snapshot *s);
+void live_door_close(struct live *lv);
+
+/* ---- live_guests.c ---- */
+
+struct httpd_reply;
+
+/* A state the program sent (m, len bytes, the whole) into its strip. */
+void live_guest_state(struct live_guest *g, const unsigned char *m, size_t len,
+                      uint64_t now_us);
+
+/* A ping of the program's (t, its own clock) on its way up; the relay's
+ * pong on its way down: a round trip, when it answers one of them. */
+void live_guest_ping(struct live_guest *g, double t, uint64_t now_us);
+void live_guest_pong(struct live_guest *g, double t, uint64_t now_us);
+
+/* netsim's line a of one of the program's states on its way up into its
+ * mark. */
+void live_guest_hop(struct live_guest *g, const struct audit_line *a);
 
 /* JSON text of s (escaped, quoted) into f: live.json's strings. */
 void live_json_str(FILE *f, const char *s);
 
-void live_door_close(struct live *lv);
+/* The snapshot's door and programs, as live.json's "door" and "guests":
+ * each program's states changed since the cursor since. */
+void live_door_json(FILE *f, const struct live_snapshot *s, uint64_t since);
+
+/* GET /state for lane NAME when NAME is a program's ("udp" or "tcp", a
+ * space, its endpoint): the state it sent as seq, as the page inspects a
+ * lane's, into r. Returns false (r untouched) if NAME is no program's. */
+bool live_guest_state_reply(const struct live_snapshot *s, const char *name, uint32_t seq,
+                            struct httpd_reply *r);
 
 /* ---- live_calls.c ---- */
 

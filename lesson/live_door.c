@@ -16,7 +16,8 @@
  * states are counted each way, and the relay's errors are kept with the
  * message the program sent before them, so that a program sending garbage
  * gets a line on the page, even when the relay answers nothing (a
- * stranger's datagram shorter than the answer). */
+ * stranger's datagram shorter than the answer). Its states, its pings and
+ * netsim's lines of them make its lane (live_guests.c). */
 #include "live.h"
 
 #include <arpa/inet.h>
@@ -32,7 +33,6 @@
 #include <cjson/cJSON.h>
 
 #include "../audit/audit.h"
-#include "../harness/figures.h"
 #include "../harness/netlab.h"
 #include "../netsim/droplog.h"
 #include "../netsim/netsim_ip.h"
@@ -173,6 +173,7 @@ static void read_up(struct live_guest *g, const unsigned char *m, size_t len, si
     keep_sent(&g->last, m, len, whole, false);
     if (whole >= 40 && m[0] == 1 && m[1] == 1) {
         g->s.states_up++;
+        live_guest_state(g, m, len, now_us);
         return;
     }
     g->odd = g->last;
@@ -181,7 +182,10 @@ static void read_up(struct live_guest *g, const unsigned char *m, size_t len, si
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     const cJSON *room = cJSON_GetObjectItemCaseSensitive(o, "room");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-    if (cJSON_IsString(type) && !strcmp(type->valuestring, "join")) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "ping") && cJSON_IsNumber(t)) {
+        live_guest_ping(g, t->valuedouble, now_us);
+    } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "join")) {
         snprintf(g->s.room, sizeof g->s.room, "%s", cJSON_IsString(room) ? room->valuestring : "");
         snprintf(g->s.name, sizeof g->s.name, "%s", cJSON_IsString(name) ? name->valuestring : "");
         /* cut where a character ends: the card shows it as text, 민수 or Nguyễn */
@@ -206,7 +210,11 @@ static void read_down(struct live_guest *g, const unsigned char *m, size_t len, 
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(o, "message");
-    if (cJSON_IsString(type) && !strcmp(type->valuestring, "welcome") && cJSON_IsNumber(id)) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "pong") && cJSON_IsNumber(t)) {
+        live_guest_pong(g, t->valuedouble, now_us);
+    } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "welcome") &&
+               cJSON_IsNumber(id)) {
         g->s.id = (uint32_t)id->valuedouble;
         snprintf(g->s.state, sizeof g->s.state, "joined");
     } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "error")) {
@@ -547,6 +555,7 @@ bool live_door_log(struct live *lv, const struct audit_line *a)
             g = &lv->door.guests[i];
     if (!g)
         return false;
+    live_guest_hop(g, a);
     bool up = a->dir == NETSIM_UP, segment = !strcmp(a->kind, "segment");
     if (a->event == DROPLOG_DUP || a->event == DROPLOG_EXIT || (segment && a->event ==
                                                                   DROPLOG_FWD))
@@ -615,64 +624,6 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
         g->s.max_gap_ms = max_gap_ms(g, now_us > span ? now_us - span : 0);
         s->guests[s->n_guests++] = g->s;
     }
-}
-
-void live_json_str(FILE *f, const char *s)
-{
-    cJSON *item = cJSON_CreateStringReference(s);
-    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
-    fputs(t ? t : "\"\"", f);
-    free(t);
-    cJSON_Delete(item);
-}
-
-/* One program's part of live.json. */
-static void guest_json(FILE *f, const struct live_guest_snap *g)
-{
-    const char *text[][2] = {{"state", g->state}, {"endpoint", g->endpoint},
-                             {"flow", g->flow}, {"relay", g->relay}, {"room", g->room},
-                             {"name", g->name}, {"error_code", g->error_code},
-                             {"error_message", g->error_message}, {"sent_hex", g->sent.hex},
-                             {"end", g->end}};
-    fprintf(f, "{\"proto\":\"%s\",\"id\":%u", g->tcp ? "tcp" : "udp", g->id);
-    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
-        fprintf(f, ",\"%s\":", text[i][0]);
-        live_json_str(f, text[i][1]);
-    }
-    const uint64_t n[] = {g->messages_up, g->states_up, g->states_down, g->fwd_up,
-                          g->dropped_up, g->fwd_down, g->dropped_down, g->sent.len};
-    const char *names[] = {"messages_up", "states_up", "states_down", "fwd_up",
-                           "dropped_up", "fwd_down", "dropped_down", "sent_len"};
-    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
-        fprintf(f, ",\"%s\":%llu", names[i], (unsigned long long)n[i]);
-    /* what a state carried cost on the wire, both ways, as the lanes' figure; a stream's
-       segments are not the door's to count */
-    uint64_t carried = g->fwd_up + g->fwd_down;
-    if (!g->tcp && carried)
-        fprintf(f, ",\"bytes_per_state\":%.1f",
-                figures_bytes_per_state(PROTO_MODE_UDP, g->bytes, g->datagrams, carried));
-    else
-        fputs(",\"bytes_per_state\":null", f);
-    fprintf(f, ",\"max_gap_ms\":%.1f,\"unanswered\":%s,\"sent_raw\":%s}", g->max_gap_ms,
-            g->unanswered ? "true" : "false", g->sent.raw ? "true" : "false");
-}
-
-void live_door_json(FILE *f, const struct live_snapshot *s)
-{
-    const char *door[][2] = {{"udp", s->door_udp}, {"tcp", s->door_tcp},
-                             {"relay_udp", s->door_relay_udp}, {"relay_tcp", s->door_relay_tcp},
-                             {"why", s->door_why}};
-    fputs("\"door\":{", f);
-    for (size_t i = 0; i < sizeof door / sizeof door[0]; i++) {
-        fprintf(f, "%s\"%s\":", i ? "," : "", door[i][0]);
-        live_json_str(f, door[i][1]);
-    }
-    fprintf(f, ",\"proxy\":%s},\"guests\":[", s->ip_mode ? "false" : "true");
-    for (size_t k = 0; k < s->n_guests; k++) {
-        fputs(k ? "," : "", f);
-        guest_json(f, &s->guests[k]);
-    }
-    fputs("]", f);
 }
 
 void live_door_close(struct live *lv)

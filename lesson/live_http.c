@@ -13,9 +13,10 @@
  *   GET /live.json?since=CURSOR       every lane's figures and the states
  *                       changed since the cursor of an earlier answer
  *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
- *                       K, 0 first): its 40 bytes, what carried it
- *                       (netsim's drop log, up and down) and the loss it
- *                       waited behind (live_state.c)
+ *                       K, 0 first; or of a program's, NAME "udp IP:PORT"):
+ *                       its 40 bytes, what carried it (netsim's drop log,
+ *                       up and down) and the loss it waited behind
+ *                       (live_state.c)
  *   GET /calls?lane=NAME   the system calls of the lane's two ends, with
  *                       their descriptors and ports, and its handshakes
  *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
@@ -386,7 +387,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
         lane_json(f, &s->lanes[k], s->t0_us, since);
     }
     fputs("],", f);
-    live_door_json(f, s);
+    live_door_json(f, s, since);
     fputs("}", f);
     fclose(f);
     r->content_type = "application/json";
@@ -420,7 +421,7 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     for (size_t k = 0; l && !m && k < l->n_marks; k++)
         if (l->marks[k].seq == seq && l->marks[k].sender == who)
             m = &l->marks[k];
-    if (!s)
+    if (!s || (!l && live_guest_state_reply(s, name, (uint32_t)seq, r)))
         return;
     if (!m) {
         reply_text(r, 404, "%s: no state %lu of sender %lu kept (the lane holds its last %d)\n",

@@ -360,7 +360,7 @@ static void loop(struct live *lv, const struct netlab *lab)
             if (!up)
                 live_clients_stop(lv);
         }
-        live_door_step(lv, now);
+        live_door_step(lv, clock_now_us()); /* a message's time as it is read: a ping's */
         if (lv->sw)
             swarm_step(lv->sw, UINT64_MAX); /* waits at most 5 ms */
         else

@@ -20,7 +20,7 @@
  * against the door the lesson prints, over UDP and over TCP, each appear as a
  * lane labelled with its endpoint (its port, the lesson's socket, the relay's
  * address), its name, id and room and its figures (netsim's carried and dropped
- * within ten of the states sent, latency said not measurable), each seeing the
+ * within ten of the states sent, the round trip of its pings), each seeing the
  * other's states; garbage gets a line: `hello` over UDP the relay's silence
  * with its bytes, 80 bytes of `x` (again until answered: netsim loses 10%)
  * its `not_joined` (what the code means in
@@ -445,54 +445,6 @@ static void the_page_in_force_and_in_four_languages(void **state)
     spawn_free(&l.proc);
 }
 
-/* The program of docs/sockets.md whose first line is first, as the page
- * shows it, into dir/name. */
-static void from_the_docs(const char *first, const char *dir, const char *name, char *path,
-                          size_t cap)
-{
-    char *doc = harness_read_text("docs/sockets.md");
-    assert_non_null(doc);
-    char *at = strstr(doc, first), *end = at ? strstr(at, "\n```\n") : NULL;
-    if (!at || !end || strncmp(at - strlen("```python\n"), "```python\n", 10) != 0)
-        fail_msg("docs/sockets.md shows no Python block beginning \"%s\"", first);
-    snprintf(path, cap, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fwrite(at, 1, (size_t)(end - at) + 1, f);
-    fclose(f);
-    free(doc);
-}
-
-/* The door's port the lesson printed ("udp://127.0.0.1:PORT and tcp://..."). */
-static int door_port(const struct lesson *l)
-{
-    char *out = spawn_read_stdout(&l->proc);
-    assert_non_null(out);
-    const char *at = strstr(out, "through the same network: udp://127.0.0.1:");
-    if (!at || !strstr(at, " and tcp://127.0.0.1:"))
-        fail_msg("the lesson printed no door over UDP and TCP: %s", out);
-    int port = atoi(at + strlen("through the same network: udp://127.0.0.1:"));
-    free(out);
-    return port;
-}
-
-/* The port a player printed ("my port N, the relay ..."), once it has. */
-static int player_port(const struct spawn_proc *p)
-{
-    uint64_t deadline = clock_now_ms() + 10000;
-    while (clock_now_ms() < deadline) {
-        char *out = spawn_read_stdout(p);
-        const char *at = out ? strstr(out, "my port ") : NULL;
-        int port = at ? atoi(at + 8) : 0;
-        free(out);
-        if (port > 0)
-            return port;
-        clock_sleep_ms(100);
-    }
-    fail_msg("%s never printed its port", p->prog);
-    return 0;
-}
-
 /* The players running through the door, for a failure to say how each
  * ended (NULL: none). */
 static struct spawn_proc *players[2];
@@ -576,9 +528,9 @@ static void programs_of_ones_own(void **state)
                           "--path-loss", "10", NULL};
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
     servers_tmpdir(dir);
-    from_the_docs("# udp_player.py: ", dir, "udp_player.py", udp_py, sizeof udp_py);
-    from_the_docs("# tcp_player.py: ", dir, "tcp_player.py", tcp_py, sizeof tcp_py);
-    int door = door_port(&l);
+    lesson_doc_program("# udp_player.py: ", dir, "udp_player.py", udp_py, sizeof udp_py);
+    lesson_doc_program("# tcp_player.py: ", dir, "tcp_player.py", tcp_py, sizeof tcp_py);
+    int door = lesson_door_port(&l);
     snprintf(port_s, sizeof port_s, "%d", door);
     struct browser *b = browser_open(dir, l.url, 1500, 1200);
     if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().door &&"
@@ -593,13 +545,13 @@ static void programs_of_ones_own(void **state)
     players[0] = &udp;
     players[1] = &tcp;
     char endpoint[2][48];
-    snprintf(endpoint[0], sizeof endpoint[0], "127.0.0.1:%d → ", player_port(&udp));
-    snprintf(endpoint[1], sizeof endpoint[1], "127.0.0.1:%d → ", player_port(&tcp));
+    snprintf(endpoint[0], sizeof endpoint[0], "127.0.0.1:%d → ", lesson_player_port(&udp));
+    snprintf(endpoint[1], sizeof endpoint[1], "127.0.0.1:%d → ", lesson_player_port(&tcp));
     /* each a lane: who, its endpoint through the lesson's socket to the relay, its figures
        (netsim at 10%: its states carried, some dropped), latency said not measurable */
     const char *udp_lane[] = {"your program, plain UDP: py, id ", "in room lobby", endpoint[0],
                               " → the lesson's socket 198.18.0.1:", " → the relay 198.19.0.1:",
-                              "netsim carried ", "p50, p99: not measurable", NULL};
+                              "netsim carried ", "round trip to the relay, its ping", NULL};
     card_says(b, udp_lane, "the Python player over UDP never appeared as a lane");
     const char *tcp_lane[] = {"your program, TCP: py, id ", endpoint[1], "cross to the relay",
                               NULL};

@@ -9,7 +9,7 @@
  * order; a stream that is not in frames ends a tcp session at once. The
  * players of docs/sockets.md ("Your own player", C and Python, as the
  * page prints them) join ricochet-relay's plain-UDP edge side by side and
- * each sees the other's states; the Python one whose welcome is lost on
+ * each sees the other's states and times its pings' pongs; the Python one whose welcome is lost on
  * the way while the other's states come asks again and is welcomed; their
  * TCP twins, its tcp edge. Their
  * command lines: --help, a bad port. */
@@ -476,8 +476,9 @@ static void in_the_docs(const char *file, const char *lang)
     free(doc);
 }
 
-/* "joined as ID" in a player's output; the other's states ("player ID at")
- * counted into *theirs. Returns its id. */
+/* "joined as ID" in a player's output, and a ping's pong ("round trip N
+ * ms"); the other's states ("player ID at") counted into *theirs. Returns
+ * its id. */
 static unsigned player_output(struct spawn_proc *p, unsigned other, unsigned *theirs)
 {
     char *out = spawn_read_stdout(p), want[32];
@@ -486,6 +487,8 @@ static unsigned player_output(struct spawn_proc *p, unsigned other, unsigned *th
     if (!j)
         fail_msg("%s never joined: %s", p->prog, out);
     unsigned id = (unsigned)atoi(j + 10);
+    if (!strstr(out, "round trip "))
+        fail_msg("%s never timed a pong: %s", p->prog, out);
     *theirs = 0;
     if (other) {
         snprintf(want, sizeof want, "player %u at ", other);

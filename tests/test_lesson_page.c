@@ -1,8 +1,7 @@
 /* test_lesson_page.c: what the lesson's page server hands the page besides the
  * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
- * page asks for (`lesson.html`, `lesson.js`, `lesson_guests.js`, `lesson_calls.js`,
- * `lesson_inspect.js`) is English's
+ * page asks for (`lesson.html` and its JavaScript modules in `lesson/`) is English's
  * and every one of English's is asked for (those made of the server's names
  * by their family: a lane's, a state's, netsim's event, an error code, the
  * lesson's own sentences); a lane's English title is the lane
@@ -181,30 +180,21 @@ static void the_page_asks_for_every_key(void **state)
 {
     (void)state;
     cJSON *en = lang_file("en");
-    char *html = harness_read_text("lesson/lesson.html"), *page = harness_read_text("lesson/lesson.js");
-    char *guests = harness_read_text("lesson/lesson_guests.js");
-    char *words = harness_read_text("lesson/lesson_words.js");
-    char *calls = harness_read_text("lesson/lesson_calls.js");
-    char *inspect = harness_read_text("lesson/lesson_inspect.js");
-    assert_non_null(inspect);
+    static const char *const modules[] = {"lesson/lesson.js", "lesson/lesson_guests.js",
+                                          "lesson/lesson_words.js", "lesson/lesson_calls.js",
+                                          "lesson/lesson_arena.js", "lesson/lesson_inspect.js"};
+    char *html = harness_read_text("lesson/lesson.html"), *js = calloc(1, 1);
     assert_non_null(html);
-    assert_non_null(page);
-    assert_non_null(guests);
-    assert_non_null(words);
-    assert_non_null(calls);
-    size_t len = strlen(page) + strlen(guests) + strlen(words) + strlen(calls) +
-                 strlen(inspect) + 5;
-    char *js = malloc(len); /* the page's five modules of words, one text */
-    assert_non_null(js);
-    snprintf(js, len, "%s\n%s\n%s\n%s\n%s", page, guests, words, calls, inspect);
-    free(inspect);
-    free(page);
-    free(guests);
-    free(words);
-    free(calls);
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) { /* the page's modules */
+        char *text = harness_read_text(modules[i]);
+        assert_non_null(text);
+        js = realloc(js, strlen(js) + strlen(text) + 2);
+        assert_non_null(js);
+        strcat(strcat(js, "\n"), text);
+        free(text);
+    }
     int faults = unknown_keys("lesson/lesson.html", html, en) +
-                 unknown_keys("lesson/lesson.js and the modules it imports", js,
-                              en);
+                 unknown_keys("the page's modules (lesson/, .js)", js, en);
     static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {

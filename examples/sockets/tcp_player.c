@@ -109,6 +109,14 @@ static int join(int fd, uint8_t *in)
     }
 }
 
+/* A ping with our clock (µs) as t: the relay answers a pong with the same t. */
+static void send_ping(int fd, double now)
+{
+    char ping[64];
+    int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%.0f}", now * 1e6);
+    send_frame(fd, ping, (size_t)n);
+}
+
 int main(int argc, char **argv)
 {
     const char *usage = "usage: tcp_player [IPV4] [PORT] [SECONDS] (default 127.0.0.1 7777 10)\n";
@@ -145,10 +153,16 @@ int main(int argc, char **argv)
         return 1;
     printf("joined as %d\n", id);
 
-    /* States: 40 bytes, one each 50 ms; between them, whatever comes. */
+    /* States: 40 bytes, one each 50 ms; a ping each second, which the relay
+       answers with a pong carrying the same t: the time it took is the round
+       trip. Between them, whatever comes. */
     uint32_t seq = 0;
-    double now = now_s(), next_send = now, end = now + seconds;
+    double now = now_s(), next_send = now, next_ping = now, end = now + seconds;
     while (now < end) {
+        if (now >= next_ping) {
+            send_ping(fd, now);
+            next_ping += 1;
+        }
         if (now >= next_send) {
             uint8_t st[40] = {1, 1}; /* version 1, type 1 (a state), the rest 0 */
             uint64_t us = (uint64_t)(now * 1e6);
@@ -167,7 +181,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "relay: closed\n");
             return 1;
         } else if (got_len > 0 && in[0] == '{') {
-            printf("relay says %s\n", in);
+            const char *t = strstr((char *)in, "\"t\":");
+            if (strstr((char *)in, "\"type\":\"pong\"") && t) /* our ping's t back */
+                printf("round trip %.1f ms\n", (now_s() * 1e6 - atof(t + 4)) / 1e3);
+            else
+                printf("relay says %s\n", in);
         } else if (got_len >= 40) {
             uint32_t who, n;
             memcpy(&who, in + 4, 4);

@@ -116,11 +116,18 @@ int main(int argc, char **argv)
         return 1;
     printf("joined as %d\n", id);
 
-    /* States: 40 bytes, one each 50 ms; between them, whatever comes. */
-    char in[1200 + 1];
+    /* States: 40 bytes, one each 50 ms; a ping each second, which the relay
+       answers with a pong carrying the same t: the time it took is the round
+       trip. Between them, whatever comes. */
+    char in[1200 + 1], ping[64];
     uint32_t seq = 0;
-    double now = now_s(), next_send = now, end = now + seconds;
+    double now = now_s(), next_send = now, next_ping = now, end = now + seconds;
     while (now < end) {
+        if (now >= next_ping) {
+            int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%.0f}", now * 1e6);
+            sendto(fd, ping, n, 0, (struct sockaddr *)&relay, sizeof relay);
+            next_ping += 1;
+        }
         if (now >= next_send) {
             uint8_t st[40] = {1, 1}; /* version 1, type 1 (a state), the rest 0 */
             uint64_t us = (uint64_t)(now * 1e6);
@@ -137,7 +144,11 @@ int main(int argc, char **argv)
         ssize_t got = recvfrom(fd, in, sizeof in - 1, 0, NULL, NULL);
         if (got > 0 && in[0] == '{') {
             in[got] = '\0';
-            printf("relay says %s\n", in);
+            const char *t = strstr(in, "\"t\":");
+            if (strstr(in, "\"type\":\"pong\"") && t) /* our ping's t back */
+                printf("round trip %.1f ms\n", (now_s() * 1e6 - atof(t + 4)) / 1e3);
+            else
+                printf("relay says %s\n", in);
         } else if (got >= 40) {
             uint32_t who, n;
             memcpy(&who, in + 4, 4);

@@ -43,9 +43,11 @@ while me is None:
 print("joined as", me)
 
 # States: 40 bytes, big-endian (PROTOCOL.md, "State message"), one each
-# 50 ms; between them, whatever comes.
+# 50 ms; a ping each second, which the relay answers with a pong carrying
+# the same t: the time it took is the round trip. Between them, whatever
+# comes.
 seq, now = 0, time.monotonic()
-next_send, end = now, now + seconds
+next_send, next_ping, end = now, now, now + seconds
 while now < end:
     if now >= next_send:
         seq += 1
@@ -53,11 +55,20 @@ while now < end:
         s.sendto(struct.pack("!BBHIIQfffff", 1, 1, 0, 0, seq,
                              time.monotonic_ns() // 1000, x, y, 0, 0, 0), relay)
         next_send += 0.05
+    if now >= next_ping:
+        ping = {"type": "ping", "t": time.monotonic_ns() // 1000}
+        s.sendto(json.dumps(ping).encode(), relay)
+        next_ping += 1
     s.settimeout(max(next_send - time.monotonic(), 0.001))
     try:
         data, sender = s.recvfrom(1200)
         if data[:1] == b"{":
-            print("relay says", data.decode())
+            msg = json.loads(data)
+            if msg["type"] == "pong":     # our ping's t back
+                t = msg["t"]
+                print("round trip %.1f ms" % ((time.monotonic_ns() // 1000 - t) / 1000))
+            else:
+                print("relay says", data.decode())
         elif len(data) >= 40:
             _, _, _, who, n, _, x, y = struct.unpack("!BBHIIQff", data[:28])
             print("player %d at %.1f %.1f (state %d)" % (who, x, y, n))

@@ -71,3 +71,51 @@ void lesson_fail_with_page(struct browser *b, const char *what)
 {
     browser_fail(b, "window.lessonPage && window.lessonPage.snapshot()", what);
 }
+
+/* The program of docs/sockets.md whose first line is first, as the page
+ * shows it, into dir/name. */
+void lesson_doc_program(const char *first, const char *dir, const char *name, char *path,
+                        size_t cap)
+{
+    char *doc = harness_read_text("docs/sockets.md");
+    assert_non_null(doc);
+    char *at = strstr(doc, first), *end = at ? strstr(at, "\n```\n") : NULL;
+    if (!at || !end || strncmp(at - strlen("```python\n"), "```python\n", 10) != 0)
+        fail_msg("docs/sockets.md shows no Python block beginning \"%s\"", first);
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(at, 1, (size_t)(end - at) + 1, f);
+    fclose(f);
+    free(doc);
+}
+
+/* The door's port the lesson printed ("udp://127.0.0.1:PORT and tcp://..."). */
+int lesson_door_port(const struct lesson *l)
+{
+    char *out = spawn_read_stdout(&l->proc);
+    assert_non_null(out);
+    const char *at = strstr(out, "through the same network: udp://127.0.0.1:");
+    if (!at || !strstr(at, " and tcp://127.0.0.1:"))
+        fail_msg("the lesson printed no door over UDP and TCP: %s", out);
+    int port = atoi(at + strlen("through the same network: udp://127.0.0.1:"));
+    free(out);
+    return port;
+}
+
+/* The port a player printed ("my port N, the relay ..."), once it has. */
+int lesson_player_port(const struct spawn_proc *p)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    while (clock_now_ms() < deadline) {
+        char *out = spawn_read_stdout(p);
+        const char *at = out ? strstr(out, "my port ") : NULL;
+        int port = at ? atoi(at + 8) : 0;
+        free(out);
+        if (port > 0)
+            return port;
+        clock_sleep_ms(100);
+    }
+    fail_msg("%s never printed its port", p->prog);
+    return 0;
+}

@@ -33,4 +33,15 @@ const char *lesson_word(const cJSON *file, const char *key);
 /* Fails the test with what, the page's snapshot and console beside it. */
 void lesson_fail_with_page(struct browser *b, const char *what);
 
+/* The Python program of docs/sockets.md whose first line is first, as the
+ * page shows it, into dir/name (its path into path). */
+void lesson_doc_program(const char *first, const char *dir, const char *name, char *path,
+                        size_t cap);
+
+/* The door's port the lesson printed (udp:// and tcp:// on 127.0.0.1). */
+int lesson_door_port(const struct lesson *l);
+
+/* The port a player of the docs printed ("my port N"), once it has. */
+int lesson_player_port(const struct spawn_proc *p);
+
 #endif
