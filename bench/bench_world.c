@@ -10,13 +10,16 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../harness/children.h"
 #include "../proto/statsrec.h"
 #include "../stats/rng.h"
 #include "../sys/clock.h"
 #include "bench_yardstick.h"
 #include "run_internal.h"
 
-#define PAST 8              /* a walker's latest sends kept for the audit */
+#define PAST 32             /* a walker's latest sends kept for the audit: 1.6 s at 20 Hz,
+                               longer than a loaded host stalls the relay or the bench */
+#define RECENT 8            /* the sends the audit's grid must cover (fill looks at one) */
 #define TURN_RATE 1.0       /* radians per sqrt(second): how much a walker wanders */
 #define DRAIN_US 500000     /* after the window: states on their way */
 #define LAST_READ_US 100000 /* after the relay stopped: what it sent last */
@@ -47,7 +50,7 @@ struct world {
     uint32_t *last_seq;     /* n x n: the newest seq receiver i got from sender j (0: none) */
     uint64_t period_us;     /* between two sends of a client */
     /* The audit's grid of the walkers' latest positions, cells wider than
-     * the radius by what a walker covers in PAST sends: everyone within
+     * the radius by what a walker covers in RECENT sends: everyone within
      * the radius at a recent time lies in the 3 x 3 cells around. */
     double cell;
     size_t side;
@@ -84,7 +87,7 @@ static void grid_move(struct world *wd, size_t i)
 
 static int grid_open(struct world *wd, double rate_hz)
 {
-    double margin = 2 * WORLD_SPEED * PAST / rate_hz;
+    double margin = 2 * WORLD_SPEED * RECENT / rate_hz;
     wd->cell = wd->radius + margin;
     if (wd->field / wd->cell > GRID_SIDE_MAX)
         wd->cell = wd->field / GRID_SIDE_MAX;
@@ -181,8 +184,9 @@ static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
  * the newest before (a world's tick sends each sender's newest state of
  * the tick, conflating the others; loopback loses none), sent in the
  * window with both within the radius by the sender's rule (fill), counts
- * as superseded. Gaps of more than PAST - 1 states (j was out of sight)
- * are not looked into. */
+ * as superseded. Gaps of more than PAST - 1 states (j long out of sight)
+ * are not looked into; shorter ones, as a stalled relay or bench leaves
+ * before the tick conflates its backlog, are. */
 static void superseded(struct world *wd, size_t i, size_t j, const struct ricochet_state *s)
 {
     uint32_t *last = &wd->last_seq[i * wd->n + j];
@@ -303,6 +307,8 @@ static void world_counts(struct bench_world_result *w, struct run *run, struct s
         w->relay_counted = true;
         w->relay_states_in = (uint64_t)in->valuedouble;
         w->relay_states_out = (uint64_t)outs->valuedouble;
+        w->relay_drops = children_relay_drops(out, NULL);
+        w->relay_stale = children_relay_drops(out, "stale");
     }
     cJSON_Delete(rec);
     free(out);
@@ -484,6 +490,8 @@ static cJSON *world_json(const struct bench_world_result *r)
     if (r->relay_counted) {
         cJSON_AddNumberToObject(o, "relay_states_in", (double)r->relay_states_in);
         cJSON_AddNumberToObject(o, "relay_states_out", (double)r->relay_states_out);
+        cJSON_AddNumberToObject(o, "relay_drops", (double)r->relay_drops);
+        cJSON_AddNumberToObject(o, "relay_stale", (double)r->relay_stale);
     }
     return o;
 }

@@ -55,6 +55,8 @@ struct bench_world_result {
     uint64_t generator_sent, generator_received;
     bool relay_counted;
     uint64_t relay_states_in, relay_states_out;
+    uint64_t relay_drops;     /* every drop its last record counts, by any reason */
+    uint64_t relay_stale;     /* ... of them states shed as stale (it fell behind) */
 };
 
 /* One world run of p->clients at p->rate_hz in mode on a relay the bench
