@@ -163,11 +163,10 @@ function urlAt(url, host, port) {
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
  *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity, props, open}]
  *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
- *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was:
- *   its id before}: back after a move), left ({id, name, player, reason: "quit",
- *   "timeout" or "kicked", member: its last memberList() entry, or null,
- *   creator: the player id of who changes the room now if the room's
- *   creator left, else "", mine: that is me, kept in session.roomMine}),
+ *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was: its id
+ *   before}: back after a move), left ({id, name, player, reason: "quit", "timeout" or
+ *   "kicked", member: its last memberList() entry, or null, creator: the player id of
+ *   who changes the room now its creator left, else "", mine: that is me: roomMine}),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
  *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
@@ -430,7 +429,6 @@ export class Session extends EventTarget {
   }
 
   /* ---- sending ---- */
-
   _sendControl(msg) {
     let text;
     try {
@@ -590,7 +588,6 @@ export class Session extends EventTarget {
   }
 
   /* ---- the end, and the hops that are not ---- */
-
   /* The end: one "close" event, the last; or, for a relay lost within a
    * rejoin window, the join again (_rejoin). */
   _end(code, text, hint) {
