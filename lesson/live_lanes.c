@@ -119,6 +119,17 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
     m->ask_wait_us = !asked_us ? -1 : asked_us > m->send_us ? (int64_t)(asked_us - m->send_us) : 0;
 }
 
+void live_lane_cut(struct live_lane *l, int role, uint64_t now_us)
+{
+    bool receiver = role < 0 || (size_t)role >= l->n_senders;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        struct live_mark *m = &l->ring[k];
+        if (m->send_us && m->send_us <= now_us && m->status == LIVE_PENDING &&
+            (receiver || m->sender == role))
+            m->cut = 1;
+    }
+}
+
 void live_lane_reset(struct live_lane *l)
 {
     memset(l->ring, 0, sizeof l->ring);
@@ -138,13 +149,10 @@ static bool dropped(const struct live_hop *h)
     return h->drop && !h->fwds;
 }
 
-/* Pending states that will not come: a lossy lane's that netsim dropped,
- * and any older than the grace. A lossless lane's dropped state waits for
- * its retransmission. */
-static void settle(const struct live *lv, struct live_lane *l, uint64_t now_us)
+/* A lossless lane's dropped state waits for its retransmission. */
+void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
 {
     bool lossless = proto_mode_lossless(l->def->mode.mode);
-    uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
     for (size_t k = 0; k < LIVE_MARKS; k++) {
         struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->status != LIVE_PENDING)
@@ -263,9 +271,8 @@ static uint64_t held_back(const struct live_lane *l, uint64_t from, uint64_t to)
     return held;
 }
 
-/* The lane's figures over [from, to) of intended send time. */
-static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
-                         struct histogram *lat, struct live_figures *f)
+void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct histogram *lat,
+                       struct live_figures *f)
 {
     uint64_t arrivals[LIVE_MARKS];
     size_t n_arr = 0;
@@ -281,7 +288,9 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
         f->netsim_dropped += net;
         f->too_old += m->status == LIVE_TOO_OLD;
-        f->lost_explained += (m->status == LIVE_LOST && net) || m->status == LIVE_TOO_OLD;
+        f->disconnected += m->status == LIVE_LOST && m->cut && !net;
+        f->lost_explained += (m->status == LIVE_LOST && (net || m->cut)) ||
+                             m->status == LIVE_TOO_OLD;
         if (m->status != LIVE_GOT)
             continue;
         f->delivered++;
@@ -449,9 +458,9 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     s->n_lanes = lv->n_lanes;
     for (size_t k = 0; k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
-        settle(lv, l, now_us);
+        live_lane_settle(l, grace, now_us);
         sample_wire(lv, l, now_us);
-        lane_figures(l, from, to, &lat, &s->lanes[k].fig);
+        live_lane_figures(l, from, to, &lat, &s->lanes[k].fig);
         s->lanes[k].fig.grace_s = (double)grace / 1e6;
         s->lanes[k].fig.valid &= to > from;
         lane_snap(l, &s->lanes[k]);
