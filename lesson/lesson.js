@@ -343,7 +343,8 @@ function figuresText(f, senders) {
            : tr("fig.dropped_segments", { n: f.segments_dropped,
                                           dropped: f.netsim_dropped, expected: f.expected })) +
          (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") +
-         (f.disconnected ? tr("fig.disconnected", { n: f.disconnected }) : "") + " " +
+         (f.disconnected ? tr("fig.disconnected", { n: f.disconnected }) : "") +
+         (f.late ? tr("fig.late", { n: f.late, s: fmt(f.grace_s, 0) }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :

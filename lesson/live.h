@@ -157,6 +157,9 @@ struct live_figures {
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
     uint64_t disconnected;          /* lost with a connection: on their way when their sender
                                        or the receiver was disconnected, netsim dropped none */
+    uint64_t late;                  /* a lossless lane's not come within the grace, neither
+                                       dropped by netsim nor disconnected, while the
+                                       receiver still got states within the grace */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the
@@ -340,6 +343,7 @@ struct live_lane {
     uint32_t hi;                    /* the highest key sent */
     bool any;
     uint32_t arrivals;              /* states the receiver got */
+    uint64_t last_got_us;           /* ... the last one, when */
     struct recv_stats rs[LIVE_SENDERS];
     struct live_segment seg[LIVE_SEGMENTS];
     size_t seg_n, seg_at;
@@ -469,7 +473,8 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
 
 /* The lane's client of place role (a sender's index, n_senders or more: the
  * receiver) was disconnected at now_us: the states it had on their way (the
- * receiver: every one) go with its connection if they never come. */
+ * receiver: every one), late ones too, go with its connection if they never
+ * come. */
 void live_lane_cut(struct live_lane *l, int role, uint64_t now_us);
 
 /* The lane's pending states that will not come marked lost: a lossy

@@ -112,6 +112,8 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
     m->status = LIVE_GOT;
     m->arrival = ++l->arrivals;
     m->recv_us = ev->recv_us;
+    if (ev->recv_us > l->last_got_us)
+        l->last_got_us = ev->recv_us;
     m->latency_us = ev->latency_us;
     m->changed_us = ev->recv_us;
     /* a GET sent before the state was held for it; one sent after found it
@@ -124,7 +126,8 @@ void live_lane_cut(struct live_lane *l, int role, uint64_t now_us)
     bool receiver = role < 0 || (size_t)role >= l->n_senders;
     for (size_t k = 0; k < LIVE_MARKS; k++) {
         struct live_mark *m = &l->ring[k];
-        if (m->send_us && m->send_us <= now_us && m->status == LIVE_PENDING &&
+        if (m->send_us && m->send_us <= now_us &&
+            (m->status == LIVE_PENDING || m->status == LIVE_LOST) &&
             (receiver || m->sender == role))
             m->cut = 1;
     }
@@ -136,6 +139,7 @@ void live_lane_reset(struct live_lane *l)
     l->any = false;
     l->hi = 0;
     l->arrivals = 0;
+    l->last_got_us = 0;
     for (size_t k = 0; k < LIVE_SENDERS; k++)
         recv_stats_reset(&l->rs[k]);
     l->seg_n = l->seg_at = 0;
@@ -278,6 +282,7 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
     size_t n_arr = 0;
     uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
     double wait_sum_us = 0;
+    bool lossless = proto_mode_lossless(l->def->mode.mode);
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -288,8 +293,13 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
         bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
         f->netsim_dropped += net;
         f->too_old += m->status == LIVE_TOO_OLD;
-        f->disconnected += m->status == LIVE_LOST && m->cut && !net;
-        f->lost_explained += (m->status == LIVE_LOST && (net || m->cut)) ||
+        bool lost = m->status == LIVE_LOST && !net;
+        f->disconnected += lost && m->cut;
+        /* a lossless lane whose connections live and whose receiver still gets
+         * states (since to, the grace ago): it is on its way, late */
+        bool late = lost && !m->cut && lossless && l->last_got_us >= to;
+        f->late += late;
+        f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
                              m->status == LIVE_TOO_OLD;
         if (m->status != LIVE_GOT)
             continue;

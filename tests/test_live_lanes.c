@@ -2,8 +2,10 @@
  * a state on its way when its sender or the lane's receiver was
  * disconnected, and never come, is lost with that connection ("disconnected",
  * within lost_explained); the receiver's loss takes every sender's, a
- * sender's only its own; one that still comes is delivered; a state lost
- * with no connection lost and no drop of netsim's stays unexplained */
+ * sender's only its own; one that still comes is delivered; a lossless
+ * lane's state not come within the grace while its receiver still gets
+ * states is late ("late", within lost_explained); any other state lost with
+ * no connection lost and no drop of netsim's stays unexplained */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +65,7 @@ static struct live_figures figures(struct live_lane *l, uint64_t now_us)
 
 /* The receiver disconnected with 10 of 20 states on their way: they are
  * lost with it, explained. */
-static void test_receiver_lost_takes_its_states(void **state)
+static void receiver_lost_takes_its_states(void **state)
 {
     (void)state;
     struct live_lane *l = lane_new("reliable", 1);
@@ -82,7 +84,7 @@ static void test_receiver_lost_takes_its_states(void **state)
 /* One sender of four disconnected: its states on their way are explained,
  * one that the relay still forwards is delivered, the other senders'
  * lost states are not the connection's. */
-static void test_sender_lost_takes_only_its_own(void **state)
+static void sender_lost_takes_only_its_own(void **state)
 {
     (void)state;
     struct live_lane *l = lane_new("tcp", LIVE_SENDERS);
@@ -102,7 +104,7 @@ static void test_sender_lost_takes_only_its_own(void **state)
 
 /* States sent after the cut are not the connection's: a lane sends none
  * until it runs again, and a reset forgets every mark. */
-static void test_reset_forgets_the_cut(void **state)
+static void reset_forgets_the_cut(void **state)
 {
     (void)state;
     struct live_lane *l = lane_new("udp", 1);
@@ -119,12 +121,38 @@ static void test_reset_forgets_the_cut(void **state)
     free(l);
 }
 
+/* Not come within the grace, no drop, no connection lost: a lossless
+ * lane's whose receiver still gets states is late, on its way; a lossy
+ * lane's, or one of a lane that stopped getting any, is no one's. */
+static void late_only_while_a_lossless_lane_moves(void **state)
+{
+    (void)state;
+    const char *names[] = {"tcp", "udp", "tcp"};
+    const uint64_t late[] = {4, 0, 0}, now = 30 * STEP_US + GRACE_US;
+    for (int c = 0; c < 3; c++) {
+        struct live_lane *l = lane_new(names[c], 1);
+        send_all(l, 30);
+        for (uint32_t i = 0; i < 10; i++) /* 10 to 13 in the window, late */
+            got(l, 0, i, (i + 1) * STEP_US + 30000);
+        if (c != 2)
+            got(l, 0, 15, now - 1000); /* the lane moves */
+        struct live_figures f;
+        live_lane_settle(l, GRACE_US, now);
+        live_lane_figures(l, 0, 15 * STEP_US, &lat, &f);
+        assert_int_equal(f.expected, 14);
+        assert_int_equal(f.late, late[c]);
+        assert_int_equal(f.lost_explained, late[c]);
+        free(l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_receiver_lost_takes_its_states),
-        cmocka_unit_test(test_sender_lost_takes_only_its_own),
-        cmocka_unit_test(test_reset_forgets_the_cut),
+        cmocka_unit_test(receiver_lost_takes_its_states),
+        cmocka_unit_test(sender_lost_takes_only_its_own),
+        cmocka_unit_test(reset_forgets_the_cut),
+        cmocka_unit_test(late_only_while_a_lossless_lane_moves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
