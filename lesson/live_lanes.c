@@ -283,6 +283,13 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
     uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
     double wait_sum_us = 0;
     bool lossless = proto_mode_lossless(l->def->mode.mode);
+    uint64_t behind = 0; /* the first state netsim dropped that has not come (0: none) */
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[k];
+        if (m->send_us && m->status != LIVE_GOT && (dropped(&m->hop[0]) || dropped(&m->hop[1])) &&
+            (!behind || m->send_us < behind))
+            behind = m->send_us;
+    }
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -295,9 +302,11 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
         f->too_old += m->status == LIVE_TOO_OLD;
         bool lost = m->status == LIVE_LOST && !net;
         f->disconnected += lost && m->cut;
-        /* a lossless lane whose connections live and whose receiver still gets
-         * states (since to, the grace ago): it is on its way, late */
-        bool late = lost && !m->cut && lossless && l->last_got_us >= to;
+        /* a lossless lane whose connections live, whose receiver still gets
+         * states (since to, the grace ago) or waits behind a state netsim
+         * dropped and no copy of which came yet: it is on its way, late */
+        bool late = lost && !m->cut && lossless &&
+                    (l->last_got_us >= to || (behind && behind <= m->send_us));
         f->late += late;
         f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
                              m->status == LIVE_TOO_OLD;

@@ -4,7 +4,7 @@
  * within lost_explained); the receiver's loss takes every sender's, a
  * sender's only its own; one that still comes is delivered; a lossless
  * lane's state not come within the grace while its receiver still gets
- * states is late ("late", within lost_explained); any other state lost with
+ * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); any other state lost with
  * no connection lost and no drop of netsim's stays unexplained */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +146,26 @@ static void late_only_while_a_lossless_lane_moves(void **state)
     }
 }
 
+/* A lossless lane that gets nothing but waits behind a state netsim
+ * dropped (its retransmission not come): the states behind it are late. */
+static void behind_a_drop_is_late(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("reliable", 1);
+    send_all(l, 30);
+    for (uint32_t i = 0; i < 10; i++)
+        got(l, 0, i, (i + 1) * STEP_US + 30000);
+    live_lane_mark(l, 0, l->seq0[0] + 11)->hop[0].drop = 1; /* lost on the uplink */
+    struct live_figures f;
+    live_lane_settle(l, GRACE_US, 30 * STEP_US + GRACE_US);
+    live_lane_figures(l, 0, 15 * STEP_US, &lat, &f);
+    assert_int_equal(f.expected, 14);
+    assert_int_equal(f.netsim_dropped, 1);
+    assert_int_equal(f.late, 2); /* 12 and 13; 10 came before it: no one's */
+    assert_int_equal(f.lost_explained, 3);
+    free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +173,7 @@ int main(void)
         cmocka_unit_test(sender_lost_takes_only_its_own),
         cmocka_unit_test(reset_forgets_the_cut),
         cmocka_unit_test(late_only_while_a_lossless_lane_moves),
+        cmocka_unit_test(behind_a_drop_is_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
