@@ -275,6 +275,28 @@ static uint64_t held_back(const struct live_lane *l, uint64_t from, uint64_t to)
     return held;
 }
 
+/* When the first state netsim dropped that has not come was sent (0: none). */
+static uint64_t first_dropped(const struct live_lane *l)
+{
+    uint64_t first = 0;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[k];
+        if (m->send_us && m->status != LIVE_GOT && (dropped(&m->hop[0]) || dropped(&m->hop[1])) &&
+            (!first || m->send_us < first))
+            first = m->send_us;
+    }
+    return first;
+}
+
+/* A lossless lane whose connections live still moves past m: its receiver
+ * got states since to (the grace ago), or m waits behind a state netsim
+ * dropped (sent at behind) no copy of which came yet: m is on its way. */
+static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_t to,
+                   uint64_t behind)
+{
+    return l->last_got_us >= to || (behind && behind <= m->send_us);
+}
+
 void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct histogram *lat,
                        struct live_figures *f)
 {
@@ -283,13 +305,7 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
     uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
     double wait_sum_us = 0;
     bool lossless = proto_mode_lossless(l->def->mode.mode);
-    uint64_t behind = 0; /* the first state netsim dropped that has not come (0: none) */
-    for (size_t k = 0; k < LIVE_MARKS; k++) {
-        const struct live_mark *m = &l->ring[k];
-        if (m->send_us && m->status != LIVE_GOT && (dropped(&m->hop[0]) || dropped(&m->hop[1])) &&
-            (!behind || m->send_us < behind))
-            behind = m->send_us;
-    }
+    uint64_t behind = first_dropped(l);
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -302,11 +318,7 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
         f->too_old += m->status == LIVE_TOO_OLD;
         bool lost = m->status == LIVE_LOST && !net;
         f->disconnected += lost && m->cut;
-        /* a lossless lane whose connections live, whose receiver still gets
-         * states (since to, the grace ago) or waits behind a state netsim
-         * dropped and no copy of which came yet: it is on its way, late */
-        bool late = lost && !m->cut && lossless &&
-                    (l->last_got_us >= to || (behind && behind <= m->send_us));
+        bool late = lost && !m->cut && lossless && moving(l, m, to, behind);
         f->late += late;
         f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
                              m->status == LIVE_TOO_OLD;
