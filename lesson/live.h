@@ -123,6 +123,8 @@ struct live_mark {
     uint32_t seq;          /* the sender's own */
     uint8_t status;        /* enum live_status */
     uint8_t sender;        /* which of the lane's senders, 0 to n_senders - 1 */
+    uint8_t cut;           /* on its way when its sender or the receiver was disconnected
+                              (live_lane_cut): if lost, lost with that connection */
     uint32_t arrival;      /* the receiver's count of states when it got this one: the
                               order they came in, whoever sent them */
     uint32_t after;        /* it came (or, sequenced, was thrown away as too old) after
@@ -173,6 +175,11 @@ struct live_figures {
     uint64_t out_of_order;          /* states that came after one their sender sent later
                                        (unsequenced delivers them, sequenced throws them away:
                                        too_old) */
+    uint64_t disconnected;          /* lost with a connection: on their way when their sender
+                                       or the receiver was disconnected, netsim dropped none */
+    uint64_t late;                  /* a lossless lane's not come within the grace, neither
+                                       dropped by netsim nor disconnected, while the
+                                       receiver still got states within the grace */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the
@@ -381,6 +388,7 @@ struct live_lane {
     uint32_t hi;                    /* the highest key sent */
     bool any;
     uint32_t arrivals;              /* states the receiver got */
+    uint64_t last_got_us;           /* ... the last one, when */
     struct recv_stats rs[LIVE_SENDERS];
     struct live_segment seg[LIVE_SEGMENTS];
     size_t seg_n, seg_at;
@@ -512,6 +520,23 @@ void live_lane_sent(struct live_lane *l, int k, uint32_t seq, uint64_t t_us,
  * another lane). */
 void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, bool too_old,
                    uint64_t asked_us);
+
+/* The lane's client of place role (a sender's index, n_senders or more: the
+ * receiver) was disconnected at now_us: the states it had on their way (the
+ * receiver: every one), late ones too, go with its connection if they never
+ * come. */
+void live_lane_cut(struct live_lane *l, int role, uint64_t now_us);
+
+/* The lane's pending states that will not come marked lost: a lossy
+ * lane's that netsim dropped, and any older than grace_us. */
+void live_lane_settle(struct live_lane *l, uint64_t grace_us, uint64_t now_us);
+
+struct histogram;
+
+/* The lane's figures over [from_us, to_us) of intended send time, lat the
+ * histogram to fill (the caller's, reset here). */
+void live_lane_figures(struct live_lane *l, uint64_t from_us, uint64_t to_us,
+                       struct histogram *lat, struct live_figures *f);
 
 /* Forgets the lane's states (its clients start again). */
 void live_lane_reset(struct live_lane *l);

@@ -220,6 +220,7 @@ static void client_lost(struct live *lv, struct live_lane *l, int role,
     char at[16];
     l->lost |= (uint8_t)(1u << role);
     l->running = false;
+    live_lane_cut(l, role, clock_now_us());
     if (!l->mend_us)
         l->mend_us = clock_now_us() + MEND_US;
     snprintf(l->why, sizeof l->why, "its %s was disconnected at %s: %s%s%.100s%s",
@@ -238,8 +239,9 @@ static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
     if (!l)
         return;
     int from = sender < 0 ? live_lane_sender_of(l, ev->id) : -1;
+    /* lost: a sender's states the relay had still come to the receiver */
     if ((ev->type == RICOCHET_EV_STATE || ev->type == RICOCHET_EV_TOO_OLD) && from >= 0 &&
-        l->running) {
+        (l->running || l->lost)) {
         struct client_netinfo ni; /* HTTP polling: when the GET went that brought it */
         client_netinfo(swarm_client(lv->sw, i), &ni);
         live_lane_got(l, from, ev, ev->type == RICOCHET_EV_TOO_OLD, ni.poll_asked_us);

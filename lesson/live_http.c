@@ -4,8 +4,7 @@
  *   GET /, /lesson.js, /lesson_guests.js, /lesson_arena.js, /lesson_words.js,
  *       /lesson_calls.js, /lesson_inspect.js, /ricochet.js
  *                       the page (lesson/lesson.html and its modules) and
- *                       the protocol's module (client/js/ricochet.js),
- *                       compiled in
+ *                       the protocol's module (client/js/ricochet.js), compiled in
  *   GET /lang/LANG.json  the page's words in en, id, ko or vi
  *                       (lesson/lang/), compiled in
  *   GET /guide/LANG     the student's guide in id, ko or vi
@@ -147,13 +146,14 @@ static const struct live_snapshot *newest(struct live_http *h, struct httpd_repl
 static void figures_json(FILE *f, const struct live_figures *x)
 {
     fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"grace_s\":%.1f,\"expected\":%llu,"
-               "\"delivered\":%llu,"
+               "\"delivered\":%llu,\"disconnected\":%llu,\"late\":%llu,"
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
                "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
-            (unsigned long long)x->delivered, (unsigned long long)x->too_old,
+            (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
+            (unsigned long long)x->late, (unsigned long long)x->too_old,
             (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
             x->bytes_per_state, (unsigned long long)x->held,

@@ -116,11 +116,25 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
     m->status = LIVE_GOT;
     m->arrival = ++l->arrivals;
     m->recv_us = ev->recv_us;
+    if (ev->recv_us > l->last_got_us)
+        l->last_got_us = ev->recv_us;
     m->latency_us = ev->latency_us;
     m->changed_us = ev->recv_us;
     /* a GET sent before the state was held for it; one sent after found it
      * waiting on the relay since about then */
     m->ask_wait_us = !asked_us ? -1 : asked_us > m->send_us ? (int64_t)(asked_us - m->send_us) : 0;
+}
+
+void live_lane_cut(struct live_lane *l, int role, uint64_t now_us)
+{
+    bool receiver = role < 0 || (size_t)role >= l->n_senders;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        struct live_mark *m = &l->ring[k];
+        if (m->send_us && m->send_us <= now_us &&
+            (m->status == LIVE_PENDING || m->status == LIVE_LOST) &&
+            (receiver || m->sender == role))
+            m->cut = 1;
+    }
 }
 
 void live_lane_reset(struct live_lane *l)
@@ -129,6 +143,7 @@ void live_lane_reset(struct live_lane *l)
     l->any = false;
     l->hi = 0;
     l->arrivals = 0;
+    l->last_got_us = 0;
     for (size_t k = 0; k < LIVE_SENDERS; k++)
         recv_stats_reset(&l->rs[k]);
     l->seg_n = l->seg_at = 0;
@@ -143,13 +158,10 @@ static bool dropped(const struct live_hop *h)
     return h->drop && !h->fwds;
 }
 
-/* Pending states that will not come: a lossy lane's that netsim dropped,
- * and any older than the grace. A lossless lane's dropped state waits for
- * its retransmission. */
-static void settle(const struct live *lv, struct live_lane *l, uint64_t now_us)
+/* A lossless lane's dropped state waits for its retransmission. */
+void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
 {
     bool lossless = proto_mode_lossless(l->def->mode.mode);
-    uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
     for (size_t k = 0; k < LIVE_MARKS; k++) {
         struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->status != LIVE_PENDING)
@@ -291,14 +303,37 @@ static uint64_t held_back(const struct live_lane *l, uint64_t from, uint64_t to)
     return held;
 }
 
-/* The lane's figures over [from, to) of intended send time. */
-static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
-                         struct histogram *lat, struct live_figures *f)
+/* When the first state netsim dropped that has not come was sent (0: none). */
+static uint64_t first_dropped(const struct live_lane *l)
+{
+    uint64_t first = 0;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[k];
+        if (m->send_us && m->status != LIVE_GOT && (dropped(&m->hop[0]) || dropped(&m->hop[1])) &&
+            (!first || m->send_us < first))
+            first = m->send_us;
+    }
+    return first;
+}
+
+/* A lossless lane whose connections live still moves past m: its receiver
+ * got states since to (the grace ago), or m waits behind a state netsim
+ * dropped (sent at behind) no copy of which came yet: m is on its way. */
+static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_t to,
+                   uint64_t behind)
+{
+    return l->last_got_us >= to || (behind && behind <= m->send_us);
+}
+
+void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct histogram *lat,
+                       struct live_figures *f)
 {
     uint64_t arrivals[LIVE_MARKS];
     size_t n_arr = 0;
     uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
     double wait_sum_us = 0;
+    bool lossless = proto_mode_lossless(l->def->mode.mode);
+    uint64_t behind = first_dropped(l);
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -310,7 +345,12 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         f->netsim_dropped += net;
         f->too_old += m->status == LIVE_TOO_OLD;
         f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
-        f->lost_explained += (m->status == LIVE_LOST && net) || m->status == LIVE_TOO_OLD;
+        bool lost = m->status == LIVE_LOST && !net;
+        f->disconnected += lost && m->cut;
+        bool late = lost && !m->cut && lossless && moving(l, m, to, behind);
+        f->late += late;
+        f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
+                             m->status == LIVE_TOO_OLD;
         if (m->status != LIVE_GOT)
             continue;
         f->delivered++;
@@ -483,9 +523,9 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     uint64_t host_drops = children_socket_drops(lv);
     for (size_t k = 0; k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
-        settle(lv, l, now_us);
+        live_lane_settle(l, grace, now_us);
         sample_wire(lv, l, now_us, host_drops);
-        lane_figures(l, from, to, &lat, &s->lanes[k].fig);
+        live_lane_figures(l, from, to, &lat, &s->lanes[k].fig);
         s->lanes[k].fig.grace_s = (double)grace / 1e6;
         s->lanes[k].fig.valid &= to > from;
         lane_snap(l, &s->lanes[k]);

@@ -6,8 +6,9 @@
 # the page (lesson/lesson.js: wifi, train, 2 % loss, a narrow uplink) and
 # 5 % loss with 40 ms, the model the lanes once started again under, round
 # and round. Every --duration (10 s) it reads live.json and counts, per lane,
-# the states of that window lost with nothing to explain them (neither
-# dropped by netsim nor too old: expected - delivered - lost_explained),
+# the states of that window lost with nothing to explain them (not dropped
+# by netsim, not too old, not lost with a client's connection, not a
+# lossless lane's still on its way: expected - delivered - lost_explained),
 # and every time a lane left "running". At the end:
 #   PASS/FAIL restarts  the lanes' generation never changed (no lane, no
 #                       child started them all again)

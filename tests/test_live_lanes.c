@@ -1,0 +1,179 @@
+/* test_live_lanes.c: the lesson's count of a lane's states (live_lanes.c):
+ * a state on its way when its sender or the lane's receiver was
+ * disconnected, and never come, is lost with that connection ("disconnected",
+ * within lost_explained); the receiver's loss takes every sender's, a
+ * sender's only its own; one that still comes is delivered; a lossless
+ * lane's state not come within the grace while its receiver still gets
+ * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); any other state lost with
+ * no connection lost and no drop of netsim's stays unexplained */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lesson/live.h"
+#include "../stats/histogram.h"
+
+#define STEP_US 50000u   /* a state every 50 ms */
+#define GRACE_US 2000000u
+
+static struct histogram lat; /* 420 KB: not on the stack */
+
+/* A lane of the table by name, n senders, every one's seq from 1. */
+static struct live_lane *lane_new(const char *name, size_t n)
+{
+    struct live_lane *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    for (int i = 0; (l->def = bench_lane(i)) != NULL; i++)
+        if (strcmp(l->def->name, name) == 0)
+            break;
+    assert_non_null(l->def);
+    l->n_senders = n;
+    for (size_t k = 0; k < n; k++)
+        l->seq0[k] = 1 + (uint32_t)k * LIVE_SEQ_APART;
+    return l;
+}
+
+/* Every sender sends states 0 to count - 1, the i-th intended for
+ * (i + 1) * STEP_US. */
+static void send_all(struct live_lane *l, uint32_t count)
+{
+    struct ricochet_state s = {0};
+    for (uint32_t i = 0; i < count; i++)
+        for (size_t k = 0; k < l->n_senders; k++)
+            live_lane_sent(l, (int)k, l->seq0[k] + i, (i + 1) * STEP_US, &s, (i + 1) * STEP_US);
+}
+
+static void got(struct live_lane *l, int k, uint32_t i, uint64_t at_us)
+{
+    struct ricochet_event ev = {.type = RICOCHET_EV_STATE, .recv_us = at_us};
+    ev.state.seq = l->seq0[k] + i;
+    live_lane_got(l, k, &ev, false, 0);
+}
+
+static struct live_figures figures(struct live_lane *l, uint64_t now_us)
+{
+    struct live_figures f;
+    live_lane_settle(l, GRACE_US, now_us);
+    live_lane_figures(l, 0, now_us, &lat, &f);
+    return f;
+}
+
+/* The receiver disconnected with 10 of 20 states on their way: they are
+ * lost with it, explained. */
+static void receiver_lost_takes_its_states(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("reliable", 1);
+    send_all(l, 20);
+    for (uint32_t i = 0; i < 10; i++)
+        got(l, 0, i, (i + 1) * STEP_US + 30000);
+    live_lane_cut(l, 1, 21 * STEP_US);
+    struct live_figures f = figures(l, 21 * STEP_US + GRACE_US + 1);
+    assert_int_equal(f.expected, 20);
+    assert_int_equal(f.delivered, 10);
+    assert_int_equal(f.disconnected, 10);
+    assert_int_equal(f.lost_explained, 10);
+    free(l);
+}
+
+/* One sender of four disconnected: its states on their way are explained,
+ * one that the relay still forwards is delivered, the other senders'
+ * lost states are not the connection's. */
+static void sender_lost_takes_only_its_own(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("tcp", LIVE_SENDERS);
+    send_all(l, 10);
+    for (uint32_t i = 0; i < 5; i++)
+        for (int k = 0; k < LIVE_SENDERS; k++)
+            got(l, k, i, (i + 1) * STEP_US + 30000);
+    live_lane_cut(l, 2, 11 * STEP_US);
+    got(l, 2, 5, 11 * STEP_US + 1000); /* the relay had it: it still comes */
+    struct live_figures f = figures(l, 11 * STEP_US + GRACE_US + 1);
+    assert_int_equal(f.expected, 40);
+    assert_int_equal(f.delivered, 21);
+    assert_int_equal(f.disconnected, 4);   /* sender 2's 6 to 9 */
+    assert_int_equal(f.lost_explained, 4); /* the others' 15: no one's */
+    free(l);
+}
+
+/* States sent after the cut are not the connection's: a lane sends none
+ * until it runs again, and a reset forgets every mark. */
+static void reset_forgets_the_cut(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("udp", 1);
+    send_all(l, 4);
+    live_lane_cut(l, 1, 5 * STEP_US);
+    live_lane_reset(l);
+    l->seq0[0] = 1;
+    send_all(l, 4);
+    struct live_figures f = figures(l, 5 * STEP_US + GRACE_US + 1);
+    assert_int_equal(f.expected, 4);
+    assert_int_equal(f.delivered, 0);
+    assert_int_equal(f.disconnected, 0);
+    assert_int_equal(f.lost_explained, 0);
+    free(l);
+}
+
+/* Not come within the grace, no drop, no connection lost: a lossless
+ * lane's whose receiver still gets states is late, on its way; a lossy
+ * lane's, or one of a lane that stopped getting any, is no one's. */
+static void late_only_while_a_lossless_lane_moves(void **state)
+{
+    (void)state;
+    const char *names[] = {"tcp", "udp", "tcp"};
+    const uint64_t late[] = {4, 0, 0}, now = 30 * STEP_US + GRACE_US;
+    for (int c = 0; c < 3; c++) {
+        struct live_lane *l = lane_new(names[c], 1);
+        send_all(l, 30);
+        for (uint32_t i = 0; i < 10; i++) /* 10 to 13 in the window, late */
+            got(l, 0, i, (i + 1) * STEP_US + 30000);
+        if (c != 2)
+            got(l, 0, 15, now - 1000); /* the lane moves */
+        struct live_figures f;
+        live_lane_settle(l, GRACE_US, now);
+        live_lane_figures(l, 0, 15 * STEP_US, &lat, &f);
+        assert_int_equal(f.expected, 14);
+        assert_int_equal(f.late, late[c]);
+        assert_int_equal(f.lost_explained, late[c]);
+        free(l);
+    }
+}
+
+/* A lossless lane that gets nothing but waits behind a state netsim
+ * dropped (its retransmission not come): the states behind it are late. */
+static void behind_a_drop_is_late(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("reliable", 1);
+    send_all(l, 30);
+    for (uint32_t i = 0; i < 10; i++)
+        got(l, 0, i, (i + 1) * STEP_US + 30000);
+    live_lane_mark(l, 0, l->seq0[0] + 11)->hop[0].drop = 1; /* lost on the uplink */
+    struct live_figures f;
+    live_lane_settle(l, GRACE_US, 30 * STEP_US + GRACE_US);
+    live_lane_figures(l, 0, 15 * STEP_US, &lat, &f);
+    assert_int_equal(f.expected, 14);
+    assert_int_equal(f.netsim_dropped, 1);
+    assert_int_equal(f.late, 2); /* 12 and 13; 10 came before it: no one's */
+    assert_int_equal(f.lost_explained, 3);
+    free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(receiver_lost_takes_its_states),
+        cmocka_unit_test(sender_lost_takes_only_its_own),
+        cmocka_unit_test(reset_forgets_the_cut),
+        cmocka_unit_test(late_only_while_a_lossless_lane_moves),
+        cmocka_unit_test(behind_a_drop_is_late),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
