@@ -169,17 +169,14 @@ struct live_figures {
     double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
     uint64_t socket_dropped;        /* datagrams the kernel dropped at the lane's receiving
-                                       socket in the window, its receive buffer full: lost
-                                       outside netsim */
+                                       socket in the window (its buffer full): not netsim */
     uint64_t host_socket_dropped;   /* ... at the relay's and netsims' sockets (every lane's) */
     uint64_t out_of_order;          /* states that came after one their sender sent later
-                                       (unsequenced delivers them, sequenced throws them away:
-                                       too_old) */
+                                       (unsequenced delivers them, sequenced: too_old) */
     uint64_t disconnected;          /* lost with a connection: on their way when their sender
                                        or the receiver was disconnected, netsim dropped none */
     uint64_t late;                  /* a lossless lane's not come within the grace, neither
-                                       dropped by netsim nor disconnected, while the
-                                       receiver still got states within the grace */
+                                       dropped nor cut, while its receiver still gets states */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the

@@ -325,6 +325,26 @@ static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_
     return l->last_got_us >= to || (behind && behind <= m->send_us);
 }
 
+/* m counted in f: expected, and how it fared (a loss explained by netsim's
+ * drop, its connection's cut, or, on a lossless lane still moving, late:
+ * moving(l, m, to, behind)). */
+static void count_fate(struct live_figures *f, const struct live_lane *l,
+                       const struct live_mark *m, uint64_t to, uint64_t behind)
+{
+    f->expected++;
+    bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
+    f->netsim_dropped += net;
+    f->too_old += m->status == LIVE_TOO_OLD;
+    f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
+    bool lost = m->status == LIVE_LOST && !net;
+    f->disconnected += lost && m->cut;
+    bool late = lost && !m->cut && proto_mode_lossless(l->def->mode.mode) &&
+                moving(l, m, to, behind);
+    f->late += late;
+    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
+                         m->status == LIVE_TOO_OLD;
+}
+
 void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct histogram *lat,
                        struct live_figures *f)
 {
@@ -332,7 +352,6 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
     size_t n_arr = 0;
     uint64_t wire_bytes = 0, wire_datagrams = 0, heads = 0, requests = 0, waits = 0;
     double wait_sum_us = 0;
-    bool lossless = proto_mode_lossless(l->def->mode.mode);
     uint64_t behind = first_dropped(l);
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
@@ -340,17 +359,7 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
         const struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->send_us < from || m->send_us >= to)
             continue;
-        f->expected++;
-        bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
-        f->netsim_dropped += net;
-        f->too_old += m->status == LIVE_TOO_OLD;
-        f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
-        bool lost = m->status == LIVE_LOST && !net;
-        f->disconnected += lost && m->cut;
-        bool late = lost && !m->cut && lossless && moving(l, m, to, behind);
-        f->late += late;
-        f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
-                             m->status == LIVE_TOO_OLD;
+        count_fate(f, l, m, to, behind);
         if (m->status != LIVE_GOT)
             continue;
         f->delivered++;
