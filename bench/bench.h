@@ -54,6 +54,7 @@ struct bench_config {
     bool enet_hosts;         /* ENet clients on ENet hosts, not speaking ENet's wire from
                                 wire hubs (swarm_config.wire_hubs) */
     uint32_t send_grain_us;  /* swarm_config.send_grain_us */
+    uint32_t join_gap_us;    /* swarm_config.create_gap_us */
     uint32_t poll_every_ms;  /* poll-short's clients ask this often */
     bool payload_check;      /* each state's payload a pattern keyed by its seq, every
                                 delivered one checked (audit.payload_corrupt) */

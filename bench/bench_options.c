@@ -65,6 +65,9 @@ static const struct option_def options[] = {
      "draining after the window (later arrivals count as lost), seconds"},
     {"setup-timeout", OPTION_DOUBLE, offsetof(struct bench_options, setup_timeout), "10", 0.5, 600,
      NULL, "all clients joined and seeing each other within this, seconds"},
+    {"join-every", OPTION_DOUBLE, offsetof(struct bench_options, join_every), "0", 0, 10000,
+     NULL, "a generator makes a client this often, ms, keeping the made ones going: a setup "
+     "as long as a slow machine's (0: as fast as it can)"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 255, NULL,
      "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the tcp mode over HTTP "
@@ -376,6 +379,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->warmup_ms = (long)(c->warmup * 1000);
     cfg->grace_ms = (long)(c->grace * 1000);
     cfg->setup_timeout_ms = (long)(c->setup_timeout * 1000);
+    cfg->join_gap_us = (uint32_t)(c->join_every * 1000);
     cfg->force_netsim = c->netsim;
     cfg->reorder = c->reorder;
     cfg->paired_loss = c->paired_loss;

@@ -24,6 +24,7 @@ struct bench_options {
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */
+    double join_every;       /* ms */
     char modes[256];
     double loss, delay, jitter;
     bool reorder;

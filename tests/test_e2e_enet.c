@@ -5,8 +5,9 @@
  * running session, and return routability: a connection that has not
  * echoed its cookie gets the cookie alone, unsequenced, a join whose
  * cookie was lost goes again, and an earlier client bad_version, even
- * one that reads it late. Every wait is bounded (generous: the machine is
- * slow). */
+ * one that reads it late. An unreliable state lost on a busy machine is
+ * one the kernel or the relay counts (the test has a network namespace of
+ * its own). Every wait is bounded (generous: the machine is slow). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,7 +123,8 @@ static void raw_close(struct raw_enet *raw)
 /* ---- tests ---- */
 
 /* Three clients, one per ENet mode: each receives every other's states in
- * the sender's mode, never its own; the relay's counters agree. */
+ * the sender's mode, never its own; the relay's counters agree; a busy
+ * machine loses unreliable states only where the kernel or the relay counts it. */
 static void fanout_all_modes(void **state)
 {
     (void)state;
@@ -141,10 +143,14 @@ static void fanout_all_modes(void **state)
     }
 
     const int rounds = 30;
+    char *before = harness_relay_stats_now(&s.relay);
+    long long losses0 = raw_relay_losses(before, false), rcvbuf0 = raw_udp_snmp("RcvbufErrors");
+    free(before);
     send_rounds(r, rounds);
     struct want_states w = {.count = rounds};
     /* Unreliable modes may lose on a busy machine; reliable may not. */
     wait_received(r, &w, 3000);
+    long long missed = 0; /* unreliable deliveries */
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(r->self_states[i], 0);
         assert_int_equal(r->states_bad_id[i], 0);
@@ -156,7 +162,8 @@ static void fanout_all_modes(void **state)
             if (modes[j] == PROTO_MODE_RELIABLE)
                 assert_int_equal(got, rounds);
             else
-                assert_in_range(got, rounds * 8 / 10, rounds);
+                missed += rounds - (long long)got;
+            assert_in_range(got, 0, rounds);
             /* Delivered in the mode it was sent in. */
             assert_int_equal(r->arrived_as[i][id], modes[j]);
             /* The library's own statistics agree with the events. */
@@ -181,9 +188,14 @@ static void fanout_all_modes(void **state)
     harness_session_end(&s, WAIT_MS, &out);
     long long in = harness_stats_field(out, true, "states_in");
     long long sent = harness_stats_field(out, true, "states_out");
+    long long counted = raw_udp_snmp("RcvbufErrors") - rcvbuf0 +
+                        raw_relay_losses(out, true) - losses0;
     free(out);
-    assert_true(in >= rounds * 3 * 8 / 10 && in <= rounds * 3);
+    print_message("relay got %lld of %d states, receivers missed %lld unreliable; "
+                  "counted losses %lld\n", in, rounds * 3, missed, counted);
+    assert_true(in <= rounds * 3 && rounds * 3 - in <= counted);
     assert_int_equal(sent, 2 * in); /* each state to the two others */
+    assert_true(missed <= 2 * (rounds * 3 - in) + counted); /* lost in: both others miss it */
 }
 
 /* With reflect, my states come back carrying my id; without, never. */
@@ -667,6 +679,10 @@ static void relay_sigint_final_stats(void **state)
 
 int main(void)
 {
+    if (raw_own_netns() != 0) { /* the kernel's UDP counters are this test's */
+        perror("test_e2e_enet: a network namespace of its own");
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fanout_all_modes),
         cmocka_unit_test(reflect_returns_own_states),

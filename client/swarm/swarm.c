@@ -270,6 +270,9 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
          * the relay's handshakes meanwhile, or it forgets them as half-open, and keep the
          * joined ones speaking, or it expires them as silent. */
         service_made(sw, i + 1, 0);
+        uint64_t next = clock_now_us() + cfg->create_gap_us; /* paced: the made go on */
+        for (uint64_t now; cfg->create_gap_us && (now = clock_now_us()) < next;)
+            service_made(sw, i + 1, next - now);
     }
     return sw;
 fail:

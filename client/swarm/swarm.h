@@ -67,6 +67,9 @@ struct swarm_config {
     bool reflect;
     float aoi;             /* radius of interest of the rooms the clients create (0: none) */
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
+    uint32_t create_gap_us; /* swarm_create makes a client this often, servicing the made
+                               ones between: a setup as long as a slow machine's
+                               (0: back to back) */
     double rate_hz;        /* states per second per made client */
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
     bool payload_check;    /* the bytes after the 40 are a pattern that checks itself

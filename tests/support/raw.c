@@ -3,15 +3,19 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "../../harness/netlab.h"
+#include "harness.h"
 #include "../../sys/clock.h"
 #include "../../proto/wire.h"
 
@@ -84,6 +88,28 @@ long long raw_udp_snmp(const char *field)
     }
     fclose(f);
     return result;
+}
+
+int raw_own_netns(void)
+{
+    int ns = netlab_new_ns();
+    if (ns < 0)
+        return -1;
+    int rc = setns(ns, CLONE_NEWNET);
+    close(ns);
+    return rc;
+}
+
+long long raw_relay_losses(const char *stats, bool final)
+{
+    static const char *const kinds[] = {"drops.*", "edges.enet.conflated",
+                                        "edges.enet.withheld", "edges.enet.send_full",
+                                        "edges.enet.socket_errors"};
+    assert_non_null(stats);
+    long long n = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        n += harness_stats_field(stats, final, kinds[k]);
+    return n;
 }
 
 

@@ -30,6 +30,15 @@ int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
  * kernel made; -1 if unreadable. */
 long long raw_udp_snmp(const char *field);
 
+/* Moves the process into a network namespace of its own, its loopback up,
+ * so the kernel's counters (raw_udp_snmp) count only its own traffic; the
+ * relays it spawns go with it. Returns 0, or -1 with errno set. */
+int raw_own_netns(void);
+
+/* What a relay's stats line (harness_stats_field) counts as lost: its
+ * drops by reason, and what its ENet edge held back on the way out. */
+long long raw_relay_losses(const char *stats, bool final);
+
 /* A hand-driven ENet peer: sends whatever bytes on whatever channel. */
 struct raw_enet {
     ENetHost *host;
