@@ -318,10 +318,7 @@ static void the_course_on_the_page(void **state)
     struct browser *b = browser_open(dir, l.url, 1500, 1200);
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
         the_course_in(b, &l, langs[i]);
-    browser_close(b);
-    servers_remove_tree(dir);
-    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
-    spawn_free(&l.proc);
+    lesson_end(&l, b, dir);
 }
 
 int main(void)

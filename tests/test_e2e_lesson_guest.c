@@ -167,14 +167,11 @@ static void programs_are_lanes(void **state)
             fail_msg("%s: keys missing: %s", langs[i], cJSON_PrintUnformatted(missing));
         cJSON_Delete(missing);
     }
-    browser_close(b);
     assert_int_equal(spawn_stop(&udp, SIGTERM, 5000) >= 0, 1);
     assert_int_equal(spawn_stop(&tcp, SIGTERM, 5000) >= 0, 1);
     spawn_free(&udp);
     spawn_free(&tcp);
-    servers_remove_tree(dir);
-    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
-    spawn_free(&l.proc);
+    lesson_end(&l, b, dir);
 }
 
 int main(void)

@@ -246,10 +246,7 @@ static void the_inspector_says_what_held_it(void **state)
     lost_in_the_host_named(b, &l, en);
     cJSON_Delete(en);
     cJSON_Delete(ko);
-    browser_close(b);
-    servers_remove_tree(dir);
-    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
-    spawn_free(&l.proc);
+    lesson_end(&l, b, dir);
 }
 
 int main(void)

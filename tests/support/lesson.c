@@ -1,5 +1,6 @@
 /* lesson.c: ricochet-lesson as its tests start it (see lesson.h). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include "harness.h"
 #include "http.h"
 #include "lesson.h"
+#include "servers.h"
 
 void lesson_start(struct lesson *l, const char *dir, const char *prog,
                   const char *const *args)
@@ -118,4 +120,12 @@ int lesson_player_port(const struct spawn_proc *p)
     }
     fail_msg("%s never printed its port", p->prog);
     return 0;
+}
+
+void lesson_end(struct lesson *l, struct browser *b, const char *dir)
+{
+    browser_close(b);
+    servers_remove_tree(dir);
+    assert_int_equal(spawn_stop(&l->proc, SIGINT, 15000), 0);
+    spawn_free(&l->proc);
 }

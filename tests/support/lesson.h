@@ -17,6 +17,10 @@ struct lesson {
     char url[96];     /* "http://127.0.0.1:PORT/" */
 };
 
+/* The end of a page's test: b closed, the folder dir removed, the lesson
+ * stopped as Ctrl-C stops it (it must exit 0 within 15 s). */
+void lesson_end(struct lesson *l, struct browser *b, const char *dir);
+
 /* Starts dir/prog (ricochet-lesson, or unshare for it) with args and waits
  * up to 30 s for its URL line; fails the test with its stderr without one. */
 void lesson_start(struct lesson *l, const char *dir, const char *prog,
