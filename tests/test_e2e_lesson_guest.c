@@ -134,24 +134,14 @@ static void programs_are_lanes(void **state)
 {
     (void)state;
     struct lesson l;
-    char dir[] = "/tmp/ricochet-lesson-guest-XXXXXX", udp_py[96], tcp_py[96], port_s[8];
-    char err[256];
+    char dir[] = "/tmp/ricochet-lesson-guest-XXXXXX";
     const char *args[] = {"--port", "0", "--door-port", "0", "--rate", "10", "--duration", "5",
                           "--path-loss", "5", "--path-delay", "40", NULL};
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
     servers_tmpdir(dir);
-    lesson_doc_program("# udp_player.py: ", dir, "udp_player.py", udp_py, sizeof udp_py);
-    lesson_doc_program("# tcp_player.py: ", dir, "tcp_player.py", tcp_py, sizeof tcp_py);
-    snprintf(port_s, sizeof port_s, "%d", lesson_door_port(&l));
     struct browser *b = browser_open(dir, l.url, 1500, 1200);
-    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().door &&"
-                         " lessonPage.snapshot().door.relay_udp", WAIT_MS))
-        lesson_fail_with_page(b, "the page never said the door");
     struct spawn_proc udp, tcp;
-    const char *udp_args[] = {udp_py, "127.0.0.1", port_s, "120", NULL};
-    const char *tcp_args[] = {tcp_py, "127.0.0.1", port_s, "120", NULL};
-    assert_int_equal(spawn_start(&udp, "/usr/bin", "python3", udp_args, err, sizeof err), 0);
-    assert_int_equal(spawn_start(&tcp, "/usr/bin", "python3", tcp_args, err, sizeof err), 0);
+    lesson_doc_players(&l, b, dir, &udp, &tcp);
     a_program_is_a_lane(b, "udp", lesson_player_port(&udp));
     a_program_is_a_lane(b, "tcp", lesson_player_port(&tcp));
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) { /* every word in each */

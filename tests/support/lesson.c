@@ -129,3 +129,21 @@ void lesson_end(struct lesson *l, struct browser *b, const char *dir)
     assert_int_equal(spawn_stop(&l->proc, SIGINT, 15000), 0);
     spawn_free(&l->proc);
 }
+
+int lesson_doc_players(const struct lesson *l, struct browser *b, const char *dir,
+                       struct spawn_proc *udp, struct spawn_proc *tcp)
+{
+    char udp_py[96], tcp_py[96], port_s[8], err[256];
+    lesson_doc_program("# udp_player.py: ", dir, "udp_player.py", udp_py, sizeof udp_py);
+    lesson_doc_program("# tcp_player.py: ", dir, "tcp_player.py", tcp_py, sizeof tcp_py);
+    int door = lesson_door_port(l);
+    snprintf(port_s, sizeof port_s, "%d", door);
+    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().door &&"
+                         " lessonPage.snapshot().door.relay_udp", 60000))
+        lesson_fail_with_page(b, "the page never said the door");
+    const char *udp_args[] = {udp_py, "127.0.0.1", port_s, "120", NULL};
+    const char *tcp_args[] = {tcp_py, "127.0.0.1", port_s, "120", NULL};
+    assert_int_equal(spawn_start(udp, "/usr/bin", "python3", udp_args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(tcp, "/usr/bin", "python3", tcp_args, err, sizeof err), 0);
+    return door;
+}

@@ -42,6 +42,13 @@ void lesson_fail_with_page(struct browser *b, const char *what);
 void lesson_doc_program(const char *first, const char *dir, const char *name, char *path,
                         size_t cap);
 
+/* The Python players of docs/sockets.md (UDP, then TCP) written into dir and
+ * started through l's door for 120 s (past every check of a busy machine's
+ * minute; stopped by the caller), once b says the door. Returns the door's
+ * port. */
+int lesson_doc_players(const struct lesson *l, struct browser *b, const char *dir,
+                       struct spawn_proc *udp, struct spawn_proc *tcp);
+
 /* The door's port the lesson printed (udp:// and tcp:// on 127.0.0.1). */
 int lesson_door_port(const struct lesson *l);
 
