@@ -177,6 +177,8 @@ struct live_figures {
                                        or the receiver was disconnected, netsim dropped none */
     uint64_t late;                  /* a lossless lane's not come within the grace, neither
                                        dropped nor cut, while its receiver still gets states */
+    uint64_t behind_segment;        /* a stream's, lost (not late, not cut) behind a segment
+                                       netsim dropped: its bytes wait for the copy */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the
@@ -251,11 +253,10 @@ struct live_guest_mark {
     uint8_t bytes[40];              /* as the program sent them */
 };
 
-/* A program of the learner's own, through the door, as the page sees it:
- * what the door read of its bytes and what netsim's drop log said of its
- * flow, counted since it came; its states for its strip, and the round
- * trips of its pings (the door reads a ping and the relay's pong, both on
- * the lesson's clock). */
+/* A program of the learner's own, through the door, as the page sees it: what the door read
+ * of its bytes and what netsim's drop log said of its flow, counted since it came; its states
+ * for its strip, and the round trips of its pings (the door reads a ping and the relay's
+ * pong, both on the lesson's clock). */
 struct live_guest_snap {
     bool tcp;
     char state[12];                 /* "joining", "joined", "gone" */
@@ -275,9 +276,8 @@ struct live_guest_snap {
         char hex[52];               /* a message's first 16 bytes, hex */
         size_t len;                 /* ... its length */
         bool raw;                   /* no whole message yet: a stream's first bytes */
-    } sent;                         /* what the error answered: the program's last message
-                                       that was no state, if one went shortly before it,
-                                       else its last; no error, its last */
+    } sent;                         /* what the error answered: its last message no state if one
+                                       went shortly before, else its last (no error: its last) */
     bool unanswered;                /* it has not joined and the relay answered none of it */
     char end[160];                  /* gone: why, in words */
     struct live_guest_mark marks[LIVE_GUEST_MARKS]; /* its last states, a ring */
@@ -535,6 +535,9 @@ struct histogram;
 void live_lane_figures(struct live_lane *l, uint64_t from_us, uint64_t to_us,
                        struct histogram *lat, struct live_figures *f);
 
+/* Does [a, b) meet [c, d), TCP sequence numbers modulo 2^32? */
+bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d);
+
 /* Forgets the lane's states (its clients start again). */
 void live_lane_reset(struct live_lane *l);
 
@@ -557,9 +560,6 @@ void live_lanes_publish(struct live *lv, uint64_t now_us);
  * into the lanes' marks, segments and the model changes, its stats lines
  * into lv->net. */
 void live_log_read(struct live *lv, uint64_t now_us);
-
-/* Does [a, b) meet [c, d), TCP sequence numbers modulo 2^32? */
-bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d);
 
 /* ---- live_http.c ---- */
 
@@ -663,9 +663,9 @@ uint16_t live_fixed_port(const char *edge);
  * port, each client's endpoint. */
 void live_ends_json(FILE *f, const struct live_lane_snap *l);
 
-/* A stream lane's figures of its own (fig->http): its segments netsim
- * dropped in the window ("segments_dropped"), and live.json's "http": its
- * requests and heads in all and in the window. */
+/* A stream lane's figures of its own (fig->http): "segments_dropped" (netsim's, in the
+ * window), "behind_segment" (its states lost behind one) and "http": its requests and heads
+ * in all and in the window. */
 void live_http_cost_json(FILE *f, const struct live_figures *fig);
 
 /* GET /calls?lane=NAME: the system calls the lane's two ends made, with the

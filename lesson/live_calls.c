@@ -56,7 +56,8 @@ void live_ends_json(FILE *f, const struct live_lane_snap *l)
 
 void live_http_cost_json(FILE *f, const struct live_figures *x)
 {
-    fprintf(f, ",\"segments_dropped\":%llu", (unsigned long long)x->segments_dropped);
+    fprintf(f, ",\"segments_dropped\":%llu,\"behind_segment\":%llu",
+            (unsigned long long)x->segments_dropped, (unsigned long long)x->behind_segment);
     fprintf(f, ",\"http\":{\"clients\":%u,\"requests\":%llu,\"heads\":%llu,"
                "\"requests_window\":%llu,\"heads_window\":%llu}", x->clients,
             (unsigned long long)x->requests_all, (unsigned long long)x->heads_all,

@@ -316,6 +316,47 @@ static uint64_t first_dropped(const struct live_lane *l)
     return first;
 }
 
+bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    return (int32_t)(a - d) < 0 && (int32_t)(c - b) < 0;
+}
+
+/* Was netsim's dropped segment g of a stream's flow sent again (a forward
+ * over its bytes) before t_us? */
+static bool resent_before(const struct live_lane *l, const struct live_segment *g, uint64_t t_us)
+{
+    for (size_t n = 0; n < l->seg_n; n++) {
+        const struct live_segment *x = &l->seg[(l->seg_at + LIVE_SEGMENTS - 1 - n) % LIVE_SEGMENTS];
+        if (x->event == DROPLOG_FWD && x->dir == g->dir && x->who == g->who &&
+            x->t_us > g->t_us && x->t_us < t_us &&
+            live_ranges_meet(g->start, g->end, x->start, x->end))
+            return true;
+    }
+    return false;
+}
+
+/* A stream's state waits behind a segment netsim dropped on one of its
+ * hops (its sender's flow up, the receiver's down), not sent again before
+ * m was: one carrying its frame's bytes or bytes before them (TCP hands
+ * nothing on past a gap), or any, its frame not read there yet (it waits
+ * in a socket's buffer, the sender's window shut until the copy is
+ * acknowledged). The segments say it, not the states: netsim counts a
+ * stream's drops by segment. */
+static bool behind_segment(const struct live_lane *l, const struct live_mark *m)
+{
+    for (size_t n = 0; n < l->seg_n; n++) {
+        const struct live_segment *g = &l->seg[(l->seg_at + LIVE_SEGMENTS - 1 - n) % LIVE_SEGMENTS];
+        const struct live_hop *h = &m->hop[g->dir];
+        if (g->event >= DROPLOG_DUP || (g->dir != NETSIM_DOWN && g->who != m->sender) ||
+            (g->dir == NETSIM_DOWN && !m->hop[NETSIM_UP].seen_us)) /* not past the relay */
+            continue;
+        bool before = !h->end || (int32_t)(g->start - h->end) < 0;
+        if (before && !resent_before(l, g, m->send_us))
+            return true;
+    }
+    return false;
+}
+
 /* A lossless lane whose connections live still moves past m: its receiver
  * got states since to (the grace ago), or m waits behind a state netsim
  * dropped (sent at behind) no copy of which came yet: m is on its way. */
@@ -326,8 +367,9 @@ static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_
 }
 
 /* m counted in f: expected, and how it fared (a loss explained by netsim's
- * drop, its connection's cut, or, on a lossless lane still moving, late:
- * moving(l, m, to, behind)). */
+ * drop, its connection's cut, on a lossless lane still moving, late:
+ * moving(l, m, to, behind), or on a stream behind a segment netsim
+ * dropped). */
 static void count_fate(struct live_figures *f, const struct live_lane *l,
                        const struct live_mark *m, uint64_t to, uint64_t behind)
 {
@@ -341,7 +383,9 @@ static void count_fate(struct live_figures *f, const struct live_lane *l,
     bool late = lost && !m->cut && proto_mode_lossless(l->def->mode.mode) &&
                 moving(l, m, to, behind);
     f->late += late;
-    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late)) ||
+    bool segment = lost && !m->cut && !late && l->seg_n && behind_segment(l, m);
+    f->behind_segment += segment;
+    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late || segment)) ||
                          m->status == LIVE_TOO_OLD;
 }
 

@@ -39,11 +39,6 @@ static struct live_lane *lane_of_flow(struct live *lv, const char *flow, int dir
     return NULL;
 }
 
-bool live_ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
-{
-    return (int32_t)(a - d) < 0 && (int32_t)(c - b) < 0;
-}
-
 /* A stream's segment dropped on the downlink: the states whose frames it
  * carried came again. */
 static void segment_lost(struct live_lane *l, const struct live_segment *g)

@@ -4,7 +4,9 @@
  * within lost_explained); the receiver's loss takes every sender's, a
  * sender's only its own; one that still comes is delivered; a lossless
  * lane's state not come within the grace while its receiver still gets
- * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); any other state lost with
+ * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); a stream's
+ * behind a segment netsim dropped, its copy not come before the state was
+ * sent, is "behind_segment" (within lost_explained); any other state lost with
  * no connection lost and no drop of netsim's stays unexplained */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "../lesson/live.h"
+#include "../netsim/droplog.h"
 #include "../stats/histogram.h"
 
 #define STEP_US 50000u   /* a state every 50 ms */
@@ -166,6 +169,61 @@ static void behind_a_drop_is_late(void **state)
     free(l);
 }
 
+/* A segment line of the lane's flow: dir, which sender's (up), the
+ * sequence numbers it took, what netsim did. */
+static void segment(struct live_lane *l, int dir, int who, uint32_t start, uint32_t end,
+                    int event, uint64_t t_us)
+{
+    struct live_segment *g = &l->seg[l->seg_at];
+    *g = (struct live_segment){.t_us = t_us, .start = start, .end = end, .dir = (uint8_t)dir,
+                               .event = (uint8_t)event, .who = (uint8_t)who};
+    l->seg_at = (l->seg_at + 1) % LIVE_SEGMENTS;
+    l->seg_n += l->seg_n < LIVE_SEGMENTS;
+}
+
+/* A stream lane gets nothing more: state 10's frame went up in a segment
+ * netsim dropped (its copy not come), 11 and 12 wait in the sender's
+ * buffer (netsim read no frame of theirs): behind the segment. 13 and 14
+ * went in a segment that crossed, but a segment was dropped before it
+ * and sent again only after they were sent: behind it too. In the lane
+ * where that segment came again before 13 was sent, 13 and 14 are no
+ * one's. */
+static void behind_a_dropped_segment(void **state)
+{
+    (void)state;
+    const uint64_t expect[] = {5, 3};
+    for (int c = 0; c < 2; c++) {
+        struct live_lane *l = lane_new("tcp", 1);
+        send_all(l, 30);
+        for (uint32_t i = 0; i < 10; i++)
+            got(l, 0, i, (i + 1) * STEP_US + 30000);
+        for (uint32_t i = 10; i < 15; i++) { /* frames of 42 bytes from 1000 on */
+            struct live_hop *h = &live_lane_mark(l, 0, l->seq0[0] + i)->hop[0];
+            if (i == 11 || i == 12)
+                continue;
+            h->seen_us = (i + 1) * STEP_US + 1000;
+            h->start = 1000 + 42 * (i - 10);
+            h->end = h->start + 42;
+            h->kind = 255;
+        }
+        segment(l, 0, 0, 1000, 1042, DROPLOG_QUEUE, 11 * STEP_US + 1000);  /* 10's */
+        segment(l, 0, 0, 1042, 1126, DROPLOG_QUEUE, 12 * STEP_US + 1000);  /* 11's, 12's */
+        segment(l, 0, 0, 1126, 1210, DROPLOG_FWD, 14 * STEP_US + 1000);    /* 13's, 14's */
+        segment(l, 0, 0, 1042, 1126, DROPLOG_FWD, (c ? 13 : 40) * STEP_US); /* again */
+        if (c) /* 10's copy came before 13 was sent, then was lost down */
+            segment(l, 0, 0, 1000, 1042, DROPLOG_FWD, 13 * STEP_US);
+        struct live_figures f;
+        live_lane_settle(l, GRACE_US, 30 * STEP_US + GRACE_US);
+        live_lane_figures(l, 0, 16 * STEP_US, &lat, &f);
+        assert_int_equal(f.expected, 15);
+        assert_int_equal(f.netsim_dropped, 0); /* states: netsim dropped segments */
+        assert_int_equal(f.late, 0);
+        assert_int_equal(f.behind_segment, expect[c]);
+        assert_int_equal(f.lost_explained, expect[c]);
+        free(l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +232,7 @@ int main(void)
         cmocka_unit_test(reset_forgets_the_cut),
         cmocka_unit_test(late_only_while_a_lossless_lane_moves),
         cmocka_unit_test(behind_a_drop_is_late),
+        cmocka_unit_test(behind_a_dropped_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
