@@ -15,9 +15,8 @@
  *                  and its words (lang/), live.json, a state's bytes, PUT
  *                  /model checked and handed to every netsim, the model in
  *                  force as the page's controls
- *   live_state.c   a state's hops for GET /state: what netsim did to it,
- *                  and on an ordered flow the loss it waited behind (the
- *                  audit's audit_hold.h)
+ *   live_state.c   a state's hops for GET /state: what netsim did to it, and on an ordered
+ *                  flow the loss it waited behind (the audit's audit_hold.h)
  *   live_log.c     netsim's drop log and stats lines, read as they grow:
  *                  what netsim did to each state, its own counters
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
@@ -31,9 +30,8 @@
  *   live_guests.c  a program's lane: its states as the door passed them
  *                  and netsim carried them, the round trips of its pings,
  *                  live.json's programs and /state of one of their states
- *   live_calls.c   each lane's two ends: the relay's fixed ports, the
- *                  endpoints, and the system calls both ends made (the
- *                  relay's sockets read from /proc)
+ *   live_calls.c   each lane's two ends: the relay's fixed ports, the endpoints, and the system
+ *                  calls both ends made (the relay's sockets read from /proc)
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
  * The loop owns everything but the snapshot, which it publishes through a
  * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
@@ -179,6 +177,8 @@ struct live_figures {
                                        dropped nor cut, while its receiver still gets states */
     uint64_t behind_segment;        /* a stream's, lost (not late, not cut) behind a segment
                                        netsim dropped: its bytes wait for the copy */
+    uint64_t relay_kept;            /* lost otherwise, netsim's line of it up a grace before
+                                       the window's end and none down: the relay kept it */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the

@@ -150,7 +150,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
-               "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu",
+               "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
+               "\"relay_kept\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
             (unsigned long long)x->late, (unsigned long long)x->too_old,
@@ -158,7 +159,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
             x->bytes_per_state, (unsigned long long)x->held,
             (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
-            (unsigned long long)x->host_socket_dropped);
+            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",

@@ -368,8 +368,8 @@ static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_
 
 /* m counted in f: expected, and how it fared (a loss explained by netsim's
  * drop, its connection's cut, on a lossless lane still moving, late:
- * moving(l, m, to, behind), or on a stream behind a segment netsim
- * dropped). */
+ * moving(l, m, to, behind), on a stream behind a segment netsim dropped,
+ * or kept by the relay). */
 static void count_fate(struct live_figures *f, const struct live_lane *l,
                        const struct live_mark *m, uint64_t to, uint64_t behind)
 {
@@ -385,7 +385,13 @@ static void count_fate(struct live_figures *f, const struct live_lane *l,
     f->late += late;
     bool segment = lost && !m->cut && !late && l->seg_n && behind_segment(l, m);
     f->behind_segment += segment;
-    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late || segment)) ||
+    /* crossed up a grace before the window's end and never went down: the
+     * relay kept it (its queue to a receiver that acknowledges too late
+     * full, slow_reader, or the receiver closed but not told yet) */
+    bool kept = lost && !m->cut && !late && !segment && m->hop[NETSIM_UP].fwds &&
+                m->hop[NETSIM_UP].fwd_us < to && !m->hop[NETSIM_DOWN].seen_us;
+    f->relay_kept += kept;
+    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late || segment || kept)) ||
                          m->status == LIVE_TOO_OLD;
 }
 

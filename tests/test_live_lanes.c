@@ -6,7 +6,8 @@
  * lane's state not come within the grace while its receiver still gets
  * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); a stream's
  * behind a segment netsim dropped, its copy not come before the state was
- * sent, is "behind_segment" (within lost_explained); any other state lost with
+ * sent, is "behind_segment"; one netsim carried up a grace before the window's end and
+ * never down, the relay kept ("relay_kept"; both within lost_explained); any other state lost with
  * no connection lost and no drop of netsim's stays unexplained */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -224,6 +225,36 @@ static void behind_a_dropped_segment(void **state)
     }
 }
 
+/* States 10 to 13 crossed netsim up and never went down, the receiver
+ * still connected: the relay kept 10 to 12, up more than a grace before
+ * the window's end (to); 13 crossed at its end, the relay's line of it
+ * down may yet come: no one's. On a lossy lane and a lossless one. */
+static void kept_by_the_relay(void **state)
+{
+    (void)state;
+    const char *names[] = {"udp", "reliable"};
+    for (int c = 0; c < 2; c++) {
+        struct live_lane *l = lane_new(names[c], 1);
+        send_all(l, 30);
+        for (uint32_t i = 0; i < 10; i++)
+            got(l, 0, i, (i + 1) * STEP_US + 30000);
+        for (uint32_t i = 10; i < 14; i++) {
+            struct live_hop *h = &live_lane_mark(l, 0, l->seq0[0] + i)->hop[0];
+            h->fwds = 1;
+            h->seen_us = (i + 1) * STEP_US + 1000;
+            h->fwd_us = i < 13 ? (i + 1) * STEP_US + 40000 : 15 * STEP_US;
+        }
+        struct live_figures f;
+        live_lane_settle(l, GRACE_US, 30 * STEP_US + GRACE_US);
+        live_lane_figures(l, 0, 15 * STEP_US, &lat, &f);
+        assert_int_equal(f.expected, 14);
+        assert_int_equal(f.late, 0);
+        assert_int_equal(f.relay_kept, 3);
+        assert_int_equal(f.lost_explained, 3);
+        free(l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +264,7 @@ int main(void)
         cmocka_unit_test(late_only_while_a_lossless_lane_moves),
         cmocka_unit_test(behind_a_drop_is_late),
         cmocka_unit_test(behind_a_dropped_segment),
+        cmocka_unit_test(kept_by_the_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
