@@ -98,7 +98,7 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
     t->fd = -1;
     t->cfg = relay_net_config_settled(cfg);
     t->sbuf = malloc(UDP_SEND_BYTES);
-    t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);
+    t->siov = malloc(UDP_SEND_QUEUE * UDP_MSG_IOVS * sizeof *t->siov);
     proto_batch_begin(t->batch_header);
     /* One byte more than the largest accepted datagram, so a longer one
      * shows as too long rather than silently cut (MSG_TRUNC). */

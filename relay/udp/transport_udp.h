@@ -22,8 +22,13 @@
 #include "../transport.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
-#define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
-#define UDP_SEND_BYTES (256 << 10) /* bytes of states those datagrams point at */
+/* Datagrams queued before a flush, sent UIO_MAXIOV (1024) a sendmmsg call:
+ * a world's late tick reaches every group of receivers in one pass, and a
+ * flush in the middle would close every receiver's open batch (a world of
+ * 3000 then sent about two states a datagram, not a tick's thirty). */
+#define UDP_SEND_QUEUE 8192
+#define UDP_SEND_BYTES (512 << 10) /* bytes of states those datagrams point at: a
+                                      whole tick's held states (TICK_ARENA), heads too */
 /* iovecs of a batch: its header, then one per state (the smallest: 40 bytes) */
 #define UDP_MSG_IOVS (1 + (PROTO_BATCH_MAX - PROTO_BATCH_HEADER) / \
                           (PROTO_BATCH_ENTRY_HEAD + PROTO_STATE_SIZE))
@@ -55,11 +60,11 @@ struct relay_udp {
     /* send batch: datagrams pointing into sbuf */
     uint8_t *sbuf;           /* UDP_SEND_BYTES: states, each after its entry head */
     size_t sbuf_used;
-    struct mmsghdr smsg[UDP_SEND_BATCH];
+    struct mmsghdr smsg[UDP_SEND_QUEUE];
     struct iovec *siov;      /* UDP_MSG_IOVS for each of smsg */
-    union netaddr sto[UDP_SEND_BATCH];
-    uint32_t sslot[UDP_SEND_BATCH];  /* the recipient's slot */
-    uint16_t sbytes[UDP_SEND_BATCH]; /* the datagram's length */
+    union netaddr sto[UDP_SEND_QUEUE];
+    uint32_t sslot[UDP_SEND_QUEUE];  /* the recipient's slot */
+    uint16_t sbytes[UDP_SEND_QUEUE]; /* the datagram's length */
     unsigned nsend;
     uint8_t batch_header[PROTO_BATCH_HEADER];
 

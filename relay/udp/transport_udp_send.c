@@ -1,9 +1,10 @@
 /* transport_udp_send.c: what the core sends through the relay's plain-UDP
  * edge: states, control messages, and disconnects (forgetting an endpoint).
  *
- * Batching: sendmmsg() sends up to UDP_SEND_BATCH queued datagrams in one
- * call: the copies of the states of one receive batch or, with --tick-ms,
- * of a whole tick. Each state is copied once into a send buffer and every
+ * Batching: the datagrams queued (up to UDP_SEND_QUEUE) leave in as few
+ * sendmmsg() calls as the kernel allows (UIO_MAXIOV each): the copies of
+ * the states of one receive batch or, with a tick, of a whole tick, a
+ * world's late one to every group of receivers at once included. Each state is copied once into a send buffer and every
  * recipient's datagram points at that copy: no per-recipient copy. A
  * member whose join asked for batches gets the states queued for it in one
  * datagram, up to PROTO_BATCH_MAX bytes (PROTOCOL.md, "Batches"): a tick's
@@ -114,7 +115,7 @@ static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size
         uint32_t slot = peers[i] - t->base; /* a handle below base wraps: out of range */
         if (slot >= t->cfg.peer_cap || !t->slots[slot].used)
             continue;
-        if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < need)) {
+        if (t->nsend == UDP_SEND_QUEUE || (!copy && UDP_SEND_BYTES - t->sbuf_used < need)) {
             transport_udp_flush(t);
             copy = NULL;
         }
@@ -151,7 +152,7 @@ static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_
     if ((!t->relay || !relay_peer_joined(t->relay, handle)) &&
         !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
         return; /* a verified endpoint whose join was refused: its one error */
-    if (t->nsend == UDP_SEND_BATCH || UDP_SEND_BYTES - t->sbuf_used < PROTO_BATCH_ENTRY_HEAD + len)
+    if (t->nsend == UDP_SEND_QUEUE || UDP_SEND_BYTES - t->sbuf_used < PROTO_BATCH_ENTRY_HEAD + len)
         transport_udp_flush(t);
     uint8_t *copy = t->sbuf + t->sbuf_used;
     memcpy(copy + PROTO_BATCH_ENTRY_HEAD, json, len);
