@@ -108,6 +108,8 @@ static void check_audit_sums(const cJSON *r)
                                  bj_num(r, "audit.explained_by.enet_window") +
                                  bj_num(r, "audit.explained_by.socket_overflow") +
                                  bj_num(r, "audit.explained_by.relay_stale") +
+                                 bj_num(r, "audit.explained_by.sender_queue") +
+                                 bj_num(r, "audit.explained_by.relay_queue") +
                                  bj_num(r, "audit.explained_by.late"));
 }
 
