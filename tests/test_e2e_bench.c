@@ -775,8 +775,10 @@ static void world_walks_apart_across_a_stall(void **state)
     uint64_t until = clock_now_ms() + 60000;
     while (!procs_children(p.pid, "ricochet-relay", &relay, 1) && clock_now_ms() < until)
         usleep(10000);
-    /* stalls of WORLD_STALL_MS, 0.3 s apart, until the bench ends */
-    while (relay && procs_alive(relay) && procs_alive(p.pid)) {
+    /* stalls of WORLD_STALL_MS, 0.3 s apart, until the bench ends (or two
+     * minutes pass: bench_finish then says why) */
+    until = clock_now_ms() + 120000;
+    while (relay && procs_alive(relay) && procs_alive(p.pid) && clock_now_ms() < until) {
         usleep(300 * 1000);
         kill(relay, SIGSTOP);
         usleep(WORLD_STALL_MS * 1000);
