@@ -215,7 +215,25 @@ struct miss_ctx {
     struct overflowed o;
     struct overflowed shed;   /* keys: s x cap + bit + 1 */
     uint64_t shed_left;
+    struct overflowed unsent; /* keys as shed's: states dropped before they left */
+    uint64_t *unsent_left;    /* n: what is left of each sender's queue drops */
+    uint64_t queued_left;     /* what is left of the relay's queue drops */
 };
+
+/* Did s's state (bit b) never leave s, dropped from its full datagram
+ * queue? netsim never saw it go up. One drop explains it for every
+ * receiver; budget: s's count. */
+static bool dropped_by_sender(struct miss_ctx *m, size_t s, long b)
+{
+    uint64_t key = (uint64_t)s * m->t->cap + (uint64_t)b + 1;
+    if (overflowed(&m->unsent, key, false))
+        return true;
+    if (!m->unsent_left || m->unsent_left[s] == 0)
+        return false;
+    m->unsent_left[s]--;
+    overflowed(&m->unsent, key, true);
+    return true;
+}
 
 /* Did the relay shed s's state (bit b, seq) as stale? netsim forwarded it
  * up; no member of the room got it, nor does netsim's log show it going
@@ -289,6 +307,11 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
             a->stale++;
             return;
         }
+        if (!down && m->queued_left > 0) { /* one pair a drop */
+            m->queued_left--;
+            a->relay_queue++;
+            return;
+        }
         where = AUDIT_WHERE_UP_FWD;
     } else if (up && up->drops) {
         a->up++;
@@ -298,6 +321,9 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
         return;
     } else if (up && up->exits) {
         a->late++;
+        return;
+    } else if (!up && !down && dropped_by_sender(m, s, b)) {
+        a->sender_queue++;
         return;
     } else {
         where = AUDIT_WHERE_NONE;
@@ -364,7 +390,13 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
         drops += budget[i] = cl[i].socket_owner == i ? cl[i].socket_drops : 0;
     struct miss_ctx m = {.t = t, .cl = cl, .log = log, .listen_end_us = listen_end_us,
                          .o = set_new(drops), .shed = set_new(a->relay_stale),
-                         .shed_left = a->relay_stale};
+                         .shed_left = a->relay_stale,
+                         .unsent_left = calloc(t->n ? t->n : 1, sizeof(uint64_t)),
+                         .queued_left = a->relay_queued};
+    uint64_t unsent = 0;
+    for (size_t s = 0; m.unsent_left && s < t->n; s++)
+        unsent += m.unsent_left[s] = cl[s].queue_drops;
+    m.unsent = set_new(unsent);
     uint64_t none = 0;
     for (size_t i = 0; i < t->n; i++) {
         uint64_t *left = budget && cl[i].socket_owner < t->n ? &budget[cl[i].socket_owner] : &none;
@@ -397,6 +429,8 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
     free(budget);
     free(m.o.dgram);
     free(m.shed.dgram);
+    free(m.unsent.dgram);
+    free(m.unsent_left);
 }
 
 /* Client whose flow in direction dir is f, or -1 (linear: runs through

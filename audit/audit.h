@@ -75,7 +75,7 @@ struct audit_result {
     bool done;               /* false: not audited (no netsim, --procs > 1, no log) */
     char skipped[96];        /* ... why not, when it should have been */
     uint64_t missed;         /* = up + down + corrupt + too_old + enet_window + overflow +
-                                stale + late + unexplained */
+                                stale + sender_queue + relay_queue + late + unexplained */
     uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
                                 downlink */
     uint64_t payload_checked; /* --payload-check: delivered states whose payload was
@@ -93,6 +93,13 @@ struct audit_result {
     uint64_t stale;          /* forwarded up, then shed by the relay as stale (it fell
                                 behind): no receiver got it nor was it sent down to any (at
                                 most relay_stale states) */
+    uint64_t sender_queue;   /* never seen leaving its sender: dropped from the sender's full
+                                datagram queue (QUIC's, while congestion control held it
+                                back), for every receiver (at most the senders' counts) */
+    uint64_t relay_queue;    /* forwarded up, never down to the receiver: dropped or replaced
+                                by a newer one in the relay's queue to it (a slow reader, an
+                                edge whose congestion control held it back; at most
+                                relay_queued pairs) */
     uint64_t late;           /* in flight when the counting ended: arrived after it, forwarded
                                 after it, or still held by netsim when it stopped */
     uint64_t unexplained;    /* a bug somewhere: listed */
@@ -107,6 +114,9 @@ struct audit_result {
     uint64_t netsim_socket_drops, relay_socket_drops; /* ... on netsim's, the relay's
                                 (whole run, every datagram: an overloaded host, when an
                                 unexplained state was never read by them) */
+    uint64_t relay_queued;   /* the relay's drops.slow_reader and its edges' conflated (whole
+                                run, from its last stats record): (state, receiver) pairs it
+                                never sent for a queue that was full or held back */
     uint64_t relay_stale;    /* the relay's drops.stale (whole run, from its last stats
                                 record; 0 for a relay the bench did not start) */
     uint64_t state_drops;    /* reliable: netsim's drops of window states, each matched: */
@@ -144,6 +154,8 @@ struct audit_client {
     uint64_t socket_drops; /* datagrams the kernel dropped on its socket (full buffer) */
     size_t socket_owner;   /* the first client on the same socket (itself if alone): clients
                               sharing a socket (an ENet hub) share its drops */
+    uint64_t queue_drops;  /* states its transport dropped before they left (QUIC's full
+                              datagram queue), the whole run */
 };
 
 /* What the states seen by the run were: who sent which seq in the window,

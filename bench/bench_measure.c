@@ -465,6 +465,8 @@ static void record_figures(struct run *run, const struct window_start *w0)
         struct peer *p = &run->peers[i];
         struct client_netinfo ni;
         client_netinfo(p->c, &ni);
+        if (run->aclients) /* what the audit may explain by it */
+            run->aclients[i].queue_drops = ni.quic_datagrams_dropped;
         if (proto_mode_info(run->mode)->enet && run->carrier == RICOCHET_TRANSPORT_DEFAULT &&
             !p->dead) {
             r->enet_rtt_ms += ni.enet_rtt_ms;

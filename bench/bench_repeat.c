@@ -182,6 +182,7 @@ static void pool_audit(const struct audit_result *x, struct audit_result *out, b
     }
     uint64_t *sum[] = {&out->missed, &out->up, &out->down, &out->corrupt, &out->too_old,
                        &out->enet_window, &out->overflow, &out->stale, &out->late,
+                       &out->sender_queue, &out->relay_queue, &out->relay_queued,
                        &out->unexplained, &out->netsim_dropped, &out->not_sent,
                        &out->socket_drops, &out->relay_stale, &out->state_drops,
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
@@ -190,7 +191,8 @@ static void pool_audit(const struct audit_result *x, struct audit_result *out, b
                        &out->segment_drops, &out->payload_checked,
                        &out->payload_corrupt};
     const uint64_t add[] = {x->missed, x->up, x->down, x->corrupt, x->too_old,
-                            x->enet_window, x->overflow, x->stale, x->late, x->unexplained,
+                            x->enet_window, x->overflow, x->stale, x->late,
+                            x->sender_queue, x->relay_queue, x->relay_queued, x->unexplained,
                             x->netsim_dropped, x->not_sent, x->socket_drops, x->relay_stale,
                             x->state_drops,
                             x->retransmitted, x->redundant, x->unretransmitted,

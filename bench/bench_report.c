@@ -37,7 +37,7 @@ void bench_result_describe(char *buf, size_t cap, const struct bench_result *r)
 static uint64_t audit_explained(const struct audit_result *a)
 {
     return a->up + a->down + a->corrupt + a->too_old + a->enet_window + a->overflow +
-           a->stale + a->late;
+           a->stale + a->sender_queue + a->relay_queue + a->late;
 }
 
 /* The audit's line under a result: what explains the missed states. */
@@ -55,12 +55,13 @@ static void table_audit(FILE *out, const struct bench_result *x)
     }
     fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, corrupted "
                  "%llu, too old %llu, ENet window %llu, socket overflow %llu, relay stale %llu, "
-                 "late %llu), %llu unexplained\n",
+                 "sender queue %llu, relay queue %llu, late %llu), %llu unexplained\n",
             (unsigned long long)a->missed, (unsigned long long)audit_explained(a),
             (unsigned long long)a->up, (unsigned long long)a->down,
             (unsigned long long)a->corrupt, (unsigned long long)a->too_old,
             (unsigned long long)a->enet_window, (unsigned long long)a->overflow,
-            (unsigned long long)a->stale, (unsigned long long)a->late,
+            (unsigned long long)a->stale, (unsigned long long)a->sender_queue,
+            (unsigned long long)a->relay_queue, (unsigned long long)a->late,
             (unsigned long long)a->unexplained);
     if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE)
         fprintf(out, "  audit: netsim dropped %llu window states: %llu retransmitted, %llu "
@@ -366,6 +367,8 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(e, "enet_window", (double)a->enet_window);
     cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);
     cJSON_AddNumberToObject(e, "relay_stale", (double)a->stale);
+    cJSON_AddNumberToObject(e, "sender_queue", (double)a->sender_queue);
+    cJSON_AddNumberToObject(e, "relay_queue", (double)a->relay_queue);
     cJSON_AddNumberToObject(e, "late", (double)a->late);
     cJSON_AddNumberToObject(j, "unexplained", (double)a->unexplained);
     cJSON_AddNumberToObject(j, "netsim_dropped", (double)a->netsim_dropped);
@@ -378,6 +381,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(j, "netsim_socket_drops", (double)a->netsim_socket_drops);
     cJSON_AddNumberToObject(j, "relay_socket_drops", (double)a->relay_socket_drops);
     cJSON_AddNumberToObject(j, "relay_stale", (double)a->relay_stale);
+    cJSON_AddNumberToObject(j, "relay_queued", (double)a->relay_queued);
     cJSON_AddNumberToObject(j, "log_states", (double)a->log_states);
     if (proto_mode_lossless(x->mode)) {
         cJSON *h = cJSON_AddObjectToObject(j, "held");

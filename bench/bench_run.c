@@ -79,6 +79,9 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
             run->r->relay_drops += children_relay_drops(out, NULL);
             /* states it shed when it fell behind: the audit's to explain */
             run->r->audit.relay_stale += children_relay_drops(out, "stale");
+            /* pairs it never sent for a full or held-back queue: the same */
+            run->r->audit.relay_queued += children_relay_drops(out, "slow_reader") +
+                                          children_relay_edges_sum(out, "conflated");
         }
         free(out);
         spawn_free(&relays[i]);

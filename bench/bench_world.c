@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../audit/audit.h"
 #include "../harness/children.h"
 #include "../proto/statsrec.h"
 #include "../stats/rng.h"
@@ -36,6 +37,18 @@ struct walker {
     unsigned next;
 };
 
+/* What a receiver is owed by a sender: the states sent in the window with
+ * the receiver within the radius (fill) that it got neither itself nor a
+ * newer state of the sender of. A delivery settles the owed ones at or
+ * before it; the ones before it are superseded (a world's tick conflates). */
+struct owed {
+    uint32_t last_seq;      /* the newest seq got (0: none) */
+    uint32_t top;           /* the newest owed seq */
+    uint64_t top_us;        /* ... its intended send */
+    uint64_t bits;          /* bit k: seq top - k is owed */
+    uint64_t old;           /* owed ones more than 64 sends before top */
+};
+
 struct world {
     struct bench_world_result *w;
     struct swarm *sw;       /* once created */
@@ -47,7 +60,7 @@ struct world {
     uint64_t win_start, win_end;
     uint32_t *index_of_id;  /* relay id -> client index + 1 (0: unknown) */
     uint32_t max_id;
-    uint32_t *last_seq;     /* n x n: the newest seq receiver i got from sender j (0: none) */
+    struct owed *owed;      /* n x n: what receiver i is owed by sender j (i * n + j) */
     uint64_t period_us;     /* between two sends of a client */
     /* The audit's grid of the walkers' latest positions, cells wider than
      * the radius by what a walker covers in RECENT sends: everyone within
@@ -150,6 +163,43 @@ static bool in_window(const struct world *wd, uint64_t t_us)
     return t_us >= wd->win_start && t_us < wd->win_end;
 }
 
+/* Sender's state seq, sent at t_us, is owed to a receiver within the radius. */
+static void owe(struct owed *o, uint32_t seq, uint64_t t_us)
+{
+    if (o->bits) {
+        uint32_t shift = seq - o->top;
+        uint64_t out = shift >= 64 ? o->bits : o->bits >> (64 - shift);
+        o->old += (uint64_t)__builtin_popcountll(out);
+        o->bits = shift >= 64 ? 0 : o->bits << shift;
+    }
+    o->bits |= 1;
+    o->top = seq;
+    o->top_us = t_us;
+}
+
+/* The receiver got the sender's state seq: it and the owed ones before it
+ * are settled, those before as superseded. Returns how many were. A late
+ * state (older than one got) settles nothing: it was superseded already. */
+static uint64_t settle(struct owed *o, uint32_t seq)
+{
+    if (o->last_seq && !proto_seq_after(seq, o->last_seq))
+        return 0;
+    o->last_seq = seq;
+    uint32_t back = o->top - seq; /* seq's bit, if it is one of the owed */
+    if (!o->bits || back >= 64) {
+        uint64_t n = proto_seq_after(seq, o->top) ? (uint64_t)__builtin_popcountll(o->bits) +
+                                                        o->old : 0;
+        if (n)
+            o->bits = o->old = 0;
+        return n;
+    }
+    uint64_t before = back == 63 ? 0 : o->bits >> (back + 1);
+    uint64_t n = (uint64_t)__builtin_popcountll(before) + o->old;
+    o->bits &= (1ull << back) - 1; /* the newer ones stay owed */
+    o->old = 0;
+    return n;
+}
+
 static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
 {
     struct world *wd = ctx;
@@ -164,6 +214,7 @@ static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
     if (!in_window(wd, t_us))
         return;
     wd->w->sent++;
+    uint32_t seq = client_next_seq(swarm_client(wd->sw, i));
     double r2 = wd->radius * wd->radius;
     size_t cx = cell_index(wd, k->x), cy = cell_index(wd, k->y);
     for (size_t y0 = cy ? cy - 1 : 0; y0 <= cy + 1 && y0 < wd->side; y0++) {
@@ -174,34 +225,13 @@ static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
                 if (j == i || !position_at(&wd->walkers[j], t_us, &x, &y))
                     continue;
                 double dx = x - s->x, dy = y - s->y;
-                wd->w->in_radius += dx * dx + dy * dy <= r2;
+                if (dx * dx + dy * dy > r2)
+                    continue;
+                wd->w->in_radius++;
+                owe(&wd->owed[j * wd->n + i], seq, t_us);
             }
         }
     }
-}
-
-/* Receiver i got sender j's state s: each state of j's it skipped since
- * the newest before (a world's tick sends each sender's newest state of
- * the tick, conflating the others; loopback loses none), sent in the
- * window with both within the radius by the sender's rule (fill), counts
- * as superseded. Gaps of more than PAST - 1 states (j long out of sight)
- * are not looked into; shorter ones, as a stalled relay or bench leaves
- * before the tick conflates its backlog, are. */
-static void superseded(struct world *wd, size_t i, size_t j, const struct ricochet_state *s)
-{
-    uint32_t *last = &wd->last_seq[i * wd->n + j];
-    uint64_t gap = *last && proto_seq_after(s->seq, *last + 1) ? s->seq - *last - 1 : 0;
-    for (uint64_t k = 1; gap < PAST && k <= gap; k++) {
-        uint64_t t = s->send_us - k * wd->period_us; /* the skipped state's intended send */
-        float xj, yj, xi, yi;
-        if (!in_window(wd, t) || !position_at(&wd->walkers[j], t, &xj, &yj) ||
-            !position_at(&wd->walkers[i], t, &xi, &yi))
-            continue;
-        double dx = xj - xi, dy = yj - yi;
-        wd->w->superseded_in_radius += dx * dx + dy * dy <= wd->radius * wd->radius;
-    }
-    if (!*last || proto_seq_after(s->seq, *last))
-        *last = s->seq;
 }
 
 static void on_state(struct world *wd, size_t i, const struct ricochet_event *ev)
@@ -218,7 +248,7 @@ static void on_state(struct world *wd, size_t i, const struct ricochet_event *ev
     double leave = wd->radius * PROTO_AOI_LEAVE;
     w->in_radius_got += d2 <= wd->radius * wd->radius;
     w->beyond_leave += d2 > leave * leave;
-    superseded(wd, i, wd->index_of_id[ev->id] - 1, s);
+    w->superseded_in_radius += settle(&wd->owed[i * wd->n + wd->index_of_id[ev->id] - 1], s->seq);
 }
 
 static void event(void *ctx, size_t i, const struct ricochet_event *ev)
@@ -292,6 +322,62 @@ static void world_measure(struct world *wd, struct swarm *sw, struct run *run, u
     swarm_drain(sw, clock_now_us() + DRAIN_US);
 }
 
+/* Was the pair apart, receiver i beyond the radius of sender j, at a send of
+ * either after t_us (as far back as their PAST sends go)? The relay then
+ * took them out of sight, or never had them in it. */
+static bool apart_after(const struct world *wd, size_t i, size_t j, uint64_t t_us)
+{
+    const struct walker *a = &wd->walkers[i], *b = &wd->walkers[j];
+    for (unsigned n = 0; n < 2 * PAST; n++) {
+        uint64_t t = (n < PAST ? a : b)->past[n % PAST].t_us;
+        float xi, yi, xj, yj;
+        if (t <= t_us || !position_at(a, t, &xi, &yi) || !position_at(b, t, &xj, &yj))
+            continue;
+        double dx = xi - xj, dy = yi - yj;
+        if (dx * dx + dy * dy > wd->radius * wd->radius)
+            return true;
+    }
+    return false;
+}
+
+/* Once the last states are read: what is still owed, by why. A pair that
+ * walked apart (a stall lets it: the backlog's newest positions are the
+ * ones the relay judges sight by) gets no newer state to supersede the
+ * owed ones; any other is unsettled. */
+static void world_reckon(struct world *wd)
+{
+    for (size_t i = 0; i < wd->n; i++) {
+        for (size_t j = 0; j < wd->n; j++) {
+            const struct owed *o = &wd->owed[i * wd->n + j];
+            uint64_t k = (uint64_t)__builtin_popcountll(o->bits) + o->old;
+            if (!k)
+                continue;
+            if (apart_after(wd, i, j, o->top_us))
+                wd->w->left_radius += k;
+            else
+                wd->w->unsettled += k;
+        }
+    }
+}
+
+/* The datagrams the kernel dropped on the clients' sockets (full buffers):
+ * the clients of a hub share its socket, consecutive in the swarm. */
+static uint64_t world_socket_drops(struct swarm *sw, size_t n)
+{
+    int *fds = calloc(n, sizeof *fds);
+    uint64_t *drops = calloc(n, sizeof *drops), sum = 0;
+    if (fds && drops) {
+        for (size_t i = 0; i < n; i++)
+            fds[i] = client_socket(swarm_client(sw, i));
+        if (audit_socket_drops(fds, n, drops) == 0)
+            for (size_t i = 0; i < n; i++)
+                sum += i == 0 || fds[i] != fds[i - 1] ? drops[i] : 0;
+    }
+    free(fds);
+    free(drops);
+    return sum;
+}
+
 /* The relay's last stats record (on its stdout once it stopped) against
  * what the clients counted. */
 static void world_counts(struct bench_world_result *w, struct run *run, struct swarm *sw)
@@ -329,6 +415,7 @@ static void world_stop(struct run *run, struct swarm *sw, struct bench_world_res
     if (sw) {
         swarm_drain(sw, clock_now_us() + LAST_READ_US);
         world_counts(w, run, sw);
+        w->socket_drops = world_socket_drops(sw, run->n);
     }
 }
 
@@ -386,11 +473,11 @@ int bench_world(const struct bench_config *cfg, const struct bench_params *p,
     rng_seed(&wd.rng, cfg->seed ? cfg->seed : 1);
     w->latency = calloc(1, sizeof *w->latency);
     wd.walkers = calloc(wd.n, sizeof *wd.walkers);
-    wd.last_seq = calloc(wd.n * wd.n, sizeof *wd.last_seq);
+    wd.owed = calloc(wd.n * wd.n, sizeof *wd.owed);
     wd.period_us = (uint64_t)(1e6 / p->rate_hz);
-    if (!w->latency || !wd.walkers || !wd.last_seq || grid_open(&wd, p->rate_hz) != 0) {
+    if (!w->latency || !wd.walkers || !wd.owed || grid_open(&wd, p->rate_hz) != 0) {
         free(wd.walkers);
-        free(wd.last_seq);
+        free(wd.owed);
         return world_fail(w, "out of memory");
     }
     histogram_reset(w->latency);
@@ -425,11 +512,13 @@ int bench_world(const struct bench_config *cfg, const struct bench_params *p,
     rc = run_stop ? world_fail(w, "interrupted") : 0;
 out:
     world_stop(&run, sw, w);
+    if (rc == 0)
+        world_reckon(&wd);
     swarm_destroy(sw);
     if (run.relay_started)
         spawn_free(&run.relay);
     free(wd.walkers);
-    free(wd.last_seq);
+    free(wd.owed);
     free(wd.head);
     free(wd.index_of_id);
     return rc;
@@ -462,6 +551,9 @@ static cJSON *world_json(const struct bench_world_result *r)
     cJSON_AddNumberToObject(o, "in_radius", (double)r->in_radius);
     cJSON_AddNumberToObject(o, "in_radius_delivered", (double)r->in_radius_got);
     cJSON_AddNumberToObject(o, "in_radius_superseded", (double)r->superseded_in_radius);
+    cJSON_AddNumberToObject(o, "in_radius_left", (double)r->left_radius);
+    cJSON_AddNumberToObject(o, "in_radius_unsettled", (double)r->unsettled);
+    cJSON_AddNumberToObject(o, "socket_drops", (double)r->socket_drops);
     cJSON_AddNumberToObject(o, "delivered", (double)r->delivered);
     cJSON_AddNumberToObject(o, "beyond_leave", (double)r->beyond_leave);
     cJSON_AddNumberToObject(o, "appeared", (double)r->appeared);

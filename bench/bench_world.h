@@ -11,7 +11,12 @@
  * 1.2 times it, where sight holds) is counted apart; beyond the leave
  * radius nothing may arrive. A state a receiver did not get while it got
  * a newer one of the same sender counts as superseded: a world's tick
- * sends each receiver every sender's newest state of the tick. With
+ * sends each receiver every sender's newest state of the tick. One that
+ * was neither, once the last states are read, counts as left the radius
+ * if the pair was apart (beyond the radius) at a later send of either: no
+ * newer state of the sender was the receiver's to get (a stall packs a
+ * walk apart into one tick); any other is unsettled, a loss the kernel's
+ * socket drops (socket_drops) or the relay's (relay_drops) may explain. With
  * --payload each state carries the bytes to make it that long, and with
  * --payload-check every delivery's are checked, as in any other run. */
 #ifndef RICOCHET_BENCH_WORLD_H
@@ -37,6 +42,9 @@ struct bench_world_result {
     uint64_t in_radius_got;   /* ... of them delivered */
     uint64_t superseded_in_radius; /* ... of them not delivered, but a newer state of the
                                  same sender was (a world's tick conflates): newest */
+    uint64_t left_radius;     /* ... neither, the pair apart at a later send of either */
+    uint64_t unsettled;       /* ... neither, the pair never apart after: lost */
+    uint64_t socket_drops;    /* datagrams the kernel dropped on the clients' sockets */
     uint64_t delivered;       /* every delivery of a window state */
     uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
     uint64_t appeared, vanished; /* notices, all clients, the whole run */

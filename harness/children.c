@@ -99,6 +99,20 @@ int children_temp_file(const char *owner, const char *kind, char *path, size_t c
     return 0;
 }
 
+uint64_t children_relay_edges_sum(const char *text, const char *name)
+{
+    uint64_t sum = 0;
+    cJSON *root = statsrec_last(text, "relay", false);
+    const cJSON *edges = cJSON_GetObjectItemCaseSensitive(root, "edges"), *e;
+    cJSON_ArrayForEach(e, edges) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, name);
+        if (cJSON_IsNumber(v))
+            sum += (uint64_t)v->valuedouble;
+    }
+    cJSON_Delete(root);
+    return sum;
+}
+
 uint64_t children_relay_drops(const char *text, const char *reason)
 {
     uint64_t sum = 0;

@@ -54,4 +54,8 @@ int children_temp_file(const char *owner, const char *kind, char *path, size_t c
  * its member reason alone if reason is not NULL; 0 if none. */
 uint64_t children_relay_drops(const char *text, const char *reason);
 
+/* Sum over the edges of the relay's last stats record in text of their
+ * counter name ("conflated", ...); 0 if none. */
+uint64_t children_relay_edges_sum(const char *text, const char *name);
+
 #endif

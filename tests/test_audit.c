@@ -2,7 +2,9 @@
  * missed state in exactly its category (netsim up or down, corrupted on either
  * link, too old at the receiver or the relay, ENet's unsequenced window
  * replayed, socket overflow, shed by the relay as stale (never a state that
- * went down to anyone, never more than it counted), late, unexplained); a drop
+ * went down to anyone, never more than it counted), dropped before it left
+ * the sender's or the relay's full queue (never more than each counted),
+ * late, unexplained); a drop
  * on another sender's flow, or on another ENet peer of the same socket,
  * explains nothing; reliable drops matched to later forwards; what netsim
  * dropped per (state, receiver) read from the log whether missed or not; on a
@@ -308,6 +310,38 @@ static void shed_by_the_relay(void **unused)
         assert_int_equal(a.items[k].seq, want[k].seq);
         assert_int_equal(a.items[k].receiver, want[k].receiver);
     }
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* States dropped before they left: by the sender's full datagram queue
+ * (QUIC's), never seen by netsim, one drop explaining a state for every
+ * receiver, never more than the sender counted; by the relay's queue to a
+ * receiver (a slow reader, a held-back edge), forwarded up and never down
+ * to it, one (state, receiver) pair a drop, never more than it counted. */
+static void queue_drops_before_they_left(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        /* 300, 301: never seen going up */
+        "30 fwd up 127.0.0.1:5001 0 302 unsequenced 0 0\n"  /* down to C only */
+        "31 fwd down 127.0.0.1:5003 1 302 unsequenced 0 0\n"
+        "40 fwd up 127.0.0.1:5001 0 303 unsequenced 0 0\n"; /* down to none */
+    struct audit_result a = {.relay_queued = 1}; /* the relay's count */
+    clients[0].queue_drops = 1;                  /* A's */
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    for (uint32_t seq = 300; seq < 304; seq++)
+        audit_track_sent(t, 0, seq);
+    audit_track_got(t, 2, 0, 302, AUDIT_GOT);
+    struct audit_log *log = read_log(text);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    clients[0].queue_drops = 0;
+    assert_int_equal(a.missed, 7);
+    assert_int_equal(a.sender_queue, 2); /* 300, at B and C */
+    assert_int_equal(a.relay_queue, 1);  /* 302 at B */
+    assert_int_equal(a.unexplained, 4);  /* 301 and 303, at B and C */
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_NONE], 2);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_UP_FWD], 2);
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -817,6 +851,7 @@ int main(void)
         cmocka_unit_test(netsim_dropped_from_the_log),
         cmocka_unit_test(no_drop_at_the_relay),
         cmocka_unit_test(shed_by_the_relay),
+        cmocka_unit_test(queue_drops_before_they_left),
         cmocka_unit_test(enet_unsequenced_window),
         cmocka_unit_test(no_enet_window_without_a_peer),
         cmocka_unit_test(late_and_exit),
