@@ -7,12 +7,12 @@
  * poll's state waiting for the next GET, a long poll's not; the heads a
  * state pays); raising the loss from 0 to 10% with the page's own
  * control brings every lossy lane to about 90% delivered: the states
- * netsim's verdict lost (paired loss), those every lossy lane dropped by
- * netsim's drop log, agree within two points with the path's loss by
- * netsim's own counters over the same window, and no lane shows fewer (a
- * lane loses more where its datagrams carried several states: a lost
- * datagram is dropped whole); TCP's p99 is above the unsequenced lane's
- * at the same moment; each strip has its latency scale
+ * every lossy lane dropped by netsim's drop log are at least the path's
+ * loss by netsim's own counters over the same window, less two points (its
+ * verdict's, paired loss; a lost datagram takes the states it shares
+ * along, more where a busy machine packs several states a datagram), and
+ * no state the page says netsim dropped came; TCP's p99 is above the
+ * unsequenced lane's at the same moment; each strip has its latency scale
  * (one for all, ticked). Paused, a click on a lost state
  * shows its 40 bytes with the dissector's field names and what netsim did
  * to it, and one lost on the way up no carrier where netsim has no line
@@ -272,16 +272,20 @@ static void loss_from_the_page(struct browser *b, const struct lesson *l)
                   incident);
     /* what netsim did not drop came as at 0% (the busy machine's too) */
     assert_true(delivered >= 100 - dropped - (100 - before) - 1 && delivered <= 95);
-    /* The states netsim's verdict lost, lost in every lossy lane, against
-     * its counters, read a moment apart: within two points (1.02 apart on
-     * a busy machine, beside two busy loops). A lane's own share is more
-     * where its datagrams carried several states (17.4% against 9.7%
-     * beside two busy loops): it is never less. */
-    assert_true(fabs(common - path) <= 2);
+    /* Every state netsim's verdict lost is lost in every lossy lane: those
+     * all lanes lost are at least the share its counters say, less two
+     * points (read a moment apart: 9.50% against 9.47%). A state that shared a
+     * datagram with a lost one is lost too: more of them where a busy
+     * machine packs several states a datagram, in one lane (17.4% against
+     * 9.7% beside two busy loops) or in all (11.8% against 9.9%, the
+     * lesson's senders late together). A state netsim dropped never came:
+     * no drop counted twice, none folded in from elsewhere. */
+    assert_true(common >= path - 2);
     for (size_t i = 0; i < n_lossy; i++) {
         const cJSON *f = cJSON_GetObjectItem(lane(s, lossy[i]), "figures");
-        assert_true(100 * num(f, "netsim_dropped", NULL) / num(f, "expected", NULL) >=
-                    common - 1);
+        double lost = num(f, "netsim_dropped", NULL);
+        assert_true(100 * lost / num(f, "expected", NULL) >= common - 1);
+        assert_true(num(f, "delivered", NULL) + lost <= num(f, "expected", NULL));
     }
     /* A lost segment is noticed when the next state's segment comes, 50 ms
      * later at 20 Hz, and every state behind it waits: a tenth of TCP's
