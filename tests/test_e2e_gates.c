@@ -110,6 +110,44 @@ static void got_kept(const char *out, const char *since, char gates[GATES][20])
     }
 }
 
+/* Waits up to ms for every gate open in gates[] to be replayed to the
+ * terminal player p as kept after its line `since`; its stdout into *out
+ * (the caller frees). The replay follows the welcome's line: a busy
+ * machine prints it later. */
+static void wait_kept(struct spawn_proc *p, const char *since, char gates[GATES][20], int ms,
+                      char **out)
+{
+    for (uint64_t end = clock_now_ms() + (uint64_t)ms;; clock_sleep_ms(100)) {
+        free(*out);
+        *out = spawn_read_stdout(p);
+        const char *from = *out ? strstr(*out, since) : NULL;
+        bool all = from != NULL;
+        for (int i = 0; i < GATES && all; i++) {
+            char line[64];
+            snprintf(line, sizeof line, "gates: kept g%d by %s", i, gates[i]);
+            all = !gates[i][0] || strstr(from, line);
+        }
+        if (all || clock_now_ms() > end)
+            return;
+    }
+}
+
+/* Whether the terminal player's stdout out last claimed each gate for the
+ * player gates[] names ("gates: gate N is PLAYER's"). */
+static bool claims_match(const char *out, char gates[GATES][20])
+{
+    for (int i = 0; i < GATES; i++) {
+        char line[40];
+        const char *last = NULL;
+        snprintf(line, sizeof line, "gates: gate %d is ", i);
+        for (const char *at = out; (at = strstr(at, line)); at++)
+            last = at + strlen(line);
+        if (!last || strncmp(last, gates[i], strlen(gates[i])) || last[strlen(gates[i])] != '\'')
+            return false;
+    }
+    return true;
+}
+
 /* A page joining vault late (it must exist) gets every gate open in
  * gates[] replayed as kept, by its key. */
 static void page_latecomer(uint16_t ws, char gates[GATES][20])
@@ -118,12 +156,12 @@ static void page_latecomer(uint16_t ws, char gates[GATES][20])
     servers_tmpdir(dir);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/gates?room=vault&name=late2", (unsigned)ws);
     struct browser *b = browser_open(dir, url, 900, 700);
-    if (!browser_wait(b, SNAP " && window.ricochetGates.snapshot().phase === 'joined'", 15000))
+    if (!browser_wait(b, SNAP " && window.ricochetGates.snapshot().phase === 'joined'", WAIT_MS))
         browser_fail(b, SNAP, "the late page never joined");
     for (int i = 0; i < GATES; i++) {
         snprintf(expr, sizeof expr, "window.ricochetGates.snapshot().kept.includes('g%d.%s')", i,
                  gates[i]);
-        if (gates[i][0] && !browser_wait(b, expr, 5000))
+        if (gates[i][0] && !browser_wait(b, expr, WAIT_MS))
             browser_fail(b, SNAP, "the late page missed a kept gate");
     }
     browser_close(b);
@@ -163,7 +201,7 @@ static void browser_and_terminals_play_gates(void **state)
     snprintf(url, sizeof url, "http://127.0.0.1:%u/gates?host=vault&name=web&colour=ff8000&auto=1",
              (unsigned)ws);
     struct browser *b = browser_open(dir, url, 1100, 720);
-    if (!browser_wait(b, SNAP " && window.ricochetGates.snapshot().phase === 'joined'", 15000))
+    if (!browser_wait(b, SNAP " && window.ricochetGates.snapshot().phase === 'joined'", WAIT_MS))
         browser_fail(b, SNAP, "the host's page never made its room");
 
     /* The terminal's lobby lists the room, closed, and waits. */
@@ -216,22 +254,32 @@ static void browser_and_terminals_play_gates(void **state)
                   host, mine, (unsigned long long)term_back,
                   (unsigned long long)(clock_now_ms() - restarted));
 
-    /* A latecomer after the restart gets every gate known before it. */
-    clock_sleep_ms(1000); /* both keep the gates again */
+    /* A latecomer after the restart gets every gate known before it. Both
+     * keep the gates again as they are welcomed back; their kept events
+     * reach the relay within a moment (3 s: a busy machine's). */
+    clock_sleep_ms(3000);
     terminal(&late, (const char *[]){"--watch", "--join", "vault", "--name", "late", NULL}, enet);
     if (!said(&late, "gates: joined vault as #", WAIT_MS, &late_out))
         fail_msg("the latecomer never joined:\n%s", late_out ? late_out : "");
-    clock_sleep_ms(1000);
-    free(late_out);
-    late_out = spawn_read_stdout(&late);
+    wait_kept(&late, "gates: joined vault", gates, WAIT_MS, &late_out);
     got_kept(late_out, "gates: joined vault", gates);
     page_latecomer(ws, gates);
 
     /* Every gate opened, the same player's everywhere. */
     if (!browser_wait(b, "window.ricochetGates.snapshot().gates.every((d) => d)", WAIT_MS))
         browser_fail(b, SNAP, "not every gate opened");
-    clock_sleep_ms(1000);
-    page_gates(b, gates);
+    /* until both terminals claimed every gate for whom the page does (the
+     * last opened is on its way to them) */
+    for (uint64_t end = clock_now_ms() + WAIT_MS;; clock_sleep_ms(200)) {
+        page_gates(b, gates);
+        free(out);
+        free(late_out);
+        out = spawn_read_stdout(&term);
+        late_out = spawn_read_stdout(&late);
+        if ((claims_match(out, gates) && claims_match(late_out, gates)) ||
+            clock_now_ms() > end)
+            break;
+    }
     assert_int_equal(spawn_stop(&term, SIGINT, 10000), 0);
     assert_int_equal(spawn_stop(&late, SIGINT, 10000), 0);
     char line[256] = "gates: gates";

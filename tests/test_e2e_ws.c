@@ -67,9 +67,11 @@ static cJSON *peer_result(struct spawn_proc *p, int ms)
 {
     int rc = spawn_stop(p, 0, ms);
     char *out = spawn_read_stdout(p);
-    if (rc != 0) {
+    if (rc != 0) { /* the traceback's end says why (fail_msg keeps a line's start) */
         char *e = spawn_read_stderr(p);
-        fail_msg("ws_peer.py exited %d: %s %s", rc, out ? out : "", e ? e : "");
+        size_t n = e ? strlen(e) : 0;
+        print_message("ws_peer.py's stderr ends:\n%s\n", e ? e + (n > 1500 ? n - 1500 : 0) : "");
+        fail_msg("ws_peer.py exited %d: %s", rc, out ? out : "");
     }
     assert_non_null(out);
     char *last = out, *nl;
@@ -149,6 +151,11 @@ static void exchange_with_python(uint16_t enet_port, const char *url, const char
     }
     end = clock_now_us() + WAIT_MS * 1000ull;
     while (spawn_running(&p) && clock_now_us() < end)
+        harness_poll_for(r.c, 1, 20, harness_rec_event, &r);
+    /* the peer's last states may still be on their way (295 of 300 came
+     * within 200 ms beside two busy loops); then 200 ms for any extra */
+    end = clock_now_us() + WAIT_MS * 1000ull;
+    while (r.states[0][py] < (uint64_t)count && clock_now_us() < end)
         harness_poll_for(r.c, 1, 20, harness_rec_event, &r);
     harness_poll_for(r.c, 1, 200, harness_rec_event, &r);
     cJSON *o = peer_result(&p, 1000);
@@ -260,7 +267,8 @@ static void python_and_enet_exchange_1000_states(void **state)
 {
     (void)state;
     static struct harness_three t;
-    static const char *const more[] = {"--rate-limit", "0", NULL};
+    /* a busy relay late past --stale-ms would shed states: none here */
+    static const char *const more[] = {"--rate-limit", "0", "--stale-ms", "0", NULL};
     harness_three_start(&t, "ws://127.0.0.1:0", more);
     char url[64];
     snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.stream);
@@ -382,13 +390,13 @@ static void connections_that_never_upgrade(void **state)
 
 /* A member that never reads: its states conflated to each sender's
  * newest once its socket is full, then closed as a slow reader; a ws
- * member that reads gets (nearly: ENet to the relay) all 20,000. */
+ * member that reads gets nearly all of the 20,000 that reached the relay. */
 static void a_reader_that_never_reads(void **state)
 {
     (void)state;
     static struct harness_three t;
     static const char *const more[] = {"--slow-reader-ms", "800", "--rate-limit", "0",
-                                       "--tick-ms", "0", NULL};
+                                       "--tick-ms", "0", "--stale-ms", "0", NULL};
     harness_three_start(&t, "ws://127.0.0.1:0", more);
     int stuck = ws_by_hand(t.stream, 2048, "stuck");
     static struct harness_rec r;
@@ -407,10 +415,17 @@ static void a_reader_that_never_reads(void **state)
             harness_poll_for(r.c, 2, 20, harness_rec_event, &r);
     }
     harness_poll_for(r.c, 2, 1500, harness_rec_event, &r);
+    /* what reached the relay: unsequenced, a burst can overflow its
+     * socket's buffer (18,604 came when a busy relay shed stale states,
+     * before --stale-ms 0) */
+    long long in = harness_relay_stat(&t.relay, "edges.enet.states_in");
     assert_true(harness_relay_stat(&t.relay, "edges.ws.conflated") > 0);
     assert_true(harness_relay_stat(&t.relay, "drops.slow_reader") >= 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.members"), 1);
-    assert_in_range(r.states[0][sender], (uint64_t)sends * 95 / 100, (uint64_t)sends);
+    print_message("the relay took %lld of %d states, the reader got %llu\n", in, sends,
+                  (unsigned long long)r.states[0][sender]);
+    assert_true(in > sends / 2);
+    assert_in_range(r.states[0][sender], (uint64_t)in * 95 / 100, (uint64_t)in);
     assert_false(r.disconnected[0]);
     close(stuck);
     for (size_t i = 0; i < 2; i++)
@@ -471,7 +486,8 @@ static void wss_with_a_certificate_of_its_own(void **state)
 
     struct spawn_proc relay;
     const char *args[] = {"--listen", "wss://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
-                          "--tls-cert", cert, "--tls-key", key, "--rate-limit", "0", NULL};
+                          "--tls-cert", cert, "--tls-key", key, "--rate-limit", "0",
+                          "--stale-ms", "0", NULL}; /* a busy relay sheds none: all 300 */
     assert_true(harness_start_relay(&relay, args) > 0);
     uint16_t wss = harness_edge_port(&relay, "wss"), enet = harness_edge_port(&relay, "enet");
     partial_record_costs_nothing(&relay, wss);

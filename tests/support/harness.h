@@ -1,8 +1,9 @@
 /* harness.h: support code for integration tests (tests/support/, linked
  * into every test binary). Starts ricochet programs from $RICOCHET_BIN
  * through harness/spawn.h (stop, read output, free: call spawn_* directly),
- * reads the relay's stats lines, and drives several clients until a
- * condition holds or a deadline passes. */
+ * reads the relay's stats lines (harness.c), drives several clients until
+ * a condition holds or a deadline passes (harness_clients.c), and speaks
+ * the plain-UDP edge from raw sockets (harness_udp.c). */
 #ifndef RICOCHET_HARNESS_H
 #define RICOCHET_HARNESS_H
 
