@@ -152,7 +152,9 @@ static int tcp_more(struct ricochet *c)
 {
     client_stream_send_waiting(c, &((struct client_tcp *)c->tp)->s);
     ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
-    return n > 0 ? 1 : n == -1 ? 0 : -1;
+    if (n == -1)
+        return client_stream_heard_lately(c) ? 0 : -1;
+    return n > 0 ? 1 : -1;
 }
 
 static void tcp_wait(struct ricochet *c, int wait_ms)

@@ -352,7 +352,9 @@ static int ws_more(struct ricochet *c)
         return -1;
     }
     client_stream_send_waiting(c, &t->s);
-    return c->phase != PHASE_DEAD && ws_read(c) ? 1 : 0;
+    if (c->phase != PHASE_DEAD && ws_read(c))
+        return 1;
+    return c->phase == PHASE_DEAD || client_stream_heard_lately(c) ? 0 : -1;
 }
 
 static void ws_wait(struct ricochet *c, int wait_ms)
