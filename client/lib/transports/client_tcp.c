@@ -6,7 +6,8 @@
  * message both ways in a frame: 2 bytes of length, big-endian, then the
  * message as a datagram would carry it (PROTOCOL.md, "Streams"). The
  * connection is the session's: the join goes out once it is up, once
- * (nothing is lost), and its end is the session's end; closing it is
+ * (nothing is lost), and its end is the session's end, as is the relay's
+ * silence for the timeout (client_stream_heard_lately); closing it is
  * leaving. TCP_NODELAY: a state leaves when it is written, not with the
  * next one. What the kernel will not take at once waits in a bounded
  * buffer of ours, in order; past the bound a send fails (a relay that
