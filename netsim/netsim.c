@@ -161,14 +161,20 @@ struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint
     return sim;
 }
 
+static bool ge_on(const struct netsim_direction *d);
+
 int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSIM_DIRS],
                       char *err, size_t err_cap)
 {
     for (int i = 0; i < NETSIM_DIRS; i++)
         if (netsim_model_check(&models[i], err, err_cap) < 0)
             return -1;
-    for (int i = 0; i < NETSIM_DIRS; i++)
-        sim->d[i].m = models[i];
+    for (int i = 0; i < NETSIM_DIRS; i++) {
+        struct netsim_direction *d = &sim->d[i];
+        d->m = models[i];
+        if (!ge_on(d)) /* no bursts now: one going ends (the new ge-r, 0, would hold it) */
+            d->ge_bad = d->ge_seq.bad = false;
+    }
     return 0;
 }
 

@@ -9,7 +9,8 @@
  * (`slow_reader`), while a TCP member that reads gets all 20,000; a member that
  * only listens kept past four of the relay's timeouts (its library pings once
  * quiet for a third of its timeout); a connection that never joins closed by
- * the join timeout (`not_joined`) */
+ * the join timeout (`not_joined`); a sender alone in its room kept, and its
+ * session ended (`timeout`) once the relay is stopped and silent */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,13 @@ static void a_connection_that_never_joins(void **state)
     harness_three_stop(&t);
 }
 
+/* A relay stopped: the connection stays, the session ends at its timeout. */
+static void a_silent_relay_ends_the_session(void **state)
+{
+    (void)state;
+    harness_stream_silence(PROTO_MODE_TCP, "tcp://127.0.0.1:0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +288,7 @@ int main(void)
         cmocka_unit_test(a_reader_that_never_reads),
         cmocka_unit_test(a_listener_that_never_sends_stays),
         cmocka_unit_test(a_connection_that_never_joins),
+        cmocka_unit_test(a_silent_relay_ends_the_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

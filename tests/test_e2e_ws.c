@@ -16,7 +16,8 @@
  * 1.5 s costs the relay no CPU (it spun a core before), python3-websockets over
  * TLS exchanging states with an ENet member, the page over https, a close code
  * through TLS, and one line for each missing, unreadable or unused
- * `--tls-cert`/`--tls-key` */
+ * `--tls-cert`/`--tls-key`; a ws sender alone in its room kept, and its
+ * session ended (`timeout`) once the relay is stopped and silent */
 
 /* tests/run: alone (1,000 states through a Python peer in bounded time: a
  * neighbour's load moves it) */
@@ -529,6 +530,13 @@ static void wss_with_a_certificate_of_its_own(void **state)
     rmdir(dir);
 }
 
+/* A relay stopped: the connection stays, the session ends at its timeout. */
+static void a_silent_relay_ends_the_session(void **state)
+{
+    (void)state;
+    harness_stream_silence(PROTO_MODE_WS, "ws://127.0.0.1:0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +546,7 @@ int main(void)
         cmocka_unit_test(connections_that_never_upgrade),
         cmocka_unit_test(a_reader_that_never_reads),
         cmocka_unit_test(wss_with_a_certificate_of_its_own),
+        cmocka_unit_test(a_silent_relay_ends_the_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

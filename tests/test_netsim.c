@@ -4,7 +4,7 @@
  * distributions, seeded reproducibility, order with and without reordering,
  * delay bounds, duplication, rate limit and queue drops, counters that add up;
  * a model replaced while it runs (what is held keeps its time, a bad one
- * changes nothing); paired loss: two flows of the same sequence numbers lose
+ * changes nothing, one without bursts ends a burst in progress); paired loss: two flows of the same sequence numbers lose
  * exactly the same ones, at the rate asked, bursts too, the other direction
  * others */
 #include <setjmp.h>
@@ -733,6 +733,36 @@ static void model_changed_while_running(void **state)
     netsim_destroy(sim);
 }
 
+/* A burst in progress when a model without bursts replaces the chain's
+ * ends there: the new model's ge-r (0) would otherwise hold the chain in
+ * its bad state, losing everything, until bursts came back. */
+static void a_model_without_bursts_ends_a_burst(void **state)
+{
+    (void)state;
+    struct netsim_model ge;
+    netsim_model_default(&ge);
+    ge.ge_p_pct = 100; /* bad at once */
+    ge.ge_r_pct = 1;
+    ge.ge_loss_bad_pct = 100; /* ricochet-netsim's default, as every model it is given has */
+    struct netsim *sim = new_sim(&ge, &ge, 5);
+    unsigned char buf[8] = {0};
+    uint32_t seq = 1;
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, 0), 0);
+    assert_int_equal(netsim_submit_paired(sim, NETSIM_DOWN, 1, buf, sizeof buf, 0, &seq, 1), 0);
+    struct netsim_model plain[NETSIM_DIRS];
+    netsim_model_default(&plain[NETSIM_UP]);
+    plain[NETSIM_UP].ge_loss_bad_pct = 100;
+    plain[NETSIM_DOWN] = plain[NETSIM_UP];
+    char err[128];
+    assert_int_equal(netsim_set_models(sim, plain, err, sizeof err), 0);
+    for (seq = 2; seq < 50; seq++) {
+        assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, seq * MS), 1);
+        assert_int_equal(netsim_submit_paired(sim, NETSIM_DOWN, 1, buf, sizeof buf, seq * MS,
+                                              &seq, 1), 1);
+    }
+    netsim_destroy(sim);
+}
+
 /* Paired loss: two flows carrying the same sequence numbers lose exactly
  * the same ones, at about the rate asked, whatever else comes between;
  * the other direction loses others; bursts too are the same in both, a
@@ -849,6 +879,7 @@ int main(void)
         cmocka_unit_test(rate_limit),
         cmocka_unit_test(counters_add_up),
         cmocka_unit_test(model_changed_while_running),
+        cmocka_unit_test(a_model_without_bursts_ends_a_burst),
         cmocka_unit_test(paired_loss_is_the_same_for_every_flow),
         cmocka_unit_test(bad_input),
     };

@@ -229,6 +229,13 @@ void harness_three_stop(struct harness_three *t);
 void harness_stream_room(struct spawn_proc *relay, enum proto_mode stream, uint16_t stream_port,
                          uint16_t enet, uint16_t udp);
 
+/* A stream member (tcp or ws, --timeout-ms 1500 both sides) alone in its
+ * room, sending a state every 100 ms for 4 s, stays (the relay's pongs are
+ * news enough); with the relay stopped (SIGSTOP: the connection stays up,
+ * the kernel taking what is sent) its session ends, TIMEOUT, "the relay
+ * went silent", 1 to 6 s later. Fails the test (cmocka) otherwise. */
+void harness_stream_silence(enum proto_mode stream, const char *listen);
+
 /* One client of a harness session. */
 struct harness_member {
     const char *name;

@@ -330,3 +330,42 @@ void harness_stream_room(struct spawn_proc *relay, enum proto_mode stream, uint1
     for (size_t i = 0; i < 3; i++)
         ricochet_close(r.c[i]);
 }
+
+/* Has client 0 of rec (a struct harness_rec) ended? */
+static bool first_disconnected(void *rec)
+{
+    return ((struct harness_rec *)rec)->disconnected[0];
+}
+
+void harness_stream_silence(enum proto_mode stream, const char *listen)
+{
+    static struct harness_three t;
+    static const char *const more[] = {"--timeout-ms", "1500", NULL};
+    harness_three_start(&t, listen, more);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    struct client_config cfg = {.host = "127.0.0.1", .port = t.stream, .room = "alone",
+                                .name = "sender", .mode = stream, .timeout_ms = 1500};
+    char err[256];
+    r.c[0] = client_create(&cfg, err, sizeof err);
+    assert_non_null(r.c[0]);
+    assert_int_equal(harness_poll_until(r.c, 1, 5000, harness_rec_event, harness_all_welcomed,
+                                        &r), 0);
+    for (int k = 0; k < 40; k++) {
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[0], &s), RICOCHET_OK);
+        harness_poll_for(r.c, 1, 100, harness_rec_event, &r);
+    }
+    assert_false(r.disconnected[0]);
+    assert_int_equal(spawn_signal(&t.relay, SIGSTOP), 0);
+    uint64_t stopped = clock_now_ms();
+    int rc = harness_poll_until(r.c, 1, 6000, harness_rec_event, first_disconnected, &r);
+    uint64_t took = clock_now_ms() - stopped;
+    assert_int_equal(spawn_signal(&t.relay, SIGCONT), 0);
+    assert_int_equal(rc, 0);
+    assert_in_range(took, 1000, 6000);
+    assert_non_null(strstr(ricochet_end_reason(r.c[0]), "the relay went silent"));
+    ricochet_close(r.c[0]);
+    harness_three_stop(&t);
+}

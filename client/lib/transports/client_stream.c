@@ -176,3 +176,19 @@ uint64_t client_stream_op_silent_us(const struct ricochet *c, uint64_t now_us)
 {
     return c->tp && c->heard_us && now_us > c->heard_us ? now_us - c->heard_us : 0;
 }
+
+bool client_stream_heard_lately(struct ricochet *c)
+{
+    if (c->phase != PHASE_JOINED || !c->heard_us)
+        return true;
+    uint64_t now = clock_now_us(), timeout = (uint64_t)c->timeout_ms * 1000u;
+    uint64_t silent = client_stream_op_silent_us(c, now);
+    if (silent > timeout) {
+        client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
+        return false;
+    }
+    /* a session that only sends (alone in its room) hears the relay's pong */
+    if (silent >= timeout / 3 && now - c->last_ping_us >= timeout / 3)
+        client_send_ping(c, now);
+    return true;
+}

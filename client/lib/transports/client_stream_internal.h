@@ -62,7 +62,15 @@ void client_stream_hang_up(struct client_stream *s);
 int client_stream_op_fd(const struct ricochet *c);
 void client_stream_op_netinfo(const struct ricochet *c, struct client_netinfo *info);
 /* How long the relay has said nothing (c->heard_us): a stopped relay keeps
- * its connection open, so only its silence tells a fleet's session. */
+ * its connection open, so only its silence tells (a fleet's session: its
+ * rejoin; any: client_stream_heard_lately). */
 uint64_t client_stream_op_silent_us(const struct ricochet *c, uint64_t now_us);
+
+/* Nothing left to read: is the relay still heard from? A path that lost
+ * everything leaves the connection open (TCP retransmits for many
+ * minutes), so a joined session pings once the relay has been silent for
+ * a third of its timeout and ends, TIMEOUT, at the timeout (PROTOCOL.md,
+ * Timers). Returns false if the session ended. */
+bool client_stream_heard_lately(struct ricochet *c);
 
 #endif

@@ -6,7 +6,8 @@
  * message both ways in a frame: 2 bytes of length, big-endian, then the
  * message as a datagram would carry it (PROTOCOL.md, "Streams"). The
  * connection is the session's: the join goes out once it is up, once
- * (nothing is lost), and its end is the session's end; closing it is
+ * (nothing is lost), and its end is the session's end, as is the relay's
+ * silence for the timeout (client_stream_heard_lately); closing it is
  * leaving. TCP_NODELAY: a state leaves when it is written, not with the
  * next one. What the kernel will not take at once waits in a bounded
  * buffer of ours, in order; past the bound a send fails (a relay that
@@ -152,7 +153,9 @@ static int tcp_more(struct ricochet *c)
 {
     client_stream_send_waiting(c, &((struct client_tcp *)c->tp)->s);
     ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
-    return n > 0 ? 1 : n == -1 ? 0 : -1;
+    if (n == -1)
+        return client_stream_heard_lately(c) ? 0 : -1;
+    return n > 0 ? 1 : -1;
 }
 
 static void tcp_wait(struct ricochet *c, int wait_ms)

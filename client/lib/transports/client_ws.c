@@ -12,7 +12,8 @@
  * libsodium). The join goes out once the upgrade is answered, once, and
  * the connection's end is the session's: a close frame from the relay
  * ends it with the relay's error before it if one came, else with the
- * close's code and reason; closing is leaving (a close frame, 1000).
+ * close's code and reason; the relay's silence for the timeout ends it too
+ * (client_stream_heard_lately); closing is leaving (a close frame, 1000).
  * wslay reads every whole message there is in one call: they wait in a
  * buffer of ours, read no further until it is empty, and are handed out
  * one per step (a batch's states one per step too). */
@@ -352,7 +353,9 @@ static int ws_more(struct ricochet *c)
         return -1;
     }
     client_stream_send_waiting(c, &t->s);
-    return c->phase != PHASE_DEAD && ws_read(c) ? 1 : 0;
+    if (c->phase != PHASE_DEAD && ws_read(c))
+        return 1;
+    return c->phase == PHASE_DEAD || client_stream_heard_lately(c) ? 0 : -1;
 }
 
 static void ws_wait(struct ricochet *c, int wait_ms)
