@@ -534,6 +534,46 @@ static void enet_refused_by_disconnect_data(void **state)
     enet_deinitialize();
 }
 
+/* A fleet's relay names a room's holder only to an address that has shown
+ * itself (its cookie echoed); one that has not within the relay's wait gets
+ * the DISCONNECT's code alone, "moved" with no MOVED before it (a busy
+ * machine's join). A client that may rejoin takes that as "the room is
+ * elsewhere": it joins again through its entry relay, which names the
+ * holder, rather than ending "refused the join: moved". */
+static void a_bare_moved_on_a_first_join_joins_again(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "r1",
+                                .name = "tester", .mode = PROTO_MODE_UNSEQUENCED,
+                                .timeout_ms = 5000, .rejoin_ms = 5000};
+    char err[256] = "";
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct ricochet_event ev;
+    ENetEvent e;
+    int joins = 0;
+    bool down = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!down && joins < 2 && clock_now_ms() < deadline) {
+        if (ricochet_poll(c, 5, &ev) == 1 && ev.type == RICOCHET_EV_DISCONNECTED)
+            down = true;
+        if (enet_host_service(srv, &e, 0) <= 0 || e.type != ENET_EVENT_TYPE_RECEIVE)
+            continue;
+        bool join = memmem(e.packet->data, e.packet->dataLength, "\"join\"", 6) != NULL;
+        enet_packet_destroy(e.packet);
+        if (join && ++joins == 1)
+            enet_peer_disconnect(e.peer, PROTO_ERROR_MOVED); /* the code alone */
+    }
+    if (down)
+        fail_msg("the client ended: %s", ricochet_end_reason(c));
+    assert_int_equal(joins, 2);
+    ricochet_close(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
 /* The DISCONNECTED event of one client of a hub, if it came. */
 struct hub_end {
     const struct ricochet *c;
@@ -937,6 +977,7 @@ int main(void)
         cmocka_unit_test(moved_followed_twice_never_back),
         cmocka_unit_test(reliable_states_held_across_a_move),
         cmocka_unit_test(enet_refused_by_disconnect_data),
+        cmocka_unit_test(a_bare_moved_on_a_first_join_joins_again),
         cmocka_unit_test(a_moved_members_late_goodbye_spares_the_next_client),
         cmocka_unit_test(silent_relay_noticed_within_the_timeout),
         cmocka_unit_test(sequenced_filter_per_sender),

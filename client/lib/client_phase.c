@@ -288,17 +288,20 @@ static void name_lost_relay(struct ricochet *c)
 
 /* A fleet's session that lost its relay joins again through the address it
  * started from, within its rejoin window; true if it will. So does a first
- * join the fleet could not place yet (directory_unavailable: try again),
- * saying it lost nothing, and a first join sent on to a relay that never
+ * join the fleet could not place yet (directory_unavailable, or a bare
+ * moved: try again), saying it lost nothing, and a first join sent on to a relay that never
  * answered, saying it lost that one. */
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();
     bool first = !c->move.was_joined && !c->move.lost_us;
     bool sent_on = first && c->move.hops > 0 && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
-    if (!c->rejoin_ms || !relay_lost(code) ||
-        (first && !sent_on &&
-         strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) != 0) ||
+    /* A first join is tried again only where the room is to be found: the
+     * directory was away, or "moved" came bare (its MOVED, naming the holder,
+     * is held back until an address shows itself: the entry names it then). */
+    bool placed_later = strcmp(code, proto_error_name(PROTO_ERROR_DIRECTORY_UNAVAILABLE)) == 0 ||
+                        strcmp(code, proto_error_name(PROTO_ERROR_MOVED)) == 0;
+    if (!c->rejoin_ms || !relay_lost(code) || (first && !sent_on && !placed_later) ||
         (c->move.lost_us && now - c->move.lost_us > (uint64_t)c->rejoin_ms * 1000u))
         return false;
     bool fresh = !c->move.lost_us;
