@@ -1,14 +1,15 @@
-/* test_live_lanes.c: the lesson's count of a lane's states (live_lanes.c):
- * a state on its way when its sender or the lane's receiver was
- * disconnected, and never come, is lost with that connection ("disconnected",
- * within lost_explained); the receiver's loss takes every sender's, a
- * sender's only its own; one that still comes is delivered; a lossless
- * lane's state not come within the grace while its receiver still gets
- * states, or behind a state netsim dropped that has not come, is late ("late", within lost_explained); a stream's
- * behind a segment netsim dropped, its copy not come before the state was
- * sent, is "behind_segment"; one netsim carried up a grace before the window's end and
- * never down, the relay kept ("relay_kept"; both within lost_explained); any other state lost with
- * no connection lost and no drop of netsim's stays unexplained */
+/* test_live_lanes.c: the lesson's count of a lane's states (live_lanes.c): a
+ * state on its way when its sender or the lane's receiver was disconnected,
+ * and never come, is lost with that connection ("disconnected", within
+ * lost_explained); the receiver's loss takes every sender's, a sender's only
+ * its own; one that still comes is delivered; a lossless lane's state not
+ * come within the grace while its receiver still gets states, or behind a
+ * state netsim dropped that has not come, is late ("late", within
+ * lost_explained); a stream's behind a segment netsim dropped, its copy not
+ * come before the state was sent, is "behind_segment"; one netsim carried up
+ * a grace before the window's end and never down, the relay kept
+ * ("relay_kept"; both within lost_explained); any other state lost with no
+ * connection lost and no drop of netsim's stays unexplained */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
-/* test_netsim.c: loss rates over 100k decisions, Gilbert-Elliott burst lengths,
- * netem's correlation (longer loss runs, smoother delays), corruption (one bit,
- * restorable), reordering with a gap, the pareto and paretonormal
- * distributions, seeded reproducibility, order with and without reordering,
- * delay bounds, duplication, rate limit and queue drops, counters that add up;
- * a model replaced while it runs (what is held keeps its time, a bad one
- * changes nothing, one without bursts ends a burst in progress); paired loss: two flows of the same sequence numbers lose
- * exactly the same ones, at the rate asked, bursts too, the other direction
- * others */
+/* test_netsim.c: loss rates over 100k decisions, Gilbert-Elliott burst
+ * lengths, netem's correlation (longer loss runs, smoother delays),
+ * corruption (one bit, restorable), reordering with a gap, the pareto and
+ * paretonormal distributions, seeded reproducibility, order with and without
+ * reordering, delay bounds, duplication, rate limit and queue drops, counters
+ * that add up; a model replaced while it runs (what is held keeps its time, a
+ * bad one changes nothing, one without bursts ends a burst in progress);
+ * paired loss: two flows of the same sequence numbers lose exactly the same
+ * ones, at the rate asked, bursts too, the other direction others */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -289,8 +289,8 @@ static void name_lost_relay(struct ricochet *c)
 /* A fleet's session that lost its relay joins again through the address it
  * started from, within its rejoin window; true if it will. So does a first
  * join the fleet could not place yet (directory_unavailable, or a bare
- * moved: try again), saying it lost nothing, and a first join sent on to a relay that never
- * answered, saying it lost that one. */
+ * moved: try again), saying it lost nothing, and a first join sent on to a
+ * relay that never answered, saying it lost that one. */
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();

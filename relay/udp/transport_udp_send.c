@@ -2,15 +2,16 @@
  * edge: states, control messages, and disconnects (forgetting an endpoint).
  *
  * Batching: the datagrams queued (up to UDP_SEND_QUEUE) leave in as few
- * sendmmsg() calls as the kernel allows (UIO_MAXIOV each): the copies of
- * the states of one receive batch or, with a tick, of a whole tick, a
- * world's late one to every group of receivers at once included. Each state is copied once into a send buffer and every
- * recipient's datagram points at that copy: no per-recipient copy. A
- * member whose join asked for batches gets the states queued for it in one
- * datagram, up to PROTO_BATCH_MAX bytes (PROTOCOL.md, "Batches"): a tick's
- * states for one recipient then cost the kernel one datagram, not one
- * each. The datagram's iovecs are the batch header and each state's copy,
- * which carries its entry's length prefix in front of it. */
+ * sendmmsg() calls as the kernel allows (UIO_MAXIOV each): the copies of the
+ * states of one receive batch or, with a tick, of a whole tick, a world's
+ * late one to every group of receivers at once included. Each state is copied
+ * once into a send buffer and every recipient's datagram points at that copy:
+ * no per-recipient copy. A member whose join asked for batches gets the
+ * states queued for it in one datagram, up to PROTO_BATCH_MAX bytes
+ * (PROTOCOL.md, "Batches"): a tick's states for one recipient then cost the
+ * kernel one datagram, not one each. The datagram's iovecs are the batch
+ * header and each state's copy, which carries its entry's length prefix in
+ * front of it. */
 #include "transport_udp.h"
 
 #include <string.h>
