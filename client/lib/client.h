@@ -139,6 +139,7 @@ struct client_netinfo {
     uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire (tcp: TCP's
                                                 payload, retransmissions included) */
     uint64_t datagrams_sent, datagrams_received; /* tcp: segments, acknowledgements included */
+    uint32_t pings_sent, pongs_received; /* clock pings since the join, and their answers */
     int enet_peer_out;          /* ENet header peer id of my datagrams (the relay's slot
                                    for me), -1 in udp mode or unconnected */
     int enet_peer_in;           /* ... of the relay's datagrams to me (my host's slot) */

@@ -117,6 +117,7 @@ void client_send_ping(struct ricochet *c, uint64_t now)
 {
     client_send_simple(c, PROTO_CTL_PING, now);
     c->last_ping_us = now;
+    c->sync.pings++;
 }
 
 /* Is the estimate different enough from the one the room has? Every

@@ -57,7 +57,8 @@ struct client_sync {
     struct clock_sync clock;
     uint64_t next_ping_us;        /* next clock ping */
     struct clock_sync announced;  /* the estimate the room has (valid: announced) */
-    unsigned clock_samples;
+    unsigned clock_samples;       /* pongs heard */
+    unsigned pings;               /* pings sent */
     unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
     bool clock_changed;           /* announce it at the next step */
 };

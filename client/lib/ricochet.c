@@ -345,6 +345,8 @@ const struct recv_stats *client_reflect_stats(const struct ricochet *c)
 void client_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     client_wire_netinfo(&c->wire, info);
+    info->pings_sent = c->sync.pings;
+    info->pongs_received = c->sync.clock_samples;
     c->ops->netinfo(c, info);
 }
 
