@@ -33,16 +33,6 @@
 
 #define WAIT_MS 5000
 
-/* The value of the sample line that starts with `series ` in text; -1 if
- * there is none. */
-static double sample(const char *text, const char *series)
-{
-    char want[256];
-    snprintf(want, sizeof want, "\n%s ", series);
-    const char *at = strstr(text, want);
-    return at ? strtod(at + strlen(want), NULL) : -1;
-}
-
 /* Starts a relay with --metrics on a free loopback port; its HTTP
  * endpoint into at. Returns the relay's UDP port. */
 static int relay_with_metrics(struct spawn_proc *relay, char *at, size_t cap)
@@ -72,7 +62,7 @@ static char *metrics_when(const char *at, const char *series, double want)
     for (;;) {
         struct http_response r = http_get(at, "/metrics");
         assert_int_equal(r.status, 200);
-        if (sample(r.body, series) >= want) {
+        if (http_sample(r.body, series) >= want) {
             free(r.headers);
             return r.body;
         }
@@ -118,9 +108,9 @@ static void metrics_count_a_session(void **state)
     spawn_free(&b);
     char *text = metrics_when(at, "ricochet_leaves_total", 3);
     print_message("%zu bytes of /metrics\n", strlen(text));
-    assert_int_equal(sample(text, "ricochet_joins_total"), 3);
-    assert_int_equal(sample(text, "ricochet_clients"), 0);
-    assert_int_equal(sample(text, "ricochet_rooms"), 0);
+    assert_int_equal(http_sample(text, "ricochet_joins_total"), 3);
+    assert_int_equal(http_sample(text, "ricochet_clients"), 0);
+    assert_int_equal(http_sample(text, "ricochet_rooms"), 0);
     /* The same numbers as the relay's own stats record. */
     double in = 0, out = 0;
     static const char *const modes[] = { "unsequenced", "sequenced", "reliable" };
@@ -128,20 +118,20 @@ static void metrics_count_a_session(void **state)
         char series[96];
         snprintf(series, sizeof series, "ricochet_states_received_total{mode=\"%s\"}",
                  modes[i]);
-        assert_true(sample(text, series) > 0); /* mixed: every ENet mode */
-        in += sample(text, series);
+        assert_true(http_sample(text, series) > 0); /* mixed: every ENet mode */
+        in += http_sample(text, series);
         snprintf(series, sizeof series, "ricochet_states_sent_total{mode=\"%s\"}", modes[i]);
-        out += sample(text, series);
+        out += http_sample(text, series);
     }
     assert_int_equal(in, harness_relay_stat(&relay, "states_in"));
     assert_int_equal(out, harness_relay_stat(&relay, "states_out"));
-    assert_int_equal(sample(text, "ricochet_received_bytes_total"),
+    assert_int_equal(http_sample(text, "ricochet_received_bytes_total"),
                      harness_relay_stat(&relay, "bytes_in"));
-    assert_true(sample(text, "ricochet_loop_iteration_seconds_count") > 0);
-    assert_true(sample(text, "ricochet_tick_lag_seconds_count") > 0); /* enet: 2 ms ticks */
-    assert_true(sample(text, "ricochet_fanout_seconds_count") > 0);
-    assert_true(sample(text, "process_resident_memory_bytes") > 1e6);
-    assert_true(sample(text, "process_open_fds") >= 4);
+    assert_true(http_sample(text, "ricochet_loop_iteration_seconds_count") > 0);
+    assert_true(http_sample(text, "ricochet_tick_lag_seconds_count") > 0); /* enet: 2 ms ticks */
+    assert_true(http_sample(text, "ricochet_fanout_seconds_count") > 0);
+    assert_true(http_sample(text, "process_resident_memory_bytes") > 1e6);
+    assert_true(http_sample(text, "process_open_fds") >= 4);
     assert_non_null(strstr(text, "ricochet_build_info{version=\""));
     assert_non_null(strstr(text, "enet_version=\"1.3.17\""));
     promtool_accepts(text);

@@ -19,20 +19,11 @@
 #include "support/http.h"
 #include "support/servers.h"
 
-/* The value of the sample `series` in text; -1 if absent. */
-static double sample(const char *text, const char *series)
-{
-    char want[256];
-    snprintf(want, sizeof want, "\n%s ", series);
-    const char *at = strstr(text, want);
-    return at ? strtod(at + strlen(want), NULL) : -1;
-}
-
 static double per_dir(const char *text, const char *name, const char *dir, const char *more)
 {
     char series[256];
     snprintf(series, sizeof series, "%s{direction=\"%s\"%s}", name, dir, more);
-    return sample(text, series);
+    return http_sample(text, series);
 }
 
 /* A scrape with no datagram held in either direction (within 4 s). The
@@ -122,7 +113,7 @@ static void every_datagram_is_accounted_for(void **state)
         assert_int_equal(copies, out);
         assert_int_equal(in25, out); /* 20 ms, no jitter: every one under 25 ms */
     }
-    assert_true(sample(r.body, "ricochet_netsim_flows_created_total") >= 3);
+    assert_true(http_sample(r.body, "ricochet_netsim_flows_created_total") >= 3);
     every_family_is_documented(r.body);
     char dir[] = "/tmp/ricochet-netsim-metrics-XXXXXX", path[96], cmd[256];
     servers_tmpdir(dir);

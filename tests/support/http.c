@@ -123,3 +123,11 @@ int http_free_port(void)
         fail_msg("%s", err);
     return port;
 }
+
+double http_sample(const char *text, const char *series)
+{
+    char want[256];
+    snprintf(want, sizeof want, "\n%s ", series);
+    const char *at = strstr(text, want);
+    return at ? strtod(at + strlen(want), NULL) : -1;
+}

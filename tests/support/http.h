@@ -47,6 +47,10 @@ struct spawn_proc;
  * out. Fails the test (cmocka) if none came. */
 void http_wait_endpoint(struct spawn_proc *p, char *out, size_t cap);
 
+/* The value of the sample line that starts with `series ` in a metrics
+ * page's text (Prometheus' text format); -1 if there is none. */
+double http_sample(const char *text, const char *series);
+
 /* A TCP port on 127.0.0.1 free a moment ago, for a server a test starts
  * (Prometheus). Fails the test if none. */
 int http_free_port(void);
