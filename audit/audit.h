@@ -229,9 +229,11 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
 
 /* The kernel's count of datagrams it dropped on each socket fds[i] (receive
  * buffer full) into drops[i] (0 if not found): /proc/net/udp and udp6's
- * last column, matched by the socket's inode. Returns 0, or -1 if /proc
- * cannot be read. */
-int audit_socket_drops(const int *fds, size_t n, uint64_t *drops);
+ * last column, matched by the socket's inode. Clients of one hub share its
+ * socket (consecutive in a swarm): owner[i] (owner may be NULL) is the
+ * first of the run of equal fds that i is in, whose drops are the run's.
+ * Returns 0, or -1 if /proc cannot be read. */
+int audit_socket_drops(const int *fds, size_t n, uint64_t *drops, size_t *owner);
 
 /* The datagrams the kernel dropped at socket fd, its receive buffer full
  * (SO_MEMINFO: the socket's own count, whatever namespace it is in), into

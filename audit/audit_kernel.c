@@ -34,8 +34,10 @@ static int proc_udp_drops(const char *path, const ino_t *inodes, size_t n, uint6
     return 0;
 }
 
-int audit_socket_drops(const int *fds, size_t n, uint64_t *drops)
+int audit_socket_drops(const int *fds, size_t n, uint64_t *drops, size_t *owner)
 {
+    for (size_t i = 0; owner && i < n; i++)
+        owner[i] = i > 0 && fds[i - 1] == fds[i] ? owner[i - 1] : i;
     ino_t *inodes = calloc(n ? n : 1, sizeof *inodes);
     if (!inodes)
         return -1;

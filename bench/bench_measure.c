@@ -400,22 +400,19 @@ static void socket_drops(struct run *run)
 {
     int *fds = calloc(run->n, sizeof *fds);
     uint64_t *drops = calloc(run->n, sizeof *drops);
-    if (fds && drops) {
+    size_t *owner = calloc(run->n, sizeof *owner);
+    if (fds && drops && owner) {
         for (size_t i = 0; i < run->n; i++)
             fds[i] = client_socket(run->peers[i].c);
-        audit_socket_drops(fds, run->n, drops);
+        audit_socket_drops(fds, run->n, drops, owner);
         for (size_t i = 0; i < run->n; i++) {
-            /* clients of one ENet hub (consecutive in the swarm) share its
-             * socket, and its drops */
-            size_t owner = i;
-            while (owner > 0 && fds[owner - 1] == fds[i])
-                owner--;
             run->aclients[i].socket_drops = drops[i];
-            run->aclients[i].socket_owner = owner;
+            run->aclients[i].socket_owner = owner[i];
         }
     }
     free(fds);
     free(drops);
+    free(owner);
     /* and the path's: a state netsim or the relay never read shows here */
     struct audit_result *a = &run->r->audit;
     if (run->netsim_started)

@@ -360,21 +360,23 @@ static void world_reckon(struct world *wd)
     }
 }
 
-/* The datagrams the kernel dropped on the clients' sockets (full buffers):
- * the clients of a hub share its socket, consecutive in the swarm. */
+/* The datagrams the kernel dropped on the clients' sockets (full buffers),
+ * each shared socket once. */
 static uint64_t world_socket_drops(struct swarm *sw, size_t n)
 {
     int *fds = calloc(n, sizeof *fds);
     uint64_t *drops = calloc(n, sizeof *drops), sum = 0;
-    if (fds && drops) {
+    size_t *owner = calloc(n, sizeof *owner);
+    if (fds && drops && owner) {
         for (size_t i = 0; i < n; i++)
             fds[i] = client_socket(swarm_client(sw, i));
-        if (audit_socket_drops(fds, n, drops) == 0)
+        if (audit_socket_drops(fds, n, drops, owner) == 0)
             for (size_t i = 0; i < n; i++)
-                sum += i == 0 || fds[i] != fds[i - 1] ? drops[i] : 0;
+                sum += owner[i] == i ? drops[i] : 0;
     }
     free(fds);
     free(drops);
+    free(owner);
     return sum;
 }
 

@@ -596,9 +596,14 @@ static void kernel_socket_drops_read_back(void **unused)
     for (int i = 0; i < 200; i++)
         assert_int_equal(sendto(tx, buf, sizeof buf, 0, (struct sockaddr *)&a, sizeof a),
                          (ssize_t)sizeof buf);
-    int fds[2] = {rx, tx};
-    uint64_t drops[2] = {7, 7};
-    assert_int_equal(audit_socket_drops(fds, 2, drops), 0);
+    int fds[3] = {rx, rx, tx}; /* two clients of one hub, and another */
+    uint64_t drops[3] = {7, 7, 7};
+    size_t owner[3];
+    assert_int_equal(audit_socket_drops(fds, 3, drops, owner), 0);
+    assert_int_equal(owner[0], 0);
+    assert_int_equal(owner[1], 0);
+    assert_int_equal(owner[2], 2);
+    assert_int_equal(drops[1], drops[0]);
     int got = 0;
     while (recv(rx, buf, sizeof buf, 0) > 0)
         got++;
@@ -606,7 +611,7 @@ static void kernel_socket_drops_read_back(void **unused)
                   (unsigned long long)drops[0]);
     assert_true(drops[0] > 0);
     assert_int_equal((uint64_t)got + drops[0], 200);
-    assert_int_equal(drops[1], 0); /* found, nothing dropped */
+    assert_int_equal(drops[2], 0); /* found, nothing dropped */
     /* a process's sockets, found through its /proc/PID/fd: ours hold rx */
     uint64_t mine = 0;
     assert_int_equal(audit_process_socket_drops(getpid(), &mine), 0);
