@@ -58,7 +58,9 @@ static void check_unordered(const cJSON *r)
     assert_true(bj_num(r, "audit.explained_by.netsim_down") > 0);
     assert_true(missed == dropped + bj_num(r, "audit.explained_by.late") +
                               bj_num(r, "audit.explained_by.socket_overflow") +
-                              bj_num(r, "audit.explained_by.relay_stale"));
+                              bj_num(r, "audit.explained_by.relay_stale") +
+                              bj_num(r, "audit.explained_by.sender_queue") +
+                              bj_num(r, "audit.explained_by.relay_queue"));
     assert_true(bj_num(r, "latency_ms.p50") >= PATH_DELAY_MS - PATH_JITTER_MS);
     assert_true(bj_num(r, "latency_ms.p99") < PATH_DELAY_MS + PATH_JITTER_MS + RTO_MIN_MS);
 }
