@@ -75,13 +75,19 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args)
     /* one more than spawn_start takes, so that too many is an error there */
     const char *argv[SPAWN_MAX_ARGS + 2];
     size_t n = 0;
-    bool listen = false;
-    for (size_t i = 0; args && args[i]; i++)
+    bool listen = false, stale = false;
+    for (size_t i = 0; args && args[i]; i++) {
         listen |= strncmp(args[i], "--listen", 8) == 0;
+        stale |= strncmp(args[i], "--stale-ms", 10) == 0;
+    }
     if (!listen) {
         argv[n++] = "--bind";
         argv[n++] = "127.0.0.1";
         argv[n++] = "--port";
+        argv[n++] = "0";
+    }
+    if (!stale) {
+        argv[n++] = "--stale-ms";
         argv[n++] = "0";
     }
     for (size_t i = 0; args && args[i] && n <= SPAWN_MAX_ARGS; i++)

@@ -43,8 +43,11 @@ int harness_spawn(struct spawn_proc *p, const char *prog,
 
 /* Spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args (may be NULL;
  * with a --listen among them, args alone) and waits up to 10 s for its
- * port. Returns the port (its first edge's), or -1 with the reason
- * printed to stderr (the relay is killed; spawn_free it still). */
+ * port. Unless args say --stale-ms, the relay sheds no state as stale
+ * (--stale-ms 0): on a busy machine its loop turns late, which is no
+ * network's loss, and tests count every state. Returns the port (its
+ * first edge's), or -1 with the reason printed to stderr (the relay is
+ * killed; spawn_free it still). */
 int harness_start_relay(struct spawn_proc *p, const char *const *args);
 
 /* The port of the relay's edge called edge ("udp", "enet:7790"), from its
