@@ -447,17 +447,6 @@ static char *relay_refuses(const char *const *args)
     return e;
 }
 
-/* The relay's loop turns so far, from its /metrics at metrics. */
-static double loop_turns(const char *metrics)
-{
-    struct http_response r = http_get(metrics, "/metrics");
-    assert_int_equal(r.status, 200);
-    double turns = http_sample(r.body, "ricochet_loop_iteration_seconds_count");
-    http_response_free(&r);
-    assert_true(turns >= 0); /* -1: no such series */
-    return turns;
-}
-
 /* One byte of a TLS record, then silence: OpenSSL keeps the byte and waits
  * for the rest, which will wake the socket. Before, the edge took any byte
  * OpenSSL held (SSL_has_pending) for input to read again at once, and
@@ -470,10 +459,10 @@ static void partial_record_costs_nothing(uint16_t port, const char *metrics)
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
-    double before = loop_turns(metrics);
+    double before = http_relay_loop_turns(metrics);
     assert_int_equal(send(fd, "\x16", 1, 0), 1); /* a handshake record's first byte */
     clock_sleep_ms(1500);
-    double turns = loop_turns(metrics) - before;
+    double turns = http_relay_loop_turns(metrics) - before;
     print_message("one byte of a TLS record held for 1.5 s: the relay's loop turned %.0f "
                   "times\n", turns);
     assert_true(turns < 3000);

@@ -131,3 +131,22 @@ double http_sample(const char *text, const char *series)
     const char *at = strstr(text, want);
     return at ? strtod(at + strlen(want), NULL) : -1;
 }
+
+double http_relay_loop_turns(const char *endpoint)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    for (;;) {
+        struct http_response r;
+        double turns = -1;
+        if (http_request(endpoint, "GET", "/metrics", 2000, &r) == 0) {
+            if (r.status == 200)
+                turns = http_sample(r.body, "ricochet_loop_iteration_seconds_count");
+            http_response_free(&r);
+        }
+        if (turns >= 0)
+            return turns;
+        if (clock_now_ms() >= deadline)
+            fail_msg("%s/metrics: no loop_iteration count within 10 s", endpoint);
+        clock_sleep_ms(100);
+    }
+}

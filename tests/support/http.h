@@ -51,6 +51,13 @@ void http_wait_endpoint(struct spawn_proc *p, char *out, size_t cap);
  * page's text (Prometheus' text format); -1 if there is none. */
 double http_sample(const char *text, const char *series);
 
+/* The relay's loop turns so far, from its /metrics at endpoint, asked
+ * again for up to 10 s (a relay out of descriptors takes no connection
+ * until it has one). Fails the test (cmocka) if no answer says it. What a
+ * test bounds instead of CPU time: a spinning loop turns thousands of
+ * times a second, an idle one a few dozen, however busy the machine. */
+double http_relay_loop_turns(const char *endpoint);
+
 /* A TCP port on 127.0.0.1 free a moment ago, for a server a test starts
  * (Prometheus). Fails the test if none. */
 int http_free_port(void);
