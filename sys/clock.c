@@ -40,18 +40,55 @@ uint64_t clock_unix_s(void)
     return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
 }
 
-/* A kernel's wall-clock stamp on clock_now_us()'s clock. */
+static int64_t timespec_ns(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+#define WALL_OFFSET_TRIES 3
+#define WALL_OFFSET_EVERY_US 1000000u /* NTP moves the wall clock slowly; a step shows
+                                         within this */
+
+/* The wall clock minus the monotonic one, ns: a wall reading between two
+ * monotonic ones, the closest of three tries. Two readings in a row are
+ * off by whatever ran between them: a thread preempted there read a stamp
+ * milliseconds away. */
+static int64_t wall_offset_ns(void)
+{
+    int64_t best = 0, best_gap = INT64_MAX;
+    for (int i = 0; i < WALL_OFFSET_TRIES; i++) {
+        struct timespec m0, real, m1;
+        clock_gettime(CLOCK_MONOTONIC, &m0);
+        clock_gettime(CLOCK_REALTIME, &real);
+        clock_gettime(CLOCK_MONOTONIC, &m1);
+        int64_t gap = timespec_ns(&m1) - timespec_ns(&m0);
+        if (gap < best_gap) {
+            best_gap = gap;
+            best = timespec_ns(&real) - (timespec_ns(&m0) + gap / 2);
+        }
+    }
+    return best;
+}
+
+/* A kernel's wall-clock stamp on clock_now_us()'s clock, by the clocks'
+ * difference each thread reads again every WALL_OFFSET_EVERY_US: one
+ * stamp is one instant, however the thread is preempted. */
 static uint64_t received_us(const struct timespec *stamp)
 {
-    struct timespec real, mono;
+    static _Thread_local int64_t offset_ns;
+    static _Thread_local uint64_t offset_at_us;
     if (stamp->tv_sec < 0)
         return 0;
-    clock_gettime(CLOCK_REALTIME, &real);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    uint64_t ago = timespec_us(&real) > timespec_us(stamp)
-                       ? timespec_us(&real) - timespec_us(stamp) : 0;
-    uint64_t now = timespec_us(&mono);
-    return ago < now ? now - ago : 0;
+    uint64_t now = clock_now_us();
+    if (!offset_at_us || now - offset_at_us >= WALL_OFFSET_EVERY_US) {
+        offset_ns = wall_offset_ns();
+        offset_at_us = now;
+    }
+    int64_t at_ns = timespec_ns(stamp) - offset_ns;
+    if (at_ns <= 0)
+        return 0;
+    uint64_t at = (uint64_t)at_ns / 1000u;
+    return at < now ? at : now;
 }
 
 uint64_t clock_socket_received_us(int fd)

@@ -8,7 +8,8 @@
  * waiting reads as 0, a closed socket's queue sends nothing; each datagram
  * of a batch carries its own kernel receive stamp; a bind that
  * cannot be is one line. And when the kernel received a datagram
- * (sys/clock.h), read from the datagram's own control message. */
+ * (sys/clock.h), read from the datagram's own control message: one stamp
+ * one instant, however often its thread is preempted converting it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,9 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -234,6 +238,70 @@ static void a_batch_carries_each_arrival(void **state)
     close(from);
 }
 
+/* Spins on the core it shares with the converting thread until *stop:
+ * the scheduler takes the core from one for the other at its ticks. */
+static void *spin(void *arg)
+{
+    const atomic_bool *stop = arg;
+    while (!atomic_load(stop)) {
+    }
+    return NULL;
+}
+
+/* One stamp, read again and again for 300 ms by a thread that shares its
+ * core with a spinning one: converted, it is one instant. Before, each
+ * conversion read the wall clock and then the monotonic one, and a thread
+ * preempted between the two put the stamp a time slice later. */
+static void a_stamp_is_one_instant_however_preempted(void **state)
+{
+    (void)state;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+    static atomic_bool stop;
+    atomic_store(&stop, false);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    assert_int_equal(pthread_attr_setaffinity_np(&attr, sizeof one, &one), 0);
+    assert_int_equal(pthread_create(&t, &attr, spin, &stop), 0);
+    pthread_attr_destroy(&attr);
+
+    union {
+        struct cmsghdr align;
+        char buf[CLOCK_STAMP_CONTROL];
+    } control;
+    struct msghdr h = {.msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_TIMESTAMPNS;
+    c->cmsg_len = CMSG_LEN(sizeof(struct timespec));
+    struct timespec stamp;
+    clock_gettime(CLOCK_REALTIME, &stamp);
+    stamp.tv_sec -= 1; /* a second before: no conversion lands after now */
+    memcpy(CMSG_DATA(c), &stamp, sizeof stamp);
+
+    uint64_t lo = UINT64_MAX, hi = 0, n = 0, end = clock_now_us() + 300000;
+    while (clock_now_us() < end) {
+        for (int i = 0; i < 1000; i++, n++) {
+            uint64_t at = clock_msg_received_us(&h);
+            lo = at < lo ? at : lo;
+            hi = at > hi ? at : hi;
+        }
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    CPU_ZERO(&one);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        CPU_SET(i, &one);
+    sched_setaffinity(0, sizeof one, &one);
+    print_message("one stamp converted %llu times beside a spinning thread: %llu us apart at "
+                  "most\n", (unsigned long long)n, (unsigned long long)(hi - lo));
+    assert_true(lo > 0);
+    assert_true(hi - lo <= 50); /* the clocks' drift, NTP's: 500 ppm of a second at most */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +310,7 @@ int main(void)
         cmocka_unit_test(binds_refused_in_one_line),
         cmocka_unit_test(a_datagram_carries_when_it_arrived),
         cmocka_unit_test(a_batch_carries_each_arrival),
+        cmocka_unit_test(a_stamp_is_one_instant_however_preempted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
