@@ -46,8 +46,10 @@ static int64_t timespec_ns(const struct timespec *ts)
 }
 
 #define WALL_OFFSET_TRIES 3
-#define WALL_OFFSET_EVERY_US 1000000u /* NTP moves the wall clock slowly; a step shows
-                                         within this */
+#define WALL_OFFSET_EVERY_US 1000000u /* the clocks' difference read again after this, */
+#define WALL_STEP_US 1000u            /* ... or at once if a stamp lands this far after
+                                         now, or WALL_OFFSET_EVERY_US before: the wall
+                                         clock may have been set since */
 
 /* The wall clock minus the monotonic one, ns: a wall reading between two
  * monotonic ones, the closest of three tries. Two readings in a row are
@@ -70,9 +72,17 @@ static int64_t wall_offset_ns(void)
     return best;
 }
 
+/* A wall-clock stamp on the monotonic clock, µs (0: before it began). */
+static uint64_t on_monotonic(const struct timespec *stamp, int64_t offset_ns)
+{
+    int64_t at_ns = timespec_ns(stamp) - offset_ns;
+    return at_ns > 0 ? (uint64_t)at_ns / 1000u : 0;
+}
+
 /* A kernel's wall-clock stamp on clock_now_us()'s clock, by the clocks'
- * difference each thread reads again every WALL_OFFSET_EVERY_US: one
- * stamp is one instant, however the thread is preempted. */
+ * difference as each thread read it last: one stamp is one instant,
+ * however the thread is preempted. Only setting the wall clock moves the
+ * difference (NTP's slewing moves both clocks alike). */
 static uint64_t received_us(const struct timespec *stamp)
 {
     static _Thread_local int64_t offset_ns;
@@ -80,14 +90,13 @@ static uint64_t received_us(const struct timespec *stamp)
     if (stamp->tv_sec < 0)
         return 0;
     uint64_t now = clock_now_us();
-    if (!offset_at_us || now - offset_at_us >= WALL_OFFSET_EVERY_US) {
+    bool fresh = !offset_at_us || now - offset_at_us >= WALL_OFFSET_EVERY_US;
+    uint64_t at = fresh ? 0 : on_monotonic(stamp, offset_ns);
+    if (fresh || at > now + WALL_STEP_US || at + WALL_OFFSET_EVERY_US < now) {
         offset_ns = wall_offset_ns();
         offset_at_us = now;
+        at = on_monotonic(stamp, offset_ns);
     }
-    int64_t at_ns = timespec_ns(stamp) - offset_ns;
-    if (at_ns <= 0)
-        return 0;
-    uint64_t at = (uint64_t)at_ns / 1000u;
     return at < now ? at : now;
 }
 

@@ -25,9 +25,10 @@ uint64_t clock_unix_s(void);
 
 /* When the kernel received the last datagram read from socket fd, on
  * clock_now_us()'s clock (the kernel stamps in wall-clock time: converted
- * by the clocks' difference, read at most a second ago, so a wall-clock
- * step shifts stamps until it is read again). Never after now. Returns
- * it, or 0 if the socket cannot say. */
+ * by the clocks' difference, read at most a second ago, and again at once
+ * for a stamp that lands after now or over a second before, as one does
+ * after the wall clock is set). Never after now. Returns it, or 0 if the
+ * socket cannot say. */
 uint64_t clock_socket_received_us(int fd);
 
 /* The same from a datagram's own stamp, its SCM_TIMESTAMPNS control

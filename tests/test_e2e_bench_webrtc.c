@@ -61,6 +61,9 @@ static void check_unordered(const cJSON *r)
                               bj_num(r, "audit.explained_by.relay_stale") +
                               bj_num(r, "audit.explained_by.sender_queue") +
                               bj_num(r, "audit.explained_by.relay_queue"));
+    assert_true(bj_num(r, "audit.explained_by.too_old") == 0); /* unordered: none too old */
+    assert_true(bj_num(r, "audit.explained_by.netsim_corrupt") == 0); /* netsim drops only */
+    assert_true(bj_num(r, "audit.explained_by.enet_window") == 0); /* no ENet here */
     assert_true(bj_num(r, "latency_ms.p50") >= PATH_DELAY_MS - PATH_JITTER_MS);
     assert_true(bj_num(r, "latency_ms.p99") < PATH_DELAY_MS + PATH_JITTER_MS + RTO_MIN_MS);
 }
