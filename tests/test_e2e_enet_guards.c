@@ -374,7 +374,8 @@ static void sustained_flood(void **state)
 
 /* ---- connected, never joined ------------------------------------------ */
 
-#define SILENT_SLOTS (8 + 32)   /* --max-clients 8 + RELAY_SPARE_PEERS */
+#define SILENT_TAKEN 8          /* --max-clients */
+#define SILENT_SLOTS (SILENT_TAKEN + 32) /* ... + RELAY_SPARE_PEERS */
 #define SILENT_HOLD_MS 8000     /* how long the silent connections are kept */
 #define SILENT_HONEST_AT_MS 1000
 
@@ -425,7 +426,10 @@ static struct silent_totals silent_run(uint16_t port)
             clock_sleep_ms(1);
         }
     }
-    while (clock_now_ms() < end) {
+    /* held to the end, and on a busy machine a little past it for the
+     * last slots' not_joined still on their way */
+    while (clock_now_ms() < end ||
+           (tot.closed_not_joined < SILENT_TAKEN && clock_now_ms() < end + 5000)) {
         for (int i = 0; i < SILENT_SLOTS; i++)
             silent_service(h[i], &tot);
         clock_sleep_ms(5);
@@ -491,8 +495,8 @@ static void silent_connections(void **state)
     harness_stop(&relay);
     assert_true(in);
     assert_true(locked_ms < SILENT_HOLD_MS - SILENT_HONEST_AT_MS); /* while still held */
-    assert_int_equal(tot.closed_not_joined, 8);
-    assert_int_equal(timeouts, 8);
+    assert_int_equal(tot.closed_not_joined, SILENT_TAKEN);
+    assert_int_equal(timeouts, SILENT_TAKEN);
 }
 
 /* ---- slow readers ----------------------------------------------------- */

@@ -58,24 +58,31 @@ static void dot_at(struct browser *b, const char *name, char *out, size_t cap)
 }
 
 /* Paused, a state of the lane's strip clicked; returns what the inspector
- * shows of it. */
+ * shows of it. Clicked again (three times at most) if the inspector does
+ * not show it within 10 s: a page still laying out moves the strip from
+ * under the point. */
 static cJSON *click_state(struct browser *b, const char *name)
 {
     char expr[640];
-    /* paused, the inspector of an earlier click shut: it holds the window's bottom right */
-    cJSON_Delete(browser_eval(b, "lessonPage.pause(true);"
-                                 " document.getElementById('inspect').className = ''"));
-    snprintf(expr, sizeof expr, "(() => { const l = lessonPage.guestLanes().find((x) =>"
-             " x.name === '%s'), q = l && l.points[Math.floor(l.points.length / 2)];"
-             " const p = q && lessonPage.guestPoint('%s', q.seq); if (!p) return 0;"
-             " document.elementFromPoint(p.x, p.y).dispatchEvent(new MouseEvent('click',"
-             " {clientX: p.x, clientY: p.y, bubbles: true})); return q.seq; })()", name, name);
-    double seq = browser_eval_number(b, expr);
-    if (!(seq > 0))
-        lesson_fail_with_page(b, "no state of the program drawn to click");
-    snprintf(expr, sizeof expr, "lessonPage.inspected() && lessonPage.inspected().lane === '%s'"
-             " && lessonPage.inspected().seq === %.0f", name, seq);
-    if (!browser_wait(b, expr, 10000))
+    bool shown = false;
+    for (int tries = 0; tries < 3 && !shown; tries++) {
+        /* paused, the inspector of an earlier click shut: it holds the window's bottom right */
+        cJSON_Delete(browser_eval(b, "lessonPage.pause(true);"
+                                     " document.getElementById('inspect').className = ''"));
+        snprintf(expr, sizeof expr, "(() => { const l = lessonPage.guestLanes().find((x) =>"
+                 " x.name === '%s'), q = l && l.points[Math.floor(l.points.length / 2)];"
+                 " const p = q && lessonPage.guestPoint('%s', q.seq); if (!p) return 0;"
+                 " document.elementFromPoint(p.x, p.y).dispatchEvent(new MouseEvent('click',"
+                 " {clientX: p.x, clientY: p.y, bubbles: true})); return q.seq; })()", name,
+                 name);
+        double seq = browser_eval_number(b, expr);
+        if (!(seq > 0))
+            lesson_fail_with_page(b, "no state of the program drawn to click");
+        snprintf(expr, sizeof expr, "lessonPage.inspected() && lessonPage.inspected().lane ==="
+                 " '%s' && lessonPage.inspected().seq === %.0f", name, seq);
+        shown = browser_wait(b, expr, 10000);
+    }
+    if (!shown)
         lesson_fail_with_page(b, "the inspector never showed the program's state");
     cJSON *in = browser_eval(b, "lessonPage.inspected()");
     cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
