@@ -32,7 +32,8 @@ const PRESETS = {
   "preset.wifi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
   "preset.train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0, down: 0 },
   "preset.loss2": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
-  "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112, down: 0 },
+  /* a share of what the lanes send up: saturated with one sender a lane or four */
+  "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, upShare: 0.8, down: 0 },
 };
 const LANG_STORE = "ricochet-lesson-lang";
 
@@ -256,8 +257,15 @@ function showModel(body) {
   showOutputs();
 }
 
-async function sendModel() {
-  const body = JSON.stringify(modelBody(controlsNow())), made = edits.made;
+/* share: the uplink's rate as a share of what the lanes send (the server
+ * measures it and answers with the model in force, its kbit/s). */
+async function sendModel(share) {
+  const m = modelBody(controlsNow());
+  if (share) {
+    delete m["up-rate-kbps"];
+    m["up-rate-share"] = share;
+  }
+  const body = JSON.stringify(m), made = edits.made;
   edits.inFlight++;
   try {
     const r = await fetch("/model", { method: "PUT", body, headers: { "Content-Type": "application/json" } });
@@ -290,7 +298,7 @@ function setControls(c) {
   if (c.reorder !== undefined) $("reorder").checked = c.reorder;
   if (c.up !== undefined) selectValue("rate-up", c.up);
   if (c.down !== undefined) selectValue("rate-down", c.down);
-  return sendModel();
+  return sendModel(c.upShare);
 }
 
 /* ---- drawing ---- */
@@ -362,7 +370,8 @@ function figuresText(f, senders) {
 
 function netText(n, model) {
   if (!n || !n.valid) return tr("net.none");
-  const d = (k) => tr("net.dir", { drop: fmt(n[k].drop_pct, 1), states: fmt(n[k].state_loss_pct, 1) });
+  const d = (k) => tr("net.dir", { kbps: fmt(n[k].kbps, 0), drop: fmt(n[k].drop_pct, 1),
+                                   states: fmt(n[k].state_loss_pct, 1) });
   const force = model && model.in_force;
   const asked = force && force["path-loss"] !== undefined
     ? tr("net.asked", { loss: fmtShort(force["path-loss"], 2) }) : "";

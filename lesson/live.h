@@ -209,6 +209,8 @@ struct live_net_figures {
     bool valid;
     double window_s;
     uint64_t received[2], dropped[2], states[2], states_lost[2];
+    double kbps[2];                 /* what came in to netsim, kbit/s: what the lanes send,
+                                       dropped or not */
     double drop_pct[2], state_loss_pct[2], path_loss_pct; /* path: 1 - (1-up)(1-down) of the
                                                                states' */
 };
@@ -303,6 +305,9 @@ struct live_snapshot {
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
     struct live_net_figures net;
+    double offered_kbps[2];         /* what the lanes send each way now (netsim's kbit/s in
+                                       over its last seconds; 0: not measured yet): what a
+                                       rate's share (PUT /model) is of */
     size_t n_models;
     struct live_model models[LIVE_MODELS];
     char netsim_metrics[LIVE_NETSIMS][64]; /* each netsim's endpoint */
@@ -406,7 +411,7 @@ struct live_lane {
 /* The counters of netsim's stats lines, summed over the netsims. */
 struct live_net_sample {
     uint64_t t_us;
-    uint64_t received[2], dropped[2], states[2], states_lost[2];
+    uint64_t received[2], dropped[2], states[2], states_lost[2], received_bytes[2];
 };
 
 /* One netsim of the lesson and how far its files were read. */
@@ -423,8 +428,8 @@ struct live_netsim {
     uint64_t started_us;            /* when its loop started (its stats lines' uptime_s 0) */
     char partial[1024];             /* the drop log's line read in part */
     char stats_partial[4096];       /* ... a stats line's */
-    uint64_t last[2][4];            /* its newest stats line's counters (received, dropped,
-                                       states, states lost), per direction */
+    uint64_t last[2][5];            /* its newest stats line's counters (received, dropped,
+                                       states, states lost, received bytes), per direction */
     uint64_t last_t_us;             /* ... and when netsim wrote it */
 };
 
@@ -579,22 +584,6 @@ const char *live_http_address(const struct live_http *h);
 void live_http_model(struct live_http *h, char *buf, size_t cap);
 
 void live_http_stop(struct live_http *h);
-
-/* A PUT /model's body, the page's controls (a JSON object: the path's
- * loss, delay and jitter, burst-length, any of netsim's model options as
- * they are), as the model options every netsim is sent: a JSON object
- * into *out (malloc'ed, the caller frees; NULL on failure). Returns 0, -1
- * for controls refused (the one-line reason in err: the answer's 400), or
- * -2 when out of memory. Pure: the fuzz target's way in. */
-int live_http_controls(const char *body, char **out, char *err, size_t err_cap);
-
-/* netsim's model (its answer to GET or PUT /model: {"up": {...}, "down":
- * {...}}) as the page's controls that make it, the model in force: the
- * path's loss, delay and jitter end to end (both hops), burst-length (its
- * Gilbert-Elliott chain's mean burst), reorder, up- and down-rate-kbps,
- * queue-limit; a JSON object into out. Returns 0, or -1 (not such a
- * model, or cap too small). Pure. */
-int live_http_in_force(const char *model, char *out, size_t cap);
 
 /* ---- live_door.c ---- */
 

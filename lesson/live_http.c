@@ -24,11 +24,14 @@
  *                       and jitter end to end (--path-loss, ...: the bench's
  *                       own rows, split per hop as the bench splits them),
  *                       burst-length, and any of netsim's model options as
- *                       they are; handed to every netsim (PUT /model on its
+ *                       they are, and a rate as a share of what the lanes
+ *                       send (up-rate-share: 0.8, the saturated uplink's
+ *                       preset); handed to every netsim (PUT /model on its
  *                       --metrics), whose 400 and one-line error come back
  *                       as they are
  * Anything else: 404 or 405. */
 #include "live.h"
+#include "live_model.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -232,65 +235,14 @@ static void net_json(FILE *f, const struct live_net_figures *n)
     fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"path_loss_pct\":%.2f",
             n->valid ? "true" : "false", n->window_s, n->path_loss_pct);
     for (int d = 0; d < 2; d++)
-        fprintf(f, ",\"%s\":{\"received\":%llu,\"dropped\":%llu,\"drop_pct\":%.2f,"
-                   "\"states\":%llu,\"states_lost\":%llu,\"state_loss_pct\":%.2f}",
-                d ? "down" : "up", (unsigned long long)n->received[d],
+        fprintf(f, ",\"%s\":{\"received\":%llu,\"kbps\":%.1f,\"dropped\":%llu,"
+                   "\"drop_pct\":%.2f,\"states\":%llu,\"states_lost\":%llu,"
+                   "\"state_loss_pct\":%.2f}",
+                d ? "down" : "up", (unsigned long long)n->received[d], n->kbps[d],
                 (unsigned long long)n->dropped[d], n->drop_pct[d],
                 (unsigned long long)n->states[d], (unsigned long long)n->states_lost[d],
                 n->state_loss_pct[d]);
     fputc('}', f);
-}
-
-/* A number of obj's, 0 if it has none. */
-static double number_of(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(obj, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static double hundredths(double x)
-{
-    return round(x * 100) / 100;
-}
-
-/* A direction's loss %: its own and its Gilbert-Elliott chain's (long run). */
-static double hop_loss(const cJSON *d)
-{
-    double p = number_of(d, "ge-p"), r = number_of(d, "ge-r");
-    double ge = p > 0 && r > 0 ? (r * number_of(d, "ge-loss-good") +
-                                  p * number_of(d, "ge-loss-bad")) / (p + r) : 0;
-    return 100 * (1 - (1 - number_of(d, "loss") / 100) * (1 - ge / 100));
-}
-
-int live_http_in_force(const char *model, char *out, size_t cap)
-{
-    cJSON *m = cJSON_Parse(model), *c = cJSON_CreateObject();
-    const cJSON *up = cJSON_GetObjectItem(m, "up"), *down = cJSON_GetObjectItem(m, "down");
-    int rc = -1;
-    if (c && cJSON_IsObject(up) && cJSON_IsObject(down)) {
-        double r = number_of(up, "ge-r");
-        bool bursty = number_of(up, "ge-p") > 0 && r > 0;
-        double path = 100 * (1 - (1 - hop_loss(up) / 100) * (1 - hop_loss(down) / 100));
-        cJSON_AddNumberToObject(c, "path-loss", hundredths(path));
-        cJSON_AddNumberToObject(c, "burst-length", bursty ? hundredths(100 / r) : 0);
-        cJSON_AddNumberToObject(c, "path-delay",
-                                hundredths(number_of(up, "delay") + number_of(down, "delay")));
-        cJSON_AddNumberToObject(c, "path-jitter",
-                                hundredths(number_of(up, "jitter") + number_of(down, "jitter")));
-        cJSON_AddBoolToObject(c, "reorder", cJSON_IsTrue(cJSON_GetObjectItem(up, "reorder")));
-        cJSON_AddNumberToObject(c, "up-rate-kbps", number_of(up, "rate-kbps"));
-        cJSON_AddNumberToObject(c, "down-rate-kbps", number_of(down, "rate-kbps"));
-        cJSON_AddNumberToObject(c, "queue-limit", number_of(up, "queue-limit"));
-        char *text = cJSON_PrintUnformatted(c);
-        if (text && strlen(text) < cap) {
-            memcpy(out, text, strlen(text) + 1);
-            rc = 0;
-        }
-        free(text);
-    }
-    cJSON_Delete(m);
-    cJSON_Delete(c);
-    return rc;
 }
 
 /* Netsim's model (answer, its GET or PUT /model's) taken as the model in
@@ -298,7 +250,7 @@ int live_http_in_force(const char *model, char *out, size_t cap)
 static void take_model(struct live_http *h, const char *answer)
 {
     snprintf(h->model, sizeof h->model, "%s", answer);
-    if (live_http_in_force(answer, h->in_force, sizeof h->in_force) != 0)
+    if (live_model_in_force(answer, h->in_force, sizeof h->in_force) != 0)
         h->in_force[0] = '\0';
 }
 
@@ -375,6 +327,8 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     model_json(f, h);
     fputs(",\"net\":", f);
     net_json(f, &s->net);
+    fprintf(f, ",\"offered_kbps\":{\"up\":%.1f,\"down\":%.1f}", s->offered_kbps[0],
+            s->offered_kbps[1]);
     fputs(",\"models\":[", f);
     for (size_t k = 0; k < s->n_models; k++) {
         fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
@@ -494,73 +448,6 @@ static void on_model_get(void *ctx, const struct httpd_request *q, struct httpd_
     r->len = len;
 }
 
-/* The page's controls as netsim's model options into out (a JSON object):
- * the path's loss, delay and jitter split per hop by the bench's rule,
- * burst-length B turning the loss into bursts (Gilbert-Elliott, mean B
- * datagrams, the same long-run loss), everything else as it is. Returns 0,
- * or -1 with the one-line error in err. */
-static int to_netsim(const cJSON *in, cJSON *out, char *err, size_t err_cap)
-{
-    struct bench_params p = {0};
-    double burst = 0;
-    bool path = false;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, in) {
-        enum bench_param which = bench_param_parse(v->string);
-        if (which == BENCH_P_LOSS || which == BENCH_P_DELAY || which == BENCH_P_JITTER) {
-            if (!cJSON_IsNumber(v) ||
-                bench_param_set(&p, which, v->valuedouble, err, err_cap) != 0) {
-                if (!cJSON_IsNumber(v))
-                    snprintf(err, err_cap, "%s: a number", v->string);
-                return -1;
-            }
-            path = true;
-        } else if (!strcmp(v->string, "burst-length")) {
-            if (!cJSON_IsNumber(v) || !(v->valuedouble == 0 ||
-                                        (v->valuedouble >= 1 && v->valuedouble <= 100))) {
-                snprintf(err, err_cap, "burst-length: 0 (no bursts) or 1 to 100 datagrams");
-                return -1;
-            }
-            burst = v->valuedouble;
-        } else {
-            cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, true));
-        }
-    }
-    if (!path)
-        return 0;
-    double loss, delay, jitter;
-    bench_params_per_hop(&p, &loss, &delay, &jitter);
-    cJSON_AddNumberToObject(out, "delay", delay);
-    cJSON_AddNumberToObject(out, "jitter", jitter);
-    bool bursty = burst >= 1 && loss > 0;
-    double r = bursty ? 100.0 / burst : 0; /* bad -> good; long-run loss p / (p + r) */
-    cJSON_AddNumberToObject(out, "loss", bursty ? 0 : loss);
-    cJSON_AddNumberToObject(out, "ge-r", r);
-    cJSON_AddNumberToObject(out, "ge-p", bursty ? r * loss / (100.0 - loss) : 0);
-    cJSON_AddNumberToObject(out, "ge-loss-good", 0);
-    cJSON_AddNumberToObject(out, "ge-loss-bad", 100);
-    return 0;
-}
-
-int live_http_controls(const char *body, char **out, char *err, size_t err_cap)
-{
-    cJSON *in = cJSON_Parse(body), *o = cJSON_CreateObject();
-    int rc = 0;
-    *out = NULL;
-    if (!cJSON_IsObject(in)) {
-        snprintf(err, err_cap, "the body is not a JSON object of the controls");
-        rc = -1;
-    } else if (to_netsim(in, o, err, err_cap) != 0) {
-        rc = -1;
-    } else if (!(*out = cJSON_PrintUnformatted(o))) {
-        snprintf(err, err_cap, "out of memory");
-        rc = -2;
-    }
-    cJSON_Delete(in);
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* PUT /model: the controls checked, made netsim's, handed to every
  * netsim; the first refusal comes back as netsim said it. */
 static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
@@ -570,7 +457,7 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
     if (!s)
         return;
     char err[256], *body = NULL, answer[ANSWER_MAX];
-    int status = 200, rc = live_http_controls(q->body, &body, err, sizeof err);
+    int status = 200, rc = live_model_controls(q->body, s->offered_kbps, &body, err, sizeof err);
     if (rc == -1) {
         reply_text(r, 400, "%s\n", err);
     } else if (!s->n_netsims) {
@@ -657,8 +544,8 @@ void live_http_model(struct live_http *h, char *buf, size_t cap)
 {
     char *body, err[256];
     pthread_mutex_lock(&h->lock); /* after a change: every control in force, not the last's */
-    live_http_controls(!h->controls[0] ? "" : h->in_force[0] ? h->in_force : h->controls, &body,
-                       err, sizeof err);
+    live_model_controls(!h->controls[0] ? "" : h->in_force[0] ? h->in_force : h->controls, NULL,
+                       &body, err, sizeof err);
     pthread_mutex_unlock(&h->lock);
     snprintf(buf, cap, "%s", body ? body : "");
     free(body);

@@ -504,6 +504,9 @@ static void net_figures(const struct live *lv, uint64_t from, uint64_t to,
         f->dropped[d] = b.dropped[d] - a.dropped[d];
         f->states[d] = b.states[d] - a.states[d];
         f->states_lost[d] = b.states_lost[d] - a.states_lost[d];
+        f->kbps[d] = f->window_s > 0
+                         ? (double)(b.received_bytes[d] - a.received_bytes[d]) * 8 / 1e3 / f->window_s
+                         : 0;
         f->drop_pct[d] = f->received[d] ? 100.0 * (double)f->dropped[d] / (double)f->received[d]
                                         : 0;
         f->state_loss_pct[d] =
@@ -511,6 +514,22 @@ static void net_figures(const struct live *lv, uint64_t from, uint64_t to,
         keep *= 1 - f->state_loss_pct[d] / 100.0;
     }
     f->path_loss_pct = 100.0 * (1 - keep);
+}
+
+/* What came in to netsim each way over its last OFFERED_S seconds, kbit/s
+ * (0: no two samples of the lanes' a second apart yet). */
+#define OFFERED_S 3
+static void offered_now(const struct live *lv, uint64_t now_us, double kbps[2])
+{
+    struct live_net_sample a, b;
+    kbps[0] = kbps[1] = 0;
+    uint64_t from = now_us > OFFERED_S * 1000000u ? now_us - OFFERED_S * 1000000u : 0;
+    if (!live_net_window(lv, from > lv->t0_us ? from : lv->t0_us, now_us, &a, &b) ||
+        b.t_us - a.t_us < 1000000u)
+        return;
+    for (int d = 0; d < 2; d++)
+        kbps[d] = (double)(b.received_bytes[d] - a.received_bytes[d]) * 8 / 1e3 /
+                  ((double)(b.t_us - a.t_us) / 1e6);
 }
 
 /* The lane into its part of the snapshot: its marks oldest first. */
@@ -576,6 +595,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     }
     s->n_netsims = lv->n_netsims;
     net_figures(lv, from, to, &s->net);
+    offered_now(lv, now_us, s->offered_kbps);
     s->n_models = lv->n_models;
     memcpy(s->models, lv->models, sizeof s->models);
     s->n_lanes = lv->n_lanes;

@@ -271,8 +271,9 @@ static void on_stats_line(void *ctx, const char *line)
     if (cJSON_IsObject(up) && cJSON_IsObject(down)) {
         for (int d = 0; d < 2; d++) {
             const cJSON *x = d ? down : up;
-            uint64_t v[4] = {field(x, "received", NULL), field(x, "dropped", NULL),
-                             field(x, "paired", "states"), field(x, "paired", "lost")};
+            uint64_t v[5] = {field(x, "received", NULL), field(x, "dropped", NULL),
+                             field(x, "paired", "states"), field(x, "paired", "lost"),
+                             field(x, "received_bytes", NULL)};
             memcpy(c->n->last[d], v, sizeof v);
         }
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "uptime_s");
@@ -296,6 +297,7 @@ static void push_net_sample(struct live *lv)
             s.dropped[d] += n->last[d][1];
             s.states[d] += n->last[d][2];
             s.states_lost[d] += n->last[d][3];
+            s.received_bytes[d] += n->last[d][4];
         }
     }
     lv->net[lv->net_at] = s;

@@ -42,9 +42,10 @@ trap finish EXIT
 trap 'exit 1' INT TERM
 
 # The models, as the page sends them (lesson.js, modelBody): name, loss %,
-# burst length, delay ms, jitter ms, uplink kbit/s (0: no limit).
+# burst length, delay ms, jitter ms, uplink kbit/s (0: no limit; sS: a
+# share S of what the lanes send, as the saturated uplink's preset asks).
 models=("0%:0:0:0:0:0" "wifi:0.5:0:10:4:0" "train:4:10:120:40:0" "2% loss:2:0:40:0:0"
-        "narrow uplink:0:0:20:0:112" "5% and 40 ms:5:0:40:0:0")
+        "narrow uplink:0:0:20:0:s0.8" "5% and 40 ms:5:0:40:0:0")
 
 "$bin/ricochet-lesson" --port 0 --door-port 0 --duration 10 >"$work/out" 2>"$work/err" &
 lesson_pid=$!
@@ -70,11 +71,15 @@ running || { echo "$0: the lanes never ran:" >&2; tail -5 "$work/err" >&2; exit 
 
 put_model() { # NAME:LOSS:BURST:DELAY:JITTER:UP
     IFS=: read -r name loss burst delay jitter up <<<"$1"
-    body=$(printf '{"path-loss":%s,"burst-length":%s,"path-delay":%s,"path-jitter":%s,"reorder":true,"up-rate-kbps":%s,"down-rate-kbps":0,"queue-limit":100}' \
-        "$loss" "$burst" "$delay" "$jitter" "$up")
-    curl -s --max-time 5 -X PUT -H 'Content-Type: application/json' --data "$body" \
-        "${url}model" >/dev/null || echo "soak-lesson: PUT /model $name failed"
-    echo "$(date -u +%H:%M:%S) model: $name" | tee -a "$work/models"
+    rate="\"up-rate-kbps\":$up"
+    [ "${up#s}" != "$up" ] && rate="\"up-rate-share\":${up#s}"
+    body=$(printf '{"path-loss":%s,"burst-length":%s,"path-delay":%s,"path-jitter":%s,"reorder":true,%s,"down-rate-kbps":0,"queue-limit":100}' \
+        "$loss" "$burst" "$delay" "$jitter" "$rate")
+    answer=$(curl -s --max-time 5 -w '\n%{http_code}' -X PUT -H 'Content-Type: application/json' \
+        --data "$body" "${url}model")
+    [ "${answer##*$'\n'}" = 200 ] || echo "soak-lesson: PUT /model $name failed: ${answer%$'\n'*}"
+    kbps=$(printf '%s' "${answer%$'\n'*}" | python3 -c 'import json,sys; r = json.load(sys.stdin)["up"]["rate-kbps"]; print(r if r else "")' 2>/dev/null)
+    echo "$(date -u +%H:%M:%S) model: $name${kbps:+ (up $kbps kbit/s)}" | tee -a "$work/models"
 }
 
 started=$(date +%s)

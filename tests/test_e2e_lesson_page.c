@@ -2,7 +2,8 @@
  * in force: `ricochet-lesson --path-loss 5 --path-delay 40` opened shows 5% and
  * 40 ms, a page opened after a `PUT /model` of every control shows each
  * (sliders, bursts, reordering, both rates), an open page follows a change made
- * elsewhere (the delay alone: the loss goes, the rates netsim keeps stay); the
+ * elsewhere (the delay alone: the loss goes, the rates netsim keeps stay), the
+ * saturated uplink's preset at a share of what the lanes send up; the
  * page in English, Indonesian, Korean and Vietnamese (`?lang=`): each file's
  * title, steps (open, each with its question), presets and labels on it and no key missing once the lanes are
  * drawn, the lesson's own sentences (the status line) in its words and none
@@ -33,6 +34,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -120,6 +122,37 @@ static void controls_are(struct browser *b, const char *want, const char *what)
     }
 }
 
+/* The saturated uplink's preset narrows the uplink to a share of what the
+ * lanes send up (netsim's kbit/s in, live.json's offered_kbps), whatever
+ * that is: in force in whole steps of 8 kbit/s, and the page's rate menu
+ * at it. */
+static void the_saturated_uplink_follows_the_lanes(struct browser *b, const struct lesson *l)
+{
+    cJSON_Delete(browser_eval(b, "document.querySelector('#presets button:nth-child(4)')"
+                                 ".click()"));
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    double up = 0;
+    while (!(up > 0)) {
+        if (clock_now_ms() > deadline)
+            lesson_fail_with_page(b, "the saturated uplink's preset never narrowed the uplink");
+        clock_sleep_ms(250);
+        cJSON *f = in_force(l);
+        up = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "up-rate-kbps"));
+        cJSON_Delete(f);
+    }
+    cJSON *live = lesson_get_json(l, "/live.json?since=18446744073709551615");
+    double offered = cJSON_GetNumberValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(live, "offered_kbps"), "up"));
+    cJSON_Delete(live);
+    print_message("the saturated uplink: %.0f kbit/s in force, the lanes send %.0f up\n", up,
+                  offered);
+    assert_true(fmod(up, 8) == 0);
+    assert_true(up >= 0.4 * offered && up <= 1.2 * offered); /* 0.8 of what moves a little */
+    char want[64];
+    snprintf(want, sizeof want, "{up: %.0f, down: 0, delay: 20, loss: 0}", up);
+    controls_are(b, want, "the rate menu never showed the saturated uplink's rate");
+}
+
 /* The model in force, at load and followed. */
 static void the_model_in_force(struct browser *b, const struct lesson *l)
 {
@@ -146,6 +179,9 @@ static void the_model_in_force(struct browser *b, const struct lesson *l)
     put_model(l, "{\"path-loss\": 0, \"path-delay\": 0, \"up-rate-kbps\": 0,"
                  " \"down-rate-kbps\": 0}"); /* a clear network: the lanes run on */
     controls_are(b, "{loss: 0, delay: 0, up: 0, down: 0}", "the page never followed the reset");
+    the_saturated_uplink_follows_the_lanes(b, l);
+    put_model(l, "{\"path-delay\": 0, \"up-rate-kbps\": 0}");
+    controls_are(b, "{delay: 0, up: 0}", "the page never followed the reset");
 }
 
 
