@@ -379,6 +379,8 @@ struct live_lane {
     uint8_t lost;                   /* its clients disconnected, by place (1 << sender,
                                        1 << senders: the receiver): made again alone */
     bool mending;                   /* ... made again, not all joined yet */
+    uint64_t again_us;              /* ... and all joined again then (0: not since): why
+                                       says so while the figures' window holds the cut */
     uint64_t mend_us;               /* ... when to make them (again, if that failed) */
     uint32_t sender_id[LIVE_SENDERS];
     char up_flow[LIVE_SENDERS][48], down_flow[48]; /* the senders' and the receiver's
@@ -495,9 +497,10 @@ int live_clients_start(struct live *lv, const struct netlab *lab);
 /* Every lane's clients closed, the swarm with them. */
 void live_clients_stop(struct live *lv);
 
-/* A lane's lost clients made again (that lane alone: its strip says so),
- * a lane whose clients all joined again counted afresh, the running
- * lanes' flows read again. Called every check of the loop. */
+/* A lane's lost clients made again (that lane alone: its strip says so
+ * until its figures' window no longer holds the cut), a lane whose
+ * clients all joined again counted afresh, the running lanes' flows read
+ * again. Called every check of the loop (now: clock_now_us()). */
 void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now);
 
 /* ---- live_lanes.c ---- */

@@ -220,6 +220,7 @@ static void client_lost(struct live *lv, struct live_lane *l, int role,
     char at[16];
     l->lost |= (uint8_t)(1u << role);
     l->running = false;
+    l->again_us = 0;
     live_lane_cut(l, role, clock_now_us());
     if (!l->mend_us)
         l->mend_us = clock_now_us() + MEND_US;
@@ -391,6 +392,7 @@ fail:
 
 void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now)
 {
+    uint64_t window_us = (uint64_t)(lv->cfg->duration_ms + lv->cfg->grace_ms) * 1000u;
     for (size_t k = 0; lv->sw && k < lv->n_lanes; k++) {
         struct live_lane *l = &lv->lanes[k];
         char at[16], was[sizeof l->why];
@@ -402,10 +404,16 @@ void live_clients_mend(struct live *lv, const struct netlab *lab, uint64_t now)
             snprintf(was, sizeof was, "%s", l->why);
             snprintf(l->why, sizeof l->why, "%.280s; connected again at %s", was,
                      live_wall_time(at, sizeof at));
+            l->again_us = now;
             l->mending = false;
             l->running = true;
         }
-        else if (l->running)
+        else if (l->running) {
             lane_ids(lv, l);
+            if (l->again_us && now - l->again_us > window_us) { /* the cut is history */
+                l->why[0] = '\0';
+                l->again_us = 0;
+            }
+        }
     }
 }
