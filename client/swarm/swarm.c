@@ -1,11 +1,11 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
 #include "swarm_hub.h"
+#include "swarm_plan.h"
 #include "../../stats/pattern.h"
 #include "../../sys/clock.h"
 #include "../../sys/fdlimit.h"
 #include "../../sys/log.h"
-#include "../../sys/netaddr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -74,65 +74,9 @@ static size_t room_index(const struct swarm *sw, size_t i)
     return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
 }
 
-/* Client i's mode under mixed: the mode table's in_mixed modes in turn. */
-static enum proto_mode mixed_mode(size_t i)
-{
-    enum proto_mode modes[PROTO_MODE_COUNT];
-    size_t n = 0;
-    for (int k = 0; k < PROTO_MODE_COUNT; k++)
-        if (proto_mode_info((enum proto_mode)k)->in_mixed)
-            modes[n++] = (enum proto_mode)k;
-    return modes[i % n];
-}
-
-static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
-{
-    return cfg->mixed ? mixed_mode(i) : cfg->mode;
-}
-
 static void service_ready(struct swarm *sw, uint64_t wait_us);
 static void service_made(struct swarm *sw, size_t made, uint64_t wait_us);
 static void send_between(struct swarm *sw);
-
-/* µs between states at rate_hz (0 for a rate of 0: never). */
-static uint64_t period_of(double rate_hz)
-{
-    if (!(rate_hz > 0))
-        return 0;
-    uint64_t p = (uint64_t)llround(1e6 / rate_hz);
-    return p ? p : 1;
-}
-
-/* Does client i share a hub (an ENet mode over ENet, or udp to a relay on
- * loopback, udp_ok; and hubs on)? */
-static bool on_hub(const struct swarm_config *cfg, size_t per_host, bool udp_ok, size_t i)
-{
-    enum proto_mode m = member_mode(cfg, i);
-    return per_host > 1 && cfg->transport == RICOCHET_TRANSPORT_DEFAULT &&
-           (proto_mode_info(m)->enet || (udp_ok && m == PROTO_MODE_UDP && !cfg->mixed));
-}
-
-/* Did cfg ask for udp hubs, for a relay on 127.0.0.0/8 (they reach no other)? */
-static bool relay_on_loopback(const struct swarm_config *cfg)
-{
-    union netaddr a;
-    char why[128];
-    return cfg->udp_hubs && cfg->host && !cfg->n_ports &&
-           netaddr_resolve(cfg->host, cfg->port, &a, why, sizeof why) == 0 &&
-           a.sa.sa_family == AF_INET && netaddr_is_loopback(&a);
-}
-
-/* Descriptors the swarm opens: one per hub, one per other client; a
- * WebRTC client's are its epoll set, its UDP socket, its offer's TCP
- * connection for a while, and its key log; a QUIC client's its epoll set,
- * its UDP socket (two while it moves) and its key log. */
-static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host, bool udp_ok)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->clients; i++)
-        n += !on_hub(cfg, per_host, udp_ok, i) || i % per_host == 0;
-    return cfg->transport != RICOCHET_TRANSPORT_DEFAULT ? n * 4 : n;
-}
 
 /* Puts client i's hub (created, and watched, with its first client) into
  * cc: an ENet host, or a udp hub in udp mode. Returns 0, or -1 with err. */
@@ -159,14 +103,6 @@ static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *er
     return 0;
 }
 
-/* cfg's pin as client_config takes it (64 lowercase hex digits), into
- * out; NULL without one or if it does not read (the client then takes any
- * certificate: callers check the pin first). */
-static const char *pin_of(const struct swarm_config *cfg, char out[CLIENT_PIN_HEX + 1])
-{
-    return cfg->pin && client_pin_parse(cfg->pin, out) == 0 ? out : NULL;
-}
-
 static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
 {
     char pin[CLIENT_PIN_HEX + 1];
@@ -178,7 +114,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     else
         snprintf(room, sizeof room, "%s", cfg->room);
     snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
-    m->mode = member_mode(cfg, i);
+    m->mode = swarm_plan_mode(cfg, i);
     m->hub = SIZE_MAX;
     uint16_t port = cfg->n_ports ? cfg->ports[(cfg->first + i) % cfg->n_ports] : cfg->port;
     struct client_config cc = {.host = cfg->host, .port = port, .room = room,
@@ -190,11 +126,12 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
                                .rejoin_ms = cfg->rejoin_ms,
                                .transport = cfg->transport, .keylog = cfg->keylog,
-                               .poll_short = cfg->poll_interval_ms > 0, .pin = pin_of(cfg, pin),
+                               .poll_short = cfg->poll_interval_ms > 0,
+                               .pin = swarm_plan_pin(cfg, pin),
                                .poll_interval_ms = cfg->poll_interval_ms};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
-    if (on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {
+    if (swarm_plan_on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {
         if (hub_of(sw, i, &cc, why, sizeof why) != 0)
             goto fail;
         m->hub = i / sw->per_host;
@@ -228,9 +165,10 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
     if (per_host > SWARM_PER_HOST_MAX)
         per_host = SWARM_PER_HOST_MAX;
-    bool udp_ok = relay_on_loopback(cfg);
+    bool udp_ok = swarm_plan_udp_hubs(cfg);
     char why[160];
-    if (fdlimit_raise(sockets_needed(cfg, per_host, udp_ok) + FDS_SPARE, why, sizeof why) != 0) {
+    size_t fds = swarm_plan_sockets(cfg, per_host, udp_ok) + FDS_SPARE;
+    if (fdlimit_raise(fds, why, sizeof why) != 0) {
         snprintf(err, err_cap, "%zu clients: %s", cfg->clients, why);
         return NULL;
     }
@@ -262,7 +200,7 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     }
     if (hooks)
         sw->hooks = *hooks;
-    sw->period_us = period_of(cfg->rate_hz);
+    sw->period_us = swarm_plan_period(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
         if (member_create(sw, i, err, err_cap) != 0)
             goto fail;
@@ -319,7 +257,7 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
     }
     struct swarm_member *m = &sw->m[sw->n++];
     *m = (struct swarm_member){.c = c, .hub = SIZE_MAX, .mode = client_mode(c),
-                               .next_us = UINT64_MAX, .period_us = period_of(rate_hz)};
+                               .next_us = UINT64_MAX, .period_us = swarm_plan_period(rate_hz)};
     snprintf(m->name, sizeof m->name, "%s", name);
     sw->n_own++;
     return 0;
