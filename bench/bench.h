@@ -227,6 +227,8 @@ struct bench_result {
     double enet_rtt_ms;      /* ENet's RTT, mean over clients (0 in udp) */
     double enet_loss_pct;    /* ENet's packetLoss, mean over clients */
     uint64_t disconnects;    /* clients that lost their connection */
+    uint64_t connect_retries; /* clients made anew in the setup, their connect refused or
+                                left unanswered (not refused by the relay by name) */
     size_t rooms;            /* rooms the clients were split into */
     double worst_room_pct;   /* delivery of the worst room, % */
     size_t rooms_below;      /* rooms that delivered less than 99.9 % */

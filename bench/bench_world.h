@@ -45,6 +45,7 @@ struct bench_world_result {
     uint64_t left_radius;     /* ... neither, the pair apart at a later send of either */
     uint64_t unsettled;       /* ... neither, the pair never apart after: lost */
     uint64_t socket_drops;    /* datagrams the kernel dropped on the clients' sockets */
+    uint64_t connect_retries; /* clients made anew in the setup after a failed connect */
     uint64_t delivered;       /* every delivery of a window state */
     uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
     uint64_t appeared, vanished; /* notices, all clients, the whole run */

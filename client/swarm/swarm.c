@@ -27,6 +27,9 @@
 #define SEND_BETWEEN_CLIENTS 64 /* a pass over every client sends what is due this often */
 #define TIMER_CAP_US 250000   /* a client's timers run this often at least: what moves them
                                  earlier unseen (a pong's clock announcement) waits no longer */
+#define AGAIN_AFTER_US 500000 /* a failed connect is made anew this much later: a refusal
+                                 (ICMP's) comes at once, and a relay that just answered
+                                 nothing gets a moment */
 
 struct swarm_member {
     struct ricochet *c;
@@ -40,6 +43,10 @@ struct swarm_member {
     uint64_t period_us; /* between its states; 0: it never sends (adopted at rate 0) */
     uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
     uint64_t timer_us;  /* when a pass next polls it: its timers' work (0: at once) */
+    bool welcomed;      /* it was welcomed once */
+    bool light;         /* counted in n_own */
+    bool stamped;       /* counted in n_stamped */
+    uint64_t again_us;  /* its connect failed: when swarm_wait_ready makes it anew (0: not) */
 };
 
 struct swarm {
@@ -67,6 +74,8 @@ struct swarm {
                               between the hubs and clients a service reads */
     bool outside_ready;    /* swarm_wait_readable's fd became readable */
     struct swarm_stats stats;
+    char again_why[PROTO_NAME_MAX + RICOCHET_TEXT_MAX + 64]; /* the last connect that failed:
+                                                                 whose, and why */
 };
 
 static size_t room_index(const struct swarm *sw, size_t i)
@@ -147,12 +156,34 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
         goto fail;
     }
-    sw->n_own += own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
-    sw->n_stamped += cc.wire_hub != NULL;
+    m->light = own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
+    m->stamped = cc.wire_hub != NULL;
+    sw->n_own += m->light;
+    sw->n_stamped += m->stamped;
     return 0;
 fail:
     snprintf(err, err_cap, "%s: %s", m->name, why);
     return -1;
+}
+
+/* Made client i, whose connect failed, closed and made anew in its place
+ * (its hub's slot, or a socket of its own): hooks.created hears of the new
+ * one. Returns member_create's; on failure client i stays dead, and no
+ * pass polls it again (it may have no client at all). */
+static int member_renew(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    struct swarm_member *m = &sw->m[i];
+    if (m->hub == SIZE_MAX && !m->unwatched)
+        epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
+    ricochet_close(m->c);
+    sw->n_own -= m->light;
+    sw->n_stamped -= m->stamped;
+    *m = (struct swarm_member){0};
+    sw->stats.connect_retries++;
+    int rc = member_create(sw, i, err, err_cap);
+    if (rc != 0)
+        m->dead = true, m->timer_us = UINT64_MAX;
+    return rc;
 }
 
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
@@ -328,11 +359,29 @@ static void timer_set(struct swarm *sw, size_t i, uint64_t now)
     sw->m[i].timer_us = due < now + TIMER_CAP_US ? due : now + TIMER_CAP_US;
 }
 
+/* Did made client i fail to get in at all, its connect refused or left
+ * unanswered (the library's own codes, not a relay's refusal by name: a
+ * full room, a bad ticket, which another try would only repeat)? With
+ * cfg.retry_connects, as a game would, it connects again. */
+static bool connect_failed(const struct swarm *sw, size_t i, const char *code)
+{
+    return sw->cfg.retry_connects && i < sw->cfg.clients && !sw->m[i].welcomed &&
+           (strcmp(code, RICOCHET_END_REFUSED) == 0 || strcmp(code, RICOCHET_END_TIMEOUT) == 0);
+}
+
 static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev)
 {
     struct swarm_member *m = &sw->m[i];
+    m->welcomed |= ev->type == RICOCHET_EV_WELCOME;
     if (ev->type == RICOCHET_EV_DISCONNECTED)
         m->dead = true;
+    if (ev->type == RICOCHET_EV_DISCONNECTED && connect_failed(sw, i, ev->code)) {
+        /* not the caller's end to hear of: a new client takes its place */
+        m->again_us = clock_now_us() + AGAIN_AFTER_US;
+        snprintf(sw->again_why, sizeof sw->again_why, "%s: %s", m->name,
+                 ricochet_end_reason(m->c));
+        return;
+    }
     if (ev->type != RICOCHET_EV_STATE) /* a welcome, a notice: its timers may have changed */
         m->timer_us = 0;
     if (ev->type == RICOCHET_EV_MOVED && m->hub == SIZE_MAX) {
@@ -437,8 +486,15 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
     for (;;) {
         swarm_service(sw, 1000);
         size_t ready = 0;
+        uint64_t now = clock_now_us();
         for (size_t i = 0; i < sw->n; i++) {
             struct swarm_member *m = &sw->m[i];
+            if (m->dead && m->again_us) { /* made anew when due, up to the deadline */
+                if (now >= m->again_us && now <= deadline_us &&
+                    member_renew(sw, i, err, err_cap) != 0)
+                    return -1;
+                continue;
+            }
             if (m->dead) {
                 snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
                          (unsigned)sw->cfg.port, ricochet_end_reason(m->c));
@@ -458,8 +514,12 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
             return -1;
         }
         if (clock_now_us() > deadline_us) {
-            snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
-                     sw->n, see_room ? " and saw their room" : "");
+            int len = snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
+                               sw->n, see_room ? " and saw their room" : "");
+            if (sw->again_why[0] && len >= 0 && (size_t)len < err_cap)
+                snprintf(err + len, err_cap - (size_t)len, " (%llu connects made again; the "
+                         "last failed: %s)", (unsigned long long)sw->stats.connect_retries,
+                         sw->again_why);
             return -1;
         }
     }
