@@ -78,11 +78,6 @@ struct swarm {
                                                                  whose, and why */
 };
 
-static size_t room_index(const struct swarm *sw, size_t i)
-{
-    return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
-}
-
 static void service_ready(struct swarm *sw, uint64_t wait_us);
 static void service_made(struct swarm *sw, size_t made, uint64_t wait_us);
 static void send_between(struct swarm *sw);
@@ -119,7 +114,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     struct swarm_member *m = &sw->m[i];
     char room[PROTO_ROOM_MAX + 1], why[256];
     if (cfg->room_size)
-        snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
+        snprintf(room, sizeof room, "%s-%zu", cfg->room, swarm_plan_room(cfg, i) + 1);
     else
         snprintf(room, sizeof room, "%s", cfg->room);
     snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
@@ -311,20 +306,10 @@ enum proto_mode swarm_mode(const struct swarm *sw, size_t i) { return sw->m[i].m
 bool swarm_dead(const struct swarm *sw, size_t i) { return sw->m[i].dead; }
 const struct swarm_stats *swarm_stats(const struct swarm *sw) { return &sw->stats; }
 
-size_t swarm_room_of(const struct swarm *sw, size_t i)
-{
-    return i < sw->cfg.clients ? room_index(sw, i) : SIZE_MAX;
-}
-
+size_t swarm_room_of(const struct swarm *sw, size_t i) { return swarm_plan_room(&sw->cfg, i); }
 size_t swarm_room_members(const struct swarm *sw, size_t i)
 {
-    if (i >= sw->cfg.clients)
-        return 0;
-    size_t k = sw->cfg.room_size;
-    if (k == 0)
-        return sw->cfg.clients;
-    size_t first = room_index(sw, i) * k, end = sw->cfg.first + sw->cfg.clients;
-    return end - first < k ? end - first : k;
+    return swarm_plan_room_members(&sw->cfg, i);
 }
 
 void swarm_wire(const struct swarm *sw, struct client_netinfo *total)

@@ -20,6 +20,24 @@ enum proto_mode swarm_plan_mode(const struct swarm_config *cfg, size_t i)
     return cfg->mixed ? mixed_mode(i) : cfg->mode;
 }
 
+size_t swarm_plan_room(const struct swarm_config *cfg, size_t i)
+{
+    if (i >= cfg->clients)
+        return SIZE_MAX;
+    return cfg->room_size ? (cfg->first + i) / cfg->room_size : 0;
+}
+
+size_t swarm_plan_room_members(const struct swarm_config *cfg, size_t i)
+{
+    if (i >= cfg->clients)
+        return 0;
+    size_t k = cfg->room_size;
+    if (k == 0)
+        return cfg->clients;
+    size_t first = swarm_plan_room(cfg, i) * k, end = cfg->first + cfg->clients;
+    return end - first < k ? end - first : k;
+}
+
 uint64_t swarm_plan_period(double rate_hz)
 {
     if (!(rate_hz > 0))

@@ -1,6 +1,6 @@
 /* swarm_plan.h: what a swarm's config (swarm.h) gives each of its clients
- * before any is made: its mode, the period of its states, a hub or a
- * socket of its own, its pin; and the descriptors all of them need. Pure:
+ * before any is made: its mode, its room, the period of its states, a hub
+ * or a socket of its own, its pin; and the descriptors all of them need. Pure:
  * reads the config (and resolves its host) only. */
 #ifndef RICOCHET_SWARM_PLAN_H
 #define RICOCHET_SWARM_PLAN_H
@@ -14,6 +14,12 @@
 /* Client i's mode: cfg's, or under cfg.mixed the mode table's in_mixed
  * modes in turn. */
 enum proto_mode swarm_plan_mode(const struct swarm_config *cfg, size_t i);
+
+/* Made client i's room, 0-based (cfg.first counted; SIZE_MAX for an
+ * adopted one, i past cfg.clients), and the made clients in it, i
+ * included (0 for an adopted one). */
+size_t swarm_plan_room(const struct swarm_config *cfg, size_t i);
+size_t swarm_plan_room_members(const struct swarm_config *cfg, size_t i);
 
 /* µs between states at rate_hz (0 for a rate of 0: never). */
 uint64_t swarm_plan_period(double rate_hz);
