@@ -206,7 +206,7 @@ struct bench_result {
     bool webrtc;             /* ... over WebRTC */
     uint32_t poll_interval_ms; /* ... short polling, a GET this often (0: not) */
     bool ok;                 /* false: the run failed; error says why */
-    char error[256];
+    char error[512];
 
     uint64_t sent;           /* intended sends in the window */
     uint64_t send_errors;    /* client_send_state failures among them */

@@ -311,6 +311,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .room_size = run->k < n ? run->k : 0,
                               .room = "bench", .name = "bench", .mode = run->mode,
                               .timeout_ms = run_fleet_client_timeout_ms(run),
+                              .connect_timeout_ms = run_connect_try_ms(run->cfg->setup_timeout_ms),
                               .create_gap_us = run->cfg->join_gap_us,
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,

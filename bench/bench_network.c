@@ -204,7 +204,7 @@ struct swarm_job {
     uint64_t deadline_us;
     struct swarm *sw;
     int ready;                /* swarm_wait_ready's */
-    char err[320];
+    char err[512];
 };
 
 static void *swarm_job_run(void *arg)
@@ -221,6 +221,25 @@ static void *swarm_job_run(void *arg)
         j->ready = swarm_wait_ready(j->sw, true, j->deadline_us, &run_stop, j->err,
                                     sizeof j->err);
     return NULL;
+}
+
+/* ENet resends an unanswered CONNECT at 0.5, 1.5, 3.5 and 7.5 s (a wire
+ * client every second after its first), and the relay forgets a half-open
+ * handshake after 5 s (transport_enet_guards.c): within 5 s a lost
+ * handshake has been made again by a resend; by 10 s one that is still
+ * not answered will not be, and a new client (a new connect id) has the
+ * rest of the setup. A third of the setup leaves two more tries. */
+#define CONNECT_TRY_MIN_MS 5000
+#define CONNECT_TRY_MAX_MS 10000
+
+uint32_t run_connect_try_ms(long setup_timeout_ms)
+{
+    long ms = setup_timeout_ms / 3;
+    if (ms < CONNECT_TRY_MIN_MS)
+        ms = CONNECT_TRY_MIN_MS;
+    if (ms > CONNECT_TRY_MAX_MS)
+        ms = CONNECT_TRY_MAX_MS;
+    return (uint32_t)(ms < setup_timeout_ms ? ms : setup_timeout_ms);
 }
 
 int run_swarm_start(struct run *run, const struct swarm_config *sc,

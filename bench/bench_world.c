@@ -432,13 +432,14 @@ static int world_fail(struct bench_world_result *w, const char *why)
 static struct swarm *world_swarm(const struct bench_config *cfg, const struct bench_params *p,
                                  enum proto_mode mode, int port, struct world *wd)
 {
-    char err[256];
+    char err[512];
     struct swarm_config sc = { .host = "127.0.0.1", .port = (uint16_t)port,
                                .clients = wd->n, .room = "world", .name = "w", .mode = mode,
                                .aoi = (float)wd->radius, .rate_hz = p->rate_hz,
                                .payload = (size_t)p->payload,
                                .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
+                               .connect_timeout_ms = run_connect_try_ms(cfg->setup_timeout_ms),
                                .per_host = (size_t)cfg->per_host,
                                .wire_hubs = !cfg->enet_hosts,
                                /* its relay keeps a sender's newest state a tick: sends

@@ -35,7 +35,7 @@ struct bench_world_result {
     long clients;
     double rate_hz, radius, field;
     bool ok;
-    char error[256];
+    char error[512];
     double window_s;          /* the measured window */
     uint64_t sent;            /* states intended in the window */
     uint64_t in_radius;       /* (state, receiver) pairs within the radius at the send */

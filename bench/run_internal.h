@@ -280,6 +280,11 @@ int run_wait_netsim(struct run *run, int *port, int timeout_ms);
 int run_swarm_start(struct run *run, const struct swarm_config *sc,
                     const struct swarm_hooks *hooks, uint64_t deadline_us);
 
+/* How long one connect of the setup may go unanswered before its client
+ * is made anew (swarm_config.connect_timeout_ms), for a setup of
+ * setup_timeout_ms: a third of it, 5 to 10 s, never more than the whole. */
+uint32_t run_connect_try_ms(long setup_timeout_ms);
+
 /* A client socket's address bound to any, as netsim names it: the client
  * side's (127.0.0.1, or 198.18.0.1 in IP mode). */
 void run_client_side(const struct run *run, union netaddr *ep);

@@ -44,6 +44,7 @@ struct swarm_member {
     uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
     uint64_t timer_us;  /* when a pass next polls it: its timers' work (0: at once) */
     bool welcomed;      /* it was welcomed once */
+    bool failed;        /* a connect of its failed (kept when it is made anew) */
     bool light;         /* counted in n_own */
     bool stamped;       /* counted in n_stamped */
     uint64_t again_us;  /* its connect failed: when swarm_wait_ready makes it anew (0: not) */
@@ -74,8 +75,8 @@ struct swarm {
                               between the hubs and clients a service reads */
     bool outside_ready;    /* swarm_wait_readable's fd became readable */
     struct swarm_stats stats;
-    char again_why[PROTO_NAME_MAX + RICOCHET_TEXT_MAX + 64]; /* the last connect that failed:
-                                                                 whose, and why */
+    char again_why[PROTO_NAME_MAX + PROTO_TEXT_MAX + PROTO_CODE_MAX + 80]; /* the last
+                                                connect that failed: whose, and why */
 };
 
 static void service_ready(struct swarm *sw, uint64_t wait_us);
@@ -125,6 +126,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
                                .aoi = cfg->aoi,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
+                               .connect_timeout_ms = cfg->connect_timeout_ms,
                                .no_histograms = !cfg->client_histograms,
                                .no_member_stats = !cfg->client_histograms,
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
@@ -173,7 +175,7 @@ static int member_renew(struct swarm *sw, size_t i, char *err, size_t err_cap)
     ricochet_close(m->c);
     sw->n_own -= m->light;
     sw->n_stamped -= m->stamped;
-    *m = (struct swarm_member){0};
+    *m = (struct swarm_member){.failed = true};
     sw->stats.connect_retries++;
     int rc = member_create(sw, i, err, err_cap);
     if (rc != 0)
@@ -363,6 +365,7 @@ static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev
     if (ev->type == RICOCHET_EV_DISCONNECTED && connect_failed(sw, i, ev->code)) {
         /* not the caller's end to hear of: a new client takes its place */
         m->again_us = clock_now_us() + AGAIN_AFTER_US;
+        m->failed = true;
         snprintf(sw->again_why, sizeof sw->again_why, "%s: %s", m->name,
                  ricochet_end_reason(m->c));
         return;
@@ -470,10 +473,12 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
 {
     for (;;) {
         swarm_service(sw, 1000);
-        size_t ready = 0;
+        size_t ready = 0, failed = 0, welcomed = 0;
         uint64_t now = clock_now_us();
         for (size_t i = 0; i < sw->n; i++) {
             struct swarm_member *m = &sw->m[i];
+            failed += m->failed;
+            welcomed += m->welcomed;
             if (m->dead && m->again_us) { /* made anew when due, up to the deadline */
                 if (now >= m->again_us && now <= deadline_us &&
                     member_renew(sw, i, err, err_cap) != 0)
@@ -494,6 +499,13 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
         }
         if (ready == sw->n)
             return 0;
+        if (sw->cfg.clients && failed == sw->cfg.clients && !welcomed) {
+            /* every made client's connect failed and none got in: nothing
+               answers there, and trying again would wait out the deadline */
+            snprintf(err, err_cap, "none of the %zu clients could connect; the last: %s",
+                     sw->cfg.clients, sw->again_why);
+            return -1;
+        }
         if (stop && *stop) {
             snprintf(err, err_cap, "interrupted");
             return -1;
