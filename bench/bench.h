@@ -206,7 +206,7 @@ struct bench_result {
     bool webrtc;             /* ... over WebRTC */
     uint32_t poll_interval_ms; /* ... short polling, a GET this often (0: not) */
     bool ok;                 /* false: the run failed; error says why */
-    char error[256];
+    char error[512];
 
     uint64_t sent;           /* intended sends in the window */
     uint64_t send_errors;    /* client_send_state failures among them */
@@ -227,6 +227,8 @@ struct bench_result {
     double enet_rtt_ms;      /* ENet's RTT, mean over clients (0 in udp) */
     double enet_loss_pct;    /* ENet's packetLoss, mean over clients */
     uint64_t disconnects;    /* clients that lost their connection */
+    uint64_t connect_retries; /* clients made anew in the setup, their connect refused or
+                                left unanswered (not refused by the relay by name) */
     size_t rooms;            /* rooms the clients were split into */
     double worst_room_pct;   /* delivery of the worst room, % */
     size_t rooms_below;      /* rooms that delivered less than 99.9 % */

@@ -305,13 +305,13 @@ static int audit_setup(struct run *run)
 int run_setup_clients(struct run *run, const char *host, int port)
 {
     size_t n = run->n;
-    char err[320];
     const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
     struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
                               .first = run->first,
                               .room_size = run->k < n ? run->k : 0,
                               .room = "bench", .name = "bench", .mode = run->mode,
                               .timeout_ms = run_fleet_client_timeout_ms(run),
+                              .connect_timeout_ms = run_connect_try_ms(run->cfg->setup_timeout_ms),
                               .create_gap_us = run->cfg->join_gap_us,
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,
@@ -328,7 +328,11 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
                               .transport = (enum ricochet_transport)lane->transport,
                               .poll_interval_ms = run->r->poll_interval_ms,
-                              .keylog = run->keylog[0] ? run->keylog : NULL};
+                              .keylog = run->keylog[0] ? run->keylog : NULL,
+                              /* a client whose connect failed connects again, as a
+                                 game's would: one lost handshake on a busy machine is
+                                 no failed run */
+                              .retry_connects = true};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
     /* no window yet: nothing counts before run_measure() sets it */
@@ -337,15 +341,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
      * --setup-timeout bounds the whole setup (the parent of --procs counts
      * on that) */
     uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
-    run->sw = run_swarm_create(run, &sc, &hooks, err, sizeof err);
-    if (!run->sw)
-        return run_fail(run, "%s", err);
-    /* Joined means the relay has us in the room. In udp mode the joined
-     * notices are best effort and a lost one is never resent (the library
-     * learns a member from its first state instead), so only the ENet modes
-     * also wait for every member to be known. */
-    if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
-        return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
+    if (run_swarm_start(run, &sc, &hooks, deadline) != 0)
+        return -1;
     /* (DTLS or TLS encrypts a WebRTC or QUIC session whole: the relay seals none) */
     bool secure = lane->secure;
     for (size_t i = 0; run->cfg->encrypt && !secure && i < n; i++)

@@ -192,42 +192,75 @@ int run_wait_netsim(struct run *run, int *port, int timeout_ms)
     return 0;
 }
 
-/* swarm_create from a thread in the client namespace: a socket stays in
- * the namespace it was made in, whichever thread uses it later, so only
- * the making needs the namespace, and the bench's own threads stay in
- * theirs (from a user namespace, a thread could not come back). */
+/* The swarm made and joined from a thread in the client namespace: a
+ * socket stays in the namespace it was made in, whichever thread uses it
+ * later, so only the making needs the namespace (a client made anew after
+ * a failed connect too: the wait makes it), and the bench's own threads
+ * stay in theirs (from a user namespace, a thread could not come back). */
 struct swarm_job {
-    const struct netlab *lab;
+    const struct netlab *lab; /* NULL: made here */
     const struct swarm_config *sc;
     const struct swarm_hooks *hooks;
+    uint64_t deadline_us;
     struct swarm *sw;
-    char err[320];
+    int ready;                /* swarm_wait_ready's */
+    char err[512];
 };
 
 static void *swarm_job_run(void *arg)
 {
     struct swarm_job *j = arg;
-    if (netlab_enter(j->lab, NETLAB_CLIENT, j->err, sizeof j->err) == 0)
-        j->sw = swarm_create(j->sc, j->hooks, j->err, sizeof j->err);
+    if (j->lab && netlab_enter(j->lab, NETLAB_CLIENT, j->err, sizeof j->err) != 0)
+        return NULL;
+    j->sw = swarm_create(j->sc, j->hooks, j->err, sizeof j->err);
+    /* Joined means the relay has us in the room. In udp mode the joined
+     * notices are best effort and a lost one is never resent (the library
+     * learns a member from its first state instead), so only the ENet modes
+     * also wait for every member to be known. */
+    if (j->sw)
+        j->ready = swarm_wait_ready(j->sw, true, j->deadline_us, &run_stop, j->err,
+                                    sizeof j->err);
     return NULL;
 }
 
-struct swarm *run_swarm_create(const struct run *run, const struct swarm_config *sc,
-                               const struct swarm_hooks *hooks, char *err, size_t err_cap)
+/* ENet resends an unanswered CONNECT at 0.5, 1.5, 3.5 and 7.5 s (a wire
+ * client every second after its first), and the relay forgets a half-open
+ * handshake after 5 s (transport_enet_guards.c): within 5 s a lost
+ * handshake has been made again by a resend; by 10 s one that is still
+ * not answered will not be, and a new client (a new connect id) has the
+ * rest of the setup. A third of the setup leaves two more tries. */
+#define CONNECT_TRY_MIN_MS 5000
+#define CONNECT_TRY_MAX_MS 10000
+
+uint32_t run_connect_try_ms(long setup_timeout_ms)
 {
-    if (!run->cfg->lab)
-        return swarm_create(sc, hooks, err, err_cap);
-    struct swarm_job j = {.lab = run->cfg->lab, .sc = sc, .hooks = hooks};
+    long ms = setup_timeout_ms / 3;
+    if (ms < CONNECT_TRY_MIN_MS)
+        ms = CONNECT_TRY_MIN_MS;
+    if (ms > CONNECT_TRY_MAX_MS)
+        ms = CONNECT_TRY_MAX_MS;
+    return (uint32_t)(ms < setup_timeout_ms ? ms : setup_timeout_ms);
+}
+
+int run_swarm_start(struct run *run, const struct swarm_config *sc,
+                    const struct swarm_hooks *hooks, uint64_t deadline_us)
+{
+    struct swarm_job j = {.lab = run->cfg->lab, .sc = sc, .hooks = hooks,
+                          .deadline_us = deadline_us};
     pthread_t t;
-    int rc = pthread_create(&t, NULL, swarm_job_run, &j);
-    if (rc != 0) {
-        snprintf(err, err_cap, "pthread_create: %s", strerror(rc));
-        return NULL;
-    }
-    pthread_join(t, NULL);
+    int rc = j.lab ? pthread_create(&t, NULL, swarm_job_run, &j) : 0;
+    if (rc != 0)
+        return run_fail(run, "pthread_create: %s", strerror(rc));
+    if (j.lab)
+        pthread_join(t, NULL);
+    else
+        swarm_job_run(&j);
+    run->sw = j.sw;
     if (!j.sw)
-        snprintf(err, err_cap, "%s", j.err);
-    return j.sw;
+        return run_fail(run, "%s", j.err);
+    run->r->connect_retries = swarm_stats(j.sw)->connect_retries;
+    return j.ready == 0 ? 0 : run_fail(run, "setup: %s (within %ld ms)", j.err,
+                                       run->cfg->setup_timeout_ms);
 }
 
 void run_client_side(const struct run *run, union netaddr *ep)

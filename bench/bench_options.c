@@ -64,7 +64,8 @@ static const struct option_def options[] = {
     {"grace", OPTION_DOUBLE, offsetof(struct bench_options, grace), "2", 0, 600, NULL,
      "draining after the window (later arrivals count as lost), seconds"},
     {"setup-timeout", OPTION_DOUBLE, offsetof(struct bench_options, setup_timeout), "10", 0.5, 600,
-     NULL, "all clients joined and seeing each other within this, seconds"},
+     NULL, "all clients joined and seeing each other within this, seconds; a connect left "
+     "unanswered a third of it (5 to 10 s) is made again"},
     {"join-every", OPTION_DOUBLE, offsetof(struct bench_options, join_every), "0", 0, 10000,
      NULL, "a generator makes a client this often, ms, keeping the made ones going: a setup "
      "as long as a slow machine's (0: as fast as it can)"},

@@ -127,6 +127,7 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
     if (x->max_gap_us > r->max_gap_us)
         r->max_gap_us = x->max_gap_us;
     r->disconnects += x->disconnects;
+    r->connect_retries += x->connect_retries;
     r->wire_bytes += x->wire_bytes;
     r->wire_datagrams += x->wire_datagrams;
     r->wire_bps += x->wire_bps; /* the processes' windows are the same seconds */

@@ -130,6 +130,7 @@ static void pool(const struct bench_result *x, struct bench_result *out, size_t 
     out->reordered += x->reordered;
     out->too_old += x->too_old;
     out->disconnects += x->disconnects;
+    out->connect_retries += x->connect_retries;
     out->wire_bytes += x->wire_bytes;
     out->wire_datagrams += x->wire_datagrams;
     out->relay_drops += x->relay_drops;
@@ -210,6 +211,7 @@ static void zero_pooled(struct bench_result *out)
 {
     out->sent = out->send_errors = out->expected = out->delivered = 0;
     out->duplicates = out->reordered = out->too_old = out->disconnects = 0;
+    out->connect_retries = 0;
     out->wire_bytes = out->wire_datagrams = out->relay_drops = 0;
     out->jitter_pairs = out->clock_bound_us = 0;
     out->enet_rtt_ms = out->enet_loss_pct = out->relay_cpu_s = out->loss_diff_pct = 0;

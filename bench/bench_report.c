@@ -227,8 +227,9 @@ static void table_notes(FILE *out, const struct bench_result *x)
                  x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
                                                 (long)x->rooms),
                  x->worst_room_pct, x->rooms_below);
-    fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
-            ms(x->join_p99_us));
+    fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms; %llu connects made "
+                 "again\n", ms(x->join_p50_us), ms(x->join_p99_us),
+            (unsigned long long)x->connect_retries);
     if (x->relay[0])
         fprintf(out, "  relay: %s%s\n", x->relay,
                 x->carrier == BENCH_CARRIER_REFERENCE ? " (the reference relay, the yardstick)"
@@ -445,9 +446,12 @@ static void json_netsim(cJSON *o, const struct bench_result *x)
     json_audit(o, x);
 }
 
-/* A fleet's figures in a run's JSON object. */
-static void json_fleet(cJSON *o, const struct bench_result *x)
+/* The joins: how long, connects made again, a fleet's moves, joins probed. */
+static void json_joins(cJSON *o, const struct bench_result *x)
 {
+    cJSON_AddNumberToObject(o, "join_p50_ms", (double)x->join_p50_us / 1000.0);
+    cJSON_AddNumberToObject(o, "join_p99_ms", (double)x->join_p99_us / 1000.0);
+    cJSON_AddNumberToObject(o, "connect_retries", (double)x->connect_retries);
     if (x->relays) {
         cJSON_AddNumberToObject(o, "relays", (double)x->relays);
         cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
@@ -573,9 +577,7 @@ static cJSON *result_json(const struct bench_result *x, const struct bench_resul
     cJSON_AddNumberToObject(o, "wire_bytes", (double)x->wire_bytes);
     cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
-    cJSON_AddNumberToObject(o, "join_p50_ms", (double)x->join_p50_us / 1000.0);
-    cJSON_AddNumberToObject(o, "join_p99_ms", (double)x->join_p99_us / 1000.0);
-    json_fleet(o, x);
+    json_joins(o, x);
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     cJSON_AddNumberToObject(o, "max_gap_ms", ms(x->max_gap_us));
     json_tcp(o, x);

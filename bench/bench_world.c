@@ -432,20 +432,22 @@ static int world_fail(struct bench_world_result *w, const char *why)
 static struct swarm *world_swarm(const struct bench_config *cfg, const struct bench_params *p,
                                  enum proto_mode mode, int port, struct world *wd)
 {
-    char err[256];
+    char err[512];
     struct swarm_config sc = { .host = "127.0.0.1", .port = (uint16_t)port,
                                .clients = wd->n, .room = "world", .name = "w", .mode = mode,
                                .aoi = (float)wd->radius, .rate_hz = p->rate_hz,
                                .payload = (size_t)p->payload,
                                .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
+                               .connect_timeout_ms = run_connect_try_ms(cfg->setup_timeout_ms),
                                .per_host = (size_t)cfg->per_host,
                                .wire_hubs = !cfg->enet_hosts,
                                /* its relay keeps a sender's newest state a tick: sends
                                   jittered by a tick of ours would put two in one */
                                .send_grain_us = cfg->send_grain_us == SWARM_TICK_AUTO
                                                     ? 0 : cfg->send_grain_us,
-                               .udp_hubs = true /* one relay on loopback, no netsim */ };
+                               .udp_hubs = true, /* one relay on loopback, no netsim */
+                               .retry_connects = true /* as a run's clients (bench_measure.c) */ };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
     struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);
     if (!sw) {
@@ -454,8 +456,9 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
     }
     wd->sw = sw;
     uint64_t deadline = clock_now_us() + (uint64_t)cfg->setup_timeout_ms * 1000u;
-    if (swarm_wait_ready(sw, false, deadline, &run_stop, err, sizeof err) != 0 ||
-        map_ids(wd, sw) != 0) {
+    int ready = swarm_wait_ready(sw, false, deadline, &run_stop, err, sizeof err);
+    wd->w->connect_retries = swarm_stats(sw)->connect_retries;
+    if (ready != 0 || map_ids(wd, sw) != 0) {
         world_fail(wd->w, err[0] ? err : "out of memory");
         swarm_destroy(sw);
         return NULL;
@@ -556,6 +559,7 @@ static cJSON *world_json(const struct bench_world_result *r)
     cJSON_AddNumberToObject(o, "in_radius_left", (double)r->left_radius);
     cJSON_AddNumberToObject(o, "in_radius_unsettled", (double)r->unsettled);
     cJSON_AddNumberToObject(o, "socket_drops", (double)r->socket_drops);
+    cJSON_AddNumberToObject(o, "connect_retries", (double)r->connect_retries);
     cJSON_AddNumberToObject(o, "delivered", (double)r->delivered);
     cJSON_AddNumberToObject(o, "beyond_leave", (double)r->beyond_leave);
     cJSON_AddNumberToObject(o, "appeared", (double)r->appeared);

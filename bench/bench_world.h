@@ -35,7 +35,7 @@ struct bench_world_result {
     long clients;
     double rate_hz, radius, field;
     bool ok;
-    char error[256];
+    char error[512];
     double window_s;          /* the measured window */
     uint64_t sent;            /* states intended in the window */
     uint64_t in_radius;       /* (state, receiver) pairs within the radius at the send */
@@ -45,6 +45,7 @@ struct bench_world_result {
     uint64_t left_radius;     /* ... neither, the pair apart at a later send of either */
     uint64_t unsettled;       /* ... neither, the pair never apart after: lost */
     uint64_t socket_drops;    /* datagrams the kernel dropped on the clients' sockets */
+    uint64_t connect_retries; /* clients made anew in the setup after a failed connect */
     uint64_t delivered;       /* every delivery of a window state */
     uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
     uint64_t appeared, vanished; /* notices, all clients, the whole run */

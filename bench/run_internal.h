@@ -272,10 +272,18 @@ size_t run_netsim_place(const struct run *run, const char *relay_host, int relay
  * or in IP mode its wire (*port 0). Returns 0 or run_fail(). */
 int run_wait_netsim(struct run *run, int *port, int timeout_ms);
 
-/* swarm_create, the clients' sockets made in the client namespace in IP
- * mode. Returns NULL with a message in err. */
-struct swarm *run_swarm_create(const struct run *run, const struct swarm_config *sc,
-                               const struct swarm_hooks *hooks, char *err, size_t err_cap);
+/* swarm_create, then swarm_wait_ready by deadline_us (every client joined
+ * and, ENet, seeing its room), the clients' sockets made in the client
+ * namespace in IP mode, those made anew after a failed connect too. Sets
+ * run->sw (NULL if it could not be made) and the result's connect_retries.
+ * Returns 0 or run_fail(). */
+int run_swarm_start(struct run *run, const struct swarm_config *sc,
+                    const struct swarm_hooks *hooks, uint64_t deadline_us);
+
+/* How long one connect of the setup may go unanswered before its client
+ * is made anew (swarm_config.connect_timeout_ms), for a setup of
+ * setup_timeout_ms: a third of it, 5 to 10 s, never more than the whole. */
+uint32_t run_connect_try_ms(long setup_timeout_ms);
 
 /* A client socket's address bound to any, as netsim names it: the client
  * side's (127.0.0.1, or 198.18.0.1 in IP mode). */

@@ -209,6 +209,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     if (cfg->room_ask)
         c->room_ask = *cfg->room_ask;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
+    c->connect_timeout_ms = cfg->connect_timeout_ms;
     c->mode = cfg->mode;
     c->transport = cfg->transport;
     c->make_socket = cfg->make_socket;

@@ -67,6 +67,9 @@ struct client_config {
     const struct client_room_ask *room_ask; /* NULL: the defaults */
     float aoi;           /* the radius of interest of a room my join creates (0: none) */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
+    uint32_t connect_timeout_ms; /* the connection (ENet's handshake, a stream's) up within
+                            this, else the session ends "timeout" as unanswered: a
+                            caller may connect again within its own wait (0: timeout_ms) */
     struct client_hub *hub; /* ENet modes: be a peer of this shared host (NULL: my own
                                host and socket); ignored in udp mode */
     struct client_udp_hub *udp_hub; /* udp mode: send and receive through this shared

@@ -195,6 +195,7 @@ struct ricochet {
     struct client_room_ask room_ask; /* ... and these of its room */
     float room_aoi;           /* my room's, from the welcome */
     uint32_t timeout_ms;
+    uint32_t connect_timeout_ms; /* the connection up within this (0: timeout_ms) */
     uint32_t relay_idle_ms;   /* the relay's idle timeout where its transport says it
                                  (QUIC's transport parameter; 0: not said): pings
                                  come within a third of the shorter */

@@ -171,6 +171,25 @@ void client_no_relay_text(const struct ricochet *c, const char *what, char *out,
              "%s://%s there, or give its %s edge's address", what, addr, edge, edge, addr, edge);
 }
 
+/* How long a join may wait: timeout_ms, its connection (ENet's handshake,
+ * a stream's) connect_timeout_ms if that is shorter, so that a connect
+ * left unanswered can be tried again within what the caller waits.
+ * Rejoining, a relay that does not even answer the connection within
+ * rejoin_after is lost as a silent one is (its players may be cut from it
+ * while it still holds the room): the rejoin starts over through the first
+ * address rather than wait the timeout. */
+static uint64_t join_limit_us(const struct ricochet *c)
+{
+    uint64_t limit = (uint64_t)c->timeout_ms * 1000u;
+    uint64_t connect = (uint64_t)c->connect_timeout_ms * 1000u;
+    uint64_t silent = (uint64_t)c->rejoin_after_ms * 1000u;
+    if (c->phase == PHASE_CONNECTING && connect && connect < limit)
+        limit = connect;
+    if (c->phase == PHASE_CONNECTING && c->rejoin_ms && c->move.lost_us && silent < limit)
+        return silent;
+    return limit;
+}
+
 /* The join deadline passed: nothing came at all (no connection, or plain
  * UDP's silence), said with where and what to start; or no welcome. */
 static void client_go_dead_unheard(struct ricochet *c)
@@ -178,26 +197,14 @@ static void client_go_dead_unheard(struct ricochet *c)
     bool unheard = c->phase == PHASE_CONNECTING ||
                    (!c->caps.connection && !c->udp_hub && c->wire.dgrams_received == 0);
     char why[PROTO_TEXT_MAX + NETADDR_STR_MAX * 2 + 128], what[64], addr[NETADDR_STR_MAX + 8];
-    snprintf(what, sizeof what, "no answer in %" PRIu32 " ms", c->timeout_ms);
+    uint64_t limit_ms = join_limit_us(c) / 1000u;
+    snprintf(what, sizeof what, "no answer in %" PRIu64 " ms", limit_ms);
     if (unheard)
         client_no_relay_text(c, what, why, sizeof why);
     else
-        snprintf(why, sizeof why, "no welcome from the relay at %s in %" PRIu32 " ms",
-                 netaddr_host_port(c->host, c->port, addr, sizeof addr), c->timeout_ms);
+        snprintf(why, sizeof why, "no welcome from the relay at %s in %" PRIu64 " ms",
+                 netaddr_host_port(c->host, c->port, addr, sizeof addr), limit_ms);
     client_go_dead(c, RICOCHET_END_TIMEOUT, why);
-}
-
-/* How long a join may wait. Rejoining, a relay that does not even answer
- * the connection within rejoin_after is lost as a silent one is (its
- * players may be cut from it while it still holds the room): the rejoin
- * starts over through the first address rather than wait the timeout. */
-static uint64_t join_limit_us(const struct ricochet *c)
-{
-    uint64_t limit = (uint64_t)c->timeout_ms * 1000u;
-    uint64_t silent = (uint64_t)c->rejoin_after_ms * 1000u;
-    if (c->phase == PHASE_CONNECTING && c->rejoin_ms && c->move.lost_us && silent < limit)
-        return silent;
-    return limit;
 }
 
 bool client_timers(struct ricochet *c, uint64_t now)

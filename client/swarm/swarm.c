@@ -1,11 +1,11 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
 #include "swarm_hub.h"
+#include "swarm_plan.h"
 #include "../../stats/pattern.h"
 #include "../../sys/clock.h"
 #include "../../sys/fdlimit.h"
 #include "../../sys/log.h"
-#include "../../sys/netaddr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,6 +27,9 @@
 #define SEND_BETWEEN_CLIENTS 64 /* a pass over every client sends what is due this often */
 #define TIMER_CAP_US 250000   /* a client's timers run this often at least: what moves them
                                  earlier unseen (a pong's clock announcement) waits no longer */
+#define AGAIN_AFTER_US 500000 /* a failed connect is made anew this much later: a refusal
+                                 (ICMP's) comes at once, and a relay that just answered
+                                 nothing gets a moment */
 
 struct swarm_member {
     struct ricochet *c;
@@ -40,6 +43,11 @@ struct swarm_member {
     uint64_t period_us; /* between its states; 0: it never sends (adopted at rate 0) */
     uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
     uint64_t timer_us;  /* when a pass next polls it: its timers' work (0: at once) */
+    bool welcomed;      /* it was welcomed once */
+    bool failed;        /* a connect of its failed (kept when it is made anew) */
+    bool light;         /* counted in n_own */
+    bool stamped;       /* counted in n_stamped */
+    uint64_t again_us;  /* its connect failed: when swarm_wait_ready makes it anew (0: not) */
 };
 
 struct swarm {
@@ -67,72 +75,13 @@ struct swarm {
                               between the hubs and clients a service reads */
     bool outside_ready;    /* swarm_wait_readable's fd became readable */
     struct swarm_stats stats;
+    char again_why[PROTO_NAME_MAX + PROTO_TEXT_MAX + PROTO_CODE_MAX + 80]; /* the last
+                                                connect that failed: whose, and why */
 };
-
-static size_t room_index(const struct swarm *sw, size_t i)
-{
-    return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
-}
-
-/* Client i's mode under mixed: the mode table's in_mixed modes in turn. */
-static enum proto_mode mixed_mode(size_t i)
-{
-    enum proto_mode modes[PROTO_MODE_COUNT];
-    size_t n = 0;
-    for (int k = 0; k < PROTO_MODE_COUNT; k++)
-        if (proto_mode_info((enum proto_mode)k)->in_mixed)
-            modes[n++] = (enum proto_mode)k;
-    return modes[i % n];
-}
-
-static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
-{
-    return cfg->mixed ? mixed_mode(i) : cfg->mode;
-}
 
 static void service_ready(struct swarm *sw, uint64_t wait_us);
 static void service_made(struct swarm *sw, size_t made, uint64_t wait_us);
 static void send_between(struct swarm *sw);
-
-/* µs between states at rate_hz (0 for a rate of 0: never). */
-static uint64_t period_of(double rate_hz)
-{
-    if (!(rate_hz > 0))
-        return 0;
-    uint64_t p = (uint64_t)llround(1e6 / rate_hz);
-    return p ? p : 1;
-}
-
-/* Does client i share a hub (an ENet mode over ENet, or udp to a relay on
- * loopback, udp_ok; and hubs on)? */
-static bool on_hub(const struct swarm_config *cfg, size_t per_host, bool udp_ok, size_t i)
-{
-    enum proto_mode m = member_mode(cfg, i);
-    return per_host > 1 && cfg->transport == RICOCHET_TRANSPORT_DEFAULT &&
-           (proto_mode_info(m)->enet || (udp_ok && m == PROTO_MODE_UDP && !cfg->mixed));
-}
-
-/* Did cfg ask for udp hubs, for a relay on 127.0.0.0/8 (they reach no other)? */
-static bool relay_on_loopback(const struct swarm_config *cfg)
-{
-    union netaddr a;
-    char why[128];
-    return cfg->udp_hubs && cfg->host && !cfg->n_ports &&
-           netaddr_resolve(cfg->host, cfg->port, &a, why, sizeof why) == 0 &&
-           a.sa.sa_family == AF_INET && netaddr_is_loopback(&a);
-}
-
-/* Descriptors the swarm opens: one per hub, one per other client; a
- * WebRTC client's are its epoll set, its UDP socket, its offer's TCP
- * connection for a while, and its key log; a QUIC client's its epoll set,
- * its UDP socket (two while it moves) and its key log. */
-static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host, bool udp_ok)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->clients; i++)
-        n += !on_hub(cfg, per_host, udp_ok, i) || i % per_host == 0;
-    return cfg->transport != RICOCHET_TRANSPORT_DEFAULT ? n * 4 : n;
-}
 
 /* Puts client i's hub (created, and watched, with its first client) into
  * cc: an ENet host, or a udp hub in udp mode. Returns 0, or -1 with err. */
@@ -159,14 +108,6 @@ static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *er
     return 0;
 }
 
-/* cfg's pin as client_config takes it (64 lowercase hex digits), into
- * out; NULL without one or if it does not read (the client then takes any
- * certificate: callers check the pin first). */
-static const char *pin_of(const struct swarm_config *cfg, char out[CLIENT_PIN_HEX + 1])
-{
-    return cfg->pin && client_pin_parse(cfg->pin, out) == 0 ? out : NULL;
-}
-
 static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
 {
     char pin[CLIENT_PIN_HEX + 1];
@@ -174,27 +115,29 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     struct swarm_member *m = &sw->m[i];
     char room[PROTO_ROOM_MAX + 1], why[256];
     if (cfg->room_size)
-        snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
+        snprintf(room, sizeof room, "%s-%zu", cfg->room, swarm_plan_room(cfg, i) + 1);
     else
         snprintf(room, sizeof room, "%s", cfg->room);
     snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
-    m->mode = member_mode(cfg, i);
+    m->mode = swarm_plan_mode(cfg, i);
     m->hub = SIZE_MAX;
     uint16_t port = cfg->n_ports ? cfg->ports[(cfg->first + i) % cfg->n_ports] : cfg->port;
     struct client_config cc = {.host = cfg->host, .port = port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
                                .aoi = cfg->aoi,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
+                               .connect_timeout_ms = cfg->connect_timeout_ms,
                                .no_histograms = !cfg->client_histograms,
                                .no_member_stats = !cfg->client_histograms,
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
                                .rejoin_ms = cfg->rejoin_ms,
                                .transport = cfg->transport, .keylog = cfg->keylog,
-                               .poll_short = cfg->poll_interval_ms > 0, .pin = pin_of(cfg, pin),
+                               .poll_short = cfg->poll_interval_ms > 0,
+                               .pin = swarm_plan_pin(cfg, pin),
                                .poll_interval_ms = cfg->poll_interval_ms};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
-    if (on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {
+    if (swarm_plan_on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {
         if (hub_of(sw, i, &cc, why, sizeof why) != 0)
             goto fail;
         m->hub = i / sw->per_host;
@@ -210,12 +153,34 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
         goto fail;
     }
-    sw->n_own += own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
-    sw->n_stamped += cc.wire_hub != NULL;
+    m->light = own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
+    m->stamped = cc.wire_hub != NULL;
+    sw->n_own += m->light;
+    sw->n_stamped += m->stamped;
     return 0;
 fail:
     snprintf(err, err_cap, "%s: %s", m->name, why);
     return -1;
+}
+
+/* Made client i, whose connect failed, closed and made anew in its place
+ * (its hub's slot, or a socket of its own): hooks.created hears of the new
+ * one. Returns member_create's; on failure client i stays dead, and no
+ * pass polls it again (it may have no client at all). */
+static int member_renew(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    struct swarm_member *m = &sw->m[i];
+    if (m->hub == SIZE_MAX && !m->unwatched)
+        epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
+    ricochet_close(m->c);
+    sw->n_own -= m->light;
+    sw->n_stamped -= m->stamped;
+    *m = (struct swarm_member){.failed = true};
+    sw->stats.connect_retries++;
+    int rc = member_create(sw, i, err, err_cap);
+    if (rc != 0)
+        m->dead = true, m->timer_us = UINT64_MAX;
+    return rc;
 }
 
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
@@ -228,9 +193,10 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
     if (per_host > SWARM_PER_HOST_MAX)
         per_host = SWARM_PER_HOST_MAX;
-    bool udp_ok = relay_on_loopback(cfg);
+    bool udp_ok = swarm_plan_udp_hubs(cfg);
     char why[160];
-    if (fdlimit_raise(sockets_needed(cfg, per_host, udp_ok) + FDS_SPARE, why, sizeof why) != 0) {
+    size_t fds = swarm_plan_sockets(cfg, per_host, udp_ok) + FDS_SPARE;
+    if (fdlimit_raise(fds, why, sizeof why) != 0) {
         snprintf(err, err_cap, "%zu clients: %s", cfg->clients, why);
         return NULL;
     }
@@ -262,7 +228,7 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     }
     if (hooks)
         sw->hooks = *hooks;
-    sw->period_us = period_of(cfg->rate_hz);
+    sw->period_us = swarm_plan_period(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
         if (member_create(sw, i, err, err_cap) != 0)
             goto fail;
@@ -319,7 +285,7 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
     }
     struct swarm_member *m = &sw->m[sw->n++];
     *m = (struct swarm_member){.c = c, .hub = SIZE_MAX, .mode = client_mode(c),
-                               .next_us = UINT64_MAX, .period_us = period_of(rate_hz)};
+                               .next_us = UINT64_MAX, .period_us = swarm_plan_period(rate_hz)};
     snprintf(m->name, sizeof m->name, "%s", name);
     sw->n_own++;
     return 0;
@@ -342,20 +308,10 @@ enum proto_mode swarm_mode(const struct swarm *sw, size_t i) { return sw->m[i].m
 bool swarm_dead(const struct swarm *sw, size_t i) { return sw->m[i].dead; }
 const struct swarm_stats *swarm_stats(const struct swarm *sw) { return &sw->stats; }
 
-size_t swarm_room_of(const struct swarm *sw, size_t i)
-{
-    return i < sw->cfg.clients ? room_index(sw, i) : SIZE_MAX;
-}
-
+size_t swarm_room_of(const struct swarm *sw, size_t i) { return swarm_plan_room(&sw->cfg, i); }
 size_t swarm_room_members(const struct swarm *sw, size_t i)
 {
-    if (i >= sw->cfg.clients)
-        return 0;
-    size_t k = sw->cfg.room_size;
-    if (k == 0)
-        return sw->cfg.clients;
-    size_t first = room_index(sw, i) * k, end = sw->cfg.first + sw->cfg.clients;
-    return end - first < k ? end - first : k;
+    return swarm_plan_room_members(&sw->cfg, i);
 }
 
 void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
@@ -390,11 +346,30 @@ static void timer_set(struct swarm *sw, size_t i, uint64_t now)
     sw->m[i].timer_us = due < now + TIMER_CAP_US ? due : now + TIMER_CAP_US;
 }
 
+/* Did made client i fail to get in at all, its connect refused or left
+ * unanswered (the library's own codes, not a relay's refusal by name: a
+ * full room, a bad ticket, which another try would only repeat)? With
+ * cfg.retry_connects, as a game would, it connects again. */
+static bool connect_failed(const struct swarm *sw, size_t i, const char *code)
+{
+    return sw->cfg.retry_connects && i < sw->cfg.clients && !sw->m[i].welcomed &&
+           (strcmp(code, RICOCHET_END_REFUSED) == 0 || strcmp(code, RICOCHET_END_TIMEOUT) == 0);
+}
+
 static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev)
 {
     struct swarm_member *m = &sw->m[i];
+    m->welcomed |= ev->type == RICOCHET_EV_WELCOME;
     if (ev->type == RICOCHET_EV_DISCONNECTED)
         m->dead = true;
+    if (ev->type == RICOCHET_EV_DISCONNECTED && connect_failed(sw, i, ev->code)) {
+        /* not the caller's end to hear of: a new client takes its place */
+        m->again_us = clock_now_us() + AGAIN_AFTER_US;
+        m->failed = true;
+        snprintf(sw->again_why, sizeof sw->again_why, "%s: %s", m->name,
+                 ricochet_end_reason(m->c));
+        return;
+    }
     if (ev->type != RICOCHET_EV_STATE) /* a welcome, a notice: its timers may have changed */
         m->timer_us = 0;
     if (ev->type == RICOCHET_EV_MOVED && m->hub == SIZE_MAX) {
@@ -498,9 +473,18 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
 {
     for (;;) {
         swarm_service(sw, 1000);
-        size_t ready = 0;
+        size_t ready = 0, failed = 0, welcomed = 0;
+        uint64_t now = clock_now_us();
         for (size_t i = 0; i < sw->n; i++) {
             struct swarm_member *m = &sw->m[i];
+            failed += m->failed;
+            welcomed += m->welcomed;
+            if (m->dead && m->again_us) { /* made anew when due, up to the deadline */
+                if (now >= m->again_us && now <= deadline_us &&
+                    member_renew(sw, i, err, err_cap) != 0)
+                    return -1;
+                continue;
+            }
             if (m->dead) {
                 snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
                          (unsigned)sw->cfg.port, ricochet_end_reason(m->c));
@@ -515,13 +499,24 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
         }
         if (ready == sw->n)
             return 0;
+        if (sw->cfg.clients && failed == sw->cfg.clients && !welcomed) {
+            /* every made client's connect failed and none got in: nothing
+               answers there, and trying again would wait out the deadline */
+            snprintf(err, err_cap, "none of the %zu clients could connect; the last: %s",
+                     sw->cfg.clients, sw->again_why);
+            return -1;
+        }
         if (stop && *stop) {
             snprintf(err, err_cap, "interrupted");
             return -1;
         }
         if (clock_now_us() > deadline_us) {
-            snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
-                     sw->n, see_room ? " and saw their room" : "");
+            int len = snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
+                               sw->n, see_room ? " and saw their room" : "");
+            if (sw->again_why[0] && len >= 0 && (size_t)len < err_cap)
+                snprintf(err + len, err_cap - (size_t)len, " (%llu connects made again; the "
+                         "last failed: %s)", (unsigned long long)sw->stats.connect_retries,
+                         sw->again_why);
             return -1;
         }
     }

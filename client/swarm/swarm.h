@@ -67,6 +67,10 @@ struct swarm_config {
     bool reflect;
     float aoi;             /* radius of interest of the rooms the clients create (0: none) */
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
+    uint32_t connect_timeout_ms; /* a client's connection (ENet's handshake) up within
+                              this, else it ends "timeout" (client_config's; 0:
+                              timeout_ms): with retry_connects, shorter than the wait
+                              leaves it time to make a new client */
     uint32_t create_gap_us; /* swarm_create makes a client this often, servicing the made
                                ones between: a setup as long as a slow machine's
                                (0: back to back) */
@@ -113,6 +117,16 @@ struct swarm_config {
                               (NULL: none) */
     const char *pin;       /* QUIC: the relay certificate's SHA-256 (client_pin_parse's
                               text; NULL: any) */
+    bool retry_connects;   /* a made client that never got in, its connect refused or left
+                              unanswered (the library's RICOCHET_END_REFUSED or _TIMEOUT,
+                              not a relay's refusal by name: a full room, a bad ticket), is
+                              made anew by swarm_wait_ready, as a game would connect again:
+                              a new client in its place (hooks.created; if none can be
+                              made, the wait ends saying why), the failed one's end
+                              never handed to hooks.event (false: that end ends the wait);
+                              but once every made client's connect failed and none got
+                              in, nothing answers there: the wait ends, saying the last
+                              reason */
 };
 
 struct swarm_hooks {
@@ -136,6 +150,8 @@ struct swarm_stats {
     uint64_t wakes;               /* times swarm_step and swarm_service slept */
     uint64_t polls;               /* clients a pass polled for their timers (one whose
                                      timers have no work before the next pass is left) */
+    uint64_t connect_retries;     /* made clients made anew after a failed connect
+                                     (cfg.retry_connects) */
 };
 
 struct swarm;
@@ -189,8 +205,12 @@ void swarm_service(struct swarm *sw, uint64_t wait_us);
 /* Services until every live client is joined and, if see_room, every made
  * one lists the other members of its room (ENet; udp notices are best
  * effort), or until
- * deadline_us or *stop. Returns 0, or -1 with a message in err (a client
- * disconnected: its name and why; or the deadline: how many were ready). */
+ * deadline_us or *stop. With cfg.retry_connects a client whose connect
+ * failed is made anew meanwhile, half a second after, until the deadline,
+ * unless every made client's connect failed and none got in. Returns 0, or
+ * -1 with a message in err (a client disconnected: its name and why; no
+ * client could connect: the last one's why; or the deadline: how many were
+ * ready, and the last connect that failed). */
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
                      const volatile sig_atomic_t *stop, char *err, size_t err_cap);
 

@@ -23,21 +23,27 @@ int bj_free(void **state)
     return 0;
 }
 
-const cJSON *bj_results(const char *const *args)
+const cJSON *bj_finish(struct spawn_proc *p, int want)
 {
-    struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
-    int code = spawn_stop(&p, 0, 120000);
-    char *out = spawn_read_stdout(&p), *err = spawn_read_stderr(&p);
-    spawn_free(&p);
+    int code = spawn_stop(p, 0, 120000);
+    char *out = spawn_read_stdout(p), *err = spawn_read_stderr(p);
+    spawn_free(p);
     bj_free(NULL);
-    last = code == 0 && out ? cJSON_Parse(out) : NULL;
+    last = code == want && out ? cJSON_Parse(out) : NULL;
     if (!last)
-        print_error("ricochet-bench exited %d; stderr:\n%s\n", code, err ? err : "");
+        print_error("ricochet-bench exited %d, not %d; stderr:\n%s\n", code, want,
+                    err ? err : "");
     free(out);
     free(err);
     assert_non_null(last);
     return cJSON_GetObjectItemCaseSensitive(last, "results");
+}
+
+const cJSON *bj_results(const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    return bj_finish(&p, 0);
 }
 
 double bj_num(const cJSON *o, const char *path)

@@ -1,7 +1,8 @@
 /* bench_json.h (bj_): ricochet-bench runs for tests, and its JSON read: the
  * bench spawned from $RICOCHET_BIN with the test's arguments (ending
- * --json-file - --quiet), its results, a result by mode, a number or a
- * flag by a dotted path. A missing field fails the test. */
+ * --json-file - --quiet), or by the test itself, its results, a result by
+ * mode, a number or a flag by a dotted path. A missing field fails the
+ * test. */
 #ifndef RICOCHET_TEST_BENCH_JSON_H
 #define RICOCHET_TEST_BENCH_JSON_H
 
@@ -13,6 +14,13 @@
  * stderr is printed and the test fails). Returns the "results" array,
  * valid until the next run or bj_free. */
 const cJSON *bj_results(const char *const *args);
+
+struct spawn_proc;
+/* Waits for a bench the test spawned (harness_spawn, with --json-file -):
+ * it must exit want within 120 s with JSON on stdout (else its stderr is
+ * printed and the test fails); p is freed. Returns "results" as
+ * bj_results does. */
+const cJSON *bj_finish(struct spawn_proc *p, int want);
 
 /* Frees the last run's JSON: a group's teardown (cmocka runs it after a
  * failed test too). Returns 0. */

@@ -1,0 +1,218 @@
+/* test_e2e_bench_setup.c: ricochet-bench's setup against the real relay on
+ * 127.0.0.1 (--relay), when a client cannot get in at first. A forwarder on
+ * the path (support/onpath.h) drops the first ENet handshake the generator
+ * starts (its CONNECT and every resend) and ends it with a DISCONNECT of
+ * its own, as a relay that closed a half-open handshake would: that client
+ * ends "could not connect to the relay (refused)", on shared ENet hosts
+ * (--enet-hosts) as a fleet's clients are, and a new one is made in its
+ * place; the run sets up within its --setup-timeout, every state is
+ * delivered, the failed connect is no disconnect, and the JSON counts the
+ * connect made again (connect_retries). The same handshake swallowed with
+ * nothing said back (clients on the bench's default wire hubs) fails at
+ * the connect's own limit, a third of --setup-timeout, and is made again
+ * within the setup. A relay that refuses a join by name (server_full:
+ * --max-clients) still ends the setup at once, saying so, with no connect
+ * made again; and --relay where nothing answers ends it once every client's
+ * first connect failed, saying where it looked and what to start there,
+ * whole. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../harness/freeport.h"
+#include "../harness/spawn.h"
+#include "../proto/enet/enet_speak.h"
+#include "../proto/enet/enet_wire.h"
+#include "../sys/clock.h"
+#include "support/bench_json.h"
+#include "support/harness.h"
+#include "support/onpath.h"
+
+#define FIRST_CONNECT_MS 30000 /* the bench's first CONNECT, on a busy machine */
+
+/* The first handshake the path saw: its connect id (ENet resends it
+ * unchanged) and the peer id its client took, which a DISCONNECT to that
+ * client names. The filter writes it once, then sets seen. */
+struct first_connect {
+    uint32_t connect_id;
+    unsigned peer_id;
+    atomic_bool seen;
+};
+
+/* onpath's filter (its thread): every CONNECT of the first handshake
+ * upwards is dropped, all else passes. */
+static bool drop_first_handshake(void *ctx, enum onpath_way way, const uint8_t *d, size_t len)
+{
+    struct first_connect *f = ctx;
+    struct enet_wire_header h;
+    struct enet_wire_command c;
+    if (way != ONPATH_UP || enet_wire_header(d, len, 0, &h) != 0)
+        return true;
+    for (size_t off = h.size, at = off; enet_wire_next(d, len, &off, &c) == 1; at = off) {
+        if (c.command != ENET_PROTOCOL_COMMAND_CONNECT)
+            continue;
+        if (!atomic_load(&f->seen)) {
+            f->connect_id = c.connect_id;
+            f->peer_id = (unsigned)d[at + 4] << 8 | d[at + 5]; /* its outgoingPeerID */
+            atomic_store(&f->seen, true);
+        }
+        if (c.connect_id == f->connect_id)
+            return false;
+    }
+    return true;
+}
+
+/* The handshake's end, from the relay's address: a DISCONNECT to the
+ * connecting peer (ENet takes it whatever the session bits until the
+ * handshake is done), data 0, no error named. */
+static void end_first_handshake(struct onpath *op, const struct first_connect *f)
+{
+    uint8_t d[ENET_SPEAK_HEADER_MAX + ENET_SPEAK_DISCONNECT_SIZE];
+    size_t n = enet_speak_header(d, f->peer_id, 0, true, 0);
+    n += enet_speak_disconnect(d + n, sizeof d - n, 1, 0);
+    onpath_to_client(op, d, n);
+}
+
+/* 4 clients of the bench (its setup --setup-timeout setup, shared ENet
+ * hosts if enet_hosts) through a forwarder that drops the first handshake
+ * they start; told: a DISCONNECT ends it once seen, else nothing is said
+ * back. The run must set up with the connect made again, every state
+ * delivered and no client disconnected. */
+static void first_handshake_lost(const char *setup, bool enet_hosts, bool told)
+{
+    struct spawn_proc relay, bench;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    struct onpath *op = onpath_start((uint16_t)port);
+    static struct first_connect first;
+    first = (struct first_connect){0};
+    onpath_filter(op, drop_first_handshake, &first);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)op->port);
+    const char *args[] = {"--relay", addr, "--clients", "4", "--rate", "20", "--modes",
+                          "reliable", "--duration", "1", "--warmup", "0.5", "--grace", "2",
+                          "--setup-timeout", setup, "--json-file", "-", "--quiet",
+                          enet_hosts ? "--enet-hosts" : NULL, NULL};
+    assert_int_equal(harness_spawn(&bench, "ricochet-bench", args), 0);
+    for (uint64_t until = clock_now_ms() + FIRST_CONNECT_MS;
+         told && !atomic_load(&first.seen) && spawn_running(&bench) && clock_now_ms() < until;)
+        clock_sleep_ms(10);
+    if (told) {
+        assert_true(atomic_load(&first.seen));
+        end_first_handshake(op, &first);
+    }
+    const cJSON *r = bj_mode(bj_finish(&bench, 0), "reliable");
+    print_message("first handshake %s on the path: %.0f connects made again, %.0f of %.0f "
+                  "delivered\n", told ? "ended" : "swallowed", bj_num(r, "connect_retries"),
+                  bj_num(r, "delivered"), bj_num(r, "expected"));
+    assert_true(atomic_load(&first.seen));
+    assert_true(bj_flag(r, "ok", NULL));
+    assert_true(bj_num(r, "connect_retries") >= 1);
+    assert_true(bj_num(r, "disconnects") == 0);
+    assert_true(bj_num(r, "expected") > 0);
+    assert_true(bj_num(r, "delivered") == bj_num(r, "expected"));
+    onpath_stop(op);
+    harness_stop(&relay);
+}
+
+static void a_refused_connect_is_made_again(void **state)
+{
+    (void)state;
+    first_handshake_lost("60", true, true);
+}
+
+/* The first handshake swallowed on the path, every resend of its CONNECT
+ * too, and nothing said back: no DISCONNECT, no ICMP. That connect fails
+ * only by its own limit, which must leave the setup time to make a new
+ * client (the bench gives each connect a third of --setup-timeout, at most
+ * 10 s): the run sets up, and counts the connect made again. The clients
+ * speak ENet's wire from one shared socket, as the bench's do by default. */
+static void a_swallowed_connect_is_made_again(void **state)
+{
+    (void)state;
+    first_handshake_lost("30", false, false);
+}
+
+/* The setup of 4 clients against addr (--setup-timeout 60), which must
+ * fail with no connect made again: its error (the bench's JSON's, kept
+ * until the next run), printed after what. */
+static const char *setup_fails(const char *addr, const char *what)
+{
+    struct spawn_proc bench;
+    const char *args[] = {"--relay", addr, "--clients", "4", "--modes", "reliable",
+                          "--duration", "1", "--setup-timeout", "60", "--json-file", "-",
+                          "--quiet", NULL};
+    assert_int_equal(harness_spawn(&bench, "ricochet-bench", args), 0);
+    const cJSON *r = bj_mode(bj_finish(&bench, 1), "reliable");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(r, "error");
+    assert_true(cJSON_IsString(error));
+    print_message("%s: %s\n", what, error->valuestring);
+    assert_false(bj_flag(r, "ok", NULL));
+    assert_true(bj_num(r, "connect_retries") == 0);
+    return error->valuestring;
+}
+
+static void a_refusal_by_name_ends_the_setup(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *relay_args[] = {"--max-clients", "2", NULL};
+    int port = harness_start_relay(&relay, relay_args);
+    assert_true(port > 0);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    /* the relay's refusal, not the setup's timeout after tries again */
+    assert_non_null(strstr(setup_fails(addr, "refused by name"), "server_full"));
+    harness_stop(&relay);
+}
+
+/* --relay where nothing answers (a mistyped port): no client's first
+ * connect gets in, so none is made again; the setup ends there, with
+ * most of --setup-timeout left, and says what happened whole: the address,
+ * that nothing answered, and what to start there. */
+static void an_address_nothing_answers_ends_the_setup(void **state)
+{
+    (void)state;
+    char addr[32], err[256];
+    uint16_t port;
+    assert_int_equal(free_port(SOCK_DGRAM, &port, err, sizeof err), 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)port);
+    const char *error = setup_fails(addr, "nothing answers");
+    assert_non_null(strstr(error, addr));
+    assert_non_null(strstr(error, "clients could connect"));
+    assert_non_null(strstr(error, "start ricochet-relay"));
+    /* whole: the bench's own words after the library's */
+    const char *tail = " (within 60000 ms)";
+    size_t n = strlen(error);
+    assert_true(n > strlen(tail));
+    assert_string_equal(error + n - strlen(tail), tail);
+}
+
+/* A failed assertion leaves a test at once: the forwarder's thread and the
+ * last bench's JSON go here. */
+static int teardown(void **state)
+{
+    onpath_stop_all(state);
+    return bj_free(state);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_refused_connect_is_made_again),
+        cmocka_unit_test(a_swallowed_connect_is_made_again),
+        cmocka_unit_test(a_refusal_by_name_ends_the_setup),
+        cmocka_unit_test(an_address_nothing_answers_ends_the_setup),
+    };
+    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=a_swallowed* */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}
