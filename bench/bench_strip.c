@@ -72,8 +72,10 @@ void run_strip_finish(struct run *run)
     free(r->strip.marks);
     r->strip = (struct bench_strip){.marks = calloc(s->n_sent ? s->n_sent : 1,
                                                     sizeof *r->strip.marks)};
-    qsort(s->sent, s->n_sent, sizeof *s->sent, by_sender_seq);
-    qsort(s->got, s->n_got, sizeof *s->got, by_sender_seq);
+    if (s->n_sent) /* none recorded: no array (qsort takes none) */
+        qsort(s->sent, s->n_sent, sizeof *s->sent, by_sender_seq);
+    if (s->n_got)
+        qsort(s->got, s->n_got, sizeof *s->got, by_sender_seq);
     for (size_t i = 0, g = 0; r->strip.marks && i < s->n_sent; i++) {
         const struct strip_rec *x = &s->sent[i];
         while (g < s->n_got && by_sender_seq(&s->got[g], x) < 0)
