@@ -120,6 +120,29 @@ static bool address_proven(void *ctx, const ENetAddress *to)
     }
 }
 
+/* ENet's host and its socket (ours: enet_socket_adopt), if made, and
+ * ENet itself: an edge's first undoing, in its making's failure or its
+ * end. */
+static void close_host(struct relay_enet *t)
+{
+    if (t->host) {
+        enet_socket_release(t->host->socket);
+        enet_host_destroy(t->host);
+    }
+    enet_deinitialize();
+}
+
+/* The edge's own parts and the edge. */
+static void free_edge(struct relay_enet *t)
+{
+    free(t->heard);
+    transport_enet_guards_free(t);
+    transport_enet_acks_free(t);
+    transport_enet_batch_free(t);
+    transport_enet_proof_free(t);
+    free(t);
+}
+
 static void *edge_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_enet *t = calloc(1, sizeof *t);
@@ -178,18 +201,9 @@ static void *edge_create(const struct relay_net_config *cfg, char *err, size_t e
     return t;
 
 fail_deinit:
-    if (t->host) {
-        enet_socket_release(t->host->socket);
-        enet_host_destroy(t->host);
-    }
-    enet_deinitialize();
+    close_host(t);
 fail:
-    free(t->heard);
-    transport_enet_guards_free(t);
-    transport_enet_acks_free(t);
-    transport_enet_batch_free(t);
-    transport_enet_proof_free(t);
-    free(t);
+    free_edge(t);
     return NULL;
 }
 
@@ -212,15 +226,8 @@ static void edge_destroy(void *ctx)
         return;
     transport_enet_close_lanes(t);
     transport_enet_acks_return(t, UINT64_MAX, true); /* ENet frees what it has queued */
-    enet_socket_release(t->host->socket);
-    enet_host_destroy(t->host);
-    enet_deinitialize();
-    free(t->heard);
-    transport_enet_guards_free(t);
-    transport_enet_acks_free(t);
-    transport_enet_batch_free(t);
-    transport_enet_proof_free(t);
-    free(t);
+    close_host(t);
+    free_edge(t);
 }
 
 /* ---- events ----------------------------------------------------------- */
