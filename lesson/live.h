@@ -13,8 +13,9 @@
  *                  driven by one swarm; a lost one made again alone
  *   live_http.c    the page's server, in libmicrohttpd's thread: the page
  *                  and its words (lang/), live.json, a state's bytes, PUT
- *                  /model checked and handed to every netsim, the model in
- *                  force as the page's controls
+ *                  /model handed to every netsim (a rate's share of what
+ *                  goes through each)
+ *   live_controls.c   the page's controls as netsim's model and back (pure)
  *   live_state.c   a state's hops for GET /state: what netsim did to it, and on an ordered
  *                  flow the loss it waited behind (the audit's audit_hold.h)
  *   live_log.c     netsim's drop log and stats lines, read as they grow:
@@ -65,6 +66,7 @@
 #define LIVE_NETSIMS 4         /* IP mode: one; the proxies: one per datagram edge */
 #define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
+#define LIVE_OFFERED_S 3       /* what the lanes send now: netsim's bytes in over this long */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
 #define LIVE_GUESTS 40         /* programs of the learners' own at once: a class */
 #define LIVE_GUESTS_PER_ADDRESS 4 /* ... from one address (an IPv6 /64), loopback's aside
@@ -305,9 +307,9 @@ struct live_snapshot {
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
     struct live_net_figures net;
-    double offered_kbps[2];         /* what the lanes send each way now (netsim's kbit/s in
-                                       over its last seconds; 0: not measured yet): what a
-                                       rate's share (PUT /model) is of */
+    double offered_kbps[LIVE_NETSIMS][2]; /* what the lanes send through each netsim each way
+                                       now (its kbit/s in over its last seconds; 0: not
+                                       measured yet): what a rate's share is of */
     size_t n_models;
     struct live_model models[LIVE_MODELS];
     char netsim_metrics[LIVE_NETSIMS][64]; /* each netsim's endpoint */
@@ -413,7 +415,8 @@ struct live_lane {
 /* The counters of netsim's stats lines, summed over the netsims. */
 struct live_net_sample {
     uint64_t t_us;
-    uint64_t received[2], dropped[2], states[2], states_lost[2], received_bytes[2];
+    uint64_t received[2], dropped[2], states[2], states_lost[2];
+    uint64_t bytes[LIVE_NETSIMS][2]; /* each netsim's bytes in: a share is of each one's */
 };
 
 /* One netsim of the lesson and how far its files were read. */
@@ -556,6 +559,11 @@ struct live_mark *live_lane_mark(struct live_lane *l, int k, uint32_t seq);
  * into *a and *b; false unless both exist and differ. */
 bool live_net_window(const struct live *lv, uint64_t from_us, uint64_t to_us,
                      struct live_net_sample *a, struct live_net_sample *b);
+
+/* What came in to netsim k in direction d (0 up) from sample a to b,
+ * kbit/s (0 if b is not later, or netsim started again between). */
+double live_net_kbps(const struct live_net_sample *a, const struct live_net_sample *b,
+                     size_t k, int d);
 
 /* Marks lost what did not arrive within the grace, samples the wire
  * counters, computes each lane's figures and netsim's, and publishes the

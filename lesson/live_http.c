@@ -31,7 +31,7 @@
  *                       as they are
  * Anything else: 404 or 405. */
 #include "live.h"
-#include "live_model.h"
+#include "live_controls.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -45,6 +45,7 @@
 #include "../netsim/droplog.h"
 #include "../netsim/statescan.h"
 #include "../proto/wire.h"
+#include "../sys/clock.h"
 #include "../sys/httpd.h"
 #include "../sys/triple.h"
 
@@ -71,6 +72,12 @@ struct live_http {
     char controls[CONTROLS_MAX];   /* the last controls netsim took, as the page sent them */
     char model[ANSWER_MAX];        /* ... and netsim's answer: the model in force */
     char in_force[CONTROLS_MAX];   /* that model as the page's controls ("": not known yet) */
+    bool unlimited[2];             /* ... holds neither way to a rate (up, down) */
+    uint64_t changed_us;           /* when netsim last took a model */
+    double free_kbps[2][LIVE_NETSIMS][2]; /* each netsim's intake each way while no rate held
+                                      it, with one sender a lane and with four (0: not
+                                      measured): what a rate's share is of, so that a
+                                      share asked under a rate is not of what it let by */
     _Atomic int *senders_wanted;   /* the loop's: each lane's senders, as the page asks */
 };
 
@@ -250,8 +257,43 @@ static void net_json(FILE *f, const struct live_net_figures *n)
 static void take_model(struct live_http *h, const char *answer)
 {
     snprintf(h->model, sizeof h->model, "%s", answer);
-    if (live_model_in_force(answer, h->in_force, sizeof h->in_force) != 0)
+    if (live_controls_in_force(answer, h->in_force, sizeof h->in_force) != 0)
         h->in_force[0] = '\0';
+    cJSON *m = cJSON_Parse(answer);
+    for (int d = 0; d < 2; d++) {
+        const cJSON *rate = cJSON_GetObjectItem(cJSON_GetObjectItem(m, d ? "down" : "up"),
+                                                "rate-kbps");
+        h->unlimited[d] = cJSON_IsNumber(rate) && rate->valuedouble == 0;
+    }
+    cJSON_Delete(m);
+    h->changed_us = clock_now_us();
+}
+
+/* What each netsim of s takes in each way while no rate holds it,
+ * remembered once the model has been so for a whole measure. */
+static void remember_free(struct live_http *h, const struct live_snapshot *s)
+{
+    pthread_mutex_lock(&h->lock);
+    int by_senders = s->senders > 1;
+    for (int d = 0; d < 2; d++)
+        for (size_t k = 0; k < s->n_netsims; k++)
+            if (h->unlimited[d] && s->offered_kbps[k][d] > 0 &&
+                s->now_us > h->changed_us + (LIVE_OFFERED_S + 1) * 1000000u)
+                h->free_kbps[by_senders][k][d] = s->offered_kbps[k][d];
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* What a rate's share through netsim k of s is of, each way: its intake
+ * while no rate held it, or (never measured so) its intake now. */
+static void share_base(struct live_http *h, const struct live_snapshot *s, size_t k,
+                       double base[2])
+{
+    pthread_mutex_lock(&h->lock);
+    for (int d = 0; d < 2; d++) {
+        double free_kbps = h->free_kbps[s->senders > 1][k][d];
+        base[d] = free_kbps > 0 ? free_kbps : s->offered_kbps[k][d];
+    }
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* Before the first change: the model netsim started with (the lesson's
@@ -310,6 +352,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     if (!s)
         return;
     know_model(h, s);
+    remember_free(h, s);
     const char *since_text = httpd_arg(q, "since");
     uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
     char *text = NULL;
@@ -327,8 +370,11 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     model_json(f, h);
     fputs(",\"net\":", f);
     net_json(f, &s->net);
-    fprintf(f, ",\"offered_kbps\":{\"up\":%.1f,\"down\":%.1f}", s->offered_kbps[0],
-            s->offered_kbps[1]);
+    double offered[2] = {0, 0};
+    for (size_t k = 0; k < s->n_netsims; k++)
+        for (int d = 0; d < 2; d++)
+            offered[d] += s->offered_kbps[k][d];
+    fprintf(f, ",\"offered_kbps\":{\"up\":%.1f,\"down\":%.1f}", offered[0], offered[1]);
     fputs(",\"models\":[", f);
     for (size_t k = 0; k < s->n_models; k++) {
         fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
@@ -449,7 +495,8 @@ static void on_model_get(void *ctx, const struct httpd_request *q, struct httpd_
 }
 
 /* PUT /model: the controls checked, made netsim's, handed to every
- * netsim; the first refusal comes back as netsim said it. */
+ * netsim (a rate's share: of what goes through that one); the first
+ * refusal comes back as netsim said it. */
 static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     struct live_http *h = ctx;
@@ -457,30 +504,39 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
     if (!s)
         return;
     char err[256], *body = NULL, answer[ANSWER_MAX];
-    int status = 200, rc = live_model_controls(q->body, s->offered_kbps, &body, err, sizeof err);
+    double base[2] = {0, 0};
+    remember_free(h, s);
+    int status = 200, rc = 0;
+    for (size_t k = 0; k < s->n_netsims || k == 0; k++) {
+        if (k < s->n_netsims)
+            share_base(h, s, k, base);
+        free(body);
+        if ((rc = live_controls_to_model(q->body, base, &body, err, sizeof err)) != 0 ||
+            k >= s->n_netsims)
+            break;
+        if (live_client_request(s->netsim_metrics[k], "PUT", "/model", body, NETSIM_TIMEOUT_MS,
+                                &status, answer, sizeof answer) != 0)
+            status = 502;
+        if (status != 200)
+            break;
+    }
     if (rc == -1) {
         reply_text(r, 400, "%s\n", err);
-    } else if (!s->n_netsims) {
-        reply_text(r, 503, "no netsim is running\n");
     } else if (rc != 0) {
         reply_text(r, 500, "out of memory\n");
+    } else if (!s->n_netsims) {
+        reply_text(r, 503, "no netsim is running\n");
+    } else if (status == 200) {
+        pthread_mutex_lock(&h->lock);
+        snprintf(h->controls, sizeof h->controls, "%s", q->body);
+        take_model(h, answer);
+        pthread_mutex_unlock(&h->lock);
+        char *copy = strdup(answer);
+        r->content_type = "application/json";
+        r->body = copy;
+        r->len = copy ? strlen(copy) : 0;
     } else {
-        for (size_t k = 0; k < s->n_netsims && status == 200; k++)
-            if (live_client_request(s->netsim_metrics[k], "PUT", "/model", body,
-                                    NETSIM_TIMEOUT_MS, &status, answer, sizeof answer) != 0)
-                status = 502;
-        if (status == 200) {
-            pthread_mutex_lock(&h->lock);
-            snprintf(h->controls, sizeof h->controls, "%s", q->body);
-            take_model(h, answer);
-            pthread_mutex_unlock(&h->lock);
-            char *copy = strdup(answer);
-            r->content_type = "application/json";
-            r->body = copy;
-            r->len = copy ? strlen(copy) : 0;
-        } else {
-            reply_text(r, status, "%s%s", status == 502 ? "netsim: " : "", answer);
-        }
+        reply_text(r, status, "%s%s", status == 502 ? "netsim: " : "", answer);
     }
     free(body);
 }
@@ -544,8 +600,8 @@ void live_http_model(struct live_http *h, char *buf, size_t cap)
 {
     char *body, err[256];
     pthread_mutex_lock(&h->lock); /* after a change: every control in force, not the last's */
-    live_model_controls(!h->controls[0] ? "" : h->in_force[0] ? h->in_force : h->controls, NULL,
-                       &body, err, sizeof err);
+    live_controls_to_model(!h->controls[0] ? "" : h->in_force[0] ? h->in_force : h->controls,
+                           NULL, &body, err, sizeof err);
     pthread_mutex_unlock(&h->lock);
     snprintf(buf, cap, "%s", body ? body : "");
     free(body);

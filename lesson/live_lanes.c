@@ -504,9 +504,8 @@ static void net_figures(const struct live *lv, uint64_t from, uint64_t to,
         f->dropped[d] = b.dropped[d] - a.dropped[d];
         f->states[d] = b.states[d] - a.states[d];
         f->states_lost[d] = b.states_lost[d] - a.states_lost[d];
-        f->kbps[d] = f->window_s > 0
-                         ? (double)(b.received_bytes[d] - a.received_bytes[d]) * 8 / 1e3 / f->window_s
-                         : 0;
+        for (size_t k = 0; k < LIVE_NETSIMS; k++)
+            f->kbps[d] += live_net_kbps(&a, &b, k, d);
         f->drop_pct[d] = f->received[d] ? 100.0 * (double)f->dropped[d] / (double)f->received[d]
                                         : 0;
         f->state_loss_pct[d] =
@@ -516,20 +515,30 @@ static void net_figures(const struct live *lv, uint64_t from, uint64_t to,
     f->path_loss_pct = 100.0 * (1 - keep);
 }
 
-/* What came in to netsim each way over its last OFFERED_S seconds, kbit/s
- * (0: no two samples of the lanes' a second apart yet). */
-#define OFFERED_S 3
-static void offered_now(const struct live *lv, uint64_t now_us, double kbps[2])
+double live_net_kbps(const struct live_net_sample *a, const struct live_net_sample *b,
+                     size_t k, int d)
+{
+    if (b->t_us <= a->t_us || b->bytes[k][d] < a->bytes[k][d]) /* netsim started again */
+        return 0;
+    return (double)(b->bytes[k][d] - a->bytes[k][d]) * 8 / 1e3 /
+           ((double)(b->t_us - a->t_us) / 1e6);
+}
+
+/* What came in to each netsim each way over its last LIVE_OFFERED_S
+ * seconds, since the lanes' start, kbit/s (0: no two samples of it a
+ * second apart yet). */
+static void offered_now(const struct live *lv, uint64_t now_us,
+                        double kbps[LIVE_NETSIMS][2])
 {
     struct live_net_sample a, b;
-    kbps[0] = kbps[1] = 0;
-    uint64_t from = now_us > OFFERED_S * 1000000u ? now_us - OFFERED_S * 1000000u : 0;
+    memset(kbps, 0, sizeof(double[LIVE_NETSIMS][2]));
+    uint64_t from = now_us > LIVE_OFFERED_S * 1000000u ? now_us - LIVE_OFFERED_S * 1000000u : 0;
     if (!live_net_window(lv, from > lv->t0_us ? from : lv->t0_us, now_us, &a, &b) ||
-        b.t_us - a.t_us < 1000000u)
+        a.t_us < lv->t0_us || b.t_us - a.t_us < 1000000u)
         return;
-    for (int d = 0; d < 2; d++)
-        kbps[d] = (double)(b.received_bytes[d] - a.received_bytes[d]) * 8 / 1e3 /
-                  ((double)(b.t_us - a.t_us) / 1e6);
+    for (size_t k = 0; k < LIVE_NETSIMS; k++)
+        for (int d = 0; d < 2; d++)
+            kbps[k][d] = live_net_kbps(&a, &b, k, d);
 }
 
 /* The lane into its part of the snapshot: its marks oldest first. */

@@ -297,7 +297,7 @@ static void push_net_sample(struct live *lv)
             s.dropped[d] += n->last[d][1];
             s.states[d] += n->last[d][2];
             s.states_lost[d] += n->last[d][3];
-            s.received_bytes[d] += n->last[d][4];
+            s.bytes[k][d] = n->last[d][4];
         }
     }
     lv->net[lv->net_at] = s;

@@ -778,7 +778,7 @@ static void a_lane_alone_connects_again(void **state)
              ">/dev/null", (int)child(&l, "ricochet-relay"));
     assert_int_equal(system(cmd), 0);
     bool again = false, steady = true;
-    uint64_t end = clock_now_ms() + WAIT_MS;
+    uint64_t end = clock_now_ms() + WAIT_MS, again_ms = 0;
     while (!again && clock_now_ms() < end) {
         clock_sleep_ms(250);
         j = lesson_get_json(&l, "/live.json");
@@ -793,6 +793,7 @@ static void a_lane_alone_connects_again(void **state)
     }
     assert_true(again);
     assert_true(steady);
+    again_ms = clock_now_ms();
     bool said = true; /* the cut said until the window is past it, then nothing */
     end = clock_now_ms() + WAIT_MS;
     while (said && clock_now_ms() < end) {
@@ -803,6 +804,9 @@ static void a_lane_alone_connects_again(void **state)
         cJSON_Delete(j);
     }
     assert_false(said);
+    print_message("the tcp lane said it connected again for %llu ms\n",
+                  (unsigned long long)(clock_now_ms() - again_ms));
+    assert_true(clock_now_ms() - again_ms >= 7000); /* --duration 3 and --grace 5, polled */
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
     spawn_free(&l.proc);
 }

@@ -17,7 +17,7 @@
  * node) says a sentence of the lesson's inside another in Korean, its lane's
  * name and the relay's error words too; netsim's model after the lesson's
  * options and the page's changes (the presets, a change naming only the
- * delay) turned back into the controls that made it (`live_model_in_force`),
+ * delay) turned back into the controls that made it (`live_controls_in_force`),
  * anything else refused; a rate asked as a share of what the lanes send
  * (the saturated uplink's preset) is that share of it in kbit/s, and
  * refused while nothing is measured */
@@ -40,7 +40,7 @@
 
 #include "../bench/bench.h"
 #include "../lesson/live.h"
-#include "../lesson/live_model.h"
+#include "../lesson/live_controls.h"
 #include "../netsim/droplog.h"
 #include "../netsim/netsim.h"
 #include "../netsim/netsim_options.h"
@@ -598,7 +598,7 @@ static void netsim_answer(struct netsim_options *cfg, const char *controls, char
 {
     char *body = NULL, err[256];
     struct netsim_model models[NETSIM_DIRS];
-    assert_int_equal(live_model_controls(controls, NULL, &body, err, sizeof err), 0);
+    assert_int_equal(live_controls_to_model(controls, NULL, &body, err, sizeof err), 0);
     if (netsim_model_apply(cfg, body, models, err, sizeof err) != 0)
         fail_msg("netsim refused %s: %s", body, err);
     free(body);
@@ -625,7 +625,7 @@ static void netsim_answer(struct netsim_options *cfg, const char *controls, char
 static void in_force_is(const char *answer, const char *want)
 {
     char text[2048];
-    assert_int_equal(live_model_in_force(answer, text, sizeof text), 0);
+    assert_int_equal(live_controls_in_force(answer, text, sizeof text), 0);
     cJSON *got = cJSON_Parse(text), *w = cJSON_Parse(want);
     const cJSON *x;
     cJSON_ArrayForEach(x, w) {
@@ -670,9 +670,9 @@ static void the_model_in_force_as_controls(void **state)
     char out[256];
     static const char *const bad[] = {"", "x", "{}", "{\"up\": {}}", "[1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(live_model_in_force(bad[i], out, sizeof out), -1);
+        assert_int_equal(live_controls_in_force(bad[i], out, sizeof out), -1);
     netsim_answer(&cfg, "{}", answer, sizeof answer);
-    assert_int_equal(live_model_in_force(answer, out, 16), -1); /* too small */
+    assert_int_equal(live_controls_in_force(answer, out, 16), -1); /* too small */
 }
 
 /* The saturated uplink's preset asks for a share of what the lanes send:
@@ -683,8 +683,8 @@ static void a_rate_as_a_share_of_what_the_lanes_send(void **state)
     (void)state;
     const double offered[2] = {470.4, 512};
     char *body = NULL, err[256] = "";
-    assert_int_equal(live_model_controls("{\"up-rate-share\": 0.8, \"down-rate-share\": 0.5}",
-                                        offered, &body, err, sizeof err), 0);
+    assert_int_equal(live_controls_to_model("{\"up-rate-share\": 0.8, \"down-rate-share\": 0.5}",
+                                            offered, &body, err, sizeof err), 0);
     cJSON *o = cJSON_Parse(body);
     assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "up-rate-kbps")) == 376);
     assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "down-rate-kbps")) == 256);
@@ -692,21 +692,21 @@ static void a_rate_as_a_share_of_what_the_lanes_send(void **state)
     cJSON_Delete(o);
     free(body);
     const double little[2] = {3, 0};
-    assert_int_equal(live_model_controls("{\"up-rate-share\": 0.5}", little, &body, err,
-                                        sizeof err), 0);
+    assert_int_equal(live_controls_to_model("{\"up-rate-share\": 0.5}", little, &body, err,
+                                            sizeof err), 0);
     assert_non_null(strstr(body, "\"up-rate-kbps\":8"));
     free(body);
-    assert_int_equal(live_model_controls("{\"up-rate-share\": 0.8}", NULL, &body, err,
-                                        sizeof err), -1);
+    assert_int_equal(live_controls_to_model("{\"up-rate-share\": 0.8}", NULL, &body, err,
+                                            sizeof err), -1);
     assert_null(body);
     assert_non_null(strstr(err, "nothing measured yet"));
-    assert_int_equal(live_model_controls("{\"down-rate-share\": 0.8}", little, &body, err,
-                                        sizeof err), -1);
+    assert_int_equal(live_controls_to_model("{\"down-rate-share\": 0.8}", little, &body, err,
+                                            sizeof err), -1);
     static const char *const bad[] = {"{\"up-rate-share\": 0}", "{\"up-rate-share\": 1.5}",
                                       "{\"up-rate-share\": \"x\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        assert_int_equal(live_model_controls(bad[i], offered, &body, err, sizeof err), -1);
+        assert_int_equal(live_controls_to_model(bad[i], offered, &body, err, sizeof err), -1);
         assert_non_null(strstr(err, "a share of what the lanes send"));
     }
 }

@@ -11,7 +11,7 @@
  *      NUL between them): refused with a reason and nothing changed, or the
  *      model the options make, which a body applied again leaves as it is;
  *   2  PUT /model's body as the lesson's page server reads it
- *      (live_model_controls), then what it made of it as netsim reads it:
+ *      (live_controls_to_model), then what it made of it as netsim reads it:
  *      refused with a reason, or a JSON object of netsim's options;
  *   3  the page's own controls, from the input within the page's ranges
  *      (lesson/lesson.html: loss 0-30 %, bursts none, 3 or 10, delay 0-400
@@ -25,7 +25,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lesson/live_model.h"
+#include "../../lesson/live_controls.h"
 #include "../../netsim/netsim.h"
 #include "../../netsim/netsim_options.h"
 #include "../../sys/httpd.h"
@@ -207,13 +207,13 @@ static void flh_netsim(const uint8_t *p, size_t n)
         flh_netsim_apply(&cfg, body + first + 1);
 }
 
-/* body through the lesson (live_model_controls), then netsim. Returns
+/* body through the lesson (live_controls_to_model), then netsim. Returns
  * whether both took it. A share of a rate is of these (kbit/s up, down). */
 static bool flh_lesson_body(const char *body)
 {
     static const double offered[2] = {470, 520};
     char err[256] = "", *out = (char *)"x";
-    int rc = live_model_controls(body, offered, &out, err, sizeof err);
+    int rc = live_controls_to_model(body, offered, &out, err, sizeof err);
     FUZZ_CHECK(rc == 0 || rc == -1);
     if (rc != 0) {
         FUZZ_CHECK(out == NULL && err[0] != '\0');

@@ -115,7 +115,7 @@ int fuzz_target_http(const uint8_t *data, size_t size);
  * (target_localhttp.c): a Host header's value against the server's
  * address (sys/httpd.c), PUT /model's body as netsim reads it
  * (netsim_model_apply) and as the lesson's page server does
- * (live_model_controls, then netsim), and the page's own controls, which
+ * (live_controls_to_model, then netsim), and the page's own controls, which
  * both must take. */
 int fuzz_target_localhttp(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
-/* live_model.h: the lesson page's controls and netsim's model, each into
+/* live_controls.h: the lesson page's controls and netsim's model, each into
  * the other. The page speaks of the path end to end (loss, delay and jitter
  * over both hops, bursts by their mean length, a rate in kbit/s or as a
  * share of what the lanes send); netsim of each hop on its own
  * (netsim_options.h's model options). Pure: no I/O, no state. */
-#ifndef RICOCHET_LIVE_MODEL_H
-#define RICOCHET_LIVE_MODEL_H
+#ifndef RICOCHET_LIVE_CONTROLS_H
+#define RICOCHET_LIVE_CONTROLS_H
 
 #include <stddef.h>
 
@@ -16,8 +16,8 @@
  * *out (malloc'ed, the caller frees; NULL on failure). Returns 0, -1 for
  * controls refused (the one-line reason in err: the answer's 400), or -2
  * when out of memory. Pure: the fuzz target's way in. */
-int live_model_controls(const char *body, const double offered_kbps[2], char **out, char *err,
-                        size_t err_cap);
+int live_controls_to_model(const char *body, const double offered_kbps[2], char **out,
+                           char *err, size_t err_cap);
 
 /* netsim's model (its answer to GET or PUT /model: {"up": {...}, "down":
  * {...}}) as the page's controls that make it, the model in force: the
@@ -25,6 +25,6 @@ int live_model_controls(const char *body, const double offered_kbps[2], char **o
  * Gilbert-Elliott chain's mean burst), reorder, up- and down-rate-kbps,
  * queue-limit; a JSON object into out. Returns 0, or -1 (not such a
  * model, or cap too small). Pure. */
-int live_model_in_force(const char *model, char *out, size_t cap);
+int live_controls_in_force(const char *model, char *out, size_t cap);
 
 #endif

@@ -1,9 +1,9 @@
-/* live_model.c: the lesson page's controls as netsim's model options,
+/* live_controls.c: the lesson page's controls as netsim's model options,
  * and netsim's model back as the controls that make it (see
- * live_model.h). The path's figures are split per hop by the bench's own
+ * live_controls.h). The path's figures are split per hop by the bench's own
  * rule (bench_params_per_hop), so the page, the lesson's options and the
  * bench mean the same network. */
-#include "live_model.h"
+#include "live_controls.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -36,7 +36,7 @@ static double hop_loss(const cJSON *d)
     return 100 * (1 - (1 - number_of(d, "loss") / 100) * (1 - ge / 100));
 }
 
-int live_model_in_force(const char *model, char *out, size_t cap)
+int live_controls_in_force(const char *model, char *out, size_t cap)
 {
     cJSON *m = cJSON_Parse(model), *c = cJSON_CreateObject();
     const cJSON *up = cJSON_GetObjectItem(m, "up"), *down = cJSON_GetObjectItem(m, "down");
@@ -69,9 +69,10 @@ int live_model_in_force(const char *model, char *out, size_t cap)
 
 /* A rate as a share of what the lanes send one way (offered, kbit/s):
  * whole kbit/s of it, in steps of 8, into out as netsim's rate-kbps of
- * that way. A share of a saturated link follows the lanes: one sender a
- * lane or four, 20 states a second or 100, the queue fills by as much.
- * Returns 0, or -1 with the one-line error in err. */
+ * that way. A share asked is of what the lanes send when it is asked
+ * (one sender a lane or four, 20 states a second or 100), so the queue
+ * fills as much whatever they are. Returns 0, or -1 with the one-line
+ * error in err. */
 static int rate_share(const cJSON *v, double offered, const char *rate, cJSON *out, char *err,
                       size_t err_cap)
 {
@@ -145,8 +146,8 @@ static int to_netsim(const cJSON *in, const double offered[2], cJSON *out, char 
     return 0;
 }
 
-int live_model_controls(const char *body, const double offered_kbps[2], char **out, char *err,
-                       size_t err_cap)
+int live_controls_to_model(const char *body, const double offered_kbps[2], char **out,
+                           char *err, size_t err_cap)
 {
     cJSON *in = cJSON_Parse(body), *o = cJSON_CreateObject();
     int rc = 0;
