@@ -124,9 +124,10 @@ struct swarm_config {
                               a new client in its place (hooks.created; if none can be
                               made, the wait ends saying why), the failed one's end
                               never handed to hooks.event (false: that end ends the wait);
-                              but once every made client's connect failed and none got
-                              in, nothing answers there: the wait ends, saying the last
-                              reason */
+                              but once every made client's connect failed twice and none
+                              got in, nothing answers there: the wait ends, saying the
+                              last reason (once is no proof: a burst a relay's half-open
+                              cap or a loaded machine lost, a swarm of one client) */
 };
 
 struct swarm_hooks {
@@ -207,7 +208,7 @@ void swarm_service(struct swarm *sw, uint64_t wait_us);
  * effort), or until
  * deadline_us or *stop. With cfg.retry_connects a client whose connect
  * failed is made anew meanwhile, half a second after, until the deadline,
- * unless every made client's connect failed and none got in. Returns 0, or
+ * unless every made client's connect failed twice and none got in. Returns 0, or
  * -1 with a message in err (a client disconnected: its name and why; no
  * client could connect: the last one's why; or the deadline: how many were
  * ready, and the last connect that failed). */
