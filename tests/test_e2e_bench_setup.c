@@ -15,7 +15,9 @@
  * --max-clients) still ends the setup at once, saying so, with no connect
  * made again; and --relay where nothing answers ends it once every client's
  * connect failed twice (the first and the one made again), saying where it
- * looked and what to start there, whole. */
+ * looked and what to start there, whole. That limit of a connect's own
+ * is ENet's handshake's: every other lane's connect (WebRTC, QUIC, a
+ * stream, polls) has the whole setup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +30,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../bench/run_internal.h"
 #include "../harness/freeport.h"
+#include "../harness/lanes.h"
 #include "../harness/spawn.h"
 #include "../proto/enet/enet_speak.h"
 #include "../proto/enet/enet_wire.h"
@@ -219,6 +223,44 @@ static void an_address_nothing_answers_ends_the_setup(void **state)
     assert_string_equal(error + n - strlen(tail), tail);
 }
 
+/* Each connect's own limit, for a setup of 60 s, lane by lane: ENet's
+ * handshake (the lanes of the relay's enet edge) has a third of it (10 s
+ * at most), the limit its resends are sized for; every other lane's connect (WebRTC's
+ * offer, ICE, DTLS and SCTP; QUIC's and WebTransport's handshakes; a TCP
+ * stream's, a WebSocket's, a poll's) has the whole setup, as before there
+ * was a limit: under netsim's loss it backs off in its own way, and may
+ * need more than 5 or 10 s. */
+static void only_enet_s_handshake_has_a_limit_of_its_own(void **state)
+{
+    (void)state;
+    struct bench_mode m;
+    const char *whole[] = {"webrtc-reliable", "quic", "quic-streams", "tcp", "ws", NULL};
+    for (const char *const *name = whole; *name; name++) {
+        assert_int_equal(bench_mode_parse(*name, &m), 0);
+        const struct bench_lane *l = bench_lane_of(m);
+        uint32_t ms = run_connect_try_ms(60000, l->mode.mode, l->transport);
+        print_message("%s: each connect %u ms (0: the whole setup)\n", *name, ms);
+        assert_int_equal(ms, 0);
+    }
+    size_t enet = 0, others = 0;
+    for (int k = 0; k < BENCH_MODES; k++) {
+        const struct bench_lane *l = bench_lane(k);
+        if (!l)
+            continue;
+        bool handshake = strcmp(l->edge, "enet") == 0;
+        uint32_t ms = run_connect_try_ms(60000, l->mode.mode, l->transport);
+        assert_int_equal(ms, handshake ? 10000 : 0);
+        enet += handshake;
+        others += !handshake;
+    }
+    assert_int_equal(enet, 3);
+    assert_true(others >= 10);
+    /* the limit's bounds: 5 to 10 s, never over a setup shorter than that */
+    assert_int_equal(run_connect_try_ms(3000, PROTO_MODE_RELIABLE, 0), 3000);
+    assert_int_equal(run_connect_try_ms(9000, PROTO_MODE_RELIABLE, 0), 5000);
+    assert_int_equal(run_connect_try_ms(90000, PROTO_MODE_RELIABLE, 0), 10000);
+}
+
 /* A failed assertion leaves a test at once: the forwarder's thread and the
  * last bench's JSON go here. */
 static int teardown(void **state)
@@ -235,6 +277,7 @@ int main(void)
         cmocka_unit_test(every_first_connect_lost_is_made_again),
         cmocka_unit_test(a_refusal_by_name_ends_the_setup),
         cmocka_unit_test(an_address_nothing_answers_ends_the_setup),
+        cmocka_unit_test(only_enet_s_handshake_has_a_limit_of_its_own),
     };
     if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=a_swallowed* */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
