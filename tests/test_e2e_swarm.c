@@ -15,14 +15,18 @@
  * host it may fall behind, and by default it then sheds unreliable states
  * as stale) and the drain lasts until all have arrived (at most 5 s).
  * A swarm of one client whose connect was refused makes it again (that
- * every client failed once proves nothing: a relay may start there). */
+ * every client failed once proves nothing: a relay may start there); if
+ * it cannot (no descriptor left), the wait says why, the caller is told
+ * the old client is gone, and the swarm answers for a client i it lacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <stdio.h>
@@ -525,12 +529,50 @@ static void swarm_lone_client_connects_again(void **state)
         print_message("lone client: %s\n", err);
     assert_int_equal(rc, 0);
     assert_int_equal(swarm_stats(sw)->connect_retries, 1);
-    assert_int_equal(made.calls, 2);
+    assert_int_equal(made.calls, 3); /* made, closed (NULL), made again */
     assert_ptr_equal(made.c, swarm_client(sw, 0));
     assert_true(ricochet_joined(made.c));
     swarm_destroy(sw);
     assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
     spawn_free(&relay);
+}
+
+/* A swarm of one client whose connect was refused, and no descriptor
+ * left when the wait makes it again (the soft limit of open files down to
+ * the old client's socket and the lowest free one): the new client cannot
+ * be made. The wait ends saying why, hooks.created was told the old client
+ * is gone (NULL: the caller's pointer to it is freed with it), and the
+ * swarm, which has no client i, still answers for it: its wire bytes,
+ * dead, a second wait, its end. */
+static void swarm_client_not_made_again(void **state)
+{
+    (void)state;
+    struct made made = {0};
+    uint16_t port;
+    struct swarm *sw = lone_refused(&port, &made);
+    struct rlimit was, none;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int fd = ricochet_fd(swarm_client(sw, 0)), lowest = dup(2);
+    assert_true(fd >= 0 && lowest >= 0);
+    close(lowest);
+    none = (struct rlimit){.rlim_cur = (rlim_t)(fd < lowest ? fd : lowest),
+                           .rlim_max = was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+    char err[512];
+    int rc = swarm_wait_ready(sw, true, clock_now_us() + 20000000, NULL, err, sizeof err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+    print_message("not made again: %s\n", err);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, strerror(EMFILE)));
+    assert_null(made.c);
+    assert_null(swarm_client(sw, 0));
+    assert_true(swarm_dead(sw, 0));
+    assert_int_equal(swarm_alive(sw), 0);
+    struct client_netinfo wire;
+    swarm_wire(sw, &wire);
+    assert_int_equal(swarm_wait_ready(sw, true, clock_now_us() + 1000000, NULL, err,
+                                      sizeof err), -1);
+    swarm_destroy(sw);
 }
 
 int main(void)
@@ -546,6 +588,7 @@ int main(void)
         cmocka_unit_test(swarm_wait_readable_enet),
         cmocka_unit_test(swarm_wait_readable_udp),
         cmocka_unit_test(swarm_lone_client_connects_again),
+        cmocka_unit_test(swarm_client_not_made_again),
     };
     if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=swarm_lone* */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

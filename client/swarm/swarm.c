@@ -167,15 +167,18 @@ fail:
 }
 
 /* Made client i, whose connect failed, closed and made anew in its place
- * (its hub's slot, or a socket of its own): hooks.created hears of the new
- * one. Returns member_create's; on failure client i stays dead, and no
- * pass polls it again (it may have no client at all). */
+ * (its hub's slot, or a socket of its own: the old one goes first):
+ * hooks.created hears NULL, then the new one. Returns member_create's; on
+ * failure client i stays dead, and no pass polls it again: it may have no
+ * client at all (m->c NULL, which swarm_client returns). */
 static int member_renew(struct swarm *sw, size_t i, char *err, size_t err_cap)
 {
     struct swarm_member *m = &sw->m[i];
     if (m->hub == SIZE_MAX && !m->unwatched)
         epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
     ricochet_close(m->c);
+    if (sw->hooks.created) /* the caller's pointer is freed: none until a new one is */
+        sw->hooks.created(sw->hooks.ctx, i, NULL);
     sw->n_own -= m->light;
     sw->n_stamped -= m->stamped;
     *m = (struct swarm_member){.fails = m->fails};
@@ -322,6 +325,8 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
     memset(total, 0, sizeof *total);
     struct client_netinfo ni;
     for (size_t k = 0; k < sw->n + sw->n_hubs; k++) {
+        if (k < sw->n && !sw->m[k].c) /* not made again (member_renew) */
+            continue;
         if (k < sw->n)
             client_netinfo(sw->m[k].c, &ni);
         else if (!swarm_hub_netinfo(&sw->hubs[k - sw->n], &ni))

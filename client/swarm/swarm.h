@@ -140,7 +140,9 @@ struct swarm_hooks {
     /* Every event of every client, in order per client. May be NULL. */
     void (*event)(void *ctx, size_t i, const struct ricochet_event *ev);
     /* Client i was just created (swarm_create: before any of its events,
-     * which may come before swarm_create returns). The swarm owns c. May
+     * which may come before swarm_create returns). The swarm owns c. c is
+     * NULL when client i was closed to be made anew (cfg.retry_connects):
+     * the last c is freed, and if no new one can be made none follows. May
      * be NULL. */
     void (*created)(void *ctx, size_t i, struct ricochet *c);
 };
@@ -182,6 +184,8 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us);
 
 size_t swarm_size(const struct swarm *sw);
+/* Client i; NULL for a made one that could not be made again (the wait
+ * that tried said why; it is dead). */
 struct ricochet *swarm_client(const struct swarm *sw, size_t i);
 const char *swarm_name(const struct swarm *sw, size_t i);
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
