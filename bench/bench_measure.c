@@ -306,12 +306,13 @@ int run_setup_clients(struct run *run, const char *host, int port)
 {
     size_t n = run->n;
     const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
+    uint32_t try_ms = run_connect_try_ms(run->cfg->setup_timeout_ms, run->mode, lane->transport);
     struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
                               .first = run->first,
                               .room_size = run->k < n ? run->k : 0,
                               .room = "bench", .name = "bench", .mode = run->mode,
                               .timeout_ms = run_fleet_client_timeout_ms(run),
-                              .connect_timeout_ms = run_connect_try_ms(run->cfg->setup_timeout_ms),
+                              .connect_timeout_ms = try_ms,
                               .create_gap_us = run->cfg->join_gap_us,
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,

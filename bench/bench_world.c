@@ -439,7 +439,8 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
                                .payload = (size_t)p->payload,
                                .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
-                               .connect_timeout_ms = run_connect_try_ms(cfg->setup_timeout_ms),
+                               .connect_timeout_ms = run_connect_try_ms(
+                                   cfg->setup_timeout_ms, mode, RICOCHET_TRANSPORT_DEFAULT),
                                .per_host = (size_t)cfg->per_host,
                                .wire_hubs = !cfg->enet_hosts,
                                /* its relay keeps a sender's newest state a tick: sends

@@ -282,8 +282,10 @@ int run_swarm_start(struct run *run, const struct swarm_config *sc,
 
 /* How long one connect of the setup may go unanswered before its client
  * is made anew (swarm_config.connect_timeout_ms), for a setup of
- * setup_timeout_ms: a third of it, 5 to 10 s, never more than the whole. */
-uint32_t run_connect_try_ms(long setup_timeout_ms);
+ * setup_timeout_ms, of a client of mode over transport (enum
+ * ricochet_transport): ENet's handshake, a third of it, 5 to 10 s, never
+ * more than the whole; 0 for every other (the client's whole timeout). */
+uint32_t run_connect_try_ms(long setup_timeout_ms, enum proto_mode mode, int transport);
 
 /* A client socket's address bound to any, as netsim names it: the client
  * side's (127.0.0.1, or 198.18.0.1 in IP mode). */

@@ -13,14 +13,20 @@
  * per member (the caller keeps them). Where
  * every state is counted, the relay runs with --stale-ms 0 (on a loaded
  * host it may fall behind, and by default it then sheds unreliable states
- * as stale) and the drain lasts until all have arrived (at most 5 s). */
+ * as stale) and the drain lasts until all have arrived (at most 5 s).
+ * A swarm of one client whose connect was refused makes it again (that
+ * every client failed once proves nothing: a relay may start there); if
+ * it cannot (no descriptor left), the wait says why, the caller is told
+ * the old client is gone, and the swarm answers for a client i it lacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <stdio.h>
@@ -29,6 +35,7 @@
 #include <unistd.h>
 
 #include "../client/swarm/swarm.h"
+#include "../harness/freeport.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 
@@ -467,6 +474,107 @@ static void swarm_wait_readable_udp(void **state)
     wait_readable_session("udp", PROTO_MODE_UDP);
 }
 
+/* What hooks.created said of client 0 last, and how often. */
+struct made {
+    struct ricochet *c;
+    int calls;
+};
+
+static void on_created(void *ctx, size_t i, struct ricochet *c)
+{
+    struct made *m = ctx;
+    assert_int_equal(i, 0);
+    m->c = c;
+    m->calls++;
+}
+
+/* A swarm of one udp client (its own connected socket, retry_connects)
+ * towards the free port *port, serviced until its connect is refused
+ * (ICMP's port unreachable: at once, within 10 s on a busy machine). */
+static struct swarm *lone_refused(uint16_t *port, struct made *made)
+{
+    char err[256];
+    assert_int_equal(free_port(SOCK_DGRAM, port, err, sizeof err), 0);
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = *port, .clients = 1,
+                               .room = "lone", .name = "lone", .mode = PROTO_MODE_UDP,
+                               .timeout_ms = 5000, .rate_hz = RATE, .retry_connects = true};
+    struct swarm_hooks hooks = {.ctx = made, .created = on_created};
+    struct swarm *sw = swarm_create(&cfg, &hooks, err, sizeof err);
+    assert_non_null(sw);
+    assert_int_equal(made->calls, 1);
+    for (uint64_t until = clock_now_us() + 10000000;
+         !swarm_dead(sw, 0) && clock_now_us() < until;)
+        swarm_service(sw, 1000);
+    assert_true(swarm_dead(sw, 0));
+    return sw;
+}
+
+/* A swarm of one client whose connect was refused: every client of the
+ * swarm failed, once, which is no proof that nothing will answer there (a
+ * relay starting, a burst lost). A relay started on that port meanwhile,
+ * the wait makes the client again and it joins. */
+static void swarm_lone_client_connects_again(void **state)
+{
+    (void)state;
+    struct made made = {0};
+    uint16_t port;
+    struct swarm *sw = lone_refused(&port, &made);
+    struct spawn_proc relay;
+    char listen[48], err[512];
+    snprintf(listen, sizeof listen, "udp://127.0.0.1:%u", (unsigned)port);
+    const char *args[] = {"--listen", listen, NULL};
+    assert_int_equal(harness_start_relay(&relay, args), port);
+    int rc = swarm_wait_ready(sw, true, clock_now_us() + 20000000, NULL, err, sizeof err);
+    if (rc != 0)
+        print_message("lone client: %s\n", err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(swarm_stats(sw)->connect_retries, 1);
+    assert_int_equal(made.calls, 3); /* made, closed (NULL), made again */
+    assert_ptr_equal(made.c, swarm_client(sw, 0));
+    assert_true(ricochet_joined(made.c));
+    swarm_destroy(sw);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
+/* A swarm of one client whose connect was refused, and no descriptor
+ * left when the wait makes it again (the soft limit of open files down to
+ * the old client's socket and the lowest free one): the new client cannot
+ * be made. The wait ends saying why, hooks.created was told the old client
+ * is gone (NULL: the caller's pointer to it is freed with it), and the
+ * swarm, which has no client i, still answers for it: its wire bytes,
+ * dead, a second wait, its end. */
+static void swarm_client_not_made_again(void **state)
+{
+    (void)state;
+    struct made made = {0};
+    uint16_t port;
+    struct swarm *sw = lone_refused(&port, &made);
+    struct rlimit was, none;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int fd = ricochet_fd(swarm_client(sw, 0)), lowest = dup(2);
+    assert_true(fd >= 0 && lowest >= 0);
+    close(lowest);
+    none = (struct rlimit){.rlim_cur = (rlim_t)(fd < lowest ? fd : lowest),
+                           .rlim_max = was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+    char err[512];
+    int rc = swarm_wait_ready(sw, true, clock_now_us() + 20000000, NULL, err, sizeof err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+    print_message("not made again: %s\n", err);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, strerror(EMFILE)));
+    assert_null(made.c);
+    assert_null(swarm_client(sw, 0));
+    assert_true(swarm_dead(sw, 0));
+    assert_int_equal(swarm_alive(sw), 0);
+    struct client_netinfo wire;
+    swarm_wire(sw, &wire);
+    assert_int_equal(swarm_wait_ready(sw, true, clock_now_us() + 1000000, NULL, err,
+                                      sizeof err), -1);
+    swarm_destroy(sw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +587,10 @@ int main(void)
         cmocka_unit_test(swarm_adopted_only),
         cmocka_unit_test(swarm_wait_readable_enet),
         cmocka_unit_test(swarm_wait_readable_udp),
+        cmocka_unit_test(swarm_lone_client_connects_again),
+        cmocka_unit_test(swarm_client_not_made_again),
     };
+    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=swarm_lone* */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

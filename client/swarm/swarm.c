@@ -30,6 +30,9 @@
 #define AGAIN_AFTER_US 500000 /* a failed connect is made anew this much later: a refusal
                                  (ICMP's) comes at once, and a relay that just answered
                                  nothing gets a moment */
+#define NOTHING_ANSWERS_TRIES 2 /* every made client's connect failed this often, none got
+                                   in: nothing answers there (one round may be a burst that
+                                   a relay's half-open cap or a loaded machine lost) */
 
 struct swarm_member {
     struct ricochet *c;
@@ -44,7 +47,7 @@ struct swarm_member {
     uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
     uint64_t timer_us;  /* when a pass next polls it: its timers' work (0: at once) */
     bool welcomed;      /* it was welcomed once */
-    bool failed;        /* a connect of its failed (kept when it is made anew) */
+    unsigned fails;     /* its connects that failed (kept when it is made anew) */
     bool light;         /* counted in n_own */
     bool stamped;       /* counted in n_stamped */
     uint64_t again_us;  /* its connect failed: when swarm_wait_ready makes it anew (0: not) */
@@ -164,18 +167,21 @@ fail:
 }
 
 /* Made client i, whose connect failed, closed and made anew in its place
- * (its hub's slot, or a socket of its own): hooks.created hears of the new
- * one. Returns member_create's; on failure client i stays dead, and no
- * pass polls it again (it may have no client at all). */
+ * (its hub's slot, or a socket of its own: the old one goes first):
+ * hooks.created hears NULL, then the new one. Returns member_create's; on
+ * failure client i stays dead, and no pass polls it again: it may have no
+ * client at all (m->c NULL, which swarm_client returns). */
 static int member_renew(struct swarm *sw, size_t i, char *err, size_t err_cap)
 {
     struct swarm_member *m = &sw->m[i];
     if (m->hub == SIZE_MAX && !m->unwatched)
         epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
     ricochet_close(m->c);
+    if (sw->hooks.created) /* the caller's pointer is freed: none until a new one is */
+        sw->hooks.created(sw->hooks.ctx, i, NULL);
     sw->n_own -= m->light;
     sw->n_stamped -= m->stamped;
-    *m = (struct swarm_member){.failed = true};
+    *m = (struct swarm_member){.fails = m->fails};
     sw->stats.connect_retries++;
     int rc = member_create(sw, i, err, err_cap);
     if (rc != 0)
@@ -319,6 +325,8 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
     memset(total, 0, sizeof *total);
     struct client_netinfo ni;
     for (size_t k = 0; k < sw->n + sw->n_hubs; k++) {
+        if (k < sw->n && !sw->m[k].c) /* not made again (member_renew) */
+            continue;
         if (k < sw->n)
             client_netinfo(sw->m[k].c, &ni);
         else if (!swarm_hub_netinfo(&sw->hubs[k - sw->n], &ni))
@@ -365,7 +373,7 @@ static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev
     if (ev->type == RICOCHET_EV_DISCONNECTED && connect_failed(sw, i, ev->code)) {
         /* not the caller's end to hear of: a new client takes its place */
         m->again_us = clock_now_us() + AGAIN_AFTER_US;
-        m->failed = true;
+        m->fails++;
         snprintf(sw->again_why, sizeof sw->again_why, "%s: %s", m->name,
                  ricochet_end_reason(m->c));
         return;
@@ -473,11 +481,11 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
 {
     for (;;) {
         swarm_service(sw, 1000);
-        size_t ready = 0, failed = 0, welcomed = 0;
+        size_t ready = 0, tried = 0, welcomed = 0;
         uint64_t now = clock_now_us();
         for (size_t i = 0; i < sw->n; i++) {
             struct swarm_member *m = &sw->m[i];
-            failed += m->failed;
+            tried += m->fails >= NOTHING_ANSWERS_TRIES;
             welcomed += m->welcomed;
             if (m->dead && m->again_us) { /* made anew when due, up to the deadline */
                 if (now >= m->again_us && now <= deadline_us &&
@@ -499,11 +507,12 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
         }
         if (ready == sw->n)
             return 0;
-        if (sw->cfg.clients && failed == sw->cfg.clients && !welcomed) {
-            /* every made client's connect failed and none got in: nothing
-               answers there, and trying again would wait out the deadline */
-            snprintf(err, err_cap, "none of the %zu clients could connect; the last: %s",
-                     sw->cfg.clients, sw->again_why);
+        if (sw->cfg.clients && tried == sw->cfg.clients && !welcomed) {
+            /* every made client's connect failed, each in two tries, and none
+               got in: nothing answers there, and trying again would wait out
+               the deadline (one round of failures may have a passing cause) */
+            snprintf(err, err_cap, "none of the %zu clients could connect in %d tries each; "
+                     "the last: %s", sw->cfg.clients, NOTHING_ANSWERS_TRIES, sw->again_why);
             return -1;
         }
         if (stop && *stop) {

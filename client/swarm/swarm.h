@@ -124,9 +124,10 @@ struct swarm_config {
                               a new client in its place (hooks.created; if none can be
                               made, the wait ends saying why), the failed one's end
                               never handed to hooks.event (false: that end ends the wait);
-                              but once every made client's connect failed and none got
-                              in, nothing answers there: the wait ends, saying the last
-                              reason */
+                              but once every made client's connect failed twice and none
+                              got in, nothing answers there: the wait ends, saying the
+                              last reason (once is no proof: a burst a relay's half-open
+                              cap or a loaded machine lost, a swarm of one client) */
 };
 
 struct swarm_hooks {
@@ -139,7 +140,9 @@ struct swarm_hooks {
     /* Every event of every client, in order per client. May be NULL. */
     void (*event)(void *ctx, size_t i, const struct ricochet_event *ev);
     /* Client i was just created (swarm_create: before any of its events,
-     * which may come before swarm_create returns). The swarm owns c. May
+     * which may come before swarm_create returns). The swarm owns c. c is
+     * NULL when client i was closed to be made anew (cfg.retry_connects):
+     * the last c is freed, and if no new one can be made none follows. May
      * be NULL. */
     void (*created)(void *ctx, size_t i, struct ricochet *c);
 };
@@ -181,6 +184,8 @@ int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double r
 void swarm_phase(struct swarm *sw, size_t i, uint64_t phase_us);
 
 size_t swarm_size(const struct swarm *sw);
+/* Client i; NULL for a made one that could not be made again (the wait
+ * that tried said why; it is dead). */
 struct ricochet *swarm_client(const struct swarm *sw, size_t i);
 const char *swarm_name(const struct swarm *sw, size_t i);
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
@@ -207,7 +212,7 @@ void swarm_service(struct swarm *sw, uint64_t wait_us);
  * effort), or until
  * deadline_us or *stop. With cfg.retry_connects a client whose connect
  * failed is made anew meanwhile, half a second after, until the deadline,
- * unless every made client's connect failed and none got in. Returns 0, or
+ * unless every made client's connect failed twice and none got in. Returns 0, or
  * -1 with a message in err (a client disconnected: its name and why; no
  * client could connect: the last one's why; or the deadline: how many were
  * ready, and the last connect that failed). */
