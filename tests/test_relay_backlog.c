@@ -13,7 +13,9 @@
  * back (two connections of one address one share) while a sender within its
  * share is never held, however many addresses the others use (24 and 48
  * attackers of 24 addresses, each with something waiting), and flows again
- * once the reader caught up; nothing held is no stall; the
+ * once the reader caught up; nothing held is no stall; the relay's own
+ * stall (its sweeps 3 s apart) is not its members', whose stalls count
+ * from its return; the
  * byte budget counts a message's bytes times its recipients (`rate_limited`
  * naming bytes, then the kick), small states at 60 Hz never reach it */
 #include <stdarg.h>
@@ -58,6 +60,16 @@ static struct relay *room_of(uint32_t n, struct relay_config *cfg_out)
         fake_take(i, UINT64_MAX);
     fake_clear();
     return r;
+}
+
+/* Time goes on by us, the relay sweeping every 100 ms, as its loop's tick
+ * does. */
+static void sweep_for(struct relay *r, uint64_t us)
+{
+    for (uint64_t t = 0; t < us; t += 100000) {
+        now_us += us - t < 100000 ? us - t : 100000;
+        relay_sweep(r, now_us);
+    }
 }
 
 /* An event of BODY bytes from peer to the room (or to one id). */
@@ -130,8 +142,7 @@ static void a_flood_does_not_close_a_stalled_reader_the_stall_does(void **state)
     /* the stall: held since the first event (234 ms ago), nothing taken */
     fake_take(0, UINT64_MAX);
     fake_clear();
-    now_us += 1700000;
-    relay_sweep(r, now_us);
+    sweep_for(r, 1700000);
     assert_int_equal(fk.n_disc, 0);
     now_us += 100000;
     relay_sweep(r, now_us);
@@ -419,13 +430,38 @@ static void nothing_held_is_no_stall(void **state)
     }
     assert_int_equal(fk.n_disc, 0);
     assert_int_equal(send_text(r, 0, "{\"type\":\"chat\",\"text\":\"hi\"}"), 0);
-    now_us += 1500000;
-    relay_sweep(r, now_us);
+    sweep_for(r, 1500000);
     assert_int_equal(fk.n_disc, 0);
     fake_take(0, UINT64_MAX);
-    now_us += 600000;
-    relay_sweep(r, now_us);
+    sweep_for(r, 600000);
     assert_int_equal(closes_of(1), 1); /* 2.1 s since it was first held */
+    assert_int_equal(closes_of(0), 0);
+    relay_destroy(r);
+}
+
+/* The relay's own stall is not its members': sweeps 3 s apart (the relay
+ * stopped, or starved of the CPU, while its members' acknowledgements
+ * waited unread) close no member whose edge held something since before
+ * it; their stalls count from the relay's return, and one that takes
+ * nothing for --slow-reader-ms after it is closed then. */
+static void the_relays_own_stall_is_no_members(void **state)
+{
+    (void)state;
+    struct relay *r = room_of(3, NULL); /* 0 says something; 0 and 1 read again, 2 never */
+    assert_int_equal(send_text(r, 0, "{\"type\":\"chat\",\"text\":\"hi\"}"), 0);
+    sweep_for(r, 500000);
+    now_us += 3000000; /* the relay stopped */
+    relay_sweep(r, now_us);
+    assert_int_equal(fk.n_disc, 0);
+    for (int k = 0; k < 20; k++) { /* 0 and 1 read again once the relay runs, 2 does not */
+        assert_int_equal(fk.n_disc, 0);
+        fake_take(0, UINT64_MAX);
+        fake_take(1, UINT64_MAX);
+        sweep_for(r, 100000);
+    }
+    assert_int_equal(closes_of(2), 1);
+    assert_string_equal(disconnect_why(2), "slow_reader");
+    assert_int_equal(closes_of(1), 0);
     assert_int_equal(closes_of(0), 0);
     relay_destroy(r);
 }
@@ -489,6 +525,7 @@ int main(void)
         cmocka_unit_test(a_share_is_exact_however_many_addresses),
         cmocka_unit_test(many_senders_cannot_fill_a_reader_to_its_close),
         cmocka_unit_test(nothing_held_is_no_stall),
+        cmocka_unit_test(the_relays_own_stall_is_no_members),
         cmocka_unit_test(the_byte_budget_counts_bytes_not_messages),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);

@@ -21,7 +21,11 @@
  *                 own messages still go, and unreliable states stay the
  *                 edge's to drop or conflate;
  *   the stall     a member whose edge holds something and took none of it
- *                 for slow_reader_ms is closed (the sweep).
+ *                 for slow_reader_ms is closed (the sweep); the relay's
+ *                 own stall (stopped, or starved of the CPU: its sweeps
+ *                 far apart) is not its members', whose acknowledgements
+ *                 wait unread meanwhile: their stalls count from its
+ *                 return.
  *
  * Here everything is decided, nothing is sent: a close decided here, and
  * the word to a sender throttled, are carried out once the input in hand
@@ -193,11 +197,17 @@ void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t ca
                  p->backlog.close_bytes, p->backlog.close_idle_us / 1000);
 }
 
+#define CORE_AWAY_US 500000 /* sweeps this far apart (the loop's tick: 100 ms): the relay
+                                itself was away */
+
 void core_backlog_sweep(struct relay *r, uint64_t now_us)
 {
     uint64_t bound = r->cfg.max_queued_bytes, slow = (uint64_t)r->cfg.slow_reader_ms * 1000;
     if (!bound && !slow)
         return;
+    if (r->backlog.swept_us && now_us > r->backlog.swept_us + CORE_AWAY_US)
+        r->backlog.back_us = now_us;
+    r->backlog.swept_us = now_us;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_backlog b;
         const struct relay_peer *p = &r->peers[i];
@@ -205,7 +215,7 @@ void core_backlog_sweep(struct relay *r, uint64_t now_us)
             continue;
         if (bound && b.bytes > bound)
             core_close_later(r, i, CORE_CLOSE_OVER, &b, now_us);
-        else if (slow && now_us > b.moved_us && now_us - b.moved_us >= slow)
+        else if (slow && now_us >= b.moved_us + slow && now_us >= r->backlog.back_us + slow)
             core_close_later(r, i, CORE_CLOSE_STALLED, &b, now_us);
     }
 }

@@ -63,6 +63,9 @@ struct core_backlogs {
     uint32_t n_closes, closes_taken;
     uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
     uint32_t n_tell, tell_taken;
+    uint64_t swept_us;          /* the last sweep */
+    uint64_t back_us;           /* when the relay came back from a stall of its own (sweeps
+                                   over CORE_AWAY_US apart): no member's stall counts before */
 };
 
 /* ---- backlog.c: what the edges hold for each member ---- */
