@@ -177,17 +177,37 @@ static void lost_in_the_host_named(struct browser *b, const struct lesson *l, co
     pid_t relay;
     assert_true(at && strchr(at, ':'));
     assert_int_equal(procs_children(l->proc.pid, "ricochet-relay", &relay, 1), 1);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "nsenter --net=/proc/%d/ns/net python3 -c \"import socket; "
-             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); [s.sendto(b'x' * 1000, "
-             "('%.*s', %s)) for _ in range(8000)]\"", (int)relay, (int)(strchr(at, ':') - at), at,
-             strchr(at, ':') + 1);
+    /* The flood, started and ready before the relay stops: on a busy
+     * machine Python's own start would stop the relay longer than its
+     * clients wait for it, and they would be lost with their connections. */
+    char netns[64], script[400], err[256];
+    snprintf(netns, sizeof netns, "--net=/proc/%d/ns/net", (int)relay);
+    snprintf(script, sizeof script,
+             "import signal, socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
+             "print('ready', file=sys.stderr, flush=True)\n"
+             "signal.sigwait({signal.SIGUSR1})\n"
+             "for _ in range(8000): s.sendto(b'x' * 1000, ('%.*s', %s))\n",
+             (int)(strchr(at, ':') - at), at, strchr(at, ':') + 1);
+    const char *flood_args[] = {netns, "python3", "-c", script, NULL};
+    struct spawn_proc flood;
+    char line[64];
+    assert_int_equal(spawn_start(&flood, "/usr/bin", "nsenter", flood_args, err, sizeof err), 0);
+    if (spawn_wait_line(&flood, "ready", WAIT_MS, line, sizeof line, err, sizeof err) != 0)
+        fail_msg("the flood never started: %s", err);
     cJSON_Delete(j);
     cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
     assert_int_equal(kill(relay, SIGSTOP), 0);
-    int rc = system(cmd); /* more than its receive buffer (the relay asks for 8 MB) holds */
+    uint64_t stopped = clock_now_ms();
+    assert_int_equal(spawn_signal(&flood, SIGUSR1), 0);
+    int rc = spawn_stop(&flood, 0, WAIT_MS); /* more than its receive buffer (8 MB) holds */
+    uint64_t flooded = clock_now_ms() - stopped;
     clock_sleep_ms(1500); /* the senders' states meet a full socket */
     assert_int_equal(kill(relay, SIGCONT), 0);
+    spawn_free(&flood);
+    print_message("the relay stopped %llu ms, %llu of them its socket flooded\n",
+                  (unsigned long long)(clock_now_ms() - stopped), (unsigned long long)flooded);
     assert_int_equal(rc, 0);
     const char *lost = "m.status === 'lost' && !m.up && !m.down";
     char expr[400];
