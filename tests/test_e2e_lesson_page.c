@@ -29,6 +29,9 @@
  * the page's language, and the relay's own words), `hello` on a stream its
  * `too_big`; no key missing in any language with the programs' lanes drawn; a
  * screenshot (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-own-program.png`) */
+
+/* tests/run: alone (its paired loss is a moment between two resends, and
+ * which dots it froze a timing a neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
