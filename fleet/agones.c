@@ -40,8 +40,10 @@ int agones_request(const struct agones_sdk *s, const char *method, const char *p
                                       .host = host, .body = body, .timeout_ms = s->timeout_ms,
                                       .answer_max = AGONES_ANSWER_MAX};
     struct http_client_answer a;
-    if (http_client_send(&req, &a, why, sizeof why) != 0) {
-        if (strstr(why, "no HTTP answer"))
+    enum http_client_fault fault = http_client_send(&req, &a, why, sizeof why);
+    if (fault != HTTP_CLIENT_OK) {
+        /* A sidecar that took the connection heard the call: name it. */
+        if (fault == HTTP_CLIENT_NO_ANSWER)
             snprintf(err, err_cap, "agones sdk: %s %s: %s", method, path, why);
         else
             snprintf(err, err_cap, "agones sdk %s", why);

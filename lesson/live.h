@@ -455,6 +455,7 @@ struct live {
     size_t n_edges;
     char relay_state[160], netsim_state[160];
     char incident[400];             /* the last child that died or client lost, and when */
+    bool incident_restarted;        /* ... already says when everything started again */
     uint64_t retry_us;              /* the next try after a child failed */
     struct live_netsim netsims[LIVE_NETSIMS];
     size_t n_netsims;

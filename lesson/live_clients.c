@@ -229,6 +229,7 @@ static void client_lost(struct live *lv, struct live_lane *l, int role,
              ev->code, ev->text[0] ? " (" : "", ev->text, ev->text[0] ? ")" : "");
     snprintf(lv->incident, sizeof lv->incident, "%s: %s; it alone connects again",
              l->def->name, l->why);
+    lv->incident_restarted = false;
     log_warn("lesson: %s", lv->incident);
 }
 

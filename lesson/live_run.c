@@ -53,6 +53,7 @@ static void ended(struct live *lv, struct spawn_proc *p, const char *who, char *
     else
         snprintf(lv->incident, sizeof lv->incident, "%s exited with status %d at %s", who,
                  WEXITSTATUS(st), at);
+    lv->incident_restarted = false;
     snprintf(out, cap, "%.130s; starting it again", lv->incident);
 }
 
@@ -322,10 +323,11 @@ static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
                  lv->netsim_state, lv->lanes[0].why, RETRY_US / 1000000u);
         return false;
     }
-    if (lv->incident[0] && !strstr(lv->incident, "started again")) {
+    if (lv->incident[0] && !lv->incident_restarted) {
         char at[16];
         snprintf(lv->incident + strlen(lv->incident), sizeof lv->incident - strlen(lv->incident),
                  "; started again at %s", live_wall_time(at, sizeof at));
+        lv->incident_restarted = true;
     }
     snprintf(lv->relay_state, sizeof lv->relay_state, "running");
     snprintf(lv->netsim_state, sizeof lv->netsim_state, "running (%s)",

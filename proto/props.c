@@ -17,6 +17,17 @@ static int say(char *why, size_t cap, const char *fmt, const char *a)
     return -1;
 }
 
+/* why = "FIELD: " and the words of fmt with a. */
+static int say_in(char *why, size_t cap, const char *field, const char *fmt, const char *a)
+{
+    if (why && cap) {
+        int n = snprintf(why, cap, "%s: ", field);
+        if (n >= 0 && (size_t)n < cap)
+            snprintf(why + n, cap - (size_t)n, fmt, a);
+    }
+    return -1;
+}
+
 static bool key_valid(const char *key)
 {
     size_t n = strlen(key);
@@ -36,22 +47,22 @@ static bool value_valid(const char *value)
     return true;
 }
 
-int proto_props_add(struct proto_props *p, const char *key, const char *value,
-                    char *why, size_t why_cap)
+int proto_props_add(struct proto_props *p, const char *field, const char *key,
+                    const char *value, char *why, size_t why_cap)
 {
     if (!key_valid(key))
-        return say(why, why_cap, "props: key '%.20s' is not 1..16 bytes of A-Z a-z 0-9 _ . -",
+        return say_in(why, why_cap, field, "key '%.20s' is not 1..16 bytes of A-Z a-z 0-9 _ . -",
                    key);
     if (!value_valid(value))
-        return say(why, why_cap, "props: the value of '%s' is not 0..64 bytes of printable "
+        return say_in(why, why_cap, field, "the value of '%s' is not 0..64 bytes of printable "
                    "UTF-8", key);
     if (proto_props_get(p, key))
-        return say(why, why_cap, "props: key '%s' given twice", key);
+        return say_in(why, why_cap, field, "key '%s' given twice", key);
     if (p->n >= PROTO_PROPS_KEYS)
-        return say(why, why_cap, "props: at most 8 keys (%s is the ninth)", key);
+        return say_in(why, why_cap, field, "at most 8 keys (%s is the ninth)", key);
     size_t kn = strlen(key), vn = strlen(value);
     if (p->len - p->n * 2u + kn + vn > PROTO_PROPS_BYTES)
-        return say(why, why_cap, "props: keys and values are at most 256 bytes together "
+        return say_in(why, why_cap, field, "keys and values are at most 256 bytes together "
                    "(%s passes it)", key);
     memcpy(p->kv + p->len, key, kn + 1);
     memcpy(p->kv + p->len + kn + 1, value, vn + 1);
@@ -74,11 +85,8 @@ int proto_props_read(const struct cJSON *o, const char *name, struct proto_props
             say(why, why_cap, "%s: every value is a string", name);
             return PROTO_E_FIELD_TYPE;
         }
-        if (proto_props_add(p, e->string, e->valuestring, why, why_cap) != 0) {
-            if (why && why_cap && strncmp(why, "props", 5) == 0 && strcmp(name, "props"))
-                memcpy(why, name, 5); /* "match" is as long as "props" */
+        if (proto_props_add(p, name, e->string, e->valuestring, why, why_cap) != 0)
             return PROTO_E_VALUE;
-        }
     }
     return PROTO_OK;
 }

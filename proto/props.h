@@ -25,10 +25,11 @@ struct proto_props {
 
 struct cJSON;
 
-/* Adds key = value to p. Returns 0, or -1 with why (why_cap bytes, may be
- * NULL) saying for people which bound it breaks ("props: at most 8 keys"). */
-int proto_props_add(struct proto_props *p, const char *key, const char *value,
-                    char *why, size_t why_cap);
+/* Adds key = value to p, given in the field called field ("props",
+ * "match"). Returns 0, or -1 with why (why_cap bytes, may be NULL) saying
+ * for people which bound it breaks ("props: at most 8 keys"). */
+int proto_props_add(struct proto_props *p, const char *field, const char *key,
+                    const char *value, char *why, size_t why_cap);
 
 /* Reads a JSON object of string values into p (cleared first). Returns
  * PROTO_OK, PROTO_E_FIELD_TYPE (not an object, a value not a string) or

@@ -105,20 +105,26 @@ static void set_options(CURL *c, const struct http_client_request *req, const ch
     }
 }
 
-/* Why a transfer failed, after the endpoint, into err. */
-static void say_why(CURL *c, CURLcode rc, const struct http_client_request *req,
-                    const char *errbuf, char *err, size_t err_cap)
+/* Why a transfer failed, after the endpoint, into err; returns its kind. */
+static enum http_client_fault say_why(CURL *c, CURLcode rc,
+                                      const struct http_client_request *req,
+                                      const char *errbuf, char *err, size_t err_cap)
 {
     long os_errno = 0;
     curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-    if (rc == CURLE_COULDNT_CONNECT && os_errno)
-        snprintf(err, err_cap, "%s: %s", req->endpoint, strerror((int)os_errno));
-    else if (rc == CURLE_OPERATION_TIMEDOUT)
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
+        snprintf(err, err_cap, "%s: %s", req->endpoint,
+                 os_errno ? strerror((int)os_errno)
+                          : errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        return HTTP_CLIENT_NO_CONNECTION;
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT)
         snprintf(err, err_cap, "%s: no HTTP answer within %u ms", req->endpoint,
                  req->timeout_ms);
     else
         snprintf(err, err_cap, "%s: no HTTP answer: %s", req->endpoint,
                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    return HTTP_CLIENT_NO_ANSWER;
 }
 
 /* The head as received without the blank line that ends it. */
@@ -129,8 +135,9 @@ static void head_trim(struct gather *head)
         head->data[--head->len] = '\0';
 }
 
-int http_client_send(const struct http_client_request *req, struct http_client_answer *out,
-                     char *err, size_t err_cap)
+enum http_client_fault http_client_send(const struct http_client_request *req,
+                                        struct http_client_answer *out, char *err,
+                                        size_t err_cap)
 {
     memset(out, 0, sizeof *out);
     struct gather head = {0}, body = {.max = req->answer_max};
@@ -138,7 +145,7 @@ int http_client_send(const struct http_client_request *req, struct http_client_a
     int n = snprintf(url, sizeof url, "http://%s%s", req->endpoint, req->path);
     CURL *c = curl_easy_init();
     struct curl_slist *lines = c ? header_lines(req) : NULL;
-    int rc = -1;
+    enum http_client_fault rc = HTTP_CLIENT_NOT_SENT;
     if (n < 0 || (size_t)n >= sizeof url) {
         snprintf(err, err_cap, "%s: %s %.64s...: too long", req->endpoint, req->method,
                  req->path);
@@ -156,9 +163,9 @@ int http_client_send(const struct http_client_request *req, struct http_client_a
                                                .body = body.data, .len = body.len,
                                                .cut = body.cut};
             head.data = body.data = NULL;
-            rc = 0;
+            rc = HTTP_CLIENT_OK;
         } else {
-            say_why(c, done, req, errbuf, err, err_cap);
+            rc = say_why(c, done, req, errbuf, err, err_cap);
         }
     }
     curl_slist_free_all(lines);

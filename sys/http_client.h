@@ -32,13 +32,22 @@ struct http_client_answer {
     bool cut;      /* the body was longer than answer_max */
 };
 
+/* What went wrong with a request, for a program to branch on; err's text
+ * is for people and may change. */
+enum http_client_fault {
+    HTTP_CLIENT_OK = 0,
+    HTTP_CLIENT_NOT_SENT,      /* the request could not be made (too long, out of memory) */
+    HTTP_CLIENT_NO_CONNECTION, /* no connection was made (refused, unreachable) */
+    HTTP_CLIENT_NO_ANSWER,     /* connected, but no whole HTTP answer came in time */
+};
+
 /* Sends req and reads the answer into *out (http_client_answer_free frees
- * it). Returns 0, or -1 with a one-line message in err, which begins with
- * the endpoint and reads "Connection refused" (or another connect error's
- * strerror) when no connection was made, "no HTTP answer within N ms"
- * when none came in time; *out is then zeroed. */
-int http_client_send(const struct http_client_request *req, struct http_client_answer *out,
-                     char *err, size_t err_cap);
+ * it). Returns HTTP_CLIENT_OK, or the fault's kind with a one-line message
+ * in err that begins with the endpoint (a connect error's strerror, "no
+ * HTTP answer within N ms"); *out is then zeroed. */
+enum http_client_fault http_client_send(const struct http_client_request *req,
+                                        struct http_client_answer *out, char *err,
+                                        size_t err_cap);
 
 /* Frees what an answer holds and zeroes it; a zeroed answer is fine. */
 void http_client_answer_free(struct http_client_answer *a);

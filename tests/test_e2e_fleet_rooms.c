@@ -231,7 +231,7 @@ static void props_are_listed_and_matched_across_the_fleet(void **state)
     struct fleet_relay a, b;
     start_two(&redis, &a, &b);
     struct client_room_ask dune = {0};
-    assert_int_equal(proto_props_add(&dune.props, "map", "dune", NULL, 0), 0);
+    assert_int_equal(proto_props_add(&dune.props, "props", "map", "dune", NULL, 0), 0);
     dune.match = dune.props;
     struct harness_rec rec = {.n = 1};
     rec.c[0] = asking(&b, "game7", false, "carol", &dune); /* on b, its first room */

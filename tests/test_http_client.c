@@ -177,7 +177,7 @@ static void failures_say_why_in_time(void **state)
     struct http_client_request req = {.endpoint = endpoint, .method = "GET", .path = "/",
                                       .timeout_ms = 5000};
     uint64_t t0 = clock_now_ms();
-    assert_int_equal(http_client_send(&req, &a, err, sizeof err), -1);
+    assert_int_equal(http_client_send(&req, &a, err, sizeof err), HTTP_CLIENT_NO_CONNECTION);
     assert_true(clock_now_ms() - t0 < 4000);
     assert_non_null(strstr(err, "refused"));
     assert_non_null(strstr(err, endpoint));
@@ -187,7 +187,7 @@ static void failures_say_why_in_time(void **state)
     fd = loopback_socket(1, endpoint, sizeof endpoint); /* listening, never answering */
     req.timeout_ms = 300;
     t0 = clock_now_ms();
-    assert_int_equal(http_client_send(&req, &a, err, sizeof err), -1);
+    assert_int_equal(http_client_send(&req, &a, err, sizeof err), HTTP_CLIENT_NO_ANSWER);
     uint64_t took = clock_now_ms() - t0;
     assert_true(took >= 250 && took < 3000);
     assert_non_null(strstr(err, "no HTTP answer within 300 ms"));

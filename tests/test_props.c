@@ -30,27 +30,30 @@ static void bounds_in_words(void **state)
     char key[32], value[80];
     for (int i = 1; i <= PROTO_PROPS_KEYS; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        assert_int_equal(proto_props_add(&p, key, "v", why, sizeof why), 0);
+        assert_int_equal(proto_props_add(&p, "props", key, "v", why, sizeof why), 0);
     }
-    assert_int_equal(proto_props_add(&p, "k9", "v", why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "k9", "v", why, sizeof why), -1);
     assert_string_equal(why, "props: at most 8 keys (k9 is the ninth)");
+    /* The words name the field the caller gives, never rewritten after. */
+    assert_int_equal(proto_props_add(&p, "match", "k9", "v", why, sizeof why), -1);
+    assert_string_equal(why, "match: at most 8 keys (k9 is the ninth)");
     memset(&p, 0, sizeof p);
-    assert_int_equal(proto_props_add(&p, "", "v", why, sizeof why), -1);
-    assert_int_equal(proto_props_add(&p, "0123456789abcdefg", "v", why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "", "v", why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "0123456789abcdefg", "v", why, sizeof why), -1);
     assert_non_null(strstr(why, "1..16 bytes"));
     memset(value, 'x', 65);
     value[65] = '\0';
-    assert_int_equal(proto_props_add(&p, "map", value, why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "map", value, why, sizeof why), -1);
     assert_non_null(strstr(why, "0..64 bytes"));
-    assert_int_equal(proto_props_add(&p, "map", "a\x1b", why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "map", "a\x1b", why, sizeof why), -1);
     value[64] = '\0'; /* 4 keys of 16 bytes with 64-byte values: 320 > 256 */
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof key, "key-%011d", i);
-        assert_int_equal(proto_props_add(&p, key, value, why, sizeof why), 0);
+        assert_int_equal(proto_props_add(&p, "props", key, value, why, sizeof why), 0);
     }
-    assert_int_equal(proto_props_add(&p, "key-99999999999", value, why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "key-99999999999", value, why, sizeof why), -1);
     assert_non_null(strstr(why, "256 bytes together"));
-    assert_int_equal(proto_props_add(&p, "key-00000000000", "v", why, sizeof why), -1);
+    assert_int_equal(proto_props_add(&p, "props", "key-00000000000", "v", why, sizeof why), -1);
     assert_non_null(strstr(why, "given twice"));
 }
 
@@ -79,12 +82,12 @@ static void matched(void **state)
 {
     (void)state;
     struct proto_props have = {0}, want = {0};
-    proto_props_add(&have, "map", "dust", NULL, 0);
-    proto_props_add(&have, "mode", "ctf", NULL, 0);
+    proto_props_add(&have, "props", "map", "dust", NULL, 0);
+    proto_props_add(&have, "props", "mode", "ctf", NULL, 0);
     assert_true(proto_props_match(&have, &want)); /* an empty match: any room */
-    proto_props_add(&want, "mode", "ctf", NULL, 0);
+    proto_props_add(&want, "props", "mode", "ctf", NULL, 0);
     assert_true(proto_props_match(&have, &want));
-    proto_props_add(&want, "map", "mill", NULL, 0);
+    proto_props_add(&want, "props", "map", "mill", NULL, 0);
     assert_false(proto_props_match(&have, &want));
     assert_false(proto_props_match(&want, &have)); /* mill is not dust */
     assert_string_equal(proto_props_get(&have, "map"), "dust");
@@ -98,7 +101,7 @@ static void round_trips(void **state)
     msg->version = PROTO_VERSION;
     strcpy(msg->room, "arena");
     strcpy(msg->name, "alice");
-    proto_props_add(&msg->props, "map", "say \"hi\" \\o/", NULL, 0);
+    proto_props_add(&msg->props, "props", "map", "say \"hi\" \\o/", NULL, 0);
     msg->size = 4;
     msg->closed = true;
     msg->unlisted = true;
@@ -128,8 +131,8 @@ static void round_trips(void **state)
     msg->rooms[0].capacity = 4;
     msg->rooms[0].closed = true;
     memset(&msg->rooms_props[0], 0, sizeof msg->rooms_props[0]);
-    proto_props_add(&msg->rooms_props[0], "map", "\"dust\"\\", NULL, 0);
-    proto_props_add(&msg->rooms_props[0], "mode", "", NULL, 0);
+    proto_props_add(&msg->rooms_props[0], "props", "map", "\"dust\"\\", NULL, 0);
+    proto_props_add(&msg->rooms_props[0], "props", "mode", "", NULL, 0);
     strcpy(msg->rooms[1].room, "b");
     memset(&msg->rooms_props[1], 0, sizeof msg->rooms_props[1]);
     assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
@@ -160,8 +163,8 @@ static void listing_growth(void **state)
             msg->rooms[i].capacity = 8;
             memset(&msg->rooms_props[i], 0, sizeof msg->rooms_props[i]);
             if (with) {
-                proto_props_add(&msg->rooms_props[i], "map", "dust", NULL, 0);
-                proto_props_add(&msg->rooms_props[i], "mode", "ctf", NULL, 0);
+                proto_props_add(&msg->rooms_props[i], "props", "map", "dust", NULL, 0);
+                proto_props_add(&msg->rooms_props[i], "props", "mode", "ctf", NULL, 0);
             }
         }
         len[with] = proto_control_encode(buf, sizeof buf, msg);
@@ -179,7 +182,7 @@ static void listing_growth(void **state)
             char key[16], value[29] = "";
             snprintf(key, sizeof key, "key%d", k);
             memset(value, '"', 28);
-            assert_int_equal(proto_props_add(&msg->rooms_props[i], key, value, NULL, 0), 0);
+            assert_int_equal(proto_props_add(&msg->rooms_props[i], "props", key, value, NULL, 0), 0);
         }
     }
     int most = proto_control_encode(buf, sizeof buf, msg);

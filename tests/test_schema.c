@@ -140,8 +140,8 @@ static void listing_lines_carry_props(void **state)
                                      {.room = "b", .members = 2, .capacity = 8, .closed = true},
                                      {.room = "c", .members = 3, .capacity = 8, .unlisted = true}};
     struct proto_props p[3] = {0}, out_props[8];
-    assert_int_equal(proto_props_add(&p[0], "map", "dune \"2\"", NULL, 0), 0);
-    assert_int_equal(proto_props_add(&p[1], "mode", "ctf", NULL, 0), 0);
+    assert_int_equal(proto_props_add(&p[0], "props", "map", "dune \"2\"", NULL, 0), 0);
+    assert_int_equal(proto_props_add(&p[1], "props", "mode", "ctf", NULL, 0), 0);
     p[2] = p[1];
     char text[3 * (FLEET_LIST_LINE + FLEET_LIST_PROPS) + 1];
     size_t cut = 0;
@@ -176,7 +176,7 @@ static void props_past_the_budget_are_cut(void **state)
     value[28] = '\0';
     for (int k = 0; k < PROTO_PROPS_KEYS; k++) {
         snprintf(key, sizeof key, "k%d", k);
-        assert_int_equal(proto_props_add(&p[0], key, value, NULL, 0), 0);
+        assert_int_equal(proto_props_add(&p[0], "props", key, value, NULL, 0), 0);
     }
     char json[FLEET_LIST_PROPS];
     int one = proto_props_print(json, sizeof json, &p[0]);

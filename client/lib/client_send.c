@@ -459,7 +459,7 @@ static int props_take(struct proto_props *out, const struct ricochet_prop *props
 {
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < n; i++)
-        if (proto_props_add(out, props[i].key, props[i].value, NULL, 0) != 0)
+        if (proto_props_add(out, "props", props[i].key, props[i].value, NULL, 0) != 0)
             return -1;
     return 0;
 }

@@ -307,8 +307,8 @@ int ricochet_config_set_lobby(struct ricochet_config *cfg, bool lobby)
 }
 
 /* key = value added to props (key NULL: props cleared). */
-static int config_prop(struct ricochet_config *cfg, struct proto_props *props, const char *key,
-                       const char *value)
+static int config_prop(struct ricochet_config *cfg, struct proto_props *props,
+                       const char *field, const char *key, const char *value)
 {
     char why[RICOCHET_TEXT_MAX + 1];
     if (!cfg)
@@ -317,7 +317,7 @@ static int config_prop(struct ricochet_config *cfg, struct proto_props *props, c
         memset(props, 0, sizeof *props);
         return config_ok(cfg);
     }
-    if (proto_props_add(props, key, value ? value : "", why, sizeof why) != 0)
+    if (proto_props_add(props, field, key, value ? value : "", why, sizeof why) != 0)
         return config_refuse(cfg, "%s", why);
     return config_ok(cfg);
 }
@@ -325,13 +325,13 @@ static int config_prop(struct ricochet_config *cfg, struct proto_props *props, c
 int ricochet_config_set_room_prop(struct ricochet_config *cfg, const char *key,
                                   const char *value)
 {
-    return config_prop(cfg, cfg ? &cfg->room_ask.props : NULL, key, value);
+    return config_prop(cfg, cfg ? &cfg->room_ask.props : NULL, "props", key, value);
 }
 
 int ricochet_config_set_room_match(struct ricochet_config *cfg, const char *key,
                                    const char *value)
 {
-    return config_prop(cfg, cfg ? &cfg->room_ask.match : NULL, key, value);
+    return config_prop(cfg, cfg ? &cfg->room_ask.match : NULL, "match", key, value);
 }
 
 int ricochet_config_set_room_size(struct ricochet_config *cfg, uint32_t size)
