@@ -2,7 +2,7 @@
  * README.md and docs/ is what docs/tables/doctables.sh makes of the committed
  * results (with a cost's multiple of the reference relay's beside it where
  * the records carry one), and every figure of their prose (and of proto/'s) is in those
- * results, docs/testing.md's table of the test binaries what their
+ * results, docs/tables/tests.md's table of the test binaries what their
  * openers make (a short one or none taken too), and
  * proto/PROTOCOL.md's contents every section of it. Every
  * command of a "sh" block that runs build/bin/ricochet-X takes its options
@@ -59,6 +59,7 @@ static int setup(void **state)
     n_docs = 0;
     snprintf(doc_paths[n_docs++], sizeof doc_paths[0], "README.md");
     add_folder("docs");
+    add_folder("docs/tables");
     add_folder("proto");
     return 0;
 }
@@ -304,7 +305,7 @@ static void no_lab_notebook(void **state)
 static void tables_match_results(void **state)
 {
     (void)state;
-    int rc = system("docs/tables/doctables.sh --check README.md docs/*.md");
+    int rc = system("docs/tables/doctables.sh --check README.md docs/*.md docs/tables/*.md");
     assert_int_equal(rc, 0);
 }
 
@@ -806,7 +807,7 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-/* docs/testing.md's table of test binaries is generated (tables_match_results
+/* docs/tables/tests.md's table of test binaries is generated (tables_match_results
  * checks it is today's): a row a tests/test_*.c, its opener's words, unit
  * tests then end-to-end ones, each by name. A short opener is a short row,
  * one without the file's name as its start is taken whole, a file without
@@ -814,7 +815,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void tests_table_from_openers(void **state)
 {
     (void)state;
-    char *doc = harness_read_text("docs/testing.md");
+    char *doc = harness_read_text("docs/tables/tests.md");
     assert_non_null(doc);
     assert_non_null(strstr(doc, "<!-- table tests -->\n| binary | what it checks |"));
     free(doc);

@@ -21,7 +21,7 @@
  * HTTP polling edge's queries and frames, and its requests on two keep-alive
  * connections, cut and pipelined, naming the sessions they opened) over its
  * kept corpus plus a seeded mutation run, the same inputs every time
- * ([Fuzzing](#fuzzing)) */
+ * ([Fuzzing](../testing.md#fuzzing)) */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>

@@ -1,8 +1,8 @@
 #!/bin/sh
 # docs/tables/doctables.sh: the figure tables of README.md and docs/,
 # generated from the committed results in bench/results/ (doctables.jq,
-# beside it), docs/design.md's map of the files (files_map.sh) and
-# docs/testing.md's table of the test binaries (tests_map.sh).
+# beside it), the map of the files (files_map.sh, docs/tables/files.md) and
+# the table of the test binaries (tests_map.sh, docs/tables/tests.md).
 #   docs/tables/doctables.sh NAME            print table NAME
 #   docs/tables/doctables.sh --update FILE.. rewrite every table block in the files
 #   docs/tables/doctables.sh --check FILE..  exit 1, showing the difference, if a
@@ -39,8 +39,8 @@ measured_by() {
 # table NAME: prints it from the results that table is made of.
 table() {
     case "$1" in
-    files) sh "$here/files_map.sh"; return ;; # docs/design.md's map, from the files
-    tests) sh "$here/tests_map.sh"; return ;; # docs/testing.md's binaries, from their openers
+    files) sh "$here/files_map.sh"; return ;; # docs/tables/files.md, from the files
+    tests) sh "$here/tests_map.sh"; return ;; # docs/tables/tests.md, from their openers
     headline | loss | audit) files="$results/loss/results.json" ;;
     capacity) files="$results/capacity/results.json" ;;
     order) files="$results/order/results.json" ;;

@@ -1,9 +1,9 @@
 #!/bin/sh
-# docs/tables/files_map.sh: docs/design.md's map of the files (its table
+# docs/tables/files_map.sh: docs/tables/files.md's map of the files (its table
 # "files"), made from what each production file says of itself in its
 # opening comment: the first sentence after the file's name. So the map
 # cannot drift from the files: a file added, moved or re-described shows
-# here at the next `docs/tables/doctables.sh --update docs/design.md`, and
+# here at the next `docs/tables/doctables.sh --update docs/tables/*.md`, and
 # the docs test fails until then. The files are those the layout test holds
 # to its rules: .c and .h outside tests/ and build/, and the JavaScript of
 # client/js/ and lesson/ (their tests aside). Run from the top of the tree.
@@ -29,16 +29,30 @@ xargs -0 awk '
         }
         return text
     }
-    function row(    dir, file, name) {
+    # a folder'"'"'s rows are held until the folder ends: a .c that only says
+    # "see X.h." shares the row of its header, which says what both hold
+    function flush(    i, cell, h) {
+        for (i = 1; i <= n; i++) {
+            if (files[i] in paired_with) continue
+            cell = "`" files[i] "`"
+            if (files[i] in pair) cell = cell ", `" pair[files[i]] "`"
+            print "| " cell " | " texts[i] " |"
+        }
+        n = 0; delete pair; delete paired_with; delete present
+    }
+    function row(    dir, file, name, h) {
         dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == path) dir = "."
         file = substr(path, length(dir) + 2)
-        if (dir != last_dir) { print "| **" dir "/** | |"; last_dir = dir }
+        if (dir != last_dir) { flush(); print "| **" dir "/** | |"; last_dir = dir }
         gsub(/[ \t]+/, " ", text); sub(/^ /, "", text)
         if (index(text, file ":") == 1) text = substr(text, length(file) + 2)
         sub(/^ /, "", text)
         text = first_sentence(text)
         gsub(/\|/, "\\|", text); gsub(/\*/, "\\*", text); gsub(/</, "\\<", text)
-        print "| `" file "` | " (text == "" ? "(no opening comment)" : text) " |"
+        files[++n] = file; texts[n] = (text == "" ? "(no opening comment)" : text); present[file] = 1
+        h = file; sub(/\.c$/, ".h", h)
+        if (file ~ /\.c$/ && text == "see " h ".") { pending[h] = file }
+        if (file ~ /\.h$/ && (file in pending)) { pair[file] = pending[file]; paired_with[pending[file]] = 1; delete pending[file] }
     }
     BEGIN { print "| file | what it holds |"; print "|---|---|" }
     FNR == 1 { if (path != "") row(); path = FILENAME; text = ""; js = /^\/\//; open = /^\/\*/ }
@@ -48,4 +62,4 @@ xargs -0 awk '
       sub(/^\/\*\*? ?/, "", line); sub(/^ *\* ?/, "", line)
       text = text " " line
       if (done) open = 0 }
-    END { if (path != "") row() }'
+    END { if (path != "") row(); flush() }'

@@ -1,9 +1,9 @@
 #!/bin/sh
-# docs/tables/tests_map.sh [DIR]: docs/testing.md's table of the test
+# docs/tables/tests_map.sh [DIR]: docs/tables/tests.md's table of the test
 # binaries (its table "tests"), made from each DIR/test_*.c's opening
 # comment (DIR: tests). So the table cannot drift from the tests: a test
 # file added, renamed or re-described shows here at the next
-# `docs/tables/doctables.sh --update docs/testing.md`, and the docs test
+# `docs/tables/doctables.sh --update docs/tables/*.md`, and the docs test
 # fails until then. The rule a test file follows: its first line opens a
 # comment, "/* test_NAME.c: what it checks", and the whole comment is the
 # row (whitespace folded; any length, a short one is a short row). Unit
