@@ -68,6 +68,12 @@
 #include "../core/waiting.h"
 #include "../http/http_front.h"
 #include "../transport.h"
+/* The parts a connection and the edge are composed of, each written by
+ * the file its header is beside: */
+#include "transport_quic_conn_internal.h" /* slots, a connection's life */
+#include "transport_quic_h3_internal.h"   /* an h3 connection's HTTP/3 */
+#include "transport_quic_send_internal.h" /* a connection's queues */
+#include "transport_quic_tls_internal.h"  /* certificates, a connection's TLS */
 
 #define QUIC_EDGE_READ 64          /* datagrams per recvmmsg */
 #define QUIC_EDGE_READS 16         /* recvmmsg calls per service; more waiting: a backlog */
@@ -217,12 +223,6 @@ uint64_t quic_timers_next(const struct quic_timers *q, uint32_t *slot);
 
 /* ---- the edge ---- */
 
-/* The parts a connection and the edge are composed of, each written by
- * the file its header is beside: */
-#include "transport_quic_conn_internal.h" /* slots, a connection's life */
-#include "transport_quic_send_internal.h" /* a connection's queues */
-#include "transport_quic_h3_internal.h"   /* an h3 connection's HTTP/3 */
-#include "transport_quic_tls_internal.h"  /* certificates, a connection's TLS */
 
 /* The IDs the edge finds a connection by (c->ids), written by
  * transport_quic_in.c (transport_quic_cid_add, ngtcp2's callbacks); the
