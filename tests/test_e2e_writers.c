@@ -58,6 +58,7 @@ static const struct part parts[] = {
     {"client/lib", "struct ricochet: hold", "c", "hold", "client/lib/client_send.c"},
     {"client/lib", "struct ricochet: roster", "c", "roster", "client/lib/client_members.c"},
     {"client/lib", "struct ricochet: sync", "c", "sync", "client/lib/client_send.c"},
+    {"client/lib", "struct ricochet: next_seq", "c", "next_seq", "client/lib/client_send.c"},
     {"client/lib", "struct ricochet: cookie", "c", "cookie", "client/lib/client_phase.c"},
     {"client/lib", "struct ricochet: next_join_us", "c", "next_join_us",
      "client/lib/client_phase.c"},

@@ -221,7 +221,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->poll_interval_ms = cfg->poll_interval_ms ? cfg->poll_interval_ms
                                                 : RICOCHET_DEFAULT_POLL_INTERVAL_MS;
     c->caps = client_transport_for(cfg)->caps;
-    c->next_seq = 1;
+    client_set_next_seq(c, 1); /* client_send.c writes it */
     c->phase = PHASE_CONNECTING;
     c->created_us = clock_now_us();
     c->join_started_us = c->created_us;

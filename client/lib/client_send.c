@@ -345,6 +345,16 @@ void client_hold_welcomed(struct ricochet *c, uint64_t now)
 
 /* My state with its payload (len bytes at payload, NULL: zeros), encoded
  * and sent in the current mode, or held while the session moves. */
+uint32_t client_next_seq(const struct ricochet *c)
+{
+    return c->next_seq;
+}
+
+void client_set_next_seq(struct ricochet *c, uint32_t seq)
+{
+    c->next_seq = seq;
+}
+
 static int send_state(struct ricochet *c, const struct proto_state *s, const uint8_t *payload,
                       size_t len)
 {

@@ -215,16 +215,6 @@ const char *client_name(const struct ricochet *c)
     return c->name;
 }
 
-uint32_t client_next_seq(const struct ricochet *c)
-{
-    return c->next_seq;
-}
-
-void client_set_next_seq(struct ricochet *c, uint32_t seq)
-{
-    c->next_seq = seq;
-}
-
 int ricochet_fd(const struct ricochet *c)
 {
     return c ? c->ops->fd(c) : -1;
