@@ -510,8 +510,7 @@ $(LIB_PC): client/lib/ricochet.pc.in $(BUILD)/lib/pc.stamp
 
 # The library's manual page is its header, rendered (client/lib/header_man.awk):
 # the reference is written once, in ricochet.h.
-$(LIB_MAN): client/lib/ricochet.h client/lib/ricochet_interp.h client/lib/ricochet_rooms.h \
-    client/lib/header_man.awk
+$(LIB_MAN): client/lib/ricochet.h client/lib/header_man.awk
 	@mkdir -p $(@D)
 	$(say) MAN $@
 	$(Q)awk -v version=$(LIB_VERSION) -f client/lib/header_man.awk $< > $@.tmp && mv $@.tmp $@
@@ -828,8 +827,7 @@ install-lib: $(LIB_SO) $(LIB_A) $(LIB_MAN)
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet \
 	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(LIB_MAN) $(DESTDIR)$(MANDIR)/man3/
-	install -m 644 client/lib/ricochet.h client/lib/ricochet_interp.h client/lib/ricochet_rooms.h \
-	    $(DESTDIR)$(INCLUDEDIR)/ricochet/
+	install -m 644 client/lib/ricochet.h $(DESTDIR)$(INCLUDEDIR)/ricochet/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libricochet.so
@@ -841,6 +839,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANPAGES)))
 	rm -f $(DESTDIR)$(MANDIR)/man3/$(notdir $(LIB_MAN))
+	# (and the two parts of the header that 1.4.0 installed beside it)
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/ricochet/,ricochet.h ricochet_interp.h ricochet_rooms.h)
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/ricochet 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIB_SO)) $(LIB_SONAME) libricochet.so \

@@ -18,8 +18,7 @@ for p in relay bot client netsim bench ticket; do
     test -s "$dest$prefix/share/man/man1/ricochet-$p.1" ||
         { echo "install_check: no share/man/man1/ricochet-$p.1"; exit 1; }
 done
-for f in include/ricochet/ricochet.h include/ricochet/ricochet_interp.h \
-    include/ricochet/ricochet_rooms.h lib/libricochet.so \
+for f in include/ricochet/ricochet.h lib/libricochet.so \
     lib/libricochet.a \
     lib/pkgconfig/ricochet.pc share/man/man3/ricochet.3 share/doc/ricochet/README.md \
     share/doc/ricochet/operations.md share/doc/ricochet/PROTOCOL.md; do

@@ -1,9 +1,9 @@
 /* test_e2e_layout.c: the source tree keeps the shape a maintainer navigates
- * by. Outside tests/, no .c or .h file is over 700 lines (a program's main,
- * X_main.c, over 300), nor the JavaScript the relay, the lesson and the
- * npm package serve (client/js/ and lesson/, their tests aside), and no
- * function over 80
- * (as universal-ctags counts them: ctags --fields=+ne); no two files and no
+ * by. A file holds one object or one concern, whatever its length (past
+ * about 1,000 lines is a prompt to look, not a rule); a header includes
+ * what it needs at its top, never a part of its own after its first
+ * declaration (a module's public header is one file); no function is over
+ * 80 lines (as universal-ctags counts them: ctags --fields=+ne); no two files and no
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
  * another, as the objects' symbol tables say: nm on the objects beside
@@ -57,7 +57,7 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* The JavaScript a page or the npm package runs (client/js/, lesson/):
- * held to the C's line cap and opening comment. Not its tests
+ * held to the C's opening comment. Not its tests
  * (client/js/test/), nor the bench's Node peers. */
 static bool production_js(const char *path)
 {
@@ -112,31 +112,64 @@ static char *read_text(const char *path)
     return text;
 }
 
-static void files_are_short(void **state)
+/* The line of text's first #include that comes after a declaration (a
+ * line that is neither blank, a comment nor a preprocessor line), or 0. */
+static size_t late_include(const char *text)
+{
+    bool comment = false, declared = false;
+    size_t line = 0;
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        line++;
+        const char *q = p;
+        while (q < p + len && (*q == ' ' || *q == '\t'))
+            q++;
+        bool blank = q == p + len;
+        if (comment) {
+            comment = !memmem(q, (size_t)(p + len - q), "*/", 2);
+        } else if (strncmp(q, "/*", 2) == 0) {
+            comment = !memmem(q + 2, (size_t)(p + len - q - 2), "*/", 2);
+        } else if (strncmp(q, "#include", 8) == 0) {
+            if (declared)
+                return line;
+        } else if (!blank && *q != '#' && strncmp(q, "//", 2) != 0) {
+            declared = true;
+        }
+        p += len + (end != NULL);
+    }
+    return 0;
+}
+
+/* A header is one file read top to bottom: what it includes stands at its
+ * top, so a module's parts are never spliced into the middle of it. */
+static void headers_include_at_their_top(void **state)
 {
     (void)state;
     struct tree t;
     tree_load(&t);
-    int over = 0;
-    int js = 0, headers = 0;
+    int late = 0, headers = 0;
     for (size_t i = 0; i < t.n; i++) {
-        js += has_suffix(t.path[i], ".js");
-        headers += has_suffix(t.path[i], ".h");
+        if (!has_suffix(t.path[i], ".h"))
+            continue;
+        headers++;
         char *text = read_text(t.path[i]);
-        size_t lines = 0;
-        for (const char *p = text; *p; p++)
-            lines += *p == '\n';
-        int max = has_suffix(t.path[i], "_main.c") ? MAIN_LINES_MAX : FILE_LINES_MAX;
-        if (lines > (size_t)max) {
-            print_error("%s: %zu lines (at most %d)\n", t.path[i], lines, max);
-            over++;
+        size_t line = late_include(text);
+        if (line) {
+            print_error("%s:%zu: an #include after the header's first declaration\n",
+                        t.path[i], line);
+            late++;
         }
         free(text);
     }
     tree_free(&t);
-    assert_true(js >= 3);       /* the page's modules were read */
-    assert_true(headers >= 50); /* and the headers, held to the same cap */
-    assert_int_equal(over, 0);
+    assert_true(headers >= 50); /* the headers were read */
+    /* The rule itself, on a header that splices a part in. */
+    assert_int_equal(late_include("/* x.h */\n#include <a.h>\nint f(void);\n"
+                                  "#include \"x_part.h\"\n"), 4);
+    assert_int_equal(late_include("/* x.h: #include in words */\n#include <a.h>\n"
+                                  "/* int f(void); */\n#include <b.h>\nint f(void);\n"), 0);
+    assert_int_equal(late, 0);
 }
 
 /* Every production file opens with a comment saying what it holds: the
@@ -600,7 +633,7 @@ static void case_names_have_no_test_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(files_are_short),
+        cmocka_unit_test(headers_include_at_their_top),
         cmocka_unit_test(files_open_with_what_they_hold),
         cmocka_unit_test(functions_are_short),
         cmocka_unit_test(includes_point_one_way),

@@ -2,8 +2,7 @@
 # The header is the reference: its first comment becomes DESCRIPTION, every
 # later comment a paragraph, every declaration a literal block, and each
 # "/* ---- name ---- */" a subsection. Include guards, includes and the
-# export macro are left out; a part the header includes from beside it
-# (ricochet_interp.h) is rendered where its #include stands.
+# export macro are left out.
 # Usage: awk -v version=1.0.0 -f header_man.awk ricochet.h
 function esc(s) {
     gsub(/\\/, "\\e", s)
@@ -88,24 +87,6 @@ function render(line,    closing) {
         cont = 0
     gsub(/RICOCHET_API /, "", line)
     print esc(line)
-}
-# A part of the header, included from beside it: rendered in place, but its
-# own opening comment, its guard and its #error.
-/^#include "ricochet_[a-z_]*\.h"/ {
-    part = FILENAME
-    sub(/[^\/]*$/, "", part)
-    name = $2
-    gsub(/"/, "", name)
-    part = part name
-    opened = 0
-    while ((getline line < part) > 0) {
-        if (!opened)
-            opened = (line ~ /\*\/ *$/)
-        else if (line !~ /^#(error|define RICOCHET_[A-Z_]*_H)/)
-            render(line)
-    }
-    close(part)
-    next
 }
 {
     render($0)

@@ -649,7 +649,93 @@ RICOCHET_API int ricochet_join(struct ricochet *r, const char *room, bool any);
 RICOCHET_API size_t ricochet_rooms(const struct ricochet *r, struct ricochet_room *out,
                                    size_t cap, bool *more);
 
-#include "ricochet_rooms.h"
+/* ---- rooms with properties ---- */
+
+/* A room's property (PROTOCOL.md, "Rooms with properties"): a key of
+ * 1..16 bytes of [A-Za-z0-9_.-] and a value of 0..64 bytes of printable
+ * UTF-8. A room has at most RICOCHET_PROPS_MAX of them, 256 bytes of keys
+ * and values together. */
+#define RICOCHET_PROPS_MAX 8
+struct ricochet_prop {
+    char key[17];
+    char value[65];
+};
+
+/* The join that makes its room sets it up: its props (one key at a time;
+ * key NULL clears them), its size (1..the relay's room size; 0: the
+ * relay's), whether it is listed, and whether it takes joiners (open false:
+ * only its creator, until ricochet_set_room_open). A join to a room that
+ * exists gets it as it is. With exists the room must exist already: else
+ * DISCONNECTED, code no_such_room (a rejoin does not ask it). A join of
+ * any room (ricochet_config_set_any_room) picks only rooms whose props
+ * hold the match (one key at a time; key NULL clears), and a room it makes
+ * gets the match as its props if none are set. RICOCHET_OK or
+ * RICOCHET_E_INVALID (ricochet_config_error names the bound: "props: at
+ * most 8 keys (k9 is the ninth)"). */
+RICOCHET_API int ricochet_config_set_room_prop(struct ricochet_config *cfg, const char *key,
+                                               const char *value);
+RICOCHET_API int ricochet_config_set_room_match(struct ricochet_config *cfg, const char *key,
+                                                const char *value);
+RICOCHET_API int ricochet_config_set_room_size(struct ricochet_config *cfg, uint32_t size);
+RICOCHET_API int ricochet_config_set_room_listed(struct ricochet_config *cfg, bool listed);
+RICOCHET_API int ricochet_config_set_room_open(struct ricochet_config *cfg, bool open);
+RICOCHET_API int ricochet_config_set_room_exists(struct ricochet_config *cfg, bool exists);
+
+/* ricochet_list_rooms, listing only the rooms whose props hold the n pairs
+ * of match (n 0: every room). A fleet's other relays list their rooms
+ * with their props (a relay's past its 48 KB of props without).
+ * RICOCHET_E_INVALID also for a match past the props' bounds. */
+RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *prefix,
+                                              const char *after,
+                                              const struct ricochet_prop *match, size_t n);
+
+/* The props of the last listing's room at index i (as ricochet_rooms lists
+ * them) into out, at most cap of them; *open (may be NULL): it takes
+ * joiners. Returns how many it has (0: none, or i past the listing). */
+RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
+                                          struct ricochet_prop *out, size_t cap, bool *open);
+
+/* From my room's creator (the player whose join made it): open it to
+ * joiners or close it, list it or not, replace its props (n pairs). No
+ * answer; to another member the relay answers RICOCHET_EV_ERROR
+ * not_creator. My later joins ask the room so (a rejoin to a restarted
+ * relay makes it afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
+ * (props past their bounds) or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
+RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
+RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
+                                         size_t n);
+
+/* A creator that leaves hands its room to the member longest in it, and
+ * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
+ * event, is that member's player id (ricochet_player's form), "" if the
+ * last LEFT was not a creator's. ricochet_room_mine: since my welcome, the
+ * last LEFT that named a creator named me, so the ricochet_set_room_*
+ * calls are mine now (the LEFT of a creator that leaves reaches its heir
+ * even in a room with interest; a room my own join made is mine too, but
+ * no LEFT says so). */
+RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
+
+/* ---- kept events ---- */
+
+#define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
+#define RICOCHET_KEEP_STAY 1u   /* ricochet_send_kept: kept after I leave too */
+
+/* Sends an event to the room that the relay keeps for who joins later
+ * (PROTOCOL.md, "Kept events"): the newest per key (1..RICOCHET_KEY_MAX
+ * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
+ * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
+ * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
+ * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
+ * relay's restart or a move. Past 16384 bytes a room the relay refuses it
+ * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
+RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
+                                    size_t len, unsigned flags);
+
+/* The key of the kept EVENT ricochet_poll returned last (live or
+ * replayed), until the next poll; "" for any other. */
+RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
 
 /* My clock's offset to the relay's into *out. */
 RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);
@@ -663,7 +749,75 @@ RICOCHET_API void ricochet_latency(const struct ricochet *r, struct ricochet_dis
 RICOCHET_API void ricochet_rtt(const struct ricochet *r, struct ricochet_distribution *out,
                                struct ricochet_stats *stats);
 
-#include "ricochet_interp.h"
+/* ---- drawing the others: interpolation ---- */
+
+/* A game draws another player a little in the past, between the two of
+ * its states around that moment, so it moves smoothly although states
+ * come late, out of order or not at all: one struct ricochet_interp per
+ * player, fed every RICOCHET_EV_STATE of that player (its state and
+ * recv_us), asked where to draw it at render time = ricochet_now_us()
+ * minus a delay (100 ms, two states at 20 Hz, hides one lost state; more
+ * delay hides more loss and shows the player later). No shared clock is
+ * needed: the states' send times are placed on my clock by the smallest
+ * recv_us - send_us seen, so network jitter does not show as jerks. It
+ * keeps the 32 newest states (1.6 s at 20 Hz); a state more than 60 s
+ * from the newest (the sender restarted) starts it afresh. Pure: no
+ * clock, no socket, no session; times are the caller's, wrap-safe. */
+struct ricochet_interp;
+
+/* Where a player is to be drawn (ricochet_interp_at). */
+enum ricochet_interp_kind {
+    RICOCHET_INTERP_NONE = 0,        /* no state yet: nothing to draw */
+    RICOCHET_INTERP_BEFORE = 1,      /* render time before the oldest state kept:
+                                        held at it */
+    RICOCHET_INTERP_BETWEEN = 2,     /* between the two states around render time
+                                        (or exactly on one) */
+    RICOCHET_INTERP_EXTRAPOLATED = 3, /* past the newest state, or across a hole wider
+                                         than max_gap_ms: moved on along its velocity */
+    RICOCHET_INTERP_STALE = 4        /* further past than extrapolate_ms: held where
+                                        that limit put it */
+};
+
+struct ricochet_interp_point {
+    enum ricochet_interp_kind kind;
+    float x, y;            /* the game's units (0 for RICOCHET_INTERP_NONE) */
+    uint32_t seq_a, seq_b; /* the states' seq used (equal when only one was) */
+};
+
+/* A new, empty buffer: it extrapolates at most extrapolate_ms past the
+ * newest state (250 is a good start; 0: never, held there) and does not
+ * glide across a hole of more than max_gap_ms between two states (1000;
+ * 1..3600000). NULL if max_gap_ms is out of range or out of memory. Free
+ * with ricochet_interp_free. */
+RICOCHET_API struct ricochet_interp *ricochet_interp_new(uint32_t extrapolate_ms,
+                                                         uint32_t max_gap_ms);
+
+/* Frees ip (NULL is fine). */
+RICOCHET_API void ricochet_interp_free(struct ricochet_interp *ip);
+
+/* Empties ip (the player left, or a RICOCHET_EV_MOVED), keeping its limits. */
+RICOCHET_API void ricochet_interp_clear(struct ricochet_interp *ip);
+
+/* Records a state of the player, received at recv_us (the event's).
+ * Returns 1 if kept, 0 if not (a duplicate, or older than all 32 kept;
+ * ricochet_interp_latest still has it), RICOCHET_E_INVALID if ip or st
+ * is NULL. */
+RICOCHET_API int ricochet_interp_push(struct ricochet_interp *ip,
+                                      const struct ricochet_state *st, uint64_t recv_us);
+
+/* Where to draw the player at render_us of my clock (normally
+ * ricochet_now_us() - delay) into *out; returns out->kind, or
+ * RICOCHET_E_INVALID if ip or out is NULL. */
+RICOCHET_API int ricochet_interp_at(const struct ricochet_interp *ip, uint64_t render_us,
+                                    struct ricochet_interp_point *out);
+
+/* The last state pushed, whatever its seq, into *out (raw arrivals, for a
+ * view without interpolation): 1, or 0 if none yet (or ip or out NULL). */
+RICOCHET_API int ricochet_interp_latest(const struct ricochet_interp *ip,
+                                        struct ricochet_state *out);
+
+/* "none", "before", "between", "extrapolated", "stale"; "?" for another. */
+RICOCHET_API const char *ricochet_interp_kind_name(enum ricochet_interp_kind kind);
 
 /* ---- time and logs ---- */
 
