@@ -2,10 +2,8 @@
  * client library over 127.0.0.1: fan-out in every mode, never back to the
  * sender unless reflect, the relay stamps sender ids, join/leave/timeout
  * notices, the late joiner's roster, garbage that must not disturb a
- * running session, and return routability: a connection that has not
- * echoed its cookie gets the cookie alone, unsequenced, a join whose
- * cookie was lost goes again, and an earlier client bad_version, even
- * one that reads it late. An unreliable state lost on a busy machine is
+ * running session (return routability: test_e2e_enet_proof). An
+ * unreliable state lost on a busy machine is
  * one the kernel or the relay counts (the test has a network namespace of
  * its own). Every wait is bounded (generous: the machine is slow). */
 #include <setjmp.h>
@@ -26,12 +24,10 @@
 #include <enet/enet.h>
 
 #include "../client/lib/client.h"
-#include "../proto/enet/enet_wire.h"
 #include "../proto/errors.h"
 #include "../sys/clock.h"
 #include "../stats/rng.h"
 #include "support/harness.h"
-#include "support/onpath.h"
 #include "support/raw.h"
 
 #define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
@@ -460,208 +456,6 @@ static void garbage_does_not_disturb(void **state)
     free(out);
 }
 
-/* The next packet to raw within ms, its channel and flags (destroyed), or
- * -1; a disconnect sets raw->disconnected and *data. */
-static int next_packet(struct raw_enet *raw, int ms, char *buf, size_t cap, uint32_t *flags,
-                       uint32_t *data)
-{
-    ENetEvent ev;
-    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
-    while (clock_now_ms() < deadline) {
-        if (enet_host_service(raw->host, &ev, 10) <= 0)
-            continue;
-        if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
-            raw->disconnected = true;
-            *data = ev.data;
-            return -1;
-        }
-        if (ev.type != ENET_EVENT_TYPE_RECEIVE)
-            continue;
-        size_t n = ev.packet->dataLength < cap - 1 ? ev.packet->dataLength : cap - 1;
-        memcpy(buf, ev.packet->data, n);
-        buf[n] = '\0';
-        *flags = ev.packet->flags;
-        int channel = ev.channelID;
-        enet_packet_destroy(ev.packet);
-        return channel;
-    }
-    return -1;
-}
-
-/* A relay started, and raw connected to it with CONNECT data (its
- * PROTO_ENET_* flags). */
-static void raw_to_new_relay(struct spawn_proc *relay, struct raw_enet *raw, uint32_t data)
-{
-    int port = harness_start_relay(relay, NULL);
-    assert_true(port > 0);
-    assert_int_equal(enet_initialize(), 0);
-    assert_int_equal(raw_enet_connect(raw, (uint16_t)port, PROTO_CHANNEL_COUNT, data, WAIT_MS),
-                     0);
-}
-
-/* The next packet to raw within WAIT_MS: a control message, decoded into
- * *m (buf: its text, cap bytes), its flags into *flags. */
-static void next_control(struct raw_enet *raw, char *buf, size_t cap, struct proto_control *m,
-                         uint32_t *flags)
-{
-    uint32_t data = 0;
-    assert_int_equal(next_packet(raw, WAIT_MS, buf, cap, flags, &data), PROTO_CHANNEL_CONTROL);
-    assert_int_equal(proto_control_decode(buf, strlen(buf), m, NULL, 0), PROTO_OK);
-}
-
-/* Before it echoes a cookie a connection is told nothing but the cookie,
- * unsequenced, and only to a message long enough; the echo in a request's
- * own field lets that request through. */
-static void unproven_connection_gets_only_its_cookie(void **state)
-{
-    (void)state;
-    struct spawn_proc relay;
-    struct raw_enet raw;
-    raw_to_new_relay(&relay, &raw, PROTO_ENET_ECHOES_COOKIES);
-    char buf[PROTO_CONTROL_MAX + 1];
-    uint32_t flags = 0, data = 0;
-    static const char shortask[] = "{\"type\":\"rooms\"}"; /* shorter than a cookie */
-    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, shortask,
-                  sizeof shortask - 1);
-    assert_int_equal(next_packet(&raw, 500, buf, sizeof buf, &flags, &data), -1);
-    static const char ask[] = "{\"type\":\"rooms\",\"pad\":\"......................"
-                              "..................\"}";
-    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, ask, sizeof ask - 1);
-    struct proto_control m;
-    next_control(&raw, buf, sizeof buf, &m, &flags);
-    assert_int_equal(m.type, PROTO_CTL_COOKIE);
-    assert_true(flags & ENET_PACKET_FLAG_UNSEQUENCED); /* never resent */
-    assert_true(strlen(buf) + 10 <= sizeof ask - 1);
-    assert_int_equal(next_packet(&raw, 300, buf, sizeof buf, &flags, &data), -1);
-    char echo[128];
-    snprintf(echo, sizeof echo, "{\"type\":\"rooms\",\"cookie\":\"%s\"}", m.cookie);
-    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, echo, strlen(echo));
-    next_control(&raw, buf, sizeof buf, &m, &flags);
-    assert_int_equal(m.type, PROTO_CTL_ROOMS); /* the listing: the echo's request, answered */
-    assert_true(flags & ENET_PACKET_FLAG_RELIABLE);
-    raw_enet_close(&raw);
-    enet_deinitialize();
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *out = spawn_read_stdout(&relay);
-    assert_int_equal(harness_stats_field(out, true, "drops.unverified"), 2);
-    free(out);
-    spawn_free(&relay);
-}
-
-/* Drops the relay's first two cookies on their way down (an unsequenced
- * packet, never resent): what a lossy path does to a join's cookie. */
-static bool drop_two_cookies(void *ctx, enum onpath_way way, const uint8_t *b, size_t len)
-{
-    int *dropped = ctx;
-    if (way == ONPATH_UP || *dropped >= 2 || !memmem(b, len, "\"cookie\"", 8))
-        return true;
-    ++*dropped;
-    return false;
-}
-
-/* A join whose cookie is lost goes again until a cookie comes: the
- * session joins, though the relay never resends a cookie itself. */
-static void lost_cookie_join_goes_again(void **state)
-{
-    (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    struct onpath *op = onpath_start((uint16_t)port);
-    int dropped = 0;
-    onpath_filter(op, drop_two_cookies, &dropped);
-    struct harness_rec r = {.n = 1};
-    r.c[0] = harness_client(op->port, "lossy", "ana", PROTO_MODE_UNSEQUENCED, false);
-    wait_welcomed(&r);
-    assert_int_equal(dropped, 2);
-    ricochet_close(r.c[0]);
-    onpath_stop(op);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
-}
-
-/* The first datagram onpath saw go down at or after index from that
- * carries an ENet command of that number; SIZE_MAX if none. */
-static size_t down_with(struct onpath *op, size_t from, unsigned command)
-{
-    uint8_t d[ONPATH_BYTES];
-    for (size_t i = from; i < onpath_count(op, ONPATH_DOWN); i++) {
-        size_t len = onpath_copy(op, ONPATH_DOWN, i, d, sizeof d), off;
-        struct enet_wire_header h;
-        struct enet_wire_command c;
-        if (enet_wire_header(d, len, 0, &h) != 0)
-            continue;
-        for (off = h.size; enet_wire_next(d, len, &off, &c) == 1;)
-            if (c.command == command)
-                return i;
-    }
-    return SIZE_MAX;
-}
-
-/* Services raw until the relay's THROTTLE_CONFIGURE has come and been
- * acknowledged: then nothing of the relay's waits on an acknowledgement. */
-static void settle(struct raw_enet *raw, struct onpath *op)
-{
-    ENetEvent ev;
-    uint64_t deadline = clock_now_ms() + WAIT_MS;
-    size_t at;
-    while ((at = down_with(op, 0, ENET_PROTOCOL_COMMAND_THROTTLE_CONFIGURE)) == SIZE_MAX &&
-           clock_now_ms() < deadline)
-        enet_host_service(raw->host, &ev, 10);
-    size_t up = onpath_count(op, ONPATH_UP);
-    while (onpath_count(op, ONPATH_UP) == up && clock_now_ms() < deadline)
-        enet_host_service(raw->host, &ev, 10);
-    assert_int_not_equal(at, SIZE_MAX);
-    assert_true(onpath_count(op, ONPATH_UP) > up);
-}
-
-/* A client from before cookies (CONNECT data 0) gets bad_version, "upgrade",
- * and the close with its code, at its first message: even one that reads
- * late. ENet drops a packet it has read but not handed over when a
- * DISCONNECT comes in the same read (enet_peer_reset_queues), so this
- * client reads nothing until the error has gone and LATE_MS more have
- * passed (or a DISCONNECT has gone after it): the close must wait for it. */
-static void earlier_client_told_to_upgrade(void **state)
-{
-    (void)state;
-    enum { LATE_MS = 500 }; /* the relay's next turns come well within it */
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    struct onpath *op = onpath_start((uint16_t)port);
-    struct raw_enet raw;
-    assert_int_equal(enet_initialize(), 0);
-    assert_int_equal(raw_enet_connect(&raw, op->port, PROTO_CHANNEL_COUNT, 0, WAIT_MS), 0);
-    settle(&raw, op);
-    size_t sent = onpath_count(op, ONPATH_DOWN);
-    static const char join[] = "{\"type\":\"join\",\"version\":3,\"room\":\"lobby\","
-                               "\"name\":\"old\",\"mode\":\"unsequenced\"}";
-    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, join, sizeof join - 1);
-    uint64_t deadline = clock_now_ms() + WAIT_MS;
-    while (!onpath_saw(op, ONPATH_DOWN, "bad_version", 11) && clock_now_ms() < deadline)
-        usleep(1000);
-    deadline = clock_now_ms() + LATE_MS;
-    while (down_with(op, sent, ENET_PROTOCOL_COMMAND_DISCONNECT) == SIZE_MAX &&
-           clock_now_ms() < deadline)
-        usleep(1000);
-    char buf[PROTO_CONTROL_MAX + 1];
-    uint32_t flags = 0, data = 0;
-    struct proto_control m;
-    next_control(&raw, buf, sizeof buf, &m, &flags);
-    assert_int_equal(m.type, PROTO_CTL_ERROR);
-    assert_string_equal(m.code, "bad_version");
-    assert_string_equal(m.text, "upgrade");
-    while (!raw.disconnected && next_packet(&raw, WAIT_MS, buf, sizeof buf, &flags, &data) >= 0)
-        ;
-    assert_true(raw.disconnected);
-    assert_int_equal(data, PROTO_ERROR_BAD_VERSION);
-    raw_enet_close(&raw);
-    enet_deinitialize();
-    onpath_stop(op);
-    free(harness_relay_finish(&relay));
-    spawn_free(&relay);
-}
-
 /* A relay that is asked to stop with SIGINT also exits 0 with final stats. */
 static void relay_sigint_final_stats(void **state)
 {
@@ -690,9 +484,6 @@ int main(void)
         cmocka_unit_test(join_leave_timeout_notices),
         cmocka_unit_test(late_joiner_roster),
         cmocka_unit_test(garbage_does_not_disturb),
-        cmocka_unit_test(unproven_connection_gets_only_its_cookie),
-        cmocka_unit_test_teardown(earlier_client_told_to_upgrade, onpath_stop_all),
-        cmocka_unit_test_teardown(lost_cookie_join_goes_again, onpath_stop_all),
         cmocka_unit_test(relay_sigint_final_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
