@@ -65,6 +65,8 @@ static const struct part parts[] = {
     {"client/lib", "struct ricochet: heard_us", "c", "heard_us", "client/lib/client_receive.c"},
     {"client/lib", "struct ricochet: inputs", "c", "inputs", "client/lib/client_receive.c"},
     {"client/lib", "struct ricochet: sent_us", "c", "sent_us", "client/lib/client_send.c"},
+    /* the QUIC edge: a connection's life */
+    {"relay/quic", "struct quic_conn: life", NULL, "life", "relay/quic/quic_life.c"},
 };
 
 static bool ident_char(char ch)

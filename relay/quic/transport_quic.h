@@ -318,39 +318,37 @@ struct relay_quic {
     uint64_t own[QUIC_COUNTS]; /* shared: each file counts what it sees */
 };
 
-/* A connection's life (c->life, t->slots: transport_quic_conn.c's) moved
- * along by the files that see it move, which sit below
- * transport_quic_conn.c here and so do not call it (calls point one way):
- * these few steps are written once, here: its handshake done (OPEN since now_us,
- * transport_quic_in.c); its control stream's first message came (no
- * longer half-open), then a peer of the core (transport_quic_in.c);
- * closed by the core or refused, its last messages leaving first (CLOSING
- * since since_us, code its application error code: transport_quic_in.c,
+/* ---- quic_life.c: a connection's life (c->life) and the slots' counts
+ * of the half-open and the closing, written there alone ---- */
+
+/* c made (transport_quic_conn.c): HANDSHAKE since now_us, counted half-open. */
+void quic_life_begin(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+/* Its handshake done: OPEN since now_us (transport_quic_in.c). */
+void quic_life_opened(struct quic_conn *c, uint64_t now_us);
+/* Its control stream's first message came: no longer half-open, then a
+ * peer of the core (transport_quic_in.c). */
+void quic_life_joined(struct relay_quic *t);
+void quic_life_peered(struct quic_conn *c);
+/* Closed by the core or refused, its last messages leaving first: CLOSING
+ * since since_us, code its application error code (transport_quic_in.c,
  * transport_quic_send.c). */
-static inline void transport_quic_opened(struct quic_conn *c, uint64_t now_us)
-{
-    c->life.phase = QUIC_PHASE_OPEN;
-    c->life.since_us = now_us;
-}
-
-static inline void transport_quic_joined(struct relay_quic *t)
-{
-    t->slots.half_open--;
-}
-
-static inline void transport_quic_peered(struct quic_conn *c)
-{
-    c->life.phase = QUIC_PHASE_PEER;
-}
-
-static inline void transport_quic_close_begin(struct relay_quic *t, struct quic_conn *c,
-                                              uint64_t code, uint64_t since_us)
-{
-    c->life.phase = QUIC_PHASE_CLOSING;
-    c->life.close_code = code;
-    c->life.since_us = since_us;
-    t->slots.closing++;
-}
+void quic_life_close_begin(struct relay_quic *t, struct quic_conn *c, uint64_t code,
+                           uint64_t since_us);
+/* A packet of the client's read now. */
+void quic_life_heard(struct quic_conn *c, uint64_t now_us);
+/* c leaves the phase it is in: the counts of it undone. Returns that phase. */
+enum quic_phase quic_life_leave(struct relay_quic *t, struct quic_conn *c);
+/* True the first time it is asked: the core is to hear of c's end once. */
+bool quic_life_first_gone(struct quic_conn *c);
+/* ENDING, freed after three PTOs; with close_pkt (len bytes), kept to answer
+ * late packets with (returns true), else draining, nothing said again. */
+bool quic_life_ending(struct relay_quic *t, struct quic_conn *c, uint64_t now_us,
+                      const uint8_t *close_pkt, size_t len);
+/* The close packet to send again for a late packet of in_len bytes (counted;
+ * *len its length), or NULL: a few times at most, no more than 3x in_len. */
+const uint8_t *quic_life_close_again(struct quic_conn *c, size_t in_len, size_t *len);
+/* What c's life holds, freed with c. */
+void quic_life_free(struct quic_conn *c);
 
 /* ngtcp2's time is nanoseconds, the loop's microseconds. */
 static inline ngtcp2_tstamp quic_ns(uint64_t us)

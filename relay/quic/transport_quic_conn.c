@@ -62,7 +62,7 @@ static void conn_free(struct relay_quic *t, struct quic_conn *c)
     transport_quic_h3_free(c);
     quicmsg_reader_free(&c->in.control);
     quicmsg_reader_free(&c->in.up);
-    free(c->life.close_pkt);
+    quic_life_free(c);
     uint32_t slot = c->slot;
     bool marked = c->marked; /* still in the list of this write pass */
     memset(c, 0, sizeof *c);
@@ -75,23 +75,18 @@ static void conn_free(struct relay_quic *t, struct quic_conn *c)
  * half-open connection is counted. */
 static void leave_phase(struct relay_quic *t, struct quic_conn *c, enum proto_left_reason why)
 {
-    switch (c->life.phase) {
+    switch (quic_life_leave(t, c)) {
     case QUIC_PHASE_PEER:
-        if (!c->life.gone_reported) {
-            c->life.gone_reported = true;
+        if (quic_life_first_gone(c)) {
             t->slots.gone[t->slots.n_gone] = c->slot;
             t->slots.gone_why[t->slots.n_gone++] = (uint8_t)why;
         }
         break;
     case QUIC_PHASE_HANDSHAKE:
     case QUIC_PHASE_OPEN:
-        t->slots.half_open--;
         t->own[QUIC_COUNT_HALF_OPEN]++;
         if (t->relay) /* a WebTransport session's pass, claimed at its CONNECT */
             relay_ticket_unclaim(t->relay, t->base + c->slot);
-        break;
-    case QUIC_PHASE_CLOSING:
-        t->slots.closing--;
         break;
     default:
         break;
@@ -104,10 +99,7 @@ static void end_quietly(struct relay_quic *t, struct quic_conn *c, enum proto_le
                         uint64_t now_us)
 {
     leave_phase(t, c, why);
-    c->life.phase = QUIC_PHASE_ENDING;
-    c->life.draining = true;
-    c->life.ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
-    quic_timers_set(&t->timers, c->slot, c->life.ending_us);
+    quic_life_ending(t, c, now_us, NULL, 0);
 }
 
 /* c is closed with c->last_error: its CONNECTION_CLOSE written and sent,
@@ -121,16 +113,8 @@ static void close_now(struct relay_quic *t, struct quic_conn *c, enum proto_left
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, NULL, buf, sizeof buf,
                                                        &c->last_error, quic_ns(now_us));
-    c->life.phase = QUIC_PHASE_ENDING;
-    c->life.ending_us = now_us + 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
-    quic_timers_set(&t->timers, c->slot, c->life.ending_us);
-    if (n <= 0 || !(c->life.close_pkt = malloc((size_t)n))) {
-        c->life.draining = true; /* nothing to say again */
-        return;
-    }
-    memcpy(c->life.close_pkt, buf, (size_t)n);
-    c->life.close_len = (uint16_t)n;
-    transport_quic_queue(t, &c->remote, buf, (size_t)n);
+    if (quic_life_ending(t, c, now_us, n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0))
+        transport_quic_queue(t, &c->remote, buf, (size_t)n);
 }
 
 /* What ngtcp2 said of c's packet or timer, when it is not 0. */
@@ -244,7 +228,7 @@ static bool make_room(struct relay_quic *t, uint64_t now_us)
     if (t->conns[i].life.phase == QUIC_PHASE_PEER) {
         t->own[QUIC_COUNT_HALF_OPEN]++;
         relay_peer_gone(t->relay, t->base + i, PROTO_LEFT_QUIT, now_us);
-        t->conns[i].life.gone_reported = true;
+        quic_life_first_gone(&t->conns[i]);
     }
     leave_phase(t, &t->conns[i], PROTO_LEFT_QUIT);
     conn_free(t, &t->conns[i]);
@@ -260,14 +244,12 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
     struct quic_conn *c = &t->conns[slot];
     *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from,
                             .in = {.up_sid = -1, .control_sid = 0},
-                            .life = {.phase = QUIC_PHASE_HANDSHAKE, .since_us = now_us,
-                                     .heard_us = now_us},
                             .marked = c->marked};
+    quic_life_begin(t, c, now_us);
     c->ref = (ngtcp2_crypto_conn_ref){.get_conn = transport_quic_get_conn, .user_data = c};
     quicmsg_reader_init(&c->in.control, t->cfg.max_packet_size);
     quicmsg_reader_init(&c->in.up, t->cfg.max_packet_size);
     quicmsg_out_init(&c->queue.control);
-    t->slots.half_open++;
 
     ngtcp2_cid scid = {.datalen = QUIC_EDGE_SCID_LEN};
     do
@@ -291,7 +273,7 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
                                &settings, &params, NULL, c) != 0 ||
         transport_quic_tls_session(t, c) != 0 || transport_quic_cid_add(t, c, &scid) != 0 ||
         transport_quic_cid_add(t, c, &hd->dcid) != 0) {
-        t->slots.half_open--;
+        quic_life_leave(t, c);
         conn_free(t, c);
         return -1;
     }
@@ -305,11 +287,10 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
 {
     if (c->life.phase == QUIC_PHASE_ENDING) {
         /* closing: a late packet gets the close again, a few times at most */
-        if (!c->life.draining && c->life.close_pkt && c->life.close_resends < QUIC_EDGE_CLOSE_RESENDS &&
-            c->life.close_len <= len * 3) {
-            c->life.close_resends++;
-            transport_quic_queue(t, from, c->life.close_pkt, c->life.close_len);
-        }
+        size_t close_len;
+        const uint8_t *close_pkt = quic_life_close_again(c, len, &close_len);
+        if (close_pkt)
+            transport_quic_queue(t, from, close_pkt, close_len);
         return;
     }
     ngtcp2_path path = {.local = {.addr = (ngtcp2_sockaddr *)&t->local.sa,
@@ -323,7 +304,7 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
     }
     /* one ngtcp2 could not open counts too: a forger who saw the ID keeps
      * a session past --timeout-ms, to ngtcp2's idle timeout at most */
-    c->life.heard_us = now_us;
+    quic_life_heard(c, now_us);
     if (transport_quic_holds(t, c))
         transport_quic_timer(t, c, now_us); /* its acknowledgement waits for the fan-out */
     else

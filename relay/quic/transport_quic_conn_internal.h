@@ -15,7 +15,8 @@
 #include "../core/waiting.h"
 
 /* The edge's slots (t->slots). transport_quic.c makes and frees their
- * arrays with the edge; transport_quic_conn.c writes them. */
+ * arrays with the edge; transport_quic_conn.c writes them, but the counts
+ * of the half-open and the closing, which quic_life.c keeps. */
 struct quic_slots {
     uint32_t *free, n_free;   /* slots free to take */
     uint32_t *gone, n_gone;   /* peers whose connection ended, to report */
@@ -25,7 +26,7 @@ struct quic_slots {
     struct waiting waiting;   /* which of the half-open gives way to a newcomer */
 };
 
-/* A connection's life (c->life), written by transport_quic_conn.c. */
+/* A connection's life (c->life), written by quic_life.c. */
 struct quic_life {
     uint8_t phase;            /* enum quic_phase */
     uint64_t since_us;        /* created, opened or closing since */

@@ -68,14 +68,14 @@ static uint32_t peers_from(const struct relay_quic *t, const union netaddr *a)
  * if it was refused (closed). */
 static bool become_peer(struct relay_quic *t, struct quic_conn *c)
 {
-    transport_quic_joined(t);
+    quic_life_joined(t);
     if (t->cfg.max_per_address && peers_from(t, &c->remote) >= t->cfg.max_per_address) {
         relay_count_drop(t->relay, RELAY_DROP_PER_ADDRESS);
         /* closed at the next write, nothing queued */
-        transport_quic_close_begin(t, c, PROTO_ERROR_SERVER_FULL, t->now_us);
+        quic_life_close_begin(t, c, PROTO_ERROR_SERVER_FULL, t->now_us);
         return false;
     }
-    transport_quic_peered(c); /* before: a refusal calls disconnect at once */
+    quic_life_peered(c); /* before: a refusal calls disconnect at once */
     relay_peer_connect(t->relay, t->base + c->slot, &c->remote, t->now_us);
     return true;
 }
@@ -319,7 +319,7 @@ static int on_handshake(ngtcp2_conn *conn, void *ud)
                                                             NULL, 0);
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    transport_quic_opened(c, t->now_us);
+    quic_life_opened(c, t->now_us);
     t->own[QUIC_COUNT_HANDSHAKES]++;
     if (c->app == QUIC_APP_H3)
         log_debug("relay: quic: connection %u: h3, the client's idle timeout %llu ms", c->slot,

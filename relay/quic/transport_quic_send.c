@@ -380,7 +380,7 @@ static void quic_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
     struct quic_conn *c = transport_quic_peer(t, peer, false);
     if (!c)
         return;
-    transport_quic_close_begin(t, c, (uint64_t)why, clock_now_us());
+    quic_life_close_begin(t, c, (uint64_t)why, clock_now_us());
     c->queue.n_dgrams = 0; /* unreliable states to a member who is going: none */
     c->queue.dgram_used = 0;
     transport_quic_mark(t, c);
