@@ -1,8 +1,9 @@
 /* test_e2e_mismatch.c: a client and a relay of different transports say so at
  * once. An ENet client against ricochet-relay --transport udp, and a
  * plain-UDP client against an ENet relay, end with "wrong_transport" and a
- * sentence naming what the relay speaks, instead of "no welcome (timeout)"
- * after 5 s; and the datagram sniffing that makes it possible. */
+ * sentence naming the address, the relay's edge there and what to do, in
+ * the library's words (no program's flag), instead of "no welcome
+ * (timeout)" after 5 s; and the datagram sniffing that makes it possible. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,8 +67,12 @@ static void enet_client_udp_relay(void **state)
     struct ending e;
     end_of(args, PROTO_MODE_UNSEQUENCED, &e);
     assert_string_equal(e.code, "wrong_transport");
-    assert_non_null(strstr(e.text, "the relay at 127.0.0.1:"));
-    assert_non_null(strstr(e.text, " speaks plain UDP; use --mode udp"));
+    /* the address, the edge and what to do, in the library's words: no
+     * program's flag */
+    assert_non_null(strstr(e.text, "127.0.0.1:"));
+    assert_non_null(strstr(e.text, " is the relay's plain-UDP edge: connect with the udp mode, "
+                                   "or to its ENet edge"));
+    assert_null(strstr(e.text, "--"));
 }
 
 static void udp_client_enet_relay(void **state)
@@ -76,8 +81,11 @@ static void udp_client_enet_relay(void **state)
     struct ending e;
     end_of(NULL, PROTO_MODE_UDP, &e);
     assert_string_equal(e.code, "wrong_transport");
-    assert_non_null(strstr(e.text, " speaks ENet; use --mode unsequenced, sequenced or "
-                                   "reliable"));
+    assert_non_null(strstr(e.text, "127.0.0.1:"));
+    assert_non_null(strstr(e.text, " is the relay's ENet edge: connect with an ENet mode "
+                                   "(unsequenced, sequenced or reliable), or to its plain-UDP "
+                                   "edge"));
+    assert_null(strstr(e.text, "--"));
 }
 
 /* A real ENet connect is recognised (the udp relay's short answer depends
