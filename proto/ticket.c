@@ -315,6 +315,33 @@ static enum proto_error_code refuse(enum proto_error_code code, char *why, size_
     return code;
 }
 
+/* A ticket valid elsewhere, which of its causes in words: the fleets, or
+ * the relays it names and this relay's own endpoints (a relay on a
+ * wildcard address has none), so whoever minted it sees what to change. */
+static enum proto_error_code refuse_scope(const struct ticket_claims *cl,
+                                          const struct ticket_self *self, char *why, size_t cap)
+{
+    if (!why || !cap)
+        return PROTO_ERROR_TICKET_WRONG_RELAY;
+    if (cl->fleet[0]) {
+        snprintf(why, cap, "valid in the fleet '%s', and this relay is in %s%s%s", cl->fleet,
+                 self->fleet ? "'" : "none", self->fleet ? self->fleet : "",
+                 self->fleet ? "'" : "");
+        return PROTO_ERROR_TICKET_WRONG_RELAY;
+    }
+    size_t at = (size_t)snprintf(why, cap, "valid on the relays");
+    for (unsigned i = 0; i < cl->n_relays && at < cap; i++)
+        at += (size_t)snprintf(why + at, cap - at, " %s", cl->relays[i]);
+    if (at < cap && !self->n_endpoints)
+        snprintf(why + at, cap - at, ", and this relay listens on no address a ticket can name "
+                 "(a wildcard)");
+    else if (at < cap)
+        at += (size_t)snprintf(why + at, cap - at, ", and this relay is none of them: it is");
+    for (size_t k = 0; k < self->n_endpoints && at < cap; k++)
+        at += (size_t)snprintf(why + at, cap - at, " %s", self->endpoints[k]);
+    return PROTO_ERROR_TICKET_WRONG_RELAY;
+}
+
 /* Is text a whole ticket (what mint gives the player) rather than its
  * pass? Asked only of what failed as a pass, so a pass is never taken for
  * one. */
@@ -353,8 +380,7 @@ static enum proto_error_code verify_pass(const char *pass, const struct ticket_k
     if (rc != 0)
         return refuse(PROTO_ERROR_TICKET_MALFORMED, why, why_cap, "unreadable claims");
     if (!scope_matches(cl, self))
-        return refuse(PROTO_ERROR_TICKET_WRONG_RELAY, why, why_cap,
-                      cl->fleet[0] ? "valid in another fleet" : "valid on other relays");
+        return refuse_scope(cl, self, why, why_cap);
     return PROTO_ERROR_NONE;
 }
 

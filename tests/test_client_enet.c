@@ -923,6 +923,11 @@ static void moved_followed_twice_never_back(void **state)
     assert_int_equal(ricochet_poll(c, 0, &ev), 1);
     assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
     assert_string_equal(ev.code, RICOCHET_END_WRONG_TRANSPORT);
+    /* where the room lives, its edge and what to do, no program's flag */
+    assert_non_null(strstr(ricochet_end_reason(c), "its room lives at 10.0.0.2:7002, a "
+                                                   "plain-UDP edge: connect there with the udp "
+                                                   "mode"));
+    assert_null(strstr(ricochet_end_reason(c), "--"));
     ricochet_close(c);
 }
 

@@ -5,17 +5,20 @@
  * `libricochet.a`) and run against a relay: all ten of hello's states reach
  * another member, and of the Python binding's (`client/python/ricochet.py`,
  * whose event is the C event's size), two tag players pass "it" to each other
- * by events through the relay; docs/library.md's "A game: gates" block runs
- * as written (`gates.c` built with pkg-config, a host's closed room and a
- * lobby player that lists it closed, joins once it opens and gets the
- * gates opened before it as kept events); the README's excerpt of hello.c is the file's;
+ * by events through the relay; the README's excerpt of hello.c is the file's;
  * the manual page has every exported function; docs/library.md's "Build and
  * link" blocks run as written from a scratch `$HOME` in a clean environment
  * (`make lib`, `make install-lib PREFIX=$HOME/.local`, a game linked shared
  * with an rpath and static), both programs playing against a relay with no
  * `LD_LIBRARY_PATH`, `build/lib/ricochet.pc` left as `make lib` wrote it and no
  * systemd unit installed, and the run-time packages library.md names exactly
- * those of the libraries `objdump -p` lists as `NEEDED` */
+ * those of the libraries `objdump -p` lists as `NEEDED`; after that install,
+ * in that clean environment (only what the docs set: no `LD_LIBRARY_PATH`),
+ * library.md's blocks of "The examples" (hello's ten states sent), "A game:
+ * tag" (in a terminal of script(1): joined, quit by its q) and "A game:
+ * gates" (a host's closed room and a lobby player that lists it closed,
+ * joins once it opens and gets the gates opened before it as kept events)
+ * run as written, each program finding the library by its rpath */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,12 +29,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../client/lib/client.h"
 #include "support/harness.h"
 
 static char scratch[64]; /* the DESTDIR, and where the examples are built */
+static char home[64];    /* a game developer's $HOME: library.md's install in ~/.local */
+
+/* The environment library.md's blocks run in: none of the test's (no
+ * LD_LIBRARY_PATH, no pkg-config folders), only what the docs set. */
+static const char clean[] = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SAN -u FUZZ "
+                            "-u CFLAGS -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR "
+                            "-u LD_LIBRARY_PATH";
 
 
 /* The standard output of a shell command line, malloc'ed (the caller frees). */
@@ -66,9 +77,53 @@ static int install(void **state)
 static int uninstall(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", scratch, home);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* library.md's "Build and link" first block run once, as written, from the
+ * checkout with a scratch $HOME (make lib, make install-lib into
+ * $HOME/.local), in a clean environment: where the docs' later blocks find
+ * the library. Returns the $HOME. */
+static const char *docs_home(void)
+{
+    char path[128];
+    if (home[0])
+        return home;
+    snprintf(home, sizeof home, "/tmp/ricochet-home-XXXXXX");
+    assert_non_null(mkdtemp(home));
+    snprintf(path, sizeof path, "%s/install.sh", home);
+    harness_sh_block("docs/library.md", "## Build and link", 0, path);
+    harness_sh("%s HOME=%s sh -e %s/install.sh > %s/install.log 2>&1 || "
+               "{ cat %s/install.log; exit 1; }", clean, home, home, home, home);
+    return home;
+}
+
+/* A block of library.md (the n-th "sh" block after heading) as a user runs
+ * it after "Build and link": in dir (client/ the checkout's), in a clean
+ * environment with the docs' install as $HOME, in one shell after the
+ * export that block's second block starts with (PKG_CONFIG_PATH), PORT
+ * set to port; with tty, in a terminal (script(1)'s) whose keys are a q
+ * each second. Its output into dir/out.txt; returns its exit status. */
+static int docs_block(const char *heading, int n, const char *dir, int port, bool tty)
+{
+    char path[256], cwd[512], cmd[2048];
+    const char *h = docs_home();
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    harness_sh("rm -rf %s && mkdir -p %s && ln -s %s/client %s/client", dir, dir, cwd, dir);
+    snprintf(path, sizeof path, "%s/link.sh", dir);
+    harness_sh_block("docs/library.md", "## Build and link", 1, path);
+    harness_sh("grep '^export PKG_CONFIG_PATH=' %s/link.sh > %s/block.sh", dir, dir);
+    snprintf(path, sizeof path, "%s/this.sh", dir);
+    harness_sh_block("docs/library.md", heading, n, path);
+    harness_sh("cat %s/this.sh >> %s/block.sh", dir, dir);
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s HOME=%s PORT=%d %s > out.txt 2>&1", dir,
+             tty ? "{ while printf q; do sleep 1; done; } | " : "", clean, h, port,
+             tty ? "TERM=xterm timeout 60 script -qec 'sh -e block.sh' /dev/null"
+                 : "timeout 120 sh -e block.sh");
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
 /* Every name nm lists (one per line, the last word) starts with ricochet_. */
@@ -321,10 +376,8 @@ static const char packages_sh[] =
 static void build_and_link_as_library_md_says(void **state)
 {
     (void)state;
-    char home[64] = "/tmp/ricochet-home-XXXXXX", path[128], game[128];
-    assert_non_null(mkdtemp(home));
-    snprintf(path, sizeof path, "%s/install.sh", home);
-    harness_sh_block("docs/library.md", "## Build and link", 0, path);
+    char path[128], game[128];
+    docs_home();
     snprintf(path, sizeof path, "%s/link.sh", home);
     harness_sh_block("docs/library.md", "## Build and link", 1, path);
     snprintf(path, sizeof path, "%s/packages.sh", home);
@@ -332,11 +385,6 @@ static void build_and_link_as_library_md_says(void **state)
     assert_non_null(f);
     fputs(packages_sh, f);
     assert_int_equal(fclose(f), 0);
-    const char *clean = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SAN -u FUZZ "
-                        "-u CFLAGS -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR "
-                        "-u LD_LIBRARY_PATH";
-    harness_sh("%s HOME=%s sh -e %s/install.sh > %s/install.log 2>&1 || "
-               "{ cat %s/install.log; exit 1; }", clean, home, home, home, home);
     harness_sh("! grep -q %s build/lib/ricochet.pc", home);
     harness_sh("test ! -e %s/.local/lib/systemd && test -f %s/.local/lib/libricochet.a",
                home, home);
@@ -362,7 +410,7 @@ static void build_and_link_as_library_md_says(void **state)
     free(out);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
-    harness_sh("rm -rf %s", home);
+    harness_sh("rm -rf %s", game);
 }
 
 /* "tag: #1 score 2, #2 is it after 4 hand-offs, 3 tags seen" -> 3 */
@@ -410,26 +458,72 @@ static void tag_passes_it_through_the_relay(void **state)
     spawn_free(&relay);
 }
 
-/* docs/library.md's "A game: gates" block as written, from a scratch folder
- * (client/ the checkout's), against a relay on a free port (PORT). */
+/* The output of a docs block run in dir (the caller frees), printed from
+ * its first "from" on (a terminal's frames before it are not). */
+static char *block_out(const char *dir, const char *from)
+{
+    char path[200];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    char *out = harness_read_text(path);
+    assert_non_null(out);
+    const char *at = strstr(out, from);
+    fprintf(stderr, "%s", at ? at : out);
+    return out;
+}
+
+/* docs/library.md's "The examples" block as written, after "Build and
+ * link" installed the library into $HOME/.local, with no LD_LIBRARY_PATH:
+ * hello, built by it, finds the library and plays against a relay on a
+ * free port (PORT). */
+static void examples_block_runs_as_library_md_says(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/hello-block", scratch);
+    int rc = docs_block("## The examples", 0, dir, port, false);
+    char *out = block_out(dir, "");
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "sent 10 states"));
+    free(out);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* docs/library.md's "A game: tag" block as written (the same way), in a
+ * terminal: tag, built by it, joins and quits at a q with its summary. */
+static void tag_block_runs_as_library_md_says(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/tag-block", scratch);
+    int rc = docs_block("## A game: tag", 0, dir, port, true);
+    char *out = block_out(dir, "tag: #");
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, " tags seen"));
+    free(out);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* docs/library.md's "A game: gates" block as written (the same way),
+ * against a relay on a free port (PORT). */
 static void gates_block_plays_as_library_md_says(void **state)
 {
     (void)state;
     struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
-    char dir[160], block[200], cwd[512];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    snprintf(dir, sizeof dir, "%s/gates", scratch);
-    snprintf(block, sizeof block, "%s/block.sh", dir);
-    harness_sh("mkdir -p %s && ln -sf %s/client %s/client", dir, cwd, dir);
-    harness_sh_block("docs/library.md", "## A game: gates", 0, block);
-    harness_sh("cd %s && PORT=%d LD_LIBRARY_PATH=%s/usr/lib sh -e block.sh > out.txt 2>&1",
-               dir, port, scratch);
-    snprintf(block, sizeof block, "%s/out.txt", dir);
-    char *out = harness_read_text(block);
-    assert_non_null(out);
-    fprintf(stderr, "%s", out);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/gates-block", scratch);
+    int rc = docs_block("## A game: gates", 0, dir, port, false);
+    char *out = block_out(dir, "");
+    assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "gates: lobby: vault 1/8 closed"));
     const char *joined = strstr(out, "gates: joined vault as #");
     assert_non_null(joined);
@@ -451,6 +545,8 @@ int main(void)
         cmocka_unit_test(build_and_link_as_library_md_says),
         cmocka_unit_test(hello_and_python_join_and_send_ten_states),
         cmocka_unit_test(tag_passes_it_through_the_relay),
+        cmocka_unit_test(examples_block_runs_as_library_md_says),
+        cmocka_unit_test(tag_block_runs_as_library_md_says),
         cmocka_unit_test(gates_block_plays_as_library_md_says),
     };
     return cmocka_run_group_tests(tests, install, uninstall);

@@ -1,8 +1,11 @@
 /* test_e2e_mismatch.c: a client and a relay of different transports say so at
  * once. An ENet client against ricochet-relay --transport udp, and a
  * plain-UDP client against an ENet relay, end with "wrong_transport" and a
- * sentence naming what the relay speaks, instead of "no welcome (timeout)"
- * after 5 s; and the datagram sniffing that makes it possible. */
+ * sentence naming the address, the relay's edge there and what to do, in
+ * the library's words (no program's flag), instead of "no welcome
+ * (timeout)" after 5 s; a WebSocket client at a TCP edge refused in words
+ * that name the address and the ws edge; and the datagram sniffing that
+ * makes it possible. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +25,7 @@
 
 struct ending {
     struct harness_rec rec;
+    int port; /* the relay's */
     char code[PROTO_CODE_MAX + 1];
     char text[PROTO_TEXT_MAX + 1];
 };
@@ -50,6 +54,7 @@ static void end_of(const char *const *relay_args, enum proto_mode mode, struct e
     int port = harness_start_relay(&relay, relay_args);
     assert_true(port > 0);
     memset(e, 0, sizeof *e);
+    e->port = port;
     e->rec.n = 1;
     e->rec.c[0] = harness_client((uint16_t)port, "lobby", "mismatch", mode, false);
     assert_int_equal(harness_poll_until(e->rec.c, 1, 15000, on_event, ended, e), 0);
@@ -66,8 +71,12 @@ static void enet_client_udp_relay(void **state)
     struct ending e;
     end_of(args, PROTO_MODE_UNSEQUENCED, &e);
     assert_string_equal(e.code, "wrong_transport");
-    assert_non_null(strstr(e.text, "the relay at 127.0.0.1:"));
-    assert_non_null(strstr(e.text, " speaks plain UDP; use --mode udp"));
+    /* the address, the edge and what to do, in the library's words: no
+     * program's flag */
+    assert_non_null(strstr(e.text, "127.0.0.1:"));
+    assert_non_null(strstr(e.text, " is the relay's plain-UDP edge: connect with the udp mode, "
+                                   "or to its ENet edge"));
+    assert_null(strstr(e.text, "--"));
 }
 
 static void udp_client_enet_relay(void **state)
@@ -76,8 +85,27 @@ static void udp_client_enet_relay(void **state)
     struct ending e;
     end_of(NULL, PROTO_MODE_UDP, &e);
     assert_string_equal(e.code, "wrong_transport");
-    assert_non_null(strstr(e.text, " speaks ENet; use --mode unsequenced, sequenced or "
-                                   "reliable"));
+    assert_non_null(strstr(e.text, "127.0.0.1:"));
+    assert_non_null(strstr(e.text, " is the relay's ENet edge: connect with an ENet mode "
+                                   "(unsequenced, sequenced or reliable), or to its plain-UDP "
+                                   "edge"));
+    assert_null(strstr(e.text, "--"));
+}
+
+/* A WebSocket session at the relay's TCP edge (only that edge listens):
+ * refused at once, in words that name the address and the edge to use. */
+static void ws_client_tcp_edge(void **state)
+{
+    (void)state;
+    const char *args[] = {"--listen", "tcp://127.0.0.1:0", NULL};
+    struct ending e;
+    char addr[32];
+    end_of(args, PROTO_MODE_WS, &e);
+    assert_string_equal(e.code, RICOCHET_END_REFUSED);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", e.port);
+    if (!strstr(e.text, addr) || !strstr(e.text, "ws edge"))
+        fail_msg("not both the address %s and the ws edge in \"%s\"", addr, e.text);
+    assert_null(strstr(e.text, "--"));
 }
 
 /* A real ENet connect is recognised (the udp relay's short answer depends
@@ -130,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(enet_client_udp_relay),
         cmocka_unit_test(udp_client_enet_relay),
+        cmocka_unit_test(ws_client_tcp_edge),
         cmocka_unit_test(sniff_recognises_enet_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

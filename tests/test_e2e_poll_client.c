@@ -9,7 +9,8 @@
  * config's refusals (a wait over 25000, short polling without an interval or
  * past 10000, a mode other than tcp); a port nobody listens on ends the session
  * `refused` within a second, and a port that speaks no HTTP (a TCP edge)
- * `disconnected`, its reason pointing to the poll:// edge; a session made in a
+ * `disconnected`, its reason naming the address and pointing to the poll://
+ * edge; a session made in a
  * network namespace and driven from another thread dials its next connection
  * in its own namespace */
 #include <setjmp.h>
@@ -287,6 +288,10 @@ static void poll_port_speaks_no_http(void **state)
     assert_true(strcmp(s[0].code, RICOCHET_END_DISCONNECTED) == 0 ||
                 strcmp(s[0].code, RICOCHET_END_TIMEOUT) == 0);
     assert_non_null(strstr(ricochet_end_reason(r[0]), "poll"));
+    char addr[32]; /* where it looked */
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)t.stream);
+    if (!strstr(ricochet_end_reason(r[0]), addr))
+        fail_msg("no %s in \"%s\"", addr, ricochet_end_reason(r[0]));
     ricochet_close(r[0]);
     harness_three_stop(&t);
 }

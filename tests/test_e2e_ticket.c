@@ -308,10 +308,39 @@ static void sealed_ticket_needs_encrypt(void **state)
             end_reason(rec.c[0], why, sizeof why);
             ricochet_close(rec.c[0]);
             assert_non_null(strstr(why, "ticket_wrong_relay"));
+            assert_non_null(strstr(why, "must be sealed")); /* which cause: this one */
         }
         free(harness_relay_finish(&relay));
         spawn_free(&relay);
     }
+    free(t);
+}
+
+/* A ticket naming other relays: refused ticket_wrong_relay, in words that
+ * name the relays it names and this relay's own endpoint. */
+static void a_ticket_for_other_relays_names_them(void **state)
+{
+    (void)state;
+    int code;
+    char err[512], why[256], self[32];
+    const char *mint[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "dave",
+                          "--ttl", "60", "--clear", "--relay", "127.0.0.2:7777", NULL};
+    char *t = ticket_prog(mint, &code, err, sizeof err);
+    assert_int_equal(code, 0);
+    *strchr(t, '\n') = '\0';
+    const char *args[] = {"--ticket-key", key_path, NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    struct ricochet *c = ticket_client((uint16_t)port, PROTO_MODE_UNSEQUENCED, t);
+    end_reason(c, why, sizeof why);
+    ricochet_close(c);
+    snprintf(self, sizeof self, "127.0.0.1:%d", port);
+    if (!strstr(why, "ticket_wrong_relay") || !strstr(why, "127.0.0.2:7777") ||
+        !strstr(why, self))
+        fail_msg("not the code, the ticket's relay and %s in \"%s\"", self, why);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
     free(t);
 }
 
@@ -707,6 +736,7 @@ int main(void)
         cmocka_unit_test(other_key_refused),
         cmocka_unit_test(a_webtransport_session_carries_its_pass),
         cmocka_unit_test(sealed_ticket_needs_encrypt),
+        cmocka_unit_test(a_ticket_for_other_relays_names_them),
         cmocka_unit_test(old_client_told_to_upgrade),
         cmocka_unit_test(whole_ticket_told_on_every_edge),
         cmocka_unit_test(wall_clock_in_a_time_namespace),

@@ -56,11 +56,12 @@ static void mint_and_read(const struct ticket_key *key, struct ticket_claims *c,
     assert_int_equal(ticket_read(text, read, pass, TICKET_PASS_TEXT_MAX + 1), 0);
 }
 
+static char verified_why[256]; /* the last verify's reason */
+
 static enum proto_error_code verify_at(const char *pass, uint64_t now, struct ticket_claims *out)
 {
     const struct ticket_key keys[] = {key_new, key_old};
-    char why[128];
-    return ticket_verify(pass, keys, 2, &self, now, out, why, sizeof why);
+    return ticket_verify(pass, keys, 2, &self, now, out, verified_why, sizeof verified_why);
 }
 
 static void client_and_relay_see_the_same_claims(void **state)
@@ -206,6 +207,8 @@ static void wrong_relay(void **state)
     snprintf(c.fleet, sizeof c.fleet, "eu-west");
     mint_and_read(&key_new, &c, pass, &read);
     assert_int_equal(verify_at(pass, NOW, &opened), PROTO_ERROR_TICKET_WRONG_RELAY);
+    /* the cause, the ticket's fleet and this relay's */
+    assert_string_equal(verified_why, "valid in the fleet 'eu-west', and this relay is in 'ricochet'");
     /* named relays: one of them is us */
     c.fleet[0] = '\0';
     c.n_relays = 2;
@@ -219,6 +222,25 @@ static void wrong_relay(void **state)
     snprintf(c.relays[1], sizeof c.relays[1], "127.0.0.1:7778");
     mint_and_read(&key_new, &c, pass, &read);
     assert_int_equal(verify_at(pass, NOW, &opened), PROTO_ERROR_TICKET_WRONG_RELAY);
+    /* the relays it names, and this relay's endpoints, none of them */
+    assert_string_equal(verified_why, "valid on the relays 10.0.0.1:7777 127.0.0.1:7778, and this "
+                             "relay is none of them: it is 127.0.0.1:7777 [::1]:7777");
+    /* a relay in a fleet, a ticket of another; a relay with no endpoint */
+    const struct ticket_self in_fleet = {"us-east", NULL, 0}, bare = {NULL, NULL, 0};
+    const struct ticket_key keys[] = {key_new};
+    assert_int_equal(ticket_verify(pass, keys, 1, &bare, NOW, &opened, verified_why, sizeof verified_why),
+                     PROTO_ERROR_TICKET_WRONG_RELAY);
+    assert_string_equal(verified_why, "valid on the relays 10.0.0.1:7777 127.0.0.1:7778, and this "
+                             "relay listens on no address a ticket can name (a wildcard)");
+    snprintf(c.fleet, sizeof c.fleet, "eu-west");
+    c.n_relays = 0;
+    mint_and_read(&key_new, &c, pass, &read);
+    assert_int_equal(ticket_verify(pass, keys, 1, &in_fleet, NOW, &opened, verified_why, sizeof verified_why),
+                     PROTO_ERROR_TICKET_WRONG_RELAY);
+    assert_string_equal(verified_why, "valid in the fleet 'eu-west', and this relay is in 'us-east'");
+    assert_int_equal(ticket_verify(pass, keys, 1, &bare, NOW, &opened, verified_why, sizeof verified_why),
+                     PROTO_ERROR_TICKET_WRONG_RELAY);
+    assert_string_equal(verified_why, "valid in the fleet 'eu-west', and this relay is in none");
 }
 
 static void claims_checked_before_minting(void **state)

@@ -16,7 +16,8 @@
  * The URL says what to do: ?name=ana (the lobby: rooms whose game is
  * gates, the open ones to join), &host=ROOM (make ROOM, closed until its
  * button opens it), &room=ROOM (join it if it exists), &auto=1 (play by
- * itself: the lobby's first open room, towards the nearest closed gate),
+ * itself: the lobby's first open room, towards the nearest closed gate;
+ * &spare=N: it stops once all but N are open, the rest left to others),
  * &ws=URL (a relay elsewhere). The host opens its room with its button.
  * window.ricochetGates.snapshot() returns what the page knows, for tests. */
 import { Session, TO_ROOM, ARENA_W, nowUs, validName, validPlayerName } from "./ricochet.js";
@@ -37,6 +38,7 @@ const game = {
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
   colour: /^[0-9a-f]{6}$/i.test(params.get("colour") || "") ? params.get("colour") : "ff8000",
   host: room("host"), room: room("room"), auto: params.get("auto") === "1",
+  spare: Math.min(GATES, Math.max(0, Number.parseInt(params.get("spare"), 10) || 0)),
   session: null, opened: false, moved: false, welcomes: 0,
   gates: new Array(GATES).fill(null), /* {player, name} of each open gate */
   lobbySeen: [], kept: [], log: [],
@@ -182,6 +184,11 @@ const STEER = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowD
 
 function autopilot() {
   let best = Infinity;
+  const open = game.gates.filter((d) => d).length;
+  if (open >= GATES - game.spare && open < GATES) {
+    game.dx = game.dy = 0; /* the spare gates are the others' to open */
+    return;
+  }
   for (let i = 0; i < GATES; i++) {
     const vx = gateX(i) - game.x, vy = gateY(i) - game.y, d = Math.hypot(vx, vy);
     if (!game.gates[i] && d < best && d > 0.01) {

@@ -144,6 +144,12 @@ function sealerFor(text, mustSeal, route) {
   return keys ? new Sealer(keys, mustSeal) : null;
 }
 
+/* What to do without libsodium-wrappers: the program's install lacks a
+ * package, nothing the relay could mend. */
+const NO_SODIUM_HINT = "install the npm package libsodium-wrappers beside " +
+  "ricochet-relay-client (npm install libsodium-wrappers; in a page, load its browser script " +
+  "before ricochet.js), or join over wss://, webrtc or wt, where nothing is sealed again";
+
 /* Before a route opens: the join's nonce, and libsodium where the relay
  * may seal. A ticket that must be sealed cannot go on without it (the
  * Error says so); one that may be clear goes on in clear. */
@@ -157,8 +163,14 @@ async function sealReady(session) {
   try {
     await loadSodium();
   } catch (e) {
-    if (s.mustSeal) throw new Error(`a sealed session needs libsodium: ${e.message}`);
+    if (s.mustSeal) {
+      /* the program's install lacks a package: nothing the relay could mend */
+      const missing = new Error(`a sealed session needs libsodium: ${e.message}`);
+      missing.hint = NO_SODIUM_HINT;
+      throw missing;
+    }
     session._sealer = null;
+    session._noSodium = e.message; /* said if the relay seals after all */
   }
 }
 
@@ -197,7 +209,10 @@ function clearTaken(session, m) {
 function takeSealed(session, m) {
   const s = session._sealer;
   const got = s ? s.takeSalt(m.salt, m.tag) : { wrong: "no keys" };
-  if (got.wrong === "no keys")
+  if (got.wrong === "no keys" && session._noSodium)
+    session._end("refused", `the relay seals this ticket's session: ${session._noSodium}`,
+                 NO_SODIUM_HINT);
+  else if (got.wrong === "no keys")
     session._end("refused", "the relay seals this ticket's session (--encrypt), and this " +
                  "session holds only its pass, or has no libsodium-wrappers",
                  "give the whole ticket (its keys) with libsodium-wrappers installed; or join " +

@@ -330,7 +330,8 @@ export class Session extends EventTarget {
     const attempt = ++this._attempt;
     this._deadlineUs = nowUs() + this.options.timeoutMs * 1000;
     const failed = (e) => {
-      if (attempt === this._attempt) this._end("refused", String(e && e.message || e));
+      if (attempt === this._attempt)
+        this._end("refused", String(e && e.message || e), e && e.hint);
     };
     Promise.resolve().then(() => sealReady(this)).then(() => {
       if (this.phase === "closed" || attempt !== this._attempt) return;

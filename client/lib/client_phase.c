@@ -80,11 +80,11 @@ void client_end_clear_forget(struct ricochet *c)
     c->ends.clear_code[0] = c->ends.clear_text[0] = '\0';
 }
 
-void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice)
+void client_wrong_transport(struct ricochet *c, const char *edge, const char *advice)
 {
     char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
-             netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
+    snprintf(text, sizeof text, "%s is the relay's %s edge: %s",
+             netaddr_format(&c->relay, addr, sizeof addr), edge, advice);
     if (client_ticket_must_seal(c) && !client_ticket_sealed(c)) {
         /* Bytes in clear that anyone could send: the reason given if no
          * welcome comes in time, not the end (PROTOCOL.md, Sealed sessions). */
@@ -360,8 +360,10 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
     if ((c->caps.modes & datagram) &&
         !(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
                                                                    : PROTO_MODE_UNSEQUENCED)))) {
-        client_wrong_transport(c, m->transport == PROTO_MODE_UDP ? "udp" : "enet",
-                               "its room lives on a relay of the other transport");
+        bool udp = m->transport == PROTO_MODE_UDP;
+        snprintf(text, sizeof text, "its room lives at %s, a%s edge: connect there with %s", to,
+                 udp ? " plain-UDP" : "n ENet", udp ? "the udp mode" : "an ENet mode");
+        client_wrong_transport(c, udp ? "ENet" : "plain-UDP", text);
         return true;
     }
     netaddr_host_port(c->host, c->port, c->move.visited[c->move.hops], sizeof c->move.visited[0]);

@@ -113,10 +113,11 @@ void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN +
 void client_move_start(struct ricochet *c);
 
 /* The relay speaks the other transport: the session ends now with
- * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
- * timing out; before the keys of a session that must be sealed, the
- * answer (in clear) is only noted: the reason if no welcome comes. */
-void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
+ * wrong_transport ("X is the relay's <edge> edge: <advice>", in the
+ * library's words, never a program's flag) rather than timing out; before
+ * the keys of a session that must be sealed, the answer (in clear) is only
+ * noted: the reason if no welcome comes. */
+void client_wrong_transport(struct ricochet *c, const char *edge, const char *advice);
 
 /* Applies what the previous event left pending: the removal of a member
  * who left, the end of the session after a fatal relay error. */

@@ -3,7 +3,7 @@
 // of Node's event loop. These need no relay: each failure is staged here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -201,4 +201,61 @@ test("no ws where Node needs one: the close says to install it, not to check the
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/* A whole ticket of format 2 (ricochet_ticket.js's readTicket), its keys
+ * zeros: sealed (flags bit 0) or clear, for room r and name n. */
+function wholeTicket(sealed) {
+  const pass = [1, 2, 3, 4];
+  const str = (s) => [s.length, ...new TextEncoder().encode(s)];
+  const b = [2, 0, pass.length, ...pass, ...new Array(64).fill(0), sealed ? 1 : 0,
+             ...str("r"), ...str("n"), ...str(""), 0];
+  return Buffer.from(b).toString("base64url");
+}
+
+/* Runs a game in a folder whose node_modules holds the package and ws but
+ * no libsodium-wrappers, as a game installs it without the optional peer
+ * dependency: its session with ticket against url; its close's detail. */
+async function closeWithoutSodium(url, ticket) {
+  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-nosodium-"));
+  try {
+    const pkg = path.join(dir, "node_modules", "ricochet-relay-client");
+    fs.mkdirSync(pkg, { recursive: true });
+    for (const f of fs.readdirSync(here).filter((f) => /^ricochet.*\.js$|^package\.json$/.test(f)))
+      fs.copyFileSync(path.join(here, f), path.join(pkg, f));
+    fs.symlinkSync(path.join(here, "node_modules", "ws"), path.join(dir, "node_modules", "ws"));
+    fs.writeFileSync(path.join(dir, "game.mjs"),
+                     `import { Session } from "ricochet-relay-client";
+                      const s = new Session({ url: "${url}", ticket: "${ticket}" });
+                      s.addEventListener("close", (e) => console.log(JSON.stringify(e.detail)));
+                      s.start();`);
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.execPath, ["game.mjs"], { cwd: dir, encoding: "utf8", timeout: 10000 },
+               (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    return JSON.parse(out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a sealed ticket without libsodium-wrappers: the close names the package, not the relay",
+     async () => {
+  const d = await closeWithoutSodium(`ws://127.0.0.1:${await deadPort()}/`, wholeTicket(true));
+  assert.equal(d.code, "refused");
+  assert.match(d.text, /libsodium-wrappers is not installed/);
+  assert.match(d.hint, /npm install libsodium-wrappers/);
+  assert.doesNotMatch(d.hint, /ricochet-relay runs there|check the url/);
+});
+
+test("a clear ticket, a relay that seals, no libsodium-wrappers: the package named", async () => {
+  const { wss, url } = await fakeRelay((ws, m) => {
+    const hex = "0".repeat(32); /* a relay with --encrypt answers a ticket's join so */
+    if (m.type === "join") ws.send(JSON.stringify({ type: "sealed", salt: hex, tag: hex }));
+  });
+  const d = await closeWithoutSodium(url, wholeTicket(false));
+  wss.close();
+  assert.equal(d.code, "refused");
+  assert.match(d.text, /the relay seals this ticket's session: libsodium-wrappers is not installed/);
+  assert.match(d.hint, /npm install libsodium-wrappers/);
 });

@@ -200,8 +200,8 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
                      size_t err_cap)
 {
     if (c->relay.sa.sa_family != AF_INET) {
-        snprintf(err, err_cap, "client: %s is IPv6: ENet 1.3 speaks IPv4 only; use --mode udp "
-                 "(a relay with --transport udp) for IPv6", cfg->host);
+        snprintf(err, err_cap, "client: %s is IPv6: ENet 1.3 speaks IPv4 only; connect with "
+                 "the udp mode to a relay's plain-UDP edge for IPv6", cfg->host);
         return -1;
     }
     struct client_enet *t = calloc(1, sizeof *t);
@@ -478,7 +478,7 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r == 0 && enet_timed_out(c))
         return 0;
     if (t->other_transport) {
-        client_wrong_transport(c, "plain UDP", "use --mode udp");
+        client_wrong_transport(c, "plain-UDP", "connect with the udp mode, or to its ENet edge");
         if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
             enet_packet_destroy(e.packet);
         return 0;

@@ -349,8 +349,9 @@ static int poll_conn_service(struct ricochet *c, struct poll_conn *k, bool is_ge
             if (poll_conn_open(c, k, err, sizeof err) == 0)
                 return 0;
         }
-        char text[PROTO_TEXT_MAX + 1];
-        snprintf(text, sizeof text, "the relay closed the polling connection (%s)",
+        char text[PROTO_TEXT_MAX + 1], addr[NETADDR_STR_MAX];
+        snprintf(text, sizeof text, "%s closed the polling connection (%s): is it the relay's "
+                 "poll edge?", netaddr_format(&c->relay, addr, sizeof addr),
                  n == 0 ? "before its answer" : strerror(errno));
         poll_fail(c, RICOCHET_END_DISCONNECTED, text);
         return -1;

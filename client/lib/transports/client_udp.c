@@ -184,7 +184,8 @@ static int udp_datagram(struct ricochet *c, const uint8_t *buf, size_t n,
     if (c->phase != PHASE_JOINED && sniff_is_enet_reply(buf, n)) {
         /* An ENet relay's answer to our JSON join (PROTOCOL.md, "Transport
          * mismatch"); before a welcome nothing else is binary. */
-        client_wrong_transport(c, "ENet", "use --mode unsequenced, sequenced or reliable");
+        client_wrong_transport(c, "ENet", "connect with an ENet mode (unsequenced, sequenced "
+                                          "or reliable), or to its plain-UDP edge");
         return 0;
     }
     c->wire.bytes_received += t->hub ? 0 : (uint64_t)n; /* a hub counts its own */

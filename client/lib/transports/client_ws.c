@@ -244,16 +244,18 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
     ssize_t n = recv(t->s.fd, t->head + t->head_len, sizeof t->head - t->head_len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
+    char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
+    netaddr_format(&c->relay, addr, sizeof addr);
     if (n <= 0) {
-        client_go_dead(c, RICOCHET_END_REFUSED, "the relay closed the connection before a "
-                                                "WebSocket (is this its ws edge?)");
+        snprintf(text, sizeof text, "%s closed the connection before a WebSocket: no ws edge "
+                 "there (a tcp edge, say); connect to the relay's ws edge", addr);
+        client_go_dead(c, RICOCHET_END_REFUSED, text);
         return;
     }
     t->head_len += (size_t)n;
     c->wire.bytes_received += (uint64_t)n;
     struct client_http_answer a;
     const char *wrong = NULL;
-    char text[PROTO_TEXT_MAX + 1];
     int whole = client_http_head_parse((const uint8_t *)t->head, t->head_len,
                                        sizeof t->head - 1, &a, &wrong);
     if (whole == 0)
@@ -268,7 +270,7 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
             if (t->head[i] >= ' ' && t->head[i] < 0x7f)
                 first[k++] = t->head[i];
         first[k] = '\0';
-        snprintf(text, sizeof text, "no WebSocket: %s (%s)", wrong, first);
+        snprintf(text, sizeof text, "no WebSocket at %s: %s (%s)", addr, wrong, first);
         client_go_dead(c, RICOCHET_END_REFUSED, text);
         return;
     }
