@@ -340,7 +340,9 @@ struct live_guest {
     bool connected;                 /* TCP: fd's connect done */
     uint16_t target_port;           /* fd's destination port (a relay started again: another) */
     union netaddr from;             /* the program's endpoint */
-    bool spoke;                     /* it has sent a byte (TCP: else silent, a place to take) */
+    bool spoke;                     /* it has sent a byte (TCP: else silent) */
+    bool welcomed;                  /* the relay welcomed it: its place is never taken */
+    uint64_t born_us;               /* when it came (the oldest not joined goes first) */
     unsigned char raw[16];          /* TCP: its stream's first bytes */
     struct live_sent last, odd;     /* its last message, and its last that was no state */
     uint64_t odd_us;                /* ... when it went */

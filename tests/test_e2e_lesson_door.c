@@ -17,7 +17,13 @@
  * machine's extra sockets get no more than 4 places; the lesson's CPU over
  * the class is printed (a figure, not a bound). One host's IPv6 /64 is one
  * address: datagrams from six addresses of a /64 (a namespace of the
- * test's own) get 4 places, one from the next /64 a place of its own. */
+ * test's own) get 4 places, one from the next /64 a place of its own.
+ * Datagrams that never join do not shut a class's door: one machine
+ * holding ten addresses of the bridge's network sends 40 datagrams of 5
+ * bytes, four from each, and again every 250 ms; a student on an eleventh
+ * address is welcomed within the join deadline (2 s), the docs' C player
+ * over UDP and then over TCP (the time to each welcome and the places the
+ * flood held are printed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -362,6 +368,134 @@ static void a_class_joins_through_a_door_on_its_network(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* The programs live.json holds from addresses beginning with prefix (an
+ * endpoint "PREFIX...:port"), over proto ("udp", "tcp"; NULL: either), not
+ * gone: how many, and how many joined. */
+static int held_from(const struct lesson *l, const char *prefix, const char *proto,
+                     int *joined)
+{
+    cJSON *j = lesson_get_json(l, "/live.json");
+    const cJSON *g;
+    int n = 0;
+    *joined = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(g, "state"));
+        const char *ep = cJSON_GetStringValue(cJSON_GetObjectItem(g, "endpoint"));
+        const char *pr = cJSON_GetStringValue(cJSON_GetObjectItem(g, "proto"));
+        if (!st || !ep || !strcmp(st, "gone") || strncmp(ep, prefix, strlen(prefix)) ||
+            (proto && (!pr || strcmp(pr, proto))))
+            continue;
+        n++;
+        *joined += !strcmp(st, "joined");
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+#define FORGED 10      /* addresses one machine holds on the class's network */
+#define FORGED_BASE 100 /* ... 198.19.0.100 to .109 */
+
+/* Each of one machine's FORGED addresses' LIVE_GUESTS_PER_ADDRESS sockets
+ * sends the door 5 bytes (a datagram the relay answers with nothing). */
+static void flood(const int *fds, const struct sockaddr_in *door)
+{
+    for (int i = 0; i < FORGED * LIVE_GUESTS_PER_ADDRESS; i++)
+        sendto(fds[i], "hello", 5, 0, (const struct sockaddr *)door, sizeof *door);
+}
+
+/* A student's player (prog) from node 2 while the flood goes on, every
+ * 250 ms: the ms until live.json has it joined (-1: not within WAIT_MS). */
+static long welcomed_among_the_flood(const struct lesson *l, const struct nemesis *n,
+                                     const char *prog, const char *proto, const int *fds,
+                                     const struct sockaddr_in *door, int *most_held)
+{
+    char dir[512], err[256], port_s[8], prefix[24];
+    snprintf(port_s, sizeof port_s, "%d", ntohs(door->sin_port));
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    snprintf(prefix, sizeof prefix, "%s:", nemesis_addr(n, 2));
+    const char *player_args[] = {nemesis_addr(n, NEMESIS_HUB), port_s, "3", NULL};
+    struct spawn_proc p;
+    uint64_t t0 = clock_now_ms(), next_flood = t0;
+    assert_int_equal(spawn_start_in(&p, n->ns[2], dir, prog, player_args, err, sizeof err), 0);
+    long took = -1;
+    while (took < 0 && clock_now_ms() - t0 < WAIT_MS) {
+        int joined = 0, held;
+        if (clock_now_ms() >= next_flood) {
+            flood(fds, door);
+            next_flood += 250;
+        }
+        if (held_from(l, prefix, proto, &joined) && joined)
+            took = (long)(clock_now_ms() - t0);
+        held = held_from(l, "198.19.0.1", NULL, &joined); /* .100 to .109 (the door: 198.19.0.1:) */
+        if (held > *most_held)
+            *most_held = held;
+        clock_sleep_ms(20);
+    }
+    spawn_stop(&p, SIGTERM, 5000);
+    spawn_free(&p);
+    return took;
+}
+
+/* One machine of the class holds ten addresses of its network (as any
+ * machine can: the addresses are its to take) and sends the door 40
+ * datagrams of 5 bytes, four from each, again every 250 ms: programs that
+ * never join. Students on an eleventh address, the docs' C players over
+ * UDP and then TCP, are each welcomed within the relay's join deadline
+ * (2 s). */
+static void datagrams_that_never_join_do_not_shut_a_class_door(void **state)
+{
+    (void)state;
+    struct nemesis n;
+    char why[256];
+    if (nemesis_open(&n, 3, why, sizeof why) != 0) {
+        print_message("skipped: %s\n", why);
+        skip();
+    }
+    const char *address = nemesis_addr(&n, NEMESIS_HUB);
+    const char *class_args[] = {"--port", "0", "--door-port", "0", "--door-address", address,
+                                "--rate", "10", "--duration", "5", NULL};
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", class_args);
+    struct sockaddr_in door = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)class_door_port(&l, address))};
+    inet_pton(AF_INET, address, &door.sin_addr);
+    int fds[FORGED * LIVE_GUESTS_PER_ADDRESS];
+    nemesis_enter(&n, 1);
+    for (int a = 0; a < FORGED; a++) {
+        char cmd[96];
+        snprintf(cmd, sizeof cmd, "ip addr add 198.19.0.%d/24 dev eth0", FORGED_BASE + a);
+        assert_int_equal(system(cmd), 0); /* in node 1: the thread's namespace */
+        for (int k = 0; k < LIVE_GUESTS_PER_ADDRESS; k++) {
+            struct sockaddr_in at = {.sin_family = AF_INET};
+            char host[24];
+            snprintf(host, sizeof host, "198.19.0.%d", FORGED_BASE + a);
+            inet_pton(AF_INET, host, &at.sin_addr);
+            int *fd = &fds[a * LIVE_GUESTS_PER_ADDRESS + k];
+            *fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            assert_true(*fd >= 0);
+            assert_int_equal(bind(*fd, (struct sockaddr *)&at, sizeof at), 0);
+        }
+    }
+    nemesis_enter(&n, NEMESIS_HUB);
+    flood(fds, &door);
+    clock_sleep_ms(1000); /* the door has taken what it takes of them */
+    int joined = 0, most = held_from(&l, "198.19.0.1", NULL, &joined);
+    print_message("%d datagrams of 5 bytes from %d addresses: %d places\n",
+                  FORGED * LIVE_GUESTS_PER_ADDRESS, FORGED, most);
+    long udp = welcomed_among_the_flood(&l, &n, "udp_player", "udp", fds, &door, &most);
+    long tcp = welcomed_among_the_flood(&l, &n, "tcp_player", "tcp", fds, &door, &most);
+    print_message("a student on an eleventh address, the flood every 250 ms: welcomed over "
+                  "UDP in %ld ms, over TCP in %ld ms; the flood held %d places at most\n", udp,
+                  tcp, most);
+    for (int i = 0; i < FORGED * LIVE_GUESTS_PER_ADDRESS; i++)
+        close(fds[i]);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+    nemesis_close(&n);
+    assert_true(udp >= 0 && udp < 2000);
+    assert_true(tcp >= 0 && tcp < 2000);
+}
+
 /* Programs not gone whose endpoint begins with prefix ("[fd69::"). */
 static int guests_from(const struct lesson *l, const char *prefix)
 {
@@ -446,6 +580,9 @@ int main(void)
         cmocka_unit_test(a_program_that_spoke_waits_for_the_relay),
         cmocka_unit_test(a_class_joins_through_a_door_on_its_network),
         cmocka_unit_test(one_v6_64_is_one_address),
+        cmocka_unit_test(datagrams_that_never_join_do_not_shut_a_class_door),
     };
+    if (getenv("TEST_FILTER")) /* one test by name */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
