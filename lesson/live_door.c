@@ -40,6 +40,7 @@
 #include "../netsim/netsim_ip.h"
 #include "../proto/utf8.h"
 #include "../relay/core/source_key.h"
+#include "../sys/clock.h"
 #include "../sys/netaddr.h"
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
@@ -107,6 +108,10 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
     for (size_t i = 0; i < LIVE_GUESTS; i++)
         d->guests[i].fd = d->guests[i].conn = -1;
     const char *host = lv->cfg->door_address;
+    if (live_door_strangers_init(d, clock_now_us()) != 0) {
+        snprintf(err, err_cap, "no random bytes for its cookies: %s", strerror(errno));
+        return -1;
+    }
     d->udp = listen_on(host, SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at,
                        sizeof d->udp_at);
     if (d->udp < 0) {
@@ -390,13 +395,20 @@ static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
     return 0;
 }
 
-static struct live_guest *udp_guest(struct live *lv, const union netaddr *from, uint64_t now_us)
+/* The program a datagram (b, n bytes) from from is for: the one the door
+ * holds for that endpoint, else a new one, from another machine only once
+ * its join has echoed the door's cookie (loopback's are the teacher's
+ * machine's: no machine of the class can send as it). NULL: dropped. */
+static struct live_guest *udp_guest(struct live *lv, const union netaddr *from,
+                                    const unsigned char *b, size_t n, uint64_t now_us)
 {
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
         if (g->used && !g->s.tcp && g->fd >= 0 && netaddr_equal(&g->from, from))
             return g;
     }
+    if (!netaddr_is_loopback(from) && !live_door_stranger_proven(&lv->door, from, b, n, now_us))
+        return NULL;
     uint16_t port = target_port(lv, false);
     struct live_guest *g = port ? new_guest(lv, false, from, now_us) : NULL;
     if (!g)
@@ -418,7 +430,7 @@ static void udp_in(struct live *lv, uint64_t now_us)
         ssize_t n = recvfrom(lv->door.udp, buf, sizeof buf, 0, &from.sa, &len);
         if (n < 0)
             return;
-        struct live_guest *g = udp_guest(lv, &from, now_us);
+        struct live_guest *g = udp_guest(lv, &from, buf, (size_t)n, now_us);
         if (!g)
             continue;
         g->last_us = now_us;
