@@ -23,8 +23,11 @@
  * network sends 40 datagrams of 5 bytes, four from each, and again every
  * 250 ms; a student on an eleventh address is welcomed within the join
  * deadline (2 s), the docs' C player over UDP and then over TCP, and the
- * flood, which never echoed the door's cookie, holds no place (the time
- * to each welcome is printed). A forged datagram does not speak for a TCP
+ * flood, which never echoed the door's cookie, holds no place; then the
+ * machine's 80 sockets prove their addresses, round after round, and never
+ * join: they fill the door but the students' places, and students are
+ * welcomed within 2 s all the same (the time to each welcome is printed).
+ * A forged datagram does not speak for a TCP
  * student: a raw socket on another machine sends the door a chat and a
  * leave with a joined TCP student's address and port; no chat from its id
  * reaches a member watching the room, its lane stays joined and it plays
@@ -428,25 +431,65 @@ static int held_from(const struct lesson *l, const char *prefix, const char *pro
     return n;
 }
 
-#define FORGED 10      /* addresses one machine holds on the class's network */
+#define FORGED 10       /* addresses one machine holds on the class's network */
 #define FORGED_BASE 100 /* ... 198.19.0.100 to .109 */
+#define FORGED_SOCKETS (2 * LIVE_GUESTS_PER_ADDRESS) /* ... the sockets on each */
 
-/* Each of one machine's FORGED addresses' LIVE_GUESTS_PER_ADDRESS sockets
- * sends the door 5 bytes (a datagram the relay answers with nothing). */
-static void flood(const int *fds, const struct sockaddr_in *door)
+/* One machine's sockets, FORGED_SOCKETS on each of its FORGED addresses,
+ * sending the door what never joins. */
+struct flood {
+    int fds[FORGED * FORGED_SOCKETS];
+    uint64_t echoed_ms[FORGED * FORGED_SOCKETS]; /* when each last echoed a cookie */
+    struct sockaddr_in door;
+    bool proven;  /* each proves its address to the door (else: 5 bytes, no more) */
+};
+
+#define FLOOD_JOIN "{\"type\":\"join\",\"version\":3,\"room\":\"lobby\",\"name\":\"x\"," \
+                   "\"pad\":\"xxxxxxxxxxxxxxxx\""
+
+/* A round of the flood. Not proven: LIVE_GUESTS_PER_ADDRESS sockets of
+ * each address send 5 bytes (which the relay answers with nothing).
+ * Proven: every socket sends a join, and echoes the cookie that comes back
+ * only if it echoed none for 2.5 s: the door's, its place (if it had one)
+ * gone at the join deadline; the relay's own it never echoes, so none is
+ * welcomed. */
+static void flood_round(struct flood *f)
 {
-    for (int i = 0; i < FORGED * LIVE_GUESTS_PER_ADDRESS; i++)
-        sendto(fds[i], "hello", 5, 0, (const struct sockaddr *)door, sizeof *door);
+    const struct sockaddr *to = (const struct sockaddr *)&f->door;
+    for (int i = 0; i < FORGED * FORGED_SOCKETS; i++) {
+        if (!f->proven && i % FORGED_SOCKETS < LIVE_GUESTS_PER_ADDRESS)
+            sendto(f->fds[i], "hello", 5, 0, to, sizeof f->door);
+        else if (f->proven)
+            sendto(f->fds[i], FLOOD_JOIN "}", strlen(FLOOD_JOIN "}"), 0, to, sizeof f->door);
+    }
+    for (uint64_t end = clock_now_ms() + 60; f->proven && clock_now_ms() < end;) {
+        clock_sleep_ms(5);
+        for (int i = 0; i < FORGED * FORGED_SOCKETS; i++) {
+            char in[256], out[256];
+            ssize_t n = recv(f->fds[i], in, sizeof in - 1, MSG_DONTWAIT);
+            if (n <= 0)
+                continue;
+            in[n] = '\0';
+            const char *c = strstr(in, "\"cookie\":\"");
+            if (!c || !strstr(in, "\"type\":\"cookie\"") ||
+                clock_now_ms() - f->echoed_ms[i] < 2500)
+                continue;
+            snprintf(out, sizeof out, FLOOD_JOIN ",\"cookie\":\"%.16s\"}", c + 10);
+            sendto(f->fds[i], out, strlen(out), 0, to, sizeof f->door);
+            f->echoed_ms[i] = clock_now_ms();
+        }
+    }
 }
 
-/* A student's player (prog) from node 2 while the flood goes on, every
- * 250 ms: the ms until live.json has it joined (-1: not within WAIT_MS). */
+/* A student's player (prog) from node 2 while the flood goes on, a round
+ * every 250 ms: the ms until live.json has it joined (-1: not within
+ * WAIT_MS); the most places the flood held into *most_held. */
 static long welcomed_among_the_flood(const struct lesson *l, const struct nemesis *n,
-                                     const char *prog, const char *proto, const int *fds,
-                                     const struct sockaddr_in *door, int *most_held)
+                                     const char *prog, const char *proto, struct flood *f,
+                                     int *most_held)
 {
     char dir[512], err[256], port_s[8], prefix[24];
-    snprintf(port_s, sizeof port_s, "%d", ntohs(door->sin_port));
+    snprintf(port_s, sizeof port_s, "%d", ntohs(f->door.sin_port));
     snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
     snprintf(prefix, sizeof prefix, "%s:", nemesis_addr(n, 2));
     const char *player_args[] = {nemesis_addr(n, NEMESIS_HUB), port_s, "3", NULL};
@@ -457,12 +500,12 @@ static long welcomed_among_the_flood(const struct lesson *l, const struct nemesi
     while (took < 0 && clock_now_ms() - t0 < WAIT_MS) {
         int joined = 0, held;
         if (clock_now_ms() >= next_flood) {
-            flood(fds, door);
+            flood_round(f);
             next_flood += 250;
         }
         if (held_from(l, prefix, proto, &joined) && joined)
             took = (long)(clock_now_ms() - t0);
-        held = held_from(l, "198.19.0.1", NULL, &joined); /* .100 to .109 (the door: 198.19.0.1:) */
+        held = held_from(l, "198.19.0.1", NULL, &joined); /* .100 to .109 (the door: .1:) */
         if (held > *most_held)
             *most_held = held;
         clock_sleep_ms(20);
@@ -477,7 +520,10 @@ static long welcomed_among_the_flood(const struct lesson *l, const struct nemesi
  * datagrams of 5 bytes, four from each, again every 250 ms: programs that
  * never join. Students on an eleventh address, the docs' C players over
  * UDP and then TCP, are each welcomed within the relay's join deadline
- * (2 s). */
+ * (2 s), and the flood holds no place. Then the same machine's 80 sockets
+ * each prove their address to the door and never join, round after round:
+ * they fill the door, and students are welcomed within 2 s all the same,
+ * each taking the place of the oldest not joined. */
 static void datagrams_that_never_join_do_not_shut_a_class_door(void **state)
 {
     (void)state;
@@ -492,45 +538,61 @@ static void datagrams_that_never_join_do_not_shut_a_class_door(void **state)
                                 "--rate", "10", "--duration", "5", NULL};
     struct lesson l;
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", class_args);
-    struct sockaddr_in door = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)class_door_port(&l, address))};
-    inet_pton(AF_INET, address, &door.sin_addr);
-    int fds[FORGED * LIVE_GUESTS_PER_ADDRESS];
+    static struct flood f;
+    memset(&f, 0, sizeof f);
+    f.door = (struct sockaddr_in){.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)class_door_port(&l, address))};
+    inet_pton(AF_INET, address, &f.door.sin_addr);
     nemesis_enter(&n, 1);
     for (int a = 0; a < FORGED; a++) {
-        char cmd[96];
-        snprintf(cmd, sizeof cmd, "ip addr add 198.19.0.%d/24 dev eth0", FORGED_BASE + a);
+        char cmd[96], host[24];
+        snprintf(host, sizeof host, "198.19.0.%d", FORGED_BASE + a);
+        snprintf(cmd, sizeof cmd, "ip addr add %s/24 dev eth0", host);
         assert_int_equal(system(cmd), 0); /* in node 1: the thread's namespace */
-        for (int k = 0; k < LIVE_GUESTS_PER_ADDRESS; k++) {
+        for (int k = 0; k < FORGED_SOCKETS; k++) {
             struct sockaddr_in at = {.sin_family = AF_INET};
-            char host[24];
-            snprintf(host, sizeof host, "198.19.0.%d", FORGED_BASE + a);
             inet_pton(AF_INET, host, &at.sin_addr);
-            int *fd = &fds[a * LIVE_GUESTS_PER_ADDRESS + k];
+            int *fd = &f.fds[a * FORGED_SOCKETS + k];
             *fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
             assert_true(*fd >= 0);
             assert_int_equal(bind(*fd, (struct sockaddr *)&at, sizeof at), 0);
         }
     }
     nemesis_enter(&n, NEMESIS_HUB);
-    flood(fds, &door);
+    flood_round(&f);
     clock_sleep_ms(1000); /* the door has taken what it takes of them */
     int joined = 0, most = held_from(&l, "198.19.0.1", NULL, &joined);
     print_message("%d datagrams of 5 bytes from %d addresses: %d places\n",
                   FORGED * LIVE_GUESTS_PER_ADDRESS, FORGED, most);
-    long udp = welcomed_among_the_flood(&l, &n, "udp_player", "udp", fds, &door, &most);
-    long tcp = welcomed_among_the_flood(&l, &n, "tcp_player", "tcp", fds, &door, &most);
+    long udp = welcomed_among_the_flood(&l, &n, "udp_player", "udp", &f, &most);
+    long tcp = welcomed_among_the_flood(&l, &n, "tcp_player", "tcp", &f, &most);
     print_message("a student on an eleventh address, the flood every 250 ms: welcomed over "
                   "UDP in %ld ms, over TCP in %ld ms; the flood held %d places at most\n", udp,
                   tcp, most);
-    for (int i = 0; i < FORGED * LIVE_GUESTS_PER_ADDRESS; i++)
-        close(fds[i]);
+    f.proven = true; /* the same machine's sockets, each proving its address */
+    int most_proven = 0;
+    for (int k = 0; k < 4; k++) { /* the door full of them */
+        flood_round(&f);
+        clock_sleep_ms(190);
+    }
+    int full = held_from(&l, "198.19.0.1", NULL, &joined);
+    long udp2 = welcomed_among_the_flood(&l, &n, "udp_player", "udp", &f, &most_proven);
+    long tcp2 = welcomed_among_the_flood(&l, &n, "tcp_player", "tcp", &f, &most_proven);
+    print_message("%d sockets on %d addresses proving theirs, never joining: %d places, %d at "
+                  "most; a student welcomed over UDP in %ld ms, over TCP in %ld ms\n",
+                  FORGED * FORGED_SOCKETS, FORGED, full, most_proven, udp2, tcp2);
+    for (int i = 0; i < FORGED * FORGED_SOCKETS; i++)
+        close(f.fds[i]);
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
     spawn_free(&l.proc);
     nemesis_close(&n);
     assert_true(udp >= 0 && udp < 2000);
     assert_true(tcp >= 0 && tcp < 2000);
     assert_int_equal(most, 0); /* none echoed the door's cookie: the door held nothing */
+    assert_int_equal(joined, 0); /* the proven ones: none welcomed */
+    assert_true(most_proven >= LIVE_GUESTS - 2); /* the door full but the students' */
+    assert_true(udp2 >= 0 && udp2 < 2000);
+    assert_true(tcp2 >= 0 && tcp2 < 2000);
 }
 
 /* A member of room lobby of the test's own, through the door: it reads
