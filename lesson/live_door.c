@@ -397,8 +397,10 @@ static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
 
 /* The program a datagram (b, n bytes) from from is for: the one the door
  * holds for that endpoint, else a new one, from another machine only once
- * its join has echoed the door's cookie (loopback's are the teacher's
- * machine's: no machine of the class can send as it). NULL: dropped. */
+ * its join has echoed the door's cookie. Loopback's are the teacher's
+ * machine's: the kernel drops a datagram from another machine that names
+ * loopback as its source (a martian), so none of the class can send as
+ * it. NULL: dropped. */
 static struct live_guest *udp_guest(struct live *lv, const union netaddr *from,
                                     const unsigned char *b, size_t n, uint64_t now_us)
 {
