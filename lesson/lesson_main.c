@@ -39,7 +39,8 @@ static const struct option_def options[] = {
      "the door's address: another than loopback (this machine's address on a class's "
      "network, 0.0.0.0 for every one) lets other machines' programs in, at most "
      STRINGIFY(LIVE_GUESTS_PER_ADDRESS) " at once from one address (an IPv6 /64), "
-     STRINGIFY(LIVE_GUESTS) " in all; said on standard error at start"},
+     STRINGIFY(LIVE_GUESTS) " in all, a UDP program's join echoing a cookie of the door's "
+     "first, as the relay's own edge asks; said on standard error at start"},
     {"rate", OPTION_DOUBLE, OFF(rate), "20", 0.1, 1000, NULL,
      "states a second each lane's sender sends"},
     {"senders", OPTION_CHOICE, OFF(senders), "1", 0, 0, "1|4",

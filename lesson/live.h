@@ -51,6 +51,7 @@
 #include "../harness/params.h"
 #include "../harness/spawn.h"
 #include "../proto/control.h"
+#include "../relay/core/strangers.h"
 #include "../stats/recvstats.h"
 #include "../sys/netaddr.h"
 
@@ -340,7 +341,9 @@ struct live_guest {
     bool connected;                 /* TCP: fd's connect done */
     uint16_t target_port;           /* fd's destination port (a relay started again: another) */
     union netaddr from;             /* the program's endpoint */
-    bool spoke;                     /* it has sent a byte (TCP: else silent, a place to take) */
+    bool spoke;                     /* it has sent a byte (TCP: else silent) */
+    bool welcomed;                  /* the relay welcomed it: its place is never taken */
+    uint64_t born_us;               /* when it came (the oldest not joined goes first) */
     unsigned char raw[16];          /* TCP: its stream's first bytes */
     struct live_sent last, odd;     /* its last message, and its last that was no state */
     uint64_t odd_us;                /* ... when it went */
@@ -365,6 +368,8 @@ struct live_door {
     char udp_at[48], tcp_at[48];
     char why[200];
     struct live_guest guests[LIVE_GUESTS];
+    uint8_t cookie_key[16];         /* the door's cookies (live_door_strangers.c) */
+    struct strangers strangers;     /* its budgets for what it answers those it holds none for */
 };
 
 /* A lane, as the loop holds it. */
@@ -608,6 +613,20 @@ int live_door_open(struct live *lv, char *err, size_t err_cap);
 
 /* Does the open door listen on loopback only? */
 bool live_door_local(const struct live *lv);
+
+/* ---- live_door_strangers.c ---- */
+
+/* The door's cookie key drawn and its budgets filled; 0, or -1 (no
+ * randomness). */
+int live_door_strangers_init(struct live_door *d, uint64_t now_us);
+
+/* A datagram (b, its n bytes) from a UDP endpoint of another machine that
+ * the door holds no place for: true if it is a join echoing the door's
+ * cookie for from (a place for it, the join passed on); otherwise answered
+ * as the relay answers a stranger (a join: the door's cookie; never longer
+ * than the datagram), and false. */
+bool live_door_stranger_proven(struct live_door *d, const union netaddr *from,
+                               const unsigned char *b, size_t n, uint64_t now_us);
 
 /* Carries what is waiting, both ways, without blocking: new programs,
  * their bytes to the relay, the relay's to them. */

@@ -4,8 +4,10 @@
  * this machine can reach; the door is a UDP socket and a TCP listener on
  * 127.0.0.1 in the lesson's own (or on the address a teacher names, for a
  * class's machines: a few places an address, so none holds the door). A
- * connection that sends nothing gets the relay's join deadline, and a
- * newcomer takes the place of the oldest such. For each program that
+ * program the relay has not welcomed is one a newcomer's place may be
+ * taken from (the oldest first, an address's own first), and gets the
+ * relay's join deadline: a TCP connection that sent nothing, a UDP
+ * program from another machine not welcomed. For each program that
  * comes, the door makes a socket of its own in the clients' namespace
  * towards the relay's plain-UDP or TCP edge, so that the program's bytes
  * cross the same netsim as the lanes' (its flow is that socket's
@@ -38,6 +40,7 @@
 #include "../netsim/netsim_ip.h"
 #include "../proto/utf8.h"
 #include "../relay/core/source_key.h"
+#include "../sys/clock.h"
 #include "../sys/netaddr.h"
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
@@ -105,6 +108,10 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
     for (size_t i = 0; i < LIVE_GUESTS; i++)
         d->guests[i].fd = d->guests[i].conn = -1;
     const char *host = lv->cfg->door_address;
+    if (live_door_strangers_init(d, clock_now_us()) != 0) {
+        snprintf(err, err_cap, "no random bytes for its cookies: %s", strerror(errno));
+        return -1;
+    }
     d->udp = listen_on(host, SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at,
                        sizeof d->udp_at);
     if (d->udp < 0) {
@@ -216,6 +223,7 @@ static void read_down(struct live_guest *g, const unsigned char *m, size_t len, 
     } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "welcome") &&
                cJSON_IsNumber(id)) {
         g->s.id = (uint32_t)id->valuedouble;
+        g->welcomed = true;
         snprintf(g->s.state, sizeof g->s.state, "joined");
     } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "error")) {
         snprintf(g->s.error_code, sizeof g->s.error_code, "%s",
@@ -257,25 +265,51 @@ static void read_frames(struct live_guest *g, int dir, const unsigned char *p, s
 
 static void gone(struct live_guest *g, const char *why, uint64_t now_us);
 
-/* A connection that has not sent a byte yet. Its place can be taken: one
- * that has spoken, even if the door's connection to the relay for it is
- * still on its way, is not silent (the door reads its bytes at once). */
+/* A connection that has not sent a byte yet: the join deadline closes it.
+ * One that has spoken, even if the door's connection to the relay for it
+ * is still on its way, is not silent (the door reads its bytes at once). */
 static bool silent(const struct live_guest *g)
 {
     return g->used && g->fd >= 0 && g->s.tcp && !g->spoke;
 }
 
-/* A place for a newcomer from from: a free one, else the one gone longest
- * ago (kept for the page only), else the oldest silent connection's, which
- * is closed; so connections that say nothing never keep a program out.
- * An address other than loopback holds LIVE_GUESTS_PER_ADDRESS places at
- * most, counted by the relay's unit (an IPv4 address, an IPv6 /64: one
- * host may hold a whole /64): past them, its own oldest silent one's,
- * else none. */
-static struct live_guest *guest_place(struct live *lv, const union netaddr *from,
+/* A program the relay has not welcomed yet, over either transport. Its
+ * place can be taken: a UDP source address proves nothing until the
+ * relay's cookie, sent through the door to that address, comes back in a
+ * join (the welcome is that proof), and a TCP connection holds no member
+ * until then. */
+static bool unjoined(const struct live_guest *g)
+{
+    return g->used && g->fd >= 0 && !g->welcomed;
+}
+
+/* A UDP program from another machine not welcomed within the relay's join
+ * deadline: its place goes (its next datagram finds one again). Loopback's
+ * are the teacher's machine's, which no machine of the class can forge:
+ * they stay, and their lanes with the relay's silence or its error. */
+static bool past_deadline(const struct live_guest *g, uint64_t now_us)
+{
+    return unjoined(g) && !g->s.tcp && !netaddr_is_loopback(&g->from) &&
+           now_us - g->born_us > JOIN_DEADLINE_US;
+}
+
+/* A place for a newcomer from from: its own lane again if it had one (a
+ * UDP program whose place went), a free one, else the one gone longest
+ * ago (kept for the page only). The door full, the place of a program not
+ * joined, which is closed: the newcomer's address's own oldest if it
+ * holds one, else the oldest of all. So a joined program's place is never
+ * taken, programs that never join never keep a newcomer out, and an
+ * address takes one other's place at a time: one machine holding ten
+ * addresses of a class's network, its programs never joining, takes a
+ * newcomer's place only once all its own older ones went first. An address
+ * other than loopback holds LIVE_GUESTS_PER_ADDRESS places at most,
+ * counted by the relay's unit (an IPv4 address, an IPv6 /64: one host may
+ * hold a whole /64): past them, its own oldest not joined, else none. */
+static struct live_guest *guest_place(struct live *lv, bool tcp, const union netaddr *from,
                                       uint64_t now_us)
 {
-    struct live_guest *free_one = NULL, *gone_one = NULL, *quiet = NULL, *own_quiet = NULL;
+    struct live_guest *again = NULL, *free_one = NULL, *gone_one = NULL, *oldest = NULL,
+                      *own_oldest = NULL;
     size_t own = 0;
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
@@ -283,25 +317,30 @@ static struct live_guest *guest_place(struct live *lv, const union netaddr *from
         own += mine;
         if (!g->used && !free_one)
             free_one = g;
+        else if (g->used && g->fd < 0 && !tcp && !g->s.tcp && netaddr_equal(&g->from, from))
+            again = g;
         else if (g->used && g->fd < 0 && (!gone_one || g->gone_us < gone_one->gone_us))
             gone_one = g;
-        if (silent(g) && (!quiet || g->last_us < quiet->last_us))
-            quiet = g;
-        if (mine && silent(g) && (!own_quiet || g->last_us < own_quiet->last_us))
-            own_quiet = g;
+        if (unjoined(g) && (!oldest || g->born_us < oldest->born_us))
+            oldest = g;
+        if (unjoined(g) && mine && (!own_oldest || g->born_us < own_oldest->born_us))
+            own_oldest = g;
     }
-    struct live_guest *g = free_one ? free_one : gone_one ? gone_one : quiet;
+    struct live_guest *g = again ? again : free_one ? free_one : gone_one;
+    if (!g)
+        g = own_oldest ? own_oldest : oldest;
     if (!netaddr_is_loopback(from) && own >= LIVE_GUESTS_PER_ADDRESS)
-        g = own_quiet;
+        g = own_oldest;
     if (g && g->used && g->fd >= 0)
-        gone(g, "it sent nothing, and a newcomer took its place", now_us);
+        gone(g, g->spoke ? "it had not joined, and a newcomer took its place"
+                         : "it sent nothing, and a newcomer took its place", now_us);
     return g;
 }
 
 static struct live_guest *new_guest(struct live *lv, bool tcp, const union netaddr *from,
                                     uint64_t now_us)
 {
-    struct live_guest *g = guest_place(lv, from, now_us);
+    struct live_guest *g = guest_place(lv, tcp, from, now_us);
     if (!g)
         return NULL;
     memset(g, 0, sizeof *g);
@@ -310,7 +349,7 @@ static struct live_guest *new_guest(struct live *lv, bool tcp, const union netad
     g->s.tcp = tcp;
     g->from = *from;
     netaddr_format(from, g->s.endpoint, sizeof g->s.endpoint);
-    g->last_us = now_us;
+    g->last_us = g->born_us = now_us;
     snprintf(g->s.state, sizeof g->s.state, "joining");
     return g;
 }
@@ -356,13 +395,22 @@ static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
     return 0;
 }
 
-static struct live_guest *udp_guest(struct live *lv, const union netaddr *from, uint64_t now_us)
+/* The program a datagram (b, n bytes) from from is for: the one the door
+ * holds for that endpoint, else a new one, from another machine only once
+ * its join has echoed the door's cookie. Loopback's are the teacher's
+ * machine's: the kernel drops a datagram from another machine that names
+ * loopback as its source (a martian), so none of the class can send as
+ * it. NULL: dropped. */
+static struct live_guest *udp_guest(struct live *lv, const union netaddr *from,
+                                    const unsigned char *b, size_t n, uint64_t now_us)
 {
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &lv->door.guests[i];
         if (g->used && !g->s.tcp && g->fd >= 0 && netaddr_equal(&g->from, from))
             return g;
     }
+    if (!netaddr_is_loopback(from) && !live_door_stranger_proven(&lv->door, from, b, n, now_us))
+        return NULL;
     uint16_t port = target_port(lv, false);
     struct live_guest *g = port ? new_guest(lv, false, from, now_us) : NULL;
     if (!g)
@@ -384,7 +432,7 @@ static void udp_in(struct live *lv, uint64_t now_us)
         ssize_t n = recvfrom(lv->door.udp, buf, sizeof buf, 0, &from.sa, &len);
         if (n < 0)
             return;
-        struct live_guest *g = udp_guest(lv, &from, now_us);
+        struct live_guest *g = udp_guest(lv, &from, buf, (size_t)n, now_us);
         if (!g)
             continue;
         g->last_us = now_us;
@@ -613,6 +661,8 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
             gone(g, g->s.end[0] ? g->s.end : "silent for 30 s", now_us);
         else if (silent(g) && now_us - g->last_us > JOIN_DEADLINE_US)
             gone(g, "it sent nothing within the relay's join deadline (2 s)", now_us);
+        else if (past_deadline(g, now_us))
+            gone(g, "it was not welcomed within the relay's join deadline (2 s)", now_us);
         if (g->fd < 0 && now_us - g->gone_us > GONE_KEEP_US) {
             g->used = false;
             continue;
