@@ -141,10 +141,10 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
+MODULES := proto proto/enet stats sys lab/harness rtc fleet relay/core relay relay/enet relay/udp \
            relay/tcp relay/ws relay/poll relay/stream relay/webrtc relay/quic relay/http \
-           client/lib lesson bench/costs \
-           client/swarm client/bot client/tui netsim audit bench bench/reference
+           client/lib lab/lesson bench/costs \
+           client/swarm client/bot client/tui lab/netsim lab/audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 # libricochet's transports (client/lib/transports/) and its session call each
 # other: they are one library, client/lib's.
@@ -170,15 +170,15 @@ client_MAIN := client/tui/client_main.c
 client_LIBS := client/tui client/lib rtc proto/enet proto stats sys
 client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
-netsim_MAIN := netsim/netsim_main.c
-netsim_LIBS := netsim proto/enet proto stats sys
+netsim_MAIN := lab/netsim/netsim_main.c
+netsim_LIBS := lab/netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench audit netsim client/swarm client/lib rtc harness proto/enet proto stats sys
+bench_LIBS := bench lab/audit lab/netsim client/swarm client/lib rtc lab/harness proto/enet proto stats sys
 bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
-lesson_MAIN := lesson/lesson_main.c
-lesson_LIBS := lesson audit netsim client/swarm client/lib rtc harness relay/core proto/enet proto \
+lesson_MAIN := lab/lesson/lesson_main.c
+lesson_LIBS := lab/lesson lab/audit lab/netsim client/swarm client/lib rtc lab/harness relay/core proto/enet proto \
     stats sys
 lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
@@ -216,8 +216,8 @@ REFERENCE_RELAY_PKGS := libcjson libsodium libenet
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := lesson bench bench/reference audit netsim client/tui client/swarm client/lib relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/poll relay/stream harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
+TEST_LIBS := lab/lesson bench bench/reference lab/audit lab/netsim client/tui client/swarm client/lib relay relay/enet relay/udp relay/tcp \
+             relay/ws relay/poll relay/stream lab/harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
              proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
@@ -234,26 +234,26 @@ fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream \
     relay/webrtc \
     relay/quic relay/http rtc relay/core proto/enet proto stats sys
-fuzz_netsim_LIBS := netsim proto/enet proto stats sys
+fuzz_netsim_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_client_LIBS := client/lib rtc proto/enet proto stats sys
-fuzz_statescan_LIBS := netsim proto/enet proto stats sys
+fuzz_statescan_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/http relay/core proto stats sys
 fuzz_quic_LIBS := relay/quic relay/http relay/core proto stats sys
-fuzz_ippacket_LIBS := netsim proto/enet proto stats sys
-fuzz_tcpstream_LIBS := netsim proto/enet proto stats sys
+fuzz_ippacket_LIBS := lab/netsim proto/enet proto stats sys
+fuzz_tcpstream_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_enetguard_LIBS := relay/enet proto/enet proto stats sys
-fuzz_dtlsview_LIBS := netsim proto/enet proto stats sys
-fuzz_quicview_LIBS := netsim proto/enet proto stats sys
+fuzz_dtlsview_LIBS := lab/netsim proto/enet proto stats sys
+fuzz_quicview_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 fuzz_h3_LIBS := proto stats sys
 fuzz_quicedge_LIBS := client/lib $(fuzz_relay_LIBS)
-fuzz_localhttp_LIBS := lesson audit netsim client/swarm client/lib rtc harness relay/core proto/enet \
+fuzz_localhttp_LIBS := lab/lesson lab/audit lab/netsim client/swarm client/lib rtc lab/harness relay/core proto/enet \
     proto stats sys
-fuzz_keylog_LIBS := netsim proto/enet proto stats sys
+fuzz_keylog_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
-fuzz_flowscan_LIBS := netsim proto/enet proto stats sys
+fuzz_flowscan_LIBS := lab/netsim proto/enet proto stats sys
 fuzz_quicclient_LIBS := $(fuzz_quicedge_LIBS)
 fuzz_pollwire_LIBS := relay/poll relay/http relay/core proto stats sys
 fuzz_poll_LIBS := $(fuzz_relay_LIBS)
@@ -370,21 +370,21 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  $(call c_string,http_gates_html,client/js/gates.html) \
 	  $(call c_string,http_gates_js,client/js/gates.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
-# The lesson page (lesson/lesson.html, lesson.js), its words in each language
-# (lesson/lang/LANG.json: live_lang_LANG) and the protocol's module it decodes
+# The lesson page (lab/lesson/lesson.html, lesson.js), its words in each language
+# (lab/lesson/lang/LANG.json: live_lang_LANG) and the protocol's module it decodes
 # states with (client/js/ricochet.js), served by ricochet-lesson, compiled
 # into the lesson's library the same way.
 LESSON_LANGS := en id ko vi
 LESSON_GUIDES := id ko vi
-LESSON_FILES := lesson/lesson.html lesson/lesson.js lesson/lesson_guests.js \
-    lesson/lesson_arena.js lesson/lesson_words.js lesson/lesson_calls.js \
-    lesson/lesson_inspect.js $(RICOCHET_JS) \
-    $(LESSON_LANGS:%=lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md)
-lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
+LESSON_FILES := lab/lesson/lesson.html lab/lesson/lesson.js lab/lesson/lesson_guests.js \
+    lab/lesson/lesson_arena.js lab/lesson/lesson_words.js lab/lesson/lesson_calls.js \
+    lab/lesson/lesson_inspect.js $(RICOCHET_JS) \
+    $(LESSON_LANGS:%=lab/lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md)
+lab/lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	@mkdir -p $(@D)
 	$(say) GEN $@
-	$(Q){ echo '/* generated by the Makefile from lesson/ and client/js/ */'; \
+	$(Q){ echo '/* generated by the Makefile from lab/lesson/ and client/js/ */'; \
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];'; \
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
@@ -393,17 +393,17 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo 'extern const char live_words_js[]; extern const size_t live_words_js_len;'; \
 	  echo 'extern const char live_calls_js[]; extern const size_t live_calls_js_len;'; \
 	  echo 'extern const char live_inspect_js[]; extern const size_t live_inspect_js_len;'; \
-	  $(call c_string,live_lesson_html,lesson/lesson.html) \
-	  $(call c_string,live_lesson_js,lesson/lesson.js) \
-	  $(call c_string,live_guests_js,lesson/lesson_guests.js) \
-	  $(call c_string,live_arena_js,lesson/lesson_arena.js) \
-	  $(call c_string,live_words_js,lesson/lesson_words.js) \
-	  $(call c_string,live_calls_js,lesson/lesson_calls.js) \
-	  $(call c_string,live_inspect_js,lesson/lesson_inspect.js) \
+	  $(call c_string,live_lesson_html,lab/lesson/lesson.html) \
+	  $(call c_string,live_lesson_js,lab/lesson/lesson.js) \
+	  $(call c_string,live_guests_js,lab/lesson/lesson_guests.js) \
+	  $(call c_string,live_arena_js,lab/lesson/lesson_arena.js) \
+	  $(call c_string,live_words_js,lab/lesson/lesson_words.js) \
+	  $(call c_string,live_calls_js,lab/lesson/lesson_calls.js) \
+	  $(call c_string,live_inspect_js,lab/lesson/lesson_inspect.js) \
 	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \
-	    $(call c_string,live_lang_$(l),lesson/lang/$(l).json)) \
+	    $(call c_string,live_lang_$(l),lab/lesson/lang/$(l).json)) \
 	  $(foreach l,$(LESSON_GUIDES),echo 'extern const char live_guide_$(l)[];'; \
 	    echo 'extern const size_t live_guide_$(l)_len;'; \
 	    $(call c_string,live_guide_$(l),docs/sockets.$(l).md)) } > $@.tmp

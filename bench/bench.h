@@ -23,9 +23,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../audit/audit.h"
-#include "../harness/lanes.h"
-#include "../harness/params.h"
+#include "../lab/audit/audit.h"
+#include "../lab/harness/lanes.h"
+#include "../lab/harness/params.h"
 #include "../stats/histogram.h"
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"
@@ -77,7 +77,7 @@ struct bench_config {
                                 proxy on loopback) */
     int tcp_relay;           /* enum bench_tcp_relay: what serves the tcp mode */
     bool fleet_sentinel;     /* the directory is a primary, its replica and three
-                                sentinels (harness/redislab.h), not one redis-server */
+                                sentinels (lab/harness/redislab.h), not one redis-server */
 };
 
 /* The relay the bench starts for the tcp mode (--tcp-relay). */
@@ -327,7 +327,7 @@ double bench_figure(const struct bench_result *r, enum bench_figure f);
 int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
 /* The figures that follow from r's counts and histograms: lost %, the
- * latency percentiles, bytes per delivered state (harness/figures.h, as
+ * latency percentiles, bytes per delivered state (lab/harness/figures.h, as
  * ricochet-lesson computes its lanes'), the relay's CPU per delivery, the
  * recovery. */
 void bench_result_derive(struct bench_result *r);

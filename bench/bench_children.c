@@ -1,5 +1,5 @@
 /* bench_children.c: the relay and the netsim a run starts (see
- * run_internal.h; what the lesson shares with it is harness/children.c),
+ * run_internal.h; what the lesson shares with it is lab/harness/children.c),
  * and what netsim's last stats record says. */
 #include "run_internal.h"
 
@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/children.h"
+#include "../lab/harness/children.h"
 #include "../proto/enet/enet_wire.h"
 #include "../proto/statsrec.h"
 #include "../sys/clock.h"

@@ -12,8 +12,8 @@
 #include "bench_plan.h"
 #include "bench_tickets.h"
 #include "bench_world.h"
-#include "../harness/netlab.h"
-#include "../harness/spawn.h"
+#include "../lab/harness/netlab.h"
+#include "../lab/harness/spawn.h"
 
 #define PROG BENCH_PROG
 

@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "../harness/figures.h"
+#include "../lab/harness/figures.h"
 #include "../stats/pattern.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"

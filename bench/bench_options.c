@@ -9,7 +9,7 @@
 
 #include "../client/lib/ricochet.h"
 #include "../client/swarm/swarm.h"
-#include "../harness/children.h"
+#include "../lab/harness/children.h"
 #include "../relay/core/relay.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"

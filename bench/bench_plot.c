@@ -84,7 +84,7 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
     return 0;
 }
 
-/* The style of mode m, its lane's (harness/lanes.c): "lw 2.5 dt 1 pt 7 lc
+/* The style of mode m, its lane's (lab/harness/lanes.c): "lw 2.5 dt 1 pt 7 lc
  * rgb '#1f77b4'" (pt only for points: gnuplot refuses it on steps). */
 static const char *style(struct bench_mode m, bool points)
 {

@@ -10,7 +10,7 @@
 
 #include "../client/lib/ricochet.h"
 #include "../sys/version.h"
-#include "../audit/audit.h"
+#include "../lab/audit/audit.h"
 #include "bench_yardstick.h"
 
 /* A generator this late (p99) shaped a latency figure it is a quarter of. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/children.h"
+#include "../lab/harness/children.h"
 #include "../sys/clock.h"
 
 #define DISCONNECT_WAIT_US 500000 /* clients hearing the relay's goodbye */

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../audit/audit.h"
-#include "../harness/children.h"
+#include "../lab/audit/audit.h"
+#include "../lab/harness/children.h"
 #include "../proto/statsrec.h"
 #include "../stats/rng.h"
 #include "../sys/clock.h"

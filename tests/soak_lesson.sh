@@ -3,7 +3,7 @@
 #
 # ricochet-lesson runs for MINUTES (default 30) while its model is turned,
 # a step every SOAK_STEP_S seconds (default 60), through 0 %, each preset of
-# the page (lesson/lesson.js: wifi, train, 2 % loss, a narrow uplink) and
+# the page (lab/lesson/lesson.js: wifi, train, 2 % loss, a narrow uplink) and
 # 5 % loss with 40 ms, the model the lanes once started again under, round
 # and round. Every --duration (10 s) it reads live.json and counts, per lane,
 # the states of that window lost with nothing to explain them (not dropped

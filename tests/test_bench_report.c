@@ -21,7 +21,7 @@
 #include "../sys/version.h"
 #include "support/json_strict.h"
 
-/* The shape ricochet-netsim prints at exit (netsim/netsim_main.c). */
+/* The shape ricochet-netsim prints at exit (lab/netsim/netsim_main.c). */
 static const char netsim_out[] =
     "{\"type\":\"stats\",\"program\":\"netsim\",\"seed\":7,\"uptime_s\":1.0,\"flows\":1,"
     "\"up\":{\"received\":1000,\"forwarded\":900,\"dropped\":100,\"loss_pct\":10.0,"

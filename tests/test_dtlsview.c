@@ -1,5 +1,5 @@
 /* test_dtlsview.c: the states netsim reads inside a WebRTC flow
- * (netsim/dtlsview.h): a real DTLS association (rtc/rtc_dtls.h, a
+ * (lab/netsim/dtlsview.h): a real DTLS association (rtc/rtc_dtls.h, a
  * client and a server in one process, the client's key log written to a
  * file) carrying SCTP packets made here: a data channel's open names its
  * label, and the states of a whole binary message on it are found both
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../netsim/dtlsview.h"
+#include "../lab/netsim/dtlsview.h"
 #include "../proto/wire.h"
 #include "../rtc/rtc_dtls.h"
 

@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/netlab.h"
-#include "../harness/spawn.h"
+#include "../lab/harness/netlab.h"
+#include "../lab/harness/spawn.h"
 #include "support/harness.h"
 
 #define ADDRESS "10.77.0.1"

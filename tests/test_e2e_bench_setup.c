@@ -31,9 +31,9 @@
 #include <sys/socket.h>
 
 #include "../bench/run_internal.h"
-#include "../harness/freeport.h"
-#include "../harness/lanes.h"
-#include "../harness/spawn.h"
+#include "../lab/harness/freeport.h"
+#include "../lab/harness/lanes.h"
+#include "../lab/harness/spawn.h"
 #include "../proto/enet/enet_speak.h"
 #include "../proto/enet/enet_wire.h"
 #include "../sys/clock.h"

@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../netsim/capture.h"
+#include "../lab/netsim/capture.h"
 #include "../proto/wire.h"
 #include "../stats/rng.h"
 #include "support/harness.h"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../netsim/capture.h"
+#include "../lab/netsim/capture.h"
 #include "../proto/enet/enet_wire.h"
 #include "../proto/wire.h"
 #include "../stats/rng.h"

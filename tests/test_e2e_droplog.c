@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netsim/capture.h"
-#include "../netsim/droplog.h"
-#include "../harness/spawn.h"
+#include "../lab/netsim/capture.h"
+#include "../lab/netsim/droplog.h"
+#include "../lab/harness/spawn.h"
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"

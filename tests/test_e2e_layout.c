@@ -37,7 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/spawn.h"
+#include "../lab/harness/spawn.h"
 #include "support/harness.h"
 
 #define FILE_LINES_MAX 700
@@ -56,13 +56,13 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* The JavaScript a page or the npm package runs (client/js/, lesson/):
+/* The JavaScript a page or the npm package runs (client/js/, lab/lesson/):
  * held to the C's opening comment. Not its tests
  * (client/js/test/), nor the bench's Node peers. */
 static bool production_js(const char *path)
 {
     return has_suffix(path, ".js") &&
-           (strncmp(path, "client/js/", 10) == 0 || strncmp(path, "lesson/", 7) == 0);
+           (strncmp(path, "client/js/", 10) == 0 || strncmp(path, "lab/lesson/", 11) == 0);
 }
 
 /* Adds the .c and .h files under dir ("" = the top) and the production
@@ -346,8 +346,7 @@ static void includes_point_one_way(void **state)
  * and tests it. The lab may include the product. */
 static const char *const product_wing[] = {"proto/", "stats/", "sys/", "rtc/", "relay/",
                                            "fleet/", "ticket/", "client/", NULL};
-static const char *const lab_wing[] = {"harness/", "netsim/", "audit/",   "bench/",
-                                       "lesson/",  "tests/",  "examples/", NULL};
+static const char *const lab_wing[] = {"lab/", "bench/", "tests/", "examples/", NULL};
 
 static bool in_wing(const char *path, const char *const *wing)
 {
@@ -391,8 +390,8 @@ static void product_never_includes_the_lab(void **state)
 static const char *const private_homes[] = {
     "relay/core/core.h",    /* the core's files' insides: others include relay.h */
     "client/lib/client_test.h", /* libricochet's way in for tests and fuzz targets */
-    "bench/",               /* ricochet-bench's own: what it shares is in harness/ */
-    "lesson/",              /* ricochet-lesson's own */
+    "bench/",               /* ricochet-bench's own: what it shares is in lab/harness/ */
+    "lab/lesson/",          /* ricochet-lesson's own */
     NULL};
 
 /* Is header (a path from the top) private to its folder? */

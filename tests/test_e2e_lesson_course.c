@@ -27,7 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/spawn.h"
+#include "../lab/harness/spawn.h"
 #include "../sys/clock.h"
 #include "support/browser.h"
 #include "support/harness.h"

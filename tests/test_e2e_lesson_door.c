@@ -54,9 +54,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/netlab.h"
-#include "../harness/spawn.h"
-#include "../lesson/live.h"
+#include "../lab/harness/netlab.h"
+#include "../lab/harness/spawn.h"
+#include "../lab/lesson/live.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 #include "support/http.h"

@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netsim/netsim.h"
+#include "../lab/netsim/netsim.h"
 #include "../sys/netaddr.h"
 #include "support/harness.h"
 #include "support/raw.h"

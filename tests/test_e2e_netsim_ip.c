@@ -1,5 +1,5 @@
 /* test_e2e_netsim_ip.c: `ricochet-netsim`'s IP mode between two namespaces the
- * test makes (`harness/netlab.h`): a TCP connection through 10% loss delivers
+ * test makes (`lab/harness/netlab.h`): a TCP connection through 10% loss delivers
  * every byte, the drop log's segments are the captures' (`tcpdump -S`), and
  * every sequence number crosses exactly once, each one netsim dropped sent
  * again and no other; 2000 states in 2-byte-length frames on a stream through
@@ -35,9 +35,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/netlab.h"
-#include "../harness/spawn.h"
-#include "../netsim/droplog.h"
+#include "../lab/harness/netlab.h"
+#include "../lab/harness/spawn.h"
+#include "../lab/netsim/droplog.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
 #include "support/procs.h"

@@ -32,7 +32,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/spawn.h"
+#include "../lab/harness/spawn.h"
 #include "../proto/wire.h"
 #include "../sys/clock.h"
 #include "support/harness.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "../client/lib/ricochet.h"
-#include "../harness/freeport.h"
+#include "../lab/harness/freeport.h"
 #include "support/harness.h"
 #include "support/players.h"
 

@@ -1,6 +1,6 @@
 /* test_e2e_partition_sentinel: the fleet's directory under Redis Sentinel
  * cut apart by the nemesis (support/nemesis.h): the primary, its replica,
- * three sentinels (harness/redislab.h, spread over the nodes) and three
+ * three sentinels (lab/harness/redislab.h, spread over the nodes) and three
  * relays each in a network namespace of their own, the players in the
  * hub. The primary and the relay holding a room are cut from the replica,
  * the sentinels and the other relays while the room plays; the sentinels
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/redislab.h"
+#include "../lab/harness/redislab.h"
 #include "support/fleet_e2e.h"
 #include "support/nemesis.h"
 #include "support/nemesis_watch.h"
@@ -58,7 +58,7 @@ static int node_of(int proc)
     return proc < REDISLAB_NODES ? nodes[proc] : SENTINEL_NODE;
 }
 
-/* The node where lab process proc runs (harness/redislab.h's order). */
+/* The node where lab process proc runs (lab/harness/redislab.h's order). */
 static void enter_proc(void *ctx, int proc)
 {
     struct sentlab *l = ctx;

@@ -1,6 +1,6 @@
 /* test_e2e_per_source.c: the per-address bounds count an IPv6 /64 as one
  * address (one host is commonly given a whole /64). In a network namespace
- * of the test's own (harness/netlab.h), addresses of 2001:db8:6:4::/64
+ * of the test's own (lab/harness/netlab.h), addresses of 2001:db8:6:4::/64
  * and 2001:db8:6:5::/64 on its loopback (the documentation prefix: nothing
  * leaves the namespace), a relay with --max-per-address 2: polling joins
  * from three addresses of one /64, the third answered 429 (per_address);
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/netlab.h"
+#include "../lab/harness/netlab.h"
 #include "support/harness.h"
 
 #define RELAY_AT "2001:db8:6:ff::1"

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "../client/lib/client.h"
-#include "../harness/netlab.h"
+#include "../lab/harness/netlab.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -40,7 +40,7 @@
 #include <cjson/cJSON.h>
 
 #include "../client/lib/client.h"
-#include "../harness/netlab.h"
+#include "../lab/harness/netlab.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "../client/swarm/swarm.h"
-#include "../harness/freeport.h"
+#include "../lab/harness/freeport.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

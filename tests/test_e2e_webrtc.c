@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/spawn.h"
+#include "../lab/harness/spawn.h"
 #include "../proto/ticket.h"
 #include "../rtc/rtc_peer.h"
 #include "../sys/clock.h"

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "../netsim/flowscan.h"
+#include "../lab/netsim/flowscan.h"
 #include "../proto/wire.h"
 
 static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)

@@ -1,12 +1,12 @@
 /* test_lesson_page.c: what the lesson's page server hands the page besides the
- * figures: every language's words (`lesson/lang/LANG.json`) with English's keys
+ * figures: every language's words (`lab/lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
- * page asks for (`lesson.html` and its JavaScript modules in `lesson/`) is English's
+ * page asks for (`lesson.html` and its JavaScript modules in `lab/lesson/`) is English's
  * and every one of English's is asked for (those made of the server's names
  * by their family: a lane's, a state's, netsim's event, an error code, the
  * lesson's own sentences); a lane's English title is the lane
  * table's and every lane has one; the words hold to the glossary
- * (`lesson/lang/glossary.md`): every term has a word in each language, each
+ * (`lab/lesson/lang/glossary.md`): every term has a word in each language, each
  * row's word is in that language's page words or student guide and none of
  * the words it rejects is; English's "a" and "an" fit the word after them
  * (none before a `{name}`), and no Korean particle that depends on the sound
@@ -39,11 +39,11 @@
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
-#include "../lesson/live.h"
-#include "../lesson/live_controls.h"
-#include "../netsim/droplog.h"
-#include "../netsim/netsim.h"
-#include "../netsim/netsim_options.h"
+#include "../lab/lesson/live.h"
+#include "../lab/lesson/live_controls.h"
+#include "../lab/netsim/droplog.h"
+#include "../lab/netsim/netsim.h"
+#include "../lab/netsim/netsim_options.h"
 #include "../proto/errors.h"
 #include "../sys/log.h"
 #include "support/harness.h"
@@ -54,7 +54,7 @@ static const char *const langs[] = {"en", "id", "ko", "vi"};
 static cJSON *lang_file(const char *lang)
 {
     char path[64];
-    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
+    snprintf(path, sizeof path, "lab/lesson/lang/%s.json", lang);
     char *text = harness_read_text(path);
     if (!text)
         fail_msg("%s cannot be read", path);
@@ -94,24 +94,24 @@ static int faults_of(const char *lang, const cJSON *en, const cJSON *l)
     cJSON_ArrayForEach(x, l) {
         const cJSON *first = cJSON_GetObjectItemCaseSensitive(l, x->string);
         if (first != x)
-            print_error("lesson/lang/%s.json: \"%s\" twice\n", lang, x->string), faults++;
+            print_error("lab/lesson/lang/%s.json: \"%s\" twice\n", lang, x->string), faults++;
         if (!cJSON_IsString(x) || !x->valuestring[0])
-            print_error("lesson/lang/%s.json: \"%s\" is not words\n", lang, x->string), faults++;
+            print_error("lab/lesson/lang/%s.json: \"%s\" is not words\n", lang, x->string), faults++;
         if (!cJSON_GetObjectItemCaseSensitive(en, x->string))
-            print_error("lesson/lang/%s.json: \"%s\" is not a key of en.json\n", lang,
+            print_error("lab/lesson/lang/%s.json: \"%s\" is not a key of en.json\n", lang,
                         x->string), faults++;
     }
     cJSON_ArrayForEach(e, en) {
         x = cJSON_GetObjectItemCaseSensitive(l, e->string);
         char want[256], got[256];
         if (!x) {
-            print_error("lesson/lang/%s.json: no \"%s\"\n", lang, e->string), faults++;
+            print_error("lab/lesson/lang/%s.json: no \"%s\"\n", lang, e->string), faults++;
             continue;
         }
         names_of(cJSON_IsString(e) ? e->valuestring : "", want, sizeof want);
         names_of(cJSON_IsString(x) ? x->valuestring : "", got, sizeof got);
         if (strcmp(want, got) != 0)
-            print_error("lesson/lang/%s.json: \"%s\" has {%s} where English has {%s}\n", lang,
+            print_error("lab/lesson/lang/%s.json: \"%s\" has {%s} where English has {%s}\n", lang,
                         e->string, got, want), faults++;
     }
     return faults;
@@ -183,10 +183,10 @@ static void the_page_asks_for_every_key(void **state)
 {
     (void)state;
     cJSON *en = lang_file("en");
-    static const char *const modules[] = {"lesson/lesson.js", "lesson/lesson_guests.js",
-                                          "lesson/lesson_words.js", "lesson/lesson_calls.js",
-                                          "lesson/lesson_arena.js", "lesson/lesson_inspect.js"};
-    char *html = harness_read_text("lesson/lesson.html"), *js = calloc(1, 1);
+    static const char *const modules[] = {"lab/lesson/lesson.js", "lab/lesson/lesson_guests.js",
+                                          "lab/lesson/lesson_words.js", "lab/lesson/lesson_calls.js",
+                                          "lab/lesson/lesson_arena.js", "lab/lesson/lesson_inspect.js"};
+    char *html = harness_read_text("lab/lesson/lesson.html"), *js = calloc(1, 1);
     assert_non_null(html);
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) { /* the page's modules */
         char *text = harness_read_text(modules[i]);
@@ -196,7 +196,7 @@ static void the_page_asks_for_every_key(void **state)
         strcat(strcat(js, "\n"), text);
         free(text);
     }
-    int faults = unknown_keys("lesson/lesson.html", html, en) +
+    int faults = unknown_keys("lab/lesson/lesson.html", html, en) +
                  unknown_keys("the page's modules (lesson/, .js)", js, en);
     static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
     const cJSON *e;
@@ -207,7 +207,7 @@ static void the_page_asks_for_every_key(void **state)
         if (by_family)
             continue;
         if (!names(html, e->string) && !names(js, e->string))
-            print_error("lesson/lang/en.json: \"%s\" is asked for by nothing\n", e->string),
+            print_error("lab/lesson/lang/en.json: \"%s\" is asked for by nothing\n", e->string),
                 faults++;
     }
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
@@ -239,9 +239,9 @@ static void lanes_are_the_tables(void **state)
                 l = bench_lane(i);
         lanes++;
         if (!l)
-            print_error("lesson/lang/en.json: \"%s\" names no lane\n", e->string), faults++;
+            print_error("lab/lesson/lang/en.json: \"%s\" names no lane\n", e->string), faults++;
         else if (strcmp(l->title, e->valuestring) != 0)
-            print_error("lesson/lang/en.json: \"%s\" is \"%s\", the lane table's title \"%s\"\n",
+            print_error("lab/lesson/lang/en.json: \"%s\" is \"%s\", the lane table's title \"%s\"\n",
                         e->string, e->valuestring, l->title), faults++;
     }
     int rows = 0; /* and every lane of the page has its words */
@@ -290,7 +290,7 @@ struct row {
 /* The rows of the glossary's table (not its header), into rows; how many. */
 static size_t glossary(struct row *rows, size_t cap)
 {
-    char *text = harness_read_text("lesson/lang/glossary.md");
+    char *text = harness_read_text("lab/lesson/lang/glossary.md");
     assert_non_null(text);
     size_t n = 0;
     for (char *line = strtok(text, "\n"); line && n < cap; line = strtok(NULL, "\n")) {
@@ -410,9 +410,9 @@ static void korean_particles_fit_any_value(void **state)
 /* The string literals of the lesson's C, adjacent ones joined ("a" "b" is "ab"). */
 static char *lesson_literals(void)
 {
-    static const char *const files[] = {"lesson/live_run.c", "lesson/live_clients.c",
-                                        "lesson/live_door.c", "lesson/live_http.c",
-                                        "lesson/live_calls.c"};
+    static const char *const files[] = {"lab/lesson/live_run.c", "lab/lesson/live_clients.c",
+                                        "lab/lesson/live_door.c", "lab/lesson/live_http.c",
+                                        "lab/lesson/live_calls.c"};
     size_t cap = 1, len = 0;
     char *all = malloc(cap);
     assert_non_null(all);
@@ -538,10 +538,10 @@ static void the_lessons_sentences_said(void **state)
     char cwd[512], cmd[2048];
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(cmd, sizeof cmd, "node --input-type=module -e '"
-             "import { i18n, said } from \"file://%s/lesson/lesson_words.js\";"
+             "import { i18n, said } from \"file://%s/lab/lesson/lesson_words.js\";"
              "import fs from \"fs\";"
-             "i18n.en = JSON.parse(fs.readFileSync(\"lesson/lang/en.json\"));"
-             "i18n.dict = JSON.parse(fs.readFileSync(\"lesson/lang/ko.json\"));"
+             "i18n.en = JSON.parse(fs.readFileSync(\"lab/lesson/lang/en.json\"));"
+             "i18n.dict = JSON.parse(fs.readFileSync(\"lab/lesson/lang/ko.json\"));"
              "i18n.lang = \"ko\";"
              "console.log(said(\"the relay was killed by signal 9 at 14:03:07; starting it again\"));"
              "console.log(said(\"tcp: its receiver was disconnected at 10:11:50: not_joined "

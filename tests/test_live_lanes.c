@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lesson/live.h"
-#include "../netsim/droplog.h"
+#include "../lab/lesson/live.h"
+#include "../lab/netsim/droplog.h"
 #include "../stats/histogram.h"
 
 #define STEP_US 50000u   /* a state every 50 ms */

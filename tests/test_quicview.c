@@ -1,5 +1,5 @@
 /* test_quicview.c: the states `ricochet-netsim --wire quic` reads inside QUIC
- * (`netsim/quicview.c`), pinned by RFC 9001's Appendix A: the Initial keys of
+ * (`lab/netsim/quicview.c`), pinned by RFC 9001's Appendix A: the Initial keys of
  * A.1, the server's Initial of A.3 sealed by the test byte for byte and opened
  * (its suite and Connection ID read, a bad tag not opened), the ChaCha20 short
  * packet of A.5 opened at its packet number; then a session made by hand: a
@@ -30,7 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "../netsim/quicview.h"
+#include "../lab/netsim/quicview.h"
 #include "../proto/wire.h"
 
 static size_t unhex(const char *s, uint8_t *out)

@@ -19,7 +19,7 @@
 
 #include "../fleet/directory.h"
 #include "../fleet/redisconn.h"
-#include "../harness/freeport.h"
+#include "../lab/harness/freeport.h"
 #include "../sys/clock.h"
 #include "support/redis.h"
 

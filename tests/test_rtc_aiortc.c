@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../harness/spawn.h"
+#include "../lab/harness/spawn.h"
 #include "../relay/webrtc/rtc_host.h"
 #include "../sys/clock.h"
 #include "support/harness.h"

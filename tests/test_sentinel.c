@@ -23,7 +23,7 @@
 
 #include "../fleet/directory.h"
 #include "../fleet/sentinel.h"
-#include "../harness/redislab.h"
+#include "../lab/harness/redislab.h"
 #include "../sys/clock.h"
 
 #define DOWN_MS 1000      /* the sentinels' down-after-milliseconds */

@@ -11,7 +11,7 @@
 #include <enet/enet.h>
 #include <string.h>
 
-#include "../netsim/statescan.h"
+#include "../lab/netsim/statescan.h"
 #include "../proto/wire.h"
 #include "../proto/byteorder.h"
 

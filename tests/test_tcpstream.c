@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../netsim/tcpstream.h"
+#include "../lab/netsim/tcpstream.h"
 #include "../proto/wire.h"
 
 #define FRAME (2 + PROTO_STATE_SIZE)

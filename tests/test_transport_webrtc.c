@@ -35,8 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../harness/freeport.h"
-#include "../harness/spawn.h"
+#include "../lab/harness/freeport.h"
+#include "../lab/harness/spawn.h"
 #include "../proto/ticket.h"
 #include "../relay/edges.h"
 #include "../relay/settings.h"

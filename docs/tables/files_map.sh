@@ -6,11 +6,11 @@
 # here at the next `docs/tables/doctables.sh --update docs/tables/*.md`, and
 # the docs test fails until then. The files are those the layout test holds
 # to its rules: .c and .h outside tests/ and build/, and the JavaScript of
-# client/js/ and lesson/ (their tests aside). Run from the top of the tree.
+# client/js/ and lab/lesson/ (their tests aside). Run from the top of the tree.
 set -eu
 find . -path ./build -prune -o -path ./tests -prune -o -name node_modules -prune \
     -o -path ./client/js/test -prune -o -name '.?*' -prune -o -type f \
-    \( -name '*.c' -o -name '*.h' -o -path './client/js/*.js' -o -path './lesson/*.js' \) \
+    \( -name '*.c' -o -name '*.h' -o -path './client/js/*.js' -o -path './lab/lesson/*.js' \) \
     -print | sed 's|^\./||; s|^\([^/]*\)$|./\1|' |
     # by folder, then by name: a folder's files together above its subfolders'
     awk '{ d = $0; sub(/\/[^\/]*$/, "", d); print d "\t" $0 }' | LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2 |

@@ -2,7 +2,7 @@
  * that parses ENet's protocol header and its commands (sizes, payload
  * lengths, fragment and connect fields), the way ENet's protocol.c
  * (enet_protocol_handle_incoming_commands) walks them. The relay's guards
- * (relay/enet/enet_internals.c), netsim's state scan (netsim/statescan.c)
+ * (relay/enet/enet_internals.c), netsim's state scan (lab/netsim/statescan.c)
  * and the transport sniffer (sniff.c) all read ENet's wire through it.
  *
  * Pinned: it refuses to compile against another ENet (ENET_WIRE_VERSION);

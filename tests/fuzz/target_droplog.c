@@ -1,6 +1,6 @@
 /* target_droplog.c: fuzzes the reader of netsim's drop log
- * (audit/audit_log.c: audit_line_parse, audit_log_read), what the bench's
- * audit and the lesson (lesson/live_log.c) read netsim's --drop-log with
+ * (lab/audit/audit_log.c: audit_line_parse, audit_log_read), what the bench's
+ * audit and the lesson (lab/lesson/live_log.c) read netsim's --drop-log with
  * (see targets.h). The first byte picks what the rest is:
  *   0  a log's text. Each line as fgets cuts it (1023 bytes at most), the
  *      comments aside: one that parses holds the log's fields (a known
@@ -9,7 +9,7 @@
  *      read as the audit reads it: refused with a reason, or holding every
  *      state line, each found by its key (direction, flow, peer, sender,
  *      sequence number) with what happened to it counted;
- *   1  lines netsim's writers write (netsim/droplog.c: a datagram's states,
+ *   1  lines netsim's writers write (lab/netsim/droplog.c: a datagram's states,
  *      a TCP segment, a stream's state, a model) from fields of the input,
  *      each parsed back to those fields, and the whole read by the audit. */
 #include <arpa/inet.h>
@@ -17,12 +17,12 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
-#include "../../audit/audit.h"
-#include "../../audit/audit_log.h"
-#include "../../netsim/droplog.h"
-#include "../../netsim/ippacket.h"
-#include "../../netsim/netsim_options.h"
-#include "../../netsim/statescan.h"
+#include "../../lab/audit/audit.h"
+#include "../../lab/audit/audit_log.h"
+#include "../../lab/netsim/droplog.h"
+#include "../../lab/netsim/ippacket.h"
+#include "../../lab/netsim/netsim_options.h"
+#include "../../lab/netsim/statescan.h"
 #include "targets.h"
 
 #define FDL_LINES 256  /* lines checked per input, at most */

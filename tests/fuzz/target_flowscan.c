@@ -1,5 +1,5 @@
 /* target_flowscan.c: fuzzes flowscan, how netsim reads a flow's datagrams
- * for its drop log and paired loss (netsim/flowscan.c; see targets.h): the
+ * for its drop log and paired loss (lab/netsim/flowscan.c; see targets.h): the
  * wire a flow speaks (--wire, or with auto what its first datagram shows),
  * each datagram read by that wire's reader, and the states a flow shows
  * for the first time.
@@ -16,7 +16,7 @@
  * apart may, as wrap-safe comparisons must). */
 #include <stdbool.h>
 
-#include "../../netsim/flowscan.h"
+#include "../../lab/netsim/flowscan.h"
 #include "targets.h"
 
 #define FFS_DATAGRAMS 64

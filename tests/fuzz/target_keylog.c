@@ -1,5 +1,5 @@
 /* target_keylog.c: fuzzes the reader of the clients' key log
- * (netsim/dtlsview.c: dtlsview_keylog_open, dtlsview_keylog_secret), the
+ * (lab/netsim/dtlsview.c: dtlsview_keylog_open, dtlsview_keylog_secret), the
  * file of SSLKEYLOGFILE lines the WebRTC and QUIC clients append to and
  * netsim reads as it grows, to open DTLS records and QUIC packets (see
  * targets.h). The first two bytes cut the rest, the file's text, in two.
@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../../netsim/dtlsview.h"
+#include "../../lab/netsim/dtlsview.h"
 #include "targets.h"
 
 #define FKL_LINES 64 /* well-formed lines checked per input, at most */

@@ -14,7 +14,7 @@
  *      (live_controls_to_model), then what it made of it as netsim reads it:
  *      refused with a reason, or a JSON object of netsim's options;
  *   3  the page's own controls, from the input within the page's ranges
- *      (lesson/lesson.html: loss 0-30 %, bursts none, 3 or 10, delay 0-400
+ *      (lab/lesson/lesson.html: loss 0-30 %, bursts none, 3 or 10, delay 0-400
  *      ms, jitter 0-200 ms, reordering): the lesson takes them and so does
  *      every netsim it hands them to. */
 #include <arpa/inet.h>
@@ -25,9 +25,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lesson/live_controls.h"
-#include "../../netsim/netsim.h"
-#include "../../netsim/netsim_options.h"
+#include "../../lab/lesson/live_controls.h"
+#include "../../lab/netsim/netsim.h"
+#include "../../lab/netsim/netsim_options.h"
 #include "../../sys/httpd.h"
 #include "../../sys/log.h"
 #include "targets.h"

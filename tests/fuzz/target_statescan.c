@@ -7,9 +7,9 @@
  * segment's frames read as the first bytes of a stream (tcpstream.h). */
 #include <string.h>
 
-#include "../../netsim/ippacket.h"
-#include "../../netsim/statescan.h"
-#include "../../netsim/tcpstream.h"
+#include "../../lab/netsim/ippacket.h"
+#include "../../lab/netsim/statescan.h"
+#include "../../lab/netsim/tcpstream.h"
 #include "../../proto/wire.h"
 #include "targets.h"
 

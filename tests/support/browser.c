@@ -28,7 +28,7 @@
 
 #include <sodium.h>
 
-#include "../../harness/spawn.h"
+#include "../../lab/harness/spawn.h"
 #include "../../sys/clock.h"
 
 #define COMMAND_MS 10000   /* an answer to one command */

@@ -1,5 +1,5 @@
 /* faultlab.h: where test_e2e_faults tries every fault on every edge. Two
- * network namespaces of the test's own (harness/netlab.h): the relay's,
+ * network namespaces of the test's own (lab/harness/netlab.h): the relay's,
  * where the test's thread moves, the relay runs with every edge on
  * 0.0.0.0 and the honest members and flooders reach it on 127.0.0.1; and
  * the slow members', each behind a veth pair of its own whose relay end
@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../harness/netlab.h"
-#include "../../harness/spawn.h"
+#include "../../lab/harness/netlab.h"
+#include "../../lab/harness/spawn.h"
 #include "member.h"
 
 #define FAULTLAB_EDGES 8        /* the relay's edges, at most */

@@ -1,6 +1,6 @@
 /* harness.h: support code for integration tests (tests/support/, linked
  * into every test binary). Starts ricochet programs from $RICOCHET_BIN
- * through harness/spawn.h (stop, read output, free: call spawn_* directly),
+ * through lab/harness/spawn.h (stop, read output, free: call spawn_* directly),
  * reads the relay's stats lines (harness.c), drives several clients until
  * a condition holds or a deadline passes (harness_clients.c), and speaks
  * the plain-UDP edge from raw sockets (harness_udp.c). */
@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "../../client/lib/ricochet.h"
-#include "../../harness/spawn.h"
+#include "../../lab/harness/spawn.h"
 #include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct ricochet;

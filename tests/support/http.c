@@ -15,8 +15,8 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/http_client.h"
-#include "../../harness/freeport.h"
-#include "../../harness/spawn.h"
+#include "../../lab/harness/freeport.h"
+#include "../../lab/harness/spawn.h"
 
 int http_request(const char *endpoint, const char *method, const char *path, int timeout_ms,
                  struct http_response *out)

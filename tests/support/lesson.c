@@ -52,7 +52,7 @@ cJSON *lesson_get_json(const struct lesson *l, const char *path)
 cJSON *lesson_lang(const char *lang)
 {
     char path[64];
-    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
+    snprintf(path, sizeof path, "lab/lesson/lang/%s.json", lang);
     char *text = harness_read_text(path);
     assert_non_null(text);
     cJSON *j = cJSON_Parse(text);

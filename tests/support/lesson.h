@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../harness/spawn.h"
+#include "../../lab/harness/spawn.h"
 #include "browser.h"
 
 /* A ricochet-lesson started by a test, and its page's address. */
@@ -29,7 +29,7 @@ void lesson_start(struct lesson *l, const char *dir, const char *prog,
 /* GET path's JSON (the caller frees), or NULL unless 200 and JSON. */
 cJSON *lesson_get_json(const struct lesson *l, const char *path);
 
-/* The page's words in lang (lesson/lang/LANG.json, read from the top of
+/* The page's words in lang (lab/lesson/lang/LANG.json, read from the top of
  * the tree; the caller frees), and one of them by key (fails without it). */
 cJSON *lesson_lang(const char *lang);
 const char *lesson_word(const cJSON *file, const char *key);

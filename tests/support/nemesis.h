@@ -1,5 +1,5 @@
 /* nemesis.h: a network to cut apart, for the tests of the fleet under
- * partitions (and a class's machines, for the lesson's door). Nodes are anonymous network namespaces (harness/netlab.h)
+ * partitions (and a class's machines, for the lesson's door). Nodes are anonymous network namespaces (lab/harness/netlab.h)
  * on one bridge: node 0, the hub, holds the bridge and the test's own
  * thread (its clients and the bots it starts are there: the players);
  * every other node hangs off it by a veth pair. Node i's address is
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../harness/spawn.h"
+#include "../../lab/harness/spawn.h"
 
 #define NEMESIS_NODES 32
 #define NEMESIS_HUB 0              /* the test's own node: the players */

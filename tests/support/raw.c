@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../harness/netlab.h"
+#include "../../lab/harness/netlab.h"
 #include "harness.h"
 #include "../../sys/clock.h"
 #include "../../proto/wire.h"

@@ -1,12 +1,12 @@
 /* redis.h: test support: a real redis-server on a free 127.0.0.1 port
- * (harness/redisproc.h), started and stopped by the test, for the fleet's
+ * (lab/harness/redisproc.h), started and stopped by the test, for the fleet's
  * directory tests. Failures fail the test (cmocka). */
 #ifndef RICOCHET_TEST_REDIS_H
 #define RICOCHET_TEST_REDIS_H
 
 #include <stddef.h>
 
-#include "../../harness/redisproc.h"
+#include "../../lab/harness/redisproc.h"
 
 /* redisproc_start, or the test fails. */
 void test_redis_start(struct redisproc *r);

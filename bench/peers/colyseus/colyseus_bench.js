@@ -122,7 +122,7 @@ function versions(o) {
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
 
-// CPU seconds and peak RSS (kB) of process pid, as harness/spawn.c reads them.
+// CPU seconds and peak RSS (kB) of process pid, as lab/harness/spawn.c reads them.
 function usage(pid) {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
