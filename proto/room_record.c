@@ -38,6 +38,7 @@ void proto_room_record_init(struct proto_room_record *rec)
     memset(&rec->props, 0, sizeof rec->props);
     rec->size = 0;
     rec->listed = rec->open = true;
+    rec->aoi = 0;
     rec->owner[0] = '\0';
     rec->n_kept = rec->kept_bytes = 0;
 }
@@ -123,6 +124,7 @@ cJSON *proto_room_record_json(const struct proto_room_record *rec)
              cJSON_AddNumberToObject(o, "size", rec->size) &&
              cJSON_AddBoolToObject(o, "listed", rec->listed) &&
              cJSON_AddBoolToObject(o, "open", rec->open) &&
+             cJSON_AddNumberToObject(o, "aoi", rec->aoi) &&
              cJSON_AddStringToObject(o, "owner", rec->owner) &&
              cJSON_AddStringToObject(o, "kept", b64);
     }
@@ -145,7 +147,8 @@ int proto_room_record_encode(char *buf, size_t cap, const struct proto_room_reco
     return ok ? (int)strlen(buf) : -1;
 }
 
-static const char *const FIELDS[] = {"v", "props", "size", "listed", "open", "owner", "kept"};
+static const char *const FIELDS[] = {"v",   "props", "size", "listed",
+                                     "open", "aoi",  "owner", "kept"};
 #define N_FIELDS (sizeof FIELDS / sizeof *FIELDS)
 
 /* o's fields: each of FIELDS once, no other. */
@@ -246,6 +249,14 @@ int proto_room_record_read(const cJSON *o, struct proto_room_record *rec, char *
     if ((rc = bool_field(o, "listed", &rec->listed, why, why_cap)) != PROTO_OK ||
         (rc = bool_field(o, "open", &rec->open, why, why_cap)) != PROTO_OK)
         return rc;
+    const cJSON *aoi = cJSON_GetObjectItemCaseSensitive(o, "aoi");
+    if (!cJSON_IsNumber(aoi))
+        return say(why, why_cap, PROTO_E_FIELD_TYPE, "room record: \"aoi\" must be a number");
+    double a = aoi->valuedouble;
+    if (!(a == 0 || (a >= PROTO_AOI_MIN && a <= PROTO_AOI_MAX)))
+        return say(why, why_cap, PROTO_E_VALUE, "room record: \"aoi\" is neither 0 nor %g..%g",
+                   (double)PROTO_AOI_MIN, (double)PROTO_AOI_MAX);
+    rec->aoi = (float)a;
     const cJSON *owner = cJSON_GetObjectItemCaseSensitive(o, "owner");
     if (!cJSON_IsString(owner))
         return say(why, why_cap, PROTO_E_FIELD_TYPE, "room record: \"owner\" must be a string");

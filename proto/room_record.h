@@ -48,6 +48,7 @@ struct proto_room_record {
     uint32_t size;   /* members at most (0: the relay's bound), 0..PROTO_ROOM_SIZE_MAX */
     bool listed;
     bool open;
+    float aoi;       /* its radius of interest (0: none, everyone sees everyone) */
     char owner[PROTO_PLAYER_LEN + 1]; /* its owner's player id ("": none) */
     uint32_t n_kept;
     uint32_t kept_bytes; /* the events' bytes: at most PROTO_ROOM_KEPT_BYTES */
@@ -55,7 +56,8 @@ struct proto_room_record {
     uint8_t bytes[PROTO_ROOM_KEPT_BYTES];
 };
 
-/* An empty record: no props, no size, listed, open, no owner, no events. */
+/* An empty record: no props, no size, listed, open, no interest, no owner,
+ * no events. */
 void proto_room_record_init(struct proto_room_record *rec);
 
 /* Appends a kept event (len bytes as it goes out: a valid event with keep
@@ -75,7 +77,7 @@ static inline const uint8_t *proto_room_record_event(const struct proto_room_rec
 struct cJSON;
 
 /* rec as a new JSON object (the caller deletes it), or NULL out of memory:
- * {"v":1,"props":{...},"size":N,"listed":B,"open":B,"owner":"...",
+ * {"v":1,"props":{...},"size":N,"listed":B,"open":B,"aoi":R,"owner":"...",
  *  "kept":"<base64 of the entries>"}. */
 struct cJSON *proto_room_record_json(const struct proto_room_record *rec);
 

@@ -3,7 +3,7 @@
  * largest within PROTO_ROOM_RECORD_MAX), events refused as they are added
  * (no stay, no body, a key twice, a bad keeper, past the bytes), and
  * decodes that refuse in words: every field missing, mistyped, out of
- * range, unknown or twice, a wrong version, base64 that is not, entries
+ * range (size, aoi), unknown or twice, a wrong version, base64 that is not, entries
  * cut short, text too long, garbage */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +43,7 @@ static void same(const struct proto_room_record *x, const struct proto_room_reco
     assert_int_equal(x->size, y->size);
     assert_int_equal(x->listed, y->listed);
     assert_int_equal(x->open, y->open);
+    assert_true(x->aoi == y->aoi);
     assert_string_equal(x->owner, y->owner);
     assert_int_equal(x->n_kept, y->n_kept);
     assert_int_equal(x->kept_bytes, y->kept_bytes);
@@ -75,6 +76,7 @@ static void round_trips(void **state)
     a.size = 3;
     a.open = false;
     a.listed = false;
+    a.aoi = 12.5f;
     memcpy(a.owner, P1, sizeof P1);
     size_t n = kept_event(ev, "coin0", 5, 'c', true);
     assert_int_equal(proto_room_record_add_kept(&a, P2, ev, n, why, sizeof why), 0);
@@ -160,7 +162,7 @@ static void refused(const char *json, int rc, const char *words)
         fail_msg("%s: %d \"%s\", wanted %d \"%s\"", json, got, why, rc, words);
 }
 
-#define OK_TAIL "\"listed\":true,\"open\":true,\"owner\":\"\",\"kept\":\"\"}"
+#define OK_TAIL "\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\",\"kept\":\"\"}"
 
 static void decodes_refused(void **state)
 {
@@ -183,18 +185,22 @@ static void decodes_refused(void **state)
     refused("{\"v\":1,\"props\":{},\"size\":-1," OK_TAIL, PROTO_E_VALUE, "0..4095");
     refused("{\"v\":1,\"props\":{},\"size\":2.5," OK_TAIL, PROTO_E_VALUE, "0..4095");
     refused("{\"v\":1,\"props\":{},\"size\":1e999," OK_TAIL, PROTO_E_VALUE, "0..4095");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":-1,"
+            "\"owner\":\"\",\"kept\":\"\"}", PROTO_E_VALUE, "\"aoi\"");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":1e6,"
+            "\"owner\":\"\",\"kept\":\"\"}", PROTO_E_VALUE, "\"aoi\"");
     refused("{\"v\":1,\"props\":{},\"size\":null," OK_TAIL, PROTO_E_FIELD_TYPE, "\"size\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":1,\"open\":true,\"owner\":\"\","
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":1,\"open\":true,\"aoi\":0,\"owner\":\"\","
             "\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"listed\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"owner\":\"ABC\","
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"ABC\","
             "\"kept\":\"\"}", PROTO_E_VALUE, "\"owner\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"owner\":1,"
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":1,"
             "\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"owner\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"owner\":\"\","
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
             "\"kept\":\"%%%\"}", PROTO_E_VALUE, "not base64");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"owner\":\"\","
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
             "\"kept\":\"AAE=\"}", PROTO_E_VALUE, "ends inside an entry");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"owner\":\"\","
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
             "\"kept\":[]}", PROTO_E_FIELD_TYPE, "\"kept\"");
     /* an entry whose length is right but whose bytes are no event */
     uint8_t raw[PROTO_ROOM_KEPT_ENTRY_HEAD + 4] = {0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9};
@@ -212,7 +218,7 @@ static void decodes_refused(void **state)
     }
     b64[at] = '\0';
     snprintf(json, sizeof json, "{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,"
-             "\"owner\":\"\",\"kept\":\"%s\"}", b64);
+             "\"aoi\":0,\"owner\":\"\",\"kept\":\"%s\"}", b64);
     refused(json, PROTO_E_VALUE, "not an event");
     /* too long, unread */
     static char big[PROTO_ROOM_RECORD_MAX + 2];

@@ -22,6 +22,7 @@ int fuzz_target_roomrecord(const uint8_t *data, size_t size)
                0);
     FUZZ_CHECK(fuzz_rr_b.n_kept == fuzz_rr_a.n_kept && fuzz_rr_b.size == fuzz_rr_a.size &&
                fuzz_rr_b.open == fuzz_rr_a.open && fuzz_rr_b.listed == fuzz_rr_a.listed &&
+               fuzz_rr_b.aoi == fuzz_rr_a.aoi &&
                strcmp(fuzz_rr_b.owner, fuzz_rr_a.owner) == 0 &&
                memcmp(fuzz_rr_b.bytes, fuzz_rr_a.bytes, fuzz_rr_a.kept_bytes) == 0 &&
                fuzz_rr_b.props.len == fuzz_rr_a.props.len &&
