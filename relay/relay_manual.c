@@ -44,7 +44,7 @@ static const struct options_example examples[] = {
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Rooms that outlive a restart, waiting two minutes for their players:",
-     "ricochet-relay --room-file /var/lib/ricochet/rooms.json --room-hold-s 120"},
+     "ricochet-relay --room-file /var/lib/ricochet-relay/rooms.json --room-hold-s 120"},
     {"Whether a config file is right, without starting:",
      "ricochet-relay --config relay.json --check"},
     {0}};
