@@ -451,6 +451,118 @@ size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_
     return d->n_fleet;
 }
 
+#define PUT_CHUNK 256 /* entries written per script call */
+
+int directory_rooms_put(struct directory *d, const char *const *rooms,
+                        const char *const *entries, size_t n, char *err, size_t err_cap)
+{
+    const char *argv[3 + 2 * PUT_CHUNK] = {d->cfg.prefix, d->cfg.addr, d->cfg.instance};
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < PUT_CHUNK ? n - done : PUT_CHUNK;
+        for (size_t i = 0; i < k; i++) {
+            argv[3 + 2 * i] = rooms[done + i];
+            argv[4 + 2 * i] = entries[done + i];
+        }
+        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, 3 + 2 * (int)k, argv, err, err_cap);
+        if (!r)
+            return -1;
+        bool ok = r->type == REDIS_REPLY_INTEGER;
+        freeReplyObject(r);
+        if (!ok) {
+            snprintf(err, err_cap, "redis: unexpected reply writing rooms");
+            return -1;
+        }
+        done += k;
+    }
+    return 0;
+}
+
+/* One LIST call: {text, code, last} into its parts (text and last are
+ * the reply's: valid until it is freed). */
+static redisReply *list_call(struct directory *d, const char *prefix, const char *after,
+                             const char *match, uint32_t page, const char *mode,
+                             const char **text, long long *code, const char **last,
+                             char *err, size_t err_cap)
+{
+    char page_s[16], walk_s[16];
+    snprintf(page_s, sizeof page_s, "%" PRIu32, page);
+    snprintf(walk_s, sizeof walk_s, "%d", FLEET_LIST_WALK);
+    const char *argv[] = {d->cfg.prefix, prefix, after, match, page_s, walk_s, mode};
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7, argv, err, err_cap);
+    if (!r)
+        return NULL;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_INTEGER ||
+        r->element[2]->type != REDIS_REPLY_STRING) {
+        snprintf(err, err_cap, "redis: unexpected listing reply");
+        freeReplyObject(r);
+        return NULL;
+    }
+    *text = r->element[0]->str;
+    *code = r->element[1]->integer;
+    *last = r->element[2]->str;
+    return r;
+}
+
+int directory_list(struct directory *d, const struct directory_query *q,
+                   struct directory_listing *out, char *err, size_t err_cap)
+{
+    char match[PROTO_PROPS_BYTES * 2 + 64] = "", after[PROTO_ROOM_MAX + 1];
+    const char *mode = q->any ? "any" : "list";
+    memset(out, 0, sizeof *out);
+    if (q->match && q->match->n && proto_props_print(match, sizeof match, q->match) < 0) {
+        snprintf(err, err_cap, "match does not fit");
+        return -1;
+    }
+    snprintf(after, sizeof after, "%s", q->after ? q->after : "");
+    for (;;) {
+        const char *text, *last;
+        long long code;
+        size_t want = out->n < PROTO_ROOMS_PAGE ? PROTO_ROOMS_PAGE - out->n : 0;
+        redisReply *r = list_call(d, q->prefix, after, match, (uint32_t)want, mode, &text,
+                                  &code, &last, err, err_cap);
+        if (!r)
+            return -1;
+        out->calls++;
+        out->walked += FLEET_LIST_WALK; /* at most: what a call may look at */
+        if (q->any) {
+            struct proto_room_entry e[1];
+            struct proto_props pp[1];
+            size_t k = 0;
+            fleet_listing_parse(text, e, pp, 1, &k);
+            if (k && (!out->pick.room[0] || e[0].members > out->pick.members)) {
+                out->pick = e[0];
+                out->props[0] = pp[0];
+            }
+        } else {
+            fleet_listing_parse(text, out->rooms, out->props, PROTO_ROOMS_PAGE, &out->n);
+        }
+        snprintf(after, sizeof after, "%s", last);
+        freeReplyObject(r);
+        if (code == 1)
+            out->more = true;
+        if (code != 2)
+            break;
+        if (out->walked >= FLEET_LIST_WALK_MOST) {
+            out->more = !q->any; /* the page as it stands: the rest after it */
+            break;
+        }
+    }
+    if (!q->any || out->pick.room[0])
+        return 0;
+    const char *text, *last;
+    long long code;
+    redisReply *r = list_call(d, q->prefix, "", "", 0, "free", &text, &code, &last, err,
+                              err_cap);
+    if (!r)
+        return -1;
+    out->calls++;
+    snprintf(out->free, sizeof out->free, "%s", text);
+    freeReplyObject(r);
+    return 0;
+}
+
 int directory_deregister(struct directory *d, char *err, size_t err_cap)
 {
     char key[FLEET_KEY_MAX], set[FLEET_KEY_MAX];

@@ -95,6 +95,45 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
 size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
                              const struct proto_props **props);
 
+/* Writes the n entries of this relay's rooms: entries[i] is room[i]'s as
+ * fleet_room_entry_format writes it, "" for a room gone from this relay
+ * (its entry removed if it is still this relay's). An entry is written
+ * only while this relay's claim of the room stands. Returns 0, or -1 with
+ * a message (then any of them may have been written). */
+int directory_rooms_put(struct directory *d, const char *const *rooms,
+                        const char *const *entries, size_t n, char *err, size_t err_cap);
+
+/* What to list: the rooms under prefix after after (each "" for none),
+ * whose props hold match (NULL or empty: any). */
+struct directory_query {
+    const char *prefix;
+    const char *after;
+    const struct proto_props *match;
+    bool any; /* a join of any room: pick, rather than list */
+};
+
+/* What the directory answered. */
+struct directory_listing {
+    struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* a page, in name order */
+    struct proto_props props[PROTO_ROOMS_PAGE];      /* ... their props beside them */
+    size_t n;
+    bool more;                  /* rooms follow (ask again after the last) */
+    struct proto_room_entry pick; /* any: the fullest open room with space
+                                  ("" none), its props in props[0] */
+    char free[PROTO_ROOM_MAX + 1]; /* any, none picked: the prefix and the smallest
+                                  number no room of the fleet is named ("": none) */
+    uint32_t walked;            /* names looked at, */
+    uint32_t calls;             /* ... in this many script calls */
+};
+
+/* The fleet's rooms, from the directory's entries (P:rooms, P:roomidx),
+ * the filter applied there: one LIST call per FLEET_LIST_WALK names, until
+ * the page fills (and one more room that matches is known to follow, or
+ * not), or the pick is made, or FLEET_LIST_WALK_MOST names were looked at
+ * (then `more`, the page as it stands). Returns 0, or -1 with a message. */
+int directory_list(struct directory *d, const struct directory_query *q,
+                   struct directory_listing *out, char *err, size_t err_cap);
+
 /* Removes this relay's registration (placements stop choosing it; its
  * claims then count as abandoned). Returns 0, or -1 with a message. */
 int directory_deregister(struct directory *d, char *err, size_t err_cap);

@@ -14,6 +14,11 @@
  *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
  *   P:shun:ADDR   "1": ADDR is placed on last (expires): players reported it
  *                 lost, or its heartbeat said its clients were all dropped at once
+ *   P:rooms       hash ROOM -> "ADDR INSTANCE MEMBERS CAPACITY[ FLAGS][ {PROPS}]":
+ *                 each room as its holder last wrote it (ROOMS_PUT); an entry
+ *                 whose holder is gone or no longer claims the room is
+ *                 skipped and removed by LIST
+ *   P:roomidx     sorted set of the same names, score 0: ZRANGEBYLEX pages them
  *   P:epoch       counter: every claim takes the next value (INCR)
  *   P:pulse       Redis's time (ms) at the last script call
  *   P:up          ... at the start of the current run of calls no more than
@@ -143,6 +148,21 @@ int fleet_listing_format(const struct proto_room_entry *e, const struct proto_pr
         len += (size_t)k;
     }
     return (int)len;
+}
+
+int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
+                            char *buf, size_t cap)
+{
+    char line[FLEET_LIST_LINE + FLEET_LIST_PROPS];
+    size_t budget = SIZE_MAX, cut = 0; /* an entry of its own: no budget to share */
+    int k = format_room(e, props, line, sizeof line, &budget, &cut);
+    size_t skip = strlen(e->room) + 1;
+    if (k < 0 || (size_t)k < skip + 1 || (size_t)k - skip - 1 >= cap)
+        return -1;
+    k -= (int)skip + 1; /* neither the name nor the line's end */
+    memcpy(buf, line + skip, (size_t)k);
+    buf[k] = '\0';
+    return k;
 }
 
 /* A room's flags, "closed", "unlisted" or both joined by ',', up to the
@@ -364,6 +384,14 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "  return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst\n" \
     "end\n"
 
+/* The rooms' entries (P:rooms, P:roomidx). entry_drop(p, room): the
+ * entry gone from both. */
+#define LUA_ENTRY \
+    "local function entry_drop(p, room)\n" \
+    "  redis.call('HDEL', p .. ':rooms', room)\n" \
+    "  redis.call('ZREM', p .. ':roomidx', room)\n" \
+    "end\n"
+
 /* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor, suspect (0|1:
  * a client of the room lost its holder), stale ms, the relay that client
  * named lost ('' none), out ms. Returns {status, x}:
@@ -484,15 +512,16 @@ static const char heartbeat_lua[] = LUA_COMMON
 
 /* RELEASE. ARGV: prefix, room, the value held, the holder's address, out
  * ms (0, or how long placement keeps the holder out of the room:
- * P:out:ROOM). Deletes the claim if it is still that value; returns 1 if
- * it did. */
-static const char release_lua[] =
+ * P:out:ROOM). Deletes the claim if it is still that value, and the
+ * room's entry (P:rooms, P:roomidx) with it; returns 1 if it did. */
+static const char release_lua[] = LUA_ENTRY
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "if (tonumber(ARGV[5]) or 0) > 0 then\n"
     "  redis.call('SET', p .. ':out:' .. ARGV[2], ARGV[4], 'PX', ARGV[5])\n"
     "end\n"
     "if redis.call('GET', rk) ~= ARGV[3] then return 0 end\n"
     "redis.call('DEL', rk)\n"
+    "entry_drop(p, ARGV[2])\n"
     "local k = p .. ':relay:' .. ARGV[4]\n"
     "if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, 'rooms', -1) end\n"
     "return 1\n";
@@ -501,11 +530,13 @@ static const char release_lua[] =
  * ms, floor, stale ms. Moves the claim to the relay pick() chooses among
  * the others. Returns {'moved', new value}, {'lost', the live holder's value} if this
  * relay no longer held it, or {'gone', ''} (claim deleted) if no other
- * relay can take it. */
-static const char handover_lua[] = LUA_COMMON
+ * relay can take it. The room's entry goes either way but 'lost': its new
+ * holder writes it once its members are there. */
+static const char handover_lua[] = LUA_COMMON LUA_ENTRY
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "local cur = redis.call('GET', rk)\n"
     "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
+    "entry_drop(p, ARGV[2])\n"
     "local now = now_ms()\n"
     "local up = pulse(p, now, tonumber(ARGV[7]))\n"
     "local v = pick(p, '', ARGV[4], '', tonumber(ARGV[6]),\n"
@@ -517,6 +548,130 @@ static const char handover_lua[] = LUA_COMMON
     "redis.call('SET', rk, v, 'PX', ARGV[5])\n"
     "return {'moved', v}\n";
 
+/* ROOMS_PUT. ARGV: prefix, the writer's address, its instance, then pairs
+ * of room and its entry as fleet_room_entry_format writes it ("MEMBERS
+ * CAPACITY[ FLAGS][ {PROPS}]"; '': the room is gone from the writer). An
+ * entry is written (P:rooms: "ADDR INSTANCE " before it; P:roomidx) only
+ * while the writer's claim of the room stands, so a relay that lost a room
+ * never overwrites its new holder's; a removal takes only the writer's own
+ * entry. Returns how many entries were not written (their claim is not
+ * the writer's). */
+static const char rooms_put_lua[] = LUA_ENTRY
+    "local p, me = ARGV[1], ARGV[2] .. ' ' .. ARGV[3]\n"
+    "local h, skipped = p .. ':rooms', 0\n"
+    "for i = 4, #ARGV - 1, 2 do\n"
+    "  local room, v = ARGV[i], ARGV[i + 1]\n"
+    "  if v == '' then\n"
+    "    local cur = redis.call('HGET', h, room)\n"
+    "    if cur and string.sub(cur, 1, #me + 1) == me .. ' ' then entry_drop(p, room) end\n"
+    "  else\n"
+    "    local c, a, inst = redis.call('GET', p .. ':room:' .. room)\n"
+    "    if c then a, inst = string.match(c, '^%d+ (%S+) %S+ (%S+)$') end\n"
+    "    if a and a .. ' ' .. inst == me then\n"
+    "      redis.call('HSET', h, room, me .. ' ' .. v)\n"
+    "      redis.call('ZADD', p .. ':roomidx', 0, room)\n"
+    "    else\n"
+    "      skipped = skipped + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return skipped\n";
+
+/* LIST. ARGV: prefix, room prefix, after ('': from the first), match (a
+ * JSON object of strings, '': any), page (entries to return), walk (names
+ * of P:roomidx to look at, at most), mode:
+ *   'list'  the rooms under the room prefix after `after`, listed (not
+ *           unlisted) and whose props hold every key of match with an equal
+ *           value, in name order;
+ *   'any'   of those, the fullest open one with space (first by name of
+ *           equals), the walk ended by one with a single place left;
+ *   'free'  the room prefix and the smallest number 1..9999 that no claim
+ *           (P:room) nor entry names.
+ * An entry whose holder is not the live relay (P:relay:ADDR's instance)
+ * that claims the room (P:room:ROOM) is skipped and removed: a dead
+ * relay's rooms leave the listing with its claims. Returns {text, code,
+ * last}: text the rooms, "ROOM MEMBERS CAPACITY[ FLAGS][ {PROPS}]\n" each
+ * ('list': at most page; 'any': the one picked or ''; 'free': the name or
+ * '' when every number is taken); code 0: no room follows, 1: a room
+ * that matches follows the page ('list'), 2: the walk stopped at its
+ * bound, ask again after last; last: the last name looked at. */
+static const char list_lua[] = LUA_ENTRY
+    "local p, pre, after, want = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+    "local page, walk, mode = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]\n"
+    "local h = p .. ':rooms'\n"
+    "if mode == 'free' then\n"
+    "  for k = 1, 9999 do\n"
+    "    local name = pre .. k\n"
+    "    if redis.call('EXISTS', p .. ':room:' .. name) == 0 and\n"
+    "       redis.call('HEXISTS', h, name) == 0 then\n"
+    "      return {name, 0, ''}\n"
+    "    end\n"
+    "  end\n"
+    "  return {'', 0, ''}\n"
+    "end\n"
+    "local match\n"
+    "if want ~= '' then match = cjson.decode(want) end\n"
+    "local lo = '[' .. pre\n"
+    "if after ~= '' and after >= pre then lo = '(' .. after end\n"
+    "local hi = '+'\n"
+    "if pre ~= '' then hi = '[' .. pre .. '\\255' end\n"
+    "local names = redis.call('ZRANGEBYLEX', p .. ':roomidx', lo, hi, 'LIMIT', 0, walk)\n"
+    "local lives, out, best, bestm, last = {}, {}, '', -1, ''\n"
+    "local function live(a, inst)\n"
+    "  local k = a .. ' ' .. inst\n"
+    "  if lives[k] == nil then\n"
+    "    lives[k] = redis.call('HGET', p .. ':relay:' .. a, 'instance') == inst\n"
+    "  end\n"
+    "  return lives[k]\n"
+    "end\n"
+    "local function holds(v, room)\n"
+    "  local a, inst = string.match(v, '^(%S+) (%S+) ')\n"
+    "  local c = a and redis.call('GET', p .. ':room:' .. room)\n"
+    "  if not c then return false end\n"
+    "  local ca, ci = string.match(c, '^%d+ (%S+) %S+ (%S+)$')\n"
+    "  return ca == a and ci == inst and live(a, inst)\n"
+    "end\n"
+    "local function props_hold(tail)\n"
+    "  if not match then return true end\n"
+    "  local b, props = string.find(tail, '{', 1, true), {}\n"
+    "  if b then\n"
+    "    local ok, o = pcall(cjson.decode, string.sub(tail, b))\n"
+    "    if not ok or type(o) ~= 'table' then return false end\n"
+    "    props = o\n"
+    "  end\n"
+    "  for k, v in pairs(match) do\n"
+    "    if props[k] ~= v then return false end\n"
+    "  end\n"
+    "  return true\n"
+    "end\n"
+    "for _, room in ipairs(names) do\n"
+    "  last = room\n"
+    "  local v = redis.call('HGET', h, room)\n"
+    "  if not v or not holds(v, room) then\n"
+    "    entry_drop(p, room)\n"
+    "  else\n"
+    "    local m, c, tail = string.match(v, '^%S+ %S+ (%d+) (%d+)(.*)$')\n"
+    "    local b = string.find(tail, '{', 1, true)\n"
+    "    local flags = b and string.sub(tail, 1, b - 1) or tail\n"
+    "    if m and not string.find(flags, 'unlisted', 1, true) and props_hold(tail) then\n"
+    "      if mode == 'any' then\n"
+    "        m, c = tonumber(m), tonumber(c)\n"
+    "        if not string.find(flags, 'closed', 1, true) and m < c and m > bestm then\n"
+    "          best, bestm = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n', m\n"
+    "          if m + 1 == c then return {best, 0, room} end\n"
+    "        end\n"
+    "      else\n"
+    "        if #out == page then return {table.concat(out), 1, last} end\n"
+    "        out[#out + 1] = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n'\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local code = 0\n"
+    "if #names == walk then code = 2 end\n"
+    "if mode == 'any' then return {best, code, last} end\n"
+    "return {table.concat(out), code, last}\n";
+
 const char *fleet_script_source(enum fleet_script s)
 {
     static const char *const sources[FLEET_SCRIPT_COUNT] = {
@@ -524,6 +679,8 @@ const char *fleet_script_source(enum fleet_script s)
         [FLEET_SCRIPT_HEARTBEAT] = heartbeat_lua,
         [FLEET_SCRIPT_RELEASE] = release_lua,
         [FLEET_SCRIPT_HANDOVER] = handover_lua,
+        [FLEET_SCRIPT_ROOMS_PUT] = rooms_put_lua,
+        [FLEET_SCRIPT_LIST] = list_lua,
     };
     return (unsigned)s < FLEET_SCRIPT_COUNT ? sources[s] : NULL;
 }

@@ -30,6 +30,11 @@
                                   fit in what a heartbeat reads) */
 #define FLEET_ROOMS_MAX 4096   /* the other relays' rooms a relay keeps, at most */
 #define FLEET_LIST_BYTES (256 * 1024) /* the other relays' listings a heartbeat reads, at most */
+#define FLEET_ENTRY_MAX (FLEET_LIST_LINE + FLEET_LIST_PROPS) /* a room's entry, NUL included */
+#define FLEET_LIST_WALK 2000   /* names of P:roomidx one LIST call looks at */
+#define FLEET_LIST_WALK_MOST 100000 /* ... one request (a page, a pick) across its calls */
+#define FLEET_PUT_PER_BEAT 2048 /* entries a heartbeat writes or removes, at most: the
+                                  rest at the next */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
 struct fleet_claim {
@@ -77,6 +82,14 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap);
 int fleet_listing_format(const struct proto_room_entry *e, const struct proto_props *props,
                          size_t n, char *buf, size_t cap, size_t *cut);
 
+/* A room's entry in the directory's P:rooms as its holder writes it, without
+ * its name (the field's) nor "ADDR INSTANCE " (the script's): "MEMBERS
+ * CAPACITY[ FLAGS][ {PROPS}]", the line fleet_listing_format writes with
+ * its props whatever the other rooms' (no budget to share). Returns the
+ * length, or -1 if it does not fit in cap. */
+int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
+                            char *buf, size_t cap);
+
 /* Appends the rooms of a published listing to out, and their props to
  * props, from index *n up to cap - 1, *n counting them, each open, listed
  * and without props unless its line says otherwise; a line that is not a
@@ -98,6 +111,8 @@ enum fleet_script {
     FLEET_SCRIPT_HEARTBEAT, /* register this relay, renew its claims */
     FLEET_SCRIPT_RELEASE,   /* drop a claim this relay holds */
     FLEET_SCRIPT_HANDOVER,  /* move a claim to another live relay */
+    FLEET_SCRIPT_ROOMS_PUT, /* write or remove this relay's rooms' entries */
+    FLEET_SCRIPT_LIST,      /* a page of the fleet's rooms, a pick of any, a free name */
     FLEET_SCRIPT_COUNT
 };
 

@@ -181,6 +181,94 @@ static int encode_page(struct relay *r, uint32_t peer)
     return len;
 }
 
+/* r->out, a listing, sent to peer, its bytes spent from peer's budget.
+ * Returns 0 or the relay_on_datagram code. */
+static int send_listing(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    int n = encode_page(r, peer);
+    if (n < 0)
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
+                           proto_strerror(n));
+    core_send_json(r, UINT32_MAX, peer, (size_t)n);
+    core_budget_spend(r, peer, (uint64_t)n); /* its one recipient: the asker */
+    r->stats.listings++;
+    return 0;
+}
+
+/* ---- a fleet whose directory keeps the rooms (proto/FLEET.md) ---- */
+
+/* The next ask of the fleet's directory (never 0: none). */
+static uint32_t next_ask(struct relay *r)
+{
+    if (++r->listing.next_ask == 0)
+        r->listing.next_ask = 1;
+    return r->listing.next_ask;
+}
+
+/* m asked of the fleet's directory, which pages and filters where the
+ * rooms are kept; false without one, or if it cannot be asked now. */
+static bool ask_directory(struct relay *r, uint32_t peer, const struct proto_control *m)
+{
+    if (!r->fleet.list)
+        return false;
+    uint32_t ask = next_ask(r);
+    if (!r->fleet.list(r->fleet.ctx, peer, ask, false, m->prefix, m->after, &m->match))
+        return false;
+    r->peers[peer].listing_ask = ask; /* a later request's answer supersedes this one's */
+    return true;
+}
+
+void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                        const struct relay_rooms_answer *a, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!ask || !p || p->listing_ask != ask)
+        return;
+    p->listing_ask = 0;
+    proto_control_init(&r->out, PROTO_CTL_ROOMS);
+    r->out.listing = true;
+    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
+    if (a->answered) {
+        size_t n = a->n < PROTO_ROOMS_PAGE ? a->n : PROTO_ROOMS_PAGE;
+        memcpy(r->out.rooms, a->rooms, n * sizeof *a->rooms);
+        memcpy(r->out.rooms_props, a->props, n * sizeof *a->props);
+        r->out.rooms_len = n;
+        r->out.more = a->more || n < a->n;
+    } else { /* this relay's rooms, said to be only those */
+        struct proto_control *m = &r->in; /* the request as list_page reads it */
+        proto_control_init(m, PROTO_CTL_ROOMS);
+        snprintf(m->prefix, sizeof m->prefix, "%s", a->prefix);
+        snprintf(m->after, sizeof m->after, "%s", a->after);
+        if (a->match)
+            m->match = *a->match;
+        list_page(r, m);
+        r->out.partial = true;
+    }
+    send_listing(r, peer, now_us);
+    core_settle(r, now_us);
+}
+
+bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
+                   const struct relay_any_answer *a)
+{
+    struct walk w;
+    struct proto_room_entry e, best = {.room = ""};
+    walk_start(&w, r, room, NULL, false, match); /* this relay's: as they are now */
+    while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e, NULL))
+        if (!e.closed && e.members < e.capacity && (!best.room[0] || e.members > best.members))
+            best = e;
+    const struct proto_room_entry *there = a->pick;
+    if (there && there->room[0] && !core_room_find(r, there->room) &&
+        (!best.room[0] || there->members > best.members ||
+         (there->members == best.members && strcmp(there->room, best.room) < 0)))
+        best = *there;
+    if (best.room[0])
+        memcpy(room, best.room, sizeof best.room);
+    else if (a->free && a->free[0])
+        snprintf(room, PROTO_ROOM_MAX + 1, "%s", a->free);
+    return best.room[0] || (a->free && a->free[0]);
+}
+
 int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
                   uint64_t now_us)
 {
@@ -210,18 +298,14 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
         r->stats.listings_refused++;
         return rc;
     }
+    if (ask_directory(r, peer, m))
+        return 0; /* answered when the directory is (relay_rooms_settle) */
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
     list_page(r, m);
-    int n = encode_page(r, peer);
-    if (n < 0)
-        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
-                           proto_strerror(n));
-    core_send_json(r, UINT32_MAX, peer, (size_t)n);
-    core_budget_spend(r, peer, (uint64_t)n); /* its one recipient: the asker */
-    r->stats.listings++;
-    return 0;
+    r->out.partial = r->fleet.list != NULL; /* its directory could not be asked */
+    return send_listing(r, peer, now_us);
 }
 
 /* prefix + the smallest number from 1 (no leading zero, at most
@@ -258,8 +342,7 @@ static bool any_new_name(const struct relay *r, char *room)
     return false;
 }
 
-int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
-                  uint64_t now_us)
+int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us)
 {
     if (r->cfg.room_list == RELAY_ROOM_LIST_OFF)
         return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
@@ -271,6 +354,15 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto
                            "room: with any, a prefix of at most %" PRIu32 " bytes (the relay's "
                            "room names are %" PRIu32 ", %d kept for the number it may add)",
                            most, r->cfg.room_max, PROTO_ANY_DIGITS);
+    return 0;
+}
+
+int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
+                  uint64_t now_us)
+{
+    int rc = core_any_check(r, peer, room, now_us);
+    if (rc < 0)
+        return rc;
     /* The fullest with space; ties: the first by name (the walk's order),
      * so the first with one place left ends the walk. */
     struct walk w;
