@@ -585,8 +585,9 @@ static const char rooms_put_lua[] = LUA_ENTRY
  *           value, in name order;
  *   'any'   of those, the fullest open one with space (first by name of
  *           equals), the walk ended by one with a single place left;
- *   'free'  the room prefix and the smallest number 1..9999 that no claim
- *           (P:room) nor entry names.
+ *   'free'  the room prefix and the smallest number 1..9999 no entry names
+ *           (a room placed but not yet written may be named again: the
+ *           join goes there, as two joins racing for one new name do).
  * An entry whose holder is not the live relay (P:relay:ADDR's instance)
  * that claims the room (P:room:ROOM) is skipped and removed: a dead
  * relay's rooms leave the listing with its claims. Returns {text, code,
@@ -602,8 +603,7 @@ static const char list_lua[] = LUA_ENTRY
     "if mode == 'free' then\n"
     "  for k = 1, 9999 do\n"
     "    local name = pre .. k\n"
-    "    if redis.call('EXISTS', p .. ':room:' .. name) == 0 and\n"
-    "       redis.call('HEXISTS', h, name) == 0 then\n"
+    "    if redis.call('HEXISTS', h, name) == 0 then\n"
     "      return {name, 0, ''}\n"
     "    end\n"
     "  end\n"
