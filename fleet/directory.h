@@ -43,9 +43,6 @@ struct directory_load {
     uint32_t unheard_ms; /* all its clients dropped at once: its players may not
                             reach it, so placements take it only when no other can,
                             for this long from now (P:shun:ADDR); 0: no */
-    const char *listing; /* its rooms (fleet_listing_format's), published and the
-                            other relays' read back (directory_fleet_rooms); NULL:
-                            none published (a run before may have), none read */
 };
 
 /* What a heartbeat found for one claim this relay held. */
@@ -87,13 +84,6 @@ bool directory_on_event(struct directory *d, char *err, size_t err_cap);
 int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap);
-
-/* The other relays' rooms as the last heartbeat with a listing read them
- * (at most FLEET_ROOMS_MAX, each at most FLEET_LIST_BYTES of listings), in
- * name order, each name once, and their props beside them (*props[i] is
- * *rooms[i]'s): both d's until its next heartbeat. Returns how many. */
-size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
-                             const struct proto_props **props);
 
 /* Writes the n entries of this relay's rooms: entries[i] is room[i]'s as
  * fleet_room_entry_format writes it, "" for a room gone from this relay

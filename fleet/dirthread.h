@@ -62,7 +62,7 @@ struct fleet_msg {
     uint64_t at_us;      /* CLOCK_BOOTTIME, µs: leases run from it */
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
-    struct proto_room_entry *listing; /* FLEET_LISTING, FLEET_ROOMS: n_listing rooms
+    struct proto_room_entry *listing; /* FLEET_LISTING: n_listing rooms
                             (NULL if none), fleet_listing_alloc'd, the receiver's to free */
     struct proto_props *props; /* ... their props, beside them in listing's block */
     uint32_t n_listing;

@@ -130,6 +130,34 @@ static void listing_lines_carry_flags(void **state)
     assert_true(len > 0 && len <= FLEET_LIST_LINE); /* the longest line fits */
 }
 
+/* A room's entry in the directory is its line without its name: flags,
+ * then a listed room's props whatever their size; an unlisted room's
+ * props are not written. */
+static void entries_are_lines_without_their_names(void **state)
+{
+    (void)state;
+    struct proto_room_entry e = {.room = "arena", .members = 3, .capacity = 8, .closed = true};
+    struct proto_props p = {0};
+    char text[FLEET_ENTRY_MAX];
+    assert_int_equal(proto_props_add(&p, "map", "dust", NULL, 0), 0);
+    assert_int_equal(fleet_room_entry_format(&e, &p, text, sizeof text), 25);
+    assert_string_equal(text, "3 8 closed {\"map\":\"dust\"}");
+    e.unlisted = true;
+    assert_true(fleet_room_entry_format(&e, &p, text, sizeof text) > 0);
+    assert_string_equal(text, "3 8 closed,unlisted");
+    e.closed = e.unlisted = false;
+    assert_true(fleet_room_entry_format(&e, NULL, text, sizeof text) > 0);
+    assert_string_equal(text, "3 8");
+    assert_int_equal(fleet_room_entry_format(&e, NULL, text, 3), -1);
+    char line[FLEET_LIST_LINE + FLEET_LIST_PROPS];
+    size_t n = 0;
+    snprintf(line, sizeof line, "arena %s\n", "3 8");
+    struct proto_room_entry out[1];
+    struct proto_props props[1];
+    fleet_listing_parse(line, out, props, 1, &n);
+    assert_int_equal(n, 1); /* what LIST returns, a line each, reads as a listing */
+}
+
 /* A listed room's props follow its flags as a JSON object, read back as
  * they were; an unlisted room's are not published; a line of props not
  * well formed is skipped. */
@@ -211,6 +239,7 @@ int main(void)
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
         cmocka_unit_test(listing_lines_carry_flags),
+        cmocka_unit_test(entries_are_lines_without_their_names),
         cmocka_unit_test(listing_lines_carry_props),
         cmocka_unit_test(props_past_the_budget_are_cut),
     };
