@@ -437,18 +437,52 @@ int directory_rooms_put(struct directory *d, const char *const *rooms,
     return 0;
 }
 
+/* A match as LIST takes it: the JSON object, and each pair as the
+ * entries' props print it ('"KEY":"VALUE"'). */
+struct list_match {
+    char json[PROTO_PROPS_BYTES * 2 + 64];
+    char pair[PROTO_PROPS_KEYS][PROTO_PROPS_BYTES * 2 + 8];
+    size_t n;
+};
+
+static int list_match(const struct proto_props *m, struct list_match *out)
+{
+    const char *k, *v;
+    memset(out, 0, sizeof *out);
+    if (!m || !m->n)
+        return 0;
+    if (proto_props_print(out->json, sizeof out->json, m) < 0)
+        return -1;
+    for (k = proto_props_next(m, NULL, &v); k && out->n < PROTO_PROPS_KEYS;
+         k = proto_props_next(m, k, &v)) {
+        struct proto_props one = {0};
+        char *p = out->pair[out->n];
+        if (proto_props_add(&one, k, v, NULL, 0) != 0 ||
+            proto_props_print(p, sizeof out->pair[0], &one) < 2)
+            return -1;
+        size_t len = strlen(p);
+        memmove(p, p + 1, len - 2); /* the braces off */
+        p[len - 2] = '\0';
+        out->n++;
+    }
+    return 0;
+}
+
 /* One LIST call: {text, code, last} into its parts (text and last are
  * the reply's: valid until it is freed). */
 static redisReply *list_call(struct directory *d, const char *prefix, const char *after,
-                             const char *match, uint32_t page, const char *mode,
+                             const struct list_match *match, uint32_t page, const char *mode,
                              const char **text, long long *code, const char **last,
                              char *err, size_t err_cap)
 {
     char page_s[16], walk_s[16];
     snprintf(page_s, sizeof page_s, "%" PRIu32, page);
     snprintf(walk_s, sizeof walk_s, "%d", FLEET_LIST_WALK);
-    const char *argv[] = {d->cfg.prefix, prefix, after, match, page_s, walk_s, mode};
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7, argv, err, err_cap);
+    const char *argv[7 + PROTO_PROPS_KEYS] = {d->cfg.prefix, prefix, after, match->json,
+                                              page_s, walk_s, mode};
+    for (size_t i = 0; i < match->n; i++)
+        argv[7 + i] = match->pair[i];
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7 + (int)match->n, argv, err, err_cap);
     if (!r)
         return NULL;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
@@ -468,10 +502,12 @@ static redisReply *list_call(struct directory *d, const char *prefix, const char
 int directory_list(struct directory *d, const struct directory_query *q,
                    struct directory_listing *out, char *err, size_t err_cap)
 {
-    char match[PROTO_PROPS_BYTES * 2 + 64] = "", after[PROTO_ROOM_MAX + 1];
+    static const struct list_match none;
+    struct list_match match;
+    char after[PROTO_ROOM_MAX + 1];
     const char *mode = q->any ? "any" : "list";
     memset(out, 0, sizeof *out);
-    if (q->match && q->match->n && proto_props_print(match, sizeof match, q->match) < 0) {
+    if (list_match(q->match, &match) != 0) {
         snprintf(err, err_cap, "match does not fit");
         return -1;
     }
@@ -480,7 +516,7 @@ int directory_list(struct directory *d, const struct directory_query *q,
         const char *text, *last;
         long long code;
         size_t want = out->n < PROTO_ROOMS_PAGE ? PROTO_ROOMS_PAGE - out->n : 0;
-        redisReply *r = list_call(d, q->prefix, after, match, (uint32_t)want, mode, &text,
+        redisReply *r = list_call(d, q->prefix, after, &match, (uint32_t)want, mode, &text,
                                   &code, &last, err, err_cap);
         if (!r)
             return -1;
@@ -513,7 +549,7 @@ int directory_list(struct directory *d, const struct directory_query *q,
         return 0;
     const char *text, *last;
     long long code;
-    redisReply *r = list_call(d, q->prefix, "", "", 0, "free", &text, &code, &last, err,
+    redisReply *r = list_call(d, q->prefix, "", &none, 0, "free", &text, &code, &last, err,
                               err_cap);
     if (!r)
         return -1;

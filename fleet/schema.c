@@ -579,7 +579,9 @@ static const char rooms_put_lua[] = LUA_ENTRY
 
 /* LIST. ARGV: prefix, room prefix, after ('': from the first), match (a
  * JSON object of strings, '': any), page (entries to return), walk (names
- * of P:roomidx to look at, at most), mode:
+ * of P:roomidx to look at, at most), mode, then each pair of the match as
+ * the props' JSON prints it ('"KEY":"VALUE"': an entry without them all
+ * is passed by before its props are read). Mode:
  *   'list'  the rooms under the room prefix after `after`, listed (not
  *           unlisted) and whose props hold every key of match with an equal
  *           value, in name order;
@@ -590,7 +592,9 @@ static const char rooms_put_lua[] = LUA_ENTRY
  *           join goes there, as two joins racing for one new name do).
  * An entry whose holder is not the live relay (P:relay:ADDR's instance)
  * that claims the room (P:room:ROOM) is skipped and removed: a dead
- * relay's rooms leave the listing with its claims. Returns {text, code,
+ * relay's rooms leave the listing with its claims (the holder is checked
+ * only for the entries that would be returned: one HMGET reads the
+ * walk's entries, a GET and one HGET a holder the rest). Returns {text, code,
  * last}: text the rooms, "ROOM MEMBERS CAPACITY[ FLAGS][ {PROPS}]\n" each
  * ('list': at most page; 'any': the one picked or ''; 'free': the name or
  * '' when every number is taken); code 0: no room follows, 1: a room
@@ -633,6 +637,9 @@ static const char list_lua[] = LUA_ENTRY
     "end\n"
     "local function props_hold(tail)\n"
     "  if not match then return true end\n"
+    "  for i = 8, #ARGV do\n"
+    "    if not string.find(tail, ARGV[i], 1, true) then return false end\n"
+    "  end\n"
     "  local b, props = string.find(tail, '{', 1, true), {}\n"
     "  if b then\n"
     "    local ok, o = pcall(cjson.decode, string.sub(tail, b))\n"
@@ -644,26 +651,31 @@ static const char list_lua[] = LUA_ENTRY
     "  end\n"
     "  return true\n"
     "end\n"
-    "for _, room in ipairs(names) do\n"
+    "local vals = {}\n"
+    "if #names > 0 then vals = redis.call('HMGET', h, unpack(names)) end\n"
+    "for k, room in ipairs(names) do\n"
     "  last = room\n"
-    "  local v = redis.call('HGET', h, room)\n"
-    "  if not v or not holds(v, room) then\n"
-    "    entry_drop(p, room)\n"
-    "  else\n"
-    "    local m, c, tail = string.match(v, '^%S+ %S+ (%d+) (%d+)(.*)$')\n"
+    "  local v = vals[k]\n"
+    "  local m, c, tail, flags\n"
+    "  if v then m, c, tail = string.match(v, '^%S+ %S+ (%d+) (%d+)(.*)$') end\n"
+    "  if m then\n"
     "    local b = string.find(tail, '{', 1, true)\n"
-    "    local flags = b and string.sub(tail, 1, b - 1) or tail\n"
-    "    if m and not string.find(flags, 'unlisted', 1, true) and props_hold(tail) then\n"
-    "      if mode == 'any' then\n"
-    "        m, c = tonumber(m), tonumber(c)\n"
-    "        if not string.find(flags, 'closed', 1, true) and m < c and m > bestm then\n"
-    "          best, bestm = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n', m\n"
-    "          if m + 1 == c then return {best, 0, room} end\n"
-    "        end\n"
-    "      else\n"
-    "        if #out == page then return {table.concat(out), 1, last} end\n"
-    "        out[#out + 1] = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n'\n"
+    "    flags = b and string.sub(tail, 1, b - 1) or tail\n"
+    "  end\n"
+    "  if not m then\n"
+    "    entry_drop(p, room)\n"
+    "  elseif not string.find(flags, 'unlisted', 1, true) and props_hold(tail) then\n"
+    "    if not holds(v, room) then\n"
+    "      entry_drop(p, room)\n"
+    "    elseif mode == 'any' then\n"
+    "      m, c = tonumber(m), tonumber(c)\n"
+    "      if not string.find(flags, 'closed', 1, true) and m < c and m > bestm then\n"
+    "        best, bestm = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n', m\n"
+    "        if m + 1 == c then return {best, 0, room} end\n"
     "      end\n"
+    "    else\n"
+    "      if #out == page then return {table.concat(out), 1, last} end\n"
+    "      out[#out + 1] = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n'\n"
     "    end\n"
     "  end\n"
     "end\n"
