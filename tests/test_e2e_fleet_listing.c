@@ -3,7 +3,8 @@
  * them, each with two props: every relay lists every room across its
  * pages (more, after), a filtered listing on any relay finds the one room
  * among them another relay holds, and a join of any room matching it
- * lands there (moved to its relay) */
+ * lands there (moved to its relay); a relay whose directory is gone lists
+ * its own rooms only (partial) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -228,11 +229,43 @@ static void a_filter_finds_one_room_on_another_relay(void **state)
     free(f);
 }
 
+/* Redis stopped: a relay lists only the rooms it holds (its listing
+ * partial), answered at once rather than when the request's wait ends. */
+static void without_its_directory_a_relay_lists_its_own_rooms(void **state)
+{
+    (void)state;
+    struct fleet *f = malloc(sizeof *f);
+    assert_non_null(f);
+    start_fleet(f);
+    size_t i = member_of(f, 0), mine = 0, pages = 0, seen = 0;
+    for (size_t k = 0; k < ROOMS; k++)
+        mine += ricochet_relay_port(f->c[k]) == f->relay[0].port;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while ((seen = list_all(f, i, &pages)) < ROOMS && clock_now_ms() < deadline)
+        clock_sleep_ms(200);
+    assert_int_equal(seen, ROOMS);
+    test_redis_stop(&f->redis); /* the rooms flow on for their lease */
+    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
+    bool more = true;
+    uint64_t asked = clock_now_ms();
+    size_t n = page(f, i, "", NULL, 0, rooms, &more);
+    assert_true(clock_now_ms() - asked < 1000);
+    assert_int_equal(n, mine);
+    assert_false(more);
+    for (size_t k = 0; k < n; k++) {
+        size_t held = (size_t)atoi(rooms[k].room + 4);
+        assert_int_equal(ricochet_relay_port(f->c[held]), f->relay[0].port);
+    }
+    stop_fleet(f);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_relay_lists_every_room_across_pages),
         cmocka_unit_test(a_filter_finds_one_room_on_another_relay),
+        cmocka_unit_test(without_its_directory_a_relay_lists_its_own_rooms),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
