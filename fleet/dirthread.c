@@ -668,6 +668,14 @@ static void sleep_until_due(struct dirthread *t)
     }
 }
 
+/* The heartbeat, if it is due and the directory connected. */
+static void beat_if_due(struct dirthread *t)
+{
+    uint64_t now = clock_now_ms();
+    if (t->cfg.use_directory && t->dir && directory_connected(t->dir) && now >= t->next_beat)
+        heartbeat(t, now);
+}
+
 static void *run(void *arg)
 {
     struct dirthread *t = arg;
@@ -675,8 +683,10 @@ static void *run(void *arg)
         sleep_until_due(t);
         ring_ack(t->in);
         struct fleet_msg m;
-        while (!t->stopping && ring_pop(t->in, &m))
+        while (!t->stopping && ring_pop(t->in, &m)) {
             handle(t, &m, clock_now_ms());
+            beat_if_due(t); /* between listings too: a queue of them never costs a lease */
+        }
         uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);

@@ -293,6 +293,12 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
         return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
                            "this relay lists no rooms (--room-list off)");
     }
+    if (p->listing_ask) { /* the directory's walk is its cost, not the answer's bytes */
+        r->stats.listings_refused++;
+        return core_reject(r, peer, RELAY_DROP_RATE_LIMITED, now_us,
+                           "rooms: the fleet's directory has not answered the last request "
+                           "yet: ask again once it has");
+    }
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0) {
         r->stats.listings_refused++;
