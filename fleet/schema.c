@@ -109,60 +109,20 @@ fail:
     return -1;
 }
 
-/* A room's line, its props last if room is left in *budget: *budget
- * lessened by them, or *cut counted. Returns the length or -1. */
-static int format_room(const struct proto_room_entry *e, const struct proto_props *props,
-                       char *buf, size_t cap, size_t *budget, size_t *cut)
+int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
+                            char *buf, size_t cap)
 {
     bool both = e->closed && e->unlisted;
     char json[FLEET_LIST_PROPS] = "";
     if (props && props->n && !e->unlisted) { /* an unlisted room lends only its name */
         json[0] = ' ';
-        int k = proto_props_print(json + 1, sizeof json - 1, props);
-        if (k < 0 || (size_t)k + 1 > *budget) {
-            json[0] = '\0';
-            *cut += 1;
-        } else {
-            *budget -= (size_t)k + 1;
-        }
+        if (proto_props_print(json + 1, sizeof json - 1, props) < 0)
+            return -1; /* cannot be: the props' bounds fit */
     }
-    int k = snprintf(buf, cap, "%s %" PRIu32 " %" PRIu32 "%s%s%s%s%s\n", e->room, e->members,
-                     e->capacity, e->closed || e->unlisted ? " " : "",
-                     e->closed ? "closed" : "", both ? "," : "",
-                     e->unlisted ? "unlisted" : "", json);
+    int k = snprintf(buf, cap, "%" PRIu32 " %" PRIu32 "%s%s%s%s%s", e->members, e->capacity,
+                     e->closed || e->unlisted ? " " : "", e->closed ? "closed" : "",
+                     both ? "," : "", e->unlisted ? "unlisted" : "", json);
     return k < 0 || (size_t)k >= cap ? -1 : k;
-}
-
-int fleet_listing_format(const struct proto_room_entry *e, const struct proto_props *props,
-                         size_t n, char *buf, size_t cap, size_t *cut)
-{
-    size_t len = 0, budget = FLEET_LIST_PROPS_BYTES, none = 0;
-    if (cap == 0)
-        return -1;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int k = format_room(&e[i], props ? &props[i] : NULL, buf + len, cap - len, &budget,
-                            cut ? cut : &none);
-        if (k < 0)
-            return -1;
-        len += (size_t)k;
-    }
-    return (int)len;
-}
-
-int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
-                            char *buf, size_t cap)
-{
-    char line[FLEET_LIST_LINE + FLEET_LIST_PROPS];
-    size_t budget = SIZE_MAX, cut = 0; /* an entry of its own: no budget to share */
-    int k = format_room(e, props, line, sizeof line, &budget, &cut);
-    size_t skip = strlen(e->room) + 1;
-    if (k < 0 || (size_t)k < skip + 1 || (size_t)k - skip - 1 >= cap)
-        return -1;
-    k -= (int)skip + 1; /* neither the name nor the line's end */
-    memcpy(buf, line + skip, (size_t)k);
-    buf[k] = '\0';
-    return k;
 }
 
 /* A room's flags, "closed", "unlisted" or both joined by ',', up to the
@@ -241,36 +201,6 @@ void fleet_listing_parse(const char *text, struct proto_room_entry *out,
         }
         s += line + (eol != NULL);
     }
-}
-
-/* A room and its props, as sorted together. */
-struct listed {
-    struct proto_room_entry e;
-    struct proto_props props;
-};
-
-static int by_room(const void *a, const void *b)
-{
-    return strcmp(((const struct listed *)a)->e.room, ((const struct listed *)b)->e.room);
-}
-
-long fleet_listing_sort(struct proto_room_entry *rooms, struct proto_props *props, size_t n)
-{
-    size_t k = 0;
-    struct listed *l = n > 1 ? malloc(n * sizeof *l) : NULL;
-    if (n > 1 && !l)
-        return -1;
-    for (size_t i = 0; i < n && l; i++)
-        l[i] = (struct listed){.e = rooms[i], .props = props[i]};
-    if (l)
-        qsort(l, n, sizeof *l, by_room); /* equals: any one of them is kept */
-    for (size_t i = 0; i < n && l; i++)
-        if (k == 0 || strcmp(rooms[k - 1].room, l[i].e.room) != 0) {
-            rooms[k] = l[i].e;
-            props[k++] = l[i].props;
-        }
-    free(l);
-    return (long)(l ? k : n);
 }
 
 int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name)
@@ -449,7 +379,7 @@ static const char place_lua[] = LUA_COMMON
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
  * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
- * rooms, fleet_listing_format's, "" for none; '-': as the call before
+ * rooms, as an older relay published them: "" now; '-': as the call before
  * published, for a heartbeat's later calls), most (bytes of
  * the other relays' listings to return; 0: none), shun ms (its clients
  * were all dropped at once: placed on last, P:shun:ADDR, for this long
