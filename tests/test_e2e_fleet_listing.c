@@ -4,7 +4,8 @@
  * pages (more, after), a filtered listing on any relay finds the one room
  * among them another relay holds, and a join of any room matching it
  * lands there (moved to its relay); a relay whose directory is gone lists
- * its own rooms only (partial) */
+ * its own rooms only (partial); a relay lists a room it just made before
+ * its heartbeat writes the room's entry */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -260,12 +261,48 @@ static void without_its_directory_a_relay_lists_its_own_rooms(void **state)
     free(f);
 }
 
+/* A room made on a relay is listed by that relay at once, with its members
+ * as they are, before its heartbeat (every 3 s here) writes its entry: the
+ * directory's page with the relay's own rooms merged in. */
+static void a_relay_lists_its_new_room_at_once(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    struct fleet_relay a;
+    test_redis_start(&redis);
+    fleet_start_relay(&a, redis.url, (const char *const[]){"--directory-ttl", "30", NULL});
+    struct client_room_ask ask = {0};
+    assert_int_equal(proto_props_add(&ask.props, "map", "dust", NULL, 0), 0);
+    struct fleet *f = calloc(1, sizeof *f); /* its clients: c[0] */
+    assert_non_null(f);
+    f->c[0] = asking(&a, "fresh", false, "ann", &ask);
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!f->welcomed[0] && clock_now_ms() < deadline)
+        poll_others(f, 10, ROOMS);
+    assert_true(f->welcomed[0]);
+    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
+    struct ricochet_prop want = {.key = "map", .value = "dust"};
+    bool more = true;
+    assert_int_equal(page(f, 0, "", &want, 1, rooms, &more), 1);
+    assert_string_equal(rooms[0].room, "fresh");
+    assert_int_equal(rooms[0].members, 1);
+    assert_false(more);
+    char out[64];
+    test_redis_cmd(&redis, out, sizeof out, "HEXISTS ricochet:rooms fresh");
+    assert_string_equal(out, "0"); /* not written yet */
+    ricochet_close(f->c[0]);
+    free(f);
+    free(harness_relay_finish(&a.p));
+    test_redis_stop(&redis);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_relay_lists_every_room_across_pages),
         cmocka_unit_test(a_filter_finds_one_room_on_another_relay),
         cmocka_unit_test(without_its_directory_a_relay_lists_its_own_rooms),
+        cmocka_unit_test(a_relay_lists_its_new_room_at_once),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -218,6 +218,43 @@ static bool ask_directory(struct relay *r, uint32_t peer, const struct proto_con
     return true;
 }
 
+/* The directory's page a with this relay's own rooms merged in as they are
+ * now (their entries are a heartbeat old, or not written yet): those up to
+ * the page's last name (all of them when no more follow), a name in both
+ * this relay's; into r->out, cut to a page (then more). */
+static void merge_own(struct relay *r, const struct relay_rooms_answer *a)
+{
+    struct walk w;
+    struct proto_room_entry mine;
+    const struct proto_props *mp = NULL;
+    const char *end = a->more && a->n ? a->rooms[a->n - 1].room : NULL;
+    size_t i = 0, n = 0;
+    bool cut = false;
+    walk_start(&w, r, a->prefix, a->after, false, a->match);
+    bool have = walk_next(&w, &mine, &mp);
+    for (;;) {
+        bool own = have && (!end || strcmp(mine.room, end) <= 0), dir = i < a->n;
+        if (!own && !dir)
+            break;
+        if (n == PROTO_ROOMS_PAGE) {
+            cut = true;
+            break;
+        }
+        int c = !dir ? 1 : !own ? -1 : strcmp(a->rooms[i].room, mine.room);
+        if (c < 0) {
+            r->out.rooms[n] = a->rooms[i];
+            r->out.rooms_props[n++] = a->props[i++];
+            continue;
+        }
+        r->out.rooms[n] = mine;
+        r->out.rooms_props[n++] = *mp;
+        i += c == 0;
+        have = walk_next(&w, &mine, &mp);
+    }
+    r->out.rooms_len = n;
+    r->out.more = a->more || cut;
+}
+
 void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
                         const struct relay_rooms_answer *a, uint64_t now_us)
 {
@@ -229,11 +266,7 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
     if (a->answered) {
-        size_t n = a->n < PROTO_ROOMS_PAGE ? a->n : PROTO_ROOMS_PAGE;
-        memcpy(r->out.rooms, a->rooms, n * sizeof *a->rooms);
-        memcpy(r->out.rooms_props, a->props, n * sizeof *a->props);
-        r->out.rooms_len = n;
-        r->out.more = a->more || n < a->n;
+        merge_own(r, a);
     } else { /* this relay's rooms, said to be only those */
         struct proto_control *m = &r->in; /* the request as list_page reads it */
         proto_control_init(m, PROTO_CTL_ROOMS);

@@ -665,9 +665,11 @@ struct relay_rooms_answer {
     bool more;
 };
 
-/* Answers peer's rooms request `ask` (the list hook's): a's page, or,
- * when the directory did not answer, a page of this relay's own rooms
- * marked partial. Ignored if peer asked nothing since, or went away. */
+/* Answers peer's rooms request `ask` (the list hook's): a's page (a->n at
+ * most PROTO_ROOMS_PAGE) with this relay's own rooms in its range merged in
+ * as they are now, or, when the directory did not answer, a page of this
+ * relay's own rooms marked partial. Ignored if peer asked nothing since,
+ * or went away. */
 void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
                         const struct relay_rooms_answer *a, uint64_t now_us);
 
