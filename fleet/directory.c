@@ -540,8 +540,10 @@ int directory_list(struct directory *d, const struct directory_query *q,
             out->more = true;
         if (code != 2)
             break;
-        if (out->walked >= FLEET_LIST_WALK_MOST) {
-            out->more = !q->any; /* the page as it stands: the rest after it */
+        /* The page as it stands, the rest after its last room: a page that
+         * has one, so that asking after it always gets on. */
+        if (out->walked >= FLEET_LIST_WALK_MOST && (q->any || out->n > 0)) {
+            out->more = !q->any;
             break;
         }
     }

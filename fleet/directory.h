@@ -120,7 +120,9 @@ struct directory_listing {
  * the filter applied there: one LIST call per FLEET_LIST_WALK names, until
  * the page fills (and one more room that matches is known to follow, or
  * not), or the pick is made, or FLEET_LIST_WALK_MOST names were looked at
- * (then `more`, the page as it stands). Returns 0, or -1 with a message. */
+ * and the page has a room (then `more`, the page as it stands: asked again
+ * after its last room, the walk gets on; a pick: the best met so far).
+ * Returns 0, or -1 with a message. */
 int directory_list(struct directory *d, const struct directory_query *q,
                    struct directory_listing *out, char *err, size_t err_cap);
 

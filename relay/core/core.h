@@ -315,6 +315,10 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
 int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
                   uint64_t now_us);
 
+/* The next ask of a fleet's directory, a rooms request's or a join of any
+ * room's (never 0: none). */
+uint32_t core_next_ask(struct relay *r);
+
 /* core_any_room's refusals alone (listing_off, bad_room), before a fleet's
  * directory is asked. Returns 0 or the relay_on_datagram code. */
 int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us);

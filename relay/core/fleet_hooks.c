@@ -73,9 +73,7 @@ int core_fleet_any(struct relay *r, uint32_t peer, const struct proto_control *m
     int rc = core_any_check(r, peer, who->room, now_us);
     if (rc < 0)
         return rc;
-    if (++r->listing.next_ask == 0)
-        r->listing.next_ask = 1;
-    uint32_t ask = r->listing.next_ask;
+    uint32_t ask = core_next_ask(r);
     if (!r->fleet.list(r->fleet.ctx, peer, ask, true, who->room, "", &m->match) ||
         !park_join(r, peer, m, who, ask))
         return core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);

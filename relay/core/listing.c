@@ -197,8 +197,7 @@ static int send_listing(struct relay *r, uint32_t peer, uint64_t now_us)
 
 /* ---- a fleet whose directory keeps the rooms (proto/FLEET.md) ---- */
 
-/* The next ask of the fleet's directory (never 0: none). */
-static uint32_t next_ask(struct relay *r)
+uint32_t core_next_ask(struct relay *r)
 {
     if (++r->listing.next_ask == 0)
         r->listing.next_ask = 1;
@@ -211,10 +210,10 @@ static bool ask_directory(struct relay *r, uint32_t peer, const struct proto_con
 {
     if (!r->fleet.list)
         return false;
-    uint32_t ask = next_ask(r);
+    uint32_t ask = core_next_ask(r);
     if (!r->fleet.list(r->fleet.ctx, peer, ask, false, m->prefix, m->after, &m->match))
         return false;
-    r->peers[peer].listing_ask = ask; /* a later request's answer supersedes this one's */
+    r->peers[peer].listing_ask = ask; /* no other until it is answered */
     return true;
 }
 
