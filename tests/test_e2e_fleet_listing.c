@@ -23,6 +23,7 @@
 #define RELAYS 4
 #define ROOMS 72 /* more than a page (64) */
 #define NEEDLE 41 /* the room whose tag is "needle" */
+_Static_assert(RICOCHET_ROOM_MAX == PROTO_ROOM_MAX, "a listed name fits a request's after");
 
 struct fleet {
     struct redisproc redis;
@@ -149,13 +150,13 @@ static size_t list_all(struct fleet *f, size_t i, size_t *pages)
         assert_true(n > 0 || !more);
         for (size_t k = 0; k < n; k++) {
             assert_true(strcmp(rooms[k].room, last) > 0); /* in name order, once */
-            snprintf(last, sizeof last, "%s", rooms[k].room);
+            memcpy(last, rooms[k].room, sizeof last); /* a name of its size */
             struct ricochet_prop props[4];
             if (strncmp(rooms[k].room, "room", 4) == 0 &&
                 ricochet_listed_props(f->c[i], k, props, 4, NULL) == 2)
                 seen++;
         }
-        snprintf(after, sizeof after, "%s", last);
+        memcpy(after, last, sizeof after);
     }
     return seen;
 }
