@@ -561,6 +561,29 @@ int directory_list(struct directory *d, const struct directory_query *q,
     return 0;
 }
 
+int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *err,
+                    size_t err_cap)
+{
+    static const struct list_match none;
+    char walk[16], after[PROTO_ROOM_MAX + 1];
+    snprintf(walk, sizeof walk, "%d", FLEET_SWEEP_PER_BEAT);
+    memcpy(after, cursor, sizeof after);
+    const char *argv[] = {d->cfg.prefix, "", after, none.json, "0", walk, "sweep"};
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7, argv, err, err_cap);
+    if (!r)
+        return -1;
+    bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+              r->element[1]->type == REDIS_REPLY_INTEGER &&
+              r->element[2]->type == REDIS_REPLY_STRING;
+    if (ok)
+        snprintf(cursor, PROTO_ROOM_MAX + 1, "%s",
+                 r->element[1]->integer == 2 ? r->element[2]->str : "");
+    else
+        snprintf(err, err_cap, "redis: unexpected sweep reply");
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
 int directory_deregister(struct directory *d, char *err, size_t err_cap)
 {
     char key[FLEET_KEY_MAX], set[FLEET_KEY_MAX];

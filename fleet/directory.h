@@ -126,6 +126,13 @@ struct directory_listing {
 int directory_list(struct directory *d, const struct directory_query *q,
                    struct directory_listing *out, char *err, size_t err_cap);
 
+/* Removes the entries whose holder is gone (or no longer claims the room)
+ * among the FLEET_SWEEP_PER_BEAT names of P:roomidx after cursor ("": from
+ * the first), listed or not; cursor becomes where to go on ("" at the
+ * end: from the first again). Returns 0, or -1 with a message. */
+int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *err,
+                    size_t err_cap);
+
 /* Removes this relay's registration (placements stop choosing it; its
  * claims then count as abandoned). Returns 0, or -1 with a message. */
 int directory_deregister(struct directory *d, char *err, size_t err_cap);

@@ -53,6 +53,8 @@ struct dirthread {
     bool listed;                   /* the loop sent its rooms at least once */
     struct written *written;       /* their entries in the directory, in name order */
     size_t n_written;
+    char sweep[PROTO_ROOM_MAX + 1]; /* where the next heartbeat's sweep of the entries
+                                      goes on ("": from the first) */
     struct suspect suspects[SUSPECTS_MAX];
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
@@ -362,6 +364,10 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
     }
     post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
     write_rooms(t);
+    /* A dead relay's entries that no listing passes by (a prefix nobody
+     * asks for) go too, a share of the index each heartbeat. */
+    if (t->listed && directory_sweep(t->dir, t->sweep, err, sizeof err) != 0)
+        log_warn("fleet: sweep of the rooms' entries: %s", err);
 }
 
 /* ---- suspects: rooms whose reported holder is awaited ---- */

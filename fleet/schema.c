@@ -517,6 +517,8 @@ static const char rooms_put_lua[] = LUA_ENTRY
  *           value, in name order;
  *   'any'   of those, the fullest open one with space (first by name of
  *           equals), the walk ended by one with a single place left;
+ *   'sweep' none: only the entries whose holder is gone removed, whether
+ *           they would be listed or not (a heartbeat's share of the index);
  *   'free'  the room prefix and the smallest number 1..9999 no entry names
  *           (a room placed but not yet written may be named again: the
  *           join goes there, as two joins racing for one new name do).
@@ -596,8 +598,9 @@ static const char list_lua[] = LUA_ENTRY
     "      local b = string.find(tail, '{', 1, true)\n"
     "      flags = b and string.sub(tail, 1, b - 1) or tail\n"
     "    end\n"
-    "    if not m then\n"
+    "    if not m or (mode == 'sweep' and not holds(v, room)) then\n"
     "      entry_drop(p, room)\n"
+    "    elseif mode == 'sweep' then\n"
     "    elseif not string.find(flags, 'unlisted', 1, true) and props_hold(tail) then\n"
     "      if not holds(v, room) then\n"
     "        entry_drop(p, room)\n"
@@ -619,7 +622,7 @@ static const char list_lua[] = LUA_ENTRY
     "end\n"
     "local code = 0\n"
     "if walked == walk then code = 2 end\n"
-    "if mode == 'any' then return {best, code, last} end\n"
+    "if mode ~= 'list' then return {best, code, last} end\n"
     "return {table.concat(out), code, last}\n";
 
 const char *fleet_script_source(enum fleet_script s)

@@ -29,6 +29,8 @@
 #define FLEET_LIST_WALK_MOST 100000 /* ... one request (a page, a pick) across its calls */
 #define FLEET_PUT_PER_BEAT 2048 /* entries a heartbeat writes or removes, at most: the
                                   rest at the next */
+#define FLEET_SWEEP_PER_BEAT 256 /* names of P:roomidx a heartbeat checks for entries
+                                  whose holder is gone, from where the last stopped */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
 struct fleet_claim {

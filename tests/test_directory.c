@@ -644,6 +644,10 @@ static void rooms_are_listed_from_their_entries_page_by_page(void **state)
     assert_int_equal(got.calls, 1);
     assert_int_equal(list(b, "r43", "r4321", &needle, &got), 0);
     assert_false(got.more);
+    char cursor[PROTO_ROOM_MAX + 1] = "";
+    assert_int_equal(directory_sweep(b, cursor, err, sizeof err), 0); /* all live: kept */
+    assert_string_equal(cursor, rooms[FLEET_SWEEP_PER_BEAT - 1]);
+    assert_int_equal(list(b, "", "", NULL, &got), PROTO_ROOMS_PAGE);
     directory_destroy(a);
     directory_destroy(b);
     test_redis_stop(&r);
@@ -651,7 +655,8 @@ static void rooms_are_listed_from_their_entries_page_by_page(void **state)
 
 /* An entry is written only while its writer holds the room's claim, and
  * removed only by it; an entry whose holder went away, or whose room
- * another relay claims now, is listed by none and removed by the walk. */
+ * another relay claims now, is listed by none and removed by the walk, or
+ * by a heartbeat's sweep. */
 static void entries_follow_their_claims(void **state)
 {
     (void)state;
@@ -673,6 +678,11 @@ static void entries_follow_their_claims(void **state)
 
     assert_int_equal(directory_deregister(a, err, sizeof err), 0); /* a is gone */
     beat(b, 0, 0, false);
+    char cursor[PROTO_ROOM_MAX + 1] = "";
+    assert_int_equal(directory_sweep(b, cursor, err, sizeof err), 0); /* a heartbeat's */
+    assert_string_equal(cursor, ""); /* the index's end: from the first next time */
+    test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
+    assert_string_equal(out, "0");
     assert_int_equal(list(b, "", "", NULL, &got), 0);
     test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
     assert_string_equal(out, "0");
