@@ -12,6 +12,8 @@
 #                   bench-edges, bench-doors)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
+#   make bench-fleet-listing a fleet's listing from the directory: 10 relays, 100 to
+#                   10,000 rooms (bench-fleet-listing-reference: into bench/results/)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
 #                   peers' workload at 1000 clients (bench-ws-cost-reference: into
@@ -277,7 +279,8 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-lesson-senders bench-lesson-senders-reference \
         bench-ipmodes bench-ipmodes-reference \
         bench-edges bench-edges-reference bench-doors bench-doors-reference \
-        bench-fleet-reference bench-world bench-world-reference bench-world-targets \
+        bench-fleet-reference bench-fleet-listing bench-fleet-listing-reference \
+        bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE
@@ -690,6 +693,15 @@ bench-fleet bench-fleet-reference:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory all
 	bench/fleet.sh $(BUILD)/bin $(FLEET_DIR) $(REPEAT) $(FLEET_PARTS)
+
+# A fleet's listing read from the directory (bench/fleet_listing.sh): a
+# redis-server and 10 relays, 100, 1,000 and 10,000 rooms written by a bulk
+# path, a page timed through a lobby (the Python binding over the library).
+bench-fleet-listing bench-fleet-listing-reference: LISTING_DIR = $(if $(filter bench-fleet-listing-reference,$@),bench/results,$(BENCH_OUT))/fleet-listing
+bench-fleet-listing bench-fleet-listing-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all lib
+	bench/fleet_listing.sh $(BUILD)/bin $(LISTING_DIR) 5 10
 
 # ricochet-relay beside Colyseus 0.16 and 0.18 under one workload
 # (bench/peers.sh): needs Node 20 or later with npm, which installs the exact

@@ -13,8 +13,7 @@
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
 #define HEARTBEAT_FIXED 14  /* ARGV before the (room, value) pairs */
-#define HEARTBEAT_LISTING 11 /* ... of which: the listing, */
-#define HEARTBEAT_MOST 12   /* the bytes of the others' listings to read back, */
+#define HEARTBEAT_LISTING 11 /* ... of which: the listing (an older relay's: "" now), */
 #define HEARTBEAT_SHUN 13   /* how long it is placed on last */
 #define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
 #define KEEP_OUT_TTLS 3     /* a relay kept out of a room (P:out:ROOM) this many TTLs, */
@@ -31,9 +30,6 @@ struct directory {
     char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
-    struct proto_room_entry *fleet;      /* the other relays' rooms, FLEET_ROOMS_MAX */
-    struct proto_props *fleet_props;     /* ... and their props, beside them */
-    size_t n_fleet;                      /* ... as the last heartbeat read them */
     char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
 };
 
@@ -43,14 +39,6 @@ struct directory *directory_create(const struct directory_config *cfg)
     if (!d)
         return NULL;
     d->cfg = *cfg;
-    d->fleet = malloc(FLEET_ROOMS_MAX * sizeof *d->fleet);
-    d->fleet_props = malloc(FLEET_ROOMS_MAX * sizeof *d->fleet_props);
-    if (!d->fleet || !d->fleet_props) {
-        free(d->fleet);
-        free(d->fleet_props);
-        free(d);
-        return NULL;
-    }
     if (!d->cfg.stale_ms)
         d->cfg.stale_ms = STALE_BEATS * (d->cfg.ttl_ms / 10 ? d->cfg.ttl_ms / 10 : 1);
     d->tls = (struct redisconn_tls){.ca = d->cfg.tls_ca, .cert = d->cfg.tls_cert,
@@ -75,8 +63,6 @@ void directory_destroy(struct directory *d)
         return;
     drop(d);
     sentinel_watch_close(d->watch);
-    free(d->fleet);
-    free(d->fleet_props);
     free(d);
 }
 
@@ -332,32 +318,16 @@ static void floor_text(const struct directory *d, char buf[24])
     snprintf(buf, 24, "%" PRIu64, d->high_water);
 }
 
-/* The other relays' listings of a heartbeat reply, into d->fleet. */
-static int apply_listings(struct directory *d, const redisReply *r)
-{
-    if (r->type != REDIS_REPLY_ARRAY)
-        return -1;
-    d->n_fleet = 0;
-    for (size_t k = 0; k < r->elements; k++)
-        if (r->element[k]->type == REDIS_REPLY_STRING)
-            fleet_listing_parse(r->element[k]->str, d->fleet, d->fleet_props, FLEET_ROOMS_MAX,
-                                &d->n_fleet);
-    long n = fleet_listing_sort(d->fleet, d->fleet_props, d->n_fleet);
-    d->n_fleet = n < 0 ? 0 : (size_t)n; /* out of memory: none known this heartbeat */
-    return 0;
-}
-
-/* Applies one heartbeat reply ({triples room, status, value; listings})
- * to held[0..n), and its listings if asked for (lists). */
-static int apply_renewals(struct directory *d, const redisReply *reply, bool lists,
+/* Applies one heartbeat reply ({triples room, status, value; listings:
+ * none asked}) to held[0..n). */
+static int apply_renewals(struct directory *d, const redisReply *reply,
                           struct fleet_claim *held, size_t n, enum directory_renewal *res,
                           char *err, size_t err_cap)
 {
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
         goto bad;
     const redisReply *r = reply->element[0];
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0 ||
-        (lists && apply_listings(d, reply->element[1]) != 0))
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
         goto bad;
     for (size_t k = 0; k < r->elements; k += 3) {
         const redisReply *room = r->element[k], *st = r->element[k + 1],
@@ -380,7 +350,7 @@ bad:
 }
 
 /* One heartbeat call: head[] (the fixed ARGV) and held[0..n) renewed, n <=
- * HEARTBEAT_CHUNK; the other relays' listings read if head[] asks. */
+ * HEARTBEAT_CHUNK. */
 static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT_FIXED],
                            struct fleet_claim *held, size_t n, enum directory_renewal *res,
                            char *err, size_t err_cap)
@@ -401,8 +371,7 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
                         err_cap);
     if (!r)
         return -1;
-    int rc = apply_renewals(d, r, strcmp(head[HEARTBEAT_MOST], "0") != 0, held, n, res,
-                            err, err_cap);
+    int rc = apply_renewals(d, r, held, n, res, err, err_cap);
     freeReplyObject(r);
     return rc;
 }
@@ -411,8 +380,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap)
 {
-    char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16], most[16];
-    char shun[16];
+    char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16], shun[16];
     if (d->cfg.url.n_sentinels && d->c && still_primary(d, err, err_cap) != 0)
         return -1;
     ttl_text(d, ttl);
@@ -423,32 +391,197 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     snprintf(capacity, sizeof capacity, "%" PRIu32, d->cfg.capacity);
     snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
     snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
-    snprintf(most, sizeof most, "%d", load->listing ? FLEET_LIST_BYTES : 0);
     snprintf(shun, sizeof shun, "%" PRIu32, load->unheard_ms);
+    /* No listing in the hash, none read back: the rooms' entries are kept
+     * beside the claims (directory_rooms_put) and read a page at a time
+     * (directory_list). */
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
                                          rooms, clients, load->draining ? "1" : "0",
-                                         floor, stale, load->listing ? load->listing : "",
-                                         most, shun};
+                                         floor, stale, "", "0", shun};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
         if (heartbeat_chunk(d, head, held + done, k, res + done, err, err_cap) != 0)
             return -1;
-        head[HEARTBEAT_LISTING] = "-"; /* the listing goes, and comes, once */
-        head[HEARTBEAT_MOST] = "0";
+        head[HEARTBEAT_LISTING] = "-"; /* the hash's listing is emptied once */
         head[HEARTBEAT_SHUN] = "0";
         done += k;
     } while (done < n);
     return 0;
 }
 
-size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
-                             const struct proto_props **props)
+#define PUT_CHUNK 256 /* entries written per script call */
+
+int directory_rooms_put(struct directory *d, const char *const *rooms,
+                        const char *const *entries, size_t n, char *err, size_t err_cap)
 {
-    *rooms = d->fleet;
-    *props = d->fleet_props;
-    return d->n_fleet;
+    const char *argv[3 + 2 * PUT_CHUNK] = {d->cfg.prefix, d->cfg.addr, d->cfg.instance};
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < PUT_CHUNK ? n - done : PUT_CHUNK;
+        for (size_t i = 0; i < k; i++) {
+            argv[3 + 2 * i] = rooms[done + i];
+            argv[4 + 2 * i] = entries[done + i];
+        }
+        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, 3 + 2 * (int)k, argv, err, err_cap);
+        if (!r)
+            return -1;
+        bool ok = r->type == REDIS_REPLY_INTEGER;
+        freeReplyObject(r);
+        if (!ok) {
+            snprintf(err, err_cap, "redis: unexpected reply writing rooms");
+            return -1;
+        }
+        done += k;
+    }
+    return 0;
+}
+
+/* A match as LIST takes it: the JSON object, and each pair as the
+ * entries' props print it ('"KEY":"VALUE"'). */
+struct list_match {
+    char json[PROTO_PROPS_BYTES * 2 + 64];
+    char pair[PROTO_PROPS_KEYS][PROTO_PROPS_BYTES * 2 + 8];
+    size_t n;
+};
+
+static int list_match(const struct proto_props *m, struct list_match *out)
+{
+    const char *k, *v;
+    memset(out, 0, sizeof *out);
+    if (!m || !m->n)
+        return 0;
+    if (proto_props_print(out->json, sizeof out->json, m) < 0)
+        return -1;
+    for (k = proto_props_next(m, NULL, &v); k && out->n < PROTO_PROPS_KEYS;
+         k = proto_props_next(m, k, &v)) {
+        struct proto_props one = {0};
+        char *p = out->pair[out->n];
+        if (proto_props_add(&one, "props", k, v, NULL, 0) != 0 ||
+            proto_props_print(p, sizeof out->pair[0], &one) < 2)
+            return -1;
+        size_t len = strlen(p);
+        memmove(p, p + 1, len - 2); /* the braces off */
+        p[len - 2] = '\0';
+        out->n++;
+    }
+    return 0;
+}
+
+/* One LIST call: {text, code, last} into its parts (text and last are
+ * the reply's: valid until it is freed). */
+static redisReply *list_call(struct directory *d, const char *prefix, const char *after,
+                             const struct list_match *match, uint32_t page, const char *mode,
+                             const char **text, long long *code, const char **last,
+                             char *err, size_t err_cap)
+{
+    char page_s[16], walk_s[16];
+    snprintf(page_s, sizeof page_s, "%" PRIu32, page);
+    snprintf(walk_s, sizeof walk_s, "%d", FLEET_LIST_WALK);
+    const char *argv[7 + PROTO_PROPS_KEYS] = {d->cfg.prefix, prefix, after, match->json,
+                                              page_s, walk_s, mode};
+    for (size_t i = 0; i < match->n; i++)
+        argv[7 + i] = match->pair[i];
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7 + (int)match->n, argv, err, err_cap);
+    if (!r)
+        return NULL;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_INTEGER ||
+        r->element[2]->type != REDIS_REPLY_STRING) {
+        snprintf(err, err_cap, "redis: unexpected listing reply");
+        freeReplyObject(r);
+        return NULL;
+    }
+    *text = r->element[0]->str;
+    *code = r->element[1]->integer;
+    *last = r->element[2]->str;
+    return r;
+}
+
+int directory_list(struct directory *d, const struct directory_query *q,
+                   struct directory_listing *out, char *err, size_t err_cap)
+{
+    static const struct list_match none;
+    struct list_match match;
+    char after[PROTO_ROOM_MAX + 1];
+    const char *mode = q->any ? "any" : "list";
+    memset(out, 0, sizeof *out);
+    if (list_match(q->match, &match) != 0) {
+        snprintf(err, err_cap, "match does not fit");
+        return -1;
+    }
+    snprintf(after, sizeof after, "%s", q->after ? q->after : "");
+    for (;;) {
+        const char *text, *last;
+        long long code;
+        size_t want = out->n < PROTO_ROOMS_PAGE ? PROTO_ROOMS_PAGE - out->n : 0;
+        redisReply *r = list_call(d, q->prefix, after, &match, (uint32_t)want, mode, &text,
+                                  &code, &last, err, err_cap);
+        if (!r)
+            return -1;
+        out->calls++;
+        out->walked += FLEET_LIST_WALK; /* at most: what a call may look at */
+        if (q->any) {
+            struct proto_room_entry e[1];
+            struct proto_props pp[1];
+            size_t k = 0;
+            fleet_listing_parse(text, e, pp, 1, &k);
+            if (k && (!out->pick.room[0] || e[0].members > out->pick.members)) {
+                out->pick = e[0];
+                out->props[0] = pp[0];
+            }
+        } else {
+            fleet_listing_parse(text, out->rooms, out->props, PROTO_ROOMS_PAGE, &out->n);
+        }
+        snprintf(after, sizeof after, "%s", last);
+        freeReplyObject(r);
+        if (code == 1)
+            out->more = true;
+        if (code != 2)
+            break;
+        /* The page as it stands, the rest after its last room: a page that
+         * has one, so that asking after it always gets on. */
+        if (out->walked >= FLEET_LIST_WALK_MOST && (q->any || out->n > 0)) {
+            out->more = !q->any;
+            break;
+        }
+    }
+    if (!q->any || out->pick.room[0])
+        return 0;
+    const char *text, *last;
+    long long code;
+    redisReply *r = list_call(d, q->prefix, "", &none, 0, "free", &text, &code, &last, err,
+                              err_cap);
+    if (!r)
+        return -1;
+    out->calls++;
+    snprintf(out->free, sizeof out->free, "%s", text);
+    freeReplyObject(r);
+    return 0;
+}
+
+int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *err,
+                    size_t err_cap)
+{
+    static const struct list_match none;
+    char walk[16], after[PROTO_ROOM_MAX + 1];
+    snprintf(walk, sizeof walk, "%d", FLEET_SWEEP_PER_BEAT);
+    memcpy(after, cursor, sizeof after);
+    const char *argv[] = {d->cfg.prefix, "", after, none.json, "0", walk, "sweep"};
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7, argv, err, err_cap);
+    if (!r)
+        return -1;
+    bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+              r->element[1]->type == REDIS_REPLY_INTEGER &&
+              r->element[2]->type == REDIS_REPLY_STRING;
+    if (ok)
+        snprintf(cursor, PROTO_ROOM_MAX + 1, "%s",
+                 r->element[1]->integer == 2 ? r->element[2]->str : "");
+    else
+        snprintf(err, err_cap, "redis: unexpected sweep reply");
+    freeReplyObject(r);
+    return ok ? 0 : -1;
 }
 
 int directory_deregister(struct directory *d, char *err, size_t err_cap)

@@ -43,9 +43,6 @@ struct directory_load {
     uint32_t unheard_ms; /* all its clients dropped at once: its players may not
                             reach it, so placements take it only when no other can,
                             for this long from now (P:shun:ADDR); 0: no */
-    const char *listing; /* its rooms (fleet_listing_format's), published and the
-                            other relays' read back (directory_fleet_rooms); NULL:
-                            none published (a run before may have), none read */
 };
 
 /* What a heartbeat found for one claim this relay held. */
@@ -88,12 +85,53 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap);
 
-/* The other relays' rooms as the last heartbeat with a listing read them
- * (at most FLEET_ROOMS_MAX, each at most FLEET_LIST_BYTES of listings), in
- * name order, each name once, and their props beside them (*props[i] is
- * *rooms[i]'s): both d's until its next heartbeat. Returns how many. */
-size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms,
-                             const struct proto_props **props);
+/* Writes the n entries of this relay's rooms: entries[i] is room[i]'s as
+ * fleet_room_entry_format writes it, "" for a room gone from this relay
+ * (its entry removed if it is still this relay's). An entry is written
+ * only while this relay's claim of the room stands. Returns 0, or -1 with
+ * a message (then any of them may have been written). */
+int directory_rooms_put(struct directory *d, const char *const *rooms,
+                        const char *const *entries, size_t n, char *err, size_t err_cap);
+
+/* What to list: the rooms under prefix after after (each "" for none),
+ * whose props hold match (NULL or empty: any). */
+struct directory_query {
+    const char *prefix;
+    const char *after;
+    const struct proto_props *match;
+    bool any; /* a join of any room: pick, rather than list */
+};
+
+/* What the directory answered. */
+struct directory_listing {
+    struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* a page, in name order */
+    struct proto_props props[PROTO_ROOMS_PAGE];      /* ... their props beside them */
+    size_t n;
+    bool more;                  /* rooms follow (ask again after the last) */
+    struct proto_room_entry pick; /* any: the fullest open room with space
+                                  ("" none), its props in props[0] */
+    char free[PROTO_ROOM_MAX + 1]; /* any, none picked: the prefix and the smallest
+                                  number no room of the fleet is named ("": none) */
+    uint32_t walked;            /* names looked at, */
+    uint32_t calls;             /* ... in this many script calls */
+};
+
+/* The fleet's rooms, from the directory's entries (P:rooms, P:roomidx),
+ * the filter applied there: one LIST call per FLEET_LIST_WALK names, until
+ * the page fills (and one more room that matches is known to follow, or
+ * not), or the pick is made, or FLEET_LIST_WALK_MOST names were looked at
+ * and the page has a room (then `more`, the page as it stands: asked again
+ * after its last room, the walk gets on; a pick: the best met so far).
+ * Returns 0, or -1 with a message. */
+int directory_list(struct directory *d, const struct directory_query *q,
+                   struct directory_listing *out, char *err, size_t err_cap);
+
+/* Removes the entries whose holder is gone (or no longer claims the room)
+ * among the FLEET_SWEEP_PER_BEAT names of P:roomidx after cursor ("": from
+ * the first), listed or not; cursor becomes where to go on ("" at the
+ * end: from the first again). Returns 0, or -1 with a message. */
+int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *err,
+                    size_t err_cap);
 
 /* Removes this relay's registration (placements stop choosing it; its
  * claims then count as abandoned). Returns 0, or -1 with a message. */

@@ -1,8 +1,9 @@
 /* dirthread.c: see dirthread.h. The thread sleeps in poll(2) on its
  * request ring's eventfd until a request comes or timed work is due: the
  * heartbeat (registration and every held claim, one script call per 256
- * claims), a reconnect, a room whose reported holder is awaited, Agones'
- * /ready retry, /health and labels. */
+ * claims; then this relay's rooms' entries that changed), a reconnect, a
+ * room whose reported holder is awaited, Agones' /ready retry, /health and
+ * labels. A listing asked of it is answered from the directory at once. */
 #include "dirthread.h"
 
 #include <errno.h>
@@ -28,6 +29,12 @@ struct suspect {
     uint64_t due_ms, give_up_ms;
 };
 
+/* A room's entry as this relay last wrote it (its hash: what changed). */
+struct written {
+    char room[PROTO_ROOM_MAX + 1];
+    uint64_t hash;
+};
+
 struct dirthread {
     struct dirthread_config cfg;
     struct ring *in;               /* loop -> thread */
@@ -40,8 +47,14 @@ struct dirthread {
     enum directory_renewal *res;   /* a heartbeat's answer per held claim */
     size_t n_held, cap_held;
     struct directory_load load;
-    char *listing;                 /* this relay's rooms as published (load.listing) */
-    size_t props_cut;              /* ... of which published without their props */
+    struct proto_room_entry *rooms; /* this relay's rooms as the loop last sent them, */
+    struct proto_props *rooms_props; /* ... their props (in rooms' block), */
+    size_t n_rooms;                /* ... in name order */
+    bool listed;                   /* the loop sent its rooms at least once */
+    struct written *written;       /* their entries in the directory, in name order */
+    size_t n_written;
+    char sweep[PROTO_ROOM_MAX + 1]; /* where the next heartbeat's sweep of the entries
+                                      goes on ("": from the first) */
     struct suspect suspects[SUSPECTS_MAX];
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
@@ -62,6 +75,7 @@ static void post(struct dirthread *t, const struct fleet_msg *m)
         return;
     log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
     free(m->listing);
+    free(m->query);
 }
 
 /* ---- the held set ---- */
@@ -180,6 +194,7 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
         set_reachable(t, false, err);
         return false;
     }
+    t->n_written = 0; /* a new connection (Redis may have restarted): every entry again */
     heartbeat(t, now_ms);
     return directory_connected(t->dir);
 }
@@ -193,46 +208,135 @@ struct proto_room_entry *fleet_listing_alloc(size_t n, struct proto_props **prop
     return rooms;
 }
 
-/* The other relays' rooms the heartbeat read, to the loop in an array of
- * its own (the directory's is overwritten at the next heartbeat). */
-static void post_fleet_rooms(struct dirthread *t)
+/* This relay's rooms from the loop (all of them, in name order): their
+ * entries are written at the next heartbeat. */
+static void set_rooms(struct dirthread *t, const struct fleet_msg *m)
 {
-    const struct proto_room_entry *rooms;
-    const struct proto_props *props;
-    size_t n = directory_fleet_rooms(t->dir, &rooms, &props);
-    struct fleet_msg m = {.type = FLEET_ROOMS, .n_listing = (uint32_t)n};
-    if (n && !(m.listing = fleet_listing_alloc(n, &m.props))) {
-        log_error("fleet: out of memory: the fleet's rooms are not listed");
-        return;
-    }
-    if (n) {
-        memcpy(m.listing, rooms, n * sizeof *rooms);
-        memcpy(m.props, props, n * sizeof *props);
-    }
-    post(t, &m);
+    free(t->rooms);
+    t->rooms = m->listing;
+    t->rooms_props = m->props;
+    t->n_rooms = m->listing ? m->n_listing : 0;
+    t->listed = true;
 }
 
-/* This relay's rooms, to be published: formatted here, not on the loop.
- * Props past what a relay publishes are cut, and said when their count
- * changes. */
-static void set_listing(struct dirthread *t, const struct fleet_msg *m)
+static uint64_t fnv1a(const char *s)
 {
-    size_t cap = (size_t)m->n_listing * FLEET_LIST_LINE + FLEET_LIST_PROPS_BYTES + 1, cut = 0;
-    char *text = malloc(cap);
-    if (text && fleet_listing_format(m->listing, m->props, m->n_listing, text, cap, &cut) >= 0) {
-        free(t->listing);
-        t->listing = text;
-        t->load.listing = text;
-        if (cut != t->props_cut)
-            log_warn("fleet: %zu rooms published without their props (a relay publishes "
-                     "%d KB of props, its first rooms' by name)", cut,
-                     FLEET_LIST_PROPS_BYTES / 1024);
-        t->props_cut = cut;
-    } else {
-        free(text);
-        log_error("fleet: out of memory: this relay's rooms are not published");
+    uint64_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+    return h;
+}
+
+/* The changes of one heartbeat: rooms and their entries ("" removed). */
+struct changes {
+    const char *room[FLEET_PUT_PER_BEAT];
+    const char *entry[FLEET_PUT_PER_BEAT];
+    char text[FLEET_PUT_PER_BEAT][FLEET_ENTRY_MAX];
+    size_t n;
+};
+
+/* This relay's rooms against what it wrote: each room whose entry changed
+ * or is new, each room gone, into *c (FLEET_PUT_PER_BEAT at most: the rest
+ * at the next heartbeat); *w becomes what is written once c is. */
+static void diff_rooms(const struct dirthread *t, struct changes *c, struct written *w,
+                       size_t *nw)
+{
+    size_t i = 0, j = 0;
+    *nw = 0;
+    c->n = 0;
+    while (i < t->n_rooms || j < t->n_written) {
+        const struct proto_room_entry *e = i < t->n_rooms ? &t->rooms[i] : NULL;
+        const struct written *old = j < t->n_written ? &t->written[j] : NULL;
+        int cmp = !e ? 1 : !old ? -1 : strcmp(e->room, old->room);
+        bool spent = c->n == FLEET_PUT_PER_BEAT;
+        if (cmp > 0) { /* gone from this relay */
+            if (spent) {
+                w[(*nw)++] = *old; /* removed at a later heartbeat */
+            } else {
+                c->room[c->n] = old->room;
+                c->entry[c->n++] = "";
+            }
+            j++;
+            continue;
+        }
+        char *text = spent ? NULL : c->text[c->n];
+        char line[FLEET_ENTRY_MAX];
+        if (fleet_room_entry_format(e, &t->rooms_props[i], text ? text : line,
+                                    FLEET_ENTRY_MAX) < 0) {
+            i++;
+            j += cmp == 0;
+            continue; /* cannot be: an entry's bounds are the line's */
+        }
+        uint64_t h = fnv1a(text ? text : line);
+        if (cmp == 0 && old->hash == h) {
+            w[(*nw)++] = *old;
+        } else if (text) {
+            c->room[c->n] = e->room;
+            c->entry[c->n++] = text;
+            w[*nw] = (struct written){.hash = h};
+            memcpy(w[(*nw)++].room, e->room, sizeof w->room);
+        } else if (cmp == 0) {
+            w[(*nw)++] = *old; /* written at a later heartbeat */
+        }
+        i++;
+        j += cmp == 0;
     }
-    free(m->listing);
+}
+
+/* This relay's rooms' entries that changed since it last wrote them, after
+ * a heartbeat. On a failure nothing is taken as written: all again later. */
+static void write_rooms(struct dirthread *t)
+{
+    char err[256];
+    if (!t->listed)
+        return;
+    struct changes *c = malloc(sizeof *c);
+    struct written *w = malloc((t->n_rooms + t->n_written + 1) * sizeof *w);
+    size_t nw;
+    if (!c || !w) {
+        log_error("fleet: out of memory: this relay's rooms are not written");
+        goto out;
+    }
+    diff_rooms(t, c, w, &nw);
+    if (c->n && directory_rooms_put(t->dir, c->room, c->entry, c->n, err, sizeof err) != 0) {
+        log_warn("fleet: this relay's rooms not written: %s", err);
+        t->n_written = 0;
+        goto out;
+    }
+    free(t->written);
+    t->written = w;
+    t->n_written = nw;
+    w = NULL;
+out:
+    free(c);
+    free(w);
+}
+
+/* A room released or handed over: its entry went with its claim. */
+static void unwritten(struct dirthread *t, const char *room)
+{
+    for (size_t i = 0; i < t->n_written; i++)
+        if (strcmp(t->written[i].room, room) == 0) {
+            memmove(&t->written[i], &t->written[i + 1],
+                    (t->n_written - i - 1) * sizeof *t->written);
+            t->n_written--;
+            return;
+        }
+}
+
+/* A page of the fleet's rooms, or a pick of any room, from the directory:
+ * the query goes back answered, or not (the directory did not answer). */
+static void list(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
+{
+    char err[256] = "not connected";
+    struct fleet_query *q = m->query;
+    struct directory_query dq = {.prefix = q->prefix, .after = q->after, .match = &q->match,
+                                 .any = q->any};
+    q->answered = connected(t, now_ms) &&
+                  directory_list(t->dir, &dq, &q->got, err, sizeof err) == 0;
+    if (!q->answered)
+        log_warn("fleet: rooms not listed: %s", err);
+    post(t, &(struct fleet_msg){.type = FLEET_LISTED, .query = q});
 }
 
 /* Registration and every held claim; the loop hears of each claim lost or
@@ -259,8 +363,11 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
             held_remove(t, i);
     }
     post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
-    if (t->load.listing)
-        post_fleet_rooms(t);
+    write_rooms(t);
+    /* A dead relay's entries that no listing passes by (a prefix nobody
+     * asks for) go too, a share of the index each heartbeat. */
+    if (t->listed && directory_sweep(t->dir, t->sweep, err, sizeof err) != 0)
+        log_warn("fleet: sweep of the rooms' entries: %s", err);
 }
 
 /* ---- suspects: rooms whose reported holder is awaited ---- */
@@ -390,6 +497,7 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
     size_t i = held_find(t, c->room);
     if (i < t->n_held && t->held[i].epoch == c->epoch)
         held_remove(t, i);
+    unwritten(t, c->room);
     if (keep_out)
         log_warn("fleet: room '%s': its last member was dropped here: released, this relay "
                  "kept out of it for %u ms", c->room, out_ms);
@@ -430,6 +538,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
             strcpy(r.claim.room, c->room);
         }
         post(t, &r);
+        unwritten(t, c->room);
         t->n_held--;
     }
     if (connected(t, now_ms) && directory_deregister(t->dir, err, sizeof err) != 0)
@@ -515,7 +624,10 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         unheard(t, m->clients, now_ms);
         break;
     case FLEET_LISTING:
-        set_listing(t, m);
+        set_rooms(t, m);
+        break;
+    case FLEET_LIST:
+        list(t, m, now_ms);
         break;
     case FLEET_DRAIN:
         drain(t, now_ms);
@@ -562,6 +674,14 @@ static void sleep_until_due(struct dirthread *t)
     }
 }
 
+/* The heartbeat, if it is due and the directory connected. */
+static void beat_if_due(struct dirthread *t)
+{
+    uint64_t now = clock_now_ms();
+    if (t->cfg.use_directory && t->dir && directory_connected(t->dir) && now >= t->next_beat)
+        heartbeat(t, now);
+}
+
 static void *run(void *arg)
 {
     struct dirthread *t = arg;
@@ -569,8 +689,10 @@ static void *run(void *arg)
         sleep_until_due(t);
         ring_ack(t->in);
         struct fleet_msg m;
-        while (!t->stopping && ring_pop(t->in, &m))
+        while (!t->stopping && ring_pop(t->in, &m)) {
             handle(t, &m, clock_now_ms());
+            beat_if_due(t); /* between listings too: a queue of them never costs a lease */
+        }
         uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
@@ -593,8 +715,10 @@ static void *run(void *arg)
 static void empty(struct ring *ring)
 {
     struct fleet_msg m;
-    while (ring && ring_pop(ring, &m))
+    while (ring && ring_pop(ring, &m)) {
         free(m.listing);
+        free(m.query);
+    }
 }
 
 static void destroy(struct dirthread *t)
@@ -606,7 +730,8 @@ static void destroy(struct dirthread *t)
     directory_destroy(t->dir);
     free(t->held);
     free(t->res);
-    free(t->listing);
+    free(t->rooms);
+    free(t->written);
     free(t);
 }
 

@@ -26,7 +26,9 @@ enum fleet_msg_type {
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
     FLEET_UNHEARD,   /* clients: that many all dropped at once; placement takes this
                         relay last for a while (its players may not reach it) */
-    FLEET_LISTING,   /* listing: this relay's rooms, published from the next heartbeat on */
+    FLEET_LISTING,   /* listing: this relay's rooms (all of them, in name order): their
+                        entries written from the next heartbeat on, what changed */
+    FLEET_LIST,      /* query: a page of the fleet's rooms, or a pick of any room */
     FLEET_DRAIN,     /* take no new rooms; hand each held room to another relay */
     FLEET_STOP,      /* release what is left, deregister, Agones shutdown, end */
     /* thread -> loop */
@@ -37,9 +39,20 @@ enum fleet_msg_type {
     FLEET_CONFIRMED, /* at_us: every claim held then is this relay's until at_us + TTL */
     FLEET_HANDED,    /* claim: where a drained room went (epoch 0: nowhere) */
     FLEET_REACHABLE, /* unreachable: the directory stopped (true) or resumed answering */
-    FLEET_ROOMS,     /* listing: the other relays' rooms, in name order, each name once
-                        (after each heartbeat, once the loop sent a FLEET_LISTING) */
+    FLEET_LISTED,    /* query: FLEET_LIST's, answered (or not: query->answered) */
     FLEET_DRAINED    /* every held room handed over (or given up) */
+};
+
+/* A rooms request or a join of any room, asked of the directory: the loop
+ * allocates it, the thread answers in it, the loop frees it. */
+struct fleet_query {
+    uint32_t peer, ask;               /* the loop's: whose request it is */
+    bool any;                         /* a join of any room: pick one */
+    char prefix[PROTO_ROOM_MAX + 1];
+    char after[PROTO_ROOM_MAX + 1];
+    struct proto_props match;         /* n == 0: any */
+    bool answered;                    /* the thread's: the directory answered, in got */
+    struct directory_listing got;
 };
 
 /* One message either way; which fields count depends on type. */
@@ -49,10 +62,11 @@ struct fleet_msg {
     uint64_t at_us;      /* CLOCK_BOOTTIME, µs: leases run from it */
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
-    struct proto_room_entry *listing; /* FLEET_LISTING, FLEET_ROOMS: n_listing rooms
+    struct proto_room_entry *listing; /* FLEET_LISTING: n_listing rooms
                             (NULL if none), fleet_listing_alloc'd, the receiver's to free */
     struct proto_props *props; /* ... their props, beside them in listing's block */
     uint32_t n_listing;
+    struct fleet_query *query; /* FLEET_LIST, FLEET_LISTED: the receiver's to free */
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
     bool keep_out;       /* FLEET_RELEASE: its last member was dropped (timed out, ...):
                             placement keeps this relay out of the room for a while */
@@ -84,7 +98,7 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
                                   size_t err_cap);
 
 /* Loop: posts a request. Returns false if the ring was full (counted;
- * the message's listing is then still the caller's). */
+ * the message's listing and query are then still the caller's). */
 bool dirthread_post(struct dirthread *t, const struct fleet_msg *m);
 
 /* Loop: the next result, if any. Call dirthread_ack first when draining

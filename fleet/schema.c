@@ -14,6 +14,11 @@
  *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
  *   P:shun:ADDR   "1": ADDR is placed on last (expires): players reported it
  *                 lost, or its heartbeat said its clients were all dropped at once
+ *   P:rooms       hash ROOM -> "ADDR INSTANCE MEMBERS CAPACITY[ FLAGS][ {PROPS}]":
+ *                 each room as its holder last wrote it (ROOMS_PUT); an entry
+ *                 whose holder is gone or no longer claims the room is
+ *                 skipped and removed by LIST
+ *   P:roomidx     sorted set of the same names, score 0: ZRANGEBYLEX pages them
  *   P:epoch       counter: every claim takes the next value (INCR)
  *   P:pulse       Redis's time (ms) at the last script call
  *   P:up          ... at the start of the current run of calls no more than
@@ -104,45 +109,20 @@ fail:
     return -1;
 }
 
-/* A room's line, its props last if room is left in *budget: *budget
- * lessened by them, or *cut counted. Returns the length or -1. */
-static int format_room(const struct proto_room_entry *e, const struct proto_props *props,
-                       char *buf, size_t cap, size_t *budget, size_t *cut)
+int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
+                            char *buf, size_t cap)
 {
     bool both = e->closed && e->unlisted;
     char json[FLEET_LIST_PROPS] = "";
     if (props && props->n && !e->unlisted) { /* an unlisted room lends only its name */
         json[0] = ' ';
-        int k = proto_props_print(json + 1, sizeof json - 1, props);
-        if (k < 0 || (size_t)k + 1 > *budget) {
-            json[0] = '\0';
-            *cut += 1;
-        } else {
-            *budget -= (size_t)k + 1;
-        }
+        if (proto_props_print(json + 1, sizeof json - 1, props) < 0)
+            return -1; /* cannot be: the props' bounds fit */
     }
-    int k = snprintf(buf, cap, "%s %" PRIu32 " %" PRIu32 "%s%s%s%s%s\n", e->room, e->members,
-                     e->capacity, e->closed || e->unlisted ? " " : "",
-                     e->closed ? "closed" : "", both ? "," : "",
-                     e->unlisted ? "unlisted" : "", json);
+    int k = snprintf(buf, cap, "%" PRIu32 " %" PRIu32 "%s%s%s%s%s", e->members, e->capacity,
+                     e->closed || e->unlisted ? " " : "", e->closed ? "closed" : "",
+                     both ? "," : "", e->unlisted ? "unlisted" : "", json);
     return k < 0 || (size_t)k >= cap ? -1 : k;
-}
-
-int fleet_listing_format(const struct proto_room_entry *e, const struct proto_props *props,
-                         size_t n, char *buf, size_t cap, size_t *cut)
-{
-    size_t len = 0, budget = FLEET_LIST_PROPS_BYTES, none = 0;
-    if (cap == 0)
-        return -1;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int k = format_room(&e[i], props ? &props[i] : NULL, buf + len, cap - len, &budget,
-                            cut ? cut : &none);
-        if (k < 0)
-            return -1;
-        len += (size_t)k;
-    }
-    return (int)len;
 }
 
 /* A room's flags, "closed", "unlisted" or both joined by ',', up to the
@@ -221,36 +201,6 @@ void fleet_listing_parse(const char *text, struct proto_room_entry *out,
         }
         s += line + (eol != NULL);
     }
-}
-
-/* A room and its props, as sorted together. */
-struct listed {
-    struct proto_room_entry e;
-    struct proto_props props;
-};
-
-static int by_room(const void *a, const void *b)
-{
-    return strcmp(((const struct listed *)a)->e.room, ((const struct listed *)b)->e.room);
-}
-
-long fleet_listing_sort(struct proto_room_entry *rooms, struct proto_props *props, size_t n)
-{
-    size_t k = 0;
-    struct listed *l = n > 1 ? malloc(n * sizeof *l) : NULL;
-    if (n > 1 && !l)
-        return -1;
-    for (size_t i = 0; i < n && l; i++)
-        l[i] = (struct listed){.e = rooms[i], .props = props[i]};
-    if (l)
-        qsort(l, n, sizeof *l, by_room); /* equals: any one of them is kept */
-    for (size_t i = 0; i < n && l; i++)
-        if (k == 0 || strcmp(rooms[k - 1].room, l[i].e.room) != 0) {
-            rooms[k] = l[i].e;
-            props[k++] = l[i].props;
-        }
-    free(l);
-    return (long)(l ? k : n);
 }
 
 int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name)
@@ -364,6 +314,14 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "  return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst\n" \
     "end\n"
 
+/* The rooms' entries (P:rooms, P:roomidx). entry_drop(p, room): the
+ * entry gone from both. */
+#define LUA_ENTRY \
+    "local function entry_drop(p, room)\n" \
+    "  redis.call('HDEL', p .. ':rooms', room)\n" \
+    "  redis.call('ZREM', p .. ':roomidx', room)\n" \
+    "end\n"
+
 /* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor, suspect (0|1:
  * a client of the room lost its holder), stale ms, the relay that client
  * named lost ('' none), out ms. Returns {status, x}:
@@ -421,7 +379,7 @@ static const char place_lua[] = LUA_COMMON
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
  * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
- * rooms, fleet_listing_format's, "" for none; '-': as the call before
+ * rooms, as an older relay published them: "" now; '-': as the call before
  * published, for a heartbeat's later calls), most (bytes of
  * the other relays' listings to return; 0: none), shun ms (its clients
  * were all dropped at once: placed on last, P:shun:ADDR, for this long
@@ -484,15 +442,16 @@ static const char heartbeat_lua[] = LUA_COMMON
 
 /* RELEASE. ARGV: prefix, room, the value held, the holder's address, out
  * ms (0, or how long placement keeps the holder out of the room:
- * P:out:ROOM). Deletes the claim if it is still that value; returns 1 if
- * it did. */
-static const char release_lua[] =
+ * P:out:ROOM). Deletes the claim if it is still that value, and the
+ * room's entry (P:rooms, P:roomidx) with it; returns 1 if it did. */
+static const char release_lua[] = LUA_ENTRY
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "if (tonumber(ARGV[5]) or 0) > 0 then\n"
     "  redis.call('SET', p .. ':out:' .. ARGV[2], ARGV[4], 'PX', ARGV[5])\n"
     "end\n"
     "if redis.call('GET', rk) ~= ARGV[3] then return 0 end\n"
     "redis.call('DEL', rk)\n"
+    "entry_drop(p, ARGV[2])\n"
     "local k = p .. ':relay:' .. ARGV[4]\n"
     "if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, 'rooms', -1) end\n"
     "return 1\n";
@@ -501,11 +460,13 @@ static const char release_lua[] =
  * ms, floor, stale ms. Moves the claim to the relay pick() chooses among
  * the others. Returns {'moved', new value}, {'lost', the live holder's value} if this
  * relay no longer held it, or {'gone', ''} (claim deleted) if no other
- * relay can take it. */
-static const char handover_lua[] = LUA_COMMON
+ * relay can take it. The room's entry goes either way but 'lost': its new
+ * holder writes it once its members are there. */
+static const char handover_lua[] = LUA_COMMON LUA_ENTRY
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "local cur = redis.call('GET', rk)\n"
     "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
+    "entry_drop(p, ARGV[2])\n"
     "local now = now_ms()\n"
     "local up = pulse(p, now, tonumber(ARGV[7]))\n"
     "local v = pick(p, '', ARGV[4], '', tonumber(ARGV[6]),\n"
@@ -517,6 +478,153 @@ static const char handover_lua[] = LUA_COMMON
     "redis.call('SET', rk, v, 'PX', ARGV[5])\n"
     "return {'moved', v}\n";
 
+/* ROOMS_PUT. ARGV: prefix, the writer's address, its instance, then pairs
+ * of room and its entry as fleet_room_entry_format writes it ("MEMBERS
+ * CAPACITY[ FLAGS][ {PROPS}]"; '': the room is gone from the writer). An
+ * entry is written (P:rooms: "ADDR INSTANCE " before it; P:roomidx) only
+ * while the writer's claim of the room stands, so a relay that lost a room
+ * never overwrites its new holder's; a removal takes only the writer's own
+ * entry. Returns how many entries were not written (their claim is not
+ * the writer's). */
+static const char rooms_put_lua[] = LUA_ENTRY
+    "local p, me = ARGV[1], ARGV[2] .. ' ' .. ARGV[3]\n"
+    "local h, skipped = p .. ':rooms', 0\n"
+    "for i = 4, #ARGV - 1, 2 do\n"
+    "  local room, v = ARGV[i], ARGV[i + 1]\n"
+    "  if v == '' then\n"
+    "    local cur = redis.call('HGET', h, room)\n"
+    "    if cur and string.sub(cur, 1, #me + 1) == me .. ' ' then entry_drop(p, room) end\n"
+    "  else\n"
+    "    local c, a, inst = redis.call('GET', p .. ':room:' .. room)\n"
+    "    if c then a, inst = string.match(c, '^%d+ (%S+) %S+ (%S+)$') end\n"
+    "    if a and a .. ' ' .. inst == me then\n"
+    "      redis.call('HSET', h, room, me .. ' ' .. v)\n"
+    "      redis.call('ZADD', p .. ':roomidx', 0, room)\n"
+    "    else\n"
+    "      skipped = skipped + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return skipped\n";
+
+/* LIST. ARGV: prefix, room prefix, after ('': from the first), match (a
+ * JSON object of strings, '': any), page (entries to return), walk (names
+ * of P:roomidx to look at, at most), mode, then each pair of the match as
+ * the props' JSON prints it ('"KEY":"VALUE"': an entry without them all
+ * is passed by before its props are read). Mode:
+ *   'list'  the rooms under the room prefix after `after`, listed (not
+ *           unlisted) and whose props hold every key of match with an equal
+ *           value, in name order;
+ *   'any'   of those, the fullest open one with space (first by name of
+ *           equals), the walk ended by one with a single place left;
+ *   'sweep' none: only the entries whose holder is gone removed, whether
+ *           they would be listed or not (a heartbeat's share of the index);
+ *   'free'  the room prefix and the smallest number 1..9999 no entry names
+ *           (a room placed but not yet written may be named again: the
+ *           join goes there, as two joins racing for one new name do).
+ * An entry whose holder is not the live relay (P:relay:ADDR's instance)
+ * that claims the room (P:room:ROOM) is skipped and removed: a dead
+ * relay's rooms leave the listing with its claims (the holder is checked
+ * only for the entries that would be returned: the walk reads 128 names
+ * and their entries at a time, a GET a room and one HGET a holder the
+ * rest). Returns {text, code,
+ * last}: text the rooms, "ROOM MEMBERS CAPACITY[ FLAGS][ {PROPS}]\n" each
+ * ('list': at most page; 'any': the one picked or ''; 'free': the name or
+ * '' when every number is taken); code 0: no room follows, 1: a room
+ * that matches follows the page ('list'), 2: the walk stopped at its
+ * bound, ask again after last; last: the last name looked at. */
+static const char list_lua[] = LUA_ENTRY
+    "local p, pre, after, want = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+    "local page, walk, mode = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]\n"
+    "local h = p .. ':rooms'\n"
+    "if mode == 'free' then\n"
+    "  for k = 1, 9999 do\n"
+    "    local name = pre .. k\n"
+    "    if redis.call('HEXISTS', h, name) == 0 then\n"
+    "      return {name, 0, ''}\n"
+    "    end\n"
+    "  end\n"
+    "  return {'', 0, ''}\n"
+    "end\n"
+    "local match\n"
+    "if want ~= '' then match = cjson.decode(want) end\n"
+    "local lo = '[' .. pre\n"
+    "if after ~= '' and after >= pre then lo = '(' .. after end\n"
+    "local hi = '+'\n"
+    "if pre ~= '' then hi = '[' .. pre .. '\\255' end\n"
+    "local lives, out, best, bestm, last = {}, {}, '', -1, ''\n"
+    "local function live(a, inst)\n"
+    "  local k = a .. ' ' .. inst\n"
+    "  if lives[k] == nil then\n"
+    "    lives[k] = redis.call('HGET', p .. ':relay:' .. a, 'instance') == inst\n"
+    "  end\n"
+    "  return lives[k]\n"
+    "end\n"
+    "local function holds(v, room)\n"
+    "  local a, inst = string.match(v, '^(%S+) (%S+) ')\n"
+    "  local c = a and redis.call('GET', p .. ':room:' .. room)\n"
+    "  if not c then return false end\n"
+    "  local ca, ci = string.match(c, '^%d+ (%S+) %S+ (%S+)$')\n"
+    "  return ca == a and ci == inst and live(a, inst)\n"
+    "end\n"
+    "local function props_hold(tail)\n"
+    "  if not match then return true end\n"
+    "  for i = 8, #ARGV do\n"
+    "    if not string.find(tail, ARGV[i], 1, true) then return false end\n"
+    "  end\n"
+    "  local b, props = string.find(tail, '{', 1, true), {}\n"
+    "  if b then\n"
+    "    local ok, o = pcall(cjson.decode, string.sub(tail, b))\n"
+    "    if not ok or type(o) ~= 'table' then return false end\n"
+    "    props = o\n"
+    "  end\n"
+    "  for k, v in pairs(match) do\n"
+    "    if props[k] ~= v then return false end\n"
+    "  end\n"
+    "  return true\n"
+    "end\n"
+    "local walked = 0\n"
+    "while walked < walk do\n"
+    "  local want = math.min(128, walk - walked)\n"
+    "  local names = redis.call('ZRANGEBYLEX', p .. ':roomidx', lo, hi, 'LIMIT', 0, want)\n"
+    "  if #names == 0 then break end\n"
+    "  local vals = redis.call('HMGET', h, unpack(names))\n"
+    "  for k, room in ipairs(names) do\n"
+    "    last = room\n"
+    "    local v = vals[k]\n"
+    "    local m, c, tail, flags\n"
+    "    if v then m, c, tail = string.match(v, '^%S+ %S+ (%d+) (%d+)(.*)$') end\n"
+    "    if m then\n"
+    "      local b = string.find(tail, '{', 1, true)\n"
+    "      flags = b and string.sub(tail, 1, b - 1) or tail\n"
+    "    end\n"
+    "    if not m or (mode == 'sweep' and not holds(v, room)) then\n"
+    "      entry_drop(p, room)\n"
+    "    elseif mode == 'sweep' then\n"
+    "    elseif not string.find(flags, 'unlisted', 1, true) and props_hold(tail) then\n"
+    "      if not holds(v, room) then\n"
+    "        entry_drop(p, room)\n"
+    "      elseif mode == 'any' then\n"
+    "        m, c = tonumber(m), tonumber(c)\n"
+    "        if not string.find(flags, 'closed', 1, true) and m < c and m > bestm then\n"
+    "          best, bestm = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n', m\n"
+    "          if m + 1 == c then return {best, 0, room} end\n"
+    "        end\n"
+    "      else\n"
+    "        if #out == page then return {table.concat(out), 1, last} end\n"
+    "        out[#out + 1] = room .. ' ' .. m .. ' ' .. c .. tail .. '\\n'\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  walked = walked + #names\n"
+    "  if #names < want then break end\n"
+    "  lo = '(' .. names[#names]\n"
+    "end\n"
+    "local code = 0\n"
+    "if walked == walk then code = 2 end\n"
+    "if mode ~= 'list' then return {best, code, last} end\n"
+    "return {table.concat(out), code, last}\n";
+
 const char *fleet_script_source(enum fleet_script s)
 {
     static const char *const sources[FLEET_SCRIPT_COUNT] = {
@@ -524,6 +632,8 @@ const char *fleet_script_source(enum fleet_script s)
         [FLEET_SCRIPT_HEARTBEAT] = heartbeat_lua,
         [FLEET_SCRIPT_RELEASE] = release_lua,
         [FLEET_SCRIPT_HANDOVER] = handover_lua,
+        [FLEET_SCRIPT_ROOMS_PUT] = rooms_put_lua,
+        [FLEET_SCRIPT_LIST] = list_lua,
     };
     return (unsigned)s < FLEET_SCRIPT_COUNT ? sources[s] : NULL;
 }

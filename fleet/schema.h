@@ -20,16 +20,17 @@
 #define FLEET_SCHEME_MAX 7     /* letters of an edge's scheme in TRANSPORT ("webrtc") */
 #define FLEET_VALUE_MAX 224    /* a claim's value, NUL included */
 #define FLEET_KEY_MAX 160      /* any key, NUL included */
-#define FLEET_LIST_ROOMS 1024  /* rooms a relay publishes at its heartbeat: its first by name */
-#define FLEET_LIST_LINE 72     /* bytes of one published room without its props:
+#define FLEET_LIST_LINE 72     /* bytes of one room's line without its props:
                                   "ROOM MEMBERS CAPACITY[ closed,unlisted]\n" */
-#define FLEET_LIST_PROPS 640   /* bytes of one room's props as published, " {...}"
+#define FLEET_LIST_PROPS 640   /* bytes of one room's props in its entry, " {...}"
                                   (each value's '"' and '\\' escaped) */
-#define FLEET_LIST_PROPS_BYTES (48 * 1024) /* bytes of props a relay publishes: its
-                                  later rooms go without theirs (two relays' listings
-                                  fit in what a heartbeat reads) */
-#define FLEET_ROOMS_MAX 4096   /* the other relays' rooms a relay keeps, at most */
-#define FLEET_LIST_BYTES (256 * 1024) /* the other relays' listings a heartbeat reads, at most */
+#define FLEET_ENTRY_MAX (FLEET_LIST_LINE + FLEET_LIST_PROPS) /* a room's entry, NUL included */
+#define FLEET_LIST_WALK 2000   /* names of P:roomidx one LIST call looks at */
+#define FLEET_LIST_WALK_MOST 100000 /* ... one request (a page, a pick) across its calls */
+#define FLEET_PUT_PER_BEAT 2048 /* entries a heartbeat writes or removes, at most: the
+                                  rest at the next */
+#define FLEET_SWEEP_PER_BEAT 256 /* names of P:roomidx a heartbeat checks for entries
+                                  whose holder is gone, from where the last stopped */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
 struct fleet_claim {
@@ -65,31 +66,23 @@ bool fleet_name_valid(const char *name);
  * message in err. */
 int fleet_addr_check(const char *addr, char *err, size_t err_cap);
 
-/* A relay's rooms as its heartbeat publishes them (proto/FLEET.md): a line
- * "ROOM MEMBERS CAPACITY[ FLAGS][ {PROPS}]\n" each, n of them: a closed or
+/* A room's entry in the directory's P:rooms as its holder writes it
+ * (proto/FLEET.md), without its name (the field's) nor "ADDR INSTANCE "
+ * (the script's): "MEMBERS CAPACITY[ FLAGS][ {PROPS}]", a closed or
  * unlisted room's flags after a space ("closed", "unlisted",
- * "closed,unlisted"), then a listed room's props (props[i], props may be
- * NULL) as a JSON object while the props published stay within
- * FLEET_LIST_PROPS_BYTES (an older reader skips a line with either). *cut
- * (may be NULL): the rooms with props published without them. At most
- * FLEET_LIST_LINE + FLEET_LIST_PROPS bytes a line. Returns the length, or
- * -1 if it does not fit in cap. */
-int fleet_listing_format(const struct proto_room_entry *e, const struct proto_props *props,
-                         size_t n, char *buf, size_t cap, size_t *cut);
+ * "closed,unlisted"), then a listed room's props (props may be NULL) as a
+ * JSON object. At most FLEET_ENTRY_MAX bytes with the NUL. Returns the
+ * length, or -1 if it does not fit in cap. */
+int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto_props *props,
+                            char *buf, size_t cap);
 
-/* Appends the rooms of a published listing to out, and their props to
- * props, from index *n up to cap - 1, *n counting them, each open, listed
- * and without props unless its line says otherwise; a line that is not a
- * room (or names a flag not known, or props not well formed) is skipped
- * (the text comes from Redis). */
+/* Appends the rooms of a listing, a line "ROOM ENTRY\n" each (what the LIST
+ * script returns), to out, and their props to props, from index *n up to
+ * cap - 1, *n counting them, each open, listed and without props unless
+ * its line says otherwise; a line that is not a room (or names a flag not
+ * known, or props not well formed) is skipped (the text comes from Redis). */
 void fleet_listing_parse(const char *text, struct proto_room_entry *out,
                          struct proto_props *props, size_t cap, size_t *n);
-
-/* Sorts rooms[0..n) by name (strcmp), props[i] going with rooms[i],
- * keeping each name once (one of equals: a room that moved may be in two
- * relays' listings for a heartbeat). Returns how many are left, or -1 out
- * of memory (nothing moved). */
-long fleet_listing_sort(struct proto_room_entry *rooms, struct proto_props *props, size_t n);
 
 /* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]). What
  * each takes and returns is written above it in schema.c. */
@@ -98,6 +91,8 @@ enum fleet_script {
     FLEET_SCRIPT_HEARTBEAT, /* register this relay, renew its claims */
     FLEET_SCRIPT_RELEASE,   /* drop a claim this relay holds */
     FLEET_SCRIPT_HANDOVER,  /* move a claim to another live relay */
+    FLEET_SCRIPT_ROOMS_PUT, /* write or remove this relay's rooms' entries */
+    FLEET_SCRIPT_LIST,      /* a page of the fleet's rooms, a pick of any, a free name */
     FLEET_SCRIPT_COUNT
 };
 

@@ -468,7 +468,8 @@ static int read_room_fields(struct reader *r, const cJSON *o, struct proto_contr
     return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
 }
 
-/* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
+/* rooms: a request (prefix, after), or a listing (rooms, more, prefix,
+ * partial):
  * the field "rooms" says which. */
 static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
 {
@@ -502,6 +503,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
         re->capacity = (uint32_t)capacity;
         m->rooms_len++;
     }
+    if ((rc = read_bool(r, o, "partial", &m->partial)))
+        return rc;
     return read_bool(r, o, "more", &m->more);
 }
 

@@ -185,6 +185,8 @@ struct proto_control {
     bool listing;                       /* rooms: a listing (relay -> client), not a
                                            request */
     bool more;                          /* listing: rooms past the last listed */
+    bool partial;                       /* listing: a fleet's relay whose directory did
+                                           not answer: its own rooms only */
     size_t rooms_len;                   /* listing: entries in rooms */
     /* Rooms with properties (PROTOCOL.md): the join's take effect only for a
      * join that creates the room. */

@@ -350,7 +350,8 @@ static int encode_listing(char *buf, size_t cap, const struct proto_control *m)
                  re->capacity, re->closed ? ",\"open\":false" : "");
         ok = ok && put_props(buf, cap, &at, &m->rooms_props[i]) && put(buf, cap, &at, "}");
     }
-    ok = ok && put(buf, cap, &at, "],\"more\":%s}", m->more ? "true" : "false");
+    ok = ok && put(buf, cap, &at, "],%s\"more\":%s}", m->partial ? "\"partial\":true," : "",
+                   m->more ? "true" : "false");
     return ok ? (int)at : PROTO_E_SPACE;
 }
 

@@ -165,7 +165,8 @@ static const struct metric metrics[] = {
     { "ricochet_listings_total", "counter", "Rooms requests answered with a listing.",
       put_u64, SNAP(stats.listings) },
     { "ricochet_listings_refused_total", "counter",
-      "Rooms requests refused (not a member over plain UDP, listing off, byte budget).",
+      "Rooms requests refused (not a member over plain UDP, listing off, byte budget, a "
+      "fleet's request before the last was answered).",
       put_u64, SNAP(stats.listings_refused) },
     { "ricochet_edge_clients", "gauge", "Connected clients, by the edge they came through.",
       put_by_edge_u32, EDGE(clients) },

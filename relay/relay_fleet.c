@@ -28,6 +28,16 @@
 #define RING_SLOTS 4096         /* each direction */
 #define AT_ONCE_US 16000000     /* members all dropped within this: "all at once" */
 
+/* A rooms request or a join of any room asked of the directory. */
+struct asked {
+    uint32_t peer, ask;
+    uint64_t deadline_us;            /* CLOCK_BOOTTIME: unanswered then, settled so */
+    bool any;                        /* a join of any room, else a rooms request: */
+    char prefix[PROTO_ROOM_MAX + 1];
+    char after[PROTO_ROOM_MAX + 1];
+    struct proto_props match;
+};
+
 struct relay_fleet {
     struct relay *r;
     struct dirthread *t;
@@ -39,7 +49,9 @@ struct relay_fleet {
     uint64_t heartbeat_us;           /* a longer gap in the loop checks every lease again */
     uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
     uint64_t next_listing_us;        /* this relay's rooms go to the thread then */
-    struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
+    uint64_t park_us;                /* an ask of the directory is settled unanswered after */
+    struct asked *asked;             /* park_max: asks of the directory awaiting it */
+    size_t n_asked;
     uint32_t run;                    /* members dropped in a row, none leaving by itself */
     uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
 };
@@ -231,6 +243,67 @@ static void hook_peer_gone(void *ctx, uint32_t peer)
     placement_forget(f->p, peer);
 }
 
+/* A rooms request or a join of any room, asked of the directory thread;
+ * false if too many wait or the ring is full. */
+static bool hook_list(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
+                      const char *after, const struct proto_props *match)
+{
+    struct relay_fleet *f = ctx;
+    struct fleet_query *q;
+    if (f->n_asked == f->park_max || !(q = calloc(1, sizeof *q)))
+        return false;
+    *q = (struct fleet_query){.peer = peer, .ask = ask, .any = any};
+    snprintf(q->prefix, sizeof q->prefix, "%s", prefix);
+    snprintf(q->after, sizeof q->after, "%s", after ? after : "");
+    if (match)
+        q->match = *match;
+    if (!post(f, &(struct fleet_msg){.type = FLEET_LIST, .query = q})) {
+        free(q);
+        return false;
+    }
+    struct asked *a = &f->asked[f->n_asked++];
+    *a = (struct asked){.peer = peer, .ask = ask, .any = any, .match = q->match,
+                        .deadline_us = clock_boot_us() + f->park_us};
+    memcpy(a->prefix, q->prefix, sizeof a->prefix);
+    memcpy(a->after, q->after, sizeof a->after);
+    return true;
+}
+
+/* The directory's answer to a (q, NULL: none in time) to the core. */
+static void answer(struct relay_fleet *f, const struct asked *a, const struct fleet_query *q,
+                   uint64_t now_us)
+{
+    bool got = q && q->answered;
+    if (a->any) {
+        struct relay_any_answer an = {.answered = got, .pick = got ? &q->got.pick : NULL,
+                                      .free = got ? q->got.free : ""};
+        relay_any_settle(f->r, a->peer, a->ask, &an, &a->match, now_us);
+        return;
+    }
+    struct relay_rooms_answer an = {.prefix = a->prefix, .after = a->after,
+                                    .match = &a->match, .answered = got};
+    if (got) {
+        an.rooms = q->got.rooms;
+        an.props = q->got.props;
+        an.n = q->got.n;
+        an.more = q->got.more;
+    }
+    relay_rooms_settle(f->r, a->peer, a->ask, &an, now_us);
+}
+
+/* A query the thread answered: to the core, if it still waits. */
+static void listed(struct relay_fleet *f, struct fleet_query *q, uint64_t now_us)
+{
+    for (size_t i = 0; i < f->n_asked; i++)
+        if (f->asked[i].peer == q->peer && f->asked[i].ask == q->ask) {
+            struct asked a = f->asked[i];
+            f->asked[i] = f->asked[--f->n_asked];
+            answer(f, &a, q, now_us);
+            break;
+        }
+    free(q);
+}
+
 /* ---- results ---- */
 
 static void settle(struct relay_fleet *f, const struct placement_outcome *o, size_t n,
@@ -249,21 +322,11 @@ static void settle(struct relay_fleet *f, const struct placement_outcome *o, siz
     }
 }
 
-/* The other relays' rooms the core lists, props beside them (NULL, 0:
- * none known). Takes rooms' block over. */
-static void set_fleet_rooms(struct relay_fleet *f, struct proto_room_entry *rooms,
-                            const struct proto_props *props, size_t n)
-{
-    relay_set_fleet_rooms(f->r, rooms, props, n);
-    free(f->fleet_rooms);
-    f->fleet_rooms = rooms;
-}
-
-/* This relay's rooms (its first FLEET_LIST_ROOMS by name) to the thread,
- * to publish at its heartbeats. */
+/* This relay's rooms (all of them, in name order) to the thread, whose
+ * heartbeats write the entries of those that changed. */
 static void post_listing(struct relay_fleet *f)
 {
-    size_t n = relay_rooms(f->r) < FLEET_LIST_ROOMS ? relay_rooms(f->r) : FLEET_LIST_ROOMS;
+    size_t n = relay_rooms(f->r);
     struct fleet_msg m = {.type = FLEET_LISTING};
     if (n && !(m.listing = fleet_listing_alloc(n, &m.props)))
         return; /* published again at the next heartbeat */
@@ -275,12 +338,10 @@ static void post_listing(struct relay_fleet *f)
 
 static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
 {
-    if (m->type == FLEET_ROOMS) {
-        set_fleet_rooms(f, m->listing, m->props, m->n_listing);
+    if (m->type == FLEET_LISTED) {
+        listed(f, m->query, now_us);
         return;
     }
-    if (m->type == FLEET_REACHABLE && m->unreachable)
-        set_fleet_rooms(f, NULL, NULL, 0); /* nothing known of the others now */
     if (m->type == FLEET_REACHABLE)
         f->unreachable = m->unreachable;
     if (m->type == FLEET_DRAINED) {
@@ -369,6 +430,19 @@ static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
     free(l);
 }
 
+/* Asks of the directory past their deadline: settled unanswered (the
+ * request answered from this relay's rooms, the join refused). */
+static void expire_asked(struct relay_fleet *f, uint64_t now_us)
+{
+    uint64_t boot = clock_boot_us();
+    for (size_t i = f->n_asked; i-- > 0;)
+        if (f->asked[i].deadline_us <= boot) {
+            struct asked a = f->asked[i];
+            f->asked[i] = f->asked[--f->n_asked];
+            answer(f, &a, NULL, now_us);
+        }
+}
+
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
 {
     if (!f)
@@ -383,6 +457,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
         post_listing(f);
     }
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
+    expire_asked(f, now_us);
     let_go_lapsed(f, now_us);
 }
 
@@ -552,12 +627,14 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
         return 0;
     struct relay_fleet *f = calloc(1, sizeof *f);
     if (!f || !(f->out = calloc(s->park_max, sizeof *f->out)) ||
+        !(f->asked = calloc(s->park_max, sizeof *f->asked)) ||
         (c.use_directory && !(f->p = make_placement(&c, s)))) {
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
     }
     f->r = r;
     f->park_max = s->park_max;
+    f->park_us = (uint64_t)s->park_ms * 1000;
     f->unreachable = c.use_directory; /* not ready until the directory first answers */
     f->heartbeat_us = (uint64_t)c.heartbeat_ms * 1000;
     if (!(f->t = dirthread_start(&c, err, err_cap)))
@@ -568,6 +645,9 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .room_closed = hook_room_closed,
                                                          .member_left = hook_member_left,
                                                          .peer_gone = hook_peer_gone,
+                                                         .list = relay_room_list_on(r)
+                                                                     ? hook_list
+                                                                     : NULL,
                                                          .ctx = f});
     char where[600] = "";
     if (c.use_directory)
@@ -581,6 +661,7 @@ fail:
     if (f) {
         placement_destroy(f->p);
         free(f->out);
+        free(f->asked);
         free(f);
     }
     return -1;
@@ -591,9 +672,9 @@ void relay_fleet_stop(struct relay_fleet *f)
     if (!f)
         return;
     relay_set_fleet(f->r, &(struct relay_fleet_hooks){0});
-    set_fleet_rooms(f, NULL, NULL, 0);
     dirthread_stop(f->t);
     placement_destroy(f->p);
     free(f->out);
+    free(f->asked);
     free(f);
 }

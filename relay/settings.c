@@ -237,12 +237,14 @@ const struct option_def relay_settings_options[] = {
               "else after this" },
     { .name = "park-ms", .type = OPTION_UINT, .offset = FLEET(park_ms),
       .size = SIZE(fleet.park_ms), .def = "2000", .min = 100, .max = 60000,
-      .help = "a join for a new room waits this long for the directory, then is refused "
-              "directory_unavailable" },
+      .help = "a join for a new room (or of any room) waits this long for the directory, then "
+              "is refused directory_unavailable; a rooms request then gets this relay's "
+              "rooms only (partial)" },
     { .name = "park-max", .type = OPTION_UINT, .offset = FLEET(park_max),
       .size = SIZE(fleet.park_max), .def = "1024", .min = 1, .max = 65536,
-      .help = "joins waiting for the directory at once; more are refused "
-              "directory_unavailable" },
+      .help = "joins waiting for the directory at once (and, apart, as many rooms requests and "
+              "joins of any room); more are refused directory_unavailable (a rooms request: "
+              "answered with this relay's rooms, partial)" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },

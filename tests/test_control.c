@@ -195,8 +195,8 @@ static void moved_round_trip(void **state)
 /* init zeroes every field but the roster (left as it was: clearing its
  * 28 KB per ping was a tenth of a 4000-client generator's CPU) and sets
  * the type; the result encodes like a zeroed struct with that type. */
-/* Rooms to list: a request (prefix, after), a listing (rooms, more), and
- * a join of any room; what a decoder refuses of each. */
+/* Rooms to list: a request (prefix, after), a listing (rooms, more,
+ * partial), and a join of any room; what a decoder refuses of each. */
 static void rooms_round_trip(void **state)
 {
     (void)state;
@@ -247,6 +247,14 @@ static void rooms_round_trip(void **state)
     assert_int_equal(proto_control_encode(buf, strlen(two), msg), PROTO_E_SPACE);
     strcpy(msg->rooms[1].room, "d 2");
     assert_int_equal(proto_control_encode(buf, sizeof buf, msg), PROTO_E_VALUE);
+    /* a fleet's relay whose directory did not answer: partial, left out when false */
+    const char *partial = "{\"type\":\"rooms\",\"rooms\":[],\"partial\":true,\"more\":false}";
+    assert_int_equal(decode(partial), PROTO_OK);
+    assert_true(msg->partial);
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_string_equal(buf, partial);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[],\"partial\":1}"),
+                     PROTO_E_FIELD_TYPE);
 
     assert_int_equal(decode("{\"type\":\"rooms\",\"prefix\":\"a b\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"rooms\",\"after\":7}"), PROTO_E_FIELD_TYPE);

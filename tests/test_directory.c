@@ -8,8 +8,9 @@
  * stale, a holder a report names taken over at once and kept out (once
  * per keep-out), no new room for a stale relay, Redis stopped, paused and restarted
  * empty, the server holding none of the test's descriptors and dying with a
- * test that dies; and the rooms each relay publishes at its heartbeat, read
- * back by the others (in name order, lines that are no room skipped). */
+ * test that dies; and the rooms' entries each relay writes, listed a page
+ * at a time (5000 rooms), filtered in the directory, written and removed
+ * with their claims, a join of any room's pick and free name. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -567,46 +568,195 @@ static void many_claims_renew_in_chunks(void **state)
     test_redis_stop(&r);
 }
 
-/* Each heartbeat with a listing publishes this relay's rooms and reads
- * back the others' (name order, each name once, lines that are no room
- * skipped); a heartbeat without one reads nothing and takes back what
- * the relay published before. */
-static void heartbeats_carry_the_fleets_rooms(void **state)
+/* Room i of the listing tests: "r0000".., members i % 4 of 4, props map
+ * m<i % 5> and tag t<i>; its entry into text. */
+static void entry_of(int i, char room[8], char *text, size_t cap)
+{
+    struct proto_room_entry e = {.members = (uint32_t)i % 4, .capacity = 4};
+    struct proto_props p = {0};
+    char map[4] = {'m', (char)('0' + i % 5), '\0'}, tag[16];
+    snprintf(tag, sizeof tag, "t%d", i);
+    snprintf(room, 8, "r%04d", i);
+    snprintf(e.room, sizeof e.room, "%s", room);
+    assert_int_equal(proto_props_add(&p, "props", "map", map, NULL, 0), 0);
+    assert_int_equal(proto_props_add(&p, "props", "tag", tag, NULL, 0), 0);
+    assert_true(fleet_room_entry_format(&e, &p, text, cap) > 0);
+}
+
+static int list(struct directory *d, const char *prefix, const char *after,
+                const struct proto_props *match, struct directory_listing *out)
+{
+    struct directory_query q = {.prefix = prefix, .after = after, .match = match};
+    if (directory_list(d, &q, out, err, sizeof err) != 0)
+        fail_msg("list: %s", err);
+    return (int)out->n;
+}
+
+/* 5000 rooms of one relay, written as entries: another relay lists them
+ * all in name order with their props, 64 a page, each page walking the
+ * index from its after; a filter finds one of them (its walk crossing
+ * several script calls); a prefix narrows the walk. */
+static void rooms_are_listed_from_their_entries_page_by_page(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 60000), *b;
+    beat(a, 0, 0, false);
+    static char rooms[N][8], texts[N][FLEET_ENTRY_MAX];
+    static const char *names[N], *entries[N];
+    for (int i = 0; i < N; i++) {
+        entry_of(i, rooms[i], texts[i], sizeof texts[i]);
+        place(a, rooms[i]);
+        names[i] = rooms[i];
+        entries[i] = texts[i];
+    }
+    assert_int_equal(directory_rooms_put(a, names, entries, N, err, sizeof err), 0);
+    b = relay_dir(&r, 2, 60000);
+    beat(b, 0, 0, false);
+    static struct directory_listing got;
+    char after[PROTO_ROOM_MAX + 1] = "";
+    int seen = 0, pages = 0;
+    do {
+        int n = list(b, "", after, NULL, &got);
+        for (int k = 0; k < n; k++, seen++) {
+            assert_string_equal(got.rooms[k].room, rooms[seen]);
+            assert_int_equal(got.rooms[k].members, (uint32_t)seen % 4);
+            char tag[16];
+            snprintf(tag, sizeof tag, "t%d", seen);
+            assert_string_equal(proto_props_get(&got.props[k], "tag"), tag);
+        }
+        assert_int_equal(n, got.more ? PROTO_ROOMS_PAGE : N % PROTO_ROOMS_PAGE);
+        snprintf(after, sizeof after, "%s", got.rooms[n - 1].room);
+        pages++;
+    } while (got.more);
+    assert_int_equal(seen, N);
+    assert_int_equal(pages, (N + PROTO_ROOMS_PAGE - 1) / PROTO_ROOMS_PAGE);
+
+    struct proto_props needle = {0};
+    assert_int_equal(proto_props_add(&needle, "match", "tag", "t4321", NULL, 0), 0);
+    assert_int_equal(list(b, "", "", &needle, &got), 1);
+    assert_string_equal(got.rooms[0].room, "r4321");
+    assert_false(got.more);
+    assert_true(got.calls >= 3); /* 5000 names, FLEET_LIST_WALK a call */
+    assert_int_equal(list(b, "r43", "r4320", &needle, &got), 1);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(list(b, "r43", "r4321", &needle, &got), 0);
+    assert_false(got.more);
+    char cursor[PROTO_ROOM_MAX + 1] = "";
+    assert_int_equal(directory_sweep(b, cursor, err, sizeof err), 0); /* all live: kept */
+    assert_string_equal(cursor, rooms[FLEET_SWEEP_PER_BEAT - 1]);
+    assert_int_equal(list(b, "", "", NULL, &got), PROTO_ROOMS_PAGE);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* An entry is written only while its writer holds the room's claim, and
+ * removed only by it; an entry whose holder went away, or whose room
+ * another relay claims now, is listed by none and removed by the walk, or
+ * by a heartbeat's sweep. */
+static void entries_follow_their_claims(void **state)
 {
     (void)state;
     struct redisproc r;
     test_redis_start(&r);
-    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
-                     *c = relay_dir(&r, 3, 10000);
-    const struct proto_room_entry *got;
-    const struct proto_props *props;
-    struct directory_load la = {.listing = "lobby 2 8\n"},
-                          lb = {.listing = "zoo 1 4\nlobby 1 8\nbad room 1 2\nx 1\narena 0 4\n"};
-    beat(c, 0, 0, false); /* publishes nothing */
-    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got, &props), 0);
-    assert_int_equal(directory_heartbeat(b, &lb, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(b, &got, &props), 1);
-    assert_string_equal(got[0].room, "lobby");
-    assert_int_equal(got[0].members, 2);
-    assert_int_equal(got[0].capacity, 8);
-    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got, &props), 3);
-    const char *want[] = {"arena", "lobby", "zoo"};
-    const uint32_t members[] = {0, 1, 1}, capacity[] = {4, 8, 4};
-    for (int i = 0; i < 3; i++) {
-        assert_string_equal(got[i].room, want[i]);
-        assert_int_equal(got[i].members, members[i]);
-        assert_int_equal(got[i].capacity, capacity[i]);
-    }
-    beat(c, 0, 0, false);
-    assert_int_equal(directory_fleet_rooms(c, &got, &props), 0);
-    beat(b, 0, 0, false); /* publishes none now: its rooms are gone from the others' */
-    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_fleet_rooms(a, &got, &props), 0);
+    struct directory *a = relay_dir(&r, 1, 60000), *b = relay_dir(&r, 2, 60000);
+    char out[256], room[8], text[FLEET_ENTRY_MAX];
+    static struct directory_listing got;
+    beat(a, 0, 0, false);
+    entry_of(7, room, text, sizeof text);
+    struct fleet_claim c = place(a, room);
+    const char *names[] = {room}, *entries[] = {text}, *gone[] = {""};
+    assert_int_equal(directory_rooms_put(a, names, entries, 1, err, sizeof err), 0);
+    assert_int_equal(directory_rooms_put(b, names, entries, 1, err, sizeof err), 0);
+    test_redis_cmd(&r, out, sizeof out, "HGET test:rooms %s", room);
+    assert_string_equal(out, "127.0.0.1:7001 bbbbbbbbbbbbbbbb 3 4 {\"map\":\"m2\",\"tag\":\"t7\"}");
+    assert_int_equal(directory_rooms_put(b, names, gone, 1, err, sizeof err), 0);
+    assert_int_equal(list(b, "", "", NULL, &got), 1); /* b removes none of a's */
+
+    assert_int_equal(directory_deregister(a, err, sizeof err), 0); /* a is gone */
+    beat(b, 0, 0, false);
+    char cursor[PROTO_ROOM_MAX + 1] = "";
+    assert_int_equal(directory_sweep(b, cursor, err, sizeof err), 0); /* a heartbeat's */
+    assert_string_equal(cursor, ""); /* the index's end: from the first next time */
+    test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
+    assert_string_equal(out, "0");
+    assert_int_equal(list(b, "", "", NULL, &got), 0);
+    test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
+    assert_string_equal(out, "0");
+    test_redis_cmd(&r, out, sizeof out, "ZCARD test:roomidx");
+    assert_string_equal(out, "0");
+
+    beat(a, 1, 0, false); /* back, its claim intact: written again, listed */
+    assert_int_equal(directory_rooms_put(a, names, entries, 1, err, sizeof err), 0);
+    assert_int_equal(list(b, "", "", NULL, &got), 1);
+    assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1); /* with the claim */
+    test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
+    assert_string_equal(out, "0");
+    c = place(b, room); /* b's now (fewer rooms, a tie to the asker) */
+    assert_string_equal(c.addr, "127.0.0.1:7002");
+    assert_int_equal(directory_rooms_put(a, names, entries, 1, err, sizeof err), 0);
+    assert_int_equal(list(b, "", "", NULL, &got), 0); /* a's write refused */
     directory_destroy(a);
     directory_destroy(b);
-    directory_destroy(c);
+    test_redis_stop(&r);
+}
+
+static void put_entry(struct directory *d, const char *room, uint32_t members,
+                      uint32_t capacity, bool closed, bool unlisted, const char *map)
+{
+    struct proto_room_entry e = {.members = members, .capacity = capacity, .closed = closed,
+                                 .unlisted = unlisted};
+    struct proto_props p = {0};
+    char text[FLEET_ENTRY_MAX];
+    snprintf(e.room, sizeof e.room, "%s", room);
+    if (map)
+        assert_int_equal(proto_props_add(&p, "props", "map", map, NULL, 0), 0);
+    place(d, room);
+    assert_true(fleet_room_entry_format(&e, &p, text, sizeof text) > 0);
+    assert_int_equal(directory_rooms_put(d, &room, (const char *const[]){text}, 1, err,
+                                         sizeof err), 0);
+}
+
+static const char *pick(struct directory *d, const char *prefix, const char *map,
+                        struct directory_listing *got)
+{
+    struct proto_props match = {0};
+    if (map)
+        assert_int_equal(proto_props_add(&match, "match", "map", map, NULL, 0), 0);
+    struct directory_query q = {.prefix = prefix, .after = "", .match = &match, .any = true};
+    if (directory_list(d, &q, got, err, sizeof err) != 0)
+        fail_msg("pick: %s", err);
+    return got->pick.room[0] ? got->pick.room : got->free;
+}
+
+/* A join of any room: the fullest open, listed room with space whose props
+ * hold the match, first by name of equals; none: the prefix and the
+ * smallest number no entry names. */
+static void any_picks_the_fullest_room_with_space_or_a_free_name(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 60000);
+    static struct directory_listing got;
+    beat(a, 0, 0, false);
+    put_entry(a, "g1", 2, 4, false, false, "dust");
+    put_entry(a, "g2", 3, 4, true, false, "dust");  /* closed */
+    put_entry(a, "g3", 1, 4, false, true, "dust");  /* unlisted */
+    put_entry(a, "g4", 4, 4, false, false, "dust"); /* full */
+    put_entry(a, "g5", 2, 4, false, false, "dune");
+    put_entry(a, "g7", 2, 3, false, false, "dune");
+    assert_string_equal(pick(a, "g", NULL, &got), "g1");
+    assert_string_equal(pick(a, "g", "dune", &got), "g5");
+    assert_string_equal(pick(a, "g", "dust", &got), "g1");
+    assert_string_equal(pick(a, "g", "mars", &got), "g6");
+    assert_string_equal(pick(a, "h", NULL, &got), "h1");
+    put_entry(a, "g8", 3, 4, false, false, "dust");
+    assert_string_equal(pick(a, "g", NULL, &got), "g8");
+    directory_destroy(a);
     test_redis_stop(&r);
 }
 
@@ -690,7 +840,9 @@ int main(void)
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(many_claims_renew_in_chunks),
-        cmocka_unit_test(heartbeats_carry_the_fleets_rooms),
+        cmocka_unit_test(rooms_are_listed_from_their_entries_page_by_page),
+        cmocka_unit_test(entries_follow_their_claims),
+        cmocka_unit_test(any_picks_the_fullest_room_with_space_or_a_free_name),
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };

@@ -1,7 +1,7 @@
 /* test_dirthread: the directory thread as the relay's loop sees it, through
  * its two rings, against a real redis-server and a stand-in Agones
- * sidecar: the first answer, placement, confirmations, the other relays'
- * rooms heard back, a lost claim, Redis down and back,
+ * sidecar: the first answer, placement, confirmations, the fleet's rooms
+ * listed from the directory, a lost claim, Redis down and back,
  * a drain, a reported holder awaited then taken over, and the Agones call
  * sequence with a sidecar that starts late. */
 #include <stdarg.h>
@@ -97,23 +97,36 @@ static void post_listing(struct dirthread *t, const char *room, uint32_t members
     assert_true(dirthread_post(t, &m));
 }
 
-/* The other relays' rooms t hands the loop, once they name room. */
-static void until_fleet_lists(struct dirthread *t, const char *room, uint32_t members)
+/* The fleet's rooms as the directory lists them through t, once they are
+ * n and room has members (within 3 s, or the test fails). */
+static void until_fleet_lists(struct dirthread *t, size_t n, const char *room,
+                              uint32_t members)
 {
-    for (int i = 0; i < 20; i++) {
-        struct fleet_msg m = wait_for(t, FLEET_ROOMS, NULL, 1000);
-        bool named = m.n_listing == 1 && strcmp(m.listing->room, room) == 0 &&
-                     m.listing->members == members && m.listing->capacity == 8;
-        free(m.listing); /* the loop's now */
-        if (named)
+    size_t got = 0;
+    for (int i = 0; i < 30; i++) {
+        struct fleet_query *q = calloc(1, sizeof *q);
+        assert_non_null(q);
+        q->ask = (uint32_t)i + 1;
+        assert_true(dirthread_post(t, &(struct fleet_msg){.type = FLEET_LIST, .query = q}));
+        struct fleet_msg m = wait_for(t, FLEET_LISTED, NULL, 1000);
+        assert_ptr_equal(m.query, q);
+        bool named = false;
+        got = q->answered ? q->got.n : 0;
+        for (size_t k = 0; k < got; k++)
+            named |= strcmp(q->got.rooms[k].room, room) == 0 &&
+                     q->got.rooms[k].members == members && q->got.rooms[k].capacity == 8;
+        free(q); /* the loop's */
+        if (named && got == n)
             return;
+        clock_sleep_ms(100);
     }
-    fail_msg("no listing of %s (%u)", room, (unsigned)members);
+    fail_msg("no listing of %zu rooms with %s (%u): %zu", n, room, (unsigned)members, got);
 }
 
-/* Each relay's rooms go out with its heartbeats and the others' come back
- * to its loop, in arrays the loop takes over (those left in the rings at
- * the stop are freed by it). */
+/* Each relay's rooms go into the directory's entries with its heartbeats,
+ * what changed; a listing asked of either thread comes back with both,
+ * from the directory (queries left in the rings at the stop are freed by
+ * it). */
 static void each_relay_hears_the_others_rooms(void **state)
 {
     (void)state;
@@ -121,13 +134,18 @@ static void each_relay_hears_the_others_rooms(void **state)
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
     struct dirthread *a = start(&ca), *b = start(&cb);
+    placed(a, "lobby");
+    placed(b, "arena");
     post_listing(a, "lobby", 3);
     post_listing(b, "arena", 1);
-    until_fleet_lists(a, "arena", 1);
-    until_fleet_lists(b, "lobby", 3);
+    until_fleet_lists(a, 2, "arena", 1);
+    until_fleet_lists(b, 2, "lobby", 3);
     post_listing(b, "arena", 2);
-    until_fleet_lists(a, "arena", 2);
-    clock_sleep_ms(300); /* results wait in the rings */
+    until_fleet_lists(a, 2, "arena", 2);
+    struct fleet_query *q = calloc(1, sizeof *q);
+    assert_non_null(q);
+    assert_true(dirthread_post(a, &(struct fleet_msg){.type = FLEET_LIST, .query = q}));
+    clock_sleep_ms(300); /* its answer waits in the ring */
     dirthread_stop(a);
     dirthread_stop(b);
     test_redis_stop(&r);

@@ -67,8 +67,9 @@ static void until_listed(struct harness_rec *rec, size_t who)
 }
 
 /* Two relays of a fleet, a room each: a listing on either shows both
- * rooms with their members, the other relay's as its heartbeat published
- * them; a third relay's room, run with --room-list off, is in neither. */
+ * rooms with their members, the other relay's as its heartbeat wrote them
+ * into the directory; a third relay's room, run with --room-list off, is
+ * in neither. */
 static void a_listing_shows_the_fleets_rooms(void **state)
 {
     (void)state;

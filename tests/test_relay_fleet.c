@@ -3,7 +3,8 @@
  * with nothing kept, settled here, moved or refused; a parked peer that
  * leaves; a room moved whole; a room past its lease, its states checked
  * where they come in and where a tick fans them out; a closed room; each
- * member that leaves, dropped or not. */
+ * member that leaves, dropped or not; a rooms request and a join of any
+ * room asked of the directory (the list hook) and settled. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -291,6 +292,141 @@ static void a_held_state_is_checked_when_its_tick_ends(void **state)
     relay_destroy(r);
 }
 
+/* What the list hook was asked. */
+static struct {
+    uint32_t calls, peer, ask;
+    bool any, refuse;
+    char prefix[PROTO_ROOM_MAX + 1], after[PROTO_ROOM_MAX + 1];
+    struct proto_props match;
+} lh;
+
+static bool list(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
+                 const char *after, const struct proto_props *match)
+{
+    (void)ctx;
+    lh.calls++;
+    lh.peer = peer;
+    lh.ask = ask;
+    lh.any = any;
+    snprintf(lh.prefix, sizeof lh.prefix, "%s", prefix);
+    snprintf(lh.after, sizeof lh.after, "%s", after);
+    lh.match = *match;
+    return !lh.refuse;
+}
+
+/* A fleet's relay whose directory keeps the rooms (the list hook). */
+static struct relay *listing_relay(uint32_t peers)
+{
+    memset(&hk, 0, sizeof hk);
+    memset(&lh, 0, sizeof lh);
+    hk.answer = RELAY_PLACE_HERE;
+    struct relay *r = relay_with_peers(NULL, peers);
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .lease = lease,
+                                                    .room_closed = room_closed,
+                                                    .member_left = member_left,
+                                                    .peer_gone = peer_gone, .list = list});
+    return r;
+}
+
+/* A rooms request is asked of the directory and answered when it is: its
+ * page with this relay's own rooms merged in (members now); another from
+ * the same peer before that is refused rate_limited; an answer to another
+ * ask, or a second one, is ignored; unanswered, the relay's own rooms,
+ * partial. */
+static void a_rooms_request_waits_for_the_directory(void **state)
+{
+    (void)state;
+    struct relay *r = listing_relay(3);
+    assert_int_equal(join(r, 0, "mine", "alice", false), 0); /* placed here */
+    size_t before = count_ctl(1, PROTO_CTL_ROOMS);
+    send_text(r, 1, "{\"type\":\"rooms\",\"prefix\":\"\",\"after\":\"a\"}");
+    assert_int_equal(lh.calls, 1);
+    assert_false(lh.any);
+    assert_string_equal(lh.after, "a");
+    assert_int_equal(count_ctl(1, PROTO_CTL_ROOMS), before);
+    send_text(r, 1, "{\"type\":\"rooms\"}");
+    assert_int_equal(lh.calls, 1);
+    assert_string_equal(last_error(1), "rate_limited");
+
+    struct proto_room_entry page[2] = {{.room = "b-there", .members = 2, .capacity = 4},
+                                       {.room = "z-there", .members = 1, .capacity = 4}};
+    struct proto_props props[2] = {0};
+    struct relay_rooms_answer a = {.prefix = "", .after = "a", .match = &lh.match,
+                                   .answered = true, .rooms = page, .props = props, .n = 2};
+    relay_rooms_settle(r, 1, lh.ask + 1, &a, now_us); /* another ask's */
+    assert_int_equal(count_ctl(1, PROTO_CTL_ROOMS), before);
+    relay_rooms_settle(r, 1, lh.ask, &a, now_us);
+    const struct proto_control *l = last_ctl(1, PROTO_CTL_ROOMS);
+    assert_non_null(l);
+    assert_int_equal(l->rooms_len, 3);
+    assert_string_equal(l->rooms[0].room, "b-there");
+    assert_string_equal(l->rooms[1].room, "mine");
+    assert_int_equal(l->rooms[1].members, 1);
+    assert_string_equal(l->rooms[2].room, "z-there");
+    assert_false(l->more);
+    assert_false(l->partial);
+    relay_rooms_settle(r, 1, lh.ask, &a, now_us); /* answered already */
+    assert_int_equal(count_ctl(1, PROTO_CTL_ROOMS), before + 1);
+
+    send_text(r, 1, "{\"type\":\"rooms\"}");
+    assert_int_equal(lh.calls, 2);
+    relay_rooms_settle(r, 1, lh.ask, &(struct relay_rooms_answer){.prefix = "", .after = ""},
+                       now_us);
+    l = last_ctl(1, PROTO_CTL_ROOMS);
+    assert_int_equal(l->rooms_len, 1);
+    assert_string_equal(l->rooms[0].room, "mine");
+    assert_true(l->partial);
+
+    lh.refuse = true; /* cannot be asked: its own rooms at once */
+    send_text(r, 2, "{\"type\":\"rooms\"}");
+    assert_true(last_ctl(2, PROTO_CTL_ROOMS)->partial);
+    relay_destroy(r);
+}
+
+/* A join of any room is parked while the directory picks: the fuller of
+ * its pick and this relay's own fullest room with space, else its free
+ * name; unanswered, directory_unavailable. */
+static void a_join_of_any_room_waits_for_the_directory(void **state)
+{
+    (void)state;
+    struct relay *r = listing_relay(4);
+    assert_int_equal(join(r, 0, "game1", "alice", false), 0); /* here: 1 member */
+    const char *any = "{\"type\":\"join\",\"version\":3,\"room\":\"game\",\"name\":\"%s\","
+                      "\"any\":true}";
+    char text[160];
+    snprintf(text, sizeof text, any, "bob");
+    send_text(r, 1, text);
+    assert_int_equal(lh.calls, 1);
+    assert_true(lh.any);
+    assert_string_equal(lh.prefix, "game");
+    assert_true(relay_peer_parked(r, 1));
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* not its */
+    assert_true(relay_peer_parked(r, 1));
+    /* The directory's pick has fewer members than this relay's game1. */
+    struct proto_room_entry there = {.room = "game0", .members = 0, .capacity = 4};
+    relay_any_settle(r, 1, lh.ask, &(struct relay_any_answer){.answered = true, .pick = &there,
+                                                              .free = ""},
+                     &lh.match, now_us);
+    assert_string_equal(last_ctl(1, PROTO_CTL_WELCOME)->room, "game1");
+    assert_int_equal(relay_room_size(r, "game1"), 2);
+
+    snprintf(text, sizeof text, any, "carol");
+    send_text(r, 2, text);
+    there = (struct proto_room_entry){.room = "game7", .members = 3, .capacity = 4};
+    relay_any_settle(r, 2, lh.ask, &(struct relay_any_answer){.answered = true, .pick = &there,
+                                                              .free = ""},
+                     &lh.match, now_us);
+    assert_int_equal(hk.asked, 2); /* game1's placement, game7's: placed (here, this test) */
+    assert_string_equal(last_ctl(2, PROTO_CTL_WELCOME)->room, "game7");
+
+    snprintf(text, sizeof text, any, "dave");
+    send_text(r, 3, text);
+    relay_any_settle(r, 3, lh.ask, &(struct relay_any_answer){.free = ""}, &lh.match, now_us);
+    assert_string_equal(last_error(3), "directory_unavailable");
+    assert_true(disconnected(3));
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +437,8 @@ int main(void)
         cmocka_unit_test(each_member_left_is_told),
         cmocka_unit_test(a_room_past_its_lease_drops_its_states),
         cmocka_unit_test(a_held_state_is_checked_when_its_tick_ends),
+        cmocka_unit_test(a_rooms_request_waits_for_the_directory),
+        cmocka_unit_test(a_join_of_any_room_waits_for_the_directory),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

@@ -1,6 +1,7 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
- * key names, fleet names, advertised addresses, published rooms with their
- * flags and props (a relay's bytes of props bounded, the rest cut). */
+ * key names, fleet names, advertised addresses, rooms' entries with their
+ * flags and props (the longest within an entry's bound) and the listing's
+ * lines read back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -98,6 +99,21 @@ static void every_script_has_a_source(void **state)
     assert_null(fleet_script_source(FLEET_SCRIPT_COUNT));
 }
 
+/* The LIST script's lines for rooms in[0..n): "ROOM ENTRY\n" each. */
+static void lines(const struct proto_room_entry *in, const struct proto_props *p, size_t n,
+                  char *text, size_t cap)
+{
+    size_t at = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char entry[FLEET_ENTRY_MAX];
+        assert_true(fleet_room_entry_format(&in[i], p ? &p[i] : NULL, entry, sizeof entry) > 0);
+        int k = snprintf(text + at, cap - at, "%s %s\n", in[i].room, entry);
+        assert_true(k > 0 && (size_t)k < cap - at);
+        at += (size_t)k;
+    }
+}
+
 /* A room's flags go with it; a line without them (an older relay's) reads
  * open and listed; a flag not known skips its line. */
 static void listing_lines_carry_flags(void **state)
@@ -108,7 +124,7 @@ static void listing_lines_carry_flags(void **state)
                                      {.room = "c", .members = 3, .capacity = 8,
                                       .closed = true, .unlisted = true}};
     char text[3 * FLEET_LIST_LINE + 1];
-    assert_true(fleet_listing_format(in, NULL, 3, text, sizeof text, NULL) > 0);
+    lines(in, NULL, 3, text, sizeof text);
     assert_string_equal(text, "a 1 8\nb 2 8 closed\nc 3 8 closed,unlisted\n");
     struct proto_room_entry out[8];
     struct proto_props props[8];
@@ -126,13 +142,32 @@ static void listing_lines_carry_flags(void **state)
     struct proto_room_entry most = {.members = UINT32_MAX, .capacity = UINT32_MAX,
                                     .closed = true, .unlisted = true};
     memset(most.room, 'r', PROTO_ROOM_MAX);
-    int len = fleet_listing_format(&most, NULL, 1, line, sizeof line, NULL);
-    assert_true(len > 0 && len <= FLEET_LIST_LINE); /* the longest line fits */
+    lines(&most, NULL, 1, line, sizeof line); /* the longest line fits */
+}
+
+/* A room's entry in the directory is its line without its name: flags,
+ * then a listed room's props; an unlisted room's props are not written. */
+static void entries_are_lines_without_their_names(void **state)
+{
+    (void)state;
+    struct proto_room_entry e = {.room = "arena", .members = 3, .capacity = 8, .closed = true};
+    struct proto_props p = {0};
+    char text[FLEET_ENTRY_MAX];
+    assert_int_equal(proto_props_add(&p, "props", "map", "dust", NULL, 0), 0);
+    assert_int_equal(fleet_room_entry_format(&e, &p, text, sizeof text), 25);
+    assert_string_equal(text, "3 8 closed {\"map\":\"dust\"}");
+    e.unlisted = true;
+    assert_true(fleet_room_entry_format(&e, &p, text, sizeof text) > 0);
+    assert_string_equal(text, "3 8 closed,unlisted");
+    e.closed = e.unlisted = false;
+    assert_true(fleet_room_entry_format(&e, NULL, text, sizeof text) > 0);
+    assert_string_equal(text, "3 8");
+    assert_int_equal(fleet_room_entry_format(&e, NULL, text, 3), -1);
 }
 
 /* A listed room's props follow its flags as a JSON object, read back as
- * they were; an unlisted room's are not published; a line of props not
- * well formed is skipped. */
+ * they were; an unlisted room's are not written; a line of props not well
+ * formed is skipped. */
 static void listing_lines_carry_props(void **state)
 {
     (void)state;
@@ -144,11 +179,9 @@ static void listing_lines_carry_props(void **state)
     assert_int_equal(proto_props_add(&p[1], "props", "mode", "ctf", NULL, 0), 0);
     p[2] = p[1];
     char text[3 * (FLEET_LIST_LINE + FLEET_LIST_PROPS) + 1];
-    size_t cut = 0;
-    assert_true(fleet_listing_format(in, p, 3, text, sizeof text, &cut) > 0);
+    lines(in, p, 3, text, sizeof text);
     assert_string_equal(text, "a 1 8 {\"map\":\"dune \\\"2\\\"\"}\n"
                               "b 2 8 closed {\"mode\":\"ctf\"}\nc 3 8 unlisted\n");
-    assert_int_equal(cut, 0);
     struct proto_room_entry out[8];
     size_t n = 0;
     fleet_listing_parse(text, out, out_props, 8, &n);
@@ -162,44 +195,31 @@ static void listing_lines_carry_props(void **state)
     assert_int_equal(out_props[3].n, 0);
 }
 
-/* The longest props fit a line's bound; past a relay's bytes of props,
- * its later rooms are published without theirs, and counted. */
-static void props_past_the_budget_are_cut(void **state)
+/* The longest props (8 keys, every value's byte a '"' to escape) fit an
+ * entry's bound, and read back whole. */
+static void the_longest_props_fit_an_entry(void **state)
 {
     (void)state;
-    enum { N = FLEET_LIST_ROOMS };
-    static struct proto_room_entry in[N];
-    static struct proto_props p[N];
+    struct proto_room_entry e = {.members = UINT32_MAX, .capacity = UINT32_MAX,
+                                 .closed = true};
+    struct proto_props p = {0}, out_props[1];
     char key[PROTO_PROP_KEY_MAX + 1], value[PROTO_PROP_VALUE_MAX + 1];
-    memset(&p[0], 0, sizeof p[0]);
+    memset(e.room, 'r', PROTO_ROOM_MAX);
     memset(value, '"', 28); /* each escaped: twice as long */
     value[28] = '\0';
     for (int k = 0; k < PROTO_PROPS_KEYS; k++) {
         snprintf(key, sizeof key, "k%d", k);
-        assert_int_equal(proto_props_add(&p[0], "props", key, value, NULL, 0), 0);
+        assert_int_equal(proto_props_add(&p, "props", key, value, NULL, 0), 0);
     }
-    char json[FLEET_LIST_PROPS];
-    int one = proto_props_print(json, sizeof json, &p[0]);
-    assert_true(one > 400 && one + 1 < FLEET_LIST_PROPS);
-    for (int i = 0; i < N; i++) {
-        snprintf(in[i].room, sizeof in[i].room, "r%04d", i);
-        in[i].capacity = 8;
-        p[i] = p[0];
-    }
-    size_t cap = N * FLEET_LIST_LINE + FLEET_LIST_PROPS_BYTES + 1, cut = 0, n = 0;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    int len = fleet_listing_format(in, p, N, text, cap, &cut);
-    size_t kept = FLEET_LIST_PROPS_BYTES / ((size_t)one + 1);
-    assert_int_equal(cut, N - kept);
-    assert_true(len > 0 && (size_t)len < cap);
-    static struct proto_room_entry out[N];
-    static struct proto_props out_props[N];
-    fleet_listing_parse(text, out, out_props, N, &n);
-    assert_int_equal(n, N);
-    assert_int_equal(out_props[kept - 1].n, PROTO_PROPS_KEYS);
-    assert_int_equal(out_props[kept].n, 0);
-    free(text);
+    char entry[FLEET_ENTRY_MAX], text[FLEET_LIST_LINE + FLEET_ENTRY_MAX];
+    int len = fleet_room_entry_format(&e, &p, entry, sizeof entry);
+    assert_true(len > 400 && len < FLEET_ENTRY_MAX);
+    lines(&e, &p, 1, text, sizeof text);
+    struct proto_room_entry out[1];
+    size_t n = 0;
+    fleet_listing_parse(text, out, out_props, 1, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(out_props[0].n, PROTO_PROPS_KEYS);
 }
 
 int main(void)
@@ -211,8 +231,9 @@ int main(void)
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
         cmocka_unit_test(listing_lines_carry_flags),
+        cmocka_unit_test(entries_are_lines_without_their_names),
         cmocka_unit_test(listing_lines_carry_props),
-        cmocka_unit_test(props_past_the_budget_are_cut),
+        cmocka_unit_test(the_longest_props_fit_an_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

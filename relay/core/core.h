@@ -80,6 +80,8 @@ struct core_listing {
                                    in name order (the caller's) */
     const struct proto_props *fleet_props; /* ... their props, beside them (NULL: none) */
     size_t n_fleet_rooms;
+    uint32_t next_ask;          /* the last rooms request or pick of any room asked of
+                                   a fleet's directory (relay_rooms_settle's ask) */
 };
 
 /* What a parked join needs to go on later (fleet): who it is (its room
@@ -92,6 +94,8 @@ struct relay_parked_join {
     uint64_t epoch;
     char key[PROTO_KEY_LEN + 1]; /* the join's player key ("": none) */
     struct core_room_ask ask;    /* what it asks of its room */
+    uint32_t any_ask;            /* a join of any room whose pick the fleet's directory
+                                    makes (relay_any_settle's ask), 0: a placement's */
 };
 
 /* A peer's welcomes this membership: only join.c writes them. */
@@ -136,6 +140,8 @@ struct relay_peer {
     struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
                                 fleet_hooks.c parks it (core_park), join.c takes it
                                 to settle (core_parked_take), a teardown frees it */
+    uint32_t listing_ask;    /* listing.c's: its rooms request the fleet's directory
+                                answers (relay_rooms_settle), 0: none */
 
     /* state_flow.c's: what it said (core_last_forget clears it when it
      * joins and leaves) */
@@ -312,6 +318,23 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
 int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
                   uint64_t now_us);
 
+/* The next ask of a fleet's directory, a rooms request's or a join of any
+ * room's (never 0: none). */
+uint32_t core_next_ask(struct relay *r);
+
+/* core_any_room's refusals alone (listing_off, bad_room), before a fleet's
+ * directory is asked. Returns 0 or the relay_on_datagram code. */
+int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us);
+
+/* A join of any room under room's prefix (whose props hold match), the
+ * fleet's directory having answered a: room becomes the fuller of this
+ * relay's fullest such room with space (its members now) and the
+ * directory's pick (another relay's: its members as last written), ties
+ * to the first by name; else the directory's free name. False if there is
+ * none (every number taken). */
+bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
+                   const struct relay_any_answer *a);
+
 /* ---- fleet_hooks.c ---- */
 
 /* A valid join (for who's room, which this relay does not have): asks the
@@ -319,6 +342,13 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto
  * join was parked, moved or refused (*rc: the relay_on_datagram code). */
 bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       const struct ticket_claims *who, uint64_t now_us, int *rc);
+
+/* A join of any room (who's room: the prefix) while a fleet's directory
+ * keeps the rooms: parked until it picks one (relay_any_settle), or
+ * refused directory_unavailable if it cannot be asked. Returns 0 or the
+ * relay_on_datagram code. */
+int core_fleet_any(struct relay *r, uint32_t peer, const struct proto_control *m,
+                   const struct ticket_claims *who, uint64_t now_us);
 
 /* A room this relay just created: under a fleet, its lease (the fleet's
  * lease hook), else none needed. */

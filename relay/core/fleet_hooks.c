@@ -50,6 +50,36 @@ int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code
     return -1 - (int)RELAY_DROP_UNPLACED;
 }
 
+/* Parks peer's join m (who: its identity and room) with any_ask (0: a
+ * placement's). False out of memory (nothing parked). */
+static bool park_join(struct relay *r, uint32_t peer, const struct proto_control *m,
+                      const struct ticket_claims *who, uint32_t any_ask)
+{
+    struct relay_parked_join pj = {.who = *who, .mode = m->mode, .reflect = m->reflect,
+                                   .batch = m->batch, .lost = m->lost, .aoi = m->aoi,
+                                   .epoch = m->epoch, .any_ask = any_ask};
+    memcpy(pj.key, m->key, sizeof pj.key);
+    core_room_ask_keep(&pj.ask, m);
+    bool parked = core_park(r, peer, &pj);
+    sodium_memzero(&pj, sizeof pj); /* a ticket's session keys */
+    if (parked)
+        r->stats.parked++;
+    return parked;
+}
+
+int core_fleet_any(struct relay *r, uint32_t peer, const struct proto_control *m,
+                   const struct ticket_claims *who, uint64_t now_us)
+{
+    int rc = core_any_check(r, peer, who->room, now_us);
+    if (rc < 0)
+        return rc;
+    uint32_t ask = core_next_ask(r);
+    if (!r->fleet.list(r->fleet.ctx, peer, ask, true, who->room, "", &m->match) ||
+        !park_join(r, peer, m, who, ask))
+        return core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+    return 0;
+}
+
 bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       const struct ticket_claims *who, uint64_t now_us, int *rc)
 {
@@ -63,21 +93,10 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
                            m->lost ? m->lost_relay : NULL, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
-    case RELAY_PLACE_WAIT: {
-        struct relay_parked_join pj = {.who = *who, .mode = m->mode, .reflect = m->reflect,
-                                       .batch = m->batch, .lost = m->lost, .aoi = m->aoi,
-                                       .epoch = m->epoch};
-        memcpy(pj.key, m->key, sizeof pj.key);
-        core_room_ask_keep(&pj.ask, m);
-        bool parked = core_park(r, peer, &pj);
-        sodium_memzero(&pj, sizeof pj); /* a ticket's session keys */
-        if (!parked) {
+    case RELAY_PLACE_WAIT:
+        if (!park_join(r, peer, m, who, 0))
             *rc = core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
-            return false;
-        }
-        r->stats.parked++;
         return false;
-    }
     case RELAY_PLACE_MOVED:
         core_fleet_moved(r, peer, who->room, &to);
         return false;

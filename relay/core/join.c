@@ -366,7 +366,10 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                            r->cfg.room_max);
     if ((rc = core_room_ask_check(r, peer, m, now_us)) < 0)
         return rc;
-    /* With a ticket its room counts, any or not. */
+    /* With a ticket its room counts, any or not. A fleet's directory
+     * picks among the fleet's rooms: the join waits for it. */
+    if (m->any && !r->cfg.n_ticket_keys && r->fleet.list)
+        return core_fleet_any(r, peer, m, who, now_us);
     if (m->any && !r->cfg.n_ticket_keys &&
         (rc = core_any_room(r, peer, who->room, &m->match, now_us)) < 0)
         return rc;
@@ -449,15 +452,10 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
     return rc;
 }
 
-void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
-                       const struct relay_moved_to *to, enum proto_error_code code,
-                       uint64_t now_us)
+/* A parked join as join_room reads it (into r->in: no datagram is at hand). */
+static struct proto_control *parked_control(struct relay *r, const struct relay_parked_join *pj)
 {
-    struct relay_peer *p = core_peer_get(r, peer);
-    if (!p || !p->parked)
-        return;
-    struct relay_parked_join *pj = core_parked_take(r, peer);
-    struct proto_control *m = &r->in; /* what join_room reads of the join */
+    struct proto_control *m = &r->in;
     proto_control_init(m, PROTO_CTL_JOIN);
     m->mode = pj->mode;
     m->reflect = pj->reflect;
@@ -467,6 +465,41 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->lost = pj->lost;
     memcpy(m->key, pj->key, sizeof m->key);
     core_room_ask_give(m, &pj->ask);
+    return m;
+}
+
+void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                      const struct relay_any_answer *a, const struct proto_props *match,
+                      uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!ask || !p || !p->parked || p->parked->any_ask != ask)
+        return;
+    struct relay_parked_join *pj = core_parked_take(r, peer);
+    struct proto_control *m = parked_control(r, pj);
+    char prefix[PROTO_ROOM_MAX + 1];
+    memcpy(prefix, pj->who.room, sizeof prefix);
+    if (!a->answered)
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+    else if (!core_any_pick(r, pj->who.room, match, a))
+        core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                    "every room under '%s' is full and every number taken", prefix);
+    else
+        join_room(r, peer, m, &pj->who, now_us); /* the room picked, placed as any */
+    sodium_memzero(pj, sizeof *pj);
+    free(pj);
+    core_settle(r, now_us);
+}
+
+void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
+                       const struct relay_moved_to *to, enum proto_error_code code,
+                       uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p || !p->parked || p->parked->any_ask)
+        return;
+    struct relay_parked_join *pj = core_parked_take(r, peer);
+    struct proto_control *m = parked_control(r, pj);
     switch (verdict) {
     case RELAY_PLACE_HERE:
         join_room(r, peer, m, &pj->who, now_us);

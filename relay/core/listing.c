@@ -181,6 +181,126 @@ static int encode_page(struct relay *r, uint32_t peer)
     return len;
 }
 
+/* r->out, a listing, sent to peer, its bytes spent from peer's budget.
+ * Returns 0 or the relay_on_datagram code. */
+static int send_listing(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    int n = encode_page(r, peer);
+    if (n < 0)
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
+                           proto_strerror(n));
+    core_send_json(r, UINT32_MAX, peer, (size_t)n);
+    core_budget_spend(r, peer, (uint64_t)n); /* its one recipient: the asker */
+    r->stats.listings++;
+    return 0;
+}
+
+/* ---- a fleet whose directory keeps the rooms (proto/FLEET.md) ---- */
+
+uint32_t core_next_ask(struct relay *r)
+{
+    if (++r->listing.next_ask == 0)
+        r->listing.next_ask = 1;
+    return r->listing.next_ask;
+}
+
+/* m asked of the fleet's directory, which pages and filters where the
+ * rooms are kept; false without one, or if it cannot be asked now. */
+static bool ask_directory(struct relay *r, uint32_t peer, const struct proto_control *m)
+{
+    if (!r->fleet.list)
+        return false;
+    uint32_t ask = core_next_ask(r);
+    if (!r->fleet.list(r->fleet.ctx, peer, ask, false, m->prefix, m->after, &m->match))
+        return false;
+    r->peers[peer].listing_ask = ask; /* no other until it is answered */
+    return true;
+}
+
+/* The directory's page a with this relay's own rooms merged in as they are
+ * now (their entries are a heartbeat old, or not written yet): those up to
+ * the page's last name (all of them when no more follow), a name in both
+ * this relay's; into r->out, cut to a page (then more). */
+static void merge_own(struct relay *r, const struct relay_rooms_answer *a)
+{
+    struct walk w;
+    struct proto_room_entry mine;
+    const struct proto_props *mp = NULL;
+    const char *end = a->more && a->n ? a->rooms[a->n - 1].room : NULL;
+    size_t i = 0, n = 0;
+    bool cut = false;
+    walk_start(&w, r, a->prefix, a->after, false, a->match);
+    bool have = walk_next(&w, &mine, &mp);
+    for (;;) {
+        bool own = have && (!end || strcmp(mine.room, end) <= 0), dir = i < a->n;
+        if (!own && !dir)
+            break;
+        if (n == PROTO_ROOMS_PAGE) {
+            cut = true;
+            break;
+        }
+        int c = !dir ? 1 : !own ? -1 : strcmp(a->rooms[i].room, mine.room);
+        if (c < 0) {
+            r->out.rooms[n] = a->rooms[i];
+            r->out.rooms_props[n++] = a->props[i++];
+            continue;
+        }
+        r->out.rooms[n] = mine;
+        r->out.rooms_props[n++] = *mp;
+        i += c == 0;
+        have = walk_next(&w, &mine, &mp);
+    }
+    r->out.rooms_len = n;
+    r->out.more = a->more || cut;
+}
+
+void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                        const struct relay_rooms_answer *a, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!ask || !p || p->listing_ask != ask)
+        return;
+    p->listing_ask = 0;
+    proto_control_init(&r->out, PROTO_CTL_ROOMS);
+    r->out.listing = true;
+    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
+    if (a->answered) {
+        merge_own(r, a);
+    } else { /* this relay's rooms, said to be only those */
+        struct proto_control *m = &r->in; /* the request as list_page reads it */
+        proto_control_init(m, PROTO_CTL_ROOMS);
+        snprintf(m->prefix, sizeof m->prefix, "%s", a->prefix);
+        snprintf(m->after, sizeof m->after, "%s", a->after);
+        if (a->match)
+            m->match = *a->match;
+        list_page(r, m);
+        r->out.partial = true;
+    }
+    send_listing(r, peer, now_us);
+    core_settle(r, now_us);
+}
+
+bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
+                   const struct relay_any_answer *a)
+{
+    struct walk w;
+    struct proto_room_entry e, best = {.room = ""};
+    walk_start(&w, r, room, NULL, false, match); /* this relay's: as they are now */
+    while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e, NULL))
+        if (!e.closed && e.members < e.capacity && (!best.room[0] || e.members > best.members))
+            best = e;
+    const struct proto_room_entry *there = a->pick;
+    if (there && there->room[0] && !core_room_find(r, there->room) &&
+        (!best.room[0] || there->members > best.members ||
+         (there->members == best.members && strcmp(there->room, best.room) < 0)))
+        best = *there;
+    if (best.room[0])
+        memcpy(room, best.room, sizeof best.room);
+    else if (a->free && a->free[0])
+        snprintf(room, PROTO_ROOM_MAX + 1, "%s", a->free);
+    return best.room[0] || (a->free && a->free[0]);
+}
+
 int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
                   uint64_t now_us)
 {
@@ -205,23 +325,25 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
         return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
                            "this relay lists no rooms (--room-list off)");
     }
+    if (p->listing_ask) { /* the directory's walk is its cost, not the answer's bytes */
+        r->stats.listings_refused++;
+        return core_reject(r, peer, RELAY_DROP_RATE_LIMITED, now_us,
+                           "rooms: the fleet's directory has not answered the last request "
+                           "yet: ask again once it has");
+    }
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0) {
         r->stats.listings_refused++;
         return rc;
     }
+    if (ask_directory(r, peer, m))
+        return 0; /* answered when the directory is (relay_rooms_settle) */
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
     list_page(r, m);
-    int n = encode_page(r, peer);
-    if (n < 0)
-        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
-                           proto_strerror(n));
-    core_send_json(r, UINT32_MAX, peer, (size_t)n);
-    core_budget_spend(r, peer, (uint64_t)n); /* its one recipient: the asker */
-    r->stats.listings++;
-    return 0;
+    r->out.partial = r->fleet.list != NULL; /* its directory could not be asked */
+    return send_listing(r, peer, now_us);
 }
 
 /* prefix + the smallest number from 1 (no leading zero, at most
@@ -258,8 +380,7 @@ static bool any_new_name(const struct relay *r, char *room)
     return false;
 }
 
-int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
-                  uint64_t now_us)
+int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us)
 {
     if (r->cfg.room_list == RELAY_ROOM_LIST_OFF)
         return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
@@ -271,6 +392,15 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto
                            "room: with any, a prefix of at most %" PRIu32 " bytes (the relay's "
                            "room names are %" PRIu32 ", %d kept for the number it may add)",
                            most, r->cfg.room_max, PROTO_ANY_DIGITS);
+    return 0;
+}
+
+int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
+                  uint64_t now_us)
+{
+    int rc = core_any_check(r, peer, room, now_us);
+    if (rc < 0)
+        return rc;
     /* The fullest with space; ties: the first by name (the walk's order),
      * so the first with one place left ends the walk. */
     struct walk w;

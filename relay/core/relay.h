@@ -657,6 +657,13 @@ struct relay_fleet_hooks {
     void (*member_left)(void *ctx, bool dropped, uint32_t members);
     /* A peer whose join was parked went away. */
     void (*peer_gone)(void *ctx, uint32_t peer);
+    /* The fleet's directory keeps the rooms: a rooms request (any false:
+     * prefix, after, match) or a join of any room (any: prefix, match)
+     * from peer is asked of it, answered by relay_rooms_settle or
+     * relay_any_settle with the same ask. False: it cannot be asked now
+     * (the request is answered from this relay's rooms, the join refused). */
+    bool (*list)(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
+                 const char *after, const struct proto_props *match);
     void *ctx;
 };
 
@@ -669,6 +676,43 @@ void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks);
 void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
                        const struct relay_moved_to *to, enum proto_error_code code,
                        uint64_t now_us);
+
+/* What the fleet's directory answered to a rooms request. */
+struct relay_rooms_answer {
+    const char *prefix, *after;           /* the request's */
+    const struct proto_props *match;
+    bool answered;                        /* false: it did not (in time) */
+    const struct proto_room_entry *rooms; /* a page, in name order */
+    const struct proto_props *props;      /* ... their props beside them */
+    size_t n;
+    bool more;
+};
+
+/* Answers peer's rooms request `ask` (the list hook's): a's page (a->n at
+ * most PROTO_ROOMS_PAGE) with this relay's own rooms in its range merged in
+ * as they are now, or, when the directory did not answer, a page of this
+ * relay's own rooms marked partial. Ignored if peer asked nothing since,
+ * or went away. */
+void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                        const struct relay_rooms_answer *a, uint64_t now_us);
+
+/* What the fleet's directory answered to a join of any room. */
+struct relay_any_answer {
+    bool answered;                       /* false: it did not (in time) */
+    const struct proto_room_entry *pick; /* the fullest open room with space it has
+                                            (NULL: none) */
+    const char *free;                    /* else: the prefix and a number no room
+                                            has ("": every one taken) */
+};
+
+/* Settles peer's parked join of any room `ask` (the list hook's): it
+ * joins the room core_any_pick chooses (placed as any join), or is
+ * refused: directory_unavailable when the directory did not answer,
+ * too_many_rooms when every name is taken. Ignored for a peer without
+ * that parked join. */
+void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                      const struct relay_any_answer *a, const struct proto_props *match,
+                      uint64_t now_us);
 
 /* Sends every member of room moved to to[its edge] (one destination per
  * edge, relay_create's order: an edge of the member's kind on the other
