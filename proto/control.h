@@ -76,6 +76,8 @@ struct proto_room_entry {
 #define PROTO_ROOM_SET_OPEN 1u
 #define PROTO_ROOM_SET_LISTED 2u
 #define PROTO_ROOM_SET_PROPS 4u
+#define PROTO_ROOM_SET_SIZE 8u    /* welcome, room (relay -> client): size came */
+#define PROTO_ROOM_SET_OWNER 16u  /* ... and owner */
 /* The largest size a join may give its room (the relay's bound may be lower). */
 #define PROTO_ROOM_SIZE_MAX 4095
 
@@ -173,6 +175,8 @@ struct proto_control {
     char creator[PROTO_PLAYER_LEN + 1]; /* left: the player who changes the room now,
                                            the room's creator having left ("": no
                                            change) */
+    char owner[PROTO_PLAYER_LEN + 1];   /* welcome, room (relay -> client): the room's
+                                           owner's player id ("": none) */
     char prefix[PROTO_ROOM_MAX + 1];    /* rooms: list those whose names start with
                                            it ("": all); a listing echoes it */
     char after[PROTO_ROOM_MAX + 1];     /* rooms (request): only names after it

@@ -234,6 +234,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         memcpy(c->player, m->player, sizeof c->player);
     }
     c->room_aoi = m->aoi;
+    client_room_welcomed(c, m); /* after c->player */
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
         c->any = false;
@@ -403,6 +404,7 @@ static int on_left(struct ricochet *c, const struct proto_control *m,
     memcpy(c->left_creator, m->creator, sizeof c->left_creator);
     if (m->creator[0])
         c->room_mine = strcmp(m->creator, c->player) == 0;
+    client_room_owner_left(c, m->creator);
     if (!client_member_find(c, m->id)) {
         struct departed *d = client_departed_find(c, m->id);
         if (d && d->expired) {
@@ -538,6 +540,8 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         return 0;
     case PROTO_CTL_ROOMS:
         return on_rooms(c, m, ev);
+    case PROTO_CTL_ROOM:
+        return client_room_pushed(c, m, ev);
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;

@@ -185,13 +185,18 @@ enum ricochet_event_type {
     RICOCHET_EV_ROOMS = 12,   /* the relay's answer to ricochet_list_rooms: a page
                                  of its rooms, ricochet_rooms's until the next one
                                  (text: the prefix asked for) */
-    RICOCHET_EV_REJOINED = 13 /* a member came back, after its rejoin or move or
+    RICOCHET_EV_REJOINED = 13, /* a member came back, after its rejoin or move or
                                  mine (id: its id now, which may differ from
                                  before; name, mode): the same player,
                                  ricochet_player(r, id), not a LEFT then a JOINED.
                                  One that does not come back within my timeout
                                  of my WELCOME after a MOVED gets LEFT (code
                                  "timeout", id: its id before) */
+    RICOCHET_EV_ROOM = 14     /* my room's settings or owner changed (the relay says
+                                 so to every member): ricochet_room_owner,
+                                 ricochet_room_mine, ricochet_room_props, ... say
+                                 them now (id: mine). Never before my WELCOME, which
+                                 says them as they are */
 };
 
 /* One entity's state: what a game sends, and receives from the others.
@@ -586,6 +591,16 @@ RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before t
  * welcome, or from a relay that gives none. A secret: never show or send it
  * to anyone (the others see my player id, a hash of it). */
 RICOCHET_API const char *ricochet_key(const struct ricochet *r);
+/* A new session as the player of an earlier one: key is what ricochet_key
+ * said there (kept by the game, e.g. in a file, as a password is: never
+ * shown, logged or sent to anyone but the relay). The join sends it, and
+ * the relay takes me for that player (the same ricochet_player; from the
+ * same address while the old session is still in the room, its place:
+ * its id, the others told REJOINED). A relay that cannot take it gives a
+ * new player (ricochet_key then differs). NULL or "" clears it.
+ * RICOCHET_OK, or RICOCHET_E_INVALID for other than 32 lowercase hex
+ * digits. */
+RICOCHET_API int ricochet_config_set_key(struct ricochet_config *cfg, const char *key);
 /* The player id of member id, or mine (id 0 or my id): 16 hex digits that
  * stay the same across rejoins and moves (ids may not), what a game keys
  * its players on. NULL if id is no member listed; "" from a relay that

@@ -69,13 +69,29 @@ RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricoch
 /* A creator that leaves hands its room to the member longest in it, and
  * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
  * event, is that member's player id (ricochet_player's form), "" if the
- * last LEFT was not a creator's. ricochet_room_mine: since my welcome, the
- * last LEFT that named a creator named me, so the ricochet_set_room_*
- * calls are mine now (the LEFT of a creator that leaves reaches its heir
- * even in a room with interest; a room my own join made is mine too, but
- * no LEFT says so). */
+ * last LEFT was not a creator's. ricochet_room_mine: my player owns my
+ * room, so the ricochet_set_room_* calls are mine: the owner my WELCOME or
+ * a later RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does
+ * not say the owner: the last LEFT that named a creator named me; the
+ * LEFT of a creator that leaves reaches its heir even in a room with
+ * interest). */
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
+
+/* ---- my room as it is ---- */
+
+/* My room as the relay last said it (my WELCOME, then each
+ * RICOCHET_EV_ROOM): its owner's player id ("": none, or a relay that does
+ * not say; the string lives until the next ricochet_poll), whether it takes
+ * joiners and is listed (true where not said), the most members it takes
+ * (0: not said), and its props into out (at most cap; returns how many it
+ * has). ricochet_room_mine says whether its owner is my player. */
+RICOCHET_API const char *ricochet_room_owner(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_open(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_listed(const struct ricochet *r);
+RICOCHET_API uint32_t ricochet_room_size(const struct ricochet *r);
+RICOCHET_API size_t ricochet_room_props(const struct ricochet *r, struct ricochet_prop *out,
+                                        size_t cap);
 
 /* ---- kept events ---- */
 

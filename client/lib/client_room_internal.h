@@ -1,0 +1,40 @@
+/* client_room_internal.h: client_room.c's part of a session, and its calls:
+ * my room as the relay last said it is (its settings and owner, from the
+ * welcome and every `room` message after).
+ * client_internal.h includes it, composing struct ricochet of its parts;
+ * only the file named here writes them. Private to client/lib/. */
+#ifndef RICOCHET_CLIENT_ROOM_INTERNAL_H
+#define RICOCHET_CLIENT_ROOM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client.h"
+
+struct ricochet;
+struct ricochet_event;
+
+/* My room's settings and owner (PROTOCOL.md, "Rooms with properties"). */
+struct client_room_view {
+    bool said;                        /* the relay said them (one before this one does not) */
+    char owner[PROTO_PLAYER_LEN + 1]; /* its owner's player id ("": none, or not said) */
+    bool closed, unlisted;            /* open and listed, as the wire's negations */
+    uint32_t size;                    /* the most members it takes (0: not said) */
+    struct proto_props props;
+};
+
+/* ---- my room as it is (client_room.c) ---- */
+
+/* The welcome m's view of my room (after c->player is the welcome's): the
+ * settings as said, and whether the room is mine (c->room_mine). */
+void client_room_welcomed(struct ricochet *c, const struct proto_control *m);
+
+/* A `room` message from the relay: my room changed. Returns 1 with *ev
+ * RICOCHET_EV_ROOM, or 0 (before my welcome; another room's: dropped). */
+int client_room_pushed(struct ricochet *c, const struct proto_control *m,
+                       struct ricochet_event *ev);
+
+/* A left notice named creator (a player id) the room's owner now. */
+void client_room_owner_left(struct ricochet *c, const char *creator);
+
+#endif
