@@ -43,7 +43,9 @@
  *                 carried out once the input in hand is handled
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
- *   sealing.c     sealed sessions' keys: open in, seal out */
+ *   sealing.c     sealed sessions' keys: open in, seal out
+ *   key_guesses.c joins with a player key the relay does not hold, bounded
+ *                 per source (pure: join.c asks it) */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -64,6 +66,7 @@
 #include "refusals_internal.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
+#include "key_guesses.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -197,6 +200,8 @@ struct relay {
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     struct core_kick kick;      /* refusals.c's: a kick decided */
     struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
+    struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
+                                   source */
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */

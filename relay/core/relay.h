@@ -135,6 +135,9 @@ enum relay_drop {
     RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
     RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
                                   (error not_creator) */
+    RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
+                                  source past its bound of them (key_guesses.h; error
+                                  rate_limited) */
     RELAY_DROP_COUNT
 };
 
