@@ -13,6 +13,7 @@ import { decodeControl } from "./ricochet_control.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 import { heirOf } from "./ricochet_rooms.js";
+import { ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -201,6 +202,7 @@ function receiveControl(session, m, now) {
       session.key = m.key;
       session.player = m.player;
     }
+    takeRoomView(session, m, false); /* after player: whose the room is */
     session.members.clear();
     for (const e of m.roster) if (e.id !== session.id) memberOf(session, e.id, e, now);
     session._nextPingUs = now;
@@ -225,7 +227,10 @@ function receiveControl(session, m, now) {
     const gone = session.members.get(m.id);
     session.members.delete(m.id);
     if (m.type === "left" && gone) m.member = memberView(gone);
-    if (m.type === "left") heirOf(session, m);
+    if (m.type === "left") {
+      heirOf(session, m);
+      ownerLeft(session, m);
+    }
     session._emit(m.type, m);
     session._emit("roster", {});
     return;
@@ -251,6 +256,9 @@ function receiveControl(session, m, now) {
     return;
   case "rooms":
     session._emit("rooms", m);
+    return;
+  case "room": /* my room changed (ricochet_roomview.js) */
+    roomPushed(session, m);
     return;
   case "moved":
     if (session._anyPending() && m.room.startsWith(session.room)) session.room = m.room;
