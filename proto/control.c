@@ -471,27 +471,23 @@ static int read_room_fields(struct reader *r, const cJSON *o, struct proto_contr
     return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
 }
 
-/* A welcome's or room message's view of the room: its settings (a room
- * message's also what a change asks) and, from the relay, its name and
- * owner (PROTOCOL.md, "Rooms with properties"); each optional. */
-static int read_room_view(struct reader *r, const cJSON *o, struct proto_control *m)
+/* A room's owner: a player id, or "" (none). */
+static int owner_ok(const char *s)
 {
+    return s[0] == '\0' || proto_player_valid(s);
+}
+
+/* A welcome's or a pushed room's room as it is: every field optional (a
+ * relay from before sends none). */
+static int read_room_state(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    uint64_t size = 0;
     int rc;
-    if (m->type == PROTO_CTL_ROOM &&
-        (rc = read_string(r, o, "room", 0, m->room, sizeof m->room, proto_room_valid)))
+    if ((rc = read_string(r, o, "owner", 0, m->owner, sizeof m->owner, owner_ok)) ||
+        (rc = read_uint(r, o, "size", 0, 4294967295.0, &size)) ||
+        (rc = read_room_fields(r, o, m, SIZE_MAX)))
         return rc;
-    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(o, "owner");
-    if (owner && cJSON_IsString(owner) && owner->valuestring[0] == '\0')
-        m->room_set |= PROTO_ROOM_SET_OWNER; /* "": the room has none */
-    else if (owner) {
-        if ((rc = read_string(r, o, "owner", 0, m->owner, sizeof m->owner, player_ok)))
-            return rc;
-        m->room_set |= PROTO_ROOM_SET_OWNER;
-    }
-    uint8_t owner_set = m->room_set;
-    if ((rc = read_room_fields(r, o, m, SIZE_MAX)))
-        return rc;
-    m->room_set |= owner_set;
+    m->size = (uint32_t)size;
     return PROTO_OK;
 }
 
@@ -620,7 +616,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
             (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)) ||
-            (rc = read_room_view(r, o, m)))
+            (rc = read_room_state(r, o, m)))
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -654,7 +650,10 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
     case PROTO_CTL_ROOM:
-        return read_room_view(r, o, m);
+        /* From the relay it names its room: then it is the room as it is. */
+        if ((rc = read_string(r, o, "room", 0, m->room, sizeof m->room, proto_room_valid)))
+            return rc;
+        return m->room[0] ? read_room_state(r, o, m) : read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

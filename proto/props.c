@@ -256,15 +256,12 @@ int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const
         m->room_set = 0;
         return read_size(o, &m->size, field, why, why_cap);
     case PROTO_CTL_ROOM:
-    case PROTO_CTL_WELCOME: /* the room as it is (a room message from the relay too) */
+    case PROTO_CTL_WELCOME:
         if ((rc = read_open_listed(o, m, field, why, why_cap)) ||
-            (rc = read_set(o, "props", &m->props, &props, field, why, why_cap)) ||
-            (rc = read_size(o, &m->size, field, why, why_cap)))
+            (rc = read_set(o, "props", &m->props, &props, field, why, why_cap)))
             return rc;
         if (props)
             m->room_set |= PROTO_ROOM_SET_PROPS;
-        if (m->size)
-            m->room_set |= PROTO_ROOM_SET_SIZE;
         return PROTO_OK;
     case PROTO_CTL_ROOMS:
         return read_set(o, "match", &m->match, NULL, field, why, why_cap);

@@ -11,19 +11,18 @@
 static void take(struct ricochet *c, const struct proto_control *m)
 {
     struct client_room_view *v = &c->room_view;
-    v->said = (m->room_set & (PROTO_ROOM_SET_OWNER | PROTO_ROOM_SET_OPEN | PROTO_ROOM_SET_PROPS)) != 0;
     memcpy(v->owner, m->owner, sizeof v->owner);
     v->closed = m->closed;
     v->unlisted = m->unlisted;
     v->size = m->size;
     v->props = m->props;
-    if (m->room_set & PROTO_ROOM_SET_OWNER)
-        c->room_mine = v->owner[0] && strcmp(v->owner, c->player) == 0;
 }
 
 void client_room_welcomed(struct ricochet *c, const struct proto_control *m)
 {
     take(c, m);
+    /* a relay that names no owner: a LEFT naming a creator may say it later */
+    c->room_mine = c->room_view.owner[0] && strcmp(c->room_view.owner, c->player) == 0;
 }
 
 int client_room_pushed(struct ricochet *c, const struct proto_control *m,
@@ -36,6 +35,7 @@ int client_room_pushed(struct ricochet *c, const struct proto_control *m,
         return 0;
     }
     take(c, m);
+    c->room_mine = c->room_view.owner[0] && strcmp(c->room_view.owner, c->player) == 0;
     ev->type = RICOCHET_EV_ROOM;
     ev->id = c->id;
     return 1;

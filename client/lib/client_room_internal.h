@@ -16,7 +16,6 @@ struct ricochet_event;
 
 /* My room's settings and owner (PROTOCOL.md, "Rooms with properties"). */
 struct client_room_view {
-    bool said;                        /* the relay said them (one before this one does not) */
     char owner[PROTO_PLAYER_LEN + 1]; /* its owner's player id ("": none, or not said) */
     bool closed, unlisted;            /* open and listed, as the wire's negations */
     uint32_t size;                    /* the most members it takes (0: not said) */
