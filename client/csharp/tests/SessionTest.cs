@@ -932,6 +932,7 @@ static class SessionTest
         Check(cleared.Key == "coin1" && cleared.Data.Length == 0, "the owner's clear reaches bob");
         Check(ps[0].SetRoom(false, null, new Dictionary<string, string> { { "map", "mill" } }) == Status.Ok,
               "the owner changes the room");
+        Wait(ps, 1, EventType.Room); // open, then props: a Room event each
         Wait(ps, 1, EventType.Room);
         got = ps[1].GetRoomSettings();
         Check(!got.Open && got.Props["map"] == "mill" && got.Owner == ps[0].Player, "bob sees the change");

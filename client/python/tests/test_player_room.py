@@ -134,6 +134,7 @@ class RoomSettings(unittest.TestCase):
             self.assertFalse(b.is_owner)
             self.assertEqual(b.room_settings().props, {"map": "dust"})
             self.assertEqual(a.set_room(open=False, props={"map": "mill"}), 0)
+            wait([b, a], 0, ricochet.ROOM)  # open, then props: a ROOM event each
             wait([b, a], 0, ricochet.ROOM)
             got = b.room_settings()
             self.assertEqual((got.props, got.open, got.owner), ({"map": "mill"}, False, a.player))
