@@ -228,13 +228,15 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         return 0;
     }
     client_welcomed(c, m->id);
-    c->room_mine = false; /* a room made by my join is mine, but no LEFT said so */
     if (m->key[0]) { /* a relay from before keys gives none: "" */
         memcpy(c->key, m->key, sizeof c->key);
         memcpy(c->player, m->player, sizeof c->player);
     }
     c->room_aoi = m->aoi;
-    client_room_welcomed(c, m); /* after c->player */
+    client_room_take(c, m);
+    /* the welcome names my room's owner (a relay that names none: a LEFT
+     * naming a creator may say it later) */
+    c->room_mine = client_room_owned_by(c, c->player);
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
         c->any = false;
@@ -477,6 +479,23 @@ static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_
         client_join_due(c, now); /* the transport's pace of joins, made now */
 }
 
+/* My room changed (client_room.c keeps it): after my welcome, which says
+ * it as it is; another room's is bad. */
+static int on_room(struct ricochet *c, const struct proto_control *m, struct ricochet_event *ev)
+{
+    if (c->phase != PHASE_JOINED)
+        return 0;
+    if (m->room[0] && strcmp(m->room, c->room) != 0) {
+        client_bad_message(c, "room message for another room", PROTO_E_VALUE);
+        return 0;
+    }
+    client_room_take(c, m);
+    c->room_mine = client_room_owned_by(c, c->player);
+    ev->type = RICOCHET_EV_ROOM;
+    ev->id = c->id;
+    return 1;
+}
+
 /* A member's clock, as the relay estimated it. */
 static void on_clock(struct ricochet *c, const struct proto_control *m, uint64_t now)
 {
@@ -541,7 +560,7 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_ROOMS:
         return on_rooms(c, m, ev);
     case PROTO_CTL_ROOM:
-        return client_room_pushed(c, m, ev);
+        return on_room(c, m, ev);
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;

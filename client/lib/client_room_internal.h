@@ -12,7 +12,6 @@
 #include "client.h"
 
 struct ricochet;
-struct ricochet_event;
 
 /* My room's settings and owner (PROTOCOL.md, "Rooms with properties"). */
 struct client_room_view {
@@ -24,16 +23,13 @@ struct client_room_view {
 
 /* ---- my room as it is (client_room.c) ---- */
 
-/* The welcome m's view of my room (after c->player is the welcome's): the
- * settings as said, and whether the room is mine (c->room_mine). */
-void client_room_welcomed(struct ricochet *c, const struct proto_control *m);
+/* The room as m (a welcome, or a room message from the relay) says it. */
+void client_room_take(struct ricochet *c, const struct proto_control *m);
 
-/* A `room` message from the relay: my room changed. Returns 1 with *ev
- * RICOCHET_EV_ROOM, or 0 (before my welcome; another room's: dropped). */
-int client_room_pushed(struct ricochet *c, const struct proto_control *m,
-                       struct ricochet_event *ev);
+/* Is player (a player id) my room's owner, as last said? */
+bool client_room_owned_by(const struct ricochet *c, const char *player);
 
-/* A left notice named creator (a player id) the room's owner now. */
+/* A left notice named creator (a player id, "": none) the room's owner now. */
 void client_room_owner_left(struct ricochet *c, const char *creator);
 
 #endif
