@@ -5,7 +5,8 @@
  * JOINED of that player; handed over while the first session is still in
  * the room (from the same address), the new one takes its place: its id
  * too, the room told REJOINED and no LEFT; a key of no session is a player
- * of that key all the same (a relay takes what it does not hold). */
+ * of that key all the same (a relay takes what it does not hold); the
+ * library, logging at debug, never logs the key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,19 @@
 #include "../client/lib/ricochet.h"
 #include "support/harness.h"
 #include "support/players.h"
+
+/* Every line the library logged (at debug) since the test began. */
+static char logged[1 << 16];
+static size_t logged_len;
+
+static void keep_line(void *ctx, enum ricochet_log_level level, const char *line)
+{
+    (void)ctx;
+    (void)level;
+    int n = snprintf(logged + logged_len, sizeof logged - logged_len, "%s\n", line);
+    if (n > 0 && logged_len + (size_t)n < sizeof logged)
+        logged_len += (size_t)n;
+}
 
 struct room {
     struct spawn_proc relay;
@@ -123,6 +137,9 @@ static void a_new_process_is_the_same_player(void **state)
     close(p[0]);
     close(p[1]);
     room_close(&t);
+    /* the library logged at debug all along, and never the key */
+    assert_non_null(strstr(logged, "joined room keep"));
+    assert_null(strstr(logged, key));
 }
 
 static void a_new_process_takes_its_place_back(void **state)
@@ -172,6 +189,7 @@ static void a_key_it_never_saw_is_taken(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    ricochet_set_log(RICOCHET_LOG_DEBUG, keep_line, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_new_process_is_the_same_player),
         cmocka_unit_test(a_new_process_takes_its_place_back),
