@@ -6,7 +6,10 @@
  * the room (from the same address), the new one takes its place: its id
  * too, the room told REJOINED and no LEFT; a key of no session is a player
  * of that key all the same (a relay takes what it does not hold); the
- * library, logging at debug, never logs the key. */
+ * library, logging at debug, never logs the key; a crowd of keys the
+ * relay does not hold, behind one address and port (a hub), past the
+ * relay's bound on them: the joins it refuses rate_limited go again a
+ * second later, and every session joins as its key's player, none ends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../client/lib/client.h"
 #include "../client/lib/ricochet.h"
 #include "support/harness.h"
 #include "support/players.h"
@@ -186,6 +190,77 @@ static void a_key_it_never_saw_is_taken(void **state)
     room_close(&t);
 }
 
+#define CROWD 24 /* past the relay's burst of keys it does not hold from one source */
+
+struct crowd {
+    struct ricochet *c[CROWD];
+    bool welcomed[CROWD], ended[CROWD];
+    int refused; /* rate_limited errors, a join refused */
+};
+
+static void crowd_event(void *ctx, struct ricochet *c, void *user, const struct ricochet_event *ev)
+{
+    struct crowd *k = ctx;
+    size_t i = (size_t)(uintptr_t)user;
+    (void)c;
+    if (ev->type == RICOCHET_EV_WELCOME)
+        k->welcomed[i] = true;
+    else if (ev->type == RICOCHET_EV_ERROR && strcmp(ev->code, "rate_limited") == 0)
+        k->refused++;
+    else if (ev->type == RICOCHET_EV_DISCONNECTED)
+        k->ended[i] = true;
+}
+
+/* A crowd behind one address and port (an ENet hub of the library's),
+ * each with a key the relay does not hold (as after its restart): past
+ * the relay's burst some joins are refused rate_limited, and those
+ * sessions join again a second later, each as its key's player; none ends. */
+static void a_crowd_of_keys_from_one_address_gets_in(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--log-level", "warn", "--max-per-address", "64", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    char err[256], keys[CROWD][33], names[CROWD][8];
+    struct client_hub *hub = client_hub_create(CROWD, err, sizeof err);
+    assert_non_null(hub);
+    struct crowd k = {0};
+    for (size_t i = 0; i < CROWD; i++) {
+        snprintf(keys[i], sizeof keys[i], "%032zx", i + 0xc0ffee);
+        snprintf(names[i], sizeof names[i], "p%zu", i);
+        struct client_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .room = "crowd",
+                                    .name = names[i], .mode = PROTO_MODE_RELIABLE,
+                                    .timeout_ms = 8000, .hub = hub, .key = keys[i],
+                                    .user = (void *)(uintptr_t)i};
+        assert_non_null(k.c[i] = client_create(&cfg, err, sizeof err));
+    }
+    size_t in = 0;
+    for (uint64_t end = ricochet_now_us() + 10000000; in < CROWD && ricochet_now_us() < end;) {
+        client_hub_service(hub, crowd_event, &k);
+        struct ricochet_event ev;
+        in = 0;
+        for (size_t i = 0; i < CROWD; i++) {
+            if (ricochet_poll(k.c[i], 0, &ev) == 1)
+                crowd_event(&k, k.c[i], (void *)(uintptr_t)i, &ev);
+            assert_false(k.ended[i]);
+            in += k.welcomed[i];
+        }
+        client_hub_flush(hub);
+        usleep(2000);
+    }
+    assert_int_equal(in, CROWD);
+    assert_true(k.refused > 0); /* the bound held some back, for a second */
+    for (size_t i = 0; i < CROWD; i++) {
+        assert_string_equal(ricochet_key(k.c[i]), keys[i]);
+        ricochet_close(k.c[i]);
+    }
+    client_hub_destroy(hub);
+    assert_true(harness_relay_stat(&relay, "drops.key_guesses") > 0);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -194,6 +269,7 @@ int main(void)
         cmocka_unit_test(a_new_process_is_the_same_player),
         cmocka_unit_test(a_new_process_takes_its_place_back),
         cmocka_unit_test(a_key_it_never_saw_is_taken),
+        cmocka_unit_test(a_crowd_of_keys_from_one_address_gets_in),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,6 +224,8 @@ struct ricochet {
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
+    uint64_t join_later_us;   /* a keyed join refused rate_limited goes again then (0:
+                                 none): client_phase.c's (client_join_later) */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
     struct client_ends ends;
 

@@ -25,6 +25,8 @@
 #include "../../proto/errors.h"
 #include "../../sys/log.h"
 
+#define JOIN_LATER_US 1000000 /* a keyed join refused rate_limited goes again after this */
+
 void client_bad_message(struct ricochet *c, const char *what, int err)
 {
     c->bad_messages++;
@@ -289,6 +291,16 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
         client_join_again(c, now);
         log_info("client %s: the relay no longer has me as %u: joining again", c->name,
                  (unsigned)c->id);
+        return 1;
+    }
+    /* My player's key refused for the relay's bound on keys it does not
+     * hold from my address (a crowd behind one address rejoining a relay
+     * that restarted): the key is good, the address busy; join again in a
+     * second, within the join's deadline. */
+    if (code == PROTO_ERROR_RATE_LIMITED && c->phase == PHASE_JOINING && c->key[0]) {
+        client_join_later(c, now + JOIN_LATER_US);
+        log_info("client %s: the relay takes no more players' keys from this address now: "
+                 "joining again in a second", c->name);
         return 1;
     }
     /* An error before the welcome is the answer to our join (the session
