@@ -13,7 +13,7 @@ import { decodeControl } from "./ricochet_control.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 import { heirOf } from "./ricochet_rooms.js";
-import { ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
+import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -247,6 +247,7 @@ function receiveControl(session, m, now) {
     return;
   case "error":
     session._emit("error", m);
+    if (joinLater(session, m)) return; /* a keyed join held back a second */
     /* Any error that answers the join refuses it; some end a session (in
      * a lobby, also the relay's not_joined: no join in its time). */
     const answersJoin = session.phase !== "joined" && session.phase !== "lobby";

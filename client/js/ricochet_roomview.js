@@ -5,7 +5,8 @@
  * after a change (its owner's, an owner's handoff, a restore), kept on the
  * session (roomSettings, owner, roomMine) and told as a "room" event; and
  * the key option of new Session, a saved player key checked without being
- * shown (a key is a secret).
+ * shown (a key is a secret), and a join of it refused for the relay's bound
+ * on keys it does not hold sent again a second later.
  */
 
 import { ProtocolError } from "./ricochet_wire.js";
@@ -82,6 +83,22 @@ function ownerLeft(session, m) {
   session.roomSettings = Object.freeze({ ...session.roomSettings, owner: m.creator });
 }
 
+const JOIN_LATER_MS = 1000; /* a keyed join refused rate_limited goes again after this */
+
+/* An error that answers my join: my player's key refused for the relay's
+ * bound on keys it does not hold from my address (a crowd behind one
+ * address rejoining a relay that restarted). The key is good, the address
+ * busy: the join goes again in a second, within its deadline. Returns
+ * whether it was that (the session goes on). */
+function joinLater(session, m) {
+  if (m.code !== "rate_limited" || session.phase !== "joining" || !session.key) return false;
+  const attempt = session._attempt;
+  setTimeout(() => {
+    if (session.phase === "joining" && session._attempt === attempt) session._sendJoin();
+  }, JOIN_LATER_MS);
+  return true;
+}
+
 /* new Session's key option: an earlier session's session.key, or
  * undefined. A TypeError that does not show it. */
 function checkKeyOption(o) {
@@ -93,5 +110,6 @@ function checkKeyOption(o) {
 }
 
 export { /* to the other modules, not the API */
-  checkKeyOption, ownerLeft, readRoomMessage, readRoomView, roomPushed, roomUnsaid, takeRoomView,
+  checkKeyOption, joinLater, ownerLeft, readRoomMessage, readRoomView, roomPushed, roomUnsaid,
+  takeRoomView,
 };

@@ -1,6 +1,7 @@
 // A player key kept past its process, and the room as the relay says it
 // (ricochet_roomview.js): a saved key goes in the first join and a bad one
-// is refused without being shown; the welcome's owner, props, open, listed
+// is refused without being shown, and a join of it refused rate_limited
+// (the relay's bound on keys from one address) goes again a second later; the welcome's owner, props, open, listed
 // and size are read back (roomSettings, owner, isOwner), a `room` message
 // is a "room" event that replaces them (before the welcome nothing, for
 // another room bad); through a relay (RICOCHET_WS_URL) a key handed to a
@@ -60,6 +61,24 @@ test("a saved key goes in the first join; a bad one is refused unshown", () => {
   }
   const none = new Session({ url: "ws://127.0.0.1:9/", room: "js", name: "p" });
   assert.equal(JSON.parse(encodeControl(none._joinMessage())).key, undefined);
+});
+
+test("a keyed join refused rate_limited goes again a second later; the session goes on",
+     async () => {
+  const s = new Session({ url: "ws://127.0.0.1:9/", room: "js", name: "p", key: KEY });
+  let joins = 0;
+  s._sendJoin = () => { joins++; };
+  s.phase = "joining";
+  s._receive(JSON.stringify({ type: "error", code: "rate_limited", message: "too many joins with " +
+                              "keys this relay does not hold from your address" }), "control");
+  assert.equal(s.phase, "joining");
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(joins, 1);
+  const plain = new Session({ url: "ws://127.0.0.1:9/", room: "js", name: "p" });
+  plain.phase = "joining"; // without a key: a refusal as any other
+  plain._receive(JSON.stringify({ type: "error", code: "rate_limited", message: "slow down" }),
+                 "control");
+  assert.equal(plain.phase, "closed");
 });
 
 test("the welcome says the room; a room message is a room event", () => {
