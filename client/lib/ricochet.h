@@ -597,7 +597,9 @@ RICOCHET_API const char *ricochet_key(const struct ricochet *r);
  * the relay takes me for that player (the same ricochet_player; from the
  * same address while the old session is still in the room, its place:
  * its id, the others told REJOINED). A relay that cannot take it gives a
- * new player (ricochet_key then differs). NULL or "" clears it.
+ * new player (ricochet_key then differs); one busy with keys from my
+ * address refuses the join rate_limited (an ERROR), and it goes again a
+ * second later. NULL or "" clears it.
  * RICOCHET_OK, or RICOCHET_E_INVALID for other than 32 lowercase hex
  * digits. */
 RICOCHET_API int ricochet_config_set_key(struct ricochet_config *cfg, const char *key);
