@@ -1,5 +1,9 @@
 /* test_e2e_bindings.c: the three bindings against a real relay, the library
- * installed by `make install-lib`: the Python package's unittest (names and
+ * installed by `make install-lib` (and docs/library.md's "A player kept past
+ * its process" programs as written, in C against that library, Python, C# and
+ * JavaScript: each run twice is the same player, owning its room, its key kept
+ * in its file and in neither output):
+ * the Python package's unittest (names and
  * texts as `str`, members with statistics, bad names refused with the rule, no
  * relay and a refused connection as a `DISCONNECTED` event then `EOFError`, the
  * README's example as written with a player of the test's and with no relay; an
@@ -25,11 +29,7 @@
  * a closed session and a NULL answered with an error; as Python's, strings,
  * members, bad names, no relay, `Interp`, the README's example as written,
  * relays of its own (rooms and listings too), and with no `libricochet.so`
- * where mono looks a `DllNotFoundException` saying what to do; and
- * docs/library.md's "A player kept past its process" programs as written, in
- * C (against the installed library), Python, C# and JavaScript: each run twice
- * is the same player, owning its room, its key kept in its file and in
- * neither output */
+ * where mono looks a `DllNotFoundException` saying what to do */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

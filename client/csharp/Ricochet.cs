@@ -604,6 +604,40 @@ namespace Ricochet
             return r;
         }
 
+        // ---- my room as it is (Room events), and my player across sessions ----
+
+        /// <summary>The same as RoomMine: my player owns my room.</summary>
+        public bool IsOwner { get { return RoomMine; } }
+
+        /// <summary>My room's owner's player id ("": none, or a relay that does not say).</summary>
+        public string Owner { get { return Native.Str(Native.ricochet_room_owner(Live())); } }
+
+        /// <summary>My room as the relay last said it: from the Welcome, replaced
+        /// at each Room event (a change by its owner, an owner's handoff, a
+        /// restore).</summary>
+        public RoomSettings GetRoomSettings()
+        {
+            IntPtr s = Live();
+            var props = new NativeProp[8];
+            int n = (int)Native.ricochet_room_props(s, props, (UIntPtr)8);
+            var got = new RoomSettings {
+                Owner = Owner, Open = Native.ricochet_room_open(s), Listed = Native.ricochet_room_listed(s),
+                Size = Native.ricochet_room_size(s), Mine = RoomMine,
+                Props = new System.Collections.Generic.Dictionary<string, string>()
+            };
+            for (int k = 0; k < Math.Min(n, 8); k++)
+                got.Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
+            return got;
+        }
+
+        /// <summary>A saved player key (an earlier Session.Key) into cfg; refused
+        /// without showing it: a key is a secret.</summary>
+        static void SetKey(IntPtr cfg, string key)
+        {
+            if (key != null && Native.ricochet_config_set_key(cfg, Native.Utf8(key)) != 0)
+                throw new ArgumentException("Key: 32 lowercase hex digits, as Session.Key gave it", "Key");
+        }
+
         /// <summary>My id in the room; 0 before the welcome.</summary>
         public uint Id { get { return Native.ricochet_id(Live()); } }
         /// <summary>My player's key: 32 hex digits from my first welcome, sent in
@@ -857,40 +891,6 @@ namespace Ricochet
         /// <summary>My player owns my room (the relay said so: the Welcome, a Room
         /// event, a Left of the creator that handed it to me): SetRoom is mine.</summary>
         public bool RoomMine { get { return Native.ricochet_room_mine(Live()); } }
-
-        // ---- my room as it is (Room events), and my player across sessions ----
-
-        /// <summary>The same as RoomMine: my player owns my room.</summary>
-        public bool IsOwner { get { return RoomMine; } }
-
-        /// <summary>My room's owner's player id ("": none, or a relay that does not say).</summary>
-        public string Owner { get { return Native.Str(Native.ricochet_room_owner(Live())); } }
-
-        /// <summary>My room as the relay last said it: from the Welcome, replaced
-        /// at each Room event (a change by its owner, an owner's handoff, a
-        /// restore).</summary>
-        public RoomSettings GetRoomSettings()
-        {
-            IntPtr s = Live();
-            var props = new NativeProp[8];
-            int n = (int)Native.ricochet_room_props(s, props, (UIntPtr)8);
-            var got = new RoomSettings {
-                Owner = Owner, Open = Native.ricochet_room_open(s), Listed = Native.ricochet_room_listed(s),
-                Size = Native.ricochet_room_size(s), Mine = RoomMine,
-                Props = new System.Collections.Generic.Dictionary<string, string>()
-            };
-            for (int k = 0; k < Math.Min(n, 8); k++)
-                got.Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
-            return got;
-        }
-
-        /// <summary>A saved player key (an earlier Session.Key) into cfg; refused
-        /// without showing it: a key is a secret.</summary>
-        static void SetKey(IntPtr cfg, string key)
-        {
-            if (key != null && Native.ricochet_config_set_key(cfg, Native.Utf8(key)) != 0)
-                throw new ArgumentException("Key: 32 lowercase hex digits, as Session.Key gave it", "Key");
-        }
 
         /// <summary>My clock's offset to the relay's.</summary>
         public Clock ClockOffset()

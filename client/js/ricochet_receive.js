@@ -10,10 +10,10 @@
 import { ENDING_ERRORS, MODES, TO_ROOM, ProtocolError, bytesOf, decodeEvent, decodeState, isBatch,
          isEvent, nowUs, seqAfter, unpackBatch } from "./ricochet_wire.js";
 import { decodeControl } from "./ricochet_control.js";
+import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 import { heirOf } from "./ricochet_rooms.js";
-import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */

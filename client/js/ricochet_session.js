@@ -9,11 +9,11 @@
 import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName, nameFault,
          randomHex, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
+import { checkKeyOption, roomUnsaid } from "./ricochet_roomview.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
 import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricochet_rooms.js";
-import { checkKeyOption, roomUnsaid } from "./ricochet_roomview.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";

@@ -78,21 +78,6 @@ RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricoch
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
-/* ---- my room as it is ---- */
-
-/* My room as the relay last said it (my WELCOME, then each
- * RICOCHET_EV_ROOM): its owner's player id ("": none, or a relay that does
- * not say; the string lives until the next ricochet_poll), whether it takes
- * joiners and is listed (true where not said), the most members it takes
- * (0: not said), and its props into out (at most cap; returns how many it
- * has). ricochet_room_mine says whether its owner is my player. */
-RICOCHET_API const char *ricochet_room_owner(const struct ricochet *r);
-RICOCHET_API bool ricochet_room_open(const struct ricochet *r);
-RICOCHET_API bool ricochet_room_listed(const struct ricochet *r);
-RICOCHET_API uint32_t ricochet_room_size(const struct ricochet *r);
-RICOCHET_API size_t ricochet_room_props(const struct ricochet *r, struct ricochet_prop *out,
-                                        size_t cap);
-
 /* ---- kept events ---- */
 
 #define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */
@@ -112,5 +97,20 @@ RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const v
 /* The key of the kept EVENT ricochet_poll returned last (live or
  * replayed), until the next poll; "" for any other. */
 RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
+
+/* ---- my room as it is ---- */
+
+/* My room as the relay last said it (my WELCOME, then each
+ * RICOCHET_EV_ROOM): its owner's player id ("": none, or a relay that does
+ * not say; the string lives until the next ricochet_poll), whether it takes
+ * joiners and is listed (true where not said), the most members it takes
+ * (0: not said), and its props into out (at most cap; returns how many it
+ * has). ricochet_room_mine says whether its owner is my player. */
+RICOCHET_API const char *ricochet_room_owner(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_open(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_listed(const struct ricochet *r);
+RICOCHET_API uint32_t ricochet_room_size(const struct ricochet *r);
+RICOCHET_API size_t ricochet_room_props(const struct ricochet *r, struct ricochet_prop *out,
+                                        size_t cap);
 
 #endif
