@@ -57,6 +57,7 @@
 #include <stdint.h>
 
 #include "../../proto/seal.h"
+#include "key_guesses.h"
 #include "relay.h"
 
 #include "rooms_internal.h"
@@ -69,7 +70,6 @@
 #include "refusals_internal.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
-#include "key_guesses.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
