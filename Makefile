@@ -333,7 +333,7 @@ $(BUILD)/gen/page_html.c: relay/page.html
 # another nor the names they share only among themselves (each an
 # `import {` or `export {` statement, to its `;`). Node imports the
 # modules themselves (client/js/ricochet.js).
-RICOCHET_JS_MODULES := $(addprefix client/js/ricochet_,wire.js control.js rooms.js figures.js \
+RICOCHET_JS_MODULES := $(addprefix client/js/ricochet_,wire.js control.js rooms.js roomview.js figures.js \
     interp.js ticket.js seal.js ends.js routes.js receive.js session.js)
 RICOCHET_JS := $(BUILD)/gen/ricochet.js
 $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
@@ -474,10 +474,11 @@ LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*
     client/lib/ricochet.h | paste -sd.)
 LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
-# ricochet.o, ricochet_config.o, interp.o and ricochet_mint.o hold the exported functions;
-# the archives give what they call.
+# ricochet.o, ricochet_config.o, interp.o, ricochet_mint.o and ricochet_room.o hold the
+# exported functions; the archives give what they call.
 LIB_PARTS := $(BUILD)/obj/client/lib/ricochet.o $(BUILD)/obj/client/lib/ricochet_config.o \
              $(BUILD)/obj/client/lib/interp.o $(BUILD)/obj/client/lib/ricochet_mint.o \
+             $(BUILD)/obj/client/lib/ricochet_room.o \
              $(call lib_archives,client/lib rtc proto/enet proto stats sys)
 LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
 LIB_A := $(BUILD)/lib/libricochet.a

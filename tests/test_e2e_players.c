@@ -8,7 +8,9 @@
  * id and all (the room told `joined` with `rejoined`, no `left`), while the
  * same key from another address (127.0.0.2) is a new player with a key of
  * its own and the member stays; a join without a key gets one, a malformed
- * key is refused `bad_field`. */
+ * key is refused `bad_field`; keys the relay does not hold, from one
+ * address and port, taken in a burst, then refused `rate_limited`
+ * (counted `drops.key_guesses`) until a second's share comes back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -350,6 +352,40 @@ static void a_malformed_key_is_refused(void **state)
     udp_room_stop(&u);
 }
 
+/* Keys the relay does not hold, presented from one address and port in
+ * turn (a join, then a leave): a burst of them welcomed as players of
+ * those keys, the next refused rate_limited and counted, a second later
+ * one more taken. */
+static void keys_it_does_not_hold_are_bounded(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "udp://127.0.0.1:0", "--max-per-address", "64", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t port = harness_edge_port(&relay, "udp");
+    int fd = udp_from("127.0.0.1", port);
+    struct proto_control w, leave;
+    proto_control_init(&leave, PROTO_CTL_LEAVE);
+    char key[PROTO_KEY_LEN + 1];
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "%032x", i + 1);
+        udp_join(fd, "guess", key, PROTO_CTL_WELCOME, &w);
+        assert_string_equal(w.key, key); /* a key it did not hold: taken */
+        send_control(fd, &leave);
+    }
+    snprintf(key, sizeof key, "%032x", 99);
+    udp_join(fd, "guess", key, PROTO_CTL_ERROR, &w);
+    assert_string_equal(w.code, "rate_limited");
+    assert_non_null(strstr(w.text, "keys this relay does not hold"));
+    assert_int_equal(harness_relay_stat(&relay, "drops.key_guesses"), 1);
+    usleep(1000000 / 10 + 50000); /* a token back */
+    udp_join(fd, "guess", key, PROTO_CTL_WELCOME, &w);
+    assert_string_equal(w.key, key);
+    close(fd);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +394,7 @@ int main(void)
         cmocka_unit_test(its_key_from_its_address_takes_its_place_back),
         cmocka_unit_test(its_key_from_another_address_is_a_new_player),
         cmocka_unit_test(a_malformed_key_is_refused),
+        cmocka_unit_test(keys_it_does_not_hold_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

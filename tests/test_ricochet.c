@@ -63,6 +63,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_EV_EVENT, 11);
     assert_int_equal(RICOCHET_EV_ROOMS, 12);
     assert_int_equal(RICOCHET_EV_REJOINED, 13);
+    assert_int_equal(RICOCHET_EV_ROOM, 14);
     assert_int_equal(RICOCHET_LOG_DEBUG, 0);
     assert_int_equal(RICOCHET_LOG_INFO, 1);
     assert_int_equal(RICOCHET_LOG_WARN, 2);

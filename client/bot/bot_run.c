@@ -121,6 +121,7 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
     switch (ev->type) {
     case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
     case RICOCHET_EV_ROOMS:   /* a bot lists no rooms */
+    case RICOCHET_EV_ROOM:    /* ... nor changes its room */
         break;
     case RICOCHET_EV_WELCOME:
         b->id = ricochet_id(b->c);

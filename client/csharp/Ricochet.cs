@@ -49,7 +49,8 @@ namespace Ricochet
     {
         Welcome = 0, State = 1, TooOld = 2, Joined = 3, Left = 4, Chat = 5, Error = 6,
         Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11, Rooms = 12,
-        Rejoined = 13 // a member back after its rejoin or move, or mine: the same Player
+        Rejoined = 13, // a member back after its rejoin or move, or mine: the same Player
+        Room = 14      // my room's settings or owner changed: Session.GetRoomSettings() says them
     }
 
     public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5, Streams = 6 }
@@ -253,6 +254,23 @@ namespace Ricochet
         public System.Collections.Generic.Dictionary<string, string> Props, Match;
         public uint Size;
         public bool Listed = true, Open = true, Exists;
+        // An earlier session's Session.Key: this one is the same player (the same Player; from the
+        // same address while that session is still in the room, its place and Id). A secret: keep
+        // it as a password is (a file only the player reads), never show or log it
+        public string Key;
+    }
+
+    /// <summary>My room as the relay last said it (Session.GetRoomSettings): the
+    /// Welcome's, then each Room event's. Owner: its owner's player id ("": none,
+    /// or a relay that does not say); Open and Listed true where not said; Size
+    /// the most members it takes (0: not said); Mine: its owner is my player
+    /// (SetRoom is mine).</summary>
+    public sealed class RoomSettings
+    {
+        public string Owner;
+        public System.Collections.Generic.Dictionary<string, string> Props;
+        public bool Open, Listed, Mine;
+        public uint Size;
     }
 
     /// <summary>A poll after the session's end: the reason in words (the
@@ -369,6 +387,15 @@ namespace Ricochet
         [DllImport(Lib)] public static extern IntPtr ricochet_left_creator(IntPtr r);
         [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
         public static extern bool ricochet_room_mine(IntPtr r);
+        // a player key across sessions, and my room as it is
+        [DllImport(Lib)] public static extern int ricochet_config_set_key(IntPtr cfg, byte[] key);
+        [DllImport(Lib)] public static extern IntPtr ricochet_room_owner(IntPtr r);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
+        public static extern bool ricochet_room_open(IntPtr r);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
+        public static extern bool ricochet_room_listed(IntPtr r);
+        [DllImport(Lib)] public static extern uint ricochet_room_size(IntPtr r);
+        [DllImport(Lib)] public static extern UIntPtr ricochet_room_props(IntPtr r, [Out] NativeProp[] out_, UIntPtr cap);
 
         /// <summary>A dictionary of props (or a match) as the library's array;
         /// ArgumentException past the bounds.</summary>
@@ -524,6 +551,7 @@ namespace Ricochet
                 if (c.RejoinAfterMs != 0)
                     Set(Native.ricochet_config_set_rejoin_after(cfg, c.RejoinAfterMs), "RejoinAfterMs",
                         c.RejoinAfterMs.ToString(), "100-3600000 ms");
+                SetKey(cfg, c.Key);
                 Native.ricochet_config_set_reflect(cfg, c.Reflect);
                 Set(Native.ricochet_config_set_aoi(cfg, c.Aoi), "Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
                 if (c.Pin != null)
@@ -576,11 +604,48 @@ namespace Ricochet
             return r;
         }
 
+        // ---- my room as it is (Room events), and my player across sessions ----
+
+        /// <summary>The same as RoomMine: my player owns my room.</summary>
+        public bool IsOwner { get { return RoomMine; } }
+
+        /// <summary>My room's owner's player id ("": none, or a relay that does not say).</summary>
+        public string Owner { get { return Native.Str(Native.ricochet_room_owner(Live())); } }
+
+        /// <summary>My room as the relay last said it: from the Welcome, replaced
+        /// at each Room event (a change by its owner, an owner's handoff, a
+        /// restore).</summary>
+        public RoomSettings GetRoomSettings()
+        {
+            IntPtr s = Live();
+            var props = new NativeProp[8];
+            int n = (int)Native.ricochet_room_props(s, props, (UIntPtr)8);
+            var got = new RoomSettings {
+                Owner = Owner, Open = Native.ricochet_room_open(s), Listed = Native.ricochet_room_listed(s),
+                Size = Native.ricochet_room_size(s), Mine = RoomMine,
+                Props = new System.Collections.Generic.Dictionary<string, string>()
+            };
+            for (int k = 0; k < Math.Min(n, 8); k++)
+                got.Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
+            return got;
+        }
+
+        /// <summary>A saved player key (an earlier Session.Key) into cfg; refused
+        /// without showing it: a key is a secret.</summary>
+        static void SetKey(IntPtr cfg, string key)
+        {
+            if (key != null && Native.ricochet_config_set_key(cfg, Native.Utf8(key)) != 0)
+                throw new ArgumentException("Key: 32 lowercase hex digits, as Session.Key gave it", "Key");
+        }
+
         /// <summary>My id in the room; 0 before the welcome.</summary>
         public uint Id { get { return Native.ricochet_id(Live()); } }
         /// <summary>My player's key: 32 hex digits from my first welcome, sent in
         /// every later join so that a rejoin or a move keeps me the same player
-        /// ("" before it). A secret: never show it; the others see Player.</summary>
+        /// ("" before it; Config.Key until then). Kept (as a password is) and
+        /// given to a later session's Config.Key, even in another process, it
+        /// makes that session the same player. A secret: never show or log it;
+        /// the others see Player.</summary>
         public string Key { get { return Native.Str(Native.ricochet_key(Live())); } }
         /// <summary>My player id: 16 hex digits, the same across rejoins and moves.</summary>
         public string Player { get { return PlayerOf(0); } }
@@ -823,8 +888,8 @@ namespace Ricochet
             return rc;
         }
 
-        /// <summary>Since my Welcome, the last Left that named a creator named me:
-        /// SetRoom is mine now.</summary>
+        /// <summary>My player owns my room (the relay said so: the Welcome, a Room
+        /// event, a Left of the creator that handed it to me): SetRoom is mine.</summary>
         public bool RoomMine { get { return Native.ricochet_room_mine(Live()); } }
 
         /// <summary>My clock's offset to the relay's.</summary>

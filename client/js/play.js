@@ -18,7 +18,8 @@
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
  * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
- * in front of its quic edge). window.ricochetPlay
+ * in front of its quic edge). The page stays the same player across a
+ * reload: its key in this tab's sessionStorage, never shown. window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validPlayerName, nameFault, validText } from "./ricochet.js";
@@ -149,6 +150,29 @@ function forget(id, route) {
   page.remotes.delete(id);
 }
 
+/* My player across a reload: the key my first welcome gave, kept in this
+ * tab's sessionStorage (gone with the tab; another tab is another player)
+ * and given to every session the page opens after, so that a reload, a
+ * switch of route or a relay lost and joined again is the same player. A
+ * key is a secret: the page never shows it, nor puts it in its URL or its
+ * snapshot. */
+const PLAYER_KEY_ITEM = "ricochet.play.key";
+
+function savedKey() {
+  try {
+    const key = sessionStorage.getItem(PLAYER_KEY_ITEM) || "";
+    return /^[0-9a-f]{32}$/.test(key) ? key : undefined;
+  } catch (e) {
+    return undefined; /* storage refused (a sandboxed frame): a new player each load */
+  }
+}
+
+function keepKey(s) {
+  try {
+    if (s.key) sessionStorage.setItem(PLAYER_KEY_ITEM, s.key);
+  } catch (e) { /* as above */ }
+}
+
 /* Ends the session we have (its members' statistics kept in its route's
  * totals) and opens one over page.route. */
 function connect() {
@@ -168,6 +192,8 @@ function connect() {
   if (params.get("wt")) opts.wtUrl = params.get("wt");
   if (Number(params.get("wtport")) > 0) opts.wtPort = Number(params.get("wtport"));
   if (params.get("ticket")) opts.ticket = params.get("ticket");
+  const key = savedKey();
+  if (key) opts.key = key;
   let s;
   try {
     s = new Session(opts);
@@ -190,6 +216,7 @@ function connect() {
     l.sessions++;
     l.since = nowUs();
     page.retryMs = RETRY_MS;
+    keepKey(s);
     page.remotes.clear();
     for (const m of s.members.values()) remote(m);
     const n = s.members.size;
@@ -238,6 +265,8 @@ function connect() {
     page.lobby = { rooms: e.detail.rooms, more: e.detail.more, off: false };
     renderLobby();
   });
+  s.addEventListener("room", (e) => log(`the room is ${e.detail.open ? "open" : "closed"} now` +
+    (e.detail.mine ? ", and yours" : e.detail.owner ? "" : ", and no one's"), "ok"));
   s.addEventListener("error", (e) => {
     if (e.detail.code === "listing_off") page.lobby = { rooms: [], more: false, off: true };
     log(`relay error ${e.detail.code}: ${e.detail.message}`, "warn");
@@ -638,7 +667,8 @@ function snapshot() {
   for (const [id, r] of page.remotes) members.push(memberRow(id, r));
   return {
     room: page.room, name: page.name, route: page.route, mode: s ? s.mode : page.mode,
-    phase: s ? s.phase : "closed", id: s ? s.id : 0, lost: page.lost, frames: page.frames,
+    phase: s ? s.phase : "closed", id: s ? s.id : 0, player: s ? s.player : "",
+    owner: s ? s.owner : "", lost: page.lost, frames: page.frames,
     sessions: page.opened,
     me: { x: page.me.x, y: page.me.y, vx: page.me.vx, vy: page.me.vy, heading: page.me.heading,
           sent: s ? s.sent : 0, skipped: s ? s.skipped : 0, rttMs: s ? s.rttUs / 1000 : 0,

@@ -333,6 +333,22 @@ export interface SessionOptions extends RoomSetup {
   /** With rejoinMs, a relay silent this long counts as lost (default 1500, 100..3600000). */
   rejoinAfterMs?: number;
   iceServers?: RTCIceServer[];
+  /** An earlier session's key (session.key; kept as a password is, e.g. in sessionStorage):
+   * this session is the same player (the same player id; from the same address while that
+   * session is still in the room, its place and id). 32 lowercase hex digits, else a
+   * TypeError that does not show it. */
+  key?: string;
+}
+
+/** My room as the relay last said it (the welcome, then each "room" event): owner its
+ * owner's player id ("": none, or a relay that does not say), open and listed true where not
+ * said, size the most members it takes (0: not said). */
+export interface RoomSettings {
+  owner: string;
+  props: Props;
+  open: boolean;
+  listed: boolean;
+  size: number;
 }
 
 /** A room of a listing: full when members equals capacity (its size where it set one);
@@ -348,7 +364,11 @@ export interface RoomEntry {
 export interface SessionEvents {
   open: { route: string; lobby: boolean };
   welcome: { id: number; room: string; aoi?: number; key: string; player: string;
+             owner: string; props: Props; open: boolean; listed: boolean; size: number;
              roster: Array<{ id: number; name: string; mode: string; player: string }> };
+  /** My room changed (its owner's change, a handoff, a restore): its settings now, and
+   * mine: its owner is my player. */
+  room: RoomSettings & { mine: boolean };
   roster: {};
   state: { id: number; state: State; arrivedAs: string; recvUs: number; latencyUs: number;
            latencyKnown: boolean; latencyBoundUs: number };
@@ -390,13 +410,21 @@ export class Session extends EventTarget {
   readonly route: "ws" | "webrtc" | "wt" | "poll";
   readonly phase: "connecting" | "lobby" | "joining" | "joined" | "closed";
   readonly id: number;
-  /** My player's key (32 hex digits, from my first welcome), sent in every later join so
-   * that a rejoin or a move keeps me the same player. A secret: never show it. */
+  /** My player's key (32 hex digits, from my first welcome; options.key until then), sent
+   * in every later join so that a rejoin or a move keeps me the same player; given to a
+   * later Session's key option, that session is the same player. A secret: never show it. */
   readonly key: string;
   /** My player id (16 hex digits): what the others see of me, the same across rejoins. */
   readonly player: string;
-  /** Since my welcome, the last left that named a creator named me: setRoom is mine. */
+  /** My player owns my room (the welcome, a "room" event or a left naming a creator said
+   * so): setRoom is mine. */
   readonly roomMine: boolean;
+  /** The same as roomMine. */
+  readonly isOwner: boolean;
+  /** My room's owner's player id ("": none, or a relay that does not say). */
+  readonly owner: string;
+  /** My room as the relay last said it. */
+  readonly roomSettings: Readonly<RoomSettings>;
   readonly room: string;
   readonly name: string;
   /** The ticket's claims, when options.ticket was a whole ticket; else null. */

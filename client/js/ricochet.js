@@ -7,9 +7,10 @@
  *
  * This file is the package's entry: it names the API, and its modules hold
  * it, each a part a reader can take alone (ricochet_wire.js, the words and
- * bytes; ricochet_control.js, the control messages; ricochet_figures.js,
- * statistics and clocks; ricochet_interp.js, InterpBuffer;
- * ricochet_ticket.js, tickets; ricochet_seal.js, a sealed session
+ * bytes; ricochet_control.js, the control messages; ricochet_rooms.js, rooms
+ * with properties; ricochet_roomview.js, my room as the relay says it and a
+ * saved player key; ricochet_figures.js, statistics and clocks;
+ * ricochet_interp.js, InterpBuffer; ricochet_ticket.js, tickets; ricochet_seal.js, a sealed session
  * (libsodium-wrappers, only where the relay seals); ricochet_ends.js, an end in words;
  * ricochet_routes.js, WebSocket, WebRTC, WebTransport and HTTP polling;
  * ricochet_receive.js, what the relay sends; ricochet_session.js, Session).

@@ -11,6 +11,7 @@ import { CODE_MAX, CONTROL_MAX, ID_MAX, LEFT_REASONS, ROOMS_PAGE, ROSTER_MAX, TI
          nameFault, validPlayerName,
          validText } from "./ricochet_wire.js";
 import { putRoomFields, readListedRoom } from "./ricochet_rooms.js";
+import { readRoomMessage, readRoomView } from "./ricochet_roomview.js";
 
 function fieldError(name, why) {
   return new ProtocolError("bad_field", `field "${name}" ${why}`);
@@ -220,7 +221,7 @@ const READERS = {
   welcome(o) {
     const m = { id: readId(o, "id", true), room: readString(o, "room", true, validName),
                 aoi: readAoi(o), key: readString(o, "key", false, HEX32) || "",
-                player: readPlayer(o) };
+                player: readPlayer(o), ...readRoomView(o) };
     const roster = req(o, "roster");
     if (!Array.isArray(roster)) throw fieldError("roster", "must be an array");
     if (roster.length > ROSTER_MAX) throw fieldError("roster", "has too many members");
@@ -287,6 +288,7 @@ const READERS = {
       more,
     };
   },
+  room: (o) => readRoomMessage(o),
   cookie: (o) => ({ cookie: readString(o, "cookie", true) }),
   sealed: (o) => ({ salt: readString(o, "salt", true, HEX32), tag: readString(o, "tag", true, HEX32) }),
 };

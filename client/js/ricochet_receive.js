@@ -10,6 +10,7 @@
 import { ENDING_ERRORS, MODES, TO_ROOM, ProtocolError, bytesOf, decodeEvent, decodeState, isBatch,
          isEvent, nowUs, seqAfter, unpackBatch } from "./ricochet_wire.js";
 import { decodeControl } from "./ricochet_control.js";
+import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 import { heirOf } from "./ricochet_rooms.js";
@@ -201,6 +202,7 @@ function receiveControl(session, m, now) {
       session.key = m.key;
       session.player = m.player;
     }
+    takeRoomView(session, m, false); /* after player: whose the room is */
     session.members.clear();
     for (const e of m.roster) if (e.id !== session.id) memberOf(session, e.id, e, now);
     session._nextPingUs = now;
@@ -225,7 +227,10 @@ function receiveControl(session, m, now) {
     const gone = session.members.get(m.id);
     session.members.delete(m.id);
     if (m.type === "left" && gone) m.member = memberView(gone);
-    if (m.type === "left") heirOf(session, m);
+    if (m.type === "left") {
+      heirOf(session, m);
+      ownerLeft(session, m);
+    }
     session._emit(m.type, m);
     session._emit("roster", {});
     return;
@@ -242,6 +247,7 @@ function receiveControl(session, m, now) {
     return;
   case "error":
     session._emit("error", m);
+    if (joinLater(session, m)) return; /* a keyed join held back a second */
     /* Any error that answers the join refuses it; some end a session (in
      * a lobby, also the relay's not_joined: no join in its time). */
     const answersJoin = session.phase !== "joined" && session.phase !== "lobby";
@@ -251,6 +257,9 @@ function receiveControl(session, m, now) {
     return;
   case "rooms":
     session._emit("rooms", m);
+    return;
+  case "room": /* my room changed (ricochet_roomview.js) */
+    roomPushed(session, m);
     return;
   case "moved":
     if (session._anyPending() && m.room.startsWith(session.room)) session.room = m.room;

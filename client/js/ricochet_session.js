@@ -9,6 +9,7 @@
 import { ANY_PREFIX_MAX, MODES, PAYLOAD_MAX, bytesOf, encodeEvent, encodeState, nowUs, validName, nameFault,
          randomHex, validText } from "./ricochet_wire.js";
 import { encodeControl } from "./ricochet_control.js";
+import { checkKeyOption, roomUnsaid } from "./ricochet_roomview.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
@@ -69,7 +70,7 @@ function urlAt(url, host, port) {
  *   new Session({room, name, route: "ws" | "webrtc" | "wt" | "poll", url,
  *                rtcUrl, wtUrl, wtPort, mode, reflect, batch, ticket, any, aoi,
  *                timeoutMs, rejoinMs, rejoinAfterMs, pollWaitMs, pollIntervalMs,
- *                iceServers, props, size, listed, open, exists, match})
+ *                iceServers, props, size, listed, open, exists, match, key})
  *     url: the WebSocket (default ws(s)://this page's host/; outside a page
  *     it must be given); over route poll the relay's poll edge, http(s)://
  *     HOST:PORT (its path /poll added unless it ends so; default this
@@ -103,6 +104,11 @@ function urlAt(url, host, port) {
  *     rejoin goes back to it; match: only to a room whose props hold it;
  *     props, size, listed, open: a room my join makes (ricochet_rooms.js);
  *     exists: the room must exist (else a "close" no_such_room);
+ *     key: an earlier session's session.key (kept as a password is, e.g.
+ *     in sessionStorage): this session is the same player (the same
+ *     player id; from the same address while that session is still in the
+ *     room, its place and id); a TypeError for another value, which it does
+ *     not show;
  *     timeoutMs: join deadline and the relay's silence before the session
  *     ends (default 5000, 1..3600000); a ping goes after a third of it
  *     without sending, 1 s at most (over WebTransport a third of the
@@ -147,7 +153,10 @@ function urlAt(url, host, port) {
  *     control stream's end after it, then the session's (wt.close()).
  * Read-only fields: route, phase ("connecting", "lobby", "joining", "joined",
  *   "closed"), id, key and player (my player's key, a secret sent in every
- *   join, and its player id: README.md, Players who come back), room, name, mode (how my states go: "ws", or a WebRTC
+ *   join, and its player id: README.md, Players who come back), roomSettings
+ *   ({owner, props, open, listed, size}: my room as the relay last said it,
+ *   the welcome's then each "room" event's), owner (its owner's player id,
+ *   "" for none), roomMine and isOwner (that owner is my player), room, name, mode (how my states go: "ws", or a WebRTC
  *   mode), where (the relay's host:port now), members (Map id -> member,
  *   the session's own objects: {id, name, player, mode, arrivedAs, clock
  *   (ClockSync), hasState, last (newest state), lastRecvUs, latencyUs,
@@ -156,7 +165,8 @@ function urlAt(url, host, port) {
  *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText,
  *   endReason, endHint.
  * Events (CustomEvent, fields in detail): open ({route, lobby}: the route
- *   is up, join sent, or in a lobby not), welcome ({id, room, aoi, roster}), roster (members changed), state
+ *   is up, join sent, or in a lobby not), welcome ({id, room, aoi, roster, key,
+ *   player, owner, props, open, listed, size}), roster (members changed), state
  *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs};
  *   state.payload: its bytes after the 40), event ({id, name, to, code:
  *   "room" or "direct", data: the body, recvUs}),
@@ -167,6 +177,8 @@ function urlAt(url, host, port) {
  *   before}: back after a move), left ({id, name, player, reason: "quit", "timeout" or
  *   "kicked", member: its last memberList() entry, or null, creator: the player id of
  *   who changes the room now its creator left, else "", mine: that is me: roomMine}),
+ *   room ({owner, props, open, listed, size, mine}: my room changed, as the
+ *   relay pushes it to every member: its owner's change, a handoff, a restore),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
  *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
@@ -227,6 +239,7 @@ export class Session extends EventTarget {
       throw new TypeError(`room ${JSON.stringify(o.room)}: with any, a prefix of 1 to ` +
                           `${ANY_PREFIX_MAX} (the relay adds a number of up to 4 digits)`);
     checkRoomOptions(o);
+    const savedKey = checkKeyOption(o);
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
     checkMs(o, "rejoinAfterMs", 100, 3600000);
@@ -288,9 +301,13 @@ export class Session extends EventTarget {
     this._hops = 0;
     this._visited = [];       /* the relays of this join a moved came from */
     this._hopTimer = 0;
-    this.key = "";            /* my player's key: the first welcome's, sent in every join */
+    this.key = savedKey;      /* my player's key: the key option (an earlier session's),
+                                 then the first welcome's; sent in every join */
     this.player = "";         /* ... and its player id, what the others see */
-    this.roomMine = false;    /* the last left naming a creator named me */
+    this.roomMine = false;    /* my player owns my room (the welcome, a room message, a
+                                 left naming a creator said so) */
+    this.owner = "";          /* my room's owner's player id, as the relay last said */
+    this.roomSettings = roomUnsaid(); /* my room as the relay last said it */
     this._away = new Map();   /* player -> {id, name, mode}: before a hop, not back yet */
     this._awayUntilUs = 0;    /* those not back by then left (0: not joined again yet) */
     this._ws = null;
@@ -301,6 +318,11 @@ export class Session extends EventTarget {
     this._poll = null;
     this._lobby = Boolean(o.lobby); /* join nothing until join() */
     this._lobbyAsk = null;          /* a listing asked while connecting: sent once open */
+  }
+
+  /* My player owns my room: setRoom is mine (roomMine). */
+  get isOwner() {
+    return this.roomMine;
   }
 
   /* The relay's host:port now (for a page's default, its host). */

@@ -31,10 +31,12 @@
 #include "client_internal.h"
 #include "client_test.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/player.h"
 #include "../../proto/utf8.h"
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
@@ -205,6 +207,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->rejoin_after_ms = cfg->rejoin_after_ms ? cfg->rejoin_after_ms
                                               : RICOCHET_DEFAULT_REJOIN_AFTER_MS;
     c->reflect = cfg->reflect;
+    if (cfg->key && proto_key_valid(cfg->key))
+        memcpy(c->key, cfg->key, sizeof c->key); /* my first join says it */
     c->aoi = cfg->aoi;
     if (cfg->room_ask)
         c->room_ask = *cfg->room_ask;
@@ -291,6 +295,7 @@ void ricochet_close(struct ricochet *c)
     client_hold_free(c);
     free(c->latency);
     free(c->rtt);
+    sodium_memzero(c->key, sizeof c->key);
     free(c);
 }
 

@@ -94,6 +94,8 @@ struct client_config {
                             relay's ws edge, where the offer goes */
     const char *keylog;  /* WebRTC, QUIC: append the DTLS or TLS secrets to this key
                             log (NULL: none); ricochet_config_set_keylog */
+    const char *key;     /* an earlier session's player key, sent in my join: the
+                            same player (NULL: a new one); ricochet_config_set_key */
     const char *pin;     /* QUIC: the relay certificate's SHA-256, 64 lowercase hex
                             digits (client_pin_parse's); NULL: any certificate */
     bool poll_short;     /* HTTP polling: a GET every poll_interval_ms, not long polls */

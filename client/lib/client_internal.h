@@ -56,6 +56,7 @@
 
 #include "client_members_internal.h"
 #include "client_phase_internal.h"
+#include "client_room_internal.h"
 #include "client_send_internal.h"
 #include "client_ticket_internal.h"
 
@@ -187,6 +188,7 @@ struct ricochet {
     bool any;                 /* the join asks for any room under room, with space */
     char left_creator[PROTO_PLAYER_LEN + 1]; /* the last left notice's creator ("": none) */
     bool room_mine;           /* the last creator named since my welcome is me */
+    struct client_room_view room_view; /* my room as the relay said it: client_room.c's */
     struct client_listing listing;
     char name[PROTO_NAME_MAX + 1];
     uint16_t port;
@@ -222,6 +224,8 @@ struct ricochet {
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
+    uint64_t join_later_us;   /* a keyed join refused rate_limited goes again then (0:
+                                 none): client_phase.c's (client_join_later) */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
     struct client_ends ends;
 

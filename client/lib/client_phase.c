@@ -218,6 +218,11 @@ bool client_timers(struct ricochet *c, uint64_t now)
             client_go_dead_unheard(c);
         return false;
     }
+    if (c->join_later_us && now >= c->join_later_us) {
+        c->join_later_us = 0;
+        if (c->phase == PHASE_JOINING && c->caps.connection)
+            client_send_join(c); /* without a connection the transport's pace sends it */
+    }
     client_hold_check(c, now);
     client_clock_step(c, now);
     return true;
@@ -443,6 +448,11 @@ void client_join_again(struct ricochet *c, uint64_t now)
     c->next_join_us = now;
 }
 
+void client_join_later(struct ricochet *c, uint64_t at_us)
+{
+    c->join_later_us = at_us;
+}
+
 void client_join_due(struct ricochet *c, uint64_t at_us)
 {
     c->next_join_us = at_us;
@@ -457,6 +467,7 @@ void client_welcomed(struct ricochet *c, uint32_t id)
 {
     c->id = id;
     c->phase = PHASE_JOINED;
+    c->join_later_us = 0;
     c->move.was_joined = true;
     c->move.lost_us = 0;
     c->move.hops = 0;

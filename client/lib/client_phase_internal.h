@@ -107,6 +107,11 @@ void client_join_again(struct ricochet *c, uint64_t now);
 /* No connection: the join goes out (again) at at_us: plain UDP's pace
  * (client_udp.c), made now by the relay's cookie (client_receive.c). */
 void client_join_due(struct ricochet *c, uint64_t at_us);
+/* A join that brought my player's key was refused rate_limited: the relay
+ * bounds how fast one address presents keys it does not hold (PROTOCOL.md,
+ * "Players who come back"). The join goes again at at_us, within its
+ * deadline (a connection's: plain UDP's pace sends it anyway). */
+void client_join_later(struct ricochet *c, uint64_t at_us);
 /* The relay's cookie, echoed in the joins from now on (a hop forgets it). */
 void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1]);
 /* The session's start: rejoins go back to host:port. */

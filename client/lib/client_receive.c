@@ -25,6 +25,8 @@
 #include "../../proto/errors.h"
 #include "../../sys/log.h"
 
+#define JOIN_LATER_US 1000000 /* a keyed join refused rate_limited goes again after this */
+
 void client_bad_message(struct ricochet *c, const char *what, int err)
 {
     c->bad_messages++;
@@ -228,12 +230,15 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
         return 0;
     }
     client_welcomed(c, m->id);
-    c->room_mine = false; /* a room made by my join is mine, but no LEFT said so */
     if (m->key[0]) { /* a relay from before keys gives none: "" */
         memcpy(c->key, m->key, sizeof c->key);
         memcpy(c->player, m->player, sizeof c->player);
     }
     c->room_aoi = m->aoi;
+    client_room_take(c, m);
+    /* the welcome names my room's owner (a relay that names none: a LEFT
+     * naming a creator may say it later) */
+    c->room_mine = client_room_owned_by(c, c->player);
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
         c->any = false;
@@ -286,6 +291,16 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
         client_join_again(c, now);
         log_info("client %s: the relay no longer has me as %u: joining again", c->name,
                  (unsigned)c->id);
+        return 1;
+    }
+    /* My player's key refused for the relay's bound on keys it does not
+     * hold from my address (a crowd behind one address rejoining a relay
+     * that restarted): the key is good, the address busy; join again in a
+     * second, within the join's deadline. */
+    if (code == PROTO_ERROR_RATE_LIMITED && c->phase == PHASE_JOINING && c->key[0]) {
+        client_join_later(c, now + JOIN_LATER_US);
+        log_info("client %s: the relay takes no more players' keys from this address now: "
+                 "joining again in a second", c->name);
         return 1;
     }
     /* An error before the welcome is the answer to our join (the session
@@ -403,6 +418,7 @@ static int on_left(struct ricochet *c, const struct proto_control *m,
     memcpy(c->left_creator, m->creator, sizeof c->left_creator);
     if (m->creator[0])
         c->room_mine = strcmp(m->creator, c->player) == 0;
+    client_room_owner_left(c, m->creator);
     if (!client_member_find(c, m->id)) {
         struct departed *d = client_departed_find(c, m->id);
         if (d && d->expired) {
@@ -475,6 +491,23 @@ static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_
         client_join_due(c, now); /* the transport's pace of joins, made now */
 }
 
+/* My room changed (client_room.c keeps it): after my welcome, which says
+ * it as it is; another room's is bad. */
+static int on_room(struct ricochet *c, const struct proto_control *m, struct ricochet_event *ev)
+{
+    if (c->phase != PHASE_JOINED)
+        return 0;
+    if (m->room[0] && strcmp(m->room, c->room) != 0) {
+        client_bad_message(c, "room message for another room", PROTO_E_VALUE);
+        return 0;
+    }
+    client_room_take(c, m);
+    c->room_mine = client_room_owned_by(c, c->player);
+    ev->type = RICOCHET_EV_ROOM;
+    ev->id = c->id;
+    return 1;
+}
+
 /* A member's clock, as the relay estimated it. */
 static void on_clock(struct ricochet *c, const struct proto_control *m, uint64_t now)
 {
@@ -539,7 +572,7 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_ROOMS:
         return on_rooms(c, m, ev);
     case PROTO_CTL_ROOM:
-        return 0; /* the room as it is now (its settings, its owner): no event of its own yet */
+        return on_room(c, m, ev);
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;

@@ -87,7 +87,7 @@ void client_send_join(struct ricochet *c)
     m.size = c->room_ask.size;
     m.unlisted = c->room_ask.unlisted;
     m.closed = c->room_ask.closed;
-    m.exists = c->room_ask.exists && !c->key[0]; /* a rejoin's room may be made afresh */
+    m.exists = c->room_ask.exists && !c->player[0]; /* a rejoin's room may be made afresh */
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     /* My player's key, but never in clear where the session is to be sealed. */
     if (!client_ticket_must_seal(c) || client_ticket_sealed(c))

@@ -185,13 +185,18 @@ enum ricochet_event_type {
     RICOCHET_EV_ROOMS = 12,   /* the relay's answer to ricochet_list_rooms: a page
                                  of its rooms, ricochet_rooms's until the next one
                                  (text: the prefix asked for) */
-    RICOCHET_EV_REJOINED = 13 /* a member came back, after its rejoin or move or
+    RICOCHET_EV_REJOINED = 13, /* a member came back, after its rejoin or move or
                                  mine (id: its id now, which may differ from
                                  before; name, mode): the same player,
                                  ricochet_player(r, id), not a LEFT then a JOINED.
                                  One that does not come back within my timeout
                                  of my WELCOME after a MOVED gets LEFT (code
                                  "timeout", id: its id before) */
+    RICOCHET_EV_ROOM = 14     /* my room's settings or owner changed (the relay says
+                                 so to every member): ricochet_room_owner,
+                                 ricochet_room_mine, ricochet_room_props, ... say
+                                 them now (id: mine). Never before my WELCOME, which
+                                 says them as they are */
 };
 
 /* One entity's state: what a game sends, and receives from the others.
@@ -586,6 +591,18 @@ RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before t
  * welcome, or from a relay that gives none. A secret: never show or send it
  * to anyone (the others see my player id, a hash of it). */
 RICOCHET_API const char *ricochet_key(const struct ricochet *r);
+/* A new session as the player of an earlier one: key is what ricochet_key
+ * said there (kept by the game, e.g. in a file, as a password is: never
+ * shown, logged or sent to anyone but the relay). The join sends it, and
+ * the relay takes me for that player (the same ricochet_player; from the
+ * same address while the old session is still in the room, its place:
+ * its id, the others told REJOINED). A relay that cannot take it gives a
+ * new player (ricochet_key then differs); one busy with keys from my
+ * address refuses the join rate_limited (an ERROR), and it goes again a
+ * second later. NULL or "" clears it.
+ * RICOCHET_OK, or RICOCHET_E_INVALID for other than 32 lowercase hex
+ * digits. */
+RICOCHET_API int ricochet_config_set_key(struct ricochet_config *cfg, const char *key);
 /* The player id of member id, or mine (id 0 or my id): 16 hex digits that
  * stay the same across rejoins and moves (ids may not), what a game keys
  * its players on. NULL if id is no member listed; "" from a relay that
@@ -709,11 +726,12 @@ RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricoch
 /* A creator that leaves hands its room to the member longest in it, and
  * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
  * event, is that member's player id (ricochet_player's form), "" if the
- * last LEFT was not a creator's. ricochet_room_mine: since my welcome, the
- * last LEFT that named a creator named me, so the ricochet_set_room_*
- * calls are mine now (the LEFT of a creator that leaves reaches its heir
- * even in a room with interest; a room my own join made is mine too, but
- * no LEFT says so). */
+ * last LEFT was not a creator's. ricochet_room_mine: my player owns my
+ * room, so the ricochet_set_room_* calls are mine: the owner my WELCOME or
+ * a later RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does
+ * not say the owner: the last LEFT that named a creator named me; the
+ * LEFT of a creator that leaves reaches its heir even in a room with
+ * interest). */
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
@@ -736,6 +754,21 @@ RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const v
 /* The key of the kept EVENT ricochet_poll returned last (live or
  * replayed), until the next poll; "" for any other. */
 RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
+
+/* ---- my room as it is ---- */
+
+/* My room as the relay last said it (my WELCOME, then each
+ * RICOCHET_EV_ROOM): its owner's player id ("": none, or a relay that does
+ * not say; the string lives until the next ricochet_poll), whether it takes
+ * joiners and is listed (true where not said), the most members it takes
+ * (0: not said), and its props into out (at most cap; returns how many it
+ * has). ricochet_room_mine says whether its owner is my player. */
+RICOCHET_API const char *ricochet_room_owner(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_open(const struct ricochet *r);
+RICOCHET_API bool ricochet_room_listed(const struct ricochet *r);
+RICOCHET_API uint32_t ricochet_room_size(const struct ricochet *r);
+RICOCHET_API size_t ricochet_room_props(const struct ricochet *r, struct ricochet_prop *out,
+                                        size_t cap);
 
 /* My clock's offset to the relay's into *out. */
 RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/player.h"
 #include "../../proto/ticket.h"
 #include "../../sys/log.h"
 
@@ -36,6 +37,7 @@ struct ricochet_config {
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
     char pin[CLIENT_PIN_HEX + 1];         /* "" = none */
+    char key[PROTO_KEY_LEN + 1];          /* an earlier session's player key ("" = none) */
     bool poll_short;                      /* ricochet_config_set_poll's: wait_ms 0 */
     uint32_t poll_wait_ms, poll_interval_ms; /* ... 0: the defaults */
     bool any;                             /* room is a prefix: any room with space */
@@ -94,8 +96,10 @@ struct ricochet_config *ricochet_config_new(void)
 
 void ricochet_config_free(struct ricochet_config *cfg)
 {
-    if (cfg)
+    if (cfg) {
         sodium_memzero(cfg->ticket, sizeof cfg->ticket); /* it holds keys */
+        sodium_memzero(cfg->key, sizeof cfg->key);       /* a player's secret */
+    }
     free(cfg);
 }
 
@@ -180,6 +184,16 @@ int ricochet_config_set_transport(struct ricochet_config *cfg,
         return config_refuse(cfg, "transport %d: 0-%d (enum ricochet_transport)",
                              (int)transport, RICOCHET_TRANSPORT_POLL);
     cfg->transport = transport;
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_key(struct ricochet_config *cfg, const char *key)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (key && key[0] && !proto_key_valid(key))
+        return config_refuse(cfg, "key: 32 lowercase hex digits, as ricochet_key gave it");
+    snprintf(cfg->key, sizeof cfg->key, "%s", key ? key : "");
     return config_ok(cfg);
 }
 
@@ -388,6 +402,7 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .transport = pub->transport,
                                   .keylog = pub->keylog[0] ? pub->keylog : NULL,
                                   .pin = pub->pin[0] ? pub->pin : NULL,
+                                  .key = pub->key[0] ? pub->key : NULL,
                                   .poll_short = pub->poll_short,
                                   .poll_wait_ms = pub->poll_wait_ms,
                                   .poll_interval_ms = pub->poll_interval_ms};

@@ -42,6 +42,7 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE", "PLAYER_RULE",
            "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
            "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "REJOINED",
+           "ROOM", "RoomSettings", "KEY_RULE",
            "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
@@ -84,7 +85,7 @@ def _load():
 
 lib = _load()
 (WELCOME, STATE, TOO_OLD, JOINED, LEFT, CHAT, ERROR, DISCONNECTED, MOVED, APPEARED,
- VANISHED, EVENT, ROOMS, REJOINED) = range(14)
+ VANISHED, EVENT, ROOMS, REJOINED, ROOM) = range(15)
 MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
          "streams": 6}
 TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3, "poll": 4}
@@ -100,6 +101,7 @@ PLAYER_RULE = ("1-32 bytes of UTF-8 in any script, no control or format characte
 PREFIX_RULE = "0-32 characters of A-Z a-z 0-9 _ . -"  # what list_rooms takes
 ANY_ROOM_MAX = 28   # a prefix with any_room: RICOCHET_ROOM_MAX less 4 for the number
 ROOMS_PAGE = 64     # RICOCHET_ROOMS_PAGE: rooms in one listing, at most
+KEY_RULE = "32 lowercase hex digits, as Session.key gave it"  # a saved player key
 E_INVALID, NOT_JOINED, E_TOO_BIG = -1, -2, -5
 
 
@@ -192,6 +194,23 @@ class Point:
     def __repr__(self):
         return "Point(kind=%r, x=%g, y=%g, seq_a=%d, seq_b=%d)" % (
             self.kind, self.x, self.y, self.seq_a, self.seq_b)
+
+
+class RoomSettings:
+    """My room as the relay last said it (the WELCOME, then each ROOM event):
+    owner (its owner's player id, "" for none or a relay that does not say),
+    props (a dict of str), open and listed (True where not said), size (the
+    most members it takes, 0: not said), and mine (its owner is my player:
+    set_room is mine)."""
+    __slots__ = ("owner", "props", "open", "listed", "size", "mine")
+
+    def __init__(self, owner, props, is_open, listed, size, mine):
+        self.owner, self.props, self.open, self.listed = owner, props, is_open, listed
+        self.size, self.mine = size, mine
+
+    def __repr__(self):
+        return "RoomSettings(owner=%r, props=%r, open=%r, listed=%r, size=%d, mine=%r)" % (
+            self.owner, self.props, self.open, self.listed, self.size, self.mine)
 
 
 class _NativeClock(C.Structure):
@@ -339,6 +358,12 @@ api("set_room_open", C.c_int, P, C.c_bool)
 api("set_room_listed", C.c_int, P, C.c_bool)
 api("set_room_props", C.c_int, P, C.POINTER(_NativeProp), C.c_size_t)
 api("left_creator", C.c_char_p, P)
+api("config_set_key", C.c_int, P, C.c_char_p)
+api("room_owner", C.c_char_p, P)
+api("room_open", C.c_bool, P)
+api("room_listed", C.c_bool, P)
+api("room_size", C.c_uint32, P)
+api("room_props", C.c_size_t, P, C.POINTER(_NativeProp), C.c_size_t)
 api("room_mine", C.c_bool, P)
 api("clock", None, P, C.POINTER(_NativeClock))
 api("latency", None, P, C.POINTER(Distribution))
@@ -442,6 +467,17 @@ def _room_setup(cfg, props, size, listed, open_, exists, match):
     lib.ricochet_config_set_room_exists(cfg, bool(exists))
 
 
+def _set_key(cfg, key):
+    """A saved player key (Session.key of an earlier session) into cfg;
+    ValueError without the value: a key is a secret, never shown."""
+    if key is None:
+        return
+    if not isinstance(key, str):
+        raise TypeError("key: str expected, not %s" % type(key).__name__)
+    if lib.ricochet_config_set_key(cfg, key.encode()) != 0:
+        raise ValueError("key: " + KEY_RULE)
+
+
 def _set(rc, what, value, rule):
     if rc != 0:
         raise ValueError("%s %r: %s" % (what, value, rule))
@@ -492,13 +528,15 @@ class Session(_ClosedOnExit):
     lobby=True: join nothing yet (room not needed): list_rooms, then join(),
     in this session, within the relay's --join-timeout-ms (2 s by default);
     not over mode "udp", transport "poll" or with a ticket (ConnectionError
-    saying so)."""
+    saying so). key: an earlier session's Session.key (kept as a password
+    is): this one is the same player (the same player id; from the same
+    address while that session is still in the room, its place and id)."""
 
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
                  ticket=None, any_room=False, lobby=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
                  keylog=None, poll_wait_ms=None, poll_interval_ms=0, props=None, size=0,
-                 listed=True, open=True, exists=False, match=None):
+                 listed=True, open=True, exists=False, match=None, key=None):
         self.r = None
         mode_number = _number_of(MODES, "mode", mode)
         transport_number = _number_of(TRANSPORTS, "transport", transport)
@@ -545,6 +583,7 @@ class Session(_ClosedOnExit):
             if rejoin_after_ms is not None:
                 _set(lib.ricochet_config_set_rejoin_after(cfg, _ms(rejoin_after_ms)),
                      "rejoin_after_ms", rejoin_after_ms, "100-3600000 ms")
+            _set_key(cfg, key)
             lib.ricochet_config_set_reflect(cfg, bool(reflect))
             _set(lib.ricochet_config_set_aoi(cfg, aoi), "aoi", aoi, "0 (none) or 0.01-100000")
             if pin is not None:
@@ -573,7 +612,10 @@ class Session(_ClosedOnExit):
     def key(self):
         """My player's key: 32 hex digits from my first welcome, sent in every
         later join so that a rejoin or a move keeps me the same player ("" before
-        it). A secret: never show it; the others see my player id."""
+        it; the key= given until then). Kept (stored as a password is: a file
+        only the player reads, never logged or shown) and given to a later
+        Session(..., key=...), even in another process, it makes that session
+        the same player. A secret: never show it; the others see my player id."""
         return _str(lib.ricochet_key(self._live()) or b"")
 
     @property
@@ -787,9 +829,33 @@ class Session(_ClosedOnExit):
 
     @property
     def room_mine(self):
-        """The last LEFT of my room's creator handed the room to me: set_room
-        is mine now."""
+        """My player owns my room (the relay said so: the welcome, a ROOM event,
+        a LEFT of the creator that handed it to me): set_room is mine."""
         return bool(lib.ricochet_room_mine(self._live()))
+
+    # ---- my room as it is (ROOM events), and my player across sessions ----
+
+    @property
+    def is_owner(self):
+        """The same as room_mine: my player owns my room."""
+        return self.room_mine
+
+    @property
+    def owner(self):
+        """My room's owner's player id ("": none, or a relay that does not say)."""
+        return _str(lib.ricochet_room_owner(self._live()) or b"")
+
+    def room_settings(self):
+        """My room as the relay last said it: a RoomSettings, from the WELCOME,
+        replaced at each ROOM event (a change by its owner, an owner's
+        handoff, a restore)."""
+        r = self._live()
+        props = (_NativeProp * PROPS_MAX)()
+        n = lib.ricochet_room_props(r, props, PROPS_MAX)
+        return RoomSettings(self.owner,
+                            {_str(p.key): _str(p.value) for p in props[:min(n, PROPS_MAX)]},
+                            bool(lib.ricochet_room_open(r)), bool(lib.ricochet_room_listed(r)),
+                            lib.ricochet_room_size(r), self.room_mine)
 
     def clock(self):
         """My clock's offset to the relay's (a Clock)."""

@@ -264,6 +264,10 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
         if (r)
             r->used = false;
         break;
+    case RICOCHET_EV_ROOM:
+        add_msg(m, now, TUI_MSG_OK, "the room is %s%s now", ricochet_room_open(m->c) ? "open" : "closed",
+                ricochet_room_mine(m->c) ? ", and yours" : "");
+        break;
     case RICOCHET_EV_REJOINED:
         add_msg(m, now, TUI_MSG_OK, "%s (#%u) is back", ev->name, (unsigned)ev->id);
         break;

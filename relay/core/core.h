@@ -46,7 +46,9 @@
  *                 carried out once the input in hand is handled
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
- *   sealing.c     sealed sessions' keys: open in, seal out */
+ *   sealing.c     sealed sessions' keys: open in, seal out
+ *   key_guesses.c joins with a player key the relay does not hold, bounded
+ *                 per source (pure: join.c asks it) */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -55,6 +57,7 @@
 #include <stdint.h>
 
 #include "../../proto/seal.h"
+#include "key_guesses.h"
 #include "relay.h"
 
 #include "rooms_internal.h"
@@ -206,6 +209,8 @@ struct relay {
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     struct core_kick kick;      /* refusals.c's: a kick decided */
     struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
+    struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
+                                   source */
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */

@@ -276,17 +276,31 @@ static uint32_t key_holder(const struct relay *r, uint32_t peer, const char *key
     return UINT32_MAX;
 }
 
+/* A join's key that no member holds (holder UINT32_MAX) is taken as the
+ * player's: a way to try keys, so bounded per source (key_guesses.h).
+ * Returns 0, or the refusal's code. */
+static int key_tried(struct relay *r, uint32_t peer, const struct proto_control *m,
+                     uint32_t holder, uint64_t now_us)
+{
+    if (!m->key[0] || holder != UINT32_MAX ||
+        key_guesses_may_try(&r->key_guesses, &r->peers[peer].at, now_us))
+        return 0;
+    return core_reject(r, peer, RELAY_DROP_KEY_GUESSES, now_us,
+                       "too many joins with keys this relay does not hold from your address "
+                       "(%d a second): join again in a second", KEY_GUESSES_PER_S);
+}
+
 /* The player a join is (PROTOCOL.md, Players who come back): the key it
  * brings (a relay that never knew it takes it), else a fresh one. A key a
  * live member holds is that member's: a join of it into the member's room
  * from the member's source takes its place (returned: that peer, whose id
  * it gets back); from another source, or into another room, it is no
- * proof of anything (a key seen on the path): the joiner is a new player. */
+ * proof of anything (a key seen on the path): the joiner is a new player.
+ * holder: the live member holding the join's key (key_holder), or UINT32_MAX. */
 static uint32_t join_player(struct relay *r, uint32_t peer, const struct proto_control *m,
-                            const char *room)
+                            const char *room, uint32_t holder)
 {
     struct relay_peer *p = &r->peers[peer];
-    uint32_t holder = key_holder(r, peer, m->key);
     const struct relay_peer *q = holder == UINT32_MAX ? NULL : &r->peers[holder];
     bool takes = q && strcmp(r->rooms.at[q->room].name, room) == 0 &&
                  source_same(&q->at, &p->at);
@@ -377,8 +391,11 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     if ((rc = join_mode(r, peer, &mode, now_us)) < 0)
         return rc;
 
+    uint32_t holder = key_holder(r, peer, m->key);
+    if ((rc = key_tried(r, peer, m, holder, now_us)) < 0)
+        return rc;
     struct relay_room *room = core_room_find(r, who->room);
-    uint32_t was = join_player(r, peer, m, who->room); /* a member whose place it takes */
+    uint32_t was = join_player(r, peer, m, who->room, holder); /* a member whose place it takes */
     if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
         return rc;
     if (room && room->n >= core_room_cap(r, room) && was == UINT32_MAX)

@@ -137,6 +137,9 @@ enum relay_drop {
                                   (error not_creator) */
     RELAY_DROP_NOT_OWNER,      /* a kept event for a key another player keeps, from
                                   neither it nor the room's owner (error not_owner) */
+    RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
+                                  source past its bound of them (key_guesses.h; error
+                                  rate_limited) */
     RELAY_DROP_COUNT
 };
 

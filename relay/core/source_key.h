@@ -1,7 +1,7 @@
 /* source_key.h: who a peer is, computed once from its address: the one
  * key every per-source count of the relay goes by (kick bans, the
  * throttle's shares, the half-open tally, the strangers' reply budgets,
- * the per-address bounds). A source is
+ * the per-address bounds, the player keys tried). A source is
  *
  *   - an IPv4 address (an IPv4-mapped IPv6 one is its IPv4 address);
  *   - an IPv6 /64: one host is commonly given a whole /64, so counting

@@ -365,6 +365,12 @@ static void fc_check_event(const struct ricochet_event *ev, const struct proto_c
         FUZZ_CHECK(n <= PROTO_EVENT_BODY_MAX && (n == 0 || body != NULL));
         break;
     }
+    case RICOCHET_EV_ROOM:
+        /* my room changed, as the relay says: after the welcome, its view the message's */
+        FUZZ_CHECK(fc.welcomed && ctl && ctl->type == PROTO_CTL_ROOM);
+        FUZZ_CHECK(strcmp(ricochet_room_owner(fc.c), ctl->owner) == 0);
+        FUZZ_CHECK(ricochet_room_open(fc.c) == !ctl->closed);
+        break;
     case RICOCHET_EV_ROOMS: {
         /* a listing, kept whole for ricochet_rooms, at any time */
         FUZZ_CHECK(ctl && ctl->type == PROTO_CTL_ROOMS && ctl->listing);

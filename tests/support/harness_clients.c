@@ -104,6 +104,7 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
     case RICOCHET_EV_VANISHED:
     case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
     case RICOCHET_EV_ROOMS:   /* a listing asked for: test_e2e_rooms reads it */
+    case RICOCHET_EV_ROOM:    /* my room changed: ricochet_room_* read it */
         break;
     case RICOCHET_EV_WELCOME:
         r->welcomed[i] = true;

@@ -143,6 +143,14 @@ static class SessionTest
                 throw new Exception("the relay did not start: " + log);
         }
 
+        public void Kill()
+        {
+            if (!p.HasExited) {
+                Process.Start("kill", "-KILL " + p.Id).WaitForExit();
+                p.WaitForExit(10000);
+            }
+        }
+
         public void Stop()
         {
             if (!p.HasExited) {
@@ -187,6 +195,163 @@ static class SessionTest
                       "it then, its newest: " + utf8.GetString(evs[1].Data));
             }
         }
+    }
+
+    // ---- a player key across processes, and the room as it is ----
+
+    /// <summary>--resume PORT ROOM SECONDS (the key in PLAYER_KEY): a session of
+    /// that key joins, prints "ID PLAYER" from its Welcome, stays, leaves.</summary>
+    static int Resume(string[] args)
+    {
+        using (var s = new Session(new Config { Port = ushort.Parse(args[1]), Room = args[2], Name = "ann",
+                                                Mode = Mode.Reliable,
+                                                Key = Environment.GetEnvironmentVariable("PLAYER_KEY") })) {
+            var clock = Stopwatch.StartNew();
+            GameEvent ev;
+            bool welcomed = false;
+            while (!welcomed && clock.ElapsedMilliseconds < 5000)
+                while (s.Poll(10, out ev))
+                    welcomed |= ev.Type == EventType.Welcome;
+            Console.WriteLine(s.Id + " " + s.Player);
+            Console.Out.Flush();
+            clock.Restart();
+            while (clock.ElapsedMilliseconds < int.Parse(args[3]) * 1000)
+                s.Poll(10, out ev);
+            return welcomed ? 0 : 1;
+        }
+    }
+
+    /// <summary>This program again as --resume with key: its line, once it exits.</summary>
+    static string[] Resumed(ushort port, string room, string key, int seconds)
+    {
+        var info = new ProcessStartInfo("mono", "\"" + System.Reflection.Assembly.GetExecutingAssembly().Location +
+                                        "\" --resume " + port + " " + room + " " + seconds);
+        info.UseShellExecute = false;
+        info.RedirectStandardOutput = true;
+        info.EnvironmentVariables["PLAYER_KEY"] = key;
+        var p = Process.Start(info);
+        string line = p.StandardOutput.ReadLine() ?? "";
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Check(p.ExitCode == 0, "the resuming process welcomed");
+        return line.Split(' ');
+    }
+
+    /// <summary>A session's Key in a new process after it left: the same
+    /// Player; while it is still in the room: its place, its Id, the others
+    /// told Rejoined; a bad key refused without being shown.</summary>
+    static void PlayerKey(ushort port)
+    {
+        var ps = new List<Session> { new Session(new Config { Port = port, Room = "cskey", Name = "obs",
+                                                              Mode = Mode.Reliable }) };
+        Wait(ps, 0, EventType.Welcome);
+        ps.Add(new Session(new Config { Port = port, Room = "cskey", Name = "ann", Mode = Mode.Reliable }));
+        Wait(ps, 1, EventType.Welcome);
+        Wait(ps, 0, EventType.Joined);
+        string key = ps[1].Key, player = ps[1].Player;
+        uint id = ps[1].Id;
+        Check(key.Length == 32, "a key of 32 hex digits");
+        var line = Resumed(port, "cskey", key, 1);
+        Check(line.Length == 2 && line[0] == id.ToString() && line[1] == player,
+              "a new process with the key while ann is in: ann's place: " + string.Join(" ", line));
+        Check(Wait(ps, 0, EventType.Rejoined).Id == id, "the room told Rejoined");
+        ps[1].Dispose();
+        ps.RemoveAt(1);
+        Wait(ps, 0, EventType.Left);
+        line = Resumed(port, "cskey", key, 0);
+        Check(line.Length == 2 && line[1] == player, "a new process with the key after ann left: ann's player");
+        var joined = Wait(ps, 0, EventType.Joined);
+        Check(ps[0].PlayerOf(joined.Id) == player, "the room sees ann's player");
+        const string secret = "0123456789ABCDEF0123456789ABCDEF";
+        var e = Throws<ArgumentException>(() => new Session(new Config { Port = port, Room = "cskey", Name = "x",
+                                                                         Key = secret }), "a bad key");
+        Check(e != null && !e.Message.Contains(secret) && e.Message.Contains("32 lowercase hex digits"),
+              "refused without being shown");
+        ps[0].Dispose();
+    }
+
+    /// <summary>The Welcome says the room (owner, props, open, listed, size;
+    /// IsOwner); the owner's change comes as a Room event to the others; a
+    /// member that is not the owner cannot clear another's kept event
+    /// (Error not_owner), the owner can.</summary>
+    static void RoomView(ushort port)
+    {
+        var ps = new List<Session> { new Session(new Config { Port = port, Room = "csroom", Name = "ann",
+            Mode = Mode.Reliable, Props = new Dictionary<string, string> { { "map", "dust" } }, Size = 3 }) };
+        Wait(ps, 0, EventType.Welcome);
+        if (ps[0].Owner == "") {
+            Console.WriteLine("skipped: the room as it is (this relay says no room in its welcome)");
+            ps[0].Dispose();
+            return;
+        }
+        var got = ps[0].GetRoomSettings();
+        Check(got.Owner == ps[0].Player && got.Props["map"] == "dust" && got.Open && got.Listed && got.Size == 3 &&
+              got.Mine && ps[0].IsOwner, "the welcome says the room, mine");
+        ps.Add(new Session(new Config { Port = port, Room = "csroom", Name = "bob", Mode = Mode.Reliable }));
+        Wait(ps, 1, EventType.Welcome);
+        Check(ps[1].Owner == ps[0].Player && !ps[1].IsOwner, "another's room, to bob");
+        Check(ps[1].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("bob's"), "coin0") == Status.Ok &&
+              ps[1].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("bob's too"), "coin1") == Status.Ok,
+              "bob keeps coin0 and coin1");
+        Wait(ps, 0, EventType.Event);
+        ps.Add(new Session(new Config { Port = port, Room = "csroom", Name = "cid", Mode = Mode.Reliable }));
+        Wait(ps, 2, EventType.Welcome);
+        Check(ps[2].SendEvent(Native.ToRoom, new byte[0], "coin0") == Status.Ok, "cid clears bob's coin0");
+        var refused = Wait(ps, 2, EventType.Error);
+        Check(refused.Code == "not_owner" && refused.Text.Contains("coin0") && ps[2].Joined,
+              "refused not_owner, the session goes on: " + refused.Code + " " + refused.Text);
+        Check(ps[0].SendEvent(Native.ToRoom, new byte[0], "coin1") == Status.Ok, "the owner clears coin1");
+        var cleared = Wait(ps, 1, EventType.Event);
+        Check(cleared.Key == "coin1" && cleared.Data.Length == 0, "the owner's clear reaches bob");
+        Check(ps[0].SetRoom(false, null, new Dictionary<string, string> { { "map", "mill" } }) == Status.Ok,
+              "the owner changes the room");
+        Wait(ps, 1, EventType.Room); // open, then props: a Room event each
+        Wait(ps, 1, EventType.Room);
+        got = ps[1].GetRoomSettings();
+        Check(!got.Open && got.Props["map"] == "mill" && got.Owner == ps[0].Player, "bob sees the change");
+        foreach (var s in ps)
+            s.Dispose();
+    }
+
+    /// <summary>A room kept in a relay's --room-file outlives a SIGKILL: bob,
+    /// who joined without props, back first finds its props, size and owner;
+    /// a newcomer gets its kept event.</summary>
+    static void RoomFile()
+    {
+        if (!Run(Path.Combine(Environment.GetEnvironmentVariable("RICOCHET_BIN"), "ricochet-relay"), "--help")
+                 .Contains("--room-file")) {
+            Console.WriteLine("skipped: a room kept in a file (this relay has no --room-file)");
+            return;
+        }
+        string path = Path.Combine(Path.GetTempPath(), "cs-rooms-" + Process.GetCurrentProcess().Id + ".json");
+        var relay = new Relay(0, "--room-file", path);
+        ushort port = relay.Port;
+        var ps = new List<Session> {
+            new Session(new Config { Port = port, Room = "cskeep", Name = "ann", Mode = Mode.Reliable, RejoinMs = 10000,
+                                     Props = new Dictionary<string, string> { { "map", "dust" } }, Size = 4 }),
+        };
+        Wait(ps, 0, EventType.Welcome);
+        ps.Add(new Session(new Config { Port = port, Room = "cskeep", Name = "bob", Mode = Mode.Reliable,
+                                        RejoinMs = 10000 }));
+        Wait(ps, 1, EventType.Welcome);
+        Check(ps[0].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("red"), "flag", true) == Status.Ok, "a flag kept");
+        Wait(ps, 1, EventType.Event);
+        Thread.Sleep(300); // past the relay's 100 ms of writing
+        relay.Kill();
+        relay = new Relay(port, "--room-file", path);
+        Wait(new List<Session> { ps[1] }, 0, EventType.Welcome); // bob first: ann not polled yet
+        var got = ps[1].GetRoomSettings();
+        Check(got.Props.ContainsKey("map") && got.Props["map"] == "dust" && got.Size == 4 && got.Owner == ps[0].Player,
+              "bob back first: the room as kept");
+        Wait(ps, 0, EventType.Welcome);
+        Check(ps[0].IsOwner, "ann owns it again");
+        ps.Add(new Session(new Config { Port = port, Room = "cskeep", Name = "cid", Mode = Mode.Reliable }));
+        var flag = Wait(ps, 2, EventType.Event);
+        Check(flag.Key == "flag" && flag.Kept && Encoding.UTF8.GetString(flag.Data) == "red", "the kept flag survived");
+        foreach (var s in ps)
+            s.Dispose();
+        relay.Stop();
+        File.Delete(path);
     }
 
     static void TwoSessions(ushort port)
@@ -818,6 +983,8 @@ static class SessionTest
 
     static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--resume")
+            return Resume(args);
         if (args.Length > 0 && args[0] == "--no-library") {
             var e = Throws<DllNotFoundException>(() => new Session("127.0.0.1", 7777, "r", "n"), "no library");
             foreach (var words in new[] { "libricochet not found", "DllImport(\"ricochet\")", "LD_LIBRARY_PATH (",
@@ -840,6 +1007,8 @@ static class SessionTest
         Interpolation();
         TwoSessions(port);
         KeptEvents(port);
+        PlayerKey(port);
+        RoomView(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
@@ -849,6 +1018,7 @@ static class SessionTest
             RoomsToList();
             Lobby();
             RoomsWithProperties();
+            RoomFile();
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");
