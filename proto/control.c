@@ -546,7 +546,9 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
         (rc = read_name(r, o, need, m->name)) ||
         (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
-        (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)) ||
+        (rc = read_bool(r, o, "batch", &m->batch)) ||
+        (rc = read_bool(r, o, "batch_kept", &m->batch_kept)) ||
+        (rc = read_bool(r, o, "lost", &m->lost)) ||
         (rc = read_bool(r, o, "any", &m->any)) ||
         (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)))
         return rc;

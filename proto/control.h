@@ -135,6 +135,8 @@ struct proto_control {
     enum proto_mode mode;               /* join, joined */
     bool reflect;                       /* join: also send my states back to me */
     bool batch;                         /* join, plain UDP: send me states in batches */
+    bool batch_kept;                    /* join, plain UDP: and kept events replayed in
+                                           batches too */
     float aoi;                          /* join: the radius of interest a room it creates
                                            gets; welcome: the room's (0: none, all-to-all) */
     enum proto_left_reason reason;      /* left */

@@ -182,6 +182,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
     cJSON_AddBoolToObject(o, "reflect", m->reflect);
     if (m->batch)
         cJSON_AddBoolToObject(o, "batch", true);
+    if (m->batch_kept)
+        cJSON_AddBoolToObject(o, "batch_kept", true);
     if (m->lost)
         cJSON_AddBoolToObject(o, "lost", true);
     if (m->lost && m->lost_relay[0])

@@ -246,7 +246,8 @@ static int wait_ms(const struct relay_edges *E, const struct relay *r, uint64_t 
     uint64_t now = clock_now_us(), due = relay_tick_due(r);
     if (due == UINT64_MAX)
         due = busy_step_end(E, r, now);
-    uint64_t wake = due < wake_by_us ? due : wake_by_us;
+    uint64_t wake = due < wake_by_us ? due : wake_by_us, replay = relay_join_due(r);
+    wake = replay < wake ? replay : wake; /* a replay of kept events goes on */
     for (size_t i = 0; i < E->n; i++) {
         const struct relay_edge *e = &E->e[i];
         uint64_t d = e->ops->due(e->t);

@@ -76,6 +76,7 @@ void client_send_join(struct ricochet *c)
     m.mode = c->mode;
     m.reflect = c->reflect;
     m.batch = true; /* client_udp.c and client_enet.c read batches */
+    m.batch_kept = true; /* of kept events too: a batch's entries are read as messages */
     m.aoi = c->aoi;
     m.epoch = c->move.join_epoch;
     m.lost = c->move.report_lost;

@@ -36,6 +36,14 @@ void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len)
 bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
                      size_t len)
 {
+    if (core_join_holds(r, peer)) /* behind its replay of kept events, in order */
+        return core_join_queue(r, from, peer, bytes, len);
+    return core_send_bytes_now(r, from, peer, bytes, len);
+}
+
+bool core_send_bytes_now(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                         size_t len)
+{
     if (!core_out_admit(r, from, peer, len))
         return false;
     deliver(r, peer, bytes, len);

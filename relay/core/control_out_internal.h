@@ -31,9 +31,14 @@ int core_encode_out(struct relay *r);
  * way, sealed if its session is, counted; from: the member whose message
  * it carries (an event, chat, a clock), UINT32_MAX: the relay's own.
  * Returns false, sending nothing, if core_out_admit refuses it (a
- * receiver that falls behind). */
+ * receiver that falls behind). While a replay of kept events to peer is
+ * under way it waits behind it (join_cost.c), true unless that is full. */
 bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
                      size_t len);
+
+/* core_send_bytes now, before any replay under way: the replay's own. */
+bool core_send_bytes_now(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                         size_t len);
 
 /* Sends r->json's first len bytes to peer (core_send_bytes). */
 void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len);

@@ -48,7 +48,9 @@
  *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out
  *   key_guesses.c joins with a player key the relay does not hold, bounded
- *                 per source (pure: join.c asks it) */
+ *                 per source (pure: join.c asks it)
+ *   join_cost.c   what a join may cost: each source's joins and bytes, the
+ *                 replays of kept events paced within them */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -70,6 +72,7 @@
 #include "refusals_internal.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
+#include "join_cost_internal.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -211,6 +214,8 @@ struct relay {
     struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
     struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
                                    source */
+    struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
+                                   cost, the replays under way */
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */

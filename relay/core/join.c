@@ -394,6 +394,10 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     uint32_t holder = key_holder(r, peer, m->key);
     if ((rc = key_tried(r, peer, m, holder, now_us)) < 0)
         return rc;
+    if (!core_join_may(r, peer, now_us))
+        return core_reject(r, peer, RELAY_DROP_RATE_LIMITED, now_us,
+                           "too many joins from your address (%d a second): join again in "
+                           "a second", JOIN_COST_JOINS_PER_S);
     struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room, holder); /* a member whose place it takes */
     if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
@@ -434,8 +438,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     become_member(r, peer, room, m, who, mode, id);
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
+    struct core_join_mark mark = core_join_mark(r);
     send_welcome(r, peer, now_us);
-    core_kept_replay(r, peer, room); /* before anything else of the room */
+    core_join_replay(r, peer, room, m, mark, now_us); /* before anything else of the room */
     if (room->n > 1)
         announce(r, peer, id != 0);
     return 0;

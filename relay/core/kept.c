@@ -154,15 +154,16 @@ void core_kept_leave(struct relay_room *room, uint32_t owner)
     }
 }
 
-uint32_t core_kept_replay(struct relay *r, uint32_t peer, const struct relay_room *room)
+bool core_kept_next(const struct relay_room *room, size_t *at, const uint8_t **bytes,
+                    size_t *len)
 {
     const struct core_kept *k = room->kept;
-    uint32_t n = 0;
-    for (size_t off = 0; k && off < k->used; off += ENTRY_HEAD + entry_len(k->at + off))
-        n += core_send_bytes(r, UINT32_MAX, peer, k->at + off + ENTRY_HEAD,
-                             entry_len(k->at + off));
-    r->stats.events_out += n;
-    return n;
+    if (!k || *at >= k->used)
+        return false;
+    *bytes = k->at + *at + ENTRY_HEAD;
+    *len = entry_len(k->at + *at);
+    *at += ENTRY_HEAD + *len;
+    return true;
 }
 
 size_t core_kept_counted(const struct relay_room *room)

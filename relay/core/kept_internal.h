@@ -1,6 +1,6 @@
 /* kept_internal.h: kept.c's calls: a room's kept events (PROTOCOL.md,
  * "Kept events"), the newest per key in arrival order, within
- * CORE_KEPT_BYTES; replayed to each joiner after its welcome.
+ * CORE_KEPT_BYTES; replayed to each joiner after its welcome (join_cost.c).
  * Private to relay/core/: the store is the room's (struct relay_room's
  * kept), written only by kept.c. */
 #ifndef RICOCHET_CORE_KEPT_INTERNAL_H
@@ -47,9 +47,11 @@ int core_kept_restore(struct relay_room *room, const struct proto_room_record *r
  * left the room. */
 void core_kept_leave(struct relay_room *room, uint32_t owner);
 
-/* Sends room's kept events to peer, in order, each marked kept. Returns
- * how many were queued. */
-uint32_t core_kept_replay(struct relay *r, uint32_t peer, const struct relay_room *room);
+/* Walks room's kept events in order, each as a joiner gets it (marked
+ * kept): *at 0 to start; the next one's bytes and length, *at moved past
+ * it; false after the last. A replay copies them (join_cost.c). */
+bool core_kept_next(const struct relay_room *room, size_t *at, const uint8_t **bytes,
+                    size_t *len);
 
 /* The bytes room's kept events count (the bound's measure), and the bytes
  * its store holds in memory (0 and 0: none). */

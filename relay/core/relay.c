@@ -72,6 +72,7 @@ void relay_destroy(struct relay *r)
         return;
     core_rooms_free(r);
     core_parked_free(r);
+    core_join_cost_free(r);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     core_tickets_free(r); /* and each sealed join's claims still due */
@@ -126,6 +127,7 @@ size_t relay_tick(struct relay *r, uint64_t now_us)
 {
     core_clock(r, now_us);
     size_t sent = core_tick(r, now_us);
+    core_join_turn(r, now_us); /* replays of kept events go on */
     core_settle(r, now_us); /* what the fan-out decided: throttles told, closes */
     return sent;
 }

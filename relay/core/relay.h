@@ -445,6 +445,9 @@ void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us);
 
 /* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);
+/* When relay_tick next sends more of a replay of kept events under way
+ * (paced within its joiner's budget); UINT64_MAX if none is. */
+uint64_t relay_join_due(const struct relay *r);
 /* The tick states are held for (cfg.tick_us; 0: none). */
 uint32_t relay_tick_us(const struct relay *r);
 

@@ -1,0 +1,299 @@
+/* join_cost.c: what a join may cost the relay (see join_cost_internal.h):
+ * each source's joins and bytes, and the replays of kept events going out
+ * over turns within them. A replay is a copy of the room's kept events as
+ * they were at the join (what changes later reaches the joiner live,
+ * behind it), then what else came for the joiner meanwhile: entries back
+ * to back, each its sender (4 bytes), its length (2), its bytes. */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../proto/byteorder.h"
+
+#define ENTRY_HEAD 6
+
+_Static_assert((JOIN_COST_SLOTS & (JOIN_COST_SLOTS - 1)) == 0, "a power of two");
+
+struct core_replay {
+    uint32_t id;        /* its member's id: a replay outlives no membership */
+    uint64_t source;    /* its joiner's source: whose budget it spends */
+    bool packed;        /* kept events in batches (plain UDP, asked for) */
+    size_t kept_end;    /* entries before it are kept events (charged); after, the rest */
+    size_t head, used, cap;
+    uint8_t *q;
+};
+
+/* ---- each source's joins and bytes ---- */
+
+static struct join_cost_slot *slot_of(struct relay *r, uint64_t source, uint64_t now_us)
+{
+    uint64_t tag = source | 1; /* never 0, which marks a free slot */
+    struct join_cost_slot *s = &r->join_cost.slots[source & (JOIN_COST_SLOTS - 1)];
+    if (s->tag != tag)
+        *s = (struct join_cost_slot){ .tag = tag, .bytes = JOIN_COST_BYTES_BURST,
+                                      .bytes_us = now_us,
+                                      .joins = JOIN_COST_JOINS_BURST * MICRO,
+                                      .joins_us = now_us };
+    uint64_t elapsed = now_us > s->bytes_us ? now_us - s->bytes_us : 0;
+    if (elapsed > 100 * MICRO)
+        elapsed = 100 * MICRO; /* anything longer refills fully anyway */
+    if (now_us > s->bytes_us)
+        s->bytes_us = now_us;
+    s->bytes += (int64_t)(elapsed * JOIN_COST_BYTES_PER_S / MICRO);
+    if (s->bytes > JOIN_COST_BYTES_BURST)
+        s->bytes = JOIN_COST_BYTES_BURST;
+    core_bucket_refill(&s->joins, &s->joins_us, now_us, JOIN_COST_JOINS_PER_S,
+                       JOIN_COST_JOINS_BURST);
+    return s;
+}
+
+bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct join_cost_slot *s = slot_of(r, r->peers[peer].source, now_us);
+    if (s->joins < MICRO)
+        return false;
+    s->joins -= MICRO;
+    return true;
+}
+
+struct core_join_mark core_join_mark(const struct relay *r)
+{
+    return (struct core_join_mark){ .datagrams = r->stats.control_out,
+                                    .bytes = r->stats.bytes_out };
+}
+
+static void charge(struct relay *r, uint64_t source, uint64_t datagrams, uint64_t bytes,
+                   uint64_t now_us)
+{
+    struct join_cost_slot *s = slot_of(r, source, now_us);
+    uint64_t cost = bytes + datagrams * JOIN_COST_DATAGRAM;
+    s->bytes -= (int64_t)(cost < INT32_MAX ? cost : INT32_MAX);
+}
+
+/* ---- replays ---- */
+
+/* peer's replay if it is under way for its membership now (one whose
+ * member left stays until the next turn lets go of it). */
+static struct core_replay *replay_of(struct relay *r, uint32_t peer)
+{
+    struct core_join_cost *jc = &r->join_cost;
+    struct core_replay *rp = jc->of ? jc->of[peer] : NULL;
+    const struct relay_peer *p = &r->peers[peer];
+    return rp && p->connected && p->joined && p->id == rp->id ? rp : NULL;
+}
+
+static bool append(struct core_replay *rp, uint32_t from, const uint8_t *bytes, size_t len)
+{
+    if (rp->used + ENTRY_HEAD + len > rp->cap) {
+        size_t cap = rp->cap ? rp->cap : 1024;
+        while (cap < rp->used + ENTRY_HEAD + len)
+            cap *= 2;
+        uint8_t *q = realloc(rp->q, cap);
+        if (!q)
+            return false;
+        rp->q = q;
+        rp->cap = cap;
+    }
+    be32_put(rp->q + rp->used, from);
+    be16_put(rp->q + rp->used + 4, (uint16_t)len);
+    memcpy(rp->q + rp->used + ENTRY_HEAD, bytes, len);
+    rp->used += ENTRY_HEAD + len;
+    return true;
+}
+
+static bool make_room(struct relay *r)
+{
+    struct core_join_cost *jc = &r->join_cost;
+    if (jc->of)
+        return true;
+    jc->of = calloc(r->cfg.peer_cap, sizeof *jc->of);
+    jc->active = calloc(r->cfg.peer_cap, sizeof *jc->active);
+    if (jc->of && jc->active)
+        return true;
+    free(jc->of);
+    free(jc->active);
+    jc->of = NULL;
+    jc->active = NULL;
+    return false;
+}
+
+/* The entry at off: its sender, bytes and length. */
+static const uint8_t *entry_at(const struct core_replay *rp, size_t off, uint32_t *from,
+                               size_t *len)
+{
+    *from = be32_get(rp->q + off);
+    *len = be16_get(rp->q + off + 4);
+    return rp->q + off + ENTRY_HEAD;
+}
+
+/* Sends kept events from rp's head as one datagram: a batch of as many as
+ * fit (packed), else the next one alone. Returns the bytes sent (0: none). */
+static size_t send_kept(struct relay *r, uint32_t peer, struct core_replay *rp,
+                        uint32_t *events)
+{
+    uint32_t from;
+    size_t len;
+    const uint8_t *bytes = entry_at(rp, rp->head, &from, &len);
+    size_t max = core_edge(r, peer)->message_max;
+    if (max > PROTO_BATCH_MAX)
+        max = PROTO_BATCH_MAX;
+    size_t next = rp->head + ENTRY_HEAD + len;
+    if (rp->packed && next < rp->kept_end) {
+        uint8_t batch[PROTO_BATCH_MAX];
+        size_t used = PROTO_BATCH_HEADER, at = rp->head, n = 0;
+        proto_batch_begin(batch);
+        while (at < rp->kept_end) {
+            const uint8_t *b = entry_at(rp, at, &from, &len);
+            if (proto_batch_add(batch, max, &used, b, len) != PROTO_OK)
+                break;
+            at += ENTRY_HEAD + len;
+            n++;
+        }
+        if (n > 1) {
+            rp->head = at;
+            *events += n;
+            core_send_bytes_now(r, UINT32_MAX, peer, batch, used);
+            return used;
+        }
+    }
+    rp->head = next;
+    *events += 1;
+    core_send_bytes_now(r, UINT32_MAX, peer, bytes, len);
+    return len;
+}
+
+/* One turn of peer's replay. Returns true once it is all out. */
+static bool replay_turn(struct relay *r, uint32_t peer, struct core_replay *rp,
+                        uint64_t now_us)
+{
+    struct join_cost_slot *s = slot_of(r, rp->source, now_us);
+    uint32_t datagrams = 0, events = 0;
+    while (rp->head < rp->kept_end && datagrams < JOIN_COST_TURN_DATAGRAMS && s->bytes >= 0 &&
+           r->peers[peer].connected && !r->peers[peer].backlog.closing) {
+        size_t sent = send_kept(r, peer, rp, &events);
+        s->bytes -= (int64_t)(sent + JOIN_COST_DATAGRAM);
+        datagrams++;
+    }
+    r->stats.events_out += events;
+    if (rp->head < rp->kept_end)
+        return false;
+    /* What came for it meanwhile went to no budget of its: out as it came. */
+    while (rp->head < rp->used) {
+        uint32_t from;
+        size_t len;
+        const uint8_t *bytes = entry_at(rp, rp->head, &from, &len);
+        rp->head += ENTRY_HEAD + len;
+        if (from != UINT32_MAX && (from >= r->cfg.peer_cap || !r->peers[from].connected))
+            from = UINT32_MAX; /* its sender gone: no share to count it in */
+        core_send_bytes_now(r, from, peer, bytes, len);
+    }
+    return true;
+}
+
+static void replay_end(struct relay *r, uint32_t peer)
+{
+    struct core_join_cost *jc = &r->join_cost;
+    struct core_replay *rp = jc->of[peer];
+    jc->of[peer] = NULL;
+    if (rp)
+        free(rp->q);
+    free(rp);
+}
+
+void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
+                      const struct proto_control *m, struct core_join_mark mark,
+                      uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    charge(r, p->source, r->stats.control_out - mark.datagrams, r->stats.bytes_out - mark.bytes,
+           now_us);
+    size_t at = 0, len;
+    const uint8_t *bytes;
+    if (!core_kept_next(room, &at, &bytes, &len))
+        return; /* nothing kept: nothing to replay */
+    struct core_join_cost *jc = &r->join_cost;
+    struct core_replay *rp = NULL;
+    if (make_room(r) && (rp = jc->of[peer]) != NULL) { /* its slot's last, done with */
+        free(rp->q);
+        *rp = (struct core_replay){ 0 };
+    } else if (jc->of && (rp = calloc(1, sizeof *rp)) != NULL) {
+        jc->of[peer] = rp;
+        jc->active[jc->n_active++] = peer;
+    }
+    if (!rp) { /* out of memory: nothing to replay, as an empty room */
+        r->stats.drops[RELAY_DROP_SEND_FAILED]++;
+        return;
+    }
+    rp->id = p->id;
+    rp->source = p->source;
+    rp->packed = m->batch_kept && core_edge(r, peer)->message_max && !p->ticket.sealed;
+    do {
+        if (!append(rp, UINT32_MAX, bytes, len)) {
+            rp->id = 0; /* none: the next turn lets go of it */
+            r->stats.drops[RELAY_DROP_SEND_FAILED]++;
+            return;
+        }
+    } while (core_kept_next(room, &at, &bytes, &len));
+    rp->kept_end = rp->used;
+    replay_turn(r, peer, rp, now_us); /* the first turn now; done, the next lets go of it */
+}
+
+bool core_join_holds(struct relay *r, uint32_t peer)
+{
+    const struct core_replay *rp = r->join_cost.n_active ? replay_of(r, peer) : NULL;
+    return rp && rp->head < rp->used;
+}
+
+bool core_join_queue(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                     size_t len)
+{
+    struct core_replay *rp = replay_of(r, peer);
+    if (!rp)
+        return false;
+    size_t bound = r->cfg.max_queued_bytes;
+    if ((bound && rp->used - rp->head + len > bound) || !append(rp, from, bytes, len)) {
+        r->stats.drops[RELAY_DROP_SLOW_READER]++;
+        struct relay_backlog b = { .bytes = rp->used - rp->head, .moved_us = r->now_us };
+        core_close_later(r, peer, CORE_CLOSE_OVER, &b, r->now_us);
+        return false;
+    }
+    return true;
+}
+
+void core_join_turn(struct relay *r, uint64_t now_us)
+{
+    struct core_join_cost *jc = &r->join_cost;
+    if (!jc->n_active || now_us < jc->turn_us + JOIN_COST_TURN_US)
+        return;
+    jc->turn_us = now_us;
+    for (uint32_t i = 0; i < jc->n_active;) {
+        uint32_t peer = jc->active[i];
+        struct core_replay *rp = replay_of(r, peer);
+        if (!rp || rp->head >= rp->used || replay_turn(r, peer, rp, now_us)) {
+            replay_end(r, peer); /* out, or its member gone */
+            jc->active[i] = jc->active[--jc->n_active];
+        } else {
+            i++;
+        }
+    }
+}
+
+uint64_t relay_join_due(const struct relay *r)
+{
+    const struct core_join_cost *jc = &r->join_cost;
+    return jc->n_active ? jc->turn_us + JOIN_COST_TURN_US : UINT64_MAX;
+}
+
+void core_join_cost_free(struct relay *r)
+{
+    struct core_join_cost *jc = &r->join_cost;
+    for (uint32_t i = 0; jc->of && i < r->cfg.peer_cap; i++)
+        if (jc->of[i])
+            replay_end(r, i);
+    free(jc->of);
+    free(jc->active);
+    jc->of = NULL;
+    jc->active = NULL;
+    jc->n_active = 0;
+}

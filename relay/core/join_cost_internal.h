@@ -1,0 +1,111 @@
+/* join_cost_internal.h: join_cost.c's state and calls: what a join may
+ * cost the relay (PROTOCOL.md, "Kept events": Replayed).
+ *
+ * A join makes the relay send: its welcome (the roster, the room's
+ * settings, the joined notices of members left out of it) and the room's
+ * kept events, up to 16384 bytes of them, as many as a thousand messages.
+ * A peer's own buckets start full at each connection, so a source that
+ * joins and leaves again and again would have the relay send that much
+ * each time. What a join sends is charged to its source instead (as
+ * members are counted: source_key_member, an IPv4 address or an IPv6 /64;
+ * on loopback the address and port), in a table that outlives its
+ * sessions:
+ *
+ *   - joins: JOIN_COST_JOINS_PER_S a second per source, in bursts of
+ *     JOIN_COST_JOINS_BURST (or the clients one address may have, if
+ *     more); a join over it is refused (rate_limited);
+ *   - bytes: each datagram a join makes the relay send to the joiner
+ *     costs its length and JOIN_COST_DATAGRAM (what it costs the kernels
+ *     whatever its size), from a budget of JOIN_COST_BYTES_BURST refilled
+ *     at JOIN_COST_BYTES_PER_S (both times the clients one address may
+ *     have, over 4, if more). The welcome goes at once and is charged; the
+ *     kept events are a replay that goes out over turns, at most
+ *     JOIN_COST_TURN_DATAGRAMS a turn, while the budget is not below 0.
+ *     Over plain UDP, to a client whose join asked (`"batch_kept": true`),
+ *     kept events travel packed in batches (PROTOCOL.md, "Batches").
+ *
+ * While a replay is under way, whatever else the relay sends the joiner
+ * on the control way (events, chat, notices) waits behind it, in order,
+ * and goes once the replay is out: a joiner gets every kept event before
+ * any later message of its room, as it did when the replay went at once.
+ * States take other ways and are not held.
+ *
+ * Sources are kept in a fixed table of slots by their key: one finding
+ * its slot held by another takes it over full (as strangers.h's), so a
+ * collision never shuts a source out. Private to relay/core/: only
+ * join_cost.c writes struct core_join_cost. */
+#ifndef RICOCHET_CORE_JOIN_COST_INTERNAL_H
+#define RICOCHET_CORE_JOIN_COST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct relay;
+struct relay_room;
+struct proto_control;
+
+#define JOIN_COST_JOINS_PER_S 2       /* joins a second from one source */
+#define JOIN_COST_JOINS_BURST 8       /* ... and at once */
+#define JOIN_COST_BYTES_PER_S 16384   /* what its joins may make the relay send, a second */
+#define JOIN_COST_BYTES_BURST 65536   /* ... and at once (four full replays, packed) */
+#define JOIN_COST_DATAGRAM 64         /* a datagram's cost beside its bytes */
+#define JOIN_COST_TURN_DATAGRAMS 32   /* a replay's datagrams a turn at most */
+#define JOIN_COST_TURN_US 2000        /* turns at least this far apart */
+#define JOIN_COST_SLOTS 1024          /* sources tracked at once (a power of two) */
+
+struct join_cost_slot {
+    uint64_t tag;        /* the source's key | 1; 0 = free */
+    int64_t bytes;       /* budget left, bytes; below 0: over, until refilled */
+    uint64_t bytes_us;   /* its last refill */
+    uint64_t joins;      /* join tokens, millionths */
+    uint64_t joins_us;   /* their last refill */
+};
+
+struct core_replay;      /* join_cost.c's: one joiner's replay under way */
+
+struct core_join_cost {
+    struct join_cost_slot slots[JOIN_COST_SLOTS];
+    struct core_replay **of;   /* peer_cap (made at the first replay): each peer's
+                                  replay under way, NULL: none */
+    uint32_t *active;          /* peer_cap: the peers with one, n_active of them */
+    uint32_t n_active;
+    uint64_t turn_us;          /* the last turn */
+};
+
+/* What the relay had sent (datagrams and bytes, r->stats) before a join's
+ * welcome: core_join_replay charges the difference. */
+struct core_join_mark {
+    uint64_t datagrams, bytes;
+};
+
+/* May peer's source join now (a join's token spent if so)? */
+bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* What the relay has sent so far (before the welcome). */
+struct core_join_mark core_join_mark(const struct relay *r);
+
+/* peer (m's joiner) was welcomed into room: what was sent since mark is
+ * charged to its source, and room's kept events start their replay (the
+ * first turn now, within the budget). */
+void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
+                      const struct proto_control *m, struct core_join_mark mark,
+                      uint64_t now_us);
+
+/* Is a replay to peer under way (what it is sent on the control way must
+ * wait behind it)? */
+bool core_join_holds(struct relay *r, uint32_t peer);
+
+/* Queues bytes (from from, UINT32_MAX: the relay) for peer behind its
+ * replay. Returns false if the queue is past the relay's bound of what it
+ * holds for a peer (then peer is closed as a slow reader). */
+bool core_join_queue(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                     size_t len);
+
+/* A turn: each replay under way goes on, within its source's budget. */
+void core_join_turn(struct relay *r, uint64_t now_us);
+
+/* Frees every replay (the relay ends). */
+void core_join_cost_free(struct relay *r);
+
+#endif
