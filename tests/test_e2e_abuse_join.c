@@ -164,9 +164,11 @@ static void churn_hook(void *ctx)
 
 /* ---- latecomers ------------------------------------------------------- */
 
-/* A library session from a fresh source gets every kept event, in order. */
-static void library_latecomer(uint16_t udp_port)
+/* A library session from a fresh source gets every kept event, in order,
+ * packed: in a few dozen datagrams at most (1200 bytes: 70 a batch). */
+static void library_latecomer(struct spawn_proc *relay, uint16_t udp_port)
 {
+    long long before = harness_relay_stat(relay, "control_out");
     struct ricochet_config *cfg = players_config(udp_port, RICOCHET_MODE_UDP, "late");
     assert_int_equal(ricochet_config_set_room(cfg, "full"), RICOCHET_OK);
     struct ricochet *c = players_connect(cfg);
@@ -182,10 +184,12 @@ static void library_latecomer(uint16_t udp_port)
         in_order &= strcmp(ev.code, "kept") == 0 && strcmp(ricochet_event_key(c), key) == 0;
         n++;
     }
-    fprintf(stderr, "library latecomer: %zu of %d kept events, %s\n", n, KEPT_N,
-            in_order ? "in order" : "OUT OF ORDER");
+    long long datagrams = harness_relay_stat(relay, "control_out") - before;
+    fprintf(stderr, "library latecomer: %zu of %d kept events, %s, %lld control datagrams\n",
+            n, KEPT_N, in_order ? "in order" : "OUT OF ORDER", datagrams);
     assert_int_equal(n, KEPT_N);
     assert_true(in_order);
+    assert_true(datagrams < 40);
     ricochet_close(c);
 }
 
@@ -303,7 +307,7 @@ static void churn_beside_honest_players(void **state)
     assert_true(delivery >= 0.99);
 
     /* Fresh sources still get the whole room. */
-    library_latecomer(udp_port);
+    library_latecomer(&relay, udp_port);
     raw_latecomer(udp_port, cs.filler);
 
     for (int k = 0; k < CHURNERS; k++)
