@@ -6,7 +6,9 @@
  * --joins times (its CPU per join: the welcome, the notices, the replay);
  * then one member keeps events of --size bytes under keys of 5 until the
  * room's bound refuses one, and the latecomer joins and leaves as many
- * times again. It reports the CPU of a join into the empty store and into
+ * times again, each time from a fresh source, its replay sent whole (the
+ * clock stepped through its turns: PROTOCOL.md, "Kept events",
+ * Replayed). It reports the CPU of a join into the empty store and into
  * the full one, what the full store counts and what the heap grew by to
  * hold it (glibc's mallinfo2: the store's buffer and its allocator's
  * rounding). Its one edge only counts what it is handed. Not installed. */
@@ -25,7 +27,9 @@
 #include "../../sys/options.h"
 
 #define PROG "kept-cost"
-#define NOW_US 1000000000ull /* the fake clock: joins need no time to pass */
+#define TURN_US 100000ull /* the fake clock's step while a replay goes out over turns */
+
+static uint64_t now_us = 1000000000ull; /* the fake clock: joins need no time to pass */
 
 struct cost_options {
     unsigned members, joins, size;
@@ -82,7 +86,7 @@ static void join(struct relay *r, uint32_t peer)
     static char json[PROTO_CONTROL_MAX];
     int len = proto_control_encode(json, sizeof json, &m);
     if (len < 0 || relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
-                                     (uint8_t *)json, (size_t)len, NOW_US) != 0)
+                                     (uint8_t *)json, (size_t)len, now_us) != 0)
         options_fail(PROG, "member %u could not join", (unsigned)peer);
 }
 
@@ -107,11 +111,13 @@ static double joins(struct relay *r, uint32_t peer, unsigned n, double *per)
 {
     sent = 0;
     double cpu0 = cpu_us();
-    union netaddr at = loopback(2);
     for (unsigned i = 0; i < n; i++) {
-        relay_peer_connect(r, peer, &at, NOW_US);
+        union netaddr at = loopback((uint16_t)(1000 + i % 60000)); /* a fresh source */
+        relay_peer_connect(r, peer, &at, now_us);
         join(r, peer);
-        relay_peer_gone(r, peer, PROTO_LEFT_QUIT, NOW_US);
+        while (relay_join_due(r) != UINT64_MAX) /* its replay, turn by turn */
+            relay_tick(r, now_us += TURN_US);
+        relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
     }
     *per = (double)sent / n;
     return (cpu_us() - cpu0) / n;
@@ -129,7 +135,7 @@ static unsigned fill(struct relay *r, unsigned size, size_t *counted)
         snprintf(key, sizeof key, "k%04u", n);
         int len = proto_event_encode_kept(buf, sizeof buf, key, false, body, size);
         if (relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf,
-                              (size_t)len, NOW_US) != 0)
+                              (size_t)len, now_us) != 0)
             break;
     }
     *counted = (size_t)n * (PROTO_EVENT_HEAD + 5 + size);
@@ -153,9 +159,9 @@ int main(int argc, char **argv)
     struct relay *r = relay_create(&cfg, &edge, 1);
     if (!r)
         options_fail(PROG, "out of memory");
-    union netaddr at = loopback(1);
     for (uint32_t i = 0; i < o.members; i++) {
-        relay_peer_connect(r, i, &at, NOW_US);
+        union netaddr at = loopback((uint16_t)(1 + i)); /* each a source of its own */
+        relay_peer_connect(r, i, &at, now_us);
         join(r, i);
     }
     double per_empty, per_full;

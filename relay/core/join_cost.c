@@ -227,7 +227,9 @@ void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *r
     }
     rp->id = p->id;
     rp->source = p->source;
-    rp->packed = m->batch_kept && core_edge(r, peer)->message_max && !p->ticket.sealed;
+    /* packed where a datagram is a message (plain UDP): a stream frames each anyway */
+    rp->packed = m->batch_kept && core_edge(r, peer)->forgeable &&
+                 core_edge(r, peer)->message_max && !p->ticket.sealed;
     do {
         if (!append(rp, UINT32_MAX, bytes, len)) {
             rp->id = 0; /* none: the next turn lets go of it */
