@@ -9,7 +9,9 @@
  * and latecomers from fresh sources still get every kept event in order
  * before the room's later events: one of the library (batches of kept
  * events), one by hand that did not ask for batches (one event a
- * datagram, paced).
+ * datagram, paced). The same churn into a room with nothing kept, beside
+ * it, keeps the same bounds; each prints the relay's CPU over its churn
+ * (bench/join_cost.sh: a figure, not a bound here).
  * tests/run: alone (its bounds are rates: delivery beside a churn). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -51,7 +53,7 @@ static void key_of(size_t i, char key[3])
 
 /* ---- the filler: a member keeping KEPT_N events in room "full" ---------- */
 
-static struct ricochet *fill(struct spawn_proc *relay, uint16_t enet_port)
+static struct ricochet *fill(struct spawn_proc *relay, uint16_t enet_port, size_t n_kept)
 {
     struct ricochet_config *cfg = players_config(enet_port, RICOCHET_MODE_RELIABLE, "filler");
     assert_int_equal(ricochet_config_set_room(cfg, "full"), RICOCHET_OK);
@@ -59,7 +61,7 @@ static struct ricochet *fill(struct spawn_proc *relay, uint16_t enet_port)
     struct ricochet_event ev;
     players_wait_event(&c, 1, 0, RICOCHET_EV_WELCOME, &ev);
     long long before = harness_relay_stat(relay, "events_in");
-    for (size_t i = 0; i < KEPT_N; i++) {
+    for (size_t i = 0; i < n_kept; i++) {
         char key[3];
         key_of(i, key);
         assert_int_equal(ricochet_send_kept(c, key, "x", 1, 0), RICOCHET_OK);
@@ -68,10 +70,11 @@ static struct ricochet *fill(struct spawn_proc *relay, uint16_t enet_port)
             }
     }
     uint64_t end = clock_now_ms() + WAIT_MS;
-    while (harness_relay_stat(relay, "events_in") < before + KEPT_N && clock_now_ms() < end)
+    while (harness_relay_stat(relay, "events_in") < before + (long long)n_kept &&
+           clock_now_ms() < end)
         while (ricochet_poll(c, 50, &ev) == 1) {
         }
-    assert_true(harness_relay_stat(relay, "events_in") >= before + KEPT_N);
+    assert_true(harness_relay_stat(relay, "events_in") >= before + (long long)n_kept);
     return c;
 }
 
@@ -246,9 +249,10 @@ static void raw_latecomer(uint16_t udp_port, struct ricochet *filler)
 
 /* ---- the test ----------------------------------------------------------- */
 
-static void churn_beside_honest_players(void **state)
+/* The churn beside the honest players, into a room of n_kept kept events
+ * (0: the same churn with nothing kept, for the relay's CPU beside it). */
+static void run_churn(size_t n_kept)
 {
-    (void)state;
     struct spawn_proc relay;
     const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
                           "--rate-limit", "2000", "--rate-burst", "2000",
@@ -259,7 +263,7 @@ static void churn_beside_honest_players(void **state)
 
     static struct churn cs;
     memset(&cs, 0, sizeof cs);
-    cs.filler = fill(&relay, enet_port);
+    cs.filler = fill(&relay, enet_port, n_kept);
     cs.relay = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(udp_port)};
     cs.relay.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int k = 0; k < CHURNERS; k++)
@@ -272,8 +276,11 @@ static void churn_beside_honest_players(void **state)
     session_wait_ready(&s, 0, 2);
     long long events_before = harness_relay_stat(&relay, "events_out");
     uint64_t t0 = clock_now_us();
-    session_run(&s, CHURN_MS, 500, churn_hook, &cs);
+    double cpu0 = harness_usage(&relay).cpu_s;
+    session_run(&s, CHURN_MS, 0, churn_hook, &cs);
+    double cpu = harness_usage(&relay).cpu_s - cpu0;
     double seconds = (double)(clock_now_us() - t0) / 1e6;
+    session_run(&s, 500, 500, NULL, NULL); /* late datagrams in */
     for (int k = 0; k < CHURNERS; k++)
         churner_read(&cs.c[k]);
     long long events_out = harness_relay_stat(&relay, "events_out") - events_before;
@@ -286,8 +293,18 @@ static void churn_beside_honest_players(void **state)
     double budget = JOIN_COST_BYTES_BURST + JOIN_COST_BYTES_PER_S * seconds;
     double paid = budget / (15 + JOIN_COST_DATAGRAM) + 1;
     double joins_paid = JOIN_COST_JOINS_BURST + JOIN_COST_JOINS_PER_S * seconds + 1;
+    uint64_t churn_sent = 0, churn_got = 0;
+    for (int k = 0; k < CHURNERS; k++)
+        churn_sent += cs.c[k].sent, churn_got += cs.c[k].got;
     fprintf(stderr, "honest delivery %.4f (%llu of %llu); %.1f s of churn, %lld events out\n",
             delivery, (unsigned long long)got, (unsigned long long)want, seconds, events_out);
+    /* one line for bench/join_cost.sh */
+    fprintf(stderr,
+            "join-cost: {\"kept\":%zu,\"churn_s\":%.3f,\"relay_cpu_s\":%.3f,"
+            "\"relay_core\":%.4f,\"delivery\":%.4f,\"churn_sent\":%llu,\"churn_got\":%llu,"
+            "\"events_out\":%lld}\n",
+            n_kept, seconds, cpu, cpu / seconds, delivery, (unsigned long long)churn_sent,
+            (unsigned long long)churn_got, events_out);
     for (int k = 0; k < CHURNERS; k++) {
         const struct churner *ch = &cs.c[k];
         fprintf(stderr,
@@ -307,8 +324,10 @@ static void churn_beside_honest_players(void **state)
     assert_true(delivery >= 0.99);
 
     /* Fresh sources still get the whole room. */
-    library_latecomer(&relay, udp_port);
-    raw_latecomer(udp_port, cs.filler);
+    if (n_kept == KEPT_N) {
+        library_latecomer(&relay, udp_port);
+        raw_latecomer(udp_port, cs.filler);
+    }
 
     for (int k = 0; k < CHURNERS; k++)
         close(cs.c[k].fd);
@@ -319,10 +338,23 @@ static void churn_beside_honest_players(void **state)
     spawn_free(&relay);
 }
 
+static void churn_into_a_full_room(void **state)
+{
+    (void)state;
+    run_churn(KEPT_N);
+}
+
+static void churn_into_a_room_with_nothing_kept(void **state)
+{
+    (void)state;
+    run_churn(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(churn_beside_honest_players),
+        cmocka_unit_test(churn_into_a_full_room),
+        cmocka_unit_test(churn_into_a_room_with_nothing_kept),
     };
     return session_run_tests("abuse_join", tests, sizeof tests / sizeof tests[0]);
 }
