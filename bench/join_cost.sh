@@ -10,7 +10,7 @@
 # same runs against that relay too (a build from before the join's cost
 # was charged: its test fails, its lines still count). Writes
 # OUT/runs.txt (the date, the command, the lines) and OUT/summary.txt
-# (medians with min-max).
+# (medians with min-max). RUNS 0: OUT/summary.txt again from OUT/runs.txt.
 set -eu
 bin=${1:-build/bin}
 tests=${2:-build/tests}
@@ -22,23 +22,27 @@ before=${5:-}
     exit 2
 }
 mkdir -p "$out"
-tmp=$(mktemp)
 one() { # label relay-dir run
     RICOCHET_BIN=$2 "$tests/test_e2e_abuse_join" 2>&1 | grep '^join-cost: ' |
         sed "s/^join-cost: /$1 run $3: /" || true
 }
-{
-    echo "# $(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $("$bin/ricochet-relay" --version)"
-    echo "# command: bench/join_cost.sh $*"
-    i=1
-    while [ "$i" -le "$runs" ]; do
-        echo "== run $i" >&2
-        one after "$bin" "$i"
-        [ -z "$before" ] || one before "$before" "$i"
-        i=$((i + 1))
-    done
-} > "$tmp"
-mv "$tmp" "$out/runs.txt"
+if [ "$runs" -gt 0 ]; then
+    tmp=$(mktemp)
+    {
+        echo "# $(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $("$bin/ricochet-relay" --version)"
+        echo "# command: bench/join_cost.sh $*"
+        i=1
+        while [ "$i" -le "$runs" ]; do
+            echo "== run $i" >&2
+            one after "$bin" "$i"
+            [ -z "$before" ] || one before "$before" "$i"
+            i=$((i + 1))
+        done
+    } > "$tmp"
+    mv "$tmp" "$out/runs.txt"
+else
+    runs=$(grep -c '^after run .*"kept":0,' "$out/runs.txt")
+fi
 field() { # label kept key: one number a run
     grep "^$1 run " "$out/runs.txt" | grep "\"kept\":$2," |
         sed -E "s/.*\"$3\":([0-9.eE+-]+).*/\1/"
@@ -52,9 +56,9 @@ here=$(dirname "$0")
         grep -q "^$label run " "$out/runs.txt" || continue
         for kept in 1092 0; do
             cpu=$(field "$label" "$kept" relay_core | awk '{ print $1 * 100 }' |
-                awk -v f=%.1f -v unit=% -f "$here/median.awk")
+                awk -v f=%.1f -v unit=%% -f "$here/median.awk")
             del=$(field "$label" "$kept" delivery | awk '{ print $1 * 100 }' |
-                awk -v f=%.1f -v unit=% -f "$here/median.awk")
+                awk -v f=%.1f -v unit=%% -f "$here/median.awk")
             sent=$(field "$label" "$kept" churn_sent | awk -f "$here/median.awk")
             got=$(field "$label" "$kept" churn_got | awk -f "$here/median.awk")
             echo "$label, $kept kept: relay CPU $cpu of a core; honest delivery $del;" \

@@ -2,7 +2,7 @@
  * with the real relay (plain UDP and ENet edges). A member fills its room
  * with 1,092 kept events of one byte (16,380 of its 16,384 bytes); four
  * sources (127.0.0.2-5, one socket each) join it and leave again and
- * again, echoing their cookie, while two honest plain-UDP players play in
+ * again, echoing their cookie (two at once, two after 300 ms), while two honest plain-UDP players play in
  * another room. The honest players get >= 99% of their states; each
  * churning source is sent no more kept events and welcomes than its
  * source's budget pays for (JOIN_COST_*), however many times it joins;
@@ -138,8 +138,9 @@ static void churner_send(struct churn *cs, struct churner *ch, const char *text)
         ch->sent++;
 }
 
-/* One round every millisecond per churner: a join (with the cookie it
- * has) and a leave at once. */
+/* Two churners join and leave at once, a round every millisecond; two
+ * stay 300 ms (a replay paced over turns, its budget spent), leave and
+ * join again at once. */
 static void churn_hook(void *ctx)
 {
     struct churn *cs = ctx;
@@ -149,8 +150,9 @@ static void churn_hook(void *ctx)
     }
     for (int k = 0; k < CHURNERS; k++) {
         struct churner *ch = &cs->c[k];
+        bool stays = k >= CHURNERS / 2;
         churner_read(ch);
-        if (now - ch->last_us < 1000)
+        if (now - ch->last_us < (stays ? 300000u : 1000u))
             continue;
         ch->last_us = now;
         char join[256];
@@ -159,8 +161,10 @@ static void churn_hook(void *ctx)
                  "\"mode\":\"udp\"%s%s%s}",
                  PROTO_VERSION, k, ch->cookie[0] ? ",\"cookie\":\"" : "", ch->cookie,
                  ch->cookie[0] ? "\"" : "");
+        if (stays && ch->cookie[0])
+            churner_send(cs, ch, "{\"type\":\"leave\"}");
         churner_send(cs, ch, join);
-        if (ch->cookie[0])
+        if (!stays && ch->cookie[0])
             churner_send(cs, ch, "{\"type\":\"leave\"}");
     }
 }

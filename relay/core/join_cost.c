@@ -20,6 +20,7 @@ struct core_replay {
     uint64_t source;    /* its joiner's source: whose budget it spends */
     bool packed;        /* kept events in batches (plain UDP, asked for) */
     size_t kept_end;    /* entries before it are kept events (charged); after, the rest */
+    uint64_t due_us;    /* its next turn: a turn later, or when its budget is back to 0 */
     size_t head, used, cap;
     uint8_t *q;
 };
@@ -176,8 +177,15 @@ static bool replay_turn(struct relay *r, uint32_t peer, struct core_replay *rp,
         datagrams++;
     }
     r->stats.events_out += events;
-    if (rp->head < rp->kept_end)
+    if (rp->head < rp->kept_end) {
+        uint64_t wait_us = JOIN_COST_TURN_US;
+        if (s->bytes < 0) /* until its budget is back: no turn for nothing before */
+            wait_us = (uint64_t)-s->bytes * MICRO / JOIN_COST_BYTES_PER_S + 1;
+        rp->due_us = now_us + (wait_us > JOIN_COST_TURN_US ? wait_us : JOIN_COST_TURN_US);
+        if (!r->join_cost.due_us || rp->due_us < r->join_cost.due_us)
+            r->join_cost.due_us = rp->due_us;
         return false;
+    }
     /* What came for it meanwhile went to no budget of its: out as it came. */
     while (rp->head < rp->used) {
         uint32_t from;
@@ -266,12 +274,18 @@ bool core_join_queue(struct relay *r, uint32_t from, uint32_t peer, const uint8_
 void core_join_turn(struct relay *r, uint64_t now_us)
 {
     struct core_join_cost *jc = &r->join_cost;
-    if (!jc->n_active || now_us < jc->turn_us + JOIN_COST_TURN_US)
+    if (!jc->n_active || now_us < jc->due_us)
         return;
-    jc->turn_us = now_us;
+    jc->due_us = 0; /* the replays' turns set it again */
     for (uint32_t i = 0; i < jc->n_active;) {
         uint32_t peer = jc->active[i];
         struct core_replay *rp = replay_of(r, peer);
+        if (rp && rp->head < rp->used && now_us < rp->due_us) { /* not its turn yet */
+            if (!jc->due_us || rp->due_us < jc->due_us)
+                jc->due_us = rp->due_us;
+            i++;
+            continue;
+        }
         if (!rp || rp->head >= rp->used || replay_turn(r, peer, rp, now_us)) {
             replay_end(r, peer); /* out, or its member gone */
             jc->active[i] = jc->active[--jc->n_active];
@@ -284,7 +298,7 @@ void core_join_turn(struct relay *r, uint64_t now_us)
 uint64_t relay_join_due(const struct relay *r)
 {
     const struct core_join_cost *jc = &r->join_cost;
-    return jc->n_active ? jc->turn_us + JOIN_COST_TURN_US : UINT64_MAX;
+    return jc->n_active ? jc->due_us : UINT64_MAX;
 }
 
 void core_join_cost_free(struct relay *r)

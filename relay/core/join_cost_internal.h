@@ -70,7 +70,7 @@ struct core_join_cost {
                                   replay under way, NULL: none */
     uint32_t *active;          /* peer_cap: the peers with one, n_active of them */
     uint32_t n_active;
-    uint64_t turn_us;          /* the last turn */
+    uint64_t due_us;           /* the next turn: the earliest replay's (0: now) */
 };
 
 /* What the relay had sent (datagrams and bytes, r->stats) before a join's
