@@ -43,7 +43,7 @@ static void join_round_trip(void **state)
 {
     (void)state;
     struct proto_control in = { .type = PROTO_CTL_JOIN, .mode = PROTO_MODE_RELIABLE,
-                                .reflect = true, .batch = true };
+                                .reflect = true, .batch = true, .batch_kept = true };
     strcpy(in.room, "lobby");
     strcpy(in.name, "alice-1");
     int n = proto_control_encode(buf, sizeof buf, &in);
@@ -56,8 +56,10 @@ static void join_round_trip(void **state)
     assert_int_equal(msg->mode, PROTO_MODE_RELIABLE);
     assert_true(msg->reflect);
     assert_true(msg->batch);
+    assert_true(msg->batch_kept);
     assert_int_equal(msg->version, PROTO_VERSION);
     in.batch = false; /* said only when asked: an older relay's join stays as it was */
+    in.batch_kept = false;
     assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
     assert_null(strstr(buf, "batch"));
     /* a version-1 client says nothing: version 1 */
@@ -417,6 +419,7 @@ static void join_defaults_and_unknown_fields(void **state)
     assert_int_equal(msg->mode, PROTO_MODE_UNSEQUENCED);
     assert_false(msg->reflect);
     assert_false(msg->batch); /* an older client asks for no batches */
+    assert_false(msg->batch_kept); /* nor kept events in them */
 }
 
 static void welcome_round_trip_with_roster(void **state)

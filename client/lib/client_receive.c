@@ -2,8 +2,9 @@
  * Every transport hands every message to client_receive_message, and so
  * does client_receive (client_test.h) for tests and fuzzing: the receive
  * path is one function, testable without a socket. Sealed messages are
- * opened first; a batch is handed out one state at a time, each as if it
- * had come alone. What arrives is checked before it is acted on: on a
+ * opened first; a batch is handed out one entry at a time (a state, or a
+ * kept event replayed to a join that said batch_kept), each as if it had
+ * come alone. What arrives is checked before it is acted on: on a
  * channel of the other transport, in clear in a sealed session,
  * malformed, or out of place, it is counted (client_bad_message) and
  * dropped.
@@ -657,7 +658,7 @@ int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricoche
     const uint8_t *entry;
     size_t n;
     while (proto_batch_next(b->buf, b->len, &b->at, &entry, &n)) {
-        if (entry[0] == '{') { /* only states travel in batches */
+        if (entry[0] == '{') { /* only states and replayed kept events travel in batches */
             client_bad_message(c, "control message in a batch", PROTO_E_TYPE);
             continue;
         }
