@@ -49,9 +49,10 @@ field() { # label kept key: one number a run
 }
 here=$(dirname "$0")
 {
-    echo "join-cost: four sources churning joins (a round a millisecond each: a join, a leave)"
-    echo "beside two honest plain-UDP players at 30 Hz in another room, 6 s; medians of"
-    echo "$runs runs (runs.txt) with min-max; the relay's CPU over the churn, in % of a core"
+    echo "join-cost: four sources churning joins (two a join and a leave every millisecond,"
+    echo "two staying 300 ms a join) beside two honest plain-UDP players at 30 Hz in another"
+    echo "room, 6 s; medians of $runs runs (runs.txt) with min-max; the relay's CPU over the"
+    echo "churn, in % of a core; plain UDP, the release build"
     for label in after before; do
         grep -q "^$label run " "$out/runs.txt" || continue
         for kept in 1092 0; do
@@ -64,6 +65,10 @@ here=$(dirname "$0")
             echo "$label, $kept kept: relay CPU $cpu of a core; honest delivery $del;" \
                 "churners sent $sent datagrams, were sent $got"
         done
+        full=$(field "$label" 1092 relay_core | awk -v plain=1 -f "$here/median.awk" | cut -d' ' -f1)
+        none=$(field "$label" 0 relay_core | awk -v plain=1 -f "$here/median.awk" | cut -d' ' -f1)
+        echo "$label: the churn into a full room costs $(awk -v a="$full" -v b="$none" \
+            'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')x the relay's CPU of the same churn with nothing kept"
     done
 } > "$out/summary.txt"
 cat "$out/summary.txt"
