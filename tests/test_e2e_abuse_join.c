@@ -284,6 +284,8 @@ static void run_churn(size_t n_kept)
     session_run(&s, CHURN_MS, 0, churn_hook, &cs);
     double cpu = harness_usage(&relay).cpu_s - cpu0;
     double seconds = (double)(clock_now_us() - t0) / 1e6;
+    for (int k = 0; k < CHURNERS; k++) /* the ones that stay too: no replay goes on */
+        churner_send(&cs, &cs.c[k], "{\"type\":\"leave\"}");
     session_run(&s, 500, 500, NULL, NULL); /* late datagrams in */
     for (int k = 0; k < CHURNERS; k++)
         churner_read(&cs.c[k]);
