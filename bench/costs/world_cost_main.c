@@ -249,9 +249,11 @@ int main(int argc, char **argv)
     struct rng g;
     rng_seed(&g, o.seed);
     E.now_us = START_US;
-    union netaddr at = {.v4 = {.sin_family = AF_INET, .sin_port = htons(1),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
     for (uint32_t i = 0; i < o.clients; i++) {
+        /* each a port of its own: on loopback a source each, as the relay's
+         * bound of joins a source counts them */
+        union netaddr at = {.v4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(1 + i)),
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}};
         relay_peer_connect(r, i, &at, E.now_us);
         join(r, i, (float)o.radius);
         w[i] = (struct walker){.x = rng_uniform(&g) * o.field, .y = rng_uniform(&g) * o.field,
