@@ -12,13 +12,11 @@
  * sessions:
  *
  *   - joins: JOIN_COST_JOINS_PER_S a second per source, in bursts of
- *     JOIN_COST_JOINS_BURST (or the clients one address may have, if
- *     more); a join over it is refused (rate_limited);
+ *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited);
  *   - bytes: each datagram a join makes the relay send to the joiner
  *     costs its length and JOIN_COST_DATAGRAM (what it costs the kernels
  *     whatever its size), from a budget of JOIN_COST_BYTES_BURST refilled
- *     at JOIN_COST_BYTES_PER_S (both times the clients one address may
- *     have, over 4, if more). The welcome goes at once and is charged; the
+ *     at JOIN_COST_BYTES_PER_S. The welcome goes at once and is charged; the
  *     kept events are a replay that goes out over turns, at most
  *     JOIN_COST_TURN_DATAGRAMS a turn, while the budget is not below 0.
  *     Over plain UDP, to a client whose join asked (`"batch_kept": true`),
@@ -46,7 +44,8 @@ struct relay_room;
 struct proto_control;
 
 #define JOIN_COST_JOINS_PER_S 2       /* joins a second from one source */
-#define JOIN_COST_JOINS_BURST 8       /* ... and at once */
+#define JOIN_COST_JOINS_BURST 16      /* ... and at once: the clients one address may
+                                         have by default (--max-per-address) */
 #define JOIN_COST_BYTES_PER_S 16384   /* what its joins may make the relay send, a second */
 #define JOIN_COST_BYTES_BURST 65536   /* ... and at once (four full replays, packed) */
 #define JOIN_COST_DATAGRAM 64         /* a datagram's cost beside its bytes */
