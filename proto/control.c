@@ -310,6 +310,19 @@ static int read_bool(struct reader *r, const cJSON *o, const char *name, bool *d
     return PROTO_OK;
 }
 
+/* rooms' "watch": absent, true or false (PROTO_WATCH_*). */
+static int read_watch(struct reader *r, const cJSON *o, uint8_t *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, "watch", 0, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsBool(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "watch", "field \"watch\" must be true or false");
+    *dst = cJSON_IsTrue(f) ? PROTO_WATCH_ON : PROTO_WATCH_OFF;
+    return PROTO_OK;
+}
+
 static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
 {
     uint64_t seq = 0;
@@ -477,6 +490,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
 {
     int rc;
     if ((rc = read_string(r, o, "prefix", 0, m->prefix, sizeof m->prefix, proto_prefix_valid)))
+        return rc;
+    if ((rc = read_watch(r, o, &m->watch)))
         return rc;
     const cJSON *arr = field(r, o, "rooms", 0, &rc), *e;
     if (!arr) {

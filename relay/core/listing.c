@@ -134,15 +134,14 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
     return n;
 }
 
-/* A page of the rooms under m's prefix after its after matching its match,
- * with their props, into r->out (a listing). */
-static void list_page(struct relay *r, const struct proto_control *m)
+void core_list_page(struct relay *r, const char *prefix, const char *after,
+                    const struct proto_props *match)
 {
     struct walk w;
     struct proto_room_entry next;
     const struct proto_props *props;
     size_t n = 0;
-    walk_start(&w, r, m->prefix, m->after, true, &m->match);
+    walk_start(&w, r, prefix, after, true, match);
     while (n < PROTO_ROOMS_PAGE && walk_next(&w, &r->out.rooms[n], &props))
         r->out.rooms_props[n++] = *props;
     r->out.rooms_len = n;
@@ -162,10 +161,7 @@ bool relay_room_list_on(const struct relay *r)
     return r->cfg.room_list != RELAY_ROOM_LIST_OFF;
 }
 
-/* r->out, a listing, encoded within what peer's edge sends in one message
- * (sealed, if its session is): a page too long is cut to the rooms that
- * fit, and says `more`. Returns the length or a negative proto_err. */
-static int encode_page(struct relay *r, uint32_t peer)
+int core_encode_page(struct relay *r, uint32_t peer)
 {
     int len = core_encode_out(r);
     size_t max = core_edge(r, peer)->message_max;
@@ -213,8 +209,10 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
-    list_page(r, m);
-    int n = encode_page(r, peer);
+    if (m->watch == PROTO_WATCH_ON && !p->joined)
+        r->out.watch = PROTO_WATCH_ON; /* lobby.c watches for it */
+    core_list_page(r, m->prefix, m->after, &m->match);
+    int n = core_encode_page(r, peer);
     if (n < 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
                            proto_strerror(n));
