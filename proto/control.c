@@ -310,19 +310,6 @@ static int read_bool(struct reader *r, const cJSON *o, const char *name, bool *d
     return PROTO_OK;
 }
 
-/* rooms' "watch": absent, true or false (PROTO_WATCH_*). */
-static int read_watch(struct reader *r, const cJSON *o, uint8_t *dst)
-{
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, "watch", 0, &rc);
-    if (!f)
-        return rc;
-    if (!cJSON_IsBool(f))
-        return fail(r, PROTO_E_FIELD_TYPE, "watch", "field \"watch\" must be true or false");
-    *dst = cJSON_IsTrue(f) ? PROTO_WATCH_ON : PROTO_WATCH_OFF;
-    return PROTO_OK;
-}
-
 static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
 {
     uint64_t seq = 0;
@@ -470,7 +457,7 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
 }
 
 /* The room fields of m's type (a join's settings, a room message's, a
- * rooms request's match), or of its listing's entry re (its props and open;
+ * rooms message's match and watch), or of its listing's entry re (its props and open;
  * SIZE_MAX: the message's own): props.c reads them. */
 static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m,
                             size_t re)
@@ -491,8 +478,6 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
     int rc;
     if ((rc = read_string(r, o, "prefix", 0, m->prefix, sizeof m->prefix, proto_prefix_valid)))
         return rc;
-    if ((rc = read_watch(r, o, &m->watch)))
-        return rc;
     const cJSON *arr = field(r, o, "rooms", 0, &rc), *e;
     if (!arr) {
         if ((rc = read_string(r, o, "after", 0, m->after, sizeof m->after, proto_prefix_valid)))
@@ -512,15 +497,15 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
             return fail(r, PROTO_E_FIELD_TYPE, "rooms", "rooms entries must be objects");
         if ((rc = read_string(r, e, "room", 1, re->room, sizeof re->room, proto_room_valid)) ||
             (rc = read_uint(r, e, "members", 1, 4294967295.0, &members)) ||
-            (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)))
-            return rc;
-        if ((rc = read_room_fields(r, e, m, m->rooms_len)))
+            (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)) ||
+            (rc = read_room_fields(r, e, m, m->rooms_len)))
             return rc;
         re->members = (uint32_t)members;
         re->capacity = (uint32_t)capacity;
         m->rooms_len++;
     }
-    return read_bool(r, o, "more", &m->more);
+    rc = read_bool(r, o, "more", &m->more);
+    return rc ? rc : read_room_fields(r, o, m, SIZE_MAX); /* its watch */
 }
 
 /* Error messages from a relay are shown, not trusted: over-long ones are
