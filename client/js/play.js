@@ -8,12 +8,14 @@
  * and what each route cost in the states received over it.
  *
  * A lobby lists the relay's rooms with players, capacity and properties,
- * filtered (play_lobby.js; asked every LOBBY_MS), joins one, makes one with
- * properties, or any room with space under a prefix (the relay picks it).
- * A URL without a room opens the lobby before a room: a session that joins
- * nothing lists the rooms, and a click joins one in that same session.
- * The relay closes a session in no room after its --join-timeout-ms (2 s
- * by default): the lobby then opens the next one, which lists again.
+ * filtered (play_lobby.js; asked every LOBBY_MS from a room), joins one,
+ * makes one with properties, or any room with space under a prefix (the
+ * relay picks it). A URL without a room opens the lobby before a room: a
+ * session that joins nothing watches the rooms (the relay sends each
+ * change, and keeps the session while it pings), and a click joins one in
+ * that same session. A relay that does not watch closes a session in no
+ * room after its --join-timeout-ms (2 s by default): the lobby then opens
+ * the next one, which lists again.
  *
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
@@ -22,7 +24,7 @@
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validPlayerName, nameFault, validText } from "./ricochet.js";
-import { roomRows, takeRoomInputs } from "./play_lobby.js";
+import { askLobby, roomRows, takeRoomInputs } from "./play_lobby.js";
 
 const SPEED = 25;          /* arena units per second, ricochet-client's default */
 const RATE = 20;           /* states per second */
@@ -179,7 +181,7 @@ function connect() {
   page.opened++;
   page.lost = "";
   status(`connecting over ${ROUTES[page.route]} ...`);
-  if (page.inLobby) s.listRooms("", "", page.match); /* sent once the route is up */
+  if (page.inLobby) askLobby(s, page.match, true); /* sent once the route is up */
   else log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
            `over ${ROUTES[page.route]}`);
   s.addEventListener("open", (e) => {
@@ -499,10 +501,10 @@ function renderPlayers() {
 
 /* ---- the lobby ---- */
 
-function listLobby() {
+function listLobby(changed = false) {
   const s = page.session;
   if (s && (s.phase === "joined" || s.phase === "lobby") && !page.lobby.off)
-    s.listRooms("", "", page.match);
+    askLobby(s, page.match, changed);
 }
 
 function renderLobby() {
@@ -564,7 +566,7 @@ function setup() {
   });
   $("filter").addEventListener("submit", (e) => {
     e.preventDefault();
-    if (roomInputsOk()) listLobby();
+    if (roomInputsOk()) listLobby(true);
   });
   $("lobby").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -695,5 +697,5 @@ offerRoutes().then(connect);
 setInterval(sendState, 1000 / RATE);
 setInterval(snapshotLoss, 1000);
 setInterval(renderPlayers, 500);
-setInterval(listLobby, LOBBY_MS);
+setInterval(() => listLobby(), LOBBY_MS);
 requestAnimationFrame(frame);

@@ -285,6 +285,7 @@ const READERS = {
                  ...readListedRoom(e) };
       }),
       more,
+      watch: o.watch === true, /* to a watching lobby */
     };
   },
   cookie: (o) => ({ cookie: readString(o, "cookie", true) }),

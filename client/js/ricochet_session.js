@@ -13,6 +13,7 @@ import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
 import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricochet_rooms.js";
+import { lobbyTick, watchRooms } from "./ricochet_rooms.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
@@ -301,6 +302,8 @@ export class Session extends EventTarget {
     this._poll = null;
     this._lobby = Boolean(o.lobby); /* join nothing until join() */
     this._lobbyAsk = null;          /* a listing asked while connecting: sent once open */
+    this._watch = false;            /* a lobby that stays: watchRooms (ricochet_rooms.js) */
+    this.watching = false;          /* ... and the relay's last listing said it watches */
   }
 
   /* The relay's host:port now (for a page's default, its host). */
@@ -419,6 +422,7 @@ export class Session extends EventTarget {
     const rooms = checkRoomOptions(setup);
     if (!this._lobby || this.phase === "closed") return false;
     this._lobby = false;
+    this._watch = this.watching = false; /* a join ends the watch */
     Object.assign(this.options, rooms, { room, any });
     this.room = room;
     if (this.phase === "lobby") {
@@ -498,6 +502,11 @@ export class Session extends EventTarget {
     return askRooms(this, prefix, after, match);
   }
 
+  /* A lobby that stays (ricochet_rooms.js, watchRooms). */
+  watchRooms(prefix = "", match = undefined, watch = true) {
+    return watchRooms(this, prefix, match, watch);
+  }
+
   /* My room's change, from its creator (ricochet_rooms.js, changeRoom). */
   setRoom(change) {
     return changeRoom(this, change);
@@ -556,6 +565,7 @@ export class Session extends EventTarget {
         this._end("timeout", this.phase === "connecting"
           ? `no answer from ${this.where || "the relay"} in ${o.timeoutMs} ms`
           : `no welcome from the relay in ${o.timeoutMs} ms`);
+      lobbyTick(this, now);
       return;
     }
     awayExpired(this, now);
