@@ -1,14 +1,14 @@
-/* lobby.c: a lobby that stays (PROTOCOL.md, "A lobby that stays"). A
- * connection that lists rooms with "watch": true is kept past the join
- * timeout while it sends a ping or a rooms request at least every
- * lobby_idle_ms, holds no member's place, and is sent a fresh first page
- * of its prefix (and match) when that page changes: looked at every
- * LOBBY_LOOK_US, sent at most every LOBBY_PUSH_US, never past its byte
- * budget nor onto an edge still holding much for it (a push skipped is
- * not queued: the next look sends the page as it is then). A change is
- * found by the page's fingerprint, whatever made it: a room made or gone,
- * its members, capacity, props or open changed, here or (a fleet) in the
- * other relays' rooms a heartbeat brought. A watch ends with
+/* lobby.c: a lobby that stays (see lobby_internal.h and PROTOCOL.md's
+ * section of that name): a connection that lists rooms with "watch": true
+ * is kept past the join timeout while it sends a ping or a rooms request
+ * at least every lobby_idle_ms, holds no member's place, and is sent a
+ * fresh first page of its prefix (and match) when that page changes.
+ * Looked at every LOBBY_LOOK_US, sent at most every LOBBY_PUSH_US, never
+ * past its byte budget nor onto an edge still holding much for it (a push
+ * skipped is not queued: the next look sends the page as it is then). A
+ * change is found by the page's fingerprint, whatever made it: a room made
+ * or gone, its members, capacity, props or open changed, here or (a
+ * fleet) in the other relays' rooms a heartbeat brought. A watch ends with
  * "watch": false, a join, or the connection. */
 #include "core.h"
 
