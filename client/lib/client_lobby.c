@@ -1,12 +1,13 @@
-/* client_lobby.c: a lobby that stays (PROTOCOL.md, "A lobby that stays";
- * docs/library.md, "Rooms to list: a lobby"). ricochet_watch_rooms asks
- * the relay to watch the rooms under a prefix for this lobby: it then has
- * no join timeout while it is heard from, and each change of that first
- * page comes as RICOCHET_EV_ROOMS, as an answer does. The session keeps
- * the watch alive itself: while it watches, a ping whenever it sent
- * nothing for a third of its timeout (what keeps any connection alive),
- * and at least every LOBBY_PING_US (a third of the relay's 30 s
- * --lobby-idle-ms). A join ends the watch (the relay's side too). */
+/* client_lobby.c: a lobby that stays, the session's side of PROTOCOL.md's
+ * section of that name: ricochet_watch_rooms asks the relay to watch the
+ * rooms under a prefix for this lobby, and while it does the session
+ * pings to keep the watch (docs/library.md, "Rooms to list: a lobby").
+ * The lobby then has no join timeout while it is heard from, and each
+ * change of its first page comes as RICOCHET_EV_ROOMS, as an answer does.
+ * A ping goes whenever the session sent nothing for a third of its
+ * timeout (what keeps any connection alive), and at least every
+ * LOBBY_PING_US (a third of the relay's 30 s --lobby-idle-ms). A join ends
+ * the watch (the relay's side too). */
 #include "client.h"
 #include "client_internal.h"
 
