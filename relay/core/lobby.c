@@ -20,9 +20,10 @@
 #include "../../sys/log.h"
 #include "source_key.h"
 
-/* What an edge may still hold for a watcher before a push waits: a page
- * or two, so a lobby that does not read is not queued page after page. */
-#define LOBBY_BACKLOG_MAX (2u * PROTO_CONTROL_MAX)
+/* What an edge may still hold for a watcher before a push waits (a page
+ * of 64 rooms without props is under 5 KB), so that a lobby that does not
+ * read is not queued page after page: the next goes once it took them. */
+#define LOBBY_BACKLOG_MAX 16384u
 
 int core_lobby_alloc(struct relay *r)
 {
