@@ -9,7 +9,8 @@
  * the byte budget (skipped, then the page as it is once the budget has
  * room) nor onto an edge still holding 16 KiB for it; watch false and
  * a join end the watch (the join timeout counts again); max_lobbies and
- * max_lobbies_per_address refused server_full and closed; no watch where
+ * max_lobbies_per_address refused server_full and closed; in a fleet the
+ * other relays' rooms a heartbeat brings pushed as well; no watch where
  * a source can be forged (plain UDP) nor from a member. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +234,29 @@ static void bounds_refuse_server_full(void **state)
     relay_destroy(r);
 }
 
+/* In a fleet the other relays' rooms a heartbeat brings are changes too. */
+static void a_fleets_rooms_are_pushed(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 1);
+    assert_int_equal(send_text(r, 0, WATCH), 0);
+    static struct proto_room_entry there[2] = {{.room = "g-there", .members = 1, .capacity = 8},
+                                               {.room = "x-there", .members = 1, .capacity = 8}};
+    static struct proto_props props[2];
+    relay_set_fleet_rooms(r, there, props, 2);
+    run_for(r, 1000, 0, 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 2);
+    assert_true(last_lists(0, "g-there"));
+    assert_false(last_lists(0, "x-there")); /* not under its prefix */
+    there[0].members = 2; /* the next heartbeat: a member more */
+    relay_set_fleet_rooms(r, there, props, 2);
+    run_for(r, 1000, 0, 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 3);
+    assert_int_equal(last_ctl(0, PROTO_CTL_ROOMS)->rooms[0].members, 2);
+    relay_set_fleet_rooms(r, NULL, NULL, 0);
+    relay_destroy(r);
+}
+
 /* Plain UDP lists to members only: a non-member's watch is refused as
  * its listing is, and a member's ignored. */
 static void no_watch_where_a_source_can_be_forged(void **state)
@@ -254,6 +278,7 @@ int main(void)
         cmocka_unit_test(pushes_wait_for_a_slow_reader),
         cmocka_unit_test(watch_false_and_a_join_end_it),
         cmocka_unit_test(bounds_refuse_server_full),
+        cmocka_unit_test(a_fleets_rooms_are_pushed),
         cmocka_unit_test(no_watch_where_a_source_can_be_forged),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
