@@ -93,6 +93,37 @@ static void a_watching_lobby_stays_and_is_told(void **state)
     relay_destroy(r);
 }
 
+/* Watchers of one page each told of its change, one of another page
+ * (another prefix, or a match) only of its own. */
+static void each_watcher_its_own_page(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 4);
+    assert_int_equal(send_text(r, 0, WATCH), 0);
+    assert_int_equal(send_text(r, 1, WATCH), 0);
+    assert_int_equal(send_text(r, 2, "{\"type\":\"rooms\",\"prefix\":\"h\",\"watch\":true}"), 0);
+    assert_int_equal(send_text(r, 3, "{\"type\":\"rooms\",\"prefix\":\"g\",\"watch\":true,"
+                                     "\"match\":{\"map\":\"dune\"}}"), 0);
+    make_room(r, 4, "g1");
+    run_for(r, 1000, 0, 0);
+    for (uint32_t p = 0; p < 4; p++)
+        assert_int_equal(count_ctl(p, PROTO_CTL_ROOMS), p < 2 ? 2 : 1);
+    assert_true(last_lists(0, "g1") && last_lists(1, "g1"));
+    make_room(r, 5, "h1");
+    run_for(r, 1000, 0, 0);
+    for (uint32_t p = 0; p < 4; p++)
+        assert_int_equal(count_ctl(p, PROTO_CTL_ROOMS), p == 3 ? 1 : 2);
+    assert_true(last_lists(2, "h1"));
+    connect_peer(r, 6);
+    assert_int_equal(send_text(r, 6, "{\"type\":\"join\",\"version\":3,\"room\":\"g2\","
+                                     "\"name\":\"p\",\"props\":{\"map\":\"dune\"}}"), 0);
+    run_for(r, 1000, 0, 0);
+    assert_int_equal(count_ctl(3, PROTO_CTL_ROOMS), 2);
+    assert_true(last_lists(3, "g2") && !last_lists(3, "g1"));
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 3);
+    relay_destroy(r);
+}
+
 /* A burst of rooms made: at most a page every 500 ms, the last one all of
  * them. */
 static void pushes_are_coalesced(void **state)
@@ -273,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_watching_lobby_stays_and_is_told),
+        cmocka_unit_test(each_watcher_its_own_page),
         cmocka_unit_test(pushes_are_coalesced),
         cmocka_unit_test(pushes_wait_for_the_byte_budget),
         cmocka_unit_test(pushes_wait_for_a_slow_reader),

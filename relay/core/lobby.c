@@ -250,14 +250,51 @@ static bool may_push(struct relay *r, const struct core_watcher *w, uint64_t now
     return core_budget_left(r, w->peer, now_us);
 }
 
+/* What one sweep found of the pages it looked at: lobbies mostly watch a
+ * few prefixes (every room, a game's), so each page is walked once a
+ * sweep however many watch it. */
+#define LOBBY_MEMO 8
+struct looks {
+    const struct core_watcher *of[LOBBY_MEMO]; /* a watcher of each page looked at */
+    uint64_t print[LOBBY_MEMO];
+    uint32_t n;
+    const struct core_watcher *out; /* whose page r->out holds (NULL: none) */
+};
+
+/* Do a and b watch the same page? */
+static bool same_page(const struct core_watcher *a, const struct core_watcher *b)
+{
+    return a && b && !strcmp(a->prefix, b->prefix) && a->match.n == b->match.n &&
+           a->match.len == b->match.len && !memcmp(a->match.kv, b->match.kv, a->match.len);
+}
+
+/* The fingerprint of w's first page, walked unless this sweep did. */
+static uint64_t look(struct relay *r, const struct core_watcher *w, struct looks *k)
+{
+    for (uint32_t i = 0; i < k->n; i++)
+        if (same_page(k->of[i], w))
+            return k->print[i];
+    uint64_t print = first_page(r, w);
+    k->out = w;
+    if (k->n < LOBBY_MEMO) {
+        k->of[k->n] = w;
+        k->print[k->n++] = print;
+    }
+    return print;
+}
+
 /* w's first page, if it changed since the last it was sent and it may be
  * sent now. */
-static void push(struct relay *r, struct core_watcher *w, uint64_t now_us)
+static void push(struct relay *r, struct core_watcher *w, uint64_t now_us, struct looks *k)
 {
     w->looked_us = now_us;
-    uint64_t print = first_page(r, w);
+    uint64_t print = look(r, w, k);
     if (print == w->sent || !may_push(r, w, now_us))
         return;
+    if (!same_page(k->out, w)) { /* r->out holds another's */
+        first_page(r, w);
+        k->out = w;
+    }
     int n = core_encode_page(r, w->peer);
     if (n < 0)
         return;
@@ -271,6 +308,7 @@ static void push(struct relay *r, struct core_watcher *w, uint64_t now_us)
 void core_lobby_sweep(struct relay *r, uint64_t now_us)
 {
     uint64_t idle = (uint64_t)r->cfg.lobby_idle_ms * 1000;
+    struct looks k = {.n = 0};
     for (uint32_t i = 0; i < r->lobby.cap && r->lobby.n; i++) {
         struct core_watcher *w = &r->lobby.at[i];
         if (!w->used)
@@ -281,6 +319,6 @@ void core_lobby_sweep(struct relay *r, uint64_t now_us)
             idle_close(r, w, now_us);
         else if (now_us >= w->pushed_us + LOBBY_PUSH_US && now_us >= w->looked_us + LOBBY_LOOK_US &&
                  relay_room_list_on(r))
-            push(r, w, now_us);
+            push(r, w, now_us, &k);
     }
 }
