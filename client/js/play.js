@@ -8,15 +8,12 @@
  * and what each route cost in the states received over it.
  *
  * A lobby lists the relay's rooms with players, capacity and properties,
- * filtered (play_lobby.js; asked every LOBBY_MS from a room), joins one,
- * makes one with properties, or any room with space under a prefix (the
- * relay picks it). A URL without a room opens the lobby before a room: a
- * session that joins nothing watches the rooms (the relay sends each
- * change, and keeps the session while it pings), and a click joins one in
- * that same session. A relay that does not watch closes a session in no
- * room after its --join-timeout-ms (2 s by default): the lobby then opens
- * the next one, which lists again.
- *
+ * filtered (play_lobby.js), joins one, makes one with properties, or any
+ * room with space under a prefix (the relay picks it). A URL without a
+ * room opens the lobby before a room: a session that joins nothing watches
+ * the rooms (the relay sends each change and keeps it while it pings), and
+ * a click joins one in that same session; a relay that does not watch
+ * closes it at its --join-timeout-ms, and the lobby opens the next.
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
  * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy

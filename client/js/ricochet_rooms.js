@@ -7,7 +7,7 @@
  * stays"): watchRooms, the pings that keep its watch.
  */
 
-import { ProtocolError, utf8Length, validPrefix } from "./ricochet_wire.js";
+import { ProtocolError, nowUs, utf8Length, validPrefix } from "./ricochet_wire.js";
 
 export const PROPS_MAX = 8;        /* a room's props, at most (RICOCHET_PROPS_MAX) */
 export const PROPS_BYTES = 256;    /* their keys and values together, at most */
@@ -161,6 +161,7 @@ function heirOf(session, m) {
 
 const LOBBY_PING_US = 10000000; /* a watching lobby pings at least this often: a third of
                                    the relay's --lobby-idle-ms (30 s) */
+const LOBBY_TICK_MS = 250;      /* ... its timer, while the session is a lobby */
 
 /* session.watchRooms(prefix, match, watch): a lobby (new Session({lobby:
  * true})) asks the relay to watch the rooms under prefix ("": all) whose
@@ -168,14 +169,16 @@ const LOBBY_PING_US = 10000000; /* a watching lobby pings at least this often: a
  * changes (a room made or gone, its members, size, props or open) a fresh
  * one comes, a "rooms" event as any listing, at most one every 500 ms.
  * While it watches the lobby has no join timeout; the session pings to
- * keep it. watch false ends it (the relay's join timeout counts again),
- * as join() does. TypeError as listRooms; false if not a lobby or not
- * sent (asked while connecting: sent once the route is up). */
+ * keep it (lobbyTick). watch false ends it (the relay's join timeout
+ * counts again), as join() does. TypeError as listRooms; false if not a
+ * lobby or not sent (asked while connecting: sent once the route is up). */
 function watchRooms(session, prefix = "", match = undefined, watch = true) {
   if (typeof watch !== "boolean") throw new TypeError("watch: true or false");
   if (!session._lobby || session.phase === "closed") return false;
   session._watch = watch;
-  if (!watch) session.watching = false;
+  if (!watch) session._watching = false;
+  if (watch && !session._lobbyTimer)
+    session._lobbyTimer = setInterval(() => lobbyTick(session, nowUs()), LOBBY_TICK_MS);
   return askRooms(session, prefix, "", match, watch);
 }
 
@@ -183,18 +186,24 @@ function watchRooms(session, prefix = "", match = undefined, watch = true) {
  * (a relay older than the watch answers without, and closes the lobby at
  * its join timeout). */
 function listingCame(session, m) {
-  session.watching = session.phase === "lobby" && session._watch && m.watch === true;
+  session._watching = session.phase === "lobby" && session._watch === true && m.watch === true;
 }
 
-/* The session's tick outside a room: a watching lobby's ping when it sent
- * nothing for a third of the relay's timeout, or for LOBBY_PING_US. */
+/* A watching lobby's timer: a ping when it sent nothing for a third of the
+ * relay's timeout (as a member's), or for LOBBY_PING_US; the timer ends
+ * once the session is no lobby (joined, or closed). */
 function lobbyTick(session, now) {
+  if (session.phase !== "lobby" && session.phase !== "connecting") {
+    clearInterval(session._lobbyTimer);
+    session._lobbyTimer = null;
+    return;
+  }
   if (session.phase !== "lobby" || !session._watch) return;
-  if (now - session._sentUs >= session._idlePingUs() || now - session._pingedUs >= LOBBY_PING_US)
+  if (now - session._sentUs >= session._idlePingUs() || now - (session._pingedUs || 0) >= LOBBY_PING_US)
     if (session._sendControl({ type: "ping", t: now })) session._pingedUs = now; /* ping() is a member's */
 }
 
 export { /* to the other modules, not the API */
   askRooms, changeRoom, heirOf, checkRoomOptions, putRoomFields, readListedRoom, roomJoinFields,
-  watchRooms, listingCame, lobbyTick,
+  watchRooms, listingCame,
 };

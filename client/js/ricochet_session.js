@@ -12,8 +12,7 @@ import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
-import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricochet_rooms.js";
-import { lobbyTick, watchRooms } from "./ricochet_rooms.js";
+import { askRooms, changeRoom, checkRoomOptions, roomJoinFields, watchRooms } from "./ricochet_rooms.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
@@ -131,8 +130,8 @@ function urlAt(url, host, port) {
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
- *   listRooms(prefix, after, match), join(room, any, setup), setRoom({open,
- *     listed, props}): rooms to list, a lobby's join, my room's change.
+ *   listRooms(prefix, after, match), watchRooms(prefix, match, watch), join(room, any, setup),
+ *     setRoom({open, listed, props}): rooms to list, a lobby that stays, its join, my room's.
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
  *   memberList(), member(id): the members of my room (not me) as copies,
@@ -155,7 +154,7 @@ function urlAt(url, host, port) {
  *   latencyKnown, latencyBoundUs, stats (RecvStats), maxGapUs}), clock (my
  *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
  *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText,
- *   endReason, endHint.
+ *   endReason, endHint, watching (the relay watches this lobby's rooms: watchRooms).
  * Events (CustomEvent, fields in detail): open ({route, lobby}: the route
  *   is up, join sent, or in a lobby not), welcome ({id, room, aoi, roster}), roster (members changed), state
  *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs};
@@ -302,8 +301,6 @@ export class Session extends EventTarget {
     this._poll = null;
     this._lobby = Boolean(o.lobby); /* join nothing until join() */
     this._lobbyAsk = null;          /* a listing asked while connecting: sent once open */
-    this._watch = false;            /* a lobby that stays: watchRooms (ricochet_rooms.js) */
-    this.watching = false;          /* ... and the relay's last listing said it watches */
   }
 
   /* The relay's host:port now (for a page's default, its host). */
@@ -422,7 +419,6 @@ export class Session extends EventTarget {
     const rooms = checkRoomOptions(setup);
     if (!this._lobby || this.phase === "closed") return false;
     this._lobby = false;
-    this._watch = this.watching = false; /* a join ends the watch */
     Object.assign(this.options, rooms, { room, any });
     this.room = room;
     if (this.phase === "lobby") {
@@ -497,15 +493,11 @@ export class Session extends EventTarget {
 
   /* ---- rooms to list ---- */
 
-  /* A page of the relay's rooms (ricochet_rooms.js, askRooms). */
-  listRooms(prefix = "", after = "", match = undefined) {
-    return askRooms(this, prefix, after, match);
-  }
-
-  /* A lobby that stays (ricochet_rooms.js, watchRooms). */
-  watchRooms(prefix = "", match = undefined, watch = true) {
-    return watchRooms(this, prefix, match, watch);
-  }
+  /* A page of the relay's rooms; a lobby that watches them, and whether the relay said it
+   * does (ricochet_rooms.js: askRooms, watchRooms). */
+  listRooms(prefix = "", after = "", match = undefined) { return askRooms(this, prefix, after, match); }
+  watchRooms(prefix, match, watch = true) { return watchRooms(this, prefix, match, watch); }
+  get watching() { return this.phase === "lobby" && this._watching === true; }
 
   /* My room's change, from its creator (ricochet_rooms.js, changeRoom). */
   setRoom(change) {
@@ -565,7 +557,6 @@ export class Session extends EventTarget {
         this._end("timeout", this.phase === "connecting"
           ? `no answer from ${this.where || "the relay"} in ${o.timeoutMs} ms`
           : `no welcome from the relay in ${o.timeoutMs} ms`);
-      lobbyTick(this, now);
       return;
     }
     awayExpired(this, now);
