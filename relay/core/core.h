@@ -308,7 +308,8 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
 
 /* A page of the rooms under prefix after after (NULL or "": from the
  * first) whose props hold match (NULL or empty: any), with their props,
- * into r->out (a listing: its rooms, rooms_props, rooms_len and more). */
+ * into r->out, a listing made afresh (its prefix, rooms, rooms_props,
+ * rooms_len and more). */
 void core_list_page(struct relay *r, const char *prefix, const char *after,
                     const struct proto_props *match);
 

@@ -141,6 +141,9 @@ void core_list_page(struct relay *r, const char *prefix, const char *after,
     struct proto_room_entry next;
     const struct proto_props *props;
     size_t n = 0;
+    proto_control_init(&r->out, PROTO_CTL_ROOMS);
+    r->out.listing = true;
+    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", prefix);
     walk_start(&w, r, prefix, after, true, match);
     while (n < PROTO_ROOMS_PAGE && walk_next(&w, &r->out.rooms[n], &props))
         r->out.rooms_props[n++] = *props;
@@ -206,12 +209,9 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
         r->stats.listings_refused++;
         return rc;
     }
-    proto_control_init(&r->out, PROTO_CTL_ROOMS);
-    r->out.listing = true;
-    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
+    core_list_page(r, m->prefix, m->after, &m->match);
     if (m->watch == PROTO_WATCH_ON && !p->joined)
         r->out.watch = PROTO_WATCH_ON; /* lobby.c watches for it */
-    core_list_page(r, m->prefix, m->after, &m->match);
     int n = core_encode_page(r, peer);
     if (n < 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",

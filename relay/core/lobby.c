@@ -98,11 +98,8 @@ static uint64_t page_print(const struct relay *r)
 /* w's first page into r->out (a listing to a watcher); its fingerprint. */
 static uint64_t first_page(struct relay *r, const struct core_watcher *w)
 {
-    proto_control_init(&r->out, PROTO_CTL_ROOMS);
-    r->out.listing = true;
-    r->out.watch = PROTO_WATCH_ON;
-    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", w->prefix);
     core_list_page(r, w->prefix, NULL, &w->match);
+    r->out.watch = PROTO_WATCH_ON;
     return page_print(r);
 }
 
