@@ -175,11 +175,14 @@ const LOBBY_TICK_MS = 250;      /* ... its timer, while the session is a lobby *
 function watchRooms(session, prefix = "", match = undefined, watch = true) {
   if (typeof watch !== "boolean") throw new TypeError("watch: true or false");
   if (!session._lobby || session.phase === "closed") return false;
+  const sent = askRooms(session, prefix, "", match, watch); /* a TypeError changes nothing */
   session._watch = watch;
   if (!watch) session._watching = false;
-  if (watch && !session._lobbyTimer)
+  if (watch && !session._lobbyTimer) { /* the session's own timer keeps a program running */
     session._lobbyTimer = setInterval(() => lobbyTick(session, nowUs()), LOBBY_TICK_MS);
-  return askRooms(session, prefix, "", match, watch);
+    if (session._lobbyTimer.unref) session._lobbyTimer.unref();
+  }
+  return sent;
 }
 
 /* A listing came: session.watching says whether the relay watches for me
