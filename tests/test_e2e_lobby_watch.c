@@ -10,7 +10,8 @@
  * --max-lobbies-per-address refused server_full and closed, the others
  * still told of a room, while two members of another room exchange every
  * state; past --max-lobbies the same; watch false brings the join timeout
- * back, and a join ends the watch. Every wait is bounded. */
+ * back, and a join ends the watch; what ricochet_watch_rooms refuses
+ * before sending. Every wait is bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -327,12 +328,37 @@ static void a_relay_keeps_max_lobbies(void **state)
     spawn_free(&relay);
 }
 
+/* What ricochet_watch_rooms refuses before sending: no session, a bad
+ * prefix or match, a session that is no lobby. */
+static void watch_rooms_refusals(void **state)
+{
+    (void)state;
+    struct ricochet_prop bad = {.key = "a b", .value = "x"};
+    assert_int_equal(ricochet_watch_rooms(NULL, "", NULL, 0, true), RICOCHET_E_INVALID);
+    assert_false(ricochet_watching(NULL));
+    struct ricochet_config *cfg = players_config(7, RICOCHET_MODE_RELIABLE, "l");
+    assert_int_equal(ricochet_config_set_lobby(cfg, true), RICOCHET_OK);
+    struct ricochet *l = players_connect(cfg);
+    assert_int_equal(ricochet_watch_rooms(l, "a b", NULL, 0, true), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_watch_rooms(l, "", NULL, 1, true), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_watch_rooms(l, "", &bad, 1, true), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_watch_rooms(l, "g", NULL, 0, true), RICOCHET_OK); /* once up */
+    assert_false(ricochet_watching(l)); /* no listing said so yet */
+    ricochet_close(l);
+    cfg = players_config(7, RICOCHET_MODE_RELIABLE, "m");
+    assert_int_equal(ricochet_config_set_room(cfg, "r"), RICOCHET_OK);
+    struct ricochet *m = players_connect(cfg);
+    assert_int_equal(ricochet_watch_rooms(m, "", NULL, 0, true), RICOCHET_E_UNSUPPORTED);
+    ricochet_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_watching_lobby_stays_and_is_told_on_every_edge),
         cmocka_unit_test(watchers_past_the_bounds_are_refused),
         cmocka_unit_test(a_relay_keeps_max_lobbies),
+        cmocka_unit_test(watch_rooms_refusals),
         cmocka_unit_test(a_lobby_holds_sixty_seconds),
     };
     if (getenv("TEST_FILTER"))

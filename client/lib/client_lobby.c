@@ -47,7 +47,8 @@ int ricochet_watch_rooms(struct ricochet *c, const char *prefix,
 
 bool ricochet_watching(const struct ricochet *c)
 {
-    return c && c->phase == PHASE_LOBBY && c->listing.watch && c->listing.watching;
+    return c && c->phase == PHASE_LOBBY && c->listing.lobby && c->listing.watch &&
+           c->listing.watching;
 }
 
 void client_lobby_step(struct ricochet *c, uint64_t now)
