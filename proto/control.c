@@ -455,8 +455,9 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
 }
 
 /* The room fields of m's type (a join's settings, a room message's, a
- * welcome's room as it is, a rooms request's match), or of its listing's
- * entry re (its props and open; SIZE_MAX: the message's own): props.c's. */
+ * welcome's room as it is, a rooms message's match and watch), or of its
+ * listing's entry re (its props and open; SIZE_MAX: the message's own):
+ * props.c reads them. */
 static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m, size_t re)
 {
     char why[PROTO_TEXT_MAX + 1];
@@ -495,9 +496,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
             return fail(r, PROTO_E_FIELD_TYPE, "rooms", "rooms entries must be objects");
         if ((rc = read_string(r, e, "room", 1, re->room, sizeof re->room, proto_room_valid)) ||
             (rc = read_uint(r, e, "members", 1, 4294967295.0, &members)) ||
-            (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)))
-            return rc;
-        if ((rc = read_room_fields(r, e, m, m->rooms_len)))
+            (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)) ||
+            (rc = read_room_fields(r, e, m, m->rooms_len)))
             return rc;
         re->members = (uint32_t)members;
         re->capacity = (uint32_t)capacity;
@@ -505,7 +505,8 @@ static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
     }
     if ((rc = read_bool(r, o, "partial", &m->partial)))
         return rc;
-    return read_bool(r, o, "more", &m->more);
+    rc = read_bool(r, o, "more", &m->more);
+    return rc ? rc : read_room_fields(r, o, m, SIZE_MAX); /* its watch */
 }
 
 /* Error messages from a relay are shown, not trusted: over-long ones are

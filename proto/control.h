@@ -50,6 +50,10 @@ enum proto_ctl_type {
                            props (PROTOCOL.md, "Rooms with properties") */
 };
 
+/* A rooms message's "watch" (PROTOCOL.md, "A lobby that stays"): absent,
+ * true or false. */
+enum { PROTO_WATCH_NONE = 0, PROTO_WATCH_ON = 1, PROTO_WATCH_OFF = 2 };
+
 /* Listing rooms (PROTOCOL.md, "Rooms to list"): a reply lists at most this
  * many, the first by name after the request's `after`. The longest entry
  * is 74 bytes of JSON, so a whole page is under 5 KB: within
@@ -189,6 +193,9 @@ struct proto_control {
     bool more;                          /* listing: rooms past the last listed */
     bool partial;                       /* listing: a fleet's relay whose directory did
                                            not answer: its own rooms only */
+    uint8_t watch;                      /* rooms: PROTO_WATCH_*: a request's "watch"
+                                           (a lobby that stays, told of changes); a
+                                           listing to a watcher says ON */
     size_t rooms_len;                   /* listing: entries in rooms */
     /* Rooms with properties (PROTOCOL.md): the join's take effect only for a
      * join that creates the room. */

@@ -296,6 +296,8 @@ static int add_rooms(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "prefix", m->prefix);
     if (m->after[0])
         cJSON_AddStringToObject(o, "after", m->after);
+    if (m->watch)
+        cJSON_AddBoolToObject(o, "watch", m->watch == PROTO_WATCH_ON);
     if (m->match.n)
         return proto_props_add_json(o, "match", &m->match);
     return PROTO_OK;
@@ -352,8 +354,9 @@ static int encode_listing(char *buf, size_t cap, const struct proto_control *m)
                  re->capacity, re->closed ? ",\"open\":false" : "");
         ok = ok && put_props(buf, cap, &at, &m->rooms_props[i]) && put(buf, cap, &at, "}");
     }
-    ok = ok && put(buf, cap, &at, "],%s\"more\":%s}", m->partial ? "\"partial\":true," : "",
-                   m->more ? "true" : "false");
+    ok = ok && put(buf, cap, &at, "],%s\"more\":%s%s}", m->partial ? "\"partial\":true," : "",
+                   m->more ? "true" : "false",
+                   m->watch == PROTO_WATCH_ON ? ",\"watch\":true" : "");
     return ok ? (int)at : PROTO_E_SPACE;
 }
 

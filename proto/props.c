@@ -314,8 +314,14 @@ int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const
         if (props)
             m->room_set |= PROTO_ROOM_SET_PROPS;
         return PROTO_OK;
-    case PROTO_CTL_ROOMS:
+    case PROTO_CTL_ROOMS: { /* a request's match and watch; a listing's watch */
+        bool on = false, off = true; /* absent: neither changes */
+        if ((rc = read_flag(o, "watch", &on, field, why, why_cap)) ||
+            (rc = read_flag(o, "watch", &off, field, why, why_cap)))
+            return rc;
+        m->watch = on ? PROTO_WATCH_ON : off ? PROTO_WATCH_NONE : PROTO_WATCH_OFF;
         return read_set(o, "match", &m->match, NULL, field, why, why_cap);
+    }
     default:
         return PROTO_OK;
     }

@@ -102,6 +102,21 @@ const struct option_def relay_settings_options[] = {
               "handshake, or since it left one) is closed: error not_joined, so connections "
               "that never join cannot hold the slots; ws: also a connection not upgraded "
               "this long (408)" },
+    { .name = "lobby-idle-ms", .type = OPTION_UINT, .offset = CORE(lobby_idle_ms),
+      .size = SIZE(core.lobby_idle_ms), .def = "30000", .min = 100, .max = 3600000,
+      .help = "a lobby that watches the rooms listed (a rooms request with watch: true) "
+              "has no join timeout while it sends a ping or a rooms request at least this "
+              "often; silent longer it is closed: error not_joined" },
+    { .name = "max-lobbies", .type = OPTION_UINT, .offset = CORE(max_lobbies),
+      .size = SIZE(core.max_lobbies), .def = "1024", .min = 0, .max = RELAY_CLIENTS_MAX,
+      .help = "lobbies watching the rooms listed at once (each is sent a fresh page, at "
+              "most every 500 ms, when its rooms change); a watch past it is refused "
+              "server_full and its connection closed; 0: none watch" },
+    { .name = "max-lobbies-per-address", .type = OPTION_UINT,
+      .offset = CORE(max_lobbies_per_address), .size = SIZE(core.max_lobbies_per_address),
+      .def = "8", .min = 0, .max = RELAY_CLIENTS_MAX,
+      .help = "lobbies watching from one IP address (an IPv6 /64); a watch past it is "
+              "refused server_full and its connection closed" },
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
       .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: packets queued to one client unacknowledged past which its "

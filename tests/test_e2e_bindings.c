@@ -11,13 +11,16 @@
  * relays of its own: a relay gone, a rejoin through a relay's restart, tickets
  * sealed, joins of any room under a prefix (the fullest with space, then the
  * next) and listings in pages, a relay with `--room-list off` refusing both in
- * words; the library not found, in words), the JavaScript package's `node
+ * words; a lobby that watches the rooms open 60 s at the relay's defaults,
+ * then told of a room made within a second, and closed at the join timeout
+ * once its watch ends; the library not found, in words), the JavaScript package's `node
  * --test` in Node over the ws edge (and with no relay, a relay that never
  * answers, a web server that is no relay, refusals: a `close` event with its
  * reason and hint, never a crash; the README's example as written, in a folder
  * of its own; relays of its own: members with statistics, a rejoin through a
  * relay's restart, tickets whole or as a pass, rooms with properties (made,
- * listed and joined by them, refused in words); HTTP polling (route `poll`) on a
+ * listed and joined by them, refused in words), a lobby that watches as
+ * Python's; HTTP polling (route `poll`) on a
  * relay with ws and poll edges: a polling session and a WebSocket member
  * exchanging states and events, long and short polling, `close()` seen as a
  * quit, a join refused, no relay, a relay gone and a server that never answers
@@ -28,7 +31,8 @@
  * byte for byte, events to the room and to one member, refusals before sending,
  * a closed session and a NULL answered with an error; as Python's, strings,
  * members, bad names, no relay, `Interp`, the README's example as written,
- * relays of its own (rooms and listings too), and with no `libricochet.so`
+ * relays of its own (rooms and listings too, a lobby that watches as
+ * Python's, its pages the RoomsChanged event), and with no `libricochet.so`
  * where mono looks a `DllNotFoundException` saying what to do */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -33,7 +33,9 @@
  * `game-1`, which the lobby shows full, "join any" takes the page to `game-2`
  * (its URL following), and once `game-1` has space its row's button takes the
  * page there; a page whose URL names no room opens the lobby first, the bot's
- * room listed, and a click joins it in that same session; on a relay with
+ * room listed, still the one session past the relay's 2 s join timeout (it
+ * watches the rooms) and told of a second bot in that room, and a click
+ * joins it in that same session; on a relay with
  * neither quic nor webrtc edge the page offers neither route (a URL asking
  * for WebTransport plays over WebSocket), and at 1200 px its players' table
  * stays within the window; rooms with properties made by the page's own
@@ -659,10 +661,10 @@ static void page_lobby_lists_and_joins_any(void **state)
 static void page_lobby_before_a_room(void **state)
 {
     (void)state;
-    struct spawn_proc relay, b1;
+    struct spawn_proc relay, b1, b2;
+    /* the relay's 2 s join timeout: the lobby watches, and stays */
     const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
-                          "--max-room-size", "4", "--join-timeout-ms", "60000",
-                          "--stats-interval", "0", NULL};
+                          "--max-room-size", "4", "--stats-interval", "0", NULL};
     int enet = harness_start_relay(&relay, args);
     assert_true(enet > 0);
     uint16_t ws = harness_edge_port(&relay, "ws");
@@ -690,6 +692,15 @@ static void page_lobby_before_a_room(void **state)
                       WAIT_MS))
         fail_with_console(b, "the players' table is cut off at 1200 px");
     lobby_shows(b, ROOM " 1/4 join", "the lobby never listed the bot's room");
+    /* past the join timeout one session still, told of a second bot */
+    uint64_t until = clock_now_ms() + 3000;
+    while (clock_now_ms() < until)
+        clock_sleep_ms(100);
+    bot(&b2, (uint16_t)enet, "reliable", "bot-lobby2", "8");
+    lobby_shows(b, ROOM " 2/4 join", "the watching lobby was never told of the second bot");
+    cJSON *watched = snapshot(b);
+    assert_int_equal((int)number(watched, "sessions"), 1);
+    cJSON_Delete(watched);
     cJSON_Delete(browser_eval(b, "document.querySelector('#rooms tbody tr button').click(), 1"));
     if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "
                          "'joined' && s.room === '" ROOM "' && s.members.some((m) => m.name."
@@ -699,11 +710,14 @@ static void page_lobby_before_a_room(void **state)
     cJSON *snap = snapshot(b);
     assert_int_equal((int)number(snap, "sessions"), 1); /* listed and joined in one session */
     cJSON_Delete(snap);
-    lobby_shows(b, ROOM " 2/4 here", "the lobby never listed the room as mine");
-    print_message("lobby before a room: listed, then joined in the same session\n");
+    lobby_shows(b, ROOM " 3/4 here", "the lobby never listed the room as mine");
+    print_message("lobby before a room: watched past the join timeout, then joined in the same "
+                  "session\n");
     browser_close(b);
     spawn_stop(&b1, SIGINT, WAIT_MS);
     spawn_free(&b1);
+    spawn_stop(&b2, SIGINT, WAIT_MS);
+    spawn_free(&b2);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
     servers_remove_tree(dir);

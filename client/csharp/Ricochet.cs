@@ -21,6 +21,8 @@
 // the welcome); s.ListRooms("duel-") asks for the relay's rooms, and on the
 // Rooms event s.Rooms(out more) gives them. Before joining: Config.Lobby
 // connects and joins nothing; ListRooms, then s.Join(room) in this session.
+// A lobby that stays: s.WatchRooms("duel-") has the relay send a fresh page
+// whenever its rooms change, each raising s.RoomsChanged from Poll.
 //
 // Drawing the others: one Interp per player, fed its State events
 // (ip.Push(ev.State, ev.RecvUs)), asked where to draw it a little in the past:
@@ -384,6 +386,10 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_set_room_open(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool open);
         [DllImport(Lib)] public static extern int ricochet_set_room_listed(IntPtr r, [MarshalAs(UnmanagedType.I1)] bool listed);
         [DllImport(Lib)] public static extern int ricochet_set_room_props(IntPtr r, [In] NativeProp[] props, UIntPtr n);
+        [DllImport(Lib)] public static extern int ricochet_watch_rooms(IntPtr r, byte[] prefix, [In] NativeProp[] match,
+                                                                      UIntPtr n, [MarshalAs(UnmanagedType.I1)] bool watch);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
+        public static extern bool ricochet_watching(IntPtr r);
         [DllImport(Lib)] public static extern IntPtr ricochet_left_creator(IntPtr r);
         [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)]
         public static extern bool ricochet_room_mine(IntPtr r);
@@ -700,6 +706,8 @@ namespace Ricochet
             ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)), heir);
             if (n.Type == EventType.Disconnected)
                 ended = true;
+            if (n.Type == EventType.Rooms)
+                RoomsCame();
             return true;
         }
 
@@ -891,6 +899,48 @@ namespace Ricochet
         /// <summary>My player owns my room (the relay said so: the Welcome, a Room
         /// event, a Left of the creator that handed it to me): SetRoom is mine.</summary>
         public bool RoomMine { get { return Native.ricochet_room_mine(Live()); } }
+
+        // ---- a lobby that stays ----
+
+        /// <summary>Each page of rooms Poll returns (a Rooms event: a listing's
+        /// answer, or a watching lobby's change), with more: the relay has more
+        /// after the last.</summary>
+        public event Action<Room[], bool> RoomsChanged;
+
+        void RoomsCame()
+        {
+            var handler = RoomsChanged;
+            if (handler == null)
+                return;
+            bool more;
+            var rooms = Rooms(out more);
+            handler(rooms, more);
+        }
+
+        /// <summary>A Lobby asks the relay to watch its rooms whose names start
+        /// with prefix (null or "": all) and whose props hold match: the first
+        /// page answers, and a fresh one comes whenever it changes (a room made
+        /// or gone, its members, size, props or open), at most every 500 ms,
+        /// each a Rooms event (and RoomsChanged). While it watches the lobby has
+        /// no join timeout: keep polling (the library pings; the relay closes a
+        /// lobby silent for its --lobby-idle-ms, 30 s). watch false ends it, as
+        /// Join does. Asked while connecting: sent once connected. Ok,
+        /// Unsupported (not a lobby, or joined) or Send; a bad prefix or match
+        /// throws ArgumentException.</summary>
+        public Status WatchRooms(string prefix = null,
+                                 System.Collections.Generic.Dictionary<string, string> match = null,
+                                 bool watch = true)
+        {
+            var want = Native.Props(match, "match");
+            var rc = (Status)Native.ricochet_watch_rooms(Live(), Native.Utf8(prefix ?? ""), want,
+                                                         (UIntPtr)want.Length, watch);
+            if (rc == Status.Invalid)
+                throw new ArgumentException("prefix \"" + prefix + "\": " + Native.PrefixRule, "prefix");
+            return rc;
+        }
+
+        /// <summary>The relay's last listing said it watches for this lobby.</summary>
+        public bool Watching { get { return Native.ricochet_watching(Live()); } }
 
         /// <summary>My clock's offset to the relay's.</summary>
         public Clock ClockOffset()

@@ -8,13 +8,12 @@
  * and what each route cost in the states received over it.
  *
  * A lobby lists the relay's rooms with players, capacity and properties,
- * filtered (play_lobby.js; asked every LOBBY_MS), joins one, makes one with
- * properties, or any room with space under a prefix (the relay picks it).
- * A URL without a room opens the lobby before a room: a session that joins
- * nothing lists the rooms, and a click joins one in that same session.
- * The relay closes a session in no room after its --join-timeout-ms (2 s
- * by default): the lobby then opens the next one, which lists again.
- *
+ * filtered (play_lobby.js), joins one, makes one with properties, or any
+ * room with space under a prefix (the relay picks it). A URL without a
+ * room opens the lobby before a room: a session that joins nothing watches
+ * the rooms (the relay sends each change and keeps it while it pings), and
+ * a click joins one in that same session; a relay that does not watch
+ * closes it at its --join-timeout-ms, and the lobby opens the next.
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
  * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
@@ -23,7 +22,7 @@
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validPlayerName, nameFault, validText } from "./ricochet.js";
-import { roomRows, takeRoomInputs } from "./play_lobby.js";
+import { askLobby, roomRows, takeRoomInputs } from "./play_lobby.js";
 
 const SPEED = 25;          /* arena units per second, ricochet-client's default */
 const RATE = 20;           /* states per second */
@@ -205,7 +204,7 @@ function connect() {
   page.opened++;
   page.lost = "";
   status(`connecting over ${ROUTES[page.route]} ...`);
-  if (page.inLobby) s.listRooms("", "", page.match); /* sent once the route is up */
+  if (page.inLobby) askLobby(s, page.match, true); /* sent once the route is up */
   else log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
            `over ${ROUTES[page.route]}`);
   s.addEventListener("open", (e) => {
@@ -528,10 +527,10 @@ function renderPlayers() {
 
 /* ---- the lobby ---- */
 
-function listLobby() {
+function listLobby(changed = false) {
   const s = page.session;
   if (s && (s.phase === "joined" || s.phase === "lobby") && !page.lobby.off)
-    s.listRooms("", "", page.match);
+    askLobby(s, page.match, changed);
 }
 
 function renderLobby() {
@@ -593,7 +592,7 @@ function setup() {
   });
   $("filter").addEventListener("submit", (e) => {
     e.preventDefault();
-    if (roomInputsOk()) listLobby();
+    if (roomInputsOk()) listLobby(true);
   });
   $("lobby").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -725,5 +724,5 @@ offerRoutes().then(connect);
 setInterval(sendState, 1000 / RATE);
 setInterval(snapshotLoss, 1000);
 setInterval(renderPlayers, 500);
-setInterval(listLobby, LOBBY_MS);
+setInterval(() => listLobby(), LOBBY_MS);
 requestAnimationFrame(frame);

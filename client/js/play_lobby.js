@@ -2,7 +2,8 @@
  * session): the relay's rooms as the rooms table's rows, each with its
  * players, its properties and a button that joins it; and the filter and
  * a new room's properties as the page's inputs take them ("map=dune
- * mode=ctf"), read into what PROTOCOL.md's "Rooms with properties" has.
+ * mode=ctf"), read into what PROTOCOL.md's "Rooms with properties" has;
+ * and how the page asks for them: a lobby watches, a member lists.
  */
 
 import { propsFault } from "./ricochet.js";
@@ -33,6 +34,21 @@ export function takeRoomInputs(page, matchText, propsText) {
 /* A room's props as the inputs write them. */
 export function pairsText(props) {
   return Object.entries(props || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+}
+
+/* Asks session s for the rooms the page shows (those whose props hold
+ * match): a lobby (no room yet) watches them (PROTOCOL.md, "A lobby that
+ * stays"): the relay sends each change and keeps the session while it
+ * pings, so it is asked again only when the filter changed, or while no
+ * relay said it watches (an older one: it closes the lobby at its join
+ * timeout, and the page opens the next); a member lists them, every time
+ * the page asks. */
+export function askLobby(s, match, changed) {
+  if (s.phase === "lobby" || s.phase === "connecting") {
+    if (changed || !s.watching) s.watchRooms("", match);
+  } else if (s.phase === "joined") {
+    s.listRooms("", "", match);
+  }
 }
 
 /* The rooms table's rows for a listing ({rooms, more, off}): the room

@@ -388,8 +388,10 @@ export interface SessionEvents {
   left: { id: number; name: string; player: string; reason: "quit" | "timeout" | "kicked";
           member?: MemberView | null; creator: string; mine: boolean };
   chat: { id: number; name: string; text: string };
-  /** A page of the relay's rooms (listRooms), in name order; more: ask again after the last. */
-  rooms: { prefix: string; rooms: RoomEntry[]; more: boolean };
+  /** A page of the relay's rooms (listRooms), in name order; more: ask again after the last.
+   * watch: the relay watches for this lobby (watchRooms): a fresh first page comes with
+   * each change. */
+  rooms: { prefix: string; rooms: RoomEntry[]; more: boolean; watch: boolean };
   /** The relay's error: the session goes on unless a close follows. */
   error: { code: string; message: string };
   clock: any; appeared: any; vanished: any;
@@ -471,6 +473,15 @@ export class Session extends EventTarget {
    * library's RICOCHET_E_NOT_JOINED) or once closed. With match, only rooms whose props
    * hold it (a TypeError past the props' bounds). */
   listRooms(prefix?: string, after?: string, match?: Props): boolean;
+  /** A lobby that stays (PROTOCOL.md, "A lobby that stays"): the relay watches the rooms
+   * under prefix whose props hold match, answers with the first page and sends a fresh one
+   * (a "rooms" event) whenever it changes, at most every 500 ms; the lobby has no join
+   * timeout while it watches (the session pings). watch false ends it, as join() does.
+   * TypeError as listRooms; false if not a lobby or not sent (asked while connecting: sent
+   * once the route is up). */
+  watchRooms(prefix?: string, match?: Props, watch?: boolean): boolean;
+  /** The relay's last listing said it watches for this lobby (watchRooms). */
+  readonly watching: boolean;
   /** A lobby's join: room, or with any the fullest room with space under the prefix room;
    * a "welcome" or a "close" answers. A TypeError for a bad room; false if not a lobby,
    * joined already or closed. setup: as the options' (a TypeError past a bound). */

@@ -286,6 +286,7 @@ const READERS = {
                  ...readListedRoom(e) };
       }),
       more,
+      watch: o.watch === true, /* to a watching lobby */
     };
   },
   room: (o) => readRoomMessage(o),

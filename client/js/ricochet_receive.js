@@ -13,7 +13,7 @@ import { decodeControl } from "./ricochet_control.js";
 import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomview.js";
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
-import { heirOf } from "./ricochet_rooms.js";
+import { heirOf, listingCame } from "./ricochet_rooms.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -256,6 +256,7 @@ function receiveControl(session, m, now) {
       session._end(m.code, m.message);
     return;
   case "rooms":
+    listingCame(session, m);
     session._emit("rooms", m);
     return;
   case "room": /* my room changed (ricochet_roomview.js) */

@@ -3,10 +3,11 @@
  * (proto/props.c's rules and words), the fields a join, a listing's ask
  * and a creator's change carry, a listing's props read, and the session's
  * part: the room options of new Session and a lobby's join, listRooms'
- * match, setRoom.
+ * match, setRoom; and a lobby that stays (PROTOCOL.md, "A lobby that
+ * stays"): watchRooms, the pings that keep its watch.
  */
 
-import { ProtocolError, utf8Length, validPrefix } from "./ricochet_wire.js";
+import { ProtocolError, nowUs, utf8Length, validPrefix } from "./ricochet_wire.js";
 
 export const PROPS_MAX = 8;        /* a room's props, at most (RICOCHET_PROPS_MAX) */
 export const PROPS_BYTES = 256;    /* their keys and values together, at most */
@@ -18,7 +19,7 @@ const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/; /* C0, DEL, C1: a value hol
 /* The fields of each message that touches a room, in the order sent. */
 const FIELDS = {
   join: ["props", "size", "listed", "open", "exists", "match"],
-  rooms: ["match"],
+  rooms: ["match", "watch"],
   room: ["open", "listed", "props"],
 };
 
@@ -107,12 +108,14 @@ function roomJoinFields(o, anyPending, again) {
  * characters, a match past the props' bounds; false if not sent: before
  * the welcome (a lobby's asked while connecting goes once the route is
  * up) or once closed. */
-function askRooms(session, prefix, after, match) {
+function askRooms(session, prefix, after, match, watch = undefined) {
   for (const [k, v] of [["prefix", prefix], ["after", after]])
     if (!validPrefix(v))
       throw new TypeError(`${k} ${JSON.stringify(v)}: 0 to 32 of A-Z a-z 0-9 _ . -`);
   const ask = { type: "rooms", prefix, after };
   if (match !== undefined) ask.match = match;
+  /* a watching lobby's asks move its watch (watchRooms says it either way) */
+  if (watch !== undefined || session._watch) ask.watch = watch !== undefined ? watch : true;
   try {
     putRoomFields({}, ask);
   } catch (e) {
@@ -154,6 +157,56 @@ function heirOf(session, m) {
   if (m.creator !== "") session.roomMine = m.mine;
 }
 
+/* ---- a lobby that stays ---- */
+
+const LOBBY_PING_US = 10000000; /* a watching lobby pings at least this often: a third of
+                                   the relay's --lobby-idle-ms (30 s) */
+const LOBBY_TICK_MS = 250;      /* ... its timer, while the session is a lobby */
+
+/* session.watchRooms(prefix, match, watch): a lobby (new Session({lobby:
+ * true})) asks the relay to watch the rooms under prefix ("": all) whose
+ * props hold match: the first page answers, and each time that page
+ * changes (a room made or gone, its members, size, props or open) a fresh
+ * one comes, a "rooms" event as any listing, at most one every 500 ms.
+ * While it watches the lobby has no join timeout; the session pings to
+ * keep it (lobbyTick). watch false ends it (the relay's join timeout
+ * counts again), as join() does. TypeError as listRooms; false if not a
+ * lobby or not sent (asked while connecting: sent once the route is up). */
+function watchRooms(session, prefix = "", match = undefined, watch = true) {
+  if (typeof watch !== "boolean") throw new TypeError("watch: true or false");
+  if (!session._lobby || session.phase === "closed") return false;
+  const sent = askRooms(session, prefix, "", match, watch); /* a TypeError changes nothing */
+  session._watch = watch;
+  if (!watch) session._watching = false;
+  if (watch && !session._lobbyTimer) { /* the session's own timer keeps a program running */
+    session._lobbyTimer = setInterval(() => lobbyTick(session, nowUs()), LOBBY_TICK_MS);
+    if (session._lobbyTimer.unref) session._lobbyTimer.unref();
+  }
+  return sent;
+}
+
+/* A listing came: session.watching says whether the relay watches for me
+ * (a relay older than the watch answers without, and closes the lobby at
+ * its join timeout). */
+function listingCame(session, m) {
+  session._watching = session.phase === "lobby" && session._watch === true && m.watch === true;
+}
+
+/* A watching lobby's timer: a ping when it sent nothing for a third of the
+ * relay's timeout (as a member's), or for LOBBY_PING_US; the timer ends
+ * once the session is no lobby (joined, or closed). */
+function lobbyTick(session, now) {
+  if (session.phase !== "lobby" && session.phase !== "connecting") {
+    clearInterval(session._lobbyTimer);
+    session._lobbyTimer = null;
+    return;
+  }
+  if (session.phase !== "lobby" || !session._watch) return;
+  if (now - session._sentUs >= session._idlePingUs() || now - (session._pingedUs || 0) >= LOBBY_PING_US)
+    if (session._sendControl({ type: "ping", t: now })) session._pingedUs = now; /* ping() is a member's */
+}
+
 export { /* to the other modules, not the API */
   askRooms, changeRoom, heirOf, checkRoomOptions, putRoomFields, readListedRoom, roomJoinFields,
+  watchRooms, listingCame,
 };

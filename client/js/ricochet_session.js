@@ -13,7 +13,7 @@ import { checkKeyOption, roomUnsaid } from "./ricochet_roomview.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
-import { askRooms, changeRoom, checkRoomOptions, roomJoinFields } from "./ricochet_rooms.js";
+import { askRooms, changeRoom, checkRoomOptions, roomJoinFields, watchRooms } from "./ricochet_rooms.js";
 import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
@@ -136,8 +136,8 @@ function urlAt(url, host, port) {
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
- *   listRooms(prefix, after, match), join(room, any, setup), setRoom({open,
- *     listed, props}): rooms to list, a lobby's join, my room's change.
+ *   listRooms(prefix, after, match), watchRooms(prefix, match, watch), join(room, any, setup),
+ *     setRoom({open, listed, props}): rooms to list, a lobby that stays, its join, my room's.
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
  *   memberList(), member(id): the members of my room (not me) as copies,
@@ -163,7 +163,7 @@ function urlAt(url, host, port) {
  *   latencyKnown, latencyBoundUs, stats (RecvStats), maxGapUs}), clock (my
  *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
  *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText,
- *   endReason, endHint.
+ *   endReason, endHint, watching (the relay watches this lobby's rooms: watchRooms).
  * Events (CustomEvent, fields in detail): open ({route, lobby}: the route
  *   is up, join sent, or in a lobby not), welcome ({id, room, aoi, roster, key,
  *   player, owner, props, open, listed, size}), roster (members changed), state
@@ -516,10 +516,11 @@ export class Session extends EventTarget {
 
   /* ---- rooms to list ---- */
 
-  /* A page of the relay's rooms (ricochet_rooms.js, askRooms). */
-  listRooms(prefix = "", after = "", match = undefined) {
-    return askRooms(this, prefix, after, match);
-  }
+  /* A page of the relay's rooms; a lobby that watches them, and whether the relay said it
+   * does (ricochet_rooms.js: askRooms, watchRooms). */
+  listRooms(prefix = "", after = "", match = undefined) { return askRooms(this, prefix, after, match); }
+  watchRooms(prefix, match, watch = true) { return watchRooms(this, prefix, match, watch); }
+  get watching() { return this.phase === "lobby" && this._watching === true; }
 
   /* My room's change, from its creator (ricochet_rooms.js, changeRoom). */
   setRoom(change) {

@@ -170,6 +170,11 @@ struct client_listing {
     bool asked;               /* the lobby asked before the connection was up: */
     char prefix[PROTO_ROOM_MAX + 1]; /* ... sent with this prefix and after, */
     char after[PROTO_ROOM_MAX + 1];  /* as soon as it is (client_join_now) */
+    uint8_t watch_ask;        /* the next request's watch (PROTO_WATCH_*): client_lobby.c
+                                 sets it, client_send_listing sends it once */
+    bool watch;               /* a watch asked for (client_lobby.c): pings keep it */
+    bool watching;            /* the last listing said the relay watches for me
+                                 (client_receive.c) */
 };
 
 /* What a socket carried each way: bytes, and datagrams (a stream's
@@ -363,6 +368,9 @@ void client_input_counted(struct ricochet *c);
 
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);
+
+/* A lobby that watches (client_lobby.c): its keepalive ping when due. */
+void client_lobby_step(struct ricochet *c, uint64_t now);
 
 /* Frees the last rooms listing (the session's end). */
 void client_listing_free(struct ricochet *c);

@@ -466,6 +466,7 @@ static int on_rooms(struct ricochet *c, const struct proto_control *m,
     memcpy(c->listing.props, m->rooms_props, m->rooms_len * sizeof *c->listing.props);
     c->listing.len = m->rooms_len;
     c->listing.more = m->more;
+    c->listing.watching = m->watch == PROTO_WATCH_ON; /* a lobby that stays */
     snprintf(ev->text, sizeof ev->text, "%s", m->prefix);
     ev->type = RICOCHET_EV_ROOMS;
     return 1;

@@ -456,6 +456,11 @@ int client_send_listing(struct ricochet *c)
     snprintf(m.prefix, sizeof m.prefix, "%s", c->listing.prefix);
     snprintf(m.after, sizeof m.after, "%s", c->listing.after);
     m.match = c->listing.match;
+    /* a watching lobby's every request says so (the one the relay held
+     * back for its cookie is asked again); a lobby that joined watches no
+     * more */
+    m.watch = c->listing.watch && c->listing.lobby ? PROTO_WATCH_ON : c->listing.watch_ask;
+    c->listing.watch_ask = PROTO_WATCH_NONE;
     c->listing.asked = false;
     return send_control(c, &m);
 }

@@ -735,6 +735,31 @@ RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricoch
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
+/* ---- a lobby that stays ---- */
+
+/* A lobby (ricochet_config_set_lobby) that watches the relay's rooms
+ * (PROTOCOL.md, "A lobby that stays"): watch true asks for the first page
+ * of the rooms under prefix (NULL or "": all) whose props hold the n pairs
+ * of match, as ricochet_list_rooms_matching, and for a fresh first page
+ * whenever it changes (a room made or gone, its members, size, props or
+ * open changed): each comes as RICOCHET_EV_ROOMS, ricochet_rooms's until
+ * the next, at most one every 500 ms. While it watches the lobby has no
+ * join timeout; the library pings to keep it (the relay closes a lobby
+ * silent for its --lobby-idle-ms, 30 s: poll the session). A later
+ * ricochet_list_rooms moves the watch to its prefix; watch false ends it
+ * (the relay's --join-timeout-ms counts again from then), as
+ * ricochet_join does. Asked while connecting: sent once connected. A relay
+ * past its bound of lobbies (--max-lobbies, --max-lobbies-per-address)
+ * ends the session server_full. RICOCHET_OK, RICOCHET_E_INVALID,
+ * RICOCHET_E_UNSUPPORTED (not a lobby, or joined) or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_watch_rooms(struct ricochet *r, const char *prefix,
+                                      const struct ricochet_prop *match, size_t n, bool watch);
+
+/* Does the relay watch for this lobby: its last listing said so (a relay
+ * older than the watch answers a page without, and closes the lobby at
+ * its join timeout). */
+RICOCHET_API bool ricochet_watching(const struct ricochet *r);
+
 /* ---- kept events ---- */
 
 #define RICOCHET_KEY_MAX 32     /* bytes of a kept event's key (ricochet_send_kept) */

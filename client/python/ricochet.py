@@ -14,7 +14,10 @@
 A lobby: Session(..., "duel-", "py", any_room=True) joins the fullest room
 named duel-<n> with space (s.room names it from the welcome);
 s.list_rooms("duel-") asks for the relay's rooms, and on the ROOMS event
-s.rooms() gives them (a list of Room, and whether more follow).
+s.rooms() gives them (a list of Room, and whether more follow). A lobby that
+stays (Session(..., lobby=True)): s.watch_rooms("duel-") has the relay send
+a fresh page whenever its rooms change, each a ROOMS event, and
+s.room_pages() iterates over them.
 
 Drawing the others: one Interp per player, fed its STATE events
 (ip.push(ev.state, ev.recv_us)), asked where to draw it a little in the
@@ -357,6 +360,9 @@ api("listed_props", C.c_size_t, P, C.c_size_t, C.POINTER(_NativeProp), C.c_size_
 api("set_room_open", C.c_int, P, C.c_bool)
 api("set_room_listed", C.c_int, P, C.c_bool)
 api("set_room_props", C.c_int, P, C.POINTER(_NativeProp), C.c_size_t)
+# a lobby that stays
+api("watch_rooms", C.c_int, P, C.c_char_p, C.POINTER(_NativeProp), C.c_size_t, C.c_bool)
+api("watching", C.c_bool, P)
 api("left_creator", C.c_char_p, P)
 api("config_set_key", C.c_int, P, C.c_char_p)
 api("room_owner", C.c_char_p, P)
@@ -875,6 +881,49 @@ class Session(_ClosedOnExit):
         d, s = Distribution(), Stats()
         lib.ricochet_rtt(self._live(), C.byref(d), C.byref(s))
         return d, s
+
+    # ---- a lobby that stays ----
+
+    def watch_rooms(self, prefix="", match=None, watch=True):
+        """A lobby (Session(..., lobby=True)) asks the relay to watch its rooms
+        whose names start with prefix ("": all) and whose props hold match (a
+        dict of str): the first page answers, and a fresh one comes whenever
+        it changes (a room made or gone, its members, size, props or open),
+        at most every 500 ms, each a ROOMS event (rooms() gives it). While it
+        watches the lobby has no join timeout: keep polling (the library
+        pings; the relay closes a lobby silent for its --lobby-idle-ms, 30
+        s). watch=False ends it, as join() does. Returns 0, or -4
+        (UNSUPPORTED: not a lobby, or joined), -3 (could not send); a bad
+        prefix or match raises ValueError. Asked while connecting: sent once
+        connected."""
+        want, n = _props("match", match or {})
+        rc = lib.ricochet_watch_rooms(self._live(), _text(prefix, "prefix"), want, n,
+                                      bool(watch))
+        if rc == E_INVALID:
+            raise ValueError("prefix %r: %s" % (prefix, PREFIX_RULE))
+        return rc
+
+    @property
+    def watching(self):
+        """The relay's last listing said it watches for this lobby."""
+        return bool(lib.ricochet_watching(self._live()))
+
+    def room_pages(self, timeout_ms=1000):
+        """Iterates over a watching lobby's pages, polling meanwhile (other
+        events are dropped): (rooms, more) at each page, as rooms() gives it;
+        None after timeout_ms without one (the loop may do other work, then
+        go on); returns once the session ended (its DISCONNECTED polled)."""
+        deadline = now_us() + timeout_ms * 1000
+        while True:
+            ev = self.poll(max(0, min(50, (deadline - now_us()) // 1000)))
+            if ev is not None and ev.type == DISCONNECTED:
+                return
+            if ev is not None and ev.type == ROOMS:
+                yield self.rooms()
+                deadline = now_us() + timeout_ms * 1000
+            elif now_us() >= deadline:
+                yield None
+                deadline = now_us() + timeout_ms * 1000
 
     def close(self):
         """Leaves and frees the session; closing twice is fine."""

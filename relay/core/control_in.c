@@ -208,16 +208,18 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return on_clock(r, peer, m, len, now_us);
     case PROTO_CTL_ROOMS:
         r->stats.control_in++;
-        return core_on_rooms(r, peer, m, len, now_us);
+        return core_lobby_on_rooms(r, peer, m, len, now_us);
     case PROTO_CTL_ROOM:
         r->stats.control_in++;
         return core_on_room(r, peer, m, len, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
-        if ((datagram || r->reply_cap) && !p->joined)
+        core_lobby_heard(r, peer, now_us); /* a watching lobby's keepalive */
+        if ((datagram || r->reply_cap) && !p->joined && !p->lobby)
             /* A plain-UDP client we expired: tell it instead of ponging, so
              * it knows to join again. Before a ticket admits a peer whose
-             * source can be forged, a pong would be longer than its ping. */
+             * source can be forged, a pong would be longer than its ping.
+             * (A lobby watches only where no source can be forged.) */
             return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                                "not joined (expired?): send join");
         proto_control_init(&r->out, PROTO_CTL_PONG);

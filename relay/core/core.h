@@ -9,7 +9,8 @@
  * and the calls it offers, in a header beside it (rooms_internal.h,
  * interest_internal.h, state_flow_internal.h, backlog_internal.h,
  * tickets_internal.h, sealing_internal.h, limits_internal.h,
- * refusals_internal.h, control_out_internal.h, kept_internal.h); the others' parts and
+ * refusals_internal.h, control_out_internal.h, kept_internal.h,
+ * lobby_internal.h, join_cost_internal.h); the others' parts and
  * calls are here.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
@@ -17,6 +18,9 @@
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
+ *   lobby.c       a lobby that stays: the connections watching the rooms
+ *                 listed, kept past the join timeout while heard from, each
+ *                 sent a fresh page when its rooms change
  *   listing.c     rooms listed (the rooms request), a join's pick of any room
  *                 with space: the live rooms in name order, merged with the
  *                 rooms a fleet's other relays hold
@@ -72,6 +76,7 @@
 #include "refusals_internal.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
+#include "lobby_internal.h"
 #include "join_cost_internal.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
@@ -137,6 +142,8 @@ struct relay_peer {
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
     char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
+    uint32_t lobby;          /* lobby.c's: its watch's slot + 1 (0: it watches none);
+                                zeroed with the slot, so a teardown ends a watch */
     char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
     bool has_clock;          /* announced its clock offset (for later joiners' rosters):
                                 control_in.c through core_member_clock; cleared when
@@ -204,6 +211,7 @@ struct relay {
     /* one file's each */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
     struct core_listing listing; /* listing.c's: the fleet's other rooms */
+    struct core_lobby lobby;    /* lobby.c's: the connections watching the listing */
     struct core_flow flow;      /* state_flow.c's: held states, the ticks */
     struct core_census census;  /* peers.c's: who is here, counted */
     uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
@@ -317,6 +325,18 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
 int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
                   uint64_t now_us);
 
+/* A page of the rooms under prefix after after (NULL or "": from the
+ * first) whose props hold match (NULL or empty: any), with their props,
+ * into r->out, a listing made afresh (its prefix, rooms, rooms_props,
+ * rooms_len and more). */
+void core_list_page(struct relay *r, const char *prefix, const char *after,
+                    const struct proto_props *match);
+
+/* r->out, a listing, encoded within what peer's edge sends in one message
+ * (sealed, if its session is): a page too long is cut to the rooms that
+ * fit, and says `more`. Returns the length or a negative proto_err. */
+int core_encode_page(struct relay *r, uint32_t peer);
+
 /* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
  * peer: room becomes the fullest listed, open room under the prefix whose
  * props hold match (NULL or empty: any) with space, here or
@@ -387,6 +407,12 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
 /* Counts peer against max_clients (once). Returns false, counting nothing,
  * when max_clients are counted already. */
 bool core_count(struct relay *r, uint32_t peer);
+
+/* Every 100 ms (relay_sweep): a sealed member nothing opened from for
+ * timeout_ms expired, a connection outside any room past join_timeout_ms
+ * closed (not_joined; not one whose join is parked, nor a lobby that
+ * watches). */
+void core_sweep_joins(struct relay *r, uint64_t now_us);
 
 /* Refuses peer as server_full: counted, told (forced), closed (a peer not
  * connected yet: by its edge's disconnect). Returns the relay_on_datagram

@@ -332,6 +332,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
         r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
     if (id == 0)
         id = r->next_id++;
+    core_lobby_end(r, peer); /* a lobby that joins watches no more */
     core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);
     room->members[room->n++] = peer;
     r->stats.joins++;

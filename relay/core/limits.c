@@ -89,12 +89,9 @@ void core_limits_flush(struct relay *r, uint32_t peer, uint64_t now_us)
 
 /* ---- each member's byte budget into its room ---- */
 
-enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
-                                 uint64_t *streak_us)
+/* p's byte budget refilled to now_us. */
+static void budget_refill(struct relay *r, struct relay_peer *p, uint64_t now_us)
 {
-    struct relay_peer *p = &r->peers[peer];
-    if (r->cfg.byte_limit == 0)
-        return CORE_RATE_OK;
     uint64_t elapsed = now_us > p->limits.budget_us ? now_us - p->limits.budget_us : 0;
     if (elapsed > 10 * MICRO)
         elapsed = 10 * MICRO; /* anything longer refills fully anyway */
@@ -103,9 +100,26 @@ enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us
     p->limits.budget += (int64_t)(elapsed * r->cfg.byte_limit / MICRO);
     if (p->limits.budget > (int64_t)r->cfg.byte_burst)
         p->limits.budget = (int64_t)r->cfg.byte_burst;
+}
+
+enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                                 uint64_t *streak_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.byte_limit == 0)
+        return CORE_RATE_OK;
+    budget_refill(r, p, now_us);
     if (p->limits.budget >= 0)
         return CORE_RATE_OK;
     return refused(r, p, now_us, streak_us);
+}
+
+bool core_budget_left(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    if (r->cfg.byte_limit == 0)
+        return true;
+    budget_refill(r, &r->peers[peer], now_us);
+    return r->peers[peer].limits.budget >= 0;
 }
 
 void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes)

@@ -76,6 +76,11 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
 enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
                                  uint64_t *streak_us);
 
+/* Has peer's byte budget anything left at now_us? As core_budget_check,
+ * but a no counts nothing: what the relay sends unasked (a lobby's push)
+ * waits for it. */
+bool core_budget_left(struct relay *r, uint32_t peer, uint64_t now_us);
+
 /* peer made the relay send bytes into its room (a message's length times
  * its recipients): spent from its budget, which may go below 0. */
 void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);

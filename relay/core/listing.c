@@ -134,15 +134,17 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
     return n;
 }
 
-/* A page of the rooms under m's prefix after its after matching its match,
- * with their props, into r->out (a listing). */
-static void list_page(struct relay *r, const struct proto_control *m)
+void core_list_page(struct relay *r, const char *prefix, const char *after,
+                    const struct proto_props *match)
 {
     struct walk w;
     struct proto_room_entry next;
     const struct proto_props *props;
     size_t n = 0;
-    walk_start(&w, r, m->prefix, m->after, true, &m->match);
+    proto_control_init(&r->out, PROTO_CTL_ROOMS);
+    r->out.listing = true;
+    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", prefix);
+    walk_start(&w, r, prefix, after, true, match);
     while (n < PROTO_ROOMS_PAGE && walk_next(&w, &r->out.rooms[n], &props))
         r->out.rooms_props[n++] = *props;
     r->out.rooms_len = n;
@@ -162,10 +164,7 @@ bool relay_room_list_on(const struct relay *r)
     return r->cfg.room_list != RELAY_ROOM_LIST_OFF;
 }
 
-/* r->out, a listing, encoded within what peer's edge sends in one message
- * (sealed, if its session is): a page too long is cut to the rooms that
- * fit, and says `more`. Returns the length or a negative proto_err. */
-static int encode_page(struct relay *r, uint32_t peer)
+int core_encode_page(struct relay *r, uint32_t peer)
 {
     int len = core_encode_out(r);
     size_t max = core_edge(r, peer)->message_max;
@@ -185,7 +184,7 @@ static int encode_page(struct relay *r, uint32_t peer)
  * Returns 0 or the relay_on_datagram code. */
 static int send_listing(struct relay *r, uint32_t peer, uint64_t now_us)
 {
-    int n = encode_page(r, peer);
+    int n = core_encode_page(r, peer);
     if (n < 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
                            proto_strerror(n));
@@ -267,15 +266,11 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
     if (a->answered) {
         merge_own(r, a);
     } else { /* this relay's rooms, said to be only those */
-        struct proto_control *m = &r->in; /* the request as list_page reads it */
-        proto_control_init(m, PROTO_CTL_ROOMS);
-        snprintf(m->prefix, sizeof m->prefix, "%s", a->prefix);
-        snprintf(m->after, sizeof m->after, "%s", a->after);
-        if (a->match)
-            m->match = *a->match;
-        list_page(r, m);
+        core_list_page(r, a->prefix, a->after, a->match);
         r->out.partial = true;
     }
+    if (p->lobby && !p->joined)
+        r->out.watch = PROTO_WATCH_ON; /* a watch asked through the directory */
     send_listing(r, peer, now_us);
     core_settle(r, now_us);
 }
@@ -338,10 +333,9 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
     }
     if (ask_directory(r, peer, m))
         return 0; /* answered when the directory is (relay_rooms_settle) */
-    proto_control_init(&r->out, PROTO_CTL_ROOMS);
-    r->out.listing = true;
-    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
-    list_page(r, m);
+    core_list_page(r, m->prefix, m->after, &m->match);
+    if (m->watch == PROTO_WATCH_ON && !p->joined)
+        r->out.watch = PROTO_WATCH_ON; /* lobby.c watches for it */
     r->out.partial = r->fleet.list != NULL; /* its directory could not be asked */
     return send_listing(r, peer, now_us);
 }

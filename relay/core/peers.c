@@ -314,16 +314,17 @@ static bool expire_sealed(struct relay *r, uint32_t peer, uint64_t now_us)
     return true;
 }
 
-void relay_sweep(struct relay *r, uint64_t now_us)
+void core_sweep_joins(struct relay *r, uint64_t now_us)
 {
-    core_clock(r, now_us);
     uint64_t limit = (uint64_t)r->cfg.join_timeout_ms * 1000;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         const struct relay_peer *p = &r->peers[i];
         if (r->cfg.encrypt && expire_sealed(r, i, now_us))
             continue;
-        /* A parked join did come: the fleet's own deadline answers it. */
-        if (!p->connected || p->joined || p->parked || now_us < p->outside_us + limit)
+        /* A parked join did come: the fleet's own deadline answers it; a
+         * lobby that watches, lobby.c's. */
+        if (!p->connected || p->joined || p->parked || p->lobby ||
+            now_us < p->outside_us + limit)
             continue;
         r->stats.drops[RELAY_DROP_JOIN_TIMEOUT]++;
         log_debug("relay: closing %s: not a member for %" PRIu32 " ms", p->addr,
@@ -332,9 +333,6 @@ void relay_sweep(struct relay *r, uint64_t now_us)
                         "no join within %" PRIu32 " ms: closing", r->cfg.join_timeout_ms);
         core_peer_close(r, i, PROTO_ERROR_NOT_JOINED);
     }
-    core_backlog_sweep(r, now_us);
-    core_rooms_hold_due(r, now_us);
-    core_settle(r, now_us);
 }
 
 void relay_peer_gone(struct relay *r, uint32_t peer,

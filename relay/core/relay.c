@@ -59,7 +59,8 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
         return NULL;
     }
     if (!r->peers || !r->recipients || core_spots_alloc(r) != 0 ||
-        core_rooms_alloc(r) != 0 || core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0) {
+        core_rooms_alloc(r) != 0 || core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0 ||
+        core_lobby_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -82,6 +83,7 @@ void relay_destroy(struct relay *r)
     free(r->recipients);
     core_backlog_free(r);
     core_flow_free(r);
+    core_lobby_free(r);
     free(r);
 }
 
@@ -121,6 +123,16 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     core_settle(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;
     return rc;
+}
+
+void relay_sweep(struct relay *r, uint64_t now_us)
+{
+    core_clock(r, now_us);
+    core_sweep_joins(r, now_us);
+    core_lobby_sweep(r, now_us);
+    core_backlog_sweep(r, now_us);
+    core_rooms_hold_due(r, now_us);
+    core_settle(r, now_us);
 }
 
 size_t relay_tick(struct relay *r, uint64_t now_us)

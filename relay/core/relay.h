@@ -196,6 +196,14 @@ struct relay_config {
                                its connection, or since it left) is closed, error
                                not_joined; a parked join waits for the fleet
                                [join-timeout-ms] */
+    uint32_t lobby_idle_ms; /* a connection watching the rooms listed (a rooms request
+                               with watch) has no join timeout while a ping or a rooms
+                               request comes at least this often; past it it is
+                               closed, not_joined [lobby-idle-ms] */
+    uint32_t max_lobbies;   /* connections watching at once; more are refused
+                               server_full [max-lobbies] */
+    uint32_t max_lobbies_per_address; /* ... of them from one source address (an IPv4
+                               address, an IPv6 /64) [max-lobbies-per-address] */
     /* Tickets: with n_ticket_keys > 0 a join is admitted only with a ticket's
      * pass sealed under one of ticket_keys [ticket-key, ticket-key-previous],
      * valid at the time given by relay_set_unix_time, naming fleet_name
@@ -460,7 +468,10 @@ void relay_shutdown(struct relay *r, uint64_t now_us);
  * counted join_timeout), so connections that never join cannot hold the
  * slots newcomers need; and expires each sealed member from which nothing
  * opened for timeout_ms (left, timeout; closed without a code): clear or
- * forged datagrams from its address keep no one alive. */
+ * forged datagrams from its address keep no one alive. A lobby that
+ * watches (a rooms request with watch) is no member and has no join
+ * timeout: it is closed once silent for lobby_idle_ms, and sent a fresh
+ * page when the rooms it watches change (lobby.c). */
 void relay_sweep(struct relay *r, uint64_t now_us);
 
 /* The transport says how long a tick's fan-out took, from relay_tick's

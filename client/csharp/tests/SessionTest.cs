@@ -981,6 +981,56 @@ static class SessionTest
               "with no relay: the README's words: " + string.Join("\n", lines));
     }
 
+    /// <summary>A lobby that stays: one that watches the rooms (WatchRooms)
+    /// is open 60 s later at the relay's defaults (its join timeout 2 s, its
+    /// idle bound 30 s: the library pings), is told of a room made then
+    /// within a second (RoomsChanged), and once it ends its watch is closed
+    /// at the join timeout; WatchRooms is a lobby's. RICOCHET_LOBBY_HOLD_S
+    /// shortens the 60 s while developing.</summary>
+    static void LobbyThatStays()
+    {
+        var hold = Environment.GetEnvironmentVariable("RICOCHET_LOBBY_HOLD_S");
+        int holdMs = (int)(1000 * (hold != null ? double.Parse(hold) : 60));
+        var relay = new Relay(0);
+        var lobby = new Session(new Config { Port = relay.Port, Name = "looker", Lobby = true });
+        var pages = new List<Room[]>();
+        lobby.RoomsChanged += (rooms, more) => pages.Add(rooms);
+        Check(lobby.WatchRooms("w-") == Status.Ok, "a lobby watches (sent once connected)");
+        GameEvent ev;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (pages.Count == 0 && sw.ElapsedMilliseconds < 5000)
+            lobby.Poll(10, out ev);
+        Check(pages.Count == 1 && pages[0].Length == 0 && lobby.Watching, "the first page, watched");
+        bool ended = false;
+        sw.Restart();
+        while (!ended && sw.ElapsedMilliseconds < holdMs)
+            if (lobby.Poll(20, out ev) && ev.Type == EventType.Disconnected)
+                ended = true;
+        Check(!ended && lobby.Watching, "open after " + holdMs + " ms: " + lobby.EndReason);
+        var maker = new Session("127.0.0.1", relay.Port, "w-late", "maker");
+        sw.Restart();
+        bool told = false;
+        while (!told && sw.ElapsedMilliseconds < 3000) {
+            maker.Poll(0, out ev);
+            lobby.Poll(10, out ev);
+            foreach (var page in pages)
+                told |= Names(page) == "w-late";
+        }
+        Check(told && sw.ElapsedMilliseconds < 1500, "told of w-late in " + sw.ElapsedMilliseconds + " ms");
+        Check(lobby.WatchRooms("w-", null, false) == Status.Ok, "the watch ended");
+        sw.Restart();
+        string code = "";
+        while (code == "" && sw.ElapsedMilliseconds < 5000)
+            if (lobby.Poll(20, out ev) && ev.Type == EventType.Disconnected)
+                code = ev.Code;
+        Check(code == "not_joined", "closed at the join timeout once it watches no more: " + code);
+        Check(maker.WatchRooms("") == Status.Unsupported, "joined at connect: no lobby to watch");
+        Throws<ArgumentException>(() => maker.WatchRooms("a b"), "a bad prefix");
+        lobby.Dispose();
+        maker.Dispose();
+        relay.Stop();
+    }
+
     static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--resume")
@@ -1017,6 +1067,7 @@ static class SessionTest
             OverHttpPolling();
             RoomsToList();
             Lobby();
+            LobbyThatStays();
             RoomsWithProperties();
             RoomFile();
         } else
