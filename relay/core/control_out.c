@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../../proto/byteorder.h"
 
 #include "../../sys/log.h"
 
@@ -33,11 +36,119 @@ void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len)
     core_send_bytes(r, from, peer, (const uint8_t *)r->json, len);
 }
 
+/* ---- a member's control way held ---- */
+
+/* What waits: entries back to back, each its sender (4 bytes), its length
+ * (2), its bytes. */
+struct core_out_held {
+    uint32_t id;             /* the member it is held for: no hold outlives one */
+    size_t used, cap;
+    uint8_t *q;
+};
+
+#define HELD_HEAD 6
+
+static void held_free(struct relay *r, uint32_t peer)
+{
+    struct core_out_held *h = r->holds.of[peer];
+    r->holds.of[peer] = NULL;
+    r->holds.n--;
+    free(h->q);
+    free(h);
+}
+
+/* peer's hold if it is held for its membership now; one whose member left
+ * is let go of here. */
+static struct core_out_held *held_of(struct relay *r, uint32_t peer)
+{
+    struct core_out_held *h = r->holds.n ? r->holds.of[peer] : NULL;
+    if (!h)
+        return NULL;
+    const struct relay_peer *p = &r->peers[peer];
+    if (p->connected && p->joined && p->id == h->id)
+        return h;
+    held_free(r, peer);
+    return NULL;
+}
+
+static bool held_add(struct relay *r, uint32_t from, uint32_t peer, struct core_out_held *h,
+                     const uint8_t *bytes, size_t len)
+{
+    size_t bound = r->cfg.max_queued_bytes, need = h->used + HELD_HEAD + len;
+    if (need > h->cap && !(bound && need > bound)) {
+        size_t cap = h->cap ? h->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *q = realloc(h->q, cap);
+        if (q) {
+            h->q = q;
+            h->cap = cap;
+        }
+    }
+    if (need > h->cap) { /* past the bound of what waits for one member, or out of memory */
+        r->stats.drops[RELAY_DROP_SLOW_READER]++;
+        struct relay_backlog b = { .bytes = h->used, .moved_us = r->now_us };
+        core_close_later(r, peer, CORE_CLOSE_OVER, &b, r->now_us);
+        return false;
+    }
+    be32_put(h->q + h->used, from);
+    be16_put(h->q + h->used + 4, (uint16_t)len);
+    memcpy(h->q + h->used + HELD_HEAD, bytes, len);
+    h->used = need;
+    return true;
+}
+
+bool core_out_hold(struct relay *r, uint32_t peer)
+{
+    struct core_out_holds *hs = &r->holds;
+    if (!hs->of && !(hs->of = calloc(r->cfg.peer_cap, sizeof *hs->of)))
+        return false;
+    if (held_of(r, peer)) /* held already */
+        return true;
+    struct core_out_held *h = calloc(1, sizeof *h);
+    if (!h)
+        return false;
+    h->id = r->peers[peer].id;
+    hs->of[peer] = h;
+    hs->n++;
+    return true;
+}
+
+void core_out_release(struct relay *r, uint32_t peer)
+{
+    struct core_out_held *h = held_of(r, peer);
+    if (!h)
+        return;
+    r->holds.of[peer] = NULL; /* what goes out now goes out, not back in */
+    for (size_t at = 0; at < h->used;) {
+        uint32_t from = be32_get(h->q + at);
+        size_t len = be16_get(h->q + at + 4);
+        if (from != UINT32_MAX && (from >= r->cfg.peer_cap || !r->peers[from].connected))
+            from = UINT32_MAX; /* its sender gone: no share to count it in */
+        core_send_bytes_now(r, from, peer, h->q + at + HELD_HEAD, len);
+        at += HELD_HEAD + len;
+    }
+    r->holds.of[peer] = h;
+    held_free(r, peer);
+}
+
+void core_out_holds_free(struct relay *r)
+{
+    for (uint32_t i = 0; r->holds.of && i < r->cfg.peer_cap; i++)
+        if (r->holds.of[i])
+            held_free(r, i);
+    free(r->holds.of);
+    r->holds.of = NULL;
+}
+
+/* ---- sends ---- */
+
 bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
                      size_t len)
 {
-    if (core_join_holds(r, peer)) /* behind its replay of kept events, in order */
-        return core_join_queue(r, from, peer, bytes, len);
+    struct core_out_held *h = held_of(r, peer);
+    if (h) /* behind what is held for it (a replay of kept events), in order */
+        return held_add(r, from, peer, h, bytes, len);
     return core_send_bytes_now(r, from, peer, bytes, len);
 }
 

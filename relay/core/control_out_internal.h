@@ -22,6 +22,14 @@ struct core_peer_errors {
     uint64_t us;             /* its last refill */
 };
 
+/* Members whose control way is held (core_out_hold): what they are sent
+ * waits, in order, until released. Only control_out.c writes it. */
+struct core_out_held;        /* control_out.c's: one member's queue */
+struct core_out_holds {
+    struct core_out_held **of; /* peer_cap (made at the first hold): NULL, none */
+    uint32_t n;              /* holds made and not released */
+};
+
 /* ---- control_out.c ---- */
 
 /* Encodes r->out into r->json. Returns the length or a negative proto_err. */
@@ -31,14 +39,27 @@ int core_encode_out(struct relay *r);
  * way, sealed if its session is, counted; from: the member whose message
  * it carries (an event, chat, a clock), UINT32_MAX: the relay's own.
  * Returns false, sending nothing, if core_out_admit refuses it (a
- * receiver that falls behind). While a replay of kept events to peer is
- * under way it waits behind it (join_cost.c), true unless that is full. */
+ * receiver that falls behind). While peer's control way is held
+ * (core_out_hold) it waits, queued in order: true unless the queue would
+ * pass max_queued_bytes (then peer's close is decided). */
 bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
                      size_t len);
 
-/* core_send_bytes now, before any replay under way: the replay's own. */
+/* core_send_bytes ahead of what is held: what the hold is for. */
 bool core_send_bytes_now(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
                          size_t len);
+
+/* Holds member peer's control way (a replay of kept events goes out
+ * ahead of it over turns, join_cost.c): for its membership at most.
+ * Returns false out of memory (nothing held). */
+bool core_out_hold(struct relay *r, uint32_t peer);
+
+/* Ends peer's hold: what it held goes out as it came, if peer is still
+ * the member it was held for (else it is dropped). */
+void core_out_release(struct relay *r, uint32_t peer);
+
+/* Frees every hold (the relay ends). */
+void core_out_holds_free(struct relay *r);
 
 /* Sends r->json's first len bytes to peer (core_send_bytes). */
 void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len);

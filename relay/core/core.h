@@ -43,8 +43,12 @@
  *                 to an address), a sealed session started and proven
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
- *   kept.c        a room's kept events: kept by key, dropped, replayed
- *   control_out.c control messages out: encoded once, counted
+ *   join_cost.c   what a join may cost: each source's joins and bytes, the
+ *                 replays of kept events paced within them (a copy of the
+ *                 store, sent over turns ahead of the joiner's held control way)
+ *   kept.c        a room's kept events: kept by key, dropped, walked for a replay
+ *   control_out.c control messages out: encoded once, counted; a member's
+ *                 control way held while a replay goes out ahead of it
  *   backlog.c     what the edges hold for each member: its bound, who is
  *                 throttled toward it, a stalled reader; closes decided there
  *                 carried out once the input in hand is handled
@@ -52,9 +56,7 @@
  *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out
  *   key_guesses.c joins with a player key the relay does not hold, bounded
- *                 per source (pure: join.c asks it)
- *   join_cost.c   what a join may cost: each source's joins and bytes, the
- *                 replays of kept events paced within them */
+ *                 per source (pure: join.c asks it) */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -251,6 +253,7 @@ struct relay {
     struct proto_control out;   /* scratch: the message being written, filled by the
                                    file that says it, encoded by control_out.c */
     char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded (core_encode_out) */
+    struct core_out_holds holds; /* control_out.c's: members' control ways held */
 };
 
 /* Entry points that may fan states out note their now_us: the newest time

@@ -2,8 +2,8 @@
  * each source's joins and bytes, and the replays of kept events going out
  * over turns within them. A replay is a copy of the room's kept events as
  * they were at the join (what changes later reaches the joiner live,
- * behind it), then what else came for the joiner meanwhile: entries back
- * to back, each its sender (4 bytes), its length (2), its bytes. */
+ * behind it: control_out.c holds the joiner's control way until the copy
+ * is out): entries back to back, each its length (2 bytes), its bytes. */
 #include "core.h"
 
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 #include "../../proto/byteorder.h"
 
-#define ENTRY_HEAD 6
+#define ENTRY_HEAD 2
 
 _Static_assert((JOIN_COST_SLOTS & (JOIN_COST_SLOTS - 1)) == 0, "a power of two");
 
@@ -19,7 +19,6 @@ struct core_replay {
     uint32_t id;        /* its member's id: a replay outlives no membership */
     uint64_t source;    /* its joiner's source: whose budget it spends */
     bool packed;        /* kept events in batches (plain UDP, asked for) */
-    size_t kept_end;    /* entries before it are kept events (charged); after, the rest */
     uint64_t due_us;    /* its next turn: a turn later, or when its budget is back to 0 */
     size_t head, used, cap;
     uint8_t *q;
@@ -78,13 +77,12 @@ static void charge(struct relay *r, uint64_t source, uint64_t datagrams, uint64_
  * member left stays until the next turn lets go of it). */
 static struct core_replay *replay_of(struct relay *r, uint32_t peer)
 {
-    struct core_join_cost *jc = &r->join_cost;
-    struct core_replay *rp = jc->of ? jc->of[peer] : NULL;
+    struct core_replay *rp = r->join_cost.of ? r->join_cost.of[peer] : NULL;
     const struct relay_peer *p = &r->peers[peer];
     return rp && p->connected && p->joined && p->id == rp->id ? rp : NULL;
 }
 
-static bool append(struct core_replay *rp, uint32_t from, const uint8_t *bytes, size_t len)
+static bool append(struct core_replay *rp, const uint8_t *bytes, size_t len)
 {
     if (rp->used + ENTRY_HEAD + len > rp->cap) {
         size_t cap = rp->cap ? rp->cap : 1024;
@@ -96,8 +94,7 @@ static bool append(struct core_replay *rp, uint32_t from, const uint8_t *bytes, 
         rp->q = q;
         rp->cap = cap;
     }
-    be32_put(rp->q + rp->used, from);
-    be16_put(rp->q + rp->used + 4, (uint16_t)len);
+    be16_put(rp->q + rp->used, (uint16_t)len);
     memcpy(rp->q + rp->used + ENTRY_HEAD, bytes, len);
     rp->used += ENTRY_HEAD + len;
     return true;
@@ -119,33 +116,30 @@ static bool make_room(struct relay *r)
     return false;
 }
 
-/* The entry at off: its sender, bytes and length. */
-static const uint8_t *entry_at(const struct core_replay *rp, size_t off, uint32_t *from,
-                               size_t *len)
+/* The entry at off: its bytes and length. */
+static const uint8_t *entry_at(const struct core_replay *rp, size_t off, size_t *len)
 {
-    *from = be32_get(rp->q + off);
-    *len = be16_get(rp->q + off + 4);
+    *len = be16_get(rp->q + off);
     return rp->q + off + ENTRY_HEAD;
 }
 
 /* Sends kept events from rp's head as one datagram: a batch of as many as
- * fit (packed), else the next one alone. Returns the bytes sent (0: none). */
+ * fit (packed), else the next one alone. Returns the bytes sent. */
 static size_t send_kept(struct relay *r, uint32_t peer, struct core_replay *rp,
                         uint32_t *events)
 {
-    uint32_t from;
     size_t len;
-    const uint8_t *bytes = entry_at(rp, rp->head, &from, &len);
+    const uint8_t *bytes = entry_at(rp, rp->head, &len);
     size_t max = core_edge(r, peer)->message_max;
     if (max > PROTO_BATCH_MAX)
         max = PROTO_BATCH_MAX;
     size_t next = rp->head + ENTRY_HEAD + len;
-    if (rp->packed && next < rp->kept_end) {
+    if (rp->packed && next < rp->used) {
         uint8_t batch[PROTO_BATCH_MAX];
         size_t used = PROTO_BATCH_HEADER, at = rp->head, n = 0;
         proto_batch_begin(batch);
-        while (at < rp->kept_end) {
-            const uint8_t *b = entry_at(rp, at, &from, &len);
+        while (at < rp->used) {
+            const uint8_t *b = entry_at(rp, at, &len);
             if (proto_batch_add(batch, max, &used, b, len) != PROTO_OK)
                 break;
             at += ENTRY_HEAD + len;
@@ -157,6 +151,7 @@ static size_t send_kept(struct relay *r, uint32_t peer, struct core_replay *rp,
             core_send_bytes_now(r, UINT32_MAX, peer, batch, used);
             return used;
         }
+        bytes = entry_at(rp, rp->head, &len);
     }
     rp->head = next;
     *events += 1;
@@ -164,49 +159,40 @@ static size_t send_kept(struct relay *r, uint32_t peer, struct core_replay *rp,
     return len;
 }
 
-/* One turn of peer's replay. Returns true once it is all out. */
+/* One turn of peer's replay: within its source's budget, at most
+ * JOIN_COST_TURN_DATAGRAMS. Returns true once it is all out. */
 static bool replay_turn(struct relay *r, uint32_t peer, struct core_replay *rp,
                         uint64_t now_us)
 {
     struct join_cost_slot *s = slot_of(r, rp->source, now_us);
     uint32_t datagrams = 0, events = 0;
-    while (rp->head < rp->kept_end && datagrams < JOIN_COST_TURN_DATAGRAMS && s->bytes >= 0 &&
-           r->peers[peer].connected && !r->peers[peer].backlog.closing) {
+    while (rp->head < rp->used && datagrams < JOIN_COST_TURN_DATAGRAMS && s->bytes >= 0 &&
+           !r->peers[peer].backlog.closing) {
         size_t sent = send_kept(r, peer, rp, &events);
         s->bytes -= (int64_t)(sent + JOIN_COST_DATAGRAM);
         datagrams++;
     }
     r->stats.events_out += events;
-    if (rp->head < rp->kept_end) {
-        uint64_t wait_us = JOIN_COST_TURN_US;
-        if (s->bytes < 0) /* until its budget is back: no turn for nothing before */
-            wait_us = (uint64_t)-s->bytes * MICRO / JOIN_COST_BYTES_PER_S + 1;
-        rp->due_us = now_us + (wait_us > JOIN_COST_TURN_US ? wait_us : JOIN_COST_TURN_US);
-        if (!r->join_cost.due_us || rp->due_us < r->join_cost.due_us)
-            r->join_cost.due_us = rp->due_us;
-        return false;
-    }
-    /* What came for it meanwhile went to no budget of its: out as it came. */
-    while (rp->head < rp->used) {
-        uint32_t from;
-        size_t len;
-        const uint8_t *bytes = entry_at(rp, rp->head, &from, &len);
-        rp->head += ENTRY_HEAD + len;
-        if (from != UINT32_MAX && (from >= r->cfg.peer_cap || !r->peers[from].connected))
-            from = UINT32_MAX; /* its sender gone: no share to count it in */
-        core_send_bytes_now(r, from, peer, bytes, len);
-    }
-    return true;
+    if (rp->head >= rp->used)
+        return true;
+    uint64_t wait_us = JOIN_COST_TURN_US;
+    if (s->bytes < 0) /* until its budget is back: no turn for nothing before */
+        wait_us = (uint64_t)-s->bytes * MICRO / JOIN_COST_BYTES_PER_S + 1;
+    rp->due_us = now_us + (wait_us > JOIN_COST_TURN_US ? wait_us : JOIN_COST_TURN_US);
+    if (!r->join_cost.due_us || rp->due_us < r->join_cost.due_us)
+        r->join_cost.due_us = rp->due_us;
+    return false;
 }
 
+/* Lets go of peer's replay (out, or its member gone) and of the hold of
+ * its control way: what waited goes out now, if it is still the member. */
 static void replay_end(struct relay *r, uint32_t peer)
 {
-    struct core_join_cost *jc = &r->join_cost;
-    struct core_replay *rp = jc->of[peer];
-    jc->of[peer] = NULL;
-    if (rp)
-        free(rp->q);
+    struct core_replay *rp = r->join_cost.of[peer];
+    r->join_cost.of[peer] = NULL;
+    free(rp->q);
     free(rp);
+    core_out_release(r, peer);
 }
 
 void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
@@ -221,15 +207,15 @@ void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *r
     if (!core_kept_next(room, &at, &bytes, &len))
         return; /* nothing kept: nothing to replay */
     struct core_join_cost *jc = &r->join_cost;
-    struct core_replay *rp = NULL;
-    if (make_room(r) && (rp = jc->of[peer]) != NULL) { /* its slot's last, done with */
+    struct core_replay *rp = make_room(r) ? jc->of[peer] : NULL;
+    if (rp) { /* its slot's last, its member gone: let go of at its next turn */
         free(rp->q);
         *rp = (struct core_replay){ 0 };
     } else if (jc->of && (rp = calloc(1, sizeof *rp)) != NULL) {
         jc->of[peer] = rp;
         jc->active[jc->n_active++] = peer;
     }
-    if (!rp) { /* out of memory: nothing to replay, as an empty room */
+    if (!rp) { /* out of memory: nothing replayed, as an empty store */
         r->stats.drops[RELAY_DROP_SEND_FAILED]++;
         return;
     }
@@ -238,37 +224,16 @@ void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *r
     /* packed where a datagram is a message (plain UDP): a stream frames each anyway */
     rp->packed = m->batch_kept && core_edge(r, peer)->forgeable &&
                  core_edge(r, peer)->message_max && !p->ticket.sealed;
-    do {
-        if (!append(rp, UINT32_MAX, bytes, len)) {
-            rp->id = 0; /* none: the next turn lets go of it */
-            r->stats.drops[RELAY_DROP_SEND_FAILED]++;
-            return;
-        }
-    } while (core_kept_next(room, &at, &bytes, &len));
-    rp->kept_end = rp->used;
-    replay_turn(r, peer, rp, now_us); /* the first turn now; done, the next lets go of it */
-}
-
-bool core_join_holds(struct relay *r, uint32_t peer)
-{
-    const struct core_replay *rp = r->join_cost.n_active ? replay_of(r, peer) : NULL;
-    return rp && rp->head < rp->used;
-}
-
-bool core_join_queue(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
-                     size_t len)
-{
-    struct core_replay *rp = replay_of(r, peer);
-    if (!rp)
-        return false;
-    size_t bound = r->cfg.max_queued_bytes;
-    if ((bound && rp->used - rp->head + len > bound) || !append(rp, from, bytes, len)) {
-        r->stats.drops[RELAY_DROP_SLOW_READER]++;
-        struct relay_backlog b = { .bytes = rp->used - rp->head, .moved_us = r->now_us };
-        core_close_later(r, peer, CORE_CLOSE_OVER, &b, r->now_us);
-        return false;
+    bool copied = true;
+    do
+        copied = append(rp, bytes, len);
+    while (copied && core_kept_next(room, &at, &bytes, &len));
+    /* The first turn now; what is left goes on over turns, and what else
+     * comes for the joiner on the control way waits behind it. */
+    if (!copied || (!replay_turn(r, peer, rp, now_us) && !core_out_hold(r, peer))) {
+        rp->id = 0; /* out of memory: the next turn lets go of it */
+        r->stats.drops[RELAY_DROP_SEND_FAILED]++;
     }
-    return true;
 }
 
 void core_join_turn(struct relay *r, uint64_t now_us)
@@ -284,10 +249,8 @@ void core_join_turn(struct relay *r, uint64_t now_us)
             if (!jc->due_us || rp->due_us < jc->due_us)
                 jc->due_us = rp->due_us;
             i++;
-            continue;
-        }
-        if (!rp || rp->head >= rp->used || replay_turn(r, peer, rp, now_us)) {
-            replay_end(r, peer); /* out, or its member gone */
+        } else if (!rp || rp->head >= rp->used || replay_turn(r, peer, rp, now_us)) {
+            replay_end(r, peer);
             jc->active[i] = jc->active[--jc->n_active];
         } else {
             i++;
@@ -305,8 +268,10 @@ void core_join_cost_free(struct relay *r)
 {
     struct core_join_cost *jc = &r->join_cost;
     for (uint32_t i = 0; jc->of && i < r->cfg.peer_cap; i++)
-        if (jc->of[i])
-            replay_end(r, i);
+        if (jc->of[i]) {
+            free(jc->of[i]->q);
+            free(jc->of[i]);
+        }
     free(jc->of);
     free(jc->active);
     jc->of = NULL;

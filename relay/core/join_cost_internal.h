@@ -23,10 +23,11 @@
  *     kept events travel packed in batches (PROTOCOL.md, "Batches").
  *
  * While a replay is under way, whatever else the relay sends the joiner
- * on the control way (events, chat, notices) waits behind it, in order,
- * and goes once the replay is out: a joiner gets every kept event before
- * any later message of its room, as it did when the replay went at once.
- * States take other ways and are not held.
+ * on the control way (events, chat, notices) waits behind it, in order
+ * (control_out.c holds its control way: core_out_hold), and goes once
+ * the replay is out: a joiner gets every kept event before any later
+ * message of its room, as it did when the replay went at once. States
+ * take other ways and are not held.
  *
  * Sources are kept in a fixed table of slots by their key: one finding
  * its slot held by another takes it over full (as strangers.h's), so a
@@ -90,16 +91,6 @@ struct core_join_mark core_join_mark(const struct relay *r);
 void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
                       const struct proto_control *m, struct core_join_mark mark,
                       uint64_t now_us);
-
-/* Is a replay to peer under way (what it is sent on the control way must
- * wait behind it)? */
-bool core_join_holds(struct relay *r, uint32_t peer);
-
-/* Queues bytes (from from, UINT32_MAX: the relay) for peer behind its
- * replay. Returns false if the queue is past the relay's bound of what it
- * holds for a peer (then peer is closed as a slow reader). */
-bool core_join_queue(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
-                     size_t len);
 
 /* A turn: each replay under way goes on, within its source's budget. */
 void core_join_turn(struct relay *r, uint64_t now_us);

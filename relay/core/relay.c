@@ -74,6 +74,7 @@ void relay_destroy(struct relay *r)
     core_rooms_free(r);
     core_parked_free(r);
     core_join_cost_free(r);
+    core_out_holds_free(r);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     core_tickets_free(r); /* and each sealed join's claims still due */
