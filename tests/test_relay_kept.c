@@ -10,7 +10,9 @@
  * member or with a bad key is bad_state; a client's kept mark is cleared;
  * a kept key is its keeper's and the room owner's to replace or clear:
  * another member is refused not_owner, the keeper back with its key has
- * its rights back. */
+ * its rights back; a replay goes out over turns (32 events a turn) and
+ * what comes for the joiner meanwhile waits behind it, in order; a source
+ * joins 16 times at once, then 2 a second (rate_limited). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -274,6 +276,59 @@ static void a_kept_key_is_its_keepers(void **state)
     relay_destroy(r);
 }
 
+static void a_replay_goes_over_turns_and_what_comes_waits(void **state)
+{
+    (void)state;
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = lobby_of_two(&cfg, 4);
+    char key[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "k%03d", i);
+        assert_int_equal(keep(r, 0, key, false, "x", 1), 0);
+    }
+    fake_clear();
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    char kinds[256];
+    static struct proto_event ev[128];
+    assert_int_equal(sent_to(2, kinds, ev, 128), 32); /* a turn's worth at once */
+    assert_int_equal(keep(r, 1, "late", false, "y", 1), 0); /* the room's live traffic */
+    assert_int_equal(sent_to(2, kinds, ev, 128), 32);      /* ... waits behind the rest */
+    int turns = 0;
+    for (; turns < 100 && relay_join_due(r) != UINT64_MAX; turns++) {
+        if (relay_join_due(r) > now_us)
+            now_us = relay_join_due(r);
+        relay_tick(r, now_us);
+    }
+    assert_true(turns >= 3); /* 100 events: four turns of 32 at most */
+    assert_int_equal(sent_to(2, kinds, ev, 128), 101);
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "k%03d", i);
+        expect_kept(&ev[i], 1, key, "x");
+    }
+    assert_false(ev[100].flags & PROTO_EVENT_KEPT); /* the live one, last */
+    assert_int_equal(ev[100].sender, 2);
+    assert_memory_equal(ev[100].key, "late", 4);
+    relay_destroy(r);
+}
+
+static void a_source_joins_sixteen_at_once_then_two_a_second(void **state)
+{
+    (void)state;
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = make_relay(&cfg);
+    for (uint32_t i = 0; i < 19; i++)
+        connect_peer_from(r, i, i < 18 ? "10.0.0.7" : "10.0.0.8");
+    for (uint32_t i = 0; i < 16; i++)
+        assert_int_equal(join(r, i, "lobby", "n", false), 0);
+    assert_true(join(r, 16, "lobby", "n", false) != 0); /* the 17th at once */
+    assert_string_equal(last_error(16), "rate_limited");
+    assert_int_equal(count_ctl(16, PROTO_CTL_WELCOME), 0);
+    assert_int_equal(join(r, 18, "lobby", "n", false), 0); /* another source: its own */
+    now_us += 500000; /* a join's token back */
+    assert_int_equal(join(r, 17, "lobby", "n", false), 0);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +338,8 @@ int main(void)
         cmocka_unit_test(the_bound_refuses_whole_and_says_so),
         cmocka_unit_test(refusals_and_the_relays_mark),
         cmocka_unit_test(a_kept_key_is_its_keepers),
+        cmocka_unit_test(a_replay_goes_over_turns_and_what_comes_waits),
+        cmocka_unit_test(a_source_joins_sixteen_at_once_then_two_a_second),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }
