@@ -40,6 +40,8 @@ static const struct part parts[] = {
     {"relay/core", "struct relay: flow", NULL, "flow", "relay/core/state_flow.c"},
     {"relay/core", "struct relay and a peer: backlog", NULL, "backlog", "relay/core/backlog.c"},
     {"relay/core", "struct relay: listing", NULL, "listing", "relay/core/listing.c"},
+    {"relay/core", "struct relay: join_cost", NULL, "join_cost", "relay/core/join_cost.c"},
+    {"relay/core", "struct relay: holds", NULL, "holds", "relay/core/control_out.c"},
     {"relay/core", "struct relay and a peer: lobby", NULL, "lobby", "relay/core/lobby.c"},
     {"relay/core", "struct relay: spots", NULL, "spots", "relay/core/interest.c"},
     {"relay/core", "struct relay: fleet", NULL, "fleet", "relay/core/fleet_hooks.c"},

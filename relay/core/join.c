@@ -50,6 +50,7 @@ int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code cod
  * only the last state is missing, and the next state brings it). */
 static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
 {
+    struct core_join_mark mark = core_join_mark(r); /* what it sends: its source's */
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *room = &r->rooms.at[p->room];
     p->welcomes.last_us = now_us;
@@ -117,6 +118,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         r->out.mode = e.mode;
         core_send_out(r, peer);
     }
+    core_join_charge(r, peer, mark, now_us);
 }
 
 /* The names of the modes in modes (a relay_transport.modes), ", " between,
@@ -395,10 +397,6 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     uint32_t holder = key_holder(r, peer, m->key);
     if ((rc = key_tried(r, peer, m, holder, now_us)) < 0)
         return rc;
-    if (!core_join_may(r, peer, now_us))
-        return core_reject(r, peer, RELAY_DROP_RATE_LIMITED, now_us,
-                           "too many joins from your address (%d a second): join again in "
-                           "a second", JOIN_COST_JOINS_PER_S);
     struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room, holder); /* a member whose place it takes */
     if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
@@ -439,9 +437,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     become_member(r, peer, room, m, who, mode, id);
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
-    struct core_join_mark mark = core_join_mark(r);
     send_welcome(r, peer, now_us);
-    core_join_replay(r, peer, room, m, mark, now_us); /* before anything else of the room */
+    core_join_replay(r, peer, room, m, now_us); /* before anything else of the room */
     if (room->n > 1)
         announce(r, peer, id != 0);
     return 0;
@@ -464,6 +461,10 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                            "client speaks protocol version %" PRIu32
                            ", this relay %d%s: upgrade the client", m->version, PROTO_VERSION,
                            m->version == 2 ? " (tickets changed)" : "");
+    if (!core_join_may(r, peer, now_us)) /* a source's joins, across its sessions */
+        return core_reject(r, peer, RELAY_DROP_RATE_LIMITED, now_us,
+                           "too many joins from your address (%d a second): join again in "
+                           "a second", JOIN_COST_JOINS_PER_S);
     struct ticket_claims who;
     int rc = join_identity(r, peer, m, &who, now_us);
     if (rc < 0 || p->ticket.unproven) {

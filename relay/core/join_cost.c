@@ -63,11 +63,12 @@ struct core_join_mark core_join_mark(const struct relay *r)
                                     .bytes = r->stats.bytes_out };
 }
 
-static void charge(struct relay *r, uint64_t source, uint64_t datagrams, uint64_t bytes,
-                   uint64_t now_us)
+void core_join_charge(struct relay *r, uint32_t peer, struct core_join_mark mark,
+                      uint64_t now_us)
 {
-    struct join_cost_slot *s = slot_of(r, source, now_us);
-    uint64_t cost = bytes + datagrams * JOIN_COST_DATAGRAM;
+    struct join_cost_slot *s = slot_of(r, r->peers[peer].source, now_us);
+    uint64_t cost = r->stats.bytes_out - mark.bytes +
+                    (r->stats.control_out - mark.datagrams) * JOIN_COST_DATAGRAM;
     s->bytes -= (int64_t)(cost < INT32_MAX ? cost : INT32_MAX);
 }
 
@@ -196,12 +197,9 @@ static void replay_end(struct relay *r, uint32_t peer)
 }
 
 void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
-                      const struct proto_control *m, struct core_join_mark mark,
-                      uint64_t now_us)
+                      const struct proto_control *m, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    charge(r, p->source, r->stats.control_out - mark.datagrams, r->stats.bytes_out - mark.bytes,
-           now_us);
     size_t at = 0, len;
     const uint8_t *bytes;
     if (!core_kept_next(room, &at, &bytes, &len))

@@ -73,8 +73,8 @@ struct core_join_cost {
     uint64_t due_us;           /* the next turn: the earliest replay's (0: now) */
 };
 
-/* What the relay had sent (datagrams and bytes, r->stats) before a join's
- * welcome: core_join_replay charges the difference. */
+/* What the relay had sent (datagrams and bytes, r->stats) before a
+ * welcome: core_join_charge charges the difference. */
 struct core_join_mark {
     uint64_t datagrams, bytes;
 };
@@ -82,15 +82,19 @@ struct core_join_mark {
 /* May peer's source join now (a join's token spent if so)? */
 bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us);
 
-/* What the relay has sent so far (before the welcome). */
+/* What the relay has sent so far (before a welcome). */
 struct core_join_mark core_join_mark(const struct relay *r);
 
-/* peer (m's joiner) was welcomed into room: what was sent since mark is
- * charged to its source, and room's kept events start their replay (the
- * first turn now, within the budget). */
-void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
-                      const struct proto_control *m, struct core_join_mark mark,
+/* peer was sent a welcome (and the joined notices of the members its
+ * roster left out) since mark: charged to its source, a repeated welcome
+ * too. */
+void core_join_charge(struct relay *r, uint32_t peer, struct core_join_mark mark,
                       uint64_t now_us);
+
+/* peer (m's joiner) was welcomed into room: room's kept events start
+ * their replay (the first turn now, within its source's budget). */
+void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *room,
+                      const struct proto_control *m, uint64_t now_us);
 
 /* A turn: each replay under way goes on, within its source's budget. */
 void core_join_turn(struct relay *r, uint64_t now_us);
