@@ -217,10 +217,16 @@ static void raw_latecomer(uint16_t udp_port, struct ricochet *filler)
     ricochet_flush(filler);
     size_t kept = 0, datagrams = 0;
     bool in_order = true, live = false, live_last = true;
-    uint64_t start = clock_now_ms(), end = start + WAIT_MS;
+    uint64_t start = clock_now_ms(), end = start + WAIT_MS, pinged = start;
+    struct sockaddr_in relay = {.sin_family = AF_INET, .sin_port = htons(udp_port)};
+    relay.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     while (!live && clock_now_ms() < end) {
         struct ricochet_event ev;
         while (ricochet_poll(filler, 0, &ev) == 1) {
+        }
+        if (clock_now_ms() - pinged >= 1000) { /* alive, as a client is */
+            pinged = clock_now_ms();
+            sendto(fd, "{\"type\":\"ping\"}", 15, 0, (struct sockaddr *)&relay, sizeof relay);
         }
         uint8_t buf[2048];
         ssize_t n = recv(fd, buf, sizeof buf, 0);

@@ -10,7 +10,7 @@
  * member or with a bad key is bad_state; a client's kept mark is cleared;
  * a kept key is its keeper's and the room owner's to replace or clear:
  * another member is refused not_owner, the keeper back with its key has
- * its rights back; a replay goes out over turns (32 events a turn) and
+ * its rights back; a replay goes out over turns (8 events a turn) and
  * what comes for the joiner meanwhile waits behind it, in order; a source
  * joins 16 times at once, then 2 a second (rate_limited). */
 #include <stdarg.h>
@@ -290,16 +290,16 @@ static void a_replay_goes_over_turns_and_what_comes_waits(void **state)
     assert_int_equal(join(r, 2, "lobby", "c", false), 0);
     char kinds[256];
     static struct proto_event ev[128];
-    assert_int_equal(sent_to(2, kinds, ev, 128), 32); /* a turn's worth at once */
+    assert_int_equal(sent_to(2, kinds, ev, 128), 8); /* a turn's worth at once */
     assert_int_equal(keep(r, 1, "late", false, "y", 1), 0); /* the room's live traffic */
-    assert_int_equal(sent_to(2, kinds, ev, 128), 32);      /* ... waits behind the rest */
+    assert_int_equal(sent_to(2, kinds, ev, 128), 8);       /* ... waits behind the rest */
     int turns = 0;
     for (; turns < 100 && relay_join_due(r) != UINT64_MAX; turns++) {
         if (relay_join_due(r) > now_us)
             now_us = relay_join_due(r);
         relay_tick(r, now_us);
     }
-    assert_true(turns >= 3); /* 100 events: four turns of 32 at most */
+    assert_true(turns >= 12); /* 100 events: 13 turns of 8 at most */
     assert_int_equal(sent_to(2, kinds, ev, 128), 101);
     for (int i = 0; i < 100; i++) {
         snprintf(key, sizeof key, "k%03d", i);

@@ -47,10 +47,10 @@ struct proto_control;
 #define JOIN_COST_JOINS_PER_S 2       /* joins a second from one source */
 #define JOIN_COST_JOINS_BURST 16      /* ... and at once: the clients one address may
                                          have by default (--max-per-address) */
-#define JOIN_COST_BYTES_PER_S 16384   /* what its joins may make the relay send, a second */
-#define JOIN_COST_BYTES_BURST 65536   /* ... and at once (four full replays, packed) */
+#define JOIN_COST_BYTES_PER_S 8192    /* what its joins may make the relay send, a second */
+#define JOIN_COST_BYTES_BURST 32768   /* ... and at once (a full store packed, 19 KiB) */
 #define JOIN_COST_DATAGRAM 64         /* a datagram's cost beside its bytes */
-#define JOIN_COST_TURN_DATAGRAMS 32   /* a replay's datagrams a turn at most */
+#define JOIN_COST_TURN_DATAGRAMS 8    /* a replay's datagrams a turn at most */
 #define JOIN_COST_TURN_US 2000        /* turns at least this far apart */
 #define JOIN_COST_SLOTS 1024          /* sources tracked at once (a power of two) */
 
