@@ -20,6 +20,14 @@
 #define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
 #define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
 
+/* What the directory is to keep of a held room, not written yet. */
+struct keep {
+    char room[PROTO_ROOM_MAX + 1];
+    char *record;                  /* NULL: as written before */
+    char *members;                 /* n player ids back to back */
+    uint32_t n;
+};
+
 /* A room whose holder a client reported lost, while the holder's
  * heartbeats are overdue but not yet stale: asked again when due, given
  * up (unplaced, retryable) after two stale periods. */
@@ -44,6 +52,8 @@ struct dirthread {
     size_t props_cut;              /* ... of which published without their props */
     struct suspect suspects[SUSPECTS_MAX];
     size_t n_suspects;
+    struct keep *keeps;            /* rooms' records and members to write */
+    size_t n_keeps, cap_keeps;
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
@@ -56,12 +66,21 @@ struct dirthread {
     bool labels_set;
 };
 
+void fleet_msg_free(struct fleet_msg *m)
+{
+    free(m->listing);
+    free(m->record);
+    free(m->members);
+    m->listing = NULL;
+    m->record = m->members = NULL;
+}
+
 static void post(struct dirthread *t, const struct fleet_msg *m)
 {
     if (ring_push(t->out, m))
         return;
     log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
-    free(m->listing);
+    fleet_msg_free(&(struct fleet_msg){.listing = m->listing, .record = m->record});
 }
 
 /* ---- the held set ---- */
@@ -331,7 +350,11 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
     else if (out[0])
         log_info("fleet: room '%s': placement skipped %s, kept out of the room (its members "
                  "were dropped there, or a client reported it lost)", room, out);
-    if (got && named[0] && strcmp(got->addr, named) == 0)
+    if (directory_report_refused(t->dir))
+        log_warn("fleet: room '%s': a report that its holder %s is lost came from no member "
+                 "of the room (player %s): taken as a plain join, the room stays", room,
+                 named, m->player[0] ? m->player : "none");
+    else if (got && named[0] && strcmp(got->addr, named) == 0)
         log_warn("fleet: room '%s': placement picked %s, which a client reported lost: it "
                  "beats, and the room cannot move now (no other relay, or moved on a report "
                  "already; epoch %llu)", room, got->addr, (unsigned long long)got->epoch);
@@ -352,11 +375,18 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     }
     uint32_t wait_ms = 0;
     const char *lost = m->suspect ? m->claim.addr : NULL; /* the relay named lost, or "" */
-    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, &r.claim,
-                                                    &wait_ms, err, sizeof err)
+    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, m->player,
+                                                    &r.claim, &wait_ms, err, sizeof err)
                                   : -1;
-    if (rc >= 0)
+    if (rc >= 0) {
         log_placement(t, m, rc == 1 ? &r.claim : NULL);
+        r.record = directory_take_record(t->dir);
+        r.refused = directory_report_refused(t->dir);
+    }
+    if (rc != 1) { /* a record goes only with this relay's claim */
+        free(r.record);
+        r.record = NULL;
+    }
     if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
         return;
     suspect_forget(t, m->claim.room);
@@ -383,7 +413,7 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
 }
 
 static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_out,
-                    uint64_t now_ms)
+                    bool ended, uint64_t now_ms)
 {
     char err[256];
     uint32_t out_ms = keep_out && t->dir ? directory_keep_out_ms(t->dir) : 0;
@@ -394,8 +424,86 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
         log_warn("fleet: room '%s': its last member was dropped here: released, this relay "
                  "kept out of it for %u ms", c->room, out_ms);
     /* Unreachable: the claim lapses by itself after the TTL. */
-    if (connected(t, now_ms) && directory_release(t->dir, c, out_ms, err, sizeof err) < 0)
+    if (connected(t, now_ms) && directory_release(t->dir, c, out_ms, ended, err, sizeof err) < 0)
         log_warn("fleet: release of room %s: %s", c->room, err);
+}
+
+/* ---- keeps: what the directory keeps of held rooms ---- */
+
+/* m's record and members, to be written at the end of this turn: over any
+ * not written yet for the room (a record NULL keeps the one pending). */
+static void keep_put(struct dirthread *t, struct fleet_msg *m)
+{
+    size_t i = 0;
+    while (i < t->n_keeps && strcmp(t->keeps[i].room, m->claim.room) != 0)
+        i++;
+    if (i == t->n_keeps) {
+        if (t->n_keeps == t->cap_keeps) {
+            size_t cap = t->cap_keeps ? 2 * t->cap_keeps : 16;
+            struct keep *k = realloc(t->keeps, cap * sizeof *k);
+            if (!k) {
+                log_error("fleet: out of memory: room %s is not kept", m->claim.room);
+                fleet_msg_free(m);
+                return;
+            }
+            t->keeps = k;
+            t->cap_keeps = cap;
+        }
+        t->keeps[t->n_keeps++] = (struct keep){0};
+        snprintf(t->keeps[i].room, sizeof t->keeps[i].room, "%s", m->claim.room);
+    }
+    struct keep *k = &t->keeps[i];
+    if (m->record) {
+        free(k->record);
+        k->record = m->record;
+    }
+    free(k->members);
+    k->members = m->members;
+    k->n = m->members ? m->n_members : 0;
+    m->record = m->members = NULL;
+}
+
+static void keep_drop(struct dirthread *t, size_t i)
+{
+    free(t->keeps[i].record);
+    free(t->keeps[i].members);
+    t->keeps[i] = t->keeps[--t->n_keeps];
+}
+
+/* Writes each pending keep of a room this relay holds (one not held any
+ * more is dropped); a failed write waits for the next turn. */
+static void keeps_flush(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256];
+    const char *ids[FLEET_KEEP_MEMBERS];
+    char(*id)[PROTO_PLAYER_LEN + 1] = NULL;
+    if (t->n_keeps == 0 || !connected(t, now_ms))
+        return;
+    if (!(id = malloc(sizeof *id * FLEET_KEEP_MEMBERS)))
+        return;
+    for (size_t i = t->n_keeps; i-- > 0;) {
+        struct keep *k = &t->keeps[i];
+        size_t h = held_find(t, k->room);
+        if (h == t->n_held) {
+            keep_drop(t, i);
+            continue;
+        }
+        size_t n = k->n < FLEET_KEEP_MEMBERS ? k->n : FLEET_KEEP_MEMBERS;
+        for (size_t j = 0; j < n; j++) {
+            memcpy(id[j], k->members + j * PROTO_PLAYER_LEN, PROTO_PLAYER_LEN);
+            id[j][PROTO_PLAYER_LEN] = '\0';
+            ids[j] = id[j];
+        }
+        int rc = directory_keep(t->dir, &t->held[h], k->record, ids, n, err, sizeof err);
+        if (rc < 0 && !directory_connected(t->dir)) {
+            set_reachable(t, false, err);
+            break; /* written when it answers again */
+        }
+        if (rc < 0)
+            log_warn("fleet: room %s: %s", k->room, err);
+        keep_drop(t, i);
+    }
+    free(id);
 }
 
 /* This relay's clients were all dropped at once (timed out, or closed as
@@ -505,7 +613,7 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         place(t, m, now_ms);
         break;
     case FLEET_RELEASE:
-        release(t, &m->claim, m->keep_out, now_ms);
+        release(t, &m->claim, m->keep_out, m->ended, now_ms);
         break;
     case FLEET_LOAD:
         t->load.rooms = m->rooms;
@@ -516,6 +624,9 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         break;
     case FLEET_LISTING:
         set_listing(t, m);
+        break;
+    case FLEET_KEEP:
+        keep_put(t, (struct fleet_msg *)m);
         break;
     case FLEET_DRAIN:
         drain(t, now_ms);
@@ -571,6 +682,7 @@ static void *run(void *arg)
         struct fleet_msg m;
         while (!t->stopping && ring_pop(t->in, &m))
             handle(t, &m, clock_now_ms());
+        keeps_flush(t, clock_now_ms());
         uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
@@ -579,9 +691,10 @@ static void *run(void *arg)
             agones_due(t, clock_now_ms());
     }
     char err[256];
+    keeps_flush(t, clock_now_ms()); /* what changed last goes before the claims */
     bool up = t->cfg.use_directory && t->dir && directory_connected(t->dir);
     for (size_t i = 0; i < t->n_held && up; i++)
-        directory_release(t->dir, &t->held[i], 0, err, sizeof err);
+        directory_release(t->dir, &t->held[i], 0, false, err, sizeof err); /* kept */
     if (up)
         directory_deregister(t->dir, err, sizeof err);
     if (t->cfg.use_agones)
@@ -594,7 +707,7 @@ static void empty(struct ring *ring)
 {
     struct fleet_msg m;
     while (ring && ring_pop(ring, &m))
-        free(m.listing);
+        fleet_msg_free(&m);
 }
 
 static void destroy(struct dirthread *t)
@@ -607,6 +720,9 @@ static void destroy(struct dirthread *t)
     free(t->held);
     free(t->res);
     free(t->listing);
+    while (t->n_keeps)
+        keep_drop(t, t->n_keeps - 1);
+    free(t->keeps);
     free(t);
 }
 

@@ -28,6 +28,11 @@
 #define FLEET_LIST_PROPS_BYTES (48 * 1024) /* bytes of props a relay publishes: its
                                   later rooms go without theirs (two relays' listings
                                   fit in what a heartbeat reads) */
+#define FLEET_KEEP_BYTES (32 * 1024) /* a room's record as the directory keeps it
+                                  (P:keep:ROOM): a longer one is not written */
+#define FLEET_KEEP_MEMBERS 1024 /* player ids a holder publishes of one room
+                                  (P:members:ROOM): its members past these cannot
+                                  move it by a report */
 #define FLEET_ROOMS_MAX 4096   /* the other relays' rooms a relay keeps, at most */
 #define FLEET_LIST_BYTES (256 * 1024) /* the other relays' listings a heartbeat reads, at most */
 
@@ -98,6 +103,7 @@ enum fleet_script {
     FLEET_SCRIPT_HEARTBEAT, /* register this relay, renew its claims */
     FLEET_SCRIPT_RELEASE,   /* drop a claim this relay holds */
     FLEET_SCRIPT_HANDOVER,  /* move a claim to another live relay */
+    FLEET_SCRIPT_KEEP,      /* publish a held room's members and record */
     FLEET_SCRIPT_COUNT
 };
 

@@ -269,7 +269,7 @@ static void a_reported_holder_is_awaited_then_taken_over(void **state)
                                          sizeof err), 0);
     struct fleet_claim held;
     uint32_t wait;
-    assert_int_equal(directory_place(a, "orphan", NULL, &held, &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(a, "orphan", NULL, NULL, &held, &wait, err, sizeof err), 1);
     assert_string_equal(held.addr, "127.0.0.1:7001");
     struct dirthread *tb = start(&cb);
     wait_for(tb, FLEET_CONFIRMED, NULL, 3000); /* b beats: the directory answers */

@@ -195,8 +195,8 @@ static void a_directory_over_tls_as_a_least_privileged_user(void **state)
     uint32_t wait;
     assert_int_equal(directory_heartbeat(d, &(struct directory_load){0}, NULL, 0, NULL, err,
                                          sizeof err), 0);
-    assert_int_equal(directory_place(d, "r", NULL, &held[0], &wait, err, sizeof err), 1);
-    assert_int_equal(directory_place(d, "r", "", &moved, &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(d, "r", NULL, NULL, &held[0], &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(d, "r", "", NULL, &moved, &wait, err, sizeof err), 1);
     assert_int_equal(directory_heartbeat(d, &(struct directory_load){1, 1, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(directory_handover(d, &held[0], &moved, err, sizeof err), 0);
