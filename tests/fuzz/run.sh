@@ -50,7 +50,8 @@ flowscan:8192
 quicclient:4096
 pollwire:4096
 poll:8192
-sourcekey:128"
+sourcekey:128
+roomrecord:40960"
 
 want() {
     [ -z "$selected" ] && return 0
