@@ -524,6 +524,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
     t->load.draining = true;
+    keeps_flush(t, now_ms); /* the rooms' last records go with them */
     if (connected(t, now_ms))
         heartbeat(t, now_ms); /* placements stop choosing this relay */
     while (t->n_held > 0) {

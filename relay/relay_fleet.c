@@ -27,6 +27,19 @@
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
 #define AT_ONCE_US 16000000     /* members all dropped within this: "all at once" */
+#define RECORD_HOLD_US 15000000 /* a room placed here with a record waits this long for
+                                   a joiner it takes (its owner, when it is closed);
+                                   then, never made, its claim is let go (the record
+                                   stays in the directory) */
+
+/* A room placed here with the record the directory kept of it: applied
+ * when a join makes the room (the record hook), until it is made or held
+ * past RECORD_HOLD_US. */
+struct placed_record {
+    char room[PROTO_ROOM_MAX + 1];
+    char *json;
+    uint64_t until_us;               /* CLOCK_BOOTTIME */
+};
 
 struct relay_fleet {
     struct relay *r;
@@ -42,6 +55,8 @@ struct relay_fleet {
     struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
     uint32_t run;                    /* members dropped in a row, none leaving by itself */
     uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
+    struct placed_record *records;   /* park_max at most */
+    size_t n_records;
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -152,7 +167,7 @@ static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
 }
 
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
-                                   uint64_t seen_epoch, const char *lost,
+                                   uint64_t seen_epoch, const char *lost, const char *player,
                                    struct relay_moved_to *to, enum proto_error_code *code)
 {
     struct relay_fleet *f = ctx;
@@ -171,6 +186,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
         return RELAY_PLACE_REFUSED;
     case PLACEMENT_PARKED: {
         struct fleet_msg m = {.type = FLEET_PLACE, .claim = claim, .suspect = suspect};
+        snprintf(m.player, sizeof m.player, "%s", suspect ? player : "");
         if (!ask || post(f, &m))
             return RELAY_PLACE_WAIT;
         /* Nobody will answer: settle the room as unplaceable now. */
@@ -187,6 +203,91 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     }
 }
 
+/* ---- records: rooms placed here with what the directory kept of them ---- */
+
+static size_t record_find(const struct relay_fleet *f, const char *room)
+{
+    size_t i = 0;
+    while (i < f->n_records && strcmp(f->records[i].room, room) != 0)
+        i++;
+    return i;
+}
+
+static void record_drop(struct relay_fleet *f, const char *room)
+{
+    size_t i = record_find(f, room);
+    if (i == f->n_records)
+        return;
+    free(f->records[i].json);
+    f->records[i] = f->records[--f->n_records];
+}
+
+/* room was placed here with its record json (taken over): kept for the
+ * join that makes the room. */
+static void record_put(struct relay_fleet *f, const char *room, char *json, uint64_t boot_us)
+{
+    record_drop(f, room);
+    if (f->n_records == f->park_max) { /* as many as joins may wait: the oldest goes */
+        free(f->records[0].json);
+        f->records[0] = f->records[--f->n_records];
+    }
+    struct placed_record *pr = &f->records[f->n_records++];
+    snprintf(pr->room, sizeof pr->room, "%s", room);
+    pr->json = json;
+    pr->until_us = boot_us + RECORD_HOLD_US;
+}
+
+static char *hook_record(void *ctx, const char *room)
+{
+    struct relay_fleet *f = ctx;
+    size_t i = record_find(f, room);
+    char *json = i < f->n_records ? strdup(f->records[i].json) : NULL;
+    if (i < f->n_records && !json)
+        log_error("fleet: room '%s': out of memory: its record is not applied", room);
+    return json;
+}
+
+/* Records whose room was made are done; one held past RECORD_HOLD_US with
+ * its room never made (every joiner refused: a closed room whose owner
+ * did not come) lets the claim go, the record left in the directory. */
+static void records_due(struct relay_fleet *f, uint64_t boot_us)
+{
+    for (size_t i = f->n_records; i-- > 0;) {
+        struct placed_record *pr = &f->records[i];
+        bool made = relay_room_size(f->r, pr->room) > 0;
+        if (!made && boot_us < pr->until_us)
+            continue;
+        struct fleet_msg m = {.type = FLEET_RELEASE};
+        if (!made && placement_room_closed(f->p, pr->room, &m.claim)) {
+            log_info("fleet: room '%s': placed here with its record, no joiner came that it "
+                     "takes: released", pr->room);
+            post(f, &m);
+        }
+        record_drop(f, pr->room);
+    }
+}
+
+/* What the directory keeps of each room that changed: its members (whose
+ * report moves it) and its record (what its next relay applies). */
+static void post_keep(void *ctx, const char *room, const char *members, uint32_t n,
+                      const char *record)
+{
+    struct relay_fleet *f = ctx;
+    n = n < FLEET_KEEP_MEMBERS ? n : FLEET_KEEP_MEMBERS;
+    struct fleet_msg m = {.type = FLEET_KEEP, .n_members = n};
+    snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+    if ((n && !(m.members = malloc((size_t)n * PROTO_PLAYER_LEN))) ||
+        (record && !(m.record = strdup(record)))) {
+        log_error("fleet: room '%s': out of memory: not kept", room);
+        fleet_msg_free(&m);
+        return;
+    }
+    if (n)
+        memcpy(m.members, members, (size_t)n * PROTO_PLAYER_LEN);
+    if (!post(f, &m))
+        fleet_msg_free(&m);
+}
+
 /* A room whose last member was dropped here (timed out, or closed for
  * taking nothing) may have lost its players to a cut between them and
  * this relay, which still beats: they rejoin elsewhere, and this relay
@@ -195,7 +296,8 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
 static void hook_room_closed(void *ctx, const char *room, bool dropped)
 {
     struct relay_fleet *f = ctx;
-    struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped};
+    struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped, .ended = !dropped};
+    record_drop(f, room);
     if (placement_room_closed(f->p, room, &m.claim))
         post(f, &m);
 }
@@ -289,6 +391,12 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     }
     if (!f->p)
         return;
+    if (m->type == FLEET_PLACED && m->refused)
+        relay_count_report_refused(f->r);
+    if (m->type == FLEET_PLACED && m->record) /* before any join makes the room */
+        record_put(f, m->claim.room, m->record, clock_boot_us());
+    else
+        free(m->record);
     struct placement_effect e;
     size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
     settle(f, f->out, n, now_us);
@@ -301,6 +409,7 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     }
     if (e.move_members) {
         struct relay_moved_to to[RELAY_EDGES_MAX];
+        record_drop(f, e.claim.room);
         bool somewhere = e.claim.epoch && moved_to_each(f, &e.claim, to);
         relay_room_move(f->r, e.claim.room, somewhere ? to : NULL, now_us);
     }
@@ -384,6 +493,8 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
     }
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
     let_go_lapsed(f, now_us);
+    relay_each_changed_room(f->r, post_keep, f);
+    records_due(f, clock_boot_us());
 }
 
 int relay_fleet_fd(const struct relay_fleet *f)
@@ -396,8 +507,10 @@ void relay_fleet_drain(struct relay_fleet *f, uint64_t now_us)
     if (!f || f->draining)
         return;
     f->draining = true;
-    if (f->p)
+    if (f->p) {
+        relay_each_changed_room(f->r, post_keep, f); /* kept before the rooms move */
         settle(f, f->out, placement_drain(f->p, f->out, f->park_max), now_us);
+    }
     if (!post(f, &(struct fleet_msg){.type = FLEET_DRAIN}))
         f->drained = true; /* nobody to wait for */
 }
@@ -552,6 +665,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
         return 0;
     struct relay_fleet *f = calloc(1, sizeof *f);
     if (!f || !(f->out = calloc(s->park_max, sizeof *f->out)) ||
+        !(f->records = calloc(s->park_max, sizeof *f->records)) ||
         (c.use_directory && !(f->p = make_placement(&c, s)))) {
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
@@ -568,6 +682,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .room_closed = hook_room_closed,
                                                          .member_left = hook_member_left,
                                                          .peer_gone = hook_peer_gone,
+                                                         .record = hook_record,
                                                          .ctx = f});
     char where[600] = "";
     if (c.use_directory)
@@ -581,6 +696,7 @@ fail:
     if (f) {
         placement_destroy(f->p);
         free(f->out);
+        free(f->records);
         free(f);
     }
     return -1;
@@ -594,6 +710,9 @@ void relay_fleet_stop(struct relay_fleet *f)
     set_fleet_rooms(f, NULL, NULL, 0);
     dirthread_stop(f->t);
     placement_destroy(f->p);
+    while (f->n_records)
+        record_drop(f, f->records[0].room);
+    free(f->records);
     free(f->out);
     free(f);
 }

@@ -26,17 +26,19 @@ static struct {
     uint32_t n_closed;
     uint32_t leased, lost;
     char lost_relay[80];
+    char player[PROTO_PLAYER_LEN + 1]; /* the last join's reporter */
     uint64_t lease_until;
     uint32_t left, dropped, members; /* member_left: calls, of them dropped, the last's */
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              const char *lost, struct relay_moved_to *to,
+                              const char *lost, const char *player, struct relay_moved_to *to,
                               enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
+    snprintf(hk.player, sizeof hk.player, "%s", player);
     hk.lost += lost != NULL;
     snprintf(hk.lost_relay, sizeof hk.lost_relay, "%s", lost ? lost : "");
     hk.asked++;

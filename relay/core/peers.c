@@ -130,6 +130,8 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
             break;
         }
     }
+    room->keep_members = true;
+    room->keep_record |= heir != UINT32_MAX; /* its owner changed */
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
              room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
     switch (reason ? *reason : PROTO_LEFT_KICKED) {
@@ -183,6 +185,7 @@ void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
     p->has_clock = false;
     r->census.members++;
     core_edge_stats(r, peer)->members++;
+    r->rooms.at[room].keep_members = true;
 }
 
 void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us)

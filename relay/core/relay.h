@@ -326,6 +326,9 @@ struct relay_stats {
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
     uint64_t ticks;        /* tick fan-outs that sent at least one state */
     uint64_t moved;        /* fleet: sessions sent to another relay (moved) */
+    uint64_t reports_refused; /* fleet: joins that reported their room's holder lost,
+                              naming it, from no member of the room: taken as plain
+                              joins (the room did not move) */
     uint64_t parked;       /* fleet: joins that waited for the directory */
     uint64_t listings;     /* rooms requests answered with a listing */
     uint64_t listings_refused; /* rooms requests refused: not a member where sources can
@@ -617,11 +620,18 @@ struct relay_fleet_hooks {
     /* A valid join for a room this relay does not have: seen_epoch, the
      * epoch of the moved that sent the client (0: none); lost, non-NULL
      * when the client lost the relay that held the room (its join says
-     * so): the HOST:PORT of that relay, "" if the join names none. MOVED
-     * fills *to; REFUSED fills *code (sent with its table text). */
+     * so): the HOST:PORT of that relay, "" if the join names none;
+     * player: the joiner's player id (of its join's key), "" when it
+     * brought no key (a report without one moves no room). MOVED fills
+     * *to; REFUSED fills *code (sent with its table text). */
     enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
-                              uint64_t seen_epoch, const char *lost,
+                              uint64_t seen_epoch, const char *lost, const char *player,
                               struct relay_moved_to *to, enum proto_error_code *code);
+    /* A room is about to be created here: its record as the directory
+     * kept it (proto/room_record.h's JSON, malloc'd: the core frees it),
+     * applied before its first member joins; NULL: none, the joiner's
+     * settings make it. */
+    char *(*record)(void *ctx, const char *room);
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
     uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
@@ -670,6 +680,21 @@ void relay_room_lease(struct relay *r, const char *room, uint64_t until_us);
 /* Calls each(ctx, name) for every live room (each must not change rooms). */
 void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),
                      void *ctx);
+
+/* A fleet: calls each(ctx, room, members, n, record) for every room whose
+ * members or record changed since the last call, and forgets the change:
+ * members the player ids of its first n members (PROTO_PLAYER_LEN hex
+ * digits each, back to back, no NUL); record its record as JSON
+ * (proto/room_record.h), NULL when only its members changed. Both are the
+ * core's until each returns. */
+void relay_each_changed_room(struct relay *r,
+                             void (*each)(void *ctx, const char *room, const char *members,
+                                          uint32_t n, const char *record),
+                             void *ctx);
+
+/* A fleet: a join's report of its room's holder lost was a stranger's
+ * (counted: reports_refused). */
+void relay_count_report_refused(struct relay *r);
 
 /* "not_joined", "bad_state", ...; "?" when out of range. */
 const char *relay_drop_name(enum relay_drop why);
