@@ -36,6 +36,7 @@ struct directory {
     size_t n_fleet;                      /* ... as the last heartbeat read them */
     char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
     char *record;                        /* the record the last placement gave (NULL) */
+    char *members;                       /* ... its members, space-separated (NULL) */
     bool refused;                        /* ... and whether it took its report as a
                                             stranger's */
 };
@@ -81,6 +82,7 @@ void directory_destroy(struct directory *d)
     free(d->fleet);
     free(d->fleet_props);
     free(d->record);
+    free(d->members);
     free(d);
 }
 
@@ -478,14 +480,14 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
-/* A place reply: {status, value or ms, out, record, refused}. Returns
- * directory_place's code. */
+/* A place reply: {status, value or ms, out, record, refused, members}.
+ * Returns directory_place's code. */
 static int place_reply(struct directory *d, const char *room, const redisReply *r,
                        struct fleet_claim *out, uint32_t *wait_ms)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6)
         return -1;
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         if (r->element[i]->type != REDIS_REPLY_STRING)
             return -1;
     const char *st = r->element[0]->str, *v = r->element[1]->str;
@@ -493,6 +495,10 @@ static int place_reply(struct directory *d, const char *room, const redisReply *
     d->refused = strcmp(r->element[4]->str, "1") == 0;
     if (r->element[3]->len > 0 && r->element[3]->len <= FLEET_KEEP_BYTES &&
         !(d->record = strdup(r->element[3]->str)))
+        return -1;
+    size_t most = (size_t)FLEET_KEEP_MEMBERS * (PROTO_PLAYER_LEN + 1);
+    if (d->record && r->element[5]->len > 0 &&
+        !(d->members = strndup(r->element[5]->str, most)))
         return -1;
     if (strcmp(st, "none") == 0)
         return 0;
@@ -522,7 +528,8 @@ int directory_place(struct directory *d, const char *room, const char *lost,
     d->kept_out[0] = '\0';
     d->refused = false;
     free(d->record);
-    d->record = NULL;
+    free(d->members);
+    d->record = d->members = NULL;
     char ttl[16], floor[24], stale[16], keep_out[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
@@ -550,6 +557,13 @@ char *directory_take_record(struct directory *d)
     char *rec = d->record;
     d->record = NULL;
     return rec;
+}
+
+char *directory_take_members(struct directory *d)
+{
+    char *ids = d->members;
+    d->members = NULL;
+    return ids;
 }
 
 bool directory_report_refused(const struct directory *d)

@@ -121,6 +121,9 @@ int directory_place(struct directory *d, const char *room, const char *lost,
  * caller's to free), else NULL; and whether it took its report as a
  * stranger's. */
 char *directory_take_record(struct directory *d);
+/* ... and with it the player ids of the room's members as its last holder
+ * published them, space-separated (the caller's to free), or NULL. */
+char *directory_take_members(struct directory *d);
 bool directory_report_refused(const struct directory *d);
 
 /* Publishes what the directory keeps of a room this relay holds (*c):

@@ -80,7 +80,8 @@ static void post(struct dirthread *t, const struct fleet_msg *m)
     if (ring_push(t->out, m))
         return;
     log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
-    fleet_msg_free(&(struct fleet_msg){.listing = m->listing, .record = m->record});
+    fleet_msg_free(&(struct fleet_msg){.listing = m->listing, .record = m->record,
+                                       .members = m->members});
 }
 
 /* ---- the held set ---- */
@@ -364,6 +365,21 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
                  (unsigned long long)got->epoch);
 }
 
+/* The members the placement gave with a record, into r as FLEET_KEEP
+ * carries them (ids back to back); a word that is no player id is left
+ * out (the text comes from Redis). */
+static void placed_members(struct dirthread *t, struct fleet_msg *r)
+{
+    char *ids = directory_take_members(t->dir);
+    if (ids && (r->members = malloc(strlen(ids) + 1))) {
+        for (char *save, *w = strtok_r(ids, " ", &save); w; w = strtok_r(NULL, " ", &save))
+            if (proto_player_valid(w))
+                memcpy(r->members + (size_t)r->n_members++ * PROTO_PLAYER_LEN, w,
+                       PROTO_PLAYER_LEN);
+    }
+    free(ids);
+}
+
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
 {
     char err[256];
@@ -382,10 +398,10 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
         log_placement(t, m, rc == 1 ? &r.claim : NULL);
         r.record = directory_take_record(t->dir);
         r.refused = directory_report_refused(t->dir);
+        placed_members(t, &r);
     }
     if (rc != 1) { /* a record goes only with this relay's claim */
-        free(r.record);
-        r.record = NULL;
+        fleet_msg_free(&r);
     }
     if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
         return;

@@ -62,8 +62,10 @@ struct fleet_msg {
     char *record;        /* FLEET_PLACED, FLEET_KEEP: a room's record (room_record's
                             JSON; NULL: none, or for FLEET_KEEP as sent before),
                             the receiver's to free */
-    char *members;       /* FLEET_KEEP: n_members player ids, PROTO_PLAYER_LEN hex
-                            digits each back to back (NULL: none), the receiver's */
+    char *members;       /* FLEET_KEEP, FLEET_PLACED with a record: n_members player
+                            ids (the room's members, as its holder published them),
+                            PROTO_PLAYER_LEN hex digits each back to back (NULL:
+                            none), the receiver's */
     uint32_t n_members;
     char player[PROTO_PLAYER_LEN + 1]; /* FLEET_PLACE: who reported the holder lost */
     bool refused;        /* FLEET_PLACED: a report naming a holder that beats came from

@@ -379,7 +379,7 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  *   [7] stale ms       [8] the relay that client named lost ('' none)
  *   [9] out ms (the keep-out)            [10] the reporter's player id
  *                                            ('' none: no key, no evidence)
- * Returns {status, x, out, record, refused}:
+ * Returns {status, x, out, record, refused, members}:
  *   'held', value    the claim of a live holder (renewed for the TTL when
  *                    the holder asks: it starts a whole lease from this
  *                    answer); with suspect, a holder that beat within the
@@ -404,7 +404,9 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * record (P:keep:ROOM) when the claim answered is the asker's, which
  * applies it before any join of the room; '' otherwise or none. refused:
  * '1' when the report named a holder that beats but its reporter is no
- * member of the room (a stranger: taken as a plain join), else '0'. */
+ * member of the room (a stranger: taken as a plain join), else '0'.
+ * members: with the record, the player ids its last holder published
+ * (space-separated): they take their places back in it, closed or not. */
 static const char place_lua[] = LUA_COMMON
     "local p, rk, asker = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2], ARGV[3]\n"
     "local ttl, floor, stale = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])\n"
@@ -416,7 +418,9 @@ static const char place_lua[] = LUA_COMMON
     "local exclude, named, refused = '', false, '0'\n"
     "local function answer(st, v, out)\n"
     "  local mine = v ~= '' and string.match(v, '^%d+ (%S+) ') == asker\n"
-    "  return {st, v, out or '', mine and (redis.call('GET', kk) or '') or '', refused}\n"
+    "  local rec = mine and redis.call('GET', kk) or ''\n"
+    "  local ids = rec ~= '' and redis.call('SMEMBERS', p .. ':members:' .. ARGV[2]) or {}\n"
+    "  return {st, v, out or '', rec, refused, table.concat(ids, ' ')}\n"
     "end\n"
     "if cur and alive(p, cur) then\n"
     "  local holder = string.match(cur, '^%d+ (%S+) ')\n"

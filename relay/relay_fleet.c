@@ -38,6 +38,8 @@
 struct placed_record {
     char room[PROTO_ROOM_MAX + 1];
     char *json;
+    char *members;                   /* its members there: n player ids back to back */
+    uint32_t n;
     uint64_t until_us;               /* CLOCK_BOOTTIME */
 };
 
@@ -219,22 +221,35 @@ static void record_drop(struct relay_fleet *f, const char *room)
     if (i == f->n_records)
         return;
     free(f->records[i].json);
+    free(f->records[i].members);
     f->records[i] = f->records[--f->n_records];
 }
 
-/* room was placed here with its record json (taken over): kept for the
- * join that makes the room. */
-static void record_put(struct relay_fleet *f, const char *room, char *json, uint64_t boot_us)
+/* room was placed here with the record and members of m (taken over):
+ * kept for the join that makes the room, and its members' that follow. */
+static void record_put(struct relay_fleet *f, struct fleet_msg *m, uint64_t boot_us)
 {
-    record_drop(f, room);
-    if (f->n_records == f->park_max) { /* as many as joins may wait: the oldest goes */
-        free(f->records[0].json);
-        f->records[0] = f->records[--f->n_records];
-    }
+    record_drop(f, m->claim.room);
+    if (f->n_records == f->park_max) /* as many as joins may wait: the oldest goes */
+        record_drop(f, f->records[0].room);
     struct placed_record *pr = &f->records[f->n_records++];
-    snprintf(pr->room, sizeof pr->room, "%s", room);
-    pr->json = json;
+    snprintf(pr->room, sizeof pr->room, "%s", m->claim.room);
+    pr->json = m->record;
+    pr->members = m->members;
+    pr->n = m->members ? m->n_members : 0;
     pr->until_us = boot_us + RECORD_HOLD_US;
+    m->record = m->members = NULL;
+}
+
+static bool hook_was_member(void *ctx, const char *room, const char *player)
+{
+    struct relay_fleet *f = ctx;
+    size_t i = record_find(f, room);
+    for (uint32_t j = 0; i < f->n_records && j < f->records[i].n; j++)
+        if (memcmp(f->records[i].members + (size_t)j * PROTO_PLAYER_LEN, player,
+                   PROTO_PLAYER_LEN) == 0)
+            return true;
+    return false;
 }
 
 static char *hook_record(void *ctx, const char *room)
@@ -247,15 +262,16 @@ static char *hook_record(void *ctx, const char *room)
     return json;
 }
 
-/* Records whose room was made are done; one held past RECORD_HOLD_US with
- * its room never made (every joiner refused: a closed room whose owner
- * did not come) lets the claim go, the record left in the directory. */
+/* Records held RECORD_HOLD_US are done (the room's members had that long
+ * to take their places back); one whose room was never made (every joiner
+ * refused: a closed room whose members did not come) lets the claim go,
+ * the record left in the directory. */
 static void records_due(struct relay_fleet *f, uint64_t boot_us)
 {
     for (size_t i = f->n_records; i-- > 0;) {
         struct placed_record *pr = &f->records[i];
         bool made = relay_room_size(f->r, pr->room) > 0;
-        if (!made && boot_us < pr->until_us)
+        if (boot_us < pr->until_us)
             continue;
         struct fleet_msg m = {.type = FLEET_RELEASE};
         if (!made && placement_room_closed(f->p, pr->room, &m.claim)) {
@@ -375,7 +391,7 @@ static void post_listing(struct relay_fleet *f)
         free(m.listing);
 }
 
-static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
+static void apply(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
 {
     if (m->type == FLEET_ROOMS) {
         set_fleet_rooms(f, m->listing, m->props, m->n_listing);
@@ -394,9 +410,8 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     if (m->type == FLEET_PLACED && m->refused)
         relay_count_report_refused(f->r);
     if (m->type == FLEET_PLACED && m->record) /* before any join makes the room */
-        record_put(f, m->claim.room, m->record, clock_boot_us());
-    else
-        free(m->record);
+        record_put(f, m, clock_boot_us());
+    fleet_msg_free(&(struct fleet_msg){.record = m->record, .members = m->members});
     struct placement_effect e;
     size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
     settle(f, f->out, n, now_us);
@@ -683,6 +698,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .member_left = hook_member_left,
                                                          .peer_gone = hook_peer_gone,
                                                          .record = hook_record,
+                                                         .was_member = hook_was_member,
                                                          .ctx = f});
     char where[600] = "";
     if (c.use_directory)

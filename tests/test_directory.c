@@ -595,6 +595,9 @@ static void a_rooms_record_goes_with_its_placement(void **state)
     rec = directory_take_record(b);
     assert_string_equal(rec, "{\"owner\":\"" ALICE "\"}");
     free(rec);
+    rec = directory_take_members(b); /* who takes its place back in it */
+    assert_string_equal(rec, ALICE);
+    free(rec);
     keep(b, &got, "{\"owner\":\"" ALICE "\",\"size\":3}", ALICE);
 
     /* b dies: its claim expires (TTL 1 s), the record does not; a is kept

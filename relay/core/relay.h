@@ -632,6 +632,10 @@ struct relay_fleet_hooks {
      * applied before its first member joins; NULL: none, the joiner's
      * settings make it. */
     char *(*record)(void *ctx, const char *room);
+    /* Was player a member of room where it was before it moved here (as
+     * the directory said with its record)? It takes its place back in
+     * it, closed or not. */
+    bool (*was_member)(void *ctx, const char *room, const char *player);
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
     uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
