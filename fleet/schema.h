@@ -28,7 +28,7 @@
 #define FLEET_LIST_PROPS_BYTES (48 * 1024) /* bytes of props a relay publishes: its
                                   later rooms go without theirs (two relays' listings
                                   fit in what a heartbeat reads) */
-#define FLEET_KEEP_BYTES (32 * 1024) /* a room's record as the directory keeps it
+#define FLEET_KEEP_BYTES (40 * 1024) /* a room's record as the directory keeps it
                                   (P:keep:ROOM): a longer one is not written */
 #define FLEET_KEEP_MEMBERS 1024 /* player ids a holder publishes of one room
                                   (P:members:ROOM): its members past these cannot
