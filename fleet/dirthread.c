@@ -54,6 +54,8 @@ struct dirthread {
     size_t n_suspects;
     struct keep *keeps;            /* rooms' records and members to write */
     size_t n_keeps, cap_keeps;
+    size_t keep_bytes;             /* ... their bytes: FLEET_KEEP_PENDING_BYTES at most */
+    bool keep_full;                /* a record was left out for them (logged once) */
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
@@ -446,6 +448,12 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
 
 /* ---- keeps: what the directory keeps of held rooms ---- */
 
+/* The bytes a pending keep holds. */
+static size_t keep_size(const struct keep *k)
+{
+    return (k->record ? strlen(k->record) : 0) + (size_t)k->n * PROTO_PLAYER_LEN;
+}
+
 /* m's record and members, to be written at the end of this turn: over any
  * not written yet for the room (a record NULL keeps the one pending). */
 static void keep_put(struct dirthread *t, struct fleet_msg *m)
@@ -469,6 +477,20 @@ static void keep_put(struct dirthread *t, struct fleet_msg *m)
         snprintf(t->keeps[i].room, sizeof t->keeps[i].room, "%s", m->claim.room);
     }
     struct keep *k = &t->keeps[i];
+    size_t record = m->record ? strlen(m->record) : 0, members = m->members ? m->n_members : 0;
+    members *= PROTO_PLAYER_LEN;
+    t->keep_bytes -= keep_size(k);
+    if (m->record && t->keep_bytes + record + members > FLEET_KEEP_PENDING_BYTES) {
+        if (!t->keep_full)
+            log_warn("fleet: room %s: its record is not written: %d KB of records wait "
+                     "already (the directory slow or away)", m->claim.room,
+                     FLEET_KEEP_PENDING_BYTES / 1024);
+        t->keep_full = true;
+        free(m->record); /* its members still go */
+        m->record = NULL;
+    } else if (m->record) {
+        t->keep_full = false;
+    }
     if (m->record) {
         free(k->record);
         k->record = m->record;
@@ -476,11 +498,13 @@ static void keep_put(struct dirthread *t, struct fleet_msg *m)
     free(k->members);
     k->members = m->members;
     k->n = m->members ? m->n_members : 0;
+    t->keep_bytes += keep_size(k);
     m->record = m->members = NULL;
 }
 
 static void keep_drop(struct dirthread *t, size_t i)
 {
+    t->keep_bytes -= keep_size(&t->keeps[i]);
     free(t->keeps[i].record);
     free(t->keeps[i].members);
     t->keeps[i] = t->keeps[--t->n_keeps];

@@ -30,6 +30,9 @@
                                   fit in what a heartbeat reads) */
 #define FLEET_KEEP_BYTES (40 * 1024) /* a room's record as the directory keeps it
                                   (P:keep:ROOM): a longer one is not written */
+#define FLEET_KEEP_PENDING_BYTES (4 * 1024 * 1024) /* records and members a relay
+                                  holds to write (Redis slow or away): a record past
+                                  them is not written, its members still are */
 #define FLEET_KEEP_MEMBERS 1024 /* player ids a holder publishes of one room
                                   (P:members:ROOM): its members past these cannot
                                   move it by a report */

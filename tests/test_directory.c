@@ -8,9 +8,9 @@
  * stale, a holder a report names taken over at once and kept out (once
  * per keep-out) when its reporter is a member the holder published, a
  * stranger's report moving nothing, the members living with the claim, the
- * room's record going to the relay it is placed on next, no new room for a stale relay, Redis stopped, paused and restarted
- * empty, the server holding none of the test's descriptors and dying with a
- * test that dies; and the rooms each relay publishes at its heartbeat, read
+ * room's record going to the relay it is placed on next, no new room for a
+ * stale relay, Redis stopped, paused and restarted empty, the server holding
+ * none of the test's descriptors and dying with a test that dies; and the rooms each relay publishes at its heartbeat, read
  * back by the others (in name order, lines that are no room skipped). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,7 +3,9 @@
  * with nothing kept, settled here, moved or refused; a parked peer that
  * leaves; a room moved whole; a room past its lease, its states checked
  * where they come in and where a tick fans them out; a closed room; each
- * member that leaves, dropped or not. */
+ * member that leaves, dropped or not; a room made from the record the
+ * directory kept (its owner's, whoever joins first), and the rooms whose
+ * members or record changed given out to be kept. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
