@@ -252,16 +252,6 @@ static bool hook_was_member(void *ctx, const char *room, const char *player)
     return false;
 }
 
-static char *hook_record(void *ctx, const char *room)
-{
-    struct relay_fleet *f = ctx;
-    size_t i = record_find(f, room);
-    char *json = i < f->n_records ? strdup(f->records[i].json) : NULL;
-    if (i < f->n_records && !json)
-        log_error("fleet: room '%s': out of memory: its record is not applied", room);
-    return json;
-}
-
 /* Records held RECORD_HOLD_US are done (the room's members had that long
  * to take their places back); one whose room was never made (every joiner
  * refused: a closed room whose members did not come) lets the claim go,
@@ -697,7 +687,6 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .room_closed = hook_room_closed,
                                                          .member_left = hook_member_left,
                                                          .peer_gone = hook_peer_gone,
-                                                         .record = hook_record,
                                                          .was_member = hook_was_member,
                                                          .ctx = f});
     char where[600] = "";

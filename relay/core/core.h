@@ -20,8 +20,7 @@
  *   listing.c     rooms listed (the rooms request), a join's pick of any room
  *                 with space: the live rooms in name order, merged with the
  *                 rooms a fleet's other relays hold
- *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held;
- *                 what the directory keeps of a room (its members, its record)
+ *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
@@ -325,17 +324,6 @@ void core_fleet_room_created(struct relay *r, struct relay_room *room, uint64_t 
 /* Sends moved (room, *to) to peer and closes it (code moved). */
 void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
                       const struct relay_moved_to *to);
-
-struct proto_room_record; /* proto/room_record.h */
-
-/* The record the fleet's directory kept of room name, about to be made
- * here (the record hook's, decoded: the caller frees it), or NULL. */
-struct proto_room_record *core_fleet_record(struct relay *r, const char *name);
-
-/* A room just made (empty) from its record: settings, owner, stay kept
- * events (kept by no member). */
-void core_fleet_room_apply(struct relay *r, struct relay_room *room,
-                           const struct proto_room_record *rec);
 
 /* Refuses a join the fleet could not place: error code, closed, counted
  * (unplaced). Returns the relay_on_datagram code. */

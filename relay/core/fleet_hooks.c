@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/room_record.h"
 #include "../../sys/log.h"
 
 void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
@@ -187,116 +186,23 @@ void relay_count_report_refused(struct relay *r)
 
 /* ---- what the directory keeps of a room (proto/FLEET.md, P:keep:ROOM) ---- */
 
-struct proto_room_record *core_fleet_record(struct relay *r, const char *name)
-{
-    char *json = r->fleet.record ? r->fleet.record(r->fleet.ctx, name) : NULL;
-    if (!json)
-        return NULL;
-    char why[160];
-    struct proto_room_record *rec = malloc(sizeof *rec);
-    if (!rec)
-        log_error("relay: room '%s': out of memory: its record is not applied", name);
-    else if (proto_room_record_decode(json, strlen(json), rec, why, sizeof why) != PROTO_OK) {
-        log_warn("relay: room '%s': the directory's record of it is refused (%s): made anew",
-                 name, why);
-        free(rec);
-        rec = NULL;
-    }
-    free(json);
-    return rec;
-}
-
-void core_fleet_room_apply(struct relay *r, struct relay_room *room,
-                           const struct proto_room_record *rec)
-{
-    struct core_room_settings *s = &room->settings;
-    s->props = rec->props;
-    s->size = rec->size;
-    s->unlisted = !rec->listed;
-    s->closed = !rec->open;
-    memcpy(s->creator, rec->owner, sizeof s->creator);
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < rec->n_kept; i++) {
-        size_t len;
-        const uint8_t *bytes = proto_room_record_event(rec, i, &len);
-        struct proto_event e;
-        /* Its keeper is no member here yet: kept by no member (id 0). */
-        if (proto_event_decode(bytes, len, &e) == PROTO_OK &&
-            core_kept_put(room, 0, &e, bytes, len) == 0)
-            kept++;
-    }
-    room->keep_record = false; /* the directory's already */
-    log_info("relay: room '%s' made from the record its last relay kept: owner %s, %s, %s, "
-             "%" PRIu32 " kept events", room->name, s->creator[0] ? s->creator : "none",
-             s->closed ? "closed" : "open", s->unlisted ? "unlisted" : "listed", kept);
-    (void)r;
-}
-
-/* A room's record, built for relay_each_changed_room. */
-struct snapshot {
-    const struct relay *r;
-    const struct relay_room *room;
-    struct proto_room_record *rec;
-};
-
-/* A stay event into the record, with its keeper's player: the member of
- * that id, or, gone, the room's owner (a stay key whose keeper left is its
- * owner's). */
-static void snapshot_kept(void *ctx, uint32_t owner, const uint8_t *bytes, size_t len)
-{
-    struct snapshot *sn = ctx;
-    char why[160];
-    if (!(bytes[2] & PROTO_EVENT_STAY))
-        return;
-    const char *keeper = sn->room->settings.creator;
-    for (uint32_t i = 0; owner && i < sn->room->n; i++)
-        if (sn->r->peers[sn->room->members[i]].id == owner)
-            keeper = sn->r->peers[sn->room->members[i]].player;
-    if (keeper[0] && proto_room_record_add_kept(sn->rec, keeper, bytes, len, why, sizeof why))
-        log_warn("relay: room '%s': a kept event left out of its record: %s", sn->room->name,
-                 why);
-}
-
-/* room's record as JSON into buf (PROTO_ROOM_RECORD_MAX + 1 bytes). */
-static int snapshot(const struct relay *r, const struct relay_room *room,
-                    struct proto_room_record *rec, char *buf)
-{
-    const struct core_room_settings *s = &room->settings;
-    proto_room_record_init(rec);
-    rec->props = s->props;
-    rec->size = s->size;
-    rec->listed = !s->unlisted;
-    rec->open = !s->closed;
-    rec->aoi = room->grid ? room->grid->radius : 0;
-    memcpy(rec->owner, s->creator, sizeof rec->owner);
-    core_kept_each(room, snapshot_kept, &(struct snapshot){r, room, rec});
-    return proto_room_record_encode(buf, PROTO_ROOM_RECORD_MAX + 1, rec);
-}
-
 void relay_each_changed_room(struct relay *r,
                              void (*each)(void *ctx, const char *room, const char *members,
                                           uint32_t n, const char *record),
                              void *ctx)
 {
-    struct proto_room_record *rec = NULL;
-    char *json = NULL, *ids = NULL;
+    char *ids = NULL;
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
         struct relay_room *room = &r->rooms.at[i];
-        if (!room->used || (!room->keep_members && !room->keep_record))
+        if (!room->used || !room->keep_members)
             continue;
         if (!ids && !(ids = malloc((size_t)r->cfg.max_room_size * PROTO_PLAYER_LEN)))
             break; /* at the next call */
-        if (room->keep_record && !rec &&
-            (!(rec = malloc(sizeof *rec)) || !(json = malloc(PROTO_ROOM_RECORD_MAX + 1))))
-            break;
         for (uint32_t j = 0; j < room->n; j++)
             memcpy(ids + (size_t)j * PROTO_PLAYER_LEN, r->peers[room->members[j]].player,
                    PROTO_PLAYER_LEN);
-        bool record = room->keep_record && snapshot(r, room, rec, json) >= 0;
-        each(ctx, room->name, ids, room->n, record ? json : NULL);
-        room->keep_members = room->keep_record = false;
+        each(ctx, room->name, ids, room->n, NULL);
+        room->keep_members = false;
     }
     free(ids);
-    free(rec);
-    free(json);
 }

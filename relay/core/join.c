@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/room_record.h"
 #include "../../sys/log.h"
 #include "source_key.h"
 
@@ -341,33 +340,6 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
                        proto_mode_name(*mode), edge->name ? edge->name : "?", carried);
 }
 
-/* A new room for peer's join m: made from the record a fleet's directory
- * kept of it (the room moved here: its owner, settings and stay events,
- * and the joiner admitted as to any room it did not make), or by the join
- * (its player the owner). Returns 0 with *out, or the refusal's code. */
-static int make_room(struct relay *r, uint32_t peer, const struct proto_control *m,
-                     const char *name, struct relay_room **out, uint64_t now_us)
-{
-    struct proto_room_record *rec = core_fleet_record(r, name);
-    struct relay_room *room = core_room_create(r, name, rec ? rec->aoi : m->aoi);
-    int rc = 0;
-    if (!room)
-        rc = core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
-                         "too many rooms (%" PRIu32 "): join an existing one",
-                         r->cfg.max_rooms);
-    else if (rec)
-        core_fleet_room_apply(r, room, rec);
-    else
-        core_room_settle(r, peer, room, m);
-    free(rec);
-    if (room)
-        core_fleet_room_created(r, room, now_us);
-    if (room && (rc = core_room_admits(r, peer, room, now_us)) < 0)
-        core_room_free(r, room); /* closed to it: kept again when one it takes comes */
-    *out = rc < 0 ? NULL : room;
-    return rc;
-}
-
 /* The join's checks past its identity, then the membership: the room (of
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
@@ -414,8 +386,15 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
                            "no such room here: check its name, or join without exists "
                            "to make it");
-    if (!room && (rc = make_room(r, peer, m, who->room, &room, now_us)) < 0)
-        return rc;
+    if (!room) {
+        room = core_room_create(r, who->room, m->aoi);
+        if (!room)
+            return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                               "too many rooms (%" PRIu32 "): join an existing one",
+                               r->cfg.max_rooms);
+        core_room_settle(r, peer, room, m);
+        core_fleet_room_created(r, room, now_us);
+    }
     uint32_t id = 0;
     if (was != UINT32_MAX) {
         id = r->peers[was].id;

@@ -69,9 +69,6 @@ int core_kept_put(struct relay_room *room, uint32_t owner, const struct proto_ev
     struct core_kept *k = room->kept;
     size_t old = k ? find(k, e->key, e->key_len) : SIZE_MAX;
     size_t old_len = old == SIZE_MAX ? 0 : entry_len(k->at + old);
-    /* a room's record holds its stay events: one changes it */
-    room->keep_record |= (bytes[2] & PROTO_EVENT_STAY) ||
-                         (old != SIZE_MAX && (k->at[old + ENTRY_HEAD + 2] & PROTO_EVENT_STAY));
     if (e->len == 0) { /* a clear */
         if (old != SIZE_MAX)
             remove_at(k, old);
@@ -116,15 +113,6 @@ uint32_t core_kept_replay(struct relay *r, uint32_t peer, const struct relay_roo
                              entry_len(k->at + off));
     r->stats.events_out += n;
     return n;
-}
-
-void core_kept_each(const struct relay_room *room,
-                    void (*each)(void *ctx, uint32_t owner, const uint8_t *bytes, size_t len),
-                    void *ctx)
-{
-    const struct core_kept *k = room->kept;
-    for (size_t off = 0; k && off < k->used; off += ENTRY_HEAD + entry_len(k->at + off))
-        each(ctx, be32_get(k->at + off), k->at + off + ENTRY_HEAD, entry_len(k->at + off));
 }
 
 size_t core_kept_counted(const struct relay_room *room)

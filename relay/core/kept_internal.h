@@ -32,12 +32,6 @@ void core_kept_leave(struct relay_room *room, uint32_t owner);
  * how many were queued. */
 uint32_t core_kept_replay(struct relay *r, uint32_t peer, const struct relay_room *room);
 
-/* Calls each(ctx, owner, bytes, len) for room's kept events in order,
- * bytes as they are replayed (marked kept). */
-void core_kept_each(const struct relay_room *room,
-                    void (*each)(void *ctx, uint32_t owner, const uint8_t *bytes, size_t len),
-                    void *ctx);
-
 /* The bytes room's kept events count (the bound's measure), and the bytes
  * its store holds in memory (0 and 0: none). */
 size_t core_kept_counted(const struct relay_room *room);

@@ -131,7 +131,6 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         }
     }
     room->keep_members = true;
-    room->keep_record |= heir != UINT32_MAX; /* its owner changed */
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
              room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
     switch (reason ? *reason : PROTO_LEFT_KICKED) {

@@ -627,11 +627,6 @@ struct relay_fleet_hooks {
     enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
                               uint64_t seen_epoch, const char *lost, const char *player,
                               struct relay_moved_to *to, enum proto_error_code *code);
-    /* A room is about to be created here: its record as the directory
-     * kept it (proto/room_record.h's JSON, malloc'd: the core frees it),
-     * applied before its first member joins; NULL: none, the joiner's
-     * settings make it. */
-    char *(*record)(void *ctx, const char *room);
     /* Was player a member of room where it was before it moved here (as
      * the directory said with its record)? It takes its place back in
      * it, closed or not. */

@@ -119,7 +119,6 @@ int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, 
         s->unlisted = m->unlisted;
     if (m->room_set & PROTO_ROOM_SET_PROPS)
         s->props = m->props;
-    room->keep_record = true;
     log_debug("relay: room '%s' %s, %s, %u props", room->name, s->closed ? "closed" : "open",
               s->unlisted ? "unlisted" : "listed", (unsigned)s->props.n);
     return 0;

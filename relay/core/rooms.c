@@ -53,7 +53,6 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         room->n = 0;
         room->states_in = room->states_out = 0;
         room->lease_until_us = UINT64_MAX;
-        room->keep_members = room->keep_record = true; /* the directory has none yet */
         snprintf(room->name, sizeof room->name, "%s", name);
         uint32_t at = core_room_rank(r, room->name, false);
         uint32_t *by_name = r->rooms.by_name;

@@ -49,11 +49,9 @@ struct relay_room {
                                everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
     struct core_room_settings settings; /* room_settings.c: its creator's say */
-    /* A fleet: what the directory keeps of the room changed since
-     * fleet_hooks.c last gave it out (relay_each_changed_room, which
-     * clears them): its members (join.c, peers.c set it), its record
-     * (rooms.c at its creation, room_settings.c, kept.c for a stay event). */
-    bool keep_members, keep_record;
+    /* A fleet: its members changed since fleet_hooks.c last gave them out
+     * (relay_each_changed_room clears it; peers.c sets it, rooms.c too). */
+    bool keep_members;
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct
