@@ -471,6 +471,26 @@ static int read_room_fields(struct reader *r, const cJSON *o, struct proto_contr
     return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
 }
 
+/* A room's owner: a player id, or "" (none). */
+static int owner_ok(const char *s)
+{
+    return s[0] == '\0' || proto_player_valid(s);
+}
+
+/* A welcome's or a pushed room's room as it is: every field optional (a
+ * relay from before sends none). */
+static int read_room_state(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    uint64_t size = 0;
+    int rc;
+    if ((rc = read_string(r, o, "owner", 0, m->owner, sizeof m->owner, owner_ok)) ||
+        (rc = read_uint(r, o, "size", 0, 4294967295.0, &size)) ||
+        (rc = read_room_fields(r, o, m, SIZE_MAX)))
+        return rc;
+    m->size = (uint32_t)size;
+    return PROTO_OK;
+}
+
 /* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
  * the field "rooms" says which. */
 static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
@@ -595,7 +615,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
-            (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)))
+            (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)) ||
+            (rc = read_room_state(r, o, m)))
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -629,7 +650,10 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
     case PROTO_CTL_ROOM:
-        return read_room_fields(r, o, m, SIZE_MAX);
+        /* From the relay it names its room: then it is the room as it is. */
+        if ((rc = read_string(r, o, "room", 0, m->room, sizeof m->room, proto_room_valid)))
+            return rc;
+        return m->room[0] ? read_room_state(r, o, m) : read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

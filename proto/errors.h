@@ -49,6 +49,7 @@ enum proto_error_code {
     PROTO_ERROR_NO_SUCH_ROOM = 30,
     PROTO_ERROR_ROOM_CLOSED = 31,
     PROTO_ERROR_NOT_CREATOR = 32,
+    PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     PROTO_ERROR_COUNT
 };
 

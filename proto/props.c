@@ -256,6 +256,7 @@ int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const
         m->room_set = 0;
         return read_size(o, &m->size, field, why, why_cap);
     case PROTO_CTL_ROOM:
+    case PROTO_CTL_WELCOME:
         if ((rc = read_open_listed(o, m, field, why, why_cap)) ||
             (rc = read_set(o, "props", &m->props, &props, field, why, why_cap)))
             return rc;

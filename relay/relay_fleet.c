@@ -12,6 +12,7 @@
 #include "../fleet/agones.h"
 #include "../fleet/dirthread.h"
 #include "../fleet/placement.h"
+#include "../proto/room_record.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
@@ -27,18 +28,14 @@
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
 #define AT_ONCE_US 16000000     /* members all dropped within this: "all at once" */
-#define RECORD_HOLD_US 15000000 /* a room placed here with a record waits this long for
-                                   a joiner it takes (its owner, when it is closed);
-                                   then, never made, its claim is let go (the record
-                                   stays in the directory) */
+#define MEMBERS_HOLD_US 60000000 /* a room made here from its record takes the members
+                                   it had elsewhere back this long (closed or not) */
 
-/* A room placed here with the record the directory kept of it: applied
- * when a join makes the room (the record hook), until it is made or held
- * past RECORD_HOLD_US. */
-struct placed_record {
+/* The members a room made here from its record had on its last relay: they
+ * take their places back in it (the was_member hook). */
+struct placed_members {
     char room[PROTO_ROOM_MAX + 1];
-    char *json;
-    char *members;                   /* its members there: n player ids back to back */
+    char *members;                   /* n player ids back to back */
     uint32_t n;
     uint64_t until_us;               /* CLOCK_BOOTTIME */
 };
@@ -57,7 +54,7 @@ struct relay_fleet {
     struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
     uint32_t run;                    /* members dropped in a row, none leaving by itself */
     uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
-    struct placed_record *records;   /* park_max at most */
+    struct placed_members *records;  /* park_max at most */
     size_t n_records;
 };
 
@@ -220,25 +217,39 @@ static void record_drop(struct relay_fleet *f, const char *room)
     size_t i = record_find(f, room);
     if (i == f->n_records)
         return;
-    free(f->records[i].json);
     free(f->records[i].members);
     f->records[i] = f->records[--f->n_records];
 }
 
-/* room was placed here with the record and members of m (taken over):
- * kept for the join that makes the room, and its members' that follow. */
-static void record_put(struct relay_fleet *f, struct fleet_msg *m, uint64_t boot_us)
+/* The room of m, placed here with its record, made from it now (before
+ * any join of it: its owner and settings are the record's, not a
+ * joiner's), its lease set, and the members it had kept for the
+ * was_member hook. A record that cannot be applied is said: the joins
+ * then make the room as a new one. */
+static void restore(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
 {
-    record_drop(f, m->claim.room);
+    char why[200];
+    const char *room = m->claim.room;
+    struct proto_room_record *rec = malloc(sizeof *rec);
+    if (!rec || proto_room_record_decode(m->record, strlen(m->record), rec, why,
+                                         sizeof why) != PROTO_OK ||
+        relay_room_restore(f->r, room, rec, now_us, why, sizeof why) != 0) {
+        log_warn("fleet: room '%s': its record is not applied (%s): it is made anew", room,
+                 rec ? why : "out of memory");
+        free(rec);
+        return;
+    }
+    free(rec);
+    relay_room_lease(f->r, room, lease_on_loop(f, room, now_us, clock_boot_us()));
+    record_drop(f, room);
     if (f->n_records == f->park_max) /* as many as joins may wait: the oldest goes */
         record_drop(f, f->records[0].room);
-    struct placed_record *pr = &f->records[f->n_records++];
-    snprintf(pr->room, sizeof pr->room, "%s", m->claim.room);
-    pr->json = m->record;
-    pr->members = m->members;
-    pr->n = m->members ? m->n_members : 0;
-    pr->until_us = boot_us + RECORD_HOLD_US;
-    m->record = m->members = NULL;
+    struct placed_members *pm = &f->records[f->n_records++];
+    snprintf(pm->room, sizeof pm->room, "%s", room);
+    pm->members = m->members;
+    pm->n = m->members ? m->n_members : 0;
+    pm->until_us = clock_boot_us() + MEMBERS_HOLD_US;
+    m->members = NULL;
 }
 
 static bool hook_was_member(void *ctx, const char *room, const char *player)
@@ -252,25 +263,13 @@ static bool hook_was_member(void *ctx, const char *room, const char *player)
     return false;
 }
 
-/* Records held RECORD_HOLD_US are done (the room's members had that long
- * to take their places back); one whose room was never made (every joiner
- * refused: a closed room whose members did not come) lets the claim go,
- * the record left in the directory. */
+/* The members kept past MEMBERS_HOLD_US are forgotten (those of a room
+ * that ended or moved on already are, there). */
 static void records_due(struct relay_fleet *f, uint64_t boot_us)
 {
-    for (size_t i = f->n_records; i-- > 0;) {
-        struct placed_record *pr = &f->records[i];
-        bool made = relay_room_size(f->r, pr->room) > 0;
-        if (boot_us < pr->until_us)
-            continue;
-        struct fleet_msg m = {.type = FLEET_RELEASE};
-        if (!made && placement_room_closed(f->p, pr->room, &m.claim)) {
-            log_info("fleet: room '%s': placed here with its record, no joiner came that it "
-                     "takes: released", pr->room);
-            post(f, &m);
-        }
-        record_drop(f, pr->room);
-    }
+    for (size_t i = f->n_records; i-- > 0;)
+        if (boot_us >= f->records[i].until_us)
+            record_drop(f, f->records[i].room);
 }
 
 /* What the directory keeps of each room that changed: its members (whose
@@ -399,11 +398,11 @@ static void apply(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
         return;
     if (m->type == FLEET_PLACED && m->refused)
         relay_count_report_refused(f->r);
-    if (m->type == FLEET_PLACED && m->record) /* before any join makes the room */
-        record_put(f, m, clock_boot_us());
-    fleet_msg_free(&(struct fleet_msg){.record = m->record, .members = m->members});
     struct placement_effect e;
     size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
+    if (m->type == FLEET_PLACED && m->record && !e.release) /* before its joins go on */
+        restore(f, m, now_us);
+    fleet_msg_free(m);
     settle(f, f->out, n, now_us);
     if (m->type == FLEET_CONFIRMED || m->type == FLEET_RECLAIMED)
         refresh_leases(f, now_us);

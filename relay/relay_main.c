@@ -6,7 +6,7 @@
  * The loop: a turn over every edge (wait in one epoll: relay_edges_wait;
  * the fleet's leases checked after a stall; service, the tick's fan-out,
  * flush: relay_edges_serve), then the fleet's results and the periodic work on a fixed tick (relay_sweep and the edges' ticks, the
- * snapshot for --metrics, stats records), then a flush of what they
+ * rooms kept in --room-file, the snapshot for --metrics, stats records), then a flush of what they
  * queued. Every turn it stores its heartbeat and times itself, the wait
  * excluded. Signal handlers only set flags; a signal cuts the wait short. */
 #include <errno.h>
@@ -27,6 +27,7 @@
 #include "../sys/signals.h"
 #include "core/relay.h"
 #include "relay_fleet.h"
+#include "room_file.h"
 #include "metrics.h"
 #include "settings.h"
 #include "snapshot.h"
@@ -102,7 +103,8 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or an edge fails (1). */
 static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
-               struct relay_stats_out *so, uint32_t stats_interval_ms, struct beside *b)
+               struct room_file *rf, struct relay_stats_out *so, uint32_t stats_interval_ms,
+               struct beside *b)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -124,6 +126,7 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
             tended = true;
             relay_edges_periodic(E, r, now);
             relay_fleet_tick(f, now);
+            room_file_tick(rf, r, now);
             readiness(b, f);
             relay_loop_second(&b->loop, relay_stats(r), now);
             publish(b, r, now);
@@ -244,6 +247,14 @@ int main(int argc, char **argv)
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
+    struct room_file *rf = NULL;
+    if (s.room_file[0] && room_file_open(&rf, s.room_file, r, s.core.max_rooms, clock_now_us(),
+                                         err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
+        relay_destroy(r);
+        relay_edges_close(&E);
+        return 1;
+    }
     signals_install(&stop_requested, &stats_requested, NULL);
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
@@ -277,7 +288,8 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(&E, r, f, &so, s.stats_interval_ms, &b);
+    int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b);
+    room_file_save(rf, r); /* before the goodbyes empty the rooms */
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */
@@ -288,6 +300,7 @@ int main(int argc, char **argv)
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
+    room_file_close(rf);
     relay_destroy(r);
     relay_edges_close(&E);
     return rc;

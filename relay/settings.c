@@ -67,6 +67,15 @@ const struct option_def relay_settings_options[] = {
     { .name = "max-rooms", .type = OPTION_UINT, .offset = CORE(max_rooms),
       .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "live rooms; a join that would create more gets too_many_rooms" },
+    { .name = "room-file", .type = OPTION_STRING, .offset = SET(room_file), .def = "",
+      .min = 0, .max = SIZE(room_file),
+      .help = "FILE the relay keeps its rooms in (settings, owner, kept events with stay): "
+              "written at most every 100 ms after a change and at a stop, read back at "
+              "start; each room then waits --room-hold-s for its members; \"\" = none" },
+    { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
+      .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
+      .help = "seconds a room read back from --room-file waits, empty, for its members "
+              "before it ends" },
     { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
       .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "members per room; more get room_full (a room without interest: at most 256)" },

@@ -43,6 +43,7 @@ struct relay_settings {
     struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */
     bool log_json;               /* log lines as JSON (log_json_sink) */
     char metrics[80];            /* HTTP endpoint, "" = none */
+    char room_file[256];         /* --room-file: the rooms kept, "" = none */
     char webrtc_advertise[80];   /* net.webrtc_advertise points here */
     char allow_origin[1024];     /* --allow-origin values, space-separated; net.allow_origin */
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/room_record.h"
 #include "../../sys/log.h"
 
 void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
@@ -191,18 +192,30 @@ void relay_each_changed_room(struct relay *r,
                                           uint32_t n, const char *record),
                              void *ctx)
 {
-    char *ids = NULL;
+    struct proto_room_record *rec = NULL;
+    char *json = NULL, *ids = NULL;
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
         struct relay_room *room = &r->rooms.at[i];
-        if (!room->used || !room->keep_members)
+        bool changed = room->changed != room->kept_changed;
+        if (!room->used || (!room->keep_members && !changed))
             continue;
         if (!ids && !(ids = malloc((size_t)r->cfg.max_room_size * PROTO_PLAYER_LEN)))
             break; /* at the next call */
+        if (changed && !rec &&
+            (!(rec = malloc(sizeof *rec)) || !(json = malloc(PROTO_ROOM_RECORD_MAX + 1))))
+            break;
         for (uint32_t j = 0; j < room->n; j++)
             memcpy(ids + (size_t)j * PROTO_PLAYER_LEN, r->peers[room->members[j]].player,
                    PROTO_PLAYER_LEN);
-        each(ctx, room->name, ids, room->n, NULL);
+        bool record = changed && core_room_record_take(r, room, rec) == 0 &&
+                      proto_room_record_encode(json, PROTO_ROOM_RECORD_MAX + 1, rec) >= 0;
+        if (changed && !record)
+            log_warn("relay: room '%s': its record could not be taken: not kept", room->name);
+        each(ctx, room->name, ids, room->n, record ? json : NULL);
         room->keep_members = false;
+        room->kept_changed = room->changed;
     }
     free(ids);
+    free(rec);
+    free(json);
 }

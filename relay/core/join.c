@@ -60,6 +60,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     memcpy(r->out.key, p->key, sizeof r->out.key);
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.aoi = room->grid ? room->grid->radius : 0;
+    core_room_state(r, room, &r->out);
     size_t n = 0;
     /* With interest, the others come as they come into sight (appeared). */
     for (uint32_t i = 0; !room->grid && i < room->n && n < PROTO_ROSTER_MAX; i++) {
