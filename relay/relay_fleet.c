@@ -31,6 +31,9 @@
 #define MEMBERS_HOLD_US 60000000 /* a room made here from its record takes the members
                                    it had elsewhere back this long (closed or not) */
 
+_Static_assert(FLEET_KEEP_BYTES >= PROTO_ROOM_RECORD_MAX,
+               "the directory keeps the largest record a room has");
+
 /* The members a room made here from its record had on its last relay: they
  * take their places back in it (the was_member hook). */
 struct placed_members {
