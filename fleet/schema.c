@@ -451,25 +451,30 @@ static const char place_lua[] = LUA_COMMON
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"
     "return answer('placed', v, out)\n";
 
-/* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
- * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
- * rooms, fleet_listing_format's, "" for none; '-': as the call before
- * published, for a heartbeat's later calls), most (bytes of
- * the other relays' listings to return; 0: none), shun ms (its clients
- * were all dropped at once: placed on last, P:shun:ADDR, for this long
- * unless it is already for longer; 0: no), keep ms (how long a room's
- * record, P:keep:ROOM, outlives its last renewal), then pairs of room and
- * the claim value this relay holds. Registers the relay (hash with its
- * beat, Redis's time now; TTL; index), then renews each claim whose value
- * is unchanged, with the room's members (P:members:ROOM, for the TTL) and
- * record (P:keep:ROOM, for keep ms). Returns {renewals, listings}: renewals a flat array of
- * triples for the other claims: room, 'lost' and the live holder's value;
- * or room, 'reclaimed' and a new value (the claim had expired or its later
- * holder is gone: nobody holds it, so the epoch moves on and this relay
- * keeps it); listings the other registered relays' listings, those that
- * fit in `most` bytes. The epoch counter is first
- * raised to the floor (the relay's high-water mark, at least the highest
- * epoch it holds), so epochs keep growing even after Redis lost its data. */
+/* HEARTBEAT. ARGV:
+ *   [1] prefix        [2] address       [3] TTL ms
+ *   [4] instance      [5] transport     [6] capacity
+ *   [7] rooms         [8] clients       [9] draining (0|1)
+ *   [10] floor        [11] stale ms
+ *   [12] listing (this relay's rooms, fleet_listing_format's, '' for none;
+ *        '-': as the call before published, for a heartbeat's later calls)
+ *   [13] most (bytes of the other relays' listings to return; 0: none)
+ *   [14] shun ms (its clients were all dropped at once: placed on last,
+ *        P:shun:ADDR, for this long unless it is already for longer; 0: no)
+ *   [15] keep ms (how long a room's record, P:keep:ROOM, outlives its last
+ *        renewal)
+ *   [16..] pairs of room and the claim value this relay holds
+ * Registers the relay (hash with its beat, Redis's time now; TTL; index),
+ * then renews each claim whose value is unchanged, with the room's members
+ * (P:members:ROOM, for the TTL) and record (P:keep:ROOM, for keep ms).
+ * Returns {renewals, listings}: renewals a flat array of triples for the
+ * other claims: room, 'lost' and the live holder's value; or room,
+ * 'reclaimed' and a new value (the claim had expired or its later holder
+ * is gone: nobody holds it, so the epoch moves on and this relay keeps it);
+ * listings the other registered relays' listings, those that fit in `most`
+ * bytes. The epoch counter is first raised to the floor (the relay's
+ * high-water mark, at least the highest epoch it holds), so epochs keep
+ * growing even after Redis lost its data. */
 static const char heartbeat_lua[] = LUA_COMMON
     "local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]\n"
     "local now = now_ms()\n"
