@@ -1,8 +1,9 @@
 /* fleet_hooks.c: a fleet's say on joins (see core.h and relay.h): a join for a
  * room this relay does not have is created here, parked until the
  * directory answers, answered moved, or refused; rooms move to another
- * relay whole, or are held while their claim is unconfirmed. The core
- * keeps no room and no member for a parked or moved join. */
+ * relay whole, or are held while their claim is unconfirmed; the rooms
+ * whose members or record changed are given out for the directory to keep.
+ * The core keeps no room and no member for a parked or moved join. */
 #include "core.h"
 
 #include <inttypes.h>
