@@ -244,6 +244,9 @@ int main(int argc, char **argv)
         options_fail("ricochet-relay", "%s", err);
     if (relay_settings_tickets(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
+    if (s.room_file[0] && s.fleet.directory[0]) /* a fleet's rooms move between its relays */
+        options_fail("ricochet-relay", "--room-file keeps one relay's rooms: not with "
+                     "--directory, whose relays keep them in the directory");
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);

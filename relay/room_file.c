@@ -193,7 +193,8 @@ static int refresh(struct room_file *f, const struct relay *r)
             rc = -1;
             break;
         }
-        now[i].json = json;
+        char *fit = realloc(json, (size_t)len + 1); /* most records are far below the bound */
+        now[i].json = fit ? fit : json;
         now[i].len = (size_t)len;
     }
     for (uint32_t i = 0; i < f->n; i++)

@@ -71,7 +71,8 @@ const struct option_def relay_settings_options[] = {
       .min = 0, .max = SIZE(room_file),
       .help = "FILE the relay keeps its rooms in (settings, owner, kept events with stay): "
               "written at most every 100 ms after a change and at a stop, read back at "
-              "start; each room then waits --room-hold-s for its members; \"\" = none" },
+              "start; each room then waits --room-hold-s for its members; not with --directory "
+              "(a fleet keeps its rooms in the directory); \"\" = none" },
     { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
       .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
       .help = "seconds a room read back from --room-file waits, empty, for its members "

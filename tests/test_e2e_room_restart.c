@@ -9,7 +9,8 @@
  * refused not_owner and a latecomer still gets coin0. A room nobody comes
  * back to ends with its hold (--room-hold-s), and leaves the file; a
  * stop (SIGTERM) writes the rooms; a file that is no room file stops the
- * relay at start, one line naming the file and saying to move it away. */
+ * relay at start, one line naming the file and saying to move it away; a
+ * relay of a fleet (--directory) takes no --room-file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +231,15 @@ static void a_bad_file_stops_the_start(void **state)
     snprintf(want, sizeof want, "ricochet-relay: error: --room-file %s: room 'cave': ", file);
     if (!strstr(err, want) || !strstr(err, "move it away to start without it"))
         fail_msg("stderr: %s", err);
+    free(err);
+    spawn_free(&relay);
+    /* a fleet's rooms are its directory's to keep */
+    const char *fleet[] = {"--listen", "udp://127.0.0.1:0", "--room-file", file,
+                           "--directory", "redis://127.0.0.1:1", NULL};
+    assert_int_equal(harness_spawn(&relay, "ricochet-relay", fleet), 0);
+    assert_int_equal(spawn_stop(&relay, 0, 10000), 2);
+    err = spawn_read_stderr(&relay);
+    assert_non_null(strstr(err, "--room-file keeps one relay's rooms: not with --directory"));
     free(err);
     spawn_free(&relay);
     remove_dir(dir);

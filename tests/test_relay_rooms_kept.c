@@ -4,7 +4,7 @@
  * kept"). A welcome carries the room as it is (owner, props, open, listed,
  * size); a room message from its owner and an owner handed on are pushed
  * to every member, in a room with interest too. A room's record taken on
- * one relay makes it again on another, empty and held: its first joiner,
+ * one relay makes it again on another, empty, held and listed: its first joiner,
  * not its owner, finds its owner, settings and stay events as they were,
  * whatever its join asks of a room; the owner back is the owner; a room
  * nobody came back to ends with its hold, one whose owner did not come
@@ -196,6 +196,15 @@ static void a_room_made_again_from_its_record(void **state)
     assert_string_equal(relay_room_at(r, 0, NULL), "cave");
     assert_int_equal(relay_room_restore(r, "cave", &rec, now_us, why, sizeof why), -1);
     assert_non_null(strstr(why, "here already"));
+    /* listed while it waits, with no one in it */
+    assert_int_equal(send_text(r, 5, "{\"type\":\"rooms\"}"), 0);
+    const struct proto_control *l = last_of(5, PROTO_CTL_ROOMS);
+    assert_non_null(l);
+    assert_int_equal(l->rooms_len, 1);
+    assert_string_equal(l->rooms[0].room, "cave");
+    assert_int_equal(l->rooms[0].members, 0);
+    assert_int_equal(l->rooms[0].capacity, 3);
+    assert_string_equal(proto_props_get(&l->rooms_props[0], "map"), "arena");
     /* b first, with a join of its own mind: the room as it was */
     fake_clear();
     assert_int_equal(join_as(r, 0, "cave", "b", kb, "dust", 2, 0), 0);

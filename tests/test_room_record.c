@@ -190,18 +190,18 @@ static void decodes_refused(void **state)
     refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":1e6,"
             "\"owner\":\"\",\"kept\":\"\"}", PROTO_E_VALUE, "\"aoi\"");
     refused("{\"v\":1,\"props\":{},\"size\":null," OK_TAIL, PROTO_E_FIELD_TYPE, "\"size\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":1,\"open\":true,\"aoi\":0,\"owner\":\"\","
-            "\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"listed\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"ABC\","
-            "\"kept\":\"\"}", PROTO_E_VALUE, "\"owner\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":1,"
-            "\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"owner\"");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
-            "\"kept\":\"%%%\"}", PROTO_E_VALUE, "not base64");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
-            "\"kept\":\"AAE=\"}", PROTO_E_VALUE, "ends inside an entry");
-    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,\"owner\":\"\","
-            "\"kept\":[]}", PROTO_E_FIELD_TYPE, "\"kept\"");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":1,\"open\":true,\"aoi\":0,"
+            "\"owner\":\"\",\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"listed\"");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,"
+            "\"owner\":\"ABC\",\"kept\":\"\"}", PROTO_E_VALUE, "\"owner\"");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,"
+            "\"owner\":1,\"kept\":\"\"}", PROTO_E_FIELD_TYPE, "\"owner\"");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,"
+            "\"owner\":\"\",\"kept\":\"%%%\"}", PROTO_E_VALUE, "not base64");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,"
+            "\"owner\":\"\",\"kept\":\"AAE=\"}", PROTO_E_VALUE, "ends inside an entry");
+    refused("{\"v\":1,\"props\":{},\"size\":0,\"listed\":true,\"open\":true,\"aoi\":0,"
+            "\"owner\":\"\",\"kept\":[]}", PROTO_E_FIELD_TYPE, "\"kept\"");
     /* an entry whose length is right but whose bytes are no event */
     uint8_t raw[PROTO_ROOM_KEPT_ENTRY_HEAD + 4] = {0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9};
     char b64[64], json[256];
