@@ -275,23 +275,44 @@ static void records_due(struct relay_fleet *f, uint64_t boot_us)
             record_drop(f, f->records[i].room);
 }
 
+/* Is the player id at id among the n back to back at ids? */
+static bool listed(const char *ids, uint32_t n, const char *id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (memcmp(ids + (size_t)i * PROTO_PLAYER_LEN, id, PROTO_PLAYER_LEN) == 0)
+            return true;
+    return false;
+}
+
 /* What the directory keeps of each room that changed: its members (whose
- * report moves it) and its record (what its next relay applies). */
+ * report moves it) and its record (what its next relay applies). A room
+ * made here from its record counts the members it had there too, while
+ * they may still come (their report of this relay lost still counts). */
 static void post_keep(void *ctx, const char *room, const char *members, uint32_t n,
                       const char *record)
 {
     struct relay_fleet *f = ctx;
-    n = n < FLEET_KEEP_MEMBERS ? n : FLEET_KEEP_MEMBERS;
-    struct fleet_msg m = {.type = FLEET_KEEP, .n_members = n};
+    size_t i = record_find(f, room);
+    const struct placed_members *had = i < f->n_records ? &f->records[i] : NULL;
+    uint32_t most = n + (had ? had->n : 0), k = 0;
+    most = most < FLEET_KEEP_MEMBERS ? most : FLEET_KEEP_MEMBERS;
+    struct fleet_msg m = {.type = FLEET_KEEP};
     snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
-    if ((n && !(m.members = malloc((size_t)n * PROTO_PLAYER_LEN))) ||
+    if ((most && !(m.members = malloc((size_t)most * PROTO_PLAYER_LEN))) ||
         (record && !(m.record = strdup(record)))) {
         log_error("fleet: room '%s': out of memory: not kept", room);
         fleet_msg_free(&m);
         return;
     }
-    if (n)
-        memcpy(m.members, members, (size_t)n * PROTO_PLAYER_LEN);
+    for (uint32_t j = 0; j < n && k < most; j++)
+        memcpy(m.members + (size_t)k++ * PROTO_PLAYER_LEN,
+               members + (size_t)j * PROTO_PLAYER_LEN, PROTO_PLAYER_LEN);
+    for (uint32_t j = 0; had && j < had->n && k < most; j++) {
+        const char *id = had->members + (size_t)j * PROTO_PLAYER_LEN;
+        if (!listed(m.members, k, id))
+            memcpy(m.members + (size_t)k++ * PROTO_PLAYER_LEN, id, PROTO_PLAYER_LEN);
+    }
+    m.n_members = k;
     if (!post(f, &m))
         fleet_msg_free(&m);
 }

@@ -306,6 +306,9 @@ static void a_members_report_moves_the_room_whole(void **state)
     raw_join(&twin, &b, a.port, "alice", key);
     assert_int_equal(raw_enet_expect(&twin, PROTO_CTL_WELCOME, NULL, 5000, &msg), 0);
     assert_held_by(&redis, &b);
+    char out[64];
+    test_redis_cmd(&redis, out, sizeof out, "SISMEMBER ricochet:members:" ROOM " %s", player);
+    assert_string_equal(out, "1"); /* a member of the room on b too */
     until_joined_at(&s, alice, b.port);
     raw_enet_close(&twin);
     assert_int_equal(fleet_relay_stat(&b, "reports_refused"), 0);
