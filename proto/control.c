@@ -174,8 +174,7 @@ static int fail(struct reader *r, int rc, const char *field, const char *fmt, ..
 
 /* Finds field `name`; returns it, or NULL and sets *rc when it is required
  * and missing. */
-static const cJSON *field(struct reader *r, const cJSON *o, const char *name,
-                          int required, int *rc)
+static const cJSON *field(struct reader *r, const cJSON *o, const char *name, int required, int *rc)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
     if ((!f || cJSON_IsNull(f)) && required)
@@ -253,8 +252,7 @@ static int read_uint(struct reader *r, const cJSON *o, const char *name, int req
 }
 
 /* Reads a required integer field in [-max, max]. */
-static int read_int(struct reader *r, const cJSON *o, const char *name, double max,
-                    int64_t *dst)
+static int read_int(struct reader *r, const cJSON *o, const char *name, double max, int64_t *dst)
 {
     const cJSON *f;
     int rc = number_field(r, o, name, 1, &f);
@@ -457,10 +455,9 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
 }
 
 /* The room fields of m's type (a join's settings, a room message's, a
- * rooms request's match), or of its listing's entry re (its props and open;
- * SIZE_MAX: the message's own): props.c reads them. */
-static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m,
-                            size_t re)
+ * welcome's room as it is, a rooms request's match), or of its listing's
+ * entry re (its props and open; SIZE_MAX: the message's own): props.c's. */
+static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m, size_t re)
 {
     char why[PROTO_TEXT_MAX + 1];
     const char *name = "";
@@ -469,26 +466,6 @@ static int read_room_fields(struct reader *r, const cJSON *o, struct proto_contr
                                          sizeof why)
                  : proto_room_fields_read(o, m, &name, why, sizeof why);
     return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
-}
-
-/* A room's owner: a player id, or "" (none). */
-static int owner_ok(const char *s)
-{
-    return s[0] == '\0' || proto_player_valid(s);
-}
-
-/* A welcome's or a pushed room's room as it is: every field optional (a
- * relay from before sends none). */
-static int read_room_state(struct reader *r, const cJSON *o, struct proto_control *m)
-{
-    uint64_t size = 0;
-    int rc;
-    if ((rc = read_string(r, o, "owner", 0, m->owner, sizeof m->owner, owner_ok)) ||
-        (rc = read_uint(r, o, "size", 0, 4294967295.0, &size)) ||
-        (rc = read_room_fields(r, o, m, SIZE_MAX)))
-        return rc;
-    m->size = (uint32_t)size;
-    return PROTO_OK;
 }
 
 /* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
@@ -616,7 +593,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
             (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)) ||
-            (rc = read_room_state(r, o, m)))
+            (rc = read_room_fields(r, o, m, SIZE_MAX))) /* the room as it is */
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -649,11 +626,10 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return PROTO_OK;
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
-    case PROTO_CTL_ROOM:
-        /* From the relay it names its room: then it is the room as it is. */
+    case PROTO_CTL_ROOM: /* from the relay it names its room: then the room as it is */
         if ((rc = read_string(r, o, "room", 0, m->room, sizeof m->room, proto_room_valid)))
             return rc;
-        return m->room[0] ? read_room_state(r, o, m) : read_room_fields(r, o, m, SIZE_MAX);
+        return read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

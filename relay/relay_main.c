@@ -6,7 +6,7 @@
  * The loop: a turn over every edge (wait in one epoll: relay_edges_wait;
  * the fleet's leases checked after a stall; service, the tick's fan-out,
  * flush: relay_edges_serve), then the fleet's results and the periodic work on a fixed tick (relay_sweep and the edges' ticks, the
- * rooms kept in --room-file, the snapshot for --metrics, stats records), then a flush of what they
+ * snapshot for --metrics, stats records), then a flush of what they
  * queued. Every turn it stores its heartbeat and times itself, the wait
  * excluded. Signal handlers only set flags; a signal cuts the wait short. */
 #include <errno.h>
@@ -242,22 +242,13 @@ int main(int argc, char **argv)
     int n_edges = relay_settings_edges(&s, specs, err, sizeof err);
     if (n_edges < 0)
         options_fail("ricochet-relay", "%s", err);
-    if (relay_settings_tickets(&s, err, sizeof err) != 0)
+    if (relay_settings_tickets(&s, err, sizeof err) != 0 ||
+        relay_settings_rooms(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
-    if (s.room_file[0] && s.fleet.directory[0]) /* a fleet's rooms move between its relays */
-        options_fail("ricochet-relay", "--room-file keeps one relay's rooms: not with "
-                     "--directory, whose relays keep them in the directory");
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
-    struct room_file *rf = NULL;
-    if (s.room_file[0] && room_file_open(&rf, s.room_file, r, s.core.max_rooms, clock_now_us(),
-                                         err, sizeof err) != 0) {
-        fprintf(stderr, "ricochet-relay: error: %s\n", err);
-        relay_destroy(r);
-        relay_edges_close(&E);
-        return 1;
-    }
+    struct room_file *rf = room_file_start(s.room_file, r, s.core.max_rooms);
     signals_install(&stop_requested, &stats_requested, NULL);
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
@@ -292,7 +283,7 @@ int main(int argc, char **argv)
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
     int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b);
-    room_file_save(rf, r); /* before the goodbyes empty the rooms */
+    room_file_close(rf, r); /* written before the goodbyes empty the rooms */
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */
@@ -303,7 +294,6 @@ int main(int argc, char **argv)
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
-    room_file_close(rf);
     relay_destroy(r);
     relay_edges_close(&E);
     return rc;

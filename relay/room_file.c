@@ -20,6 +20,7 @@
 
 #include "../proto/control.h"
 #include "../proto/room_record.h"
+#include "../sys/clock.h"
 #include "../sys/log.h"
 #include "core/relay.h"
 
@@ -151,6 +152,17 @@ int room_file_open(struct room_file **out, const char *path, struct relay *r,
     }
     *out = f;
     return 0;
+}
+
+struct room_file *room_file_start(const char *path, struct relay *r, uint32_t max_rooms)
+{
+    struct room_file *f = NULL;
+    char err[4500];
+    if (path[0] && room_file_open(&f, path, r, max_rooms, clock_now_us(), err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
+        exit(1);
+    }
+    return f;
 }
 
 /* The cached record of name from the old cache (old[*at..] in name order),
@@ -291,10 +303,11 @@ void room_file_tick(struct room_file *f, const struct relay *r, uint64_t now_us)
     room_file_save(f, r);
 }
 
-void room_file_close(struct room_file *f)
+void room_file_close(struct room_file *f, const struct relay *r)
 {
     if (!f)
         return;
+    room_file_save(f, r);
     for (uint32_t i = 0; i < f->n; i++)
         free(f->rooms[i].json);
     free(f->rooms);

@@ -25,6 +25,11 @@ struct room_file;
 int room_file_open(struct room_file **out, const char *path, struct relay *r,
                    uint32_t max_rooms, uint64_t now_us, char *err, size_t err_cap);
 
+/* ricochet-relay's start: room_file_open for --room-file path ("": none,
+ * NULL), at the clock's now; a file it cannot read back ends the program
+ * (exit 1) with its one line on stderr. */
+struct room_file *room_file_start(const char *path, struct relay *r, uint32_t max_rooms);
+
 /* The loop's periodic call: writes the file if a room's record changed
  * since it last did and at least 100 ms have passed. A failed write is
  * logged (once until one succeeds) and tried again at the next change. */
@@ -34,7 +39,7 @@ void room_file_tick(struct room_file *f, const struct relay *r, uint64_t now_us)
  * emptied). Returns 0, or -1 (logged). */
 int room_file_save(struct room_file *f, const struct relay *r);
 
-/* Frees f (NULL: nothing). */
-void room_file_close(struct room_file *f);
+/* room_file_save, then frees f (NULL: nothing). */
+void room_file_close(struct room_file *f, const struct relay *r);
 
 #endif

@@ -392,3 +392,13 @@ void relay_config_clamp(struct relay_config *cfg)
     options_clamp(relay_settings_options, &s);
     *cfg = s.core;
 }
+
+int relay_settings_rooms(const struct relay_settings *s, char *err, size_t err_cap)
+{
+    if (!s->room_file[0] || !s->fleet.directory[0])
+        return 0;
+    /* a fleet's rooms move between its relays: their records are the directory's */
+    snprintf(err, err_cap, "--room-file keeps one relay's rooms: not with --directory, whose "
+             "relays keep them in the directory");
+    return -1;
+}

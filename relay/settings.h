@@ -74,6 +74,10 @@ void relay_settings_derive(struct relay_settings *s);
  * with a one-line message in err. */
 int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap);
 
+/* --room-file with --directory: refused (a fleet keeps its rooms in the
+ * directory). Returns 0, or -1 with a one-line message in err. */
+int relay_settings_rooms(const struct relay_settings *s, char *err, size_t err_cap);
+
 /* An endpoint a ticket may name this relay by, once bound: address (an
  * edge's "ip:port"), unless it is the wildcard (0.0.0.0, ::). Call it for
  * every edge. */

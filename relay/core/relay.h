@@ -151,8 +151,7 @@ struct relay_config {
     uint32_t max_clients;   /* connected peers (of an edge that counts at the join:
                                members); more get server_full [max-clients] */
     uint32_t max_rooms;     /* live rooms [max-rooms] */
-    uint32_t room_hold_s;   /* a room made again from its record waits this long for its
-                               members [room-hold-s] */
+    uint32_t room_hold_s;   /* a restored room waits this long for its members [room-hold-s] */
     uint32_t max_room_size; /* members per room [max-room-size] */
     uint32_t name_max;      /* bytes in a name [name-max] */
     uint32_t room_max;      /* bytes in a room name [room-max] */
@@ -603,24 +602,19 @@ uint32_t relay_room_size(const struct relay *r, const char *room);
 /* ---- rooms kept (PROTOCOL.md, "Rooms kept"; relay/room_file.c, a fleet) ---- */
 
 struct proto_room_record;
-
-/* A stamp that grows with every change of what the rooms' records hold (a
- * room's settings, owner or kept events; a room made or freed): equal
- * stamps, nothing to write again. */
+/* A stamp that grows with every change of the rooms' records (a room made or freed too). */
 uint64_t relay_rooms_changed(const struct relay *r);
 
-/* The i-th live room in name order (i < relay_rooms), the stamp of its
- * record's last change into *changed (may be NULL); NULL past the last. */
+/* The i-th live room in name order (i < relay_rooms), its record's last
+ * change's stamp into *changed (may be NULL); NULL past the last. */
 const char *relay_room_at(const struct relay *r, uint32_t i, uint64_t *changed);
 
-/* The record of the room called name (its settings, owner, radius and
- * stay events) into rec. Returns 0, or -1: no such room. */
+/* The record of the room called name into rec. Returns 0, or -1: none. */
 int relay_room_record(const struct relay *r, const char *name, struct proto_room_record *rec);
 
 /* Makes the room called name from rec, empty, held for its members
- * cfg.room_hold_s seconds from now_us (listed with no one; a join finds it
- * as it was, whatever the join asks of a room; it ends if nobody came
- * within the hold). Returns 0, or -1 with why (a bad name, a room of that
+ * cfg.room_hold_s from now_us (listed; a join finds it as it was; it ends
+ * if nobody came). Returns 0, or -1 with why (a bad name, a room of that
  * name here, a size past this relay's bound, too many rooms). */
 int relay_room_restore(struct relay *r, const char *name, const struct proto_room_record *rec,
                        uint64_t now_us, char *why, size_t why_cap);
