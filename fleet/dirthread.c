@@ -15,26 +15,10 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/ring.h"
+#include "keeps.h"
+#include "suspects.h"
 
 #define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
-#define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
-#define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
-
-/* What the directory is to keep of a held room, not written yet. */
-struct keep {
-    char room[PROTO_ROOM_MAX + 1];
-    char *record;                  /* NULL: as written before */
-    char *members;                 /* n player ids back to back */
-    uint32_t n;
-};
-
-/* A room whose holder a client reported lost, while the holder's
- * heartbeats are overdue but not yet stale: asked again when due, given
- * up (unplaced, retryable) after two stale periods. */
-struct suspect {
-    struct fleet_msg m;
-    uint64_t due_ms, give_up_ms;
-};
 
 struct dirthread {
     struct dirthread_config cfg;
@@ -50,12 +34,8 @@ struct dirthread {
     struct directory_load load;
     char *listing;                 /* this relay's rooms as published (load.listing) */
     size_t props_cut;              /* ... of which published without their props */
-    struct suspect suspects[SUSPECTS_MAX];
-    size_t n_suspects;
-    struct keep *keeps;            /* rooms' records and members to write */
-    size_t n_keeps, cap_keeps;
-    size_t keep_bytes;             /* ... their bytes: FLEET_KEEP_PENDING_BYTES at most */
-    bool keep_full;                /* a record was left out for them (logged once) */
+    struct suspects suspects;      /* rooms whose reported holder is awaited */
+    struct keeps *keeps;           /* rooms' records and members to write */
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
@@ -285,59 +265,14 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
         post_fleet_rooms(t);
 }
 
-/* ---- suspects: rooms whose reported holder is awaited ---- */
-
-static size_t suspect_find(const struct dirthread *t, const char *room)
-{
-    size_t i = 0;
-    while (i < t->n_suspects && strcmp(t->suspects[i].m.claim.room, room) != 0)
-        i++;
-    return i;
-}
-
-static void suspect_forget(struct dirthread *t, const char *room)
-{
-    size_t i = suspect_find(t, room);
-    if (i < t->n_suspects)
-        t->suspects[i] = t->suspects[--t->n_suspects];
-}
-
-/* m's holder is overdue: ask again after wait_ms. False if it has been
- * awaited long enough (or too many are): then the join is refused,
- * retryable, and its client asks again. */
-static bool suspect_await(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms,
-                          uint32_t wait_ms)
-{
-    size_t i = suspect_find(t, m->claim.room);
-    if (i == t->n_suspects) {
-        if (i == SUSPECTS_MAX)
-            return false;
-        t->suspects[t->n_suspects++] =
-            (struct suspect){.m = *m, .give_up_ms = now_ms + 2 * (uint64_t)t->cfg.dir.stale_ms};
-    }
-    if (now_ms >= t->suspects[i].give_up_ms) {
-        suspect_forget(t, m->claim.room);
-        return false;
-    }
-    t->suspects[i].due_ms = now_ms + wait_ms + SUSPECT_SLACK_MS;
-    return true;
-}
-
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms);
 
 /* Each suspect due: placed again (awaited again, or settled). */
-static void suspects_due(struct dirthread *t, uint64_t now_ms)
+static void suspects_place(struct dirthread *t, uint64_t now_ms)
 {
-    for (;;) {
-        size_t i = 0;
-        while (i < t->n_suspects && t->suspects[i].due_ms > now_ms)
-            i++;
-        if (i == t->n_suspects)
-            return;
-        t->suspects[i].due_ms = UINT64_MAX; /* in hand */
-        struct fleet_msg m = t->suspects[i].m;
+    struct fleet_msg m;
+    while (suspects_due(&t->suspects, now_ms, &m))
         place(t, &m, now_ms);
-    }
 }
 
 /* What a placement asked with m did about a relay kept out of the room
@@ -405,9 +340,9 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     if (rc != 1) { /* a record goes only with this relay's claim */
         fleet_msg_free(&r);
     }
-    if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
+    if (rc == 2 && suspects_await(&t->suspects, m, now_ms, wait_ms, t->cfg.dir.stale_ms))
         return;
-    suspect_forget(t, m->claim.room);
+    suspects_forget(&t->suspects, m->claim.room);
     if (rc == 2) { /* awaited long enough: the client asks again */
         rc = 0;
         r.unreachable = true;
@@ -448,102 +383,20 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
 
 /* ---- keeps: what the directory keeps of held rooms ---- */
 
-/* The bytes a pending keep holds. */
-static size_t keep_size(const struct keep *k)
+static const struct fleet_claim *held_claim(void *ctx, const char *room)
 {
-    return (k->record ? strlen(k->record) : 0) + (size_t)k->n * PROTO_PLAYER_LEN;
+    struct dirthread *t = ctx;
+    size_t i = held_find(t, room);
+    return i < t->n_held ? &t->held[i] : NULL;
 }
 
-/* m's record and members, to be written at the end of this turn: over any
- * not written yet for the room (a record NULL keeps the one pending). */
-static void keep_put(struct dirthread *t, struct fleet_msg *m)
-{
-    size_t i = 0;
-    while (i < t->n_keeps && strcmp(t->keeps[i].room, m->claim.room) != 0)
-        i++;
-    if (i == t->n_keeps) {
-        if (t->n_keeps == t->cap_keeps) {
-            size_t cap = t->cap_keeps ? 2 * t->cap_keeps : 16;
-            struct keep *k = realloc(t->keeps, cap * sizeof *k);
-            if (!k) {
-                log_error("fleet: out of memory: room %s is not kept", m->claim.room);
-                fleet_msg_free(m);
-                return;
-            }
-            t->keeps = k;
-            t->cap_keeps = cap;
-        }
-        t->keeps[t->n_keeps++] = (struct keep){0};
-        snprintf(t->keeps[i].room, sizeof t->keeps[i].room, "%s", m->claim.room);
-    }
-    struct keep *k = &t->keeps[i];
-    size_t record = m->record ? strlen(m->record) : 0, members = m->members ? m->n_members : 0;
-    members *= PROTO_PLAYER_LEN;
-    t->keep_bytes -= keep_size(k);
-    if (m->record && t->keep_bytes + record + members > FLEET_KEEP_PENDING_BYTES) {
-        if (!t->keep_full)
-            log_warn("fleet: room %s: its record is not written: %d KB of records wait "
-                     "already (the directory slow or away)", m->claim.room,
-                     FLEET_KEEP_PENDING_BYTES / 1024);
-        t->keep_full = true;
-        free(m->record); /* its members still go */
-        m->record = NULL;
-    } else if (m->record) {
-        t->keep_full = false;
-    }
-    if (m->record) {
-        free(k->record);
-        k->record = m->record;
-    }
-    free(k->members);
-    k->members = m->members;
-    k->n = m->members ? m->n_members : 0;
-    t->keep_bytes += keep_size(k);
-    m->record = m->members = NULL;
-}
-
-static void keep_drop(struct dirthread *t, size_t i)
-{
-    t->keep_bytes -= keep_size(&t->keeps[i]);
-    free(t->keeps[i].record);
-    free(t->keeps[i].members);
-    t->keeps[i] = t->keeps[--t->n_keeps];
-}
-
-/* Writes each pending keep of a room this relay holds (one not held any
- * more is dropped); a failed write waits for the next turn. */
+/* Writes each room's keep waiting, of the rooms this relay holds. */
 static void keeps_flush(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
-    const char *ids[FLEET_KEEP_MEMBERS];
-    char(*id)[PROTO_PLAYER_LEN + 1] = NULL;
-    if (t->n_keeps == 0 || !connected(t, now_ms))
-        return;
-    if (!(id = malloc(sizeof *id * FLEET_KEEP_MEMBERS)))
-        return;
-    for (size_t i = t->n_keeps; i-- > 0;) {
-        struct keep *k = &t->keeps[i];
-        size_t h = held_find(t, k->room);
-        if (h == t->n_held) {
-            keep_drop(t, i);
-            continue;
-        }
-        size_t n = k->n < FLEET_KEEP_MEMBERS ? k->n : FLEET_KEEP_MEMBERS;
-        for (size_t j = 0; j < n; j++) {
-            memcpy(id[j], k->members + j * PROTO_PLAYER_LEN, PROTO_PLAYER_LEN);
-            id[j][PROTO_PLAYER_LEN] = '\0';
-            ids[j] = id[j];
-        }
-        int rc = directory_keep(t->dir, &t->held[h], k->record, ids, n, err, sizeof err);
-        if (rc < 0 && !directory_connected(t->dir)) {
-            set_reachable(t, false, err);
-            break; /* written when it answers again */
-        }
-        if (rc < 0)
-            log_warn("fleet: room %s: %s", k->room, err);
-        keep_drop(t, i);
-    }
-    free(id);
+    if (keeps_waiting(t->keeps) > 0 && connected(t, now_ms) &&
+        keeps_write(t->keeps, t->dir, held_claim, t, err, sizeof err) != 0)
+        set_reachable(t, false, err);
 }
 
 /* This relay's clients were all dropped at once (timed out, or closed as
@@ -667,7 +520,7 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         set_listing(t, m);
         break;
     case FLEET_KEEP:
-        keep_put(t, (struct fleet_msg *)m);
+        keeps_put(t->keeps, m->claim.room, m->members, m->n_members, m->record);
         break;
     case FLEET_DRAIN:
         drain(t, now_ms);
@@ -691,9 +544,8 @@ static uint64_t next_due(const struct dirthread *t)
         if (t->next_health < due)
             due = t->next_health;
     }
-    for (size_t i = 0; i < t->n_suspects; i++)
-        if (t->suspects[i].due_ms < due)
-            due = t->suspects[i].due_ms;
+    if (suspects_next(&t->suspects) < due)
+        due = suspects_next(&t->suspects);
     return due;
 }
 
@@ -727,7 +579,7 @@ static void *run(void *arg)
         uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
-        suspects_due(t, clock_now_ms());
+        suspects_place(t, clock_now_ms());
         if (t->cfg.use_agones)
             agones_due(t, clock_now_ms());
     }
@@ -761,9 +613,7 @@ static void destroy(struct dirthread *t)
     free(t->held);
     free(t->res);
     free(t->listing);
-    while (t->n_keeps)
-        keep_drop(t, t->n_keeps - 1);
-    free(t->keeps);
+    keeps_destroy(t->keeps);
     free(t);
 }
 
@@ -782,6 +632,10 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
     t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
     if (!t->out)
         goto fail;
+    if (!(t->keeps = keeps_create())) {
+        snprintf(err, err_cap, "fleet: out of memory");
+        goto fail;
+    }
     int rc = pthread_create(&t->tid, NULL, run, t);
     if (rc != 0) {
         snprintf(err, err_cap, "fleet: pthread_create: %s", strerror(rc));

@@ -12,7 +12,7 @@
 #include "../fleet/agones.h"
 #include "../fleet/dirthread.h"
 #include "../fleet/placement.h"
-#include "../proto/room_record.h"
+#include "relay_fleet_rooms.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
@@ -28,21 +28,6 @@
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
 #define AT_ONCE_US 16000000     /* members all dropped within this: "all at once" */
-#define MEMBERS_HOLD_US 60000000 /* a room made here from its record takes the members
-                                   it had elsewhere back this long (closed or not) */
-
-_Static_assert(FLEET_KEEP_BYTES >= PROTO_ROOM_RECORD_MAX,
-               "the directory keeps the largest record a room has");
-
-/* The members a room made here from its record had on its last relay: they
- * take their places back in it (the was_member hook). */
-struct placed_members {
-    char room[PROTO_ROOM_MAX + 1];
-    char *members;                   /* n player ids back to back */
-    uint32_t n;
-    uint64_t until_us;               /* CLOCK_BOOTTIME */
-};
-
 struct relay_fleet {
     struct relay *r;
     struct dirthread *t;
@@ -57,8 +42,7 @@ struct relay_fleet {
     struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
     uint32_t run;                    /* members dropped in a row, none leaving by itself */
     uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
-    struct placed_members *records;  /* park_max at most */
-    size_t n_records;
+    struct fleet_placed placed;      /* rooms made from their records: park_max at most */
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -205,115 +189,36 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     }
 }
 
-/* ---- records: rooms placed here with what the directory kept of them ---- */
-
-static size_t record_find(const struct relay_fleet *f, const char *room)
-{
-    size_t i = 0;
-    while (i < f->n_records && strcmp(f->records[i].room, room) != 0)
-        i++;
-    return i;
-}
-
-static void record_drop(struct relay_fleet *f, const char *room)
-{
-    size_t i = record_find(f, room);
-    if (i == f->n_records)
-        return;
-    free(f->records[i].members);
-    f->records[i] = f->records[--f->n_records];
-}
+/* ---- rooms placed here with what the directory kept of them ---- */
 
 /* The room of m, placed here with its record, made from it now (before
  * any join of it: its owner and settings are the record's, not a
- * joiner's), its lease set, and the members it had kept for the
- * was_member hook. A record that cannot be applied is said: the joins
- * then make the room as a new one. */
+ * joiner's), its lease set. */
 static void restore(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
 {
-    char why[200];
-    const char *room = m->claim.room;
-    struct proto_room_record *rec = malloc(sizeof *rec);
-    if (!rec || proto_room_record_decode(m->record, strlen(m->record), rec, why,
-                                         sizeof why) != PROTO_OK ||
-        relay_room_restore(f->r, room, rec, now_us, why, sizeof why) != 0) {
-        log_warn("fleet: room '%s': its record is not applied (%s): it is made anew", room,
-                 rec ? why : "out of memory");
-        free(rec);
-        return;
-    }
-    free(rec);
-    relay_room_lease(f->r, room, lease_on_loop(f, room, now_us, clock_boot_us()));
-    record_drop(f, room);
-    if (f->n_records == f->park_max) /* as many as joins may wait: the oldest goes */
-        record_drop(f, f->records[0].room);
-    struct placed_members *pm = &f->records[f->n_records++];
-    snprintf(pm->room, sizeof pm->room, "%s", room);
-    pm->members = m->members;
-    pm->n = m->members ? m->n_members : 0;
-    pm->until_us = clock_boot_us() + MEMBERS_HOLD_US;
-    m->members = NULL;
+    uint64_t boot = clock_boot_us();
+    if (fleet_placed_restore(&f->placed, f->r, m, now_us, boot))
+        relay_room_lease(f->r, m->claim.room, lease_on_loop(f, m->claim.room, now_us, boot));
 }
 
 static bool hook_was_member(void *ctx, const char *room, const char *player)
 {
     struct relay_fleet *f = ctx;
-    size_t i = record_find(f, room);
-    for (uint32_t j = 0; i < f->n_records && j < f->records[i].n; j++)
-        if (memcmp(f->records[i].members + (size_t)j * PROTO_PLAYER_LEN, player,
-                   PROTO_PLAYER_LEN) == 0)
-            return true;
-    return false;
-}
-
-/* The members kept past MEMBERS_HOLD_US are forgotten (those of a room
- * that ended or moved on already are, there). */
-static void records_due(struct relay_fleet *f, uint64_t boot_us)
-{
-    for (size_t i = f->n_records; i-- > 0;)
-        if (boot_us >= f->records[i].until_us)
-            record_drop(f, f->records[i].room);
-}
-
-/* Is the player id at id among the n back to back at ids? */
-static bool listed(const char *ids, uint32_t n, const char *id)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (memcmp(ids + (size_t)i * PROTO_PLAYER_LEN, id, PROTO_PLAYER_LEN) == 0)
-            return true;
-    return false;
+    return fleet_placed_was_member(&f->placed, room, player);
 }
 
 /* What the directory keeps of each room that changed: its members (whose
- * report moves it) and its record (what its next relay applies). A room
- * made here from its record counts the members it had there too, while
- * they may still come (their report of this relay lost still counts). */
+ * report moves it; a room made here from its record counts those it had
+ * too, while they may still come) and its record (what its next relay
+ * applies). */
 static void post_keep(void *ctx, const char *room, const char *members, uint32_t n,
                       const char *record)
 {
     struct relay_fleet *f = ctx;
-    size_t i = record_find(f, room);
-    const struct placed_members *had = i < f->n_records ? &f->records[i] : NULL;
-    uint32_t most = n + (had ? had->n : 0), k = 0;
-    most = most < FLEET_KEEP_MEMBERS ? most : FLEET_KEEP_MEMBERS;
-    struct fleet_msg m = {.type = FLEET_KEEP};
-    snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
-    if ((most && !(m.members = malloc((size_t)most * PROTO_PLAYER_LEN))) ||
-        (record && !(m.record = strdup(record)))) {
+    struct fleet_msg m;
+    if (!fleet_placed_keep(&f->placed, room, members, n, record, &m))
         log_error("fleet: room '%s': out of memory: not kept", room);
-        fleet_msg_free(&m);
-        return;
-    }
-    for (uint32_t j = 0; j < n && k < most; j++)
-        memcpy(m.members + (size_t)k++ * PROTO_PLAYER_LEN,
-               members + (size_t)j * PROTO_PLAYER_LEN, PROTO_PLAYER_LEN);
-    for (uint32_t j = 0; had && j < had->n && k < most; j++) {
-        const char *id = had->members + (size_t)j * PROTO_PLAYER_LEN;
-        if (!listed(m.members, k, id))
-            memcpy(m.members + (size_t)k++ * PROTO_PLAYER_LEN, id, PROTO_PLAYER_LEN);
-    }
-    m.n_members = k;
-    if (!post(f, &m))
+    else if (!post(f, &m))
         fleet_msg_free(&m);
 }
 
@@ -326,7 +231,7 @@ static void hook_room_closed(void *ctx, const char *room, bool dropped)
 {
     struct relay_fleet *f = ctx;
     struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped, .ended = !dropped};
-    record_drop(f, room);
+    fleet_placed_drop(&f->placed, room);
     if (placement_room_closed(f->p, room, &m.claim))
         post(f, &m);
 }
@@ -437,7 +342,7 @@ static void apply(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
     }
     if (e.move_members) {
         struct relay_moved_to to[RELAY_EDGES_MAX];
-        record_drop(f, e.claim.room);
+        fleet_placed_drop(&f->placed, e.claim.room);
         bool somewhere = e.claim.epoch && moved_to_each(f, &e.claim, to);
         relay_room_move(f->r, e.claim.room, somewhere ? to : NULL, now_us);
     }
@@ -522,7 +427,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
     let_go_lapsed(f, now_us);
     relay_each_changed_room(f->r, post_keep, f);
-    records_due(f, clock_boot_us());
+    fleet_placed_due(&f->placed, clock_boot_us());
 }
 
 int relay_fleet_fd(const struct relay_fleet *f)
@@ -693,7 +598,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
         return 0;
     struct relay_fleet *f = calloc(1, sizeof *f);
     if (!f || !(f->out = calloc(s->park_max, sizeof *f->out)) ||
-        !(f->records = calloc(s->park_max, sizeof *f->records)) ||
+        fleet_placed_init(&f->placed, s->park_max) != 0 ||
         (c.use_directory && !(f->p = make_placement(&c, s)))) {
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
@@ -724,7 +629,7 @@ fail:
     if (f) {
         placement_destroy(f->p);
         free(f->out);
-        free(f->records);
+        fleet_placed_free(&f->placed);
         free(f);
     }
     return -1;
@@ -738,9 +643,7 @@ void relay_fleet_stop(struct relay_fleet *f)
     set_fleet_rooms(f, NULL, NULL, 0);
     dirthread_stop(f->t);
     placement_destroy(f->p);
-    while (f->n_records)
-        record_drop(f, f->records[0].room);
-    free(f->records);
+    fleet_placed_free(&f->placed);
     free(f->out);
     free(f);
 }
