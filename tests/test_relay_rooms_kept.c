@@ -6,7 +6,8 @@
  * to every member, in a room with interest too. A room's record taken on
  * one relay makes it again on another, empty, held and listed: its first joiner,
  * not its owner, finds its owner, settings and stay events as they were,
- * whatever its join asks of a room; the owner back is the owner; a room
+ * whatever its join asks of a room, its events' senders' ids no new
+ * member's; the owner back is the owner; a room
  * nobody came back to ends with its hold, one whose owner did not come
  * back is owned by its eldest member; a record refused in words. */
 #include <stdarg.h>
@@ -210,6 +211,7 @@ static void a_room_made_again_from_its_record(void **state)
     assert_int_equal(join_as(r, 0, "cave", "b", kb, "dust", 2, 0), 0);
     const struct proto_control *w = last_of(0, PROTO_CTL_WELCOME);
     assert_string_equal(w->player, pb);
+    assert_true(w->id > 2); /* ann and bob were 1 and 2, as the replayed events say */
     assert_string_equal(w->owner, pa);
     assert_string_equal(proto_props_get(&w->props, "map"), "arena");
     assert_int_equal(w->size, 3);

@@ -314,6 +314,8 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->welcomes.n = 0;
     if (r->next_id == 0)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
+    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
+        r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
     if (id == 0)
         id = r->next_id++;
     core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);

@@ -72,6 +72,13 @@ struct relay_room *core_room_restore(struct relay *r, const char *name,
         return refuse(why, why_cap, "room '%s': its kept events do not fit (%u bytes)", name,
                       (unsigned)rec->kept_bytes);
     }
+    for (uint32_t i = 0; i < rec->n_kept; i++) { /* their senders' ids: no new member's */
+        size_t len;
+        const uint8_t *bytes = proto_room_record_event(rec, i, &len);
+        uint32_t sender = proto_state_sender(bytes, len);
+        if (sender > r->rooms.ids_kept)
+            r->rooms.ids_kept = sender;
+    }
     room->hold_until_us = now_us + (uint64_t)r->cfg.room_hold_s * 1000000u;
     core_room_changed(r, room);
     log_info("relay: room '%s' made again from its record: %" PRIu32 " kept events, held %"

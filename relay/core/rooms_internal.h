@@ -70,6 +70,9 @@ struct core_rooms {
     uint32_t n;                 /* live rooms */
     uint64_t changes;           /* changes of what the rooms' records hold, a room
                                    made or freed: each one's stamp (core_room_changed) */
+    uint32_t ids_kept;          /* room_store.c: the highest sender id of the events the
+                                   rooms made again from their records replay: join.c
+                                   draws its new members' ids above it */
 };
 
 /* ---- rooms.c ---- */
