@@ -75,8 +75,8 @@ const struct option_def relay_settings_options[] = {
               "(a fleet keeps its rooms in the directory); \"\" = none" },
     { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
       .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
-      .help = "seconds a room read back from --room-file waits, empty, for its members "
-              "before it ends" },
+      .help = "seconds a room read back from --room-file (in a fleet: placed here with "
+              "the record the directory kept) waits, empty, for its members before it ends" },
     { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
       .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "members per room; more get room_full (a room without interest: at most 256)" },

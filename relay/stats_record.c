@@ -37,7 +37,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"joins", s->joins}, {"leaves", s->leaves}, {"timeouts", s->timeouts},
         {"kicks", s->kicks}, {"errors_sent", s->errors_sent},
         {"errors_suppressed", s->errors_suppressed}, {"ticks", s->ticks},
-        {"moved", s->moved}, {"parked", s->parked},
+        {"moved", s->moved}, {"parked", s->parked}, {"reports_refused", s->reports_refused},
         {"listings", s->listings}, {"listings_refused", s->listings_refused},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)

@@ -113,7 +113,11 @@ void core_rooms_hold_due(struct relay *r, uint64_t now_us)
         }
         log_info("relay: room '%s': nobody came back within %" PRIu32 " s: it ends",
                  room->name, r->cfg.room_hold_s);
+        char name[PROTO_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
+        if (r->fleet.room_closed) /* a fleet's claim of it goes too */
+            r->fleet.room_closed(r->fleet.ctx, name, false);
     }
 }
 
