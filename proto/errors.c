@@ -68,6 +68,9 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                  false},
     [PROTO_ERROR_NOT_CREATOR] = {"not_creator",
                                  "only the room's creator changes its settings", false},
+    [PROTO_ERROR_SCRIPT_REFUSED] = {"script_refused",
+                                    "the room's script refused the join (its reason "
+                                    "follows)", false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

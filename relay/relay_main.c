@@ -32,6 +32,7 @@
 #include "snapshot.h"
 #include "stats_record.h"
 #include "edges.h"
+#include "script/script.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
@@ -40,6 +41,43 @@
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
+static volatile sig_atomic_t reload_requested; /* SIGHUP: the room scripts read again */
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+}
+
+/* With room scripts: the engine, and SIGHUP reads them again (its handler
+ * only sets a flag, as signals_install's do). Exits 1 on a script that
+ * fails its check. */
+static struct script_engine *start_scripts(struct relay *r, const struct relay_settings *s)
+{
+    char err[512];
+    struct script_engine *eng = NULL;
+    if (!s->script.dir[0])
+        return NULL;
+    if (script_engine_open(&eng, r, s->core.max_rooms, &s->script, err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
+        exit(1);
+    }
+    struct sigaction sa = {.sa_handler = on_hup};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL); /* no SA_RESTART: it cuts the wait short */
+    return eng;
+}
+
+/* The room scripts read again, if SIGHUP asked. */
+static void reload_scripts(struct script_engine *eng)
+{
+    char err[512];
+    if (!reload_requested)
+        return;
+    reload_requested = 0;
+    if (eng && script_engine_reload(eng, err, sizeof err) != 0)
+        log_error("relay: room scripts not read again, the ones before kept: %s", err);
+}
 
 /* What the loop shares with the side thread (--metrics), and what it
  * measures for it. Without --metrics, board is NULL. */
@@ -102,7 +140,8 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or an edge fails (1). */
 static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
-               struct relay_stats_out *so, uint32_t stats_interval_ms, struct beside *b)
+               struct relay_stats_out *so, uint32_t stats_interval_ms, struct beside *b,
+               struct script_engine *eng)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -111,8 +150,8 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
     uint64_t drain_until = 0;
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        uint64_t woke;
-        if (relay_edges_wait(E, r, next_tick, &woke) < 0)
+        uint64_t woke, scripts = script_engine_due(eng); /* a room's timer, its tick */
+        if (relay_edges_wait(E, r, scripts < next_tick ? scripts : next_tick, &woke) < 0)
             return 1;
         relay_fleet_turn(f, woke); /* after a stall, leases checked before input */
         if (relay_edges_serve(E, r) < 0)
@@ -120,6 +159,8 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
         bool tended = f != NULL; /* the fleet's results or the periodic work may send */
+        tended |= script_engine_run(eng, now); /* the rooms' timers and ticks may send */
+        reload_scripts(eng);
         if (now >= next_tick) {
             tended = true;
             relay_edges_periodic(E, r, now);
@@ -241,10 +282,13 @@ int main(int argc, char **argv)
         options_fail("ricochet-relay", "%s", err);
     if (relay_settings_tickets(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
+    if (s.script.default_name[0] && !s.script.dir[0])
+        options_fail("ricochet-relay", "--script-default needs --script-dir");
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
     signals_install(&stop_requested, &stats_requested, NULL);
+    struct script_engine *eng = start_scripts(r, &s);
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
     descriptors(&E, &s);
@@ -277,7 +321,7 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(&E, r, f, &so, s.stats_interval_ms, &b);
+    int rc = run(&E, r, f, &so, s.stats_interval_ms, &b, eng);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */
@@ -288,6 +332,7 @@ int main(int argc, char **argv)
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
+    script_engine_close(eng); /* before the core it is installed in */
     relay_destroy(r);
     relay_edges_close(&E);
     return rc;

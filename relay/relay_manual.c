@@ -8,11 +8,15 @@ static const char *const signals[] = {
     "fleet; then tell every client (error shutting_down), disconnect them, write the final "
     "stats record and exit 0",
     "SIGUSR1", "write a stats record now",
+    "SIGHUP", "with --script-dir, read the room scripts again: checked first, rooms made from "
+              "then on run the new ones, rooms alive go on with theirs; a script that fails "
+              "its check is named (file and line) and the scripts before are kept",
     NULL};
 
 static const char *const exit_status[] = {
     "0", "stopped by SIGINT or SIGTERM",
-    "1", "could not start (the port is taken, the address is wrong, a key file is unreadable), "
+    "1", "could not start (the port is taken, the address is wrong, a key file is unreadable, "
+         "a room script fails its check), "
          "with one line on standard error saying why",
     "2", "a bad option, value or config file, with one line on standard error",
     NULL};
@@ -20,6 +24,7 @@ static const char *const exit_status[] = {
 static const char *const files[] = {
     "--ticket-key FILE", "the key joins must be sealed under (ricochet-ticket keygen)",
     "--tls-cert FILE, --tls-key FILE", "a wss:// edge's certificate and key (PEM)",
+    "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md)",
     NULL};
 
 static const struct options_example examples[] = {
@@ -38,6 +43,9 @@ static const struct options_example examples[] = {
      "ricochet-relay --listen webrtc://0.0.0.0:7781 --webrtc-advertise 203.0.113.7:7781"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
+    {"Rooms that run the game's rules: a room made with the prop script=gates runs "
+     "rules/gates.lua, in a sandbox:",
+     "ricochet-relay --script-dir rules --script-memory-kb 512"},
     {"Whether a config file is right, without starting:",
      "ricochet-relay --config relay.json --check"},
     {0}};
@@ -68,7 +76,7 @@ static const struct options_manual manual = {
     .config_example = "{\"bind\": \"127.0.0.1\", \"port\": 7790, \"max-clients\": 256, "
                       "\"tick-ms\": 2}",
     .see_also = "operations.md (threat model, limits, abuse handling), tickets.md, "
-                "PROTOCOL.md, STATS.md",
+                "scripts.md (room scripts), PROTOCOL.md, STATS.md",
 };
 
 const struct options_program relay_program = {

@@ -64,6 +64,7 @@
 #include "refusals_internal.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
+#include "../script/script_hooks.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -200,6 +201,7 @@ struct relay {
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+    struct core_script script;  /* scripted.c's (relay_set_script): a room's script */
 
     /* the input in hand, written where it enters */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,

@@ -395,6 +395,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         core_room_settle(r, peer, room, m);
         core_fleet_room_created(r, room, now_us);
     }
+    if ((rc = core_script_join(r, peer, room, who->name, was, now_us)) < 0)
+        return rc; /* the room's script refused it */
     uint32_t id = 0;
     if (was != UINT32_MAX) {
         id = r->peers[was].id;

@@ -24,6 +24,7 @@
 #include "../../proto/wire.h"
 #include "../../stats/timehist.h"
 #include "../../sys/netaddr.h"
+#include "../script/script_hooks.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -135,6 +136,7 @@ enum relay_drop {
     RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
     RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
                                   (error not_creator) */
+    RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_COUNT
 };
 
@@ -334,6 +336,7 @@ struct relay_stats {
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
     uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
     uint64_t states_out_mode[PROTO_MODE_COUNT]; /* states_out by the same */
+    struct relay_script_counts script; /* rooms' scripts (script_hooks.h) */
     struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
                                  tick's end */
     struct timehist fanout;   /* relay_fanout_took's durations */

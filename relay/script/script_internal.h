@@ -1,0 +1,123 @@
+/* script_internal.h: what the engine's three files share: the engine
+ * (script.c: scripts, sandbox, limits, calls), a room's Lua state, the
+ * room object (script_api.c) and the hooks the core calls
+ * (script_hooks.c). Private to relay/script/. */
+#ifndef RICOCHET_SCRIPT_INTERNAL_H
+#define RICOCHET_SCRIPT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "../../proto/control.h"
+#include "script.h"
+#include "script_hooks.h"
+
+#define SCRIPT_FILE_MAX (256 * 1024) /* a script's source, bytes */
+#define SCRIPTS_MAX 64               /* scripts in the folder */
+#define SCRIPT_PATH_MAX 320
+
+/* A script as read from the folder. */
+struct script_source {
+    char name[SCRIPT_NAME_MAX + 1];
+    char path[SCRIPT_PATH_MAX];   /* the chunk's name: "@" and its path */
+    char *text;
+    size_t len;
+};
+
+enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY };
+
+struct script_timer {
+    uint64_t due_us;
+    int ref;                      /* the function, in the registry */
+};
+
+/* A room's script: its own Lua state. */
+struct room_vm {
+    struct script_engine *eng;
+    lua_State *L;                 /* NULL: the room runs no script (none, or off) */
+    uint32_t slot;
+    char room[PROTO_ROOM_MAX + 1];
+    char script[SCRIPT_NAME_MAX + 1];
+    char file[SCRIPT_PATH_MAX];   /* for messages: its path */
+    int room_ref;                 /* the room object, in the registry */
+    size_t used, cap;             /* Lua's memory: bytes held, at most */
+    uint64_t spent;               /* instructions of the call in hand */
+    enum vm_stop stop;            /* why the call in hand is being stopped */
+    bool in_call;                 /* no hook runs within another */
+    bool off;                     /* switched off: hooks absent from now on */
+    uint32_t errors;
+    uint64_t tick_us, next_tick_us; /* room:tick_every (0: none) */
+    struct script_timer timers[SCRIPT_TIMERS_MAX];
+    uint32_t n_timers;
+};
+
+struct script_engine {
+    struct relay *r;
+    struct script_settings set;
+    struct script_source *src;    /* n_src, in name order */
+    size_t n_src;
+    struct room_vm **rooms;       /* max_rooms slots: NULL, no room or not started */
+    uint32_t max_rooms;
+    struct relay_script_counts *counts;
+    uint64_t now_us;              /* the newest time a call was given */
+    uint64_t due_us;              /* the earliest timer or tick (UINT64_MAX: none) */
+    uint64_t log_tokens, log_us;  /* error lines: a bucket, millionths of a line */
+    uint64_t log_suppressed;
+};
+
+/* ---- script.c ---- */
+
+/* The script called name, or NULL. */
+const struct script_source *script_find(const struct script_engine *e, const char *name);
+
+/* A room's state for script src: sandboxed, the chunk run, the room object
+ * made. NULL out of memory; a chunk that fails leaves it off (counted). */
+struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
+                              const struct script_source *src, uint64_t now_us);
+void script_vm_free(struct room_vm *vm);
+
+/* Pushes global function name of vm (true), or nothing (false: none, or
+ * the script is off or in a call already). */
+bool script_vm_hook(struct room_vm *vm, const char *name);
+
+/* Calls the function below nargs arguments on vm's stack, within the
+ * budget; nres results left on success. Returns 0, or -1 (an error:
+ * counted, logged, the stack as before the function). */
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what);
+
+/* A script fault outside a Lua error (a bad return): counted and logged
+ * as one. */
+void script_vm_fault(struct room_vm *vm, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Finds the vm of L (its extra space). */
+static inline struct room_vm *script_vm_of(lua_State *L)
+{
+    return *(struct room_vm **)lua_getextraspace(L);
+}
+
+/* The engine's next due time, min with t. */
+void script_due_at(struct script_engine *e, uint64_t t);
+
+/* ---- script_api.c ---- */
+
+/* Makes the room object (the `room` every hook gets) and leaves it in the
+ * registry (vm->room_ref). */
+void script_api_room(struct room_vm *vm);
+
+/* Pushes a member as a table {id, name, player} (with its last state: x,
+ * y, vx, vy, heading, seq). */
+void script_api_member(lua_State *L, const struct relay_script_member *m, bool state);
+
+/* Runs vm's due timers and tick at now_us. */
+void script_api_due(struct room_vm *vm, uint64_t now_us);
+
+/* ---- script_hooks.c ---- */
+
+/* The table script_engine_open installs. */
+void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops);
+
+#endif
