@@ -58,7 +58,7 @@ static struct script_engine *start_scripts(struct relay *r, const struct relay_s
     struct script_engine *eng = NULL;
     if (!s->script.dir[0])
         return NULL;
-    if (script_engine_open(&eng, r, s->core.max_rooms, &s->script, err, sizeof err) != 0) {
+    if (script_engine_open(&eng, r, &s->script, err, sizeof err) != 0) {
         fprintf(stderr, "ricochet-relay: error: %s\n", err);
         exit(1);
     }

@@ -141,6 +141,11 @@ static struct relay_room *live(const struct relay *r, uint32_t room)
     return room < r->cfg.max_rooms && r->rooms.at[room].used ? &r->rooms.at[room] : NULL;
 }
 
+uint32_t relay_script_slots(const struct relay *r)
+{
+    return r->cfg.max_rooms;
+}
+
 bool relay_script_room_live(const struct relay *r, uint32_t room, const char *name)
 {
     const struct relay_room *rm = live(r, room);

@@ -26,9 +26,11 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "../../sys/clock.h"
 #include "../../sys/log.h"
 
-#define HOOK_EVERY 1000          /* instructions between two looks at the budget */
+#define HOOK_EVERY 100           /* instructions between two looks at the budget: an
+                                    instruction may copy a string of the whole cap */
 #define LOG_RATE 5u              /* error lines a second, in all */
 #define LOG_BURST 10u
 
@@ -51,17 +53,33 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* The budget, in instructions and in time: an instruction's cost is not
+ * bounded (a concatenation copies up to the memory cap, a collection
+ * walks it), so a call is also stopped once it has run SCRIPT_CALL_MS. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     struct room_vm *vm = script_vm_of(L);
     vm->spent += HOOK_EVERY;
-    if (vm->spent <= vm->eng->set.budget && vm->stop != VM_BUDGET)
+    bool late = clock_now_us() > vm->deadline_us;
+    if (vm->spent <= vm->eng->set.budget && !late && vm->stop != VM_BUDGET)
         return;
     vm->stop = VM_BUDGET; /* from now on every look stops it again */
     lua_getinfo(L, "Sl", ar);
-    lua_pushfstring(L, "%s:%d: stopped: past its budget of %I instructions", ar->short_src,
-                    ar->currentline, (lua_Integer)vm->eng->set.budget);
+    if (late && vm->spent <= vm->eng->set.budget)
+        lua_pushfstring(L, "%s:%d: stopped: past %d ms", ar->short_src, ar->currentline,
+                        SCRIPT_CALL_MS);
+    else
+        lua_pushfstring(L, "%s:%d: stopped: past its budget of %I instructions",
+                        ar->short_src, ar->currentline, (lua_Integer)vm->eng->set.budget);
     lua_error(L);
+}
+
+/* Starts a call's budget. */
+static void budget_start(struct room_vm *vm)
+{
+    vm->spent = 0;
+    vm->stop = VM_RUNS;
+    vm->deadline_us = clock_now_us() + SCRIPT_CALL_MS * 1000ull;
 }
 
 /* ---- the sandbox ----------------------------------------------------------- */
@@ -91,6 +109,10 @@ static int sb_pcall(lua_State *L)
     return pass_stop(L, lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0), 1);
 }
 
+/* xpcall(f, handler, ...): the handler called after f failed, as a
+ * plain call, not as Lua's message handler: that one runs inside the
+ * error's raise, where a stop raised by the count hook would run it with
+ * every hook off (a handler that loops would never be stopped). */
 static int sb_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -98,7 +120,15 @@ static int sb_xpcall(lua_State *L)
     lua_pushvalue(L, 1);
     lua_copy(L, 2, 1);
     lua_replace(L, 2); /* handler, function, arguments */
-    return pass_stop(L, lua_pcall(L, n - 2, LUA_MULTRET, 1), 2);
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    if (status == LUA_ERRMEM)
+        script_vm_of(L)->stop = VM_MEMORY;
+    if (status == LUA_OK || script_vm_of(L)->stop != VM_RUNS)
+        return pass_stop(L, status, 2);
+    lua_pushvalue(L, 1);
+    lua_insert(L, -2); /* handler, handler, error */
+    status = lua_pcall(L, 1, 1, 0);
+    return pass_stop(L, status == LUA_OK ? LUA_ERRRUN : status, 2);
 }
 
 /* load(text [, name [, mode [, env]]]): text only, whatever mode says. */
@@ -164,6 +194,33 @@ static int sb_print(lua_State *L)
     return 0;
 }
 
+/* table.insert, remove and move around the original (upvalue 1): each
+ * loops in C over a length the script gives (a __len of 2^40, a range),
+ * where no hook looks: no metatable, and at most as many elements as the
+ * room's memory could hold. */
+static int sb_table_bounded(lua_State *L)
+{
+    struct room_vm *vm = script_vm_of(L);
+    const char *name = lua_tostring(L, lua_upvalueindex(2));
+    bool move = strcmp(name, "move") == 0;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    for (int i = 1; i <= lua_gettop(L); i += 4) /* move's destination is argument 5 */
+        if (lua_istable(L, i) && lua_getmetatable(L, i))
+            return luaL_error(L, "table.%s: not on a table with a metatable", name);
+    lua_Integer most = (lua_Integer)(vm->cap / 16);
+    if (move) {
+        lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+        if (e >= f && ((lua_Unsigned)e - (lua_Unsigned)f) >= (lua_Unsigned)most)
+            return luaL_error(L, "table.move: more than %I elements", most);
+    } else if ((lua_Integer)lua_rawlen(L, 1) > most) {
+        return luaL_error(L, "table.%s: more than %I elements", name, most);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* string.find, plain always: a pattern's time is unbounded. */
 static int sb_find(lua_State *L)
 {
@@ -224,6 +281,15 @@ static void sandbox(lua_State *L)
         nil_field(L, s, *n);
     lua_pushcfunction(L, sb_find);
     lua_setfield(L, s, "find");
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    int t = lua_gettop(L);
+    static const char *const bounded[] = {"insert", "remove", "move", NULL};
+    for (const char *const *n = bounded; *n; n++) {
+        lua_getfield(L, t, *n);
+        lua_pushstring(L, *n);
+        lua_pushcclosure(L, sb_table_bounded, 2);
+        lua_setfield(L, t, *n);
+    }
     lua_settop(L, g - 1);
 }
 
@@ -302,8 +368,7 @@ bool script_vm_hook(struct room_vm *vm, const char *name)
 int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
 {
     lua_State *L = vm->L;
-    vm->spent = 0;
-    vm->stop = VM_RUNS;
+    budget_start(vm);
     vm->in_call = true;
     vm->eng->counts->calls++;
     int status = lua_pcall(L, nargs, nres, 0);
@@ -446,6 +511,8 @@ static int read_source(struct script_source *s, const char *path, char *err, siz
         return -1;
     }
     s->len = n;
+    char *fit = realloc(s->text, n ? n : 1); /* what it holds, not the bound */
+    s->text = fit ? fit : s->text;
     return 0;
 }
 
@@ -466,12 +533,12 @@ static int check_source(struct script_engine *e, const struct script_source *s, 
     *(struct room_vm **)lua_getextraspace(L) = &vm;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_pushcfunction(L, sandbox_call);
+    budget_start(&vm);
     int st = lua_pcall(L, 0, 0, 0);
     if (st == LUA_OK)
         st = luaL_loadbufferx(L, s->text, s->len, s->path, "t");
     if (st == LUA_OK) {
-        vm.spent = 0;
-        vm.stop = VM_RUNS;
+        budget_start(&vm);
         vm.in_call = true;
         st = lua_pcall(L, 0, 0, 0);
     }
@@ -525,7 +592,7 @@ static long read_folder(struct script_engine *e, struct script_source **out, cha
         }
         struct script_source *s = &src[n++];
         snprintf(s->name, sizeof s->name, "%.*s", (int)(len - 4), de->d_name);
-        snprintf(s->path, sizeof s->path, "@%s/%s", e->set.dir, de->d_name);
+        snprintf(s->path, sizeof s->path, "@%.255s/%.40s", e->set.dir, de->d_name);
         rc = read_source(s, s->path + 1, err, cap);
         if (rc == 0)
             rc = check_source(e, s, err, cap);
@@ -568,9 +635,10 @@ static int load(struct script_engine *e, char *err, size_t cap)
     return 0;
 }
 
-int script_engine_open(struct script_engine **out, struct relay *r, uint32_t max_rooms,
+int script_engine_open(struct script_engine **out, struct relay *r,
                        const struct script_settings *s, char *err, size_t cap)
 {
+    uint32_t max_rooms = relay_script_slots(r);
     *out = NULL;
     struct script_engine *e = calloc(1, sizeof *e);
     if (!e || !(e->rooms = calloc(max_rooms ? max_rooms : 1, sizeof *e->rooms))) {

@@ -18,6 +18,7 @@ struct script_engine;
 #define SCRIPT_ERRORS_OFF 10      /* errors of one room's script before it is switched off */
 #define SCRIPT_TICK_MIN_MS 10     /* room:tick_every's and room:after's shortest */
 #define SCRIPT_TIMERS_MAX 64      /* timers a room's script has waiting at once */
+#define SCRIPT_CALL_MS 50         /* a call running this long is stopped, as past its budget */
 
 /* What the operator chose (ricochet-relay --script-*). */
 struct script_settings {
@@ -28,11 +29,11 @@ struct script_settings {
 };
 
 /* Reads and checks every script of s->dir (each compiled and run once in a
- * sandbox of its own), then installs the engine into r (relay_set_script)
- * for rooms of up to max_rooms slots. Returns 0, or -1 with one line in
+ * sandbox of its own), then installs the engine into r (relay_set_script).
+ * Returns 0, or -1 with one line in
  * err naming the file and line ("scripts/gates.lua:12: '=' expected near
  * 'x'"), nothing installed. */
-int script_engine_open(struct script_engine **out, struct relay *r, uint32_t max_rooms,
+int script_engine_open(struct script_engine **out, struct relay *r,
                        const struct script_settings *s, char *err, size_t cap);
 
 /* Reads the folder again (SIGHUP): rooms made from now on run the new

@@ -94,7 +94,8 @@ struct core_script {
 /* Script counters (the stats record's "scripts", /metrics'
  * ricochet_script_*); the engine counts into them. */
 struct relay_script_counts {
-    uint64_t calls;       /* hooks, timers and ticks called */
+    uint64_t calls;       /* hooks, timers and ticks called; a room's start is two (its
+                             libraries, its chunk) */
     uint64_t errors;      /* calls that failed, of any kind (these below too) */
     uint64_t budget;      /* ... stopped past their instruction budget */
     uint64_t memory;      /* ... stopped at their room's memory cap */
@@ -141,6 +142,9 @@ void relay_set_script(struct relay *r, const struct relay_script_ops *ops);
 
 /* The counters the engine counts into. */
 struct relay_script_counts *relay_script_counts(struct relay *r);
+
+/* How many room slots r has (its max_rooms): a room's slot is below it. */
+uint32_t relay_script_slots(const struct relay *r);
 
 /* The live room at slot room, called name? */
 bool relay_script_room_live(const struct relay *r, uint32_t room, const char *name);

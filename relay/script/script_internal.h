@@ -17,7 +17,7 @@
 
 #define SCRIPT_FILE_MAX (256 * 1024) /* a script's source, bytes */
 #define SCRIPTS_MAX 64               /* scripts in the folder */
-#define SCRIPT_PATH_MAX 320
+#define SCRIPT_PATH_MAX 320 /* "@", --script-dir (255), "/", NAME.lua */
 
 /* A script as read from the folder. */
 struct script_source {
@@ -45,6 +45,7 @@ struct room_vm {
     int room_ref;                 /* the room object, in the registry */
     size_t used, cap;             /* Lua's memory: bytes held, at most */
     uint64_t spent;               /* instructions of the call in hand */
+    uint64_t deadline_us;         /* ... and when it has run SCRIPT_CALL_MS (CLOCK_MONOTONIC) */
     enum vm_stop stop;            /* why the call in hand is being stopped */
     bool in_call;                 /* no hook runs within another */
     bool off;                     /* switched off: hooks absent from now on */
