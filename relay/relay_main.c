@@ -284,6 +284,10 @@ int main(int argc, char **argv)
         options_fail("ricochet-relay", "%s", err);
     if (s.script.default_name[0] && !s.script.dir[0])
         options_fail("ricochet-relay", "--script-default needs --script-dir");
+    if (s.script.dir[0] && script_check(&s.script, err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err); /* --check too */
+        exit(1);
+    }
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);

@@ -311,7 +311,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     struct relay_peer *p = &r->peers[peer];
     core_count(r, peer); /* room for it: checked above */
     p->welcomes.n = 0;
-    if (r->next_id == 0)
+    if (r->next_id == 0 || r->next_id == RELAY_SCRIPT_SENDER)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
     if (id == 0)
         id = r->next_id++;

@@ -44,7 +44,8 @@ int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, co
     if (!r->script.ops.join || was != UINT32_MAX) /* one taking its place back: no join */
         return 0;
     struct relay_script_member m = {0};
-    m.id = r->next_id ? r->next_id : 1; /* the id become_member draws next */
+    /* the id become_member draws next */
+    m.id = r->next_id && r->next_id != RELAY_SCRIPT_SENDER ? r->next_id : 1;
     snprintf(m.name, sizeof m.name, "%s", who);
     memcpy(m.player, r->peers[peer].player, sizeof m.player);
     char why[PROTO_TEXT_MAX + 1] = "";

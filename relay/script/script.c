@@ -635,6 +635,15 @@ static int load(struct script_engine *e, char *err, size_t cap)
     return 0;
 }
 
+int script_check(const struct script_settings *s, char *err, size_t cap)
+{
+    struct relay_script_counts counts = {0};
+    struct script_engine e = {.set = *s, .counts = &counts, .due_us = UINT64_MAX};
+    int rc = load(&e, err, cap);
+    sources_free(e.src, e.n_src);
+    return rc;
+}
+
 int script_engine_open(struct script_engine **out, struct relay *r,
                        const struct script_settings *s, char *err, size_t cap)
 {

@@ -36,6 +36,10 @@ struct script_settings {
 int script_engine_open(struct script_engine **out, struct relay *r,
                        const struct script_settings *s, char *err, size_t cap);
 
+/* Reads and checks every script of s->dir as script_engine_open does, for
+ * no relay (ricochet-relay --check). Returns 0, or -1 with err. */
+int script_check(const struct script_settings *s, char *err, size_t cap);
+
 /* Reads the folder again (SIGHUP): rooms made from now on run the new
  * scripts, rooms alive go on with theirs. On a fault (err, one line) the
  * scripts before are kept. Returns 0 or -1. */

@@ -1,5 +1,5 @@
 /* script_api.c: the `room` a room's script is given (docs/scripts.md,
- * "The room"): what it may do to its room, as the room itself (sender 0),
+ * "The room"): what it may do to its room, as the room itself (sender RELAY_SCRIPT_SENDER),
  * through the core's relay_script_* calls; its timers and tick. Every
  * method checks its arguments and raises a Lua error (counted as the
  * script's) on a bad one. */
@@ -119,7 +119,7 @@ static void set_num(lua_State *L, const char *k, double v)
 
 void script_api_member(lua_State *L, const struct relay_script_member *m, bool state)
 {
-    lua_createtable(L, 0, state ? 9 : 3);
+    lua_createtable(L, 0, state ? 10 : 3);
     lua_pushinteger(L, m->id);
     lua_setfield(L, -2, "id");
     lua_pushstring(L, m->name);
@@ -135,10 +135,12 @@ void script_api_member(lua_State *L, const struct relay_script_member *m, bool s
     set_num(L, "heading", m->state.heading);
     lua_pushinteger(L, m->state.seq);
     lua_setfield(L, -2, "seq");
+    lua_pushinteger(L, (lua_Integer)m->state.send_us);
+    lua_setfield(L, -2, "t");
 }
 
 /* room:members(): {id, name, player, and its last state's x, y, vx, vy,
- * heading, seq}, in the room's order. */
+ * heading, seq, t}, in the room's order. */
 static int api_members(lua_State *L)
 {
     struct room_vm *vm = vm_at(L);

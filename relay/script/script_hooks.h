@@ -25,9 +25,11 @@
 struct relay;
 struct relay_room;
 
-/* The sender id of what a room's script sends: no member has it (relay
- * ids start at 1), so a client tells the room's own word from a player's. */
-#define RELAY_SCRIPT_SENDER 0u
+/* The sender id of what a room's script sends: the relay never draws it
+ * for a member (join.c skips it as it skips 0), so a client tells the
+ * room's own word from a player's; not 0, which clients take for a
+ * message nobody stamped. */
+#define RELAY_SCRIPT_SENDER UINT32_MAX
 
 /* Kicks a script asked for, carried out after its call (relay_script_settle). */
 #define RELAY_SCRIPT_KICKS 32

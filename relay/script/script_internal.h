@@ -110,7 +110,7 @@ void script_due_at(struct script_engine *e, uint64_t t);
 void script_api_room(struct room_vm *vm);
 
 /* Pushes a member as a table {id, name, player} (with its last state: x,
- * y, vx, vy, heading, seq). */
+ * y, vx, vy, heading, seq, t: its send time, µs of its own clock). */
 void script_api_member(lua_State *L, const struct relay_script_member *m, bool state);
 
 /* Runs vm's due timers and tick at now_us. */
