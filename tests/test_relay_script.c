@@ -6,7 +6,8 @@
  * kick, members, store); a script chosen by the room's prop or the
  * default; a check that names file and line, a reload that keeps the
  * scripts before on a fault; an erroring hook taken as absent, and a
- * script switched off after its errors. */
+ * script switched off after its errors; docs/scripts.md's examples, as
+ * written, without an error. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../proto/control.h"
@@ -406,6 +408,50 @@ static void a_reload_takes_new_rooms_and_keeps_on_a_fault(void **state)
     done(r, e);
 }
 
+/* Every ```lua block of docs/scripts.md, a script of its own, in a room
+ * of two that join, move (one out of the arena), send events (one with
+ * "spam"), tick for eleven seconds and leave: no error. */
+static void the_docs_examples_run(void **state)
+{
+    (void)state;
+    FILE *f = fopen("docs/scripts.md", "r");
+    assert_non_null(f);
+    static char doc[1 << 16];
+    doc[fread(doc, 1, sizeof doc - 1, f)] = '\0';
+    fclose(f);
+    size_t n = 0;
+    for (const char *p = doc; (p = strstr(p, "\n```lua\n"));) {
+        p += strlen("\n```lua\n");
+        const char *end = strstr(p, "\n```\n");
+        assert_non_null(end);
+        char name[32], text[4096];
+        snprintf(name, sizeof name, "doc%zu", n++);
+        snprintf(text, sizeof text, "%.*s\n", (int)(end - p), p);
+        scripts_put(dir, name, text);
+    }
+    assert_true(n >= 4);
+    struct script_engine *e;
+    struct relay *r = scripted(2, "", &e);
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "doc%zu", i);
+        assert_int_equal(join_script(r, 0, name, "ann", name), 0);
+        assert_int_equal(join_script(r, 1, name, "bob", name), 0);
+        assert_int_equal(send_state_xy(r, 0, 1, 50, 50), 0);
+        assert_int_equal(send_state_xy(r, 1, 1, 150, -3), 0);
+        assert_int_equal(send_event(r, 0, 0, "hello"), 0);
+        assert_int_equal(send_event(r, 1, 0, "buy spam"), 0);
+        for (int s = 1; s <= 11; s++)
+            script_engine_run(e, now_us + (uint64_t)s * 1000000);
+        assert_int_equal(send_text(r, 0, "{\"type\":\"leave\"}"), 0);
+        assert_int_equal(send_text(r, 1, "{\"type\":\"leave\"}"), 0);
+        if (counts(r)->errors)
+            fail_msg("docs/scripts.md's example %zu (%s.lua) failed", i + 1, name);
+    }
+    assert_int_equal(relay_rooms(r), 0);
+    done(r, e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +468,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_reload_takes_new_rooms_and_keeps_on_a_fault, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(the_docs_examples_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
