@@ -1,18 +1,14 @@
 /* script.c: the engine (see script.h): the operator's scripts read and
- * checked, and each room's Lua state in its sandbox, Redis's way:
- *   - only the base, string, table, math and utf8 libraries, and of them
- *     nothing that reaches a file, a process, a module or bytecode (no io,
- *     os, package, debug, require, dofile, loadfile, string.dump; load
- *     takes text only); no coroutines (a resume would catch a stop);
- *     pattern matching left out (a pattern can take time no instruction
- *     count sees: string.find is plain);
- *   - memory: an allocator per room that refuses past --script-memory-kb;
- *   - CPU: a count hook that stops a call past --script-budget
- *     instructions; such a stop, and one at the memory cap, cannot be
- *     caught by the script (pcall passes it on);
- *   - errors: counted, logged with file and line (at most a few lines a
- *     second in all), the hook taken as absent; SCRIPT_ERRORS_OFF of them
- *     and the room's script is switched off. */
+ * checked, and each room's Lua state in its sandbox, Redis's way. Only the
+ * base, string, table, math and utf8 libraries, less what reaches a file,
+ * a process, a module or bytecode (io, os, package, debug, require, dofile,
+ * loadfile, string.dump; load takes text only), coroutines (a resume would
+ * catch a stop) and patterns (their time is unbounded, no count sees it);
+ * memory capped by an allocator per room (--script-memory-kb); each call
+ * stopped past --script-budget instructions or SCRIPT_CALL_MS by a count
+ * hook, a stop the script cannot catch; an error counted, logged with file
+ * and line (a few lines a second in all), the hook taken as absent, and
+ * SCRIPT_ERRORS_OFF of them switch the room's script off. */
 #include "script_internal.h"
 
 #include <dirent.h>

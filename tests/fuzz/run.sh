@@ -50,7 +50,8 @@ flowscan:8192
 quicclient:4096
 pollwire:4096
 poll:8192
-sourcekey:128"
+sourcekey:128
+script:4096"
 
 want() {
     [ -z "$selected" ] && return 0
