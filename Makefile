@@ -231,7 +231,7 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
     ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp keylog droplog \
-    flowscan quicclient pollwire poll sourcekey script
+    flowscan quicclient pollwire poll sourcekey roomrecord script
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream \
@@ -261,6 +261,7 @@ fuzz_quicclient_LIBS := $(fuzz_quicedge_LIBS)
 fuzz_pollwire_LIBS := relay/poll relay/http relay/core proto stats sys
 fuzz_poll_LIBS := $(fuzz_relay_LIBS)
 fuzz_sourcekey_LIBS := relay/core proto stats sys
+fuzz_roomrecord_LIBS := proto stats sys
 fuzz_script_LIBS := relay/script $(fuzz_relay_LIBS)
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd libcurl lua5.4

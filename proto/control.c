@@ -174,8 +174,7 @@ static int fail(struct reader *r, int rc, const char *field, const char *fmt, ..
 
 /* Finds field `name`; returns it, or NULL and sets *rc when it is required
  * and missing. */
-static const cJSON *field(struct reader *r, const cJSON *o, const char *name,
-                          int required, int *rc)
+static const cJSON *field(struct reader *r, const cJSON *o, const char *name, int required, int *rc)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
     if ((!f || cJSON_IsNull(f)) && required)
@@ -253,8 +252,7 @@ static int read_uint(struct reader *r, const cJSON *o, const char *name, int req
 }
 
 /* Reads a required integer field in [-max, max]. */
-static int read_int(struct reader *r, const cJSON *o, const char *name, double max,
-                    int64_t *dst)
+static int read_int(struct reader *r, const cJSON *o, const char *name, double max, int64_t *dst)
 {
     const cJSON *f;
     int rc = number_field(r, o, name, 1, &f);
@@ -457,10 +455,9 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
 }
 
 /* The room fields of m's type (a join's settings, a room message's, a
- * rooms request's match), or of its listing's entry re (its props and open;
- * SIZE_MAX: the message's own): props.c reads them. */
-static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m,
-                            size_t re)
+ * welcome's room as it is, a rooms request's match), or of its listing's
+ * entry re (its props and open; SIZE_MAX: the message's own): props.c's. */
+static int read_room_fields(struct reader *r, const cJSON *o, struct proto_control *m, size_t re)
 {
     char why[PROTO_TEXT_MAX + 1];
     const char *name = "";
@@ -595,7 +592,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
-            (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)))
+            (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)) ||
+            (rc = read_room_fields(r, o, m, SIZE_MAX))) /* the room as it is */
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -628,7 +626,9 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return PROTO_OK;
     case PROTO_CTL_ROOMS:
         return read_rooms(r, o, m);
-    case PROTO_CTL_ROOM:
+    case PROTO_CTL_ROOM: /* from the relay it names its room: then the room as it is */
+        if ((rc = read_string(r, o, "room", 0, m->room, sizeof m->room, proto_room_valid)))
+            return rc;
         return read_room_fields(r, o, m, SIZE_MAX);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||

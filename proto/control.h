@@ -129,7 +129,8 @@ struct proto_fault {
 struct proto_control {
     enum proto_ctl_type type;
     uint32_t id;                        /* welcome: yours; joined/left/chat: subject */
-    char room[PROTO_ROOM_MAX + 1];      /* join, welcome */
+    char room[PROTO_ROOM_MAX + 1];      /* join, welcome; room: set only relay -> client
+                                           (the room as it is, pushed) */
     char name[PROTO_NAME_MAX + 1];      /* join, joined, left, chat */
     enum proto_mode mode;               /* join, joined */
     bool reflect;                       /* join: also send my states back to me */
@@ -170,6 +171,10 @@ struct proto_control {
     char player[PROTO_PLAYER_LEN + 1];  /* welcome: your player id; joined, left: the
                                            member's ("": a relay that gives none) */
     bool rejoined;                      /* joined: the member came back to its id */
+    char owner[PROTO_PLAYER_LEN + 1];   /* welcome, room (relay -> client, room set):
+                                           the room's owner, a player id ("": none); with
+                                           props, closed, unlisted and size the room as it
+                                           is */
     char creator[PROTO_PLAYER_LEN + 1]; /* left: the player who changes the room now,
                                            the room's creator having left ("": no
                                            change) */
@@ -186,12 +191,15 @@ struct proto_control {
     struct proto_props props;           /* join: the new room's; room: its new ones */
     struct proto_props match;           /* join with any, rooms request: only rooms
                                            whose props hold these equal values */
-    uint32_t size;                      /* join: the new room's capacity (0: the relay's) */
+    uint32_t size;                      /* join: the new room's capacity (0: the relay's);
+                                           welcome, room (relay -> client): the most
+                                           members it takes */
     bool unlisted;                      /* join, room: left out of listings ("listed":
                                            false) */
     bool closed;                        /* join, room: takes no joiners ("open": false) */
     bool exists;                        /* join: refused no_such_room if the room is not */
-    uint8_t room_set;                   /* room: PROTO_ROOM_SET_* of the fields it sets */
+    uint8_t room_set;                   /* room, welcome: PROTO_ROOM_SET_* of the fields
+                                           it carries */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */

@@ -126,9 +126,30 @@ static int add_room_settings(cJSON *o, const struct proto_control *m)
     return PROTO_OK;
 }
 
-/* room: the fields room_set names. */
+/* welcome, and a room pushed: the room as it is, every field. */
+static int add_room_state(cJSON *o, const struct proto_control *m)
+{
+    if (m->owner[0] && !proto_player_valid(m->owner))
+        return PROTO_E_VALUE;
+    cJSON_AddStringToObject(o, "owner", m->owner);
+    if (proto_props_add_json(o, "props", &m->props) != PROTO_OK)
+        return PROTO_E_SPACE;
+    cJSON_AddBoolToObject(o, "open", !m->closed);
+    cJSON_AddBoolToObject(o, "listed", !m->unlisted);
+    cJSON_AddNumberToObject(o, "size", m->size);
+    return PROTO_OK;
+}
+
+/* room: from a client the fields room_set names; from the relay (room
+ * set) the room as it is. */
 static int add_room(cJSON *o, const struct proto_control *m)
 {
+    if (m->room[0]) {
+        if (!proto_room_valid(m->room))
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "room", m->room);
+        return add_room_state(o, m);
+    }
     if (m->room_set & PROTO_ROOM_SET_OPEN)
         cJSON_AddBoolToObject(o, "open", !m->closed);
     if (m->room_set & PROTO_ROOM_SET_LISTED)
@@ -345,7 +366,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddNumberToObject(o, "id", m->id);
         cJSON_AddStringToObject(o, "room", m->room);
         if (add_player(o, m->player) != PROTO_OK ||
-            add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK)
+            add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK ||
+            add_room_state(o, m) != PROTO_OK)
             return PROTO_E_VALUE;
         return add_roster(o, m);
     case PROTO_CTL_APPEARED:

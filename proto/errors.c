@@ -68,6 +68,10 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                  false},
     [PROTO_ERROR_NOT_CREATOR] = {"not_creator",
                                  "only the room's creator changes its settings", false},
+    [PROTO_ERROR_NOT_OWNER] = {"not_owner",
+                               "the kept key is another player's: only it or the room's "
+                               "owner replaces or clears it",
+                               false},
     [PROTO_ERROR_SCRIPT_REFUSED] = {"script_refused",
                                     "the room's script refused the join (its reason "
                                     "follows)", false},

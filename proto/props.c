@@ -2,6 +2,7 @@
  * read from and written to JSON, looked up and matched. */
 #include "props.h"
 #include "control.h"
+#include "player.h"
 #include "utf8.h"
 
 #include <math.h>
@@ -224,8 +225,9 @@ static int read_open_listed(const cJSON *o, struct proto_control *m, const char 
     return PROTO_OK;
 }
 
-/* A join's size: absent 0, else 1..PROTO_ROOM_SIZE_MAX. */
-static int read_size(const cJSON *o, uint32_t *size, const char **field, char *why, size_t cap)
+/* A join's size: absent 0, else min (1; the room as it is: 0)..PROTO_ROOM_SIZE_MAX. */
+static int read_size(const cJSON *o, uint32_t *size, double min, const char **field, char *why,
+                     size_t cap)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "size");
     if (!f || cJSON_IsNull(f))
@@ -234,10 +236,48 @@ static int read_size(const cJSON *o, uint32_t *size, const char **field, char *w
         return field_fail(field, "size", PROTO_E_FIELD_TYPE, why, cap,
                           "field \"size\" must be a number");
     double v = f->valuedouble;
-    if (!(v >= 1 && v <= PROTO_ROOM_SIZE_MAX) || v != floor(v))
+    if (!(v >= min && v <= PROTO_ROOM_SIZE_MAX) || v != floor(v))
         return field_fail(field, "size", PROTO_E_VALUE, why, cap,
                           "field \"size\" is out of range (1..4095)");
     *size = (uint32_t)v;
+    return PROTO_OK;
+}
+
+/* A string field (absent: dst untouched) that valid takes, into dst (cap bytes). */
+static int read_text(const cJSON *o, const char *name, char *dst, size_t dst_cap,
+                     bool (*valid)(const char *), const char **field, char *why, size_t cap)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!f || cJSON_IsNull(f))
+        return PROTO_OK;
+    if (!cJSON_IsString(f))
+        return field_fail(field, name, PROTO_E_FIELD_TYPE, why, cap, "a field must be a string");
+    if (strlen(f->valuestring) >= dst_cap || !valid(f->valuestring))
+        return field_fail(field, name, PROTO_E_VALUE, why, cap, "a field is not a valid value");
+    snprintf(dst, dst_cap, "%s", f->valuestring);
+    return PROTO_OK;
+}
+
+static bool owner_valid(const char *s)
+{
+    return s[0] == '\0' || proto_player_valid(s);
+}
+
+/* The room as it is (a welcome's, a room message's from the relay): its
+ * owner, size, open, listed and props, each optional (a relay before them
+ * sends none). */
+static int read_room_state(const cJSON *o, struct proto_control *m, const char **field,
+                           char *why, size_t cap)
+{
+    int rc;
+    bool props = false;
+    if ((rc = read_text(o, "owner", m->owner, sizeof m->owner, owner_valid, field, why, cap)) ||
+        (rc = read_size(o, &m->size, 0, field, why, cap)) ||
+        (rc = read_open_listed(o, m, field, why, cap)) ||
+        (rc = read_set(o, "props", &m->props, &props, field, why, cap)))
+        return rc;
+    if (props)
+        m->room_set |= PROTO_ROOM_SET_PROPS;
     return PROTO_OK;
 }
 
@@ -254,8 +294,12 @@ int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const
             (rc = read_open_listed(o, m, field, why, why_cap)))
             return rc;
         m->room_set = 0;
-        return read_size(o, &m->size, field, why, why_cap);
-    case PROTO_CTL_ROOM:
+        return read_size(o, &m->size, 1, field, why, why_cap);
+    case PROTO_CTL_WELCOME:
+        return read_room_state(o, m, field, why, why_cap);
+    case PROTO_CTL_ROOM: /* from the relay it names its room (control.c read it) */
+        if (m->room[0])
+            return read_room_state(o, m, field, why, why_cap);
         if ((rc = read_open_listed(o, m, field, why, why_cap)) ||
             (rc = read_set(o, "props", &m->props, &props, field, why, why_cap)))
             return rc;

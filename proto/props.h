@@ -49,8 +49,9 @@ struct proto_room_entry;
 
 /* The room fields of m's type from the JSON object o (PROTOCOL.md): a
  * join's props, match, size, listed, open and exists; a room message's
- * open, listed and props (m->room_set says which came); a rooms request's
- * match. Returns PROTO_OK or a proto_err, with *field (the failing field's
+ * open, listed and props (m->room_set says which came), or from the relay
+ * (naming its room) the room as it is, as a welcome's: owner, size, open,
+ * listed, props; a rooms request's match. Returns PROTO_OK or a proto_err, with *field (the failing field's
  * wire name) and why (words for people) set. */
 int proto_room_fields_read(const struct cJSON *o, struct proto_control *m, const char **field,
                            char *why, size_t why_cap);

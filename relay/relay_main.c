@@ -27,6 +27,7 @@
 #include "../sys/signals.h"
 #include "core/relay.h"
 #include "relay_fleet.h"
+#include "room_file.h"
 #include "metrics.h"
 #include "settings.h"
 #include "snapshot.h"
@@ -140,8 +141,8 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or an edge fails (1). */
 static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
-               struct relay_stats_out *so, uint32_t stats_interval_ms, struct beside *b,
-               struct script_engine *eng)
+               struct room_file *rf, struct relay_stats_out *so, uint32_t stats_interval_ms,
+               struct beside *b, struct script_engine *eng)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -165,6 +166,7 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
             tended = true;
             relay_edges_periodic(E, r, now);
             relay_fleet_tick(f, now);
+            room_file_tick(rf, r, now);
             readiness(b, f);
             relay_loop_second(&b->loop, relay_stats(r), now);
             publish(b, r, now);
@@ -280,7 +282,8 @@ int main(int argc, char **argv)
     int n_edges = relay_settings_edges(&s, specs, err, sizeof err);
     if (n_edges < 0)
         options_fail("ricochet-relay", "%s", err);
-    if (relay_settings_tickets(&s, err, sizeof err) != 0)
+    if (relay_settings_tickets(&s, err, sizeof err) != 0 ||
+        relay_settings_rooms(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
     if (s.script.default_name[0] && !s.script.dir[0])
         options_fail("ricochet-relay", "--script-default needs --script-dir");
@@ -291,6 +294,7 @@ int main(int argc, char **argv)
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
+    struct room_file *rf = room_file_start(s.room_file, r, s.core.max_rooms);
     signals_install(&stop_requested, &stats_requested, NULL);
     struct script_engine *eng = start_scripts(r, &s);
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
@@ -325,7 +329,8 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(&E, r, f, &so, s.stats_interval_ms, &b, eng);
+    int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b, eng);
+    room_file_close(rf, r); /* written before the goodbyes empty the rooms */
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */

@@ -5,8 +5,9 @@
 static const char *const signals[] = {
     "SIGINT, SIGTERM",
     "stop: with --directory, first move the rooms this relay holds to other relays of the "
-    "fleet; then tell every client (error shutting_down), disconnect them, write the final "
-    "stats record and exit 0",
+    "fleet; with --room-file, write its rooms there; then tell every client (error "
+    "shutting_down), disconnect them, write the final stats record and exit 0 (SIGKILL: "
+    "--room-file loses at most the last 100 ms of changes)",
     "SIGUSR1", "write a stats record now",
     "SIGHUP", "with --script-dir, read the room scripts again: checked first, rooms made from "
               "then on run the new ones, rooms alive go on with theirs; a script that fails "
@@ -16,14 +17,17 @@ static const char *const signals[] = {
 static const char *const exit_status[] = {
     "0", "stopped by SIGINT or SIGTERM",
     "1", "could not start (the port is taken, the address is wrong, a key file is unreadable, "
-         "a room script fails its check), "
-         "with one line on standard error saying why",
+         "--room-file is not a room file this relay could have written, a room script "
+         "fails its check), with one line on standard error saying why",
     "2", "a bad option, value or config file, with one line on standard error",
     NULL};
 
 static const char *const files[] = {
     "--ticket-key FILE", "the key joins must be sealed under (ricochet-ticket keygen)",
     "--tls-cert FILE, --tls-key FILE", "a wss:// edge's certificate and key (PEM)",
+    "--room-file FILE", "the rooms this relay keeps (their settings, owners and kept events "
+                        "with stay), written as FILE.tmp then renamed over FILE; a FILE it "
+                        "cannot read back stops it at start: move it away to start without it",
     "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md)",
     NULL};
 
@@ -43,6 +47,8 @@ static const struct options_example examples[] = {
      "ricochet-relay --listen webrtc://0.0.0.0:7781 --webrtc-advertise 203.0.113.7:7781"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
+    {"Rooms that outlive a restart, waiting two minutes for their players:",
+     "ricochet-relay --room-file /var/lib/ricochet-relay/rooms.json --room-hold-s 120"},
     {"Rooms that run the game's rules: a room made with the prop script=gates runs "
      "rules/gates.lua, in a sandbox:",
      "ricochet-relay --script-dir rules --script-memory-kb 512"},

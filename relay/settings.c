@@ -67,6 +67,16 @@ const struct option_def relay_settings_options[] = {
     { .name = "max-rooms", .type = OPTION_UINT, .offset = CORE(max_rooms),
       .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "live rooms; a join that would create more gets too_many_rooms" },
+    { .name = "room-file", .type = OPTION_STRING, .offset = SET(room_file), .def = "",
+      .min = 0, .max = SIZE(room_file),
+      .help = "FILE the relay keeps its rooms in (settings, owner, kept events with stay): "
+              "written at most every 100 ms after a change and at a stop, read back at "
+              "start; each room then waits --room-hold-s for its members; not with --directory "
+              "(a fleet keeps its rooms in the directory); \"\" = none" },
+    { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
+      .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
+      .help = "seconds a room read back from --room-file waits, empty, for its members "
+              "before it ends" },
     { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
       .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "members per room; more get room_full (a room without interest: at most 256)" },
@@ -398,4 +408,14 @@ void relay_config_clamp(struct relay_config *cfg)
     s.core = *cfg;
     options_clamp(relay_settings_options, &s);
     *cfg = s.core;
+}
+
+int relay_settings_rooms(const struct relay_settings *s, char *err, size_t err_cap)
+{
+    if (!s->room_file[0] || !s->fleet.directory[0])
+        return 0;
+    /* a fleet's rooms move between its relays: their records are the directory's */
+    snprintf(err, err_cap, "--room-file keeps one relay's rooms: not with --directory, whose "
+             "relays keep them in the directory");
+    return -1;
 }

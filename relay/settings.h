@@ -44,6 +44,7 @@ struct relay_settings {
     struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */
     bool log_json;               /* log lines as JSON (log_json_sink) */
     char metrics[80];            /* HTTP endpoint, "" = none */
+    char room_file[256];         /* --room-file: the rooms kept, "" = none */
     char webrtc_advertise[80];   /* net.webrtc_advertise points here */
     char allow_origin[1024];     /* --allow-origin values, space-separated; net.allow_origin */
     struct script_settings script; /* --script-*: rooms' scripts (relay/script) */
@@ -74,6 +75,10 @@ void relay_settings_derive(struct relay_settings *s);
  * into the core's config; --encrypt needs --ticket-key. Returns 0, or -1
  * with a one-line message in err. */
 int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap);
+
+/* --room-file with --directory: refused (a fleet keeps its rooms in the
+ * directory). Returns 0, or -1 with a one-line message in err. */
+int relay_settings_rooms(const struct relay_settings *s, char *err, size_t err_cap);
 
 /* An endpoint a ticket may name this relay by, once bound: address (an
  * edge's "ip:port"), unless it is the wildcard (0.0.0.0, ::). Call it for

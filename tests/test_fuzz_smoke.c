@@ -19,10 +19,10 @@
  * netsim's and the lesson's; the key log as it grows; netsim's drop log as the
  * audit reads it; the wire a flow speaks and the states it shows first; the
  * HTTP polling edge's queries and frames, and its requests on two keep-alive
- * connections, cut and pipelined, naming the sessions they opened; room
- * scripts, a script using every hook and call of its room driven by
- * arbitrary joins, events, states and time) over its
- * kept corpus plus a seeded mutation run, the same inputs every time
+ * connections, cut and pipelined, naming the sessions they opened; a room's
+ * record as a relay reads it back; room scripts, a script using every hook
+ * and call of its room driven by arbitrary joins, events, states and time)
+ * over its kept corpus plus a seeded mutation run, the same inputs every time
  * ([Fuzzing](#fuzzing)) */
 #include <dirent.h>
 #include <setjmp.h>
@@ -65,6 +65,7 @@
 #include "fuzz/target_pollwire.c"
 #include "fuzz/target_poll.c"
 #include "fuzz/target_sourcekey.c"
+#include "fuzz/target_roomrecord.c"
 #include "fuzz/target_script.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -104,6 +105,7 @@ static const struct smoke_target smoke_targets[] = {
     { "pollwire", fuzz_target_pollwire, 4096, 0, 50000 },
     { "poll", fuzz_target_poll, 8192, 0, 2000 },
     { "sourcekey", fuzz_target_sourcekey, 128, 0, 50000 },
+    { "roomrecord", fuzz_target_roomrecord, 40960, 1, 5000 },
     { "script", fuzz_target_script, 4096, 0, 3000 },
 };
 

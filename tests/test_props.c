@@ -2,7 +2,8 @@
  * that carry them: bounds refused in words (keys, values, bytes, a key
  * twice, non-string values), match, and round trips of a join's room
  * settings, a room message and a listing with props (escapes included);
- * the bytes props add to a listing */
+ * the room as it is in a welcome and pushed as a room message (owner,
+ * props, open, listed, size); the bytes props add to a listing */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,6 +145,59 @@ static void round_trips(void **state)
     assert_int_equal(msg->rooms_props[1].n, 0);
 }
 
+/* The room as it is, in a welcome and pushed to its members as a room
+ * message: owner, props (always, {} when none), open, listed, size; read
+ * back whole. A room message without a room is a client's request; a
+ * welcome from a relay before these fields reads as no owner, no props. */
+static void room_as_it_is(void **state)
+{
+    (void)state;
+    proto_control_init(msg, PROTO_CTL_ROOM);
+    strcpy(msg->room, "cave");
+    strcpy(msg->owner, "0123456789abcdef");
+    proto_props_add(&msg->props, "map", "arena", NULL, 0);
+    msg->size = 3;
+    msg->unlisted = true;
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_string_equal(buf, "{\"type\":\"room\",\"room\":\"cave\",\"owner\":"
+                             "\"0123456789abcdef\",\"props\":{\"map\":\"arena\"},"
+                             "\"open\":true,\"listed\":false,\"size\":3}");
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->room, "cave");
+    assert_string_equal(msg->owner, "0123456789abcdef");
+    assert_string_equal(proto_props_get(&msg->props, "map"), "arena");
+    assert_int_equal(msg->size, 3);
+    assert_true(msg->unlisted && !msg->closed);
+    proto_control_init(msg, PROTO_CTL_ROOM); /* no owner, no props */
+    strcpy(msg->room, "cave");
+    msg->size = 64;
+    msg->closed = true;
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_string_equal(buf, "{\"type\":\"room\",\"room\":\"cave\",\"owner\":\"\","
+                             "\"props\":{},\"open\":false,\"listed\":true,\"size\":64}");
+    strcpy(msg->owner, "ABC");
+    assert_int_equal(proto_control_encode(buf, sizeof buf, msg), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"room\",\"room\":\"cave\",\"owner\":\"xyz\"}"),
+                     PROTO_E_VALUE);
+
+    proto_control_init(msg, PROTO_CTL_WELCOME);
+    msg->id = 1;
+    strcpy(msg->room, "cave");
+    strcpy(msg->owner, "fedcba9876543210");
+    proto_props_add(&msg->props, "map", "arena", NULL, 0);
+    msg->size = 3;
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_non_null(strstr(buf, "\"owner\":\"fedcba9876543210\",\"props\":{\"map\":"
+                                "\"arena\"},\"open\":true,\"listed\":true,\"size\":3"));
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->owner, "fedcba9876543210");
+    assert_string_equal(proto_props_get(&msg->props, "map"), "arena");
+    assert_int_equal(msg->size, 3);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":[]}"),
+                     PROTO_OK);
+    assert_true(msg->owner[0] == '\0' && msg->props.n == 0 && msg->size == 0);
+}
+
 /* What props add to a listing: 64 rooms with {"map":"dust","mode":"ctf"}
  * against none, and a page at every bound still within one message. */
 static void listing_growth(void **state)
@@ -194,6 +248,7 @@ int main(void)
         cmocka_unit_test(decoded_with_words),
         cmocka_unit_test(matched),
         cmocka_unit_test(round_trips),
+        cmocka_unit_test(room_as_it_is),
         cmocka_unit_test(listing_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

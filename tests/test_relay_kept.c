@@ -7,7 +7,10 @@
  * when its player takes its own place back; the room's end takes them
  * all; the bound refuses an event whole (too_big, counted kept_full, not
  * forwarded) and a replacement within it is taken; a kept event to one
- * member or with a bad key is bad_state; a client's kept mark is cleared. */
+ * member or with a bad key is bad_state; a client's kept mark is cleared;
+ * a kept key is its keeper's and the room owner's to replace or clear:
+ * another member is refused not_owner, the keeper back with its key has
+ * its rights back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -213,6 +216,64 @@ static void refusals_and_the_relays_mark(void **state)
     relay_destroy(r);
 }
 
+/* peer joins room as name with key (a player coming back on a new connection). */
+static void join_with_key(struct relay *r, uint32_t peer, const char *name, const char *key)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOIN);
+    snprintf(m.room, sizeof m.room, "lobby");
+    snprintf(m.name, sizeof m.name, "%s", name);
+    snprintf(m.key, sizeof m.key, "%s", key);
+    assert_int_equal(send_control_msg(r, peer, PROTO_CHANNEL_CONTROL, &m), 0);
+}
+
+/* Only the player that kept a key, or the room's owner, replaces or
+ * clears it: another member is refused whole (not_owner, counted, not
+ * forwarded, not kept) and stays; a stay key whose keeper left is the
+ * owner's; the keeper back with its key has its rights back. */
+static void a_kept_key_is_its_keepers(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 6);
+    assert_int_equal(join(r, 0, "lobby", "a", false), 0); /* a made the room: its owner */
+    assert_int_equal(join(r, 1, "lobby", "b", false), 0);
+    char key_b[PROTO_KEY_LEN + 1];
+    snprintf(key_b, sizeof key_b, "%s", last_ctl(1, PROTO_CTL_WELCOME)->key);
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    assert_int_equal(keep(r, 1, "coin0", true, "gold", 4), 0);
+    fake_clear();
+    assert_int_equal(keep(r, 2, "coin0", true, "mine", 4), DROP(RELAY_DROP_NOT_OWNER));
+    assert_string_equal(last_error(2), "not_owner");
+    assert_non_null(strstr(last_ctl(2, PROTO_CTL_ERROR)->text,
+                           "the kept key 'coin0' is another player's"));
+    assert_int_equal(keep(r, 2, "coin0", true, NULL, 0), DROP(RELAY_DROP_NOT_OWNER));
+    assert_int_equal(drops(r, RELAY_DROP_NOT_OWNER), 2);
+    assert_false(disconnected(2));
+    char kinds[32];
+    struct proto_event ev[16];
+    assert_int_equal(sent_to(0, kinds, ev, 16), 0); /* not forwarded */
+    /* the keeper replaces its own; a key of no one's is anyone's */
+    assert_int_equal(keep(r, 1, "coin0", true, "gold2", 5), 0);
+    assert_int_equal(keep(r, 2, "door", true, "shut", 4), 0);
+
+    /* the keeper gone, its stay key is the owner's: not another member's */
+    relay_peer_gone(r, 1, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(keep(r, 2, "coin0", true, NULL, 0), DROP(RELAY_DROP_NOT_OWNER));
+    /* the keeper back with its key (a new connection): its own again */
+    connect_peer(r, 3);
+    join_with_key(r, 3, "b", key_b);
+    assert_int_equal(keep(r, 3, "coin0", true, "gold3", 5), 0);
+    /* the owner replaces or clears anyone's */
+    assert_int_equal(keep(r, 0, "door", true, "open", 4), 0);
+    assert_int_equal(keep(r, 2, "door", true, NULL, 0), DROP(RELAY_DROP_NOT_OWNER));
+    assert_int_equal(keep(r, 0, "coin0", true, NULL, 0), 0);
+    fake_clear();
+    assert_int_equal(join(r, 4, "lobby", "d", false), 0);
+    assert_int_equal(sent_to(4, kinds, ev, 16), 1);
+    expect_kept(&ev[0], 1, "door", "open");
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +282,7 @@ int main(void)
         cmocka_unit_test(a_player_back_in_its_place_keeps_them),
         cmocka_unit_test(the_bound_refuses_whole_and_says_so),
         cmocka_unit_test(refusals_and_the_relays_mark),
+        cmocka_unit_test(a_kept_key_is_its_keepers),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

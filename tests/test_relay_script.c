@@ -2,8 +2,8 @@
  * through a fake transport (support/fake_relay.h) and the real engine
  * (relay/script): each hook (on_room, on_join, on_leave, on_event,
  * on_state, on_tick and timers) and what a script may do to its room
- * (send as the room, keep and clear the room's kept events, props, open,
- * kick, members, store); a script chosen by the room's prop or the
+ * (send as the room, keep and clear the room's kept events, which no
+ * member replaces or clears, props, open, kick, members, store); a script chosen by the room's prop or the
  * default; a check that names file and line, a reload that keeps the
  * scripts before on a fault; an erroring hook taken as absent, and a
  * script switched off after its errors; docs/scripts.md's examples, as
@@ -353,6 +353,48 @@ static void the_room_keeps_sets_opens_and_kicks(void **state)
     done(r, e);
 }
 
+/* peer keeps key = body (len 0: clears it), with stay. */
+static int member_keeps(struct relay *r, uint32_t peer, const char *key, const char *body)
+{
+    uint8_t buf[PROTO_EVENT_MAX];
+    int n = proto_event_encode_kept(buf, sizeof buf, key, true, body, strlen(body));
+    assert_true(n > 0);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf,
+                             (size_t)n, now_us);
+}
+
+/* A key the room keeps is its own: no member replaces or clears it, not
+ * even the room's owner (not_owner, nothing forwarded); its script does. */
+static void the_rooms_keys_are_its_own(void **state)
+{
+    (void)state;
+    scripts_put(dir, "keeper",
+                "function on_room(room) room:keep('score', '0') end\n"
+                "function on_event(room, m, ev)\n"
+                "  if ev.body == 'reset' then room:clear('score') end\n"
+                "end\n");
+    struct script_engine *e;
+    struct relay *r = scripted(3, "keeper", &e);
+    assert_int_equal(join(r, 0, "cave", "a", false), 0); /* the owner */
+    assert_int_equal(join(r, 1, "cave", "b", false), 0);
+    fake_clear();
+    assert_int_equal(member_keeps(r, 0, "score", "99"), DROP(RELAY_DROP_NOT_OWNER));
+    assert_string_equal(last_error(0), "not_owner");
+    assert_int_equal(member_keeps(r, 1, "score", ""), DROP(RELAY_DROP_NOT_OWNER));
+    assert_int_equal(events_to(0) + events_to(1), 0);
+    assert_int_equal(drops(r, RELAY_DROP_NOT_OWNER), 2);
+    assert_int_equal(member_keeps(r, 1, "mine", "b's"), 0); /* a key of its own: as ever */
+    assert_int_equal(join(r, 2, "cave", "c", false), 0);
+    struct proto_event ev;
+    char body[PROTO_EVENT_MAX];
+    assert_int_equal(events_to(2), 2);
+    assert_true(last_event(2, &ev, body, sizeof body));
+    assert_string_equal(body, "b's");
+    assert_int_equal(send_event(r, 0, 0, "reset"), 0);
+    assert_int_equal(member_keeps(r, 0, "score", "99"), 0); /* cleared: anyone's again */
+    done(r, e);
+}
+
 static void every_error_counted_then_the_script_is_off(void **state)
 {
     (void)state;
@@ -464,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(on_tick_and_timers_run_on_the_relays_clock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_room_keeps_sets_opens_and_kicks, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_rooms_keys_are_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(every_error_counted_then_the_script_is_off, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_reload_takes_new_rooms_and_keeps_on_a_fault, setup,

@@ -538,6 +538,8 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         return 0;
     case PROTO_CTL_ROOMS:
         return on_rooms(c, m, ev);
+    case PROTO_CTL_ROOM:
+        return 0; /* the room as it is now (its settings, its owner): no event of its own yet */
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;

@@ -37,7 +37,8 @@ local ric = Proto("ricochet", "ricochet")
 -- proto/control.c: every control message type.
 local CONTROL_TYPES = {}
 for _, t in ipairs({"join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong",
-                    "clock", "cookie", "sealed", "moved", "appeared", "vanished", "rooms"}) do
+                    "clock", "cookie", "sealed", "moved", "appeared", "vanished", "rooms",
+                    "room"}) do
     CONTROL_TYPES[t] = true
 end
 
@@ -455,6 +456,8 @@ local function control_summary(ctype, m)
     elseif ctype == "rooms" then
         local r = m.rooms
         return kv("prefix", "after") .. (r and r[1] == "[" and string.format(" rooms=%d", r[2]) or "")
+    elseif ctype == "room" then
+        return kv("room", "owner", "size")
     elseif ctype == "welcome" then
         local r = m.roster
         return kv("id", "room") .. (r and r[1] == "[" and string.format(" roster=%d", r[2]) or "")

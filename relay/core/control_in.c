@@ -61,11 +61,22 @@ static uint32_t room_member_by_id(const struct relay *r, const struct relay_room
     return UINT32_MAX;
 }
 
-/* Keeps a kept event for its room (kept.c), or refuses it whole. */
+/* Keeps a kept event for its room (kept.c), or refuses it whole: a key
+ * another player keeps is its keeper's and the room owner's to replace or
+ * clear (a stay key whose keeper left: the owner's; the keeper back with
+ * its key: its own again). */
 static int keep(struct relay *r, uint32_t peer, struct relay_room *room,
                 const struct proto_event *e, const uint8_t *bytes, size_t len, uint64_t now_us)
 {
-    int k = core_kept_put(room, r->peers[peer].id, e, bytes, len);
+    const struct relay_peer *p = &r->peers[peer];
+    char keeper[PROTO_PLAYER_LEN + 1];
+    if (core_kept_keeper(room, e, keeper) && strcmp(keeper, p->player) != 0 &&
+        strcmp(room->settings.creator, p->player) != 0)
+        return core_reject(r, peer, RELAY_DROP_NOT_OWNER, now_us,
+                           "the kept key '%.*s' is another player's: only it or the room's "
+                           "owner replaces or clears it", (int)e->key_len,
+                           (const char *)e->key);
+    int k = core_kept_put(room, p->id, p->player, e, bytes, len);
     if (k == -1)
         return core_reject(r, peer, RELAY_DROP_KEPT_FULL, now_us,
                            "the room keeps %d bytes of events, %zu with this one: event "
@@ -73,6 +84,7 @@ static int keep(struct relay *r, uint32_t peer, struct relay_room *room,
                            core_kept_counted(room) + len);
     if (k < 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
+    core_room_changed(r, room);
     return 0;
 }
 
@@ -118,7 +130,7 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     proto_state_stamp_sender(bytes, p->id); /* the relay is the authority on identity */
     bytes[2] &= (uint8_t)~PROTO_EVENT_KEPT; /* and the only one to mark a replay */
     if ((rc = core_script_event(r, peer, &bytes, &len, &e, now_us)) != 0)
-        return 0; /* the room's script dropped it */
+        return rc < 0 ? rc : 0; /* the room's own key, or its script dropped it */
     if ((e.flags & PROTO_EVENT_KEEP) && (rc = keep(r, peer, room, &e, bytes, len, now_us)) < 0)
         return rc;
     r->stats.events_in++;

@@ -25,7 +25,10 @@
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
  *   room_settings.c rooms with properties: what a room's creator set (props,
- *                 size, listed, open), from its join and its room messages
+ *                 size, listed, open), from its join and its room messages;
+ *                 the room as it is, told to its members
+ *   room_store.c  rooms kept: a room's record taken, a room made again from
+ *                 one and held for its members
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick

@@ -60,6 +60,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     memcpy(r->out.key, p->key, sizeof r->out.key);
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.aoi = room->grid ? room->grid->radius : 0;
+    core_room_state(r, room, &r->out);
     size_t n = 0;
     /* With interest, the others come as they come into sight (appeared). */
     for (uint32_t i = 0; !room->grid && i < room->n && n < PROTO_ROSTER_MAX; i++) {
@@ -313,6 +314,8 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->welcomes.n = 0;
     if (r->next_id == 0 || r->next_id == RELAY_SCRIPT_SENDER)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
+    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
+        r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
     if (id == 0)
         id = r->next_id++;
     core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);

@@ -1,6 +1,7 @@
 /* kept.c: a room's kept events (see kept_internal.h): one buffer a room,
  * made at its first kept event, its events back to back in arrival order,
- * each behind its owner's id and its length; a replacement or a leave
+ * each behind its sender's id, its keeper's player id and its length; a
+ * replacement or a leave
  * moves the bytes after it down. Bounded by what the events count, so a
  * replay, a put and a leave each walk at most CORE_KEPT_BYTES. */
 #include "core.h"
@@ -10,7 +11,10 @@
 
 #include "../../proto/byteorder.h"
 
-#define ENTRY_HEAD 6 /* owner (4 bytes), length (2), then the event's bytes */
+/* sender (4 bytes), keeper (PROTO_PLAYER_LEN), length (2), then the event's bytes */
+#define KEEPER_AT 4
+#define LEN_AT (KEEPER_AT + PROTO_PLAYER_LEN)
+#define ENTRY_HEAD (LEN_AT + 2)
 #define KEY_AT (ENTRY_HEAD + PROTO_EVENT_HEAD)
 
 struct core_kept {
@@ -22,7 +26,7 @@ struct core_kept {
 
 static size_t entry_len(const uint8_t *entry)
 {
-    return be16_get(entry + 4);
+    return be16_get(entry + LEN_AT);
 }
 
 /* The offset of the entry kept under key, or SIZE_MAX. */
@@ -63,8 +67,8 @@ static bool reserve(struct core_kept *k, size_t len)
     return true;
 }
 
-int core_kept_put(struct relay_room *room, uint32_t owner, const struct proto_event *e,
-                  const uint8_t *bytes, size_t len)
+int core_kept_put(struct relay_room *room, uint32_t owner, const char *keeper,
+                  const struct proto_event *e, const uint8_t *bytes, size_t len)
 {
     struct core_kept *k = room->kept;
     size_t old = k ? find(k, e->key, e->key_len) : SIZE_MAX;
@@ -84,11 +88,57 @@ int core_kept_put(struct relay_room *room, uint32_t owner, const struct proto_ev
         remove_at(k, old); /* the newest of a key goes last */
     uint8_t *entry = k->at + k->used;
     be32_put(entry, owner);
-    be16_put(entry + 4, (uint16_t)len);
+    memcpy(entry + KEEPER_AT, keeper, PROTO_PLAYER_LEN);
+    be16_put(entry + LEN_AT, (uint16_t)len);
     memcpy(entry + ENTRY_HEAD, bytes, len);
     entry[ENTRY_HEAD + 2] |= PROTO_EVENT_KEPT; /* what a joiner gets */
     k->used += ENTRY_HEAD + len;
     k->counted += len;
+    return 0;
+}
+
+bool core_kept_keeper(const struct relay_room *room, const struct proto_event *e,
+                      char keeper[PROTO_PLAYER_LEN + 1])
+{
+    const struct core_kept *k = room->kept;
+    size_t at = k ? find(k, e->key, e->key_len) : SIZE_MAX;
+    if (at == SIZE_MAX)
+        return false;
+    memcpy(keeper, k->at + at + KEEPER_AT, PROTO_PLAYER_LEN);
+    keeper[PROTO_PLAYER_LEN] = '\0';
+    return true;
+}
+
+int core_kept_record(const struct relay_room *room, struct proto_room_record *rec)
+{
+    const struct core_kept *k = room->kept;
+    for (size_t off = 0; k && off < k->used; off += ENTRY_HEAD + entry_len(k->at + off)) {
+        const uint8_t *entry = k->at + off;
+        char keeper[PROTO_PLAYER_LEN + 1];
+        if (!(entry[ENTRY_HEAD + 2] & PROTO_EVENT_STAY))
+            continue; /* its sender's while it is a member: no restart keeps it */
+        memcpy(keeper, entry + KEEPER_AT, PROTO_PLAYER_LEN);
+        keeper[PROTO_PLAYER_LEN] = '\0';
+        if (proto_room_record_add_kept(rec, keeper, entry + ENTRY_HEAD, entry_len(entry), NULL,
+                                       0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int core_kept_restore(struct relay_room *room, const struct proto_room_record *rec)
+{
+    for (uint32_t i = 0; i < rec->n_kept; i++) {
+        size_t len;
+        const uint8_t *bytes = proto_room_record_event(rec, i, &len);
+        struct proto_event e;
+        if (proto_event_decode(bytes, len, &e) != PROTO_OK)
+            return -1;
+        /* Sender 0: no member's, so no leave drops it; its keeper is its player. */
+        int rc = core_kept_put(room, 0, rec->kept[i].keeper, &e, bytes, len);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 

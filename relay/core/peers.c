@@ -132,12 +132,14 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
     }
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
              room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
+    if (heir != UINT32_MAX)
+        core_room_tell(r, room); /* its new owner, to every member */
     switch (reason ? *reason : PROTO_LEFT_KICKED) {
     case PROTO_LEFT_QUIT: r->stats.leaves++; break;
     case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
     case PROTO_LEFT_KICKED: break; /* counted by kick() or relay_peer_evict() */
     }
-    if (reason && room->n == 0) {
+    if (reason && room->n == 0 && !room->hold_until_us) { /* a held room waits on */
         char name[PROTO_ROOM_MAX + 1];
         snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
@@ -332,6 +334,7 @@ void relay_sweep(struct relay *r, uint64_t now_us)
         core_peer_close(r, i, PROTO_ERROR_NOT_JOINED);
     }
     core_backlog_sweep(r, now_us);
+    core_rooms_hold_due(r, now_us);
     core_settle(r, now_us);
 }
 

@@ -136,6 +136,8 @@ enum relay_drop {
     RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
     RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
                                   (error not_creator) */
+    RELAY_DROP_NOT_OWNER,      /* a kept event for a key another player keeps, from
+                                  neither it nor the room's owner (error not_owner) */
     RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_COUNT
 };
@@ -151,6 +153,7 @@ struct relay_config {
     uint32_t max_clients;   /* connected peers (of an edge that counts at the join:
                                members); more get server_full [max-clients] */
     uint32_t max_rooms;     /* live rooms [max-rooms] */
+    uint32_t room_hold_s;   /* a restored room waits this long for its members [room-hold-s] */
     uint32_t max_room_size; /* members per room [max-room-size] */
     uint32_t name_max;      /* bytes in a name [name-max] */
     uint32_t room_max;      /* bytes in a room name [room-max] */
@@ -595,6 +598,26 @@ bool relay_room_list_on(const struct relay *r);
 
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);
+
+/* ---- rooms kept (PROTOCOL.md, "Rooms kept"; relay/room_file.c, a fleet) ---- */
+
+struct proto_room_record;
+/* A stamp that grows with every change of the rooms' records (a room made or freed too). */
+uint64_t relay_rooms_changed(const struct relay *r);
+
+/* The i-th live room in name order (i < relay_rooms), its record's last
+ * change's stamp into *changed (may be NULL); NULL past the last. */
+const char *relay_room_at(const struct relay *r, uint32_t i, uint64_t *changed);
+
+/* The record of the room called name into rec. Returns 0, or -1: none. */
+int relay_room_record(const struct relay *r, const char *name, struct proto_room_record *rec);
+
+/* Makes the room called name from rec, empty, held for its members
+ * cfg.room_hold_s from now_us (listed; a join finds it as it was; it ends
+ * if nobody came). Returns 0, or -1 with why (a bad name, a room of that
+ * name here, a size past this relay's bound, too many rooms). */
+int relay_room_restore(struct relay *r, const char *name, const struct proto_room_record *rec,
+                       uint64_t now_us, char *why, size_t why_cap);
 
 /* ---- a fleet of relays (ricochet-relay --directory; proto/FLEET.md) ---- */
 

@@ -1,8 +1,8 @@
 /* room_settings.c: rooms with properties (see rooms_internal.h and
  * PROTOCOL.md, "Rooms with properties"): what a room's creator sets (its
  * props, size, whether it is listed and takes joiners) from its join and
- * later from its room messages, and the checks joins and listings make of
- * them. */
+ * later from its room messages, the checks joins and listings make of
+ * them, and the room as it is told to its members. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -68,18 +68,46 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
     memcpy(s->creator, r->peers[peer].player, sizeof s->creator);
 }
 
-uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver)
+uint32_t core_room_eldest(const struct relay *r, const struct relay_room *room, uint32_t except)
 {
-    struct core_room_settings *s = &room->settings;
-    uint32_t heir = UINT32_MAX;
-    if (strcmp(s->creator, r->peers[leaver].player) != 0)
-        return UINT32_MAX;
+    uint32_t eldest = UINT32_MAX;
     /* Ids are drawn in join order (one taking its place back keeps its own). */
     for (uint32_t i = 0; i < room->n; i++) {
         uint32_t m = room->members[i];
-        if (m != leaver && (heir == UINT32_MAX || r->peers[m].id < r->peers[heir].id))
-            heir = m;
+        if (m != except && (eldest == UINT32_MAX || r->peers[m].id < r->peers[eldest].id))
+            eldest = m;
     }
+    return eldest;
+}
+
+void core_room_state(const struct relay *r, const struct relay_room *room,
+                     struct proto_control *m)
+{
+    const struct core_room_settings *s = &room->settings;
+    memcpy(m->owner, s->creator, sizeof m->owner);
+    m->props = s->props;
+    m->closed = s->closed;
+    m->unlisted = s->unlisted;
+    m->size = core_room_cap(r, room);
+}
+
+void core_room_tell(struct relay *r, struct relay_room *room)
+{
+    core_room_changed(r, room);
+    if (room->n == 0)
+        return;
+    proto_control_init(&r->out, PROTO_CTL_ROOM);
+    snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
+    core_room_state(r, room, &r->out);
+    core_send_out_room(r, room, UINT32_MAX, UINT32_MAX);
+}
+
+uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver)
+{
+    struct core_room_settings *s = &room->settings;
+    if (strcmp(s->creator, r->peers[leaver].player) != 0)
+        return UINT32_MAX;
+    uint32_t heir = core_room_eldest(r, room, leaver);
     if (heir == UINT32_MAX)
         return UINT32_MAX;
     const struct relay_peer *h = &r->peers[heir];
@@ -119,5 +147,6 @@ int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, 
         s->props = m->props;
     log_debug("relay: room '%s' %s, %s, %u props", room->name, s->closed ? "closed" : "open",
               s->unlisted ? "unlisted" : "listed", (unsigned)s->props.n);
+    core_room_tell(r, room);
     return 0;
 }

@@ -59,6 +59,7 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         memmove(&by_name[at + 1], &by_name[at], (r->rooms.n - at) * sizeof *by_name);
         by_name[at] = i;
         r->rooms.n++;
+        core_room_changed(r, room);
         log_debug("relay: room '%s' created%s", name, aoi > 0 ? " with interest" : "");
         return room;
     }
@@ -78,6 +79,14 @@ void core_room_free(struct relay *r, struct relay_room *room)
     free(room->members);
     memset(room, 0, sizeof *room);
     r->rooms.n--;
+    core_room_changed(r, NULL);
+}
+
+void core_room_changed(struct relay *r, struct relay_room *room)
+{
+    r->rooms.changes++;
+    if (room)
+        room->changed = r->rooms.changes;
 }
 
 int core_rooms_alloc(struct relay *r)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "relay.h"
+#include "../../proto/room_record.h"
 
 struct relay;
 struct core_grid; /* interest_internal.h */
@@ -49,6 +50,10 @@ struct relay_room {
                                everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
     struct core_room_settings settings; /* room_settings.c: its creator's say */
+    uint64_t changed;        /* rooms.c (core_room_changed): the stamp of the last change
+                                of what its record holds (r->rooms.changes then) */
+    uint64_t hold_until_us;  /* room_store.c: a room made from its record waits for its
+                                members until then, empty or not (0: no hold) */
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct
@@ -58,6 +63,11 @@ struct core_rooms {
     uint32_t *by_name;          /* max_rooms: the n live rooms' indices in at, in name
                                    order (strcmp: bytewise) */
     uint32_t n;                 /* live rooms */
+    uint64_t changes;           /* changes of what the rooms' records hold, a room
+                                   made or freed: each one's stamp (core_room_changed) */
+    uint32_t ids_kept;          /* room_store.c: the highest sender id of the events the
+                                   rooms made again from their records replay: join.c
+                                   draws its new members' ids above it */
 };
 
 /* ---- rooms.c ---- */
@@ -80,6 +90,11 @@ uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
+
+/* What room's record holds changed (its settings, its owner, its kept
+ * events; room NULL: a room made or freed): a new stamp, which a writer of
+ * the records (--room-file) reads. */
+void core_room_changed(struct relay *r, struct relay_room *room);
 
 /* ---- room_settings.c ---- */
 
@@ -109,6 +124,19 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
  * from now on. Returns that member's peer, or UINT32_MAX (no change). */
 uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver);
 
+/* The room as it is into m (a welcome, a room message from the relay):
+ * its owner, props, open, listed and size (core_room_cap). */
+void core_room_state(const struct relay *r, const struct relay_room *room,
+                     struct proto_control *m);
+
+/* Tells every member of room the room as it is (a room message), whatever
+ * its interest (the room is every member's); its record changed. */
+void core_room_tell(struct relay *r, struct relay_room *room);
+
+/* The member of room in it longest (the lowest id) but except, or
+ * UINT32_MAX. */
+uint32_t core_room_eldest(const struct relay *r, const struct relay_room *room, uint32_t except);
+
 /* Is room listed for a listing or a join of any room filtering on match
  * (NULL or empty: any)? */
 bool core_room_listed(const struct relay_room *room, const struct proto_props *match);
@@ -119,6 +147,27 @@ bool core_room_listed(const struct relay_room *room, const struct proto_props *m
  * the relay_on_datagram code. */
 int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
                  uint64_t now_us);
+
+/* ---- room_store.c ---- */
+
+/* room's record (PROTOCOL.md, "Rooms kept"): its settings, owner, radius
+ * and stay events. Returns 0, or -1 (never: the record holds what a room
+ * may). */
+int core_room_record_take(const struct relay *r, const struct relay_room *room,
+                          struct proto_room_record *rec);
+
+/* A room called name made from rec, empty, held for its members for
+ * cfg.room_hold_s from now_us: a join finds it as it was. Returns it, or
+ * NULL with why: a bad name, a room of that name here, a size past what
+ * this relay's rooms of its kind take, too many rooms, out of memory. */
+struct relay_room *core_room_restore(struct relay *r, const char *name,
+                                     const struct proto_room_record *rec, uint64_t now_us,
+                                     char *why, size_t why_cap);
+
+/* Rooms whose hold is over at now_us: an empty one ends; one with members
+ * goes on, and if its owner did not come back the member in it longest
+ * owns it (told to every member). */
+void core_rooms_hold_due(struct relay *r, uint64_t now_us);
 
 /* Allocates max_rooms free slots. Returns 0 or -1 (out of memory);
  * core_rooms_free frees them and every live room's. */

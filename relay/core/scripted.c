@@ -46,6 +46,8 @@ int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, co
     struct relay_script_member m = {0};
     /* the id become_member draws next */
     m.id = r->next_id && r->next_id != RELAY_SCRIPT_SENDER ? r->next_id : 1;
+    if (m.id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
+        m.id = r->rooms.ids_kept + 1;
     snprintf(m.name, sizeof m.name, "%s", who);
     memcpy(m.player, r->peers[peer].player, sizeof m.player);
     char why[PROTO_TEXT_MAX + 1] = "";
@@ -54,7 +56,7 @@ int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, co
     if (ok)
         return 0;
     r->stats.script.refused++;
-    if (room->n == 0) /* made for this join: it ends with it */
+    if (room->n == 0 && !room->hold_until_us) /* made for this join: it ends with it */
         core_room_free(r, room);
     return core_reject(r, peer, RELAY_DROP_SCRIPT_REFUSED, now_us, "%s",
                        why[0] ? why : "the room's script refused the join");
@@ -72,10 +74,22 @@ void core_script_leave(struct relay *r, uint32_t peer)
     r->script.leaving = UINT32_MAX;
 }
 
+/* Is e's key one the room keeps itself (its script's, RELAY_SCRIPT_KEEPER)? */
+static bool room_keeps(const struct relay_room *room, const struct proto_event *e)
+{
+    char keeper[PROTO_PLAYER_LEN + 1];
+    return (e->flags & PROTO_EVENT_KEEP) && core_kept_keeper(room, e, keeper) &&
+           strcmp(keeper, RELAY_SCRIPT_KEEPER) == 0;
+}
+
 int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
                       struct proto_event *e, uint64_t now_us)
 {
     const struct relay_peer *p = &r->peers[peer];
+    if (room_keeps(&r->rooms.at[p->room], e)) /* with a script or not: a restored room's */
+        return core_reject(r, peer, RELAY_DROP_NOT_OWNER, now_us,
+                           "the kept key '%.*s' is the room's own: no member replaces or "
+                           "clears it", (int)e->key_len, (const char *)e->key);
     if (!r->script.ops.event)
         return 0;
     struct relay_script_member m;
@@ -204,9 +218,10 @@ int relay_script_keep(struct relay *r, uint32_t room, const char *key, const voi
     if (n < 0 || proto_event_decode(buf, (size_t)n, &e) != PROTO_OK)
         return -1;
     proto_state_stamp_sender(buf, RELAY_SCRIPT_SENDER);
-    int k = core_kept_put(rm, RELAY_SCRIPT_SENDER, &e, buf, (size_t)n);
+    int k = core_kept_put(rm, RELAY_SCRIPT_SENDER, RELAY_SCRIPT_KEEPER, &e, buf, (size_t)n);
     if (k < 0)
         return k == -1 ? -2 : -3;
+    core_room_changed(r, rm); /* its record holds it */
     send_event(r, rm, 0, buf, (size_t)n);
     return 0;
 }
@@ -214,15 +229,19 @@ int relay_script_keep(struct relay *r, uint32_t room, const char *key, const voi
 void relay_script_props(struct relay *r, uint32_t room, const struct proto_props *props)
 {
     struct relay_room *rm = live(r, room);
-    if (rm)
-        rm->settings.props = *props;
+    if (!rm)
+        return;
+    rm->settings.props = *props;
+    core_room_tell(r, rm); /* every member told, its record changed */
 }
 
 void relay_script_open(struct relay *r, uint32_t room, bool open)
 {
     struct relay_room *rm = live(r, room);
-    if (rm)
-        rm->settings.closed = !open;
+    if (!rm || rm->settings.closed == !open)
+        return;
+    rm->settings.closed = !open;
+    core_room_tell(r, rm);
 }
 
 bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *why)

@@ -31,6 +31,12 @@ struct relay_room;
  * message nobody stamped. */
 #define RELAY_SCRIPT_SENDER UINT32_MAX
 
+/* The keeper of the room's own kept events (relay_script_keep): a player
+ * id no key hashes to in practice (2^-64), which no member may replace or
+ * clear (error not_owner), and which a room's record carries as any
+ * keeper, so a restored room's keys stay its own. */
+#define RELAY_SCRIPT_KEEPER "0000000000000000"
+
 /* Kicks a script asked for, carried out after its call (relay_script_settle). */
 #define RELAY_SCRIPT_KICKS 32
 
@@ -125,7 +131,8 @@ void core_script_leave(struct relay *r, uint32_t peer);
 
 /* An event from peer (admitted, stamped; e decoded from *bytes): 0 to go
  * on (*bytes, *len and e replaced if the script changed its body), 1
- * dropped by the script. */
+ * dropped by the script; a kept event for a key the room keeps itself
+ * refused (not_owner): the relay_on_datagram code. */
 int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
                       struct proto_event *e, uint64_t now_us);
 

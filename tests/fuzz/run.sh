@@ -51,6 +51,7 @@ quicclient:4096
 pollwire:4096
 poll:8192
 sourcekey:128
+roomrecord:40960
 script:4096"
 
 want() {

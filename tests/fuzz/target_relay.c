@@ -119,6 +119,9 @@ static void fr_send_control(void *ctx, uint32_t peer, const char *json, size_t l
         break;
     case PROTO_CTL_PONG:
         break;
+    case PROTO_CTL_ROOM: /* the relay's names its room: the room as it is */
+        FUZZ_CHECK(fr.msg.room[0] != '\0');
+        break;
     default:
         FUZZ_CHECK(!"relay sent a client -> relay message type");
     }

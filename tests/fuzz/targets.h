@@ -185,4 +185,9 @@ int fuzz_target_sourcekey(const uint8_t *data, size_t size);
  * and no peer kept once the client is gone. */
 int fuzz_target_poll(const uint8_t *data, size_t size);
 
+/* A room's record as a relay reads it back (proto/room_record.c): taken
+ * only within its bounds, written again the same and within
+ * PROTO_ROOM_RECORD_MAX (target_roomrecord.c). */
+int fuzz_target_roomrecord(const uint8_t *data, size_t size);
+
 #endif
