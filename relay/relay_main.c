@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../sys/clock.h"
@@ -33,7 +32,7 @@
 #include "snapshot.h"
 #include "stats_record.h"
 #include "edges.h"
-#include "script/script.h"
+#include "relay_scripts.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
@@ -42,43 +41,6 @@
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
-static volatile sig_atomic_t reload_requested; /* SIGHUP: the room scripts read again */
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    reload_requested = 1;
-}
-
-/* With room scripts: the engine, and SIGHUP reads them again (its handler
- * only sets a flag, as signals_install's do). Exits 1 on a script that
- * fails its check. */
-static struct script_engine *start_scripts(struct relay *r, const struct relay_settings *s)
-{
-    char err[512];
-    struct script_engine *eng = NULL;
-    if (!s->script.dir[0])
-        return NULL;
-    if (script_engine_open(&eng, r, &s->script, err, sizeof err) != 0) {
-        fprintf(stderr, "ricochet-relay: error: %s\n", err);
-        exit(1);
-    }
-    struct sigaction sa = {.sa_handler = on_hup};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGHUP, &sa, NULL); /* no SA_RESTART: it cuts the wait short */
-    return eng;
-}
-
-/* The room scripts read again, if SIGHUP asked. */
-static void reload_scripts(struct script_engine *eng)
-{
-    char err[512];
-    if (!reload_requested)
-        return;
-    reload_requested = 0;
-    if (eng && script_engine_reload(eng, err, sizeof err) != 0)
-        log_error("relay: room scripts not read again, the ones before kept: %s", err);
-}
 
 /* What the loop shares with the side thread (--metrics), and what it
  * measures for it. Without --metrics, board is NULL. */
@@ -142,7 +104,7 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
  * or an edge fails (1). */
 static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
                struct room_file *rf, struct relay_stats_out *so, uint32_t stats_interval_ms,
-               struct beside *b, struct script_engine *eng)
+               struct beside *b)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -151,17 +113,16 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
     uint64_t drain_until = 0;
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        uint64_t woke, scripts = script_engine_due(eng); /* a room's timer, its tick */
-        if (relay_edges_wait(E, r, scripts < next_tick ? scripts : next_tick, &woke) < 0)
+        uint64_t woke;
+        if (relay_edges_wait(E, r, relay_scripts_due(next_tick), &woke) < 0)
             return 1;
         relay_fleet_turn(f, woke); /* after a stall, leases checked before input */
         if (relay_edges_serve(E, r) < 0)
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
-        bool tended = f != NULL; /* the fleet's results or the periodic work may send */
-        tended |= script_engine_run(eng, now); /* the rooms' timers and ticks may send */
-        reload_scripts(eng);
+        /* the rooms' scripts, the fleet's results or the periodic work may send */
+        bool tended = relay_scripts_run(now) || f != NULL;
         if (now >= next_tick) {
             tended = true;
             relay_edges_periodic(E, r, now);
@@ -224,34 +185,6 @@ static struct relay *open_edges(struct relay_edges *E, struct relay_settings *s,
     return r;
 }
 
-/* A stream edge holds a descriptor for each connection, up to its peer
- * slots: the soft limit is raised to the hard one (systemd's LimitNOFILE
- * sets both; a shell's ulimit -n is often 1024 under a far higher hard
- * limit), and a line says so when even that is below what the edges may
- * hold. Past it a connection that has not joined gives way to a newcomer,
- * or the newcomer is closed at once (stream_accept). */
-static void descriptors(const struct relay_edges *E, const struct relay_settings *s)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rlim_t most = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
-    if (rl.rlim_cur < most) {
-        struct rlimit raised = {.rlim_cur = most, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
-            rl.rlim_cur = most;
-    }
-    uint64_t need = 64; /* the edges' own sockets, epoll sets, the metrics, the fleet's */
-    for (size_t i = 0; i < E->n; i++)
-        if (E->e[i].ops->stream)
-            need += s->net.peer_cap;
-    if (need > rl.rlim_cur)
-        log_warn("relay: the stream edges may hold %llu descriptors and the limit is %llu: past "
-                 "it a connection that has not joined gives way, or the newcomer is closed at "
-                 "once; raise it (ulimit -n, systemd's LimitNOFILE)", (unsigned long long)need,
-                 (unsigned long long)rl.rlim_cur);
-}
-
 /* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
  * failure (the port taken, ...). */
 static void start_beside(struct beside *b, const struct relay_settings *s,
@@ -283,23 +216,17 @@ int main(int argc, char **argv)
     if (n_edges < 0)
         options_fail("ricochet-relay", "%s", err);
     if (relay_settings_tickets(&s, err, sizeof err) != 0 ||
-        relay_settings_rooms(&s, err, sizeof err) != 0)
+        relay_settings_rooms(&s, err, sizeof err) != 0 || relay_scripts_check(&s, err, sizeof err))
         options_fail("ricochet-relay", "%s", err);
-    if (s.script.default_name[0] && !s.script.dir[0])
-        options_fail("ricochet-relay", "--script-default needs --script-dir");
-    if (s.script.dir[0] && script_check(&s.script, err, sizeof err) != 0) {
-        fprintf(stderr, "ricochet-relay: error: %s\n", err); /* --check too */
-        exit(1);
-    }
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
     struct room_file *rf = room_file_start(s.room_file, r, s.core.max_rooms);
     signals_install(&stop_requested, &stats_requested, NULL);
-    struct script_engine *eng = start_scripts(r, &s);
+    relay_scripts_start(r, &s); /* before any input: every room runs its script */
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
-    descriptors(&E, &s);
+    relay_edges_descriptors(&E, s.net.peer_cap);
     struct relay_fleet *f;
     char kinds[FLEET_TRANSPORT_MAX];
     if (relay_edges_kinds(&E, kinds, sizeof kinds) != 0)
@@ -329,7 +256,7 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b, eng);
+    int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b);
     room_file_close(rf, r); /* written before the goodbyes empty the rooms */
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
@@ -341,7 +268,7 @@ int main(int argc, char **argv)
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
-    script_engine_close(eng); /* before the core it is installed in */
+    relay_scripts_stop(); /* before the core it is installed in */
     relay_destroy(r);
     relay_edges_close(&E);
     return rc;

@@ -17,9 +17,10 @@ static const char *const signals[] = {
 static const char *const exit_status[] = {
     "0", "stopped by SIGINT or SIGTERM",
     "1", "could not start (the port is taken, the address is wrong, a key file is unreadable, "
-         "--room-file is not a room file this relay could have written, a room script "
-         "fails its check), with one line on standard error saying why",
-    "2", "a bad option, value or config file, with one line on standard error",
+         "--room-file is not a room file this relay could have written), with one line on "
+         "standard error saying why",
+    "2", "a bad option, value or config file, or a room script of --script-dir that fails "
+         "its check, with one line on standard error (the script's file and line)",
     NULL};
 
 static const char *const files[] = {

@@ -229,7 +229,7 @@ static void a_bad_script_stops_the_start(void **state)
         pclose(p);
         char want[256];
         snprintf(want, sizeof want, "ricochet-relay: error: %s/typo.lua:2: 'then' expected "
-                 "near '='\nrc=1\n", dir);
+                 "near '='\nrc=2\n", dir);
         assert_string_equal(out, want);
     }
     scripts_dir_free(dir);

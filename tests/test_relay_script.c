@@ -3,11 +3,11 @@
  * (relay/script): each hook (on_room, on_join, on_leave, on_event,
  * on_state, on_tick and timers) and what a script may do to its room
  * (send as the room, keep and clear the room's kept events, which no
- * member replaces or clears, props, open, kick, members, store); a script chosen by the room's prop or the
- * default; a check that names file and line, a reload that keeps the
- * scripts before on a fault; an erroring hook taken as absent, and a
- * script switched off after its errors; docs/scripts.md's examples, as
- * written, without an error. */
+ * member replaces or clears, props, open, kick, members, store); a script
+ * chosen by the room's prop or the default; a check that names file and
+ * line, a reload that keeps the scripts before on a fault; an erroring
+ * hook taken as absent, and a script switched off after its errors;
+ * docs/scripts.md's examples, as written, without an error. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -305,7 +305,9 @@ static void the_room_keeps_sets_opens_and_kicks(void **state)
                 "function on_event(room, m, ev)\n"
                 "  if ev.body == 'score' then room:keep('score', m.name .. ':1') end\n"
                 "  if ev.body == 'reset' then room:clear('score') end\n"
-                "  if ev.body == 'close' then room:open(false); room:set_props{mode = 'ffa', n = 2} end\n"
+                "  if ev.body == 'close' then\n"
+                "    room:open(false); room:set_props{mode = 'ffa', n = 2}\n"
+                "  end\n"
                 "  if ev.body == 'kick' then\n"
                 "    for _, o in ipairs(room:members()) do\n"
                 "      if o.id ~= m.id then room:kick(o.id, 'out, ' .. o.name) end\n"

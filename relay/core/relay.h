@@ -1,15 +1,12 @@
-/* relay.h: the relay's pure core. Rooms, membership, id assignment,
- * validation of every incoming datagram, forwarding decisions, rate limits,
- * kicks and counters.
+/* relay.h: the relay's pure core. Rooms, membership, id assignment, validation of every
+ * incoming datagram, forwarding decisions, rate limits, kicks and counters.
  *
- * The core never touches ENet, a socket or the clock, and never asks which
- * transport it runs on: its edges (transport_enet.c, transport_udp.c, or a
- * test's fake; one or several at once, docs/design.md "Edges") report
- * peers and datagrams with the current time, say what they can carry as
- * data (struct relay_transport's capabilities), and the core answers
- * through their callbacks. Peers are small integers, handles: each edge
- * has a range of its own (relay_edge_base), and the core calls an edge
- * back only with handles of its range. */
+ * The core never touches ENet, a socket or the clock, and never asks which transport it runs
+ * on: its edges (transport_enet.c, transport_udp.c, or a test's fake; one or several at once,
+ * docs/design.md "Edges") report peers and datagrams with the current time, say what they can
+ * carry as data (struct relay_transport's capabilities), and the core answers through their
+ * callbacks. Peers are small integers, handles: each edge has a range of its own
+ * (relay_edge_base), and the core calls an edge back only with handles of its range. */
 #ifndef RICOCHET_RELAY_H
 #define RICOCHET_RELAY_H
 

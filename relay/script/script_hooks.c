@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -199,6 +200,60 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     lua_pop(L, 1);
     return v;
 }
+
+struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
+                              const struct script_source *src, uint64_t now_us)
+{
+    struct room_vm *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return NULL;
+    vm->eng = e;
+    vm->slot = slot;
+    vm->cap = (size_t)e->set.memory_kb * 1024;
+    vm->room_ref = LUA_NOREF;
+    snprintf(vm->room, sizeof vm->room, "%s", room);
+    snprintf(vm->script, sizeof vm->script, "%s", src->name);
+    snprintf(vm->file, sizeof vm->file, "%s", src->path + 1);
+    e->now_us = now_us;
+    vm->L = script_vm_state(vm);
+    if (!vm->L) {
+        free(vm);
+        return NULL;
+    }
+    lua_State *L = vm->L;
+    lua_pushcfunction(L, script_sandbox_open);
+    if (script_vm_call(vm, 0, 0, "its sandbox") != 0) {
+        script_vm_close(vm);
+        return vm; /* a room without its script: counted */
+    }
+    int st = luaL_loadbufferx(L, src->text, src->len, src->path, "t");
+    if (st != LUA_OK) {
+        script_vm_fault(vm, "load", "%s", lua_tostring(L, -1));
+        script_vm_close(vm);
+        return vm;
+    }
+    if (script_vm_call(vm, 0, 0, "its chunk") != 0) {
+        script_vm_close(vm);
+        return vm;
+    }
+    script_api_room(vm);
+    if (!vm->L)
+        return vm;
+    if (script_vm_hook(vm, "on_room")) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
+        script_vm_call(vm, 1, 0, "on_room");
+    }
+    return vm;
+}
+
+void script_vm_free(struct room_vm *vm)
+{
+    if (!vm)
+        return;
+    script_vm_close(vm);
+    free(vm);
+}
+
 
 static void room_end(void *ctx, uint32_t room)
 {

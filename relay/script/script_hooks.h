@@ -1,7 +1,8 @@
 /* script_hooks.h: where the relay's core and its room scripts meet
  * (docs/scripts.md). The core includes it and calls in at one line per
  * place (join.c, control_in.c, state_flow.c, peers.c, rooms.c); what it
- * calls are the core_script_* functions below (relay/core/scripted.c),
+ * calls are the core_script_* functions below (relay/core/scripted.c, and
+ * scripted_ops.c, the leaf every core file may call),
  * which ask the engine through a table of functions the engine installs
  * (relay_set_script). So the core links no Lua: a program that runs the
  * core without scripts (the lesson, the cost tools, the fuzzers) installs
@@ -9,8 +10,8 @@
  *
  * The other way, what a script may do to its room (send as the room, keep
  * and clear the room's own kept events, props, open, kick, its members)
- * are the relay_script_* functions, also relay/core/scripted.c's: the
- * engine (relay/script/) calls only those. */
+ * are the relay_script_* functions, relay/core/scripted_port.c's and
+ * scripted_ops.c's: the engine (relay/script/) calls only those. */
 #ifndef RICOCHET_SCRIPT_HOOKS_H
 #define RICOCHET_SCRIPT_HOOKS_H
 
@@ -141,10 +142,16 @@ int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *l
 int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len,
                       struct proto_state *s, uint64_t now_us);
 
+/* ---- the core's leaf (relay/core/scripted_ops.c): calls no other file ---- */
+
 /* room ends: its script with it. */
 void core_script_room_end(struct relay *r, struct relay_room *room);
 
-/* ---- what the engine does (relay/core/scripted.c) ---- */
+/* peer (a member) as a script sees it, into *m. */
+void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m);
+
+/* ---- what the engine does (relay/core/scripted_ops.c: the table, the
+ * counters, the slots; scripted_port.c: the rest) ---- */
 
 /* Installs the engine's table (copied; NULL: none, every hook off). */
 void relay_set_script(struct relay *r, const struct relay_script_ops *ops);

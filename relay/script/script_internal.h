@@ -1,13 +1,16 @@
-/* script_internal.h: what the engine's three files share: the engine
- * (script.c: scripts, sandbox, limits, calls), a room's Lua state, the
- * room object (script_api.c) and the hooks the core calls
- * (script_hooks.c). Private to relay/script/. */
+/* script_internal.h: what the engine's files share, each calling only those
+ * below it: script.c (the folder, the engine) over script_hooks.c (the
+ * hooks the core calls, a room's script started and ended) over
+ * script_api.c (the room object, timers, the tick) over script_vm.c (a
+ * room's Lua state within its limits, calls and their faults) over
+ * script_sandbox.c (the libraries). Private to relay/script/. */
 #ifndef RICOCHET_SCRIPT_INTERNAL_H
 #define RICOCHET_SCRIPT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <lua.h>
 
@@ -17,6 +20,8 @@
 
 #define SCRIPT_FILE_MAX (256 * 1024) /* a script's source, bytes */
 #define SCRIPTS_MAX 64               /* scripts in the folder */
+#define SCRIPT_LOG_RATE 5u           /* error lines a second, in all */
+#define SCRIPT_LOG_BURST 10u         /* ... and at once */
 #define SCRIPT_PATH_MAX 320 /* "@", --script-dir (255), "/", NAME.lua */
 
 /* A script as read from the folder. */
@@ -69,16 +74,39 @@ struct script_engine {
     uint64_t log_suppressed;
 };
 
-/* ---- script.c ---- */
-
 /* The script called name, or NULL. */
-const struct script_source *script_find(const struct script_engine *e, const char *name);
+static inline const struct script_source *script_find(const struct script_engine *e,
+                                                      const char *name)
+{
+    for (size_t i = 0; i < e->n_src; i++)
+        if (strcmp(e->src[i].name, name) == 0)
+            return &e->src[i];
+    return NULL;
+}
 
-/* A room's state for script src: sandboxed, the chunk run, the room object
- * made. NULL out of memory; a chunk that fails leaves it off (counted). */
-struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
-                              const struct script_source *src, uint64_t now_us);
-void script_vm_free(struct room_vm *vm);
+/* Finds the vm of L (its extra space). */
+static inline struct room_vm *script_vm_of(lua_State *L)
+{
+    return *(struct room_vm **)lua_getextraspace(L);
+}
+
+/* ---- script_sandbox.c ---- */
+
+/* Opens the sandbox's libraries in L (a lua_CFunction: called protected,
+ * so that running out of memory there is an error, not an abort). */
+int script_sandbox_open(lua_State *L);
+
+/* ---- script_vm.c ---- */
+
+/* A new Lua state for vm: its allocator (vm->cap) and its count hook, vm
+ * in its extra space; no library yet. NULL out of memory. */
+lua_State *script_vm_state(struct room_vm *vm);
+
+/* Starts a call's budget (instructions and time) in vm. */
+void script_vm_budget(struct room_vm *vm);
+
+/* Closes vm's state (nothing of the script runs at the close). */
+void script_vm_close(struct room_vm *vm);
 
 /* Pushes global function name of vm (true), or nothing (false: none, or
  * the script is off or in a call already). */
@@ -93,12 +121,6 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what);
  * as one. */
 void script_vm_fault(struct room_vm *vm, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Finds the vm of L (its extra space). */
-static inline struct room_vm *script_vm_of(lua_State *L)
-{
-    return *(struct room_vm **)lua_getextraspace(L);
-}
 
 /* The engine's next due time, min with t. */
 void script_due_at(struct script_engine *e, uint64_t t);
@@ -117,6 +139,13 @@ void script_api_member(lua_State *L, const struct relay_script_member *m, bool s
 void script_api_due(struct room_vm *vm, uint64_t now_us);
 
 /* ---- script_hooks.c ---- */
+
+/* A room's state for script src: sandboxed, the chunk run, the room object
+ * made, on_room called. NULL out of memory; a chunk that fails leaves it
+ * without a state (counted). */
+struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
+                              const struct script_source *src, uint64_t now_us);
+void script_vm_free(struct room_vm *vm);
 
 /* The table script_engine_open installs. */
 void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops);
