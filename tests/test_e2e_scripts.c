@@ -5,8 +5,9 @@
  * score, a player's own claim refused; tag.lua: a teleport corrected to
  * the speed limit, "it" kept by the room), what the room sends coming
  * from its reserved sender; a refused join's reason as the client reads
- * it; a script that fails its check stops the relay at start (one line,
- * file and line), and --check checks them. */
+ * it; SIGHUP reads the scripts again, new rooms running the new ones, a
+ * fault keeping the ones before; a script that fails its check stops the
+ * relay at start (one line, file and line), and --check checks them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +211,54 @@ static void a_refused_join_tells_its_reason(void **state)
     scripts_dir_free(dir);
 }
 
+static bool word_event(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RELAY_SCRIPT_SENDER && strcmp(ricochet_event_key(c), "word") == 0;
+}
+
+/* SIGHUP reads the scripts again: a room made after runs the new one, a
+ * room alive keeps its own; a script that fails its check leaves the ones
+ * before (the relay goes on, the line in its log). */
+static void sighup_reads_them_again(void **state)
+{
+    (void)state;
+    char dir[SCRIPTS_DIR_MAX];
+    scripts_dir_new(dir);
+    scripts_put(dir, "say", "function on_join(room) room:keep('word', 'one') end\n");
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--script-dir", dir,
+                          "--script-default", "say", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t port = harness_edge_port(&relay, "enet");
+    struct ricochet *c[3] = {player(port, "old", "ann", NULL), NULL, NULL};
+    struct ricochet_event ev;
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, word_event, &ev));
+    assert_string_equal(body_of(c[0]), "one");
+    scripts_put(dir, "say", "function on_join(room) room:keep('word', 'two') end\n");
+    scripts_put(dir, "bad", "x = = 1\n");
+    assert_int_equal(kill(relay.pid, SIGHUP), 0);
+    usleep(300000);
+    c[1] = player(port, "new", "bob", NULL);
+    assert_true(wait_for(c[1], RICOCHET_EV_EVENT, word_event, &ev));
+    assert_string_equal(body_of(c[1]), "one"); /* the reload was refused */
+    char bad[SCRIPTS_DIR_MAX + 16];
+    snprintf(bad, sizeof bad, "%s/bad.lua", dir);
+    assert_int_equal(unlink(bad), 0);
+    assert_int_equal(kill(relay.pid, SIGHUP), 0);
+    usleep(300000);
+    c[2] = player(port, "newer", "cy", NULL);
+    assert_true(wait_for(c[2], RICOCHET_EV_EVENT, word_event, &ev));
+    assert_string_equal(body_of(c[2]), "two");
+    for (int i = 0; i < 3; i++)
+        ricochet_close(c[i]);
+    char *log = spawn_read_stderr(&relay);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "/bad.lua:1: unexpected symbol near '='"));
+    free(log);
+    harness_stop(&relay);
+    scripts_dir_free(dir);
+}
+
 /* A script that fails its check: the relay does not start, one line says
  * which file and line; --check says the same. */
 static void a_bad_script_stops_the_start(void **state)
@@ -241,6 +291,7 @@ int main(void)
         cmocka_unit_test(gates_open_once_and_the_room_keeps_them),
         cmocka_unit_test(tag_corrects_a_teleport),
         cmocka_unit_test(a_refused_join_tells_its_reason),
+        cmocka_unit_test(sighup_reads_them_again),
         cmocka_unit_test(a_bad_script_stops_the_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
