@@ -50,9 +50,6 @@ static const struct options_example examples[] = {
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Rooms that outlive a restart, waiting two minutes for their players:",
      "ricochet-relay --room-file /var/lib/ricochet-relay/rooms.json --room-hold-s 120"},
-    {"Rooms that run the game's rules: a room made with the prop script=gates runs "
-     "rules/gates.lua, in a sandbox:",
-     "ricochet-relay --script-dir rules --script-memory-kb 512"},
     {"Whether a config file is right, without starting:",
      "ricochet-relay --config relay.json --check"},
     {0}};
