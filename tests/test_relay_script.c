@@ -144,8 +144,10 @@ static void on_join_refuses_with_a_reason(void **state)
     /* a room naming a script the relay lacks takes no one */
     assert_int_equal(join_script(r, 2, "x", "c", "nosuch"), DROP(RELAY_DROP_SCRIPT_REFUSED));
     assert_non_null(strstr(last_ctl(2, PROTO_CTL_ERROR)->text, "no room script 'nosuch'"));
-    /* a room with no script named and no default runs none */
+    /* a room with no script named and no default runs none, for its life */
     assert_int_equal(join(r, 2, "plain", "c", false), 0);
+    assert_int_equal(send_text(r, 2, "{\"type\":\"room\",\"props\":{\"script\":\"club\"}}"), 0);
+    assert_int_equal(join_script(r, 1, "plain", "eve", "club"), 0);
     done(r, e);
 }
 

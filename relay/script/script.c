@@ -248,7 +248,8 @@ void script_engine_close(struct script_engine *e)
         return;
     relay_set_script(e->r, NULL);
     for (uint32_t i = 0; i < e->max_rooms; i++)
-        script_vm_free(e->rooms[i]);
+        if (e->rooms[i] != &e->none)
+            script_vm_free(e->rooms[i]);
     free(e->rooms);
     sources_free(e->src, e->n_src);
     free(e);

@@ -30,25 +30,26 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
-/* Starts room's script: its prop `script`, else the relay's default (none:
- * no script, the slot stays empty). Returns false with why when the room
- * names a script this relay does not have. */
+/* Starts room's script: its prop `script`, else the relay's default; none
+ * (or out of memory), e->none: the room runs none for its life, whatever
+ * its props become. Returns false with why when the room names a script
+ * this relay does not have (the slot stays undecided: it takes no one). */
 static bool start(struct script_engine *e, uint32_t room, const char *name,
                   const struct proto_props *props, uint64_t now_us, char *why, size_t cap)
 {
     const char *want = proto_props_get(props, "script");
     if (!want || !want[0])
         want = e->set.default_name;
-    if (!want[0])
-        return true;
-    const struct script_source *src = script_find(e, want);
-    if (!src) {
+    const struct script_source *src = want[0] ? script_find(e, want) : NULL;
+    if (want[0] && !src) {
         snprintf(why, cap, "this relay has no room script '%.32s'", want);
         return false;
     }
-    e->rooms[room] = script_vm_new(e, room, name, src, now_us);
-    if (!e->rooms[room])
+    e->rooms[room] = src ? script_vm_new(e, room, name, src, now_us) : &e->none;
+    if (!e->rooms[room]) {
         log_warn("script: room '%s': out of memory: it runs without %s", name, src->name);
+        e->rooms[room] = &e->none;
+    }
     return true;
 }
 
@@ -82,7 +83,8 @@ static void on_leave(void *ctx, uint32_t room, const struct relay_script_member 
 {
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
-    (void)now_us; /* a leave comes from anywhere: the clock stays the engine's */
+    if (now_us > e->now_us)
+        e->now_us = now_us;
     if (!script_vm_hook(vm, "on_leave"))
         return;
     lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
@@ -262,6 +264,8 @@ static void room_end(void *ctx, uint32_t room)
         return;
     struct room_vm *vm = e->rooms[room];
     e->rooms[room] = NULL;
+    if (vm == &e->none)
+        return;
     if (vm->in_call) { /* never: a room ends under no hook (kicks wait for the call's end) */
         vm->off = true;
         return;

@@ -65,7 +65,9 @@ struct script_engine {
     struct script_settings set;
     struct script_source *src;    /* n_src, in name order */
     size_t n_src;
-    struct room_vm **rooms;       /* max_rooms slots: NULL, no room or not started */
+    struct room_vm **rooms;       /* max_rooms slots: NULL, no room or not started;
+                                     &none, a room that runs no script */
+    struct room_vm none;          /* its state NULL: every hook absent */
     uint32_t max_rooms;
     struct relay_script_counts *counts;
     uint64_t now_us;              /* the newest time a call was given */
