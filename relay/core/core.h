@@ -14,6 +14,8 @@
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
+ *   scripted_port.c what a room's script does to its room, as the room (the
+ *                 engine's calls: relay/script/script_hooks.h)
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
@@ -29,6 +31,7 @@
  *                 the room as it is, told to its members
  *   room_store.c  rooms kept: a room's record taken, a room made again from
  *                 one and held for its members
+ *   scripted.c    a room's script asked: a join, a leave, an event, a state
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
@@ -46,7 +49,9 @@
  *                 carried out once the input in hand is handled
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
- *   sealing.c     sealed sessions' keys: open in, seal out */
+ *   sealing.c     sealed sessions' keys: open in, seal out
+ *   scripted_ops.c a room's script's table, counters, a member as it sees
+ *                 one, a room's end told: calls no other file */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -204,7 +209,8 @@ struct relay {
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
-    struct core_script script;  /* scripted.c's (relay_set_script): a room's script */
+    struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
+                                   scripted_port.c's (the leaver, kicks asked for) */
 
     /* the input in hand, written where it enters */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,
