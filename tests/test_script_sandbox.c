@@ -149,11 +149,42 @@ static void a_stuck_room_never_starves_another(void **state)
     relay_destroy(r);
 }
 
+/* A script that holds its whole memory cap (what it filled stays in
+ * room.store) still has its hooks called: what the relay hands a hook
+ * (the room, the member, the event) is made before the call, outside the
+ * cap, so it never fails there (Lua would abort the relay); inside the call
+ * the cap holds. */
+static void a_full_room_is_still_called(void **state)
+{
+    (void)state;
+    scripts_put(dir, "full",
+                "function on_room(room)\n"
+                "  room.store.t = {}\n"
+                "  for i = 1, 1e9 do room.store.t[i] = string.rep('x', 64) .. i end\n"
+                "end\n"
+                "function on_event(room, m, ev) room:send(ev.body .. string.rep('y', 300)) end\n"
+                "function on_state(room, m, s) return {x = 1} end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "full", 64, 0);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0); /* on_room stopped at the cap */
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    for (uint32_t i = 1; i <= 5; i++) {
+        assert_int_equal(send_event(r, 0, 0, "big event body, pushed outside the call"), 0);
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+    }
+    assert_true(relay_stats(r)->script.memory >= 1);
+    assert_true(relay_peer_joined(r, 1));
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_escape_is_stopped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(a_stuck_room_never_starves_another, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_full_room_is_still_called, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,7 @@ static int check_source(struct script_engine *e, const struct script_source *s, 
     lua_State *L = vm.L;
     lua_pushcfunction(L, script_sandbox_open);
     script_vm_budget(&vm);
+    vm.in_call = true;
     int st = lua_pcall(L, 0, 0, 0);
     if (st == LUA_OK)
         st = luaL_loadbufferx(L, s->text, s->len, s->path, "t");

@@ -31,7 +31,10 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         vm->used -= old;
         return NULL;
     }
-    if (nsize > old && vm->used - old + nsize > vm->cap)
+    /* Only within a call: what the relay pushes for a hook (the room, a
+     * member, an event, at most a few KiB, garbage by the next call) is
+     * made outside any, where a refusal would make Lua abort the relay. */
+    if (nsize > old && vm->in_call && vm->used - old + nsize > vm->cap)
         return NULL; /* Lua raises "not enough memory" (after a collection) */
     void *p = realloc(ptr, nsize);
     if (p)
