@@ -179,12 +179,44 @@ static void a_full_room_is_still_called(void **state)
     relay_destroy(r);
 }
 
+/* What the relay reads of a script outside a call is read raw: a hook
+ * looked up in globals that have an __index, a correction whose fields
+ * come from an __index that loops or fails, run no code of the script's
+ * there (no budget, no protection: Lua would abort the relay). */
+static void no_script_code_runs_outside_a_call(void **state)
+{
+    (void)state;
+    scripts_put(dir, "tricks",
+                "local trap = {__index = function() while true do end end}\n"
+                "function on_state(room, m, s)\n"
+                "  setmetatable(_G, {__index = function(t, k) error('looked up ' .. k) end})\n"
+                "  return setmetatable({y = 7}, trap)\n"
+                "end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "tricks", 0, 0);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    fake_clear();
+    for (uint32_t i = 1; i <= 3; i++) {
+        assert_int_equal(send_event(r, 0, 0, "any hook absent: looked up raw"), 0);
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+    }
+    struct proto_state s;
+    assert_true(last_state(1, &s));
+    assert_true(s.x == 5 && s.y == 7); /* the fields it has; an absent one as it came */
+    assert_int_equal(events_to(1), 3);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_escape_is_stopped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(a_stuck_room_never_starves_another, setup, teardown),
         cmocka_unit_test_setup_teardown(a_full_room_is_still_called, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_script_code_runs_outside_a_call, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,10 +141,12 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
 }
 
 /* Field k of the table on top as a state's float, into *f (absent: as it
- * was). False: not a number, or out of the protocol's range. */
+ * was), read raw (outside a call no code of the script's may run). False:
+ * not a number, or out of the protocol's range. */
 static bool state_field(lua_State *L, const char *k, float *f)
 {
-    int t = lua_getfield(L, -1, k);
+    lua_pushstring(L, k);
+    int t = lua_rawget(L, -2);
     bool ok = t == LUA_TNIL;
     if (t == LUA_TNUMBER) {
         double v = lua_tonumber(L, -1);

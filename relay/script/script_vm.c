@@ -137,9 +137,14 @@ bool script_vm_hook(struct room_vm *vm, const char *name)
 {
     if (!vm || !vm->L || vm->off || vm->in_call)
         return false;
-    if (lua_getglobal(vm->L, name) == LUA_TFUNCTION)
+    lua_State *L = vm->L; /* raw: no code of the script's runs outside a call */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushstring(L, name);
+    int t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (t == LUA_TFUNCTION)
         return true;
-    lua_pop(vm->L, 1);
+    lua_pop(L, 1);
     return false;
 }
 
