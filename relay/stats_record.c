@@ -58,7 +58,8 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"calls", s->script.calls}, {"errors", s->script.errors},
         {"budget", s->script.budget}, {"memory", s->script.memory}, {"off", s->script.off},
         {"refused", s->script.refused}, {"dropped", s->script.dropped},
-        {"changed", s->script.changed}, {"sent", s->script.sent},
+        {"changed", s->script.changed}, {"skipped", s->script.skipped},
+        {"sent", s->script.sent},
         {"reloads", s->script.reloads}, {"reload_errors", s->script.reload_errors},
     };
     for (size_t i = 0; scripts && i < sizeof sc / sizeof sc[0]; i++)

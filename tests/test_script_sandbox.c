@@ -210,6 +210,50 @@ static void no_script_code_runs_outside_a_call(void **state)
     relay_destroy(r);
 }
 
+/* A script within its budget on every call, but heavy on each state, takes
+ * no more than its share of a second (SCRIPT_SHARE budgets): its calls
+ * past it are skipped (counted; its states go on as if no hook), the
+ * timers it set wait for its next second, and another room gets every
+ * state. */
+static void a_heavy_room_takes_its_share_only(void **state)
+{
+    (void)state;
+    scripts_put(dir, "heavy",
+                "function on_room(room) room:after(10, function(r) r:send('late') end) end\n"
+                "function on_state(room, m, s)\n"
+                "  local n = 0 for i = 1, 30000 do n = n + i end\n"
+                "  return {x = 1}\n"
+                "end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "", 0, 200000);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    assert_int_equal(join_script(r, 2, "hot", "c", "heavy"), 0);
+    assert_int_equal(join_script(r, 3, "hot", "d", "heavy"), 0);
+    fake_clear();
+    uint32_t n = 200, corrected = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+        assert_int_equal(send_state_xy(r, 2, i, 5, 5), 0);
+        struct proto_state s;
+        assert_true(last_state(3, &s));
+        corrected += s.x == 1;
+    }
+    assert_int_equal(states_to(1), n);
+    assert_int_equal(states_to(3), n); /* every one forwarded, corrected or not */
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    if (corrected >= n || c->skipped != n - corrected || c->errors != 0)
+        fail_msg("%u corrected, %llu skipped, %llu errors", (unsigned)corrected,
+                 (unsigned long long)c->skipped, (unsigned long long)c->errors);
+    script_engine_run(e, now_us + 20000); /* its timer: its share is spent */
+    assert_int_equal(events_to(3), 0);
+    script_engine_run(e, now_us + 1000000); /* its next second */
+    assert_int_equal(events_to(3), 1);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_stuck_room_never_starves_another, setup, teardown),
         cmocka_unit_test_setup_teardown(a_full_room_is_still_called, setup, teardown),
         cmocka_unit_test_setup_teardown(no_script_code_runs_outside_a_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_heavy_room_takes_its_share_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,10 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
     struct script_engine *e = vm->eng;
     if (!vm->L || vm->off)
         return;
+    if (script_vm_spent(vm)) { /* its share spent: its timers and tick wait */
+        script_due_at(e, vm->share_from_us + 1000000u);
+        return;
+    }
     /* The timers due now, earliest first; those set meanwhile wait for the next run. */
     uint32_t n = vm->n_timers;
     for (uint32_t round = 0; round < n && vm->L && !vm->off; round++) {

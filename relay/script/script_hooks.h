@@ -112,6 +112,7 @@ struct relay_script_counts {
     uint64_t refused;     /* joins a script refused (drops.script_refused) */
     uint64_t dropped;     /* events and states a script dropped */
     uint64_t changed;     /* events replaced, states corrected */
+    uint64_t skipped;     /* calls not made: their room had spent its share of a second */
     uint64_t sent;        /* events a script sent (each copy) */
     uint64_t reloads;     /* script folders read again (SIGHUP) */
     uint64_t reload_errors; /* ... refused, the scripts before kept */

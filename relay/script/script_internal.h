@@ -51,6 +51,8 @@ struct room_vm {
     size_t used, cap;             /* Lua's memory: bytes held, at most */
     uint64_t spent;               /* instructions of the call in hand */
     uint64_t deadline_us;         /* ... and when it has run SCRIPT_CALL_MS (CLOCK_MONOTONIC) */
+    uint64_t share_from_us;       /* the second its share counts (the relay's clock) */
+    uint64_t share_spent;         /* ... and the instructions its calls ran in it */
     enum vm_stop stop;            /* why the call in hand is being stopped */
     bool in_call;                 /* no hook runs within another */
     bool off;                     /* switched off: hooks absent from now on */
@@ -110,13 +112,18 @@ void script_vm_budget(struct room_vm *vm);
 /* Closes vm's state (nothing of the script runs at the close). */
 void script_vm_close(struct room_vm *vm);
 
+/* Has vm spent its share of the second (SCRIPT_SHARE budgets)? Its calls
+ * are skipped until the next (counted skipped). */
+bool script_vm_spent(struct room_vm *vm);
+
 /* Pushes global function name of vm (true), or nothing (false: none, or
  * the script is off or in a call already). */
 bool script_vm_hook(struct room_vm *vm, const char *name);
 
 /* Calls the function below nargs arguments on vm's stack, within the
  * budget; nres results left on success. Returns 0, or -1 (an error:
- * counted, logged, the stack as before the function). */
+ * counted, logged; or skipped, its room's share spent: counted), the
+ * stack as before the function. */
 int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what);
 
 /* A script fault outside a Lua error (a bad return): counted and logged

@@ -148,14 +148,30 @@ bool script_vm_hook(struct room_vm *vm, const char *name)
     return false;
 }
 
+bool script_vm_spent(struct room_vm *vm)
+{
+    uint64_t now = vm->eng->now_us;
+    if (now - vm->share_from_us >= 1000000u || now < vm->share_from_us) {
+        vm->share_from_us = now; /* a new second */
+        vm->share_spent = 0;
+    }
+    return vm->share_spent >= SCRIPT_SHARE * vm->eng->set.budget;
+}
+
 int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
 {
     lua_State *L = vm->L;
+    if (script_vm_spent(vm)) { /* as if no hook: its room had its share */
+        vm->eng->counts->skipped++;
+        lua_pop(L, nargs + 1);
+        return -1;
+    }
     budget_start(vm);
     vm->in_call = true;
     vm->eng->counts->calls++;
     int status = lua_pcall(L, nargs, nres, 0);
     vm->in_call = false;
+    vm->share_spent += vm->spent;
     if (status == LUA_OK) {
         vm->stop = VM_RUNS;
         return 0;
