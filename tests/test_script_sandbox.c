@@ -5,7 +5,10 @@
  * load bytecode (string.dump, a binary chunk), set a finalizer, stop the
  * collector: each is stopped and counted (errors, and budget or memory),
  * the hook taken as absent, while another room on the same relay gets
- * every state its member sends, counted here. */
+ * every state its member sends, counted here; a room at its memory cap
+ * still called; no code of a script's run outside a call (globals and a
+ * correction with an __index); a heavy room held to its share of a
+ * second, its calls past it skipped and its timers waiting. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
