@@ -162,6 +162,7 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
 
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason)
 {
+    core_script_leave(r, peer);
     member_out(r, peer, &reason);
 }
 

@@ -1,15 +1,12 @@
-/* relay.h: the relay's pure core. Rooms, membership, id assignment,
- * validation of every incoming datagram, forwarding decisions, rate limits,
- * kicks and counters.
+/* relay.h: the relay's pure core. Rooms, membership, id assignment, validation of every
+ * incoming datagram, forwarding decisions, rate limits, kicks and counters.
  *
- * The core never touches ENet, a socket or the clock, and never asks which
- * transport it runs on: its edges (transport_enet.c, transport_udp.c, or a
- * test's fake; one or several at once, docs/design.md "Edges") report
- * peers and datagrams with the current time, say what they can carry as
- * data (struct relay_transport's capabilities), and the core answers
- * through their callbacks. Peers are small integers, handles: each edge
- * has a range of its own (relay_edge_base), and the core calls an edge
- * back only with handles of its range. */
+ * The core never touches ENet, a socket or the clock, and never asks which transport it runs
+ * on: its edges (transport_enet.c, transport_udp.c, or a test's fake; one or several at once,
+ * docs/design.md "Edges") report peers and datagrams with the current time, say what they can
+ * carry as data (struct relay_transport's capabilities), and the core answers through their
+ * callbacks. Peers are small integers, handles: each edge has a range of its own
+ * (relay_edge_base), and the core calls an edge back only with handles of its range. */
 #ifndef RICOCHET_RELAY_H
 #define RICOCHET_RELAY_H
 
@@ -25,6 +22,7 @@
 #include "../../stats/timehist.h"
 #include "../../sys/netaddr.h"
 #include "fleet.h" /* a fleet of relays: the core's side */
+#include "../script/script_hooks.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -141,6 +139,7 @@ enum relay_drop {
     RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
                                   source past its bound of them (key_guesses.h; error
                                   rate_limited) */
+    RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_COUNT
 };
 
@@ -352,6 +351,7 @@ struct relay_stats {
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
     uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
     uint64_t states_out_mode[PROTO_MODE_COUNT]; /* states_out by the same */
+    struct relay_script_counts script; /* rooms' scripts (script_hooks.h) */
     struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
                                  tick's end */
     struct timehist fanout;   /* relay_fanout_took's durations */
