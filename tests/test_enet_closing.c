@@ -72,7 +72,7 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     (void)state;
     struct relay_enet *t;
     ENetAddress a;
-    struct relay *r = relay_open(10000, 0, 0, &t, &a);
+    struct relay *r = enet_relay_open(10000, 0, 0, &t, &a);
     assert_non_null(t);
     assert_non_null(r);
 

@@ -39,7 +39,7 @@ static void open_tick_relay_of(uint32_t tick_us, struct cl *cs, size_t n, bool a
     kept_t = T;
     kept_r = R;
     kept_addr = relay_addr;
-    R = relay_open(TIMEOUT_MS, 6, tick_us, &T, &relay_addr);
+    R = enet_relay_open(TIMEOUT_MS, 6, tick_us, &T, &relay_addr);
     assert_non_null(T);
     assert_non_null(R);
     for (size_t i = 0; i < n; i++)

@@ -23,8 +23,8 @@ ENetAddress relay_addr;
 struct proto_control *msg;
 enet_uint32 cl_mtu;
 
-struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients, uint32_t tick_us,
-                         struct relay_enet **t, ENetAddress *addr)
+struct relay *enet_relay_open(uint32_t timeout_ms, uint32_t max_clients, uint32_t tick_us,
+                              struct relay_enet **t, ENetAddress *addr)
 {
     char err[128];
     struct relay_net_config ncfg = {
@@ -52,7 +52,7 @@ int enet_edge_setup(void **state)
 {
     (void)state;
     log_threshold = LOG_OFF;
-    R = relay_open(TIMEOUT_MS, 6, 0, &T, &relay_addr);
+    R = enet_relay_open(TIMEOUT_MS, 6, 0, &T, &relay_addr);
     if (!T)
         return -1;
     msg = calloc(1, sizeof *msg);

@@ -51,8 +51,8 @@ extern enet_uint32 cl_mtu; /* the MTU cl_open's next host offers; 0: ENet's */
  * it (8 peers; max_clients unless 0), connectable at *addr. Returns the
  * relay core, or NULL (with *t NULL and a message on stderr if the transport
  * failed). */
-struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients, uint32_t tick_us,
-                         struct relay_enet **t, ENetAddress *addr);
+struct relay *enet_relay_open(uint32_t timeout_ms, uint32_t max_clients, uint32_t tick_us,
+                              struct relay_enet **t, ENetAddress *addr);
 
 /* The suite's group setup and teardown: T and R (TIMEOUT_MS, 6 clients, no
  * tick), msg; the log off. */
