@@ -21,7 +21,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libenet7 libcjson1 libhiredis0.14 \
       libmicrohttpd12 libsodium23 libssl3 libusrsctp2 libwslay1 libngtcp2-9 \
-      libngtcp2-crypto-gnutls2 libgnutls30 libnghttp3-3 libcurl3-gnutls \
+      libngtcp2-crypto-gnutls2 libgnutls30 libnghttp3-3 libcurl3-gnutls liblua5.4-0 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/bin/ricochet-relay /usr/local/bin/ricochet-relay
 USER nobody

@@ -108,10 +108,10 @@ endif
 
 # Packages: compile flags for all; each program links only those it names.
 PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
+            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl lua5.4
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
-    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 libcurl 2>/dev/null) \
+    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 libcurl lua5.4 2>/dev/null) \
     $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
@@ -136,6 +136,8 @@ fallback_libnghttp3 := -lnghttp3
 # The HTTP client (sys/http_client.c: the fleet's Agones calls, the
 # lesson's, the tests'): libcurl, GnuTLS flavour (Debian's libcurl4-gnutls-dev).
 fallback_libcurl := -lcurl
+# Room scripts (relay/script): Lua 5.4, embedded (Debian's liblua5.4-dev).
+fallback_lua5.4 := -llua5.4
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),\
          $(fallback_$(p)))))
@@ -143,7 +145,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys lab/harness rtc fleet relay/core relay relay/enet relay/udp \
+MODULES := proto proto/enet stats sys lab/harness rtc fleet relay/core relay/script relay relay/enet relay/udp \
            relay/tcp relay/ws relay/poll relay/stream relay/webrtc relay/quic relay/http \
            client/lib lab/lesson bench/costs \
            client/swarm client/bot client/tui lab/netsim lab/audit bench bench/reference
@@ -161,9 +163,9 @@ PROGRAM_NAMES := relay bot client netsim bench lesson ticket
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream relay/webrtc \
     relay/quic \
-    relay/http rtc fleet relay/core proto/enet proto stats sys
+    relay/http rtc fleet relay/script relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl lua5.4
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client/lib rtc proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
@@ -219,18 +221,19 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := lab/lesson bench bench/reference lab/audit lab/netsim client/tui client/swarm client/lib relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/poll relay/stream lab/harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
+             relay/ws relay/poll relay/stream lab/harness relay/webrtc relay/quic relay/http rtc fleet \
+             relay/script relay/core \
              proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
+             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl lua5.4
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
     ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp keylog droplog \
-    flowscan quicclient pollwire poll sourcekey roomrecord
+    flowscan quicclient pollwire poll sourcekey roomrecord script
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream \
@@ -261,8 +264,9 @@ fuzz_pollwire_LIBS := relay/poll relay/http relay/core proto stats sys
 fuzz_poll_LIBS := $(fuzz_relay_LIBS)
 fuzz_sourcekey_LIBS := relay/core proto stats sys
 fuzz_roomrecord_LIBS := proto stats sys
+fuzz_script_LIBS := relay/script $(fuzz_relay_LIBS)
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd libcurl
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd libcurl lua5.4
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)

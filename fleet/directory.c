@@ -12,7 +12,7 @@
 #include "sentinel.h"
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 14  /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_FIXED 15  /* ARGV before the (room, value) pairs */
 #define HEARTBEAT_LISTING 11 /* ... of which: the listing (an older relay's: "" now), */
 #define HEARTBEAT_SHUN 13   /* how long it is placed on last */
 #define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
@@ -31,6 +31,10 @@ struct directory {
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
     char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
+    char *record;                        /* the record the last placement gave (NULL) */
+    char *members;                       /* ... its members, space-separated (NULL) */
+    bool refused;                        /* ... and whether it took its report as a
+                                            stranger's */
 };
 
 struct directory *directory_create(const struct directory_config *cfg)
@@ -63,6 +67,8 @@ void directory_destroy(struct directory *d)
         return;
     drop(d);
     sentinel_watch_close(d->watch);
+    free(d->record);
+    free(d->members);
     free(d);
 }
 
@@ -381,6 +387,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         char *err, size_t err_cap)
 {
     char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16], shun[16];
+    char keep[16];
     if (d->cfg.url.n_sentinels && d->c && still_primary(d, err, err_cap) != 0)
         return -1;
     ttl_text(d, ttl);
@@ -392,13 +399,14 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
     snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
     snprintf(shun, sizeof shun, "%" PRIu32, load->unheard_ms);
+    snprintf(keep, sizeof keep, "%" PRIu32, directory_keep_out_ms(d));
     /* No listing in the hash, none read back: the rooms' entries are kept
      * beside the claims (directory_rooms_put) and read a page at a time
      * (directory_list). */
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
                                          rooms, clients, load->draining ? "1" : "0",
-                                         floor, stale, "", "0", shun};
+                                         floor, stale, "", "0", shun, keep};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
@@ -606,16 +614,26 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
-/* A place reply: {status, value or ms}. Returns directory_place's code. */
+/* A place reply: {status, value or ms, out, record, refused, members}.
+ * Returns directory_place's code. */
 static int place_reply(struct directory *d, const char *room, const redisReply *r,
                        struct fleet_claim *out, uint32_t *wait_ms)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 ||
-        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6)
         return -1;
+    for (size_t i = 0; i < 6; i++)
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            return -1;
     const char *st = r->element[0]->str, *v = r->element[1]->str;
-    if (r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING)
-        snprintf(d->kept_out, sizeof d->kept_out, "%s", r->element[2]->str);
+    snprintf(d->kept_out, sizeof d->kept_out, "%s", r->element[2]->str);
+    d->refused = strcmp(r->element[4]->str, "1") == 0;
+    if (r->element[3]->len > 0 && r->element[3]->len <= FLEET_KEEP_BYTES &&
+        !(d->record = strdup(r->element[3]->str)))
+        return -1;
+    size_t most = (size_t)FLEET_KEEP_MEMBERS * (PROTO_PLAYER_LEN + 1);
+    if (d->record && r->element[5]->len > 0 &&
+        !(d->members = strndup(r->element[5]->str, most)))
+        return -1;
     if (strcmp(st, "none") == 0)
         return 0;
     if (strcmp(st, "wait") == 0) {
@@ -638,17 +656,22 @@ uint32_t directory_keep_out_ms(const struct directory *d)
 }
 
 int directory_place(struct directory *d, const char *room, const char *lost,
-                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap)
+                    const char *reporter, struct fleet_claim *out, uint32_t *wait_ms,
+                    char *err, size_t err_cap)
 {
     d->kept_out[0] = '\0';
+    d->refused = false;
+    free(d->record);
+    free(d->members);
+    d->record = d->members = NULL;
     char ttl[16], floor[24], stale[16], keep_out[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
     stale_text(d, stale);
     snprintf(keep_out, sizeof keep_out, "%u", directory_keep_out_ms(d));
     const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, lost ? "1" : "0",
-                          stale, lost ? lost : "", keep_out};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 9, argv, err, err_cap);
+                          stale, lost ? lost : "", keep_out, reporter ? reporter : ""};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 10, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = place_reply(d, room, r, out, wait_ms);
@@ -663,14 +686,66 @@ const char *directory_kept_out(const struct directory *d)
     return d->kept_out;
 }
 
+char *directory_take_record(struct directory *d)
+{
+    char *rec = d->record;
+    d->record = NULL;
+    return rec;
+}
+
+char *directory_take_members(struct directory *d)
+{
+    char *ids = d->members;
+    d->members = NULL;
+    return ids;
+}
+
+bool directory_report_refused(const struct directory *d)
+{
+    return d->refused;
+}
+
+int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
+                   const char *const *members, size_t n, char *err, size_t err_cap)
+{
+    char value[FLEET_VALUE_MAX], ttl[16], keep[16];
+    if (n > FLEET_KEEP_MEMBERS)
+        n = FLEET_KEEP_MEMBERS;
+    if (record && strlen(record) > FLEET_KEEP_BYTES) {
+        snprintf(err, err_cap, "room %s: its record is past %d bytes: not written", c->room,
+                 FLEET_KEEP_BYTES);
+        record = NULL; /* its members are still published */
+    }
+    fleet_claim_format(c, value, sizeof value);
+    ttl_text(d, ttl);
+    snprintf(keep, sizeof keep, "%u", directory_keep_out_ms(d));
+    const char **argv = malloc(sizeof *argv * (6 + n));
+    if (!argv) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    const char *head[] = {d->cfg.prefix, c->room, value, ttl, keep, record ? record : "-"};
+    memcpy(argv, head, sizeof head);
+    memcpy(argv + 6, members, sizeof *argv * n);
+    redisReply *r = run(d, FLEET_SCRIPT_KEEP, 6 + (int)n, argv, err, err_cap);
+    free(argv);
+    if (!r)
+        return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+    if (rc < 0)
+        snprintf(err, err_cap, "redis: unexpected keep reply");
+    freeReplyObject(r);
+    return rc;
+}
+
 int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,
-                      char *err, size_t err_cap)
+                      bool ended, char *err, size_t err_cap)
 {
     char value[FLEET_VALUE_MAX], out[16];
     fleet_claim_format(c, value, sizeof value);
     snprintf(out, sizeof out, "%u", out_ms);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, out};
-    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 5, argv, err, err_cap);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, out, ended ? "1" : "0"};
+    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 6, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;

@@ -141,13 +141,37 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap);
  * least-loaded live relay that is not stale (this one on a tie). lost,
  * non-NULL: a client of the room lost its holder, which is taken over once
  * its heartbeats have stopped for stale_ms while the directory answered,
- * or at once if lost names it (its address) and no relay is kept out of
- * the room yet: it is then kept out for directory_keep_out_ms.
+ * or at once if lost names it (its address), the client is one of the
+ * room's members as its holder published them (reporter: its player id;
+ * NULL or "": none, no evidence) and no relay is kept out of the room yet:
+ * it is then kept out for directory_keep_out_ms. A report naming a holder
+ * that beats from any other (a stranger) moves nothing: it is answered as
+ * a plain join, and directory_report_refused says so.
  * Returns 1 with *out filled, 0 if no live relay can take it, 2 if the
  * suspected holder is not stale yet (*wait_ms: ask again then), -1 with a
  * message in err. */
 int directory_place(struct directory *d, const char *room, const char *lost,
-                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap);
+                    const char *reporter, struct fleet_claim *out, uint32_t *wait_ms,
+                    char *err, size_t err_cap);
+
+/* The last directory_place's: the room's record (P:keep:ROOM) when the
+ * claim it answered is this relay's and the directory keeps one (the
+ * caller's to free), else NULL; and whether it took its report as a
+ * stranger's. */
+char *directory_take_record(struct directory *d);
+/* ... and with it the player ids of the room's members as its last holder
+ * published them, space-separated (the caller's to free), or NULL. */
+char *directory_take_members(struct directory *d);
+bool directory_report_refused(const struct directory *d);
+
+/* Publishes what the directory keeps of a room this relay holds (*c):
+ * its members' player ids (members[0..n), the first FLEET_KEEP_MEMBERS;
+ * they replace those published before) and its record (NULL: as written
+ * before; one past FLEET_KEEP_BYTES is not written, err says so), only
+ * while the claim is still exactly *c. Returns 1 if written, 0 if the
+ * claim is not ours any more, -1 with a message in err. */
+int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
+                   const char *const *members, size_t n, char *err, size_t err_cap);
 
 /* How long placement keeps a relay out of a room (P:out:ROOM): its
  * players reported it lost, or their room's last member was dropped there. */
@@ -157,11 +181,13 @@ uint32_t directory_keep_out_ms(const struct directory *d);
  * out_ms), "" if none. */
 const char *directory_kept_out(const struct directory *d);
 
-/* Deletes the claim if it is still exactly *c; out_ms > 0: placement keeps
- * this relay out of the room that long (its players may not reach it).
+/* Deletes the claim if it is still exactly *c, and the members published;
+ * out_ms > 0: placement keeps this relay out of the room that long (its
+ * players may not reach it); ended: the room is over (its last member
+ * left), its record goes too (otherwise it waits for a new holder).
  * Returns 1 if deleted, 0 if it was not ours any more, -1 with a message. */
 int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,
-                      char *err, size_t err_cap);
+                      bool ended, char *err, size_t err_cap);
 
 /* Moves the claim *c (held by this relay) to the least-loaded other live
  * relay, under a new epoch. Returns 1 with *out the new claim, 2 with *out

@@ -16,18 +16,10 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/ring.h"
+#include "keeps.h"
+#include "suspects.h"
 
 #define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
-#define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
-#define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
-
-/* A room whose holder a client reported lost, while the holder's
- * heartbeats are overdue but not yet stale: asked again when due, given
- * up (unplaced, retryable) after two stale periods. */
-struct suspect {
-    struct fleet_msg m;
-    uint64_t due_ms, give_up_ms;
-};
 
 /* A room's entry as this relay last wrote it (its hash: what changed). */
 struct written {
@@ -55,8 +47,8 @@ struct dirthread {
     size_t n_written;
     char sweep[PROTO_ROOM_MAX + 1]; /* where the next heartbeat's sweep of the entries
                                       goes on ("": from the first) */
-    struct suspect suspects[SUSPECTS_MAX];
-    size_t n_suspects;
+    struct suspects suspects;      /* rooms whose reported holder is awaited */
+    struct keeps *keeps;           /* rooms' records and members to write */
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
@@ -69,13 +61,24 @@ struct dirthread {
     bool labels_set;
 };
 
+void fleet_msg_free(struct fleet_msg *m)
+{
+    free(m->listing);
+    free(m->record);
+    free(m->members);
+    free(m->query);
+    m->listing = NULL;
+    m->record = m->members = NULL;
+    m->query = NULL;
+}
+
 static void post(struct dirthread *t, const struct fleet_msg *m)
 {
     if (ring_push(t->out, m))
         return;
     log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
-    free(m->listing);
-    free(m->query);
+    fleet_msg_free(&(struct fleet_msg){.listing = m->listing, .record = m->record,
+                                       .members = m->members, .query = m->query});
 }
 
 /* ---- the held set ---- */
@@ -370,59 +373,14 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
         log_warn("fleet: sweep of the rooms' entries: %s", err);
 }
 
-/* ---- suspects: rooms whose reported holder is awaited ---- */
-
-static size_t suspect_find(const struct dirthread *t, const char *room)
-{
-    size_t i = 0;
-    while (i < t->n_suspects && strcmp(t->suspects[i].m.claim.room, room) != 0)
-        i++;
-    return i;
-}
-
-static void suspect_forget(struct dirthread *t, const char *room)
-{
-    size_t i = suspect_find(t, room);
-    if (i < t->n_suspects)
-        t->suspects[i] = t->suspects[--t->n_suspects];
-}
-
-/* m's holder is overdue: ask again after wait_ms. False if it has been
- * awaited long enough (or too many are): then the join is refused,
- * retryable, and its client asks again. */
-static bool suspect_await(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms,
-                          uint32_t wait_ms)
-{
-    size_t i = suspect_find(t, m->claim.room);
-    if (i == t->n_suspects) {
-        if (i == SUSPECTS_MAX)
-            return false;
-        t->suspects[t->n_suspects++] =
-            (struct suspect){.m = *m, .give_up_ms = now_ms + 2 * (uint64_t)t->cfg.dir.stale_ms};
-    }
-    if (now_ms >= t->suspects[i].give_up_ms) {
-        suspect_forget(t, m->claim.room);
-        return false;
-    }
-    t->suspects[i].due_ms = now_ms + wait_ms + SUSPECT_SLACK_MS;
-    return true;
-}
-
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms);
 
 /* Each suspect due: placed again (awaited again, or settled). */
-static void suspects_due(struct dirthread *t, uint64_t now_ms)
+static void suspects_place(struct dirthread *t, uint64_t now_ms)
 {
-    for (;;) {
-        size_t i = 0;
-        while (i < t->n_suspects && t->suspects[i].due_ms > now_ms)
-            i++;
-        if (i == t->n_suspects)
-            return;
-        t->suspects[i].due_ms = UINT64_MAX; /* in hand */
-        struct fleet_msg m = t->suspects[i].m;
+    struct fleet_msg m;
+    while (suspects_due(&t->suspects, now_ms, &m))
         place(t, &m, now_ms);
-    }
 }
 
 /* What a placement asked with m did about a relay kept out of the room
@@ -438,7 +396,11 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
     else if (out[0])
         log_info("fleet: room '%s': placement skipped %s, kept out of the room (its members "
                  "were dropped there, or a client reported it lost)", room, out);
-    if (got && named[0] && strcmp(got->addr, named) == 0)
+    if (directory_report_refused(t->dir))
+        log_warn("fleet: room '%s': a report that its holder %s is lost came from no member "
+                 "of the room (player %s): taken as a plain join, the room stays", room,
+                 named, m->player[0] ? m->player : "none");
+    else if (got && named[0] && strcmp(got->addr, named) == 0)
         log_warn("fleet: room '%s': placement picked %s, which a client reported lost: it "
                  "beats, and the room cannot move now (no other relay, or moved on a report "
                  "already; epoch %llu)", room, got->addr, (unsigned long long)got->epoch);
@@ -446,6 +408,21 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
         log_info("fleet: room '%s': a client reported its relay lost%s%s; placement gives %s "
                  "(epoch %llu)", room, named[0] ? ", " : "", named, got->addr,
                  (unsigned long long)got->epoch);
+}
+
+/* The members the placement gave with a record, into r as FLEET_KEEP
+ * carries them (ids back to back); a word that is no player id is left
+ * out (the text comes from Redis). */
+static void placed_members(struct dirthread *t, struct fleet_msg *r)
+{
+    char *ids = directory_take_members(t->dir);
+    if (ids && (r->members = malloc(strlen(ids) + 1))) {
+        for (char *save, *w = strtok_r(ids, " ", &save); w; w = strtok_r(NULL, " ", &save))
+            if (proto_player_valid(w))
+                memcpy(r->members + (size_t)r->n_members++ * PROTO_PLAYER_LEN, w,
+                       PROTO_PLAYER_LEN);
+    }
+    free(ids);
 }
 
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
@@ -459,14 +436,21 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     }
     uint32_t wait_ms = 0;
     const char *lost = m->suspect ? m->claim.addr : NULL; /* the relay named lost, or "" */
-    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, &r.claim,
-                                                    &wait_ms, err, sizeof err)
+    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, m->player,
+                                                    &r.claim, &wait_ms, err, sizeof err)
                                   : -1;
-    if (rc >= 0)
+    if (rc >= 0) {
         log_placement(t, m, rc == 1 ? &r.claim : NULL);
-    if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
+        r.record = directory_take_record(t->dir);
+        r.refused = directory_report_refused(t->dir);
+        placed_members(t, &r);
+    }
+    if (rc != 1) { /* a record goes only with this relay's claim */
+        fleet_msg_free(&r);
+    }
+    if (rc == 2 && suspects_await(&t->suspects, m, now_ms, wait_ms, t->cfg.dir.stale_ms))
         return;
-    suspect_forget(t, m->claim.room);
+    suspects_forget(&t->suspects, m->claim.room);
     if (rc == 2) { /* awaited long enough: the client asks again */
         rc = 0;
         r.unreachable = true;
@@ -490,7 +474,7 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
 }
 
 static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_out,
-                    uint64_t now_ms)
+                    bool ended, uint64_t now_ms)
 {
     char err[256];
     uint32_t out_ms = keep_out && t->dir ? directory_keep_out_ms(t->dir) : 0;
@@ -502,8 +486,26 @@ static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_
         log_warn("fleet: room '%s': its last member was dropped here: released, this relay "
                  "kept out of it for %u ms", c->room, out_ms);
     /* Unreachable: the claim lapses by itself after the TTL. */
-    if (connected(t, now_ms) && directory_release(t->dir, c, out_ms, err, sizeof err) < 0)
+    if (connected(t, now_ms) && directory_release(t->dir, c, out_ms, ended, err, sizeof err) < 0)
         log_warn("fleet: release of room %s: %s", c->room, err);
+}
+
+/* ---- keeps: what the directory keeps of held rooms ---- */
+
+static const struct fleet_claim *held_claim(void *ctx, const char *room)
+{
+    struct dirthread *t = ctx;
+    size_t i = held_find(t, room);
+    return i < t->n_held ? &t->held[i] : NULL;
+}
+
+/* Writes each room's keep waiting, of the rooms this relay holds. */
+static void keeps_flush(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256];
+    if (keeps_waiting(t->keeps) > 0 && connected(t, now_ms) &&
+        keeps_write(t->keeps, t->dir, held_claim, t, err, sizeof err) != 0)
+        set_reachable(t, false, err);
 }
 
 /* This relay's clients were all dropped at once (timed out, or closed as
@@ -524,6 +526,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
     t->load.draining = true;
+    keeps_flush(t, now_ms); /* the rooms' last records go with them */
     if (connected(t, now_ms))
         heartbeat(t, now_ms); /* placements stop choosing this relay */
     while (t->n_held > 0) {
@@ -614,7 +617,7 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         place(t, m, now_ms);
         break;
     case FLEET_RELEASE:
-        release(t, &m->claim, m->keep_out, now_ms);
+        release(t, &m->claim, m->keep_out, m->ended, now_ms);
         break;
     case FLEET_LOAD:
         t->load.rooms = m->rooms;
@@ -628,6 +631,9 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         break;
     case FLEET_LIST:
         list(t, m, now_ms);
+        break;
+    case FLEET_KEEP:
+        keeps_put(t->keeps, m->claim.room, m->members, m->n_members, m->record);
         break;
     case FLEET_DRAIN:
         drain(t, now_ms);
@@ -651,9 +657,8 @@ static uint64_t next_due(const struct dirthread *t)
         if (t->next_health < due)
             due = t->next_health;
     }
-    for (size_t i = 0; i < t->n_suspects; i++)
-        if (t->suspects[i].due_ms < due)
-            due = t->suspects[i].due_ms;
+    if (suspects_next(&t->suspects) < due)
+        due = suspects_next(&t->suspects);
     return due;
 }
 
@@ -693,17 +698,19 @@ static void *run(void *arg)
             handle(t, &m, clock_now_ms());
             beat_if_due(t); /* between listings too: a queue of them never costs a lease */
         }
+        keeps_flush(t, clock_now_ms());
         uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
-        suspects_due(t, clock_now_ms());
+        suspects_place(t, clock_now_ms());
         if (t->cfg.use_agones)
             agones_due(t, clock_now_ms());
     }
     char err[256];
+    keeps_flush(t, clock_now_ms()); /* what changed last goes before the claims */
     bool up = t->cfg.use_directory && t->dir && directory_connected(t->dir);
     for (size_t i = 0; i < t->n_held && up; i++)
-        directory_release(t->dir, &t->held[i], 0, err, sizeof err);
+        directory_release(t->dir, &t->held[i], 0, false, err, sizeof err); /* kept */
     if (up)
         directory_deregister(t->dir, err, sizeof err);
     if (t->cfg.use_agones)
@@ -711,14 +718,12 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* Every message left in ring, its listing freed. */
+/* Every message left in ring, what it owns freed. */
 static void empty(struct ring *ring)
 {
     struct fleet_msg m;
-    while (ring && ring_pop(ring, &m)) {
-        free(m.listing);
-        free(m.query);
-    }
+    while (ring && ring_pop(ring, &m))
+        fleet_msg_free(&m);
 }
 
 static void destroy(struct dirthread *t)
@@ -732,6 +737,7 @@ static void destroy(struct dirthread *t)
     free(t->res);
     free(t->rooms);
     free(t->written);
+    keeps_destroy(t->keeps);
     free(t);
 }
 
@@ -750,6 +756,10 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
     t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
     if (!t->out)
         goto fail;
+    if (!(t->keeps = keeps_create())) {
+        snprintf(err, err_cap, "fleet: out of memory");
+        goto fail;
+    }
     int rc = pthread_create(&t->tid, NULL, run, t);
     if (rc != 0) {
         snprintf(err, err_cap, "fleet: pthread_create: %s", strerror(rc));

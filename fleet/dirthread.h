@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/player.h"
 #include "agones.h"
 #include "directory.h"
 #include "schema.h"
@@ -21,7 +22,8 @@
 enum fleet_msg_type {
     /* loop -> thread */
     FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it
-                        (suspect: claim.addr names the relay reported lost, "" none) */
+                        (suspect: claim.addr names the relay reported lost, "" none,
+                        and player the reporter's player id, "" none) */
     FLEET_RELEASE,   /* claim: a room this relay held is over */
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
     FLEET_UNHEARD,   /* clients: that many all dropped at once; placement takes this
@@ -29,10 +31,14 @@ enum fleet_msg_type {
     FLEET_LISTING,   /* listing: this relay's rooms (all of them, in name order): their
                         entries written from the next heartbeat on, what changed */
     FLEET_LIST,      /* query: a page of the fleet's rooms, or a pick of any room */
+    FLEET_KEEP,      /* claim.room, record, members: what the directory keeps of a
+                        room this relay holds (coalesced: the latest per room goes) */
     FLEET_DRAIN,     /* take no new rooms; hand each held room to another relay */
     FLEET_STOP,      /* release what is left, deregister, Agones shutdown, end */
     /* thread -> loop */
-    FLEET_PLACED,    /* claim: the room's holder (this relay or another); at_us: asked at */
+    FLEET_PLACED,    /* claim: the room's holder (this relay or another); at_us: asked at;
+                        record: the room's record when the claim is this relay's;
+                        refused: the report was no member's (a plain join) */
     FLEET_UNPLACED,  /* claim.room: cannot be placed now; unreachable: why */
     FLEET_LOST,      /* claim: another relay now holds a room this relay served */
     FLEET_RECLAIMED, /* claim: a served room's claim under a new epoch */
@@ -67,13 +73,29 @@ struct fleet_msg {
     struct proto_props *props; /* ... their props, beside them in listing's block */
     uint32_t n_listing;
     struct fleet_query *query; /* FLEET_LIST, FLEET_LISTED: the receiver's to free */
+    char *record;        /* FLEET_PLACED, FLEET_KEEP: a room's record (room_record's
+                            JSON; NULL: none, or for FLEET_KEEP as sent before),
+                            the receiver's to free */
+    char *members;       /* FLEET_KEEP, FLEET_PLACED with a record: n_members player
+                            ids (the room's members, as its holder published them),
+                            PROTO_PLAYER_LEN hex digits each back to back (NULL:
+                            none), the receiver's */
+    uint32_t n_members;
+    char player[PROTO_PLAYER_LEN + 1]; /* FLEET_PLACE: who reported the holder lost */
+    bool refused;        /* FLEET_PLACED: a report naming a holder that beats came from
+                            no member of the room: taken as a plain join */
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
     bool keep_out;       /* FLEET_RELEASE: its last member was dropped (timed out, ...):
                             placement keeps this relay out of the room for a while */
+    bool ended;          /* FLEET_RELEASE: its last member left by itself: the room is
+                            over, its record (P:keep:ROOM) goes too */
     bool suspect;        /* FLEET_PLACE: a client of the room lost its holder (the
                             directory takes it over once the holder is stale);
                             FLEET_PLACED: the answer to such a question */
 };
+
+/* Frees what m owns (listing, query, record, members). */
+void fleet_msg_free(struct fleet_msg *m);
 
 /* n rooms (n > 0) and their props beside them, in one block: free(rooms)
  * frees both. NULL out of memory. */
@@ -98,7 +120,8 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
                                   size_t err_cap);
 
 /* Loop: posts a request. Returns false if the ring was full (counted;
- * the message's listing and query are then still the caller's). */
+ * the message's listing, query, record and members are then still the
+ * caller's). */
 bool dirthread_post(struct dirthread *t, const struct fleet_msg *m);
 
 /* Loop: the next result, if any. Call dirthread_ack first when draining

@@ -12,6 +12,14 @@
  *                 unless its holder renews it; TRANSPORT: its holder's edges,
  *                 "enet" or "enet,udp:7778"
  *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
+ *   P:members:ROOM set of the player ids of ROOM's members, as its holder
+ *                 published them (FLEET_KEEP_MEMBERS at most), expires with
+ *                 the claim: a report that its holder is lost counts only
+ *                 from one of them
+ *   P:keep:ROOM   the room's record (settings, owner, stay kept events:
+ *                 proto/room_record.h's JSON, FLEET_KEEP_BYTES at most), as
+ *                 its holder last wrote it; expires a keep-out after its
+ *                 holder last renewed it, so a new holder finds it
  *   P:shun:ADDR   "1": ADDR is placed on last (expires): players reported it
  *                 lost, or its heartbeat said its clients were all dropped at once
  *   P:rooms       hash ROOM -> "ADDR INSTANCE MEMBERS CAPACITY[ FLAGS][ {PROPS}]":
@@ -322,9 +330,14 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     "  redis.call('ZREM', p .. ':roomidx', room)\n" \
     "end\n"
 
-/* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor, suspect (0|1:
- * a client of the room lost its holder), stale ms, the relay that client
- * named lost ('' none), out ms. Returns {status, x}:
+/* PLACE. ARGV:
+ *   [1] prefix         [2] room          [3] asker's address
+ *   [4] TTL ms         [5] floor         [6] suspect (0|1: a client of the
+ *                                            room lost its holder)
+ *   [7] stale ms       [8] the relay that client named lost ('' none)
+ *   [9] out ms (the keep-out)            [10] the reporter's player id
+ *                                            ('' none: no key, no evidence)
+ * Returns {status, x, out, record, refused, members}:
  *   'held', value    the claim of a live holder (renewed for the TTL when
  *                    the holder asks: it starts a whole lease from this
  *                    answer); with suspect, a holder that beat within the
@@ -333,67 +346,94 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  *   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
  *                    with suspect over a holder stale for `stale` while the
  *                    directory answered, or over a holder that beat within
- *                    that half, which the report named, when no P:out:ROOM
- *                    is set: a room moves on a report at most once per out
- *                    ms, that holder then kept out of it for out ms and
- *                    placed on last for any room as long (P:shun:ADDR); it
- *                    hears of it at its next heartbeat) on the relay pick()
- *                    chose (none: a named holder keeps the room);
+ *                    that half, which the report named, when the reporter
+ *                    is one of the room's members as the holder published
+ *                    them (P:members:ROOM) and no P:out:ROOM is set: a room
+ *                    moves on a report at most once per out ms, that holder
+ *                    then kept out of it for out ms and placed on last for
+ *                    any room as long (P:shun:ADDR); it hears of it at its
+ *                    next heartbeat) on the relay pick() chose (none: a
+ *                    named holder keeps the room);
  *   'wait', ms       suspect, and the holder's heartbeats are overdue but
  *                    not stale yet: ask again in ms;
  *   'none', ''       no relay can take the room.
- * A third element names the relay kept out of the room (P:out:ROOM, set
- * by a release whose room's last member was dropped), '' if none. */
+ * out: the relay kept out of the room (P:out:ROOM: a release whose room's
+ * last member was dropped, or a report), '' if none. record: the room's
+ * record (P:keep:ROOM) when the claim answered is the asker's, which
+ * applies it before any join of the room; '' otherwise or none. refused:
+ * '1' when the report named a holder that beats but its reporter is no
+ * member of the room (a stranger: taken as a plain join), else '0'.
+ * members: with the record, the player ids its last holder published
+ * (space-separated): they take their places back in it, closed or not. */
 static const char place_lua[] = LUA_COMMON
     "local p, rk, asker = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2], ARGV[3]\n"
     "local ttl, floor, stale = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])\n"
     "local ok = p .. ':out:' .. ARGV[2]\n"
+    "local kk = p .. ':keep:' .. ARGV[2]\n"
     "local now = now_ms()\n"
     "local up = pulse(p, now, stale)\n"
     "local cur = redis.call('GET', rk)\n"
-    "local exclude, named = '', false\n"
+    "local exclude, named, refused = '', false, '0'\n"
+    "local function answer(st, v, out)\n"
+    "  local mine = v ~= '' and string.match(v, '^%d+ (%S+) ') == asker\n"
+    "  local rec = mine and redis.call('GET', kk) or ''\n"
+    "  local ids = rec ~= '' and redis.call('SMEMBERS', p .. ':members:' .. ARGV[2]) or {}\n"
+    "  return {st, v, out or '', rec, refused, table.concat(ids, ' ')}\n"
+    "end\n"
     "if cur and alive(p, cur) then\n"
     "  local holder = string.match(cur, '^%d+ (%S+) ')\n"
     "  if holder == asker then redis.call('PEXPIRE', rk, ttl) end\n"
-    "  if holder == asker or ARGV[6] ~= '1' then return {'held', cur} end\n"
+    "  if holder == asker or ARGV[6] ~= '1' then return answer('held', cur) end\n"
     "  local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now\n"
     "  local quiet = now - math.max(beat, up)\n"
     "  named = quiet * 2 < stale and holder == ARGV[8] and redis.call('EXISTS', ok) == 0\n"
-    "  if quiet * 2 < stale and not named then return {'held', cur} end\n"
+    "  if named and (ARGV[10] == '' or\n"
+    "                redis.call('SISMEMBER', p .. ':members:' .. ARGV[2], ARGV[10]) == 0) then\n"
+    "    named, refused = false, '1'\n" /* a stranger's report moves nothing */
+    "  end\n"
+    "  if quiet * 2 < stale and not named then return answer('held', cur) end\n"
     "  if quiet < stale and not named then\n"
-    "    return {'wait', string.format('%d', stale - quiet)}\n"
+    "    return answer('wait', string.format('%d', stale - quiet))\n"
     "  end\n"
     "  exclude = holder\n"
     "end\n"
     "local out = redis.call('GET', ok) or ''\n"
     "local v = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))\n"
-    "if not v and named then return {'held', cur} end\n"
-    "if not v then return {'none', '', out} end\n"
+    "if not v and named then return answer('held', cur) end\n"
+    "if not v then return answer('none', '', out) end\n"
     "if named then\n"
     "  redis.call('SET', ok, exclude, 'PX', ARGV[9])\n"
     "  redis.call('SET', p .. ':shun:' .. exclude, '1', 'PX', ARGV[9])\n"
     "  out = exclude\n"
     "end\n"
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"
-    "return {'placed', v, out}\n";
+    "return answer('placed', v, out)\n";
 
-/* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
- * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
- * rooms, as an older relay published them: "" now; '-': as the call before
- * published, for a heartbeat's later calls), most (bytes of
- * the other relays' listings to return; 0: none), shun ms (its clients
- * were all dropped at once: placed on last, P:shun:ADDR, for this long
- * unless it is already for longer; 0: no), then pairs of room and
- * the claim value this relay holds. Registers the relay (hash with its
- * beat, Redis's time now; TTL; index), then renews each claim whose value
- * is unchanged. Returns {renewals, listings}: renewals a flat array of
- * triples for the other claims: room, 'lost' and the live holder's value;
- * or room, 'reclaimed' and a new value (the claim had expired or its later
- * holder is gone: nobody holds it, so the epoch moves on and this relay
- * keeps it); listings the other registered relays' listings, those that
- * fit in `most` bytes. The epoch counter is first
- * raised to the floor (the relay's high-water mark, at least the highest
- * epoch it holds), so epochs keep growing even after Redis lost its data. */
+/* HEARTBEAT. ARGV:
+ *   [1] prefix        [2] address       [3] TTL ms
+ *   [4] instance      [5] transport     [6] capacity
+ *   [7] rooms         [8] clients       [9] draining (0|1)
+ *   [10] floor        [11] stale ms
+ *   [12] listing (this relay's rooms, as an older relay published them: ''
+ *        now; '-': as the call before published, for a heartbeat's later
+ *        calls)
+ *   [13] most (bytes of the other relays' listings to return; 0: none)
+ *   [14] shun ms (its clients were all dropped at once: placed on last,
+ *        P:shun:ADDR, for this long unless it is already for longer; 0: no)
+ *   [15] keep ms (how long a room's record, P:keep:ROOM, outlives its last
+ *        renewal)
+ *   [16..] pairs of room and the claim value this relay holds
+ * Registers the relay (hash with its beat, Redis's time now; TTL; index),
+ * then renews each claim whose value is unchanged, with the room's members
+ * (P:members:ROOM, for the TTL) and record (P:keep:ROOM, for keep ms).
+ * Returns {renewals, listings}: renewals a flat array of triples for the
+ * other claims: room, 'lost' and the live holder's value; or room,
+ * 'reclaimed' and a new value (the claim had expired or its later holder
+ * is gone: nobody holds it, so the epoch moves on and this relay keeps it);
+ * listings the other registered relays' listings, those that fit in `most`
+ * bytes. The epoch counter is first raised to the floor (the relay's
+ * high-water mark, at least the highest epoch it holds), so epochs keep
+ * growing even after Redis lost its data. */
 static const char heartbeat_lua[] = LUA_COMMON
     "local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]\n"
     "local now = now_ms()\n"
@@ -410,22 +450,28 @@ static const char heartbeat_lua[] = LUA_COMMON
     "end\n"
     "redis.call('SADD', p .. ':relays', me)\n"
     "local floor = tonumber(ARGV[10])\n"
-    "for i = 16, #ARGV, 2 do\n"
+    "for i = 17, #ARGV, 2 do\n"
     "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
     "end\n"
     "raise_epoch(p, floor)\n"
     "local out = {}\n"
-    "for i = 15, #ARGV - 1, 2 do\n"
+    "local function renew(room)\n" /* the room's members and record live with it */
+    "  redis.call('PEXPIRE', p .. ':members:' .. room, ttl)\n"
+    "  redis.call('PEXPIRE', p .. ':keep:' .. room, ARGV[15])\n"
+    "end\n"
+    "for i = 16, #ARGV - 1, 2 do\n"
     "  local rk = p .. ':room:' .. ARGV[i]\n"
     "  local cur = redis.call('GET', rk)\n"
     "  if cur == ARGV[i + 1] then\n"
     "    redis.call('PEXPIRE', rk, ttl)\n"
+    "    renew(ARGV[i])\n"
     "  elseif cur and alive(p, cur) then\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'lost'; out[#out + 1] = cur\n"
     "  else\n"
     "    local v = next_epoch(p, floor) .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
     "              ' ' .. ARGV[4]\n"
     "    redis.call('SET', rk, v, 'PX', ttl)\n"
+    "    renew(ARGV[i])\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'reclaimed'; out[#out + 1] = v\n"
     "  end\n"
     "end\n"
@@ -440,17 +486,25 @@ static const char heartbeat_lua[] = LUA_COMMON
     "end\n"
     "return {out, lists}\n";
 
-/* RELEASE. ARGV: prefix, room, the value held, the holder's address, out
- * ms (0, or how long placement keeps the holder out of the room:
- * P:out:ROOM). Deletes the claim if it is still that value, and the
- * room's entry (P:rooms, P:roomidx) with it; returns 1 if it did. */
+/* RELEASE. ARGV:
+ *   [1] prefix        [2] room          [3] the claim value held
+ *   [4] the holder's address            [5] out ms (0, or how long placement
+ *                                           keeps the holder out of the
+ *                                           room: P:out:ROOM)
+ *   [6] ended ('1': the room ended, its last member left by itself)
+ * Deletes the claim if it is still that value, with the room's members and
+ * its entry (P:rooms, P:roomidx); its record too when the room ended, not
+ * otherwise (its last member was dropped, or its members were sent to join
+ * again elsewhere: the record waits for them). Returns 1 if it deleted the
+ * claim. */
 static const char release_lua[] = LUA_ENTRY
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "if (tonumber(ARGV[5]) or 0) > 0 then\n"
     "  redis.call('SET', p .. ':out:' .. ARGV[2], ARGV[4], 'PX', ARGV[5])\n"
     "end\n"
     "if redis.call('GET', rk) ~= ARGV[3] then return 0 end\n"
-    "redis.call('DEL', rk)\n"
+    "redis.call('DEL', rk, p .. ':members:' .. ARGV[2])\n"
+    "if ARGV[6] == '1' then redis.call('DEL', p .. ':keep:' .. ARGV[2]) end\n"
     "entry_drop(p, ARGV[2])\n"
     "local k = p .. ':relay:' .. ARGV[4]\n"
     "if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, 'rooms', -1) end\n"
@@ -624,6 +678,27 @@ static const char list_lua[] = LUA_ENTRY
     "if walked == walk then code = 2 end\n"
     "if mode ~= 'list' then return {best, code, last} end\n"
     "return {table.concat(out), code, last}\n";
+/* KEEP. ARGV:
+ *   [1] prefix        [2] room          [3] the claim value held
+ *   [4] TTL ms        [5] keep ms       [6] the room's record ('-': as
+ *                                           written before)
+ *   [7..] the player ids of its members (FLEET_KEEP_MEMBERS at most)
+ * What the holder of a room publishes of it when it changes: its members
+ * (P:members:ROOM, replaced, for the TTL: whose report of the holder lost
+ * counts) and its record (P:keep:ROOM, for keep ms: what a new holder
+ * applies). Only while the claim is still that value (a relay that lost
+ * the room writes nothing). Returns 1 if written, 0 if not held. */
+static const char keep_lua[] =
+    "local p, room = ARGV[1], ARGV[2]\n"
+    "if redis.call('GET', p .. ':room:' .. room) ~= ARGV[3] then return 0 end\n"
+    "local mk = p .. ':members:' .. room\n"
+    "redis.call('DEL', mk)\n"
+    "for i = 7, #ARGV do redis.call('SADD', mk, ARGV[i]) end\n"
+    "if #ARGV >= 7 then redis.call('PEXPIRE', mk, ARGV[4]) end\n"
+    "if ARGV[6] ~= '-' then\n"
+    "  redis.call('SET', p .. ':keep:' .. room, ARGV[6], 'PX', ARGV[5])\n"
+    "end\n"
+    "return 1\n";
 
 const char *fleet_script_source(enum fleet_script s)
 {
@@ -634,6 +709,7 @@ const char *fleet_script_source(enum fleet_script s)
         [FLEET_SCRIPT_HANDOVER] = handover_lua,
         [FLEET_SCRIPT_ROOMS_PUT] = rooms_put_lua,
         [FLEET_SCRIPT_LIST] = list_lua,
+        [FLEET_SCRIPT_KEEP] = keep_lua,
     };
     return (unsigned)s < FLEET_SCRIPT_COUNT ? sources[s] : NULL;
 }

@@ -31,6 +31,14 @@
                                   rest at the next */
 #define FLEET_SWEEP_PER_BEAT 256 /* names of P:roomidx a heartbeat checks for entries
                                   whose holder is gone, from where the last stopped */
+#define FLEET_KEEP_BYTES (40 * 1024) /* a room's record as the directory keeps it
+                                  (P:keep:ROOM): a longer one is not written */
+#define FLEET_KEEP_PENDING_BYTES (4 * 1024 * 1024) /* records and members a relay
+                                  holds to write (Redis slow or away): a record past
+                                  them is not written, its members still are */
+#define FLEET_KEEP_MEMBERS 1024 /* player ids a holder publishes of one room
+                                  (P:members:ROOM): its members past these cannot
+                                  move it by a report */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
 struct fleet_claim {
@@ -93,6 +101,7 @@ enum fleet_script {
     FLEET_SCRIPT_HANDOVER,  /* move a claim to another live relay */
     FLEET_SCRIPT_ROOMS_PUT, /* write or remove this relay's rooms' entries */
     FLEET_SCRIPT_LIST,      /* a page of the fleet's rooms, a pick of any, a free name */
+    FLEET_SCRIPT_KEEP,      /* publish a held room's members and record */
     FLEET_SCRIPT_COUNT
 };
 

@@ -72,6 +72,9 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                "the kept key is another player's: only it or the room's "
                                "owner replaces or clears it",
                                false},
+    [PROTO_ERROR_SCRIPT_REFUSED] = {"script_refused",
+                                    "the room's script refused the join (its reason "
+                                    "follows)", false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

@@ -50,6 +50,8 @@ enum proto_error_code {
     PROTO_ERROR_ROOM_CLOSED = 31,
     PROTO_ERROR_NOT_CREATOR = 32,
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
+    /* room scripts */
+    PROTO_ERROR_SCRIPT_REFUSED = 34,
     PROTO_ERROR_COUNT
 };
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../sys/clock.h"
@@ -350,4 +351,32 @@ void relay_edges_drain(struct relay_edges *E, struct relay *r, int max_ms)
             return;
         relay_edges_flush(E, r);
     }
+}
+
+/* A stream edge holds a descriptor for each connection, up to its peer
+ * slots: the soft limit is raised to the hard one (systemd's LimitNOFILE
+ * sets both; a shell's ulimit -n is often 1024 under a far higher hard
+ * limit), and a line says so when even that is below what the edges may
+ * hold. Past it a connection that has not joined gives way to a newcomer,
+ * or the newcomer is closed at once (stream_accept). */
+void relay_edges_descriptors(const struct relay_edges *E, uint32_t peer_cap)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t most = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+    if (rl.rlim_cur < most) {
+        struct rlimit raised = {.rlim_cur = most, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = most;
+    }
+    uint64_t need = 64; /* the edges' own sockets, epoll sets, the metrics, the fleet's */
+    for (size_t i = 0; i < E->n; i++)
+        if (E->e[i].ops->stream)
+            need += peer_cap;
+    if (need > rl.rlim_cur)
+        log_warn("relay: the stream edges may hold %llu descriptors and the limit is %llu: past "
+                 "it a connection that has not joined gives way, or the newcomer is closed at "
+                 "once; raise it (ulimit -n, systemd's LimitNOFILE)", (unsigned long long)need,
+                 (unsigned long long)rl.rlim_cur);
 }

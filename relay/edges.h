@@ -72,6 +72,12 @@ void relay_edges_cores(struct relay_edges *E, struct relay_transport out[RELAY_E
  * below as log lines. */
 void relay_edges_say(const struct relay_edges *E);
 
+/* A stream edge holds a descriptor for each connection, up to its peer
+ * slots (peer_cap): the soft limit of descriptors is raised to the hard
+ * one, and a line says so when even that is below what the edges may
+ * hold (past it a connection that has not joined gives way). */
+void relay_edges_descriptors(const struct relay_edges *E, uint32_t peer_cap);
+
 /* The host of the first edge bound beyond this machine (not loopback), or
  * NULL. */
 const char *relay_edges_beyond(const struct relay_edges *E);

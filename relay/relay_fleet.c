@@ -12,6 +12,7 @@
 #include "../fleet/agones.h"
 #include "../fleet/dirthread.h"
 #include "../fleet/placement.h"
+#include "relay_fleet_rooms.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
@@ -54,6 +55,7 @@ struct relay_fleet {
     size_t n_asked;
     uint32_t run;                    /* members dropped in a row, none leaving by itself */
     uint64_t run_from_us;            /* CLOCK_BOOTTIME of the run's first drop */
+    struct fleet_placed placed;      /* rooms made from their records: park_max at most */
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -164,7 +166,7 @@ static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
 }
 
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
-                                   uint64_t seen_epoch, const char *lost,
+                                   uint64_t seen_epoch, const char *lost, const char *player,
                                    struct relay_moved_to *to, enum proto_error_code *code)
 {
     struct relay_fleet *f = ctx;
@@ -183,6 +185,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
         return RELAY_PLACE_REFUSED;
     case PLACEMENT_PARKED: {
         struct fleet_msg m = {.type = FLEET_PLACE, .claim = claim, .suspect = suspect};
+        snprintf(m.player, sizeof m.player, "%s", suspect ? player : "");
         if (!ask || post(f, &m))
             return RELAY_PLACE_WAIT;
         /* Nobody will answer: settle the room as unplaceable now. */
@@ -199,6 +202,39 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     }
 }
 
+/* ---- rooms placed here with what the directory kept of them ---- */
+
+/* The room of m, placed here with its record, made from it now (before
+ * any join of it: its owner and settings are the record's, not a
+ * joiner's), its lease set. */
+static void restore(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
+{
+    uint64_t boot = clock_boot_us();
+    if (fleet_placed_restore(&f->placed, f->r, m, now_us, boot))
+        relay_room_lease(f->r, m->claim.room, lease_on_loop(f, m->claim.room, now_us, boot));
+}
+
+static bool hook_was_member(void *ctx, const char *room, const char *player)
+{
+    struct relay_fleet *f = ctx;
+    return fleet_placed_was_member(&f->placed, room, player);
+}
+
+/* What the directory keeps of each room that changed: its members (whose
+ * report moves it; a room made here from its record counts those it had
+ * too, while they may still come) and its record (what its next relay
+ * applies). */
+static void post_keep(void *ctx, const char *room, const char *members, uint32_t n,
+                      const char *record)
+{
+    struct relay_fleet *f = ctx;
+    struct fleet_msg m;
+    if (!fleet_placed_keep(&f->placed, room, members, n, record, &m))
+        log_error("fleet: room '%s': out of memory: not kept", room);
+    else if (!post(f, &m))
+        fleet_msg_free(&m);
+}
+
 /* A room whose last member was dropped here (timed out, or closed for
  * taking nothing) may have lost its players to a cut between them and
  * this relay, which still beats: they rejoin elsewhere, and this relay
@@ -207,7 +243,8 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
 static void hook_room_closed(void *ctx, const char *room, bool dropped)
 {
     struct relay_fleet *f = ctx;
-    struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped};
+    struct fleet_msg m = {.type = FLEET_RELEASE, .keep_out = dropped, .ended = !dropped};
+    fleet_placed_drop(&f->placed, room);
     if (placement_room_closed(f->p, room, &m.claim))
         post(f, &m);
 }
@@ -336,7 +373,7 @@ static void post_listing(struct relay_fleet *f)
         free(m.listing);
 }
 
-static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
+static void apply(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
 {
     if (m->type == FLEET_LISTED) {
         listed(f, m->query, now_us);
@@ -350,8 +387,13 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     }
     if (!f->p)
         return;
+    if (m->type == FLEET_PLACED && m->refused)
+        relay_count_report_refused(f->r);
     struct placement_effect e;
     size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
+    if (m->type == FLEET_PLACED && m->record && !e.release) /* before its joins go on */
+        restore(f, m, now_us);
+    fleet_msg_free(m);
     settle(f, f->out, n, now_us);
     if (m->type == FLEET_CONFIRMED || m->type == FLEET_RECLAIMED)
         refresh_leases(f, now_us);
@@ -362,6 +404,7 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     }
     if (e.move_members) {
         struct relay_moved_to to[RELAY_EDGES_MAX];
+        fleet_placed_drop(&f->placed, e.claim.room);
         bool somewhere = e.claim.epoch && moved_to_each(f, &e.claim, to);
         relay_room_move(f->r, e.claim.room, somewhere ? to : NULL, now_us);
     }
@@ -459,6 +502,8 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
     expire_asked(f, now_us);
     let_go_lapsed(f, now_us);
+    relay_each_changed_room(f->r, post_keep, f);
+    fleet_placed_due(&f->placed, clock_boot_us());
 }
 
 int relay_fleet_fd(const struct relay_fleet *f)
@@ -471,8 +516,10 @@ void relay_fleet_drain(struct relay_fleet *f, uint64_t now_us)
     if (!f || f->draining)
         return;
     f->draining = true;
-    if (f->p)
+    if (f->p) {
+        relay_each_changed_room(f->r, post_keep, f); /* kept before the rooms move */
         settle(f, f->out, placement_drain(f->p, f->out, f->park_max), now_us);
+    }
     if (!post(f, &(struct fleet_msg){.type = FLEET_DRAIN}))
         f->drained = true; /* nobody to wait for */
 }
@@ -628,6 +675,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
     struct relay_fleet *f = calloc(1, sizeof *f);
     if (!f || !(f->out = calloc(s->park_max, sizeof *f->out)) ||
         !(f->asked = calloc(s->park_max, sizeof *f->asked)) ||
+        fleet_placed_init(&f->placed, s->park_max) != 0 ||
         (c.use_directory && !(f->p = make_placement(&c, s)))) {
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
@@ -648,6 +696,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .list = relay_room_list_on(r)
                                                                      ? hook_list
                                                                      : NULL,
+                                                         .was_member = hook_was_member,
                                                          .ctx = f});
     char where[600] = "";
     if (c.use_directory)
@@ -662,6 +711,7 @@ fail:
         placement_destroy(f->p);
         free(f->out);
         free(f->asked);
+        fleet_placed_free(&f->placed);
         free(f);
     }
     return -1;
@@ -674,6 +724,7 @@ void relay_fleet_stop(struct relay_fleet *f)
     relay_set_fleet(f->r, &(struct relay_fleet_hooks){0});
     dirthread_stop(f->t);
     placement_destroy(f->p);
+    fleet_placed_free(&f->placed);
     free(f->out);
     free(f->asked);
     free(f);

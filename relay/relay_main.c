@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../sys/clock.h"
@@ -33,6 +32,7 @@
 #include "snapshot.h"
 #include "stats_record.h"
 #include "edges.h"
+#include "relay_scripts.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
@@ -114,14 +114,15 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
         uint64_t woke;
-        if (relay_edges_wait(E, r, next_tick, &woke) < 0)
+        if (relay_edges_wait(E, r, relay_scripts_due(next_tick), &woke) < 0)
             return 1;
         relay_fleet_turn(f, woke); /* after a stall, leases checked before input */
         if (relay_edges_serve(E, r) < 0)
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
-        bool tended = f != NULL; /* the fleet's results or the periodic work may send */
+        /* the rooms' scripts, the fleet's results or the periodic work may send */
+        bool tended = relay_scripts_run(now) || f != NULL;
         if (now >= next_tick) {
             tended = true;
             relay_edges_periodic(E, r, now);
@@ -184,34 +185,6 @@ static struct relay *open_edges(struct relay_edges *E, struct relay_settings *s,
     return r;
 }
 
-/* A stream edge holds a descriptor for each connection, up to its peer
- * slots: the soft limit is raised to the hard one (systemd's LimitNOFILE
- * sets both; a shell's ulimit -n is often 1024 under a far higher hard
- * limit), and a line says so when even that is below what the edges may
- * hold. Past it a connection that has not joined gives way to a newcomer,
- * or the newcomer is closed at once (stream_accept). */
-static void descriptors(const struct relay_edges *E, const struct relay_settings *s)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rlim_t most = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
-    if (rl.rlim_cur < most) {
-        struct rlimit raised = {.rlim_cur = most, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
-            rl.rlim_cur = most;
-    }
-    uint64_t need = 64; /* the edges' own sockets, epoll sets, the metrics, the fleet's */
-    for (size_t i = 0; i < E->n; i++)
-        if (E->e[i].ops->stream)
-            need += s->net.peer_cap;
-    if (need > rl.rlim_cur)
-        log_warn("relay: the stream edges may hold %llu descriptors and the limit is %llu: past "
-                 "it a connection that has not joined gives way, or the newcomer is closed at "
-                 "once; raise it (ulimit -n, systemd's LimitNOFILE)", (unsigned long long)need,
-                 (unsigned long long)rl.rlim_cur);
-}
-
 /* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
  * failure (the port taken, ...). */
 static void start_beside(struct beside *b, const struct relay_settings *s,
@@ -243,16 +216,17 @@ int main(int argc, char **argv)
     if (n_edges < 0)
         options_fail("ricochet-relay", "%s", err);
     if (relay_settings_tickets(&s, err, sizeof err) != 0 ||
-        relay_settings_rooms(&s, err, sizeof err) != 0)
+        relay_settings_rooms(&s, err, sizeof err) != 0 || relay_scripts_check(&s, err, sizeof err))
         options_fail("ricochet-relay", "%s", err);
     options_checked(&relay_program);
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
     struct room_file *rf = room_file_start(s.room_file, r, s.core.max_rooms);
     signals_install(&stop_requested, &stats_requested, NULL);
+    relay_scripts_start(r, &s); /* before any input: every room runs its script */
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
-    descriptors(&E, &s);
+    relay_edges_descriptors(&E, s.net.peer_cap);
     struct relay_fleet *f;
     char kinds[FLEET_TRANSPORT_MAX];
     if (relay_edges_kinds(&E, kinds, sizeof kinds) != 0)
@@ -294,6 +268,7 @@ int main(int argc, char **argv)
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
+    relay_scripts_stop(); /* before the core it is installed in */
     relay_destroy(r);
     relay_edges_close(&E);
     return rc;

@@ -9,6 +9,9 @@ static const char *const signals[] = {
     "shutting_down), disconnect them, write the final stats record and exit 0 (SIGKILL: "
     "--room-file loses at most the last 100 ms of changes)",
     "SIGUSR1", "write a stats record now",
+    "SIGHUP", "with --script-dir, read the room scripts again: checked first, rooms made from "
+              "then on run the new ones, rooms alive go on with theirs; a script that fails "
+              "its check is named (file and line) and the scripts before are kept",
     NULL};
 
 static const char *const exit_status[] = {
@@ -16,7 +19,8 @@ static const char *const exit_status[] = {
     "1", "could not start (the port is taken, the address is wrong, a key file is unreadable, "
          "--room-file is not a room file this relay could have written), with one line on "
          "standard error saying why",
-    "2", "a bad option, value or config file, with one line on standard error",
+    "2", "a bad option, value or config file, or a room script of --script-dir that fails "
+         "its check, with one line on standard error (the script's file and line)",
     NULL};
 
 static const char *const files[] = {
@@ -25,6 +29,7 @@ static const char *const files[] = {
     "--room-file FILE", "the rooms this relay keeps (their settings, owners and kept events "
                         "with stay), written as FILE.tmp then renamed over FILE; a FILE it "
                         "cannot read back stops it at start: move it away to start without it",
+    "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md)",
     NULL};
 
 static const struct options_example examples[] = {
@@ -75,7 +80,7 @@ static const struct options_manual manual = {
     .config_example = "{\"bind\": \"127.0.0.1\", \"port\": 7790, \"max-clients\": 256, "
                       "\"tick-ms\": 2}",
     .see_also = "operations.md (threat model, limits, abuse handling), tickets.md, "
-                "PROTOCOL.md, STATS.md",
+                "scripts.md (room scripts), PROTOCOL.md, STATS.md",
 };
 
 const struct options_program relay_program = {

@@ -75,8 +75,8 @@ const struct option_def relay_settings_options[] = {
               "(a fleet keeps its rooms in the directory); \"\" = none" },
     { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
       .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
-      .help = "seconds a room read back from --room-file waits, empty, for its members "
-              "before it ends" },
+      .help = "seconds a room read back from --room-file (in a fleet: placed here with "
+              "the record the directory kept) waits, empty, for its members before it ends" },
     { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
       .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "members per room; more get room_full (a room without interest: at most 256)" },
@@ -260,6 +260,23 @@ const struct option_def relay_settings_options[] = {
       .help = "joins waiting for the directory at once (and, apart, as many rooms requests and "
               "joins of any room); more are refused directory_unavailable (a rooms request: "
               "answered with this relay's rooms, partial)" },
+    { .name = "script-dir", .type = OPTION_STRING, .offset = SET(script.dir), .def = "",
+      .min = 0, .max = SIZE(script.dir),
+      .help = "a folder of room scripts, NAME.lua (Lua 5.4, the game's rules: "
+              "docs/scripts.md), read and checked at start and on SIGHUP; a room runs the "
+              "one its prop script=NAME names, or --script-default; \"\" = none" },
+    { .name = "script-default", .type = OPTION_STRING, .offset = SET(script.default_name),
+      .def = "", .min = 0, .max = SIZE(script.default_name),
+      .help = "the script (a NAME of --script-dir) of every room that names none; "
+              "\"\" = such rooms run none" },
+    { .name = "script-memory-kb", .type = OPTION_UINT, .offset = SET(script.memory_kb),
+      .size = SIZE(script.memory_kb), .def = "1024", .min = 64, .max = 262144,
+      .help = "KiB of memory a room's script may hold; an allocation past it fails (the "
+              "call stopped, counted)" },
+    { .name = "script-budget", .type = OPTION_UINT, .offset = SET(script.budget),
+      .size = SIZE(script.budget), .def = "1000000", .min = 10000, .max = 1000000000,
+      .help = "instructions one call of a room's script (a hook, a timer) may run; past "
+              "them it is stopped and counted as an error" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },

@@ -17,6 +17,7 @@
 
 #include "../sys/options.h"
 #include "core/relay.h"
+#include "script/script.h"
 #include "relay_fleet.h"
 #include "edges.h"
 #include "transport.h"
@@ -46,6 +47,7 @@ struct relay_settings {
     char room_file[256];         /* --room-file: the rooms kept, "" = none */
     char webrtc_advertise[80];   /* net.webrtc_advertise points here */
     char allow_origin[1024];     /* --allow-origin values, space-separated; net.allow_origin */
+    struct script_settings script; /* --script-*: rooms' scripts (relay/script) */
 };
 
 /* The table, ending with {0}. */

@@ -37,7 +37,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"joins", s->joins}, {"leaves", s->leaves}, {"timeouts", s->timeouts},
         {"kicks", s->kicks}, {"errors_sent", s->errors_sent},
         {"errors_suppressed", s->errors_suppressed}, {"ticks", s->ticks},
-        {"moved", s->moved}, {"parked", s->parked},
+        {"moved", s->moved}, {"parked", s->parked}, {"reports_refused", s->reports_refused},
         {"listings", s->listings}, {"listings_refused", s->listings_refused},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
@@ -50,6 +50,20 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
                                                               "value"};
     for (int i = 0; bad && i < RELAY_STATE_ERR_COUNT; i++)
         cJSON_AddNumberToObject(bad, causes[i], (double)s->state_errors[i]);
+    cJSON *scripts = cJSON_AddObjectToObject(o, "scripts");
+    const struct {
+        const char *name;
+        uint64_t v;
+    } sc[] = {
+        {"calls", s->script.calls}, {"errors", s->script.errors},
+        {"budget", s->script.budget}, {"memory", s->script.memory}, {"off", s->script.off},
+        {"refused", s->script.refused}, {"dropped", s->script.dropped},
+        {"changed", s->script.changed}, {"skipped", s->script.skipped},
+        {"sent", s->script.sent},
+        {"reloads", s->script.reloads}, {"reload_errors", s->script.reload_errors},
+    };
+    for (size_t i = 0; scripts && i < sizeof sc / sizeof sc[0]; i++)
+        cJSON_AddNumberToObject(scripts, sc[i].name, (double)sc[i].v);
     cJSON *edges = cJSON_AddObjectToObject(o, "edges");
     for (uint32_t i = 0; edges && i < s->n_edges; i++) {
         const struct relay_edge_stats *e = &s->edges[i];

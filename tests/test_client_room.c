@@ -1,5 +1,5 @@
 /* test_client_room.c: libricochet's player key across sessions and its
- * view of my room (ricochet.h: ricochet_config_set_key; ricochet_rooms.h:
+ * view of my room (ricochet.h: ricochet_config_set_key;
  * "my room as it is"). A saved key goes out in the first join, a bad one
  * is refused by its setter; the welcome's room settings and owner are read
  * back, a `room` message from the relay is an event (RICOCHET_EV_ROOM, not

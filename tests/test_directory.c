@@ -6,11 +6,14 @@
  * above each relay's high-water mark after Redis lost its data, a reported
  * holder kept while it beats, awaited while overdue and taken over once
  * stale, a holder a report names taken over at once and kept out (once
- * per keep-out), no new room for a stale relay, Redis stopped, paused and restarted
- * empty, the server holding none of the test's descriptors and dying with a
- * test that dies; and the rooms' entries each relay writes, listed a page
- * at a time (5000 rooms), filtered in the directory, written and removed
- * with their claims, a join of any room's pick and free name. */
+ * per keep-out) when its reporter is a member the holder published, a
+ * stranger's report moving nothing, the members living with the claim, the
+ * room's record going to the relay it is placed on next, no new room for a
+ * stale relay, Redis stopped, paused and restarted empty, the server holding
+ * none of the test's descriptors and dying with a test that dies; and the
+ * rooms' entries each relay writes, listed a page at a time (5000 rooms),
+ * filtered in the directory, written and removed with their claims, a join
+ * of any room's pick and free name. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -77,7 +80,7 @@ static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool dra
 static struct fleet_claim place(struct directory *d, const char *room)
 {
     struct fleet_claim c;
-    if (directory_place(d, room, NULL, &c, &wait_ms, err, sizeof err) != 1)
+    if (directory_place(d, room, NULL, NULL, &c, &wait_ms, err, sizeof err) != 1)
         fail_msg("place %s: %s", room, err);
     return c;
 }
@@ -90,7 +93,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
     /* nobody registered */
-    assert_int_equal(directory_place(a, "r1", NULL, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(a, "r1", NULL, NULL, &c, &wait_ms, err, sizeof err), 0);
     beat(a, 0, 0, false);
     beat(b, 0, 0, false);
     c = place(a, "r1");
@@ -111,7 +114,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     c = place(b, "r4");
     assert_string_equal(c.addr, "127.0.0.1:7001");
     beat(a, 2, 100, false);
-    assert_int_equal(directory_place(b, "r5", NULL, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(directory_place(b, "r5", NULL, NULL, &c, &wait_ms, err, sizeof err), 0);
     char out[256];
     test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
     assert_string_equal(out, "100");
@@ -138,7 +141,7 @@ static void *race(void *arg)
         char room[16];
         snprintf(room, sizeof room, "race%d", i);
         uint32_t wait;
-        if (directory_place(x->d, room, NULL, &x->got[i], &wait, e, sizeof e) != 1)
+        if (directory_place(x->d, room, NULL, NULL, &x->got[i], &wait, e, sizeof e) != 1)
             x->failures++;
     }
     return NULL;
@@ -292,8 +295,8 @@ static void release_and_handover_only_what_is_held(void **state)
     beat(b, 3, 0, false);
     struct fleet_claim c = place(a, "gone"), stale = c, out;
     stale.epoch++;
-    assert_int_equal(directory_release(a, &stale, 0, err, sizeof err), 0);
-    assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1);
+    assert_int_equal(directory_release(a, &stale, 0, true, err, sizeof err), 0);
+    assert_int_equal(directory_release(a, &c, 0, true, err, sizeof err), 1);
     char text[128];
     test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:gone");
     assert_string_equal(text, "0");
@@ -359,7 +362,7 @@ static void epochs_never_go_back_after_redis_loses_data(void **state)
         char room[16];
         snprintf(room, sizeof room, "e%d", i);
         struct fleet_claim c = place(a, room);
-        assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1);
+        assert_int_equal(directory_release(a, &c, 0, true, err, sizeof err), 1);
         top = c.epoch;
     }
     test_redis_stop(&r);
@@ -388,7 +391,7 @@ static void beats_alone(struct directory *d, int ms)
 
 static int suspect(struct directory *d, const char *room, struct fleet_claim *c)
 {
-    return directory_place(d, room, "", c, &wait_ms, err, sizeof err);
+    return directory_place(d, room, "", NULL, c, &wait_ms, err, sizeof err);
 }
 
 /* A client that lost its relay says so (suspect): the holder keeps its
@@ -439,13 +442,25 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
     test_redis_stop(&r);
 }
 
+#define ALICE "a11ce00000000001" /* a member's player id */
+#define MALLORY "3a11031000000002" /* a stranger's */
+
 /* A report that names the holder takes the room from it at once, though
  * it beats (its players cannot reach it), and keeps it out of the room
  * for directory_keep_out_ms; the holder hears of it at its next heartbeat.
  * Once per keep-out; a report naming a relay that does not hold it: held. */
-static int named(struct directory *d, const char *lost, struct fleet_claim *c)
+static int named(struct directory *d, const char *lost, const char *reporter,
+                 struct fleet_claim *c)
 {
-    return directory_place(d, "named", lost, c, &wait_ms, err, sizeof err);
+    return directory_place(d, "named", lost, reporter, c, &wait_ms, err, sizeof err);
+}
+
+/* The holder publishes the room's members (and its record). */
+static void keep(struct directory *d, const struct fleet_claim *c, const char *record,
+                 const char *member)
+{
+    const char *members[] = {member};
+    assert_int_equal(directory_keep(d, c, record, members, member ? 1 : 0, err, sizeof err), 1);
 }
 
 static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
@@ -457,9 +472,11 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
                      *c = relay_dir(&r, 3, 10000);
     beat(a, 0, 0, false), beat(b, 9, 0, false), beat(c, 9, 0, false);
     struct fleet_claim held[1] = {place(a, "named")}, got, again;
-    assert_int_equal(named(b, "127.0.0.1:7003", &got), 1); /* names another: held */
+    keep(a, &held[0], NULL, ALICE);
+    assert_int_equal(named(b, "127.0.0.1:7003", ALICE, &got), 1); /* names another: held */
     assert_int_equal(got.epoch, held[0].epoch);
-    assert_int_equal(named(b, "127.0.0.1:7001", &got), 1);
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    assert_false(directory_report_refused(b));
     assert_string_equal(got.addr, "127.0.0.1:7002"); /* the asker, on a tie */
     assert_true(got.epoch > held[0].epoch);
     assert_string_equal(directory_kept_out(b), "127.0.0.1:7001");
@@ -471,9 +488,144 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_LOST);
-    assert_int_equal(named(c, "127.0.0.1:7002", &again), 1); /* within the keep-out */
-    assert_int_equal(again.epoch, got.epoch);                 /* b keeps it */
+    assert_int_equal(named(c, "127.0.0.1:7002", ALICE, &again), 1); /* within the keep-out */
+    assert_int_equal(again.epoch, got.epoch);                        /* b keeps it */
     directory_destroy(a), directory_destroy(b), directory_destroy(c);
+    test_redis_stop(&r);
+}
+
+/* A report naming a holder that beats moves the room only when its
+ * reporter is one of the members the holder published: a stranger's (or
+ * one with no player) is answered as a plain join, the holder keeps the
+ * room and no keep-out is set, so a member's report still moves it. */
+static void a_strangers_report_moves_nothing(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held = place(a, "named"), got;
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1); /* nothing published */
+    assert_int_equal(got.epoch, held.epoch);
+    assert_true(directory_report_refused(b));
+    keep(a, &held, NULL, ALICE);
+    assert_int_equal(named(b, "127.0.0.1:7001", MALLORY, &got), 1);
+    assert_int_equal(got.epoch, held.epoch);
+    assert_string_equal(got.addr, "127.0.0.1:7001");
+    assert_true(directory_report_refused(b));
+    assert_int_equal(named(b, "127.0.0.1:7001", NULL, &got), 1); /* no key: no evidence */
+    assert_int_equal(got.epoch, held.epoch);
+    assert_true(directory_report_refused(b));
+    char text[64];
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:out:named test:shun:127.0.0.1:7001");
+    assert_string_equal(text, "0");
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    assert_false(directory_report_refused(b));
+    assert_string_equal(got.addr, "127.0.0.1:7002");
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* The members a holder publishes live with its claim (renewed by its
+ * heartbeats, replaced at each write, deleted when it releases the room);
+ * a relay that no longer holds the room writes none. */
+static void members_live_with_the_claim(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 2000), *b = relay_dir(&r, 2, 2000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "named")}, got;
+    const char *two[] = {ALICE, MALLORY};
+    assert_int_equal(directory_keep(a, &held[0], NULL, two, 2, err, sizeof err), 1);
+    char text[64];
+    test_redis_cmd(&r, text, sizeof text, "SCARD test:members:named");
+    assert_string_equal(text, "2");
+    keep(a, &held[0], NULL, ALICE); /* Mallory left */
+    test_redis_cmd(&r, text, sizeof text, "SISMEMBER test:members:named " MALLORY);
+    assert_string_equal(text, "0");
+    clock_sleep_ms(1200);
+    beat(b, 9, 0, false);
+    enum directory_renewal res[1];
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
+                                         err, sizeof err), 0);
+    test_redis_cmd(&r, text, sizeof text, "PTTL test:members:named");
+    assert_in_range(strtoul(text, NULL, 10), 1500, 2000);
+    struct fleet_claim old = held[0];
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    assert_string_equal(got.addr, "127.0.0.1:7002");
+    const char *none[] = {NULL};
+    assert_int_equal(directory_keep(a, &old, "{}", none, 0, err, sizeof err), 0); /* not a's */
+    keep(b, &got, NULL, MALLORY);
+    assert_int_equal(directory_release(b, &got, 0, true, err, sizeof err), 1);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:members:named");
+    assert_string_equal(text, "0");
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* A room's record, as its holder last wrote it, goes to the relay the
+ * room is placed on next, in the placement's answer (and to no other
+ * asker): after a move on a member's report, after its holder died (the
+ * room placed anew, the record outliving the claim by a keep-out, renewed
+ * by the holder's heartbeats), and after a release whose last member was
+ * dropped; a room whose last member left ends with its record. */
+static void a_rooms_record_goes_with_its_placement(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 1000), *b = relay_dir(&r, 2, 1000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "named")}, got;
+    assert_null(directory_take_record(a)); /* a new room: none */
+    keep(a, &held[0], "{\"owner\":\"" ALICE "\"}", ALICE);
+    char text[128], *rec;
+    test_redis_cmd(&r, text, sizeof text, "PTTL test:keep:named");
+    assert_in_range(strtoul(text, NULL, 10), directory_keep_out_ms(a) - 1000,
+                    directory_keep_out_ms(a));
+    place(b, "named"); /* another relay's room: moved there, no record */
+    assert_null(directory_take_record(b));
+    place(a, "named"); /* its holder's: the record */
+    rec = directory_take_record(a);
+    assert_string_equal(rec, "{\"owner\":\"" ALICE "\"}");
+    free(rec);
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    assert_string_equal(got.addr, "127.0.0.1:7002");
+    rec = directory_take_record(b);
+    assert_string_equal(rec, "{\"owner\":\"" ALICE "\"}");
+    free(rec);
+    rec = directory_take_members(b); /* who takes its place back in it */
+    assert_string_equal(rec, ALICE);
+    free(rec);
+    keep(b, &got, "{\"owner\":\"" ALICE "\",\"size\":3}", ALICE);
+
+    /* b dies: its claim expires (TTL 1 s), the record does not; a is kept
+     * out (the report), c takes the room with its record. */
+    directory_destroy(b);
+    clock_sleep_ms(1300);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:named");
+    assert_string_equal(text, "0");
+    struct directory *c = relay_dir(&r, 3, 1000);
+    beat(c, 0, 0, false);
+    held[0] = place(c, "named");
+    assert_string_equal(held[0].addr, "127.0.0.1:7003");
+    rec = directory_take_record(c);
+    assert_string_equal(rec, "{\"owner\":\"" ALICE "\",\"size\":3}");
+    free(rec);
+    /* Its last member dropped: released, the record kept; left: gone. */
+    assert_int_equal(directory_release(c, &held[0], 5000, false, err, sizeof err), 1);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:keep:named");
+    assert_string_equal(text, "1");
+    held[0] = place(c, "other");
+    keep(c, &held[0], "{}", ALICE);
+    assert_int_equal(directory_release(c, &held[0], 0, true, err, sizeof err), 1);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:keep:other test:members:other");
+    assert_string_equal(text, "0");
+    directory_destroy(c);
+    directory_destroy(a);
     test_redis_stop(&r);
 }
 
@@ -521,7 +673,7 @@ static void redis_down_and_back(void **state)
     assert_int_equal(directory_connect(a, err, sizeof err), -1);
     assert_non_null(strstr(err, "127.0.0.1"));
     struct fleet_claim c;
-    assert_int_equal(directory_place(a, "three", NULL, &c, &wait_ms, err, sizeof err), -1);
+    assert_int_equal(directory_place(a, "three", NULL, NULL, &c, &wait_ms, err, sizeof err), -1);
     assert_non_null(strstr(err, "not connected"));
 
     test_redis_restart(&r);
@@ -692,7 +844,7 @@ static void entries_follow_their_claims(void **state)
     beat(a, 1, 0, false); /* back, its claim intact: written again, listed */
     assert_int_equal(directory_rooms_put(a, names, entries, 1, err, sizeof err), 0);
     assert_int_equal(list(b, "", "", NULL, &got), 1);
-    assert_int_equal(directory_release(a, &c, 0, err, sizeof err), 1); /* with the claim */
+    assert_int_equal(directory_release(a, &c, 0, true, err, sizeof err), 1); /* with the claim */
     test_redis_cmd(&r, out, sizeof out, "HEXISTS test:rooms %s", room);
     assert_string_equal(out, "0");
     c = place(b, room); /* b's now (fewer rooms, a tie to the asker) */
@@ -836,6 +988,9 @@ int main(void)
         cmocka_unit_test(place_renews_the_holders_claim),
         cmocka_unit_test(a_reported_holder_is_taken_over_once_stale),
         cmocka_unit_test(a_named_holder_is_taken_over_at_once_and_kept_out),
+        cmocka_unit_test(a_strangers_report_moves_nothing),
+        cmocka_unit_test(members_live_with_the_claim),
+        cmocka_unit_test(a_rooms_record_goes_with_its_placement),
         cmocka_unit_test(a_stale_relay_gets_no_new_room),
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),

@@ -2,8 +2,9 @@
  * its two rings, against a real redis-server and a stand-in Agones
  * sidecar: the first answer, placement, confirmations, the fleet's rooms
  * listed from the directory, a lost claim, Redis down and back,
- * a drain, a reported holder awaited then taken over, and the Agones call
- * sequence with a sidecar that starts late. */
+ * a drain, a reported holder awaited then taken over, a room's members and
+ * record written and handed to its next relay with its placement, and the
+ * Agones call sequence with a sidecar that starts late. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -287,7 +288,7 @@ static void a_reported_holder_is_awaited_then_taken_over(void **state)
                                          sizeof err), 0);
     struct fleet_claim held;
     uint32_t wait;
-    assert_int_equal(directory_place(a, "orphan", NULL, &held, &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(a, "orphan", NULL, NULL, &held, &wait, err, sizeof err), 1);
     assert_string_equal(held.addr, "127.0.0.1:7001");
     struct dirthread *tb = start(&cb);
     wait_for(tb, FLEET_CONFIRMED, NULL, 3000); /* b beats: the directory answers */
@@ -305,6 +306,57 @@ static void a_reported_holder_is_awaited_then_taken_over(void **state)
     assert_true(clock_now_ms() - t0 >= 20); /* it waited for a to turn stale */
     dirthread_stop(tb);
     directory_destroy(a);
+    test_redis_stop(&r);
+}
+
+/* The loop's keep of a room: the thread writes the latest of each room
+ * (two posted at once: the second's members, the first's record as the
+ * second sent none); a relay that is given the room next gets the record
+ * and its members with the placement. */
+static void a_rooms_keep_goes_to_its_next_relay(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct dirthread *ta, *tb;
+    struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
+    ta = start(&ca);
+    wait_for(ta, FLEET_CONFIRMED, NULL, 3000);
+    struct fleet_claim held = placed(ta, "kept");
+    assert_string_equal(held.addr, "127.0.0.1:7001");
+    const char *ids[] = {"a11ce00000000001", "b0b0000000000002"};
+    for (int i = 0; i < 2; i++) {
+        struct fleet_msg m = {.type = FLEET_KEEP, .n_members = (uint32_t)i + 1};
+        strcpy(m.claim.room, "kept");
+        assert_non_null(m.members = malloc(2 * PROTO_PLAYER_LEN));
+        memcpy(m.members, ids[0], PROTO_PLAYER_LEN);
+        memcpy(m.members + PROTO_PLAYER_LEN, ids[1], PROTO_PLAYER_LEN);
+        m.record = i == 0 ? strdup("{\"v\":1}") : NULL;
+        assert_true(dirthread_post(ta, &m));
+    }
+    char out[256];
+    for (int i = 0; i < 100; i++) {
+        test_redis_cmd(&r, out, sizeof out, "SCARD t:members:kept");
+        if (strcmp(out, "2") == 0)
+            break;
+        clock_sleep_ms(20);
+    }
+    assert_string_equal(out, "2");
+    test_redis_cmd(&r, out, sizeof out, "GET t:keep:kept");
+    assert_string_equal(out, "{\"v\":1}");
+    dirthread_stop(ta); /* released at the stop, not ended: the record stays */
+    test_redis_cmd(&r, out, sizeof out, "EXISTS t:room:kept t:keep:kept");
+    assert_string_equal(out, "1");
+    tb = start(&cb);
+    wait_for(tb, FLEET_CONFIRMED, NULL, 3000);
+    post(tb, FLEET_PLACE, "kept");
+    struct fleet_msg got = wait_for(tb, FLEET_PLACED, "kept", 3000);
+    assert_string_equal(got.claim.addr, "127.0.0.1:7002");
+    assert_non_null(got.record);
+    assert_string_equal(got.record, "{\"v\":1}");
+    assert_int_equal(got.n_members, 0); /* a release takes the members with it */
+    fleet_msg_free(&got);
+    dirthread_stop(tb);
     test_redis_stop(&r);
 }
 
@@ -366,6 +418,7 @@ int main(void)
         cmocka_unit_test(redis_down_and_back_is_reconciled),
         cmocka_unit_test(a_drain_hands_every_room_to_a_live_relay),
         cmocka_unit_test(a_reported_holder_is_awaited_then_taken_over),
+        cmocka_unit_test(a_rooms_keep_goes_to_its_next_relay),
         cmocka_unit_test(agones_call_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

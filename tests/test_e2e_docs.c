@@ -873,7 +873,7 @@ static const struct {
     {"cmocka", "libcmocka-dev"},
     {"libngtcp2", "libngtcp2-dev"},   {"libngtcp2_crypto_gnutls", "libngtcp2-crypto-gnutls-dev"},
     {"gnutls", "libgnutls28-dev"},    {"libnghttp3", "libnghttp3-dev"},
-    {"libcurl", "libcurl4-gnutls-dev"},
+    {"libcurl", "libcurl4-gnutls-dev"}, {"lua5.4", "liblua5.4-dev"},
 };
 #define LIBRARIES_MAX 32
 
@@ -906,8 +906,11 @@ static void dev_packages(const char *text, size_t len, struct names *out)
         if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '-'))
             continue;
         size_t n = 0;
-        while (p + n < text + len && (isalnum((unsigned char)p[n]) || p[n] == '-'))
-            n++;
+        while (p + n < text + len &&
+               (isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '.'))
+            n++; /* a Debian name may hold a dot (liblua5.4-dev) */
+        while (n && p[n - 1] == '.')
+            n--; /* ... a sentence's full stop is not one */
         if (n > 7 && strncmp(p + n - 4, "-dev", 4) == 0)
             names_add(out, p, n);
         p += n ? n - 1 : 0;

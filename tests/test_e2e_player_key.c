@@ -25,6 +25,7 @@
 
 #include "../client/lib/client.h"
 #include "../client/lib/ricochet.h"
+#include "../relay/core/key_guesses.h"
 #include "support/harness.h"
 #include "support/players.h"
 
@@ -190,7 +191,8 @@ static void a_key_it_never_saw_is_taken(void **state)
     room_close(&t);
 }
 
-#define CROWD 24 /* past the relay's burst of keys it does not hold from one source */
+#define CROWD (KEY_GUESSES_BURST + 16) /* past the relay's burst of keys it does not hold
+                                         from one source: two rooms of them */
 
 struct crowd {
     struct ricochet *c[CROWD];
@@ -219,7 +221,7 @@ static void a_crowd_of_keys_from_one_address_gets_in(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    const char *args[] = {"--log-level", "warn", "--max-per-address", "64", NULL};
+    const char *args[] = {"--log-level", "warn", "--max-per-address", "512", NULL};
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
     char err[256], keys[CROWD][33], names[CROWD][8];
@@ -229,7 +231,8 @@ static void a_crowd_of_keys_from_one_address_gets_in(void **state)
     for (size_t i = 0; i < CROWD; i++) {
         snprintf(keys[i], sizeof keys[i], "%032zx", i + 0xc0ffee);
         snprintf(names[i], sizeof names[i], "p%zu", i);
-        struct client_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .room = "crowd",
+        struct client_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port,
+                                    .room = i % 2 ? "crowd-b" : "crowd-a",
                                     .name = names[i], .mode = PROTO_MODE_RELIABLE,
                                     .timeout_ms = 8000, .hub = hub, .key = keys[i],
                                     .user = (void *)(uintptr_t)i};

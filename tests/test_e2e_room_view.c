@@ -1,5 +1,5 @@
 /* test_e2e_room_view.c: my room as the relay says it, through the library
- * (ricochet_rooms.h, "my room as it is") against a real relay over ENet:
+ * (ricochet.h, "my room as it is") against a real relay over ENet:
  * the welcome says the room's owner, props, open, listed and size
  * (ricochet_room_mine for its owner, not for another member); the owner's
  * change is RICOCHET_EV_ROOM to the others, with the room as it is now; a

@@ -20,8 +20,10 @@
  * audit reads it; the wire a flow speaks and the states it shows first; the
  * HTTP polling edge's queries and frames, and its requests on two keep-alive
  * connections, cut and pipelined, naming the sessions they opened; a room's
- * record as a relay reads it back) over its kept corpus plus a seeded
- * mutation run, the same inputs every time ([Fuzzing](../testing.md#fuzzing)) */
+ * record as a relay reads it back; room scripts, a script using every hook
+ * and call of its room driven by arbitrary joins, events, states and time)
+ * over its kept corpus plus a seeded mutation run, the same inputs every time
+ * ([Fuzzing](../testing.md#fuzzing)) */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -64,6 +66,7 @@
 #include "fuzz/target_poll.c"
 #include "fuzz/target_sourcekey.c"
 #include "fuzz/target_roomrecord.c"
+#include "fuzz/target_script.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -103,6 +106,7 @@ static const struct smoke_target smoke_targets[] = {
     { "poll", fuzz_target_poll, 8192, 0, 2000 },
     { "sourcekey", fuzz_target_sourcekey, 128, 0, 50000 },
     { "roomrecord", fuzz_target_roomrecord, 40960, 1, 5000 },
+    { "script", fuzz_target_script, 4096, 0, 3000 },
 };
 
 struct smoke_seed {
@@ -344,6 +348,14 @@ static void smoke_run_target(const struct smoke_target *t)
                       fuzz_relay_reached.errors, fuzz_relay_reached.kicks);
         assert_true(fuzz_relay_reached.welcomes > 0 && fuzz_relay_reached.states > 0);
         assert_true(fuzz_relay_reached.errors > 0 && fuzz_relay_reached.kicks > 0);
+    }
+    if (t->fn == fuzz_target_script) {
+        const struct fuzz_script_reach *sr = &fuzz_script_reached;
+        print_message("fuzz smoke script: %lu calls, %lu events from rooms, %lu changed, "
+                      "%lu dropped, %lu refused, %lu stops\n", sr->calls, sr->room_events,
+                      sr->changed, sr->dropped, sr->refused, sr->stops);
+        assert_true(sr->calls > 0 && sr->room_events > 0 && sr->changed > 0);
+        assert_true(sr->dropped > 0 && sr->refused > 0 && sr->stops > 0);
     }
     if (t->fn == fuzz_target_client) {
         const struct fuzz_client_reach *cr = &fuzz_client_reached;

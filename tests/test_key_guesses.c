@@ -40,15 +40,15 @@ static void a_burst_then_its_rate(void **state)
     (void)state;
     memset(&G, 0, sizeof G);
     uint64_t t = 5000000;
-    assert_int_equal(granted("192.0.2.7:1000", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
     assert_int_equal(granted("192.0.2.7:2000", 1, t), 0); /* another port: same source */
     t += 1000000 / KEY_GUESSES_PER_S;
     assert_int_equal(granted("192.0.2.7:1000", 5, t), 1);
     t += 1000000; /* a second: its rate */
-    assert_int_equal(granted("192.0.2.7:1000", 50, t), KEY_GUESSES_PER_S);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_PER_S);
     assert_int_equal(granted("192.0.2.7:1000", 1, t - 500000), 0); /* backwards: none */
     t += 60000000; /* a long while: the burst again, no more */
-    assert_int_equal(granted("192.0.2.7:1000", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
 }
 
 static void sources_apart(void **state)
@@ -56,15 +56,15 @@ static void sources_apart(void **state)
     (void)state;
     memset(&G, 0, sizeof G);
     uint64_t t = 5000000;
-    assert_int_equal(granted("192.0.2.7:1000", 50, t), KEY_GUESSES_BURST);
-    assert_int_equal(granted("192.0.2.8:1000", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.8:1000", 300, t), KEY_GUESSES_BURST);
     /* an IPv6 /64 is one source */
-    assert_int_equal(granted("[2001:db8:1:2::1]:7", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("[2001:db8:1:2::1]:7", 300, t), KEY_GUESSES_BURST);
     assert_int_equal(granted("[2001:db8:1:2::99]:7", 1, t), 0);
-    assert_int_equal(granted("[2001:db8:1:3::1]:7", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("[2001:db8:1:3::1]:7", 300, t), KEY_GUESSES_BURST);
     /* on loopback, each port a client of its own */
-    assert_int_equal(granted("127.0.0.1:1000", 50, t), KEY_GUESSES_BURST);
-    assert_int_equal(granted("127.0.0.1:1001", 50, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("127.0.0.1:1000", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("127.0.0.1:1001", 300, t), KEY_GUESSES_BURST);
     assert_int_equal(granted("127.0.0.1:1000", 1, t), 0);
 }
 

@@ -25,8 +25,9 @@
 
 /* docs/fleet.md's ACL line for a fleet named ricochet (the password aside). */
 #define FLEET_ACL "~ricochet:* resetchannels -@all +evalsha +script|load +select +role " \
-                  "+ping +del +srem +get +set +incr +hget +hmget +hset +hincrby +pexpire " \
-                  "+sadd +smembers +exists +time"
+                  "+del +srem +get +set +incr +hget +hmget +hset +hdel +hexists +hincrby " \
+                  "+pexpire +pttl +sadd +sismember +smembers +exists +time +zadd +zrem " \
+                  "+zrangebylex"
 
 static char err[512];
 
@@ -165,8 +166,32 @@ static void tls_verified_against_a_ca(void **state)
     test_tls_remove(pki);
 }
 
+/* Relay n of the fleet (127.0.0.1:700n) over rediss:// to port, as the
+ * ACL user ricochet. */
+static struct directory *acl_relay(const char *pki, uint16_t port, int n)
+{
+    struct directory_config cfg = {.capacity = 10, .ttl_ms = 10000, .timeout_ms = 500};
+    char url[128];
+    snprintf(url, sizeof url, "rediss://ricochet:fleet-pw@127.0.0.1:%u/1", port); /* SELECT too */
+    assert_int_equal(fleet_redis_url_parse(url, &cfg.url, err, sizeof err), 0);
+    snprintf(cfg.tls_ca, sizeof cfg.tls_ca, "%s/ca.crt", pki);
+    strcpy(cfg.prefix, "ricochet");
+    snprintf(cfg.addr, sizeof cfg.addr, "127.0.0.1:%d", 7000 + n);
+    strcpy(cfg.transport, "enet");
+    memset(cfg.instance, 'a' + n, FLEET_INSTANCE_LEN);
+    struct directory *d = directory_create(&cfg);
+    assert_non_null(d);
+    if (directory_connect(d, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return d;
+}
+
+#define MEMBER "a11ce00000000001" /* a member's player id */
+
 /* A relay's directory over rediss:// as the ACL user the docs give: every
- * script and call it makes is allowed, nothing else is. */
+ * script, down each of its ways to Redis, and every call it makes is
+ * allowed (a command the user lacks fails the call that needs it), nothing
+ * else is. */
 static void a_directory_over_tls_as_a_least_privileged_user(void **state)
 {
     (void)state;
@@ -178,30 +203,56 @@ static void a_directory_over_tls_as_a_least_privileged_user(void **state)
     char out[64];
     test_redis_cmd(&r, out, sizeof out, "ACL SETUSER ricochet on >fleet-pw " FLEET_ACL);
     assert_string_equal(out, "OK");
-    struct directory_config cfg = {.capacity = 10, .ttl_ms = 10000, .timeout_ms = 500};
-    char url[128];
-    snprintf(url, sizeof url, "rediss://ricochet:fleet-pw@127.0.0.1:%u/0", port);
-    assert_int_equal(fleet_redis_url_parse(url, &cfg.url, err, sizeof err), 0);
-    snprintf(cfg.tls_ca, sizeof cfg.tls_ca, "%s/ca.crt", pki);
-    strcpy(cfg.prefix, "ricochet");
-    strcpy(cfg.addr, "127.0.0.1:7001");
-    strcpy(cfg.transport, "enet");
-    memset(cfg.instance, 'a', FLEET_INSTANCE_LEN);
-    struct directory *d = directory_create(&cfg);
-    if (directory_connect(d, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    struct fleet_claim held[1], moved;
+    struct directory *a = acl_relay(pki, port, 1), *b = acl_relay(pki, port, 2);
+    struct fleet_claim held[1], got, moved;
     enum directory_renewal res[1];
     uint32_t wait;
-    assert_int_equal(directory_heartbeat(d, &(struct directory_load){0}, NULL, 0, NULL, err,
+    static struct directory_listing listed;
+    char cursor[PROTO_ROOM_MAX + 1] = "";
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){0}, NULL, 0, NULL, err,
                                          sizeof err), 0);
-    assert_int_equal(directory_place(d, "r", NULL, &held[0], &wait, err, sizeof err), 1);
-    assert_int_equal(directory_place(d, "r", "", &moved, &wait, err, sizeof err), 1);
-    assert_int_equal(directory_heartbeat(d, &(struct directory_load){1, 1, false}, held, 1, res,
+    assert_int_equal(directory_heartbeat(b, &(struct directory_load){.unheard_ms = 5000}, NULL,
+                                         0, NULL, err, sizeof err), 0); /* placed on last */
+    assert_int_equal(directory_place(a, "r", NULL, NULL, &held[0], &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(a, "h", NULL, NULL, &got, &wait, err, sizeof err), 1);
+    assert_int_equal(directory_handover(a, &got, &moved, err, sizeof err), 1);
+    assert_string_equal(moved.addr, "127.0.0.1:7002");
+    assert_string_equal(held[0].addr, "127.0.0.1:7001");
+    const char *members[] = {MEMBER};
+    assert_int_equal(directory_keep(a, &held[0], "{\"size\":4}", members, 1, err, sizeof err),
+                     1);
+    assert_int_equal(directory_place(a, "r", NULL, NULL, &got, &wait, err, sizeof err), 1);
+    char *record = directory_take_record(a), *ids = directory_take_members(a);
+    assert_string_equal(record, "{\"size\":4}"); /* the holder's own: with its record */
+    assert_string_equal(ids, MEMBER);
+    free(record), free(ids);
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 1, false}, held, 1, res,
                                          err, sizeof err), 0);
-    assert_int_equal(directory_handover(d, &held[0], &moved, err, sizeof err), 0);
-    assert_int_equal(directory_deregister(d, err, sizeof err), 0);
-    directory_destroy(d);
+    assert_int_equal(res[0], DIRECTORY_RENEWED);
+
+    const char *rooms[] = {"r"}, *entries[] = {"1 8 {\"map\":\"dune\"}"}, *gone[] = {""};
+    assert_int_equal(directory_rooms_put(a, rooms, entries, 1, err, sizeof err), 0);
+    assert_int_equal(directory_list(b, &(struct directory_query){.prefix = ""}, &listed, err,
+                                    sizeof err), 0);
+    assert_int_equal(listed.n, 1);
+    assert_int_equal(directory_list(b, &(struct directory_query){.prefix = "x", .any = true},
+                                    &listed, err, sizeof err), 0);
+    assert_string_equal(listed.free, "x1");
+    assert_int_equal(directory_sweep(b, cursor, err, sizeof err), 0);
+    assert_int_equal(directory_rooms_put(a, rooms, gone, 1, err, sizeof err), 0);
+
+    /* A member's report names the holder: the room moves to b. */
+    assert_int_equal(directory_place(b, "r", "127.0.0.1:7001", MEMBER, &moved, &wait, err,
+                                     sizeof err), 1);
+    assert_string_equal(moved.addr, "127.0.0.1:7002");
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 1, false}, held, 1, res,
+                                         err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_LOST);
+    assert_int_equal(directory_release(b, &moved, 1000, true, err, sizeof err), 1);
+    assert_int_equal(directory_deregister(a, err, sizeof err), 0);
+    assert_int_equal(directory_deregister(b, err, sizeof err), 0);
+    directory_destroy(a);
+    directory_destroy(b);
     test_redis_stop(&r);
     test_tls_remove(pki);
 }

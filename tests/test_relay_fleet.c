@@ -4,7 +4,10 @@
  * leaves; a room moved whole; a room past its lease, its states checked
  * where they come in and where a tick fans them out; a closed room; each
  * member that leaves, dropped or not; a rooms request and a join of any
- * room asked of the directory (the list hook) and settled. */
+ * room asked of the directory (the list hook) and settled; a room made
+ * again from the record the directory kept (its owner's, whoever joins
+ * first; its members taken back though it is closed), and the rooms whose
+ * members or record changed given out to be kept. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,8 +15,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../proto/player.h"
+#include "../proto/room_record.h"
 #include "../relay/core/relay.h"
 #include "support/fake_relay.h"
 
@@ -27,17 +33,19 @@ static struct {
     uint32_t n_closed;
     uint32_t leased, lost;
     char lost_relay[80];
+    char player[PROTO_PLAYER_LEN + 1]; /* the last join's reporter */
     uint64_t lease_until;
     uint32_t left, dropped, members; /* member_left: calls, of them dropped, the last's */
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              const char *lost, struct relay_moved_to *to,
+                              const char *lost, const char *player, struct relay_moved_to *to,
                               enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
+    snprintf(hk.player, sizeof hk.player, "%s", player);
     hk.lost += lost != NULL;
     snprintf(hk.lost_relay, sizeof hk.lost_relay, "%s", lost ? lost : "");
     hk.asked++;
@@ -82,6 +90,16 @@ static void peer_gone(void *ctx, uint32_t peer)
     hk.gone++;
 }
 
+/* The player the was_member hook names. */
+static char member_player[PROTO_PLAYER_LEN + 1];
+
+static bool was_member(void *ctx, const char *room, const char *player)
+{
+    (void)ctx;
+    (void)room;
+    return strcmp(player, member_player) == 0;
+}
+
 static struct relay *fleet_relay(uint32_t peers, enum relay_place answer)
 {
     memset(&hk, 0, sizeof hk);
@@ -90,8 +108,136 @@ static struct relay *fleet_relay(uint32_t peers, enum relay_place answer)
     relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .lease = lease,
                                                     .room_closed = room_closed,
                                                     .member_left = member_left,
-                                                    .peer_gone = peer_gone});
+                                                    .peer_gone = peer_gone,
+                                                    .was_member = was_member});
     return r;
+}
+
+#define OWNER_KEY "0000000000000000000000000000000a"
+#define MEMBER_KEY "0000000000000000000000000000000b"
+#define STRANGER_KEY "0000000000000000000000000000000c"
+
+static int keyed_join(struct relay *r, uint32_t peer, const char *room, const char *name,
+                      const char *key, bool lost)
+{
+    char json[256];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"room\":\"%s\","
+             "\"name\":\"%s\",\"key\":\"%s\"%s}", room, name, key,
+             lost ? ",\"lost\":true,\"lost_relay\":\"10.0.0.3:7003\"" : "");
+    return send_text(r, peer, json);
+}
+
+/* Did peer get a kept event (replayed) with key? Events go as controls do. */
+static bool got_kept(uint32_t peer, const char *key)
+{
+    for (size_t i = 0; i < fk.n_ctl; i++) {
+        struct proto_event e;
+        const uint8_t *b = (const uint8_t *)fk.ctl[i].json;
+        if (fk.ctl[i].peer == peer && proto_is_event(b, fk.ctl[i].len) &&
+            proto_event_decode(b, fk.ctl[i].len, &e) == PROTO_OK &&
+            (e.flags & PROTO_EVENT_KEPT) && e.key_len == strlen(key) &&
+            memcmp(e.key, key, e.key_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Was peer welcomed (read before any event went to it)? */
+static bool welcomed(uint32_t peer)
+{
+    for (size_t i = 0; i < fk.n_ctl; i++)
+        if (fk.ctl[i].peer == peer && !proto_is_event((const uint8_t *)fk.ctl[i].json,
+                                                      fk.ctl[i].len) &&
+            ctl_at(i)->type == PROTO_CTL_WELCOME)
+            return true;
+    return false;
+}
+
+struct changed {
+    char room[PROTO_ROOM_MAX + 1];
+    uint32_t n;
+    char members[4][PROTO_PLAYER_LEN + 1];
+    char record[PROTO_ROOM_RECORD_MAX + 1]; /* "": none */
+    int calls;
+};
+
+static void changed(void *ctx, const char *room, const char *members, uint32_t n,
+                    const char *rec)
+{
+    struct changed *c = ctx;
+    snprintf(c->room, sizeof c->room, "%s", room);
+    c->n = n;
+    for (uint32_t i = 0; i < n && i < 4; i++)
+        snprintf(c->members[i], sizeof c->members[i], "%.*s", PROTO_PLAYER_LEN,
+                 members + (size_t)i * PROTO_PLAYER_LEN);
+    snprintf(c->record, sizeof c->record, "%s", rec ? rec : "");
+    c->calls++;
+}
+
+/* A room made again from the record the directory kept (a fleet's, as
+ * relay_fleet.c does on a placement) is found by its joins as it was: its
+ * owner is the record's (a stranger is refused it, closed; its owner and a
+ * member it had, the was_member hook's, are let in), its stay event is
+ * replayed; what changes is given out to be kept (members, and the record
+ * when it changed). A lost report carries its player. */
+static void a_room_made_from_its_record_keeps_its_owner(void **state)
+{
+    (void)state;
+    struct proto_room_record *rec = calloc(1, sizeof *rec);
+    char owner[PROTO_PLAYER_LEN + 1], stranger[PROTO_PLAYER_LEN + 1], why[128];
+    uint8_t ev[64];
+    assert_non_null(rec);
+    proto_player_of(OWNER_KEY, owner);
+    proto_player_of(MEMBER_KEY, member_player);
+    proto_player_of(STRANGER_KEY, stranger);
+    proto_room_record_init(rec);
+    assert_int_equal(proto_props_add(&rec->props, "props", "map", "dune", NULL, 0), 0);
+    rec->size = 3;
+    rec->open = false;
+    memcpy(rec->owner, owner, sizeof rec->owner);
+    int len = proto_event_encode_kept(ev, sizeof ev, "flag", true, "red", 3);
+    assert_true(len > 0);
+    assert_int_equal(proto_room_record_add_kept(rec, owner, ev, (size_t)len, why, sizeof why),
+                     0);
+
+    struct relay *r = fleet_relay(4, RELAY_PLACE_HERE);
+    assert_int_equal(relay_room_restore(r, "g", rec, now_us, why, sizeof why), 0);
+    assert_int_equal(keyed_join(r, 0, "g", "mallory", STRANGER_KEY, true),
+                     DROP(RELAY_DROP_ROOM_CLOSED));
+    assert_int_equal(hk.asked, 0); /* the room is here: no placement */
+    assert_int_equal(keyed_join(r, 1, "g", "alice", OWNER_KEY, false), 0);
+    assert_true(welcomed(1));
+    assert_true(got_kept(1, "flag"));
+    assert_int_equal(keyed_join(r, 2, "g", "bob", MEMBER_KEY, false), 0); /* was in it */
+    assert_true(welcomed(2));
+    assert_int_equal(relay_room_size(r, "g"), 2);
+
+    struct changed c = {0};
+    relay_each_changed_room(r, changed, &c);
+    assert_int_equal(c.calls, 1);
+    assert_string_equal(c.room, "g");
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.members[0], owner);
+    assert_string_equal(c.members[1], member_player);
+    relay_each_changed_room(r, changed, &c);
+    assert_int_equal(c.calls, 1); /* nothing changed since */
+    assert_int_equal(send_text(r, 2, "{\"type\":\"room\",\"open\":true}"),
+                     DROP(RELAY_DROP_NOT_CREATOR));
+    assert_int_equal(send_text(r, 1, "{\"type\":\"room\",\"open\":true}"), 0);
+    relay_each_changed_room(r, changed, &c);
+    assert_int_equal(c.calls, 2);
+    assert_int_equal(proto_room_record_decode(c.record, strlen(c.record), rec, why, sizeof why),
+                     PROTO_OK);
+    assert_true(rec->open);
+    assert_string_equal(rec->owner, owner);
+    assert_int_equal(rec->size, 3);
+    assert_int_equal(rec->n_kept, 1);
+
+    /* A report of a room not here goes to the fleet with its player. */
+    assert_int_equal(keyed_join(r, 3, "h", "mallory", STRANGER_KEY, true), 0);
+    assert_string_equal(hk.player, stranger);
+    relay_destroy(r);
+    free(rec);
 }
 
 static void a_parked_join_keeps_nothing_until_settled(void **state)
@@ -439,6 +585,7 @@ int main(void)
         cmocka_unit_test(a_held_state_is_checked_when_its_tick_ends),
         cmocka_unit_test(a_rooms_request_waits_for_the_directory),
         cmocka_unit_test(a_join_of_any_room_waits_for_the_directory),
+        cmocka_unit_test(a_room_made_from_its_record_keeps_its_owner),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

@@ -12,7 +12,7 @@
  * another member is refused not_owner, the keeper back with its key has
  * its rights back; a replay goes out over turns (8 events a turn) and
  * what comes for the joiner meanwhile waits behind it, in order; a source
- * joins 16 times at once, then 2 a second (rate_limited). */
+ * joins 256 times at once (a full room), then 4 a second (rate_limited). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -311,21 +311,22 @@ static void a_replay_goes_over_turns_and_what_comes_waits(void **state)
     relay_destroy(r);
 }
 
-static void a_source_joins_sixteen_at_once_then_two_a_second(void **state)
+static void a_source_joins_a_full_room_at_once_then_4_a_second(void **state)
 {
     (void)state;
     struct relay_config cfg = unlimited_config();
     struct relay *r = make_relay(&cfg);
-    for (uint32_t i = 0; i < 19; i++)
-        connect_peer_from(r, i, i < 18 ? "10.0.0.7" : "10.0.0.8");
-    for (uint32_t i = 0; i < 16; i++)
-        assert_int_equal(join(r, i, "lobby", "n", false), 0);
-    assert_true(join(r, 16, "lobby", "n", false) != 0); /* the 17th at once */
-    assert_string_equal(last_error(16), "rate_limited");
-    assert_int_equal(count_ctl(16, PROTO_CTL_WELCOME), 0);
-    assert_int_equal(join(r, 18, "lobby", "n", false), 0); /* another source: its own */
-    now_us += 500000; /* a join's token back */
-    assert_int_equal(join(r, 17, "lobby", "n", false), 0);
+    connect_peer_from(r, 0, "10.0.0.7");
+    connect_peer_from(r, 1, "10.0.0.8");
+    for (int i = 0; i < 256; i++) { /* a full room's joins from one source, at once */
+        assert_int_equal(join(r, 0, "lobby", "n", false), 0);
+        assert_int_equal(send_text(r, 0, "{\"type\":\"leave\"}"), 0);
+    }
+    assert_true(join(r, 0, "lobby", "n", false) != 0); /* the 257th */
+    assert_string_equal(last_error(0), "rate_limited");
+    assert_int_equal(join(r, 1, "lobby", "n", false), 0); /* another source: its own */
+    now_us += 1000000 / 4; /* a join's token back */
+    assert_int_equal(join(r, 0, "lobby", "n", false), 0);
     relay_destroy(r);
 }
 
@@ -339,7 +340,7 @@ int main(void)
         cmocka_unit_test(refusals_and_the_relays_mark),
         cmocka_unit_test(a_kept_key_is_its_keepers),
         cmocka_unit_test(a_replay_goes_over_turns_and_what_comes_waits),
-        cmocka_unit_test(a_source_joins_sixteen_at_once_then_two_a_second),
+        cmocka_unit_test(a_source_joins_a_full_room_at_once_then_4_a_second),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

@@ -396,9 +396,10 @@ static const struct relay_moved_to elsewhere = {.host = "10.0.0.2", .port = 7002
 
 static enum relay_place place_elsewhere(void *ctx, uint32_t peer, const char *room,
                                         uint64_t seen_epoch, const char *lost,
-                                        struct relay_moved_to *to, enum proto_error_code *code)
+                                        const char *player, struct relay_moved_to *to,
+                                        enum proto_error_code *code)
 {
-    (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)code;
+    (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)player, (void)code;
     *to = elsewhere;
     return RELAY_PLACE_MOVED;
 }

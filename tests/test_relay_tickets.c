@@ -276,10 +276,11 @@ static void replayed_while_live(void **state)
 static enum relay_place placement = RELAY_PLACE_WAIT; /* the directory's answer */
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              const char *lost, struct relay_moved_to *to,
+                              const char *lost, const char *player, struct relay_moved_to *to,
                               enum proto_error_code *code)
 {
-    (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)to, (void)code;
+    (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)lost, (void)player, (void)to;
+    (void)code;
     return placement;
 }
 

@@ -140,7 +140,7 @@ static void a_failover_is_followed(void **state)
     enum directory_renewal res[1];
     struct directory_load load = {1, 1, false};
     assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_place(d, "kept", NULL, &held[0], &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(d, "kept", NULL, NULL, &held[0], &wait, err, sizeof err), 1);
     uint64_t epoch = held[0].epoch;
     /* The write reached the replica before the primary dies: asynchronous
      * replication may lose what did not (proto/FLEET.md). */
@@ -159,7 +159,7 @@ static void a_failover_is_followed(void **state)
     assert_int_equal(res[0], DIRECTORY_RENEWED); /* replicated: still ours */
     assert_int_equal(held[0].epoch, epoch);
     struct fleet_claim c;
-    assert_int_equal(directory_place(d, "new", NULL, &c, &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(d, "new", NULL, NULL, &c, &wait, err, sizeof err), 1);
     assert_true(c.epoch > epoch);
     directory_destroy(d);
     redislab_stop(&l);

@@ -1,4 +1,4 @@
-/* ricochet_room.c: the public API's view of my room (ricochet_rooms.h, "my
+/* ricochet_room.c: the public API's view of my room (ricochet.h, "my
  * room as it is"): client_room.c's view copied out as plain values. */
 #include "client.h"
 #include "client_internal.h"

@@ -49,7 +49,7 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
-__version__ = "1.4.0"
+__version__ = "1.5.0"
 
 SONAME = "libricochet.so.1"
 
@@ -385,7 +385,7 @@ api("ticket_mint", C.c_int, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.c_
 
 
 def version():
-    """The loaded library's version, "1.4.0"."""
+    """The loaded library's version, "1.5.0"."""
     return lib.ricochet_version().decode()
 
 

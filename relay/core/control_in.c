@@ -129,6 +129,8 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
         return rc;
     proto_state_stamp_sender(bytes, p->id); /* the relay is the authority on identity */
     bytes[2] &= (uint8_t)~PROTO_EVENT_KEPT; /* and the only one to mark a replay */
+    if ((rc = core_script_event(r, peer, &bytes, &len, &e, now_us)) != 0)
+        return rc < 0 ? rc : 0; /* the room's own key, or its script dropped it */
     if ((e.flags & PROTO_EVENT_KEEP) && (rc = keep(r, peer, room, &e, bytes, len, now_us)) < 0)
         return rc;
     r->stats.events_in++;

@@ -15,6 +15,8 @@
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
+ *   scripted_port.c what a room's script does to its room, as the room (the
+ *                 engine's calls: relay/script/script_hooks.h)
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
@@ -33,6 +35,7 @@
  *                 the room as it is, told to its members
  *   room_store.c  rooms kept: a room's record taken, a room made again from
  *                 one and held for its members
+ *   scripted.c    a room's script asked: a join, a leave, an event, a state
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
@@ -56,7 +59,9 @@
  *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out
  *   key_guesses.c joins with a player key the relay does not hold, bounded
- *                 per source (pure: join.c asks it) */
+ *                 per source (pure: join.c asks it)
+ *   scripted_ops.c a room's script's table, counters, a member as it sees
+ *                 one, a room's end told: calls no other file */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -80,6 +85,7 @@
 #include "kept_internal.h"
 #include "lobby_internal.h"
 #include "join_cost_internal.h"
+#include "../script/script_hooks.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -229,6 +235,8 @@ struct relay {
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
     struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+    struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
+                                   scripted_port.c's (the leaver, kicks asked for) */
 
     /* the input in hand, written where it enters */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,

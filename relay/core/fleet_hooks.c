@@ -1,8 +1,9 @@
 /* fleet_hooks.c: a fleet's say on joins (see core.h and relay.h): a join for a
  * room this relay does not have is created here, parked until the
  * directory answers, answered moved, or refused; rooms move to another
- * relay whole, or are held while their claim is unconfirmed. The core
- * keeps no room and no member for a parked or moved join. */
+ * relay whole, or are held while their claim is unconfirmed; the rooms
+ * whose members or record changed are given out for the directory to keep.
+ * The core keeps no room and no member for a parked or moved join. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/room_record.h"
 #include "../../sys/log.h"
 
 void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
@@ -88,9 +90,12 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         return true;
     struct relay_moved_to to;
     enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+    char player[PROTO_PLAYER_LEN + 1] = ""; /* who reports its relay lost: a key's */
     memset(&to, 0, sizeof to);
+    if (proto_key_valid(m->key))
+        proto_player_of(m->key, player);
     switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch,
-                           m->lost ? m->lost_relay : NULL, &to, &code)) {
+                           m->lost ? m->lost_relay : NULL, player, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
     case RELAY_PLACE_WAIT:
@@ -193,4 +198,44 @@ void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
         if (r->rooms.at[i].used)
             each(ctx, r->rooms.at[i].name);
+}
+
+void relay_count_report_refused(struct relay *r)
+{
+    r->stats.reports_refused++;
+}
+
+/* ---- what the directory keeps of a room (proto/FLEET.md, P:keep:ROOM) ---- */
+
+void relay_each_changed_room(struct relay *r,
+                             void (*each)(void *ctx, const char *room, const char *members,
+                                          uint32_t n, const char *record),
+                             void *ctx)
+{
+    struct proto_room_record *rec = NULL;
+    char *json = NULL, *ids = NULL;
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
+        struct relay_room *room = &r->rooms.at[i];
+        bool changed = room->changed != room->kept_changed;
+        if (!room->used || (!room->keep_members && !changed))
+            continue;
+        if (!ids && !(ids = malloc((size_t)r->cfg.max_room_size * PROTO_PLAYER_LEN)))
+            break; /* at the next call */
+        if (changed && !rec &&
+            (!(rec = malloc(sizeof *rec)) || !(json = malloc(PROTO_ROOM_RECORD_MAX + 1))))
+            break;
+        for (uint32_t j = 0; j < room->n; j++)
+            memcpy(ids + (size_t)j * PROTO_PLAYER_LEN, r->peers[room->members[j]].player,
+                   PROTO_PLAYER_LEN);
+        bool record = changed && core_room_record_take(r, room, rec) == 0 &&
+                      proto_room_record_encode(json, PROTO_ROOM_RECORD_MAX + 1, rec) >= 0;
+        if (changed && !record)
+            log_warn("relay: room '%s': its record could not be taken: not kept", room->name);
+        each(ctx, room->name, ids, room->n, record ? json : NULL);
+        room->keep_members = false;
+        room->kept_changed = room->changed;
+    }
+    free(ids);
+    free(rec);
+    free(json);
 }

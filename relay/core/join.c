@@ -328,7 +328,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     struct relay_peer *p = &r->peers[peer];
     core_count(r, peer); /* room for it: checked above */
     p->welcomes.n = 0;
-    if (r->next_id == 0)
+    if (r->next_id == 0 || r->next_id == RELAY_SCRIPT_SENDER)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
     if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
         r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
@@ -363,6 +363,33 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
 /* The join's checks past its identity, then the membership: the room (of
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
+/* The room who names, new: made here, settled by its creator's join; NULL
+ * with *rc set if the fleet parks, moves or refuses the join, or the join
+ * asks for a room that exists, or no room is free. */
+static struct relay_room *room_made(struct relay *r, uint32_t peer,
+                                   const struct proto_control *m, struct ticket_claims *who,
+                                   uint64_t now_us, int *rc)
+{
+    if (!core_fleet_admit(r, peer, m, who, now_us, rc))
+        return NULL;
+    if (m->exists) {
+        *rc = core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
+                          "no such room here: check its name, or join without exists "
+                          "to make it");
+        return NULL;
+    }
+    struct relay_room *room = core_room_create(r, who->room, m->aoi);
+    if (!room) {
+        *rc = core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                          "too many rooms (%" PRIu32 "): join an existing one",
+                          r->cfg.max_rooms);
+        return NULL;
+    }
+    core_room_settle(r, peer, room, m);
+    core_fleet_room_created(r, room, now_us);
+    return room;
+}
+
 static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
                      struct ticket_claims *who, uint64_t now_us)
 {
@@ -406,21 +433,10 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
          * wire in clear, and the client knows which it asked for. */
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "the room is full (%" PRIu32 " members)", core_room_cap(r, room));
-    if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
-        return rc; /* parked, moved or refused by the fleet */
-    if (!room && m->exists)
-        return core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
-                           "no such room here: check its name, or join without exists "
-                           "to make it");
-    if (!room) {
-        room = core_room_create(r, who->room, m->aoi);
-        if (!room)
-            return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
-                               "too many rooms (%" PRIu32 "): join an existing one",
-                               r->cfg.max_rooms);
-        core_room_settle(r, peer, room, m);
-        core_fleet_room_created(r, room, now_us);
-    }
+    if (!room && !(room = room_made(r, peer, m, who, now_us, &rc)))
+        return rc;
+    if ((rc = core_script_join(r, peer, room, who->name, was, now_us)) < 0)
+        return rc; /* the room's script refused it */
     uint32_t id = 0;
     if (was != UINT32_MAX) {
         id = r->peers[was].id;

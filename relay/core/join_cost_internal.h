@@ -44,9 +44,9 @@ struct relay;
 struct relay_room;
 struct proto_control;
 
-#define JOIN_COST_JOINS_PER_S 2       /* joins a second from one source */
-#define JOIN_COST_JOINS_BURST 16      /* ... and at once: the clients one address may
-                                         have by default (--max-per-address) */
+#define JOIN_COST_JOINS_PER_S 4       /* joins a second from one source */
+#define JOIN_COST_JOINS_BURST 256     /* ... and at once: a full room behind one address
+                                         (a fleet's move, a NAT), as key_guesses.h's */
 #define JOIN_COST_BYTES_PER_S 8192    /* what its joins may make the relay send, a second */
 #define JOIN_COST_BYTES_BURST 32768   /* ... and at once (a full store packed, 19 KiB) */
 #define JOIN_COST_DATAGRAM 64         /* a datagram's cost beside its bytes */

@@ -19,8 +19,8 @@
 
 #include "../../sys/netaddr.h"
 
-#define KEY_GUESSES_PER_S 10   /* joins with a key the relay does not hold, a second */
-#define KEY_GUESSES_BURST 20   /* ... and at once */
+#define KEY_GUESSES_PER_S 32   /* joins with a key the relay does not hold, a second */
+#define KEY_GUESSES_BURST 256  /* ... and at once: a full room behind one address */
 #define KEY_GUESSES_SLOTS 1024 /* sources tracked at once (a power of two) */
 
 struct key_guesses_slot {

@@ -130,6 +130,7 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
             break;
         }
     }
+    room->keep_members = true;
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
              room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
     if (heir != UINT32_MAX)
@@ -161,6 +162,7 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
 
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason)
 {
+    core_script_leave(r, peer);
     member_out(r, peer, &reason);
 }
 
@@ -185,6 +187,7 @@ void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
     p->has_clock = false;
     r->census.members++;
     core_edge_stats(r, peer)->members++;
+    r->rooms.at[room].keep_members = true;
 }
 
 void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us)

@@ -1,15 +1,12 @@
-/* relay.h: the relay's pure core. Rooms, membership, id assignment,
- * validation of every incoming datagram, forwarding decisions, rate limits,
- * kicks and counters.
+/* relay.h: the relay's pure core. Rooms, membership, id assignment, validation of every
+ * incoming datagram, forwarding decisions, rate limits, kicks and counters.
  *
- * The core never touches ENet, a socket or the clock, and never asks which
- * transport it runs on: its edges (transport_enet.c, transport_udp.c, or a
- * test's fake; one or several at once, docs/design.md "Edges") report
- * peers and datagrams with the current time, say what they can carry as
- * data (struct relay_transport's capabilities), and the core answers
- * through their callbacks. Peers are small integers, handles: each edge
- * has a range of its own (relay_edge_base), and the core calls an edge
- * back only with handles of its range. */
+ * The core never touches ENet, a socket or the clock, and never asks which transport it runs
+ * on: its edges (transport_enet.c, transport_udp.c, or a test's fake; one or several at once,
+ * docs/design.md "Edges") report peers and datagrams with the current time, say what they can
+ * carry as data (struct relay_transport's capabilities), and the core answers through their
+ * callbacks. Peers are small integers, handles: each edge has a range of its own
+ * (relay_edge_base), and the core calls an edge back only with handles of its range. */
 #ifndef RICOCHET_RELAY_H
 #define RICOCHET_RELAY_H
 
@@ -24,6 +21,8 @@
 #include "../../proto/wire.h"
 #include "../../stats/timehist.h"
 #include "../../sys/netaddr.h"
+#include "fleet.h" /* a fleet of relays: the core's side */
+#include "../script/script_hooks.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -140,6 +139,7 @@ enum relay_drop {
     RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
                                   source past its bound of them (key_guesses.h; error
                                   rate_limited) */
+    RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_COUNT
 };
 
@@ -340,6 +340,9 @@ struct relay_stats {
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
     uint64_t ticks;        /* tick fan-outs that sent at least one state */
     uint64_t moved;        /* fleet: sessions sent to another relay (moved) */
+    uint64_t reports_refused; /* fleet: joins that reported their room's holder lost,
+                              naming it, from no member of the room: taken as plain
+                              joins (the room did not move) */
     uint64_t parked;       /* fleet: joins that waited for the directory */
     uint64_t listings;     /* rooms requests answered with a listing */
     uint64_t listings_refused; /* rooms requests refused: not a member where sources can
@@ -348,6 +351,7 @@ struct relay_stats {
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
     uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
     uint64_t states_out_mode[PROTO_MODE_COUNT]; /* states_out by the same */
+    struct relay_script_counts script; /* rooms' scripts (script_hooks.h) */
     struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
                                  tick's end */
     struct timehist fanout;   /* relay_fanout_took's durations */
@@ -632,128 +636,6 @@ int relay_room_record(const struct relay *r, const char *name, struct proto_room
  * name here, a size past this relay's bound, too many rooms). */
 int relay_room_restore(struct relay *r, const char *name, const struct proto_room_record *rec,
                        uint64_t now_us, char *why, size_t why_cap);
-
-/* ---- a fleet of relays (ricochet-relay --directory; proto/FLEET.md) ---- */
-
-/* Where a join for a room this relay does not have may go. */
-enum relay_place {
-    RELAY_PLACE_HERE,    /* create the room here */
-    RELAY_PLACE_WAIT,    /* park the join: no member, no room, until relay_join_settle */
-    RELAY_PLACE_MOVED,   /* answer moved (another relay holds it); nothing is kept */
-    RELAY_PLACE_REFUSED  /* refuse the join with a code */
-};
-
-/* Where a moved sends a client. */
-struct relay_moved_to {
-    char host[PROTO_HOST_MAX + 1];
-    uint16_t port;
-    enum proto_mode transport; /* PROTO_MODE_UDP: plain UDP; else ENet */
-    uint64_t epoch;
-};
-
-/* The fleet's say on joins; every callback may be NULL. They are called
- * from inside relay calls and must not call back into the core. */
-struct relay_fleet_hooks {
-    /* A valid join for a room this relay does not have: seen_epoch, the
-     * epoch of the moved that sent the client (0: none); lost, non-NULL
-     * when the client lost the relay that held the room (its join says
-     * so): the HOST:PORT of that relay, "" if the join names none. MOVED
-     * fills *to; REFUSED fills *code (sent with its table text). */
-    enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
-                              uint64_t seen_epoch, const char *lost,
-                              struct relay_moved_to *to, enum proto_error_code *code);
-    /* A room was created here (the place hook said HERE): until when its
-     * states may flow (relay_room_lease), on now_us's clock. */
-    uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
-    /* A room emptied and was freed (not after relay_room_move); dropped:
-     * its last member did not leave by itself (timed out, closed as a slow
-     * reader: its players may not reach this relay any more). */
-    void (*room_closed)(void *ctx, const char *room, bool dropped);
-    /* A member left its room (not one moved with it, nor one taking its own
-     * place back); dropped as above; members: how many this relay has now. */
-    void (*member_left)(void *ctx, bool dropped, uint32_t members);
-    /* A peer whose join was parked went away. */
-    void (*peer_gone)(void *ctx, uint32_t peer);
-    /* The fleet's directory keeps the rooms: a rooms request (any false:
-     * prefix, after, match) or a join of any room (any: prefix, match)
-     * from peer is asked of it, answered by relay_rooms_settle or
-     * relay_any_settle with the same ask. False: it cannot be asked now
-     * (the request is answered from this relay's rooms, the join refused). */
-    bool (*list)(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
-                 const char *after, const struct proto_props *match);
-    void *ctx;
-};
-
-/* Installs the hooks (copied); without them every new room is created here. */
-void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks);
-
-/* Settles peer's parked join: HERE joins it now (the place hook is asked
- * again), MOVED answers moved to *to and closes the session (code moved),
- * REFUSED answers code and closes. Ignored for a peer without a parked join. */
-void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
-                       const struct relay_moved_to *to, enum proto_error_code code,
-                       uint64_t now_us);
-
-/* What the fleet's directory answered to a rooms request. */
-struct relay_rooms_answer {
-    const char *prefix, *after;           /* the request's */
-    const struct proto_props *match;
-    bool answered;                        /* false: it did not (in time) */
-    const struct proto_room_entry *rooms; /* a page, in name order */
-    const struct proto_props *props;      /* ... their props beside them */
-    size_t n;
-    bool more;
-};
-
-/* Answers peer's rooms request `ask` (the list hook's): a's page (a->n at
- * most PROTO_ROOMS_PAGE) with this relay's own rooms in its range merged in
- * as they are now, or, when the directory did not answer, a page of this
- * relay's own rooms marked partial. Ignored if peer asked nothing since,
- * or went away. */
-void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
-                        const struct relay_rooms_answer *a, uint64_t now_us);
-
-/* What the fleet's directory answered to a join of any room. */
-struct relay_any_answer {
-    bool answered;                       /* false: it did not (in time) */
-    const struct proto_room_entry *pick; /* the fullest open room with space it has
-                                            (NULL: none) */
-    const char *free;                    /* else: the prefix and a number no room
-                                            has ("": every one taken) */
-};
-
-/* Settles peer's parked join of any room `ask` (the list hook's): it
- * joins the room core_any_pick chooses (placed as any join), or is
- * refused: directory_unavailable when the directory did not answer,
- * too_many_rooms when every name is taken. Ignored for a peer without
- * that parked join. */
-void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
-                      const struct relay_any_answer *a, const struct proto_props *match,
-                      uint64_t now_us);
-
-/* Sends every member of room moved to to[its edge] (one destination per
- * edge, relay_create's order: an edge of the member's kind on the other
- * relay; to NULL: error shutting_down) and closes them; the room is freed.
- * Returns how many members it had. */
-uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
-                         uint64_t now_us);
-
-/* Sends every member of room error directory_unavailable (retryable: a
- * fleet's client joins again through another relay) and closes them; the
- * room is freed. For a room whose lease ran out while the directory does
- * not answer: another relay may hold it, and nobody here can say which.
- * Returns how many members it had. */
-uint32_t relay_room_let_go(struct relay *r, const char *room, uint64_t now_us);
-
-/* room's states flow until until_us (on the transport's clock, as every
- * now_us), its claim's lease; from then on they are dropped (counted
- * unconfirmed), checked where each state comes in and again where it is
- * fanned out: another relay may hold the room. UINT64_MAX: no lease. */
-void relay_room_lease(struct relay *r, const char *room, uint64_t until_us);
-
-/* Calls each(ctx, name) for every live room (each must not change rooms). */
-void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),
-                     void *ctx);
 
 /* "not_joined", "bad_state", ...; "?" when out of range. */
 const char *relay_drop_name(enum relay_drop why);

@@ -49,6 +49,8 @@ int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *ro
     const struct relay_peer *p = &r->peers[peer];
     if (!room->settings.closed || strcmp(room->settings.creator, p->player) == 0)
         return 0;
+    if (r->fleet.was_member && r->fleet.was_member(r->fleet.ctx, room->name, p->player))
+        return 0; /* a member of the room before it moved here */
     /* Not named, as room_full: the joiner knows which it asked for. */
     return core_reject(r, peer, RELAY_DROP_ROOM_CLOSED, now_us,
                        "the room is closed to joiners: wait for its creator to open it, "

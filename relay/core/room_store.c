@@ -76,7 +76,7 @@ struct relay_room *core_room_restore(struct relay *r, const char *name,
         size_t len;
         const uint8_t *bytes = proto_room_record_event(rec, i, &len);
         uint32_t sender = proto_state_sender(bytes, len);
-        if (sender > r->rooms.ids_kept)
+        if (sender > r->rooms.ids_kept && sender != RELAY_SCRIPT_SENDER) /* the room's: none */
             r->rooms.ids_kept = sender;
     }
     room->hold_until_us = now_us + (uint64_t)r->cfg.room_hold_s * 1000000u;
@@ -113,7 +113,11 @@ void core_rooms_hold_due(struct relay *r, uint64_t now_us)
         }
         log_info("relay: room '%s': nobody came back within %" PRIu32 " s: it ends",
                  room->name, r->cfg.room_hold_s);
+        char name[PROTO_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
+        if (r->fleet.room_closed) /* a fleet's claim of it goes too */
+            r->fleet.room_closed(r->fleet.ctx, name, false);
     }
 }
 

@@ -117,6 +117,8 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
      * the sender field is replaced by its relay id. */
     proto_state_stamp_sender(bytes, p->id);
     s.sender = p->id;
+    if ((rc = core_script_state(r, peer, bytes, len, &s, now_us)) != 0)
+        return 0; /* the room's script dropped it */
     /* Later joiners' rosters get the sender's newest state. A late one is
      * still forwarded, in every mode: only the receiver can tell whether
      * it is late where it arrives (a sequenced state late here may be in

@@ -4,7 +4,7 @@
  * read by proto/enet/enet_wire.h; the two are what an ENet upgrade
  * reviews. Both refuse to compile against another ENet version
  * (ENET_WIRE_VERSION), and relay_enet_internals_check() refuses to run
- * against another shared library (test_transport_enet checks both). */
+ * against another shared library (test_enet_guards checks both). */
 #ifndef RICOCHET_ENET_INTERNALS_H
 #define RICOCHET_ENET_INTERNALS_H
 
@@ -25,7 +25,7 @@ int relay_enet_internals_check(char *err, size_t err_cap);
  * very event pointer given to enet_host_service (protocol.c,
  * enet_protocol_receive_incoming_commands, its only caller). So the caller
  * services with the event inside this struct, and the callback finds its
- * context beside it: per host and per call, no global table (test_transport_enet
+ * context beside it: per host and per call, no global table (test_enet_guards
  * checks that ENet still passes the pointer on). */
 struct relay_enet_service_event {
     ENetEvent event; /* what enet_host_service and enet_host_check_events get */

@@ -51,7 +51,8 @@ quicclient:4096
 pollwire:4096
 poll:8192
 sourcekey:128
-roomrecord:40960"
+roomrecord:40960
+script:4096"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -64,6 +64,11 @@ int fuzz_target_control(const uint8_t *data, size_t size);
 /* The relay core's input path through a fake transport (target_relay.c). */
 int fuzz_target_relay(const uint8_t *data, size_t size);
 
+/* Room scripts (relay/script) on a fake transport: a script that uses
+ * every hook and call driven by arbitrary joins, events, states and time
+ * (target_script.c). */
+int fuzz_target_script(const uint8_t *data, size_t size);
+
 /* The netsim core's queue: counts conserved, bytes delivered intact, order
  * kept without reorder (target_netsim.c). */
 int fuzz_target_netsim(const uint8_t *data, size_t size);

@@ -1,6 +1,7 @@
 /* edge_turn.h: the relay's loop over one edge, for the edges' own tests
- * (test_transport_enet, test_transport_udp), which create an edge and a
- * core by hand: the same steps relay/edges.c takes, without its epoll. */
+ * (the ENet edge's test_enet_*, test_transport_udp, ...), which create an
+ * edge and a core by hand: the same steps relay/edges.c takes, without its
+ * epoll. */
 #ifndef RICOCHET_TEST_EDGE_TURN_H
 #define RICOCHET_TEST_EDGE_TURN_H
 

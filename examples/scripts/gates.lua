@@ -1,0 +1,51 @@
+-- gates.lua: the gates game's rules on the relay (client/examples/gates.c,
+-- the gates page): eight gates on a ring; a gate opens once, to the first
+-- member whose state touches it in the relay's order, and is that player's
+-- for the room's life. The room keeps each gate opened, in the bytes the
+-- gates clients read (a kept event "gN.PLAYER": version 1, kind 1, N, the
+-- name's length, the name), and the score ("score": name=gates,...), so a
+-- latecomer learns both from the relay. A member's own claims are refused:
+-- the room decides. Run it with ricochet-relay --script-dir examples/scripts
+-- and a room made with the prop script=gates.
+local GATES, RING, TOUCH = 8, 35, 4
+
+local function gate_at(i)
+  local a = i * 2 * math.pi / GATES
+  return 50 + RING * math.cos(a), 50 + RING * math.sin(a)
+end
+
+local function score_line(score)
+  local names = {}
+  for name in pairs(score) do names[#names + 1] = name end
+  table.sort(names)
+  local parts = {}
+  for _, name in ipairs(names) do parts[#parts + 1] = name .. "=" .. score[name] end
+  return table.concat(parts, ",")
+end
+
+function on_room(room)
+  room.store.opened = {} -- gate -> the player it opened to
+  room.store.score = {}  -- name -> gates opened
+end
+
+function on_event(room, member, event)
+  if event.key and event.key:sub(1, 1) == "g" then
+    return false -- a gate is the room's to give
+  end
+end
+
+function on_state(room, member, state)
+  local opened = room.store.opened
+  for i = 0, GATES - 1 do
+    local gx, gy = gate_at(i)
+    local dx, dy = state.x - gx, state.y - gy
+    if not opened[i] and dx * dx + dy * dy <= TOUCH * TOUCH then
+      opened[i] = member.player
+      room:keep("g" .. i .. "." .. member.player,
+                string.char(1, 1, i, #member.name) .. member.name)
+      local score = room.store.score
+      score[member.name] = (score[member.name] or 0) + 1
+      room:keep("score", score_line(score))
+    end
+  end
+end

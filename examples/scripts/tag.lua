@@ -1,0 +1,50 @@
+-- tag.lua: tag's rules on the relay: a speed limit, and who is "it".
+-- A state further from the member's last one than its time allows (a
+-- teleport, a speed hack) is corrected to the furthest it could have gone;
+-- "it" is the room's (a kept event "it": the member's id), passed to the
+-- first member "it" comes within TAG of, at most once a second, and to
+-- another member when "it" leaves. Run it with ricochet-relay --script-dir
+-- examples/scripts and a room made with the prop script=tag.
+local SPEED = 40  -- arena units a second, at most (the tag page runs at 25)
+local SLACK = 2   -- what a state may be ahead of its time (jitter)
+local TAG = 3     -- closer than this, "it" passes
+local AGAIN = 1000 -- ms before "it" may pass again
+
+local function make_it(room, id)
+  room.store.it, room.store.since = id, room:now()
+  if id then room:keep("it", tostring(id)) else room:clear("it") end
+end
+
+function on_join(room, member)
+  if not room.store.it then make_it(room, member.id) end
+end
+
+function on_leave(room, member)
+  if room.store.it == member.id then
+    local others = room:members()
+    make_it(room, others[1] and others[1].id)
+  end
+end
+
+function on_state(room, member, state)
+  local fix
+  if member.x then -- its last state: the step from there
+    local dt = math.max((state.t - member.t) / 1e6, 0)
+    local dx, dy = state.x - member.x, state.y - member.y
+    local far, most = math.sqrt(dx * dx + dy * dy), SPEED * dt + SLACK
+    if far > most then
+      fix = {x = member.x + dx * most / far, y = member.y + dy * most / far}
+      state.x, state.y = fix.x, fix.y
+    end
+  end
+  if room.store.it == member.id and room:now() - room.store.since >= AGAIN then
+    for _, other in ipairs(room:members()) do
+      local dx, dy = (other.x or 1e9) - state.x, (other.y or 1e9) - state.y
+      if other.id ~= member.id and dx * dx + dy * dy < TAG * TAG then
+        make_it(room, other.id)
+        break
+      end
+    end
+  end
+  return fix
+end

@@ -1,0 +1,145 @@
+/* scripted_port.c: what a room's script may do to its room, as the room
+ * itself (relay/script/script_hooks.h, the relay_script_* calls): send,
+ * keep and clear its own kept events, props, open, kick once the call is
+ * over, list its members. Only the engine (relay/script) calls these. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The live room at slot room, or NULL. */
+static struct relay_room *live(const struct relay *r, uint32_t room)
+{
+    return room < r->cfg.max_rooms && r->rooms.at[room].used ? &r->rooms.at[room] : NULL;
+}
+
+bool relay_script_room_live(const struct relay *r, uint32_t room, const char *name)
+{
+    const struct relay_room *rm = live(r, room);
+    return rm && strcmp(rm->name, name) == 0;
+}
+
+/* The member of room whose id is id, or UINT32_MAX. */
+static uint32_t member_by_id(const struct relay *r, const struct relay_room *room, uint32_t id)
+{
+    for (uint32_t i = 0; id && i < room->n; i++)
+        if (r->peers[room->members[i]].id == id)
+            return room->members[i];
+    return UINT32_MAX;
+}
+
+/* Sends len bytes of an event to member id to of room (0: every member but
+ * a leaver). Returns the copies sent, or -1 (no such member). */
+static int send_event(struct relay *r, const struct relay_room *room, uint32_t to,
+                      const uint8_t *bytes, size_t len)
+{
+    uint32_t one = to ? member_by_id(r, room, to) : UINT32_MAX;
+    if (to && one == UINT32_MAX)
+        return -1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < room->n; i++) {
+        uint32_t peer = room->members[i];
+        if ((to && peer != one) || peer == r->script.leaving)
+            continue;
+        n += core_send_bytes(r, UINT32_MAX, peer, bytes, len);
+    }
+    r->stats.events_out += n;
+    r->stats.script.sent += n;
+    return (int)n;
+}
+
+int relay_script_send(struct relay *r, uint32_t room, uint32_t to, const void *body,
+                      size_t len)
+{
+    const struct relay_room *rm = live(r, room);
+    uint8_t buf[PROTO_EVENT_MAX];
+    int n = rm ? proto_event_encode(buf, sizeof buf, to, body, len) : -1;
+    if (n < 0)
+        return -1;
+    proto_state_stamp_sender(buf, RELAY_SCRIPT_SENDER);
+    return send_event(r, rm, to, buf, (size_t)n);
+}
+
+int relay_script_keep(struct relay *r, uint32_t room, const char *key, const void *body,
+                      size_t len)
+{
+    struct relay_room *rm = live(r, room);
+    uint8_t buf[PROTO_EVENT_MAX];
+    int n = rm ? proto_event_encode_kept(buf, sizeof buf, key, true, body, len) : -1;
+    struct proto_event e;
+    if (n < 0 || proto_event_decode(buf, (size_t)n, &e) != PROTO_OK)
+        return -1;
+    proto_state_stamp_sender(buf, RELAY_SCRIPT_SENDER);
+    int k = core_kept_put(rm, RELAY_SCRIPT_SENDER, RELAY_SCRIPT_KEEPER, &e, buf, (size_t)n);
+    if (k < 0)
+        return k == -1 ? -2 : -3;
+    core_room_changed(r, rm); /* its record holds it */
+    send_event(r, rm, 0, buf, (size_t)n);
+    return 0;
+}
+
+void relay_script_props(struct relay *r, uint32_t room, const struct proto_props *props)
+{
+    struct relay_room *rm = live(r, room);
+    if (!rm)
+        return;
+    rm->settings.props = *props;
+    core_room_tell(r, rm); /* every member told, its record changed */
+}
+
+void relay_script_open(struct relay *r, uint32_t room, bool open)
+{
+    struct relay_room *rm = live(r, room);
+    if (!rm || rm->settings.closed == !open)
+        return;
+    rm->settings.closed = !open;
+    core_room_tell(r, rm);
+}
+
+bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *why)
+{
+    const struct relay_room *rm = live(r, room);
+    if (!rm || member_by_id(r, rm, id) == UINT32_MAX || r->script.n_kicks >= RELAY_SCRIPT_KICKS)
+        return false;
+    for (uint32_t i = 0; i < r->script.n_kicks; i++)
+        if (r->script.kicks[i].room == room && r->script.kicks[i].id == id)
+            return true; /* asked already */
+    uint32_t k = r->script.n_kicks++;
+    r->script.kicks[k].room = room;
+    r->script.kicks[k].id = id;
+    snprintf(r->script.kicks[k].why, sizeof r->script.kicks[k].why, "%s",
+             why && why[0] ? why : "the room's script kicked you");
+    return true;
+}
+
+bool relay_script_settle(struct relay *r, uint64_t now_us)
+{
+    if (!r->script.n_kicks)
+        return false;
+    core_clock(r, now_us);
+    /* Taken first: a kick's leave hook may ask for more (carried out next time). */
+    uint32_t n = r->script.n_kicks;
+    struct relay_script_kick kicks[RELAY_SCRIPT_KICKS];
+    memcpy(kicks, r->script.kicks, n * sizeof kicks[0]);
+    r->script.n_kicks = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct relay_room *rm = live(r, kicks[i].room);
+        uint32_t peer = rm ? member_by_id(r, rm, kicks[i].id) : UINT32_MAX;
+        if (peer != UINT32_MAX && !r->peers[peer].backlog.closing)
+            core_evict(r, peer, PROTO_ERROR_KICKED, kicks[i].why, now_us);
+    }
+    core_settle(r, now_us);
+    return true;
+}
+
+size_t relay_script_members(const struct relay *r, uint32_t room,
+                            struct relay_script_member *out, size_t cap)
+{
+    const struct relay_room *rm = live(r, room);
+    size_t n = 0;
+    for (uint32_t i = 0; rm && i < rm->n && n < cap; i++)
+        if (rm->members[i] != r->script.leaving)
+            core_script_member(r, rm->members[i], &out[n++]);
+    return n;
+}

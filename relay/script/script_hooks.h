@@ -1,0 +1,199 @@
+/* script_hooks.h: where the relay's core and its room scripts meet
+ * (docs/scripts.md). The core includes it and calls in at one line per
+ * place (join.c, control_in.c, state_flow.c, peers.c, rooms.c); what it
+ * calls are the core_script_* functions below (relay/core/scripted.c, and
+ * scripted_ops.c, the leaf every core file may call),
+ * which ask the engine through a table of functions the engine installs
+ * (relay_set_script). So the core links no Lua: a program that runs the
+ * core without scripts (the lesson, the cost tools, the fuzzers) installs
+ * nothing and every call is a test of one pointer.
+ *
+ * The other way, what a script may do to its room (send as the room, keep
+ * and clear the room's own kept events, props, open, kick, its members)
+ * are the relay_script_* functions, relay/core/scripted_port.c's and
+ * scripted_ops.c's: the engine (relay/script/) calls only those. */
+#ifndef RICOCHET_SCRIPT_HOOKS_H
+#define RICOCHET_SCRIPT_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../proto/control.h"
+#include "../../proto/props.h"
+#include "../../proto/wire.h"
+
+struct relay;
+struct relay_room;
+
+/* The sender id of what a room's script sends: the relay never draws it
+ * for a member (join.c skips it as it skips 0), so a client tells the
+ * room's own word from a player's; not 0, which clients take for a
+ * message nobody stamped. */
+#define RELAY_SCRIPT_SENDER UINT32_MAX
+
+/* The keeper of the room's own kept events (relay_script_keep): a player
+ * id no key hashes to in practice (2^-64), which no member may replace or
+ * clear (error not_owner), and which a room's record carries as any
+ * keeper, so a restored room's keys stay its own. */
+#define RELAY_SCRIPT_KEEPER "0000000000000000"
+
+/* Kicks a script asked for, carried out after its call (relay_script_settle). */
+#define RELAY_SCRIPT_KICKS 32
+
+/* What a hook decided of an event or a state. */
+enum relay_script_verdict {
+    RELAY_SCRIPT_PASS = 0, /* on as it came (no hook, a hook's nil or true, an error) */
+    RELAY_SCRIPT_DROP,     /* dropped: the hook returned false */
+    RELAY_SCRIPT_CHANGED   /* replaced (an event's body) or corrected (a state) */
+};
+
+/* A member as a script sees it. */
+struct relay_script_member {
+    uint32_t id;
+    char name[PROTO_NAME_MAX + 1];
+    char player[PROTO_PLAYER_LEN + 1];
+    bool has_state;
+    struct proto_state state; /* its last state (has_state) */
+};
+
+/* What the core asks a room's script; the engine's (relay/script). room is
+ * the room's slot (stable while it lives; room_end says it ended); each
+ * call may be NULL. Called from inside core calls: they may call the
+ * relay_script_* functions, never the relay_on_* entry points. */
+struct relay_script_ops {
+    void *ctx;
+    /* m is joining the room called name (props: the room's): true admits
+     * it; false refuses it with why. A room's first join starts its script. */
+    bool (*join)(void *ctx, uint32_t room, const char *name, const struct proto_props *props,
+                 const struct relay_script_member *m, uint64_t now_us, char *why,
+                 size_t why_cap);
+    /* m is leaving (still a member, the last time the script sees it). */
+    void (*leave)(void *ctx, uint32_t room, const struct relay_script_member *m,
+                  uint64_t now_us);
+    /* An event from m: CHANGED puts the new body (at most
+     * PROTO_EVENT_BODY_MAX - its key's bytes) in body, its length in *len. */
+    enum relay_script_verdict (*event)(void *ctx, uint32_t room,
+                                       const struct relay_script_member *m,
+                                       const struct proto_event *e, uint8_t *body,
+                                       size_t *len, uint64_t now_us);
+    /* A state from m (m->state: its last before this one): CHANGED has
+     * corrected *s. */
+    enum relay_script_verdict (*state)(void *ctx, uint32_t room,
+                                       const struct relay_script_member *m,
+                                       struct proto_state *s, uint64_t now_us);
+    /* The room ended (emptied, moved, the relay stops): its script with it. */
+    void (*room_end)(void *ctx, uint32_t room);
+};
+
+/* The core's part (struct relay's script): the engine's table, the leaver
+ * a script is told of (sends skip it), kicks asked for. */
+struct core_script {
+    struct relay_script_ops ops;
+    bool on;                        /* ops installed */
+    uint32_t leaving;               /* the peer of a leave hook in hand (UINT32_MAX) */
+    uint32_t n_kicks;
+    struct relay_script_kick {
+        uint32_t room, id;
+        char why[96];
+    } kicks[RELAY_SCRIPT_KICKS];
+    uint8_t event[PROTO_EVENT_MAX]; /* an event a hook replaced */
+};
+
+/* Script counters (the stats record's "scripts", /metrics'
+ * ricochet_script_*); the engine counts into them. */
+struct relay_script_counts {
+    uint64_t calls;       /* hooks, timers and ticks called; a room's start is two (its
+                             libraries, its chunk) */
+    uint64_t errors;      /* calls that failed, of any kind (these below too) */
+    uint64_t budget;      /* ... stopped past their instruction budget */
+    uint64_t memory;      /* ... stopped at their room's memory cap */
+    uint64_t off;         /* rooms whose script was switched off (too many errors) */
+    uint64_t refused;     /* joins a script refused (drops.script_refused) */
+    uint64_t dropped;     /* events and states a script dropped */
+    uint64_t changed;     /* events replaced, states corrected */
+    uint64_t skipped;     /* calls not made: their room had spent its share of a second */
+    uint64_t sent;        /* events a script sent (each copy) */
+    uint64_t reloads;     /* script folders read again (SIGHUP) */
+    uint64_t reload_errors; /* ... refused, the scripts before kept */
+};
+
+/* ---- the core's calls (relay/core/scripted.c), one line each where it
+ * calls them ---- */
+
+/* peer (its player known, who: its name) asks to join room (made for it,
+ * or live; was: the member whose place it takes back, UINT32_MAX: none):
+ * 0, or refused (error script_refused with the script's reason; a room
+ * left empty freed) and the relay_on_datagram code. */
+int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, const char *who,
+                     uint32_t was, uint64_t now_us);
+
+/* peer leaves its room (still a member): its script's on_leave. */
+void core_script_leave(struct relay *r, uint32_t peer);
+
+/* An event from peer (admitted, stamped; e decoded from *bytes): 0 to go
+ * on (*bytes, *len and e replaced if the script changed its body), 1
+ * dropped by the script; a kept event for a key the room keeps itself
+ * refused (not_owner): the relay_on_datagram code. */
+int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
+                      struct proto_event *e, uint64_t now_us);
+
+/* A state from peer (admitted, stamped; s decoded from bytes): 0 to go on
+ * (bytes and s corrected if the script did), 1 dropped by the script. */
+int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len,
+                      struct proto_state *s, uint64_t now_us);
+
+/* ---- the core's leaf (relay/core/scripted_ops.c): calls no other file ---- */
+
+/* room ends: its script with it. */
+void core_script_room_end(struct relay *r, struct relay_room *room);
+
+/* peer (a member) as a script sees it, into *m. */
+void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m);
+
+/* ---- what the engine does (relay/core/scripted_ops.c: the table, the
+ * counters, the slots; scripted_port.c: the rest) ---- */
+
+/* Installs the engine's table (copied; NULL: none, every hook off). */
+void relay_set_script(struct relay *r, const struct relay_script_ops *ops);
+
+/* The counters the engine counts into. */
+struct relay_script_counts *relay_script_counts(struct relay *r);
+
+/* How many room slots r has (its max_rooms): a room's slot is below it. */
+uint32_t relay_script_slots(const struct relay *r);
+
+/* The live room at slot room, called name? */
+bool relay_script_room_live(const struct relay *r, uint32_t room, const char *name);
+
+/* Sends an event of len bytes of body from the room itself (sender
+ * RELAY_SCRIPT_SENDER) to member id to (0: every member). Returns the
+ * copies sent, or -1: no such member, a body too long. */
+int relay_script_send(struct relay *r, uint32_t room, uint32_t to, const void *body,
+                      size_t len);
+
+/* Keeps body (len 0: clears key) as the room's own kept event under key,
+ * with stay (a room's never goes with a member), sent to every member
+ * now. Returns 0, -1 (a bad key or too long), -2 (past the room's kept
+ * bound), -3 (out of memory). */
+int relay_script_keep(struct relay *r, uint32_t room, const char *key, const void *body,
+                      size_t len);
+
+/* The room's props replaced, and whether it takes joiners. */
+void relay_script_props(struct relay *r, uint32_t room, const struct proto_props *props);
+void relay_script_open(struct relay *r, uint32_t room, bool open);
+
+/* Asks for member id of room to be kicked (error kicked with why), once
+ * the call in hand is over (relay_script_settle). Returns false: too many
+ * asked already, or no such member. */
+bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *why);
+
+/* Carries out the kicks asked for. Returns whether there were any. */
+bool relay_script_settle(struct relay *r, uint64_t now_us);
+
+/* The room's members (at most cap) into out, in the room's order. Returns
+ * how many. */
+size_t relay_script_members(const struct relay *r, uint32_t room,
+                            struct relay_script_member *out, size_t cap);
+
+#endif

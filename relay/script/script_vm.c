@@ -1,0 +1,222 @@
+/* script_vm.c: a room's Lua state within its limits (see script.h): an
+ * allocator that refuses past --script-memory-kb, a count hook that stops
+ * a call past --script-budget instructions or SCRIPT_CALL_MS, calls made
+ * within them, and their faults: counted, logged with file and line (a
+ * few lines a second in all), SCRIPT_ERRORS_OFF of them and the room's
+ * script is off. */
+#include "script_internal.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+
+#define HOOK_EVERY 100           /* instructions between two looks at the budget: an
+                                    instruction may copy a string of the whole cap */
+
+/* ---- limits: memory, instructions ---------------------------------------- */
+
+static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct room_vm *vm = ud;
+    size_t old = ptr ? osize : 0; /* without ptr, osize is a kind, not a size */
+    if (nsize == 0) {
+        free(ptr);
+        vm->used -= old;
+        return NULL;
+    }
+    /* Only within a call: what the relay pushes for a hook (the room, a
+     * member, an event, at most a few KiB, garbage by the next call) is
+     * made outside any, where a refusal would make Lua abort the relay. */
+    if (nsize > old && vm->in_call && vm->used - old + nsize > vm->cap)
+        return NULL; /* Lua raises "not enough memory" (after a collection) */
+    void *p = realloc(ptr, nsize);
+    if (p)
+        vm->used = vm->used - old + nsize;
+    return p;
+}
+
+/* The budget, in instructions and in time: an instruction's cost is not
+ * bounded (a concatenation copies up to the memory cap, a collection
+ * walks it), so a call is also stopped once it has run SCRIPT_CALL_MS. */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    struct room_vm *vm = script_vm_of(L);
+    vm->spent += HOOK_EVERY;
+    bool late = clock_now_us() > vm->deadline_us;
+    if (vm->spent <= vm->eng->set.budget && !late && vm->stop != VM_BUDGET)
+        return;
+    vm->stop = VM_BUDGET; /* from now on every look stops it again */
+    lua_getinfo(L, "Sl", ar);
+    if (late && vm->spent <= vm->eng->set.budget)
+        lua_pushfstring(L, "%s:%d: stopped: past %d ms", ar->short_src, ar->currentline,
+                        SCRIPT_CALL_MS);
+    else
+        lua_pushfstring(L, "%s:%d: stopped: past its budget of %I instructions",
+                        ar->short_src, ar->currentline, (lua_Integer)vm->eng->set.budget);
+    lua_error(L);
+}
+
+/* Starts a call's budget. */
+static void budget_start(struct room_vm *vm)
+{
+    vm->spent = 0;
+    vm->stop = VM_RUNS;
+    vm->deadline_us = clock_now_us() + SCRIPT_CALL_MS * 1000ull;
+}
+
+/* ---- calls and their faults ---------------------------------------------- */
+
+/* One error line, within the engine's bucket (SCRIPT_LOG_RATE a second). */
+static void say(struct script_engine *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(struct script_engine *e, const char *fmt, ...)
+{
+    uint64_t now = e->now_us, most = SCRIPT_LOG_BURST * 1000000ull;
+    uint64_t add = (now - e->log_us) * SCRIPT_LOG_RATE; /* millionths of a line */
+    e->log_us = now;
+    e->log_tokens = e->log_tokens + add > most ? most : e->log_tokens + add;
+    if (e->log_tokens < 1000000ull) {
+        e->log_suppressed++;
+        return;
+    }
+    e->log_tokens -= 1000000ull;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *c = line; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' '; /* one line, whatever the script's message */
+    if (e->log_suppressed)
+        log_warn("%s (and %" PRIu64 " lines not shown)", line, e->log_suppressed);
+    else
+        log_warn("%s", line);
+    e->log_suppressed = 0;
+}
+
+/* One more error of vm's: counted; too many, and its script is off. */
+static void vm_error(struct room_vm *vm, const char *what, const char *msg)
+{
+    struct script_engine *e = vm->eng;
+    e->counts->errors++;
+    if (vm->stop == VM_BUDGET)
+        e->counts->budget++;
+    else if (vm->stop == VM_MEMORY)
+        e->counts->memory++;
+    vm->errors++;
+    say(e, "script: room '%s': %s: %s%s", vm->room, what, msg,
+        vm->stop == VM_MEMORY ? " (its memory cap)" : "");
+    if (vm->errors >= SCRIPT_ERRORS_OFF && !vm->off) {
+        vm->off = true;
+        e->counts->off++;
+        log_warn("script: room '%s': %s switched off after %u errors: the room goes on "
+                 "without it", vm->room, vm->file, (unsigned)vm->errors);
+    }
+}
+
+void script_vm_fault(struct room_vm *vm, const char *what, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vm->stop = VM_RUNS;
+    vm_error(vm, what, msg);
+}
+
+bool script_vm_hook(struct room_vm *vm, const char *name)
+{
+    if (!vm || !vm->L || vm->off || vm->in_call)
+        return false;
+    lua_State *L = vm->L; /* raw: no code of the script's runs outside a call */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushstring(L, name);
+    int t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (t == LUA_TFUNCTION)
+        return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+bool script_vm_spent(struct room_vm *vm)
+{
+    uint64_t now = vm->eng->now_us;
+    if (now - vm->share_from_us >= 1000000u || now < vm->share_from_us) {
+        vm->share_from_us = now; /* a new second */
+        vm->share_spent = 0;
+    }
+    return vm->share_spent >= SCRIPT_SHARE * vm->eng->set.budget;
+}
+
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
+{
+    lua_State *L = vm->L;
+    if (script_vm_spent(vm)) { /* as if no hook: its room had its share */
+        vm->eng->counts->skipped++;
+        lua_pop(L, nargs + 1);
+        return -1;
+    }
+    budget_start(vm);
+    vm->in_call = true;
+    vm->eng->counts->calls++;
+    int status = lua_pcall(L, nargs, nres, 0);
+    vm->in_call = false;
+    vm->share_spent += vm->spent;
+    if (status == LUA_OK) {
+        vm->stop = VM_RUNS;
+        return 0;
+    }
+    if (status == LUA_ERRMEM)
+        vm->stop = VM_MEMORY;
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(an error object)";
+    char where[SCRIPT_PATH_MAX + 8] = "";
+    if (vm->stop == VM_MEMORY || !strchr(msg, ':'))
+        snprintf(where, sizeof where, "%s: ", vm->file); /* no line of its own: the file */
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", where, msg);
+    lua_pop(L, 1);
+    vm_error(vm, what, text);
+    vm->stop = VM_RUNS;
+    return -1;
+}
+
+void script_due_at(struct script_engine *e, uint64_t t)
+{
+    if (t < e->due_us)
+        e->due_us = t;
+}
+
+
+lua_State *script_vm_state(struct room_vm *vm)
+{
+    lua_State *L = lua_newstate(vm_alloc, vm);
+    if (!L)
+        return NULL;
+    *(struct room_vm **)lua_getextraspace(L) = vm;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return L;
+}
+
+void script_vm_budget(struct room_vm *vm)
+{
+    budget_start(vm);
+}
+
+void script_vm_close(struct room_vm *vm)
+{
+    if (!vm->L)
+        return;
+    vm->stop = VM_BUDGET; /* nothing may run at the close */
+    lua_close(vm->L);
+    vm->L = NULL;
+}

@@ -1,0 +1,141 @@
+/* room_scripts.c: see room_scripts.h. */
+#include "room_scripts.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../proto/control.h"
+#include "fake_relay.h"
+
+void scripts_dir_new(char dir[SCRIPTS_DIR_MAX])
+{
+    snprintf(dir, SCRIPTS_DIR_MAX, "/tmp/ricochet-scripts-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+void scripts_put(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.lua", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+void scripts_dir_free(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *de; (de = readdir(d));) {
+        char path[512];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void settings(struct script_settings *s, const char *dir, const char *def,
+                     uint32_t memory_kb, uint64_t budget)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    snprintf(s->default_name, sizeof s->default_name, "%s", def ? def : "");
+    s->memory_kb = memory_kb ? memory_kb : 1024;
+    s->budget = budget ? budget : 1000000;
+}
+
+int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
+                       size_t cap)
+{
+    struct script_settings s;
+    settings(&s, dir, def, 0, 0);
+    struct script_engine *e;
+    int rc = script_engine_open(&e, r, &s, err, cap);
+    script_engine_close(rc == 0 ? e : NULL);
+    return rc;
+}
+
+struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,
+                                     uint32_t memory_kb, uint64_t budget)
+{
+    struct script_settings s;
+    settings(&s, dir, def, memory_kb, budget);
+    struct script_engine *e = NULL;
+    char err[512] = "";
+    if (script_engine_open(&e, r, &s, err, sizeof err) != 0)
+        fail_msg("the engine did not start: %s", err);
+    return e;
+}
+
+int join_script(struct relay *r, uint32_t peer, const char *room, const char *name,
+                const char *script)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOIN);
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.mode = PROTO_MODE_UNSEQUENCED;
+    if (script)
+        assert_int_equal(proto_props_add(&m.props, "props", "script", script, NULL, 0), 0);
+    return send_control_msg(r, peer, PROTO_CHANNEL_CONTROL, &m);
+}
+
+int send_event(struct relay *r, uint32_t peer, uint32_t to, const char *body)
+{
+    uint8_t buf[PROTO_EVENT_MAX];
+    int n = proto_event_encode(buf, sizeof buf, to, body, strlen(body));
+    assert_true(n > 0);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf,
+                             (size_t)n, now_us);
+}
+
+int send_state_xy(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
+{
+    uint8_t buf[PROTO_STATE_SIZE];
+    struct proto_state s = {.seq = seq, .send_us = 5000000 + seq, .x = x, .y = y};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                             sizeof buf, now_us);
+}
+
+size_t events_to(uint32_t peer)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_ctl; i++)
+        n += fk.ctl[i].peer == peer &&
+             proto_is_event((const uint8_t *)fk.ctl[i].json, fk.ctl[i].len);
+    return n;
+}
+
+bool last_event(uint32_t peer, struct proto_event *e, char *body, size_t cap)
+{
+    for (size_t i = fk.n_ctl; i-- > 0;) {
+        const uint8_t *b = (const uint8_t *)fk.ctl[i].json;
+        if (fk.ctl[i].peer != peer || !proto_is_event(b, fk.ctl[i].len))
+            continue;
+        assert_int_equal(proto_event_decode(b, fk.ctl[i].len, e), PROTO_OK);
+        snprintf(body, cap, "%.*s", (int)e->len, (const char *)e->body);
+        return true;
+    }
+    return false;
+}
+
+bool last_state(uint32_t peer, struct proto_state *s)
+{
+    for (size_t i = fk.n_states; i-- > 0;)
+        if (fk.states[i].peer == peer)
+            return proto_state_decode(fk.states[i].bytes, fk.states[i].len, s) == PROTO_OK;
+    return false;
+}

@@ -1,0 +1,270 @@
+/* test_script_sandbox.c: a room script can neither escape its sandbox nor
+ * hurt the relay (docs/scripts.md, "The sandbox"): scripts that loop for
+ * ever (and catch the stop with pcall), allocate past their cap (and catch
+ * it), ask string.rep for a gigabyte, call os.execute, io.open, require,
+ * load bytecode (string.dump, a binary chunk), set a finalizer, stop the
+ * collector: each is stopped and counted (errors, and budget or memory),
+ * the hook taken as absent, while another room on the same relay gets
+ * every state its member sends, counted here; a room at its memory cap
+ * still called; no code of a script's run outside a call (globals and a
+ * correction with an __index); a heavy room held to its share of a
+ * second, its calls past it skipped and its timers waiting. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../proto/wire.h"
+#include "../relay/core/relay.h"
+#include "../relay/script/script.h"
+#include "support/fake_relay.h"
+#include "support/room_scripts.h"
+
+#define PWNED "/tmp/ricochet-script-escaped"
+
+static char dir[SCRIPTS_DIR_MAX];
+
+static int setup(void **state)
+{
+    scripts_dir_new(dir);
+    unlink(PWNED);
+    return fake_relay_setup(state);
+}
+
+static int teardown(void **state)
+{
+    scripts_dir_free(dir);
+    return fake_relay_teardown(state);
+}
+
+/* Each case: a script whose on_event does one bad thing; what it must cost
+ * (a stop at the budget, at the memory cap, or a plain error). */
+static const struct {
+    const char *name, *body;
+    int budget, memory;
+} cases[] = {
+    {"forever", "while true do end", 1, 0},
+    {"caught", "while true do pcall(function() while true do end end) end", 1, 0},
+    {"xcaught", "while true do xpcall(function() while true do end end, function(e)\n"
+                "  while true do end end) end", 1, 0},
+    {"recursion", "local function f() return 1 + f() end f()", 0, 1},
+    {"hoard", "local t = {} for i = 1, 1e9 do t[i] = i end", 0, 1},
+    {"hoard_caught", "local t = {} while true do pcall(function()\n"
+                     "  for i = 1, 1e9 do t[#t + 1] = {} end end) end", 0, 1},
+    {"gigabyte", "local s = string.rep('x', 1 << 30)", 0, 1},
+    {"copies", "local s = string.rep('x', 30000) while true do local t = s .. s end", 1, 0},
+    {"collects", "while true do collectgarbage() end", 1, 0},
+    {"move", "table.move({}, 1, 1 << 40, 1, {})", 0, 0},
+    {"insert", "table.insert(setmetatable({}, {__len = function() return 1 << 40 end}), 1, 0)",
+     0, 0},
+    {"concat", "local s = 'xx' while true do s = s .. s end", 0, 1},
+    {"execute", "os.execute('touch " PWNED "')", 0, 0},
+    {"open", "io.open('" PWNED "', 'w'):write('x')", 0, 0},
+    {"require", "require('os').execute('touch " PWNED "')", 0, 0},
+    {"dump", "load(string.dump(function() end))()", 0, 0},
+    {"binary", "local f, why = load('\\27LuaT\\0\\25\\147\\r\\n\\26\\n', 'b', 'b')\n"
+               "assert(f, why)", 0, 0},
+    {"dofile", "dofile('/etc/passwd')", 0, 0},
+    {"debug", "debug.sethook()", 0, 0},
+    {"package", "package.loadlib('libc.so.6', 'system')", 0, 0},
+    {"finalizer", "setmetatable({}, {__gc = function() while true do end end})", 0, 0},
+    {"collector", "collectgarbage('stop')", 0, 0},
+    {"coroutine", "coroutine.wrap(function() while true do end end)()", 0, 0},
+    {"pattern", "string.rep('a', 1e5):match(string.rep('a*', 30) .. 'b')", 0, 0},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+static void each_escape_is_stopped_and_counted(void **state)
+{
+    (void)state;
+    char text[512];
+    for (size_t i = 0; i < N_CASES; i++) {
+        snprintf(text, sizeof text, "function on_event(room, m, ev)\n%s\nend\n", cases[i].body);
+        scripts_put(dir, cases[i].name, text);
+    }
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "", 256, 200000);
+    /* the calm room, no script: 0 sends, 1 counts what it gets */
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    uint32_t sent = 0;
+    for (size_t i = 0; i < N_CASES; i++) {
+        const struct relay_script_counts before = relay_stats(r)->script;
+        assert_int_equal(join_script(r, 2, cases[i].name, "evil", cases[i].name), 0);
+        assert_int_equal(join_script(r, 3, cases[i].name, "peer", cases[i].name), 0);
+        fake_clear();
+        assert_int_equal(send_state_xy(r, 0, ++sent, 1, 1), 0);
+        assert_int_equal(send_event(r, 2, 0, "go"), 0);
+        assert_int_equal(send_state_xy(r, 0, ++sent, 2, 2), 0);
+        const struct relay_script_counts *c = &relay_stats(r)->script;
+        if (c->errors != before.errors + 1)
+            fail_msg("%s: %llu errors, not 1", cases[i].name,
+                     (unsigned long long)(c->errors - before.errors));
+        if (c->budget - before.budget != (uint64_t)cases[i].budget ||
+            c->memory - before.memory != (uint64_t)cases[i].memory)
+            fail_msg("%s: budget %llu, memory %llu", cases[i].name,
+                     (unsigned long long)(c->budget - before.budget),
+                     (unsigned long long)(c->memory - before.memory));
+        assert_int_equal(events_to(3), 1); /* an erroring hook: as if absent */
+        assert_int_equal(states_to(1), 2);
+        assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
+        assert_int_equal(send_text(r, 3, "{\"type\":\"leave\"}"), 0);
+        script_engine_run(e, now_us);
+    }
+    assert_int_equal(access(PWNED, F_OK), -1);
+    assert_int_equal(relay_stats(r)->drops[RELAY_DROP_SCRIPT_REFUSED], 0);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* A script stuck in a loop on every state costs its room, never another:
+ * every state of the calm room goes through while the other's are each
+ * stopped, then its script switched off. */
+static void a_stuck_room_never_starves_another(void **state)
+{
+    (void)state;
+    scripts_put(dir, "stuck", "function on_state(room, m, s) while true do end end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "", 0, 0);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    assert_int_equal(join_script(r, 2, "jam", "c", "stuck"), 0);
+    assert_int_equal(join_script(r, 3, "jam", "d", "stuck"), 0);
+    fake_clear();
+    uint32_t n = 200;
+    for (uint32_t i = 1; i <= n; i++) {
+        assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
+        assert_int_equal(send_state_xy(r, 2, i, 1, 1), 0);
+    }
+    assert_int_equal(states_to(1), n);
+    assert_int_equal(states_to(3), n); /* stopped: forwarded as if no hook */
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    assert_int_equal(c->budget, SCRIPT_ERRORS_OFF);
+    assert_int_equal(c->off, 1);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* A script that holds its whole memory cap (what it filled stays in
+ * room.store) still has its hooks called: what the relay hands a hook
+ * (the room, the member, the event) is made before the call, outside the
+ * cap, so it never fails there (Lua would abort the relay); inside the call
+ * the cap holds. */
+static void a_full_room_is_still_called(void **state)
+{
+    (void)state;
+    scripts_put(dir, "full",
+                "function on_room(room)\n"
+                "  room.store.t = {}\n"
+                "  for i = 1, 1e9 do room.store.t[i] = string.rep('x', 64) .. i end\n"
+                "end\n"
+                "function on_event(room, m, ev) room:send(ev.body .. string.rep('y', 300)) end\n"
+                "function on_state(room, m, s) return {x = 1} end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "full", 64, 0);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0); /* on_room stopped at the cap */
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    for (uint32_t i = 1; i <= 5; i++) {
+        assert_int_equal(send_event(r, 0, 0, "big event body, pushed outside the call"), 0);
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+    }
+    assert_true(relay_stats(r)->script.memory >= 1);
+    assert_true(relay_peer_joined(r, 1));
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* What the relay reads of a script outside a call is read raw: a hook
+ * looked up in globals that have an __index, a correction whose fields
+ * come from an __index that loops or fails, run no code of the script's
+ * there (no budget, no protection: Lua would abort the relay). */
+static void no_script_code_runs_outside_a_call(void **state)
+{
+    (void)state;
+    scripts_put(dir, "tricks",
+                "local trap = {__index = function() while true do end end}\n"
+                "function on_state(room, m, s)\n"
+                "  setmetatable(_G, {__index = function(t, k) error('looked up ' .. k) end})\n"
+                "  return setmetatable({y = 7}, trap)\n"
+                "end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "tricks", 0, 0);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    fake_clear();
+    for (uint32_t i = 1; i <= 3; i++) {
+        assert_int_equal(send_event(r, 0, 0, "any hook absent: looked up raw"), 0);
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+    }
+    struct proto_state s;
+    assert_true(last_state(1, &s));
+    assert_true(s.x == 5 && s.y == 7); /* the fields it has; an absent one as it came */
+    assert_int_equal(events_to(1), 3);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* A script within its budget on every call, but heavy on each state, takes
+ * no more than its share of a second (SCRIPT_SHARE budgets): its calls
+ * past it are skipped (counted; its states go on as if no hook), the
+ * timers it set wait for its next second, and another room gets every
+ * state. */
+static void a_heavy_room_takes_its_share_only(void **state)
+{
+    (void)state;
+    scripts_put(dir, "heavy",
+                "function on_room(room) room:after(10, function(r) r:send('late') end) end\n"
+                "function on_state(room, m, s)\n"
+                "  local n = 0 for i = 1, 30000 do n = n + i end\n"
+                "  return {x = 1}\n"
+                "end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine(r, dir, "", 0, 200000);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    assert_int_equal(join_script(r, 2, "hot", "c", "heavy"), 0);
+    assert_int_equal(join_script(r, 3, "hot", "d", "heavy"), 0);
+    fake_clear();
+    uint32_t n = 200, corrected = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+        assert_int_equal(send_state_xy(r, 2, i, 5, 5), 0);
+        struct proto_state s;
+        assert_true(last_state(3, &s));
+        corrected += s.x == 1;
+    }
+    assert_int_equal(states_to(1), n);
+    assert_int_equal(states_to(3), n); /* every one forwarded, corrected or not */
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    if (corrected >= n || c->skipped != n - corrected || c->errors != 0)
+        fail_msg("%u corrected, %llu skipped, %llu errors", (unsigned)corrected,
+                 (unsigned long long)c->skipped, (unsigned long long)c->errors);
+    script_engine_run(e, now_us + 20000); /* its timer: its share is spent */
+    assert_int_equal(events_to(3), 0);
+    script_engine_run(e, now_us + 1000000); /* its next second */
+    assert_int_equal(events_to(3), 1);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(each_escape_is_stopped_and_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stuck_room_never_starves_another, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_full_room_is_still_called, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_script_code_runs_outside_a_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_heavy_room_takes_its_share_only, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
