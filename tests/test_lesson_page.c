@@ -39,7 +39,6 @@
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
-#include "../lab/lesson/live.h"
 #include "../lab/lesson/live_controls.h"
 #include "../lab/netsim/droplog.h"
 #include "../lab/netsim/netsim.h"

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/lesson/live.h"
+#include "../lab/lesson/live_lanes.h"
+#include "../lab/lesson/live_snapshot.h"
 #include "../lab/netsim/droplog.h"
 #include "../stats/histogram.h"
 

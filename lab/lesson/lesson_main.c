@@ -13,6 +13,11 @@
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_guests.h"
+#include "live_lanes.h"
+#include "live_run.h"
+#include "live_snapshot.h"
 
 #define PROG LESSON_PROG
 #define STRINGIFY_(x) #x

@@ -30,8 +30,15 @@
  *                       --metrics), whose 400 and one-line error come back
  *                       as they are
  * Anything else: 404 or 405. */
+#include "live_http.h"
 #include "live.h"
+#include "live_calls.h"
+#include "live_client.h"
 #include "live_controls.h"
+#include "live_guests.h"
+#include "live_lanes.h"
+#include "live_snapshot.h"
+#include "live_state.h"
 
 #include <math.h>
 #include <pthread.h>

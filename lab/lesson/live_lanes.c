@@ -8,7 +8,10 @@
  * --grace ago to --grace ago, its ends moved to the times of netsim's
  * stats lines nearest before them, so that netsim's own counters are over
  * the same states. */
+#include "live_lanes.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_snapshot.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "../../client/lib/client.h"
 #include "../../client/swarm/swarm.h"
 #include "../harness/figures.h"
+#include "../harness/params.h"
 #include "../netsim/droplog.h"
 #include "../../stats/histogram.h"
 #include "../../sys/triple.h"

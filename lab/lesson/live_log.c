@@ -4,7 +4,11 @@
  * the audit's line reader; and its stats lines (netsim's own counters). A
  * call reads a bounded amount of each file, so a burst of lines costs the
  * loop a few turns, never one long one. */
+#include "live_log.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_lanes.h"
+#include "live_snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>

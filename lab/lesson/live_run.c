@@ -18,7 +18,17 @@
  * senders' states in one datagram or segment, and its loss would hold
  * them all back, in every lane, hiding what a stream per sender (or
  * datagrams) changes. */
+#include "live_run.h"
 #include "live.h"
+#include "live_calls.h"
+#include "live_client.h"
+#include "live_clients.h"
+#include "live_door.h"
+#include "live_guests.h"
+#include "live_http.h"
+#include "live_lanes.h"
+#include "live_log.h"
+#include "live_snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
