@@ -136,6 +136,7 @@ function translatePage() {
   /* the guide in the page's language (docs/sockets.LANG.md); English's is docs/sockets.md */
   if (i18n.lang === "en") $("guide").removeAttribute("href");
   else $("guide").href = "/guide/" + i18n.lang;
+  $("worksheet").href = "/worksheet?lang=" + i18n.lang;
 }
 
 /* Speaks lang from now on (kept for the next visit when the reader chose it). */

@@ -74,6 +74,8 @@ struct live_config {
                                 other (NULL: netsim's UDP proxies on loopback) */
     char door_address[64];   /* the door's address, UDP and TCP (127.0.0.1 by default) */
     int door_port;           /* ... and port (0: free ones) */
+    char view_address[64];   /* the students' read-only view's address ("": none) */
+    int view_port;           /* ... and port (0: a free one) */
     int senders;             /* each lane's senders to start with: 1 or LIVE_SENDERS */
 };
 

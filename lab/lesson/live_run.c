@@ -442,8 +442,17 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
                 cfg->door_address, cfg->door_port, err);
         goto out;
     }
+    if (cfg->view_address[0] &&
+        live_http_view(lv->http, cfg->view_address, cfg->view_port, err, sizeof err) != 0) {
+        fprintf(stderr, LESSON_PROG ": error: --view-address %s --view-port %d: %s\n",
+                cfg->view_address, cfg->view_port, err);
+        goto out;
+    }
     if (lv->missing[0])
         fprintf(stderr, LESSON_PROG ": %s\n", lv->missing);
+    if (live_http_view_address(lv->http))
+        fprintf(stderr, LESSON_PROG ": warning: the lesson's view is open to other machines "
+                "on http://%s/: they watch it read-only\n", live_http_view_address(lv->http));
     if (!live_door_local(lv)) /* a teacher's choice, never a surprise */
         fprintf(stderr, LESSON_PROG ": warning: the door is open to other machines on %s: "
                 "their programs join this lesson (%d at once from one address, %d in all)\n",
@@ -452,6 +461,9 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
            "(docs/sockets.md, Your own player)\n", lv->door.udp_at,
            lv->door.tcp >= 0 ? " and tcp://" : "", lv->door.tcp >= 0 ? lv->door.tcp_at : "",
            lv->door.tcp >= 0 ? "" : ", not TCP: no IP mode here");
+    if (live_http_view_address(lv->http))
+        printf(LESSON_PROG ": the students watch on http://%s/ (read-only)\n",
+               live_http_view_address(lv->http));
     printf(LESSON_PROG ": the lesson on http://%s/ (Ctrl-C stops it)\n",
            live_http_address(lv->http));
     fflush(stdout);
