@@ -74,26 +74,33 @@ function shown(name) {
   return !wanted.lanes || wanted.lanes.has(name);
 }
 
-/* The row of lanes to choose from: one box a lane, "all", and compact. */
+/* The row of lanes to choose from: the lanes shown, in a line that opens
+ * into a box a lane and "all"; and compact. */
 function drawPick() {
   const box = $("pick"), names = view.order.join(",");
   if (box.dataset.names !== names || box.dataset.lang !== i18n.lang) {
+    const open = box.querySelector("details") && box.querySelector("details").open;
     box.dataset.names = names;
     box.dataset.lang = i18n.lang;
     box.textContent = "";
-    const add = (cls, text, checked, on) => {
+    const details = document.createElement("details"), summary = document.createElement("summary");
+    const boxes = document.createElement("div");
+    boxes.className = "boxes";
+    details.open = !!open;
+    summary.textContent = tr("pick.label") + ": " + (wanted.lanes
+      ? view.order.filter(shown).map((n) => tName("lane." + n, n)).join(" · ") : tr("pick.all"));
+    details.append(summary, boxes);
+    box.appendChild(details);
+    const add = (cls, text, checked, on, into = boxes) => {
       const label = document.createElement("label"), input = document.createElement("input");
       input.type = "checkbox";
       input.checked = checked;
       input.onchange = () => on(input.checked);
       label.className = cls;
       label.append(input, " " + text);
-      box.appendChild(label);
+      into.appendChild(label);
       return input;
     };
-    const head = document.createElement("span");
-    head.textContent = tr("pick.label") + ":";
-    box.appendChild(head);
     add("all", tr("pick.all"), !wanted.lanes, (on) => choose(on ? null : new Set()));
     for (const name of view.order)
       add("one", tName("lane." + name, view.lanes.get(name).title), shown(name), (on) => {
@@ -106,7 +113,8 @@ function drawPick() {
       wanted.compact = on;
       document.body.classList.toggle("compact", on);
       keepInAddress();
-    });
+      render();
+    }, box);
   }
 }
 
@@ -424,7 +432,21 @@ function fmt(v, digits) {
   return i18n.formats.get(key).format(v);
 }
 
+/* A projector's figures: what tells the lanes apart, in three lines at most. */
+function figuresShort(f, senders) {
+  if (!f || !f.valid) return tr("fig.none");
+  return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
+         " · " + tr("fig.latency", { p50: fmt(f.p50_ms, 1), p99: fmt(f.p99_ms, 1) }) + "<br>" +
+         (senders > 1 ? tr("fig.gaps", { one: fmt(f.max_gap_sender_ms, 0),
+                                         all: fmt(f.max_gap_ms, 0) })
+                      : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
+         tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) +
+         (f.ask_wait_ms === undefined ? "" :
+         "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }));
+}
+
 function figuresText(f, senders) {
+  if (wanted.compact) return figuresShort(f, senders);
   if (!f || !f.valid) return tr("fig.none");
   return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
          " · " + tr("fig.latency", { p50: fmt(f.p50_ms, 1), p99: fmt(f.p99_ms, 1) }) + "<br>" +
