@@ -7,8 +7,14 @@
  * lesson's own sentences); a lane's English title is the lane
  * table's and every lane has one; the words hold to the glossary
  * (`lab/lesson/lang/glossary.md`): every term has a word in each language, each
- * row's word is in that language's page words or student guide and none of
- * the words it rejects is; English's "a" and "an" fit the word after them
+ * row's word is in that language's page words, student guide or class
+ * sheets (`docs/class/`) and none of the words it rejects is; what misled
+ * a beginner said right in every language: "1024" beside the ports, a
+ * polling lane's state waiting for the receiver's next GET, a lost state's
+ * bytes as the sender sent them, the handshake dated on the lesson's clock,
+ * a program's lane with the door it sent to and its ports' kinds, a
+ * sentence beginning with a name in capitals, a font for Hangul
+ * (`fonts-noto-cjk` named in the plans) and its words unbroken; English's "a" and "an" fit the word after them
  * (none before a `{name}`), and no Korean particle that depends on the sound
  * before it follows a `{name}`; the lesson's own English sentences the page
  * says in each language (`srv.`) are the ones its C writes, netsim's events
