@@ -16,6 +16,7 @@
 
 struct histogram;
 struct live;
+struct live_snapshot;
 
 #define LIVE_SENDER_MARKS (LIVE_MARKS / LIVE_SENDERS) /* states kept per sender, whatever
                                                          their count */
@@ -133,8 +134,9 @@ double live_net_kbps(const struct live_net_sample *a, const struct live_net_samp
                      size_t k, int d);
 
 /* Marks lost what did not arrive within the grace, samples the wire
- * counters, computes each lane's figures and netsim's, and publishes the
- * snapshot. */
-void live_lanes_publish(struct live *lv, uint64_t now_us);
+ * counters, computes each lane's figures and netsim's into the snapshot
+ * to publish next (lv->tb's back slot), and returns it: the caller
+ * publishes it (triple_publish), once the students' view has taken it. */
+struct live_snapshot *live_lanes_snap(struct live *lv, uint64_t now_us);
 
 #endif

@@ -313,6 +313,15 @@ static bool children_alive(struct live *lv)
     return true;
 }
 
+/* The lanes' snapshot made, the students' view's one answer taken from it
+ * when it is time (live_http_view_take), and published to the page. */
+static void publish(struct live *lv, uint64_t now_us)
+{
+    struct live_snapshot *s = live_lanes_snap(lv, now_us);
+    live_http_view_take(lv->http, s);
+    triple_publish(lv->tb);
+}
+
 /* Everything (again): the children, then the lanes. A failure is said and
  * tried again after RETRY_US. */
 static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
@@ -380,7 +389,7 @@ static void loop(struct live *lv, const struct netlab *lab)
         if ((now = clock_now_us()) >= next_publish) {
             next_publish = now + LIVE_PUBLISH_US;
             live_log_read(lv, now);
-            live_lanes_publish(lv, now);
+            publish(lv, now);
         }
     }
 }
@@ -432,7 +441,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     plan_lanes(lv, no_lab ? no_lab : "");
     plan_netsims(lv);
     children_temp_file("lesson", "keys", lv->keylog, sizeof lv->keylog);
-    live_lanes_publish(lv, clock_now_us());
+    publish(lv, clock_now_us());
     if (!(lv->http = live_http_start(lv, port, err, sizeof err))) {
         fprintf(stderr, LESSON_PROG ": error: --port %d: %s\n", port, err);
         goto out;
