@@ -140,8 +140,8 @@ static double offered_up(const struct lesson *l)
  * rate in force (kbit/s); returns it. */
 static double click_saturated(struct browser *b, const struct lesson *l)
 {
-    cJSON_Delete(browser_eval(b, "document.querySelector('#presets button:nth-child(4)')"
-                                 ".click()"));
+    cJSON_Delete(browser_eval(b, "document.querySelector('#presets"
+                                 " button[data-i18n=\"preset.uplink\"]').click()"));
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     for (;;) {
         cJSON *f = in_force(l);
@@ -314,7 +314,7 @@ static void speaks(struct browser *b, const char *lang)
     cJSON *walk_open = browser_eval(b, "document.getElementById('walk').open");
     assert_true(cJSON_IsTrue(walk_open)); /* the steps open, not folded shut */
     cJSON_Delete(walk_open);
-    says(b, "#presets button:nth-child(4)", lesson_word(file, "preset.loss2"));
+    says(b, "#presets button[data-i18n=\"preset.loss2\"]", lesson_word(file, "preset.loss2"));
     says(b, "label:has(#burst) span", lesson_word(file, "ctl.bursts"));
     asks_in(b, file, lang);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
