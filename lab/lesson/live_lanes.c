@@ -608,6 +608,14 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     }
     s->n_netsims = lv->n_netsims;
     net_figures(lv, from, to, &s->net);
+    s->log = lv->log;
+    s->log.read_ms_per_s = now_us > lv->log_since_us && lv->log_since_us
+                               ? (double)lv->log_spent_us / 1e3 /
+                                     ((double)(now_us - lv->log_since_us) / 1e6)
+                               : 0;
+    lv->log.behind_max_s = lv->log.behind_s; /* the next period's starts at now's */
+    lv->log_spent_us = 0;
+    lv->log_since_us = now_us;
     offered_now(lv, now_us, s->offered_kbps);
     s->n_models = lv->n_models;
     memcpy(s->models, lv->models, sizeof s->models);
