@@ -55,9 +55,12 @@ for run in $(seq "$reps"); do
         sleep 0.2
     done
     [ -n "$url" ] || { echo "lesson_scale.sh: no page address" >&2; cat "$out/run$run.err" >&2; exit 1; }
-    curl -sf --max-time 5 -X PUT -H 'Content-Type: application/json' --data \
-        "{\"path-loss\":$loss,\"burst-length\":0,\"path-delay\":40,\"path-jitter\":0,\"reorder\":true,\"up-rate-kbps\":0,\"down-rate-kbps\":0,\"queue-limit\":100}" \
-        "${url}model" > /dev/null
+    model="{\"path-loss\":$loss,\"path-delay\":40}"
+    for _ in $(seq 60); do # netsim takes it once it runs
+        curl -sf --max-time 5 -X PUT -H 'Content-Type: application/json' --data "$model" \
+            "${url}model" > /dev/null && break
+        sleep 0.5
+    done
     for _ in $(seq 120); do # every lane running, four senders each
         s=$(sample "$url" || true)
         [ -n "$s" ] && [ "$(echo "$s" | cut -d' ' -f8)" -ge 11 ] && [ "$(echo "$s" | cut -d' ' -f9)" = 4 ] && break

@@ -2,8 +2,11 @@
  * drop log, read as it grows (each state's fate on its sender's uplink and
  * its receiver's downlink, a stream's segments, the model changes), with
  * the audit's line reader; and its stats lines (netsim's own counters). A
- * call reads a bounded amount of each file, so a burst of lines costs the
- * loop a few turns, never one long one. */
+ * call reads each file to its end, a slice at a time, so that the reading
+ * keeps pace however fast netsim writes (four senders a lane and a class
+ * through the door: hundreds of KiB a second); a backlog past the turn's
+ * budget (netsim's files after the loop was held up) waits for the next
+ * turn, so it costs the loop a few turns, never one long one. */
 #include "live_log.h"
 #include "live.h"
 #include "live_door.h"
@@ -23,7 +26,9 @@
 #include "../audit/audit.h"
 #include "../../sys/clock.h"
 
-#define READ_MAX 65536 /* bytes of each file read a call */
+#define READ_MAX 65536      /* bytes of a file read at once: a slice */
+#define READ_TURN_US 50000  /* the slices of a call end once it has taken this long (a
+                               quarter of the publish period) */
 
 /* The lane whose sender's uplink (which sender into *k) or receiver's
  * downlink is flow in dir. */
@@ -340,17 +345,24 @@ static void pace(struct live *lv, uint64_t now_us)
 
 void live_log_read(struct live *lv, uint64_t now_us)
 {
-    bool fresh = false;
-    for (size_t k = 0; k < lv->n_netsims; k++) {
-        struct live_netsim *n = &lv->netsims[k];
-        if (!n->started)
-            continue;
-        struct log_ctx c = {.lv = lv, .n = n, .now_us = now_us};
-        lv->log.read_bytes += read_lines(n->drop_log, &n->log_at, &n->log_size, n->partial,
-                                         sizeof n->partial, on_log_line, &c);
-        read_lines(n->proc.out_path, &n->stats_at, NULL, n->stats_partial,
-                   sizeof n->stats_partial, on_stats_line, &c);
-        fresh |= c.fresh;
+    bool fresh = false, more = true;
+    /* a slice of every file a pass, the netsims in turn, until all are read to their ends or
+       the turn's time is spent */
+    while (more && clock_now_us() - now_us < READ_TURN_US) {
+        more = false;
+        for (size_t k = 0; k < lv->n_netsims; k++) {
+            struct live_netsim *n = &lv->netsims[k];
+            if (!n->started)
+                continue;
+            struct log_ctx c = {.lv = lv, .n = n, .now_us = now_us};
+            size_t got = read_lines(n->drop_log, &n->log_at, &n->log_size, n->partial,
+                                    sizeof n->partial, on_log_line, &c);
+            lv->log.read_bytes += got;
+            more |= got == READ_MAX;
+            more |= read_lines(n->proc.out_path, &n->stats_at, NULL, n->stats_partial,
+                               sizeof n->stats_partial, on_stats_line, &c) == READ_MAX;
+            fresh |= c.fresh;
+        }
     }
     if (fresh)
         push_net_sample(lv);
