@@ -59,6 +59,8 @@ struct live_mark {
                               this state of its sender's, sent later: out of order (0:
                               in order) */
     uint64_t send_us;      /* intended send time */
+    uint64_t sent_us;      /* when its sender handed it over: later than intended when the
+                              loop was late (a busy machine), and its grace runs from then */
     uint64_t recv_us;      /* arrival (0: none) */
     uint64_t changed_us;   /* the last time anything of it changed */
     int64_t latency_us;    /* one-way, from the intended send time */
