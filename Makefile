@@ -29,7 +29,9 @@
 #                   LESSON_VIEW_PORT, 7801: docs/class/);
 #                   make bench-lesson-cpu: what it costs (-reference: bench/results/);
 #                   make bench-lesson-senders: what a loss freezes in lanes of four
-#                   senders (-reference: bench/results/)
+#                   senders (-reference: bench/results/); make bench-lesson-scale:
+#                   whether its reading of netsim's drop log keeps pace with four
+#                   senders a lane (-reference: bench/results/)
 #   make bench-lesson what the lesson shows, measured: a TCP stream against ENet
 #                   and plain UDP through one network (netsim's IP mode), and their
 #                   strips (bench-lesson-reference:
@@ -279,6 +281,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-lesson-cpu bench-lesson-cpu-reference \
         bench-lesson-senders bench-lesson-senders-reference \
+        bench-lesson-scale bench-lesson-scale-reference \
         bench-ipmodes bench-ipmodes-reference \
         bench-edges bench-edges-reference bench-doors bench-doors-reference \
         bench-fleet-reference bench-fleet-listing bench-fleet-listing-reference \
@@ -687,6 +690,14 @@ bench-lesson-senders bench-lesson-senders-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/lesson_senders.sh $(BUILD)/bin $(LESSON_SENDERS_DIR) $(REPEAT)
+
+# Whether the lesson's reading of netsim's drop log keeps pace with four
+# senders a lane at 5% loss (bench/lesson_scale.sh): how far behind, 60 s.
+bench-lesson-scale bench-lesson-scale-reference: LESSON_SCALE_DIR = $(if $(filter bench-lesson-scale-reference,$@),bench/results,$(BENCH_OUT))/lesson-scale
+bench-lesson-scale bench-lesson-scale-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/lesson_scale.sh $(BUILD)/bin $(LESSON_SCALE_DIR) $(REPEAT)
 
 # Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
 # datagram modes, a TCP stream and a WebSocket side by side, IP mode.

@@ -90,6 +90,8 @@ struct live_netsim {
     char metrics[64];               /* its --metrics endpoint */
     char drop_log[128];
     long log_at, stats_at;          /* bytes of its drop log and stdout read */
+    long log_size;                  /* its drop log's size at the last read */
+    uint64_t log_t_us;              /* netsim's time of the newest line read */
     uint64_t started_us;            /* when its loop started (its stats lines' uptime_s 0) */
     char partial[1024];             /* the drop log's line read in part */
     char stats_partial[4096];       /* ... a stats line's */
@@ -124,6 +126,9 @@ struct live {
     struct live_lane lanes[BENCH_MODES];
     uint64_t t0_us, generation, instance;
     struct live_net_sample net[LIVE_NET_SAMPLES];
+    struct live_log_figures log;    /* the drop logs' reading, since the last publish
+                                       (live_log.c) */
+    uint64_t log_spent_us, log_since_us; /* ... the loop's time in it, since when */
     size_t net_n, net_at;
     size_t n_models;
     struct live_model models[LIVE_MODELS]; /* the model changes, oldest first */

@@ -409,6 +409,10 @@ static int live_json(struct live_http *h, const struct live_snapshot *s, uint64_
     model_json(f, h);
     fputs(",\"net\":", f);
     net_json(f, &s->net);
+    fprintf(f, ",\"log\":{\"behind_s\":%.3f,\"behind_max_s\":%.3f,\"unread_bytes\":%llu,"
+               "\"read_bytes\":%llu,\"read_ms_per_s\":%.2f}",
+            s->log.behind_s, s->log.behind_max_s, (unsigned long long)s->log.unread_bytes,
+            (unsigned long long)s->log.read_bytes, s->log.read_ms_per_s);
     double offered[2] = {0, 0};
     for (size_t k = 0; k < s->n_netsims; k++)
         for (int d = 0; d < 2; d++)

@@ -194,7 +194,8 @@ static int start_netsim(struct live *lv, struct live_netsim *n, const struct net
     size_t a = netsim_args(lv, n, lab, hop, relay, args);
     a += children_split(lv->cfg->netsim_args, extra, sizeof extra, args + a, SPAWN_MAX_ARGS - a);
     args[a] = NULL;
-    n->log_at = n->stats_at = 0;
+    n->log_at = n->stats_at = n->log_size = 0;
+    n->log_t_us = 0;
     n->partial[0] = n->stats_partial[0] = '\0';
     memset(n->last, 0, sizeof n->last);
     n->last_t_us = 0;

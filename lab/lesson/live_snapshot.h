@@ -59,6 +59,8 @@ struct live_mark {
                               this state of its sender's, sent later: out of order (0:
                               in order) */
     uint64_t send_us;      /* intended send time */
+    uint64_t sent_us;      /* when its sender handed it over: later than intended when the
+                              loop was late (a busy machine), and its grace runs from then */
     uint64_t recv_us;      /* arrival (0: none) */
     uint64_t changed_us;   /* the last time anything of it changed */
     int64_t latency_us;    /* one-way, from the intended send time */
@@ -145,6 +147,19 @@ struct live_net_figures {
                                                                states' */
 };
 
+/* How the reading of netsim's drop logs keeps pace with what netsim writes
+ * (live_log.c): every lane's states are explained from them, so a reading
+ * behind leaves the newest losses unexplained and the figures old. */
+struct live_log_figures {
+    double behind_s;                /* now less netsim's time of the newest line read, while
+                                       a log holds more (0: every log read to its end) */
+    double behind_max_s;            /* ... the most since the last publish */
+    uint64_t unread_bytes;          /* what the logs hold past the reading, summed */
+    uint64_t read_bytes;            /* read since the lesson started, every netsim's */
+    double read_ms_per_s;           /* the loop's time reading them since the last publish,
+                                       ms a second */
+};
+
 /* A model change, as netsim's drop log said it (its lines of one change
  * and both directions, "up loss=5.13; down loss=5.13"). */
 struct live_model {
@@ -186,6 +201,7 @@ struct live_snapshot {
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     uint64_t instance;              /* when this bench started: another bench, another one */
     struct live_net_figures net;
+    struct live_log_figures log;    /* the drop logs' reading */
     double offered_kbps[LIVE_NETSIMS][2]; /* what the lanes send through each netsim each way
                                        now (its kbit/s in over its last seconds; 0: not
                                        measured yet): what a rate's share is of */
