@@ -669,6 +669,9 @@ await setLang(firstLang(), false);
 showOutputs();
 setInterval(poll, who.view ? VIEW_POLL_MS : POLL_MS);
 $("clear-guests").onclick = clearGone;
+/* The controls stay at the top: a strip scrolled into view stops below them. */
+new ResizeObserver(() => document.documentElement.style.setProperty(
+  "--top-h", $("top").offsetHeight + "px")).observe($("top"));
 poll();
 requestAnimationFrame(frame);
 
