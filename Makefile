@@ -24,10 +24,14 @@
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
 #                   (LESSON_PORT, 7799; its door LESSON_DOOR_ADDRESS and
-#                   LESSON_DOOR_PORT, 127.0.0.1 and 7800: a class's);
+#                   LESSON_DOOR_PORT, 127.0.0.1 and 7800: a class's; the
+#                   students' read-only view LESSON_VIEW_ADDRESS, none, on
+#                   LESSON_VIEW_PORT, 7801: docs/class/);
 #                   make bench-lesson-cpu: what it costs (-reference: bench/results/);
 #                   make bench-lesson-senders: what a loss freezes in lanes of four
-#                   senders (-reference: bench/results/)
+#                   senders (-reference: bench/results/); make bench-lesson-scale:
+#                   whether its reading of netsim's drop log keeps pace with four
+#                   senders a lane (-reference: bench/results/)
 #   make bench-lesson what the lesson shows, measured: a TCP stream against ENet
 #                   and plain UDP through one network (netsim's IP mode), and their
 #                   strips (bench-lesson-reference:
@@ -281,6 +285,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-lesson-cpu bench-lesson-cpu-reference \
         bench-lesson-senders bench-lesson-senders-reference \
+        bench-lesson-scale bench-lesson-scale-reference \
         bench-ipmodes bench-ipmodes-reference \
         bench-edges bench-edges-reference bench-doors bench-doors-reference \
         bench-fleet-reference bench-fleet-listing bench-fleet-listing-reference \
@@ -387,7 +392,8 @@ LESSON_GUIDES := id ko vi
 LESSON_FILES := lab/lesson/lesson.html lab/lesson/lesson.js lab/lesson/lesson_guests.js \
     lab/lesson/lesson_arena.js lab/lesson/lesson_words.js lab/lesson/lesson_calls.js \
     lab/lesson/lesson_inspect.js $(RICOCHET_JS) \
-    $(LESSON_LANGS:%=lab/lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md)
+    $(LESSON_LANGS:%=lab/lesson/lang/%.json) $(LESSON_GUIDES:%=docs/sockets.%.md) \
+    lab/lesson/worksheet.html $(LESSON_LANGS:%=docs/class/worksheet.%.md)
 lab/lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	@mkdir -p $(@D)
@@ -414,7 +420,12 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	    $(call c_string,live_lang_$(l),lab/lesson/lang/$(l).json)) \
 	  $(foreach l,$(LESSON_GUIDES),echo 'extern const char live_guide_$(l)[];'; \
 	    echo 'extern const size_t live_guide_$(l)_len;'; \
-	    $(call c_string,live_guide_$(l),docs/sockets.$(l).md)) } > $@.tmp
+	    $(call c_string,live_guide_$(l),docs/sockets.$(l).md)) \
+	  echo 'extern const char live_worksheet_html[]; extern const size_t live_worksheet_html_len;'; \
+	  $(call c_string,live_worksheet_html,lab/lesson/worksheet.html) \
+	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_worksheet_$(l)[];'; \
+	    echo 'extern const size_t live_worksheet_$(l)_len;'; \
+	    $(call c_string,live_worksheet_$(l),docs/class/worksheet.$(l).md)) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -580,18 +591,22 @@ demo:
 # until Ctrl-C; LESSON_RATE states a second a sender, LESSON_SENDERS senders
 # a lane (1 or 4: the page's menu changes it), figures over 10 s; the door for
 # programs of one's own on LESSON_DOOR_ADDRESS:LESSON_DOOR_PORT (a class: this
-# machine's address on the class's network).
+# machine's address on the class's network); the students' read-only view on
+# LESSON_VIEW_ADDRESS:LESSON_VIEW_PORT (empty: none).
 LESSON_PORT ?= 7799
 LESSON_RATE ?= 20
 LESSON_SENDERS ?= 1
 LESSON_DOOR_ADDRESS ?= 127.0.0.1
 LESSON_DOOR_PORT ?= 7800
+LESSON_VIEW_ADDRESS ?=
+LESSON_VIEW_PORT ?= 7801
 lesson:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/bin/ricochet-lesson --port $(LESSON_PORT) --rate $(LESSON_RATE) \
 		--senders $(LESSON_SENDERS) --duration 10 \
-		--door-address $(LESSON_DOOR_ADDRESS) --door-port $(LESSON_DOOR_PORT)
+		--door-address $(LESSON_DOOR_ADDRESS) --door-port $(LESSON_DOOR_PORT) \
+		$(if $(LESSON_VIEW_ADDRESS),--view-address $(LESSON_VIEW_ADDRESS) --view-port $(LESSON_VIEW_PORT))
 
 # make bench, bench-full, bench-scale and bench-guards write a fresh run
 # into BENCH_OUT, which git does not track (each script empties its part
@@ -679,6 +694,14 @@ bench-lesson-senders bench-lesson-senders-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/lesson_senders.sh $(BUILD)/bin $(LESSON_SENDERS_DIR) $(REPEAT)
+
+# Whether the lesson's reading of netsim's drop log keeps pace with four
+# senders a lane at 5% loss (bench/lesson_scale.sh): how far behind, 60 s.
+bench-lesson-scale bench-lesson-scale-reference: LESSON_SCALE_DIR = $(if $(filter bench-lesson-scale-reference,$@),bench/results,$(BENCH_OUT))/lesson-scale
+bench-lesson-scale bench-lesson-scale-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/lesson_scale.sh $(BUILD)/bin $(LESSON_SCALE_DIR) $(REPEAT)
 
 # Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
 # datagram modes, a TCP stream and a WebSocket side by side, IP mode.

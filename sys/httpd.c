@@ -88,6 +88,16 @@ const char *httpd_arg(const struct httpd_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool httpd_peer(const struct httpd_request *req, union netaddr *out)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in);
+    return sa && netaddr_from_sockaddr(out, sa, len) == 0;
+}
+
 /* Splits a Host header's value into its host (brackets removed: *v6 set)
  * and checks the port, if any, is a port: "name", "name:port", "[v6]",
  * "[v6]:port". Returns false for anything else (an IPv6 address without

@@ -43,6 +43,10 @@ struct httpd_request {
  * NULL if absent. Valid during the handler's call. */
 const char *httpd_arg(const struct httpd_request *req, const char *name);
 
+/* The address the request came from (its connection's peer) into out;
+ * false if unknown. Valid during the handler's call. */
+bool httpd_peer(const struct httpd_request *req, union netaddr *out);
+
 /* Called in the server's thread with the route's ctx. Leaving both bodies
  * NULL answers 500 (out of memory). */
 typedef void (*httpd_handler)(void *ctx, const struct httpd_request *req,

@@ -56,7 +56,8 @@
 
 #include "../lab/harness/netlab.h"
 #include "../lab/harness/spawn.h"
-#include "../lab/lesson/live.h"
+#include "../lab/lesson/live_door.h"
+#include "../lab/lesson/live_guests.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 #include "support/http.h"

@@ -20,8 +20,8 @@
  * the QUIC lane of a stream per sender's one (`RICOCHET_SHOT_UPDATE=1`: into `docs/lesson-four-senders.png`);
  * the Python players of docs/sockets.md (taken from the page byte for byte) run
  * against the door the lesson prints, over UDP and over TCP, each appear as a
- * lane labelled with its endpoint (its port, the lesson's socket, the relay's
- * address), its name, id and room and its figures (netsim's carried and dropped
+ * lane labelled with its endpoint (its ephemeral port, the door it sent to,
+ * the lesson's socket, the relay's address), its name, id and room and its figures (netsim's carried and dropped
  * within ten of the states sent, the round trip of its pings), each seeing the
  * other's states; garbage gets a line: `hello` over UDP the relay's silence
  * with its bytes, 80 bytes of `x` (again until answered: netsim loses 10%)
@@ -140,8 +140,8 @@ static double offered_up(const struct lesson *l)
  * rate in force (kbit/s); returns it. */
 static double click_saturated(struct browser *b, const struct lesson *l)
 {
-    cJSON_Delete(browser_eval(b, "document.querySelector('#presets button:nth-child(4)')"
-                                 ".click()"));
+    cJSON_Delete(browser_eval(b, "document.querySelector('#presets"
+                                 " button[data-i18n=\"preset.uplink\"]').click()"));
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     for (;;) {
         cJSON *f = in_force(l);
@@ -314,7 +314,7 @@ static void speaks(struct browser *b, const char *lang)
     cJSON *walk_open = browser_eval(b, "document.getElementById('walk').open");
     assert_true(cJSON_IsTrue(walk_open)); /* the steps open, not folded shut */
     cJSON_Delete(walk_open);
-    says(b, "#presets button:nth-child(3)", lesson_word(file, "preset.loss2"));
+    says(b, "#presets button[data-i18n=\"preset.loss2\"]", lesson_word(file, "preset.loss2"));
     says(b, "label:has(#burst) span", lesson_word(file, "ctl.bursts"));
     asks_in(b, file, lang);
     cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
@@ -614,9 +614,12 @@ static void programs_of_ones_own(void **state)
     int door = lesson_doc_players(&l, b, dir, &udp, &tcp); /* stopped at the end */
     players[0] = &udp;
     players[1] = &tcp;
-    char endpoint[2][48];
-    snprintf(endpoint[0], sizeof endpoint[0], "127.0.0.1:%d → ", lesson_player_port(&udp));
-    snprintf(endpoint[1], sizeof endpoint[1], "127.0.0.1:%d → ", lesson_player_port(&tcp));
+    char endpoint[2][96];
+    int ports[2] = {lesson_player_port(&udp), lesson_player_port(&tcp)};
+    for (int i = 0; i < 2; i++) /* its port's kind, and the door it sent to, with its own */
+        snprintf(endpoint[i], sizeof endpoint[i], "127.0.0.1:%d (its ephemeral port %d) → "
+                 "the lesson's door 127.0.0.1:%d (its fixed port %d) → ", ports[i], ports[i],
+                 door, door);
     /* each a lane: who, its endpoint through the lesson's socket to the relay, its figures
        (netsim at 10%: its states carried, some dropped), latency said not measurable */
     const char *udp_lane[] = {"your program, plain UDP: py, id ", "in room lobby", endpoint[0],

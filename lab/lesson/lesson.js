@@ -17,7 +17,7 @@
  * tests (snapshot, setControls, preset, pause, pauseAt, markPoint, marks,
  * inspect, setLang, pickLang). */
 import { InterpBuffer } from "/ricochet.js";
-import { drawGuestLanes, drawGuests, guestLanesForTests } from "/lesson_guests.js";
+import { clearGone, drawGuestLanes, drawGuests, guestLanesForTests } from "/lesson_guests.js";
 import { callsHtml, endsText, httpText } from "/lesson_calls.js";
 import { SENDERS, STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
   from "/lesson_arena.js";
@@ -29,13 +29,103 @@ const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what ar
 const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
 /* By their key in the language files; lessonPage.preset takes the key or the English name. */
 const PRESETS = {
+  "preset.none": { loss: 0, burst: 0, delay: 0, jitter: 0, reorder: true, up: 0, down: 0 },
   "preset.wifi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
   "preset.train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0, down: 0 },
   "preset.loss2": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
+  /* the walk's fourth step: one state may overtake another */
+  "preset.jitter": { loss: 0, burst: 0, delay: 60, jitter: 100, reorder: true, up: 0, down: 0 },
+  /* the class step: the students' programs see a little of everything */
+  "preset.class": { loss: 2, burst: 0, delay: 40, jitter: 10, reorder: true, up: 0, down: 0 },
   /* a share of what the lanes send up: saturated with one sender a lane or four */
   "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, upShare: 0.8, down: 0 },
 };
 const LANG_STORE = "ricochet-lesson-lang";
+const VIEW_POLL_MS = 1000;    /* a student's view: the shared answer is made at most this often */
+
+/* Who reads the page (GET /view.json): the teacher, on the lesson's own
+ * address, or a student on the class's (view: true): read-only, its own
+ * program's lane marked by the address it comes from. */
+const who = await fetch("/view.json", { cache: "no-store" }).then((r) => r.json())
+  .catch(() => ({ view: false, you: "" }));
+if (who.view) document.body.classList.add("viewer");
+
+/* The lanes shown and how (?lanes=udp,tcp&compact=1: kept in the address,
+ * so that a reload or a bookmark brings the same view). */
+const wanted = { lanes: null, compact: false };
+{
+  const q = new URLSearchParams(location.search);
+  if (q.get("lanes")) wanted.lanes = new Set(q.get("lanes").split(",").filter(Boolean));
+  wanted.compact = q.get("compact") === "1";
+  document.body.classList.toggle("compact", wanted.compact);
+}
+
+function keepInAddress() {
+  const q = new URLSearchParams(location.search);
+  if (wanted.lanes) q.set("lanes", [...wanted.lanes].join(","));
+  else q.delete("lanes");
+  if (wanted.compact) q.set("compact", "1");
+  else q.delete("compact");
+  const text = q.toString();
+  history.replaceState(null, "", location.pathname + (text ? "?" + text : ""));
+}
+
+function shown(name) {
+  return !wanted.lanes || wanted.lanes.has(name);
+}
+
+/* The row of lanes to choose from: the lanes shown, in a line that opens
+ * into a box a lane and "all"; and compact. */
+function drawPick() {
+  const box = $("pick"), names = view.order.join(",");
+  if (box.dataset.names !== names || box.dataset.lang !== i18n.lang) {
+    const open = box.querySelector("details") && box.querySelector("details").open;
+    box.dataset.names = names;
+    box.dataset.lang = i18n.lang;
+    box.textContent = "";
+    const details = document.createElement("details"), summary = document.createElement("summary");
+    const boxes = document.createElement("div");
+    boxes.className = "boxes";
+    details.open = !!open;
+    summary.textContent = tr("pick.label") + ": " + (wanted.lanes
+      ? view.order.filter(shown).map((n) => tName("lane." + n, n)).join(" · ") : tr("pick.all"));
+    details.append(summary, boxes);
+    box.appendChild(details);
+    const add = (cls, text, checked, on, into = boxes) => {
+      const label = document.createElement("label"), input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = checked;
+      input.onchange = () => on(input.checked);
+      label.className = cls;
+      label.append(input, " " + text);
+      into.appendChild(label);
+      return input;
+    };
+    add("all", tr("pick.all"), !wanted.lanes, (on) => choose(on ? null : new Set()));
+    for (const name of view.order)
+      add("one", tName("lane." + name, view.lanes.get(name).title), shown(name), (on) => {
+        const set = new Set(wanted.lanes || view.order);
+        if (on) set.add(name);
+        else set.delete(name);
+        choose(set.size === view.order.length ? null : set);
+      }).dataset.lane = name;
+    add("compact", tr("pick.compact"), wanted.compact, (on) => {
+      wanted.compact = on;
+      document.body.classList.toggle("compact", on);
+      keepInAddress();
+      render();
+    }, box);
+  }
+}
+
+/* Shows the lanes of set (null: every lane). */
+function choose(set) {
+  wanted.lanes = set;
+  keepInAddress();
+  $("pick").dataset.names = ""; /* drawn again with the boxes as chosen */
+  render();
+  return set ? [...set] : null;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,6 +144,7 @@ function translatePage() {
   /* the guide in the page's language (docs/sockets.LANG.md); English's is docs/sockets.md */
   if (i18n.lang === "en") $("guide").removeAttribute("href");
   else $("guide").href = "/guide/" + i18n.lang;
+  $("worksheet").href = "/worksheet?lang=" + i18n.lang;
 }
 
 /* Speaks lang from now on (kept for the next visit when the reader chose it). */
@@ -151,6 +242,7 @@ function reset() {
 async function poll() {
   try {
     const r = await fetch("/live.json?since=" + view.cursor, { cache: "no-store" });
+    if (r.status === 503 && who.view) return; /* a student's view: the lesson starting */
     if (!r.ok) throw new Error("HTTP " + r.status);
     const d = await r.json();
     if (d.generation !== view.generation) {
@@ -260,6 +352,7 @@ function showModel(body) {
 /* share: the uplink's rate as a share of what the lanes send (the server
  * measures it and answers with the model in force, its kbit/s). */
 async function sendModel(share) {
+  if (who.view) return; /* a student's view changes nothing */
   const m = modelBody(controlsNow());
   if (share) {
     delete m["up-rate-kbps"];
@@ -316,6 +409,7 @@ function laneElement(l) {
   el.className = "lane";
   el.dataset.lane = l.name;
   el.innerHTML = "<div><h2></h2><div class=ends></div><button class=calls></button>" +
+                 "<button class=csv></button>" +
                  "<div class=figs></div><div class=why></div></div>" +
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   el.querySelector("h2").style.color = l.color;
@@ -324,6 +418,7 @@ function laneElement(l) {
   l.strip = el.querySelector(".strip");
   l.strip.addEventListener("click", (e) => clickStrip(l, e));
   el.querySelector(".calls").onclick = () => showCalls(l.name);
+  el.querySelector(".csv").onclick = () => saveCsv(l.name);
   $("lanes").appendChild(el);
 }
 
@@ -337,7 +432,21 @@ function fmt(v, digits) {
   return i18n.formats.get(key).format(v);
 }
 
+/* A projector's figures: what tells the lanes apart, in three lines at most. */
+function figuresShort(f, senders) {
+  if (!f || !f.valid) return tr("fig.none");
+  return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
+         " · " + tr("fig.latency", { p50: fmt(f.p50_ms, 1), p99: fmt(f.p99_ms, 1) }) + "<br>" +
+         (senders > 1 ? tr("fig.gaps", { one: fmt(f.max_gap_sender_ms, 0),
+                                         all: fmt(f.max_gap_ms, 0) })
+                      : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
+         tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) +
+         (f.ask_wait_ms === undefined ? "" :
+         "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }));
+}
+
 function figuresText(f, senders) {
+  if (wanted.compact) return figuresShort(f, senders);
   if (!f || !f.valid) return tr("fig.none");
   return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
          " · " + tr("fig.latency", { p50: fmt(f.p50_ms, 1), p99: fmt(f.p99_ms, 1) }) + "<br>" +
@@ -391,17 +500,22 @@ function render() {
   $("banner").className = down ? "on" : "";
   $("missing").textContent = s ? said(s.missing) : "";
   $("net").textContent = netText(view.net, view.model);
-  drawGuests($("door"), $("guests"), view, tr, fmt, (lane, seq) => {
+  $("viewer").textContent = who.view ? tr("view.banner", { you: who.you }) : "";
+  drawPick();
+  $("clear-guests").hidden = !drawGuests($("door"), $("guests"), { ...view, you: who.you },
+                                          tr, fmt, (lane, seq) => {
     pause(true);
     inspect(lane, seq);
   });
   for (const name of view.order) {
     const l = view.lanes.get(name);
     if (!l.el) laneElement(l);
-    l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
+    l.el.className = "lane" + (l.state === "missing" ? " missing" : "") +
+                     (shown(name) ? "" : " hidden");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
     l.el.querySelector(".ends").textContent = endsText(l.ends, tr);
     l.el.querySelector(".calls").textContent = tr("calls.button");
+    l.el.querySelector(".csv").textContent = tr("csv.button");
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
     l.el.querySelector(".why").textContent = l.state === "running" ? said(l.why) // connected again
       : tName("state." + l.state, l.state) + ": " + said(l.why);
@@ -411,12 +525,42 @@ function render() {
 function frame() {
   const t = drawTime(), all = $("one-scale").checked && scaleMs(view.lanes.values(), t);
   for (const l of view.lanes.values()) {
-    if (!l.el) continue;
+    if (!l.el || !shown(l.name)) continue;
     drawArena(l, t, view.rate, +$("interp").value);
     drawStrip(l, t, l.top = all || scaleMs([l], t), view.models);
   }
   drawGuestLanes(t, +$("interp").value, all, view.models);
   requestAnimationFrame(frame);
+}
+
+/* ---- a lane's figures to take away ---- */
+
+/* The lane's states the page keeps, one a row, and its figures now, as CSV:
+ * what a student's spreadsheet reads (the lesson's clock, ms). */
+function laneCsv(name) {
+  const l = view.lanes.get(name);
+  if (!l) return "";
+  const rows = [["seq", "sender", "send_ms", "status", "latency_ms", "drop_up", "drop_down",
+                 "came_after_seq"].join(",")];
+  const marks = [...l.marks.values()].sort((a, b) => a.t - b.t || a.sender - b.sender);
+  for (const m of marks)
+    rows.push([m.seq, m.sender + 1, m.t.toFixed(1), STATUS[m.status],
+               m.lat === null ? "" : m.lat.toFixed(2), m.up || "", m.down || "", m.after || ""]
+      .join(","));
+  const f = l.figures || {};
+  rows.push("");
+  rows.push("figure,value");
+  for (const [k, v] of Object.entries(f))
+    if (typeof v === "number" || typeof v === "boolean") rows.push(k + "," + v);
+  return rows.join("\n") + "\n";
+}
+
+function saveCsv(name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([laneCsv(name)], { type: "text/csv" }));
+  a.download = "ricochet-lesson-" + name + ".csv";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 /* ---- looking inside a state ---- */
@@ -523,7 +667,11 @@ document.addEventListener("keydown", (e) => {
 });
 await setLang(firstLang(), false);
 showOutputs();
-setInterval(poll, POLL_MS);
+setInterval(poll, who.view ? VIEW_POLL_MS : POLL_MS);
+$("clear-guests").onclick = clearGone;
+/* The controls stay at the top: a strip scrolled into view stops below them. */
+new ResizeObserver(() => document.documentElement.style.setProperty(
+  "--top-h", $("top").offsetHeight + "px")).observe($("top"));
 poll();
 requestAnimationFrame(frame);
 
@@ -542,6 +690,11 @@ window.lessonPage = {
     }),
   })),
   setControls, pause, pauseAt, pickLang, setSenders, showCalls, inspect, ...guestLanesForTests,
+  laneCsv, choose, clearGone,
+  /* The lanes drawn (not hidden by the choice), by name; whether compact; a student's view. */
+  shownLanes: () => view.order.filter(shown),
+  compact: () => wanted.compact,
+  viewer: () => ({ ...who }),
   setLang: (lang) => setLang(lang, true),
   /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
   preset: (name) => setControls(PRESETS[name] ||

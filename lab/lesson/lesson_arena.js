@@ -118,7 +118,7 @@ export function scaleMs(lanes, t) {
 export function drawStrip(l, t, top, models) {
   const c = l.strip, dpr = window.devicePixelRatio || 1;
   const w = c.clientWidth, h = c.clientHeight;
-  if (c.width !== Math.round(w * dpr)) {
+  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
     c.width = Math.round(w * dpr);
     c.height = Math.round(h * dpr);
   }

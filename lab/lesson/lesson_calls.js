@@ -52,11 +52,15 @@ function handshakeText(segs, client, relay, tr, fmt) {
   return segs.map((g) => {
     const [from, to] = g.dir === "up" ? [client, relay] : [relay, client];
     return tr("hs.segment", { name: names[g.flags] || g.flags, flags: g.flags, from, to,
-                              ms: fmt(g.t_ms - segs[0].t_ms, 2),
+                              ms: fmt(g.t_ms - segs[0].t_ms, 2), t: fmt(g.t_ms / 1000, 2),
                               what: g.event === "fwd" ? tr("hs.fwd")
                                                       : tr("hs.dropped", { event: g.event }) });
   });
 }
+
+/* A sentence's first letter a capital, as a sentence that begins with a
+ * name ("{who}, a client on ...": "pengirim") needs in id and vi. */
+export const cap = (text) => text.charAt(0).toLocaleUpperCase() + text.slice(1);
 
 const list = (items) => "<ol>" + items.map((x) => `<li>${x}</li>`).join("") + "</ol>";
 
@@ -73,12 +77,15 @@ export function callsHtml(d, title, tr, fmt) {
     const port = c.at ? portOf(c.at) : "?";
     const words = { ...CLIENT_CALLS,
                     connect: d.stream ? "calls.connect_stream" : "calls.connect_dgram" };
-    html += `<p>${tr("calls.client", { who: tr("srv." + c.who), at: clientEnd(c.at, tr) })}</p>` +
+    html += `<p>${cap(tr("calls.client", { who: tr("srv." + c.who), at: clientEnd(c.at, tr) }))}</p>` +
       list(c.steps.map((st) => stepText(st, words, tr, { port })));
     const hs = d.handshake[e] || [];
     if (d.stream)
-      html += `<p>${tr("hs.head", { who: tr("srv." + c.who) })}</p>` +
-        (hs.length ? list(handshakeText(hs, c.at, relay, tr, fmt)) : `<p>${tr("hs.none")}</p>`);
+      html += `<p>${cap(tr("hs.head", { who: tr("srv." + c.who) }))}</p>` +
+        (hs.length ? list(handshakeText(hs, c.at, relay, tr, fmt)) +
+                     /* it dates from the connection's start, not from the model now */
+                     `<p>${tr("hs.when", { t: fmt(hs[0].t_ms / 1000, 2) })}</p>`
+                   : `<p>${tr("hs.none")}</p>`);
   });
   return html;
 }

@@ -31,10 +31,18 @@ function doorText(door, tr) {
   return tr("door.line", { udp, tcp });
 }
 
-/* Where its bytes go: to the relay, or (no IP mode) to netsim's proxy of the udp edge. */
+const portOf = (at) => (at ? at.slice(at.lastIndexOf(":") + 1) : UNKNOWN);
+const hostOf = (at) => (at ? at.slice(0, at.lastIndexOf(":")).replace(/^\[|\]$/g, "") : "");
+
+/* Where its bytes go, each endpoint with its port's kind: the program's
+ * ephemeral one, the door it sent to and the relay (fixed), or (no IP mode)
+ * netsim's proxy of the udp edge. */
 function path(g, door, tr) {
+  const at = door && (g.proto === "tcp" ? door.tcp : door.udp);
   return tr(door && door.proxy ? "guest.endpoint_proxy" : "guest.endpoint",
-            { endpoint: g.endpoint, flow: g.flow || UNKNOWN, relay: g.relay });
+            { endpoint: g.endpoint, port: portOf(g.endpoint), door: at || UNKNOWN,
+              dport: portOf(at), flow: g.flow || UNKNOWN, relay: g.relay || UNKNOWN,
+              rport: portOf(g.relay) });
 }
 
 function title(g, tr) {
@@ -82,6 +90,8 @@ function trouble(g, tr) {
 }
 
 const lanes = new Map(); /* each program's lane: its states, its canvases */
+const gone = new Map();  /* the lanes of programs the lesson no longer lists: key -> their last */
+const last = new Map();  /* each program's last listing */
 let generation = "";      /* the lanes' start whose clock the states' times are on */
 let pick = null;          /* what a click on a state does: (lane, seq) */
 
@@ -141,8 +151,11 @@ function pace(l) {
 }
 
 /* The door's line into doorEl and a lane per program into box; d: the
- * page's view (door, guests, generation, nowMs, paused); onPick(lane, seq):
- * a click on one of its states. */
+ * page's view (door, guests, generation, nowMs, paused, you: the reader's
+ * address, whose programs' lanes are marked); onPick(lane, seq): a click on
+ * one of its states. A program the lesson stops listing (15 s after it
+ * went) keeps its lane, greyed, until clearGone(): the class still reads
+ * it. Returns whether such a lane is kept. */
 export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
   doorEl.textContent = doorText(d.door, tr);
   pick = onPick;
@@ -151,16 +164,32 @@ export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
     for (const l of lanes.values()) Object.assign(l, { marks: new Map(), arrivals: [], fed: 0,
                                                        ib: [new InterpBuffer()] });
   }
-  const keep = new Set();
-  for (const g of d.guests || []) {
-    const key = g.proto + " " + g.endpoint;
+  const keep = new Set(), listed = new Map();
+  for (const g of d.guests || []) listed.set(g.proto + " " + g.endpoint, g);
+  for (const key of lanes.keys()) /* a lane the lesson stopped listing: kept */
+    if (!listed.has(key) && last.has(key)) gone.set(key, last.get(key));
+  for (const [key, g] of gone) if (!listed.has(key)) listed.set(key, g);
+  for (const [key, g] of listed) {
     keep.add(key);
+    const kept = !(d.guests || []).includes(g);
+    if (!kept) {
+      gone.delete(key);
+      last.set(key, g);
+    }
     const el = card(box, key), l = lanes.get(key);
-    for (const m of g.marks || []) take(l, m);
-    if (!d.paused) forget(l, d.nowMs);
+    if (!kept) for (const m of g.marks || []) take(l, m);
+    if (!d.paused && !kept) forget(l, d.nowMs);
     pace(l);
-    el.classList.toggle("missing", g.state === "gone");
+    el.classList.toggle("missing", g.state === "gone" || kept);
+    const mine = !!d.you && hostOf(g.endpoint) === d.you;
+    el.classList.toggle("mine-lane", mine);
     el.querySelector("h2").textContent = title(g, tr);
+    if (mine) {
+      const tag = document.createElement("span");
+      tag.className = "mine";
+      tag.textContent = tr("view.you");
+      el.querySelector("h2").appendChild(tag);
+    }
     el.querySelector(".endpoint").textContent = path(g, d.door, tr);
     el.querySelector(".figs").innerHTML = "";
     for (const line of figures(g, tr, fmt)) {
@@ -168,13 +197,22 @@ export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
       div.textContent = line;
       el.querySelector(".figs").appendChild(div);
     }
-    el.querySelector(".why").textContent = trouble(g, tr);
+    el.querySelector(".why").textContent = trouble(g, tr) + (kept ? " " + tr("guests.kept") : "");
   }
   for (const el of [...box.children])
     if (!keep.has(el.dataset.guest)) {
       lanes.delete(el.dataset.guest);
       el.remove();
     }
+  return gone.size > 0;
+}
+
+/* Lets go of the lanes of programs that stopped (the teacher's button). */
+export function clearGone() {
+  const n = gone.size;
+  for (const key of gone.keys()) last.delete(key);
+  gone.clear();
+  return n;
 }
 
 /* Each program's arena and strip at t (a frame): interpMs behind for its
@@ -191,6 +229,8 @@ export function drawGuestLanes(t, interpMs, all, models) {
 export const guestLanesForTests = {
   guestLanes: () => [...lanes.values()].map((l) => ({
     name: l.name, marks: l.marks.size, drawn: (l.points || []).length, shown: l.shown || null,
+    kept: gone.has(l.name), mine: l.el.classList.contains("mine-lane"),
+    text: l.el.textContent,
     top: l.top, points: (l.points || []).map((p) => ({ seq: p.seq, y: p.y })) })),
   guestPoint: (name, seq) => pointOnScreen(lanes.get(name), seq),
 };

@@ -98,7 +98,7 @@ export function stateView(d, title, who, l, fmt) {
     `${tr(STATUS_KEYS[d.status])}` +
     (d.status === 1 ? tr("insp.after", { ms: fmt(d.latency_ms, 1) }) : "") + after +
     hostLost(d, l && l.figures, fmt) +
-    ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr("insp.bytes")}</p><table>` +
+    ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr(d.status === 1 ? "insp.bytes" : "insp.bytes_sent")}</p><table>` +
     `<tr><th>${tr("insp.offset")}</th><th>${tr("insp.bytes_col")}</th><th>${tr("insp.field")}</th>` +
     `<th>${tr("insp.value")}</th></tr>` +
     rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +

@@ -13,14 +13,19 @@
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_guests.h"
+#include "live_lanes.h"
+#include "live_run.h"
+#include "live_snapshot.h"
 
 #define PROG LESSON_PROG
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
 struct lesson_options {
-    long port, door_port;
-    char bin[512], door_address[64];
+    long port, door_port, view_port;
+    char bin[512], door_address[64], view_address[64];
     double rate, duration, grace, loss, delay, jitter;
     long seed;
     char relay_args[256], netsim_args[256];
@@ -41,6 +46,13 @@ static const struct option_def options[] = {
      STRINGIFY(LIVE_GUESTS_PER_ADDRESS) " at once from one address (an IPv6 /64), "
      STRINGIFY(LIVE_GUESTS) " in all, a UDP program's join echoing a cookie of the door's "
      "first, as the relay's own edge asks; said on standard error at start"},
+    {"view-address", OPTION_STRING, OFF(view_address), "", 0, 64, NULL,
+     "the students' view: the same page, read-only, on this address (this machine's on a "
+     "class's network, often the door's): every laptop watches the lanes live, its own "
+     "program's lane marked, and changes nothing; one answer shared by every viewer; said "
+     "on standard error at start (default: none, the page on 127.0.0.1 only)"},
+    {"view-port", OPTION_INT, OFF(view_port), "7801", 0, 65535, NULL,
+     "... and its port (0: a free one, said on standard output)"},
     {"rate", OPTION_DOUBLE, OFF(rate), "20", 0.1, 1000, NULL,
      "states a second each lane's sender sends"},
     {"senders", OPTION_CHOICE, OFF(senders), "1", 0, 0, "1|4",
@@ -96,6 +108,8 @@ static const struct options_example examples[] = {
      "ricochet-lesson --senders 4 --path-loss 5"},
     {"A class: the students' programs join from their machines through this one's 192.0.2.10:",
      "ricochet-lesson --door-address 192.0.2.10 --door-port 7800"},
+    {"... and every laptop watches on http://192.0.2.10:7801/, read-only (docs/class/):",
+     "ricochet-lesson --door-address 192.0.2.10 --view-address 192.0.2.10"},
     {0}};
 
 static const struct options_manual manual = {
@@ -118,7 +132,9 @@ static const struct options_manual manual = {
         "the same network at --door-port (plain UDP; TCP in IP mode: the lesson carries its "
         "bytes from the door through netsim to the relay's edge) and gets a lane of its own; "
         "the door listens on 127.0.0.1 unless --door-address names another (a class: "
-        "every student's program a lane, a few places per address). "
+        "every student's program a lane, a few places per address). With --view-address the "
+        "students watch the same page from their laptops, read-only, at --view-port "
+        "(docs/class/: a plan for 90 minutes, the questions, the answer key, a worksheet). "
         "A relay or netsim that dies is said "
         "on the page and started again, the lanes with it; SIGINT stops everything.",
     .signals = signals,
@@ -159,6 +175,11 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
         options_fail(PROG, "--door-address %s: %s", o->door_address, err);
     snprintf(cfg->door_address, sizeof cfg->door_address, "%s", o->door_address);
     cfg->door_port = (int)o->door_port;
+    if (o->view_address[0] &&
+        netaddr_resolve(o->view_address, 0, &door, err, sizeof err) != 0)
+        options_fail(PROG, "--view-address %s: %s", o->view_address, err);
+    snprintf(cfg->view_address, sizeof cfg->view_address, "%s", o->view_address);
+    cfg->view_port = (int)o->view_port;
     cfg->senders = o->senders ? LIVE_SENDERS : 1;
     cfg->duration_ms = (long)(o->duration * 1000);
     cfg->grace_ms = (long)(o->grace * 1000);

@@ -8,7 +8,9 @@
  * udp (its namespace's sockets, by inode) and /proc/PID/fd (which
  * descriptor holds each inode); the clients' are the lesson's own. Runs in
  * the page server's thread, on a snapshot. */
-#include "live.h"
+#include "live_calls.h"
+#include "live_guests.h"
+#include "live_snapshot.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -1,7 +1,7 @@
 /* live_client.c: one request to netsim's --metrics endpoint (see live.h)
  * through the HTTP client (sys/http_client.h), its timeout bounding the
  * whole exchange; the answer's body cut to what the caller takes. */
-#include "live.h"
+#include "live_client.h"
 
 #include <stdio.h>
 

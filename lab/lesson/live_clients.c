@@ -6,7 +6,11 @@
  * Every sender of a place (1 of 1, or k of 4) has the same seq at the same
  * turn of the schedule, so that netsim's paired loss drops the same states
  * in every lane: a sender made again takes its seq from its turn. */
+#include "live_clients.h"
 #include "live.h"
+#include "live_lanes.h"
+#include "live_run.h"
+#include "live_snapshot.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -21,6 +25,7 @@
 #include "../../client/lib/client.h"
 #include "../../client/swarm/swarm.h"
 #include "../harness/netlab.h"
+#include "../harness/params.h"
 #include "../netsim/netsim_ip.h"
 #include "../../sys/clock.h"
 #include "../../sys/log.h"

@@ -20,7 +20,11 @@
  * gets a line on the page, even when the relay answers nothing (a
  * stranger's datagram shorter than the answer). Its states, its pings and
  * netsim's lines of them make its lane (live_guests.c). */
+#include "live_door.h"
 #include "live.h"
+#include "live_door_strangers.h"
+#include "live_guests.h"
+#include "live_snapshot.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

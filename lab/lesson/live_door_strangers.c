@@ -10,7 +10,8 @@
  * answer a stranger, never longer than what came, within the same budgets
  * (relay/core/strangers.h). The relay's own cookie, for the door's socket,
  * follows once the join is passed on: the program echoes it as any. */
-#include "live.h"
+#include "live_door_strangers.h"
+#include "live_door.h"
 
 #include <string.h>
 #include <sys/socket.h>

@@ -9,7 +9,9 @@
  * its states changed since the page's cursor: its dot and its strip) and
  * /state of one of them, shaped as a lane's so that the page inspects it
  * the same way. */
-#include "live.h"
+#include "live_guests.h"
+#include "live_door.h"
+#include "live_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,9 +29,30 @@
  *                       preset); handed to every netsim (PUT /model on its
  *                       --metrics), whose 400 and one-line error come back
  *                       as they are
- * Anything else: 404 or 405. */
+ *   GET /view.json      who reads: {"view": false, "you": ADDRESS} here
+ *   GET /worksheet, /worksheet/LANG.md   the students' worksheet
+ *                       (docs/class/worksheet.LANG.md) and its page
+ * Anything else: 404 or 405.
+ *
+ * The students' view (live_http_view: --view-address) is a second server,
+ * on the class's network, in a thread of its own: the same page and files,
+ * read-only. Its /live.json is one answer for every viewer, made by the
+ * loop (live_http_view_take) at most every VIEW_EVERY_US while a viewer has
+ * asked in the last VIEW_IDLE_US, each state changed in the last
+ * VIEW_SINCE_US in it: a viewer costs a copy of those bytes, nothing more.
+ * It never reads the snapshots (the page's server is their one reader):
+ * /state and /calls are the teacher's page's; a PUT /model or /senders
+ * from a viewer is refused (403), and /view.json says {"view": true, "you":
+ * the viewer's address}, its program's lane the one from that address. */
+#include "live_http.h"
 #include "live.h"
+#include "live_calls.h"
+#include "live_client.h"
 #include "live_controls.h"
+#include "live_guests.h"
+#include "live_lanes.h"
+#include "live_snapshot.h"
+#include "live_state.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -47,11 +68,16 @@
 #include "../../proto/wire.h"
 #include "../../sys/clock.h"
 #include "../../sys/httpd.h"
+#include "../../sys/netaddr.h"
 #include "../../sys/triple.h"
 
 #define CONTROLS_MAX 2048     /* a PUT /model's body */
 #define NETSIM_TIMEOUT_MS 2000
 #define ANSWER_MAX 8192
+#define VIEW_EVERY_US 500000u   /* the students' view's answer, made again at most this often */
+#define VIEW_SINCE_US 2500000u  /* ... with the states changed this long back: a viewer
+                                   polling each second misses none, one poll lost none */
+#define VIEW_IDLE_US 10000000u  /* ... made while a viewer asked within this long */
 
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
@@ -63,6 +89,10 @@ extern const size_t live_inspect_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 extern const char live_guide_id[], live_guide_ko[], live_guide_vi[];
+extern const char live_worksheet_html[], live_worksheet_en[], live_worksheet_id[],
+    live_worksheet_ko[], live_worksheet_vi[];
+extern const size_t live_worksheet_html_len, live_worksheet_en_len, live_worksheet_id_len,
+    live_worksheet_ko_len, live_worksheet_vi_len;
 extern const size_t live_guide_id_len, live_guide_ko_len, live_guide_vi_len;
 
 struct live_http {
@@ -79,6 +109,12 @@ struct live_http {
                                       measured): what a rate's share is of, so that a
                                       share asked under a rate is not of what it let by */
     _Atomic int *senders_wanted;   /* the loop's: each lane's senders, as the page asks */
+    struct httpd *view;            /* the students' view (NULL: none) */
+    pthread_mutex_t view_lock;     /* over its answer below (the loop makes it) */
+    char *view_body;               /* its /live.json, one for every viewer (NULL: none yet) */
+    size_t view_len;
+    uint64_t view_made_us;         /* the loop's: when it made it */
+    _Atomic uint64_t view_asked_us; /* when a viewer last asked for it */
 };
 
 static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
@@ -135,6 +171,14 @@ STATIC_FILE(on_lang_vi, LANG_TYPE, live_lang_vi)
 STATIC_FILE(on_guide_id, GUIDE_TYPE, live_guide_id)
 STATIC_FILE(on_guide_ko, GUIDE_TYPE, live_guide_ko)
 STATIC_FILE(on_guide_vi, GUIDE_TYPE, live_guide_vi)
+
+/* GET /worksheet, /worksheet/LANG.md: the students' sheet (docs/class/). */
+STATIC_FILE(on_worksheet, "text/html; charset=utf-8", live_worksheet_html)
+#define MD_TYPE "text/markdown; charset=utf-8"
+STATIC_FILE(on_worksheet_en, MD_TYPE, live_worksheet_en)
+STATIC_FILE(on_worksheet_id, MD_TYPE, live_worksheet_id)
+STATIC_FILE(on_worksheet_ko, MD_TYPE, live_worksheet_ko)
+STATIC_FILE(on_worksheet_vi, MD_TYPE, live_worksheet_vi)
 
 static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
@@ -345,21 +389,16 @@ static void status_json(FILE *f, const struct live_snapshot *s)
     fputs("]}", f);
 }
 
-static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+/* s as live.json, its states changed after since, into *text (malloc'd,
+ * *len bytes). Returns 0, or -1 out of memory. */
+static int live_json(struct live_http *h, const struct live_snapshot *s, uint64_t since,
+                     char **text, size_t *len)
 {
-    struct live_http *h = ctx;
-    const struct live_snapshot *s = newest(h, r);
-    if (!s)
-        return;
-    know_model(h, s);
-    remember_free(h, s);
-    const char *since_text = httpd_arg(q, "since");
-    uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
+    *text = NULL;
+    *len = 0;
+    FILE *f = open_memstream(text, len);
     if (!f)
-        return; /* 500 */
+        return -1;
     fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
                "\"rate_hz\":%g,\"senders\":%d,\"senders_wanted\":%d,\"status\":",
             (unsigned long long)s->now_us, live_ms_since(s->now_us, s->t0_us),
@@ -370,6 +409,10 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     model_json(f, h);
     fputs(",\"net\":", f);
     net_json(f, &s->net);
+    fprintf(f, ",\"log\":{\"behind_s\":%.3f,\"behind_max_s\":%.3f,\"unread_bytes\":%llu,"
+               "\"read_bytes\":%llu,\"read_ms_per_s\":%.2f}",
+            s->log.behind_s, s->log.behind_max_s, (unsigned long long)s->log.unread_bytes,
+            (unsigned long long)s->log.read_bytes, s->log.read_ms_per_s);
     double offered[2] = {0, 0};
     for (size_t k = 0; k < s->n_netsims; k++)
         for (int d = 0; d < 2; d++)
@@ -391,9 +434,111 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     live_door_json(f, s, since);
     fputs("}", f);
     fclose(f);
+    return *text ? 0 : -1;
+}
+
+static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    const struct live_snapshot *s = newest(h, r);
+    if (!s)
+        return;
+    know_model(h, s);
+    remember_free(h, s);
+    const char *since_text = httpd_arg(q, "since");
+    uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
+    char *text;
+    size_t len;
+    if (live_json(h, s, since, &text, &len) != 0)
+        return; /* 500 */
     r->content_type = "application/json";
     r->body = text;
     r->len = len;
+}
+
+/* GET /view.json: who reads the page, and from where. */
+static void view_json(const struct httpd_request *q, struct httpd_reply *r, bool view)
+{
+    union netaddr peer;
+    char at[64] = "";
+    if (httpd_peer(q, &peer)) {
+        netaddr_format(&peer, at, sizeof at);
+        at[strcspn(at, "]")] = '\0'; /* the address alone: "[::1]:80" is "::1" */
+        char *colon = at[0] == '[' ? NULL : strrchr(at, ':');
+        if (colon)
+            *colon = '\0';
+        if (at[0] == '[')
+            memmove(at, at + 1, strlen(at));
+    }
+    reply_text(r, 200, "{\"view\":%s,\"you\":\"%s\"}\n", view ? "true" : "false", at);
+    r->content_type = "application/json";
+}
+
+static void on_view_teacher(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    view_json(q, r, false);
+}
+
+static void on_view_student(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    view_json(q, r, true);
+}
+
+/* The students' view's GET /live.json: the one answer the loop made (503
+ * until the first; the next made within VIEW_EVERY_US once asked). */
+static void on_view_live(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    (void)q;
+    h->view_asked_us = clock_now_us();
+    pthread_mutex_lock(&h->view_lock);
+    char *copy = h->view_body ? malloc(h->view_len) : NULL;
+    if (copy)
+        memcpy(copy, h->view_body, h->view_len);
+    size_t len = h->view_len;
+    bool made = h->view_body != NULL;
+    pthread_mutex_unlock(&h->view_lock);
+    if (!made) {
+        reply_text(r, 503, "starting: no snapshot yet\n");
+        return;
+    }
+    r->content_type = "application/json";
+    r->body = copy;
+    r->len = copy ? len : 0;
+}
+
+/* GET /model from a viewer: the controls in force, to read. */
+static void on_view_model(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    (void)q;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    model_json(f, ctx);
+    fclose(f);
+    r->content_type = "application/json";
+    r->body = text;
+    r->len = len;
+}
+
+static void on_view_refused(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_text(r, 403, "a student's view changes nothing: the network is the teacher's, "
+                       "on the lesson's own page\n");
+}
+
+static void on_view_teachers(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_text(r, 403, "a student's view shows the lanes: the teacher's page looks inside "
+                       "them\n");
 }
 
 /* GET /state?lane=NAME&seq=N: one state, as the receiver read it (its 40
@@ -567,7 +712,27 @@ static const struct httpd_route routes[] = {
     {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
     {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
-    {"/senders", on_senders_put, "PUT", 64}, {0}};
+    {"/senders", on_senders_put, "PUT", 64}, {"/view.json", on_view_teacher},
+    {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
+    {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
+    {"/worksheet/vi.md", on_worksheet_vi}, {0}};
+
+/* The students' view: the page's files, its one /live.json, and no change. */
+static const struct httpd_route view_routes[] = {
+    {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
+    {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
+    {"/lesson_words.js", on_words_js}, {"/lesson_calls.js", on_calls_js},
+    {"/lesson_inspect.js", on_inspect_js},
+    {"/guide/id", on_guide_id}, {"/guide/ko", on_guide_ko}, {"/guide/vi", on_guide_vi},
+    {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id},
+    {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
+    {"/favicon.ico", on_favicon}, {"/live.json", on_view_live}, {"/view.json", on_view_student},
+    {"/model", on_view_model}, {"/model", on_view_refused, "PUT", CONTROLS_MAX - 1},
+    {"/senders", on_view_refused, "PUT", 64}, {"/state", on_view_teachers},
+    {"/calls", on_view_teachers},
+    {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
+    {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
+    {"/worksheet/vi.md", on_worksheet_vi}, {0}};
 
 struct live_http *live_http_start(struct live *lv, int port, char *err, size_t err_cap)
 {
@@ -582,13 +747,48 @@ struct live_http *live_http_start(struct live *lv, int port, char *err, size_t e
     h->tb = lv->tb;
     h->senders_wanted = &lv->senders_wanted;
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->view_lock, NULL);
     if (httpd_parse_listen(text, &at, err, err_cap) != 0 ||
         !(h->http = httpd_start(&at, routes, h, err, err_cap))) {
         pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->view_lock);
         free(h);
         return NULL;
     }
     return h;
+}
+
+int live_http_view(struct live_http *h, const char *address, int port, char *err,
+                   size_t err_cap)
+{
+    union netaddr at;
+    if (netaddr_resolve_bind(address, (uint16_t)port, &at, err, err_cap) != 0)
+        return -1;
+    return (h->view = httpd_start(&at, view_routes, h, err, err_cap)) ? 0 : -1;
+}
+
+const char *live_http_view_address(const struct live_http *h)
+{
+    return h && h->view ? httpd_address(h->view) : NULL;
+}
+
+void live_http_view_take(struct live_http *h, const struct live_snapshot *s)
+{
+    if (!h || !h->view || s->now_us < h->view_made_us + VIEW_EVERY_US ||
+        clock_now_us() > h->view_asked_us + VIEW_IDLE_US)
+        return;
+    char *text;
+    size_t len;
+    uint64_t since = s->now_us > VIEW_SINCE_US ? s->now_us - VIEW_SINCE_US : 0;
+    if (live_json(h, s, since, &text, &len) != 0)
+        return;
+    h->view_made_us = s->now_us;
+    pthread_mutex_lock(&h->view_lock);
+    char *old = h->view_body;
+    h->view_body = text;
+    h->view_len = len;
+    pthread_mutex_unlock(&h->view_lock);
+    free(old);
 }
 
 const char *live_http_address(const struct live_http *h)
@@ -611,7 +811,10 @@ void live_http_stop(struct live_http *h)
 {
     if (!h)
         return;
+    httpd_stop(h->view);
     httpd_stop(h->http);
+    free(h->view_body);
+    pthread_mutex_destroy(&h->view_lock);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

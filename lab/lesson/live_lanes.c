@@ -8,7 +8,10 @@
  * --grace ago to --grace ago, its ends moved to the times of netsim's
  * stats lines nearest before them, so that netsim's own counters are over
  * the same states. */
+#include "live_lanes.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_snapshot.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "../../client/lib/client.h"
 #include "../../client/swarm/swarm.h"
 #include "../harness/figures.h"
+#include "../harness/params.h"
 #include "../netsim/droplog.h"
 #include "../../stats/histogram.h"
 #include "../../sys/triple.h"
@@ -85,9 +89,9 @@ void live_lane_sent(struct live_lane *l, int k, uint32_t seq, uint64_t t_us,
     uint32_t key = key_of(l, k, seq);
     struct live_mark *m = &l->ring[key % LIVE_MARKS];
     *m = (struct live_mark){.seq = seq, .sender = (uint8_t)k, .status = LIVE_PENDING,
-                            .send_us = t_us, .changed_us = now_us, .x = s->x, .y = s->y,
-                            .vx = s->vx, .vy = s->vy, .heading = s->heading,
-                            .ask_wait_us = -1};
+                            .send_us = t_us, .sent_us = now_us, .changed_us = now_us,
+                            .x = s->x, .y = s->y, .vx = s->vx, .vy = s->vy,
+                            .heading = s->heading, .ask_wait_us = -1};
     for (int d = 0; d < 2; d++)
         m->hop[d] = (struct live_hop){.kind = 254, .peer = -1, .group = -1}; /* no line yet */
     if (!l->any || key - l->hi < 0x80000000u)
@@ -158,7 +162,10 @@ static bool dropped(const struct live_hop *h)
     return h->drop && !h->fwds;
 }
 
-/* A lossless lane's dropped state waits for its retransmission. */
+/* A lossless lane's dropped state waits for its retransmission. The grace
+ * runs from when the state went: a loop held up sends late (the swarm keeps
+ * the intended times), and such a state is not lost for the wait before it
+ * went. */
 void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
 {
     bool lossless = proto_mode_lossless(l->def->mode.mode);
@@ -167,7 +174,8 @@ void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
         if (!m->send_us || m->status != LIVE_PENDING)
             continue;
         bool gone = !lossless && (dropped(&m->hop[0]) || dropped(&m->hop[1]));
-        if (gone || now_us - m->send_us > grace) {
+        uint64_t went = m->sent_us > m->send_us ? m->sent_us : m->send_us;
+        if (gone || (now_us > went && now_us - went > grace)) {
             m->status = LIVE_LOST;
             m->changed_us = now_us;
         }
@@ -567,7 +575,7 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
             l->seg[(l->seg_at + LIVE_SEGMENTS - l->seg_n + k) % LIVE_SEGMENTS];
 }
 
-void live_lanes_publish(struct live *lv, uint64_t now_us)
+struct live_snapshot *live_lanes_snap(struct live *lv, uint64_t now_us)
 {
     static struct histogram lat; /* the loop's own, 420 KB */
     uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
@@ -604,6 +612,14 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     }
     s->n_netsims = lv->n_netsims;
     net_figures(lv, from, to, &s->net);
+    s->log = lv->log;
+    s->log.read_ms_per_s = now_us > lv->log_since_us && lv->log_since_us
+                               ? (double)lv->log_spent_us / 1e3 /
+                                     ((double)(now_us - lv->log_since_us) / 1e6)
+                               : 0;
+    lv->log.behind_max_s = lv->log.behind_s; /* the next period's starts at now's */
+    lv->log_spent_us = 0;
+    lv->log_since_us = now_us;
     offered_now(lv, now_us, s->offered_kbps);
     s->n_models = lv->n_models;
     memcpy(s->models, lv->models, sizeof s->models);
@@ -619,5 +635,5 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
         lane_snap(l, &s->lanes[k]);
     }
     live_door_snap(lv, s, now_us);
-    triple_publish(lv->tb);
+    return s;
 }

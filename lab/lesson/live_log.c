@@ -2,13 +2,21 @@
  * drop log, read as it grows (each state's fate on its sender's uplink and
  * its receiver's downlink, a stream's segments, the model changes), with
  * the audit's line reader; and its stats lines (netsim's own counters). A
- * call reads a bounded amount of each file, so a burst of lines costs the
- * loop a few turns, never one long one. */
+ * call reads each file to its end, a slice at a time, so that the reading
+ * keeps pace however fast netsim writes (four senders a lane and a class
+ * through the door: hundreds of KiB a second); a backlog past the turn's
+ * budget (netsim's files after the loop was held up) waits for the next
+ * turn, so it costs the loop a few turns, never one long one. */
+#include "live_log.h"
 #include "live.h"
+#include "live_door.h"
+#include "live_lanes.h"
+#include "live_snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -16,8 +24,11 @@
 #include "../netsim/statescan.h"
 #include "../../proto/statsrec.h"
 #include "../audit/audit.h"
+#include "../../sys/clock.h"
 
-#define READ_MAX 65536 /* bytes of each file read a call */
+#define READ_MAX 65536      /* bytes of a file read at once: a slice */
+#define READ_TURN_US 50000  /* the slices of a call end once it has taken this long (a
+                               quarter of the publish period) */
 
 /* The lane whose sender's uplink (which sender into *k) or receiver's
  * downlink is flow in dir. */
@@ -185,11 +196,13 @@ static void add_handshake(struct live *lv, const struct audit_line *a)
     }
 }
 
-static void log_line(struct live *lv, const char *line, uint64_t now_us)
+/* One line of the drop log; *t_us: netsim's time of it, when it has one. */
+static void log_line(struct live *lv, const char *line, uint64_t now_us, uint64_t *t_us)
 {
     struct audit_line a;
     if (line[0] == '#' || line[0] == '\0' || audit_line_parse(line, &a) != 0)
         return;
+    *t_us = a.t_us;
     if (a.model) {
         add_model(lv, &a, line);
         return;
@@ -209,16 +222,20 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
 }
 
 /* What path holds past *at, at most READ_MAX bytes, line by line into fn
- * (a line cut by the read waits in partial for the rest). */
-static void read_lines(const char *path, long *at, char *partial, size_t cap,
-                       void (*fn)(void *ctx, const char *line), void *ctx)
+ * (a line cut by the read waits in partial for the rest); the file's size
+ * into *size (NULL: not asked). Returns the bytes read. */
+static size_t read_lines(const char *path, long *at, long *size, char *partial, size_t cap,
+                         void (*fn)(void *ctx, const char *line), void *ctx)
 {
     FILE *f = fopen(path, "r");
+    struct stat st;
     if (!f || fseek(f, *at, SEEK_SET) != 0) {
         if (f)
             fclose(f);
-        return;
+        return 0;
     }
+    if (size && fstat(fileno(f), &st) == 0)
+        *size = (long)st.st_size;
     static char buf[READ_MAX + 1];
     size_t n = fread(buf, 1, READ_MAX, f);
     fclose(f);
@@ -238,6 +255,7 @@ static void read_lines(const char *path, long *at, char *partial, size_t cap,
     }
     size_t have = strlen(partial);
     snprintf(partial + have, cap - have, "%s", p);
+    return n;
 }
 
 struct log_ctx {
@@ -250,7 +268,7 @@ struct log_ctx {
 static void on_log_line(void *ctx, const char *line)
 {
     struct log_ctx *c = ctx;
-    log_line(c->lv, line, c->now_us);
+    log_line(c->lv, line, c->now_us, &c->n->log_t_us);
 }
 
 static uint64_t field(const cJSON *o, const char *a, const char *b)
@@ -305,19 +323,49 @@ static void push_net_sample(struct live *lv)
     lv->net_n += lv->net_n < LIVE_NET_SAMPLES;
 }
 
+/* How far the reading is behind what netsim wrote, after a read at now_us. */
+static void pace(struct live *lv, uint64_t now_us)
+{
+    struct live_log_figures *g = &lv->log;
+    g->behind_s = 0;
+    g->unread_bytes = 0;
+    for (size_t k = 0; k < lv->n_netsims; k++) {
+        const struct live_netsim *n = &lv->netsims[k];
+        if (!n->started || n->log_size <= n->log_at)
+            continue;
+        g->unread_bytes += (uint64_t)(n->log_size - n->log_at);
+        double behind = n->log_t_us && now_us > n->log_t_us
+                            ? (double)(now_us - n->log_t_us) / 1e6 : 0;
+        if (behind > g->behind_s)
+            g->behind_s = behind;
+    }
+    if (g->behind_s > g->behind_max_s)
+        g->behind_max_s = g->behind_s;
+}
+
 void live_log_read(struct live *lv, uint64_t now_us)
 {
-    bool fresh = false;
-    for (size_t k = 0; k < lv->n_netsims; k++) {
-        struct live_netsim *n = &lv->netsims[k];
-        if (!n->started)
-            continue;
-        struct log_ctx c = {.lv = lv, .n = n, .now_us = now_us};
-        read_lines(n->drop_log, &n->log_at, n->partial, sizeof n->partial, on_log_line, &c);
-        read_lines(n->proc.out_path, &n->stats_at, n->stats_partial, sizeof n->stats_partial,
-                   on_stats_line, &c);
-        fresh |= c.fresh;
+    bool fresh = false, more = true;
+    /* a slice of every file a pass, the netsims in turn, until all are read to their ends or
+       the turn's time is spent */
+    while (more && clock_now_us() - now_us < READ_TURN_US) {
+        more = false;
+        for (size_t k = 0; k < lv->n_netsims; k++) {
+            struct live_netsim *n = &lv->netsims[k];
+            if (!n->started)
+                continue;
+            struct log_ctx c = {.lv = lv, .n = n, .now_us = now_us};
+            size_t got = read_lines(n->drop_log, &n->log_at, &n->log_size, n->partial,
+                                    sizeof n->partial, on_log_line, &c);
+            lv->log.read_bytes += got;
+            more |= got == READ_MAX;
+            more |= read_lines(n->proc.out_path, &n->stats_at, NULL, n->stats_partial,
+                               sizeof n->stats_partial, on_stats_line, &c) == READ_MAX;
+            fresh |= c.fresh;
+        }
     }
     if (fresh)
         push_net_sample(lv);
+    pace(lv, now_us);
+    lv->log_spent_us += clock_now_us() - now_us;
 }

@@ -18,7 +18,17 @@
  * senders' states in one datagram or segment, and its loss would hold
  * them all back, in every lane, hiding what a stream per sender (or
  * datagrams) changes. */
+#include "live_run.h"
 #include "live.h"
+#include "live_calls.h"
+#include "live_client.h"
+#include "live_clients.h"
+#include "live_door.h"
+#include "live_guests.h"
+#include "live_http.h"
+#include "live_lanes.h"
+#include "live_log.h"
+#include "live_snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -184,7 +194,8 @@ static int start_netsim(struct live *lv, struct live_netsim *n, const struct net
     size_t a = netsim_args(lv, n, lab, hop, relay, args);
     a += children_split(lv->cfg->netsim_args, extra, sizeof extra, args + a, SPAWN_MAX_ARGS - a);
     args[a] = NULL;
-    n->log_at = n->stats_at = 0;
+    n->log_at = n->stats_at = n->log_size = 0;
+    n->log_t_us = 0;
     n->partial[0] = n->stats_partial[0] = '\0';
     memset(n->last, 0, sizeof n->last);
     n->last_t_us = 0;
@@ -303,6 +314,15 @@ static bool children_alive(struct live *lv)
     return true;
 }
 
+/* The lanes' snapshot made, the students' view's one answer taken from it
+ * when it is time (live_http_view_take), and published to the page. */
+static void publish(struct live *lv, uint64_t now_us)
+{
+    struct live_snapshot *s = live_lanes_snap(lv, now_us);
+    live_http_view_take(lv->http, s);
+    triple_publish(lv->tb);
+}
+
 /* Everything (again): the children, then the lanes. A failure is said and
  * tried again after RETRY_US. */
 static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
@@ -370,7 +390,7 @@ static void loop(struct live *lv, const struct netlab *lab)
         if ((now = clock_now_us()) >= next_publish) {
             next_publish = now + LIVE_PUBLISH_US;
             live_log_read(lv, now);
-            live_lanes_publish(lv, now);
+            publish(lv, now);
         }
     }
 }
@@ -422,7 +442,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     plan_lanes(lv, no_lab ? no_lab : "");
     plan_netsims(lv);
     children_temp_file("lesson", "keys", lv->keylog, sizeof lv->keylog);
-    live_lanes_publish(lv, clock_now_us());
+    publish(lv, clock_now_us());
     if (!(lv->http = live_http_start(lv, port, err, sizeof err))) {
         fprintf(stderr, LESSON_PROG ": error: --port %d: %s\n", port, err);
         goto out;
@@ -432,8 +452,17 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
                 cfg->door_address, cfg->door_port, err);
         goto out;
     }
+    if (cfg->view_address[0] &&
+        live_http_view(lv->http, cfg->view_address, cfg->view_port, err, sizeof err) != 0) {
+        fprintf(stderr, LESSON_PROG ": error: --view-address %s --view-port %d: %s\n",
+                cfg->view_address, cfg->view_port, err);
+        goto out;
+    }
     if (lv->missing[0])
         fprintf(stderr, LESSON_PROG ": %s\n", lv->missing);
+    if (live_http_view_address(lv->http))
+        fprintf(stderr, LESSON_PROG ": warning: the lesson's view is open to other machines "
+                "on http://%s/: they watch it read-only\n", live_http_view_address(lv->http));
     if (!live_door_local(lv)) /* a teacher's choice, never a surprise */
         fprintf(stderr, LESSON_PROG ": warning: the door is open to other machines on %s: "
                 "their programs join this lesson (%d at once from one address, %d in all)\n",
@@ -442,6 +471,9 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
            "(docs/sockets.md, Your own player)\n", lv->door.udp_at,
            lv->door.tcp >= 0 ? " and tcp://" : "", lv->door.tcp >= 0 ? lv->door.tcp_at : "",
            lv->door.tcp >= 0 ? "" : ", not TCP: no IP mode here");
+    if (live_http_view_address(lv->http))
+        printf(LESSON_PROG ": the students watch on http://%s/ (read-only)\n",
+               live_http_view_address(lv->http));
     printf(LESSON_PROG ": the lesson on http://%s/ (Ctrl-C stops it)\n",
            live_http_address(lv->http));
     fflush(stdout);

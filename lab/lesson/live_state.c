@@ -3,7 +3,10 @@
  * on an ordered flow (a TCP stream, a reliable channel), the dropped
  * segment or state it waited behind, judged by the audit's own reading of
  * an ordered flow (audit/audit_hold.h) over what the lane keeps. */
-#include "live.h"
+#include "live_state.h"
+#include "live_guests.h"
+#include "live_lanes.h"
+#include "live_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
