@@ -7,7 +7,8 @@
 # behind netsim's newest line ("log": behind_s, the most since the last
 # publish), how fast the log grows, the loop's time reading it, and the
 # states of each lane's window that nothing explains (expected - delivered -
-# lost_explained, summed over the lanes). Each run is a lesson of its own
+# lost_explained, summed over the lanes; live.json without its marks, as a
+# page polls it after its first look). Each run is a lesson of its own
 # (netsim seeds 1, 2, ...). Writes OUT/scale.txt (the medians with min-max
 # over REPEATS, 3), OUT/runN.txt (every sample) and OUT/machine.txt.
 #   make bench-lesson-scale             into build/bench-results/lesson-scale/
@@ -33,7 +34,7 @@ trap '[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null; wait 2>/dev/null' EXIT
 # sample URL: one line of the lesson's figures now (seconds since the
 # lanes' start, the log's pace, the unexplained states of the windows).
 sample() {
-    curl -sf --max-time 5 "${1}live.json" | python3 -c '
+    curl -sf --max-time 5 "${1}live.json?since=18446744073709551615" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 g = d["log"]
