@@ -14,8 +14,9 @@
  *   P:out:ROOM    ADDR kept out of ROOM's placement (expires)
  *   P:members:ROOM set of the player ids of ROOM's members, as its holder
  *                 published them (FLEET_KEEP_MEMBERS at most), expires with
- *                 the claim: a report that its holder is lost counts only
- *                 from one of them
+ *                 the record (a holder cut off loses its claim first: its
+ *                 room's next holder takes them back in): a report that its
+ *                 holder is lost counts only from one of them
  *   P:keep:ROOM   the room's record (settings, owner, stay kept events:
  *                 proto/room_record.h's JSON, FLEET_KEEP_BYTES at most), as
  *                 its holder last wrote it; expires a keep-out after its
@@ -425,7 +426,8 @@ static const char place_lua[] = LUA_COMMON
  *   [16..] pairs of room and the claim value this relay holds
  * Registers the relay (hash with its beat, Redis's time now; TTL; index),
  * then renews each claim whose value is unchanged, with the room's members
- * (P:members:ROOM, for the TTL) and record (P:keep:ROOM, for keep ms).
+ * and record (P:members:ROOM, P:keep:ROOM, for keep ms: they outlive the
+ * claim, for the room's next holder).
  * Returns {renewals, listings}: renewals a flat array of triples for the
  * other claims: room, 'lost' and the live holder's value; or room,
  * 'reclaimed' and a new value (the claim had expired or its later holder
@@ -456,7 +458,7 @@ static const char heartbeat_lua[] = LUA_COMMON
     "raise_epoch(p, floor)\n"
     "local out = {}\n"
     "local function renew(room)\n" /* the room's members and record live with it */
-    "  redis.call('PEXPIRE', p .. ':members:' .. room, ttl)\n"
+    "  redis.call('PEXPIRE', p .. ':members:' .. room, ARGV[15])\n"
     "  redis.call('PEXPIRE', p .. ':keep:' .. room, ARGV[15])\n"
     "end\n"
     "for i = 16, #ARGV - 1, 2 do\n"
@@ -680,21 +682,22 @@ static const char list_lua[] = LUA_ENTRY
     "return {table.concat(out), code, last}\n";
 /* KEEP. ARGV:
  *   [1] prefix        [2] room          [3] the claim value held
- *   [4] TTL ms        [5] keep ms       [6] the room's record ('-': as
- *                                           written before)
+ *   [4] TTL ms (unused: the members live with the record)
+ *   [5] keep ms       [6] the room's record ('-': as written before)
  *   [7..] the player ids of its members (FLEET_KEEP_MEMBERS at most)
  * What the holder of a room publishes of it when it changes: its members
- * (P:members:ROOM, replaced, for the TTL: whose report of the holder lost
- * counts) and its record (P:keep:ROOM, for keep ms: what a new holder
- * applies). Only while the claim is still that value (a relay that lost
- * the room writes nothing). Returns 1 if written, 0 if not held. */
+ * (P:members:ROOM, replaced: whose report of the holder lost counts, and
+ * who take their places back on its next holder) and its record
+ * (P:keep:ROOM: what a new holder applies), both for keep ms. Only while
+ * the claim is still that value (a relay that lost the room writes
+ * nothing). Returns 1 if written, 0 if not held. */
 static const char keep_lua[] =
     "local p, room = ARGV[1], ARGV[2]\n"
     "if redis.call('GET', p .. ':room:' .. room) ~= ARGV[3] then return 0 end\n"
     "local mk = p .. ':members:' .. room\n"
     "redis.call('DEL', mk)\n"
     "for i = 7, #ARGV do redis.call('SADD', mk, ARGV[i]) end\n"
-    "if #ARGV >= 7 then redis.call('PEXPIRE', mk, ARGV[4]) end\n"
+    "if #ARGV >= 7 then redis.call('PEXPIRE', mk, ARGV[5]) end\n"
     "if ARGV[6] ~= '-' then\n"
     "  redis.call('SET', p .. ':keep:' .. room, ARGV[6], 'PX', ARGV[5])\n"
     "end\n"

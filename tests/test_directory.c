@@ -527,10 +527,12 @@ static void a_strangers_report_moves_nothing(void **state)
     test_redis_stop(&r);
 }
 
-/* The members a holder publishes live with its claim (renewed by its
- * heartbeats, replaced at each write, deleted when it releases the room);
- * a relay that no longer holds the room writes none. */
-static void members_live_with_the_claim(void **state)
+/* The members a holder publishes live with its record, a keep-out past
+ * their last write or renewal (renewed by its heartbeats, replaced at each
+ * write, deleted when it releases the room): a holder cut off from the
+ * directory loses its claim first, and the room's next holder takes them
+ * back in; a relay that no longer holds the room writes none. */
+static void members_live_with_the_record(void **state)
 {
     (void)state;
     struct redisproc r;
@@ -543,6 +545,9 @@ static void members_live_with_the_claim(void **state)
     char text[64];
     test_redis_cmd(&r, text, sizeof text, "SCARD test:members:named");
     assert_string_equal(text, "2");
+    test_redis_cmd(&r, text, sizeof text, "PTTL test:members:named");
+    assert_in_range(strtoul(text, NULL, 10), directory_keep_out_ms(a) - 1000,
+                    directory_keep_out_ms(a));
     keep(a, &held[0], NULL, ALICE); /* Mallory left */
     test_redis_cmd(&r, text, sizeof text, "SISMEMBER test:members:named " MALLORY);
     assert_string_equal(text, "0");
@@ -552,7 +557,8 @@ static void members_live_with_the_claim(void **state)
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
                                          err, sizeof err), 0);
     test_redis_cmd(&r, text, sizeof text, "PTTL test:members:named");
-    assert_in_range(strtoul(text, NULL, 10), 1500, 2000);
+    assert_in_range(strtoul(text, NULL, 10), directory_keep_out_ms(a) - 500,
+                    directory_keep_out_ms(a));
     struct fleet_claim old = held[0];
     assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
     assert_string_equal(got.addr, "127.0.0.1:7002");
@@ -989,7 +995,7 @@ int main(void)
         cmocka_unit_test(a_reported_holder_is_taken_over_once_stale),
         cmocka_unit_test(a_named_holder_is_taken_over_at_once_and_kept_out),
         cmocka_unit_test(a_strangers_report_moves_nothing),
-        cmocka_unit_test(members_live_with_the_claim),
+        cmocka_unit_test(members_live_with_the_record),
         cmocka_unit_test(a_rooms_record_goes_with_its_placement),
         cmocka_unit_test(a_stale_relay_gets_no_new_room),
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
