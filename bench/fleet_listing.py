@@ -23,6 +23,7 @@ bench/fleet_listing.sh started (a redis-server and relays registered in it).
 """
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -104,24 +105,20 @@ def seed(redis_port, fleet, n):
 
 
 def list_script_sha(r):
-    src = open(os.path.join(os.path.dirname(__file__), "..", "fleet", "schema.c")).read()
     # The relay loaded it; SCRIPT LOAD of the same source gives its sha. The
-    # C string is read back from the source: the lines of list_lua.
-    body = src[src.index("static const char list_lua[] = LUA_ENTRY"):]
-    body = body[:body.index(";\n")]
-    entry = src[src.index("#define LUA_ENTRY"):]
-    entry = entry[:entry.index("\n\n")]
-    lua = "".join(_c_strings(entry)) + "".join(_c_strings(body))
+    # source is put together as the Makefile does: the preamble naming its
+    # arguments (fleet/script_args.h's FLEET_LIST_ARGS, as FLEET_LUA_ARGS
+    # writes it), then entry.lua (its fleet_lua_parts_list), then list.lua.
+    top = os.path.join(os.path.dirname(__file__), "..", "fleet")
+    header = open(os.path.join(top, "script_args.h")).read()
+    names = header[header.index("#define FLEET_LIST_ARGS(X, S)"):]
+    names = re.findall(r"X\(S, (\w+)\)", names[:names.index("\n\n")])
+    lua = ("local ARG, NARG = {}, 0\n"
+           "for i, k in ipairs({%s}) do ARG[k], NARG = ARGV[i], i end\n"
+           % "".join("'%s', " % n for n in names))
+    for part in ("entry.lua", "list.lua"):
+        lua += open(os.path.join(top, "scripts", part)).read()
     return r.call("SCRIPT", "LOAD", lua)
-
-
-def _c_strings(text):
-    out = []
-    for line in text.splitlines():
-        a, b = line.find('"'), line.rfind('"')
-        if a >= 0 and b > a:
-            out.append(line[a + 1:b].encode().decode("unicode_escape"))
-    return out
 
 
 def directory_side(r, sha, fleet, after, match):

@@ -9,12 +9,10 @@
 #include <string.h>
 
 #include "redisconn.h"
+#include "script_args.h"
 #include "sentinel.h"
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 15  /* ARGV before the (room, value) pairs */
-#define HEARTBEAT_LISTING 11 /* ... of which: the listing (an older relay's: "" now), */
-#define HEARTBEAT_SHUN 13   /* how long it is placed on last */
 #define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
 #define KEEP_OUT_TTLS 3     /* a relay kept out of a room (P:out:ROOM) this many TTLs, */
 #define KEEP_OUT_MIN_MS 15000 /* ... and at least this long: its players' rejoins, each
@@ -266,11 +264,20 @@ fail:
     return -1;
 }
 
-/* EVALSHA of script s with no keys and argc arguments. Returns the reply
- * (the caller frees it) or NULL with err set. */
+/* EVALSHA of script s with no keys and argc arguments: first each of its
+ * named ones (fleet/script_args.h), then any that follow them. Returns the
+ * reply (the caller frees it) or NULL with err set. */
 static redisReply *run(struct directory *d, enum fleet_script s, int argc,
                        const char **argv, char *err, size_t err_cap)
 {
+    size_t named;
+    const char *const *names = fleet_script_args(s, &named);
+    for (size_t i = 0; i < named; i++)
+        if ((int)i >= argc || !argv[i]) { /* a caller's slip, not Redis's */
+            snprintf(err, err_cap, "script %s: its argument %s is not given",
+                     fleet_script_name(s), names[i]);
+            return NULL;
+        }
     if (!d->c) {
         snprintf(err, err_cap, "redis %s: not connected", d->where);
         return NULL;
@@ -355,14 +362,14 @@ bad:
     return -1;
 }
 
-/* One heartbeat call: head[] (the fixed ARGV) and held[0..n) renewed, n <=
+/* One heartbeat call: head[] (the named ARGV) and held[0..n) renewed, n <=
  * HEARTBEAT_CHUNK. */
-static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT_FIXED],
+static int heartbeat_chunk(struct directory *d, const char *const head[FLEET_HEARTBEAT_ARGC],
                            struct fleet_claim *held, size_t n, enum directory_renewal *res,
                            char *err, size_t err_cap)
 {
-    const char *argv[HEARTBEAT_FIXED + 2 * HEARTBEAT_CHUNK];
-    memcpy(argv, head, sizeof *argv * HEARTBEAT_FIXED);
+    const char *argv[FLEET_HEARTBEAT_ARGC + 2 * HEARTBEAT_CHUNK];
+    memcpy(argv, head, sizeof *argv * FLEET_HEARTBEAT_ARGC);
     for (size_t i = 0; i < n; i++) {
         res[i] = DIRECTORY_RENEWED;
         seen(d, &held[i]);
@@ -370,11 +377,11 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
             snprintf(err, err_cap, "claim of room %s does not fit", held[i].room);
             return -1;
         }
-        argv[HEARTBEAT_FIXED + 2 * i] = held[i].room;
-        argv[HEARTBEAT_FIXED + 2 * i + 1] = d->values[i];
+        argv[FLEET_HEARTBEAT_ARGC + 2 * i] = held[i].room;
+        argv[FLEET_HEARTBEAT_ARGC + 2 * i + 1] = d->values[i];
     }
-    redisReply *r = run(d, FLEET_SCRIPT_HEARTBEAT, HEARTBEAT_FIXED + 2 * (int)n, argv, err,
-                        err_cap);
+    redisReply *r = run(d, FLEET_SCRIPT_HEARTBEAT, FLEET_HEARTBEAT_ARGC + 2 * (int)n, argv,
+                        err, err_cap);
     if (!r)
         return -1;
     int rc = apply_renewals(d, r, held, n, res, err, err_cap);
@@ -403,17 +410,30 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     /* No listing in the hash, none read back: the rooms' entries are kept
      * beside the claims (directory_rooms_put) and read a page at a time
      * (directory_list). */
-    const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
-                                         d->cfg.instance, d->cfg.transport, capacity,
-                                         rooms, clients, load->draining ? "1" : "0",
-                                         floor, stale, "", "0", shun, keep};
+    const char *head[FLEET_HEARTBEAT_ARGC] = {
+        [FLEET_HEARTBEAT_ARG_prefix] = d->cfg.prefix,
+        [FLEET_HEARTBEAT_ARG_addr] = d->cfg.addr,
+        [FLEET_HEARTBEAT_ARG_ttl_ms] = ttl,
+        [FLEET_HEARTBEAT_ARG_instance] = d->cfg.instance,
+        [FLEET_HEARTBEAT_ARG_transport] = d->cfg.transport,
+        [FLEET_HEARTBEAT_ARG_capacity] = capacity,
+        [FLEET_HEARTBEAT_ARG_rooms] = rooms,
+        [FLEET_HEARTBEAT_ARG_clients] = clients,
+        [FLEET_HEARTBEAT_ARG_draining] = load->draining ? "1" : "0",
+        [FLEET_HEARTBEAT_ARG_floor] = floor,
+        [FLEET_HEARTBEAT_ARG_stale_ms] = stale,
+        [FLEET_HEARTBEAT_ARG_listing] = "", /* an older relay's: emptied */
+        [FLEET_HEARTBEAT_ARG_most] = "0",
+        [FLEET_HEARTBEAT_ARG_shun_ms] = shun,
+        [FLEET_HEARTBEAT_ARG_keep_ms] = keep,
+    };
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
         if (heartbeat_chunk(d, head, held + done, k, res + done, err, err_cap) != 0)
             return -1;
-        head[HEARTBEAT_LISTING] = "-"; /* the hash's listing is emptied once */
-        head[HEARTBEAT_SHUN] = "0";
+        head[FLEET_HEARTBEAT_ARG_listing] = "-"; /* the hash's listing is emptied once */
+        head[FLEET_HEARTBEAT_ARG_shun_ms] = "0";
         done += k;
     } while (done < n);
     return 0;
@@ -424,14 +444,17 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
 int directory_rooms_put(struct directory *d, const char *const *rooms,
                         const char *const *entries, size_t n, char *err, size_t err_cap)
 {
-    const char *argv[3 + 2 * PUT_CHUNK] = {d->cfg.prefix, d->cfg.addr, d->cfg.instance};
+    enum { NAMED = FLEET_ROOMS_PUT_ARGC };
+    const char *argv[NAMED + 2 * PUT_CHUNK] = {[FLEET_ROOMS_PUT_ARG_prefix] = d->cfg.prefix,
+                                               [FLEET_ROOMS_PUT_ARG_addr] = d->cfg.addr,
+                                               [FLEET_ROOMS_PUT_ARG_instance] = d->cfg.instance};
     for (size_t done = 0; done < n;) {
         size_t k = n - done < PUT_CHUNK ? n - done : PUT_CHUNK;
         for (size_t i = 0; i < k; i++) {
-            argv[3 + 2 * i] = rooms[done + i];
-            argv[4 + 2 * i] = entries[done + i];
+            argv[NAMED + 2 * i] = rooms[done + i];
+            argv[NAMED + 2 * i + 1] = entries[done + i];
         }
-        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, 3 + 2 * (int)k, argv, err, err_cap);
+        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, NAMED + 2 * (int)k, argv, err, err_cap);
         if (!r)
             return -1;
         bool ok = r->type == REDIS_REPLY_INTEGER;
@@ -486,11 +509,15 @@ static redisReply *list_call(struct directory *d, const char *prefix, const char
     char page_s[16], walk_s[16];
     snprintf(page_s, sizeof page_s, "%" PRIu32, page);
     snprintf(walk_s, sizeof walk_s, "%d", FLEET_LIST_WALK);
-    const char *argv[7 + PROTO_PROPS_KEYS] = {d->cfg.prefix, prefix, after, match->json,
-                                              page_s, walk_s, mode};
+    const char *argv[FLEET_LIST_ARGC + PROTO_PROPS_KEYS] = {
+        [FLEET_LIST_ARG_prefix] = d->cfg.prefix, [FLEET_LIST_ARG_room_prefix] = prefix,
+        [FLEET_LIST_ARG_after] = after,          [FLEET_LIST_ARG_match] = match->json,
+        [FLEET_LIST_ARG_page] = page_s,          [FLEET_LIST_ARG_walk] = walk_s,
+        [FLEET_LIST_ARG_mode] = mode};
     for (size_t i = 0; i < match->n; i++)
-        argv[7 + i] = match->pair[i];
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7 + (int)match->n, argv, err, err_cap);
+        argv[FLEET_LIST_ARGC + i] = match->pair[i];
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC + (int)match->n, argv, err,
+                        err_cap);
     if (!r)
         return NULL;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
@@ -576,8 +603,12 @@ int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *
     char walk[16], after[PROTO_ROOM_MAX + 1];
     snprintf(walk, sizeof walk, "%d", FLEET_SWEEP_PER_BEAT);
     memcpy(after, cursor, sizeof after);
-    const char *argv[] = {d->cfg.prefix, "", after, none.json, "0", walk, "sweep"};
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, 7, argv, err, err_cap);
+    const char *argv[FLEET_LIST_ARGC] = {
+        [FLEET_LIST_ARG_prefix] = d->cfg.prefix, [FLEET_LIST_ARG_room_prefix] = "",
+        [FLEET_LIST_ARG_after] = after,          [FLEET_LIST_ARG_match] = none.json,
+        [FLEET_LIST_ARG_page] = "0",             [FLEET_LIST_ARG_walk] = walk,
+        [FLEET_LIST_ARG_mode] = "sweep"};
+    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -669,9 +700,19 @@ int directory_place(struct directory *d, const char *room, const char *lost,
     floor_text(d, floor);
     stale_text(d, stale);
     snprintf(keep_out, sizeof keep_out, "%u", directory_keep_out_ms(d));
-    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, lost ? "1" : "0",
-                          stale, lost ? lost : "", keep_out, reporter ? reporter : ""};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 10, argv, err, err_cap);
+    const char *argv[FLEET_PLACE_ARGC] = {
+        [FLEET_PLACE_ARG_prefix] = d->cfg.prefix,
+        [FLEET_PLACE_ARG_room] = room,
+        [FLEET_PLACE_ARG_asker] = d->cfg.addr,
+        [FLEET_PLACE_ARG_ttl_ms] = ttl,
+        [FLEET_PLACE_ARG_floor] = floor,
+        [FLEET_PLACE_ARG_suspect] = lost ? "1" : "0",
+        [FLEET_PLACE_ARG_stale_ms] = stale,
+        [FLEET_PLACE_ARG_lost] = lost ? lost : "",
+        [FLEET_PLACE_ARG_out_ms] = keep_out,
+        [FLEET_PLACE_ARG_reporter] = reporter ? reporter : "",
+    };
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = place_reply(d, room, r, out, wait_ms);
@@ -708,7 +749,7 @@ bool directory_report_refused(const struct directory *d)
 int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
                    const char *const *members, size_t n, char *err, size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], ttl[16], keep[16];
+    char value[FLEET_VALUE_MAX], keep[16];
     if (n > FLEET_KEEP_MEMBERS)
         n = FLEET_KEEP_MEMBERS;
     if (record && strlen(record) > FLEET_KEEP_BYTES) {
@@ -717,17 +758,19 @@ int directory_keep(struct directory *d, const struct fleet_claim *c, const char 
         record = NULL; /* its members are still published */
     }
     fleet_claim_format(c, value, sizeof value);
-    ttl_text(d, ttl);
     snprintf(keep, sizeof keep, "%u", directory_keep_out_ms(d));
-    const char **argv = malloc(sizeof *argv * (6 + n));
+    const char **argv = malloc(sizeof *argv * (FLEET_KEEP_ARGC + n));
     if (!argv) {
         snprintf(err, err_cap, "out of memory");
         return -1;
     }
-    const char *head[] = {d->cfg.prefix, c->room, value, ttl, keep, record ? record : "-"};
+    const char *head[FLEET_KEEP_ARGC] = {
+        [FLEET_KEEP_ARG_prefix] = d->cfg.prefix, [FLEET_KEEP_ARG_room] = c->room,
+        [FLEET_KEEP_ARG_value] = value,          [FLEET_KEEP_ARG_keep_ms] = keep,
+        [FLEET_KEEP_ARG_record] = record ? record : "-"};
     memcpy(argv, head, sizeof head);
-    memcpy(argv + 6, members, sizeof *argv * n);
-    redisReply *r = run(d, FLEET_SCRIPT_KEEP, 6 + (int)n, argv, err, err_cap);
+    memcpy(argv + FLEET_KEEP_ARGC, members, sizeof *argv * n);
+    redisReply *r = run(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
     free(argv);
     if (!r)
         return -1;
@@ -744,8 +787,11 @@ int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t
     char value[FLEET_VALUE_MAX], out[16];
     fleet_claim_format(c, value, sizeof value);
     snprintf(out, sizeof out, "%u", out_ms);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, out, ended ? "1" : "0"};
-    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 6, argv, err, err_cap);
+    const char *argv[FLEET_RELEASE_ARGC] = {
+        [FLEET_RELEASE_ARG_prefix] = d->cfg.prefix, [FLEET_RELEASE_ARG_room] = c->room,
+        [FLEET_RELEASE_ARG_value] = value,          [FLEET_RELEASE_ARG_addr] = d->cfg.addr,
+        [FLEET_RELEASE_ARG_out_ms] = out,           [FLEET_RELEASE_ARG_ended] = ended ? "1" : "0"};
+    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, FLEET_RELEASE_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
@@ -764,8 +810,12 @@ int directory_handover(struct directory *d, const struct fleet_claim *c,
     seen(d, c);
     floor_text(d, floor);
     stale_text(d, stale);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl, floor, stale};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 7, argv, err, err_cap);
+    const char *argv[FLEET_HANDOVER_ARGC] = {
+        [FLEET_HANDOVER_ARG_prefix] = d->cfg.prefix, [FLEET_HANDOVER_ARG_room] = c->room,
+        [FLEET_HANDOVER_ARG_value] = value,          [FLEET_HANDOVER_ARG_addr] = d->cfg.addr,
+        [FLEET_HANDOVER_ARG_ttl_ms] = ttl,           [FLEET_HANDOVER_ARG_floor] = floor,
+        [FLEET_HANDOVER_ARG_stale_ms] = stale};
+    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, FLEET_HANDOVER_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;

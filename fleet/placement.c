@@ -1,7 +1,9 @@
-/* placement.c: see placement.h. Rooms live in a chained hash table keyed
- * by SipHash under a per-run key (room names come from the network);
- * parked joins in a fixed array of park_max slots, scanned when a result
- * for their room arrives (rare next to states). */
+/* placement.c: see placement.h. Not where placement is decided: that is
+ * the directory's place script (fleet/scripts/place.lua); this caches its
+ * answers. Rooms live in a chained hash table keyed by SipHash under a
+ * per-run key (room names come from the network); parked joins in a fixed
+ * array of park_max slots, scanned when a result for their room arrives
+ * (rare next to states). */
 #include "placement.h"
 
 #include <stdlib.h>

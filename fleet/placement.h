@@ -1,7 +1,9 @@
 /* placement.h: the relay loop's view of where rooms live (docs/design.md,
  * "Placement on the loop"): a cache of placements fed by the directory
  * thread's results, the joins parked while the thread answers, and the
- * lease on each room this relay serves.
+ * lease on each room this relay serves. Placement is not decided here:
+ * which relay holds a room is the directory's place script's answer
+ * (fleet/scripts/place.lua, atomic in Redis), which this only remembers.
  *
  * Pure: time comes in as now_us (CLOCK_BOOTTIME µs, as the directory
  * thread's at_us: a lease must count time the machine was suspended),

@@ -1,5 +1,6 @@
 /* schema.h: the fleet's directory in Redis, as data: key names, the claim
- * value, and the Lua scripts that change the keys atomically.
+ * value, and the Lua scripts that change the keys atomically
+ * (fleet/scripts/, built in).
  * proto/FLEET.md describes the keys and their invariants.
  *
  * Pure: no I/O (fleet/directory.c runs the scripts). */
@@ -92,8 +93,9 @@ int fleet_room_entry_format(const struct proto_room_entry *e, const struct proto
 void fleet_listing_parse(const char *text, struct proto_room_entry *out,
                          struct proto_props *props, size_t cap, size_t *n);
 
-/* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]). What
- * each takes and returns is written above it in schema.c. */
+/* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]): each
+ * fleet/scripts/NAME.lua, which says what it takes and returns; its
+ * arguments' names and order are fleet/script_args.h's list. */
 enum fleet_script {
     FLEET_SCRIPT_PLACE,     /* find or claim a room */
     FLEET_SCRIPT_HEARTBEAT, /* register this relay, renew its claims */
@@ -105,7 +107,15 @@ enum fleet_script {
     FLEET_SCRIPT_COUNT
 };
 
-/* The Lua source of script s. */
+/* The Lua source of script s as Redis loads it: its arguments' preamble
+ * (`local ARG`), the shared functions it calls, then its file. */
 const char *fleet_script_source(enum fleet_script s);
+
+/* Script s's name ("place": fleet/scripts/place.lua). */
+const char *fleet_script_name(enum fleet_script s);
+
+/* The names of script s's arguments in ARGV's order, *n of them
+ * (fleet/script_args.h's list). */
+const char *const *fleet_script_args(enum fleet_script s, size_t *n);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
  * key names, fleet names, advertised addresses, rooms' entries with their
- * flags and props (the longest within an entry's bound) and the listing's
- * lines read back. */
+ * flags and props (the longest within an entry's bound), the listing's
+ * lines read back, and each script's arguments named as its list names
+ * them (fleet/script_args.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -94,9 +95,103 @@ static void advertised_addresses(void **state)
 static void every_script_has_a_source(void **state)
 {
     (void)state;
-    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++)
-        assert_true(strstr(fleet_script_source((enum fleet_script)s), "ARGV[1]") != NULL);
+    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
+        char opening[64];
+        snprintf(opening, sizeof opening, "\n-- %s.lua: ", fleet_script_name((enum fleet_script)s));
+        assert_non_null(strstr(fleet_script_source((enum fleet_script)s), opening));
+    }
     assert_null(fleet_script_source(FLEET_SCRIPT_COUNT));
+    assert_null(fleet_script_name(FLEET_SCRIPT_COUNT));
+}
+
+/* The names at text, each a Lua identifier after skip bytes of each line
+ * (or quoted, when skip is 0: 'NAME', up to the '}'), into names[], up to
+ * the first line that does not begin with a name after skip: how many. */
+static size_t names_at(const char *text, size_t skip, char names[][32], size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = text; n < cap;) {
+        if (skip) { /* "--   NAME  what it is\n", continued more indented */
+            if (strncmp(p, "--", 2) != 0 || strspn(p + 2, " ") + 2 < skip)
+                break;
+            if (strspn(p + 2, " ") + 2 == skip) {
+                size_t len = strspn(p + skip, "abcdefghijklmnopqrstuvwxyz_0123456789");
+                if (len == 0 || len >= sizeof names[0])
+                    break;
+                snprintf(names[n++], sizeof names[0], "%.*s", (int)len, p + skip);
+            }
+            const char *eol = strchr(p, '\n');
+            if (!eol)
+                break;
+            p = eol + 1;
+        } else { /* 'NAME', 'NAME', } */
+            p += strspn(p, " ,");
+            if (*p != '\'')
+                break;
+            size_t len = strcspn(p + 1, "'");
+            assert_true(len > 0 && len < sizeof names[0]);
+            snprintf(names[n++], sizeof names[0], "%.*s", (int)len, p + 1);
+            p += len + 2;
+        }
+    }
+    return n;
+}
+
+/* What keeps each script and its callers in step: its arguments' names
+ * and order are one list (fleet/script_args.h) from which directory.c
+ * builds argv and the build the script's preamble; the script's opening
+ * comment says the same names in the same order; the script reads each
+ * of them as ARG.NAME, no other, and no ARGV by a number. */
+static void scripts_read_their_arguments_by_the_lists_names(void **state)
+{
+    (void)state;
+    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
+        enum fleet_script id = (enum fleet_script)s;
+        const char *src = fleet_script_source(id), *name = fleet_script_name(id);
+        size_t n;
+        const char *const *args = fleet_script_args(id, &n);
+        assert_true(n >= 2);
+        assert_string_equal(args[0], "prefix"); /* the prefix is always ARGV[1] */
+        char preamble[32][32], told[32][32];
+        const char *list = strstr(src, "ipairs({");
+        assert_non_null(list);
+        assert_int_equal(names_at(list + 8, 0, preamble, 32), n);
+        char opening[64];
+        snprintf(opening, sizeof opening, "\n-- %s.lua: ", name);
+        const char *top = strstr(src, opening), *block = top ? strstr(top, "\n-- ARG (") : NULL;
+        if (!block)
+            fail_msg("%s.lua: no \"-- ARG (\" block in its opening comment", name);
+        block = strchr(block + 1, '\n') + 1;
+        size_t told_n = names_at(block, 5, told, 32);
+        for (size_t i = 0; i < n || i < told_n; i++) {
+            if (i >= n || i >= told_n || strcmp(args[i], told[i]) != 0)
+                fail_msg("%s.lua's opening comment names argument %zu '%s', "
+                         "fleet/script_args.h '%s'", name, i + 1, i < told_n ? told[i] : "",
+                         i < n ? args[i] : "");
+            assert_string_equal(args[i], preamble[i]);
+        }
+        for (const char *p = strstr(top, "ARG."); p; p = strstr(p + 1, "ARG.")) {
+            size_t len = strspn(p + 4, "abcdefghijklmnopqrstuvwxyz_0123456789"), i = 0;
+            while (i < n && (strlen(args[i]) != len || strncmp(args[i], p + 4, len) != 0))
+                i++;
+            if (i == n && !(p > src && p[-1] == 'N')) /* NARG. is no name */
+                fail_msg("%s.lua reads ARG.%.*s, which fleet/script_args.h does not name",
+                         name, (int)len, p + 4);
+        }
+        for (size_t i = 0; i < n; i++) {
+            char used[48];
+            snprintf(used, sizeof used, "ARG.%s", args[i]);
+            const char *p = strstr(top, used);
+            while (p && (p[-1] == 'N' || strchr("abcdefghijklmnopqrstuvwxyz_0123456789",
+                                                p[strlen(used)]) != NULL))
+                p = strstr(p + 1, used);
+            if (!p)
+                fail_msg("%s.lua never reads its argument %s", name, args[i]);
+        }
+        for (const char *p = strstr(src, "ARGV["); p; p = strstr(p + 1, "ARGV["))
+            if (p[5] >= '0' && p[5] <= '9')
+                fail_msg("%s.lua reads ARGV[%c...] by its number", name, p[5]);
+    }
 }
 
 /* The LIST script's lines for rooms in[0..n): "ROOM ENTRY\n" each. */
@@ -230,6 +325,7 @@ int main(void)
         cmocka_unit_test(keys_and_names),
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
+        cmocka_unit_test(scripts_read_their_arguments_by_the_lists_names),
         cmocka_unit_test(listing_lines_carry_flags),
         cmocka_unit_test(entries_are_lines_without_their_names),
         cmocka_unit_test(listing_lines_carry_props),

@@ -1,0 +1,86 @@
+-- place.lua: find or claim a room. This is where the fleet decides which
+-- relay holds a room: atomically inside Redis, so "look, then claim" cannot
+-- interleave with another relay's claim and racing joins land on one relay
+-- (fleet/directory.c's directory_place calls it; the relay's loop only
+-- caches its answers, fleet/placement.c).
+-- ARG (fleet/script_args.h's FLEET_PLACE_ARGS, in ARGV's order):
+--   prefix      the fleet name (P, every key's prefix)
+--   room        the room
+--   asker       the asking relay's address
+--   ttl_ms      a claim's TTL
+--   floor       the asker's high-water mark: epochs go above it
+--   suspect     '0' or '1': a client of the room lost its holder
+--   stale_ms    a relay whose heartbeats stopped this long is stale
+--   lost        the relay that client named lost ('' none)
+--   out_ms      the keep-out
+--   reporter    the reporter's player id ('' none: no key, no evidence)
+-- Returns {status, x, out, record, refused, members}:
+--   'held', value    the claim of a live holder (renewed for the TTL when
+--                    the holder asks: it starts a whole lease from this
+--                    answer); with suspect, a holder that beat within the
+--                    last half of `stale` (while the directory answered),
+--                    unless the report named it (below);
+--   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
+--                    with suspect over a holder stale for `stale` while the
+--                    directory answered, or over a holder that beat within
+--                    that half, which the report named, when the reporter
+--                    is one of the room's members as the holder published
+--                    them (P:members:ROOM) and no P:out:ROOM is set: a room
+--                    moves on a report at most once per out ms, that holder
+--                    then kept out of it for out ms and placed on last for
+--                    any room as long (P:shun:ADDR); it hears of it at its
+--                    next heartbeat) on the relay pick() chose (none: a
+--                    named holder keeps the room);
+--   'wait', ms       suspect, and the holder's heartbeats are overdue but
+--                    not stale yet: ask again in ms;
+--   'none', ''       no relay can take the room.
+-- out: the relay kept out of the room (P:out:ROOM: a release whose room's
+-- last member was dropped, or a report), '' if none. record: the room's
+-- record (P:keep:ROOM) when the claim answered is the asker's, which
+-- applies it before any join of the room; '' otherwise or none. refused:
+-- '1' when the report named a holder that beats but its reporter is no
+-- member of the room (a stranger: taken as a plain join), else '0'.
+-- members: with the record, the player ids its last holder published
+-- (space-separated): they take their places back in it, closed or not.
+local p, rk, asker = ARG.prefix, ARG.prefix .. ':room:' .. ARG.room, ARG.asker
+local ttl, floor, stale = ARG.ttl_ms, tonumber(ARG.floor), tonumber(ARG.stale_ms)
+local ok = p .. ':out:' .. ARG.room
+local kk = p .. ':keep:' .. ARG.room
+local now = now_ms()
+local up = pulse(p, now, stale)
+local cur = redis.call('GET', rk)
+local exclude, named, refused = '', false, '0'
+local function answer(st, v, out)
+  local mine = v ~= '' and string.match(v, '^%d+ (%S+) ') == asker
+  local rec = mine and redis.call('GET', kk) or ''
+  local ids = rec ~= '' and redis.call('SMEMBERS', p .. ':members:' .. ARG.room) or {}
+  return {st, v, out or '', rec, refused, table.concat(ids, ' ')}
+end
+if cur and alive(p, cur) then
+  local holder = string.match(cur, '^%d+ (%S+) ')
+  if holder == asker then redis.call('PEXPIRE', rk, ttl) end
+  if holder == asker or ARG.suspect ~= '1' then return answer('held', cur) end
+  local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now
+  local quiet = now - math.max(beat, up)
+  named = quiet * 2 < stale and holder == ARG.lost and redis.call('EXISTS', ok) == 0
+  if named and (ARG.reporter == '' or
+                redis.call('SISMEMBER', p .. ':members:' .. ARG.room, ARG.reporter) == 0) then
+    named, refused = false, '1' -- a stranger's report moves nothing
+  end
+  if quiet * 2 < stale and not named then return answer('held', cur) end
+  if quiet < stale and not named then
+    return answer('wait', string.format('%d', stale - quiet))
+  end
+  exclude = holder
+end
+local out = redis.call('GET', ok) or ''
+local v = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))
+if not v and named then return answer('held', cur) end
+if not v then return answer('none', '', out) end
+if named then
+  redis.call('SET', ok, exclude, 'PX', ARG.out_ms)
+  redis.call('SET', p .. ':shun:' .. exclude, '1', 'PX', ARG.out_ms)
+  out = exclude
+end
+redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)
+return answer('placed', v, out)
