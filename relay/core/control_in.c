@@ -2,6 +2,13 @@
  * join (join.c), leave, chat, clock, ping, rooms (listing.c); and events, the game's own
  * messages, which take the control way. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "kept_internal.h"
+#include "limits_internal.h"
+#include "lobby_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <stdio.h>
 #include <string.h>

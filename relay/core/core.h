@@ -5,13 +5,16 @@
  * The core keeps one struct relay_peer per handle (every edge's range, one
  * table: struct core_edge) and one struct relay_room per live room; rooms
  * hold the handles of their members. struct relay is composed of parts,
- * each written by one file: a file with parts of its own declares them,
- * and the calls it offers, in a header beside it (rooms_internal.h,
- * interest_internal.h, state_flow_internal.h, backlog_internal.h,
- * tickets_internal.h, sealing_internal.h, limits_internal.h,
- * refusals_internal.h, control_out_internal.h, kept_internal.h,
- * lobby_internal.h, join_cost_internal.h); the others' parts and
- * calls are here.
+ * each written by one file: a file with parts of its own declares them in
+ * a header beside it (rooms_state.h, interest_state.h, state_flow_state.h,
+ * backlog_state.h, tickets_state.h, sealing_state.h, limits_state.h,
+ * refusals_state.h, control_out_state.h, lobby_state.h,
+ * join_cost_state.h), which this header includes to embed them, and the
+ * calls it offers in another (rooms_internal.h, ..., kept_internal.h: its
+ * name with _internal.h), which this header never includes: a core file
+ * includes the part headers whose calls it makes and no other, so that
+ * it sees no other file's insides. The other files' parts and calls are
+ * here.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
@@ -73,18 +76,17 @@
 #include "key_guesses.h"
 #include "relay.h"
 
-#include "rooms_internal.h"
-#include "interest_internal.h"
-#include "state_flow_internal.h"
-#include "backlog_internal.h"
-#include "tickets_internal.h"
-#include "sealing_internal.h"
-#include "limits_internal.h"
-#include "refusals_internal.h"
-#include "control_out_internal.h"
-#include "kept_internal.h"
-#include "lobby_internal.h"
-#include "join_cost_internal.h"
+#include "rooms_state.h"
+#include "interest_state.h"
+#include "state_flow_state.h"
+#include "backlog_state.h"
+#include "tickets_state.h"
+#include "sealing_state.h"
+#include "limits_state.h"
+#include "refusals_state.h"
+#include "control_out_state.h"
+#include "lobby_state.h"
+#include "join_cost_state.h"
 #include "../script/script_hooks.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */

@@ -5,6 +5,9 @@
  * whose members or record changed are given out for the directory to keep.
  * The core keeps no room and no member for a parked or moved join. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "rooms_internal.h"
+#include "state_flow_internal.h"
 
 #include <inttypes.h>
 #include <sodium.h>

@@ -4,6 +4,14 @@
  * session's keys are drawn and announced, and only a join sealed under them
  * admits); a fleet's parked joins settled. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "join_cost_internal.h"
+#include "limits_internal.h"
+#include "lobby_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
+#include "tickets_internal.h"
 
 #include <inttypes.h>
 #include <sodium.h>

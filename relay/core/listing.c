@@ -12,6 +12,10 @@
  * rooms without: a filter skips those); an unlisted one only takes its
  * name from a new room of any. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

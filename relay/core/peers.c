@@ -6,6 +6,15 @@
  * ticket and its parked join, and the close, the slow readers' that
  * backlog.c decided among them. */
 #include "core.h"
+#include "backlog_internal.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "kept_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
+#include "state_flow_internal.h"
+#include "tickets_internal.h"
 #include "source_key.h"
 
 #include <inttypes.h>
