@@ -6,6 +6,9 @@
  * The core keeps no room and no member for a parked or moved join. */
 #include "core.h"
 #include "control_out_internal.h"
+#include "fleet_hooks_internal.h"
+#include "listing_internal.h"
+#include "peers_internal.h"
 #include "rooms_internal.h"
 #include "state_flow_internal.h"
 

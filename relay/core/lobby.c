@@ -13,7 +13,9 @@
 #include "core.h"
 #include "control_out_internal.h"
 #include "limits_internal.h"
+#include "listing_internal.h"
 #include "lobby_internal.h"
+#include "peers_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

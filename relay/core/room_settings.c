@@ -4,6 +4,7 @@
  * later from its room messages, the checks joins and listings make of
  * them, and the room as it is told to its members. */
 #include "core.h"
+#include "admit_internal.h"
 #include "control_out_internal.h"
 #include "limits_internal.h"
 #include "refusals_internal.h"

@@ -5,6 +5,7 @@
 #include "core.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
+#include "peers_internal.h"
 #include "rooms_internal.h"
 
 #include <inttypes.h>

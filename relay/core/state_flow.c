@@ -16,6 +16,7 @@
  * What is said to a peer on the way (errors, a kick) is refusals.c's and
  * peers.c's; this file only decides and forwards. */
 #include "core.h"
+#include "admit_internal.h"
 #include "backlog_internal.h"
 #include "interest_internal.h"
 #include "limits_internal.h"
