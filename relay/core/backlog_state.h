@@ -11,8 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-
 #define CORE_SHARES 16            /* a member's trace's first room, in senders' addresses */
 
 /* Why backlog.c decided a member's close. */

@@ -11,9 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-struct relay_room; /* rooms_state.h */
-
 /* A peer's error-message budget, a token bucket (ERR_BUDGET_RATE,
  * ERR_BUDGET_BURST): only control_out.c writes it (core_errors_start at
  * its connection; peers.c zeroes a slot set free). */

@@ -11,9 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-struct relay_room; /* rooms_state.h */
-
 /* A room with interest (interest.c): its members' positions in a hash grid
  * of square cells as wide as the radius (everyone within it of a member is
  * in the 3 x 3 cells around). */

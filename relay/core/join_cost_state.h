@@ -40,10 +40,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct relay;
-struct relay_room;
-struct proto_control;
-
 #define JOIN_COST_JOINS_PER_S 4       /* joins a second from one source */
 #define JOIN_COST_JOINS_BURST 256     /* ... and at once: a full room behind one address
                                          (a fleet's move, a NAT), as key_guesses.h's */

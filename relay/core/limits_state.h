@@ -11,8 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-
 /* A peer's rate limit and byte budget: only limits.c writes them (a
  * connection's start too, core_limits_start; peers.c zeroes a slot set
  * free). */

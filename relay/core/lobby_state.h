@@ -13,8 +13,6 @@
 #include "../../proto/control.h"
 #include "../../proto/props.h"
 
-struct relay;
-
 #define LOBBY_PUSH_US 500000u  /* a watcher is sent a page at most this often */
 #define LOBBY_LOOK_US 200000u  /* ... and its page looked at this often for a change */
 

@@ -11,8 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-
 /* A peer's strikes: only refusals.c writes them (core_strikes_start at
  * its connection; peers.c zeroes a slot set free). */
 struct core_peer_strikes {

@@ -12,8 +12,6 @@
 #include "rooms_state.h"
 
 struct relay;
-struct core_grid; /* interest_state.h */
-struct core_kept; /* kept.c */
 
 /* ---- rooms.c ---- */
 

@@ -12,7 +12,6 @@
 #include "relay.h"
 #include "../../proto/room_record.h"
 
-struct relay;
 struct core_grid; /* interest_state.h */
 struct core_kept; /* kept.c */
 

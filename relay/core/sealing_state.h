@@ -11,9 +11,6 @@
 
 #include "../../proto/seal.h"
 
-struct relay;
-struct ticket_claims; /* proto/ticket.h */
-
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
 struct core_seal {
     struct seal_tx tx;       /* relay -> client, the session's down key */

@@ -11,8 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-
 #define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
 

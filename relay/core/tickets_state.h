@@ -11,8 +11,6 @@
 
 #include "relay.h"
 
-struct relay;
-
 /* Tickets used here, remembered until they expire, each bound to the IP
  * address of its first session: sets of CORE_USED_WAYS entries by ticket
  * id; a full set forgets the entry that expires first. */
