@@ -3,6 +3,12 @@
  * the size limit, opened if sealed. In a sealed session only what opens is
  * counted against the peer. */
 #include "core.h"
+#include "admit_internal.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "peers_internal.h"
+#include "refusals_internal.h"
+#include "sealing_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

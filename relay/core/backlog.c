@@ -33,6 +33,7 @@
  * message sent to several: nothing re-enters a send, and the error saying
  * why goes past the bound. */
 #include "core.h"
+#include "backlog_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

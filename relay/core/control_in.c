@@ -1,7 +1,18 @@
-/* control_in.c: control messages from clients (see core.h): decoded, then
+/* control_in.c: control messages from clients (see control_in_internal.h): decoded, then
  * join (join.c), leave, chat, clock, ping, rooms (listing.c); and events, the game's own
  * messages, which take the control way. */
 #include "core.h"
+#include "admit_internal.h"
+#include "control_in_internal.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "join_internal.h"
+#include "kept_internal.h"
+#include "limits_internal.h"
+#include "lobby_internal.h"
+#include "peers_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,10 @@
 /* control_out.c: control messages out: encoded once, admitted past what
  * the receiver's edge holds (backlog.c), counted (see control_out_internal.h). */
 #include "core.h"
+#include "backlog_internal.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "sealing_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

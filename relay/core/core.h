@@ -1,17 +1,20 @@
-/* core.h: the relay core's own structures and the calls its files make
- * to each other. Only relay/core/ includes it; everything else goes
- * through relay.h.
+/* core.h: the relay core's own structures: struct relay, composed of its
+ * parts, and struct relay_peer. Only relay/core/ includes it; everything
+ * else goes through relay.h.
  *
  * The core keeps one struct relay_peer per handle (every edge's range, one
  * table: struct core_edge) and one struct relay_room per live room; rooms
  * hold the handles of their members. struct relay is composed of parts,
- * each written by one file: a file with parts of its own declares them,
- * and the calls it offers, in a header beside it (rooms_internal.h,
- * interest_internal.h, state_flow_internal.h, backlog_internal.h,
- * tickets_internal.h, sealing_internal.h, limits_internal.h,
- * refusals_internal.h, control_out_internal.h, kept_internal.h,
- * lobby_internal.h, join_cost_internal.h); the others' parts and
- * calls are here.
+ * each written by one file: a file with parts of its own declares them in
+ * a header beside it (rooms_state.h, interest_state.h, state_flow_state.h,
+ * backlog_state.h, tickets_state.h, sealing_state.h, limits_state.h,
+ * refusals_state.h, control_out_state.h, lobby_state.h,
+ * join_cost_state.h), which this header includes to embed them; the
+ * small parts of the others (the edges, the census, the listing, a peer's
+ * welcomes) are here. Every file's calls are in a header of its name with
+ * _internal.h (peers_internal.h, rooms_internal.h, ...), which this header
+ * never includes: a core file includes those of the files it calls and no
+ * other, so that it sees no other file's insides.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
@@ -73,18 +76,17 @@
 #include "key_guesses.h"
 #include "relay.h"
 
-#include "rooms_internal.h"
-#include "interest_internal.h"
-#include "state_flow_internal.h"
-#include "backlog_internal.h"
-#include "tickets_internal.h"
-#include "sealing_internal.h"
-#include "limits_internal.h"
-#include "refusals_internal.h"
-#include "control_out_internal.h"
-#include "kept_internal.h"
-#include "lobby_internal.h"
-#include "join_cost_internal.h"
+#include "rooms_state.h"
+#include "interest_state.h"
+#include "state_flow_state.h"
+#include "backlog_state.h"
+#include "tickets_state.h"
+#include "sealing_state.h"
+#include "limits_state.h"
+#include "refusals_state.h"
+#include "control_out_state.h"
+#include "lobby_state.h"
+#include "join_cost_state.h"
 #include "../script/script_hooks.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
@@ -295,216 +297,5 @@ static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t
 {
     return &r->stats.edges[r->edges.of[peer]];
 }
-
-/* ---- control_in.c ---- */
-
-/* A control message of len bytes (JSON) from peer; datagram: it came over
- * a bare datagram socket or a stream, with no channels. Returns 0 or the relay_on_datagram code. */
-int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
-                    bool datagram, uint64_t now_us);
-
-/* An event (PROTO_MSG_EVENT) of len bytes (admitted, on the control way)
- * from peer: decoded (a body too long: too_big), from a member (not_joined),
- * to the room or to a member of it (no_member), stamped with its sender's
- * id in place and sent on the control way: to that member, or to every
- * other member of the room (a room with interest too, as chat). Returns 0
- * or the relay_on_datagram code. */
-int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, uint64_t now_us);
-
-/* ---- join.c ---- */
-
-/* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join where r->reply_cap says so; sealed if its session's keys are
- * drawn), the peer closed. Returns the relay_on_datagram code. */
-int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
-                       uint64_t now_us, const char *text);
-
-/* A join from peer: checked, then a welcome to it and a joined notice to
- * its room. Returns 0 or the relay_on_datagram code. */
-int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
-                 uint64_t now_us);
-
-/* ---- listing.c ---- */
-
-/* A rooms request (m) of len bytes from peer: answered with a listing (a
- * page of the rooms under m->prefix after m->after, within the edge's
- * message_max), or refused: a non-member where sources can be forged, or
- * on a relay that takes tickets (not_joined), a relay that lists none
- * (listing_off), a peer past its byte budget (rate_limited). The listing's
- * bytes are spent from the peer's byte budget. Returns 0 or the
- * relay_on_datagram code. */
-int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
-                  uint64_t now_us);
-
-/* A page of the rooms under prefix after after (NULL or "": from the
- * first) whose props hold match (NULL or empty: any), with their props,
- * into r->out, a listing made afresh (its prefix, rooms, rooms_props,
- * rooms_len and more). */
-void core_list_page(struct relay *r, const char *prefix, const char *after,
-                    const struct proto_props *match);
-
-/* r->out, a listing, encoded within what peer's edge sends in one message
- * (sealed, if its session is): a page too long is cut to the rooms that
- * fit, and says `more`. Returns the length or a negative proto_err. */
-int core_encode_page(struct relay *r, uint32_t peer);
-
-/* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
- * peer: room becomes the fullest listed, open room under the prefix whose
- * props hold match (NULL or empty: any) with space, here or
- * (a fleet) on another relay, ties to the first by name; else prefix + the
- * smallest number no room under it has. Refused (counted, answered) on a
- * relay that lists no rooms (listing_off) and for a prefix too long to take
- * PROTO_ANY_DIGITS more (bad_room). Returns 0 or the relay_on_datagram
- * code. */
-int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
-                  uint64_t now_us);
-
-/* The next ask of a fleet's directory, a rooms request's or a join of any
- * room's (never 0: none). */
-uint32_t core_next_ask(struct relay *r);
-
-/* core_any_room's refusals alone (listing_off, bad_room), before a fleet's
- * directory is asked. Returns 0 or the relay_on_datagram code. */
-int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us);
-
-/* A join of any room under room's prefix (whose props hold match), the
- * fleet's directory having answered a: room becomes the fuller of this
- * relay's fullest such room with space (its members now) and the
- * directory's pick (another relay's: its members as last written), ties
- * to the first by name; else the directory's free name. False if there is
- * none (every number taken). */
-bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
-                   const struct relay_any_answer *a);
-
-/* ---- fleet_hooks.c ---- */
-
-/* A valid join (for who's room, which this relay does not have): asks the
- * fleet's place hook; a parked join keeps a copy of who and m's mode. Returns true if the room may be created here; otherwise the
- * join was parked, moved or refused (*rc: the relay_on_datagram code). */
-bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
-                      const struct ticket_claims *who, uint64_t now_us, int *rc);
-
-/* A join of any room (who's room: the prefix) while a fleet's directory
- * keeps the rooms: parked until it picks one (relay_any_settle), or
- * refused directory_unavailable if it cannot be asked. Returns 0 or the
- * relay_on_datagram code. */
-int core_fleet_any(struct relay *r, uint32_t peer, const struct proto_control *m,
-                   const struct ticket_claims *who, uint64_t now_us);
-
-/* A room this relay just created: under a fleet, its lease (the fleet's
- * lease hook), else none needed. */
-void core_fleet_room_created(struct relay *r, struct relay_room *room, uint64_t now_us);
-
-/* Sends moved (room, *to) to peer and closes it (code moved). */
-void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
-                      const struct relay_moved_to *to);
-
-/* Refuses a join the fleet could not place: error code, closed, counted
- * (unplaced). Returns the relay_on_datagram code. */
-int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
-                      uint64_t now_us);
-
-/* ---- peers.c: connections and their teardown, the one owner of it ---- */
-
-/* The connected peer at handle peer, or NULL. */
-static inline struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
-{
-    return peer < r->cfg.peer_cap && r->peers[peer].connected ? &r->peers[peer] : NULL;
-}
-
-/* Forgets peer and has the transport close it (why: the error code). */
-void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
-
-/* Counts peer against max_clients (once). Returns false, counting nothing,
- * when max_clients are counted already. */
-bool core_count(struct relay *r, uint32_t peer);
-
-/* Every 100 ms (relay_sweep): a sealed member nothing opened from for
- * timeout_ms expired, a connection outside any room past join_timeout_ms
- * closed (not_joined; not one whose join is parked, nor a lobby that
- * watches). */
-void core_sweep_joins(struct relay *r, uint64_t now_us);
-
-/* Refuses peer as server_full: counted, told (forced), closed (a peer not
- * connected yet: by its edge's disconnect). Returns the relay_on_datagram
- * code. */
-int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* Carries out the kick core_kick_later decided, if any: error kicked to
- * the peer, left {reason: kicked} to its room, disconnect; its IP address
- * is refused for kick_ban_ms. Every entry point that may reject calls it
- * last. */
-void core_kick_due(struct relay *r, uint64_t now_us);
-
-/* Closes peer for code: error code with text to it (forced past its error
- * budget and its queue's bound), left kicked to its room, a kick counted,
- * disconnect; one log line. */
-void core_evict(struct relay *r, uint32_t peer, enum proto_error_code code, const char *text,
-                uint64_t now_us);
-
-/* Carries out what backlog.c decided while sending: each sender throttled
- * is told (error throttled, within its error budget); each close decided,
- * error slow_reader (forced), left kicked to its room, a kick counted,
- * disconnect, one log line each. Never from inside a fan-out or while a
- * message is being sent to several, so nothing sent re-enters a send. */
-void core_closes_due(struct relay *r, uint64_t now_us);
-
-/* The end of every entry point that may queue: a kick decided, then every
- * close decided (core_kick_due, core_closes_due). */
-void core_settle(struct relay *r, uint64_t now_us);
-
-/* peer becomes a member (join.c decided it: the checks, the id drawn):
- * its membership written (room: an index into r->rooms.at; reflect and
- * batch as m asks), its last state and clock offset forgotten, counted
- * among the relay's members and its edge's. */
-void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
-                     const char *name, enum proto_mode mode, const struct proto_control *m);
-
-/* A member's clock offset to the relay (control_in.c: a clock message),
- * kept for the welcomes of those who join after it. */
-void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us);
-
-/* peer is outside any room from now_us (a member left, a join awaits its
- * proof): join_timeout_ms counts from then. */
-void core_peer_outside(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* Parks peer's join (a copy of join) while the fleet's directory answers.
- * Returns false out of memory (nothing parked). */
-bool core_park(struct relay *r, uint32_t peer, const struct relay_parked_join *join);
-
-/* peer's parked join, taken (the caller wipes and frees it), or NULL. */
-struct relay_parked_join *core_parked_take(struct relay *r, uint32_t peer);
-
-/* Every parked join still waiting, freed (relay_destroy). */
-void core_parked_free(struct relay *r);
-
-/* Takes a member out of its room, tells the others why, frees the room when
- * it empties. Does nothing for a peer that is not a member. */
-void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
-
-/* A member whose player joined again from another connection of its
- * source (join.c): out of its room with no notice, the room kept even if
- * it empties (the joiner takes the place at once), its connection closed. */
-void core_member_replaced(struct relay *r, uint32_t peer);
-
-/* A member leaves with everyone of its room at once (a shutdown, a room
- * moved): no left notices, its ticket free again; the caller empties and
- * frees the room. */
-void core_member_quiet(struct relay *r, uint32_t peer);
-
-/* ---- admit.c: every datagram's first step ---- */
-
-/* What every datagram goes through first: a known peer, counted, within
- * its rate and the size limit, opened if sealed (*bytes, *len then the
- * message inside), not empty. Returns 0 to go on or the relay_on_datagram
- * code. */
-int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
-               uint64_t now_us);
-
-/* A member's message into its room (a state, an event, chat, a clock):
- * within its byte budget, or dropped (counted rate_limited, told once a
- * second, kicked after kick_after_ms over). Returns 0 to go on or the
- * relay_on_datagram code. */
-int core_budget_admit(struct relay *r, uint32_t peer, uint64_t now_us);
 
 #endif

@@ -5,6 +5,12 @@
  * whose members or record changed are given out for the directory to keep.
  * The core keeps no room and no member for a parked or moved join. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "fleet_hooks_internal.h"
+#include "listing_internal.h"
+#include "peers_internal.h"
+#include "rooms_internal.h"
+#include "state_flow_internal.h"
 
 #include <inttypes.h>
 #include <sodium.h>

@@ -8,6 +8,8 @@
  * PROTO_AOI_LEAVE times it), tells both sides of each change (appeared,
  * vanished), and then goes to those who see the sender. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

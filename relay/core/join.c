@@ -1,9 +1,21 @@
-/* join.c: joins (see core.h): the checks, the room, the id, the
+/* join.c: joins (see join_internal.h): the checks, the room, the id, the
  * welcome and the notice to the others; in a sealed session the proof
  * first (PROTOCOL.md, Sealed sessions: the join's ticket opens, the
  * session's keys are drawn and announced, and only a join sealed under them
  * admits); a fleet's parked joins settled. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "fleet_hooks_internal.h"
+#include "interest_internal.h"
+#include "join_cost_internal.h"
+#include "join_internal.h"
+#include "limits_internal.h"
+#include "listing_internal.h"
+#include "lobby_internal.h"
+#include "peers_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
+#include "tickets_internal.h"
 
 #include <inttypes.h>
 #include <sodium.h>

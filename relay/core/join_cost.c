@@ -5,6 +5,10 @@
  * behind it: control_out.c holds the joiner's control way until the copy
  * is out): entries back to back, each its length (2 bytes), its bytes. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "join_cost_internal.h"
+#include "kept_internal.h"
+#include "limits_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
  * moves the bytes after it down. Bounded by what the events count, so a
  * replay, a put and a leave each walk at most CORE_KEPT_BYTES. */
 #include "core.h"
+#include "kept_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,6 @@
 #include "../../proto/room_record.h"
 #include "../../proto/wire.h"
 
-struct relay;
 struct relay_room;
 
 #define CORE_KEPT_BYTES PROTO_ROOM_KEPT_BYTES /* a room's kept events, each counted whole

@@ -3,6 +3,7 @@
  * and the addresses kicked recently. Decisions only: what the peer is
  * told, and a kick, are the caller's (admit.c). */
 #include "core.h"
+#include "limits_internal.h"
 
 #include <string.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* listing.c: rooms to list (see core.h and PROTOCOL.md, "Rooms to list"):
+/* listing.c: rooms to list (see listing_internal.h and PROTOCOL.md, "Rooms to list"):
  * the rooms request answered with a page of the rooms under a prefix, and
  * a join of any room given the fullest room under its prefix with space,
  * or a new one. Both walk the live rooms in name order (rooms.c keeps
@@ -12,6 +12,13 @@
  * rooms without: a filter skips those); an unlisted one only takes its
  * name from a new room of any. */
 #include "core.h"
+#include "admit_internal.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "listing_internal.h"
+#include "peers_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -11,6 +11,11 @@
  * fleet) in the other relays' rooms a heartbeat brought. A watch ends with
  * "watch": false, a join, or the connection. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "listing_internal.h"
+#include "lobby_internal.h"
+#include "peers_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* peers.c: peers (see core.h): a transport slot connects, goes, is
+/* peers.c: peers (see peers_internal.h): a transport slot connects, goes, is
  * kicked or evicted, or is told the relay shuts down. The one writer of a
  * peer's connection, membership (join.c decides it: core_member_add),
  * clock offset and parked join, and the one owner of its teardown: what
@@ -6,6 +6,16 @@
  * ticket and its parked join, and the close, the slow readers' that
  * backlog.c decided among them. */
 #include "core.h"
+#include "backlog_internal.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "kept_internal.h"
+#include "limits_internal.h"
+#include "peers_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
+#include "state_flow_internal.h"
+#include "tickets_internal.h"
 #include "source_key.h"
 
 #include <inttypes.h>

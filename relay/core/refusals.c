@@ -3,6 +3,8 @@
  * (too many and the sender is kicked, by the teardown in peers.c once the
  * input is handled). */
 #include "core.h"
+#include "control_out_internal.h"
+#include "refusals_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
-/* refusals_internal.h: refusals.c's state and calls: drop reasons counted and
- * answered, each peer's strikes, a kick decided.
- * Private to relay/core/: core.h includes it, composing struct relay of
- * its parts, and only the file named here writes them. */
+/* refusals_internal.h: refusals.c's calls, on drop reasons counted and
+ * answered, each peer's strikes, a kick decided (its part of struct relay:
+ * refusals_state.h, which core.h includes). Private to relay/core/: a core file
+ * includes it when it calls refusals.c, and only then. */
 #ifndef RICOCHET_CORE_REFUSALS_INTERNAL_H
 #define RICOCHET_CORE_REFUSALS_INTERNAL_H
 
@@ -9,27 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay.h"
+#include "refusals_state.h"
 
 struct relay;
-
-/* A peer's strikes: only refusals.c writes them (core_strikes_start at
- * its connection; peers.c zeroes a slot set free). */
-struct core_peer_strikes {
-    uint64_t micro;          /* invalid datagrams, millionths, decays 1/s */
-    uint64_t us;             /* its last decay */
-};
-
-/* A kick decided (refusals.c: core_kick_later), carried out when the
- * input in hand is handled (peers.c: core_kick_due takes it through
- * core_kick_take). Only refusals.c writes it. */
-struct core_kick {
-    bool due;                   /* a kick is decided */
-    uint32_t peer;              /* ... of this peer */
-    char why[96];               /* ... and what it is told */
-};
-
-/* ---- refusals.c ---- */
 
 /* Counts a rejection, tells the client (within its error budget) with code
  * (NONE: the usual one for why), and adds a strike for malformed input

@@ -4,6 +4,17 @@
  * the time the transport read for us; core.h says which file holds what,
  * and state_flow.c is a state's whole way through. */
 #include "core.h"
+#include "admit_internal.h"
+#include "backlog_internal.h"
+#include "control_in_internal.h"
+#include "control_out_internal.h"
+#include "interest_internal.h"
+#include "join_cost_internal.h"
+#include "lobby_internal.h"
+#include "peers_internal.h"
+#include "rooms_internal.h"
+#include "state_flow_internal.h"
+#include "tickets_internal.h"
 
 
 #include <stdio.h>

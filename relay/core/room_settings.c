@@ -4,6 +4,11 @@
  * later from its room messages, the checks joins and listings make of
  * them, and the room as it is told to its members. */
 #include "core.h"
+#include "admit_internal.h"
+#include "control_out_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

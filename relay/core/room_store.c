@@ -4,6 +4,8 @@
  * the holds let go. What writes the records where (--room-file, a fleet's
  * directory) is the caller's. */
 #include "core.h"
+#include "kept_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

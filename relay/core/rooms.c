@@ -3,6 +3,9 @@
  * also kept in name order (r->rooms.by_name), so that a room is found by a
  * binary search and a listing (listing.c) starts where it asks. */
 #include "core.h"
+#include "interest_internal.h"
+#include "kept_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

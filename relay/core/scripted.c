@@ -3,6 +3,9 @@
  * pointer test when no engine is installed; and the room's own kept keys,
  * which no member replaces or clears. */
 #include "core.h"
+#include "kept_internal.h"
+#include "refusals_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,6 +3,10 @@
  * keep and clear its own kept events, props, open, kick once the call is
  * over, list its members. Only the engine (relay/script) calls these. */
 #include "core.h"
+#include "control_out_internal.h"
+#include "kept_internal.h"
+#include "peers_internal.h"
+#include "rooms_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* sealing.c: sealed sessions' keys (see sealing_internal.h; PROTOCOL.md, Sealed
  * sessions): messages opened on the way in, sealed on the way out. */
 #include "core.h"
+#include "sealing_internal.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* sealing_internal.h: sealing.c's state and calls: each peer's sealed session, the
- * buffers to open and seal in.
- * Private to relay/core/: core.h includes it, composing struct relay of
- * its parts, and only the file named here writes them. */
+/* sealing_internal.h: sealing.c's calls, on each peer's sealed session, the
+ * buffers to open and seal in (its part of struct relay: sealing_state.h, which
+ * core.h includes). Private to relay/core/: a core file includes it when it
+ * calls sealing.c, and only then. */
 #ifndef RICOCHET_CORE_SEALING_INTERNAL_H
 #define RICOCHET_CORE_SEALING_INTERNAL_H
 
@@ -9,32 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/seal.h"
+#include "sealing_state.h"
 
 struct relay;
 struct ticket_claims; /* proto/ticket.h */
-
-/* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
-struct core_seal {
-    struct seal_tx tx;       /* relay -> client, the session's down key */
-    struct seal_rx rx;       /* client -> relay, the session's up key */
-    uint8_t nonce[SEAL_NONCE_BYTES]; /* the client's, from its join */
-    uint8_t salt[SEAL_SALT_BYTES];   /* mine */
-    uint8_t proof[SEAL_PROOF_BYTES]; /* the `sealed` message's tag */
-    uint64_t heard_us;       /* when something of it last opened (cfg.timeout_ms) */
-};
-
-/* Sealed sessions (cfg.encrypt): each peer's keys, and the datagram in
- * hand opened. Only sealing.c writes it; control_out.c hands sealed_out
- * to core_seal_for, which seals into it. */
-struct core_sealing {
-    struct core_seal *seals;    /* peer_cap */
-    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
-    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
-    bool in_clear;              /* the datagram in hand was not sealed */
-};
-
-/* ---- sealing.c ---- */
 
 /* With cfg.encrypt: each peer's session keys and the buffers to open and
  * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */

@@ -16,6 +16,13 @@
  * What is said to a peer on the way (errors, a kick) is refusals.c's and
  * peers.c's; this file only decides and forwards. */
 #include "core.h"
+#include "admit_internal.h"
+#include "backlog_internal.h"
+#include "interest_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "sealing_internal.h"
+#include "state_flow_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -5,6 +5,9 @@
  * sealed session started and its proof awaited (sealing.c keeps its keys). A
  * refusal is the join's to make (join.c). */
 #include "core.h"
+#include "control_out_internal.h"
+#include "sealing_internal.h"
+#include "tickets_internal.h"
 
 #include <sodium.h>
 #include <stdio.h>

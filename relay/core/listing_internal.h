@@ -1,0 +1,63 @@
+/* listing_internal.h: listing.c's calls: rooms listed (the rooms request), a
+ * join's pick of any room with space. Private to relay/core/: a core file
+ * includes it when it calls listing.c, and only then. */
+#ifndef RICOCHET_CORE_LISTING_INTERNAL_H
+#define RICOCHET_CORE_LISTING_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+
+/* A rooms request (m) of len bytes from peer: answered with a listing (a
+ * page of the rooms under m->prefix after m->after, within the edge's
+ * message_max), or refused: a non-member where sources can be forged, or
+ * on a relay that takes tickets (not_joined), a relay that lists none
+ * (listing_off), a peer past its byte budget (rate_limited). The listing's
+ * bytes are spent from the peer's byte budget. Returns 0 or the
+ * relay_on_datagram code. */
+int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
+                  uint64_t now_us);
+
+/* A page of the rooms under prefix after after (NULL or "": from the
+ * first) whose props hold match (NULL or empty: any), with their props,
+ * into r->out, a listing made afresh (its prefix, rooms, rooms_props,
+ * rooms_len and more). */
+void core_list_page(struct relay *r, const char *prefix, const char *after,
+                    const struct proto_props *match);
+
+/* r->out, a listing, encoded within what peer's edge sends in one message
+ * (sealed, if its session is): a page too long is cut to the rooms that
+ * fit, and says `more`. Returns the length or a negative proto_err. */
+int core_encode_page(struct relay *r, uint32_t peer);
+
+/* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
+ * peer: room becomes the fullest listed, open room under the prefix whose
+ * props hold match (NULL or empty: any) with space, here or
+ * (a fleet) on another relay, ties to the first by name; else prefix + the
+ * smallest number no room under it has. Refused (counted, answered) on a
+ * relay that lists no rooms (listing_off) and for a prefix too long to take
+ * PROTO_ANY_DIGITS more (bad_room). Returns 0 or the relay_on_datagram
+ * code. */
+int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto_props *match,
+                  uint64_t now_us);
+
+/* The next ask of a fleet's directory, a rooms request's or a join of any
+ * room's (never 0: none). */
+uint32_t core_next_ask(struct relay *r);
+
+/* core_any_room's refusals alone (listing_off, bad_room), before a fleet's
+ * directory is asked. Returns 0 or the relay_on_datagram code. */
+int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t now_us);
+
+/* A join of any room under room's prefix (whose props hold match), the
+ * fleet's directory having answered a: room becomes the fuller of this
+ * relay's fullest such room with space (its members now) and the
+ * directory's pick (another relay's: its members as last written), ties
+ * to the first by name; else the directory's free name. False if there is
+ * none (every number taken). */
+bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
+                   const struct relay_any_answer *a);
+
+#endif

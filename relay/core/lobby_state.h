@@ -1,0 +1,43 @@
+/* lobby_state.h: lobby.c's part of struct relay: the connections that watch
+ * the rooms listed (a lobby that stays: PROTOCOL.md, "A lobby that
+ * stays"), each told of a change with a fresh first page.
+ * Private to relay/core/: core.h includes it, composing struct relay of
+ * its parts, and only the file named here writes them. */
+#ifndef RICOCHET_CORE_LOBBY_STATE_H
+#define RICOCHET_CORE_LOBBY_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../proto/control.h"
+#include "../../proto/props.h"
+
+#define LOBBY_PUSH_US 500000u  /* a watcher is sent a page at most this often */
+#define LOBBY_LOOK_US 200000u  /* ... and its page looked at this often for a change */
+
+/* A connection watching the rooms under a prefix. A slot is its peer's
+ * while that peer's relay_peer.lobby names it back: a teardown (which
+ * zeroes the peer) or a join (core_lobby_end) frees it, the former found
+ * at the next sweep. */
+struct core_watcher {
+    bool used;
+    uint32_t peer;
+    uint64_t source;           /* its peer's source_key (what the per-address bound counts) */
+    char prefix[PROTO_ROOM_MAX + 1];
+    struct proto_props match;  /* its request's (n 0: any room) */
+    uint64_t heard_us;         /* its last ping or rooms request */
+    uint64_t pushed_us;        /* its last page (the answer or a push) */
+    uint64_t looked_us;        /* its page last looked at */
+    uint64_t sent;             /* the fingerprint of the last page it was sent */
+};
+
+/* The watchers: only lobby.c writes them (core_lobby_alloc at the relay's
+ * creation). */
+struct core_lobby {
+    struct core_watcher *at;   /* cap of them */
+    uint32_t cap;              /* the most a relay keeps: max_lobbies, at most peer_cap */
+    uint32_t n;                /* slots used (some maybe a gone peer's, until the sweep) */
+};
+
+#endif
