@@ -20,7 +20,9 @@
 #include "../../sys/netaddr.h"
 
 #define KEY_GUESSES_PER_S 32   /* joins with a key the relay does not hold, a second */
-#define KEY_GUESSES_BURST 256  /* ... and at once: a full room behind one address */
+#define KEY_GUESSES_BURST 128  /* ... and at once: a crowd behind one address moved at
+                                  once; below the joins a source may make at all
+                                  (join_cost_state.h), so that this bound is met first */
 #define KEY_GUESSES_SLOTS 1024 /* sources tracked at once (a power of two) */
 
 struct key_guesses_slot {
