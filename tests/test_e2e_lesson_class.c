@@ -2,9 +2,10 @@
  * worksheet.LANG.md) run as written. Every language's sheets hold the same
  * commands (each line of a ```sh block) and the same addresses as
  * English's; the test runs them, byte for byte, in a network namespace of
- * its own (unshare -rnm, a tmpfs on /tmp) whose loopback has the sheets'
- * class address, 192.0.2.10: the teacher's `ricochet-lesson` line, every
- * address the sheets name answering 200 while it runs (the projector's
+ * its own (unshare -rnm, a tmpfs on /tmp unless the tree is under it)
+ * whose loopback has the sheets' class address, 192.0.2.10: the
+ * teacher's `ricochet-lesson` line, every address the sheets name
+ * answering 200 while it runs (the projector's
  * page with its lanes chosen, the students' view), the students' Python
  * player joining through the door (its lane on the view's live.json, from
  * 192.0.2.10, joined, its states carried), then, the lesson stopped, the
@@ -146,12 +147,14 @@ static void write_script(const struct said *s, const char *dir, const char *top)
     snprintf(path, sizeof path, "%s/class.sh", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
+    /* A tmpfs of its own on /tmp when the tree is not under it (the tree
+     * of a clone in /tmp stays where it is). */
     fprintf(f, "set -e\n"
-               "mount -t tmpfs tmpfs /tmp\n"
+               "cd '%s'\n"
+               "case \"$PWD\" in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac\n"
                "ip link set lo up\n"
                "ip addr add 192.0.2.10/32 dev lo\n"
                "export PATH='%s':\"$PATH\"\n"
-               "cd '%s'\n"
                "%s > '%s/lesson.out' 2> '%s/lesson.err' &\n"
                "lesson=$!\n"
                "for i in $(seq 300); do\n"
@@ -159,7 +162,7 @@ static void write_script(const struct said *s, const char *dir, const char *top)
                " curl -sf http://192.0.2.10:7801/view.json > /dev/null && break\n"
                "  sleep 0.2\n"
                "done\n",
-            bin, top, lesson[0], dir, dir);
+            top, bin, lesson[0], dir, dir);
     for (size_t i = 0; i < s->n_urls; i++)
         fprintf(f, "curl -sf -o /dev/null '%s' && echo 'answered: %s'\n", s->urls[i],
                 s->urls[i]);
