@@ -199,8 +199,12 @@ static void a_program_that_spoke_waits_for_the_relay(void **state)
     struct spawn_proc player;
     set_path_loss(&l, 99);
     assert_int_equal(spawn_start(&player, dir, "tcp_player", player_args, err, sizeof err), 0);
-    clock_sleep_ms(2500); /* its join sent, the door's SYN lost: past the join deadline */
-    set_path_loss(&l, 0); /* the SYN sent again 3 s after the first gets through */
+    /* Its join sent, the door's SYN lost: past the join deadline (2 s), and
+     * well before the SYN's second retransmission (3 s after the first), so
+     * that a busy machine's late PUT still lets that one through (the
+     * player waits 5 s for an answer). */
+    clock_sleep_ms(2200);
+    set_path_loss(&l, 0);
     int rc = spawn_stop(&player, 0, 20000);
     char *out = spawn_read_stdout(&player), *perr = spawn_read_stderr(&player);
     print_message("the player behind a lossy connect: %s%s\n", out ? out : "", perr ? perr : "");
