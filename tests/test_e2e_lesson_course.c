@@ -165,8 +165,9 @@ static cJSON *tcp_calls(struct browser *b)
             return d;
         clock_sleep_ms(500);
     }
-    char *text = cJSON_PrintUnformatted(d);
-    fail_msg("the TCP lane's calls never held both handshakes: %s", text);
+    char *ends = cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "ends"));
+    char *hs = cJSON_PrintUnformatted(cJSON_GetObjectItem(d, "handshake"));
+    fail_msg("the TCP lane's calls never held both handshakes: %s %s", hs, ends);
     return NULL;
 }
 

@@ -30,14 +30,24 @@
 #define READ_TURN_US 50000  /* the slices of a call end once it has taken this long (a
                                quarter of the publish period) */
 
-/* The lane whose sender's uplink (which sender into *k) or receiver's
- * downlink is flow in dir. */
-static struct live_lane *lane_of_flow(struct live *lv, const char *flow, int dir, int *k)
+/* A line of a TCP stream's (a segment, or a state read from one): a UDP
+ * socket and a TCP one may hold the same port, so a flow names a lane only
+ * with its protocol. */
+static bool of_stream(const struct audit_line *a)
 {
+    return !strcmp(a->kind, "segment") || !strcmp(a->kind, "stream");
+}
+
+/* The lane whose sender's uplink (which sender into *k) or receiver's
+ * downlink is a's flow in its direction. */
+static struct live_lane *lane_of_flow(struct live *lv, const struct audit_line *a, int *k)
+{
+    const char *flow = a->flow;
+    int dir = a->dir;
     for (size_t i = 0; i < lv->n_lanes; i++) {
         struct live_lane *l = &lv->lanes[i];
         *k = -1;
-        if (!l->clients)
+        if (!l->clients || l->def->ip != of_stream(a))
             continue;
         if (dir != NETSIM_UP && !strcmp(l->down_flow, flow))
             return l;
@@ -175,7 +185,7 @@ static void add_handshake(struct live *lv, const struct audit_line *a)
     bool syn = strchr(a->group, 'S') != NULL, bare = !strcmp(a->group, ".");
     for (size_t i = 0; (syn || bare) && i < lv->n_lanes; i++) {
         struct live_lane *l = &lv->lanes[i];
-        int e = !l->clients ? -1 : !strcmp(l->up_flow[0], a->flow) ? 0
+        int e = !l->clients || !l->def->ip ? -1 : !strcmp(l->up_flow[0], a->flow) ? 0
                                  : !strcmp(l->down_flow, a->flow) ? 1 : -1;
         if (e < 0)
             continue;
@@ -210,7 +220,7 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us, uint64_
     if (!strcmp(a.kind, "segment"))
         add_handshake(lv, &a);
     int k;
-    struct live_lane *l = lane_of_flow(lv, a.flow, a.dir, &k);
+    struct live_lane *l = lane_of_flow(lv, &a, &k);
     if (!l) {
         live_door_log(lv, &a); /* a program of the learner's own, or nobody's */
         return;
