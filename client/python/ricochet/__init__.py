@@ -1,4 +1,5 @@
-"""ricochet: libricochet from Python, through ctypes (ricochet.h mirrored).
+"""ricochet: libricochet from Python, through ctypes (ricochet.h mirrored); this
+file, the package's entry, names the API and its modules hold it.
 
     with Session("127.0.0.1", 7777, "lobby", "py") as s:
         while playing:                       # the game's loop, one frame a turn
@@ -37,11 +38,10 @@ closed session SessionClosed.
 Run as a program: python3 -m ricochet HOST PORT [ROOM] joins, sends ten
 states with a payload, says so and exits 0.
 
-This file is the package's entry: it names the API, and its modules hold
-it, each a part a reader can take alone: constants.py, ricochet.h's numbers
-and the rules of names; structs.py, its structs as ctypes mirrors them;
-native.py, the library loaded and its calls declared; errors.py, how the
-binding refuses; received.py, Event and Member; session.py, Session;
+The modules, each a part a reader can take alone: constants.py, ricochet.h's
+numbers and the rules of names; structs.py, its structs as ctypes mirrors
+them; native.py, the library loaded and its calls declared; errors.py, how
+the binding refuses; received.py, Event and Member; session.py, Session;
 lobby.py, the relay's rooms listed, joined and watched (Room); room.py, my
 room as the relay says it and my player across sessions (RoomSettings);
 figures.py, a session's clock and latencies (Clock); interp.py, Interp and

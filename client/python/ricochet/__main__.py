@@ -1,4 +1,5 @@
-"""__main__.py: python3 -m ricochet HOST PORT [ROOM] (program.py)."""
+"""__main__.py: what python3 -m ricochet HOST PORT [ROOM] runs: program.py's
+main, which joins, sends ten states with a payload and says so."""
 import sys
 
 from .program import main
