@@ -126,7 +126,7 @@ static void csharp_binding_with_mono_against_a_relay(void **state)
 {
     (void)state;
     assert_int_equal(run("mcs -nologo -warnaserror -out:%s/session_test.exe "
-                         "client/csharp/Ricochet.cs client/csharp/tests/SessionTest.cs",
+                         "client/csharp/Ricochet/*.cs client/csharp/tests/SessionTest.cs",
                          scratch),
                      0);
     assert_int_equal(run("mono %s/session_test.exe %u", scratch, (unsigned)enet_port), 0);
@@ -220,7 +220,7 @@ static void library_md_keeps_the_player_in_each_language(void **state)
 
     snprintf(path, sizeof path, "%s/Keep.cs", scratch);
     md_block("### In C#", "csharp", path);
-    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/keep.exe %s client/csharp/Ricochet.cs",
+    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/keep.exe %s client/csharp/Ricochet/*.cs",
                          scratch, path),
                      0);
     snprintf(cmd, sizeof cmd, "mono %s/keep.exe 127.0.0.1 %u keep-cs", scratch, (unsigned)enet_port);

@@ -2,9 +2,9 @@
  * developer would from the docs' commands as written. docs/library.md's
  * "Build and link" installs the library into a prefix of a scratch $HOME
  * and links the C player against it (found through its rpath); the C#
- * player is built as client/csharp/README.md says (mcs with Ricochet.cs)
- * and run by mono, the Python player takes the library through
- * LD_LIBRARY_PATH as client/python/README.md says (the module from the
+ * player is built as client/csharp/README.md says (mcs with the files of
+ * Ricochet/) and run by mono, the Python player takes the library through
+ * LD_LIBRARY_PATH as client/python/README.md says (the package from the
  * checkout: `pip install` needs setuptools from the network), and the
  * Node player imports ricochet-relay-client from its node_modules (the
  * checkout's client/js). The players (tests/support/four_players/, each
@@ -53,9 +53,9 @@ static void build_players(const char *top)
                "{ cat %s/install.log; exit 1; }", clean, home, home, home, home);
     harness_sh("mkdir %s/game && cp %s/player.c %s/game/game.c", home, four, home);
     harness_sh("cd %s/game && %s HOME=%s sh -e %s/link.sh", home, clean, home, home);
-    harness_sh("mkdir %s/cs && cp client/csharp/Ricochet.cs %s/Player.cs %s/cs/", home, four,
+    harness_sh("mkdir %s/cs && cp -r client/csharp/Ricochet %s/Player.cs %s/cs/", home, four,
                home);
-    harness_sh("cd %s/cs && mcs -nologo -out:player.exe Player.cs Ricochet.cs", home);
+    harness_sh("cd %s/cs && mcs -nologo -out:player.exe Player.cs Ricochet/*.cs", home);
     harness_sh("mkdir -p %s/js/node_modules %s/py && cp %s/player.mjs %s/js/ && "
                "cp %s/player.py %s/py/", home, home, four, home, four, home);
     harness_sh("ln -s %s/client/js %s/js/node_modules/ricochet-relay-client", top, home);

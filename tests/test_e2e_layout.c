@@ -9,9 +9,10 @@
  * another, as the objects' symbol tables say: nm on the objects beside
  * $RICOCHET_BIN); the product's folders never include the lab's
  * (docs/design.md, "Where things go"); no production file includes
- * another component's private header; every production file opens with a comment; test
- * cases are named without a "test_" prefix (the
- * binary's name says that already). Run from the top of the repository,
+ * another component's private header; every production file opens with a
+ * comment (the Python binding's modules with a docstring, the C# binding's
+ * files with a // comment, each binding a folder of files); test cases are
+ * named without a "test_" prefix (the binary's name says that already). Run from the top of the repository,
  * after the build.
  *
  * A component is a folder (relay/core, relay/quic, client, client/swarm,
@@ -174,9 +175,37 @@ static void headers_include_at_their_top(void **state)
     assert_int_equal(late, 0);
 }
 
+/* The files of a binding's folder dir whose names end in suffix that do
+ * not open with opening (a Python docstring, a C# comment), each said;
+ * how many of them there are into *files. */
+static int bindings_bare(const char *dir, const char *suffix, const char *opening,
+                         int *files)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int bare = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !has_suffix(e->d_name, suffix))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *text = read_text(path);
+        (*files)++;
+        if (strncmp(text, opening, strlen(opening)) != 0) {
+            print_error("%s: opens with no %s saying what it holds\n", path, opening);
+            bare++;
+        }
+        free(text);
+    }
+    closedir(d);
+    return bare;
+}
+
 /* Every production file opens with a comment saying what it holds: the
  * first thing a reader meets, and what the docs' map of files is read
- * against. */
+ * against; the Python binding's modules with a docstring, the C# binding's
+ * files with a // comment. */
 static void files_open_with_what_they_hold(void **state)
 {
     (void)state;
@@ -192,6 +221,10 @@ static void files_open_with_what_they_hold(void **state)
         free(text);
     }
     tree_free(&t);
+    int python = 0, csharp = 0;
+    bare += bindings_bare("client/python/ricochet", ".py", "\"\"\"", &python);
+    bare += bindings_bare("client/csharp/Ricochet", ".cs", "//", &csharp);
+    assert_true(python > 1 && csharp > 1); /* the bindings a folder of files each */
     assert_int_equal(bare, 0);
 }
 

@@ -3,22 +3,23 @@
  * library, the soname; `client/examples/hello.c` and `tag.c` built with nothing
  * but `pkg-config --cflags --libs ricochet` against it (hello also against
  * `libricochet.a`) and run against a relay: all ten of hello's states reach
- * another member, and of the Python binding's (`client/python/ricochet.py`,
- * whose event is the C event's size), two tag players pass "it" to each other
- * by events through the relay; the README's excerpt of hello.c is the file's;
- * the manual page has every exported function; docs/library.md's "Build and
- * link" blocks run as written from a scratch `$HOME` in a clean environment
- * (`make lib`, `make install-lib PREFIX=$HOME/.local`, a game linked shared
- * with an rpath and static), both programs playing against a relay with no
- * `LD_LIBRARY_PATH`, `build/lib/ricochet.pc` left as `make lib` wrote it and no
- * systemd unit installed, and the run-time packages library.md names exactly
- * those of the libraries `objdump -p` lists as `NEEDED`; after that install,
- * in that clean environment (only what the docs set: no `LD_LIBRARY_PATH`),
- * library.md's blocks of "The examples" (hello's ten states sent), "A game:
- * tag" (in a terminal of script(1): joined, quit by its q) and "A game:
- * gates" (a host's closed room and a lobby player that lists it closed,
- * joins once it opens and gets the gates opened before it as kept events)
- * run as written, each program finding the library by its rpath */
+ * another member, and of the Python binding's (the package in
+ * `client/python/ricochet/` run as a program, whose event is the C event's
+ * size), two tag players pass "it" to each other by events through the relay;
+ * the README's excerpt of hello.c is the file's; the manual page has every
+ * exported function; docs/library.md's "Build and link" blocks run as written
+ * from a scratch `$HOME` in a clean environment (`make lib`, `make install-lib
+ * PREFIX=$HOME/.local`, a game linked shared with an rpath and static), both
+ * programs playing against a relay with no `LD_LIBRARY_PATH`,
+ * `build/lib/ricochet.pc` left as `make lib` wrote it and no systemd unit
+ * installed, and the run-time packages library.md names exactly those of the
+ * libraries `objdump -p` lists as `NEEDED`; after that install, in that clean
+ * environment (only what the docs set: no `LD_LIBRARY_PATH`), library.md's
+ * blocks of "The examples" (hello's ten states sent), "A game: tag" (in a
+ * terminal of script(1): joined, quit by its q) and "A game: gates" (a host's
+ * closed room and a lobby player that lists it closed, joins once it opens and
+ * gets the gates opened before it as kept events) run as written, each program
+ * finding the library by its rpath */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,10 +262,11 @@ static void hello_and_python_join_and_send_ten_states(void **state)
     assert_non_null(strstr(out, "sent 10 states; 1 other here"));
     free(out);
 
-    /* The Python binding (client/python/ricochet.py, ctypes) mirrors the
-     * header's structs: its event is as large, and its states arrive. */
-    const char *py[] = {"python3", "client/python/ricochet.py", "127.0.0.1", port_s, "lobby",
-                        NULL};
+    /* The Python binding (the package client/python/ricochet/, ctypes), run
+     * as a program, mirrors the header's structs: its event is as large, and
+     * its states arrive. */
+    const char *py[] = {"PYTHONPATH=client/python", "python3", "-m", "ricochet", "127.0.0.1",
+                        port_s, "lobby", NULL};
     char want[64];
     setenv("LD_LIBRARY_PATH", lib, 1);
     out = play("/usr/bin", "env", py, &watcher, 15000);

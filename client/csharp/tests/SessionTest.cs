@@ -6,7 +6,7 @@
 // to one member, kept events a latecomer gets after its Welcome, names
 // and chat as strings, the members with their
 // statistics, README.md's example as written (the second argument: the
-// folder of README.md and Ricochet.cs, client/csharp by default) with a
+// folder of README.md and Ricochet/, client/csharp by default) with a
 // player of the test's and with no relay, what is refused throwing before
 // anything is sent and saying the rule, no relay and a refused connection
 // as events then SessionEndedException, a relay gone, a rejoin that
@@ -883,7 +883,7 @@ static class SessionTest
     const string Written = "Host = \"127.0.0.1\", Port = 7777,";
 
     /// <summary>README.md's example as written, in a folder of its own, only
-    /// the relay's port changed: built with mcs beside Ricochet.cs and run
+    /// the relay's port changed: built with mcs with Ricochet/*.cs and run
     /// with mono; player(lines) is called every 20 ms while it runs. Its exit
     /// code; its output in lines.</summary>
     static int RunExample(string csharp, ushort port, List<string> lines, Action<List<string>> player)
@@ -897,8 +897,9 @@ static class SessionTest
         try {
             File.WriteAllText(Path.Combine(dir, "Game.cs"),
                               example.Replace(Written, "Host = \"127.0.0.1\", Port = " + port + ","));
+            var binding = Directory.GetFiles(Path.Combine(csharp, "Ricochet"), "*.cs"); // Ricochet/*.cs
             var build = Process.Start("mcs", "-nologo -warnaserror -out:" + Path.Combine(dir, "game.exe") + " " +
-                                      Path.Combine(dir, "Game.cs") + " " + Path.Combine(csharp, "Ricochet.cs"));
+                                      Path.Combine(dir, "Game.cs") + " " + string.Join(" ", binding));
             build.WaitForExit();
             Check(build.ExitCode == 0, "the example builds as written");
             if (build.ExitCode != 0)

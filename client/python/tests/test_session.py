@@ -808,7 +808,8 @@ class LibraryNotFound(unittest.TestCase):
                 self.skipTest("libricochet is installed in the system's folders")
             last = run.stderr.strip().splitlines()[-1]
             for words in ("ImportError: libricochet not found", "LD_LIBRARY_PATH (%s)" % empty,
-                          "ldconfig", "RICOCHET_LIB=", "beside ricochet.py"):
+                          "ldconfig", "RICOCHET_LIB=",
+                          "beside the package's modules"):
                 self.assertIn(words, last)
 
 

@@ -1,5 +1,5 @@
 // Player.cs: the C# player of test_e2e_four_players, written from
-// client/csharp/README.md alone and built as it says (mcs with Ricochet.cs,
+// client/csharp/README.md alone and built as it says (mcs with Ricochet/*.cs,
 // run by mono): the same game as player.c (see there). It joins ROOM as
 // NAME, sends its state with its name as payload and "hi NAME" events, and
 // says "NAME: phase N ok" on stderr once it has every peer's payload, event
