@@ -64,7 +64,7 @@ const game = {
   teleportAt: 0,      /* ms (performance.now) of the jump asked for; 0: none */
   roomIt: 0,          /* who the room says is "it" (0: it says nothing) */
   fixes: [],          /* the room's corrections: {id, x, y, seen: {x, y} where I saw it next} */
-  teleports: [],      /* my jumps: {from: {x, y}, to: {x, y}} */
+  teleports: [],      /* my jumps: {from: {x, y}, to: {x, y}, fixesBefore: the room's fixes then} */
 };
 if (Number.parseFloat(params.get("teleport")) >= 0)
   game.teleportAt = performance.now() + Number.parseFloat(params.get("teleport")) * 1000 + 1;
@@ -246,7 +246,7 @@ function onRoomWord(e) {
 /* A jump to the far corner, for the room's referee to correct. */
 function teleport() {
   const to = { x: game.x < 50 ? 95 : 5, y: game.y < 50 ? 95 : 5 };
-  game.teleports.push({ from: { x: game.x, y: game.y }, to });
+  game.teleports.push({ from: { x: game.x, y: game.y }, to, fixesBefore: game.fixes.length });
   game.x = to.x;
   game.y = to.y;
   game.teleportAt = 0;
