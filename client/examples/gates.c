@@ -34,7 +34,8 @@
  *        ./gates --host ROOM HOST PORT    a closed room of mine: o opens it
  *        ./gates --join ROOM HOST PORT    that room, if it exists
  *        arrows or WASD move, q quits; --auto SECONDS plays by itself (0:
- *        until SIGINT) and says what happens; --watch never moves */
+ *        until SIGINT) and says what happens; --watch never moves;
+ *        --script gates: the room my join makes has the relay's referee */
 #define _GNU_SOURCE /* getopt_long */
 
 #include <getopt.h>

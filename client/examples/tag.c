@@ -32,7 +32,9 @@
  *        (--name NAME, --colour RRGGBB: yours; default: from the pid)
  * Watch: ./tag --auto 20 HOST PORT ROOM   plays by itself for 20 s (0: until
  *        SIGINT), no terminal needed, says each tag as it happens, then
- *        the score */
+ *        the score
+ * Refereed: ./tag --script tag HOST PORT ROOM (t, or --teleport SECONDS:
+ *        a jump the room corrects) */
 #define _GNU_SOURCE /* getopt_long */
 
 #include <ctype.h>
