@@ -13,7 +13,8 @@
  * clock, and the winner it names when the last gate opens. Tag (tag.lua):
  * the terminal teleports, and the room corrects it to the speed limit:
  * the terminal goes on from where the room put it, the page sees it there;
- * then the page teleports, and the terminal sees the page corrected. */
+ * then the page teleports, and the terminal sees the page corrected. The
+ * play page (/play), in a refereed room, shows what the room says. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -393,11 +394,58 @@ static void browser_and_terminal_see_a_teleport_corrected(void **state)
     spawn_free(&relay);
 }
 
+/* The play page in a tag room a member of the test's own made refereed:
+ * the room's "it", kept, and its word on the member's teleport, in the
+ * page's log. */
+static void the_play_page_shows_the_rooms_words(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    uint16_t enet, ws;
+    char dir[] = "/tmp/ricochet-scripts-play-XXXXXX", url[200], expr[200];
+    relay_start(&relay, &enet, &ws);
+    struct ricochet_config *cfg = players_config(enet, RICOCHET_MODE_RELIABLE, "ann");
+    assert_int_equal(ricochet_config_set_room(cfg, "yard"), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_room_prop(cfg, "script", "tag"), RICOCHET_OK);
+    struct ricochet *c = players_connect(cfg);
+    struct ricochet_event ev;
+    players_wait_event(&c, 1, 0, RICOCHET_EV_WELCOME, &ev);
+    unsigned ann = ev.id;
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=yard&name=pat", (unsigned)ws);
+    struct browser *b = browser_open(dir, url, 1100, 720);
+    snprintf(expr, sizeof expr, "window.ricochetPlay && window.ricochetPlay.snapshot().roomWords"
+             ".some((w) => w.key === 'it' && w.text === '%u')", ann);
+    if (!browser_wait(b, expr, WAIT_MS))
+        browser_fail(b, "window.ricochetPlay.snapshot()", "the page never showed the room's it");
+    struct ricochet_state st = {.x = 10, .y = 10};
+    assert_int_equal(ricochet_send_state(c, &st), RICOCHET_OK);
+    ricochet_flush(c);
+    clock_sleep_ms(50);
+    st.x = st.y = 90;
+    assert_int_equal(ricochet_send_state(c, &st), RICOCHET_OK);
+    ricochet_flush(c);
+    snprintf(expr, sizeof expr, "window.ricochetPlay.snapshot().roomWords"
+             ".some((w) => w.key === '' && w.text.startsWith('fix %u '))", ann);
+    if (!browser_wait(b, expr, WAIT_MS))
+        browser_fail(b, "window.ricochetPlay.snapshot()", "the page never showed the room's fix");
+    snprintf(expr, sizeof expr, "[...document.getElementById('log').childNodes]"
+             ".some((d) => d.textContent.includes('the room says: fix %u '))", ann);
+    if (!browser_wait(b, expr, WAIT_MS)) /* in the log, as words */
+        browser_fail(b, "window.ricochetPlay.snapshot()", "the page's log has no fix");
+    ricochet_close(c);
+    browser_close(b);
+    servers_remove_tree(dir);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(browser_and_terminal_play_refereed_gates),
         cmocka_unit_test(browser_and_terminal_see_a_teleport_corrected),
+        cmocka_unit_test(the_play_page_shows_the_rooms_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
