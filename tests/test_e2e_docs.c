@@ -700,8 +700,14 @@ static int run_block(const char *doc, const char *dir, const struct block *b)
 static void examples_work(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ricochet-doc-examples-XXXXXX";
+    char dir[] = "/tmp/ricochet-doc-examples-XXXXXX", cwd[512], link[600];
     assert_non_null(mkdtemp(dir));
+    /* a command's examples/ (--script-dir examples/scripts) is the checkout's, as a
+     * reader in it runs the command */
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(link, sizeof link, "%s/examples", dir);
+    strncat(cwd, "/examples", sizeof cwd - strlen(cwd) - 1);
+    assert_int_equal(symlink(cwd, link), 0);
     int failed = 0, commands = 0, configs = 0, runs = 0;
     for (size_t i = 0; i < n_docs; i++) {
         if (strncmp(doc_paths[i], "proto/", 6) == 0)

@@ -2,8 +2,11 @@
  * ricochet-relay over ENet on 127.0.0.1, with libricochet as the players:
  * the examples as shipped (examples/scripts/gates.lua: a gate opens once,
  * to the first touch in the relay's order, kept by the room with the
- * score, a player's own claim refused; tag.lua: a teleport corrected to
- * the speed limit, "it" kept by the room), what the room sends coming
+ * score, a player's own claim refused, its clear of the score too; a
+ * round timed by the room's clock, over when every gate is open or the
+ * time is up, its winner kept by the room, a tie the first to reach it;
+ * tag.lua: a teleport corrected to the speed limit and said to every
+ * member, "it" kept by the room), what the room sends coming
  * from its reserved sender; a refused join's reason as the client reads
  * it; SIGHUP reads the scripts again, new rooms running the new ones, a
  * fault keeping the ones before; a script that fails its check stops the
@@ -86,6 +89,27 @@ static bool it_event(struct ricochet *c, const struct ricochet_event *ev)
     return ev->id == RELAY_SCRIPT_SENDER && strcmp(ricochet_event_key(c), "it") == 0;
 }
 
+static bool winner_event(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RELAY_SCRIPT_SENDER && strcmp(ricochet_event_key(c), "winner") == 0;
+}
+
+static bool clock_event(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RELAY_SCRIPT_SENDER && strcmp(ricochet_event_key(c), "clock") == 0;
+}
+
+static bool clock_zero(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return clock_event(c, ev) && strcmp(body_of(c), "0") == 0;
+}
+
+static bool fix_event(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RELAY_SCRIPT_SENDER && !ricochet_event_key(c)[0] &&
+           strncmp(body_of(c), "fix ", 4) == 0;
+}
+
 static void send_at(struct ricochet *c, float x, float y)
 {
     struct ricochet_state s = {.x = x, .y = y};
@@ -149,6 +173,96 @@ static void gates_open_once_and_the_room_keeps_them(void **state)
     harness_stop(&relay);
 }
 
+/* Gate i's point on the ring. */
+static float gate_x(int i) { return 50 + 35 * cosf((float)i * 2 * 3.14159265f / 8); }
+static float gate_y(int i) { return 50 + 35 * sinf((float)i * 2 * 3.14159265f / 8); }
+
+/* c touches gates from..to, each once the room's score says so. */
+static void touch_gates(struct ricochet *c, int from, int to)
+{
+    struct ricochet_event ev;
+    for (int i = from; i <= to; i++) {
+        send_at(c, gate_x(i), gate_y(i));
+        assert_true(wait_for(c, RICOCHET_EV_EVENT, score_event, &ev));
+    }
+}
+
+/* gates.lua's round: ann opens four gates, then bob the other four, a
+ * tie: the round is over with every gate open, its winner ann, first to
+ * four. A latecomer learns the winner from the room; no member clears it,
+ * nor the score. */
+static void gates_round_ends_with_the_rooms_winner(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    uint16_t port;
+    start_examples(&relay, &port);
+    struct ricochet *c[2] = {player(port, "ring", "ann", "gates"), NULL};
+    struct ricochet_event ev;
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, clock_event, &ev));
+    assert_string_equal(body_of(c[0]), "300"); /* the round's seconds, from the first join */
+    c[1] = player(port, "ring", "bob", "gates");
+    players_wait_event(c, 2, 1, RICOCHET_EV_WELCOME, &ev);
+    touch_gates(c[0], 0, 3);
+    touch_gates(c[1], 4, 7);
+    assert_true(wait_for(c[1], RICOCHET_EV_EVENT, winner_event, &ev));
+    assert_string_equal(body_of(c[1]), "ann=4");
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, winner_event, &ev));
+    assert_string_equal(body_of(c[0]), "ann=4");
+    struct ricochet *late = player(port, "ring", "cy", "gates");
+    assert_true(wait_for(late, RICOCHET_EV_EVENT, winner_event, &ev));
+    assert_string_equal(ev.code, "kept");
+    assert_string_equal(body_of(late), "ann=4");
+    for (const char *const *key = (const char *const[]){"winner", "score", NULL}; *key; key++) {
+        assert_int_equal(ricochet_send_kept(late, *key, NULL, 0, RICOCHET_KEEP_STAY),
+                         RICOCHET_OK);
+        ricochet_flush(late);
+        assert_true(wait_for(late, RICOCHET_EV_ERROR, NULL, &ev));
+        assert_string_equal(ev.code, "not_owner");
+    }
+    ricochet_close(late);
+    ricochet_close(c[0]);
+    ricochet_close(c[1]);
+    harness_stop(&relay);
+}
+
+/* gates.lua with its round cut to 2 s (the shipped script, that constant
+ * changed): the clock runs down to 0, the room names the winner so far,
+ * and no gate opens after. */
+static void gates_round_ends_when_the_time_is_up(void **state)
+{
+    (void)state;
+    char dir[SCRIPTS_DIR_MAX];
+    char *text = harness_read_text("examples/scripts/gates.lua");
+    assert_non_null(text);
+    char *round = strstr(text, "local ROUND = 300");
+    assert_non_null(round);
+    memcpy(round, "local ROUND =   2", 17);
+    scripts_dir_new(dir);
+    scripts_put(dir, "gates", text);
+    free(text);
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--script-dir", dir, NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t port = harness_edge_port(&relay, "enet");
+    struct ricochet *c = player(port, "ring", "ann", "gates");
+    struct ricochet_event ev;
+    players_wait_event(&c, 1, 0, RICOCHET_EV_WELCOME, &ev);
+    touch_gates(c, 0, 0);
+    assert_true(wait_for(c, RICOCHET_EV_EVENT, clock_zero, &ev));
+    assert_true(wait_for(c, RICOCHET_EV_EVENT, winner_event, &ev));
+    assert_string_equal(body_of(c), "ann=1");
+    send_at(c, gate_x(1), gate_y(1));
+    uint64_t end = clock_now_ms() + 1000;
+    while (clock_now_ms() < end)
+        while (ricochet_poll(c, 10, &ev) == 1)
+            if (ev.type == RICOCHET_EV_EVENT && ev.id == RELAY_SCRIPT_SENDER)
+                fail_msg("the room said %s after its round", ricochet_event_key(c));
+    ricochet_close(c);
+    harness_stop(&relay);
+    scripts_dir_free(dir);
+}
+
 /* tag.lua: ann, first in, is "it"; bob's teleport from (10, 10) to
  * (90, 90) reaches ann corrected to what the speed limit allows. */
 static void tag_corrects_a_teleport(void **state)
@@ -172,6 +286,9 @@ static void tag_corrects_a_teleport(void **state)
     uint64_t first_us = ev.state.send_us;
     usleep(20000);
     send_at(c[1], 90, 90); /* 113 units in some 20 ms */
+    char said[64] = ""; /* the room's word to ann, before the state it corrected */
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, fix_event, &ev));
+    snprintf(said, sizeof said, "%s", body_of(c[0]));
     assert_true(wait_for(c[0], RICOCHET_EV_STATE, NULL, &ev));
     /* as far as tag.lua's SPEED (40/s) and SLACK (2) allow in the time between */
     double most = 40.0 * (double)(ev.state.send_us - first_us) / 1e6 + 2;
@@ -179,6 +296,12 @@ static void tag_corrects_a_teleport(void **state)
     if (d > most + 0.01 || d > 100)
         fail_msg("the teleport went %.1f units, at most %.1f: not corrected", d, most);
     assert_true(d > most - 0.01); /* it moved as far as it could */
+    /* the room says so to both: "fix ID X Y", where the state went */
+    char fix[64];
+    snprintf(fix, sizeof fix, "fix %u %.2f %.2f", (unsigned)ev.id, ev.state.x, ev.state.y);
+    assert_string_equal(said, fix);
+    assert_true(wait_for(c[1], RICOCHET_EV_EVENT, fix_event, &ev));
+    assert_string_equal(body_of(c[1]), fix);
     ricochet_close(c[0]);
     ricochet_close(c[1]);
     harness_stop(&relay);
@@ -292,6 +415,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gates_open_once_and_the_room_keeps_them),
+        cmocka_unit_test(gates_round_ends_with_the_rooms_winner),
+        cmocka_unit_test(gates_round_ends_when_the_time_is_up),
         cmocka_unit_test(tag_corrects_a_teleport),
         cmocka_unit_test(a_refused_join_tells_its_reason),
         cmocka_unit_test(sighup_reads_them_again),

@@ -3,7 +3,7 @@
  * the relay with client_receive and the clock by passing `now`: movement
  * and wall bounces, the send schedule, reconnecting (by key and with
  * --retry), every key's effect, remote players and the round-trip time,
- * message stamps, the default name. */
+ * message stamps, the default name; what a room's script says, as words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -462,6 +462,38 @@ static void chat_line(void **state)
     tui_model_close(m);
 }
 
+/* An event from sender as the relay forwards it (kept under key, unless
+ * NULL), its bytes body. */
+static void relay_event(struct tui_model *m, uint32_t sender, const char *key, const char *body,
+                        uint64_t now)
+{
+    uint8_t buf[PROTO_EVENT_HEAD + PROTO_EVENT_BODY_MAX];
+    struct ricochet_event ev;
+    int len = key ? proto_event_encode_kept(buf, sizeof buf, key, true, body, strlen(body))
+                  : proto_event_encode(buf, sizeof buf, PROTO_EVENT_ROOM, body, strlen(body));
+    assert_true(len > 0);
+    proto_state_stamp_sender(buf, sender);
+    assert_int_equal(client_receive(m->c, control_channel(m), PROTO_FLAG_RELIABLE, buf,
+                                    (size_t)len, now, &ev), 1);
+    tui_model_on_event(m, &ev, now);
+}
+
+/* What a room's script says (sender 4294967295) is shown as words, its
+ * kept ones with their key; a member's event only by its size. */
+static void room_words(void **state)
+{
+    (void)state;
+    struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
+    welcome(m, 3, 7, T0);
+    relay_event(m, UINT32_MAX, "score", "ann=1,bob=2", T0);
+    assert_string_equal(last_msg(m), "the room keeps score: ann=1,bob=2");
+    relay_event(m, UINT32_MAX, NULL, "fix 7 41.89 3.66\x1b[2J", T0);
+    assert_string_equal(last_msg(m), "the room says: fix 7 41.89 3.66?[2J");
+    relay_event(m, 7, NULL, "hello", T0);
+    assert_string_equal(last_msg(m), "bob (#7) sent an event of 5 bytes (room)");
+    tui_model_close(m);
+}
+
 /* ---- setup ---- */
 
 static void messages_are_stamped_from_the_session_start(void **state)
@@ -525,6 +557,7 @@ int main(void)
         cmocka_unit_test(view_keys),
         cmocka_unit_test(mode_keys),
         cmocka_unit_test(chat_line),
+        cmocka_unit_test(room_words),
         cmocka_unit_test(messages_are_stamped_from_the_session_start),
         cmocka_unit_test(default_name),
     };

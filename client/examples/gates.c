@@ -20,12 +20,22 @@
  * Two players opening one gate at once both keep their claim: the gate is
  * the lower player id's, as everyone (a latecomer too) works out alike.
  *
+ * A room whose prop script is "gates" has a referee: the relay runs
+ * examples/scripts/gates.lua (docs/scripts.md), and the room, not the
+ * players, opens each gate, to the first touch in the relay's order. Its
+ * word comes from sender 4294967295 as kept events: the gates ("gN.PLAYER",
+ * the bytes above), "score" (NAME=N,...), "clock" (the round's seconds
+ * left) and "winner" (NAME=N); a player then claims nothing and keeps
+ * nothing, and only the room's gates count. --script gates asks for it in
+ * the room my join makes.
+ *
  * Build: cc gates.c $(pkg-config --cflags --libs ricochet) -lm
  * Play:  ./gates HOST PORT               the lobby: the first open room
  *        ./gates --host ROOM HOST PORT    a closed room of mine: o opens it
  *        ./gates --join ROOM HOST PORT    that room, if it exists
  *        arrows or WASD move, q quits; --auto SECONDS plays by itself (0:
- *        until SIGINT) and says what happens; --watch never moves */
+ *        until SIGINT) and says what happens; --watch never moves;
+ *        --script gates: the room my join makes has the relay's referee */
 #define _GNU_SOURCE /* getopt_long */
 
 #include <getopt.h>
@@ -51,6 +61,8 @@
 #define ROWS 25
 #define VERSION 1
 #define KIND_OPEN 1
+#define ROOM_SENDER 4294967295u /* the room's own word: its script's (docs/scripts.md) */
+#define WORD_MAX 160
 
 struct gate {
     char player[20];         /* its opener's player id; "" while closed */
@@ -66,6 +78,9 @@ struct game {
     const char *host_room;   /* --host: my room, opened to joiners at open_at */
     uint64_t open_at, list_at, send_at, last;
     bool opened, moved, say, watch, auto_play, back;
+    bool referee;            /* the room's script opens the gates */
+    char score[WORD_MAX], winner[WORD_MAX]; /* the room's, as it keeps them */
+    int clock;               /* the round's seconds left, as the room says (-1: not said) */
 };
 
 static volatile sig_atomic_t stop;
@@ -109,8 +124,21 @@ static void keep(struct game *g, int i)
     ricochet_send_kept(g->r, key, b, 4 + n, RICOCHET_KEEP_STAY);
 }
 
+/* A peer's bytes into out (cap bytes), no control character in it: they
+ * reach my terminal. */
+static void clean(char *out, size_t cap, const unsigned char *b, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(out, b, n);
+    out[n] = '\0';
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 /* A gate event (live, or kept and replayed to me): its key names the gate
- * and the opener, its body the opener's name. */
+ * and the opener, its body the opener's name. The room's is final; a
+ * player's counts only where no referee decides. */
 static void on_gate(struct game *g, const struct ricochet_event *ev)
 {
     size_t len;
@@ -122,20 +150,68 @@ static void on_gate(struct game *g, const struct ricochet_event *ev)
         b[3] > RICOCHET_NAME_MAX || len < 4u + b[3] || sscanf(key, "g%d.%19s", &i, player) != 2 ||
         i != b[2])
         return; /* not ours: ignored */
-    memcpy(name, b + 4, b[3]);
-    name[b[3]] = '\0';
-    for (char *c = name; *c; c++) /* a peer's bytes: no control character reaches my terminal */
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
+    clean(name, sizeof name, b + 4, b[3]);
+    if (ev->id == ROOM_SENDER) {
+        struct gate *d = &g->gate[i];
+        if (!strcmp(d->player, player) && !strcmp(d->name, name))
+            return; /* said before */
+        snprintf(d->player, sizeof d->player, "%s", player);
+        snprintf(d->name, sizeof d->name, "%s", name);
+        if (g->say)
+            printf("gates: the room opens gate %d to %s (%s)\n", i, player, name);
+        return;
+    }
+    if (g->referee)
+        return; /* the room decides */
     if (g->say && strcmp(ev->code, "kept") == 0)
         printf("gates: kept g%d by %s (%s)\n", i, player, name);
     claim(g, i, player, name);
 }
 
-/* Touching a closed gate opens it: mine, and kept. */
+/* The room's word besides its gates: its score, its clock, its winner. */
+static void on_room_word(struct game *g)
+{
+    size_t len;
+    const unsigned char *b = ricochet_event_bytes(g->r, &len);
+    const char *key = ricochet_event_key(g->r);
+    char word[WORD_MAX];
+    clean(word, sizeof word, b ? b : (const unsigned char *)"", b ? len : 0);
+    if (!strcmp(key, "score") && strcmp(g->score, word)) {
+        snprintf(g->score, sizeof g->score, "%s", word);
+        if (g->say)
+            printf("gates: the room's score %s\n", word);
+    } else if (!strcmp(key, "clock") && atoi(word) != g->clock) {
+        bool first = g->clock < 0;
+        g->clock = atoi(word);
+        if (g->say && (first || g->clock % 10 == 0 || g->clock <= 5))
+            printf("gates: the round ends in %d s\n", g->clock);
+    } else if (!strcmp(key, "winner") && strcmp(g->winner, word)) {
+        snprintf(g->winner, sizeof g->winner, "%s", word);
+        char *eq = strrchr(word, '=');
+        if (eq)
+            *eq = '\0';
+        if (g->say)
+            printf("gates: the round is over: the room's winner %s (%s gates)\n",
+                   word[0] ? word : "none", eq ? eq + 1 : "0");
+    }
+}
+
+/* Whether my room has a referee: its prop script is gates. */
+static bool refereed(const struct ricochet *r)
+{
+    struct ricochet_prop p[RICOCHET_PROPS_MAX];
+    size_t n = ricochet_room_props(r, p, RICOCHET_PROPS_MAX);
+    for (size_t i = 0; i < n && i < RICOCHET_PROPS_MAX; i++)
+        if (!strcmp(p[i].key, "script") && !strcmp(p[i].value, "gates"))
+            return true;
+    return false;
+}
+
+/* Touching a closed gate opens it: mine, and kept. With a referee the room
+ * opens it, as my state reaches it. */
 static void touch_gates(struct game *g)
 {
-    const char *me = ricochet_player(g->r, 0);
+    const char *me = g->referee ? NULL : ricochet_player(g->r, 0);
     for (int i = 0; i < GATES && me && me[0]; i++)
         if (!g->gate[i].player[0] && hypotf(gate_x(i) - g->x, gate_y(i) - g->y) < TOUCH) {
             claim(g, i, me, g->name);
@@ -223,6 +299,16 @@ static void draw(struct game *g)
     for (int i = 0; i < GATES && len < sizeof out - 200; i++)
         len += (size_t)snprintf(out + len, sizeof out - len, "gate %d: %s\x1b[K\n", i,
                                 g->gate[i].player[0] ? g->gate[i].name : "closed");
+    if (g->referee && len < sizeof out - 2 * WORD_MAX - 100) {
+        len += (size_t)snprintf(out + len, sizeof out - len, "the room's score: %s\x1b[K\n",
+                                g->score[0] ? g->score : "none yet");
+        if (g->winner[0])
+            len += (size_t)snprintf(out + len, sizeof out - len,
+                                    "the round is over, the room's winner: %s\x1b[K\n", g->winner);
+        else if (g->clock >= 0)
+            len += (size_t)snprintf(out + len, sizeof out - len, "%d s left in the round\x1b[K\n",
+                                    g->clock);
+    }
     fwrite(out, 1, len, stdout);
     fflush(stdout);
 }
@@ -243,7 +329,7 @@ static void key(struct game *g, int c)
 /* ---- the session ---- */
 
 struct args {
-    const char *host, *port, *room, *name;
+    const char *host, *port, *room, *name, *script;
     bool host_room;          /* --host: room is mine to make, closed */
     double auto_s, open_s;   /* --auto: seconds (0: until a signal; < 0: not auto) */
     bool watch;
@@ -273,8 +359,13 @@ static void on_welcome(struct game *g)
     if (g->say)
         printf("gates: %s %s as #%u, player %s\n", g->moved ? "back in" : "joined",
                ricochet_room_name(g->r), (unsigned)ricochet_id(g->r), me ? me : "");
-    if (!g->moved) {
-        memset(g->gate, 0, sizeof g->gate); /* what the room keeps comes next */
+    g->referee = refereed(g->r);
+    if (g->say && g->referee)
+        printf("gates: the room referees: it opens the gates and keeps the score\n");
+    if (!g->moved || g->referee) { /* what the room keeps comes next: the room's own too */
+        memset(g->gate, 0, sizeof g->gate);
+        g->score[0] = g->winner[0] = '\0', g->clock = -1;
+        g->moved = false;
         return;
     }
     for (int i = 0; i < GATES; i++) /* a new relay keeps nothing: the gates I know */
@@ -291,7 +382,13 @@ static void on_event(struct game *g, const struct ricochet_event *ev)
         on_welcome(g);
         break;
     case RICOCHET_EV_EVENT:
-        on_gate(g, ev);
+        if (ev->id == ROOM_SENDER && ricochet_event_key(g->r)[0] != 'g')
+            on_room_word(g);
+        else
+            on_gate(g, ev);
+        break;
+    case RICOCHET_EV_ROOM:
+        g->referee = refereed(g->r);
         break;
     case RICOCHET_EV_ROOMS:
         on_rooms(g);
@@ -383,6 +480,7 @@ static struct ricochet *session(const struct args *a)
               ricochet_config_set_room_prop(cfg, "game", "gates") ||
               ricochet_config_set_room_prop(cfg, "map", "ring") ||
               ricochet_config_set_room_size(cfg, 8) ||
+              (a->script && ricochet_config_set_room_prop(cfg, "script", a->script)) ||
               (a->room ? ricochet_config_set_room(cfg, a->room)
                        : ricochet_config_set_lobby(cfg, true)) ||
               ricochet_config_set_room_open(cfg, !a->host_room) ||
@@ -405,12 +503,14 @@ static int usage(const char *prog, const char *why)
         return 2;
     }
     printf("usage: %s [--host ROOM [--open-after SECONDS] | --join ROOM] [--auto SECONDS]\n"
-           "          [--watch] [--name NAME] [--colour RRGGBB] HOST PORT\n"
+           "          [--watch] [--name NAME] [--colour RRGGBB] [--script NAME] HOST PORT\n"
            "  gates through a ricochet relay: touch a closed gate to open it, a point each.\n"
            "  Without a room, a lobby joins the first open room whose game is gates.\n"
            "  --host makes ROOM, closed until o (--auto: --open-after, 3 s); --join joins\n"
            "  ROOM if it exists; --auto plays by itself for SECONDS (0: until SIGINT),\n"
-           "  saying what happens; --watch only watches.\n", prog);
+           "  saying what happens; --watch only watches. --script gates: the room my join\n"
+           "  makes has the relay's referee (examples/scripts/gates.lua): the room opens\n"
+           "  the gates, keeps the score, times the round and names its winner.\n", prog);
     return 0;
 }
 
@@ -422,6 +522,7 @@ static int parse(int argc, char **argv, struct args *a)
         {"open-after", required_argument, NULL, 'o'}, {"auto", required_argument, NULL, 'a'},
         {"watch", no_argument, NULL, 'w'}, {"name", required_argument, NULL, 'n'},
         {"colour", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"script", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0}};
     int o;
     unsigned rgb;
@@ -446,6 +547,7 @@ static int parse(int argc, char **argv, struct args *a)
             a->rgb[2] = (unsigned char)rgb;
         a->watch |= o == 'w';
         a->name = o == 'n' ? optarg : a->name;
+        a->script = o == 's' ? optarg : a->script;
         if (o == '?')
             return usage(argv[0], "an unknown option, or one without its value");
     }
@@ -484,6 +586,7 @@ int main(int argc, char **argv)
     g->host_room = a.host_room ? a.room : NULL;
     g->say = g->auto_play = a.auto_s >= 0;
     g->watch = a.watch;
+    g->clock = -1;
     srand((unsigned)getpid());
     g->x = (float)(rand() % 100), g->y = (float)(rand() % 100), g->dx = 1;
     signal(SIGINT, on_signal);

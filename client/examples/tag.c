@@ -17,12 +17,24 @@
  * version, or a shorter one, is ignored: the page at the relay's /tag
  * plays by the same bytes and rules.
  *
+ * A room whose prop script is "tag" has a referee: the relay runs
+ * examples/scripts/tag.lua (docs/scripts.md). Its word comes from sender
+ * 4294967295: a state too far from the last for its time (a teleport) is
+ * corrected to the speed limit, and the room says "fix ID X Y" to every
+ * member; the player so corrected goes on from X, Y, the others say where
+ * they see it next. The room keeps "it" (the id it says is "it"), said as
+ * it changes. --script tag asks for it in the room my join makes;
+ * --teleport SECONDS (or t) jumps once to the far corner, for the room to
+ * correct.
+ *
  * Build: cc tag.c $(pkg-config --cflags --libs ricochet) -lm
  * Play:  ./tag HOST PORT [ROOM]            arrows or WASD move, q quits
  *        (--name NAME, --colour RRGGBB: yours; default: from the pid)
  * Watch: ./tag --auto 20 HOST PORT ROOM   plays by itself for 20 s (0: until
  *        SIGINT), no terminal needed, says each tag as it happens, then
- *        the score */
+ *        the score
+ * Refereed: ./tag --script tag HOST PORT ROOM (t, or --teleport SECONDS:
+ *        a jump the room corrects) */
 #define _GNU_SOURCE /* getopt_long */
 
 #include <ctype.h>
@@ -53,6 +65,7 @@
 #define TAG_EVENT_LEN 10
 #define TAG_KIND_TAG 1
 #define TAG_FLAG_IT 0x01
+#define ROOM_SENDER 4294967295u /* the room's own word: its script's (docs/scripts.md) */
 
 /* What a player's newest payload says. */
 struct player {
@@ -75,6 +88,9 @@ struct game {
     unsigned tags;          /* tags seen, mine included */
     uint32_t said;          /* the hand-off of the last tag seen */
     bool say;               /* --auto: tags as lines on stdout */
+    uint32_t fixed;         /* the room corrected this member: where I see it next is said */
+    uint32_t room_it;       /* who the room says is "it" (0: it says nothing) */
+    uint64_t teleport_at;   /* --teleport: when I jump (0: never, or done) */
     struct player p[RICOCHET_MEMBERS_MAX];
     struct ricochet_member m[RICOCHET_MEMBERS_MAX];
     size_t n;               /* members, copied each frame */
@@ -199,6 +215,28 @@ static void elect(struct game *g, uint64_t now)
     set_it(g, lowest, g->handoff + 1, now);
 }
 
+/* The room's word: a correction ("fix ID X Y"), or who is "it" (kept). */
+static void on_room_word(struct game *g, const unsigned char *b, size_t len)
+{
+    char text[64];
+    unsigned id;
+    float x, y;
+    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1),
+             b ? (const char *)b : "");
+    if (!strcmp(ricochet_event_key(g->r), "it") && sscanf(text, "%u", &id) == 1) {
+        if (g->say && id != g->room_it)
+            printf("tag: the room says #%u is it\n", id);
+        g->room_it = id;
+    } else if (sscanf(text, "fix %u %f %f", &id, &x, &y) == 3 && isfinite(x) && isfinite(y)) {
+        if (g->say)
+            printf("tag: the room corrected #%u to (%.2f, %.2f)\n", id, x, y);
+        if (id == g->me) /* the room's word: I go on from there */
+            g->x = x, g->y = y;
+        else
+            g->fixed = id;
+    }
+}
+
 static void on_event(struct game *g, const struct ricochet_event *ev, uint64_t now)
 {
     size_t len;
@@ -214,10 +252,16 @@ static void on_event(struct game *g, const struct ricochet_event *ev, uint64_t n
                    g->rgb[1], g->rgb[2]);
         break;
     case RICOCHET_EV_STATE:
+        if (ev->id == g->fixed && g->say)
+            printf("tag: #%u seen at (%.2f, %.2f)\n", (unsigned)ev->id, ev->state.x, ev->state.y);
+        g->fixed = ev->id == g->fixed ? 0 : g->fixed;
         on_payload(g, ev, b, len, now);
         break;
     case RICOCHET_EV_EVENT:
-        on_tag(g, ev->id, b, len, now);
+        if (ev->id == ROOM_SENDER)
+            on_room_word(g, b, len);
+        else
+            on_tag(g, ev->id, b, len, now);
         break;
     case RICOCHET_EV_LEFT:
     case RICOCHET_EV_VANISHED:
@@ -366,9 +410,12 @@ static void draw(struct game *g)
         len += (size_t)snprintf(out + len, sizeof out - len, "\x1b[0m\x1b[K\n");
     }
     len += (size_t)snprintf(out + len, sizeof out - len,
-                            "%s #%u, score %u  arrows/WASD move, q quits\x1b[K\n",
+                            "%s #%u, score %u  arrows/WASD move, t teleports, q quits\x1b[K\n",
                             g->it == g->me ? "\x1b[7mYOU ARE IT\x1b[0m" : "you are",
                             (unsigned)g->me, (unsigned)g->score);
+    if (g->room_it)
+        len += (size_t)snprintf(out + len, sizeof out - len, "the room says #%u is it\x1b[K\n",
+                                (unsigned)g->room_it);
     for (size_t i = 0; i < g->n && len < sizeof out - 300; i++) {
         const struct player *p = player(g, g->m[i].id, false);
         const unsigned char *rgb = p ? p->rgb : grey;
@@ -392,16 +439,29 @@ static void key(struct game *g, int c)
     case 's': case 'B': g->dx = 0, g->dy = 1; break;
     case 'd': case 'C': g->dx = 1, g->dy = 0; break;
     case 'a': case 'D': g->dx = -1, g->dy = 0; break;
+    case 't': g->teleport_at = 1; break;
     case 'q': stop = 1; break;
     default: break;
     }
 }
 
+/* A jump to the far corner, for the room's referee to correct. */
+static void teleport(struct game *g)
+{
+    float x = g->x < 50 ? 95.0f : 5.0f, y = g->y < 50 ? 95.0f : 5.0f;
+    if (g->say)
+        printf("tag: #%u teleports from (%.2f, %.2f) to (%.2f, %.2f)\n", (unsigned)g->me, g->x,
+               g->y, x, y);
+    g->x = x, g->y = y;
+    g->teleport_at = 0;
+}
+
 /* ---- the session ---- */
 
 struct args {
-    const char *host, *port, *room, *name;
+    const char *host, *port, *room, *name, *script;
     double auto_s;          /* --auto: seconds (0: until a signal); < 0: not auto */
+    double teleport_s;      /* --teleport: seconds after the start (< 0: never) */
     unsigned char rgb[3];
     bool rgb_set;
 };
@@ -413,10 +473,14 @@ static int usage(const char *prog, const char *why)
         fprintf(stderr, "tag: %s (%s --help)\n", why, prog);
         return 2;
     }
-    printf("usage: %s [--auto SECONDS] [--name NAME] [--colour RRGGBB] HOST PORT [ROOM]\n"
+    printf("usage: %s [--auto SECONDS] [--name NAME] [--colour RRGGBB] [--script NAME]\n"
+           "          [--teleport SECONDS] HOST PORT [ROOM]\n"
            "  tag on a terminal grid through a ricochet relay (ROOM: tag); arrows or WASD\n"
-           "  move, q quits. --auto plays by itself, without a terminal, for SECONDS (0:\n"
-           "  until SIGINT), saying each tag, then the score.\n", prog);
+           "  move, t teleports, q quits. --auto plays by itself, without a terminal, for\n"
+           "  SECONDS (0: until SIGINT), saying each tag, then the score. --script tag: the\n"
+           "  room my join makes has the relay's referee (examples/scripts/tag.lua), which\n"
+           "  corrects a teleport to its speed limit; --teleport jumps once, SECONDS in.\n",
+           prog);
     return 0;
 }
 
@@ -427,19 +491,25 @@ static int parse(int argc, char **argv, struct args *a)
                                          {"name", required_argument, NULL, 'n'},
                                          {"colour", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"script", required_argument, NULL, 's'},
+                                         {"teleport", required_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
     int o;
     unsigned rgb;
     char *end;
-    *a = (struct args){.room = "tag", .auto_s = -1};
+    *a = (struct args){.room = "tag", .auto_s = -1, .teleport_s = -1};
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'h')
             return usage(argv[0], NULL);
         if (o == 'a' && ((a->auto_s = strtod(optarg, &end)) < 0 || *end || end == optarg))
             return usage(argv[0], "--auto: a number of seconds, 0 or more");
+        if (o == 't' && ((a->teleport_s = strtod(optarg, &end)) < 0 || *end || end == optarg))
+            return usage(argv[0], "--teleport: a number of seconds, 0 or more");
         if (o == 'n')
             a->name = optarg;
+        if (o == 's')
+            a->script = optarg;
         if (o == 'c' && (strlen(optarg) != 6 || sscanf(optarg, "%6x", &rgb) != 1 ||
                          strspn(optarg, "0123456789abcdefABCDEF") != 6))
             return usage(argv[0], "--colour: six hex digits, RRGGBB");
@@ -466,7 +536,8 @@ static struct ricochet *join(const struct args *a)
     struct ricochet *r = NULL;
     if (cfg && ricochet_config_set_relay(cfg, a->host, (uint16_t)atoi(a->port)) == 0 &&
         ricochet_config_set_room(cfg, a->room) == 0 &&
-        ricochet_config_set_name(cfg, a->name ? a->name : name) == 0)
+        ricochet_config_set_name(cfg, a->name ? a->name : name) == 0 &&
+        (!a->script || ricochet_config_set_room_prop(cfg, "script", a->script) == 0))
         r = ricochet_connect(cfg, err, sizeof err);
     else /* the setter's words: "name 'a\x1b': a name may not hold control characters ..." */
         snprintf(err, sizeof err, "%s", cfg ? ricochet_config_error(cfg) : "out of memory");
@@ -513,6 +584,8 @@ static int turn(struct game *g, bool auto_play, uint64_t *last, uint64_t *next_s
     if (!ricochet_joined(g->r))
         return 0;
     elect(g, now);
+    if (g->teleport_at && now >= g->teleport_at)
+        teleport(g);
     if (auto_play)
         steer(g);
     move(g, (double)(now - *last) / 1e6,
@@ -549,6 +622,8 @@ int main(int argc, char **argv)
         return 1;
     }
     uint64_t start = ricochet_now_us(), last = start, next_send = start;
+    if (a.teleport_s >= 0)
+        g->teleport_at = start + (uint64_t)(a.teleport_s * 1e6) + 1;
     int status = 0;
     while (!stop && (a.auto_s <= 0 || ricochet_now_us() - start < (uint64_t)(a.auto_s * 1e6))) {
         if ((status = turn(g, g->say, &last, &next_send)) != 0)

@@ -13,6 +13,15 @@
  *     length, the opener's name (UTF-8)
  * Two claims on one gate: it is the lower player id's.
  *
+ * A room whose prop script is "gates" has a referee: the relay runs
+ * examples/scripts/gates.lua (docs/scripts.md), and the room, not the
+ * players, opens each gate, to the first touch in the relay's order. Its
+ * word comes from sender 4294967295 (ID_MAX) as kept events: the gates (as
+ * above), "score" (NAME=N,...), "clock" (the round's seconds left) and
+ * "winner" (NAME=N); the page then claims and keeps nothing, and shows the
+ * room's gates, score, clock and winner. &script=gates asks for it in the
+ * room the page's join makes.
+ *
  * The URL says what to do: ?name=ana (the lobby: rooms whose game is
  * gates, the open ones to join), &host=ROOM (make ROOM, closed until its
  * button opens it), &room=ROOM (join it if it exists), &auto=1 (play by
@@ -20,12 +29,13 @@
  * &spare=N: it stops once all but N are open, the rest left to others),
  * &ws=URL (a relay elsewhere). The host opens its room with its button.
  * window.ricochetGates.snapshot() returns what the page knows, for tests. */
-import { Session, TO_ROOM, ARENA_W, nowUs, validName, validPlayerName } from "./ricochet.js";
+import { Session, TO_ROOM, ID_MAX, ARENA_W, nowUs, validName, validPlayerName } from "./ricochet.js";
 
 const GATES = 8, RING = 35, TOUCH = 4, SPEED = 25, AUTO_SPEED = 20, RATE = 20;
 const VERSION = 1, KIND_OPEN = 1;
 const LIST_MS = 700, REJOIN_MS = 60000;
 const PROPS = { game: "gates", map: "ring" };
+if (new URLSearchParams(location.search).get("script") === "gates") PROPS.script = "gates";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -44,6 +54,8 @@ const game = {
   lobbySeen: [], kept: [], log: [],
   x: 10 + Math.random() * 80, y: 10 + Math.random() * 80, dx: 0, dy: 0, atUs: 0,
   keys: new Set(), colours: new Map(), /* id -> its payload's colour */
+  referee: false, /* the room's script opens the gates */
+  score: "", clock: -1, winner: "", roomGates: [], errors: [], /* the room's word, the relay's refusals */
 };
 
 function say(line) {
@@ -80,7 +92,33 @@ function onGate(e) {
   claim(b[2], m[2], name);
 }
 
+/* The room's word: a gate (final), its score, its clock, its winner. */
+function onRoomWord(e) {
+  const text = new TextDecoder().decode(e.data);
+  const m = /^g(\d)\.([0-9a-f]{16})$/.exec(e.key || ""), b = e.data;
+  if (m) {
+    if (b.length < 4 || b[0] !== VERSION || b[1] !== KIND_OPEN || b[2] !== Number(m[1]) ||
+        b[2] >= GATES || b.length < 4 + b[3]) return;
+    const name = new TextDecoder().decode(b.subarray(4, 4 + b[3]));
+    const d = game.gates[b[2]];
+    if (d && d.player === m[2] && d.name === name) return; /* said before */
+    game.gates[b[2]] = { player: m[2], name };
+    game.roomGates.push(e.key);
+    say(`the room opens gate ${b[2]} to ${name}`);
+  } else if (e.key === "score" && text !== game.score) {
+    game.score = text;
+    say(`the room's score: ${text}`);
+  } else if (e.key === "clock") {
+    game.clock = Number.parseInt(text, 10);
+  } else if (e.key === "winner" && text !== game.winner) {
+    game.winner = text;
+    const at = text.lastIndexOf("=");
+    say(`the round is over: the room's winner ${text.slice(0, at) || "none"} (${text.slice(at + 1)} gates)`);
+  }
+}
+
 function touchGates() {
+  if (game.referee) return; /* the room opens the gates, as my state reaches it */
   const me = game.session.player;
   for (let i = 0; i < GATES && me; i++)
     if (!game.gates[i] && Math.hypot(gateX(i) - game.x, gateY(i) - game.y) < TOUCH) {
@@ -147,14 +185,26 @@ function connect(opts) {
     $("lobby").hidden = true;
     $("game").hidden = false;
     $("status").textContent = `room ${s.room}, you are ${game.name} (player ${s.player})`;
-    if (!game.moved) game.gates.fill(null); /* what the room keeps comes next */
-    else for (let i = 0; i < GATES; i++) if (game.gates[i]) keep(i); /* a new relay keeps none */
+    game.referee = (s.roomSettings.props || {}).script === "gates";
+    if (!game.moved || game.referee) { /* what the room keeps comes next, the room's own too */
+      game.gates.fill(null);
+      Object.assign(game, { score: "", clock: -1, winner: "" });
+    } else for (let i = 0; i < GATES; i++) if (game.gates[i]) keep(i); /* a new relay keeps none */
+    if (game.referee) say("the room referees: it opens the gates and keeps the score");
     say(`${game.moved ? "back in" : "joined"} ${s.room} as #${s.id}`);
     game.moved = false;
   });
   s.addEventListener("moved", () => { game.moved = true; say("the relay is lost: rejoining"); });
   s.addEventListener("rejoined", (e) => say(`${e.detail.name} is back`));
-  s.addEventListener("event", (e) => onGate(e.detail));
+  s.addEventListener("event", (e) => {
+    if (e.detail.id === ID_MAX) onRoomWord(e.detail);
+    else if (!game.referee) onGate(e.detail);
+  });
+  s.addEventListener("room", () => { game.referee = (s.roomSettings.props || {}).script === "gates"; });
+  s.addEventListener("error", (e) => {
+    game.errors.push(e.detail.code);
+    say(`the relay says ${e.detail.code}: ${e.detail.message}`);
+  });
   s.addEventListener("state", (e) => {
     const p = e.detail.state.payload;
     if (p && p.length >= 4 && p[0] === VERSION)
@@ -263,7 +313,16 @@ function frame() {
 
 function board() {
   const score = new Map();
-  for (const d of game.gates) if (d) score.set(d.name, (score.get(d.name) || 0) + 1);
+  if (game.referee) /* the room's: NAME=N,... */
+    for (const part of game.score ? game.score.split(",") : []) {
+      const at = part.lastIndexOf("=");
+      score.set(part.slice(0, at), Number(part.slice(at + 1)));
+    }
+  else for (const d of game.gates) if (d) score.set(d.name, (score.get(d.name) || 0) + 1);
+  const at = game.winner.lastIndexOf("=");
+  $("round").textContent = !game.referee ? ""
+    : game.winner ? `The round is over: the room's winner is ${game.winner.slice(0, at) || "no one"}.`
+    : game.clock >= 0 ? `${game.clock} s left in the round (the room keeps the score).` : "";
   const body = $("board").tBodies[0];
   body.textContent = "";
   for (const [name, n] of [...score].sort((a, b) => b[1] - a[1])) {
@@ -279,7 +338,8 @@ function snapshot() {
     name: game.name, phase: s ? s.phase : "closed", room: s ? s.room : "", id: s ? s.id : 0,
     player: s ? s.player : "", welcomes: game.welcomes, opened: game.opened,
     bad: s ? s.bad : 0, gates: game.gates, kept: game.kept, lobbySeen: game.lobbySeen,
-    log: game.log, members: s ? s.memberList().map((m) => ({ id: m.id, name: m.name,
+    log: game.log, referee: game.referee, score: game.score, clock: game.clock,
+    winner: game.winner, roomGates: game.roomGates, errors: game.errors, members: s ? s.memberList().map((m) => ({ id: m.id, name: m.name,
       player: m.player, colour: game.colours.get(m.id) || null })) : [],
   };
 }

@@ -17,11 +17,13 @@
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
  * (any=1: room is a prefix, any room with space under it)
  * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
- * in front of its quic edge). The page stays the same player across a
+ * in front of its quic edge). What a room's script says (sender ID_MAX,
+ * docs/scripts.md) is a line of the log in words, a kept one with its key.
+ * The page stays the same player across a
  * reload: its key in this tab's sessionStorage, never shown. window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
-         validPlayerName, nameFault, validText } from "./ricochet.js";
+         validPlayerName, nameFault, validText, ID_MAX } from "./ricochet.js";
 import { askLobby, roomRows, takeRoomInputs } from "./play_lobby.js";
 
 const SPEED = 25;          /* arena units per second, ricochet-client's default */
@@ -69,6 +71,7 @@ const page = {
   interp: true,
   frames: 0,
   chat: [],
+  roomWords: [], /* what the room's script said: {key ("" unkept), text}, the last 50 */
 };
 
 /* ---- what each route cost ---- */
@@ -259,6 +262,14 @@ function connect() {
     page.chat.push({ id: e.detail.id, name: e.detail.name, text: e.detail.text });
     if (page.chat.length > 50) page.chat.shift();
     log(`<${e.detail.name}> ${e.detail.text}`, "chat");
+  });
+  s.addEventListener("event", (e) => {
+    if (e.detail.id !== ID_MAX) return; /* a member's: the game's bytes, not the page's */
+    const text = new TextDecoder().decode(e.detail.data).replace(/[\u0000-\u001f\u007f]/g, "?");
+    page.roomWords.push({ key: e.detail.key || "", text });
+    if (page.roomWords.length > 50) page.roomWords.shift();
+    log(e.detail.key ? `the room keeps ${e.detail.key}: ${text || "(cleared)"}`
+                     : `the room says: ${text}`, "ok");
   });
   s.addEventListener("rooms", (e) => {
     page.lobby = { rooms: e.detail.rooms, more: e.detail.more, off: false };
@@ -677,7 +688,7 @@ function snapshot() {
     members,
     routes: { ws: ledgerNow("ws"), webrtc: ledgerNow("webrtc"), wt: ledgerNow("wt") },
     lacks: Object.assign({}, page.lacks),
-    chat: page.chat.slice(),
+    chat: page.chat.slice(), roomWords: page.roomWords.slice(),
     lobby: { rooms: page.lobby.rooms.map((r) => Object.assign({}, r)), more: page.lobby.more,
              off: page.lobby.off },
   };

@@ -14,12 +14,22 @@
  * A longer payload or event of version 1 is read for these bytes; another
  * version, or a shorter one, is ignored.
  *
+ * A room whose prop script is "tag" has a referee: the relay runs
+ * examples/scripts/tag.lua (docs/scripts.md). Its word comes from sender
+ * 4294967295 (ID_MAX): a state too far from the last for its time (a
+ * teleport) is corrected to the speed limit, and the room says "fix ID X Y"
+ * to every member; the player so corrected goes on from X, Y, the page
+ * notes where it sees another next. The room keeps "it" (an id), shown.
+ * &script=tag asks for it in the room the page's join makes; &teleport=S
+ * (or T) jumps once to the far corner, S seconds in, for the room to
+ * correct.
+ *
  * The URL says what to join: ?room=tag&name=ana&colour=1f77b4 (and ws=URL
  * to reach a relay elsewhere; auto=1: the page plays by itself, as tag.c's
  * --auto). Arrows or WASD move, P toggles playing by itself.
  * window.ricochetTag.snapshot() returns a copy of what the page shows, for
  * tests. */
-import { Session, TO_ROOM, ARENA_W, ARENA_H, nowUs, seqAfter, validName, validPlayerName } from "./ricochet.js";
+import { Session, TO_ROOM, ID_MAX, ARENA_W, ARENA_H, nowUs, seqAfter, validName, validPlayerName } from "./ricochet.js";
 
 const SPEED = 25, AUTO_SPEED = 20, AUTO_IT_SPEED = 40; /* arena units a second */
 const TOUCH = 3;                /* closer than this is a touch */
@@ -50,7 +60,14 @@ const game = {
   keys: new Set(),
   players: new Map(), /* id -> what its newest payload says */
   log: [],            /* the tags seen: {from, to, handoff} */
+  script: params.get("script") === "tag" ? "tag" : "",
+  teleportAt: 0,      /* ms (performance.now) of the jump asked for; 0: none */
+  roomIt: 0,          /* who the room says is "it" (0: it says nothing) */
+  fixes: [],          /* the room's corrections: {id, x, y, seen: {x, y} where I saw it next} */
+  teleports: [],      /* my jumps: {from: {x, y}, to: {x, y}, fixesBefore: the room's fixes then} */
 };
+if (Number.parseFloat(params.get("teleport")) >= 0)
+  game.teleportAt = performance.now() + Number.parseFloat(params.get("teleport")) * 1000 + 1;
 
 /* ---- the game's bytes ---- */
 
@@ -211,10 +228,35 @@ function advance(now) {
     }
 }
 
+/* The room's word: a correction ("fix ID X Y"), or who is "it" (kept). */
+function onRoomWord(e) {
+  const text = new TextDecoder().decode(e.data), fix = /^fix (\d+) (-?[\d.]+) (-?[\d.]+)$/.exec(text);
+  if (e.key === "it" && /^\d+$/.test(text)) game.roomIt = Number(text);
+  else if (fix) {
+    const f = { id: Number(fix[1]), x: Number(fix[2]), y: Number(fix[3]), seen: null };
+    game.fixes.push(f);
+    if (f.id === game.me) { /* the room's word: I go on from there */
+      game.x = f.x;
+      game.y = f.y;
+      f.seen = { x: f.x, y: f.y };
+    }
+  }
+}
+
+/* A jump to the far corner, for the room's referee to correct. */
+function teleport() {
+  const to = { x: game.x < 50 ? 95 : 5, y: game.y < 50 ? 95 : 5 };
+  game.teleports.push({ from: { x: game.x, y: game.y }, to, fixesBefore: game.fixes.length });
+  game.x = to.x;
+  game.y = to.y;
+  game.teleportAt = 0;
+}
+
 /* Every 1/RATE s: the rules, my move, my state with its payload. */
 function turn() {
   const s = game.session, now = nowUs();
   if (!s || s.phase !== "joined") return;
+  if (game.teleportAt && performance.now() >= game.teleportAt) teleport();
   elect(now);
   if (game.auto) autopilot();
   advance(now);
@@ -231,6 +273,8 @@ function steerKey(e) {
     else game.keys.delete(k);
   } else if (e.type === "keydown" && k === "p") {
     game.auto = !game.auto;
+  } else if (e.type === "keydown" && k === "t") {
+    game.teleportAt = performance.now();
   }
 }
 
@@ -238,6 +282,7 @@ function steerKey(e) {
 
 function connect() {
   const opts = { room: game.room, name: game.name, route: "ws" };
+  if (game.script) opts.props = { script: game.script };
   if (params.get("ws")) opts.url = params.get("ws");
   const s = new Session(opts);
   game.session = s;
@@ -248,8 +293,15 @@ function connect() {
     game.unknownSince = nowUs();
     $("status").textContent = `room ${game.room}, you are ${game.name} (#${s.id})`;
   });
-  s.addEventListener("state", (e) => onPayload(e.detail.id, e.detail.state, nowUs()));
-  s.addEventListener("event", (e) => onTag(e.detail.id, e.detail.data, nowUs()));
+  s.addEventListener("state", (e) => {
+    for (const f of game.fixes) /* where I see a corrected player next */
+      if (f.id === e.detail.id && !f.seen) f.seen = { x: e.detail.state.x, y: e.detail.state.y };
+    onPayload(e.detail.id, e.detail.state, nowUs());
+  });
+  s.addEventListener("event", (e) => {
+    if (e.detail.id === ID_MAX) onRoomWord(e.detail);
+    else onTag(e.detail.id, e.detail.data, nowUs());
+  });
   for (const type of ["left", "vanished"]) {
     s.addEventListener(type, (e) => {
       game.players.delete(e.detail.id);
@@ -326,7 +378,7 @@ function board() {
     const td = tr.insertCell();
     td.append(dot, document.createTextNode(name)); /* names come from players: text */
     tr.insertCell().textContent = String(score);
-    tr.insertCell().textContent = id === game.it ? "it" : "";
+    tr.insertCell().textContent = id === game.it ? "it" : id === game.roomIt ? "it (the room's)" : "";
   }
 }
 
@@ -338,7 +390,8 @@ function snapshot() {
     it: game.it, handoff: game.handoff, auto: game.auto, bad: s ? s.bad : 0,
     me: { x: game.x, y: game.y, colour: game.colour, score: game.score,
           it: game.it === game.me && game.me !== 0 },
-    tagsSeen: game.tagsSeen, tags: game.log.slice(),
+    tagsSeen: game.tagsSeen, tags: game.log.slice(), roomIt: game.roomIt,
+    fixes: game.fixes, teleports: game.teleports,
     members: others().map((m) => {
       const p = game.players.get(m.id);
       return { id: m.id, name: m.name, x: m.last.x, y: m.last.y, it: m.id === game.it,

@@ -11,6 +11,7 @@
 #include "../../stats/rng.h"
 
 #define PROG "ricochet-client"
+#define ROOM_SENDER UINT32_MAX /* what a room's script sends comes from this id */
 
 /* ---- messages ---- */
 
@@ -199,6 +200,24 @@ static const char *member_name(struct tui_model *m, uint32_t id, const char *fal
     return buf;
 }
 
+/* What the room itself says (its script's, docs/scripts.md): the words as
+ * text, a control character or a byte past ASCII as '?', cut to a line;
+ * a kept one with its key ("the room keeps score: ann=1"). */
+static void room_word(struct tui_model *m, const uint8_t *b, size_t len, uint64_t now)
+{
+    char text[96];
+    size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
+    for (size_t i = 0; i < n; i++)
+        text[i] = b[i] < 0x20 || b[i] >= 0x7f ? '?' : (char)b[i];
+    text[n] = '\0';
+    const char *key = ricochet_event_key(m->c);
+    if (key[0])
+        add_msg(m, now, TUI_MSG_OK, "the room keeps %s: %s%s", key, n ? text : "(cleared)",
+                n < len ? "..." : "");
+    else
+        add_msg(m, now, TUI_MSG_OK, "the room says: %s%s", text, n < len ? "..." : "");
+}
+
 static void on_welcome(struct tui_model *m, uint64_t now)
 {
     /* A udp client welcomed again after the relay expired it (or
@@ -290,7 +309,11 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
         break;
     case RICOCHET_EV_EVENT: {
         size_t len = 0;
-        ricochet_event_bytes(m->c, &len);
+        const uint8_t *b = ricochet_event_bytes(m->c, &len);
+        if (ev->id == ROOM_SENDER) {
+            room_word(m, b, len, now);
+            break;
+        }
         add_msg(m, now, TUI_MSG_OK, "%s (#%u) sent an event of %zu bytes (%s)",
                 member_name(m, ev->id, ev->name, name, sizeof name), (unsigned)ev->id, len,
                 ev->code);

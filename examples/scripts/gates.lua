@@ -5,9 +5,14 @@
 -- gates clients read (a kept event "gN.PLAYER": version 1, kind 1, N, the
 -- name's length, the name), and the score ("score": name=gates,...), so a
 -- latecomer learns both from the relay. A member's own claims are refused:
--- the room decides. Run it with ricochet-relay --script-dir examples/scripts
+-- the room decides. A round: from the room's first join, ROUND seconds (the
+-- kept "clock": the seconds left, each second), over when every gate is
+-- open or the time is up; the room then keeps "winner": NAME=N, the most
+-- gates, a tie the first to reach that many ("=0": no gate opened), and no
+-- gate opens after. Run it with ricochet-relay --script-dir examples/scripts
 -- and a room made with the prop script=gates.
 local GATES, RING, TOUCH = 8, 35, 4
+local ROUND = 300 -- seconds
 
 local function gate_at(i)
   local a = i * 2 * math.pi / GATES
@@ -23,9 +28,33 @@ local function score_line(score)
   return table.concat(parts, ",")
 end
 
+local function clock(room)
+  local left = math.max(0, math.ceil((room.store.ends - room:now()) / 1000))
+  if left ~= room.store.left then
+    room.store.left = left
+    room:keep("clock", tostring(left))
+  end
+  return left
+end
+
+local function round_over(room)
+  room.store.over = true
+  room:tick_every(0)
+  local s = room.store
+  room:keep("winner", (s.leader or "") .. "=" .. (s.leader and s.score[s.leader] or 0))
+end
+
 function on_room(room)
   room.store.opened = {} -- gate -> the player it opened to
   room.store.score = {}  -- name -> gates opened
+  room.store.open = 0    -- gates opened
+  room.store.ends = room:now() + ROUND * 1000
+  clock(room)
+  room:tick_every(1000)
+end
+
+function on_tick(room, now)
+  if not room.store.over and clock(room) == 0 then round_over(room) end
 end
 
 function on_event(room, member, event)
@@ -36,6 +65,7 @@ end
 
 function on_state(room, member, state)
   local opened = room.store.opened
+  if room.store.over then return end
   for i = 0, GATES - 1 do
     local gx, gy = gate_at(i)
     local dx, dy = state.x - gx, state.y - gy
@@ -43,9 +73,12 @@ function on_state(room, member, state)
       opened[i] = member.player
       room:keep("g" .. i .. "." .. member.player,
                 string.char(1, 1, i, #member.name) .. member.name)
-      local score = room.store.score
-      score[member.name] = (score[member.name] or 0) + 1
-      room:keep("score", score_line(score))
+      local s = room.store
+      s.score[member.name] = (s.score[member.name] or 0) + 1
+      if not s.leader or s.score[member.name] > s.score[s.leader] then s.leader = member.name end
+      room:keep("score", score_line(s.score))
+      s.open = s.open + 1
+      if s.open == GATES then return round_over(room) end
     end
   end
 end

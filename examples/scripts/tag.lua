@@ -1,6 +1,8 @@
 -- tag.lua: tag's rules on the relay: a speed limit, and who is "it".
 -- A state further from the member's last one than its time allows (a
--- teleport, a speed hack) is corrected to the furthest it could have gone;
+-- teleport, a speed hack) is corrected to the furthest it could have gone,
+-- and the room says so to every member ("fix ID X Y": the member's id, where
+-- the room put it), its player too, which goes on from there;
 -- "it" is the room's (a kept event "it": the member's id), passed to the
 -- first member "it" comes within TAG of, at most once a second, and to
 -- another member when "it" leaves. Run it with ricochet-relay --script-dir
@@ -35,6 +37,7 @@ function on_state(room, member, state)
     if far > most then
       fix = {x = member.x + dx * most / far, y = member.y + dy * most / far}
       state.x, state.y = fix.x, fix.y
+      room:send(string.format("fix %d %.2f %.2f", member.id, fix.x, fix.y))
     end
   end
   if room.store.it == member.id and room:now() - room.store.since >= AGAIN then
