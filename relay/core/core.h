@@ -89,6 +89,27 @@
 #include "join_cost_state.h"
 #include "../script/script_hooks.h"
 
+/* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
+ * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
+ * (parts without a header of their own): const in every other file (the
+ * writer defines its macro empty before its includes), as the *_state.h
+ * parts' macros are. */
+#ifndef BY_RELAY_C
+#define BY_RELAY_C const
+#endif
+#ifndef BY_PEERS_C
+#define BY_PEERS_C const
+#endif
+#ifndef BY_JOIN_C
+#define BY_JOIN_C const
+#endif
+#ifndef BY_LISTING_C
+#define BY_LISTING_C const
+#endif
+#ifndef BY_FLEET_HOOKS_C
+#define BY_FLEET_HOOKS_C const
+#endif
+
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
@@ -152,7 +173,7 @@ struct relay_peer {
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
     char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
-    uint32_t lobby;          /* lobby.c's: its watch's slot + 1 (0: it watches none);
+    BY_LOBBY_C uint32_t lobby; /* lobby.c's: its watch's slot + 1 (0: it watches none);
                                 zeroed with the slot, so a teardown ends a watch */
     char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
     bool has_clock;          /* announced its clock offset (for later joiners' rosters):
@@ -174,15 +195,15 @@ struct relay_peer {
                                 when that entry is its, of its session: checked) */
 
     /* one file's each */
-    struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
-    struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
+    BY_LIMITS_C struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
+    BY_BACKLOG_C struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
                                 decided, a throttle to tell of */
-    struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
-    struct core_peer_errors errors;   /* control_out.c's: its error-message budget */
-    struct core_peer_welcomes welcomes; /* join.c's */
-    struct core_sight sight; /* interest.c's: in a room with interest */
+    BY_REFUSALS_C struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
+    BY_CONTROL_OUT_C struct core_peer_errors errors; /* control_out.c's: its error-message budget */
+    BY_JOIN_C struct core_peer_welcomes welcomes; /* join.c's */
+    BY_INTEREST_C struct core_sight sight; /* interest.c's: in a room with interest */
 
-    struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
+    BY_TICKETS_C struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
 };
 
 /* Who is here, counted: peers.c connects and tears down, the one writer
@@ -207,7 +228,7 @@ struct core_edge {
 struct core_edges {
     struct core_edge at[RELAY_EDGES_MAX];
     uint32_t n;
-    uint8_t *of;                /* peer_cap: each handle's edge */
+    BY_RELAY_C uint8_t *of;     /* peer_cap: each handle's edge */
 };
 
 /* The relay. Each part is written by the one file named beside it (a
@@ -216,27 +237,27 @@ struct core_edges {
 struct relay {
     /* relay.c's, set in relay_create and not changed after */
     struct relay_config cfg;    /* what relay_create was given (peer_cap: every edge's) */
-    struct core_edges edges;    /* the edges, each handle's */
+    BY_RELAY_C struct core_edges edges; /* the edges, each handle's */
 
     /* one file's each */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
-    struct core_listing listing; /* listing.c's: the fleet's other rooms */
-    struct core_lobby lobby;    /* lobby.c's: the connections watching the listing */
-    struct core_flow flow;      /* state_flow.c's: held states, the ticks */
-    struct core_census census;  /* peers.c's: who is here, counted */
-    uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
-    struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
-    struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
-    struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
-    struct core_kick kick;      /* refusals.c's: a kick decided */
+    BY_LISTING_C struct core_listing listing; /* listing.c's: the fleet's other rooms */
+    BY_LOBBY_C struct core_lobby lobby; /* lobby.c's: the connections watching the listing */
+    BY_STATE_FLOW_C struct core_flow flow; /* state_flow.c's: held states, the ticks */
+    BY_PEERS_C struct core_census census; /* peers.c's: who is here, counted */
+    BY_JOIN_C uint32_t next_id; /* join.c's: the next member's relay id (0: 1) */
+    BY_TICKETS_C struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
+    BY_SEALING_C struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
+    BY_BACKLOG_C struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
+    BY_REFUSALS_C struct core_kick kick; /* refusals.c's: a kick decided */
     struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
     struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
                                    source */
-    struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
+    BY_JOIN_COST_C struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
                                    cost, the replays under way */
-    struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
+    BY_INTEREST_C struct core_spot *BY_INTEREST_C spots; /* interest.c's (core_spots_alloc), peer_cap: positions
                                    in rooms with interest */
-    struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+    BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
     struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
                                    scripted_port.c's (the leaver, kicks asked for) */
 
@@ -263,7 +284,7 @@ struct relay {
     struct proto_control out;   /* scratch: the message being written, filled by the
                                    file that says it, encoded by control_out.c */
     char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded (core_encode_out) */
-    struct core_out_holds holds; /* control_out.c's: members' control ways held */
+    BY_CONTROL_OUT_C struct core_out_holds holds; /* control_out.c's: members' control ways held */
 };
 
 /* Entry points that may fan states out note their now_us: the newest time

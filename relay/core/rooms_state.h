@@ -11,6 +11,7 @@
 
 #include "relay.h"
 #include "../../proto/room_record.h"
+#include "interest_state.h" /* BY_INTEREST_C */
 
 struct core_grid; /* interest_state.h */
 struct core_kept; /* kept.c */
@@ -45,7 +46,7 @@ struct relay_room {
                           at a shutdown, fleet_hooks.c a room moved) */
     uint32_t *members; /* ... peer handles, max_room_size of them */
     uint64_t states_in, states_out; /* state_flow.c: since the room was created */
-    struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
+    BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* interest.c: a room with interest; NULL: everyone sees
                                everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
     struct core_room_settings settings; /* room_settings.c: its creator's say */

@@ -254,7 +254,7 @@ struct quic_conn {
     union netaddr remote;     /* the path's remote address (the newest validated): set
                                  when taken, then by transport_quic_in.c (a migration) */
     uint8_t app;              /* enum quic_app, from the ALPN: transport_quic_in.c */
-    struct quic_life life;    /* transport_quic_conn.c */
+    BY_QUIC_LIFE_C struct quic_life life; /* quic_life.c's */
     struct quic_conn_tls tls; /* transport_quic_tls.c */
     struct quic_conn_ids ids; /* transport_quic_in.c */
     struct quic_streams_in in; /* transport_quic_in.c and transport_quic_h3.c */
