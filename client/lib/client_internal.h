@@ -243,27 +243,27 @@ struct ricochet {
     BY_CLIENT_PHASE_C struct client_ends ends;
 
     /* When things happened, each field naming its writer. */
-    BY_CLIENT_PHASE_C char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
-                                          client_phase.c's (client_cookie_take; a hop
-                                          clears it) */
-    BY_CLIENT_PHASE_C uint64_t next_join_us;    /* when the join goes out again: client_phase.c's; plain
-                                 UDP's pace (client_udp.c), ENet's until its cookie
-                                 (client_enet.c) and a cookie (client_receive.c)
-                                 through client_join_due */
+    BY_CLIENT_PHASE_C char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in
+                                                            joins: client_phase.c's
+                                                            (client_cookie_take; a hop clears it) */
+    BY_CLIENT_PHASE_C uint64_t next_join_us; /* when the join goes out again: client_phase.c's;
+                                                plain UDP's pace (client_udp.c), ENet's until its
+                                                cookie (client_enet.c) and a cookie
+                                                (client_receive.c) through client_join_due */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
-    BY_CLIENT_SEND_C uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
-    BY_CLIENT_RECEIVE_C uint64_t heard_us;        /* last message from the relay that counts as its sign of
-                                 life: in a sealed session only what opened;
-                                 client_receive.c's (client_heard: client_udp.c
-                                 starts it) */
+    BY_CLIENT_SEND_C uint64_t sent_us; /* last message sent (control or state): client_send.c's */
+    BY_CLIENT_RECEIVE_C uint64_t heard_us; /* last message from the relay that counts as its sign of
+                                              life: in a sealed session only what opened;
+                                              client_receive.c's (client_heard: client_udp.c starts
+                                              it) */
     uint64_t expire_after_us; /* no member can expire before (client_member_expire):
                                  client_members.c's */
-    BY_CLIENT_RECEIVE_C uint64_t inputs;          /* messages (and transport events) steps handled: a step
-                                 that handled one may have left more in the library;
-                                 client_receive.c's: it counts messages, a transport
-                                 its own events (ENet's connect, a hub's datagram)
-                                 through client_input_counted */
-    BY_CLIENT_SEND_C uint32_t next_seq;        /* client_send.c's */
+    BY_CLIENT_RECEIVE_C uint64_t inputs; /* messages (and transport events) steps handled: a step
+                                            that handled one may have left more in the library;
+                                            client_receive.c's: it counts messages, a transport its
+                                            own events (ENet's connect, a hub's datagram) through
+                                            client_input_counted */
+    BY_CLIENT_SEND_C uint32_t next_seq; /* client_send.c's */
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
     int (*make_socket)(void *ctx, int domain, int type, int protocol); /* the config's */
     void *make_socket_ctx;

@@ -51,14 +51,16 @@ struct client_away {
 struct client_roster {
     BY_CLIENT_MEMBERS_C struct client_member *members;
     size_t n_members, cap_members;
-    BY_CLIENT_MEMBERS_C uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
-                                 among a few dozen members, a cache line of ids each 16 */
+    BY_CLIENT_MEMBERS_C uint32_t *member_ids; /* members[i].id, apart: a state's sender is looked
+                                                 for among a few dozen members, a cache line of ids
+                                                 each 16 */
     bool remove_pending;      /* a member left or vanished: remove on the next poll */
     enum client_departure remove_how; /* ... and how */
     uint32_t remove_id;
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
-    BY_CLIENT_MEMBERS_C struct client_away *away; /* the members before the last hop, not yet back */
+    BY_CLIENT_MEMBERS_C struct client_away *away; /* the members before the last hop, not yet
+                                                     back */
     size_t n_away;
     uint64_t away_until_us;   /* those not back by then left (0: not joined again yet) */
 };

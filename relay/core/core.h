@@ -173,8 +173,8 @@ struct relay_peer {
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
     char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
-    BY_LOBBY_C uint32_t lobby; /* lobby.c's: its watch's slot + 1 (0: it watches none);
-                                zeroed with the slot, so a teardown ends a watch */
+    BY_LOBBY_C uint32_t lobby; /* lobby.c's: its watch's slot + 1 (0: it watches none); zeroed with
+                                  the slot, so a teardown ends a watch */
     char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
     bool has_clock;          /* announced its clock offset (for later joiners' rosters):
                                 control_in.c through core_member_clock; cleared when
@@ -197,7 +197,7 @@ struct relay_peer {
     /* one file's each */
     BY_LIMITS_C struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
     BY_BACKLOG_C struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
-                                decided, a throttle to tell of */
+                                                      decided, a throttle to tell of */
     BY_REFUSALS_C struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
     BY_CONTROL_OUT_C struct core_peer_errors errors; /* control_out.c's: its error-message budget */
     BY_JOIN_C struct core_peer_welcomes welcomes; /* join.c's */
@@ -236,7 +236,7 @@ struct core_edges {
  * files write is said so, with why. */
 struct relay {
     /* relay.c's, set in relay_create and not changed after */
-    struct relay_config cfg;    /* what relay_create was given (peer_cap: every edge's) */
+    BY_RELAY_C struct relay_config cfg; /* what relay_create was given (peer_cap: every edge's) */
     BY_RELAY_C struct core_edges edges; /* the edges, each handle's */
 
     /* one file's each */
@@ -248,16 +248,19 @@ struct relay {
     BY_JOIN_C uint32_t next_id; /* join.c's: the next member's relay id (0: 1) */
     BY_TICKETS_C struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
     BY_SEALING_C struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
-    BY_BACKLOG_C struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
+    BY_BACKLOG_C struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles
+                                                  decided */
     BY_REFUSALS_C struct core_kick kick; /* refusals.c's: a kick decided */
-    struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
-    struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
-                                   source */
-    BY_JOIN_COST_C struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
-                                   cost, the replays under way */
-    BY_INTEREST_C struct core_spot *BY_INTEREST_C spots; /* interest.c's (core_spots_alloc), peer_cap: positions
-                                   in rooms with interest */
-    BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+    BY_LIMITS_C struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
+    BY_JOIN_C struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
+                                                 source */
+    BY_JOIN_COST_C struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what
+                                                       they cost, the replays under way */
+    BY_INTEREST_C struct core_spot *BY_INTEREST_C spots; /* interest.c's (core_spots_alloc),
+                                                            peer_cap: positions in rooms with
+                                                            interest */
+    BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no
+                                                        fleet */
     struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
                                    scripted_port.c's (the leaver, kicks asked for) */
 
@@ -265,10 +268,9 @@ struct relay {
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,
                                    called by each): what a fan-out checks a room's lease
                                    by */
-    size_t reply_cap;           /* relay.c's (relay_on_datagram): an answer to the
-                                   datagram in hand may not be longer (its sender holds
-                                   no ticket yet and its edge's sources can be forged);
-                                   0 = any length */
+    BY_RELAY_C size_t reply_cap; /* relay.c's (relay_on_datagram): an answer to the datagram in hand
+                                    may not be longer (its sender holds no ticket yet and its edge's
+                                    sources can be forged); 0 = any length */
 
     /* shared: many files write these, each its own part */
     struct relay_peer *peers;   /* peer_cap: a peer's fields are written by the files
@@ -283,7 +285,8 @@ struct relay {
                                    rebuilt by join.c */
     struct proto_control out;   /* scratch: the message being written, filled by the
                                    file that says it, encoded by control_out.c */
-    char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded (core_encode_out) */
+    BY_CONTROL_OUT_C char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded
+                                                          (core_encode_out) */
     BY_CONTROL_OUT_C struct core_out_holds holds; /* control_out.c's: members' control ways held */
 };
 

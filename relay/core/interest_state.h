@@ -24,7 +24,7 @@ struct core_grid {
     float radius;      /* members within it come into sight */
     float leave;       /* beyond it (radius x PROTO_AOI_LEAVE) they go out of sight */
     uint32_t mask;     /* buckets - 1, a power of two */
-    BY_INTEREST_C uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
+    BY_INTEREST_C uint32_t *head; /* each bucket's first peer, UINT32_MAX: none */
 };
 
 /* A member of a room with interest: its bucket, and whom it sees: a bitset
@@ -32,7 +32,7 @@ struct core_grid {
 struct core_sight {
     bool placed;       /* in the grid: it sent a state */
     uint32_t bucket, prev;
-    BY_INTEREST_C uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
+    BY_INTEREST_C uint64_t *sees; /* peer_cap bits; NULL outside a room with interest */
 };
 
 /* Where the relay last saw a member of a room with interest (its newest

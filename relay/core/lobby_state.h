@@ -41,7 +41,7 @@ struct core_watcher {
 /* The watchers: only lobby.c writes them (core_lobby_alloc at the relay's
  * creation). */
 struct core_lobby {
-    BY_LOBBY_C struct core_watcher *at;   /* cap of them */
+    BY_LOBBY_C struct core_watcher *at; /* cap of them */
     uint32_t cap;              /* the most a relay keeps: max_lobbies, at most peer_cap */
     uint32_t n;                /* slots used (some maybe a gone peer's, until the sweep) */
 };

@@ -32,9 +32,9 @@ struct core_seal {
  * message into sealed_out; core_unseal hands opened on as the datagram
  * in hand. */
 struct core_sealing {
-    BY_SEALING_C struct core_seal *seals;    /* peer_cap */
-    BY_SEALING_C uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
-    BY_SEALING_C uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
+    BY_SEALING_C struct core_seal *seals; /* peer_cap */
+    BY_SEALING_C uint8_t *opened; /* max_packet_size: the sealed datagram in hand, opened */
+    BY_SEALING_C uint8_t *sealed_out; /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     bool in_clear;              /* the datagram in hand was not sealed */
 };
 

@@ -47,9 +47,9 @@ struct relay_held {
  * and when they are due. Only state_flow.c writes it (core_flow_alloc
  * included); the others read world_groups (core_world_group). */
 struct core_flow {
-    BY_STATE_FLOW_C struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
+    BY_STATE_FLOW_C struct relay_held *held; /* TICK_QUEUE states awaiting the tick's end */
     uint32_t nheld;
-    BY_STATE_FLOW_C uint8_t *held_bytes;        /* TICK_ARENA */
+    BY_STATE_FLOW_C uint8_t *held_bytes; /* TICK_ARENA */
     size_t held_used;
     uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
                                    none) */
@@ -58,7 +58,7 @@ struct core_flow {
                                    state due (UINT64_MAX: none) */
     uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
     uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
-    BY_STATE_FLOW_C uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
+    BY_STATE_FLOW_C uint32_t *by_edge; /* scratch, max_room_size: recipients grouped by edge */
 };
 
 #endif

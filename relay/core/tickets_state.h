@@ -31,7 +31,7 @@ struct core_used {
  * (random tags: their first bytes are the hash), 2 slots per peer. */
 struct core_passes {
     BY_TICKETS_C uint8_t (*id)[TICKET_ID_BYTES];
-    BY_TICKETS_C uint32_t *peer;          /* UINT32_MAX: a free slot */
+    BY_TICKETS_C uint32_t *peer; /* UINT32_MAX: a free slot */
     uint32_t cap;            /* a power of two */
 };
 
@@ -40,7 +40,7 @@ struct core_passes {
  * (relay_set_unix_time included). */
 struct core_tickets {
     struct core_passes passes;
-    BY_TICKETS_C struct core_used *used;     /* used_sets x CORE_USED_WAYS */
+    BY_TICKETS_C struct core_used *used; /* used_sets x CORE_USED_WAYS */
     uint32_t used_sets;         /* a power of two */
     uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
 };
@@ -58,8 +58,8 @@ struct core_peer_ticket {
     bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
                                 what it is sent is sealed, what it sends must open */
     BY_TICKETS_C struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
-                                join) still due: the claims it is to be admitted
-                                with; NULL otherwise */
+                                                    join) still due: the claims it is to be admitted
+                                                    with; NULL otherwise */
     uint8_t id[TICKET_ID_BYTES];
 };
 

@@ -42,7 +42,7 @@ struct quic_life {
     bool gone_reported;       /* the core heard of its end */
     bool draining;            /* ENDING: the client closed; nothing is sent */
     uint8_t close_resends;    /* ENDING: close packets sent again so far */
-    BY_QUIC_LIFE_C uint8_t *close_pkt;       /* ENDING (closing): the CONNECTION_CLOSE packet */
+    BY_QUIC_LIFE_C uint8_t *close_pkt; /* ENDING (closing): the CONNECTION_CLOSE packet */
     uint16_t close_len;
     uint64_t close_code;      /* CLOSING: the application error code to close with */
 };
