@@ -11,7 +11,11 @@
  * refusals_state.h, control_out_state.h, lobby_state.h,
  * join_cost_state.h), which this header includes to embed them; the
  * small parts of the others (the edges, the census, the listing, a peer's
- * welcomes) are here. Every file's calls are in a header of its name with
+ * welcomes) are here. Each part is marked with its writer's macro
+ * (BY_LIMITS_C struct core_peer_limits limits;): const in every file but
+ * the writer, which defines it empty before its includes, so that the
+ * compiler refuses a write from elsewhere (docs/design.md, "Who writes
+ * what"). Every file's calls are in a header of its name with
  * _internal.h (peers_internal.h, rooms_internal.h, ...), which this header
  * never includes: a core file includes those of the files it calls and no
  * other, so that it sees no other file's insides.
@@ -231,8 +235,9 @@ struct core_edges {
     BY_RELAY_C uint8_t *of;     /* peer_cap: each handle's edge */
 };
 
-/* The relay. Each part is written by the one file named beside it (a
- * sub-struct's own comment says more); the others read it. What many
+/* The relay. Each part is written by the one file named beside it, and
+ * marked with its macro (a sub-struct's own comment says more); the
+ * others read it. What many
  * files write is said so, with why. */
 struct relay {
     /* relay.c's, set in relay_create and not changed after */
