@@ -72,6 +72,30 @@ static const struct part parts[] = {
     {CORE, "fleet", "BY_FLEET_HOOKS_C", "relay/core/fleet_hooks.c", 1},
     {CORE, "limits", "BY_LIMITS_C", "relay/core/limits.c", 1},
     {CORE, "bans", "BY_LIMITS_C", "relay/core/limits.c", 1},
+    /* a peer's connection and membership, its player, what it said */
+    {CORE, "connected", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "counted", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "at", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "addr", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "source", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "outside_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "joined", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "reflect", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "batch", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "id", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "room", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "mode", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "name", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "has_clock", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "clock_offset_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "clock_bound_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "parked", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "key", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "player", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "listing_ask", "BY_LISTING_C", "relay/core/listing.c", 1},
+    {CORE, "has_state", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    {CORE, "last", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    {CORE, "held_at", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
     /* a room's grid; the rooms' table (a room's other fields: several) */
     {ROOMS, "grid", "BY_INTEREST_C", "relay/core/interest.c", 1},
     {ROOMS, "at", "BY_ROOMS_C", "relay/core/rooms.c", 1},
@@ -136,7 +160,9 @@ static bool known_mark(const char *mark)
 static bool marked_decl(const char *line, const char *field, const char *mark)
 {
     char code[512];
-    snprintf(code, sizeof code, "%s", line);
+    snprintf(code, sizeof code, "%s", line + strspn(line, " \t"));
+    if (code[0] == '*')
+        return false; /* a comment's line */
     char *comment = strstr(code, "/*");
     if (comment)
         *comment = '\0';
@@ -183,6 +209,7 @@ static void marked_declarations_are_read(void **state)
     assert_false(marked_decl("    BY_X_C struct s ff;", "f", "BY_X_C"));
     assert_false(marked_decl("    BY_X_CC struct s f;", "f", "BY_X_C"));
     assert_false(marked_decl("    struct s f; BY_X_C int g;", "f", "BY_X_C"));
+    assert_false(marked_decl(" * (BY_X_C struct s f;) a comment's", "f", "BY_X_C"));
 }
 
 /* Does text declare a pointer with a mark ("BY_X_C uint32_t *f;")? */
@@ -348,6 +375,7 @@ static const struct probe probes[] = {
      "memcpy(&r->kick, &(struct core_kick){.due = true}, sizeof r->kick);"},
     {CORE, "struct relay *r", "BY_STATE_FLOW_C", "r->flow.by_edge[0] = 1;"},
     {CORE, "struct relay *r", "BY_LIMITS_C", "r->peers[0].limits.tokens = 0;"},
+    {CORE, "struct relay *r", "BY_PEERS_C", "r->peers[0].joined = true;"},
     {CORE, "struct relay *r", "BY_INTEREST_C", "r->rooms.at[0].grid->head[0] = 0;"},
     {CLIENT, "struct ricochet *c", "BY_CLIENT_SEND_C", "c->next_seq = 7;"},
     {CLIENT, "struct ricochet *c", "BY_CLIENT_MEMBERS_C", "c->roster.member_ids[0] = 7;"},

@@ -155,48 +155,48 @@ struct core_peer_welcomes {
  * writer named beside it, and the others call that file's functions. */
 struct relay_peer {
     /* peers.c's: its connection (relay_peer_connect, the teardowns) */
-    bool connected;
-    bool counted;            /* counts against max_clients (r->census.counted):
-                                from its connection, or on an edge that counts at join
-                                (core_count), while a member */
-    union netaddr at;        /* its address, as its edge gave it (zero: none) */
-    char addr[RELAY_ADDR_MAX]; /* at as "ip:port", for logs only */
-    uint64_t source;         /* source_key_member of at, once at its connection: what
-                                bans and the throttle's shares count it by */
-    uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
-                                set where it connects, and through core_peer_outside
-                                (join.c awaiting a proof, control_in.c a leave) */
+    BY_PEERS_C bool connected;
+    BY_PEERS_C bool counted; /* counts against max_clients (r->census.counted): from its connection,
+                                or on an edge that counts at join (core_count), while a member */
+    BY_PEERS_C union netaddr at; /* its address, as its edge gave it (zero: none) */
+    BY_PEERS_C char addr[RELAY_ADDR_MAX]; /* at as "ip:port", for logs only */
+    BY_PEERS_C uint64_t source; /* source_key_member of at, once at its connection: what bans and
+                                   the throttle's shares count it by */
+    BY_PEERS_C uint64_t outside_us; /* connected and not a member since (join_timeout_ms): set where
+                                       it connects, and through core_peer_outside (join.c awaiting a
+                                       proof, control_in.c a leave) */
 
     /* peers.c's: its membership, made by join.c through core_member_add
      * and ended by the teardowns (core_member_remove, core_member_quiet) */
-    bool joined;
-    bool reflect;
-    bool batch;              /* its join asked for batches (PROTO_MSG_BATCH) */
-    uint32_t id;             /* relay id while joined (join.c draws it), 0 otherwise */
-    uint32_t room;           /* index into rooms while joined */
-    enum proto_mode mode;
-    char name[PROTO_NAME_MAX + 1];
-    char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
+    BY_PEERS_C bool joined;
+    BY_PEERS_C bool reflect;
+    BY_PEERS_C bool batch;   /* its join asked for batches (PROTO_MSG_BATCH) */
+    BY_PEERS_C uint32_t id;  /* relay id while joined (join.c draws it), 0 otherwise */
+    BY_PEERS_C uint32_t room; /* index into rooms while joined */
+    BY_PEERS_C enum proto_mode mode;
+    BY_PEERS_C char name[PROTO_NAME_MAX + 1];
+    BY_JOIN_C char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
     BY_LOBBY_C uint32_t lobby; /* lobby.c's: its watch's slot + 1 (0: it watches none); zeroed with
                                   the slot, so a teardown ends a watch */
-    char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
-    bool has_clock;          /* announced its clock offset (for later joiners' rosters):
-                                control_in.c through core_member_clock; cleared when
-                                it joins and leaves */
-    int64_t clock_offset_us;
-    uint64_t clock_bound_us;
-    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
-                                fleet_hooks.c parks it (core_park), join.c takes it
-                                to settle (core_parked_take), a teardown frees it */
-    uint32_t listing_ask;    /* listing.c's: its rooms request the fleet's directory
-                                answers (relay_rooms_settle), 0: none */
+    BY_JOIN_C char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
+    BY_PEERS_C bool has_clock; /* announced its clock offset (for later joiners' rosters):
+                                  control_in.c through core_member_clock; cleared when it joins and
+                                  leaves */
+    BY_PEERS_C int64_t clock_offset_us;
+    BY_PEERS_C uint64_t clock_bound_us;
+    /* fleet: its join, waiting for the directory: fleet_hooks.c parks it
+     * (core_park), join.c takes it to settle (core_parked_take), a teardown
+     * frees it */
+    BY_PEERS_C struct relay_parked_join *BY_PEERS_C parked;
+    BY_LISTING_C uint32_t listing_ask; /* listing.c's: its rooms request the fleet's directory
+                                          answers (relay_rooms_settle), 0: none */
 
     /* state_flow.c's: what it said (core_last_forget clears it when it
      * joins and leaves) */
-    bool has_state;
-    struct proto_state last; /* last forwarded state, sender stamped */
-    uint32_t held_at;        /* r->flow.held's index of its latest held state (valid
-                                when that entry is its, of its session: checked) */
+    BY_STATE_FLOW_C bool has_state;
+    BY_STATE_FLOW_C struct proto_state last; /* last forwarded state, sender stamped */
+    BY_STATE_FLOW_C uint32_t held_at; /* r->flow.held's index of its latest held state (valid when
+                                         that entry is its, of its session: checked) */
 
     /* one file's each */
     BY_LIMITS_C struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
