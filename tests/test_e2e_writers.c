@@ -114,8 +114,12 @@ static const struct part parts[] = {
     {CLIENT, "roster", "BY_CLIENT_MEMBERS_C", "client/lib/client_members.c", 1},
     {CLIENT, "heard_us", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
     {CLIENT, "inputs", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
-    /* the QUIC edge: a connection's life */
+    /* the QUIC edge: a connection's life, its TLS, its IDs */
     {"relay/quic/transport_quic.h", "life", "BY_QUIC_LIFE_C", "relay/quic/quic_life.c", 1},
+    {"relay/quic/transport_quic.h", "tls", "BY_TRANSPORT_QUIC_TLS_C",
+     "relay/quic/transport_quic_tls.c", 1},
+    {"relay/quic/transport_quic.h", "ids", "BY_TRANSPORT_QUIC_IN_C",
+     "relay/quic/transport_quic_in.c", 1},
 };
 
 /* A part's inner pointers, marked in the part's own header: what they point to is
