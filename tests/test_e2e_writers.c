@@ -1,12 +1,23 @@
 /* test_e2e_writers.c: each part of a struct the design names (docs/design.md,
- * "Who writes what") is written by one file. For every row of the table
- * below (a folder, a field, the one file allowed to write it), the files
- * of that folder that write the field are found by reading them: an
- * assignment to it or to anything inside it (`x->f =`, `x.f.g[i] +=`,
- * `++x->f`, `x->f--`), or a memset, memcpy, memmove, strcpy, strncpy or
- * snprintf into it; a second writer fails, as calls_point_one_way fails on
- * a back call. A write through a pointer taken elsewhere is not seen: an
- * owner hands its part to no one. Run from the top of the repository. */
+ * "Who writes what") is written by one file, and the compiler is what says
+ * so. A part is declared with its writer's mark (`BY_LIMITS_C struct
+ * core_peer_limits limits;`), a macro its header defines as const unless
+ * the writer (limits.c) defined it empty before its includes: in every
+ * other file a write to the part, or to what its pointers point to, does
+ * not compile, nor does a pointer taken of it that could write (the build
+ * makes a const discarded an error, WRITER_ERRORS in the Makefile).
+ *
+ * compiler_refuses_a_stranger_writing proves the compiler bites: probes
+ * compiled with the build's own compile line (flags.stamp beside
+ * $RICOCHET_BIN) that write a part from another file (assigned, stepped,
+ * through a pointer taken of it, memcpy into it, through a part's
+ * pointer) are refused for const, and each probe compiled as the writer is
+ * accepted. What the compiler cannot see is read in the text: every part
+ * of the table below is declared with its mark (each_part_carries_its_mark),
+ * and each mark is defined empty by its writer alone, before its includes
+ * (only_the_writer_lifts_a_mark): a file that defined another's mark would
+ * write its part unseen. A cast that drops const is the one way left, and
+ * no one writes it. Run from the top of the repository, after the build. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,313 +30,437 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "support/harness.h"
 
-/* A part and its one writer. base: the name a pointer to the struct goes
- * by throughout the folder ("c" for struct ricochet), when the field's
- * name alone is not the struct's (NULL: any). */
+/* A part: the header declaring it, its field, its mark and its writer;
+ * decls: how many fields of that name the header marks (a relay's and a
+ * peer's backlog). */
 struct part {
-    const char *folder, *what, *base, *field, *writer;
+    const char *header, *field, *mark, *writer;
+    int decls;
 };
 
+#define CORE "relay/core/core.h"
+#define ROOMS "relay/core/rooms_state.h"
+#define CLIENT "client/lib/client_internal.h"
 static const struct part parts[] = {
-    /* the relay's core: struct relay */
-    {"relay/core", "struct relay: edges", NULL, "edges", "relay/core/relay.c"},
-    {"relay/core", "struct relay: census", NULL, "census", "relay/core/peers.c"},
-    {"relay/core", "struct relay: next_id", NULL, "next_id", "relay/core/join.c"},
-    {"relay/core", "struct relay: kick", NULL, "kick", "relay/core/refusals.c"},
-    {"relay/core", "struct relay: tickets", NULL, "tickets", "relay/core/tickets.c"},
-    {"relay/core", "struct relay: sealing", NULL, "sealing", "relay/core/sealing.c"},
-    {"relay/core", "struct relay: flow", NULL, "flow", "relay/core/state_flow.c"},
-    {"relay/core", "struct relay and a peer: backlog", NULL, "backlog", "relay/core/backlog.c"},
-    {"relay/core", "struct relay: listing", NULL, "listing", "relay/core/listing.c"},
-    {"relay/core", "struct relay: join_cost", NULL, "join_cost", "relay/core/join_cost.c"},
-    {"relay/core", "struct relay: holds", NULL, "holds", "relay/core/control_out.c"},
-    {"relay/core", "struct relay and a peer: lobby", NULL, "lobby", "relay/core/lobby.c"},
-    {"relay/core", "struct relay: spots", NULL, "spots", "relay/core/interest.c"},
-    {"relay/core", "struct relay: fleet", NULL, "fleet", "relay/core/fleet_hooks.c"},
-    {"relay/core", "struct relay_peer: errors", NULL, "errors", "relay/core/control_out.c"},
-    {"relay/core", "struct relay_peer: ticket", NULL, "ticket", "relay/core/tickets.c"},
-    /* the relay's core: a room's grid (its other fields rooms.c sets as it
-     * makes and frees the room: not one writer) */
-    {"relay/core", "struct relay_room: grid", NULL, "grid", "relay/core/interest.c"},
-    /* the relay's core: struct relay_peer */
-    {"relay/core", "struct relay_peer: limits", NULL, "limits", "relay/core/limits.c"},
-    {"relay/core", "struct relay_peer: strikes", NULL, "strikes", "relay/core/refusals.c"},
-    {"relay/core", "struct relay_peer: welcomes", NULL, "welcomes", "relay/core/join.c"},
-    {"relay/core", "struct relay_peer: sight", NULL, "sight", "relay/core/interest.c"},
+    /* the relay's core: struct relay and a peer (struct relay_peer) */
+    {CORE, "cfg", "BY_RELAY_C", "relay/core/relay.c", 1},
+    {CORE, "edges", "BY_RELAY_C", "relay/core/relay.c", 1},
+    {CORE, "reply_cap", "BY_RELAY_C", "relay/core/relay.c", 1},
+    {CORE, "census", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "next_id", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "welcomes", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "key_guesses", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "kick", "BY_REFUSALS_C", "relay/core/refusals.c", 1},
+    {CORE, "strikes", "BY_REFUSALS_C", "relay/core/refusals.c", 1},
+    {CORE, "tickets", "BY_TICKETS_C", "relay/core/tickets.c", 1},
+    {CORE, "ticket", "BY_TICKETS_C", "relay/core/tickets.c", 1},
+    {CORE, "sealing", "BY_SEALING_C", "relay/core/sealing.c", 1},
+    {CORE, "flow", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    {CORE, "backlog", "BY_BACKLOG_C", "relay/core/backlog.c", 2},
+    {CORE, "listing", "BY_LISTING_C", "relay/core/listing.c", 1},
+    {CORE, "join_cost", "BY_JOIN_COST_C", "relay/core/join_cost.c", 1},
+    {CORE, "holds", "BY_CONTROL_OUT_C", "relay/core/control_out.c", 1},
+    {CORE, "errors", "BY_CONTROL_OUT_C", "relay/core/control_out.c", 1},
+    {CORE, "json", "BY_CONTROL_OUT_C", "relay/core/control_out.c", 1},
+    {CORE, "lobby", "BY_LOBBY_C", "relay/core/lobby.c", 2},
+    {CORE, "spots", "BY_INTEREST_C", "relay/core/interest.c", 1},
+    {CORE, "sight", "BY_INTEREST_C", "relay/core/interest.c", 1},
+    {CORE, "fleet", "BY_FLEET_HOOKS_C", "relay/core/fleet_hooks.c", 1},
+    {CORE, "limits", "BY_LIMITS_C", "relay/core/limits.c", 1},
+    {CORE, "bans", "BY_LIMITS_C", "relay/core/limits.c", 1},
+    /* a peer's connection and membership, its player, what it said */
+    {CORE, "connected", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "counted", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "at", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "addr", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "source", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "outside_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "joined", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "reflect", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "batch", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "id", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "room", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "mode", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "name", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "has_clock", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "clock_offset_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "clock_bound_us", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "parked", "BY_PEERS_C", "relay/core/peers.c", 1},
+    {CORE, "key", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "player", "BY_JOIN_C", "relay/core/join.c", 1},
+    {CORE, "listing_ask", "BY_LISTING_C", "relay/core/listing.c", 1},
+    {CORE, "has_state", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    {CORE, "last", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    {CORE, "held_at", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
+    /* a room's grid; the rooms' table (a room's other fields: several) */
+    {ROOMS, "grid", "BY_INTEREST_C", "relay/core/interest.c", 1},
+    {ROOMS, "at", "BY_ROOMS_C", "relay/core/rooms.c", 1},
+    {ROOMS, "by_name", "BY_ROOMS_C", "relay/core/rooms.c", 1},
+    {ROOMS, "n", "BY_ROOMS_C", "relay/core/rooms.c", 1},
+    {ROOMS, "changes", "BY_ROOMS_C", "relay/core/rooms.c", 1},
     /* libricochet: struct ricochet's parts and loose fields */
-    {"client/lib", "struct ricochet: ends", "c", "ends", "client/lib/client_phase.c"},
-    {"client/lib", "struct ricochet: move", "c", "move", "client/lib/client_phase.c"},
-    {"client/lib", "struct ricochet: hold", "c", "hold", "client/lib/client_send.c"},
-    {"client/lib", "struct ricochet: roster", "c", "roster", "client/lib/client_members.c"},
-    {"client/lib", "struct ricochet: sync", "c", "sync", "client/lib/client_send.c"},
-    {"client/lib", "struct ricochet: next_seq", "c", "next_seq", "client/lib/client_send.c"},
-    {"client/lib", "struct ricochet: cookie", "c", "cookie", "client/lib/client_phase.c"},
-    {"client/lib", "struct ricochet: next_join_us", "c", "next_join_us",
-     "client/lib/client_phase.c"},
-    {"client/lib", "struct ricochet: heard_us", "c", "heard_us", "client/lib/client_receive.c"},
-    {"client/lib", "struct ricochet: inputs", "c", "inputs", "client/lib/client_receive.c"},
-    {"client/lib", "struct ricochet: sent_us", "c", "sent_us", "client/lib/client_send.c"},
-    /* the QUIC edge: a connection's life */
-    {"relay/quic", "struct quic_conn: life", NULL, "life", "relay/quic/quic_life.c"},
+    {CLIENT, "ends", "BY_CLIENT_PHASE_C", "client/lib/client_phase.c", 1},
+    {CLIENT, "move", "BY_CLIENT_PHASE_C", "client/lib/client_phase.c", 1},
+    {CLIENT, "cookie", "BY_CLIENT_PHASE_C", "client/lib/client_phase.c", 1},
+    {CLIENT, "next_join_us", "BY_CLIENT_PHASE_C", "client/lib/client_phase.c", 1},
+    {CLIENT, "hold", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
+    {CLIENT, "sync", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
+    {CLIENT, "next_seq", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
+    {CLIENT, "sent_us", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
+    {CLIENT, "roster", "BY_CLIENT_MEMBERS_C", "client/lib/client_members.c", 1},
+    {CLIENT, "heard_us", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
+    {CLIENT, "inputs", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
+    /* the QUIC edge: a connection's life, its TLS, its IDs */
+    {"relay/quic/transport_quic.h", "life", "BY_QUIC_LIFE_C", "relay/quic/quic_life.c", 1},
+    {"relay/quic/transport_quic.h", "tls", "BY_TRANSPORT_QUIC_TLS_C",
+     "relay/quic/transport_quic_tls.c", 1},
+    {"relay/quic/transport_quic.h", "ids", "BY_TRANSPORT_QUIC_IN_C",
+     "relay/quic/transport_quic_in.c", 1},
 };
+
+/* A part's inner pointers, marked in the part's own header: what they point to is
+ * the writer's too. */
+static const char *const part_headers[] = {
+    "relay/core/backlog_state.h", "relay/core/control_out_state.h",
+    "relay/core/interest_state.h", "relay/core/join_cost_state.h",
+    "relay/core/lobby_state.h", "relay/core/sealing_state.h",
+    "relay/core/state_flow_state.h", "relay/core/tickets_state.h",
+    "client/lib/client_members_internal.h", "client/lib/client_send_internal.h",
+    "relay/quic/transport_quic_conn_internal.h", NULL};
+
+/* The folders whose files may define a mark (all of the sources). */
+static const char *const source_dirs[] = {"relay", "client", "proto", "sys", "tests", "lab",
+                                          "bench", "fleet", "rtc", "stats", "ticket",
+                                          "examples", NULL};
 
 static bool ident_char(char ch)
 {
     return isalnum((unsigned char)ch) || ch == '_';
 }
 
-/* text with its comments, strings and character constants blanked out
- * (newlines kept), so that only code is read. */
-static void blank_non_code(char *text)
+/* The mark of the writer of path, if the table names it one. */
+static const char *mark_of_writer(const char *path)
 {
-    for (char *p = text; *p; p++) {
-        if (p[0] == '/' && p[1] == '*') {
-            char *end = strstr(p + 2, "*/");
-            end = end ? end + 2 : p + strlen(p);
-            for (; p < end; p++)
-                *p = *p == '\n' ? '\n' : ' ';
-            p--;
-        } else if (p[0] == '/' && p[1] == '/') {
-            for (; *p && *p != '\n'; p++)
-                *p = ' ';
-            p--;
-        } else if (*p == '"' || *p == '\'') {
-            char quote = *p;
-            for (p++; *p && *p != quote && *p != '\n'; p++) {
-                if (*p == '\\' && p[1])
-                    *p++ = ' ';
-                *p = ' ';
-            }
-            if (!*p)
-                break;
-        }
-    }
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (!strcmp(parts[i].writer, path))
+            return parts[i].mark;
+    return NULL;
 }
 
-/* Past an lvalue's tail at p: `.f`, `->f`, `[...]` and spaces. */
-static const char *skip_tail(const char *p)
+static bool known_mark(const char *mark)
 {
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-            p++;
-        if (*p == '.' || (p[0] == '-' && p[1] == '>')) {
-            p += *p == '.' ? 1 : 2;
-            while (*p == ' ')
-                p++;
-            while (ident_char(*p))
-                p++;
-        } else if (*p == '[') {
-            int depth = 0;
-            do
-                depth += *p == '[' ? 1 : *p == ']' ? -1 : 0;
-            while (*++p && depth > 0);
-        } else {
-            return p;
-        }
-    }
-}
-
-/* Back from the access at p (its `.` or `->`) to where its lvalue starts:
- * over names, `.`, `->` and `[...]`. */
-static const char *lvalue_start(const char *text, const char *p)
-{
-    while (p > text) {
-        const char *q = p - 1;
-        if (ident_char(*q) || *q == '.') {
-            p = q;
-        } else if (*q == '>' && q > text && q[-1] == '-') {
-            p = q - 1;
-        } else if (*q == ']') {
-            int depth = 0;
-            do
-                depth += *q == ']' ? 1 : *q == '[' ? -1 : 0;
-            while (depth > 0 && q-- > text);
-            p = q;
-        } else {
-            break;
-        }
-    }
-    return p;
-}
-
-/* The name just before p, skipping spaces: into out (cap bytes). */
-static void word_before(const char *text, const char *p, char *out, size_t cap)
-{
-    while (p > text && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n'))
-        p--;
-    const char *end = p;
-    while (p > text && ident_char(p[-1]))
-        p--;
-    snprintf(out, cap, "%.*s", (int)(end - p), p);
-}
-
-/* Is the lvalue [start, tail) written: assigned, stepped, or the first
- * argument of a function that writes into it? */
-static bool written(const char *text, const char *start, const char *tail)
-{
-    const char *op = tail;
-    if ((op[0] == '+' && op[1] == '+') || (op[0] == '-' && op[1] == '-'))
-        return true;
-    if (op[0] == '=' && op[1] != '=')
-        return true;
-    if (strchr("+-*/%&|^", op[0]) && op[0] && op[1] == '=')
-        return true;
-    if ((!strncmp(op, "<<=", 3) || !strncmp(op, ">>=", 3)))
-        return true;
-    const char *b = start;
-    while (b > text && (b[-1] == ' ' || b[-1] == '\t'))
-        b--;
-    if (b - text >= 2 && ((b[-1] == '+' && b[-2] == '+') || (b[-1] == '-' && b[-2] == '-')))
-        return true;
-    if (b > text && b[-1] == '&')
-        b--;
-    while (b > text && b[-1] == ' ')
-        b--;
-    if (b == text || b[-1] != '(' || *op != ',')
-        return false;
-    static const char *const fills[] = {"memset", "memcpy",  "memmove", "strcpy",
-                                        "strncpy", "snprintf", NULL};
-    char fn[32];
-    word_before(text, b - 1, fn, sizeof fn);
-    for (size_t i = 0; fills[i]; i++)
-        if (!strcmp(fn, fills[i]))
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (!strcmp(parts[i].mark, mark))
             return true;
     return false;
 }
 
-/* How many times code (blanked: blank_non_code) writes p's field. */
-static int writes_in(const char *code, const struct part *p)
+/* Does the line (up to its comment) declare field, marked with mark:
+ * the mark, and the field's name followed by ';' or '['? */
+static bool marked_decl(const char *line, const char *field, const char *mark)
 {
-    int n = 0;
-    size_t k = strlen(p->field);
-    for (const char *s = strstr(code, p->field); s; s = strstr(s + 1, p->field)) {
+    char code[512];
+    snprintf(code, sizeof code, "%s", line + strspn(line, " \t"));
+    if (code[0] == '*')
+        return false; /* a comment's line */
+    char *comment = strstr(code, "/*");
+    if (comment)
+        *comment = '\0';
+    const char *m = strstr(code, mark);
+    if (!m || (m > code && ident_char(m[-1])) || ident_char(m[strlen(mark)]))
+        return false;
+    size_t k = strlen(field);
+    for (const char *s = strstr(code, field); s; s = strstr(s + 1, field)) {
         if ((s > code && ident_char(s[-1])) || ident_char(s[k]))
             continue;
-        const char *a = s;
-        while (a > code && a[-1] == ' ')
-            a--;
-        bool arrow = a - code >= 2 && a[-1] == '>' && a[-2] == '-';
-        if (!arrow && !(a > code && a[-1] == '.'))
-            continue;
-        const char *access = a - (arrow ? 2 : 1);
-        if (p->base) {
-            char base[64];
-            word_before(code, access, base, sizeof base);
-            const char *before = access - strlen(base);
-            bool inner = before > code && (before[-1] == '.' || before[-1] == '>');
-            if (strcmp(base, p->base) || inner) /* not x.c->f */
-                continue;
-        }
-        if (written(code, lvalue_start(code, access), skip_tail(s + k)))
-            n++;
+        const char *after = s + k;
+        while (*after == ' ')
+            after++;
+        if (*after == ';' || *after == '[')
+            return s > m;
+    }
+    return false;
+}
+
+/* How many lines of text declare field with mark. */
+static int marked_decls(const char *text, const char *field, const char *mark)
+{
+    int n = 0;
+    char line[512];
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        n += marked_decl(line, field, mark);
+        p += len + (end != NULL);
     }
     return n;
 }
 
-/* Every .c and .h file under dir into paths (n of them, at most cap). */
-static void list_sources(const char *dir, char **paths, size_t *n, size_t cap)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char path[512];
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_type == DT_DIR) {
-            list_sources(path, paths, n, cap);
-        } else if (len > 2 && e->d_name[len - 2] == '.' && strchr("ch", e->d_name[len - 1])) {
-            assert_true(*n < cap);
-            paths[(*n)++] = strdup(path);
-        }
-    }
-    closedir(d);
-}
-
-/* The code of path, blanked (the caller frees). */
-static char *code_of(const char *path)
-{
-    char *text = harness_read_text(path);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    blank_non_code(text);
-    return text;
-}
-
-/* Each of lines (NULL-ended) writes p's field n times. */
-static void expect_writes(const char *const *lines, const struct part *p, int n)
-{
-    for (size_t i = 0; lines[i]; i++) {
-        char *code = strdup(lines[i]);
-        blank_non_code(code);
-        if (writes_in(code, p) != n)
-            fail_msg("%s: not %d write(s) of %s", lines[i], n, p->field);
-        free(code);
-    }
-}
-
-/* The finder itself, on lines whose answer is known. */
-static void finder_sees_writes_and_only_writes(void **state)
+/* The marker itself, on lines whose answer is known. */
+static void marked_declarations_are_read(void **state)
 {
     (void)state;
-    const struct part f = {"", "", NULL, "f", ""}, cf = {"", "", "c", "f", ""};
-    static const char *const writes[] = {
-        "x->f = 1;",          "x.f = 1;",           "x->f.g[i + 1] += 2;", "x->f <<= 1;",
-        "++x->f;",            "x->a[2].f--;",       "r->peers[p].f.n++;", "memset(&x->f, 0, 4);",
-        "memcpy(x->f.id, s, 8);", "snprintf(x->f, sizeof x->f, \"a\");", NULL};
-    static const char *const reads[] = {
-        "y = x->f;",           "if (x->f == 1) {}",     "g(x->f);", "memcpy(y, x->f, 8);",
-        "y = x->f + 1;",       "x->ff = 1;",            "f = 1;",   "/* x->f = 1 */ y = 0;",
-        "s = \"x->f = 1\";",   "a[x->f] = 1;",          "y += x->f.n;", NULL};
-    expect_writes(writes, &f, 1);
-    expect_writes(reads, &f, 0);
-    char code[] = "c->f = 1; t->f = 2; x.c->f = 3;";
-    assert_int_equal(writes_in(code, &cf), 1); /* by base: c's alone */
+    assert_true(marked_decl("    BY_X_C struct s f; /* x.c's */", "f", "BY_X_C"));
+    assert_true(marked_decl("    BY_X_C char f[8];", "f", "BY_X_C"));
+    assert_true(marked_decl("    BY_X_C struct s *BY_X_C f;", "f", "BY_X_C"));
+    assert_true(marked_decl("    struct s *BY_X_C *f;", "f", "BY_X_C"));
+    assert_false(marked_decl("    struct s f; /* BY_X_C */", "f", "BY_X_C"));
+    assert_false(marked_decl("    BY_X_C struct s ff;", "f", "BY_X_C"));
+    assert_false(marked_decl("    BY_X_CC struct s f;", "f", "BY_X_C"));
+    assert_false(marked_decl("    struct s f; BY_X_C int g;", "f", "BY_X_C"));
+    assert_false(marked_decl(" * (BY_X_C struct s f;) a comment's", "f", "BY_X_C"));
 }
 
-/* Each part of the table has its one writer, and it is seen writing. */
-static void each_part_has_one_writer(void **state)
+/* Does text declare a pointer with a mark ("BY_X_C uint32_t *f;")? */
+static bool marks_a_pointer(const char *text)
+{
+    char line[512];
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        line[strcspn(line, "/")] = '\0'; /* its comment off */
+        const char *m = strstr(line, "BY_");
+        if (line[strspn(line, " ")] != '#' && m && strchr(m, '*') && strchr(m, ';'))
+            return true;
+        p += len + (end != NULL);
+    }
+    return false;
+}
+
+/* Every part of the table is declared with its mark, and the parts'
+ * headers mark inner pointers too. */
+static void each_part_carries_its_mark(void **state)
 {
     (void)state;
     int strays = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         const struct part *p = &parts[i];
-        char *paths[512];
-        size_t n = 0;
-        list_sources(p->folder, paths, &n, 512);
-        assert_true(n > 5); /* run from the top of the repository */
-        int owner = 0;
-        for (size_t j = 0; j < n; j++) {
-            char *code = code_of(paths[j]);
-            int w = writes_in(code, p);
-            if (w && !strcmp(paths[j], p->writer)) {
-                owner += w;
-            } else if (w) {
-                print_error("%s is written by %s (%d times), not only by %s\n", p->what,
-                            paths[j], w, p->writer);
-                strays++;
-            }
-            free(code);
-            free(paths[j]);
+        char *text = harness_read_text(p->header);
+        if (!text)
+            fail_msg("cannot read %s (run from the top of the repository)", p->header);
+        int n = marked_decls(text, p->field, p->mark);
+        if (n != p->decls) {
+            print_error("%s: %d declaration(s) of %s marked %s, not %d\n", p->header, n,
+                        p->field, p->mark, p->decls);
+            strays++;
         }
-        if (!owner) {
-            print_error("%s: %s is not seen writing it\n", p->what, p->writer);
+        free(text);
+    }
+    for (size_t i = 0; part_headers[i]; i++) {
+        char *text = harness_read_text(part_headers[i]);
+        assert_non_null(text);
+        if (!marks_a_pointer(text)) {
+            print_error("%s marks none of its parts' pointers\n", part_headers[i]);
+            strays++;
+        }
+        free(text);
+    }
+    assert_int_equal(strays, 0);
+}
+
+/* Each "#define BY_..." of path: a header's fallback (const, under its
+ * #ifndef) or a writer lifting its mark (empty, before its first
+ * #include). Counts each mark's lifts in lifts[] (by the table's order of
+ * marks: index of its first row) and its fallbacks in fallbacks[]. */
+static int read_defines(const char *path, int *lifts, int *fallbacks)
+{
+    char *text = harness_read_text(path);
+    if (!text)
+        return 0;
+    int strays = 0;
+    bool included = false;
+    const char *mine = mark_of_writer(path);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!strncmp(line, "#include", 8))
+            included = true;
+        if (strncmp(line, "#define BY_", 11))
+            continue;
+        char mark[64];
+        size_t k = 0;
+        for (const char *s = line + 8; ident_char(*s) && k + 1 < sizeof mark; s++)
+            mark[k++] = *s;
+        mark[k] = '\0';
+        const char *body = line + 8 + k;
+        while (*body == ' ')
+            body++;
+        bool lift = !*body || !strncmp(body, "/*", 2);
+        size_t row = 0;
+        while (row < sizeof parts / sizeof parts[0] && strcmp(parts[row].mark, mark))
+            row++;
+        if (!known_mark(mark)) {
+            print_error("%s defines %s, a mark no part of the table has\n", path, mark);
+            strays++;
+        } else if (lift && (!mine || strcmp(mine, mark))) {
+            print_error("%s lifts %s: only its writer may\n", path, mark);
+            strays++;
+        } else if (lift && included) {
+            print_error("%s lifts %s after an #include: too late for its headers\n", path, mark);
+            strays++;
+        } else if (lift) {
+            lifts[row]++;
+        } else if (!strncmp(body, "const", 5) && !ident_char(body[5])) {
+            fallbacks[row]++;
+        } else {
+            print_error("%s defines %s as neither const nor empty\n", path, mark);
+            strays++;
+        }
+    }
+    free(text);
+    return strays;
+}
+
+/* Every .c and .h file under dir, read by read_defines. */
+static int walk_defines(const char *dir, int *lifts, int *fallbacks)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int strays = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[512];
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "node_modules"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_type == DT_DIR)
+            strays += walk_defines(path, lifts, fallbacks);
+        else if (len > 2 && e->d_name[len - 2] == '.' && strchr("ch", e->d_name[len - 1]))
+            strays += read_defines(path, lifts, fallbacks);
+    }
+    closedir(d);
+    return strays;
+}
+
+/* Each mark is lifted by its writer alone, before its includes, and has one
+ * fallback, const. */
+static void only_the_writer_lifts_a_mark(void **state)
+{
+    (void)state;
+    int lifts[sizeof parts / sizeof parts[0]] = {0};
+    int fallbacks[sizeof parts / sizeof parts[0]] = {0};
+    int strays = 0;
+    for (size_t i = 0; source_dirs[i]; i++)
+        strays += walk_defines(source_dirs[i], lifts, fallbacks);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t row = 0;
+        while (strcmp(parts[row].mark, parts[i].mark))
+            row++;
+        if (row != i)
+            continue; /* a mark's first row counts for all its rows */
+        if (lifts[i] != 1 || fallbacks[i] != 1) {
+            print_error("%s: lifted %d time(s) (by %s alone: once), %d const fallback(s) "
+                        "(one)\n", parts[i].mark, lifts[i], parts[i].writer, fallbacks[i]);
             strays++;
         }
     }
     assert_int_equal(strays, 0);
 }
 
+/* A probe: the header it includes, the pointer it is given, a mark and a
+ * write of that mark's part. */
+struct probe {
+    const char *header, *param, *mark, *write;
+};
+
+static const struct probe probes[] = {
+    {CORE, "struct relay *r", "BY_JOIN_COST_C", "r->join_cost.n_active = 1;"},
+    {CORE, "struct relay *r", "BY_PEERS_C", "r->census.members++;"},
+    {CORE, "struct relay *r", "BY_PEERS_C", "uint32_t *n = &r->census.members; *n = 1;"},
+    {CORE, "struct relay *r", "BY_REFUSALS_C",
+     "memcpy(&r->kick, &(struct core_kick){.due = true}, sizeof r->kick);"},
+    {CORE, "struct relay *r", "BY_STATE_FLOW_C", "r->flow.by_edge[0] = 1;"},
+    {CORE, "struct relay *r", "BY_LIMITS_C", "r->peers[0].limits.tokens = 0;"},
+    {CORE, "struct relay *r", "BY_PEERS_C", "r->peers[0].joined = true;"},
+    {CORE, "struct relay *r", "BY_INTEREST_C", "r->rooms.at[0].grid->head[0] = 0;"},
+    {CLIENT, "struct ricochet *c", "BY_CLIENT_SEND_C", "c->next_seq = 7;"},
+    {CLIENT, "struct ricochet *c", "BY_CLIENT_MEMBERS_C", "c->roster.member_ids[0] = 7;"},
+    {"relay/quic/transport_quic.h", "struct quic_conn *c", "BY_QUIC_LIFE_C",
+     "c->life.phase = QUIC_PHASE_OPEN;"},
+};
+
+/* The build's compile line (flags.stamp beside $RICOCHET_BIN), without
+ * its dependency files, into line. */
+static void compile_line(char *line, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", harness_bin_dir());
+    char *slash = strrchr(path, '/'); /* the build's folder: bin's parent */
+    snprintf(slash ? slash + 1 : path, sizeof path - (size_t)(slash ? slash + 1 - path : 0),
+             "flags.stamp");
+    char *text = harness_read_text(path);
+    if (!text)
+        fail_msg("cannot read %s: build first", path);
+    text[strcspn(text, "\n")] = '\0';
+    char *at;
+    while ((at = strstr(text, " -MMD")) || (at = strstr(text, " -MP")))
+        memmove(at, at + (at[3] == 'M' ? 5 : 4), strlen(at + (at[3] == 'M' ? 5 : 4)) + 1);
+    snprintf(line, cap, "%s", text);
+    free(text);
+}
+
+/* Compiles p as its mark's writer (writer) or as any other file: its exit
+ * status; what the compiler said into said. */
+static int compile_probe(const char *line, const char *dir, const struct probe *p, bool writer,
+                         char *said, size_t cap)
+{
+    char src[600], out[600], cmd[4096];
+    snprintf(src, sizeof src, "%s/probe.c", dir);
+    snprintf(out, sizeof out, "%s/said.txt", dir);
+    FILE *f = fopen(src, "w");
+    assert_non_null(f);
+    if (writer)
+        fprintf(f, "#define %s /* the probe is the writer */\n", p->mark);
+    fprintf(f, "#include \"%s\"\n#include <string.h>\n"
+               "void probe(%s);\nvoid probe(%s)\n{\n    %s\n}\n",
+            p->header, p->param, p->param, p->write);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s -fsyntax-only -I. '%s' >'%s' 2>&1", line, src, out);
+    int rc = system(cmd);
+    char *text = harness_read_text(out);
+    snprintf(said, cap, "%s", text ? text : "");
+    free(text);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Each probe is refused, for const, from any file but its writer, and
+ * accepted as the writer: the compiler holds each part to its writer. */
+static void compiler_refuses_a_stranger_writing(void **state)
+{
+    (void)state;
+    static char line[4096], said[8192];
+    compile_line(line, sizeof line);
+    char dir[] = "/tmp/ricochet-writers-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        const struct probe *p = &probes[i];
+        if (compile_probe(line, dir, p, true, said, sizeof said) != 0)
+            fail_msg("as the writer (%s), `%s` is refused:\n%s", p->mark, p->write, said);
+        if (compile_probe(line, dir, p, false, said, sizeof said) == 0)
+            fail_msg("`%s` compiles outside its writer (%s)", p->write, p->mark);
+        if (!strstr(said, "read-only") && !strstr(said, "const"))
+            fail_msg("`%s` is refused, but not for const:\n%s", p->write, said);
+    }
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(finder_sees_writes_and_only_writes),
-        cmocka_unit_test(each_part_has_one_writer),
+        cmocka_unit_test(marked_declarations_are_read),
+        cmocka_unit_test(each_part_carries_its_mark),
+        cmocka_unit_test(only_the_writer_lifts_a_mark),
+        cmocka_unit_test(compiler_refuses_a_stranger_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,14 @@
 #ifndef RICOCHET_CLIENT_INTERNAL_H
 #define RICOCHET_CLIENT_INTERNAL_H
 
+/* BY_CLIENT_RECEIVE_C marks what client_receive.c alone writes: const in
+ * every other file (client_receive.c defines it empty before its
+ * includes). The other parts' macros are in their headers
+ * (BY_CLIENT_PHASE_C in client_phase_internal.h, ...). */
+#ifndef BY_CLIENT_RECEIVE_C
+#define BY_CLIENT_RECEIVE_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -232,30 +240,30 @@ struct ricochet {
     uint64_t join_later_us;   /* a keyed join refused rate_limited goes again then (0:
                                  none): client_phase.c's (client_join_later) */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
-    struct client_ends ends;
+    BY_CLIENT_PHASE_C struct client_ends ends;
 
     /* When things happened, each field naming its writer. */
-    char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins:
-                                          client_phase.c's (client_cookie_take; a hop
-                                          clears it) */
-    uint64_t next_join_us;    /* when the join goes out again: client_phase.c's; plain
-                                 UDP's pace (client_udp.c), ENet's until its cookie
-                                 (client_enet.c) and a cookie (client_receive.c)
-                                 through client_join_due */
+    BY_CLIENT_PHASE_C char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in
+                                                            joins: client_phase.c's
+                                                            (client_cookie_take; a hop clears it) */
+    BY_CLIENT_PHASE_C uint64_t next_join_us; /* when the join goes out again: client_phase.c's;
+                                                plain UDP's pace (client_udp.c), ENet's until its
+                                                cookie (client_enet.c) and a cookie
+                                                (client_receive.c) through client_join_due */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
-    uint64_t sent_us;         /* last message sent (control or state): client_send.c's */
-    uint64_t heard_us;        /* last message from the relay that counts as its sign of
-                                 life: in a sealed session only what opened;
-                                 client_receive.c's (client_heard: client_udp.c
-                                 starts it) */
+    BY_CLIENT_SEND_C uint64_t sent_us; /* last message sent (control or state): client_send.c's */
+    BY_CLIENT_RECEIVE_C uint64_t heard_us; /* last message from the relay that counts as its sign of
+                                              life: in a sealed session only what opened;
+                                              client_receive.c's (client_heard: client_udp.c starts
+                                              it) */
     uint64_t expire_after_us; /* no member can expire before (client_member_expire):
                                  client_members.c's */
-    uint64_t inputs;          /* messages (and transport events) steps handled: a step
-                                 that handled one may have left more in the library;
-                                 client_receive.c's: it counts messages, a transport
-                                 its own events (ENet's connect, a hub's datagram)
-                                 through client_input_counted */
-    uint32_t next_seq;        /* client_send.c's */
+    BY_CLIENT_RECEIVE_C uint64_t inputs; /* messages (and transport events) steps handled: a step
+                                            that handled one may have left more in the library;
+                                            client_receive.c's: it counts messages, a transport its
+                                            own events (ENet's connect, a hub's datagram) through
+                                            client_input_counted */
+    BY_CLIENT_SEND_C uint32_t next_seq; /* client_send.c's */
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
     int (*make_socket)(void *ctx, int domain, int type, int protocol); /* the config's */
     void *make_socket_ctx;
@@ -267,8 +275,8 @@ struct ricochet {
     void *user;
     uint32_t rejoin_ms;       /* 0: a lost relay ends the session */
     uint32_t rejoin_after_ms; /* with rejoin_ms: the relay silent this long is lost */
-    struct client_move move;
-    struct client_hold hold;
+    BY_CLIENT_PHASE_C struct client_move move;
+    BY_CLIENT_SEND_C struct client_hold hold;
 
     /* The bytes of the event the last poll returned (a state's payload, an
      * event's body), valid until the next poll: copied, since what they
@@ -284,7 +292,7 @@ struct ricochet {
     uint64_t too_old;         /* sequenced states dropped: a newer one from the
                                  same sender was already delivered */
 
-    struct client_roster roster;
+    BY_CLIENT_MEMBERS_C struct client_roster roster;
 
     struct histogram *latency;    /* one-way latency of others' states (NULL: not kept,
                                      cfg.no_histograms) */
@@ -292,7 +300,7 @@ struct ricochet {
     bool no_member_stats;         /* cfg.no_member_stats */
     struct recv_stats reflect_stats;
 
-    struct client_sync sync;
+    BY_CLIENT_SEND_C struct client_sync sync;
     struct rng ping_rng;          /* jitter of clock pings and plain-UDP join retries,
                                      seeded from my name and port (shared, said so:
                                      client.c seeds it, pings and retries draw) */

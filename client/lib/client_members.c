@@ -3,6 +3,7 @@
  * those who left lately (so that a late state does not list them again),
  * the players away since a hop (told REJOINED when back), and, without a
  * connection, the expiry of a member gone silent. */
+#define BY_CLIENT_MEMBERS_C /* this file writes the parts BY_CLIENT_MEMBERS_C marks */
 #include "client.h"
 #include "client_internal.h"
 

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CLIENT_MEMBERS_INTERNAL_H
 #define RICOCHET_CLIENT_MEMBERS_INTERNAL_H
 
+/* BY_CLIENT_MEMBERS_C marks what client_members.c alone writes: const in every other
+ * file (client_members.c defines it empty before its includes). */
+#ifndef BY_CLIENT_MEMBERS_C
+#define BY_CLIENT_MEMBERS_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,16 +49,18 @@ struct client_away {
 
 /* Members of my room, not me: client_members.c's. */
 struct client_roster {
-    struct client_member *members;
+    BY_CLIENT_MEMBERS_C struct client_member *members;
     size_t n_members, cap_members;
-    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
-                                 among a few dozen members, a cache line of ids each 16 */
+    BY_CLIENT_MEMBERS_C uint32_t *member_ids; /* members[i].id, apart: a state's sender is looked
+                                                 for among a few dozen members, a cache line of ids
+                                                 each 16 */
     bool remove_pending;      /* a member left or vanished: remove on the next poll */
     enum client_departure remove_how; /* ... and how */
     uint32_t remove_id;
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
-    struct client_away *away; /* the members before the last hop, not yet back */
+    BY_CLIENT_MEMBERS_C struct client_away *away; /* the members before the last hop, not yet
+                                                     back */
     size_t n_away;
     uint64_t away_until_us;   /* those not back by then left (0: not joined again yet) */
 };

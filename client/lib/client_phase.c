@@ -13,6 +13,7 @@
  * The transports call in here (the end, the service loop); this file
  * reaches them only through c->ops, and calls below it only what is sent
  * (client_send.c), the member table and the ticket. */
+#define BY_CLIENT_PHASE_C /* this file writes the parts BY_CLIENT_PHASE_C marks */
 #include "client.h"
 #include "client_internal.h"
 

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CLIENT_PHASE_INTERNAL_H
 #define RICOCHET_CLIENT_PHASE_INTERNAL_H
 
+/* BY_CLIENT_PHASE_C marks what client_phase.c alone writes: const in every other
+ * file (client_phase.c defines it empty before its includes). */
+#ifndef BY_CLIENT_PHASE_C
+#define BY_CLIENT_PHASE_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

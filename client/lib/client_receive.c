@@ -16,6 +16,7 @@
  * salts and clocks; each is decoded into the caller's stack, not into the
  * client: its roster alone is 28 KB, and a swarm holds thousands of
  * clients. An event carries what it needs of a message by value. */
+#define BY_CLIENT_RECEIVE_C /* this file writes the parts BY_CLIENT_RECEIVE_C marks */
 #include "client.h"
 #include "client_internal.h"
 

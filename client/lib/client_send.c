@@ -2,6 +2,7 @@
  * control messages (the join, pings, chat, my clock offset for the room)
  * and states, encoded, padded and sealed here and handed to the transport;
  * in reliable mode, the states sent while a fleet moves the session. */
+#define BY_CLIENT_SEND_C /* this file writes the parts BY_CLIENT_SEND_C marks */
 #include "client.h"
 #include "client_internal.h"
 

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CLIENT_SEND_INTERNAL_H
 #define RICOCHET_CLIENT_SEND_INTERNAL_H
 
+/* BY_CLIENT_SEND_C marks what client_send.c alone writes: const in every other
+ * file (client_send.c defines it empty before its includes). */
+#ifndef BY_CLIENT_SEND_C
+#define BY_CLIENT_SEND_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,14 +45,16 @@ struct kept_state {
 struct client_hold {
     bool holding;
     uint64_t hold_until_us;   /* set by the welcome: send then whoever is missing */
-    struct held_state *held;  /* HOLD_MAX, allocated on the first move */
+    BY_CLIENT_SEND_C struct held_state *held; /* HOLD_MAX, allocated on the first move */
     size_t n_held;
-    char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
+    BY_CLIENT_SEND_C char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen
+                                                             since */
     size_t n_awaited;
     /* States on their way when a room moves reach the old relay after it
      * let the member go: its moved names the last it passed on, and those
      * sent after it go again, first, on the next relay. */
-    struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
+    BY_CLIENT_SEND_C struct kept_state *kept; /* KEPT_MAX, a ring: the newest at (n_kept - 1) %
+                                                 KEPT_MAX */
     uint64_t n_kept;          /* kept since the ring was last emptied */
 };
 

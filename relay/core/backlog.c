@@ -32,6 +32,7 @@
  * is handled (peers.c: core_closes_due), never inside a fan-out or a
  * message sent to several: nothing re-enters a send, and the error saying
  * why goes past the bound. */
+#define BY_BACKLOG_C /* this file writes the parts BY_BACKLOG_C marks */
 #include "core.h"
 #include "backlog_internal.h"
 

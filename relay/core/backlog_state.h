@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_BACKLOG_STATE_H
 #define RICOCHET_CORE_BACKLOG_STATE_H
 
+/* BY_BACKLOG_C marks what backlog.c alone writes: const in every other
+ * file (backlog.c defines it empty before its includes). */
+#ifndef BY_BACKLOG_C
+#define BY_BACKLOG_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +41,7 @@ struct core_share {
  * joining faster than the member reads), a newcomer takes the smallest
  * entry's place and count: over-counted, never under. */
 struct core_trace {
-    struct core_share *s;    /* n entries in use, room for cap */
+    BY_BACKLOG_C struct core_share *s; /* n entries in use, room for cap */
     uint32_t n, cap;
 };
 
@@ -56,10 +62,10 @@ struct core_peer_backlog {
  * carries out what it queued, taking each entry through core_close_next
  * and core_tell_next. */
 struct core_backlogs {
-    struct core_trace *traces;  /* peer_cap: each member's trace */
-    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
+    BY_BACKLOG_C struct core_trace *traces; /* peer_cap: each member's trace */
+    BY_BACKLOG_C uint32_t *closes; /* peer_cap: members whose close is decided, in order */
     uint32_t n_closes, closes_taken;
-    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
+    BY_BACKLOG_C uint32_t *tell; /* peer_cap: senders to tell they were throttled */
     uint32_t n_tell, tell_taken;
     uint64_t swept_us;          /* the last sweep */
     uint64_t back_us;           /* when the relay came back from a stall of its own (sweeps

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_CONTROL_OUT_STATE_H
 #define RICOCHET_CORE_CONTROL_OUT_STATE_H
 
+/* BY_CONTROL_OUT_C marks what control_out.c alone writes: const in every other
+ * file (control_out.c defines it empty before its includes). */
+#ifndef BY_CONTROL_OUT_C
+#define BY_CONTROL_OUT_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +29,7 @@ struct core_peer_errors {
  * waits, in order, until released. Only control_out.c writes it. */
 struct core_out_held;        /* control_out.c's: one member's queue */
 struct core_out_holds {
-    struct core_out_held **of; /* peer_cap (made at the first hold): NULL, none */
+    struct core_out_held *BY_CONTROL_OUT_C *of; /* peer_cap (made at the first hold): NULL, none */
     uint32_t n;              /* holds made and not released */
 };
 

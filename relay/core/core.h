@@ -11,7 +11,11 @@
  * refusals_state.h, control_out_state.h, lobby_state.h,
  * join_cost_state.h), which this header includes to embed them; the
  * small parts of the others (the edges, the census, the listing, a peer's
- * welcomes) are here. Every file's calls are in a header of its name with
+ * welcomes) are here. Each part is marked with its writer's macro
+ * (BY_LIMITS_C struct core_peer_limits limits;): const in every file but
+ * the writer, which defines it empty before its includes, so that the
+ * compiler refuses a write from elsewhere (docs/design.md, "Who writes
+ * what"). Every file's calls are in a header of its name with
  * _internal.h (peers_internal.h, rooms_internal.h, ...), which this header
  * never includes: a core file includes those of the files it calls and no
  * other, so that it sees no other file's insides.
@@ -89,6 +93,27 @@
 #include "join_cost_state.h"
 #include "../script/script_hooks.h"
 
+/* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
+ * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
+ * (parts without a header of their own): const in every other file (the
+ * writer defines its macro empty before its includes), as the *_state.h
+ * parts' macros are. */
+#ifndef BY_RELAY_C
+#define BY_RELAY_C const
+#endif
+#ifndef BY_PEERS_C
+#define BY_PEERS_C const
+#endif
+#ifndef BY_JOIN_C
+#define BY_JOIN_C const
+#endif
+#ifndef BY_LISTING_C
+#define BY_LISTING_C const
+#endif
+#ifndef BY_FLEET_HOOKS_C
+#define BY_FLEET_HOOKS_C const
+#endif
+
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
@@ -130,59 +155,59 @@ struct core_peer_welcomes {
  * writer named beside it, and the others call that file's functions. */
 struct relay_peer {
     /* peers.c's: its connection (relay_peer_connect, the teardowns) */
-    bool connected;
-    bool counted;            /* counts against max_clients (r->census.counted):
-                                from its connection, or on an edge that counts at join
-                                (core_count), while a member */
-    union netaddr at;        /* its address, as its edge gave it (zero: none) */
-    char addr[RELAY_ADDR_MAX]; /* at as "ip:port", for logs only */
-    uint64_t source;         /* source_key_member of at, once at its connection: what
-                                bans and the throttle's shares count it by */
-    uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
-                                set where it connects, and through core_peer_outside
-                                (join.c awaiting a proof, control_in.c a leave) */
+    BY_PEERS_C bool connected;
+    BY_PEERS_C bool counted; /* counts against max_clients (r->census.counted): from its connection,
+                                or on an edge that counts at join (core_count), while a member */
+    BY_PEERS_C union netaddr at; /* its address, as its edge gave it (zero: none) */
+    BY_PEERS_C char addr[RELAY_ADDR_MAX]; /* at as "ip:port", for logs only */
+    BY_PEERS_C uint64_t source; /* source_key_member of at, once at its connection: what bans and
+                                   the throttle's shares count it by */
+    BY_PEERS_C uint64_t outside_us; /* connected and not a member since (join_timeout_ms): set where
+                                       it connects, and through core_peer_outside (join.c awaiting a
+                                       proof, control_in.c a leave) */
 
     /* peers.c's: its membership, made by join.c through core_member_add
      * and ended by the teardowns (core_member_remove, core_member_quiet) */
-    bool joined;
-    bool reflect;
-    bool batch;              /* its join asked for batches (PROTO_MSG_BATCH) */
-    uint32_t id;             /* relay id while joined (join.c draws it), 0 otherwise */
-    uint32_t room;           /* index into rooms while joined */
-    enum proto_mode mode;
-    char name[PROTO_NAME_MAX + 1];
-    char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
-    uint32_t lobby;          /* lobby.c's: its watch's slot + 1 (0: it watches none);
-                                zeroed with the slot, so a teardown ends a watch */
-    char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
-    bool has_clock;          /* announced its clock offset (for later joiners' rosters):
-                                control_in.c through core_member_clock; cleared when
-                                it joins and leaves */
-    int64_t clock_offset_us;
-    uint64_t clock_bound_us;
-    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
-                                fleet_hooks.c parks it (core_park), join.c takes it
-                                to settle (core_parked_take), a teardown frees it */
-    uint32_t listing_ask;    /* listing.c's: its rooms request the fleet's directory
-                                answers (relay_rooms_settle), 0: none */
+    BY_PEERS_C bool joined;
+    BY_PEERS_C bool reflect;
+    BY_PEERS_C bool batch;   /* its join asked for batches (PROTO_MSG_BATCH) */
+    BY_PEERS_C uint32_t id;  /* relay id while joined (join.c draws it), 0 otherwise */
+    BY_PEERS_C uint32_t room; /* index into rooms while joined */
+    BY_PEERS_C enum proto_mode mode;
+    BY_PEERS_C char name[PROTO_NAME_MAX + 1];
+    BY_JOIN_C char key[PROTO_KEY_LEN + 1]; /* its player's key (join.c: its join's, or drawn) */
+    BY_LOBBY_C uint32_t lobby; /* lobby.c's: its watch's slot + 1 (0: it watches none); zeroed with
+                                  the slot, so a teardown ends a watch */
+    BY_JOIN_C char player[PROTO_PLAYER_LEN + 1]; /* the key's player id: what the others see */
+    BY_PEERS_C bool has_clock; /* announced its clock offset (for later joiners' rosters):
+                                  control_in.c through core_member_clock; cleared when it joins and
+                                  leaves */
+    BY_PEERS_C int64_t clock_offset_us;
+    BY_PEERS_C uint64_t clock_bound_us;
+    /* fleet: its join, waiting for the directory: fleet_hooks.c parks it
+     * (core_park), join.c takes it to settle (core_parked_take), a teardown
+     * frees it */
+    BY_PEERS_C struct relay_parked_join *BY_PEERS_C parked;
+    BY_LISTING_C uint32_t listing_ask; /* listing.c's: its rooms request the fleet's directory
+                                          answers (relay_rooms_settle), 0: none */
 
     /* state_flow.c's: what it said (core_last_forget clears it when it
      * joins and leaves) */
-    bool has_state;
-    struct proto_state last; /* last forwarded state, sender stamped */
-    uint32_t held_at;        /* r->flow.held's index of its latest held state (valid
-                                when that entry is its, of its session: checked) */
+    BY_STATE_FLOW_C bool has_state;
+    BY_STATE_FLOW_C struct proto_state last; /* last forwarded state, sender stamped */
+    BY_STATE_FLOW_C uint32_t held_at; /* r->flow.held's index of its latest held state (valid when
+                                         that entry is its, of its session: checked) */
 
     /* one file's each */
-    struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
-    struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
-                                decided, a throttle to tell of */
-    struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
-    struct core_peer_errors errors;   /* control_out.c's: its error-message budget */
-    struct core_peer_welcomes welcomes; /* join.c's */
-    struct core_sight sight; /* interest.c's: in a room with interest */
+    BY_LIMITS_C struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
+    BY_BACKLOG_C struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
+                                                      decided, a throttle to tell of */
+    BY_REFUSALS_C struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
+    BY_CONTROL_OUT_C struct core_peer_errors errors; /* control_out.c's: its error-message budget */
+    BY_JOIN_C struct core_peer_welcomes welcomes; /* join.c's */
+    BY_INTEREST_C struct core_sight sight; /* interest.c's: in a room with interest */
 
-    struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
+    BY_TICKETS_C struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
 };
 
 /* Who is here, counted: peers.c connects and tears down, the one writer
@@ -207,36 +232,40 @@ struct core_edge {
 struct core_edges {
     struct core_edge at[RELAY_EDGES_MAX];
     uint32_t n;
-    uint8_t *of;                /* peer_cap: each handle's edge */
+    BY_RELAY_C uint8_t *of;     /* peer_cap: each handle's edge */
 };
 
-/* The relay. Each part is written by the one file named beside it (a
- * sub-struct's own comment says more); the others read it. What many
+/* The relay. Each part is written by the one file named beside it, and
+ * marked with its macro (a sub-struct's own comment says more); the
+ * others read it. What many
  * files write is said so, with why. */
 struct relay {
     /* relay.c's, set in relay_create and not changed after */
-    struct relay_config cfg;    /* what relay_create was given (peer_cap: every edge's) */
-    struct core_edges edges;    /* the edges, each handle's */
+    BY_RELAY_C struct relay_config cfg; /* what relay_create was given (peer_cap: every edge's) */
+    BY_RELAY_C struct core_edges edges; /* the edges, each handle's */
 
     /* one file's each */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
-    struct core_listing listing; /* listing.c's: the fleet's other rooms */
-    struct core_lobby lobby;    /* lobby.c's: the connections watching the listing */
-    struct core_flow flow;      /* state_flow.c's: held states, the ticks */
-    struct core_census census;  /* peers.c's: who is here, counted */
-    uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
-    struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
-    struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
-    struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
-    struct core_kick kick;      /* refusals.c's: a kick decided */
-    struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
-    struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
-                                   source */
-    struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
-                                   cost, the replays under way */
-    struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
-                                   in rooms with interest */
-    struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+    BY_LISTING_C struct core_listing listing; /* listing.c's: the fleet's other rooms */
+    BY_LOBBY_C struct core_lobby lobby; /* lobby.c's: the connections watching the listing */
+    BY_STATE_FLOW_C struct core_flow flow; /* state_flow.c's: held states, the ticks */
+    BY_PEERS_C struct core_census census; /* peers.c's: who is here, counted */
+    BY_JOIN_C uint32_t next_id; /* join.c's: the next member's relay id (0: 1) */
+    BY_TICKETS_C struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
+    BY_SEALING_C struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
+    BY_BACKLOG_C struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles
+                                                  decided */
+    BY_REFUSALS_C struct core_kick kick; /* refusals.c's: a kick decided */
+    BY_LIMITS_C struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
+    BY_JOIN_C struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
+                                                 source */
+    BY_JOIN_COST_C struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what
+                                                       they cost, the replays under way */
+    BY_INTEREST_C struct core_spot *BY_INTEREST_C spots; /* interest.c's (core_spots_alloc),
+                                                            peer_cap: positions in rooms with
+                                                            interest */
+    BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no
+                                                        fleet */
     struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
                                    scripted_port.c's (the leaver, kicks asked for) */
 
@@ -244,10 +273,9 @@ struct relay {
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,
                                    called by each): what a fan-out checks a room's lease
                                    by */
-    size_t reply_cap;           /* relay.c's (relay_on_datagram): an answer to the
-                                   datagram in hand may not be longer (its sender holds
-                                   no ticket yet and its edge's sources can be forged);
-                                   0 = any length */
+    BY_RELAY_C size_t reply_cap; /* relay.c's (relay_on_datagram): an answer to the datagram in hand
+                                    may not be longer (its sender holds no ticket yet and its edge's
+                                    sources can be forged); 0 = any length */
 
     /* shared: many files write these, each its own part */
     struct relay_peer *peers;   /* peer_cap: a peer's fields are written by the files
@@ -262,8 +290,9 @@ struct relay {
                                    rebuilt by join.c */
     struct proto_control out;   /* scratch: the message being written, filled by the
                                    file that says it, encoded by control_out.c */
-    char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded (core_encode_out) */
-    struct core_out_holds holds; /* control_out.c's: members' control ways held */
+    BY_CONTROL_OUT_C char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded
+                                                          (core_encode_out) */
+    BY_CONTROL_OUT_C struct core_out_holds holds; /* control_out.c's: members' control ways held */
 };
 
 /* Entry points that may fan states out note their now_us: the newest time

@@ -4,6 +4,7 @@
  * relay whole, or are held while their claim is unconfirmed; the rooms
  * whose members or record changed are given out for the directory to keep.
  * The core keeps no room and no member for a parked or moved join. */
+#define BY_FLEET_HOOKS_C /* this file writes the parts BY_FLEET_HOOKS_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "fleet_hooks_internal.h"

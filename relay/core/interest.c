@@ -7,6 +7,7 @@
  * updates the relation (enter within the radius, leave beyond
  * PROTO_AOI_LEAVE times it), tells both sides of each change (appeared,
  * vanished), and then goes to those who see the sender. */
+#define BY_INTEREST_C /* this file writes the parts BY_INTEREST_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "interest_internal.h"

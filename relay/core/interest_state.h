@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_INTEREST_STATE_H
 #define RICOCHET_CORE_INTEREST_STATE_H
 
+/* BY_INTEREST_C marks what interest.c alone writes: const in every other
+ * file (interest.c defines it empty before its includes). */
+#ifndef BY_INTEREST_C
+#define BY_INTEREST_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +24,7 @@ struct core_grid {
     float radius;      /* members within it come into sight */
     float leave;       /* beyond it (radius x PROTO_AOI_LEAVE) they go out of sight */
     uint32_t mask;     /* buckets - 1, a power of two */
-    uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
+    BY_INTEREST_C uint32_t *head; /* each bucket's first peer, UINT32_MAX: none */
 };
 
 /* A member of a room with interest: its bucket, and whom it sees: a bitset
@@ -26,7 +32,7 @@ struct core_grid {
 struct core_sight {
     bool placed;       /* in the grid: it sent a state */
     uint32_t bucket, prev;
-    uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
+    BY_INTEREST_C uint64_t *sees; /* peer_cap bits; NULL outside a room with interest */
 };
 
 /* Where the relay last saw a member of a room with interest (its newest

@@ -3,6 +3,7 @@
  * first (PROTOCOL.md, Sealed sessions: the join's ticket opens, the
  * session's keys are drawn and announced, and only a join sealed under them
  * admits); a fleet's parked joins settled. */
+#define BY_JOIN_C /* this file writes the parts BY_JOIN_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "fleet_hooks_internal.h"

@@ -4,6 +4,7 @@
  * they were at the join (what changes later reaches the joiner live,
  * behind it: control_out.c holds the joiner's control way until the copy
  * is out): entries back to back, each its length (2 bytes), its bytes. */
+#define BY_JOIN_COST_C /* this file writes the parts BY_JOIN_COST_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "join_cost_internal.h"

@@ -36,6 +36,12 @@
 #ifndef RICOCHET_CORE_JOIN_COST_STATE_H
 #define RICOCHET_CORE_JOIN_COST_STATE_H
 
+/* BY_JOIN_COST_C marks what join_cost.c alone writes: const in every other
+ * file (join_cost.c defines it empty before its includes). */
+#ifndef BY_JOIN_COST_C
+#define BY_JOIN_COST_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,9 +68,9 @@ struct core_replay;      /* join_cost.c's: one joiner's replay under way */
 
 struct core_join_cost {
     struct join_cost_slot slots[JOIN_COST_SLOTS];
-    struct core_replay **of;   /* peer_cap (made at the first replay): each peer's
-                                  replay under way, NULL: none */
-    uint32_t *active;          /* peer_cap: the peers with one, n_active of them */
+    struct core_replay *BY_JOIN_COST_C *of; /* peer_cap (made at the first replay): each peer's
+                                               replay under way, NULL: none */
+    BY_JOIN_COST_C uint32_t *active; /* peer_cap: the peers with one, n_active of them */
     uint32_t n_active;
     uint64_t due_us;           /* the next turn: the earliest replay's (0: now) */
 };

@@ -2,6 +2,7 @@
  * counted in millionths, its rate limit, its byte budget into its room,
  * and the addresses kicked recently. Decisions only: what the peer is
  * told, and a kick, are the caller's (admit.c). */
+#define BY_LIMITS_C /* this file writes the parts BY_LIMITS_C marks */
 #include "core.h"
 #include "limits_internal.h"
 

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_LIMITS_STATE_H
 #define RICOCHET_CORE_LIMITS_STATE_H
 
+/* BY_LIMITS_C marks what limits.c alone writes: const in every other
+ * file (limits.c defines it empty before its includes). */
+#ifndef BY_LIMITS_C
+#define BY_LIMITS_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -11,6 +11,7 @@
  * relays published (a relay past its bytes of props publishes its later
  * rooms without: a filter skips those); an unlisted one only takes its
  * name from a new room of any. */
+#define BY_LISTING_C /* this file writes the parts BY_LISTING_C marks */
 #include "core.h"
 #include "admit_internal.h"
 #include "control_out_internal.h"

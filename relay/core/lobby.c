@@ -10,6 +10,7 @@
  * or gone, its members, capacity, props or open changed, here or (a
  * fleet) in the other relays' rooms a heartbeat brought. A watch ends with
  * "watch": false, a join, or the connection. */
+#define BY_LOBBY_C /* this file writes the parts BY_LOBBY_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "limits_internal.h"

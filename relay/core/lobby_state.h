@@ -6,6 +6,12 @@
 #ifndef RICOCHET_CORE_LOBBY_STATE_H
 #define RICOCHET_CORE_LOBBY_STATE_H
 
+/* BY_LOBBY_C marks what lobby.c alone writes: const in every other
+ * file (lobby.c defines it empty before its includes). */
+#ifndef BY_LOBBY_C
+#define BY_LOBBY_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +41,7 @@ struct core_watcher {
 /* The watchers: only lobby.c writes them (core_lobby_alloc at the relay's
  * creation). */
 struct core_lobby {
-    struct core_watcher *at;   /* cap of them */
+    BY_LOBBY_C struct core_watcher *at; /* cap of them */
     uint32_t cap;              /* the most a relay keeps: max_lobbies, at most peer_cap */
     uint32_t n;                /* slots used (some maybe a gone peer's, until the sweep) */
 };

@@ -5,6 +5,7 @@
  * leaves its room (its held states first, then its left notice), its
  * ticket and its parked join, and the close, the slow readers' that
  * backlog.c decided among them. */
+#define BY_PEERS_C /* this file writes the parts BY_PEERS_C marks */
 #include "core.h"
 #include "backlog_internal.h"
 #include "control_out_internal.h"

@@ -2,6 +2,7 @@
  * counter, the error its sender is told, and strikes for malformed input
  * (too many and the sender is kicked, by the teardown in peers.c once the
  * input is handled). */
+#define BY_REFUSALS_C /* this file writes the parts BY_REFUSALS_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "refusals_internal.h"

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_REFUSALS_STATE_H
 #define RICOCHET_CORE_REFUSALS_STATE_H
 
+/* BY_REFUSALS_C marks what refusals.c alone writes: const in every other
+ * file (refusals.c defines it empty before its includes). */
+#ifndef BY_REFUSALS_C
+#define BY_REFUSALS_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

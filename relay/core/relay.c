@@ -3,6 +3,7 @@
  * three inputs (a peer appears, a datagram arrives, a peer is gone) plus
  * the time the transport read for us; core.h says which file holds what,
  * and state_flow.c is a state's whole way through. */
+#define BY_RELAY_C /* this file writes the parts BY_RELAY_C marks */
 #include "core.h"
 #include "admit_internal.h"
 #include "backlog_internal.h"

@@ -2,6 +2,7 @@
  * members come and go through peers.c and join.c. The live rooms are
  * also kept in name order (r->rooms.by_name), so that a room is found by a
  * binary search and a listing (listing.c) starts where it asks. */
+#define BY_ROOMS_C /* this file writes the parts BY_ROOMS_C marks */
 #include "core.h"
 #include "interest_internal.h"
 #include "kept_internal.h"

@@ -5,12 +5,19 @@
 #ifndef RICOCHET_CORE_ROOMS_STATE_H
 #define RICOCHET_CORE_ROOMS_STATE_H
 
+/* BY_ROOMS_C marks what rooms.c alone writes: const in every other
+ * file (rooms.c defines it empty before its includes). */
+#ifndef BY_ROOMS_C
+#define BY_ROOMS_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "relay.h"
 #include "../../proto/room_record.h"
+#include "interest_state.h" /* BY_INTEREST_C */
 
 struct core_grid; /* interest_state.h */
 struct core_kept; /* kept.c */
@@ -45,8 +52,8 @@ struct relay_room {
                           at a shutdown, fleet_hooks.c a room moved) */
     uint32_t *members; /* ... peer handles, max_room_size of them */
     uint64_t states_in, states_out; /* state_flow.c: since the room was created */
-    struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
-                               everyone */
+    BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* interest.c: a room with interest; NULL:
+                                                           everyone sees everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
     struct core_room_settings settings; /* room_settings.c: its creator's say */
     uint64_t changed;        /* rooms.c (core_room_changed): the stamp of the last change
@@ -61,14 +68,14 @@ struct relay_room {
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct
- * relay_room). */
+ * relay_room, name their writers). */
 struct core_rooms {
-    struct relay_room *at;      /* max_rooms slots */
-    uint32_t *by_name;          /* max_rooms: the n live rooms' indices in at, in name
-                                   order (strcmp: bytewise) */
-    uint32_t n;                 /* live rooms */
-    uint64_t changes;           /* changes of what the rooms' records hold, a room
-                                   made or freed: each one's stamp (core_room_changed) */
+    struct relay_room *BY_ROOMS_C at; /* max_rooms slots */
+    BY_ROOMS_C uint32_t *BY_ROOMS_C by_name; /* max_rooms: the n live rooms' indices in at, in name
+                                                order (strcmp: bytewise) */
+    BY_ROOMS_C uint32_t n;      /* live rooms */
+    BY_ROOMS_C uint64_t changes; /* changes of what the rooms' records hold, a room made or freed:
+                                    each one's stamp (core_room_changed) */
     uint32_t ids_kept;          /* room_store.c: the highest sender id of the events the
                                    rooms made again from their records replay: join.c
                                    draws its new members' ids above it */

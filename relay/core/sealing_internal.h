@@ -37,7 +37,8 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
                 uint64_t now_us);
 
 /* bytes for peer as they go out: sealed on lane when its session is
- * (into r->sealing.sealed_out, or a per-call buffer of cap bytes), else bytes.
+ * (into buf, a per-call buffer of cap bytes; buf NULL: into
+ * r->sealing.sealed_out, which only this file writes), else bytes.
  * Returns the bytes and their length in *out_len, or NULL if sealing
  * failed (counted send_failed). */
 const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_SEALING_STATE_H
 #define RICOCHET_CORE_SEALING_STATE_H
 
+/* BY_SEALING_C marks what sealing.c alone writes: const in every other
+ * file (sealing.c defines it empty before its includes). */
+#ifndef BY_SEALING_C
+#define BY_SEALING_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +28,13 @@ struct core_seal {
 };
 
 /* Sealed sessions (cfg.encrypt): each peer's keys, and the datagram in
- * hand opened. Only sealing.c writes it; control_out.c hands sealed_out
- * to core_seal_for, which seals into it. */
+ * hand opened. Only sealing.c writes it: core_seal_for seals a control
+ * message into sealed_out; core_unseal hands opened on as the datagram
+ * in hand. */
 struct core_sealing {
-    struct core_seal *seals;    /* peer_cap */
-    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
-    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
+    BY_SEALING_C struct core_seal *seals; /* peer_cap */
+    BY_SEALING_C uint8_t *opened; /* max_packet_size: the sealed datagram in hand, opened */
+    BY_SEALING_C uint8_t *sealed_out; /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     bool in_clear;              /* the datagram in hand was not sealed */
 };
 

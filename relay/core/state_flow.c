@@ -15,6 +15,7 @@
  *
  * What is said to a peer on the way (errors, a kick) is refusals.c's and
  * peers.c's; this file only decides and forwards. */
+#define BY_STATE_FLOW_C /* this file writes the parts BY_STATE_FLOW_C marks */
 #include "core.h"
 #include "admit_internal.h"
 #include "backlog_internal.h"

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_STATE_FLOW_STATE_H
 #define RICOCHET_CORE_STATE_FLOW_STATE_H
 
+/* BY_STATE_FLOW_C marks what state_flow.c alone writes: const in every other
+ * file (state_flow.c defines it empty before its includes). */
+#ifndef BY_STATE_FLOW_C
+#define BY_STATE_FLOW_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,9 +47,9 @@ struct relay_held {
  * and when they are due. Only state_flow.c writes it (core_flow_alloc
  * included); the others read world_groups (core_world_group). */
 struct core_flow {
-    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
+    BY_STATE_FLOW_C struct relay_held *held; /* TICK_QUEUE states awaiting the tick's end */
     uint32_t nheld;
-    uint8_t *held_bytes;        /* TICK_ARENA */
+    BY_STATE_FLOW_C uint8_t *held_bytes; /* TICK_ARENA */
     size_t held_used;
     uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
                                    none) */
@@ -52,7 +58,7 @@ struct core_flow {
                                    state due (UINT64_MAX: none) */
     uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
     uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
-    uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
+    BY_STATE_FLOW_C uint32_t *by_edge; /* scratch, max_room_size: recipients grouped by edge */
 };
 
 #endif

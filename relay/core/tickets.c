@@ -4,6 +4,7 @@
  * its first session, an IPv4 address or an IPv6 /64, until it expires), a
  * sealed session started and its proof awaited (sealing.c keeps its keys). A
  * refusal is the join's to make (join.c). */
+#define BY_TICKETS_C /* this file writes the parts BY_TICKETS_C marks */
 #include "core.h"
 #include "control_out_internal.h"
 #include "sealing_internal.h"

@@ -5,6 +5,12 @@
 #ifndef RICOCHET_CORE_TICKETS_STATE_H
 #define RICOCHET_CORE_TICKETS_STATE_H
 
+/* BY_TICKETS_C marks what tickets.c alone writes: const in every other
+ * file (tickets.c defines it empty before its includes). */
+#ifndef BY_TICKETS_C
+#define BY_TICKETS_C const
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,8 +30,8 @@ struct core_used {
 /* The tickets live sessions hold: an open-addressing set of ticket ids
  * (random tags: their first bytes are the hash), 2 slots per peer. */
 struct core_passes {
-    uint8_t (*id)[TICKET_ID_BYTES];
-    uint32_t *peer;          /* UINT32_MAX: a free slot */
+    BY_TICKETS_C uint8_t (*id)[TICKET_ID_BYTES];
+    BY_TICKETS_C uint32_t *peer; /* UINT32_MAX: a free slot */
     uint32_t cap;            /* a power of two */
 };
 
@@ -34,7 +40,7 @@ struct core_passes {
  * (relay_set_unix_time included). */
 struct core_tickets {
     struct core_passes passes;
-    struct core_used *used;     /* used_sets x CORE_USED_WAYS */
+    BY_TICKETS_C struct core_used *used; /* used_sets x CORE_USED_WAYS */
     uint32_t used_sets;         /* a power of two */
     uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
 };
@@ -51,9 +57,9 @@ struct core_peer_ticket {
                                 connection): id is in r->tickets.passes */
     bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
                                 what it is sent is sealed, what it sends must open */
-    struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
-                                join) still due: the claims it is to be admitted
-                                with; NULL otherwise */
+    BY_TICKETS_C struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
+                                                    join) still due: the claims it is to be admitted
+                                                    with; NULL otherwise */
     uint8_t id[TICKET_ID_BYTES];
 };
 

@@ -4,6 +4,7 @@
  * move (transport_quic_conn.c makes and ends it, transport_quic_in.c sees
  * it open and join, transport_quic_send.c sees the core close it), so that
  * calls point one way and each step is written once (see transport_quic.h). */
+#define BY_QUIC_LIFE_C /* this file writes the parts BY_QUIC_LIFE_C marks */
 #include "transport_quic.h"
 
 #include <stdlib.h>

@@ -226,7 +226,12 @@ uint64_t quic_timers_next(const struct quic_timers *q, uint32_t *slot);
 
 /* The IDs the edge finds a connection by (c->ids), written by
  * transport_quic_in.c (transport_quic_cid_add, ngtcp2's callbacks); the
- * table of every connection's is t->cids. */
+ * table of every connection's is t->cids. BY_TRANSPORT_QUIC_IN_C marks
+ * them: const in every other file (transport_quic_in.c defines it empty
+ * before its includes). */
+#ifndef BY_TRANSPORT_QUIC_IN_C
+#define BY_TRANSPORT_QUIC_IN_C const
+#endif
 struct quic_conn_ids {
     uint8_t n;
     ngtcp2_cid cid[QUIC_EDGE_CIDS];
@@ -254,9 +259,9 @@ struct quic_conn {
     union netaddr remote;     /* the path's remote address (the newest validated): set
                                  when taken, then by transport_quic_in.c (a migration) */
     uint8_t app;              /* enum quic_app, from the ALPN: transport_quic_in.c */
-    struct quic_life life;    /* transport_quic_conn.c */
-    struct quic_conn_tls tls; /* transport_quic_tls.c */
-    struct quic_conn_ids ids; /* transport_quic_in.c */
+    BY_QUIC_LIFE_C struct quic_life life; /* quic_life.c's */
+    BY_TRANSPORT_QUIC_TLS_C struct quic_conn_tls tls; /* transport_quic_tls.c's */
+    BY_TRANSPORT_QUIC_IN_C struct quic_conn_ids ids; /* transport_quic_in.c's */
     struct quic_streams_in in; /* transport_quic_in.c and transport_quic_h3.c */
     struct quic_h3 *h3;       /* QUIC_APP_H3: HTTP/3's side (NULL otherwise):
                                  transport_quic_h3.c */

@@ -242,9 +242,15 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
         return -1;
     uint32_t slot = t->slots.free[--t->slots.n_free];
     struct quic_conn *c = &t->conns[slot];
-    *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from,
-                            .in = {.up_sid = -1, .control_sid = 0},
-                            .marked = c->marked};
+    /* every field zeroed (not assigned: its life is quic_life.c's, const
+     * here), then set; marked outlives the slot */
+    bool marked = c->marked;
+    memset(c, 0, sizeof *c);
+    c->slot = slot;
+    c->edge = t;
+    c->remote = *from;
+    c->in.up_sid = -1;
+    c->marked = marked;
     quic_life_begin(t, c, now_us);
     c->ref = (ngtcp2_crypto_conn_ref){.get_conn = transport_quic_get_conn, .user_data = c};
     quicmsg_reader_init(&c->in.control, t->cfg.max_packet_size);

@@ -9,6 +9,13 @@
 #ifndef RICOCHET_QUIC_CONN_INTERNAL_H
 #define RICOCHET_QUIC_CONN_INTERNAL_H
 
+/* BY_QUIC_LIFE_C marks what quic_life.c alone writes (a connection's
+ * life): const in every other file (quic_life.c defines it empty before
+ * its includes). */
+#ifndef BY_QUIC_LIFE_C
+#define BY_QUIC_LIFE_C const
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,7 +42,7 @@ struct quic_life {
     bool gone_reported;       /* the core heard of its end */
     bool draining;            /* ENDING: the client closed; nothing is sent */
     uint8_t close_resends;    /* ENDING: close packets sent again so far */
-    uint8_t *close_pkt;       /* ENDING (closing): the CONNECTION_CLOSE packet */
+    BY_QUIC_LIFE_C uint8_t *close_pkt; /* ENDING (closing): the CONNECTION_CLOSE packet */
     uint16_t close_len;
     uint64_t close_code;      /* CLOSING: the application error code to close with */
 };

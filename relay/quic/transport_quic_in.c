@@ -17,6 +17,7 @@
  *     acknowledged and lost are counted (what the sender knew);
  *   - a path validated that differs from the peer's address is the peer
  *     moving (connection migration): the same peer of the core. */
+#define BY_TRANSPORT_QUIC_IN_C /* this file writes the parts BY_TRANSPORT_QUIC_IN_C marks */
 #include "transport_quic.h"
 
 #include <ngtcp2/ngtcp2_crypto.h>

@@ -14,6 +14,7 @@
  * data could be replayed. The ALPN picks the application (enum quic_app):
  * one row per application, and a client naming none of them is refused in
  * the handshake (no_application_protocol). */
+#define BY_TRANSPORT_QUIC_TLS_C /* this file writes the parts BY_TRANSPORT_QUIC_TLS_C marks */
 #include "transport_quic.h"
 
 #include <gnutls/crypto.h>

@@ -7,6 +7,13 @@
 #ifndef RICOCHET_QUIC_TLS_INTERNAL_H
 #define RICOCHET_QUIC_TLS_INTERNAL_H
 
+/* BY_TRANSPORT_QUIC_TLS_C marks what transport_quic_tls.c alone writes (a
+ * connection's TLS): const in every other file (transport_quic_tls.c
+ * defines it empty before its includes). */
+#ifndef BY_TRANSPORT_QUIC_TLS_C
+#define BY_TRANSPORT_QUIC_TLS_C const
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 

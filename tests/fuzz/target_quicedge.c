@@ -212,17 +212,14 @@ static void fqe_rewind(struct relay_quic *t, struct quic_conn *c)
     quicmsg_reader_init(&c->in.control, t->cfg.max_packet_size);
     quicmsg_reader_init(&c->in.up, t->cfg.max_packet_size);
     quicmsg_out_init(&c->queue.control);
-    c->life.phase = QUIC_PHASE_OPEN;
-    c->life.since_us = fqe.now;
-    c->life.gone_reported = false;
-    c->life.close_code = 0;
+    quic_life_begin(t, c, fqe.now); /* its life anew (quic_life.c's), counted half-open */
+    quic_life_opened(c, fqe.now);
     c->held_since_us = 0;
     c->queue.moved_us = 0;
     memset(&c->last_error, 0, sizeof c->last_error);
     c->in.control_sid = 0;
     c->in.up_sid = -1;
     c->in.control_open = false;
-    t->slots.half_open++;
     if (c->app == QUIC_APP_H3)
         FUZZ_CHECK(transport_quic_h3_start(t, c) == 0);
 }
