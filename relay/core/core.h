@@ -94,13 +94,8 @@
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 
-/* What listing.c lists beside the rooms here: only listing.c writes it
- * (relay_set_fleet_rooms). */
+/* listing.c's asks of a fleet's directory: only listing.c writes it. */
 struct core_listing {
-    const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
-                                   in name order (the caller's) */
-    const struct proto_props *fleet_props; /* ... their props, beside them (NULL: none) */
-    size_t n_fleet_rooms;
     uint32_t next_ask;          /* the last rooms request or pick of any room asked of
                                    a fleet's directory (relay_rooms_settle's ask) */
 };

@@ -7,8 +7,7 @@
  * past its byte budget nor onto an edge still holding much for it (a push
  * skipped is not queued: the next look sends the page as it is then). A
  * change is found by the page's fingerprint, whatever made it: a room made
- * or gone, its members, capacity, props or open changed, here or (a
- * fleet) in the other relays' rooms a heartbeat brought. A watch ends with
+ * or gone, its members, capacity, props or open changed. A watch ends with
  * "watch": false, a join, or the connection. */
 #include "core.h"
 #include "control_out_internal.h"

@@ -593,22 +593,11 @@ size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, s
  * them, into out, and their props into props (may be NULL), listed or not
  * (what a relay publishes to its fleet): this relay's with their members
  * now, what a join may fill them to and whether they are closed or
- * unlisted; with fleet, merged with the rooms the fleet's other relays
- * hold (relay_set_fleet_rooms), this relay's counting where a name is in
- * both. *more (may be NULL) says whether more follow. O(log rooms + cap).
- * Returns how many. */
+ * unlisted. *more (may be NULL) says whether more follow.
+ * O(log rooms + cap). Returns how many. */
 size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
-                        bool fleet, struct proto_room_entry *out, struct proto_props *props,
-                        size_t cap, bool *more);
-
-/* A fleet: the n rooms its other relays hold, with their members as last
- * published (proto/FLEET.md), in name order (strcmp), each name once, and
- * their props (props[i] is rooms[i]'s; NULL: none has any); the core lists
- * them beside its own, filters them on their props, and a join of any
- * room may pick one. The core reads them until the next call (the caller
- * keeps them; NULL, NULL, 0: none). */
-void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms,
-                           const struct proto_props *props, size_t n);
+                        struct proto_room_entry *out, struct proto_props *props, size_t cap,
+                        bool *more);
 
 /* Whether this relay lists rooms (--room-list on): in a fleet it publishes
  * its rooms to the other relays only then. */
