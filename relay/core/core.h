@@ -49,8 +49,8 @@
  *                 to an address), a sealed session started and proven
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
- *   join_cost.c   what a join may cost: each source's joins and bytes, the
- *                 replays of kept events paced within them (a copy of the
+ *   join_cost.c   what a join may cost: each source's joins, keys it does
+ *                 not hold and bytes (one slot a source), the replays of kept events paced within them (a copy of the
  *                 store, sent over turns ahead of the joiner's held control way)
  *   kept.c        a room's kept events: kept by key, dropped, walked for a replay
  *   control_out.c control messages out: encoded once, counted; a member's
@@ -61,8 +61,6 @@
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out
- *   key_guesses.c joins with a player key the relay does not hold, bounded
- *                 per source (pure: join.c asks it)
  *   scripted_ops.c a room's script's table, counters, a member as it sees
  *                 one, a room's end told: calls no other file */
 #ifndef RICOCHET_CORE_H
@@ -73,7 +71,6 @@
 #include <stdint.h>
 
 #include "../../proto/seal.h"
-#include "key_guesses.h"
 #include "relay.h"
 
 #include "rooms_state.h"
@@ -225,8 +222,6 @@ struct relay {
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     struct core_kick kick;      /* refusals.c's: a kick decided */
     struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
-    struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
-                                   source */
     struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what they
                                    cost, the replays under way */
     struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
