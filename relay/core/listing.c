@@ -13,6 +13,7 @@
 #include "control_out_internal.h"
 #include "limits_internal.h"
 #include "listing_internal.h"
+#include "lobby_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -213,9 +214,13 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
                         const struct relay_rooms_answer *a, uint64_t now_us)
 {
     struct relay_peer *p = core_peer_get(r, peer);
-    if (!ask || !p || p->listing_ask != ask)
+    if (!ask || !p)
         return;
-    p->listing_ask = 0;
+    bool push = core_lobby_asked(r, peer, ask); /* a watch's page (lobby.c), not a request */
+    if (!push && p->listing_ask != ask)
+        return;
+    if (!push)
+        p->listing_ask = 0;
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
@@ -225,8 +230,16 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
         core_list_page(r, a->prefix, a->after, a->match);
         r->out.partial = true;
     }
-    if (p->lobby && !p->joined)
-        r->out.watch = PROTO_WATCH_ON; /* a watch asked through the directory */
+    if (push) {
+        core_lobby_push_out(r, peer, now_us);
+        core_settle(r, now_us);
+        return;
+    }
+    if (p->lobby && !p->joined) { /* a watch asked through the directory */
+        r->out.watch = PROTO_WATCH_ON;
+        if (!a->after || !a->after[0])
+            core_lobby_answered(r, peer); /* what its pushes compare with */
+    }
     send_listing(r, peer, now_us);
     core_settle(r, now_us);
 }
