@@ -367,8 +367,7 @@ static void post_listing(struct relay_fleet *f)
     struct fleet_msg m = {.type = FLEET_LISTING};
     if (n && !(m.listing = fleet_listing_alloc(n, &m.props)))
         return; /* published again at the next heartbeat */
-    m.n_listing =
-        (uint32_t)relay_list_rooms(f->r, "", NULL, false, m.listing, m.props, n, NULL);
+    m.n_listing = (uint32_t)relay_list_rooms(f->r, "", NULL, m.listing, m.props, n, NULL);
     if (!post(f, &m))
         free(m.listing);
 }

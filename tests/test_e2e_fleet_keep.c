@@ -22,69 +22,16 @@
 #include "../client/lib/ricochet.h"
 #include "support/fleet_e2e.h"
 #include "support/raw.h"
+#include "support/seen.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 #define ROOM "g"
-
-/* What the clients of a test saw, each by its index. */
-struct seen {
-    struct ricochet *c[8];
-    size_t n;
-    bool welcomed[8], gone[8];
-    unsigned moved[8];
-    char code[8][RICOCHET_CODE_MAX + 1];  /* DISCONNECTED's, or an ERROR's */
-    char kept[8][64];                     /* the last kept event: "key=data" */
-};
-
-static void poll_once(struct seen *s)
-{
-    struct ricochet_event ev;
-    for (size_t i = 0; i < s->n; i++) {
-        while (s->c[i] && !s->gone[i] && ricochet_poll(s->c[i], 0, &ev) == 1) {
-            if (ev.type == RICOCHET_EV_WELCOME)
-                s->welcomed[i] = true;
-            else if (ev.type == RICOCHET_EV_MOVED)
-                s->moved[i]++;
-            else if (ev.type == RICOCHET_EV_DISCONNECTED || ev.type == RICOCHET_EV_ERROR)
-                snprintf(s->code[i], sizeof s->code[i], "%s", ev.code);
-            if (ev.type == RICOCHET_EV_DISCONNECTED)
-                s->gone[i] = true;
-            if (ev.type == RICOCHET_EV_EVENT && ricochet_event_key(s->c[i])[0]) {
-                size_t len;
-                const uint8_t *b = ricochet_event_bytes(s->c[i], &len);
-                snprintf(s->kept[i], sizeof s->kept[i], "%s=%.*s", ricochet_event_key(s->c[i]),
-                         (int)len, (const char *)b);
-            }
-        }
-    }
-}
-
-/* Polls every client for ms. */
-static void pump(struct seen *s, int ms)
-{
-    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
-        poll_once(s);
-        clock_sleep_ms(5);
-    }
-}
-
-/* Polls until client i is welcomed (joined) or gone; fails past WAIT_MS. */
-static void until_settled(struct seen *s, size_t i)
-{
-    for (uint64_t end = clock_now_ms() + WAIT_MS; clock_now_ms() < end;) {
-        poll_once(s);
-        if ((s->welcomed[i] && ricochet_joined(s->c[i])) || s->gone[i])
-            return;
-        clock_sleep_ms(5);
-    }
-    fail_msg("client %zu neither joined nor ended", i);
-}
 
 /* Polls until client i is joined through the relay at port. */
 static void until_joined_at(struct seen *s, size_t i, uint16_t port)
 {
     for (uint64_t end = clock_now_ms() + WAIT_MS; clock_now_ms() < end;) {
-        poll_once(s);
+        seen_poll(s, ~0u);
         if (ricochet_joined(s->c[i]) && ricochet_relay_port(s->c[i]) == port)
             return;
         assert_false(s->gone[i]);
@@ -100,7 +47,7 @@ static const struct fleet_relay *until_moved_off(struct seen *s, size_t i, uint1
                                                  const struct fleet_relay *y)
 {
     for (uint64_t end = clock_now_ms() + 2 * WAIT_MS; clock_now_ms() < end;) {
-        poll_once(s);
+        seen_poll(s, ~0u);
         uint16_t port = ricochet_relay_port(s->c[i]);
         if (ricochet_joined(s->c[i]) && port != gone)
             return port == x->port ? x : y;
@@ -116,14 +63,10 @@ static const struct fleet_relay *until_moved_off(struct seen *s, size_t i, uint1
 static size_t add(struct seen *s, const struct fleet_relay *via, const char *name,
                   const struct client_room_ask *ask, uint32_t rejoin_ms)
 {
-    char err[256];
-    struct client_config cfg = {.host = via->host, .port = via->port, .room = ROOM,
-                                .name = name, .mode = PROTO_MODE_RELIABLE, .timeout_ms = 1500,
-                                .rejoin_ms = rejoin_ms, .room_ask = ask};
-    s->c[s->n] = client_create(&cfg, err, sizeof err);
-    if (!s->c[s->n])
-        fail_msg("%s", err);
-    return s->n++;
+    return seen_add(s, &(struct client_config){.host = via->host, .port = via->port,
+                                               .room = ROOM, .name = name,
+                                               .mode = PROTO_MODE_RELIABLE, .timeout_ms = 1500,
+                                               .rejoin_ms = rejoin_ms, .room_ask = ask});
 }
 
 /* Until the directory's key holds want (a substring; NULL: until it exists). */
@@ -135,7 +78,7 @@ static void until_key(const struct redisproc *redis, struct seen *s, const char 
         test_redis_cmd(redis, out, sizeof out, "GET %s", key);
         if (strcmp(out, "(nil)") != 0 && (!want || strstr(out, want)))
             return;
-        pump(s, 50);
+        seen_pump(s, 50);
     }
     fail_msg("%s: '%.200s', not holding '%s'", key, out, want ? want : "anything");
 }
@@ -188,22 +131,22 @@ static struct client_room_ask dune(void)
 static void room_is_whole(struct seen *s, size_t owner, const struct fleet_relay *via)
 {
     size_t bob = add(s, via, "bob", NULL, 0);
-    until_settled(s, bob);
+    seen_until_settled(s, bob, WAIT_MS);
     assert_true(s->gone[bob]);
     assert_string_equal(s->code[bob], "room_closed");
     assert_int_equal(ricochet_set_room_open(s->c[owner], true), RICOCHET_OK);
-    pump(s, 300);
+    seen_pump(s, 300);
     assert_string_equal(s->code[owner], ""); /* no not_creator */
     size_t carol = add(s, via, "carol", NULL, 0);
-    until_settled(s, carol);
+    seen_until_settled(s, carol, WAIT_MS);
     assert_false(s->gone[carol]);
-    pump(s, 300);
+    seen_pump(s, 300);
     assert_string_equal(s->kept[carol], "flag=red");
     size_t dave = add(s, via, "dave", NULL, 0), erin;
-    until_settled(s, dave);
+    seen_until_settled(s, dave, WAIT_MS);
     assert_false(s->gone[dave]);
     erin = add(s, via, "erin", NULL, 0);
-    until_settled(s, erin);
+    seen_until_settled(s, erin, WAIT_MS);
     assert_true(s->gone[erin]);
     assert_string_equal(s->code[erin], "room_full");
 
@@ -213,7 +156,7 @@ static void room_is_whole(struct seen *s, size_t owner, const struct fleet_relay
     bool listed = false;
     assert_int_equal(ricochet_list_rooms(s->c[carol], "", NULL), RICOCHET_OK);
     for (uint64_t end = clock_now_ms() + WAIT_MS; clock_now_ms() < end && !listed;) {
-        pump(s, 0);
+        seen_pump(s, 0);
         while (!listed && ricochet_poll(s->c[carol], 10, &ev) == 1)
             listed = ev.type == RICOCHET_EV_ROOMS;
     }
@@ -261,12 +204,12 @@ static void an_outsiders_report_moves_nothing(void **state)
         assert_held_by(&redis, &a);
         assert_int_equal(fleet_relay_stat(&b, "reports_refused"), (long long)k + 1);
     }
-    pump(&s, 500); /* a heartbeat or two: nothing moves */
+    seen_pump(&s, 500); /* a heartbeat or two: nothing moves */
     assert_held_by(&redis, &a);
     assert_int_equal(s.moved[alice], 0);
     assert_true(ricochet_joined(s.c[alice]));
     assert_int_equal(ricochet_set_room_open(s.c[alice], true), RICOCHET_OK);
-    pump(&s, 300);
+    seen_pump(&s, 300);
     assert_string_equal(s.code[alice], "");
     assert_int_equal(fleet_relay_stat(&a, "drops.not_creator"), 0);
     ricochet_close(s.c[alice]);

@@ -5,7 +5,8 @@
  * among them another relay holds, and a join of any room matching it
  * lands there (moved to its relay); a relay whose directory is gone lists
  * its own rooms only (partial); a relay lists a room it just made before
- * its heartbeat writes the room's entry */
+ * its heartbeat writes the room's entry; a lobby watching through one
+ * relay is pushed a page with a room another relay holds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,7 +18,9 @@
 #include <string.h>
 
 #include "../client/lib/client.h"
+#include "../client/lib/ricochet.h"
 #include "support/fleet_e2e.h"
+#include "support/players.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 #define RELAYS 4
@@ -297,6 +300,59 @@ static void a_relay_lists_its_new_room_at_once(void **state)
     test_redis_stop(&redis);
 }
 
+/* Does the last listing c was sent name room? */
+static bool lists(const struct ricochet *c, const char *room)
+{
+    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
+    size_t n = ricochet_rooms(c, rooms, RICOCHET_ROOMS_PAGE, NULL);
+    for (size_t i = 0; i < n && i < RICOCHET_ROOMS_PAGE; i++)
+        if (!strcmp(rooms[i].room, room))
+            return true;
+    return false;
+}
+
+/* A lobby watching "w-" through relay a, told of nothing yet, is pushed a
+ * page with the room a member makes through relay b (held there: the
+ * directory places a room on its asker when the relays hold as many): the
+ * push is the directory's page, as the watch's first answer was. */
+static void a_lobby_is_pushed_another_relays_room(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    struct fleet_relay a, b;
+    struct ricochet_event ev;
+    test_redis_start(&redis);
+    fleet_start_relay(&a, redis.url, NULL);
+    fleet_start_relay(&b, redis.url, NULL);
+    struct ricochet_config *cfg = players_config(a.port, RICOCHET_MODE_RELIABLE, "looker");
+    assert_int_equal(ricochet_config_set_lobby(cfg, true), RICOCHET_OK);
+    struct ricochet *cs[2] = {players_connect(cfg), NULL};
+    assert_int_equal(ricochet_watch_rooms(cs[0], "w-", NULL, 0, true), RICOCHET_OK);
+    players_wait_event(cs, 1, 0, RICOCHET_EV_ROOMS, &ev);
+    assert_true(ricochet_watching(cs[0]));
+    assert_false(lists(cs[0], "w-b"));
+    cfg = players_config(b.port, RICOCHET_MODE_RELIABLE, "maker");
+    assert_int_equal(ricochet_config_set_room(cfg, "w-b"), RICOCHET_OK);
+    cs[1] = players_connect(cfg);
+    players_wait_event(cs, 2, 1, RICOCHET_EV_WELCOME, &ev);
+    assert_int_equal(ricochet_relay_port(cs[1]), b.port); /* b holds it, not a */
+    bool told = false;
+    for (uint64_t end = clock_now_ms() + 5000; !told && clock_now_ms() < end;)
+        for (size_t i = 0; i < 2; i++)
+            while (ricochet_poll(cs[i], i == 0 ? 5 : 0, &ev) == 1) {
+                if (ev.type == RICOCHET_EV_DISCONNECTED)
+                    fail_msg("session %zu ended: %s", i, ricochet_end_reason(cs[i]));
+                told |= i == 0 && ev.type == RICOCHET_EV_ROOMS && lists(cs[0], "w-b");
+            }
+    assert_true(told);
+    assert_true(ricochet_watching(cs[0]));
+    ricochet_close(cs[0]);
+    ricochet_close(cs[1]);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +360,7 @@ int main(void)
         cmocka_unit_test(a_filter_finds_one_room_on_another_relay),
         cmocka_unit_test(without_its_directory_a_relay_lists_its_own_rooms),
         cmocka_unit_test(a_relay_lists_its_new_room_at_once),
+        cmocka_unit_test(a_lobby_is_pushed_another_relays_room),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -23,6 +23,7 @@
 
 #include "support/fleet_e2e.h"
 #include "support/nemesis.h"
+#include "support/seen.h"
 
 #define TTL_S 1                  /* --directory-ttl: 1 s, the shortest */
 #define LEASE_MS (TTL_S * 900)   /* TTL minus one heartbeat */
@@ -35,80 +36,21 @@
                                     cut (lease, three stale heartbeats, a rejoin; loaded) */
 #define TRIES 3                  /* Alice's room placed on relay 0 in as many */
 
-/* The clients of the test, each by its index, and what they saw. */
-struct seen {
-    struct ricochet *c[8];
-    size_t n;
-    bool welcomed[8], gone[8];
-    char code[8][RICOCHET_CODE_MAX + 1];  /* DISCONNECTED's, or an ERROR's */
-    char kept[8][64];                     /* the last kept event: "key=data" */
-    unsigned room_evs[8];                 /* RICOCHET_EV_ROOMs */
-};
-
-/* Polls the clients whose bit is in mask (all: ~0u) once. */
-static void poll_some(struct seen *s, unsigned mask)
-{
-    struct ricochet_event ev;
-    for (size_t i = 0; i < s->n; i++) {
-        while (s->c[i] && (mask >> i & 1) && !s->gone[i] && ricochet_poll(s->c[i], 0, &ev) == 1) {
-            if (ev.type == RICOCHET_EV_WELCOME)
-                s->welcomed[i] = true;
-            else if (ev.type == RICOCHET_EV_ROOM)
-                s->room_evs[i]++;
-            else if (ev.type == RICOCHET_EV_DISCONNECTED || ev.type == RICOCHET_EV_ERROR)
-                snprintf(s->code[i], sizeof s->code[i], "%s", ev.code);
-            if (ev.type == RICOCHET_EV_DISCONNECTED)
-                s->gone[i] = true;
-            if (ev.type == RICOCHET_EV_EVENT && ricochet_event_key(s->c[i])[0]) {
-                size_t len;
-                const uint8_t *b = ricochet_event_bytes(s->c[i], &len);
-                snprintf(s->kept[i], sizeof s->kept[i], "%s=%.*s", ricochet_event_key(s->c[i]),
-                         (int)len, (const char *)b);
-            }
-        }
-    }
-}
-
-static void pump(struct seen *s, int ms)
-{
-    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
-        poll_some(s, ~0u);
-        clock_sleep_ms(5);
-    }
-}
-
 /* A client of room through via, with what ask asks of a room it makes
  * (NULL: nothing); rejoin_ms > 0: it rejoins a lost relay through via. */
 static size_t add(struct seen *s, const struct fleet_relay *via, const char *room,
                   const char *name, const struct client_room_ask *ask, uint32_t rejoin_ms)
 {
-    char err[256];
-    struct client_config cfg = {.host = via->host, .port = via->port, .room = room,
-                                .name = name, .mode = PROTO_MODE_RELIABLE,
-                                .timeout_ms = JOIN_TIMEOUT_MS, .rejoin_ms = rejoin_ms,
-                                .room_ask = ask};
-    s->c[s->n] = client_create(&cfg, err, sizeof err);
-    if (!s->c[s->n])
-        fail_msg("%s", err);
-    return s->n++;
+    return seen_add(s, &(struct client_config){.host = via->host, .port = via->port,
+                                               .room = room, .name = name,
+                                               .mode = PROTO_MODE_RELIABLE,
+                                               .timeout_ms = JOIN_TIMEOUT_MS,
+                                               .rejoin_ms = rejoin_ms, .room_ask = ask});
 }
 
 static bool on_relay(struct ricochet *c, const struct fleet_relay *r)
 {
     return strcmp(ricochet_relay_host(c), r->host) == 0 && ricochet_relay_port(c) == r->port;
-}
-
-/* Polls everyone until client i is joined (welcomed) or gone; fails past
- * FLEET_WAIT_MS. */
-static void until_settled(struct seen *s, size_t i)
-{
-    for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; clock_now_ms() < end;) {
-        poll_some(s, ~0u);
-        if ((s->welcomed[i] && ricochet_joined(s->c[i])) || s->gone[i])
-            return;
-        clock_sleep_ms(5);
-    }
-    fail_msg("client %zu neither joined nor ended", i);
 }
 
 /* Polls the clients of mask (i among them) until client i is joined
@@ -117,7 +59,7 @@ static void until_moved_off(struct seen *s, size_t i, unsigned mask,
                             const struct fleet_relay *off, int ms)
 {
     for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
-        poll_some(s, mask);
+        seen_poll(s, mask);
         if (ricochet_joined(s->c[i]) && !on_relay(s->c[i], off))
             return;
         if (s->gone[i])
@@ -138,7 +80,7 @@ static void until_key(struct nemesis *n, struct redisproc *redis, struct seen *s
         nemesis_enter(n, NEMESIS_HUB);
         if (strstr(out, want))
             return;
-        pump(s, 50);
+        seen_pump(s, 50);
     }
     fail_msg("%s: '%.300s', not holding '%s'", key, out, want);
 }
@@ -161,7 +103,7 @@ static void room_is_alices(struct seen *s, size_t i, const char *owner, bool ope
 static void until_open(struct seen *s, size_t i, bool open)
 {
     for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; clock_now_ms() < end;) {
-        poll_some(s, ~0u);
+        seen_poll(s, ~0u);
         if (ricochet_room_open(s->c[i]) == open)
             return;
         clock_sleep_ms(5);
@@ -190,8 +132,8 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
     struct seen s = {0};
     add(&s, &relay[1], "other1", "o1", NULL, 0);
     add(&s, &relay[2], "other2", "o2", NULL, 0);
-    until_settled(&s, 0);
-    until_settled(&s, 1);
+    seen_until_settled(&s, 0, FLEET_WAIT_MS);
+    seen_until_settled(&s, 1, FLEET_WAIT_MS);
     struct client_room_ask ask = {.size = 3};
     assert_int_equal(proto_props_add(&ask.props, "props", "map", "arena", NULL, 0), 0);
     /* relay 0's heartbeat late on a loaded machine (not live for the
@@ -203,7 +145,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
         s.welcomed[alice] = s.gone[alice] = false;
         s.n = alice;
         add(&s, &relay[1], room, "alice", &ask, REJOIN_MS);
-        until_settled(&s, alice);
+        seen_until_settled(&s, alice, FLEET_WAIT_MS);
         assert_false(s.gone[alice]);
         if (on_relay(s.c[alice], &relay[0]))
             break;
@@ -216,7 +158,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
     snprintf(owner, sizeof owner, "%s", ricochet_player(s.c[alice], ricochet_id(s.c[alice])));
     room_is_alices(&s, alice, owner, true);
     size_t bob = add(&s, &relay[1], room, "bob", NULL, REJOIN_MS);
-    until_settled(&s, bob);
+    seen_until_settled(&s, bob, FLEET_WAIT_MS);
     assert_false(s.gone[bob]);
     assert_true(on_relay(s.c[bob], &relay[0]));
     assert_int_equal(ricochet_set_room_open(s.c[alice], false), RICOCHET_OK);
@@ -248,7 +190,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
 
     /* Still closed: a stranger is refused. */
     size_t mallory = add(&s, &relay[2], room, "mallory", NULL, 0);
-    until_settled(&s, mallory);
+    seen_until_settled(&s, mallory, FLEET_WAIT_MS);
     assert_true(s.gone[mallory]);
     assert_string_equal(s.code[mallory], "room_closed");
 
@@ -257,10 +199,10 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
     assert_int_equal(ricochet_set_room_open(s.c[alice], true), RICOCHET_OK);
     until_open(&s, bob, true);
     size_t carol = add(&s, &relay[2], room, "carol", NULL, 0);
-    until_settled(&s, carol);
+    seen_until_settled(&s, carol, FLEET_WAIT_MS);
     assert_false(s.gone[carol]);
     assert_true(on_relay(s.c[carol], now));
-    pump(&s, 300);
+    seen_pump(&s, 300);
     assert_string_equal(s.kept[carol], "flag=red");
     room_is_alices(&s, carol, owner, true);
 
@@ -273,7 +215,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
 
     /* The heal: relay 0 finds the room lost and writes nothing over it. */
     nemesis_heal(&n);
-    pump(&s, 3000);
+    seen_pump(&s, 3000);
     until_key(&n, &redis, &s, keep, "\"open\":false");
     until_key(&n, &redis, &s, keep, owner);
     char claim[256], addr[48];

@@ -25,7 +25,7 @@
 
 #include "../client/lib/client.h"
 #include "../client/lib/ricochet.h"
-#include "../relay/core/key_guesses.h"
+#include "../relay/core/join_cost_state.h"
 #include "support/harness.h"
 #include "support/players.h"
 
@@ -191,7 +191,7 @@ static void a_key_it_never_saw_is_taken(void **state)
     room_close(&t);
 }
 
-#define CROWD (KEY_GUESSES_BURST + 16) /* past the relay's burst of keys it does not hold
+#define CROWD (JOIN_COST_KEYS_BURST + 16) /* past the relay's burst of keys it does not hold
                                          from one source: two rooms of them */
 
 struct crowd {

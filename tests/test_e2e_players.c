@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../relay/core/key_guesses.h"
+#include "../relay/core/join_cost_state.h"
 #include "support/harness.h"
 #include "support/players.h"
 #include "support/raw.h"
@@ -378,7 +378,7 @@ static void keys_it_does_not_hold_are_bounded(void **state)
     send_control(fd, &join);
     assert_int_equal(raw_udp_expect(fd, PROTO_CTL_COOKIE, NULL, 3000, &cookie), 0);
     memcpy(join.cookie, cookie.cookie, sizeof join.cookie);
-    for (int i = 0; i < KEY_GUESSES_BURST; i++) {
+    for (int i = 0; i < JOIN_COST_KEYS_BURST; i++) {
         snprintf(key, sizeof key, "%032x", i + 1);
         memcpy(join.key, key, sizeof join.key);
         send_control(fd, &join);
@@ -391,7 +391,7 @@ static void keys_it_does_not_hold_are_bounded(void **state)
     assert_string_equal(w.code, "rate_limited");
     assert_non_null(strstr(w.text, "keys this relay does not hold"));
     assert_int_equal(harness_relay_stat(&relay, "drops.key_guesses"), 1);
-    usleep(1000000 / KEY_GUESSES_PER_S + 50000); /* a token back */
+    usleep(1000000 / JOIN_COST_KEYS_PER_S + 50000); /* a token back */
     udp_join(fd, "guess", key, PROTO_CTL_WELCOME, &w);
     assert_string_equal(w.key, key);
     close(fd);

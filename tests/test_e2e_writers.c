@@ -53,7 +53,6 @@ static const struct part parts[] = {
     {CORE, "census", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "next_id", "BY_JOIN_C", "relay/core/join.c", 1},
     {CORE, "welcomes", "BY_JOIN_C", "relay/core/join.c", 1},
-    {CORE, "key_guesses", "BY_JOIN_C", "relay/core/join.c", 1},
     {CORE, "kick", "BY_REFUSALS_C", "relay/core/refusals.c", 1},
     {CORE, "strikes", "BY_REFUSALS_C", "relay/core/refusals.c", 1},
     {CORE, "tickets", "BY_TICKETS_C", "relay/core/tickets.c", 1},

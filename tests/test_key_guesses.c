@@ -1,8 +1,10 @@
 /* test_key_guesses.c: the bound on joins with a player key the relay does
- * not hold (relay/core/key_guesses.h): per source a burst, then its rate;
+ * not hold, a cost of its own in each source's slot of joins
+ * (relay/core/join_cost_state.h): per source a burst, then its rate;
  * any port of an IPv4 address, any address of an IPv6 /64, is one source,
  * but on loopback each address and port is its own; another source has its
- * own bucket; time going backwards refills nothing */
+ * own bucket; time going backwards refills nothing; the keys spent leave
+ * the source's joins whole, and their burst is met before the joins' */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +14,10 @@
 
 #include <cmocka.h>
 
-#include "../relay/core/key_guesses.h"
+#include "../relay/core/join_cost_internal.h"
+#include "../relay/core/source_key.h"
 
-static struct key_guesses G; /* large: static */
+static struct core_join_cost G; /* large: static */
 
 static union netaddr at(const char *endpoint)
 {
@@ -25,14 +28,21 @@ static union netaddr at(const char *endpoint)
     return a;
 }
 
-/* Joins granted to `from` out of n tried at now_us. */
-static int granted(const char *from, int n, uint64_t now_us)
+/* Spends of what granted to `from` out of n tried at now_us. */
+static int spent(const char *from, enum core_join_spend what, int n, uint64_t now_us)
 {
     union netaddr a = at(from);
+    uint64_t source = source_key_member(&a);
     int yes = 0;
     for (int i = 0; i < n; i++)
-        yes += key_guesses_may_try(&G, &a, now_us);
+        yes += core_join_cost_spend(&G, source, what, now_us);
     return yes;
+}
+
+/* Joins with a key the relay does not hold granted to `from` out of n. */
+static int granted(const char *from, int n, uint64_t now_us)
+{
+    return spent(from, CORE_JOIN_SPEND_KEY, n, now_us);
 }
 
 static void a_burst_then_its_rate(void **state)
@@ -40,15 +50,15 @@ static void a_burst_then_its_rate(void **state)
     (void)state;
     memset(&G, 0, sizeof G);
     uint64_t t = 5000000;
-    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), JOIN_COST_KEYS_BURST);
     assert_int_equal(granted("192.0.2.7:2000", 1, t), 0); /* another port: same source */
-    t += 1000000 / KEY_GUESSES_PER_S;
+    t += 1000000 / JOIN_COST_KEYS_PER_S;
     assert_int_equal(granted("192.0.2.7:1000", 5, t), 1);
     t += 1000000; /* a second: its rate */
-    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_PER_S);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), JOIN_COST_KEYS_PER_S);
     assert_int_equal(granted("192.0.2.7:1000", 1, t - 500000), 0); /* backwards: none */
     t += 60000000; /* a long while: the burst again, no more */
-    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), JOIN_COST_KEYS_BURST);
 }
 
 static void sources_apart(void **state)
@@ -56,16 +66,28 @@ static void sources_apart(void **state)
     (void)state;
     memset(&G, 0, sizeof G);
     uint64_t t = 5000000;
-    assert_int_equal(granted("192.0.2.7:1000", 300, t), KEY_GUESSES_BURST);
-    assert_int_equal(granted("192.0.2.8:1000", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), JOIN_COST_KEYS_BURST);
+    assert_int_equal(granted("192.0.2.8:1000", 300, t), JOIN_COST_KEYS_BURST);
     /* an IPv6 /64 is one source */
-    assert_int_equal(granted("[2001:db8:1:2::1]:7", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("[2001:db8:1:2::1]:7", 300, t), JOIN_COST_KEYS_BURST);
     assert_int_equal(granted("[2001:db8:1:2::99]:7", 1, t), 0);
-    assert_int_equal(granted("[2001:db8:1:3::1]:7", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("[2001:db8:1:3::1]:7", 300, t), JOIN_COST_KEYS_BURST);
     /* on loopback, each port a client of its own */
-    assert_int_equal(granted("127.0.0.1:1000", 300, t), KEY_GUESSES_BURST);
-    assert_int_equal(granted("127.0.0.1:1001", 300, t), KEY_GUESSES_BURST);
+    assert_int_equal(granted("127.0.0.1:1000", 300, t), JOIN_COST_KEYS_BURST);
+    assert_int_equal(granted("127.0.0.1:1001", 300, t), JOIN_COST_KEYS_BURST);
     assert_int_equal(granted("127.0.0.1:1000", 1, t), 0);
+}
+
+/* Keys spent leave the source's joins whole; a crowd's keys run out first. */
+static void keys_beside_joins(void **state)
+{
+    (void)state;
+    memset(&G, 0, sizeof G);
+    uint64_t t = 5000000;
+    assert_int_equal(granted("192.0.2.7:1000", 300, t), JOIN_COST_KEYS_BURST);
+    assert_int_equal(spent("192.0.2.7:1000", CORE_JOIN_SPEND_JOIN, 300, t),
+                     JOIN_COST_JOINS_BURST);
+    assert_true(JOIN_COST_KEYS_BURST < JOIN_COST_JOINS_BURST);
 }
 
 int main(void)
@@ -73,6 +95,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_burst_then_its_rate),
         cmocka_unit_test(sources_apart),
+        cmocka_unit_test(keys_beside_joins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,9 +9,10 @@
  * the byte budget (skipped, then the page as it is once the budget has
  * room) nor onto an edge still holding 16 KiB for it; watch false and
  * a join end the watch (the join timeout counts again); max_lobbies and
- * max_lobbies_per_address refused server_full and closed; in a fleet the
- * other relays' rooms a heartbeat brings pushed as well; no watch where
- * a source can be forged (plain UDP) nor from a member. */
+ * max_lobbies_per_address refused server_full and closed; in a fleet a
+ * watch's first page and its pushes the directory's (its other relays'
+ * rooms), asked at most every 500 ms, one ask at a time; no watch where a
+ * source can be forged (plain UDP) nor from a member. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -265,26 +266,80 @@ static void bounds_refuse_server_full(void **state)
     relay_destroy(r);
 }
 
-/* In a fleet the other relays' rooms a heartbeat brings are changes too. */
-static void a_fleets_rooms_are_pushed(void **state)
+/* The last ask of a fleet's directory (the list hook's). */
+static struct {
+    uint32_t peer, ask, n;
+} asked;
+
+static bool list_hook(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
+                      const char *after, const struct proto_props *match)
+{
+    (void)ctx, (void)any, (void)prefix, (void)after, (void)match;
+    asked.peer = peer;
+    asked.ask = ask;
+    asked.n++;
+    return true;
+}
+
+/* The directory answers the last ask with there (n rooms). */
+static void directory_answers(struct relay *r, const struct proto_room_entry *there, size_t n)
+{
+    static const struct proto_props props[4];
+    relay_rooms_settle(r, asked.peer, asked.ask,
+                       &(struct relay_rooms_answer){.prefix = "g", .after = "", .answered = true,
+                                                    .rooms = there, .props = props, .n = n},
+                       now_us);
+}
+
+/* In a fleet a watch is asked of the directory: its first page is the
+ * directory's (the other relays' rooms), saying watch; its pushes are
+ * the directory's pages too, asked at most every 500 ms, one ask at a
+ * time, sent when they differ from the last. */
+static void a_fleets_watch_is_the_directorys_pages(void **state)
 {
     (void)state;
-    struct relay *r = relay_with_peers(NULL, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.list = list_hook});
+    memset(&asked, 0, sizeof asked);
+    static struct proto_room_entry there[1] = {{.room = "g-there", .members = 1,
+                                                .capacity = 8}};
     assert_int_equal(send_text(r, 0, WATCH), 0);
-    static struct proto_room_entry there[2] = {{.room = "g-there", .members = 1, .capacity = 8},
-                                               {.room = "x-there", .members = 1, .capacity = 8}};
-    static struct proto_props props[2];
-    relay_set_fleet_rooms(r, there, props, 2);
-    run_for(r, 1000, 0, 0);
-    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 2);
+    assert_int_equal(asked.n, 1);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 0); /* until the directory answers */
+    directory_answers(r, there, 1);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 1);
     assert_true(last_lists(0, "g-there"));
-    assert_false(last_lists(0, "x-there")); /* not under its prefix */
-    there[0].members = 2; /* the next heartbeat: a member more */
-    relay_set_fleet_rooms(r, there, props, 2);
-    run_for(r, 1000, 0, 0);
+    assert_int_equal(last_ctl(0, PROTO_CTL_ROOMS)->watch, PROTO_WATCH_ON);
+    /* a room made here asks the directory again, once until it answers */
+    make_room(r, 1, "g-here");
+    run_for(r, 2000, 0, 0);
+    assert_int_equal(asked.n, 2);
+    assert_int_equal(asked.peer, 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 1);
+    directory_answers(r, there, 1); /* this relay's own merged in */
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 2);
+    assert_true(last_lists(0, "g-there") && last_lists(0, "g-here"));
+    assert_int_equal(last_ctl(0, PROTO_CTL_ROOMS)->watch, PROTO_WATCH_ON);
+    /* the same page again: nothing sent; another's room fuller: pushed */
+    run_for(r, 600, 0, 0);
+    assert_int_equal(asked.n, 3);
+    directory_answers(r, there, 1);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 2);
+    there[0].members = 2;
+    run_for(r, 600, 0, 0);
+    assert_int_equal(asked.n, 4);
+    directory_answers(r, there, 1);
     assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 3);
-    assert_int_equal(last_ctl(0, PROTO_CTL_ROOMS)->rooms[0].members, 2);
-    relay_set_fleet_rooms(r, NULL, NULL, 0);
+    assert_string_equal(last_ctl(0, PROTO_CTL_ROOMS)->rooms[1].room, "g-there");
+    assert_int_equal(last_ctl(0, PROTO_CTL_ROOMS)->rooms[1].members, 2);
+    /* unanswered: this relay's own, said to be only those */
+    run_for(r, 600, 0, 0);
+    assert_int_equal(asked.n, 5);
+    relay_rooms_settle(r, asked.peer, asked.ask,
+                       &(struct relay_rooms_answer){.prefix = "g", .after = ""}, now_us);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ROOMS), 4);
+    assert_true(last_ctl(0, PROTO_CTL_ROOMS)->partial);
+    assert_false(last_lists(0, "g-there"));
     relay_destroy(r);
 }
 
@@ -310,7 +365,7 @@ int main(void)
         cmocka_unit_test(pushes_wait_for_a_slow_reader),
         cmocka_unit_test(watch_false_and_a_join_end_it),
         cmocka_unit_test(bounds_refuse_server_full),
-        cmocka_unit_test(a_fleets_rooms_are_pushed),
+        cmocka_unit_test(a_fleets_watch_is_the_directorys_pages),
         cmocka_unit_test(no_watch_where_a_source_can_be_forged),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);

@@ -2,7 +2,8 @@
  * (support/fake_relay.h): rooms and membership: ids and welcomes, leave and timeout
  * notices, full rooms, max rooms, a full server, bad names, repeated joins; rooms
  * listed (by prefix, in pages, within a datagram, off, within the byte budget) and a
- * join of any room with space. */
+ * join of any room with space; in a fleet both asked of its directory, whose page
+ * comes back with this relay's rooms merged in. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -403,39 +404,80 @@ static void any_room_takes_the_fullest_with_space_or_a_new_one(void **state)
     relay_destroy(r);
 }
 
-/* A fleet's other relays' rooms (relay_set_fleet_rooms) are listed beside
- * this relay's, in one name order, this relay's counting where a name is
- * in both; a join of any room weighs them too. */
-static void fleet_rooms_listed_beside_ours(void **state)
+/* The last ask of a fleet's directory (the list hook's). */
+static struct {
+    uint32_t peer, ask, n;
+    bool any;
+    char prefix[PROTO_ROOM_MAX + 1];
+} asked;
+
+static bool list_hook(void *ctx, uint32_t peer, uint32_t ask, bool any, const char *prefix,
+                      const char *after, const struct proto_props *match)
+{
+    (void)ctx, (void)after, (void)match;
+    asked.peer = peer;
+    asked.ask = ask;
+    asked.any = any;
+    asked.n++;
+    snprintf(asked.prefix, sizeof asked.prefix, "%s", prefix);
+    return true;
+}
+
+/* In a fleet a rooms request is asked of the directory, whose page comes
+ * back (relay_rooms_settle) with this relay's rooms merged in as they are
+ * now, in one name order, this relay's counting where a name is in both;
+ * unanswered, this relay's alone, partial. A join of any room is asked of
+ * it too, and takes its pick (relay_any_settle). */
+static void a_fleets_directory_page_merged_with_ours(void **state)
 {
     (void)state;
     struct relay_config cfg = unlimited_config();
     cfg.max_room_size = 4;
     struct relay *r = relay_with_peers(&cfg, 3);
-    static const struct proto_room_entry fleet[] = {
-        {"duel-0", 3, 4}, {"duel-2", 4, 4}, {"duel-3", 1, 4}, {"zoo", 1, 8},
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.list = list_hook});
+    static const struct proto_room_entry there[] = {
+        {"duel-0", 3, 4}, {"duel-2", 4, 4}, {"duel-3", 1, 4},
     };
-    relay_set_fleet_rooms(r, fleet, NULL, sizeof fleet / sizeof fleet[0]);
+    static const struct proto_props props[3];
+    memset(&asked, 0, sizeof asked);
     assert_int_equal(join(r, 0, "duel-2", "a", false), 0); /* here too: ours counts */
     assert_int_equal(join(r, 1, "duel-1", "b", false), 0);
-    const struct proto_control *l = listing(r, 2, "{\"type\":\"rooms\",\"prefix\":\"duel-\"}");
+    assert_int_equal(send_text(r, 2, "{\"type\":\"rooms\",\"prefix\":\"duel-\"}"), 0);
+    assert_int_equal(count_ctl(2, PROTO_CTL_ROOMS), 0); /* until the directory answers */
+    assert_int_equal(asked.n, 1);
+    assert_int_equal(asked.peer, 2);
+    assert_false(asked.any);
+    assert_string_equal(asked.prefix, "duel-");
+    relay_rooms_settle(r, 2, asked.ask,
+                       &(struct relay_rooms_answer){.prefix = "duel-", .after = "",
+                                                    .answered = true, .rooms = there,
+                                                    .props = props, .n = 3},
+                       now_us);
+    const struct proto_control *l = last_ctl(2, PROTO_CTL_ROOMS);
+    assert_non_null(l);
     assert_int_equal(l->rooms_len, 4);
+    assert_false(l->partial);
     const char *names[] = {"duel-0", "duel-1", "duel-2", "duel-3"};
     const uint32_t members[] = {3, 1, 1, 1};
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal(l->rooms[i].room, names[i]);
         assert_int_equal(l->rooms[i].members, members[i]);
     }
-    l = listing(r, 2, "{\"type\":\"rooms\",\"after\":\"duel-2\"}");
+    /* unanswered: this relay's own, said to be only those */
+    assert_int_equal(send_text(r, 2, "{\"type\":\"rooms\",\"prefix\":\"duel-\"}"), 0);
+    relay_rooms_settle(r, 2, asked.ask,
+                       &(struct relay_rooms_answer){.prefix = "duel-", .after = ""}, now_us);
+    l = last_ctl(2, PROTO_CTL_ROOMS);
+    assert_int_equal(count_ctl(2, PROTO_CTL_ROOMS), 2);
     assert_int_equal(l->rooms_len, 2);
-    assert_string_equal(l->rooms[0].room, "duel-3");
-    assert_string_equal(l->rooms[1].room, "zoo");
-    /* the fullest with space under the prefix: another relay's duel-0 */
+    assert_true(l->partial);
+    /* the fullest with space under the prefix: the directory's pick */
     assert_int_equal(join_any(r, 2, "duel-", "c"), 0);
+    assert_true(asked.any);
+    relay_any_settle(r, 2, asked.ask, &(struct relay_any_answer){.answered = true,
+                                                                .pick = &there[0]},
+                     NULL, now_us);
     assert_string_equal(last_ctl(2, PROTO_CTL_WELCOME)->room, "duel-0");
-    relay_set_fleet_rooms(r, NULL, NULL, 0);
-    l = listing(r, 2, "{\"type\":\"rooms\"}");
-    assert_int_equal(l->rooms_len, 3);
     relay_destroy(r);
 }
 
@@ -470,7 +512,7 @@ int main(void)
         cmocka_unit_test(listings_spend_the_byte_budget),
         cmocka_unit_test(any_room_takes_the_fullest_with_space_or_a_new_one),
         cmocka_unit_test(any_room_keeps_room_for_its_number),
-        cmocka_unit_test(fleet_rooms_listed_beside_ours),
+        cmocka_unit_test(a_fleets_directory_page_merged_with_ours),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

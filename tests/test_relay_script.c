@@ -344,7 +344,7 @@ static void the_room_keeps_sets_opens_and_kicks(void **state)
     assert_int_equal(join(r, 0, "cave", "a", false), DROP(RELAY_DROP_ROOM_CLOSED));
     struct proto_props props;
     struct proto_room_entry list[4];
-    assert_int_equal(relay_list_rooms(r, "", "", false, list, &props, 4, NULL), 1);
+    assert_int_equal(relay_list_rooms(r, "", "", list, &props, 4, NULL), 1);
     assert_string_equal(proto_props_get(&props, "mode"), "ffa");
     assert_string_equal(proto_props_get(&props, "n"), "2");
     assert_null(proto_props_get(&props, "script"));

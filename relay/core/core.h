@@ -53,8 +53,8 @@
  *                 to an address), a sealed session started and proven
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
- *   join_cost.c   what a join may cost: each source's joins and bytes, the
- *                 replays of kept events paced within them (a copy of the
+ *   join_cost.c   what a join may cost: each source's joins, keys it does
+ *                 not hold and bytes (one slot a source), the replays of kept events paced within them (a copy of the
  *                 store, sent over turns ahead of the joiner's held control way)
  *   kept.c        a room's kept events: kept by key, dropped, walked for a replay
  *   control_out.c control messages out: encoded once, counted; a member's
@@ -65,8 +65,6 @@
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out
- *   key_guesses.c joins with a player key the relay does not hold, bounded
- *                 per source (pure: join.c asks it)
  *   scripted_ops.c a room's script's table, counters, a member as it sees
  *                 one, a room's end told: calls no other file */
 #ifndef RICOCHET_CORE_H
@@ -77,7 +75,6 @@
 #include <stdint.h>
 
 #include "../../proto/seal.h"
-#include "key_guesses.h"
 #include "relay.h"
 
 #include "rooms_state.h"
@@ -119,13 +116,8 @@
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 
-/* What listing.c lists beside the rooms here: only listing.c writes it
- * (relay_set_fleet_rooms). */
+/* listing.c's asks of a fleet's directory: only listing.c writes it. */
 struct core_listing {
-    const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
-                                   in name order (the caller's) */
-    const struct proto_props *fleet_props; /* ... their props, beside them (NULL: none) */
-    size_t n_fleet_rooms;
     uint32_t next_ask;          /* the last rooms request or pick of any room asked of
                                    a fleet's directory (relay_rooms_settle's ask) */
 };
@@ -246,7 +238,7 @@ struct relay {
 
     /* one file's each */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
-    BY_LISTING_C struct core_listing listing; /* listing.c's: the fleet's other rooms */
+    BY_LISTING_C struct core_listing listing; /* listing.c's: the directory's asks */
     BY_LOBBY_C struct core_lobby lobby; /* lobby.c's: the connections watching the listing */
     BY_STATE_FLOW_C struct core_flow flow; /* state_flow.c's: held states, the ticks */
     BY_PEERS_C struct core_census census; /* peers.c's: who is here, counted */
@@ -257,8 +249,6 @@ struct relay {
                                                   decided */
     BY_REFUSALS_C struct core_kick kick; /* refusals.c's: a kick decided */
     BY_LIMITS_C struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
-    BY_JOIN_C struct key_guesses key_guesses; /* join.c's: joins with keys it does not hold, per
-                                                 source */
     BY_JOIN_COST_C struct core_join_cost join_cost; /* join_cost.c's: each source's joins and what
                                                        they cost, the replays under way */
     BY_INTEREST_C struct core_spot *BY_INTEREST_C spots; /* interest.c's (core_spots_alloc),

@@ -292,17 +292,17 @@ static uint32_t key_holder(const struct relay *r, uint32_t peer, const char *key
 }
 
 /* A join's key that no member holds (holder UINT32_MAX) is taken as the
- * player's: a way to try keys, so bounded per source (key_guesses.h).
+ * player's: a way to try keys, so bounded per source (join_cost_state.h).
  * Returns 0, or the refusal's code. */
 static int key_tried(struct relay *r, uint32_t peer, const struct proto_control *m,
                      uint32_t holder, uint64_t now_us)
 {
     if (!m->key[0] || holder != UINT32_MAX ||
-        key_guesses_may_try(&r->key_guesses, &r->peers[peer].at, now_us))
+        core_join_may_key(r, peer, now_us))
         return 0;
     return core_reject(r, peer, RELAY_DROP_KEY_GUESSES, now_us,
                        "too many joins with keys this relay does not hold from your address "
-                       "(%d a second): join again in a second", KEY_GUESSES_PER_S);
+                       "(%d a second): join again in a second", JOIN_COST_KEYS_PER_S);
 }
 
 /* The player a join is (PROTOCOL.md, Players who come back): the key it

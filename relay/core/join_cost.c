@@ -1,5 +1,5 @@
 /* join_cost.c: what a join may cost the relay (see join_cost_internal.h):
- * each source's joins and bytes, and the replays of kept events going out
+ * each source's joins, keys it does not hold and bytes, and the replays of kept events going out
  * over turns within them. A replay is a copy of the room's kept events as
  * they were at the join (what changes later reaches the joiner live,
  * behind it: control_out.c holds the joiner's control way until the copy
@@ -29,17 +29,23 @@ struct core_replay {
     uint8_t *q;
 };
 
-/* ---- each source's joins and bytes ---- */
+/* ---- each source's joins, keys and bytes ---- */
 
-static struct join_cost_slot *slot_of(struct relay *r, uint64_t source, uint64_t now_us)
+_Static_assert(JOIN_COST_KEYS_BURST < JOIN_COST_JOINS_BURST,
+               "a crowd's keys are bounded before its joins are");
+
+static struct join_cost_slot *slot_of(struct core_join_cost *jc, uint64_t source,
+                                      uint64_t now_us)
 {
     uint64_t tag = source | 1; /* never 0, which marks a free slot */
-    struct join_cost_slot *s = &r->join_cost.slots[source & (JOIN_COST_SLOTS - 1)];
+    struct join_cost_slot *s = &jc->slots[source & (JOIN_COST_SLOTS - 1)];
     if (s->tag != tag)
         *s = (struct join_cost_slot){ .tag = tag, .bytes = JOIN_COST_BYTES_BURST,
                                       .bytes_us = now_us,
                                       .joins = JOIN_COST_JOINS_BURST * MICRO,
-                                      .joins_us = now_us };
+                                      .joins_us = now_us,
+                                      .keys = JOIN_COST_KEYS_BURST * MICRO,
+                                      .keys_us = now_us };
     uint64_t elapsed = now_us > s->bytes_us ? now_us - s->bytes_us : 0;
     if (elapsed > 100 * MICRO)
         elapsed = 100 * MICRO; /* anything longer refills fully anyway */
@@ -50,16 +56,32 @@ static struct join_cost_slot *slot_of(struct relay *r, uint64_t source, uint64_t
         s->bytes = JOIN_COST_BYTES_BURST;
     core_bucket_refill(&s->joins, &s->joins_us, now_us, JOIN_COST_JOINS_PER_S,
                        JOIN_COST_JOINS_BURST);
+    core_bucket_refill(&s->keys, &s->keys_us, now_us, JOIN_COST_KEYS_PER_S,
+                       JOIN_COST_KEYS_BURST);
     return s;
+}
+
+bool core_join_cost_spend(struct core_join_cost *jc, uint64_t source, enum core_join_spend what,
+                          uint64_t now_us)
+{
+    struct join_cost_slot *s = slot_of(jc, source, now_us);
+    uint64_t *tokens = what == CORE_JOIN_SPEND_KEY ? &s->keys : &s->joins;
+    if (*tokens < MICRO)
+        return false;
+    *tokens -= MICRO;
+    return true;
 }
 
 bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us)
 {
-    struct join_cost_slot *s = slot_of(r, r->peers[peer].source, now_us);
-    if (s->joins < MICRO)
-        return false;
-    s->joins -= MICRO;
-    return true;
+    return core_join_cost_spend(&r->join_cost, r->peers[peer].source, CORE_JOIN_SPEND_JOIN,
+                                now_us);
+}
+
+bool core_join_may_key(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    return core_join_cost_spend(&r->join_cost, r->peers[peer].source, CORE_JOIN_SPEND_KEY,
+                                now_us);
 }
 
 struct core_join_mark core_join_mark(const struct relay *r)
@@ -71,7 +93,7 @@ struct core_join_mark core_join_mark(const struct relay *r)
 void core_join_charge(struct relay *r, uint32_t peer, struct core_join_mark mark,
                       uint64_t now_us)
 {
-    struct join_cost_slot *s = slot_of(r, r->peers[peer].source, now_us);
+    struct join_cost_slot *s = slot_of(&r->join_cost, r->peers[peer].source, now_us);
     uint64_t cost = r->stats.bytes_out - mark.bytes +
                     (r->stats.control_out - mark.datagrams) * JOIN_COST_DATAGRAM;
     s->bytes -= (int64_t)(cost < INT32_MAX ? cost : INT32_MAX);
@@ -170,7 +192,7 @@ static size_t send_kept(struct relay *r, uint32_t peer, struct core_replay *rp,
 static bool replay_turn(struct relay *r, uint32_t peer, struct core_replay *rp,
                         uint64_t now_us)
 {
-    struct join_cost_slot *s = slot_of(r, rp->source, now_us);
+    struct join_cost_slot *s = slot_of(&r->join_cost, rp->source, now_us);
     uint32_t datagrams = 0, events = 0;
     while (rp->head < rp->used && datagrams < JOIN_COST_TURN_DATAGRAMS && s->bytes >= 0 &&
            !r->peers[peer].backlog.closing) {

@@ -21,8 +21,23 @@ struct core_join_mark {
     uint64_t datagrams, bytes;
 };
 
+/* What a source spends from its slot (join_cost_state.h). */
+enum core_join_spend {
+    CORE_JOIN_SPEND_JOIN, /* a join */
+    CORE_JOIN_SPEND_KEY   /* a join with a player key the relay does not hold */
+};
+
+/* May source (source_key_member) spend one of what now? Spent if so. Pure:
+ * jc's slots, given the time. */
+bool core_join_cost_spend(struct core_join_cost *jc, uint64_t source, enum core_join_spend what,
+                          uint64_t now_us);
+
 /* May peer's source join now (a join's token spent if so)? */
 bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* May peer's source join with a player key the relay does not hold now
+ * (a key's token spent if so)? */
+bool core_join_may_key(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* What the relay has sent so far (before a welcome). */
 struct core_join_mark core_join_mark(const struct relay *r);

@@ -13,6 +13,13 @@
  *
  *   - joins: JOIN_COST_JOINS_PER_S a second per source, in bursts of
  *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited);
+ *   - keys: a join with a player key the relay does not hold (PROTOCOL.md,
+ *     "Players who come back") is taken as the player's (the relay
+ *     restarted, or another relay had the player), so a join is also a
+ *     way to try a key: JOIN_COST_KEYS_PER_S a second per source, in bursts
+ *     of JOIN_COST_KEYS_BURST, a cost of its own beside the join's (refused
+ *     rate_limited, counted key_guesses). A key's 128 random bits make
+ *     guessing hopeless anyway; the bound makes it slow too;
  *   - bytes: each datagram a join makes the relay send to the joiner
  *     costs its length and JOIN_COST_DATAGRAM (what it costs the kernels
  *     whatever its size), from a budget of JOIN_COST_BYTES_BURST refilled
@@ -31,7 +38,7 @@
  *
  * Sources are kept in a fixed table of slots by their key: one finding
  * its slot held by another takes it over full (as strangers.h's), so a
- * collision never shuts a source out. Private to relay/core/: only
+ * collision never shuts a source out. Pure, given the time: no allocation. Private to relay/core/: only
  * join_cost.c writes struct core_join_cost. */
 #ifndef RICOCHET_CORE_JOIN_COST_STATE_H
 #define RICOCHET_CORE_JOIN_COST_STATE_H
@@ -48,7 +55,11 @@
 
 #define JOIN_COST_JOINS_PER_S 4       /* joins a second from one source */
 #define JOIN_COST_JOINS_BURST 256     /* ... and at once: a full room behind one address
-                                         (a fleet's move, a NAT), as key_guesses.h's */
+                                         (a fleet's move, a NAT) */
+#define JOIN_COST_KEYS_PER_S 32       /* joins with a key the relay does not hold, a second */
+#define JOIN_COST_KEYS_BURST 128      /* ... and at once: a crowd behind one address moved
+                                         at once; below the joins' burst, so that this
+                                         bound is met first */
 #define JOIN_COST_BYTES_PER_S 8192    /* what its joins may make the relay send, a second */
 #define JOIN_COST_BYTES_BURST 32768   /* ... and at once (a full store packed, 19 KiB) */
 #define JOIN_COST_DATAGRAM 64         /* a datagram's cost beside its bytes */
@@ -62,6 +73,8 @@ struct join_cost_slot {
     uint64_t bytes_us;   /* its last refill */
     uint64_t joins;      /* join tokens, millionths */
     uint64_t joins_us;   /* their last refill */
+    uint64_t keys;       /* tokens of joins with a key the relay does not hold, millionths */
+    uint64_t keys_us;    /* their last refill */
 };
 
 struct core_replay;      /* join_cost.c's: one joiner's replay under way */

@@ -2,21 +2,19 @@
  * the rooms request answered with a page of the rooms under a prefix, and
  * a join of any room given the fullest room under its prefix with space,
  * or a new one. Both walk the live rooms in name order (rooms.c keeps
- * r->rooms.by_name) merged with the rooms a fleet's other relays hold
- * (r->listing.fleet_rooms, in name order too): a page costs a binary
- * search and its entries, never a sort; a join of any room walks every
- * room under its prefix once. A room's creator may leave it out (unlisted),
- * and a filter (match) skips rooms whose props differ: then a page walks
- * until it fills. The other relays' rooms come with the props their
- * relays published (a relay past its bytes of props publishes its later
- * rooms without: a filter skips those); an unlisted one only takes its
- * name from a new room of any. */
+ * r->rooms.by_name): a page costs a binary search and its entries, never
+ * a sort; a join of any room walks every room under its prefix once. A
+ * room's creator may leave it out (unlisted), and a filter (match) skips
+ * rooms whose props differ: then a page walks until it fills. In a fleet
+ * the directory keeps every relay's rooms (proto/FLEET.md): a request is
+ * asked of it, its page merged with this relay's rooms as they are now. */
 #define BY_LISTING_C /* this file writes the parts BY_LISTING_C marks */
 #include "core.h"
 #include "admit_internal.h"
 #include "control_out_internal.h"
 #include "limits_internal.h"
 #include "listing_internal.h"
+#include "lobby_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -31,43 +29,42 @@ struct walk {
     const char *prefix;
     size_t plen;
     uint32_t i;        /* the next of r->rooms.by_name */
-    size_t j, nj;      /* the next of r->listing.fleet_rooms, and how many are walked */
     const struct proto_props *match; /* NULL: no filter */
 };
-
-/* Where name would go among the fleet's rooms (as core_room_rank). */
-static size_t fleet_rank(const struct relay *r, const char *name, bool after)
-{
-    size_t lo = 0, hi = r->listing.n_fleet_rooms;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->listing.fleet_rooms[mid].room, name);
-        if (c < 0 || (after && c == 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 /* From the first name under prefix, or past after if that is further;
  * only rooms listed that match (NULL or empty: any). */
 static void walk_start(struct walk *w, const struct relay *r, const char *prefix,
-                       const char *after, bool fleet, const struct proto_props *match)
+                       const char *after, const struct proto_props *match)
 {
     bool past = after && after[0] && strcmp(after, prefix) >= 0;
     const char *from = past ? after : prefix;
     *w = (struct walk){.r = r, .prefix = prefix, .plen = strlen(prefix),
                        .i = core_room_rank(r, from, past),
                        .match = match && match->n ? match : NULL};
-    if (fleet && r->listing.fleet_rooms) {
-        w->nj = r->listing.n_fleet_rooms;
-        w->j = fleet_rank(r, from, past);
-    }
 }
 
+/* The next room of the walk, listed or not, into *e and its props into
+ * *props (*at: the room); false past the last under the prefix. */
 static bool walk_step(struct walk *w, struct proto_room_entry *e,
-                      const struct relay_room **at, const struct proto_props **props);
+                      const struct relay_room **at, const struct proto_props **props)
+{
+    const struct relay *r = w->r;
+    const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
+    if (!here || strncmp(here->name, w->prefix, w->plen) != 0)
+        return false; /* in name order: none after it is under the prefix either */
+    *at = here;
+    *props = &here->settings.props;
+    _Static_assert(sizeof e->room == sizeof here->name, "a room's name, whole");
+    memcpy(e->room, here->name, sizeof e->room); /* not snprintf: a join of any room
+                                                    walks every room under its prefix */
+    e->members = here->n;
+    e->capacity = core_room_cap(r, here);
+    e->closed = here->settings.closed;
+    e->unlisted = here->settings.unlisted;
+    w->i++;
+    return true;
+}
 
 /* The next room of the walk into *e (and its props into *props, if not
  * NULL); false past the last under the prefix. */
@@ -79,61 +76,22 @@ static bool walk_next(struct walk *w, struct proto_room_entry *e,
     do {
         if (!walk_step(w, e, &here, &p))
             return false;
-    } while (here ? !core_room_listed(here, w->match)
-                  : e->unlisted || (w->match && !proto_props_match(p, w->match)));
+    } while (!core_room_listed(here, w->match));
     if (props)
         *props = p;
     return true;
 }
 
-/* The next room of the walk, listed or not, into *e and its props into
- * *props (*at: this relay's room, or NULL); false past the last under the
- * prefix. A name both here and in the fleet's is this relay's (live). */
-static bool walk_step(struct walk *w, struct proto_room_entry *e,
-                      const struct relay_room **at, const struct proto_props **props)
-{
-    static const struct proto_props none;
-    const struct relay *r = w->r;
-    const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
-    const struct proto_room_entry *there = w->j < w->nj ? &r->listing.fleet_rooms[w->j] : NULL;
-    *at = NULL;
-    if (here && strncmp(here->name, w->prefix, w->plen) != 0)
-        here = NULL; /* in name order: none after it is under the prefix either */
-    if (there && strncmp(there->room, w->prefix, w->plen) != 0)
-        there = NULL;
-    if (!here && !there)
-        return false;
-    int c = !here ? 1 : !there ? -1 : strcmp(here->name, there->room);
-    if (c > 0) {
-        *e = *there;
-        *props = r->listing.fleet_props ? &r->listing.fleet_props[w->j] : &none;
-        w->j++;
-        return true;
-    }
-    *at = here;
-    *props = &here->settings.props;
-    _Static_assert(sizeof e->room == sizeof here->name, "a room's name, whole");
-    memcpy(e->room, here->name, sizeof e->room); /* not snprintf: a join of any room
-                                                    walks every room under its prefix */
-    e->members = here->n;
-    e->capacity = core_room_cap(r, here);
-    e->closed = here->settings.closed;
-    e->unlisted = here->settings.unlisted;
-    w->i++;
-    w->j += c == 0;
-    return true;
-}
-
 size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
-                        bool fleet, struct proto_room_entry *out, struct proto_props *props,
-                        size_t cap, bool *more)
+                        struct proto_room_entry *out, struct proto_props *props, size_t cap,
+                        bool *more)
 {
     struct walk w;
     struct proto_room_entry next;
     size_t n = 0;
     const struct relay_room *here;
     const struct proto_props *p;
-    walk_start(&w, r, prefix ? prefix : "", after, fleet, NULL);
+    walk_start(&w, r, prefix ? prefix : "", after, NULL);
     for (; n < cap && walk_step(&w, &out[n], &here, &p); n++)
         if (props)
             props[n] = *p;
@@ -152,19 +110,11 @@ void core_list_page(struct relay *r, const char *prefix, const char *after,
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", prefix);
-    walk_start(&w, r, prefix, after, true, match);
+    walk_start(&w, r, prefix, after, match);
     while (n < PROTO_ROOMS_PAGE && walk_next(&w, &r->out.rooms[n], &props))
         r->out.rooms_props[n++] = *props;
     r->out.rooms_len = n;
     r->out.more = n == PROTO_ROOMS_PAGE && walk_next(&w, &next, NULL);
-}
-
-void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms,
-                           const struct proto_props *props, size_t n)
-{
-    r->listing.fleet_rooms = rooms;
-    r->listing.fleet_props = rooms ? props : NULL;
-    r->listing.n_fleet_rooms = rooms ? n : 0;
 }
 
 bool relay_room_list_on(const struct relay *r)
@@ -236,7 +186,7 @@ static void merge_own(struct relay *r, const struct relay_rooms_answer *a)
     const char *end = a->more && a->n ? a->rooms[a->n - 1].room : NULL;
     size_t i = 0, n = 0;
     bool cut = false;
-    walk_start(&w, r, a->prefix, a->after, false, a->match);
+    walk_start(&w, r, a->prefix, a->after, a->match);
     bool have = walk_next(&w, &mine, &mp);
     for (;;) {
         bool own = have && (!end || strcmp(mine.room, end) <= 0), dir = i < a->n;
@@ -265,9 +215,13 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
                         const struct relay_rooms_answer *a, uint64_t now_us)
 {
     struct relay_peer *p = core_peer_get(r, peer);
-    if (!ask || !p || p->listing_ask != ask)
+    if (!ask || !p)
         return;
-    p->listing_ask = 0;
+    bool push = core_lobby_asked(r, peer, ask); /* a watch's page (lobby.c), not a request */
+    if (!push && p->listing_ask != ask)
+        return;
+    if (!push)
+        p->listing_ask = 0;
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
@@ -277,8 +231,16 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
         core_list_page(r, a->prefix, a->after, a->match);
         r->out.partial = true;
     }
-    if (p->lobby && !p->joined)
-        r->out.watch = PROTO_WATCH_ON; /* a watch asked through the directory */
+    if (push) {
+        core_lobby_push_out(r, peer, now_us);
+        core_settle(r, now_us);
+        return;
+    }
+    if (p->lobby && !p->joined) { /* a watch asked through the directory */
+        r->out.watch = PROTO_WATCH_ON;
+        if (!a->after || !a->after[0])
+            core_lobby_answered(r, peer); /* what its pushes compare with */
+    }
     send_listing(r, peer, now_us);
     core_settle(r, now_us);
 }
@@ -288,7 +250,7 @@ bool core_any_pick(const struct relay *r, char *room, const struct proto_props *
 {
     struct walk w;
     struct proto_room_entry e, best = {.room = ""};
-    walk_start(&w, r, room, NULL, false, match); /* this relay's: as they are now */
+    walk_start(&w, r, room, NULL, match); /* this relay's: as they are now */
     while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e, NULL))
         if (!e.closed && e.members < e.capacity && (!best.room[0] || e.members > best.members))
             best = e;
@@ -363,7 +325,7 @@ static bool any_new_name(const struct relay *r, char *room)
     const struct proto_props *props;
     _Static_assert(PROTO_ANY_DIGITS == 4, "top is the largest number of that many digits");
     snprintf(prefix, sizeof prefix, "%s", room);
-    walk_start(&w, r, prefix, NULL, true, NULL);
+    walk_start(&w, r, prefix, NULL, NULL);
     while (walk_step(&w, &e, &here, &props)) {
         const char *d = e.room + plen;
         size_t nd = strspn(d, "0123456789");
@@ -407,7 +369,7 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, const struct proto
      * so the first with one place left ends the walk. */
     struct walk w;
     struct proto_room_entry e, best = {.room = ""};
-    walk_start(&w, r, room, NULL, true, match);
+    walk_start(&w, r, room, NULL, match);
     while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e, NULL))
         if (!e.closed && e.members < e.capacity && (!best.room[0] || e.members > best.members))
             best = e;

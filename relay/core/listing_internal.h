@@ -34,9 +34,9 @@ int core_encode_page(struct relay *r, uint32_t peer);
 
 /* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
  * peer: room becomes the fullest listed, open room under the prefix whose
- * props hold match (NULL or empty: any) with space, here or
- * (a fleet) on another relay, ties to the first by name; else prefix + the
- * smallest number no room under it has. Refused (counted, answered) on a
+ * props hold match (NULL or empty: any) with space here (a fleet asks
+ * its directory instead: core_any_pick), ties to the first by name; else
+ * prefix + the smallest number no room under it has. Refused (counted, answered) on a
  * relay that lists no rooms (listing_off) and for a prefix too long to take
  * PROTO_ANY_DIGITS more (bad_room). Returns 0 or the relay_on_datagram
  * code. */

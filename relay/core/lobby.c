@@ -7,8 +7,11 @@
  * past its byte budget nor onto an edge still holding much for it (a push
  * skipped is not queued: the next look sends the page as it is then). A
  * change is found by the page's fingerprint, whatever made it: a room made
- * or gone, its members, capacity, props or open changed, here or (a
- * fleet) in the other relays' rooms a heartbeat brought. A watch ends with
+ * or gone, its members, capacity, props or open changed. In a fleet the
+ * page is the directory's, as a rooms request's answer is (listing.c):
+ * asked at most every LOBBY_PUSH_US (one ask a watcher, LOBBY_ASKS at
+ * once, one a sweep for the watchers of one page), pushed when it answers
+ * to each watcher of that page it changed for. A watch ends with
  * "watch": false, a join, or the connection. */
 #define BY_LOBBY_C /* this file writes the parts BY_LOBBY_C marks */
 #include "core.h"
@@ -71,7 +74,10 @@ static void slot_free(struct relay *r, struct core_watcher *w)
     struct relay_peer *p = &r->peers[w->peer];
     if (p->lobby == (uint32_t)(w - r->lobby.at) + 1)
         p->lobby = 0;
+    if (w->ask) /* its answer, when it comes, finds no watch */
+        r->lobby.asking--;
     w->used = false;
+    w->ask = 0;
     r->lobby.n--;
 }
 
@@ -177,6 +183,10 @@ static void watch_start(struct relay *r, uint32_t peer, const struct proto_contr
                                    .source = source_key(&r->peers[peer].at)};
         r->lobby.n++;
         r->peers[peer].lobby = (uint32_t)(w - r->lobby.at) + 1;
+    }
+    if (w->ask) { /* a page asked for what it watched before: its answer is ignored */
+        w->ask = 0;
+        r->lobby.asking--;
     }
     snprintf(w->prefix, sizeof w->prefix, "%s", m->prefix);
     w->match = m->match;
@@ -286,18 +296,9 @@ static uint64_t look(struct relay *r, const struct core_watcher *w, struct looks
     return print;
 }
 
-/* w's first page, if it changed since the last it was sent and it may be
- * sent now. */
-static void push(struct relay *r, struct core_watcher *w, uint64_t now_us, struct looks *k)
+/* r->out, w's page whose fingerprint is print, sent to w. */
+static void send_page(struct relay *r, struct core_watcher *w, uint64_t print, uint64_t now_us)
 {
-    w->looked_us = now_us;
-    uint64_t print = look(r, w, k);
-    if (print == w->sent || !may_push(r, w, now_us))
-        return;
-    if (!same_page(k->out, w)) { /* r->out holds another's */
-        first_page(r, w);
-        k->out = w;
-    }
     int n = core_encode_page(r, w->peer);
     if (n < 0)
         return;
@@ -306,6 +307,86 @@ static void push(struct relay *r, struct core_watcher *w, uint64_t now_us, struc
     r->stats.listings++;
     w->sent = print;
     w->pushed_us = now_us;
+}
+
+/* A fleet: w's first page asked of the directory, unless w waits for an
+ * answer, was asked within LOBBY_PUSH_US, or a watcher of its page was
+ * asked this sweep (that answer goes to w too); k->of: those asked. */
+static void ask_page(struct relay *r, struct core_watcher *w, uint64_t now_us, struct looks *k)
+{
+    if (w->ask || now_us < w->looked_us + LOBBY_PUSH_US)
+        return;
+    w->looked_us = now_us;
+    for (uint32_t i = 0; i < k->n; i++)
+        if (same_page(k->of[i], w))
+            return;
+    if (r->lobby.asking >= LOBBY_ASKS)
+        return; /* the next look asks again */
+    uint32_t ask = core_next_ask(r);
+    if (!r->fleet.list(r->fleet.ctx, w->peer, ask, false, w->prefix, "", &w->match))
+        return;
+    w->ask = ask;
+    r->lobby.asking++;
+    if (k->n < LOBBY_MEMO)
+        k->of[k->n++] = w;
+}
+
+/* w's first page, if it changed since the last it was sent and it may be
+ * sent now (a fleet: asked of its directory). */
+static void push(struct relay *r, struct core_watcher *w, uint64_t now_us, struct looks *k)
+{
+    if (r->fleet.list) {
+        ask_page(r, w, now_us, k);
+        return;
+    }
+    w->looked_us = now_us;
+    uint64_t print = look(r, w, k);
+    if (print == w->sent || !may_push(r, w, now_us))
+        return;
+    if (!same_page(k->out, w)) { /* r->out holds another's */
+        first_page(r, w);
+        k->out = w;
+    }
+    send_page(r, w, print, now_us);
+}
+
+bool core_lobby_asked(struct relay *r, uint32_t peer, uint32_t ask)
+{
+    struct core_watcher *w = watch_of(r, peer);
+    if (!ask || !w || w->ask != ask)
+        return false;
+    w->ask = 0;
+    r->lobby.asking--;
+    return true;
+}
+
+void core_lobby_push_out(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    const struct core_watcher *asker = watch_of(r, peer);
+    if (!asker)
+        return;
+    r->out.watch = PROTO_WATCH_ON;
+    uint64_t print = page_print(r);
+    size_t n = r->out.rooms_len;
+    bool more = r->out.more;
+    for (uint32_t i = 0; i < r->lobby.cap; i++) {
+        struct core_watcher *w = &r->lobby.at[i];
+        if (w != asker && (!slot_live(r, w) || !same_page(w, asker)))
+            continue;
+        w->looked_us = asker->looked_us; /* the watchers of a page asked at once from now */
+        if (print == w->sent || now_us < w->pushed_us + LOBBY_PUSH_US || !may_push(r, w, now_us))
+            continue;
+        r->out.rooms_len = n; /* as the directory answered: a page is cut to each edge */
+        r->out.more = more;
+        send_page(r, w, print, now_us);
+    }
+}
+
+void core_lobby_answered(struct relay *r, uint32_t peer)
+{
+    struct core_watcher *w = watch_of(r, peer);
+    if (w)
+        w->sent = page_print(r);
 }
 
 void core_lobby_sweep(struct relay *r, uint64_t now_us)

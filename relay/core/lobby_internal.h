@@ -33,7 +33,23 @@ void core_lobby_end(struct relay *r, uint32_t peer);
 /* Every 100 ms: slots of gone peers freed, a watcher silent past
  * lobby_idle_ms closed (not_joined), and each other told of a change
  * (a fresh first page, at most every LOBBY_PUSH_US, within its byte
- * budget and its edge's backlog: else skipped, the next look sends). */
+ * budget and its edge's backlog: else skipped, the next look sends). In
+ * a fleet the page is asked of its directory, as a rooms request's is
+ * (at most every LOBBY_PUSH_US, one ask a watcher at a time), and pushed
+ * when it answers (core_lobby_push_out). */
 void core_lobby_sweep(struct relay *r, uint64_t now_us);
+
+/* The fleet's directory answered ask for peer: was it peer's watch's ask
+ * (a push's)? It is answered then. */
+bool core_lobby_asked(struct relay *r, uint32_t peer, uint32_t ask);
+
+/* r->out, peer's first page as the directory answered it (with this
+ * relay's rooms merged in): sent to every watcher of that page it changed
+ * for, as a push is. */
+void core_lobby_push_out(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* r->out, the answer to peer's watch as the directory gave it: what its
+ * pushes compare with (a first page: after nothing). */
+void core_lobby_answered(struct relay *r, uint32_t peer);
 
 #endif

@@ -21,6 +21,8 @@
 
 #define LOBBY_PUSH_US 500000u  /* a watcher is sent a page at most this often */
 #define LOBBY_LOOK_US 200000u  /* ... and its page looked at this often for a change */
+#define LOBBY_ASKS 8           /* a fleet: pages asked of its directory at once, at most
+                                  (its asks wait beside the joins parked for it) */
 
 /* A connection watching the rooms under a prefix. A slot is its peer's
  * while that peer's relay_peer.lobby names it back: a teardown (which
@@ -36,6 +38,8 @@ struct core_watcher {
     uint64_t pushed_us;        /* its last page (the answer or a push) */
     uint64_t looked_us;        /* its page last looked at */
     uint64_t sent;             /* the fingerprint of the last page it was sent */
+    uint32_t ask;              /* a fleet: its page asked of the directory, not answered
+                                  yet (0: none) */
 };
 
 /* The watchers: only lobby.c writes them (core_lobby_alloc at the relay's
@@ -44,6 +48,7 @@ struct core_lobby {
     BY_LOBBY_C struct core_watcher *at; /* cap of them */
     uint32_t cap;              /* the most a relay keeps: max_lobbies, at most peer_cap */
     uint32_t n;                /* slots used (some maybe a gone peer's, until the sweep) */
+    uint32_t asking;           /* slots with an ask of the directory (at most LOBBY_ASKS) */
 };
 
 #endif

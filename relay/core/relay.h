@@ -137,7 +137,7 @@ enum relay_drop {
     RELAY_DROP_NOT_OWNER,      /* a kept event for a key another player keeps, from
                                   neither it nor the room's owner (error not_owner) */
     RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
-                                  source past its bound of them (key_guesses.h; error
+                                  source past its bound of them (join_cost_state.h; error
                                   rate_limited) */
     RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_COUNT
@@ -593,22 +593,11 @@ size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, s
  * them, into out, and their props into props (may be NULL), listed or not
  * (what a relay publishes to its fleet): this relay's with their members
  * now, what a join may fill them to and whether they are closed or
- * unlisted; with fleet, merged with the rooms the fleet's other relays
- * hold (relay_set_fleet_rooms), this relay's counting where a name is in
- * both. *more (may be NULL) says whether more follow. O(log rooms + cap).
- * Returns how many. */
+ * unlisted. *more (may be NULL) says whether more follow.
+ * O(log rooms + cap). Returns how many. */
 size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
-                        bool fleet, struct proto_room_entry *out, struct proto_props *props,
-                        size_t cap, bool *more);
-
-/* A fleet: the n rooms its other relays hold, with their members as last
- * published (proto/FLEET.md), in name order (strcmp), each name once, and
- * their props (props[i] is rooms[i]'s; NULL: none has any); the core lists
- * them beside its own, filters them on their props, and a join of any
- * room may pick one. The core reads them until the next call (the caller
- * keeps them; NULL, NULL, 0: none). */
-void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms,
-                           const struct proto_props *props, size_t n);
+                        struct proto_room_entry *out, struct proto_props *props, size_t cap,
+                        bool *more);
 
 /* Whether this relay lists rooms (--room-list on): in a fleet it publishes
  * its rooms to the other relays only then. */

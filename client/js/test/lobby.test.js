@@ -7,42 +7,11 @@
 // timeout. RICOCHET_LOBBY_HOLD_S shortens the 60 s while developing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Session } from "../ricochet.js";
+import { noRelay, startRelay } from "./start_relay.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = path.resolve(ROOT, process.env.RICOCHET_BIN || "build/asan/bin");
-const skip = !fs.existsSync(path.join(BIN, "ricochet-relay")) &&
-  `runs a relay of its own: no ricochet-relay in ${BIN} (RICOCHET_BIN)`;
+const skip = noRelay("runs a relay of its own");
 const HOLD_MS = Number(process.env.RICOCHET_LOBBY_HOLD_S || 60) * 1000;
-
-/* A ricochet-relay with a ws edge on a free port: its url and stop(). */
-async function startRelay() {
-  const proc = spawn(path.join(BIN, "ricochet-relay"), ["--listen", "ws://127.0.0.1:0"],
-                     { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
-    proc.stderr.on("data", (d) => {
-      log += d;
-      const m = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
-      if (m) {
-        clearTimeout(t);
-        resolve(`ws://127.0.0.1:${m[1]}/`);
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`the relay exited (${code}): ${log}`)));
-  });
-  proc.stderr.resume();
-  return { url, stop: () => new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.on("exit", resolve);
-    proc.kill("SIGTERM");
-  }) };
-}
 
 function until(pred, ms, what) {
   return new Promise((resolve, reject) => {

@@ -20,10 +20,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM, encodeControl } from "../ricochet.js";
+import { BIN, startRelay } from "./start_relay.js";
 
 const URL_ = process.env.RICOCHET_WS_URL;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = path.resolve(ROOT, process.env.RICOCHET_BIN || "build/asan/bin");
 const KEY = "00112233445566778899aabbccddeeff";
 const ME = "1111111111111111", OTHER = "2222222222222222";
 
@@ -216,26 +216,6 @@ function keepsRooms() {
   } catch (e) {
     return false;
   }
-}
-
-async function startRelay(port, ...args) {
-  const proc = spawn(path.join(BIN, "ricochet-relay"), ["--listen", `ws://127.0.0.1:${port}`, ...args],
-                     { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
-    proc.stderr.on("data", (d) => {
-      log += d;
-      const m = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
-      if (m) {
-        clearTimeout(t);
-        resolve(`ws://127.0.0.1:${m[1]}/`);
-      }
-    });
-  });
-  proc.stderr.resume();
-  return { proc, url, port: Number(new URL(url).port),
-           gone: new Promise((resolve) => proc.on("exit", resolve)) };
 }
 
 test("a room kept in a --room-file outlives the relay's SIGKILL",

@@ -18,47 +18,15 @@
 // mintTicket (mint.js) admits, one under another key is ticket_tampered.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM, readTicket } from "../ricochet.js";
 import { mintTicket } from "../mint.js";
+import { BIN, noRelay, startRelay } from "./start_relay.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-/* the tests' harness's default folder too (tests/support/harness.c) */
-const BIN = path.resolve(ROOT, process.env.RICOCHET_BIN || "build/asan/bin");
-const skip = !fs.existsSync(path.join(BIN, "ricochet-relay")) &&
-  `runs relays of its own: no ricochet-relay in ${BIN} (RICOCHET_BIN)`;
-
-/* A ricochet-relay with a ws edge on port (0: a free one); its url once it
- * listens. */
-async function startRelay(port = 0, ...args) {
-  const proc = spawn(path.join(BIN, "ricochet-relay"),
-                     ["--listen", `ws://127.0.0.1:${port}`, ...args],
-                     { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
-    proc.stderr.on("data", (d) => {
-      log += d;
-      const m = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
-      if (m) {
-        clearTimeout(t);
-        resolve(`ws://127.0.0.1:${m[1]}/`);
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`the relay exited (${code}): ${log}`)));
-  });
-  proc.stderr.resume();
-  return { proc, url, port: Number(new URL(url).port),
-           stop: () => new Promise((resolve) => {
-             if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-             proc.on("exit", resolve);
-             proc.kill("SIGTERM");
-           }) };
-}
+const skip = noRelay("runs relays of its own");
 
 /* A session that records its events (s.got) and sends a state every 20 ms
  * while joined, its payload its name. */
