@@ -59,6 +59,9 @@
 #                   invariant (root)
 #   make soak-lesson the lesson turned through every preset for MINUTES=N (default
 #                   10): no lane started again, no state lost that no one explains
+#   make writers-check every source compiled again for its errors only, each
+#                   part of a struct const but to its writer: a write from
+#                   another file fails (make all and make tests run it)
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet, manual pages, the relay's systemd unit,
@@ -97,10 +100,12 @@ say := @printf '  %-4s %s\n'
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-# A part of a struct that one file writes is const to every other file
-# (docs/design.md, "Who writes what"): a pointer to it handed where it
-# could be written is an error, not a warning. gcc and clang name it
-# differently; the one the compiler knows is taken.
+# A const discarded is an error, not a warning, in every build. It matters
+# in the writers check (make writers-check; docs/design.md, "Who writes
+# what"), where a part of a struct that one file writes is const to every
+# other file: a pointer to it handed where it could be written does not
+# compile. gcc and clang name it differently; the one the compiler knows is
+# taken.
 WRITER_ERRORS := $(foreach w,discarded-qualifiers incompatible-pointer-types-discards-qualifiers,\
                    $(shell $(CC) -Werror -Werror=$(w) -x c -c -o /dev/null /dev/null 2>/dev/null \
                            && echo -Werror=$(w)))
@@ -300,11 +305,12 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
+        writers-check
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
-all: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(REFERENCE_RELAY)
+all: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(REFERENCE_RELAY) writers-check
 
 # Objects are rebuilt when the compile flags change (flags.stamp), not only
 # their sources: one build folder never mixes objects compiled two ways.
@@ -318,6 +324,23 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+
+# The writers check (docs/design.md, "Who writes what"): every source of
+# ours compiled again for its errors only, with RICOCHET_WRITERS_CHECK
+# defined, which makes each part's mark const in every file but its
+# writer's (sys/writer.h): a write from another file does not compile. The
+# objects that are linked are compiled without it, so every file sees one
+# type for each struct. A stamp per source (and its headers, its .d):
+# only what changed is checked again. Quiet unless a file fails.
+WRITERS_SRCS := $(sort $(foreach m,$(MODULES),$(call lib_srcs,$(m))) $(MAINS) $(TEST_SRCS) \
+    $(TEST_SUPPORT) $(wildcard tests/fuzz/*.c))
+writers-check: $(patsubst %.c,$(BUILD)/writers/%.ok,$(WRITERS_SRCS))
+$(BUILD)/writers/%.ok: %.c $(BUILD)/flags.stamp
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -DRICOCHET_WRITERS_CHECK -fsyntax-only \
+	    -MT $@ -MF $(@:.ok=.d) $< || { echo "writers-check: $< refused: a part of a struct is" \
+	    "written by its mark's file alone (docs/design.md, \"Who writes what\")" >&2; exit 1; }
+	@touch $@
 
 # The version: RICOCHET_VERSION_BASE in sys/version.h, plus what `git
 # describe` says in a git checkout. Only version.o sees it; the stamp file
@@ -580,7 +603,8 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST) $(KEPT_COST) $(REFERENCE_RELAY)
+tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST) $(KEPT_COST) $(REFERENCE_RELAY) \
+    writers-check
 
 # Tests always run sanitized, in their own build folder.
 test:
@@ -932,4 +956,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/writers -name '*.d' 2>/dev/null)

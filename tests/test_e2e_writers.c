@@ -1,18 +1,23 @@
 /* test_e2e_writers.c: each part of a struct the design names (docs/design.md,
  * "Who writes what") is written by one file, and the compiler is what says
  * so. A part is declared with its writer's mark (`BY_LIMITS_C struct
- * core_peer_limits limits;`), a macro its header defines as const unless
- * the writer (limits.c) defined it empty before its includes: in every
- * other file a write to the part, or to what its pointers point to, does
- * not compile, nor does a pointer taken of it that could write (the build
- * makes a const discarded an error, WRITER_ERRORS in the Makefile).
+ * core_peer_limits limits;`), a macro its header defines as ONLY_ITS_WRITER
+ * (sys/writer.h) unless the writer (limits.c) defined it empty before its
+ * includes. In the writers check (make writers-check, which make all and
+ * make tests run: every source compiled for its errors only with
+ * -DRICOCHET_WRITERS_CHECK) that is const: in every other file a write to
+ * the part, or to what its pointers point to, does not compile, nor does a
+ * pointer taken of it that could write (a const discarded is an error,
+ * WRITER_ERRORS in the Makefile). In the build that is linked it is
+ * nothing: every file sees one type for each struct.
  *
  * compiler_refuses_a_stranger_writing proves the compiler bites: probes
  * compiled with the build's own compile line (flags.stamp beside
- * $RICOCHET_BIN) that write a part from another file (assigned, stepped,
- * through a pointer taken of it, memcpy into it, through a part's
- * pointer) are refused for const, and each probe compiled as the writer is
- * accepted. What the compiler cannot see is read in the text: every part
+ * $RICOCHET_BIN) and the check's define that write a part from another
+ * file (assigned, stepped, through a pointer taken of it, memcpy into it,
+ * through a part's pointer) are refused for const, each probe compiled as
+ * the writer is accepted, and each compiles without the define, as the
+ * linked build sees it. What the compiler cannot see is read in the text: every part
  * of the table below is declared with its mark (each_part_carries_its_mark),
  * and each mark is defined empty by its writer alone, before its includes
  * (only_the_writer_lifts_a_mark): a file that defined another's mark would
@@ -263,8 +268,8 @@ static void each_part_carries_its_mark(void **state)
     assert_int_equal(strays, 0);
 }
 
-/* Each "#define BY_..." of path: a header's fallback (const, under its
- * #ifndef) or a writer lifting its mark (empty, before its first
+/* Each "#define BY_..." of path: a header's fallback (ONLY_ITS_WRITER,
+ * under its #ifndef) or a writer lifting its mark (empty, before its first
  * #include). Counts each mark's lifts in lifts[] (by the table's order of
  * marks: index of its first row) and its fallbacks in fallbacks[]. */
 static int read_defines(const char *path, int *lifts, int *fallbacks)
@@ -305,10 +310,10 @@ static int read_defines(const char *path, int *lifts, int *fallbacks)
             strays++;
         } else if (lift) {
             lifts[row]++;
-        } else if (!strncmp(body, "const", 5) && !ident_char(body[5])) {
+        } else if (!strncmp(body, "ONLY_ITS_WRITER", 15) && !ident_char(body[15])) {
             fallbacks[row]++;
         } else {
-            print_error("%s defines %s as neither const nor empty\n", path, mark);
+            print_error("%s defines %s as neither ONLY_ITS_WRITER nor empty\n", path, mark);
             strays++;
         }
     }
@@ -340,7 +345,7 @@ static int walk_defines(const char *dir, int *lifts, int *fallbacks)
 }
 
 /* Each mark is lifted by its writer alone, before its includes, and has one
- * fallback, const. */
+ * fallback, ONLY_ITS_WRITER (const in the writers check). */
 static void only_the_writer_lifts_a_mark(void **state)
 {
     (void)state;
@@ -356,8 +361,8 @@ static void only_the_writer_lifts_a_mark(void **state)
         if (row != i)
             continue; /* a mark's first row counts for all its rows */
         if (lifts[i] != 1 || fallbacks[i] != 1) {
-            print_error("%s: lifted %d time(s) (by %s alone: once), %d const fallback(s) "
-                        "(one)\n", parts[i].mark, lifts[i], parts[i].writer, fallbacks[i]);
+            print_error("%s: lifted %d time(s) (by %s alone: once), %d ONLY_ITS_WRITER "
+                        "fallback(s) (one)\n", parts[i].mark, lifts[i], parts[i].writer, fallbacks[i]);
             strays++;
         }
     }
@@ -406,10 +411,11 @@ static void compile_line(char *line, size_t cap)
     free(text);
 }
 
-/* Compiles p as its mark's writer (writer) or as any other file: its exit
- * status; what the compiler said into said. */
+/* Compiles p as its mark's writer (writer) or as any other file, in the
+ * writers check (check) or as the linked build: its exit status; what the
+ * compiler said into said. */
 static int compile_probe(const char *line, const char *dir, const struct probe *p, bool writer,
-                         char *said, size_t cap)
+                         bool check, char *said, size_t cap)
 {
     char src[600], out[600], cmd[4096];
     snprintf(src, sizeof src, "%s/probe.c", dir);
@@ -422,7 +428,8 @@ static int compile_probe(const char *line, const char *dir, const struct probe *
                "void probe(%s);\nvoid probe(%s)\n{\n    %s\n}\n",
             p->header, p->param, p->param, p->write);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s -fsyntax-only -I. '%s' >'%s' 2>&1", line, src, out);
+    snprintf(cmd, sizeof cmd, "%s%s -fsyntax-only -I. '%s' >'%s' 2>&1", line,
+             check ? " -DRICOCHET_WRITERS_CHECK" : "", src, out);
     int rc = system(cmd);
     char *text = harness_read_text(out);
     snprintf(said, cap, "%s", text ? text : "");
@@ -430,8 +437,11 @@ static int compile_probe(const char *line, const char *dir, const struct probe *
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/* Each probe is refused, for const, from any file but its writer, and
- * accepted as the writer: the compiler holds each part to its writer. */
+/* In the writers check, each probe is refused, for const, from any file
+ * but its writer, and accepted as the writer: the compiler holds each part
+ * to its writer. Without the check's define, as the linked build is
+ * compiled, it is accepted from any file: no file sees a const the others
+ * do not. */
 static void compiler_refuses_a_stranger_writing(void **state)
 {
     (void)state;
@@ -441,12 +451,15 @@ static void compiler_refuses_a_stranger_writing(void **state)
     assert_non_null(mkdtemp(dir));
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         const struct probe *p = &probes[i];
-        if (compile_probe(line, dir, p, true, said, sizeof said) != 0)
+        if (compile_probe(line, dir, p, true, true, said, sizeof said) != 0)
             fail_msg("as the writer (%s), `%s` is refused:\n%s", p->mark, p->write, said);
-        if (compile_probe(line, dir, p, false, said, sizeof said) == 0)
+        if (compile_probe(line, dir, p, false, true, said, sizeof said) == 0)
             fail_msg("`%s` compiles outside its writer (%s)", p->write, p->mark);
         if (!strstr(said, "read-only") && !strstr(said, "const"))
             fail_msg("`%s` is refused, but not for const:\n%s", p->write, said);
+        if (compile_probe(line, dir, p, false, false, said, sizeof said) != 0)
+            fail_msg("`%s` is refused in the linked build (its marks are const there):\n%s",
+                     p->write, said);
     }
     char rm[600];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);

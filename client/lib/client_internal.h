@@ -44,11 +44,12 @@
 #define RICOCHET_CLIENT_INTERNAL_H
 
 /* BY_CLIENT_RECEIVE_C marks what client_receive.c alone writes: const in
- * every other file (client_receive.c defines it empty before its
- * includes). The other parts' macros are in their headers
- * (BY_CLIENT_PHASE_C in client_phase_internal.h, ...). */
+ * every other file in the writers check (sys/writer.h; client_receive.c
+ * defines it empty before its includes). The other parts' macros are in
+ * their headers (BY_CLIENT_PHASE_C in client_phase_internal.h, ...). */
+#include "../../sys/writer.h"
 #ifndef BY_CLIENT_RECEIVE_C
-#define BY_CLIENT_RECEIVE_C const
+#define BY_CLIENT_RECEIVE_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>

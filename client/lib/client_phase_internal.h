@@ -6,9 +6,11 @@
 #define RICOCHET_CLIENT_PHASE_INTERNAL_H
 
 /* BY_CLIENT_PHASE_C marks what client_phase.c alone writes: const in every other
- * file (client_phase.c defines it empty before its includes). */
+ * file in the writers check (sys/writer.h; client_phase.c defines it empty
+ * before its includes), nothing in the build that is linked. */
+#include "../../sys/writer.h"
 #ifndef BY_CLIENT_PHASE_C
-#define BY_CLIENT_PHASE_C const
+#define BY_CLIENT_PHASE_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>

@@ -92,23 +92,24 @@
 
 /* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
  * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
- * (parts without a header of their own): const in every other file (the
- * writer defines its macro empty before its includes), as the *_state.h
- * parts' macros are. */
+ * (parts without a header of their own): const in every other file in the
+ * writers check (sys/writer.h; the writer defines its macro empty before
+ * its includes), as the *_state.h parts' macros are. */
+#include "../../sys/writer.h"
 #ifndef BY_RELAY_C
-#define BY_RELAY_C const
+#define BY_RELAY_C ONLY_ITS_WRITER
 #endif
 #ifndef BY_PEERS_C
-#define BY_PEERS_C const
+#define BY_PEERS_C ONLY_ITS_WRITER
 #endif
 #ifndef BY_JOIN_C
-#define BY_JOIN_C const
+#define BY_JOIN_C ONLY_ITS_WRITER
 #endif
 #ifndef BY_LISTING_C
-#define BY_LISTING_C const
+#define BY_LISTING_C ONLY_ITS_WRITER
 #endif
 #ifndef BY_FLEET_HOOKS_C
-#define BY_FLEET_HOOKS_C const
+#define BY_FLEET_HOOKS_C ONLY_ITS_WRITER
 #endif
 
 #define MICRO 1000000ull          /* token buckets count in millionths */

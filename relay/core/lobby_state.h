@@ -7,9 +7,11 @@
 #define RICOCHET_CORE_LOBBY_STATE_H
 
 /* BY_LOBBY_C marks what lobby.c alone writes: const in every other
- * file (lobby.c defines it empty before its includes). */
+ * file in the writers check (sys/writer.h; lobby.c defines it empty
+ * before its includes), nothing in the build that is linked. */
+#include "../../sys/writer.h"
 #ifndef BY_LOBBY_C
-#define BY_LOBBY_C const
+#define BY_LOBBY_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>

@@ -6,9 +6,11 @@
 #define RICOCHET_CORE_ROOMS_STATE_H
 
 /* BY_ROOMS_C marks what rooms.c alone writes: const in every other
- * file (rooms.c defines it empty before its includes). */
+ * file in the writers check (sys/writer.h; rooms.c defines it empty
+ * before its includes), nothing in the build that is linked. */
+#include "../../sys/writer.h"
 #ifndef BY_ROOMS_C
-#define BY_ROOMS_C const
+#define BY_ROOMS_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>

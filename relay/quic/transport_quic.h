@@ -64,6 +64,7 @@
 #include "../../proto/quicmsg.h"
 #include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
+#include "../../sys/writer.h"
 #include "../core/strangers.h"
 #include "../core/waiting.h"
 #include "../http/http_front.h"
@@ -227,10 +228,10 @@ uint64_t quic_timers_next(const struct quic_timers *q, uint32_t *slot);
 /* The IDs the edge finds a connection by (c->ids), written by
  * transport_quic_in.c (transport_quic_cid_add, ngtcp2's callbacks); the
  * table of every connection's is t->cids. BY_TRANSPORT_QUIC_IN_C marks
- * them: const in every other file (transport_quic_in.c defines it empty
- * before its includes). */
+ * them: const in every other file in the writers check (sys/writer.h;
+ * transport_quic_in.c defines it empty before its includes). */
 #ifndef BY_TRANSPORT_QUIC_IN_C
-#define BY_TRANSPORT_QUIC_IN_C const
+#define BY_TRANSPORT_QUIC_IN_C ONLY_ITS_WRITER
 #endif
 struct quic_conn_ids {
     uint8_t n;

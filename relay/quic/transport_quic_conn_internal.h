@@ -10,10 +10,12 @@
 #define RICOCHET_QUIC_CONN_INTERNAL_H
 
 /* BY_QUIC_LIFE_C marks what quic_life.c alone writes (a connection's
- * life): const in every other file (quic_life.c defines it empty before
- * its includes). */
+ * life): const in every other file in the writers check (sys/writer.h;
+ * quic_life.c defines it empty before its includes), nothing in the build
+ * that is linked. */
+#include "../../sys/writer.h"
 #ifndef BY_QUIC_LIFE_C
-#define BY_QUIC_LIFE_C const
+#define BY_QUIC_LIFE_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>

@@ -8,10 +8,12 @@
 #define RICOCHET_QUIC_TLS_INTERNAL_H
 
 /* BY_TRANSPORT_QUIC_TLS_C marks what transport_quic_tls.c alone writes (a
- * connection's TLS): const in every other file (transport_quic_tls.c
- * defines it empty before its includes). */
+ * connection's TLS): const in every other file in the writers check
+ * (sys/writer.h; transport_quic_tls.c defines it empty before its
+ * includes), nothing in the build that is linked. */
+#include "../../sys/writer.h"
 #ifndef BY_TRANSPORT_QUIC_TLS_C
-#define BY_TRANSPORT_QUIC_TLS_C const
+#define BY_TRANSPORT_QUIC_TLS_C ONLY_ITS_WRITER
 #endif
 
 #include <stdbool.h>
