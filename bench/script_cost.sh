@@ -15,6 +15,7 @@
 #   pass       every room running bench/scripts/pass.lua: a state hook that
 #              lets every state pass, the crossing alone
 #   reference  the reference relay (bench/reference/), as peers.sh runs it
+# VARIANTS: a few of them only, in that order (e.g. "none speed").
 # PERF=1: each scripted run's relay also sampled by `perf record -g` over
 # its life (user space), OUT/profile-VARIANT.txt its top functions from the
 # last round (perf report --no-children).
@@ -31,10 +32,11 @@ rounds=${3:-3}
 here=$(dirname "$0")
 clients=${CLIENTS:-1000}
 duration=${DURATION:-3}
-variants="none events speed pass reference"
+variants=${VARIANTS:-none events speed pass reference}
 command="bench/script_cost.sh $bin $out $rounds"
 [ -n "${DURATION:-}" ] && command="DURATION=$duration $command"
 [ -n "${CLIENTS:-}" ] && command="CLIENTS=$clients $command"
+[ -n "${VARIANTS:-}" ] && command="VARIANTS=\"$variants\" $command"
 [ -n "${PERF:-}" ] && command="PERF=$PERF $command"
 # shellcheck source=bench/machine.sh
 . "$here/machine.sh"
