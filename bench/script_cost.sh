@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/script_cost.sh BIN OUT [ROUNDS]: what a room script costs the relay
+# bench/script_cost.sh BIN OUT [ROUNDS] [BEFORE_BIN]: what a room script costs the relay
 # (docs/scripts.md, "Cost"), under bench/peers.sh's workload: CLIENTS
 # (1000) clients in rooms of 8 at 10 Hz, 40-byte states, one generator
 # process, a DURATION (3) s window after 2 s of warm-up, 1 s of grace.
@@ -15,6 +15,9 @@
 #   pass       every room running bench/scripts/pass.lua: a state hook that
 #              lets every state pass, the crossing alone
 #   reference  the reference relay (bench/reference/), as peers.sh runs it
+# With BEFORE_BIN, also speed-before and pass-before: the same two runs on
+# the relay in BEFORE_BIN (a build from before a change to the scripts'
+# cost), beside the same round's none.
 # VARIANTS: a few of them only, in that order (e.g. "none speed").
 # PERF=1: each scripted run's relay also sampled by `perf record -g` over
 # its life (user space), OUT/profile-VARIANT.txt its top functions from the
@@ -29,11 +32,12 @@ set -eu
 bin=${1:-build/bin}
 out=${2:-build/bench-results/script-cost}
 rounds=${3:-3}
+before=${4:-}
 here=$(dirname "$0")
 clients=${CLIENTS:-1000}
 duration=${DURATION:-3}
-variants=${VARIANTS:-none events speed pass reference}
-command="bench/script_cost.sh $bin $out $rounds"
+variants=${VARIANTS:-none events speed pass reference${before:+ speed-before pass-before}}
+command="bench/script_cost.sh $bin $out $rounds${before:+ $before}"
 [ -n "${DURATION:-}" ] && command="DURATION=$duration $command"
 [ -n "${CLIENTS:-}" ] && command="CLIENTS=$clients $command"
 [ -n "${VARIANTS:-}" ] && command="VARIANTS=\"$variants\" $command"
@@ -43,6 +47,7 @@ command="bench/script_cost.sh $bin $out $rounds"
 die() { echo "script_cost.sh: $*" >&2; exit 2; }
 case "$rounds" in '' | *[!0-9]* | 0) die "ROUNDS is a count of 1 or more, not '$rounds'" ;; esac
 [ -x "$bin/ricochet-bench" ] || die "$bin/ricochet-bench not found (run make first)"
+[ -z "$before" ] || [ -x "$before/ricochet-relay" ] || die "$before/ricochet-relay not found"
 command -v jq > /dev/null || die "needs jq (apt-get install jq)"
 [ -z "${PERF:-}" ] || command -v perf > /dev/null || die "PERF=1 needs perf (linux-perf)"
 scripts=$(cd "$here/scripts" && pwd)
@@ -72,16 +77,21 @@ sample() {
 
 # one VARIANT FILE: one run, its JSON record into FILE.
 one() {
+    relay_bin=$bin
     case "$1" in
     none) args="" ;;
     events | speed | pass) args="--script-dir $scripts --script-default $1" ;;
+    speed-before | pass-before)
+        [ -n "$before" ] || { echo "script_cost.sh: $1 needs BEFORE_BIN" >&2; return 2; }
+        relay_bin=$before
+        args="--script-dir $scripts --script-default ${1%-before}" ;;
     reference) args="" ;;
     *) echo "script_cost.sh: no variant $1" >&2; return 2 ;;
     esac
     mode=unsequenced
     [ "$1" = reference ] && mode=reference
     # shellcheck disable=SC2086 # $workload is a list of words
-    "$bin/ricochet-bench" --clients "$clients" $workload --modes "$mode" \
+    "$bin/ricochet-bench" --bin "$relay_bin" --clients "$clients" $workload --modes "$mode" \
         ${args:+--relay-args "$args"} --quiet --json-file "$2" > /dev/null &
     pid=$!
     case "${PERF:-}:$1" in
@@ -159,6 +169,8 @@ field() {
         speed) name="a script on every state, a speed limit (speed.lua)" ;;
         pass) name="a script on every state, passing it (pass.lua)" ;;
         reference) name="the reference relay (bench/reference/)" ;;
+        speed-before) name="speed.lua on BEFORE_BIN's relay ($("$before/ricochet-relay" --version | cut -d' ' -f2))" ;;
+        pass-before) name="pass.lua on BEFORE_BIN's relay ($("$before/ricochet-relay" --version | cut -d' ' -f2))" ;;
         esac
         us=$(field "$v" .relay_us_per_delivery | awk -v f=%.2f -f "$here/median.awk")
         x=$(field "$v" .x_none | awk -v f=%.2f -v unit=x -f "$here/median.awk")
