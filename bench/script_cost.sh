@@ -106,7 +106,7 @@ while [ "$round" -le "$rounds" ]; do
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "== round $round of $rounds: floor $floor datagrams a second, load $load" >&2
     # this round's order: the variants turned round-1 places
-    order=$(echo $variants | awk -v k="$((round - 1))" \
+    order=$(echo "$variants" | awk -v k="$((round - 1))" \
         '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
     for v in $order; do
         f="$out/runs/$round-$v.json"
@@ -142,9 +142,14 @@ if [ -n "${PERF:-}" ]; then
         [ -f "$out/perf-$v.data" ] || continue
         {
             echo "# perf record -g -p RELAY over a run of the $v variant (round $rounds)," \
-                "CLIENTS=$clients; perf report --stdio --no-children"
+                "CLIENTS=$clients, $("$bin/ricochet-relay" --version | cut -d' ' -f2)," \
+                "load $(cut -d' ' -f1-3 /proc/loadavg)"
+            echo "# by object: perf report --stdio --no-children --sort dso"
+            perf report -i "$out/perf-$v.data" --stdio --no-children --sort dso -g none \
+                2> /dev/null | grep -v '^#' | grep -v '^$' | head -8
+            echo "# by function: perf report --stdio --no-children"
             perf report -i "$out/perf-$v.data" --stdio --no-children --percent-limit 0.5 \
-                -g none 2> /dev/null | grep -v '^$' | head -60
+                -g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -50
         } > "$out/profile-$v.txt"
         rm -f "$out/perf-$v.data" "$out/perf-$v.data.old"
     done

@@ -1,9 +1,9 @@
 /* script_vm.c: a room's Lua state within its limits (see script.h): an
- * allocator that refuses past --script-memory-kb, a count hook that stops
- * a call past --script-budget instructions or SCRIPT_CALL_MS, calls made
- * within them, and their faults: counted, logged with file and line (a
- * few lines a second in all), SCRIPT_ERRORS_OFF of them and the room's
- * script is off. */
+ * allocator that refuses past --script-memory-kb (and keeps small blocks
+ * for the next: a hook's tables), a count hook that stops a call past
+ * --script-budget instructions or SCRIPT_CALL_MS, calls made within them,
+ * and their faults: counted, logged with file and line (a few lines a
+ * second in all), SCRIPT_ERRORS_OFF of them and the room's script is off. */
 #include "script_internal.h"
 
 #include <inttypes.h>
