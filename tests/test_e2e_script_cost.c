@@ -3,9 +3,10 @@
  * record (no script, events.lua, speed.lua, pass.lua, the reference
  * relay), each with a cost and, beside the unscripted relay's of its
  * round, x_none; every state delivered; the scripts in bench/scripts/ pass
- * the relay's check; the summary names every variant. A benchmark's
- * figures are never asserted: only that it runs. A round count it
- * refuses. Needs jq. */
+ * the relay's check; the summary names every variant, and is made again
+ * from the runs with ROUNDS 0. A benchmark's figures are never asserted:
+ * only that it runs. A round count it refuses, and ROUNDS 0 with no runs.
+ * Needs jq. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,8 +32,10 @@ static double num(const cJSON *r, const char *key)
 static void a_bad_count(void **state)
 {
     (void)state;
-    harness_sh("! bench/script_cost.sh %s /tmp/ricochet-script-cost-none 0 2> /dev/null",
+    harness_sh("! bench/script_cost.sh %s /tmp/ricochet-script-cost-none x 2> /dev/null",
                harness_bin_dir());
+    harness_sh("! bench/script_cost.sh %s /tmp/ricochet-script-cost-none 0 2> /dev/null",
+               harness_bin_dir()); /* a summary again, of no runs */
     harness_sh("%s/ricochet-relay --script-dir bench/scripts --check > /dev/null",
                harness_bin_dir());
 }
@@ -78,6 +81,9 @@ static void every_variant_runs(void **state)
     assert_non_null(strstr(text, "(events.lua)"));
     assert_non_null(strstr(text, "the reference relay"));
     free(text);
+    harness_sh("rm %s/out/summary.txt && bench/script_cost.sh %s %s/out 0 2> /dev/null && "
+               "grep -q '^| the reference relay' %s/out/summary.txt", dir, harness_bin_dir(),
+               dir, dir);
     harness_sh("rm -rf %s", dir);
 }
 
