@@ -18,6 +18,9 @@
 #   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
 #                   peers' workload at 1000 clients (bench-ws-cost-reference: into
 #                   bench/results/)
+#   make bench-script-cost what a room script costs the relay per delivered state: no
+#                   script, one on events, one on every state, the reference relay,
+#                   the peers' workload at 1000 clients (-reference: bench/results/)
 #   make bench-payload what a state's payload costs: 0, 64, 256 and 1024 bytes side
 #                   by side, in a room and in a world, every payload checked
 #                   (bench-payload-reference: into bench/results/payload/)
@@ -305,6 +308,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
+        bench-script-cost bench-script-cost-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
         writers-check
 # Keep objects make considers intermediate (pattern-rule chains), so a second
@@ -812,6 +816,15 @@ bench-ws-cost bench-ws-cost-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	SERVERS="ricochet ricochet-ws" CLIENTS=1000 bench/peers.sh $(BUILD)/bin $(WS_COST_DIR) $(REPEAT)
+
+# What a room script costs (bench/script_cost.sh): the relay's CPU per
+# delivered state with no script, a script on events and one on every state
+# (bench/scripts/), beside the reference relay, round by round; needs jq.
+bench-script-cost bench-script-cost-reference: SCRIPT_COST_DIR = $(if $(filter bench-script-cost-reference,$@),bench/results,$(BENCH_OUT))/script-cost
+bench-script-cost bench-script-cost-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/script_cost.sh $(BUILD)/bin $(SCRIPT_COST_DIR) $(REPEAT)
 
 # What a state's payload costs (bench/payload.sh): the relay's CPU and the
 # bytes on the wire per delivered state for payloads of 0 to 1024 bytes, in

@@ -1,7 +1,8 @@
 /* test_relay_script.c: room scripts (docs/scripts.md) in the relay core,
  * through a fake transport (support/fake_relay.h) and the real engine
  * (relay/script): each hook (on_room, on_join, on_leave, on_event,
- * on_state, on_tick and timers) and what a script may do to its room
+ * on_state, on_tick and timers; a state hook's tables its call's own,
+ * their garbage collected) and what a script may do to its room
  * (send as the room, keep and clear the room's kept events, which no
  * member replaces or clears, props, open, kick, members, store); a script
  * chosen by the room's prop or the default; a check that names file and
@@ -256,6 +257,42 @@ static void on_state_forwards_drops_or_corrects(void **state)
     done(r, e);
 }
 
+/* A state hook's member and state are tables of their call's own, never
+ * the last call's made over, and its garbage is collected: 3000 states
+ * through a room at the least memory a script may hold, each call keeping
+ * the last one's tables, making 100 bytes more and every other one
+ * corrected, without an error. */
+static void a_state_hooks_tables_are_its_calls_own(void **state)
+{
+    (void)state;
+    scripts_put(dir, "fresh",
+                "function on_state(room, m, s)\n"
+                "  local st = room.store\n"
+                "  if st.s and (st.s == s or st.m == m or st.s.x ~= st.x) then\n"
+                "    error('the last call\\'s tables made over')\n"
+                "  end\n"
+                "  st.s, st.m, st.x = s, m, s.x\n"
+                "  st.n = (st.n or 0) + 1\n"
+                "  s.junk = string.rep('j', 100)\n"
+                "  if st.n % 2 == 0 then return {y = -s.y} end\n"
+                "end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 2);
+    struct script_engine *e = scripts_engine(r, dir, "fresh", 64, 0);
+    assert_int_equal(join(r, 0, "cave", "a", false), 0);
+    assert_int_equal(join(r, 1, "cave", "b", false), 0);
+    fake_clear();
+    struct proto_state s;
+    for (uint32_t seq = 1; seq <= 3000; seq++) {
+        assert_int_equal(send_state_xy(r, 0, seq, (float)seq, 5), 0);
+        assert_true(last_state(1, &s));
+        assert_true(s.x == (float)seq && s.y == (seq % 2 ? 5 : -5));
+    }
+    assert_int_equal(counts(r)->errors, 0);
+    assert_int_equal(counts(r)->changed, 1500);
+    done(r, e);
+}
+
 static void on_tick_and_timers_run_on_the_relays_clock(void **state)
 {
     (void)state;
@@ -507,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(on_leave_sees_the_leaver, setup, teardown),
         cmocka_unit_test_setup_teardown(on_event_forwards_drops_or_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_forwards_drops_or_corrects, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_state_hooks_tables_are_its_calls_own, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(on_tick_and_timers_run_on_the_relays_clock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_room_keeps_sets_opens_and_kicks, setup, teardown),

@@ -65,7 +65,7 @@ static int check_source(struct script_engine *e, const struct script_source *s, 
                         size_t cap)
 {
     struct room_vm vm = {.eng = e, .cap = (size_t)e->set.memory_kb * 1024,
-                         .room_ref = LUA_NOREF};
+                         .room_ref = LUA_NOREF, .keys_ref = LUA_NOREF};
     snprintf(vm.file, sizeof vm.file, "%s", s->path + 1);
     vm.L = script_vm_state(&vm);
     if (!vm.L) {

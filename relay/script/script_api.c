@@ -111,32 +111,33 @@ static int api_kick(lua_State *L)
     return 1;
 }
 
-static void set_num(lua_State *L, const char *k, double v)
+int script_api_keys(struct room_vm *vm)
 {
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
+    lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->keys_ref);
+    return lua_gettop(vm->L);
 }
 
 void script_api_member(lua_State *L, const struct relay_script_member *m, bool state)
 {
+    int keys = script_api_keys(script_vm_of(L));
     lua_createtable(L, 0, state ? 10 : 3);
-    lua_pushinteger(L, m->id);
-    lua_setfield(L, -2, "id");
+    script_api_set_int(L, keys, SCRIPT_KEY_ID, m->id);
+    lua_rawgeti(L, keys, SCRIPT_KEY_NAME);
     lua_pushstring(L, m->name);
-    lua_setfield(L, -2, "name");
+    lua_rawset(L, -3);
+    lua_rawgeti(L, keys, SCRIPT_KEY_PLAYER);
     lua_pushstring(L, m->player);
-    lua_setfield(L, -2, "player");
-    if (!state || !m->has_state)
-        return;
-    set_num(L, "x", m->state.x);
-    set_num(L, "y", m->state.y);
-    set_num(L, "vx", m->state.vx);
-    set_num(L, "vy", m->state.vy);
-    set_num(L, "heading", m->state.heading);
-    lua_pushinteger(L, m->state.seq);
-    lua_setfield(L, -2, "seq");
-    lua_pushinteger(L, (lua_Integer)m->state.send_us);
-    lua_setfield(L, -2, "t");
+    lua_rawset(L, -3);
+    if (state && m->has_state) {
+        script_api_set_num(L, keys, SCRIPT_KEY_X, m->state.x);
+        script_api_set_num(L, keys, SCRIPT_KEY_Y, m->state.y);
+        script_api_set_num(L, keys, SCRIPT_KEY_VX, m->state.vx);
+        script_api_set_num(L, keys, SCRIPT_KEY_VY, m->state.vy);
+        script_api_set_num(L, keys, SCRIPT_KEY_HEADING, m->state.heading);
+        script_api_set_int(L, keys, SCRIPT_KEY_SEQ, m->state.seq);
+        script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)m->state.send_us);
+    }
+    lua_remove(L, keys);
 }
 
 /* room:members(): {id, name, player, and its last state's x, y, vx, vy,
@@ -207,8 +208,10 @@ void script_api_room(struct room_vm *vm)
         {"members", api_members}, {"tick_every", api_tick_every}, {"after", api_after},
         {"now", api_now}, {NULL, NULL}};
     lua_State *L = vm->L;
-    if (!lua_checkstack(L, 4))
+    if (!lua_checkstack(L, 4)) {
+        script_vm_close(vm); /* the room without its script */
         return;
+    }
     lua_createtable(L, 0, 13);
     luaL_setfuncs(L, methods, 0);
     lua_pushstring(L, vm->room);
@@ -218,6 +221,17 @@ void script_api_room(struct room_vm *vm)
     lua_newtable(L);
     lua_setfield(L, -2, "store");
     vm->room_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    static const char *const names[SCRIPT_KEYS] = {
+        [SCRIPT_KEY_ID] = "id", [SCRIPT_KEY_NAME] = "name", [SCRIPT_KEY_PLAYER] = "player",
+        [SCRIPT_KEY_X] = "x", [SCRIPT_KEY_Y] = "y", [SCRIPT_KEY_VX] = "vx",
+        [SCRIPT_KEY_VY] = "vy", [SCRIPT_KEY_HEADING] = "heading", [SCRIPT_KEY_SEQ] = "seq",
+        [SCRIPT_KEY_T] = "t"};
+    lua_createtable(L, SCRIPT_KEYS - 1, 0);
+    for (int k = 1; k < SCRIPT_KEYS; k++) {
+        lua_pushstring(L, names[k]);
+        lua_rawseti(L, -2, k);
+    }
+    vm->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* Runs vm's timer i (taken off the list first: it may set another). */

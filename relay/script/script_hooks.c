@@ -141,11 +141,12 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
 }
 
 /* Field k of the table on top as a state's float, into *f (absent: as it
- * was), read raw (outside a call no code of the script's may run). False:
- * not a number, or out of the protocol's range. */
-static bool state_field(lua_State *L, const char *k, float *f)
+ * was), read raw (outside a call no code of the script's may run) by the
+ * names at index keys. False: not a number, or out of the protocol's
+ * range. */
+static bool state_field(lua_State *L, int keys, enum script_key k, float *f)
 {
-    lua_pushstring(L, k);
+    lua_rawgeti(L, keys, k);
     int t = lua_rawget(L, -2);
     bool ok = t == LUA_TNIL;
     if (t == LUA_TNUMBER) {
@@ -155,6 +156,24 @@ static bool state_field(lua_State *L, const char *k, float *f)
             *f = (float)v;
     }
     lua_pop(L, 1);
+    return ok;
+}
+
+/* A correction, the table on top, into *s: false if any field is bad. */
+static bool correction(struct room_vm *vm, struct proto_state *s)
+{
+    lua_State *L = vm->L;
+    int keys = script_api_keys(vm);
+    lua_pushvalue(L, -2);
+    struct proto_state c = *s;
+    bool ok = state_field(L, keys, SCRIPT_KEY_X, &c.x) &&
+              state_field(L, keys, SCRIPT_KEY_Y, &c.y) &&
+              state_field(L, keys, SCRIPT_KEY_VX, &c.vx) &&
+              state_field(L, keys, SCRIPT_KEY_VY, &c.vy) &&
+              state_field(L, keys, SCRIPT_KEY_HEADING, &c.heading);
+    lua_pop(L, 2);
+    if (ok)
+        *s = c;
     return ok;
 }
 
@@ -170,33 +189,27 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     lua_State *L = vm->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, true);
+    int keys = script_api_keys(vm);
     lua_createtable(L, 0, 7);
-    const struct { const char *k; double v; } f[] = {
-        {"x", s->x}, {"y", s->y}, {"vx", s->vx}, {"vy", s->vy}, {"heading", s->heading}};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        lua_pushnumber(L, f[i].v);
-        lua_setfield(L, -2, f[i].k);
-    }
-    lua_pushinteger(L, s->seq);
-    lua_setfield(L, -2, "seq");
-    lua_pushinteger(L, (lua_Integer)s->send_us);
-    lua_setfield(L, -2, "t");
+    script_api_set_num(L, keys, SCRIPT_KEY_X, s->x);
+    script_api_set_num(L, keys, SCRIPT_KEY_Y, s->y);
+    script_api_set_num(L, keys, SCRIPT_KEY_VX, s->vx);
+    script_api_set_num(L, keys, SCRIPT_KEY_VY, s->vy);
+    script_api_set_num(L, keys, SCRIPT_KEY_HEADING, s->heading);
+    script_api_set_int(L, keys, SCRIPT_KEY_SEQ, s->seq);
+    script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)s->send_us);
+    lua_remove(L, keys);
     if (script_vm_call(vm, 3, 1, "on_state") != 0)
         return RELAY_SCRIPT_PASS;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
     } else if (lua_istable(L, -1)) {
-        struct proto_state c = *s;
-        if (state_field(L, "x", &c.x) && state_field(L, "y", &c.y) &&
-            state_field(L, "vx", &c.vx) && state_field(L, "vy", &c.vy) &&
-            state_field(L, "heading", &c.heading)) {
-            *s = c;
+        if (correction(vm, s))
             v = RELAY_SCRIPT_CHANGED;
-        } else {
+        else
             script_vm_fault(vm, "on_state", "%s: a correction's x, y, vx, vy, heading are "
                             "numbers within +-1e6", vm->file);
-        }
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
         script_vm_fault(vm, "on_state", "%s: returned a %s: nil, true, false or a table",
                         vm->file, luaL_typename(L, -1));
@@ -215,6 +228,7 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
     vm->slot = slot;
     vm->cap = (size_t)e->set.memory_kb * 1024;
     vm->room_ref = LUA_NOREF;
+    vm->keys_ref = LUA_NOREF;
     snprintf(vm->room, sizeof vm->room, "%s", room);
     snprintf(vm->script, sizeof vm->script, "%s", src->name);
     snprintf(vm->file, sizeof vm->file, "%s", src->path + 1);

@@ -34,6 +34,16 @@ struct script_source {
 
 enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY };
 
+/* The field names of a member's and a state's tables, made once a room
+ * (script_api_room) and kept in its registry (room_vm.keys_ref, at these
+ * indices): a hook's tables are filled by them, no C string looked up a
+ * state. */
+enum script_key {
+    SCRIPT_KEY_ID = 1, SCRIPT_KEY_NAME, SCRIPT_KEY_PLAYER, SCRIPT_KEY_X, SCRIPT_KEY_Y,
+    SCRIPT_KEY_VX, SCRIPT_KEY_VY, SCRIPT_KEY_HEADING, SCRIPT_KEY_SEQ, SCRIPT_KEY_T,
+    SCRIPT_KEYS
+};
+
 struct script_timer {
     uint64_t due_us;
     int ref;                      /* the function, in the registry */
@@ -48,6 +58,7 @@ struct room_vm {
     char script[SCRIPT_NAME_MAX + 1];
     char file[SCRIPT_PATH_MAX];   /* for messages: its path */
     int room_ref;                 /* the room object, in the registry */
+    int keys_ref;                 /* the field names (enum script_key), in the registry */
     size_t used, cap;             /* Lua's memory: bytes held, at most */
     uint64_t spent;               /* instructions of the call in hand */
     uint64_t deadline_us;         /* ... and when it has run SCRIPT_CALL_MS (CLOCK_MONOTONIC) */
@@ -139,6 +150,26 @@ void script_due_at(struct script_engine *e, uint64_t t);
 /* Makes the room object (the `room` every hook gets) and leaves it in the
  * registry (vm->room_ref). */
 void script_api_room(struct room_vm *vm);
+
+/* Pushes vm's field names (a table, SCRIPT_KEYS - 1 strings); returns its
+ * index on the stack. */
+int script_api_keys(struct room_vm *vm);
+
+/* Sets field k of the table on top to v, by the names at index keys. */
+static inline void script_api_set_num(lua_State *L, int keys, enum script_key k, double v)
+{
+    lua_rawgeti(L, keys, k);
+    lua_pushnumber(L, v);
+    lua_rawset(L, -3);
+}
+
+static inline void script_api_set_int(lua_State *L, int keys, enum script_key k,
+                                      lua_Integer v)
+{
+    lua_rawgeti(L, keys, k);
+    lua_pushinteger(L, v);
+    lua_rawset(L, -3);
+}
 
 /* Pushes a member as a table {id, name, player} (with its last state: x,
  * y, vx, vy, heading, seq, t: its send time, µs of its own clock). */

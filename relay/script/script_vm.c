@@ -1,9 +1,9 @@
 /* script_vm.c: a room's Lua state within its limits (see script.h): an
- * allocator that refuses past --script-memory-kb, a count hook that stops
- * a call past --script-budget instructions or SCRIPT_CALL_MS, calls made
- * within them, and their faults: counted, logged with file and line (a
- * few lines a second in all), SCRIPT_ERRORS_OFF of them and the room's
- * script is off. */
+ * allocator that refuses past --script-memory-kb (and keeps small blocks
+ * for the next: a hook's tables), a count hook that stops a call past
+ * --script-budget instructions or SCRIPT_CALL_MS, calls made within them,
+ * and their faults: counted, logged with file and line (a few lines a
+ * second in all), SCRIPT_ERRORS_OFF of them and the room's script is off. */
 #include "script_internal.h"
 
 #include <inttypes.h>
@@ -20,6 +20,88 @@
 #define HOOK_EVERY 100           /* instructions between two looks at the budget: an
                                     instruction may copy a string of the whole cap */
 
+/* ---- small blocks: kept for the next, not freed --------------------------- */
+
+/* A hook's call makes and drops a few small blocks (its member's and its
+ * state's tables, their strings): malloc and free each, a state a room
+ * at a time, cost more than the call. Blocks of up to POOL_BLOCK_MAX
+ * bytes freed by any room's state go on a list of their size class (16
+ * bytes apart), at most POOL_HOLD_MAX bytes in all, and are handed out
+ * again; a thread's list is freed when its last state is closed. */
+#define POOL_GRAIN 16
+#define POOL_BLOCK_MAX 512
+#define POOL_CLASSES (POOL_BLOCK_MAX / POOL_GRAIN)
+#define POOL_HOLD_MAX (1024 * 1024)
+
+struct pool_block { struct pool_block *next; };
+
+static _Thread_local struct {
+    struct pool_block *free[POOL_CLASSES];
+    size_t held;                  /* bytes on the lists */
+    size_t states;                /* Lua states open: at 0, the lists are freed */
+} pool;
+
+static size_t pool_class(size_t n) { return (n + POOL_GRAIN - 1) / POOL_GRAIN - 1; }
+
+static void *pool_get(size_t n)
+{
+    if (n > POOL_BLOCK_MAX)
+        return malloc(n);
+    size_t c = pool_class(n);
+    struct pool_block *b = pool.free[c];
+    if (!b)
+        return malloc((c + 1) * POOL_GRAIN);
+    pool.free[c] = b->next;
+    pool.held -= (c + 1) * POOL_GRAIN;
+    return b;
+}
+
+static void pool_put(void *p, size_t n)
+{
+    if (!p)
+        return;
+    if (n > POOL_BLOCK_MAX || pool.held + POOL_BLOCK_MAX > POOL_HOLD_MAX) {
+        free(p);
+        return;
+    }
+    size_t c = pool_class(n);
+    struct pool_block *b = p;
+    b->next = pool.free[c];
+    pool.free[c] = b;
+    pool.held += (c + 1) * POOL_GRAIN;
+}
+
+static void pool_drain(void)
+{
+    for (size_t c = 0; c < POOL_CLASSES; c++)
+        while (pool.free[c]) {
+            struct pool_block *b = pool.free[c];
+            pool.free[c] = b->next;
+            free(b);
+        }
+    pool.held = 0;
+}
+
+/* Block p of old bytes (0: none) resized to n (> 0): within its size
+ * class, itself; else a new one, p's bytes copied, p let go. NULL: out of
+ * memory, p as it was (a shrink: p, at least n bytes, a block of n from
+ * then on). */
+static void *pool_resize(void *p, size_t old, size_t n)
+{
+    if (p && old > POOL_BLOCK_MAX && n > POOL_BLOCK_MAX)
+        return realloc(p, n);
+    if (p && old <= POOL_BLOCK_MAX && n <= POOL_BLOCK_MAX && pool_class(old) == pool_class(n))
+        return p;
+    void *q = pool_get(n);
+    if (!q)
+        return p && n < old ? p : NULL; /* Lua takes a shrink never to fail: p is large enough */
+    if (p) {
+        memcpy(q, p, old < n ? old : n);
+        pool_put(p, old);
+    }
+    return q;
+}
+
 /* ---- limits: memory, instructions ---------------------------------------- */
 
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -27,7 +109,7 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     struct room_vm *vm = ud;
     size_t old = ptr ? osize : 0; /* without ptr, osize is a kind, not a size */
     if (nsize == 0) {
-        free(ptr);
+        pool_put(ptr, old);
         vm->used -= old;
         return NULL;
     }
@@ -36,7 +118,7 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
      * made outside any, where a refusal would make Lua abort the relay. */
     if (nsize > old && vm->in_call && vm->used - old + nsize > vm->cap)
         return NULL; /* Lua raises "not enough memory" (after a collection) */
-    void *p = realloc(ptr, nsize);
+    void *p = pool_resize(ptr, old, nsize);
     if (p)
         vm->used = vm->used - old + nsize;
     return p;
@@ -199,11 +281,18 @@ void script_due_at(struct script_engine *e, uint64_t t)
 
 lua_State *script_vm_state(struct room_vm *vm)
 {
+    pool.states++;
     lua_State *L = lua_newstate(vm_alloc, vm);
-    if (!L)
+    if (!L) {
+        if (--pool.states == 0)
+            pool_drain();
         return NULL;
+    }
     *(struct room_vm **)lua_getextraspace(L) = vm;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    /* generational: a hook's member and state tables die young, and a
+     * young collection walks them alone, not the libraries each time */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     return L;
 }
 
@@ -219,4 +308,6 @@ void script_vm_close(struct room_vm *vm)
     vm->stop = VM_BUDGET; /* nothing may run at the close */
     lua_close(vm->L);
     vm->L = NULL;
+    if (--pool.states == 0)
+        pool_drain();
 }
