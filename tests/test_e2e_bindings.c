@@ -117,7 +117,7 @@ static void javascript_package_in_node_against_a_relay(void **state)
     if (access("client/js/node_modules/ws/package.json", R_OK) != 0 &&
         run("node -e \"process.exit(globalThis.WebSocket ? 0 : 1)\"") != 0)
         fail_msg("no WebSocket for Node: run .ci/deps test (npm ci in client/js)");
-    assert_int_equal(run("cd client/js && RICOCHET_WS_URL=ws://127.0.0.1:%u/ node --test test/",
+    assert_int_equal(run("cd client/js && RICOCHET_WS_URL=ws://127.0.0.1:%u/ node --test test/*.test.js",
                          (unsigned)ws_port),
                      0);
 }
