@@ -118,6 +118,24 @@ static void conn_read(struct conn *c)
     }
 }
 
+/* A lobby pings within a third of the relay's --timeout-ms (5 s), as the
+ * libraries do: a stream's silent connection is expired after it. */
+#define PING_MS 1500
+
+/* What came to the n lobbies read; a ping from each when one is due. */
+static void lobbies_turn(struct conn *lobbies, size_t n, uint64_t *pinged_ms)
+{
+    uint64_t now = clock_now_ms();
+    bool ping = now - *pinged_ms >= PING_MS;
+    for (size_t i = 0; i < n; i++) {
+        conn_read(&lobbies[i]);
+        if (ping && !lobbies[i].closed)
+            tcp_send(lobbies[i].fd, "{\"type\":\"ping\"}");
+    }
+    if (ping)
+        *pinged_ms = now;
+}
+
 /* The churn: a TCP member joins a room of its own every CHURN_EVERY_MS
  * and leaves CHURN_STAY_MS later. */
 struct churn {
@@ -131,9 +149,6 @@ struct churn {
     uint64_t pinged_ms;
 };
 
-/* A lobby pings within a third of the relay's --timeout-ms (5 s), as the
- * libraries do: a stream's silent connection is expired after it. */
-#define PING_MS 1500
 
 static void churn_hook(void *ctx)
 {
@@ -161,14 +176,7 @@ static void churn_hook(void *ctx)
     for (int i = 0; i < 8; i++)
         while (ch->fd[i] >= 0 && recv(ch->fd[i], sink, sizeof sink, 0) > 0) {
         }
-    bool ping = now - ch->pinged_ms >= PING_MS;
-    for (size_t i = 0; i < ch->n_lobbies; i++) {
-        conn_read(&ch->lobbies[i]);
-        if (ping && !ch->lobbies[i].closed)
-            tcp_send(ch->lobbies[i].fd, "{\"type\":\"ping\"}");
-    }
-    if (ping)
-        ch->pinged_ms = now;
+    lobbies_turn(ch->lobbies, ch->n_lobbies, &ch->pinged_ms);
 }
 
 /* One run: n lobbies watching (n 0: none), the churn and the honest
@@ -185,22 +193,21 @@ static double run(size_t n, double *delivery)
     static struct conn lobbies[LOBBIES + BEYOND];
     memset(lobbies, 0, sizeof lobbies);
     size_t asked = n ? n + BEYOND : 0;
+    uint64_t pinged = clock_now_ms();
     for (size_t i = 0; i < asked; i++) {
         /* PER_ADDRESS from each address (--max-lobbies-per-address) */
         lobbies[i].fd = tcp_open(tcp, 1 + (uint32_t)(i / PER_ADDRESS));
         assert_true(tcp_send(lobbies[i].fd, "{\"type\":\"rooms\",\"watch\":true}"));
         if (i % 64 == 63) /* the relay reads them as they come */
-            for (size_t j = 0; j <= i; j++)
-                conn_read(&lobbies[j]);
+            lobbies_turn(lobbies, i + 1, &pinged);
     }
-    uint64_t until = clock_now_ms() + 3000, pinged = clock_now_ms();
     size_t answered = 0;
+    uint64_t until = clock_now_ms() + 3000;
     while (answered < asked && clock_now_ms() < until) {
+        lobbies_turn(lobbies, asked, &pinged);
         answered = 0;
-        for (size_t i = 0; i < asked; i++) {
-            conn_read(&lobbies[i]);
+        for (size_t i = 0; i < asked; i++)
             answered += lobbies[i].pages > 0 || lobbies[i].closed;
-        }
         usleep(10000);
     }
 
