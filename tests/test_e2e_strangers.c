@@ -8,6 +8,18 @@
  * and what the ENet edge held back is counted (edges.enet.withheld). A
  * table of what each cell measured is printed.
  *
+ * Every message a joiner, a lobby, a returning player or a room's script
+ * can make the relay send is asked for too, each by a forger of its own on
+ * ENet (both kinds of client) and plain UDP: a lobby's watch (its pushes),
+ * a join of a room of 15,000 bytes of kept events (their replay), a join
+ * with a member's key read on its path and with guessed keys, a room
+ * change as a non-member and a join of a room whose owner changes it every
+ * 100 ms (the room push), a join of a room whose script keeps a banner and
+ * sends to everyone at each join and every 100 ms. The matrix (edge x
+ * message: the ratio) is printed; a stream edge's forger never gets past
+ * TCP's handshake, and the QUIC, WebTransport and WebRTC forgers never
+ * past theirs, so one cell each stands for every message.
+ *
  * Blind means the forger never reads an answer, with one exception in its
  * favour: ENet's VERIFY_CONNECT is read for the relay's slot and session
  * bits, which a blind forger guesses (a few tries; one honest connection
@@ -31,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../client/lib/ricochet.h"
 #include "../proto/control.h"
 #include "../proto/enet/enet_speak.h"
 #include "../rtc/rtc_stun.h"
@@ -39,6 +52,8 @@
 #include "support/faultlab.h"
 #include "support/harness.h"
 #include "support/member.h"
+#include "support/players.h"
+#include "support/room_scripts.h"
 
 #define RUN_MS 10000        /* the forgers ask for this long */
 #define TAIL_MS 2000        /* ... and what they get is counted this much longer */
@@ -48,8 +63,87 @@
 #define ENET_ROUND_MS 2500  /* an ENet forger connects again this often */
 #define JOIN_MS 20000
 
-/* Members of the busy room on one address; a forged source is no member. */
-static const char *const relay_args[] = {"--max-per-address", "64", NULL};
+/* A member's key, read on its path (the kept room's keeper's). */
+static char stolen_key[40];
+
+#define KEPT_N 30           /* the kept room's events, ... */
+#define KEPT_BYTES 500      /* ... each this long: 15,000 bytes replayed to a joiner */
+
+/* The room's own word, to everyone, as often as a script may: a banner
+ * kept (replayed to each joiner), a shout at each join and each event, a
+ * word every 100 ms. */
+static const char shout_lua[] =
+    "function on_room(room)\n"
+    "  room:keep('banner', string.rep('b', 900))\n"
+    "  room:tick_every(100)\n"
+    "end\n"
+    "function on_join(room, member) room:send(string.rep('j', 500)) end\n"
+    "function on_event(room, member, event) room:send(event.body) end\n"
+    "function on_tick(room, now) room:send(string.rep('t', 200)) end\n";
+
+/* The rooms of the new asks, each made by a member of its own (ENet,
+ * libricochet): "kept" (KEPT_N events kept to stay), "owned" (its owner
+ * changes its props every ASK_MS: a room push to every member), and
+ * "scripted" (shout_lua). */
+enum { HOST_KEPT, HOST_OWNED, HOST_SCRIPTED, HOSTS };
+static struct ricochet *hosts[HOSTS];
+
+static void hosts_open(uint16_t port)
+{
+    static const char *const rooms[HOSTS] = {"kept", "owned", "scripted"};
+    for (int i = 0; i < HOSTS; i++) {
+        struct ricochet_config *cfg = players_config(port, RICOCHET_MODE_RELIABLE, rooms[i]);
+        assert_int_equal(ricochet_config_set_room(cfg, rooms[i]), RICOCHET_OK);
+        if (i == HOST_SCRIPTED)
+            assert_int_equal(ricochet_config_set_room_prop(cfg, "script", "shout"), RICOCHET_OK);
+        hosts[i] = players_connect(cfg);
+        struct ricochet_event ev;
+        uint64_t until = clock_now_ms() + JOIN_MS;
+        while (!ricochet_joined(hosts[i]) && clock_now_ms() < until)
+            ricochet_poll(hosts[i], 10, &ev);
+        assert_true(ricochet_joined(hosts[i]));
+    }
+    char body[KEPT_BYTES], key[16];
+    memset(body, 'k', sizeof body);
+    for (int i = 0; i < KEPT_N; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(ricochet_send_kept(hosts[HOST_KEPT], key, body, sizeof body,
+                                            RICOCHET_KEEP_STAY), RICOCHET_OK);
+    }
+    snprintf(stolen_key, sizeof stolen_key, "%s", ricochet_key(hosts[HOST_KEPT]));
+    assert_int_equal(strlen(stolen_key), 32);
+}
+
+/* What came to the hosts read; the owner's change when one is due. */
+static void hosts_turn(uint64_t t_ms, uint64_t *changes)
+{
+    struct ricochet_event ev;
+    for (int i = 0; i < HOSTS; i++)
+        while (ricochet_poll(hosts[i], 0, &ev) == 1) {
+        }
+    if (t_ms / ASK_MS >= *changes) {
+        struct ricochet_prop prop = {.key = "map"};
+        snprintf(prop.value, sizeof prop.value, "map%llu", (unsigned long long)*changes);
+        ricochet_set_room_props(hosts[HOST_OWNED], &prop, 1);
+        ++*changes;
+    }
+}
+
+/* What a forger asks for, beside the listing and the join of the busy
+ * room: every message a joiner, a lobby, a returning player or a room's
+ * script can make the relay send. */
+enum ask {
+    ASK_JOIN,   /* a listing, a join of the busy room */
+    ASK_WATCH,  /* a lobby that stays: {"type":"rooms","watch":true}, its pushes */
+    ASK_KEPT,   /* a join of a room of kept events: their replay */
+    ASK_RESUME, /* a join with a member's key (read on its path), or a guessed one */
+    ASK_ROOM,   /* a room change as a non-member, a join of a room whose owner changes it */
+    ASK_SCRIPT, /* a join of a room whose script sends to everyone and keeps a banner */
+    ASKS
+};
+
+static const char *const ask_names[ASKS] = {"listing+join", "watch", "kept replay",
+                                            "resume key", "room push", "script send"};
 
 struct cell;
 typedef void (*cell_step)(struct cell *c, uint64_t t_ms);
@@ -59,6 +153,8 @@ struct cell {
     const char *name;         /* as the table says it */
     const char *edge;         /* the relay's edge it forges to */
     cell_step step;           /* sends what is due at t_ms (from the start) */
+    enum ask ask;             /* what it asks for */
+    bool handshake;           /* the handshake is all it gets to: it stands for every ask */
     enet_uint32 connect_data; /* ENet: its CONNECT's data */
     int fd;                   /* bound at the forged address, connected to the edge */
     uint64_t sent, received;  /* bytes (UDP payloads) */
@@ -116,6 +212,30 @@ static void enet_read(struct cell *c, const uint8_t *d, size_t len)
         }
 }
 
+/* The k-th request of c's ask, in mode, into text. */
+static void ask_text(const struct cell *c, const char *mode, char *text, size_t cap)
+{
+    unsigned k = c->k;
+    const char *room = c->ask == ASK_KEPT || c->ask == ASK_RESUME ? "kept"
+                       : c->ask == ASK_ROOM                      ? "owned"
+                       : c->ask == ASK_SCRIPT                    ? "scripted"
+                                                                 : "busy";
+    char key[64] = "";
+    if (c->ask == ASK_RESUME && k % 2)
+        snprintf(key, sizeof key, ",\"key\":\"%s\"", stolen_key);
+    else if (c->ask == ASK_RESUME) /* a guess */
+        snprintf(key, sizeof key, ",\"key\":\"%016x%016x\"", k, ~k);
+    if (c->ask == ASK_WATCH)
+        snprintf(text, cap, "{\"type\":\"rooms\",\"watch\":true}");
+    else if ((c->ask == ASK_JOIN || c->ask == ASK_ROOM) && k % 2 == 0)
+        snprintf(text, cap, c->ask == ASK_JOIN ? "{\"type\":\"rooms\"}"
+                            : "{\"type\":\"room\",\"open\":true,\"props\":{\"map\":\"m%u\"}}",
+                 k);
+    else
+        snprintf(text, cap, "{\"type\":\"join\",\"version\":3,\"room\":\"%s\","
+                 "\"name\":\"forged%u\",\"mode\":\"%s\"%s}", room, k, mode, key);
+}
+
 /* A reliable control message on channel 0, never acknowledged after. */
 static void enet_ask(struct cell *c, const char *json)
 {
@@ -146,10 +266,9 @@ static void enet_step(struct cell *c, uint64_t t_ms)
     }
     if (!c->verified || t_ms < c->next_ms)
         return;
-    char join[128];
-    snprintf(join, sizeof join, "{\"type\":\"join\",\"version\":3,\"room\":\"busy\","
-             "\"name\":\"forged%u\",\"mode\":\"reliable\"}", c->k);
-    enet_ask(c, c->k % 2 ? join : "{\"type\":\"rooms\"}");
+    char text[256];
+    ask_text(c, "reliable", text, sizeof text);
+    enet_ask(c, text);
     c->k++;
     c->next_ms = t_ms + ASK_MS;
 }
@@ -168,11 +287,15 @@ static void udp_step(struct cell *c, uint64_t t_ms)
 {
     if (t_ms < c->next_ms)
         return;
-    char join[128];
-    int n = snprintf(join, sizeof join, "{\"type\":\"join\",\"version\":3,\"room\":\"busy\","
-                     "\"name\":\"forged%u\",\"mode\":\"udp\"}", c->k++);
-    cell_send(c, join, (size_t)n);
-    cell_send(c, "{\"type\":\"rooms\"}", 16);
+    char text[256];
+    if (c->ask == ASK_JOIN) { /* both each round */
+        ask_text(c, "udp", text, sizeof text);
+        cell_send(c, text, strlen(text));
+        c->k++;
+    }
+    ask_text(c, "udp", text, sizeof text);
+    cell_send(c, text, strlen(text));
+    c->k++;
     c->next_ms = t_ms + ASK_MS;
 }
 
@@ -223,16 +346,29 @@ static void webrtc_step(struct cell *c, uint64_t t_ms)
     c->next_ms = t_ms + ASK_MS;
 }
 
+/* .name is the table's row (an edge, or a kind of client of one); a cell
+ * whose forger cannot get past the handshake blind (.handshake) stands
+ * for every message of its row. */
+#define NEW_ASKS(row, edge_, step_, data_)                                                   \
+    {.name = row, .edge = edge_, .step = step_, .connect_data = data_, .ask = ASK_WATCH},    \
+    {.name = row, .edge = edge_, .step = step_, .connect_data = data_, .ask = ASK_KEPT},     \
+    {.name = row, .edge = edge_, .step = step_, .connect_data = data_, .ask = ASK_RESUME},   \
+    {.name = row, .edge = edge_, .step = step_, .connect_data = data_, .ask = ASK_ROOM},     \
+    {.name = row, .edge = edge_, .step = step_, .connect_data = data_, .ask = ASK_SCRIPT}
+
 static struct cell cells[] = {
     {.name = "enet", .edge = "enet", .step = enet_step,
      .connect_data = PROTO_ENET_ECHOES_COOKIES},
     {.name = "enet (old client)", .edge = "enet", .step = enet_step},
     {.name = "enet (connect only)", .edge = "enet", .step = enet_connect_step,
-     .connect_data = PROTO_ENET_ECHOES_COOKIES},
+     .connect_data = PROTO_ENET_ECHOES_COOKIES, .handshake = true},
     {.name = "udp", .edge = "udp", .step = udp_step},
-    {.name = "quic", .edge = "quic", .step = quic_step},
-    {.name = "wt", .edge = "quic", .step = wt_step},
-    {.name = "webrtc", .edge = "webrtc", .step = webrtc_step},
+    {.name = "quic", .edge = "quic", .step = quic_step, .handshake = true},
+    {.name = "wt", .edge = "quic", .step = wt_step, .handshake = true},
+    {.name = "webrtc", .edge = "webrtc", .step = webrtc_step, .handshake = true},
+    NEW_ASKS("enet", "enet", enet_step, PROTO_ENET_ECHOES_COOKIES),
+    NEW_ASKS("enet (old client)", "enet", enet_step, 0),
+    NEW_ASKS("udp", "udp", udp_step, 0),
 };
 #define N_CELLS (sizeof cells / sizeof cells[0])
 
@@ -284,22 +420,67 @@ static void players_turn(struct member *m, uint64_t t_ms, uint64_t *ticks)
     *ticks += due;
 }
 
+/* The matrix: every edge, every ask, the ratio of bytes to the forged
+ * address to bytes from it. A stream edge's (TCP, and WebSocket and HTTP
+ * polling over it) forger never gets past TCP's handshake, which the
+ * kernel answers with one SYN-ACK (syncookies under a flood). */
+static void matrix_print(void)
+{
+    static const char *const rows[] = {"enet", "enet (old client)", "enet (connect only)",
+                                       "udp", "quic", "wt", "webrtc"};
+    static const char *const streams[] = {"tcp", "ws", "wss", "http polling"};
+    char line[512];
+    int n = snprintf(line, sizeof line, "%-20s", "edge \\ message");
+    for (int a = 0; a < ASKS; a++)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %13s", ask_names[a]);
+    print_message("%s\n", line);
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        n = snprintf(line, sizeof line, "%-20s", rows[r]);
+        for (int a = 0; a < ASKS; a++) {
+            const struct cell *hit = NULL;
+            for (size_t i = 0; i < N_CELLS && !hit; i++)
+                if (strcmp(cells[i].name, rows[r]) == 0 &&
+                    (cells[i].handshake || cells[i].ask == (enum ask)a))
+                    hit = &cells[i];
+            double ratio = hit && hit->sent ? (double)hit->received / (double)hit->sent : 0;
+            n += snprintf(line + n, sizeof line - (size_t)n, " %12.3f%s", ratio,
+                          hit && hit->handshake ? "h" : " ");
+        }
+        print_message("%s\n", line);
+    }
+    for (size_t r = 0; r < sizeof streams / sizeof streams[0]; r++) {
+        n = snprintf(line, sizeof line, "%-20s", streams[r]);
+        for (int a = 0; a < ASKS; a++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %13s", "tcp");
+        print_message("%s\n", line);
+    }
+    print_message("h: the handshake is all a blind forger reaches (one cell for the row); "
+                  "tcp: none past TCP's handshake\n");
+}
+
 static void every_datagram_edge_answers_no_more_than_it_got(void **state)
 {
     (void)state;
     static struct faultlab f;
     static struct member players[PLAYERS];
-    char why[256];
+    char why[256], dir[SCRIPTS_DIR_MAX];
+    scripts_dir_new(dir);
+    scripts_put(dir, "shout", shout_lua);
+    /* Members of the busy room on one address; a forged source is no member. */
+    const char *const relay_args[] = {"--max-per-address", "64", "--script-dir", dir, NULL};
     if (faultlab_open(&f, relay_args, 0, why, sizeof why) != 0) {
+        scripts_dir_free(dir);
         print_message("no network namespaces here: %s\n", why);
         skip();
     }
     players_join(players, faultlab_port(&f, "enet"));
+    hosts_open(faultlab_port(&f, "enet"));
     for (size_t i = 0; i < N_CELLS; i++)
         cell_open(&cells[i], i, faultlab_port(&f, cells[i].edge));
-    uint64_t t0 = clock_now_ms(), t, ticks = 0;
+    uint64_t t0 = clock_now_ms(), t, ticks = 0, changes = 0;
     while ((t = clock_now_ms() - t0) < RUN_MS + TAIL_MS) {
         players_turn(players, t, &ticks);
+        hosts_turn(t, &changes);
         for (size_t i = 0; i < N_CELLS; i++) {
             if (t < RUN_MS)
                 cells[i].step(&cells[i], t);
@@ -314,25 +495,33 @@ static void every_datagram_edge_answers_no_more_than_it_got(void **state)
     print_message("the busy room: %d players at %d Hz, %llu states received in all\n",
                   PLAYERS, PLAYER_HZ, (unsigned long long)heard);
     assert_true(heard >= (uint64_t)PLAYERS * (PLAYERS - 1) * PLAYER_HZ);
-    print_message("%-20s %10s %10s %8s %6s\n", "cell", "sent", "received", "ratio", "bound");
+    print_message("%-34s %10s %10s %8s %6s\n", "cell", "sent", "received", "ratio", "bound");
     int over = 0;
     for (size_t i = 0; i < N_CELLS; i++) {
         const struct cell *c = &cells[i];
         double ratio = c->sent ? (double)c->received / (double)c->sent : 0;
-        double bound = 1;
-        print_message("%-20s %10llu %10llu %8.3f %6.1f\n", c->name, (unsigned long long)c->sent,
+        /* ENet's VERIFY_CONNECT is 48 bytes for a CONNECT's 52, once a round */
+        double bound = c->step == enet_connect_step ? 4 : 1;
+        char name[64];
+        snprintf(name, sizeof name, "%s: %s", c->name,
+                 c->handshake ? "handshake" : ask_names[c->ask]);
+        print_message("%-34s %10llu %10llu %8.3f %6.1f\n", name, (unsigned long long)c->sent,
                       (unsigned long long)c->received, ratio, bound);
         over += c->sent == 0 || ratio > bound;
         close(cells[i].fd);
     }
+    matrix_print();
     /* What ENet would have resent to the connect-only forger is counted. */
     long long withheld = harness_relay_stat(&f.relay, "edges.enet.withheld");
     print_message("the enet edge withheld %lld datagrams\n", withheld);
     assert_true(withheld > 0);
     for (int i = 0; i < PLAYERS; i++)
         member_close(&players[i]);
+    for (int i = 0; i < HOSTS; i++)
+        ricochet_close(hosts[i]);
     assert_true(spawn_running(&f.relay));
     free(faultlab_close(&f));
+    scripts_dir_free(dir);
     assert_int_equal(over, 0);
 }
 

@@ -60,6 +60,11 @@ static struct core_watcher *watch_of(struct relay *r, uint32_t peer)
     return w->used && w->peer == peer ? w : NULL;
 }
 
+bool relay_peer_watching(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && watch_of((struct relay *)r, peer) != NULL;
+}
+
 /* Is slot w still its peer's? (A teardown zeroed the peer, a new
  * connection may have its handle.) */
 static bool slot_live(const struct relay *r, const struct core_watcher *w)

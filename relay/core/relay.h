@@ -558,6 +558,10 @@ bool relay_peer_joined(const struct relay *r, uint32_t peer);
 /* Does peer's join wait for a fleet's directory (parked)? A transport
  * keeps such a peer as it keeps a member: the answer is its. */
 bool relay_peer_parked(const struct relay *r, uint32_t peer);
+/* Does peer watch the rooms (a lobby that stays)? A transport keeps such a
+ * peer as it keeps a member: --max-lobbies bounds them, not its budget of
+ * connections that have not joined. */
+bool relay_peer_watching(const struct relay *r, uint32_t peer);
 
 /* Is peer's ticketed join waiting for its proof (a sealed session's first
  * sealed join)? A transport keeps such a peer though it is no member yet

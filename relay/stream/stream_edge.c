@@ -75,14 +75,15 @@ int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, cha
 
 /* Is slot i a connection that has not joined: in use, not closing, not a
  * member, nor a join the relay is settling (parked for a fleet's
- * directory, or a sealed session's proof due)? */
+ * directory, or a sealed session's proof due), nor a lobby that watches
+ * (--max-lobbies bounds those, and refuses the one past it in words)? */
 static bool waiting(const struct stream_edge *s, const struct relay *r, uint32_t i)
 {
     const struct stream_conn *c = &s->conns[i];
     uint32_t h = s->base + i;
     return c->fd >= 0 && !c->closing &&
            !(c->peer && (relay_peer_joined(r, h) || relay_peer_parked(r, h) ||
-                         relay_peer_proving(r, h)));
+                         relay_peer_proving(r, h) || relay_peer_watching(r, h)));
 }
 
 /* The connection to give way (waiting.h); *n gets how many have not
