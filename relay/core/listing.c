@@ -14,7 +14,6 @@
 #include "control_out_internal.h"
 #include "limits_internal.h"
 #include "listing_internal.h"
-#include "lobby_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -138,9 +137,7 @@ int core_encode_page(struct relay *r, uint32_t peer)
     return len;
 }
 
-/* r->out, a listing, sent to peer, its bytes spent from peer's budget.
- * Returns 0 or the relay_on_datagram code. */
-static int send_listing(struct relay *r, uint32_t peer, uint64_t now_us)
+int core_list_send(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     int n = core_encode_page(r, peer);
     if (n < 0)
@@ -211,17 +208,8 @@ static void merge_own(struct relay *r, const struct relay_rooms_answer *a)
     r->out.more = a->more || cut;
 }
 
-void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
-                        const struct relay_rooms_answer *a, uint64_t now_us)
+void core_list_answer(struct relay *r, const struct relay_rooms_answer *a)
 {
-    struct relay_peer *p = core_peer_get(r, peer);
-    if (!ask || !p)
-        return;
-    bool push = core_lobby_asked(r, peer, ask); /* a watch's page (lobby.c), not a request */
-    if (!push && p->listing_ask != ask)
-        return;
-    if (!push)
-        p->listing_ask = 0;
     proto_control_init(&r->out, PROTO_CTL_ROOMS);
     r->out.listing = true;
     snprintf(r->out.prefix, sizeof r->out.prefix, "%s", a->prefix);
@@ -231,18 +219,15 @@ void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
         core_list_page(r, a->prefix, a->after, a->match);
         r->out.partial = true;
     }
-    if (push) {
-        core_lobby_push_out(r, peer, now_us);
-        core_settle(r, now_us);
-        return;
-    }
-    if (p->lobby && !p->joined) { /* a watch asked through the directory */
-        r->out.watch = PROTO_WATCH_ON;
-        if (!a->after || !a->after[0])
-            core_lobby_answered(r, peer); /* what its pushes compare with */
-    }
-    send_listing(r, peer, now_us);
-    core_settle(r, now_us);
+}
+
+bool core_list_asked(struct relay *r, uint32_t peer, uint32_t ask)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!ask || !p || p->listing_ask != ask)
+        return false;
+    p->listing_ask = 0;
+    return true;
 }
 
 bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
@@ -307,7 +292,7 @@ int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m,
     if (m->watch == PROTO_WATCH_ON && !p->joined)
         r->out.watch = PROTO_WATCH_ON; /* lobby.c watches for it */
     r->out.partial = r->fleet.list != NULL; /* its directory could not be asked */
-    return send_listing(r, peer, now_us);
+    return core_list_send(r, peer, now_us);
 }
 
 /* prefix + the smallest number from 1 (no leading zero, at most

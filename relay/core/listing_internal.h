@@ -60,4 +60,18 @@ int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t no
 bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
                    const struct relay_any_answer *a);
 
+/* A fleet's directory answered ask (rooms_answer.c routes it): */
+
+/* ... true if it was peer's rooms request's, now answered (its ask cleared). */
+bool core_list_asked(struct relay *r, uint32_t peer, uint32_t ask);
+
+/* ... its page a, with this relay's own rooms merged in as they are now
+ * (a's entries are a heartbeat old), into r->out; a directory that did not
+ * answer: this relay's rooms alone, said to be partial. */
+void core_list_answer(struct relay *r, const struct relay_rooms_answer *a);
+
+/* r->out, a listing, sent to peer, its bytes spent from peer's budget.
+ * Returns 0 or the relay_on_datagram code. */
+int core_list_send(struct relay *r, uint32_t peer, uint64_t now_us);
+
 #endif

@@ -387,10 +387,13 @@ void core_lobby_push_out(struct relay *r, uint32_t peer, uint64_t now_us)
     }
 }
 
-void core_lobby_answered(struct relay *r, uint32_t peer)
+void core_lobby_answered(struct relay *r, uint32_t peer, const char *after)
 {
     struct core_watcher *w = watch_of(r, peer);
-    if (w)
+    if (!w)
+        return;
+    r->out.watch = PROTO_WATCH_ON;
+    if (!after || !after[0])
         w->sent = page_print(r);
 }
 

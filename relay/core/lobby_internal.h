@@ -48,8 +48,9 @@ bool core_lobby_asked(struct relay *r, uint32_t peer, uint32_t ask);
  * for, as a push is. */
 void core_lobby_push_out(struct relay *r, uint32_t peer, uint64_t now_us);
 
-/* r->out, the answer to peer's watch as the directory gave it: what its
- * pushes compare with (a first page: after nothing). */
-void core_lobby_answered(struct relay *r, uint32_t peer);
+/* r->out, the directory's answer to peer's rooms request: if peer watches,
+ * said to be a watch's, and a first page (after nothing) what its pushes
+ * compare with. */
+void core_lobby_answered(struct relay *r, uint32_t peer, const char *after);
 
 #endif
