@@ -466,7 +466,8 @@ function figuresText(f, senders) {
          (f.disconnected ? tr("fig.disconnected", { n: f.disconnected }) : "") +
          (f.late ? tr("fig.late", { n: f.late, s: fmt(f.grace_s, 0) }) : "") +
          (f.behind_segment ? tr("fig.behind_segment", { n: f.behind_segment }) : "") +
-         (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") + " " +
+         (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") +
+         (f.sender_dropped ? tr("fig.sender_dropped", { n: f.sender_dropped }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :

@@ -205,7 +205,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
                "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
-               "\"relay_kept\":%llu",
+               "\"relay_kept\":%llu,\"sender_dropped\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
             (unsigned long long)x->late, (unsigned long long)x->too_old,
@@ -213,7 +213,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
             x->bytes_per_state, (unsigned long long)x->held,
             (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
-            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept);
+            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept,
+            (unsigned long long)x->sender_dropped);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -593,11 +594,12 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     const char *wire = bench_lane(l->lane)->wire;
     live_json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
-               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"bytes\":\"%s\",\"hops\":[",
+               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"unsent\":%s,\"bytes\":\"%s\","
+               "\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, live_ms_since(m->send_us, s->t0_us),
             m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
             m->recv_us ? live_ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender,
-            (unsigned)id, (unsigned)m->after, hex);
+            (unsigned)id, (unsigned)m->after, m->unsent ? "true" : "false", hex);
     live_hop_json(f, l, m, 0, s->t0_us);
     fputc(',', f);
     live_hop_json(f, l, m, 1, s->t0_us);
