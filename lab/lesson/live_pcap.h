@@ -1,5 +1,5 @@
 /* live_pcap.h: each lane's last packets, as a capture Wireshark opens
- * (GET /pcap?lane=NAME, the strip's "pcap" button). IP mode only: a packet
+ * (GET /pcap?lane=NAME, the link under each lane). IP mode only: a packet
  * socket in the clients' namespace sees every packet of the lanes' clients
  * on netsim's device there, up before netsim and down after it; a packet is
  * a lane's by its client-side port (its senders' flows and its receiver's).
