@@ -1,8 +1,8 @@
 /* test_e2e_lesson_view.c: the lesson in a class. `ricochet-lesson
  * --view-address 127.0.0.2` serves the students' view there: its page says
  * it is a viewer's (`/view.json`), a `PUT /model` and a `PUT /senders` from
- * it are refused (403) and the model in force stays as it was, `/state` and
- * `/calls` are the teacher's page's; thirty viewers polling it each second
+ * it are refused (403) and the model in force stays as it was, `/state`,
+ * `/calls` and `/pcap` are the teacher's page's; thirty viewers polling it each second
  * get one answer made for all of them (at most two distinct in a round of
  * thirty) and leave the lanes' figures as they were (every lane delivering
  * 100% on a clean network, its p50 within 5 ms of what it was without
@@ -177,8 +177,9 @@ static void a_students_view_changes_nothing(const struct lesson *l, const char *
     assert_int_equal(http_send(view, "PUT", "/senders", "{\"senders\": 4}", 10000, &r), 0);
     assert_int_equal(r.status, 403);
     http_response_free(&r);
-    static const char *const teachers[] = {"/state?lane=udp&seq=1", "/calls?lane=tcp"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const teachers[] = {"/state?lane=udp&seq=1", "/calls?lane=tcp",
+                                           "/pcap?lane=udp"};
+    for (size_t i = 0; i < sizeof teachers / sizeof teachers[0]; i++) {
         assert_int_equal(http_request(view, "GET", teachers[i], 10000, &r), 0);
         assert_int_equal(r.status, 403);
         http_response_free(&r);

@@ -1,7 +1,10 @@
 /* test_e2e_quic_fates.c: an unsequenced QUIC sender through ricochet-netsim
  * losing a tenth of its packets told by its transport which datagrams the
  * relay acknowledged and which were lost (`client_set_fate`), never both,
- * matching what the receiver got and missed. */
+ * matching what the receiver got and missed; and one whose relay stops
+ * answering told of each state congestion control held back past the
+ * client's 64 and dropped unsent (CLIENT_FATE_DROPPED), none of which the
+ * receiver gets: a loss no network saw, which the lesson explains by it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,18 +23,18 @@
 #define FATES 400
 
 /* What the sender's transport said of each seq from first on: 1
- * acknowledged, 2 lost. */
+ * acknowledged, 2 lost (declared or dropped unsent); 4 dropped unsent. */
 struct fates {
     uint32_t first;
     uint8_t of[FATES];
 };
 
-static void fate_seen(void *ctx, struct ricochet *c, uint32_t seq, bool lost)
+static void fate_seen(void *ctx, struct ricochet *c, uint32_t seq, enum client_fate fate)
 {
     (void)c;
     struct fates *f = ctx;
-    if (seq - f->first < FATES)
-        f->of[seq - f->first] |= lost ? 2 : 1;
+    if (seq - f->first < FATES) /* one that never left is lost to the receiver too */
+        f->of[seq - f->first] |= fate == CLIENT_FATE_ACKED ? 1 : fate == CLIENT_FATE_LOST ? 2 : 6;
 }
 
 /* An unsequenced sender through netsim losing a tenth of what it sends:
@@ -115,10 +118,82 @@ static void the_sender_knows_its_lost_datagrams(void **state)
     spawn_free(&relay);
 }
 
+/* The relay stopped (SIGSTOP) while a sender sends 400 states 3 ms
+ * apart: nothing is acknowledged, and once the datagrams in flight fill
+ * the congestion window (some 13 KB: about 170 of them) congestion control
+ * holds the others back; past the client's 64 each newer one drops the
+ * oldest unsent.
+ * The sender hears of each by its seq (as many as its statistics count),
+ * never of one it also heard acknowledged, and once the relay runs again
+ * the receiver gets none of them (of the others, what the relay's edge
+ * still forwards: a receiver gone quiet as long is its slow reader). */
+static void the_sender_knows_what_never_left(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", "--tick-ms", "0", "--stale-ms", "0",
+                          NULL}; /* late is not stale: what was held comes */
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = quic_client(quic, "held", "sender", PROTO_MODE_UNSEQUENCED, NULL);
+    r.c[1] = quic_client(quic, "held", "receiver", PROTO_MODE_UNSEQUENCED, NULL);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    static struct fates f;
+    memset(&f, 0, sizeof f);
+    f.first = client_next_seq(r.c[0]);
+    client_set_fate(r.c[0], fate_seen, &f);
+    static uint8_t got[FATES];
+    memset(got, 0, sizeof got);
+    uint32_t sender = ricochet_id(r.c[0]);
+    struct ricochet_event ev;
+    assert_int_equal(kill(relay.pid, SIGSTOP), 0);
+    for (int k = 0; k < FATES; k++) {
+        struct ricochet_state st = {.x = 1, .y = 2};
+        assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
+        uint64_t until = clock_now_us() + 3000;
+        while (clock_now_us() < until)
+            for (int i = 0; i < 2; i++)
+                while (ricochet_poll(r.c[i], 0, &ev) == 1)
+                    (void)0;
+    }
+    assert_int_equal(kill(relay.pid, SIGCONT), 0);
+    uint64_t until = clock_now_us() + 3000000; /* what was held goes, and comes */
+    while (clock_now_us() < until)
+        for (int i = 0; i < 2; i++)
+            while (ricochet_poll(r.c[i], 1, &ev) == 1)
+                if (i == 1 && ev.type == RICOCHET_EV_STATE && ev.id == sender &&
+                    ev.state.seq - f.first < FATES)
+                    got[ev.state.seq - f.first] = 1;
+    unsigned dropped = 0, dropped_got = 0, came = 0;
+    for (uint32_t q = 0; q < FATES; q++) {
+        assert_true(f.of[q] != 7 && f.of[q] != 3); /* never acknowledged and lost */
+        dropped += (f.of[q] & 4) != 0;
+        dropped_got += (f.of[q] & 4) && got[q];
+        came += got[q];
+    }
+    struct client_netinfo ni;
+    client_netinfo(r.c[0], &ni);
+    print_message("held: %u of 400 dropped unsent (the client counts %llu), %u came, %u of "
+                  "them dropped\n", dropped, (unsigned long long)ni.quic_datagrams_dropped,
+                  came, dropped_got);
+    assert_true(dropped >= 20);
+    assert_int_equal(ni.quic_datagrams_dropped, dropped);
+    assert_int_equal(dropped_got, 0);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_sender_knows_its_lost_datagrams),
+        cmocka_unit_test(the_sender_knows_what_never_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,11 @@
  * lost_explained); a stream's behind a segment netsim dropped, its copy not
  * come before the state was sent, is "behind_segment"; one netsim carried up
  * a grace before the window's end and never down, the relay kept
- * ("relay_kept"; both within lost_explained); any other state lost with no
- * connection lost and no drop of netsim's stays unexplained. A state its
+ * ("relay_kept"; both within lost_explained); one a QUIC sender dropped
+ * before it left (congestion control held back its most: client_set_fate)
+ * is lost at once, its sender's ("sender_dropped", within lost_explained);
+ * any other state lost with no connection lost and no drop of netsim's
+ * stays unexplained. A state its
  * sender handed over late (a loop held up: the swarm keeps the intended
  * times) has its grace from when it went, not from its intended time: not
  * lost before it could come */
@@ -260,6 +263,32 @@ static void kept_by_the_relay(void **state)
     }
 }
 
+/* Four QUIC senders, sender 1's states 5 to 8 dropped by its client
+ * before they left (netsim has no line of them): lost at once, not a grace
+ * later, and explained as its sender's; the others' all came. */
+static void dropped_by_its_sender(void **state)
+{
+    (void)state;
+    struct live_lane *l = lane_new("quic", LIVE_SENDERS);
+    send_all(l, 20);
+    for (uint32_t i = 5; i < 9; i++)
+        live_lane_unsent(l, 1, l->seq0[1] + i, 10 * STEP_US);
+    live_lane_settle(l, GRACE_US, 10 * STEP_US);
+    for (uint32_t i = 5; i < 9; i++)
+        assert_int_equal(live_lane_mark(l, 1, l->seq0[1] + i)->status, LIVE_LOST);
+    for (uint32_t i = 0; i < 20; i++)
+        for (int k = 0; k < LIVE_SENDERS; k++)
+            if (k != 1 || i < 5 || i >= 9)
+                got(l, k, i, (i + 1) * STEP_US + 30000);
+    struct live_figures f = figures(l, 21 * STEP_US + GRACE_US);
+    assert_int_equal(f.expected, 80);
+    assert_int_equal(f.delivered, 76);
+    assert_int_equal(f.netsim_dropped, 0);
+    assert_int_equal(f.sender_dropped, 4);
+    assert_int_equal(f.lost_explained, 4);
+    free(l);
+}
+
 /* A lossy lane's states sent 2.5 s after their intended times (the loop
  * was held up) are pending a grace after they went, not lost the moment
  * they go; once they come they are delivered, none unexplained. */
@@ -298,6 +327,7 @@ int main(void)
         cmocka_unit_test(behind_a_dropped_segment),
         cmocka_unit_test(kept_by_the_relay),
         cmocka_unit_test(late_sends_have_their_grace),
+        cmocka_unit_test(dropped_by_its_sender),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

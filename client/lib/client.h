@@ -301,12 +301,16 @@ enum proto_mode client_mode(const struct ricochet *c);
 int client_rebind(struct ricochet *c);
 /* What my transport learned of the fate of my unreliable states: QUIC
  * calls fn when the relay acknowledged the datagram that carried the state
- * of this seq (lost false), or when ngtcp2 declared it lost (lost true;
- * it is never sent again): what the sender knew, beside what the network
- * did. The other transports never call it. fn runs inside ricochet_poll or
- * a send, from inside the transport: it must not call the library. NULL:
- * none. */
-typedef void (*client_fate_fn)(void *ctx, struct ricochet *c, uint32_t seq, bool lost);
+ * of this seq (CLIENT_FATE_ACKED), when ngtcp2 declared it lost
+ * (CLIENT_FATE_LOST; it is never sent again), or when it never left:
+ * congestion control held back CLIENT_QUIC_DGRAMS_MAX datagrams and this,
+ * the oldest, was dropped for a newer one (CLIENT_FATE_DROPPED; no network
+ * saw it). What the sender knew, beside what the network did. The other
+ * transports never call it. fn runs inside ricochet_poll or a send, from
+ * inside the transport: it must not call the library. NULL: none. */
+enum client_fate { CLIENT_FATE_ACKED, CLIENT_FATE_LOST, CLIENT_FATE_DROPPED };
+typedef void (*client_fate_fn)(void *ctx, struct ricochet *c, uint32_t seq,
+                               enum client_fate fate);
 void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx);
 
 /* The socket the session's datagrams or stream cross (ricochet_fd may be

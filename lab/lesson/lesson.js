@@ -409,7 +409,7 @@ function laneElement(l) {
   el.className = "lane";
   el.dataset.lane = l.name;
   el.innerHTML = "<div><h2></h2><div class=ends></div><button class=calls></button>" +
-                 "<button class=csv></button>" +
+                 "<button class=csv></button><a class=pcap></a>" +
                  "<div class=figs></div><div class=why></div></div>" +
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   el.querySelector("h2").style.color = l.color;
@@ -419,6 +419,10 @@ function laneElement(l) {
   l.strip.addEventListener("click", (e) => clickStrip(l, e));
   el.querySelector(".calls").onclick = () => showCalls(l.name);
   el.querySelector(".csv").onclick = () => saveCsv(l.name);
+  /* its last packets, as netsim's clients' side carried them: Wireshark's */
+  const pcap = el.querySelector(".pcap");
+  pcap.href = "/pcap?lane=" + encodeURIComponent(l.name);
+  pcap.download = "ricochet-lesson-" + l.name + ".pcap";
   $("lanes").appendChild(el);
 }
 
@@ -466,7 +470,8 @@ function figuresText(f, senders) {
          (f.disconnected ? tr("fig.disconnected", { n: f.disconnected }) : "") +
          (f.late ? tr("fig.late", { n: f.late, s: fmt(f.grace_s, 0) }) : "") +
          (f.behind_segment ? tr("fig.behind_segment", { n: f.behind_segment }) : "") +
-         (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") + " " +
+         (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") +
+         (f.sender_dropped ? tr("fig.sender_dropped", { n: f.sender_dropped }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :
@@ -516,6 +521,7 @@ function render() {
     l.el.querySelector(".ends").textContent = endsText(l.ends, tr);
     l.el.querySelector(".calls").textContent = tr("calls.button");
     l.el.querySelector(".csv").textContent = tr("csv.button");
+    l.el.querySelector(".pcap").textContent = tr("pcap.button");
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures, l.senders);
     l.el.querySelector(".why").textContent = l.state === "running" ? said(l.why) // connected again
       : tName("state." + l.state, l.state) + ": " + said(l.why);

@@ -72,11 +72,13 @@ function hopText(h, wire, ends, fmt) {
   return lines.concat(held).join("<br>");
 }
 
-/* A state lost that netsim dropped on no hop: lost in the host, where a
+/* A state lost that netsim dropped on no hop: one its sender's QUIC
+ * dropped before it left (d.unsent), else lost in the host, where a
  * socket's receive buffer was full, by the kernel's counts over the
  * lane's window (f, its figures): at the receiving socket when netsim
  * handed it on towards the receiver, else at the relay's or netsim's. */
 function hostLost(d, f, fmt) {
+  if (d.status === 2 && d.unsent) return `<p class=host>${tr("insp.unsent")}</p>`;
   if (d.status !== 2 || d.hops.some((h) => h.drop) || !f || !f.valid) return "";
   const at = { n: f.socket_dropped, relay: f.host_socket_dropped, s: fmt(f.window_s, 0) };
   return `<p class=host>${tr(d.hops[1].fwds ? "insp.host_receiver" : "insp.host_relay", at)}</p>`;

@@ -34,13 +34,17 @@
  *   live_calls.c   each lane's two ends: the relay's fixed ports, the endpoints, and the system
  *                  calls both ends made (the relay's sockets read from /proc)
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
+ *   live_pcap.c    each lane's last packets on the clients' side of netsim
+ *                  (a packet socket there), as a pcap file: GET /pcap
  * The loop owns everything but the snapshot, which it publishes through a
  * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
- * formats the newest and never touches the loop's state.
+ * formats the newest and never touches the loop's state, but for the
+ * lanes' captures, behind a lock of their own (live_pcap.c).
  * A file with calls for the others declares them, and the parts it writes,
  * in a header beside it (live_run.h, live_clients.h, live_http.h,
  * live_controls.h, live_state.h, live_log.h, live_lanes.h, live_door.h,
- * live_door_strangers.h, live_guests.h, live_calls.h, live_client.h); what
+ * live_door_strangers.h, live_guests.h, live_calls.h, live_client.h,
+ * live_pcap.h); what
  * the loop publishes, each lane's states and figures, is live_snapshot.h's.
  * This header holds what the loop's files share: the lesson's options, its
  * netsims, and struct live, composed of the lanes' and the door's parts. */
@@ -58,6 +62,7 @@
 
 struct bench_params;
 struct live_http;
+struct live_pcap;
 struct netlab;
 struct swarm;
 struct triple;
@@ -134,6 +139,7 @@ struct live {
     struct live_model models[LIVE_MODELS]; /* the model changes, oldest first */
     struct triple *tb;              /* struct live_snapshot */
     struct live_http *http;
+    struct live_pcap *pcap;         /* each lane's last packets (IP mode; NULL: none) */
     struct live_door door;
     int senders;                    /* each lane's senders now */
     _Atomic int senders_wanted;     /* ... as the page asks (its thread sets it; the loop

@@ -162,12 +162,32 @@ static void flow_of(const struct live *lv, struct ricochet *c, bool up, char *ou
     netaddr_format(&ep, out, cap);
 }
 
+/* A QUIC sender's state that never left (congestion control held back
+ * its most and its client dropped the oldest): its mark says so, the loss
+ * explained where no network saw it. */
+static void on_fate(void *ctx, struct ricochet *c, uint32_t seq, enum client_fate fate)
+{
+    struct live *lv = ctx;
+    if (fate != CLIENT_FATE_DROPPED)
+        return;
+    for (size_t k = 0; k < lv->n_lanes; k++) {
+        struct live_lane *l = &lv->lanes[k];
+        for (size_t s = 0; l->clients && s < l->n_senders; s++)
+            if (swarm_client(lv->sw, l->sender[s]) == c) {
+                live_lane_unsent(l, (int)s, seq, clock_now_us());
+                return;
+            }
+    }
+}
+
 /* The lane's flows as netsim names them (a polling client's connection
- * dialled again has a new endpoint), and its senders' ids. */
+ * dialled again has a new endpoint), its senders' ids, and what their
+ * transports say of the states they dropped. */
 static void lane_ids(struct live *lv, struct live_lane *l)
 {
     for (size_t s = 0; s < l->n_senders; s++) {
         struct ricochet *c = swarm_client(lv->sw, l->sender[s]);
+        client_set_fate(c, on_fate, lv);
         flow_of(lv, c, true, l->up_flow[s], sizeof l->up_flow[s]);
         l->sender_id[s] = ricochet_id(c);
         l->ends.up_fd[s] = client_socket_up(c);

@@ -16,6 +16,8 @@
  *                       its 40 bytes, what carried it (netsim's drop log,
  *                       up and down) and the loss it waited behind
  *                       (live_state.c)
+ *   GET /pcap?lane=NAME    the lane's last packets on the clients' side of
+ *                       netsim (IP mode), a pcap file (live_pcap.c)
  *   GET /calls?lane=NAME   the system calls of the lane's two ends, with
  *                       their descriptors and ports, and its handshakes
  *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
@@ -45,6 +47,7 @@
  * from a viewer is refused (403), and /view.json says {"view": true, "you":
  * the viewer's address}, its program's lane the one from that address. */
 #include "live_http.h"
+#include "live_pcap.h"
 #include "live.h"
 #include "live_calls.h"
 #include "live_client.h"
@@ -115,6 +118,7 @@ struct live_http {
     size_t view_len;
     uint64_t view_made_us;         /* the loop's: when it made it */
     _Atomic uint64_t view_asked_us; /* when a viewer last asked for it */
+    struct live_pcap *pcap;        /* the lanes' last packets (NULL: no IP mode) */
 };
 
 static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
@@ -205,7 +209,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
                "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
-               "\"relay_kept\":%llu",
+               "\"relay_kept\":%llu,\"sender_dropped\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
             (unsigned long long)x->late, (unsigned long long)x->too_old,
@@ -213,7 +217,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
             x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
             x->bytes_per_state, (unsigned long long)x->held,
             (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
-            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept);
+            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept,
+            (unsigned long long)x->sender_dropped);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -593,11 +598,12 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     const char *wire = bench_lane(l->lane)->wire;
     live_json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
-               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"bytes\":\"%s\",\"hops\":[",
+               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"unsent\":%s,\"bytes\":\"%s\","
+               "\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, live_ms_since(m->send_us, s->t0_us),
             m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
             m->recv_us ? live_ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender,
-            (unsigned)id, (unsigned)m->after, hex);
+            (unsigned)id, (unsigned)m->after, m->unsent ? "true" : "false", hex);
     live_hop_json(f, l, m, 0, s->t0_us);
     fputc(',', f);
     live_hop_json(f, l, m, 1, s->t0_us);
@@ -605,6 +611,27 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     fclose(f);
     r->content_type = "application/json";
     r->body = text;
+    r->len = len;
+}
+
+/* GET /pcap?lane=NAME: the lane's last packets on the clients' side of
+ * netsim, as a pcap file (live_pcap.c). */
+static void on_pcap(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    const char *name = httpd_arg(q, "lane");
+    size_t len = 0;
+    if (!h->pcap) {
+        reply_text(r, 404, "no capture: the lanes cross netsim's devices in IP mode only\n");
+        return;
+    }
+    unsigned char *bytes = live_pcap_lane(h->pcap, name, &len);
+    if (!bytes) {
+        reply_text(r, 404, "want /pcap?lane=NAME, a lane of the page's\n");
+        return;
+    }
+    r->content_type = "application/vnd.tcpdump.pcap";
+    r->body = (char *)bytes;
     r->len = len;
 }
 
@@ -711,7 +738,7 @@ static const struct httpd_route routes[] = {
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id},
     {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
-    {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
+    {"/pcap", on_pcap}, {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
     {"/senders", on_senders_put, "PUT", 64}, {"/view.json", on_view_teacher},
     {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
     {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
@@ -729,7 +756,7 @@ static const struct httpd_route view_routes[] = {
     {"/favicon.ico", on_favicon}, {"/live.json", on_view_live}, {"/view.json", on_view_student},
     {"/model", on_view_model}, {"/model", on_view_refused, "PUT", CONTROLS_MAX - 1},
     {"/senders", on_view_refused, "PUT", 64}, {"/state", on_view_teachers},
-    {"/calls", on_view_teachers},
+    {"/calls", on_view_teachers}, {"/pcap", on_view_teachers},
     {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
     {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
     {"/worksheet/vi.md", on_worksheet_vi}, {0}};
@@ -746,6 +773,7 @@ struct live_http *live_http_start(struct live *lv, int port, char *err, size_t e
     }
     h->tb = lv->tb;
     h->senders_wanted = &lv->senders_wanted;
+    h->pcap = lv->pcap;
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->view_lock, NULL);
     if (httpd_parse_listen(text, &at, err, err_cap) != 0 ||

@@ -129,6 +129,15 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
     m->ask_wait_us = !asked_us ? -1 : asked_us > m->send_us ? (int64_t)(asked_us - m->send_us) : 0;
 }
 
+void live_lane_unsent(struct live_lane *l, int k, uint32_t seq, uint64_t now_us)
+{
+    struct live_mark *m = live_lane_mark(l, k, seq);
+    if (!m || m->unsent)
+        return;
+    m->unsent = 1;
+    m->changed_us = now_us;
+}
+
 void live_lane_cut(struct live_lane *l, int role, uint64_t now_us)
 {
     bool receiver = role < 0 || (size_t)role >= l->n_senders;
@@ -173,7 +182,7 @@ void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
         struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->status != LIVE_PENDING)
             continue;
-        bool gone = !lossless && (dropped(&m->hop[0]) || dropped(&m->hop[1]));
+        bool gone = !lossless && (m->unsent || dropped(&m->hop[0]) || dropped(&m->hop[1]));
         uint64_t went = m->sent_us > m->send_us ? m->sent_us : m->send_us;
         if (gone || (now_us > went && now_us - went > grace)) {
             m->status = LIVE_LOST;
@@ -399,7 +408,11 @@ static void count_fate(struct live_figures *f, const struct live_lane *l,
     bool kept = lost && !m->cut && !late && !segment && m->hop[NETSIM_UP].fwds &&
                 m->hop[NETSIM_UP].fwd_us < to && !m->hop[NETSIM_DOWN].seen_us;
     f->relay_kept += kept;
-    f->lost_explained += (m->status == LIVE_LOST && (net || m->cut || late || segment || kept)) ||
+    /* never left: its sender's QUIC dropped it for a newer one (client_set_fate) */
+    bool unsent = lost && !m->cut && m->unsent;
+    f->sender_dropped += unsent;
+    f->lost_explained += (m->status == LIVE_LOST &&
+                          (net || m->cut || late || segment || kept || unsent)) ||
                          m->status == LIVE_TOO_OLD;
 }
 

@@ -105,8 +105,12 @@ void live_lane_got(struct live_lane *l, int k, const struct ricochet_event *ev, 
  * come. */
 void live_lane_cut(struct live_lane *l, int role, uint64_t now_us);
 
+/* Sender k's state seq never left: its QUIC dropped it before it went
+ * (congestion control held back its most, client_set_fate). */
+void live_lane_unsent(struct live_lane *l, int k, uint32_t seq, uint64_t now_us);
+
 /* The lane's pending states that will not come marked lost: a lossy
- * lane's that netsim dropped, and any older than grace_us. */
+ * lane's that netsim or its sender dropped, and any older than grace_us. */
 void live_lane_settle(struct live_lane *l, uint64_t grace_us, uint64_t now_us);
 
 /* The lane's figures over [from_us, to_us) of intended send time, lat the

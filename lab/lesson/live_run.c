@@ -28,6 +28,7 @@
 #include "live_http.h"
 #include "live_lanes.h"
 #include "live_log.h"
+#include "live_pcap.h"
 #include "live_snapshot.h"
 
 #include <errno.h>
@@ -383,6 +384,7 @@ static void loop(struct live *lv, const struct netlab *lab)
                 live_clients_stop(lv);
         }
         live_door_step(lv, clock_now_us()); /* a message's time as it is read: a ping's */
+        live_pcap_read(lv->pcap, lv);
         if (lv->sw)
             swarm_step(lv->sw, UINT64_MAX); /* waits at most 5 ms */
         else
@@ -443,6 +445,8 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     plan_netsims(lv);
     children_temp_file("lesson", "keys", lv->keylog, sizeof lv->keylog);
     publish(lv, clock_now_us());
+    if (cfg->lab && !(lv->pcap = live_pcap_open(cfg->lab, lv, err, sizeof err)))
+        fprintf(stderr, LESSON_PROG ": warning: no lane's capture (/pcap): %s\n", err);
     if (!(lv->http = live_http_start(lv, port, err, sizeof err))) {
         fprintf(stderr, LESSON_PROG ": error: --port %d: %s\n", port, err);
         goto out;
@@ -484,6 +488,7 @@ out:
     stop_children(lv);
     live_door_close(lv);
     live_http_stop(lv->http);
+    live_pcap_close(lv->pcap);
     for (size_t i = 0; i < lv->n_netsims; i++)
         unlink(lv->netsims[i].drop_log);
     unlink(lv->keylog);

@@ -53,6 +53,9 @@ struct live_mark {
     uint8_t sender;        /* which of the lane's senders, 0 to n_senders - 1 */
     uint8_t cut;           /* on its way when its sender or the receiver was disconnected
                               (live_lane_cut): if lost, lost with that connection */
+    uint8_t unsent;        /* its sender's QUIC dropped it before it left (congestion
+                              control held back its most: client_set_fate); no network
+                              saw it */
     uint32_t arrival;      /* the receiver's count of states when it got this one: the
                               order they came in, whoever sent them */
     uint32_t after;        /* it came (or, sequenced, was thrown away as too old) after
@@ -111,6 +114,8 @@ struct live_figures {
                                        netsim dropped: its bytes wait for the copy */
     uint64_t relay_kept;            /* lost otherwise, netsim's line of it up a grace before
                                        the window's end and none down: the relay kept it */
+    uint64_t sender_dropped;        /* lost, netsim dropped none: its sender's QUIC dropped it
+                                       before it left (congestion control held back its most) */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
                                        (TCP sent them again: netsim_dropped counts states) */
     uint64_t held;                  /* states delivered after another sender's state the

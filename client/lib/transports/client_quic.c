@@ -271,8 +271,11 @@ static int queue_dgram(struct client_quic *t, uint8_t channel, const uint8_t *bu
     if (!t->dgrams && !(t->dgrams = malloc(CLIENT_QUIC_DGRAMS_MAX * sizeof *t->dgrams)))
         return -1;
     if (t->n_dgrams == CLIENT_QUIC_DGRAMS_MAX) {
+        uint32_t seq = t->dgrams[0].seq; /* its state never leaves: said, as a loss is */
         memmove(t->dgrams, t->dgrams + 1, --t->n_dgrams * sizeof *t->dgrams);
         t->dgrams_dropped++;
+        if (t->c->fate)
+            t->c->fate(t->c->fate_ctx, t->c, seq, CLIENT_FATE_DROPPED);
     }
     struct client_quic_dgram *d = &t->dgrams[t->n_dgrams++];
     struct proto_state s;

@@ -232,7 +232,7 @@ static int on_datagram_acked(ngtcp2_conn *conn, uint64_t id, void *ud)
     struct client_quic *t = ud;
     t->dgrams_acked++;
     if (t->c->fate)
-        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, false);
+        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, CLIENT_FATE_ACKED);
     return 0;
 }
 
@@ -242,7 +242,7 @@ static int on_datagram_lost(ngtcp2_conn *conn, uint64_t id, void *ud)
     struct client_quic *t = ud;
     t->dgrams_lost++;
     if (t->c->fate)
-        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, true);
+        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, CLIENT_FATE_LOST);
     return 0;
 }
 
