@@ -54,6 +54,7 @@ static void settings(struct script_settings *s, const char *dir, const char *def
     snprintf(s->default_name, sizeof s->default_name, "%s", def ? def : "");
     s->memory_kb = memory_kb ? memory_kb : 1024;
     s->budget = budget ? budget : 1000000;
+    s->share = 50;
 }
 
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,

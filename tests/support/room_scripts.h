@@ -25,7 +25,8 @@ void scripts_put(const char *dir, const char *name, const char *text);
 void scripts_dir_free(const char *dir);
 
 /* The engine on r for dir's scripts (def: every room's, "" none), with
- * memory_kb and budget (0: the options' defaults, 1024 and 1000000);
+ * memory_kb and budget (0: the options' defaults, 1024 and 1000000), the
+ * share's default (50);
  * asserted to start. */
 struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,
                                      uint32_t memory_kb, uint64_t budget);
