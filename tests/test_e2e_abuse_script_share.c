@@ -139,13 +139,13 @@ static void many_scripted_rooms_beside_honest_rooms(void **state)
                   (unsigned long long)a.sent, cpu, wall_s, cpu / wall_s, spent / 1e6, calls,
                   skipped, deferred, busy);
     assert_true(spawn_running(&relay));
-    /* the scripts' time: within the share of the run and of the second
-     * before it (the window), and a call's overrun per room */
-    assert_true(spent >= 0);
-    assert_true((double)spent <= (wall_s + 1.0) * SHARE / 100.0 * 1e6 + 500000.0);
-    assert_true(busy > 0);
     assert_true(plain >= 0.99);
     assert_true(calm >= 0.99);
+    /* the scripts' time: within the share of the run and of the second
+     * before it (the window), and the calls that overran it a little */
+    assert_true(spent > 0);
+    assert_true((double)spent <= (wall_s + 1.0) * SHARE / 100.0 * 1e6 + 500000.0);
+    assert_true(busy > 0);
     session_free(&s);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
