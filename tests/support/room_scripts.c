@@ -68,6 +68,24 @@ int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *
     return rc;
 }
 
+static struct script_engine *open_asserted(struct relay *r, const struct script_settings *s)
+{
+    struct script_engine *e = NULL;
+    char err[512] = "";
+    if (script_engine_open(&e, r, s, err, sizeof err) != 0)
+        fail_msg("the engine did not start: %s", err);
+    return e;
+}
+
+struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uint64_t budget,
+                                           uint32_t share)
+{
+    struct script_settings s;
+    settings(&s, dir, "", 0, budget);
+    s.share = share;
+    return open_asserted(r, &s);
+}
+
 struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,
                                      uint32_t memory_kb, uint64_t budget)
 {
