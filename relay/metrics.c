@@ -51,6 +51,12 @@ static void put_u64(struct promtext *t, const struct metric *m, const struct rel
     promtext_sample_u64(t, m->name, NULL, NULL, *AT(s, m, uint64_t));
 }
 
+/* A count of µs as seconds. */
+static void put_us_s(struct promtext *t, const struct metric *m, const struct relay_snapshot *s)
+{
+    promtext_sample(t, m->name, NULL, NULL, (double)*AT(s, m, uint64_t) / 1e6);
+}
+
 static void put_by_mode(struct promtext *t, const struct metric *m,
                         const struct relay_snapshot *s)
 {
@@ -193,6 +199,12 @@ static const struct metric metrics[] = {
     { "ricochet_script_skipped_total", "counter",
       "Calls of rooms' scripts not made: their room had spent its share of the second.",
       put_u64, SNAP(stats.script.skipped) },
+    { "ricochet_script_busy_total", "counter",
+      "Calls of rooms' scripts not made or put off: the scripts had spent --script-share of "
+      "the last second, their room more than its part.", put_u64, SNAP(stats.script.busy) },
+    { "ricochet_script_seconds_total", "counter",
+      "Time rooms' scripts ran, by the clock around each call.", put_us_s,
+      SNAP(stats.script.time_us) },
     { "ricochet_script_sent_total", "counter",
       "Event copies rooms' scripts sent as their room.", put_u64, SNAP(stats.script.sent) },
     { "ricochet_script_reloads_total", "counter",

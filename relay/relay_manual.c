@@ -29,7 +29,9 @@ static const char *const files[] = {
     "--room-file FILE", "the rooms this relay keeps (their settings, owners and kept events "
                         "with stay), written as FILE.tmp then renamed over FILE; a FILE it "
                         "cannot read back stops it at start: move it away to start without it",
-    "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md)",
+    "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md), each "
+                        "room's within --script-memory-kb and --script-budget, all together "
+                        "within --script-share of the relay's time",
     NULL};
 
 static const struct options_example examples[] = {
@@ -50,6 +52,9 @@ static const struct options_example examples[] = {
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Rooms that outlive a restart, waiting two minutes for their players:",
      "ricochet-relay --room-file /var/lib/ricochet-relay/rooms.json --room-hold-s 120"},
+    {"Room scripts for the rooms that name one, together at most a third of the relay's "
+     "time:",
+     "ricochet-relay --script-dir /etc/ricochet/rules --script-share 33"},
     {"Whether a config file is right, without starting:",
      "ricochet-relay --config relay.json --check"},
     {0}};

@@ -277,6 +277,12 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(script.budget), .def = "1000000", .min = 10000, .max = 1000000000,
       .help = "instructions one call of a room's script (a hook, a timer) may run; past "
               "them it is stopped and counted as an error" },
+    { .name = "script-share", .type = OPTION_UINT, .offset = SET(script.share),
+      .size = SIZE(script.share), .def = "50", .min = 1, .max = 100,
+      .help = "percent of the relay's time (its last second) all rooms' scripts may take; "
+              "past it, a room that took more than its part (this over the rooms whose "
+              "scripts ran) is not called: what its script would judge is dropped "
+              "(drops.script_busy), its timers wait; 100 = no bound" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },

@@ -59,6 +59,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"budget", s->script.budget}, {"memory", s->script.memory}, {"off", s->script.off},
         {"refused", s->script.refused}, {"dropped", s->script.dropped},
         {"changed", s->script.changed}, {"skipped", s->script.skipped},
+        {"busy", s->script.busy}, {"time_us", s->script.time_us},
         {"sent", s->script.sent},
         {"reloads", s->script.reloads}, {"reload_errors", s->script.reload_errors},
     };

@@ -7,8 +7,8 @@
  * second is what bounds it); allocate to its memory cap at every call;
  * send every event to everyone, 1000 bytes, in a room of 13 more members.
  * And 14 members, each alone in a room of its own whose script loops just
- * under its budget at every event: each room spends its share (the
- * share is a room's, not the relay's).
+ * under its budget at every event: each room spends its own share (many
+ * more against the relay's, --script-share: test_e2e_abuse_script_share).
  * The honest players get >= 99% of their states in every case; the
  * relay's CPU over the run is printed beside the same member's events into
  * a room without a script, with the script's counts (errors, stops,

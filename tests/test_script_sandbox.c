@@ -8,7 +8,9 @@
  * every state its member sends, counted here; a room at its memory cap
  * still called; no code of a script's run outside a call (globals and a
  * correction with an __index); a heavy room held to its share of a
- * second, its calls past it skipped and its timers waiting. */
+ * second, its calls past it skipped and its timers waiting; a room past its
+ * part of the relay's share (--script-share) not called, its input
+ * dropped, another room still judged. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -257,6 +259,53 @@ static void a_heavy_room_takes_its_share_only(void **state)
     relay_destroy(r);
 }
 
+/* Once the scripts have spent the relay's share of its second (5%: 50 ms),
+ * a room past its part of it (the share over the two rooms that ran) is
+ * not called: its state is dropped, never forwarded unjudged
+ * (drops.script_busy), its timer waits; the other room, under its part,
+ * has every state judged. */
+static void a_room_past_its_part_of_the_relay_share_waits(void **state)
+{
+    (void)state;
+    scripts_put(dir, "heavy",
+                "function on_room(room) room:after(10, function(r) r:send('late') end) end\n"
+                "function on_state(room, m, s)\n"
+                "  local n = 0 for i = 1, 300000 do n = n + i end\n"
+                "  return {x = 1}\n"
+                "end\n");
+    scripts_put(dir, "light", "function on_state(room, m, s) return {x = 2} end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine_share(r, dir, 50000000, 5);
+    assert_int_equal(join_script(r, 0, "calm", "a", "light"), 0);
+    assert_int_equal(join_script(r, 1, "calm", "b", "light"), 0);
+    assert_int_equal(join_script(r, 2, "hot", "c", "heavy"), 0);
+    assert_int_equal(join_script(r, 3, "hot", "d", "heavy"), 0);
+    fake_clear();
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    uint32_t sent = 0;
+    while (c->busy == 0 && sent < 400)
+        assert_int_equal(send_state_xy(r, 2, ++sent, 5, 5), 0);
+    assert_int_equal(c->busy, 1);
+    assert_int_equal(states_to(3), sent - 1); /* the one not judged: dropped */
+    assert_int_equal(relay_stats(r)->drops[RELAY_DROP_SCRIPT_BUSY], 1);
+    struct proto_state s;
+    assert_true(last_state(3, &s));
+    assert_true(s.x == 1); /* every one forwarded was judged */
+    for (uint32_t i = 1; i <= 20; i++) {
+        assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
+        assert_true(last_state(1, &s));
+        assert_true(s.x == 2);
+    }
+    assert_int_equal(states_to(1), 20);
+    script_engine_run(e, now_us + 20000); /* its timer waits */
+    assert_int_equal(events_to(3), 0);
+    assert_int_equal(c->busy, 2);
+    assert_true(c->time_us >= 50000);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +314,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_full_room_is_still_called, setup, teardown),
         cmocka_unit_test_setup_teardown(no_script_code_runs_outside_a_call, setup, teardown),
         cmocka_unit_test_setup_teardown(a_heavy_room_takes_its_share_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_room_past_its_part_of_the_relay_share_waits, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

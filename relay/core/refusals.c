@@ -75,6 +75,7 @@ static const struct {
     [RELAY_DROP_NOT_OWNER] = { "not_owner", PROTO_ERROR_NOT_OWNER, false },
     [RELAY_DROP_KEY_GUESSES] = { "key_guesses", PROTO_ERROR_RATE_LIMITED, false },
     [RELAY_DROP_SCRIPT_REFUSED] = { "script_refused", PROTO_ERROR_SCRIPT_REFUSED, false },
+    [RELAY_DROP_SCRIPT_BUSY] = { "script_busy", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -140,6 +140,10 @@ enum relay_drop {
                                   source past its bound of them (join_cost_state.h; error
                                   rate_limited) */
     RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
+    RELAY_DROP_SCRIPT_BUSY,    /* an event, a state or a join its room's script was not
+                                  called to judge: the relay's scripts had spent their
+                                  share of its time, this room more than its part (a
+                                  join: error script_refused) */
     RELAY_DROP_COUNT
 };
 

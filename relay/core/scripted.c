@@ -29,13 +29,18 @@ int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, co
     snprintf(m.name, sizeof m.name, "%s", who);
     memcpy(m.player, r->peers[peer].player, sizeof m.player);
     char why[PROTO_TEXT_MAX + 1] = "";
-    bool ok = r->script.ops.join(r->script.ops.ctx, slot_of(r, room), room->name,
-                                 &room->settings.props, &m, now_us, why, sizeof why);
-    if (ok)
+    enum relay_script_verdict v = r->script.ops.join(r->script.ops.ctx, slot_of(r, room),
+                                                     room->name, &room->settings.props, &m,
+                                                     now_us, why, sizeof why);
+    if (v != RELAY_SCRIPT_DROP && v != RELAY_SCRIPT_BUSY)
         return 0;
-    r->stats.script.refused++;
+    if (v == RELAY_SCRIPT_DROP)
+        r->stats.script.refused++;
     if (room->n == 0 && !room->hold_until_us) /* made for this join: it ends with it */
         core_room_free(r, room);
+    if (v == RELAY_SCRIPT_BUSY)
+        return core_reject_as(r, peer, RELAY_DROP_SCRIPT_BUSY, PROTO_ERROR_SCRIPT_REFUSED,
+                              now_us, "the room's script is busy: join again in a second");
     return core_reject(r, peer, RELAY_DROP_SCRIPT_REFUSED, now_us, "%s",
                        why[0] ? why : "the room's script refused the join");
 }
@@ -78,6 +83,10 @@ int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *l
     uint8_t body[PROTO_EVENT_BODY_MAX];
     enum relay_script_verdict v = r->script.ops.event(r->script.ops.ctx, p->room, &m, e, body,
                                                       &n, now_us);
+    if (v == RELAY_SCRIPT_BUSY) { /* not judged: never passed unjudged */
+        relay_count_drop(r, RELAY_DROP_SCRIPT_BUSY);
+        return 1;
+    }
     if (v == RELAY_SCRIPT_DROP) {
         r->stats.script.dropped++;
         return 1;
@@ -104,6 +113,10 @@ int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len
     struct proto_state c = *s;
     enum relay_script_verdict v = r->script.ops.state(r->script.ops.ctx, p->room, &m, &c,
                                                       now_us);
+    if (v == RELAY_SCRIPT_BUSY) { /* not judged: never passed unjudged */
+        relay_count_drop(r, RELAY_DROP_SCRIPT_BUSY);
+        return 1;
+    }
     if (v == RELAY_SCRIPT_DROP) {
         r->stats.script.dropped++;
         return 1;

@@ -28,6 +28,8 @@ struct script_settings {
     char default_name[SCRIPT_NAME_MAX + 1]; /* --script-default: every room's ("": none) */
     uint32_t memory_kb;           /* --script-memory-kb: a room's Lua memory, at most */
     uint64_t budget;              /* --script-budget: instructions a call may run */
+    uint32_t share;               /* --script-share: percent of the relay's time all
+                                     rooms' scripts may take (100, 0: no bound) */
 };
 
 /* Reads and checks every script of s->dir (each compiled and run once in a

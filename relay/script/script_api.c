@@ -275,6 +275,10 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
         script_due_at(e, vm->share_from_us + 1000000u);
         return;
     }
+    if (script_share_busy(vm)) { /* the relay's share spent, its part too: they wait */
+        script_due_at(e, now_us + SCRIPT_SHARE_SLICE_US);
+        return;
+    }
     /* The timers due now, earliest first; those set meanwhile wait for the next run. */
     uint32_t n = vm->n_timers;
     for (uint32_t round = 0; round < n && vm->L && !vm->off; round++) {

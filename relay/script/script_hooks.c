@@ -53,29 +53,35 @@ static bool start(struct script_engine *e, uint32_t room, const char *name,
     return true;
 }
 
-static bool on_join(void *ctx, uint32_t room, const char *name, const struct proto_props *props,
-                    const struct relay_script_member *m, uint64_t now_us, char *why, size_t cap)
+static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *name,
+                                         const struct proto_props *props,
+                                         const struct relay_script_member *m, uint64_t now_us,
+                                         char *why, size_t cap)
 {
     struct script_engine *e = ctx;
     if (room >= e->max_rooms)
-        return true;
+        return RELAY_SCRIPT_PASS;
     e->now_us = now_us;
     if (!e->rooms[room] && !start(e, room, name, props, now_us, why, cap))
-        return false;
+        return RELAY_SCRIPT_DROP;
     struct room_vm *vm = e->rooms[room];
     if (!script_vm_hook(vm, "on_join"))
-        return true;
+        return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
+    if (script_share_busy(vm)) {
+        lua_pop(L, 1);
+        return RELAY_SCRIPT_BUSY;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, false);
     if (script_vm_call(vm, 2, 2, "on_join") != 0)
-        return true;
+        return RELAY_SCRIPT_PASS;
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
     if (!ok)
         reason(lua_isstring(L, -1) ? lua_tostring(L, -1) : "the room's script refused the join",
                why, cap);
     lua_pop(L, 2);
-    return ok;
+    return ok ? RELAY_SCRIPT_PASS : RELAY_SCRIPT_DROP;
 }
 
 static void on_leave(void *ctx, uint32_t room, const struct relay_script_member *m,
@@ -103,6 +109,10 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     if (!script_vm_hook(vm, "on_event"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
+    if (script_share_busy(vm)) { /* not judged: dropped, never passed unjudged */
+        lua_pop(L, 1);
+        return RELAY_SCRIPT_BUSY;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, true);
     lua_createtable(L, 0, 4);
@@ -187,6 +197,10 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     if (!script_vm_hook(vm, "on_state"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
+    if (script_share_busy(vm)) { /* not judged: dropped, never passed unjudged */
+        lua_pop(L, 1);
+        return RELAY_SCRIPT_BUSY;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, true);
     int keys = script_api_keys(vm);
@@ -239,6 +253,7 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
         return NULL;
     }
     lua_State *L = vm->L;
+    vm->starting = true; /* its start runs whole, whatever the share */
     lua_pushcfunction(L, script_sandbox_open);
     if (script_vm_call(vm, 0, 0, "its sandbox") != 0) {
         script_vm_close(vm);
@@ -255,12 +270,11 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
         return vm;
     }
     script_api_room(vm);
-    if (!vm->L)
-        return vm;
-    if (script_vm_hook(vm, "on_room")) {
+    if (vm->L && script_vm_hook(vm, "on_room")) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
         script_vm_call(vm, 1, 0, "on_room");
     }
+    vm->starting = false;
     return vm;
 }
 

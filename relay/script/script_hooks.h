@@ -45,7 +45,10 @@ struct relay_room;
 enum relay_script_verdict {
     RELAY_SCRIPT_PASS = 0, /* on as it came (no hook, a hook's nil or true, an error) */
     RELAY_SCRIPT_DROP,     /* dropped: the hook returned false */
-    RELAY_SCRIPT_CHANGED   /* replaced (an event's body) or corrected (a state) */
+    RELAY_SCRIPT_CHANGED,  /* replaced (an event's body) or corrected (a state) */
+    RELAY_SCRIPT_BUSY      /* not judged: the relay's scripts had spent their share of
+                              its time and this room more than its part (dropped,
+                              drops.script_busy) */
 };
 
 /* A member as a script sees it. */
@@ -63,9 +66,10 @@ struct relay_script_member {
  * relay_script_* functions, never the relay_on_* entry points. */
 struct relay_script_ops {
     void *ctx;
-    /* m is joining the room called name (props: the room's): true admits
-     * it; false refuses it with why. A room's first join starts its script. */
-    bool (*join)(void *ctx, uint32_t room, const char *name, const struct proto_props *props,
+    /* m is joining the room called name (props: the room's): PASS admits
+     * it; DROP refuses it with why; BUSY refuses it, not judged. A room's
+     * first join starts its script. */
+    enum relay_script_verdict (*join)(void *ctx, uint32_t room, const char *name, const struct proto_props *props,
                  const struct relay_script_member *m, uint64_t now_us, char *why,
                  size_t why_cap);
     /* m is leaving (still a member, the last time the script sees it). */
@@ -113,6 +117,10 @@ struct relay_script_counts {
     uint64_t dropped;     /* events and states a script dropped */
     uint64_t changed;     /* events replaced, states corrected */
     uint64_t skipped;     /* calls not made: their room had spent its share of a second */
+    uint64_t busy;        /* calls not made or put off: the relay's scripts had spent
+                             --script-share of its last second, their room more than its
+                             part (drops.script_busy: the inputs dropped) */
+    uint64_t time_us;     /* µs the calls ran, by the clock around each */
     uint64_t sent;        /* events a script sent (each copy) */
     uint64_t reloads;     /* script folders read again (SIGHUP) */
     uint64_t reload_errors; /* ... refused, the scripts before kept */

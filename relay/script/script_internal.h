@@ -3,7 +3,9 @@
  * hooks the core calls, a room's script started and ended) over
  * script_api.c (the room object, timers, the tick) over script_vm.c (a
  * room's Lua state within its limits, calls and their faults) over
- * script_sandbox.c (the libraries). Private to relay/script/. */
+ * script_sandbox.c (the libraries) and script_share.c (the scripts' time,
+ * the relay's and each room's, and the bound on it). Private to
+ * relay/script/. */
 #ifndef RICOCHET_SCRIPT_INTERNAL_H
 #define RICOCHET_SCRIPT_INTERNAL_H
 
@@ -44,6 +46,17 @@ enum script_key {
     SCRIPT_KEYS
 };
 
+/* Time spent by scripts over the last second, in SCRIPT_SHARE_SLICES
+ * slices (script_share.c): at, the newest slice's number (µs / its
+ * length); us, each slice's µs; sum, theirs. */
+#define SCRIPT_SHARE_SLICES 10
+#define SCRIPT_SHARE_SLICE_US 100000u
+struct script_ring {
+    uint64_t at;
+    uint32_t us[SCRIPT_SHARE_SLICES];
+    uint64_t sum;
+};
+
 struct script_timer {
     uint64_t due_us;
     int ref;                      /* the function, in the registry */
@@ -64,6 +77,8 @@ struct room_vm {
     uint64_t deadline_us;         /* ... and when it has run SCRIPT_CALL_MS (CLOCK_MONOTONIC) */
     uint64_t share_from_us;       /* the second its share counts (the relay's clock) */
     uint64_t share_spent;         /* ... and the instructions its calls ran in it */
+    struct script_ring took;      /* µs its calls ran over the last second (script_share.c) */
+    bool starting;                /* its start (sandbox, chunk, on_room): never put off */
     enum vm_stop stop;            /* why the call in hand is being stopped */
     bool in_call;                 /* no hook runs within another */
     bool off;                     /* switched off: hooks absent from now on */
@@ -87,6 +102,8 @@ struct script_engine {
     uint64_t due_us;              /* the earliest timer or tick (UINT64_MAX: none) */
     uint64_t log_tokens, log_us;  /* error lines: a bucket, millionths of a line */
     uint64_t log_suppressed;
+    struct script_ring took;      /* µs every room's calls ran over the last second */
+    uint32_t rooms_ran;           /* rooms whose calls ran in it (counted each slice) */
 };
 
 /* The script called name, or NULL. */
@@ -110,6 +127,19 @@ static inline struct room_vm *script_vm_of(lua_State *L)
 /* Opens the sandbox's libraries in L (a lua_CFunction: called protected,
  * so that running out of memory there is an error, not an abort). */
 int script_sandbox_open(lua_State *L);
+
+/* ---- script_share.c ---- */
+
+/* Is the relay's share (--script-share) of the last second spent by
+ * scripts, and vm past its fair part of it (the share over the rooms
+ * whose scripts ran in that second)? Then its call is not to be made
+ * (counted busy): the input it would judge dropped, a timer or tick put
+ * off. A room being started never is. */
+bool script_share_busy(struct room_vm *vm);
+
+/* A call of vm's ran from t0 to t1 (clock_now_us): counted in the
+ * scripts' time, the relay's and the room's. */
+void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1);
 
 /* ---- script_vm.c ---- */
 

@@ -145,12 +145,14 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-/* Starts a call's budget. */
-static void budget_start(struct room_vm *vm)
+/* Starts a call's budget; returns the time it starts. */
+static uint64_t budget_start(struct room_vm *vm)
 {
+    uint64_t now = clock_now_us();
     vm->spent = 0;
     vm->stop = VM_RUNS;
-    vm->deadline_us = clock_now_us() + SCRIPT_CALL_MS * 1000ull;
+    vm->deadline_us = now + SCRIPT_CALL_MS * 1000ull;
+    return now;
 }
 
 /* ---- calls and their faults ---------------------------------------------- */
@@ -248,11 +250,12 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
         lua_pop(L, nargs + 1);
         return -1;
     }
-    budget_start(vm);
+    uint64_t t0 = budget_start(vm);
     vm->in_call = true;
     vm->eng->counts->calls++;
     int status = lua_pcall(L, nargs, nres, 0);
     vm->in_call = false;
+    script_share_took(vm, t0, clock_now_us());
     vm->share_spent += vm->spent;
     if (status == LUA_OK) {
         vm->stop = VM_RUNS;

@@ -54,6 +54,7 @@ static void settings(struct script_settings *s, const char *dir, const char *def
     snprintf(s->default_name, sizeof s->default_name, "%s", def ? def : "");
     s->memory_kb = memory_kb ? memory_kb : 1024;
     s->budget = budget ? budget : 1000000;
+    s->share = 50;
 }
 
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
@@ -65,6 +66,24 @@ int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *
     int rc = script_engine_open(&e, r, &s, err, cap);
     script_engine_close(rc == 0 ? e : NULL);
     return rc;
+}
+
+static struct script_engine *open_asserted(struct relay *r, const struct script_settings *s)
+{
+    struct script_engine *e = NULL;
+    char err[512] = "";
+    if (script_engine_open(&e, r, s, err, sizeof err) != 0)
+        fail_msg("the engine did not start: %s", err);
+    return e;
+}
+
+struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uint64_t budget,
+                                           uint32_t share)
+{
+    struct script_settings s;
+    settings(&s, dir, "", 0, budget);
+    s.share = share;
+    return open_asserted(r, &s);
 }
 
 struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,

@@ -25,10 +25,16 @@ void scripts_put(const char *dir, const char *name, const char *text);
 void scripts_dir_free(const char *dir);
 
 /* The engine on r for dir's scripts (def: every room's, "" none), with
- * memory_kb and budget (0: the options' defaults, 1024 and 1000000);
+ * memory_kb and budget (0: the options' defaults, 1024 and 1000000), the
+ * share's default (50);
  * asserted to start. */
 struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,
                                      uint32_t memory_kb, uint64_t budget);
+
+/* The engine on r for dir's scripts (no default), with budget and
+ * --script-share share (percent); asserted to start. */
+struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uint64_t budget,
+                                           uint32_t share);
 
 /* The engine's open, its one-line error into err: 0 or -1. */
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,

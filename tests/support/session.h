@@ -15,7 +15,7 @@
 #include "../../client/swarm/swarm.h"
 #include "../../proto/control.h"
 
-#define SESSION_MAX_PEERS 16
+#define SESSION_MAX_PEERS 64
 
 struct session {
     struct swarm *sw;                   /* drives the clients (NULL until the first) */
