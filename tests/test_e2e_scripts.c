@@ -8,7 +8,10 @@
  * tag.lua: a teleport corrected to the speed limit and said to every
  * member, "it" kept by the room), what the room sends coming
  * from its reserved sender; a refused join's reason as the client reads
- * it; SIGHUP reads the scripts again, new rooms running the new ones, a
+ * it; the bindings' tests' script (tests/scripts/bindings.lua) as
+ * libricochet reads it: a refusal's reason, the room's word from
+ * RICOCHET_ROOM_SENDER, its kept score no member clears, a latecomer
+ * reading it; SIGHUP reads the scripts again, new rooms running the new ones, a
  * fault keeping the ones before; a script that fails its check stops the
  * relay at start (one line, file and line), and --check checks them. */
 #include <setjmp.h>
@@ -24,7 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
 #include "../client/lib/ricochet.h"
 #include "../relay/script/script_hooks.h"
 #include "../sys/clock.h"
@@ -342,6 +344,67 @@ static bool word_event(struct ricochet *c, const struct ricochet_event *ev)
     return ev->id == RELAY_SCRIPT_SENDER && strcmp(ricochet_event_key(c), "word") == 0;
 }
 
+_Static_assert(RICOCHET_ROOM_SENDER == RELAY_SCRIPT_SENDER, "the library names the room's sender");
+
+static bool room_event(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RICOCHET_ROOM_SENDER && !ricochet_event_key(c)[0];
+}
+
+static bool room_score(struct ricochet *c, const struct ricochet_event *ev)
+{
+    return ev->id == RICOCHET_ROOM_SENDER && strcmp(ricochet_event_key(c), "score") == 0;
+}
+
+/* tests/scripts/bindings.lua, the bindings' own tests' script, as
+ * libricochet reads it: "banned" refused with the script's reason, bob's
+ * join said by the room to ann (RICOCHET_ROOM_SENDER), and the room's
+ * kept "score" cleared by neither bob nor ann (the room's owner), a
+ * latecomer reading it. */
+static void the_bindings_script_through_the_library(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--script-dir", "tests/scripts", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t port = harness_edge_port(&relay, "enet");
+    struct ricochet *c[2] = {player(port, "den", "ann", "bindings"), NULL};
+    struct ricochet_event ev;
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, room_score, &ev));
+    assert_string_equal(ev.code, "kept");
+    assert_string_equal(body_of(c[0]), "1");
+    c[1] = player(port, "den", "bob", NULL); /* bob's join goes on as bob polls */
+    assert_true(wait_for(c[1], RICOCHET_EV_EVENT, room_score, &ev));
+    assert_string_equal(body_of(c[1]), "2");
+    assert_true(wait_for(c[0], RICOCHET_EV_EVENT, room_event, &ev));
+    assert_string_equal(ev.code, "room");
+    assert_string_equal(body_of(c[0]), "hello bob");
+    assert_string_equal(ev.name, ""); /* no member is the room */
+    struct ricochet *banned = player(port, "den", "banned", NULL);
+    assert_true(wait_for(banned, RICOCHET_EV_ERROR, NULL, &ev));
+    assert_string_equal(ev.code, "script_refused");
+    assert_string_equal(ev.text, "no entry for banned");
+    assert_true(wait_for(banned, RICOCHET_EV_DISCONNECTED, NULL, &ev));
+    assert_string_equal(ev.code, "script_refused");
+    ricochet_close(banned);
+    for (int i = 1; i >= 0; i--) { /* bob's clear, then the owner's */
+        assert_int_equal(ricochet_send_kept(c[i], "score", NULL, 0, RICOCHET_KEEP_STAY),
+                         RICOCHET_OK);
+        ricochet_flush(c[i]);
+        assert_true(wait_for(c[i], RICOCHET_EV_ERROR, NULL, &ev));
+        assert_string_equal(ev.code, "not_owner");
+        assert_non_null(strstr(ev.text, "score"));
+    }
+    struct ricochet *late = player(port, "den", "cy", NULL);
+    assert_true(wait_for(late, RICOCHET_EV_EVENT, room_score, &ev));
+    assert_string_equal(ev.code, "kept");
+    assert_string_equal(body_of(late), "3");
+    ricochet_close(late);
+    ricochet_close(c[0]);
+    ricochet_close(c[1]);
+    harness_stop(&relay);
+}
+
 /* SIGHUP reads the scripts again: a room made after runs the new one, a
  * room alive keeps its own; a script that fails its check leaves the ones
  * before (the relay goes on, the line in its log). */
@@ -419,6 +482,7 @@ int main(void)
         cmocka_unit_test(gates_round_ends_when_the_time_is_up),
         cmocka_unit_test(tag_corrects_a_teleport),
         cmocka_unit_test(a_refused_join_tells_its_reason),
+        cmocka_unit_test(the_bindings_script_through_the_library),
         cmocka_unit_test(sighup_reads_them_again),
         cmocka_unit_test(a_bad_script_stops_the_start),
     };

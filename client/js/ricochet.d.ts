@@ -17,6 +17,9 @@ export const EVENT_MAX: 1024;
 export const KEY_MAX: 32;
 /** An event's `to` for every other member of the room. */
 export const TO_ROOM: 0;
+/** An event's `id` when the room itself sent it (its script's, docs/scripts.md): no
+ * member's. */
+export const ROOM_SENDER: 4294967295;
 /** Rooms in one listing, at most. */
 export const ROOMS_PAGE: 64;
 /** A prefix with `any`: NAME_MAX less 4 for the room's number. */

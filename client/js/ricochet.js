@@ -42,7 +42,8 @@
  *
  * Exports, constants:
  *   PAYLOAD_MAX (1135: a state's payload), EVENT_MAX (1024: an event's body),
- *   TO_ROOM (0: an event to every other member),
+ *   TO_ROOM (0: an event to every other member), ROOM_SENDER (4294967295:
+ *   an event's id when the room itself sent it, its script's: no member's),
  *   VERSION (3, sent in join), STATE_SIZE (40), STATE_MAX and BATCH_MAX
  *   (1200 bytes), TIME_MAX (999999999999999 µs), VALUE_MAX (1e6: every
  *   float of a state), NAME_MAX (32), TEXT_MAX (200 bytes), CONTROL_MAX
@@ -109,8 +110,8 @@
 
 export { VERSION, STATE_VERSION, MSG_STATE, MSG_BATCH, STATE_SIZE, STATE_MAX, BATCH_MAX, TIME_MAX,
          VALUE_MAX, NAME_MAX, TEXT_MAX, CODE_MAX, CONTROL_MAX, ARENA_W, ARENA_H, ROSTER_MAX,
-         ID_MAX, MSG_EVENT, EVENT_HEAD, PAYLOAD_MAX, EVENT_MAX, TO_ROOM, KEY_MAX, ROOMS_PAGE,
-         ANY_PREFIX_MAX, MODES, LOSSLESS, RTC_CHANNELS, ENDING_ERRORS, ProtocolError, nowUs,
+         ID_MAX, MSG_EVENT, EVENT_HEAD, PAYLOAD_MAX, EVENT_MAX, TO_ROOM, ROOM_SENDER, KEY_MAX,
+         ROOMS_PAGE, ANY_PREFIX_MAX, MODES, LOSSLESS, RTC_CHANNELS, ENDING_ERRORS, ProtocolError, nowUs,
          seqAfter, validName, validPrefix, validText, validPlayerName, nameFault, encodeState, STATE_FIELDS, decodeState,
          isBatch, unpackBatch, isEvent, encodeEvent, decodeEvent } from "./ricochet_wire.js";
 export { encodeControl, decodeControl } from "./ricochet_control.js";

@@ -28,6 +28,7 @@ export const EVENT_HEAD = 12;
 export const PAYLOAD_MAX = 1135; /* what every session carries, a sealed one too */
 export const EVENT_MAX = 1024;
 export const TO_ROOM = 0;
+export const ROOM_SENDER = ID_MAX; /* an event's id when the room sent it (its script's) */
 export const KEY_MAX = 32;       /* a kept event's key (PROTOCOL.md, "Kept events") */
 const EVENT_KEEP = 1, EVENT_STAY = 2, EVENT_KEPT = 4; /* an event's flags */
 export const ROOMS_PAGE = 64;    /* rooms in one listing, at most */

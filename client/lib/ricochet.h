@@ -73,6 +73,9 @@ extern "C" {
                                      fits every session, a sealed one too */
 #define RICOCHET_EVENT_MAX 1024 /* bytes of an event's body (ricochet_send_event) */
 #define RICOCHET_TO_ROOM 0u     /* ricochet_send_event: to every other member */
+#define RICOCHET_ROOM_SENDER 4294967295u /* an EVENT's id when the room itself sent it
+                                           (its script's, docs/scripts.md): an id the
+                                           relay gives no member */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */

@@ -18,6 +18,7 @@ namespace Ricochet
         public const int RoomsPage = 64;      // RICOCHET_ROOMS_PAGE: rooms in one listing, at most
         public const int AnyRoomMax = 28;     // a prefix with AnyRoom: a room's 32 less 4 for the number
         public const uint ToRoom = 0;         // RICOCHET_TO_ROOM
+        public const uint RoomSender = 4294967295; // RICOCHET_ROOM_SENDER: an Event's Id when the room sent it
         public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms
         public const string PlayerRule = "1-32 bytes of UTF-8 in any script, no control or format " +
                                          "characters, not only spaces"; // players' names: "민수"

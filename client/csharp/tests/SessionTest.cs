@@ -20,7 +20,8 @@
 // with --room-list off refusing both, in words), an Interp placing a
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
-// them), a closed session throwing. With --no-library (LD_LIBRARY_PATH without libricochet): the
+// them), a closed session throwing, and (ScriptTest.cs) a room's script.
+// With --no-library (LD_LIBRARY_PATH without libricochet): the
 // DllNotFoundException says where it looked and what to set. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
@@ -34,7 +35,7 @@ using System.Text;
 using System.Threading;
 using Ricochet;
 
-static class SessionTest
+static partial class SessionTest
 {
     static int passed, failed;
 
@@ -1071,6 +1072,7 @@ static class SessionTest
             LobbyThatStays();
             RoomsWithProperties();
             RoomFile();
+            RoomScript(args.Length > 1 ? args[1] : "client/csharp");
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");

@@ -48,7 +48,8 @@ figures.py, a session's clock and latencies (Clock); interp.py, Interp and
 Point; tickets.py, mint_ticket; program.py, the package run as a program."""
 __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
            "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX", "EVENT_MAX",
-           "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "NAME_RULE", "PLAYER_RULE",
+           "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM", "ROOM_SENDER",
+           "NAME_RULE", "PLAYER_RULE",
            "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
            "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "REJOINED",
            "ROOM", "RoomSettings", "KEY_RULE",
@@ -62,8 +63,8 @@ __version__ = "1.5.0"
 from .constants import (ANY_ROOM_MAX, APPEARED, CHAT, DISCONNECTED, E_INVALID, E_TOO_BIG,
                         ERROR, EVENT, EVENT_MAX, JOINED, KEY_RULE, LEFT, MODES, MOVED, NAME_RULE,
                         NOT_JOINED, PAYLOAD_MAX, PLAYER_RULE, POLL_INTERVAL_MAX_MS,
-                        POLL_WAIT_MAX_MS, PREFIX_RULE, PROPS_MAX, REJOINED, ROOM, ROOMS,
-                        ROOMS_PAGE, STATE, TICKET_MAX, TO_ROOM, TOO_OLD, TRANSPORTS, VANISHED,
+                        POLL_WAIT_MAX_MS, PREFIX_RULE, PROPS_MAX, REJOINED, ROOM, ROOM_SENDER,
+                        ROOMS, ROOMS_PAGE, STATE, TICKET_MAX, TO_ROOM, TOO_OLD, TRANSPORTS, VANISHED,
                         WELCOME)
 from .structs import Distribution, State, Stats
 from .native import P, SONAME, api, lib, library, now_us, protocol_version, set_log, version

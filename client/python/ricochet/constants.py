@@ -14,6 +14,7 @@ TICKET_MAX = 952    # RICOCHET_TICKET_MAX
 POLL_WAIT_MAX_MS = 25000      # RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
 POLL_INTERVAL_MAX_MS = 10000  # RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval, at most
 TO_ROOM = 0         # RICOCHET_TO_ROOM
+ROOM_SENDER = 4294967295  # RICOCHET_ROOM_SENDER: an EVENT's id when the room sent it
 NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's name
 PLAYER_RULE = ("1-32 bytes of UTF-8 in any script, no control or format characters, "
                "not only spaces")  # a player's name: "민수", "Nguyễn Văn An"

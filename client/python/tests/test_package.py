@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPORTED = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
             "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX",
             "EVENT_MAX", "TICKET_MAX", "POLL_WAIT_MAX_MS", "POLL_INTERVAL_MAX_MS", "TO_ROOM",
-            "NAME_RULE", "PLAYER_RULE", "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE",
+            "ROOM_SENDER", "NAME_RULE", "PLAYER_RULE", "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE",
             "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED", "MOVED", "APPEARED",
             "VANISHED", "EVENT", "ROOMS", "REJOINED", "ROOM", "RoomSettings", "KEY_RULE",
             "MODES", "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version",
@@ -54,8 +54,8 @@ class Names(unittest.TestCase):
 
     def test_values_are_the_library_s(self):
         self.assertEqual((ricochet.WELCOME, ricochet.ROOM), (0, 14))
-        self.assertEqual((ricochet.PAYLOAD_MAX, ricochet.EVENT_MAX, ricochet.TO_ROOM),
-                         (1135, 1024, 0))
+        self.assertEqual((ricochet.PAYLOAD_MAX, ricochet.EVENT_MAX, ricochet.TO_ROOM,
+                          ricochet.ROOM_SENDER), (1135, 1024, 0, 4294967295))
         self.assertEqual(ricochet.NOT_JOINED, -2)
         self.assertIs(ricochet.Interp.push.__globals__["State"], ricochet.State)
 
