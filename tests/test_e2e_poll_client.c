@@ -12,7 +12,8 @@
  * `disconnected`, its reason naming the address and pointing to the poll://
  * edge; a session made in a
  * network namespace and driven from another thread dials its next connection
- * in its own namespace */
+ * in its own namespace; a fleet's session alone in its room, idle long polls
+ * answered, never takes its live relay for lost */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +404,15 @@ static void poll_redial_in_its_namespace(void **state)
     netlab_close(&lab);
 }
 
+/* A fleet's session alone in its room: an idle long poll is answered
+ * (empty) before a fleet's session takes its relay for lost. */
+static void poll_alone_in_a_fleet(void **state)
+{
+    (void)state;
+    harness_stream_alone_in_a_fleet(PROTO_MODE_TCP, RICOCHET_TRANSPORT_POLL,
+                                    "poll://127.0.0.1:0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +421,7 @@ int main(void)
         cmocka_unit_test(poll_relay_not_there),
         cmocka_unit_test(poll_port_speaks_no_http),
         cmocka_unit_test(poll_redial_in_its_namespace),
+        cmocka_unit_test(poll_alone_in_a_fleet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

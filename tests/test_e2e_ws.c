@@ -542,6 +542,14 @@ static void a_silent_relay_ends_the_session(void **state)
     harness_stream_silence(PROTO_MODE_WS, "ws://127.0.0.1:0");
 }
 
+/* A fleet's member alone in its room: the relay's pongs come before a
+ * fleet's session takes its relay for lost (1.5 s of silence). */
+static void alone_in_a_fleet_stays(void **state)
+{
+    (void)state;
+    harness_stream_alone_in_a_fleet(PROTO_MODE_WS, RICOCHET_TRANSPORT_DEFAULT, "ws://127.0.0.1:0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +560,7 @@ int main(void)
         cmocka_unit_test(a_reader_that_never_reads),
         cmocka_unit_test(wss_with_a_certificate_of_its_own),
         cmocka_unit_test(a_silent_relay_ends_the_session),
+        cmocka_unit_test(alone_in_a_fleet_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

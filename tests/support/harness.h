@@ -239,6 +239,13 @@ void harness_stream_room(struct spawn_proc *relay, enum proto_mode stream, uint1
  * went silent", 1 to 6 s later. Fails the test (cmocka) otherwise. */
 void harness_stream_silence(enum proto_mode stream, const char *listen);
 
+/* A stream member of a fleet (tcp or ws over their transports or HTTP
+ * polling; rejoin set: its relay silent 1.5 s is lost) alone in its room,
+ * sending a state every 100 ms for 5 s, stays joined once, never taking
+ * its live relay for a lost one. Fails the test (cmocka) otherwise. */
+void harness_stream_alone_in_a_fleet(enum proto_mode stream, enum ricochet_transport transport,
+                                     const char *listen);
+
 /* One client of a harness session. */
 struct harness_member {
     const char *name;

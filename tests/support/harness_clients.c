@@ -370,3 +370,32 @@ void harness_stream_silence(enum proto_mode stream, const char *listen)
     ricochet_close(r.c[0]);
     harness_three_stop(&t);
 }
+
+void harness_stream_alone_in_a_fleet(enum proto_mode stream, enum ricochet_transport transport,
+                                     const char *listen)
+{
+    static struct harness_three t;
+    harness_three_start(&t, listen, NULL);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    struct client_config cfg = {.host = "127.0.0.1", .port = t.stream, .room = "alone",
+                                .name = "sender", .mode = stream, .transport = transport,
+                                .rejoin_ms = 10000};
+    char err[256];
+    r.c[0] = client_create(&cfg, err, sizeof err);
+    assert_non_null(r.c[0]);
+    assert_int_equal(harness_poll_until(r.c, 1, 5000, harness_rec_event, harness_all_welcomed,
+                                        &r), 0);
+    uint32_t id = ricochet_id(r.c[0]);
+    for (int k = 0; k < 50; k++) { /* 5 s: three times the relay's silence a fleet allows */
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[0], &s), RICOCHET_OK);
+        harness_poll_for(r.c, 1, 100, harness_rec_event, &r);
+    }
+    assert_false(r.disconnected[0]);
+    assert_int_equal(ricochet_id(r.c[0]), id); /* never joined again */
+    assert_int_equal(harness_relay_stat(&t.relay, "joins"), 1);
+    ricochet_close(r.c[0]);
+    harness_three_stop(&t);
+}
