@@ -309,6 +309,7 @@ static void poll_get_answered(struct ricochet *c, const struct client_http_answe
     t->at = 0;
     t->have = a->body_len;
     uint64_t now = clock_now_us();
+    client_heard(c, now); /* an empty answer too: the relay lives (a fleet's silence check) */
     t->next_get_us = t->wait_ms ? now : now + (uint64_t)t->interval_ms * 1000u;
 }
 
@@ -472,7 +473,9 @@ static int poll_open(struct ricochet *c, const struct client_config *cfg, char *
     }
     c->tp = t;
     t->get.s.fd = t->post.s.fd = -1;
-    t->wait_ms = c->poll_wait_ms;
+    /* a fleet's session takes a relay silent for rejoin_after for lost: an
+       idle long poll is answered (empty) well before */
+    t->wait_ms = c->poll_wait_ms ? client_ping_quiet_ms(c, c->poll_wait_ms) : 0;
     t->interval_ms = c->poll_interval_ms;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     if (t->ep < 0) {

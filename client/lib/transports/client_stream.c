@@ -187,8 +187,10 @@ bool client_stream_heard_lately(struct ricochet *c)
         client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
         return false;
     }
-    /* a session that only sends (alone in its room) hears the relay's pong */
-    if (silent >= timeout / 3 && now - c->last_ping_us >= timeout / 3)
+    /* a session that only sends (alone in its room) hears the relay's pong,
+       in a fleet well before its silence is taken for a lost relay */
+    uint64_t quiet = (uint64_t)client_ping_quiet_ms(c, c->timeout_ms / 3) * 1000u;
+    if (silent >= quiet && now - c->last_ping_us >= quiet)
         client_send_ping(c, now);
     return true;
 }
