@@ -130,10 +130,11 @@ int script_sandbox_open(lua_State *L);
 
 /* ---- script_share.c ---- */
 
-/* Is the relay's share (--script-share) of the last second spent by
- * scripts, and vm past its fair part of it (the share over the rooms
- * whose scripts ran in that second)? Then its call is not to be made
- * (counted busy): the input it would judge dropped, a timer or tick put
+/* Has vm spent its own budgets of this second (script_vm_spent: counted
+ * skipped), or is the relay's share (--script-share) of the last second
+ * spent by scripts and vm past its fair part of it (the share over the
+ * rooms whose scripts ran in that second: counted busy)? Then its call is
+ * not to be made: the input it would judge dropped, a timer or tick put
  * off. A room being started never is. */
 bool script_share_busy(struct room_vm *vm);
 
