@@ -197,7 +197,8 @@ static const struct metric metrics[] = {
       "Events a room's script replaced and states it corrected.", put_u64,
       SNAP(stats.script.changed) },
     { "ricochet_script_skipped_total", "counter",
-      "Calls of rooms' scripts not made: their room had spent its share of the second.",
+      "Calls of rooms' scripts not made: their room had spent its 10 budgets of the second "
+      "(what they would have judged dropped, `script_busy`).",
       put_u64, SNAP(stats.script.skipped) },
     { "ricochet_script_busy_total", "counter",
       "Calls of rooms' scripts not made or put off: the scripts had spent --script-share of "
