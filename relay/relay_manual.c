@@ -52,9 +52,9 @@ static const struct options_example examples[] = {
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Rooms that outlive a restart, waiting two minutes for their players:",
      "ricochet-relay --room-file /var/lib/ricochet-relay/rooms.json --room-hold-s 120"},
-    {"Room scripts for the rooms that name one, together at most a third of the relay's "
-     "time:",
-     "ricochet-relay --script-dir /etc/ricochet/rules --script-share 33"},
+    {"The project's example room scripts (gates, tag) for the rooms that name one, together "
+     "at most a third of the relay's time, from the source tree:",
+     "ricochet-relay --script-dir examples/scripts --script-share 33"},
     {"Whether a config file is right, without starting:",
      "ricochet-relay --config relay.json --check"},
     {0}};

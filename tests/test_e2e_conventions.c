@@ -415,7 +415,8 @@ static int run_example(const char *dir, const char *line)
 
 /* Each program takes the config example of its manual page, and every
  * command of its EXAMPLES (checked with --check, run in a folder where the
- * config files the examples name hold the page's example). */
+ * config files the examples name hold the page's example, and examples/ is
+ * the source tree's). */
 static void man_examples_are_accepted(void **state)
 {
     (void)state;
@@ -432,6 +433,11 @@ static void man_examples_are_accepted(void **state)
         assert_non_null(after);
         const char *examples = strstr(page, ".SH EXAMPLES");
         assert_true(examples && after < examples); /* the block is the config's */
+        char cwd[512], tree[600]; /* the examples the source tree holds (examples/scripts) */
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        snprintf(tree, sizeof tree, "%s/examples", cwd);
+        snprintf(path, sizeof path, "%s/examples", dir);
+        assert_int_equal(symlink(tree, path), 0);
         static const char *const names[] = {"config.json", "relay.json", NULL};
         for (size_t k = 0; names[k]; k++) {
             snprintf(path, sizeof path, "%s/%s", dir, names[k]);
