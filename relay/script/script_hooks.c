@@ -68,7 +68,7 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     if (!script_vm_hook(vm, "on_join"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
-    if (script_share_busy(vm)) {
+    if (script_vm_held(vm)) {
         lua_pop(L, 1);
         return RELAY_SCRIPT_BUSY;
     }
@@ -109,7 +109,7 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     if (!script_vm_hook(vm, "on_event"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
-    if (script_share_busy(vm)) { /* not judged: dropped, never passed unjudged */
+    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
         lua_pop(L, 1);
         return RELAY_SCRIPT_BUSY;
     }
@@ -197,7 +197,7 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     if (!script_vm_hook(vm, "on_state"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
-    if (script_share_busy(vm)) { /* not judged: dropped, never passed unjudged */
+    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
         lua_pop(L, 1);
         return RELAY_SCRIPT_BUSY;
     }

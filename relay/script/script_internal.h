@@ -130,11 +130,10 @@ int script_sandbox_open(lua_State *L);
 
 /* ---- script_share.c ---- */
 
-/* Has vm spent its own budgets of this second (script_vm_spent: counted
- * skipped), or is the relay's share (--script-share) of the last second
- * spent by scripts and vm past its fair part of it (the share over the
- * rooms whose scripts ran in that second: counted busy)? Then its call is
- * not to be made: the input it would judge dropped, a timer or tick put
+/* Is the relay's share (--script-share) of the last second spent by
+ * scripts, and vm past its fair part of it (the share over the rooms
+ * whose scripts ran in that second)? Then its call is not to be made
+ * (counted busy): the input it would judge dropped, a timer or tick put
  * off. A room being started never is. */
 bool script_share_busy(struct room_vm *vm);
 
@@ -157,6 +156,12 @@ void script_vm_close(struct room_vm *vm);
 /* Has vm spent its share of the second (SCRIPT_SHARE budgets)? Its calls
  * are skipped until the next (counted skipped). */
 bool script_vm_spent(struct room_vm *vm);
+
+/* Is a hook of vm, about to judge input, not to be called: its room's own
+ * budgets of this second spent (counted skipped) or the relay's share
+ * (script_share_busy)? The input it would judge is then dropped, never
+ * passed unjudged. A room being started never is. */
+bool script_vm_held(struct room_vm *vm);
 
 /* Pushes global function name of vm (true), or nothing (false: none, or
  * the script is off or in a call already). */

@@ -61,10 +61,6 @@ static void relay_to(struct script_engine *e, uint64_t n)
 bool script_share_busy(struct room_vm *vm)
 {
     struct script_engine *e = vm->eng;
-    if (!vm->starting && script_vm_spent(vm)) { /* its own budgets of this second */
-        e->counts->skipped++;
-        return true;
-    }
     if (!e->set.share || e->set.share >= 100 || vm->starting) /* 0: none asked, no bound */
         return false;
     uint64_t n = clock_now_us() / SCRIPT_SHARE_SLICE_US;

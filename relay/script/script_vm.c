@@ -242,6 +242,15 @@ bool script_vm_spent(struct room_vm *vm)
     return vm->share_spent >= SCRIPT_SHARE * vm->eng->set.budget;
 }
 
+bool script_vm_held(struct room_vm *vm)
+{
+    if (!vm->starting && script_vm_spent(vm)) { /* its own budgets of this second */
+        vm->eng->counts->skipped++;
+        return true;
+    }
+    return script_share_busy(vm);
+}
+
 int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
 {
     lua_State *L = vm->L;
