@@ -4,7 +4,8 @@
  * any port of an IPv4 address, any address of an IPv6 /64, is one source,
  * but on loopback each address and port is its own; another source has its
  * own bucket; time going backwards refills nothing; the keys spent leave
- * the source's joins whole, and their burst is met before the joins' */
+ * the source's joins whole, and their burst is met before the joins';
+ * two sources meeting in one slot never refill each other's bucket */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,12 +91,28 @@ static void keys_beside_joins(void **state)
     assert_true(JOIN_COST_KEYS_BURST < JOIN_COST_JOINS_BURST);
 }
 
+/* Two sources whose keys meet in one slot of the table: neither's use
+ * hands the other a fresh bucket. Joins tried in turn from both at one
+ * instant are granted at most a burst each, whichever holds the slot. */
+static void sources_in_one_slot(void **state)
+{
+    (void)state;
+    memset(&G, 0, sizeof G);
+    uint64_t a = 0x5000, b = a + JOIN_COST_SLOTS, now = 1000000; /* one slot's index */
+    int yes = 0, tries = 2 * (JOIN_COST_JOINS_BURST + 50);
+    for (int i = 0; i < tries; i++)
+        yes += core_join_cost_spend(&G, i % 2 ? b : a, CORE_JOIN_SPEND_JOIN, now);
+    if (yes > 2 * JOIN_COST_JOINS_BURST)
+        fail_msg("%d of %d joins granted to two sources in one slot", yes, tries);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_burst_then_its_rate),
         cmocka_unit_test(sources_apart),
         cmocka_unit_test(keys_beside_joins),
+        cmocka_unit_test(sources_in_one_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
