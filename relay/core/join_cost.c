@@ -34,18 +34,21 @@ struct core_replay {
 _Static_assert(JOIN_COST_KEYS_BURST < JOIN_COST_JOINS_BURST,
                "a crowd's keys are bounded before its joins are");
 
+/* Source's slot, its buckets refilled to now_us. Sources whose keys meet in
+ * one slot share it: the slot changes hands only once its buckets are full
+ * again (its last holder idle), so that no source's use hands another a
+ * fresh bucket (a free slot's are empty until refilled: full at once). */
 static struct join_cost_slot *slot_of(struct core_join_cost *jc, uint64_t source,
                                       uint64_t now_us)
 {
     uint64_t tag = source | 1; /* never 0, which marks a free slot */
     struct join_cost_slot *s = &jc->slots[source & (JOIN_COST_SLOTS - 1)];
-    if (s->tag != tag)
-        *s = (struct join_cost_slot){ .tag = tag, .bytes = JOIN_COST_BYTES_BURST,
-                                      .bytes_us = now_us,
-                                      .joins = JOIN_COST_JOINS_BURST * MICRO,
-                                      .joins_us = now_us,
-                                      .keys = JOIN_COST_KEYS_BURST * MICRO,
-                                      .keys_us = now_us };
+    if (!s->tag) { /* never used: full from now */
+        s->bytes = JOIN_COST_BYTES_BURST;
+        s->joins = JOIN_COST_JOINS_BURST * MICRO;
+        s->keys = JOIN_COST_KEYS_BURST * MICRO;
+        s->bytes_us = s->joins_us = s->keys_us = now_us;
+    }
     uint64_t elapsed = now_us > s->bytes_us ? now_us - s->bytes_us : 0;
     if (elapsed > 100 * MICRO)
         elapsed = 100 * MICRO; /* anything longer refills fully anyway */
@@ -58,6 +61,9 @@ static struct join_cost_slot *slot_of(struct core_join_cost *jc, uint64_t source
                        JOIN_COST_JOINS_BURST);
     core_bucket_refill(&s->keys, &s->keys_us, now_us, JOIN_COST_KEYS_PER_S,
                        JOIN_COST_KEYS_BURST);
+    if (s->tag != tag && s->bytes == JOIN_COST_BYTES_BURST &&
+        s->joins == JOIN_COST_JOINS_BURST * MICRO && s->keys == JOIN_COST_KEYS_BURST * MICRO)
+        s->tag = tag; /* its holder idle: this source's now, nothing handed over */
     return s;
 }
 
