@@ -37,6 +37,24 @@ static void fate_seen(void *ctx, struct ricochet *c, uint32_t seq, enum client_f
         f->of[seq - f->first] |= fate == CLIENT_FATE_ACKED ? 1 : fate == CLIENT_FATE_LOST ? 2 : 6;
 }
 
+/* A sender (through sender_at) and a receiver (receiver_at) in room, each
+ * seeing the other; the sender's fates into f from its next state on.
+ * Returns the sender's id. */
+static uint32_t watched_pair(struct harness_rec *r, struct fates *f, uint16_t sender_at,
+                             uint16_t receiver_at, const char *room)
+{
+    memset(r, 0, sizeof *r);
+    r->n = 2;
+    r->c[0] = quic_client(sender_at, room, "sender", PROTO_MODE_UNSEQUENCED, NULL);
+    r->c[1] = quic_client(receiver_at, room, "receiver", PROTO_MODE_UNSEQUENCED, NULL);
+    assert_int_equal(harness_poll_until(r->c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, r), 0);
+    memset(f, 0, sizeof *f);
+    f->first = client_next_seq(r->c[0]);
+    client_set_fate(r->c[0], fate_seen, f);
+    return ricochet_id(r->c[0]);
+}
+
 /* An unsequenced sender through netsim losing a tenth of what it sends:
  * its transport says of its datagrams which the relay acknowledged and
  * which ngtcp2 declared lost (client_set_fate), never both of one; what the
@@ -57,19 +75,10 @@ static void the_sender_knows_its_lost_datagrams(void **state)
     struct spawn_proc netsim;
     uint16_t via = (uint16_t)harness_start_netsim(&netsim, nargs);
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 2;
-    r.c[0] = quic_client(via, "fates", "sender", PROTO_MODE_UNSEQUENCED, NULL);
-    r.c[1] = quic_client(quic, "fates", "receiver", PROTO_MODE_UNSEQUENCED, NULL);
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
-                                        harness_all_see_all, &r), 0);
     static struct fates f;
-    memset(&f, 0, sizeof f);
-    f.first = client_next_seq(r.c[0]);
-    client_set_fate(r.c[0], fate_seen, &f);
+    uint32_t sender = watched_pair(&r, &f, via, quic, "fates");
     static uint8_t got[FATES];
     memset(got, 0, sizeof got);
-    uint32_t sender = ricochet_id(r.c[0]);
     for (int k = 0; k < 300; k++) {
         struct ricochet_state st = {.x = 1, .y = 2};
         assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
@@ -137,19 +146,10 @@ static void the_sender_knows_what_never_left(void **state)
     assert_true(harness_start_relay(&relay, args) > 0);
     uint16_t quic = harness_edge_port(&relay, "quic");
     static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 2;
-    r.c[0] = quic_client(quic, "held", "sender", PROTO_MODE_UNSEQUENCED, NULL);
-    r.c[1] = quic_client(quic, "held", "receiver", PROTO_MODE_UNSEQUENCED, NULL);
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
-                                        harness_all_see_all, &r), 0);
     static struct fates f;
-    memset(&f, 0, sizeof f);
-    f.first = client_next_seq(r.c[0]);
-    client_set_fate(r.c[0], fate_seen, &f);
+    uint32_t sender = watched_pair(&r, &f, quic, quic, "held");
     static uint8_t got[FATES];
     memset(got, 0, sizeof got);
-    uint32_t sender = ricochet_id(r.c[0]);
     struct ricochet_event ev;
     assert_int_equal(kill(relay.pid, SIGSTOP), 0);
     for (int k = 0; k < FATES; k++) {
