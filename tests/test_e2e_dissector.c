@@ -39,8 +39,6 @@
 #define SAMPLES "tests/wireshark/"
 #define CLIENTS 3
 
-static const char *work; /* tshark's scratch folder, and the captures' */
-
 /* Fails if tshark finds, in pcap, a frame for filter (bad: NULL for one
  * that is malformed, raises a Lua error or a warning, or that neither ENet
  * nor ricochet claims). */
@@ -276,9 +274,9 @@ static void modes_match_the_ledger(void **state)
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         const struct mode_run *m = &runs[i];
         char pcap[128], dropped[160], logs[128], prefs[64];
-        snprintf(pcap, sizeof pcap, "%s/run%zu.pcap", work, i);
+        snprintf(pcap, sizeof pcap, "%s/run%zu.pcap", tshark_dir(), i);
         snprintf(dropped, sizeof dropped, "%s.dropped", pcap);
-        snprintf(logs, sizeof logs, "%s/logs%zu", work, i);
+        snprintf(logs, sizeof logs, "%s/logs%zu", tshark_dir(), i);
         assert_int_equal(mkdir(logs, 0700), 0);
         cJSON *r = bench_with_capture(m, pcap, logs);
         uint16_t port = relay_port(pcap);
@@ -328,7 +326,7 @@ static void tcp_edge_frames_read(void **state)
 {
     (void)state;
     char pcap[128], netsim_args[160];
-    snprintf(pcap, sizeof pcap, "%s/tcp.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/tcp.pcap", tshark_dir());
     snprintf(netsim_args, sizeof netsim_args, "--pcap %s", pcap);
     const char *args[] = {"--netsim-ip", "--clients", "3", "--rate", "30", "--duration", "1",
                           "--warmup", "0.3", "--grace", "1", "--modes", "tcp",
@@ -419,7 +417,7 @@ static void samples_read_as_golden(void **state)
         char pcap[128], golden[128], actual[128], cmd[512], opts[512];
         snprintf(pcap, sizeof pcap, SAMPLES "%s", samples[i][0]);
         snprintf(golden, sizeof golden, SAMPLES "%s", samples[i][1]);
-        snprintf(actual, sizeof actual, "%s/%s", work, samples[i][1]);
+        snprintf(actual, sizeof actual, "%s/%s", tshark_dir(), samples[i][1]);
         clean_of(pcap, samples[i][2], samples[i][3]);
         snprintf(opts, sizeof opts, "%s%s -P -V -O enet,ricochet,ricochet_quic", samples[i][2],
                  samples[i][3] ? BROWSERS_FRAMES : "");
@@ -469,7 +467,7 @@ static void an_old_ticket_is_named(void **state)
                        "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\",\"mode\":\"udp\"}",
                        text);
     char pcap[128], err[128];
-    snprintf(pcap, sizeof pcap, "%s/old_ticket.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/old_ticket.pcap", tshark_dir());
     struct capture *c = capture_open(pcap, err, sizeof err);
     assert_non_null(c);
     tshark_put(c, "127.0.0.1:40004", "127.0.0.1:7777", (const uint8_t *)join, (size_t)len);
@@ -495,7 +493,7 @@ static void names_show_in_their_scripts(void **state)
         "{\"type\":\"join\",\"version\":3,\"room\":\"r\",\"name\":\"\\u202eevil\\u001b\"}",
     };
     char pcap[128], err[128];
-    snprintf(pcap, sizeof pcap, "%s/names.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/names.pcap", tshark_dir());
     struct capture *c = capture_open(pcap, err, sizeof err);
     assert_non_null(c);
     for (size_t i = 0; i < sizeof joins / sizeof joins[0]; i++)
@@ -529,7 +527,7 @@ static void events_and_payloads_read(void **state)
     memcpy(st + PROTO_STATE_SIZE, "hello", 5);
 
     char pcap[128], err[128];
-    snprintf(pcap, sizeof pcap, "%s/events.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/events.pcap", tshark_dir());
     struct capture *c = capture_open(pcap, err, sizeof err);
     assert_non_null(c);
     tshark_put(c, "127.0.0.1:40005", "127.0.0.1:7777", room, (size_t)room_len);
@@ -595,7 +593,7 @@ static void dns_and_quic_left_alone(void **state)
     assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
 
     char pcap[128];
-    snprintf(pcap, sizeof pcap, "%s/dns_quic.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/dns_quic.pcap", tshark_dir());
     char err[128];
     struct capture *c = capture_open(pcap, err, sizeof err);
     assert_non_null(c);
@@ -624,24 +622,8 @@ static void dns_and_quic_left_alone(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return (work = tshark_setup()) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return tshark_teardown();
-}
-
 int main(void)
 {
-    if (!tshark_present()) {
-        printf("# test_e2e_dissector: SKIPPED: tshark is not installed (Debian: tshark)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
@@ -651,5 +633,5 @@ int main(void)
         cmocka_unit_test(modes_match_the_ledger),
         cmocka_unit_test(tcp_edge_frames_read),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TSHARK_RUN_TESTS("test_e2e_dissector", tests);
 }

@@ -33,9 +33,6 @@
 #define RTC_CLIENTS 2
 #define RTC_STATES 30
 
-
-static const char *work; /* tshark's scratch folder, and the captures' */
-
 /* Fails if tshark lists a frame of pcap for filter (with opts). */
 static void none_of(const char *pcap, const char *opts, const char *filter, const char *what)
 {
@@ -123,8 +120,8 @@ static void ws_read_through_ip_mode(void **state)
 {
     (void)state;
     char pcap[128], logs[128], netsim_args[160], log[640];
-    snprintf(pcap, sizeof pcap, "%s/ws.pcap", work);
-    snprintf(logs, sizeof logs, "%s/wslogs", work);
+    snprintf(pcap, sizeof pcap, "%s/ws.pcap", tshark_dir());
+    snprintf(logs, sizeof logs, "%s/wslogs", tshark_dir());
     snprintf(netsim_args, sizeof netsim_args, "--pcap %s", pcap);
     assert_int_equal(mkdir(logs, 0700), 0);
     const char *args[] = {"--netsim-ip", "--modes", "ws", "--clients", "3", "--rate", "30",
@@ -235,8 +232,8 @@ static void webrtc_read_with_the_key_log(void **state)
     assert_true(harness_start_relay(&relay, relay_args) > 0);
     uint16_t http = harness_edge_port(&relay, "ws"), rtc = harness_edge_port(&relay, "webrtc");
     char pcap[128], keylog[128];
-    snprintf(pcap, sizeof pcap, "%s/rtc.pcapng", work);
-    snprintf(keylog, sizeof keylog, "%s/rtc.keys", work);
+    snprintf(pcap, sizeof pcap, "%s/rtc.pcapng", tshark_dir());
+    snprintf(keylog, sizeof keylog, "%s/rtc.keys", tshark_dir());
     if (!tshark_capture(&cap, rtc, pcap)) {
         harness_stop(&relay);
         skip();
@@ -270,28 +267,11 @@ static void webrtc_read_with_the_key_log(void **state)
     cJSON_Delete(report);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return (work = tshark_setup()) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return tshark_teardown();
-}
-
 int main(void)
 {
-    if (!tshark_present()) {
-        printf("# test_e2e_dissector_browser: SKIPPED: tshark is not installed (Debian: "
-               "tshark)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ws_read_through_ip_mode),
         cmocka_unit_test(webrtc_read_with_the_key_log),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TSHARK_RUN_TESTS("test_e2e_dissector_browser", tests);
 }

@@ -25,8 +25,6 @@
 
 #define SAMPLES "tests/wireshark/"
 
-static const char *work; /* tshark's scratch folder, and the capture's */
-
 #define FUZZ_MAX 1500  /* bytes of a fuzzed datagram */
 #define FUZZ_N 2400    /* fuzzed datagrams: a quarter random, the rest mutated */
 
@@ -145,7 +143,7 @@ static void fuzzed_captures(void **state)
     struct rng r;
     rng_seed(&r, 37);
     char pcap[128], err[128], src[32], dst[32];
-    snprintf(pcap, sizeof pcap, "%s/fuzz.pcap", work);
+    snprintf(pcap, sizeof pcap, "%s/fuzz.pcap", tshark_dir());
     struct capture *c = capture_open(pcap, err, sizeof err);
     assert_non_null(c);
     uint8_t d[FUZZ_MAX];
@@ -203,26 +201,10 @@ static void fuzzed_captures(void **state)
     free(fuzz.len);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return (work = tshark_setup()) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return tshark_teardown();
-}
-
 int main(void)
 {
-    if (!tshark_present()) {
-        printf("# test_e2e_dissector_fuzz: SKIPPED: tshark is not installed (Debian: tshark)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fuzzed_captures),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TSHARK_RUN_TESTS("test_e2e_dissector_fuzz", tests);
 }

@@ -29,8 +29,6 @@
 #define RATE "8"
 #define DURATION "1"
 
-static const char *work; /* tshark's scratch folder, and the capture's */
-
 /* Fails if tshark lists a frame of pcap for filter (with opts). */
 static void none_of(const char *pcap, const char *opts, const char *filter, const char *what)
 {
@@ -194,8 +192,8 @@ static void quic_read_with_the_key_log(void **state)
     assert_true(harness_start_relay(&relay, relay_args) > 0);
     uint16_t port = harness_edge_port(&relay, "quic");
     char pcap[128], keylog[128];
-    snprintf(pcap, sizeof pcap, "%s/quic.pcapng", work);
-    snprintf(keylog, sizeof keylog, "%s/quic.keys", work);
+    snprintf(pcap, sizeof pcap, "%s/quic.pcapng", tshark_dir());
+    snprintf(keylog, sizeof keylog, "%s/quic.keys", tshark_dir());
     if (!tshark_capture(&cap, port, pcap)) {
         harness_stop(&relay);
         skip();
@@ -240,26 +238,10 @@ static void quic_read_with_the_key_log(void **state)
     ledger_free(&l);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return (work = tshark_setup()) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return tshark_teardown();
-}
-
 int main(void)
 {
-    if (!tshark_present()) {
-        printf("# test_e2e_dissector_quic: SKIPPED: tshark is not installed (Debian: tshark)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quic_read_with_the_key_log),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TSHARK_RUN_TESTS("test_e2e_dissector_quic", tests);
 }

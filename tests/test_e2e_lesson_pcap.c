@@ -28,8 +28,6 @@
 #define WAIT_MS 60000
 #define STATES_MIN 20 /* each way: a second of the lane's, in the last packets kept */
 
-static const char *work;
-
 /* The lesson stopped as Ctrl-C stops it: exit 0 within 15 s. */
 static void stop(struct lesson *l)
 {
@@ -78,7 +76,7 @@ static void save(const struct lesson *l, const char *lane, char *path, size_t ca
     assert_int_equal(r.status, 200);
     assert_non_null(http_header(&r, "Content-Type", type, sizeof type));
     assert_string_equal(type, "application/vnd.tcpdump.pcap");
-    snprintf(path, cap, "%s/%s.pcap", work, lane);
+    snprintf(path, cap, "%s/%s.pcap", tshark_dir(), lane);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(r.body, 1, r.len, f), r.len);
@@ -138,26 +136,10 @@ static void a_lanes_capture_opens_in_wireshark(void **state)
     stop(&l);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return (work = tshark_setup()) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return tshark_teardown();
-}
-
 int main(void)
 {
-    if (!tshark_present()) {
-        printf("# test_e2e_lesson_pcap: SKIPPED: tshark is not installed (Debian: tshark)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_lanes_capture_opens_in_wireshark),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TSHARK_RUN_TESTS("test_e2e_lesson_pcap", tests);
 }

@@ -13,11 +13,6 @@
 
 static char work[] = "/tmp/ricochet-dissector-XXXXXX";
 
-bool tshark_present(void)
-{
-    return system("tshark -v >/dev/null 2>&1") == 0;
-}
-
 /* A copy in Wireshark's global plugin folder is loaded before the tree's
  * and shadows it (ricochet.lua loads once): only an identical one will do. */
 static bool installed_copy_differs(void)
@@ -43,16 +38,32 @@ static bool installed_copy_differs(void)
     return differs;
 }
 
-const char *tshark_setup(void)
+static int setup(void **state)
 {
-    return mkdtemp(work) && !installed_copy_differs() ? work : NULL;
+    (void)state;
+    return mkdtemp(work) && !installed_copy_differs() ? 0 : -1;
 }
 
-int tshark_teardown(void)
+static int teardown(void **state)
 {
+    (void)state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", work);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+int tshark_run_tests(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+    if (system("tshark -v >/dev/null 2>&1") != 0) {
+        printf("# %s: SKIPPED: tshark is not installed (Debian: tshark)\n", name);
+        return 0;
+    }
+    return _cmocka_run_group_tests("tests", tests, n, setup, teardown);
+}
+
+const char *tshark_dir(void)
+{
+    return work;
 }
 
 char *tshark_run(const char *pcap, const char *opts)

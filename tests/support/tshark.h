@@ -24,16 +24,19 @@
     "ricochet.wrong_channel || ricochet.empty || ricochet.bad_batch || ricochet.bad_json || " \
     "ricochet.unknown_control || ricochet.bad_ticket"
 
-/* Whether tshark runs here (the tests skip without it). */
-bool tshark_present(void);
+struct CMUnitTest;
 
-/* Makes the scratch folder and returns its path, or NULL (with a line on
- * stderr) if it cannot, or if Wireshark's global plugin folder holds a
- * dissector other than the tree's, which would shadow it. */
-const char *tshark_setup(void);
+/* Runs a test binary's n tests with the scratch folder made before them
+ * and removed after, or, if tshark is not installed, none: a line naming
+ * the binary (name) says it was skipped and 0 is returned. The group fails
+ * to start if Wireshark's global plugin folder holds a dissector other than
+ * the tree's, which would shadow it. */
+int tshark_run_tests(const char *name, const struct CMUnitTest *tests, size_t n);
+#define TSHARK_RUN_TESTS(name, tests) \
+    tshark_run_tests(name, tests, sizeof(tests) / sizeof((tests)[0]))
 
-/* Removes the scratch folder and what the tests put in it. */
-int tshark_teardown(void);
+/* The scratch folder (tshark's HOME; the tests' captures go there too). */
+const char *tshark_dir(void);
 
 /* Runs tshark with the dissector on pcap (the rest of its command line in
  * opts) and returns its standard output (the caller frees). Anything on
