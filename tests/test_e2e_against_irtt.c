@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "support/bench_json.h"
 #include "support/harness.h"
 
 #define DELAY_MS 20
@@ -39,13 +40,6 @@ static const cJSON *record(const cJSON *runs, const char *tool, const char *path
     return NULL;
 }
 
-static double num(const cJSON *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(r, key);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
-
 static void help_and_a_bad_count(void **state)
 {
     (void)state;
@@ -62,49 +56,44 @@ static void irtt_and_the_bench_agree(void **state)
                "2> %s/log.txt || { cat %s/log.txt; false; }",
                DELAY_MS, JITTER_MS, harness_bin_dir(), dir, dir, dir);
     char path[128];
-    snprintf(path, sizeof path, "%s/out/runs.json", dir);
-    char *text = harness_read_text(path);
-    assert_non_null(text);
-    cJSON *doc = cJSON_Parse(text);
-    assert_non_null(doc);
-    const cJSON *runs = cJSON_GetObjectItem(doc, "runs");
+    snprintf(path, sizeof path, "%s/out", dir);
+    const cJSON *runs = bj_script_runs(path);
     assert_int_equal(cJSON_GetArraySize(runs), 9);
     const cJSON *each; /* every record carries its round's floor, both ways */
     cJSON_ArrayForEach(each, runs) {
-        double dps = num(each, "floor_dgrams_per_s");
+        double dps = bj_num(each, "floor_dgrams_per_s");
         assert_true(dps > 0);
-        assert_true(fabs(num(each, "floor_us_per_dgram") * dps - 1e6) < 1);
+        assert_true(fabs(bj_num(each, "floor_us_per_dgram") * dps - 1e6) < 1);
     }
     const cJSON *sp = record(runs, "sockperf", "loopback", 0);
-    assert_true(num(sp, "p50_ms") > 0 && num(sp, "p50_ms") <= num(sp, "p99_ms"));
+    assert_true(bj_num(sp, "p50_ms") > 0 && bj_num(sp, "p50_ms") <= bj_num(sp, "p99_ms"));
     static const char *const lanes[] = {"bench-reference", "bench-udp"};
     for (size_t i = 0; i < 2; i++) {
         const cJSON *b = record(runs, lanes[i], "loopback", 0);
-        assert_true(num(b, "p50_ms") > 0 && num(b, "p50_ms") < DELAY_MS - JITTER_MS);
-        assert_true(num(b, "lost_pct") < 1);
+        assert_true(bj_num(b, "p50_ms") > 0 && bj_num(b, "p50_ms") < DELAY_MS - JITTER_MS);
+        assert_true(bj_num(b, "lost_pct") < 1);
     }
     for (int loss = 0; loss <= 5; loss += 5) {
         const cJSON *ir = record(runs, "irtt", "netsim", loss);
-        assert_true(num(ir, "p50_ms") > DELAY_MS - JITTER_MS);
-        assert_true(num(ir, "lost_pct") >= 0 && num(ir, "lost_pct") <= 30);
+        assert_true(bj_num(ir, "p50_ms") > DELAY_MS - JITTER_MS);
+        assert_true(bj_num(ir, "lost_pct") >= 0 && bj_num(ir, "lost_pct") <= 30);
         if (loss == 0)
-            assert_true(num(ir, "lost_pct") == 0);
+            assert_true(bj_num(ir, "lost_pct") == 0);
         for (size_t i = 0; i < 2; i++) {
             const cJSON *b = record(runs, lanes[i], "netsim", loss);
             /* alike: within the path's delay (a busy machine's scheduling
              * delays one tool's wake-ups more than the other's) */
-            if (fabs(num(b, "p50_ms") - num(ir, "p50_ms")) >= DELAY_MS)
-                fail_msg("%s p50 %.2f ms, irtt's %.2f ms at %d%%", lanes[i], num(b, "p50_ms"),
-                         num(ir, "p50_ms"), loss);
-            assert_true(num(b, "lost_pct") >= 0 && num(b, "lost_pct") <= 30);
+            if (fabs(bj_num(b, "p50_ms") - bj_num(ir, "p50_ms")) >= DELAY_MS)
+                fail_msg("%s p50 %.2f ms, irtt's %.2f ms at %d%%", lanes[i], bj_num(b, "p50_ms"),
+                         bj_num(ir, "p50_ms"), loss);
+            assert_true(bj_num(b, "lost_pct") >= 0 && bj_num(b, "lost_pct") <= 30);
             if (loss == 0)
-                assert_true(num(b, "lost_pct") < 1);
+                assert_true(bj_num(b, "lost_pct") < 1);
         }
     }
-    cJSON_Delete(doc);
-    free(text);
+    bj_free(NULL);
     snprintf(path, sizeof path, "%s/out/summary.txt", dir);
-    text = harness_read_text(path);
+    char *text = harness_read_text(path);
     assert_non_null(text);
     assert_non_null(strstr(text, "| netsim, loss 5% | irtt, round trip |"));
     assert_non_null(strstr(text, "bench minus tool"));
@@ -120,5 +109,5 @@ int main(void)
         cmocka_unit_test(help_and_a_bad_count),
         cmocka_unit_test(irtt_and_the_bench_agree),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, bj_free);
 }

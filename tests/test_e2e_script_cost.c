@@ -19,15 +19,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "support/bench_json.h"
 #include "support/harness.h"
-
-static double num(const cJSON *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(r, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("no number %s", key);
-    return v->valuedouble;
-}
 
 static void a_bad_count(void **state)
 {
@@ -48,12 +41,8 @@ static void every_variant_runs(void **state)
     harness_sh("CLIENTS=16 DURATION=1 bench/script_cost.sh %s %s/out 1 2> %s/log.txt || "
                "{ cat %s/log.txt; false; }", harness_bin_dir(), dir, dir, dir);
     char path[128];
-    snprintf(path, sizeof path, "%s/out/runs.json", dir);
-    char *text = harness_read_text(path);
-    assert_non_null(text);
-    cJSON *doc = cJSON_Parse(text);
-    assert_non_null(doc);
-    const cJSON *runs = cJSON_GetObjectItem(doc, "runs");
+    snprintf(path, sizeof path, "%s/out", dir);
+    const cJSON *runs = bj_script_runs(path);
     static const char *const variants[] = {"none", "events", "speed", "pass", "reference"};
     assert_int_equal(cJSON_GetArraySize(runs), 5);
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
@@ -66,14 +55,13 @@ static void every_variant_runs(void **state)
             fail_msg("no run of %s", variants[i]);
         const cJSON *res = cJSON_GetArrayItem(cJSON_GetObjectItem(found, "results"), 0);
         assert_non_null(res);
-        assert_true(num(res, "relay_us_per_delivery") > 0);
-        assert_true(num(res, "x_none") > 0);
-        assert_true(num(res, "delivery_pct") == 100);
+        assert_true(bj_num(res, "relay_us_per_delivery") > 0);
+        assert_true(bj_num(res, "x_none") > 0);
+        assert_true(bj_num(res, "delivery_pct") == 100);
     }
-    cJSON_Delete(doc);
-    free(text);
+    bj_free(NULL);
     snprintf(path, sizeof path, "%s/out/summary.txt", dir);
-    text = harness_read_text(path);
+    char *text = harness_read_text(path);
     assert_non_null(text);
     assert_non_null(strstr(text, "| ricochet-relay, no script | "));
     assert_non_null(strstr(text, "(speed.lua)"));
@@ -93,5 +81,5 @@ int main(void)
         cmocka_unit_test(a_bad_count),
         cmocka_unit_test(every_variant_runs),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, bj_free);
 }

@@ -46,6 +46,24 @@ const cJSON *bj_results(const char *const *args)
     return bj_finish(&p, 0);
 }
 
+const cJSON *bj_script_runs(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs.json", dir);
+    char *text = harness_read_text(path);
+    if (!text)
+        fail_msg("no %s", path);
+    bj_free(NULL);
+    last = cJSON_Parse(text);
+    free(text);
+    if (!last)
+        fail_msg("%s does not parse", path);
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(last, "runs");
+    if (!cJSON_IsArray(runs))
+        fail_msg("%s holds no runs", path);
+    return runs;
+}
+
 double bj_num(const cJSON *o, const char *path)
 {
     char buf[128];

@@ -1,8 +1,8 @@
 /* bench_json.h (bj_): ricochet-bench runs for tests, and its JSON read: the
  * bench spawned from $RICOCHET_BIN with the test's arguments (ending
  * --json-file - --quiet), or by the test itself, its results, a result by
- * mode, a number or a flag by a dotted path. A missing field fails the
- * test. */
+ * mode, a number or a flag by a dotted path; and the runs a bench script
+ * (bench/*.sh) kept. A missing field fails the test. */
 #ifndef RICOCHET_TEST_BENCH_JSON_H
 #define RICOCHET_TEST_BENCH_JSON_H
 
@@ -21,6 +21,10 @@ struct spawn_proc;
  * printed and the test fails); p is freed. Returns "results" as
  * bj_results does. */
 const cJSON *bj_finish(struct spawn_proc *p, int want);
+
+/* The "runs" of the runs.json a bench script wrote into dir (it must be
+ * there and parse), valid until the next run or bj_free. */
+const cJSON *bj_script_runs(const char *dir);
 
 /* Frees the last run's JSON: a group's teardown (cmocka runs it after a
  * failed test too). Returns 0. */
