@@ -8,22 +8,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Session } from "../ricochet.js";
-import { noRelay, startRelay } from "./start_relay.js";
+import { noRelay, startRelay, until } from "./support.js";
 
 const skip = noRelay("runs a relay of its own");
 const HOLD_MS = Number(process.env.RICOCHET_LOBBY_HOLD_S || 60) * 1000;
-
-function until(pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -20,33 +20,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM, encodeControl } from "../ricochet.js";
-import { BIN, startRelay } from "./start_relay.js";
+import { BIN, player, startRelay, until } from "./support.js";
 
 const URL_ = process.env.RICOCHET_WS_URL;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const KEY = "00112233445566778899aabbccddeeff";
 const ME = "1111111111111111", OTHER = "2222222222222222";
-
-function until(pred, ms = 10000, what = "a condition") {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
-}
-
-/* A started session that records its events (s.got). */
-function player(opts) {
-  const s = new Session(opts);
-  s.got = [];
-  for (const type of ["welcome", "event", "joined", "rejoined", "left", "error", "room", "close"])
-    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
-  return s.start();
-}
 
 const has = (s, type, pred = () => true) => s.got.some((e) => e.type === type && pred(e));
 

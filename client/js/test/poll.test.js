@@ -11,75 +11,19 @@
 // bad, close with a reason and a hint), never as an exception.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM } from "../ricochet.js";
+import { BIN, noRelay, player, startRelay as startWsRelay, until } from "./support.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = path.resolve(ROOT, process.env.RICOCHET_BIN || "build/asan/bin");
-const skip = !fs.existsSync(path.join(BIN, "ricochet-relay")) &&
-  `runs relays of its own: no ricochet-relay in ${BIN} (RICOCHET_BIN)`;
+const skip = noRelay("runs relays of its own");
 
-/* A ricochet-relay with a ws edge and a poll edge on free ports: their
- * urls once both listen. */
-async function startRelay(...args) {
-  const proc = spawn(path.join(BIN, "ricochet-relay"),
-                     ["--listen", "ws://127.0.0.1:0", "--listen", "poll://127.0.0.1:0", ...args],
-                     { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const urls = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
-    proc.stderr.on("data", (d) => {
-      log += d;
-      const ws = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
-      const poll = /listening on 127\.0\.0\.1:(\d+) \(poll\)/.exec(log);
-      if (ws && poll) {
-        clearTimeout(t);
-        resolve({ ws: `ws://127.0.0.1:${ws[1]}/`, poll: `http://127.0.0.1:${poll[1]}/` });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`the relay exited (${code}): ${log}`)));
-  });
-  proc.stderr.resume();
-  return { proc, ...urls,
-           stop: () => new Promise((resolve) => {
-             if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-             proc.on("exit", resolve);
-             proc.kill("SIGTERM");
-           }) };
-}
-
-/* A session that records its events (s.got) and sends a state every 20 ms
- * while joined, its payload its name. */
-function player(opts) {
-  const s = new Session(opts);
-  s.got = [];
-  for (const type of ["welcome", "state", "event", "joined", "left", "error", "bad", "close"])
-    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
-  const me = new TextEncoder().encode(opts.name || "");
-  const t = setInterval(() => {
-    if (s.phase === "joined") s.sendState({ x: 1, y: 2 }, me);
-  }, 20);
-  s.addEventListener("close", () => clearInterval(t));
-  return s.start();
-}
-
-function until(pred, ms = 10000, what = "a condition") {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
-}
+/* A relay with a ws edge and a poll edge on free ports (relay.url, relay.poll). */
+const startRelay = (...args) => startWsRelay(0, "--listen", "poll://127.0.0.1:0", ...args);
 
 const has = (s, type) => s.got.some((e) => e.type === type);
 const last = (s) => s.got[s.got.length - 1];
@@ -97,8 +41,8 @@ async function freePort() {
 /* A polling session and a WebSocket member in one room: states and events
  * both ways; then the polling session closes and the other sees it leave. */
 async function bothWays(relay, room, pollOpts) {
-  const p = player({ route: "poll", url: relay.poll, room, name: "pol", ...pollOpts });
-  const w = player({ url: relay.ws, room, name: "wsm" });
+  const p = player({ route: "poll", url: relay.poll, room, name: "pol", ...pollOpts }, true);
+  const w = player({ url: relay.url, room, name: "wsm" }, true);
   try {
     await until(() => p.member(w.id) && p.member(w.id).stats.received >= 20 &&
                 w.member(p.id) && w.member(p.id).stats.received >= 20, 10000, "states both ways");
@@ -166,8 +110,8 @@ test("sealed: on a relay that seals, a polling session and a ws one, both sealed
   const mint = (name) => execFileSync(tool, ["mint", "--key", key, "--room", "sealed", "--name",
                                              name], { encoding: "utf8" });
   const relay = await startRelay("--ticket-key", key, "--encrypt");
-  const p = player({ route: "poll", url: relay.poll, ticket: mint("pol") });
-  const w = player({ url: relay.ws, ticket: mint("wsm") });
+  const p = player({ route: "poll", url: relay.poll, ticket: mint("pol") }, true);
+  const w = player({ url: relay.url, ticket: mint("wsm") }, true);
   try {
     await until(() => p.member(w.id) && p.member(w.id).stats.received >= 20 &&
                 w.member(p.id) && w.member(p.id).stats.received >= 20, 10000, "states both ways");
@@ -195,7 +139,7 @@ test("short polling at the interval given", { skip }, async () => {
 
 test("no relay at the url: a close event that says so, nothing thrown", async () => {
   const port = await freePort();
-  const s = player({ route: "poll", url: `http://127.0.0.1:${port}/`, room: "r", name: "n" });
+  const s = player({ route: "poll", url: `http://127.0.0.1:${port}/`, room: "r", name: "n" }, true);
   await until(() => has(s, "close"), 5000, "the close");
   const c = last(s);
   assert.equal(c.code, "refused");
@@ -207,7 +151,7 @@ test("no relay at the url: a close event that says so, nothing thrown", async ()
 
 test("a relay gone mid-session ends it with words", { skip }, async () => {
   const relay = await startRelay();
-  const s = player({ route: "poll", url: relay.poll, room: "gone", name: "pol", timeoutMs: 1000 });
+  const s = player({ route: "poll", url: relay.poll, room: "gone", name: "pol", timeoutMs: 1000 }, true);
   try {
     await until(() => has(s, "welcome"), 5000, "the welcome");
     await relay.stop();
@@ -263,7 +207,7 @@ test("answers that are not whole frames are counted bad, a 410 ends the session"
     [410, "410 Gone: the session has ended"],
   ]);
   try {
-    const s = player({ route: "poll", url: edge.url, room: "r", name: "n", pollIntervalMs: 10 });
+    const s = player({ route: "poll", url: edge.url, room: "r", name: "n", pollIntervalMs: 10 }, true);
     await until(() => has(s, "close"), 5000, "the close");
     assert.ok(has(s, "welcome"));
     const bad = s.got.filter((e) => e.type === "bad").map((e) => e.error.message);
@@ -293,7 +237,7 @@ test("long polling asks the relay to hold each GET pollWaitMs; close() DELETEs",
   const edge = await fakeEdge([[200, Buffer.concat([Buffer.from([0, welcome.length]), welcome])],
                                [200, ""]]);
   try {
-    const s = player({ route: "poll", url: edge.url + "poll", room: "r", name: "n", pollWaitMs: 3000 });
+    const s = player({ route: "poll", url: edge.url + "poll", room: "r", name: "n", pollWaitMs: 3000 }, true);
     await until(() => has(s, "welcome") && edge.seen.length >= 3, 5000, "the welcome");
     const id = "ab".repeat(20);
     assert.deepEqual(edge.seen.slice(0, 3), ["POST /poll", `GET /poll?s=${id}&wait=3000`,
@@ -308,10 +252,10 @@ test("long polling asks the relay to hold each GET pollWaitMs; close() DELETEs",
 
 test("the relay refuses the join over poll: its code, after an error event", { skip }, async () => {
   const relay = await startRelay("--max-room-size", "1");
-  const w = player({ url: relay.ws, room: "full", name: "wsm" });
+  const w = player({ url: relay.url, room: "full", name: "wsm" }, true);
   try {
     await until(() => has(w, "welcome"), 5000, "the first member");
-    const p = player({ route: "poll", url: relay.poll, room: "full", name: "pol" });
+    const p = player({ route: "poll", url: relay.poll, room: "full", name: "pol" }, true);
     await until(() => has(p, "close"), 5000, "the refusal");
     assert.ok(has(p, "error"));
     const c = last(p);
@@ -329,7 +273,7 @@ test("a server that never answers the join: timeout, saying how long", async () 
   await new Promise((r) => srv.once("listening", r));
   try {
     const s = player({ route: "poll", url: `http://127.0.0.1:${srv.address().port}/`, room: "r",
-                       name: "n", timeoutMs: 400 });
+                       name: "n", timeoutMs: 400 }, true);
     await until(() => has(s, "close"), 5000, "the close");
     const c = last(s);
     assert.equal(c.code, "timeout");

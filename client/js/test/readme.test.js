@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, TO_ROOM } from "../ricochet.js";
+import { until } from "./support.js";
 
 const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const README = fs.readFileSync(path.join(HERE, "README.md"), "utf8");
@@ -69,18 +70,6 @@ function runExample(url, onLine = () => {}, install = linked) {
     fs.rmSync(dir, { recursive: true, force: true });
     resolve({ code, out, err });
   }));
-}
-
-function until(pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
 }
 
 /* The example, installed so, meets bo: each gets the other's states and

@@ -24,45 +24,17 @@ import os from "node:os";
 import path from "node:path";
 import { Session, TO_ROOM, readTicket } from "../ricochet.js";
 import { mintTicket } from "../mint.js";
-import { BIN, noRelay, startRelay } from "./start_relay.js";
+import { BIN, noRelay, player, startRelay, until } from "./support.js";
 
 const skip = noRelay("runs relays of its own");
-
-/* A session that records its events (s.got) and sends a state every 20 ms
- * while joined, its payload its name. */
-function player(opts) {
-  const s = new Session(opts);
-  s.got = [];
-  for (const type of ["welcome", "state", "event", "moved", "joined", "rejoined", "left", "error",
-                      "close"])
-    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
-  const me = new TextEncoder().encode(opts.name || "");
-  const t = setInterval(() => {
-    if (s.phase === "joined") s.sendState({ x: 1, y: 2 }, me);
-  }, 20);
-  s.addEventListener("close", () => clearInterval(t));
-  return s.start();
-}
-
-function until(pred, ms = 10000, what = "a condition") {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
-}
 
 const types = (s) => s.got.map((e) => e.type);
 const has = (s, type) => s.got.some((e) => e.type === type);
 
 test("members with their statistics, the latency and the round trip", { skip }, async () => {
   const relay = await startRelay();
-  const a = player({ url: relay.url, room: "stats", name: "ana", reflect: true });
-  const b = player({ url: relay.url, room: "stats", name: "bo" });
+  const a = player({ url: relay.url, room: "stats", name: "ana", reflect: true }, true);
+  const b = player({ url: relay.url, room: "stats", name: "bo" }, true);
   try {
     await until(() => a.member(b.id) && a.member(b.id).stats.received >= 20 &&
                 b.member(a.id) && b.member(a.id).stats.received >= 20 && a.rtt().count >= 5,
@@ -102,7 +74,7 @@ test("members with their statistics, the latency and the round trip", { skip }, 
 
 test("a relay gone ends the session, saying what to do", { skip }, async () => {
   const relay = await startRelay();
-  const s = player({ url: relay.url, room: "gone", name: "ana", timeoutMs: 1000 });
+  const s = player({ url: relay.url, room: "gone", name: "ana", timeoutMs: 1000 }, true);
   try {
     await until(() => has(s, "welcome"), 5000, "the welcome");
     await relay.stop();
@@ -123,7 +95,7 @@ test("a rejoin window outlives a lone relay's restart", { skip }, async () => {
   let relay = await startRelay();
   const { port } = relay;
   const kw = { url: relay.url, room: "again", rejoinMs: 15000, rejoinAfterMs: 500 };
-  const a = player({ ...kw, name: "a" }), b = player({ ...kw, name: "b" });
+  const a = player({ ...kw, name: "a" }, true), b = player({ ...kw, name: "b" }, true);
   try {
     await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
                 10000, "states both ways");
@@ -171,7 +143,7 @@ test("a room its creator opened comes back open from its rejoin after a restart"
   let relay = await startRelay();
   const { port } = relay;
   const host = player({ url: relay.url, room: "door", name: "host", open: false,
-                        rejoinMs: 15000, rejoinAfterMs: 500 });
+                        rejoinMs: 15000, rejoinAfterMs: 500 }, true);
   let guest = null;
   try {
     await until(() => has(host, "welcome"), 5000, "the host's welcome");
@@ -182,7 +154,7 @@ test("a room its creator opened comes back open from its rejoin after a restart"
     relay = await startRelay(port);
     await until(() => host.got.filter((e) => e.type === "welcome").length === 2, 10000,
                 "the host's welcome again");
-    guest = player({ url: relay.url, room: "door", name: "guest" });
+    guest = player({ url: relay.url, room: "door", name: "guest" }, true);
     await until(() => has(guest, "welcome") || has(guest, "close"), 5000, "the guest's answer");
     assert.deepEqual(types(guest).filter((t) => t === "welcome" || t === "close"), ["welcome"]);
   } finally {
@@ -195,7 +167,7 @@ test("a room its creator opened comes back open from its rejoin after a restart"
 test("rejoin gives up after rejoinMs, saying so", { skip }, async () => {
   const relay = await startRelay();
   const s = player({ url: relay.url, room: "lone", name: "ana", rejoinMs: 1000,
-                     rejoinAfterMs: 300 });
+                     rejoinAfterMs: 300 }, true);
   try {
     await until(() => has(s, "welcome"), 5000, "the welcome");
     await relay.stop();
@@ -213,8 +185,8 @@ test("rejoin gives up after rejoinMs, saying so", { skip }, async () => {
 test("a lobby lists the rooms others made, then joins one in the same session", { skip }, async () => {
   const relay = await startRelay(0);
   const makers = ["arena-1", "arena-2"].map((room, i) => player({ url: relay.url, room,
-                                                                  name: `maker${i}` }));
-  const lobby = player({ url: relay.url, name: "looker", lobby: true });
+                                                                  name: `maker${i}` }, true));
+  const lobby = player({ url: relay.url, name: "looker", lobby: true }, true);
   const listings = [];
   lobby.addEventListener("rooms", (e) => listings.push(e.detail));
   try {
@@ -244,7 +216,7 @@ test("rooms with properties: made, listed and joined by them, refused in words",
   const relay = await startRelay(0, "--max-room-size", "8");
   const ps = [];
   const join = async (opts, event) => {
-    const s = player({ url: relay.url, ...opts });
+    const s = player({ url: relay.url, ...opts }, true);
     ps.push(s);
     await until(() => has(s, event), 5000, `${opts.name}'s ${event}`);
     return s;
@@ -286,7 +258,7 @@ test("rooms with properties: made, listed and joined by them, refused in words",
     assert.deepEqual(await listing(e, "game"), [{ room: "game", members: 1, capacity: 8, props: { map: "keep" },
                               open: true }]);
     await join({ room: "game", name: "g", exists: true }, "welcome");
-    const lobby = player({ url: relay.url, name: "l", lobby: true });
+    const lobby = player({ url: relay.url, name: "l", lobby: true }, true);
     ps.push(lobby);
     assert.equal(lobby.join("made", false, { props: { map: "lobby" }, size: 3, name: "x" }), true);
     assert.equal(lobby.options.name, "l"); // a setup sets up the room, nothing else
@@ -316,9 +288,9 @@ test("a ticket admits under its name, sealed where the relay seals; without one,
                                                       "--name", name, ...more],
                                                 { encoding: "utf8" }); // its newline too
   const relay = await startRelay(0, "--ticket-key", key);
-  const a = player({ url: relay.url, ticket: mint("ana", "--clear") });
-  const b = player({ url: relay.url, ticket: mint("bo", "--clear") });
-  const plain = player({ url: relay.url, room: "vip", name: "eve" });
+  const a = player({ url: relay.url, ticket: mint("ana", "--clear") }, true);
+  const b = player({ url: relay.url, ticket: mint("bo", "--clear") }, true);
+  const plain = player({ url: relay.url, room: "vip", name: "eve" }, true);
   try {
     await until(() => a.got.some((e) => e.type === "state") && has(plain, "close"), 10000,
                 "a state, and the plain join refused").catch((e) => {
@@ -333,8 +305,8 @@ test("a ticket admits under its name, sealed where the relay seals; without one,
     assert.equal(plain.endCode, "ticket_required");
     assert.match(plain.endHint, /ticket/);
     // a pass alone joins as well; a ticket whose session must be sealed cannot be here
-    const pass = player({ url: relay.url, ticket: readTicket(mint("cy", "--clear")).pass });
-    const sealed = player({ url: relay.url, ticket: mint("di") });
+    const pass = player({ url: relay.url, ticket: readTicket(mint("cy", "--clear")).pass }, true);
+    const sealed = player({ url: relay.url, ticket: mint("di") }, true);
     await until(() => has(pass, "welcome") && has(sealed, "close"), 5000, "the pass and the sealed");
     assert.equal(pass.room, "vip"); // the welcome's
     assert.ok(a.memberList().some((m) => m.name === "cy"));
@@ -342,9 +314,9 @@ test("a ticket admits under its name, sealed where the relay seals; without one,
     pass.close();
     // on a relay that seals, whole tickets seal their sessions; a pass alone cannot
     const sealer = await startRelay(0, "--ticket-key", key, "--encrypt");
-    const ed = player({ url: sealer.url, ticket: mint("ed") });
-    const fi = player({ url: sealer.url, ticket: mint("fi", "--clear") });
-    const gil = player({ url: sealer.url, ticket: readTicket(mint("gil")).pass });
+    const ed = player({ url: sealer.url, ticket: mint("ed") }, true);
+    const fi = player({ url: sealer.url, ticket: mint("fi", "--clear") }, true);
+    const gil = player({ url: sealer.url, ticket: readTicket(mint("gil")).pass }, true);
     try {
       await until(() => [ed, fi].every((p) => p.got.some((e) => e.type === "state")) &&
                   has(gil, "close"), 10000, "sealed states both ways");
@@ -385,7 +357,7 @@ test("sealed sessions rejoin a relay's restart sealed, the same players", { skip
   let relay = await startRelay(0, "--ticket-key", key, "--encrypt");
   const { port } = relay;
   const kw = { url: relay.url, rejoinMs: 15000, rejoinAfterMs: 500 };
-  const a = player({ ...kw, ticket: mint("a") }), b = player({ ...kw, ticket: mint("b") });
+  const a = player({ ...kw, ticket: mint("a") }, true), b = player({ ...kw, ticket: mint("b") }, true);
   try {
     await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
                 10000, "sealed states both ways");
@@ -413,7 +385,7 @@ test("any room with space, and the rooms listed with members and capacity", { sk
   const off = await startRelay(0, "--room-list", "off");
   const all = [];
   const join = async (name, url = relay.url) => {
-    const s = player({ url, room: "duel-", name, any: true });
+    const s = player({ url, room: "duel-", name, any: true }, true);
     s.addEventListener("rooms", (e) => s.got.push({ type: "rooms", ...e.detail }));
     all.push(s);
     await until(() => has(s, "welcome") || has(s, "close"), 5000, `${name}'s welcome`);
@@ -425,7 +397,7 @@ test("any room with space, and the rooms listed with members and capacity", { sk
     const a = await join("ana"), b = await join("bo"), c = await join("cy");
     assert.deepEqual([a.room, b.room, c.room], ["duel-1", "duel-1", "duel-2"]);
     assert.equal(a.member(b.id).name, "bo");
-    const named = player({ url: relay.url, room: "other", name: "di" });
+    const named = player({ url: relay.url, room: "other", name: "di" }, true);
     all.push(named);
     await until(() => has(named, "welcome"), 5000, "di's welcome");
     assert.throws(() => a.listRooms("no spaces"), TypeError);
@@ -442,7 +414,7 @@ test("any room with space, and the rooms listed with members and capacity", { sk
     assert.deepEqual(a.got.find((e) => e.type === "rooms").rooms.map((r) => r.room),
                      ["duel-2", "other"]);
     // a relay with --room-list off: a listing is an error, the session goes on; any is refused
-    const plain = player({ url: off.url, room: "lobby", name: "ed" });
+    const plain = player({ url: off.url, room: "lobby", name: "ed" }, true);
     all.push(plain);
     await until(() => has(plain, "welcome"), 5000, "ed's welcome");
     assert.equal(plain.listRooms(), true);
@@ -465,8 +437,8 @@ test("a ticket mintTicket mints admits; one under another key does not", { skip 
   for (const k of [key, other]) execFileSync(tool, ["keygen", k], { stdio: "ignore" });
   const relay = await startRelay(0, "--ticket-key", key);
   const mint = (k, name) => mintTicket(k, { room: "vip", name, ttlS: 60, clear: true });
-  const a = player({ url: relay.url, ticket: (await mint(key, "ana")) + "\n" });
-  const eve = player({ url: relay.url, ticket: await mint(other, "eve") });
+  const a = player({ url: relay.url, ticket: (await mint(key, "ana")) + "\n" }, true);
+  const eve = player({ url: relay.url, ticket: await mint(other, "eve") }, true);
   try {
     await until(() => has(a, "welcome") && has(eve, "close"), 10000, "a welcome and a refusal");
     assert.equal(a.room, "vip");

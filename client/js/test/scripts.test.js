@@ -11,34 +11,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session, TO_ROOM, ROOM_SENDER } from "../ricochet.js";
-import { noRelay, startRelay } from "./start_relay.js";
+import { TO_ROOM, ROOM_SENDER } from "../ricochet.js";
+import { noRelay, player, startRelay, until } from "./support.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const SCRIPTS = path.join(ROOT, "tests/scripts");
 const skip = noRelay("runs a relay of its own") ||
   (!fs.existsSync(path.join(SCRIPTS, "bindings.lua")) && `no ${SCRIPTS}/bindings.lua`);
-
-function until(pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(step, 10);
-    };
-    step();
-  });
-}
-
-/* A started session that records its events (s.got). */
-function player(opts) {
-  const s = new Session(opts);
-  s.got = [];
-  for (const type of ["welcome", "event", "error", "close"])
-    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
-  return s.start();
-}
 
 const text = (data) => new TextDecoder().decode(data);
 /* s's events from the room (key: kept under it, "": not kept). */

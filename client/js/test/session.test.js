@@ -13,6 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState,
          InterpBuffer, encodeControl, propsFault } from "../ricochet.js";
+import { until } from "./support.js";
 
 const URL = process.env.RICOCHET_WS_URL;
 
@@ -25,18 +26,6 @@ function open(name) {
     s.addEventListener("welcome", () => resolve(s));
     s.addEventListener("close", (e) => reject(new Error(e.detail.reason)));
     s.start();
-  });
-}
-
-function until(pred, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const step = () => {
-      if (pred()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error("timed out"));
-      setTimeout(step, 10);
-    };
-    step();
   });
 }
 
