@@ -392,7 +392,7 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
  * late enough for the others' next states to have come over QUIC (checked
  * below: held 80 ms at least, twice the 40 ms path, as a resent copy is;
  * on a quiet machine TCP and QUIC resend within 100 ms):
- * {sender, t, at, tcp, quic} (the lesson's ms; tcp and quic: when netsim
+ * {sender, seq, t, at, tcp, quic} (the lesson's ms; tcp and quic: when netsim
  * first saw x on each lane's downlink), the newest such x; or, when none
  * is, {none: [...]}: how many of the TCP lane's states passed each step
  * (lost first on the way down; its QUIC copy too, both come and seen by
@@ -417,30 +417,50 @@ static void four_senders_on_the_page(struct browser *b, const struct lesson *l)
     "  const others = [0, 1, 2, 3].filter((k) => k !== x.sender).every((k) =>"                \
     "   q.some((m) => m.sender === k && m.seen !== null && m.seen > y.seen &&"                 \
     "               m.recv !== null && m.recv < at));"                                         \
-    "  if (others) return { sender: x.sender, t: x.t, at, tcp: x.seen, quic: y.seen };"        \
+    "  if (others) return { sender: x.sender, seq: x.seq, t: x.t, at, tcp: x.seen,"           \
+    "                       quic: y.seen };"                                                   \
     "  none[3]++; }"                                                                           \
     " return { none }; })()"
 
-/* How many of lane's four dots, drawn at `at`, show a state netsim saw on
- * the downlink before `seen` (x's first copy): frozen behind the lost one
- * (-1 until the lane is drawn at `at` and netsim's word on each dot's
- * state is on the page). */
-static int frozen_dots(struct browser *b, const char *lane, double at, double seen)
+/* How many of lane's four dots, drawn at `at`, are frozen behind the lost
+ * state (sender's seq, its first copy seen by netsim on the downlink at
+ * `seen`): its own sender's dot shows an older state of that sender, another
+ * sender's one netsim saw no later than `seen` (-1 until the lane is drawn
+ * at `at` and netsim's word on each dot's state is on the page). The lost
+ * sender's dot is judged by order, not by time: a state before the lost one
+ * that left in the same packet, both lost, both resent, was seen when the
+ * lost one was and may come first. What each dot shows is printed. */
+static int frozen_dots(struct browser *b, const char *lane, double at, double seen, int sender,
+                       int seq)
 {
-    char expr[900];
+    char expr[1200];
     snprintf(expr, sizeof expr,
              "(() => { const l = lessonPage.snapshot().lanes.find((x) => x.name === '%s');"
-             " if (!l.shown || Math.abs(l.shown.at - %.3f) > 0.01) return -1;"
+             " if (!l.shown || Math.abs(l.shown.at - %.3f) > 0.01) return null;"
              " const ms = new Map(lessonPage.marks('%s').map((m) => [m.sender + ':' + m.seq, m]));"
              " const of = l.shown.senders.map((d, k) => d.raw && ms.get(k + ':' + d.raw.seq));"
-             " if (of.some((m) => m && m.seen === null)) return -1;"
-             " return of.filter((m) => !m || m.seen < %.3f).length; })()",
-             lane, at, lane, seen);
+             " if (of.some((m) => m && m.seen === null)) return null;"
+             " const frozen = of.map((m, k) => !m || (k === %d ? m.seq < %d : m.seen <= %.3f));"
+             " return { n: frozen.filter((f) => f).length, dots: of.map((m, k) => m ?"
+             " `${k + 1}: ${m.seq} seen ${m.seen} came ${m.recv}${frozen[k] ? ' frozen' : ''}`"
+             " : `${k + 1}: none`).join(', ') }; })()",
+             lane, at, lane, sender, seq, seen);
     uint64_t deadline = clock_now_ms() + 5000;
-    double n;
-    while ((n = browser_eval_number(b, expr)) < 0 && clock_now_ms() < deadline)
-        clock_sleep_ms(50);
-    return (int)n;
+    cJSON *got = NULL;
+    while (!cJSON_IsObject(got) && clock_now_ms() < deadline) {
+        cJSON_Delete(got);
+        got = browser_eval(b, expr);
+        if (!cJSON_IsObject(got))
+            clock_sleep_ms(50);
+    }
+    int n = -1;
+    if (cJSON_IsObject(got)) {
+        n = cJSON_GetObjectItemCaseSensitive(got, "n")->valueint;
+        print_message("%s at %.0f, behind %d's %d seen %.1f: %s\n", lane, at, sender + 1, seq,
+                      seen, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(got, "dots")));
+    }
+    cJSON_Delete(got);
+    return n;
 }
 
 /* A paired loss on the four-sender page, paused just before the lost
@@ -474,6 +494,7 @@ static void a_paired_loss_freezes(struct browser *b, const struct lesson *l, con
     double t = cJSON_GetObjectItemCaseSensitive(x, "t")->valuedouble;
     double at = cJSON_GetObjectItemCaseSensitive(x, "at")->valuedouble;
     int sender = cJSON_GetObjectItemCaseSensitive(x, "sender")->valueint;
+    int seq = cJSON_GetObjectItemCaseSensitive(x, "seq")->valueint;
     double seen_tcp = cJSON_GetObjectItemCaseSensitive(x, "tcp")->valuedouble;
     double seen_quic = cJSON_GetObjectItemCaseSensitive(x, "quic")->valuedouble;
     cJSON_Delete(x);
@@ -486,8 +507,8 @@ static void a_paired_loss_freezes(struct browser *b, const struct lesson *l, con
              at + PAGE_KEEPS_MS + 1000);
     if (!browser_wait(b, expr, WAIT_MS))
         lesson_fail_with_page(b, "the lanes never went on past the paused moment");
-    int tcp = frozen_dots(b, "tcp", at, seen_tcp);
-    int quic = frozen_dots(b, "quic-streams", at, seen_quic);
+    int tcp = frozen_dots(b, "tcp", at, seen_tcp, sender, seq);
+    int quic = frozen_dots(b, "quic-streams", at, seen_quic, sender, seq);
     print_message("a paired loss of sender %d's state, %.0f ms after it was sent, paused and "
                   "read %d s on: frozen dots, tcp %d of 4, quic-streams %d of 4\n", sender + 1,
                   at - t, PAGE_KEEPS_MS / 1000 + 1, tcp, quic);
