@@ -15,7 +15,8 @@
  * each way the bench's (a segment TCP sent again, and the one after its gap,
  * left to TCP's analysis and counted); a join with a format-1 ticket named as
  * such (`ricochet.old_ticket`); players' names in Hangul and Vietnamese, raw or
- * escaped, shown as they are, a bidi override's escape kept */
+ * escaped, shown as they are, a bidi override's escape kept; a client on
+ * a port Wireshark gives another protocol read by port and by heuristic */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -622,11 +623,47 @@ static void dns_and_quic_left_alone(void **state)
     }
 }
 
+/* A client may get any port of the machine's ephemeral range, some of which
+ * Wireshark gives other protocols by number (PROFINET's 34962, TZSP's
+ * 37008), and Wireshark tries the lower of a datagram's two ports first:
+ * such a client's states, by port or by heuristic, read as ricochet's only
+ * with those protocols off, as tshark_run has them. */
+static void a_client_on_a_taken_port_is_read(void **state)
+{
+    (void)state;
+    struct tshark_list taken = {0};
+    tshark_taken_ports(&taken);
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = 2, .seq = 9, .send_us = 5000000, .x = 12.5f};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    char pcap[128], err[128], client[32], want[4096] = "";
+    snprintf(pcap, sizeof pcap, "%s/taken.pcap", tshark_dir());
+    struct capture *c = capture_open(pcap, err, sizeof err);
+    assert_non_null(c);
+    size_t n = 0;
+    for (size_t i = 0; i < taken.n; i++) {
+        if (strncmp(taken.v[i], "udp ", 4) != 0)
+            continue;
+        snprintf(client, sizeof client, "127.0.0.1:%d", atoi(taken.v[i] + 4));
+        tshark_put(c, client, "127.0.0.1:61000", st, sizeof st); /* the relay's port above */
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%zu ", ++n);
+    }
+    assert_int_equal(capture_close(c), 0);
+    print_message("%zu client ports this Wireshark gives other protocols\n", n);
+    for (int by_port = 0; by_port < 2; by_port++) {
+        char *ours = frames(pcap, by_port ? "-o ricochet.ports:61000" : "", "ricochet");
+        assert_string_equal(ours, want);
+        free(ours);
+    }
+    tshark_list_free(&taken);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
+        cmocka_unit_test(a_client_on_a_taken_port_is_read),
         cmocka_unit_test(an_old_ticket_is_named),
         cmocka_unit_test(names_show_in_their_scripts),
         cmocka_unit_test(events_and_payloads_read),

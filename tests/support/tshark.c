@@ -12,6 +12,7 @@
 #include "harness.h"
 
 static char work[] = "/tmp/ricochet-dissector-XXXXXX";
+static char taken_off[2048]; /* "--disable-protocol P " for each taken port's */
 
 /* A copy in Wireshark's global plugin folder is loaded before the tree's
  * and shadows it (ricochet.lua loads once): only an identical one will do. */
@@ -38,9 +39,26 @@ static bool installed_copy_differs(void)
     return differs;
 }
 
+/* The options that turn off the protocols of tshark_taken_ports, each once
+ * (tshark 4.0 takes one name per --disable-protocol). */
+static void taken_off_options(void)
+{
+    struct tshark_list taken = {0};
+    tshark_taken_ports(&taken);
+    size_t len = 0;
+    for (size_t i = 0; i < taken.n; i++) {
+        char opt[96];
+        snprintf(opt, sizeof opt, "--disable-protocol %s ", strrchr(taken.v[i], ' ') + 1);
+        if (!strstr(taken_off, opt) && len + strlen(opt) < sizeof taken_off)
+            len += (size_t)snprintf(taken_off + len, sizeof taken_off - len, "%s", opt);
+    }
+    tshark_list_free(&taken);
+}
+
 static int setup(void **state)
 {
     (void)state;
+    taken_off_options();
     return mkdtemp(work) && !installed_copy_differs() ? 0 : -1;
 }
 
@@ -50,6 +68,27 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", work);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+void tshark_taken_ports(struct tshark_list *out)
+{
+    unsigned lo = 32768, hi = 60999, port; /* Linux's default range */
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2)
+            lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    FILE *p = popen("tshark -G decodes 2>/dev/null", "r");
+    char line[256], layer[4], proto[64], item[96];
+    while (p && fgets(line, sizeof line, p))
+        if (sscanf(line, "%3[a-z].port\t%u\t%63s", layer, &port, proto) == 3 &&
+            (!strcmp(layer, "udp") || !strcmp(layer, "tcp")) && port >= lo && port <= hi) {
+            snprintf(item, sizeof item, "%s %u %s", layer, port, proto);
+            tshark_list_add(out, item);
+        }
+    assert_non_null(p);
+    pclose(p);
 }
 
 int tshark_run_tests(const char *name, const struct CMUnitTest *tests, size_t n)
@@ -68,12 +107,12 @@ const char *tshark_dir(void)
 
 char *tshark_run(const char *pcap, const char *opts)
 {
-    char cmd[2048], err_path[128];
+    char cmd[4096], err_path[128];
     snprintf(err_path, sizeof err_path, "%s/stderr", work);
     snprintf(cmd, sizeof cmd,
              "HOME=%s XDG_CONFIG_HOME=%s WIRESHARK_CONFIG_DIR=%s tshark -n -r '%s' "
-             "-X lua_script:%s -o json.hide_extended_path_based_filtering:TRUE %s 2>%s",
-             work, work, work, pcap, TSHARK_LUA, opts, err_path);
+             "-X lua_script:%s -o json.hide_extended_path_based_filtering:TRUE %s%s 2>%s",
+             work, work, work, pcap, TSHARK_LUA, taken_off, opts, err_path);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 16, len = 0, n;

@@ -25,6 +25,7 @@
     "ricochet.unknown_control || ricochet.bad_ticket"
 
 struct CMUnitTest;
+struct tshark_list;
 
 /* Runs a test binary's n tests with the scratch folder made before them
  * and removed after, or, if tshark is not installed, none: a line naming
@@ -38,8 +39,15 @@ int tshark_run_tests(const char *name, const struct CMUnitTest *tests, size_t n)
 /* The scratch folder (tshark's HOME; the tests' captures go there too). */
 const char *tshark_dir(void);
 
+/* The ports of the machine's ephemeral range (clients' ports) that this
+ * Wireshark gives another protocol by number, a line each ("udp 34962
+ * pn_rt"): Wireshark tries the lower of a datagram's two ports first, so a
+ * client on one would read as that protocol's. */
+void tshark_taken_ports(struct tshark_list *out);
+
 /* Runs tshark with the dissector on pcap (the rest of its command line in
- * opts) and returns its standard output (the caller frees). Anything on
+ * opts), the protocols of tshark_taken_ports turned off, and returns its
+ * standard output (the caller frees). Anything on
  * its standard error but the warning about running as root, or an exit
  * status but 0, fails the test. */
 char *tshark_run(const char *pcap, const char *opts);
