@@ -197,7 +197,8 @@ static void out_of_order_counted(struct browser *b, const cJSON *words)
  * kernel drops the states that come to it meanwhile, the lanes' figures
  * count the drops at the relay's sockets, and a state lost so, which
  * netsim handed on to the relay and dropped nowhere, is said to be lost on
- * the way to the relay, where a socket's receive buffer was full. */
+ * the way to the relay, where a socket's receive buffer was full: that one
+ * cause, not a second beside it. */
 static void lost_in_the_host_named(struct browser *b, const struct lesson *l, const cJSON *words)
 {
     cJSON *j = lesson_get_json(l, "/live.json?since=18446744073709551615");
@@ -250,12 +251,18 @@ static void lost_in_the_host_named(struct browser *b, const struct lesson *l, co
         lesson_fail_with_page(b, "no state lost at the relay's socket");
     cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
     char *text = inspect_one(b, "unsequenced", lost, "m.seq",
-                             "d.status === 'lost' && d.hops[0].fwds > 0 && !d.hops[1].fwds");
+                             "d.status === 'lost' && d.hops[0].fwds > 0 && !d.hops[1].fwds"
+                             " && d.fate === 'host'");
     if (!text) {
         lesson_fail_with_page(b, "no state lost at the relay's socket drawn");
         return;
     }
-    assert_true(says(text, words, "insp.host_relay", "unsequenced, lost in the host"));
+    assert_true(says(text, words, "fate.host_relay", "unsequenced, lost in the host"));
+    /* one cause, and one the figures hold: the kernel's drops it names are some */
+    assert_int_equal(browser_eval_number(b, "document.querySelectorAll('#inspect .host')"
+                                            ".length"), 1);
+    assert_true(!says(text, words, "fate.relay_kept", "unsequenced, not kept as well") &&
+                !says(text, words, "fate.host_netsim", "unsequenced, not before netsim too"));
     free(text);
 }
 

@@ -35,15 +35,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "../lab/harness/spawn.h"
 #include "../sys/clock.h"
+#include "support/browser.h"
 #include "support/harness.h"
 #include "support/http.h"
 #include "support/lesson.h"
 #include "support/nemesis.h"
+#include "support/servers.h"
 
 #define CLASS 30          /* the students' machines */
 #define CLASS_PLAY "45"   /* seconds each student's program plays */
@@ -56,6 +59,42 @@
 #define LOSSY_5 150       /* ... at 5%: 5e-4 */
 #define WAIT_MS 60000
 #define FIGURES "/live.json?since=18446744073709551615" /* no marks: a page's poll, not 7 MB */
+
+/* The class's laptops, each polling the students' view from its machine
+ * as its page does, every second; what each was sent. */
+struct laptops {
+    const struct nemesis *n;
+    char view[64];                 /* the view's address */
+    unsigned long long cursor[CLASS];
+    uint64_t bytes[CLASS];         /* heads and bodies, since from_ms */
+    int polls[CLASS], failed;
+    uint64_t from_ms;
+};
+
+/* One round: each laptop asks the view from its own machine. */
+static void laptops_poll(struct laptops *c)
+{
+    for (int i = 0; i < CLASS; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/live.json?since=%llu", c->cursor[i]);
+        struct http_response r;
+        nemesis_enter(c->n, i + 1);
+        int rc = http_request(c->view, "GET", path, 10000, &r);
+        nemesis_enter(c->n, NEMESIS_HUB);
+        if (rc != 0 || r.status != 200) {
+            c->failed++;
+            if (rc == 0)
+                http_response_free(&r);
+            continue;
+        }
+        c->bytes[i] += r.len + strlen(r.headers);
+        c->polls[i]++;
+        const char *at = strstr(r.body, "\"cursor\":");
+        if (at)
+            c->cursor[i] = strtoull(at + strlen("\"cursor\":"), NULL, 10);
+        http_response_free(&r);
+    }
+}
 
 /* What a phase saw. */
 struct tally {
@@ -177,14 +216,20 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
     return judged;
 }
 
-/* Reads live.json every 2 s for ms; the lanes judged with senders each. */
+/* Reads live.json every 2 s for ms; the lanes judged with senders each;
+ * the class's laptops (NULL: none) polling each second meanwhile. */
 static void watch(const struct lesson *l, int senders, double lossy, uint64_t ms,
-                  struct tally *t, const char *phase)
+                  struct tally *t, const char *phase, struct laptops *c)
 {
     uint64_t end = clock_now_ms() + ms;
-    while (clock_now_ms() < end) {
-        clock_sleep_ms(2000);
-        look(l, senders, lossy, t, phase);
+    for (int turn = 1; clock_now_ms() < end; turn++) {
+        uint64_t next = clock_now_ms() + 1000;
+        if (c)
+            laptops_poll(c);
+        if (clock_now_ms() < next)
+            clock_sleep_ms(next - clock_now_ms());
+        if (turn % 2 == 0)
+            look(l, senders, lossy, t, phase);
     }
     print_message("%s: %d looks, %d windows: %ld states unexplained, the reading at most "
                   "%.2f s behind, TCP's held back at most %.0f, a lane's senders dropped at "
@@ -216,6 +261,26 @@ static void wait_running(const struct lesson *l, int senders)
     fail_msg("the lanes never ran with %d senders and a whole window", senders);
 }
 
+/* The students' view's address the lesson printed ("students watch on http://ADDR/"). */
+static void view_at(const struct lesson *l, char *at, size_t cap)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    for (;;) {
+        char *out = spawn_read_stdout(&l->proc);
+        const char *u = out ? strstr(out, "the students watch on http://") : NULL;
+        if (u) {
+            u += strlen("the students watch on http://");
+            snprintf(at, cap, "%.*s", (int)strcspn(u, "/"), u);
+            free(out);
+            return;
+        }
+        free(out);
+        if (clock_now_ms() > deadline)
+            fail_msg("the lesson printed no students' view");
+        clock_sleep_ms(50);
+    }
+}
+
 static void every_loss_explained_at_a_class_scale(void **state)
 {
     (void)state;
@@ -227,19 +292,22 @@ static void every_loss_explained_at_a_class_scale(void **state)
     }
     const char *address = nemesis_addr(&n, NEMESIS_HUB);
     const char *args[] = {"--port", "0", "--door-port", "0", "--door-address", address,
+                          "--view-address", address, "--view-port", "0",
                           "--rate", "20", "--duration", "10", "--senders", "4", "--seed", "5",
                           NULL};
     struct lesson l;
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
+    struct laptops class_view = {.n = &n};
+    view_at(&l, class_view.view, sizeof class_view.view);
     put(&l, "/model", "{\"path-loss\": 2, \"path-delay\": 40}");
     wait_running(&l, 4);
     struct tally two = {0}, five = {0}, one = {0}, class = {0};
-    watch(&l, 4, LOSSY_2, PHASE_MS, &two, "four senders, 2%");
+    watch(&l, 4, LOSSY_2, PHASE_MS, &two, "four senders, 2%", NULL);
     put(&l, "/model", "{\"path-loss\": 5, \"path-delay\": 40}");
-    watch(&l, 4, LOSSY_5, PHASE_MS, &five, "four senders, 5%");
+    watch(&l, 4, LOSSY_5, PHASE_MS, &five, "four senders, 5%", NULL);
     put(&l, "/senders", "{\"senders\": 1}");
     wait_running(&l, 1);
-    watch(&l, 1, LOSSY_5, ONE_MS, &one, "one sender, 5%");
+    watch(&l, 1, LOSSY_5, ONE_MS, &one, "one sender, 5%", NULL);
     /* the class: every machine at once, over UDP and TCP in turn */
     cJSON *j = lesson_get_json(&l, "/live.json");
     const char *udp = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "door"),
@@ -254,7 +322,43 @@ static void every_loss_explained_at_a_class_scale(void **state)
         assert_int_equal(spawn_start_in(&players[i], n.ns[i + 1], dir,
                                         i % 2 ? "tcp_player" : "udp_player", player_args, err,
                                         sizeof err), 0);
-    watch(&l, 1, LOSSY_5, CLASS_MS, &class, "one sender and a class of 30");
+    /* the teacher's projector and a laptop's page, in headless Chromium: the
+     * laptop's on machine 1, its bytes as the browser counts them */
+    char shelf[] = "/tmp/ricochet-lesson-scale-XXXXXX", sub[600], url[160];
+    servers_tmpdir(shelf);
+    snprintf(sub, sizeof sub, "%s/teacher", shelf);
+    mkdir(sub, 0700);
+    snprintf(url, sizeof url, "%s?lanes=udp,tcp,poll-short&compact=1", l.url);
+    struct browser *teacher = browser_open(sub, url, 1280, 720);
+    snprintf(sub, sizeof sub, "%s/laptop", shelf);
+    mkdir(sub, 0700);
+    snprintf(url, sizeof url, "http://%s/", class_view.view);
+    nemesis_enter(&n, 1);
+    struct browser *laptop = browser_open(sub, url, 1280, 800);
+    nemesis_enter(&n, NEMESIS_HUB);
+    browser_eval(laptop, "performance.setResourceTimingBufferSize(100000), 1");
+    double page_from = browser_eval_number(laptop, "performance.now()");
+    class_view.from_ms = clock_now_ms();
+    watch(&l, 1, LOSSY_5, CLASS_MS, &class, "one sender and a class of 30", &class_view);
+    double page_bytes = browser_eval_number(laptop,
+        "performance.getEntriesByType('resource').filter((e) => e.name.includes('/live.json') && "
+        "e.startTime >= " "performance.now() - 1e9).reduce((a, e) => a + e.transferSize, 0)");
+    double page_s = (browser_eval_number(laptop, "performance.now()") - page_from) / 1000;
+    (void)page_s;
+    double class_s = (double)(clock_now_ms() - class_view.from_ms) / 1000;
+    uint64_t all_bytes = 0;
+    int all_polls = 0;
+    for (int i = 0; i < CLASS; i++) {
+        all_bytes += class_view.bytes[i];
+        all_polls += class_view.polls[i];
+    }
+    print_message("the class's laptops: %d polls (%d failed) over %.0f s, %.1f KB a laptop a "
+                  "second (the laptop's page: %.1f KB a second)\n", all_polls,
+                  class_view.failed, class_s, (double)all_bytes / CLASS / class_s / 1000,
+                  page_bytes / class_s / 1000);
+    browser_close(laptop);
+    browser_close(teacher);
+    servers_remove_tree(shelf);
     j = lesson_get_json(&l, "/live.json");
     int guests = 0;
     const cJSON *g;

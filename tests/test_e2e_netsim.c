@@ -1,7 +1,9 @@
 /* test_e2e_netsim.c: the ricochet-netsim proxy end to end over 127.0.0.1:
  * what arrives on each side equals the proxy's own counts; addresses it
  * refuses, accepts with a warning (any address, a local non-loopback one)
- * and IPv6 (::1, dual-stack [::]). The impairment model itself is
+ * and IPv6 (::1, dual-stack [::]); with --paired-loss two clients sending
+ * the same seqs lose the same states, and with --paired-min-port above
+ * their ports each loses its own. The impairment model itself is
  * test_netsim.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "../lab/netsim/netsim.h"
+#include "../proto/wire.h"
 #include "../sys/netaddr.h"
 #include "support/harness.h"
 #include "support/raw.h"
@@ -131,6 +134,93 @@ static void proxy_end_to_end(void **state)
     close(relay);
     close(c1);
     close(c2);
+}
+
+/* Two clients send states of the same seqs (plain UDP, one a datagram)
+ * through a proxy with --paired-loss and extra (args); the seqs that
+ * reached the relay from each into got[client][seq]. Returns the states
+ * each sent. */
+#define PAIRED_N 1500
+static int paired_run(const char *const *extra, bool got[2][PAIRED_N + 1])
+{
+    uint16_t relay_port, c_port[2];
+    int relay = udp_socket(&relay_port), c[2] = {udp_socket(&c_port[0]), udp_socket(&c_port[1])};
+    char relay_arg[32];
+    snprintf(relay_arg, sizeof relay_arg, "127.0.0.1:%u", relay_port);
+    const char *args[24] = {"--relay", relay_arg, "--loss", "10", "--wire", "udp",
+                            "--paired-loss", "--seed", "7", "--duration", "60"};
+    size_t n = 11;
+    for (size_t i = 0; extra[i]; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    struct spawn_proc p;
+    int port = harness_start_netsim(&p, args);
+    struct sockaddr_in proxy = raw_loopback((uint16_t)port);
+    memset(got, 0, sizeof(bool) * 2 * (PAIRED_N + 1));
+    unsigned char buf[2048];
+    uint16_t ups[2] = {0, 0}; /* netsim's upstream socket per client, in the order they came */
+    uint64_t start = clock_now_ms(), quiet = start;
+    uint32_t seq = 1;
+    /* one state a ms from each, what the relay gets read meanwhile: no socket overflows */
+    while (seq <= PAIRED_N || clock_now_ms() - quiet < 300) {
+        for (; seq <= PAIRED_N && seq <= clock_now_ms() - start + 1; seq++)
+            for (int k = 0; k < 2; k++) {
+                struct proto_state st = {.seq = seq, .send_us = seq};
+                assert_int_equal(proto_state_encode(buf, sizeof buf, &st), PROTO_STATE_SIZE);
+                assert_true(sendto(c[k], buf, PROTO_STATE_SIZE, 0, (struct sockaddr *)&proxy,
+                                   sizeof proxy) == PROTO_STATE_SIZE);
+            }
+        struct pollfd pf = {relay, POLLIN, 0};
+        if (poll(&pf, 1, 1) <= 0)
+            continue;
+        union netaddr from;
+        ssize_t len = harness_recv_from_pid(relay, p.pid, (char *)buf, sizeof buf, &from);
+        struct proto_state st;
+        if (len < 0 || proto_state_decode(buf, (size_t)len, &st) != PROTO_OK || st.seq > PAIRED_N)
+            continue;
+        quiet = clock_now_ms();
+        uint16_t fp = ntohs(from.v4.sin_port);
+        if (!ups[0] || ups[0] == fp)
+            ups[0] = fp;
+        else
+            ups[1] = fp;
+        got[ups[0] == fp ? 0 : 1][st.seq] = true;
+    }
+    assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
+    spawn_free(&p);
+    close(relay);
+    close(c[0]);
+    close(c[1]);
+    return PAIRED_N;
+}
+
+/* Paired, both clients lose the same states; past --paired-min-port each its own. */
+static void paired_min_port_keeps_flows_apart(void **state)
+{
+    (void)state;
+    static bool got[2][PAIRED_N + 1];
+    const char *none[] = {NULL}, *apart[] = {"--paired-min-port", "65535", NULL};
+    int same = 0, differ = 0, lost = 0;
+    paired_run(none, got);
+    for (int seq = 1; seq <= PAIRED_N; seq++) {
+        lost += !got[0][seq];
+        differ += got[0][seq] != got[1][seq];
+    }
+    print_message("paired: %d of %d lost by the first client, %d seqs differ\n", lost,
+                  PAIRED_N, differ);
+    assert_true(lost > PAIRED_N / 20); /* 10% asked */
+    assert_int_equal(differ, 0);
+    paired_run(apart, got);
+    lost = differ = same = 0;
+    for (int seq = 1; seq <= PAIRED_N; seq++) {
+        lost += !got[0][seq];
+        differ += got[0][seq] != got[1][seq];
+        same += !got[0][seq] && !got[1][seq];
+    }
+    print_message("apart: %d lost by the first client, %d seqs differ, %d lost by both\n",
+                  lost, differ, same);
+    assert_true(lost > PAIRED_N / 20);
+    assert_true(differ > lost && same < lost / 3); /* two draws: both ~1%, one ~18% */
 }
 
 /* The proxy rejects bad options with a one-line error and exit status 2. */
@@ -318,6 +408,7 @@ int main(void)
         cmocka_unit_test(proxy_accepts_any_address),
         cmocka_unit_test(proxy_any_local_address),
         cmocka_unit_test(proxy_ipv6),
+        cmocka_unit_test(paired_min_port_keeps_flows_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

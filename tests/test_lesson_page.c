@@ -24,6 +24,8 @@
  * name and the relay's error words too; netsim's model after the lesson's
  * options and the page's changes (the presets, a change naming only the
  * delay) turned back into the controls that made it (`live_controls_in_force`),
+ * and so is each change as netsim's drop log says it (the strips' marker,
+ * `live_controls_of_change`),
  * anything else refused; a rate asked as a share of what the lanes send
  * (the saturated uplink's preset) is that share of it in kbit/s, and
  * refused while nothing is measured */
@@ -47,6 +49,8 @@
 #include "../bench/bench.h"
 #include "../lab/lesson/live_controls.h"
 #include "../lab/netsim/droplog.h"
+#include "../lab/lesson/live_json.h"
+#include "../lab/lesson/live_snapshot.h"
 #include "../lab/netsim/netsim.h"
 #include "../lab/netsim/netsim_options.h"
 #include "../proto/errors.h"
@@ -203,7 +207,8 @@ static void the_page_asks_for_every_key(void **state)
     }
     int faults = unknown_keys("lab/lesson/lesson.html", html, en) +
                  unknown_keys("the page's modules (lesson/, .js)", js, en);
-    static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv."};
+    static const char *const families[] = {"lane.", "state.", "event.", "err.", "srv.",
+                                           "fate."};
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {
         bool by_family = false;
@@ -556,7 +561,10 @@ static void the_lessons_sentences_are_its_own(void **state)
 }
 
 /* event.NAME: a name of netsim's drop log; err.CODE: a code of the relay's
- * error table, its English the table's words. */
+ * error table, its English the table's words; fate.NAME: a cause of the
+ * lesson's for a lost state (live_fate_name), each with words but those the
+ * inspector says otherwise (netsim's drop and "too old": the hops and the
+ * status; the host's: where, fate.host_relay or fate.host_netsim). */
 static void events_and_errors_are_netsims_and_the_relays(void **state)
 {
     (void)state;
@@ -578,6 +586,25 @@ static void events_and_errors_are_netsims_and_the_relays(void **state)
                 print_error("en.json: \"%s\" is not the table's \"%s\"\n", x->string, e->text),
                     faults++;
         }
+    }
+    for (unsigned k = 1; k < LIVE_FATES; k++) {
+        const char *name = live_fate_name(k);
+        char key[64];
+        snprintf(key, sizeof key, "fate.%s", name);
+        bool said_so = !strcmp(name, "netsim") || !strcmp(name, "too_old") ||
+                       !strcmp(name, "host");
+        if (said_so == (cJSON_GetObjectItem(en, key) != NULL))
+            print_error("en.json: \"%s\" %s\n", key, said_so ? "is said otherwise" : "is missing"),
+                faults++;
+    }
+    cJSON_ArrayForEach(x, en) {
+        if (strncmp(x->string, "fate.", 5) != 0)
+            continue;
+        bool known = !strcmp(x->string, "fate.host_relay") || !strcmp(x->string, "fate.host_netsim");
+        for (unsigned k = 1; k < LIVE_FATES && !known; k++)
+            known = !strcmp(x->string + 5, live_fate_name(k));
+        if (!known)
+            print_error("en.json: \"%s\" is no cause of the lesson's\n", x->string), faults++;
     }
     cJSON_Delete(en);
     assert_true(events >= 4 && errors >= 10);
@@ -670,8 +697,32 @@ static void netsim_started(struct netsim_options *cfg, double loss, double delay
     log_threshold = LOG_OFF;
 }
 
+/* The model change models make as netsim's drop log says it and the
+ * lesson keeps it for the strips ("up loss=... delay=...; down ..."). */
+static void change_line(const struct netsim_model models[NETSIM_DIRS], char *out, size_t cap)
+{
+    struct netsim_model base[NETSIM_DIRS];
+    assert_int_equal(netsim_default_models(base), 0);
+    out[0] = '\0';
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        droplog_model(f, 1, (enum netsim_dir)d, &models[d], &base[d], false);
+        fclose(f);
+        text[strcspn(text, "\n")] = '\0';
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", d ? "; " : "",
+                 strstr(text, " model ") + strlen(" model "));
+        free(text);
+    }
+}
+
+static char last_change[1024]; /* netsim_answer's model, as the drop log says the change */
+
 /* netsim's answer to a PUT /model of what the lesson makes of controls
- * (netsim_metrics.c's form: {"up": {...}, "down": {...}}), into out. */
+ * (netsim_metrics.c's form: {"up": {...}, "down": {...}}), into out; the
+ * change as its drop log says it into last_change. */
 static void netsim_answer(struct netsim_options *cfg, const char *controls, char *out,
                           size_t cap)
 {
@@ -681,6 +732,7 @@ static void netsim_answer(struct netsim_options *cfg, const char *controls, char
     if (netsim_model_apply(cfg, body, models, err, sizeof err) != 0)
         fail_msg("netsim refused %s: %s", body, err);
     free(body);
+    change_line(models, last_change, sizeof last_change);
     cJSON *root = cJSON_CreateObject();
     for (int d = 0; d < NETSIM_DIRS; d++) {
         cJSON *o = cJSON_AddObjectToObject(root, d ? "down" : "up");
@@ -741,6 +793,11 @@ static void the_model_in_force_as_controls(void **state)
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
         netsim_answer(&cfg, pages[i], answer, sizeof answer);
         in_force_is(answer, pages[i]);
+        /* the strips' marker of the change: the same controls, from the drop log's words */
+        char marker[1024];
+        assert_int_equal(live_controls_of_change(last_change, marker, sizeof marker), 0);
+        print_message("the change \"%s\" marked %s\n", last_change, marker);
+        in_force_is(answer, marker);
     }
     /* a PUT naming some: netsim keeps the rest, a path without its loss has none */
     netsim_answer(&cfg, "{\"path-delay\": 60}", answer, sizeof answer);

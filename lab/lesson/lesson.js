@@ -17,7 +17,8 @@
  * tests (snapshot, setControls, preset, pause, pauseAt, markPoint, marks,
  * inspect, setLang, pickLang). */
 import { InterpBuffer } from "/ricochet.js";
-import { clearGone, drawGuestLanes, drawGuests, guestLanesForTests } from "/lesson_guests.js";
+import { clearGone, drawGuestLanes, drawGuests, guestKey, guestLanesForTests, isMine }
+  from "/lesson_guests.js";
 import { callsHtml, endsText, httpText } from "/lesson_calls.js";
 import { SENDERS, STRIP_MS, drawArena, drawStrip, markKey, pointAt, pointOnScreen, scaleMs }
   from "/lesson_arena.js";
@@ -74,10 +75,44 @@ function shown(name) {
   return !wanted.lanes || wanted.lanes.has(name);
 }
 
+/* A program's lane: shown with every program ("programs"), or chosen alone. */
+function shownGuest(key) {
+  return shown(key) || (!!wanted.lanes && wanted.lanes.has(PROGRAMS));
+}
+
+/* The lanes in sight (or nearly): on a student's laptop the lesson sends
+ * only those whole, the others by name and state (their figures and states
+ * would cross the class's Wi-Fi for nobody), and only they are drawn.
+ * fresh: those come into sight since the last poll, whose states the next
+ * answer brings all of. */
+const inView = new Set(), fresh = new Set();
+const sight = new IntersectionObserver((seen) => {
+  for (const e of seen) {
+    const name = e.target.dataset.name;
+    if (!e.isIntersecting) {
+      inView.delete(name);
+    } else if (!inView.has(name)) {
+      inView.add(name);
+      fresh.add(name);
+    }
+  }
+}, { rootMargin: "200px" });
+
+function observe(el, name) {
+  el.dataset.name = name;
+  sight.observe(el);
+}
+
+/* Is lane name drawn now: the teacher's page draws every lane shown, a laptop those in sight. */
+const drawn = (name) => !who.view || inView.has(name);
+
 /* The row of lanes to choose from: the lanes shown, in a line that opens
- * into a box a lane and "all"; and compact. */
+ * into a box a lane and "all", then the programs through the door (all of
+ * them, and each); and compact. */
+const PROGRAMS = "programs";
 function drawPick() {
-  const box = $("pick"), names = view.order.join(",");
+  const programs = (view.guests || []).filter((g) => !isMine(g, who.you)).map(guestKey);
+  const box = $("pick"), names = view.order.concat(programs).join(",");
   if (box.dataset.names !== names || box.dataset.lang !== i18n.lang) {
     const open = box.querySelector("details") && box.querySelector("details").open;
     box.dataset.names = names;
@@ -88,7 +123,9 @@ function drawPick() {
     boxes.className = "boxes";
     details.open = !!open;
     summary.textContent = tr("pick.label") + ": " + (wanted.lanes
-      ? view.order.filter(shown).map((n) => tName("lane." + n, n)).join(" · ") : tr("pick.all"));
+      ? view.order.filter(shown).map((n) => tName("lane." + n, n))
+          .concat(wanted.lanes.has(PROGRAMS) ? [tr("pick.programs")] : []).join(" · ")
+      : tr("pick.all"));
     details.append(summary, boxes);
     box.appendChild(details);
     const add = (cls, text, checked, on, into = boxes) => {
@@ -102,13 +139,21 @@ function drawPick() {
       return input;
     };
     add("all", tr("pick.all"), !wanted.lanes, (on) => choose(on ? null : new Set()));
+    const every = view.order.concat(programs.length ? [PROGRAMS] : []);
+    const toggle = (name) => (on) => {
+      const set = new Set(wanted.lanes || every);
+      if (on) set.add(name);
+      else set.delete(name);
+      choose(every.every((n) => set.has(n)) ? null : set);
+    };
     for (const name of view.order)
-      add("one", tName("lane." + name, view.lanes.get(name).title), shown(name), (on) => {
-        const set = new Set(wanted.lanes || view.order);
-        if (on) set.add(name);
-        else set.delete(name);
-        choose(set.size === view.order.length ? null : set);
-      }).dataset.lane = name;
+      add("one", tName("lane." + name, view.lanes.get(name).title), shown(name), toggle(name))
+        .dataset.lane = name;
+    if (programs.length)
+      add("programs", tr("pick.programs"), shown(PROGRAMS), toggle(PROGRAMS)).dataset.lane =
+        PROGRAMS;
+    for (const key of programs)
+      add("one program", key, shownGuest(key), toggle(key)).dataset.lane = key;
     add("compact", tr("pick.compact"), wanted.compact, (on) => {
       wanted.compact = on;
       document.body.classList.toggle("compact", on);
@@ -189,14 +234,16 @@ function laneOf(d) {
   if (!l) {
     l = { name: d.name, marks: new Map(), arrivals: [], fed: 0,
           ib: Array.from({ length: SENDERS }, () => new InterpBuffer()),
-          el: null, strip: null, arena: null };
+          el: null, strip: null, arena: null, senders: 1, firstSeq: [1] };
     view.lanes.set(d.name, l);
     view.order.push(d.name);
   }
   Object.assign(l, { title: d.title, color: d.color, lossless: d.lossless, state: d.state,
-                     why: d.why, ends: d.ends, figures: d.figures, senderId: d.sender_id,
-                     senders: Math.max(1, (d.sender_ids || []).length),
-                     firstSeq: d.first_seq || [1] });
+                     why: d.why });
+  if (!d.brief) /* a lane out of sight keeps what it last had */
+    Object.assign(l, { ends: d.ends, figures: d.figures, senderId: d.sender_id,
+                       senders: Math.max(1, (d.sender_ids || []).length),
+                       firstSeq: d.first_seq || [1] });
   return l;
 }
 
@@ -239,9 +286,19 @@ function reset() {
   view.cursor = 0;
 }
 
+/* live.json's address: on a laptop, the lanes in sight whole, the newly seen with all
+ * their states. */
+function liveUrl() {
+  const list = (set) => encodeURIComponent([...set].join(","));
+  if (!who.view) return "/live.json?since=" + view.cursor;
+  return "/live.json?since=" + view.cursor + "&shown=" + list(inView) +
+         (fresh.size ? "&fresh=" + list(fresh) : "");
+}
+
 async function poll() {
   try {
-    const r = await fetch("/live.json?since=" + view.cursor, { cache: "no-store" });
+    const asked = [...fresh];
+    const r = await fetch(liveUrl(), { cache: "no-store" });
     if (r.status === 503 && who.view) return; /* a student's view: the lesson starting */
     if (!r.ok) throw new Error("HTTP " + r.status);
     const d = await r.json();
@@ -251,6 +308,7 @@ async function poll() {
       return poll(); /* everything again, from the new start */
     }
     view.cursor = d.cursor;
+    for (const name of asked) fresh.delete(name);
     view.nowMs = d.now_ms;
     view.polledAt = performance.now();
     view.rate = d.rate_hz;
@@ -414,6 +472,7 @@ function laneElement(l) {
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
   el.querySelector("h2").style.color = l.color;
   l.el = el;
+  observe(el, l.name);
   l.arena = el.querySelector(".arena");
   l.strip = el.querySelector(".strip");
   l.strip.addEventListener("click", (e) => clickStrip(l, e));
@@ -507,11 +566,12 @@ function render() {
   $("net").textContent = netText(view.net, view.model);
   $("viewer").textContent = who.view ? tr("view.banner", { you: who.you }) : "";
   drawPick();
-  $("clear-guests").hidden = !drawGuests($("door"), $("guests"), { ...view, you: who.you },
-                                          tr, fmt, (lane, seq) => {
-    pause(true);
-    inspect(lane, seq);
-  });
+  $("clear-guests").hidden = !drawGuests($("door"), $("mine"), $("guests"),
+                                          { ...view, you: who.you, viewer: who.view }, tr, fmt,
+                                          (lane, seq) => {
+                                            pause(true);
+                                            inspect(lane, seq);
+                                          }, shownGuest, observe);
   for (const name of view.order) {
     const l = view.lanes.get(name);
     if (!l.el) laneElement(l);
@@ -531,11 +591,11 @@ function render() {
 function frame() {
   const t = drawTime(), all = $("one-scale").checked && scaleMs(view.lanes.values(), t);
   for (const l of view.lanes.values()) {
-    if (!l.el || !shown(l.name)) continue;
+    if (!l.el || !shown(l.name) || !drawn(l.name)) continue;
     drawArena(l, t, view.rate, +$("interp").value);
     drawStrip(l, t, l.top = all || scaleMs([l], t), view.models);
   }
-  drawGuestLanes(t, +$("interp").value, all, view.models);
+  drawGuestLanes(t, +$("interp").value, all, view.models, drawn);
   requestAnimationFrame(frame);
 }
 

@@ -5,7 +5,7 @@
  * number of its own. The strip: each state by its send time and latency,
  * or a cross, over the last STRIP_MS. */
 import { ARENA_W, ARENA_H } from "/ricochet.js";
-import { tr } from "/lesson_words.js";
+import { i18n, tr } from "/lesson_words.js";
 
 export const SENDERS = 4;     /* the most senders per lane (the lesson's LIVE_SENDERS) */
 const SENDER_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]; /* four senders' dots */
@@ -111,10 +111,30 @@ export function scaleMs(lanes, t) {
   return steps.find((s) => s >= top * 1.1) || top * 1.1;
 }
 
+/* A change of the network (live.json's model change: the page's controls
+ * that make it) in the page's words and its buttons' numbers: "loss 2% ·
+ * delay 40 ms"; netsim's own words if the lesson could not say it so. */
+export function changeText(mc) {
+  const c = mc.controls;
+  if (!c) return mc.text;
+  const n = (v) => new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: 2,
+                                                       useGrouping: false }).format(v);
+  const parts = [];
+  if (c["path-loss"] > 0) parts.push(tr("ctl.loss") + " " + n(c["path-loss"]) + "%");
+  if (c["burst-length"] > 0) parts.push(tr("ctl.bursts") + " " + tr("burst.of", { n: n(c["burst-length"]) }));
+  if (c["path-delay"] > 0) parts.push(tr("ctl.delay") + " " + n(c["path-delay"]) + " ms");
+  if (c["path-jitter"] > 0) parts.push(tr("ctl.jitter") + " " + n(c["path-jitter"]) + " ms");
+  if (c["up-rate-kbps"] > 0) parts.push(tr("ctl.up") + " " + tr("rate.kbps", { n: n(c["up-rate-kbps"]) }));
+  if (c["down-rate-kbps"] > 0)
+    parts.push(tr("ctl.down") + " " + tr("rate.kbps", { n: n(c["down-rate-kbps"]) }));
+  return parts.length ? parts.join(" · ") : tr("preset.none");
+}
+
 /* l's strip at t: each state it keeps by its send time, an arrived one at
  * its latency (top ms at the top), a lost or too old one a cross; models,
- * the network's changes, as dashed lines. l.points what it drew, for a
- * click. */
+ * the network's changes, as dashed lines with their words. l.points what
+ * it drew, for a click; l.labels the words it wrote and where ({text, x,
+ * y, w, h}: the box each takes), for tests. */
 export function drawStrip(l, t, top, models) {
   const c = l.strip, dpr = window.devicePixelRatio || 1;
   const w = c.clientWidth, h = c.clientHeight;
@@ -130,17 +150,25 @@ export function drawStrip(l, t, top, models) {
   g.font = "10px system-ui";
   g.fillStyle = "#888";
   g.strokeStyle = "#eee";
+  l.labels = [];
+  const label = (text, lx, ly) => { /* ly: its baseline; 10 px text, 8 above it */
+    g.fillText(text, lx, ly);
+    l.labels.push({ text, x: lx, y: ly - 8, w: g.measureText(text).width, h: 10 });
+  };
   for (const f of [0, 0.5, 1]) {
     g.beginPath();
     g.moveTo(left, y(top * f));
     g.lineTo(w, y(top * f));
     g.stroke();
-    g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
+    /* the top one's words below its line, clear of "lost" in the band above it */
+    label(Math.round(top * f) + " ms", 0, y(top * f) + (f === 1 ? 10 : 3));
   }
-  g.fillText(tr("strip.lost"), 0, band);
-  if (l.figures && l.figures.valid && !l.lossless) /* a datagram lane's: order is not kept */
-    g.fillText(tr("strip.out_of_order", { n: l.figures.out_of_order }), w - 180, band);
-  g.fillText(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
+  label(tr("strip.lost"), 0, band);
+  if (l.figures && l.figures.valid && !l.lossless) { /* a datagram lane's: order is not kept */
+    const text = tr("strip.out_of_order", { n: l.figures.out_of_order });
+    label(text, w - g.measureText(text).width - 4, band);
+  }
+  label(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
   for (const mc of models) {
     if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
     g.strokeStyle = "#b58900";
@@ -151,7 +179,7 @@ export function drawStrip(l, t, top, models) {
     g.stroke();
     g.setLineDash([]);
     g.fillStyle = "#b58900";
-    g.fillText(mc.text.slice(0, 60), x(mc.t_ms) + 3, band + 12);
+    label(changeText(mc), x(mc.t_ms) + 3, band + 12);
   }
   l.points = [];
   for (const m of l.marks.values()) {

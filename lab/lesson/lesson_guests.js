@@ -45,10 +45,15 @@ function path(g, door, tr) {
               rport: portOf(g.relay) });
 }
 
-function title(g, tr) {
+/* Its title: only the reader's own program is "yours"; on a student's
+ * laptop the others are classmates', on the teacher's page students'. */
+const TITLES = { mine: ["guest.mine.udp", "guest.mine.tcp"],
+                 other: ["guest.other.udp", "guest.other.tcp"], student: ["guest.udp", "guest.tcp"] };
+function title(g, mine, viewer, tr) {
   const who = g.id ? tr("guest.who", { name: g.name || UNKNOWN, id: g.id, room: g.room || UNKNOWN })
                    : tr("guest.joining");
-  return tr(g.proto === "tcp" ? "guest.tcp" : "guest.udp") + ": " + who;
+  const whose = TITLES[mine ? "mine" : viewer ? "other" : "student"];
+  return tr(whose[g.proto === "tcp" ? 1 : 0]) + ": " + who;
 }
 
 function figures(g, tr, fmt) {
@@ -90,10 +95,15 @@ function trouble(g, tr) {
 }
 
 const lanes = new Map(); /* each program's lane: its states, its canvases */
-const gone = new Map();  /* the lanes of programs the lesson no longer lists: key -> their last */
-const last = new Map();  /* each program's last listing */
+const last = new Map();  /* each program's last whole listing (a brief one says its state only) */
 let generation = "";      /* the lanes' start whose clock the states' times are on */
 let pick = null;          /* what a click on a state does: (lane, seq) */
+
+/* A program's lane name, as live.json's "shown" and the picker name it. */
+export const guestKey = (g) => g.proto + " " + g.endpoint;
+
+/* Is g the reader's own program (from the reader's address)? */
+export const isMine = (g, you) => !!you && hostOf(g.endpoint) === you;
 
 /* A state [seq, ms, status, latency ms or null, x, y, vx, vy] into its lane;
  * one netsim carried, among the arrivals the arena is fed in their order. */
@@ -118,24 +128,23 @@ function forget(l, nowMs) {
   l.fed = Math.max(0, l.fed - n);
 }
 
-function card(box, key) {
-  let el = box.querySelector(`[data-guest="${CSS.escape(key)}"]`);
-  if (el) return el;
-  el = document.createElement("div");
+function card(key) {
+  const l = lanes.get(key);
+  if (l) return l.el;
+  const el = document.createElement("div");
   el.className = "lane guest";
   el.dataset.guest = key;
   el.innerHTML = "<div><h2></h2><div class=endpoint></div><div class=figs></div>" +
                  "<div class=why></div></div>" +
                  "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
-  box.appendChild(el);
-  const l = { name: key, el, marks: new Map(), arrivals: [], fed: 0, ib: [new InterpBuffer()],
+  const g = { name: key, el, marks: new Map(), arrivals: [], fed: 0, ib: [new InterpBuffer()],
               senders: 1, color: "#555", firstSeq: [1], rate: 20,
               arena: el.querySelector(".arena"), strip: el.querySelector(".strip") };
-  l.strip.addEventListener("click", (e) => {
-    const p = pointAt(l, e);
+  g.strip.addEventListener("click", (e) => {
+    const p = pointAt(g, e);
     if (p && pick) pick(key, p.seq);
   });
-  lanes.set(key, l);
+  lanes.set(key, g);
   return el;
 }
 
@@ -143,20 +152,23 @@ function card(box, key) {
  * arena's true path reads them (states a second, the seq it would have
  * sent at the lanes' start), from its newest state and one 2 s before. */
 function pace(l) {
-  const ms = [...l.marks.values()].sort((a, b) => a.seq - b.seq), last = ms[ms.length - 1];
-  const first = last && ms.find((m) => m.t >= last.t - 2000);
-  if (!first || last.t <= first.t) return;
-  l.rate = (last.seq - first.seq) / ((last.t - first.t) / 1000);
-  l.firstSeq = [Math.round(last.seq - (last.t / 1000) * l.rate)];
+  const ms = [...l.marks.values()].sort((a, b) => a.seq - b.seq), end = ms[ms.length - 1];
+  const first = end && ms.find((m) => m.t >= end.t - 2000);
+  if (!first || end.t <= first.t) return;
+  l.rate = (end.seq - first.seq) / ((end.t - first.t) / 1000);
+  l.firstSeq = [Math.round(end.seq - (end.t / 1000) * l.rate)];
 }
 
-/* The door's line into doorEl and a lane per program into box; d: the
- * page's view (door, guests, generation, nowMs, paused, you: the reader's
- * address, whose programs' lanes are marked); onPick(lane, seq): a click on
- * one of its states. A program the lesson stops listing (15 s after it
- * went) keeps its lane, greyed, until clearGone(): the class still reads
- * it. Returns whether such a lane is kept. */
-export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
+/* The door's line into doorEl and a lane per program: the reader's own into
+ * mineBox (first on the page), the others into box (after the lanes),
+ * those shown(key) says (the picker's choice) visible; d: the page's view
+ * (door, guests, generation, nowMs, paused, you: the reader's address,
+ * viewer: a student's laptop); onPick(lane, seq): a click on one of its
+ * states; observe(el, key): each new lane's element, to know when it is in
+ * view. A program that stopped stays listed, greyed, until the teacher
+ * lets it go (clearGone): the class still reads it, after a reload too.
+ * Returns whether such a lane is listed. */
+export function drawGuests(doorEl, mineBox, box, d, tr, fmt, onPick, shown, observe) {
   doorEl.textContent = doorText(d.door, tr);
   pick = onPick;
   if (d.generation !== generation) { /* the lanes started again: another clock */
@@ -164,32 +176,25 @@ export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
     for (const l of lanes.values()) Object.assign(l, { marks: new Map(), arrivals: [], fed: 0,
                                                        ib: [new InterpBuffer()] });
   }
-  const keep = new Set(), listed = new Map();
-  for (const g of d.guests || []) listed.set(g.proto + " " + g.endpoint, g);
-  for (const key of lanes.keys()) /* a lane the lesson stopped listing: kept */
-    if (!listed.has(key) && last.has(key)) gone.set(key, last.get(key));
-  for (const [key, g] of gone) if (!listed.has(key)) listed.set(key, g);
-  for (const [key, g] of listed) {
+  const keep = new Set();
+  let stopped = false;
+  for (const item of d.guests || []) {
+    const key = guestKey(item);
+    const g = item.brief ? { ...(last.get(key) || {}), ...item } : item;
+    last.set(key, g);
     keep.add(key);
-    const kept = !(d.guests || []).includes(g);
-    if (!kept) {
-      gone.delete(key);
-      last.set(key, g);
-    }
-    const el = card(box, key), l = lanes.get(key);
-    if (!kept) for (const m of g.marks || []) take(l, m);
-    if (!d.paused && !kept) forget(l, d.nowMs);
+    const isNew = !lanes.has(key), el = card(key), l = lanes.get(key);
+    if (isNew) observe(el, key);
+    for (const m of item.marks || []) take(l, m);
+    if (!d.paused) forget(l, d.nowMs);
     pace(l);
-    el.classList.toggle("missing", g.state === "gone" || kept);
-    const mine = !!d.you && hostOf(g.endpoint) === d.you;
+    const mine = isMine(g, d.you), into = mine ? mineBox : box;
+    if (el.parentNode !== into) into.appendChild(el);
+    stopped ||= g.state === "gone";
+    el.classList.toggle("missing", g.state === "gone");
     el.classList.toggle("mine-lane", mine);
-    el.querySelector("h2").textContent = title(g, tr);
-    if (mine) {
-      const tag = document.createElement("span");
-      tag.className = "mine";
-      tag.textContent = tr("view.you");
-      el.querySelector("h2").appendChild(tag);
-    }
+    el.classList.toggle("hidden", !mine && !shown(key));
+    el.querySelector("h2").textContent = title(g, mine, d.viewer, tr);
     el.querySelector(".endpoint").textContent = path(g, d.door, tr);
     el.querySelector(".figs").innerHTML = "";
     for (const line of figures(g, tr, fmt)) {
@@ -197,28 +202,31 @@ export function drawGuests(doorEl, box, d, tr, fmt, onPick) {
       div.textContent = line;
       el.querySelector(".figs").appendChild(div);
     }
-    el.querySelector(".why").textContent = trouble(g, tr) + (kept ? " " + tr("guests.kept") : "");
+    el.querySelector(".why").textContent = trouble(g, tr) +
+                                          (g.state === "gone" ? " " + tr("guests.kept") : "");
   }
-  for (const el of [...box.children])
-    if (!keep.has(el.dataset.guest)) {
-      lanes.delete(el.dataset.guest);
-      el.remove();
+  for (const [key, l] of lanes)
+    if (!keep.has(key)) {
+      l.el.remove();
+      lanes.delete(key);
+      last.delete(key);
     }
-  return gone.size > 0;
+  return stopped;
 }
 
-/* Lets go of the lanes of programs that stopped (the teacher's button). */
-export function clearGone() {
-  const n = gone.size;
-  for (const key of gone.keys()) last.delete(key);
-  gone.clear();
-  return n;
+/* Lets go of the lanes of programs that stopped (the teacher's button): the
+ * lesson forgets them, every page with it. Returns how many it forgot. */
+export async function clearGone() {
+  const r = await fetch("/guests", { method: "PUT", body: JSON.stringify({ clear: "gone" }),
+                                     headers: { "Content-Type": "application/json" } });
+  return r.ok ? (await r.json()).cleared : 0;
 }
 
 /* Each program's arena and strip at t (a frame): interpMs behind for its
  * dot, its own latency scale unless all (every strip one) is given. */
-export function drawGuestLanes(t, interpMs, all, models) {
+export function drawGuestLanes(t, interpMs, all, models, visible) {
   for (const l of lanes.values()) {
+    if (l.el.classList.contains("hidden") || !visible(l.name)) continue;
     drawArena(l, t, l.rate, interpMs);
     drawStrip(l, t, l.top = all || scaleMs([l], t), models);
   }
@@ -229,7 +237,8 @@ export function drawGuestLanes(t, interpMs, all, models) {
 export const guestLanesForTests = {
   guestLanes: () => [...lanes.values()].map((l) => ({
     name: l.name, marks: l.marks.size, drawn: (l.points || []).length, shown: l.shown || null,
-    kept: gone.has(l.name), mine: l.el.classList.contains("mine-lane"),
+    kept: l.el.classList.contains("missing"), mine: l.el.classList.contains("mine-lane"),
+    first: l.el.parentNode && l.el.parentNode.id === "mine",
     text: l.el.textContent,
     top: l.top, points: (l.points || []).map((p) => ({ seq: p.seq, y: p.y })) })),
   guestPoint: (name, seq) => pointOnScreen(lanes.get(name), seq),

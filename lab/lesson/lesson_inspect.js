@@ -3,8 +3,8 @@
  * names, what carried it on each hop (netsim's lines of it, a stream's
  * segments), on an ordered flow the loss it waited behind (the segment or
  * state netsim dropped, when, and when it crossed again), a datagram
- * that came after one its sender sent later (out of order), and where a
- * state netsim never dropped was lost (a socket's full receive buffer). Its words
+ * that came after one its sender sent later (out of order), and why a
+ * state netsim never dropped was lost (one cause: the lesson's). Its words
  * come through tr (lesson_words.js); numbers through fmt (lesson.js). */
 import { STATE_FIELDS, decodeState } from "/ricochet.js";
 import { clientEnd, relayEnd } from "/lesson_calls.js";
@@ -72,16 +72,18 @@ function hopText(h, wire, ends, fmt) {
   return lines.concat(held).join("<br>");
 }
 
-/* A state lost that netsim dropped on no hop: one its sender's QUIC
- * dropped before it left (d.unsent), else lost in the host, where a
- * socket's receive buffer was full, by the kernel's counts over the
- * lane's window (f, its figures): at the receiving socket when netsim
- * handed it on towards the receiver, else at the relay's or netsim's. */
-function hostLost(d, f, fmt) {
-  if (d.status === 2 && d.unsent) return `<p class=host>${tr("insp.unsent")}</p>`;
-  if (d.status !== 2 || d.hops.some((h) => h.drop) || !f || !f.valid) return "";
-  const at = { n: f.socket_dropped, relay: f.host_socket_dropped, s: fmt(f.window_s, 0) };
-  return `<p class=host>${tr(d.hops[1].fwds ? "insp.host_receiver" : "insp.host_relay", at)}</p>`;
+/* Why a state that did not arrive was lost, in one sentence: the one cause
+ * the lesson found (d.fate: the figures count the same), with the kernel's
+ * counts of drops at full sockets over the lane's window (f, its figures)
+ * where those explain it. netsim's drop and "too old" say themselves in the
+ * hops and the status. */
+function fateText(d, f, fmt) {
+  if (!d.fate || d.fate === "netsim" || d.fate === "too_old") return "";
+  const at = { n: f ? f.socket_dropped : 0, relay: f ? f.host_socket_dropped : 0,
+               s: fmt(f ? f.window_s : 0, 0) };
+  const key = d.fate !== "host" ? "fate." + d.fate
+    : d.hops[0].fwds ? "fate.host_relay" : "fate.host_netsim";
+  return `<p class=host>${tr(key, { ...at, s: d.fate === "late" ? fmt(f ? f.grace_s : 0, 0) : at.s })}</p>`;
 }
 
 /* GET /state's answer d for the inspector: its HTML, and what tests read
@@ -99,7 +101,7 @@ export function stateView(d, title, who, l, fmt) {
   const html = `<b>${tr("insp.head", { lane: title, seq: d.seq })}${who}</b>, ` +
     `${tr(STATUS_KEYS[d.status])}` +
     (d.status === 1 ? tr("insp.after", { ms: fmt(d.latency_ms, 1) }) : "") + after +
-    hostLost(d, l && l.figures, fmt) +
+    fateText(d, l && l.figures, fmt) +
     ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr(d.status === 1 ? "insp.bytes" : "insp.bytes_sent")}</p><table>` +
     `<tr><th>${tr("insp.offset")}</th><th>${tr("insp.bytes_col")}</th><th>${tr("insp.field")}</th>` +
     `<th>${tr("insp.value")}</th></tr>` +
@@ -109,5 +111,5 @@ export function stateView(d, title, who, l, fmt) {
     "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire, l && l.ends, fmt)}</div>`)
       .join("");
   return { html, inspected: { status: STATUS[d.status], latency_ms: d.latency_ms, rows,
-                              hops: d.hops, after: d.after, decoded: st } };
+                              hops: d.hops, after: d.after, decoded: st, fate: d.fate || "" } };
 }

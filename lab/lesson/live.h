@@ -144,6 +144,9 @@ struct live {
     int senders;                    /* each lane's senders now */
     _Atomic int senders_wanted;     /* ... as the page asks (its thread sets it; the loop
                                        starts the lanes again with them) */
+    _Atomic unsigned guests_cleared; /* the teacher's page asked to let the programs gone
+                                       go, this many times (its thread counts; the door
+                                       clears) */
 };
 
 #endif

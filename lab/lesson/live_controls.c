@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "../harness/params.h"
+#include "../netsim/netsim.h"
+#include "../netsim/netsim_options.h"
 
 /* A number of obj's, 0 if it has none. */
 static double number_of(const cJSON *obj, const char *name)
@@ -163,5 +165,54 @@ int live_controls_to_model(const char *body, const double offered_kbps[2], char 
     }
     cJSON_Delete(in);
     cJSON_Delete(o);
+    return rc;
+}
+
+/* A setting's value as netsim's JSON gives it: a number, true or false, or
+ * the word ("uniform"). */
+static cJSON *field_value(const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && !*end)
+        return cJSON_CreateNumber(v);
+    if (!strcmp(text, "true") || !strcmp(text, "false"))
+        return cJSON_CreateBool(!strcmp(text, "true"));
+    return cJSON_CreateString(text);
+}
+
+int live_controls_of_change(const char *change, char *out, size_t cap)
+{
+    struct netsim_model base[NETSIM_DIRS];
+    if (netsim_default_models(base) != 0)
+        return -1;
+    cJSON *m = cJSON_CreateObject(), *dirs[NETSIM_DIRS];
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        dirs[d] = cJSON_AddObjectToObject(m, d ? "down" : "up");
+        char value[64];
+        const char *name;
+        for (size_t i = 0; dirs[d] && (name = netsim_model_field(&base[d], i, value, sizeof value));
+             i++)
+            cJSON_AddItemToObject(dirs[d], name, field_value(value));
+    }
+    /* "up loss=5.13 delay=20; down loss=5.13 delay=20": each direction's settings apart
+       from the defaults, as netsim's drop log says them */
+    char text[512], *save = NULL;
+    snprintf(text, sizeof text, "%s", change);
+    cJSON *at = NULL;
+    for (char *w = strtok_r(text, " ;", &save); w; w = strtok_r(NULL, " ;", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq) {
+            at = !strcmp(w, "up") ? dirs[0] : !strcmp(w, "down") ? dirs[1] : NULL;
+            continue;
+        }
+        *eq = '\0';
+        if (at && cJSON_GetObjectItemCaseSensitive(at, w))
+            cJSON_ReplaceItemInObjectCaseSensitive(at, w, field_value(eq + 1));
+    }
+    char *json = cJSON_PrintUnformatted(m);
+    int rc = json ? live_controls_in_force(json, out, cap) : -1;
+    free(json);
+    cJSON_Delete(m);
     return rc;
 }

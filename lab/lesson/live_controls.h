@@ -27,4 +27,11 @@ int live_controls_to_model(const char *body, const double offered_kbps[2], char 
  * model, or cap too small). Pure. */
 int live_controls_in_force(const char *model, char *out, size_t cap);
 
+/* A model change as netsim's drop log writes it ("up loss=1.00505
+ * delay=20; down loss=1.00505 delay=20": each direction's settings that
+ * differ from its defaults) as the page's controls that make it, as
+ * live_controls_in_force says them: the strips' marker of the change, in
+ * the words and numbers of the page's buttons. Returns 0, or -1. Pure. */
+int live_controls_of_change(const char *change, char *out, size_t cap);
+
 #endif

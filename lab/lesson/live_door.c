@@ -47,7 +47,9 @@
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
 
-#define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
+#define GONE_KEEP_US 15000000u  /* a program gone that never joined stays on the page this
+                                   long; one that joined, until the teacher lets it go (the
+                                   class reads its lane, a laptop reloaded too) */
 #define SILENT_US 30000000u     /* a UDP program silent this long is gone */
 #define JOIN_DEADLINE_US 2000000u /* a connection that sent no byte this long is closed: the
                                      relay's --join-timeout-ms (its default, as the lesson
@@ -372,8 +374,26 @@ static void gone(struct live_guest *g, const char *why, uint64_t now_us)
     g->gone_us = now_us;
 }
 
+/* Binds fd (the clients' namespace's) to the next port of the door's own
+ * range, one a TIME_WAIT or a socket still open holds passed over.
+ * Returns 0, or -1. */
+static int bind_apart(struct live_door *d, int fd)
+{
+    const unsigned span = LIVE_DOOR_APART_END - LIVE_DOOR_APART;
+    for (unsigned tries = 0; tries < 64; tries++) {
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)(LIVE_DOOR_APART + d->apart++ % span))};
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0)
+            return 0;
+        if (errno != EADDRINUSE)
+            return -1;
+    }
+    return -1;
+}
+
 /* The door's socket for g towards the relay, connected (a stream's: on its
- * way), in the clients' namespace in IP mode. Returns 0 or -1. */
+ * way), in the clients' namespace in IP mode, on a port of the door's own
+ * there (bind_apart). Returns 0 or -1. */
 static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
 {
     int type = (g->s.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, one = 1;
@@ -381,7 +401,8 @@ static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
                         : socket(AF_INET, type, 0);
     union netaddr to;
     char err[160];
-    if (g->fd < 0 || netaddr_resolve(lv->relay_host, port, &to, err, sizeof err) != 0)
+    if (g->fd < 0 || netaddr_resolve(lv->relay_host, port, &to, err, sizeof err) != 0 ||
+        (lv->ip_mode && bind_apart(&lv->door, g->fd) != 0))
         return -1;
     if (g->s.tcp)
         setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -655,6 +676,9 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
     snprintf(s->door_why, sizeof s->door_why, "%s", d->why);
     s->n_guests = 0;
     uint64_t span = (uint64_t)lv->cfg->duration_ms * 1000u;
+    unsigned asked = lv->guests_cleared; /* the teacher's page let the programs gone go */
+    bool cleared = asked != d->cleared;
+    d->cleared = asked;
     for (size_t i = 0; i < LIVE_GUESTS; i++) {
         struct live_guest *g = &d->guests[i];
         if (!g->used)
@@ -667,7 +691,7 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
             gone(g, "it sent nothing within the relay's join deadline (2 s)", now_us);
         else if (past_deadline(g, now_us))
             gone(g, "it was not welcomed within the relay's join deadline (2 s)", now_us);
-        if (g->fd < 0 && now_us - g->gone_us > GONE_KEEP_US) {
+        if (g->fd < 0 && (cleared || (!g->welcomed && now_us - g->gone_us > GONE_KEEP_US))) {
             g->used = false;
             continue;
         }

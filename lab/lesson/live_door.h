@@ -21,6 +21,12 @@ struct live_snapshot;
                                      IPv6 /64), loopback's aside (the lesson's machine is
                                      the teacher's) */
 #define LIVE_GUEST_GAPS 256    /* the times netsim forwarded a program's states */
+#define LIVE_DOOR_APART 20000  /* IP mode: the door's sockets towards the relay take ports
+                                  from here to LIVE_DOOR_APART_END (the clients' namespace is
+                                  the lesson's own), below the lanes' clients' ephemeral
+                                  ones: netsim's paired loss leaves them apart
+                                  (--paired-min-port), each student's program its own losses */
+#define LIVE_DOOR_APART_END 32768
 #define LIVE_GUEST_PINGS 8     /* a program's pings on their way to the relay */
 
 /* A message of a stream, read as it goes by: its 2-byte length, then its
@@ -69,6 +75,8 @@ struct live_door {
     struct live_guest guests[LIVE_GUESTS];
     uint8_t cookie_key[16];         /* the door's cookies (live_door_strangers.c) */
     struct strangers strangers;     /* its budgets for what it answers those it holds none for */
+    unsigned cleared;               /* the teacher's clearings of programs gone, done */
+    unsigned apart;                 /* the next of its own ports towards the relay */
 };
 /* Opens the door on cfg->door_address and door_port: UDP always, TCP in
  * IP mode (netsim impairs a stream only there; lv->door.why says so).
@@ -86,8 +94,9 @@ void live_door_step(struct live *lv, uint64_t now_us);
  * is none of theirs. */
 bool live_door_log(struct live *lv, const struct audit_line *a);
 
-/* The door and its programs into the snapshot; a program gone some
- * seconds ago, forgotten. */
+/* The door and its programs into the snapshot; a program gone that never
+ * joined, forgotten some seconds later; every one gone, once the teacher
+ * asked (lv->guests_cleared). */
 void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us);
 
 void live_door_close(struct live *lv);

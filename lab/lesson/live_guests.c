@@ -103,27 +103,24 @@ static double up_ms(const struct live_guest_mark *m)
     return m->fwd_us > m->door_us ? (double)(m->fwd_us - m->door_us) / 1e3 : 0;
 }
 
-/* Its states changed since the cursor, as the page's lanes' marks begin:
- * [seq, send ms, status, latency ms or null, x, y, vx, vy]. */
-static void marks_json(FILE *f, const struct live_guest_snap *g, uint64_t t0, uint64_t since)
+bool live_guest_marks(FILE *f, const struct live_guest_snap *g, uint64_t t0, uint64_t since)
 {
-    fputs(",\"marks\":[", f);
-    bool first = true;
+    bool any = false;
     for (size_t k = 0; k < g->marks_n; k++) {
         const struct live_guest_mark *m =
             &g->marks[(g->marks_at + LIVE_GUEST_MARKS - g->marks_n + k) % LIVE_GUEST_MARKS];
         if (m->changed_us <= since)
             continue;
-        fprintf(f, "%s[%u,%.1f,%u,", first ? "" : ",", (unsigned)m->seq, page_ms(m->door_us, t0),
+        fprintf(f, "%s[%u,%.1f,%u,", any ? "," : "", (unsigned)m->seq, page_ms(m->door_us, t0),
                 (unsigned)m->status);
         if (m->status == LIVE_GOT)
             fprintf(f, "%.2f", up_ms(m));
         else
             fputs("null", f);
         fprintf(f, ",%.2f,%.2f,%.2f,%.2f]", m->x, m->y, m->vx, m->vy);
-        first = false;
+        any = true;
     }
-    fputc(']', f);
+    return any;
 }
 
 static int by_value(const void *a, const void *b)
@@ -155,18 +152,26 @@ void live_json_str(FILE *f, const char *s)
     cJSON_Delete(item);
 }
 
-/* One program's part of live.json. */
-static void guest_json(FILE *f, const struct live_guest_snap *g, uint64_t t0, uint64_t since)
+void live_guest_name(const struct live_guest_snap *g, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s %s", g->tcp ? "tcp" : "udp", g->endpoint);
+}
+
+void live_guest_json(FILE *f, const struct live_guest_snap *g, bool whole)
 {
     const char *text[][2] = {{"state", g->state}, {"endpoint", g->endpoint},
-                             {"flow", g->flow}, {"relay", g->relay}, {"room", g->room},
-                             {"name", g->name}, {"error_code", g->error_code},
-                             {"error_message", g->error_message}, {"sent_hex", g->sent.hex},
-                             {"end", g->end}};
+                             {"room", g->room}, {"name", g->name}, {"end", g->end},
+                             {"flow", g->flow}, {"relay", g->relay},
+                             {"error_code", g->error_code},
+                             {"error_message", g->error_message}, {"sent_hex", g->sent.hex}};
     fprintf(f, "{\"proto\":\"%s\",\"id\":%u", g->tcp ? "tcp" : "udp", g->id);
-    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+    for (size_t i = 0; i < (whole ? sizeof text / sizeof text[0] : 5); i++) {
         fprintf(f, ",\"%s\":", text[i][0]);
         live_json_str(f, text[i][1]);
+    }
+    if (!whole) {
+        fputs(",\"brief\":true", f);
+        return;
     }
     const uint64_t n[] = {g->messages_up, g->states_up, g->states_down, g->fwd_up,
                           g->dropped_up, g->fwd_down, g->dropped_down, g->sent.len};
@@ -185,11 +190,9 @@ static void guest_json(FILE *f, const struct live_guest_snap *g, uint64_t t0, ui
     fprintf(f, ",\"max_gap_ms\":%.1f,\"unanswered\":%s,\"sent_raw\":%s", g->max_gap_ms,
             g->unanswered ? "true" : "false", g->sent.raw ? "true" : "false");
     rtt_json(f, g);
-    marks_json(f, g, t0, since);
-    fputc('}', f);
 }
 
-void live_door_json(FILE *f, const struct live_snapshot *s, uint64_t since)
+void live_door_head_json(FILE *f, const struct live_snapshot *s)
 {
     const char *door[][2] = {{"udp", s->door_udp}, {"tcp", s->door_tcp},
                              {"relay_udp", s->door_relay_udp}, {"relay_tcp", s->door_relay_tcp},
@@ -199,12 +202,7 @@ void live_door_json(FILE *f, const struct live_snapshot *s, uint64_t since)
         fprintf(f, "%s\"%s\":", i ? "," : "", door[i][0]);
         live_json_str(f, door[i][1]);
     }
-    fprintf(f, ",\"proxy\":%s},\"guests\":[", s->ip_mode ? "false" : "true");
-    for (size_t k = 0; k < s->n_guests; k++) {
-        fputs(k ? "," : "", f);
-        guest_json(f, &s->guests[k], s->t0_us, since);
-    }
-    fputs("]", f);
+    fprintf(f, ",\"proxy\":%s}", s->ip_mode ? "false" : "true");
 }
 
 /* The program whose lane is name ("udp 127.0.0.1:40000"), or NULL. */

@@ -81,9 +81,21 @@ void live_guest_hop(struct live_guest *g, const struct audit_line *a);
 /* JSON text of s (escaped, quoted) into f: live.json's strings. */
 void live_json_str(FILE *f, const char *s);
 
-/* The snapshot's door and programs, as live.json's "door" and "guests":
- * each program's states changed since the cursor since. */
-void live_door_json(FILE *f, const struct live_snapshot *s, uint64_t since);
+/* The snapshot's door, as live.json's "door": where a program goes. */
+void live_door_head_json(FILE *f, const struct live_snapshot *s);
+
+/* A program's lane name ("udp 198.19.0.2:40000": its protocol and endpoint). */
+void live_guest_name(const struct live_guest_snap *g, char *out, size_t cap);
+
+/* Program g as an item of live.json's "guests", open (no "}"): whole, what
+ * the door and netsim saw of it; else its endpoint, name, id and state
+ * only, "brief": true (a lane the page does not show now). */
+void live_guest_json(FILE *f, const struct live_guest_snap *g, bool whole);
+
+/* g's states changed after since, comma-separated, as the page's lanes'
+ * marks begin: [seq, send ms, status, latency ms or null, x, y, vx, vy];
+ * whether any was written. */
+bool live_guest_marks(FILE *f, const struct live_guest_snap *g, uint64_t t0, uint64_t since);
 
 /* GET /state for lane NAME when NAME is a program's ("udp" or "tcp", a
  * space, its endpoint): the state it sent as seq, as the page inspects a

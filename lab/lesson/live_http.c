@@ -9,8 +9,13 @@
  *                       (lesson/lang/), compiled in
  *   GET /guide/LANG     the student's guide in id, ko or vi
  *                       (docs/sockets.LANG.md), compiled in
- *   GET /live.json?since=CURSOR       every lane's figures and the states
- *                       changed since the cursor of an earlier answer
+ *   GET /live.json?since=CURSOR[&shown=NAMES][&fresh=NAMES]   every lane's
+ *                       figures and the states changed since the cursor of
+ *                       an earlier answer: the lanes and programs in shown
+ *                       (comma-separated names: those the page shows now;
+ *                       none: every one) whole, their states all for those
+ *                       in fresh (just come into view), the others by name
+ *                       and state only (live_json.c)
  *   GET /state?lane=NAME&seq=N[&sender=K]   one state (of the lane's sender
  *                       K, 0 first; or of a program's, NAME "udp IP:PORT"):
  *                       its 40 bytes, what carried it (netsim's drop log,
@@ -22,6 +27,8 @@
  *                       their descriptors and ports, and its handshakes
  *   PUT /senders        {"senders": 1 or 4}: each lane's senders; the loop
  *                       starts the lanes again with them
+ *   PUT /guests         {"clear": "gone"}: the programs that stopped, whose
+ *                       lanes stay listed until then, let go
  *   GET /model, PUT /model            the controls: the path's loss, delay
  *                       and jitter end to end (--path-loss, ...: the bench's
  *                       own rows, split per hop as the bench splits them),
@@ -34,14 +41,17 @@
  *   GET /view.json      who reads: {"view": false, "you": ADDRESS} here
  *   GET /worksheet, /worksheet/LANG.md   the students' worksheet
  *                       (docs/class/worksheet.LANG.md) and its page
+ *   GET /players/NAME   the players of docs/sockets.md (examples/sockets/:
+ *                       udp_player.py, tcp_player.py, udp_player.c,
+ *                       tcp_player.c), for a laptop to fetch
  * Anything else: 404 or 405.
  *
  * The students' view (live_http_view: --view-address) is a second server,
  * on the class's network, in a thread of its own: the same page and files,
- * read-only. Its /live.json is one answer for every viewer, made by the
- * loop (live_http_view_take) at most every VIEW_EVERY_US while a viewer has
- * asked in the last VIEW_IDLE_US, each state changed in the last
- * VIEW_SINCE_US in it: a viewer costs a copy of those bytes, nothing more.
+ * read-only. Its /live.json is made of frames the loop writes for every
+ * viewer (live_http_view_take, live_view.c) at most every VIEW_EVERY_US
+ * while a viewer has asked in the last VIEW_IDLE_US: a viewer costs a copy
+ * of the bytes it has not had, of the lanes it shows and its own program.
  * It never reads the snapshots (the page's server is their one reader):
  * /state and /calls are the teacher's page's; a PUT /model or /senders
  * from a viewer is refused (403), and /view.json says {"view": true, "you":
@@ -53,6 +63,8 @@
 #include "live_client.h"
 #include "live_controls.h"
 #include "live_guests.h"
+#include "live_json.h"
+#include "live_view.h"
 #include "live_lanes.h"
 #include "live_snapshot.h"
 #include "live_state.h"
@@ -77,10 +89,8 @@
 #define CONTROLS_MAX 2048     /* a PUT /model's body */
 #define NETSIM_TIMEOUT_MS 2000
 #define ANSWER_MAX 8192
-#define VIEW_EVERY_US 500000u   /* the students' view's answer, made again at most this often */
-#define VIEW_SINCE_US 2500000u  /* ... with the states changed this long back: a viewer
-                                   polling each second misses none, one poll lost none */
-#define VIEW_IDLE_US 10000000u  /* ... made while a viewer asked within this long */
+#define VIEW_EVERY_US 500000u   /* the students' view's frame, made at most this often */
+#define VIEW_IDLE_US 10000000u  /* ... while a viewer asked within this long */
 
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
@@ -112,12 +122,10 @@ struct live_http {
                                       measured): what a rate's share is of, so that a
                                       share asked under a rate is not of what it let by */
     _Atomic int *senders_wanted;   /* the loop's: each lane's senders, as the page asks */
+    _Atomic unsigned *guests_cleared; /* ... and its count of clearings asked */
     struct httpd *view;            /* the students' view (NULL: none) */
-    pthread_mutex_t view_lock;     /* over its answer below (the loop makes it) */
-    char *view_body;               /* its /live.json, one for every viewer (NULL: none yet) */
-    size_t view_len;
-    uint64_t view_made_us;         /* the loop's: when it made it */
-    _Atomic uint64_t view_asked_us; /* when a viewer last asked for it */
+    struct live_view *frames;      /* ... its answers' frames (live_view.c) */
+    _Atomic uint64_t view_asked_us; /* when a viewer last asked for one */
     struct live_pcap *pcap;        /* the lanes' last packets (NULL: no IP mode) */
 };
 
@@ -184,6 +192,18 @@ STATIC_FILE(on_worksheet_id, MD_TYPE, live_worksheet_id)
 STATIC_FILE(on_worksheet_ko, MD_TYPE, live_worksheet_ko)
 STATIC_FILE(on_worksheet_vi, MD_TYPE, live_worksheet_vi)
 
+/* GET /players/NAME: the players of docs/sockets.md (examples/sockets/), for
+ * the class's laptops to fetch: a student needs no clone of the project. */
+extern const char live_player_udp_player_py[], live_player_tcp_player_py[],
+    live_player_udp_player_c[], live_player_tcp_player_c[];
+extern const size_t live_player_udp_player_py_len, live_player_tcp_player_py_len,
+    live_player_udp_player_c_len, live_player_tcp_player_c_len;
+#define PLAYER_TYPE "text/plain; charset=utf-8"
+STATIC_FILE(on_udp_player_py, PLAYER_TYPE, live_player_udp_player_py)
+STATIC_FILE(on_tcp_player_py, PLAYER_TYPE, live_player_tcp_player_py)
+STATIC_FILE(on_udp_player_c, PLAYER_TYPE, live_player_udp_player_c)
+STATIC_FILE(on_tcp_player_c, PLAYER_TYPE, live_player_tcp_player_c)
+
 static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     (void)ctx;
@@ -199,106 +219,6 @@ static const struct live_snapshot *newest(struct live_http *h, struct httpd_repl
     if (!s)
         reply_text(r, 503, "starting: no snapshot yet\n");
     return s;
-}
-
-static void figures_json(FILE *f, const struct live_figures *x)
-{
-    fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"grace_s\":%.1f,\"expected\":%llu,"
-               "\"delivered\":%llu,\"disconnected\":%llu,\"late\":%llu,"
-               "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
-               "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
-               "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
-               "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
-               "\"relay_kept\":%llu,\"sender_dropped\":%llu",
-            x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
-            (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
-            (unsigned long long)x->late, (unsigned long long)x->too_old,
-            (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
-            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->max_gap_sender_ms,
-            x->bytes_per_state, (unsigned long long)x->held,
-            (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
-            (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept,
-            (unsigned long long)x->sender_dropped);
-    if (x->asks) /* HTTP polling: what asking costs */
-        fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
-                   "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
-                x->ask_wait_ms, x->ask_wait_max_ms, x->head_bytes_per_state, x->requests_per_state);
-    if (x->http)
-        live_http_cost_json(f, x);
-    fputc('}', f);
-}
-
-/* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,
- * drop down, sender (0 first), arrival (the receiver's count, 0: none),
- * its first copy down lost (1: a datagram's, or a stream's segment, that
- * came again; 0: not), when netsim first saw it on the downlink (ms, null:
- * not yet): the order the relay sent it in, whatever its send ms, the
- * later state of its sender's it came after (0: in order)]. */
-static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
-{
-    fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, live_ms_since(m->send_us, t0),
-            (unsigned)m->status);
-    if (m->status == LIVE_GOT)
-        fprintf(f, "%.2f", (double)m->latency_us / 1e3);
-    else
-        fputs("null", f);
-    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\",%u,%u,%u,", m->x, m->y, m->vx, m->vy,
-            m->hop[0].drop ? droplog_event_name(m->hop[0].drop - 1) : "",
-            m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "", (unsigned)m->sender,
-            (unsigned)(m->status == LIVE_GOT ? m->arrival : 0), (unsigned)m->hop[1].first_lost);
-    if (m->hop[1].seen_us)
-        fprintf(f, "%.1f", live_ms_since(m->hop[1].seen_us, t0));
-    else
-        fputs("null", f);
-    fprintf(f, ",%u]", (unsigned)m->after);
-}
-
-static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)
-{
-    const struct bench_lane *d = bench_lane(s->lane);
-    fputs("{\"name\":", f);
-    live_json_str(f, d->name);
-    fputs(",\"title\":", f);
-    live_json_str(f, d->title);
-    fprintf(f, ",\"color\":\"%s\",\"lossless\":%s,\"state\":\"%s\",\"why\":", d->style.color,
-            proto_mode_lossless(d->mode.mode) ? "true" : "false", s->state);
-    live_json_str(f, s->why);
-    fputs(",\"ends\":", f);
-    live_ends_json(f, s);
-    fprintf(f, ",\"sender_id\":%u,\"sender_ids\":[", (unsigned)s->sender_id[0]);
-    for (size_t k = 0; k < s->n_senders; k++)
-        fprintf(f, "%s%u", k ? "," : "", (unsigned)s->sender_id[k]);
-    fputs("],\"first_seq\":[", f);
-    for (size_t k = 0; k < s->n_senders; k++)
-        fprintf(f, "%s%u", k ? "," : "", (unsigned)s->seq0[k]);
-    fputs("],\"figures\":", f);
-    figures_json(f, &s->fig);
-    fputs(",\"marks\":[", f);
-    bool first = true;
-    for (size_t k = 0; k < s->n_marks; k++) {
-        if (s->marks[k].changed_us <= since)
-            continue;
-        if (!first)
-            fputc(',', f);
-        first = false;
-        mark_json(f, &s->marks[k], t0);
-    }
-    fputs("]}", f);
-}
-
-static void net_json(FILE *f, const struct live_net_figures *n)
-{
-    fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"path_loss_pct\":%.2f",
-            n->valid ? "true" : "false", n->window_s, n->path_loss_pct);
-    for (int d = 0; d < 2; d++)
-        fprintf(f, ",\"%s\":{\"received\":%llu,\"kbps\":%.1f,\"dropped\":%llu,"
-                   "\"drop_pct\":%.2f,\"states\":%llu,\"states_lost\":%llu,"
-                   "\"state_loss_pct\":%.2f}",
-                d ? "down" : "up", (unsigned long long)n->received[d], n->kbps[d],
-                (unsigned long long)n->dropped[d], n->drop_pct[d],
-                (unsigned long long)n->states[d], (unsigned long long)n->states_lost[d],
-                n->state_loss_pct[d]);
-    fputc('}', f);
 }
 
 /* Netsim's model (answer, its GET or PUT /model's) taken as the model in
@@ -375,69 +295,68 @@ static void model_json(FILE *f, struct live_http *h)
     pthread_mutex_unlock(&h->lock);
 }
 
-static void status_json(FILE *f, const struct live_snapshot *s)
+/* The model's JSON (model_json) as text, malloc'ed (NULL: out of memory). */
+static char *model_text(struct live_http *h)
 {
-    fputs("{\"relay\":", f);
-    live_json_str(f, s->relay);
-    fprintf(f, ",\"relay_up\":%s,\"netsim\":", s->relay_up ? "true" : "false");
-    live_json_str(f, s->netsim);
-    fprintf(f, ",\"netsim_up\":%s,\"ip_mode\":%s,\"missing\":", s->netsim_up ? "true" : "false",
-            s->ip_mode ? "true" : "false");
-    live_json_str(f, s->missing);
-    fputs(",\"incident\":", f);
-    live_json_str(f, s->incident);
-    fputs(",\"netsim_metrics\":[", f);
-    for (size_t k = 0; k < s->n_netsims; k++) {
-        fputs(k ? "," : "", f);
-        live_json_str(f, s->netsim_metrics[k]);
-    }
-    fputs("]}", f);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    model_json(f, h);
+    fclose(f);
+    return text;
 }
 
-/* s as live.json, its states changed after since, into *text (malloc'd,
- * *len bytes). Returns 0, or -1 out of memory. */
+/* s as live.json into *text (malloc'd, *len bytes): the lanes and programs
+ * listed in shown (NULL: every one) whole, with their states changed after
+ * since (every one kept for those listed in fresh), the others brief.
+ * Returns 0, or -1 out of memory. */
 static int live_json(struct live_http *h, const struct live_snapshot *s, uint64_t since,
-                     char **text, size_t *len)
+                     const char *shown, const char *fresh, char **text, size_t *len)
 {
+    char *model = model_text(h);
     *text = NULL;
     *len = 0;
-    FILE *f = open_memstream(text, len);
-    if (!f)
+    FILE *f = model ? open_memstream(text, len) : NULL;
+    if (!f) {
+        free(model);
         return -1;
-    fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
-               "\"rate_hz\":%g,\"senders\":%d,\"senders_wanted\":%d,\"status\":",
-            (unsigned long long)s->now_us, live_ms_since(s->now_us, s->t0_us),
-            (unsigned long long)s->instance, (unsigned long long)s->generation, s->rate_hz,
-            s->senders, s->senders_wanted);
-    status_json(f, s);
-    fputs(",\"model\":", f);
-    model_json(f, h);
-    fputs(",\"net\":", f);
-    net_json(f, &s->net);
-    fprintf(f, ",\"log\":{\"behind_s\":%.3f,\"behind_max_s\":%.3f,\"unread_bytes\":%llu,"
-               "\"read_bytes\":%llu,\"read_ms_per_s\":%.2f}",
-            s->log.behind_s, s->log.behind_max_s, (unsigned long long)s->log.unread_bytes,
-            (unsigned long long)s->log.read_bytes, s->log.read_ms_per_s);
-    double offered[2] = {0, 0};
-    for (size_t k = 0; k < s->n_netsims; k++)
-        for (int d = 0; d < 2; d++)
-            offered[d] += s->offered_kbps[k][d];
-    fprintf(f, ",\"offered_kbps\":{\"up\":%.1f,\"down\":%.1f}", offered[0], offered[1]);
-    fputs(",\"models\":[", f);
-    for (size_t k = 0; k < s->n_models; k++) {
-        fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
-                live_ms_since(s->models[k].t_us, s->t0_us));
-        live_json_str(f, s->models[k].text);
+    }
+    live_json_head(f, s, model);
+    free(model);
+    fputs("\"lanes\":[", f);
+    for (size_t k = 0; k < s->n_lanes; k++) {
+        const struct live_lane_snap *l = &s->lanes[k];
+        const char *name = bench_lane(l->lane)->name;
+        bool whole = live_json_listed(shown, name);
+        fputs(k ? "," : "", f);
+        live_json_lane(f, l, whole);
+        if (whole) {
+            fputs(",\"marks\":[", f);
+            live_json_marks(f, l, s->t0_us, fresh && live_json_listed(fresh, name) ? 0 : since);
+            fputc(']', f);
+        }
         fputc('}', f);
     }
-    fputs("],\"lanes\":[", f);
-    for (size_t k = 0; k < s->n_lanes; k++) {
-        fputs(k ? "," : "", f);
-        lane_json(f, &s->lanes[k], s->t0_us, since);
-    }
     fputs("],", f);
-    live_door_json(f, s, since);
-    fputs("}", f);
+    live_door_head_json(f, s);
+    fputs(",\"guests\":[", f);
+    for (size_t k = 0; k < s->n_guests; k++) {
+        const struct live_guest_snap *g = &s->guests[k];
+        char name[64];
+        live_guest_name(g, name, sizeof name);
+        bool whole = live_json_listed(shown, name);
+        fputs(k ? "," : "", f);
+        live_guest_json(f, g, whole);
+        if (whole) {
+            fputs(",\"marks\":[", f);
+            live_guest_marks(f, g, s->t0_us, fresh && live_json_listed(fresh, name) ? 0 : since);
+            fputc(']', f);
+        }
+        fputc('}', f);
+    }
+    fputs("]}", f);
     fclose(f);
     return *text ? 0 : -1;
 }
@@ -454,27 +373,34 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
     char *text;
     size_t len;
-    if (live_json(h, s, since, &text, &len) != 0)
+    if (live_json(h, s, since, httpd_arg(q, "shown"), httpd_arg(q, "fresh"), &text, &len) != 0)
         return; /* 500 */
     r->content_type = "application/json";
     r->body = text;
     r->len = len;
 }
 
+/* The address request q came from ("198.51.100.7", "::1"; "" if unknown). */
+static void peer_address(const struct httpd_request *q, char *at, size_t cap)
+{
+    union netaddr peer;
+    at[0] = '\0';
+    if (!httpd_peer(q, &peer))
+        return;
+    netaddr_format(&peer, at, cap);
+    at[strcspn(at, "]")] = '\0'; /* the address alone: "[::1]:80" is "::1" */
+    char *colon = at[0] == '[' ? NULL : strrchr(at, ':');
+    if (colon)
+        *colon = '\0';
+    if (at[0] == '[')
+        memmove(at, at + 1, strlen(at));
+}
+
 /* GET /view.json: who reads the page, and from where. */
 static void view_json(const struct httpd_request *q, struct httpd_reply *r, bool view)
 {
-    union netaddr peer;
-    char at[64] = "";
-    if (httpd_peer(q, &peer)) {
-        netaddr_format(&peer, at, sizeof at);
-        at[strcspn(at, "]")] = '\0'; /* the address alone: "[::1]:80" is "::1" */
-        char *colon = at[0] == '[' ? NULL : strrchr(at, ':');
-        if (colon)
-            *colon = '\0';
-        if (at[0] == '[')
-            memmove(at, at + 1, strlen(at));
-    }
+    char at[64];
+    peer_address(q, at, sizeof at);
     reply_text(r, 200, "{\"view\":%s,\"you\":\"%s\"}\n", view ? "true" : "false", at);
     r->content_type = "application/json";
 }
@@ -491,27 +417,27 @@ static void on_view_student(void *ctx, const struct httpd_request *q, struct htt
     view_json(q, r, true);
 }
 
-/* The students' view's GET /live.json: the one answer the loop made (503
- * until the first; the next made within VIEW_EVERY_US once asked). */
+/* The students' view's GET /live.json: put together from the frames the
+ * loop made (live_view.c; 503 until the first, made within VIEW_EVERY_US
+ * once asked), the viewer's own program whole. */
 static void on_view_live(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
     struct live_http *h = ctx;
-    (void)q;
     h->view_asked_us = clock_now_us();
-    pthread_mutex_lock(&h->view_lock);
-    char *copy = h->view_body ? malloc(h->view_len) : NULL;
-    if (copy)
-        memcpy(copy, h->view_body, h->view_len);
-    size_t len = h->view_len;
-    bool made = h->view_body != NULL;
-    pthread_mutex_unlock(&h->view_lock);
-    if (!made) {
+    const char *since_text = httpd_arg(q, "since");
+    char you[64];
+    peer_address(q, you, sizeof you);
+    char *text;
+    size_t len;
+    int rc = live_view_answer(h->frames, since_text ? strtoull(since_text, NULL, 10) : 0,
+                              httpd_arg(q, "shown"), httpd_arg(q, "fresh"), you, &text, &len);
+    if (rc == 1) {
         reply_text(r, 503, "starting: no snapshot yet\n");
         return;
     }
     r->content_type = "application/json";
-    r->body = copy;
-    r->len = copy ? len : 0;
+    r->body = text; /* NULL: 500 */
+    r->len = len;
 }
 
 /* GET /model from a viewer: the controls in force, to read. */
@@ -598,12 +524,13 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     const char *wire = bench_lane(l->lane)->wire;
     live_json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
-               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"unsent\":%s,\"bytes\":\"%s\","
-               "\"hops\":[",
+               "\"sender\":%u,\"sender_id\":%u,\"after\":%u,\"unsent\":%s,\"fate\":\"%s\","
+               "\"bytes\":\"%s\",\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, live_ms_since(m->send_us, s->t0_us),
             m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
             m->recv_us ? live_ms_since(m->recv_us, s->t0_us) : -1, (unsigned)m->sender,
-            (unsigned)id, (unsigned)m->after, m->unsent ? "true" : "false", hex);
+            (unsigned)id, (unsigned)m->after, m->unsent ? "true" : "false",
+            live_fate_name(m->fate), hex);
     live_hop_json(f, l, m, 0, s->t0_us);
     fputc(',', f);
     live_hop_json(f, l, m, 1, s->t0_us);
@@ -729,6 +656,30 @@ static void on_senders_put(void *ctx, const struct httpd_request *q, struct http
     cJSON_Delete(in);
 }
 
+/* PUT /guests {"clear": "gone"}: the programs gone let go (the loop does it
+ * at its next turn); answers how many the newest snapshot listed. */
+static void on_guests_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    cJSON *in = cJSON_Parse(q->body);
+    const char *what = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "clear"));
+    bool ok = what && !strcmp(what, "gone");
+    cJSON_Delete(in);
+    if (!ok) {
+        reply_text(r, 400, "want {\"clear\": \"gone\"}\n");
+        return;
+    }
+    const struct live_snapshot *s = newest(h, r);
+    if (!s)
+        return;
+    size_t n = 0;
+    for (size_t k = 0; k < s->n_guests; k++)
+        n += !strcmp(s->guests[k].state, "gone");
+    (*h->guests_cleared)++;
+    reply_text(r, 200, "{\"cleared\":%zu}\n", n);
+    r->content_type = "application/json";
+}
+
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
     {"/lesson_guests.js", on_guests_js}, {"/lesson_arena.js", on_arena_js},
@@ -739,10 +690,13 @@ static const struct httpd_route routes[] = {
     {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
     {"/pcap", on_pcap}, {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1},
-    {"/senders", on_senders_put, "PUT", 64}, {"/view.json", on_view_teacher},
+    {"/senders", on_senders_put, "PUT", 64}, {"/guests", on_guests_put, "PUT", 64},
+    {"/view.json", on_view_teacher},
     {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
     {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
-    {"/worksheet/vi.md", on_worksheet_vi}, {0}};
+    {"/worksheet/vi.md", on_worksheet_vi}, {"/players/udp_player.py", on_udp_player_py},
+    {"/players/tcp_player.py", on_tcp_player_py}, {"/players/udp_player.c", on_udp_player_c},
+    {"/players/tcp_player.c", on_tcp_player_c}, {0}};
 
 /* The students' view: the page's files, its one /live.json, and no change. */
 static const struct httpd_route view_routes[] = {
@@ -755,11 +709,14 @@ static const struct httpd_route view_routes[] = {
     {"/lang/ko.json", on_lang_ko}, {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_view_live}, {"/view.json", on_view_student},
     {"/model", on_view_model}, {"/model", on_view_refused, "PUT", CONTROLS_MAX - 1},
-    {"/senders", on_view_refused, "PUT", 64}, {"/state", on_view_teachers},
+    {"/senders", on_view_refused, "PUT", 64}, {"/guests", on_view_refused, "PUT", 64},
+    {"/state", on_view_teachers},
     {"/calls", on_view_teachers}, {"/pcap", on_view_teachers},
     {"/worksheet", on_worksheet}, {"/worksheet/en.md", on_worksheet_en},
     {"/worksheet/id.md", on_worksheet_id}, {"/worksheet/ko.md", on_worksheet_ko},
-    {"/worksheet/vi.md", on_worksheet_vi}, {0}};
+    {"/worksheet/vi.md", on_worksheet_vi}, {"/players/udp_player.py", on_udp_player_py},
+    {"/players/tcp_player.py", on_tcp_player_py}, {"/players/udp_player.c", on_udp_player_c},
+    {"/players/tcp_player.c", on_tcp_player_c}, {0}};
 
 struct live_http *live_http_start(struct live *lv, int port, char *err, size_t err_cap)
 {
@@ -773,13 +730,12 @@ struct live_http *live_http_start(struct live *lv, int port, char *err, size_t e
     }
     h->tb = lv->tb;
     h->senders_wanted = &lv->senders_wanted;
+    h->guests_cleared = &lv->guests_cleared;
     h->pcap = lv->pcap;
     pthread_mutex_init(&h->lock, NULL);
-    pthread_mutex_init(&h->view_lock, NULL);
     if (httpd_parse_listen(text, &at, err, err_cap) != 0 ||
         !(h->http = httpd_start(&at, routes, h, err, err_cap))) {
         pthread_mutex_destroy(&h->lock);
-        pthread_mutex_destroy(&h->view_lock);
         free(h);
         return NULL;
     }
@@ -792,6 +748,10 @@ int live_http_view(struct live_http *h, const char *address, int port, char *err
     union netaddr at;
     if (netaddr_resolve_bind(address, (uint16_t)port, &at, err, err_cap) != 0)
         return -1;
+    if (!h->frames && !(h->frames = live_view_new())) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
     return (h->view = httpd_start(&at, view_routes, h, err, err_cap)) ? 0 : -1;
 }
 
@@ -802,21 +762,13 @@ const char *live_http_view_address(const struct live_http *h)
 
 void live_http_view_take(struct live_http *h, const struct live_snapshot *s)
 {
-    if (!h || !h->view || s->now_us < h->view_made_us + VIEW_EVERY_US ||
+    if (!h || !h->view || s->now_us < live_view_made(h->frames) + VIEW_EVERY_US ||
         clock_now_us() > h->view_asked_us + VIEW_IDLE_US)
         return;
-    char *text;
-    size_t len;
-    uint64_t since = s->now_us > VIEW_SINCE_US ? s->now_us - VIEW_SINCE_US : 0;
-    if (live_json(h, s, since, &text, &len) != 0)
-        return;
-    h->view_made_us = s->now_us;
-    pthread_mutex_lock(&h->view_lock);
-    char *old = h->view_body;
-    h->view_body = text;
-    h->view_len = len;
-    pthread_mutex_unlock(&h->view_lock);
-    free(old);
+    char *model = model_text(h);
+    if (model)
+        live_view_take(h->frames, s, model);
+    free(model);
 }
 
 const char *live_http_address(const struct live_http *h)
@@ -841,8 +793,7 @@ void live_http_stop(struct live_http *h)
         return;
     httpd_stop(h->view);
     httpd_stop(h->http);
-    free(h->view_body);
-    pthread_mutex_destroy(&h->view_lock);
+    live_view_free(h->frames);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

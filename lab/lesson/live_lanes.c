@@ -383,37 +383,69 @@ static bool moving(const struct live_lane *l, const struct live_mark *m, uint64_
     return l->last_got_us >= to || (behind && behind <= m->send_us);
 }
 
-/* m counted in f: expected, and how it fared (a loss explained by netsim's
- * drop, its connection's cut, on a lossless lane still moving, late:
- * moving(l, m, to, behind), on a stream behind a segment netsim dropped,
- * or kept by the relay). */
-static void count_fate(struct live_figures *f, const struct live_lane *l,
-                       const struct live_mark *m, uint64_t to, uint64_t behind)
+/* The kernel's drops in a window, left to explain states by: at the lane's
+ * receiving socket, and at the relay's and netsims' (a datagram each). */
+struct drops_left {
+    uint64_t socket, host;
+};
+
+/* Why m, lost, was lost: the first cause that holds (enum live_fate). A
+ * cause read from netsim's drop log (a drop, a segment dropped ahead of
+ * it), from the lane (its connection cut, a lossless lane still moving:
+ * behind, late), from the relay (up and never down: kept), from its sender
+ * (unsent), or from the kernel's count of drops at a full socket in the
+ * window, one state a drop (left: what is left of the counts). */
+static enum live_fate fate_of(const struct live_lane *l, const struct live_mark *m, uint64_t to,
+                              uint64_t behind, struct drops_left *left)
 {
-    f->expected++;
-    bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
-    f->netsim_dropped += net;
-    f->too_old += m->status == LIVE_TOO_OLD;
-    f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
-    bool lost = m->status == LIVE_LOST && !net;
-    f->disconnected += lost && m->cut;
-    bool late = lost && !m->cut && proto_mode_lossless(l->def->mode.mode) &&
-                moving(l, m, to, behind);
-    f->late += late;
-    bool segment = lost && !m->cut && !late && l->seg_n && behind_segment(l, m);
-    f->behind_segment += segment;
+    if (m->status == LIVE_TOO_OLD)
+        return LIVE_FATE_TOO_OLD;
+    if (m->status != LIVE_LOST)
+        return LIVE_FATE_NONE;
+    if (dropped(&m->hop[0]) || dropped(&m->hop[1]))
+        return LIVE_FATE_NETSIM;
+    if (m->cut)
+        return LIVE_FATE_CUT;
+    if (proto_mode_lossless(l->def->mode.mode) && moving(l, m, to, behind))
+        return LIVE_FATE_LATE;
+    if (l->seg_n && behind_segment(l, m))
+        return LIVE_FATE_SEGMENT;
     /* crossed up a grace before the window's end and never went down: the
      * relay kept it (its queue to a receiver that acknowledges too late
      * full, slow_reader, or the receiver closed but not told yet) */
-    bool kept = lost && !m->cut && !late && !segment && m->hop[NETSIM_UP].fwds &&
-                m->hop[NETSIM_UP].fwd_us < to && !m->hop[NETSIM_DOWN].seen_us;
-    f->relay_kept += kept;
-    /* never left: its sender's QUIC dropped it for a newer one (client_set_fate) */
-    bool unsent = lost && !m->cut && m->unsent;
-    f->sender_dropped += unsent;
-    f->lost_explained += (m->status == LIVE_LOST &&
-                          (net || m->cut || late || segment || kept || unsent)) ||
-                         m->status == LIVE_TOO_OLD;
+    if (m->hop[NETSIM_UP].fwds && m->hop[NETSIM_UP].fwd_us < to && !m->hop[NETSIM_DOWN].seen_us &&
+        !left->host)
+        return LIVE_FATE_RELAY_KEPT;
+    if (m->unsent) /* never left: its sender's QUIC dropped it for a newer one */
+        return LIVE_FATE_UNSENT;
+    if (m->hop[NETSIM_DOWN].fwds && left->socket) {
+        left->socket--;
+        return LIVE_FATE_SOCKET;
+    }
+    if (!m->hop[NETSIM_DOWN].seen_us && left->host) {
+        left->host--;
+        return LIVE_FATE_HOST;
+    }
+    return LIVE_FATE_UNEXPLAINED;
+}
+
+/* m counted in f: expected, and how it fared (its fate, kept in it for the
+ * inspector). */
+static void count_fate(struct live_figures *f, const struct live_lane *l, struct live_mark *m,
+                       uint64_t to, uint64_t behind, struct drops_left *left)
+{
+    f->expected++;
+    f->netsim_dropped += dropped(&m->hop[0]) || dropped(&m->hop[1]);
+    f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
+    m->fate = (uint8_t)fate_of(l, m, to, behind, left);
+    uint64_t *counts[LIVE_FATES] = {
+        [LIVE_FATE_TOO_OLD] = &f->too_old, [LIVE_FATE_CUT] = &f->disconnected,
+        [LIVE_FATE_LATE] = &f->late, [LIVE_FATE_SEGMENT] = &f->behind_segment,
+        [LIVE_FATE_RELAY_KEPT] = &f->relay_kept, [LIVE_FATE_UNSENT] = &f->sender_dropped,
+        [LIVE_FATE_SOCKET] = &f->socket_lost, [LIVE_FATE_HOST] = &f->host_lost};
+    if (counts[m->fate])
+        (*counts[m->fate])++;
+    f->lost_explained += m->fate != LIVE_FATE_NONE && m->fate != LIVE_FATE_UNEXPLAINED;
 }
 
 void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct histogram *lat,
@@ -426,11 +458,24 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
     uint64_t behind = first_dropped(l);
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
+    const struct live_wire_sample *w0 = wire_at(l, from), *w1 = wire_at(l, to);
+    if (w0 && w1) {
+        wire_bytes = w1->bytes - w0->bytes;
+        wire_datagrams = w1->datagrams - w0->datagrams;
+        heads = w1->heads - w0->heads;
+        requests = w1->requests - w0->requests;
+        f->segments_dropped = w1->seg_drops - w0->seg_drops;
+        /* a child started again counts afresh */
+        f->socket_dropped = w1->sock_drops - w0->sock_drops;
+        f->host_socket_dropped = w1->host_drops > w0->host_drops
+                                     ? w1->host_drops - w0->host_drops : 0;
+    }
+    struct drops_left left = {f->socket_dropped, f->host_socket_dropped};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
-        const struct live_mark *m = &l->ring[k];
+        struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->send_us < from || m->send_us >= to)
             continue;
-        count_fate(f, l, m, to, behind);
+        count_fate(f, l, m, to, behind, &left);
         if (m->status != LIVE_GOT)
             continue;
         f->delivered++;
@@ -452,18 +497,6 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
         if (last[sender])
             f->max_gap_sender_ms = fmax(f->max_gap_sender_ms, (double)(at - last[sender]) / 1e3);
         last[sender] = prev = at;
-    }
-    const struct live_wire_sample *w0 = wire_at(l, from), *w1 = wire_at(l, to);
-    if (w0 && w1) {
-        wire_bytes = w1->bytes - w0->bytes;
-        wire_datagrams = w1->datagrams - w0->datagrams;
-        heads = w1->heads - w0->heads;
-        requests = w1->requests - w0->requests;
-        f->segments_dropped = w1->seg_drops - w0->seg_drops;
-        /* a child started again counts afresh */
-        f->socket_dropped = w1->sock_drops - w0->sock_drops;
-        f->host_socket_dropped = w1->host_drops > w0->host_drops
-                                     ? w1->host_drops - w0->host_drops : 0;
     }
     /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;

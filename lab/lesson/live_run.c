@@ -46,6 +46,8 @@
 #include "../../sys/log.h"
 #include "../../sys/triple.h"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 #define CHILD_START_MS 10000  /* a child's "listening on" or "wire up" line */
 #define RETRY_US 2000000u     /* a child that failed is tried again after this */
 #define RESTART_US 500000u    /* ... one that died, started again after this */
@@ -169,9 +171,10 @@ static size_t netsim_args(struct live *lv, struct live_netsim *n, const struct n
                            "--drop-log", n->drop_log, "--keylog", lv->keylog};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         args[a++] = fixed[i];
-    if (lab) {
+    if (lab) { /* the programs through the door lose apart (live_door.c: their ports) */
         const char *ip[] = {"--client-netns", lab->path[NETLAB_CLIENT], "--relay-netns",
-                            lab->path[NETLAB_RELAY], "--wire", "auto"};
+                            lab->path[NETLAB_RELAY], "--wire", "auto", "--paired-min-port",
+                            STRINGIFY(LIVE_DOOR_APART_END)};
         for (size_t i = 0; i < sizeof ip / sizeof ip[0]; i++)
             args[a++] = ip[i];
         return a;

@@ -29,6 +29,25 @@ enum live_status {
     LIVE_TOO_OLD      /* sequenced: arrived after a newer one, dropped by the library */
 };
 
+/* Why a state did not arrive: one cause, the first that holds (live_lanes.c,
+ * count_fate), which the figures count and the inspector says. */
+enum live_fate {
+    LIVE_FATE_NONE = 0,       /* arrived, or still on its way */
+    LIVE_FATE_NETSIM,         /* netsim dropped it on a hop and never forwarded it there */
+    LIVE_FATE_TOO_OLD,        /* sequenced: it came after a newer one and was thrown away */
+    LIVE_FATE_CUT,            /* on its way when its connection was cut */
+    LIVE_FATE_LATE,           /* a lossless lane's, still on its way past the grace */
+    LIVE_FATE_SEGMENT,        /* a stream's, behind a segment netsim dropped */
+    LIVE_FATE_RELAY_KEPT,     /* netsim carried it up; the relay never sent it on */
+    LIVE_FATE_UNSENT,         /* its sender's QUIC dropped it before it left */
+    LIVE_FATE_SOCKET,         /* netsim handed it on down; the receiving socket's buffer was
+                                 full (the kernel counted a drop there in the window) */
+    LIVE_FATE_HOST,           /* lost in the host on its way to the relay, a socket's buffer
+                                 full (the kernel counted a drop at the relay's or netsim's) */
+    LIVE_FATE_UNEXPLAINED,    /* nothing the lesson reads explains it */
+    LIVE_FATES
+};
+
 /* What netsim's drop log says of one state on one hop. */
 struct live_hop {
     uint8_t drop;          /* enum droplog_event + 1 of its first drop; 0: none */
@@ -53,6 +72,7 @@ struct live_mark {
     uint8_t sender;        /* which of the lane's senders, 0 to n_senders - 1 */
     uint8_t cut;           /* on its way when its sender or the receiver was disconnected
                               (live_lane_cut): if lost, lost with that connection */
+    uint8_t fate;          /* enum live_fate, as the window last judged it */
     uint8_t unsent;        /* its sender's QUIC dropped it before it left (congestion
                               control held back its most: client_set_fate); no network
                               saw it */
@@ -114,6 +134,9 @@ struct live_figures {
                                        netsim dropped: its bytes wait for the copy */
     uint64_t relay_kept;            /* lost otherwise, netsim's line of it up a grace before
                                        the window's end and none down: the relay kept it */
+    uint64_t socket_lost, host_lost; /* lost otherwise where the kernel counted drops: at
+                                       the receiving socket (netsim handed it on down), on
+                                       the way to the relay (at its or netsim's sockets) */
     uint64_t sender_dropped;        /* lost, netsim dropped none: its sender's QUIC dropped it
                                        before it left (congestion control held back its most) */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window

@@ -111,6 +111,10 @@ static const struct option_def option_defs[] = {
      "state's first transmission is lost when a hash of (seed, direction, seq) falls under "
      "--loss or a chain stepped per seq is in a burst, so flows side by side lose the same "
      "states (--wire finds them; retransmissions and datagrams without a state draw as ever)"},
+    {"paired-min-port", OPTION_INT, offsetof(struct netsim_options, paired_min_port), "0", 0,
+     65535, NULL, "with --paired-loss: only flows whose client port is this or above lose in "
+     "pairs; a flow on a lower port draws its own losses, apart from every other (a class's "
+     "programs beside the paired lanes: two students compare different losses)"},
     {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},

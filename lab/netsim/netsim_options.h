@@ -32,6 +32,7 @@ struct netsim_options {
     int wire;              /* enum netsim_wire (flowscan.h): how datagrams are read */
     char keylog[256];      /* --wire webrtc, quic or auto: the clients' key log */
     bool paired_loss;      /* --paired-loss: states' loss by their seq (netsim_submit_paired) */
+    long paired_min_port;  /* ... for flows whose client port is this or above only */
     struct dir_opts both, up, down;
     int jitter_dist;
     bool reorder;

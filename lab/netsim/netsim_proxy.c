@@ -145,12 +145,13 @@ static void log_states(struct netsim_proxy *px, enum droplog_event ev, enum nets
 
 /* --paired-loss: the sequence numbers of the states the datagram carries
  * for the first time on its flow (IP mode: a UDP packet's, or those its
- * TCP segment completes), into seqs. Returns how many. */
+ * TCP segment completes), into seqs; none for a flow below
+ * --paired-min-port. Returns how many. */
 static size_t paired_seqs(struct netsim_proxy *px, struct netsim_flow *f, enum netsim_dir dir,
                           size_t len, uint32_t *seqs)
 {
-    if (!px->cfg.paired_loss)
-        return 0;
+    if (!px->cfg.paired_loss || netaddr_port(&f->client) < px->cfg.paired_min_port)
+        return 0; /* a flow apart draws its own */
     if (px->ip)
         return netsim_ip_first_states(px, f, dir, px->buf, len, seqs);
     struct statescan_ref refs[STATESCAN_MAX];
