@@ -6,20 +6,27 @@
  * get one answer made for all of them (at most two distinct in a round of
  * thirty) and leave the lanes' figures as they were (every lane delivering
  * 100% on a clean network, its p50 within 5 ms of what it was without
- * them, a polling lane's within a quarter more: its poll's phase). In headless Chromium: the teacher's page at 1280x720 and at
- * 1920x1080 with `?lanes=udp,tcp,poll-short&compact=1` shows those three
- * lanes whole on its first screen, the controls above them, the choice
- * kept in the address across a reload; the students' view has no control
- * that changes the network, and the docs' Python player through the door
- * has its lane marked as the viewer's own (the same address); the
+ * them, a polling lane's within a quarter more: its poll's phase). In
+ * headless Chromium: the teacher's page at 1280x720 and at 1920x1080 with
+ * the plan's projector address, `?lanes=udp,tcp,poll-short&compact=1`,
+ * shows those three lanes whole on its first screen in every language,
+ * each with its endpoints (the relay's port 7778 among them) and its
+ * system calls button, the controls above them, the choice kept in the
+ * address across a reload; a preset pressed, each strip marks the change
+ * in the page's words and the button's numbers, and no two words a strip
+ * writes overlap; the students' view has no control that changes the
+ * network, and the docs' Python players through the door have their lanes
+ * as the viewer's own (the same address), first on the page; the
  * worksheet page in each language; the small things a beginner reads:
  * "1024" on the page in every language, a client's endpoint in the calls
  * starting with a capital in Indonesian and Vietnamese, the handshake
  * dated with the lesson's clock and said to date from the connection's
- * start, a lane's figures as CSV, a program's lane kept, greyed, after it
- * stopped until the teacher clears it. Screenshots
- * (`RICOCHET_SHOT_UPDATE=1`): `docs/lesson-projector-{en,id}.png`,
- * `docs/lesson-view-{en,ko}.png`, `docs/lesson-worksheet-{en,vi}.png`. */
+ * start, its first segment with no "0.00 ms after" itself, a lane's
+ * figures as CSV, a program's lane kept, greyed, after it stopped, across
+ * a reload too, until the teacher clears it (PUT /guests; the view's
+ * refused). Screenshots (`RICOCHET_SHOT_UPDATE=1`):
+ * `docs/lesson-projector-{en,id,ko,vi}.png`, `docs/lesson-view-{en,ko}.png`,
+ * `docs/lesson-worksheet-{en,vi}.png`. */
 
 /* tests/run: alone (thirty viewers' figures against none: a neighbour's
  * load would move them) */
@@ -303,25 +310,79 @@ static void three_lanes_on_one_screen(struct browser *b, const char *lang, int w
     }
 }
 
+/* What the plan's first minutes point at, on the projector's first screen:
+ * each of the three lanes' endpoints (ports) and its calls button. */
+static void ports_and_calls_shown(struct browser *b)
+{
+    const char *expr = "[...document.querySelectorAll('#lanes .lane')].filter((e) =>"
+                       " e.offsetParent !== null).every((e) => ['.ends', '.calls'].every((c) => {"
+                       " const x = e.querySelector(c), r = x.getBoundingClientRect();"
+                       " return x.offsetParent !== null && r.height > 0 && r.bottom <= innerHeight &&"
+                       " x.textContent.length > 5; }))"
+                       " && [...document.querySelectorAll('#lanes .lane .ends')].some((e) =>"
+                       " e.offsetParent !== null && /:7778/.test(e.textContent))";
+    if (!browser_wait(b, expr, WAIT_MS))
+        lesson_fail_with_page(b, "the projector hid the ports or the calls button");
+}
+
+/* No two words a shown strip wrote overlap ("lost" and its top tick among
+ * them); the marker of the last change says the preset's controls in the
+ * page's words (lang's ctl.loss and ctl.delay, the button's numbers), none
+ * of netsim's own ("loss=1.00505", "ge-p="). */
+static void strips_say_the_change(struct browser *b, const cJSON *words)
+{
+    char expr[1600];
+    snprintf(expr, sizeof expr,
+             "(() => { const lanes = lessonPage.snapshot().lanes.filter((l) =>"
+             " lessonPage.shownLanes().includes(l.name));"
+             " const meet = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h &&"
+             " b.y < a.y + a.h;"
+             " const marks = (l) => l.labels.filter((w) => w.text.includes('%s'));"
+             " return lanes.length === 3 && lanes.every((l) => {"
+             " const fixed = l.labels.filter((w) => !marks(l).includes(w));"
+             " return fixed.length >= 5 && fixed.every((a, i) => fixed.every((c, k) => k <= i ||"
+             " !meet(a, c))) && marks(l).some((w) => w.text.includes('%s 2%%') &&"
+             " w.text.includes('%s 40 ms') && !w.text.includes('=')); }); })()",
+             lesson_word(words, "ctl.loss"), lesson_word(words, "ctl.loss"),
+             lesson_word(words, "ctl.delay"));
+    if (!browser_wait(b, expr, WAIT_MS)) {
+        cJSON *r = browser_eval(b, "lessonPage.snapshot().lanes.filter((l) =>"
+                                   " lessonPage.shownLanes().includes(l.name)).map((l) => l.labels)");
+        char *text = cJSON_PrintUnformatted(r);
+        print_message("the strips' words: %.3000s\n", text);
+        free(text);
+        cJSON_Delete(r);
+        lesson_fail_with_page(b, "the strips' words overlapped or the change was not said");
+    }
+}
+
 static void the_projector(const struct lesson *l, const char *dir)
 {
     static const int sizes[][2] = {{1280, 720}, {1920, 1080}};
+    /* two presets of the plan, in turn: each language sees its change marked */
+    static const char *const presets[] = {"preset.loss2", "preset.class"};
     for (size_t s = 0; s < 2; s++) {
         char sub[600];
         snprintf(sub, sizeof sub, "%s/p%zu", dir, s);
         mkdir(sub, 0700);
         struct browser *b = browser_open(sub, "about:blank", sizes[s][0], sizes[s][1]);
-        for (size_t i = 0; i < (s ? 1 : 2); i++) {
-            char path[80];
+        for (size_t i = 0; i < (s ? 1 : 4); i++) {
+            char path[80], expr[120];
             snprintf(path, sizeof path, "/?lang=%s&lanes=" THREE "&compact=1", langs[i]);
             open_page(b, l->at, path);
             three_lanes_on_one_screen(b, langs[i], sizes[s][0], sizes[s][1]);
+            ports_and_calls_shown(b);
             cJSON *teacher = browser_eval(b, "document.getElementById('loss').offsetParent"
                                              " !== null && !lessonPage.viewer().view");
             assert_true(cJSON_IsTrue(teacher));
             cJSON_Delete(teacher);
             if (!s) {
-                clock_sleep_ms(1500); /* strips drawn */
+                snprintf(expr, sizeof expr, "lessonPage.preset('%s')", presets[i % 2]);
+                cJSON_Delete(browser_eval(b, expr));
+                cJSON *words = lesson_lang(langs[i]);
+                strips_say_the_change(b, words);
+                cJSON_Delete(words);
+                clock_sleep_ms(3000); /* the change's marker well inside the strips */
                 char png[600];
                 snprintf(png, sizeof png, "%s/projector-%s.png", dir, langs[i]);
                 if (shots())
@@ -342,6 +403,12 @@ static void the_projector(const struct lesson *l, const char *dir)
         }
         browser_close(b);
     }
+    /* the plan's next step finds the network clean again */
+    struct http_response r;
+    assert_int_equal(http_send(l->at, "PUT", "/model", "{\"path-loss\": 0, \"path-delay\": 0,"
+                               " \"path-jitter\": 0}", 10000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
 }
 
 /* The small things: "1024" said in every language; the calls' sentences
@@ -367,6 +434,10 @@ static void small_things(const struct lesson *l, struct browser *b)
             print_message("the inspector: %.2000s\n", cJSON_GetStringValue(box));
             lesson_fail_with_page(b, "the TCP lane's calls never showed a handshake");
         }
+        cJSON *zero = browser_eval(b, "[...document.querySelectorAll('#inspect li')].some((e) =>"
+                                      " /\\b0[.,]00 ms/.test(e.textContent))");
+        assert_true(cJSON_IsFalse(zero)); /* the SYN is not "0.00 ms after the SYN" */
+        cJSON_Delete(zero);
         cJSON *paras = browser_eval(b, calls);
         const cJSON *p;
         int capitals = 0, dated = 0;
@@ -395,8 +466,8 @@ static void small_things(const struct lesson *l, struct browser *b)
     cJSON_Delete(csv);
 }
 
-/* The students' view: read-only, the docs' player's lane marked as the viewer's own;
- * kept, greyed, when it stops, until cleared. */
+/* The students' view: read-only, the docs' players' lanes the viewer's own, first on
+ * the page; kept, greyed, when they stop, a reload too, until the teacher clears them. */
 static void the_students_view(const struct lesson *l, const char *view, const char *dir)
 {
     char sub[600];
@@ -417,7 +488,8 @@ static void the_students_view(const struct lesson *l, const char *view, const ch
                  " document.getElementById('presets').offsetParent === null &&"
                  " document.getElementById('senders').offsetParent === null &&"
                  " document.getElementById('viewer').offsetParent !== null &&"
-                 " lessonPage.guestLanes().filter((g) => g.mine && g.drawn > 5).length === 2 &&"
+                 " lessonPage.guestLanes().filter((g) => g.mine && g.first && g.drawn > 5)"
+                 ".length === 2 &&"
                  " lessonPage.snapshot().lanes.some((l) => l.figures && l.figures.valid)",
                  views[i]);
         if (!browser_wait(b, expr, WAIT_MS))
@@ -441,12 +513,24 @@ static void the_students_view(const struct lesson *l, const char *view, const ch
     assert_true(spawn_stop(&tcp, SIGTERM, 5000) >= 0);
     spawn_free(&udp);
     spawn_free(&tcp);
-    /* the lesson lets them go 15 s after they went (a UDP program silent 30 s); the page
-     * keeps them, greyed */
-    if (!browser_wait(b, "lessonPage.snapshot().guests.length === 0 &&"
-                         " lessonPage.guestLanes().filter((g) => g.kept).length === 2", 90000))
+    /* the lesson keeps their lanes, greyed, until the teacher lets them go: a laptop
+     * that reloads has them still */
+    const char *kept = "lessonPage.snapshot().guests.filter((g) => g.state === 'gone').length"
+                       " === 2 && lessonPage.guestLanes().filter((g) => g.kept).length === 2";
+    if (!browser_wait(b, kept, 90000))
         lesson_fail_with_page(b, "the stopped programs' lanes were not kept");
-    cJSON_Delete(browser_eval(b, "lessonPage.clearGone()"));
+    clock_sleep_ms(16000); /* past the 15 s the lesson once kept them */
+    cJSON_Delete(browser_eval(b, "location.reload()"));
+    clock_sleep_ms(500);
+    if (!browser_wait(b, kept, WAIT_MS))
+        lesson_fail_with_page(b, "a reload lost the stopped programs' lanes");
+    struct http_response r;
+    assert_int_equal(http_send(view, "PUT", "/guests", "{\"clear\": \"gone\"}", 10000, &r), 0);
+    assert_int_equal(r.status, 403); /* the teacher's to clear */
+    http_response_free(&r);
+    assert_int_equal(http_send(l->at, "PUT", "/guests", "{\"clear\": \"gone\"}", 10000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
     assert_true(browser_wait(b, "lessonPage.guestLanes().length === 0", 5000));
     browser_close(b);
 }

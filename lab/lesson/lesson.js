@@ -323,7 +323,7 @@ async function poll() {
     view.error = "";
     for (const ld of d.lanes) {
       const l = laneOf(ld);
-      for (const m of ld.marks) takeMark(l, m);
+      for (const m of ld.marks || []) takeMark(l, m); /* a lane out of sight: none */
       prune(l, view.nowMs);
     }
     showModel(d.model.in_force);
@@ -578,7 +578,7 @@ function render() {
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "") +
                      (shown(name) ? "" : " hidden");
     l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
-    l.el.querySelector(".ends").textContent = endsText(l.ends, tr);
+    l.el.querySelector(".ends").textContent = endsText(l.ends, tr, wanted.compact);
     l.el.querySelector(".calls").textContent = tr("calls.button");
     l.el.querySelector(".csv").textContent = tr("csv.button");
     l.el.querySelector(".pcap").textContent = tr("pcap.button");
@@ -752,13 +752,16 @@ window.lessonPage = {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
                senders: l.senders, marks: l.marks.size, shown: l.shown || null,
-               top: l.top }; /* its strip's latency scale, ms */
+               top: l.top, /* its strip's latency scale, ms */
+               labels: l.labels || [] }; /* the words its strip wrote, and where */
     }),
   })),
   setControls, pause, pauseAt, pickLang, setSenders, showCalls, inspect, ...guestLanesForTests,
   laneCsv, choose, clearGone,
-  /* The lanes drawn (not hidden by the choice), by name; whether compact; a student's view. */
+  /* The lanes drawn (not hidden by the choice), by name; whether compact; a student's view;
+   * the lanes and programs in sight (on a laptop, the only ones it is sent whole). */
   shownLanes: () => view.order.filter(shown),
+  inView: () => [...inView],
   compact: () => wanted.compact,
   viewer: () => ({ ...who }),
   setLang: (lang) => setLang(lang, true),

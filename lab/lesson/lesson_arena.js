@@ -179,7 +179,8 @@ export function drawStrip(l, t, top, models) {
     g.stroke();
     g.setLineDash([]);
     g.fillStyle = "#b58900";
-    label(changeText(mc), x(mc.t_ms) + 3, band + 12);
+    const text = changeText(mc), tw = g.measureText(text).width; /* left of it near the end */
+    label(text, x(mc.t_ms) + 3 + tw > w ? x(mc.t_ms) - 3 - tw : x(mc.t_ms) + 3, band + 12);
   }
   l.points = [];
   for (const m of l.marks.values()) {

@@ -25,9 +25,15 @@ export function relayEnd(ends, tr) {
                     : tr("ends.relay_free", { at: ends.relay });
 }
 
-/* The lane's line of its endpoints: sender(s) → relay → receiver. */
-export function endsText(ends, tr) {
+/* The lane's line of its endpoints: sender(s) → relay → receiver; short (a
+ * projector's compact view): the addresses and ports alone, the relay's
+ * marked fixed (the ports' key and the calls say the rest). */
+export function endsText(ends, tr, short) {
   if (!ends || !ends.receiver) return "";
+  if (short)
+    return tr("ends.line", { senders: ends.senders.join(", "), receiver: ends.receiver,
+                             relay: ends.fixed ? tr("ends.relay_short", { at: ends.relay })
+                                               : ends.relay });
   return tr("ends.line", { senders: ends.senders.map((s) => clientEnd(s, tr)).join(", "),
                            relay: relayEnd(ends, tr), receiver: clientEnd(ends.receiver, tr) });
 }
@@ -49,9 +55,9 @@ function stepText(st, words, tr, extra) {
 /* The handshake's segments in words: SYN, SYN-ACK, ACK, each way and what netsim did. */
 function handshakeText(segs, client, relay, tr, fmt) {
   const names = { S: "SYN", "S.": "SYN-ACK", ".": "ACK" };
-  return segs.map((g) => {
+  return segs.map((g, i) => { /* the first opens it: no time "after the SYN" of its own */
     const [from, to] = g.dir === "up" ? [client, relay] : [relay, client];
-    return tr("hs.segment", { name: names[g.flags] || g.flags, flags: g.flags, from, to,
+    return tr(i ? "hs.segment" : "hs.first", { name: names[g.flags] || g.flags, flags: g.flags, from, to,
                               ms: fmt(g.t_ms - segs[0].t_ms, 2), t: fmt(g.t_ms / 1000, 2),
                               what: g.event === "fwd" ? tr("hs.fwd")
                                                       : tr("hs.dropped", { event: g.event }) });
