@@ -61,34 +61,60 @@
 #define FIGURES "/live.json?since=18446744073709551615" /* no marks: a page's poll, not 7 MB */
 
 /* The class's laptops, each polling the students' view from its machine
- * as its page does, every second; what each was sent. */
+ * as its page does, every second: the lanes in its page's sight whole
+ * (shown, the laptop browser's; all their states the first time), its
+ * own program whole whatever it shows; what each was sent. */
 struct laptops {
     const struct nemesis *n;
     char view[64];                 /* the view's address */
+    char shown[512];               /* the lanes a laptop's page has in sight (URL-encoded) */
     unsigned long long cursor[CLASS];
-    uint64_t bytes[CLASS];         /* heads and bodies, since from_ms */
+    uint64_t bytes[CLASS];         /* heads and bodies, since the first poll */
     int polls[CLASS], failed;
-    uint64_t from_ms;
+    int own_first[CLASS];          /* answers whose only whole program was the laptop's own */
+    int others_whole;              /* answers with another's program whole */
 };
 
-/* One round: each laptop asks the view from its own machine. */
+/* Is the answer's one whole program the one from the laptop's address (its own)? */
+static bool own_whole(const char *body, const char *address, bool *other)
+{
+    cJSON *j = cJSON_Parse(body);
+    const cJSON *g;
+    bool own = false;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "guests")) {
+        if (cJSON_IsTrue(cJSON_GetObjectItem(g, "brief")))
+            continue;
+        const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(g, "endpoint"));
+        bool mine = at && !strncmp(at, address, strlen(address)) && at[strlen(address)] == ':';
+        own |= mine;
+        *other |= !mine;
+    }
+    cJSON_Delete(j);
+    return own;
+}
+
+/* One round: each laptop asks the view from its own machine, as its page asks. */
 static void laptops_poll(struct laptops *c)
 {
     for (int i = 0; i < CLASS; i++) {
-        char path[96];
-        snprintf(path, sizeof path, "/live.json?since=%llu", c->cursor[i]);
+        char path[768];
+        snprintf(path, sizeof path, "/live.json?since=%llu&shown=%s%s%s", c->cursor[i],
+                 c->shown, c->cursor[i] ? "" : "&fresh=", c->cursor[i] ? "" : c->shown);
         struct http_response r;
         nemesis_enter(c->n, i + 1);
         int rc = http_request(c->view, "GET", path, 10000, &r);
         nemesis_enter(c->n, NEMESIS_HUB);
         if (rc != 0 || r.status != 200) {
-            c->failed++;
+            c->failed += c->cursor[i] != 0; /* the first: the view's first frame on its way */
             if (rc == 0)
                 http_response_free(&r);
             continue;
         }
         c->bytes[i] += r.len + strlen(r.headers);
         c->polls[i]++;
+        bool other = false;
+        c->own_first[i] += own_whole(r.body, nemesis_addr(c->n, i + 1), &other);
+        c->others_whole += other;
         const char *at = strstr(r.body, "\"cursor\":");
         if (at)
             c->cursor[i] = strtoull(at + strlen("\"cursor\":"), NULL, 10);
@@ -323,7 +349,8 @@ static void every_loss_explained_at_a_class_scale(void **state)
                                         i % 2 ? "tcp_player" : "udp_player", player_args, err,
                                         sizeof err), 0);
     /* the teacher's projector and a laptop's page, in headless Chromium: the
-     * laptop's on machine 1, its bytes as the browser counts them */
+     * laptop's on machine 1, its bytes as the browser counts them; the other
+     * laptops ask what its page asks */
     char shelf[] = "/tmp/ricochet-lesson-scale-XXXXXX", sub[600], url[160];
     servers_tmpdir(shelf);
     snprintf(sub, sizeof sub, "%s/teacher", shelf);
@@ -336,26 +363,42 @@ static void every_loss_explained_at_a_class_scale(void **state)
     nemesis_enter(&n, 1);
     struct browser *laptop = browser_open(sub, url, 1280, 800);
     nemesis_enter(&n, NEMESIS_HUB);
-    browser_eval(laptop, "performance.setResourceTimingBufferSize(100000), 1");
+    cJSON_Delete(browser_eval(laptop, "performance.setResourceTimingBufferSize(100000), 1"));
+    /* its own lane first, the only one called its own, once the class plays */
+    if (!browser_wait(laptop, "window.lessonPage && lessonPage.guestLanes().length >= 20 &&"
+                              " lessonPage.guestLanes().filter((g) => g.mine).length === 1 &&"
+                              " lessonPage.guestLanes().find((g) => g.mine).first &&"
+                              " lessonPage.guestLanes().find((g) => g.mine).drawn > 5 &&"
+                              " !lessonPage.guestLanes().some((g) => !g.mine && g.first)",
+                      WAIT_MS))
+        lesson_fail_with_page(laptop, "the laptop's own lane was not first");
+    cJSON *sight = browser_eval(laptop, "encodeURIComponent(lessonPage.inView().join(','))");
+    snprintf(class_view.shown, sizeof class_view.shown, "%s", cJSON_GetStringValue(sight));
+    cJSON_Delete(sight);
+    print_message("a laptop's page has in sight: %s\n", class_view.shown);
     double page_from = browser_eval_number(laptop, "performance.now()");
-    class_view.from_ms = clock_now_ms();
+    uint64_t class_from = clock_now_ms();
     watch(&l, 1, LOSSY_5, CLASS_MS, &class, "one sender and a class of 30", &class_view);
-    double page_bytes = browser_eval_number(laptop,
-        "performance.getEntriesByType('resource').filter((e) => e.name.includes('/live.json') && "
-        "e.startTime >= " "performance.now() - 1e9).reduce((a, e) => a + e.transferSize, 0)");
+    char expr[300];
+    snprintf(expr, sizeof expr, "performance.getEntriesByType('resource').filter((e) =>"
+             " e.name.includes('/live.json') && e.startTime >= %f).reduce((a, e) => a +"
+             " e.transferSize, 0)", page_from);
+    double page_bytes = browser_eval_number(laptop, expr);
     double page_s = (browser_eval_number(laptop, "performance.now()") - page_from) / 1000;
-    (void)page_s;
-    double class_s = (double)(clock_now_ms() - class_view.from_ms) / 1000;
+    double class_s = (double)(clock_now_ms() - class_from) / 1000;
     uint64_t all_bytes = 0;
-    int all_polls = 0;
+    int all_polls = 0, own = 0;
     for (int i = 0; i < CLASS; i++) {
         all_bytes += class_view.bytes[i];
         all_polls += class_view.polls[i];
+        own += class_view.own_first[i] == class_view.polls[i] && class_view.polls[i] > 0;
     }
+    double per_laptop = (double)all_bytes / CLASS / class_s / 1000;
     print_message("the class's laptops: %d polls (%d failed) over %.0f s, %.1f KB a laptop a "
-                  "second (the laptop's page: %.1f KB a second)\n", all_polls,
-                  class_view.failed, class_s, (double)all_bytes / CLASS / class_s / 1000,
-                  page_bytes / class_s / 1000);
+                  "second (the laptop's page: %.1f KB a second; before the view's frames, "
+                  "162 KB); %d of %d laptops sent their own program whole in every answer, "
+                  "%d answers held another's whole\n", all_polls, class_view.failed, class_s,
+                  per_laptop, page_bytes / page_s / 1000, own, CLASS, class_view.others_whole);
     browser_close(laptop);
     browser_close(teacher);
     servers_remove_tree(shelf);
@@ -383,6 +426,11 @@ static void every_loss_explained_at_a_class_scale(void **state)
         assert_int_equal(all[k]->silent_lossy, 0);
     }
     assert_true(guests >= CLASS * 9 / 10);
+    /* docs/class/plan.LANG.md: less than 20 KB a second a laptop, its own lane first */
+    assert_true(per_laptop < 20 && page_bytes / page_s / 1000 < 20);
+    assert_int_equal(class_view.failed, 0);
+    assert_true(own >= CLASS * 9 / 10);
+    assert_int_equal(class_view.others_whole, 0);
     assert_true(two.tcp_held + five.tcp_held >= 1);
 }
 

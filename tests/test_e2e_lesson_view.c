@@ -546,7 +546,7 @@ static void the_worksheet(const struct lesson *l, const char *dir)
         snprintf(url, sizeof url, "http://%s/worksheet?lang=%s", l->at, langs[i]);
         browser_navigate(b, url);
         snprintf(expr, sizeof expr, "window.worksheet && worksheet.lang === '%s' &&"
-                 " document.querySelectorAll('.answer').length === 10 &&"
+                 " document.querySelectorAll('.answer').length === 12 &&"
                  " document.querySelectorAll('pre').length >= 1", langs[i]);
         if (!browser_wait(b, expr, 20000))
             browser_fail(b, "document.body.textContent", "the worksheet was not drawn");

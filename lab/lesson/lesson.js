@@ -751,6 +751,7 @@ window.lessonPage = {
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
+               ends: l.ends || null, /* its endpoints: the relay's, its clients' */
                senders: l.senders, marks: l.marks.size, shown: l.shown || null,
                top: l.top, /* its strip's latency scale, ms */
                labels: l.labels || [] }; /* the words its strip wrote, and where */

@@ -238,6 +238,8 @@ export const guestLanesForTests = {
   guestLanes: () => [...lanes.values()].map((l) => ({
     name: l.name, marks: l.marks.size, drawn: (l.points || []).length, shown: l.shown || null,
     kept: l.el.classList.contains("missing"), mine: l.el.classList.contains("mine-lane"),
+    lost: [...l.marks.values()].filter((m) => m.status === 2).map((m) => m.seq)
+      .sort((a, b) => a - b),
     first: l.el.parentNode && l.el.parentNode.id === "mine",
     text: l.el.textContent,
     top: l.top, points: (l.points || []).map((p) => ({ seq: p.seq, y: p.y })) })),
