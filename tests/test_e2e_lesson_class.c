@@ -23,8 +23,8 @@
  * listen and no accept (Q2); send and recv against sendto and recvfrom,
  * each lane's bytes per state (Q3); at 2% loss plain UDP's p50 and
  * delivery, TCP's whole delivery, each state plain UDP lost to netsim
- * come over TCP a hop's round trip late at least, plain UDP's p99 near its
- * p50 (Q4, Q5); on the train the longest gaps of
+ * come over TCP a hop's round trip late at least, TCP's p99 at least plain
+ * UDP's (Q4, Q5); on the train the longest gaps of
  * a burst (Q6); with jitter the states out of order, ENet sequenced's too
  * old, none over TCP (Q7); short polling's wait for the GET clean and at
  * 2% (Q8), its requests and heads against the WebSocket's one request per
@@ -317,7 +317,7 @@ static const struct question {
      {"UDP", "TCP", "40", "send()", "recv()", "recvfrom()"}},
     {"Q4", {"2%", "40 ms", "20 ms", "55", "96", "100%", "2 x 20 ms = 40 ms", "80 ms", "200 ms"},
      {"2%", "p50", "p99"}},
-    {"Q5", {"p50", "p99", "99", "20 ms"}, {"p99", "p50"}},
+    {"Q5", {"p50", "p99", "99", "2%", "TCP", "UDP"}, {"p99", "p50"}},
     {"Q6", {"4%", "10", "120", "200 ms", "300 ms"}, {"Q4", "TCP"}},
     {"Q7", {"100 ms", "50 ms", "20", "0"}, {"TCP"}},
     {"Q8", {"250 ms", "100", "160", "125", "300", "2%", "20 ms"}, {"GET", "2%"}},
@@ -650,8 +650,8 @@ static void the_plan_played_against_the_page(void **state)
     within("Q4", "plain UDP's p50, ms", fig(page, "udp", "p50_ms"), 40, 55);
     within("Q4", "plain UDP's delivered, %", fig(page, "udp", "delivered_pct"), 96, 100);
     within("Q4", "TCP's delivered, %", fig(page, "tcp", "delivered_pct"), 100, 100);
-    within("Q5", "plain UDP's p99 over its p50, ms", fig(page, "udp", "p99_ms") -
-           fig(page, "udp", "p50_ms"), 0, 20);
+    within("Q5", "TCP's p99 over plain UDP's, ms", fig(page, "tcp", "p99_ms") -
+           fig(page, "udp", "p99_ms"), 0, 1e9);
     cJSON_Delete(page);
     /* the states plain UDP lost to netsim (paired: TCP's same seqs were lost too): each
      * TCP copy came after the path's 40 ms and a hop's round trip, 2 x 20 ms, at least */

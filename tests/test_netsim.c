@@ -830,6 +830,41 @@ static void paired_loss_is_the_same_for_every_flow(void **state)
     netsim_destroy(sim);
 }
 
+/* Paired bursts for every run of numbers: senders numbered far apart (the
+ * lesson's four senders a lane, 0x10000000 apart) each meet bursts, taking
+ * turns datagram by datagram, and two flows of a run lose the same states;
+ * and when the numbering starts over (senders that start again, the
+ * lesson's lanes when the page switches their senders) from far below the
+ * highest the chain has seen, bursts go on for the new numbers instead of
+ * meeting none until the old ones are passed. */
+static void paired_bursts_for_every_run_of_numbers(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.ge_p_pct = 2;
+    m.ge_r_pct = 25;
+    m.ge_loss_bad_pct = 100;
+    struct netsim *sim = new_sim(&m, &m, 23);
+    unsigned char buf[8] = {0};
+    int before[2] = {0, 0}, after = 0;
+    for (uint32_t seq = 20000; seq < 30000; seq++)
+        for (uint32_t run = 0; run < 2; run++) { /* two senders, numbered apart */
+            uint32_t n = seq + run * 0x10000000u;
+            bool a = netsim_submit_paired(sim, NETSIM_UP, run, buf, sizeof buf, seq, &n, 1) == 0;
+            bool b = netsim_submit_paired(sim, NETSIM_UP, 2 + run, buf, sizeof buf, seq, &n, 1) == 0;
+            assert_int_equal(a, b); /* another lane's sender of the same place: its losses */
+            before[run] += a;
+        }
+    for (uint32_t seq = 1; seq <= 4000; seq++) /* again from 1: 20,000 below */
+        after += netsim_submit_paired(sim, NETSIM_UP, 0, buf, sizeof buf, seq, &seq, 1) == 0;
+    print_message("paired bursts: %d and %d lost of 10000 in two runs, then %d of 4000 "
+                  "numbered again\n", before[0], before[1], after);
+    assert_true(before[0] > 200 && before[1] > 200); /* about 7%: 2% into bursts of 4 */
+    assert_true(after > 80);
+    netsim_destroy(sim);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -881,6 +916,7 @@ int main(void)
         cmocka_unit_test(model_changed_while_running),
         cmocka_unit_test(a_model_without_bursts_ends_a_burst),
         cmocka_unit_test(paired_loss_is_the_same_for_every_flow),
+        cmocka_unit_test(paired_bursts_for_every_run_of_numbers),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

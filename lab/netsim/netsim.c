@@ -46,11 +46,18 @@ struct corr {
 
 /* Paired loss's Gilbert-Elliott chain, stepped once per sequence number
  * (not per datagram), so every flow that carries seq k meets the same
- * state of the chain: the outcomes of the last GE_SEQ_RING numbers. */
+ * state of the chain: the outcomes of the last GE_SEQ_RING numbers. A
+ * direction keeps a chain for each run of numbers it meets (GE_SEQ_CHAINS,
+ * the least lately used given to a new run): senders numbered far apart
+ * (the lesson's four senders a lane, LIVE_SEQ_APART apart), and senders
+ * that start their numbering over, each meet bursts of their own. */
 #define GE_SEQ_RING 4096
+#define GE_SEQ_NEAR (1u << 20)   /* a number this far past a chain's highest is its run's */
+#define GE_SEQ_CHAINS 8
 struct ge_seq {
     bool started, bad;
     uint32_t hi;                 /* the highest number stepped */
+    uint64_t used;               /* when it was last used (the direction's count of uses) */
     struct rng rng;
     uint8_t lost[GE_SEQ_RING];   /* by seq % GE_SEQ_RING, for hi - GE_SEQ_RING < seq <= hi */
 };
@@ -59,7 +66,8 @@ struct netsim_direction {
     struct netsim_model m;
     struct netsim_counters c;
     uint64_t pair_key;         /* paired loss: this direction's part of each state's hash */
-    struct ge_seq ge_seq;
+    struct ge_seq ge_seq[GE_SEQ_CHAINS];
+    uint64_t ge_seq_uses;
     /* One generator per model step, so changing one setting (say jitter)
      * does not shift the random draws of another (which datagrams are lost). */
     struct rng rng_loss, rng_ge, rng_dup, rng_jitter, rng_corrupt, rng_reorder;
@@ -155,7 +163,8 @@ struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint
         rng_seed(&d->rng_jitter, base + 3 * 0x632be59bd9b4e019u);
         rng_seed(&d->rng_corrupt, base + 4 * 0x632be59bd9b4e019u);
         rng_seed(&d->rng_reorder, base + 5 * 0x632be59bd9b4e019u);
-        rng_seed(&d->ge_seq.rng, base + 6 * 0x632be59bd9b4e019u);
+        for (int k = 0; k < GE_SEQ_CHAINS; k++)
+            rng_seed(&d->ge_seq[k].rng, base + (6 + 2 * (uint64_t)k) * 0x632be59bd9b4e019u);
         d->pair_key = rng_hash(base + 7 * 0x632be59bd9b4e019u);
     }
     return sim;
@@ -172,8 +181,11 @@ int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSI
     for (int i = 0; i < NETSIM_DIRS; i++) {
         struct netsim_direction *d = &sim->d[i];
         d->m = models[i];
-        if (!ge_on(d)) /* no bursts now: one going ends (the new ge-r, 0, would hold it) */
-            d->ge_bad = d->ge_seq.bad = false;
+        if (!ge_on(d)) { /* no bursts now: one going ends (the new ge-r, 0, would hold it) */
+            d->ge_bad = false;
+            for (int k = 0; k < GE_SEQ_CHAINS; k++)
+                d->ge_seq[k].bad = false;
+        }
     }
     return 0;
 }
@@ -537,15 +549,33 @@ static bool ge_on(const struct netsim_direction *d)
     return d->m.ge_p_pct > 0 || d->m.ge_loss_good_pct > 0;
 }
 
-/* Paired loss's bursts: the seq-stepped chain's outcome for seq (stepped
- * up to it if new; one older than the ring's numbers meets no burst). */
-static bool ge_seq_lost(struct netsim_direction *d, uint32_t seq)
+/* The chain of seq's run of numbers: the one whose highest it is near
+ * (behind it within the ring, or a little past it), else the least lately
+ * used, starting a run at seq. */
+static struct ge_seq *ge_seq_chain(struct netsim_direction *d, uint32_t seq)
 {
-    struct ge_seq *g = &d->ge_seq;
-    if (!g->started) {
+    struct ge_seq *g = NULL, *oldest = &d->ge_seq[0];
+    for (int k = 0; k < GE_SEQ_CHAINS && !g; k++) {
+        struct ge_seq *c = &d->ge_seq[k];
+        if (c->started && (c->hi - seq < GE_SEQ_RING || seq - c->hi < GE_SEQ_NEAR))
+            g = c;
+        else if (!c->started || (oldest->started && c->used < oldest->used))
+            oldest = c;
+    }
+    if (!g) {
+        g = oldest;
         g->started = true;
         g->hi = seq - 1;
     }
+    g->used = ++d->ge_seq_uses;
+    return g;
+}
+
+/* Paired loss's bursts: the outcome for seq of its run's seq-stepped chain
+ * (stepped up to it if new). */
+static bool ge_seq_lost(struct netsim_direction *d, uint32_t seq)
+{
+    struct ge_seq *g = ge_seq_chain(d, seq);
     uint32_t ahead = seq - g->hi;
     if (ahead != 0 && ahead < 0x80000000u) { /* wrap-safe: seq is after hi */
         uint32_t steps = ahead > GE_SEQ_RING ? GE_SEQ_RING : ahead;
