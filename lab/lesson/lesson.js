@@ -505,7 +505,10 @@ function figuresShort(f, senders) {
                       : tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) })) + " · " +
          tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) +
          (f.ask_wait_ms === undefined ? "" :
-         "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) }));
+         "<br>" + tr("fig.ask", { ms: fmt(f.ask_wait_ms, 0), max: fmt(f.ask_wait_max_ms, 0) })) +
+         /* a busy machine's states lost, said even here */
+         (f.behind ? "<br>" + tr("fig.behind", { n: f.behind, ms: fmt(f.behind_ms, 0) })
+                     .replace(/^, /, "") : "");
 }
 
 function figuresText(f, senders) {
@@ -530,7 +533,8 @@ function figuresText(f, senders) {
          (f.late ? tr("fig.late", { n: f.late, s: fmt(f.grace_s, 0) }) : "") +
          (f.behind_segment ? tr("fig.behind_segment", { n: f.behind_segment }) : "") +
          (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") +
-         (f.sender_dropped ? tr("fig.sender_dropped", { n: f.sender_dropped }) : "") + " " +
+         (f.sender_dropped ? tr("fig.sender_dropped", { n: f.sender_dropped }) : "") +
+         (f.behind ? tr("fig.behind", { n: f.behind, ms: fmt(f.behind_ms, 0) }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :

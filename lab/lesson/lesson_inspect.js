@@ -83,7 +83,8 @@ function fateText(d, f, fmt) {
                s: fmt(f ? f.window_s : 0, 0) };
   const key = d.fate !== "host" ? "fate." + d.fate
     : d.hops[0].fwds ? "fate.host_relay" : "fate.host_netsim";
-  return `<p class=host>${tr(key, { ...at, s: d.fate === "late" ? fmt(f ? f.grace_s : 0, 0) : at.s })}</p>`;
+  return `<p class=host>${tr(key, { ...at, ms: fmt(f ? f.behind_ms : 0, 0),
+                                   s: d.fate === "late" ? fmt(f ? f.grace_s : 0, 0) : at.s })}</p>`;
 }
 
 /* GET /state's answer d for the inspector: its HTML, and what tests read

@@ -24,7 +24,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
                "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
                "\"relay_kept\":%llu,\"sender_dropped\":%llu,\"socket_lost\":%llu,"
-               "\"host_lost\":%llu",
+               "\"host_lost\":%llu,\"behind\":%llu,\"behind_ms\":%.0f",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
             (unsigned long long)x->late, (unsigned long long)x->too_old,
@@ -34,7 +34,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
             (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
             (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept,
             (unsigned long long)x->sender_dropped, (unsigned long long)x->socket_lost,
-            (unsigned long long)x->host_lost);
+            (unsigned long long)x->host_lost, (unsigned long long)x->behind, x->behind_ms);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",
@@ -185,7 +185,7 @@ const char *live_fate_name(unsigned fate)
         [LIVE_FATE_NONE] = "", [LIVE_FATE_NETSIM] = "netsim", [LIVE_FATE_TOO_OLD] = "too_old",
         [LIVE_FATE_CUT] = "cut", [LIVE_FATE_LATE] = "late", [LIVE_FATE_SEGMENT] = "segment",
         [LIVE_FATE_RELAY_KEPT] = "relay_kept", [LIVE_FATE_UNSENT] = "unsent",
-        [LIVE_FATE_SOCKET] = "socket", [LIVE_FATE_HOST] = "host",
+        [LIVE_FATE_SOCKET] = "socket", [LIVE_FATE_HOST] = "host", [LIVE_FATE_BEHIND] = "behind",
         [LIVE_FATE_UNEXPLAINED] = "unexplained"};
     return fate < LIVE_FATES ? names[fate] : "";
 }

@@ -389,6 +389,45 @@ struct drops_left {
     uint64_t socket, host;
 };
 
+#define BEHIND_US 250000u /* states that came this much later than netsim held them: the
+                             machine (the lesson, the relay, netsim) fell behind */
+#define LATE_SPAN 64      /* the window's seconds whose lateness is kept */
+
+/* How late the machine made a window's states, second by second of their
+ * send time: the most an arrived state took beyond netsim's delays on its
+ * two hops (its latency less what netsim held it), what the machine added. */
+struct lateness {
+    uint64_t from;
+    uint32_t most_us[LATE_SPAN];
+};
+
+static void lateness_of(const struct live_lane *l, uint64_t from, uint64_t to,
+                        struct lateness *late)
+{
+    memset(late, 0, sizeof *late);
+    late->from = from;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[k];
+        if (!m->send_us || m->send_us < from || m->send_us >= to || m->status != LIVE_GOT ||
+            !m->hop[0].fwds || !m->hop[1].fwds)
+            continue;
+        int64_t extra = m->latency_us - (int64_t)m->hop[0].delay_us - (int64_t)m->hop[1].delay_us;
+        size_t s = (size_t)((m->send_us - from) / 1000000u);
+        if (s < LATE_SPAN && extra > (int64_t)late->most_us[s])
+            late->most_us[s] = (uint32_t)extra;
+    }
+}
+
+/* How late the machine made the states sent within a second of m. */
+static uint32_t late_around(const struct lateness *late, const struct live_mark *m)
+{
+    size_t s = (size_t)((m->send_us - late->from) / 1000000u);
+    uint32_t most = 0;
+    for (size_t k = s ? s - 1 : 0; k <= s + 1 && k < LATE_SPAN; k++)
+        most = late->most_us[k] > most ? late->most_us[k] : most;
+    return most;
+}
+
 /* Why m, lost, was lost: the first cause that holds (enum live_fate). A
  * cause read from netsim's drop log (a drop, a segment dropped ahead of
  * it), from the lane (its connection cut, a lossless lane still moving:
@@ -396,7 +435,8 @@ struct drops_left {
  * (unsent), or from the kernel's count of drops at a full socket in the
  * window, one state a drop (left: what is left of the counts). */
 static enum live_fate fate_of(const struct live_lane *l, const struct live_mark *m, uint64_t to,
-                              uint64_t behind, struct drops_left *left)
+                              uint64_t behind, struct drops_left *left,
+                              const struct lateness *late)
 {
     if (m->status == LIVE_TOO_OLD)
         return LIVE_FATE_TOO_OLD;
@@ -426,23 +466,31 @@ static enum live_fate fate_of(const struct live_lane *l, const struct live_mark 
         left->host--;
         return LIVE_FATE_HOST;
     }
+    /* the states beside it came far later than netsim held them: the machine, not the
+     * network, was behind; its grace ran out while it was held somewhere on it */
+    if (late_around(late, m) >= BEHIND_US)
+        return LIVE_FATE_BEHIND;
     return LIVE_FATE_UNEXPLAINED;
 }
 
 /* m counted in f: expected, and how it fared (its fate, kept in it for the
  * inspector). */
 static void count_fate(struct live_figures *f, const struct live_lane *l, struct live_mark *m,
-                       uint64_t to, uint64_t behind, struct drops_left *left)
+                       uint64_t to, uint64_t behind, struct drops_left *left,
+                       const struct lateness *late)
 {
     f->expected++;
     f->netsim_dropped += dropped(&m->hop[0]) || dropped(&m->hop[1]);
     f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
-    m->fate = (uint8_t)fate_of(l, m, to, behind, left);
+    m->fate = (uint8_t)fate_of(l, m, to, behind, left, late);
+    if (m->fate == LIVE_FATE_BEHIND && late_around(late, m) / 1e3 > f->behind_ms)
+        f->behind_ms = late_around(late, m) / 1e3;
     uint64_t *counts[LIVE_FATES] = {
         [LIVE_FATE_TOO_OLD] = &f->too_old, [LIVE_FATE_CUT] = &f->disconnected,
         [LIVE_FATE_LATE] = &f->late, [LIVE_FATE_SEGMENT] = &f->behind_segment,
         [LIVE_FATE_RELAY_KEPT] = &f->relay_kept, [LIVE_FATE_UNSENT] = &f->sender_dropped,
-        [LIVE_FATE_SOCKET] = &f->socket_lost, [LIVE_FATE_HOST] = &f->host_lost};
+        [LIVE_FATE_SOCKET] = &f->socket_lost, [LIVE_FATE_HOST] = &f->host_lost,
+        [LIVE_FATE_BEHIND] = &f->behind};
     if (counts[m->fate])
         (*counts[m->fate])++;
     f->lost_explained += m->fate != LIVE_FATE_NONE && m->fate != LIVE_FATE_UNEXPLAINED;
@@ -471,11 +519,13 @@ void live_lane_figures(struct live_lane *l, uint64_t from, uint64_t to, struct h
                                      ? w1->host_drops - w0->host_drops : 0;
     }
     struct drops_left left = {f->socket_dropped, f->host_socket_dropped};
+    static struct lateness late; /* the loop's own */
+    lateness_of(l, from, to, &late);
     for (size_t k = 0; k < LIVE_MARKS; k++) {
         struct live_mark *m = &l->ring[k];
         if (!m->send_us || m->send_us < from || m->send_us >= to)
             continue;
-        count_fate(f, l, m, to, behind, &left);
+        count_fate(f, l, m, to, behind, &left, &late);
         if (m->status != LIVE_GOT)
             continue;
         f->delivered++;

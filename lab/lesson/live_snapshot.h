@@ -44,6 +44,8 @@ enum live_fate {
                                  full (the kernel counted a drop there in the window) */
     LIVE_FATE_HOST,           /* lost in the host on its way to the relay, a socket's buffer
                                  full (the kernel counted a drop at the relay's or netsim's) */
+    LIVE_FATE_BEHIND,         /* nothing else, but the machine fell behind around it: the
+                                 states sent beside it came far later than netsim held them */
     LIVE_FATE_UNEXPLAINED,    /* nothing the lesson reads explains it */
     LIVE_FATES
 };
@@ -137,6 +139,9 @@ struct live_figures {
     uint64_t socket_lost, host_lost; /* lost otherwise where the kernel counted drops: at
                                        the receiving socket (netsim handed it on down), on
                                        the way to the relay (at its or netsim's sockets) */
+    uint64_t behind;                /* lost otherwise while the machine fell behind */
+    double behind_ms;               /* ... how late the states beside them came, at most:
+                                       beyond netsim's delays (0: nothing lost so) */
     uint64_t sender_dropped;        /* lost, netsim dropped none: its sender's QUIC dropped it
                                        before it left (congestion control held back its most) */
     uint64_t segments_dropped;      /* a stream's: its segments netsim dropped in the window
