@@ -17,13 +17,7 @@ namespace Ricochet
         {
             if (c == null)
                 throw new ArgumentNullException("c");
-            if (c.Port == 0)
-                throw new ArgumentException("port 0: 1-65535", "Port");
-            if (c.Host == null)
-                throw new ArgumentNullException("Host");
-            if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
-                throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
-                                            "; a name: " + Native.PlayerRule + "), or a ticket");
+            // Session checked the port, the host and a room and a name (or a ticket)
             IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
             if (cfg == IntPtr.Zero)
                 throw new OutOfMemoryException("libricochet: no memory for a configuration");

@@ -50,6 +50,13 @@ namespace Ricochet
         {
             if (c == null)
                 throw new ArgumentNullException("c");
+            if (c.Port == 0)
+                throw new ArgumentException("port 0: 1-65535", "Port");
+            if (c.Host == null)
+                throw new ArgumentNullException("Host");
+            if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
+                throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
+                                            "; a name: " + Native.PlayerRule + "), or a ticket");
             string noLobby = c.Ticket != null ? "a ticket names its room, and a relay of tickets lists only to its members"
                            : c.Mode == Mode.Udp ? "plain UDP lists only to members (a source there can be forged)"
                            : c.Transport == Transport.Poll ? "HTTP polling's session starts with its join" : null;
@@ -70,13 +77,6 @@ namespace Ricochet
                 native = new NativeSession(c);
                 return;
             }
-            if (c.Port == 0)
-                throw new ArgumentException("port 0: 1-65535", "Port");
-            if (c.Host == null)
-                throw new ArgumentNullException("Host");
-            if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
-                throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
-                                            "; a name: " + Native.PlayerRule + "), or a ticket");
             TicketClaims claims = null;
             if (c.Ticket != null && (claims = TicketClaims.Read(c.Ticket.Trim())) == null)
                 throw new ArgumentException("ticket: not a ticket (ricochet-ticket mint makes them)", "Ticket");
