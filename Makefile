@@ -466,7 +466,8 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	$(Q)mv $@.tmp $@
 # The directory's scripts (fleet/scripts/NAME.lua: fleet_lua_NAME), each
 # after the preamble that names its arguments (fleet/script_args.h's
-# FLEET_NAME_ARGS, as `local ARG`) and the shared functions it calls
+# FLEET_NAME_ARGS, as `local ARG`), that of its reply's fields where it has
+# several (fleet_lua_reply_NAME: `REPLY{...}`) and the shared functions it calls
 # (fleet_lua_parts_NAME: common.lua, entry.lua), compiled into the fleet's
 # library the same way. The preamble is the C preprocessor's: the generated
 # file includes the header (and its object is made again when it changes);
@@ -479,6 +480,7 @@ fleet_lua_parts_handover := common entry
 fleet_lua_parts_rooms_put := entry
 fleet_lua_parts_list := entry
 fleet_lua_parts_keep :=
+fleet_lua_reply_place := FLEET_LUA_REPLY(FLEET_PLACE_REPLIES)
 fleet_GENERATED := $(BUILD)/obj/gen/fleet_scripts.o
 $(BUILD)/gen/fleet_scripts.c: $(wildcard fleet/scripts/*.lua) Makefile
 	@mkdir -p $(@D)
@@ -489,7 +491,8 @@ $(BUILD)/gen/fleet_scripts.c: $(wildcard fleet/scripts/*.lua) Makefile
 	  $(foreach f,$(FLEET_SCRIPTS),echo 'extern const char fleet_lua_$(f)[];'; \
 	    echo 'extern const size_t fleet_lua_$(f)_len;'; \
 	    $(call c_string,fleet_lua_$(f),$(fleet_lua_parts_$(f):%=fleet/scripts/%.lua) \
-	      fleet/scripts/$(f).lua,FLEET_LUA_ARGS(FLEET_$(shell echo $(f) | tr a-z A-Z)_ARGS))) \
+	      fleet/scripts/$(f).lua,FLEET_LUA_ARGS(FLEET_$(shell echo $(f) | tr a-z A-Z)_ARGS) \
+	      $(fleet_lua_reply_$(f)))) \
 	  } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c

@@ -118,4 +118,9 @@ const char *fleet_script_name(enum fleet_script s);
  * (fleet/script_args.h's list). */
 const char *const *fleet_script_args(enum fleet_script s, size_t *n);
 
+/* The names of script s's reply's fields in their order, *n of them
+ * (fleet/script_args.h's list), or NULL (*n 0) if its reply is not one of
+ * named fields. */
+const char *const *fleet_script_replies(enum fleet_script s, size_t *n);
+
 #endif
