@@ -44,8 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/relay.h"
-#include "../sys/netaddr.h"
+#include "relay/core/relay.h"
+#include "sys/netaddr.h"
 
 struct http_front;
 

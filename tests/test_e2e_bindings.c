@@ -50,7 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 static char scratch[64]; /* the DESTDIR, and where the C# program is built */
 static struct spawn_proc relay;

@@ -2,7 +2,8 @@
  * by. A file holds one object or one concern, whatever its length (past
  * about 1,000 lines is a prompt to look, not a rule); a header includes
  * what it needs at its top, never a part of its own after its first
- * declaration (a module's public header is one file); no function is over
+ * declaration (a module's public header is one file), and names a header
+ * of another folder from the top ("proto/wire.h", never "../"); no function is over
  * 80 lines (as universal-ctags counts them: ctags --fields=+ne); no two files and no
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
@@ -40,8 +41,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/spawn.h"
-#include "support/harness.h"
+#include "lab/harness/spawn.h"
+#include "tests/support/harness.h"
 
 #define FILE_LINES_MAX 700
 #define MAIN_LINES_MAX 300 /* a program's X_main.c: options, the loop, little else */
@@ -265,6 +266,7 @@ struct graph {
     char *node[FILES_MAX];
     size_t n;
     bool *edge; /* n_max x n_max: edge[a * FILES_MAX + b], a includes b */
+    size_t climbs; /* includes that climb ("../"): they name the path from the top */
 };
 
 static size_t node_of(struct graph *g, const char *name)
@@ -284,11 +286,14 @@ static void folder_of(const char *path, char *buf, size_t cap)
     snprintf(buf, cap, "%.*s", slash ? (int)(slash - path) : 0, path);
 }
 
-/* dir + "/" + rel with "x/../" folded away, into buf. */
+/* The file an #include "rel" of a file in dir names, as the compiler finds
+ * it: beside the file, else from the top (-iquote .), into buf. */
 static void resolve(const char *dir, const char *rel, char *buf, size_t cap)
 {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s%s%s", dir, dir[0] ? "/" : "", rel);
+    if (access(tmp, F_OK) != 0)
+        snprintf(tmp, sizeof tmp, "%s", rel);
     char *part[64];
     size_t n = 0;
     for (char *s = strtok(tmp, "/"); s && n < 64; s = strtok(NULL, "/")) {
@@ -316,6 +321,10 @@ static void graph_load(struct graph *g, const struct tree *t, bool by_folder)
             char rel[512];
             if (sscanf(p, "#include \"%511[^\"]\"", rel) != 1)
                 continue;
+            if (strstr(rel, "../") && !by_folder) {
+                print_error("%s includes \"%s\": name it from the top\n", t->path[i], rel);
+                g->climbs++;
+            }
             resolve(dir, rel, target, sizeof target);
             snprintf(a, sizeof a, "%s", t->path[i]);
             snprintf(b, sizeof b, "%s", target);
@@ -370,8 +379,10 @@ static void includes_point_one_way(void **state)
                 cycle = true;
         if (cycle)
             print_error("a cycle of %s (read upwards)\n", by_folder ? "folders" : "files");
+        size_t climbs = g.climbs;
         graph_free(&g);
         assert_false(cycle);
+        assert_int_equal(climbs, 0);
     }
     tree_free(&t);
 }

@@ -37,7 +37,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 /* A part: the header declaring it, its field, its mark and its writer;
  * decls: how many fields of that name the header marks (a relay's and a

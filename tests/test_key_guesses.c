@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../relay/core/join_cost_internal.h"
-#include "../relay/core/source_key.h"
+#include "relay/core/join_cost_internal.h"
+#include "relay/core/source_key.h"
 
 static struct core_join_cost G; /* large: static */
 

@@ -8,7 +8,7 @@
 /* BY_BACKLOG_C marks what backlog.c alone writes: const in every other
  * file in the writers check (sys/writer.h; backlog.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_BACKLOG_C
 #define BY_BACKLOG_C ONLY_ITS_WRITER
 #endif

@@ -8,7 +8,7 @@
 /* BY_CONTROL_OUT_C marks what control_out.c alone writes: const in every other
  * file in the writers check (sys/writer.h; control_out.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_CONTROL_OUT_C
 #define BY_CONTROL_OUT_C ONLY_ITS_WRITER
 #endif

@@ -74,7 +74,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/seal.h"
+#include "proto/seal.h"
 #include "relay.h"
 
 #include "rooms_state.h"
@@ -88,14 +88,14 @@
 #include "control_out_state.h"
 #include "lobby_state.h"
 #include "join_cost_state.h"
-#include "../script/script_hooks.h"
+#include "relay/script/script_hooks.h"
 
 /* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
  * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
  * (parts without a header of their own): const in every other file in the
  * writers check (sys/writer.h; the writer defines its macro empty before
  * its includes), as the *_state.h parts' macros are. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_RELAY_C
 #define BY_RELAY_C ONLY_ITS_WRITER
 #endif

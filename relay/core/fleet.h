@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/errors.h"
-#include "../../proto/mode.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "proto/mode.h"
 
 struct relay;
 

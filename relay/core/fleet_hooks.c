@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/room_record.h"
-#include "../../sys/log.h"
+#include "proto/room_record.h"
+#include "sys/log.h"
 
 void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
 {

@@ -8,7 +8,7 @@
 /* BY_INTEREST_C marks what interest.c alone writes: const in every other
  * file in the writers check (sys/writer.h; interest.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_INTEREST_C
 #define BY_INTEREST_C ONLY_ITS_WRITER
 #endif

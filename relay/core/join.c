@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 #include "source_key.h"
 
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */

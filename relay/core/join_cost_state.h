@@ -46,7 +46,7 @@
 /* BY_JOIN_COST_C marks what join_cost.c alone writes: const in every other
  * file in the writers check (sys/writer.h; join_cost.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_JOIN_COST_C
 #define BY_JOIN_COST_C ONLY_ITS_WRITER
 #endif

@@ -8,7 +8,7 @@
 /* BY_LIMITS_C marks what limits.c alone writes: const in every other
  * file in the writers check (sys/writer.h; limits.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_LIMITS_C
 #define BY_LIMITS_C ONLY_ITS_WRITER
 #endif

@@ -9,7 +9,7 @@
 /* BY_LOBBY_C marks what lobby.c alone writes: const in every other
  * file in the writers check (sys/writer.h; lobby.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_LOBBY_C
 #define BY_LOBBY_C ONLY_ITS_WRITER
 #endif
@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/props.h"
+#include "proto/control.h"
+#include "proto/props.h"
 
 #define LOBBY_PUSH_US 500000u  /* a watcher is sent a page at most this often */
 #define LOBBY_LOOK_US 200000u  /* ... and its page looked at this often for a change */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* peer is going away: a join it had parked is forgotten, the fleet told. */
 static void forget_parked(struct relay *r, uint32_t peer)

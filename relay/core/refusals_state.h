@@ -8,7 +8,7 @@
 /* BY_REFUSALS_C marks what refusals.c alone writes: const in every other
  * file in the writers check (sys/writer.h; refusals.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_REFUSALS_C
 #define BY_REFUSALS_C ONLY_ITS_WRITER
 #endif

@@ -14,15 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/errors.h"
-#include "../../proto/mode.h"
-#include "../../proto/ticket.h"
-#include "../../proto/wire.h"
-#include "../../stats/timehist.h"
-#include "../../sys/netaddr.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "proto/mode.h"
+#include "proto/ticket.h"
+#include "proto/wire.h"
+#include "stats/timehist.h"
+#include "sys/netaddr.h"
 #include "fleet.h" /* a fleet of relays: the core's side */
-#include "../script/script_hooks.h"
+#include "relay/script/script_hooks.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 uint32_t core_room_rank(const struct relay *r, const char *name, bool after)
 {

@@ -8,7 +8,7 @@
 /* BY_ROOMS_C marks what rooms.c alone writes: const in every other
  * file in the writers check (sys/writer.h; rooms.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_ROOMS_C
 #define BY_ROOMS_C ONLY_ITS_WRITER
 #endif
@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "relay.h"
-#include "../../proto/room_record.h"
+#include "proto/room_record.h"
 #include "interest_state.h" /* BY_INTEREST_C */
 
 struct core_grid; /* interest_state.h */

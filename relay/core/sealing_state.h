@@ -8,7 +8,7 @@
 /* BY_SEALING_C marks what sealing.c alone writes: const in every other
  * file in the writers check (sys/writer.h; sealing.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_SEALING_C
 #define BY_SEALING_C ONLY_ITS_WRITER
 #endif
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/seal.h"
+#include "proto/seal.h"
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
 struct core_seal {

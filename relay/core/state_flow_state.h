@@ -8,7 +8,7 @@
 /* BY_STATE_FLOW_C marks what state_flow.c alone writes: const in every other
  * file in the writers check (sys/writer.h; state_flow.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_STATE_FLOW_C
 #define BY_STATE_FLOW_C ONLY_ITS_WRITER
 #endif

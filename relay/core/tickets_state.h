@@ -8,7 +8,7 @@
 /* BY_TICKETS_C marks what tickets.c alone writes: const in every other
  * file in the writers check (sys/writer.h; tickets.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_TICKETS_C
 #define BY_TICKETS_C ONLY_ITS_WRITER
 #endif

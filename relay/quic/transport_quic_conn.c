@@ -41,8 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* ---- the end of a connection ---------------------------------------------- */
 

@@ -13,7 +13,7 @@
 
 #include <lauxlib.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* The vm of a live room slot, started at its first join. */
 static struct room_vm *vm_at(struct script_engine *e, uint32_t room)

@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/props.h"
-#include "../../proto/wire.h"
+#include "proto/control.h"
+#include "proto/props.h"
+#include "proto/wire.h"
 
 struct relay;
 struct relay_room;

@@ -16,7 +16,7 @@
 
 #include <lua.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 #include "script.h"
 #include "script_hooks.h"
 

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
 
 #define MAX_CTL 4096
 #define MAX_STATES 8192
