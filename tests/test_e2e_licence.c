@@ -16,7 +16,7 @@
 
 #include <cJSON.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 #define SPDX "MIT"
 #define TABLE_HEADING "## What the relay and libricochet link"
