@@ -21,8 +21,12 @@
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
 // them), a closed session throwing, and (ScriptTest.cs) a room's script.
-// With --no-library (LD_LIBRARY_PATH without libricochet): the
-// DllNotFoundException says where it looked and what to set. Prints
+// With RICOCHET_WS_PORT, a WebSocket member beside an ENet one (states,
+// events, a kept event, a leave). With RICOCHET_NO_LIBRARY=1 (no
+// libricochet anywhere) every session is managed and the native library's
+// own checks and HTTP polling are left out. With --no-library
+// (LD_LIBRARY_PATH without libricochet): a session of an edge only it
+// speaks throws DllNotFoundException saying where it looked. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
 using System.Collections.Generic;
@@ -777,6 +781,38 @@ static partial class SessionTest
         relay.Stop();
     }
 
+    /// <summary>A WebSocket member (Mode.Ws at the relay's ws edge, its port in
+    /// RICOCHET_WS_PORT) beside an ENet one: states both ways, payloads byte
+    /// for byte, an event each way, a kept event a WebSocket latecomer gets
+    /// after its Welcome; and the WebSocket member's leave seen as a quit.</summary>
+    static void OverWebSocket(ushort enetPort, ushort wsPort)
+    {
+        var w = new Session(new Config { Port = wsPort, Room = "csws", Name = "w", Mode = Mode.Ws });
+        var e = new Session("127.0.0.1", enetPort, "csws", "e");
+        var we = new[] { w, e };
+        Func<List<GameEvent>[], bool> states = x =>
+            x[0].Exists(v => v.Type == EventType.State && v.Id == e.Id && Encoding.ASCII.GetString(v.Data) == "p1") &&
+            x[1].Exists(v => v.Type == EventType.State && v.Id == w.Id && Encoding.ASCII.GetString(v.Data) == "p0");
+        Check(states(Play(we, 10000, states)), "ws: states both ways, payloads byte for byte");
+        Check(w.Mode == Mode.Ws && w.Managed && w.SetMode(Mode.Reliable) == Status.Unsupported, "ws: its mode, managed");
+        Check(w.SendEvent(e.Id, Encoding.ASCII.GetBytes("to e")) == Status.Ok &&
+              e.SendEvent(Native.ToRoom, Encoding.ASCII.GetBytes("to w"), "flag", true) == Status.Ok, "ws: events sent");
+        var evs = Play(we, 10000, x => Has(x[0], EventType.Event) && Has(x[1], EventType.Event));
+        var toW = evs[0].Find(v => v.Type == EventType.Event);
+        var toE = evs[1].Find(v => v.Type == EventType.Event);
+        Check(toW.Id == e.Id && toW.Key == "flag" && Encoding.ASCII.GetString(toW.Data) == "to w", "ws: the ENet member's event");
+        Check(toE.Id == w.Id && toE.Code == "direct" && Encoding.ASCII.GetString(toE.Data) == "to e", "ws: the WebSocket member's event");
+        var late = new Session(new Config { Port = wsPort, Room = "csws", Name = "late", Mode = Mode.Ws });
+        var l = Play(new[] { late, w, e }, 10000, x => Has(x[0], EventType.Event));
+        Check(l[0].Count > 0 && l[0][0].Type == EventType.Welcome && l[0].Exists(v => v.Type == EventType.Event &&
+              v.Kept && v.Key == "flag" && Encoding.ASCII.GetString(v.Data) == "to w"), "ws: a latecomer's kept event");
+        late.Dispose();
+        w.Dispose();
+        var left = Play(new[] { e }, 10000, x => x[0].Exists(v => v.Type == EventType.Left && v.Name == "w"));
+        Check(left[0].Exists(v => v.Type == EventType.Left && v.Name == "w" && v.Code == "quit"), "ws: its leave a quit");
+        e.Dispose();
+    }
+
     static void RelaysOfItsOwn()
     {
         var relay = new Relay(0);
@@ -1073,6 +1109,11 @@ static partial class SessionTest
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
+        var ws = Environment.GetEnvironmentVariable("RICOCHET_WS_PORT");
+        if (ws != null)
+            OverWebSocket(port, ushort.Parse(ws));
+        else
+            Console.WriteLine("skipped: a WebSocket member (RICOCHET_WS_PORT)");
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
             if (!noLibrary) // an edge only libricochet speaks
