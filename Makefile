@@ -87,7 +87,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WIRESHARK_PLUGINDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))/wireshark/plugins
 DISSECTOR := proto/wireshark/ricochet.lua proto/wireshark/ricochet_enet.lua
 # The documentation the manual pages point to, installed flat.
-DOCS := README.md $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
+DOCS := README.md LICENSE $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
