@@ -23,7 +23,7 @@
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
  *   scripted_port.c what a room's script does to its room, as the room (the
- *                 engine's calls: relay/script/script_hooks.h)
+ *                 engine's calls: relay/core/script_port.h)
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
@@ -88,7 +88,8 @@
 #include "control_out_state.h"
 #include "lobby_state.h"
 #include "join_cost_state.h"
-#include "relay/script/script_hooks.h"
+#include "fleet.h"
+#include "script_port.h"
 
 /* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
  * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
@@ -116,6 +117,23 @@
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
+
+/* Kicks a script asked for, carried out after its call (relay_script_settle). */
+#define RELAY_SCRIPT_KICKS 32
+
+/* The core's part (struct relay's script): the engine's table, the leaver
+ * a script is told of (sends skip it), kicks asked for. */
+struct core_script {
+    struct relay_script_ops ops;
+    bool on;                        /* ops installed */
+    uint32_t leaving;               /* the peer of a leave hook in hand (UINT32_MAX) */
+    uint32_t n_kicks;
+    struct relay_script_kick {
+        uint32_t room, id;
+        char why[96];
+    } kicks[RELAY_SCRIPT_KICKS];
+    uint8_t event[PROTO_EVENT_MAX]; /* an event a hook replaced */
+};
 
 /* listing.c's asks of a fleet's directory: only listing.c writes it. */
 struct core_listing {

@@ -7,6 +7,7 @@
 #include "interest_internal.h"
 #include "kept_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

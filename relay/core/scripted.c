@@ -1,11 +1,12 @@
 /* scripted.c: where the core's files call a room's script (see
- * relay/script/script_hooks.h): a join, a leave, an event, a state, each a
+ * relay/core/script_port.h): a join, a leave, an event, a state, each a
  * pointer test when no engine is installed; and the room's own kept keys,
  * which no member replaces or clears. */
 #include "core.h"
 #include "kept_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
-/* scripted_ops.c: the core's leaf of room scripts (relay/script/script_hooks.h):
+/* scripted_ops.c: the core's leaf of room scripts (relay/core/script_port.h):
  * the engine's table installed, the counters it counts into, a member as a
  * script sees it, a room's end told. It calls no other file of the core,
  * so that every file may call it (rooms.c at a room's end). */
 #include "core.h"
+#include "scripted_internal.h"
 
 #include <string.h>
 

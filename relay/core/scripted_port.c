@@ -1,5 +1,5 @@
 /* scripted_port.c: what a room's script may do to its room, as the room
- * itself (relay/script/script_hooks.h, the relay_script_* calls): send,
+ * itself (relay/core/script_port.h, the relay_script_* calls): send,
  * keep and clear its own kept events, props, open, kick once the call is
  * over, list its members. Only the engine (relay/script) calls these. */
 #include "core.h"
@@ -7,6 +7,7 @@
 #include "kept_internal.h"
 #include "peers_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
