@@ -96,7 +96,7 @@ enum relay_drop {
     RELAY_DROP_NOT_OWNER,      /* a kept event for a key another player keeps, from
                                   neither it nor the room's owner (error not_owner) */
     RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a
-                                  source past its bound of them (join_cost_state.h; error
+                                  source past its bound of them (join_cost_internal.h; error
                                   rate_limited) */
     RELAY_DROP_SCRIPT_REFUSED, /* a join its room's script refused (error script_refused) */
     RELAY_DROP_SCRIPT_BUSY,    /* an event, a state or a join its room's script was not

@@ -12,6 +12,17 @@
 #include <stdio.h>
 #include <string.h>
 
+void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    memset(m, 0, sizeof *m);
+    m->id = p->id;
+    memcpy(m->name, p->name, sizeof m->name);
+    memcpy(m->player, p->player, sizeof m->player);
+    m->has_state = p->has_state;
+    m->state = p->last;
+}
+
 static uint32_t slot_of(const struct relay *r, const struct relay_room *room)
 {
     return (uint32_t)(room - r->rooms.at);

@@ -1,6 +1,5 @@
 /* scripted_internal.h: the core's calls into a room's script, one line
- * each where it calls them (join.c, control_in.c, state_flow.c, peers.c),
- * and its leaf (rooms.c at a room's end). */
+ * each where it calls them (join.c, control_in.c, state_flow.c, peers.c). */
 #ifndef RICOCHET_CORE_SCRIPTED_INTERNAL_H
 #define RICOCHET_CORE_SCRIPTED_INTERNAL_H
 
@@ -39,11 +38,6 @@ int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *l
  * (bytes and s corrected if the script did), 1 dropped by the script. */
 int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len,
                       struct proto_state *s, uint64_t now_us);
-
-/* ---- the core's leaf (relay/core/scripted_ops.c): calls no other file ---- */
-
-/* room ends: its script with it. */
-void core_script_room_end(struct relay *r, struct relay_room *room);
 
 /* peer (a member) as a script sees it, into *m. */
 void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m);

@@ -148,3 +148,20 @@ size_t relay_script_members(const struct relay *r, uint32_t room,
             core_script_member(r, rm->members[i], &out[n++]);
     return n;
 }
+
+void relay_set_script(struct relay *r, const struct relay_script_ops *ops)
+{
+    r->script.on = ops != NULL;
+    r->script.ops = ops ? *ops : (struct relay_script_ops){0};
+    r->script.leaving = UINT32_MAX;
+}
+
+struct relay_script_counts *relay_script_counts(struct relay *r)
+{
+    return &r->stats.script;
+}
+
+uint32_t relay_script_slots(const struct relay *r)
+{
+    return r->cfg.max_rooms;
+}
