@@ -663,7 +663,10 @@ namespace Ricochet
             }
             if (phase == Phase.Lobby && listPending && link != null && link.Ready)
                 SendRooms();
-            if (phase == Phase.Lobby && watching && now - lastControlUs > 10000000)
+            // a watching lobby pings: within 10 s for the relay's lobby idleness, and
+            // over a stream within a third of the timeout, as a member does
+            if (phase == Phase.Lobby && watching &&
+                (now - lastControlUs > 10000000 || link is StreamLink && now - sentUs > timeoutUs / 3))
                 SendPing(now);
             if (phase == Phase.Joined) {
                 if (now >= nextPingUs) {
