@@ -39,14 +39,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/nemesis.h"
-#include "support/servers.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/nemesis.h"
+#include "tests/support/servers.h"
 
 #define CLASS 30          /* the students' machines */
 #define CLASS_PLAY "75"   /* seconds each student's program plays: the browsers, the watch */

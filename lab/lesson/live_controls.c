@@ -13,9 +13,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/params.h"
-#include "../netsim/netsim.h"
-#include "../netsim/netsim_options.h"
+#include "lab/harness/params.h"
+#include "lab/netsim/netsim.h"
+#include "lab/netsim/netsim_options.h"
 
 /* A number of obj's, 0 if it has none. */
 static double number_of(const cJSON *obj, const char *name)

@@ -12,8 +12,8 @@
 #define MODELS_SHOWN_US 20000000u /* a model change is in live.json this long: the strips
                                      draw their last 10 s */
 
-#include "../netsim/droplog.h"
-#include "../../proto/mode.h"
+#include "lab/netsim/droplog.h"
+#include "proto/mode.h"
 
 static void figures_json(FILE *f, const struct live_figures *x)
 {
