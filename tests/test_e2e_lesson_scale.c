@@ -20,8 +20,19 @@
  * congestion control held back its 64 datagrams at 5%: no network saw
  * them, netsim has no line) are its sender's, explained
  * ("sender_dropped"). A lane's unexplained states are printed with the
- * marks: lost with no drop, sent down by the relay or not. About four
- * minutes, root (skipped without). */
+ * marks: lost with no drop, sent down by the relay or not, and the lesson's
+ * word on the first three. A state lost while the machine fell behind (the
+ * states beside it came far later than netsim held them) is said so on its
+ * lane ("behind") and counted apart. The class's laptops: each of the 30
+ * machines polls the students' view each second as a laptop's page does
+ * (the lanes that page has in sight, its own program whole), one laptop's
+ * page runs in headless Chromium on its machine and the projector's on the
+ * teacher's: every laptop's answers hold its own program whole and no
+ * other's, the laptop's page draws its own lane first and calls no other
+ * its own, and a laptop is sent less than 20 KB a second (the bytes per
+ * laptop per second printed, the page's as Chromium counts them too; the
+ * view once sent some 160 KB). About four minutes, root (skipped
+ * without). */
 
 /* tests/run: alone (the reading's pace is a rate: a neighbour's load moves
  * it) */
@@ -198,8 +209,9 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
         double explained = num(f, "lost_explained"), dropped = num(f, "netsim_dropped");
         long unexplained = (long)(expected - delivered - explained);
         if (unexplained > 0) {
-            int down = 0, none = 0; /* lost, no drop: the relay sent it on, or not (the marks
-                                       of the look after this one, every lane's, once) */
+            /* lost, no drop: the relay sent it on, or not (the marks of the look after
+             * this one, every lane's, once); the first three nothing explains, shown */
+            int down = 0, none = 0, shown = 0;
             if (!t->marks) {
                 t->marks = lesson_get_json(l, "/live.json");
                 if (t->marks)
@@ -217,14 +229,16 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
                     continue;
                 down += cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
                 none += !cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
-                if (down + none <= 3) { /* the lesson's word on it: its fate and its hops */
+                if (shown < 3) { /* the lesson's word on an unexplained one: its hops */
                     char path[160];
                     snprintf(path, sizeof path, "/state?lane=%s&seq=%d&sender=%d", name,
                              (int)num_at(m, 0), (int)num_at(m, 10));
                     cJSON *one = lesson_get_json(l, path);
+                    const char *fate = cJSON_GetStringValue(cJSON_GetObjectItem(one, "fate"));
                     char *text = one ? cJSON_PrintUnformatted(one) : NULL;
-                    print_message("%s: lane %s, state %d: %.1200s\n", phase, name,
-                                  (int)num_at(m, 0), text ? text : "(gone)");
+                    if (fate && !strcmp(fate, "unexplained") && ++shown)
+                        print_message("%s: lane %s, state %d: %.1400s\n", phase, name,
+                                      (int)num_at(m, 0), text);
                     free(text);
                     cJSON_Delete(one);
                 }

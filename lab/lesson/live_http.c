@@ -308,6 +308,51 @@ static char *model_text(struct live_http *h)
     return text;
 }
 
+/* An item of live.json's "lanes" or "guests": its name, its JSON open
+ * (whole or brief) and its states changed after a cursor. */
+struct item {
+    const char *name;
+    void (*open)(FILE *f, const void *x, bool whole);
+    bool (*marks)(FILE *f, const void *x, uint64_t t0, uint64_t since);
+    const void *x;
+};
+
+static void lane_open(FILE *f, const void *x, bool whole)
+{
+    live_json_lane(f, x, whole);
+}
+
+static bool lane_marks(FILE *f, const void *x, uint64_t t0, uint64_t since)
+{
+    return live_json_marks(f, x, t0, since);
+}
+
+static void guest_open(FILE *f, const void *x, bool whole)
+{
+    live_guest_json(f, x, whole);
+}
+
+static bool guest_marks(FILE *f, const void *x, uint64_t t0, uint64_t since)
+{
+    return live_guest_marks(f, x, t0, since);
+}
+
+/* it into f, whole if shown lists it (with its states after since, or all
+ * if fresh lists it), else brief. */
+static void item_json(FILE *f, const struct item *it, bool first, uint64_t t0, uint64_t since,
+                      const char *shown, const char *fresh)
+{
+    bool whole = live_json_listed(shown, it->name);
+    fputs(first ? "" : ",", f);
+    it->open(f, it->x, whole);
+    if (whole) {
+        fputs(",\"marks\":[", f);
+        it->marks(f, it->x, t0, fresh && live_json_listed(fresh, it->name) ? 0 : since);
+        fputc(']', f);
+    }
+    fputc('}', f);
+}
+
 /* s as live.json into *text (malloc'd, *len bytes): the lanes and programs
  * listed in shown (NULL: every one) whole, with their states changed after
  * since (every one kept for those listed in fresh), the others brief.
@@ -327,34 +372,18 @@ static int live_json(struct live_http *h, const struct live_snapshot *s, uint64_
     free(model);
     fputs("\"lanes\":[", f);
     for (size_t k = 0; k < s->n_lanes; k++) {
-        const struct live_lane_snap *l = &s->lanes[k];
-        const char *name = bench_lane(l->lane)->name;
-        bool whole = live_json_listed(shown, name);
-        fputs(k ? "," : "", f);
-        live_json_lane(f, l, whole);
-        if (whole) {
-            fputs(",\"marks\":[", f);
-            live_json_marks(f, l, s->t0_us, fresh && live_json_listed(fresh, name) ? 0 : since);
-            fputc(']', f);
-        }
-        fputc('}', f);
+        struct item it = {bench_lane(s->lanes[k].lane)->name, lane_open, lane_marks,
+                          &s->lanes[k]};
+        item_json(f, &it, k == 0, s->t0_us, since, shown, fresh);
     }
     fputs("],", f);
     live_door_head_json(f, s);
     fputs(",\"guests\":[", f);
     for (size_t k = 0; k < s->n_guests; k++) {
-        const struct live_guest_snap *g = &s->guests[k];
         char name[64];
-        live_guest_name(g, name, sizeof name);
-        bool whole = live_json_listed(shown, name);
-        fputs(k ? "," : "", f);
-        live_guest_json(f, g, whole);
-        if (whole) {
-            fputs(",\"marks\":[", f);
-            live_guest_marks(f, g, s->t0_us, fresh && live_json_listed(fresh, name) ? 0 : since);
-            fputc(']', f);
-        }
-        fputc('}', f);
+        live_guest_name(&s->guests[k], name, sizeof name);
+        struct item it = {name, guest_open, guest_marks, &s->guests[k]};
+        item_json(f, &it, k == 0, s->t0_us, since, shown, fresh);
     }
     fputs("]}", f);
     fclose(f);
