@@ -447,8 +447,8 @@ static void q1_ports(struct browser *b, cJSON *page)
                "relay"))), fixed[i].port, fixed[i].port);
     }
     const cJSON *ends = cJSON_GetObjectItem(lane_in(page, "udp"), "ends");
-    int sender = port_of(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(ends,
-                                                                                     "senders"), 0)));
+    const cJSON *senders = cJSON_GetObjectItem(ends, "senders");
+    int sender = port_of(cJSON_GetStringValue(cJSON_GetArrayItem(senders, 0)));
     int receiver = port_of(cJSON_GetStringValue(cJSON_GetObjectItem(ends, "receiver")));
     within("Q1", "the sender's ephemeral port", sender, 32768, 60999);
     within("Q1", "the receiver's ephemeral port", receiver, 32768, 60999);
@@ -458,9 +458,9 @@ static void q1_ports(struct browser *b, cJSON *page)
     cJSON_Delete(when(b, "p.senders === 4 && p.lanes.find((l) => l.name === 'udp').state ==="
                          " 'running'", "the lanes never started again with four senders"));
     cJSON_Delete(browser_eval(b, "lessonPage.setSenders(1)"));
-    snprintf(js, sizeof js, "p.senders === 1 && ((e) => e && e.receiver && e.relay.endsWith(':7778')"
-             " && !e.receiver.endsWith(':%d'))(p.lanes.find((l) => l.name === 'udp').ends)",
-             receiver);
+    snprintf(js, sizeof js, "p.senders === 1 && ((e) => e && e.receiver &&"
+             " e.relay.endsWith(':7778') && !e.receiver.endsWith(':%d'))(p.lanes.find((l) =>"
+             " l.name === 'udp').ends)", receiver);
     cJSON *again = when(b, js, "the lanes started again kept the receiver's port");
     ends = cJSON_GetObjectItem(lane_in(again, "udp"), "ends");
     print_message("Q1: started again, the receiver's port %d, was %d; the relay's %s\n",

@@ -131,7 +131,8 @@ static void a_program_is_a_lane(struct browser *b, const char *proto, int port)
     print_message("%s: round trip p50 %.1f ms\n", name, rtt);
     assert_true(rtt >= 35 && rtt < 5000);
     cJSON_Delete(g);
-    snprintf(cond, sizeof cond, "[...document.querySelectorAll('#guests .guest')].some((c) =>"
+    snprintf(cond, sizeof cond, "[...document.querySelectorAll('#mine .guest, #guests .guest')]"
+             ".some((c) =>"
              " c.dataset.guest === '%s' && c.textContent.includes('pong: p50 '))", name);
     if (!browser_wait(b, cond, 10000))
         lesson_fail_with_page(b, "the program's round trip is not on its lane");

@@ -571,12 +571,13 @@ static void card_says(struct browser *b, const char *const *want, const char *wh
 {
     char expr[1024];
     size_t n = (size_t)snprintf(expr, sizeof expr, "[...document.querySelectorAll("
-                                "'#guests .guest')].some((c) => [");
+                                "'#mine .guest, #guests .guest')].some((c) => [");
     for (size_t i = 0; want[i]; i++)
         n += (size_t)snprintf(expr + n, sizeof expr - n, "%s`%s`", i ? "," : "", want[i]);
     snprintf(expr + n, sizeof expr - n, "].every((w) => c.textContent.includes(w)))");
     if (!browser_wait(b, expr, WAIT_MS)) {
-        cJSON *cards = browser_eval(b, "[...document.querySelectorAll('#guests .guest')]"
+        cJSON *cards = browser_eval(b, "[...document.querySelectorAll("
+                                       "'#mine .guest, #guests .guest')]"
                                        ".map((c) => c.textContent)");
         char *text = cJSON_PrintUnformatted(cards);
         print_message("the cards: %s\n", text);
@@ -690,7 +691,8 @@ static void programs_of_ones_own(void **state)
         char path[32], expr[160];
         snprintf(path, sizeof path, "/?lang=%s", langs[i]);
         open_page(b, &l, path);
-        snprintf(expr, sizeof expr, "document.querySelectorAll('#guests .guest').length >= 4 &&"
+        snprintf(expr, sizeof expr, "document.querySelectorAll('#mine .guest, #guests .guest')"
+                 ".length >= 4 &&"
                  " lessonPage.snapshot().lang === '%s'", langs[i]);
         if (!browser_wait(b, expr, WAIT_MS))
             lesson_fail_with_page(b, "the programs' lanes were not drawn");

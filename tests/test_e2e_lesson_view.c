@@ -317,7 +317,8 @@ static void ports_and_calls_shown(struct browser *b)
     const char *expr = "[...document.querySelectorAll('#lanes .lane')].filter((e) =>"
                        " e.offsetParent !== null).every((e) => ['.ends', '.calls'].every((c) => {"
                        " const x = e.querySelector(c), r = x.getBoundingClientRect();"
-                       " return x.offsetParent !== null && r.height > 0 && r.bottom <= innerHeight &&"
+                       " return x.offsetParent !== null && r.height > 0 &&"
+                       " r.bottom <= innerHeight &&"
                        " x.textContent.length > 5; }))"
                        " && [...document.querySelectorAll('#lanes .lane .ends')].some((e) =>"
                        " e.offsetParent !== null && /:7778/.test(e.textContent))";
