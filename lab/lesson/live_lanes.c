@@ -418,6 +418,17 @@ static void lateness_of(const struct live_lane *l, uint64_t from, uint64_t to,
     }
 }
 
+/* m's own times say the machine held it: netsim saw it on the uplink long
+ * after its sender handed it over, or carried it up long after it held it
+ * (netsim itself behind). */
+static bool held_by_machine(const struct live_mark *m)
+{
+    const struct live_hop *up = &m->hop[NETSIM_UP];
+    uint64_t went = m->sent_us > m->send_us ? m->sent_us : m->send_us;
+    return (up->seen_us && up->seen_us > went + BEHIND_US) ||
+           (up->fwd_us && up->fwd_us > went + up->delay_us + BEHIND_US);
+}
+
 /* How late the machine made the states sent within a second of m. */
 static uint32_t late_around(const struct lateness *late, const struct live_mark *m)
 {
@@ -466,9 +477,9 @@ static enum live_fate fate_of(const struct live_lane *l, const struct live_mark 
         left->host--;
         return LIVE_FATE_HOST;
     }
-    /* the states beside it came far later than netsim held them: the machine, not the
-     * network, was behind; its grace ran out while it was held somewhere on it */
-    if (late_around(late, m) >= BEHIND_US)
+    /* it, or the states beside it, came far later than netsim held them: the machine,
+     * not the network, was behind; its grace ran out while it was held somewhere on it */
+    if (held_by_machine(m) || late_around(late, m) >= BEHIND_US)
         return LIVE_FATE_BEHIND;
     return LIVE_FATE_UNEXPLAINED;
 }
