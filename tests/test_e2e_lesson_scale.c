@@ -27,7 +27,8 @@
  * machines polls the students' view each second as a laptop's page does
  * (the lanes that page has in sight, its own program whole), one laptop's
  * page runs in headless Chromium on its machine and the projector's on the
- * teacher's: every laptop's answers hold its own program whole and no
+ * teacher's, its lane picker listing the programs (after the chosen
+ * lanes on the screen once picked): every laptop's answers hold its own program whole and no
  * other's, the laptop's page draws its own lane first and calls no other
  * its own, and a laptop is sent less than 20 KB a second (the bytes per
  * laptop per second printed, the page's as Chromium counts them too; the
@@ -212,11 +213,8 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
             /* lost, no drop: the relay sent it on, or not (the marks of the look after
              * this one, every lane's, once); the first three nothing explains, shown */
             int down = 0, none = 0, shown = 0;
-            if (!t->marks) {
+            if (!t->marks) /* once a look: the states of its windows */
                 t->marks = lesson_get_json(l, "/live.json");
-                if (t->marks)
-                    print_message("%s: the lanes' marks read\n", phase);
-            }
             const cJSON *ml = NULL, *x;
             cJSON_ArrayForEach(x, cJSON_GetObjectItem(t->marks, "lanes"))
                 if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "name")), name))
@@ -225,10 +223,11 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
             cJSON_ArrayForEach(m, cJSON_GetObjectItem(ml, "marks")) {
                 const char *up_drop = cJSON_GetStringValue(cJSON_GetArrayItem(m, 8));
                 const char *down_drop = cJSON_GetStringValue(cJSON_GetArrayItem(m, 9));
-                if (num_at(m, 2) != 2 || !up_drop || up_drop[0] || !down_drop || down_drop[0])
+                if (num_at(m, 2) != 2)
                     continue;
-                down += cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
-                none += !cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
+                bool undropped = up_drop && !up_drop[0] && down_drop && !down_drop[0];
+                down += undropped && cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
+                none += undropped && !cJSON_IsNumber(cJSON_GetArrayItem(m, 13));
                 if (shown < 3) { /* the lesson's word on an unexplained one: its hops */
                     char path[160];
                     snprintf(path, sizeof path, "/state?lane=%s&seq=%d&sender=%d", name,
@@ -271,6 +270,8 @@ static int look(const struct lesson *l, int senders, double lossy, struct tally 
     t->windows += judged;
     t->samples += judged > 0;
     cJSON_Delete(j);
+    cJSON_Delete(t->marks);
+    t->marks = NULL;
     return judged;
 }
 
@@ -412,6 +413,22 @@ static void every_loss_explained_at_a_class_scale(void **state)
     snprintf(class_view.shown, sizeof class_view.shown, "%s", cJSON_GetStringValue(sight));
     cJSON_Delete(sight);
     print_message("a laptop's page has in sight: %s\n", class_view.shown);
+    /* the projector's picker has the programs, and shows them after the chosen lanes */
+    if (!browser_wait(teacher, "document.querySelectorAll('#pick [data-lane]').length >= 16 +"
+                               " 20 && !!document.querySelector('#pick [data-lane=programs]') &&"
+                               " document.querySelectorAll('#guests .guest:not(.hidden)').length"
+                               " === 0", WAIT_MS))
+        lesson_fail_with_page(teacher, "the projector's picker had no programs");
+    cJSON_Delete(browser_eval(teacher, "lessonPage.choose(new Set(['udp', 'tcp', 'poll-short',"
+                                       " 'programs']))"));
+    if (!browser_wait(teacher, "(() => { const lanes = [...document.querySelectorAll("
+                               "'#lanes .lane')].filter((e) => e.offsetParent !== null),"
+                               " progs = [...document.querySelectorAll('#guests .guest')]"
+                               ".filter((e) => e.offsetParent !== null); return lanes.length"
+                               " === 3 && progs.length >= 20 && lanes[2].getBoundingClientRect()"
+                               ".bottom <= innerHeight && progs[0].getBoundingClientRect().top >="
+                               " lanes[2].getBoundingClientRect().bottom; })()", WAIT_MS))
+        lesson_fail_with_page(teacher, "the programs did not come after the chosen lanes");
     double page_from = browser_eval_number(laptop, "performance.now()");
     uint64_t class_from = clock_now_ms();
     watch(&l, 1, LOSSY_5, CLASS_MS, &class, "one sender and a class of 30", &class_view);
