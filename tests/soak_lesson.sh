@@ -161,7 +161,7 @@ for s in samples:
             again.setdefault(n, set()).add(l["why"].split(";")[0])
         if f.get("valid"):
             seen[n] = seen.get(n, 0) + f["expected"]
-            lost = f["expected"] - f["delivered"] - f["lost_explained"]
+            lost = f["expected"] - f["delivered"] - f["lost_explained"] - f.get("pending", 0)
             if lost > 0:
                 unexplained.setdefault(n, []).append((s["model"].split("model: ")[-1], lost))
 print(f"soak-lesson: {len(samples)} samples of every lane's last 10 s, {sum(seen.values())} states expected in them")

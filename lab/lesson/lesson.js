@@ -534,7 +534,8 @@ function figuresText(f, senders) {
          (f.behind_segment ? tr("fig.behind_segment", { n: f.behind_segment }) : "") +
          (f.relay_kept ? tr("fig.relay_kept", { n: f.relay_kept }) : "") +
          (f.sender_dropped ? tr("fig.sender_dropped", { n: f.sender_dropped }) : "") +
-         (f.behind ? tr("fig.behind", { n: f.behind, ms: fmt(f.behind_ms, 0) }) : "") + " " +
+         (f.behind ? tr("fig.behind", { n: f.behind, ms: fmt(f.behind_ms, 0) }) : "") +
+         (f.pending ? tr("fig.pending", { n: f.pending }) : "") + " " +
          tr("fig.window", { s: fmt(f.window_s, 0) }) +
          (senders > 1 ? "<br>" + tr("fig.held", { n: f.held || 0 }) : "") +
          (f.ask_wait_ms === undefined ? "" :

@@ -24,7 +24,7 @@ static void figures_json(FILE *f, const struct live_figures *x)
                "\"max_gap_sender_ms\":%.1f,\"bytes_per_state\":%.1f,\"held\":%llu,"
                "\"out_of_order\":%llu,\"socket_dropped\":%llu,\"host_socket_dropped\":%llu,"
                "\"relay_kept\":%llu,\"sender_dropped\":%llu,\"socket_lost\":%llu,"
-               "\"host_lost\":%llu,\"behind\":%llu,\"behind_ms\":%.0f",
+               "\"host_lost\":%llu,\"behind\":%llu,\"behind_ms\":%.0f,\"pending\":%llu",
             x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
             (unsigned long long)x->delivered, (unsigned long long)x->disconnected,
             (unsigned long long)x->late, (unsigned long long)x->too_old,
@@ -34,7 +34,8 @@ static void figures_json(FILE *f, const struct live_figures *x)
             (unsigned long long)x->out_of_order, (unsigned long long)x->socket_dropped,
             (unsigned long long)x->host_socket_dropped, (unsigned long long)x->relay_kept,
             (unsigned long long)x->sender_dropped, (unsigned long long)x->socket_lost,
-            (unsigned long long)x->host_lost, (unsigned long long)x->behind, x->behind_ms);
+            (unsigned long long)x->host_lost, (unsigned long long)x->behind, x->behind_ms,
+            (unsigned long long)x->pending);
     if (x->asks) /* HTTP polling: what asking costs */
         fprintf(f, ",\"ask_wait_ms\":%.1f,\"ask_wait_max_ms\":%.1f,"
                    "\"head_bytes_per_state\":%.1f,\"requests_per_state\":%.2f",

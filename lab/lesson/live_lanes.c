@@ -491,6 +491,7 @@ static void count_fate(struct live_figures *f, const struct live_lane *l, struct
                        const struct lateness *late)
 {
     f->expected++;
+    f->pending += m->status == LIVE_PENDING;
     f->netsim_dropped += dropped(&m->hop[0]) || dropped(&m->hop[1]);
     f->out_of_order += m->after && (m->status == LIVE_GOT || m->status == LIVE_TOO_OLD);
     m->fate = (uint8_t)fate_of(l, m, to, behind, left, late);

@@ -140,6 +140,9 @@ struct live_figures {
                                        the receiving socket (netsim handed it on down), on
                                        the way to the relay (at its or netsim's sockets) */
     uint64_t behind;                /* lost otherwise while the machine fell behind */
+    uint64_t pending;               /* not come, not lost: within their grace still, which
+                                       runs from when their sender handed them over (late,
+                                       on a busy machine) */
     double behind_ms;               /* ... how late the states beside them came, at most:
                                        beyond netsim's delays (0: nothing lost so) */
     uint64_t sender_dropped;        /* lost, netsim dropped none: its sender's QUIC dropped it
