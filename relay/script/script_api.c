@@ -247,7 +247,7 @@ static void run_timer(struct room_vm *vm, uint32_t i)
         return;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_vm_call(vm, 1, 0, "a timer");
+    script_vm_call(vm, 1, 0, "a timer", true);
 }
 
 /* vm's tick, if due: on_tick(room, now ms); the next on the grid, none
@@ -263,7 +263,7 @@ static void tick(struct room_vm *vm, uint64_t now_us)
         return;
     lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
     lua_pushinteger(vm->L, (lua_Integer)(now_us / 1000));
-    script_vm_call(vm, 2, 0, "on_tick");
+    script_vm_call(vm, 2, 0, "on_tick", true);
 }
 
 void script_api_due(struct room_vm *vm, uint64_t now_us)
@@ -279,9 +279,14 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
         script_due_at(e, now_us + SCRIPT_SHARE_SLICE_US);
         return;
     }
-    /* The timers due now, earliest first; those set meanwhile wait for the next run. */
+    /* The timers due now, earliest first; those set meanwhile wait for the next run,
+     * and those the turn has no time left for wait for the next turn. */
     uint32_t n = vm->n_timers;
     for (uint32_t round = 0; round < n && vm->L && !vm->off; round++) {
+        if (script_share_turn_left(e) < SCRIPT_TURN_LEAST_US) {
+            script_due_at(e, now_us);
+            return;
+        }
         uint32_t at = UINT32_MAX;
         for (uint32_t i = 0; i < vm->n_timers; i++)
             if (vm->timers[i].due_us <= now_us &&
@@ -291,7 +296,9 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
             break;
         run_timer(vm, at);
     }
-    if (!vm->off)
+    if (!vm->off && script_share_turn_left(e) < SCRIPT_TURN_LEAST_US)
+        script_due_at(e, now_us); /* its tick, the next turn */
+    else if (!vm->off)
         tick(vm, now_us);
     if (vm->off)
         return;

@@ -3,15 +3,19 @@
  * hooks the core calls, a room's script started and ended) over
  * script_api.c (the room object, timers, the tick) over script_vm.c (a
  * room's Lua state within its limits, calls and their faults) over
- * script_sandbox.c (the libraries) and script_share.c (the scripts' time,
- * the relay's and each room's, and the bound on it). Private to
- * relay/script/. */
+ * script_sandbox.c (the libraries), script_bounded.c (the library
+ * functions whose work no count hook sees, done in pieces within the
+ * call's budget), script_share.c (the scripts' time, the relay's, each
+ * room's and the loop's turn's, and the bounds on it) and script_watch.c
+ * (the watchdog: a call past its time stopped at its next instruction).
+ * Private to relay/script/. */
 #ifndef RICOCHET_SCRIPT_INTERNAL_H
 #define RICOCHET_SCRIPT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <string.h>
 
 #include <lua.h>
@@ -34,7 +38,16 @@ struct script_source {
     size_t len;
 };
 
+/* Why the call in hand is being stopped: its budget or its time, or its
+ * memory cap. */
 enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY };
+
+/* What script_vm_call answers. */
+enum vm_call { VM_CALLED = 0, VM_FAILED = -1, VM_HELD = -2 };
+
+/* The scripts together hold one turn of the relay's loop at most this
+ * long: past it, calls wait for the next turn (script_share.c). */
+#define SCRIPT_TURN_MS SCRIPT_CALL_MS
 
 /* The field names of a member's and a state's tables, made once a room
  * (script_api_room) and kept in its registry (room_vm.keys_ref, at these
@@ -73,8 +86,12 @@ struct room_vm {
     int room_ref;                 /* the room object, in the registry */
     int keys_ref;                 /* the field names (enum script_key), in the registry */
     size_t used, cap;             /* Lua's memory: bytes held, at most */
-    uint64_t spent;               /* instructions of the call in hand */
-    uint64_t deadline_us;         /* ... and when it has run SCRIPT_CALL_MS (CLOCK_MONOTONIC) */
+    uint64_t spent;               /* instructions of the call in hand (and library work) */
+    uint64_t deadline_us;         /* ... and when it is stopped (CLOCK_MONOTONIC): its
+                                     SCRIPT_CALL_MS, or the turn's end if sooner */
+    uint32_t allowed_ms;          /* ... that is, this long after it started */
+    uint64_t looked;              /* library work since the clock was last read */
+    volatile sig_atomic_t hurried; /* the watchdog made its count hook look at once */
     uint64_t share_from_us;       /* the second its share counts (the relay's clock) */
     uint64_t share_spent;         /* ... and the instructions its calls ran in it */
     struct script_ring took;      /* µs its calls ran over the last second (script_share.c) */
@@ -104,6 +121,15 @@ struct script_engine {
     uint64_t log_suppressed;
     struct script_ring took;      /* µs every room's calls ran over the last second */
     uint32_t rooms_ran;           /* rooms whose calls ran in it (counted each slice) */
+    uint64_t turn_us;             /* µs calls ran in the loop's turn in hand */
+    struct script_leave *leaves;  /* on_leave calls put off to the next turn, in order */
+    size_t n_leaves, cap_leaves;
+};
+
+/* An on_leave put off: the turn's time was spent (script_hooks.c). */
+struct script_leave {
+    uint32_t room;
+    struct relay_script_member m;
 };
 
 /* The script called name, or NULL. */
@@ -128,14 +154,31 @@ static inline struct room_vm *script_vm_of(lua_State *L)
  * so that running out of memory there is an error, not an abort). */
 int script_sandbox_open(lua_State *L);
 
+/* ---- script_bounded.c ---- */
+
+/* string.rep and format (of the string library at index string_lib),
+ * table.sort, concat, insert, remove and move (table_lib) replaced by
+ * ones that count their work in the call's budget, in pieces. */
+void script_bounded_open(lua_State *L, int string_lib, int table_lib);
+
 /* ---- script_share.c ---- */
 
-/* Is the relay's share (--script-share) of the last second spent by
- * scripts, and vm past its fair part of it (the share over the rooms
- * whose scripts ran in that second)? Then its call is not to be made
- * (counted busy): the input it would judge dropped, a timer or tick put
- * off. A room being started never is. */
+/* Is vm's call not to be made now (counted busy: the input it would
+ * judge dropped, a timer or tick put off, a start refused)? So when the
+ * scripts have spent the loop's turn (SCRIPT_TURN_MS), or the relay's
+ * share (--script-share) of the last second and vm is past its fair part
+ * of it (the share over the rooms whose scripts ran in that second), or,
+ * for a room being started, the share at all. */
 bool script_share_busy(struct room_vm *vm);
+
+/* How long a call starting now may run before the turn's time is spent
+ * (µs, at most SCRIPT_TURN_MS); with less than SCRIPT_TURN_LEAST_US left
+ * calls wait for the next turn: every call made has at least that long. */
+#define SCRIPT_TURN_LEAST_US (SCRIPT_TURN_MS * 1000u / 2)
+uint64_t script_share_turn_left(const struct script_engine *e);
+
+/* The loop turned: the turn's time starts again. */
+void script_share_turn(struct script_engine *e);
 
 /* A call of vm's ran from t0 to t1 (clock_now_us): counted in the
  * scripts' time, the relay's and the room's. */
@@ -147,8 +190,30 @@ void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1);
  * in its extra space; no library yet. NULL out of memory. */
 lua_State *script_vm_state(struct room_vm *vm);
 
-/* Starts a call's budget (instructions and time) in vm. */
-void script_vm_budget(struct room_vm *vm);
+/* lua_pcall of the function below nargs arguments on vm's stack, within
+ * the budget (fresh: a budget of its own; else the one in hand goes on),
+ * watched: Lua's status, its error on top. What script_vm_call and the
+ * scripts' check call. */
+int script_vm_pcall(struct room_vm *vm, int nargs, int nres, bool fresh);
+
+/* Library work of the call in hand, units instructions' worth (a library
+ * function counts SCRIPT_WORK_BYTES bytes it reads or writes as one):
+ * counted in its budget, and the call stopped (a Lua error: never
+ * returns) once past it or its time, as the count hook stops it. The
+ * clock is read once every SCRIPT_WORK_LOOK units. */
+#define SCRIPT_WORK_BYTES 64
+#define SCRIPT_WORK_LOOK 4096
+void script_vm_work(lua_State *L, uint64_t units);
+
+/* The watchdog (script_watch.c), one a process: begun with the engine or
+ * the check; a call in hand still running SCRIPT_WATCH_SLACK_MS past its
+ * deadline is made to stop at its next instruction. */
+#define SCRIPT_WATCH_SLACK_MS 2
+void script_watch_start(void);
+/* vm's call begins (its deadline set) or ends (NULL). */
+void script_watch_call(struct room_vm *vm);
+/* The hook the watchdog makes Lua call at vm's next instruction. */
+void script_watch_hook(lua_Hook hook);
 
 /* Closes vm's state (nothing of the script runs at the close). */
 void script_vm_close(struct room_vm *vm);
@@ -168,10 +233,20 @@ bool script_vm_held(struct room_vm *vm);
 bool script_vm_hook(struct room_vm *vm, const char *name);
 
 /* Calls the function below nargs arguments on vm's stack, within the
- * budget; nres results left on success. Returns 0, or -1 (an error:
- * counted, logged; or skipped, its room's share spent: counted), the
- * stack as before the function. */
-int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what);
+ * budget; nres results left on success. Returns VM_CALLED; VM_FAILED (an
+ * error, script_vm_error's; or skipped, its room's share spent: counted);
+ * or VM_HELD (not called: the turn's time is spent, counted busy), the
+ * stack as before the function. fresh: a budget of its own; else the one
+ * in hand goes on (a room's start: sandbox, chunk and on_room are one
+ * call's worth). */
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what, bool fresh);
+
+/* The one place a script's fault goes (an error, a stop past its budget,
+ * its time or its memory, a bad answer): counted (errors, and budget or
+ * memory), logged (file and line, a few lines a second in all), the
+ * room's members told (error script_error), and after SCRIPT_ERRORS_OFF
+ * of them the room's script switched off. */
+void script_vm_error(struct room_vm *vm, const char *what, const char *msg);
 
 /* A script fault outside a Lua error (a bad return): counted and logged
  * as one. */
@@ -217,10 +292,14 @@ void script_api_due(struct room_vm *vm, uint64_t now_us);
 /* ---- script_hooks.c ---- */
 
 /* A room's state for script src: sandboxed, the chunk run, the room object
- * made, on_room called. NULL out of memory; a chunk that fails leaves it
- * without a state (counted). */
+ * made, on_room called, all within one call's budget. NULL out of memory;
+ * a chunk that fails leaves it without a state (counted); *held: not
+ * started, the scripts short of time (the caller frees it). */
 struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
-                              const struct script_source *src, uint64_t now_us);
+                              const struct script_source *src, uint64_t now_us, bool *held);
+
+/* Calls the on_leave put off to this turn, while its time lasts. */
+void script_hooks_leaves(struct script_engine *e);
 void script_vm_free(struct room_vm *vm);
 
 /* The table script_engine_open installs. */

@@ -58,10 +58,22 @@ static void relay_to(struct script_engine *e, uint64_t n)
     e->rooms_ran = ran;
 }
 
-bool script_share_busy(struct room_vm *vm)
+uint64_t script_share_turn_left(const struct script_engine *e)
 {
-    struct script_engine *e = vm->eng;
-    if (!e->set.share || e->set.share >= 100 || vm->starting) /* 0: none asked, no bound */
+    uint64_t all = SCRIPT_TURN_MS * 1000ull;
+    return e->turn_us < all ? all - e->turn_us : 0;
+}
+
+void script_share_turn(struct script_engine *e)
+{
+    e->turn_us = 0;
+}
+
+/* Has the relay's share of the last second been spent, and (a room that
+ * runs) this room more than its fair part? */
+static bool past_share(struct script_engine *e, struct room_vm *vm)
+{
+    if (!e->set.share || e->set.share >= 100) /* 0: none asked, no bound */
         return false;
     uint64_t n = clock_now_us() / SCRIPT_SHARE_SLICE_US;
     relay_to(e, n);
@@ -69,9 +81,17 @@ bool script_share_busy(struct room_vm *vm)
         (uint64_t)e->set.share * (SCRIPT_SHARE_SLICES * SCRIPT_SHARE_SLICE_US / 100);
     if (e->took.sum < share_us)
         return false;
+    if (vm->starting) /* a new room has taken nothing yet: the share itself bounds starts */
+        return true;
     ring_to(&vm->took, n);
     uint64_t fair = share_us / (e->rooms_ran ? e->rooms_ran : 1);
-    if (vm->took.sum <= fair)
+    return vm->took.sum > fair;
+}
+
+bool script_share_busy(struct room_vm *vm)
+{
+    struct script_engine *e = vm->eng;
+    if (script_share_turn_left(e) >= SCRIPT_TURN_LEAST_US && !past_share(e, vm))
         return false;
     e->counts->busy++;
     return true;
@@ -83,6 +103,7 @@ void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1)
     uint64_t us = t1 > t0 ? t1 - t0 : 0;
     uint64_t n = t1 / SCRIPT_SHARE_SLICE_US;
     e->counts->time_us += us;
+    e->turn_us += us;
     relay_to(e, n);
     ring_to(&vm->took, n);
     if (vm->took.sum == 0 && us > 0)
