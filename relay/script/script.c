@@ -227,7 +227,6 @@ bool script_engine_run(struct script_engine *e, uint64_t now_us)
 {
     if (!e)
         return false;
-    script_share_turn(e); /* the loop turned: this turn's calls have their time */
     bool ran = now_us >= e->due_us;
     if (ran) {
         e->now_us = now_us;

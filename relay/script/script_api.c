@@ -280,11 +280,11 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
         return;
     }
     /* The timers due now, earliest first; those set meanwhile wait for the next run,
-     * and those the turn has no time left for wait for the next turn. */
+     * and while the scripts' hold on the loop is full, all wait until it is not. */
     uint32_t n = vm->n_timers;
     for (uint32_t round = 0; round < n && vm->L && !vm->off; round++) {
-        if (script_share_turn_left(e) < SCRIPT_TURN_LEAST_US) {
-            script_due_at(e, now_us);
+        if (script_share_hold_left(e) < SCRIPT_HOLD_LEAST_US) {
+            script_due_at(e, script_share_hold_free(e));
             return;
         }
         uint32_t at = UINT32_MAX;
@@ -296,8 +296,8 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
             break;
         run_timer(vm, at);
     }
-    if (!vm->off && script_share_turn_left(e) < SCRIPT_TURN_LEAST_US)
-        script_due_at(e, now_us); /* its tick, the next turn */
+    if (!vm->off && script_share_hold_left(e) < SCRIPT_HOLD_LEAST_US)
+        script_due_at(e, script_share_hold_free(e)); /* its tick, then */
     else if (!vm->off)
         tick(vm, now_us);
     if (vm->off)

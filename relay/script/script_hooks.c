@@ -112,8 +112,9 @@ static void call_leave(struct room_vm *vm, const struct relay_script_member *m)
 }
 
 /* A member leaves: on_leave is called always (a script that keeps who
- * plays learns of each leave), but not past the turn's time: then it is
- * put off to the next turn (run_leaves), in order, its member as it was. */
+ * plays learns of each leave), but not while the scripts' hold on the
+ * loop is full: then it is put off until it is not (script_hooks_leaves,
+ * from script_engine_run), in order, its member as it was. */
 static void on_leave(void *ctx, uint32_t room, const struct relay_script_member *m,
                      uint64_t now_us)
 {
@@ -123,7 +124,7 @@ static void on_leave(void *ctx, uint32_t room, const struct relay_script_member 
         e->now_us = now_us;
     if (!vm || !vm->L || vm->off)
         return;
-    if (!e->n_leaves && script_share_turn_left(e) >= SCRIPT_TURN_LEAST_US) {
+    if (!e->n_leaves && script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US) {
         call_leave(vm, m);
         return;
     }
@@ -139,13 +140,13 @@ static void on_leave(void *ctx, uint32_t room, const struct relay_script_member 
         e->cap_leaves = cap;
     }
     e->leaves[e->n_leaves++] = (struct script_leave){.room = room, .m = *m};
-    script_due_at(e, now_us);
+    script_due_at(e, script_share_hold_free(e));
 }
 
 void script_hooks_leaves(struct script_engine *e)
 {
     size_t done = 0;
-    while (done < e->n_leaves && script_share_turn_left(e) >= SCRIPT_TURN_LEAST_US) {
+    while (done < e->n_leaves && script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US) {
         const struct script_leave *l = &e->leaves[done++];
         struct room_vm *vm = vm_at(e, l->room);
         if (vm && vm->L && !vm->off)
@@ -156,7 +157,7 @@ void script_hooks_leaves(struct script_engine *e)
         e->n_leaves -= done;
     }
     if (e->n_leaves)
-        script_due_at(e, e->now_us);
+        script_due_at(e, script_share_hold_free(e));
 }
 
 static enum relay_script_verdict on_event(void *ctx, uint32_t room,

@@ -6,7 +6,7 @@
  * script_sandbox.c (the libraries), script_bounded.c (the library
  * functions whose work no count hook sees, done in pieces within the
  * call's budget), script_share.c (the scripts' time, the relay's, each
- * room's and the loop's turn's, and the bounds on it) and script_watch.c
+ * room's and their hold on the loop, and the bounds on it) and script_watch.c
  * (the watchdog: a call past its time stopped at its next instruction).
  * Private to relay/script/. */
 #ifndef RICOCHET_SCRIPT_INTERNAL_H
@@ -45,9 +45,9 @@ enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY };
 /* What script_vm_call answers. */
 enum vm_call { VM_CALLED = 0, VM_FAILED = -1, VM_HELD = -2 };
 
-/* The scripts together hold one turn of the relay's loop at most this
- * long: past it, calls wait for the next turn (script_share.c). */
-#define SCRIPT_TURN_MS SCRIPT_CALL_MS
+/* The scripts together hold the relay's loop at most this long at a
+ * stretch (script_share.c's bucket). */
+#define SCRIPT_HOLD_MS SCRIPT_CALL_MS
 
 /* The field names of a member's and a state's tables, made once a room
  * (script_api_room) and kept in its registry (room_vm.keys_ref, at these
@@ -88,7 +88,7 @@ struct room_vm {
     size_t used, cap;             /* Lua's memory: bytes held, at most */
     uint64_t spent;               /* instructions of the call in hand (and library work) */
     uint64_t deadline_us;         /* ... and when it is stopped (CLOCK_MONOTONIC): its
-                                     SCRIPT_CALL_MS, or the turn's end if sooner */
+                                     SCRIPT_CALL_MS, or the hold's brim if sooner */
     uint32_t allowed_ms;          /* ... that is, this long after it started */
     uint64_t looked;              /* library work since the clock was last read */
     volatile sig_atomic_t hurried; /* the watchdog made its count hook look at once */
@@ -121,12 +121,14 @@ struct script_engine {
     uint64_t log_suppressed;
     struct script_ring took;      /* µs every room's calls ran over the last second */
     uint32_t rooms_ran;           /* rooms whose calls ran in it (counted each slice) */
-    uint64_t turn_us;             /* µs calls ran in the loop's turn in hand */
-    struct script_leave *leaves;  /* on_leave calls put off to the next turn, in order */
+    uint64_t hold_us;             /* the scripts' hold on the loop: µs of calls, less
+                                     the time without them since (script_share.c) */
+    uint64_t hold_at_us;          /* ... as of then */
+    struct script_leave *leaves;  /* on_leave calls put off while the hold is full */
     size_t n_leaves, cap_leaves;
 };
 
-/* An on_leave put off: the turn's time was spent (script_hooks.c). */
+/* An on_leave put off: the scripts' hold was full (script_hooks.c). */
 struct script_leave {
     uint32_t room;
     struct relay_script_member m;
@@ -164,21 +166,24 @@ void script_bounded_open(lua_State *L, int string_lib, int table_lib);
 /* ---- script_share.c ---- */
 
 /* Is vm's call not to be made now (counted busy: the input it would
- * judge dropped, a timer or tick put off, a start refused)? So when the
- * scripts have spent the loop's turn (SCRIPT_TURN_MS), or the relay's
- * share (--script-share) of the last second and vm is past its fair part
- * of it (the share over the rooms whose scripts ran in that second), or,
- * for a room being started, the share at all. */
+ * judge dropped, a timer or tick put off, a start refused)? So while the
+ * scripts' hold on the loop is past half full (SCRIPT_HOLD_LEAST_US
+ * left), or the relay's share (--script-share) of the last second is
+ * spent and vm past its fair part of it (the share over the rooms whose
+ * scripts ran in that second), or, for a room being started, the share
+ * is spent at all. */
 bool script_share_busy(struct room_vm *vm);
 
-/* How long a call starting now may run before the turn's time is spent
- * (µs, at most SCRIPT_TURN_MS); with less than SCRIPT_TURN_LEAST_US left
- * calls wait for the next turn: every call made has at least that long. */
-#define SCRIPT_TURN_LEAST_US (SCRIPT_TURN_MS * 1000u / 2)
-uint64_t script_share_turn_left(const struct script_engine *e);
+/* How long a call starting now may run before the scripts' hold on the
+ * loop is full (µs, at most SCRIPT_HOLD_MS); with less than
+ * SCRIPT_HOLD_LEAST_US left calls wait: every call made has at least
+ * that long. */
+#define SCRIPT_HOLD_LEAST_US (SCRIPT_HOLD_MS * 1000u / 2)
+uint64_t script_share_hold_left(struct script_engine *e);
 
-/* The loop turned: the turn's time starts again. */
-void script_share_turn(struct script_engine *e);
+/* When calls may start again, on the relay's clock (e->now_us: now, or
+ * as soon as the hold has drained to SCRIPT_HOLD_LEAST_US left). */
+uint64_t script_share_hold_free(struct script_engine *e);
 
 /* A call of vm's ran from t0 to t1 (clock_now_us): counted in the
  * scripts' time, the relay's and the room's. */
@@ -235,7 +240,7 @@ bool script_vm_hook(struct room_vm *vm, const char *name);
 /* Calls the function below nargs arguments on vm's stack, within the
  * budget; nres results left on success. Returns VM_CALLED; VM_FAILED (an
  * error, script_vm_error's; or skipped, its room's share spent: counted);
- * or VM_HELD (not called: the turn's time is spent, counted busy), the
+ * or VM_HELD (not called: the scripts' hold is full, counted busy), the
  * stack as before the function. fresh: a budget of its own; else the one
  * in hand goes on (a room's start: sandbox, chunk and on_room are one
  * call's worth). */
@@ -298,7 +303,7 @@ void script_api_due(struct room_vm *vm, uint64_t now_us);
 struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
                               const struct script_source *src, uint64_t now_us, bool *held);
 
-/* Calls the on_leave put off to this turn, while its time lasts. */
+/* Calls the on_leave put off, while the scripts' hold allows. */
 void script_hooks_leaves(struct script_engine *e);
 void script_vm_free(struct room_vm *vm);
 

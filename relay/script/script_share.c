@@ -7,7 +7,14 @@
  * scripts ran in that second) is not called until it is under it again,
  * or the relay's scripts under their share; the others go on. A room's
  * instruction budget bounds one call and its 10 budgets a second its own
- * rate; this bounds how many rooms' calls the thread carries at once. */
+ * rate; this bounds how many rooms' calls the thread carries at once.
+ * And the scripts' hold on the loop, at the scale of one call: their time
+ * goes into a bucket that drains as the clock runs without them; a call
+ * starts only while the bucket is at most half of SCRIPT_HOLD_MS, and runs
+ * at most to its brim. So however many rooms' calls come at once, the
+ * scripts hold the loop at most SCRIPT_HOLD_MS at a stretch, and after
+ * it leave it at least half as long: a datagram that waited for them is
+ * answered before they run again. */
 #include "script_internal.h"
 
 #include "../../sys/clock.h"
@@ -58,15 +65,27 @@ static void relay_to(struct script_engine *e, uint64_t n)
     e->rooms_ran = ran;
 }
 
-uint64_t script_share_turn_left(const struct script_engine *e)
+/* The bucket drained to now. */
+static void hold_drain(struct script_engine *e, uint64_t now)
 {
-    uint64_t all = SCRIPT_TURN_MS * 1000ull;
-    return e->turn_us < all ? all - e->turn_us : 0;
+    if (now <= e->hold_at_us)
+        return;
+    uint64_t quiet = now - e->hold_at_us;
+    e->hold_us = e->hold_us > quiet ? e->hold_us - quiet : 0;
+    e->hold_at_us = now;
 }
 
-void script_share_turn(struct script_engine *e)
+uint64_t script_share_hold_left(struct script_engine *e)
 {
-    e->turn_us = 0;
+    hold_drain(e, clock_now_us());
+    uint64_t all = SCRIPT_HOLD_MS * 1000ull;
+    return e->hold_us < all ? all - e->hold_us : 0;
+}
+
+uint64_t script_share_hold_free(struct script_engine *e)
+{
+    uint64_t left = script_share_hold_left(e);
+    return e->now_us + (left < SCRIPT_HOLD_LEAST_US ? SCRIPT_HOLD_LEAST_US - left : 0);
 }
 
 /* Has the relay's share of the last second been spent, and (a room that
@@ -91,7 +110,7 @@ static bool past_share(struct script_engine *e, struct room_vm *vm)
 bool script_share_busy(struct room_vm *vm)
 {
     struct script_engine *e = vm->eng;
-    if (script_share_turn_left(e) >= SCRIPT_TURN_LEAST_US && !past_share(e, vm))
+    if (script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US && !past_share(e, vm))
         return false;
     e->counts->busy++;
     return true;
@@ -103,7 +122,9 @@ void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1)
     uint64_t us = t1 > t0 ? t1 - t0 : 0;
     uint64_t n = t1 / SCRIPT_SHARE_SLICE_US;
     e->counts->time_us += us;
-    e->turn_us += us;
+    hold_drain(e, t0);
+    e->hold_us += us;
+    e->hold_at_us = t1 > e->hold_at_us ? t1 : e->hold_at_us;
     relay_to(e, n);
     ring_to(&vm->took, n);
     if (vm->took.sum == 0 && us > 0)

@@ -185,7 +185,7 @@ void script_vm_work(lua_State *L, uint64_t units)
 static uint64_t budget_start(struct room_vm *vm)
 {
     uint64_t now = clock_now_us(), own = SCRIPT_CALL_MS * 1000ull;
-    uint64_t left = script_share_turn_left(vm->eng);
+    uint64_t left = script_share_hold_left(vm->eng);
     vm->spent = 0;
     vm->looked = 0;
     vm->stop = VM_RUNS;
@@ -306,7 +306,7 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what, bo
         lua_pop(L, nargs + 1);
         return VM_FAILED;
     }
-    if (fresh && script_share_turn_left(vm->eng) < SCRIPT_TURN_LEAST_US) { /* next turn's */
+    if (fresh && script_share_hold_left(vm->eng) < SCRIPT_HOLD_LEAST_US) { /* later */
         vm->eng->counts->busy++;
         lua_pop(L, nargs + 1);
         return VM_HELD;

@@ -55,8 +55,8 @@ static void *watch_loop(void *arg)
         uint64_t now = clock_now_us(), wake = now + WATCH_EVERY_MS * 1000u;
         if (atomic_load(&watch.vm)) {
             uint64_t due = atomic_load(&watch.deadline_us) + SCRIPT_WATCH_SLACK_MS * 1000u;
-            if (now >= due)
-                pthread_kill(atomic_load(&watch.thread), WATCH_SIGNAL); /* again each turn while it runs */
+            if (now >= due) /* and again at each look while it runs */
+                pthread_kill(atomic_load(&watch.thread), WATCH_SIGNAL);
             else if (due < wake)
                 wake = due;
         }

@@ -46,6 +46,43 @@ void scripts_dir_free(const char *dir)
     rmdir(dir);
 }
 
+const struct room_scripts_heavy room_scripts_heavy[] = {
+    {"repetition", "rep_empty", "local n = #string.rep('', 2^62) + #string.rep('', 2^31)\n"
+                                "if n ~= 0 then error('not empty') end", false},
+    {"repetition", "rep_many", "while true do local s = string.rep('x', 450000) end", true},
+    {"repetition", "rep_sep", "local s = string.rep('', 2^40, 'x')", true},
+    {"sorting", "sort_same", "local s = string.rep('\\0', 400000) local t = {}\n"
+                             "for i = 1, 120 do t[i] = s end table.sort(t)", false},
+    {"sorting", "sort_zeros", "local a = string.rep('\\0', 250000) local b = a:sub(2) .. '\\1'\n"
+                              "local t = {} for i = 1, 120 do t[i] = i % 2 == 0 and a or b end\n"
+                              "while true do table.sort(t) end", true},
+    {"sorting", "sort_by_fn", "local a = string.rep('\\0', 250000) local b = a:sub(2) .. '\\1'\n"
+                              "local t = {} for i = 1, 120 do t[i] = i % 2 == 0 and a or b end\n"
+                              "table.sort(t, function(x, y) return x < y end)", true},
+    {"concatenation", "concat", "local s = string.rep('\\0', 250000)\n"
+                                "while true do local t = s .. s end", true},
+    {"concatenation", "table_concat", "local t = {} for i = 1, 20000 do t[i] = 'xxxxxxxx' end\n"
+                                      "while true do local s = table.concat(t, ',') end", true},
+    {"formatting", "format_q", "local s = string.rep('\\0', 100000)\n"
+                               "while true do local q = string.format('%q', s) end", true},
+    {"formatting", "format_many", "local t = {} for i = 1, 8000 do t[i] = 'x' end\n"
+                                  "local f = string.rep('%s', 8000)\n"
+                                  "while true do local s = string.format(f, table.unpack(t)) end",
+     true},
+    {"patterns", "find", "local s = string.rep('a', 400000)\n"
+                         "local p = string.rep('a', 3000) .. 'b'\n"
+                         "while true do local x = string.find(s, p) end", true},
+    {"patterns", "match", "local s = string.rep('a', 400000)\n"
+                          "local x = string.match(s, string.rep('a*', 30) .. 'b')", true},
+    {"utf8", "utf8_len", "local s = string.rep('\\0', 450000)\n"
+                         "while true do local n = utf8.len(s) end", true},
+    {"utf8", "utf8_char", "local t = {} for i = 1, 15000 do t[i] = 0x10ffff end\n"
+                          "while true do local s = utf8.char(table.unpack(t)) end", true},
+    {"comparison", "compare", "local s = string.rep('\\0', 450000)\n"
+                              "while true do local x = s < s end", true},
+};
+const size_t room_scripts_n_heavy = sizeof room_scripts_heavy / sizeof room_scripts_heavy[0];
+
 static void settings(struct script_settings *s, const char *dir, const char *def,
                      uint32_t memory_kb, uint64_t budget)
 {

@@ -40,6 +40,20 @@ struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uin
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
                        size_t cap);
 
+/* What a room's script does to spend its whole call in one class of
+ * library function or instruction (kind: "repetition", "sorting",
+ * "concatenation", "formatting", "patterns", "utf8", "comparison"), with
+ * the worst arguments the default memory cap (1 MiB) holds: Lua statements
+ * for a hook's body, on_room's or a chunk's. fails: the call fails (its
+ * budget, its time, its memory cap, or a function the sandbox has not);
+ * else it ends well, at once. */
+struct room_scripts_heavy {
+    const char *kind, *name, *body;
+    bool fails;
+};
+extern const struct room_scripts_heavy room_scripts_heavy[];
+extern const size_t room_scripts_n_heavy;
+
 /* peer joins room as name, the room's prop script = script (NULL: none). */
 int join_script(struct relay *r, uint32_t peer, const char *room, const char *name,
                 const char *script);
