@@ -12,10 +12,10 @@
  * states, and a member of a third room whose states come back to it
  * (reflect) at 50 a second, the relay's answer to another room, gets each
  * within 100 ms, the longest printed (a thread of its own polls it every
- * millisecond, so the round trip is the relay's, not the attackers'). And `ricochet-relay --check` on a
- * folder whose chunk does it at its top level ends within a second: one
- * line naming the file and line (or the options valid, for those that end
- * well at once).
+ * millisecond, so the round trip is the relay's, not the attackers'). And
+ * `ricochet-relay --check` on a folder whose chunk does it at its top
+ * level ends within a second: one line naming the file and line (or the
+ * options valid, for those that end well at once).
  * tests/run: alone (its bounds are latencies beside a load). */
 #include <pthread.h>
 #include <setjmp.h>
@@ -197,7 +197,8 @@ static void under_attack(const char *kind)
 }
 
 /* --check on a folder whose one chunk does it at its top level: within
- * CHECK_MAX_MS, one line naming the file and line, exit 2 (or valid). */
+ * CHECK_MAX_MS, one line naming the file and line, exit 2 (or valid);
+ * killed if it runs 10 s, so a check that never ends fails the test. */
 static void check_ends(const char *kind)
 {
     for (size_t i = 0; i < room_scripts_n_heavy; i++) {
@@ -207,8 +208,8 @@ static void check_ends(const char *kind)
         char dir[SCRIPTS_DIR_MAX], cmd[512], out[1024] = "", want[256];
         scripts_dir_new(dir);
         scripts_put(dir, h->name, h->body);
-        snprintf(cmd, sizeof cmd, "%s/ricochet-relay --script-dir %s --check 2>&1 "
-                 "</dev/null; echo rc=$?", harness_bin_dir(), dir);
+        snprintf(cmd, sizeof cmd, "timeout -s KILL 10 %s/ricochet-relay --script-dir %s "
+                 "--check 2>&1 </dev/null; echo rc=$?", harness_bin_dir(), dir);
         uint64_t t0 = clock_now_us();
         FILE *p = popen(cmd, "r");
         assert_non_null(p);

@@ -247,7 +247,7 @@ static void run_timer(struct room_vm *vm, uint32_t i)
         return;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_vm_call(vm, 1, 0, "a timer", true);
+    script_vm_call(vm, 1, 0, "a timer", VM_FRESH);
 }
 
 /* vm's tick, if due: on_tick(room, now ms); the next on the grid, none
@@ -263,7 +263,7 @@ static void tick(struct room_vm *vm, uint64_t now_us)
         return;
     lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
     lua_pushinteger(vm->L, (lua_Integer)(now_us / 1000));
-    script_vm_call(vm, 2, 0, "on_tick", true);
+    script_vm_call(vm, 2, 0, "on_tick", VM_FRESH);
 }
 
 void script_api_due(struct room_vm *vm, uint64_t now_us)
@@ -275,7 +275,7 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
         script_due_at(e, vm->share_from_us + 1000000u);
         return;
     }
-    if (script_share_busy(vm)) { /* the relay's share spent, its part too: they wait */
+    if (script_share_busy(vm, VM_FRESH)) { /* the share or the hold spent: they wait */
         script_due_at(e, now_us + SCRIPT_SHARE_SLICE_US);
         return;
     }

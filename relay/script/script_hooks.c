@@ -90,7 +90,7 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, false);
-    int rc = script_vm_call(vm, 2, 2, "on_join", true);
+    int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
     if (rc != VM_CALLED)
         return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
@@ -108,7 +108,7 @@ static void call_leave(struct room_vm *vm, const struct relay_script_member *m)
         return;
     lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(vm->L, m, true);
-    script_vm_call(vm, 2, 0, "on_leave", true);
+    script_vm_call(vm, 2, 0, "on_leave", VM_FRESH);
 }
 
 /* A member leaves: on_leave is called always (a script that keeps who
@@ -188,7 +188,7 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
         lua_pushboolean(L, ev->flags & PROTO_EVENT_STAY);
         lua_setfield(L, -2, "stay");
     }
-    int rc = script_vm_call(vm, 3, 1, "on_event", true);
+    int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
     if (rc != VM_CALLED)
         return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
@@ -276,7 +276,7 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     script_api_set_int(L, keys, SCRIPT_KEY_SEQ, s->seq);
     script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)s->send_us);
     lua_remove(L, keys);
-    int rc = script_vm_call(vm, 3, 1, "on_state", true);
+    int rc = script_vm_call(vm, 3, 1, "on_state", VM_INPUT);
     if (rc != VM_CALLED)
         return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
@@ -312,7 +312,7 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
     snprintf(vm->script, sizeof vm->script, "%s", src->name);
     snprintf(vm->file, sizeof vm->file, "%s", src->path + 1);
     e->now_us = now_us;
-    if (script_share_busy(vm)) {
+    if (script_share_busy(vm, VM_FRESH)) {
         *held = true;
         return vm;
     }
@@ -323,21 +323,21 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
     }
     lua_State *L = vm->L;
     lua_pushcfunction(L, script_sandbox_open);
-    int rc = script_vm_call(vm, 0, 0, "its sandbox", true);
+    int rc = script_vm_call(vm, 0, 0, "its sandbox", VM_FRESH);
     if (rc == VM_CALLED) {
         if (luaL_loadbufferx(L, src->text, src->len, src->path, "t") != LUA_OK) {
             script_vm_fault(vm, "load", "%s", lua_tostring(L, -1));
             lua_pop(L, 1);
             rc = VM_FAILED;
         } else {
-            rc = script_vm_call(vm, 0, 0, "its chunk", false);
+            rc = script_vm_call(vm, 0, 0, "its chunk", VM_GO_ON);
         }
     }
     if (rc == VM_CALLED) {
         script_api_room(vm);
         if (vm->L && script_vm_hook(vm, "on_room")) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-            rc = script_vm_call(vm, 1, 0, "on_room", false);
+            rc = script_vm_call(vm, 1, 0, "on_room", VM_GO_ON);
             if (rc == VM_FAILED)
                 rc = VM_CALLED; /* counted; the script goes on */
         }
@@ -347,6 +347,7 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
     else if (rc != VM_CALLED)
         script_vm_close(vm); /* a room without its script: counted */
     vm->starting = false;
+    vm->last_spent = SCRIPT_HOLD_LIGHT; /* light once a hook of its own has run short */
     return vm;
 }
 

@@ -38,9 +38,18 @@ struct script_source {
     size_t len;
 };
 
-/* Why the call in hand is being stopped: its budget or its time, or its
- * memory cap. */
-enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY };
+/* Why the call in hand is being stopped: its budget or its time, its
+ * memory cap, or (a call that slipped in while the scripts' hold on the
+ * loop was past half full, script_share.c) the hold's brim: no fault of
+ * its room's, its input not judged. */
+enum vm_stop { VM_RUNS, VM_BUDGET, VM_MEMORY, VM_BRIM };
+
+/* How a call is made (script_vm_call): within the budget in hand (a
+ * room's start: its sandbox, chunk and on_room are one call's worth), or
+ * with a budget of its own, only while the scripts' hold on the loop
+ * leaves it at least SCRIPT_HOLD_LEAST_US, or (a hook judging input) also
+ * past that if its room is light (script_share_busy). */
+enum vm_how { VM_GO_ON, VM_FRESH, VM_INPUT };
 
 /* What script_vm_call answers. */
 enum vm_call { VM_CALLED = 0, VM_FAILED = -1, VM_HELD = -2 };
@@ -90,6 +99,9 @@ struct room_vm {
     uint64_t deadline_us;         /* ... and when it is stopped (CLOCK_MONOTONIC): its
                                      SCRIPT_CALL_MS, or the hold's brim if sooner */
     uint32_t allowed_ms;          /* ... that is, this long after it started */
+    bool slipped;                 /* ... the hold's brim, the call slipped in past half */
+    uint64_t last_spent;          /* the instructions its last call ran (a new room's:
+                                     SCRIPT_HOLD_LIGHT, as if heavy) */
     uint64_t looked;              /* library work since the clock was last read */
     volatile sig_atomic_t hurried; /* the watchdog made its count hook look at once */
     uint64_t share_from_us;       /* the second its share counts (the relay's clock) */
@@ -165,21 +177,30 @@ void script_bounded_open(lua_State *L, int string_lib, int table_lib);
 
 /* ---- script_share.c ---- */
 
-/* Is vm's call not to be made now (counted busy: the input it would
- * judge dropped, a timer or tick put off, a start refused)? So while the
- * scripts' hold on the loop is past half full (SCRIPT_HOLD_LEAST_US
- * left), or the relay's share (--script-share) of the last second is
- * spent and vm past its fair part of it (the share over the rooms whose
- * scripts ran in that second), or, for a room being started, the share
- * is spent at all. */
-bool script_share_busy(struct room_vm *vm);
+/* May vm's call be made now? Not (counted busy: the input it would judge
+ * dropped, a timer or tick put off, a start refused) while the relay's
+ * share (--script-share) of the last second is spent and vm past its fair
+ * part of it (the share over the rooms whose scripts ran in that second),
+ * or, for a room being started, while it is spent at all; nor while the
+ * scripts' hold on the loop leaves less than SCRIPT_HOLD_LEAST_US, but for
+ * how VM_INPUT of a light room (its last call ran fewer than
+ * SCRIPT_HOLD_LIGHT instructions: counted, not timed, so that a busy
+ * machine does not make it heavy), which slips in until the hold is
+ * SCRIPT_HOLD_SLIP_CAP_US past its brim. */
+#define SCRIPT_HOLD_LIGHT 10000
+bool script_share_busy(struct room_vm *vm, enum vm_how how);
 
 /* How long a call starting now may run before the scripts' hold on the
- * loop is full (µs, at most SCRIPT_HOLD_MS); with less than
- * SCRIPT_HOLD_LEAST_US left calls wait: every call made has at least
- * that long. */
-#define SCRIPT_HOLD_LEAST_US (SCRIPT_HOLD_MS * 1000u / 2)
-uint64_t script_share_hold_left(struct script_engine *e);
+ * loop is full (µs, at most SCRIPT_HOLD_MS; past the brim, less than 0).
+ * With less than SCRIPT_HOLD_LEAST_US left calls wait (every call made
+ * otherwise has at least that long), but one that slips in, which has at
+ * least SCRIPT_HOLD_SLIP_US (a light room's call is not cut at the brim);
+ * none slips in once the hold is SCRIPT_HOLD_SLIP_CAP_US past its brim,
+ * which it then passes by at most that, SCRIPT_HOLD_SLIP_US and a step. */
+#define SCRIPT_HOLD_LEAST_US ((int64_t)SCRIPT_HOLD_MS * 1000 / 2)
+#define SCRIPT_HOLD_SLIP_US 5000
+#define SCRIPT_HOLD_SLIP_CAP_US 10000
+int64_t script_share_hold_left(struct script_engine *e);
 
 /* When calls may start again, on the relay's clock (e->now_us: now, or
  * as soon as the hold has drained to SCRIPT_HOLD_LEAST_US left). */
@@ -238,13 +259,13 @@ bool script_vm_held(struct room_vm *vm);
 bool script_vm_hook(struct room_vm *vm, const char *name);
 
 /* Calls the function below nargs arguments on vm's stack, within the
- * budget; nres results left on success. Returns VM_CALLED; VM_FAILED (an
- * error, script_vm_error's; or skipped, its room's share spent: counted);
- * or VM_HELD (not called: the scripts' hold is full, counted busy), the
- * stack as before the function. fresh: a budget of its own; else the one
- * in hand goes on (a room's start: sandbox, chunk and on_room are one
- * call's worth). */
-int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what, bool fresh);
+ * budget (how: enum vm_how); nres results left on success. Returns
+ * VM_CALLED; VM_FAILED (an error, script_vm_error's; or skipped, its
+ * room's share spent: counted); or VM_HELD (not called, the scripts'
+ * hold on the loop full; or slipped in and stopped at its brim: not
+ * judged, counted busy), the stack as before the function. */
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what,
+                   enum vm_how how);
 
 /* The one place a script's fault goes (an error, a stop past its budget,
  * its time or its memory, a bad answer): counted (errors, and budget or

@@ -75,45 +75,49 @@ static void hold_drain(struct script_engine *e, uint64_t now)
     e->hold_at_us = now;
 }
 
-uint64_t script_share_hold_left(struct script_engine *e)
+int64_t script_share_hold_left(struct script_engine *e)
 {
     hold_drain(e, clock_now_us());
-    uint64_t all = SCRIPT_HOLD_MS * 1000ull;
-    return e->hold_us < all ? all - e->hold_us : 0;
+    return (int64_t)SCRIPT_HOLD_MS * 1000 - (int64_t)e->hold_us;
 }
 
 uint64_t script_share_hold_free(struct script_engine *e)
 {
-    uint64_t left = script_share_hold_left(e);
-    return e->now_us + (left < SCRIPT_HOLD_LEAST_US ? SCRIPT_HOLD_LEAST_US - left : 0);
+    int64_t left = script_share_hold_left(e);
+    return e->now_us + (left < SCRIPT_HOLD_LEAST_US ? (uint64_t)(SCRIPT_HOLD_LEAST_US - left) : 0);
 }
 
-/* Has the relay's share of the last second been spent, and (a room that
- * runs) this room more than its fair part? */
-static bool past_share(struct script_engine *e, struct room_vm *vm)
+/* The scripts' share of a second, µs (all of it: none asked, no bound). */
+static uint64_t share_us(const struct script_engine *e)
 {
-    if (!e->set.share || e->set.share >= 100) /* 0: none asked, no bound */
-        return false;
-    uint64_t n = clock_now_us() / SCRIPT_SHARE_SLICE_US;
-    relay_to(e, n);
-    uint64_t share_us =
-        (uint64_t)e->set.share * (SCRIPT_SHARE_SLICES * SCRIPT_SHARE_SLICE_US / 100);
-    if (e->took.sum < share_us)
-        return false;
-    if (vm->starting) /* a new room has taken nothing yet: the share itself bounds starts */
-        return true;
-    ring_to(&vm->took, n);
-    uint64_t fair = share_us / (e->rooms_ran ? e->rooms_ran : 1);
-    return vm->took.sum > fair;
+    uint32_t pct = e->set.share && e->set.share < 100 ? e->set.share : 100;
+    return (uint64_t)pct * (SCRIPT_SHARE_SLICES * SCRIPT_SHARE_SLICE_US / 100);
 }
 
-bool script_share_busy(struct room_vm *vm)
+/* Has vm taken more than its fair part of the share over the last second
+ * (the share over the rooms whose scripts ran in it)? */
+static bool past_part(struct script_engine *e, struct room_vm *vm, uint64_t n)
+{
+    ring_to(&vm->took, n);
+    return vm->took.sum > share_us(e) / (e->rooms_ran ? e->rooms_ran : 1);
+}
+
+bool script_share_busy(struct room_vm *vm, enum vm_how how)
 {
     struct script_engine *e = vm->eng;
-    if (script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US && !past_share(e, vm))
-        return false;
-    e->counts->busy++;
-    return true;
+    uint64_t n = clock_now_us() / SCRIPT_SHARE_SLICE_US;
+    relay_to(e, n);
+    bool bound = e->set.share && e->set.share < 100; /* 0: none asked */
+    bool spent = bound && e->took.sum >= share_us(e);
+    /* a new room has taken nothing yet: the share itself bounds starts */
+    bool busy = spent && (vm->starting || past_part(e, vm, n));
+    int64_t left = script_share_hold_left(e);
+    if (!busy && left < SCRIPT_HOLD_LEAST_US) /* light: its last call did little */
+        busy = how != VM_INPUT || left <= -SCRIPT_HOLD_SLIP_CAP_US || vm->starting ||
+               vm->last_spent >= SCRIPT_HOLD_LIGHT;
+    if (busy)
+        e->counts->busy++;
+    return busy;
 }
 
 void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1)
@@ -122,8 +126,12 @@ void script_share_took(struct room_vm *vm, uint64_t t0, uint64_t t1)
     uint64_t us = t1 > t0 ? t1 - t0 : 0;
     uint64_t n = t1 / SCRIPT_SHARE_SLICE_US;
     e->counts->time_us += us;
+    /* in the hold, no more than its allowance and the slip cap: past them
+     * the call was stopped within a step, and what ran longer was the
+     * machine's doing (the relay's thread taken away), not the script's */
+    uint64_t most = vm->deadline_us > t0 ? vm->deadline_us - t0 + SCRIPT_HOLD_SLIP_CAP_US : us;
     hold_drain(e, t0);
-    e->hold_us += us;
+    e->hold_us += us < most ? us : most;
     e->hold_at_us = t1 > e->hold_at_us ? t1 : e->hold_at_us;
     relay_to(e, n);
     ring_to(&vm->took, n);

@@ -133,7 +133,9 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
  * the level that called the library function in hand). */
 static int stop(lua_State *L, struct room_vm *vm, bool late, lua_Debug *ar)
 {
-    vm->stop = VM_BUDGET; /* every look from now stops it again */
+    /* every look from now stops it again; one that slipped in, stopped at the
+     * hold's brim before its own time, is not at fault */
+    vm->stop = late && vm->slipped && vm->spent <= vm->eng->set.budget ? VM_BRIM : VM_BUDGET;
     char at[LUA_IDSIZE + 24] = "";
     if (ar && lua_getinfo(L, "Sl", ar))
         snprintf(at, sizeof at, "%s:%d: ", ar->short_src, ar->currentline);
@@ -144,7 +146,8 @@ static int stop(lua_State *L, struct room_vm *vm, bool late, lua_Debug *ar)
     }
     if (late && vm->spent <= vm->eng->set.budget)
         lua_pushfstring(L, "%sstopped: past %d ms%s", at, (int)vm->allowed_ms,
-                        vm->allowed_ms < SCRIPT_CALL_MS ? " (what its turn had left)" : "");
+                        vm->allowed_ms < SCRIPT_CALL_MS ? " (what the scripts' hold on the "
+                                                          "loop had left)" : "");
     else
         lua_pushfstring(L, "%sstopped: past its budget of %I instructions", at,
                         (lua_Integer)vm->eng->set.budget);
@@ -163,7 +166,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     bool late = clock_now_us() > vm->deadline_us;
     if (vm->spent <= vm->eng->set.budget && !late && vm->stop == VM_RUNS)
         return;
-    stop(L, vm, late, ar);
+    stop(L, vm, late || vm->stop == VM_BRIM, ar);
 }
 
 void script_vm_work(lua_State *L, uint64_t units)
@@ -177,18 +180,21 @@ void script_vm_work(lua_State *L, uint64_t units)
         late = clock_now_us() > vm->deadline_us;
     }
     if (vm->spent > vm->eng->set.budget || late || vm->stop != VM_RUNS)
-        stop(L, vm, late, NULL);
+        stop(L, vm, late || vm->stop == VM_BRIM, NULL);
 }
 
 /* Starts a call's budget; returns the time it starts. Its deadline: its
- * own SCRIPT_CALL_MS, or sooner the turn's end. */
+ * own SCRIPT_CALL_MS, or sooner the brim of the scripts' hold on the loop. */
 static uint64_t budget_start(struct room_vm *vm)
 {
     uint64_t now = clock_now_us(), own = SCRIPT_CALL_MS * 1000ull;
-    uint64_t left = script_share_hold_left(vm->eng);
+    int64_t hold = script_share_hold_left(vm->eng);
     vm->spent = 0;
     vm->looked = 0;
     vm->stop = VM_RUNS;
+    vm->slipped = hold < SCRIPT_HOLD_LEAST_US;
+    /* one that slipped in has enough for a light room's call */
+    uint64_t left = hold < SCRIPT_HOLD_SLIP_US ? SCRIPT_HOLD_SLIP_US : (uint64_t)hold;
     vm->deadline_us = now + (left < own ? left : own);
     vm->allowed_ms = (uint32_t)((left < own ? left : own) / 1000);
     if (vm->hurried) {
@@ -295,10 +301,11 @@ bool script_vm_held(struct room_vm *vm)
         vm->eng->counts->skipped++;
         return true;
     }
-    return script_share_busy(vm);
+    return script_share_busy(vm, VM_INPUT);
 }
 
-int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what, bool fresh)
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what,
+                   enum vm_how how)
 {
     lua_State *L = vm->L;
     if (script_vm_spent(vm) && !vm->starting) { /* as if no hook: its room had its share */
@@ -306,19 +313,28 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what, bo
         lua_pop(L, nargs + 1);
         return VM_FAILED;
     }
-    if (fresh && script_share_hold_left(vm->eng) < SCRIPT_HOLD_LEAST_US) { /* later */
+    if (how != VM_GO_ON && script_share_hold_left(vm->eng) <
+                               (how == VM_INPUT ? -SCRIPT_HOLD_SLIP_CAP_US
+                                                : SCRIPT_HOLD_LEAST_US)) { /* later */
         vm->eng->counts->busy++;
         lua_pop(L, nargs + 1);
         return VM_HELD;
     }
-    uint64_t t0 = clock_now_us(), from = fresh ? 0 : vm->spent;
+    uint64_t t0 = clock_now_us(), from = how == VM_GO_ON ? vm->spent : 0;
     vm->eng->counts->calls++;
-    int status = script_vm_pcall(vm, nargs, nres, fresh);
+    int status = script_vm_pcall(vm, nargs, nres, how != VM_GO_ON);
     script_share_took(vm, t0, clock_now_us());
     vm->share_spent += vm->spent - from;
+    vm->last_spent = vm->spent;
     if (status == LUA_OK) {
         vm->stop = VM_RUNS;
         return VM_CALLED;
+    }
+    if (vm->stop == VM_BRIM) { /* slipped in and stopped at the hold's brim: not judged */
+        lua_pop(L, 1);
+        vm->eng->counts->busy++;
+        vm->stop = VM_RUNS;
+        return VM_HELD;
     }
     if (status == LUA_ERRMEM)
         vm->stop = VM_MEMORY;
