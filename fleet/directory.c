@@ -28,11 +28,6 @@ struct directory {
     char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
-    char kept_out[FLEET_ADDR_MAX];       /* the relay the last placement kept out */
-    char *record;                        /* the record the last placement gave (NULL) */
-    char *members;                       /* ... its members, space-separated (NULL) */
-    bool refused;                        /* ... and whether it took its report as a
-                                            stranger's */
 };
 
 struct directory *directory_create(const struct directory_config *cfg)
@@ -65,8 +60,6 @@ void directory_destroy(struct directory *d)
         return;
     drop(d);
     sentinel_watch_close(d->watch);
-    free(d->record);
-    free(d->members);
     free(d);
 }
 
@@ -645,39 +638,58 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
-/* A place reply: {status, value or ms, out, record, refused, members}.
- * Returns directory_place's code. */
-static int place_reply(struct directory *d, const char *room, const redisReply *r,
-                       struct fleet_claim *out, uint32_t *wait_ms)
+void directory_placement_free(struct directory_placement *p)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6)
-        return -1;
-    for (size_t i = 0; i < 6; i++)
+    free(p->record);
+    free(p->members);
+    p->record = p->members = NULL;
+}
+
+/* A field of a place reply, by its name: the string, or NULL if the
+ * reply is not the script's (its length into *len). */
+static const char *field(const redisReply *r, enum fleet_place_reply f, size_t *len)
+{
+    const redisReply *e = r->element[f];
+    *len = e->len;
+    return e->type == REDIS_REPLY_STRING ? e->str : NULL;
+}
+
+/* A place reply (FLEET_PLACE_REPLIES) into *out; DIRECTORY_FAILED if it is
+ * not one. */
+static enum directory_outcome place_reply(struct directory *d, const char *room,
+                                          const redisReply *r,
+                                          struct directory_placement *out)
+{
+    size_t len;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != FLEET_PLACE_REPLYC)
+        return DIRECTORY_FAILED;
+    for (size_t i = 0; i < FLEET_PLACE_REPLYC; i++)
         if (r->element[i]->type != REDIS_REPLY_STRING)
-            return -1;
-    const char *st = r->element[0]->str, *v = r->element[1]->str;
-    snprintf(d->kept_out, sizeof d->kept_out, "%s", r->element[2]->str);
-    d->refused = strcmp(r->element[4]->str, "1") == 0;
-    if (r->element[3]->len > 0 && r->element[3]->len <= FLEET_KEEP_BYTES &&
-        !(d->record = strdup(r->element[3]->str)))
-        return -1;
+            return DIRECTORY_FAILED;
+    const char *status = field(r, FLEET_PLACE_REPLY_status, &len);
+    snprintf(out->kept_out, sizeof out->kept_out, "%s",
+             field(r, FLEET_PLACE_REPLY_kept_out, &len));
+    out->refused = strcmp(field(r, FLEET_PLACE_REPLY_refused, &len), "1") == 0;
+    const char *record = field(r, FLEET_PLACE_REPLY_record, &len);
+    if (len > 0 && len <= FLEET_KEEP_BYTES && !(out->record = strdup(record)))
+        return DIRECTORY_FAILED;
+    const char *members = field(r, FLEET_PLACE_REPLY_members, &len);
     size_t most = (size_t)FLEET_KEEP_MEMBERS * (PROTO_PLAYER_LEN + 1);
-    if (d->record && r->element[5]->len > 0 &&
-        !(d->members = strndup(r->element[5]->str, most)))
-        return -1;
-    if (strcmp(st, "none") == 0)
-        return 0;
-    if (strcmp(st, "wait") == 0) {
+    if (out->record && len > 0 && !(out->members = strndup(members, most)))
+        return DIRECTORY_FAILED;
+    if (strcmp(status, "none") == 0)
+        return DIRECTORY_NONE;
+    if (strcmp(status, "wait") == 0) {
         char *end;
-        unsigned long ms = strtoul(v, &end, 10);
-        *wait_ms = *end || ms > d->cfg.stale_ms ? d->cfg.stale_ms : (uint32_t)ms;
-        return 2;
+        unsigned long ms = strtoul(field(r, FLEET_PLACE_REPLY_wait_ms, &len), &end, 10);
+        out->wait_ms = *end || ms > d->cfg.stale_ms ? d->cfg.stale_ms : (uint32_t)ms;
+        return DIRECTORY_WAIT;
     }
-    if ((strcmp(st, "held") != 0 && strcmp(st, "placed") != 0) ||
-        fleet_claim_parse(room, v, out) != 0)
-        return -1;
-    seen(d, out);
-    return 1;
+    if ((strcmp(status, "held") != 0 && strcmp(status, "placed") != 0) ||
+        fleet_claim_parse(room, field(r, FLEET_PLACE_REPLY_claim, &len), &out->claim) != 0)
+        return DIRECTORY_FAILED;
+    seen(d, &out->claim);
+    return DIRECTORY_CLAIMED;
 }
 
 uint32_t directory_keep_out_ms(const struct directory *d)
@@ -686,15 +698,11 @@ uint32_t directory_keep_out_ms(const struct directory *d)
     return ms < KEEP_OUT_MIN_MS ? KEEP_OUT_MIN_MS : ms;
 }
 
-int directory_place(struct directory *d, const char *room, const char *lost,
-                    const char *reporter, struct fleet_claim *out, uint32_t *wait_ms,
-                    char *err, size_t err_cap)
+enum directory_outcome directory_place(struct directory *d, const char *room, const char *lost,
+                                       const char *reporter, struct directory_placement *out,
+                                       char *err, size_t err_cap)
 {
-    d->kept_out[0] = '\0';
-    d->refused = false;
-    free(d->record);
-    free(d->members);
-    d->record = d->members = NULL;
+    memset(out, 0, sizeof *out);
     char ttl[16], floor[24], stale[16], keep_out[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
@@ -714,36 +722,12 @@ int directory_place(struct directory *d, const char *room, const char *lost,
     };
     redisReply *r = run(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
     if (!r)
-        return -1;
-    int rc = place_reply(d, room, r, out, wait_ms);
-    if (rc < 0)
+        return DIRECTORY_FAILED;
+    enum directory_outcome o = place_reply(d, room, r, out);
+    if (o == DIRECTORY_FAILED)
         snprintf(err, err_cap, "redis: unexpected placement reply for room %s", room);
     freeReplyObject(r);
-    return rc;
-}
-
-const char *directory_kept_out(const struct directory *d)
-{
-    return d->kept_out;
-}
-
-char *directory_take_record(struct directory *d)
-{
-    char *rec = d->record;
-    d->record = NULL;
-    return rec;
-}
-
-char *directory_take_members(struct directory *d)
-{
-    char *ids = d->members;
-    d->members = NULL;
-    return ids;
-}
-
-bool directory_report_refused(const struct directory *d)
-{
-    return d->refused;
+    return o;
 }
 
 int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,

@@ -137,6 +137,34 @@ int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *
  * claims then count as abandoned). Returns 0, or -1 with a message. */
 int directory_deregister(struct directory *d, char *err, size_t err_cap);
 
+/* What directory_place found. */
+enum directory_outcome {
+    DIRECTORY_FAILED,  /* no answer understood: err says why (on I/O the connection
+                          is dropped) */
+    DIRECTORY_NONE,    /* no live relay can take the room */
+    DIRECTORY_CLAIMED, /* the room's holder is placement.claim (this relay or another) */
+    DIRECTORY_WAIT     /* the suspected holder is not stale yet: ask again after
+                          placement.wait_ms */
+};
+
+/* The rest of directory_place's answer, each field as the place script's
+ * reply names it (fleet/script_args.h's FLEET_PLACE_REPLIES). */
+struct directory_placement {
+    struct fleet_claim claim;      /* CLAIMED: the room's holder */
+    uint32_t wait_ms;              /* WAIT: at most the directory's stale_ms */
+    char kept_out[FLEET_ADDR_MAX]; /* the relay placement kept out of the room ("": none) */
+    bool refused;                  /* a report naming a holder that beats came from no
+                                      member of the room: taken as a plain join */
+    char *record;                  /* CLAIMED by this relay: the room's record (P:keep:ROOM;
+                                      NULL: none kept) */
+    char *members;                 /* ... with it, the player ids of its members as its
+                                      last holder published them, space-separated (NULL:
+                                      none) */
+};
+
+/* Frees what p owns (record, members). */
+void directory_placement_free(struct directory_placement *p);
+
 /* Where room lives: its live holder's claim, or a new claim on the
  * least-loaded live relay that is not stale (this one on a tie). lost,
  * non-NULL: a client of the room lost its holder, which is taken over once
@@ -146,23 +174,11 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap);
  * NULL or "": none, no evidence) and no relay is kept out of the room yet:
  * it is then kept out for directory_keep_out_ms. A report naming a holder
  * that beats from any other (a stranger) moves nothing: it is answered as
- * a plain join, and directory_report_refused says so.
- * Returns 1 with *out filled, 0 if no live relay can take it, 2 if the
- * suspected holder is not stale yet (*wait_ms: ask again then), -1 with a
- * message in err. */
-int directory_place(struct directory *d, const char *room, const char *lost,
-                    const char *reporter, struct fleet_claim *out, uint32_t *wait_ms,
-                    char *err, size_t err_cap);
-
-/* The last directory_place's: the room's record (P:keep:ROOM) when the
- * claim it answered is this relay's and the directory keeps one (the
- * caller's to free), else NULL; and whether it took its report as a
- * stranger's. */
-char *directory_take_record(struct directory *d);
-/* ... and with it the player ids of the room's members as its last holder
- * published them, space-separated (the caller's to free), or NULL. */
-char *directory_take_members(struct directory *d);
-bool directory_report_refused(const struct directory *d);
+ * a plain join, and out->refused says so. Fills *out (free it with
+ * directory_placement_free, whatever the outcome). */
+enum directory_outcome directory_place(struct directory *d, const char *room, const char *lost,
+                                       const char *reporter, struct directory_placement *out,
+                                       char *err, size_t err_cap);
 
 /* Publishes what the directory keeps of a room this relay holds (*c):
  * its members' player ids (members[0..n), the first FLEET_KEEP_MEMBERS;
@@ -176,10 +192,6 @@ int directory_keep(struct directory *d, const struct fleet_claim *c, const char 
 /* How long placement keeps a relay out of a room (P:out:ROOM): its
  * players reported it lost, or their room's last member was dropped there. */
 uint32_t directory_keep_out_ms(const struct directory *d);
-
-/* The relay the last directory_place kept out of its room (a release's
- * out_ms), "" if none. */
-const char *directory_kept_out(const struct directory *d);
 
 /* Deletes the claim if it is still exactly *c, and the members published;
  * out_ms > 0: placement keeps this relay out of the room that long (its

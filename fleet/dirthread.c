@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/ring.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/ring.h"
 #include "keeps.h"
 #include "suspects.h"
 
@@ -384,11 +384,11 @@ static void suspects_place(struct dirthread *t, uint64_t now_ms)
 }
 
 /* What a placement asked with m did about a relay kept out of the room
- * or reported lost (got: its answer, NULL if none). */
+ * or reported lost (got: its claim, NULL if none). */
 static void log_placement(struct dirthread *t, const struct fleet_msg *m,
-                          const struct fleet_claim *got)
+                          const struct directory_placement *pl, const struct fleet_claim *got)
 {
-    const char *room = m->claim.room, *out = directory_kept_out(t->dir);
+    const char *room = m->claim.room, *out = pl->kept_out;
     const char *named = m->suspect ? m->claim.addr : "";
     if (out[0] && strcmp(out, named) == 0)
         log_info("fleet: room '%s': placement skipped %s, which a client reported lost", room,
@@ -396,7 +396,7 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
     else if (out[0])
         log_info("fleet: room '%s': placement skipped %s, kept out of the room (its members "
                  "were dropped there, or a client reported it lost)", room, out);
-    if (directory_report_refused(t->dir))
+    if (pl->refused)
         log_warn("fleet: room '%s': a report that its holder %s is lost came from no member "
                  "of the room (player %s): taken as a plain join, the room stays", room,
                  named, m->player[0] ? m->player : "none");
@@ -410,19 +410,17 @@ static void log_placement(struct dirthread *t, const struct fleet_msg *m,
                  (unsigned long long)got->epoch);
 }
 
-/* The members the placement gave with a record, into r as FLEET_KEEP
- * carries them (ids back to back); a word that is no player id is left
- * out (the text comes from Redis). */
-static void placed_members(struct dirthread *t, struct fleet_msg *r)
+/* The members a placement gave with a record (space-separated), into r
+ * as FLEET_KEEP carries them (ids back to back); a word that is no player
+ * id is left out (the text comes from Redis). */
+static void placed_members(char *ids, struct fleet_msg *r)
 {
-    char *ids = directory_take_members(t->dir);
     if (ids && (r->members = malloc(strlen(ids) + 1))) {
         for (char *save, *w = strtok_r(ids, " ", &save); w; w = strtok_r(NULL, " ", &save))
             if (proto_player_valid(w))
                 memcpy(r->members + (size_t)r->n_members++ * PROTO_PLAYER_LEN, w,
                        PROTO_PLAYER_LEN);
     }
-    free(ids);
 }
 
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
@@ -434,42 +432,38 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
         post(t, &r); /* a draining relay places nothing */
         return;
     }
-    uint32_t wait_ms = 0;
+    struct directory_placement pl = {0};
     const char *lost = m->suspect ? m->claim.addr : NULL; /* the relay named lost, or "" */
-    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, lost, m->player,
-                                                    &r.claim, &wait_ms, err, sizeof err)
-                                  : -1;
-    if (rc >= 0) {
-        log_placement(t, m, rc == 1 ? &r.claim : NULL);
-        r.record = directory_take_record(t->dir);
-        r.refused = directory_report_refused(t->dir);
-        placed_members(t, &r);
-    }
-    if (rc != 1) { /* a record goes only with this relay's claim */
-        fleet_msg_free(&r);
-    }
-    if (rc == 2 && suspects_await(&t->suspects, m, now_ms, wait_ms, t->cfg.dir.stale_ms))
+    enum directory_outcome o =
+        connected(t, now_ms)
+            ? directory_place(t->dir, m->claim.room, lost, m->player, &pl, err, sizeof err)
+            : DIRECTORY_FAILED;
+    if (o != DIRECTORY_FAILED)
+        log_placement(t, m, &pl, o == DIRECTORY_CLAIMED ? &pl.claim : NULL);
+    if (o == DIRECTORY_WAIT &&
+        suspects_await(&t->suspects, m, now_ms, pl.wait_ms, t->cfg.dir.stale_ms)) {
+        directory_placement_free(&pl);
         return;
+    }
     suspects_forget(&t->suspects, m->claim.room);
-    if (rc == 2) { /* awaited long enough: the client asks again */
-        rc = 0;
-        r.unreachable = true;
-        strcpy(r.claim.room, m->claim.room);
-        post(t, &r);
-        return;
-    }
-    if (rc == 1) {
+    if (o == DIRECTORY_CLAIMED) {
         r.type = FLEET_PLACED;
+        r.claim = pl.claim;
+        r.refused = pl.refused;
+        r.record = pl.record; /* only with this relay's claim */
+        pl.record = NULL;
+        placed_members(pl.members, &r);
         if (mine(t, &r.claim))
             held_put(t, &r.claim);
     } else {
-        r.unreachable = rc < 0;
-        strcpy(r.claim.room, m->claim.room);
-        if (rc < 0 && t->dir && directory_connected(t->dir))
+        /* waited long enough (the client asks again), none, or no answer */
+        r.unreachable = o != DIRECTORY_NONE;
+        if (o == DIRECTORY_FAILED && t->dir && directory_connected(t->dir))
             log_warn("fleet: %s", err); /* an answer, but not one we understand */
-        else if (rc < 0)
+        else if (o == DIRECTORY_FAILED)
             set_reachable(t, false, err);
     }
+    directory_placement_free(&pl);
     post(t, &r);
 }
 

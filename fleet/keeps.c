@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/player.h"
-#include "../sys/log.h"
+#include "proto/player.h"
+#include "sys/log.h"
 
 /* What the directory is to keep of a held room, not written yet. */
 struct keep {

@@ -42,7 +42,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 #include "script_args.h"
 
 
@@ -257,15 +257,20 @@ static const char *const handover_args[] = {FLEET_HANDOVER_ARGS(FLEET_ARG_NAME, 
 static const char *const rooms_put_args[] = {FLEET_ROOMS_PUT_ARGS(FLEET_ARG_NAME, ROOMS_PUT)};
 static const char *const list_args[] = {FLEET_LIST_ARGS(FLEET_ARG_NAME, LIST)};
 static const char *const keep_args[] = {FLEET_KEEP_ARGS(FLEET_ARG_NAME, KEEP)};
+static const char *const place_replies[] = {FLEET_PLACE_REPLIES(FLEET_ARG_NAME, PLACE)};
 
 #define SCRIPT(name) \
-    {#name, fleet_lua_##name, name##_args, sizeof name##_args / sizeof *name##_args}
+    {#name, fleet_lua_##name, name##_args, sizeof name##_args / sizeof *name##_args, NULL, 0}
 static const struct {
     const char *name, *source;
     const char *const *args;
     size_t n_args;
+    const char *const *replies; /* a reply of named fields; NULL: none */
+    size_t n_replies;
 } scripts[FLEET_SCRIPT_COUNT] = {
-    [FLEET_SCRIPT_PLACE] = SCRIPT(place),
+    [FLEET_SCRIPT_PLACE] = {"place", fleet_lua_place, place_args,
+                            sizeof place_args / sizeof *place_args, place_replies,
+                            sizeof place_replies / sizeof *place_replies},
     [FLEET_SCRIPT_HEARTBEAT] = SCRIPT(heartbeat),
     [FLEET_SCRIPT_RELEASE] = SCRIPT(release),
     [FLEET_SCRIPT_HANDOVER] = SCRIPT(handover),
@@ -288,4 +293,10 @@ const char *const *fleet_script_args(enum fleet_script s, size_t *n)
 {
     *n = (unsigned)s < FLEET_SCRIPT_COUNT ? scripts[s].n_args : 0;
     return (unsigned)s < FLEET_SCRIPT_COUNT ? scripts[s].args : NULL;
+}
+
+const char *const *fleet_script_replies(enum fleet_script s, size_t *n)
+{
+    *n = (unsigned)s < FLEET_SCRIPT_COUNT ? scripts[s].n_replies : 0;
+    return (unsigned)s < FLEET_SCRIPT_COUNT ? scripts[s].replies : NULL;
 }

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/control.h"
-#include "../proto/props.h"
+#include "proto/control.h"
+#include "proto/props.h"
 
 #define FLEET_NAME_MAX 32      /* bytes in a fleet name (the key prefix), NUL excluded */
 #define FLEET_ADDR_MAX 64      /* a relay's advertised "host:port", NUL included */
@@ -117,5 +117,10 @@ const char *fleet_script_name(enum fleet_script s);
 /* The names of script s's arguments in ARGV's order, *n of them
  * (fleet/script_args.h's list). */
 const char *const *fleet_script_args(enum fleet_script s, size_t *n);
+
+/* The names of script s's reply's fields in their order, *n of them
+ * (fleet/script_args.h's list), or NULL (*n 0) if its reply is not one of
+ * named fields. */
+const char *const *fleet_script_replies(enum fleet_script s, size_t *n);
 
 #endif

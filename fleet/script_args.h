@@ -9,7 +9,8 @@
  *
  * X(S, name) for each; S is the script's tag (PLACE). Arguments past a
  * list (the rooms of a heartbeat, the members of a keep) follow it in
- * ARGV: the script reads them from ARGV[NARG + 1] on. */
+ * ARGV: the script reads them from ARGV[NARG + 1] on. A reply of several
+ * fields is named the same way (FLEET_PLACE_REPLIES). */
 #ifndef RICOCHET_FLEET_SCRIPT_ARGS_H
 #define RICOCHET_FLEET_SCRIPT_ARGS_H
 
@@ -41,6 +42,13 @@
 #define FLEET_KEEP_ARGS(X, S) \
     X(S, prefix) X(S, room) X(S, value) X(S, keep_ms) X(S, record)
 
+/* What place returns, by name and in its reply's order: the script ends
+ * `return REPLY{status = ..., claim = ...}` (FLEET_LUA_REPLY: a field not
+ * given is ''), and fleet/directory.c reads element[FLEET_PLACE_REPLY_claim]. */
+#define FLEET_PLACE_REPLIES(X, S) \
+    X(S, status) X(S, claim) X(S, wait_ms) X(S, kept_out) X(S, record) X(S, members) \
+    X(S, refused)
+
 /* enum fleet_place_arg { FLEET_PLACE_ARG_prefix, ..., FLEET_PLACE_ARGC }:
  * the argument's index in argv (ARGV[index + 1]), and how many. */
 #define FLEET_ARG_ENUM(S, name) FLEET_##S##_ARG_##name,
@@ -52,6 +60,11 @@ enum fleet_rooms_put_arg { FLEET_ROOMS_PUT_ARGS(FLEET_ARG_ENUM, ROOMS_PUT) FLEET
 enum fleet_list_arg { FLEET_LIST_ARGS(FLEET_ARG_ENUM, LIST) FLEET_LIST_ARGC };
 enum fleet_keep_arg { FLEET_KEEP_ARGS(FLEET_ARG_ENUM, KEEP) FLEET_KEEP_ARGC };
 
+/* enum fleet_place_reply { FLEET_PLACE_REPLY_status, ..., FLEET_PLACE_REPLYC }:
+ * the field's index in the reply, and how many. */
+#define FLEET_REPLY_ENUM(S, name) FLEET_##S##_REPLY_##name,
+enum fleet_place_reply { FLEET_PLACE_REPLIES(FLEET_REPLY_ENUM, PLACE) FLEET_PLACE_REPLYC };
+
 /* The names of a list as C strings: {"prefix", "room", ...}. */
 #define FLEET_ARG_NAME(S, name) #name,
 
@@ -61,5 +74,20 @@ enum fleet_keep_arg { FLEET_KEEP_ARGS(FLEET_ARG_ENUM, KEEP) FLEET_KEEP_ARGC };
 #define FLEET_LUA_ARGS(list) \
     "local ARG, NARG = {}, 0\n" \
     "for i, k in ipairs({" list(FLEET_ARG_LUA, _) "}) do ARG[k], NARG = ARGV[i], i end\n"
+
+/* The Lua preamble of a script whose reply is list (FLEET_LUA_REPLY(
+ * FLEET_PLACE_REPLIES)): REPLY{name = value, ...} is the reply, each field
+ * in the list's place as a string ('' when not given); a name the list
+ * lacks is an error, so a misspelt field fails where it is written. */
+#define FLEET_LUA_REPLY(list) \
+    "local function REPLY(t)\n" \
+    "  local r, at = {}, {}\n" \
+    "  for i, k in ipairs({" list(FLEET_ARG_LUA, _) "}) do at[k] = i; r[i] = '' end\n" \
+    "  for k, v in pairs(t) do\n" \
+    "    if not at[k] then error('REPLY has no field ' .. tostring(k)) end\n" \
+    "    r[at[k]] = tostring(v)\n" \
+    "  end\n" \
+    "  return r\n" \
+    "end\n"
 
 #endif

@@ -32,12 +32,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../fleet/directory.h"
-#include "../sys/clock.h"
-#include "support/redis.h"
+#include "fleet/directory.h"
+#include "sys/clock.h"
+#include "tests/support/redis.h"
 
 static char err[512];
-static uint32_t wait_ms; /* a suspect placement's answer */
 
 /* A relay's directory: address 127.0.0.1:700N, instance of letter inst,
  * stale after stale_ms without a heartbeat (0: the default). */
@@ -77,12 +76,32 @@ static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool dra
         fail_msg("%s", err);
 }
 
+/* d's placement of room (lost and reporter as directory_place takes
+ * them): its outcome, the rest of its answer in *pl (what pl held freed
+ * first; {0} to start). */
+static enum directory_outcome ask(struct directory *d, const char *room, const char *lost,
+                                  const char *reporter, struct directory_placement *pl)
+{
+    directory_placement_free(pl);
+    return directory_place(d, room, lost, reporter, pl, err, sizeof err);
+}
+
+/* The claim a placement of room answers; *pl its whole answer (NULL: not
+ * wanted). */
+static struct fleet_claim place_as(struct directory *d, const char *room,
+                                   struct directory_placement *pl)
+{
+    struct directory_placement own = {0}, *at = pl ? pl : &own;
+    if (ask(d, room, NULL, NULL, at) != DIRECTORY_CLAIMED)
+        fail_msg("place %s: %s", room, err);
+    struct fleet_claim c = at->claim;
+    directory_placement_free(&own);
+    return c;
+}
+
 static struct fleet_claim place(struct directory *d, const char *room)
 {
-    struct fleet_claim c;
-    if (directory_place(d, room, NULL, NULL, &c, &wait_ms, err, sizeof err) != 1)
-        fail_msg("place %s: %s", room, err);
-    return c;
+    return place_as(d, room, NULL);
 }
 
 static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
@@ -92,8 +111,9 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
+    struct directory_placement pl = {0};
     /* nobody registered */
-    assert_int_equal(directory_place(a, "r1", NULL, NULL, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(ask(a, "r1", NULL, NULL, &pl), DIRECTORY_NONE);
     beat(a, 0, 0, false);
     beat(b, 0, 0, false);
     c = place(a, "r1");
@@ -114,7 +134,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     c = place(b, "r4");
     assert_string_equal(c.addr, "127.0.0.1:7001");
     beat(a, 2, 100, false);
-    assert_int_equal(directory_place(b, "r5", NULL, NULL, &c, &wait_ms, err, sizeof err), 0);
+    assert_int_equal(ask(b, "r5", NULL, NULL, &pl), DIRECTORY_NONE);
     char out[256];
     test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
     assert_string_equal(out, "100");
@@ -140,9 +160,11 @@ static void *race(void *arg)
     for (int i = 0; i < RACE_ROOMS; i++) {
         char room[16];
         snprintf(room, sizeof room, "race%d", i);
-        uint32_t wait;
-        if (directory_place(x->d, room, NULL, NULL, &x->got[i], &wait, e, sizeof e) != 1)
+        struct directory_placement pl;
+        if (directory_place(x->d, room, NULL, NULL, &pl, e, sizeof e) != DIRECTORY_CLAIMED)
             x->failures++;
+        x->got[i] = pl.claim;
+        directory_placement_free(&pl);
     }
     return NULL;
 }
@@ -389,9 +411,10 @@ static void beats_alone(struct directory *d, int ms)
     }
 }
 
-static int suspect(struct directory *d, const char *room, struct fleet_claim *c)
+static enum directory_outcome suspect(struct directory *d, const char *room,
+                                      struct directory_placement *pl)
 {
-    return directory_place(d, room, "", NULL, c, &wait_ms, err, sizeof err);
+    return ask(d, room, "", NULL, pl);
 }
 
 /* A client that lost its relay says so (suspect): the holder keeps its
@@ -409,34 +432,36 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
     struct directory *b = relay_dir_stale(&r, 2, 'b', 10000, 400);
     beat(a, 0, 0, false);
     beat(b, 9, 0, false);
-    struct fleet_claim held[1] = {place(a, "lost")}, c;
+    struct fleet_claim held[1] = {place(a, "lost")};
+    struct directory_placement pl = {0};
     assert_string_equal(held[0].addr, "127.0.0.1:7001");
-    assert_int_equal(suspect(b, "lost", &c), 1); /* a beat just now: it keeps it */
-    assert_int_equal(c.epoch, held[0].epoch);
+    assert_int_equal(suspect(b, "lost", &pl), DIRECTORY_CLAIMED); /* a beat just now */
+    assert_int_equal(pl.claim.epoch, held[0].epoch);              /* it keeps it */
     beats_alone(b, 250);
-    assert_int_equal(suspect(b, "lost", &c), 2); /* overdue: ask again */
-    assert_in_range(wait_ms, 1, 200);
+    assert_int_equal(suspect(b, "lost", &pl), DIRECTORY_WAIT); /* overdue: ask again */
+    assert_in_range(pl.wait_ms, 1, 200);
     assert_int_equal(place(b, "lost").epoch, held[0].epoch); /* nobody reported it */
     beats_alone(b, 250);
-    assert_int_equal(suspect(b, "lost", &c), 1);
-    assert_string_equal(c.addr, "127.0.0.1:7002");
-    assert_true(c.epoch > held[0].epoch);
+    assert_int_equal(suspect(b, "lost", &pl), DIRECTORY_CLAIMED);
+    assert_string_equal(pl.claim.addr, "127.0.0.1:7002");
+    assert_true(pl.claim.epoch > held[0].epoch);
     enum directory_renewal res[1];
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_LOST);
-    assert_int_equal(held[0].epoch, c.epoch);
+    assert_int_equal(held[0].epoch, pl.claim.epoch);
 
     /* b holds it now and stops; the directory is away longer than that. */
     kill(r.proc.pid, SIGSTOP);
     clock_sleep_ms(600);
     kill(r.proc.pid, SIGCONT);
     beat(a, 0, 0, false);
-    assert_int_equal(suspect(a, "lost", &c), 1); /* up again just now: b is not stale */
-    assert_string_equal(c.addr, "127.0.0.1:7002");
+    assert_int_equal(suspect(a, "lost", &pl), DIRECTORY_CLAIMED); /* up again just now: */
+    assert_string_equal(pl.claim.addr, "127.0.0.1:7002");         /* b is not stale */
     beats_alone(a, 450);
-    assert_int_equal(suspect(a, "lost", &c), 1);
-    assert_string_equal(c.addr, "127.0.0.1:7001");
+    assert_int_equal(suspect(a, "lost", &pl), DIRECTORY_CLAIMED);
+    assert_string_equal(pl.claim.addr, "127.0.0.1:7001");
+    directory_placement_free(&pl);
     directory_destroy(a);
     directory_destroy(b);
     test_redis_stop(&r);
@@ -449,10 +474,10 @@ static void a_reported_holder_is_taken_over_once_stale(void **state)
  * it beats (its players cannot reach it), and keeps it out of the room
  * for directory_keep_out_ms; the holder hears of it at its next heartbeat.
  * Once per keep-out; a report naming a relay that does not hold it: held. */
-static int named(struct directory *d, const char *lost, const char *reporter,
-                 struct fleet_claim *c)
+static enum directory_outcome named(struct directory *d, const char *lost,
+                                    const char *reporter, struct directory_placement *pl)
 {
-    return directory_place(d, "named", lost, reporter, c, &wait_ms, err, sizeof err);
+    return ask(d, "named", lost, reporter, pl);
 }
 
 /* The holder publishes the room's members (and its record). */
@@ -471,15 +496,17 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
                      *c = relay_dir(&r, 3, 10000);
     beat(a, 0, 0, false), beat(b, 9, 0, false), beat(c, 9, 0, false);
-    struct fleet_claim held[1] = {place(a, "named")}, got, again;
+    struct fleet_claim held[1] = {place(a, "named")}, got;
+    struct directory_placement pl = {0};
     keep(a, &held[0], NULL, ALICE);
-    assert_int_equal(named(b, "127.0.0.1:7003", ALICE, &got), 1); /* names another: held */
-    assert_int_equal(got.epoch, held[0].epoch);
-    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
-    assert_false(directory_report_refused(b));
+    assert_int_equal(named(b, "127.0.0.1:7003", ALICE, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, held[0].epoch); /* names another: held */
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &pl), DIRECTORY_CLAIMED);
+    assert_false(pl.refused);
+    got = pl.claim;
     assert_string_equal(got.addr, "127.0.0.1:7002"); /* the asker, on a tie */
     assert_true(got.epoch > held[0].epoch);
-    assert_string_equal(directory_kept_out(b), "127.0.0.1:7001");
+    assert_string_equal(pl.kept_out, "127.0.0.1:7001");
     char out[64]; /* the keep-out's time left */
     test_redis_cmd(&r, out, sizeof out, "PTTL test:out:named");
     assert_in_range(strtoul(out, NULL, 10), directory_keep_out_ms(b) - 2000,
@@ -488,8 +515,9 @@ static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_LOST);
-    assert_int_equal(named(c, "127.0.0.1:7002", ALICE, &again), 1); /* within the keep-out */
-    assert_int_equal(again.epoch, got.epoch);                        /* b keeps it */
+    assert_int_equal(named(c, "127.0.0.1:7002", ALICE, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, got.epoch); /* within the keep-out: b keeps it */
+    directory_placement_free(&pl);
     directory_destroy(a), directory_destroy(b), directory_destroy(c);
     test_redis_stop(&r);
 }
@@ -505,24 +533,26 @@ static void a_strangers_report_moves_nothing(void **state)
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     beat(a, 0, 0, false), beat(b, 9, 0, false);
-    struct fleet_claim held = place(a, "named"), got;
-    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1); /* nothing published */
-    assert_int_equal(got.epoch, held.epoch);
-    assert_true(directory_report_refused(b));
+    struct fleet_claim held = place(a, "named");
+    struct directory_placement pl = {0};
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, held.epoch); /* nothing published */
+    assert_true(pl.refused);
     keep(a, &held, NULL, ALICE);
-    assert_int_equal(named(b, "127.0.0.1:7001", MALLORY, &got), 1);
-    assert_int_equal(got.epoch, held.epoch);
-    assert_string_equal(got.addr, "127.0.0.1:7001");
-    assert_true(directory_report_refused(b));
-    assert_int_equal(named(b, "127.0.0.1:7001", NULL, &got), 1); /* no key: no evidence */
-    assert_int_equal(got.epoch, held.epoch);
-    assert_true(directory_report_refused(b));
+    assert_int_equal(named(b, "127.0.0.1:7001", MALLORY, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, held.epoch);
+    assert_string_equal(pl.claim.addr, "127.0.0.1:7001");
+    assert_true(pl.refused);
+    assert_int_equal(named(b, "127.0.0.1:7001", NULL, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, held.epoch); /* no key: no evidence */
+    assert_true(pl.refused);
     char text[64];
     test_redis_cmd(&r, text, sizeof text, "EXISTS test:out:named test:shun:127.0.0.1:7001");
     assert_string_equal(text, "0");
-    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
-    assert_false(directory_report_refused(b));
-    assert_string_equal(got.addr, "127.0.0.1:7002");
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &pl), DIRECTORY_CLAIMED);
+    assert_false(pl.refused);
+    assert_string_equal(pl.claim.addr, "127.0.0.1:7002");
+    directory_placement_free(&pl);
     directory_destroy(a), directory_destroy(b);
     test_redis_stop(&r);
 }
@@ -540,6 +570,7 @@ static void members_live_with_the_record(void **state)
     struct directory *a = relay_dir(&r, 1, 2000), *b = relay_dir(&r, 2, 2000);
     beat(a, 0, 0, false), beat(b, 9, 0, false);
     struct fleet_claim held[1] = {place(a, "named")}, got;
+    struct directory_placement pl = {0};
     const char *two[] = {ALICE, MALLORY};
     assert_int_equal(directory_keep(a, &held[0], NULL, two, 2, err, sizeof err), 1);
     char text[64];
@@ -560,7 +591,9 @@ static void members_live_with_the_record(void **state)
     assert_in_range(strtoul(text, NULL, 10), directory_keep_out_ms(a) - 500,
                     directory_keep_out_ms(a));
     struct fleet_claim old = held[0];
-    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &pl), DIRECTORY_CLAIMED);
+    got = pl.claim;
+    directory_placement_free(&pl);
     assert_string_equal(got.addr, "127.0.0.1:7002");
     const char *none[] = {NULL};
     assert_int_equal(directory_keep(a, &old, "{}", none, 0, err, sizeof err), 0); /* not a's */
@@ -585,27 +618,23 @@ static void a_rooms_record_goes_with_its_placement(void **state)
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 1000), *b = relay_dir(&r, 2, 1000);
     beat(a, 0, 0, false), beat(b, 9, 0, false);
-    struct fleet_claim held[1] = {place(a, "named")}, got;
-    assert_null(directory_take_record(a)); /* a new room: none */
+    struct directory_placement pl = {0};
+    struct fleet_claim held[1] = {place_as(a, "named", &pl)}, got;
+    assert_null(pl.record); /* a new room: none */
     keep(a, &held[0], "{\"owner\":\"" ALICE "\"}", ALICE);
-    char text[128], *rec;
+    char text[128];
     test_redis_cmd(&r, text, sizeof text, "PTTL test:keep:named");
     assert_in_range(strtoul(text, NULL, 10), directory_keep_out_ms(a) - 1000,
                     directory_keep_out_ms(a));
-    place(b, "named"); /* another relay's room: moved there, no record */
-    assert_null(directory_take_record(b));
-    place(a, "named"); /* its holder's: the record */
-    rec = directory_take_record(a);
-    assert_string_equal(rec, "{\"owner\":\"" ALICE "\"}");
-    free(rec);
-    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &got), 1);
+    place_as(b, "named", &pl); /* another relay's room: moved there, no record */
+    assert_null(pl.record);
+    place_as(a, "named", &pl); /* its holder's: the record */
+    assert_string_equal(pl.record, "{\"owner\":\"" ALICE "\"}");
+    assert_int_equal(named(b, "127.0.0.1:7001", ALICE, &pl), DIRECTORY_CLAIMED);
+    got = pl.claim;
     assert_string_equal(got.addr, "127.0.0.1:7002");
-    rec = directory_take_record(b);
-    assert_string_equal(rec, "{\"owner\":\"" ALICE "\"}");
-    free(rec);
-    rec = directory_take_members(b); /* who takes its place back in it */
-    assert_string_equal(rec, ALICE);
-    free(rec);
+    assert_string_equal(pl.record, "{\"owner\":\"" ALICE "\"}");
+    assert_string_equal(pl.members, ALICE); /* who takes its place back in it */
     keep(b, &got, "{\"owner\":\"" ALICE "\",\"size\":3}", ALICE);
 
     /* b dies: its claim expires (TTL 1 s), the record does not; a is kept
@@ -616,11 +645,10 @@ static void a_rooms_record_goes_with_its_placement(void **state)
     assert_string_equal(text, "0");
     struct directory *c = relay_dir(&r, 3, 1000);
     beat(c, 0, 0, false);
-    held[0] = place(c, "named");
+    held[0] = place_as(c, "named", &pl);
     assert_string_equal(held[0].addr, "127.0.0.1:7003");
-    rec = directory_take_record(c);
-    assert_string_equal(rec, "{\"owner\":\"" ALICE "\",\"size\":3}");
-    free(rec);
+    assert_string_equal(pl.record, "{\"owner\":\"" ALICE "\",\"size\":3}");
+    directory_placement_free(&pl);
     /* Its last member dropped: released, the record kept; left: gone. */
     assert_int_equal(directory_release(c, &held[0], 5000, false, err, sizeof err), 1);
     test_redis_cmd(&r, text, sizeof text, "EXISTS test:keep:named");
@@ -678,9 +706,10 @@ static void redis_down_and_back(void **state)
     test_redis_stop(&r);
     assert_int_equal(directory_connect(a, err, sizeof err), -1);
     assert_non_null(strstr(err, "127.0.0.1"));
-    struct fleet_claim c;
-    assert_int_equal(directory_place(a, "three", NULL, NULL, &c, &wait_ms, err, sizeof err), -1);
+    struct directory_placement pl = {0};
+    assert_int_equal(ask(a, "three", NULL, NULL, &pl), DIRECTORY_FAILED);
     assert_non_null(strstr(err, "not connected"));
+    struct fleet_claim c;
 
     test_redis_restart(&r);
     assert_int_equal(directory_connect(a, err, sizeof err), 0);

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fleet/dirthread.h"
-#include "../sys/clock.h"
-#include "support/agones_sdk.h"
-#include "support/redis.h"
+#include "fleet/dirthread.h"
+#include "sys/clock.h"
+#include "tests/support/agones_sdk.h"
+#include "tests/support/redis.h"
 
 #define TTL_MS 1000
 
@@ -286,9 +286,11 @@ static void a_reported_holder_is_awaited_then_taken_over(void **state)
     assert_int_equal(directory_connect(a, err, sizeof err), 0);
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){0}, NULL, 0, NULL, err,
                                          sizeof err), 0);
-    struct fleet_claim held;
-    uint32_t wait;
-    assert_int_equal(directory_place(a, "orphan", NULL, NULL, &held, &wait, err, sizeof err), 1);
+    struct directory_placement pl;
+    assert_int_equal(directory_place(a, "orphan", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    struct fleet_claim held = pl.claim;
+    directory_placement_free(&pl);
     assert_string_equal(held.addr, "127.0.0.1:7001");
     struct dirthread *tb = start(&cb);
     wait_for(tb, FLEET_CONFIRMED, NULL, 3000); /* b beats: the directory answers */

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../fleet/directory.h"
-#include "../fleet/redisconn.h"
-#include "../lab/harness/freeport.h"
-#include "../sys/clock.h"
-#include "support/redis.h"
+#include "fleet/directory.h"
+#include "fleet/redisconn.h"
+#include "lab/harness/freeport.h"
+#include "sys/clock.h"
+#include "tests/support/redis.h"
 
 /* docs/fleet.md's ACL line for a fleet named ricochet (the password aside). */
 #define FLEET_ACL "~ricochet:* resetchannels -@all +evalsha +script|load +select +role " \
@@ -204,28 +204,33 @@ static void a_directory_over_tls_as_a_least_privileged_user(void **state)
     test_redis_cmd(&r, out, sizeof out, "ACL SETUSER ricochet on >fleet-pw " FLEET_ACL);
     assert_string_equal(out, "OK");
     struct directory *a = acl_relay(pki, port, 1), *b = acl_relay(pki, port, 2);
-    struct fleet_claim held[1], got, moved;
+    struct fleet_claim held[1], moved;
+    struct directory_placement pl;
     enum directory_renewal res[1];
-    uint32_t wait;
     static struct directory_listing listed;
     char cursor[PROTO_ROOM_MAX + 1] = "";
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){0}, NULL, 0, NULL, err,
                                          sizeof err), 0);
     assert_int_equal(directory_heartbeat(b, &(struct directory_load){.unheard_ms = 5000}, NULL,
                                          0, NULL, err, sizeof err), 0); /* placed on last */
-    assert_int_equal(directory_place(a, "r", NULL, NULL, &held[0], &wait, err, sizeof err), 1);
-    assert_int_equal(directory_place(a, "h", NULL, NULL, &got, &wait, err, sizeof err), 1);
-    assert_int_equal(directory_handover(a, &got, &moved, err, sizeof err), 1);
+    assert_int_equal(directory_place(a, "r", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    held[0] = pl.claim;
+    directory_placement_free(&pl);
+    assert_int_equal(directory_place(a, "h", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    assert_int_equal(directory_handover(a, &pl.claim, &moved, err, sizeof err), 1);
+    directory_placement_free(&pl);
     assert_string_equal(moved.addr, "127.0.0.1:7002");
     assert_string_equal(held[0].addr, "127.0.0.1:7001");
     const char *members[] = {MEMBER};
     assert_int_equal(directory_keep(a, &held[0], "{\"size\":4}", members, 1, err, sizeof err),
                      1);
-    assert_int_equal(directory_place(a, "r", NULL, NULL, &got, &wait, err, sizeof err), 1);
-    char *record = directory_take_record(a), *ids = directory_take_members(a);
-    assert_string_equal(record, "{\"size\":4}"); /* the holder's own: with its record */
-    assert_string_equal(ids, MEMBER);
-    free(record), free(ids);
+    assert_int_equal(directory_place(a, "r", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    assert_string_equal(pl.record, "{\"size\":4}"); /* the holder's own: with its record */
+    assert_string_equal(pl.members, MEMBER);
+    directory_placement_free(&pl);
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 1, false}, held, 1, res,
                                          err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_RENEWED);
@@ -242,8 +247,10 @@ static void a_directory_over_tls_as_a_least_privileged_user(void **state)
     assert_int_equal(directory_rooms_put(a, rooms, gone, 1, err, sizeof err), 0);
 
     /* A member's report names the holder: the room moves to b. */
-    assert_int_equal(directory_place(b, "r", "127.0.0.1:7001", MEMBER, &moved, &wait, err,
-                                     sizeof err), 1);
+    assert_int_equal(directory_place(b, "r", "127.0.0.1:7001", MEMBER, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    moved = pl.claim;
+    directory_placement_free(&pl);
     assert_string_equal(moved.addr, "127.0.0.1:7002");
     assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 1, false}, held, 1, res,
                                          err, sizeof err), 0);

@@ -1,19 +1,20 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
  * key names, fleet names, advertised addresses, rooms' entries with their
  * flags and props (the longest within an entry's bound), the listing's
- * lines read back, and each script's arguments named as its list names
- * them (fleet/script_args.h). */
+ * lines read back, and each script's arguments (and place's reply's
+ * fields) named as its list names them (fleet/script_args.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fleet/schema.h"
+#include "fleet/schema.h"
 
 static char err[256];
 
@@ -137,6 +138,37 @@ static size_t names_at(const char *text, size_t skip, char names[][32], size_t c
     return n;
 }
 
+/* The lines after the head of a block of script name's opening comment
+ * (top: where it starts), head "\n-- ARG (" or "\n-- REPLY ("; fails if it
+ * has none. */
+static const char *block_of(const char *top, const char *head, const char *name)
+{
+    const char *block = strstr(top, head), *eol = block ? strchr(block + 1, '\n') : NULL;
+    if (!eol)
+        fail_msg("%s.lua: no \"%s\" block in its opening comment", name, head + 1);
+    return eol ? eol + 1 : "";
+}
+
+/* A list's n names (fleet/script_args.h's) against the same names where
+ * the build put them (the first ipairs list from built) and where script
+ * name's opening comment says them (its block headed head, top its
+ * opening): fails unless the three agree, in order. what: "argument". */
+static void names_agree(const char *name, const char *what, const char *const *list, size_t n,
+                        const char *built, const char *top, const char *head)
+{
+    char in_build[32][32], told[32][32];
+    const char *at = strstr(built, "ipairs({");
+    assert_non_null(at);
+    assert_int_equal(names_at(at + 8, 0, in_build, 32), n);
+    size_t told_n = names_at(block_of(top, head, name), 5, told, 32);
+    for (size_t i = 0; i < n || i < told_n; i++) {
+        if (i >= n || i >= told_n || strcmp(list[i], told[i]) != 0)
+            fail_msg("%s.lua's opening comment names %s %zu '%s', fleet/script_args.h '%s'",
+                     name, what, i + 1, i < told_n ? told[i] : "", i < n ? list[i] : "");
+        assert_string_equal(list[i], in_build[i]);
+    }
+}
+
 /* What keeps each script and its callers in step: its arguments' names
  * and order are one list (fleet/script_args.h) from which directory.c
  * builds argv and the build the script's preamble; the script's opening
@@ -152,24 +184,11 @@ static void scripts_read_their_arguments_by_the_lists_names(void **state)
         const char *const *args = fleet_script_args(id, &n);
         assert_true(n >= 2);
         assert_string_equal(args[0], "prefix"); /* the prefix is always ARGV[1] */
-        char preamble[32][32], told[32][32];
-        const char *list = strstr(src, "ipairs({");
-        assert_non_null(list);
-        assert_int_equal(names_at(list + 8, 0, preamble, 32), n);
         char opening[64];
         snprintf(opening, sizeof opening, "\n-- %s.lua: ", name);
-        const char *top = strstr(src, opening), *block = top ? strstr(top, "\n-- ARG (") : NULL;
-        if (!block)
-            fail_msg("%s.lua: no \"-- ARG (\" block in its opening comment", name);
-        block = strchr(block + 1, '\n') + 1;
-        size_t told_n = names_at(block, 5, told, 32);
-        for (size_t i = 0; i < n || i < told_n; i++) {
-            if (i >= n || i >= told_n || strcmp(args[i], told[i]) != 0)
-                fail_msg("%s.lua's opening comment names argument %zu '%s', "
-                         "fleet/script_args.h '%s'", name, i + 1, i < told_n ? told[i] : "",
-                         i < n ? args[i] : "");
-            assert_string_equal(args[i], preamble[i]);
-        }
+        const char *top = strstr(src, opening);
+        assert_non_null(top);
+        names_agree(name, "argument", args, n, src, top, "\n-- ARG (");
         for (const char *p = strstr(top, "ARG."); p; p = strstr(p + 1, "ARG.")) {
             size_t len = strspn(p + 4, "abcdefghijklmnopqrstuvwxyz_0123456789"), i = 0;
             while (i < n && (strlen(args[i]) != len || strncmp(args[i], p + 4, len) != 0))
@@ -191,6 +210,45 @@ static void scripts_read_their_arguments_by_the_lists_names(void **state)
         for (const char *p = strstr(src, "ARGV["); p; p = strstr(p + 1, "ARGV["))
             if (p[5] >= '0' && p[5] <= '9')
                 fail_msg("%s.lua reads ARGV[%c...] by its number", name, p[5]);
+    }
+}
+
+/* The same for a reply of named fields (fleet/script_args.h's
+ * FLEET_PLACE_REPLIES): the build's REPLY{} puts each in the list's
+ * place, the script's opening comment names them in that order, it sets
+ * each by name somewhere and answers only through REPLY{}, never a table
+ * by position; a script without such a reply never calls REPLY. */
+static void scripts_reply_by_the_lists_names(void **state)
+{
+    (void)state;
+    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
+        enum fleet_script id = (enum fleet_script)s;
+        const char *src = fleet_script_source(id), *name = fleet_script_name(id);
+        char opening[64];
+        snprintf(opening, sizeof opening, "\n-- %s.lua: ", name);
+        const char *top = strstr(src, opening);
+        assert_non_null(top);
+        size_t n;
+        const char *const *fields = fleet_script_replies(id, &n);
+        const char *preamble = strstr(src, "local function REPLY(t)");
+        if (!fields) {
+            if (strstr(top, "REPLY{") || preamble)
+                fail_msg("%s.lua answers through REPLY, but its list names no fields", name);
+            continue;
+        }
+        assert_non_null(preamble);
+        names_agree(name, "field of its reply", fields, n, preamble, top, "\n-- REPLY (");
+        for (size_t i = 0; i < n; i++) {
+            char set[48];
+            snprintf(set, sizeof set, "%s = ", fields[i]);
+            bool found = false;
+            for (const char *p = strstr(top, "REPLY{"); p && !found; p = strstr(p + 1, "REPLY{"))
+                found = strstr(p, set) && strstr(p, set) < strchr(p, '}');
+            if (!found)
+                fail_msg("%s.lua never sets its reply's %s", name, fields[i]);
+        }
+        if (strstr(top, "return {"))
+            fail_msg("%s.lua answers a table by position", name);
     }
 }
 
@@ -326,6 +384,7 @@ int main(void)
         cmocka_unit_test(advertised_addresses),
         cmocka_unit_test(every_script_has_a_source),
         cmocka_unit_test(scripts_read_their_arguments_by_the_lists_names),
+        cmocka_unit_test(scripts_reply_by_the_lists_names),
         cmocka_unit_test(listing_lines_carry_flags),
         cmocka_unit_test(entries_are_lines_without_their_names),
         cmocka_unit_test(listing_lines_carry_props),

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../fleet/directory.h"
-#include "../fleet/sentinel.h"
-#include "../lab/harness/redislab.h"
-#include "../sys/clock.h"
+#include "fleet/directory.h"
+#include "fleet/sentinel.h"
+#include "lab/harness/redislab.h"
+#include "sys/clock.h"
 
 #define DOWN_MS 1000      /* the sentinels' down-after-milliseconds */
 #define FAILOVER_MS 20000 /* a failover, at most */
@@ -136,11 +136,13 @@ static void a_failover_is_followed(void **state)
     connect_dir(d);
     assert_true(directory_event_fd(d) >= 0); /* subscribed to the sentinels */
     struct fleet_claim held[1];
-    uint32_t wait;
+    struct directory_placement pl;
     enum directory_renewal res[1];
     struct directory_load load = {1, 1, false};
     assert_int_equal(directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err), 0);
-    assert_int_equal(directory_place(d, "kept", NULL, NULL, &held[0], &wait, err, sizeof err), 1);
+    assert_int_equal(directory_place(d, "kept", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    held[0] = pl.claim;
     uint64_t epoch = held[0].epoch;
     /* The write reached the replica before the primary dies: asynchronous
      * replication may lose what did not (proto/FLEET.md). */
@@ -158,9 +160,9 @@ static void a_failover_is_followed(void **state)
     assert_int_equal(directory_heartbeat(d, &load, held, 1, res, err, sizeof err), 0);
     assert_int_equal(res[0], DIRECTORY_RENEWED); /* replicated: still ours */
     assert_int_equal(held[0].epoch, epoch);
-    struct fleet_claim c;
-    assert_int_equal(directory_place(d, "new", NULL, NULL, &c, &wait, err, sizeof err), 1);
-    assert_true(c.epoch > epoch);
+    assert_int_equal(directory_place(d, "new", NULL, NULL, &pl, err, sizeof err),
+                     DIRECTORY_CLAIMED);
+    assert_true(pl.claim.epoch > epoch);
     directory_destroy(d);
     redislab_stop(&l);
 }

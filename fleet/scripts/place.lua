@@ -14,34 +14,38 @@
 --   lost        the relay that client named lost ('' none)
 --   out_ms      the keep-out
 --   reporter    the reporter's player id ('' none: no key, no evidence)
--- Returns {status, x, out, record, refused, members}:
---   'held', value    the claim of a live holder (renewed for the TTL when
---                    the holder asks: it starts a whole lease from this
---                    answer); with suspect, a holder that beat within the
---                    last half of `stale` (while the directory answered),
---                    unless the report named it (below);
---   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
---                    with suspect over a holder stale for `stale` while the
---                    directory answered, or over a holder that beat within
---                    that half, which the report named, when the reporter
---                    is one of the room's members as the holder published
---                    them (P:members:ROOM) and no P:out:ROOM is set: a room
---                    moves on a report at most once per out ms, that holder
---                    then kept out of it for out ms and placed on last for
---                    any room as long (P:shun:ADDR); it hears of it at its
---                    next heartbeat) on the relay pick() chose (none: a
---                    named holder keeps the room);
---   'wait', ms       suspect, and the holder's heartbeats are overdue but
---                    not stale yet: ask again in ms;
---   'none', ''       no relay can take the room.
--- out: the relay kept out of the room (P:out:ROOM: a release whose room's
--- last member was dropped, or a report), '' if none. record: the room's
--- record (P:keep:ROOM) when the claim answered is the asker's, which
--- applies it before any join of the room; '' otherwise or none. refused:
--- '1' when the report named a holder that beats but its reporter is no
--- member of the room (a stranger: taken as a plain join), else '0'.
--- members: with the record, the player ids its last holder published
--- (space-separated): they take their places back in it, closed or not.
+-- REPLY (fleet/script_args.h's FLEET_PLACE_REPLIES, in the reply's order):
+--   status      'held': the claim of a live holder (renewed for the TTL when
+--               the holder asks: it starts a whole lease from this answer);
+--               with suspect, a holder that beat within the last half of
+--               `stale` (while the directory answered), unless the report
+--               named it (below);
+--               'placed': a new claim (SET NX; XX over a dead holder's
+--               claim, or with suspect over a holder stale for `stale` while
+--               the directory answered, or over a holder that beat within
+--               that half, which the report named, when the reporter is one
+--               of the room's members as the holder published them
+--               (P:members:ROOM) and no P:out:ROOM is set: a room moves on a
+--               report at most once per out ms, that holder then kept out of
+--               it for out ms and placed on last for any room as long
+--               (P:shun:ADDR); it hears of it at its next heartbeat) on the
+--               relay pick() chose (none: a named holder keeps the room);
+--               'wait': suspect, and the holder's heartbeats are overdue but
+--               not stale yet: ask again in wait_ms;
+--               'none': no relay can take the room
+--   claim       held, placed: the claim's value
+--   wait_ms     wait: how long until the holder is stale
+--   kept_out    the relay kept out of the room (P:out:ROOM: a release whose
+--               room's last member was dropped, or a report), '' if none
+--   record      the room's record (P:keep:ROOM) when the claim answered is
+--               the asker's, which applies it before any join of the room;
+--               '' otherwise or none
+--   members     with the record, the player ids its last holder published
+--               (space-separated): they take their places back in it,
+--               closed or not
+--   refused     '1' when the report named a holder that beats but its
+--               reporter is no member of the room (a stranger: taken as a
+--               plain join), else '0'
 local p, rk, asker = ARG.prefix, ARG.prefix .. ':room:' .. ARG.room, ARG.asker
 local ttl, floor, stale = ARG.ttl_ms, tonumber(ARG.floor), tonumber(ARG.stale_ms)
 local ok = p .. ':out:' .. ARG.room
@@ -54,7 +58,8 @@ local function answer(st, v, out)
   local mine = v ~= '' and string.match(v, '^%d+ (%S+) ') == asker
   local rec = mine and redis.call('GET', kk) or ''
   local ids = rec ~= '' and redis.call('SMEMBERS', p .. ':members:' .. ARG.room) or {}
-  return {st, v, out or '', rec, refused, table.concat(ids, ' ')}
+  return REPLY{status = st, claim = v, kept_out = out, record = rec,
+               members = table.concat(ids, ' '), refused = refused}
 end
 if cur and alive(p, cur) then
   local holder = string.match(cur, '^%d+ (%S+) ')
@@ -69,7 +74,8 @@ if cur and alive(p, cur) then
   end
   if quiet * 2 < stale and not named then return answer('held', cur) end
   if quiet < stale and not named then
-    return answer('wait', string.format('%d', stale - quiet))
+    return REPLY{status = 'wait', wait_ms = string.format('%d', stale - quiet),
+                 refused = refused}
   end
   exclude = holder
 end
