@@ -147,10 +147,7 @@ static void under_attack(const char *kind)
     scripts_dir_new(dir);
     put_scripts(dir, kind);
     struct spawn_proc relay;
-    const char *args[] = {"--script-dir", dir, "--kick-after", "0", "--max-per-address", "0",
-                          "--log-level", "error", NULL};
-    int port = harness_start_relay(&relay, args);
-    assert_true(port > 0);
+    int port = scripts_relay_start(&relay, dir);
     struct session s;
     session_init(&s);
     session_add(&s, (uint16_t)port, "honest", "honest0", PROTO_MODE_RELIABLE, true, 30);

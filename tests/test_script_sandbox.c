@@ -370,17 +370,39 @@ static const struct proto_control *error_to(uint32_t peer)
     return NULL;
 }
 
+/* Every heavy body as a script of its name, inside the function fmt
+ * makes of it ("function on_event(room, m, ev)\n%s\nend\n"). */
+static void put_heavy(const char *fmt)
+{
+    char text[1024];
+    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
+        snprintf(text, sizeof text, fmt, room_scripts_heavy[i].body);
+        scripts_put(dir, room_scripts_heavy[i].name, text);
+    }
+}
+
+/* h's call (what) took took µs of this thread's CPU, the counts before it
+ * were before: within STALL_MS, one error if h fails, else none. */
+static void judge_heavy(const struct room_scripts_heavy *h, const char *what, uint64_t took,
+                        const struct relay_script_counts *before, const struct relay *r)
+{
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    print_message("%-12s %-8s %6.1f ms, errors %llu, budget %llu, memory %llu\n", h->name,
+                  what, took / 1000.0, (unsigned long long)(c->errors - before->errors),
+                  (unsigned long long)(c->budget - before->budget),
+                  (unsigned long long)(c->memory - before->memory));
+    if (took > STALL_MS * 1000u)
+        fail_msg("%s: %s held the loop %.1f ms", h->name, what, took / 1000.0);
+    if (c->errors - before->errors != (h->fails ? 1u : 0u))
+        fail_msg("%s: %llu errors", h->name, (unsigned long long)(c->errors - before->errors));
+}
+
 /* Each in a hook: stopped within STALL_MS (or done at once), counted, the
  * room's members told; the calm room gets every state. */
 static void each_heavy_call_ends_in_time(void **state)
 {
     (void)state;
-    char text[1024];
-    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
-        snprintf(text, sizeof text, "function on_event(room, m, ev)\n%s\nend\n",
-                 room_scripts_heavy[i].body);
-        scripts_put(dir, room_scripts_heavy[i].name, text);
-    }
+    put_heavy("function on_event(room, m, ev)\n%s\nend\n");
     struct relay_config cfg = unlimited_config();
     struct relay *r = relay_with_peers(&cfg, 4);
     /* the share unbounded: each case judged by its own time alone */
@@ -399,19 +421,8 @@ static void each_heavy_call_ends_in_time(void **state)
         assert_int_equal(send_state_xy(r, 0, ++sent, 1, 1), 0);
         uint64_t t0 = cpu_us();
         assert_int_equal(send_event(r, 2, 0, "go"), 0);
-        uint64_t took = cpu_us() - t0;
+        judge_heavy(h, "on_event", cpu_us() - t0, &before, r);
         assert_int_equal(send_state_xy(r, 0, ++sent, 2, 2), 0);
-        const struct relay_script_counts *c = &relay_stats(r)->script;
-        print_message("%-12s %6.1f ms, errors %llu, budget %llu, memory %llu\n",
-                      h->name, took / 1000.0,
-                      (unsigned long long)(c->errors - before.errors),
-                      (unsigned long long)(c->budget - before.budget),
-                      (unsigned long long)(c->memory - before.memory));
-        if (took > STALL_MS * 1000u)
-            fail_msg("%s: the call held the loop %.1f ms", h->name, took / 1000.0);
-        if (c->errors - before.errors != (h->fails ? 1u : 0u))
-            fail_msg("%s: %llu errors", h->name,
-                     (unsigned long long)(c->errors - before.errors));
         if (h->fails) {
             const struct proto_control *err = error_to(3);
             assert_non_null(err);
@@ -435,12 +446,7 @@ static void each_heavy_call_ends_in_time(void **state)
 static void each_heavy_start_ends_in_time(void **state)
 {
     (void)state;
-    char text[1024];
-    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
-        snprintf(text, sizeof text, "function on_room(room)\n%s\nend\n",
-                 room_scripts_heavy[i].body);
-        scripts_put(dir, room_scripts_heavy[i].name, text);
-    }
+    put_heavy("function on_room(room)\n%s\nend\n");
     struct relay_config cfg = unlimited_config();
     struct relay *r = relay_with_peers(&cfg, 4);
     struct script_engine *e = scripts_engine_share(r, dir, 0, 100);
@@ -449,16 +455,7 @@ static void each_heavy_start_ends_in_time(void **state)
         const struct relay_script_counts before = relay_stats(r)->script;
         uint64_t t0 = cpu_us();
         assert_int_equal(join_script(r, 2, h->name, "evil", h->name), 0);
-        uint64_t took = cpu_us() - t0;
-        const struct relay_script_counts *c = &relay_stats(r)->script;
-        print_message("%-12s start %6.1f ms, errors %llu\n", h->name, took / 1000.0,
-                      (unsigned long long)(c->errors - before.errors));
-        if (took > STALL_MS * 1000u)
-            fail_msg("%s: the room's start held the loop %.1f ms", h->name,
-                     took / 1000.0);
-        if (c->errors - before.errors != (h->fails ? 1u : 0u))
-            fail_msg("%s: %llu errors", h->name,
-                     (unsigned long long)(c->errors - before.errors));
+        judge_heavy(h, "its start", cpu_us() - t0, &before, r);
         assert_true(relay_peer_joined(r, 2));
         assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
         rest(r, e);

@@ -13,6 +13,7 @@
 
 #include "proto/control.h"
 #include "fake_relay.h"
+#include "harness.h"
 
 void scripts_dir_new(char dir[SCRIPTS_DIR_MAX])
 {
@@ -82,6 +83,15 @@ const struct room_scripts_heavy room_scripts_heavy[] = {
                               "while true do local x = s < s end", true},
 };
 const size_t room_scripts_n_heavy = sizeof room_scripts_heavy / sizeof room_scripts_heavy[0];
+
+int scripts_relay_start(struct spawn_proc *relay, const char *dir)
+{
+    const char *args[] = {"--script-dir", dir, "--kick-after", "0", "--max-per-address", "0",
+                          "--log-level", "error", NULL};
+    int port = harness_start_relay(relay, args);
+    assert_true(port > 0);
+    return port;
+}
 
 static void settings(struct script_settings *s, const char *dir, const char *def,
                      uint32_t memory_kb, uint64_t budget)

@@ -24,6 +24,13 @@ void scripts_put(const char *dir, const char *name, const char *text);
 /* Removes dir and every file in it. */
 void scripts_dir_free(const char *dir);
 
+struct spawn_proc;
+
+/* ricochet-relay (from $RICOCHET_BIN) with dir's scripts, for abuse tests:
+ * no kicks, no bound per address, errors only in its log. Returns its
+ * port (> 0), asserted. */
+int scripts_relay_start(struct spawn_proc *relay, const char *dir);
+
 /* The engine on r for dir's scripts (def: every room's, "" none), with
  * memory_kb and budget (0: the options' defaults, 1024 and 1000000), the
  * share's default (50);
