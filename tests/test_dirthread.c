@@ -28,7 +28,8 @@ static char err[512];
 static struct dirthread_config config(const struct redisproc *r, int n)
 {
     struct dirthread_config c = {.heartbeat_ms = TTL_MS / 10, .retry_ms = 100,
-                                 .health_ms = 200, .ring_slots = 256};
+                                 .health_ms = 200, .ring_slots = 256,
+                                 .records_budget = 1 << 20};
     if (r) {
         c.use_directory = true;
         c.dir = (struct directory_config){.capacity = 100, .ttl_ms = TTL_MS,

@@ -39,6 +39,11 @@ bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us);
  * (a key's token spent if so)? */
 bool core_join_may_key(struct relay *r, uint32_t peer, uint64_t now_us);
 
+/* peer's join cost nothing after all (the fleet's directory did not
+ * answer: the join was refused with nothing placed and nothing sent but
+ * the refusal): its source's join token given back. */
+void core_join_unspend(struct relay *r, uint32_t peer, uint64_t now_us);
+
 /* What the relay has sent so far (before a welcome). */
 struct core_join_mark core_join_mark(const struct relay *r);
 

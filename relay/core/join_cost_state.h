@@ -12,7 +12,10 @@
  * sessions:
  *
  *   - joins: JOIN_COST_JOINS_PER_S a second per source, in bursts of
- *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited);
+ *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited). A
+ *     join a fleet's directory could not place (directory_unavailable)
+ *     costs nothing: players rejoining through one address all through a
+ *     directory's outage keep their joins for when it answers again;
  *   - keys: a join with a player key the relay does not hold (PROTOCOL.md,
  *     "Players who come back") is taken as the player's (the relay
  *     restarted, or another relay had the player), so a join is also a
