@@ -1,6 +1,7 @@
 /* keeps.c: see keeps.h. The rooms are a relay's (at most --max-rooms, and
  * those it let go), found by a walk: each is touched when it changes, a
- * tick at most. */
+ * tick at most. Each is counted at what it costs Redis, which is more
+ * than what it costs here. */
 #include "keeps.h"
 
 #include <stdio.h>
@@ -43,9 +44,11 @@ struct keeps *keeps_create(size_t budget)
     return k;
 }
 
+/* What e costs Redis (and, less, this relay): schema.h's FLEET_COST_*. */
 static size_t size_of(const struct keep *e)
 {
-    return (e->record ? strlen(e->record) : 0) + (size_t)e->n * PROTO_PLAYER_LEN;
+    return FLEET_COST_ROOM + FLEET_COST_RECORD(e->record ? strlen(e->record) : 0) +
+           (size_t)e->n * FLEET_COST_MEMBER;
 }
 
 static void drop_at(struct keeps *k, size_t i)
@@ -108,7 +111,8 @@ bool keeps_put(struct keeps *k, const char *room, char *members, uint32_t n, cha
     }
     size_t had = e->record ? strlen(e->record) : 0, now = record ? strlen(record) : had;
     bool taken = true;
-    if (record && now > had && k->bytes - had + now > k->budget) {
+    if (record && now > had &&
+        k->bytes - FLEET_COST_RECORD(had) + FLEET_COST_RECORD(now) > k->budget) {
         if (!e->said)
             log_warn("fleet: room %s: its record (%zu bytes) is not kept: this relay's rooms' "
                      "records would pass their budget of %zu bytes (--directory-records-mb); "

@@ -6,9 +6,9 @@
  * is written again on a new connection (Redis may have restarted empty, or
  * a failover lost its last writes), even where the room's claim is gone;
  * a room let go while the directory did not answer is kept until its
- * record is restored. The copies' bytes (records and member ids) count
- * against the operator's budget: a record past it is not taken, and a
- * relay at it takes no new room.
+ * record is restored. Each room counts against the operator's budget at
+ * what it costs Redis (schema.h's FLEET_COST_*): a record past the budget
+ * is not taken, and a relay at it takes no new room.
  *
  * The directory thread's alone: not thread-safe. */
 #ifndef RICOCHET_FLEET_KEEPS_H
@@ -22,7 +22,7 @@
 
 struct keeps;
 
-/* budget: bytes of records and member ids kept at most. NULL out of memory. */
+/* budget: bytes the rooms kept may cost Redis. NULL out of memory. */
 struct keeps *keeps_create(size_t budget);
 void keeps_destroy(struct keeps *k); /* NULL is fine */
 
@@ -55,7 +55,7 @@ void keeps_rewrite(struct keeps *k);
 /* How many rooms wait to be written. */
 size_t keeps_waiting(const struct keeps *k);
 
-/* The copies' bytes, and whether they fill the budget (no new room). */
+/* What the copies cost Redis, and whether it fills the budget (no new room). */
 size_t keeps_bytes(const struct keeps *k);
 bool keeps_full(const struct keeps *k);
 

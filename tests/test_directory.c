@@ -9,7 +9,11 @@
  * per keep-out) when its reporter is a member the holder published, a
  * stranger's report moving nothing, the members living with the claim, the
  * room's record going to the relay it is placed on next, no new room for a
- * stale relay, Redis stopped, paused and restarted empty, the server holding
+ * stale relay, Redis stopped, paused and restarted empty, a record fenced
+ * by its version and restored where its claim is gone, a full Redis
+ * keeping its rooms and refusing new ones, a relay full of records placed
+ * no new room, a lost room waiting for its holder's restore, what a room
+ * costs Redis within what its relay counts, the server holding
  * none of the test's descriptors and dying with a test that dies; and the
  * rooms' entries each relay writes, listed a page at a time (5000 rooms),
  * filtered in the directory, written and removed with their claims, a join
@@ -914,6 +918,78 @@ static void a_lost_room_waits_for_its_holder_to_restore_it(void **state)
     test_redis_stop(&r);
 }
 
+/* Redis's used_memory now. */
+static unsigned long long used_memory(const struct redisproc *r)
+{
+    char text[4096];
+    test_redis_cmd(r, text, sizeof text, "INFO memory");
+    const char *at = strstr(text, "used_memory:");
+    assert_non_null(at);
+    return strtoull(at + 12, NULL, 10);
+}
+
+/* n rooms placed on d, each with an entry of props, a record of len bytes
+ * (0: none) and m members: what they cost Redis, and what d's budget counts
+ * (schema.h's FLEET_COST_*). */
+static void rooms_cost(struct redisproc *r, struct directory *d, const char *prefix, int n,
+                       size_t len, size_t m, unsigned long long *cost,
+                       unsigned long long *counted)
+{
+    static char record[FLEET_KEEP_BYTES + 1];
+    static char ids[FLEET_KEEP_MEMBERS][PROTO_PLAYER_LEN + 1];
+    static const char *members[FLEET_KEEP_MEMBERS];
+    memset(record, 'x', len);
+    record[len] = '\0';
+    for (size_t j = 0; j < m; j++) {
+        snprintf(ids[j], sizeof ids[j], "%016zx", j * 7919 + 1);
+        members[j] = ids[j];
+    }
+    unsigned long long before = used_memory(r);
+    for (int i = 0; i < n; i++) {
+        char room[32], entry[FLEET_ENTRY_MAX];
+        snprintf(room, sizeof room, "%s%d", prefix, i);
+        struct fleet_claim c = place(d, room);
+        struct proto_room_entry e = {.members = (uint32_t)m, .capacity = 1024};
+        struct proto_props props = {0};
+        assert_int_equal(proto_props_add(&props, "props", "map", "a-map-name-of-some-length",
+                                         NULL, 0), 0);
+        assert_true(fleet_room_entry_format(&e, &props, entry, sizeof entry) > 0);
+        const char *rooms[] = {room}, *entries[] = {entry};
+        assert_int_equal(directory_rooms_put(d, rooms, entries, 1, err, sizeof err), 0);
+        assert_int_equal(directory_keep(d, &c, len ? record : NULL, 1, false, members, m, err,
+                                        sizeof err),
+                         DIRECTORY_KEPT);
+    }
+    *cost = used_memory(r) - before;
+    *counted = (unsigned long long)n * (FLEET_COST_ROOM + FLEET_COST_RECORD(len) +
+                                        m * FLEET_COST_MEMBER);
+}
+
+/* What a room costs Redis is within what its relay counts against its
+ * budget of records (proto/FLEET.md, Memory): rooms with the largest
+ * record, with a thousand members, with neither. */
+static void a_rooms_cost_in_redis_is_what_its_relay_counts(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 60000);
+    beat(a, 0, 0, false);
+    struct { const char *prefix; int n; size_t len, m; } kinds[] = {
+        {"largest", 64, FLEET_KEEP_BYTES, 8}, {"crowd", 4, 0, FLEET_KEEP_MEMBERS},
+        {"bare", 256, 0, 1}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        unsigned long long cost, counted;
+        rooms_cost(&r, a, kinds[k].prefix, kinds[k].n, kinds[k].len, kinds[k].m, &cost,
+                   &counted);
+        print_message("%d rooms, a record of %zu bytes, %zu members: %llu bytes in Redis, "
+                      "%llu counted\n", kinds[k].n, kinds[k].len, kinds[k].m, cost, counted);
+        assert_true(cost <= counted);
+    }
+    directory_destroy(a);
+    test_redis_stop(&r);
+}
+
 /* Many claims renew in several script calls (chunks) and a lost one among
  * them is found. */
 static void many_claims_renew_in_chunks(void **state)
@@ -1222,6 +1298,7 @@ int main(void)
         cmocka_unit_test(a_full_redis_keeps_its_rooms_and_refuses_new_ones),
         cmocka_unit_test(a_relay_full_of_records_takes_no_new_room),
         cmocka_unit_test(a_lost_room_waits_for_its_holder_to_restore_it),
+        cmocka_unit_test(a_rooms_cost_in_redis_is_what_its_relay_counts),
         cmocka_unit_test(many_claims_renew_in_chunks),
         cmocka_unit_test(rooms_are_listed_from_their_entries_page_by_page),
         cmocka_unit_test(entries_follow_their_claims),

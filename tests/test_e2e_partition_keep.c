@@ -1,4 +1,4 @@
-/* test_e2e_partition_keep: a room kept whole across a move that a
+/* test_e2e_partition_keep.c: a room kept whole across a move that a
  * partition caused (tests/run: alone: its bounds are a lease's timings).
  * Redis, three relays and the players each in a network namespace of
  * their own (support/nemesis.h), as in test_e2e_partitions. Alice makes a

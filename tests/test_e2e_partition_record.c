@@ -1,8 +1,7 @@
-/* test_e2e_partition_record: a room's record (its owner, props, closed, a
+/* test_e2e_partition_record.c: a room's record (its owner, props, closed, a
  * `stay` kept event) that the fleet's directory can neither lose nor roll
  * back, Redis and the relays each in a network namespace of their own
- * (support/nemesis.h; tests/run: alone: its bounds are leases and
- * rejoins). Alice's room is on relay 0, Bob and the players in it, closed,
+ * (support/nemesis.h). Alice's room is on relay 0, Bob and the players in it, closed,
  * a flag kept, then her last change of its map. Three ways to lose it: a
  * failover under Sentinel with her change on the cut-off old primary only,
  * its holder then killed; Redis cut from every relay past the keep-out

@@ -15,8 +15,8 @@
 --   out_ms      the keep-out
 --   reporter    the reporter's player id ('' none: no key, no evidence)
 --   restore_ms  how long after the directory was away (P:up) a room nobody
---               holds waits, on a report, for its last holder to restore its
---               record
+--               holds and with no record waits, on a report, for its last
+--               holder to restore its record
 -- REPLY (fleet/script_args.h's FLEET_PLACE_REPLIES, in the reply's order):
 --   status      'held': the claim of a live holder (renewed for the TTL when
 --               the holder asks: it starts a whole lease from this answer);
@@ -34,9 +34,10 @@
 --               (P:shun:ADDR); it hears of it at its next heartbeat) on the
 --               relay pick() chose (none: a named holder keeps the room);
 --               'wait': suspect, and the holder's heartbeats are overdue but
---               not stale yet, or nobody holds the room and the directory
---               came back less than restore_ms ago (its last holder may be
---               about to restore its record): ask again in wait_ms;
+--               not stale yet, or nobody holds the room, the directory keeps
+--               no record of it and came back less than restore_ms ago (its
+--               last holder may be about to restore it): ask again in
+--               wait_ms;
 --               'none': no relay can take the room (why says which limit);
 --               'full': Redis is past its maxmemory: no new claim (a held
 --               room is answered as ever)
@@ -96,7 +97,8 @@ if cur and alive(p, cur) then
   end
   exclude = holder
 end
-if ARG.suspect == '1' and exclude == '' and now - up < tonumber(ARG.restore_ms) then
+if ARG.suspect == '1' and exclude == '' and now - up < tonumber(ARG.restore_ms) and
+   redis.call('EXISTS', kk) == 0 then
   return REPLY{status = 'wait', wait_ms = string.format('%d', ARG.restore_ms - (now - up))}
 end
 if oom then
