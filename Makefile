@@ -87,7 +87,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WIRESHARK_PLUGINDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))/wireshark/plugins
 DISSECTOR := proto/wireshark/ricochet.lua proto/wireshark/ricochet_enet.lua
 # The documentation the manual pages point to, installed flat.
-DOCS := README.md $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
+DOCS := README.md LICENSE $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
@@ -114,8 +114,10 @@ WRITER_ERRORS := $(foreach w,discarded-qualifiers incompatible-pointer-types-dis
                            && echo -Werror=$(w)))
 WARN += $(WRITER_ERRORS)
 # -fPIC and hidden visibility everywhere: one object serves the programs and
-# libricochet, which exports only what ricochet.h marks RICOCHET_API.
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP -fPIC -fvisibility=hidden
+# libricochet, which exports only what ricochet.h marks RICOCHET_API. A quoted
+# include names its header from the top of the tree ("proto/wire.h"), or bare
+# beside it: -iquote . (never <...>, which the system's headers keep).
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -iquote . $(WARN) $(CFLAGS) -MMD -MP -fPIC -fvisibility=hidden
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
@@ -480,7 +482,6 @@ fleet_lua_parts_list := entry
 fleet_lua_parts_keep := common
 fleet_lua_reply_place := FLEET_LUA_REPLY(FLEET_PLACE_REPLIES)
 fleet_GENERATED := $(BUILD)/obj/gen/fleet_scripts.o
-$(BUILD)/obj/gen/fleet_scripts.o: ALL_CFLAGS += -iquote .
 $(BUILD)/gen/fleet_scripts.c: $(wildcard fleet/scripts/*.lua) Makefile
 	@mkdir -p $(@D)
 	$(say) GEN $@

@@ -23,12 +23,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../lab/audit/audit.h"
-#include "../lab/harness/lanes.h"
-#include "../lab/harness/params.h"
-#include "../stats/histogram.h"
-#include "../sys/netaddr.h"
-#include "../proto/wire.h"
+#include "lab/audit/audit.h"
+#include "lab/harness/lanes.h"
+#include "lab/harness/params.h"
+#include "stats/histogram.h"
+#include "sys/netaddr.h"
+#include "proto/wire.h"
 
 struct netlab;
 

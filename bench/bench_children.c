@@ -11,10 +11,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/children.h"
-#include "../proto/enet/enet_wire.h"
-#include "../proto/statsrec.h"
-#include "../sys/clock.h"
+#include "lab/harness/children.h"
+#include "proto/enet/enet_wire.h"
+#include "proto/statsrec.h"
+#include "sys/clock.h"
 
 #define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../sys/clock.h"
+#include "proto/control.h"
+#include "sys/clock.h"
 
 #define PAUSE_US 5000000ull  /* pause-redis: the directory stopped this long */
 #define SENTINEL_DOWN_MS 2000 /* --fleet-sentinel: a primary silent this long is down */

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
+#include "sys/clock.h"
 
 #define LIMIT_BATCH 64
 

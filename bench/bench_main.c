@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "../sys/options.h"
-#include "../sys/signals.h"
+#include "sys/options.h"
+#include "sys/signals.h"
 #include "bench_plan.h"
 #include "bench_tickets.h"
 #include "bench_world.h"
-#include "../lab/harness/netlab.h"
-#include "../lab/harness/spawn.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
 
 #define PROG BENCH_PROG
 

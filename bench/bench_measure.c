@@ -12,10 +12,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "../lab/harness/figures.h"
-#include "../stats/pattern.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
+#include "lab/harness/figures.h"
+#include "stats/pattern.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define FLEET_REJOIN_MS 60000  /* a fleet's client rejoins a lost relay this long */

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/freeport.h"
-#include "../lab/harness/netlab.h"
-#include "../lab/netsim/netsim_ip.h"
+#include "lab/harness/freeport.h"
+#include "lab/harness/netlab.h"
+#include "lab/netsim/netsim_ip.h"
 
 #define EXAMPLE_START_MS 5000  /* "listening on" deadline for the example relay */
 #define REFERENCE_START_MS 5000 /* "listening on" deadline for the reference relay */

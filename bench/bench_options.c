@@ -7,14 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../client/swarm/swarm.h"
-#include "../lab/harness/children.h"
-#include "../relay/core/relay.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "../sys/options.h"
-#include "../sys/keyfile.h"
+#include "client/lib/ricochet.h"
+#include "client/swarm/swarm.h"
+#include "lab/harness/children.h"
+#include "relay/core/relay.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "sys/options.h"
+#include "sys/keyfile.h"
 #include "bench_options.h"
 
 #define PROG BENCH_PROG

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/options.h"
+#include "sys/options.h"
 #include "bench_plan.h"
 
 #define PROG BENCH_PROG

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
+#include "sys/clock.h"
 
 #define PROBE_EVERY_US 250000 /* a join this often from the event on */
 #define PROBES_LIVE 32        /* at once; more wait their turn */

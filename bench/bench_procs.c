@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
+#include "sys/clock.h"
 
 #define REPORT_SLACK_MS 5000   /* a generator's report after its own deadline */
 

@@ -8,9 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/version.h"
-#include "../lab/audit/audit.h"
+#include "client/lib/ricochet.h"
+#include "sys/version.h"
+#include "lab/audit/audit.h"
 #include "bench_yardstick.h"
 
 /* A generator this late (p99) shaped a latency figure it is a quarter of. */

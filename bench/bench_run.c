@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/children.h"
-#include "../sys/clock.h"
+#include "lab/harness/children.h"
+#include "sys/clock.h"
 
 #define DISCONNECT_WAIT_US 500000 /* clients hearing the relay's goodbye */
 

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../sys/log.h"
+#include "sys/log.h"
 
 volatile sig_atomic_t run_stop;
 

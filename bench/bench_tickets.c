@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
 
 #define BENCH_TICKET_TTL_S 3600
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../proto/ticket.h"
+#include "proto/ticket.h"
 
 struct bench_tickets {
     char dir[64];                        /* the key's temporary folder ("" none) */

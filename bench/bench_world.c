@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../lab/audit/audit.h"
-#include "../lab/harness/children.h"
-#include "../proto/statsrec.h"
-#include "../stats/rng.h"
-#include "../sys/clock.h"
+#include "lab/audit/audit.h"
+#include "lab/harness/children.h"
+#include "proto/statsrec.h"
+#include "stats/rng.h"
+#include "sys/clock.h"
 #include "bench_yardstick.h"
 #include "run_internal.h"
 

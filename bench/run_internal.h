@@ -17,13 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../client/lib/client.h"
-#include "../client/swarm/swarm.h"
-#include "../stats/recvstats.h"
-#include "../lab/harness/redislab.h"
-#include "../lab/harness/redisproc.h"
-#include "../lab/harness/spawn.h"
-#include "../lab/audit/audit.h"
+#include "client/lib/client.h"
+#include "client/swarm/swarm.h"
+#include "stats/recvstats.h"
+#include "lab/harness/redislab.h"
+#include "lab/harness/redisproc.h"
+#include "lab/harness/spawn.h"
+#include "lab/audit/audit.h"
 #include "bench.h"
 #include "bench_tickets.h"
 

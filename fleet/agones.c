@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/http_client.h"
+#include "sys/http_client.h"
 
 int agones_port_from_env(uint16_t *port, char *err, size_t err_cap)
 {

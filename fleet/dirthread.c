@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/ring.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/ring.h"
 #include "keeps.h"
 #include "suspects.h"
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/player.h"
+#include "proto/player.h"
 #include "agones.h"
 #include "directory.h"
 #include "schema.h"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/player.h"
-#include "../sys/log.h"
+#include "proto/player.h"
+#include "sys/log.h"
 
 /* What the directory is to keep of a room, as this relay has it. */
 struct keep {

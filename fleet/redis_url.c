@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define SENTINEL_PORT 26379
 

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
+#include "sys/clock.h"
 
 #define READ_CHUNK 16384
 

@@ -42,7 +42,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 #include "script_args.h"
 
 

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/control.h"
-#include "../proto/props.h"
+#include "proto/control.h"
+#include "proto/props.h"
 
 #define FLEET_NAME_MAX 32      /* bytes in a fleet name (the key prefix), NUL excluded */
 #define FLEET_ADDR_MAX 64      /* a relay's advertised "host:port", NUL included */

@@ -17,11 +17,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "http/http_front.h"
-#include "http/http_pages.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "relay/http/http_front.h"
+#include "relay/http/http_pages.h"
 
 #define READ_EVERY_US 5000  /* with states held: read batches this often */
 #define DRAIN_WAIT_MS 10    /* at shutdown: the longest wait between services */

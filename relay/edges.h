@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/relay.h"
+#include "relay/core/relay.h"
 #include "transport.h"
 
 #define RELAY_EDGE_HOST_MAX 64 /* the host of a --listen, NUL included */

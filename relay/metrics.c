@@ -9,12 +9,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/mode.h"
-#include "../sys/clock.h"
-#include "../sys/httpd.h"
-#include "../sys/log.h"
-#include "../sys/procstat.h"
-#include "../sys/version.h"
+#include "proto/mode.h"
+#include "sys/clock.h"
+#include "sys/httpd.h"
+#include "sys/log.h"
+#include "sys/procstat.h"
+#include "sys/version.h"
 
 /* The page, compiled in by the Makefile from relay/page.html. */
 extern const char relay_page_html[];

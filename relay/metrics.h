@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#include "../sys/netaddr.h"
-#include "../sys/promtext.h"
+#include "sys/netaddr.h"
+#include "sys/promtext.h"
 #include "snapshot.h"
 
 /* The loop is alive if its heartbeat is at most this old. */

@@ -9,14 +9,15 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "../fleet/agones.h"
-#include "../fleet/dirthread.h"
-#include "../fleet/placement.h"
+#include "fleet/agones.h"
+#include "fleet/dirthread.h"
+#include "fleet/placement.h"
 #include "relay_fleet_rooms.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "core/relay.h"
+#include "relay/core/fleet.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "relay/core/relay.h"
 
 #define HEARTBEATS_PER_TTL 10   /* heartbeat every TTL/10 */
 #define STALE_HEARTBEATS 3      /* a relay that missed this many is stale: a reported

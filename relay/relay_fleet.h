@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../fleet/schema.h"
+#include "fleet/schema.h"
 
 struct relay;
 

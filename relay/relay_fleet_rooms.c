@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/room_record.h"
-#include "../sys/log.h"
-#include "core/relay.h"
+#include "proto/room_record.h"
+#include "relay/core/fleet.h"
+#include "sys/log.h"
+#include "relay/core/relay.h"
 
 _Static_assert(FLEET_KEEP_BYTES >= PROTO_ROOM_RECORD_MAX,
                "the directory keeps the largest record a room has");

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../fleet/dirthread.h"
+#include "fleet/dirthread.h"
 
 #define FLEET_PLACED_HOLD_US 60000000 /* a room's members from its last relay, kept */
 

@@ -17,14 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/httpd.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "../sys/notify.h"
-#include "../sys/options.h"
-#include "../sys/signals.h"
-#include "core/relay.h"
+#include "sys/clock.h"
+#include "sys/httpd.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "sys/notify.h"
+#include "sys/options.h"
+#include "sys/signals.h"
+#include "relay/core/relay.h"
 #include "relay_fleet.h"
 #include "room_file.h"
 #include "metrics.h"

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../sys/log.h"
-#include "script/script.h"
+#include "sys/log.h"
+#include "relay/script/script.h"
 
 static struct script_engine *engine;
 static volatile sig_atomic_t reload_requested;

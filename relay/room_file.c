@@ -18,11 +18,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/control.h"
-#include "../proto/room_record.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "core/relay.h"
+#include "proto/control.h"
+#include "proto/room_record.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "relay/core/relay.h"
 
 #define ROOM_FILE_VERSION 1
 #define WRITE_EVERY_US 100000 /* at most this often: what a SIGKILL may lose */

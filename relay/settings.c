@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/enet/enet_wire.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "../sys/keyfile.h"
+#include "proto/enet/enet_wire.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "sys/keyfile.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x) /* a number macro as text, for help strings */

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sys/options.h"
-#include "core/relay.h"
-#include "script/script.h"
+#include "sys/options.h"
+#include "relay/core/relay.h"
+#include "relay/script/script.h"
 #include "relay_fleet.h"
 #include "edges.h"
 #include "transport.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/triple.h"
+#include "sys/triple.h"
 
 struct relay_board {
     struct triple *tb;

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../stats/timehist.h"
-#include "core/relay.h"
+#include "stats/timehist.h"
+#include "relay/core/relay.h"
 
 #define RELAY_BUSIEST_MAX 10 /* rooms listed on the page, the most members first */
 

@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/version.h"
+#include "sys/version.h"
 
 /* The stats record, relay kind (STATS.md): one writer, cJSON. Field names
  * and order are the record's schema; tests and the bench read them. */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/relay.h"
+#include "relay/core/relay.h"
 
 /* Writes the stats record as one JSON line (with '\n') into buf. Returns
  * its length, or -1 if cap is too small. */

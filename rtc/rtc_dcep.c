@@ -1,6 +1,6 @@
 /* rtc_dcep.c: DCEP messages and payload identifiers (see rtc_dcep.h). */
 #include "rtc_dcep.h"
-#include "../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <string.h>
 

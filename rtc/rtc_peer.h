@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define RTC_PEER_CONTROL 0    /* "control"'s stream id */
 #define RTC_PEER_STATE 2      /* "unsequenced"'s */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define RTC_SDP_TEXT_MAX 16384    /* bytes of SDP read at most */
 #define RTC_SDP_UFRAG_MAX 256     /* RFC 8839: ice-ufrag 4 to 256 ice-chars */

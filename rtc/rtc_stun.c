@@ -1,6 +1,6 @@
 /* rtc_stun.c: STUN binding requests and responses (see rtc_stun.h). */
 #include "rtc_stun.h"
-#include "../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <string.h>
 

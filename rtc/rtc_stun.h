@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define RTC_STUN_HEADER 20
 #define RTC_STUN_TXID 12

@@ -1,6 +1,6 @@
 /* pattern.c: payloads that check themselves (see pattern.h). */
 #include "pattern.h"
-#include "../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 /* FNV-1a, 32 bits. */
 static uint32_t fnv32(const uint8_t *p, size_t len)

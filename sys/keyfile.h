@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/ticket.h"
+#include "proto/ticket.h"
 
 /* Writes a new random key to path, created with mode 0600; an existing file
  * is never overwritten. Returns 0, or -1 with a one-line message in err. */

@@ -1,7 +1,7 @@
 /* log.c: one line per call, at or above the threshold, handed to the
  * program's sink: stderr as text (the default) or as JSON. */
 #include "log.h"
-#include "../proto/utf8.h"
+#include "proto/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #define _XOPEN_SOURCE 700 /* wcwidth */
 #include "textwidth.h"
 
-#include "../proto/utf8.h"
+#include "proto/utf8.h"
 
 #include <string.h>
 #include <wchar.h>

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../fleet/agones.h"
-#include "../sys/clock.h"
-#include "support/agones_sdk.h"
+#include "fleet/agones.h"
+#include "sys/clock.h"
+#include "tests/support/agones_sdk.h"
 
 static char err[256];
 

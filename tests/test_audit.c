@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lab/audit/audit.h"
+#include "lab/audit/audit.h"
 
 /* A (id 1) and B (id 2) are two ENet peers of one socket, port 5001; C
  * (id 3) has its own, port 5003. Over ENet the header's peer id is the

@@ -16,10 +16,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../bench/bench.h"
-#include "../bench/bench_world.h"
-#include "../sys/version.h"
-#include "support/json_strict.h"
+#include "bench/bench.h"
+#include "bench/bench_world.h"
+#include "sys/version.h"
+#include "tests/support/json_strict.h"
 
 /* The shape ricochet-netsim prints at exit (lab/netsim/netsim_main.c). */
 static const char netsim_out[] =

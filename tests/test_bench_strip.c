@@ -13,7 +13,7 @@
 
 #include <stdlib.h>
 
-#include "../bench/run_internal.h"
+#include "bench/run_internal.h"
 
 /* A run with only what the strip reads: its result and its window. */
 struct strip_run {

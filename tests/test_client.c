@@ -20,12 +20,12 @@
 
 #include <enet/enet.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/client_internal.h"
-#include "../client/lib/client_test.h"
-#include "../proto/errors.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "client/lib/client_internal.h"
+#include "client/lib/client_test.h"
+#include "proto/errors.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 10000
 

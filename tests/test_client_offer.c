@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/transports/client_transports_internal.h"
-#include "../sys/clock.h"
+#include "client/lib/transports/client_transports_internal.h"
+#include "sys/clock.h"
 
 #define OFFER "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 #define ANSWER_SDP "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\na=ice-lite\r\n"

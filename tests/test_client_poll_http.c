@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/transports/client_transports_internal.h"
+#include "client/lib/transports/client_transports_internal.h"
 
 static int parse(const char *text, struct client_http_answer *a, const char **why)
 {

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/client_test.h"
-#include "../client/lib/ricochet.h"
-#include "../proto/mode.h"
+#include "client/lib/client.h"
+#include "client/lib/client_test.h"
+#include "client/lib/ricochet.h"
+#include "proto/mode.h"
 
 #define T0 1000000000ull
 #define KEY "0123456789abcdef0123456789abcdef"

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/client_internal.h"
-#include "../client/lib/client_test.h"
-#include "../proto/seal.h"
-#include "../proto/ticket.h"
+#include "client/lib/client.h"
+#include "client/lib/client_internal.h"
+#include "client/lib/client_test.h"
+#include "proto/seal.h"
+#include "proto/ticket.h"
 
 static char ticket[TICKET_TEXT_MAX + 1], sealed_ticket[TICKET_TEXT_MAX + 1];
 static struct ticket_claims claims, sealed_claims; /* with the keys the client holds */

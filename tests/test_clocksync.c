@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../proto/clocksync.h"
+#include "proto/clocksync.h"
 
 #define HOUR_US 3600000000ll
 

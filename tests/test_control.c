@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../stats/rng.h"
-#include "../proto/wire.h"
+#include "proto/control.h"
+#include "stats/rng.h"
+#include "proto/wire.h"
 
 static struct proto_control *msg;  /* large (roster): one on the heap */
 static char buf[PROTO_CONTROL_MAX];

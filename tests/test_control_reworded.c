@@ -9,13 +9,13 @@
  * leaves out): the same code, its reasons reworded. Before cmocka.h, whose
  * fail() macro would meet the decoder's own fail(). */
 #define PROTO_WHY_REWORDED
-#include "../proto/control.c"
+#include "proto/control.c"
 
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "support/control_drops.h"
+#include "tests/support/control_drops.h"
 
 /* The rewording is in force: no reason names its field any more. */
 static void reasons_are_reworded(void **state)

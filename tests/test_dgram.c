@@ -25,8 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/dgram.h"
+#include "sys/clock.h"
+#include "sys/dgram.h"
 
 /* A non-blocking UDP socket on 127.0.0.1 and a free port; its address. */
 static int udp_socket(union netaddr *at)

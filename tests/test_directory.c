@@ -36,9 +36,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../fleet/directory.h"
-#include "../sys/clock.h"
-#include "support/redis.h"
+#include "fleet/directory.h"
+#include "sys/clock.h"
+#include "tests/support/redis.h"
 
 static char err[512];
 

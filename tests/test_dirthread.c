@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fleet/dirthread.h"
-#include "../sys/clock.h"
-#include "support/agones_sdk.h"
-#include "support/redis.h"
+#include "fleet/dirthread.h"
+#include "sys/clock.h"
+#include "tests/support/agones_sdk.h"
+#include "tests/support/redis.h"
 
 #define TTL_MS 1000
 

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/netsim/dtlsview.h"
-#include "../proto/wire.h"
-#include "../rtc/rtc_dtls.h"
+#include "lab/netsim/dtlsview.h"
+#include "proto/wire.h"
+#include "rtc/rtc_dtls.h"
 
 #define QUEUE_MAX 32
 

@@ -21,13 +21,13 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "support/harness.h"
-#include "support/raw.h"
-#include "support/session.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
+#include "tests/support/session.h"
 
 /* ---- 4. bad input: each answered with its code and counted --------------- */
 

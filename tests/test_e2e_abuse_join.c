@@ -27,14 +27,14 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/join_cost_internal.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/session.h"
+#include "client/lib/ricochet.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/join_cost_internal.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/session.h"
 
 #define KEPT_N 1092        /* 15 bytes each (12, a key of 2, 1 byte): 16,380 */
 #define CHURNERS 4

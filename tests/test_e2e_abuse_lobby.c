@@ -28,9 +28,9 @@
 
 #include <cmocka.h>
 
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/session.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/session.h"
 
 #define LOBBIES 2000        /* --max-lobbies */
 #define BEYOND 200          /* asking past it */

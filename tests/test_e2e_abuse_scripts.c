@@ -24,12 +24,12 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/room_scripts.h"
-#include "support/session.h"
+#include "client/lib/ricochet.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/room_scripts.h"
+#include "tests/support/session.h"
 
 #define RUN_MS 5000
 #define EVENT_HZ 170     /* under the relay's --rate-limit (180 a second) */

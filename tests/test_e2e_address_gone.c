@@ -20,9 +20,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/netlab.h"
-#include "../lab/harness/spawn.h"
-#include "support/harness.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
+#include "tests/support/harness.h"
 
 #define ADDRESS "10.77.0.1"
 

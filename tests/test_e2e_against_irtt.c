@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/bench_json.h"
-#include "support/harness.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
 
 #define DELAY_MS 20
 #define JITTER_MS 5

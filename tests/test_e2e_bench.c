@@ -36,9 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/bench_json.h"
-#include "support/harness.h"
-#include "support/procs.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
+#include "tests/support/procs.h"
 
 /* The last bench's parsed JSON and stderr: freed by the next bench_finish
  * or by bench_output_free, the group's teardown (which cmocka runs after a

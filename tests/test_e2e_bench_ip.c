@@ -31,7 +31,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 static const cJSON *at(const cJSON *o, const char *path)
 {

@@ -28,8 +28,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/bench_json.h"
-#include "support/harness.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
 
 /* A datagram lane's audit: netsim read its states inside QUIC, and each
  * missed one is a drop on the sender's uplink or the receiver's downlink

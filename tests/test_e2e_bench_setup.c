@@ -30,16 +30,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../bench/run_internal.h"
-#include "../lab/harness/freeport.h"
-#include "../lab/harness/lanes.h"
-#include "../lab/harness/spawn.h"
-#include "../proto/enet/enet_speak.h"
-#include "../proto/enet/enet_wire.h"
-#include "../sys/clock.h"
-#include "support/bench_json.h"
-#include "support/harness.h"
-#include "support/onpath.h"
+#include "bench/run_internal.h"
+#include "lab/harness/freeport.h"
+#include "lab/harness/lanes.h"
+#include "lab/harness/spawn.h"
+#include "proto/enet/enet_speak.h"
+#include "proto/enet/enet_wire.h"
+#include "sys/clock.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
+#include "tests/support/onpath.h"
 
 #define FIRST_CONNECT_MS 30000 /* the bench's first CONNECT, on a busy machine */
 

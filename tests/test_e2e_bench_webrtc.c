@@ -24,8 +24,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/bench_json.h"
-#include "support/harness.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
 
 #define PATH_DELAY_MS 20
 #define PATH_JITTER_MS 10

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "support/bench_json.h"
+#include "tests/support/bench_json.h"
 
 static void every_state_delivered(const cJSON *results, const char *mode, double clients)
 {

@@ -33,7 +33,9 @@
  * members, bad names, no relay, `Interp`, the README's example as written,
  * relays of its own (rooms and listings too, a lobby that watches as
  * Python's, its pages the RoomsChanged event), and with no `libricochet.so`
- * where mono looks a `DllNotFoundException` saying what to do; and each of the
+ * where mono looks a `DllNotFoundException` saying what to do, and the same
+ * tests again with no libricochet at all, every session in managed C# (a
+ * WebSocket member beside an ENet one too, in both runs); and each of the
  * three against a room's script (a relay of its own with --script-dir
  * tests/scripts): a refused join's reason, the room's word from its sender
  * (ROOM_SENDER, Native.RoomSender), its kept score no member clears, a
@@ -49,7 +51,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 static char scratch[64]; /* the DESTDIR, and where the C# program is built */
 static struct spawn_proc relay;
@@ -133,11 +135,31 @@ static void csharp_binding_with_mono_against_a_relay(void **state)
                          "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
                          scratch),
                      0);
-    assert_int_equal(run("mono %s/session_test.exe %u", scratch, (unsigned)enet_port), 0);
+    assert_int_equal(run("RICOCHET_WS_PORT=%u mono %s/session_test.exe %u", (unsigned)ws_port, scratch,
+                         (unsigned)enet_port),
+                     0);
     /* no libricochet where mono looks: the exception says what to do */
     assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty mono %s/session_test.exe "
                          "--no-library",
                          scratch, scratch, scratch),
+                     0);
+}
+
+/* The C# binding with no libricochet anywhere mono looks (LD_LIBRARY_PATH
+ * an empty folder, nothing installed): every session managed (ENet, TCP,
+ * WebSocket in C#), the same tests but the native library's own checks and
+ * HTTP polling's, an edge only libricochet speaks; its lobby held 35 s, past
+ * the relay's 30 s of lobby idleness, which only its pings outlast. */
+static void csharp_managed_with_no_library(void **state)
+{
+    (void)state;
+    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/managed_test.exe "
+                         "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
+                         scratch),
+                     0);
+    assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty RICOCHET_NO_LIBRARY=1 "
+                         "RICOCHET_LOBBY_HOLD_S=35 RICOCHET_WS_PORT=%u mono %s/managed_test.exe %u",
+                         scratch, scratch, (unsigned)ws_port, scratch, (unsigned)enet_port),
                      0);
 }
 
@@ -249,6 +271,7 @@ int main(void)
         cmocka_unit_test(library_md_keeps_the_player_in_each_language),
         cmocka_unit_test(javascript_package_in_node_against_a_relay),
         cmocka_unit_test(csharp_binding_with_mono_against_a_relay),
+        cmocka_unit_test(csharp_managed_with_no_library),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

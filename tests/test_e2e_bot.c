@@ -25,8 +25,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/client.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 60000
 

@@ -24,10 +24,10 @@
 #include <cjson/cJSON.h>
 #include <enet/enet.h>
 
-#include "../sys/options.h"
-#include "../sys/version.h"
-#include "support/harness.h"
-#include "support/json_strict.h"
+#include "sys/options.h"
+#include "sys/version.h"
+#include "tests/support/harness.h"
+#include "tests/support/json_strict.h"
 
 #define WAIT_MS 60000
 

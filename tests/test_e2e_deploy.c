@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 /* Runs cmd through the shell; returns its exit status and its output
  * (stdout and stderr) in out. */

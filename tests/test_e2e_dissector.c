@@ -31,11 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lab/netsim/capture.h"
-#include "../proto/wire.h"
-#include "../stats/rng.h"
-#include "support/harness.h"
-#include "support/tshark.h"
+#include "lab/netsim/capture.h"
+#include "proto/wire.h"
+#include "stats/rng.h"
+#include "tests/support/harness.h"
+#include "tests/support/tshark.h"
 
 #define SAMPLES "tests/wireshark/"
 #define CLIENTS 3

@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/harness.h"
-#include "support/tshark.h"
+#include "tests/support/harness.h"
+#include "tests/support/tshark.h"
 
 #define RTC_CLIENTS 2
 #define RTC_STATES 30

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/netsim/capture.h"
-#include "../proto/enet/enet_wire.h"
-#include "../proto/wire.h"
-#include "../stats/rng.h"
-#include "support/tshark.h"
+#include "lab/netsim/capture.h"
+#include "proto/enet/enet_wire.h"
+#include "proto/wire.h"
+#include "stats/rng.h"
+#include "tests/support/tshark.h"
 
 #define SAMPLES "tests/wireshark/"
 

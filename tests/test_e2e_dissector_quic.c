@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/harness.h"
-#include "support/tshark.h"
+#include "tests/support/harness.h"
+#include "tests/support/tshark.h"
 
 #define RATE "8"
 #define DURATION "1"

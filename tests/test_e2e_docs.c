@@ -30,8 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/tui/keys.h"
-#include "support/harness.h"
+#include "client/tui/keys.h"
+#include "tests/support/harness.h"
 
 /* The documents whose links are checked: README.md and the .md files of docs/ and proto/. */
 #define MAX_DOCS 64

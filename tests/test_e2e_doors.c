@@ -33,16 +33,16 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/client.h"
-#include "../proto/control.h"
-#include "../proto/ticket.h"
-#include "../proto/wire.h"
-#include "../rtc/rtc_peer.h"
-#include "../stats/histogram.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/streams.h"
-#include "../sys/clock.h"
+#include "client/lib/client.h"
+#include "proto/control.h"
+#include "proto/ticket.h"
+#include "proto/wire.h"
+#include "rtc/rtc_peer.h"
+#include "stats/histogram.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/streams.h"
+#include "sys/clock.h"
 
 #define WAIT_MS 5000
 

@@ -22,13 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lab/netsim/capture.h"
-#include "../lab/netsim/droplog.h"
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "../sys/netaddr.h"
-#include "../proto/wire.h"
-#include "support/harness.h"
+#include "lab/netsim/capture.h"
+#include "lab/netsim/droplog.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
+#include "proto/wire.h"
+#include "tests/support/harness.h"
 
 #define N_STATES 800
 

@@ -23,9 +23,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 #define EDGES 3               /* ENet, plain UDP, WebSocket */

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../client/lib/client.h"
-#include "../proto/ticket.h"
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/redis.h"
+#include "client/lib/client.h"
+#include "proto/ticket.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/redis.h"
 
 #define WAIT_MS 15000
 #define TWO_EDGES "--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0"

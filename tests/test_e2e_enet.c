@@ -23,12 +23,12 @@
 
 #include <enet/enet.h>
 
-#include "../client/lib/client.h"
-#include "../proto/errors.h"
-#include "../sys/clock.h"
-#include "../stats/rng.h"
-#include "support/harness.h"
-#include "support/raw.h"
+#include "client/lib/client.h"
+#include "proto/errors.h"
+#include "sys/clock.h"
+#include "stats/rng.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
 
 #define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
 

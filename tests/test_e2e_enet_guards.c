@@ -25,15 +25,15 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../client/swarm/swarm.h"
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/errors.h"
-#include "../proto/wire.h"
-#include "support/forger.h"
-#include "support/harness.h"
-#include "support/raw.h"
-#include "support/session.h"
+#include "client/swarm/swarm.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "proto/wire.h"
+#include "tests/support/forger.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
+#include "tests/support/session.h"
 
 /* ---- ghost peers ------------------------------------------------------ */
 

@@ -26,13 +26,13 @@
 
 #include <enet/enet.h>
 
-#include "../client/lib/client.h"
-#include "../proto/enet/enet_wire.h"
-#include "../proto/errors.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/onpath.h"
-#include "support/raw.h"
+#include "client/lib/client.h"
+#include "proto/enet/enet_wire.h"
+#include "proto/errors.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/onpath.h"
+#include "tests/support/raw.h"
 
 #define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
 

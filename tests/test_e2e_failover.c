@@ -22,8 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/redislab.h"
-#include "support/fleet_e2e.h"
+#include "lab/harness/redislab.h"
+#include "tests/support/fleet_e2e.h"
 
 #define NS_BOOTTIME_S 10800 /* a relay's CLOCK_BOOTTIME 3 h ahead of its monotonic clock */
 

@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "support/faultlab.h"
-#include "support/harness.h"
-#include "support/member.h"
+#include "sys/clock.h"
+#include "tests/support/faultlab.h"
+#include "tests/support/harness.h"
+#include "tests/support/member.h"
 
 #define WAYS 4
 #define ATTACK_MS 6000

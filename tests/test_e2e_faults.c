@@ -45,12 +45,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../relay/transport.h"
-#include "../sys/clock.h"
-#include "support/attack.h"
-#include "support/faultlab.h"
-#include "support/harness.h"
-#include "support/member.h"
+#include "relay/transport.h"
+#include "sys/clock.h"
+#include "tests/support/attack.h"
+#include "tests/support/faultlab.h"
+#include "tests/support/harness.h"
+#include "tests/support/member.h"
 
 #define WAYS 9
 #define SLOW_READER_MS 4000

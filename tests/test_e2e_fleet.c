@@ -21,11 +21,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../proto/ticket.h"
-#include "../sys/keyfile.h"
-#include "support/agones_sdk.h"
-#include "support/fleet_e2e.h"
+#include "client/lib/client.h"
+#include "proto/ticket.h"
+#include "sys/keyfile.h"
+#include "tests/support/agones_sdk.h"
+#include "tests/support/fleet_e2e.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 

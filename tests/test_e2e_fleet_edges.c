@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/fleet_e2e.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/fleet_e2e.h"
 
 enum { EDGE_TCP, EDGE_WS, EDGE_WEBRTC, EDGE_QUIC, EDGES };
 

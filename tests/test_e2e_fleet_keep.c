@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/ricochet.h"
-#include "support/fleet_e2e.h"
-#include "support/raw.h"
-#include "support/seen.h"
+#include "client/lib/client.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/raw.h"
+#include "tests/support/seen.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 #define ROOM "g"

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/ricochet.h"
-#include "support/fleet_e2e.h"
-#include "support/players.h"
+#include "client/lib/client.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/players.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 #define RELAYS 4

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "support/fleet_e2e.h"
+#include "client/lib/client.h"
+#include "tests/support/fleet_e2e.h"
 
 #define WAIT_MS FLEET_WAIT_MS
 #define all_welcomed fleet_all_welcomed

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 #define ROOM "four"
 #define PHASE_MS 20000 /* a phase's wait for each player's word */

@@ -26,12 +26,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/browser.h"
-#include "support/examples.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/servers.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/browser.h"
+#include "tests/support/examples.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/servers.h"
 
 #define GATES 8
 #define SPARE 2 /* the gates the page's auto-player leaves to the terminal */

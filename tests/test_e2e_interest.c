@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/harness.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/harness.h"
 
 #define RADIUS 10.0f
 #define N 3

@@ -18,12 +18,12 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "../sys/netaddr.h"
-#include "../relay/core/cookies.h"
-#include "../relay/udp/transport_udp.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
+#include "relay/core/cookies.h"
+#include "relay/udp/transport_udp.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 #define ENET_REFUSAL "ENet 1.3 speaks IPv4 only"

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/servers.h"
+#include "client/lib/ricochet.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/servers.h"
 
 static char dir[] = "/tmp/test_e2e_js_sealed.XXXXXX";
 static char key_path[256], ticket_path[256];

@@ -17,10 +17,10 @@
 
 #include <stdlib.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define WAIT_MS 20000 /* a loaded machine: generous */
 #define SEEN_MAX 64

@@ -16,11 +16,11 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/raw.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
 
 #define TRIALS 10
 #define LAST_STATES 3 /* sent just before the disconnect */

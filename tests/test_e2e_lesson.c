@@ -64,14 +64,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/procs.h"
-#include "support/servers.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/procs.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 60000
 #define WINDOW_S 20   /* --duration: the figures' window */

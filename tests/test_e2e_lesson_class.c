@@ -30,10 +30,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/servers.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/servers.h"
 
 #define MAX_LINES 32
 

@@ -54,15 +54,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/netlab.h"
-#include "../lab/harness/spawn.h"
-#include "../lab/lesson/live_door.h"
-#include "../lab/lesson/live_guests.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/nemesis.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
+#include "lab/lesson/live_door.h"
+#include "lab/lesson/live_guests.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/nemesis.h"
 
 #define SILENT (LIVE_GUESTS + 9) /* more than the door holds programs */
 #define WAIT_MS 30000

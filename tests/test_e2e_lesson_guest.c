@@ -22,12 +22,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/lesson.h"
-#include "support/servers.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/lesson.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 60000
 

@@ -47,13 +47,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/servers.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 60000
 #define PAGE_KEEPS_MS 15000 /* what the page keeps running: its strip (10 s) and trail (5 s) */

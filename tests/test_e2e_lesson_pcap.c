@@ -19,11 +19,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/tshark.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/tshark.h"
 
 #define WAIT_MS 60000
 #define STATES_MIN 20 /* each way: a second of the lane's, in the last packets kept */

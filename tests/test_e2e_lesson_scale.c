@@ -38,12 +38,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/lesson.h"
-#include "support/nemesis.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/lesson.h"
+#include "tests/support/nemesis.h"
 
 #define CLASS 30          /* the students' machines */
 #define CLASS_PLAY "45"   /* seconds each student's program plays */

@@ -33,8 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "tests/support/harness.h"
 
 static char scratch[64]; /* the DESTDIR, and where the examples are built */
 static char home[64];    /* a game developer's $HOME: library.md's install in ~/.local */
@@ -348,7 +348,7 @@ static void own_programs_use_the_public_header(void **state)
     (void)state;
     harness_sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
        "client/bot client/tui");
-    harness_sh("grep -q '#include \"\\.\\./lib/ricochet\\.h\"' client/tui/tui_model.h");
+    harness_sh("grep -q '#include \"client/lib/ricochet\\.h\"' client/tui/tui_model.h");
     harness_sh("test \"$(grep -rlE '#include \".*client/lib/client(_internal)?\\.h\"' bench)\" = "
        "bench/run_internal.h");
 }

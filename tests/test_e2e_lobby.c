@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 /* A session joining room (room NULL: a lobby's, joining nothing). */
 static struct ricochet *session(uint16_t port, enum ricochet_mode mode, const char *room,

@@ -22,11 +22,11 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/streams.h"
+#include "client/lib/ricochet.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/streams.h"
 
 enum { E_ENET, E_TCP, E_WS, E_WEBRTC, E_QUIC, E_WT, KINDS };
 static const char *const kind_name[KINDS] = {"enet", "tcp", "ws", "webrtc", "quic",

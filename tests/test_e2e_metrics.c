@@ -25,11 +25,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/netaddr.h"
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/redis.h"
-#include "support/servers.h"
+#include "sys/netaddr.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/redis.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 5000
 

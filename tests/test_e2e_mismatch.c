@@ -19,9 +19,9 @@
 
 #include <enet/enet.h>
 
-#include "../client/lib/client.h"
-#include "../proto/enet/sniff.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "proto/enet/sniff.h"
+#include "tests/support/harness.h"
 
 struct ending {
     struct harness_rec rec;

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/textwidth.h"
-#include "support/harness.h"
+#include "client/lib/ricochet.h"
+#include "sys/textwidth.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 10000
 #define MINSU "민수"

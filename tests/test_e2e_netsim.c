@@ -24,10 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lab/netsim/netsim.h"
-#include "../sys/netaddr.h"
-#include "support/harness.h"
-#include "support/raw.h"
+#include "lab/netsim/netsim.h"
+#include "sys/netaddr.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
 
 static int udp_socket(uint16_t *port)
 {

@@ -35,12 +35,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lab/harness/netlab.h"
-#include "../lab/harness/spawn.h"
-#include "../lab/netsim/droplog.h"
-#include "../proto/wire.h"
-#include "support/harness.h"
-#include "support/procs.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
+#include "lab/netsim/droplog.h"
+#include "proto/wire.h"
+#include "tests/support/harness.h"
+#include "tests/support/procs.h"
 
 #define TCP_BYTES (192 * 1024)
 #define SEQ_SPAN (TCP_BYTES + 2)  /* the SYN, the data, the FIN */

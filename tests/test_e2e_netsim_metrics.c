@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/servers.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/servers.h"
 
 static double per_dir(const char *text, const char *name, const char *dir, const char *more)
 {

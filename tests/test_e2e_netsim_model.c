@@ -32,11 +32,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/spawn.h"
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/http.h"
+#include "lab/harness/spawn.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define PHASE_STATES 1000
 

@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "../lab/harness/freeport.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "lab/harness/freeport.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define TIMEOUT_MS 3000
 

@@ -30,15 +30,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../proto/enet/sniff.h"
-#include "../proto/seal.h"
-#include "../proto/ticket.h"
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/onpath.h"
+#include "client/lib/client.h"
+#include "proto/enet/sniff.h"
+#include "proto/seal.h"
+#include "proto/ticket.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/onpath.h"
 
 #define WAIT_MS 10000
 

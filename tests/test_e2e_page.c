@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/servers.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 5000
 

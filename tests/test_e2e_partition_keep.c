@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/fleet_e2e.h"
-#include "support/nemesis.h"
-#include "support/seen.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/nemesis.h"
+#include "tests/support/seen.h"
 
 #define TTL_S 1                  /* --directory-ttl: 1 s, the shortest */
 #define LEASE_MS (TTL_S * 900)   /* TTL minus one heartbeat */

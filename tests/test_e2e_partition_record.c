@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/harness/redislab.h"
-#include "support/fleet_e2e.h"
-#include "support/nemesis.h"
-#include "support/seen.h"
+#include "lab/harness/redislab.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/nemesis.h"
+#include "tests/support/seen.h"
 
 #define RELAYS 3
 #define JOIN_TIMEOUT_MS 5000     /* a player's join, at each relay it tries */

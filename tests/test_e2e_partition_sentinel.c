@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/harness/redislab.h"
-#include "support/fleet_e2e.h"
-#include "support/nemesis.h"
-#include "support/nemesis_watch.h"
+#include "lab/harness/redislab.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/nemesis.h"
+#include "tests/support/nemesis_watch.h"
 
 #define PRIMARY_NODE 1
 #define REPLICA_NODE 2

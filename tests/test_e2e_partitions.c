@@ -32,9 +32,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "support/fleet_e2e.h"
-#include "support/nemesis.h"
-#include "support/nemesis_watch.h"
+#include "tests/support/fleet_e2e.h"
+#include "tests/support/nemesis.h"
+#include "tests/support/nemesis_watch.h"
 
 #define TTL_MS 1000              /* --directory-ttl: 1 s, the shortest */
 #define LEASE_MS (TTL_MS - TTL_MS / 10)

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/lib/client.h"
-#include "../stats/pattern.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "stats/pattern.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 #define ROUNDS 30

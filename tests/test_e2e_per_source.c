@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/netlab.h"
-#include "support/harness.h"
+#include "lab/harness/netlab.h"
+#include "tests/support/harness.h"
 
 #define RELAY_AT "2001:db8:6:ff::1"
 #define WAIT_MS 5000

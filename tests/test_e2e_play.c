@@ -56,9 +56,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/servers.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 15000
 #define ROOM "play"

@@ -18,10 +18,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/browser.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/browser.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define WAIT_MS 15000
 

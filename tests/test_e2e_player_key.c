@@ -23,11 +23,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/ricochet.h"
-#include "../relay/core/join_cost_state.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/client.h"
+#include "client/lib/ricochet.h"
+#include "relay/core/join_cost_internal.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 /* Every line the library logged (at debug) since the test began. */
 static char logged[1 << 16];

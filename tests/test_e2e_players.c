@@ -27,10 +27,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../relay/core/join_cost_state.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/raw.h"
+#include "relay/core/join_cost_internal.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/raw.h"
 
 #define WAIT_MS 20000 /* a rejoin on a loaded machine: generous */
 

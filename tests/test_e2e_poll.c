@@ -38,10 +38,10 @@
 #include <arpa/inet.h>
 #include <poll.h>
 
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/poll_client.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/poll_client.h"
 
 #define WAIT_MS 10000
 

@@ -28,10 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../lab/harness/netlab.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "lab/harness/netlab.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 10000
 #define STATES 20

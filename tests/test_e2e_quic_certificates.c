@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support/quic_relay.h"
+#include "tests/support/quic_relay.h"
 
 /* The SHA-256 of a PEM certificate's DER bytes, as openssl prints it. */
 static void fingerprint_of(const char *cert, char *out, size_t cap)

@@ -14,8 +14,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../lab/harness/netlab.h"
-#include "support/harness.h"
+#include "lab/harness/netlab.h"
+#include "tests/support/harness.h"
 
 static const cJSON *json_at(const cJSON *o, const char *key)
 {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../sys/clock.h"
-#include "../sys/netaddr.h"
-#include "support/quic_relay.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
+#include "tests/support/quic_relay.h"
 
 static uint16_t local_port(const struct ricochet *c)
 {

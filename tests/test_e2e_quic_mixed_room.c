@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/quic_relay.h"
+#include "tests/support/quic_relay.h"
 
 /* A member and the way it comes. */
 enum way { BY_QUIC, BY_WT, BY_ENET, BY_WS, BY_WEBRTC };

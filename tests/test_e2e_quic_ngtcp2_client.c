@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 /* gtlsclient (ngtcp2's example client on GnuTLS, HTTP/3): its Initial gets
  * a Retry, then its handshake is let in on ALPN h3 (WebTransport's), where

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "support/quic_relay.h"
+#include "sys/clock.h"
+#include "tests/support/quic_relay.h"
 
 #define SLOW_READER_MS 2000 /* the relay's --slow-reader-ms, its default */
 

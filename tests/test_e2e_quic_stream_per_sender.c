@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "support/quic_relay.h"
+#include "sys/clock.h"
+#include "tests/support/quic_relay.h"
 
 #define TIMELINE_MAX 4096
 

@@ -25,10 +25,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/control.h"
-#include "../relay/transport.h"
-#include "support/harness.h"
-#include "support/json_strict.h"
+#include "proto/control.h"
+#include "relay/transport.h"
+#include "tests/support/harness.h"
+#include "tests/support/json_strict.h"
 
 #define WAIT_MS 5000
 

@@ -20,9 +20,9 @@
 
 #include <signal.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define SEATS 8
 

@@ -25,10 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 10000
 

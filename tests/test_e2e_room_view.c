@@ -22,9 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define SEATS 3
 

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/ricochet.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 #define PLAYERS 3
 

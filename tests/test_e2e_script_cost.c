@@ -19,8 +19,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/bench_json.h"
-#include "support/harness.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
 
 static void a_bad_count(void **state)
 {

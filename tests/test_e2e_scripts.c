@@ -27,12 +27,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../relay/script/script_hooks.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/players.h"
-#include "support/room_scripts.h"
+#include "client/lib/ricochet.h"
+#include "relay/core/script_port.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
+#include "tests/support/room_scripts.h"
 
 #define WAIT_MS 10000
 

@@ -22,9 +22,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/harness.h"
-#include "support/http.h"
-#include "support/servers.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 5000
 

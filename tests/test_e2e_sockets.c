@@ -31,11 +31,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/control.h"
-#include "../sys/clock.h"
-#include "../client/lib/client_test.h"
-#include "../proto/wire.h"
-#include "support/harness.h"
+#include "proto/control.h"
+#include "sys/clock.h"
+#include "client/lib/client_test.h"
+#include "proto/wire.h"
+#include "tests/support/harness.h"
 
 #define ROUNDS 20
 #define N_CLIENTS 4          /* three in "lobby", the last in "other" */

@@ -25,10 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/raw.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
 
 #define WAIT_MS 3000
 

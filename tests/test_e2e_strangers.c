@@ -43,17 +43,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../proto/control.h"
-#include "../proto/enet/enet_speak.h"
-#include "../rtc/rtc_stun.h"
-#include "../sys/clock.h"
-#include "support/attack.h"
-#include "support/faultlab.h"
-#include "support/harness.h"
-#include "support/member.h"
-#include "support/players.h"
-#include "support/room_scripts.h"
+#include "client/lib/ricochet.h"
+#include "proto/control.h"
+#include "proto/enet/enet_speak.h"
+#include "rtc/rtc_stun.h"
+#include "sys/clock.h"
+#include "tests/support/attack.h"
+#include "tests/support/faultlab.h"
+#include "tests/support/harness.h"
+#include "tests/support/member.h"
+#include "tests/support/players.h"
+#include "tests/support/room_scripts.h"
 
 #define RUN_MS 10000        /* the forgers ask for this long */
 #define TAIL_MS 2000        /* ... and what they get is counted this much longer */

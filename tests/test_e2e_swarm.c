@@ -34,10 +34,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/swarm/swarm.h"
-#include "../lab/harness/freeport.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/swarm/swarm.h"
+#include "lab/harness/freeport.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define N 7 /* rooms of 3: 3 + 3 + 1 */
 #define RATE 50.0

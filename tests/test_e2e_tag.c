@@ -22,10 +22,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "support/browser.h"
-#include "support/examples.h"
-#include "support/harness.h"
-#include "support/servers.h"
+#include "tests/support/browser.h"
+#include "tests/support/examples.h"
+#include "tests/support/harness.h"
+#include "tests/support/servers.h"
 
 #define WAIT_MS 45000     /* both have tagged: a hand-off takes a few seconds */
 #define ROOM "tagroom"

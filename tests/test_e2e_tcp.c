@@ -26,9 +26,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 #define ROUNDS 40

@@ -32,11 +32,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/raw.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/raw.h"
 
 #define WAIT_MS 10000
 

@@ -19,11 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/lib/ricochet.h"
-#include "../sys/clock.h"
-#include "../sys/keyfile.h"
-#include "support/harness.h"
-#include "support/players.h"
+#include "client/lib/ricochet.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
+#include "tests/support/harness.h"
+#include "tests/support/players.h"
 
 static char dir[] = "/tmp/test_e2e_ticket_mint.XXXXXX";
 static char key_path[256], other_key_path[256];

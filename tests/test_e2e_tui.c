@@ -24,8 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../sys/textwidth.h"
-#include "support/harness.h"
+#include "sys/textwidth.h"
+#include "tests/support/harness.h"
 
 #define COLS 100
 #define ROWS 32

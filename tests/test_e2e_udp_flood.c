@@ -19,9 +19,9 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define FLOOD_ADDRS 70
 #define FLOOD_RATE 1000      /* joins a second, round robin over the addresses */

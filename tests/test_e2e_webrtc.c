@@ -27,12 +27,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/harness/spawn.h"
-#include "../proto/ticket.h"
-#include "../rtc/rtc_peer.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/streams.h"
+#include "lab/harness/spawn.h"
+#include "proto/ticket.h"
+#include "rtc/rtc_peer.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/streams.h"
 
 static char dir[] = "/tmp/ricochet-e2e-webrtc-XXXXXX";
 static char key_path[256];

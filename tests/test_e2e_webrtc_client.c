@@ -22,9 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench_tickets.h"
-#include "../client/lib/client.h"
-#include "support/harness.h"
+#include "bench/bench_tickets.h"
+#include "client/lib/client.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 

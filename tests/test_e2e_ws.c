@@ -39,10 +39,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../client/lib/client.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
-#include "support/http.h"
+#include "client/lib/client.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define WAIT_MS 15000
 #define PEER "tests/support/ws_peer.py"

@@ -23,9 +23,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/websocket.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "proto/websocket.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define DOC "docs/sockets.md"
 #define BYTES_MAX 512

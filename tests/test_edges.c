@@ -18,10 +18,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../relay/edges.h"
-#include "../relay/settings.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
+#include "relay/edges.h"
+#include "relay/settings.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* ---- two fake edges ---- */
 

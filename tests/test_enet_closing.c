@@ -13,14 +13,14 @@
 
 #include <enet/enet.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/errors.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/transport.h"
-#include "support/edge_turn.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "tests/support/edge_turn.h"
+#include "tests/support/enet_edge.h"
 
 /* A send to a peer that is already disconnecting is churn, counted as
  * send_closing, not as a failed send (send_failed grew with

@@ -16,15 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../stats/rng.h"
-#include "../proto/wire.h"
-#include "../relay/enet/enet_internals.h"
-#include "../relay/core/relay.h"
-#include "../relay/transport.h"
-#include "support/enet_datagrams.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "stats/rng.h"
+#include "proto/wire.h"
+#include "relay/enet/enet_internals.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "tests/support/enet_datagrams.h"
+#include "tests/support/enet_edge.h"
 
 /* Random datagrams, most of them shaped like ENet commands, each in an
  * exact-size heap buffer: ASan fails the test on any read past the end. */

@@ -13,11 +13,11 @@
 
 #include <enet/enet.h>
 
-#include "../sys/clock.h"
-#include "../proto/wire.h"
-#include "../relay/enet/enet_internals.h"
-#include "../relay/transport.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/wire.h"
+#include "relay/enet/enet_internals.h"
+#include "relay/transport.h"
+#include "tests/support/enet_edge.h"
 
 /* The relay's ENet guards (relay/enet/enet_internals.c) copy checks from ENet
  * 1.3.17's protocol.c and read its structures. This fails loudly when the

@@ -12,7 +12,7 @@
 #include <enet/enet.h>
 #include <string.h>
 
-#include "../relay/enet/enet_internals.h"
+#include "relay/enet/enet_internals.h"
 
 static void queue_ack(ENetPeer *p, enet_uint16 sent_time)
 {

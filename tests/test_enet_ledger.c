@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../relay/enet/enet_ledger.h"
+#include "relay/enet/enet_ledger.h"
 
 static union netaddr addr(const char *host, uint16_t port)
 {

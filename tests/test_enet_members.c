@@ -14,12 +14,12 @@
 #include <enet/enet.h>
 #include <stdint.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/transport.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "tests/support/enet_edge.h"
 
 static void forwarding_keeps_channel_and_flags(void **state)
 {

@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/enet/enet_internals.h"
-#include "../relay/core/relay.h"
-#include "../relay/transport.h"
-#include "support/enet_datagrams.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/enet/enet_internals.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "tests/support/enet_datagrams.h"
+#include "tests/support/enet_edge.h"
 
 static bool got_error(const struct cl *c, const char *code)
 {

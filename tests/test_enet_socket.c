@@ -21,8 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../relay/enet/enet_socket.h"
-#include "../sys/clock.h"
+#include "relay/enet/enet_socket.h"
+#include "sys/clock.h"
 
 /* A non-blocking UDP socket on 127.0.0.1, a free port, room for bursts. */
 static int udp_open(struct sockaddr_in *at)

@@ -20,7 +20,7 @@
 
 #include <enet/enet.h>
 
-#include "../proto/enet/enet_speak.h"
+#include "proto/enet/enet_speak.h"
 
 /* The one command of a datagram (d, len) with a header of hsize bytes. */
 static const uint8_t *only_command(const uint8_t *d, size_t len, struct enet_wire_command *w)

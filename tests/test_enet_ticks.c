@@ -16,14 +16,14 @@
 #include <enet/enet.h>
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/enet/enet_socket.h"
-#include "../relay/core/relay.h"
-#include "../relay/transport.h"
-#include "support/edge_turn.h"
-#include "support/enet_edge.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/enet/enet_socket.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "tests/support/edge_turn.h"
+#include "tests/support/enet_edge.h"
 
 /* The suite's relay, set aside while a test runs one with a tick. */
 static struct relay_enet *kept_t;

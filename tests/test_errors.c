@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/errors.h"
+#include "proto/errors.h"
 
 static char *spec;
 

@@ -11,8 +11,8 @@
 
 #include <string.h>
 
-#include "../lab/netsim/flowscan.h"
-#include "../proto/wire.h"
+#include "lab/netsim/flowscan.h"
+#include "proto/wire.h"
 
 static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)
 {

@@ -22,8 +22,8 @@
 
 #include <nghttp3/nghttp3.h>
 
-#include "../proto/h3.h"
-#include "support/h3_block.h"
+#include "proto/h3.h"
+#include "tests/support/h3_block.h"
 
 static void varints(void **state)
 {

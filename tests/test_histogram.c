@@ -8,8 +8,8 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../stats/histogram.h"
-#include "../stats/rng.h"
+#include "stats/histogram.h"
+#include "stats/rng.h"
 
 static struct histogram *new_hist(void)
 {

@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/http_client.h"
-#include "../sys/httpd.h"
+#include "sys/clock.h"
+#include "sys/http_client.h"
+#include "sys/httpd.h"
 
 static char err[512];
 

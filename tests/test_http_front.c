@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/websocket.h"
-#include "../relay/core/relay.h"
-#include "../relay/http/http_front.h"
-#include "../relay/http/http_pages.h"
-#include "support/fake_relay.h"
+#include "proto/websocket.h"
+#include "relay/core/relay.h"
+#include "relay/http/http_front.h"
+#include "relay/http/http_pages.h"
+#include "tests/support/fake_relay.h"
 
 #define ORIGINS "https://game.example  http://127.0.0.1:8000"
 

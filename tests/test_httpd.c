@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/httpd.h"
-#include "support/http.h"
+#include "sys/httpd.h"
+#include "tests/support/http.h"
 
 static void listen_values_parse(void **state)
 {

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../client/lib/interp.h"
+#include "client/lib/interp.h"
 
 #define MS 1000ull
 #define PERIOD (50 * MS) /* 20 Hz */

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/netsim/droplog.h"
-#include "../lab/netsim/ippacket.h"
-#include "../proto/byteorder.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/ippacket.h"
+#include "proto/byteorder.h"
 
 /* An IPv4 header (ihl words) of proto from 198.18.0.1 to 198.19.0.1 at
  * buf, total bytes in all. */

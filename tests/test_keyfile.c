@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../sys/keyfile.h"
+#include "sys/keyfile.h"
 
 static char dir[] = "/tmp/test_keyfile.XXXXXX";
 

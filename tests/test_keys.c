@@ -9,7 +9,7 @@
 
 #include <curses.h> /* KEY_* constants only; nothing is called */
 
-#include "../client/tui/keys.h"
+#include "client/tui/keys.h"
 
 struct binding {
     int ch;

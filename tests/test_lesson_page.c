@@ -44,14 +44,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../bench/bench.h"
-#include "../lab/lesson/live_controls.h"
-#include "../lab/netsim/droplog.h"
-#include "../lab/netsim/netsim.h"
-#include "../lab/netsim/netsim_options.h"
-#include "../proto/errors.h"
-#include "../sys/log.h"
-#include "support/harness.h"
+#include "bench/bench.h"
+#include "lab/lesson/live_controls.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/netsim.h"
+#include "lab/netsim/netsim_options.h"
+#include "proto/errors.h"
+#include "sys/log.h"
+#include "tests/support/harness.h"
 
 static const char *const langs[] = {"en", "id", "ko", "vi"};
 #define N_LANGS (sizeof langs / sizeof langs[0])

@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/lesson/live_lanes.h"
-#include "../lab/lesson/live_snapshot.h"
-#include "../lab/netsim/droplog.h"
-#include "../stats/histogram.h"
+#include "lab/lesson/live_lanes.h"
+#include "lab/lesson/live_snapshot.h"
+#include "lab/netsim/droplog.h"
+#include "stats/histogram.h"
 
 #define STEP_US 50000u   /* a state every 50 ms */
 #define GRACE_US 2000000u

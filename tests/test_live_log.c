@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lab/lesson/live.h"
-#include "../lab/lesson/live_lanes.h"
-#include "../lab/lesson/live_log.h"
-#include "../sys/clock.h"
+#include "lab/lesson/live.h"
+#include "lab/lesson/live_lanes.h"
+#include "lab/lesson/live_log.h"
+#include "sys/clock.h"
 
 #define FLOW "198.18.0.1:43586" /* the receivers' port, on UDP and on TCP */
 

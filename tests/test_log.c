@@ -17,8 +17,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/control.h"
-#include "../sys/log.h"
+#include "proto/control.h"
+#include "sys/log.h"
 
 struct caught {
     int n;

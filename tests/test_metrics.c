@@ -17,12 +17,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "../relay/metrics.h"
-#include "../sys/procstat.h"
-#include "../sys/clock.h"
-#include "../sys/httpd.h"
-#include "../sys/version.h"
-#include "support/http.h"
+#include "relay/metrics.h"
+#include "sys/procstat.h"
+#include "sys/clock.h"
+#include "sys/httpd.h"
+#include "sys/version.h"
+#include "tests/support/http.h"
 
 static void fill(struct relay_snapshot *s)
 {

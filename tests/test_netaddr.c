@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 static char err[256];
 

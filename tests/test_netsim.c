@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lab/netsim/netsim.h"
+#include "lab/netsim/netsim.h"
 
 #define MS 1000u /* µs */
 

@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../sys/notify.h"
+#include "sys/notify.h"
 
 /* A datagram socket bound at path (with '@': abstract). */
 static int listener(const char *path)

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sys/options.h"
+#include "sys/options.h"
 
 struct cfg {
     long port;

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "../fleet/placement.h"
+#include "fleet/placement.h"
 
 #define MS 1000ull
 #define MINE "aaaaaaaaaaaaaaaa"

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/player.h"
+#include "proto/control.h"
+#include "proto/player.h"
 
 static struct proto_control *msg; /* large (roster): one on the heap */
 static char buf[PROTO_CONTROL_MAX];

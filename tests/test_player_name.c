@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
+#include "proto/control.h"
 
 static struct proto_control decoded; /* large (roster): not on the stack */
 static struct proto_control *const msg = &decoded;

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../relay/poll/poll_wire.h"
+#include "relay/poll/poll_wire.h"
 
 static struct http_text text(const char *s)
 {

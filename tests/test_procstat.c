@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sys/procstat.h"
-#include "../sys/promtext.h"
+#include "sys/procstat.h"
+#include "sys/promtext.h"
 
 /* A real line (fields 3..24 and more) with a hostile name. */
 static const char line[] =

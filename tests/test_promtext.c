@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/promtext.h"
+#include "sys/promtext.h"
 
 static void families_samples_and_escapes(void **state)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../proto/control.h"
+#include "proto/control.h"
 
 static struct proto_control the_msg; /* large (roster): not on the stack */
 static struct proto_control *const msg = &the_msg;

@@ -16,8 +16,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "../sys/clock.h"
-#include "support/quic_edge.h"
+#include "sys/clock.h"
+#include "tests/support/quic_edge.h"
 
 /* The certificate of slot i: ECDSA P-256, valid under 14 days. */
 static void browser_certificate(const struct relay_quic *t, int i)

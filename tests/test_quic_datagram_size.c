@@ -16,8 +16,8 @@
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
-#include "../client/lib/client_test.h"
-#include "support/quic_edge.h"
+#include "client/lib/client_test.h"
+#include "tests/support/quic_edge.h"
 
 /* A 1-RTT packet of the client's connection made by hand: its traffic
  * secret from the key log (CLIENT_TRAFFIC_SECRET_0), the connection's

@@ -14,8 +14,9 @@
 
 #include <string.h>
 
-#include "../sys/clock.h"
-#include "support/quic_edge.h"
+#include "relay/core/relay.h"
+#include "sys/clock.h"
+#include "tests/support/quic_edge.h"
 
 /* A client's end of its control stream is leaving, and on a WebTransport
  * session so is its end of the CONNECT's stream (what a page's

@@ -12,8 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../client/lib/client_test.h"
-#include "support/quic_edge.h"
+#include "client/lib/client_test.h"
+#include "relay/core/relay.h"
+#include "tests/support/quic_edge.h"
 
 /* Every QUIC way both ways through the edge in process; the streams a
  * client may open are the contract's: one bidirectional, one of its own. */

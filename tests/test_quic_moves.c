@@ -11,8 +11,8 @@
 
 #include <string.h>
 
-#include "../client/lib/client_test.h"
-#include "support/quic_edge.h"
+#include "client/lib/client_test.h"
+#include "tests/support/quic_edge.h"
 
 /* A member moving again and again: each move retires connection IDs and
  * the edge issues new ones; the table holds at most QUIC_EDGE_CIDS for the

@@ -24,9 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../stats/rng.h"
-#include "../sys/clock.h"
-#include "support/quic_edge.h"
+#include "relay/core/relay.h"
+#include "stats/rng.h"
+#include "sys/clock.h"
+#include "tests/support/quic_edge.h"
 
 /* A long-header packet of `total` bytes (version, type Initial unless
  * version says otherwise; a token) with random IDs and garbage after. */

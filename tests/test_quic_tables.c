@@ -12,8 +12,8 @@
 
 #include <ngtcp2/ngtcp2.h>
 
-#include "../relay/quic/transport_quic.h"
-#include "../stats/rng.h"
+#include "relay/quic/transport_quic.h"
+#include "stats/rng.h"
 
 static void connection_ids(void **state)
 {

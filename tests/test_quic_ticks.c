@@ -11,7 +11,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "support/quic_edge.h"
+#include "tests/support/quic_edge.h"
 
 /* Two unsequenced members of a relay with a tick of tick_ms, past the
  * handshake's last acknowledgements and the clock's first pings (ten a

@@ -17,9 +17,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../sys/clock.h"
-#include "support/h3_block.h"
-#include "support/quic_edge.h"
+#include "relay/core/relay.h"
+#include "sys/clock.h"
+#include "tests/support/h3_block.h"
+#include "tests/support/quic_edge.h"
 
 #define H3_BARES 8
 

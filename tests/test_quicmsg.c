@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/mode.h"
-#include "../proto/quicmsg.h"
+#include "proto/mode.h"
+#include "proto/quicmsg.h"
 
 /* n frames of lengths 1, 2, ..., each message's bytes its index and
  * offset, into buf. Returns the stream's length. */

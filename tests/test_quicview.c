@@ -30,8 +30,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "../lab/netsim/quicview.h"
-#include "../proto/wire.h"
+#include "lab/netsim/quicview.h"
+#include "proto/wire.h"
 
 static size_t unhex(const char *s, uint8_t *out)
 {

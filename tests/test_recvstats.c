@@ -9,8 +9,8 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../stats/histogram.h"
-#include "../stats/recvstats.h"
+#include "stats/histogram.h"
+#include "stats/recvstats.h"
 
 #define T0 1000000000ull /* an arbitrary clock origin, µs */
 #define PERIOD 16667ull  /* 60 Hz */

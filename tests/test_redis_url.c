@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "../fleet/redis_url.h"
+#include "fleet/redis_url.h"
 
 static char err[512];
 

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../fleet/directory.h"
-#include "../fleet/redisconn.h"
-#include "../lab/harness/freeport.h"
-#include "../sys/clock.h"
-#include "support/redis.h"
+#include "fleet/directory.h"
+#include "fleet/redisconn.h"
+#include "lab/harness/freeport.h"
+#include "sys/clock.h"
+#include "tests/support/redis.h"
 
 /* docs/fleet.md's ACL line for a fleet named ricochet (the password aside). */
 #define FLEET_ACL "~ricochet:* resetchannels -@all +evalsha +script|load +select +role " \

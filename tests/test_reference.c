@@ -20,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/reference/reference.h"
-#include "../client/lib/client.h"
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../sys/clock.h"
-#include "support/bench_json.h"
-#include "support/harness.h"
+#include "bench/reference/reference.h"
+#include "client/lib/client.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "tests/support/bench_json.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 15000
 

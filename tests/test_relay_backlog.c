@@ -28,11 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/settings.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "tests/support/fake_relay.h"
 
 #define BOUND 8192 /* --max-queued-bytes of these tests */
 #define BODY 1000  /* an event's body: 1012 bytes on the wire */

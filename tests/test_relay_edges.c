@@ -15,13 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/mode.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/settings.h"
-#include "../relay/stats_record.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "proto/mode.h"
+#include "proto/wire.h"
+#include "relay/core/fleet.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "relay/stats_record.h"
+#include "tests/support/fake_relay.h"
 
 #define EACH 8 /* handles per edge: 0..7 have channels, 8..15 are datagrams' */
 

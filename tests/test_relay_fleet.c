@@ -19,10 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/player.h"
-#include "../proto/room_record.h"
-#include "../relay/core/relay.h"
-#include "support/fake_relay.h"
+#include "proto/player.h"
+#include "proto/room_record.h"
+#include "relay/core/fleet.h"
+#include "relay/core/relay.h"
+#include "tests/support/fake_relay.h"
 
 /* What the hooks were asked and answer. */
 static struct {

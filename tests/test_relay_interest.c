@@ -15,12 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../stats/pattern.h"
-#include "../stats/rng.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "stats/pattern.h"
+#include "stats/rng.h"
+#include "tests/support/fake_relay.h"
 
 #define R 10.0f /* the radius of the tests' world */
 

@@ -22,10 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "tests/support/fake_relay.h"
 
 #define KEPT_BOUND 16384 /* PROTOCOL.md's bound on a room's kept events */
 

@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../relay/core/relay.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "relay/core/fleet.h"
+#include "relay/core/relay.h"
+#include "tests/support/fake_relay.h"
 
 #define WATCH "{\"type\":\"rooms\",\"prefix\":\"g\",\"watch\":true}"
 #define PING "{\"type\":\"ping\",\"t\":1}"

@@ -16,12 +16,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/control.h"
-#include "../sys/log.h"
-#include "../stats/rng.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "relay/core/fleet.h"
+#include "sys/log.h"
+#include "stats/rng.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "tests/support/fake_relay.h"
 
 /* ---- rooms and membership --------------------------------------------- */
 

@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/player.h"
-#include "../proto/room_record.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "proto/player.h"
+#include "proto/room_record.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "tests/support/fake_relay.h"
 
 /* peer joins room as name; key ("" none), props map (NULL none), size,
  * aoi as a join gives them. */

@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/script/script.h"
-#include "../relay/script/script_hooks.h"
-#include "support/fake_relay.h"
-#include "support/room_scripts.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/script/script.h"
+#include "relay/core/script_port.h"
+#include "tests/support/fake_relay.h"
+#include "tests/support/room_scripts.h"
 
 static char dir[SCRIPTS_DIR_MAX];
 

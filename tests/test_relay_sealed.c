@@ -21,9 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/seal.h"
-#include "../proto/ticket.h"
-#include "support/fake_relay.h"
+#include "proto/seal.h"
+#include "proto/ticket.h"
+#include "relay/core/fleet.h"
+#include "tests/support/fake_relay.h"
 
 #define NOW_S 1800000000ull
 

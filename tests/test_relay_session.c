@@ -14,13 +14,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/control.h"
-#include "../sys/log.h"
-#include "../stats/rng.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/stats_record.h"
-#include "support/fake_relay.h"
+#include "proto/control.h"
+#include "sys/log.h"
+#include "stats/rng.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/stats_record.h"
+#include "tests/support/fake_relay.h"
 
 /* ---- chat, ping, datagram transport, shutdown ------------------------- */
 

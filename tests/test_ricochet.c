@@ -20,12 +20,12 @@
 
 #include <cmocka.h>
 
-#include "../client/lib/client.h"
-#include "../client/lib/client_test.h"
-#include "../client/lib/ricochet.h"
-#include "../proto/control.h"
-#include "../proto/mode.h"
-#include "../proto/wire.h"
+#include "client/lib/client.h"
+#include "client/lib/client_test.h"
+#include "client/lib/ricochet.h"
+#include "proto/control.h"
+#include "proto/mode.h"
+#include "proto/wire.h"
 
 #define T0 1000000000ull
 

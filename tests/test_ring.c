@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../sys/ring.h"
+#include "sys/ring.h"
 
 struct msg {
     uint64_t seq;

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../proto/room_record.h"
-#include "../proto/control.h"
+#include "proto/room_record.h"
+#include "proto/control.h"
 
 static struct proto_room_record a, b; /* large: not on the stack */
 static char text[PROTO_ROOM_RECORD_MAX + 1];

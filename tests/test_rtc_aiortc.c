@@ -21,10 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lab/harness/spawn.h"
-#include "../relay/webrtc/rtc_host.h"
-#include "../sys/clock.h"
-#include "support/harness.h"
+#include "lab/harness/spawn.h"
+#include "relay/webrtc/rtc_host.h"
+#include "sys/clock.h"
+#include "tests/support/harness.h"
 
 #define COUNT 300
 

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "../rtc/rtc_dcep.h"
+#include "rtc/rtc_dcep.h"
 
 /* An unordered channel "state" with maxRetransmits 0, as
  * createDataChannel("state", {ordered: false, maxRetransmits: 0}) opens it. */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../rtc/rtc_demux.h"
+#include "rtc/rtc_demux.h"
 
 static void every_first_byte(void **state)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../rtc/rtc_dtls.h"
+#include "rtc/rtc_dtls.h"
 
 #define QUEUE_MAX 64
 

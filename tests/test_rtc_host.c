@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rtc/rtc_peer.h"
-#include "../proto/ticket.h"
-#include "../relay/webrtc/rtc_host.h"
-#include "../rtc/rtc_stun.h"
-#include "../sys/clock.h"
+#include "rtc/rtc_peer.h"
+#include "proto/ticket.h"
+#include "relay/webrtc/rtc_host.h"
+#include "rtc/rtc_stun.h"
+#include "sys/clock.h"
 
 #define QUEUE_MAX 4096
 #define PEERS_MAX 4

@@ -14,7 +14,7 @@
 
 #include <openssl/rand.h>
 
-#include "../rtc/rtc_peer.h"
+#include "rtc/rtc_peer.h"
 
 #define PWD_BYTES 24 /* what rtc_peer_new draws for its ICE password */
 

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rtc/rtc_dcep.h"
-#include "../rtc/rtc_sctp.h"
-#include "../sys/clock.h"
+#include "rtc/rtc_dcep.h"
+#include "rtc/rtc_sctp.h"
+#include "sys/clock.h"
 
 #define QUEUE_MAX 256
 #define UNRELIABLE (RTC_DCEP_REXMIT | RTC_DCEP_UNORDERED)

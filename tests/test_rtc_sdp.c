@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../rtc/rtc_sdp.h"
+#include "rtc/rtc_sdp.h"
 
 #define FP "0B:4E:C4:3A:1F:2C:5D:6E:7F:80:91:A2:B3:C4:D5:E6:F7:08:19:2A:3B:4C:5D:6E:7F:80:91:A2:B3:C4:D5:E6"
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../rtc/rtc_stun.h"
+#include "rtc/rtc_stun.h"
 
 /* RFC 5769 section 2.1: a request with SOFTWARE, PRIORITY, ICE-CONTROLLED,
  * USERNAME "evtj:h6vY", MESSAGE-INTEGRITY and FINGERPRINT. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fleet/schema.h"
+#include "fleet/schema.h"
 
 static char err[256];
 

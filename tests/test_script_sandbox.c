@@ -22,11 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/script/script.h"
-#include "support/fake_relay.h"
-#include "support/room_scripts.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/script/script.h"
+#include "tests/support/fake_relay.h"
+#include "tests/support/room_scripts.h"
 
 #define PWNED "/tmp/ricochet-script-escaped"
 

@@ -13,8 +13,8 @@
 
 #include <string.h>
 
-#include "../proto/seal.h"
-#include "../proto/ticket.h"
+#include "proto/seal.h"
+#include "proto/ticket.h"
 
 static const uint8_t key_a[SEAL_KEY_BYTES] = {1, 2, 3};
 static const uint8_t key_b[SEAL_KEY_BYTES] = {1, 2, 4};

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../fleet/directory.h"
-#include "../fleet/sentinel.h"
-#include "../lab/harness/redislab.h"
-#include "../sys/clock.h"
+#include "fleet/directory.h"
+#include "fleet/sentinel.h"
+#include "lab/harness/redislab.h"
+#include "sys/clock.h"
 
 #define DOWN_MS 1000      /* the sentinels' down-after-milliseconds */
 #define FAILOVER_MS 20000 /* a failover, at most */

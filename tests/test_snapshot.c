@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../relay/settings.h"
-#include "../relay/snapshot.h"
-#include "support/fake_relay.h"
+#include "relay/settings.h"
+#include "relay/snapshot.h"
+#include "tests/support/fake_relay.h"
 
 static void readiness(void **state)
 {

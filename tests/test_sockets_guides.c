@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/harness.h"
+#include "tests/support/harness.h"
 
 #define PLAYERS 4
 

@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "../relay/core/source_key.h"
-#include "../sys/netaddr.h"
+#include "relay/core/source_key.h"
+#include "sys/netaddr.h"
 
 static union netaddr at(const char *text)
 {

@@ -11,9 +11,9 @@
 #include <enet/enet.h>
 #include <string.h>
 
-#include "../lab/netsim/statescan.h"
-#include "../proto/wire.h"
-#include "../proto/byteorder.h"
+#include "lab/netsim/statescan.h"
+#include "proto/wire.h"
+#include "proto/byteorder.h"
 
 static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../proto/statsrec.h"
+#include "proto/statsrec.h"
 
 static const char out[] =
     "relay: listening on 127.0.0.1:7777\n"

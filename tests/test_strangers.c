@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../relay/core/strangers.h"
+#include "relay/core/strangers.h"
 
 static const uint8_t key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 static struct strangers S; /* large: static */

@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lab/netsim/tcpstream.h"
-#include "../proto/wire.h"
+#include "lab/netsim/tcpstream.h"
+#include "proto/wire.h"
 
 #define FRAME (2 + PROTO_STATE_SIZE)
 #define MAX_FOUND 64

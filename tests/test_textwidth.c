@@ -13,7 +13,7 @@
 #include <locale.h>
 #include <string.h>
 
-#include "../sys/textwidth.h"
+#include "sys/textwidth.h"
 
 static void widths(void)
 {

@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "../proto/ticket.h"
+#include "proto/ticket.h"
 
 #define NOW 1800000000ull /* 2027-01-15 */
 

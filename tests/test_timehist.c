@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../stats/timehist.h"
+#include "stats/timehist.h"
 
 static void durations_land_in_their_buckets(void **state)
 {

@@ -19,16 +19,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../proto/control.h"
-#include "../sys/log.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/settings.h"
-#include "../relay/transport.h"
-#include "support/edge_turn.h"
-#include "../relay/udp/transport_udp.h"
-#include "support/harness.h"
+#include "sys/clock.h"
+#include "proto/control.h"
+#include "sys/log.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "relay/transport.h"
+#include "tests/support/edge_turn.h"
+#include "relay/udp/transport_udp.h"
+#include "tests/support/harness.h"
 
 #define WAIT_MS 2000 /* generous: this machine is shared and noisy */
 /* A member silent this long expires. Long enough that a test process the

@@ -35,22 +35,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lab/harness/freeport.h"
-#include "../lab/harness/spawn.h"
-#include "../proto/ticket.h"
-#include "../relay/edges.h"
-#include "../relay/settings.h"
-#include "../relay/stats_record.h"
-#include "../rtc/rtc_dtls.h"
-#include "../rtc/rtc_sctp.h"
-#include "../rtc/rtc_sdp.h"
-#include "../rtc/rtc_stun.h"
-#include "../relay/webrtc/transport_webrtc.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "support/edge_turn.h"
-#include "support/harness.h"
-#include "support/rtc_edge.h"
+#include "lab/harness/freeport.h"
+#include "lab/harness/spawn.h"
+#include "proto/ticket.h"
+#include "relay/edges.h"
+#include "relay/settings.h"
+#include "relay/stats_record.h"
+#include "rtc/rtc_dtls.h"
+#include "rtc/rtc_sctp.h"
+#include "rtc/rtc_sdp.h"
+#include "rtc/rtc_stun.h"
+#include "relay/webrtc/transport_webrtc.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "tests/support/edge_turn.h"
+#include "tests/support/harness.h"
+#include "tests/support/rtc_edge.h"
 
 #define STRANGERS 100
 

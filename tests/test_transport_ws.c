@@ -36,15 +36,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/http/http_pages.h"
-#include "../relay/settings.h"
-#include "../relay/transport.h"
-#include "../relay/ws/transport_ws.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "support/edge_turn.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/http/http_pages.h"
+#include "relay/settings.h"
+#include "relay/transport.h"
+#include "relay/ws/transport_ws.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "tests/support/edge_turn.h"
 
 #define WAIT_MS 3000
 #define MAX_PACKET 512

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../sys/triple.h"
+#include "sys/triple.h"
 
 struct snap {
     uint64_t seq;

@@ -15,9 +15,9 @@
 
 #include <curses.h> /* KEY_* constants only; nothing is called */
 
-#include "../client/lib/client_test.h"
-#include "../client/tui/tui_model.h"
-#include "../sys/log.h"
+#include "client/lib/client_test.h"
+#include "client/tui/tui_model.h"
+#include "sys/log.h"
 
 #define T0 1000000000ull /* the session starts here on the monotonic clock */
 #define MS 1000ull

@@ -15,15 +15,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/control.h"
-#include "../proto/wire.h"
-#include "../relay/core/relay.h"
-#include "../relay/settings.h"
-#include "../relay/transport.h"
-#include "../relay/udp/transport_udp.h"
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "support/edge_turn.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "relay/transport.h"
+#include "relay/udp/transport_udp.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "tests/support/edge_turn.h"
 
 #define SQUADS 300           /* squads of four, far apart: 1200 receivers */
 #define SQUAD 4

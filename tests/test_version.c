@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../sys/version.h"
+#include "sys/version.h"
 
 static void *ask(void *arg)
 {

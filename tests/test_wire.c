@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../proto/wire.h"
+#include "proto/wire.h"
 
 static struct proto_state sample(void)
 {

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/ticket.h"
-#include "../sys/clock.h"
-#include "../sys/options.h"
-#include "../sys/keyfile.h"
+#include "proto/ticket.h"
+#include "sys/clock.h"
+#include "sys/options.h"
+#include "sys/keyfile.h"
 
 #define PROG "ricochet-ticket"
 #define SUMMARY                                                                              \

@@ -19,12 +19,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/settings.h"
-#include "../../sys/log.h"
-#include "../../sys/options.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "sys/log.h"
+#include "sys/options.h"
 
 #define PROG "kept-cost"
 #define TURN_US 100000ull /* the fake clock's step while a replay goes out over turns */

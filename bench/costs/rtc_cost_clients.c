@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../rtc/rtc_peer.h"
-#include "../../rtc/rtc_sctp.h"
-#include "../../sys/clock.h"
-#include "../../sys/options.h"
+#include "rtc/rtc_peer.h"
+#include "rtc/rtc_sctp.h"
+#include "sys/clock.h"
+#include "sys/options.h"
 #include "rtc_cost_relay.h"
 
 #define PROG RTC_COST_PROG

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../sys/options.h"
+#include "sys/options.h"
 #include "rtc_cost_clients.h"
 #include "rtc_cost_relay.h"
 

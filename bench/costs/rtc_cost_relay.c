@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "../../relay/webrtc/rtc_host.h"
-#include "../../sys/clock.h"
+#include "relay/webrtc/rtc_host.h"
+#include "sys/clock.h"
 
 #define PROG RTC_COST_PROG
 #define CTL_MAX RTC_COST_CTL_MAX

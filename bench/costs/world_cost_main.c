@@ -21,14 +21,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/settings.h"
-#include "../../stats/histogram.h"
-#include "../../stats/rng.h"
-#include "../../sys/log.h"
-#include "../../sys/options.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "stats/histogram.h"
+#include "stats/rng.h"
+#include "sys/log.h"
+#include "sys/options.h"
 
 #define PROG "world-cost"
 #define SPEED 5.0       /* units a second a walker covers */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
+#include "proto/control.h"
+#include "proto/wire.h"
 
 #define NONE UINT32_MAX
 #define BATCH_ENTRY_MAX (PROTO_BATCH_MAX - PROTO_BATCH_HEADER - PROTO_BATCH_ENTRY_HEAD)

@@ -20,11 +20,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../proto/wire.h"
-#include "../../sys/clock.h"
-#include "../../sys/dgram.h"
-#include "../../sys/options.h"
-#include "../../sys/signals.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "sys/dgram.h"
+#include "sys/options.h"
+#include "sys/signals.h"
 #include "reference.h"
 
 #define PROG "reference-relay"

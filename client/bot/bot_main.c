@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/netaddr.h"
-#include "../../sys/signals.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
+#include "sys/signals.h"
 #include "bot_options.h"
 #include "bot_report.h"
 #include "bot_run.h"

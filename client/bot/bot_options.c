@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
-#include "../../proto/mode.h"
-#include "../../sys/options.h"
-#include "../../sys/keyfile.h"
-#include "../lib/ricochet.h"
+#include "sys/log.h"
+#include "proto/mode.h"
+#include "sys/options.h"
+#include "sys/keyfile.h"
+#include "client/lib/ricochet.h"
 
 /* Whether text is a certificate's pin the library takes (it says so
  * through a configuration of its own: the public API is the bot's). */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 
 #define BOT_PROG "ricochet-bot"
 

@@ -5,8 +5,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../stats/histogram.h"
-#include "../../sys/version.h"
+#include "stats/histogram.h"
+#include "sys/version.h"
 
 struct bot_progress {
     uint64_t interval_us;

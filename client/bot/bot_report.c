@@ -7,9 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../sys/netaddr.h"
-#include "../../sys/textwidth.h"
-#include "../../sys/version.h"
+#include "sys/netaddr.h"
+#include "sys/textwidth.h"
+#include "sys/version.h"
 
 static double ms(uint64_t us)
 {

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../stats/rng.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "stats/rng.h"
 
 #define DRAIN_US 500000 /* keep receiving after the last send */
 #define SETTLE_US 200000 /* after everyone joined, before the first send */

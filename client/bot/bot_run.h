@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../stats/histogram.h"
-#include "../lib/ricochet.h"
-#include "../swarm/swarm.h"
+#include "stats/histogram.h"
+#include "client/lib/ricochet.h"
+#include "client/swarm/swarm.h"
 #include "bot_options.h"
 #include "bot_progress.h"
 

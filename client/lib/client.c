@@ -36,10 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/player.h"
-#include "../../proto/utf8.h"
-#include "../../sys/clock.h"
-#include "../../sys/netaddr.h"
+#include "proto/player.h"
+#include "proto/utf8.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
 
 /* Every transport with a socket; the config's mode picks one. */
 static const struct client_transport_ops *const client_transports[] = {

@@ -38,11 +38,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/clocksync.h"
-#include "../../proto/control.h"
-#include "../../stats/histogram.h"
-#include "../../stats/recvstats.h"
-#include "../../proto/wire.h"
+#include "proto/clocksync.h"
+#include "proto/control.h"
+#include "stats/histogram.h"
+#include "stats/recvstats.h"
+#include "proto/wire.h"
 #include "ricochet.h"
 
 /* What a join asks of its room (PROTOCOL.md, "Rooms with properties"). */

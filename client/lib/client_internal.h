@@ -47,7 +47,7 @@
  * every other file in the writers check (sys/writer.h; client_receive.c
  * defines it empty before its includes). The other parts' macros are in
  * their headers (BY_CLIENT_PHASE_C in client_phase_internal.h, ...). */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_CLIENT_RECEIVE_C
 #define BY_CLIENT_RECEIVE_C ONLY_ITS_WRITER
 #endif
@@ -59,9 +59,9 @@
 #include <stdio.h>
 
 #include "client.h"
-#include "../../proto/seal.h"
-#include "../../sys/netaddr.h"
-#include "../../stats/rng.h"
+#include "proto/seal.h"
+#include "sys/netaddr.h"
+#include "stats/rng.h"
 
 #include "client_members_internal.h"
 #include "client_phase_internal.h"

@@ -13,8 +13,8 @@
 
 #include <stdio.h>
 
-#include "../../proto/control.h"
-#include "../../proto/props.h"
+#include "proto/control.h"
+#include "proto/props.h"
 
 #define LOBBY_PING_US 10000000ull
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 #define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
 

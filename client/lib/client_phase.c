@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../proto/control.h"
-#include "../../proto/errors.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
 
 /* ---- the end ---- */
 

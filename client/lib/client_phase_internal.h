@@ -8,7 +8,7 @@
 /* BY_CLIENT_PHASE_C marks what client_phase.c alone writes: const in every other
  * file in the writers check (sys/writer.h; client_phase.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_CLIENT_PHASE_C
 #define BY_CLIENT_PHASE_C ONLY_ITS_WRITER
 #endif
@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "client.h"
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 struct ricochet;
 

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/errors.h"
-#include "../../sys/log.h"
+#include "proto/errors.h"
+#include "sys/log.h"
 
 #define JOIN_LATER_US 1000000 /* a keyed join refused rate_limited goes again after this */
 

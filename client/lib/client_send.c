@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define CLOCK_PING_US 1000000      /* clock pings, every transport... */
 #define CLOCK_PING_MAX_US 8000000  /* ... doubling up to this while the estimate holds */

@@ -8,7 +8,7 @@
 /* BY_CLIENT_SEND_C marks what client_send.c alone writes: const in every other
  * file in the writers check (sys/writer.h; client_send.c defines it empty
  * before its includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_CLIENT_SEND_C
 #define BY_CLIENT_SEND_C ONLY_ITS_WRITER
 #endif

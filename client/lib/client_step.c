@@ -7,7 +7,7 @@
  * the same for all and written here. */
 #include "client_internal.h"
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 int client_read_step(struct ricochet *c, struct client_batch *batch,
                      const struct client_reader *r, int wait_ms, struct ricochet_event *ev)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/ticket.h"
-#include "../../sys/log.h"
+#include "proto/ticket.h"
+#include "sys/log.h"
 
 int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap)
 {

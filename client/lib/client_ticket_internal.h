@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "client.h"
-#include "../../proto/seal.h"
+#include "proto/seal.h"
 
 struct ricochet;
 

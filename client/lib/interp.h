@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/wire.h" /* proto_seq_after */
+#include "proto/wire.h" /* proto_seq_after */
 #include "ricochet.h"
 
 #define INTERP_CAP 32 /* samples kept per player (1.6 s at 20 Hz) */

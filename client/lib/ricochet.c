@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/ticket.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "proto/ticket.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* The public header repeats the wire's limits and enums (it includes
  * nothing of ricochet's); they must agree. */

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/player.h"
-#include "../../proto/ticket.h"
-#include "../../sys/log.h"
+#include "proto/player.h"
+#include "proto/ticket.h"
+#include "sys/log.h"
 
 #define CONFIG_TIMEOUT_MAX_MS 3600000u
 #define CONFIG_PATH_MAX 4095 /* bytes of a key log's path */

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../proto/ticket.h"
-#include "../../sys/clock.h"
-#include "../../sys/keyfile.h"
+#include "proto/ticket.h"
+#include "sys/clock.h"
+#include "sys/keyfile.h"
 
 int ricochet_ticket_mint(const char *key_file, const char *room, const char *name,
                          const char *where, uint32_t ttl_s, unsigned flags, char *out,

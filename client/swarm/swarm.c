@@ -2,10 +2,10 @@
 #include "swarm.h"
 #include "swarm_hub.h"
 #include "swarm_plan.h"
-#include "../../stats/pattern.h"
-#include "../../sys/clock.h"
-#include "../../sys/fdlimit.h"
-#include "../../sys/log.h"
+#include "stats/pattern.h"
+#include "sys/clock.h"
+#include "sys/fdlimit.h"
+#include "sys/log.h"
 
 #include <errno.h>
 #include <math.h>

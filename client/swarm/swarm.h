@@ -33,9 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../lib/client.h"
-#include "../lib/ricochet.h"
+#include "proto/enet/enet_wire.h"
+#include "client/lib/client.h"
+#include "client/lib/ricochet.h"
 
 /* ENet clients per shared host by default. A host's every service and
  * flush walks all its peer slots (ENet's send pass), so a few dozen peers

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../lib/client.h"
+#include "client/lib/client.h"
 
 /* At most one of the three is set (none: not created yet). */
 struct swarm_hub {

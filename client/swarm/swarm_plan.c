@@ -1,6 +1,6 @@
 /* swarm_plan.c: what a swarm's config gives each client (swarm_plan.h). */
 #include "swarm_plan.h"
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #include <math.h>
 

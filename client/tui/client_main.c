@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/options.h"
-#include "../../sys/signals.h"
-#include "../../sys/keyfile.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/options.h"
+#include "sys/signals.h"
+#include "sys/keyfile.h"
 #include "keys.h"
 #include "tui_draw.h"
 #include "tui_model.h"

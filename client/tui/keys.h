@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 
 enum keys_action {
     KEYS_NONE = 0,        /* unknown key: ignored */

@@ -8,7 +8,7 @@
  * ghost at the last raw position. */
 #include "tui_draw.h"
 
-#include "../../sys/textwidth.h"
+#include "sys/textwidth.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../stats/rng.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "stats/rng.h"
 
 #define PROG "ricochet-client"
 #define ROOM_SENDER UINT32_MAX /* what a room's script sends comes from this id */

@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../../proto/control.h"
-#include "../lib/ricochet.h"
+#include "proto/control.h"
+#include "client/lib/ricochet.h"
 #include "keys.h"
 
 #define TUI_MAX_REMOTES PROTO_ROSTER_MAX

@@ -37,8 +37,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "../../proto/mode.h"
-#include "../../sys/netaddr.h"
+#include "proto/mode.h"
+#include "sys/netaddr.h"
 
 /* One direction of one client as netsim's drop log names it. */
 struct audit_flow {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../netsim/droplog.h"
+#include "lab/netsim/droplog.h"
 
 #define WINDOW_WORDS (ENET_PEER_UNSEQUENCED_WINDOW_SIZE / 32)
 

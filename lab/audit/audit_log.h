@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../netsim/netsim.h"
+#include "lab/netsim/netsim.h"
 #include "audit.h"
 #include "audit_hold.h"
 

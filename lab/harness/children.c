@@ -10,8 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../proto/statsrec.h"
-#include "../../sys/options.h"
+#include "proto/statsrec.h"
+#include "sys/options.h"
 
 void children_bin(const char *prog, const char *given, char *out, size_t cap)
 {

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../../proto/mode.h"
+#include "proto/mode.h"
 
 #define FIGURES_UDP_HEADER 28 /* bytes the kernel adds to every datagram: IPv4, UDP */
 #define FIGURES_TCP_HEADER 52 /* ... to every TCP segment: IPv4, TCP and Linux's timestamps */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../client/lib/ricochet.h"
+#include "client/lib/ricochet.h"
 
 /* In the order reports list them: the mode table's rows over their own
  * transports, then the tcp mode over HTTP polls (beside the WebSocket,

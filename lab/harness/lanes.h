@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/mode.h"
+#include "proto/mode.h"
 
 /* What the clients of a run speak: a delivery mode over its own transport
  * (ENet, plain UDP, TCP, a WebSocket), the tcp mode over HTTP requests

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
 
 /* The path's parameters are named as the bench's options (--path-loss, ...);
  * former names are still parsed. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define DISCOVERY_MS 20000 /* sentinels find the replica and each other (hello every 2 s) */
 

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 #include "freeport.h"
 
 #define START_MS 5000

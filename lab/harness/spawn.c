@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* Children to kill and temp files to remove at exit. The struct spawn_proc
  * may live anywhere (a test's stack), so the registry keeps copies.

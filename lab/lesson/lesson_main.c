@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../harness/children.h"
-#include "../harness/netlab.h"
-#include "../harness/spawn.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../sys/options.h"
-#include "../../sys/signals.h"
+#include "lab/harness/children.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "sys/options.h"
+#include "sys/signals.h"
 #include "live.h"
 #include "live_door.h"
 #include "live_guests.h"

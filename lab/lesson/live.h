@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/spawn.h"
+#include "lab/harness/spawn.h"
 #include "live_door.h"
 #include "live_lanes.h"
 #include "live_snapshot.h"

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netsim/droplog.h"
+#include "lab/netsim/droplog.h"
 
 #define SOCKETS_MAX 64 /* the relay's sockets on one port looked at */
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "../../sys/http_client.h"
+#include "sys/http_client.h"
 
 int live_client_request(const char *endpoint, const char *method, const char *path,
                         const char *body, int timeout_ms, int *status, char *out, size_t cap)

@@ -22,13 +22,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "../../client/lib/client.h"
-#include "../../client/swarm/swarm.h"
-#include "../harness/netlab.h"
-#include "../harness/params.h"
-#include "../netsim/netsim_ip.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "client/lib/client.h"
+#include "client/swarm/swarm.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/params.h"
+#include "lab/netsim/netsim_ip.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define JOIN_TIMEOUT_MS 10000 /* every lane's clients joined within this */
 #define LEAD_US 100000u       /* the senders' first state after the lanes are up */

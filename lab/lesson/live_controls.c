@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/params.h"
+#include "lab/harness/params.h"
 
 /* A number of obj's, 0 if it has none. */
 static double number_of(const cJSON *obj, const char *name)

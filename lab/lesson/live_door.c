@@ -38,14 +38,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../audit/audit.h"
-#include "../harness/netlab.h"
-#include "../netsim/droplog.h"
-#include "../netsim/netsim_ip.h"
-#include "../../proto/utf8.h"
-#include "../../relay/core/source_key.h"
-#include "../../sys/clock.h"
-#include "../../sys/netaddr.h"
+#include "lab/audit/audit.h"
+#include "lab/harness/netlab.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/netsim_ip.h"
+#include "proto/utf8.h"
+#include "relay/core/source_key.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
 
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
 #define SILENT_US 30000000u     /* a UDP program silent this long is gone */

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../relay/core/strangers.h"
-#include "../../sys/netaddr.h"
+#include "proto/control.h"
+#include "relay/core/strangers.h"
+#include "sys/netaddr.h"
 #include "live_guests.h"
 
 struct audit_line;

@@ -19,9 +19,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../proto/enet/sniff.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/cookies.h"
+#include "proto/enet/sniff.h"
+#include "proto/wire.h"
+#include "relay/core/cookies.h"
 
 int live_door_strangers_init(struct live_door *d, uint64_t now_us)
 {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 struct live_door;
 

@@ -18,11 +18,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../audit/audit.h"
-#include "../harness/figures.h"
-#include "../netsim/droplog.h"
-#include "../../proto/wire.h"
-#include "../../sys/httpd.h"
+#include "lab/audit/audit.h"
+#include "lab/harness/figures.h"
+#include "lab/netsim/droplog.h"
+#include "proto/wire.h"
+#include "sys/httpd.h"
 
 /* The mark of the program's seq, if its ring still holds it. */
 static struct live_guest_mark *mark_of(struct live_guest_snap *s, uint32_t seq)

@@ -66,13 +66,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "../netsim/droplog.h"
-#include "../netsim/statescan.h"
-#include "../../proto/wire.h"
-#include "../../sys/clock.h"
-#include "../../sys/httpd.h"
-#include "../../sys/netaddr.h"
-#include "../../sys/triple.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/statescan.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "sys/httpd.h"
+#include "sys/netaddr.h"
+#include "sys/triple.h"
 
 #define CONTROLS_MAX 2048     /* a PUT /model's body */
 #define NETSIM_TIMEOUT_MS 2000

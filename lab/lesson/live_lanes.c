@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
-#include "../../client/lib/client.h"
-#include "../../client/swarm/swarm.h"
-#include "../harness/figures.h"
-#include "../harness/params.h"
-#include "../netsim/droplog.h"
-#include "../../stats/histogram.h"
-#include "../../sys/triple.h"
+#include "lab/audit/audit.h"
+#include "client/lib/client.h"
+#include "client/swarm/swarm.h"
+#include "lab/harness/figures.h"
+#include "lab/harness/params.h"
+#include "lab/netsim/droplog.h"
+#include "stats/histogram.h"
+#include "sys/triple.h"
 
 #define PATH_PERIOD_S 8.0 /* the senders' figure of eight, once around */
 

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/lib/ricochet.h"
-#include "../harness/lanes.h"
-#include "../../stats/recvstats.h"
+#include "client/lib/ricochet.h"
+#include "lab/harness/lanes.h"
+#include "stats/recvstats.h"
 #include "live_snapshot.h"
 
 struct histogram;

@@ -20,11 +20,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../netsim/droplog.h"
-#include "../netsim/statescan.h"
-#include "../../proto/statsrec.h"
-#include "../audit/audit.h"
-#include "../../sys/clock.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/statescan.h"
+#include "proto/statsrec.h"
+#include "lab/audit/audit.h"
+#include "sys/clock.h"
 
 #define READ_MAX 65536      /* bytes of a file read at once: a slice */
 #define READ_TURN_US 50000  /* the slices of a call end once it has taken this long (a

@@ -25,7 +25,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../harness/netlab.h"
+#include "lab/harness/netlab.h"
 
 #define READ_MAX 512          /* packets read a turn at most */
 #define SNAP 65535

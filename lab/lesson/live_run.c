@@ -38,13 +38,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/swarm/swarm.h"
-#include "../harness/children.h"
-#include "../harness/freeport.h"
-#include "../harness/netlab.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/triple.h"
+#include "client/swarm/swarm.h"
+#include "lab/harness/children.h"
+#include "lab/harness/freeport.h"
+#include "lab/harness/netlab.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/triple.h"
 
 #define CHILD_START_MS 10000  /* a child's "listening on" or "wire up" line */
 #define RETRY_US 2000000u     /* a child that failed is tried again after this */

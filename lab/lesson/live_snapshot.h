@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/lanes.h"
+#include "lab/harness/lanes.h"
 #include "live_guests.h"
 
 #define LIVE_SENDERS 4         /* senders per lane when the page asks for more than one */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit_hold.h"
-#include "../netsim/droplog.h"
-#include "../netsim/statescan.h"
+#include "lab/audit/audit_hold.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/statescan.h"
 
 #define SENDER_SLACK_US 10000 /* a stream's state seen this much after it was written: it
                                  left late (the audit's slack) */

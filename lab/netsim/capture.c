@@ -2,7 +2,7 @@
  * writes the file format; this file only builds the IP (v4 or v6) and UDP
  * headers. */
 #include "capture.h"
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <arpa/inet.h>
 #include <pcap/pcap.h>

@@ -12,7 +12,7 @@
 #ifndef RICOCHET_CAPTURE_H
 #define RICOCHET_CAPTURE_H
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #include <stddef.h>
 #include <stdint.h>

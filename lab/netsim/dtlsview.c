@@ -1,6 +1,6 @@
 /* dtlsview.c: states inside a WebRTC flow's DTLS records (see dtlsview.h). */
 #include "dtlsview.h"
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <stddef.h>
 #include <stdio.h>

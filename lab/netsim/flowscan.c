@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/enet/sniff.h"
-#include "../../proto/byteorder.h"
+#include "proto/enet/sniff.h"
+#include "proto/byteorder.h"
 
 #define STUN_COOKIE 0x2112A442u
 

@@ -1,7 +1,7 @@
 /* ippacket.c: IPv4, UDP and TCP headers as netsim's IP mode reads them
  * (see ippacket.h). */
 #include "ippacket.h"
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../stats/rng.h"
+#include "stats/rng.h"
 
 #define NETSIM_MAX_DELAY_MS 3600000.0 /* one hour: enough for any experiment */
 #define NETSIM_MAX_RATE_KBPS 1e9

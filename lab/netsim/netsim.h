@@ -104,8 +104,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../stats/histogram.h"
-#include "../../stats/timehist.h"
+#include "stats/histogram.h"
+#include "stats/timehist.h"
 
 #define NETSIM_MAX_DATAGRAM 65536 /* bytes; larger submissions are refused */
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 #include "ippacket.h"
 #include "statescan.h"
 #include "tcpstream.h"

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../sys/signals.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "sys/signals.h"
 #include "netsim.h"
 #include "netsim_options.h"
 #include "netsim_proxy.h"

@@ -12,11 +12,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../sys/httpd.h"
-#include "../../sys/procstat.h"
-#include "../../sys/promtext.h"
-#include "../../sys/triple.h"
-#include "../../sys/version.h"
+#include "sys/httpd.h"
+#include "sys/procstat.h"
+#include "sys/promtext.h"
+#include "sys/triple.h"
+#include "sys/version.h"
 
 struct netsim_metrics {
     struct httpd *http;

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../stats/timehist.h"
-#include "../../sys/netaddr.h"
+#include "stats/timehist.h"
+#include "sys/netaddr.h"
 #include "netsim.h"
 #include "netsim_options.h"
 #include "netsim_report.h"

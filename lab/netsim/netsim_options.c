@@ -9,10 +9,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/httpd.h"
-#include "../../sys/log.h"
-#include "../../sys/options.h"
+#include "sys/clock.h"
+#include "sys/httpd.h"
+#include "sys/log.h"
+#include "sys/options.h"
 
 #include <cjson/cJSON.h>
 

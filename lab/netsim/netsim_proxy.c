@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 #include "netsim_ip.h"
 #include "statescan.h"
 

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../stats/histogram.h"
-#include "../../sys/netaddr.h"
+#include "stats/histogram.h"
+#include "sys/netaddr.h"
 #include "capture.h"
 #include "droplog.h"
 #include "dtlsview.h"

@@ -7,8 +7,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../sys/log.h"
-#include "../../sys/version.h"
+#include "sys/log.h"
+#include "sys/version.h"
 
 static double pct(uint64_t part, uint64_t whole)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../stats/histogram.h"
+#include "stats/histogram.h"
 #include "netsim.h"
 
 /* What the proxy counts itself (it keeps one), shown beside the

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/quicmsg.h"
-#include "../../proto/wire.h"
-#include "../../proto/byteorder.h"
+#include "proto/quicmsg.h"
+#include "proto/wire.h"
+#include "proto/byteorder.h"
 
 #define QUIC_V1 0x00000001u
 #define LONG_INITIAL 0

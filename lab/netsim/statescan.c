@@ -5,9 +5,9 @@
 
 #include <enet/protocol.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../../proto/wire.h"
-#include "../../proto/byteorder.h"
+#include "proto/enet/enet_wire.h"
+#include "proto/wire.h"
+#include "proto/byteorder.h"
 
 #define SCAN_STATE_HEAD 12 /* version, type, reserved, sender, seq */
 

@@ -1,6 +1,6 @@
 /* tcpstream.c: states in a TCP stream's frames (see tcpstream.h). */
 #include "tcpstream.h"
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #include <string.h>
 #include <strings.h>

@@ -3,7 +3,7 @@
  * order; which sequence number a command carries follows peer.c's
  * enet_peer_setup_outgoing_command. */
 #include "enet_speak.h"
-#include "../byteorder.h"
+#include "proto/byteorder.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * and offsets are enet/protocol.h's packed layouts; the walk stops where
  * protocol.c's enet_protocol_handle_incoming_commands stops. */
 #include "enet_wire.h"
-#include "../byteorder.h"
+#include "proto/byteorder.h"
 
 #include <string.h>
 

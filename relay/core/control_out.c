@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 int core_encode_out(struct relay *r)
 {

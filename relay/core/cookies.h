@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
 #define COOKIE_TEXT_LEN 16           /* hex digits */

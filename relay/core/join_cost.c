@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 #define ENTRY_HEAD 2
 

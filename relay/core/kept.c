@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/byteorder.h"
+#include "proto/byteorder.h"
 
 /* sender (4 bytes), keeper (PROTO_PLAYER_LEN), length (2), then the event's bytes */
 #define KEEPER_AT 4

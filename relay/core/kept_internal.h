@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/player.h"
-#include "../../proto/room_record.h"
-#include "../../proto/wire.h"
+#include "proto/player.h"
+#include "proto/room_record.h"
+#include "proto/wire.h"
 
 struct relay_room;
 

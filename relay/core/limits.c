@@ -9,7 +9,7 @@
 #include <string.h>
 #include <stdio.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 #include "source_key.h"
 
 /* What an edge may still hold for a watcher before a push waits (a page

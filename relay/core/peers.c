@@ -15,6 +15,7 @@
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 #include "state_flow_internal.h"
 #include "tickets_internal.h"
 #include "source_key.h"
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* peer is going away: a join it had parked is forgotten, the fleet told. */
 static void forget_parked(struct relay *r, uint32_t peer)

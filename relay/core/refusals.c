@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* Every drop reason: its counter in the stats record, the error code the
  * client is told (NONE: none, or the caller sends its own), and whether it

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 void core_room_ask_keep(struct core_room_ask *a, const struct proto_control *m)
 {

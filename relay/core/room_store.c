@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 int core_room_record_take(const struct relay *r, const struct relay_room *room,
                           struct proto_room_record *rec)

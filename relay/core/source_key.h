@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define SOURCE_BYTES_MAX 9 /* a family byte and 8 address bytes */
 

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define STRANGERS_PER_S 100       /* replies a second to all strangers, cookies aside */
 #define STRANGERS_SOURCE_PER_S 4  /* replies a second to one source */

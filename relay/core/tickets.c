@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 #include "source_key.h"
 
 #define NO_PEER UINT32_MAX

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 struct waiting_entry {
     uint64_t source;          /* its source_key (an IPv4 address, an IPv6 /64); 0: free */

@@ -12,8 +12,8 @@
 
 #include <enet/time.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../transport.h"
+#include "proto/enet/enet_wire.h"
+#include "relay/transport.h"
 
 #if ENET_VERSION != ENET_WIRE_VERSION
 #error "relay/enet/enet_internals.c mirrors ENet 1.3.17's protocol.c: re-read it for this ENet"

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../core/relay.h"
+#include "proto/enet/enet_wire.h"
+#include "relay/core/edge.h"
 
 /* The ENet these internals were read from: ENET_WIRE_VERSION. */
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "../core/source_key.h"
+#include "relay/core/source_key.h"
 
 _Static_assert((LEDGER_SLOTS & (LEDGER_SLOTS - 1)) == 0, "a power of two");
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define LEDGER_SLOTS 4096          /* sources tracked at once (a power of two) */
 #define LEDGER_IDLE_US 30000000ull /* a source idle this long is owed nothing */

@@ -37,8 +37,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../../sys/clock.h"
+#include "proto/enet/enet_wire.h"
+#include "sys/clock.h"
 #include "enet_ledger.h"
 
 #define DATAGRAM_MAX ENET_PROTOCOL_MAXIMUM_MTU /* ENet's receive buffer and largest send */

@@ -30,10 +30,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../proto/enet/sniff.h"
+#include "relay/core/relay.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "proto/enet/sniff.h"
 #include "enet_internals.h"
 #include "enet_socket.h"
 

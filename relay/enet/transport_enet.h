@@ -23,8 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../core/strangers.h"
-#include "../transport.h"
+#include "relay/core/strangers.h"
+#include "relay/transport.h"
 #include "enet_internals.h"
 
 /* ENet's lists of a peer are walked (O(the bound)) at most this often per

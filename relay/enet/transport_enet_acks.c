@@ -17,7 +17,7 @@
 
 #include <stdlib.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define ACK_HOLD_US 5000
 

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/wire.h"
+#include "proto/wire.h"
 
 /* The lane of a state's way down, or -1 if it has none (control). */
 static int lane_of(uint8_t channel, uint32_t flags)

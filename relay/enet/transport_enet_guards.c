@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 /* A handshake not completed within this is forgotten (ENet's default keeps a
  * half-open peer for its 30 s timeout: a flood of CONNECTs that never

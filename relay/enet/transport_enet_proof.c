@@ -23,8 +23,8 @@
 #include <cjson/cJSON.h>
 #include <enet/time.h>
 
-#include "../../sys/clock.h"
-#include "../core/cookies.h"
+#include "sys/clock.h"
+#include "relay/core/cookies.h"
 
 /* A reply (an unsequenced command, 8 bytes, or a reliable one, 6, and the
  * acknowledgement of the request, 8) against a request (a reliable

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 #include "http_request.h"
 
 #define HTTP_ROUTES_MAX 16     /* routes in one front */

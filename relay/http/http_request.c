@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../proto/websocket.h"
+#include "proto/websocket.h"
 
 #define CONTENT_LENGTH_MAX 1000000000000ull /* more digits than this: malformed */
 

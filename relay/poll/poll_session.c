@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
-#include "../../sys/clock.h"
-#include "../core/relay.h"
-#include "../core/source_key.h"
+#include "sys/clock.h"
+#include "relay/core/edge.h"
+#include "relay/core/source_key.h"
 
 /* ---- answers' heads ------------------------------------------------------- */
 

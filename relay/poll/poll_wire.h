@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../http/http_request.h"
+#include "relay/http/http_request.h"
 
 #define POLL_PATH "/poll"          /* the one path the edge answers */
 #define POLL_SECRET_BYTES 16       /* a session id's random part: 128 bits */

@@ -32,8 +32,8 @@
 
 #include <sodium.h>
 
-#include "../../sys/clock.h"
-#include "../core/relay.h"
+#include "sys/clock.h"
+#include "relay/core/edge.h"
 
 #define POLL_EVENTS 64 /* ready sockets read per service */
 

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stream/stream.h"
-#include "../transport.h"
+#include "relay/stream/stream.h"
+#include "relay/transport.h"
 #include "poll_wire.h"
 
 #define POLL_FRAME_MAX 65535u          /* a frame's length field */

@@ -44,8 +44,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define SOCKET_BUFFER (4 << 20)
 

@@ -59,16 +59,16 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
-#include "../../proto/h3.h"
-#include "../../proto/quic_crypto.h"
-#include "../../proto/quicmsg.h"
-#include "../../sys/dgram.h"
-#include "../../sys/netaddr.h"
-#include "../../sys/writer.h"
-#include "../core/strangers.h"
-#include "../core/waiting.h"
-#include "../http/http_front.h"
-#include "../transport.h"
+#include "proto/h3.h"
+#include "proto/quic_crypto.h"
+#include "proto/quicmsg.h"
+#include "sys/dgram.h"
+#include "sys/netaddr.h"
+#include "sys/writer.h"
+#include "relay/core/strangers.h"
+#include "relay/core/waiting.h"
+#include "relay/http/http_front.h"
+#include "relay/transport.h"
 /* The parts a connection and the edge are composed of, each written by
  * the file its header is beside: */
 #include "transport_quic_conn_internal.h" /* slots, a connection's life */

@@ -41,8 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "relay/core/relay.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* ---- the end of a connection ---------------------------------------------- */
 

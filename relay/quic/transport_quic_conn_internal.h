@@ -13,7 +13,7 @@
  * life): const in every other file in the writers check (sys/writer.h;
  * quic_life.c defines it empty before its includes), nothing in the build
  * that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_QUIC_LIFE_C
 #define BY_QUIC_LIFE_C ONLY_ITS_WRITER
 #endif
@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/waiting.h"
+#include "relay/core/waiting.h"
 
 /* The edge's slots (t->slots). transport_quic.c makes and frees their
  * arrays with the edge; transport_quic_conn.c writes them, but the counts

@@ -38,8 +38,8 @@
 
 #include <nghttp3/nghttp3.h>
 
-#include "../../proto/ticket.h"
-#include "../../sys/log.h"
+#include "proto/ticket.h"
+#include "sys/log.h"
 
 static bool client_uni(int64_t sid)
 {

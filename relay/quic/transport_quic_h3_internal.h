@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../proto/h3.h"
-#include "../../proto/quicmsg.h"
+#include "proto/h3.h"
+#include "proto/quicmsg.h"
 
 #define QUIC_WT_PATH "/wt"         /* the CONNECT's path a session is answered on */
 #define QUIC_H3_UNIS 4             /* unidirectional streams an h3 client may hold open:

@@ -23,8 +23,8 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <string.h>
 
-#include "../../sys/log.h"
-#include "../core/source_key.h"
+#include "sys/log.h"
+#include "relay/core/source_key.h"
 
 ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref)
 {

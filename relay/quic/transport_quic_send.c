@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 struct quic_conn *transport_quic_peer(struct relay_quic *t, uint32_t handle, bool closing)
 {

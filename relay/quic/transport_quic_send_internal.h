@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../proto/quicmsg.h"
+#include "proto/quicmsg.h"
 
 /* A datagram waiting for its connection's next write: its message in
  * the connection's arena. */

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* The applications, by ALPN: the connection's app is the row's index. */
 static const char *const alpns[QUIC_APPS] = {

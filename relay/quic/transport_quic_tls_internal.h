@@ -11,7 +11,7 @@
  * connection's TLS): const in every other file in the writers check
  * (sys/writer.h; transport_quic_tls.c defines it empty before its
  * includes), nothing in the build that is linked. */
-#include "../../sys/writer.h"
+#include "sys/writer.h"
 #ifndef BY_TRANSPORT_QUIC_TLS_C
 #define BY_TRANSPORT_QUIC_TLS_C ONLY_ITS_WRITER
 #endif

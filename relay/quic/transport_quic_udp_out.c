@@ -6,7 +6,7 @@
  * or that read a packet, is marked once and written in the next pass. */
 #include "transport_quic.h"
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 void transport_quic_mark(struct relay_quic *t, struct quic_conn *c)
 {

@@ -12,7 +12,7 @@
 
 #include <lauxlib.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* ---- the folder ----------------------------------------------------------------- */
 

@@ -11,7 +11,7 @@
 
 #include <lauxlib.h>
 
-#include "../../proto/props.h"
+#include "proto/props.h"
 
 #define MEMBERS_MAX 256 /* room:members() lists at most these */
 

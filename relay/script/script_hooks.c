@@ -1,4 +1,4 @@
-/* script_hooks.c: the hooks the core calls (script_hooks.h's table), each
+/* script_hooks.c: the hooks the core calls (relay/core/script_port.h's table), each
  * a room script's global function if it defines one: on_join, on_leave,
  * on_event, on_state (on_room when its room starts, script.c; on_tick and
  * timers, script_api.c). What a hook returns is read strictly: anything
@@ -13,7 +13,7 @@
 
 #include <lauxlib.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 /* The vm of a live room slot, started at its first join. */
 static struct room_vm *vm_at(struct script_engine *e, uint32_t room)

@@ -15,7 +15,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 
 /* pcall and xpcall that pass a stop on: a script cannot catch its budget

@@ -10,7 +10,7 @@
  * rate; this bounds how many rooms' calls the thread carries at once. */
 #include "script_internal.h"
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 /* r moved on to slice n: the slices between, and those over a second old,
  * emptied. Time never goes back in it (a slice before at is at's). */

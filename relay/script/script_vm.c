@@ -14,8 +14,8 @@
 
 #include <lauxlib.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define HOOK_EVERY 100           /* instructions between two looks at the budget: an
                                     instruction may copy a string of the whole cap */

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../core/source_key.h"
+#include "sys/clock.h"
+#include "relay/core/source_key.h"
 
 /* ---- slots ---------------------------------------------------------------- */
 

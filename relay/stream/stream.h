@@ -31,12 +31,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../proto/errors.h"
-#include "../../proto/wire.h"
-#include "../../sys/netaddr.h"
-#include "../core/relay.h"
-#include "../core/waiting.h"
-#include "../transport.h"
+#include "proto/errors.h"
+#include "proto/wire.h"
+#include "sys/netaddr.h"
+#include "relay/core/edge.h"
+#include "relay/core/waiting.h"
+#include "relay/transport.h"
 
 #define STREAM_CLOSE_LINGER_US 1000000u /* a closed connection's queue, written at most
                                            this long */

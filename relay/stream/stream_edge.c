@@ -19,8 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "relay/core/relay.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* The kernel's send buffer per connection. Left to itself Linux grows it
  * with the congestion window, to megabytes on loopback's 64 KiB segments:

@@ -31,8 +31,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../core/relay.h"
+#include "sys/clock.h"
+#include "relay/core/edge.h"
 
 #define TCP_EVENTS 64         /* ready sockets read per service */
 

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stream/stream.h"
-#include "../transport.h"
+#include "relay/stream/stream.h"
+#include "relay/transport.h"
 
 #define TCP_FRAME_MAX 65535u  /* a frame's length field */
 

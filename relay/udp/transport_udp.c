@@ -35,11 +35,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../sys/netaddr.h"
-#include "../../proto/wire.h"
-#include "../core/strangers.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "proto/wire.h"
+#include "relay/core/strangers.h"
 
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
                                  read after this turn's fan-out and sends */

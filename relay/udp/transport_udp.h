@@ -14,12 +14,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../../proto/wire.h"
-#include "../../sys/clock.h"
-#include "../../sys/dgram.h"
-#include "../../sys/netaddr.h"
-#include "../core/strangers.h"
-#include "../transport.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
+#include "sys/dgram.h"
+#include "sys/netaddr.h"
+#include "relay/core/strangers.h"
+#include "relay/transport.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
 /* Datagrams queued before a flush, sent UIO_MAXIOV (1024) a sendmmsg call:

@@ -16,9 +16,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../sys/clock.h"
-#include "../../proto/enet/sniff.h"
-#include "../core/cookies.h"
+#include "sys/clock.h"
+#include "proto/enet/sniff.h"
+#include "relay/core/cookies.h"
 
 /* Sends json to a stranger only if it is no longer than what the stranger
  * sent (amplification at most 1x) and its budgets allow (strangers.h;

@@ -3,7 +3,7 @@
  * endpoint (ip:port), found by a hash of it. A slot's index is the core's
  * peer handle. */
 #include "transport_udp.h"
-#include "../core/source_key.h"
+#include "relay/core/source_key.h"
 
 #include <stdlib.h>
 

@@ -16,9 +16,9 @@
 
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/dgram.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/dgram.h"
+#include "sys/log.h"
 
 /* ---- sending ---------------------------------------------------------- */
 

@@ -14,8 +14,8 @@
 #include <openssl/rand.h>
 #include <sodium.h>
 
-#include "../../rtc/rtc_demux.h"
-#include "../../rtc/rtc_dtls.h"
+#include "rtc/rtc_demux.h"
+#include "rtc/rtc_dtls.h"
 
 #define UFRAG_LEN 8
 #define PWD_LEN 24

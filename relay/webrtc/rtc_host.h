@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/ticket.h"
-#include "../../sys/netaddr.h"
-#include "../../rtc/rtc_sctp.h"
+#include "proto/ticket.h"
+#include "sys/netaddr.h"
+#include "rtc/rtc_sctp.h"
 #include "rtc_session.h"
 
 #define RTC_HOST_ADDRS 4            /* addresses a session answers at once */

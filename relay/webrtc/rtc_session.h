@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
-#include "../../rtc/rtc_dtls.h"
-#include "../../rtc/rtc_sctp.h"
-#include "../../rtc/rtc_sdp.h"
-#include "../../rtc/rtc_stun.h"
+#include "sys/netaddr.h"
+#include "rtc/rtc_dtls.h"
+#include "rtc/rtc_sctp.h"
+#include "rtc/rtc_sdp.h"
+#include "rtc/rtc_stun.h"
 
 #define RTC_SESSION_UFRAG_MAX 16
 #define RTC_SESSION_PWD_MAX 32

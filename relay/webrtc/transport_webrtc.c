@@ -32,9 +32,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../core/source_key.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "relay/core/source_key.h"
 
 #define SOCKET_BUFFER (4 << 20)
 

@@ -26,14 +26,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../../proto/wire.h"
-#include "../../sys/dgram.h"
-#include "../../sys/netaddr.h"
-#include "../http/http_front.h"
-#include "../transport.h"
-#include "../../rtc/rtc_dtls.h"
+#include "proto/wire.h"
+#include "sys/dgram.h"
+#include "sys/netaddr.h"
+#include "relay/http/http_front.h"
+#include "relay/transport.h"
+#include "rtc/rtc_dtls.h"
 #include "rtc_host.h"
-#include "../../rtc/rtc_sctp.h"
+#include "rtc/rtc_sctp.h"
 
 #define RTC_EDGE_READ 64          /* datagrams per recvmmsg */
 #define RTC_EDGE_READS 16         /* recvmmsg calls per service; more waiting: a backlog */

@@ -16,8 +16,8 @@
 
 #include <string.h>
 
-#include "../../proto/mode.h"
-#include "../../proto/wire.h"
+#include "proto/mode.h"
+#include "proto/wire.h"
 
 static const char *const labels[RTC_ROLES] = {
     [RTC_ROLE_CONTROL] = "control",

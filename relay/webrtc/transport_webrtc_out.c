@@ -6,7 +6,7 @@
  * flush or the tick, or sooner when it is full. */
 #include "transport_webrtc.h"
 
-#include "../../sys/log.h"
+#include "sys/log.h"
 
 void transport_webrtc_queue(struct relay_webrtc *t, const union netaddr *to,
                             const uint8_t *data, size_t len)

@@ -18,8 +18,8 @@
 
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 /* The session of a handle of this edge if it is a peer of the core. */
 static struct rtc_edge_slot *peer_slot(struct relay_webrtc *t, uint32_t handle, uint32_t *slot)

@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define WS_EVENTS 64          /* ready sockets read per service */
 #define WS_HANDSHAKE_MS 2000  /* a connection not upgraded this long, if none is set */

@@ -24,9 +24,9 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
-#include "../http/http_front.h"
-#include "../stream/stream.h"
-#include "../transport.h"
+#include "relay/http/http_front.h"
+#include "relay/stream/stream.h"
+#include "relay/transport.h"
 
 #define WS_MESSAGE_MAX 65535u   /* longest message the relay sends (a longer welcome is
                                    split), as the TCP edge's frames */

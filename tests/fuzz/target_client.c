@@ -22,9 +22,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../client/lib/client_test.h"
-#include "../../proto/errors.h"
-#include "../../sys/log.h"
+#include "client/lib/client_test.h"
+#include "proto/errors.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FC_RING 64 /* the client remembers this many departures */

@@ -2,7 +2,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 #include "targets.h"
 
 #define FUZZ_WHY_CAP 96

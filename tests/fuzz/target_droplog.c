@@ -17,12 +17,12 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
-#include "../../lab/audit/audit.h"
-#include "../../lab/audit/audit_log.h"
-#include "../../lab/netsim/droplog.h"
-#include "../../lab/netsim/ippacket.h"
-#include "../../lab/netsim/netsim_options.h"
-#include "../../lab/netsim/statescan.h"
+#include "lab/audit/audit.h"
+#include "lab/audit/audit_log.h"
+#include "lab/netsim/droplog.h"
+#include "lab/netsim/ippacket.h"
+#include "lab/netsim/netsim_options.h"
+#include "lab/netsim/statescan.h"
 #include "targets.h"
 
 #define FDL_LINES 256  /* lines checked per input, at most */

@@ -20,7 +20,7 @@
 
 #include <openssl/evp.h>
 
-#include "../../lab/netsim/dtlsview.h"
+#include "lab/netsim/dtlsview.h"
 #include "targets.h"
 
 #define FUZZ_DTLS_PLAIN_MAX 2048

@@ -15,9 +15,9 @@
 
 #include <enet/protocol.h>
 
-#include "../../proto/enet/enet_wire.h"
-#include "../../proto/enet/sniff.h"
-#include "../../relay/enet/enet_internals.h"
+#include "proto/enet/enet_wire.h"
+#include "proto/enet/sniff.h"
+#include "relay/enet/enet_internals.h"
 #include "targets.h"
 
 /* The commands ENet's walk meets in d, and whether one of them is the

@@ -16,7 +16,7 @@
  * apart may, as wrap-safe comparisons must). */
 #include <stdbool.h>
 
-#include "../../lab/netsim/flowscan.h"
+#include "lab/netsim/flowscan.h"
 #include "targets.h"
 
 #define FFS_DATAGRAMS 64

@@ -16,7 +16,7 @@
  *      as they read whole. */
 #include <string.h>
 
-#include "../../proto/h3.h"
+#include "proto/h3.h"
 #include "targets.h"
 
 #define H3_FUZZ_FRAMES 64

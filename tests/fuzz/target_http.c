@@ -8,8 +8,8 @@
  * included, fits the front's buffer. */
 #include <string.h>
 
-#include "../../relay/http/http_front.h"
-#include "../../relay/http/http_pages.h"
+#include "relay/http/http_front.h"
+#include "relay/http/http_pages.h"
 #include "targets.h"
 
 static void fuzz_http_slice(const char *head, size_t len, struct http_text t)

@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "../../lab/netsim/ippacket.h"
+#include "lab/netsim/ippacket.h"
 #include "targets.h"
 
 static uint16_t fuzz_ip_get16(const uint8_t *p)

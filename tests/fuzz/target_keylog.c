@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../../lab/netsim/dtlsview.h"
+#include "lab/netsim/dtlsview.h"
 #include "targets.h"
 
 #define FKL_LINES 64 /* well-formed lines checked per input, at most */

@@ -25,11 +25,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lab/lesson/live_controls.h"
-#include "../../lab/netsim/netsim.h"
-#include "../../lab/netsim/netsim_options.h"
-#include "../../sys/httpd.h"
-#include "../../sys/log.h"
+#include "lab/lesson/live_controls.h"
+#include "lab/netsim/netsim.h"
+#include "lab/netsim/netsim_options.h"
+#include "sys/httpd.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FLH_BODY_MAX 4096 /* netsim's MODEL_BODY_MAX (the lesson's is 2047) */

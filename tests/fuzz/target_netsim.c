@@ -6,7 +6,7 @@
  * never before an earlier datagram of its direction unless reorder is on. */
 #include <string.h>
 
-#include "../../lab/netsim/netsim.h"
+#include "lab/netsim/netsim.h"
 #include "targets.h"
 
 #define FN_MAX_SEQ 4096

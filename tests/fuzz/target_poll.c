@@ -36,13 +36,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../proto/control.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/poll/transport_poll.h"
-#include "../../relay/settings.h"
-#include "../../relay/transport.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "proto/control.h"
+#include "relay/core/relay.h"
+#include "relay/poll/transport_poll.h"
+#include "relay/settings.h"
+#include "relay/transport.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FUZZ_POLL_PEERS 4

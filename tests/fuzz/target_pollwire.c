@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../relay/http/http_request.h"
-#include "../../relay/poll/poll_wire.h"
+#include "relay/http/http_request.h"
+#include "relay/poll/poll_wire.h"
 #include "targets.h"
 
 /* The query: its verdict, and what it took read back the same. */

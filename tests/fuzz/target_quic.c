@@ -15,8 +15,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "../../proto/quicmsg.h"
-#include "../../relay/quic/transport_quic.h"
+#include "proto/quicmsg.h"
+#include "relay/quic/transport_quic.h"
 #include "targets.h"
 
 /* Reads stream[0..n) with max in pieces of the sizes `cuts` gives (a byte

@@ -51,18 +51,18 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "../../client/lib/client_internal.h"
-#include "../../client/lib/transports/client_quic_conn_internal.h"
-#include "../../client/lib/client_test.h"
-#include "../../proto/control.h"
-#include "../../proto/h3.h"
-#include "../../proto/quicmsg.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/quic/transport_quic.h"
-#include "../../relay/settings.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "client/lib/client_internal.h"
+#include "client/lib/transports/client_quic_conn_internal.h"
+#include "client/lib/client_test.h"
+#include "proto/control.h"
+#include "proto/h3.h"
+#include "proto/quicmsg.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/quic/transport_quic.h"
+#include "relay/settings.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FQE_PEERS 4

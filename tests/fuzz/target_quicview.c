@@ -18,7 +18,7 @@
 
 #include <openssl/evp.h>
 
-#include "../../lab/netsim/quicview.h"
+#include "lab/netsim/quicview.h"
 #include "targets.h"
 
 #define FUZZ_QUIC_FRAMES_MAX 2048

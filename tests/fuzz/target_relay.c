@@ -13,13 +13,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../proto/control.h"
-#include "../../proto/errors.h"
-#include "../../sys/log.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/settings.h"
-#include "../../relay/stats_record.h"
+#include "proto/control.h"
+#include "proto/errors.h"
+#include "sys/log.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "relay/stats_record.h"
 #include "targets.h"
 
 #define FR_PEER_CAP 8    /* transport handles 0..7 */

@@ -3,7 +3,7 @@
  * The input is the record's JSON text. A record taken is within its
  * bounds, and written again it reads back the same and no longer than
  * PROTO_ROOM_RECORD_MAX. */
-#include "../../proto/room_record.h"
+#include "proto/room_record.h"
 #include "targets.h"
 
 static struct proto_room_record fuzz_rr_a, fuzz_rr_b; /* large: not on the stack */

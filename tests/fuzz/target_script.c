@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/script/script.h"
-#include "../../relay/script/script_hooks.h"
-#include "../../relay/settings.h"
-#include "../../sys/log.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/script/script.h"
+#include "relay/core/script_port.h"
+#include "relay/settings.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FS_PEERS 4

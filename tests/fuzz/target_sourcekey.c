@@ -8,8 +8,8 @@
  * source's. */
 #include <arpa/inet.h>
 
-#include "../../relay/core/source_key.h"
-#include "../../sys/netaddr.h"
+#include "relay/core/source_key.h"
+#include "sys/netaddr.h"
 #include "targets.h"
 
 /* a's other spelling: an IPv4 address as IPv4-mapped IPv6, and back. */

@@ -1,7 +1,7 @@
 /* target_state.c: fuzzes proto_state_decode (see targets.h). */
 #include <string.h>
 
-#include "../../proto/wire.h"
+#include "proto/wire.h"
 #include "targets.h"
 
 static int fuzz_state_err_known(int rc)

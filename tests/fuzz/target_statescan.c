@@ -7,10 +7,10 @@
  * segment's frames read as the first bytes of a stream (tcpstream.h). */
 #include <string.h>
 
-#include "../../lab/netsim/ippacket.h"
-#include "../../lab/netsim/statescan.h"
-#include "../../lab/netsim/tcpstream.h"
-#include "../../proto/wire.h"
+#include "lab/netsim/ippacket.h"
+#include "lab/netsim/statescan.h"
+#include "lab/netsim/tcpstream.h"
+#include "proto/wire.h"
 #include "targets.h"
 
 /* A state in a TCP stream: its frame holds at least a length and a state. */

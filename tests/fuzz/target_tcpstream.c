@@ -13,7 +13,7 @@
  * without a SYN. */
 #include <string.h>
 
-#include "../../lab/netsim/tcpstream.h"
+#include "lab/netsim/tcpstream.h"
 #include "targets.h"
 
 #define FUZZ_TCP_FOUND_MAX 2048 /* far above the states 8 KiB of stream holds */

@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "../../proto/seal.h"
-#include "../../proto/ticket.h"
+#include "proto/seal.h"
+#include "proto/ticket.h"
 #include "targets.h"
 
 #define FUZZ_TICKET_NOW 1800000000ull

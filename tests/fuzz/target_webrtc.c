@@ -10,10 +10,10 @@
  *      address not yet proven is never longer than the datagram. */
 #include <string.h>
 
-#include "../../rtc/rtc_dcep.h"
-#include "../../relay/webrtc/rtc_host.h"
-#include "../../rtc/rtc_sdp.h"
-#include "../../rtc/rtc_stun.h"
+#include "rtc/rtc_dcep.h"
+#include "relay/webrtc/rtc_host.h"
+#include "rtc/rtc_sdp.h"
+#include "rtc/rtc_stun.h"
 #include "targets.h"
 
 static const char fuzz_webrtc_offer[] =

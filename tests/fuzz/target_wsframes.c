@@ -23,14 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../proto/control.h"
-#include "../../proto/websocket.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/settings.h"
-#include "../../relay/transport.h"
-#include "../../relay/ws/transport_ws.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "proto/control.h"
+#include "proto/websocket.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
+#include "relay/transport.h"
+#include "relay/ws/transport_ws.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 #include "targets.h"
 
 #define FUZZ_WS_MAX_PACKET 512

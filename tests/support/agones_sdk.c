@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define SDK_MAX_CALLS 4096
 

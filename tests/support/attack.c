@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../client/lib/client.h"
-#include "../../rtc/rtc_peer.h"
-#include "../../sys/clock.h"
-#include "../../sys/netaddr.h"
+#include "client/lib/client.h"
+#include "rtc/rtc_peer.h"
+#include "sys/clock.h"
+#include "sys/netaddr.h"
 #include "forger.h"
 #include "streams.h"
 

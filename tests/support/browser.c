@@ -28,8 +28,8 @@
 
 #include <sodium.h>
 
-#include "../../lab/harness/spawn.h"
-#include "../../sys/clock.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h"
 
 #define COMMAND_MS 10000   /* an answer to one command */
 #define START_MS 30000     /* Chromium's DevTools line */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../relay/core/relay.h"
+#include "relay/core/relay.h"
 #include "fake_relay.h"
 
 struct control_drop_case {

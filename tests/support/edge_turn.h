@@ -5,7 +5,7 @@
 #ifndef RICOCHET_TEST_EDGE_TURN_H
 #define RICOCHET_TEST_EDGE_TURN_H
 
-#include "../../relay/transport.h"
+#include "relay/transport.h"
 
 /* One turn: waits up to wait_ms for the edge's descriptor (poll), services
  * it, relay_tick once, flushes. Returns service's result. */

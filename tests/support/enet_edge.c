@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/settings.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "relay/core/relay.h"
+#include "relay/settings.h"
 #include "edge_turn.h"
 
 struct relay_enet *T;

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../relay/transport.h"
+#include "proto/control.h"
+#include "relay/transport.h"
 
 #define WAIT_MS 3000
 #define TIMEOUT_MS 600 /* the suite's relay's peer timeout */

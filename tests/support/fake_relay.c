@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "../../relay/settings.h"
-#include "../../sys/log.h"
+#include "relay/settings.h"
+#include "sys/log.h"
 struct fake fk;
 struct proto_control *dec; /* decoded control (large) */
 uint64_t now_us;

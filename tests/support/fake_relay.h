@@ -1,4 +1,4 @@
-/* fake_relay.h: the relay core (relay/core/relay.h) driven through a fake
+/* fake_relay.h: the relay core (relay/core/relay.h, edge.h) driven through a fake
  * transport and a fake clock, for the relay's unit tests (test_relay_*.c):
  * the transport records every control message, state and disconnect the
  * core sends (in fk); helpers connect peers, join them, send states and
@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
 
 #define MAX_CTL 4096
 #define MAX_STATES 8192

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../relay/transport.h"
-#include "../../sys/clock.h"
+#include "relay/transport.h"
+#include "sys/clock.h"
 #include "harness.h"
 
 /* A certificate and its key in f->dir, for wss and quic. */

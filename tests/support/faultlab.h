@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../lab/harness/netlab.h"
-#include "../../lab/harness/spawn.h"
+#include "lab/harness/netlab.h"
+#include "lab/harness/spawn.h"
 #include "member.h"
 
 #define FAULTLAB_EDGES 8        /* the relay's edges, at most */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../client/lib/client.h"
+#include "client/lib/client.h"
 #include "harness.h"
 #include "redis.h"
 

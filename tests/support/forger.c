@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "../../proto/control.h"
-#include "../../sys/clock.h"
+#include "proto/control.h"
+#include "sys/clock.h"
 #include "harness.h"
 #include "raw.h"
 

@@ -11,7 +11,7 @@
 
 #include <enet/enet.h>
 
-#include "../../lab/harness/spawn.h"
+#include "lab/harness/spawn.h"
 
 struct forger {
     ENetHost *host;

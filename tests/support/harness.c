@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "../../proto/statsrec.h"
+#include "proto/statsrec.h"
 
 
 const char *harness_bin_dir(void)

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../client/lib/ricochet.h"
-#include "../../lab/harness/spawn.h"
-#include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
+#include "client/lib/ricochet.h"
+#include "lab/harness/spawn.h"
+#include "sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct ricochet;
 struct ricochet_event;
@@ -148,8 +148,8 @@ void harness_poll_for(struct ricochet *const *clients, size_t n, int ms,
 #define HARNESS_MAX_IDS 64
 #define HARNESS_MAX_NOTICES 16
 
-#include "../../proto/control.h"
-#include "../../sys/netaddr.h"
+#include "proto/control.h"
+#include "sys/netaddr.h"
 
 struct harness_rec {
     struct ricochet *c[HARNESS_MAX_CLIENTS];

@@ -3,7 +3,7 @@
  * (struct harness_rec), a relay with a room of them (a session), and the
  * room every stream edge's test makes. */
 #include "harness.h"
-#include "../../stats/pattern.h"
+#include "stats/pattern.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../../client/lib/client.h"
+#include "client/lib/client.h"
 
 int harness_poll_until(struct ricochet *const *clients, size_t n, int timeout_ms,
                        void (*on_event)(void *ctx, size_t index,

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../../lab/audit/audit.h"
+#include "lab/audit/audit.h"
 
 int harness_udp_socket(uint16_t *port)
 {

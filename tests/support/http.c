@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/http_client.h"
-#include "../../lab/harness/freeport.h"
-#include "../../lab/harness/spawn.h"
+#include "sys/clock.h"
+#include "sys/http_client.h"
+#include "lab/harness/freeport.h"
+#include "lab/harness/spawn.h"
 
 int http_request(const char *endpoint, const char *method, const char *path, int timeout_ms,
                  struct http_response *out)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 #include "harness.h"
 #include "http.h"
 #include "lesson.h"

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lab/harness/spawn.h"
+#include "lab/harness/spawn.h"
 #include "browser.h"
 
 /* A ricochet-lesson started by a test, and its page's address. */

@@ -7,10 +7,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../client/lib/client.h"
-#include "../../proto/errors.h"
-#include "../../proto/wire.h"
-#include "../../sys/clock.h"
+#include "client/lib/client.h"
+#include "proto/errors.h"
+#include "proto/wire.h"
+#include "sys/clock.h"
 #include "poll_client.h"
 #include "streams.h"
 

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/lib/ricochet.h"
-#include "../../proto/mode.h"
+#include "client/lib/ricochet.h"
+#include "proto/mode.h"
 
 struct streams_conn;
 struct poll_client;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lab/harness/netlab.h"
+#include "lab/harness/netlab.h"
 #include "fleet_e2e.h"
 #include "harness.h"
 #include "redis.h"

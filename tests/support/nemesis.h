@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lab/harness/spawn.h"
+#include "lab/harness/spawn.h"
 
 #define NEMESIS_NODES 32
 #define NEMESIS_HUB 0              /* the test's own node: the players */

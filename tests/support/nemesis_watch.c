@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/lib/ricochet.h"
+#include "client/lib/ricochet.h"
 
 void watch_start(struct nemesis_watch *w)
 {

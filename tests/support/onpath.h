@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../sys/netaddr.h"
+#include "sys/netaddr.h"
 
 #define ONPATH_KEPT 8192
 #define ONPATH_BYTES 2100 /* above any datagram of the relay's or a client's */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 struct ricochet_config *players_config(uint16_t port, enum ricochet_mode mode,
                                        const char *name)

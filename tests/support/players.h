@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/lib/ricochet.h"
+#include "client/lib/ricochet.h"
 
 /* A config for 127.0.0.1:port over mode, named name (the caller frees). */
 struct ricochet_config *players_config(uint16_t port, enum ricochet_mode mode,

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 /* A TCP connection to host (an IPv4 address) and port, or -1. */
 static int connect_to(const char *host, uint16_t port)

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../client/lib/client_test.h"
-#include "../../relay/settings.h"
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "client/lib/client_test.h"
+#include "relay/settings.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 #include "edge_turn.h"
 
 struct env E;

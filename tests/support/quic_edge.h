@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/lib/client_internal.h"
-#include "../../client/lib/transports/client_quic_conn_internal.h"
-#include "../../relay/quic/transport_quic.h"
+#include "client/lib/client_internal.h"
+#include "client/lib/transports/client_quic_conn_internal.h"
+#include "relay/quic/transport_quic.h"
 #include "harness.h"
 
 #define PEERS 16

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "../../client/lib/client.h"
+#include "client/lib/client.h"
 #include "harness.h"
 
 #define WAIT_MS 15000 /* a join or a room's states, at most */

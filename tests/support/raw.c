@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "../../lab/harness/netlab.h"
+#include "lab/harness/netlab.h"
 #include "harness.h"
-#include "../../sys/clock.h"
-#include "../../proto/wire.h"
+#include "sys/clock.h"
+#include "proto/wire.h"
 
 struct sockaddr_in raw_loopback(uint16_t port)
 {

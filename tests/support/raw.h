@@ -12,7 +12,7 @@
 
 #include <enet/enet.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 
 /* 127.0.0.1:port. */
 struct sockaddr_in raw_loopback(uint16_t port);

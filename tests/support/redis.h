@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "../../lab/harness/redisproc.h"
+#include "lab/harness/redisproc.h"
 
 /* redisproc_start, or the test fails. */
 void test_redis_start(struct redisproc *r);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../proto/control.h"
+#include "proto/control.h"
 #include "fake_relay.h"
 
 void scripts_dir_new(char dir[SCRIPTS_DIR_MAX])

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/script/script.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/script/script.h"
 
 #define SCRIPTS_DIR_MAX 64
 

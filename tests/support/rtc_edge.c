@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "../../relay/settings.h"
-#include "../../sys/clock.h"
+#include "relay/settings.h"
+#include "sys/clock.h"
 #include "edge_turn.h"
 
 struct rtc_env rtc_env;

@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../rtc/rtc_peer.h"
-#include "../../proto/control.h"
-#include "../../proto/wire.h"
-#include "../../relay/core/relay.h"
-#include "../../relay/transport.h"
-#include "../../relay/webrtc/transport_webrtc.h"
+#include "rtc/rtc_peer.h"
+#include "proto/control.h"
+#include "proto/wire.h"
+#include "relay/core/relay.h"
+#include "relay/transport.h"
+#include "relay/webrtc/transport_webrtc.h"
 
 #define RTC_CLIENTS 8
 #define RTC_GOT_MAX 4096

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 size_t seen_add(struct seen *s, const struct client_config *cfg)
 {

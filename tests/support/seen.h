@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../client/lib/client.h"
-#include "../../client/lib/ricochet.h"
+#include "client/lib/client.h"
+#include "client/lib/ricochet.h"
 
 #define SEEN_MAX 24
 

@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 #include "http.h"
 
 void servers_tmpdir(char *template)

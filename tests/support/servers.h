@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../lab/harness/spawn.h"
+#include "lab/harness/spawn.h"
 
 /* Creates a fresh folder from a mkdtemp template ("/tmp/x-XXXXXX", changed
  * in place); fails the test if it cannot. */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/lib/client.h"
-#include "../../client/swarm/swarm.h"
-#include "../../proto/control.h"
+#include "client/lib/client.h"
+#include "client/swarm/swarm.h"
+#include "proto/control.h"
 
 #define SESSION_MAX_PEERS 64
 

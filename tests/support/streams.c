@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../../sys/clock.h"
+#include "sys/clock.h"
 
 #define CONNECT_MS 2000
 #define UPGRADE_MS 5000

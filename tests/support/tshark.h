@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lab/netsim/capture.h"
+#include "lab/netsim/capture.h"
 
 #define TSHARK_LUA "proto/wireshark/ricochet.lua"
 

@@ -20,7 +20,8 @@ namespace Ricochet
         public uint RejoinAfterMs;            // a relay silent so long is lost; 0: 1500
         public bool Reflect;                  // my own states back to me (Session.Rtt)
         public float Aoi;                     // a room I create: its radius of interest; 0: none
-        public string Pin;                    // QUIC: the relay's certificate's SHA-256
+        public string Pin;                    // QUIC, wss: the relay's certificate's SHA-256 (64 hex digits)
+        public bool Tls;                      // Mode.Ws over TLS (wss://), the platform's SslStream
         public uint PollWaitMs;               // Transport.Poll: a long poll's wait, 1-25000; 0: 20000
         public uint PollIntervalMs;           // Transport.Poll: short polling, a GET every 1-10000 ms; 0: long
         // Rooms with properties: a room my join makes gets Props (8 keys of 1-16 bytes, values of
@@ -33,5 +34,7 @@ namespace Ricochet
         // same address while that session is still in the room, its place and Id). A secret: keep
         // it as a password is (a file only the player reads), never show or log it
         public string Key;
+
+        internal object Clone() { return MemberwiseClone(); }
     }
 }

@@ -1,45 +1,84 @@
-// GameEvent.cs: one event from Session.Poll: the native one's numbers, its
-// texts as strings and the bytes that came with it.
+// GameEvent.cs: one event from Session.Poll: what it is, who, its state,
+// its names and texts as strings, and the bytes that came with it (a
+// state's payload, an event's body).
 
 namespace Ricochet
 {
-    /// <summary>One event: the native one, and the bytes that came with it
-    /// (a state's payload, an event's body), copied: never null.</summary>
+    /// <summary>One event. Data: its bytes, never null: a copy of its own
+    /// from Poll(ms, out ev); with Poll(ms, out ev, buffer) the buffer itself,
+    /// its first DataLength bytes the event's (nothing allocated).</summary>
     public struct GameEvent
     {
-        readonly NativeEvent n; // its numbers read through; its texts decoded once
-        readonly string name, code, text, key, creator;
-        readonly byte[] data;
+        EventType type;
+        uint id;
+        Mode mode;
+        State state;
+        ulong recvUs, boundUs;
+        long latencyUs;
+        bool latencyKnown;
+        string name, code;
+        internal string text, key, creator;
+        byte[] data;
+        int dataLen;
 
-        internal GameEvent(NativeEvent native, byte[] bytes, string kept, string heir)
+        internal GameEvent(EventType type, uint id, Mode mode, State state, string name, string code,
+                           ulong recvUs = 0, long latencyUs = 0, ulong boundUs = 0, bool known = false)
         {
-            n = native;
-            creator = heir;
-            name = Native.Str(n.Name);
-            code = Native.Str(n.Code);
-            text = Native.Str(n.Text);
-            data = bytes;
-            key = kept;
+            this.type = type;
+            this.id = id;
+            this.mode = mode;
+            this.state = state;
+            this.name = name;
+            this.code = code;
+            this.recvUs = recvUs != 0 ? recvUs : (ulong)Clock.NowUs();
+            this.latencyUs = latencyUs;
+            this.boundUs = boundUs;
+            latencyKnown = known;
+            text = key = creator = null;
+            data = null;
+            dataLen = 0;
         }
 
-        public EventType Type { get { return n.Type; } }
-        public uint Id { get { return n.Id; } }
-        public Mode Mode { get { return n.Mode; } }
-        public State State { get { return n.State; } }
-        public ulong RecvUs { get { return n.RecvUs; } }
-        public long LatencyUs { get { return n.LatencyUs; } }
-        public ulong LatencyBoundUs { get { return n.LatencyBoundUs; } }
-        public bool LatencyKnown { get { return n.LatencyKnown; } }
+        internal GameEvent(NativeEvent n, byte[] bytes, string kept, string heir)
+            : this(n.Type, n.Id, n.Mode, n.State, Native.Str(n.Name), Native.Str(n.Code), n.RecvUs, n.LatencyUs,
+                   n.LatencyBoundUs, n.LatencyKnown)
+        {
+            text = Native.Str(n.Text);
+            key = kept;
+            creator = heir;
+            data = bytes;
+            dataLen = bytes == null ? 0 : bytes.Length;
+        }
+
+        internal void SetData(byte[] bytes, int len)
+        {
+            data = bytes;
+            dataLen = len;
+        }
+
+        static readonly byte[] None = new byte[0];
+
+        public EventType Type { get { return type; } }
+        public uint Id { get { return id; } }
+        public Mode Mode { get { return mode; } }
+        public State State { get { return state; } }
+        public ulong RecvUs { get { return recvUs; } }
+        public long LatencyUs { get { return latencyUs; } }
+        public ulong LatencyBoundUs { get { return boundUs; } }
+        public bool LatencyKnown { get { return latencyKnown; } }
         public string Name { get { return name ?? ""; } }
         public string Code { get { return code ?? ""; } }
         public string Text { get { return text ?? ""; } }
-        public byte[] Data { get { return data ?? new byte[0]; } }
+        public byte[] Data { get { return data ?? None; } }
+        /// <summary>How many bytes of Data are the event's (Data.Length but
+        /// with Poll's buffer).</summary>
+        public int DataLength { get { return dataLen; } }
         /// <summary>A kept event's key (PROTOCOL.md, "Kept events"), else "".</summary>
         public string Key { get { return key ?? ""; } }
         /// <summary>Replayed by the relay to me, a latecomer, after my Welcome.</summary>
         public bool Kept { get { return Code == "kept"; } }
-        /// <summary>A Left of my room's creator: the player id of the member who
-        /// changes the room now (Session.RoomMine: it is me), else "".</summary>
+        /// <summary>A Left of my room's owner: the player id of the member who
+        /// owns it now (Session.RoomMine: it is me), else "".</summary>
         public string Creator { get { return creator ?? ""; } }
     }
 }

@@ -1,10 +1,13 @@
-// Session.cs: one session with one relay, and the front of the binding:
-// libricochet from C# (Unity, Godot's C#, Mono, .NET), through P/Invoke over
-// the installed C library, a file a type in this folder (Native.cs holds the
-// calls). The reference is the C header (man 3 ricochet); the guide
-// docs/library.md; a whole example client/csharp/README.md. Structs mirror
-// ricochet.h's layout (pinned by tests/test_ricochet.c; NativeEvent is 352
-// bytes on 64-bit Linux).
+// Session.cs: one session with one relay, the front of the binding: the
+// ricochet protocol from C# (Unity, Godot's C#, Mono, .NET), a file a type
+// in this folder. Over ENet (the modes Unsequenced, Sequenced, Reliable),
+// TCP and a WebSocket (Mode.Tcp, Mode.Ws; Config.Tls for wss://) it runs in
+// managed code alone (Core.cs and the links): no native library, on every
+// platform .NET Standard 2.0 runs. The edges only libricochet speaks
+// (Transport.WebRtc, Quic, WebTransport, Poll, and Mode.Udp) go through it
+// (NativeSession.cs, P/Invoke), behind this same class. The reference is
+// the C header (man 3 ricochet); the guide docs/library.md; a whole example
+// client/csharp/README.md.
 //
 //   using (var s = new Ricochet.Session("127.0.0.1", 7777, "lobby", "cs")) {
 //       while (!s.Ended) {                    // the game's loop, one frame a turn
@@ -15,42 +18,26 @@
 //       }
 //   }
 //
-// A backend mints tickets with Tickets.Mint("backend.key", "lobby", "alice", ttlS: 300).
-//
-// A lobby: Config.AnyRoom makes Room a prefix ("duel-"): the relay puts me in
-// the fullest room under it with space, or makes the next (s.RoomName from
-// the welcome); s.ListRooms("duel-") asks for the relay's rooms, and on the
-// Rooms event s.Rooms(out more) gives them. Before joining: Config.Lobby
-// connects and joins nothing; ListRooms, then s.Join(room) in this session.
-// A lobby that stays: s.WatchRooms("duel-") has the relay send a fresh page
-// whenever its rooms change, each raising s.RoomsChanged from Poll.
-//
-// Drawing the others: one Interp per player, fed its State events
-// (ip.Push(ev.State, ev.RecvUs)), asked where to draw it a little in the past:
-// ip.At(Native.ricochet_now_us() - 100000), an InterpPoint (Kind, X, Y).
-//
-// In an engine's frame (Unity's Update, Godot's _Process), drain without
-// waiting: while (!s.Ended && s.Poll(0, out ev)) { ... }. A bare
-// while (s.Poll(10, out ev)) as the game's loop stops at the first quiet
-// 10 ms. Poll at least every 10 ms or so: the library has timers.
-//
 // Names, codes and texts are strings (UTF-8 on the wire); payloads and
 // events' bodies byte arrays. A bad name, port or option throws
 // ArgumentException saying the rule, a payload past PayloadMax or an event
 // past EventMax ArgumentException, null where bytes go
-// ArgumentNullException, before anything is sent; libricochet not found
-// DllNotFoundException saying where it was looked for and what to set; a
-// poll after the session's end SessionEndedException; any call on a closed
-// session ObjectDisposedException.
+// ArgumentNullException, before anything is sent; a poll after the
+// session's end SessionEndedException; any call on a closed session
+// ObjectDisposedException.
 using System;
-using System.Runtime.InteropServices;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 
 namespace Ricochet
 {
     public sealed class Session : IDisposable
     {
-        IntPtr r;
-        bool ended;
+        Core core;            // the managed session, or
+        NativeSession native; // libricochet's
+        bool ended, disposed;
 
         /// <summary>Starts connecting and joining; does not block (Poll's
         /// events say how it went: Welcome, or Disconnected and why).</summary>
@@ -70,100 +57,90 @@ namespace Ricochet
             if (c.Ticket == null && ((c.Room == null && !c.Lobby) || c.Name == null))
                 throw new ArgumentException("room and name are required (a room: " + Native.NameRule +
                                             "; a name: " + Native.PlayerRule + "), or a ticket");
-            IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
-            if (cfg == IntPtr.Zero)
-                throw new OutOfMemoryException("libricochet: no memory for a configuration");
-            try {
-                Set(Native.ricochet_config_set_relay(cfg, Native.Utf8(c.Host), c.Port), "Host", c.Host,
-                    "an address or a host name of 1-255 bytes");
-                // as read from a file: the newline is not the ticket's
-                if (c.Ticket != null && Native.ricochet_config_set_ticket(cfg, Native.Utf8(c.Ticket.Trim())) != 0)
-                    throw new ArgumentException("ticket: not a ticket (ricochet-ticket mint makes them)", "Ticket");
-                if (c.Room != null)
-                    Set(Native.ricochet_config_set_room(cfg, Native.Utf8(c.Room)), "Room", c.Room,
-                        "a room's name is " + Native.NameRule);
-                if (c.Room != null && c.AnyRoom && c.Room.Length > Native.AnyRoomMax)
-                    throw new ArgumentException("Room \"" + c.Room + "\": with AnyRoom, a prefix of 1-" +
-                                                Native.AnyRoomMax + " characters (the relay adds a number " +
-                                                "of up to 4 digits)", "Room");
-                Native.ricochet_config_set_any_room(cfg, c.AnyRoom);
-                RoomSetup(cfg, c);
-                Native.ricochet_config_set_lobby(cfg, c.Lobby);
-                if (c.Name != null) // the library's words for what it breaks, after "name '...': "
-                    Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
-                        After(Native.Str(Native.ricochet_config_error(cfg)), "': "));
-                Set(Native.ricochet_config_set_mode(cfg, c.Mode), "Mode", c.Mode.ToString(), "not a mode");
-                Set(Native.ricochet_config_set_transport(cfg, c.Transport), "Transport", c.Transport.ToString(),
-                    "not a transport");
-                if (c.Transport == Transport.Poll && c.Mode != Mode.Tcp)
-                    throw new ArgumentException("Mode \"" + c.Mode + "\": Transport.Poll carries the mode Tcp", "Mode");
-                if (c.PollWaitMs > Native.PollWaitMaxMs)
-                    throw new ArgumentException("PollWaitMs \"" + c.PollWaitMs + "\": a long poll's wait of 1-" +
-                                                Native.PollWaitMaxMs + " ms (0: 20000)", "PollWaitMs");
-                if (c.PollIntervalMs != 0 || c.PollWaitMs != 0)
-                    Set(Native.ricochet_config_set_poll(cfg, c.PollIntervalMs != 0 ? 0 : c.PollWaitMs, c.PollIntervalMs),
-                        "PollIntervalMs", c.PollIntervalMs.ToString(),
-                        "0 (long polling) or a short poll's interval of 1-" + Native.PollIntervalMaxMs + " ms");
-                if (c.TimeoutMs != 0)
-                    Set(Native.ricochet_config_set_timeout_ms(cfg, c.TimeoutMs), "TimeoutMs", c.TimeoutMs.ToString(),
-                        "1-3600000 ms");
-                Set(Native.ricochet_config_set_rejoin(cfg, c.RejoinMs), "RejoinMs", c.RejoinMs.ToString(),
-                    "0 (none) to 3600000 ms");
-                if (c.RejoinAfterMs != 0)
-                    Set(Native.ricochet_config_set_rejoin_after(cfg, c.RejoinAfterMs), "RejoinAfterMs",
-                        c.RejoinAfterMs.ToString(), "100-3600000 ms");
-                SetKey(cfg, c.Key);
-                Native.ricochet_config_set_reflect(cfg, c.Reflect);
-                Set(Native.ricochet_config_set_aoi(cfg, c.Aoi), "Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
-                if (c.Pin != null)
-                    Set(Native.ricochet_config_set_pin(cfg, Native.Utf8(c.Pin)), "Pin", c.Pin,
-                        "a SHA-256 in 64 hex digits");
-                var err = new byte[256];
-                r = Native.ricochet_connect(cfg, err, (UIntPtr)err.Length);
-                if (r == IntPtr.Zero) {
-                    string why = Native.Str(err);
-                    throw new InvalidOperationException(why.Length > 0 ? why : "libricochet could not connect");
-                }
-            } finally {
-                Native.ricochet_config_free(cfg);
+            string noLobby = c.Ticket != null ? "a ticket names its room, and a relay of tickets lists only to its members"
+                           : c.Mode == Mode.Udp ? "plain UDP lists only to members (a source there can be forged)"
+                           : c.Transport == Transport.Poll ? "HTTP polling's session starts with its join" : null;
+            if (c.Lobby && noLobby != null)
+                throw new InvalidOperationException("a lobby: " + noLobby);
+            // the native backend's options, refused here too: said before any library is looked for
+            if (c.Transport < Transport.Default || c.Transport > Transport.Poll)
+                Refuse("Transport", ((int)c.Transport).ToString(), "not a transport");
+            if (c.Transport == Transport.Poll && c.Mode != Mode.Tcp)
+                Refuse("Mode", c.Mode.ToString(), "Transport.Poll carries the mode Tcp");
+            if (c.PollWaitMs > Native.PollWaitMaxMs)
+                Refuse("PollWaitMs", c.PollWaitMs.ToString(), "a long poll's wait of 1-" + Native.PollWaitMaxMs +
+                       " ms (0: 20000)");
+            if (c.PollIntervalMs > Native.PollIntervalMaxMs)
+                Refuse("PollIntervalMs", c.PollIntervalMs.ToString(), "0 (long polling) or a short poll's " +
+                       "interval of 1-" + Native.PollIntervalMaxMs + " ms");
+            if (c.Transport != Transport.Default || c.Mode == Mode.Udp || c.Mode == Mode.Streams) {
+                native = new NativeSession(c);
+                return;
             }
+            TicketClaims claims = null;
+            if (c.Ticket != null && (claims = TicketClaims.Read(c.Ticket.Trim())) == null)
+                throw new ArgumentException("ticket: not a ticket (ricochet-ticket mint makes them)", "Ticket");
+            if (c.Host.Length < 1 || c.Host.Length > 255)
+                Refuse("Host", c.Host, "an address or a host name of 1-255 bytes");
+            if (c.Room != null && !Rules.Room(c.Room))
+                Refuse("Room", c.Room, "a room's name is " + Native.NameRule);
+            if (c.Room != null && c.AnyRoom && c.Room.Length > Native.AnyRoomMax)
+                throw new ArgumentException("Room \"" + c.Room + "\": with AnyRoom, a prefix of 1-" +
+                                            Native.AnyRoomMax + " characters (the relay adds a number " +
+                                            "of up to 4 digits)", "Room");
+            Rules.Props(c.Props, "Props");
+            Rules.Props(c.Match, "Match");
+            if (c.Size > 4095)
+                Refuse("Size", c.Size.ToString(), "1-4095 members (0: the relay's)");
+            if (c.Name != null && Rules.NameWhy(c.Name) != null)
+                Refuse("Name", c.Name, Rules.NameWhy(c.Name));
+            if (c.Tls && c.Mode != Mode.Ws)
+                throw new ArgumentException("Tls: a WebSocket's (Mode.Ws)", "Tls");
+            if (c.TimeoutMs > 3600000)
+                Refuse("TimeoutMs", c.TimeoutMs.ToString(), "1-3600000 ms");
+            if (c.RejoinMs > 3600000)
+                Refuse("RejoinMs", c.RejoinMs.ToString(), "0 (none) to 3600000 ms");
+            if (c.RejoinAfterMs != 0 && (c.RejoinAfterMs < 100 || c.RejoinAfterMs > 3600000))
+                Refuse("RejoinAfterMs", c.RejoinAfterMs.ToString(), "100-3600000 ms");
+            var k = new byte[16];
+            if (c.Key != null && !Bytes.FromHex(c.Key, k, true))
+                throw new ArgumentException("Key: 32 lowercase hex digits, as Session.Key gave it", "Key");
+            if (c.Aoi != 0 && !(c.Aoi >= 0.01f && c.Aoi <= 100000))
+                Refuse("Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
+            var pin = new byte[32];
+            if (c.Pin != null && !Bytes.FromHex(c.Pin, pin, false))
+                Refuse("Pin", c.Pin, "a SHA-256 in 64 hex digits");
+            var copy = (Config)c.Clone();
+            core = new Core(copy, Resolve(c.Host), claims);
         }
 
-        static string After(string text, string mark)
+        static void Refuse(string what, string value, string rule)
         {
-            int at = text.LastIndexOf(mark, StringComparison.Ordinal);
-            return at < 0 ? text : text.Substring(at + mark.Length);
+            throw new ArgumentException(what + " \"" + value + "\": " + rule, what);
         }
 
-        /// <summary>A new room's settings and the join's asks into cfg, the
-        /// library's words for a bound broken.</summary>
-        static void RoomSetup(IntPtr cfg, Config c)
+        internal static IPAddress Resolve(string host)
         {
-            foreach (var p in Native.Props(c.Props, "Props"))
-                if (Native.ricochet_config_set_room_prop(cfg, p.Key, p.Value) != 0)
-                    throw new ArgumentException(Native.Str(Native.ricochet_config_error(cfg)), "Props");
-            foreach (var p in Native.Props(c.Match, "Match"))
-                if (Native.ricochet_config_set_room_match(cfg, p.Key, p.Value) != 0)
-                    throw new ArgumentException(Native.Str(Native.ricochet_config_error(cfg)), "Match");
-            Set(Native.ricochet_config_set_room_size(cfg, c.Size), "Size", c.Size.ToString(),
-                "1-4095 members (0: the relay's)");
-            Native.ricochet_config_set_room_listed(cfg, c.Listed);
-            Native.ricochet_config_set_room_open(cfg, c.Open);
-            Native.ricochet_config_set_room_exists(cfg, c.Exists);
+            IPAddress a;
+            if (IPAddress.TryParse(host, out a))
+                return a;
+            try {
+                foreach (var x in Dns.GetHostAddresses(host))
+                    if (x.AddressFamily == AddressFamily.InterNetwork)
+                        return x;
+            } catch (SocketException) {
+            }
+            throw new InvalidOperationException(host + ": the host name does not resolve");
         }
 
-        static void Set(int rc, string what, string value, string rule)
+        void Live()
         {
-            if (rc != 0)
-                throw new ArgumentException(what + " \"" + value + "\": " + rule, what);
-        }
-
-        IntPtr Live()
-        {
-            if (r == IntPtr.Zero)
+            if (disposed)
                 throw new ObjectDisposedException("Ricochet.Session", "the session is closed");
-            return r;
         }
+
+        /// <summary>Runs in managed code alone (false: through libricochet).</summary>
+        public bool Managed { get { Live(); return core != null; } }
 
         // ---- my room as it is (Room events), and my player across sessions ----
 
@@ -171,98 +148,127 @@ namespace Ricochet
         public bool IsOwner { get { return RoomMine; } }
 
         /// <summary>My room's owner's player id ("": none, or a relay that does not say).</summary>
-        public string Owner { get { return Native.Str(Native.ricochet_room_owner(Live())); } }
+        public string Owner { get { Live(); return core != null ? core.owner : native.Owner; } }
 
         /// <summary>My room as the relay last said it: from the Welcome, replaced
         /// at each Room event (a change by its owner, an owner's handoff, a
         /// restore).</summary>
         public RoomSettings GetRoomSettings()
         {
-            IntPtr s = Live();
-            var props = new NativeProp[8];
-            int n = (int)Native.ricochet_room_props(s, props, (UIntPtr)8);
-            var got = new RoomSettings {
-                Owner = Owner, Open = Native.ricochet_room_open(s), Listed = Native.ricochet_room_listed(s),
-                Size = Native.ricochet_room_size(s), Mine = RoomMine,
-                Props = new System.Collections.Generic.Dictionary<string, string>()
-            };
-            for (int k = 0; k < Math.Min(n, 8); k++)
-                got.Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
-            return got;
-        }
-
-        /// <summary>A saved player key (an earlier Session.Key) into cfg; refused
-        /// without showing it: a key is a secret.</summary>
-        static void SetKey(IntPtr cfg, string key)
-        {
-            if (key != null && Native.ricochet_config_set_key(cfg, Native.Utf8(key)) != 0)
-                throw new ArgumentException("Key: 32 lowercase hex digits, as Session.Key gave it", "Key");
+            Live();
+            if (native != null)
+                return native.GetRoomSettings();
+            return new RoomSettings { Owner = core.owner, Open = core.open, Listed = core.listed, Size = core.size,
+                                      Mine = core.mine, Props = new Dictionary<string, string>(core.props) };
         }
 
         /// <summary>My id in the room; 0 before the welcome.</summary>
-        public uint Id { get { return Native.ricochet_id(Live()); } }
+        public uint Id { get { Live(); return core != null ? core.id : native.Id; } }
         /// <summary>My player's key: 32 hex digits from my first welcome, sent in
         /// every later join so that a rejoin or a move keeps me the same player
         /// ("" before it; Config.Key until then). Kept (as a password is) and
         /// given to a later session's Config.Key, even in another process, it
         /// makes that session the same player. A secret: never show or log it;
         /// the others see Player.</summary>
-        public string Key { get { return Native.Str(Native.ricochet_key(Live())); } }
+        public string Key { get { Live(); return core != null ? core.key : native.Key; } }
         /// <summary>My player id: 16 hex digits, the same across rejoins and moves.</summary>
         public string Player { get { return PlayerOf(0); } }
         /// <summary>Member id's player id (0: mine), null if no member has that id;
         /// a Rejoined event's Id is the same player as before, perhaps a new id.</summary>
         public string PlayerOf(uint id)
         {
-            IntPtr p = Native.ricochet_player(Live(), id);
-            return p == IntPtr.Zero ? null : Native.Str(p);
+            Live();
+            if (native != null)
+                return native.PlayerOf(id);
+            if (id == 0 || id == core.id)
+                return core.player;
+            MemberState m;
+            return core.members.TryGetValue(id, out m) ? m.Player : null;
         }
-        public bool Joined { get { return Native.ricochet_joined(Live()); } }
-        public bool Sealed { get { return Native.ricochet_sealed(Live()); } }
-        public Mode Mode { get { return Native.ricochet_mode(Live()); } }
-        public float RoomAoi { get { return Native.ricochet_room_aoi(Live()); } }
-        public Transport Transport { get { return Native.ricochet_transport(Live()); } }
-        /// <summary>The session's socket, for the program's own poll(2) (readable:
-        /// Poll(0, ...)); poll at least every 10 ms all the same.</summary>
-        public int Fd { get { return Native.ricochet_fd(Live()); } }
+        public bool Joined { get { Live(); return core != null ? core.Joined : native.Joined; } }
+        public bool Sealed { get { Live(); return core != null ? core.Sealed : native.Sealed; } }
+        public Mode Mode { get { Live(); return core != null ? core.mode : native.Mode; } }
+        public float RoomAoi { get { Live(); return core != null ? core.aoi : native.RoomAoi; } }
+        public Transport Transport { get { Live(); return core != null ? Transport.Default : native.Transport; } }
+        /// <summary>libricochet's socket, for a program's own poll(2); -1 for a
+        /// managed session (poll it every frame).</summary>
+        public int Fd { get { Live(); return core != null ? -1 : native.Fd; } }
         /// <summary>The relay the session talks to now (a fleet may move it).</summary>
-        public string RelayHost { get { return Native.Str(Native.ricochet_relay_host(Live())); } }
-        public ushort RelayPort { get { return Native.ricochet_relay_port(Live()); } }
+        public string RelayHost { get { Live(); return core != null ? core.RelayHost : native.RelayHost; } }
+        public ushort RelayPort { get { Live(); return core != null ? core.RelayPort : native.RelayPort; } }
         /// <summary>My room's name: Config.Room, or with AnyRoom the one the
         /// relay picked (the prefix until the welcome); a ticket's room.</summary>
-        public string RoomName { get { return Native.Str(Native.ricochet_room_name(Live())); } }
+        public string RoomName { get { Live(); return core != null ? core.roomName : native.RoomName; } }
         /// <summary>Why the session ended, one line for people ("" while it has not).</summary>
-        public string EndReason { get { return Native.Str(Native.ricochet_end_reason(Live())); } }
+        public string EndReason { get { Live(); return core != null ? core.EndReason : native.EndReason; } }
         /// <summary>The Disconnected event was returned: the session is over.</summary>
         public bool Ended { get { return ended; } }
 
         /// <summary>The next event within timeoutMs (0: do not wait): true with
-        /// ev, false if none came; SessionEndedException once the session is
-        /// over and its Disconnected event was returned.</summary>
+        /// ev (its Data a copy of its own), false if none came;
+        /// SessionEndedException once the session is over and its
+        /// Disconnected event was returned.</summary>
         public bool Poll(int timeoutMs, out GameEvent ev)
         {
-            IntPtr s = Live();
-            NativeEvent n;
-            int got = Native.ricochet_poll(s, timeoutMs, out n);
-            ev = new GameEvent();
-            if (got < 0) {
-                ended = true;
-                string why = Native.Str(Native.ricochet_end_reason(s));
-                throw new SessionEndedException(why.Length > 0 ? why : "the session is over");
+            return Poll(timeoutMs, out ev, null);
+        }
+
+        /// <summary>Poll without allocating: the event's bytes (a state's
+        /// payload, PayloadMax at most; an event's body, EventMax) go into
+        /// buffer, and ev.Data is buffer, its first ev.DataLength bytes the
+        /// event's. buffer null: a copy of their own, as Poll(ms, out ev).</summary>
+        public bool Poll(int timeoutMs, out GameEvent ev, byte[] buffer)
+        {
+            Live();
+            if (native != null) {
+                bool got = native.Poll(timeoutMs, out ev);
+                if (got && buffer != null)
+                    Into(ref ev, ev.Data, ev.Data.Length, buffer);
+                return Came(got, ref ev);
             }
-            if (got == 0)
-                return false;
-            UIntPtr len;
-            IntPtr p = Native.ricochet_event_bytes(s, out len);
-            var data = new byte[(int)len];
-            if (data.Length > 0)
-                Marshal.Copy(p, data, 0, data.Length);
-            string heir = n.Type == EventType.Left ? Native.Str(Native.ricochet_left_creator(s)) : "";
-            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)), heir);
-            if (n.Type == EventType.Disconnected)
+            byte[] bytes;
+            int len;
+            int r = core.Poll(timeoutMs, out ev, out bytes, out len);
+            if (r < 0) {
                 ended = true;
-            if (n.Type == EventType.Rooms)
-                RoomsCame();
+                throw new SessionEndedException(core.EndReason.Length > 0 ? core.EndReason : "the session is over");
+            }
+            if (r == 0)
+                return false;
+            if (buffer != null)
+                Into(ref ev, bytes, len, buffer);
+            else if (len > 0) {
+                var own = new byte[len];
+                Buffer.BlockCopy(bytes, 0, own, 0, len);
+                ev.SetData(own, len);
+            }
+            core.GiveBack(bytes);
+            return Came(true, ref ev);
+        }
+
+        static void Into(ref GameEvent ev, byte[] bytes, int len, byte[] buffer)
+        {
+            if (len > buffer.Length)
+                throw new ArgumentException("buffer of " + buffer.Length + " bytes: an event's bytes are " + len, "buffer");
+            if (len > 0)
+                Buffer.BlockCopy(bytes, 0, buffer, 0, len);
+            ev.SetData(buffer, len);
+        }
+
+        bool Came(bool got, ref GameEvent ev)
+        {
+            if (!got)
+                return false;
+            if (ev.Type == EventType.Disconnected)
+                ended = true;
+            if (ev.Type == EventType.Rooms) {
+                var handler = RoomsChanged;
+                if (handler != null) {
+                    bool more;
+                    var rooms = Rooms(out more);
+                    handler(rooms, more);
+                }
+            }
             return true;
         }
 
@@ -271,20 +277,41 @@ namespace Ricochet
             if (bytes == null)
                 throw new ArgumentNullException(what);
             if (bytes.Length > max)
-                throw new ArgumentException(what + " of " + bytes.Length + " bytes, max " + max + ": " +
-                                            Native.Str(Native.ricochet_strerror((int)Status.TooBig)), what);
+                throw new ArgumentException(what + " of " + bytes.Length + " bytes, max " + max +
+                                            ": too big for the protocol", what);
             return bytes;
         }
+
+        static readonly byte[] NoBytes = new byte[0];
 
         /// <summary>My state with a payload (PayloadMax bytes at most). Ok, or
         /// NotJoined (not in a room yet, or any more), or Send.</summary>
         public Status SendState(State st, byte[] payload = null)
         {
-            payload = Checked(payload ?? new byte[0], "payload", Native.PayloadMax);
-            var rc = (Status)Native.ricochet_send_state_payload(Live(), ref st, payload, (UIntPtr)payload.Length);
-            if (rc == Status.Invalid)
+            return SendState(st, payload, payload == null ? 0 : payload.Length);
+        }
+
+        /// <summary>SendState with the payload's first length bytes (nothing allocated).</summary>
+        public Status SendState(State st, byte[] payload, int length)
+        {
+            Live();
+            payload = payload ?? NoBytes;
+            if (length < 0 || length > payload.Length)
+                throw new ArgumentException("length " + length + ": 0 to the payload's " + payload.Length, "length");
+            if (length > Native.PayloadMax)
+                throw new ArgumentException("payload of " + length + " bytes, max " + Native.PayloadMax +
+                                            ": too big for the protocol", "payload");
+            if (native != null) {
+                if (length != payload.Length) {
+                    var cut = new byte[length];
+                    Buffer.BlockCopy(payload, 0, cut, 0, length);
+                    payload = cut;
+                }
+                return native.SendState(st, payload);
+            }
+            if (!Wire.Valid(ref st))
                 throw new ArgumentException("state: positions and speeds finite and within 1e6", "st");
-            return rc;
+            return core.SendState(ref st, payload, length);
         }
 
         /// <summary>An event (EventMax bytes at most) to member `to`, or to the room (Native.ToRoom).
@@ -293,81 +320,76 @@ namespace Ricochet
         /// clears the key; stay keeps it after I leave. Key and data: EventMax bytes at most.</summary>
         public Status SendEvent(uint to, byte[] data, string keep = null, bool stay = false)
         {
+            Live();
+            if (native != null)
+                return native.SendEvent(to, data, keep, stay);
             data = Checked(data, "data", Native.EventMax);
             if (keep == null)
-                return (Status)Native.ricochet_send_event(Live(), to, data, (UIntPtr)data.Length);
+                return core.SendEvent(to, data, null, false);
             if (to != Native.ToRoom)
                 throw new ArgumentException("a kept event goes to the room (Native.ToRoom), not to " + to, "to");
-            var rc = (Status)Native.ricochet_send_kept(Live(), Native.Utf8(keep), data, (UIntPtr)data.Length,
-                                                      stay ? 1u : 0u);
-            if (rc == Status.Invalid || rc == Status.TooBig)
+            if (!Rules.Key(keep) || keep.Length + data.Length > Native.EventMax)
                 throw new ArgumentException("keep: a key of 1-32 characters 0x21-0x7e, key and data " +
-                                            "EventMax bytes at most: " + Native.Str(Native.ricochet_strerror((int)rc)), "keep");
-            return rc;
+                                            "EventMax bytes at most", "keep");
+            return core.SendEvent(to, data, keep, stay);
         }
 
         /// <summary>A chat line to the room: 1-200 bytes of printable UTF-8.</summary>
         public Status SendChat(string text)
         {
+            Live();
             if (text == null)
                 throw new ArgumentNullException("text");
-            var rc = (Status)Native.ricochet_send_chat(Live(), Native.Utf8(text));
-            if (rc == Status.Invalid)
+            if (native != null)
+                return native.SendChat(text);
+            if (!Rules.Text(text))
                 throw new ArgumentException("chat: 1-200 bytes of printable UTF-8", "text");
-            return rc;
+            return core.SendChat(text);
         }
 
         /// <summary>Switches among Unsequenced, Sequenced and Reliable live (ENet,
         /// WebRTC, QUIC); Unsupported to or from Udp, Tcp or Ws.</summary>
         public Status SetMode(Mode mode)
         {
-            return (Status)Native.ricochet_set_mode(Live(), mode);
+            Live();
+            return core != null ? core.SetMode(mode) : native.SetMode(mode);
         }
 
         /// <summary>Sends what is queued now rather than at the next poll.</summary>
         public void Flush()
         {
-            Native.ricochet_flush(Live());
-        }
-
-        Member FromNative(NativeMember n)
-        {
-            return new Member { Id = n.Id, Name = Native.Str(n.Name), Player = PlayerOf(n.Id) ?? "",
-                                Mode = n.Mode, HasState = n.HasState, State = n.Last,
-                                LastRecvUs = n.LastRecvUs, Stats = n.Stats };
+            Live();
+            if (core != null) core.Flush(); else native.Flush();
         }
 
         /// <summary>The members of my room (not me), with what I received
         /// from each; one who left is listed until the next poll.</summary>
         public Member[] Members()
         {
-            IntPtr s = Live();
-            int size = Marshal.SizeOf(typeof(NativeMember));
-            IntPtr buf = Marshal.AllocHGlobal(size * Native.MembersMax);
-            try {
-                int n = (int)Native.ricochet_members(s, buf, (UIntPtr)Native.MembersMax);
-                var all = new Member[Math.Min(n, Native.MembersMax)];
-                for (int i = 0; i < all.Length; i++)
-                    all[i] = FromNative((NativeMember)Marshal.PtrToStructure(
-                        new IntPtr(buf.ToInt64() + (long)i * size), typeof(NativeMember)));
-                return all;
-            } finally {
-                Marshal.FreeHGlobal(buf);
-            }
+            Live();
+            if (native != null)
+                return native.Members();
+            var all = new List<Member>();
+            foreach (var m in core.members.Values)
+                all.Add(ToMember(m));
+            all.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return all.ToArray();
+        }
+
+        static Member ToMember(MemberState m)
+        {
+            return new Member { Id = m.Id, Name = m.Name, Player = m.Player, Mode = m.Mode, HasState = m.HasState,
+                                State = m.State, LastRecvUs = m.LastRecvUs, Stats = m.Stats };
         }
 
         /// <summary>Member id, or null if no member has that id.</summary>
         public Member FindMember(uint id)
         {
-            IntPtr s = Live();
-            IntPtr buf = Marshal.AllocHGlobal(Marshal.SizeOf(typeof(NativeMember)));
-            try {
-                if (Native.ricochet_member(s, id, buf) != 0)
-                    return null;
-                return FromNative((NativeMember)Marshal.PtrToStructure(buf, typeof(NativeMember)));
-            } finally {
-                Marshal.FreeHGlobal(buf);
-            }
+            Live();
+            if (native != null)
+                return native.FindMember(id);
+            MemberState m;
+            return core.members.TryGetValue(id, out m) ? ToMember(m) : null;
         }
 
         /// <summary>Asks the relay for a page of its rooms whose names start with
@@ -378,17 +400,16 @@ namespace Ricochet
         /// too often rate_limited. Ask when the lobby is shown, not every frame.
         /// A Lobby may ask at once: it goes once connected. Ok, NotJoined
         /// (neither in a room nor a lobby) or Send.</summary>
-        public Status ListRooms(string prefix = null, string after = null,
-                                System.Collections.Generic.Dictionary<string, string> match = null)
+        public Status ListRooms(string prefix = null, string after = null, Dictionary<string, string> match = null)
         {
-            var want = Native.Props(match, "match");
-            var rc = (Status)Native.ricochet_list_rooms_matching(Live(), Native.Utf8(prefix ?? ""),
-                                                                 Native.Utf8(after ?? ""), want,
-                                                                 (UIntPtr)want.Length);
-            if (rc == Status.Invalid)
+            Live();
+            if (native != null)
+                return native.ListRooms(prefix, after, match);
+            Rules.Props(match, "match");
+            if (!Rules.Room(prefix ?? "", 0) || !Rules.Room(after ?? "", 0))
                 throw new ArgumentException("prefix \"" + prefix + "\", after \"" + after + "\": each " +
                                             Native.PrefixRule, "prefix");
-            return rc;
+            return core.ListRooms(prefix, after, match);
         }
 
         /// <summary>A Lobby's join: room, or with anyRoom the fullest room with
@@ -398,62 +419,42 @@ namespace Ricochet
         /// is over); a bad room throws ArgumentException.</summary>
         public Status Join(string room, bool anyRoom = false)
         {
+            Live();
             if (room == null)
                 throw new ArgumentNullException("room");
-            var rc = (Status)Native.ricochet_join(Live(), Native.Utf8(room), anyRoom);
-            if (rc == Status.Invalid)
+            if (native != null)
+                return native.Join(room, anyRoom);
+            if (!Rules.Room(room, 1, anyRoom ? Native.AnyRoomMax : Rules.RoomMax))
                 throw new ArgumentException("room \"" + room + "\": a room's name is " + Native.NameRule, "room");
-            return rc;
+            return core.Join(room, anyRoom);
         }
 
         /// <summary>The last listing (the Rooms event's), in name order, at most
         /// RoomsPage; more: the relay has more after the last. Empty before any.</summary>
         public Room[] Rooms(out bool more)
         {
-            IntPtr s = Live();
-            int size = Marshal.SizeOf(typeof(NativeRoom));
-            IntPtr buf = Marshal.AllocHGlobal(size * Native.RoomsPage);
-            try {
-                int n = (int)Native.ricochet_rooms(s, buf, (UIntPtr)Native.RoomsPage, out more);
-                var all = new Room[Math.Min(n, Native.RoomsPage)];
-                for (int i = 0; i < all.Length; i++) {
-                    var nr = (NativeRoom)Marshal.PtrToStructure(new IntPtr(buf.ToInt64() + (long)i * size),
-                                                                typeof(NativeRoom));
-                    all[i] = new Room { Name = Native.Str(nr.Room), Members = nr.Members, Capacity = nr.Capacity };
-                    var props = new NativeProp[8];
-                    bool open;
-                    int np = (int)Native.ricochet_listed_props(s, (UIntPtr)i, props, (UIntPtr)8, out open);
-                    all[i].Open = open;
-                    all[i].Props = new System.Collections.Generic.Dictionary<string, string>();
-                    for (int k = 0; k < Math.Min(np, 8); k++)
-                        all[i].Props[Native.Str(props[k].Key)] = Native.Str(props[k].Value);
-                }
-                return all;
-            } finally {
-                Marshal.FreeHGlobal(buf);
-            }
+            Live();
+            if (native != null)
+                return native.Rooms(out more);
+            more = core.roomsMore;
+            return (Room[])core.rooms.Clone();
         }
 
-        /// <summary>From my room's creator (its player): open it to joiners or
-        /// close it, list it or not, replace its props; null stays. No answer;
-        /// another member gets an Error not_creator. Ok, NotJoined or Send.</summary>
-        public Status SetRoom(bool? open = null, bool? listed = null,
-                              System.Collections.Generic.Dictionary<string, string> props = null)
+        /// <summary>From my room's owner: open it to joiners or close it, list
+        /// it or not, replace its props; null stays. No answer; another member
+        /// gets an Error not_creator. Ok, NotJoined or Send.</summary>
+        public Status SetRoom(bool? open = null, bool? listed = null, Dictionary<string, string> props = null)
         {
-            IntPtr s = Live();
-            var rc = open.HasValue ? (Status)Native.ricochet_set_room_open(s, open.Value) : Status.Ok;
-            if (rc == Status.Ok && listed.HasValue)
-                rc = (Status)Native.ricochet_set_room_listed(s, listed.Value);
-            if (rc == Status.Ok && props != null) {
-                var a = Native.Props(props, "props");
-                rc = (Status)Native.ricochet_set_room_props(s, a, (UIntPtr)a.Length);
-            }
-            return rc;
+            Live();
+            if (native != null)
+                return native.SetRoom(open, listed, props);
+            Rules.Props(props, "props");
+            return core.SetRoom(open, listed, props);
         }
 
         /// <summary>My player owns my room (the relay said so: the Welcome, a Room
-        /// event, a Left of the creator that handed it to me): SetRoom is mine.</summary>
-        public bool RoomMine { get { return Native.ricochet_room_mine(Live()); } }
+        /// event, a Left of the owner that handed it to me): SetRoom is mine.</summary>
+        public bool RoomMine { get { Live(); return core != null ? core.mine : native.RoomMine; } }
 
         // ---- a lobby that stays ----
 
@@ -462,71 +463,66 @@ namespace Ricochet
         /// after the last.</summary>
         public event Action<Room[], bool> RoomsChanged;
 
-        void RoomsCame()
-        {
-            var handler = RoomsChanged;
-            if (handler == null)
-                return;
-            bool more;
-            var rooms = Rooms(out more);
-            handler(rooms, more);
-        }
-
         /// <summary>A Lobby asks the relay to watch its rooms whose names start
         /// with prefix (null or "": all) and whose props hold match: the first
         /// page answers, and a fresh one comes whenever it changes (a room made
         /// or gone, its members, size, props or open), at most every 500 ms,
         /// each a Rooms event (and RoomsChanged). While it watches the lobby has
-        /// no join timeout: keep polling (the library pings; the relay closes a
+        /// no join timeout: keep polling (the session pings; the relay closes a
         /// lobby silent for its --lobby-idle-ms, 30 s). watch false ends it, as
         /// Join does. Asked while connecting: sent once connected. Ok,
         /// Unsupported (not a lobby, or joined) or Send; a bad prefix or match
         /// throws ArgumentException.</summary>
-        public Status WatchRooms(string prefix = null,
-                                 System.Collections.Generic.Dictionary<string, string> match = null,
-                                 bool watch = true)
+        public Status WatchRooms(string prefix = null, Dictionary<string, string> match = null, bool watch = true)
         {
-            var want = Native.Props(match, "match");
-            var rc = (Status)Native.ricochet_watch_rooms(Live(), Native.Utf8(prefix ?? ""), want,
-                                                         (UIntPtr)want.Length, watch);
-            if (rc == Status.Invalid)
+            Live();
+            if (native != null)
+                return native.WatchRooms(prefix, match, watch);
+            Rules.Props(match, "match");
+            if (!Rules.Room(prefix ?? "", 0))
                 throw new ArgumentException("prefix \"" + prefix + "\": " + Native.PrefixRule, "prefix");
-            return rc;
+            return core.WatchRooms(prefix, match, watch);
         }
 
         /// <summary>The relay's last listing said it watches for this lobby.</summary>
-        public bool Watching { get { return Native.ricochet_watching(Live()); } }
+        public bool Watching { get { Live(); return core != null ? core.watching : native.Watching; } }
 
         /// <summary>My clock's offset to the relay's.</summary>
         public Clock ClockOffset()
         {
-            Clock c;
-            Native.ricochet_clock(Live(), out c);
-            return c;
+            Live();
+            if (native != null)
+                return native.ClockOffset();
+            return new Clock { Known = core.clock.Known, OffsetUs = core.clock.OffsetUs, BoundUs = (ulong)core.clock.BoundUs };
         }
 
         /// <summary>The one-way latency of every state received.</summary>
         public Distribution Latency()
         {
-            Distribution d;
-            Native.ricochet_latency(Live(), out d);
-            return d;
+            Live();
+            return native != null ? native.Latency() : core.latency.Get();
         }
 
         /// <summary>The round trip of my own reflected states (Config.Reflect).</summary>
         public Distribution Rtt(out Stats stats)
         {
-            Distribution d;
-            Native.ricochet_rtt(Live(), out d, out stats);
-            return d;
+            Live();
+            if (native != null)
+                return native.Rtt(out stats);
+            stats = core.rttStats;
+            return core.rtt.Get();
         }
 
         /// <summary>Leaves and frees the session; twice is fine.</summary>
         public void Dispose()
         {
-            if (r != IntPtr.Zero)
-                Native.ricochet_close(r);
-            r = IntPtr.Zero;
+            if (disposed)
+                return;
+            disposed = true;
+            if (core != null)
+                core.Close();
+            if (native != null)
+                native.Dispose();
         }
     }
 }

@@ -21,8 +21,12 @@
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
 // them), a closed session throwing, and (ScriptTest.cs) a room's script.
-// With --no-library (LD_LIBRARY_PATH without libricochet): the
-// DllNotFoundException says where it looked and what to set. Prints
+// With RICOCHET_WS_PORT, a WebSocket member beside an ENet one (states,
+// events, a kept event, a leave). With RICOCHET_NO_LIBRARY=1 (no
+// libricochet anywhere) every session is managed and the native library's
+// own checks and HTTP polling are left out. With --no-library
+// (LD_LIBRARY_PATH without libricochet): a session of an edge only it
+// speaks throws DllNotFoundException saying where it looked. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
 using System.Collections.Generic;
@@ -38,6 +42,9 @@ using Ricochet;
 static partial class SessionTest
 {
     static int passed, failed;
+    // RICOCHET_NO_LIBRARY=1: no libricochet anywhere: every session managed, the
+    // native library's own checks and its edges (HTTP polling) left out
+    static readonly bool noLibrary = Environment.GetEnvironmentVariable("RICOCHET_NO_LIBRARY") == "1";
 
     static void Check(bool ok, string what)
     {
@@ -393,7 +400,8 @@ static partial class SessionTest
         Check(b.Latency().Count >= 20, "the latency of 20 states");
         Check(a.Joined && a.RelayHost == "127.0.0.1" && a.RelayPort == port && a.Mode == Mode.Reliable &&
               a.EndReason == "" && !a.Ended, "what the session knows");
-        Check(a.Transport == Transport.Default && a.Fd >= 0 && a.Fd != b.Fd, "its transport and socket");
+        Check(a.Transport == Transport.Default && (a.Managed ? a.Fd == -1 : a.Fd >= 0 && a.Fd != b.Fd),
+              "its transport and socket");
         Check(a.SetMode(Mode.Sequenced) == Status.Ok && a.Mode == Mode.Sequenced, "a mode switched live");
         Check(b.SendChat("héllo ✓") == Status.Ok, "a chat line in UTF-8");
         Check(Until(both, () => Count(0, EventType.Chat) == 1), "the chat arrives");
@@ -419,7 +427,7 @@ static partial class SessionTest
         Check(Until(both, () => got[1].FindAll(e => e.Type == EventType.State && e.State.Seq > 20).Count >= 10),
               "10 more states arrive");
         using (var ip = new Interp()) {
-            Check(ip.At(Native.ricochet_now_us()).Kind == InterpKind.None, "an empty Interp: nothing to draw");
+            Check(ip.At((ulong)Clock.NowUs()).Kind == InterpKind.None, "an empty Interp: nothing to draw");
             long off = long.MaxValue;
             State s5 = new State(), s6 = new State();
             foreach (var e in got[1].FindAll(e => e.Type == EventType.State && e.State.Seq > 20)) {
@@ -435,7 +443,7 @@ static partial class SessionTest
             var p = ip.At((ulong)((long)((s5.SendUs + s6.SendUs) / 2) + off));
             Check(p.Kind == InterpKind.Between && p.SeqA == 25 && p.SeqB == 26 && Math.Abs(p.X - 45) < 0.5 &&
                   p.Y == 5, "b draws a halfway between two states: " + p.Kind + " " + p.X);
-            Check(ip.At(Native.ricochet_now_us() + 5000000).Kind == InterpKind.Stale, "long after: stale");
+            Check(ip.At((ulong)Clock.NowUs() + 5000000).Kind == InterpKind.Stale, "long after: stale");
         }
         Throws<ArgumentException>(() => a.SendState(new State(), new byte[Native.PayloadMax + 1]), "payload too big");
         Throws<ArgumentException>(() => a.SendEvent(0, new byte[Native.EventMax + 1]), "event too big");
@@ -451,8 +459,9 @@ static partial class SessionTest
         Throws<ObjectDisposedException>(() => a.SendEvent(0, new byte[1]), "event after close");
         Throws<ObjectDisposedException>(() => { var id = a.Id; }, "id after close");
         Throws<ObjectDisposedException>(() => a.Members(), "members after close");
-        Check(Native.ricochet_send_event(IntPtr.Zero, 0, new byte[1], (UIntPtr)1) == (int)Status.Invalid,
-              "the library given NULL: an error");
+        if (!noLibrary)
+            Check(Native.ricochet_send_event(IntPtr.Zero, 0, new byte[1], (UIntPtr)1) == (int)Status.Invalid,
+                  "the library given NULL: an error");
         b.Dispose();
     }
 
@@ -493,8 +502,9 @@ static partial class SessionTest
         Throws<ArgumentException>(() => new Interp(250, 0), "a max gap of 0");
         Throws<ArgumentException>(() => new Interp(250, 3600001), "a max gap too long");
         InterpPoint none;
-        Check(Native.ricochet_interp_at(IntPtr.Zero, 0, out none) == (int)Status.Invalid,
-              "the library given NULL: an error");
+        if (!noLibrary)
+            Check(Native.ricochet_interp_at(IntPtr.Zero, 0, out none) == (int)Status.Invalid,
+                  "the library given NULL: an error");
     }
 
     static void BadNames()
@@ -663,8 +673,9 @@ static partial class SessionTest
             p.Dispose();
         Throws<ObjectDisposedException>(() => s.Rooms(out more), "rooms after close");
         Throws<ObjectDisposedException>(() => s.ListRooms(), "a listing after close");
-        Check(Native.ricochet_list_rooms(IntPtr.Zero, null, null) == (int)Status.Invalid,
-              "the library given NULL: an error");
+        if (!noLibrary)
+            Check(Native.ricochet_list_rooms(IntPtr.Zero, null, null) == (int)Status.Invalid,
+                  "the library given NULL: an error");
         relay.Stop();
 
         relay = new Relay(0, "--room-list", "off");
@@ -768,6 +779,38 @@ static partial class SessionTest
         foreach (var p in ps)
             p.Dispose();
         relay.Stop();
+    }
+
+    /// <summary>A WebSocket member (Mode.Ws at the relay's ws edge, its port in
+    /// RICOCHET_WS_PORT) beside an ENet one: states both ways, payloads byte
+    /// for byte, an event each way, a kept event a WebSocket latecomer gets
+    /// after its Welcome; and the WebSocket member's leave seen as a quit.</summary>
+    static void OverWebSocket(ushort enetPort, ushort wsPort)
+    {
+        var w = new Session(new Config { Port = wsPort, Room = "csws", Name = "w", Mode = Mode.Ws });
+        var e = new Session("127.0.0.1", enetPort, "csws", "e");
+        var we = new[] { w, e };
+        Func<List<GameEvent>[], bool> states = x =>
+            x[0].Exists(v => v.Type == EventType.State && v.Id == e.Id && Encoding.ASCII.GetString(v.Data) == "p1") &&
+            x[1].Exists(v => v.Type == EventType.State && v.Id == w.Id && Encoding.ASCII.GetString(v.Data) == "p0");
+        Check(states(Play(we, 10000, states)), "ws: states both ways, payloads byte for byte");
+        Check(w.Mode == Mode.Ws && w.Managed && w.SetMode(Mode.Reliable) == Status.Unsupported, "ws: its mode, managed");
+        Check(w.SendEvent(e.Id, Encoding.ASCII.GetBytes("to e")) == Status.Ok &&
+              e.SendEvent(Native.ToRoom, Encoding.ASCII.GetBytes("to w"), "flag", true) == Status.Ok, "ws: events sent");
+        var evs = Play(we, 10000, x => Has(x[0], EventType.Event) && Has(x[1], EventType.Event));
+        var toW = evs[0].Find(v => v.Type == EventType.Event);
+        var toE = evs[1].Find(v => v.Type == EventType.Event);
+        Check(toW.Id == e.Id && toW.Key == "flag" && Encoding.ASCII.GetString(toW.Data) == "to w", "ws: the ENet member's event");
+        Check(toE.Id == w.Id && toE.Code == "direct" && Encoding.ASCII.GetString(toE.Data) == "to e", "ws: the WebSocket member's event");
+        var late = new Session(new Config { Port = wsPort, Room = "csws", Name = "late", Mode = Mode.Ws });
+        var l = Play(new[] { late, w, e }, 10000, x => Has(x[0], EventType.Event));
+        Check(l[0].Count > 0 && l[0][0].Type == EventType.Welcome && l[0].Exists(v => v.Type == EventType.Event &&
+              v.Kept && v.Key == "flag" && Encoding.ASCII.GetString(v.Data) == "to w"), "ws: a latecomer's kept event");
+        late.Dispose();
+        w.Dispose();
+        var left = Play(new[] { e }, 10000, x => x[0].Exists(v => v.Type == EventType.Left && v.Name == "w"));
+        Check(left[0].Exists(v => v.Type == EventType.Left && v.Name == "w" && v.Code == "quit"), "ws: its leave a quit");
+        e.Dispose();
     }
 
     static void RelaysOfItsOwn()
@@ -1038,7 +1081,8 @@ static partial class SessionTest
         if (args.Length > 0 && args[0] == "--resume")
             return Resume(args);
         if (args.Length > 0 && args[0] == "--no-library") {
-            var e = Throws<DllNotFoundException>(() => new Session("127.0.0.1", 7777, "r", "n"), "no library");
+            var e = Throws<DllNotFoundException>(() => new Session("127.0.0.1", 7777, "r", "n", Mode.Udp),
+                                                "no library for plain UDP, an edge only it speaks");
             foreach (var words in new[] { "libricochet not found", "DllImport(\"ricochet\")", "LD_LIBRARY_PATH (",
                                           "ldconfig", "beside the game" })
                 Check(e != null && e.Message.Contains(words), "the message says " + words + ": " + (e == null ? "" : e.Message));
@@ -1055,7 +1099,8 @@ static partial class SessionTest
         Check(Marshal.SizeOf(typeof(Distribution)) == 48, "Distribution is 48 bytes");
         Check(Marshal.SizeOf(typeof(NativeRoom)) == 44, "NativeRoom is ricochet_room's 44 bytes");
         Check(Marshal.SizeOf(typeof(InterpPoint)) == 20, "InterpPoint is ricochet_interp_point's 20 bytes");
-        Check(Native.Version().StartsWith("1."), "the library's version");
+        if (!noLibrary)
+            Check(Native.Version().StartsWith("1."), "the library's version");
         Interpolation();
         TwoSessions(port);
         KeptEvents(port);
@@ -1064,9 +1109,15 @@ static partial class SessionTest
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
+        var ws = Environment.GetEnvironmentVariable("RICOCHET_WS_PORT");
+        if (ws != null)
+            OverWebSocket(port, ushort.Parse(ws));
+        else
+            Console.WriteLine("skipped: a WebSocket member (RICOCHET_WS_PORT)");
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
-            OverHttpPolling();
+            if (!noLibrary) // an edge only libricochet speaks
+                OverHttpPolling();
             RoomsToList();
             Lobby();
             LobbyThatStays();

@@ -8,8 +8,8 @@
  * would with no socket: without a connection into the void (0), with one
  * not at all (-1: the connection never came up). The last control message
  * it was given is kept for the test (client_last_control). */
-#include "../client_internal.h"
-#include "../client_test.h"
+#include "client/lib/client_internal.h"
+#include "client/lib/client_test.h"
 
 #include <stdlib.h>
 #include <string.h>

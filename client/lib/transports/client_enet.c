@@ -23,11 +23,11 @@
 #include <enet/enet.h>
 #include <enet/time.h>
 
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../proto/errors.h"
-#include "../../../sys/netaddr.h"
-#include "../../../proto/enet/sniff.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "proto/errors.h"
+#include "sys/netaddr.h"
+#include "proto/enet/sniff.h"
 
 #define HUB_SLOT_REST_US 2000000u   /* a slot a client left rests this long (hub_connect) */
 #define HUB_RESTING_MAX 16          /* ... passed over at most this many at a time */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../sys/clock.h"
+#include "sys/clock.h"
 
 #define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
 #define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at

@@ -4,13 +4,13 @@
  * what was queued in sendmmsg calls, and counting both ways, so that the
  * two hubs differ only in what a datagram is and whose it is; and the
  * counts as every session and hub report them (client_wire_netinfo). */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_hub_io_internal.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "../../../sys/log.h"
+#include "sys/log.h"
 
 #define HUB_ROUNDS 16 /* recvmmsg calls per service, at most */
 

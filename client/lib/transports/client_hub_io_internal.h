@@ -4,7 +4,7 @@
 #ifndef RICOCHET_CLIENT_HUB_IO_INTERNAL_H
 #define RICOCHET_CLIENT_HUB_IO_INTERNAL_H
 
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 
 /* ---- a hub's socket: udp's and the wire's (client_hub_io.c) ---- */
 

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../sys/log.h"
+#include "sys/log.h"
 
 #define OFFER_HEAD_MAX 4096      /* the relay's answer's head, at most */
 #define OFFER_BODY_MAX 4096      /* its body (the answer's SDP is 1 KiB at most) */

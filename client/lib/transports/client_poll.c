@@ -32,9 +32,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../proto/byteorder.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "proto/byteorder.h"
 
 #define POLL_PATH "/poll"
 #define POLL_SID_LEN 40                 /* a session id's hex digits */

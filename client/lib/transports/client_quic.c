@@ -20,7 +20,7 @@
  * migration) keeps it. What a read leaves to write, an acknowledgement
  * mostly, rides with the session's next state (hold_until), as
  * the relay's rides with its room's fan-out: half the packets. */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_quic_conn_internal.h"
 
 #include <stdio.h>
@@ -28,7 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "../../../sys/clock.h"
+#include "sys/clock.h"
 
 /* The transport's state (c->tp): the connection and a batch being handed
  * out. */

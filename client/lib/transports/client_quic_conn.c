@@ -30,9 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../proto/quic_crypto.h"
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
+#include "proto/quic_crypto.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define QUIC_PRIORITY                                                                   \
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \

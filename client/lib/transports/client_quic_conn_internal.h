@@ -9,9 +9,9 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
-#include "../client_internal.h"
-#include "../../../proto/h3.h"
-#include "../../../proto/quicmsg.h"
+#include "client/lib/client_internal.h"
+#include "proto/h3.h"
+#include "proto/quicmsg.h"
 
 /* ---- one QUIC connection (client_quic_conn.c) ---- */
 

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 int client_reserve(uint8_t **buf, size_t *cap, size_t need)
 {

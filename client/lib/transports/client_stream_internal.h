@@ -4,7 +4,7 @@
 #ifndef RICOCHET_CLIENT_STREAM_INTERNAL_H
 #define RICOCHET_CLIENT_STREAM_INTERNAL_H
 
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 
 /* ---- a TCP connection: tcp and ws (one), poll (two) (client_stream.c) ---- */
 

@@ -24,9 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../proto/byteorder.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "proto/byteorder.h"
 
 #define TCP_FRAME_MAX 65535            /* a frame's message, at most (2 bytes of length) */
 #define TCP_IN_CAP (2 * (2 + TCP_FRAME_MAX)) /* one whole frame fits after a partial one */

@@ -6,7 +6,7 @@
 #ifndef RICOCHET_CLIENT_TRANSPORTS_INTERNAL_H
 #define RICOCHET_CLIENT_TRANSPORTS_INTERNAL_H
 
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 
 /* What a transport carrying the TCP edge's frames can do (tcp, poll). */
 #define CLIENT_CAPS_TCP_FRAMES { .modes = 1u << PROTO_MODE_TCP, .connection = true }

@@ -10,7 +10,7 @@
  * what a lost one would leave wrong, as client_transport_caps.connection
  * says. The join asks for batches: a batch datagram's states are handed
  * to the session one per step, each as if it had come alone. */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_hub_io_internal.h"
 
 #include <errno.h>
@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../sys/netaddr.h"
-#include "../../../proto/enet/sniff.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
+#include "proto/enet/sniff.h"
 
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval, give or take a quarter */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */

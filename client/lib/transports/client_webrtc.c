@@ -33,11 +33,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../rtc/rtc_peer.h"
-#include "../../../rtc/rtc_sctp.h"
-#include "../../../rtc/rtc_sdp.h"
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
+#include "rtc/rtc_peer.h"
+#include "rtc/rtc_sctp.h"
+#include "rtc/rtc_sdp.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define RTC_READS_MAX 64         /* datagrams read per step, at most */
 #define RTC_DATAGRAM_MAX 2048    /* the longest datagram read (DTLS's are 1200 at most) */

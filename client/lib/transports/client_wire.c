@@ -24,11 +24,11 @@
 
 #include <enet/enet.h>
 
-#include "../../../proto/enet/enet_speak.h"
-#include "../../../proto/errors.h"
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../sys/netaddr.h"
+#include "proto/enet/enet_speak.h"
+#include "proto/errors.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
 
 #define WIRE_COMMANDS_MAX ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS /* per datagram */
 #define WIRE_RTO_MIN_US 50000       /* a resend waits at least this */

@@ -6,7 +6,7 @@
  * of those that left). As the udp hubs do for plain UDP, it puts the
  * system calls of thousands of clients into a few; unlike a hub of ENet
  * clients, nothing walks ENet's peer slots on every service. */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_wire_internal.h"
 
 #include <errno.h>
@@ -17,10 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../../proto/enet/enet_wire.h"
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
-#include "../../../sys/netaddr.h"
+#include "proto/enet/enet_wire.h"
+#include "sys/clock.h"
+#include "sys/log.h"
+#include "sys/netaddr.h"
 
 #define HUB_BATCH 64                /* datagrams per recvmmsg */
 #define HUB_RECV_MAX ENET_PROTOCOL_MAXIMUM_MTU /* the longest datagram ENet sends */

@@ -6,8 +6,8 @@
 #define RICOCHET_CLIENT_WIRE_INTERNAL_H
 
 #include "client_hub_io_internal.h"
-#include "../client_internal.h"
-#include "../../../proto/enet/enet_wire.h"
+#include "client/lib/client_internal.h"
+#include "proto/enet/enet_wire.h"
 
 /* ---- ENet's wire from a wire hub (client_wire.c; client_wire_hub.c, the
  * socket, takes what the clients gathered and hands them what came) ---- */

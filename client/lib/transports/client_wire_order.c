@@ -3,7 +3,7 @@
  * acknowledged until the ones before them come (as ENet holds them, so a
  * loss costs the relay one resend, not a resend of all that followed it),
  * and a reliable message's fragments joined into the message. */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_wire_internal.h"
 
 #include <stdlib.h>

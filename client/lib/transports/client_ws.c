@@ -31,9 +31,9 @@
 #include <sodium.h>
 #include <wslay/wslay.h>
 
-#include "../../../proto/websocket.h"
-#include "../../../sys/clock.h"
-#include "../../../sys/log.h"
+#include "proto/websocket.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define WS_HEAD_MAX 4096             /* the relay's answer to the upgrade, at most */
 #define WS_MSG_MAX 65535             /* the longest message a relay sends */

@@ -16,7 +16,7 @@
  *     channel byte.
  *
  * The rest (modes, frames, datagrams, closing) is the QUIC transport's. */
-#include "../client_internal.h"
+#include "client/lib/client_internal.h"
 #include "client_quic_conn_internal.h"
 
 #include <stdbool.h>
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../proto/h3.h"
+#include "proto/h3.h"
 
 #define WT_SESSION 0 /* the CONNECT's stream ID, so the session's ID */
 
