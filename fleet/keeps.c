@@ -97,6 +97,7 @@ static struct keep *get(struct keeps *k, const char *room)
     }
     k->at[k->n] = (struct keep){0};
     snprintf(k->at[k->n].room, sizeof k->at[k->n].room, "%s", room);
+    k->bytes += size_of(&k->at[k->n]);
     return &k->at[k->n++];
 }
 
