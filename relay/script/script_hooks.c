@@ -128,6 +128,13 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     }
     if (script_vm_call(vm, 3, 1, "on_event") != 0)
         return RELAY_SCRIPT_PASS;
+    return script_hook_bytes(vm, "on_event", body, len);
+}
+
+enum relay_script_verdict script_hook_bytes(struct room_vm *vm, const char *hook, uint8_t *out,
+                                            size_t *len)
+{
+    lua_State *L = vm->L;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
@@ -135,16 +142,15 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
         if (n > *len) {
-            script_vm_fault(vm, "on_event", "%s: a new body of %zu bytes, at most %zu",
-                            vm->file, n, *len);
+            script_vm_fault(vm, hook, "%s: %zu bytes returned, at most %zu", vm->file, n, *len);
         } else {
-            memcpy(body, s, n);
+            memcpy(out, s, n);
             *len = n;
             v = RELAY_SCRIPT_CHANGED;
         }
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
-        script_vm_fault(vm, "on_event", "%s: returned a %s: nil, true, false or a string",
-                        vm->file, luaL_typename(L, -1));
+        script_vm_fault(vm, hook, "%s: returned a %s: nil, true, false or a string", vm->file,
+                        luaL_typename(L, -1));
     }
     lua_pop(L, 1);
     return v;
@@ -307,5 +313,5 @@ void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops)
 {
     *ops = (struct relay_script_ops){.ctx = e, .join = on_join, .leave = on_leave,
                                      .event = on_event, .state = on_state,
-                                     .room_end = room_end};
+                                     .input = script_on_input, .room_end = room_end};
 }
