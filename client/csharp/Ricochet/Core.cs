@@ -53,6 +53,7 @@ namespace Ricochet
         // the end
         string deadCode = "", deadText = "", deadWhy = "", farewellCode = "", farewellText = "";
         string clearCode = "", clearText = "";
+        string lastErrorCode = "", lastErrorText = ""; // the relay's last error, which a stream's close follows
         bool finalQueued, failAfter;
         string failCode, failText;
         // a ticket: its claims, the pass, this join's nonce; the sealed session's keys
@@ -180,6 +181,10 @@ namespace Ricochet
             }
             if (data > 0 && data < ErrorNames.Length) {
                 GoDead(ErrorNames[data], null);
+                return;
+            }
+            if (code == "disconnected" && lastErrorCode.Length > 0 && link is StreamLink) {
+                GoDead(lastErrorCode, lastErrorText); // a stream's relay says why, then closes
                 return;
             }
             if (code == "refused") {
@@ -658,7 +663,10 @@ namespace Ricochet
             }
             if (phase == Phase.Lobby && listPending && link != null && link.Ready)
                 SendRooms();
-            if (phase == Phase.Lobby && watching && now - lastControlUs > 10000000)
+            // a watching lobby pings: within 10 s for the relay's lobby idleness, and
+            // over a stream within a third of the timeout, as a member does
+            if (phase == Phase.Lobby && watching &&
+                (now - lastControlUs > 10000000 || link is StreamLink && now - sentUs > timeoutUs / 3))
                 SendPing(now);
             if (phase == Phase.Joined) {
                 if (now >= nextPingUs) {
@@ -1058,6 +1066,8 @@ namespace Ricochet
             }
             case "error": {
                 string code = Json.Text(o, "code"), message = Json.Text(o, "message");
+                lastErrorCode = code;
+                lastErrorText = message;
                 var ev = new GameEvent(EventType.Error, 0, mode, new State(), "", code);
                 ev.text = message;
                 Queue(ev, null, 0);
