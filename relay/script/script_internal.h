@@ -224,22 +224,8 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
                               const struct script_source *src, uint64_t now_us);
 void script_vm_free(struct room_vm *vm);
 
-/* What a hook that returns bytes said (its one result on top of the stack,
- * popped): false, DROP; a string of at most *len bytes, CHANGED, copied to
- * out, its length in *len; nil or true, PASS; anything else the script's
- * fault (named hook), PASS. */
-enum relay_script_verdict script_hook_bytes(struct room_vm *vm, const char *hook, uint8_t *out,
-                                            size_t *len);
-
 /* The table script_engine_open installs. */
 void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops);
 
-/* ---- script_input.c ---- */
-
-/* The table's input: a lockstep room's on_input (script_port.h). */
-enum relay_script_verdict script_on_input(void *ctx, uint32_t room,
-                                          const struct relay_script_member *m, uint32_t tick,
-                                          uint32_t slot, const uint8_t *data, size_t len,
-                                          uint8_t *out, size_t *out_len, uint64_t now_us);
 
 #endif
