@@ -387,6 +387,11 @@ static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,
                                    uint64_t now_us, int *rc)
 {
+    if (m->has_lockstep && m->aoi > 0) {
+        *rc = core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                          "lockstep and aoi: a lockstep room has no interest");
+        return NULL;
+    }
     if (m->exists) {
         *rc = core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
                           "no such room here: check its name, or join without exists "
@@ -430,9 +435,6 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                            r->cfg.room_max);
     if ((rc = core_room_ask_check(r, peer, m, now_us)) < 0)
         return rc;
-    if (m->has_lockstep && m->aoi > 0)
-        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
-                           "lockstep and aoi: a lockstep room has no interest");
     /* With a ticket its room counts, any or not. A fleet's directory
      * picks among the fleet's rooms: the join waits for it. */
     if (m->any && !r->cfg.n_ticket_keys && r->fleet.list)
