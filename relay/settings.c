@@ -260,6 +260,12 @@ const struct option_def relay_settings_options[] = {
       .help = "joins waiting for the directory at once (and, apart, as many rooms requests and "
               "joins of any room); more are refused directory_unavailable (a rooms request: "
               "answered with this relay's rooms, partial)" },
+    { .name = "directory-records-mb", .type = OPTION_UINT, .offset = FLEET(records_mb),
+      .size = SIZE(fleet.records_mb), .def = "16", .min = 1, .max = 4096,
+      .help = "MiB of its rooms' records (owner, settings, stay kept events: 40 KB a room at "
+              "most) and members' ids this relay keeps, in the directory and in its own memory "
+              "to write them again; past it a record is not kept (the one before stands) and "
+              "the relay takes no new room (proto/FLEET.md, Memory)" },
     { .name = "script-dir", .type = OPTION_STRING, .offset = SET(script.dir), .def = "",
       .min = 0, .max = SIZE(script.dir),
       .help = "a folder of room scripts, NAME.lua (Lua 5.4, the game's rules: "

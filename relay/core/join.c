@@ -377,15 +377,13 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
 /* The join's checks past its identity, then the membership: the room (of
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
-/* The room who names, new: made here, settled by its creator's join; NULL
- * with *rc set if the fleet parks, moves or refuses the join, or the join
- * asks for a room that exists, or no room is free. */
+/* The room who names, new (the fleet, if any, placed it here): made here,
+ * settled by its creator's join; NULL with *rc set if the join asks for a
+ * room that exists, or no room is free. */
 static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,
                                    uint64_t now_us, int *rc)
 {
-    if (!core_fleet_admit(r, peer, m, who, now_us, rc))
-        return NULL;
     if (m->exists) {
         *rc = core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
                           "no such room here: check its name, or join without exists "
@@ -435,10 +433,14 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     if ((rc = join_mode(r, peer, &mode, now_us)) < 0)
         return rc;
 
+    /* A room this relay does not have: the fleet has its say first, so a
+     * join parked, moved or refused tries no key here. */
+    struct relay_room *room = core_room_find(r, who->room);
+    if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
+        return rc;
     uint32_t holder = key_holder(r, peer, m->key);
     if ((rc = key_tried(r, peer, m, holder, now_us)) < 0)
         return rc;
-    struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room, holder); /* a member whose place it takes */
     if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
         return rc;
@@ -534,7 +536,7 @@ void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
     char prefix[PROTO_ROOM_MAX + 1];
     memcpy(prefix, pj->who.room, sizeof prefix);
     if (!a->answered)
-        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
     else if (!core_any_pick(r, pj->who.room, match, a))
         core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                     "every room under '%s' is full and every number taken", prefix);
@@ -547,7 +549,7 @@ void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
 
 void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
                        const struct relay_moved_to *to, enum proto_error_code code,
-                       uint64_t now_us)
+                       const char *why, uint64_t now_us)
 {
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p || !p->parked || p->parked->any_ask)
@@ -562,10 +564,10 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
         core_fleet_moved(r, peer, pj->who.room, to);
         break;
     case RELAY_PLACE_REFUSED:
-        core_fleet_refuse(r, peer, code, now_us);
+        core_fleet_refuse(r, peer, code, why, now_us);
         break;
     case RELAY_PLACE_WAIT: /* not a settlement: the directory did not answer */
-        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
         break;
     }
     sodium_memzero(pj, sizeof *pj);
