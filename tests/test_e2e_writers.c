@@ -86,7 +86,6 @@ static const struct part parts[] = {
     {CORE, "outside_us", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "joined", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "reflect", "BY_PEERS_C", "relay/core/peers.c", 1},
-    {CORE, "batch", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "id", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "room", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "mode", "BY_PEERS_C", "relay/core/peers.c", 1},

@@ -179,7 +179,6 @@ struct relay_peer {
      * and ended by the teardowns (core_member_remove, core_member_quiet) */
     BY_PEERS_C bool joined;
     BY_PEERS_C bool reflect;
-    BY_PEERS_C bool batch;   /* its join asked for batches (PROTO_MSG_BATCH) */
     BY_PEERS_C uint32_t id;  /* relay id while joined (join.c draws it), 0 otherwise */
     BY_PEERS_C uint32_t room; /* index into rooms while joined */
     BY_PEERS_C enum proto_mode mode;
