@@ -1,6 +1,6 @@
 /* script_hooks.c: the hooks the core calls (relay/core/script_port.h's table), each
  * a room script's global function if it defines one: on_join, on_leave,
- * on_event, on_state (on_room when its room starts, script.c; on_tick and
+ * on_event, on_state, on_input (on_room when its room starts, script.c; on_tick and
  * timers, script_api.c). What a hook returns is read strictly: anything
  * but the documented answers is the script's error, and an error is taken
  * as if the hook were absent (docs/scripts.md, "Errors"). */
@@ -160,6 +160,35 @@ void script_hooks_leaves(struct script_engine *e)
         script_due_at(e, script_share_hold_free(e));
 }
 
+/* What a hook that returns bytes said (its one result on top of the stack,
+ * popped): false, DROP; a string of at most *len bytes, CHANGED, copied to
+ * out, its length in *len; nil or true, PASS; anything else the script's
+ * fault (named hook), PASS. */
+static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook,
+                                                   uint8_t *out, size_t *len)
+{
+    lua_State *L = vm->L;
+    enum relay_script_verdict v = RELAY_SCRIPT_PASS;
+    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+        v = RELAY_SCRIPT_DROP;
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        if (n > *len) {
+            script_vm_fault(vm, hook, "%s: %zu bytes returned, at most %zu", vm->file, n, *len);
+        } else {
+            memcpy(out, s, n);
+            *len = n;
+            v = RELAY_SCRIPT_CHANGED;
+        }
+    } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
+        script_vm_fault(vm, hook, "%s: returned a %s: nil, true, false or a string", vm->file,
+                        luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
 static enum relay_script_verdict on_event(void *ctx, uint32_t room,
                                           const struct relay_script_member *m,
                                           const struct proto_event *ev, uint8_t *body,
@@ -191,26 +220,42 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
     if (rc != VM_CALLED)
         return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
-    enum relay_script_verdict v = RELAY_SCRIPT_PASS;
-    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
-        v = RELAY_SCRIPT_DROP;
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t n;
-        const char *s = lua_tolstring(L, -1, &n);
-        if (n > *len) {
-            script_vm_fault(vm, "on_event", "%s: a new body of %zu bytes, at most %zu",
-                            vm->file, n, *len);
-        } else {
-            memcpy(body, s, n);
-            *len = n;
-            v = RELAY_SCRIPT_CHANGED;
-        }
-    } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
-        script_vm_fault(vm, "on_event", "%s: returned a %s: nil, true, false or a string",
-                        vm->file, luaL_typename(L, -1));
+    return hook_bytes(vm, "on_event", body, len);
+}
+
+
+/* A lockstep room's input (PROTOCOL.md, "Rules on the relay"), before any
+ * frame has it: on_input(room, member, {tick, slot, data}) lets it through
+ * (nil, true), refuses it (false: the slot's stand-in goes in the frame)
+ * or rewrites it (a string of at most the room's input_max). */
+static enum relay_script_verdict on_input(void *ctx, uint32_t room,
+                                          const struct relay_script_member *m, uint32_t tick,
+                                          uint32_t slot, const uint8_t *data, size_t len,
+                                          uint8_t *out, size_t *out_len, uint64_t now_us)
+{
+    struct script_engine *e = ctx;
+    struct room_vm *vm = vm_at(e, room);
+    e->now_us = now_us;
+    if (!script_vm_hook(vm, "on_input"))
+        return RELAY_SCRIPT_PASS;
+    lua_State *L = vm->L;
+    if (script_vm_held(vm)) { /* not judged: refused, never passed unjudged */
+        lua_pop(L, 1);
+        return RELAY_SCRIPT_BUSY;
     }
-    lua_pop(L, 1);
-    return v;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
+    script_api_member(L, m, false);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, tick);
+    lua_setfield(L, -2, "tick");
+    lua_pushinteger(L, slot);
+    lua_setfield(L, -2, "slot");
+    lua_pushlstring(L, (const char *)data, len);
+    lua_setfield(L, -2, "data");
+    int rc = script_vm_call(vm, 3, 1, "on_input", VM_INPUT);
+    if (rc != VM_CALLED)
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+    return hook_bytes(vm, "on_input", out, out_len);
 }
 
 /* Field k of the table on top as a state's float, into *f (absent: as it
@@ -385,5 +430,5 @@ void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops)
 {
     *ops = (struct relay_script_ops){.ctx = e, .join = on_join, .leave = on_leave,
                                      .event = on_event, .state = on_state,
-                                     .room_end = room_end};
+                                     .input = on_input, .room_end = room_end};
 }

@@ -332,4 +332,5 @@ void script_vm_free(struct room_vm *vm);
 /* The table script_engine_open installs. */
 void script_hooks_ops(struct script_engine *e, struct relay_script_ops *ops);
 
+
 #endif
