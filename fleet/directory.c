@@ -260,8 +260,8 @@ fail:
 /* EVALSHA of script s with no keys and argc arguments: first each of its
  * named ones (fleet/script_args.h), then any that follow them. Returns the
  * reply (the caller frees it) or NULL with err set. */
-static redisReply *run(struct directory *d, enum fleet_script s, int argc,
-                       const char **argv, char *err, size_t err_cap)
+static redisReply *evalsha(struct directory *d, enum fleet_script s, int argc,
+                           const char **argv, char *err, size_t err_cap)
 {
     size_t named;
     const char *const *names = fleet_script_args(s, &named);
@@ -373,8 +373,8 @@ static int heartbeat_chunk(struct directory *d, const char *const head[FLEET_HEA
         argv[FLEET_HEARTBEAT_ARGC + 2 * i] = held[i].room;
         argv[FLEET_HEARTBEAT_ARGC + 2 * i + 1] = d->values[i];
     }
-    redisReply *r = run(d, FLEET_SCRIPT_HEARTBEAT, FLEET_HEARTBEAT_ARGC + 2 * (int)n, argv,
-                        err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_HEARTBEAT, FLEET_HEARTBEAT_ARGC + 2 * (int)n, argv,
+                            err, err_cap);
     if (!r)
         return -1;
     int rc = apply_renewals(d, r, held, n, res, err, err_cap);
@@ -413,6 +413,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
         [FLEET_HEARTBEAT_ARG_rooms] = rooms,
         [FLEET_HEARTBEAT_ARG_clients] = clients,
         [FLEET_HEARTBEAT_ARG_draining] = load->draining ? "1" : "0",
+        [FLEET_HEARTBEAT_ARG_full] = load->full ? "1" : "0",
         [FLEET_HEARTBEAT_ARG_floor] = floor,
         [FLEET_HEARTBEAT_ARG_stale_ms] = stale,
         [FLEET_HEARTBEAT_ARG_listing] = "", /* an older relay's: emptied */
@@ -447,7 +448,7 @@ int directory_rooms_put(struct directory *d, const char *const *rooms,
             argv[NAMED + 2 * i] = rooms[done + i];
             argv[NAMED + 2 * i + 1] = entries[done + i];
         }
-        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, NAMED + 2 * (int)k, argv, err, err_cap);
+        redisReply *r = evalsha(d, FLEET_SCRIPT_ROOMS_PUT, NAMED + 2 * (int)k, argv, err, err_cap);
         if (!r)
             return -1;
         bool ok = r->type == REDIS_REPLY_INTEGER;
@@ -509,8 +510,8 @@ static redisReply *list_call(struct directory *d, const char *prefix, const char
         [FLEET_LIST_ARG_mode] = mode};
     for (size_t i = 0; i < match->n; i++)
         argv[FLEET_LIST_ARGC + i] = match->pair[i];
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC + (int)match->n, argv, err,
-                        err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC + (int)match->n, argv, err,
+                            err_cap);
     if (!r)
         return NULL;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
@@ -601,7 +602,7 @@ int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *
         [FLEET_LIST_ARG_after] = after,          [FLEET_LIST_ARG_match] = none.json,
         [FLEET_LIST_ARG_page] = "0",             [FLEET_LIST_ARG_walk] = walk,
         [FLEET_LIST_ARG_mode] = "sweep"};
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -673,11 +674,17 @@ static enum directory_outcome place_reply(struct directory *d, const char *room,
     const char *record = field(r, FLEET_PLACE_REPLY_record, &len);
     if (len > 0 && len <= FLEET_KEEP_BYTES && !(out->record = strdup(record)))
         return DIRECTORY_FAILED;
+    out->version = strtoull(field(r, FLEET_PLACE_REPLY_version, &len), NULL, 10);
     const char *members = field(r, FLEET_PLACE_REPLY_members, &len);
     size_t most = (size_t)FLEET_KEEP_MEMBERS * (PROTO_PLAYER_LEN + 1);
     if (out->record && len > 0 && !(out->members = strndup(members, most)))
         return DIRECTORY_FAILED;
-    if (strcmp(status, "none") == 0)
+    const char *why = field(r, FLEET_PLACE_REPLY_why, &len);
+    out->limit = strcmp(why, "maxmemory") == 0 ? DIRECTORY_LIMIT_MAXMEMORY
+                 : strcmp(why, "records") == 0 ? DIRECTORY_LIMIT_RECORDS
+                 : strcmp(why, "clients") == 0 ? DIRECTORY_LIMIT_CLIENTS
+                                               : DIRECTORY_LIMIT_NONE;
+    if (strcmp(status, "none") == 0 || strcmp(status, "full") == 0)
         return DIRECTORY_NONE;
     if (strcmp(status, "wait") == 0) {
         char *end;
@@ -703,11 +710,12 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
                                        char *err, size_t err_cap)
 {
     memset(out, 0, sizeof *out);
-    char ttl[16], floor[24], stale[16], keep_out[16];
+    char ttl[16], floor[24], stale[16], keep_out[16], restore[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
     stale_text(d, stale);
     snprintf(keep_out, sizeof keep_out, "%u", directory_keep_out_ms(d));
+    snprintf(restore, sizeof restore, "%" PRIu32, d->cfg.restore_ms);
     const char *argv[FLEET_PLACE_ARGC] = {
         [FLEET_PLACE_ARG_prefix] = d->cfg.prefix,
         [FLEET_PLACE_ARG_room] = room,
@@ -719,8 +727,9 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
         [FLEET_PLACE_ARG_lost] = lost ? lost : "",
         [FLEET_PLACE_ARG_out_ms] = keep_out,
         [FLEET_PLACE_ARG_reporter] = reporter ? reporter : "",
+        [FLEET_PLACE_ARG_restore_ms] = restore,
     };
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
     if (!r)
         return DIRECTORY_FAILED;
     enum directory_outcome o = place_reply(d, room, r, out);
@@ -730,10 +739,12 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
     return o;
 }
 
-int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
-                   const char *const *members, size_t n, char *err, size_t err_cap)
+enum directory_kept directory_keep(struct directory *d, const struct fleet_claim *c,
+                                   const char *record, uint64_t version, bool restore,
+                                   const char *const *members, size_t n, char *err,
+                                   size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], keep[16];
+    char value[FLEET_VALUE_MAX], keep[16], ver[24];
     if (n > FLEET_KEEP_MEMBERS)
         n = FLEET_KEEP_MEMBERS;
     if (record && strlen(record) > FLEET_KEEP_BYTES) {
@@ -743,26 +754,37 @@ int directory_keep(struct directory *d, const struct fleet_claim *c, const char 
     }
     fleet_claim_format(c, value, sizeof value);
     snprintf(keep, sizeof keep, "%u", directory_keep_out_ms(d));
+    snprintf(ver, sizeof ver, "%" PRIu64, version);
     const char **argv = malloc(sizeof *argv * (FLEET_KEEP_ARGC + n));
     if (!argv) {
         snprintf(err, err_cap, "out of memory");
-        return -1;
+        return DIRECTORY_KEPT_FAILED;
     }
     const char *head[FLEET_KEEP_ARGC] = {
         [FLEET_KEEP_ARG_prefix] = d->cfg.prefix, [FLEET_KEEP_ARG_room] = c->room,
         [FLEET_KEEP_ARG_value] = value,          [FLEET_KEEP_ARG_keep_ms] = keep,
-        [FLEET_KEEP_ARG_record] = record ? record : "-"};
+        [FLEET_KEEP_ARG_record] = record ? record : "-",
+        [FLEET_KEEP_ARG_version] = ver,          [FLEET_KEEP_ARG_restore] = restore ? "1" : "0"};
     memcpy(argv, head, sizeof head);
     memcpy(argv + FLEET_KEEP_ARGC, members, sizeof *argv * n);
-    redisReply *r = run(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
     free(argv);
     if (!r)
-        return -1;
-    int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
-    if (rc < 0)
-        snprintf(err, err_cap, "redis: unexpected keep reply");
+        return DIRECTORY_KEPT_FAILED;
+    long long rc = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
-    return rc;
+    switch (rc) {
+    case 0: return DIRECTORY_KEPT_NOT_OURS;
+    case 1: return DIRECTORY_KEPT;
+    case 2: return DIRECTORY_KEPT_NEWER;
+    case 3:
+        snprintf(err, err_cap, "room %s: its record is not written: Redis %s is past its "
+                 "maxmemory", c->room, d->where);
+        return DIRECTORY_KEPT_FULL;
+    default:
+        snprintf(err, err_cap, "redis: unexpected keep reply");
+        return DIRECTORY_KEPT_FAILED;
+    }
 }
 
 int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,
@@ -775,7 +797,7 @@ int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t
         [FLEET_RELEASE_ARG_prefix] = d->cfg.prefix, [FLEET_RELEASE_ARG_room] = c->room,
         [FLEET_RELEASE_ARG_value] = value,          [FLEET_RELEASE_ARG_addr] = d->cfg.addr,
         [FLEET_RELEASE_ARG_out_ms] = out,           [FLEET_RELEASE_ARG_ended] = ended ? "1" : "0"};
-    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, FLEET_RELEASE_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_RELEASE, FLEET_RELEASE_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
@@ -799,7 +821,7 @@ int directory_handover(struct directory *d, const struct fleet_claim *c,
         [FLEET_HANDOVER_ARG_value] = value,          [FLEET_HANDOVER_ARG_addr] = d->cfg.addr,
         [FLEET_HANDOVER_ARG_ttl_ms] = ttl,           [FLEET_HANDOVER_ARG_floor] = floor,
         [FLEET_HANDOVER_ARG_stale_ms] = stale};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, FLEET_HANDOVER_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_HANDOVER, FLEET_HANDOVER_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;

@@ -21,7 +21,8 @@
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
 // them), a closed session throwing, and (ScriptTest.cs) a room's script.
-// Last words: an event sent right before Dispose reaches the room. The
+// A welcome longer than a datagram (ENet's fragments joined). Last
+// words: an event sent right before Dispose reaches the room. The
 // guide's frame block (README.md, "csharp frame") as written, driving a
 // game's Net against a player of the test's.
 // With RICOCHET_BIN, a wss member (its certificate pinned) too.
@@ -967,6 +968,28 @@ static partial class SessionTest
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A welcome longer than a datagram (over ENet the relay sends
+    /// it in fragments, which the session joins): twelve members of 32-byte
+    /// names, each with a state, all in a joiner's roster.</summary>
+    static void BigWelcome(ushort port)
+    {
+        var ps = new List<Session>();
+        for (int i = 0; i < 12; i++) {
+            ps.Add(Open("127.0.0.1", port, "cs-big", "member-" + i.ToString("D2") + new string('x', 23)));
+            Wait(ps, i, EventType.Welcome);
+            ps[i].SendState(new State { X = i, Y = i, Vx = 1.25f, Vy = -2.5f, Heading = 0.5f });
+        }
+        Thread.Sleep(200);
+        ps.Add(Open("127.0.0.1", port, "cs-big", "joiner"));
+        Wait(ps, 12, EventType.Welcome);
+        var members = ps[12].Members();
+        Check(members.Length == 12 && Array.TrueForAll(members, m => m.Name.Length == 32 && m.HasState &&
+                                                       m.State.Vy == -2.5f),
+              "a welcome of twelve 32-byte names and their states, whole: " + members.Length);
+        foreach (var s in ps)
+            s.Dispose();
+    }
+
     static void RelaysOfItsOwn()
     {
         var relay = new Relay(0);
@@ -1265,6 +1288,7 @@ static partial class SessionTest
         TwoSessions(port);
         KeptEvents(port);
         LastWords(port);
+        BigWelcome(port);
         PlayerKey(port);
         RoomView(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
