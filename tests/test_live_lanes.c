@@ -15,7 +15,7 @@
  * stays unexplained. A state its
  * sender handed over late (a loop held up: the swarm keeps the intended
  * times) has its grace from when it went, not from its intended time: not
- * lost before it could come */
+ * lost before it could come, counted on its way ("pending") meanwhile */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,12 +307,19 @@ static void late_sends_have_their_grace(void **state)
     for (uint32_t i = 0; i < 20; i++)
         for (size_t k = 0; k < l->n_senders; k++)
             assert_int_equal(live_lane_mark(l, (int)k, l->seq0[k] + i)->status, LIVE_PENDING);
+    /* a window taken now counts them on their way, neither delivered nor lost */
+    struct live_figures w;
+    live_lane_figures(l, 0, now, &lat, &w);
+    assert_int_equal(w.expected, 80);
+    assert_int_equal(w.pending, 80);
+    assert_int_equal(w.delivered + w.lost_explained, 0);
     for (uint32_t i = 0; i < 20; i++)
         for (size_t k = 0; k < l->n_senders; k++)
             got(l, (int)k, i, now + 40000);
     struct live_figures f = figures(l, now + GRACE_US + STEP_US * 30);
     assert_int_equal(f.expected, 80);
     assert_int_equal(f.delivered, 80);
+    assert_int_equal(f.pending, 0);
     free(l);
 }
 
