@@ -174,7 +174,9 @@ static bool dropped(const struct live_hop *h)
 /* A lossless lane's dropped state waits for its retransmission. The grace
  * runs from when the state went: a loop held up sends late (the swarm keeps
  * the intended times), and such a state is not lost for the wait before it
- * went. */
+ * went; from when netsim carried it up to the relay, if later (netsim or
+ * the relay behind on a busy machine): not lost before the relay could
+ * send it on. */
 void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
 {
     bool lossless = proto_mode_lossless(l->def->mode.mode);
@@ -184,6 +186,8 @@ void live_lane_settle(struct live_lane *l, uint64_t grace, uint64_t now_us)
             continue;
         bool gone = !lossless && (m->unsent || dropped(&m->hop[0]) || dropped(&m->hop[1]));
         uint64_t went = m->sent_us > m->send_us ? m->sent_us : m->send_us;
+        if (m->hop[NETSIM_UP].fwd_us > went) /* the relay has had it a grace, too */
+            went = m->hop[NETSIM_UP].fwd_us;
         if (gone || (now_us > went && now_us - went > grace)) {
             m->status = LIVE_LOST;
             m->changed_us = now_us;
@@ -461,11 +465,10 @@ static enum live_fate fate_of(const struct live_lane *l, const struct live_mark 
         return LIVE_FATE_LATE;
     if (l->seg_n && behind_segment(l, m))
         return LIVE_FATE_SEGMENT;
-    /* crossed up a grace before the window's end and never went down: the
-     * relay kept it (its queue to a receiver that acknowledges too late
-     * full, slow_reader, or the receiver closed but not told yet) */
-    if (m->hop[NETSIM_UP].fwds && m->hop[NETSIM_UP].fwd_us < to && !m->hop[NETSIM_DOWN].seen_us &&
-        !left->host)
+    /* crossed up a grace ago (its grace runs from then) and never went
+     * down: the relay kept it (its queue to a receiver that acknowledges
+     * too late full, slow_reader, or the receiver closed but not told yet) */
+    if (m->hop[NETSIM_UP].fwds && !m->hop[NETSIM_DOWN].seen_us && !left->host)
         return LIVE_FATE_RELAY_KEPT;
     if (m->unsent) /* never left: its sender's QUIC dropped it for a newer one */
         return LIVE_FATE_UNSENT;
