@@ -52,6 +52,8 @@ enum proto_error_code {
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
+    /* one live session a player */
+    PROTO_ERROR_REPLACED = 35,   /* the player joined again from another session */
     PROTO_ERROR_COUNT
 };
 
