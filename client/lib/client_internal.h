@@ -285,6 +285,7 @@ struct ricochet {
     uint8_t ev_bytes[CLIENT_EVENT_BYTES_MAX];
     size_t ev_len;
     char ev_key[PROTO_EVENT_KEY_MAX + 1]; /* a kept event's key ("": none) */
+    uint32_t ev_was;          /* a REJOINED's member: its id before (0: none) */
 
     struct client_wire_count wire; /* the session's transport's alone (c->ops; a hub
                                       counts for its clients); ENet's 32-bit host
@@ -331,6 +332,10 @@ int client_read_step(struct ricochet *c, struct client_batch *batch,
                      const struct client_reader *r, int wait_ms, struct ricochet_event *ev);
 
 /* ---- what a session receives (client_receive.c) ---- */
+
+/* What the last event brought beside it (its bytes, a kept key, a
+ * REJOINED's id before) is gone: a new poll, a new message (client.c). */
+void client_event_forget(struct ricochet *c);
 
 /* The receive path of every transport (and of client_receive): one message
  * that arrived on channel with flags (PROTO_FLAG_*; PROTO_CHANNEL_DATAGRAM:
