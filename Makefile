@@ -298,7 +298,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test test-tsan tests demo fleet-demo lesson bench bench-webrtc \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo lesson bench bench-webrtc bench-csharp \
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-lesson-cpu bench-lesson-cpu-reference \
@@ -829,6 +829,15 @@ bench-script-cost bench-script-cost-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/script_cost.sh $(BUILD)/bin $(SCRIPT_COST_DIR) $(REPEAT)
+
+# What a state costs a C# game (bench/csharp_cost.sh): the managed session
+# against the native one, CPU and bytes allocated per state at 1,000 states
+# a second each way for 60 s, beside the floor; needs mono and mcs.
+bench-csharp bench-csharp-reference: CSHARP_DIR = $(if $(filter bench-csharp-reference,$@),bench/results,$(BENCH_OUT))/csharp
+bench-csharp bench-csharp-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all lib
+	bench/csharp_cost.sh $(BUILD)/bin $(CSHARP_DIR) $(REPEAT)
 
 # What a state's payload costs (bench/payload.sh): the relay's CPU and the
 # bytes on the wire per delivered state for payloads of 0 to 1024 bytes, in

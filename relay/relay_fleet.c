@@ -13,6 +13,7 @@
 #include "fleet/dirthread.h"
 #include "fleet/placement.h"
 #include "relay_fleet_rooms.h"
+#include "relay/core/fleet.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/netaddr.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto/room_record.h"
+#include "relay/core/fleet.h"
 #include "sys/log.h"
 #include "relay/core/relay.h"
 

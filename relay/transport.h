@@ -2,7 +2,7 @@
  * table of operations each (struct relay_transport_ops), nothing else; a
  * relay runs one to RELAY_EDGES_MAX of them at once (relay/edges.h).
  * Each edge owns a socket, turns what arrives into calls on the pure core
- * (relay.h) and carries out the core's sends through the struct
+ * (edge.h) and carries out the core's sends through the struct
  * relay_transport it hands the core (with what it can carry, as data):
  *
  *   relay/enet/  relay_enet_ops: an ENet host: connections, channels, acks,
@@ -44,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 #include "sys/netaddr.h"
 
 struct http_front;

@@ -6,7 +6,7 @@
  * 0-64), made here with libsodium, sealed byte for byte the same and opened
  * by client/csharp/tests/crypto/CryptoCheck.cs under mono, a changed byte
  * refused; beside RFC 8439's, the XChaCha draft's and RFC 7693's vectors, and
- * 200,000 rounds of changed, cut, replayed and random messages at Seal.Open,
+ * 100,000 rounds of changed, cut, replayed and random messages at Seal.Open,
  * none opening. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,13 +24,18 @@
 
 static void hex(FILE *f, const uint8_t *b, size_t n)
 {
+    static const char digits[] = "0123456789abcdef";
+    char line[2 * 1216 + 2];
     if (n == 0) {
         fputs(" -", f);
         return;
     }
-    fputc(' ', f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%02x", b[i]);
+    line[0] = ' ';
+    for (size_t i = 0; i < n; i++) {
+        line[1 + 2 * i] = digits[b[i] >> 4];
+        line[2 + 2 * i] = digits[b[i] & 15];
+    }
+    fwrite(line, 1, 1 + 2 * n, f);
 }
 
 /* A random length in [lo, hi], small ones and block edges often. */
@@ -94,7 +99,7 @@ static void managed_ciphers_are_libsodiums(void **state)
     write_vectors(cmd);
     snprintf(cmd, sizeof cmd,
              "timeout 300 sh -c 'mcs -nologo -warnaserror -out:%s/check.exe client/csharp/Ricochet/*.cs "
-             "client/csharp/tests/crypto/*.cs && mono %s/check.exe %s/vectors.txt 200000' 1>&2",
+             "client/csharp/tests/crypto/*.cs && mono %s/check.exe %s/vectors.txt 100000' 1>&2",
              dir, dir, dir);
     int rc = system(cmd);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

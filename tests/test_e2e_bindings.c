@@ -34,7 +34,8 @@
  * relays of its own (rooms and listings too, a lobby that watches as
  * Python's, its pages the RoomsChanged event), and with no `libricochet.so`
  * where mono looks a `DllNotFoundException` saying what to do, and the same
- * tests again with no libricochet at all, every session in managed C#; and each of the
+ * tests again with no libricochet at all, every session in managed C# (a
+ * WebSocket member beside an ENet one too, in both runs); and each of the
  * three against a room's script (a relay of its own with --script-dir
  * tests/scripts): a refused join's reason, the room's word from its sender
  * (ROOM_SENDER, Native.RoomSender), its kept score no member clears, a
@@ -134,7 +135,9 @@ static void csharp_binding_with_mono_against_a_relay(void **state)
                          "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
                          scratch),
                      0);
-    assert_int_equal(run("mono %s/session_test.exe %u", scratch, (unsigned)enet_port), 0);
+    assert_int_equal(run("RICOCHET_WS_PORT=%u mono %s/session_test.exe %u", (unsigned)ws_port, scratch,
+                         (unsigned)enet_port),
+                     0);
     /* no libricochet where mono looks: the exception says what to do */
     assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty mono %s/session_test.exe "
                          "--no-library",
@@ -155,8 +158,8 @@ static void csharp_managed_with_no_library(void **state)
                          scratch),
                      0);
     assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty RICOCHET_NO_LIBRARY=1 "
-                         "RICOCHET_LOBBY_HOLD_S=35 mono %s/managed_test.exe %u",
-                         scratch, scratch, scratch, (unsigned)enet_port),
+                         "RICOCHET_LOBBY_HOLD_S=35 RICOCHET_WS_PORT=%u mono %s/managed_test.exe %u",
+                         scratch, scratch, (unsigned)ws_port, scratch, (unsigned)enet_port),
                      0);
 }
 

@@ -23,11 +23,9 @@
  * folder, included only by the files in it and in the folders below it
  * (client/lib/transports/ includes client/lib's), when its name ends in
  * _internal.h or _internals.h (client/lib/client_internal.h,
- * bench/run_internal.h, relay/enet/enet_internals.h), or relay/core's
- * _state.h (a part of struct relay), or private_homes below names it or its
- * folder. Tests may include any header: they test the insides. core.h, which
- * composes struct relay of the parts (*_state.h), includes no part's calls
- * (*_internal.h): each core file includes those it makes. */
+ * bench/run_internal.h, relay/enet/enet_internals.h), or private_homes
+ * below names it or its folder. Tests may include any header: they test
+ * the insides. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,7 +432,7 @@ static void product_never_includes_the_lab(void **state)
 /* Headers private to their folder besides *_internal.h and *_internals.h:
  * a path, or a folder ("bench/") whose every header is. */
 static const char *const private_homes[] = {
-    "relay/core/core.h",    /* the core's files' insides: others include relay.h */
+    "relay/core/core.h",    /* the core's files' insides: others include relay.h, edge.h */
     "client/lib/client_test.h", /* libricochet's way in for tests and fuzz targets */
     "bench/",               /* ricochet-bench's own: what it shares is in lab/harness/ */
     "lab/lesson/",          /* ricochet-lesson's own */
@@ -446,8 +444,6 @@ static bool header_private(const char *header)
     char dir[512];
     if (has_suffix(header, "_internal.h") || has_suffix(header, "_internals.h"))
         return true;
-    if (!strncmp(header, "relay/core/", 11) && has_suffix(header, "_state.h"))
-        return true; /* a part of struct relay: core.h's to embed */
     folder_of(header, dir, sizeof dir);
     strcat(dir, "/");
     for (size_t i = 0; private_homes[i]; i++)
@@ -485,30 +481,6 @@ static void private_headers_stay_home(void **state)
     tree_free(&t);
     assert_true(private > 20); /* the rule sees the private headers it is about */
     assert_int_equal(strays, 0);
-}
-
-/* core.h embeds the parts of struct relay (*_state.h) and hands no
- * part's calls (*_internal.h) to every core file: each includes those of
- * the files it calls, and sees no other file's insides. */
-static void core_hub_holds_no_calls(void **state)
-{
-    (void)state;
-    char *text = read_text("relay/core/core.h");
-    int parts = 0, calls = 0;
-    for (char *p = strstr(text, "#include \""); p; p = strstr(p + 1, "#include \"")) {
-        char rel[512];
-        if (sscanf(p, "#include \"%511[^\"]\"", rel) != 1)
-            continue;
-        if (has_suffix(rel, "_state.h"))
-            parts++;
-        if (has_suffix(rel, "_internal.h") || has_suffix(rel, "_internals.h")) {
-            print_error("relay/core/core.h includes %s: the files that call it do\n", rel);
-            calls++;
-        }
-    }
-    free(text);
-    assert_true(parts > 5); /* the rule sees the parts it is about */
-    assert_int_equal(calls, 0);
 }
 
 /* ---- calls: the objects' symbol tables ---- */
@@ -710,7 +682,6 @@ int main(void)
         cmocka_unit_test(includes_point_one_way),
         cmocka_unit_test(product_never_includes_the_lab),
         cmocka_unit_test(private_headers_stay_home),
-        cmocka_unit_test(core_hub_holds_no_calls),
         cmocka_unit_test(calls_point_one_way),
         cmocka_unit_test(case_names_have_no_test_prefix),
     };

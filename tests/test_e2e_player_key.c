@@ -27,7 +27,7 @@
 
 #include "client/lib/client.h"
 #include "client/lib/ricochet.h"
-#include "relay/core/join_cost_state.h"
+#include "relay/core/join_cost_internal.h"
 #include "tests/support/harness.h"
 #include "tests/support/players.h"
 

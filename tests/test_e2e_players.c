@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "relay/core/join_cost_state.h"
+#include "relay/core/join_cost_internal.h"
 #include "tests/support/harness.h"
 #include "tests/support/players.h"
 #include "tests/support/raw.h"

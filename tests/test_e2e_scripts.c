@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "client/lib/ricochet.h"
-#include "relay/script/script_hooks.h"
+#include "relay/core/script_port.h"
 #include "sys/clock.h"
 #include "tests/support/harness.h"
 #include "tests/support/players.h"

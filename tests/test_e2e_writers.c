@@ -48,7 +48,7 @@ struct part {
 };
 
 #define CORE "relay/core/core.h"
-#define ROOMS "relay/core/rooms_state.h"
+#define ROOMS "relay/core/rooms_internal.h"
 #define CLIENT "client/lib/client_internal.h"
 static const struct part parts[] = {
     /* the relay's core: struct relay and a peer (struct relay_peer) */
@@ -129,10 +129,10 @@ static const struct part parts[] = {
 /* A part's inner pointers, marked in the part's own header: what they point to is
  * the writer's too. */
 static const char *const part_headers[] = {
-    "relay/core/backlog_state.h", "relay/core/control_out_state.h",
-    "relay/core/interest_state.h", "relay/core/join_cost_state.h",
-    "relay/core/lobby_state.h", "relay/core/sealing_state.h",
-    "relay/core/state_flow_state.h", "relay/core/tickets_state.h",
+    "relay/core/backlog_internal.h", "relay/core/control_out_internal.h",
+    "relay/core/interest_internal.h", "relay/core/join_cost_internal.h",
+    "relay/core/lobby_internal.h", "relay/core/sealing_internal.h",
+    "relay/core/state_flow_internal.h", "relay/core/tickets_internal.h",
     "client/lib/client_members_internal.h", "client/lib/client_send_internal.h",
     "relay/quic/transport_quic_conn_internal.h", NULL};
 

@@ -1,6 +1,6 @@
 /* test_key_guesses.c: the bound on joins with a player key the relay does
  * not hold, a cost of its own in each source's slot of joins
- * (relay/core/join_cost_state.h): per source a burst, then its rate;
+ * (relay/core/join_cost_internal.h): per source a burst, then its rate;
  * any port of an IPv4 address, any address of an IPv6 /64, is one source,
  * but on loopback each address and port is its own; another source has its
  * own bucket; time going backwards refills nothing; the keys spent leave

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "relay/core/relay.h"
 #include "tests/support/quic_edge.h"
 
 static bool both_open(const struct env *e, const struct bare *b, const int *rv)

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "tests/support/quic_edge.h"
 

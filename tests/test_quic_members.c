@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "client/lib/client_test.h"
+#include "relay/core/relay.h"
 #include "tests/support/quic_edge.h"
 
 /* Every QUIC way both ways through the edge in process; the streams a

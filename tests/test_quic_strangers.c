@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "relay/core/relay.h"
 #include "stats/rng.h"
 #include "sys/clock.h"
 #include "tests/support/quic_edge.h"

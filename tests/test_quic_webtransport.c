@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "tests/support/h3_block.h"
 #include "tests/support/quic_edge.h"

@@ -18,6 +18,7 @@
 #include "proto/control.h"
 #include "proto/mode.h"
 #include "proto/wire.h"
+#include "relay/core/fleet.h"
 #include "relay/core/relay.h"
 #include "relay/settings.h"
 #include "relay/stats_record.h"

@@ -20,6 +20,7 @@
 
 #include "proto/player.h"
 #include "proto/room_record.h"
+#include "relay/core/fleet.h"
 #include "relay/core/relay.h"
 #include "tests/support/fake_relay.h"
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "proto/control.h"
+#include "relay/core/fleet.h"
 #include "relay/core/relay.h"
 #include "tests/support/fake_relay.h"
 

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "proto/control.h"
+#include "relay/core/fleet.h"
 #include "sys/log.h"
 #include "stats/rng.h"
 #include "proto/wire.h"

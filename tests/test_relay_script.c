@@ -23,7 +23,7 @@
 #include "proto/wire.h"
 #include "relay/core/relay.h"
 #include "relay/script/script.h"
-#include "relay/script/script_hooks.h"
+#include "relay/core/script_port.h"
 #include "tests/support/fake_relay.h"
 #include "tests/support/room_scripts.h"
 

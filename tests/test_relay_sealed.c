@@ -23,6 +23,7 @@
 
 #include "proto/seal.h"
 #include "proto/ticket.h"
+#include "relay/core/fleet.h"
 #include "tests/support/fake_relay.h"
 
 #define NOW_S 1800000000ull

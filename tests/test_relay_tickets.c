@@ -24,6 +24,7 @@
 
 #include "proto/seal.h"
 #include "proto/ticket.h"
+#include "relay/core/fleet.h"
 #include "relay/settings.h"
 #include "tests/support/fake_relay.h"
 

@@ -13,6 +13,7 @@
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,35 +5,32 @@
  * The core keeps one struct relay_peer per handle (every edge's range, one
  * table: struct core_edge) and one struct relay_room per live room; rooms
  * hold the handles of their members. struct relay is composed of parts,
- * each written by one file: a file with parts of its own declares them in
- * a header beside it (rooms_state.h, interest_state.h, state_flow_state.h,
- * backlog_state.h, tickets_state.h, sealing_state.h, limits_state.h,
- * refusals_state.h, control_out_state.h, lobby_state.h,
- * join_cost_state.h), which this header includes to embed them; the
- * small parts of the others (the edges, the census, the listing, a peer's
- * welcomes) are here. Each part is marked with its writer's macro
- * (BY_LIMITS_C struct core_peer_limits limits;): const in every file but
- * the writer, which defines it empty before its includes, so that the
- * compiler refuses a write from elsewhere (docs/design.md, "Who writes
- * what"). Every file's calls are in a header of its name with
- * _internal.h (peers_internal.h, rooms_internal.h, ...), which this header
- * never includes: a core file includes those of the files it calls and no
- * other, so that it sees no other file's insides.
+ * each written by one file: a file with parts of its own declares them,
+ * with its calls, in the one header of its name (rooms_internal.h,
+ * interest_internal.h, ...), which this header includes to embed them;
+ * the small parts of the others (the edges, the census, the listing, a
+ * peer's welcomes, the scripts' table) are here. Each part is marked with
+ * its writer's macro (BY_LIMITS_C struct core_peer_limits limits;): const
+ * in every file but the writer, which defines it empty before its
+ * includes, so that the compiler refuses a write from elsewhere
+ * (docs/design.md, "Who writes what").
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
  *   scripted_port.c what a room's script does to its room, as the room (the
- *                 engine's calls: relay/script/script_hooks.h)
+ *                 engine's calls: relay/core/script_port.h), its table
+ *                 installed
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
+ *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or
+ *                 held, the directory's answer to a rooms ask routed
  *   lobby.c       a lobby that stays: the connections watching the rooms
  *                 listed, kept past the join timeout while heard from, each
  *                 sent a fresh page when its rooms change
  *   listing.c     rooms listed (the rooms request), a join's pick of any room
  *                 with space: the live rooms in name order, merged with the
  *                 rooms a fleet's other relays hold
- *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
@@ -64,9 +61,7 @@
  *                 carried out once the input in hand is handled
  *   limits.c      token buckets, each peer's rate limit and byte budget,
  *                 addresses kicked recently: decisions, no sends
- *   sealing.c     sealed sessions' keys: open in, seal out
- *   scripted_ops.c a room's script's table, counters, a member as it sees
- *                 one, a room's end told: calls no other file */
+ *   sealing.c     sealed sessions' keys: open in, seal out */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -77,24 +72,25 @@
 #include "proto/seal.h"
 #include "relay.h"
 
-#include "rooms_state.h"
-#include "interest_state.h"
-#include "state_flow_state.h"
-#include "backlog_state.h"
-#include "tickets_state.h"
-#include "sealing_state.h"
-#include "limits_state.h"
-#include "refusals_state.h"
-#include "control_out_state.h"
-#include "lobby_state.h"
-#include "join_cost_state.h"
-#include "relay/script/script_hooks.h"
+#include "rooms_internal.h"
+#include "interest_internal.h"
+#include "state_flow_internal.h"
+#include "backlog_internal.h"
+#include "tickets_internal.h"
+#include "sealing_internal.h"
+#include "limits_internal.h"
+#include "refusals_internal.h"
+#include "control_out_internal.h"
+#include "lobby_internal.h"
+#include "join_cost_internal.h"
+#include "fleet.h"
+#include "script_port.h"
 
 /* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
  * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
  * (parts without a header of their own): const in every other file in the
  * writers check (sys/writer.h; the writer defines its macro empty before
- * its includes), as the *_state.h parts' macros are. */
+ * its includes), as the other parts' macros are. */
 #include "sys/writer.h"
 #ifndef BY_RELAY_C
 #define BY_RELAY_C ONLY_ITS_WRITER
@@ -116,6 +112,23 @@
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
+
+/* Kicks a script asked for, carried out after its call (relay_script_settle). */
+#define RELAY_SCRIPT_KICKS 32
+
+/* The core's part (struct relay's script): the engine's table, the leaver
+ * a script is told of (sends skip it), kicks asked for. */
+struct core_script {
+    struct relay_script_ops ops;
+    bool on;                        /* ops installed */
+    uint32_t leaving;               /* the peer of a leave hook in hand (UINT32_MAX) */
+    uint32_t n_kicks;
+    struct relay_script_kick {
+        uint32_t room, id;
+        char why[96];
+    } kicks[RELAY_SCRIPT_KICKS];
+    uint8_t event[PROTO_EVENT_MAX]; /* an event a hook replaced */
+};
 
 /* listing.c's asks of a fleet's directory: only listing.c writes it. */
 struct core_listing {
@@ -257,8 +270,8 @@ struct relay {
                                                             interest */
     BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no
                                                         fleet */
-    struct core_script script;  /* scripted_ops.c's (relay_set_script), scripted.c's and
-                                   scripted_port.c's (the leaver, kicks asked for) */
+    struct core_script script;  /* scripted_port.c's (relay_set_script, kicks asked for)
+                                   and scripted.c's (the leaver) */
 
     /* the input in hand, written where it enters */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock,

@@ -2,8 +2,8 @@
  * --directory; proto/FLEET.md): the hooks through which the fleet has its
  * say on joins, and the calls that settle parked joins and the directory's
  * listings, move, let go and lease rooms, and give out what the directory
- * keeps of them. relay.h includes it; relay/relay_fleet.c is its one user
- * outside the core. */
+ * keeps of them. The glue (relay/relay_fleet.c, relay_fleet_rooms.c) is its
+ * one user outside the core. */
 #ifndef RICOCHET_CORE_FLEET_H
 #define RICOCHET_CORE_FLEET_H
 

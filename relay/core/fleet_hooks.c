@@ -1,6 +1,7 @@
-/* fleet_hooks.c: a fleet's say on joins (see core.h and relay.h): a join for a
+/* fleet_hooks.c: a fleet's say on joins (see core.h and fleet.h): a join for a
  * room this relay does not have is created here, parked until the
- * directory answers, answered moved, or refused; rooms move to another
+ * directory answers, answered moved, or refused; the directory's answer to
+ * a rooms ask is routed to the lobby or the listing; rooms move to another
  * relay whole, or are held while their claim is unconfirmed; the rooms
  * whose members or record changed are given out for the directory to keep.
  * The core keeps no room and no member for a parked or moved join. */
@@ -9,6 +10,7 @@
 #include "control_out_internal.h"
 #include "fleet_hooks_internal.h"
 #include "listing_internal.h"
+#include "lobby_internal.h"
 #include "peers_internal.h"
 #include "rooms_internal.h"
 #include "state_flow_internal.h"
@@ -138,6 +140,28 @@ static uint32_t room_empty(struct relay *r, struct relay_room *room, enum proto_
     core_room_free(r, room);
     core_settle(r, now_us);
     return n;
+}
+
+/* A fleet's directory answers a rooms ask (proto/FLEET.md): a watch's push
+ * (lobby.c) or a rooms request's page (listing.c), each merged with this
+ * relay's own rooms; the lobby pages through the listing, the listing
+ * knows no lobby. */
+void relay_rooms_settle(struct relay *r, uint32_t peer, uint32_t ask,
+                        const struct relay_rooms_answer *a, uint64_t now_us)
+{
+    if (!core_peer_get(r, peer))
+        return;
+    if (core_lobby_asked(r, peer, ask)) { /* a watch's page, pushed */
+        core_list_answer(r, a);
+        core_lobby_push_out(r, peer, now_us);
+    } else if (core_list_asked(r, peer, ask)) { /* a request's */
+        core_list_answer(r, a);
+        core_lobby_answered(r, peer, a->after);
+        core_list_send(r, peer, now_us);
+    } else {
+        return; /* another ask's, or answered already */
+    }
+    core_settle(r, now_us);
 }
 
 uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_moved_to *to,

@@ -16,6 +16,7 @@
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 #include "tickets_internal.h"
 
 #include <inttypes.h>
@@ -292,7 +293,7 @@ static uint32_t key_holder(const struct relay *r, uint32_t peer, const char *key
 }
 
 /* A join's key that no member holds (holder UINT32_MAX) is taken as the
- * player's: a way to try keys, so bounded per source (join_cost_state.h).
+ * player's: a way to try keys, so bounded per source (join_cost_internal.h).
  * Returns 0, or the refusal's code. */
 static int key_tried(struct relay *r, uint32_t peer, const struct proto_control *m,
                      uint32_t holder, uint64_t now_us)

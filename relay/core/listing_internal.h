@@ -60,7 +60,7 @@ int core_any_check(struct relay *r, uint32_t peer, const char *room, uint64_t no
 bool core_any_pick(const struct relay *r, char *room, const struct proto_props *match,
                    const struct relay_any_answer *a);
 
-/* A fleet's directory answered ask (rooms_answer.c routes it): */
+/* A fleet's directory answered ask (fleet_hooks.c routes it): */
 
 /* ... true if it was peer's rooms request's, now answered (its ask cleared). */
 bool core_list_asked(struct relay *r, uint32_t peer, uint32_t ask);

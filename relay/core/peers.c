@@ -15,6 +15,7 @@
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 #include "state_flow_internal.h"
 #include "tickets_internal.h"
 #include "source_key.h"

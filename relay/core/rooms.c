@@ -77,7 +77,8 @@ void core_room_free(struct relay *r, struct relay_room *room)
     uint32_t *by_name = r->rooms.by_name;
     if (at < r->rooms.n && by_name[at] == (uint32_t)(room - r->rooms.at))
         memmove(&by_name[at], &by_name[at + 1], (r->rooms.n - at - 1) * sizeof *by_name);
-    core_script_room_end(r, room);
+    if (r->script.ops.room_end) /* its script ends with it */
+        r->script.ops.room_end(r->script.ops.ctx, (uint32_t)(room - r->rooms.at));
     core_interest_close(room);
     core_kept_close(room);
     free(room->members);

@@ -1,15 +1,27 @@
 /* scripted.c: where the core's files call a room's script (see
- * relay/script/script_hooks.h): a join, a leave, an event, a state, each a
+ * relay/core/script_port.h): a join, a leave, an event, a state, each a
  * pointer test when no engine is installed; and the room's own kept keys,
  * which no member replaces or clears. */
 #include "core.h"
 #include "kept_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    memset(m, 0, sizeof *m);
+    m->id = p->id;
+    memcpy(m->name, p->name, sizeof m->name);
+    memcpy(m->player, p->player, sizeof m->player);
+    m->has_state = p->has_state;
+    m->state = p->last;
+}
 
 static uint32_t slot_of(const struct relay *r, const struct relay_room *room)
 {

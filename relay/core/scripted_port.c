@@ -1,5 +1,5 @@
 /* scripted_port.c: what a room's script may do to its room, as the room
- * itself (relay/script/script_hooks.h, the relay_script_* calls): send,
+ * itself (relay/core/script_port.h, the relay_script_* calls): send,
  * keep and clear its own kept events, props, open, kick once the call is
  * over, list its members. Only the engine (relay/script) calls these. */
 #include "core.h"
@@ -7,6 +7,7 @@
 #include "kept_internal.h"
 #include "peers_internal.h"
 #include "rooms_internal.h"
+#include "scripted_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -146,4 +147,21 @@ size_t relay_script_members(const struct relay *r, uint32_t room,
         if (rm->members[i] != r->script.leaving)
             core_script_member(r, rm->members[i], &out[n++]);
     return n;
+}
+
+void relay_set_script(struct relay *r, const struct relay_script_ops *ops)
+{
+    r->script.on = ops != NULL;
+    r->script.ops = ops ? *ops : (struct relay_script_ops){0};
+    r->script.leaving = UINT32_MAX;
+}
+
+struct relay_script_counts *relay_script_counts(struct relay *r)
+{
+    return &r->stats.script;
+}
+
+uint32_t relay_script_slots(const struct relay *r)
+{
+    return r->cfg.max_rooms;
 }

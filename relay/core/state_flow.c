@@ -22,6 +22,7 @@
 #include "interest_internal.h"
 #include "limits_internal.h"
 #include "refusals_internal.h"
+#include "scripted_internal.h"
 #include "sealing_internal.h"
 #include "state_flow_internal.h"
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "proto/enet/enet_wire.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 
 /* The ENet these internals were read from: ENET_WIRE_VERSION. */
 

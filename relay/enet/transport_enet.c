@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/netaddr.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 
 struct http_row {
     struct http_route r;

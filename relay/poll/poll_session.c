@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "sys/clock.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 #include "relay/core/source_key.h"
 
 /* ---- answers' heads ------------------------------------------------------- */

@@ -33,7 +33,7 @@
 #include <sodium.h>
 
 #include "sys/clock.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 
 #define POLL_EVENTS 64 /* ready sockets read per service */
 

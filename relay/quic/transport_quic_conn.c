@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 

@@ -3,7 +3,7 @@
  * it names (its prop `script`) or the relay's default, in a sandbox of its
  * own: no files, processes, modules or bytecode, memory bounded per room,
  * instructions bounded per call. What ricochet-relay's loop calls; the
- * core meets the engine only through script_hooks.h. */
+ * core meets the engine only through relay/core/script_port.h. */
 #ifndef RICOCHET_SCRIPT_H
 #define RICOCHET_SCRIPT_H
 

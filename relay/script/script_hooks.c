@@ -1,4 +1,4 @@
-/* script_hooks.c: the hooks the core calls (script_hooks.h's table), each
+/* script_hooks.c: the hooks the core calls (relay/core/script_port.h's table), each
  * a room script's global function if it defines one: on_join, on_leave,
  * on_event, on_state (on_room when its room starts, script.c; on_tick and
  * timers, script_api.c). What a hook returns is read strictly: anything

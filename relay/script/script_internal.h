@@ -18,7 +18,8 @@
 
 #include "proto/control.h"
 #include "script.h"
-#include "script_hooks.h"
+#include "relay/core/relay.h" /* struct relay_script_counts */
+#include "relay/core/script_port.h"
 
 #define SCRIPT_FILE_MAX (256 * 1024) /* a script's source, bytes */
 #define SCRIPTS_MAX 64               /* scripts in the folder */

@@ -34,7 +34,7 @@
 #include "proto/errors.h"
 #include "proto/wire.h"
 #include "sys/netaddr.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 #include "relay/core/waiting.h"
 #include "relay/transport.h"
 

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "sys/clock.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 
 #define TCP_EVENTS 64         /* ready sockets read per service */
 

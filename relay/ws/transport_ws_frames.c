@@ -27,7 +27,7 @@
 
 #include "proto/websocket.h"
 #include "sys/clock.h"
-#include "relay/core/relay.h"
+#include "relay/core/edge.h"
 
 #define WS_CLOSE_REASON_MAX 123 /* a close frame's reason, bytes (RFC 6455 §5.5) */
 

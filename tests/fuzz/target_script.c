@@ -16,7 +16,7 @@
 #include "proto/wire.h"
 #include "relay/core/relay.h"
 #include "relay/script/script.h"
-#include "relay/script/script_hooks.h"
+#include "relay/core/script_port.h"
 #include "relay/settings.h"
 #include "sys/log.h"
 #include "targets.h"

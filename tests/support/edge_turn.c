@@ -3,6 +3,7 @@
 
 #include <poll.h>
 
+#include "relay/core/relay.h"
 #include "sys/clock.h"
 
 int edge_turn(const struct relay_transport_ops *ops, void *t, struct relay *r, int wait_ms)

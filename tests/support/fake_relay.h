@@ -1,4 +1,4 @@
-/* fake_relay.h: the relay core (relay/core/relay.h) driven through a fake
+/* fake_relay.h: the relay core (relay/core/relay.h, edge.h) driven through a fake
  * transport and a fake clock, for the relay's unit tests (test_relay_*.c):
  * the transport records every control message, state and disconnect the
  * core sends (in fk); helpers connect peers, join them, send states and

@@ -202,8 +202,19 @@ namespace Ricochet
                  : Send(2, FlagReliable, b, off, len);
         }
 
+        /// <summary>Says goodbye as enet_peer_disconnect_later does: what is on
+        /// its way reliably is acknowledged first (1 s at most), since a relay's
+        /// ENet drops what came in the datagram of a DISCONNECT, or before it
+        /// and not yet handed over.</summary>
         public override void Close()
         {
+            if (closing)
+                return;
+            closing = true;
+            Flush();
+            long until = Clock.NowUs() + 1000000;
+            while (st == St.Connected && Sending() && Clock.NowUs() < until)
+                Service(Clock.NowUs(), 10);
             if (st == St.Connected) {
                 peerSeq = (peerSeq + 1) & 0xFFFF;
                 Header(cmd, Disconnect | FlagAck, ControlChannel, peerSeq);
@@ -213,6 +224,17 @@ namespace Ricochet
             }
             st = St.Gone;
             sock.Close();
+        }
+
+        bool closing;
+
+        /// <summary>A reliable message of mine is not acknowledged yet.</summary>
+        bool Sending()
+        {
+            for (int i = 0; i < nUnacked; i++)
+                if (unacked[i].Channel != ControlChannel)
+                    return true;
+            return false;
         }
 
         public override long SilentUs(long nowUs)

@@ -21,8 +21,15 @@
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
 // them), a closed session throwing, and (ScriptTest.cs) a room's script.
-// With --no-library (LD_LIBRARY_PATH without libricochet): the
-// DllNotFoundException says where it looked and what to set. Prints
+// Last words: an event sent right before Dispose reaches the room. The
+// guide's frame block (README.md, "csharp frame") as written, driving a
+// game's Net against a player of the test's.
+// With RICOCHET_WS_PORT, a WebSocket member beside an ENet one (states,
+// events, a kept event, a leave). With RICOCHET_NO_LIBRARY=1 (no
+// libricochet anywhere) every session is managed and the native library's
+// own checks and HTTP polling are left out. With --no-library
+// (LD_LIBRARY_PATH without libricochet): a session of an edge only it
+// speaks throws DllNotFoundException saying where it looked. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
 using System.Collections.Generic;
@@ -777,6 +784,113 @@ static partial class SessionTest
         relay.Stop();
     }
 
+    /// <summary>A WebSocket member (Mode.Ws at the relay's ws edge, its port in
+    /// RICOCHET_WS_PORT) beside an ENet one: states both ways, payloads byte
+    /// for byte, an event each way, a kept event a WebSocket latecomer gets
+    /// after its Welcome; and the WebSocket member's leave seen as a quit.</summary>
+    static void OverWebSocket(ushort enetPort, ushort wsPort)
+    {
+        var w = new Session(new Config { Port = wsPort, Room = "csws", Name = "w", Mode = Mode.Ws });
+        var e = new Session("127.0.0.1", enetPort, "csws", "e");
+        var we = new[] { w, e };
+        Func<List<GameEvent>[], bool> states = x =>
+            x[0].Exists(v => v.Type == EventType.State && v.Id == e.Id && Encoding.ASCII.GetString(v.Data) == "p1") &&
+            x[1].Exists(v => v.Type == EventType.State && v.Id == w.Id && Encoding.ASCII.GetString(v.Data) == "p0");
+        Check(states(Play(we, 10000, states)), "ws: states both ways, payloads byte for byte");
+        Check(w.Mode == Mode.Ws && w.Managed && w.SetMode(Mode.Reliable) == Status.Unsupported, "ws: its mode, managed");
+        Check(w.SendEvent(e.Id, Encoding.ASCII.GetBytes("to e")) == Status.Ok &&
+              e.SendEvent(Native.ToRoom, Encoding.ASCII.GetBytes("to w"), "flag", true) == Status.Ok, "ws: events sent");
+        var evs = Play(we, 10000, x => Has(x[0], EventType.Event) && Has(x[1], EventType.Event));
+        var toW = evs[0].Find(v => v.Type == EventType.Event);
+        var toE = evs[1].Find(v => v.Type == EventType.Event);
+        Check(toW.Id == e.Id && toW.Key == "flag" && Encoding.ASCII.GetString(toW.Data) == "to w", "ws: the ENet member's event");
+        Check(toE.Id == w.Id && toE.Code == "direct" && Encoding.ASCII.GetString(toE.Data) == "to e", "ws: the WebSocket member's event");
+        var late = new Session(new Config { Port = wsPort, Room = "csws", Name = "late", Mode = Mode.Ws });
+        var l = Play(new[] { late, w, e }, 10000, x => Has(x[0], EventType.Event));
+        Check(l[0].Count > 0 && l[0][0].Type == EventType.Welcome && l[0].Exists(v => v.Type == EventType.Event &&
+              v.Kept && v.Key == "flag" && Encoding.ASCII.GetString(v.Data) == "to w"), "ws: a latecomer's kept event");
+        late.Dispose();
+        w.Dispose();
+        var left = Play(new[] { e }, 10000, x => x[0].Exists(v => v.Type == EventType.Left && v.Name == "w"));
+        Check(left[0].Exists(v => v.Type == EventType.Left && v.Name == "w" && v.Code == "quit"), "ws: its leave a quit");
+        e.Dispose();
+    }
+
+    /// <summary>README.md's "csharp frame" block (the guide's Net class) as
+    /// written, built with Ricochet/*.cs and a driver of the test's that runs
+    /// its Frame every 16 ms for 3 s in room "guide" while a player of the
+    /// test's moves there: Net draws that player, between two of its states.</summary>
+    static void GuideFrame(string csharp, ushort port)
+    {
+        string text = File.ReadAllText(Path.Combine(csharp, "README.md"));
+        const string fence = "```csharp frame\n";
+        int from = text.IndexOf(fence);
+        Check(from >= 0, "the guide's frame block");
+        if (from < 0)
+            return;
+        from += fence.Length;
+        string block = text.Substring(from, text.IndexOf("```", from) - from);
+        string dir = Path.Combine(Path.GetTempPath(), "cs-guide-" + Process.GetCurrentProcess().Id);
+        Directory.CreateDirectory(dir);
+        try {
+            File.WriteAllText(Path.Combine(dir, "Net.cs"), block);
+            File.WriteAllText(Path.Combine(dir, "Drive.cs"),
+                "using System; using System.Diagnostics; using Ricochet;\n" +
+                "static class Drive { static int Main(string[] a) {\n" +
+                "  var net = new Net(\"127.0.0.1\", ushort.Parse(a[0]), \"guide\", \"g\");\n" +
+                "  var clock = Stopwatch.StartNew(); string last = \"none\";\n" +
+                "  while (clock.ElapsedMilliseconds < 3000 && !net.Over) {\n" +
+                "    net.Frame(clock.ElapsedMilliseconds / 100f, 5, 7);\n" +
+                "    foreach (var kv in net.Others) last = kv.Value.Kind + \" \" + (kv.Value.X > 0);\n" +
+                "    System.Threading.Thread.Sleep(16); }\n" +
+                "  Console.WriteLine(\"others \" + net.Others.Count + \" \" + last); net.Close(); return 0; } }\n");
+            var binding = Directory.GetFiles(Path.Combine(csharp, "Ricochet"), "*.cs");
+            var build = Process.Start("mcs", "-nologo -warnaserror -out:" + Path.Combine(dir, "drive.exe") + " " +
+                                      Path.Combine(dir, "Net.cs") + " " + Path.Combine(dir, "Drive.cs") + " " +
+                                      string.Join(" ", binding));
+            build.WaitForExit();
+            Check(build.ExitCode == 0, "the guide's block builds as written");
+            if (build.ExitCode != 0)
+                return;
+            var info = new ProcessStartInfo("mono", Path.Combine(dir, "drive.exe") + " " + port);
+            info.UseShellExecute = false;
+            info.RedirectStandardOutput = true;
+            var game = Process.Start(info);
+            var mover = new Session("127.0.0.1", port, "guide", "mover");
+            var clock = Stopwatch.StartNew();
+            while (!game.HasExited && clock.ElapsedMilliseconds < 20000) {
+                GameEvent ev;
+                while (mover.Poll(0, out ev)) { }
+                mover.SendState(new State { X = 1 + clock.ElapsedMilliseconds / 50f, Y = 3, Vx = 20 });
+                Thread.Sleep(30);
+            }
+            string said = game.StandardOutput.ReadToEnd().Trim();
+            game.WaitForExit();
+            mover.Dispose();
+            Check(game.ExitCode == 0 && said == "others 1 Between True", "the guide's Net draws the mover: " + said);
+        } finally {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    /// <summary>An event sent right before Dispose reaches the room, and so
+    /// does the leave after it (ENet: the goodbye waits for what is on its
+    /// way, as enet_peer_disconnect_later).</summary>
+    static void LastWords(ushort port)
+    {
+        var hearer = new List<Session> { new Session("127.0.0.1", port, "cs-last", "hearer") };
+        Wait(hearer, 0, EventType.Welcome);
+        using (var q = new Session("127.0.0.1", port, "cs-last", "quitter")) {
+            Check(Until(new[] { q }, () => q.Joined), "the quitter welcomed");
+            Check(q.SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("last words")) == Status.Ok, "its last words sent");
+        }
+        var words = Wait(hearer, 0, EventType.Event);
+        Check(Encoding.UTF8.GetString(words.Data) == "last words" && words.Name == "quitter",
+              "the last words before a Dispose arrive");
+        Check(Wait(hearer, 0, EventType.Left).Code == "quit", "then its leave, a quit");
+        hearer[0].Dispose();
+    }
+
     static void RelaysOfItsOwn()
     {
         var relay = new Relay(0);
@@ -1068,11 +1182,18 @@ static partial class SessionTest
         Interpolation();
         TwoSessions(port);
         KeptEvents(port);
+        LastWords(port);
         PlayerKey(port);
         RoomView(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
+        GuideFrame(args.Length > 1 ? args[1] : "client/csharp", port);
+        var ws = Environment.GetEnvironmentVariable("RICOCHET_WS_PORT");
+        if (ws != null)
+            OverWebSocket(port, ushort.Parse(ws));
+        else
+            Console.WriteLine("skipped: a WebSocket member (RICOCHET_WS_PORT)");
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
             if (!noLibrary) // an edge only libricochet speaks

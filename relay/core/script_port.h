@@ -1,19 +1,14 @@
-/* script_hooks.h: where the relay's core and its room scripts meet
- * (docs/scripts.md). The core includes it and calls in at one line per
- * place (join.c, control_in.c, state_flow.c, peers.c, rooms.c); what it
- * calls are the core_script_* functions below (relay/core/scripted.c, and
- * scripted_ops.c, the leaf every core file may call),
- * which ask the engine through a table of functions the engine installs
- * (relay_set_script). So the core links no Lua: a program that runs the
- * core without scripts (the lesson, the cost tools, the fuzzers) installs
- * nothing and every call is a test of one pointer.
- *
- * The other way, what a script may do to its room (send as the room, keep
- * and clear the room's own kept events, props, open, kick, its members)
- * are the relay_script_* functions, relay/core/scripted_port.c's and
- * scripted_ops.c's: the engine (relay/script/) calls only those. */
-#ifndef RICOCHET_SCRIPT_HOOKS_H
-#define RICOCHET_SCRIPT_HOOKS_H
+/* script_port.h: where the relay's core and its room scripts meet
+ * (docs/scripts.md): what the core asks a room's script (struct
+ * relay_script_ops, the table the engine installs with relay_set_script),
+ * and what a script may do to its room (send as the room, keep and clear
+ * the room's own kept events, props, open, kick, its members), the
+ * relay_script_* calls the engine (relay/script/) makes. The core links no
+ * Lua: a program that runs the core without scripts (the lesson, the cost
+ * tools, the fuzzers) installs nothing, and every call the core makes into
+ * a script is a test of one pointer (scripted_internal.h). */
+#ifndef RICOCHET_RELAY_SCRIPT_PORT_H
+#define RICOCHET_RELAY_SCRIPT_PORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +19,7 @@
 #include "proto/wire.h"
 
 struct relay;
-struct relay_room;
+struct relay_script_counts; /* relay.h: the stats record's scripts */
 
 /* The sender id of what a room's script sends: the relay never draws it
  * for a member (join.c skips it as it skips 0), so a client tells the
@@ -37,9 +32,6 @@ struct relay_room;
  * clear (error not_owner), and which a room's record carries as any
  * keeper, so a restored room's keys stay its own. */
 #define RELAY_SCRIPT_KEEPER "0000000000000000"
-
-/* Kicks a script asked for, carried out after its call (relay_script_settle). */
-#define RELAY_SCRIPT_KICKS 32
 
 /* What a hook decided of an event or a state. */
 enum relay_script_verdict {
@@ -90,77 +82,7 @@ struct relay_script_ops {
     void (*room_end)(void *ctx, uint32_t room);
 };
 
-/* The core's part (struct relay's script): the engine's table, the leaver
- * a script is told of (sends skip it), kicks asked for. */
-struct core_script {
-    struct relay_script_ops ops;
-    bool on;                        /* ops installed */
-    uint32_t leaving;               /* the peer of a leave hook in hand (UINT32_MAX) */
-    uint32_t n_kicks;
-    struct relay_script_kick {
-        uint32_t room, id;
-        char why[96];
-    } kicks[RELAY_SCRIPT_KICKS];
-    uint8_t event[PROTO_EVENT_MAX]; /* an event a hook replaced */
-};
-
-/* Script counters (the stats record's "scripts", /metrics'
- * ricochet_script_*); the engine counts into them. */
-struct relay_script_counts {
-    uint64_t calls;       /* hooks, timers and ticks called; a room's start is two (its
-                             libraries, its chunk) */
-    uint64_t errors;      /* calls that failed, of any kind (these below too) */
-    uint64_t budget;      /* ... stopped past their instruction budget */
-    uint64_t memory;      /* ... stopped at their room's memory cap */
-    uint64_t off;         /* rooms whose script was switched off (too many errors) */
-    uint64_t refused;     /* joins a script refused (drops.script_refused) */
-    uint64_t dropped;     /* events and states a script dropped */
-    uint64_t changed;     /* events replaced, states corrected */
-    uint64_t skipped;     /* calls not made: their room had spent its share of a second */
-    uint64_t busy;        /* calls not made or put off: the relay's scripts had spent
-                             --script-share of its last second, their room more than its
-                             part (drops.script_busy: the inputs dropped) */
-    uint64_t time_us;     /* µs the calls ran, by the clock around each */
-    uint64_t sent;        /* events a script sent (each copy) */
-    uint64_t reloads;     /* script folders read again (SIGHUP) */
-    uint64_t reload_errors; /* ... refused, the scripts before kept */
-};
-
-/* ---- the core's calls (relay/core/scripted.c), one line each where it
- * calls them ---- */
-
-/* peer (its player known, who: its name) asks to join room (made for it,
- * or live; was: the member whose place it takes back, UINT32_MAX: none):
- * 0, or refused (error script_refused with the script's reason; a room
- * left empty freed) and the relay_on_datagram code. */
-int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, const char *who,
-                     uint32_t was, uint64_t now_us);
-
-/* peer leaves its room (still a member): its script's on_leave. */
-void core_script_leave(struct relay *r, uint32_t peer);
-
-/* An event from peer (admitted, stamped; e decoded from *bytes): 0 to go
- * on (*bytes, *len and e replaced if the script changed its body), 1
- * dropped by the script; a kept event for a key the room keeps itself
- * refused (not_owner): the relay_on_datagram code. */
-int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
-                      struct proto_event *e, uint64_t now_us);
-
-/* A state from peer (admitted, stamped; s decoded from bytes): 0 to go on
- * (bytes and s corrected if the script did), 1 dropped by the script. */
-int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len,
-                      struct proto_state *s, uint64_t now_us);
-
-/* ---- the core's leaf (relay/core/scripted_ops.c): calls no other file ---- */
-
-/* room ends: its script with it. */
-void core_script_room_end(struct relay *r, struct relay_room *room);
-
-/* peer (a member) as a script sees it, into *m. */
-void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m);
-
-/* ---- what the engine does (relay/core/scripted_ops.c: the table, the
- * counters, the slots; scripted_port.c: the rest) ---- */
+/* ---- what the engine does (relay/core/scripted_port.c) ---- */
 
 /* Installs the engine's table (copied; NULL: none, every hook off). */
 void relay_set_script(struct relay *r, const struct relay_script_ops *ops);
