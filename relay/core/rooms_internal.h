@@ -61,6 +61,8 @@ struct relay_room {
                                 of what its record holds (r->rooms.changes then) */
     uint64_t hold_until_us;  /* room_store.c: a room made from its record waits for its
                                 members until then, empty or not (0: no hold) */
+    bool restored;           /* room_store.c: made from its record (a --room-file's, a
+                                fleet directory's), not by a join */
     /* A fleet (fleet_hooks.c, relay_each_changed_room): its members changed
      * since they were last given out to the directory (peers.c sets it),
      * and the stamp of its record when it was. */

@@ -30,14 +30,22 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
-/* Starts room's script: its prop `script`, else the relay's default; none
- * (or out of memory), e->none: the room runs none for its life, whatever
- * its props become. Returns false with why when the room names a script
- * this relay does not have (the slot stays undecided: it takes no one). */
+/* Starts room's script: the one the relay pins its name to, else its prop
+ * `script`, else the relay's default; none (or out of memory), e->none:
+ * the room runs none for its life, whatever its props become. Returns
+ * false with why when the room names a script this relay does not have,
+ * or another than its pin (the slot stays undecided: it takes no one). */
 static bool start(struct script_engine *e, uint32_t room, const char *name,
                   const struct proto_props *props, uint64_t now_us, char *why, size_t cap)
 {
-    const char *want = proto_props_get(props, "script");
+    const char *want = proto_props_get(props, "script"), *pin = script_pinned(e, name);
+    if (pin && want && want[0] && strcmp(want, pin) != 0) {
+        snprintf(why, cap, "room '%.32s' runs the script '%.32s' (the relay's --script-room)",
+                 name, pin);
+        return false;
+    }
+    if (pin)
+        want = pin;
     if (!want || !want[0])
         want = e->set.default_name;
     const struct script_source *src = want[0] ? script_find(e, want) : NULL;
