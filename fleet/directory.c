@@ -260,8 +260,8 @@ fail:
 /* EVALSHA of script s with no keys and argc arguments: first each of its
  * named ones (fleet/script_args.h), then any that follow them. Returns the
  * reply (the caller frees it) or NULL with err set. */
-static redisReply *run(struct directory *d, enum fleet_script s, int argc,
-                       const char **argv, char *err, size_t err_cap)
+static redisReply *evalsha(struct directory *d, enum fleet_script s, int argc,
+                           const char **argv, char *err, size_t err_cap)
 {
     size_t named;
     const char *const *names = fleet_script_args(s, &named);
@@ -373,8 +373,8 @@ static int heartbeat_chunk(struct directory *d, const char *const head[FLEET_HEA
         argv[FLEET_HEARTBEAT_ARGC + 2 * i] = held[i].room;
         argv[FLEET_HEARTBEAT_ARGC + 2 * i + 1] = d->values[i];
     }
-    redisReply *r = run(d, FLEET_SCRIPT_HEARTBEAT, FLEET_HEARTBEAT_ARGC + 2 * (int)n, argv,
-                        err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_HEARTBEAT, FLEET_HEARTBEAT_ARGC + 2 * (int)n, argv,
+                            err, err_cap);
     if (!r)
         return -1;
     int rc = apply_renewals(d, r, held, n, res, err, err_cap);
@@ -447,7 +447,7 @@ int directory_rooms_put(struct directory *d, const char *const *rooms,
             argv[NAMED + 2 * i] = rooms[done + i];
             argv[NAMED + 2 * i + 1] = entries[done + i];
         }
-        redisReply *r = run(d, FLEET_SCRIPT_ROOMS_PUT, NAMED + 2 * (int)k, argv, err, err_cap);
+        redisReply *r = evalsha(d, FLEET_SCRIPT_ROOMS_PUT, NAMED + 2 * (int)k, argv, err, err_cap);
         if (!r)
             return -1;
         bool ok = r->type == REDIS_REPLY_INTEGER;
@@ -509,8 +509,8 @@ static redisReply *list_call(struct directory *d, const char *prefix, const char
         [FLEET_LIST_ARG_mode] = mode};
     for (size_t i = 0; i < match->n; i++)
         argv[FLEET_LIST_ARGC + i] = match->pair[i];
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC + (int)match->n, argv, err,
-                        err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC + (int)match->n, argv, err,
+                            err_cap);
     if (!r)
         return NULL;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
@@ -601,7 +601,7 @@ int directory_sweep(struct directory *d, char cursor[PROTO_ROOM_MAX + 1], char *
         [FLEET_LIST_ARG_after] = after,          [FLEET_LIST_ARG_match] = none.json,
         [FLEET_LIST_ARG_page] = "0",             [FLEET_LIST_ARG_walk] = walk,
         [FLEET_LIST_ARG_mode] = "sweep"};
-    redisReply *r = run(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_LIST, FLEET_LIST_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -720,7 +720,7 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
         [FLEET_PLACE_ARG_out_ms] = keep_out,
         [FLEET_PLACE_ARG_reporter] = reporter ? reporter : "",
     };
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
     if (!r)
         return DIRECTORY_FAILED;
     enum directory_outcome o = place_reply(d, room, r, out);
@@ -754,7 +754,7 @@ int directory_keep(struct directory *d, const struct fleet_claim *c, const char 
         [FLEET_KEEP_ARG_record] = record ? record : "-"};
     memcpy(argv, head, sizeof head);
     memcpy(argv + FLEET_KEEP_ARGC, members, sizeof *argv * n);
-    redisReply *r = run(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
     free(argv);
     if (!r)
         return -1;
@@ -775,7 +775,7 @@ int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t
         [FLEET_RELEASE_ARG_prefix] = d->cfg.prefix, [FLEET_RELEASE_ARG_room] = c->room,
         [FLEET_RELEASE_ARG_value] = value,          [FLEET_RELEASE_ARG_addr] = d->cfg.addr,
         [FLEET_RELEASE_ARG_out_ms] = out,           [FLEET_RELEASE_ARG_ended] = ended ? "1" : "0"};
-    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, FLEET_RELEASE_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_RELEASE, FLEET_RELEASE_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
@@ -799,7 +799,7 @@ int directory_handover(struct directory *d, const struct fleet_claim *c,
         [FLEET_HANDOVER_ARG_value] = value,          [FLEET_HANDOVER_ARG_addr] = d->cfg.addr,
         [FLEET_HANDOVER_ARG_ttl_ms] = ttl,           [FLEET_HANDOVER_ARG_floor] = floor,
         [FLEET_HANDOVER_ARG_stale_ms] = stale};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, FLEET_HANDOVER_ARGC, argv, err, err_cap);
+    redisReply *r = evalsha(d, FLEET_SCRIPT_HANDOVER, FLEET_HANDOVER_ARGC, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;

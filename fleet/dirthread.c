@@ -681,7 +681,7 @@ static void beat_if_due(struct dirthread *t)
         heartbeat(t, now);
 }
 
-static void *run(void *arg)
+static void *thread_loop(void *arg)
 {
     struct dirthread *t = arg;
     while (!t->stopping) {
@@ -754,7 +754,7 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
     }
-    int rc = pthread_create(&t->tid, NULL, run, t);
+    int rc = pthread_create(&t->tid, NULL, thread_loop, t);
     if (rc != 0) {
         snprintf(err, err_cap, "fleet: pthread_create: %s", strerror(rc));
         goto fail;

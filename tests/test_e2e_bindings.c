@@ -34,8 +34,9 @@
  * relays of its own (rooms and listings too, a lobby that watches as
  * Python's, its pages the RoomsChanged event), and with no `libricochet.so`
  * where mono looks a `DllNotFoundException` saying what to do, and the same
- * tests again with no libricochet at all, every session in managed C# (a
- * WebSocket member beside an ENet one too, in both runs); and each of the
+ * tests again with no libricochet at all, every session in managed C#, over
+ * ENet and then over the relay's ws edge (a WebSocket and a wss member beside
+ * ENet ones in every run); and each of the
  * three against a room's script (a relay of its own with --script-dir
  * tests/scripts): a refused join's reason, the room's word from its sender
  * (ROOM_SENDER, Native.RoomSender), its kept score no member clears, a
@@ -146,10 +147,13 @@ static void csharp_binding_with_mono_against_a_relay(void **state)
 }
 
 /* The C# binding with no libricochet anywhere mono looks (LD_LIBRARY_PATH
- * an empty folder, nothing installed): every session managed (ENet, TCP,
- * WebSocket in C#), the same tests but the native library's own checks and
- * HTTP polling's, an edge only libricochet speaks; its lobby held 35 s, past
- * the relay's 30 s of lobby idleness, which only its pings outlast. */
+ * an empty folder, nothing installed): every session managed, the same tests
+ * but the native library's own checks and HTTP polling's (an edge only
+ * libricochet speaks), over ENet, then every ENet session of them over the
+ * relay's ws edge instead. The run above holds its managed lobby a minute,
+ * past the relay's 30 s of lobby idleness (its pings, the same over every
+ * link); here 2 s over ENet, and 6 s over the WebSocket, past the 5 s a
+ * stream may be silent. */
 static void csharp_managed_with_no_library(void **state)
 {
     (void)state;
@@ -157,10 +161,14 @@ static void csharp_managed_with_no_library(void **state)
                          "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
                          scratch),
                      0);
-    assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty RICOCHET_NO_LIBRARY=1 "
-                         "RICOCHET_LOBBY_HOLD_S=35 RICOCHET_WS_PORT=%u mono %s/managed_test.exe %u",
-                         scratch, scratch, (unsigned)ws_port, scratch, (unsigned)enet_port),
-                     0);
+    static const char *const runs[][2] = {{"enet", "2"}, {"ws", "6"}};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty RICOCHET_NO_LIBRARY=1 "
+                             "RICOCHET_TEST_EDGE=%s RICOCHET_LOBBY_HOLD_S=%s RICOCHET_WS_PORT=%u "
+                             "mono %s/managed_test.exe %u",
+                             scratch, scratch, runs[i][0], runs[i][1], (unsigned)ws_port, scratch,
+                             (unsigned)enet_port),
+                         0);
 }
 
 /* The block fenced ```lang after the heading in docs/library.md into path. */

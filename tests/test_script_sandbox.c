@@ -217,7 +217,7 @@ static void no_script_code_runs_outside_a_call(void **state)
 }
 
 /* A script within its budget on every call, but heavy on each state, takes
- * no more than its share of a second (SCRIPT_SHARE budgets): its calls
+ * no more than its share of a second (SCRIPT_ROOM_BUDGETS budgets): its calls
  * past it are not made (counted skipped) and the states they would have
  * judged dropped (drops.script_busy), never forwarded unjudged; the timers
  * it set wait for its next second, and another room gets every state. */

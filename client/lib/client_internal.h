@@ -29,7 +29,7 @@
  *                      (client_wt.c: HTTP/3's little part).
  *   client_poll.c      client_poll_ops: the relay's HTTP polling edge, GETs and
  *                      POSTs on two keep-alive connections (client_stream.c's),
- *                      read through client_step.c; client_poll_http.c reads
+ *                      read through client_step.c; client_http_answer.c reads
  *                      the answers.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).

@@ -19,7 +19,7 @@ struct script_engine;
 #define SCRIPT_TICK_MIN_MS 10     /* room:tick_every's and room:after's shortest */
 #define SCRIPT_TIMERS_MAX 64      /* timers a room's script has waiting at once */
 #define SCRIPT_CALL_MS 50         /* a call running this long is stopped, as past its budget */
-#define SCRIPT_SHARE 10           /* budgets a room's calls may run in a second; past them
+#define SCRIPT_ROOM_BUDGETS 10    /* budgets a room's calls may run in a second; past them
                                      its calls are skipped until the next */
 #define SCRIPT_PINS_MAX 16        /* --script-room's, at most */
 

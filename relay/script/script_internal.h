@@ -166,7 +166,7 @@ void script_vm_budget(struct room_vm *vm);
 /* Closes vm's state (nothing of the script runs at the close). */
 void script_vm_close(struct room_vm *vm);
 
-/* Has vm spent its share of the second (SCRIPT_SHARE budgets)? Its calls
+/* Has vm spent its share of the second (SCRIPT_ROOM_BUDGETS budgets)? Its calls
  * are skipped until the next (counted skipped). */
 bool script_vm_spent(struct room_vm *vm);
 

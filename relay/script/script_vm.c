@@ -239,7 +239,7 @@ bool script_vm_spent(struct room_vm *vm)
         vm->share_from_us = now; /* a new second */
         vm->share_spent = 0;
     }
-    return vm->share_spent >= SCRIPT_SHARE * vm->eng->set.budget;
+    return vm->share_spent >= SCRIPT_ROOM_BUDGETS * vm->eng->set.budget;
 }
 
 bool script_vm_held(struct room_vm *vm)

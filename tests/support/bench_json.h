@@ -2,7 +2,7 @@
  * bench spawned from $RICOCHET_BIN with the test's arguments (ending
  * --json-file - --quiet), or by the test itself, its results, a result by
  * mode, a number or a flag by a dotted path; and the runs a bench script
- * (bench/*.sh) kept. A missing field fails the test. */
+ * (bench/NAME.sh) kept. A missing field fails the test. */
 #ifndef RICOCHET_TEST_BENCH_JSON_H
 #define RICOCHET_TEST_BENCH_JSON_H
 

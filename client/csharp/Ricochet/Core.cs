@@ -56,6 +56,7 @@ namespace Ricochet
         // the end
         string deadCode = "", deadText = "", deadWhy = "", farewellCode = "", farewellText = "";
         string clearCode = "", clearText = "";
+        string lastErrorCode = "", lastErrorText = ""; // the relay's last error, which a stream's close follows
         bool finalQueued, failAfter;
         string failCode, failText;
         // a ticket: its claims, the pass, this join's nonce; the sealed session's keys
@@ -192,6 +193,10 @@ namespace Ricochet
             }
             if (data > 0 && data < ErrorNames.Length) {
                 GoDead(ErrorNames[data], null);
+                return;
+            }
+            if (code == "disconnected" && lastErrorCode.Length > 0 && link is StreamLink) {
+                GoDead(lastErrorCode, lastErrorText); // a stream's relay says why, then closes
                 return;
             }
             if (code == "refused") {
@@ -729,9 +734,13 @@ namespace Ricochet
             }
             if (phase == Phase.Lobby && listPending && link != null && link.Ready)
                 SendRooms();
+            // a watching lobby pings: within 10 s for the relay's lobby idleness, over a
+            // stream within a third of the timeout, as a member does, and with a rejoin
+            // window within a third of its rejoin-after, so that a loss is heard in time
+            long lobbyQuiet = rejoinUs > 0 ? Math.Min(rejoinAfterUs / 3, 10000000) : 10000000;
             if (phase == Phase.Lobby && watching &&
-                now - lastControlUs > (rejoinUs > 0 ? rejoinAfterUs / 3 : 10000000))
-                SendPing(now); // a lobby that stays; with a rejoin window, often enough to hear a loss
+                (now - lastControlUs > lobbyQuiet || link is StreamLink && now - sentUs > timeoutUs / 3))
+                SendPing(now);
             if (phase == Phase.Lobby && wantWatch && rejoinUs > 0 && link != null &&
                 link.SilentUs(now) > rejoinAfterUs)
                 GoDead("timeout", "the relay went silent");
@@ -1150,6 +1159,8 @@ namespace Ricochet
             }
             case "error": {
                 string code = Json.Text(o, "code"), message = Json.Text(o, "message");
+                lastErrorCode = code;
+                lastErrorText = message;
                 var ev = new GameEvent(EventType.Error, 0, mode, new State(), "", code);
                 ev.text = message;
                 Queue(ev, null, 0);

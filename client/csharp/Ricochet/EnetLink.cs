@@ -452,7 +452,7 @@ namespace Ricochet
             Buffer.BlockCopy(d, data, h.Bytes, 0, dataLen);
             h.Channel = channel; h.Seq = seq; h.Command = command; h.Len = dataLen;
             if (command == SendFragment) {
-                h.FragNumber = Bytes.Be32(d, at + 8); h.FragCount = Bytes.Be32(d, at + 12);
+                h.FragCount = Bytes.Be32(d, at + 8); h.FragNumber = Bytes.Be32(d, at + 12);
                 h.FragTotal = Bytes.Be32(d, at + 16); h.FragOffset = Bytes.Be32(d, at + 20);
             }
             held[nHeld++] = h;
@@ -472,8 +472,8 @@ namespace Ricochet
         {
             inReliable[channel] = seq;
             if (command == SendFragment)
-                Fragment(d, data, dataLen, channel, Bytes.Be32(d, at + 8), Bytes.Be32(d, at + 12),
-                         Bytes.Be32(d, at + 16), Bytes.Be32(d, at + 20));
+                Fragment(d, data, dataLen, channel, Bytes.Be32(d, at + 12), Bytes.Be32(d, at + 8),
+                         Bytes.Be32(d, at + 16), Bytes.Be32(d, at + 20)); // number, count: ENet's layout
             else
                 core.Arrived(d, data, dataLen, channel, FlagReliable);
         }

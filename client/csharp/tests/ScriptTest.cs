@@ -43,7 +43,7 @@ static partial class SessionTest
         }
         var relay = new Relay(0, "--script-dir", scripts);
         Func<string, Dictionary<string, string>, Session> join = (name, props) =>
-            new Session(new Config { Port = relay.Port, Room = "csden", Name = name, Mode = Mode.Reliable,
+            Open(new Config { Port = relay.Port, Room = "csden", Name = name, Mode = Mode.Reliable,
                                      Props = props });
         var ps = new List<Session> { join("ann", new Dictionary<string, string> { { "script", "bindings" } }) };
         try {

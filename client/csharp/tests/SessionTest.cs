@@ -22,9 +22,13 @@
 // of order and lost; and fed a relay's states, drawing between two of
 // them), a closed session throwing, (ScriptTest.cs) a room's script, and
 // (RefereeTest.cs) a refereed room through a restart and a fleet's move.
-// Last words: an event sent right before Dispose reaches the room. The
+// A welcome longer than a datagram (ENet's fragments joined). Last
+// words: an event sent right before Dispose reaches the room. The
 // guide's frame block (README.md, "csharp frame") as written, driving a
 // game's Net against a player of the test's.
+// With RICOCHET_BIN, a wss member (its certificate pinned) too.
+// RICOCHET_TEST_EDGE=ws (with RICOCHET_WS_PORT): every session the tests
+// open in an ENet mode goes to the relay's ws edge instead, the same tests.
 // With RICOCHET_WS_PORT, a WebSocket member beside an ENet one (states,
 // events, a kept event, a leave). With RICOCHET_NO_LIBRARY=1 (no
 // libricochet anywhere) every session is managed and the native library's
@@ -61,6 +65,28 @@ static partial class SessionTest
         catch (T e) { Check(true, what); return e; }
         catch (Exception e) { Check(false, what + ": " + e.GetType().Name + ": " + e.Message); }
         return null;
+    }
+
+    // RICOCHET_TEST_EDGE=ws: every session the tests open in an ENet mode goes
+    // to the same relay's ws edge instead (Mode.Ws): the main relay's from
+    // RICOCHET_WS_PORT, the test's own relays' from their ws edge
+    static readonly bool overWs = Environment.GetEnvironmentVariable("RICOCHET_TEST_EDGE") == "ws";
+    static readonly Dictionary<ushort, ushort> wsOf = new Dictionary<ushort, ushort>();
+
+    static Session Open(Config c)
+    {
+        ushort ws;
+        if (overWs && c.Transport == Transport.Default && c.Mode != Mode.Udp && c.Mode != Mode.Tcp &&
+            c.Mode != Mode.Ws && wsOf.TryGetValue(c.Port, out ws)) {
+            c.Port = ws;
+            c.Mode = Mode.Ws;
+        }
+        return new Session(c);
+    }
+
+    static Session Open(string host, ushort port, string room, string name, Mode mode = Mode.Unsequenced)
+    {
+        return Open(new Config { Host = host, Port = port, Room = room, Name = name, Mode = mode });
     }
 
     static List<GameEvent>[] got = { new List<GameEvent>(), new List<GameEvent>(), new List<GameEvent>() };
@@ -126,7 +152,8 @@ static partial class SessionTest
         {
             var info = new ProcessStartInfo(Path.Combine(Environment.GetEnvironmentVariable("RICOCHET_BIN"),
                                                          "ricochet-relay"),
-                                            "--listen enet://127.0.0.1:" + port + " " + string.Join(" ", more));
+                                            "--listen enet://127.0.0.1:" + port + " " + string.Join(" ", more) +
+                                            (overWs ? " --listen ws://127.0.0.1:" + WsPort(port) : ""));
             info.UseShellExecute = false;
             info.RedirectStandardError = true;
             info.RedirectStandardOutput = true;
@@ -136,6 +163,8 @@ static partial class SessionTest
             p.BeginErrorReadLine();
             p.BeginOutputReadLine();
             int edges = 1 + Array.FindAll(more, m => m == "--listen").Length;
+            if (overWs && Array.Exists(more, m => m.StartsWith("ws://")))
+                edges--; // the test's own ws edge is the one
             var clock = Stopwatch.StartNew();
             while (Ports.Count < edges && clock.ElapsedMilliseconds < 10000 && !p.HasExited) {
                 lock (log) {
@@ -151,8 +180,16 @@ static partial class SessionTest
                 }
                 Thread.Sleep(20);
             }
-            if (Ports.Count < edges || !Ports.TryGetValue("enet", out Port))
+            if (Ports.Count < edges + (overWs ? 1 : 0) || !Ports.TryGetValue("enet", out Port))
                 throw new Exception("the relay did not start: " + log);
+            if (overWs)
+                wsOf[Port] = Ports["ws"];
+        }
+
+        static ushort WsPort(ushort port)
+        {
+            ushort ws;
+            return port != 0 && wsOf.TryGetValue(port, out ws) ? ws : (ushort)0;
         }
 
         public void Kill()
@@ -189,7 +226,7 @@ static partial class SessionTest
     {
         foreach (var g in got)
             g.Clear();
-        using (var a = new Session("127.0.0.1", port, "cs-kept", "ka")) {
+        using (var a = Open("127.0.0.1", port, "cs-kept", "ka")) {
             Check(Until(new[] { a }, () => Count(0, EventType.Welcome) == 1), "ka welcomed");
             var utf8 = Encoding.UTF8;
             Check(a.SendEvent(Native.ToRoom, utf8.GetBytes("kb"), "it") == Status.Ok, "kept: it");
@@ -197,7 +234,7 @@ static partial class SessionTest
             Check(a.SendEvent(Native.ToRoom, utf8.GetBytes("ka"), "it") == Status.Ok, "kept: it again");
             Throws<ArgumentException>(() => a.SendEvent(5, new byte[1], "it"), "a kept event to one member");
             Throws<ArgumentException>(() => a.SendEvent(Native.ToRoom, new byte[1], "a b"), "a key with a space");
-            using (var b = new Session("127.0.0.1", port, "cs-kept", "kb")) {
+            using (var b = Open("127.0.0.1", port, "cs-kept", "kb")) {
                 Check(Until(new[] { a, b }, () => Count(1, EventType.Event) >= 2), "kb gets two kept events");
                 var evs = got[1].FindAll(e => e.Type == EventType.Event);
                 Check(got[1][0].Type == EventType.Welcome, "its welcome first");
@@ -215,7 +252,7 @@ static partial class SessionTest
     /// that key joins, prints "ID PLAYER" from its Welcome, stays, leaves.</summary>
     static int Resume(string[] args)
     {
-        using (var s = new Session(new Config { Port = ushort.Parse(args[1]), Room = args[2], Name = "ann",
+        using (var s = Open(new Config { Port = ushort.Parse(args[1]), Room = args[2], Name = "ann",
                                                 Mode = Mode.Reliable,
                                                 Key = Environment.GetEnvironmentVariable("PLAYER_KEY") })) {
             var clock = Stopwatch.StartNew();
@@ -254,10 +291,10 @@ static partial class SessionTest
     /// told Rejoined; a bad key refused without being shown.</summary>
     static void PlayerKey(ushort port)
     {
-        var ps = new List<Session> { new Session(new Config { Port = port, Room = "cskey", Name = "obs",
+        var ps = new List<Session> { Open(new Config { Port = port, Room = "cskey", Name = "obs",
                                                               Mode = Mode.Reliable }) };
         Wait(ps, 0, EventType.Welcome);
-        ps.Add(new Session(new Config { Port = port, Room = "cskey", Name = "ann", Mode = Mode.Reliable }));
+        ps.Add(Open(new Config { Port = port, Room = "cskey", Name = "ann", Mode = Mode.Reliable }));
         Wait(ps, 1, EventType.Welcome);
         Wait(ps, 0, EventType.Joined);
         string key = ps[1].Key, player = ps[1].Player;
@@ -275,7 +312,7 @@ static partial class SessionTest
         var joined = Wait(ps, 0, EventType.Joined);
         Check(ps[0].PlayerOf(joined.Id) == player, "the room sees ann's player");
         const string secret = "0123456789ABCDEF0123456789ABCDEF";
-        var e = Throws<ArgumentException>(() => new Session(new Config { Port = port, Room = "cskey", Name = "x",
+        var e = Throws<ArgumentException>(() => Open(new Config { Port = port, Room = "cskey", Name = "x",
                                                                          Key = secret }), "a bad key");
         Check(e != null && !e.Message.Contains(secret) && e.Message.Contains("32 lowercase hex digits"),
               "refused without being shown");
@@ -288,7 +325,7 @@ static partial class SessionTest
     /// (Error not_owner), the owner can.</summary>
     static void RoomView(ushort port)
     {
-        var ps = new List<Session> { new Session(new Config { Port = port, Room = "csroom", Name = "ann",
+        var ps = new List<Session> { Open(new Config { Port = port, Room = "csroom", Name = "ann",
             Mode = Mode.Reliable, Props = new Dictionary<string, string> { { "map", "dust" } }, Size = 3 }) };
         Wait(ps, 0, EventType.Welcome);
         if (ps[0].Owner == "") {
@@ -299,14 +336,14 @@ static partial class SessionTest
         var got = ps[0].GetRoomSettings();
         Check(got.Owner == ps[0].Player && got.Props["map"] == "dust" && got.Open && got.Listed && got.Size == 3 &&
               got.Mine && ps[0].IsOwner, "the welcome says the room, mine");
-        ps.Add(new Session(new Config { Port = port, Room = "csroom", Name = "bob", Mode = Mode.Reliable }));
+        ps.Add(Open(new Config { Port = port, Room = "csroom", Name = "bob", Mode = Mode.Reliable }));
         Wait(ps, 1, EventType.Welcome);
         Check(ps[1].Owner == ps[0].Player && !ps[1].IsOwner, "another's room, to bob");
         Check(ps[1].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("bob's"), "coin0") == Status.Ok &&
               ps[1].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("bob's too"), "coin1") == Status.Ok,
               "bob keeps coin0 and coin1");
         Wait(ps, 0, EventType.Event);
-        ps.Add(new Session(new Config { Port = port, Room = "csroom", Name = "cid", Mode = Mode.Reliable }));
+        ps.Add(Open(new Config { Port = port, Room = "csroom", Name = "cid", Mode = Mode.Reliable }));
         Wait(ps, 2, EventType.Welcome);
         Check(ps[2].SendEvent(Native.ToRoom, new byte[0], "coin0") == Status.Ok, "cid clears bob's coin0");
         var refused = Wait(ps, 2, EventType.Error);
@@ -339,11 +376,11 @@ static partial class SessionTest
         var relay = new Relay(0, "--room-file", path);
         ushort port = relay.Port;
         var ps = new List<Session> {
-            new Session(new Config { Port = port, Room = "cskeep", Name = "ann", Mode = Mode.Reliable, RejoinMs = 10000,
+            Open(new Config { Port = port, Room = "cskeep", Name = "ann", Mode = Mode.Reliable, RejoinMs = 10000,
                                      Props = new Dictionary<string, string> { { "map", "dust" } }, Size = 4 }),
         };
         Wait(ps, 0, EventType.Welcome);
-        ps.Add(new Session(new Config { Port = port, Room = "cskeep", Name = "bob", Mode = Mode.Reliable,
+        ps.Add(Open(new Config { Port = port, Room = "cskeep", Name = "bob", Mode = Mode.Reliable,
                                         RejoinMs = 10000 }));
         Wait(ps, 1, EventType.Welcome);
         Check(ps[0].SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("red"), "flag", true) == Status.Ok, "a flag kept");
@@ -357,7 +394,7 @@ static partial class SessionTest
               "bob back first: the room as kept");
         Wait(ps, 0, EventType.Welcome);
         Check(ps[0].IsOwner, "ann owns it again");
-        ps.Add(new Session(new Config { Port = port, Room = "cskeep", Name = "cid", Mode = Mode.Reliable }));
+        ps.Add(Open(new Config { Port = port, Room = "cskeep", Name = "cid", Mode = Mode.Reliable }));
         var flag = Wait(ps, 2, EventType.Event);
         Check(flag.Key == "flag" && flag.Kept && Encoding.UTF8.GetString(flag.Data) == "red", "the kept flag survived");
         foreach (var s in ps)
@@ -368,14 +405,14 @@ static partial class SessionTest
 
     static void TwoSessions(ushort port)
     {
-        var a = new Session("127.0.0.1", port, "cs", "ca", Mode.Reliable);
-        var b = new Session("127.0.0.1", port, "cs", "cb");
+        var a = Open("127.0.0.1", port, "cs", "ca", Mode.Reliable);
+        var b = Open("127.0.0.1", port, "cs", "cb");
         var both = new[] { a, b };
         Check(Until(both, () => Count(0, EventType.Welcome) == 1 && Count(1, EventType.Welcome) == 1 &&
                                 Count(0, EventType.Joined) == 1), "both welcomed, a sees b");
         var joined = got[0].Find(e => e.Type == EventType.Joined);
         Check(joined.Id == b.Id && joined.Name == "cb", "the joined notice names cb: " + joined.Name);
-        using (var c = new Session("127.0.0.1", port, "cs", "민수")) {
+        using (var c = Open("127.0.0.1", port, "cs", "민수")) {
             Check(Until(new[] { a, b, c }, () => got[0].Exists(e => e.Type == EventType.Joined && e.Name == "민수")),
                   "a sees 민수 join, the name whole");
             Check(a.FindMember(c.Id) != null && a.FindMember(c.Id).Name == "민수", "the member is 민수");
@@ -402,11 +439,13 @@ static partial class SessionTest
         Check(b.FindMember(a.Id) != null && b.FindMember(a.Id).Name == "ca" && b.FindMember(4000) == null,
               "one member by id");
         Check(b.Latency().Count >= 20, "the latency of 20 states");
-        Check(a.Joined && a.RelayHost == "127.0.0.1" && a.RelayPort == port && a.Mode == Mode.Reliable &&
+        Check(a.Joined && a.RelayHost == "127.0.0.1" && a.RelayPort == (overWs ? wsOf[port] : port) &&
+              a.Mode == (overWs ? Mode.Ws : Mode.Reliable) &&
               a.EndReason == "" && !a.Ended, "what the session knows");
         Check(a.Transport == Transport.Default && (a.Managed ? a.Fd == -1 : a.Fd >= 0 && a.Fd != b.Fd),
               "its transport and socket");
-        Check(a.SetMode(Mode.Sequenced) == Status.Ok && a.Mode == Mode.Sequenced, "a mode switched live");
+        Check(overWs ? a.SetMode(Mode.Sequenced) == Status.Unsupported
+                     : a.SetMode(Mode.Sequenced) == Status.Ok && a.Mode == Mode.Sequenced, "a mode switched live");
         Check(b.SendChat("héllo ✓") == Status.Ok, "a chat line in UTF-8");
         Check(Until(both, () => Count(0, EventType.Chat) == 1), "the chat arrives");
         var chat = got[0].Find(e => e.Type == EventType.Chat);
@@ -516,7 +555,7 @@ static partial class SessionTest
         string[][] bad = { new[] { "a b", "n", "Room \"a b\"" }, new[] { "", "n", "Room \"\"" },
                            new[] { "é", "n", "Room \"é\"" } };
         foreach (var b in bad) {
-            var e = Throws<ArgumentException>(() => new Session("127.0.0.1", 7777, b[0], b[1]), "bad: " + b[2]);
+            var e = Throws<ArgumentException>(() => Open("127.0.0.1", 7777, b[0], b[1]), "bad: " + b[2]);
             Check(e != null && e.Message.Contains(b[2]) && e.Message.Contains("1-32 characters of A-Z a-z 0-9 _ . -"),
                   "the rule in words: " + (e == null ? "" : e.Message));
         }
@@ -526,19 +565,19 @@ static partial class SessionTest
                              new[] { "\u202e민수", "may not hold invisible format characters (U+202E)" },
                              new[] { "  ", "may not be only spaces" } };
         foreach (var n in names) {
-            var e = Throws<ArgumentException>(() => new Session("127.0.0.1", 7777, "r", n[0]), "bad name: " + n[1]);
+            var e = Throws<ArgumentException>(() => Open("127.0.0.1", 7777, "r", n[0]), "bad name: " + n[1]);
             Check(e != null && e.Message.Contains("Name \"" + n[0] + "\": a name " + n[1]),
                   "the name's rule in words: " + (e == null ? "" : e.Message));
         }
-        var none = Throws<ArgumentException>(() => new Session(new Config { Room = "r" }), "no name");
+        var none = Throws<ArgumentException>(() => Open(new Config { Room = "r" }), "no name");
         Check(none != null && none.Message.Contains("room and name are required"), "no name: said so");
-        Throws<ArgumentException>(() => new Session("127.0.0.1", 0, "r", "n"), "port 0");
-        var t = Throws<ArgumentException>(() => new Session(new Config { Room = "r", Name = "n", TimeoutMs = 4000000 }),
+        Throws<ArgumentException>(() => Open("127.0.0.1", 0, "r", "n"), "port 0");
+        var t = Throws<ArgumentException>(() => Open(new Config { Room = "r", Name = "n", TimeoutMs = 4000000 }),
                                           "a timeout too long");
         Check(t != null && t.Message.Contains("1-3600000 ms"), "the timeout's range said");
-        var k = Throws<ArgumentException>(() => new Session(new Config { Ticket = "nope" }), "not a ticket");
+        var k = Throws<ArgumentException>(() => Open(new Config { Ticket = "nope" }), "not a ticket");
         Check(k != null && k.Message.Contains("not a ticket"), "not a ticket: said so");
-        Throws<ArgumentException>(() => new Session(new Config { Room = "r", Name = "n", RejoinAfterMs = 50 }),
+        Throws<ArgumentException>(() => Open(new Config { Room = "r", Name = "n", RejoinAfterMs = 50 }),
                                   "a rejoin after too short");
         var polls = new[] {
             Tuple.Create(new Config { Room = "r", Name = "n", Transport = Transport.Poll },
@@ -551,7 +590,7 @@ static partial class SessionTest
                          "Transport \"9\": not a transport"),
         };
         foreach (var p in polls) {
-            var e = Throws<ArgumentException>(() => new Session(p.Item1), "refused: " + p.Item2);
+            var e = Throws<ArgumentException>(() => Open(p.Item1), "refused: " + p.Item2);
             Check(e != null && e.Message.Contains(p.Item2), "the rule in words: " + (e == null ? "" : e.Message));
         }
     }
@@ -580,14 +619,14 @@ static partial class SessionTest
         using (var mute = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)) {
             mute.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             ushort held = (ushort)((IPEndPoint)mute.LocalEndPoint).Port;
-            using (var s = new Session(new Config { Port = held, Room = "r", Name = "n", TimeoutMs = 300 })) {
+            using (var s = Open(new Config { Port = held, Room = "r", Name = "n", TimeoutMs = 300 })) {
                 var evs = ToTheEnd(s, 5000);
                 Check(evs.Count > 0 && evs[evs.Count - 1].Code == "timeout" && clock.ElapsedMilliseconds < 2500,
                       "nothing answers: timeout within the timeout asked for");
             }
         }
         clock.Restart();
-        using (var s = new Session(new Config { Port = FreePort(false), Room = "r", Name = "n", TimeoutMs = 3000 })) {
+        using (var s = Open(new Config { Port = FreePort(false), Room = "r", Name = "n", TimeoutMs = 3000 })) {
             var evs = ToTheEnd(s, 5000);
             Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" && clock.ElapsedMilliseconds < 1000 &&
                   evs[evs.Count - 1].Text.Contains("nothing listens at 127.0.0.1:"),
@@ -595,14 +634,14 @@ static partial class SessionTest
         }
         ushort port = FreePort(true);
         clock.Restart();
-        using (var s = new Session("127.0.0.1", port, "r", "n", Mode.Tcp)) {
+        using (var s = Open("127.0.0.1", port, "r", "n", Mode.Tcp)) {
             var evs = ToTheEnd(s, 5000);
             Check(evs.Count > 0 && evs[evs.Count - 1].Code == "refused" && clock.ElapsedMilliseconds < 2500 &&
                   evs[evs.Count - 1].Text.Contains("at 127.0.0.1:" + port + " (expected: a relay's tcp edge); " +
                                                    "start ricochet-relay --listen tcp://127.0.0.1:" + port),
                   "tcp: refused at once, saying where and what to start");
         }
-        var e = Throws<InvalidOperationException>(() => new Session("no-such-host.invalid", 7777, "r", "n"),
+        var e = Throws<InvalidOperationException>(() => Open("no-such-host.invalid", 7777, "r", "n"),
                                                   "a host not resolved");
         Check(e != null && e.Message.Contains("no-such-host.invalid"), "the host named");
     }
@@ -639,12 +678,12 @@ static partial class SessionTest
         var ps = new List<Session>();
         string[] want = { "duel-1", "duel-1", "duel-2" };
         for (int i = 0; i < want.Length; i++) { // one after the other
-            ps.Add(new Session(new Config { Port = relay.Port, Room = "duel-", Name = "p" + i, AnyRoom = true }));
+            ps.Add(Open(new Config { Port = relay.Port, Room = "duel-", Name = "p" + i, AnyRoom = true }));
             Check(ps[i].RoomName == "duel-", "the prefix until the welcome: " + ps[i].RoomName);
             Wait(ps, i, EventType.Welcome);
             Check(ps[i].RoomName == want[i], "any room: " + want[i] + ", took " + ps[i].RoomName);
         }
-        ps.Add(new Session("127.0.0.1", relay.Port, "lobby", "q"));
+        ps.Add(Open("127.0.0.1", relay.Port, "lobby", "q"));
         Wait(ps, 3, EventType.Welcome);
         var s = ps[2];
         bool more = true;
@@ -664,11 +703,11 @@ static partial class SessionTest
         Check(Names(s.Rooms(out more)) == "lobby", "the page after duel-2");
         var e = Throws<ArgumentException>(() => s.ListRooms("a b"), "a prefix that is no name's");
         Check(e != null && e.Message.Contains(Native.PrefixRule), "the prefix's rule in words");
-        e = Throws<ArgumentException>(() => new Session(new Config { Port = relay.Port, Room = new string('x', 29),
+        e = Throws<ArgumentException>(() => Open(new Config { Port = relay.Port, Room = new string('x', 29),
                                                                      Name = "n", AnyRoom = true }),
                                       "a prefix too long for any room");
         Check(e != null && e.Message.Contains("with AnyRoom, a prefix of 1-28 characters"), "its rule in words");
-        var late = new Session(new Config { Port = relay.Port, Room = "duel-", Name = "late", AnyRoom = true });
+        var late = Open(new Config { Port = relay.Port, Room = "duel-", Name = "late", AnyRoom = true });
         ps.Add(late);
         Check(late.ListRooms() == Status.NotJoined, "a listing before the welcome: NotJoined");
         Wait(ps, 4, EventType.Welcome);
@@ -684,13 +723,13 @@ static partial class SessionTest
 
         relay = new Relay(0, "--room-list", "off");
         ps.Clear();
-        ps.Add(new Session(new Config { Port = relay.Port, Room = "duel-", Name = "a", AnyRoom = true }));
+        ps.Add(Open(new Config { Port = relay.Port, Room = "duel-", Name = "a", AnyRoom = true }));
         var end = Wait(ps, 0, EventType.Disconnected);
         Check(end.Code == "listing_off" && ps[0].EndReason.Contains("--room-list off"),
               "--room-list off: any room refused, in words: " + ps[0].EndReason);
         ps[0].Dispose();
         ps.Clear();
-        ps.Add(new Session("127.0.0.1", relay.Port, "lobby", "b"));
+        ps.Add(Open("127.0.0.1", relay.Port, "lobby", "b"));
         Wait(ps, 0, EventType.Welcome);
         Check(ps[0].ListRooms() == Status.Ok, "a listing asked of a relay that lists none");
         Check(Wait(ps, 0, EventType.Error).Code == "listing_off" && ps[0].Joined,
@@ -708,7 +747,7 @@ static partial class SessionTest
         var ps = new List<Session>();
         Func<Config, EventType, GameEvent> join = (c, t) => {
             c.Port = relay.Port;
-            ps.Add(new Session(c));
+            ps.Add(Open(c));
             var ev = Wait(ps, ps.Count - 1, t);
             if (t == EventType.Disconnected) { // over: polled no more
                 ps[ps.Count - 1].Dispose();
@@ -744,7 +783,7 @@ static partial class SessionTest
         var many = new Dictionary<string, string>();
         for (int i = 0; i < 9; i++)
             many["k" + i] = "v";
-        Throws<ArgumentException>(() => new Session(new Config { Port = relay.Port, Room = "x", Name = "g",
+        Throws<ArgumentException>(() => Open(new Config { Port = relay.Port, Room = "x", Name = "g",
                                                                  Props = many }), "nine props");
         foreach (var s in ps)
             s.Dispose();
@@ -758,11 +797,11 @@ static partial class SessionTest
         var relay = new Relay(0, "--listen", "tcp://127.0.0.1:0");
         var ps = new List<Session>();
         foreach (var room in new[] { "arena-1", "arena-2" }) { // rooms others made
-            ps.Add(new Session("127.0.0.1", relay.Port, room, "maker" + ps.Count));
+            ps.Add(Open("127.0.0.1", relay.Port, room, "maker" + ps.Count));
             Wait(ps, ps.Count - 1, EventType.Welcome);
         }
         foreach (var edge in new[] { "enet", "tcp" }) {
-            var lobby = new Session(new Config { Port = relay.Ports[edge], Name = "looker-" + edge, Lobby = true,
+            var lobby = Open(new Config { Port = relay.Ports[edge], Name = "looker-" + edge, Lobby = true,
                                                  Mode = edge == "tcp" ? Mode.Tcp : Mode.Reliable });
             ps.Add(lobby);
             Check(lobby.ListRooms("arena-") == Status.Ok, edge + ": a lobby lists before joining");
@@ -776,7 +815,7 @@ static partial class SessionTest
             Wait(ps, ps.Count - 1, EventType.Welcome);
             Check(lobby.RoomName == "arena-2", edge + ": in the room clicked: " + lobby.RoomName);
         }
-        var e = Throws<Exception>(() => new Session(new Config { Port = relay.Port, Name = "u", Lobby = true,
+        var e = Throws<Exception>(() => Open(new Config { Port = relay.Port, Name = "u", Lobby = true,
                                                                  Mode = Mode.Udp }), "a lobby over plain UDP");
         Check(e != null && e.Message.Contains("plain UDP lists only to members"), "no lobby over udp, in words");
         Check(ps[0].Join("arena-2") == Status.Unsupported, "a session joined at connect has no lobby");
@@ -791,8 +830,8 @@ static partial class SessionTest
     /// after its Welcome; and the WebSocket member's leave seen as a quit.</summary>
     static void OverWebSocket(ushort enetPort, ushort wsPort)
     {
-        var w = new Session(new Config { Port = wsPort, Room = "csws", Name = "w", Mode = Mode.Ws });
-        var e = new Session("127.0.0.1", enetPort, "csws", "e");
+        var w = Open(new Config { Port = wsPort, Room = "csws", Name = "w", Mode = Mode.Ws });
+        var e = Open("127.0.0.1", enetPort, "csws", "e");
         var we = new[] { w, e };
         Func<List<GameEvent>[], bool> states = x =>
             x[0].Exists(v => v.Type == EventType.State && v.Id == e.Id && Encoding.ASCII.GetString(v.Data) == "p1") &&
@@ -806,7 +845,7 @@ static partial class SessionTest
         var toE = evs[1].Find(v => v.Type == EventType.Event);
         Check(toW.Id == e.Id && toW.Key == "flag" && Encoding.ASCII.GetString(toW.Data) == "to w", "ws: the ENet member's event");
         Check(toE.Id == w.Id && toE.Code == "direct" && Encoding.ASCII.GetString(toE.Data) == "to e", "ws: the WebSocket member's event");
-        var late = new Session(new Config { Port = wsPort, Room = "csws", Name = "late", Mode = Mode.Ws });
+        var late = Open(new Config { Port = wsPort, Room = "csws", Name = "late", Mode = Mode.Ws });
         var l = Play(new[] { late, w, e }, 10000, x => Has(x[0], EventType.Event));
         Check(l[0].Count > 0 && l[0][0].Type == EventType.Welcome && l[0].Exists(v => v.Type == EventType.Event &&
               v.Kept && v.Key == "flag" && Encoding.ASCII.GetString(v.Data) == "to w"), "ws: a latecomer's kept event");
@@ -857,7 +896,7 @@ static partial class SessionTest
             info.UseShellExecute = false;
             info.RedirectStandardOutput = true;
             var game = Process.Start(info);
-            var mover = new Session("127.0.0.1", port, "guide", "mover");
+            var mover = Open("127.0.0.1", port, "guide", "mover");
             var clock = Stopwatch.StartNew();
             while (!game.HasExited && clock.ElapsedMilliseconds < 20000) {
                 GameEvent ev;
@@ -879,9 +918,9 @@ static partial class SessionTest
     /// way, as enet_peer_disconnect_later).</summary>
     static void LastWords(ushort port)
     {
-        var hearer = new List<Session> { new Session("127.0.0.1", port, "cs-last", "hearer") };
+        var hearer = new List<Session> { Open("127.0.0.1", port, "cs-last", "hearer") };
         Wait(hearer, 0, EventType.Welcome);
-        using (var q = new Session("127.0.0.1", port, "cs-last", "quitter")) {
+        using (var q = Open("127.0.0.1", port, "cs-last", "quitter")) {
             Check(Until(new[] { q }, () => q.Joined), "the quitter welcomed");
             Check(q.SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("last words")) == Status.Ok, "its last words sent");
         }
@@ -892,10 +931,70 @@ static partial class SessionTest
         hearer[0].Dispose();
     }
 
+    /// <summary>wss: a managed WebSocket in TLS (the platform's SslStream) at a
+    /// relay's wss edge of a certificate of the test's own: refused unpinned
+    /// (no one vouches for it), welcomed with Config.Pin its SHA-256, and
+    /// playing with an ENet member of the same relay.</summary>
+    static void OverTls()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "cs-tls-" + Process.GetCurrentProcess().Id);
+        Directory.CreateDirectory(dir);
+        string cert = Path.Combine(dir, "cert.pem"), key = Path.Combine(dir, "key.pem");
+        var gen = Process.Start("openssl", "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes " +
+                                "-subj /CN=127.0.0.1 -days 1 -keyout " + key + " -out " + cert);
+        gen.WaitForExit();
+        Check(gen.ExitCode == 0, "wss: a certificate of the test's");
+        var relay = new Relay(0, "--listen", "wss://127.0.0.1:0", "--tls-cert", cert, "--tls-key", key);
+        string pin;
+        using (var sha = System.Security.Cryptography.SHA256.Create())
+            pin = BitConverter.ToString(sha.ComputeHash(
+                new System.Security.Cryptography.X509Certificates.X509Certificate2(cert).GetRawCertData()))
+                .Replace("-", "").ToLowerInvariant();
+        var untrusted = Open(new Config { Port = relay.Ports["wss"], Room = "tls", Name = "u", Mode = Mode.Ws,
+                                                 Tls = true });
+        var end = ToTheEnd(untrusted, 5000);
+        Check(end.Count > 0 && !end.Exists(e => e.Type == EventType.Welcome), "wss: unpinned, not welcomed: " +
+              untrusted.EndReason);
+        untrusted.Dispose();
+        var w = Open(new Config { Port = relay.Ports["wss"], Room = "tls", Name = "w", Mode = Mode.Ws,
+                                         Tls = true, Pin = pin });
+        var e2 = Open("127.0.0.1", relay.Port, "tls", "e");
+        Func<List<GameEvent>[], bool> states = x =>
+            x[0].Exists(v => v.Type == EventType.State && v.Id == e2.Id && Encoding.ASCII.GetString(v.Data) == "p1") &&
+            x[1].Exists(v => v.Type == EventType.State && v.Id == w.Id && Encoding.ASCII.GetString(v.Data) == "p0");
+        Check(states(Play(new[] { w, e2 }, 10000, states)), "wss: pinned, states both ways");
+        w.Dispose();
+        e2.Dispose();
+        relay.Stop();
+        Directory.Delete(dir, true);
+    }
+
+    /// <summary>A welcome longer than a datagram (over ENet the relay sends
+    /// it in fragments, which the session joins): twelve members of 32-byte
+    /// names, each with a state, all in a joiner's roster.</summary>
+    static void BigWelcome(ushort port)
+    {
+        var ps = new List<Session>();
+        for (int i = 0; i < 12; i++) {
+            ps.Add(Open("127.0.0.1", port, "cs-big", "member-" + i.ToString("D2") + new string('x', 23)));
+            Wait(ps, i, EventType.Welcome);
+            ps[i].SendState(new State { X = i, Y = i, Vx = 1.25f, Vy = -2.5f, Heading = 0.5f });
+        }
+        Thread.Sleep(200);
+        ps.Add(Open("127.0.0.1", port, "cs-big", "joiner"));
+        Wait(ps, 12, EventType.Welcome);
+        var members = ps[12].Members();
+        Check(members.Length == 12 && Array.TrueForAll(members, m => m.Name.Length == 32 && m.HasState &&
+                                                       m.State.Vy == -2.5f),
+              "a welcome of twelve 32-byte names and their states, whole: " + members.Length);
+        foreach (var s in ps)
+            s.Dispose();
+    }
+
     static void RelaysOfItsOwn()
     {
         var relay = new Relay(0);
-        using (var s = new Session(new Config { Port = relay.Port, Room = "gone", Name = "g", TimeoutMs = 1000 })) {
+        using (var s = Open(new Config { Port = relay.Port, Room = "gone", Name = "g", TimeoutMs = 1000 })) {
             Check(Has(Play(new[] { s }, 5000, e => Has(e[0], EventType.Welcome))[0], EventType.Welcome),
                   "welcomed by a relay of its own");
             relay.Stop();
@@ -905,8 +1004,8 @@ static partial class SessionTest
 
         relay = new Relay(0);
         ushort port = relay.Port;
-        var a = new Session(new Config { Port = port, Room = "again", Name = "a", RejoinMs = 15000, RejoinAfterMs = 500 });
-        var b = new Session(new Config { Port = port, Room = "again", Name = "b", RejoinMs = 15000, RejoinAfterMs = 500 });
+        var a = Open(new Config { Port = port, Room = "again", Name = "a", RejoinMs = 15000, RejoinAfterMs = 500 });
+        var b = Open(new Config { Port = port, Room = "again", Name = "b", RejoinMs = 15000, RejoinAfterMs = 500 });
         var ab = new[] { a, b };
         Func<List<GameEvent>[], bool> states = e => Has(e[0], EventType.State) && Has(e[1], EventType.State);
         Check(states(Play(ab, 10000, states)), "a and b play");
@@ -923,7 +1022,8 @@ static partial class SessionTest
         for (int i = 0; i < 2; i++) {
             var x = again[i];
             int moved = x.FindIndex(e => e.Type == EventType.Moved), welcome = x.FindIndex(e => e.Type == EventType.Welcome);
-            Check(moved >= 0 && x[moved].Code == "rejoin" && x[moved].Text == "127.0.0.1:" + port && moved < welcome,
+            Check(moved >= 0 && x[moved].Code == "rejoin" &&
+                  x[moved].Text == "127.0.0.1:" + (overWs ? wsOf[port] : port) && moved < welcome,
                   "the relay restarted: Moved rejoin, then Welcome");
             Check(x.FindAll(e => e.Type == EventType.Moved).Count == 1, "one Moved a move");
             Check(!Has(x, EventType.Disconnected), "the session outlived its relay");
@@ -944,14 +1044,14 @@ static partial class SessionTest
         string tool = Path.Combine(Environment.GetEnvironmentVariable("RICOCHET_BIN"), "ricochet-ticket");
         Run(tool, "keygen " + key);
         relay = new Relay(0, "--ticket-key", key, "--encrypt");
-        var ta = new Session(new Config { Port = relay.Port, Ticket = Run(tool, "mint --key " + key + " --room vip --name ana") });
+        var ta = Open(new Config { Port = relay.Port, Ticket = Run(tool, "mint --key " + key + " --room vip --name ana") });
         // minted by a call, as a backend does, then read from a file, its newline too
-        var tb = new Session(new Config { Port = relay.Port, Ticket = Tickets.Mint(key, "vip", "bo", ttlS: 300) + "\n" });
+        var tb = Open(new Config { Port = relay.Port, Ticket = Tickets.Mint(key, "vip", "bo", ttlS: 300) + "\n" });
         var bad = Throws<ArgumentException>(() => Tickets.Mint(key, "v i p", "bo"), "a bad room");
         Check(bad != null && bad.Message.Contains("room"), "Tickets.Mint: a bad room, said so: " + (bad == null ? "" : bad.Message));
         bad = Throws<ArgumentException>(() => Tickets.Mint(Path.Combine(dir, "none.key"), "vip", "bo"), "no key file");
         Check(bad != null && bad.Message.Contains("none.key"), "Tickets.Mint: no key file, said so");
-        var plain = new Session("127.0.0.1", relay.Port, "vip", "eve");
+        var plain = Open("127.0.0.1", relay.Port, "vip", "eve");
         var t = Play(new[] { ta, tb, plain }, 10000, e => Has(e[0], EventType.State) && Has(e[2], EventType.Disconnected));
         var st = t[0].Find(e => e.Type == EventType.State);
         Check(ta.Sealed && tb.Sealed && ta.FindMember(tb.Id) != null && ta.FindMember(tb.Id).Name == "bo" &&
@@ -980,8 +1080,8 @@ static partial class SessionTest
             c.Name = "p" + n;
             c.Mode = Mode.Tcp;
             c.Transport = Transport.Poll;
-            var e = new Session("127.0.0.1", relay.Port, room, "e" + n);
-            var p = new Session(c);
+            var e = Open("127.0.0.1", relay.Port, room, "e" + n);
+            var p = Open(c);
             var ep = new[] { e, p };
             Check(p.Transport == Transport.Poll && p.Mode == Mode.Tcp, how + ": its transport and mode");
             Func<List<GameEvent>[], bool> states = x =>
@@ -1054,7 +1154,7 @@ static partial class SessionTest
         var lines = new List<string>();
         int code = RunExample(csharp, port, lines, l => {
             if (bo == null && l.Exists(x => x.StartsWith("joined as ")))
-                bo = new Session("127.0.0.1", port, "lobby", "bo");
+                bo = Open("127.0.0.1", port, "lobby", "bo");
             if (bo == null || bo.Ended)
                 return;
             GameEvent ev;
@@ -1116,7 +1216,7 @@ static partial class SessionTest
         var hold = Environment.GetEnvironmentVariable("RICOCHET_LOBBY_HOLD_S");
         int holdMs = (int)(1000 * (hold != null ? double.Parse(hold) : 60));
         var relay = new Relay(0);
-        var lobby = new Session(new Config { Port = relay.Port, Name = "looker", Lobby = true });
+        var lobby = Open(new Config { Port = relay.Port, Name = "looker", Lobby = true });
         var pages = new List<Room[]>();
         lobby.RoomsChanged += (rooms, more) => pages.Add(rooms);
         Check(lobby.WatchRooms("w-") == Status.Ok, "a lobby watches (sent once connected)");
@@ -1131,7 +1231,7 @@ static partial class SessionTest
             if (lobby.Poll(20, out ev) && ev.Type == EventType.Disconnected)
                 ended = true;
         Check(!ended && lobby.Watching, "open after " + holdMs + " ms: " + lobby.EndReason);
-        var maker = new Session("127.0.0.1", relay.Port, "w-late", "maker");
+        var maker = Open("127.0.0.1", relay.Port, "w-late", "maker");
         sw.Restart();
         bool told = false;
         while (!told && sw.ElapsedMilliseconds < 3000) {
@@ -1157,10 +1257,15 @@ static partial class SessionTest
 
     static int Main(string[] args)
     {
+        var wsPort = Environment.GetEnvironmentVariable("RICOCHET_WS_PORT");
+        if (overWs && wsPort != null && args.Length > 1 && args[0] == "--resume")
+            wsOf[ushort.Parse(args[1])] = ushort.Parse(wsPort);
+        else if (overWs && wsPort != null && args.Length > 0 && args[0] != "--no-library")
+            wsOf[ushort.Parse(args[0])] = ushort.Parse(wsPort);
         if (args.Length > 0 && args[0] == "--resume")
             return Resume(args);
         if (args.Length > 0 && args[0] == "--no-library") {
-            var e = Throws<DllNotFoundException>(() => new Session("127.0.0.1", 7777, "r", "n", Mode.Udp),
+            var e = Throws<DllNotFoundException>(() => Open("127.0.0.1", 7777, "r", "n", Mode.Udp),
                                                 "no library for plain UDP, an edge only it speaks");
             foreach (var words in new[] { "libricochet not found", "DllImport(\"ricochet\")", "LD_LIBRARY_PATH (",
                                           "ldconfig", "beside the game" })
@@ -1184,6 +1289,7 @@ static partial class SessionTest
         TwoSessions(port);
         KeptEvents(port);
         LastWords(port);
+        BigWelcome(port);
         PlayerKey(port);
         RoomView(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
@@ -1197,6 +1303,7 @@ static partial class SessionTest
             Console.WriteLine("skipped: a WebSocket member (RICOCHET_WS_PORT)");
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
+            OverTls();
             if (!noLibrary) // an edge only libricochet speaks
                 OverHttpPolling();
             RoomsToList();

@@ -1,7 +1,7 @@
 /* client_transports_internal.h: what the transports offer one another,
  * each part beside the file that defines it: the TCP edge's frames'
  * capabilities, a growing buffer (client_stream.c), WebRTC's offer
- * (client_offer.c), HTTP/1.1 answers (client_poll_http.c), an ENet peer's
+ * (client_offer.c), HTTP/1.1 answers (client_http_answer.c), an ENet peer's
  * end (client_enet.c). Private to client/lib/transports/. */
 #ifndef RICOCHET_CLIENT_TRANSPORTS_INTERNAL_H
 #define RICOCHET_CLIENT_TRANSPORTS_INTERNAL_H
@@ -46,7 +46,7 @@ enum client_offer_state client_offer_step(struct client_offer *o, char *answer, 
 int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
 void client_offer_free(struct client_offer *o);      /* NULL is fine */
 
-/* ---- HTTP/1.1 answers: one reader for every transport (client_poll_http.c) ---- */
+/* ---- HTTP/1.1 answers: one reader for every transport (client_http_answer.c) ---- */
 
 /* What the head of an answer says. */
 struct client_http_answer {

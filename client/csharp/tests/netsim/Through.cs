@@ -24,14 +24,17 @@ static class Through
         var clock = Stopwatch.StartNew();
         long next = 0;
         int sent = 0, told = 0;
-        GameEvent ev;
+        Action take = () => { // what came, to both
+            GameEvent e;
+            while (tx.Poll(0, out e)) { }
+            while (rx.Poll(1, out e))
+                if (e.Type == EventType.State && e.Id == tx.Id)
+                    got.Add(e.State.Seq);
+                else if (e.Type == EventType.Event && e.Id == tx.Id && e.Data.Length == 4)
+                    numbers.Add(Bytes.Be32(e.Data, 0));
+        };
         while (clock.ElapsedMilliseconds < 60000 && (numbers.Count < events || sent < states)) {
-            while (tx.Poll(0, out ev)) { }
-            while (rx.Poll(1, out ev))
-                if (ev.Type == EventType.State && ev.Id == tx.Id)
-                    got.Add(ev.State.Seq);
-                else if (ev.Type == EventType.Event && ev.Id == tx.Id && ev.Data.Length == 4)
-                    numbers.Add(Bytes.Be32(ev.Data, 0));
+            take();
             bool seen = tx.Joined && rx.Joined && rx.FindMember(tx.Id) != null && tx.FindMember(rx.Id) != null;
             if (!seen || clock.ElapsedMilliseconds < next)
                 continue;
@@ -46,14 +49,8 @@ static class Through
             }
         }
         var tail = Stopwatch.StartNew(); // what is still on its way
-        while (tail.ElapsedMilliseconds < 2000) {
-            while (tx.Poll(0, out ev)) { }
-            while (rx.Poll(1, out ev))
-                if (ev.Type == EventType.State && ev.Id == tx.Id)
-                    got.Add(ev.State.Seq);
-                else if (ev.Type == EventType.Event && ev.Id == tx.Id && ev.Data.Length == 4)
-                    numbers.Add(Bytes.Be32(ev.Data, 0));
-        }
+        while (tail.ElapsedMilliseconds < 2000)
+            take();
         int bad = -1;
         for (int i = 0; i < numbers.Count && bad < 0; i++)
             if (numbers[i] != i + 1)

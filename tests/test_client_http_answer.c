@@ -1,5 +1,5 @@
-/* test_client_poll_http.c: the client library's one reader of HTTP answers
- * (`client_poll_http.c`, also the WebSocket upgrade's and WebRTC offer's) as
+/* test_client_http_answer.c: the client library's one reader of HTTP answers
+ * (`client_http_answer.c`, also the WebSocket upgrade's and WebRTC offer's) as
  * the polling transport's rules take it: an answer whole only at its last byte,
  * cut anywhere before; a 204 without a body; `Connection: close`, HTTP/1.0
  * closing unless it says keep-alive; and each thing that is no answer of the

@@ -1,4 +1,4 @@
-/* client_poll_http.c: libricochet's one reader of HTTP/1.1 answers, strict
+/* client_http_answer.c: libricochet's one reader of HTTP/1.1 answers, strict
  * and without I/O: a status line of HTTP/1.0 or 1.1, CRLF lines, at most
  * one Content-Length, no chunks, and whether the connection stays open.
  * Every transport that asks a relay over HTTP reads its answer here: the
