@@ -17,8 +17,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using Ricochet;
@@ -177,9 +175,9 @@ static partial class SessionTest
     /// <summary>A redis-server of the test's own, on a free port.</summary>
     static Process StartRedis(string dir, out ushort port)
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
-        port = (ushort)((IPEndPoint)l.LocalEndpoint).Port;
+        port = (ushort)((System.Net.IPEndPoint)l.LocalEndpoint).Port;
         l.Stop();
         var info = new ProcessStartInfo("redis-server", "--port " + port + " --bind 127.0.0.1 --save \"\" " +
                                         "--appendonly no --dir " + dir);
@@ -190,9 +188,9 @@ static partial class SessionTest
         p.BeginOutputReadLine();
         for (var clock = Stopwatch.StartNew(); clock.ElapsedMilliseconds < 5000; Thread.Sleep(10))
             try {
-                using (var c = new TcpClient("127.0.0.1", port))
+                using (var c = new System.Net.Sockets.TcpClient("127.0.0.1", port))
                     return p;
-            } catch (SocketException) {
+            } catch (System.Net.Sockets.SocketException) {
             }
         return p;
     }
