@@ -385,13 +385,6 @@ void ricochet_flush(struct ricochet *c)
         c->ops->flush(c);
 }
 
-void client_event_forget(struct ricochet *c)
-{
-    c->ev_len = 0;
-    c->ev_key[0] = '\0';
-    c->ev_was = 0;
-}
-
 const char *ricochet_event_key(const struct ricochet *c)
 {
     return c ? c->ev_key : "";

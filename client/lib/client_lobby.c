@@ -53,11 +53,12 @@ bool ricochet_watching(const struct ricochet *c)
            c->listing.watching;
 }
 
-void client_lobby_step(struct ricochet *c, uint64_t now)
+void client_lobby_step(struct ricochet *c, uint64_t now, uint32_t fleet_quiet_ms)
 {
     if (c->phase != PHASE_LOBBY || !c->listing.watch)
         return;
-    uint64_t quiet = (uint64_t)client_ping_quiet_ms(c, LOBBY_PING_US / 1000) * 1000u;
+    uint64_t quiet = (uint64_t)fleet_quiet_ms * 1000u < LOBBY_PING_US ? fleet_quiet_ms * 1000ull
+                                                                      : LOBBY_PING_US;
     if (now >= client_idle_ping_us(c) || now >= c->last_ping_us + quiet)
         client_send_ping(c, now);
 }

@@ -227,7 +227,7 @@ bool client_timers(struct ricochet *c, uint64_t now)
     }
     client_hold_check(c, now);
     client_clock_step(c, now);
-    client_lobby_step(c, now);
+    client_lobby_step(c, now, client_ping_quiet_ms(c, UINT32_MAX));
     return true;
 }
 

@@ -634,6 +634,13 @@ void client_input_counted(struct ricochet *c)
     c->inputs++;
 }
 
+void client_event_forget(struct ricochet *c)
+{
+    c->ev_len = 0;
+    c->ev_key[0] = '\0';
+    c->ev_was = 0;
+}
+
 int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev)

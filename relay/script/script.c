@@ -187,18 +187,6 @@ static int read_pins(struct script_engine *e, const struct script_engine *probe,
     return 0;
 }
 
-const char *script_pinned(const struct script_engine *e, const char *room)
-{
-    const struct script_pin *best = NULL;
-    for (size_t i = 0; i < e->n_pins; i++) {
-        size_t len = strlen(e->pins[i].prefix);
-        if (strncmp(room, e->pins[i].prefix, len) == 0 &&
-            (!best || len > strlen(best->prefix)))
-            best = &e->pins[i];
-    }
-    return best ? best->name : NULL;
-}
-
 static int load(struct script_engine *e, char *err, size_t cap)
 {
     struct script_source *src = NULL;

@@ -30,6 +30,20 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
+/* The script the relay pins room to (the longest --script-room prefix it
+ * starts with), or NULL. */
+static const char *pinned(const struct script_engine *e, const char *room)
+{
+    const struct script_pin *best = NULL;
+    for (size_t i = 0; i < e->n_pins; i++) {
+        size_t len = strlen(e->pins[i].prefix);
+        if (strncmp(room, e->pins[i].prefix, len) == 0 &&
+            (!best || len > strlen(best->prefix)))
+            best = &e->pins[i];
+    }
+    return best ? best->name : NULL;
+}
+
 /* Starts room's script: the one the relay pins its name to, else its prop
  * `script`, else the relay's default; none (or out of memory), e->none:
  * the room runs none for its life, whatever its props become. Returns
@@ -38,7 +52,7 @@ static void reason(const char *s, char *why, size_t cap)
 static bool start(struct script_engine *e, uint32_t room, const char *name,
                   const struct proto_props *props, uint64_t now_us, char *why, size_t cap)
 {
-    const char *want = proto_props_get(props, "script"), *pin = script_pinned(e, name);
+    const char *want = proto_props_get(props, "script"), *pin = pinned(e, name);
     if (pin && want && want[0] && strcmp(want, pin) != 0) {
         snprintf(why, cap, "room '%.32s' runs the script '%.32s' (the relay's --script-room)",
                  name, pin);

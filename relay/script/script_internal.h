@@ -125,10 +125,6 @@ static inline const struct script_source *script_find(const struct script_engine
     return NULL;
 }
 
-/* The script the relay pins room to (the longest --script-room prefix it
- * starts with), or NULL (script.c). */
-const char *script_pinned(const struct script_engine *e, const char *room);
-
 /* Finds the vm of L (its extra space). */
 static inline struct room_vm *script_vm_of(lua_State *L)
 {
