@@ -479,7 +479,7 @@ fleet_lua_parts_release := entry
 fleet_lua_parts_handover := common entry
 fleet_lua_parts_rooms_put := entry
 fleet_lua_parts_list := entry
-fleet_lua_parts_keep :=
+fleet_lua_parts_keep := common
 fleet_lua_reply_place := FLEET_LUA_REPLY(FLEET_PLACE_REPLIES)
 fleet_GENERATED := $(BUILD)/obj/gen/fleet_scripts.o
 $(BUILD)/gen/fleet_scripts.c: $(wildcard fleet/scripts/*.lua) Makefile

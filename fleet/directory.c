@@ -413,6 +413,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
         [FLEET_HEARTBEAT_ARG_rooms] = rooms,
         [FLEET_HEARTBEAT_ARG_clients] = clients,
         [FLEET_HEARTBEAT_ARG_draining] = load->draining ? "1" : "0",
+        [FLEET_HEARTBEAT_ARG_full] = load->full ? "1" : "0",
         [FLEET_HEARTBEAT_ARG_floor] = floor,
         [FLEET_HEARTBEAT_ARG_stale_ms] = stale,
         [FLEET_HEARTBEAT_ARG_listing] = "", /* an older relay's: emptied */
@@ -673,11 +674,17 @@ static enum directory_outcome place_reply(struct directory *d, const char *room,
     const char *record = field(r, FLEET_PLACE_REPLY_record, &len);
     if (len > 0 && len <= FLEET_KEEP_BYTES && !(out->record = strdup(record)))
         return DIRECTORY_FAILED;
+    out->version = strtoull(field(r, FLEET_PLACE_REPLY_version, &len), NULL, 10);
     const char *members = field(r, FLEET_PLACE_REPLY_members, &len);
     size_t most = (size_t)FLEET_KEEP_MEMBERS * (PROTO_PLAYER_LEN + 1);
     if (out->record && len > 0 && !(out->members = strndup(members, most)))
         return DIRECTORY_FAILED;
-    if (strcmp(status, "none") == 0)
+    const char *why = field(r, FLEET_PLACE_REPLY_why, &len);
+    out->limit = strcmp(why, "maxmemory") == 0 ? DIRECTORY_LIMIT_MAXMEMORY
+                 : strcmp(why, "records") == 0 ? DIRECTORY_LIMIT_RECORDS
+                 : strcmp(why, "clients") == 0 ? DIRECTORY_LIMIT_CLIENTS
+                                               : DIRECTORY_LIMIT_NONE;
+    if (strcmp(status, "none") == 0 || strcmp(status, "full") == 0)
         return DIRECTORY_NONE;
     if (strcmp(status, "wait") == 0) {
         char *end;
@@ -703,11 +710,12 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
                                        char *err, size_t err_cap)
 {
     memset(out, 0, sizeof *out);
-    char ttl[16], floor[24], stale[16], keep_out[16];
+    char ttl[16], floor[24], stale[16], keep_out[16], restore[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
     stale_text(d, stale);
     snprintf(keep_out, sizeof keep_out, "%u", directory_keep_out_ms(d));
+    snprintf(restore, sizeof restore, "%" PRIu32, d->cfg.restore_ms);
     const char *argv[FLEET_PLACE_ARGC] = {
         [FLEET_PLACE_ARG_prefix] = d->cfg.prefix,
         [FLEET_PLACE_ARG_room] = room,
@@ -719,6 +727,7 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
         [FLEET_PLACE_ARG_lost] = lost ? lost : "",
         [FLEET_PLACE_ARG_out_ms] = keep_out,
         [FLEET_PLACE_ARG_reporter] = reporter ? reporter : "",
+        [FLEET_PLACE_ARG_restore_ms] = restore,
     };
     redisReply *r = evalsha(d, FLEET_SCRIPT_PLACE, FLEET_PLACE_ARGC, argv, err, err_cap);
     if (!r)
@@ -730,10 +739,12 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
     return o;
 }
 
-int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
-                   const char *const *members, size_t n, char *err, size_t err_cap)
+enum directory_kept directory_keep(struct directory *d, const struct fleet_claim *c,
+                                   const char *record, uint64_t version, bool restore,
+                                   const char *const *members, size_t n, char *err,
+                                   size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], keep[16];
+    char value[FLEET_VALUE_MAX], keep[16], ver[24];
     if (n > FLEET_KEEP_MEMBERS)
         n = FLEET_KEEP_MEMBERS;
     if (record && strlen(record) > FLEET_KEEP_BYTES) {
@@ -743,26 +754,37 @@ int directory_keep(struct directory *d, const struct fleet_claim *c, const char 
     }
     fleet_claim_format(c, value, sizeof value);
     snprintf(keep, sizeof keep, "%u", directory_keep_out_ms(d));
+    snprintf(ver, sizeof ver, "%" PRIu64, version);
     const char **argv = malloc(sizeof *argv * (FLEET_KEEP_ARGC + n));
     if (!argv) {
         snprintf(err, err_cap, "out of memory");
-        return -1;
+        return DIRECTORY_KEPT_FAILED;
     }
     const char *head[FLEET_KEEP_ARGC] = {
         [FLEET_KEEP_ARG_prefix] = d->cfg.prefix, [FLEET_KEEP_ARG_room] = c->room,
         [FLEET_KEEP_ARG_value] = value,          [FLEET_KEEP_ARG_keep_ms] = keep,
-        [FLEET_KEEP_ARG_record] = record ? record : "-"};
+        [FLEET_KEEP_ARG_record] = record ? record : "-",
+        [FLEET_KEEP_ARG_version] = ver,          [FLEET_KEEP_ARG_restore] = restore ? "1" : "0"};
     memcpy(argv, head, sizeof head);
     memcpy(argv + FLEET_KEEP_ARGC, members, sizeof *argv * n);
     redisReply *r = evalsha(d, FLEET_SCRIPT_KEEP, FLEET_KEEP_ARGC + (int)n, argv, err, err_cap);
     free(argv);
     if (!r)
-        return -1;
-    int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
-    if (rc < 0)
-        snprintf(err, err_cap, "redis: unexpected keep reply");
+        return DIRECTORY_KEPT_FAILED;
+    long long rc = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
-    return rc;
+    switch (rc) {
+    case 0: return DIRECTORY_KEPT_NOT_OURS;
+    case 1: return DIRECTORY_KEPT;
+    case 2: return DIRECTORY_KEPT_NEWER;
+    case 3:
+        snprintf(err, err_cap, "room %s: its record is not written: Redis %s is past its "
+                 "maxmemory", c->room, d->where);
+        return DIRECTORY_KEPT_FULL;
+    default:
+        snprintf(err, err_cap, "redis: unexpected keep reply");
+        return DIRECTORY_KEPT_FAILED;
+    }
 }
 
 int directory_release(struct directory *d, const struct fleet_claim *c, uint32_t out_ms,

@@ -33,6 +33,10 @@ struct directory_config {
     uint32_t stale_ms;                        /* a relay whose heartbeats stopped this long
                                                  is stale (0: 3 heartbeats of TTL/10) */
     uint32_t timeout_ms;                      /* connect and each command */
+    uint32_t restore_ms;                      /* after the directory was away, a room
+                                                 nobody holds waits this long, on a
+                                                 report, for its last holder to restore
+                                                 its record */
 };
 
 /* What a heartbeat publishes about this relay. */
@@ -40,6 +44,7 @@ struct directory_load {
     uint32_t rooms;
     uint32_t clients;
     bool draining;       /* placements skip it */
+    bool full;           /* its rooms' records fill its budget: placements skip it */
     uint32_t unheard_ms; /* all its clients dropped at once: its players may not
                             reach it, so placements take it only when no other can,
                             for this long from now (P:shun:ADDR); 0: no */
@@ -141,10 +146,19 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap);
 enum directory_outcome {
     DIRECTORY_FAILED,  /* no answer understood: err says why (on I/O the connection
                           is dropped) */
-    DIRECTORY_NONE,    /* no live relay can take the room */
+    DIRECTORY_NONE,    /* no live relay can take the room (placement.limit: why) */
     DIRECTORY_CLAIMED, /* the room's holder is placement.claim (this relay or another) */
-    DIRECTORY_WAIT     /* the suspected holder is not stale yet: ask again after
-                          placement.wait_ms */
+    DIRECTORY_WAIT     /* the suspected holder is not stale yet, or nobody holds the
+                          room and its last holder may be about to restore its
+                          record: ask again after placement.wait_ms */
+};
+
+/* Which limit kept a room from being placed. */
+enum directory_limit {
+    DIRECTORY_LIMIT_NONE,      /* none: no relay registered (or none live) */
+    DIRECTORY_LIMIT_CLIENTS,   /* relays at their capacity (--max-clients) */
+    DIRECTORY_LIMIT_RECORDS,   /* relays whose rooms' records fill their budget */
+    DIRECTORY_LIMIT_MAXMEMORY  /* Redis past its maxmemory: no new claim */
 };
 
 /* The rest of directory_place's answer, each field as the place script's
@@ -157,9 +171,11 @@ struct directory_placement {
                                       member of the room: taken as a plain join */
     char *record;                  /* CLAIMED by this relay: the room's record (P:keep:ROOM;
                                       NULL: none kept) */
+    uint64_t version;              /* ... its version (P:keepv:ROOM; 0: none kept) */
     char *members;                 /* ... with it, the player ids of its members as its
                                       last holder published them, space-separated (NULL:
                                       none) */
+    enum directory_limit limit;    /* NONE: which limit kept the room from a relay */
 };
 
 /* Frees what p owns (record, members). */
@@ -180,14 +196,28 @@ enum directory_outcome directory_place(struct directory *d, const char *room, co
                                        const char *reporter, struct directory_placement *out,
                                        char *err, size_t err_cap);
 
-/* Publishes what the directory keeps of a room this relay holds (*c):
- * its members' player ids (members[0..n), the first FLEET_KEEP_MEMBERS;
- * they replace those published before) and its record (NULL: as written
- * before; one past FLEET_KEEP_BYTES is not written, err says so), only
- * while the claim is still exactly *c. Returns 1 if written, 0 if the
- * claim is not ours any more, -1 with a message in err. */
-int directory_keep(struct directory *d, const struct fleet_claim *c, const char *record,
-                   const char *const *members, size_t n, char *err, size_t err_cap);
+/* What directory_keep did. */
+enum directory_kept {
+    DIRECTORY_KEPT_FAILED,   /* no answer: err says why */
+    DIRECTORY_KEPT_NOT_OURS, /* nothing written: the claim is another relay's (a restore:
+                                or a newer record is kept) */
+    DIRECTORY_KEPT,          /* written */
+    DIRECTORY_KEPT_NEWER,    /* the members written; a record as new or newer is kept */
+    DIRECTORY_KEPT_FULL      /* nothing written: Redis is past its maxmemory */
+};
+
+/* Publishes what the directory keeps of a room (*c: the claim this relay
+ * holds, or last held): its members' player ids (members[0..n), the first
+ * FLEET_KEEP_MEMBERS; they replace those published before) and its record
+ * at version (NULL: as written before; one past FLEET_KEEP_BYTES is not
+ * written, err says so), only while the claim is still exactly *c; with
+ * restore, also where the claim is gone or its holder dead (Redis lost it,
+ * or this relay let the room go), then the record and members both or
+ * neither. A record never replaces one of the same or a newer version. */
+enum directory_kept directory_keep(struct directory *d, const struct fleet_claim *c,
+                                   const char *record, uint64_t version, bool restore,
+                                   const char *const *members, size_t n, char *err,
+                                   size_t err_cap);
 
 /* How long placement keeps a relay out of a room (P:out:ROOM): its
  * players reported it lost, or their room's last member was dropped there. */

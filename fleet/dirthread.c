@@ -48,7 +48,11 @@ struct dirthread {
     char sweep[PROTO_ROOM_MAX + 1]; /* where the next heartbeat's sweep of the entries
                                       goes on ("": from the first) */
     struct suspects suspects;      /* rooms whose reported holder is awaited */
-    struct keeps *keeps;           /* rooms' records and members to write */
+    struct keeps *keeps;           /* the held rooms' records and members (and those let
+                                      go while the directory was away) */
+    bool keeps_held_back;          /* Redis refused a record (past its maxmemory): none
+                                      is written again before the next heartbeat */
+    bool redis_full;               /* ... and it was said */
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     char why[256];                 /* the directory's error, as last logged */
@@ -148,6 +152,7 @@ static void set_reachable(struct dirthread *t, bool reachable, const char *why)
 }
 
 static void heartbeat(struct dirthread *t, uint64_t now_ms);
+static bool write_keeps(struct dirthread *t);
 
 /* The directory, once this relay's address is known: --advertise, or under
  * Agones the GameServer's address (asked until the sidecar knows it). */
@@ -197,7 +202,11 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
         set_reachable(t, false, err);
         return false;
     }
-    t->n_written = 0; /* a new connection (Redis may have restarted): every entry again */
+    /* A new connection: Redis may have restarted empty, or a failover lost
+     * its last writes: every entry and every record again, the records
+     * before the heartbeat renews a lease. */
+    t->n_written = 0;
+    keeps_rewrite(t->keeps);
     heartbeat(t, now_ms);
     return directory_connected(t->dir);
 }
@@ -350,6 +359,10 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
     uint64_t at = clock_boot_us(); /* before the call: the lease runs from here */
     t->next_beat = now_ms + t->cfg.heartbeat_ms;
     t->load.unheard_ms = now_ms < t->unheard_until ? (uint32_t)(t->unheard_until - now_ms) : 0;
+    t->load.full = keeps_full(t->keeps);
+    t->keeps_held_back = false;
+    if (!write_keeps(t)) /* the holder's records first: no lease renewed before them */
+        return;
     if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
         0) {
         set_reachable(t, false, err);
@@ -362,8 +375,12 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
         bool lost = t->res[i] == DIRECTORY_LOST;
         post(t, &(struct fleet_msg){.type = lost ? FLEET_LOST : FLEET_RECLAIMED,
                                     .claim = t->held[i], .at_us = at});
-        if (lost)
+        if (lost) {
+            keeps_drop(t->keeps, t->held[i].room);
             held_remove(t, i);
+        } else {
+            keeps_rewrite(t->keeps); /* the claim had gone: so may its record */
+        }
     }
     post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
     write_rooms(t);
@@ -453,11 +470,14 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
         r.record = pl.record; /* only with this relay's claim */
         pl.record = NULL;
         placed_members(pl.members, &r);
-        if (mine(t, &r.claim))
+        if (mine(t, &r.claim)) {
             held_put(t, &r.claim);
+            keeps_seed(t->keeps, r.claim.room, pl.version);
+        }
     } else {
         /* waited long enough (the client asks again), none, or no answer */
         r.unreachable = o != DIRECTORY_NONE;
+        r.limit = pl.limit;
         if (o == DIRECTORY_FAILED && t->dir && directory_connected(t->dir))
             log_warn("fleet: %s", err); /* an answer, but not one we understand */
         else if (o == DIRECTORY_FAILED)
@@ -467,15 +487,20 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     post(t, &r);
 }
 
-static void release(struct dirthread *t, const struct fleet_claim *c, bool keep_out,
-                    bool ended, uint64_t now_ms)
+static void release(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
 {
     char err[256];
+    const struct fleet_claim *c = &m->claim;
+    bool keep_out = m->keep_out, ended = m->ended;
     uint32_t out_ms = keep_out && t->dir ? directory_keep_out_ms(t->dir) : 0;
     size_t i = held_find(t, c->room);
     if (i < t->n_held && t->held[i].epoch == c->epoch)
         held_remove(t, i);
     unwritten(t, c->room);
+    if (m->let_go)
+        keeps_let_go(t->keeps, c); /* restored when the directory answers again */
+    else
+        keeps_drop(t->keeps, c->room);
     if (keep_out)
         log_warn("fleet: room '%s': its last member was dropped here: released, this relay "
                  "kept out of it for %u ms", c->room, out_ms);
@@ -493,13 +518,36 @@ static const struct fleet_claim *held_claim(void *ctx, const char *room)
     return i < t->n_held ? &t->held[i] : NULL;
 }
 
-/* Writes each room's keep waiting, of the rooms this relay holds. */
-static void keeps_flush(struct dirthread *t, uint64_t now_ms)
+/* Writes each room's record and members waiting (connected). Returns
+ * false if the directory stopped answering (said). Redis past its
+ * maxmemory holds them back until the next heartbeat (said once). */
+static bool write_keeps(struct dirthread *t)
 {
     char err[256];
-    if (keeps_waiting(t->keeps) > 0 && connected(t, now_ms) &&
-        keeps_write(t->keeps, t->dir, held_claim, t, err, sizeof err) != 0)
+    if (t->keeps_held_back || keeps_waiting(t->keeps) == 0)
+        return true;
+    switch (keeps_write(t->keeps, t->dir, held_claim, t, err, sizeof err)) {
+    case KEEPS_UNREACHABLE:
         set_reachable(t, false, err);
+        return false;
+    case KEEPS_REDIS_FULL:
+        if (!t->redis_full)
+            log_warn("fleet: %s: rooms' records are written again when it has room", err);
+        t->redis_full = t->keeps_held_back = true;
+        return true;
+    case KEEPS_WRITTEN:
+        if (t->redis_full)
+            log_info("fleet: the directory takes the rooms' records again");
+        t->redis_full = false;
+        return true;
+    }
+    return true;
+}
+
+static void keeps_flush(struct dirthread *t, uint64_t now_ms)
+{
+    if (keeps_waiting(t->keeps) > 0 && !t->keeps_held_back && connected(t, now_ms))
+        write_keeps(t);
 }
 
 /* This relay's clients were all dropped at once (timed out, or closed as
@@ -536,6 +584,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
         }
         post(t, &r);
         unwritten(t, c->room);
+        keeps_drop(t->keeps, c->room);
         t->n_held--;
     }
     if (connected(t, now_ms) && directory_deregister(t->dir, err, sizeof err) != 0)
@@ -611,7 +660,7 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         place(t, m, now_ms);
         break;
     case FLEET_RELEASE:
-        release(t, &m->claim, m->keep_out, m->ended, now_ms);
+        release(t, m, now_ms);
         break;
     case FLEET_LOAD:
         t->load.rooms = m->rooms;
@@ -750,7 +799,7 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
     t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
     if (!t->out)
         goto fail;
-    if (!(t->keeps = keeps_create())) {
+    if (!(t->keeps = keeps_create(cfg->records_budget))) {
         snprintf(err, err_cap, "fleet: out of memory");
         goto fail;
     }

@@ -24,7 +24,7 @@ enum fleet_msg_type {
     FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it
                         (suspect: claim.addr names the relay reported lost, "" none,
                         and player the reporter's player id, "" none) */
-    FLEET_RELEASE,   /* claim: a room this relay held is over */
+    FLEET_RELEASE,   /* claim: a room this relay held is over, or let go */
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
     FLEET_UNHEARD,   /* clients: that many all dropped at once; placement takes this
                         relay last for a while (its players may not reach it) */
@@ -39,7 +39,7 @@ enum fleet_msg_type {
     FLEET_PLACED,    /* claim: the room's holder (this relay or another); at_us: asked at;
                         record: the room's record when the claim is this relay's;
                         refused: the report was no member's (a plain join) */
-    FLEET_UNPLACED,  /* claim.room: cannot be placed now; unreachable: why */
+    FLEET_UNPLACED,  /* claim.room: cannot be placed now; unreachable, limit: why */
     FLEET_LOST,      /* claim: another relay now holds a room this relay served */
     FLEET_RECLAIMED, /* claim: a served room's claim under a new epoch */
     FLEET_CONFIRMED, /* at_us: every claim held then is this relay's until at_us + TTL */
@@ -89,6 +89,9 @@ struct fleet_msg {
                             placement keeps this relay out of the room for a while */
     bool ended;          /* FLEET_RELEASE: its last member left by itself: the room is
                             over, its record (P:keep:ROOM) goes too */
+    bool let_go;         /* FLEET_RELEASE: let go while the directory did not answer:
+                            its record is restored when it answers again */
+    enum directory_limit limit; /* FLEET_UNPLACED: which limit kept it from every relay */
     bool suspect;        /* FLEET_PLACE: a client of the room lost its holder (the
                             directory takes it over once the holder is stale);
                             FLEET_PLACED: the answer to such a question */
@@ -109,6 +112,7 @@ struct dirthread_config {
     bool use_agones;             /* AGONES_SDK_HTTP_PORT set */
     struct agones_sdk agones;
     uint32_t health_ms;          /* POST /health this often (Agones wants <= its period) */
+    size_t records_budget;       /* bytes of rooms' records and member ids kept (keeps.h) */
     size_t ring_slots;           /* each direction */
 };
 

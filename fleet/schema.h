@@ -34,9 +34,15 @@
                                   whose holder is gone, from where the last stopped */
 #define FLEET_KEEP_BYTES (40 * 1024) /* a room's record as the directory keeps it
                                   (P:keep:ROOM): a longer one is not written */
-#define FLEET_KEEP_PENDING_BYTES (4 * 1024 * 1024) /* records and members a relay
-                                  holds to write (Redis slow or away): a record past
-                                  them is not written, its members still are */
+/* What a room costs Redis, as a relay counts it against its budget of
+ * records (--directory-records-mb; proto/FLEET.md, Memory; test_directory
+ * measures it): its record and a third more (the allocator's size classes:
+ * 52.8 KB for the largest), FLEET_COST_MEMBER bytes a member's id (72 in a
+ * set of 1024), FLEET_COST_ROOM for the rest (its claim, entry, index name
+ * and version: 750 bytes). */
+#define FLEET_COST_MEMBER 80
+#define FLEET_COST_ROOM 1024
+#define FLEET_COST_RECORD(len) ((len) + (len) / 3)
 #define FLEET_KEEP_MEMBERS 1024 /* player ids a holder publishes of one room
                                   (P:members:ROOM): its members past these cannot
                                   move it by a report */

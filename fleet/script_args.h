@@ -16,13 +16,13 @@
 
 #define FLEET_PLACE_ARGS(X, S) \
     X(S, prefix) X(S, room) X(S, asker) X(S, ttl_ms) X(S, floor) X(S, suspect) \
-    X(S, stale_ms) X(S, lost) X(S, out_ms) X(S, reporter)
+    X(S, stale_ms) X(S, lost) X(S, out_ms) X(S, reporter) X(S, restore_ms)
 
 /* then pairs of room and the claim value held */
 #define FLEET_HEARTBEAT_ARGS(X, S) \
     X(S, prefix) X(S, addr) X(S, ttl_ms) X(S, instance) X(S, transport) X(S, capacity) \
-    X(S, rooms) X(S, clients) X(S, draining) X(S, floor) X(S, stale_ms) X(S, listing) \
-    X(S, most) X(S, shun_ms) X(S, keep_ms)
+    X(S, rooms) X(S, clients) X(S, draining) X(S, full) X(S, floor) X(S, stale_ms) \
+    X(S, listing) X(S, most) X(S, shun_ms) X(S, keep_ms)
 
 #define FLEET_RELEASE_ARGS(X, S) \
     X(S, prefix) X(S, room) X(S, value) X(S, addr) X(S, out_ms) X(S, ended)
@@ -40,14 +40,15 @@
 
 /* then the player ids of the room's members */
 #define FLEET_KEEP_ARGS(X, S) \
-    X(S, prefix) X(S, room) X(S, value) X(S, keep_ms) X(S, record)
+    X(S, prefix) X(S, room) X(S, value) X(S, keep_ms) X(S, record) X(S, version) \
+    X(S, restore)
 
 /* What place returns, by name and in its reply's order: the script ends
  * `return REPLY{status = ..., claim = ...}` (FLEET_LUA_REPLY: a field not
  * given is ''), and fleet/directory.c reads element[FLEET_PLACE_REPLY_claim]. */
 #define FLEET_PLACE_REPLIES(X, S) \
-    X(S, status) X(S, claim) X(S, wait_ms) X(S, kept_out) X(S, record) X(S, members) \
-    X(S, refused)
+    X(S, status) X(S, claim) X(S, wait_ms) X(S, kept_out) X(S, record) X(S, version) \
+    X(S, members) X(S, refused) X(S, why)
 
 /* enum fleet_place_arg { FLEET_PLACE_ARG_prefix, ..., FLEET_PLACE_ARGC }:
  * the argument's index in argv (ARGV[index + 1]), and how many. */

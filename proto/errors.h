@@ -52,8 +52,9 @@ enum proto_error_code {
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
+    PROTO_ERROR_SCRIPT_ERROR = 35, /* the room's script failed: the members told */
     /* one live session a player */
-    PROTO_ERROR_REPLACED = 35,   /* the player joined again from another session */
+    PROTO_ERROR_REPLACED = 36,   /* the player joined again from another session */
     PROTO_ERROR_COUNT
 };
 

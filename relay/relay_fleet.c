@@ -344,19 +344,43 @@ static void listed(struct relay_fleet *f, struct fleet_query *q, uint64_t now_us
 
 /* ---- results ---- */
 
+/* Why no relay of the fleet takes a new room, in the words a refused
+ * join is told (NULL: the error table's). */
+static const char *limit_text(enum directory_limit limit)
+{
+    switch (limit) {
+    case DIRECTORY_LIMIT_MAXMEMORY:
+        return "the fleet's directory is full (Redis is past its maxmemory): no new room "
+               "now; the rooms there play on";
+    case DIRECTORY_LIMIT_RECORDS:
+        return "every relay of the fleet that could take the room holds its budget of "
+               "rooms' records (--directory-records-mb): no new room now";
+    case DIRECTORY_LIMIT_CLIENTS:
+        return "every relay of the fleet is at its --max-clients: no new room now";
+    default:
+        return NULL;
+    }
+}
+
+/* The parked joins settled (o[0..n)); a refused one is told why (the
+ * limit that kept its room from every relay, if that is why). */
 static void settle(struct relay_fleet *f, const struct placement_outcome *o, size_t n,
-                   uint64_t now_us)
+                   enum directory_limit limit, uint64_t now_us)
 {
     for (size_t i = 0; i < n; i++) {
         struct relay_moved_to to;
         if (o[i].verdict == PLACEMENT_HERE)
-            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL,
+                              now_us);
         else if (o[i].verdict == PLACEMENT_MOVED &&
                  moved_to(f, &o[i].claim, relay_peer_edge(f->r, o[i].peer), &to))
-            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_MOVED, &to, PROTO_ERROR_NONE, now_us);
+            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_MOVED, &to, PROTO_ERROR_NONE, NULL,
+                              now_us);
         else
             relay_join_settle(f->r, o[i].peer, RELAY_PLACE_REFUSED, NULL,
-                              refusal(o[i].verdict), now_us);
+                              refusal(o[i].verdict),
+                              o[i].verdict == PLACEMENT_FULL ? limit_text(limit) : NULL,
+                              now_us);
     }
 }
 
@@ -394,7 +418,7 @@ static void apply(struct relay_fleet *f, struct fleet_msg *m, uint64_t now_us)
     if (m->type == FLEET_PLACED && m->record && !e.release) /* before its joins go on */
         restore(f, m, now_us);
     fleet_msg_free(m);
-    settle(f, f->out, n, now_us);
+    settle(f, f->out, n, m->type == FLEET_UNPLACED ? m->limit : DIRECTORY_LIMIT_NONE, now_us);
     if (m->type == FLEET_CONFIRMED || m->type == FLEET_RECLAIMED)
         refresh_leases(f, now_us);
     if (e.release)
@@ -465,7 +489,7 @@ static void let_go_lapsed(struct relay_fleet *f, uint64_t now_us)
     *l = (struct lapsed){.p = f->p, .boot_us = clock_boot_us()};
     relay_each_room(f->r, find_lapsed, l);
     for (size_t i = 0; i < l->n; i++) {
-        struct fleet_msg m = {.type = FLEET_RELEASE};
+        struct fleet_msg m = {.type = FLEET_RELEASE, .let_go = true};
         relay_room_let_go(f->r, l->room[i], now_us);
         if (placement_room_closed(f->p, l->room[i], &m.claim))
             post(f, &m);
@@ -499,7 +523,8 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
         f->next_listing_us = now_us + f->heartbeat_us;
         post_listing(f);
     }
-    settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
+    settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max),
+           DIRECTORY_LIMIT_NONE, now_us);
     expire_asked(f, now_us);
     let_go_lapsed(f, now_us);
     relay_each_changed_room(f->r, post_keep, f);
@@ -518,7 +543,8 @@ void relay_fleet_drain(struct relay_fleet *f, uint64_t now_us)
     f->draining = true;
     if (f->p) {
         relay_each_changed_room(f->r, post_keep, f); /* kept before the rooms move */
-        settle(f, f->out, placement_drain(f->p, f->out, f->park_max), now_us);
+        settle(f, f->out, placement_drain(f->p, f->out, f->park_max), DIRECTORY_LIMIT_NONE,
+               now_us);
     }
     if (!post(f, &(struct fleet_msg){.type = FLEET_DRAIN}))
         f->drained = true; /* nobody to wait for */
@@ -643,6 +669,11 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
     c->dir.timeout_ms = REDIS_TIMEOUT_MS;
     c->heartbeat_ms = s->ttl_ms / HEARTBEATS_PER_TTL ? s->ttl_ms / HEARTBEATS_PER_TTL : 1;
     c->dir.stale_ms = STALE_HEARTBEATS * c->heartbeat_ms;
+    /* after the directory was away, every relay is back within a reconnect
+     * (its connect and first call each bounded by the timeout) and writes
+     * its rooms' records before its first heartbeat */
+    c->dir.restore_ms = RETRY_MS + 2 * REDIS_TIMEOUT_MS + c->heartbeat_ms;
+    c->records_budget = (size_t)s->records_mb * 1024 * 1024;
     c->retry_ms = RETRY_MS;
     c->agones.timeout_ms = AGONES_TIMEOUT_MS;
     c->health_ms = AGONES_HEALTH_MS;

@@ -26,6 +26,7 @@ struct relay_fleet_settings {
     uint32_t ttl_ms;                /* registration and claims */
     uint32_t park_ms;               /* a parked join's deadline */
     uint32_t park_max;              /* parked joins at once */
+    uint32_t records_mb;            /* MiB of rooms' records (and member ids) kept */
 };
 
 struct relay_fleet;

@@ -73,6 +73,16 @@ const struct option_def relay_settings_options[] = {
               "written at most every 100 ms after a change and at a stop, read back at "
               "start; each room then waits --room-hold-s for its members; not with --directory "
               "(a fleet keeps its rooms in the directory); \"\" = none" },
+    { .name = "lockstep-log", .type = OPTION_STRING, .offset = SET(lockstep_log), .def = "",
+      .min = 0, .max = SIZE(lockstep_log),
+      .help = "FILE the relay appends its lockstep rooms' confirmed logs to, a JSON object a "
+              "line: each room made, each frame, who holds which slot from when, each late "
+              "input, each desync (flushed every 100 ms); libricochet plays it back; \"\" = "
+              "none" },
+    { .name = "lockstep-keep-kb", .type = OPTION_UINT, .offset = CORE(lockstep_keep_kb),
+      .size = SIZE(core.lockstep_keep_kb), .def = "1024", .min = 16, .max = 1048576,
+      .help = "KiB of its newest frames a lockstep room holds for joiners catching up (an "
+              "hour of 8 players at 30 Hz with 2-byte inputs in 1024)" },
     { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
       .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
       .help = "seconds a room read back from --room-file (in a fleet: placed here with "
@@ -260,6 +270,12 @@ const struct option_def relay_settings_options[] = {
       .help = "joins waiting for the directory at once (and, apart, as many rooms requests and "
               "joins of any room); more are refused directory_unavailable (a rooms request: "
               "answered with this relay's rooms, partial)" },
+    { .name = "directory-records-mb", .type = OPTION_UINT, .offset = FLEET(records_mb),
+      .size = SIZE(fleet.records_mb), .def = "16", .min = 1, .max = 4096,
+      .help = "MiB of its rooms' records (owner, settings, stay kept events: 40 KB a room at "
+              "most) and members' ids this relay keeps, in the directory and in its own memory "
+              "to write them again; past it a record is not kept (the one before stands) and "
+              "the relay takes no new room (proto/FLEET.md, Memory)" },
     { .name = "script-dir", .type = OPTION_STRING, .offset = SET(script.dir), .def = "",
       .min = 0, .max = SIZE(script.dir),
       .help = "a folder of room scripts, NAME.lua (Lua 5.4, the game's rules: "

@@ -9,7 +9,11 @@
  * per keep-out) when its reporter is a member the holder published, a
  * stranger's report moving nothing, the members living with the claim, the
  * room's record going to the relay it is placed on next, no new room for a
- * stale relay, Redis stopped, paused and restarted empty, the server holding
+ * stale relay, Redis stopped, paused and restarted empty, a record fenced
+ * by its version and restored where its claim is gone, a full Redis
+ * keeping its rooms and refusing new ones, a relay full of records placed
+ * no new room, a lost room waiting for its holder's restore, what a room
+ * costs Redis within what its relay counts, the server holding
  * none of the test's descriptors and dying with a test that dies; and the
  * rooms' entries each relay writes, listed a page at a time (5000 rooms),
  * filtered in the directory, written and removed with their claims, a join
@@ -40,11 +44,12 @@ static char err[512];
 
 /* A relay's directory: address 127.0.0.1:700N, instance of letter inst,
  * stale after stale_ms without a heartbeat (0: the default). */
-static struct directory *relay_dir_stale(const struct redisproc *r, int n, char inst,
-                                         uint32_t ttl_ms, uint32_t stale_ms)
+static struct directory *relay_dir_with(const struct redisproc *r, int n, char inst,
+                                        uint32_t ttl_ms, uint32_t stale_ms,
+                                        uint32_t restore_ms)
 {
     struct directory_config c = {.capacity = 100, .ttl_ms = ttl_ms, .stale_ms = stale_ms,
-                                 .timeout_ms = 500};
+                                 .timeout_ms = 500, .restore_ms = restore_ms};
     assert_int_equal(fleet_redis_url_parse(r->url, &c.url, err, sizeof err), 0);
     strcpy(c.prefix, "test");
     snprintf(c.addr, sizeof c.addr, "127.0.0.1:%d", 7000 + n);
@@ -55,6 +60,20 @@ static struct directory *relay_dir_stale(const struct redisproc *r, int n, char 
     if (directory_connect(d, err, sizeof err) != 0)
         fail_msg("%s", err);
     return d;
+}
+
+static struct directory *relay_dir_stale(const struct redisproc *r, int n, char inst,
+                                         uint32_t ttl_ms, uint32_t stale_ms)
+{
+    return relay_dir_with(r, n, inst, ttl_ms, stale_ms, 0);
+}
+
+/* Relay N that has lost rooms wait restore_ms after the directory was
+ * away (TTL 10 s). */
+static struct directory *relay_dir_restore(const struct redisproc *r, int n,
+                                           uint32_t restore_ms)
+{
+    return relay_dir_with(r, n, (char)('a' + n), 10000, 0, restore_ms);
 }
 
 static struct directory *relay_dir_as(const struct redisproc *r, int n, char inst,
@@ -480,12 +499,17 @@ static enum directory_outcome named(struct directory *d, const char *lost,
     return ask(d, "named", lost, reporter, pl);
 }
 
-/* The holder publishes the room's members (and its record). */
+static uint64_t version; /* of the records the tests' holders write, raised at each */
+
+/* The holder publishes the room's members (and its record, a version
+ * above the last). */
 static void keep(struct directory *d, const struct fleet_claim *c, const char *record,
                  const char *member)
 {
     const char *members[] = {member};
-    assert_int_equal(directory_keep(d, c, record, members, member ? 1 : 0, err, sizeof err), 1);
+    assert_int_equal(directory_keep(d, c, record, ++version, false, members, member ? 1 : 0,
+                                    err, sizeof err),
+                     DIRECTORY_KEPT);
 }
 
 static void a_named_holder_is_taken_over_at_once_and_kept_out(void **state)
@@ -572,7 +596,8 @@ static void members_live_with_the_record(void **state)
     struct fleet_claim held[1] = {place(a, "named")}, got;
     struct directory_placement pl = {0};
     const char *two[] = {ALICE, MALLORY};
-    assert_int_equal(directory_keep(a, &held[0], NULL, two, 2, err, sizeof err), 1);
+    assert_int_equal(directory_keep(a, &held[0], NULL, 0, false, two, 2, err, sizeof err),
+                     DIRECTORY_KEPT);
     char text[64];
     test_redis_cmd(&r, text, sizeof text, "SCARD test:members:named");
     assert_string_equal(text, "2");
@@ -596,7 +621,8 @@ static void members_live_with_the_record(void **state)
     directory_placement_free(&pl);
     assert_string_equal(got.addr, "127.0.0.1:7002");
     const char *none[] = {NULL};
-    assert_int_equal(directory_keep(a, &old, "{}", none, 0, err, sizeof err), 0); /* not a's */
+    assert_int_equal(directory_keep(a, &old, "{}", ++version, false, none, 0, err, sizeof err),
+                     DIRECTORY_KEPT_NOT_OURS);
     keep(b, &got, NULL, MALLORY);
     assert_int_equal(directory_release(b, &got, 0, true, err, sizeof err), 1);
     test_redis_cmd(&r, text, sizeof text, "EXISTS test:members:named");
@@ -721,6 +747,245 @@ static void redis_down_and_back(void **state)
     assert_true(held[0].epoch > e0 && held[1].epoch > e1);
     c = place(a, "one");
     assert_int_equal(c.epoch, held[0].epoch);
+    directory_destroy(a);
+    test_redis_stop(&r);
+}
+
+/* A record is fenced by its version as a claim by its epoch: a write of
+ * one older than the directory's leaves it (its members are written); a
+ * relay writes only under its claim, but where that claim is gone (Redis
+ * lost it, or the relay let the room go) a restore writes the record and
+ * members back, unless another live relay holds the room or a newer record
+ * is kept. */
+static void a_record_never_goes_back_to_an_older_version(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held = place(a, "v");
+    const char *one[] = {ALICE};
+    char text[256];
+    assert_int_equal(directory_keep(a, &held, "{\"v\":5}", 5, false, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT);
+    assert_int_equal(directory_keep(a, &held, "{\"v\":4}", 4, false, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT_NEWER);
+    test_redis_cmd(&r, text, sizeof text, "GET test:keep:v");
+    assert_string_equal(text, "{\"v\":5}");
+    test_redis_cmd(&r, text, sizeof text, "GET test:keepv:v");
+    assert_string_equal(text, "5");
+
+    /* Redis lost the room: written back only as a restore. */
+    test_redis_cmd(&r, text, sizeof text, "DEL test:room:v test:keep:v test:keepv:v");
+    assert_int_equal(directory_keep(a, &held, "{\"v\":6}", 6, false, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT_NOT_OURS);
+    assert_int_equal(directory_keep(a, &held, "{\"v\":6}", 6, true, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT);
+    test_redis_cmd(&r, text, sizeof text, "GET test:keep:v");
+    assert_string_equal(text, "{\"v\":6}");
+    test_redis_cmd(&r, text, sizeof text, "SMEMBERS test:members:v");
+    assert_string_equal(text, ALICE);
+    /* ... not over a newer record, */
+    assert_int_equal(directory_keep(a, &held, "{\"v\":3}", 3, true, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT_NOT_OURS);
+    /* ... and not where another live relay holds the room now. */
+    beat(a, 99, 0, false); /* a busier than b */
+    struct fleet_claim other = place(b, "v");
+    assert_string_equal(other.addr, "127.0.0.1:7002");
+    assert_int_equal(directory_keep(a, &held, "{\"v\":7}", 7, true, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT_NOT_OURS);
+    test_redis_cmd(&r, text, sizeof text, "GET test:keep:v");
+    assert_string_equal(text, "{\"v\":6}");
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Redis past its maxmemory (noeviction): a registered relay's heartbeat
+ * still renews its claims, a room held is still answered, but a new room
+ * is refused (the limit named: maxmemory) and no record is written; with
+ * room again, rooms are placed again. */
+static void a_full_redis_keeps_its_rooms_and_refuses_new_ones(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "old")};
+    char text[256];
+    test_redis_cmd(&r, text, sizeof text, "CONFIG SET maxmemory-policy noeviction");
+    test_redis_cmd(&r, text, sizeof text, "INFO memory");
+    const char *at = strstr(text, "used_memory:");
+    assert_non_null(at);
+    unsigned long long mem = strtoull(at + 12, NULL, 10);
+    /* the limit 1 MB above what it holds, and ballast 1.25 MB: written by
+     * one script, which Redis does not stop halfway */
+    test_redis_cmd(&r, text, sizeof text, "CONFIG SET maxmemory %llu", mem + 1024 * 1024);
+    test_redis_cmd(&r, text, sizeof text, "EVAL %s 0",
+                   "for i = 1, 1280 do redis.call('SET', 'ballast' .. i, string.rep('x', 1000)) "
+                   "end return 1");
+    test_redis_cmd(&r, text, sizeof text, "SET one more");
+    assert_non_null(strstr(text, "OOM"));
+    enum directory_renewal res[1];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 1, false}, held, 1,
+                                             res, err, sizeof err), 0);
+        assert_int_equal(res[0], DIRECTORY_RENEWED);
+    }
+    struct directory_placement pl = {0};
+    assert_int_equal(ask(b, "old", NULL, NULL, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(pl.claim.epoch, held[0].epoch);
+    assert_int_equal(ask(b, "new", NULL, NULL, &pl), DIRECTORY_NONE);
+    assert_int_equal(pl.limit, DIRECTORY_LIMIT_MAXMEMORY);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:new");
+    assert_string_equal(text, "0");
+    const char *one[] = {ALICE};
+    assert_int_equal(directory_keep(a, &held[0], "{\"big\":1}", 1, false, one, 1, err,
+                                    sizeof err),
+                     DIRECTORY_KEPT_FULL);
+    assert_non_null(strstr(err, "maxmemory"));
+    test_redis_cmd(&r, text, sizeof text, "EVAL %s 0",
+                   "for i = 1, 1280 do redis.call('DEL', 'ballast' .. i) end return 1");
+    assert_int_equal(ask(b, "new", NULL, NULL, &pl), DIRECTORY_CLAIMED);
+    directory_placement_free(&pl);
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Placement skips a relay whose rooms' records fill its budget, as one
+ * full of clients; when none can take the room, the answer says which
+ * limit kept it. */
+static void a_relay_full_of_records_takes_no_new_room(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    struct directory_load full = {.full = true};
+    assert_int_equal(directory_heartbeat(a, &full, NULL, 0, NULL, err, sizeof err), 0);
+    beat(b, 9, 0, false);
+    assert_string_equal(place(a, "r1").addr, "127.0.0.1:7002"); /* a asked: b has more */
+    assert_int_equal(directory_heartbeat(b, &full, NULL, 0, NULL, err, sizeof err), 0);
+    struct directory_placement pl = {0};
+    assert_int_equal(ask(a, "r2", NULL, NULL, &pl), DIRECTORY_NONE);
+    assert_int_equal(pl.limit, DIRECTORY_LIMIT_RECORDS);
+    beat(a, 0, 100, false); /* a: clients at its capacity, no longer full of records */
+    assert_int_equal(ask(b, "r2", NULL, NULL, &pl), DIRECTORY_NONE);
+    assert_int_equal(pl.limit, DIRECTORY_LIMIT_RECORDS);
+    beat(b, 9, 100, false);
+    assert_int_equal(ask(b, "r2", NULL, NULL, &pl), DIRECTORY_NONE);
+    assert_int_equal(pl.limit, DIRECTORY_LIMIT_CLIENTS);
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* After the directory was away (restarted empty here), a join that lost
+ * its room's relay waits restore_ms from its return before the room,
+ * held by nobody, is placed anew: its last holder writes its record back
+ * meanwhile, and the room is placed with it. A plain join does not wait. */
+static void a_lost_room_waits_for_its_holder_to_restore_it(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir_restore(&r, 2, 800);
+    beat(a, 0, 0, false), beat(b, 9, 0, false);
+    struct fleet_claim held = place(a, "lost");
+    const char *one[] = {ALICE};
+    assert_int_equal(directory_keep(a, &held, "{\"v\":1}", 1, false, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT);
+    test_redis_stop(&r);
+    test_redis_restart(&r);
+    assert_int_equal(directory_connect(b, err, sizeof err), 0);
+    beat(b, 9, 0, false);
+    struct directory_placement pl = {0};
+    assert_int_equal(ask(b, "lost", "", NULL, &pl), DIRECTORY_WAIT);
+    uint32_t wait = pl.wait_ms;
+    assert_in_range(wait, 1, 800);
+    assert_int_equal(ask(b, "fresh", NULL, NULL, &pl), DIRECTORY_CLAIMED);
+    assert_int_equal(directory_connect(a, err, sizeof err), 0);
+    assert_int_equal(directory_keep(a, &held, "{\"v\":1}", 1, true, one, 1, err, sizeof err),
+                     DIRECTORY_KEPT);
+    clock_sleep_ms(wait + 50);
+    beat(a, 99, 0, false); /* busier: b, which asks, takes the room and its record */
+    assert_int_equal(ask(b, "lost", "", NULL, &pl), DIRECTORY_CLAIMED);
+    assert_string_equal(pl.record, "{\"v\":1}");
+    assert_string_equal(pl.members, ALICE);
+    assert_int_equal(pl.version, 1);
+    directory_placement_free(&pl);
+    directory_destroy(a), directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Redis's used_memory now. */
+static unsigned long long used_memory(const struct redisproc *r)
+{
+    char text[4096];
+    test_redis_cmd(r, text, sizeof text, "INFO memory");
+    const char *at = strstr(text, "used_memory:");
+    assert_non_null(at);
+    return strtoull(at + 12, NULL, 10);
+}
+
+/* n rooms placed on d, each with an entry of props, a record of len bytes
+ * (0: none) and m members: what they cost Redis, and what d's budget counts
+ * (schema.h's FLEET_COST_*). */
+static void rooms_cost(struct redisproc *r, struct directory *d, const char *prefix, int n,
+                       size_t len, size_t m, unsigned long long *cost,
+                       unsigned long long *counted)
+{
+    static char record[FLEET_KEEP_BYTES + 1];
+    static char ids[FLEET_KEEP_MEMBERS][PROTO_PLAYER_LEN + 1];
+    static const char *members[FLEET_KEEP_MEMBERS];
+    memset(record, 'x', len);
+    record[len] = '\0';
+    for (size_t j = 0; j < m; j++) {
+        snprintf(ids[j], sizeof ids[j], "%016zx", j * 7919 + 1);
+        members[j] = ids[j];
+    }
+    unsigned long long before = used_memory(r);
+    for (int i = 0; i < n; i++) {
+        char room[32], entry[FLEET_ENTRY_MAX];
+        snprintf(room, sizeof room, "%s%d", prefix, i);
+        struct fleet_claim c = place(d, room);
+        struct proto_room_entry e = {.members = (uint32_t)m, .capacity = 1024};
+        struct proto_props props = {0};
+        assert_int_equal(proto_props_add(&props, "props", "map", "a-map-name-of-some-length",
+                                         NULL, 0), 0);
+        assert_true(fleet_room_entry_format(&e, &props, entry, sizeof entry) > 0);
+        const char *rooms[] = {room}, *entries[] = {entry};
+        assert_int_equal(directory_rooms_put(d, rooms, entries, 1, err, sizeof err), 0);
+        assert_int_equal(directory_keep(d, &c, len ? record : NULL, 1, false, members, m, err,
+                                        sizeof err),
+                         DIRECTORY_KEPT);
+    }
+    *cost = used_memory(r) - before;
+    *counted = (unsigned long long)n * (FLEET_COST_ROOM + FLEET_COST_RECORD(len) +
+                                        m * FLEET_COST_MEMBER);
+}
+
+/* What a room costs Redis is within what its relay counts against its
+ * budget of records (proto/FLEET.md, Memory): rooms with the largest
+ * record, with a thousand members, with neither. */
+static void a_rooms_cost_in_redis_is_what_its_relay_counts(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 60000);
+    beat(a, 0, 0, false);
+    struct { const char *prefix; int n; size_t len, m; } kinds[] = {
+        {"largest", 64, FLEET_KEEP_BYTES, 8}, {"crowd", 4, 0, FLEET_KEEP_MEMBERS},
+        {"bare", 256, 0, 1}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        unsigned long long cost, counted;
+        rooms_cost(&r, a, kinds[k].prefix, kinds[k].n, kinds[k].len, kinds[k].m, &cost,
+                   &counted);
+        print_message("%d rooms, a record of %zu bytes, %zu members: %llu bytes in Redis, "
+                      "%llu counted\n", kinds[k].n, kinds[k].len, kinds[k].m, cost, counted);
+        assert_true(cost <= counted);
+    }
     directory_destroy(a);
     test_redis_stop(&r);
 }
@@ -1029,6 +1294,11 @@ int main(void)
         cmocka_unit_test(a_stale_relay_gets_no_new_room),
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),
+        cmocka_unit_test(a_record_never_goes_back_to_an_older_version),
+        cmocka_unit_test(a_full_redis_keeps_its_rooms_and_refuses_new_ones),
+        cmocka_unit_test(a_relay_full_of_records_takes_no_new_room),
+        cmocka_unit_test(a_lost_room_waits_for_its_holder_to_restore_it),
+        cmocka_unit_test(a_rooms_cost_in_redis_is_what_its_relay_counts),
         cmocka_unit_test(many_claims_renew_in_chunks),
         cmocka_unit_test(rooms_are_listed_from_their_entries_page_by_page),
         cmocka_unit_test(entries_follow_their_claims),

@@ -3,7 +3,8 @@
  * sidecar: the first answer, placement, confirmations, the fleet's rooms
  * listed from the directory, a lost claim, Redis down and back,
  * a drain, a reported holder awaited then taken over, a room's members and
- * record written and handed to its next relay with its placement, and the
+ * record written and handed to its next relay with its placement, written
+ * back when Redis lost them and kept within the relay's budget, and the
  * Agones call sequence with a sidecar that starts late. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,8 @@ static char err[512];
 static struct dirthread_config config(const struct redisproc *r, int n)
 {
     struct dirthread_config c = {.heartbeat_ms = TTL_MS / 10, .retry_ms = 100,
-                                 .health_ms = 200, .ring_slots = 256};
+                                 .health_ms = 200, .ring_slots = 256,
+                                 .records_budget = 1 << 20};
     if (r) {
         c.use_directory = true;
         c.dir = (struct directory_config){.capacity = 100, .ttl_ms = TTL_MS,
@@ -362,6 +364,68 @@ static void a_rooms_keep_goes_to_its_next_relay(void **state)
     test_redis_stop(&r);
 }
 
+/* A record of the room and its members, as the loop posts them. */
+static void post_keep(struct dirthread *t, const char *room, const char *record)
+{
+    struct fleet_msg m = {.type = FLEET_KEEP, .n_members = 1};
+    snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+    assert_non_null(m.members = malloc(PROTO_PLAYER_LEN));
+    memcpy(m.members, "a11ce00000000001", PROTO_PLAYER_LEN);
+    assert_non_null(m.record = strdup(record));
+    assert_true(dirthread_post(t, &m));
+}
+
+/* Until Redis's key holds want (a substring), 2 s at most. */
+static void until_key(const struct redisproc *r, const char *key, const char *want)
+{
+    char out[256] = "";
+    for (uint64_t end = clock_now_ms() + 2000; clock_now_ms() < end; clock_sleep_ms(20)) {
+        test_redis_cmd(r, out, sizeof out, "GET %s", key);
+        if (strstr(out, want))
+            return;
+    }
+    fail_msg("%s: '%s', not holding '%s'", key, out, want);
+}
+
+/* The holder is its records' source: Redis emptied under it (FLUSHALL,
+ * its connection dropped), it writes the room's record back on its next
+ * connection, a version above; past its budget of records a bigger one
+ * is not kept (the one before stands), and its heartbeats mark it full. */
+static void the_holder_writes_its_records_back_within_its_budget(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1);
+    /* what its one room costs Redis with a record of 7 bytes and a member */
+    ca.records_budget = FLEET_COST_ROOM + FLEET_COST_RECORD(7) + FLEET_COST_MEMBER;
+    struct dirthread *ta = start(&ca);
+    wait_for(ta, FLEET_CONFIRMED, NULL, 3000);
+    placed(ta, "mine");
+    post_keep(ta, "mine", "{\"v\":1}");
+    until_key(&r, "t:keep:mine", "{\"v\":1}");
+    until_key(&r, "t:keepv:mine", "1");
+    char out[256];
+    test_redis_cmd(&r, out, sizeof out, "FLUSHALL");
+    test_redis_cmd(&r, out, sizeof out, "CLIENT KILL TYPE normal");
+    until_key(&r, "t:keep:mine", "{\"v\":1}"); /* written back, and its claim */
+    until_key(&r, "t:room:mine", "127.0.0.1:7001");
+    static char big[2048];
+    memset(big, 'x', sizeof big - 1);
+    post_keep(ta, "mine", big); /* past the budget: not kept */
+    post_keep(ta, "mine", "{\"v\":2}");
+    until_key(&r, "t:keep:mine", "{\"v\":2}");
+    until_key(&r, "t:keepv:mine", "2");
+    test_redis_cmd(&r, out, sizeof out, "HGET t:relay:127.0.0.1:7001 full");
+    for (uint64_t end = clock_now_ms() + 2000; strcmp(out, "1") && clock_now_ms() < end;) {
+        clock_sleep_ms(20);
+        test_redis_cmd(&r, out, sizeof out, "HGET t:relay:127.0.0.1:7001 full");
+    }
+    assert_string_equal(out, "1"); /* the budget spent: no new room here */
+    dirthread_stop(ta);
+    test_redis_stop(&r);
+}
+
 static void agones_call_sequence(void **state)
 {
     (void)state;
@@ -421,6 +485,7 @@ int main(void)
         cmocka_unit_test(a_drain_hands_every_room_to_a_live_relay),
         cmocka_unit_test(a_reported_holder_is_awaited_then_taken_over),
         cmocka_unit_test(a_rooms_keep_goes_to_its_next_relay),
+        cmocka_unit_test(the_holder_writes_its_records_back_within_its_budget),
         cmocka_unit_test(agones_call_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

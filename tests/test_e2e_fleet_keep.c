@@ -6,7 +6,9 @@
  * report moves it, and the room goes whole to its new relay (owner,
  * props, size, closed, `stay` kept events), as it does when that relay is
  * killed (SIGKILL) and the room is placed anew: each time its owner
- * reopens it and a newcomer gets what it kept. */
+ * reopens it and a newcomer gets what it kept. Redis filled to its
+ * maxmemory: the room plays on, a new room is refused server_full in
+ * words that name the limit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -271,11 +273,91 @@ static void a_members_report_moves_the_room_whole(void **state)
     test_redis_stop(&redis);
 }
 
+/* The next error or end of c, polling up to ms: its code and words. */
+static bool refused_with(struct ricochet *c, int ms, char *code, char *text)
+{
+    struct ricochet_event ev;
+    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;)
+        if (ricochet_poll(c, 10, &ev) == 1 &&
+            (ev.type == RICOCHET_EV_ERROR || ev.type == RICOCHET_EV_DISCONNECTED)) {
+            strcpy(code, ev.code);
+            strcpy(text, ev.text);
+            return true;
+        }
+    return false;
+}
+
+/* Redis filled to its configured limit (maxmemory, noeviction, as
+ * proto/FLEET.md says to run it): the room that plays goes on playing
+ * through three TTLs (its holder's heartbeats still renew its claim, no
+ * state held back), a new room is refused server_full with words that
+ * name the limit, and once Redis has room again new rooms are placed. */
+static void a_full_directory_keeps_its_rooms_and_refuses_new_ones(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    struct fleet_relay a, b;
+    test_redis_start(&redis);
+    fleet_start_relay(&a, redis.url, NULL);
+    fleet_start_relay(&b, redis.url, NULL);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = fleet_client(&a, ROOM, "alice", PROTO_MODE_RELIABLE, 5000, 0);
+    rec.c[1] = fleet_client(&b, ROOM, "bob", PROTO_MODE_RELIABLE, 5000, 0);
+    fleet_until_all_see_all(&rec, WAIT_MS);
+
+    char text[4096], code[RICOCHET_CODE_MAX + 1], why[RICOCHET_TEXT_MAX + 1];
+    test_redis_cmd(&redis, text, sizeof text, "CONFIG SET maxmemory-policy noeviction");
+    test_redis_cmd(&redis, text, sizeof text, "INFO memory");
+    const char *at = strstr(text, "used_memory:");
+    assert_non_null(at);
+    unsigned long long used = strtoull(at + 12, NULL, 10);
+    test_redis_cmd(&redis, text, sizeof text, "CONFIG SET maxmemory %llu", used + 1024 * 1024);
+    test_redis_cmd(&redis, text, sizeof text, "EVAL %s 0",
+                   "for i = 1, 1280 do redis.call('SET', 'ballast' .. i, string.rep('x', 1000)) "
+                   "end return 1");
+    test_redis_cmd(&redis, text, sizeof text, "SET one more");
+    assert_non_null(strstr(text, "OOM")); /* full */
+
+    uint64_t got[2] = {0}, end = clock_now_ms() + 3 * atoi(FLEET_TTL) * 1000;
+    while (clock_now_ms() < end) {
+        for (size_t i = 0; i < 2; i++) {
+            ricochet_send_state(rec.c[i], &(struct ricochet_state){.x = 1});
+            got[i] = rec.states[i][ricochet_id(rec.c[1 - i])];
+        }
+        harness_poll_for(rec.c, rec.n, 50, harness_rec_event, &rec);
+    }
+    harness_poll_for(rec.c, rec.n, 300, harness_rec_event, &rec);
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(ricochet_joined(rec.c[i]));
+        assert_true(rec.states[i][ricochet_id(rec.c[1 - i])] > got[i]); /* still flowing */
+    }
+    assert_int_equal(fleet_relay_stat(&a, "drops.unconfirmed"), 0);
+
+    struct ricochet *fresh = fleet_client(&b, "fresh", "carol", PROTO_MODE_RELIABLE, 5000, 0);
+    assert_true(refused_with(fresh, WAIT_MS, code, why));
+    assert_string_equal(code, "server_full");
+    if (!strstr(why, "maxmemory"))
+        fail_msg("refused with '%s', which names no limit", why);
+    ricochet_close(fresh);
+
+    test_redis_cmd(&redis, text, sizeof text, "EVAL %s 0",
+                   "for i = 1, 1280 do redis.call('DEL', 'ballast' .. i) end return 1");
+    fresh = fleet_client(&b, "fresh", "carol", PROTO_MODE_RELIABLE, 5000, 0);
+    struct harness_rec one = {.c = {fresh}, .n = 1};
+    assert_int_equal(harness_poll_until(one.c, 1, WAIT_MS, NULL, fleet_all_welcomed, &one), 0);
+    ricochet_close(fresh);
+    fleet_close_clients(&rec);
+    free(fleet_relay_finish(&a));
+    free(fleet_relay_finish(&b));
+    test_redis_stop(&redis);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_outsiders_report_moves_nothing),
         cmocka_unit_test(a_members_report_moves_the_room_whole),
+        cmocka_unit_test(a_full_directory_keeps_its_rooms_and_refuses_new_ones),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -1,4 +1,4 @@
-/* test_e2e_partition_keep: a room kept whole across a move that a
+/* test_e2e_partition_keep.c: a room kept whole across a move that a
  * partition caused (tests/run: alone: its bounds are a lease's timings).
  * Redis, three relays and the players each in a network namespace of
  * their own (support/nemesis.h), as in test_e2e_partitions. Alice makes a
@@ -128,7 +128,19 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
         nemesis_relay(&n, RELAY_NODE(i), &relay[i], url, ttl);
 
     /* A room on relays 1 and 2 each, so that placement picks relay 0 for
-     * Alice's, who enters (and rejoins) through relay 1. */
+     * Alice's, who enters (and rejoins) through relay 1; once every relay
+     * has registered (a relay starting on a loaded machine may not have). */
+    for (int i = 0; i < RELAYS; i++) {
+        char beat[64] = "(nil)";
+        for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; strcmp(beat, "(nil)") == 0;) {
+            assert_true(clock_now_ms() < end);
+            nemesis_enter(&n, REDIS_NODE);
+            test_redis_cmd(&redis, beat, sizeof beat, "HGET ricochet:relay:%s:%u beat",
+                           relay[i].host, (unsigned)relay[i].port);
+            nemesis_enter(&n, NEMESIS_HUB);
+            clock_sleep_ms(20);
+        }
+    }
     struct seen s = {0};
     add(&s, &relay[1], "other1", "o1", NULL, 0);
     add(&s, &relay[2], "other2", "o2", NULL, 0);
@@ -151,6 +163,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
             break;
         ricochet_close(s.c[alice]);
         s.c[alice] = NULL;
+        seen_pump(&s, 400); /* a few heartbeats: relay 0 live again */
     }
     assert_non_null(s.c[alice]);
     snprintf(keep, sizeof keep, "ricochet:keep:%s", room);

@@ -1,4 +1,4 @@
-/* test_e2e_partition_sentinel: the fleet's directory under Redis Sentinel
+/* test_e2e_partition_sentinel.c: the fleet's directory under Redis Sentinel
  * cut apart by the nemesis (support/nemesis.h): the primary, its replica,
  * three sentinels (lab/harness/redislab.h, spread over the nodes) and three
  * relays each in a network namespace of their own, the players in the

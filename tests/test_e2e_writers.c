@@ -76,6 +76,7 @@ static const struct part parts[] = {
     {CORE, "fleet", "BY_FLEET_HOOKS_C", "relay/core/fleet_hooks.c", 1},
     {CORE, "limits", "BY_LIMITS_C", "relay/core/limits.c", 1},
     {CORE, "bans", "BY_LIMITS_C", "relay/core/limits.c", 1},
+    {CORE, "lockstep", "BY_LOCKSTEP_C", "relay/core/lockstep.c", 2},
     /* a peer's connection and membership, its player, what it said */
     {CORE, "connected", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "counted", "BY_PEERS_C", "relay/core/peers.c", 1},
@@ -85,7 +86,6 @@ static const struct part parts[] = {
     {CORE, "outside_us", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "joined", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "reflect", "BY_PEERS_C", "relay/core/peers.c", 1},
-    {CORE, "batch", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "id", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "room", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "mode", "BY_PEERS_C", "relay/core/peers.c", 1},
@@ -102,6 +102,7 @@ static const struct part parts[] = {
     {CORE, "held_at", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
     /* a room's grid; the rooms' table (a room's other fields: several) */
     {ROOMS, "grid", "BY_INTEREST_C", "relay/core/interest.c", 1},
+    {ROOMS, "lockstep", "BY_LOCKSTEP_C", "relay/core/lockstep.c", 1},
     {ROOMS, "at", "BY_ROOMS_C", "relay/core/rooms.c", 1},
     {ROOMS, "by_name", "BY_ROOMS_C", "relay/core/rooms.c", 1},
     {ROOMS, "n", "BY_ROOMS_C", "relay/core/rooms.c", 1},

@@ -224,8 +224,9 @@ static void a_directory_over_tls_as_a_least_privileged_user(void **state)
     assert_string_equal(moved.addr, "127.0.0.1:7002");
     assert_string_equal(held[0].addr, "127.0.0.1:7001");
     const char *members[] = {MEMBER};
-    assert_int_equal(directory_keep(a, &held[0], "{\"size\":4}", members, 1, err, sizeof err),
-                     1);
+    assert_int_equal(directory_keep(a, &held[0], "{\"size\":4}", 1, false, members, 1, err,
+                                    sizeof err),
+                     DIRECTORY_KEPT);
     assert_int_equal(directory_place(a, "r", NULL, NULL, &pl, err, sizeof err),
                      DIRECTORY_CLAIMED);
     assert_string_equal(pl.record, "{\"size\":4}"); /* the holder's own: with its record */

@@ -4,7 +4,7 @@
  * per edge in the edges' order with one stamped id and its mode's way down (a
  * plain-UDP sender's: the state channel, unsequenced), control through each
  * member's own edge, capabilities (modes, repeated joins, a welcome's length)
- * from the member's edge, the tick's fan-out to both, counters per edge summing
+ * from the member's edge, each edge told a member's way down at its join, the tick's fan-out to both, counters per edge summing
  * to the totals, a moved room sending each member to an edge of its kind */
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +231,43 @@ static void capabilities_are_the_members_edge(void **state)
     relay_destroy(r);
 }
 
+/* Each edge is told how a member's states go down before its welcome
+ * (batches as its join asked, the mode it joined in), and that it is no
+ * member once it left: what it shapes its sends by, never asking the core
+ * in the middle of one. */
+static void each_edge_is_told_its_members_way(void **state)
+{
+    (void)state;
+    struct relay *r = make_two_edge(NULL, EACH);
+    connect_peer(r, 0);
+    connect_peer(r, EACH);
+    assert_false(fk.member[0].is || fk.member[EACH].is);
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOIN);
+    snprintf(m.room, sizeof m.room, "lobby");
+    snprintf(m.name, sizeof m.name, "dgram");
+    m.mode = PROTO_MODE_UDP;
+    m.batch = true;
+    assert_int_equal(send_control_msg(r, EACH, PROTO_CHANNEL_DATAGRAM, &m), 0);
+    assert_int_equal(join(r, 0, "lobby", "enetish", false), 0);
+    assert_true(fk.member[EACH].is && fk.member[EACH].way.batches);
+    assert_int_equal(fk.member[EACH].way.mode, PROTO_MODE_UDP);
+    assert_true(fk.member[0].is && !fk.member[0].way.batches);
+    for (uint32_t p = 0; p <= EACH; p += EACH) {
+        size_t welcome = SIZE_MAX;
+        for (size_t i = 0; i < fk.n_ctl && welcome == SIZE_MAX; i++)
+            if (fk.ctl[i].peer == p && ctl_at(i)->type == PROTO_CTL_WELCOME)
+                welcome = i;
+        assert_true(welcome != SIZE_MAX && fk.member[p].ctl_at <= welcome);
+    }
+    proto_control_init(&m, PROTO_CTL_LEAVE);
+    assert_int_equal(send_control_msg(r, EACH, PROTO_CHANNEL_DATAGRAM, &m), 0);
+    assert_false(fk.member[EACH].is);
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    assert_false(fk.member[0].is);
+    relay_destroy(r);
+}
+
 /* With a tick, the held states of members of both edges go out at its
  * end, each to both edges, in arrival order. */
 static void tick_fans_out_to_both_edges(void **state)
@@ -364,6 +401,7 @@ int main(void)
         cmocka_unit_test(a_state_crosses_edges_once_per_edge),
         cmocka_unit_test(control_goes_through_each_members_edge),
         cmocka_unit_test(capabilities_are_the_members_edge),
+        cmocka_unit_test(each_edge_is_told_its_members_way),
         cmocka_unit_test(tick_fans_out_to_both_edges),
         cmocka_unit_test(counted_per_edge),
         cmocka_unit_test(a_moved_room_sends_each_member_to_its_kind),

@@ -1,7 +1,8 @@
 /* test_relay_fleet.c: the relay core's fleet hooks through a fake transport
  * and a fake clock (support/fake_relay.h): a join for a new room parked
  * with nothing kept, settled here, moved or refused; a parked peer that
- * leaves; a room moved whole; a room past its lease, its states checked
+ * leaves; joins the directory could not place, costing their source
+ * nothing; a room moved whole; a room past its lease, its states checked
  * where they come in and where a tick fans them out; a closed room; each
  * member that leaves, dropped or not; a rooms request and a join of any
  * room asked of the directory (the list hook) and settled; a room made
@@ -255,7 +256,7 @@ static void a_parked_join_keeps_nothing_until_settled(void **state)
     assert_int_equal(relay_stats(r)->parked, 1);
     /* The directory says here: the join goes on as it came. */
     hk.answer = RELAY_PLACE_HERE;
-    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us);
     const struct proto_control *w = last_ctl(0, PROTO_CTL_WELCOME);
     assert_non_null(w);
     assert_string_equal(w->room, "lobby");
@@ -264,7 +265,8 @@ static void a_parked_join_keeps_nothing_until_settled(void **state)
     assert_int_equal(join(r, 1, "lobby", "bob", false), 0);
     assert_int_equal(hk.asked, 2); /* the settlement's own join asked once more */
     assert_int_equal(relay_room_size(r, "lobby"), 2);
-    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* not parked */
+    /* not parked */
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us);
     assert_int_equal(relay_room_size(r, "lobby"), 2);
     relay_destroy(r);
 }
@@ -297,7 +299,7 @@ static void moved_and_refused_joins_are_closed(void **state)
     /* A parked join the directory refuses later. */
     hk.answer = RELAY_PLACE_WAIT;
     join(r, 2, "arena", "c", false);
-    relay_join_settle(r, 2, RELAY_PLACE_REFUSED, NULL, PROTO_ERROR_SERVER_FULL, now_us);
+    relay_join_settle(r, 2, RELAY_PLACE_REFUSED, NULL, PROTO_ERROR_SERVER_FULL, NULL, now_us);
     assert_string_equal(last_error(2), "server_full");
     assert_true(disconnected(2));
     assert_int_equal(drops(r, RELAY_DROP_UNPLACED), 2);
@@ -316,6 +318,29 @@ static void moved_and_refused_joins_are_closed(void **state)
     relay_destroy(r);
 }
 
+/* Players behind one address rejoining all through a directory's
+ * outage: a join the fleet refuses directory_unavailable costs their
+ * source no join and tries no key (past both bursts here), so once the
+ * directory answers they get in, neither rate_limited nor key_guesses. */
+static void joins_the_directory_could_not_place_cost_nothing(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(1, RELAY_PLACE_REFUSED);
+    hk.code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+    for (int i = 0; i < 512; i++) { /* twice a source's burst of joins (its keys': 128) */
+        fake_clear();
+        connect_peer(r, 0);
+        assert_int_equal(keyed_join(r, 0, "arena", "a", OWNER_KEY, true),
+                         DROP(RELAY_DROP_UNPLACED));
+    }
+    hk.answer = RELAY_PLACE_HERE;
+    connect_peer(r, 0);
+    assert_int_equal(keyed_join(r, 0, "arena", "a", OWNER_KEY, true), 0);
+    assert_true(welcomed(0));
+    assert_int_equal(drops(r, RELAY_DROP_RATE_LIMITED) + drops(r, RELAY_DROP_KEY_GUESSES), 0);
+    relay_destroy(r);
+}
+
 static void a_parked_peer_that_leaves_is_forgotten(void **state)
 {
     (void)state;
@@ -324,7 +349,7 @@ static void a_parked_peer_that_leaves_is_forgotten(void **state)
     relay_peer_gone(r, 2, PROTO_LEFT_QUIT, now_us);
     assert_int_equal(hk.gone, 1);
     assert_int_equal(hk.gone_peer, 2);
-    relay_join_settle(r, 2, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* ignored */
+    relay_join_settle(r, 2, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us); /* gone */
     assert_int_equal(relay_rooms(r), 0);
     relay_peer_gone(r, 2, PROTO_LEFT_QUIT, now_us);
     assert_int_equal(hk.gone, 1);
@@ -547,7 +572,8 @@ static void a_join_of_any_room_waits_for_the_directory(void **state)
     assert_true(lh.any);
     assert_string_equal(lh.prefix, "game");
     assert_true(relay_peer_parked(r, 1));
-    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* not its */
+    /* not its */
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us);
     assert_true(relay_peer_parked(r, 1));
     /* The directory's pick has fewer members than this relay's game1. */
     struct proto_room_entry there = {.room = "game0", .members = 0, .capacity = 4};
@@ -580,6 +606,7 @@ int main(void)
         cmocka_unit_test(a_parked_join_keeps_nothing_until_settled),
         cmocka_unit_test(moved_and_refused_joins_are_closed),
         cmocka_unit_test(a_parked_peer_that_leaves_is_forgotten),
+        cmocka_unit_test(joins_the_directory_could_not_place_cost_nothing),
         cmocka_unit_test(a_room_moves_whole_and_a_closed_room_is_told),
         cmocka_unit_test(each_member_left_is_told),
         cmocka_unit_test(a_room_past_its_lease_drops_its_states),

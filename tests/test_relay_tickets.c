@@ -299,8 +299,8 @@ static void replayed_while_parked(void **state)
     assert_int_equal(join_with(r, 0, pass, NULL), 0);
     assert_int_equal(join_with(r, 1, pass, NULL), 0);
     placement = RELAY_PLACE_HERE;
-    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
-    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us);
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, NULL, now_us);
     assert_int_equal(relay_members(r), 1);
     assert_true(relay_peer_joined(r, 0));
     assert_string_equal(disconnect_why(1), "ticket_replayed");

@@ -13,11 +13,14 @@
 -- -1 (none is) until the directory has answered for stale itself, so a
 -- Redis that was paused or failed over finds nobody stale at once.
 -- pick(p, asker, exclude, out, floor, cut): the live relay, not stale, not
--- draining, not full, not `exclude` nor `out`, with the fewest rooms for its
+-- draining, not full (its clients at its capacity, or its rooms' records at
+-- its budget), not `exclude` nor `out`, with the fewest rooms for its
 -- capacity (ties go to `asker`); a relay placed on last (P:shun:ADDR: a
 -- report moved a room off it, or its clients were all dropped at once) only
 -- when no other can take the room; takes the next epoch, counts the room on
--- that relay and returns the new claim value, or nil if none can take it.
+-- that relay and returns the new claim value; or nil and why none can take
+-- it: 'records' if a relay that could have was full of records, 'clients' if
+-- one was full of clients, '' if none was there to ask.
 -- replicate_commands: what a script writes is replicated as its effects, so
 -- it may read TIME first (Redis 7 always does; 5 and 6 need asking).
 redis.replicate_commands()
@@ -54,14 +57,20 @@ local function cutoff(now, up, stale)
 end
 local function pick(p, asker, exclude, out, floor, cut)
   local best, bscore, binst, btr
+  local why = ''
   for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do
     local h = redis.call('HMGET', p .. ':relay:' .. a, 'instance', 'transport',
-                         'capacity', 'rooms', 'clients', 'draining', 'beat')
+                         'capacity', 'rooms', 'clients', 'draining', 'beat', 'full')
+    local could = h[1] and a ~= exclude and a ~= out and h[6] ~= '1' and
+                  (tonumber(h[7]) or cut) >= cut
+    if could and h[8] == '1' then
+      why = 'records'
+    elseif could and tonumber(h[5]) >= tonumber(h[3]) and why == '' then
+      why = 'clients'
+    end
     if not h[1] then
       redis.call('SREM', p .. ':relays', a)
-    elseif a ~= exclude and a ~= out and h[6] ~= '1' and
-           tonumber(h[5]) < tonumber(h[3]) and
-           (tonumber(h[7]) or cut) >= cut then
+    elseif could and h[8] ~= '1' and tonumber(h[5]) < tonumber(h[3]) then
       local score = tonumber(h[4]) / tonumber(h[3])
       if redis.call('EXISTS', p .. ':shun:' .. a) == 1 then
         score = score + 2
@@ -71,7 +80,7 @@ local function pick(p, asker, exclude, out, floor, cut)
       end
     end
   end
-  if not best then return nil end
+  if not best then return nil, why end
   local e = next_epoch(p, floor)
   redis.call('HINCRBY', p .. ':relay:' .. best, 'rooms', 1)
   return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst

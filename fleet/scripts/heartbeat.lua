@@ -10,6 +10,8 @@
 --   rooms       the rooms it holds
 --   clients     its clients
 --   draining    '0' or '1' (it takes no new rooms)
+--   full        '0' or '1': its rooms' records fill its budget (it takes no
+--               new rooms)
 --   floor       its high-water mark: epochs go above it
 --   stale_ms    a relay whose heartbeats stopped this long is stale
 --   listing     this relay's rooms, as an older relay published them: ''
@@ -24,8 +26,12 @@
 -- then pairs of room and the claim value this relay holds.
 -- Registers the relay (hash with its beat, Redis's time now; TTL; index),
 -- then renews each claim whose value is unchanged, with the room's members
--- and record (P:members:ROOM, P:keep:ROOM, for keep ms: they outlive the
--- claim, for the room's next holder).
+-- and record (P:members:ROOM, P:keep:ROOM and its version P:keepv:ROOM, for
+-- keep ms: they outlive the claim, for the room's next holder). Its first
+-- write renews the relay's hash, which adds nothing: a Redis past its
+-- maxmemory refuses a script only at a first write that adds data (one that
+-- has written goes on), so a registered relay's heartbeat is never refused
+-- and its rooms play on in a full directory.
 -- Returns {renewals, listings}: renewals a flat array of triples for the
 -- other claims: room, 'lost' and the live holder's value; or room,
 -- 'reclaimed' and a new value (the claim had expired or its later holder
@@ -35,12 +41,13 @@
 -- high-water mark, at least the highest epoch it holds), so epochs keep
 -- growing even after Redis lost its data.
 local p, me, ttl = ARG.prefix, ARG.addr, ARG.ttl_ms
+local k = p .. ':relay:' .. me
+redis.call('PEXPIRE', k, ttl)
 local now = now_ms()
 pulse(p, now, tonumber(ARG.stale_ms))
-local k = p .. ':relay:' .. me
 redis.call('HSET', k, 'instance', ARG.instance, 'transport', ARG.transport,
            'capacity', ARG.capacity, 'rooms', ARG.rooms, 'clients', ARG.clients,
-           'draining', ARG.draining, 'beat', string.format('%d', now))
+           'draining', ARG.draining, 'full', ARG.full, 'beat', string.format('%d', now))
 if ARG.listing ~= '-' then redis.call('HSET', k, 'listing', ARG.listing) end
 redis.call('PEXPIRE', k, ttl)
 local sk, shun = p .. ':shun:' .. me, tonumber(ARG.shun_ms)
@@ -57,6 +64,7 @@ local out = {}
 local function renew(room) -- its members and record outlive the claim, for its next holder
   redis.call('PEXPIRE', p .. ':members:' .. room, ARG.keep_ms)
   redis.call('PEXPIRE', p .. ':keep:' .. room, ARG.keep_ms)
+  redis.call('PEXPIRE', p .. ':keepv:' .. room, ARG.keep_ms)
 end
 for i = NARG + 1, #ARGV - 1, 2 do
   local rk = p .. ':room:' .. ARGV[i]

@@ -14,6 +14,9 @@
 --   lost        the relay that client named lost ('' none)
 --   out_ms      the keep-out
 --   reporter    the reporter's player id ('' none: no key, no evidence)
+--   restore_ms  how long after the directory was away (P:up) a room nobody
+--               holds and with no record waits, on a report, for its last
+--               holder to restore its record
 -- REPLY (fleet/script_args.h's FLEET_PLACE_REPLIES, in the reply's order):
 --   status      'held': the claim of a live holder (renewed for the TTL when
 --               the holder asks: it starts a whole lease from this answer);
@@ -31,8 +34,13 @@
 --               (P:shun:ADDR); it hears of it at its next heartbeat) on the
 --               relay pick() chose (none: a named holder keeps the room);
 --               'wait': suspect, and the holder's heartbeats are overdue but
---               not stale yet: ask again in wait_ms;
---               'none': no relay can take the room
+--               not stale yet, or nobody holds the room, the directory keeps
+--               no record of it and came back less than restore_ms ago (its
+--               last holder may be about to restore it): ask again in
+--               wait_ms;
+--               'none': no relay can take the room (why says which limit);
+--               'full': Redis is past its maxmemory: no new claim (a held
+--               room is answered as ever)
 --   claim       held, placed: the claim's value
 --   wait_ms     wait: how long until the holder is stale
 --   kept_out    the relay kept out of the room (P:out:ROOM: a release whose
@@ -40,26 +48,36 @@
 --   record      the room's record (P:keep:ROOM) when the claim answered is
 --               the asker's, which applies it before any join of the room;
 --               '' otherwise or none
+--   version     with the record, its version (P:keepv:ROOM; '' none kept):
+--               the asker's next version of it goes above
 --   members     with the record, the player ids its last holder published
 --               (space-separated): they take their places back in it,
 --               closed or not
 --   refused     '1' when the report named a holder that beats but its
 --               reporter is no member of the room (a stranger: taken as a
 --               plain join), else '0'
+--   why         none: 'records' if a relay that could have taken the room
+--               is full of records, 'clients' if one is full of clients, ''
+--               if none is registered; full: 'maxmemory'
 local p, rk, asker = ARG.prefix, ARG.prefix .. ':room:' .. ARG.room, ARG.asker
 local ttl, floor, stale = ARG.ttl_ms, tonumber(ARG.floor), tonumber(ARG.stale_ms)
 local ok = p .. ':out:' .. ARG.room
 local kk = p .. ':keep:' .. ARG.room
 local now = now_ms()
-local up = pulse(p, now, stale)
+-- pulse's write is the script's first that adds data: Redis past its
+-- maxmemory refuses it, and nothing is written then (oom: no new claim)
+local live, up = pcall(pulse, p, now, stale)
+local oom = not live
+if oom then up = tonumber(redis.call('GET', p .. ':up')) or now end
 local cur = redis.call('GET', rk)
-local exclude, named, refused = '', false, '0'
+local exclude, named, refused, why = '', false, '0', ''
 local function answer(st, v, out)
   local mine = v ~= '' and string.match(v, '^%d+ (%S+) ') == asker
   local rec = mine and redis.call('GET', kk) or ''
   local ids = rec ~= '' and redis.call('SMEMBERS', p .. ':members:' .. ARG.room) or {}
-  return REPLY{status = st, claim = v, kept_out = out, record = rec,
-               members = table.concat(ids, ' '), refused = refused}
+  local ver = rec ~= '' and redis.call('GET', p .. ':keepv:' .. ARG.room) or ''
+  return REPLY{status = st, claim = v, kept_out = out, record = rec, version = ver,
+               members = table.concat(ids, ' '), refused = refused, why = why}
 end
 -- Does lost, the HOST:PORT a client reached the relay it lost at, name
 -- holder, the claim v's ADDR? Its advertised address, or the same host and
@@ -92,8 +110,18 @@ if cur and alive(p, cur) then
   end
   exclude = holder
 end
+if ARG.suspect == '1' and exclude == '' and now - up < tonumber(ARG.restore_ms) and
+   redis.call('EXISTS', kk) == 0 then
+  return REPLY{status = 'wait', wait_ms = string.format('%d', ARG.restore_ms - (now - up))}
+end
+if oom then
+  if exclude ~= '' then return answer('held', cur) end
+  why = 'maxmemory'
+  return answer('full', '')
+end
 local out = redis.call('GET', ok) or ''
-local v = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))
+local v
+v, why = pick(p, asker, exclude, out, floor, cutoff(now, up, stale))
 if not v and named then return answer('held', cur) end
 if not v then return answer('none', '', out) end
 if named then

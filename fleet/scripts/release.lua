@@ -9,7 +9,7 @@
 --               (P:out:ROOM)
 --   ended       '1': the room ended, its last member left by itself
 -- Deletes the claim if it is still that value, with the room's members and
--- its entry (P:rooms, P:roomidx); its record too when the room ended, not
+-- its entry (P:rooms, P:roomidx); its record (and version) too when the room ended, not
 -- otherwise (its last member was dropped, or its members were sent to join
 -- again elsewhere: the record waits for them). Returns 1 if it deleted the
 -- claim.
@@ -19,7 +19,9 @@ if (tonumber(ARG.out_ms) or 0) > 0 then
 end
 if redis.call('GET', rk) ~= ARG.value then return 0 end
 redis.call('DEL', rk, p .. ':members:' .. ARG.room)
-if ARG.ended == '1' then redis.call('DEL', p .. ':keep:' .. ARG.room) end
+if ARG.ended == '1' then
+  redis.call('DEL', p .. ':keep:' .. ARG.room, p .. ':keepv:' .. ARG.room)
+end
 entry_drop(p, ARG.room)
 local k = p .. ':relay:' .. ARG.addr
 if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, 'rooms', -1) end

@@ -39,6 +39,8 @@
  *                 the room as it is, told to its members
  *   room_store.c  rooms kept: a room's record taken, a room made again from
  *                 one and held for its members
+ *   lockstep.c    lockstep rooms: their ticks closed on the relay's clock,
+ *                 inputs held, frames made, kept and sent, checks compared
  *   scripted.c    a room's script asked: a join, a leave, an event, a state
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
@@ -83,6 +85,7 @@
 #include "control_out_internal.h"
 #include "lobby_internal.h"
 #include "join_cost_internal.h"
+#include "lockstep_internal.h"
 #include "fleet.h"
 #include "script_port.h"
 
@@ -176,7 +179,6 @@ struct relay_peer {
      * and ended by the teardowns (core_member_remove, core_member_quiet) */
     BY_PEERS_C bool joined;
     BY_PEERS_C bool reflect;
-    BY_PEERS_C bool batch;   /* its join asked for batches (PROTO_MSG_BATCH) */
     BY_PEERS_C uint32_t id;  /* relay id while joined (join.c draws it), 0 otherwise */
     BY_PEERS_C uint32_t room; /* index into rooms while joined */
     BY_PEERS_C enum proto_mode mode;
@@ -212,6 +214,7 @@ struct relay_peer {
     BY_CONTROL_OUT_C struct core_peer_errors errors; /* control_out.c's: its error-message budget */
     BY_JOIN_C struct core_peer_welcomes welcomes; /* join.c's */
     BY_INTEREST_C struct core_sight sight; /* interest.c's: in a room with interest */
+    BY_LOCKSTEP_C struct core_peer_lockstep lockstep; /* lockstep.c's: in a lockstep room */
 
     BY_TICKETS_C struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
 };
@@ -270,6 +273,8 @@ struct relay {
                                                             interest */
     BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no
                                                         fleet */
+    BY_LOCKSTEP_C struct core_lockstep_rooms lockstep; /* lockstep.c's: the lockstep rooms, their
+                                                          deadlines, the kept log's sink */
     struct core_script script;  /* scripted_port.c's (relay_set_script, kicks asked for)
                                    and scripted.c's (the leaver) */
 

@@ -42,6 +42,14 @@ struct relay_backlog {
                           the now_us clock; any time while nothing is held */
 };
 
+/* How a member's states go down, handed to its edge at its join (member). */
+struct relay_member_way {
+    bool batches;         /* its join asked for its states in batches (PROTOCOL.md,
+                             "Batches"): the edge packs them where it can */
+    enum proto_mode mode; /* the mode it joined in (its edge's, where the edge carries
+                             one): QUIC gives a stream per sender for streams */
+};
+
 /* An edge (a transport) as the core sees it: how many handles it needs,
  * what it can carry (data, so the core never asks which transport it runs
  * on) and callbacks. The core calls them from inside its own calls
@@ -108,6 +116,12 @@ struct relay_transport {
      * before each reliable message and every sweep). Never calls the core.
      * NULL: the edge holds nothing past a flush (plain UDP). */
     void (*backlog)(void *ctx, uint32_t peer, struct relay_backlog *out);
+    /* peer became a member of a room, its states going down as way says,
+     * or stopped being one (way NULL: it left, was kicked or went): what
+     * an edge keeps to shape its sends, so that it never asks the core in
+     * the middle of one. Called before any message of its membership is
+     * sent, and as it ends. Never calls the core. NULL: the edge needs none. */
+    void (*member)(void *ctx, uint32_t peer, const struct relay_member_way *way);
 };
 
 struct relay;
@@ -223,17 +237,13 @@ bool relay_peer_watching(const struct relay *r, uint32_t peer);
  * sealed join)? A transport keeps such a peer though it is no member yet
  * (the join timeout bounds it). */
 bool relay_peer_proving(const struct relay *r, uint32_t peer);
-/* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
-bool relay_peer_batches(const struct relay *r, uint32_t peer);
-/* The mode peer joined in (its edge's, where the edge carries one) into
- * *mode: an edge whose last hop depends on the receiver's mode asks (QUIC:
- * a stream per sender for streams). False if not joined. */
-bool relay_peer_mode(const struct relay *r, uint32_t peer, enum proto_mode *mode);
 /* When peer's room next fans out its held states, after now_us (cfg.tick_us
  * > 0, a room without a world's tick); 0 when its states go out as they
  * come, or peer is no member. An edge that acknowledges what it receives
  * (QUIC) holds the acknowledgement until then, to ride with that fan-out. */
 uint64_t relay_peer_tick_due(const struct relay *r, uint32_t peer, uint64_t now_us);
+/* The members of handle's edge now (any handle of it, its base included). */
+uint32_t relay_edge_members(const struct relay *r, uint32_t handle);
 /* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);
 /* The tick states are held for (cfg.tick_us; 0: none). */

@@ -77,10 +77,11 @@ void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks);
 
 /* Settles peer's parked join: HERE joins it now (the place hook is asked
  * again), MOVED answers moved to *to and closes the session (code moved),
- * REFUSED answers code and closes. Ignored for a peer without a parked join. */
+ * REFUSED answers code (with why, or the error table's words if NULL) and
+ * closes. Ignored for a peer without a parked join. */
 void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
                        const struct relay_moved_to *to, enum proto_error_code code,
-                       uint64_t now_us);
+                       const char *why, uint64_t now_us);
 
 /* What the fleet's directory answered to a rooms request. */
 struct relay_rooms_answer {

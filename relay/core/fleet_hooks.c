@@ -9,6 +9,7 @@
 #include "core.h"
 #include "control_out_internal.h"
 #include "fleet_hooks_internal.h"
+#include "join_cost_internal.h"
 #include "listing_internal.h"
 #include "lobby_internal.h"
 #include "peers_internal.h"
@@ -52,11 +53,14 @@ void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
 }
 
 int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
-                  uint64_t now_us)
+                      const char *why, uint64_t now_us)
 {
     const struct proto_error_info *info = proto_error_info(code);
     r->stats.drops[RELAY_DROP_UNPLACED]++;
-    core_send_error(r, peer, true, code, now_us, "%s", info ? info->text : "refused");
+    if (code == PROTO_ERROR_DIRECTORY_UNAVAILABLE)
+        core_join_unspend(r, peer, now_us); /* nothing placed, nothing sent: no cost */
+    core_send_error(r, peer, true, code, now_us, "%s",
+                    why ? why : info ? info->text : "refused");
     core_peer_close(r, peer, code);
     return -1 - (int)RELAY_DROP_UNPLACED;
 }
@@ -87,7 +91,7 @@ int core_fleet_any(struct relay *r, uint32_t peer, const struct proto_control *m
     uint32_t ask = core_next_ask(r);
     if (!r->fleet.list(r->fleet.ctx, peer, ask, true, who->room, "", &m->match) ||
         !park_join(r, peer, m, who, ask))
-        return core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        return core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
     return 0;
 }
 
@@ -109,13 +113,13 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         return true;
     case RELAY_PLACE_WAIT:
         if (!park_join(r, peer, m, who, 0))
-            *rc = core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+            *rc = core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
         return false;
     case RELAY_PLACE_MOVED:
         core_fleet_moved(r, peer, who->room, &to);
         return false;
     case RELAY_PLACE_REFUSED:
-        *rc = core_fleet_refuse(r, peer, code, now_us);
+        *rc = core_fleet_refuse(r, peer, code, NULL, now_us);
         return false;
     }
     return true;

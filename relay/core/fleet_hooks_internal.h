@@ -34,6 +34,6 @@ void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
 /* Refuses a join the fleet could not place: error code, closed, counted
  * (unplaced). Returns the relay_on_datagram code. */
 int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
-                      uint64_t now_us);
+                      const char *why, uint64_t now_us);
 
 #endif

@@ -13,6 +13,7 @@
 #include "limits_internal.h"
 #include "listing_internal.h"
 #include "lobby_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -76,6 +77,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.aoi = room->grid ? room->grid->radius : 0;
     core_room_state(r, room, &r->out);
+    core_lockstep_welcome(r, peer, &r->out);
     size_t n = 0;
     /* With interest, the others come as they come into sight (appeared). */
     for (uint32_t i = 0; !room->grid && i < room->n && n < PROTO_ROSTER_MAX; i++) {
@@ -276,6 +278,7 @@ static void announce(struct relay *r, uint32_t peer, bool rejoined)
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.mode = p->mode;
+    core_lockstep_notice(r, peer, &r->out);
     core_send_out_near(r, peer, UINT32_MAX);
 }
 
@@ -377,15 +380,18 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
 /* The join's checks past its identity, then the membership: the room (of
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
-/* The room who names, new: made here, settled by its creator's join; NULL
- * with *rc set if the fleet parks, moves or refuses the join, or the join
- * asks for a room that exists, or no room is free. */
+/* The room who names, new (the fleet, if any, placed it here): made here,
+ * settled by its creator's join; NULL with *rc set if the join asks for a
+ * room that exists, or no room is free. */
 static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,
                                    uint64_t now_us, int *rc)
 {
-    if (!core_fleet_admit(r, peer, m, who, now_us, rc))
+    if (m->has_lockstep && m->aoi > 0) {
+        *rc = core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                          "lockstep and aoi: a lockstep room has no interest");
         return NULL;
+    }
     if (m->exists) {
         *rc = core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
                           "no such room here: check its name, or join without exists "
@@ -397,6 +403,11 @@ static struct relay_room *room_made(struct relay *r, uint32_t peer,
         *rc = core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                           "too many rooms (%" PRIu32 "): join an existing one",
                           r->cfg.max_rooms);
+        return NULL;
+    }
+    if (m->has_lockstep && core_lockstep_make(r, room, &m->lockstep.settings, now_us) != 0) {
+        core_room_free(r, room);
+        *rc = core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
         return NULL;
     }
     core_room_settle(r, peer, room, m);
@@ -435,10 +446,14 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     if ((rc = join_mode(r, peer, &mode, now_us)) < 0)
         return rc;
 
+    /* A room this relay does not have: the fleet has its say first, so a
+     * join parked, moved or refused tries no key here. */
+    struct relay_room *room = core_room_find(r, who->room);
+    if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
+        return rc;
     uint32_t holder = key_holder(r, peer, m->key);
     if ((rc = key_tried(r, peer, m, holder, now_us)) < 0)
         return rc;
-    struct relay_room *room = core_room_find(r, who->room);
     uint32_t was = join_player(r, peer, m, who->room, holder); /* a member whose place it takes */
     if (room && was == UINT32_MAX && (rc = core_room_admits(r, peer, room, now_us)) < 0)
         return rc;
@@ -447,11 +462,16 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
          * wire in clear, and the client knows which it asked for. */
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "the room is full (%" PRIu32 " members)", core_room_cap(r, room));
+    if (room && (rc = core_lockstep_admit(r, peer, room, m->spectator, was, now_us)) < 0)
+        return rc;
     if (!room && !(room = room_made(r, peer, m, who, now_us, &rc)))
         return rc;
     if ((rc = core_script_join(r, peer, room, who->name, was, now_us)) < 0)
         return rc; /* the room's script refused it */
     uint32_t id = 0;
+    /* a lockstep room's member whose place it takes: its slot goes on */
+    struct core_peer_lockstep had = was != UINT32_MAX ? r->peers[was].lockstep
+                                                      : (struct core_peer_lockstep){0};
     if (was != UINT32_MAX) {
         id = r->peers[was].id;
         log_info("relay: %s takes the place of %s as %" PRIu32 " (its player joined again)",
@@ -465,6 +485,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     become_member(r, peer, room, m, who, mode, id);
+    core_lockstep_joined(r, peer, m->spectator, &had);
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
     send_welcome(r, peer, now_us);
@@ -534,7 +555,7 @@ void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
     char prefix[PROTO_ROOM_MAX + 1];
     memcpy(prefix, pj->who.room, sizeof prefix);
     if (!a->answered)
-        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
     else if (!core_any_pick(r, pj->who.room, match, a))
         core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                     "every room under '%s' is full and every number taken", prefix);
@@ -547,7 +568,7 @@ void relay_any_settle(struct relay *r, uint32_t peer, uint32_t ask,
 
 void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
                        const struct relay_moved_to *to, enum proto_error_code code,
-                       uint64_t now_us)
+                       const char *why, uint64_t now_us)
 {
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p || !p->parked || p->parked->any_ask)
@@ -562,10 +583,10 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
         core_fleet_moved(r, peer, pj->who.room, to);
         break;
     case RELAY_PLACE_REFUSED:
-        core_fleet_refuse(r, peer, code, now_us);
+        core_fleet_refuse(r, peer, code, why, now_us);
         break;
     case RELAY_PLACE_WAIT: /* not a settlement: the directory did not answer */
-        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, NULL, now_us);
         break;
     }
     sodium_memzero(pj, sizeof *pj);

@@ -90,6 +90,14 @@ bool core_join_may_key(struct relay *r, uint32_t peer, uint64_t now_us)
                                 now_us);
 }
 
+void core_join_unspend(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct join_cost_slot *s = slot_of(&r->join_cost, r->peers[peer].source, now_us);
+    s->joins += MICRO;
+    if (s->joins > JOIN_COST_JOINS_BURST * MICRO)
+        s->joins = JOIN_COST_JOINS_BURST * MICRO;
+}
+
 struct core_join_mark core_join_mark(const struct relay *r)
 {
     return (struct core_join_mark){ .datagrams = r->stats.control_out,

@@ -12,7 +12,10 @@
  * sessions:
  *
  *   - joins: JOIN_COST_JOINS_PER_S a second per source, in bursts of
- *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited);
+ *     JOIN_COST_JOINS_BURST; a join over it is refused (rate_limited). A
+ *     join a fleet's directory could not place (directory_unavailable)
+ *     costs nothing: players rejoining through one address all through a
+ *     directory's outage keep their joins for when it answers again;
  *   - keys: a join with a player key the relay does not hold (PROTOCOL.md,
  *     "Players who come back") is taken as the player's (the relay
  *     restarted, or another relay had the player), so a join is also a
@@ -117,6 +120,11 @@ bool core_join_may(struct relay *r, uint32_t peer, uint64_t now_us);
 /* May peer's source join with a player key the relay does not hold now
  * (a key's token spent if so)? */
 bool core_join_may_key(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* peer's join cost nothing after all (the fleet's directory did not
+ * answer: the join was refused with nothing placed and nothing sent but
+ * the refusal): its source's join token given back. */
+void core_join_unspend(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* What the relay has sent so far (before a welcome). */
 struct core_join_mark core_join_mark(const struct relay *r);

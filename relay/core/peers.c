@@ -12,6 +12,7 @@
 #include "interest_internal.h"
 #include "kept_internal.h"
 #include "limits_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -112,6 +113,14 @@ void core_kick_due(struct relay *r, uint64_t now_us)
         kick(r, peer, now_us, why);
 }
 
+/* Tells peer's edge how its states go down now (way NULL: no member). */
+static void tell_edge(struct relay *r, uint32_t peer, const struct relay_member_way *way)
+{
+    const struct relay_transport *tp = core_edge(r, peer);
+    if (tp->member)
+        tp->member(tp->ctx, peer, way);
+}
+
 /* Takes a member out of its room; with a reason, tells the others why and
  * frees the room when it empties; without (NULL: its player took a new
  * connection, join.c), neither: its place is filled at once. */
@@ -133,8 +142,10 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         r->out.reason = *reason;
         core_send_out_near_and(r, peer, UINT32_MAX, heir); /* the heir, in sight or not */
     }
-    if (reason) /* taking one's own place back is no leave: its events stay */
+    if (reason) { /* taking one's own place back is no leave: its events and slot stay */
         core_kept_leave(room, p->id);
+        core_lockstep_left(r, peer);
+    }
     core_interest_leave(r, peer);
     for (uint32_t i = 0; i < room->n; i++) {
         if (room->members[i] == peer) {
@@ -161,6 +172,7 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
     }
     p->joined = false;
     p->id = 0;
+    tell_edge(r, peer, NULL);
     core_last_forget(r, peer);
     p->has_clock = false;
     r->census.members--;
@@ -198,7 +210,7 @@ void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
     snprintf(p->name, sizeof p->name, "%s", name);
     p->mode = mode;
     p->reflect = m->reflect;
-    p->batch = m->batch;
+    tell_edge(r, peer, &(struct relay_member_way){.batches = m->batch, .mode = mode});
     core_last_forget(r, peer);
     p->has_clock = false;
     r->census.members++;
@@ -250,6 +262,7 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     struct relay_peer *p = &r->peers[peer];
     p->joined = false;
     p->id = 0;
+    tell_edge(r, peer, NULL);
     r->census.members--;
     core_edge_stats(r, peer)->members--;
     if (core_edge(r, peer)->count_at_join)
@@ -439,22 +452,14 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
     return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;
 }
 
+uint32_t relay_edge_members(const struct relay *r, uint32_t handle)
+{
+    return handle < r->cfg.peer_cap ? r->stats.edges[r->edges.of[handle]].members : 0;
+}
+
 bool relay_peer_proving(const struct relay *r, uint32_t peer)
 {
     return relay_peer_connected(r, peer) && r->peers[peer].ticket.unproven;
-}
-
-bool relay_peer_batches(const struct relay *r, uint32_t peer)
-{
-    return relay_peer_joined(r, peer) && r->peers[peer].batch;
-}
-
-bool relay_peer_mode(const struct relay *r, uint32_t peer, enum proto_mode *mode)
-{
-    if (!relay_peer_joined(r, peer))
-        return false;
-    *mode = r->peers[peer].mode;
-    return true;
 }
 
 void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,

@@ -19,6 +19,7 @@
 #include "relay.h"
 #include "proto/room_record.h"
 #include "interest_internal.h" /* BY_INTEREST_C */
+#include "lockstep_internal.h" /* BY_LOCKSTEP_C */
 
 struct core_grid; /* interest_internal.h */
 struct core_kept; /* kept.c */
@@ -56,6 +57,8 @@ struct relay_room {
     BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* interest.c: a room with interest; NULL:
                                                            everyone sees everyone */
     struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
+    BY_LOCKSTEP_C struct core_lockstep *BY_LOCKSTEP_C lockstep; /* lockstep.c: a lockstep room's
+                                                                ticks; NULL: a room of states */
     struct core_room_settings settings; /* room_settings.c: its creator's say */
     uint64_t changed;        /* rooms.c (core_room_changed): the stamp of the last change
                                 of what its record holds (r->rooms.changes then) */

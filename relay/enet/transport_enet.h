@@ -98,6 +98,8 @@ struct enet_lanes {
     struct enet_batch *lane;  /* per peer, BATCH_LANES each */
     uint32_t *peers;      /* the peers with a lane open since the flush, n_peers */
     bool *listed;         /* per peer: in peers */
+    bool *batches;        /* per peer: its member takes its states in batches (the
+                             core says so at its join: member) */
     size_t n_peers;
     struct batch_entry *entries; /* the lanes' states since the flush */
     size_t n_entries, cap_entries;
@@ -250,6 +252,10 @@ uint32_t transport_enet_call_new(struct relay_enet *t, const uint8_t *bytes, siz
 /* The packet of call (made at the first need, then shared); NULL if out of
  * memory. The call keeps its reference: take one of your own to keep it. */
 ENetPacket *transport_enet_call_packet(struct relay_enet *t, uint32_t call);
+
+/* Peer idx's member takes its states in batches, or not (the core's
+ * member callback, at its join and its end). */
+void transport_enet_batch_member(struct relay_enet *t, uint32_t idx, bool batches);
 
 /* Puts the state of call from peer `from` in peer idx's lane for channel
  * and flags. Lanes it closes first (holding the sender's earlier states, or

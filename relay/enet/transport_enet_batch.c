@@ -52,7 +52,8 @@ int transport_enet_batch_init(struct relay_enet *t)
     l->lane = calloc((size_t)t->cfg.peer_cap * BATCH_LANES, sizeof *l->lane);
     l->peers = calloc(t->cfg.peer_cap, sizeof *l->peers);
     l->listed = calloc(t->cfg.peer_cap, sizeof *l->listed);
-    return l->lane && l->peers && l->listed ? 0 : -1;
+    l->batches = calloc(t->cfg.peer_cap, sizeof *l->batches);
+    return l->lane && l->peers && l->listed && l->batches ? 0 : -1;
 }
 
 void transport_enet_batch_free(struct relay_enet *t)
@@ -61,6 +62,7 @@ void transport_enet_batch_free(struct relay_enet *t)
     free(t->lanes.lane);
     free(t->lanes.peers);
     free(t->lanes.listed);
+    free(t->lanes.batches);
     free(t->lanes.entries);
     free(t->lanes.calls);
     free(t->lanes.arena);
@@ -207,6 +209,12 @@ static size_t batch_max(const ENetPeer *p)
     return fits < PROTO_BATCH_MAX ? fits : PROTO_BATCH_MAX;
 }
 
+void transport_enet_batch_member(struct relay_enet *t, uint32_t idx, bool batches)
+{
+    if (idx < t->cfg.peer_cap)
+        t->lanes.batches[idx] = batches;
+}
+
 size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
                                 uint8_t channel, uint32_t flags, uint32_t call,
                                 struct enet_lane_out out[BATCH_LANES], bool *taken)
@@ -214,7 +222,7 @@ size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t id
     struct enet_lanes *l = &t->lanes;
     int lane = lane_of(channel, flags);
     *taken = false;
-    if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, transport_enet_handle(t, idx)))
+    if (lane < 0 || !l->batches[idx])
         return 0;
     struct enet_batch *b = lane_at(t, idx, lane);
     size_t grows_by = PROTO_BATCH_ENTRY_HEAD + l->calls[call].len;

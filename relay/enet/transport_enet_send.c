@@ -185,6 +185,13 @@ static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code wh
     enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
 }
 
+/* A member takes its states in batches, or not: its lanes say so. */
+static void member(void *ctx, uint32_t handle, const struct relay_member_way *way)
+{
+    struct relay_enet *t = ctx;
+    transport_enet_batch_member(t, transport_enet_slot(t, handle), way && way->batches);
+}
+
 /* ENet fragments, binds a peer by its handshake, and carries the modes
  * the mode table marks as ENet's. */
 struct relay_transport transport_enet_core(void *ctx, uint32_t base)
@@ -210,5 +217,6 @@ struct relay_transport transport_enet_core(void *ctx, uint32_t base)
         .send_state = send_state,
         .disconnect = disconnect_peer,
         .backlog = transport_enet_backlog,
+        .member = member,
     };
 }

@@ -408,8 +408,7 @@ struct quic_conn *transport_quic_peer(struct relay_quic *t, uint32_t handle, boo
 /* Queues the next datagram payload of c (a state, or a batch of the states
  * of one channel when its member batches) into out (QUICMSG_DATAGRAM_MAX
  * bytes). Returns its length, 0 if none is queued. */
-size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint8_t *out,
-                                 unsigned *count);
+size_t transport_quic_dgram_peek(struct quic_conn *c, uint8_t *out, unsigned *count);
 /* Does c's client take a datagram of a len-byte message, within its
  * path's packets now? */
 bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len);

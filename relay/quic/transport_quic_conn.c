@@ -41,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 
@@ -209,7 +208,7 @@ static bool make_room(struct relay_quic *t, uint64_t now_us)
 {
     uint32_t in_use = t->cfg.peer_cap - t->slots.n_free, members = 0;
     if (t->relay)
-        members = relay_stats(t->relay)->edges[relay_peer_edge(t->relay, t->base)].members;
+        members = relay_edge_members(t->relay, t->base);
     if (t->slots.n_free > 0 && in_use - (members < in_use ? members : in_use) < t->max_half_open)
         return true; /* fewer in use than the budget, members aside: no walk */
     waiting_begin(&t->slots.waiting);

@@ -84,7 +84,7 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
     size_t hlen = transport_quic_h3_dgram_head(c, head);
     for (;;) {
         unsigned count;
-        size_t dlen = *dgrams_ok ? transport_quic_dgram_peek(t, c, payload, &count) : 0;
+        size_t dlen = *dgrams_ok ? transport_quic_dgram_peek(c, payload, &count) : 0;
         ngtcp2_ssize nwrite, ndata = -1;
         if (dlen > 0 && !transport_quic_dgram_fits(c, dlen - hlen - QUICMSG_DATAGRAM_HEAD)) {
             transport_quic_dgram_pop(c, count); /* the path shrank (it moved): lost */

@@ -267,8 +267,7 @@ static void queue_dgram(struct relay_quic *t, struct quic_conn *c, uint32_t send
     transport_quic_mark(t, c);
 }
 
-size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint8_t *out,
-                                 unsigned *count)
+size_t transport_quic_dgram_peek(struct quic_conn *c, uint8_t *out, unsigned *count)
 {
     *count = 0;
     if (c->queue.n_dgrams == 0)
@@ -277,8 +276,7 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
     size_t head = transport_quic_h3_dgram_head(c, out); /* a session's quarter stream ID */
     out += head;
     out[0] = d->channel;
-    bool batch = t->relay && c->life.phase == QUIC_PHASE_PEER &&
-                 relay_peer_batches(t->relay, t->base + c->slot);
+    bool batch = c->life.phase == QUIC_PHASE_PEER && c->queue.batches;
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
     size_t room = p ? quicmsg_datagram_room(p->max_datagram_frame_size,
                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn))
@@ -354,14 +352,12 @@ static void quic_send_state(void *ctx, uint32_t from, const uint32_t *peers, siz
     uint32_t sender = proto_state_sender(bytes, len);
     for (size_t i = 0; i < n; i++) {
         struct quic_conn *c = transport_quic_peer(t, peers[i], false);
-        enum proto_mode mode;
         if (!c) {
             if (t->relay)
                 relay_count_drop(t->relay, RELAY_DROP_SEND_CLOSING);
             continue;
         }
-        if (reliable && t->relay && relay_peer_mode(t->relay, peers[i], &mode) &&
-            mode == PROTO_MODE_STREAMS)
+        if (reliable && c->queue.member && c->queue.mode == PROTO_MODE_STREAMS)
             queue_sender(t, c, sender, bytes, len);
         else if (reliable || !transport_quic_dgram_fits(c, len))
             queue_control(t, c, bytes, len);
@@ -370,6 +366,17 @@ static void quic_send_state(void *ctx, uint32_t from, const uint32_t *peers, siz
                                                                        : PROTO_CHANNEL_STATE,
                         bytes, len);
     }
+}
+
+/* A member's way down, as the core says at its join and its end. */
+static void quic_member(void *ctx, uint32_t peer, const struct relay_member_way *way)
+{
+    struct quic_conn *c = transport_quic_peer(ctx, peer, false);
+    if (!c)
+        return;
+    c->queue.member = way != NULL;
+    c->queue.batches = way && way->batches;
+    c->queue.mode = way ? way->mode : PROTO_MODE_UNSEQUENCED;
 }
 
 /* The core forgot peer: its last messages leave (the error telling why,
@@ -443,5 +450,6 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         .send_state = quic_send_state,
         .disconnect = quic_disconnect,
         .backlog = transport_quic_backlog,
+        .member = quic_member,
     };
 }

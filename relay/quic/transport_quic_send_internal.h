@@ -47,6 +47,10 @@ struct quic_queue {
                                  taken), or it was last empty (transport_quic_backlog;
                                  transport_quic_in.c tells of acknowledgements through
                                  transport_quic_backlog_moved) */
+    bool member;              /* a member of a room (the core's member, at its join) */
+    bool batches;             /* ... whose unreliable states go in batches */
+    enum proto_mode mode;     /* ... and the mode it joined in: streams get a stream per
+                                 sender */
 };
 
 #endif

@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "relay/core/relay.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 
@@ -120,7 +119,7 @@ static bool give_way(struct stream_edge *s, struct relay *r, uint32_t i, uint32_
 static bool make_room(struct stream_edge *s, struct relay *r)
 {
     uint32_t in_use = s->cap - s->nfree;
-    uint32_t members = relay_stats(r)->edges[relay_peer_edge(r, s->base)].members;
+    uint32_t members = relay_edge_members(r, s->base);
     if (s->nfree > 0 && in_use - (members < in_use ? members : in_use) < s->waiting_max)
         return true; /* fewer in use than the budget, members aside: no walk */
     uint32_t n, i = evictee(s, r, &n);

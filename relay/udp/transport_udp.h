@@ -39,6 +39,8 @@ struct udp_slot {
     uint64_t last_us;        /* last datagram from it */
     int32_t next;            /* hash chain */
     int32_t open;            /* its queued datagram that may take more states, -1: none */
+    bool member, batches;    /* what the core said at its join (member): a member of a
+                                room, whose states go in batches */
 };
 
 struct relay_udp {

@@ -96,8 +96,7 @@ static void queue_datagram(struct relay_udp *t, uint32_t slot, uint8_t *copy, si
         .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
                      .msg_iov = iov, .msg_iovlen = 1 }
     };
-    bool batches = t->relay && relay_peer_batches(t->relay, t->base + slot);
-    t->slots[slot].open = batches ? (int32_t)k : -1;
+    t->slots[slot].open = t->slots[slot].batches ? (int32_t)k : -1;
 }
 
 static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
@@ -150,7 +149,7 @@ static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_
         transport_udp_count_failed(t, 1);
         return;
     }
-    if ((!t->relay || !relay_peer_joined(t->relay, handle)) &&
+    if (!t->slots[peer].member &&
         !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
         return; /* a verified endpoint whose join was refused: its one error */
     if (t->nsend == UDP_SEND_QUEUE || UDP_SEND_BYTES - t->sbuf_used < PROTO_BATCH_ENTRY_HEAD + len)
@@ -160,6 +159,18 @@ static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_
     t->sbuf_used += PROTO_BATCH_ENTRY_HEAD + len;
     queue_datagram(t, peer, copy, len);
     t->slots[peer].open = -1; /* a message of its own */
+}
+
+/* What the core says of a member's way down: whether it is one, and takes
+ * its states in batches. */
+static void udp_member(void *ctx, uint32_t handle, const struct relay_member_way *way)
+{
+    struct relay_udp *t = ctx;
+    uint32_t slot = handle - t->base;
+    if (slot >= t->cfg.peer_cap || !t->slots[slot].used)
+        return;
+    t->slots[slot].member = way != NULL;
+    t->slots[slot].batches = way && way->batches;
 }
 
 /* No connection to close: forgetting the endpoint is all there is. */
@@ -186,5 +197,6 @@ struct relay_transport transport_udp_core(void *ctx, uint32_t base)
         .send_control = udp_send_control,
         .send_state = udp_send_state,
         .disconnect = udp_disconnect,
+        .member = udp_member,
     };
 }

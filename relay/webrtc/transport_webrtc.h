@@ -102,6 +102,8 @@ struct rtc_edge_slot {
     union netaddr offer_from; /* where its offer came from (its HTTP request's source) */
     bool from_known;          /* ... if that was said */
     uint32_t lane[RTC_ROLES]; /* 1 + its open batch's index in the flush's list, 0: none */
+    bool batches;             /* its member takes its states in batches (the core's
+                                 member, at its join) */
     uint64_t sent_bytes, sent_msgs; /* every message handed to SCTP: their average size
                                  turns SCTP's chunks outstanding into bytes */
     bool owed;                /* something sent may be outstanding */

@@ -173,7 +173,7 @@ static void webrtc_send_state(void *ctx, uint32_t from, const uint32_t *peers, s
         enum rtc_role role = transport_webrtc_down(channel, flags, open_roles(s));
         if (role == RTC_ROLE_NONE) {
             count_unsent(t, true, false);
-        } else if (fits && t->relay && relay_peer_batches(t->relay, peers[i])) {
+        } else if (fits && s->batches) {
             lane_add(t, slot, role, bytes, len);
         } else {
             if (s->lane[role]) /* a long (padded) state goes alone, after the batch */
@@ -228,6 +228,15 @@ void transport_webrtc_closing(struct relay_webrtc *t, uint64_t now_us)
     }
 }
 
+/* Whether a member takes its states in batches, as the core says. */
+static void webrtc_member(void *ctx, uint32_t handle, const struct relay_member_way *way)
+{
+    uint32_t slot;
+    struct rtc_edge_slot *s = peer_slot(ctx, handle, &slot);
+    if (s)
+        s->batches = way && way->batches;
+}
+
 /* Sessions of browsers: every byte encrypted by DTLS (secure), channels
  * (the ENet modes), SCTP fragments and reassembles (no message_max), and
  * ICE's checks bind a session to its address (not forgeable). */
@@ -271,5 +280,6 @@ struct relay_transport transport_webrtc_core(void *ctx, uint32_t base)
         .send_state = webrtc_send_state,
         .disconnect = webrtc_disconnect,
         .backlog = transport_webrtc_backlog,
+        .member = webrtc_member,
     };
 }

@@ -568,7 +568,7 @@ static void fqe_read(struct fqe_conn *m)
     size_t hlen = transport_quic_h3_dgram_head(c, head);
     unsigned count;
     size_t n;
-    while ((n = transport_quic_dgram_peek(fqe.t, c, payload, &count)) > 0) {
+    while ((n = transport_quic_dgram_peek(c, payload, &count)) > 0) {
         FUZZ_CHECK(count >= 1 && n > hlen + QUICMSG_DATAGRAM_HEAD);
         FUZZ_CHECK(memcmp(payload, head, hlen) == 0);
         FUZZ_CHECK(quicmsg_datagram_channel(payload[hlen]));

@@ -115,6 +115,15 @@ static void fake_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
         fk.held[peer] = (struct relay_backlog){0}; /* its slot is free again */
 }
 
+static void fake_member(void *ctx, uint32_t peer, const struct relay_member_way *way)
+{
+    edge_of(ctx, peer);
+    if (peer < FAKE_HELD_PEERS)
+        fk.member[peer] = (struct fake_member){.is = way != NULL,
+                                               .way = way ? *way : (struct relay_member_way){0},
+                                               .ctl_at = fk.n_ctl};
+}
+
 /* The third transport, as the core sees it: records what the core sends.
  * Two sets of capabilities: those of a transport with channels (like ENet:
  * it fragments, a handshake binds a peer, the ENet modes) and those of a
@@ -128,6 +137,7 @@ const struct relay_transport fake_tp = {
     .send_control = fake_send_control,
     .send_state = fake_send_state,
     .disconnect = fake_disconnect,
+    .member = fake_member,
 };
 const struct relay_transport fake_holding_tp = {
     .ctx = &fake_edges[FAKE_CHANNELS],
@@ -139,6 +149,7 @@ const struct relay_transport fake_holding_tp = {
     .send_state = holding_send_state,
     .disconnect = fake_disconnect,
     .backlog = holding_backlog,
+    .member = fake_member,
 };
 const struct relay_transport fake_datagram_tp = {
     .ctx = &fake_edges[FAKE_DATAGRAM],
@@ -149,6 +160,7 @@ const struct relay_transport fake_datagram_tp = {
     .send_control = fake_send_control,
     .send_state = fake_send_state,
     .disconnect = fake_disconnect,
+    .member = fake_member,
 };
 
 void fake_clear(void)
@@ -193,6 +205,7 @@ struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_t
     }
     fake_clear();
     memset(fk.held, 0, sizeof fk.held);
+    memset(fk.member, 0, sizeof fk.member);
     tp = tp ? tp : &fake_tp;
     struct relay *r = relay_create(cfg, tp, 1);
     assert_non_null(r);
@@ -222,6 +235,7 @@ struct relay *make_two_edge_of(const struct relay_config *cfg, uint32_t each,
     tps[1].ctx = &fake_edges[FAKE_DATAGRAM];
     tps[0].peers = tps[1].peers = each;
     fake_clear();
+    memset(fk.member, 0, sizeof fk.member);
     struct relay *r = relay_create(cfg, tps, 2);
     assert_non_null(r);
     assert_int_equal(relay_edge_base(r, 0), 0);

@@ -60,6 +60,13 @@ struct fake {
      * control message and reliable state adding its length until the test
      * takes it (fake_take), as a reader that reads when told to. */
     struct relay_backlog held[FAKE_HELD_PEERS];
+    /* What the core told each peer's edge of its membership (member): the
+     * way its states go down while it is one, and fk.n_ctl when told. */
+    struct fake_member {
+        bool is;
+        struct relay_member_way way;
+        size_t ctl_at;
+    } member[FAKE_HELD_PEERS];
 };
 
 extern struct fake fk;               /* what the core sent since fake_clear */

@@ -11,7 +11,7 @@
 #include "client/lib/client.h"
 #include "client/lib/ricochet.h"
 
-#define SEEN_MAX 8
+#define SEEN_MAX 24
 
 /* The clients of a test, each by its index, and what they saw. */
 struct seen {
