@@ -17,7 +17,8 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie", "sealed", "moved", "appeared", "vanished", "rooms", "room"
+    "cookie", "sealed", "moved", "appeared", "vanished", "rooms", "room", "check", "late",
+    "desync"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -532,6 +533,15 @@ static int read_message(struct reader *r, const cJSON *o, char *dst)
     return PROTO_OK;
 }
 
+/* The lockstep fields of m's type (lockstep_json.c reads them). */
+static int read_lockstep(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    char why[PROTO_TEXT_MAX + 1];
+    const char *name = "";
+    int rc = proto_lockstep_fields_read(o, m, &name, why, sizeof why);
+    return rc == PROTO_OK ? rc : fail(r, rc, name, "%s", why);
+}
+
 /* The fields of a join. */
 static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
 {
@@ -557,7 +567,7 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
         (rc = read_aoi(r, o, &m->aoi)) ||
         (rc = read_string(r, o, "lost_relay", 0, m->lost_relay, sizeof m->lost_relay,
                           proto_addr_valid)) ||
-        (rc = read_room_fields(r, o, m, SIZE_MAX)))
+        (rc = read_room_fields(r, o, m, SIZE_MAX)) || (rc = read_lockstep(r, o, m)))
         return rc;
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }
@@ -572,7 +582,7 @@ static int read_member_notice(struct reader *r, const cJSON *o, struct proto_con
         (rc = read_player(r, o, m)) || (rc = read_bool(r, o, "rejoined", &m->rejoined)))
         return rc;
     if (m->type == PROTO_CTL_JOINED)
-        return read_mode(r, o, 0, &m->mode);
+        return (rc = read_mode(r, o, 0, &m->mode)) ? rc : read_lockstep(r, o, m);
     if ((rc = read_string(r, o, "creator", 0, m->owner, sizeof m->owner, player_ok)))
         return rc;
     return read_reason(r, o, &m->reason);
@@ -599,7 +609,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_aoi(r, o, &m->aoi)) || (rc = read_player(r, o, m)) ||
             (rc = read_string(r, o, "key", 0, m->key, sizeof m->key, key_ok)) ||
-            (rc = read_room_fields(r, o, m, SIZE_MAX))) /* the room as it is */
+            (rc = read_room_fields(r, o, m, SIZE_MAX)) || /* the room as it is */
+            (rc = read_lockstep(r, o, m)))
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_APPEARED:
@@ -642,6 +653,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             return rc;
         m->clock_bound_us = t;
         return read_int(r, o, "offset_us", JSON_INT_MAX, &m->clock_offset_us);
+    case PROTO_CTL_CHECK: case PROTO_CTL_LATE: case PROTO_CTL_DESYNC: /* lockstep rooms' */
+        return read_lockstep(r, o, m);
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
         rc = read_uint(r, o, "t", 0, JSON_INT_MAX, &t);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lockstep.h"
 #include "player.h"
 #include "props.h"
 #include "wire.h"
@@ -46,8 +47,11 @@ enum proto_ctl_type {
                            sight (beyond PROTO_AOI_LEAVE times the radius) */
     PROTO_CTL_ROOMS,    /* client -> relay: prefix, after (which rooms to list);
                            relay -> client (listing): rooms, more, prefix */
-    PROTO_CTL_ROOM      /* client -> relay, from a room's owner: open, listed,
+    PROTO_CTL_ROOM,     /* client -> relay, from a room's owner: open, listed,
                            props (PROTOCOL.md, "Rooms with properties") */
+    PROTO_CTL_CHECK,    /* client -> relay, a lockstep room's member: tick, sum */
+    PROTO_CTL_LATE,     /* relay -> member: tick, by_us, count: inputs came late */
+    PROTO_CTL_DESYNC    /* relay -> members: tick, desync: who diverged */
 };
 
 /* A rooms message's "watch" (PROTOCOL.md, "A lobby that stays"): absent,
@@ -210,6 +214,17 @@ struct proto_control {
     bool exists;                        /* join: refused no_such_room if the room is not */
     uint8_t room_set;                   /* room, welcome: PROTO_ROOM_SET_* of the fields
                                            it carries */
+    /* Lockstep rooms (PROTOCOL.md, "Lockstep rooms"). */
+    bool has_lockstep;                  /* join: makes a lockstep room; welcome: the room
+                                           is one; lockstep (below the roster) holds it */
+    bool spectator;                     /* join: no slot, frames held back */
+    bool has_slot;                      /* joined: the joiner holds slot */
+    uint32_t slot;
+    uint32_t tick;                      /* check, late, desync */
+    uint64_t sum;                       /* check: the simulation's checksum */
+    uint64_t by_us;                     /* late: how late the newest came */
+    uint32_t count;                     /* late: how many since the last */
+    size_t desync_len;                  /* desync: entries of desync (below the roster) */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */
@@ -221,6 +236,9 @@ struct proto_control {
     struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* listing: rooms_len of them (not
                                            cleared by proto_control_init, as the roster) */
     struct proto_props rooms_props[PROTO_ROOMS_PAGE]; /* listing: each room's props */
+    struct proto_lockstep lockstep;     /* join, welcome: with has_lockstep (not cleared
+                                           by proto_control_init) */
+    struct proto_desync_member desync[PROTO_DESYNC_MAX]; /* desync: desync_len of them */
     struct proto_fault fault;           /* decode: set by every call (not by
                                            proto_control_init) */
 };

@@ -200,7 +200,7 @@ static int add_join(cJSON *o, const struct proto_control *m)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
     }
-    if (add_room_settings(o, m) != PROTO_OK)
+    if (add_room_settings(o, m) != PROTO_OK || proto_lockstep_fields_add(o, m) != PROTO_OK)
         return PROTO_E_VALUE;
     return add_aoi(o, m->aoi);
 }
@@ -222,11 +222,12 @@ static int add_member_notice(cJSON *o, const struct proto_control *m)
     /* a left's new owner goes by the wire's first name for it (PROTOCOL.md) */
     if (m->type == PROTO_CTL_LEFT && add_hex(o, "creator", m->owner, proto_player_valid))
         return PROTO_E_VALUE;
-    if (m->type == PROTO_CTL_JOINED)
-        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
-    else
+    if (m->type == PROTO_CTL_LEFT) {
         cJSON_AddStringToObject(o, "reason", proto_left_reason_name(m->reason));
-    return PROTO_OK;
+        return PROTO_OK;
+    }
+    cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
+    return proto_lockstep_fields_add(o, m); /* a lockstep room's slot */
 }
 
 /* error and chat: text, with a code or (from the relay) who said it. */
@@ -374,7 +375,7 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "room", m->room);
         if (add_player(o, m->player) != PROTO_OK ||
             add_hex(o, "key", m->key, proto_key_valid) != PROTO_OK ||
-            add_room_state(o, m) != PROTO_OK)
+            add_room_state(o, m) != PROTO_OK || proto_lockstep_fields_add(o, m) != PROTO_OK)
             return PROTO_E_VALUE;
         return add_roster(o, m);
     case PROTO_CTL_APPEARED:
@@ -409,6 +410,10 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return add_rooms(o, m);
     case PROTO_CTL_ROOM:
         return add_room(o, m);
+    case PROTO_CTL_CHECK:
+    case PROTO_CTL_LATE:
+    case PROTO_CTL_DESYNC:
+        return proto_lockstep_fields_add(o, m);
     }
     return PROTO_E_VALUE;
 }

@@ -76,6 +76,9 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_SCRIPT_REFUSED] = {"script_refused",
                                     "the room's script refused the join (its reason "
                                     "follows)", false},
+    [PROTO_ERROR_SCRIPT_ERROR] = {"script_error",
+                                  "the room's script failed (where and why follow): the "
+                                  "room goes on", false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

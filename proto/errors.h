@@ -52,6 +52,7 @@ enum proto_error_code {
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
+    PROTO_ERROR_SCRIPT_ERROR = 35, /* the room's script failed: the members told */
     PROTO_ERROR_COUNT
 };
 

@@ -249,6 +249,8 @@ static int wait_ms(const struct relay_edges *E, const struct relay *r, uint64_t 
         due = busy_step_end(E, r, now);
     uint64_t wake = due < wake_by_us ? due : wake_by_us, replay = relay_join_due(r);
     wake = replay < wake ? replay : wake; /* a replay of kept events goes on */
+    uint64_t lockstep = relay_lockstep_due(r);
+    wake = lockstep < wake ? lockstep : wake; /* a lockstep room's tick closes */
     for (size_t i = 0; i < E->n; i++) {
         const struct relay_edge *e = &E->e[i];
         uint64_t d = e->ops->due(e->t);

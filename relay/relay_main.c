@@ -26,6 +26,7 @@
 #include "sys/signals.h"
 #include "relay/core/relay.h"
 #include "relay_fleet.h"
+#include "lockstep_log.h"
 #include "room_file.h"
 #include "metrics.h"
 #include "settings.h"
@@ -103,8 +104,8 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or an edge fails (1). */
 static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
-               struct room_file *rf, struct relay_stats_out *so, uint32_t stats_interval_ms,
-               struct beside *b)
+               struct room_file *rf, struct lockstep_log *ll, struct relay_stats_out *so,
+               uint32_t stats_interval_ms, struct beside *b)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -128,6 +129,7 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
             relay_edges_periodic(E, r, now);
             relay_fleet_tick(f, now);
             room_file_tick(rf, r, now);
+            lockstep_log_tick(ll);
             readiness(b, f);
             relay_loop_second(&b->loop, relay_stats(r), now);
             publish(b, r, now);
@@ -222,6 +224,7 @@ int main(int argc, char **argv)
     struct relay_edges E;
     struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
     struct room_file *rf = room_file_start(s.room_file, r, s.core.max_rooms);
+    struct lockstep_log *ll = lockstep_log_start(s.lockstep_log, r);
     signals_install(&stop_requested, &stats_requested, NULL);
     relay_scripts_start(r, &s); /* before any input: every room runs its script */
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
@@ -256,7 +259,7 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(&E, r, f, rf, &so, s.stats_interval_ms, &b);
+    int rc = run(&E, r, f, rf, ll, &so, s.stats_interval_ms, &b);
     room_file_close(rf, r); /* written before the goodbyes empty the rooms */
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
@@ -270,6 +273,7 @@ int main(int argc, char **argv)
     relay_board_destroy(b.board);
     relay_scripts_stop(); /* before the core it is installed in */
     relay_destroy(r);
+    lockstep_log_close(ll); /* after the rooms' ends were written */
     relay_edges_close(&E);
     return rc;
 }

@@ -73,6 +73,16 @@ const struct option_def relay_settings_options[] = {
               "written at most every 100 ms after a change and at a stop, read back at "
               "start; each room then waits --room-hold-s for its members; not with --directory "
               "(a fleet keeps its rooms in the directory); \"\" = none" },
+    { .name = "lockstep-log", .type = OPTION_STRING, .offset = SET(lockstep_log), .def = "",
+      .min = 0, .max = SIZE(lockstep_log),
+      .help = "FILE the relay appends its lockstep rooms' confirmed logs to, a JSON object a "
+              "line: each room made, each frame, who holds which slot from when, each late "
+              "input, each desync (flushed every 100 ms); libricochet plays it back; \"\" = "
+              "none" },
+    { .name = "lockstep-keep-kb", .type = OPTION_UINT, .offset = CORE(lockstep_keep_kb),
+      .size = SIZE(core.lockstep_keep_kb), .def = "1024", .min = 16, .max = 1048576,
+      .help = "KiB of its newest frames a lockstep room holds for joiners catching up (an "
+              "hour of 8 players at 30 Hz with 2-byte inputs in 1024)" },
     { .name = "room-hold-s", .type = OPTION_UINT, .offset = CORE(room_hold_s),
       .size = SIZE(core.room_hold_s), .def = "60", .min = 1, .max = 86400,
       .help = "seconds a room read back from --room-file (in a fleet: placed here with "

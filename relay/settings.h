@@ -45,6 +45,7 @@ struct relay_settings {
     bool log_json;               /* log lines as JSON (log_json_sink) */
     char metrics[80];            /* HTTP endpoint, "" = none */
     char room_file[256];         /* --room-file: the rooms kept, "" = none */
+    char lockstep_log[256];      /* --lockstep-log: lockstep rooms' kept log, "" = none */
     char webrtc_advertise[80];   /* net.webrtc_advertise points here */
     char allow_origin[1024];     /* --allow-origin values, space-separated; net.allow_origin */
     struct script_settings script; /* --script-*: rooms' scripts (relay/script) */

@@ -12,6 +12,24 @@
 
 #include "sys/version.h"
 
+/* The lockstep rooms' counters, "lockstep". */
+static void add_lockstep(cJSON *o, const struct relay_lockstep_counts *l)
+{
+    cJSON *lockstep = cJSON_AddObjectToObject(o, "lockstep");
+    const struct {
+        const char *name;
+        uint64_t v;
+    } ls[] = {
+        {"rooms", l->rooms}, {"frames", l->frames}, {"inputs", l->inputs},
+        {"duplicates", l->duplicates}, {"late", l->late}, {"far", l->far},
+        {"stand_ins", l->stand_ins}, {"frames_out", l->frames_out},
+        {"datagrams", l->datagrams}, {"catch_ups", l->catch_ups}, {"checks", l->checks},
+        {"desyncs", l->desyncs},
+    };
+    for (size_t i = 0; lockstep && i < sizeof ls / sizeof ls[0]; i++)
+        cJSON_AddNumberToObject(lockstep, ls[i].name, (double)ls[i].v);
+}
+
 /* The stats record, relay kind (STATS.md): one writer, cJSON. Field names
  * and order are the record's schema; tests and the bench read them. */
 static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
@@ -65,6 +83,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
     };
     for (size_t i = 0; scripts && i < sizeof sc / sizeof sc[0]; i++)
         cJSON_AddNumberToObject(scripts, sc[i].name, (double)sc[i].v);
+    add_lockstep(o, &s->lockstep);
     cJSON *edges = cJSON_AddObjectToObject(o, "edges");
     for (uint32_t i = 0; edges && i < s->n_edges; i++) {
         const struct relay_edge_stats *e = &s->edges[i];

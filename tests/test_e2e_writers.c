@@ -76,6 +76,7 @@ static const struct part parts[] = {
     {CORE, "fleet", "BY_FLEET_HOOKS_C", "relay/core/fleet_hooks.c", 1},
     {CORE, "limits", "BY_LIMITS_C", "relay/core/limits.c", 1},
     {CORE, "bans", "BY_LIMITS_C", "relay/core/limits.c", 1},
+    {CORE, "lockstep", "BY_LOCKSTEP_C", "relay/core/lockstep.c", 2},
     /* a peer's connection and membership, its player, what it said */
     {CORE, "connected", "BY_PEERS_C", "relay/core/peers.c", 1},
     {CORE, "counted", "BY_PEERS_C", "relay/core/peers.c", 1},
@@ -100,6 +101,7 @@ static const struct part parts[] = {
     {CORE, "last", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
     {CORE, "held_at", "BY_STATE_FLOW_C", "relay/core/state_flow.c", 1},
     /* the rooms' table, and a room's own fields */
+    {ROOMS, "lockstep", "BY_LOCKSTEP_C", "relay/core/lockstep.c", 1},
     {ROOMS, "at", "BY_ROOMS_C", "relay/core/rooms.c", 1},
     {ROOMS, "by_name", "BY_ROOMS_C", "relay/core/rooms.c", 1},
     {ROOMS, "n", "BY_ROOMS_C", "relay/core/rooms.c", 2}, /* the rooms', a room's members */

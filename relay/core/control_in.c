@@ -10,6 +10,7 @@
 #include "kept_internal.h"
 #include "limits_internal.h"
 #include "lobby_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -226,6 +227,9 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     case PROTO_CTL_ROOM:
         r->stats.control_in++;
         return core_on_room(r, peer, m, len, now_us);
+    case PROTO_CTL_CHECK:
+        r->stats.control_in++;
+        return core_lockstep_check(r, peer, m, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
         core_lobby_heard(r, peer, now_us); /* a watching lobby's keepalive */

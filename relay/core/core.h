@@ -39,6 +39,8 @@
  *                 the room as it is, told to its members
  *   room_store.c  rooms kept: a room's record taken, a room made again from
  *                 one and held for its members
+ *   lockstep.c    lockstep rooms: their ticks closed on the relay's clock,
+ *                 inputs held, frames made, kept and sent, checks compared
  *   scripted.c    a room's script asked: a join, a leave, an event, a state
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
@@ -83,6 +85,7 @@
 #include "control_out_internal.h"
 #include "lobby_internal.h"
 #include "join_cost_internal.h"
+#include "lockstep_internal.h"
 #include "fleet.h"
 #include "script_port.h"
 
@@ -209,6 +212,7 @@ struct relay_peer {
     BY_CONTROL_OUT_C struct core_peer_errors errors; /* control_out.c's: its error-message budget */
     BY_JOIN_C struct core_peer_welcomes welcomes; /* join.c's */
     BY_INTEREST_C struct core_sight sight; /* interest.c's: in a room with interest */
+    BY_LOCKSTEP_C struct core_peer_lockstep lockstep; /* lockstep.c's: in a lockstep room */
 
     BY_TICKETS_C struct core_peer_ticket ticket; /* tickets.c's; last: kept when a slot is zeroed */
 };
@@ -267,6 +271,8 @@ struct relay {
                                                             interest */
     BY_FLEET_HOOKS_C struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no
                                                         fleet */
+    BY_LOCKSTEP_C struct core_lockstep_rooms lockstep; /* lockstep.c's: the lockstep rooms, their
+                                                          deadlines, the kept log's sink */
     struct core_script script;  /* scripted_port.c's (relay_set_script, kicks asked for)
                                    and scripted.c's (the leaver) */
 

@@ -13,6 +13,7 @@
 #include "limits_internal.h"
 #include "listing_internal.h"
 #include "lobby_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -76,6 +77,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.aoi = room->grid ? room->grid->radius : 0;
     core_room_state(r, room, &r->out);
+    core_lockstep_welcome(r, peer, &r->out);
     size_t n = 0;
     /* With interest, the others come as they come into sight (appeared). */
     for (uint32_t i = 0; !room->grid && i < room->n && n < PROTO_ROSTER_MAX; i++) {
@@ -276,6 +278,7 @@ static void announce(struct relay *r, uint32_t peer, bool rejoined)
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
     memcpy(r->out.player, p->player, sizeof r->out.player);
     r->out.mode = p->mode;
+    core_lockstep_notice(r, peer, &r->out);
     core_send_out_near(r, peer, UINT32_MAX);
 }
 
@@ -384,6 +387,11 @@ static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,
                                    uint64_t now_us, int *rc)
 {
+    if (m->has_lockstep && m->aoi > 0) {
+        *rc = core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                          "lockstep and aoi: a lockstep room has no interest");
+        return NULL;
+    }
     if (m->exists) {
         *rc = core_reject(r, peer, RELAY_DROP_NO_SUCH_ROOM, now_us,
                           "no such room here: check its name, or join without exists "
@@ -395,6 +403,11 @@ static struct relay_room *room_made(struct relay *r, uint32_t peer,
         *rc = core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                           "too many rooms (%" PRIu32 "): join an existing one",
                           r->cfg.max_rooms);
+        return NULL;
+    }
+    if (m->has_lockstep && core_lockstep_make(r, room, &m->lockstep.settings, now_us) != 0) {
+        core_room_free(r, room);
+        *rc = core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
         return NULL;
     }
     core_room_settle(r, peer, room, m);
@@ -449,11 +462,16 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
          * wire in clear, and the client knows which it asked for. */
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "the room is full (%" PRIu32 " members)", core_room_cap(r, room));
+    if (room && (rc = core_lockstep_admit(r, peer, room, m->spectator, was, now_us)) < 0)
+        return rc;
     if (!room && !(room = room_made(r, peer, m, who, now_us, &rc)))
         return rc;
     if ((rc = core_script_join(r, peer, room, who->name, was, now_us)) < 0)
         return rc; /* the room's script refused it */
     uint32_t id = 0;
+    /* a lockstep room's member whose place it takes: its slot goes on */
+    struct core_peer_lockstep had = was != UINT32_MAX ? r->peers[was].lockstep
+                                                      : (struct core_peer_lockstep){0};
     if (was != UINT32_MAX) {
         id = r->peers[was].id;
         log_info("relay: %s takes the place of %s as %" PRIu32 " (its player joined again)",
@@ -467,6 +485,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     become_member(r, peer, room, m, who, mode, id);
+    core_lockstep_joined(r, peer, m->spectator, &had);
     if (m->epoch || m->lost)
         core_limits_flush(r, peer, now_us);
     send_welcome(r, peer, now_us);

@@ -12,6 +12,7 @@
 #include "interest_internal.h"
 #include "kept_internal.h"
 #include "limits_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "refusals_internal.h"
 #include "rooms_internal.h"
@@ -141,8 +142,10 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         r->out.reason = *reason;
         core_send_out_near_and(r, peer, UINT32_MAX, heir); /* the heir, in sight or not */
     }
-    if (reason) /* taking one's own place back is no leave: its events stay */
+    if (reason) { /* taking one's own place back is no leave: its events and slot stay */
         core_kept_leave(room, p->id);
+        core_lockstep_left(r, peer);
+    }
     core_interest_leave(r, peer);
     core_room_member_drop(room, peer);
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,

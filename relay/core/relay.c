@@ -12,6 +12,7 @@
 #include "interest_internal.h"
 #include "join_cost_internal.h"
 #include "lobby_internal.h"
+#include "lockstep_internal.h"
 #include "peers_internal.h"
 #include "rooms_internal.h"
 #include "state_flow_internal.h"
@@ -72,7 +73,7 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     }
     if (!r->peers || !r->recipients || core_spots_alloc(r) != 0 ||
         core_rooms_alloc(r) != 0 || core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0 ||
-        core_lobby_alloc(r) != 0) {
+        core_lobby_alloc(r) != 0 || core_lockstep_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -97,14 +98,16 @@ void relay_destroy(struct relay *r)
     core_backlog_free(r);
     core_flow_free(r);
     core_lobby_free(r);
+    core_lockstep_free(r);
     free(r);
 }
 
 /* Admitted (state_flow.c), a datagram is a control message (JSON on the
  * control channel, or on a pseudo channel: a bare datagram, a stream's
  * frame, a WebSocket message), an event (binary type 3 on the control
- * channel or a pseudo channel) or a state's (anything else: a state's path
- * refuses what no mode sends). */
+ * channel or a pseudo channel), a lockstep room's inputs (binary type 4
+ * on a state way) or a state's (anything else: a state's path refuses
+ * what no mode sends). */
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                        uint8_t *bytes, size_t len, uint64_t now_us)
 {
@@ -117,6 +120,8 @@ static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t
     if (channel == PROTO_CHANNEL_CONTROL ? bytes[0] != PROTO_STATE_VERSION
                                          : bare && bytes[0] == '{')
         return core_on_control(r, peer, bytes, len, bare, now_us);
+    if (channel != PROTO_CHANNEL_CONTROL && proto_is_inputs(bytes, len))
+        return core_lockstep_inputs(r, peer, channel, flags, bytes, len, now_us);
     return core_on_state(r, peer, channel, flags, bytes, len, now_us);
 }
 
@@ -152,6 +157,7 @@ size_t relay_tick(struct relay *r, uint64_t now_us)
 {
     core_clock(r, now_us);
     size_t sent = core_tick(r, now_us);
+    core_lockstep_tick(r, now_us); /* lockstep rooms' deadlines */
     core_join_turn(r, now_us); /* replays of kept events go on */
     core_settle(r, now_us); /* what the fan-out decided: throttles told, closes */
     return sent;

@@ -109,6 +109,8 @@ struct relay_config {
     uint32_t n_endpoints;
     int room_list;          /* RELAY_ROOM_LIST_ON (0, the default) or _OFF: rooms
                                requests answered, joins of any room taken [room-list] */
+    uint32_t lockstep_keep_kb; /* a lockstep room holds its newest frames, this many KiB
+                               of them [lockstep-keep-kb] */
 };
 
 /* struct relay_config's room_list: the rows of [room-list]'s choices. */
@@ -134,6 +136,23 @@ struct relay_script_counts {
     uint64_t sent;        /* events a script sent (each copy) */
     uint64_t reloads;     /* script folders read again (SIGHUP) */
     uint64_t reload_errors; /* ... refused, the scripts before kept */
+};
+
+/* Lockstep rooms' counters (the stats record's "lockstep"; PROTOCOL.md,
+ * "Lockstep rooms"). */
+struct relay_lockstep_counts {
+    uint64_t rooms;       /* lockstep rooms made */
+    uint64_t frames;      /* ticks closed: frames made */
+    uint64_t inputs;      /* inputs held for their tick (each slot's first copy) */
+    uint64_t duplicates;  /* inputs the relay held or used already: ignored */
+    uint64_t late;        /* inputs for a tick already closed (their first copy) */
+    uint64_t far;         /* inputs past the window ahead: refused */
+    uint64_t stand_ins;   /* slots of a frame that had no input in time (repeated, empty) */
+    uint64_t frames_out;  /* frames sent, each copy to each member */
+    uint64_t datagrams;   /* frames messages sent */
+    uint64_t catch_ups;   /* a member's frames not fitting one message: sent over ticks */
+    uint64_t checks;      /* checks taken */
+    uint64_t desyncs;     /* members named diverged */
 };
 
 /* Causes of bad_state drops, counted apart in relay_stats.state_errors. */
@@ -187,6 +206,7 @@ struct relay_stats {
     uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
     uint64_t states_out_mode[PROTO_MODE_COUNT]; /* states_out by the same */
     struct relay_script_counts script; /* rooms' scripts (script_port.h) */
+    struct relay_lockstep_counts lockstep; /* lockstep rooms */
     struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
                                  tick's end */
     struct timehist fanout;   /* relay_fanout_took's durations */
@@ -238,6 +258,21 @@ size_t relay_tick(struct relay *r, uint64_t now_us);
 /* When relay_tick next sends more of a replay of kept events under way
  * (paced within its joiner's budget); UINT64_MAX if none is. */
 uint64_t relay_join_due(const struct relay *r);
+
+/* The earliest deadline of a lockstep room's tick (relay_tick closes it);
+ * UINT64_MAX if there is no lockstep room. */
+uint64_t relay_lockstep_due(const struct relay *r);
+
+/* Where a relay's lockstep rooms' kept log goes (PROTOCOL.md, "The kept
+ * log"): line is called with each line (JSON, no newline, len bytes, valid
+ * during the call) as the core makes it. */
+struct relay_lockstep_sink {
+    void *ctx;
+    void (*line)(void *ctx, const char *line, size_t len);
+};
+
+/* Sets the sink (copied; NULL: none, the lines go nowhere). */
+void relay_set_lockstep_sink(struct relay *r, const struct relay_lockstep_sink *sink);
 
 /* Closes every peer (held states are fanned out first): error shutting_down, then disconnect. Peers that
  * connect afterwards (during the transport's drain) get the same. */

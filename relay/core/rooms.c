@@ -6,6 +6,7 @@
 #include "core.h"
 #include "interest_internal.h"
 #include "kept_internal.h"
+#include "lockstep_internal.h"
 #include "rooms_internal.h"
 
 #include <inttypes.h>
@@ -80,6 +81,7 @@ void core_room_free(struct relay *r, struct relay_room *room)
     if (r->script.ops.room_end) /* its script ends with it */
         r->script.ops.room_end(r->script.ops.ctx, (uint32_t)(room - r->rooms.at));
     core_interest_close(room);
+    core_lockstep_close(r, room);
     core_kept_close(room);
     free(room->members);
     memset(room, 0, sizeof *room);
@@ -133,6 +135,7 @@ void core_rooms_free(struct relay *r)
         for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
             free(r->rooms.at[i].members);
             core_interest_close(&r->rooms.at[i]);
+            core_lockstep_close(r, &r->rooms.at[i]);
             core_kept_close(&r->rooms.at[i]);
         }
     free(r->rooms.at);

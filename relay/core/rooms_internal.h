@@ -33,6 +33,7 @@
 #include "proto/room_record.h"
 #include "interest_internal.h"   /* BY_INTEREST_C */
 #include "state_flow_internal.h" /* BY_STATE_FLOW_C */
+#include "lockstep_internal.h"   /* BY_LOCKSTEP_C */
 
 struct core_grid; /* interest_internal.h */
 struct core_kept; /* kept.c */
@@ -70,6 +71,8 @@ struct relay_room {
     BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* a room with interest; NULL:
                                                            everyone sees everyone */
     BY_KEPT_C struct core_kept *BY_KEPT_C kept; /* the room's kept events; NULL: none yet */
+    BY_LOCKSTEP_C struct core_lockstep *BY_LOCKSTEP_C lockstep; /* a lockstep room's ticks;
+                                                                 NULL: a room of states */
     BY_ROOM_SETTINGS_C struct core_room_settings settings; /* its owner's say */
     BY_ROOMS_C uint64_t changed; /* (core_room_changed) the stamp of the last change of
                                     what its record holds (r->rooms.changes then) */

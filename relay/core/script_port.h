@@ -78,6 +78,14 @@ struct relay_script_ops {
     enum relay_script_verdict (*state)(void *ctx, uint32_t room,
                                        const struct relay_script_member *m,
                                        struct proto_state *s, uint64_t now_us);
+    /* A lockstep room's input from m (its slot) for tick, len bytes at data,
+     * before any frame has it: DROP refuses it (its stand-in goes in the
+     * frame); CHANGED puts new bytes (at most *out_len, its capacity going
+     * in) in out, their length in *out_len. */
+    enum relay_script_verdict (*input)(void *ctx, uint32_t room,
+                                       const struct relay_script_member *m, uint32_t tick,
+                                       uint32_t slot, const uint8_t *data, size_t len,
+                                       uint8_t *out, size_t *out_len, uint64_t now_us);
     /* The room ended (emptied, moved, the relay stops): its script with it. */
     void (*room_end)(void *ctx, uint32_t room);
 };
@@ -120,6 +128,10 @@ bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *
 
 /* Carries out the kicks asked for. Returns whether there were any. */
 bool relay_script_settle(struct relay *r, uint64_t now_us);
+
+/* Tells every member of room (but a leaver) that its script failed: error
+ * script_error with text, within each member's error budget. */
+void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us);
 
 /* The room's members (at most cap) into out, in the room's order. Returns
  * how many. */
