@@ -19,8 +19,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "../../sys/clock.h"
-#include "../../sys/log.h"
+#include "sys/clock.h"
+#include "sys/log.h"
 
 #define WATCH_EVERY_MS 5
 #define WATCH_SIGNAL (SIGRTMIN + 1)
