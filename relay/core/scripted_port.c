@@ -91,7 +91,7 @@ void relay_script_props(struct relay *r, uint32_t room, const struct proto_props
     struct relay_room *rm = live(r, room);
     if (!rm)
         return;
-    rm->settings.props = *props;
+    core_room_set_props(rm, props);
     core_room_tell(r, rm); /* every member told, its record changed */
 }
 
@@ -100,7 +100,7 @@ void relay_script_open(struct relay *r, uint32_t room, bool open)
     struct relay_room *rm = live(r, room);
     if (!rm || rm->settings.closed == !open)
         return;
-    rm->settings.closed = !open;
+    core_room_set_open(rm, open);
     core_room_tell(r, rm);
 }
 

@@ -10,11 +10,11 @@ class Event:
     data the bytes that came with it (a state's payload, an event's body):
     b"" when none. An EVENT the relay kept has its key (str, "" for none),
     and kept True when it was replayed to me after my WELCOME. A LEFT of
-    the room's creator names in creator the player id of the member who
-    changes the room now ("" otherwise; Session.room_mine: it is me). A
-    REJOINED has in was the member's id before it came back (its id now is
-    id: the same if it took its own place back, another after a restart or
-    a move); 0 for any other event."""
+    the room's owner names in creator (the wire's first name for the owner)
+    the player id of the member who owns the room now ("" otherwise;
+    Session.room_mine: it is me). A REJOINED has in was the member's id
+    before it came back (its id now is id: the same if it took its own
+    place back, another after a restart or a move); 0 for any other event."""
     __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
                  "latency_known", "name", "code", "text", "data", "key", "kept", "creator",
                  "was")
