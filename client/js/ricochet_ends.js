@@ -32,7 +32,7 @@ const END_HINTS = {
   server_full: "the relay is full: try again later, or another relay",
   room_full: "the room is full: join another room",
   no_such_room: "no room of that name here: check its name, or join without exists to make it",
-  room_closed: "the room takes no joiners now (its creator closed it): join another, or later",
+  room_closed: "the room takes no joiners now (its owner closed it): join another, or later",
   too_many_rooms: "the relay has all the rooms it allows: join a room that exists, or try later",
   bad_name: "a name is 1 to 32 bytes of UTF-8 in any script, no control or format characters, " +
             "not only spaces (and within the relay's limits): pick another",
@@ -54,8 +54,10 @@ const END_HINTS = {
   ticket_malformed: "give the ticket as ricochet-ticket mint prints it, whole (or its pass)",
   directory_unavailable: "the fleet's directory is out of reach: try again in a moment, through " +
     "any relay (rejoinMs does it by itself)",
-  moved: "the room lives on another relay, which this route cannot follow: join there (route ws " +
-    "or webrtc follows a fleet by itself)",
+  moved: "the room lives on another relay, which this route cannot follow: join there (routes " +
+    "ws, poll and webrtc follow a fleet by themselves)",
+  replaced: "this player plays in another session now (another tab, window or program with its " +
+    "key): close one of them; this one does not join again",
 };
 
 /* The end of a session in words: {reason: what happened, one line; hint:

@@ -50,7 +50,7 @@ extern "C" {
 
 /* The version of this header. ricochet_version_number() is the library's. */
 #define RICOCHET_VERSION_MAJOR 1
-#define RICOCHET_VERSION_MINOR 5
+#define RICOCHET_VERSION_MINOR 6
 #define RICOCHET_VERSION_PATCH 0
 #define RICOCHET_VERSION_NUMBER                                                         \
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
@@ -293,7 +293,7 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.5.0": the API's (RICOCHET_VERSION_*), not the
+/* The library's version, "1.6.0": the API's (RICOCHET_VERSION_*), not the
  * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 
@@ -430,7 +430,7 @@ RICOCHET_API int ricochet_config_set_reflect(struct ricochet_config *cfg, bool r
  * In a room with interest I receive only the states of members within the
  * radius of my newest state's position; they come and go with
  * RICOCHET_EV_APPEARED and _VANISHED (leaving at 1.2 times the radius).
- * A room's radius is its creator's: ricochet_room_aoi says which.
+ * A room's radius is the one its join set: ricochet_room_aoi says which.
  * RICOCHET_OK, or RICOCHET_E_INVALID (cfg NULL, or radius neither 0 nor
  * within 0.01..100000). */
 RICOCHET_API int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius);
@@ -450,11 +450,26 @@ RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
  * back too, in a room made afresh (ids given anew; the others come back as
  * they rejoin; nothing of before is replayed). A join a fleet cannot
  * place yet (error directory_unavailable), a first one too, is tried again
- * every 250 ms within the window. Following a relay's moved needs nothing:
- * the library does it always (at most two hops per join, never back to a
- * relay of the same join). RICOCHET_OK or
- * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
+ * within the window, after 250 ms, then a pause twice as long each time up
+ * to a second; so is a rejoin sent on too far (moved_too_far) while the
+ * fleet decides where the room goes. Following a relay's moved needs
+ * nothing: the library does it always (at most two hops per join, never
+ * back to a relay of the same join). A lobby that stays
+ * (ricochet_watch_rooms) watches again so, told by the MOVED. A session
+ * that another of its player's takes the place of ends replaced, and does
+ * not rejoin. RICOCHET_OK or RICOCHET_E_INVALID (cfg NULL, window over
+ * 3600000 ms). */
 RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);
+
+/* Another relay of the fleet a rejoin may go through (the same edge as
+ * ricochet_config_set_relay's): when the address a rejoin goes through is
+ * the relay lost, or an attempt through it fails, the next of these goes
+ * instead, in turn, and back to the first (so a session whose first
+ * address was its room's relay, or a lobby on it, outlives it). Up to 7.
+ * RICOCHET_OK or RICOCHET_E_INVALID (cfg or host NULL or empty, a comma in
+ * host, port 0, 7 already). */
+RICOCHET_API int ricochet_config_add_relay(struct ricochet_config *cfg, const char *host,
+                                           uint16_t port);
 
 /* A fleet session (a rejoin window set): a relay that has sent nothing at
  * all for silent_ms counts as lost, and the rejoin starts then, not at the
@@ -684,7 +699,7 @@ struct ricochet_prop {
 /* The join that makes its room sets it up: its props (one key at a time;
  * key NULL clears them), its size (1..the relay's room size; 0: the
  * relay's), whether it is listed, and whether it takes joiners (open false:
- * only its creator, until ricochet_set_room_open). A join to a room that
+ * only its owner, until ricochet_set_room_open). A join to a room that
  * exists gets it as it is. With exists the room must exist already: else
  * DISCONNECTED, code no_such_room (a rejoin does not ask it). A join of
  * any room (ricochet_config_set_any_room) picks only rooms whose props
@@ -715,26 +730,27 @@ RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *pr
 RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
                                           struct ricochet_prop *out, size_t cap, bool *open);
 
-/* From my room's creator (the player whose join made it): open it to
- * joiners or close it, list it or not, replace its props (n pairs). No
- * answer; to another member the relay answers RICOCHET_EV_ERROR
- * not_creator. My later joins ask the room so (a rejoin to a restarted
- * relay makes it afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
- * (props past their bounds) or RICOCHET_E_SEND. */
+/* From my room's owner (the player whose join made it, or the member it
+ * was handed to): open it to joiners or close it, list it or not, replace
+ * its props (n pairs). No answer; to another member the relay answers
+ * RICOCHET_EV_ERROR not_creator (the wire's name for "not the owner"). My
+ * later joins ask the room so (a rejoin to a restarted relay makes it
+ * afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED,
+ * RICOCHET_E_INVALID (props past their bounds) or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
 RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
 RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
                                          size_t n);
 
-/* A creator that leaves hands its room to the member longest in it, and
- * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
- * event, is that member's player id (ricochet_player's form), "" if the
- * last LEFT was not a creator's. ricochet_room_mine: my player owns my
- * room, so the ricochet_set_room_* calls are mine: the owner my WELCOME or
- * a later RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does
- * not say the owner: the last LEFT that named a creator named me; the
- * LEFT of a creator that leaves reaches its heir even in a room with
- * interest). */
+/* An owner that leaves hands its room to the member longest in it, and its
+ * RICOCHET_EV_LEFT says to whom: ricochet_left_creator (named, as the
+ * wire's field, after the owner's first name), read after the event, is
+ * that member's player id (ricochet_player's form), "" if the last LEFT
+ * was not an owner's. ricochet_room_mine: my player owns my room, so the
+ * ricochet_set_room_* calls are mine: the owner my WELCOME or a later
+ * RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does not say
+ * the owner: the last LEFT that named a new owner named me; the LEFT of an
+ * owner that leaves reaches its heir even in a room with interest). */
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 
@@ -773,8 +789,8 @@ RICOCHET_API bool ricochet_watching(const struct ricochet *r);
  * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
  * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
  * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
- * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
- * relay's restart or a move. Past 16384 bytes a room the relay refuses it
+ * leave (flags RICOCHET_KEEP_STAY: while the room lives, and with it
+ * across a relay's restart with --room-file and a fleet's move). Past 16384 bytes a room the relay refuses it
  * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
 RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
                                     size_t len, unsigned flags);
@@ -782,6 +798,12 @@ RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const v
 /* The key of the kept EVENT ricochet_poll returned last (live or
  * replayed), until the next poll; "" for any other. */
 RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
+
+/* The id the member of the REJOINED event ricochet_poll returned last had
+ * before it came back (its id now is the event's: the same when it took
+ * its own place back, another after a relay's restart or a move), until
+ * the next poll; 0 for any other event. */
+RICOCHET_API uint32_t ricochet_event_was(const struct ricochet *r);
 
 /* ---- my room as it is ---- */
 

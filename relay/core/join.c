@@ -347,13 +347,14 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->welcomes.n = 0;
     if (r->next_id == 0 || r->next_id == RELAY_SCRIPT_SENDER)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
-    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
-        r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
+    /* a restored room's events name those below; never past them onto the room's own */
+    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < RELAY_SCRIPT_SENDER - 1)
+        r->next_id = r->rooms.ids_kept + 1;
     if (id == 0)
         id = r->next_id++;
     core_lobby_end(r, peer); /* a lobby that joins watches no more */
     core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);
-    room->members[room->n++] = peer;
+    core_room_member_add(room, peer);
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
         core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
@@ -381,7 +382,7 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
 /* The room who names, new (the fleet, if any, placed it here): made here,
- * settled by its creator's join; NULL with *rc set if the join asks for a
+ * settled by the join that made it; NULL with *rc set if the join asks for a
  * room that exists, or no room is free. */
 static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,
@@ -476,7 +477,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         id = r->peers[was].id;
         log_info("relay: %s takes the place of %s as %" PRIu32 " (its player joined again)",
                  p->addr, r->peers[was].addr, id);
-        core_member_replaced(r, was);
+        core_member_replaced(r, was, now_us);
     }
     if (room->grid && core_interest_join(r, peer) != 0) {
         if (room->n == 0)
