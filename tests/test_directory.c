@@ -1306,7 +1306,5 @@ int main(void)
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -862,7 +862,5 @@ int main(void)
         cmocka_unit_test(audit_flags_hidden_loss),
         cmocka_unit_test(payload_check_counts_corrupted_payloads),
     };
-    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=fleet_drain */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, bench_output_free);
 }

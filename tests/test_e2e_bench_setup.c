@@ -279,7 +279,5 @@ int main(void)
         cmocka_unit_test(an_address_nothing_answers_ends_the_setup),
         cmocka_unit_test(only_enet_s_handshake_has_a_limit_of_its_own),
     };
-    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=a_swallowed* */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1170,8 +1170,6 @@ static void options_refused(void **state)
 
 int main(void)
 {
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_teaches),
         cmocka_unit_test(a_crash_leaves_nothing),

@@ -902,7 +902,5 @@ int main(void)
         cmocka_unit_test(datagrams_that_never_join_do_not_shut_a_class_door),
         cmocka_unit_test(forged_datagrams_do_not_speak_for_a_tcp_student),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

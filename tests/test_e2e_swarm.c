@@ -590,7 +590,5 @@ int main(void)
         cmocka_unit_test(swarm_lone_client_connects_again),
         cmocka_unit_test(swarm_client_not_made_again),
     };
-    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=swarm_lone* */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
