@@ -21,6 +21,33 @@ static struct room_vm *vm_at(struct script_engine *e, uint32_t room)
     return room < e->max_rooms ? e->rooms[room] : NULL;
 }
 
+/* Before a hook that judges input (on_join, on_event, on_input, on_state):
+ * true with the hook, the room and m (with its keys or not) pushed for
+ * script_vm_call; false with the verdict in *v: PASS where there is no such
+ * hook, BUSY while the scripts' hold is full (what is not judged is
+ * dropped or refused, never passed unjudged). */
+static bool judging(struct room_vm *vm, const char *hook, const struct relay_script_member *m,
+                    bool keys, enum relay_script_verdict *v)
+{
+    *v = RELAY_SCRIPT_PASS;
+    if (!script_vm_hook(vm, hook))
+        return false;
+    if (script_vm_held(vm)) {
+        lua_pop(vm->L, 1);
+        *v = RELAY_SCRIPT_BUSY;
+        return false;
+    }
+    lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
+    script_api_member(vm->L, m, keys);
+    return true;
+}
+
+/* A judging hook's verdict when script_vm_call did not call it. */
+static enum relay_script_verdict uncalled(int rc)
+{
+    return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+}
+
 /* A refusal's reason as a client is told it: printable ASCII, cut. */
 static void reason(const char *s, char *why, size_t cap)
 {
@@ -81,18 +108,13 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
             return v;
     }
     struct room_vm *vm = e->rooms[room];
-    if (!script_vm_hook(vm, "on_join"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_join", m, false, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) {
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, false);
     int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+        return uncalled(rc);
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
     if (!ok)
         reason(lua_isstring(L, -1) ? lua_tostring(L, -1) : "the room's script refused the join",
@@ -197,15 +219,10 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (!script_vm_hook(vm, "on_event"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_event", m, true, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, true);
     lua_createtable(L, 0, 4);
     lua_pushlstring(L, (const char *)ev->body, ev->len);
     lua_setfield(L, -2, "body");
@@ -219,7 +236,7 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     }
     int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+        return uncalled(rc);
     return hook_bytes(vm, "on_event", body, len);
 }
 
@@ -236,15 +253,10 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (!script_vm_hook(vm, "on_input"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_input", m, false, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: refused, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, false);
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, tick);
     lua_setfield(L, -2, "tick");
@@ -254,7 +266,7 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     lua_setfield(L, -2, "data");
     int rc = script_vm_call(vm, 3, 1, "on_input", VM_INPUT);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+        return uncalled(rc);
     return hook_bytes(vm, "on_input", out, out_len);
 }
 
@@ -302,15 +314,10 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (!script_vm_hook(vm, "on_state"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_state", m, true, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, true);
     int keys = script_api_keys(vm);
     lua_createtable(L, 0, 7);
     script_api_set_num(L, keys, SCRIPT_KEY_X, s->x);
@@ -323,8 +330,8 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     lua_remove(L, keys);
     int rc = script_vm_call(vm, 3, 1, "on_state", VM_INPUT);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
-    enum relay_script_verdict v = RELAY_SCRIPT_PASS;
+        return uncalled(rc);
+    v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
     } else if (lua_istable(L, -1)) {
