@@ -7,7 +7,13 @@
  * member replaces or clears, props, open, kick, members, store); a script
  * chosen by the room's prop or the default; a check that names file and
  * line, a reload that keeps the scripts before on a fault; an erroring
- * hook taken as absent, and a script switched off after its errors;
+ * hook's input dropped and its room told, a script switched off after its
+ * errors closing or ending its room (--script-failed); a
+ * room made again from its record read back by its script (room.restored,
+ * room:kept(), room:kept(key) with its keeper, room:props()); a room
+ * pinned to a script (--script-room) running it whatever its first join's
+ * props, and refusing a join that names another, the longest prefix
+ * winning, a pin to no script refused at start;
  * docs/scripts.md's examples, as written, without an error. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "proto/control.h"
+#include "proto/room_record.h"
 #include "proto/wire.h"
 #include "relay/core/relay.h"
 #include "relay/script/script.h"
@@ -204,14 +211,13 @@ static void on_event_forwards_drops_or_replaces(void **state)
     assert_string_equal(body, "SHOUT from a");
     assert_int_equal(ev.sender, 1);
     assert_int_equal(ev.to, 2);
-    /* an erroring hook, or a bad answer: as if absent, counted */
+    /* an erroring hook, or a bad answer: dropped, counted, the room told */
     assert_int_equal(send_event(r, 0, 0, "bad"), 0);
-    assert_true(last_event(1, &ev, body, sizeof body));
-    assert_string_equal(body, "bad");
     assert_int_equal(send_event(r, 0, 0, "boom"), 0);
-    assert_true(last_event(1, &ev, body, sizeof body));
-    assert_string_equal(body, "boom");
-    assert_int_equal(counts(r)->dropped, 1);
+    assert_int_equal(events_to(1), 2);
+    assert_string_equal(last_error(1), "script_error");
+    assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "in on_event:"));
+    assert_int_equal(counts(r)->dropped, 3);
     assert_int_equal(counts(r)->changed, 1);
     assert_int_equal(counts(r)->errors, 2);
     done(r, e);
@@ -240,9 +246,8 @@ static void on_state_forwards_drops_or_corrects(void **state)
     assert_int_equal(send_state_xy(r, 0, 3, 95, 21), 0);
     assert_true(last_state(1, &s));
     assert_true(s.x == 90 && s.y == 21 && s.vx == 0 && s.seq == 3 && s.sender == 1);
-    assert_int_equal(send_state_xy(r, 0, 4, 50, 22), 0); /* NaN: refused, as it came */
-    assert_true(last_state(1, &s));
-    assert_true(s.x == 50);
+    assert_int_equal(send_state_xy(r, 0, 4, 50, 22), 0); /* NaN: refused, dropped */
+    assert_int_equal(states_to(1), 2);
     /* a joiner's roster has the corrected state as the last */
     assert_int_equal(send_state_xy(r, 0, 5, 99, 23), 0);
     assert_int_equal(join(r, 2, "cave", "c", false), 0);
@@ -251,7 +256,7 @@ static void on_state_forwards_drops_or_corrects(void **state)
     for (size_t i = 0; i < w->roster_len; i++)
         if (w->roster[i].id == 1)
             assert_true(w->roster[i].state.x == 90);
-    assert_int_equal(counts(r)->dropped, 1);
+    assert_int_equal(counts(r)->dropped, 2);
     assert_int_equal(counts(r)->changed, 2);
     assert_int_equal(counts(r)->errors, 1);
     done(r, e);
@@ -436,25 +441,66 @@ static void the_rooms_keys_are_its_own(void **state)
     done(r, e);
 }
 
-static void every_error_counted_then_the_script_is_off(void **state)
+/* A hook that errors on every call, in a pinned room (--script-room): a
+ * join without props makes the room with its script all the same; each
+ * state and event it would judge is dropped, never passed, and the members
+ * hear of each failure (script_error); after 10 the script is off and the
+ * room does what --script-failed says: close, closed for good (a newcomer
+ * refused, the members told once more, nothing of theirs passing, no
+ * further call); end, every member closed kicked. */
+static void a_failing_hook_fails_closed(void **state)
 {
     (void)state;
     scripts_put(dir, "flaky",
-                "function on_state(room, m, s)\n"
-                "  error('no')\n"
-                "end\n");
-    struct script_engine *e;
-    struct relay *r = scripted(2, "flaky", &e);
-    assert_int_equal(join(r, 0, "cave", "a", false), 0);
-    assert_int_equal(join(r, 1, "cave", "b", false), 0);
-    fake_clear();
-    for (uint32_t i = 1; i <= SCRIPT_ERRORS_OFF + 5; i++)
-        assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
-    assert_int_equal(states_to(1), SCRIPT_ERRORS_OFF + 5); /* every one forwarded */
-    assert_int_equal(counts(r)->errors, SCRIPT_ERRORS_OFF);
-    assert_int_equal(counts(r)->off, 1);
-    assert_int_equal(counts(r)->calls, 2 + SCRIPT_ERRORS_OFF); /* its start: two calls */
-    done(r, e);
+                "function on_state(room, m, s) error('no') end\n"
+                "function on_event(room, m, ev) error('no') end\n");
+    for (int failed = SCRIPT_FAILED_CLOSE; failed <= SCRIPT_FAILED_END; failed++) {
+        struct relay_config cfg = unlimited_config();
+        struct relay *r = relay_with_peers(&cfg, 3);
+        struct script_engine *e = scripts_engine_pinned(r, dir, "f-=flaky", failed);
+        assert_int_equal(join_script(r, 0, "f-1", "a", NULL), 0); /* no props: pinned */
+        assert_int_equal(join_script(r, 1, "f-1", "b", NULL), 0);
+        fake_clear();
+        assert_int_equal(send_event(r, 1, 0, "hi"), 0);
+        assert_int_equal(events_to(0), 0);
+        assert_string_equal(last_error(0), "script_error"); /* the members hear of it */
+        assert_string_equal(last_error(1), "script_error");
+        assert_non_null(strstr(last_ctl(0, PROTO_CTL_ERROR)->text,
+                               "the room's script failed in on_event:"));
+        for (uint32_t i = 1; i < SCRIPT_ERRORS_OFF; i++)
+            assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
+        assert_int_equal(states_to(1), 0); /* none passed unjudged */
+        assert_int_equal(counts(r)->errors, SCRIPT_ERRORS_OFF);
+        assert_int_equal(counts(r)->dropped, SCRIPT_ERRORS_OFF);
+        assert_int_equal(counts(r)->off, 1);
+        if (failed == SCRIPT_FAILED_END) {
+            assert_false(disconnected(0)); /* once the call is over: the engine's run */
+            script_engine_run(e, now_us);
+            for (uint32_t p = 0; p < 2; p++) {
+                assert_true(disconnected(p));
+                assert_string_equal(disconnect_why(p), "kicked");
+                assert_string_equal(last_ctl(p, PROTO_CTL_ERROR)->text,
+                                    "the room's script failed 10 times: the room ends");
+            }
+            assert_int_equal(relay_rooms(r), 0);
+            done(r, e);
+            continue;
+        }
+        for (uint32_t p = 0; p < 2; p++) /* told once more, past the error budget */
+            assert_string_equal(last_ctl(p, PROTO_CTL_ERROR)->text,
+                                "the room's script failed 10 times: the room is closed and "
+                                "passes nothing of its members");
+        assert_int_equal(join_script(r, 2, "f-1", "c", NULL), DROP(RELAY_DROP_ROOM_CLOSED));
+        fake_clear();
+        for (uint32_t i = 1; i <= 5; i++) {
+            assert_int_equal(send_state_xy(r, 0, SCRIPT_ERRORS_OFF + i, 1, 1), 0);
+            assert_int_equal(send_event(r, 1, 0, "hi"), 0);
+        }
+        assert_int_equal(states_to(1) + events_to(0), 0);
+        assert_int_equal(counts(r)->calls, 2 + SCRIPT_ERRORS_OFF); /* its start: two calls */
+        assert_true(relay_peer_joined(r, 0) && relay_peer_joined(r, 1));
+        done(r, e);
+    }
 }
 
 static void a_reload_takes_new_rooms_and_keeps_on_a_fault(void **state)
@@ -489,6 +535,100 @@ static void a_reload_takes_new_rooms_and_keeps_on_a_fault(void **state)
     assert_int_equal(counts(r)->reloads, 2);
     assert_int_equal(counts(r)->reload_errors, 1);
     done(r, e);
+}
+
+/* A room made again from its record (as --room-file does at start): its
+ * script reads back where it came from, its kept events in order with
+ * their keepers, one by its key, and its props. */
+static void a_restored_room_is_read_back(void **state)
+{
+    (void)state;
+    scripts_put(dir, "back",
+                "function on_event(room, member, event)\n"
+                "  local kept, props = room:kept(), room:props()\n"
+                "  local score, keeper = room:kept('score')\n"
+                "  local keys = {}\n"
+                "  for i, k in ipairs(kept) do\n"
+                "    keys[i] = k.key .. '=' .. k.body .. (k.room and '/room' or '/' .. k.keeper)\n"
+                "  end\n"
+                "  room:send(table.concat({tostring(room.restored), table.concat(keys, ','),\n"
+                "                          tostring(score), tostring(keeper), tostring(props.map),\n"
+                "                          tostring(room:kept('none'))}, ' '), member.id)\n"
+                "  return false\n"
+                "end\n");
+    struct script_engine *e;
+    struct relay *r = scripted(2, "", &e);
+    struct proto_room_record rec;
+    proto_room_record_init(&rec);
+    char why[128];
+    assert_int_equal(proto_props_add(&rec.props, "props", "script", "back", why, sizeof why), 0);
+    assert_int_equal(proto_props_add(&rec.props, "props", "map", "dust", why, sizeof why), 0);
+    struct {
+        const char *key, *body, *keeper;
+        uint32_t sender;
+    } kept[] = {{"score", "X=2", RELAY_SCRIPT_KEEPER, RELAY_SCRIPT_SENDER},
+                {"flag", "red", "1234567890abcdef", 7}};
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t buf[PROTO_EVENT_MAX];
+        int n = proto_event_encode_kept(buf, sizeof buf, kept[i].key, true, kept[i].body,
+                                        strlen(kept[i].body));
+        assert_true(n > 0);
+        proto_state_stamp_sender(buf, kept[i].sender);
+        assert_int_equal(proto_room_record_add_kept(&rec, kept[i].keeper, buf, (size_t)n, why,
+                                                    sizeof why), 0);
+    }
+    assert_int_equal(relay_room_restore(r, "cave", &rec, now_us, why, sizeof why), 0);
+    assert_int_equal(join_script(r, 0, "cave", "ann", NULL), 0);
+    fake_clear();
+    assert_int_equal(send_event(r, 0, 0, "say"), 0);
+    struct proto_event ev;
+    char body[256];
+    assert_true(last_event(0, &ev, body, sizeof body));
+    assert_string_equal(body, "file score=X=2/room,flag=red/1234567890abcdef X=2 "
+                              "0000000000000000 dust nil");
+    /* a room a join makes is no restored one */
+    assert_int_equal(join_script(r, 1, "new", "bob", "back"), 0);
+    fake_clear();
+    assert_int_equal(send_event(r, 1, 0, "say"), 0);
+    assert_true(last_event(1, &ev, body, sizeof body));
+    assert_string_equal(body, "nil  nil nil nil nil");
+    done(r, e);
+}
+
+/* --script-room: rooms whose names start with a prefix run its script,
+ * whatever their first join's props (none: the script all the same);
+ * a join naming another is refused; the longest prefix wins. */
+static void a_pinned_room_runs_its_script(void **state)
+{
+    (void)state;
+    scripts_put(dir, "referee", "function on_join(room, member) room:keep('by', room.script) end\n");
+    scripts_put(dir, "finals", "function on_join(room, member) room:keep('by', room.script) end\n");
+    scripts_put(dir, "other", "function on_join() end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 3);
+    struct script_engine *e = scripts_engine_pinned(r, dir, "ttt-=referee ttt-final=finals",
+                                                    SCRIPT_FAILED_CLOSE);
+    struct proto_event ev;
+    char body[64];
+    assert_int_equal(join_script(r, 0, "ttt-1", "ann", NULL), 0); /* no props: pinned all the same */
+    assert_true(last_event(0, &ev, body, sizeof body));
+    assert_string_equal(body, "referee");
+    assert_int_equal(join_script(r, 1, "ttt-final-2", "bob", NULL), 0);
+    assert_true(last_event(1, &ev, body, sizeof body));
+    assert_string_equal(body, "finals");
+    fake_clear();
+    assert_true(join_script(r, 2, "ttt-9", "cid", "other") < 0); /* another script: refused */
+    assert_string_equal(last_error(2), "script_refused");
+    assert_non_null(strstr(last_ctl(2, PROTO_CTL_ERROR)->text, "runs the script 'referee'"));
+    assert_int_equal(join_script(r, 2, "ttt-9", "cid", "referee"), 0); /* its own: admitted */
+    script_engine_close(e);
+    relay_destroy(r);
+    char err[256];
+    struct script_settings s = {.memory_kb = 1024, .budget = 1000000, .share = 50};
+    snprintf(s.dir, sizeof s.dir, "%s", dir);
+    snprintf(s.pins, sizeof s.pins, "ttt-=nothing");
+    assert_int_equal(script_check(&s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--script-room ttt-=nothing: no "));
 }
 
 /* Every ```lua block of docs/scripts.md, a script of its own, in a room
@@ -550,10 +690,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(the_room_keeps_sets_opens_and_kicks, setup, teardown),
         cmocka_unit_test_setup_teardown(the_rooms_keys_are_its_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(every_error_counted_then_the_script_is_off, setup,
+        cmocka_unit_test_setup_teardown(a_failing_hook_fails_closed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_reload_takes_new_rooms_and_keeps_on_a_fault, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_restored_room_is_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_pinned_room_runs_its_script, setup, teardown),
         cmocka_unit_test_setup_teardown(the_docs_examples_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,14 +21,24 @@ static struct room_vm *vm_at(struct script_engine *e, uint32_t room)
     return room < e->max_rooms ? e->rooms[room] : NULL;
 }
 
+/* Is vm a room's script switched off for its errors? Its room fails
+ * closed: what the script would judge is dropped, a join refused. */
+static bool off(const struct room_vm *vm)
+{
+    return vm && vm->off;
+}
+
 /* Before a hook that judges input (on_join, on_event, on_input, on_state):
  * true with the hook, the room and m (with its keys or not) pushed for
- * script_vm_call; false with the verdict in *v: PASS where there is no such
- * hook, BUSY while the scripts' hold is full (what is not judged is
- * dropped or refused, never passed unjudged). */
+ * script_vm_call; false with the verdict in *v: DROP where the script is
+ * off, PASS where there is no such hook, BUSY while the scripts' hold is
+ * full (what is not judged is dropped or refused, never passed unjudged). */
 static bool judging(struct room_vm *vm, const char *hook, const struct relay_script_member *m,
                     bool keys, enum relay_script_verdict *v)
 {
+    *v = RELAY_SCRIPT_DROP;
+    if (off(vm))
+        return false;
     *v = RELAY_SCRIPT_PASS;
     if (!script_vm_hook(vm, hook))
         return false;
@@ -42,10 +52,11 @@ static bool judging(struct room_vm *vm, const char *hook, const struct relay_scr
     return true;
 }
 
-/* A judging hook's verdict when script_vm_call did not call it. */
+/* A judging hook's verdict when script_vm_call did not call it or it
+ * failed: dropped (busy, if held), never passed unjudged. */
 static enum relay_script_verdict uncalled(int rc)
 {
-    return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+    return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
 }
 
 /* A refusal's reason as a client is told it: printable ASCII, cut. */
@@ -57,17 +68,39 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
-/* Starts room's script: its prop `script`, else the relay's default; none
- * (or out of memory), e->none: the room runs none for its life, whatever
- * its props become. Returns RELAY_SCRIPT_PASS; RELAY_SCRIPT_DROP with why
- * when the room names a script this relay does not have; or
+/* The script the relay pins room to (the longest --script-room prefix it
+ * starts with), or NULL. */
+static const char *pinned(const struct script_engine *e, const char *room)
+{
+    const struct script_pin *best = NULL;
+    for (size_t i = 0; i < e->n_pins; i++) {
+        size_t len = strlen(e->pins[i].prefix);
+        if (strncmp(room, e->pins[i].prefix, len) == 0 &&
+            (!best || len > strlen(best->prefix)))
+            best = &e->pins[i];
+    }
+    return best ? best->name : NULL;
+}
+
+/* Starts room's script: the one the relay pins its name to, else its prop
+ * `script`, else the relay's default; none (or out of memory), e->none:
+ * the room runs none for its life, whatever its props become. Returns
+ * RELAY_SCRIPT_PASS; RELAY_SCRIPT_DROP with why when the room names a
+ * script this relay does not have, or another than its pin; or
  * RELAY_SCRIPT_BUSY, the scripts short of time (its start is a call as
  * any other). Refused, the slot stays undecided: a later join tries again. */
 static enum relay_script_verdict start(struct script_engine *e, uint32_t room,
                                        const char *name, const struct proto_props *props,
                                        uint64_t now_us, char *why, size_t cap)
 {
-    const char *want = proto_props_get(props, "script");
+    const char *want = proto_props_get(props, "script"), *pin = pinned(e, name);
+    if (pin && want && want[0] && strcmp(want, pin) != 0) {
+        snprintf(why, cap, "room '%.32s' runs the script '%.32s' (the relay's --script-room)",
+                 name, pin);
+        return RELAY_SCRIPT_DROP;
+    }
+    if (pin)
+        want = pin;
     if (!want || !want[0])
         want = e->set.default_name;
     const struct script_source *src = want[0] ? script_find(e, want) : NULL;
@@ -85,9 +118,13 @@ static enum relay_script_verdict start(struct script_engine *e, uint32_t room,
         script_vm_free(vm);
         return RELAY_SCRIPT_BUSY;
     }
-    if (!vm) {
-        log_warn("script: room '%s': out of memory: it runs without %s", name, src->name);
-        vm = &e->none;
+    if (!vm || !vm->L) { /* out of memory, or its chunk failed: never a room without it */
+        if (!vm)
+            log_warn("script: room '%s': out of memory for %s: the join refused", name,
+                     src->name);
+        script_vm_free(vm);
+        snprintf(why, cap, "the room's script '%.32s' could not start", src->name);
+        return RELAY_SCRIPT_DROP;
     }
     e->rooms[room] = vm;
     return RELAY_SCRIPT_PASS;
@@ -108,11 +145,18 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
             return v;
     }
     struct room_vm *vm = e->rooms[room];
+    if (off(vm)) {
+        snprintf(why, cap, "the room's script failed %u times: the room takes no one",
+                 (unsigned)vm->errors);
+        return RELAY_SCRIPT_DROP;
+    }
     enum relay_script_verdict v;
     if (!judging(vm, "on_join", m, false, &v))
         return v;
     lua_State *L = vm->L;
     int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
+    if (rc == VM_FAILED)
+        reason("the room's script failed in on_join", why, cap);
     if (rc != VM_CALLED)
         return uncalled(rc);
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
@@ -185,7 +229,7 @@ void script_hooks_leaves(struct script_engine *e)
 /* What a hook that returns bytes said (its one result on top of the stack,
  * popped): false, DROP; a string of at most *len bytes, CHANGED, copied to
  * out, its length in *len; nil or true, PASS; anything else the script's
- * fault (named hook), PASS. */
+ * fault (named hook), DROP. */
 static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook,
                                                    uint8_t *out, size_t *len)
 {
@@ -198,6 +242,7 @@ static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook
         const char *s = lua_tolstring(L, -1, &n);
         if (n > *len) {
             script_vm_fault(vm, hook, "%s: %zu bytes returned, at most %zu", vm->file, n, *len);
+            v = RELAY_SCRIPT_DROP;
         } else {
             memcpy(out, s, n);
             *len = n;
@@ -206,6 +251,7 @@ static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
         script_vm_fault(vm, hook, "%s: returned a %s: nil, true, false or a string", vm->file,
                         luaL_typename(L, -1));
+        v = RELAY_SCRIPT_DROP;
     }
     lua_pop(L, 1);
     return v;
@@ -335,14 +381,17 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
     } else if (lua_istable(L, -1)) {
-        if (correction(vm, s))
+        if (correction(vm, s)) {
             v = RELAY_SCRIPT_CHANGED;
-        else
+        } else {
             script_vm_fault(vm, "on_state", "%s: a correction's x, y, vx, vy, heading are "
                             "numbers within +-1e6", vm->file);
+            v = RELAY_SCRIPT_DROP;
+        }
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
         script_vm_fault(vm, "on_state", "%s: returned a %s: nil, true, false or a table",
                         vm->file, luaL_typename(L, -1));
+        v = RELAY_SCRIPT_DROP;
     }
     lua_pop(L, 1);
     return v;
