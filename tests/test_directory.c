@@ -1,4 +1,7 @@
-/* test_directory: the fleet's directory against a real redis-server that
+/* test_directory.c: the fleet's directory against a real redis-server:
+ * placement, claims and their races, renewal, takeover, release and handover,
+ * and what a Redis that lost its data leaves. */
+/* The fleet's directory against a real redis-server that
  * each test starts on a free loopback port and stops (support/redis.c):
  * least-loaded placement, the claim race (10 relays in threads, 200 rooms),
  * renewal, a lapsed relay's lost and reclaimed claims, takeover from a dead

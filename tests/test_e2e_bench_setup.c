@@ -1,4 +1,7 @@
-/* test_e2e_bench_setup.c: ricochet-bench's setup against the real relay on
+/* test_e2e_bench_setup.c: ricochet-bench's setup against the real relay when a
+ * client cannot get in at first: its connect made again within the setup and
+ * counted, and a setup that cannot succeed ended at once, saying why. */
+/* Ricochet-bench's setup against the real relay on
  * 127.0.0.1 (--relay), when a client cannot get in at first. A forwarder on
  * the path (support/onpath.h) drops the first ENet handshake the generator
  * starts (its CONNECT and every resend) and ends it with a DISCONNECT of

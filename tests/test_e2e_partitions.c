@@ -1,4 +1,7 @@
-/* test_e2e_partitions.c: the fleet cut apart by the nemesis
+/* test_e2e_partitions.c: the fleet cut apart by the nemesis (Redis, three
+ * relays and the players in namespaces of their own, nftables cutting between
+ * them): proto/FLEET.md's invariants checked from what the players received. */
+/* The fleet cut apart by the nemesis
  * (support/nemesis.h): Redis, three relays and the players each in a
  * network namespace of their own, nftables dropping what crosses a cut,
  * both ways or one way, while players play; then proto/FLEET.md's

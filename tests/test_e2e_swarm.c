@@ -1,4 +1,7 @@
-/* test_e2e_swarm.c: the swarm driver (client/swarm/swarm.c) against a real relay on
+/* test_e2e_swarm.c: the swarm driver against a real relay over both
+ * transports: each client hears exactly its room, every state once, on the
+ * intended schedule. */
+/* The swarm driver (client/swarm/swarm.c) against a real relay on
  * 127.0.0.1, both transports: clients in rooms hear exactly their room,
  * every state sent is received by every other member once, the schedule
  * is the intended one, and names and rooms follow the slice (first).
