@@ -1,5 +1,6 @@
-/* test_e2e_lesson_door.c: the lesson's door cannot be shut by connections
- * that say nothing, and holds a class. ricochet-lesson in IP mode (its TCP
+/* test_e2e_lesson_door.c: the lesson's door cannot be shut by connections that
+ * say nothing, and holds a class. */
+/* ricochet-lesson in IP mode (its TCP
  * door needs it; skipped without namespaces). More TCP connections to the
  * door that never send a byte than the door holds programs; then the docs'
  * TCP player (examples/sockets/tcp_player.c) joins through the door at
