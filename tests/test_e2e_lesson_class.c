@@ -1,5 +1,6 @@
 /* test_e2e_lesson_class.c: the class's sheets (docs/class/plan.LANG.md and
- * worksheet.LANG.md) run as written. Every language's
+ * worksheet.LANG.md) run as written. */
+/* Every language's
  * sheets hold the same commands (each line of a ```sh block) and the same
  * addresses as English's; the test runs them, byte for byte, in a network
  * namespace of its own (unshare -rnm, a tmpfs on /tmp unless the tree is

@@ -1,5 +1,7 @@
-/* test_e2e_lesson_laptops.c: a class of 30 laptops watching the lesson.
- * ricochet-lesson in IP mode with its door and its students' view on a
+/* test_e2e_lesson_laptops.c: a class of 30 laptops watching the lesson: every
+ * lost state explained or its lane marked behind, each laptop's own lane
+ * first, a laptop sent less than 20 KB a second. */
+/* ricochet-lesson in IP mode with its door and its students' view on a
  * bridge's address (tests/support/nemesis.h; skipped without root), one
  * sender a lane at 5% loss, then 30 machines through the door (the docs' C
  * players, UDP and TCP in turn) beside the lanes. Every 2 s, live.json's

@@ -1,6 +1,6 @@
-/* test_e2e_lesson_plan.c: the class's plan (docs/class/plan.LANG.md)
- * played against the page and its answer key checked: a
- * lesson as make lesson starts it, its teacher's page in headless
+/* test_e2e_lesson_plan.c: the class's plan played against the page, every
+ * figure of its answer key checked, in four languages. */
+/* The plan (docs/class/plan.LANG.md): a lesson as make lesson starts it, its teacher's page in headless
  * Chromium, each preset pressed at its minute (its button's numbers taken
  * by netsim, a whole window under it), and every figure the answer key
  * states read off the page and checked: the relay's fixed ports and the

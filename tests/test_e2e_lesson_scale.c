@@ -1,5 +1,6 @@
 /* test_e2e_lesson_scale.c: the lesson explains every lost state with four
- * senders a lane. ricochet-lesson (IP mode where the machine gives
+ * senders a lane at 2% and 5% loss. */
+/* ricochet-lesson (IP mode where the machine gives
  * namespaces) with --senders 4, 20 states a second each: 800 a lane in a
  * 10 s window, through 2% loss for a minute and 5% for another. Every 2 s,
  * live.json's figures as a page polls them, without the marks
