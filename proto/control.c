@@ -572,8 +572,8 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
 }
 
-/* joined and left: the member, and what came with it (a left: why, and a
- * creator's, who has its room now). */
+/* joined and left: the member, and what came with it (a left: why, and an
+ * owner's, who has its room now: "creator" on the wire, PROTOCOL.md). */
 static int read_member_notice(struct reader *r, const cJSON *o, struct proto_control *m)
 {
     int rc;
@@ -583,7 +583,7 @@ static int read_member_notice(struct reader *r, const cJSON *o, struct proto_con
         return rc;
     if (m->type == PROTO_CTL_JOINED)
         return (rc = read_mode(r, o, 0, &m->mode)) ? rc : read_lockstep(r, o, m);
-    if ((rc = read_string(r, o, "creator", 0, m->creator, sizeof m->creator, player_ok)))
+    if ((rc = read_string(r, o, "creator", 0, m->owner, sizeof m->owner, player_ok)))
         return rc;
     return read_reason(r, o, &m->reason);
 }

@@ -47,7 +47,7 @@ enum proto_ctl_type {
                            sight (beyond PROTO_AOI_LEAVE times the radius) */
     PROTO_CTL_ROOMS,    /* client -> relay: prefix, after (which rooms to list);
                            relay -> client (listing): rooms, more, prefix */
-    PROTO_CTL_ROOM,     /* client -> relay, from a room's creator: open, listed,
+    PROTO_CTL_ROOM,     /* client -> relay, from a room's owner: open, listed,
                            props (PROTOCOL.md, "Rooms with properties") */
     PROTO_CTL_CHECK,    /* client -> relay, a lockstep room's member: tick, sum */
     PROTO_CTL_LATE,     /* relay -> member: tick, by_us, count: inputs came late */
@@ -184,10 +184,9 @@ struct proto_control {
     char owner[PROTO_PLAYER_LEN + 1];   /* welcome, room (relay -> client, room set):
                                            the room's owner, a player id ("": none); with
                                            props, closed, unlisted and size the room as it
-                                           is */
-    char creator[PROTO_PLAYER_LEN + 1]; /* left: the player who changes the room now,
-                                           the room's creator having left ("": no
-                                           change) */
+                                           is. left: the room's new owner, its owner having
+                                           left ("": no change; on the wire "creator", its
+                                           first name: PROTOCOL.md) */
     char prefix[PROTO_ROOM_MAX + 1];    /* rooms: list those whose names start with
                                            it ("": all); a listing echoes it */
     char after[PROTO_ROOM_MAX + 1];     /* rooms (request): only names after it

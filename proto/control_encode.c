@@ -219,7 +219,8 @@ static int add_member_notice(cJSON *o, const struct proto_control *m)
         return PROTO_E_VALUE;
     if (m->type == PROTO_CTL_JOINED && m->rejoined)
         cJSON_AddBoolToObject(o, "rejoined", true);
-    if (m->type == PROTO_CTL_LEFT && add_hex(o, "creator", m->creator, proto_player_valid))
+    /* a left's new owner goes by the wire's first name for it (PROTOCOL.md) */
+    if (m->type == PROTO_CTL_LEFT && add_hex(o, "creator", m->owner, proto_player_valid))
         return PROTO_E_VALUE;
     if (m->type == PROTO_CTL_LEFT) {
         cJSON_AddStringToObject(o, "reason", proto_left_reason_name(m->reason));

@@ -63,11 +63,12 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                   "without exists to make it",
                                   false},
     [PROTO_ERROR_ROOM_CLOSED] = {"room_closed",
-                                 "the room takes no joiners now: wait for its creator to "
+                                 "the room takes no joiners now: wait for its owner to "
                                  "open it, or join another",
                                  false},
-    [PROTO_ERROR_NOT_CREATOR] = {"not_creator",
-                                 "only the room's creator changes its settings", false},
+    /* the wire keeps the first name of a room's owner here (PROTOCOL.md) */
+    [PROTO_ERROR_NOT_ROOM_OWNER] = {"not_creator",
+                                    "only the room's owner changes its settings", false},
     [PROTO_ERROR_NOT_OWNER] = {"not_owner",
                                "the kept key is another player's: only it or the room's "
                                "owner replaces or clears it",
@@ -75,6 +76,9 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_SCRIPT_REFUSED] = {"script_refused",
                                     "the room's script refused the join (its reason "
                                     "follows)", false},
+    [PROTO_ERROR_SCRIPT_ERROR] = {"script_error",
+                                  "the room's script failed (where and why follow): the "
+                                  "room goes on", false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

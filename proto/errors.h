@@ -48,10 +48,11 @@ enum proto_error_code {
     /* rooms with properties */
     PROTO_ERROR_NO_SUCH_ROOM = 30,
     PROTO_ERROR_ROOM_CLOSED = 31,
-    PROTO_ERROR_NOT_CREATOR = 32,
+    PROTO_ERROR_NOT_ROOM_OWNER = 32, /* "not_creator" on the wire, its first name */
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
+    PROTO_ERROR_SCRIPT_ERROR = 35, /* the room's script failed: the members told */
     PROTO_ERROR_COUNT
 };
 

@@ -1,5 +1,5 @@
 /* props.h: a room's properties (PROTOCOL.md, "Rooms with properties"): a
- * small bounded set of string keys and values a room's creator sets, and
+ * small bounded set of string keys and values a room's owner sets, and
  * the `match` that a listing or a join of any room filters on.
  *
  * Pure: no I/O. Read from and written to JSON objects; bounded so that a

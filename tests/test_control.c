@@ -494,11 +494,11 @@ static void notices_round_trip(void **state)
     assert_int_equal(decode(buf), PROTO_OK);
     assert_int_equal(msg->reason, PROTO_LEFT_TIMEOUT);
     assert_int_equal(msg->id, 9);
-    assert_string_equal(msg->creator, "");
-    memset(in.creator, 'a', PROTO_PLAYER_LEN); /* a creator's left names who has its room */
+    assert_string_equal(msg->owner, "");
+    memset(in.owner, 'a', PROTO_PLAYER_LEN); /* an owner's left names who has its room */
     assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
     assert_int_equal(decode(buf), PROTO_OK);
-    assert_string_equal(msg->creator, in.creator);
+    assert_string_equal(msg->owner, in.owner);
 
     in = (struct proto_control){ .type = PROTO_CTL_ERROR };
     strcpy(in.code, "room_full");

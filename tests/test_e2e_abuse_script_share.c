@@ -97,10 +97,7 @@ static void many_scripted_rooms_beside_honest_rooms(void **state)
     scripts_put(dir, "near", near_lua);
     scripts_put(dir, "calm", calm_lua);
     struct spawn_proc relay;
-    const char *args[] = {"--script-dir", dir, "--kick-after", "0", "--max-per-address", "0",
-                          "--log-level", "error", NULL};
-    int port = harness_start_relay(&relay, args);
-    assert_true(port > 0);
+    int port = scripts_relay_start(&relay, dir);
     struct session s;
     session_init(&s);
     member(&s, (uint16_t)port, "plain", "plain0", NULL, true, 30);

@@ -1,46 +1,37 @@
-/* test_e2e_bindings.c: the three bindings against a real relay, the library
- * installed by `make install-lib` (and docs/library.md's "A player kept past
- * its process" programs as written, in C against that library, Python, C# and
- * JavaScript: each run twice is the same player, owning its room, its key kept
- * in its file and in neither output):
- * the Python package's unittest (names and
- * texts as `str`, members with statistics, bad names refused with the rule, no
- * relay and a refused connection as a `DISCONNECTED` event then `EOFError`, the
- * README's example as written with a player of the test's and with no relay; an
- * `Interp` fed states late, out of order and lost, and fed the relay's states;
- * relays of its own: a relay gone, a rejoin through a relay's restart, tickets
- * sealed, joins of any room under a prefix (the fullest with space, then the
- * next) and listings in pages, a relay with `--room-list off` refusing both in
+/* test_e2e_bindings.c: the Python and JavaScript bindings against a real
+ * relay, the library installed by `make install-lib` (bindings.h), and
+ * docs/library.md's "A player kept past its process" programs as written, in
+ * C against that library, Python, C# and JavaScript: each run twice is the
+ * same player, owning its room, its key kept in its file and in neither
+ * output. The C# binding's own tests: test_e2e_csharp_bindings.c.
+ * The Python package's unittest (names and texts as `str`, members with
+ * statistics, bad names refused with the rule, no relay and a refused
+ * connection as a `DISCONNECTED` event then `EOFError`, the README's example
+ * as written with a player of the test's and with no relay; an `Interp` fed
+ * states late, out of order and lost, and fed the relay's states; relays of
+ * its own: a relay gone, a rejoin through a relay's restart, tickets sealed,
+ * joins of any room under a prefix (the fullest with space, then the next)
+ * and listings in pages, a relay with `--room-list off` refusing both in
  * words; a lobby that watches the rooms open 60 s at the relay's defaults,
  * then told of a room made within a second, and closed at the join timeout
- * once its watch ends; the library not found, in words), the JavaScript package's `node
- * --test` in Node over the ws edge (and with no relay, a relay that never
- * answers, a web server that is no relay, refusals: a `close` event with its
- * reason and hint, never a crash; the README's example as written, in a folder
- * of its own; relays of its own: members with statistics, a rejoin through a
- * relay's restart, tickets whole or as a pass, rooms with properties (made,
- * listed and joined by them, refused in words), a lobby that watches as
- * Python's; HTTP polling (route `poll`) on a
- * relay with ws and poll edges: a polling session and a WebSocket member
- * exchanging states and events, long and short polling, `close()` seen as a
- * quit, a join refused, no relay, a relay gone and a server that never answers
- * as `close` events, and a server of the test's answering cut frames, an answer
- * too long and a 410; `listRooms` before the welcome `false`, nothing sent; the
- * script the build joins for a page, every module in it, exporting what the
- * modules do), the C# binding built with `mcs` and run with `mono`: payloads
- * byte for byte, events to the room and to one member, refusals before sending,
- * a closed session and a NULL answered with an error; as Python's, strings,
- * members, bad names, no relay, `Interp`, the README's example as written,
- * relays of its own (rooms and listings too, a lobby that watches as
- * Python's, its pages the RoomsChanged event), and with no `libricochet.so`
- * where mono looks a `DllNotFoundException` saying what to do, and the same
- * tests again with no libricochet at all, every session in managed C#, over
- * ENet and then over the relay's ws edge (a WebSocket and a wss member beside
- * ENet ones in every run); and each of the
- * three against a room's script (a relay of its own with --script-dir
- * tests/scripts): a refused join's reason, the room's word from its sender
- * (ROOM_SENDER, Native.RoomSender), its kept score no member clears, a
- * latecomer reading it */
+ * once its watch ends; the library not found, in words), the JavaScript
+ * package's `node --test` in Node over the ws edge (and with no relay, a
+ * relay that never answers, a web server that is no relay, refusals: a
+ * `close` event with its reason and hint, never a crash; the README's example
+ * as written, in a folder of its own; relays of its own: members with
+ * statistics, a rejoin through a relay's restart, tickets whole or as a pass,
+ * rooms with properties (made, listed and joined by them, refused in words),
+ * a lobby that watches as Python's; HTTP polling (route `poll`) on a relay
+ * with ws and poll edges: a polling session and a WebSocket member exchanging
+ * states and events, long and short polling, `close()` seen as a quit, a join
+ * refused, no relay, a relay gone and a server that never answers as `close`
+ * events, and a server of the test's answering cut frames, an answer too long
+ * and a 410; `listRooms` before the welcome `false`, nothing sent; the script
+ * the build joins for a page, every module in it, exporting what the modules
+ * do); each of the two against a room's script (a relay of its own with
+ * --script-dir tests/scripts): a refused join's reason, the room's word from
+ * its sender (ROOM_SENDER), its kept score no member clears, a latecomer
+ * reading it */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,68 +43,29 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/support/bindings.h"
 #include "tests/support/harness.h"
 
-static char scratch[64]; /* the DESTDIR, and where the C# program is built */
-static struct spawn_proc relay;
-static uint16_t enet_port, ws_port;
+static struct bindings b;
 
 static int setup(void **state)
 {
     (void)state;
-    if (harness_install_lib(scratch, sizeof scratch) != 0)
-        return -1;
-    char lib[128];
-    snprintf(lib, sizeof lib, "%s/usr/lib", scratch);
-    setenv("LD_LIBRARY_PATH", lib, 1);
-    /* the bindings' tests run relays of their own, from another folder */
-    char *bin = realpath(harness_bin_dir(), NULL);
-    if (!bin)
-        return -1;
-    setenv("RICOCHET_BIN", bin, 1);
-    free(bin);
-    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
-                          NULL};
-    if (harness_start_relay(&relay, args) < 0)
-        return -1;
-    enet_port = harness_edge_port(&relay, "enet");
-    ws_port = harness_edge_port(&relay, "ws");
-    return enet_port && ws_port ? 0 : -1;
+    return bindings_setup(&b);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    free(harness_relay_finish(&relay));
-    spawn_free(&relay);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Runs a shell command line (at most 120 s) and returns its exit code; its
- * output goes to stderr. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[2048], line[2100];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(line, sizeof line, "timeout 120 sh -c '%s' 1>&2", cmd);
-    int rc = system(line);
-    if (rc != 0)
-        fprintf(stderr, "failed (%d): %s\n", rc, cmd);
-    return rc;
+    return bindings_teardown(&b);
 }
 
 static void python_package_against_a_relay(void **state)
 {
     (void)state;
-    assert_int_equal(run("cd client/python && RICOCHET_PORT=%u python3 -m unittest discover "
-                         "-s tests -v",
-                         (unsigned)enet_port),
+    assert_int_equal(bindings_run("cd client/python && RICOCHET_PORT=%u python3 -m unittest "
+                                  "discover -s tests -v",
+                                  (unsigned)b.enet_port),
                      0);
 }
 
@@ -122,53 +74,12 @@ static void javascript_package_in_node_against_a_relay(void **state)
     (void)state;
     /* Node without a global WebSocket takes ws from npm (npm ci: .ci/deps test) */
     if (access("client/js/node_modules/ws/package.json", R_OK) != 0 &&
-        run("node -e \"process.exit(globalThis.WebSocket ? 0 : 1)\"") != 0)
+        bindings_run("node -e \"process.exit(globalThis.WebSocket ? 0 : 1)\"") != 0)
         fail_msg("no WebSocket for Node: run .ci/deps test (npm ci in client/js)");
-    assert_int_equal(run("cd client/js && RICOCHET_WS_URL=ws://127.0.0.1:%u/ node --test test/*.test.js",
-                         (unsigned)ws_port),
+    assert_int_equal(bindings_run("cd client/js && RICOCHET_WS_URL=ws://127.0.0.1:%u/ "
+                                  "node --test test/*.test.js",
+                                  (unsigned)b.ws_port),
                      0);
-}
-
-static void csharp_binding_with_mono_against_a_relay(void **state)
-{
-    (void)state;
-    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/session_test.exe "
-                         "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
-                         scratch),
-                     0);
-    assert_int_equal(run("RICOCHET_WS_PORT=%u mono %s/session_test.exe %u", (unsigned)ws_port, scratch,
-                         (unsigned)enet_port),
-                     0);
-    /* no libricochet where mono looks: the exception says what to do */
-    assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty mono %s/session_test.exe "
-                         "--no-library",
-                         scratch, scratch, scratch),
-                     0);
-}
-
-/* The C# binding with no libricochet anywhere mono looks (LD_LIBRARY_PATH
- * an empty folder, nothing installed): every session managed, the same tests
- * but the native library's own checks and HTTP polling's (an edge only
- * libricochet speaks), over ENet, then every ENet session of them over the
- * relay's ws edge instead. The run above holds its managed lobby a minute,
- * past the relay's 30 s of lobby idleness (its pings, the same over every
- * link); here 2 s over ENet, and 6 s over the WebSocket, past the 5 s a
- * stream may be silent. */
-static void csharp_managed_with_no_library(void **state)
-{
-    (void)state;
-    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/managed_test.exe "
-                         "client/csharp/Ricochet/*.cs client/csharp/tests/*.cs",
-                         scratch),
-                     0);
-    static const char *const runs[][2] = {{"enet", "2"}, {"ws", "6"}};
-    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
-        assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty RICOCHET_NO_LIBRARY=1 "
-                             "RICOCHET_TEST_EDGE=%s RICOCHET_LOBBY_HOLD_S=%s RICOCHET_WS_PORT=%u "
-                             "mono %s/managed_test.exe %u",
-                             scratch, scratch, runs[i][0], runs[i][1], (unsigned)ws_port, scratch,
-                             (unsigned)enet_port),
-                         0);
 }
 
 /* The block fenced ```lang after the heading in docs/library.md into path. */
@@ -216,7 +127,7 @@ static void keeps_its_player(const char *cmd, const char *keyfile)
     char out[2][160], line[2][256], key[64];
     for (int i = 0; i < 2; i++) {
         snprintf(out[i], sizeof out[i], "%s.out%d", keyfile, i);
-        assert_int_equal(run("%s %s > %s", cmd, keyfile, out[i]), 0);
+        assert_int_equal(bindings_run("%s %s > %s", cmd, keyfile, out[i]), 0);
         first_line(out[i], line[i], sizeof line[i]);
         fprintf(stderr, "%s: %s\n", cmd, line[i]);
     }
@@ -236,39 +147,41 @@ static void library_md_keeps_the_player_in_each_language(void **state)
 {
     (void)state;
     char path[160], cmd[512], key[160];
-    snprintf(path, sizeof path, "%s/keep.c", scratch);
+    snprintf(path, sizeof path, "%s/keep.c", b.scratch);
     md_block("### In C", "c", path);
-    assert_int_equal(run("cc -o %s/keep %s -I%s/usr/include -L%s/usr/lib -lricochet", scratch, path,
-                         scratch, scratch),
+    assert_int_equal(bindings_run("cc -o %s/keep %s -I%s/usr/include -L%s/usr/lib -lricochet",
+                                  b.scratch, path, b.scratch, b.scratch),
                      0);
-    snprintf(cmd, sizeof cmd, "%s/keep 127.0.0.1 %u keep-c", scratch, (unsigned)enet_port);
-    snprintf(key, sizeof key, "%s/c.key", scratch);
+    snprintf(cmd, sizeof cmd, "%s/keep 127.0.0.1 %u keep-c", b.scratch, (unsigned)b.enet_port);
+    snprintf(key, sizeof key, "%s/c.key", b.scratch);
     keeps_its_player(cmd, key);
 
-    snprintf(path, sizeof path, "%s/keep.py", scratch);
+    snprintf(path, sizeof path, "%s/keep.py", b.scratch);
     md_block("### In Python", "python", path);
     snprintf(cmd, sizeof cmd, "PYTHONPATH=client/python python3 %s 127.0.0.1 %u keep-py", path,
-             (unsigned)enet_port);
-    snprintf(key, sizeof key, "%s/py.key", scratch);
+             (unsigned)b.enet_port);
+    snprintf(key, sizeof key, "%s/py.key", b.scratch);
     keeps_its_player(cmd, key);
 
-    snprintf(path, sizeof path, "%s/Keep.cs", scratch);
+    snprintf(path, sizeof path, "%s/Keep.cs", b.scratch);
     md_block("### In C#", "csharp", path);
-    assert_int_equal(run("mcs -nologo -warnaserror -out:%s/keep.exe %s client/csharp/Ricochet/*.cs",
-                         scratch, path),
+    assert_int_equal(bindings_run("mcs -nologo -warnaserror -out:%s/keep.exe %s "
+                                  "client/csharp/Ricochet/*.cs",
+                                  b.scratch, path),
                      0);
-    snprintf(cmd, sizeof cmd, "mono %s/keep.exe 127.0.0.1 %u keep-cs", scratch, (unsigned)enet_port);
-    snprintf(key, sizeof key, "%s/cs.key", scratch);
+    snprintf(cmd, sizeof cmd, "mono %s/keep.exe 127.0.0.1 %u keep-cs", b.scratch,
+             (unsigned)b.enet_port);
+    snprintf(key, sizeof key, "%s/cs.key", b.scratch);
     keeps_its_player(cmd, key);
 
-    snprintf(path, sizeof path, "%s/js/keep.mjs", scratch);
-    assert_int_equal(run("mkdir -p %s/js/node_modules && ln -sfn \"$(pwd)/client/js\" "
-                         "%s/js/node_modules/ricochet-relay-client",
-                         scratch, scratch),
+    snprintf(path, sizeof path, "%s/js/keep.mjs", b.scratch);
+    assert_int_equal(bindings_run("mkdir -p %s/js/node_modules && ln -sfn \"$(pwd)/client/js\" "
+                                  "%s/js/node_modules/ricochet-relay-client",
+                                  b.scratch, b.scratch),
                      0);
     md_block("### In JavaScript", "js", path);
-    snprintf(cmd, sizeof cmd, "node %s ws://127.0.0.1:%u/ keep-js", path, (unsigned)ws_port);
-    snprintf(key, sizeof key, "%s/js.key", scratch);
+    snprintf(cmd, sizeof cmd, "node %s ws://127.0.0.1:%u/ keep-js", path, (unsigned)b.ws_port);
+    snprintf(key, sizeof key, "%s/js.key", b.scratch);
     keeps_its_player(cmd, key);
 }
 
@@ -278,8 +191,6 @@ int main(void)
         cmocka_unit_test(python_package_against_a_relay),
         cmocka_unit_test(library_md_keeps_the_player_in_each_language),
         cmocka_unit_test(javascript_package_in_node_against_a_relay),
-        cmocka_unit_test(csharp_binding_with_mono_against_a_relay),
-        cmocka_unit_test(csharp_managed_with_no_library),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -213,7 +213,7 @@ static void an_outsiders_report_moves_nothing(void **state)
     assert_int_equal(ricochet_set_room_open(s.c[alice], true), RICOCHET_OK);
     seen_pump(&s, 300);
     assert_string_equal(s.code[alice], "");
-    assert_int_equal(fleet_relay_stat(&a, "drops.not_creator"), 0);
+    assert_int_equal(fleet_relay_stat(&a, "drops.not_room_owner"), 0);
     ricochet_close(s.c[alice]);
     free(fleet_relay_finish(&a));
     free(fleet_relay_finish(&b));

@@ -224,7 +224,7 @@ static void a_room_moved_by_a_partition_is_kept_whole(void **state)
     until_open(&s, carol, false);
     assert_string_equal(s.code[alice], ""); /* no not_creator */
     for (int i = 0; i < RELAYS; i++)
-        assert_int_equal(fleet_relay_stat(&relay[i], "drops.not_creator"), 0);
+        assert_int_equal(fleet_relay_stat(&relay[i], "drops.not_room_owner"), 0);
 
     /* The heal: relay 0 finds the room lost and writes nothing over it. */
     nemesis_heal(&n);

@@ -1,13 +1,8 @@
 /* test_e2e_room_props.c: rooms with properties through the library against
- * the relay over ENet: a room made with props and a size, listed with them
- * and filtered by a match; an unlisted room left out; a join of any room
- * picking by match and making a room with it; a room full at its own size;
- * a join with exists refused no_such_room for a room that is not; a closed
- * room refusing joiners until its creator opens it, another member refused
- * not_creator; a creator who leaves handing the room to the member in it
- * longest, which its LEFT tells (ricochet_room_mine); a room its creator
- * opened made open again by its rejoin after a relay restart; a size past
- * the relay's and props past their bounds refused in words */
+ * the relay over ENet: props and a size, listed and matched; a closed room
+ * refusing joiners until its owner opens it, another member refused; an
+ * owner who leaves handing the room on, which its LEFT tells; a room
+ * reopened by its owner's rejoin after a restart; bounds refused in words */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,7 +170,7 @@ static void set_open(struct table *t, size_t seat, bool open)
     assert_int_equal(now, open);
 }
 
-static void closed_until_its_creator_opens_it(void **state)
+static void closed_until_its_owner_opens_it(void **state)
 {
     (void)state;
     struct table t;
@@ -185,7 +180,7 @@ static void closed_until_its_creator_opens_it(void **state)
     seat_wait(&t, 0, cfg, RICOCHET_EV_WELCOME);
     seat_wait(&t, 1, seat_config(&t, 1, "game", false, NULL), RICOCHET_EV_DISCONNECTED);
     assert_string_equal(t.ev.code, "room_closed");
-    assert_non_null(strstr(ricochet_end_reason(t.cs[1]), "its creator"));
+    assert_non_null(strstr(ricochet_end_reason(t.cs[1]), "its owner"));
     /* a join of any room passes a closed room by */
     seat_wait(&t, 2, seat_config(&t, 2, "game", true, NULL), RICOCHET_EV_WELCOME);
     assert_string_equal(ricochet_room_name(t.cs[2]), "game1");
@@ -198,27 +193,27 @@ static void closed_until_its_creator_opens_it(void **state)
     assert_string_equal(t.ev.code, "not_creator");
     assert_true(ricochet_joined(t.cs[3]));
     seat_wait(&t, 4, seat_config(&t, 4, "game", false, NULL), RICOCHET_EV_WELCOME);
-    /* its creator can */
+    /* its owner can */
     set_open(&t, 0, false);
     seat_wait(&t, 5, seat_config(&t, 5, "game", false, NULL), RICOCHET_EV_DISCONNECTED);
     assert_string_equal(t.ev.code, "room_closed");
     long long closed = harness_relay_stat(&t.relay, "drops.room_closed");
-    long long creator = harness_relay_stat(&t.relay, "drops.not_creator");
+    long long not_owner = harness_relay_stat(&t.relay, "drops.not_room_owner");
     table_close(&t);
     assert_int_equal(closed, 2);
-    assert_int_equal(creator, 1);
+    assert_int_equal(not_owner, 1);
 }
 
-/* The creator leaves: the member in the room longest changes it now, no
- * other member. */
-static void a_creator_who_leaves_hands_the_room_on(void **state)
+/* The owner leaves: the member in the room longest owns it now, no other
+ * member. */
+static void an_owner_who_leaves_hands_the_room_on(void **state)
 {
     (void)state;
     struct table t;
     table_open(&t);
     for (size_t seat = 0; seat < 3; seat++)
         seat_wait(&t, seat, seat_config(&t, seat, "game", false, NULL), RICOCHET_EV_WELCOME);
-    ricochet_close(t.cs[0]); /* its creator quits */
+    ricochet_close(t.cs[0]); /* its owner quits */
     t.cs[0] = NULL;
     players_wait_event(t.cs, SEATS, 1, RICOCHET_EV_LEFT, &t.ev);
     assert_string_equal(ricochet_left_creator(t.cs[1]), ricochet_player(t.cs[1], 0));
@@ -235,7 +230,7 @@ static void a_creator_who_leaves_hands_the_room_on(void **state)
     table_close(&t);
 }
 
-/* The creator opens its closed room; the relay restarts; the creator's
+/* The owner opens its closed room; the relay restarts; the owner's
  * rejoin makes the room afresh as it is now (open), not as its first join
  * asked: a joiner after is welcomed. */
 static void opened_stays_open_across_a_restart(void **state)
@@ -293,8 +288,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(made_listed_filtered_and_matched),
         cmocka_unit_test(must_exist),
-        cmocka_unit_test(closed_until_its_creator_opens_it),
-        cmocka_unit_test(a_creator_who_leaves_hands_the_room_on),
+        cmocka_unit_test(closed_until_its_owner_opens_it),
+        cmocka_unit_test(an_owner_who_leaves_hands_the_room_on),
         cmocka_unit_test(opened_stays_open_across_a_restart),
         cmocka_unit_test(past_the_bounds_in_words),
     };

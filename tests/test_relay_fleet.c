@@ -224,7 +224,7 @@ static void a_room_made_from_its_record_keeps_its_owner(void **state)
     relay_each_changed_room(r, changed, &c);
     assert_int_equal(c.calls, 1); /* nothing changed since */
     assert_int_equal(send_text(r, 2, "{\"type\":\"room\",\"open\":true}"),
-                     DROP(RELAY_DROP_NOT_CREATOR));
+                     DROP(RELAY_DROP_NOT_ROOM_OWNER));
     assert_int_equal(send_text(r, 1, "{\"type\":\"room\",\"open\":true}"), 0);
     relay_each_changed_room(r, changed, &c);
     assert_int_equal(c.calls, 2);

@@ -244,7 +244,7 @@ static void a_creators_heir_hears_of_its_leave_out_of_sight(void **state)
     assert_true(heir[0] != '\0');
     fake_clear();
     relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
-    assert_string_equal(expect_left(1, 1, PROTO_LEFT_QUIT)->creator, heir);
+    assert_string_equal(expect_left(1, 1, PROTO_LEFT_QUIT)->owner, heir);
     assert_int_equal(count_ctl(2, PROTO_CTL_LEFT), 0);
     relay_destroy(r);
 }

@@ -143,7 +143,7 @@ static void changes_are_pushed_to_every_member(void **state)
     /* a refused change tells no one */
     fake_clear();
     assert_int_equal(send_text(r, 1, "{\"type\":\"room\",\"open\":true}"),
-                     DROP(RELAY_DROP_NOT_CREATOR));
+                     DROP(RELAY_DROP_NOT_ROOM_OWNER));
     assert_int_equal(count_ctl(0, PROTO_CTL_ROOM) + count_ctl(2, PROTO_CTL_ROOM), 0);
     /* the owner leaves: its heir owns it, and every member is told */
     fake_clear();

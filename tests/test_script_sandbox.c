@@ -11,7 +11,19 @@
  * second, its calls past it not made, what they would judge dropped, and
  * its timers waiting; a room past its
  * part of the relay's share (--script-share) not called, its input
- * dropped, another room still judged. */
+ * dropped, another room still judged. Each library function whose work no
+ * count hook sees, and the instructions that do much at once, given the
+ * worst arguments a room's memory allows (string.rep of "" 2^62 times, a
+ * sort of long strings of zero bytes, with and without an order function,
+ * concatenations, %q, utf8 over a whole string, a comparison of two long
+ * strings, a plain find), in a hook and in a room's start: the call ends within
+ * STALL_MS, stopped and counted as an error, its room's members told
+ * (script_error). Many rooms' calls at once hold the loop no longer than
+ * one call may, the calls past it not made (dropped, busy), a start past
+ * it refused busy, an on_leave past it called once the loop has gone on
+ * without scripts. Between datagrams here the loop goes on without
+ * scripts as long as they ran (as the relay's loop reads and sends), unless
+ * a case says otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,6 +32,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/wire.h"
@@ -31,6 +44,18 @@
 #define PWNED "/tmp/ricochet-script-escaped"
 
 static char dir[SCRIPTS_DIR_MAX];
+
+/* The loop goes on without scripts as long as they ran since the last
+ * rest (real time: the scripts' hold on the loop drains; the relay's
+ * clock, now_us, as the case moves it), then turns. */
+static void rest(const struct relay *r, struct script_engine *e)
+{
+    static uint64_t mark;
+    uint64_t t = relay_stats(r)->script.time_us, ran = t >= mark ? t - mark : t;
+    mark = t;
+    usleep((useconds_t)ran);
+    script_engine_run(e, now_us);
+}
 
 static int setup(void **state)
 {
@@ -118,7 +143,7 @@ static void each_escape_is_stopped_and_counted(void **state)
         assert_int_equal(states_to(1), 2);
         assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
         assert_int_equal(send_text(r, 3, "{\"type\":\"leave\"}"), 0);
-        script_engine_run(e, now_us);
+        rest(r, e);
     }
     assert_int_equal(access(PWNED, F_OK), -1);
     assert_int_equal(relay_stats(r)->drops[RELAY_DROP_SCRIPT_REFUSED], 0);
@@ -145,6 +170,7 @@ static void a_stuck_room_never_starves_another(void **state)
     for (uint32_t i = 1; i <= n; i++) {
         assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
         assert_int_equal(send_state_xy(r, 2, i, 1, 1), 0);
+        rest(r, e);
     }
     assert_int_equal(states_to(1), n);
     assert_int_equal(states_to(3), n); /* stopped: forwarded as if no hook */
@@ -243,6 +269,7 @@ static void a_heavy_room_takes_its_share_only(void **state)
         assert_int_equal(send_state_xy(r, 0, i, 5, 5), 0);
         uint32_t had = states_to(3);
         assert_int_equal(send_state_xy(r, 2, i, 5, 5), 0);
+        rest(r, e);
         if (states_to(3) == had)
             continue; /* not judged: dropped */
         struct proto_state s;
@@ -280,7 +307,7 @@ static void a_room_past_its_part_of_the_relay_share_waits(void **state)
                 "end\n");
     scripts_put(dir, "light", "function on_state(room, m, s) return {x = 2} end\n");
     struct relay_config cfg = unlimited_config();
-    struct relay *r = relay_with_peers(&cfg, 4);
+    struct relay *r = relay_with_peers(&cfg, 5);
     struct script_engine *e = scripts_engine_share(r, dir, 50000000, 5);
     assert_int_equal(join_script(r, 0, "calm", "a", "light"), 0);
     assert_int_equal(join_script(r, 1, "calm", "b", "light"), 0);
@@ -289,8 +316,10 @@ static void a_room_past_its_part_of_the_relay_share_waits(void **state)
     fake_clear();
     const struct relay_script_counts *c = &relay_stats(r)->script;
     uint32_t sent = 0;
-    while (c->busy == 0 && sent < 400)
+    while (c->busy == 0 && sent < 400) {
         assert_int_equal(send_state_xy(r, 2, ++sent, 5, 5), 0);
+        rest(r, e);
+    }
     assert_int_equal(c->busy, 1);
     assert_int_equal(states_to(3), sent - 1); /* the one not judged: dropped */
     assert_int_equal(relay_stats(r)->drops[RELAY_DROP_SCRIPT_BUSY], 1);
@@ -307,6 +336,191 @@ static void a_room_past_its_part_of_the_relay_share_waits(void **state)
     assert_int_equal(events_to(3), 0);
     assert_int_equal(c->busy, 2);
     assert_true(c->time_us >= 50000);
+    /* a room's start is a call too: with the share spent, none is made */
+    assert_int_not_equal(join_script(r, 4, "new", "e", "light"), 0);
+    assert_string_equal(last_error(4), "script_refused");
+    assert_int_equal(c->busy, 3);
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* The longest a call may hold the loop: its 50 ms and one step past it
+ * (an instruction or a library piece: at the default memory cap, a
+ * comparison of two 1 MiB strings of zero bytes is the longest known,
+ * about 20 ms here). Measured as this thread's CPU time: a busy machine
+ * that takes the core away meanwhile is not the relay's doing (the
+ * relay's own bound is by the clock; test_e2e_abuse_script_calls pings
+ * it). */
+#define STALL_MS 100
+
+static uint64_t cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The last error sent to peer (events on its channel passed over), or NULL. */
+static const struct proto_control *error_to(uint32_t peer)
+{
+    for (size_t i = fk.n_ctl; i-- > 0;)
+        if (fk.ctl[i].peer == peer && fk.ctl[i].json[0] == '{' &&
+            ctl_at(i)->type == PROTO_CTL_ERROR)
+            return dec;
+    return NULL;
+}
+
+/* Every heavy body as a script of its name, inside the function fmt
+ * makes of it ("function on_event(room, m, ev)\n%s\nend\n"). */
+static void put_heavy(const char *fmt)
+{
+    char text[1024];
+    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
+        snprintf(text, sizeof text, fmt, room_scripts_heavy[i].body);
+        scripts_put(dir, room_scripts_heavy[i].name, text);
+    }
+}
+
+/* h's call (what) took took µs of this thread's CPU, the counts before it
+ * were before: within STALL_MS, one error if h fails, else none. */
+static void judge_heavy(const struct room_scripts_heavy *h, const char *what, uint64_t took,
+                        const struct relay_script_counts *before, const struct relay *r)
+{
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    print_message("%-12s %-8s %6.1f ms, errors %llu, budget %llu, memory %llu\n", h->name,
+                  what, took / 1000.0, (unsigned long long)(c->errors - before->errors),
+                  (unsigned long long)(c->budget - before->budget),
+                  (unsigned long long)(c->memory - before->memory));
+    if (took > STALL_MS * 1000u)
+        fail_msg("%s: %s held the loop %.1f ms", h->name, what, took / 1000.0);
+    if (c->errors - before->errors != (h->fails ? 1u : 0u))
+        fail_msg("%s: %llu errors", h->name, (unsigned long long)(c->errors - before->errors));
+}
+
+/* Each in a hook: stopped within STALL_MS (or done at once), counted, the
+ * room's members told; the calm room gets every state. */
+static void each_heavy_call_ends_in_time(void **state)
+{
+    (void)state;
+    put_heavy("function on_event(room, m, ev)\n%s\nend\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    /* the share unbounded: each case judged by its own time alone */
+    struct script_engine *e = scripts_engine_share(r, dir, 0, 100);
+    assert_int_equal(join(r, 0, "calm", "a", false), 0);
+    assert_int_equal(join(r, 1, "calm", "b", false), 0);
+    uint32_t sent = 0;
+    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
+        const struct room_scripts_heavy *h = &room_scripts_heavy[i];
+        now_us += 2000000; /* each member's error budget full again */
+        const struct relay_script_counts before = relay_stats(r)->script;
+        assert_int_equal(join_script(r, 2, h->name, "evil", h->name), 0);
+        assert_int_equal(join_script(r, 3, h->name, "peer", h->name), 0);
+        rest(r, e);
+        fake_clear();
+        assert_int_equal(send_state_xy(r, 0, ++sent, 1, 1), 0);
+        uint64_t t0 = cpu_us();
+        assert_int_equal(send_event(r, 2, 0, "go"), 0);
+        judge_heavy(h, "on_event", cpu_us() - t0, &before, r);
+        assert_int_equal(send_state_xy(r, 0, ++sent, 2, 2), 0);
+        if (h->fails) {
+            const struct proto_control *err = error_to(3);
+            assert_non_null(err);
+            assert_string_equal(err->code, "script_error");
+            if (!strstr(err->text, h->name))
+                fail_msg("%s: told \"%s\"", h->name, err->text);
+        }
+        assert_int_equal(states_to(1), 2);
+        assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
+        assert_int_equal(send_text(r, 3, "{\"type\":\"leave\"}"), 0);
+        rest(r, e);
+    }
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* Each in on_room, which runs when its room is made, with its chunk
+ * (one call's budget and time for both; a chunk that does it at once
+ * fails the start's check: test_e2e_abuse_script_calls): the join ends
+ * within STALL_MS, admitted. */
+static void each_heavy_start_ends_in_time(void **state)
+{
+    (void)state;
+    put_heavy("function on_room(room)\n%s\nend\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 4);
+    struct script_engine *e = scripts_engine_share(r, dir, 0, 100);
+    for (size_t i = 0; i < room_scripts_n_heavy; i++) {
+        const struct room_scripts_heavy *h = &room_scripts_heavy[i];
+        const struct relay_script_counts before = relay_stats(r)->script;
+        uint64_t t0 = cpu_us();
+        assert_int_equal(join_script(r, 2, h->name, "evil", h->name), 0);
+        judge_heavy(h, "its start", cpu_us() - t0, &before, r);
+        assert_true(relay_peer_joined(r, 2));
+        assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
+        rest(r, e);
+    }
+    script_engine_close(e);
+    relay_destroy(r);
+}
+
+/* Rooms whose scripts each run to their time at every event, an event
+ * from each at once: the scripts hold the loop at most one call's time
+ * (and a step), the first call stopped (an error), the others not made
+ * (busy: their events dropped); once the loop has gone on without them
+ * as long, the next room's is made. A room started meanwhile is refused
+ * busy; an on_leave meanwhile is called once the loop turns after, its
+ * member as it was. */
+static void the_scripts_hold_the_loop_one_calls_time(void **state)
+{
+    (void)state;
+    scripts_put(dir, "slow", "function on_event(room, m, ev) while true do end end\n");
+    scripts_put(dir, "keeper", "function on_leave(room, m) room:keep('gone', m.name) end\n");
+    struct relay_config cfg = unlimited_config();
+    enum { ROOMS = 6 };
+    struct relay *r = relay_with_peers(&cfg, 2 * ROOMS + 3);
+    struct script_engine *e = scripts_engine(r, dir, "", 0, 1000000000);
+    for (uint32_t i = 0; i < ROOMS; i++) {
+        char room[16];
+        snprintf(room, sizeof room, "slow%u", (unsigned)i);
+        assert_int_equal(join_script(r, 2 * i, room, "evil", "slow"), 0);
+        assert_int_equal(join_script(r, 2 * i + 1, room, "peer", "slow"), 0);
+    }
+    assert_int_equal(join_script(r, 2 * ROOMS, "kept", "ann", "keeper"), 0);
+    assert_int_equal(join_script(r, 2 * ROOMS + 1, "kept", "bob", "keeper"), 0);
+    rest(r, e);
+    fake_clear();
+    const struct relay_script_counts *c = &relay_stats(r)->script;
+    uint64_t t0 = cpu_us();
+    for (uint32_t i = 0; i < ROOMS; i++) /* at once */
+        assert_int_equal(send_event(r, 2 * i, 0, "go"), 0);
+    assert_int_not_equal(join_script(r, 2 * ROOMS + 2, "late", "cat", "keeper"), 0);
+    assert_int_equal(send_text(r, 2 * ROOMS, "{\"type\":\"leave\"}"), 0);
+    uint64_t took = cpu_us() - t0;
+    print_message("%d rooms' calls at once: %.1f ms, errors %llu, busy %llu\n", ROOMS,
+                  took / 1000.0, (unsigned long long)c->errors, (unsigned long long)c->busy);
+    if (took > STALL_MS * 1000u)
+        fail_msg("the scripts held the loop %.1f ms", took / 1000.0);
+    assert_int_equal(c->errors, 1);
+    assert_int_equal(c->busy, ROOMS - 1 + 1);            /* the events, the start */
+    assert_int_equal(drops(r, RELAY_DROP_SCRIPT_BUSY), ROOMS - 1 + 1);
+    assert_false(relay_peer_joined(r, 2 * ROOMS + 2));    /* refused: busy */
+    assert_string_equal(last_error(2 * ROOMS + 2), "script_refused");
+    assert_int_equal(events_to(1), 1);                    /* stopped: as if no hook */
+    for (uint32_t i = 1; i < ROOMS; i++)
+        assert_int_equal(events_to(2 * i + 1), 0);        /* not judged: dropped */
+    assert_int_equal(events_to(2 * ROOMS + 1), 0);        /* its on_leave waits */
+    script_engine_run(e, now_us);                         /* the loop turns: still full */
+    assert_int_equal(events_to(2 * ROOMS + 1), 0);
+    now_us += SCRIPT_CALL_MS * 1000;                      /* once it is not */
+    rest(r, e);
+    char body[64];
+    struct proto_event ev;
+    assert_int_equal(events_to(2 * ROOMS + 1), 1);
+    assert_true(last_event(2 * ROOMS + 1, &ev, body, sizeof body));
+    assert_string_equal(body, "ann");
+    assert_int_equal(send_event(r, 2, 0, "go"), 0);       /* made */
+    assert_int_equal(c->errors, 2);
     script_engine_close(e);
     relay_destroy(r);
 }
@@ -321,6 +535,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_heavy_room_takes_its_share_only, setup, teardown),
         cmocka_unit_test_setup_teardown(a_room_past_its_part_of_the_relay_share_waits, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(each_heavy_call_ends_in_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(each_heavy_start_ends_in_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_scripts_hold_the_loop_one_calls_time, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

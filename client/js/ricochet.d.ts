@@ -277,7 +277,7 @@ export interface RoomSetup {
   size?: number;
   /** false: in no listing and no join of any room; joined by its name (default true). */
   listed?: boolean;
-  /** false: every joiner but its creator is refused room_closed (default true). */
+  /** false: every joiner but its owner is refused room_closed (default true). */
   open?: boolean;
   /** The room must exist already: else a "close" no_such_room (a typo makes no room). */
   exists?: boolean;
@@ -386,8 +386,8 @@ export interface SessionEvents {
    * joined; id: its id now, was: its id before. */
   rejoined: { id: number; name: string; mode: string; player: string; was: number };
   /** member: its last memberList() entry (null: away since my move and not back in time);
-   * creator: when the room's creator left, the player id of who changes it now ("": it
-   * was not the creator); mine: that is me (roomMine). */
+   * creator: when the room's owner left, the player id of who owns it now ("": it was
+   * not the owner; the wire's first name for the owner); mine: that is me (roomMine). */
   left: { id: number; name: string; player: string; reason: "quit" | "timeout" | "kicked";
           member?: MemberView | null; creator: string; mine: boolean };
   chat: { id: number; name: string; text: string };
@@ -421,7 +421,7 @@ export class Session extends EventTarget {
   readonly key: string;
   /** My player id (16 hex digits): what the others see of me, the same across rejoins. */
   readonly player: string;
-  /** My player owns my room (the welcome, a "room" event or a left naming a creator said
+  /** My player owns my room (the welcome, a "room" event or a left naming a new owner said
    * so): setRoom is mine. */
   readonly roomMine: boolean;
   /** The same as roomMine. */
@@ -489,7 +489,7 @@ export class Session extends EventTarget {
    * a "welcome" or a "close" answers. A TypeError for a bad room; false if not a lobby,
    * joined already or closed. setup: as the options' (a TypeError past a bound). */
   join(room: string, any?: boolean, setup?: RoomSetup): boolean;
-  /** From my room's creator: open it or close it to joiners, list it or not, replace its
+  /** From my room's owner: open it or close it to joiners, list it or not, replace its
    * props; what is left out stays. No answer; another member gets an "error" not_creator.
    * A TypeError past a bound; false if not joined. */
   setRoom(change: { open?: boolean; listed?: boolean; props?: Props }): boolean;

@@ -32,7 +32,7 @@ const END_HINTS = {
   server_full: "the relay is full: try again later, or another relay",
   room_full: "the room is full: join another room",
   no_such_room: "no room of that name here: check its name, or join without exists to make it",
-  room_closed: "the room takes no joiners now (its creator closed it): join another, or later",
+  room_closed: "the room takes no joiners now (its owner closed it): join another, or later",
   too_many_rooms: "the relay has all the rooms it allows: join a room that exists, or try later",
   bad_name: "a name is 1 to 32 bytes of UTF-8 in any script, no control or format characters, " +
             "not only spaces (and within the relay's limits): pick another",

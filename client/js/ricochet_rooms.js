@@ -1,7 +1,7 @@
 /* ricochet_rooms.js: rooms with properties (proto/PROTOCOL.md, "Rooms with
  * properties"): a room's props and a match checked within their bounds
  * (proto/props.c's rules and words), the fields a join, a listing's ask
- * and a creator's change carry, a listing's props read, and the session's
+ * and an owner's change carry, a listing's props read, and the session's
  * part: the room options of new Session and a lobby's join, listRooms'
  * match, setRoom; and a lobby that stays (PROTOCOL.md, "A lobby that
  * stays"): watchRooms, the pings that keep its watch.
@@ -128,7 +128,7 @@ function askRooms(session, prefix, after, match, watch = undefined) {
   return (session.phase === "joined" || session.phase === "lobby") && session._sendControl(ask);
 }
 
-/* session.setRoom({open, listed, props}): from my room's creator (the
+/* session.setRoom({open, listed, props}): from my room's owner (the
  * player whose join made it), open it to joiners or close it, list it or
  * not, replace its props; what is left out stays. No answer; another
  * member gets an "error" not_creator. TypeError past the bounds; false if
@@ -149,7 +149,8 @@ function changeRoom(session, change) {
   return true;
 }
 
-/* A left that names a creator (its room's creator left): m.mine says
+/* A left that names a new owner in creator, the wire's first name for it
+ * (its room's owner left): m.mine says
  * whether that is me, and session.roomMine keeps it until the next such
  * left or welcome (setRoom is mine now). */
 function heirOf(session, m) {

@@ -75,7 +75,7 @@ function roomPushed(session, m) {
   takeRoomView(session, m, true);
 }
 
-/* A left that names a creator: the owner now (a relay that pushes no room
+/* A left that names a new owner (creator, the wire's first name): the owner now (a relay that pushes no room
  * message on a handoff says it only so). */
 function ownerLeft(session, m) {
   if (!m.creator) return;

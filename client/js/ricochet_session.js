@@ -176,7 +176,8 @@ function urlAt(url, host, port) {
  *   joined ({id, name, mode, player}), rejoined ({id, name, mode, player, was: its id
  *   before}: back after a move), left ({id, name, player, reason: "quit", "timeout" or
  *   "kicked", member: its last memberList() entry, or null, creator: the player id of
- *   who changes the room now its creator left, else "", mine: that is me: roomMine}),
+ *   who owns the room now its owner left, else "" (the wire's name), mine: that is me:
+ *   roomMine}),
  *   room ({owner, props, open, listed, size, mine}: my room changed, as the
  *   relay pushes it to every member: its owner's change, a handoff, a restore),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
@@ -305,7 +306,7 @@ export class Session extends EventTarget {
                                  then the first welcome's; sent in every join */
     this.player = "";         /* ... and its player id, what the others see */
     this.roomMine = false;    /* my player owns my room (the welcome, a room message, a
-                                 left naming a creator said so) */
+                                 left naming a new owner said so) */
     this.owner = "";          /* my room's owner's player id, as the relay last said */
     this.roomSettings = roomUnsaid(); /* my room as the relay last said it */
     this._away = new Map();   /* player -> {id, name, mode}: before a hop, not back yet */
@@ -522,7 +523,7 @@ export class Session extends EventTarget {
   watchRooms(prefix, match, watch = true) { return watchRooms(this, prefix, match, watch); }
   get watching() { return this.phase === "lobby" && this._watching === true; }
 
-  /* My room's change, from its creator (ricochet_rooms.js, changeRoom). */
+  /* My room's change, from its owner (ricochet_rooms.js, changeRoom). */
   setRoom(change) {
     return changeRoom(this, change);
   }

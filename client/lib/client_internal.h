@@ -201,8 +201,8 @@ struct ricochet {
     char host[256];
     char room[PROTO_ROOM_MAX + 1]; /* with any: the prefix until the welcome names it */
     bool any;                 /* the join asks for any room under room, with space */
-    char left_creator[PROTO_PLAYER_LEN + 1]; /* the last left notice's creator ("": none) */
-    bool room_mine;           /* the last creator named since my welcome is me */
+    char left_owner[PROTO_PLAYER_LEN + 1]; /* the last left notice's new owner ("": none) */
+    bool room_mine;           /* the last owner named since my welcome is me */
     struct client_room_view room_view; /* my room as the relay said it: client_room.c's */
     struct client_listing listing;
     char name[PROTO_NAME_MAX + 1];

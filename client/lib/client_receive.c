@@ -239,7 +239,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     c->room_aoi = m->aoi;
     client_room_take(c, m);
     /* the welcome names my room's owner (a relay that names none: a LEFT
-     * naming a creator may say it later) */
+     * naming a new owner may say it later) */
     c->room_mine = client_room_owned_by(c, c->player);
     if (c->any) { /* the relay picked my room: rejoins and moves go to it */
         snprintf(c->room, sizeof c->room, "%s", m->room);
@@ -419,10 +419,10 @@ static int on_left(struct ricochet *c, const struct proto_control *m,
                    struct ricochet_event *ev)
 {
     /* Kept even when the LEFT is not told again below: the heir must hear it. */
-    memcpy(c->left_creator, m->creator, sizeof c->left_creator);
-    if (m->creator[0])
-        c->room_mine = strcmp(m->creator, c->player) == 0;
-    client_room_owner_left(c, m->creator);
+    memcpy(c->left_owner, m->owner, sizeof c->left_owner);
+    if (m->owner[0])
+        c->room_mine = strcmp(m->owner, c->player) == 0;
+    client_room_owner_left(c, m->owner);
     if (!client_member_find(c, m->id)) {
         struct departed *d = client_departed_find(c, m->id);
         if (d && d->expired) {

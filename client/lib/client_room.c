@@ -24,8 +24,8 @@ bool client_room_owned_by(const struct ricochet *c, const char *player)
     return c->room_view.owner[0] && strcmp(c->room_view.owner, player) == 0;
 }
 
-void client_room_owner_left(struct ricochet *c, const char *creator)
+void client_room_owner_left(struct ricochet *c, const char *owner)
 {
-    if (creator[0])
-        memcpy(c->room_view.owner, creator, sizeof c->room_view.owner);
+    if (owner[0])
+        memcpy(c->room_view.owner, owner, sizeof c->room_view.owner);
 }

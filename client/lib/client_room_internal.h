@@ -29,7 +29,7 @@ void client_room_take(struct ricochet *c, const struct proto_control *m);
 /* Is player (a player id) my room's owner, as last said? */
 bool client_room_owned_by(const struct ricochet *c, const char *player);
 
-/* A left notice named creator (a player id, "": none) the room's owner now. */
-void client_room_owner_left(struct ricochet *c, const char *creator);
+/* A left notice named owner (a player id, "": none) the room's owner now. */
+void client_room_owner_left(struct ricochet *c, const char *owner);
 
 #endif

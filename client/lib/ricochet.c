@@ -177,7 +177,7 @@ size_t ricochet_listed_props(const struct ricochet *c, size_t i, struct ricochet
 
 const char *ricochet_left_creator(const struct ricochet *c)
 {
-    return c ? c->left_creator : "";
+    return c ? c->left_owner : "";
 }
 
 bool ricochet_room_mine(const struct ricochet *c)

@@ -440,7 +440,7 @@ RICOCHET_API int ricochet_config_set_reflect(struct ricochet_config *cfg, bool r
  * In a room with interest I receive only the states of members within the
  * radius of my newest state's position; they come and go with
  * RICOCHET_EV_APPEARED and _VANISHED (leaving at 1.2 times the radius).
- * A room's radius is its creator's: ricochet_room_aoi says which.
+ * A room's radius is the one its join set: ricochet_room_aoi says which.
  * RICOCHET_OK, or RICOCHET_E_INVALID (cfg NULL, or radius neither 0 nor
  * within 0.01..100000). */
 RICOCHET_API int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius);
@@ -694,7 +694,7 @@ struct ricochet_prop {
 /* The join that makes its room sets it up: its props (one key at a time;
  * key NULL clears them), its size (1..the relay's room size; 0: the
  * relay's), whether it is listed, and whether it takes joiners (open false:
- * only its creator, until ricochet_set_room_open). A join to a room that
+ * only its owner, until ricochet_set_room_open). A join to a room that
  * exists gets it as it is. With exists the room must exist already: else
  * DISCONNECTED, code no_such_room (a rejoin does not ask it). A join of
  * any room (ricochet_config_set_any_room) picks only rooms whose props
@@ -725,26 +725,27 @@ RICOCHET_API int ricochet_list_rooms_matching(struct ricochet *r, const char *pr
 RICOCHET_API size_t ricochet_listed_props(const struct ricochet *r, size_t i,
                                           struct ricochet_prop *out, size_t cap, bool *open);
 
-/* From my room's creator (the player whose join made it): open it to
- * joiners or close it, list it or not, replace its props (n pairs). No
- * answer; to another member the relay answers RICOCHET_EV_ERROR
- * not_creator. My later joins ask the room so (a rejoin to a restarted
- * relay makes it afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID
- * (props past their bounds) or RICOCHET_E_SEND. */
+/* From my room's owner (the player whose join made it, or the member it
+ * was handed to): open it to joiners or close it, list it or not, replace
+ * its props (n pairs). No answer; to another member the relay answers
+ * RICOCHET_EV_ERROR not_creator (the wire's name for "not the owner"). My
+ * later joins ask the room so (a rejoin to a restarted relay makes it
+ * afresh as it is now). RICOCHET_OK, RICOCHET_E_NOT_JOINED,
+ * RICOCHET_E_INVALID (props past their bounds) or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_set_room_open(struct ricochet *r, bool open);
 RICOCHET_API int ricochet_set_room_listed(struct ricochet *r, bool listed);
 RICOCHET_API int ricochet_set_room_props(struct ricochet *r, const struct ricochet_prop *props,
                                          size_t n);
 
-/* A creator that leaves hands its room to the member longest in it, and
- * its RICOCHET_EV_LEFT says to whom: ricochet_left_creator, read after the
- * event, is that member's player id (ricochet_player's form), "" if the
- * last LEFT was not a creator's. ricochet_room_mine: my player owns my
- * room, so the ricochet_set_room_* calls are mine: the owner my WELCOME or
- * a later RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does
- * not say the owner: the last LEFT that named a creator named me; the
- * LEFT of a creator that leaves reaches its heir even in a room with
- * interest). */
+/* An owner that leaves hands its room to the member longest in it, and its
+ * RICOCHET_EV_LEFT says to whom: ricochet_left_creator (named, as the
+ * wire's field, after the owner's first name), read after the event, is
+ * that member's player id (ricochet_player's form), "" if the last LEFT
+ * was not an owner's. ricochet_room_mine: my player owns my room, so the
+ * ricochet_set_room_* calls are mine: the owner my WELCOME or a later
+ * RICOCHET_EV_ROOM named, or a LEFT named since (a relay that does not say
+ * the owner: the last LEFT that named a new owner named me; the LEFT of an
+ * owner that leaves reaches its heir even in a room with interest). */
 RICOCHET_API const char *ricochet_left_creator(const struct ricochet *r);
 RICOCHET_API bool ricochet_room_mine(const struct ricochet *r);
 

@@ -84,7 +84,7 @@ static int keep(struct relay *r, uint32_t peer, struct relay_room *room,
     const struct relay_peer *p = &r->peers[peer];
     char keeper[PROTO_PLAYER_LEN + 1];
     if (core_kept_keeper(room, e, keeper) && strcmp(keeper, p->player) != 0 &&
-        strcmp(room->settings.creator, p->player) != 0)
+        strcmp(room->settings.owner, p->player) != 0)
         return core_reject(r, peer, RELAY_DROP_NOT_OWNER, now_us,
                            "the kept key '%.*s' is another player's: only it or the room's "
                            "owner replaces or clears it", (int)e->key_len,

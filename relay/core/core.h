@@ -34,7 +34,7 @@
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found (by name, in name order), created, freed
- *   room_settings.c rooms with properties: what a room's creator set (props,
+ *   room_settings.c rooms with properties: what a room's owner set (props,
  *                 size, listed, open), from its join and its room messages;
  *                 the room as it is, told to its members
  *   room_store.c  rooms kept: a room's record taken, a room made again from
@@ -89,11 +89,12 @@
 #include "fleet.h"
 #include "script_port.h"
 
-/* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C, BY_FLEET_HOOKS_C mark
- * what relay.c, peers.c, join.c, listing.c and fleet_hooks.c alone write
- * (parts without a header of their own): const in every other file in the
- * writers check (sys/writer.h; the writer defines its macro empty before
- * its includes), as the other parts' macros are. */
+/* BY_RELAY_C, BY_PEERS_C, BY_JOIN_C, BY_LISTING_C (and BY_FLEET_HOOKS_C,
+ * rooms_internal.h's) mark what relay.c, peers.c, join.c, listing.c and
+ * fleet_hooks.c alone write (parts without a header of their own): const
+ * in every other file in the writers check (sys/writer.h; the writer
+ * defines its macro empty before its includes), as the other parts'
+ * macros are. */
 #include "sys/writer.h"
 #ifndef BY_RELAY_C
 #define BY_RELAY_C ONLY_ITS_WRITER
@@ -106,9 +107,6 @@
 #endif
 #ifndef BY_LISTING_C
 #define BY_LISTING_C ONLY_ITS_WRITER
-#endif
-#ifndef BY_FLEET_HOOKS_C
-#define BY_FLEET_HOOKS_C ONLY_ITS_WRITER
 #endif
 
 #define MICRO 1000000ull          /* token buckets count in millionths */

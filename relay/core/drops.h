@@ -90,9 +90,9 @@ enum relay_drop {
                                   past CORE_KEPT_BYTES: refused whole (error too_big) */
     RELAY_DROP_NO_SUCH_ROOM,   /* a join with exists for a room that is not (error
                                   no_such_room) */
-    RELAY_DROP_ROOM_CLOSED,    /* a join to a room its creator closed (error room_closed) */
-    RELAY_DROP_NOT_CREATOR,    /* a room message from a member that did not make the room
-                                  (error not_creator) */
+    RELAY_DROP_ROOM_CLOSED,    /* a join to a room its owner closed (error room_closed) */
+    RELAY_DROP_NOT_ROOM_OWNER, /* a room message from a member that does not own the room
+                                  (error not_creator, its wire name) */
     RELAY_DROP_NOT_OWNER,      /* a kept event for a key another player keeps, from
                                   neither it nor the room's owner (error not_owner) */
     RELAY_DROP_KEY_GUESSES,    /* a join with a player key the relay does not hold, from a

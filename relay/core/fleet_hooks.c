@@ -140,7 +140,7 @@ static uint32_t room_empty(struct relay *r, struct relay_room *room, enum proto_
         r->stats.moved += code == PROTO_ERROR_MOVED;
         core_peer_close(r, peer, code);
     }
-    room->n = 0;
+    core_room_members_clear(room);
     core_room_free(r, room);
     core_settle(r, now_us);
     return n;
@@ -267,7 +267,7 @@ void relay_each_changed_room(struct relay *r,
         if (changed && !record)
             log_warn("relay: room '%s': its record could not be taken: not kept", room->name);
         each(ctx, room->name, ids, room->n, record ? json : NULL);
-        room->keep_members = false;
+        core_room_members_given(room);
         room->kept_changed = room->changed;
     }
     free(ids);

@@ -353,7 +353,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
         id = r->next_id++;
     core_lobby_end(r, peer); /* a lobby that joins watches no more */
     core_member_add(r, peer, id, (uint32_t)(room - r->rooms.at), who->name, mode, m);
-    room->members[room->n++] = peer;
+    core_room_member_add(room, peer);
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
         core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
@@ -381,7 +381,7 @@ static int join_mode(struct relay *r, uint32_t peer, enum proto_mode *mode, uint
  * a join of any room, picked: who->room), the id, the ticket held, the
  * welcome, the notice to the others. */
 /* The room who names, new (the fleet, if any, placed it here): made here,
- * settled by its creator's join; NULL with *rc set if the join asks for a
+ * settled by the join that made it; NULL with *rc set if the join asks for a
  * room that exists, or no room is free. */
 static struct relay_room *room_made(struct relay *r, uint32_t peer,
                                    const struct proto_control *m, struct ticket_claims *who,

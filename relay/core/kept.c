@@ -4,6 +4,7 @@
  * replacement or a leave
  * moves the bytes after it down. Bounded by what the events count, so a
  * replay, a put and a leave each walk at most CORE_KEPT_BYTES. */
+#define BY_KEPT_C /* this file writes the parts BY_KEPT_C marks */
 #include "core.h"
 #include "kept_internal.h"
 

@@ -4,7 +4,7 @@
  * or a new one. Both walk the live rooms in name order (rooms.c keeps
  * r->rooms.by_name): a page costs a binary search and its entries, never
  * a sort; a join of any room walks every room under its prefix once. A
- * room's creator may leave it out (unlisted), and a filter (match) skips
+ * room's owner may leave it out (unlisted), and a filter (match) skips
  * rooms whose props differ: then a page walks until it fills. In a fleet
  * the directory keeps every relay's rooms (proto/FLEET.md): a request is
  * asked of it, its page merged with this relay's rooms as they are now. */

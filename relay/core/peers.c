@@ -131,13 +131,13 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms.at[p->room];
-    uint32_t heir = reason ? core_room_creator_leaves(r, room, peer) : UINT32_MAX;
+    uint32_t heir = reason ? core_room_owner_leaves(r, room, peer) : UINT32_MAX;
     if (reason && room->n > 1) {
         proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         snprintf(r->out.player, sizeof r->out.player, "%s", p->player);
-        snprintf(r->out.creator, sizeof r->out.creator, "%s",
+        snprintf(r->out.owner, sizeof r->out.owner, "%s",
                  heir != UINT32_MAX ? r->peers[heir].player : "");
         r->out.reason = *reason;
         core_send_out_near_and(r, peer, UINT32_MAX, heir); /* the heir, in sight or not */
@@ -147,13 +147,7 @@ static void member_out(struct relay *r, uint32_t peer, const enum proto_left_rea
         core_lockstep_left(r, peer);
     }
     core_interest_leave(r, peer);
-    for (uint32_t i = 0; i < room->n; i++) {
-        if (room->members[i] == peer) {
-            room->members[i] = room->members[--room->n];
-            break;
-        }
-    }
-    room->keep_members = true;
+    core_room_member_drop(room, peer);
     log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
              room->name, p->id, p->name, reason ? proto_left_reason_name(*reason) : "replaced");
     if (heir != UINT32_MAX)
@@ -211,7 +205,6 @@ void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
     p->has_clock = false;
     r->census.members++;
     core_edge_stats(r, peer)->members++;
-    r->rooms.at[room].keep_members = true;
 }
 
 void core_member_clock(struct relay *r, uint32_t peer, int64_t offset_us, uint64_t bound_us)
@@ -396,7 +389,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
         if (p->joined) {
             /* Everyone is leaving at once: no left notices, just tidy up. */
             struct relay_room *room = &r->rooms.at[p->room];
-            room->n = 0;
+            core_room_members_clear(room);
             if (room->used)
                 core_room_free(r, room);
             core_member_quiet(r, i);

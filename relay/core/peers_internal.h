@@ -59,9 +59,10 @@ void core_closes_due(struct relay *r, uint64_t now_us);
 void core_settle(struct relay *r, uint64_t now_us);
 
 /* peer becomes a member (join.c decided it: the checks, the id drawn):
- * its membership written (room: an index into r->rooms.at; reflect and
- * batch as m asks), its last state and clock offset forgotten, counted
- * among the relay's members and its edge's. */
+ * its membership written (room: an index into r->rooms.at; reflect as m
+ * asks), its edge told its way down (batches as m asks), its last state
+ * and clock offset forgotten, counted among the relay's members and its
+ * edge's. join.c adds it to the room's members. */
 void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,
                      const char *name, enum proto_mode mode, const struct proto_control *m);
 

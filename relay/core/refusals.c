@@ -71,7 +71,7 @@ static const struct {
     [RELAY_DROP_KEPT_FULL] = { "kept_full", PROTO_ERROR_TOO_BIG, false },
     [RELAY_DROP_NO_SUCH_ROOM] = { "no_such_room", PROTO_ERROR_NO_SUCH_ROOM, false },
     [RELAY_DROP_ROOM_CLOSED] = { "room_closed", PROTO_ERROR_ROOM_CLOSED, false },
-    [RELAY_DROP_NOT_CREATOR] = { "not_creator", PROTO_ERROR_NOT_CREATOR, false },
+    [RELAY_DROP_NOT_ROOM_OWNER] = { "not_room_owner", PROTO_ERROR_NOT_ROOM_OWNER, false },
     [RELAY_DROP_NOT_OWNER] = { "not_owner", PROTO_ERROR_NOT_OWNER, false },
     [RELAY_DROP_KEY_GUESSES] = { "key_guesses", PROTO_ERROR_RATE_LIMITED, false },
     [RELAY_DROP_SCRIPT_REFUSED] = { "script_refused", PROTO_ERROR_SCRIPT_REFUSED, false },

@@ -1,8 +1,9 @@
 /* room_settings.c: rooms with properties (see rooms_internal.h and
- * PROTOCOL.md, "Rooms with properties"): what a room's creator sets (its
+ * PROTOCOL.md, "Rooms with properties"): what a room's owner sets (its
  * props, size, whether it is listed and takes joiners) from its join and
  * later from its room messages, the checks joins and listings make of
  * them, and the room as it is told to its members. */
+#define BY_ROOM_SETTINGS_C /* this file writes the parts BY_ROOM_SETTINGS_C marks */
 #include "core.h"
 #include "admit_internal.h"
 #include "control_out_internal.h"
@@ -52,13 +53,13 @@ int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *ro
                      uint64_t now_us)
 {
     const struct relay_peer *p = &r->peers[peer];
-    if (!room->settings.closed || strcmp(room->settings.creator, p->player) == 0)
+    if (!room->settings.closed || strcmp(room->settings.owner, p->player) == 0)
         return 0;
     if (r->fleet.was_member && r->fleet.was_member(r->fleet.ctx, room->name, p->player))
         return 0; /* a member of the room before it moved here */
     /* Not named, as room_full: the joiner knows which it asked for. */
     return core_reject(r, peer, RELAY_DROP_ROOM_CLOSED, now_us,
-                       "the room is closed to joiners: wait for its creator to open it, "
+                       "the room is closed to joiners: wait for its owner to open it, "
                        "or join another");
 }
 
@@ -72,7 +73,27 @@ void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
     s->size = a.size;
     s->unlisted = a.unlisted;
     s->closed = a.closed;
-    memcpy(s->creator, r->peers[peer].player, sizeof s->creator);
+    memcpy(s->owner, r->peers[peer].player, sizeof s->owner);
+}
+
+void core_room_settings_restore(struct relay_room *room, const struct proto_room_record *rec)
+{
+    struct core_room_settings *s = &room->settings;
+    s->props = rec->props;
+    s->size = rec->size;
+    s->unlisted = !rec->listed;
+    s->closed = !rec->open;
+    memcpy(s->owner, rec->owner, sizeof s->owner);
+}
+
+void core_room_set_props(struct relay_room *room, const struct proto_props *props)
+{
+    room->settings.props = *props;
+}
+
+void core_room_set_open(struct relay_room *room, bool open)
+{
+    room->settings.closed = !open;
 }
 
 uint32_t core_room_eldest(const struct relay *r, const struct relay_room *room, uint32_t except)
@@ -91,7 +112,7 @@ void core_room_state(const struct relay *r, const struct relay_room *room,
                      struct proto_control *m)
 {
     const struct core_room_settings *s = &room->settings;
-    memcpy(m->owner, s->creator, sizeof m->owner);
+    memcpy(m->owner, s->owner, sizeof m->owner);
     m->props = s->props;
     m->closed = s->closed;
     m->unlisted = s->unlisted;
@@ -109,18 +130,22 @@ void core_room_tell(struct relay *r, struct relay_room *room)
     core_send_out_room(r, room, UINT32_MAX, UINT32_MAX);
 }
 
-uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver)
+void core_room_hand_over(struct relay *r, struct relay_room *room, uint32_t heir,
+                         const char *why)
 {
-    struct core_room_settings *s = &room->settings;
-    if (strcmp(s->creator, r->peers[leaver].player) != 0)
+    const struct relay_peer *h = &r->peers[heir];
+    memcpy(room->settings.owner, h->player, sizeof room->settings.owner);
+    log_info("relay: room '%s': %s, %s (id %" PRIu32 ") owns it", room->name, why, h->name,
+             h->id);
+}
+
+uint32_t core_room_owner_leaves(struct relay *r, struct relay_room *room, uint32_t leaver)
+{
+    if (strcmp(room->settings.owner, r->peers[leaver].player) != 0)
         return UINT32_MAX;
     uint32_t heir = core_room_eldest(r, room, leaver);
-    if (heir == UINT32_MAX)
-        return UINT32_MAX;
-    const struct relay_peer *h = &r->peers[heir];
-    memcpy(s->creator, h->player, sizeof s->creator);
-    log_debug("relay: room '%s': its creator left, %s (id %" PRIu32 ") changes it now",
-              room->name, h->name, h->id);
+    if (heir != UINT32_MAX)
+        core_room_hand_over(r, room, heir, "its owner left");
     return heir;
 }
 
@@ -135,13 +160,13 @@ int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, 
     const struct relay_peer *p = &r->peers[peer];
     if (!p->joined)
         return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
-                           "room before join: a room's creator changes it from within");
+                           "room before join: a room's owner changes it from within");
     struct relay_room *room = &r->rooms.at[p->room];
     struct core_room_settings *s = &room->settings;
-    if (strcmp(s->creator, p->player) != 0)
-        return core_reject(r, peer, RELAY_DROP_NOT_CREATOR, now_us,
-                           "only the room's creator changes it (its player %.12s...)",
-                           s->creator[0] ? s->creator : "gone");
+    if (strcmp(s->owner, p->player) != 0)
+        return core_reject(r, peer, RELAY_DROP_NOT_ROOM_OWNER, now_us,
+                           "only the room's owner changes it (its player %.12s...)",
+                           s->owner[0] ? s->owner : "gone");
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0)
         return rc;

@@ -3,6 +3,7 @@
  * events), a room made again from one and held empty for its members, and
  * the holds let go. What writes the records where (--room-file, a fleet's
  * directory) is the caller's. */
+#define BY_ROOM_STORE_C /* this file writes the parts BY_ROOM_STORE_C marks */
 #include "core.h"
 #include "kept_internal.h"
 #include "rooms_internal.h"
@@ -25,7 +26,7 @@ int core_room_record_take(const struct relay *r, const struct relay_room *room,
     rec->listed = !s->unlisted;
     rec->open = !s->closed;
     rec->aoi = room->grid ? room->grid->radius : 0;
-    memcpy(rec->owner, s->creator, sizeof rec->owner);
+    memcpy(rec->owner, s->owner, sizeof rec->owner);
     return core_kept_record(room, rec);
 }
 
@@ -63,12 +64,7 @@ struct relay_room *core_room_restore(struct relay *r, const char *name,
     if (!room)
         return refuse(why, why_cap, "room '%s': no room for it (--max-rooms %u, or out of "
                       "memory)", name, (unsigned)r->cfg.max_rooms);
-    struct core_room_settings *s = &room->settings;
-    s->props = rec->props;
-    s->size = rec->size;
-    s->unlisted = !rec->listed;
-    s->closed = !rec->open;
-    memcpy(s->creator, rec->owner, sizeof s->creator);
+    core_room_settings_restore(room, rec);
     if (core_kept_restore(room, rec) != 0) {
         core_room_free(r, room);
         return refuse(why, why_cap, "room '%s': its kept events do not fit (%u bytes)", name,
@@ -91,14 +87,12 @@ struct relay_room *core_room_restore(struct relay *r, const char *name,
 /* A held room's owner did not come back: the member in it longest owns it. */
 static void owner_gone(struct relay *r, struct relay_room *room)
 {
-    struct core_room_settings *s = &room->settings;
+    const struct core_room_settings *s = &room->settings;
     for (uint32_t i = 0; i < room->n; i++)
-        if (strcmp(r->peers[room->members[i]].player, s->creator) == 0)
+        if (strcmp(r->peers[room->members[i]].player, s->owner) == 0)
             return;
-    uint32_t heir = core_room_eldest(r, room, UINT32_MAX);
-    memcpy(s->creator, r->peers[heir].player, sizeof s->creator);
-    log_info("relay: room '%s': its owner did not come back, %s (id %" PRIu32 ") owns it",
-             room->name, r->peers[heir].name, r->peers[heir].id);
+    core_room_hand_over(r, room, core_room_eldest(r, room, UINT32_MAX),
+                        "its owner did not come back");
     core_room_tell(r, room);
 }
 

@@ -46,18 +46,18 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         struct relay_room *room = &r->rooms.at[i];
         if (room->used)
             continue;
-        room->members = calloc(r->cfg.max_room_size, sizeof *room->members);
-        if (!room->members)
+        uint32_t *members = calloc(r->cfg.max_room_size, sizeof *members);
+        if (!members)
             return NULL;
+        /* The slot as a whole (its fields are each another file's to write
+         * while it lives): no lease until a fleet gives one. */
+        memcpy(room, &(struct relay_room){.used = true, .members = members,
+                                          .lease_until_us = UINT64_MAX}, sizeof *room);
         if (aoi > 0 && core_interest_open(r, room, aoi) != 0) {
-            free(room->members);
-            room->members = NULL;
+            free(members);
+            memset(room, 0, sizeof *room);
             return NULL;
         }
-        room->used = true;
-        room->n = 0;
-        room->states_in = room->states_out = 0;
-        room->lease_until_us = UINT64_MAX;
         snprintf(room->name, sizeof room->name, "%s", name);
         uint32_t at = core_room_rank(r, room->name, false);
         uint32_t *by_name = r->rooms.by_name;
@@ -87,6 +87,32 @@ void core_room_free(struct relay *r, struct relay_room *room)
     memset(room, 0, sizeof *room);
     r->rooms.n--;
     core_room_changed(r, NULL);
+}
+
+void core_room_member_add(struct relay_room *room, uint32_t peer)
+{
+    room->members[room->n++] = peer;
+    room->keep_members = true;
+}
+
+void core_room_member_drop(struct relay_room *room, uint32_t peer)
+{
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] == peer) {
+            room->members[i] = room->members[--room->n];
+            break;
+        }
+    room->keep_members = true;
+}
+
+void core_room_members_clear(struct relay_room *room)
+{
+    room->n = 0;
+}
+
+void core_room_members_given(struct relay_room *room)
+{
+    room->keep_members = false;
 }
 
 void core_room_changed(struct relay *r, struct relay_room *room)

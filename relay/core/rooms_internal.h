@@ -11,6 +11,19 @@
 #ifndef BY_ROOMS_C
 #define BY_ROOMS_C ONLY_ITS_WRITER
 #endif
+/* A room's own fields are each one file's too: */
+#ifndef BY_ROOM_SETTINGS_C
+#define BY_ROOM_SETTINGS_C ONLY_ITS_WRITER
+#endif
+#ifndef BY_ROOM_STORE_C
+#define BY_ROOM_STORE_C ONLY_ITS_WRITER
+#endif
+#ifndef BY_KEPT_C
+#define BY_KEPT_C ONLY_ITS_WRITER
+#endif
+#ifndef BY_FLEET_HOOKS_C
+#define BY_FLEET_HOOKS_C ONLY_ITS_WRITER
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,21 +31,22 @@
 
 #include "relay.h"
 #include "proto/room_record.h"
-#include "interest_internal.h" /* BY_INTEREST_C */
-#include "lockstep_internal.h" /* BY_LOCKSTEP_C */
+#include "interest_internal.h"   /* BY_INTEREST_C */
+#include "state_flow_internal.h" /* BY_STATE_FLOW_C */
+#include "lockstep_internal.h"   /* BY_LOCKSTEP_C */
 
 struct core_grid; /* interest_internal.h */
 struct core_kept; /* kept.c */
 
-/* What a room's creator set (PROTOCOL.md, "Rooms with properties"). */
+/* What a room's owner set (PROTOCOL.md, "Rooms with properties"). */
 struct core_room_settings {
     struct proto_props props;
     uint32_t size;    /* members at most (0: the relay's bound) */
     bool unlisted;    /* left out of listings and of joins of any room */
     bool closed;      /* takes no joiners (but its players taking their places back) */
-    char creator[PROTO_PLAYER_LEN + 1]; /* the player whose join made it, or, once
-                                           it left, the member in it longest: only
-                                           it changes these */
+    char owner[PROTO_PLAYER_LEN + 1]; /* the player whose join made it, or the member
+                                         it was handed to (core_room_hand_over): only it
+                                         changes these */
 };
 
 /* What a join asks of its room: the settings of a room it makes, and
@@ -43,32 +57,32 @@ struct core_room_ask {
     bool unlisted, closed, exists;
 };
 
-/* A room's slot. rooms.c creates and frees it (every field then); while
- * it lives each field has one writer, named after it. */
+/* A room's slot. rooms.c creates and frees it (every field then: zeroed);
+ * while it lives each field has one writer, its mark. */
 struct relay_room {
-    bool used;
-    uint64_t lease_until_us; /* fleet_hooks.c: its states flow while now < this (its
-                                claim's lease); UINT64_MAX: no fleet */
-    char name[PROTO_ROOM_MAX + 1];
-    uint32_t n;        /* members: join.c adds, peers.c takes out (and empties a room
-                          at a shutdown, fleet_hooks.c a room moved) */
-    uint32_t *members; /* ... peer handles, max_room_size of them */
-    uint64_t states_in, states_out; /* state_flow.c: since the room was created */
-    BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* interest.c: a room with interest; NULL:
+    BY_ROOMS_C bool used;
+    BY_FLEET_HOOKS_C uint64_t lease_until_us; /* its states flow while now < this (its
+                                                 claim's lease); UINT64_MAX: no fleet */
+    BY_ROOMS_C char name[PROTO_ROOM_MAX + 1];
+    BY_ROOMS_C uint32_t n; /* members (core_room_member_add, core_room_member_drop) */
+    BY_ROOMS_C uint32_t *BY_ROOMS_C members; /* ... peer handles, max_room_size of them */
+    BY_STATE_FLOW_C uint64_t states_in;  /* since the room was created */
+    BY_STATE_FLOW_C uint64_t states_out; /* ... copies out, one per recipient */
+    BY_INTEREST_C struct core_grid *BY_INTEREST_C grid; /* a room with interest; NULL:
                                                            everyone sees everyone */
-    struct core_kept *kept; /* kept.c: the room's kept events; NULL: none yet */
-    BY_LOCKSTEP_C struct core_lockstep *BY_LOCKSTEP_C lockstep; /* lockstep.c: a lockstep room's
-                                                                ticks; NULL: a room of states */
-    struct core_room_settings settings; /* room_settings.c: its creator's say */
-    uint64_t changed;        /* rooms.c (core_room_changed): the stamp of the last change
-                                of what its record holds (r->rooms.changes then) */
-    uint64_t hold_until_us;  /* room_store.c: a room made from its record waits for its
-                                members until then, empty or not (0: no hold) */
-    /* A fleet (fleet_hooks.c, relay_each_changed_room): its members changed
-     * since they were last given out to the directory (peers.c sets it),
-     * and the stamp of its record when it was. */
-    bool keep_members;
-    uint64_t kept_changed;
+    BY_KEPT_C struct core_kept *BY_KEPT_C kept; /* the room's kept events; NULL: none yet */
+    BY_LOCKSTEP_C struct core_lockstep *BY_LOCKSTEP_C lockstep; /* a lockstep room's ticks;
+                                                                 NULL: a room of states */
+    BY_ROOM_SETTINGS_C struct core_room_settings settings; /* its owner's say */
+    BY_ROOMS_C uint64_t changed; /* (core_room_changed) the stamp of the last change of
+                                    what its record holds (r->rooms.changes then) */
+    BY_ROOM_STORE_C uint64_t hold_until_us; /* a room made from its record waits for its
+                                               members until then, empty or not (0: none) */
+    /* A fleet (relay_each_changed_room): its members changed since they were
+     * last given out to the directory, and the stamp of its record when it
+     * was. */
+    BY_ROOMS_C bool keep_members;
+    BY_FLEET_HOOKS_C uint64_t kept_changed;
 };
 
 /* The rooms: only rooms.c writes the table (a room's own fields: struct
@@ -100,9 +114,17 @@ struct relay_room *core_room_find(const struct relay *r, const char *name);
  * NULL if max_rooms are live (or out of memory). */
 struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
 
+/* peer joins room's members (keep_members set), or leaves them; clear
+ * forgets them all at once (a room moved, a shutdown), given says a fleet
+ * gave them out. */
+void core_room_member_add(struct relay_room *room, uint32_t peer);
+void core_room_member_drop(struct relay_room *room, uint32_t peer);
+void core_room_members_clear(struct relay_room *room);
+void core_room_members_given(struct relay_room *room);
+
 /* How many members room may hold: --max-room-size, and without interest
  * at most a welcome's roster (everyone lists everyone); at most its
- * creator's size. */
+ * owner's size. */
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
 /* Frees an empty room's slot. */
@@ -127,19 +149,32 @@ int core_room_ask_check(struct relay *r, uint32_t peer, const struct proto_contr
                         uint64_t now_us);
 
 /* May peer (its player known) join room as a new member? A closed room
- * takes only its creator. Returns 0 or the refusal's code (room_closed). */
+ * takes only its owner. Returns 0 or the refusal's code (room_closed). */
 int core_room_admits(struct relay *r, uint32_t peer, const struct relay_room *room,
                      uint64_t now_us);
 
 /* A room just made by peer's join m: its settings from the join (as
- * core_room_ask_keep takes them), peer's player its creator. */
+ * core_room_ask_keep takes them), peer's player its owner. */
 void core_room_settle(struct relay *r, uint32_t peer, struct relay_room *room,
                       const struct proto_control *m);
 
-/* leaver is leaving room (still a member): if its player made the room
- * (or was handed it), the member in it longest (the lowest id) changes it
- * from now on. Returns that member's peer, or UINT32_MAX (no change). */
-uint32_t core_room_creator_leaves(struct relay *r, struct relay_room *room, uint32_t leaver);
+/* leaver is leaving room (still a member): if its player owns the room,
+ * the member in it longest (the lowest id) owns it from now on. Returns
+ * that member's peer, or UINT32_MAX (no change). */
+uint32_t core_room_owner_leaves(struct relay *r, struct relay_room *room, uint32_t leaver);
+
+/* A room made again from its record rec: its settings and owner as kept. */
+void core_room_settings_restore(struct relay_room *room, const struct proto_room_record *rec);
+
+/* A room's props replaced, and whether it takes joiners (its script's say;
+ * the caller tells its members, core_room_tell). */
+void core_room_set_props(struct relay_room *room, const struct proto_props *props);
+void core_room_set_open(struct relay_room *room, bool open);
+
+/* room's owner becomes heir's player (why, for the log): the one way a
+ * room changes owner. */
+void core_room_hand_over(struct relay *r, struct relay_room *room, uint32_t heir,
+                         const char *why);
 
 /* The room as it is into m (a welcome, a room message from the relay):
  * its owner, props, open, listed and size (core_room_cap). */
@@ -159,8 +194,8 @@ uint32_t core_room_eldest(const struct relay *r, const struct relay_room *room, 
 bool core_room_listed(const struct relay_room *room, const struct proto_props *match);
 
 /* A room message (m, len bytes) from peer: its room's settings changed, if
- * peer's player made the room. Refused: not a member (not_joined), not its
- * creator (not_creator), past the byte budget (rate_limited). Returns 0 or
+ * peer's player owns the room. Refused: not a member (not_joined), not its
+ * owner (not_room_owner), past the byte budget (rate_limited). Returns 0 or
  * the relay_on_datagram code. */
 int core_on_room(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
                  uint64_t now_us);

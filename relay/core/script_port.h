@@ -129,6 +129,10 @@ bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *
 /* Carries out the kicks asked for. Returns whether there were any. */
 bool relay_script_settle(struct relay *r, uint64_t now_us);
 
+/* Tells every member of room (but a leaver) that its script failed: error
+ * script_error with text, within each member's error budget. */
+void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us);
+
 /* The room's members (at most cap) into out, in the room's order. Returns
  * how many. */
 size_t relay_script_members(const struct relay *r, uint32_t room,

@@ -1,7 +1,8 @@
 /* scripted_port.c: what a room's script may do to its room, as the room
  * itself (relay/core/script_port.h, the relay_script_* calls): send,
  * keep and clear its own kept events, props, open, kick once the call is
- * over, list its members. Only the engine (relay/script) calls these. */
+ * over, tell its members it failed, list its members. Only the engine
+ * (relay/script) calls these. */
 #include "core.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
@@ -89,7 +90,7 @@ void relay_script_props(struct relay *r, uint32_t room, const struct proto_props
     struct relay_room *rm = live(r, room);
     if (!rm)
         return;
-    rm->settings.props = *props;
+    core_room_set_props(rm, props);
     core_room_tell(r, rm); /* every member told, its record changed */
 }
 
@@ -98,7 +99,7 @@ void relay_script_open(struct relay *r, uint32_t room, bool open)
     struct relay_room *rm = live(r, room);
     if (!rm || rm->settings.closed == !open)
         return;
-    rm->settings.closed = !open;
+    core_room_set_open(rm, open);
     core_room_tell(r, rm);
 }
 
@@ -136,6 +137,15 @@ bool relay_script_settle(struct relay *r, uint64_t now_us)
     }
     core_settle(r, now_us);
     return true;
+}
+
+void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us)
+{
+    const struct relay_room *rm = live(r, room);
+    for (uint32_t i = 0; rm && i < rm->n; i++)
+        if (rm->members[i] != r->script.leaving)
+            core_send_error(r, rm->members[i], false, PROTO_ERROR_SCRIPT_ERROR, now_us, "%s",
+                            text);
 }
 
 size_t relay_script_members(const struct relay *r, uint32_t room,

@@ -74,16 +74,11 @@ static int check_source(struct script_engine *e, const struct script_source *s, 
     }
     lua_State *L = vm.L;
     lua_pushcfunction(L, script_sandbox_open);
-    script_vm_budget(&vm);
-    vm.in_call = true;
-    int st = lua_pcall(L, 0, 0, 0);
+    int st = script_vm_pcall(&vm, 0, 0, true);
     if (st == LUA_OK)
         st = luaL_loadbufferx(L, s->text, s->len, s->path, "t");
-    if (st == LUA_OK) {
-        script_vm_budget(&vm);
-        vm.in_call = true;
-        st = lua_pcall(L, 0, 0, 0);
-    }
+    if (st == LUA_OK)
+        st = script_vm_pcall(&vm, 0, 0, false); /* one budget, as a room's start */
     if (st != LUA_OK) {
         const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error";
         snprintf(err, cap, "%s%s%s", strchr(msg, ':') ? "" : vm.file,
@@ -236,6 +231,7 @@ bool script_engine_run(struct script_engine *e, uint64_t now_us)
     if (ran) {
         e->now_us = now_us;
         e->due_us = UINT64_MAX;
+        script_hooks_leaves(e);
         for (uint32_t i = 0; i < e->max_rooms; i++)
             if (e->rooms[i])
                 script_api_due(e->rooms[i], now_us);
@@ -248,6 +244,7 @@ void script_engine_close(struct script_engine *e)
     if (!e)
         return;
     relay_set_script(e->r, NULL);
+    free(e->leaves);
     for (uint32_t i = 0; i < e->max_rooms; i++)
         if (e->rooms[i] != &e->none)
             script_vm_free(e->rooms[i]);

@@ -247,7 +247,7 @@ static void run_timer(struct room_vm *vm, uint32_t i)
         return;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_vm_call(vm, 1, 0, "a timer");
+    script_vm_call(vm, 1, 0, "a timer", VM_FRESH);
 }
 
 /* vm's tick, if due: on_tick(room, now ms); the next on the grid, none
@@ -263,7 +263,7 @@ static void tick(struct room_vm *vm, uint64_t now_us)
         return;
     lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
     lua_pushinteger(vm->L, (lua_Integer)(now_us / 1000));
-    script_vm_call(vm, 2, 0, "on_tick");
+    script_vm_call(vm, 2, 0, "on_tick", VM_FRESH);
 }
 
 void script_api_due(struct room_vm *vm, uint64_t now_us)
@@ -275,13 +275,18 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
         script_due_at(e, vm->share_from_us + 1000000u);
         return;
     }
-    if (script_share_busy(vm)) { /* the relay's share spent, its part too: they wait */
+    if (script_share_busy(vm, VM_FRESH)) { /* the share or the hold spent: they wait */
         script_due_at(e, now_us + SCRIPT_SHARE_SLICE_US);
         return;
     }
-    /* The timers due now, earliest first; those set meanwhile wait for the next run. */
+    /* The timers due now, earliest first; those set meanwhile wait for the next run,
+     * and while the scripts' hold on the loop is full, all wait until it is not. */
     uint32_t n = vm->n_timers;
     for (uint32_t round = 0; round < n && vm->L && !vm->off; round++) {
+        if (script_share_hold_left(e) < SCRIPT_HOLD_LEAST_US) {
+            script_due_at(e, script_share_hold_free(e));
+            return;
+        }
         uint32_t at = UINT32_MAX;
         for (uint32_t i = 0; i < vm->n_timers; i++)
             if (vm->timers[i].due_us <= now_us &&
@@ -291,7 +296,9 @@ void script_api_due(struct room_vm *vm, uint64_t now_us)
             break;
         run_timer(vm, at);
     }
-    if (!vm->off)
+    if (!vm->off && script_share_hold_left(e) < SCRIPT_HOLD_LEAST_US)
+        script_due_at(e, script_share_hold_free(e)); /* its tick, then */
+    else if (!vm->off)
         tick(vm, now_us);
     if (vm->off)
         return;

@@ -32,10 +32,13 @@ static void reason(const char *s, char *why, size_t cap)
 
 /* Starts room's script: its prop `script`, else the relay's default; none
  * (or out of memory), e->none: the room runs none for its life, whatever
- * its props become. Returns false with why when the room names a script
- * this relay does not have (the slot stays undecided: it takes no one). */
-static bool start(struct script_engine *e, uint32_t room, const char *name,
-                  const struct proto_props *props, uint64_t now_us, char *why, size_t cap)
+ * its props become. Returns RELAY_SCRIPT_PASS; RELAY_SCRIPT_DROP with why
+ * when the room names a script this relay does not have; or
+ * RELAY_SCRIPT_BUSY, the scripts short of time (its start is a call as
+ * any other). Refused, the slot stays undecided: a later join tries again. */
+static enum relay_script_verdict start(struct script_engine *e, uint32_t room,
+                                       const char *name, const struct proto_props *props,
+                                       uint64_t now_us, char *why, size_t cap)
 {
     const char *want = proto_props_get(props, "script");
     if (!want || !want[0])
@@ -43,14 +46,24 @@ static bool start(struct script_engine *e, uint32_t room, const char *name,
     const struct script_source *src = want[0] ? script_find(e, want) : NULL;
     if (want[0] && !src) {
         snprintf(why, cap, "this relay has no room script '%.32s'", want);
-        return false;
+        return RELAY_SCRIPT_DROP;
     }
-    e->rooms[room] = src ? script_vm_new(e, room, name, src, now_us) : &e->none;
-    if (!e->rooms[room]) {
-        log_warn("script: room '%s': out of memory: it runs without %s", name, src->name);
+    if (!src) {
         e->rooms[room] = &e->none;
+        return RELAY_SCRIPT_PASS;
     }
-    return true;
+    bool held = false;
+    struct room_vm *vm = script_vm_new(e, room, name, src, now_us, &held);
+    if (held) {
+        script_vm_free(vm);
+        return RELAY_SCRIPT_BUSY;
+    }
+    if (!vm) {
+        log_warn("script: room '%s': out of memory: it runs without %s", name, src->name);
+        vm = &e->none;
+    }
+    e->rooms[room] = vm;
+    return RELAY_SCRIPT_PASS;
 }
 
 static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *name,
@@ -62,8 +75,11 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     if (room >= e->max_rooms)
         return RELAY_SCRIPT_PASS;
     e->now_us = now_us;
-    if (!e->rooms[room] && !start(e, room, name, props, now_us, why, cap))
-        return RELAY_SCRIPT_DROP;
+    if (!e->rooms[room]) {
+        enum relay_script_verdict v = start(e, room, name, props, now_us, why, cap);
+        if (v != RELAY_SCRIPT_PASS)
+            return v;
+    }
     struct room_vm *vm = e->rooms[room];
     if (!script_vm_hook(vm, "on_join"))
         return RELAY_SCRIPT_PASS;
@@ -74,8 +90,9 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, false);
-    if (script_vm_call(vm, 2, 2, "on_join") != 0)
-        return RELAY_SCRIPT_PASS;
+    int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
+    if (rc != VM_CALLED)
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
     if (!ok)
         reason(lua_isstring(L, -1) ? lua_tostring(L, -1) : "the room's script refused the join",
@@ -84,6 +101,20 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     return ok ? RELAY_SCRIPT_PASS : RELAY_SCRIPT_DROP;
 }
 
+/* m's on_leave, now: its room's script still the one it left. */
+static void call_leave(struct room_vm *vm, const struct relay_script_member *m)
+{
+    if (!script_vm_hook(vm, "on_leave"))
+        return;
+    lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
+    script_api_member(vm->L, m, true);
+    script_vm_call(vm, 2, 0, "on_leave", VM_FRESH);
+}
+
+/* A member leaves: on_leave is called always (a script that keeps who
+ * plays learns of each leave), but not while the scripts' hold on the
+ * loop is full: then it is put off until it is not (script_hooks_leaves,
+ * from script_engine_run), in order, its member as it was. */
 static void on_leave(void *ctx, uint32_t room, const struct relay_script_member *m,
                      uint64_t now_us)
 {
@@ -91,11 +122,42 @@ static void on_leave(void *ctx, uint32_t room, const struct relay_script_member 
     struct room_vm *vm = vm_at(e, room);
     if (now_us > e->now_us)
         e->now_us = now_us;
-    if (!script_vm_hook(vm, "on_leave"))
+    if (!vm || !vm->L || vm->off)
         return;
-    lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(vm->L, m, true);
-    script_vm_call(vm, 2, 0, "on_leave");
+    if (!e->n_leaves && script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US) {
+        call_leave(vm, m);
+        return;
+    }
+    if (e->n_leaves == e->cap_leaves) {
+        size_t cap = e->cap_leaves ? 2 * e->cap_leaves : 16;
+        struct script_leave *more = realloc(e->leaves, cap * sizeof *more);
+        if (!more) {
+            log_warn("script: room '%s': out of memory: on_leave of %u not called", vm->room,
+                     (unsigned)m->id);
+            return;
+        }
+        e->leaves = more;
+        e->cap_leaves = cap;
+    }
+    e->leaves[e->n_leaves++] = (struct script_leave){.room = room, .m = *m};
+    script_due_at(e, script_share_hold_free(e));
+}
+
+void script_hooks_leaves(struct script_engine *e)
+{
+    size_t done = 0;
+    while (done < e->n_leaves && script_share_hold_left(e) >= SCRIPT_HOLD_LEAST_US) {
+        const struct script_leave *l = &e->leaves[done++];
+        struct room_vm *vm = vm_at(e, l->room);
+        if (vm && vm->L && !vm->off)
+            call_leave(vm, &l->m);
+    }
+    if (done) {
+        memmove(e->leaves, e->leaves + done, (e->n_leaves - done) * sizeof *e->leaves);
+        e->n_leaves -= done;
+    }
+    if (e->n_leaves)
+        script_due_at(e, script_share_hold_free(e));
 }
 
 /* What a hook that returns bytes said (its one result on top of the stack,
@@ -155,8 +217,9 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
         lua_pushboolean(L, ev->flags & PROTO_EVENT_STAY);
         lua_setfield(L, -2, "stay");
     }
-    if (script_vm_call(vm, 3, 1, "on_event") != 0)
-        return RELAY_SCRIPT_PASS;
+    int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
+    if (rc != VM_CALLED)
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     return hook_bytes(vm, "on_event", body, len);
 }
 
@@ -189,8 +252,9 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     lua_setfield(L, -2, "slot");
     lua_pushlstring(L, (const char *)data, len);
     lua_setfield(L, -2, "data");
-    if (script_vm_call(vm, 3, 1, "on_input") != 0)
-        return RELAY_SCRIPT_PASS;
+    int rc = script_vm_call(vm, 3, 1, "on_input", VM_INPUT);
+    if (rc != VM_CALLED)
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     return hook_bytes(vm, "on_input", out, out_len);
 }
 
@@ -257,8 +321,9 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     script_api_set_int(L, keys, SCRIPT_KEY_SEQ, s->seq);
     script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)s->send_us);
     lua_remove(L, keys);
-    if (script_vm_call(vm, 3, 1, "on_state") != 0)
-        return RELAY_SCRIPT_PASS;
+    int rc = script_vm_call(vm, 3, 1, "on_state", VM_INPUT);
+    if (rc != VM_CALLED)
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
@@ -277,7 +342,7 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
 }
 
 struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char *room,
-                              const struct script_source *src, uint64_t now_us)
+                              const struct script_source *src, uint64_t now_us, bool *held)
 {
     struct room_vm *vm = calloc(1, sizeof *vm);
     if (!vm)
@@ -287,38 +352,47 @@ struct room_vm *script_vm_new(struct script_engine *e, uint32_t slot, const char
     vm->cap = (size_t)e->set.memory_kb * 1024;
     vm->room_ref = LUA_NOREF;
     vm->keys_ref = LUA_NOREF;
+    vm->starting = true; /* its start: one call's budget, and the share's to allow */
     snprintf(vm->room, sizeof vm->room, "%s", room);
     snprintf(vm->script, sizeof vm->script, "%s", src->name);
     snprintf(vm->file, sizeof vm->file, "%s", src->path + 1);
     e->now_us = now_us;
+    if (script_share_busy(vm, VM_FRESH)) {
+        *held = true;
+        return vm;
+    }
     vm->L = script_vm_state(vm);
     if (!vm->L) {
         free(vm);
         return NULL;
     }
     lua_State *L = vm->L;
-    vm->starting = true; /* its start runs whole, whatever the share */
     lua_pushcfunction(L, script_sandbox_open);
-    if (script_vm_call(vm, 0, 0, "its sandbox") != 0) {
-        script_vm_close(vm);
-        return vm; /* a room without its script: counted */
+    int rc = script_vm_call(vm, 0, 0, "its sandbox", VM_FRESH);
+    if (rc == VM_CALLED) {
+        if (luaL_loadbufferx(L, src->text, src->len, src->path, "t") != LUA_OK) {
+            script_vm_fault(vm, "load", "%s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+            rc = VM_FAILED;
+        } else {
+            rc = script_vm_call(vm, 0, 0, "its chunk", VM_GO_ON);
+        }
     }
-    int st = luaL_loadbufferx(L, src->text, src->len, src->path, "t");
-    if (st != LUA_OK) {
-        script_vm_fault(vm, "load", "%s", lua_tostring(L, -1));
-        script_vm_close(vm);
-        return vm;
+    if (rc == VM_CALLED) {
+        script_api_room(vm);
+        if (vm->L && script_vm_hook(vm, "on_room")) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
+            rc = script_vm_call(vm, 1, 0, "on_room", VM_GO_ON);
+            if (rc == VM_FAILED)
+                rc = VM_CALLED; /* counted; the script goes on */
+        }
     }
-    if (script_vm_call(vm, 0, 0, "its chunk") != 0) {
-        script_vm_close(vm);
-        return vm;
-    }
-    script_api_room(vm);
-    if (vm->L && script_vm_hook(vm, "on_room")) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-        script_vm_call(vm, 1, 0, "on_room");
-    }
+    if (rc == VM_HELD)
+        *held = true; /* stopped at the turn's end: not started, the join refused busy */
+    else if (rc != VM_CALLED)
+        script_vm_close(vm); /* a room without its script: counted */
     vm->starting = false;
+    vm->last_spent = SCRIPT_HOLD_LIGHT; /* light once a hook of its own has run short */
     return vm;
 }
 
@@ -338,6 +412,11 @@ static void room_end(void *ctx, uint32_t room)
         return;
     struct room_vm *vm = e->rooms[room];
     e->rooms[room] = NULL;
+    size_t kept = 0; /* its leaves put off go with it: the slot may be another room's next */
+    for (size_t i = 0; i < e->n_leaves; i++)
+        if (e->leaves[i].room != room)
+            e->leaves[kept++] = e->leaves[i];
+    e->n_leaves = kept;
     if (vm == &e->none)
         return;
     if (vm->in_call) { /* never: a room ends under no hook (kicks wait for the call's end) */

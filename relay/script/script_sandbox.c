@@ -5,8 +5,8 @@
  * takes text only), coroutines (a resume would catch a stop) and patterns
  * (their time is unbounded, no count sees it); pcall and xpcall that pass
  * a stop on; collectgarbage without its tuning, setmetatable without __gc,
- * table.insert, remove and move bounded, print into the log. Calls no
- * other file of the engine. */
+ * print into the log; string.rep and format, table.sort, concat, insert,
+ * remove and move bounded (script_bounded.c). */
 #include "script_internal.h"
 
 #include <stdio.h>
@@ -128,33 +128,6 @@ static int sb_print(lua_State *L)
     return 0;
 }
 
-/* table.insert, remove and move around the original (upvalue 1): each
- * loops in C over a length the script gives (a __len of 2^40, a range),
- * where no hook looks: no metatable, and at most as many elements as the
- * room's memory could hold. */
-static int sb_table_bounded(lua_State *L)
-{
-    struct room_vm *vm = script_vm_of(L);
-    const char *name = lua_tostring(L, lua_upvalueindex(2));
-    bool move = strcmp(name, "move") == 0;
-    luaL_checktype(L, 1, LUA_TTABLE);
-    for (int i = 1; i <= lua_gettop(L); i += 4) /* move's destination is argument 5 */
-        if (lua_istable(L, i) && lua_getmetatable(L, i))
-            return luaL_error(L, "table.%s: not on a table with a metatable", name);
-    lua_Integer most = (lua_Integer)(vm->cap / 16);
-    if (move) {
-        lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
-        if (e >= f && ((lua_Unsigned)e - (lua_Unsigned)f) >= (lua_Unsigned)most)
-            return luaL_error(L, "table.move: more than %I elements", most);
-    } else if ((lua_Integer)lua_rawlen(L, 1) > most) {
-        return luaL_error(L, "table.%s: more than %I elements", name, most);
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
 /* string.find, plain always: a pattern's time is unbounded. */
 static int sb_find(lua_State *L)
 {
@@ -216,14 +189,7 @@ static void open_libraries(lua_State *L)
     lua_pushcfunction(L, sb_find);
     lua_setfield(L, s, "find");
     lua_getfield(L, g, LUA_TABLIBNAME);
-    int t = lua_gettop(L);
-    static const char *const bounded[] = {"insert", "remove", "move", NULL};
-    for (const char *const *n = bounded; *n; n++) {
-        lua_getfield(L, t, *n);
-        lua_pushstring(L, *n);
-        lua_pushcclosure(L, sb_table_bounded, 2);
-        lua_setfield(L, t, *n);
-    }
+    script_bounded_open(L, s, lua_gettop(L));
     lua_settop(L, g - 1);
 }
 

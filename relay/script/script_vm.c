@@ -125,33 +125,83 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 }
 
 /* The budget, in instructions and in time: an instruction's cost is not
- * bounded (a concatenation copies up to the memory cap, a collection
- * walks it), so a call is also stopped once it has run SCRIPT_CALL_MS. */
+ * bounded (a concatenation copies up to the memory cap, a comparison of
+ * two long strings of zero bytes walks them a zero at a time), so a call
+ * is also stopped once it has run SCRIPT_CALL_MS, or what was left of its
+ * turn's time when it started if less (vm->deadline_us). Raises the stop:
+ * never returns. ar: the count hook's record, for file and line (NULL:
+ * the level that called the library function in hand). */
+static int stop(lua_State *L, struct room_vm *vm, bool late, lua_Debug *ar)
+{
+    /* every look from now stops it again; one that slipped in, stopped at the
+     * hold's brim before its own time, is not at fault */
+    vm->stop = late && vm->slipped && vm->spent <= vm->eng->set.budget ? VM_BRIM : VM_BUDGET;
+    char at[LUA_IDSIZE + 24] = "";
+    if (ar && lua_getinfo(L, "Sl", ar))
+        snprintf(at, sizeof at, "%s:%d: ", ar->short_src, ar->currentline);
+    else if (!ar) {
+        luaL_where(L, 1);
+        snprintf(at, sizeof at, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    if (late && vm->spent <= vm->eng->set.budget)
+        lua_pushfstring(L, "%sstopped: past %d ms%s", at, (int)vm->allowed_ms,
+                        vm->allowed_ms < SCRIPT_CALL_MS ? " (what the scripts' hold on the "
+                                                          "loop had left)" : "");
+    else
+        lua_pushfstring(L, "%sstopped: past its budget of %I instructions", at,
+                        (lua_Integer)vm->eng->set.budget);
+    return lua_error(L);
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     struct room_vm *vm = script_vm_of(L);
-    vm->spent += HOOK_EVERY;
+    if (vm->hurried) { /* the watchdog's look: at every instruction no more */
+        vm->hurried = 0;
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    } else {
+        vm->spent += HOOK_EVERY;
+    }
     bool late = clock_now_us() > vm->deadline_us;
-    if (vm->spent <= vm->eng->set.budget && !late && vm->stop != VM_BUDGET)
+    if (vm->spent <= vm->eng->set.budget && !late && vm->stop == VM_RUNS)
         return;
-    vm->stop = VM_BUDGET; /* from now on every look stops it again */
-    lua_getinfo(L, "Sl", ar);
-    if (late && vm->spent <= vm->eng->set.budget)
-        lua_pushfstring(L, "%s:%d: stopped: past %d ms", ar->short_src, ar->currentline,
-                        SCRIPT_CALL_MS);
-    else
-        lua_pushfstring(L, "%s:%d: stopped: past its budget of %I instructions",
-                        ar->short_src, ar->currentline, (lua_Integer)vm->eng->set.budget);
-    lua_error(L);
+    stop(L, vm, late || vm->stop == VM_BRIM, ar);
 }
 
-/* Starts a call's budget; returns the time it starts. */
+void script_vm_work(lua_State *L, uint64_t units)
+{
+    struct room_vm *vm = script_vm_of(L);
+    vm->spent += units;
+    vm->looked += units;
+    bool late = false;
+    if (vm->looked >= SCRIPT_WORK_LOOK) {
+        vm->looked = 0;
+        late = clock_now_us() > vm->deadline_us;
+    }
+    if (vm->spent > vm->eng->set.budget || late || vm->stop != VM_RUNS)
+        stop(L, vm, late || vm->stop == VM_BRIM, NULL);
+}
+
+/* Starts a call's budget; returns the time it starts. Its deadline: its
+ * own SCRIPT_CALL_MS, or sooner the brim of the scripts' hold on the loop. */
 static uint64_t budget_start(struct room_vm *vm)
 {
-    uint64_t now = clock_now_us();
+    uint64_t now = clock_now_us(), own = SCRIPT_CALL_MS * 1000ull;
+    int64_t hold = script_share_hold_left(vm->eng);
     vm->spent = 0;
+    vm->looked = 0;
     vm->stop = VM_RUNS;
-    vm->deadline_us = now + SCRIPT_CALL_MS * 1000ull;
+    vm->slipped = hold < SCRIPT_HOLD_LEAST_US;
+    /* one that slipped in has enough for a light room's call */
+    uint64_t left = hold < SCRIPT_HOLD_SLIP_US ? SCRIPT_HOLD_SLIP_US : (uint64_t)hold;
+    vm->deadline_us = now + (left < own ? left : own);
+    vm->allowed_ms = (uint32_t)((left < own ? left : own) / 1000);
+    if (vm->hurried) {
+        vm->hurried = 0;
+        lua_sethook(vm->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    }
+    script_watch_call(vm);
     return now;
 }
 
@@ -186,8 +236,7 @@ static void say(struct script_engine *e, const char *fmt, ...)
     e->log_suppressed = 0;
 }
 
-/* One more error of vm's: counted; too many, and its script is off. */
-static void vm_error(struct room_vm *vm, const char *what, const char *msg)
+void script_vm_error(struct room_vm *vm, const char *what, const char *msg)
 {
     struct script_engine *e = vm->eng;
     e->counts->errors++;
@@ -196,8 +245,12 @@ static void vm_error(struct room_vm *vm, const char *what, const char *msg)
     else if (vm->stop == VM_MEMORY)
         e->counts->memory++;
     vm->errors++;
-    say(e, "script: room '%s': %s: %s%s", vm->room, what, msg,
-        vm->stop == VM_MEMORY ? " (its memory cap)" : "");
+    const char *cap = vm->stop == VM_MEMORY ? " (its memory cap)" : "";
+    say(e, "script: room '%s': %s: %s%s", vm->room, what, msg, cap);
+    char told[PROTO_TEXT_MAX + 1];
+    snprintf(told, sizeof told, "the room's script failed in %s: %s%s", what, msg, cap);
+    if (e->r)
+        relay_script_tell(e->r, vm->slot, told, e->now_us);
     if (vm->errors >= SCRIPT_ERRORS_OFF && !vm->off) {
         vm->off = true;
         e->counts->off++;
@@ -214,7 +267,7 @@ void script_vm_fault(struct room_vm *vm, const char *what, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     vm->stop = VM_RUNS;
-    vm_error(vm, what, msg);
+    script_vm_error(vm, what, msg);
 }
 
 bool script_vm_hook(struct room_vm *vm, const char *name)
@@ -248,27 +301,40 @@ bool script_vm_held(struct room_vm *vm)
         vm->eng->counts->skipped++;
         return true;
     }
-    return script_share_busy(vm);
+    return script_share_busy(vm, VM_INPUT);
 }
 
-int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
+int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what,
+                   enum vm_how how)
 {
     lua_State *L = vm->L;
-    if (script_vm_spent(vm)) { /* as if no hook: its room had its share */
+    if (script_vm_spent(vm) && !vm->starting) { /* as if no hook: its room had its share */
         vm->eng->counts->skipped++;
         lua_pop(L, nargs + 1);
-        return -1;
+        return VM_FAILED;
     }
-    uint64_t t0 = budget_start(vm);
-    vm->in_call = true;
+    if (how != VM_GO_ON && script_share_hold_left(vm->eng) <
+                               (how == VM_INPUT ? -SCRIPT_HOLD_SLIP_CAP_US
+                                                : SCRIPT_HOLD_LEAST_US)) { /* later */
+        vm->eng->counts->busy++;
+        lua_pop(L, nargs + 1);
+        return VM_HELD;
+    }
+    uint64_t t0 = clock_now_us(), from = how == VM_GO_ON ? vm->spent : 0;
     vm->eng->counts->calls++;
-    int status = lua_pcall(L, nargs, nres, 0);
-    vm->in_call = false;
+    int status = script_vm_pcall(vm, nargs, nres, how != VM_GO_ON);
     script_share_took(vm, t0, clock_now_us());
-    vm->share_spent += vm->spent;
+    vm->share_spent += vm->spent - from;
+    vm->last_spent = vm->spent;
     if (status == LUA_OK) {
         vm->stop = VM_RUNS;
-        return 0;
+        return VM_CALLED;
+    }
+    if (vm->stop == VM_BRIM) { /* slipped in and stopped at the hold's brim: not judged */
+        lua_pop(L, 1);
+        vm->eng->counts->busy++;
+        vm->stop = VM_RUNS;
+        return VM_HELD;
     }
     if (status == LUA_ERRMEM)
         vm->stop = VM_MEMORY;
@@ -279,9 +345,9 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what)
     char text[512];
     snprintf(text, sizeof text, "%s%s", where, msg);
     lua_pop(L, 1);
-    vm_error(vm, what, text);
+    script_vm_error(vm, what, text);
     vm->stop = VM_RUNS;
-    return -1;
+    return VM_FAILED;
 }
 
 void script_due_at(struct script_engine *e, uint64_t t)
@@ -293,6 +359,7 @@ void script_due_at(struct script_engine *e, uint64_t t)
 
 lua_State *script_vm_state(struct room_vm *vm)
 {
+    script_watch_start();
     pool.states++;
     lua_State *L = lua_newstate(vm_alloc, vm);
     if (!L) {
@@ -302,15 +369,24 @@ lua_State *script_vm_state(struct room_vm *vm)
     }
     *(struct room_vm **)lua_getextraspace(L) = vm;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    script_watch_hook(count_hook);
     /* generational: a hook's member and state tables die young, and a
      * young collection walks them alone, not the libraries each time */
     lua_gc(L, LUA_GCGEN, 0, 0);
     return L;
 }
 
-void script_vm_budget(struct room_vm *vm)
+int script_vm_pcall(struct room_vm *vm, int nargs, int nres, bool fresh)
 {
-    budget_start(vm);
+    if (fresh)
+        budget_start(vm);
+    else
+        script_watch_call(vm);
+    vm->in_call = true;
+    int status = lua_pcall(vm->L, nargs, nres, 0);
+    vm->in_call = false;
+    script_watch_call(NULL);
+    return status;
 }
 
 void script_vm_close(struct room_vm *vm)

@@ -13,6 +13,7 @@
 
 #include "proto/control.h"
 #include "fake_relay.h"
+#include "harness.h"
 
 void scripts_dir_new(char dir[SCRIPTS_DIR_MAX])
 {
@@ -44,6 +45,52 @@ void scripts_dir_free(const char *dir)
     }
     closedir(d);
     rmdir(dir);
+}
+
+const struct room_scripts_heavy room_scripts_heavy[] = {
+    {"repetition", "rep_empty", "local n = #string.rep('', 2^62) + #string.rep('', 2^31)\n"
+                                "if n ~= 0 then error('not empty') end", false},
+    {"repetition", "rep_many", "while true do local s = string.rep('x', 450000) end", true},
+    {"repetition", "rep_sep", "local s = string.rep('', 2^40, 'x')", true},
+    {"sorting", "sort_same", "local s = string.rep('\\0', 400000) local t = {}\n"
+                             "for i = 1, 120 do t[i] = s end table.sort(t)", false},
+    {"sorting", "sort_zeros", "local a = string.rep('\\0', 250000) local b = a:sub(2) .. '\\1'\n"
+                              "local t = {} for i = 1, 120 do t[i] = i % 2 == 0 and a or b end\n"
+                              "while true do table.sort(t) end", true},
+    {"sorting", "sort_by_fn", "local a = string.rep('\\0', 250000) local b = a:sub(2) .. '\\1'\n"
+                              "local t = {} for i = 1, 120 do t[i] = i % 2 == 0 and a or b end\n"
+                              "table.sort(t, function(x, y) return x < y end)", true},
+    {"concatenation", "concat", "local s = string.rep('\\0', 250000)\n"
+                                "while true do local t = s .. s end", true},
+    {"concatenation", "table_concat", "local t = {} for i = 1, 20000 do t[i] = 'xxxxxxxx' end\n"
+                                      "while true do local s = table.concat(t, ',') end", true},
+    {"formatting", "format_q", "local s = string.rep('\\0', 100000)\n"
+                               "while true do local q = string.format('%q', s) end", true},
+    {"formatting", "format_many", "local t = {} for i = 1, 8000 do t[i] = 'x' end\n"
+                                  "local f = string.rep('%s', 8000)\n"
+                                  "while true do local s = string.format(f, table.unpack(t)) end",
+     true},
+    {"patterns", "find", "local s = string.rep('a', 400000)\n"
+                         "local p = string.rep('a', 3000) .. 'b'\n"
+                         "while true do local x = string.find(s, p) end", true},
+    {"patterns", "match", "local s = string.rep('a', 400000)\n"
+                          "local x = string.match(s, string.rep('a*', 30) .. 'b')", true},
+    {"utf8", "utf8_len", "local s = string.rep('\\0', 450000)\n"
+                         "while true do local n = utf8.len(s) end", true},
+    {"utf8", "utf8_char", "local t = {} for i = 1, 15000 do t[i] = 0x10ffff end\n"
+                          "while true do local s = utf8.char(table.unpack(t)) end", true},
+    {"comparison", "compare", "local s = string.rep('\\0', 450000)\n"
+                              "while true do local x = s < s end", true},
+};
+const size_t room_scripts_n_heavy = sizeof room_scripts_heavy / sizeof room_scripts_heavy[0];
+
+int scripts_relay_start(struct spawn_proc *relay, const char *dir)
+{
+    const char *args[] = {"--script-dir", dir, "--kick-after", "0", "--max-per-address", "0",
+                          "--log-level", "error", NULL};
+    int port = harness_start_relay(relay, args);
+    assert_true(port > 0);
+    return port;
 }
 
 static void settings(struct script_settings *s, const char *dir, const char *def,

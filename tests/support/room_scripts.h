@@ -24,6 +24,13 @@ void scripts_put(const char *dir, const char *name, const char *text);
 /* Removes dir and every file in it. */
 void scripts_dir_free(const char *dir);
 
+struct spawn_proc;
+
+/* ricochet-relay (from $RICOCHET_BIN) with dir's scripts, for abuse tests:
+ * no kicks, no bound per address, errors only in its log. Returns its
+ * port (> 0), asserted. */
+int scripts_relay_start(struct spawn_proc *relay, const char *dir);
+
 /* The engine on r for dir's scripts (def: every room's, "" none), with
  * memory_kb and budget (0: the options' defaults, 1024 and 1000000), the
  * share's default (50);
@@ -39,6 +46,20 @@ struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uin
 /* The engine's open, its one-line error into err: 0 or -1. */
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
                        size_t cap);
+
+/* What a room's script does to spend its whole call in one class of
+ * library function or instruction (kind: "repetition", "sorting",
+ * "concatenation", "formatting", "patterns", "utf8", "comparison"), with
+ * the worst arguments the default memory cap (1 MiB) holds: Lua statements
+ * for a hook's body, on_room's or a chunk's. fails: the call fails (its
+ * budget, its time, its memory cap, or a function the sandbox has not);
+ * else it ends well, at once. */
+struct room_scripts_heavy {
+    const char *kind, *name, *body;
+    bool fails;
+};
+extern const struct room_scripts_heavy room_scripts_heavy[];
+extern const size_t room_scripts_n_heavy;
 
 /* peer joins room as name, the room's prop script = script (NULL: none). */
 int join_script(struct relay *r, uint32_t peer, const char *room, const char *name,

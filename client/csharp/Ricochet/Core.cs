@@ -25,7 +25,7 @@ namespace Ricochet
             "rate_limited", "kicked", "shutting_down", "slow_reader", "ticket_required", "ticket_expired",
             "ticket_wrong_relay", "ticket_tampered", "ticket_replayed", "ticket_malformed",
             "directory_unavailable", "moved", "no_member", "throttled", "listing_off", "no_such_room",
-            "room_closed", "not_creator", "not_owner", "script_refused"
+            "room_closed", "not_creator", "not_owner", "script_refused", "script_error"
         };
         static readonly HashSet<string> Ending = new HashSet<string> {
             "server_full", "kicked", "shutting_down", "slow_reader", "ticket_required", "ticket_expired",

@@ -10,8 +10,9 @@ class Event:
     data the bytes that came with it (a state's payload, an event's body):
     b"" when none. An EVENT the relay kept has its key (str, "" for none),
     and kept True when it was replayed to me after my WELCOME. A LEFT of
-    the room's creator names in creator the player id of the member who
-    changes the room now ("" otherwise; Session.room_mine: it is me)."""
+    the room's owner names in creator (the wire's first name for the owner)
+    the player id of the member who owns the room now ("" otherwise;
+    Session.room_mine: it is me)."""
     __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
                  "latency_known", "name", "code", "text", "data", "key", "kept", "creator")
 

@@ -100,7 +100,7 @@ class _MyRoom:
     @property
     def room_mine(self):
         """My player owns my room (the relay said so: the welcome, a ROOM event,
-        a LEFT of the creator that handed it to me): set_room is mine."""
+        a LEFT of the owner that handed it to me): set_room is mine."""
         return bool(lib.ricochet_room_mine(self._live()))
 
     @property
@@ -126,10 +126,11 @@ class _MyRoom:
                             lib.ricochet_room_size(r), self.room_mine)
 
     def set_room(self, open=None, listed=None, props=None):
-        """From my room's creator (its player): open it to joiners or close it,
+        """From my room's owner (its player): open it to joiners or close it,
         list it or not, replace its props (a dict of str); what is None stays.
-        No answer; another member gets an ERROR not_creator. Returns 0, or
-        the library's status (NOT_JOINED -2, -3: could not send)."""
+        No answer; another member gets an ERROR not_creator (the wire's name for
+        it). Returns 0, or the library's status (NOT_JOINED -2, -3: could not
+        send)."""
         for rc in ((lib.ricochet_set_room_open(self._live(), bool(open))
                     if open is not None else 0),
                    (lib.ricochet_set_room_listed(self._live(), bool(listed))
