@@ -165,10 +165,8 @@ int client_lockstep_frames(struct ricochet *c, const uint8_t *buf, size_t len, u
     struct client_lockstep *ls = ls_of(c);
     struct proto_frames fr;
     int err = proto_frames_decode(buf, len, &fr);
-    if (err != PROTO_OK || !ls->on || fr.slots != ls->set.slots) {
-        client_bad_message(c, "frames", err != PROTO_OK ? err : PROTO_E_VALUE);
-        return 0;
-    }
+    if (err != PROTO_OK || !ls->on || fr.slots != ls->set.slots)
+        return err != PROTO_OK ? err : PROTO_E_VALUE;
     if (!ls->started)
         return 0; /* frames I did not ask for (yet) */
     size_t at = PROTO_LOCKSTEP_HEAD, n;

@@ -80,7 +80,8 @@ void client_lockstep_end(struct ricochet *c);
 void client_lockstep_joined(struct ricochet *c, const struct proto_control *m);
 
 /* A frames message (clear, or opened) received at now: kept in order.
- * Returns 1 with *ev (the first frame awaited, or frames_gone), or 0. */
+ * Returns 1 with *ev (the first frame awaited, or frames_gone), 0, or the
+ * negative proto error of a message that is no frames of my room. */
 int client_lockstep_frames(struct ricochet *c, const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev);
 

@@ -623,8 +623,12 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
         client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
         return 0;
     }
-    if (proto_is_frames(buf, len)) /* a lockstep room's, on the state ways */
-        return client_lockstep_frames(c, buf, len, now, ev);
+    if (proto_is_frames(buf, len)) { /* a lockstep room's, on the state ways */
+        int rc = client_lockstep_frames(c, buf, len, now, ev);
+        if (rc < 0)
+            client_bad_message(c, "frames", rc);
+        return rc < 0 ? 0 : rc;
+    }
     return handle_state(c, buf, len, mode, now, ev);
 }
 
