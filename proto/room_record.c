@@ -6,6 +6,7 @@
 #include "byteorder.h"
 #include "control.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -77,6 +78,16 @@ int proto_room_record_add_kept(struct proto_room_record *rec, const char *keeper
         return say(why, why_cap, -1, "kept: an entry is not a kept event with stay and a body");
     if (e.to != PROTO_EVENT_ROOM)
         return say(why, why_cap, -1, "kept: an entry is not to the room");
+    uint32_t sender = proto_state_sender(event, len);
+    bool rooms = strcmp(keeper, PROTO_ROOM_KEEPER) == 0;
+    if (sender == 0)
+        return say(why, why_cap, -1, "kept: an entry names sender 0, no one's");
+    if (rooms && sender != PROTO_ROOM_SENDER)
+        return say(why, why_cap, -1, "kept: an entry of the room's own keeper names sender "
+                   "%" PRIu32 ", a member's", sender);
+    if (!rooms && sender == PROTO_ROOM_SENDER)
+        return say(why, why_cap, -1, "kept: an entry of player %s names the room's own sender "
+                   "(%" PRIu32 ")", keeper, sender);
     for (uint32_t i = 0; i < rec->n_kept; i++) {
         size_t n;
         const uint8_t *b = proto_room_record_event(rec, i, &n);

@@ -35,6 +35,14 @@
  * escaped, the other fields; rounded up. A longer text is refused unread. */
 #define PROTO_ROOM_RECORD_MAX 40960
 
+/* The room's own (PROTOCOL.md, "From the room"): the sender id of what it
+ * sends and keeps (its script's), which no member is ever given, and the
+ * keeper of the keys it keeps, a player id no key hashes to in practice.
+ * A record's kept event names the one exactly when it names the other;
+ * no event names sender 0 (no one's). */
+#define PROTO_ROOM_SENDER UINT32_MAX
+#define PROTO_ROOM_KEEPER "0000000000000000"
+
 /* One kept event of a record: bytes[at .. at + len) of the record's
  * bytes, as it goes out (sender stamped as it came), keeper the player
  * that kept it. */
@@ -61,8 +69,10 @@ struct proto_room_record {
 void proto_room_record_init(struct proto_room_record *rec);
 
 /* Appends a kept event (len bytes as it goes out: a valid event with keep
- * and stay) kept by the player keeper. Returns 0, or -1 with why (a bad
- * event or keeper, a key already in the record, past the bytes' bound). */
+ * and stay, its sender stamped) kept by the player keeper. Returns 0, or
+ * -1 with why (a bad event or keeper, a reserved sender: 0, or the room's
+ * own for a player's keeper or a player's for the room's, a key already
+ * in the record, past the bytes' bound). */
 int proto_room_record_add_kept(struct proto_room_record *rec, const char *keeper,
                                const uint8_t *event, size_t len, char *why, size_t why_cap);
 

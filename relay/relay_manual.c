@@ -7,7 +7,8 @@ static const char *const signals[] = {
     "stop: with --directory, first move the rooms this relay holds to other relays of the "
     "fleet; with --room-file, write its rooms there; then tell every client (error "
     "shutting_down), disconnect them, write the final stats record and exit 0 (SIGKILL: "
-    "--room-file loses at most the last 100 ms of changes)",
+    "--room-file loses the changes since its last write: 100 ms, or a file's bytes at 4 MiB "
+    "a second)",
     "SIGUSR1", "write a stats record now",
     "SIGHUP", "with --script-dir, read the room scripts again: checked first, rooms made from "
               "then on run the new ones, rooms alive go on with theirs; a script that fails "
@@ -27,8 +28,10 @@ static const char *const files[] = {
     "--ticket-key FILE", "the key joins must be sealed under (ricochet-ticket keygen)",
     "--tls-cert FILE, --tls-key FILE", "a wss:// edge's certificate and key (PEM)",
     "--room-file FILE", "the rooms this relay keeps (their settings, owners and kept events "
-                        "with stay), written as FILE.tmp then renamed over FILE; a FILE it "
-                        "cannot read back stops it at start: move it away to start without it",
+                        "with stay), written as FILE.tmp (made afresh, never through a link) then "
+                        "renamed over FILE, in a folder no other user may write (checked at "
+                        "start); a FILE it cannot read back stops it at start: move it away to "
+                        "start without it",
     "--script-dir DIR", "the operator's room scripts, DIR/NAME.lua (docs/scripts.md), each "
                         "room's within --script-memory-kb and --script-budget, all together "
                         "within --script-share of the relay's time",

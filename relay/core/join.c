@@ -347,8 +347,9 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->welcomes.n = 0;
     if (r->next_id == 0 || r->next_id == RELAY_SCRIPT_SENDER)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
-    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
-        r->next_id = r->rooms.ids_kept + 1; /* a restored room's events name those */
+    /* a restored room's events name those below; never past them onto the room's own */
+    if (r->next_id <= r->rooms.ids_kept && r->rooms.ids_kept < RELAY_SCRIPT_SENDER - 1)
+        r->next_id = r->rooms.ids_kept + 1;
     if (id == 0)
         id = r->next_id++;
     core_lobby_end(r, peer); /* a lobby that joins watches no more */

@@ -16,6 +16,7 @@
 
 #include "proto/control.h"
 #include "proto/props.h"
+#include "proto/room_record.h"
 #include "proto/wire.h"
 
 struct relay;
@@ -25,13 +26,13 @@ struct relay_script_counts; /* relay.h: the stats record's scripts */
  * for a member (join.c skips it as it skips 0), so a client tells the
  * room's own word from a player's; not 0, which clients take for a
  * message nobody stamped. */
-#define RELAY_SCRIPT_SENDER UINT32_MAX
+#define RELAY_SCRIPT_SENDER PROTO_ROOM_SENDER
 
 /* The keeper of the room's own kept events (relay_script_keep): a player
  * id no key hashes to in practice (2^-64), which no member may replace or
  * clear (error not_owner), and which a room's record carries as any
  * keeper, so a restored room's keys stay its own. */
-#define RELAY_SCRIPT_KEEPER "0000000000000000"
+#define RELAY_SCRIPT_KEEPER PROTO_ROOM_KEEPER
 
 /* What a hook decided of an event or a state. */
 enum relay_script_verdict {

@@ -36,7 +36,7 @@ int core_script_join(struct relay *r, uint32_t peer, struct relay_room *room, co
     struct relay_script_member m = {0};
     /* the id become_member draws next */
     m.id = r->next_id && r->next_id != RELAY_SCRIPT_SENDER ? r->next_id : 1;
-    if (m.id <= r->rooms.ids_kept && r->rooms.ids_kept < UINT32_MAX)
+    if (m.id <= r->rooms.ids_kept && r->rooms.ids_kept < RELAY_SCRIPT_SENDER - 1)
         m.id = r->rooms.ids_kept + 1;
     snprintf(m.name, sizeof m.name, "%s", who);
     memcpy(m.player, r->peers[peer].player, sizeof m.player);
