@@ -1,9 +1,11 @@
 /* target_roomrecord.c: fuzzes a room's record as a relay reads it from its
  * room file or a fleet's directory (proto/room_record.c; see targets.h).
  * The input is the record's JSON text. A record taken is within its
- * bounds, and written again it reads back the same and no longer than
- * PROTO_ROOM_RECORD_MAX. */
+ * bounds, names no reserved sender (0; the room's own exactly on the
+ * room's own keeper's events), and written again it reads back the same
+ * and no longer than PROTO_ROOM_RECORD_MAX. */
 #include "proto/room_record.h"
+#include "proto/wire.h"
 #include "targets.h"
 
 static struct proto_room_record fuzz_rr_a, fuzz_rr_b; /* large: not on the stack */
@@ -16,6 +18,13 @@ int fuzz_target_roomrecord(const uint8_t *data, size_t size)
         return 0;
     FUZZ_CHECK(fuzz_rr_a.kept_bytes <= PROTO_ROOM_KEPT_BYTES);
     FUZZ_CHECK(fuzz_rr_a.size <= 4095);
+    for (uint32_t i = 0; i < fuzz_rr_a.n_kept; i++) { /* no reserved sender taken */
+        size_t len;
+        const uint8_t *e = proto_room_record_event(&fuzz_rr_a, i, &len);
+        uint32_t sender = proto_state_sender(e, len);
+        bool rooms = strcmp(fuzz_rr_a.kept[i].keeper, PROTO_ROOM_KEEPER) == 0;
+        FUZZ_CHECK(sender != 0 && rooms == (sender == PROTO_ROOM_SENDER));
+    }
     int n = proto_room_record_encode(fuzz_rr_text, sizeof fuzz_rr_text, &fuzz_rr_a);
     FUZZ_CHECK(n > 0 && n <= PROTO_ROOM_RECORD_MAX);
     FUZZ_CHECK(proto_room_record_decode(fuzz_rr_text, (size_t)n, &fuzz_rr_b, why, sizeof why) ==
