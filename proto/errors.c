@@ -79,6 +79,10 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_SCRIPT_ERROR] = {"script_error",
                                   "the room's script failed (where and why follow): the "
                                   "room goes on", false},
+    [PROTO_ERROR_REPLACED] = {"replaced",
+                              "your player joined again from another session, which has its "
+                              "place now: this one ends",
+                              true},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

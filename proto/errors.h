@@ -53,6 +53,8 @@ enum proto_error_code {
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
     PROTO_ERROR_SCRIPT_ERROR = 35, /* the room's script failed: the members told */
+    /* one live session a player */
+    PROTO_ERROR_REPLACED = 36,   /* the player joined again from another session */
     PROTO_ERROR_COUNT
 };
 

@@ -21,8 +21,9 @@ static void on_hup(int sig)
 
 int relay_scripts_check(const struct relay_settings *s, char *err, size_t cap)
 {
-    if (s->script.default_name[0] && !s->script.dir[0]) {
-        snprintf(err, cap, "--script-default needs --script-dir");
+    if ((s->script.default_name[0] || s->script.pins[0]) && !s->script.dir[0]) {
+        snprintf(err, cap, "--script-%s needs --script-dir",
+                 s->script.default_name[0] ? "default" : "room");
         return -1;
     }
     return s->script.dir[0] ? script_check(&s->script, err, cap) : 0;

@@ -11,7 +11,7 @@
 
 #include "settings.h"
 
-/* --script-default needs --script-dir; every script of --script-dir read
+/* --script-default and --script-room need --script-dir; every script of --script-dir read
  * and checked (one line naming the file and line into err). Returns 0, or
  * -1 with err. Without --script-dir: 0. */
 int relay_scripts_check(const struct relay_settings *s, char *err, size_t cap);

@@ -285,6 +285,13 @@ const struct option_def relay_settings_options[] = {
       .def = "", .min = 0, .max = SIZE(script.default_name),
       .help = "the script (a NAME of --script-dir) of every room that names none; "
               "\"\" = such rooms run none" },
+    { .name = "script-room", .type = OPTION_LIST, .offset = SET(script.pins), .def = "",
+      .max = SIZE(script.pins),
+      .help = "PREFIX=NAME: the rooms whose names start with PREFIX run the script NAME (of "
+              "--script-dir), whatever a join's props say (one naming another is refused "
+              "script_refused): no joiner picks such a room's rules by coming first; the "
+              "longest PREFIX that fits wins; up to 16 (repeatable)" },
+
     { .name = "script-memory-kb", .type = OPTION_UINT, .offset = SET(script.memory_kb),
       .size = SIZE(script.memory_kb), .def = "1024", .min = 64, .max = 262144,
       .help = "KiB of memory a room's script may hold; an allocation past it fails (the "

@@ -1,9 +1,10 @@
-/* test_e2e_bindings.c: the Python and JavaScript bindings against a real
- * relay, the library installed by `make install-lib` (bindings.h), and
+/* test_e2e_bindings.c: the Python binding against a real relay, the
+ * library installed by `make install-lib` (bindings.h), and
  * docs/library.md's "A player kept past its process" programs as written, in
  * C against that library, Python, C# and JavaScript: each run twice is the
  * same player, owning its room, its key kept in its file and in neither
- * output. The C# binding's own tests: test_e2e_csharp_bindings.c.
+ * output. The C# binding's own tests: test_e2e_csharp_bindings.c; the
+ * JavaScript package's: test_e2e_js_bindings.c.
  * The Python package's unittest (names and texts as `str`, members with
  * statistics, bad names refused with the rule, no relay and a refused
  * connection as a `DISCONNECTED` event then `EOFError`, the README's example
@@ -14,21 +15,9 @@
  * and listings in pages, a relay with `--room-list off` refusing both in
  * words; a lobby that watches the rooms open 60 s at the relay's defaults,
  * then told of a room made within a second, and closed at the join timeout
- * once its watch ends; the library not found, in words), the JavaScript
- * package's `node --test` in Node over the ws edge (and with no relay, a
- * relay that never answers, a web server that is no relay, refusals: a
- * `close` event with its reason and hint, never a crash; the README's example
- * as written, in a folder of its own; relays of its own: members with
- * statistics, a rejoin through a relay's restart, tickets whole or as a pass,
- * rooms with properties (made, listed and joined by them, refused in words),
- * a lobby that watches as Python's; HTTP polling (route `poll`) on a relay
- * with ws and poll edges: a polling session and a WebSocket member exchanging
- * states and events, long and short polling, `close()` seen as a quit, a join
- * refused, no relay, a relay gone and a server that never answers as `close`
- * events, and a server of the test's answering cut frames, an answer too long
- * and a 410; `listRooms` before the welcome `false`, nothing sent; the script
- * the build joins for a page, every module in it, exporting what the modules
- * do); each of the two against a room's script (a relay of its own with
+ * once its watch ends; the library not found, in words; a refereed room
+ * through a relay's SIGKILL and a fleet's move, a second live session ending
+ * the first `replaced`), against a room's script (a relay of its own with
  * --script-dir tests/scripts): a refused join's reason, the room's word from
  * its sender (ROOM_SENDER), its kept score no member clears, a latecomer
  * reading it */
@@ -41,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tests/support/bindings.h"
 #include "tests/support/harness.h"
@@ -66,19 +54,6 @@ static void python_package_against_a_relay(void **state)
     assert_int_equal(bindings_run("cd client/python && RICOCHET_PORT=%u python3 -m unittest "
                                   "discover -s tests -v",
                                   (unsigned)b.enet_port),
-                     0);
-}
-
-static void javascript_package_in_node_against_a_relay(void **state)
-{
-    (void)state;
-    /* Node without a global WebSocket takes ws from npm (npm ci: .ci/deps test) */
-    if (access("client/js/node_modules/ws/package.json", R_OK) != 0 &&
-        bindings_run("node -e \"process.exit(globalThis.WebSocket ? 0 : 1)\"") != 0)
-        fail_msg("no WebSocket for Node: run .ci/deps test (npm ci in client/js)");
-    assert_int_equal(bindings_run("cd client/js && RICOCHET_WS_URL=ws://127.0.0.1:%u/ "
-                                  "node --test test/*.test.js",
-                                  (unsigned)b.ws_port),
                      0);
 }
 
@@ -190,7 +165,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(python_package_against_a_relay),
         cmocka_unit_test(library_md_keeps_the_player_in_each_language),
-        cmocka_unit_test(javascript_package_in_node_against_a_relay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

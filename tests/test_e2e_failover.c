@@ -9,7 +9,10 @@
  * failover, the room that exists flowing all along; ricochet-bot
  * --rejoin-ms's bots outliving the relay that held their room; the
  * players of a killed relay's room keeping their keys and player ids
- * through the move, each seeing the other REJOINED. */
+ * through the move, each seeing the other REJOINED; a lobby that stays,
+ * its relay killed, told so (MOVED, rejoin) and watching the fleet's rooms
+ * through the next relay it was given within its rejoin window, hearing of
+ * a room made after. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -263,6 +266,68 @@ static void a_bot_with_rejoin_ms_outlives_its_relay(void **state)
     test_redis_stop(&redis);
 }
 
+/* A lobby watching the rooms through a, with b as the fleet's other
+ * relay: a is killed; the lobby is told (MOVED, code rejoin) and watches
+ * through b within its rejoin window; a room made after comes in a
+ * listing. */
+static void a_lobby_whose_relay_is_killed_watches_through_another(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, redis.url, NULL);
+    fleet_start_relay(&b, redis.url, NULL);
+    char more[32], err[256];
+    snprintf(more, sizeof more, "127.0.0.1:%u", (unsigned)b.port);
+    struct client_config cfg = {.host = a.host, .port = a.port, .name = "hall", .lobby = true,
+                                .mode = PROTO_MODE_RELIABLE, .timeout_ms = 5000,
+                                .rejoin_ms = 10000, .more_relays = more};
+    struct ricochet *lobby = client_create(&cfg, err, sizeof err);
+    if (!lobby)
+        fail_msg("%s", err);
+    assert_int_equal(ricochet_watch_rooms(lobby, "", NULL, 0, true), RICOCHET_OK);
+    struct ricochet_event ev;
+    for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; !ricochet_watching(lobby);) {
+        assert_true(clock_now_ms() < end);
+        assert_true(ricochet_poll(lobby, 20, &ev) >= 0);
+    }
+    fleet_signal(&a, SIGKILL);
+    uint64_t killed = clock_now_ms();
+    bool told = false;
+    while (!told || !ricochet_watching(lobby)) {
+        assert_true(clock_now_ms() < killed + 10000); /* its rejoin window */
+        if (ricochet_poll(lobby, 20, &ev) != 1)
+            continue;
+        assert_int_not_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+        if (ev.type == RICOCHET_EV_MOVED) {
+            assert_string_equal(ev.code, "rejoin");
+            told = true;
+        }
+    }
+    print_message("the lobby watches through b %llu ms after a's kill\n",
+                  (unsigned long long)(clock_now_ms() - killed));
+    assert_int_equal(ricochet_relay_port(lobby), b.port);
+    struct ricochet *late = join_until_welcomed(&b, "after", FLEET_WAIT_MS);
+    bool listed = false;
+    for (uint64_t end = clock_now_ms() + FLEET_WAIT_MS; !listed;) {
+        assert_true(clock_now_ms() < end);
+        ricochet_poll(late, 0, &ev);
+        if (ricochet_poll(lobby, 20, &ev) != 1 || ev.type != RICOCHET_EV_ROOMS)
+            continue;
+        struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
+        size_t n = ricochet_rooms(lobby, rooms, RICOCHET_ROOMS_PAGE, NULL);
+        for (size_t i = 0; i < n; i++)
+            listed |= strcmp(rooms[i].room, "after") == 0;
+    }
+    ricochet_close(late);
+    ricochet_close(lobby);
+    spawn_stop(&a.p, SIGKILL, 2000);
+    spawn_free(&a.p);
+    free(fleet_relay_finish(&b));
+    test_redis_stop(&redis);
+}
+
 /* Relays whose directory is a primary, its replica and three sentinels:
  * the primary dies; the room that exists flows all along (nothing on its
  * path waits on Redis, its lease outlasts the failover), and once the
@@ -323,6 +388,7 @@ int main(void)
         cmocka_unit_test(the_same_with_its_clocks_hours_apart),
         cmocka_unit_test(a_sentinel_failover_is_followed),
         cmocka_unit_test(a_bot_with_rejoin_ms_outlives_its_relay),
+        cmocka_unit_test(a_lobby_whose_relay_is_killed_watches_through_another),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -5,7 +5,10 @@
  * kept in the tab's sessionStorage), and the member sees that player come
  * back; the key is in neither the page's text, its URL nor its snapshot;
  * a page whose sessionStorage holds no key (another tab's) is another
- * player. */
+ * player; and a second session with the page's key (as a duplicated tab,
+ * which copies its storage, joins) takes its place: the page ends
+ * replaced, says the player plays in another tab or window, forgets its
+ * key and does not join again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,6 +101,39 @@ static void a_reload_is_the_same_player(void **state)
     browser_navigate(b, url);
     page_player(b, again);
     assert_string_not_equal(again, first);
+
+    /* its key in a second session (a duplicated tab's copy): the page is replaced */
+    cJSON *key = browser_eval(b, "sessionStorage.getItem('ricochet.play.key')");
+    assert_true(cJSON_IsString(key));
+    cfg = players_config((uint16_t)enet, RICOCHET_MODE_RELIABLE, "web");
+    assert_int_equal(ricochet_config_set_room(cfg, "keep"), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_key(cfg, key->valuestring), RICOCHET_OK);
+    cJSON_Delete(key);
+    struct ricochet *copy = players_connect(cfg);
+    /* the page says so, its key forgotten, and does not join again: no second REJOINED */
+    const char *said = "document.body.innerText.includes('replaced: this player plays in another"
+                       " tab or window') && window.ricochetPlay.snapshot().phase === 'closed' &&"
+                       " sessionStorage.getItem('ricochet.play.key') === null";
+    struct ricochet_event ev;
+    unsigned back = 0;
+    bool replaced = false;
+    for (uint64_t end = ricochet_now_us() + WAIT_MS * 1000ull, quiet = UINT64_MAX;
+         ricochet_now_us() < (replaced ? quiet : end);) {
+        for (int i = 0; i < 5; i++) {
+            if (ricochet_poll(obs, 10, &ev) == 1 && ev.type == RICOCHET_EV_REJOINED &&
+                strcmp(ricochet_player(obs, ev.id) ? ricochet_player(obs, ev.id) : "", again) == 0)
+                back++; /* the copy taking the place; a second: the page taking it back */
+            ricochet_poll(copy, 0, &ev);
+        }
+        if (!replaced && (replaced = page_says(b, said)))
+            quiet = ricochet_now_us() + 2000000; /* long enough for the page to come back */
+    }
+    if (!replaced)
+        browser_fail(b, "document.getElementById('log').innerText.slice(-600)",
+                     "the page says it was replaced");
+    assert_int_equal(back, 1);
+    assert_true(ricochet_joined(copy));
+    ricochet_close(copy);
 
     browser_close(b);
     char cmd[128];

@@ -4,7 +4,9 @@
  * that process's session the same player (ricochet_player), the room told
  * JOINED of that player; handed over while the first session is still in
  * the room (from the same address), the new one takes its place: its id
- * too, the room told REJOINED and no LEFT; a key of no session is a player
+ * too, the room told REJOINED and no LEFT, the old session ended with
+ * error replaced, once, and, though it had a rejoin window, not back in
+ * the room (no second REJOINED in two seconds); a key of no session is a player
  * of that key all the same (a relay takes what it does not hold); the
  * library, logging at debug, never logs the key; a crowd of keys the
  * relay does not hold, behind one address and port (a hub), past the
@@ -175,6 +177,63 @@ static void a_new_process_takes_its_place_back(void **state)
     room_close(&t);
 }
 
+/* Two live sessions of one player, both with a rejoin window: the newer
+ * takes the place, the older ends replaced and does not join again (it
+ * would take the place back, and the two swap it for as long as both
+ * live). */
+static void a_second_live_session_ends_the_first_replaced(void **state)
+{
+    (void)state;
+    struct room t;
+    room_open(&t);
+    ricochet_close(t.cs[0]); /* ann again, with a rejoin window */
+    t.cs[0] = NULL;
+    players_wait_event(t.cs, 2, 1, RICOCHET_EV_LEFT, &t.ev);
+    struct ricochet_config *cfg = players_config(t.port, RICOCHET_MODE_RELIABLE, "ann");
+    assert_int_equal(ricochet_config_set_room(cfg, "keep"), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_rejoin(cfg, 10000), RICOCHET_OK);
+    struct ricochet *cs[3] = {players_connect(cfg), t.cs[1], NULL};
+    players_wait_event(cs, 3, 0, RICOCHET_EV_WELCOME, &t.ev);
+    uint32_t ann = ricochet_id(cs[0]);
+    cfg = players_config(t.port, RICOCHET_MODE_RELIABLE, "ann");
+    assert_int_equal(ricochet_config_set_room(cfg, "keep"), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_rejoin(cfg, 10000), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_key(cfg, ricochet_key(cs[0])), RICOCHET_OK);
+    cs[2] = players_connect(cfg);
+    unsigned replaced_errors = 0, ends = 0, rejoined = 0, left = 0, moved = 0;
+    struct ricochet_event ev;
+    for (uint64_t end = ricochet_now_us() + 3000000; ricochet_now_us() < end;) {
+        for (size_t i = 0; i < 3; i++) {
+            if (!cs[i] || ricochet_poll(cs[i], 5, &ev) != 1)
+                continue;
+            if (i == 0 && ev.type == RICOCHET_EV_ERROR)
+                replaced_errors += strcmp(ev.code, "replaced") == 0;
+            if (i == 0 && ev.type == RICOCHET_EV_DISCONNECTED) {
+                assert_string_equal(ev.code, "replaced");
+                assert_non_null(strstr(ricochet_end_reason(cs[0]), "replaced"));
+                ends++;
+            }
+            moved += i == 0 && ev.type == RICOCHET_EV_MOVED;
+            rejoined += i == 1 && ev.type == RICOCHET_EV_REJOINED;
+            left += i == 1 && ev.type == RICOCHET_EV_LEFT;
+            if (i == 1 && ev.type == RICOCHET_EV_REJOINED) {
+                assert_int_equal(ev.id, ann);
+                assert_int_equal(ricochet_event_was(cs[1]), ann); /* its own place: its id */
+            }
+        }
+    }
+    assert_int_equal(replaced_errors, 1);
+    assert_int_equal(ends, 1);
+    assert_int_equal(moved, 0);
+    assert_int_equal(rejoined, 1);
+    assert_int_equal(left, 0);
+    assert_true(ricochet_joined(cs[2]));
+    assert_int_equal(ricochet_id(cs[2]), ann);
+    ricochet_close(cs[0]);
+    ricochet_close(cs[2]);
+    room_close(&t);
+}
+
 /* A key no session had: the relay takes it (it may have restarted). */
 static void a_key_it_never_saw_is_taken(void **state)
 {
@@ -271,6 +330,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_new_process_is_the_same_player),
         cmocka_unit_test(a_new_process_takes_its_place_back),
+        cmocka_unit_test(a_second_live_session_ends_the_first_replaced),
         cmocka_unit_test(a_key_it_never_saw_is_taken),
         cmocka_unit_test(a_crowd_of_keys_from_one_address_gets_in),
     };

@@ -7,7 +7,12 @@
  * member replaces or clears, props, open, kick, members, store); a script
  * chosen by the room's prop or the default; a check that names file and
  * line, a reload that keeps the scripts before on a fault; an erroring
- * hook taken as absent, and a script switched off after its errors;
+ * hook taken as absent, and a script switched off after its errors; a
+ * room made again from its record read back by its script (room.restored,
+ * room:kept(), room:kept(key) with its keeper, room:props()); a room
+ * pinned to a script (--script-room) running it whatever its first join's
+ * props, and refusing a join that names another, the longest prefix
+ * winning, a pin to no script refused at start;
  * docs/scripts.md's examples, as written, without an error. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +25,7 @@
 #include <string.h>
 
 #include "proto/control.h"
+#include "proto/room_record.h"
 #include "proto/wire.h"
 #include "relay/core/relay.h"
 #include "relay/script/script.h"
@@ -491,6 +497,99 @@ static void a_reload_takes_new_rooms_and_keeps_on_a_fault(void **state)
     done(r, e);
 }
 
+/* A room made again from its record (as --room-file does at start): its
+ * script reads back where it came from, its kept events in order with
+ * their keepers, one by its key, and its props. */
+static void a_restored_room_is_read_back(void **state)
+{
+    (void)state;
+    scripts_put(dir, "back",
+                "function on_event(room, member, event)\n"
+                "  local kept, props = room:kept(), room:props()\n"
+                "  local score, keeper = room:kept('score')\n"
+                "  local keys = {}\n"
+                "  for i, k in ipairs(kept) do\n"
+                "    keys[i] = k.key .. '=' .. k.body .. (k.room and '/room' or '/' .. k.keeper)\n"
+                "  end\n"
+                "  room:send(table.concat({tostring(room.restored), table.concat(keys, ','),\n"
+                "                          tostring(score), tostring(keeper), tostring(props.map),\n"
+                "                          tostring(room:kept('none'))}, ' '), member.id)\n"
+                "  return false\n"
+                "end\n");
+    struct script_engine *e;
+    struct relay *r = scripted(2, "", &e);
+    struct proto_room_record rec;
+    proto_room_record_init(&rec);
+    char why[128];
+    assert_int_equal(proto_props_add(&rec.props, "props", "script", "back", why, sizeof why), 0);
+    assert_int_equal(proto_props_add(&rec.props, "props", "map", "dust", why, sizeof why), 0);
+    struct {
+        const char *key, *body, *keeper;
+        uint32_t sender;
+    } kept[] = {{"score", "X=2", RELAY_SCRIPT_KEEPER, RELAY_SCRIPT_SENDER},
+                {"flag", "red", "1234567890abcdef", 7}};
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t buf[PROTO_EVENT_MAX];
+        int n = proto_event_encode_kept(buf, sizeof buf, kept[i].key, true, kept[i].body,
+                                        strlen(kept[i].body));
+        assert_true(n > 0);
+        proto_state_stamp_sender(buf, kept[i].sender);
+        assert_int_equal(proto_room_record_add_kept(&rec, kept[i].keeper, buf, (size_t)n, why,
+                                                    sizeof why), 0);
+    }
+    assert_int_equal(relay_room_restore(r, "cave", &rec, now_us, why, sizeof why), 0);
+    assert_int_equal(join_script(r, 0, "cave", "ann", NULL), 0);
+    fake_clear();
+    assert_int_equal(send_event(r, 0, 0, "say"), 0);
+    struct proto_event ev;
+    char body[256];
+    assert_true(last_event(0, &ev, body, sizeof body));
+    assert_string_equal(body, "file score=X=2/room,flag=red/1234567890abcdef X=2 "
+                              "0000000000000000 dust nil");
+    /* a room a join makes is no restored one */
+    assert_int_equal(join_script(r, 1, "new", "bob", "back"), 0);
+    fake_clear();
+    assert_int_equal(send_event(r, 1, 0, "say"), 0);
+    assert_true(last_event(1, &ev, body, sizeof body));
+    assert_string_equal(body, "nil  nil nil nil nil");
+    done(r, e);
+}
+
+/* --script-room: rooms whose names start with a prefix run its script,
+ * whatever their first join's props (none: the script all the same);
+ * a join naming another is refused; the longest prefix wins. */
+static void a_pinned_room_runs_its_script(void **state)
+{
+    (void)state;
+    scripts_put(dir, "referee", "function on_join(room, member) room:keep('by', room.script) end\n");
+    scripts_put(dir, "finals", "function on_join(room, member) room:keep('by', room.script) end\n");
+    scripts_put(dir, "other", "function on_join() end\n");
+    struct relay_config cfg = unlimited_config();
+    struct relay *r = relay_with_peers(&cfg, 3);
+    struct script_engine *e = scripts_engine_pinned(r, dir, "ttt-=referee ttt-final=finals");
+    struct proto_event ev;
+    char body[64];
+    assert_int_equal(join_script(r, 0, "ttt-1", "ann", NULL), 0); /* no props: pinned all the same */
+    assert_true(last_event(0, &ev, body, sizeof body));
+    assert_string_equal(body, "referee");
+    assert_int_equal(join_script(r, 1, "ttt-final-2", "bob", NULL), 0);
+    assert_true(last_event(1, &ev, body, sizeof body));
+    assert_string_equal(body, "finals");
+    fake_clear();
+    assert_true(join_script(r, 2, "ttt-9", "cid", "other") < 0); /* another script: refused */
+    assert_string_equal(last_error(2), "script_refused");
+    assert_non_null(strstr(last_ctl(2, PROTO_CTL_ERROR)->text, "runs the script 'referee'"));
+    assert_int_equal(join_script(r, 2, "ttt-9", "cid", "referee"), 0); /* its own: admitted */
+    script_engine_close(e);
+    relay_destroy(r);
+    char err[256];
+    struct script_settings s = {.memory_kb = 1024, .budget = 1000000, .share = 50};
+    snprintf(s.dir, sizeof s.dir, "%s", dir);
+    snprintf(s.pins, sizeof s.pins, "ttt-=nothing");
+    assert_int_equal(script_check(&s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--script-room ttt-=nothing: no "));
+}
+
 /* Every ```lua block of docs/scripts.md, a script of its own, in a room
  * of two that join, move (one out of the arena), send events (one with
  * "spam"), tick for eleven seconds and leave: no error. */
@@ -554,6 +653,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_reload_takes_new_rooms_and_keeps_on_a_fault, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_restored_room_is_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_pinned_room_runs_its_script, setup, teardown),
         cmocka_unit_test_setup_teardown(the_docs_examples_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

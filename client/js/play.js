@@ -156,8 +156,11 @@ function forget(id, route) {
  * tab's sessionStorage (gone with the tab; another tab is another player)
  * and given to every session the page opens after, so that a reload, a
  * switch of route or a relay lost and joined again is the same player. A
- * key is a secret: the page never shows it, nor puts it in its URL or its
- * snapshot. */
+ * tab duplicated copies its storage: the copy's join takes the player's
+ * place, and this tab's session ends "replaced"; it then forgets the key
+ * (a reload here is a new player) and says so, and does not join again.
+ * A key is a secret: the page never shows it, nor puts it in its URL or
+ * its snapshot. */
 const PLAYER_KEY_ITEM = "ricochet.play.key";
 
 function savedKey() {
@@ -172,6 +175,12 @@ function savedKey() {
 function keepKey(s) {
   try {
     if (s.key) sessionStorage.setItem(PLAYER_KEY_ITEM, s.key);
+  } catch (e) { /* as above */ }
+}
+
+function forgetKey() {
+  try {
+    sessionStorage.removeItem(PLAYER_KEY_ITEM);
   } catch (e) { /* as above */ }
 }
 
@@ -291,6 +300,14 @@ function connect() {
     renderLobby();
     endOf(s);
     page.lost = e.detail.reason;
+    if (e.detail.code === "replaced") { /* my player plays elsewhere: never take it back */
+      forgetKey();
+      log("replaced: this player plays in another tab or window now (a duplicated tab " +
+          "shares its key); reload to play here as a new player", "warn");
+      status("replaced: this player plays in another tab or window; reload to play as a " +
+             "new player", true);
+      return;
+    }
     log(`relay lost: ${e.detail.reason}; again in ${page.retryMs / 1000} s`, "warn");
     status(`lost: ${e.detail.reason}`, true);
     page.retryTimer = setTimeout(connect, page.retryMs);

@@ -331,10 +331,17 @@ export interface SessionOptions extends RoomSetup {
   /** When the relay is lost after a welcome (silent, closed, refused or shutting down: a
    * relay restarted too), join the room again through the address the session started
    * from, for up to this long: a "moved" event with code "rejoin", then a "welcome". 0 (the
-   * default): a lost relay ends the session. */
+   * default): a lost relay ends the session. The join names the relay lost; a refused
+   * attempt, or one sent on too far while the fleet decides, is tried again after 250 ms,
+   * then twice as long each time up to a second. A lobby that watches watches again so. A
+   * session ended "replaced" (another of its player's took its place) does not rejoin. */
   rejoinMs?: number;
   /** With rejoinMs, a relay silent this long counts as lost (default 1500, 100..3600000). */
   rejoinAfterMs?: number;
+  /** Route ws or poll: the fleet's other relays, up to 7 urls of the route's kind. When the
+   * address a rejoin goes through is the relay lost, or an attempt through it fails, the
+   * next goes instead, in turn. A TypeError else. */
+  relays?: string[];
   iceServers?: RTCIceServer[];
   /** An earlier session's key (session.key; kept as a password is, e.g. in sessionStorage):
    * this session is the same player (the same player id; from the same address while that

@@ -54,8 +54,10 @@ const END_HINTS = {
   ticket_malformed: "give the ticket as ricochet-ticket mint prints it, whole (or its pass)",
   directory_unavailable: "the fleet's directory is out of reach: try again in a moment, through " +
     "any relay (rejoinMs does it by itself)",
-  moved: "the room lives on another relay, which this route cannot follow: join there (route ws " +
-    "or webrtc follows a fleet by itself)",
+  moved: "the room lives on another relay, which this route cannot follow: join there (routes " +
+    "ws, poll and webrtc follow a fleet by themselves)",
+  replaced: "this player plays in another session now (another tab, window or program with its " +
+    "key): close one of them; this one does not join again",
 };
 
 /* The end of a session in words: {reason: what happened, one line; hint:

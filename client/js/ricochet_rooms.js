@@ -121,6 +121,7 @@ function askRooms(session, prefix, after, match, watch = undefined) {
   } catch (e) {
     throw new TypeError(e.message);
   }
+  if (ask.watch) session._watchAsk = Object.assign({}, ask, { after: "" }); /* a rejoin's */
   if (session._lobby && session.phase === "connecting") {
     session._lobbyAsk = ask; /* sent once the route is up */
     return true;

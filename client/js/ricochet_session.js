@@ -32,7 +32,9 @@ const CLOCK_FAST_PINGS = 10, CLOCK_FAST_PING_US = 100000;
 const CLOCK_PING_US = 1000000, CLOCK_PING_MAX_US = 8000000;
 const IDLE_PING_US = 1000000; /* a ping after this long without sending, or a third of the
                                  relay's timeout if shorter (_idlePingUs) */
-const REJOIN_PAUSE_MS = 250;   /* between attempts to rejoin: a refusal comes fast, no spinning */
+const REJOIN_PAUSE_MS = 250;   /* between attempts to rejoin: a refusal comes fast, no spinning; */
+const REJOIN_PAUSE_MAX_MS = 1000; /* ... doubling up to this */
+const RELAYS_MAX = 7;          /* options.relays: the fleet's other relays a rejoin goes through */
 const HOPS_MAX = 2;            /* a fleet's moved followed at most this often per join */
 export const TIMEOUT_MS = 5000;      /* timeoutMs's default */
 export const REJOIN_AFTER_MS = 1500; /* rejoinAfterMs's default (the C library's too) */
@@ -43,7 +45,25 @@ const POLL_WAIT_MAX_MS = 25000;      /* the relay holds a GET no longer (PROTOCO
 /* The codes of a relay lost, not of a refusal: a session with a rejoin
  * window joins again (client/lib/client_phase.c's relay_lost). */
 const RELAY_LOST = ["timeout", "disconnected", "refused", "shutting_down",
-                    "directory_unavailable", "moved"];
+                    "directory_unavailable", "moved", "moved_too_far"];
+
+/* options.relays: an array of up to RELAYS_MAX urls of the route's kind
+ * (ws: ws:// or wss://; poll: http:// or https://), or a TypeError. */
+function checkRelays(o) {
+  if (o.relays === undefined) return;
+  const kinds = o.route === "ws" ? ["ws:", "wss:"] : o.route === "poll" ? ["http:", "https:"] : [];
+  if (!Array.isArray(o.relays) || o.relays.length > RELAYS_MAX || !kinds.length)
+    throw new TypeError(`relays: an array of up to ${RELAYS_MAX} urls of the fleet's other ` +
+                        "relays, over route ws or poll");
+  for (const r of o.relays) {
+    let u = null;
+    try {
+      u = new URL(r);
+    } catch (e) { /* said below */ }
+    if (!u || !kinds.includes(u.protocol))
+      throw new TypeError(`relays: ${JSON.stringify(r)} is no ${kinds.join(" or ")} url`);
+  }
+}
 
 /* A number of ms in [lo, hi] for option k, or a RangeError that says so. */
 function checkMs(o, k, lo, hi) {
@@ -119,8 +139,18 @@ function urlAt(url, host, port) {
  *     lost relay ends the session); each attempt is a "moved" event with
  *     code "rejoin", then a "welcome"; a relay that says nothing for
  *     rejoinAfterMs (1500, 100..3600000) counts as lost (the session pings
- *     after a third of it). A fleet's moved is followed always (route ws
+ *     after a third of it); the join names the relay lost (lost_relay), so
+ *     the fleet moves the room at once. A refused attempt, or one sent on
+ *     too far (moved_too_far: the fleet still deciding), is tried again
+ *     after 250 ms, then twice as long each time up to a second, within
+ *     the window. A lobby that watches (watchRooms) watches again so. A
+ *     session ended "replaced" (another of my player's took its place)
+ *     does not rejoin. A fleet's moved is followed always (route ws, poll
  *     and webrtc; at most two hops a join): a "moved" with code "moved".
+ *     relays: the fleet's other relays (up to 7 urls of the route's kind,
+ *     ws or poll): when the address a rejoin goes through is the relay
+ *     lost, or an attempt through it fails, the next goes instead, in
+ *     turn (so a session whose url was its room's relay outlives it).
  *     Bad options throw at once: TypeError (a name, a route, a mode, a
  *     url), RangeError (a time).
  *   start(): opens the route and joins; returns the session. Whatever
@@ -240,6 +270,7 @@ export class Session extends EventTarget {
       throw new TypeError(`room ${JSON.stringify(o.room)}: with any, a prefix of 1 to ` +
                           `${ANY_PREFIX_MAX} (the relay adds a number of up to 4 digits)`);
     checkRoomOptions(o);
+    checkRelays(o);
     const savedKey = checkKeyOption(o);
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
@@ -297,7 +328,10 @@ export class Session extends EventTarget {
     this._attempt = 0;        /* one a route opened: what an older one says is not heard */
     this._wasJoined = false;  /* welcomed at least once */
     this._lostUs = 0;         /* the relay was lost then, and not rejoined yet (0: no) */
-    this._reportLost = false; /* the next join says I lost my room's relay */
+    this._reportLost = false; /* the next join says I lost my room's relay, */
+    this._lostRelay = "";     /* ... which one (host:port; "": not known) */
+    this._entry = 0;          /* the url of [url, ...relays] the next rejoin goes through */
+    this._attempts = 0;       /* attempts of the rejoin in hand (its pause grows) */
     this._joinEpoch = 0;      /* the moved's epoch the next join carries */
     this._hops = 0;
     this._visited = [];       /* the relays of this join a moved came from */
@@ -405,6 +439,7 @@ export class Session extends EventTarget {
     if (this.route !== "ws" && this.route !== "poll") join.mode = this.mode; /* a stream edge has its own */
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
+    if (this._reportLost && this._lostRelay) join.lost_relay = this._lostRelay;
     if (this.key && !(this._sealer && this._sealer.guarded && !this.sealed))
       join.key = this.key; /* the same player after a rejoin or a move; never in clear if sealed */
     return Object.assign(join, roomJoinFields(o, this._anyPending(), this._wasJoined));
@@ -415,8 +450,13 @@ export class Session extends EventTarget {
     if (this.phase !== "connecting" || attempt !== this._attempt) return;
     if (this._lobbyAsk) this._sendControl(this._lobbyAsk);
     this._lobbyAsk = null;
-    if (this._lobby) this.phase = "lobby";
-    else this._sendJoin();
+    if (this._lobby) {
+      this.phase = "lobby";
+      this._lostUs = 0; /* a lobby that rejoined watches again */
+      this._heardUs = nowUs();
+    } else {
+      this._sendJoin();
+    }
     this._emit("open", { route: this.route, lobby: this._lobby });
   }
 
@@ -576,6 +616,13 @@ export class Session extends EventTarget {
   _tick(now) {
     if (this.phase === "closed") return;
     const o = this.options;
+    if (this.phase === "lobby" && this._watch && o.rejoinMs) { /* a lobby that stays */
+      if (!this._silent(now) && now - this._heardUs >= o.rejoinAfterMs * 1000 / 3 &&
+          now - this._pingedUs >= o.rejoinAfterMs * 1000 / 3 &&
+          this._sendControl({ type: "ping", t: now }))
+        this._pingedUs = now;
+      return;
+    }
     if (this.phase !== "joined") { /* a lobby: the relay's --join-timeout-ms bounds it */
       if (this.phase !== "lobby" && now >= this._deadlineUs)
         this._end("timeout", this.phase === "connecting"
@@ -584,18 +631,8 @@ export class Session extends EventTarget {
       return;
     }
     awayExpired(this, now);
-    const silentUs = now - this._heardUs;
-    if (silentUs > o.timeoutMs * 1000) {
-      this._end("timeout", `the relay went silent for ${o.timeoutMs} ms`);
-      return;
-    }
-    /* With a rejoin window a relay silent for rejoinAfterMs is lost; a live
-     * one answers the ping that goes after a third of it. */
-    const quietUs = o.rejoinAfterMs * 1000 / 3;
-    if (o.rejoinMs && silentUs > o.rejoinAfterMs * 1000) {
-      this._end("timeout", `the relay went silent for ${o.rejoinAfterMs} ms`);
-      return;
-    }
+    if (this._silent(now)) return;
+    const silentUs = now - this._heardUs, quietUs = o.rejoinAfterMs * 1000 / 3;
     if (now >= this._nextPingUs || now - this._sentUs >= this._idlePingUs() ||
         (o.rejoinMs && silentUs >= quietUs && now - this._pingedUs >= quietUs)) {
       if (this.ping()) this._pingedUs = now;
@@ -610,6 +647,22 @@ export class Session extends EventTarget {
         a.set(c.offsetUs, c.boundUs, c.atUs);
     }
     this._clockChanged = false;
+  }
+
+  /* Has the relay been silent past timeoutMs, or with a rejoin window past
+   * rejoinAfterMs (lost: a live one answers the ping that goes after a
+   * third of it)? Then the end, or the rejoin; true. */
+  _silent(now) {
+    const o = this.options, silentUs = now - this._heardUs;
+    if (silentUs > o.timeoutMs * 1000) {
+      this._end("timeout", `the relay went silent for ${o.timeoutMs} ms`);
+      return true;
+    }
+    if (o.rejoinMs && silentUs > o.rejoinAfterMs * 1000) {
+      this._end("timeout", `the relay went silent for ${o.rejoinAfterMs} ms`);
+      return true;
+    }
+    return false;
   }
 
   /* ---- the end, and the hops that are not ---- */
@@ -636,20 +689,36 @@ export class Session extends EventTarget {
     this._emit("close", { code, text: this.endText, reason, hint: this.endHint });
   }
 
-  /* A relay lost (code one of RELAY_LOST) after a welcome, within the
-   * rejoin window: the join again through the address the session started
-   * from, after REJOIN_PAUSE_MS. True if so (client/lib/client_phase.c's
+  /* A relay lost (code one of RELAY_LOST) after a welcome, or by a lobby
+   * that watches, within the rejoin window: the join again through the
+   * address the session started from, or if that is the relay lost or an
+   * attempt through it failed the next of options.relays, in turn, after
+   * a pause that doubles. True if so (client/lib/client_phase.c's
    * client_rejoin). */
   _rejoin(code) {
-    const o = this.options, now = nowUs();
-    if (!o.rejoinMs || !(this._wasJoined || this._lostUs) || !RELAY_LOST.includes(code) ||
-        (code === "moved" && (this.route === "wt" || this.route === "poll")) ||
+    const o = this.options, now = nowUs(), lobby = this._lobby && this._watch;
+    if (!o.rejoinMs || !(this._wasJoined || this._lostUs || lobby) || !RELAY_LOST.includes(code) ||
+        (code === "moved" && this.route === "wt") ||
         (this._lostUs && now - this._lostUs > o.rejoinMs * 1000))
       return false;
     const first = !this._lostUs; /* a later attempt of the same rejoin is no move */
-    if (first) this._lostUs = now;
-    this._reportLost = true; /* the join says so: a fleet checks the room's holder */
-    this._hop("rejoin", o.url, o.rtcUrl, 0, REJOIN_PAUSE_MS, first);
+    if (first) {
+      this._lostUs = now;
+      this._attempts = 0;
+    }
+    const here = this.where, entries = [o.url, ...(o.relays || [])];
+    const hostOf = (u) => (u ? new URL(u).host : "");
+    /* the join names the relay lost: the one it was on, unless that is the
+     * entry it came through and a relay is named already (a refusal there) */
+    this._reportLost = !lobby; /* a fleet checks the room's holder */
+    if (!lobby && (here !== hostOf(entries[this._entry]) || !this._lostRelay))
+      this._lostRelay = here;
+    if (!first || here === hostOf(entries[this._entry]))
+      this._entry = (this._entry + 1) % entries.length;
+    if (lobby) this._lobbyAsk = this._watchAsk; /* asked again once the route is up */
+    const pause = Math.min(REJOIN_PAUSE_MS * 2 ** Math.min(this._attempts, 3), REJOIN_PAUSE_MAX_MS);
+    this._attempts++;
+    this._hop("rejoin", entries[this._entry], o.rtcUrl, 0, pause, first);
     return true;
   }
 
@@ -657,9 +726,9 @@ export class Session extends EventTarget {
    * at most HOPS_MAX times a join and never back to a relay of this join. */
   _follow(m) {
     const to = hostPort(m.host, m.port);
-    if (this.route === "wt" || this.route === "poll") {
-      this._end("moved", `the room lives at ${to} (${m.transport}), and a ` +
-                `${this.route === "wt" ? "WebTransport" : "polling"} session does not follow a fleet`);
+    if (this.route === "wt") {
+      this._end("moved", `the room lives at ${to} (${m.transport}), and a WebTransport ` +
+                "session does not follow a fleet");
       return;
     }
     this._visited.push(this.where);
@@ -671,7 +740,9 @@ export class Session extends EventTarget {
     this._hops++;
     this._reportLost = false; /* sent on to the room's holder as it stands */
     const url = this.route === "ws" ? urlAt(this._url || this.options.url || location.href
-                                              .replace(/^http/, "ws"), m.host, m.port) : undefined;
+                                              .replace(/^http/, "ws"), m.host, m.port)
+      : this.route === "poll" ? urlAt(this._url || this.options.url || location.origin + "/poll",
+                                      m.host, m.port) : undefined;
     const rtcUrl = this.route === "webrtc"
       ? urlAt(this._rtcUrl || location.origin + "/rtc", m.host, m.port) : undefined;
     this._hop("moved", url, rtcUrl, m.epoch, 0);

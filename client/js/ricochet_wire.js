@@ -70,7 +70,7 @@ export const RTC_CHANNELS = Object.freeze([
 /* PROTOCOL.md's error table: the codes with which the relay ends a session. */
 export const ENDING_ERRORS = Object.freeze(["server_full", "kicked", "shutting_down", "slow_reader",
   "ticket_required", "ticket_expired", "ticket_wrong_relay", "ticket_tampered",
-  "ticket_replayed", "ticket_malformed", "directory_unavailable", "moved"]);
+  "ticket_replayed", "ticket_malformed", "directory_unavailable", "moved", "replaced"]);
 
 const LEFT_REASONS = ["quit", "timeout", "kicked"];
 

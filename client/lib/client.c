@@ -200,7 +200,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     }
     c->listing.lobby = cfg->lobby;
     c->port = cfg->port;
-    client_move_start(c);
+    client_move_start(c, cfg->more_relays);
     c->hub = cfg->hub;
     c->user = cfg->user;
     c->rejoin_ms = cfg->rejoin_ms;
@@ -306,8 +306,7 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
     memset(ev, 0, sizeof *ev);
     if (!c)
         return -1;
-    c->ev_len = 0; /* the last event's bytes are gone */
-    c->ev_key[0] = '\0';
+    client_event_forget(c); /* the last event's bytes are gone */
     client_settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
@@ -335,8 +334,7 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
                    size_t len, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    c->ev_len = 0;
-    c->ev_key[0] = '\0';
+    client_event_forget(c);
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -346,8 +344,7 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
 int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    c->ev_len = 0;
-    c->ev_key[0] = '\0';
+    client_event_forget(c);
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -391,6 +388,11 @@ void ricochet_flush(struct ricochet *c)
 const char *ricochet_event_key(const struct ricochet *c)
 {
     return c ? c->ev_key : "";
+}
+
+uint32_t ricochet_event_was(const struct ricochet *c)
+{
+    return c ? c->ev_was : 0;
 }
 
 const uint8_t *ricochet_event_bytes(const struct ricochet *c, size_t *len)

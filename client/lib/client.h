@@ -84,6 +84,8 @@ struct client_config {
                             a caller that keeps its own, a generator, counts once */
     uint32_t rejoin_ms;  /* a fleet: a lost relay is rejoined through host:port for
                             this long (0: the session ends); ricochet_config_set_rejoin */
+    const char *more_relays; /* ... then through these in turn, "HOST:PORT,..." (NULL:
+                            none); ricochet_config_add_relay */
     uint32_t rejoin_after_ms; /* a fleet: the relay silent this long is lost (0:
                             RICOCHET_DEFAULT_REJOIN_AFTER_MS); _set_rejoin_after */
     const char *ticket;  /* a ticket (ricochet-ticket mint): its room and name are the

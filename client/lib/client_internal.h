@@ -285,6 +285,7 @@ struct ricochet {
     uint8_t ev_bytes[CLIENT_EVENT_BYTES_MAX];
     size_t ev_len;
     char ev_key[PROTO_EVENT_KEY_MAX + 1]; /* a kept event's key ("": none) */
+    uint32_t ev_was;          /* a REJOINED's member: its id before (0: none) */
 
     struct client_wire_count wire; /* the session's transport's alone (c->ops; a hub
                                       counts for its clients); ENet's 32-bit host
@@ -332,6 +333,10 @@ int client_read_step(struct ricochet *c, struct client_batch *batch,
 
 /* ---- what a session receives (client_receive.c) ---- */
 
+/* What the last event brought beside it (its bytes, a kept key, a
+ * REJOINED's id before) is gone: a new poll, a new message. */
+void client_event_forget(struct ricochet *c);
+
 /* The receive path of every transport (and of client_receive): one message
  * that arrived on channel with flags (PROTO_FLAG_*; PROTO_CHANNEL_DATAGRAM:
  * none). Returns 1 with *ev, or 0. */
@@ -378,8 +383,9 @@ void client_input_counted(struct ricochet *c);
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);
 
-/* A lobby that watches (client_lobby.c): its keepalive ping when due. */
-void client_lobby_step(struct ricochet *c, uint64_t now);
+/* A lobby that watches (client_lobby.c): its keepalive ping when due, and
+ * at least every fleet_quiet_ms (a fleet session's: UINT32_MAX for none). */
+void client_lobby_step(struct ricochet *c, uint64_t now, uint32_t fleet_quiet_ms);
 
 /* Frees the last rooms listing (the session's end). */
 void client_listing_free(struct ricochet *c);

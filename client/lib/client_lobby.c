@@ -6,7 +6,9 @@
  * change of its first page comes as RICOCHET_EV_ROOMS, as an answer does.
  * A ping goes whenever the session sent nothing for a third of its
  * timeout (what keeps any connection alive), and at least every
- * LOBBY_PING_US (a third of the relay's 30 s --lobby-idle-ms). A join ends
+ * LOBBY_PING_US (a third of the relay's 30 s --lobby-idle-ms), or with a
+ * rejoin window a third of its rejoin_after: a relay gone silent is lost,
+ * and the lobby watches again through another (client_rejoin). A join ends
  * the watch (the relay's side too). */
 #include "client.h"
 #include "client_internal.h"
@@ -51,10 +53,12 @@ bool ricochet_watching(const struct ricochet *c)
            c->listing.watching;
 }
 
-void client_lobby_step(struct ricochet *c, uint64_t now)
+void client_lobby_step(struct ricochet *c, uint64_t now, uint32_t fleet_quiet_ms)
 {
     if (c->phase != PHASE_LOBBY || !c->listing.watch)
         return;
-    if (now >= client_idle_ping_us(c) || now >= c->last_ping_us + LOBBY_PING_US)
+    uint64_t quiet = (uint64_t)fleet_quiet_ms * 1000u < LOBBY_PING_US ? fleet_quiet_ms * 1000ull
+                                                                      : LOBBY_PING_US;
+    if (now >= client_idle_ping_us(c) || now >= c->last_ping_us + quiet)
         client_send_ping(c, now);
 }

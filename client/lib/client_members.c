@@ -153,7 +153,7 @@ void client_away_note(struct ricochet *c)
         memcpy(a->player, m->player, sizeof a->player);
         memcpy(a->name, m->name, sizeof a->name);
         a->mode = m->mode;
-        a->id = m->id;
+        a->id = a->was = m->id;
     }
 }
 
@@ -185,13 +185,14 @@ void client_away_welcomed(struct ricochet *c, uint64_t now)
     c->roster.away_until_us = now + (uint64_t)c->timeout_ms * 1000u;
 }
 
-bool client_away_back(struct ricochet *c, const char *player)
+uint32_t client_away_back(struct ricochet *c, const char *player)
 {
     struct client_away *a = away_find(c, player);
     if (!a || a->back)
-        return false;
+        return 0;
+    uint32_t was = a->was;
     away_drop(c, a);
-    return true;
+    return was;
 }
 
 int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
@@ -208,6 +209,7 @@ int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *e
         a = &c->roster.away[c->roster.n_away - 1];
     ev->type = a->back ? RICOCHET_EV_REJOINED : RICOCHET_EV_LEFT;
     ev->id = a->id;
+    c->ev_was = a->back ? a->was : 0;
     ev->recv_us = now;
     ev->mode = client_public_mode(a->mode);
     snprintf(ev->name, sizeof ev->name, "%s", a->name);

@@ -46,6 +46,7 @@ struct client_away {
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     uint32_t id;              /* its id before the hop; once back, its id now */
+    uint32_t was;             /* its id before the hop */
     bool back;                /* listed again (a welcome's roster): REJOINED to tell */
 };
 
@@ -108,11 +109,13 @@ void client_away_note(struct ricochet *c);
  * appear as they come within sight. */
 void client_away_welcomed(struct ricochet *c, uint64_t now);
 
-/* A joined notice's player: true (and no longer away) if it was away. */
-bool client_away_back(struct ricochet *c, const char *player);
+/* A joined notice's player: its id before the hop (and no longer away) if
+ * it was away, else 0. */
+uint32_t client_away_back(struct ricochet *c, const char *player);
 
-/* A member back from away (REJOINED), or one not back in time (LEFT,
- * reason timeout, its id before the hop): 1 with *ev, or 0. */
+/* A member back from away (REJOINED, its id before in c->ev_was), or one
+ * not back in time (LEFT, reason timeout, its id before the hop): 1 with
+ * *ev, or 0. */
 int client_away_event(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event

@@ -101,7 +101,8 @@ void client_wrong_transport(struct ricochet *c, const char *edge, const char *ad
  * Returns false if the session left the relay. */
 bool client_silence_check(struct ricochet *c, uint64_t now)
 {
-    if (c->phase != PHASE_JOINED || !c->rejoin_ms || !c->ops->silent_us ||
+    bool watching = c->phase == PHASE_LOBBY && c->listing.watch; /* a lobby that stays */
+    if ((c->phase != PHASE_JOINED && !watching) || !c->rejoin_ms || !c->ops->silent_us ||
         c->ops->silent_us(c, now) <= (uint64_t)c->rejoin_after_ms * 1000u)
         return true;
     client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
@@ -226,7 +227,7 @@ bool client_timers(struct ricochet *c, uint64_t now)
     }
     client_hold_check(c, now);
     client_clock_step(c, now);
-    client_lobby_step(c, now);
+    client_lobby_step(c, now, client_ping_quiet_ms(c, UINT32_MAX));
     return true;
 }
 
@@ -276,39 +277,52 @@ int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event 
 
 /* ---- a fleet: moved and rejoin ---- */
 
-/* Codes of a relay lost (not of a refusal): a fleet's session rejoins. */
+/* Codes of a relay lost (not of a refusal): a fleet's session rejoins. So
+ * does one sent on too far while rejoining: the directory is still
+ * deciding where the room goes, and asked again it will have. */
 static bool relay_lost(const char *code)
 {
     static const char *const lost[] = {RICOCHET_END_TIMEOUT, RICOCHET_END_DISCONNECTED,
                                        RICOCHET_END_REFUSED, "shutting_down",
-                                       "directory_unavailable", "moved"};
+                                       "directory_unavailable", "moved",
+                                       RICOCHET_END_MOVED_TOO_FAR};
     for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
         if (strcmp(code, lost[i]) == 0)
             return true;
     return false;
 }
 
-/* The relay this session is losing, named in the rejoin's join (the fleet
- * keeps it out of the room): the one it was on, unless that is the first
- * address and a relay is named already (a refusal there, while rejoining). */
-static void name_lost_relay(struct ricochet *c)
+/* The address of the entry the next rejoin goes through. */
+static const char *entry_text(const struct ricochet *c, char *out, size_t cap)
 {
-    char here[NETADDR_STR_MAX], entry[NETADDR_STR_MAX];
-    netaddr_host_port(c->host, c->port, here, sizeof here);
-    netaddr_host_port(c->move.entry_host, c->move.entry_port, entry, sizeof entry);
-    if (strcmp(here, entry) != 0 || !c->move.lost_relay[0])
+    const struct client_entry *e = &c->move.entries[c->move.entry];
+    return netaddr_host_port(e->host, e->port, out, cap);
+}
+
+/* The relay this session is losing, named in the rejoin's join (the fleet
+ * keeps it out of the room): the one it was on, unless that is the entry
+ * it came through and a relay is named already (a refusal there, while
+ * rejoining). */
+static void name_lost_relay(struct ricochet *c, const char *here)
+{
+    char entry[NETADDR_STR_MAX];
+    if (strcmp(here, entry_text(c, entry, sizeof entry)) != 0 || !c->move.lost_relay[0])
         snprintf(c->move.lost_relay, sizeof c->move.lost_relay, "%s", here);
 }
 
 /* A fleet's session that lost its relay joins again through the address it
- * started from, within its rejoin window; true if it will. So does a first
- * join the fleet could not place yet (directory_unavailable, or a bare
- * moved: try again), saying it lost nothing, and a first join sent on to a
- * relay that never answered, saying it lost that one. */
+ * started from, within its rejoin window; true if it will. If that address
+ * is the relay lost, or an attempt through it failed, the next of the
+ * fleet's relays it was given goes instead, in turn; the attempts' pause
+ * doubles. So does a first join the fleet could not place yet
+ * (directory_unavailable, or a bare moved: try again), saying it lost
+ * nothing, and a first join sent on to a relay that never answered, saying
+ * it lost that one. A lobby that stays rejoins to watch again. */
 bool client_rejoin(struct ricochet *c, const char *code)
 {
     uint64_t now = clock_now_us();
-    bool first = !c->move.was_joined && !c->move.lost_us;
+    bool lobby = c->listing.lobby && c->listing.watch;
+    bool first = !c->move.was_joined && !c->move.lost_us && !lobby;
     bool sent_on = first && c->move.hops > 0 && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
     /* A first join is tried again only where the room is to be found: the
      * directory was away, or "moved" came bare (its MOVED, naming the holder,
@@ -322,26 +336,42 @@ bool client_rejoin(struct ricochet *c, const char *code)
     c->move.hop_quiet = !fresh; /* an attempt again: the same move */
     if (fresh) {
         c->move.lost_us = now;
-        log_info("client %s: %s %s:%u (%s): joining again through %s:%u", c->name,
-                 first ? "room not placed yet by" : "lost relay", c->host, (unsigned)c->port,
-                 code, c->move.entry_host, (unsigned)c->move.entry_port);
+        c->move.attempts = 0;
     }
-    if (!first) { /* a first join has no states of a room to carry over */
+    if (!first && !lobby) { /* a first join has no states of a room to carry over */
         client_hold_start(c);
         client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
     }
-    c->move.report_lost = !first || sent_on; /* the join says so: the fleet checks the
-                                                room's holder */
+    char here[NETADDR_STR_MAX], entry[NETADDR_STR_MAX];
+    netaddr_host_port(c->host, c->port, here, sizeof here);
+    c->move.report_lost = (!first || sent_on) && !lobby; /* the join says so: the fleet
+                                                           checks the room's holder */
     if (c->move.report_lost)
-        name_lost_relay(c);
+        name_lost_relay(c, here);
+    if (!fresh || strcmp(here, entry_text(c, entry, sizeof entry)) == 0)
+        c->move.entry = (c->move.entry + 1) % c->move.n_entries;
+    const struct client_entry *e = &c->move.entries[c->move.entry];
+    if (fresh)
+        log_info("client %s: %s %s (%s): %s again through %s:%u", c->name,
+                 first ? "room not placed yet by" : "lost relay", here, code,
+                 lobby ? "watching" : "joining", e->host, (unsigned)e->port);
+    if (lobby) { /* the watch asked again once connected (client_join_now) */
+        c->listing.asked = true;
+        c->listing.watch_ask = PROTO_WATCH_ON;
+        c->listing.watching = false;
+        c->listing.after[0] = '\0';
+    }
     c->ops->hang_up(c);
     c->move.hop_pending = true;
-    /* A refusal comes fast: do not spin. A relay gone silent is no refusal:
-     * its players rejoin at once. */
+    /* A refusal comes fast: do not spin, and pause longer each time. A
+     * relay gone silent is no refusal: its players rejoin at once. */
     bool silent = fresh && strcmp(code, RICOCHET_END_TIMEOUT) == 0;
-    c->move.hop_at_us = silent ? now : now + REJOIN_PAUSE_US;
-    snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", c->move.entry_host);
-    c->move.hop_port = c->move.entry_port;
+    uint64_t pause = (uint64_t)REJOIN_PAUSE_US << (c->move.attempts < 3 ? c->move.attempts : 3);
+    c->move.attempts++;
+    c->move.hop_at_us = silent ? now : now + (pause < REJOIN_PAUSE_MAX_US ? pause
+                                                                          : REJOIN_PAUSE_MAX_US);
+    snprintf(c->move.hop_host, sizeof c->move.hop_host, "%s", e->host);
+    c->move.hop_port = e->port;
     c->move.hop_epoch = 0;
     c->move.hops = 0;
     snprintf(c->move.hop_code, sizeof c->move.hop_code, "rejoin");
@@ -402,10 +432,22 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
     return true;
 }
 
-void client_move_start(struct ricochet *c)
+void client_move_start(struct ricochet *c, const char *more)
 {
-    snprintf(c->move.entry_host, sizeof c->move.entry_host, "%s", c->host);
-    c->move.entry_port = c->port;
+    struct client_entry *e = &c->move.entries[0];
+    snprintf(e->host, sizeof e->host, "%s", c->host);
+    e->port = c->port;
+    c->move.n_entries = 1;
+    for (const char *p = more; p && *p && c->move.n_entries < CLIENT_ENTRIES_MAX;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char one[sizeof e->host + 8], err[8];
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), p);
+        e = &c->move.entries[c->move.n_entries];
+        if (netaddr_split_endpoint(one, e->host, sizeof e->host, &e->port, err, sizeof err) == 0)
+            c->move.n_entries++; /* checked by ricochet_config_add_relay */
+        p = end ? end + 1 : p + len;
+    }
 }
 
 void client_join_now(struct ricochet *c)
@@ -414,6 +456,7 @@ void client_join_now(struct ricochet *c)
         log_warn("client %s: could not ask for the rooms", c->name);
     if (c->listing.lobby) { /* ricochet_join sends the join */
         c->phase = PHASE_LOBBY;
+        c->move.lost_us = 0; /* a lobby that rejoined watches again */
         return;
     }
     c->phase = PHASE_JOINING;
@@ -520,6 +563,7 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     ev->recv_us = clock_now_us();
     snprintf(ev->code, sizeof ev->code, "%s", c->move.hop_code);
     netaddr_host_port(c->host, c->port, ev->text, sizeof ev->text);
-    log_info("client %s: %s: joining %s at %s", c->name, c->move.hop_code, c->room, ev->text);
+    log_info("client %s: %s: %s %s at %s", c->name, c->move.hop_code,
+             c->listing.lobby ? "watching from" : "joining", c->room, ev->text);
     return 1;
 }

@@ -23,7 +23,9 @@
 struct ricochet;
 
 #define CLIENT_HOPS_MAX 2          /* moves followed per join (proto/FLEET.md) */
-#define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet */
+#define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet, at first; */
+#define REJOIN_PAUSE_MAX_US 1000000 /* ... doubling up to this */
+#define CLIENT_ENTRIES_MAX 8       /* addresses a rejoin goes through (ricochet_config_add_relay) */
 
 enum client_phase {
     PHASE_CONNECTING, /* handshake (ENet) */
@@ -58,8 +60,13 @@ struct client_ends {
 /* A fleet (proto/FLEET.md): moves followed, a lost relay rejoined;
  * client_phase.c's (the welcome ends a move: client_welcomed). */
 struct client_move {
-    char entry_host[256];     /* where the session started: rejoins go there */
-    uint16_t entry_port;
+    struct client_entry {     /* where rejoins go: where the session started, then */
+        char host[256];       /* the fleet's other relays it was given, in turn */
+        uint16_t port;
+    } entries[CLIENT_ENTRIES_MAX];
+    unsigned n_entries;
+    unsigned entry;           /* the one the next rejoin goes through */
+    unsigned attempts;        /* attempts of the rejoin in hand (its pause grows) */
     uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
     unsigned hops;            /* moves followed since the last welcome or rejoin */
     char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
@@ -122,8 +129,10 @@ void client_join_due(struct ricochet *c, uint64_t at_us);
 void client_join_later(struct ricochet *c, uint64_t at_us);
 /* The relay's cookie, echoed in the joins from now on (a hop forgets it). */
 void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1]);
-/* The session's start: rejoins go back to host:port. */
-void client_move_start(struct ricochet *c);
+/* The session's start: rejoins go back to host:port, then to the relays of
+ * more ("HOST:PORT,..." as ricochet_config_add_relay makes it; NULL: none)
+ * in turn. */
+void client_move_start(struct ricochet *c, const char *more);
 
 /* The relay speaks the other transport: the session ends now with
  * wrong_transport ("X is the relay's <edge> edge: <advice>", in the

@@ -408,8 +408,11 @@ static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t
         memcpy(cm->player, m->player, sizeof cm->player);
     client_hold_seen(c, m->name);
     client_hold_check(c, now);
-    bool back = client_away_back(c, m->player) || m->rejoined;
-    ev->type = back ? RICOCHET_EV_REJOINED : RICOCHET_EV_JOINED;
+    uint32_t was = client_away_back(c, m->player);
+    if (!was && m->rejoined)
+        was = m->id; /* its own place back: its id kept */
+    ev->type = was ? RICOCHET_EV_REJOINED : RICOCHET_EV_JOINED;
+    c->ev_was = was;
     return 1;
 }
 
@@ -631,12 +634,18 @@ void client_input_counted(struct ricochet *c)
     c->inputs++;
 }
 
+void client_event_forget(struct ricochet *c)
+{
+    c->ev_len = 0;
+    c->ev_key[0] = '\0';
+    c->ev_was = 0;
+}
+
 int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev)
 {
-    c->ev_len = 0; /* what the last message brought is gone */
-    c->ev_key[0] = '\0';
+    client_event_forget(c); /* what the last message brought is gone */
     client_input_counted(c);
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);

@@ -50,7 +50,7 @@ extern "C" {
 
 /* The version of this header. ricochet_version_number() is the library's. */
 #define RICOCHET_VERSION_MAJOR 1
-#define RICOCHET_VERSION_MINOR 5
+#define RICOCHET_VERSION_MINOR 6
 #define RICOCHET_VERSION_PATCH 0
 #define RICOCHET_VERSION_NUMBER                                                         \
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
@@ -293,7 +293,7 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.5.0": the API's (RICOCHET_VERSION_*), not the
+/* The library's version, "1.6.0": the API's (RICOCHET_VERSION_*), not the
  * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 
@@ -450,11 +450,26 @@ RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
  * back too, in a room made afresh (ids given anew; the others come back as
  * they rejoin; nothing of before is replayed). A join a fleet cannot
  * place yet (error directory_unavailable), a first one too, is tried again
- * every 250 ms within the window. Following a relay's moved needs nothing:
- * the library does it always (at most two hops per join, never back to a
- * relay of the same join). RICOCHET_OK or
- * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
+ * within the window, after 250 ms, then a pause twice as long each time up
+ * to a second; so is a rejoin sent on too far (moved_too_far) while the
+ * fleet decides where the room goes. Following a relay's moved needs
+ * nothing: the library does it always (at most two hops per join, never
+ * back to a relay of the same join). A lobby that stays
+ * (ricochet_watch_rooms) watches again so, told by the MOVED. A session
+ * that another of its player's takes the place of ends replaced, and does
+ * not rejoin. RICOCHET_OK or RICOCHET_E_INVALID (cfg NULL, window over
+ * 3600000 ms). */
 RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);
+
+/* Another relay of the fleet a rejoin may go through (the same edge as
+ * ricochet_config_set_relay's): when the address a rejoin goes through is
+ * the relay lost, or an attempt through it fails, the next of these goes
+ * instead, in turn, and back to the first (so a session whose first
+ * address was its room's relay, or a lobby on it, outlives it). Up to 7.
+ * RICOCHET_OK or RICOCHET_E_INVALID (cfg or host NULL or empty, a comma in
+ * host, port 0, 7 already). */
+RICOCHET_API int ricochet_config_add_relay(struct ricochet_config *cfg, const char *host,
+                                           uint16_t port);
 
 /* A fleet session (a rejoin window set): a relay that has sent nothing at
  * all for silent_ms counts as lost, and the rejoin starts then, not at the
@@ -774,8 +789,8 @@ RICOCHET_API bool ricochet_watching(const struct ricochet *r);
  * bytes 0x21..0x7e), each replayed to a joiner after its WELCOME, in the
  * order kept, as RICOCHET_EV_EVENT with code "kept". len 0 clears the key;
  * key and data together at most RICOCHET_EVENT_MAX bytes. Kept until I
- * leave (flags RICOCHET_KEEP_STAY: while the room lives), never across a
- * relay's restart or a move. Past 16384 bytes a room the relay refuses it
+ * leave (flags RICOCHET_KEEP_STAY: while the room lives, and with it
+ * across a relay's restart with --room-file and a fleet's move). Past 16384 bytes a room the relay refuses it
  * (RICOCHET_EV_ERROR too_big). Returns as ricochet_send_event. */
 RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const void *data,
                                     size_t len, unsigned flags);
@@ -783,6 +798,12 @@ RICOCHET_API int ricochet_send_kept(struct ricochet *r, const char *key, const v
 /* The key of the kept EVENT ricochet_poll returned last (live or
  * replayed), until the next poll; "" for any other. */
 RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
+
+/* The id the member of the REJOINED event ricochet_poll returned last had
+ * before it came back (its id now is the event's: the same when it took
+ * its own place back, another after a relay's restart or a move), until
+ * the next poll; 0 for any other event. */
+RICOCHET_API uint32_t ricochet_event_was(const struct ricochet *r);
 
 /* ---- my room as it is ---- */
 

@@ -21,6 +21,7 @@
 
 #define CONFIG_TIMEOUT_MAX_MS 3600000u
 #define CONFIG_PATH_MAX 4095 /* bytes of a key log's path */
+#define CONFIG_MORE_RELAYS 7 /* ricochet_config_add_relay's, beside the first */
 
 struct ricochet_config {
     char host[256];
@@ -33,6 +34,8 @@ struct ricochet_config {
     uint32_t timeout_ms;
     uint32_t rejoin_ms;
     uint32_t rejoin_after_ms;
+    char more_relays[CONFIG_MORE_RELAYS * 264]; /* "HOST:PORT,...": ricochet_config_add_relay */
+    unsigned n_more_relays;
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
@@ -262,6 +265,22 @@ int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms)
     return config_ok(cfg);
 }
 
+int ricochet_config_add_relay(struct ricochet_config *cfg, const char *host, uint16_t port)
+{
+    char one[264];
+    size_t len = cfg ? strlen(cfg->more_relays) : 0;
+    if (!cfg || !host || !*host || strlen(host) > 255 || strchr(host, ',') || port == 0)
+        return config_refuse(cfg, "another relay: a host name or address of 1-255 bytes "
+                                  "(no comma) and a port 1-65535");
+    if (cfg->n_more_relays == CONFIG_MORE_RELAYS)
+        return config_refuse(cfg, "another relay: %d at most", CONFIG_MORE_RELAYS);
+    netaddr_host_port(host, port, one, sizeof one);
+    snprintf(cfg->more_relays + len, sizeof cfg->more_relays - len, "%s%s", len ? "," : "",
+             one);
+    cfg->n_more_relays++;
+    return config_ok(cfg);
+}
+
 int ricochet_config_set_rejoin_after(struct ricochet_config *cfg, uint32_t silent_ms)
 {
     if (!cfg || silent_ms < 100 || silent_ms > CONFIG_TIMEOUT_MAX_MS)
@@ -398,6 +417,7 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .timeout_ms = pub->timeout_ms,
                                   .rejoin_ms = pub->rejoin_ms,
                                   .rejoin_after_ms = pub->rejoin_after_ms,
+                                  .more_relays = pub->more_relays,
                                   .ticket = pub->ticket[0] ? pub->ticket : NULL,
                                   .transport = pub->transport,
                                   .keylog = pub->keylog[0] ? pub->keylog : NULL,

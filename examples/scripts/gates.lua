@@ -9,8 +9,12 @@
 -- kept "clock": the seconds left, each second), over when every gate is
 -- open or the time is up; the room then keeps "winner": NAME=N, the most
 -- gates, a tie the first to reach that many ("=0": no gate opened), and no
--- gate opens after. Run it with ricochet-relay --script-dir examples/scripts
--- and a room made with the prop script=gates.
+-- gate opens after. The kept events are the round's memory too: a room
+-- made again from its record (a relay's restart with --room-file, a fleet's
+-- move) reads them back at its start, and the round goes on where it was
+-- (docs/scripts.md, "Playing on after a restart or a move"). Run it with
+-- ricochet-relay --script-dir examples/scripts and a room made with the prop
+-- script=gates.
 local GATES, RING, TOUCH = 8, 35, 4
 local ROUND = 300 -- seconds
 
@@ -44,13 +48,33 @@ local function round_over(room)
   room:keep("winner", (s.leader or "") .. "=" .. (s.leader and s.score[s.leader] or 0))
 end
 
+-- One more gate to name: the score, and the leader (a tie stays the first's).
+local function count(s, name)
+  s.score[name] = (s.score[name] or 0) + 1
+  if not s.leader or s.score[name] > s.score[s.leader] then s.leader = name end
+  s.open = s.open + 1
+end
+
 function on_room(room)
-  room.store.opened = {} -- gate -> the player it opened to
-  room.store.score = {}  -- name -> gates opened
-  room.store.open = 0    -- gates opened
-  room.store.ends = room:now() + ROUND * 1000
+  local s = room.store
+  s.opened = {} -- gate -> the player it opened to
+  s.score = {}  -- name -> gates opened
+  s.open = 0    -- gates opened
+  local left = ROUND
+  for _, k in ipairs(room:kept()) do -- a restored room's round, in the order it was kept
+    local dot = string.find(k.key, ".", 1, true)
+    if k.room and k.key:sub(1, 1) == "g" and dot then -- "gN.PLAYER": gate N, opened
+      s.opened[tonumber(k.key:sub(2, dot - 1))] = k.key:sub(dot + 1)
+      count(s, k.body:sub(5))
+    elseif k.room and k.key == "clock" then
+      left = tonumber(k.body) or ROUND
+    elseif k.room and k.key == "winner" then
+      s.over = true
+    end
+  end
+  s.ends = room:now() + left * 1000
   clock(room)
-  room:tick_every(1000)
+  if not s.over then room:tick_every(1000) end
 end
 
 function on_tick(room, now)
@@ -74,10 +98,8 @@ function on_state(room, member, state)
       room:keep("g" .. i .. "." .. member.player,
                 string.char(1, 1, i, #member.name) .. member.name)
       local s = room.store
-      s.score[member.name] = (s.score[member.name] or 0) + 1
-      if not s.leader or s.score[member.name] > s.score[s.leader] then s.leader = member.name end
+      count(s, member.name)
       room:keep("score", score_line(s.score))
-      s.open = s.open + 1
       if s.open == GATES then return round_over(room) end
     end
   end

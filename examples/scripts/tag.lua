@@ -6,28 +6,57 @@
 -- the room put it), its player too, which goes on from there;
 -- "it" is the room's (a kept event "it": the member's id), passed to the
 -- first member "it" comes within TAG of, at most once a second, and to
--- another member when "it" leaves. Run it with ricochet-relay --script-dir
--- examples/scripts and a room made with the prop script=tag.
+-- another member when "it" leaves. Ids are a relay's: the room keeps its
+-- player id too ("it.player"), so that after a relay's restart with
+-- --room-file or a fleet's move, when the room's ids are new, "it" is the
+-- same player again once it is back (someone else if it is not back within
+-- AWAY ms). Run it with ricochet-relay --script-dir examples/scripts and a
+-- room made with the prop script=tag.
 local SPEED = 40  -- arena units a second, at most (the tag page runs at 25)
 local SLACK = 2   -- what a state may be ahead of its time (jitter)
 local TAG = 3     -- closer than this, "it" passes
 local AGAIN = 1000 -- ms before "it" may pass again
+local AWAY = 5000  -- ms a restored room waits for its "it" to come back
 local LEAD = 250000 -- µs a member's clock may gain on the relay's (jitter), at most
 
-local function make_it(room, id)
-  room.store.it, room.store.since = id, room:now()
-  if id then room:keep("it", tostring(id)) else room:clear("it") end
+-- member (or nobody) is "it".
+local function make_it(room, member)
+  local s = room.store
+  s.it, s.since, s.it_player = member and member.id, room:now(), nil
+  if member then
+    room:keep("it", tostring(member.id))
+    room:keep("it.player", member.player)
+  else
+    room:clear("it")
+    room:clear("it.player")
+  end
+end
+
+function on_room(room)
+  -- A restored room: its "it" was a player with an id of another relay's.
+  local player = room:kept("it.player")
+  if not player then return end
+  room.store.it_player = player
+  room:clear("it")
+  room:after(AWAY, function(room)
+    local first = room:members()[1]
+    if not room.store.it then
+      room.store.it_player = nil
+      if first then make_it(room, first) end
+    end
+  end)
 end
 
 function on_join(room, member)
-  if not room.store.it then make_it(room, member.id) end
+  local s = room.store
+  if not s.it and (not s.it_player or s.it_player == member.player) then make_it(room, member) end
 end
 
 function on_leave(room, member)
   if room.store.clocks then room.store.clocks[member.id] = nil end
   if room.store.it == member.id then
     local others = room:members()
-    make_it(room, others[1] and others[1].id)
+    make_it(room, others[1])
   end
 end
 
@@ -61,7 +90,7 @@ function on_state(room, member, state)
     for _, other in ipairs(room:members()) do
       local dx, dy = (other.x or 1e9) - state.x, (other.y or 1e9) - state.y
       if other.id ~= member.id and dx * dx + dy * dy < TAG * TAG then
-        make_it(room, other.id)
+        make_it(room, other)
         break
       end
     end

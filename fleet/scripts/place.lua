@@ -79,13 +79,26 @@ local function answer(st, v, out)
   return REPLY{status = st, claim = v, kept_out = out, record = rec, version = ver,
                members = table.concat(ids, ' '), refused = refused, why = why}
 end
+-- Does lost, the HOST:PORT a client reached the relay it lost at, name
+-- holder, the claim v's ADDR? Its advertised address, or the same host and
+-- the port of one of its edges (v's TRANSPORT: 'enet,ws:7780,poll:7781'), as
+-- a WebSocket or polling client reaches it.
+local function names(v, holder, lost)
+  if lost == holder then return true end
+  local host, edges = string.match(holder, '^(.*):%d+$'), string.match(v, '^%d+ %S+ (%S+)')
+  for port in string.gmatch(edges or '', ':(%d+)') do
+    if host and lost == host .. ':' .. port then return true end
+  end
+  return false
+end
 if cur and alive(p, cur) then
   local holder = string.match(cur, '^%d+ (%S+) ')
   if holder == asker then redis.call('PEXPIRE', rk, ttl) end
   if holder == asker or ARG.suspect ~= '1' then return answer('held', cur) end
   local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now
   local quiet = now - math.max(beat, up)
-  named = quiet * 2 < stale and holder == ARG.lost and redis.call('EXISTS', ok) == 0
+  named = quiet * 2 < stale and names(cur, holder, ARG.lost) and
+          redis.call('EXISTS', ok) == 0
   if named and (ARG.reporter == '' or
                 redis.call('SISMEMBER', p .. ':members:' .. ARG.room, ARG.reporter) == 0) then
     named, refused = false, '1' -- a stranger's report moves nothing

@@ -477,7 +477,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         id = r->peers[was].id;
         log_info("relay: %s takes the place of %s as %" PRIu32 " (its player joined again)",
                  p->addr, r->peers[was].addr, id);
-        core_member_replaced(r, was);
+        core_member_replaced(r, was, now_us);
     }
     if (room->grid && core_interest_join(r, peer) != 0) {
         if (room->n == 0)

@@ -243,7 +243,7 @@ void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *r
     struct relay_peer *p = &r->peers[peer];
     size_t at = 0, len;
     const uint8_t *bytes;
-    if (!core_kept_next(room, &at, &bytes, &len))
+    if (!core_kept_next(room, &at, &bytes, &len, NULL))
         return; /* nothing kept: nothing to replay */
     struct core_join_cost *jc = &r->join_cost;
     struct core_replay *rp = make_room(r) ? jc->of[peer] : NULL;
@@ -266,7 +266,7 @@ void core_join_replay(struct relay *r, uint32_t peer, const struct relay_room *r
     bool copied = true;
     do
         copied = append(rp, bytes, len);
-    while (copied && core_kept_next(room, &at, &bytes, &len));
+    while (copied && core_kept_next(room, &at, &bytes, &len, NULL));
     /* The first turn now; what is left goes on over turns, and what else
      * comes for the joiner on the control way waits behind it. */
     if (!copied || (!replay_turn(r, peer, rp, now_us) && !core_out_hold(r, peer))) {

@@ -157,11 +157,15 @@ void core_kept_leave(struct relay_room *room, uint32_t owner)
 }
 
 bool core_kept_next(const struct relay_room *room, size_t *at, const uint8_t **bytes,
-                    size_t *len)
+                    size_t *len, char keeper[PROTO_PLAYER_LEN + 1])
 {
     const struct core_kept *k = room->kept;
     if (!k || *at >= k->used)
         return false;
+    if (keeper) {
+        memcpy(keeper, k->at + *at + KEEPER_AT, PROTO_PLAYER_LEN);
+        keeper[PROTO_PLAYER_LEN] = '\0';
+    }
     *bytes = k->at + *at + ENTRY_HEAD;
     *len = entry_len(k->at + *at);
     *at += ENTRY_HEAD + *len;

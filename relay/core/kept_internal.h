@@ -47,10 +47,12 @@ int core_kept_restore(struct relay_room *room, const struct proto_room_record *r
 void core_kept_leave(struct relay_room *room, uint32_t owner);
 
 /* Walks room's kept events in order, each as a joiner gets it (marked
- * kept): *at 0 to start; the next one's bytes and length, *at moved past
- * it; false after the last. A replay copies them (join_cost.c). */
+ * kept): *at 0 to start; the next one's bytes and length, and its keeper's
+ * player id into keeper (NULL: not wanted), *at moved past it; false
+ * after the last. A replay copies them (join_cost.c); a script reads them
+ * (scripted_port.c). */
 bool core_kept_next(const struct relay_room *room, size_t *at, const uint8_t **bytes,
-                    size_t *len);
+                    size_t *len, char keeper[PROTO_PLAYER_LEN + 1]);
 
 /* The bytes room's kept events count (the bound's measure), and the bytes
  * its store holds in memory (0 and 0: none). */

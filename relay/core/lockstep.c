@@ -664,7 +664,7 @@ static uint32_t kept_count(const struct relay_room *room)
     size_t at = 0, len;
     const uint8_t *bytes;
     uint32_t n = 0;
-    while (core_kept_next(room, &at, &bytes, &len))
+    while (core_kept_next(room, &at, &bytes, &len, NULL))
         n++;
     return n;
 }

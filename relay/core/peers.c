@@ -184,10 +184,14 @@ void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason r
     member_out(r, peer, &reason);
 }
 
-void core_member_replaced(struct relay *r, uint32_t peer)
+void core_member_replaced(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     member_out(r, peer, NULL);
-    core_peer_close(r, peer, PROTO_ERROR_NONE);
+    /* Said, so that the session it ends does not join again and take the
+     * place back: two live sessions of one player would swap it for ever. */
+    core_send_error(r, peer, true, PROTO_ERROR_REPLACED, now_us, "%s",
+                    proto_error_info(PROTO_ERROR_REPLACED)->text);
+    core_peer_close(r, peer, PROTO_ERROR_REPLACED);
 }
 
 void core_member_add(struct relay *r, uint32_t peer, uint32_t id, uint32_t room,

@@ -89,9 +89,10 @@ void core_parked_free(struct relay *r);
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
 
 /* A member whose player joined again from another connection of its
- * source (join.c): out of its room with no notice, the room kept even if
- * it empties (the joiner takes the place at once), its connection closed. */
-void core_member_replaced(struct relay *r, uint32_t peer);
+ * source (join.c): out of its room with no notice to the room, the room
+ * kept even if it empties (the joiner takes the place at once), told error
+ * replaced and its connection closed. */
+void core_member_replaced(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* A member leaves with everyone of its room at once (a shutdown, a room
  * moved): no left notices, its ticket free again; the caller empties and

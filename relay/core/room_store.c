@@ -78,6 +78,7 @@ struct relay_room *core_room_restore(struct relay *r, const char *name,
             r->rooms.ids_kept = sender;
     }
     room->hold_until_us = now_us + (uint64_t)r->cfg.room_hold_s * 1000000u;
+    room->restored = true;
     core_room_changed(r, room);
     log_info("relay: room '%s' made again from its record: %" PRIu32 " kept events, held %"
              PRIu32 " s for its members", name, rec->n_kept, r->cfg.room_hold_s);

@@ -78,6 +78,8 @@ struct relay_room {
                                     what its record holds (r->rooms.changes then) */
     BY_ROOM_STORE_C uint64_t hold_until_us; /* a room made from its record waits for its
                                                members until then, empty or not (0: none) */
+    BY_ROOM_STORE_C bool restored; /* made from its record (a --room-file's, a fleet
+                                      directory's), not by a join */
     /* A fleet (relay_each_changed_room): its members changed since they were
      * last given out to the directory, and the stamp of its record when it
      * was. */

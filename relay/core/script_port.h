@@ -2,7 +2,8 @@
  * (docs/scripts.md): what the core asks a room's script (struct
  * relay_script_ops, the table the engine installs with relay_set_script),
  * and what a script may do to its room (send as the room, keep and clear
- * the room's own kept events, props, open, kick, its members), the
+ * the room's own kept events, props, open, kick, its members) and read of
+ * it back (its props, its kept events, where it was made from), the
  * relay_script_* calls the engine (relay/script/) makes. The core links no
  * Lua: a program that runs the core without scripts (the lesson, the cost
  * tools, the fuzzers) installs nothing, and every call the core makes into
@@ -121,6 +122,29 @@ int relay_script_keep(struct relay *r, uint32_t room, const char *key, const voi
 /* The room's props replaced, and whether it takes joiners. */
 void relay_script_props(struct relay *r, uint32_t room, const struct proto_props *props);
 void relay_script_open(struct relay *r, uint32_t room, bool open);
+
+/* ---- what a script reads of its room back (what its record carried
+ * across a restart or a move; relay/core/scripted_port.c) ---- */
+
+/* Where the room at slot room was made. */
+enum relay_script_from {
+    RELAY_SCRIPT_MADE = 0,  /* by a join (or no such room) */
+    RELAY_SCRIPT_FROM_FILE, /* from its record in --room-file: the relay restarted */
+    RELAY_SCRIPT_FROM_MOVE  /* from the record its fleet's directory kept: it moved here
+                               (a drain, its relay lost) */
+};
+enum relay_script_from relay_script_room_from(const struct relay *r, uint32_t room);
+
+/* The room's props as they are now, or NULL: no such room. */
+const struct proto_props *relay_script_room_props(const struct relay *r, uint32_t room);
+
+/* Walks the room's kept events in order, its own and its members': *at 0
+ * to start; the next one's bytes as a joiner gets them (an event with keep,
+ * its key in them) and its keeper's player id (RELAY_SCRIPT_KEEPER: the
+ * room's), *at past it; false after the last, or no such room. */
+bool relay_script_kept_next(const struct relay *r, uint32_t room, size_t *at,
+                            const uint8_t **bytes, size_t *len,
+                            char keeper[PROTO_PLAYER_LEN + 1]);
 
 /* Asks for member id of room to be kicked (error kicked with why), once
  * the call in hand is over (relay_script_settle). Returns false: too many

@@ -1,8 +1,9 @@
 /* scripted_port.c: what a room's script may do to its room, as the room
  * itself (relay/core/script_port.h, the relay_script_* calls): send,
  * keep and clear its own kept events, props, open, kick once the call is
- * over, tell its members it failed, list its members. Only the engine
- * (relay/script) calls these. */
+ * over, tell its members it failed, list its members; and what it reads
+ * back (its props, its kept events, where it was made from). Only the
+ * engine (relay/script) calls these. */
 #include "core.h"
 #include "control_out_internal.h"
 #include "kept_internal.h"
@@ -101,6 +102,28 @@ void relay_script_open(struct relay *r, uint32_t room, bool open)
         return;
     core_room_set_open(rm, open);
     core_room_tell(r, rm);
+}
+
+enum relay_script_from relay_script_room_from(const struct relay *r, uint32_t room)
+{
+    const struct relay_room *rm = live(r, room);
+    if (!rm || !rm->restored)
+        return RELAY_SCRIPT_MADE;
+    return r->fleet.place ? RELAY_SCRIPT_FROM_MOVE : RELAY_SCRIPT_FROM_FILE;
+}
+
+const struct proto_props *relay_script_room_props(const struct relay *r, uint32_t room)
+{
+    const struct relay_room *rm = live(r, room);
+    return rm ? &rm->settings.props : NULL;
+}
+
+bool relay_script_kept_next(const struct relay *r, uint32_t room, size_t *at,
+                            const uint8_t **bytes, size_t *len,
+                            char keeper[PROTO_PLAYER_LEN + 1])
+{
+    const struct relay_room *rm = live(r, room);
+    return rm && core_kept_next(rm, at, bytes, len, keeper);
 }
 
 bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *why)

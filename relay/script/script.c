@@ -143,6 +143,45 @@ static long read_folder(struct script_engine *e, struct script_source **out, cha
     return (long)n;
 }
 
+/* --script-room's PREFIX=NAMEs into e->pins, each NAME one of probe's.
+ * Returns 0, or -1 with err. */
+static int read_pins(struct script_engine *e, const struct script_engine *probe, char *err,
+                     size_t cap)
+{
+    e->n_pins = 0;
+    for (const char *p = e->set.pins; *p;) {
+        size_t len = strcspn(p, " ");
+        const char *eq = memchr(p, '=', len);
+        struct script_pin *pin = &e->pins[e->n_pins];
+        size_t plen = eq ? (size_t)(eq - p) : 0, nlen = eq ? len - plen - 1 : 0;
+        if (e->n_pins == SCRIPT_PINS_MAX) {
+            snprintf(err, cap, "--script-room: %d at most", SCRIPT_PINS_MAX);
+            return -1;
+        }
+        if (!eq || plen == 0 || plen > PROTO_ROOM_MAX || nlen == 0 || nlen > SCRIPT_NAME_MAX) {
+            snprintf(err, cap, "--script-room %.*s: PREFIX=NAME, a room name's start (1..32 of "
+                     "A-Z a-z 0-9 _ . -) and a script's name", (int)len, p);
+            return -1;
+        }
+        snprintf(pin->prefix, sizeof pin->prefix, "%.*s", (int)plen, p);
+        snprintf(pin->name, sizeof pin->name, "%.*s", (int)nlen, eq + 1);
+        if (!proto_prefix_valid(pin->prefix)) {
+            snprintf(err, cap, "--script-room %s=%s: '%s' is no start of a room name (1..32 "
+                     "of A-Z a-z 0-9 _ . -)", pin->prefix, pin->name, pin->prefix);
+            return -1;
+        }
+        if (!script_find(probe, pin->name)) {
+            snprintf(err, cap, "--script-room %s=%s: no %s/%s.lua", pin->prefix, pin->name,
+                     e->set.dir, pin->name);
+            return -1;
+        }
+        e->n_pins++;
+        p += len;
+        p += *p == ' ';
+    }
+    return 0;
+}
+
 static int load(struct script_engine *e, char *err, size_t cap)
 {
     struct script_source *src = NULL;
@@ -153,6 +192,10 @@ static int load(struct script_engine *e, char *err, size_t cap)
     if (e->set.default_name[0] && !script_find(&probe, e->set.default_name)) {
         snprintf(err, cap, "--script-default %s: no %s/%s.lua", e->set.default_name, e->set.dir,
                  e->set.default_name);
+        sources_free(src, (size_t)n);
+        return -1;
+    }
+    if (read_pins(e, &probe, err, cap) != 0) {
         sources_free(src, (size_t)n);
         return -1;
     }

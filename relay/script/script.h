@@ -21,6 +21,7 @@ struct script_engine;
 #define SCRIPT_CALL_MS 50         /* a call running this long is stopped, as past its budget */
 #define SCRIPT_ROOM_BUDGETS 10    /* budgets a room's calls may run in a second; past them
                                      its calls are skipped until the next */
+#define SCRIPT_PINS_MAX 16        /* --script-room's, at most */
 
 /* What the operator chose (ricochet-relay --script-*). */
 struct script_settings {
@@ -30,6 +31,9 @@ struct script_settings {
     uint64_t budget;              /* --script-budget: instructions a call may run */
     uint32_t share;               /* --script-share: percent of the relay's time all
                                      rooms' scripts may take (100, 0: no bound) */
+    char pins[SCRIPT_PINS_MAX * (32 + SCRIPT_NAME_MAX + 2)]; /* --script-room's "PREFIX=NAME"s,
+                                     one space between: the rooms whose names start with
+                                     PREFIX run NAME, whatever their props say */
 };
 
 /* Reads and checks every script of s->dir (each compiled and run once in a

@@ -91,6 +91,70 @@ static int api_set_props(lua_State *L)
     return 0;
 }
 
+/* room:props(): the room's props as they are now, {k = v, ...}. */
+static int api_props(lua_State *L)
+{
+    struct room_vm *vm = vm_at(L);
+    const struct proto_props *p = relay_script_room_props(vm->eng->r, vm->slot);
+    lua_createtable(L, 0, p ? p->n : 0);
+    for (size_t at = 0, i = 0; p && i < p->n; i++) {
+        const char *k = p->kv + at, *v = k + strlen(k) + 1;
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+        at = (size_t)(v + strlen(v) + 1 - p->kv);
+    }
+    return 1;
+}
+
+/* Pushes a kept event as room:kept() lists it: {key, body, keeper, stay,
+ * room: the room's own}. */
+static void push_kept(lua_State *L, const struct proto_event *e, const char *keeper)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushlstring(L, (const char *)e->key, e->key_len);
+    lua_setfield(L, -2, "key");
+    lua_pushlstring(L, (const char *)e->body, e->len);
+    lua_setfield(L, -2, "body");
+    lua_pushstring(L, keeper);
+    lua_setfield(L, -2, "keeper");
+    lua_pushboolean(L, (e->flags & PROTO_EVENT_STAY) != 0);
+    lua_setfield(L, -2, "stay");
+    lua_pushboolean(L, strcmp(keeper, RELAY_SCRIPT_KEEPER) == 0);
+    lua_setfield(L, -2, "room");
+}
+
+/* room:kept(): the room's kept events in order (its own and its members'),
+ * each {key, body, keeper, stay, room}; room:kept(key): that one's body and
+ * keeper, or nil. What a restored room's script rebuilds its game from. */
+static int api_kept(lua_State *L)
+{
+    struct room_vm *vm = vm_at(L);
+    size_t want_len = 0;
+    const char *want = luaL_optlstring(L, 2, NULL, &want_len);
+    const uint8_t *bytes;
+    size_t at = 0, len;
+    char keeper[PROTO_PLAYER_LEN + 1];
+    struct proto_event e;
+    if (!want)
+        lua_newtable(L);
+    for (lua_Integer n = 0; relay_script_kept_next(vm->eng->r, vm->slot, &at, &bytes, &len,
+                                                   keeper);) {
+        if (proto_event_decode(bytes, len, &e) != PROTO_OK)
+            continue; /* never: the store holds what was checked */
+        if (!want) {
+            push_kept(L, &e, keeper);
+            lua_rawseti(L, -2, ++n);
+        } else if (e.key_len == want_len && memcmp(e.key, want, want_len) == 0) {
+            lua_pushlstring(L, (const char *)e.body, e.len);
+            lua_pushstring(L, keeper);
+            return 2;
+        }
+    }
+    if (want)
+        lua_pushnil(L);
+    return 1;
+}
+
 static int api_open(lua_State *L)
 {
     struct room_vm *vm = vm_at(L);
@@ -204,7 +268,8 @@ void script_api_room(struct room_vm *vm)
 {
     static const luaL_Reg methods[] = {
         {"send", api_send}, {"keep", api_keep}, {"clear", api_clear},
-        {"set_props", api_set_props}, {"open", api_open}, {"kick", api_kick},
+        {"set_props", api_set_props}, {"props", api_props}, {"kept", api_kept},
+        {"open", api_open}, {"kick", api_kick},
         {"members", api_members}, {"tick_every", api_tick_every}, {"after", api_after},
         {"now", api_now}, {NULL, NULL}};
     lua_State *L = vm->L;
@@ -212,10 +277,18 @@ void script_api_room(struct room_vm *vm)
         script_vm_close(vm); /* the room without its script */
         return;
     }
-    lua_createtable(L, 0, 13);
+    lua_createtable(L, 0, 16);
     luaL_setfuncs(L, methods, 0);
     lua_pushstring(L, vm->room);
     lua_setfield(L, -2, "name");
+    static const char *const from[] = {[RELAY_SCRIPT_FROM_FILE] = "file",
+                                       [RELAY_SCRIPT_FROM_MOVE] = "move"};
+    enum relay_script_from made =
+        vm->eng->r ? relay_script_room_from(vm->eng->r, vm->slot) : RELAY_SCRIPT_MADE;
+    if (made != RELAY_SCRIPT_MADE) { /* nil: a join made the room */
+        lua_pushstring(L, from[made]);
+        lua_setfield(L, -2, "restored");
+    }
     lua_pushstring(L, vm->script);
     lua_setfield(L, -2, "script");
     lua_newtable(L);

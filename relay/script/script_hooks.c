@@ -30,17 +30,39 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
-/* Starts room's script: its prop `script`, else the relay's default; none
- * (or out of memory), e->none: the room runs none for its life, whatever
- * its props become. Returns RELAY_SCRIPT_PASS; RELAY_SCRIPT_DROP with why
- * when the room names a script this relay does not have; or
+/* The script the relay pins room to (the longest --script-room prefix it
+ * starts with), or NULL. */
+static const char *pinned(const struct script_engine *e, const char *room)
+{
+    const struct script_pin *best = NULL;
+    for (size_t i = 0; i < e->n_pins; i++) {
+        size_t len = strlen(e->pins[i].prefix);
+        if (strncmp(room, e->pins[i].prefix, len) == 0 &&
+            (!best || len > strlen(best->prefix)))
+            best = &e->pins[i];
+    }
+    return best ? best->name : NULL;
+}
+
+/* Starts room's script: the one the relay pins its name to, else its prop
+ * `script`, else the relay's default; none (or out of memory), e->none:
+ * the room runs none for its life, whatever its props become. Returns
+ * RELAY_SCRIPT_PASS; RELAY_SCRIPT_DROP with why when the room names a
+ * script this relay does not have, or another than its pin; or
  * RELAY_SCRIPT_BUSY, the scripts short of time (its start is a call as
  * any other). Refused, the slot stays undecided: a later join tries again. */
 static enum relay_script_verdict start(struct script_engine *e, uint32_t room,
                                        const char *name, const struct proto_props *props,
                                        uint64_t now_us, char *why, size_t cap)
 {
-    const char *want = proto_props_get(props, "script");
+    const char *want = proto_props_get(props, "script"), *pin = pinned(e, name);
+    if (pin && want && want[0] && strcmp(want, pin) != 0) {
+        snprintf(why, cap, "room '%.32s' runs the script '%.32s' (the relay's --script-room)",
+                 name, pin);
+        return RELAY_SCRIPT_DROP;
+    }
+    if (pin)
+        want = pin;
     if (!want || !want[0])
         want = e->set.default_name;
     const struct script_source *src = want[0] ? script_find(e, want) : NULL;

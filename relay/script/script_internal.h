@@ -118,9 +118,17 @@ struct room_vm {
     uint32_t n_timers;
 };
 
+/* A room name prefix whose rooms run one script (--script-room). */
+struct script_pin {
+    char prefix[PROTO_ROOM_MAX + 1];
+    char name[SCRIPT_NAME_MAX + 1];
+};
+
 struct script_engine {
     struct relay *r;
     struct script_settings set;
+    struct script_pin pins[SCRIPT_PINS_MAX]; /* set.pins, read (script.c) */
+    size_t n_pins;
     struct script_source *src;    /* n_src, in name order */
     size_t n_src;
     struct room_vm **rooms;       /* max_rooms slots: NULL, no room or not started;

@@ -133,6 +133,14 @@ struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uin
     return open_asserted(r, &s);
 }
 
+struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins)
+{
+    struct script_settings s;
+    settings(&s, dir, "", 0, 0);
+    snprintf(s.pins, sizeof s.pins, "%s", pins);
+    return open_asserted(r, &s);
+}
+
 struct script_engine *scripts_engine(struct relay *r, const char *dir, const char *def,
                                      uint32_t memory_kb, uint64_t budget)
 {

@@ -43,6 +43,10 @@ struct script_engine *scripts_engine(struct relay *r, const char *dir, const cha
 struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uint64_t budget,
                                            uint32_t share);
 
+/* The engine on r for dir's scripts (no default), with --script-room's
+ * pins ("PREFIX=NAME ..."); asserted to start. */
+struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins);
+
 /* The engine's open, its one-line error into err: 0 or -1. */
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
                        size_t cap);

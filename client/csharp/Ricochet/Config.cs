@@ -18,6 +18,9 @@ namespace Ricochet
         public uint TimeoutMs;                // the join's deadline, a silent relay's; 0: 5000
         public uint RejoinMs;                 // a lost relay (restarted too): join again for so long; 0: end
         public uint RejoinAfterMs;            // a relay silent so long is lost; 0: 1500
+        public string[] Relays;               // the fleet's other relays, "HOST:PORT" (up to 7, the same
+                                              // edge as Port's): a rejoin goes through the next when the
+                                              // one it would is the relay lost, or an attempt fails
         public bool Reflect;                  // my own states back to me (Session.Rtt)
         public float Aoi;                     // a room I create: its radius of interest; 0: none
         public string Pin;                    // QUIC, wss: the relay's certificate's SHA-256 (64 hex digits)

@@ -25,12 +25,12 @@ namespace Ricochet
             "rate_limited", "kicked", "shutting_down", "slow_reader", "ticket_required", "ticket_expired",
             "ticket_wrong_relay", "ticket_tampered", "ticket_replayed", "ticket_malformed",
             "directory_unavailable", "moved", "no_member", "throttled", "listing_off", "no_such_room",
-            "room_closed", "not_creator", "not_owner", "script_refused", "script_error"
+            "room_closed", "not_creator", "not_owner", "script_refused", "script_error", "replaced"
         };
         static readonly HashSet<string> Ending = new HashSet<string> {
             "server_full", "kicked", "shutting_down", "slow_reader", "ticket_required", "ticket_expired",
             "ticket_wrong_relay", "ticket_tampered", "ticket_replayed", "ticket_malformed",
-            "directory_unavailable", "moved"
+            "directory_unavailable", "moved", "replaced"
         };
 
         readonly Config cfg;
@@ -38,8 +38,11 @@ namespace Ricochet
         Phase phase = Phase.Connecting;
         string host;          // the relay now (a fleet moves it)
         ushort port;
-        readonly string entryHost;
-        readonly ushort entryPort;
+        // where rejoins go: where the session started, then Config.Relays in turn
+        readonly string[] entryHosts;
+        readonly ushort[] entryPorts;
+        int entry, attempts;  // the entry the next rejoin goes through; attempts of this rejoin
+        long hopAtUs;         // a rejoin's next attempt waits until then (0: none waits)
         public Mode mode;
         readonly long timeoutUs, rejoinUs, rejoinAfterUs;
         long joinStartedUs, sentUs, lastControlUs, lostUs, nextJoinUs, joinWaitUs;
@@ -66,6 +69,7 @@ namespace Ricochet
         // members, by id; players away after a hop, by player id
         public readonly Dictionary<uint, MemberState> members = new Dictionary<uint, MemberState>();
         readonly Dictionary<string, long> away = new Dictionary<string, long>();
+        readonly Dictionary<string, uint> awayWas = new Dictionary<string, uint>(); // their ids then
         readonly List<uint> leaving = new List<uint>();
         // the room as it is
         public string owner = "";
@@ -99,8 +103,15 @@ namespace Ricochet
         {
             cfg = c;
             ticket = claims;
-            host = entryHost = c.Host;
-            port = entryPort = c.Port;
+            host = c.Host;
+            port = c.Port;
+            var relays = c.Relays ?? new string[0];
+            entryHosts = new string[1 + relays.Length];
+            entryPorts = new ushort[1 + relays.Length];
+            entryHosts[0] = c.Host;
+            entryPorts[0] = c.Port;
+            for (int i = 0; i < relays.Length; i++)
+                SplitHostPort(relays[i], out entryHosts[1 + i], out entryPorts[1 + i]);
             mode = c.Mode;
             roomName = claims != null ? claims.Room : c.Room ?? "";
             key = c.Key ?? "";
@@ -157,6 +168,7 @@ namespace Ricochet
                 return;
             if (cfg.Lobby && !wasJoined && id == 0 && string.IsNullOrEmpty(cfg.Room)) {
                 phase = Phase.Lobby;
+                lostUs = 0; // a lobby that rejoined watches again
                 if (listPending)
                     SendRooms();
                 return;
@@ -226,41 +238,93 @@ namespace Ricochet
         // ---- a lost relay, and a fleet's moved ----
 
         static readonly string[] LostCodes = { "timeout", "disconnected", "refused", "shutting_down",
-                                               "directory_unavailable", "moved" };
+                                               "directory_unavailable", "moved", "moved_too_far" };
 
+        /// <summary>"host:port" or "[v6]:port" (Config.Relays) into its parts;
+        /// ArgumentException for anything else.</summary>
+        internal static void SplitHostPort(string text, out string h, out ushort p)
+        {
+            int colon = text == null ? -1 : text.LastIndexOf(':');
+            h = colon > 0 ? text.Substring(0, colon).Trim('[', ']') : "";
+            if (h.Length == 0 || !ushort.TryParse(text.Substring(colon + 1), out p) || p == 0)
+                throw new System.ArgumentException("Relays: \"" + text + "\" is not HOST:PORT (a port 1-65535)");
+        }
+
+        static string HostPort(string h, ushort p)
+        {
+            return (h.Contains(":") ? "[" + h + "]" : h) + ":" + p;
+        }
+
+        /// <summary>A relay lost (code one of LostCodes) after a welcome, or by a
+        /// lobby that watches, within the rejoin window: the join again through
+        /// the address the session started from, or if that is the relay lost or
+        /// an attempt through it failed the next of Config.Relays, in turn, after
+        /// a pause that doubles from 250 ms to a second (none after a silence);
+        /// libricochet's client_rejoin.</summary>
         bool Rejoin(string code)
         {
             long now = Clock.NowUs();
-            if (rejoinUs == 0 || !wasJoined || Array.IndexOf(LostCodes, code) < 0 ||
+            bool lobby = cfg.Lobby && wantWatch && !wasJoined;
+            if (rejoinUs == 0 || !(wasJoined || lobby) || Array.IndexOf(LostCodes, code) < 0 ||
                 lostUs != 0 && now - lostUs > rejoinUs)
                 return false;
             bool fresh = lostUs == 0;
+            string here = HostPort(host, port), through = HostPort(entryHosts[entry], entryPorts[entry]);
             if (fresh) {
                 lostUs = now;
-                lostRelay = host + ":" + port;
-                Hop(entryHost, entryPort, "rejoin");
-            } else {
-                host = entryHost;
-                port = entryPort;
-                Reconnect();
+                attempts = 0;
             }
+            // the join names the relay lost: the one it was on, unless that is
+            // the entry it came through and one is named already (a refusal there)
+            if (!lobby && (here != through || lostRelay.Length == 0))
+                lostRelay = here;
+            if (!fresh || here == through)
+                entry = (entry + 1) % entryHosts.Length;
+            if (lobby) { // its watch asked again once connected
+                listPending = watchAsked = true;
+                listAfter = "";
+                watching = false;
+            }
+            long pause = fresh && code == "timeout" ? 0 : Math.Min(250000L << Math.Min(attempts, 3), 1000000L);
+            attempts++;
+            if (fresh)
+                Hop(entryHosts[entry], entryPorts[entry], "rejoin", pause);
+            else
+                Later(entryHosts[entry], entryPorts[entry], pause);
             return true;
         }
 
         /// <summary>To another relay (a move) or the first again (a rejoin): one
         /// Moved event, the members away by player until they are back.</summary>
-        void Hop(string toHost, ushort toPort, string why)
+        void Hop(string toHost, ushort toPort, string why, long pauseUs = 0)
         {
             foreach (var m in members.Values)
-                if (m.Player.Length > 0)
+                if (m.Player.Length > 0) {
                     away[m.Player] = 0;
+                    awayWas[m.Player] = m.Id;
+                }
             members.Clear();
             var moved = new GameEvent(EventType.Moved, id, mode, new State(), "", why);
             moved.text = toHost + ":" + toPort;
             Queue(moved, null, 0);
+            Later(toHost, toPort, pauseUs);
+        }
+
+        /// <summary>The link to toHost:toPort, pauseUs from now.</summary>
+        void Later(string toHost, ushort toPort, long pauseUs)
+        {
             host = toHost;
             port = toPort;
-            Reconnect();
+            if (pauseUs == 0) {
+                Reconnect();
+                return;
+            }
+            if (link != null)
+                link.Close();
+            link = null;
+            phase = Phase.Connecting;
+            hopAtUs = Clock.NowUs() + pauseUs;
+            joinStartedUs = hopAtUs; // its deadline counts from the attempt
         }
 
         void Reconnect()
@@ -651,6 +715,13 @@ namespace Ricochet
                     GoDead("timeout", "no welcome from the relay at " + host + ":" + port + " in " + timeoutUs / 1000 + " ms");
                 return;
             }
+            if (phase == Phase.Connecting && link == null && hopAtUs != 0) {
+                if (now >= hopAtUs) {
+                    hopAtUs = 0;
+                    Reconnect();
+                }
+                return;
+            }
             if (phase == Phase.Connecting && link == null && lostUs != 0) {
                 if (now - joinStartedUs > rejoinAfterUs)
                     Reconnect();
@@ -663,11 +734,16 @@ namespace Ricochet
             }
             if (phase == Phase.Lobby && listPending && link != null && link.Ready)
                 SendRooms();
-            // a watching lobby pings: within 10 s for the relay's lobby idleness, and
-            // over a stream within a third of the timeout, as a member does
+            // a watching lobby pings: within 10 s for the relay's lobby idleness, over a
+            // stream within a third of the timeout, as a member does, and with a rejoin
+            // window within a third of its rejoin-after, so that a loss is heard in time
+            long lobbyQuiet = rejoinUs > 0 ? Math.Min(rejoinAfterUs / 3, 10000000) : 10000000;
             if (phase == Phase.Lobby && watching &&
-                (now - lastControlUs > 10000000 || link is StreamLink && now - sentUs > timeoutUs / 3))
+                (now - lastControlUs > lobbyQuiet || link is StreamLink && now - sentUs > timeoutUs / 3))
                 SendPing(now);
+            if (phase == Phase.Lobby && wantWatch && rejoinUs > 0 && link != null &&
+                link.SilentUs(now) > rejoinAfterUs)
+                GoDead("timeout", "the relay went silent");
             if (phase == Phase.Joined) {
                 if (now >= nextPingUs) {
                     SendPing(now);
@@ -880,6 +956,17 @@ namespace Ricochet
             mine = owner.Length > 0 && owner == player;
         }
 
+        /// <summary>A player back: its id before the hop (now: its id now, if
+        /// none was noted).</summary>
+        uint WasOf(string p, uint now)
+        {
+            uint was;
+            if (!awayWas.TryGetValue(p, out was))
+                was = now;
+            awayWas.Remove(p);
+            return was;
+        }
+
         void Control(string text, bool clear)
         {
             var o = Json.Parse(text);
@@ -965,8 +1052,11 @@ namespace Ricochet
                 foreach (var k in keys)
                     away[k] = now; // the others of before: their timeout counts from here
                 Queue(new GameEvent(EventType.Welcome, id, mode, new State(), roomName, ""), null, 0);
-                foreach (var m in back)
-                    Queue(new GameEvent(EventType.Rejoined, m.Id, m.Mode, m.State, m.Name, ""), null, 0);
+                foreach (var m in back) {
+                    var ev = new GameEvent(EventType.Rejoined, m.Id, m.Mode, m.State, m.Name, "");
+                    ev.was = WasOf(m.Player, m.Id);
+                    Queue(ev, null, 0);
+                }
                 return;
             }
             case "joined": {
@@ -975,9 +1065,12 @@ namespace Ricochet
                 if (mid != id)
                     AddMember(o);
                 string p = Json.Text(o, "player");
-                bool back = away.Remove(p) || Json.Flag(o, "rejoined");
-                Queue(new GameEvent(back ? EventType.Rejoined : EventType.Joined, mid, ModeOf(Json.Text(o, "mode")),
-                                    new State(), Json.Text(o, "name"), ""), null, 0);
+                bool away_ = away.Remove(p), back = away_ || Json.Flag(o, "rejoined");
+                var ev = new GameEvent(back ? EventType.Rejoined : EventType.Joined, mid, ModeOf(Json.Text(o, "mode")),
+                                       new State(), Json.Text(o, "name"), "");
+                if (back)
+                    ev.was = away_ ? WasOf(p, mid) : mid; // its own place back: its id kept
+                Queue(ev, null, 0);
                 return;
             }
             case "left": {

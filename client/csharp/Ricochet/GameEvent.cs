@@ -18,6 +18,7 @@ namespace Ricochet
         bool latencyKnown;
         string name, code;
         internal string text, key, creator;
+        internal uint was;
         byte[] data;
         int dataLen;
 
@@ -35,17 +36,19 @@ namespace Ricochet
             this.boundUs = boundUs;
             latencyKnown = known;
             text = key = creator = null;
+            was = 0;
             data = null;
             dataLen = 0;
         }
 
-        internal GameEvent(NativeEvent n, byte[] bytes, string kept, string heir)
+        internal GameEvent(NativeEvent n, byte[] bytes, string kept, string heir, uint before)
             : this(n.Type, n.Id, n.Mode, n.State, Native.Str(n.Name), Native.Str(n.Code), n.RecvUs, n.LatencyUs,
                    n.LatencyBoundUs, n.LatencyKnown)
         {
             text = Native.Str(n.Text);
             key = kept;
             creator = heir;
+            was = before;
             data = bytes;
             dataLen = bytes == null ? 0 : bytes.Length;
         }
@@ -80,5 +83,9 @@ namespace Ricochet
         /// <summary>A Left of my room's owner: the player id of the member who
         /// owns it now (Session.RoomMine: it is me), else "".</summary>
         public string Creator { get { return creator ?? ""; } }
+        /// <summary>A Rejoined member's id before it came back (Id: its id now,
+        /// the same when it took its own place back, another after a relay's
+        /// restart or a move); 0 for any other event.</summary>
+        public uint Was { get { return was; } }
     }
 }

@@ -56,6 +56,8 @@ namespace Ricochet
         [DllImport(Lib)] public static extern IntPtr ricochet_event_bytes(IntPtr r, out UIntPtr len);
         [DllImport(Lib)] public static extern int ricochet_send_kept(IntPtr r, byte[] key, byte[] data, UIntPtr len, uint flags);
         [DllImport(Lib)] public static extern IntPtr ricochet_event_key(IntPtr r);
+        [DllImport(Lib)] public static extern uint ricochet_event_was(IntPtr r);
+        [DllImport(Lib)] public static extern int ricochet_config_add_relay(IntPtr cfg, byte[] host, ushort port);
         [DllImport(Lib)] public static extern int ricochet_send_chat(IntPtr r, byte[] text);
         [DllImport(Lib)] public static extern int ricochet_set_mode(IntPtr r, Mode mode);
         [DllImport(Lib)] public static extern void ricochet_flush(IntPtr r);
@@ -169,7 +171,7 @@ namespace Ricochet
             return s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
         }
 
-        /// <summary>The library's version ("1.5.0"); DllNotFoundException,
+        /// <summary>The library's version ("1.6.0"); DllNotFoundException,
         /// saying what to do, if it is not found.</summary>
         public static string Version()
         {

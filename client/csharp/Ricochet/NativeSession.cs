@@ -60,6 +60,13 @@ namespace Ricochet
                 if (c.RejoinAfterMs != 0)
                     Set(Native.ricochet_config_set_rejoin_after(cfg, c.RejoinAfterMs), "RejoinAfterMs",
                         c.RejoinAfterMs.ToString(), "100-3600000 ms");
+                foreach (var relay in c.Relays ?? new string[0]) {
+                    string h;
+                    ushort p;
+                    Core.SplitHostPort(relay, out h, out p);
+                    Set(Native.ricochet_config_add_relay(cfg, Native.Utf8(h), p), "Relays", relay,
+                        "up to 7 of the fleet's other relays, HOST:PORT");
+                }
                 SetKey(cfg, c.Key);
                 Native.ricochet_config_set_reflect(cfg, c.Reflect);
                 Set(Native.ricochet_config_set_aoi(cfg, c.Aoi), "Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
@@ -206,7 +213,7 @@ namespace Ricochet
             if (data.Length > 0)
                 Marshal.Copy(p, data, 0, data.Length);
             string heir = n.Type == EventType.Left ? Native.Str(Native.ricochet_left_creator(s)) : "";
-            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)), heir);
+            ev = new GameEvent(n, data, Native.Str(Native.ricochet_event_key(s)), heir, Native.ricochet_event_was(s));
             if (n.Type == EventType.Disconnected)
                 ended = true;
             return true;

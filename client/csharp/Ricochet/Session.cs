@@ -73,6 +73,12 @@ namespace Ricochet
             if (c.PollIntervalMs > Native.PollIntervalMaxMs)
                 Refuse("PollIntervalMs", c.PollIntervalMs.ToString(), "0 (long polling) or a short poll's " +
                        "interval of 1-" + Native.PollIntervalMaxMs + " ms");
+            if (c.Relays != null && c.Relays.Length > 7)
+                Refuse("Relays", c.Relays.Length + " relays", "up to 7 of the fleet's other relays");
+            string relayHost;
+            ushort relayPort;
+            foreach (var relay in c.Relays ?? new string[0])
+                Core.SplitHostPort(relay, out relayHost, out relayPort); // ArgumentException if it is none
             if (c.Transport != Transport.Default || c.Mode == Mode.Udp || c.Mode == Mode.Streams) {
                 native = new NativeSession(c);
                 return;
@@ -111,6 +117,8 @@ namespace Ricochet
             if (c.Pin != null && !Bytes.FromHex(c.Pin, pin, false))
                 Refuse("Pin", c.Pin, "a SHA-256 in 64 hex digits");
             var copy = (Config)c.Clone();
+            if (c.Relays != null)
+                copy.Relays = (string[])c.Relays.Clone();
             core = new Core(copy, Resolve(c.Host), claims);
         }
 

@@ -20,7 +20,8 @@
 // with --room-list off refusing both, in words), an Interp placing a
 // player between its states, before, past and stale (fed states late, out
 // of order and lost; and fed a relay's states, drawing between two of
-// them), a closed session throwing, and (ScriptTest.cs) a room's script.
+// them), a closed session throwing, (ScriptTest.cs) a room's script, and
+// (RefereeTest.cs) a refereed room through a restart and a fleet's move.
 // A welcome longer than a datagram (ENet's fragments joined). Last
 // words: an event sent right before Dispose reaches the room. The
 // guide's frame block (README.md, "csharp frame") as written, driving a
@@ -1311,6 +1312,8 @@ static partial class SessionTest
             RoomsWithProperties();
             RoomFile();
             RoomScript(args.Length > 1 ? args[1] : "client/csharp");
+            if (!noLibrary) // its fleet's watcher polls over HTTP; the managed sessions are the same both runs
+                Referee(args.Length > 1 ? args[1] : "client/csharp");
         } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");

@@ -1,5 +1,5 @@
 // The JavaScript client in Node against a real relay (its ws edge in
-// RICOCHET_WS_URL; tests/test_e2e_bindings.c starts one): two sessions
+// RICOCHET_WS_URL; tests/test_e2e_js_bindings.c starts one): two sessions
 // exchange states whose payloads arrive byte for byte, events to the room
 // and to one member; a latecomer gets the kept events after its welcome,
 // in order, marked kept; what is refused throws before anything is sent; a

@@ -19,31 +19,33 @@ export function noRelay(what) {
 }
 
 /* A ricochet-relay with a ws edge on port (0: a free one) and args, once it
- * listens: its process, url and port, poll (the url of a poll edge args
- * asked for, "poll://127.0.0.1:0"), gone (its exit) and stop() (SIGTERM,
+ * listens on every edge: its process, url and port, poll (the url of a
+ * poll edge args asked for, "poll://127.0.0.1:0"), ports (every edge's, by
+ * its name: ws, poll, enet, ...), gone (its exit) and stop() (SIGTERM,
  * then its exit). */
 export async function startRelay(port = 0, ...args) {
   const proc = spawn(path.join(BIN, "ricochet-relay"),
                      ["--listen", `ws://127.0.0.1:${port}`, ...args],
                      { stdio: ["ignore", "ignore", "pipe"] });
   const gone = new Promise((resolve) => proc.on("exit", resolve));
-  const withPoll = args.some((a) => a.startsWith("poll://"));
+  const edges = 1 + args.filter((a) => a === "--listen").length;
   let log = "";
   const ports = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
     proc.stderr.on("data", (d) => {
       log += d;
-      const ws = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
-      const poll = /listening on 127\.0\.0\.1:(\d+) \(poll\)/.exec(log);
-      if (ws && (poll || !withPoll)) {
+      const said = {};
+      for (const m of log.matchAll(/listening on 127\.0\.0\.1:(\d+) \((\w+)\)/g))
+        said[m[2]] = Number(m[1]);
+      if (Object.keys(said).length >= edges) {
         clearTimeout(t);
-        resolve({ ws: Number(ws[1]), poll: poll && Number(poll[1]) });
+        resolve(said);
       }
     });
     proc.on("exit", (code) => reject(new Error(`the relay exited (${code}): ${log}`)));
   });
   proc.stderr.resume();
-  return { proc, url: `ws://127.0.0.1:${ports.ws}/`, port: ports.ws, gone,
+  return { proc, url: `ws://127.0.0.1:${ports.ws}/`, port: ports.ws, gone, ports,
            poll: ports.poll && `http://127.0.0.1:${ports.poll}/`,
            stop: () => {
              if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");

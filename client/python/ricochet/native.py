@@ -88,6 +88,8 @@ api("send_event", C.c_int, P, C.c_uint32, C.c_char_p, C.c_size_t)
 api("event_bytes", C.POINTER(C.c_uint8), P, C.POINTER(C.c_size_t))
 api("send_kept", C.c_int, P, C.c_char_p, C.c_char_p, C.c_size_t, C.c_uint)
 api("event_key", C.c_char_p, P)
+api("event_was", C.c_uint32, P)
+api("config_add_relay", C.c_int, P, C.c_char_p, C.c_uint16)
 api("send_chat", C.c_int, P, C.c_char_p)
 api("set_mode", C.c_int, P, C.c_int)
 api("flush", None, P)
@@ -147,7 +149,7 @@ api("ticket_mint", C.c_int, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.c_
 
 
 def version():
-    """The loaded library's version, "1.5.0"."""
+    """The loaded library's version, "1.6.0"."""
     return lib.ricochet_version().decode()
 
 

@@ -12,17 +12,20 @@ class Event:
     and kept True when it was replayed to me after my WELCOME. A LEFT of
     the room's owner names in creator (the wire's first name for the owner)
     the player id of the member who owns the room now ("" otherwise;
-    Session.room_mine: it is me)."""
+    Session.room_mine: it is me). A REJOINED has in was the member's id
+    before it came back (its id now is id: the same if it took its own
+    place back, another after a restart or a move); 0 for any other event."""
     __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
-                 "latency_known", "name", "code", "text", "data", "key", "kept", "creator")
+                 "latency_known", "name", "code", "text", "data", "key", "kept", "creator",
+                 "was")
 
-    def __init__(self, n, data, key="", creator=""):
+    def __init__(self, n, data, key="", creator="", was=0):
         self.type, self.id, self.mode, self.state = n.type, n.id, n.mode, n.state
         self.recv_us, self.latency_us = n.recv_us, n.latency_us
         self.latency_bound_us, self.latency_known = n.latency_bound_us, n.latency_known
         self.name, self.code, self.text = _str(n.name), _str(n.code), _str(n.text)
         self.data, self.key, self.kept = data, key, self.code == "kept"
-        self.creator = creator
+        self.creator, self.was = creator, was
 
     def __repr__(self):
         return "Event(type=%d, id=%d, name=%r, code=%r, text=%r, data=%d bytes)" % (

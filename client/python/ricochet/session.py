@@ -31,6 +31,11 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
     rejoin_after_ms, 1500 by default, closed, or restarted), join the room
     again through host and port for up to that long (MOVED with code
     "rejoin", then WELCOME); 0, the default: a lost relay ends the session.
+    relays: the fleet's other relays, [(host, port), ...] (up to 7, the
+    same edge as port's): when the address a rejoin goes through is the
+    relay lost, or an attempt through it fails, the next goes instead, in
+    turn. A session another of its player's sessions takes the place of
+    ends (DISCONNECTED, code "replaced") and does not rejoin.
     transport="poll" (TRANSPORTS; mode="tcp", host and port the relay's
     poll:// edge): plain HTTP requests, long polling, each GET held up to
     poll_wait_ms (1-25000; None: 20000), or with poll_interval_ms (1-10000;
@@ -46,7 +51,7 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
                  ticket=None, any_room=False, lobby=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
                  keylog=None, poll_wait_ms=None, poll_interval_ms=0, props=None, size=0,
-                 listed=True, open=True, exists=False, match=None, key=None):
+                 listed=True, open=True, exists=False, match=None, key=None, relays=()):
         self.r = None
         mode_number = _number_of(MODES, "mode", mode)
         transport_number = _number_of(TRANSPORTS, "transport", transport)
@@ -94,6 +99,13 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
                 _set(lib.ricochet_config_set_rejoin_after(cfg, _ms(rejoin_after_ms)),
                      "rejoin_after_ms", rejoin_after_ms, "100-3600000 ms")
             _set_key(cfg, key)
+            for relay in relays:
+                r_host, r_port = relay
+                good = isinstance(r_port, int) and not isinstance(r_port, bool) and \
+                    0 < r_port < 65536
+                _set(lib.ricochet_config_add_relay(cfg, _text(r_host, "relays"), r_port)
+                     if good else -1, "relays", relay,
+                     "up to 7 (host, port) of the fleet's other relays")
             lib.ricochet_config_set_reflect(cfg, bool(reflect))
             _set(lib.ricochet_config_set_aoi(cfg, aoi), "aoi", aoi, "0 (none) or 0.01-100000")
             if pin is not None:
@@ -178,7 +190,7 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
         p = lib.ricochet_event_bytes(r, C.byref(size))
         creator = _str(lib.ricochet_left_creator(r)) if n.type == LEFT else ""
         return Event(n, C.string_at(p, size.value) if size.value else b"",
-                     _str(lib.ricochet_event_key(r)), creator)
+                     _str(lib.ricochet_event_key(r)), creator, lib.ricochet_event_was(r))
 
     def events(self, timeout_ms=0):
         """Every event that came, waiting at most timeout_ms for the first: a
