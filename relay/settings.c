@@ -291,7 +291,12 @@ const struct option_def relay_settings_options[] = {
               "--script-dir), whatever a join's props say (one naming another is refused "
               "script_refused): no joiner picks such a room's rules by coming first; the "
               "longest PREFIX that fits wins; up to 16 (repeatable)" },
-
+    { .name = "script-failed", .type = OPTION_CHOICE, .offset = SET(script.failed),
+      .def = "close", .choices = "close|end",
+      .help = "what a room does when its script is switched off after 10 errors: close, it "
+              "goes on closed, taking no joiner and passing none of its members' events, "
+              "states and inputs; end, each member is closed with error kicked. Either way "
+              "its members are told (error script_error)" },
     { .name = "script-memory-kb", .type = OPTION_UINT, .offset = SET(script.memory_kb),
       .size = SIZE(script.memory_kb), .def = "1024", .min = 64, .max = 262144,
       .help = "KiB of memory a room's script may hold; an allocation past it fails (the "

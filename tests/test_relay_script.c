@@ -7,7 +7,8 @@
  * member replaces or clears, props, open, kick, members, store); a script
  * chosen by the room's prop or the default; a check that names file and
  * line, a reload that keeps the scripts before on a fault; an erroring
- * hook taken as absent, and a script switched off after its errors; a
+ * hook's input dropped and its room told, a script switched off after its
+ * errors closing or ending its room (--script-failed); a
  * room made again from its record read back by its script (room.restored,
  * room:kept(), room:kept(key) with its keeper, room:props()); a room
  * pinned to a script (--script-room) running it whatever its first join's
@@ -210,14 +211,13 @@ static void on_event_forwards_drops_or_replaces(void **state)
     assert_string_equal(body, "SHOUT from a");
     assert_int_equal(ev.sender, 1);
     assert_int_equal(ev.to, 2);
-    /* an erroring hook, or a bad answer: as if absent, counted */
+    /* an erroring hook, or a bad answer: dropped, counted, the room told */
     assert_int_equal(send_event(r, 0, 0, "bad"), 0);
-    assert_true(last_event(1, &ev, body, sizeof body));
-    assert_string_equal(body, "bad");
     assert_int_equal(send_event(r, 0, 0, "boom"), 0);
-    assert_true(last_event(1, &ev, body, sizeof body));
-    assert_string_equal(body, "boom");
-    assert_int_equal(counts(r)->dropped, 1);
+    assert_int_equal(events_to(1), 2);
+    assert_string_equal(last_error(1), "script_error");
+    assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "in on_event:"));
+    assert_int_equal(counts(r)->dropped, 3);
     assert_int_equal(counts(r)->changed, 1);
     assert_int_equal(counts(r)->errors, 2);
     done(r, e);
@@ -246,9 +246,8 @@ static void on_state_forwards_drops_or_corrects(void **state)
     assert_int_equal(send_state_xy(r, 0, 3, 95, 21), 0);
     assert_true(last_state(1, &s));
     assert_true(s.x == 90 && s.y == 21 && s.vx == 0 && s.seq == 3 && s.sender == 1);
-    assert_int_equal(send_state_xy(r, 0, 4, 50, 22), 0); /* NaN: refused, as it came */
-    assert_true(last_state(1, &s));
-    assert_true(s.x == 50);
+    assert_int_equal(send_state_xy(r, 0, 4, 50, 22), 0); /* NaN: refused, dropped */
+    assert_int_equal(states_to(1), 2);
     /* a joiner's roster has the corrected state as the last */
     assert_int_equal(send_state_xy(r, 0, 5, 99, 23), 0);
     assert_int_equal(join(r, 2, "cave", "c", false), 0);
@@ -257,7 +256,7 @@ static void on_state_forwards_drops_or_corrects(void **state)
     for (size_t i = 0; i < w->roster_len; i++)
         if (w->roster[i].id == 1)
             assert_true(w->roster[i].state.x == 90);
-    assert_int_equal(counts(r)->dropped, 1);
+    assert_int_equal(counts(r)->dropped, 2);
     assert_int_equal(counts(r)->changed, 2);
     assert_int_equal(counts(r)->errors, 1);
     done(r, e);
@@ -442,25 +441,66 @@ static void the_rooms_keys_are_its_own(void **state)
     done(r, e);
 }
 
-static void every_error_counted_then_the_script_is_off(void **state)
+/* A hook that errors on every call, in a pinned room (--script-room): a
+ * join without props makes the room with its script all the same; each
+ * state and event it would judge is dropped, never passed, and the members
+ * hear of each failure (script_error); after 10 the script is off and the
+ * room does what --script-failed says: close, closed for good (a newcomer
+ * refused, the members told once more, nothing of theirs passing, no
+ * further call); end, every member closed kicked. */
+static void a_failing_hook_fails_closed(void **state)
 {
     (void)state;
     scripts_put(dir, "flaky",
-                "function on_state(room, m, s)\n"
-                "  error('no')\n"
-                "end\n");
-    struct script_engine *e;
-    struct relay *r = scripted(2, "flaky", &e);
-    assert_int_equal(join(r, 0, "cave", "a", false), 0);
-    assert_int_equal(join(r, 1, "cave", "b", false), 0);
-    fake_clear();
-    for (uint32_t i = 1; i <= SCRIPT_ERRORS_OFF + 5; i++)
-        assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
-    assert_int_equal(states_to(1), SCRIPT_ERRORS_OFF + 5); /* every one forwarded */
-    assert_int_equal(counts(r)->errors, SCRIPT_ERRORS_OFF);
-    assert_int_equal(counts(r)->off, 1);
-    assert_int_equal(counts(r)->calls, 2 + SCRIPT_ERRORS_OFF); /* its start: two calls */
-    done(r, e);
+                "function on_state(room, m, s) error('no') end\n"
+                "function on_event(room, m, ev) error('no') end\n");
+    for (int failed = SCRIPT_FAILED_CLOSE; failed <= SCRIPT_FAILED_END; failed++) {
+        struct relay_config cfg = unlimited_config();
+        struct relay *r = relay_with_peers(&cfg, 3);
+        struct script_engine *e = scripts_engine_pinned(r, dir, "f-=flaky", failed);
+        assert_int_equal(join_script(r, 0, "f-1", "a", NULL), 0); /* no props: pinned */
+        assert_int_equal(join_script(r, 1, "f-1", "b", NULL), 0);
+        fake_clear();
+        assert_int_equal(send_event(r, 1, 0, "hi"), 0);
+        assert_int_equal(events_to(0), 0);
+        assert_string_equal(last_error(0), "script_error"); /* the members hear of it */
+        assert_string_equal(last_error(1), "script_error");
+        assert_non_null(strstr(last_ctl(0, PROTO_CTL_ERROR)->text,
+                               "the room's script failed in on_event:"));
+        for (uint32_t i = 1; i < SCRIPT_ERRORS_OFF; i++)
+            assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
+        assert_int_equal(states_to(1), 0); /* none passed unjudged */
+        assert_int_equal(counts(r)->errors, SCRIPT_ERRORS_OFF);
+        assert_int_equal(counts(r)->dropped, SCRIPT_ERRORS_OFF);
+        assert_int_equal(counts(r)->off, 1);
+        if (failed == SCRIPT_FAILED_END) {
+            assert_false(disconnected(0)); /* once the call is over: the engine's run */
+            script_engine_run(e, now_us);
+            for (uint32_t p = 0; p < 2; p++) {
+                assert_true(disconnected(p));
+                assert_string_equal(disconnect_why(p), "kicked");
+                assert_string_equal(last_ctl(p, PROTO_CTL_ERROR)->text,
+                                    "the room's script failed 10 times: the room ends");
+            }
+            assert_int_equal(relay_rooms(r), 0);
+            done(r, e);
+            continue;
+        }
+        for (uint32_t p = 0; p < 2; p++) /* told once more, past the error budget */
+            assert_string_equal(last_ctl(p, PROTO_CTL_ERROR)->text,
+                                "the room's script failed 10 times: the room is closed and "
+                                "passes nothing of its members");
+        assert_int_equal(join_script(r, 2, "f-1", "c", NULL), DROP(RELAY_DROP_ROOM_CLOSED));
+        fake_clear();
+        for (uint32_t i = 1; i <= 5; i++) {
+            assert_int_equal(send_state_xy(r, 0, SCRIPT_ERRORS_OFF + i, 1, 1), 0);
+            assert_int_equal(send_event(r, 1, 0, "hi"), 0);
+        }
+        assert_int_equal(states_to(1) + events_to(0), 0);
+        assert_int_equal(counts(r)->calls, 2 + SCRIPT_ERRORS_OFF); /* its start: two calls */
+        assert_true(relay_peer_joined(r, 0) && relay_peer_joined(r, 1));
+        done(r, e);
+    }
 }
 
 static void a_reload_takes_new_rooms_and_keeps_on_a_fault(void **state)
@@ -566,7 +606,8 @@ static void a_pinned_room_runs_its_script(void **state)
     scripts_put(dir, "other", "function on_join() end\n");
     struct relay_config cfg = unlimited_config();
     struct relay *r = relay_with_peers(&cfg, 3);
-    struct script_engine *e = scripts_engine_pinned(r, dir, "ttt-=referee ttt-final=finals");
+    struct script_engine *e = scripts_engine_pinned(r, dir, "ttt-=referee ttt-final=finals",
+                                                    SCRIPT_FAILED_CLOSE);
     struct proto_event ev;
     char body[64];
     assert_int_equal(join_script(r, 0, "ttt-1", "ann", NULL), 0); /* no props: pinned all the same */
@@ -649,7 +690,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(the_room_keeps_sets_opens_and_kicks, setup, teardown),
         cmocka_unit_test_setup_teardown(the_rooms_keys_are_its_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(every_error_counted_then_the_script_is_off, setup,
+        cmocka_unit_test_setup_teardown(a_failing_hook_fails_closed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_reload_takes_new_rooms_and_keeps_on_a_fault, setup,
                                         teardown),

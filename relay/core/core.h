@@ -114,8 +114,10 @@
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 
-/* Kicks a script asked for, carried out after its call (relay_script_settle). */
+/* Kicks a script asked for, carried out after its call (relay_script_settle),
+ * and beside them rooms ended whole, their scripts failed. */
 #define RELAY_SCRIPT_KICKS 32
+#define RELAY_SCRIPT_ENDS 8
 
 /* The core's part (struct relay's script): the engine's table, the leaver
  * a script is told of (sends skip it), kicks asked for. */
@@ -127,7 +129,8 @@ struct core_script {
     struct relay_script_kick {
         uint32_t room, id;
         char why[96];
-    } kicks[RELAY_SCRIPT_KICKS];
+    } kicks[RELAY_SCRIPT_KICKS + RELAY_SCRIPT_ENDS]; /* id RELAY_SCRIPT_SENDER: every
+                                                         member of the room */
     uint8_t event[PROTO_EVENT_MAX]; /* an event a hook replaced */
 };
 

@@ -158,6 +158,13 @@ bool relay_script_settle(struct relay *r, uint64_t now_us);
  * script_error with text, within each member's error budget. */
 void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us);
 
+/* The room's script is off for good (its errors): the room closed (it
+ * takes no joiner), each member told text (error script_error); with end,
+ * every member then closed with error kicked and text, once the call in
+ * hand is over (relay_script_settle). */
+void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text,
+                         uint64_t now_us);
+
 /* The room's members (at most cap) into out, in the room's order. Returns
  * how many. */
 size_t relay_script_members(const struct relay *r, uint32_t room,

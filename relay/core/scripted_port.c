@@ -1,7 +1,8 @@
 /* scripted_port.c: what a room's script may do to its room, as the room
  * itself (relay/core/script_port.h, the relay_script_* calls): send,
  * keep and clear its own kept events, props, open, kick once the call is
- * over, tell its members it failed, list its members; and what it reads
+ * over, tell its members it failed (and close or end the room when it
+ * fails for good), list its members; and what it reads
  * back (its props, its kept events, where it was made from). Only the
  * engine (relay/script) calls these. */
 #include "core.h"
@@ -95,6 +96,18 @@ void relay_script_props(struct relay *r, uint32_t room, const struct proto_props
     core_room_tell(r, rm); /* every member told, its record changed */
 }
 
+/* Every member of room but a leaver gets error script_error with text
+ * (forced: past its error budget). */
+static void tell(struct relay *r, uint32_t room, bool force, const char *text,
+                 uint64_t now_us)
+{
+    const struct relay_room *rm = live(r, room);
+    for (uint32_t i = 0; rm && i < rm->n; i++)
+        if (rm->members[i] != r->script.leaving)
+            core_send_error(r, rm->members[i], force, PROTO_ERROR_SCRIPT_ERROR, now_us, "%s",
+                            text);
+}
+
 void relay_script_open(struct relay *r, uint32_t room, bool open)
 {
     struct relay_room *rm = live(r, room);
@@ -142,6 +155,37 @@ bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *
     return true;
 }
 
+void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text,
+                         uint64_t now_us)
+{
+    relay_script_open(r, room, false);
+    if (!end) { /* told once in the room's life: past the members' error budgets */
+        tell(r, room, true, text, now_us);
+        return;
+    }
+    if (!live(r, room) || r->script.n_kicks >= RELAY_SCRIPT_KICKS + RELAY_SCRIPT_ENDS)
+        return; /* past the ends a turn holds: closed, nothing of it passes */
+    uint32_t k = r->script.n_kicks++;
+    r->script.kicks[k].room = room;
+    r->script.kicks[k].id = RELAY_SCRIPT_SENDER; /* no member's: the whole room */
+    snprintf(r->script.kicks[k].why, sizeof r->script.kicks[k].why, "%s", text);
+}
+
+/* Closes every member of room kicked with why (from the last: each leaves
+ * the room's list as it goes). */
+static void end_room(struct relay *r, uint32_t room, const char *why, uint64_t now_us)
+{
+    const struct relay_room *rm = live(r, room);
+    for (uint32_t j = rm ? rm->n : 0; j-- > 0;) {
+        rm = live(r, room);
+        if (!rm || j >= rm->n)
+            continue;
+        uint32_t peer = rm->members[j];
+        if (!r->peers[peer].backlog.closing)
+            core_evict(r, peer, PROTO_ERROR_KICKED, why, now_us);
+    }
+}
+
 bool relay_script_settle(struct relay *r, uint64_t now_us)
 {
     if (!r->script.n_kicks)
@@ -149,10 +193,14 @@ bool relay_script_settle(struct relay *r, uint64_t now_us)
     core_clock(r, now_us);
     /* Taken first: a kick's leave hook may ask for more (carried out next time). */
     uint32_t n = r->script.n_kicks;
-    struct relay_script_kick kicks[RELAY_SCRIPT_KICKS];
+    struct relay_script_kick kicks[RELAY_SCRIPT_KICKS + RELAY_SCRIPT_ENDS];
     memcpy(kicks, r->script.kicks, n * sizeof kicks[0]);
     r->script.n_kicks = 0;
     for (uint32_t i = 0; i < n; i++) {
+        if (kicks[i].id == RELAY_SCRIPT_SENDER) {
+            end_room(r, kicks[i].room, kicks[i].why, now_us);
+            continue;
+        }
         const struct relay_room *rm = live(r, kicks[i].room);
         uint32_t peer = rm ? member_by_id(r, rm, kicks[i].id) : UINT32_MAX;
         if (peer != UINT32_MAX && !r->peers[peer].backlog.closing)
@@ -164,11 +212,7 @@ bool relay_script_settle(struct relay *r, uint64_t now_us)
 
 void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us)
 {
-    const struct relay_room *rm = live(r, room);
-    for (uint32_t i = 0; rm && i < rm->n; i++)
-        if (rm->members[i] != r->script.leaving)
-            core_send_error(r, rm->members[i], false, PROTO_ERROR_SCRIPT_ERROR, now_us, "%s",
-                            text);
+    tell(r, room, false, text, now_us);
 }
 
 size_t relay_script_members(const struct relay *r, uint32_t room,

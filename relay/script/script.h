@@ -23,6 +23,13 @@ struct script_engine;
                                      its calls are skipped until the next */
 #define SCRIPT_PINS_MAX 16        /* --script-room's, at most */
 
+/* What a room does when its script is switched off (--script-failed). */
+enum script_failed {
+    SCRIPT_FAILED_CLOSE = 0, /* it goes on closed: no joiner, none of its members' events,
+                                states or inputs passes */
+    SCRIPT_FAILED_END        /* it ends: every member closed with error kicked */
+};
+
 /* What the operator chose (ricochet-relay --script-*). */
 struct script_settings {
     char dir[256];                /* --script-dir: NAME.lua files ("": no scripts) */
@@ -34,6 +41,7 @@ struct script_settings {
     char pins[SCRIPT_PINS_MAX * (32 + SCRIPT_NAME_MAX + 2)]; /* --script-room's "PREFIX=NAME"s,
                                      one space between: the rooms whose names start with
                                      PREFIX run NAME, whatever their props say */
+    int failed;                   /* --script-failed: enum script_failed */
 };
 
 /* Reads and checks every script of s->dir (each compiled and run once in a

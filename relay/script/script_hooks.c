@@ -30,6 +30,13 @@ static void reason(const char *s, char *why, size_t cap)
     why[n] = '\0';
 }
 
+/* Is vm a room's script switched off for its errors? Its room fails
+ * closed: what the script would judge is dropped, a join refused. */
+static bool off(const struct room_vm *vm)
+{
+    return vm && vm->off;
+}
+
 /* The script the relay pins room to (the longest --script-room prefix it
  * starts with), or NULL. */
 static const char *pinned(const struct script_engine *e, const char *room)
@@ -80,9 +87,13 @@ static enum relay_script_verdict start(struct script_engine *e, uint32_t room,
         script_vm_free(vm);
         return RELAY_SCRIPT_BUSY;
     }
-    if (!vm) {
-        log_warn("script: room '%s': out of memory: it runs without %s", name, src->name);
-        vm = &e->none;
+    if (!vm || !vm->L) { /* out of memory, or its chunk failed: never a room without it */
+        if (!vm)
+            log_warn("script: room '%s': out of memory for %s: the join refused", name,
+                     src->name);
+        script_vm_free(vm);
+        snprintf(why, cap, "the room's script '%.32s' could not start", src->name);
+        return RELAY_SCRIPT_DROP;
     }
     e->rooms[room] = vm;
     return RELAY_SCRIPT_PASS;
@@ -103,6 +114,11 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
             return v;
     }
     struct room_vm *vm = e->rooms[room];
+    if (off(vm)) {
+        snprintf(why, cap, "the room's script failed %u times: the room takes no one",
+                 (unsigned)vm->errors);
+        return RELAY_SCRIPT_DROP;
+    }
     if (!script_vm_hook(vm, "on_join"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
@@ -113,8 +129,10 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
     script_api_member(L, m, false);
     int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
+    if (rc == VM_FAILED)
+        reason("the room's script failed in on_join", why, cap);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
     if (!ok)
         reason(lua_isstring(L, -1) ? lua_tostring(L, -1) : "the room's script refused the join",
@@ -185,7 +203,7 @@ void script_hooks_leaves(struct script_engine *e)
 /* What a hook that returns bytes said (its one result on top of the stack,
  * popped): false, DROP; a string of at most *len bytes, CHANGED, copied to
  * out, its length in *len; nil or true, PASS; anything else the script's
- * fault (named hook), PASS. */
+ * fault (named hook), DROP. */
 static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook,
                                                    uint8_t *out, size_t *len)
 {
@@ -198,6 +216,7 @@ static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook
         const char *s = lua_tolstring(L, -1, &n);
         if (n > *len) {
             script_vm_fault(vm, hook, "%s: %zu bytes returned, at most %zu", vm->file, n, *len);
+            v = RELAY_SCRIPT_DROP;
         } else {
             memcpy(out, s, n);
             *len = n;
@@ -206,6 +225,7 @@ static enum relay_script_verdict hook_bytes(struct room_vm *vm, const char *hook
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
         script_vm_fault(vm, hook, "%s: returned a %s: nil, true, false or a string", vm->file,
                         luaL_typename(L, -1));
+        v = RELAY_SCRIPT_DROP;
     }
     lua_pop(L, 1);
     return v;
@@ -219,6 +239,8 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
+    if (off(vm))
+        return RELAY_SCRIPT_DROP;
     if (!script_vm_hook(vm, "on_event"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
@@ -240,8 +262,8 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
         lua_setfield(L, -2, "stay");
     }
     int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
-    if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
     return hook_bytes(vm, "on_event", body, len);
 }
 
@@ -258,6 +280,8 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
+    if (off(vm))
+        return RELAY_SCRIPT_DROP;
     if (!script_vm_hook(vm, "on_input"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
@@ -275,8 +299,8 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     lua_pushlstring(L, (const char *)data, len);
     lua_setfield(L, -2, "data");
     int rc = script_vm_call(vm, 3, 1, "on_input", VM_INPUT);
-    if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
     return hook_bytes(vm, "on_input", out, out_len);
 }
 
@@ -324,6 +348,8 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
+    if (off(vm))
+        return RELAY_SCRIPT_DROP;
     if (!script_vm_hook(vm, "on_state"))
         return RELAY_SCRIPT_PASS;
     lua_State *L = vm->L;
@@ -344,20 +370,23 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)s->send_us);
     lua_remove(L, keys);
     int rc = script_vm_call(vm, 3, 1, "on_state", VM_INPUT);
-    if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_PASS;
+    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
+        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
     enum relay_script_verdict v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
     } else if (lua_istable(L, -1)) {
-        if (correction(vm, s))
+        if (correction(vm, s)) {
             v = RELAY_SCRIPT_CHANGED;
-        else
+        } else {
             script_vm_fault(vm, "on_state", "%s: a correction's x, y, vx, vy, heading are "
                             "numbers within +-1e6", vm->file);
+            v = RELAY_SCRIPT_DROP;
+        }
     } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
         script_vm_fault(vm, "on_state", "%s: returned a %s: nil, true, false or a table",
                         vm->file, luaL_typename(L, -1));
+        v = RELAY_SCRIPT_DROP;
     }
     lua_pop(L, 1);
     return v;

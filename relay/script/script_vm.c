@@ -251,11 +251,18 @@ void script_vm_error(struct room_vm *vm, const char *what, const char *msg)
     snprintf(told, sizeof told, "the room's script failed in %s: %s%s", what, msg, cap);
     if (e->r)
         relay_script_tell(e->r, vm->slot, told, e->now_us);
-    if (vm->errors >= SCRIPT_ERRORS_OFF && !vm->off) {
+    if (vm->errors >= SCRIPT_ERRORS_OFF && !vm->off) { /* off: the room fails closed */
         vm->off = true;
         e->counts->off++;
-        log_warn("script: room '%s': %s switched off after %u errors: the room goes on "
-                 "without it", vm->room, vm->file, (unsigned)vm->errors);
+        bool end = e->set.failed == SCRIPT_FAILED_END;
+        log_warn("script: room '%s': %s switched off after %u errors: the room %s", vm->room,
+                 vm->file, (unsigned)vm->errors,
+                 end ? "ends" : "is closed, passing nothing of its members");
+        snprintf(told, sizeof told, "the room's script failed %u times: the room %s",
+                 (unsigned)vm->errors,
+                 end ? "ends" : "is closed and passes nothing of its members");
+        if (e->r)
+            relay_script_failed(e->r, vm->slot, end, told, e->now_us);
     }
 }
 

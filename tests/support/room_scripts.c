@@ -133,11 +133,13 @@ struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uin
     return open_asserted(r, &s);
 }
 
-struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins)
+struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins,
+                                            int failed)
 {
     struct script_settings s;
     settings(&s, dir, "", 0, 0);
     snprintf(s.pins, sizeof s.pins, "%s", pins);
+    s.failed = failed;
     return open_asserted(r, &s);
 }
 

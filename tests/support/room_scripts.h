@@ -44,8 +44,10 @@ struct script_engine *scripts_engine_share(struct relay *r, const char *dir, uin
                                            uint32_t share);
 
 /* The engine on r for dir's scripts (no default), with --script-room's
- * pins ("PREFIX=NAME ..."); asserted to start. */
-struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins);
+ * pins ("PREFIX=NAME ...") and --script-failed's failed (enum
+ * script_failed); asserted to start. */
+struct script_engine *scripts_engine_pinned(struct relay *r, const char *dir, const char *pins,
+                                            int failed);
 
 /* The engine's open, its one-line error into err: 0 or -1. */
 int scripts_engine_try(struct relay *r, const char *dir, const char *def, char *err,
