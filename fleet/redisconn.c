@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sys/clock.h"
+#include "sys/tls_error.h"
 
 #define READ_CHUNK 16384
 
@@ -70,17 +71,6 @@ static int wait_fd(const struct redisconn *c, short events, uint64_t deadline_us
         if (n < 0 && errno != EINTR)
             return -1;
     }
-}
-
-/* The last OpenSSL error as text (and the queue cleared). */
-static const char *tls_error(char *buf, size_t cap)
-{
-    unsigned long e = ERR_get_error();
-    if (!e)
-        return "the connection closed";
-    ERR_error_string_n(e, buf, cap);
-    ERR_clear_error();
-    return buf;
 }
 
 /* ---- connect ---- */
@@ -144,7 +134,7 @@ static int tls_context(struct redisconn *c, const struct redisconn_tls *t, char 
     if (t->ca && t->ca[0] ? SSL_CTX_load_verify_locations(c->ctx, t->ca, NULL) != 1
                           : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
         snprintf(err, err_cap, "TLS: the CAs %s: %s", t->ca && t->ca[0] ? t->ca : "(system)",
-                 tls_error(why, sizeof why));
+                 tls_error(why, sizeof why, "the connection closed"));
         return -1;
     }
     if (t->cert && t->cert[0] &&
@@ -152,12 +142,12 @@ static int tls_context(struct redisconn *c, const struct redisconn_tls *t, char 
          SSL_CTX_use_PrivateKey_file(c->ctx, t->key && t->key[0] ? t->key : t->cert,
                                      SSL_FILETYPE_PEM) != 1)) {
         snprintf(err, err_cap, "TLS: the client certificate %s: %s", t->cert,
-                 tls_error(why, sizeof why));
+                 tls_error(why, sizeof why, "the connection closed"));
         return -1;
     }
     return 0;
 fail:
-    snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why));
+    snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why, "the connection closed"));
     return -1;
 }
 
@@ -195,11 +185,11 @@ static int tls_handshake(struct redisconn *c, const struct redisconn_opts *o,
                      X509_verify_cert_error_string(v));
         else
             snprintf(err, err_cap, "redis %s: TLS handshake: %s", c->where,
-                     ev ? "timed out" : tls_error(why, sizeof why));
+                     ev ? "timed out" : tls_error(why, sizeof why, "the connection closed"));
         return -1;
     }
 fail:
-    snprintf(err, err_cap, "redis %s: TLS: %s", c->where, tls_error(why, sizeof why));
+    snprintf(err, err_cap, "redis %s: TLS: %s", c->where, tls_error(why, sizeof why, "the connection closed"));
     return -1;
 }
 
@@ -294,7 +284,7 @@ static int write_all(struct redisconn *c, const char *buf, size_t len, uint64_t 
     return 0;
 broken:
     snprintf(err, err_cap, "redis %s: %s", c->where,
-             c->ssl ? tls_error(why, sizeof why) : strerror(errno));
+             c->ssl ? tls_error(why, sizeof why, "the connection closed") : strerror(errno));
     return -1;
 }
 
@@ -312,7 +302,7 @@ static int read_some(struct redisconn *c, uint64_t deadline_us, char *err, size_
             if (e == SSL_ERROR_WANT_WRITE)
                 ev = POLLOUT;
             else if (n <= 0 && e != SSL_ERROR_WANT_READ) {
-                snprintf(err, err_cap, "redis %s: %s", c->where, tls_error(why, sizeof why));
+                snprintf(err, err_cap, "redis %s: %s", c->where, tls_error(why, sizeof why, "the connection closed"));
                 return -1;
             }
         } else {

@@ -1,4 +1,7 @@
-/* test_directory: the fleet's directory against a real redis-server that
+/* test_directory.c: the fleet's directory against a real redis-server:
+ * placement, claims and their races, renewal, takeover, release and handover,
+ * and what a Redis that lost its data leaves. */
+/* The fleet's directory against a real redis-server that
  * each test starts on a free loopback port and stops (support/redis.c):
  * least-loaded placement, the claim race (10 relays in threads, 200 rooms),
  * renewal, a lapsed relay's lost and reclaimed claims, takeover from a dead
@@ -1306,7 +1309,5 @@ int main(void)
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_e2e_abuse_script_calls.c: room scripts that spend each call in one
+/* test_e2e_abuse_script_calls.c: room scripts spending each call in library
+ * work no count hook sees, at the worst arguments the memory cap allows: the
+ * honest rooms beside them keep their states and their answers in time. */
+/* Room scripts that spend each call in one
  * class of library function or instruction whose work no count hook sees
  * (string repetition, sorting, concatenation, formatting, patterns, utf8,
  * comparison of long strings; tests/support/room_scripts.c's table, the

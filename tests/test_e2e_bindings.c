@@ -1,4 +1,7 @@
-/* test_e2e_bindings.c: the Python binding against a real relay, the
+/* test_e2e_bindings.c: the Python binding against a real relay and the
+ * installed library, and docs/library.md's kept-player programs as written in
+ * C, Python, C# and JavaScript. */
+/* The Python binding against a real relay, the
  * library installed by `make install-lib` (bindings.h), and
  * docs/library.md's "A player kept past its process" programs as written, in
  * C against that library, Python, C# and JavaScript: each run twice is the

@@ -1,4 +1,7 @@
-/* test_e2e_dissector.c: the Wireshark dissector (`proto/wireshark/`) as `tshark
+/* test_e2e_dissector.c: the Wireshark dissector as tshark runs it: every
+ * mode's bench capture read whole, nothing malformed, every state it finds
+ * where netsim's drop log says. */
+/* The Wireshark dissector (`proto/wireshark/`) as `tshark
  * -X lua_script:` runs it: a bench run of each mode (unsequenced, sequenced,
  * reliable, udp, ENet and plain-UDP batches, sealed over both) through a lossy
  * netsim keeping its capture, read whole with nothing malformed or warned

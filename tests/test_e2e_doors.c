@@ -1,4 +1,7 @@
-/* test_e2e_doors.c: the stream edges' front doors, tried from outside with raw
+/* test_e2e_doors.c: the stream edges' front doors tried from outside with raw
+ * clients: each refusal before the join whole, and silent, slow and half-open
+ * connections closed without holding the others up. */
+/* The stream edges' front doors, tried from outside with raw
  * clients (`tests/support/streams.c`: a connection from a loopback address of
  * the test's choosing, TCP frames or WebSocket frames by hand): on a relay with
  * `--ticket-key`, each refusal before the join over tcp and ws whole however

@@ -690,6 +690,6 @@ int main(void)
         cmocka_unit_test(silent_connections),
         cmocka_unit_test(slow_readers),
     };
-    /* RICOCHET_ABUSE_ONLY="*silent*" runs one of them (a measurement) */
+    /* TEST_FILTER="*silent*" runs one of them (a measurement) */
     return session_run_tests("test_e2e_enet_guards", tests, sizeof tests / sizeof tests[0]);
 }

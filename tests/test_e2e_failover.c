@@ -390,7 +390,5 @@ int main(void)
         cmocka_unit_test(a_bot_with_rejoin_ms_outlives_its_relay),
         cmocka_unit_test(a_lobby_whose_relay_is_killed_watches_through_another),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

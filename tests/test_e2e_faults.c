@@ -1,4 +1,8 @@
 /* test_e2e_faults.c: the fault matrix: every fault one member can bring on the
+ * relay (a stopped reader, a slow link, floods, handshakes never finished), on
+ * every edge at once, while the honest members keep 99% of each other's
+ * states. */
+/* The fault matrix: every fault one member can bring on the
  * relay, tried on every edge of `relay_transports` (a new edge fails it until
  * `tests/support/member.c` has a way into it; the quic edge has two, QUIC and
  * WebTransport; wss through the test's own TLS WebSocket client), every way's

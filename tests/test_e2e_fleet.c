@@ -475,7 +475,5 @@ int main(void)
         cmocka_unit_test(a_fleet_ticket_is_admitted_after_a_moved),
         cmocka_unit_test(agones_call_sequence),
     };
-    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

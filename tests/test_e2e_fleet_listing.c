@@ -362,7 +362,5 @@ int main(void)
         cmocka_unit_test(a_relay_lists_its_new_room_at_once),
         cmocka_unit_test(a_lobby_is_pushed_another_relays_room),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

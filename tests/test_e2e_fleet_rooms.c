@@ -264,7 +264,5 @@ int main(void)
         cmocka_unit_test(closed_and_unlisted_rooms_stay_so_across_the_fleet),
         cmocka_unit_test(props_are_listed_and_matched_across_the_fleet),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

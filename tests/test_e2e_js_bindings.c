@@ -1,4 +1,7 @@
-/* test_e2e_js_bindings.c: the JavaScript package's `node --test` in Node
+/* test_e2e_js_bindings.c: the JavaScript package's node --test in Node against
+ * real relays, over the ws edge and HTTP polling: failures as close events,
+ * never a crash, and the README's example as written. */
+/* The JavaScript package's `node --test` in Node
  * against a real relay's ws edge (bindings.h): with no relay, a relay that
  * never answers, a web server that is no relay, refusals: a `close` event
  * with its reason and hint, never a crash; the README's example as written,

@@ -1,5 +1,8 @@
 /* test_e2e_layout.c: the source tree keeps the shape a maintainer navigates
- * by. A file holds one object or one concern, whatever its length (past
+ * by: a file a concern, includes from the top, no cycles between files or
+ * folders, no long functions, private headers kept private, every file opening
+ * with what it holds. */
+/* A file holds one object or one concern, whatever its length (past
  * about 1,000 lines is a prompt to look, not a rule); a header includes
  * what it needs at its top, never a part of its own after its first
  * declaration (a module's public header is one file), and names a header

@@ -1,4 +1,7 @@
-/* test_e2e_lesson.c: ricochet-lesson, the lesson you can watch,
+/* test_e2e_lesson.c: ricochet-lesson, the lesson you can watch, with real
+ * clients and headless Chromium: every lane drawn and measured, and the page's
+ * controls moving what the lanes show as the network changes. */
+/* Ricochet-lesson, the lesson you can watch,
  * with real clients: the lesson starts the relay with every lane's edge
  * and netsim in IP mode between two namespaces; headless Chromium (the
  * DevTools protocol, tests/support/browser.c) opens the page. Everything
@@ -1170,8 +1173,6 @@ static void options_refused(void **state)
 
 int main(void)
 {
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_teaches),
         cmocka_unit_test(a_crash_leaves_nothing),

@@ -1,4 +1,6 @@
 /* test_e2e_lesson_page.c: the lesson page in headless Chromium shows the model
+ * in force, in each of its languages, and follows a change made elsewhere. */
+/* The lesson page in headless Chromium shows the model
  * in force: `ricochet-lesson --path-loss 5 --path-delay 40` opened shows 5% and
  * 40 ms, a page opened after a `PUT /model` of every control shows each
  * (sliders, bursts, reordering, both rates), an open page follows a change made

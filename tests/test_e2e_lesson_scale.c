@@ -1,5 +1,6 @@
-/* test_e2e_lesson_scale.c: the lesson explains every lost state at a
- * class's scale. ricochet-lesson in IP mode with its door on a bridge's
+/* test_e2e_lesson_scale.c: the lesson explains every lost state at a class's
+ * scale. */
+/* ricochet-lesson in IP mode with its door on a bridge's
  * address (tests/support/nemesis.h; skipped without root), four senders a
  * lane (--senders 4, 20 states a second each: 800 a lane in a 10 s window)
  * through 2% loss for a minute and 5% for another, then one sender again,

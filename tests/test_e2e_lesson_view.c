@@ -1,4 +1,7 @@
-/* test_e2e_lesson_view.c: the lesson in a class. `ricochet-lesson
+/* test_e2e_lesson_view.c: the lesson in a class: the students' view served
+ * apart, refusing the teacher's changes, one answer for all its viewers, the
+ * lanes' figures untouched. */
+/* The lesson in a class. `ricochet-lesson
  * --view-address 127.0.0.2` serves the students' view there: its page says
  * it is a viewer's (`/view.json`), a `PUT /model` and a `PUT /senders` from
  * it are refused (403) and the model in force stays as it was, `/state`,

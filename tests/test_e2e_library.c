@@ -1,4 +1,7 @@
-/* test_e2e_library.c: libricochet as a game gets it: `make install-lib` into a
+/* test_e2e_library.c: libricochet as a game gets it: installed with make
+ * install-lib, only ricochet_* exported, and the examples built with
+ * pkg-config alone against it, run against a relay. */
+/* Libricochet as a game gets it: `make install-lib` into a
  * scratch `DESTDIR`, only `ricochet_*` exported by the shared and the static
  * library, the soname; `client/examples/hello.c` and `tag.c` built with nothing
  * but `pkg-config --cflags --libs ricochet` against it (hello also against

@@ -361,7 +361,5 @@ int main(void)
         cmocka_unit_test(watch_rooms_refusals),
         cmocka_unit_test(a_lobby_holds_sixty_seconds),
     };
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

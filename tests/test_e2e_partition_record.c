@@ -449,7 +449,5 @@ int main(void)
         cmocka_unit_test(a_directory_outage_past_the_keep_out_keeps_the_room),
         cmocka_unit_test(an_empty_redis_gets_the_rooms_back),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
  * through which relay (support/nemesis_watch.h). RICOCHET_CUT_MS sets the
  * cuts' lengths and RICOCHET_TTL_S the relays' TTL, and each check is
  * said "partitions: split|regroup held|broken: ..." (the partitions
- * soak); TEST_FILTER runs one test by name. */
+ * soak). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -299,7 +299,5 @@ int main(void)
         cmocka_unit_test(a_relay_hearing_the_sentinels_follows_the_failover),
         cmocka_unit_test(the_recommended_setup_survives_a_partition_of_its_primary),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_e2e_partitions.c: the fleet cut apart by the nemesis
+/* test_e2e_partitions.c: the fleet cut apart by the nemesis (Redis, three
+ * relays and the players in namespaces of their own, nftables cutting between
+ * them): proto/FLEET.md's invariants checked from what the players received. */
+/* The fleet cut apart by the nemesis
  * (support/nemesis.h): Redis, three relays and the players each in a
  * network namespace of their own, nftables dropping what crosses a cut,
  * both ways or one way, while players play; then proto/FLEET.md's
@@ -612,7 +615,5 @@ int main(void)
         cmocka_unit_test(a_relay_that_drops_all_its_players_tells_on_itself),
         cmocka_unit_test(invariant_4s_window_is_bounded),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_e2e_play.c: the play page (`client/js/`) in headless Chromium driven
+/* test_e2e_play.c: the play page in headless Chromium against a real relay,
+ * over WebSocket, WebRTC and WebTransport: what it loads, ricochet.js held to
+ * PROTOCOL.md, bots of other edges moving on it and receiving its states. */
+/* The play page (`client/js/`) in headless Chromium driven
  * over the DevTools protocol (`tests/support/browser.c`: a tab, JavaScript
  * evaluated, keys, screenshots), served by the relay's WebSocket edge:
  * everything it loads from the relay, `ricochet.js` against PROTOCOL.md
@@ -784,7 +787,5 @@ int main(void)
         cmocka_unit_test(page_lobby_before_a_room),
         cmocka_unit_test(page_lobby_with_properties),
     };
-    if (getenv("TEST_FILTER")) /* one test by name */
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_e2e_poll.c: `ricochet-relay`'s HTTP polling edge with an ENet and a
+/* test_e2e_poll.c: the relay's HTTP polling edge beside ENet and plain UDP, by
+ * hand over HTTP/1.1: sessions, long and short polls, their limits and
+ * refusals. */
+/* `ricochet-relay`'s HTTP polling edge with an ENet and a
  * plain-UDP edge (`tests/support/poll_client.h`, HTTP/1.1 by hand): a join
  * POSTed answered with a 40-digit session id, the welcome with the first GET,
  * 20 states each way between the session and an ENet member of its room, all

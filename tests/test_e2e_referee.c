@@ -370,7 +370,5 @@ int main(void)
         cmocka_unit_test(room_file_restart),
         cmocka_unit_test(fleet_move),
     };
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_e2e_strangers.c: the stranger matrix. On every datagram edge (ENet,
+/* test_e2e_strangers.c: the stranger matrix: a forged source on every datagram
+ * edge, asking for every answer the relay can be made to send, gets back no
+ * more bytes than it sent. */
+/* On every datagram edge (ENet,
  * plain UDP, QUIC, WebTransport, WebRTC) a forged source, a socket of its
  * own on 127.0.0.(2+i), completes whatever it can of the edge's handshake
  * blind, then asks, for 10 s, for the largest answers the edge has: room

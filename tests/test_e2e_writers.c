@@ -1,6 +1,6 @@
 /* test_e2e_writers.c: each part of a struct the design names (docs/design.md,
- * "Who writes what") is written by one file, and the compiler is what says
- * so. A part is declared with its writer's mark (`BY_LIMITS_C struct
+ * "Who writes what") is written by one file, and the compiler is what says so. */
+/* A part is declared with its writer's mark (`BY_LIMITS_C struct
  * core_peer_limits limits;`), a macro its header defines as ONLY_ITS_WRITER
  * (sys/writer.h) unless the writer (limits.c) defined it empty before its
  * includes. In the writers check (make writers-check, which make all and

@@ -1,4 +1,7 @@
-/* test_e2e_ws.c: `ricochet-relay`'s WebSocket edge with an ENet and a plain-UDP
+/* test_e2e_ws.c: the relay's WebSocket edge beside ENet and plain UDP: an
+ * independent client, libricochet's ws members and the play page, states whole
+ * and in order both ways, and its refusals. */
+/* `ricochet-relay`'s WebSocket edge with an ENet and a plain-UDP
  * edge: an independent client, Debian's python3-websockets
  * (`tests/support/ws_peer.py`), and an ENet member exchange 1,000 states each
  * way through the relay, all delivered, in order, in binary messages; the play

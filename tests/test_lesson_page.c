@@ -1,4 +1,7 @@
 /* test_lesson_page.c: what the lesson's page server hands the page besides the
+ * figures: every language's words, complete and held to the glossary, and the
+ * keys the page asks for. */
+/* What the lesson's page server hands the page besides the
  * figures: every language's words (`lab/lesson/lang/LANG.json`) with English's keys
  * and no other, each a non-empty string with the same `{names}`; every key the
  * page asks for (`lesson.html` and its JavaScript modules in `lab/lesson/`) is English's

@@ -1,4 +1,7 @@
-/* test_relay_backlog.c: the core's one policy over what the edges hold for each
+/* test_relay_backlog.c: the core's one policy over what the edges hold for
+ * each member (relay/core/backlog.c), through a fake edge and clock: floods
+ * throttled, stalled readers closed once, the others served. */
+/* The core's one policy over what the edges hold for each
  * member (`relay/core/backlog.c`), through a fake edge that holds what it is
  * sent until the test has the member take it, and a fake clock: a flood of
  * events within the limits does not close a member that never reads (past half

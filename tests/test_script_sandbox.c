@@ -1,4 +1,7 @@
-/* test_script_sandbox.c: a room script can neither escape its sandbox nor
+/* test_script_sandbox.c: a room script can neither escape its sandbox nor hurt
+ * the relay: what it must not do is stopped and counted, its rooms held to
+ * their share of time, and the others go on. */
+/* A room script can neither escape its sandbox nor
  * hurt the relay (docs/scripts.md, "The sandbox"): scripts that loop for
  * ever (and catch the stop with pcall), allocate past their cap (and catch
  * it), ask string.rep for a gigabyte, call os.execute, io.open, require,

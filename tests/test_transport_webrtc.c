@@ -1,4 +1,7 @@
-/* test_transport_webrtc.c: the webrtc edge in process on 127.0.0.1, the real
+/* test_transport_webrtc.c: the webrtc edge in process with rtc_peer clients:
+ * states on each channel, control, batches, a leave, and the offers it
+ * refuses. */
+/* The webrtc edge in process on 127.0.0.1, the real
  * edge and core, `rtc/rtc_peer` clients on sockets of their own, offers through
  * the edge's answer op (`tests/support/rtc_edge.c`): states on each channel
  * arriving on their mode's channel with the sender's id, a mode switch, chat

@@ -1,4 +1,7 @@
-/* test_transport_ws.c: the WebSocket edge in process with bare TCP sockets that
+/* test_transport_ws.c: the WebSocket edge in process, HTTP and frames written
+ * by hand: its files and refusals, the doors it hands on, and members over its
+ * frames. */
+/* The WebSocket edge in process with bare TCP sockets that
  * write HTTP and frames by hand: the play page's files (GET, HEAD), the
  * redirect, 404, 405, 400, 426 and 431, each counted `bad_http` and none a
  * peer, and an offer too long for a door no edge serves here 404 (the door

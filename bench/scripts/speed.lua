@@ -1,4 +1,4 @@
--- speed.lua (bench/script_cost.sh): a speed limit on every state. A
+-- speed.lua: a speed limit on every state (bench/script_cost.sh). A
 -- velocity past SPEED is scaled down to it, the state corrected so; the
 -- bench's clients circle at 2 units a second, past the limit: every state
 -- is read, checked and corrected, a state hook's most.

@@ -249,6 +249,16 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     return c;
 }
 
+/* c opened by its transport (c->ops), or closed and NULL (why in err). */
+static struct ricochet *client_opened(struct ricochet *c, const struct client_config *cfg,
+                                      char *err, size_t err_cap)
+{
+    if (c->ops->open(c, cfg, err, err_cap) == 0)
+        return c;
+    ricochet_close(c);
+    return NULL;
+}
+
 struct ricochet *client_create(const struct client_config *cfg, char *err,
                              size_t err_cap)
 {
@@ -262,11 +272,7 @@ struct ricochet *client_create(const struct client_config *cfg, char *err,
         ricochet_close(c);
         return NULL;
     }
-    if (c->ops->open(c, cfg, err, err_cap) != 0) {
-        ricochet_close(c);
-        return NULL;
-    }
-    return c;
+    return client_opened(c, cfg, err, err_cap);
 }
 
 struct ricochet *client_create_detached(const struct client_config *cfg, char *err,
@@ -276,11 +282,7 @@ struct ricochet *client_create_detached(const struct client_config *cfg, char *e
     if (!c)
         return NULL;
     c->ops = &client_detached_ops; /* c->caps stay the mode's transport's */
-    if (c->ops->open(c, cfg, err, err_cap) != 0) {
-        ricochet_close(c);
-        return NULL;
-    }
-    return c;
+    return client_opened(c, cfg, err, err_cap);
 }
 
 void ricochet_close(struct ricochet *c)
@@ -330,23 +332,26 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
     }
 }
 
-int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
-                   size_t len, uint64_t now_us, struct ricochet_event *ev)
+/* ev cleared and c settled for the next event: false if c is dead. */
+static bool event_ready(struct ricochet *c, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     client_event_forget(c);
     client_settle(c);
-    if (c->phase == PHASE_DEAD)
+    return c->phase != PHASE_DEAD;
+}
+
+int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                   size_t len, uint64_t now_us, struct ricochet_event *ev)
+{
+    if (!event_ready(c, ev))
         return -1;
     return client_receive_message(c, channel, flags, bytes, len, now_us, ev);
 }
 
 int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
 {
-    memset(ev, 0, sizeof *ev);
-    client_event_forget(c);
-    client_settle(c);
-    if (c->phase == PHASE_DEAD)
+    if (!event_ready(c, ev))
         return -1;
     return client_member_expire(c, now_us, ev);
 }

@@ -6,14 +6,17 @@
 # here at the next `docs/tables/doctables.sh --update docs/tables/*.md`, and
 # the docs test fails until then. The files are those the layout test holds
 # to its rules: .c and .h outside tests/ and build/, the JavaScript of
-# client/js/ and lab/lesson/ (their tests aside), and the bindings' Python
+# client/js/ and lab/lesson/ (their tests aside), the bindings' Python
 # and C# (client/python/ricochet/*.py, client/csharp/Ricochet/*.cs; a Python
-# module's opening is its docstring). Run from the top of the tree.
+# module's opening is its docstring), and the Lua scripts (the fleet's, the
+# examples', the bench's; their opening a run of -- lines). Run from the
+# top of the tree.
 set -eu
 find . -path ./build -prune -o -path ./tests -prune -o -name node_modules -prune \
     -o -path ./client/js/test -prune -o -name '.?*' -prune -o -type f \
     \( -name '*.c' -o -name '*.h' -o -path './client/js/*.js' -o -path './lab/lesson/*.js' \
-       -o -path './client/python/ricochet/*.py' -o -path './client/csharp/Ricochet/*.cs' \) \
+       -o -path './client/python/ricochet/*.py' -o -path './client/csharp/Ricochet/*.cs' \
+       -o -name '*.lua' \) \
     -print | sed 's|^\./||; s|^\([^/]*\)$|./\1|' |
     # by folder, then by name: a folder's files together above its subfolders'
     awk '{ d = $0; sub(/\/[^\/]*$/, "", d); print d "\t" $0 }' | LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2 |
@@ -59,14 +62,15 @@ xargs -0 awk '
     }
     BEGIN { print "| file | what it holds |"; print "|---|---|" }
     FNR == 1 { if (path != "") row(); path = FILENAME; text = ""; js = /^\/\//; open = /^\/\*/
-               py = /^"""/ }
-    !open && !js && !py { next }
+               py = /^"""/; lua = /^--/ }
+    !open && !js && !py && !lua { next }
     # a Python module: its docstring, from the opening """ to the closing one
     py { line = $0; if (FNR == 1) sub(/^"""/, "", line)
          done = sub(/""".*$/, "", line); text = text " " line
          if (done) py = 0
          next }
     js { if (!/^\/\//) { js = 0; next } sub(/^\/\/ ?/, ""); text = text " " $0; next }
+    lua { if (!/^--/) { lua = 0; next } sub(/^-- ?/, ""); text = text " " $0; next }
     { line = $0; done = sub(/\*\/.*$/, "", line)
       sub(/^\/\*\*? ?/, "", line); sub(/^ *\* ?/, "", line)
       text = text " " line

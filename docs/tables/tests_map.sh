@@ -6,7 +6,8 @@
 # `docs/tables/doctables.sh --update docs/tables/*.md`, and the docs test
 # fails until then. The rule a test file follows: its first line opens a
 # comment, "/* test_NAME.c: what it checks", and the whole comment is the
-# row (whitespace folded; any length, a short one is a short row). Unit
+# row (whitespace folded): a sentence or two, the details in a comment of
+# their own below it. Unit
 # tests (test_MODULE) come first, then the end-to-end ones (test_e2e_TOPIC),
 # each by name. Run from the top of the tree.
 set -eu

@@ -77,6 +77,19 @@ static bool room_keeps(const struct relay_room *room, const struct proto_event *
            strcmp(keeper, RELAY_SCRIPT_KEEPER) == 0;
 }
 
+int core_script_dropped(struct relay *r, enum relay_script_verdict v)
+{
+    if (v == RELAY_SCRIPT_BUSY) { /* not judged: never passed unjudged */
+        relay_count_drop(r, RELAY_DROP_SCRIPT_BUSY);
+        return 1;
+    }
+    if (v == RELAY_SCRIPT_DROP) {
+        r->stats.script.dropped++;
+        return 1;
+    }
+    return 0;
+}
+
 int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
                       struct proto_event *e, uint64_t now_us)
 {
@@ -95,14 +108,8 @@ int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *l
     uint8_t body[PROTO_EVENT_BODY_MAX];
     enum relay_script_verdict v = r->script.ops.event(r->script.ops.ctx, p->room, &m, e, body,
                                                       &n, now_us);
-    if (v == RELAY_SCRIPT_BUSY) { /* not judged: never passed unjudged */
-        relay_count_drop(r, RELAY_DROP_SCRIPT_BUSY);
+    if (core_script_dropped(r, v))
         return 1;
-    }
-    if (v == RELAY_SCRIPT_DROP) {
-        r->stats.script.dropped++;
-        return 1;
-    }
     if (v != RELAY_SCRIPT_CHANGED || n > PROTO_EVENT_BODY_MAX - e->key_len)
         return 0;
     memmove(out, *bytes, head);
@@ -125,14 +132,8 @@ int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len
     struct proto_state c = *s;
     enum relay_script_verdict v = r->script.ops.state(r->script.ops.ctx, p->room, &m, &c,
                                                       now_us);
-    if (v == RELAY_SCRIPT_BUSY) { /* not judged: never passed unjudged */
-        relay_count_drop(r, RELAY_DROP_SCRIPT_BUSY);
+    if (core_script_dropped(r, v))
         return 1;
-    }
-    if (v == RELAY_SCRIPT_DROP) {
-        r->stats.script.dropped++;
-        return 1;
-    }
     if (v != RELAY_SCRIPT_CHANGED)
         return 0;
     c.sender = s->sender; /* a script corrects where, never who nor when */

@@ -39,6 +39,11 @@ int core_script_event(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *l
 int core_script_state(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len,
                       struct proto_state *s, uint64_t now_us);
 
+/* What a verdict of the room's script drops: 1 for a drop or a busy
+ * script (each counted: what is not judged is never passed unjudged), 0
+ * for one that lets it go on. */
+int core_script_dropped(struct relay *r, enum relay_script_verdict v);
+
 /* peer (a member) as a script sees it, into *m. */
 void core_script_member(const struct relay *r, uint32_t peer, struct relay_script_member *m);
 

@@ -4,7 +4,11 @@
  *   admit      every datagram (admit.c), then control messages go to
  *              control_in.c (relay.c says which)
  *   decode     the mode from its channel and flags, the state's bytes
+ *   admit more dropped while its room's claim in the fleet is unconfirmed,
+ *              or past its sender's budget (admit.c)
  *   stamp      its sender's relay id written over whatever the client wrote
+ *   script     the room's script judges it: passed, corrected or dropped
+ *              (scripted.c)
  *   interest   its sender moved: who sees whom follows (interest.c)
  *   tick       held until the end of its room's tick (cfg.tick_us); in a
  *              world, each group of receivers at the end of its own phase

@@ -21,6 +21,44 @@ static struct room_vm *vm_at(struct script_engine *e, uint32_t room)
     return room < e->max_rooms ? e->rooms[room] : NULL;
 }
 
+/* Is vm a room's script switched off for its errors? Its room fails
+ * closed: what the script would judge is dropped, a join refused. */
+static bool off(const struct room_vm *vm)
+{
+    return vm && vm->off;
+}
+
+/* Before a hook that judges input (on_join, on_event, on_input, on_state):
+ * true with the hook, the room and m (with its keys or not) pushed for
+ * script_vm_call; false with the verdict in *v: DROP where the script is
+ * off, PASS where there is no such hook, BUSY while the scripts' hold is
+ * full (what is not judged is dropped or refused, never passed unjudged). */
+static bool judging(struct room_vm *vm, const char *hook, const struct relay_script_member *m,
+                    bool keys, enum relay_script_verdict *v)
+{
+    *v = RELAY_SCRIPT_DROP;
+    if (off(vm))
+        return false;
+    *v = RELAY_SCRIPT_PASS;
+    if (!script_vm_hook(vm, hook))
+        return false;
+    if (script_vm_held(vm)) {
+        lua_pop(vm->L, 1);
+        *v = RELAY_SCRIPT_BUSY;
+        return false;
+    }
+    lua_rawgeti(vm->L, LUA_REGISTRYINDEX, vm->room_ref);
+    script_api_member(vm->L, m, keys);
+    return true;
+}
+
+/* A judging hook's verdict when script_vm_call did not call it or it
+ * failed: dropped (busy, if held), never passed unjudged. */
+static enum relay_script_verdict uncalled(int rc)
+{
+    return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
+}
+
 /* A refusal's reason as a client is told it: printable ASCII, cut. */
 static void reason(const char *s, char *why, size_t cap)
 {
@@ -28,13 +66,6 @@ static void reason(const char *s, char *why, size_t cap)
     for (; s && *s && n + 1 < cap; s++)
         why[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
     why[n] = '\0';
-}
-
-/* Is vm a room's script switched off for its errors? Its room fails
- * closed: what the script would judge is dropped, a join refused. */
-static bool off(const struct room_vm *vm)
-{
-    return vm && vm->off;
 }
 
 /* The script the relay pins room to (the longest --script-room prefix it
@@ -119,20 +150,15 @@ static enum relay_script_verdict on_join(void *ctx, uint32_t room, const char *n
                  (unsigned)vm->errors);
         return RELAY_SCRIPT_DROP;
     }
-    if (!script_vm_hook(vm, "on_join"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_join", m, false, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) {
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, false);
     int rc = script_vm_call(vm, 2, 2, "on_join", VM_INPUT);
     if (rc == VM_FAILED)
         reason("the room's script failed in on_join", why, cap);
     if (rc != VM_CALLED)
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
+        return uncalled(rc);
     bool ok = !(lua_isboolean(L, -2) && !lua_toboolean(L, -2));
     if (!ok)
         reason(lua_isstring(L, -1) ? lua_tostring(L, -1) : "the room's script refused the join",
@@ -239,17 +265,10 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (off(vm))
-        return RELAY_SCRIPT_DROP;
-    if (!script_vm_hook(vm, "on_event"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_event", m, true, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, true);
     lua_createtable(L, 0, 4);
     lua_pushlstring(L, (const char *)ev->body, ev->len);
     lua_setfield(L, -2, "body");
@@ -262,8 +281,8 @@ static enum relay_script_verdict on_event(void *ctx, uint32_t room,
         lua_setfield(L, -2, "stay");
     }
     int rc = script_vm_call(vm, 3, 1, "on_event", VM_INPUT);
-    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
+    if (rc != VM_CALLED)
+        return uncalled(rc);
     return hook_bytes(vm, "on_event", body, len);
 }
 
@@ -280,17 +299,10 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (off(vm))
-        return RELAY_SCRIPT_DROP;
-    if (!script_vm_hook(vm, "on_input"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_input", m, false, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: refused, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, false);
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, tick);
     lua_setfield(L, -2, "tick");
@@ -299,8 +311,8 @@ static enum relay_script_verdict on_input(void *ctx, uint32_t room,
     lua_pushlstring(L, (const char *)data, len);
     lua_setfield(L, -2, "data");
     int rc = script_vm_call(vm, 3, 1, "on_input", VM_INPUT);
-    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
+    if (rc != VM_CALLED)
+        return uncalled(rc);
     return hook_bytes(vm, "on_input", out, out_len);
 }
 
@@ -348,17 +360,10 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     struct script_engine *e = ctx;
     struct room_vm *vm = vm_at(e, room);
     e->now_us = now_us;
-    if (off(vm))
-        return RELAY_SCRIPT_DROP;
-    if (!script_vm_hook(vm, "on_state"))
-        return RELAY_SCRIPT_PASS;
+    enum relay_script_verdict v;
+    if (!judging(vm, "on_state", m, true, &v))
+        return v;
     lua_State *L = vm->L;
-    if (script_vm_held(vm)) { /* not judged: dropped, never passed unjudged */
-        lua_pop(L, 1);
-        return RELAY_SCRIPT_BUSY;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->room_ref);
-    script_api_member(L, m, true);
     int keys = script_api_keys(vm);
     lua_createtable(L, 0, 7);
     script_api_set_num(L, keys, SCRIPT_KEY_X, s->x);
@@ -370,9 +375,9 @@ static enum relay_script_verdict on_state(void *ctx, uint32_t room,
     script_api_set_int(L, keys, SCRIPT_KEY_T, (lua_Integer)s->send_us);
     lua_remove(L, keys);
     int rc = script_vm_call(vm, 3, 1, "on_state", VM_INPUT);
-    if (rc != VM_CALLED) /* failed or skipped: dropped, never passed unjudged */
-        return rc == VM_HELD ? RELAY_SCRIPT_BUSY : RELAY_SCRIPT_DROP;
-    enum relay_script_verdict v = RELAY_SCRIPT_PASS;
+    if (rc != VM_CALLED)
+        return uncalled(rc);
+    v = RELAY_SCRIPT_PASS;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         v = RELAY_SCRIPT_DROP;
     } else if (lua_istable(L, -1)) {

@@ -244,8 +244,8 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
 {
     int total = 0;
     for (int b = 0; b < UDP_MAX_BATCHES; b++) {
-        /* recvfrom() for up to UDP_BATCH datagrams at once (sys/dgram.c);
-         * each comes with its sender's endpoint and its arrival. */
+        /* recvmmsg(): up to UDP_BATCH datagrams in one call (sys/dgram.c),
+         * each with its sender's endpoint and its arrival. */
         int n = dgram_in_read(&t->in, t->fd, "udp");
         if (n <= 0)
             return n < 0 ? -1 : total;

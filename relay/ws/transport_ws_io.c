@@ -22,16 +22,7 @@
 
 #include <openssl/err.h>
 
-/* OpenSSL's last error as text (one line). */
-static const char *tls_error(char *buf, size_t cap)
-{
-    unsigned long e = ERR_get_error();
-    if (!e)
-        return "unknown TLS error";
-    ERR_error_string_n(e, buf, cap);
-    ERR_clear_error();
-    return buf;
-}
+#include "sys/tls_error.h"
 
 /* ---- a BIO on the connection's socket --------------------------------------- */
 
@@ -76,16 +67,16 @@ int ws_io_setup(struct relay_ws *t, const struct relay_net_config *cfg, char *er
     }
     t->ssl_ctx = SSL_CTX_new(TLS_server_method());
     if (!t->ssl_ctx) {
-        snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why));
+        snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why, "unknown TLS error"));
         return -1;
     }
     SSL_CTX_set_min_proto_version(t->ssl_ctx, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(t->ssl_ctx, cfg->tls_cert) != 1) {
-        snprintf(err, err_cap, "--tls-cert %s: %s", cfg->tls_cert, tls_error(why, sizeof why));
+        snprintf(err, err_cap, "--tls-cert %s: %s", cfg->tls_cert, tls_error(why, sizeof why, "unknown TLS error"));
         return -1;
     }
     if (SSL_CTX_use_PrivateKey_file(t->ssl_ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, err_cap, "--tls-key %s: %s", cfg->tls_key, tls_error(why, sizeof why));
+        snprintf(err, err_cap, "--tls-key %s: %s", cfg->tls_key, tls_error(why, sizeof why, "unknown TLS error"));
         return -1;
     }
     if (SSL_CTX_check_private_key(t->ssl_ctx) != 1) {
@@ -101,7 +92,7 @@ int ws_io_setup(struct relay_ws *t, const struct relay_net_config *cfg, char *er
     if (!t->bio_method || !BIO_meth_set_write(t->bio_method, sock_write) ||
         !BIO_meth_set_read(t->bio_method, sock_read) ||
         !BIO_meth_set_ctrl(t->bio_method, sock_ctrl)) {
-        snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why));
+        snprintf(err, err_cap, "TLS: %s", tls_error(why, sizeof why, "unknown TLS error"));
         return -1;
     }
     return 0;

@@ -195,8 +195,6 @@ int session_run_tests(const char *name, const struct CMUnitTest *tests, size_t n
         fprintf(stderr, "enet_initialize failed\n");
         return 1;
     }
-    if (getenv("RICOCHET_ABUSE_ONLY")) /* e.g. "*flood*" */
-        cmocka_set_test_filter(getenv("RICOCHET_ABUSE_ONLY"));
     int rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
     spawn_kill_all();
     enet_deinitialize();

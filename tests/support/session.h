@@ -74,8 +74,7 @@ void session_free(struct session *s);
 struct CMUnitTest;
 
 /* The main of an abuse test binary: SIGPIPE ignored, ENet initialised, the
- * n tests run as group name (RICOCHET_ABUSE_ONLY filters them, e.g.
- * "*flood*"), every child killed. Returns the exit status. */
+ * n tests run as group name, every child killed. Returns the exit status. */
 int session_run_tests(const char *name, const struct CMUnitTest *tests, size_t n);
 
 #endif
