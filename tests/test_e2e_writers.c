@@ -129,6 +129,7 @@ static const struct part parts[] = {
     {CLIENT, "next_seq", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
     {CLIENT, "sent_us", "BY_CLIENT_SEND_C", "client/lib/client_send.c", 1},
     {CLIENT, "roster", "BY_CLIENT_MEMBERS_C", "client/lib/client_members.c", 1},
+    {CLIENT, "lockstep", "BY_CLIENT_LOCKSTEP_C", "client/lib/client_lockstep.c", 1},
     {CLIENT, "heard_us", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
     {CLIENT, "inputs", "BY_CLIENT_RECEIVE_C", "client/lib/client_receive.c", 1},
     /* the QUIC edge: a connection's life, its TLS, its IDs */

@@ -122,6 +122,9 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
     case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
     case RICOCHET_EV_ROOMS:   /* a bot lists no rooms */
     case RICOCHET_EV_ROOM:    /* ... nor changes its room */
+    case RICOCHET_EV_FRAME:   /* ... nor plays in a lockstep room */
+    case RICOCHET_EV_LATE:
+    case RICOCHET_EV_DESYNC:
         break;
     case RICOCHET_EV_WELCOME:
         b->id = ricochet_id(b->c);

@@ -10,6 +10,8 @@
  *   client_step.c     where the buffered transports read (tcp, ws, webrtc,
  *                     quic): taking, reading, waiting, in one order
  *   client_receive.c  what the session receives: states, batches, control
+ *   client_lockstep.c a lockstep room: frames handed over in tick order, my
+ *                     inputs until confirmed, acknowledgements, checks
  *   client_phase.c    its phases and what moves it between them: the join
  *                     deadline, the end, a fleet's moves and rejoins
  *   client_send.c     what it sends: control messages, states, and in
@@ -295,6 +297,7 @@ void ricochet_close(struct ricochet *c)
     client_members_free(c);
     client_listing_free(c);
     client_hold_free(c);
+    client_lockstep_end(c);
     free(c->latency);
     free(c->rtt);
     sodium_memzero(c->key, sizeof c->key);
@@ -323,7 +326,8 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
         }
         if (c->phase == PHASE_DEAD)
             return client_final_event(c, ev);
-        if (client_away_event(c, clock_now_us(), ev))
+        if (client_away_event(c, clock_now_us(), ev) ||
+            client_lockstep_event(c, clock_now_us(), ev))
             return 1;
         if (c->ops->service(c, deadline, ev) > 0)
             return 1;

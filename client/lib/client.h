@@ -50,6 +50,9 @@ struct client_room_ask {
     struct proto_props props, match; /* a room it makes; a join of any room's filter */
     uint32_t size;                   /* a room it makes: its size (0: the relay's) */
     bool unlisted, closed, exists;   /* ... left out of listings, closed; must exist */
+    bool lockstep;                   /* a room it makes is a lockstep room of ls */
+    struct proto_lockstep_settings ls;
+    bool spectator;                  /* joins a lockstep room without a slot */
 };
 
 struct client_config {

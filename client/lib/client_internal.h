@@ -63,6 +63,7 @@
 #include "sys/netaddr.h"
 #include "stats/rng.h"
 
+#include "client_lockstep_internal.h"
 #include "client_members_internal.h"
 #include "client_phase_internal.h"
 #include "client_room_internal.h"
@@ -303,6 +304,7 @@ struct ricochet {
     struct recv_stats reflect_stats;
 
     BY_CLIENT_SEND_C struct client_sync sync;
+    BY_CLIENT_LOCKSTEP_C struct client_lockstep lockstep; /* a lockstep room: client_lockstep.c's */
     struct rng ping_rng;          /* jitter of clock pings and plain-UDP join retries,
                                      seeded from my name and port (shared, said so:
                                      client.c seeds it, pings and retries draw) */

@@ -265,6 +265,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     }
     client_away_welcomed(c, now); /* after room_aoi */
     client_hold_welcomed(c, now);
+    client_lockstep_welcomed(c, m, now);
     ev->type = RICOCHET_EV_WELCOME;
     ev->id = c->id;
     ev->mode = client_public_mode(c->mode);
@@ -406,6 +407,7 @@ static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t
     }
     if (cm)
         memcpy(cm->player, m->player, sizeof cm->player);
+    client_lockstep_joined(c, m);
     client_hold_seen(c, m->name);
     client_hold_check(c, now);
     uint32_t was = client_away_back(c, m->player);
@@ -579,6 +581,9 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         return on_rooms(c, m, ev);
     case PROTO_CTL_ROOM:
         return on_room(c, m, ev);
+    case PROTO_CTL_LATE:
+    case PROTO_CTL_DESYNC:
+        return client_lockstep_told(c, m, now, ev);
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;
@@ -620,6 +625,12 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     if (!mine) {
         client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
         return 0;
+    }
+    if (proto_is_frames(buf, len)) { /* a lockstep room's, on the state ways */
+        int rc = client_lockstep_frames(c, buf, len, now, ev);
+        if (rc < 0)
+            client_bad_message(c, "frames", rc);
+        return rc < 0 ? 0 : rc;
     }
     return handle_state(c, buf, len, mode, now, ev);
 }

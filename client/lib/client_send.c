@@ -62,6 +62,11 @@ static int send_control(struct ricochet *c, const struct proto_control *m)
     return c->ops->send_control(c, out, n);
 }
 
+int client_send_message(struct ricochet *c, const struct proto_control *m)
+{
+    return send_control(c, m);
+}
+
 void client_send_join(struct ricochet *c)
 {
     struct proto_control m;
@@ -90,6 +95,9 @@ void client_send_join(struct ricochet *c)
     m.unlisted = c->room_ask.unlisted;
     m.closed = c->room_ask.closed;
     m.exists = c->room_ask.exists && !c->player[0]; /* a rejoin's room may be made afresh */
+    m.has_lockstep = c->room_ask.lockstep;
+    m.lockstep.settings = c->room_ask.ls;
+    m.spectator = c->room_ask.spectator;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     /* My player's key, but never in clear where the session is to be sealed. */
     if (!client_ticket_must_seal(c) || client_ticket_sealed(c))
@@ -245,6 +253,12 @@ static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
     const struct proto_mode_info *mi = proto_mode_info(c->mode);
     if (mi->up_flags & PROTO_FLAG_RELIABLE)
         keep_sent(c, buf, len);
+    return client_send_way_up(c, buf, len);
+}
+
+int client_send_way_up(struct ricochet *c, const uint8_t *buf, size_t len)
+{
+    const struct proto_mode_info *mi = proto_mode_info(c->mode);
     uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
     enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
                                                              : SEAL_LANE_STATE;

@@ -95,6 +95,14 @@ void client_send_cookie(struct ricochet *c);
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
 /* A ping at now, noted in c->last_ping_us. */
 void client_send_ping(struct ricochet *c, uint64_t now);
+
+/* Sends one control message m (sealed in a sealed session). Returns 0 or -1. */
+int client_send_message(struct ricochet *c, const struct proto_control *m);
+
+/* Sends len bytes of the state ways (a state, a lockstep room's inputs) up
+ * in my mode, sealed in a sealed session. Returns RICOCHET_OK or
+ * RICOCHET_E_SEND. */
+int client_send_way_up(struct ricochet *c, const uint8_t *buf, size_t len);
 /* Joined: the clock ping when due, and my clock offset announced to the
  * room when it changed enough. */
 void client_clock_step(struct ricochet *c, uint64_t now);

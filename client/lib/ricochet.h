@@ -195,11 +195,21 @@ enum ricochet_event_type {
                                  One that does not come back within my timeout
                                  of my WELCOME after a MOVED gets LEFT (code
                                  "timeout", id: its id before) */
-    RICOCHET_EV_ROOM = 14     /* my room's settings or owner changed (the relay says
+    RICOCHET_EV_ROOM = 14,    /* my room's settings or owner changed (the relay says
                                  so to every member): ricochet_room_owner,
                                  ricochet_room_mine, ricochet_room_props, ... say
                                  them now (id: mine). Never before my WELCOME, which
                                  says them as they are */
+    RICOCHET_EV_FRAME = 15,   /* a lockstep room's confirmed frame (id: its tick), in
+                                 tick order, none skipped: its bytes are
+                                 ricochet_event_bytes's (the confirmed log's unit),
+                                 each slot's input ricochet_frame_input's */
+    RICOCHET_EV_LATE = 16,    /* inputs of mine came after their tick closed (id: the
+                                 newest such tick; ricochet_lockstep_late says how
+                                 late and how many): their frames hold my stand-in */
+    RICOCHET_EV_DESYNC = 17   /* members' checks of tick id differ from the room's:
+                                 ricochet_lockstep_desync lists them (mine too, if
+                                 I am one) */
 };
 
 /* One entity's state: what a game sends, and receives from the others.
@@ -804,6 +814,107 @@ RICOCHET_API const char *ricochet_event_key(const struct ricochet *r);
  * its own place back, another after a relay's restart or a move), until
  * the next poll; 0 for any other event. */
 RICOCHET_API uint32_t ricochet_event_was(const struct ricochet *r);
+
+/* ---- lockstep rooms ---- */
+
+/* A lockstep room (PROTOCOL.md, "Lockstep rooms"): the relay closes each of
+ * its ticks on its own clock with every player's input, and sends every
+ * member the confirmed frame, RICOCHET_EV_FRAME, the same bytes to all. */
+#define RICOCHET_LOCKSTEP_SLOTS_MAX 32 /* players of a lockstep room */
+#define RICOCHET_INPUT_MAX 255          /* bytes of one input, at most */
+
+/* A slot's flag in a frame (ricochet_frame_input). */
+enum ricochet_slot_flag {
+    RICOCHET_SLOT_EMPTY = 0,    /* a player, no input in time, nothing stands in */
+    RICOCHET_SLOT_PRESENT = 1,  /* its input */
+    RICOCHET_SLOT_REPEATED = 2, /* no input in time: its last stands in */
+    RICOCHET_SLOT_LEFT = 3      /* no player holds the slot */
+};
+
+/* A lockstep room's settings. */
+struct ricochet_lockstep {
+    uint32_t hz;              /* ticks a second, 10..60 */
+    uint32_t delay;           /* input delay, ticks, 0..32: ricochet_lockstep_aim */
+    uint32_t slots;           /* players at most, 1..32 */
+    uint32_t input_max;       /* bytes of one input, 1..255; slots x (input_max + 2)
+                                 at most 1024 */
+    bool stand_in_last;       /* a missing input: the player's last (else nothing) */
+    uint32_t check_every;     /* checks at multiples of it, 0..600 (0: none) */
+    uint32_t spectator_delay; /* ticks a spectator's frames lag, 0..600 */
+};
+
+/* The defaults into *out: 30 Hz, delay 4, 8 slots, 16 bytes, the last
+ * stands in, checks every 30 ticks, spectators 60 ticks behind. */
+RICOCHET_API void ricochet_lockstep_defaults(struct ricochet_lockstep *out);
+
+/* The room my join makes is a lockstep room of ls (a room that exists is
+ * joined as it is); NULL: a room of states (the default). RICOCHET_OK or
+ * RICOCHET_E_INVALID (ricochet_config_error names the bound broken). */
+RICOCHET_API int ricochet_config_set_lockstep(struct ricochet_config *cfg,
+                                              const struct ricochet_lockstep *ls);
+
+/* Join a lockstep room as a spectator: no slot, no inputs, its frames
+ * spectator_delay ticks behind. RICOCHET_OK or RICOCHET_E_INVALID. */
+RICOCHET_API int ricochet_config_set_spectator(struct ricochet_config *cfg, bool spectator);
+
+/* My room's lockstep settings (its welcome's) into *out, my slot into *slot
+ * (-1: a spectator) and into *kept how many kept events the relay replays
+ * after my WELCOME (a snapshot among them, if the game keeps one); each
+ * may be NULL. RICOCHET_OK, RICOCHET_E_NOT_JOINED, or
+ * RICOCHET_E_UNSUPPORTED (a room of states). */
+RICOCHET_API int ricochet_lockstep(const struct ricochet *r, struct ricochet_lockstep *out,
+                                   int32_t *slot, uint32_t *kept);
+
+/* Asks for the frames from tick on (0: the room's first; a late joiner:
+ * the tick after its snapshot's): none comes before I ask, or send an
+ * input. Later calls only move forward. RICOCHET_OK,
+ * RICOCHET_E_NOT_JOINED, RICOCHET_E_UNSUPPORTED, RICOCHET_E_INVALID (a
+ * tick before one asked) or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_lockstep_from(struct ricochet *r, uint32_t tick);
+
+/* The tick the relay collects now, by my clock offset to it (before the
+ * offset is known: from my WELCOME, late by its way here); and the tick
+ * to send my input for now: that plus the room's delay (plus a tick more
+ * for each RICOCHET_EV_LATE, at most delay more, a tick less after 5 s
+ * without one). 0 outside a lockstep room. */
+RICOCHET_API uint32_t ricochet_lockstep_tick(const struct ricochet *r);
+RICOCHET_API uint32_t ricochet_lockstep_aim(const struct ricochet *r);
+
+/* My input for tick (len 0..input_max bytes; 0 is an input of nothing),
+ * sent now and again in every inputs message until its frame comes.
+ * The first input asks for the frames from the room's first, as
+ * ricochet_lockstep_from(0) does, unless that was called. RICOCHET_OK,
+ * RICOCHET_E_NOT_JOINED, RICOCHET_E_UNSUPPORTED (no slot, or a room of
+ * states), RICOCHET_E_TOO_BIG, RICOCHET_E_INVALID (a tick whose frame came,
+ * or 64 ticks from an input of mine whose frame has not) or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_send_input(struct ricochet *r, uint32_t tick, const void *data,
+                                     size_t len);
+
+/* Slot slot of the FRAME ricochet_poll returned last: its flag (enum
+ * ricochet_slot_flag), and with PRESENT or REPEATED its bytes (*data into
+ * r, until the next poll; *len). RICOCHET_E_INVALID: no frame, no slot. */
+RICOCHET_API int ricochet_frame_input(const struct ricochet *r, uint32_t slot,
+                                      const uint8_t **data, size_t *len);
+
+/* Reports the checksum of my simulation after frame tick (a multiple of
+ * check_every) for the relay to compare. RICOCHET_OK,
+ * RICOCHET_E_NOT_JOINED, RICOCHET_E_UNSUPPORTED or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_send_check(struct ricochet *r, uint32_t tick, uint64_t sum);
+
+/* The last RICOCHET_EV_LATE: its newest tick, how late it came (µs) and
+ * how many since the one before (each may be NULL). RICOCHET_OK, or
+ * RICOCHET_E_INVALID outside a lockstep room. */
+RICOCHET_API int ricochet_lockstep_late(const struct ricochet *r, uint32_t *tick,
+                                        uint64_t *by_us, uint32_t *count);
+
+/* The members the last RICOCHET_EV_DESYNC named (ids, at most cap); returns
+ * how many it named. */
+RICOCHET_API size_t ricochet_lockstep_desync(const struct ricochet *r, uint32_t *ids,
+                                             size_t cap);
+
+/* The player id holding slot ("": none), as my WELCOME and the JOINED
+ * since said; NULL past the slots or outside a lockstep room. */
+RICOCHET_API const char *ricochet_lockstep_player(const struct ricochet *r, uint32_t slot);
 
 /* ---- my room as it is ---- */
 

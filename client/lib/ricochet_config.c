@@ -402,6 +402,35 @@ int ricochet_config_set_room_exists(struct ricochet_config *cfg, bool exists)
     return config_ok(cfg);
 }
 
+int ricochet_config_set_lockstep(struct ricochet_config *cfg, const struct ricochet_lockstep *ls)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (!ls) {
+        cfg->room_ask.lockstep = false;
+        return config_ok(cfg);
+    }
+    struct proto_lockstep_settings s = {.hz = ls->hz, .delay = ls->delay, .slots = ls->slots,
+                                        .input_max = ls->input_max,
+                                        .stand_in_last = ls->stand_in_last,
+                                        .check_every = ls->check_every,
+                                        .spectator_delay = ls->spectator_delay};
+    char why[RICOCHET_TEXT_MAX + 1];
+    if (proto_lockstep_valid(&s, why, sizeof why) != 0)
+        return config_refuse(cfg, "%s", why);
+    cfg->room_ask.lockstep = true;
+    cfg->room_ask.ls = s;
+    return config_ok(cfg);
+}
+
+int ricochet_config_set_spectator(struct ricochet_config *cfg, bool spectator)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->room_ask.spectator = spectator;
+    return config_ok(cfg);
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,

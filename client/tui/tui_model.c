@@ -264,6 +264,9 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
     switch (ev->type) {
     case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
     case RICOCHET_EV_ROOMS:   /* the terminal client asks for no listing */
+    case RICOCHET_EV_FRAME:   /* ... and plays in no lockstep room */
+    case RICOCHET_EV_LATE:
+    case RICOCHET_EV_DESYNC:
         break;
     case RICOCHET_EV_WELCOME:
         on_welcome(m, now);

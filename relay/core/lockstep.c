@@ -34,7 +34,8 @@ struct ls_slot {
     uint8_t last[PROTO_LOCKSTEP_INPUT_MAX];
     uint32_t held[W];         /* tick + 1 of the input held at tick % W (0: none) */
     uint8_t held_len[W];
-    uint32_t late[W];         /* tick + 1 of a late input logged at tick % W */
+    uint32_t late[W];         /* tick + 1 of an input logged late, or refused by the
+                                 room's script, at tick % W */
     uint8_t *bytes;           /* W x input_max: the inputs held */
 };
 
@@ -785,7 +786,7 @@ static void input_open(struct relay *r, uint32_t peer, const struct relay_room *
 {
     uint32_t slot = r->peers[peer].lockstep.slot;
     struct ls_slot *s = &ls->slots[slot];
-    if (s->held[t % W] == t + 1) {
+    if (s->held[t % W] == t + 1 || s->late[t % W] == t + 1) { /* held, or refused */
         r->stats.lockstep.duplicates++;
         return;
     }
@@ -797,7 +798,7 @@ static void input_open(struct relay *r, uint32_t peer, const struct relay_room *
                  "{\"room\":\"%s\",\"tick\":%" PRIu32 ",\"slot\":%" PRIu32 ",\"refused\":true}",
                  room->name, t, slot);
         say(r);
-        s->late[t % W] = t + 1; /* its copies to come are no late inputs */
+        s->late[t % W] = t + 1; /* its copies to come: neither taken nor late */
         return;
     }
     s->held[t % W] = t + 1;

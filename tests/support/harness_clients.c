@@ -105,6 +105,9 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
     case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
     case RICOCHET_EV_ROOMS:   /* a listing asked for: test_e2e_rooms reads it */
     case RICOCHET_EV_ROOM:    /* my room changed: ricochet_room_* read it */
+    case RICOCHET_EV_FRAME:   /* a lockstep room's: test_e2e_lockstep reads them */
+    case RICOCHET_EV_LATE:
+    case RICOCHET_EV_DESYNC:
         break;
     case RICOCHET_EV_WELCOME:
         r->welcomed[i] = true;
