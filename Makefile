@@ -629,12 +629,12 @@ test:
 
 # The tests of what runs on more than one thread, under ThreadSanitizer in
 # a build folder of their own: the loop's ring to a side thread, the triple
-# buffer, the directory thread, the HTTP server's thread, the relay run
-# with --metrics and --directory (its three threads) and netsim with
-# --metrics. A race reported by a test or by a program it started (each
+# buffer, the directory thread, the HTTP server's thread, the room file's
+# writer, the relay run with --metrics and --directory (its three threads)
+# and netsim with --metrics. A race reported by a test or by a program it started (each
 # writes to TSAN_REPORTS) fails the run. tests/run runs every binary of
 # the folder: one since taken off the list is removed first.
-TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics \
+TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics test_room_file \
               test_e2e_metrics test_e2e_fleet test_e2e_fleet_rooms \
               test_e2e_netsim_metrics
 TSAN_REPORTS := $(CURDIR)/build/tsan/reports

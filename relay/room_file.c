@@ -392,11 +392,11 @@ static void wait_until(struct room_file *f, uint64_t t)
 static int write_batch(struct room_file *f, struct batch *b)
 {
     char why[600];
-    uint64_t t0 = clock_now_us();
     long bytes = merge(f, b) == 0 ? write_file(f, why, sizeof why)
                                   : fail(why, sizeof why, "out of memory");
     uint64_t gap = bytes > 0 ? (uint64_t)bytes * 1000000u / WRITE_BYTES_PER_S : 0;
-    f->not_before_us = t0 + (gap > WRITE_EVERY_US ? gap : WRITE_EVERY_US);
+    /* from the write's end: the rate holds however long the write took */
+    f->not_before_us = clock_now_us() + (gap > WRITE_EVERY_US ? gap : WRITE_EVERY_US);
     if (bytes < 0) {
         if (!f->failing)
             log_warn("relay: --room-file %s: not written: %s (tried again at the next change)",

@@ -21,6 +21,7 @@
 
 #include "proto/player.h"
 #include "proto/room_record.h"
+#include "proto/wire.h"
 #include "relay/core/fleet.h"
 #include "relay/core/relay.h"
 #include "tests/support/fake_relay.h"
@@ -199,6 +200,7 @@ static void a_room_made_from_its_record_keeps_its_owner(void **state)
     memcpy(rec->owner, owner, sizeof rec->owner);
     int len = proto_event_encode_kept(ev, sizeof ev, "flag", true, "red", 3);
     assert_true(len > 0);
+    proto_state_stamp_sender(ev, 1); /* as the relay stamped it: a record names who sent it */
     assert_int_equal(proto_room_record_add_kept(rec, owner, ev, (size_t)len, why, sizeof why),
                      0);
 

@@ -1,6 +1,7 @@
 -- tag.lua: tag's rules on the relay: a speed limit, and who is "it".
 -- A state further from the member's last one than its time allows (a
--- teleport, a speed hack) is corrected to the furthest it could have gone,
+-- teleport, a speed hack; its time by its own clock, held to the relay's:
+-- a clock run fast gains nothing) is corrected to the furthest it could have gone,
 -- and the room says so to every member ("fix ID X Y": the member's id, where
 -- the room put it), its player too, which goes on from there;
 -- "it" is the room's (a kept event "it": the member's id), passed to the
@@ -16,6 +17,7 @@ local SLACK = 2   -- what a state may be ahead of its time (jitter)
 local TAG = 3     -- closer than this, "it" passes
 local AGAIN = 1000 -- ms before "it" may pass again
 local AWAY = 5000  -- ms a restored room waits for its "it" to come back
+local LEAD = 250000 -- µs a member's clock may gain on the relay's (jitter), at most
 
 -- member (or nobody) is "it".
 local function make_it(room, member)
@@ -51,16 +53,31 @@ function on_join(room, member)
 end
 
 function on_leave(room, member)
+  if room.store.clocks then room.store.clocks[member.id] = nil end
   if room.store.it == member.id then
     local others = room:members()
     make_it(room, others[1])
   end
 end
 
+-- The member's clock at its state, never run further ahead of where it
+-- was at its first state than the relay's own clock has run since (and
+-- LEAD): a clock stamped fast buys no speed.
+local function clock_of(room, member, t)
+  room.store.clocks = room.store.clocks or {}
+  local now, c = room:now() * 1000, room.store.clocks[member.id]
+  if not c then
+    c = {t0 = t, at = now}
+    room.store.clocks[member.id] = c
+  end
+  return c, math.min(t, c.t0 + (now - c.at) + LEAD)
+end
+
 function on_state(room, member, state)
   local fix
-  if member.x then -- its last state: the step from there
-    local dt = math.max((state.t - member.t) / 1e6, 0)
+  local c, t = clock_of(room, member, state.t)
+  if member.x and c.last then -- its last state: the step from there
+    local dt = math.max((t - c.last) / 1e6, 0)
     local dx, dy = state.x - member.x, state.y - member.y
     local far, most = math.sqrt(dx * dx + dy * dy), SPEED * dt + SLACK
     if far > most then
@@ -78,5 +95,6 @@ function on_state(room, member, state)
       end
     end
   end
+  c.last = t
   return fix
 end
