@@ -85,7 +85,8 @@ static bool lane_part(struct view_part *p, const struct live_lane_snap *l, uint6
         live_json_lane(b, l, false);
         live_json_marks(m, l, t0, since);
     }
-    return closed(w) & closed(b) & closed(m);
+    bool whole = closed(w), brief = closed(b), marks = closed(m); /* all three, always */
+    return whole && brief && marks;
 }
 
 static bool guest_part(struct view_part *p, const struct live_guest_snap *g, uint64_t t0,
@@ -102,7 +103,8 @@ static bool guest_part(struct view_part *p, const struct live_guest_snap *g, uin
         live_guest_json(b, g, false);
         live_guest_marks(m, g, t0, since);
     }
-    return closed(w) & closed(b) & closed(m);
+    bool whole = closed(w), brief = closed(b), marks = closed(m); /* all three, always */
+    return whole && brief && marks;
 }
 
 static bool frame_make(struct view_frame *fr, const struct live_snapshot *s, const char *model)
@@ -112,7 +114,8 @@ static bool frame_make(struct view_frame *fr, const struct live_snapshot *s, con
         live_json_head(h, s, model);
         live_door_head_json(d, s);
     }
-    if (!(closed(h) & closed(d)))
+    bool head = closed(h), door = closed(d); /* both, always */
+    if (!head || !door)
         return false;
     for (size_t k = 0; k < s->n_lanes; k++)
         if (!lane_part(&fr->parts[fr->n_parts++], &s->lanes[k], s->t0_us, fr->since))
