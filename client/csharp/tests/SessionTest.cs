@@ -372,7 +372,10 @@ static partial class SessionTest
             Console.WriteLine("skipped: a room kept in a file (this relay has no --room-file)");
             return;
         }
-        string path = Path.Combine(Path.GetTempPath(), "cs-rooms-" + Process.GetCurrentProcess().Id + ".json");
+        // a folder of its own: the relay refuses a room file where others may write (/tmp)
+        string dir = Path.Combine(Path.GetTempPath(), "cs-rooms-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "rooms.json");
         var relay = new Relay(0, "--room-file", path);
         ushort port = relay.Port;
         var ps = new List<Session> {
@@ -400,7 +403,7 @@ static partial class SessionTest
         foreach (var s in ps)
             s.Dispose();
         relay.Stop();
-        File.Delete(path);
+        Directory.Delete(dir, true);
     }
 
     static void TwoSessions(ushort port)
