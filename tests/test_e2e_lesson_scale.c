@@ -2,7 +2,7 @@
  * senders a lane at 2% and 5% loss. */
 /* ricochet-lesson (IP mode where the machine gives
  * namespaces) with --senders 4, 20 states a second each: 800 a lane in a
- * 10 s window, through 2% loss for a minute and 5% for another. Every 2 s,
+ * 10 s window, through 2% loss for 30 s and 5% for another 30. Every 2 s,
  * live.json's figures as a page polls them, without the marks
  * (tests/support/lesson_watch.h): in each running lane's window no state
  * lost that nothing explains (expected - delivered - lost_explained -
@@ -24,7 +24,7 @@
  * word on the first three. A state lost while the machine fell behind (the
  * states beside it came far later than netsim held them) is said so on its
  * lane ("behind") and counted apart. The class of 30 is
- * test_e2e_lesson_laptops. About 140 s. */
+ * test_e2e_lesson_laptops. About 70 s. */
 
 /* tests/run: alone (the reading's pace is a rate: a neighbour's load moves
  * it) */
@@ -41,7 +41,7 @@
 #include "tests/support/lesson.h"
 #include "tests/support/lesson_watch.h"
 
-#define PHASE_MS 60000 /* each loss's minute of four senders */
+#define PHASE_MS 30000 /* each loss's half minute of four senders */
 #define LOSSY_2 400    /* a lossy lane's states in a window at 2% that netsim drops none of:
                           a chance of 3e-4 */
 #define LOSSY_5 150    /* ... at 5%: 5e-4 */
