@@ -6,7 +6,9 @@
  * README's example as written, relays of its own (rooms and listings too, a
  * lobby that watches, its pages the RoomsChanged event), a room's script (a
  * refused join's reason, the room's word from its sender, Native.RoomSender,
- * its kept score), and with no `libricochet.so` where mono looks a
+ * its kept score), a lockstep room (frames byte for byte as the relay's
+ * --lockstep-log, each slot's flag, a late input told and logged, the tick
+ * the aim stepped over after it still played, a desync named), and with no `libricochet.so` where mono looks a
  * `DllNotFoundException` saying what to do; then the same tests again with
  * no libricochet at all, every session in managed C#, over ENet and then over
  * the relay's ws edge (a WebSocket and a wss member beside ENet ones in every

@@ -37,6 +37,10 @@ namespace Ricochet
         // same address while that session is still in the room, its place and Id). A secret: keep
         // it as a password is (a file only the player reads), never show or log it
         public string Key;
+        // A lockstep room: the room my join makes is one of these settings (a room that exists is
+        // joined as it is); null: a room of states. Spectator: join one without a slot
+        public Lockstep Lockstep;
+        public bool Spectator;
 
         internal object Clone() { return MemberwiseClone(); }
     }

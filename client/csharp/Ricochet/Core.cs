@@ -92,6 +92,8 @@ namespace Ricochet
         int pings;
         // figures
         public readonly Histogram latency = new Histogram(), rtt = new Histogram();
+        // a lockstep room, from the welcome (null: a room of states)
+        public LockstepRoom lockstep;
         public Stats rttStats = new Stats();
         // events for Poll; a state's or an event's bytes in data (one at a time: see Take)
         readonly Queue<Pending> queue = new Queue<Pending>();
@@ -419,6 +421,10 @@ namespace Ricochet
                 Json.Field(sb, "open", false);
             if (cfg.Exists && player.Length == 0)
                 Json.Field(sb, "exists", true);
+            if (cfg.Lockstep != null)
+                LockstepRoom.Join(sb, cfg.Lockstep);
+            if (cfg.Spectator)
+                Json.Field(sb, "spectator", true);
             if (cookie.Length > 0)
                 Json.Field(sb, "cookie", cookie);
             bool mustSeal = ticket != null && ticket.MustSeal && !cfg.Tls;
@@ -497,6 +503,63 @@ namespace Ricochet
             sentUs = Clock.NowUs();
             return ok ? Status.Ok : Status.Send;
         }
+
+        // ---- a lockstep room (LockstepRoom.cs) ----
+
+        /// <summary>Every input not yet confirmed, with my ack, the way a state goes up.</summary>
+        Status SendInputs()
+        {
+            bool ok = true;
+            foreach (var m in lockstep.Messages()) {
+                if (seal != null) {
+                    int n = seal.Box(mode == Mode.Reliable ? Seal.LaneReliable : Seal.LaneState, m, 0, m.Length, boxBuf, 0);
+                    ok &= link.SendState(boxBuf, 0, n, mode);
+                } else
+                    ok &= link.SendState(m, 0, m.Length, mode);
+            }
+            sentUs = Clock.NowUs();
+            return ok ? Status.Ok : Status.Send;
+        }
+
+        Status LockstepReady(bool player)
+        {
+            if (phase != Phase.Joined || link == null || !link.Ready)
+                return Status.NotJoined;
+            return lockstep == null || (player && lockstep.Slot < 0) ? Status.Unsupported : Status.Ok;
+        }
+
+        public Status LockstepFrom(uint tick)
+        {
+            var rc = LockstepReady(false);
+            if (rc != Status.Ok)
+                return rc;
+            return lockstep.From(tick) ? SendInputs() : Status.Invalid;
+        }
+
+        public Status SendInput(uint tick, byte[] data)
+        {
+            var rc = LockstepReady(true);
+            if (rc != Status.Ok)
+                return rc;
+            if (data.Length > lockstep.Settings.InputMax)
+                return Status.TooBig;
+            rc = lockstep.Input(tick, data);
+            return rc != Status.Ok ? rc : SendInputs();
+        }
+
+        public Status SendCheck(uint tick, ulong sum)
+        {
+            var rc = LockstepReady(false);
+            if (rc != Status.Ok)
+                return rc;
+            Json.Field(sb, "type", "check");
+            Json.Field(sb, "tick", (double)tick);
+            Json.Field(sb, "sum", sum.ToString("x16"));
+            return SendControl() ? Status.Ok : Status.Send;
+        }
+
+        public uint LockstepTick() { return lockstep == null ? 0 : lockstep.Tick(clock, Clock.NowUs()); }
+        public uint LockstepAim() { return lockstep == null ? 0 : lockstep.Aim(clock, Clock.NowUs()); }
 
         public Status SendEvent(uint to, byte[] data, string keep, bool stay)
         {
@@ -754,6 +817,8 @@ namespace Ricochet
                     SendPing(now);
                 else if (seal != null && now - sentUs > 1000000)
                     SendPing(now);
+                if (lockstep != null && lockstep.AckDue && now >= lockstep.AckDueUs)
+                    SendInputs(); // what came, acknowledged
                 if (clock.Changed) {
                     clock.Changed = false;
                     Json.Field(sb, "type", "clock");
@@ -811,6 +876,10 @@ namespace Ricochet
                 OnEvent(b, off, len);
                 return;
             }
+            if (b[off + 1] == 5) {
+                OnFrames(b, off, len);
+                return;
+            }
             if (b[off + 1] == 2) { // a batch: entries of a 2-byte length each
                 int at = off + 4, end = off + len;
                 if (len < 7)
@@ -828,10 +897,14 @@ namespace Ricochet
                     if (Seal.IsSealed(b, at + 2, el)) {
                         if (seal != null) {
                             int lane, n = seal.Open(b, at + 2, el, openBuf, 0, out lane);
-                            if (n >= 40)
+                            if (n >= 2 && openBuf[1] == 5)
+                                OnFrames(openBuf, 0, n);
+                            else if (n >= 40)
                                 OnState(openBuf, 0, n, channel, flags);
                         }
-                    } else if (!clear || seal == null)
+                    } else if ((!clear || seal == null) && el >= 2 && b[at + 3] == 5)
+                        OnFrames(b, at + 2, el);
+                    else if (!clear || seal == null)
                         OnState(b, at + 2, el, channel, flags);
                     at += 2 + el;
                 }
@@ -892,6 +965,24 @@ namespace Ricochet
             } else
                 m.Stats.NoLatency++;
             Queue(ev, b, off + 40, len - 40);
+        }
+
+        /// <summary>A lockstep room's frames: kept, and those in order handed
+        /// over as Frame events (a frames_gone Error first if the relay let go
+        /// of those I need next).</summary>
+        void OnFrames(byte[] b, int off, int len)
+        {
+            uint gone, tick;
+            byte[] frame;
+            if (phase != Phase.Joined || lockstep == null || !lockstep.Take(b, off, len, Clock.NowUs(), out gone))
+                return;
+            if (gone != 0) {
+                var ev = new GameEvent(EventType.Error, 0, mode, new State(), "", "frames_gone");
+                ev.text = "the relay holds frames from tick " + gone + " on: those before are gone";
+                Queue(ev, null, 0);
+            }
+            while (lockstep.HandOver(out tick, out frame))
+                Queue(new GameEvent(EventType.Frame, tick, mode, new State(), "", ""), frame, 0, frame.Length);
         }
 
         void OnEvent(byte[] b, int off, int len)
@@ -1037,6 +1128,7 @@ namespace Ricochet
                 pings = 0;
                 if (again)
                     return;
+                lockstep = LockstepRoom.Read(Json.Obj(o, "lockstep"), now);
                 var back = new List<MemberState>();
                 var roster = Json.List(o, "roster");
                 if (roster != null)
@@ -1065,6 +1157,9 @@ namespace Ricochet
                 if (mid != id)
                     AddMember(o);
                 string p = Json.Text(o, "player");
+                int slot = (int)Json.Number(o, "slot", -1);
+                if (lockstep != null && slot >= 0 && slot < lockstep.Players.Length)
+                    lockstep.Players[slot] = p;
                 bool away_ = away.Remove(p), back = away_ || Json.Flag(o, "rejoined");
                 var ev = new GameEvent(back ? EventType.Rejoined : EventType.Joined, mid, ModeOf(Json.Text(o, "mode")),
                                        new State(), Json.Text(o, "name"), "");
@@ -1157,6 +1252,21 @@ namespace Ricochet
                 Hop(to, (ushort)p, "moved");
                 return;
             }
+            case "late":
+                if (phase == Phase.Joined && lockstep != null) {
+                    lockstep.Late((uint)Json.Number(o, "tick"), (ulong)Json.Number(o, "by_us"),
+                                  (uint)Json.Number(o, "count"), now);
+                    Queue(new GameEvent(EventType.Late, lockstep.LateTick, mode, new State(), "", ""), null, 0);
+                }
+                return;
+            case "desync":
+                if (phase == Phase.Joined && lockstep != null) {
+                    var ids = Json.List(o, "ids") ?? new List<object>();
+                    lockstep.Desync = ids.ConvertAll(x => x is double ? (uint)(double)x : 0).ToArray();
+                    Queue(new GameEvent(EventType.Desync, (uint)Json.Number(o, "tick"), mode, new State(), "", ""),
+                          null, 0);
+                }
+                return;
             case "error": {
                 string code = Json.Text(o, "code"), message = Json.Text(o, "message");
                 lastErrorCode = code;

@@ -25,6 +25,8 @@ namespace Ricochet
         public const string PrefixRule = "0-32 characters of A-Z a-z 0-9 _ . -"; // what ListRooms takes
         public const uint PollWaitMaxMs = 25000;    // RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
         public const uint PollIntervalMaxMs = 10000; // RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval
+        public const int LockstepSlotsMax = 32; // RICOCHET_LOCKSTEP_SLOTS_MAX: players of a lockstep room
+        public const int InputMax = 255;        // RICOCHET_INPUT_MAX: bytes of one lockstep input, at most
 
         [DllImport(Lib)] public static extern IntPtr ricochet_version();
         [DllImport(Lib)] public static extern uint ricochet_protocol_version();
@@ -129,6 +131,18 @@ namespace Ricochet
             }
             return a;
         }
+        // lockstep rooms
+        [DllImport(Lib)] public static extern int ricochet_config_set_lockstep(IntPtr cfg, ref NativeLockstep ls);
+        [DllImport(Lib)] public static extern int ricochet_config_set_spectator(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool spectator);
+        [DllImport(Lib)] public static extern int ricochet_lockstep(IntPtr r, out NativeLockstep out_, out int slot, out uint kept);
+        [DllImport(Lib)] public static extern int ricochet_lockstep_from(IntPtr r, uint tick);
+        [DllImport(Lib)] public static extern uint ricochet_lockstep_tick(IntPtr r);
+        [DllImport(Lib)] public static extern uint ricochet_lockstep_aim(IntPtr r);
+        [DllImport(Lib)] public static extern int ricochet_send_input(IntPtr r, uint tick, byte[] data, UIntPtr len);
+        [DllImport(Lib)] public static extern int ricochet_send_check(IntPtr r, uint tick, ulong sum);
+        [DllImport(Lib)] public static extern int ricochet_lockstep_late(IntPtr r, out uint tick, out ulong byUs, out uint count);
+        [DllImport(Lib)] public static extern UIntPtr ricochet_lockstep_desync(IntPtr r, [Out] uint[] ids, UIntPtr cap);
+        [DllImport(Lib)] public static extern IntPtr ricochet_lockstep_player(IntPtr r, uint slot);
         [DllImport(Lib)] public static extern int ricochet_config_set_lobby(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool lobby);
         [DllImport(Lib)] public static extern int ricochet_join(IntPtr r, byte[] room, [MarshalAs(UnmanagedType.I1)] bool any);
         [DllImport(Lib)] public static extern UIntPtr ricochet_rooms(IntPtr r, IntPtr out_, UIntPtr cap,

@@ -68,6 +68,13 @@ namespace Ricochet
                         "up to 7 of the fleet's other relays, HOST:PORT");
                 }
                 SetKey(cfg, c.Key);
+                if (c.Lockstep != null) {
+                    var ls = c.Lockstep.ToNative();
+                    if (Native.ricochet_config_set_lockstep(cfg, ref ls) != 0)
+                        throw new ArgumentException("Lockstep: " + Native.Str(Native.ricochet_config_error(cfg)),
+                                                    "Lockstep");
+                }
+                Native.ricochet_config_set_spectator(cfg, c.Spectator);
                 Native.ricochet_config_set_reflect(cfg, c.Reflect);
                 Set(Native.ricochet_config_set_aoi(cfg, c.Aoi), "Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
                 if (c.Pin != null)
@@ -257,6 +264,46 @@ namespace Ricochet
                 throw new ArgumentException("keep: a key of 1-32 characters 0x21-0x7e, key and data " +
                                             "EventMax bytes at most: " + Native.Str(Native.ricochet_strerror((int)rc)), "keep");
             return rc;
+        }
+
+        // ---- a lockstep room (Session's calls of the same names say them) ----
+
+        public Lockstep GetLockstep(out int slot, out uint kept)
+        {
+            NativeLockstep n;
+            if (Native.ricochet_lockstep(Live(), out n, out slot, out kept) != 0)
+                return null;
+            return Lockstep.Of(n);
+        }
+
+        public Status LockstepFrom(uint tick) { return (Status)Native.ricochet_lockstep_from(Live(), tick); }
+        public uint LockstepTick() { return Native.ricochet_lockstep_tick(Live()); }
+        public uint LockstepAim() { return Native.ricochet_lockstep_aim(Live()); }
+
+        public Status SendInput(uint tick, byte[] data)
+        {
+            return (Status)Native.ricochet_send_input(Live(), tick, data, (UIntPtr)data.Length);
+        }
+
+        public Status SendCheck(uint tick, ulong sum) { return (Status)Native.ricochet_send_check(Live(), tick, sum); }
+
+        public bool LockstepLate(out uint tick, out ulong byUs, out uint count)
+        {
+            return Native.ricochet_lockstep_late(Live(), out tick, out byUs, out count) == 0;
+        }
+
+        public uint[] LockstepDesync()
+        {
+            int n = (int)Native.ricochet_lockstep_desync(Live(), null, UIntPtr.Zero);
+            var ids = new uint[n];
+            Native.ricochet_lockstep_desync(Live(), ids, (UIntPtr)n);
+            return ids;
+        }
+
+        public string LockstepPlayer(uint slot)
+        {
+            IntPtr p = Native.ricochet_lockstep_player(Live(), slot);
+            return p == IntPtr.Zero ? null : Native.Str(p);
         }
 
         /// <summary>A chat line to the room: 1-200 bytes of printable UTF-8.</summary>

@@ -79,6 +79,8 @@ namespace Ricochet
             ushort relayPort;
             foreach (var relay in c.Relays ?? new string[0])
                 Core.SplitHostPort(relay, out relayHost, out relayPort); // ArgumentException if it is none
+            if (c.Lockstep != null && c.Lockstep.Broken() != null)
+                Refuse("Lockstep", c.Lockstep.Broken(), "a lockstep room's bound");
             if (c.Transport != Transport.Default || c.Mode == Mode.Udp || c.Mode == Mode.Streams) {
                 native = new NativeSession(c);
                 return;
@@ -117,6 +119,8 @@ namespace Ricochet
             if (c.Pin != null && !Bytes.FromHex(c.Pin, pin, false))
                 Refuse("Pin", c.Pin, "a SHA-256 in 64 hex digits");
             var copy = (Config)c.Clone();
+            if (c.Lockstep != null)
+                copy.Lockstep = Lockstep.Of(c.Lockstep.ToNative());
             if (c.Relays != null)
                 copy.Relays = (string[])c.Relays.Clone();
             core = new Core(copy, Resolve(c.Host), claims);
@@ -269,6 +273,10 @@ namespace Ricochet
                 return false;
             if (ev.Type == EventType.Disconnected)
                 ended = true;
+            if (ev.Type == EventType.Frame) { // FrameInput reads it
+                frame = new byte[ev.DataLength];
+                Buffer.BlockCopy(ev.Data, 0, frame, 0, frame.Length);
+            }
             if (ev.Type == EventType.Rooms) {
                 var handler = RoomsChanged;
                 if (handler != null) {
@@ -340,6 +348,123 @@ namespace Ricochet
                 throw new ArgumentException("keep: a key of 1-32 characters 0x21-0x7e, key and data " +
                                             "EventMax bytes at most", "keep");
             return core.SendEvent(to, data, keep, stay);
+        }
+
+        // ---- a lockstep room (PROTOCOL.md, "Lockstep rooms"; ricochet.h's calls of these names) ----
+
+        byte[] frame;           // the last Frame event's bytes
+        long lastInput = -1;    // the tick of my last input
+
+        /// <summary>My room's lockstep settings, my slot (-1: a spectator) and
+        /// how many kept events the relay replays after my Welcome; null
+        /// before the Welcome or in a room of states.</summary>
+        public Lockstep GetLockstep(out int slot, out uint kept)
+        {
+            Live();
+            if (native != null)
+                return native.GetLockstep(out slot, out kept);
+            var ls = core.Joined ? core.lockstep : null;
+            slot = ls != null ? ls.Slot : -1;
+            kept = ls != null ? ls.Kept : 0;
+            return ls != null ? Lockstep.Of(ls.Settings.ToNative()) : null;
+        }
+
+        /// <summary>Asks for the frames from tick on (0: the room's first; a
+        /// late joiner: the tick after its snapshot); later asks only move
+        /// forward (Invalid). Ok, NotJoined, Unsupported (a room of states) or Send.</summary>
+        public Status LockstepFrom(uint tick)
+        {
+            Live();
+            return native != null ? native.LockstepFrom(tick) : core.LockstepFrom(tick);
+        }
+
+        /// <summary>The tick the relay collects now, by my clock offset to it.</summary>
+        public uint LockstepTick()
+        {
+            Live();
+            return native != null ? native.LockstepTick() : core.LockstepTick();
+        }
+
+        /// <summary>The tick to send my input for now: LockstepTick plus the
+        /// room's delay (a tick more for each Late, at most delay more, a tick
+        /// less after 5 s without one).</summary>
+        public uint LockstepAim()
+        {
+            Live();
+            return native != null ? native.LockstepAim() : core.LockstepAim();
+        }
+
+        /// <summary>My input for tick (InputMax bytes at most), sent now and
+        /// again with each input until its frame came. When the aim jumped
+        /// (after a Late) the open ticks stepped over since my last input get
+        /// this input too, so none is left without one. Ok, NotJoined,
+        /// Unsupported (no slot, a room of states), TooBig, Invalid (a tick
+        /// whose frame came, or 64 from an input still waiting) or Send.</summary>
+        public Status SendInput(uint tick, byte[] data)
+        {
+            Live();
+            data = Checked(data, "data", Native.InputMax);
+            if (lastInput >= 0 && tick > lastInput + 1)
+                for (long t = Math.Max(lastInput + 1, LockstepTick()); t < tick; t++)
+                    if (native != null) native.SendInput((uint)t, data); else core.SendInput((uint)t, data);
+            var rc = native != null ? native.SendInput(tick, data) : core.SendInput(tick, data);
+            if (rc == Status.Ok && tick > lastInput)
+                lastInput = tick;
+            return rc;
+        }
+
+        /// <summary>Slot slot of the Frame event Poll returned last: its flag,
+        /// and with Present or Repeated its bytes into data (else empty);
+        /// -1 with no frame or past the slots.</summary>
+        public int FrameInput(uint slot, out byte[] data)
+        {
+            int s;
+            uint kept;
+            var ls = GetLockstep(out s, out kept);
+            data = new byte[0];
+            return ls == null || frame == null ? -1 : Lockstep.Input(frame, frame.Length, ls.Slots, slot, out data);
+        }
+
+        /// <summary>Reports the checksum of my simulation after frame tick (a
+        /// multiple of CheckEvery) for the relay to compare.</summary>
+        public Status SendCheck(uint tick, ulong sum)
+        {
+            Live();
+            return native != null ? native.SendCheck(tick, sum) : core.SendCheck(tick, sum);
+        }
+
+        /// <summary>The last Late: its newest tick, how late it came (µs), how
+        /// many since the one before; false outside a lockstep room.</summary>
+        public bool LockstepLate(out uint tick, out ulong byUs, out uint count)
+        {
+            Live();
+            if (native != null)
+                return native.LockstepLate(out tick, out byUs, out count);
+            var ls = core.lockstep;
+            tick = ls != null ? ls.LateTick : 0;
+            byUs = ls != null ? ls.LateByUs : 0;
+            count = ls != null ? ls.LateCount : 0;
+            return ls != null;
+        }
+
+        /// <summary>The member ids the last Desync named (mine too, if I am one).</summary>
+        public uint[] LockstepDesync()
+        {
+            Live();
+            if (native != null)
+                return native.LockstepDesync();
+            return core.lockstep != null ? (uint[])core.lockstep.Desync.Clone() : new uint[0];
+        }
+
+        /// <summary>The player id holding slot ("": none); null past the slots
+        /// or outside a lockstep room.</summary>
+        public string LockstepPlayer(uint slot)
+        {
+            Live();
+            if (native != null)
+                return native.LockstepPlayer(slot);
+            var ls = core.lockstep;
+            return ls != null && slot < ls.Players.Length ? ls.Players[slot] : null;
         }
 
         /// <summary>A chat line to the room: 1-200 bytes of printable UTF-8.</summary>

@@ -1283,6 +1283,7 @@ static partial class SessionTest
         Check(Marshal.OffsetOf(typeof(NativeMember), "Last") == (IntPtr)48, "NativeMember's state at 48");
         Check(Marshal.SizeOf(typeof(Stats)) == 88, "Stats is 88 bytes");
         Check(Marshal.SizeOf(typeof(Clock)) == 24, "Clock is 24 bytes");
+        Check(Marshal.SizeOf(typeof(NativeLockstep)) == 28, "NativeLockstep is ricochet_lockstep's 28 bytes");
         Check(Marshal.SizeOf(typeof(Distribution)) == 48, "Distribution is 48 bytes");
         Check(Marshal.SizeOf(typeof(NativeRoom)) == 44, "NativeRoom is ricochet_room's 44 bytes");
         Check(Marshal.SizeOf(typeof(InterpPoint)) == 20, "InterpPoint is ricochet_interp_point's 20 bytes");
@@ -1315,6 +1316,8 @@ static partial class SessionTest
             RoomsWithProperties();
             RoomFile();
             RoomScript(args.Length > 1 ? args[1] : "client/csharp");
+            if (!noLibrary || overWs) // the managed ENet players play in the first run already
+                LockstepPlay();
             if (!noLibrary) // its fleet's watcher polls over HTTP; the managed sessions are the same both runs
                 Referee(args.Length > 1 ? args[1] : "client/csharp");
         } else
