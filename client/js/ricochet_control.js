@@ -25,6 +25,8 @@ function checkInt(v, name, lo, hi) {
 }
 
 const HEX32 = (s) => /^[0-9a-f]{32}$/.test(s); /* a nonce, a salt, a player's key */
+/* A join's lost_relay: HOST:PORT, 1..71 bytes (proto/control.c's proto_addr_valid). */
+const ADDR = (s) => typeof s === "string" && /^[A-Za-z0-9._:[\]-]{1,71}$/.test(s);
 const HEX16 = (s) => /^[0-9a-f]{16}$/.test(s); /* a player id */
 
 /* A player id where the relay gives one ("" from a relay from before keys). */
@@ -79,6 +81,10 @@ export function encodeControl(msg) {
     if (msg.lost !== undefined) {
       if (typeof msg.lost !== "boolean") throw fieldError("lost", "must be true or false");
       out.lost = msg.lost;
+    }
+    if (msg.lost_relay !== undefined) {
+      if (!ADDR(msg.lost_relay)) throw fieldError("lost_relay", "is not a valid value");
+      out.lost_relay = msg.lost_relay;
     }
     if (msg.key !== undefined) {
       if (!HEX32(msg.key)) throw fieldError("key", "is not a valid value");
