@@ -170,7 +170,7 @@ function lockstepWelcomed(session, m, now) {
   if (!m.lockstep) return;
   const w = m.lockstep;
   session._ls = { ...w, periodUs: Math.floor(1000000 / w.settings.hz), welcomeAtUs: now,
-                  next: 0, started: false, ahead: new Map(), pending: new Map(), last: -1,
+                  next: 0, started: false, ahead: new Map(), pending: new Map(), newest: 0, jumped: 0,
                   extra: 0, lateAtUs: 0, late: { tick: 0, byUs: 0, count: 0 }, desync: [],
                   ackTimer: 0, goneSaid: false };
 }
@@ -248,11 +248,11 @@ function lockstepFrom(session, tick) {
 }
 
 /* My input for tick (bytes, inputMax at most), sent now and again with
- * each inputs message until its frame came; when the aim jumped (after a
- * late) the ticks stepped over since my last input, still open, get the
- * same input. The first asks for the frames from the room's first, unless
- * lockstepFrom did. RangeError: too long, a tick whose frame came, or 64
- * from an input whose frame has not; false: not sent (not joined, no slot). */
+ * each inputs message until its frame came; the ticks the aim stepped over
+ * since my newest input (a late moved it on) get it too. The first asks
+ * for the frames from the room's first, unless lockstepFrom did. RangeError: too long, a tick whose frame
+ * came, or 64 from an input whose frame has not; false: not sent (not
+ * joined, no slot). */
 function sendInput(session, tick, data) {
   const bytes = bytesOf(data || new Uint8Array(0));
   const ls = session._ls;
@@ -264,14 +264,17 @@ function sendInput(session, tick, data) {
       [...ls.pending.keys()].some((t) => Math.abs(t - tick) >= PENDING))
     throw new RangeError(`tick ${tick}: its frame came, or 64 ticks from an input of mine ` +
                          "still waiting for its frame");
-  if (ls.last >= 0 && tick > ls.last + 1) /* the aim jumped: no tick without an input */
-    for (let t = Math.max(ls.last + 1, lockstepTick(session)); t < tick; t++)
-      if (!ls.pending.has(t)) ls.pending.set(t, bytes);
-  ls.pending.set(tick, bytes);
-  ls.last = Math.max(ls.last, tick);
   if (!ls.started) {
     ls.started = true;
     ls.next = 0;
+  }
+  ls.pending.set(tick, bytes);
+  if (ls.newest && tick >= ls.newest) /* the ticks the aim stepped over: else none has an input */
+    for (let t = tick - 1; t >= ls.newest && tick - t <= ls.jumped; t--)
+      if (t >= ls.next && !ls.pending.has(t)) ls.pending.set(t, bytes);
+  if (!ls.newest || tick >= ls.newest) {
+    ls.newest = tick + 1;
+    ls.jumped = 0;
   }
   return sendInputs(session);
 }
@@ -318,7 +321,10 @@ function lockstepTold(session, m, now) {
   if (m.type === "late") {
     ls.late = { tick: m.tick, byUs: m.by_us, count: m.count };
     ls.lateAtUs = now;
-    if (ls.extra < ls.settings.delay) ls.extra++; /* aim further ahead */
+    if (ls.extra < ls.settings.delay) { /* aim further ahead */
+      ls.extra++;
+      ls.jumped++;
+    }
     session._emit("late", Object.assign({ recvUs: now }, ls.late));
     return;
   }

@@ -28,6 +28,7 @@ namespace Ricochet
         readonly Dictionary<uint, byte[]> ahead = new Dictionary<uint, byte[]>();
         readonly SortedDictionary<uint, byte[]> pending = new SortedDictionary<uint, byte[]>();
         uint extra;                        // ticks aimed further after lates
+        uint newest, jumped;               // my newest input's tick + 1 (0: none); the aim's jumps since
         long lateAtUs;
         public uint LateTick, LateCount;
         public ulong LateByUs;
@@ -104,8 +105,10 @@ namespace Ricochet
             LateByUs = byUs;
             LateCount = count;
             lateAtUs = now;
-            if (extra < Settings.Delay)
+            if (extra < Settings.Delay) {
                 extra++; // aim further ahead
+                jumped++;
+            }
         }
 
         /// <summary>Frames from tick on; false: before one asked.</summary>
@@ -119,8 +122,9 @@ namespace Ricochet
             return true;
         }
 
-        /// <summary>My input for tick kept until its frame came; Invalid: a
-        /// tick whose frame came, or 64 from one still waiting.</summary>
+        /// <summary>My input for tick kept until its frame came, and for the
+        /// ticks the aim stepped over since my newest (a late moved it on);
+        /// Invalid: a tick whose frame came, or 64 from one still waiting.</summary>
         public Status Input(uint tick, byte[] data)
         {
             if (Started && tick < next)
@@ -128,10 +132,18 @@ namespace Ricochet
             foreach (var t in pending.Keys)
                 if (Math.Abs((long)t - tick) >= Pending)
                     return Status.Invalid;
-            pending[tick] = data;
             if (!Started) { // a player that sends asks for the frames from the room's first
                 Started = true;
                 next = 0;
+            }
+            pending[tick] = data;
+            if (newest != 0 && tick >= newest)
+                for (uint t = tick - 1; t >= newest && tick - t <= jumped; t--)
+                    if (t >= next && !pending.ContainsKey(t))
+                        pending[t] = data; // else it would have none
+            if (newest == 0 || tick >= newest) {
+                newest = tick + 1;
+                jumped = 0;
             }
             return Status.Ok;
         }

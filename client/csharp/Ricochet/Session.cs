@@ -353,7 +353,6 @@ namespace Ricochet
         // ---- a lockstep room (PROTOCOL.md, "Lockstep rooms"; ricochet.h's calls of these names) ----
 
         byte[] frame;           // the last Frame event's bytes
-        long lastInput = -1;    // the tick of my last input
 
         /// <summary>My room's lockstep settings, my slot (-1: a spectator) and
         /// how many kept events the relay replays after my Welcome; null
@@ -395,22 +394,16 @@ namespace Ricochet
         }
 
         /// <summary>My input for tick (InputMax bytes at most), sent now and
-        /// again with each input until its frame came. When the aim jumped
-        /// (after a Late) the open ticks stepped over since my last input get
-        /// this input too, so none is left without one. Ok, NotJoined,
+        /// again with each input until its frame came. The ticks the aim
+        /// stepped over since my newest input (a Late moved it on) get this
+        /// input too, so none is left without one. Ok, NotJoined,
         /// Unsupported (no slot, a room of states), TooBig, Invalid (a tick
         /// whose frame came, or 64 from an input still waiting) or Send.</summary>
         public Status SendInput(uint tick, byte[] data)
         {
             Live();
             data = Checked(data, "data", Native.InputMax);
-            if (lastInput >= 0 && tick > lastInput + 1)
-                for (long t = Math.Max(lastInput + 1, LockstepTick()); t < tick; t++)
-                    if (native != null) native.SendInput((uint)t, data); else core.SendInput((uint)t, data);
-            var rc = native != null ? native.SendInput(tick, data) : core.SendInput(tick, data);
-            if (rc == Status.Ok && tick > lastInput)
-                lastInput = tick;
-            return rc;
+            return native != null ? native.SendInput(tick, data) : core.SendInput(tick, data);
         }
 
         /// <summary>Slot slot of the Frame event Poll returned last: its flag,

@@ -52,8 +52,6 @@ class _LockstepRoom:
     confirmed log's unit), in tick order, none skipped; LATE and DESYNC say
     what the relay told."""
 
-    _last_input = None  # the tick of my last input
-
     def lockstep(self):
         """(Lockstep, slot, kept): my room's settings, my slot (-1: a
         spectator) and how many kept events follow my WELCOME; None before
@@ -79,23 +77,15 @@ class _LockstepRoom:
 
     def send_input(self, tick, data=b""):
         """My input for tick (0..input_max bytes), sent now and again with
-        each input until its frame comes. When the aim jumped (after a LATE)
-        the ticks stepped over since my last input get this input too, so
+        each input until its frame comes; the ticks the aim stepped over
+        since my newest input (a LATE moved it on) get this input too, so
         none is left without one. Returns 0 or the library's status
         (NOT_JOINED, -4 UNSUPPORTED: no slot; ValueError: too long, a tick
         whose frame came or 64 ticks from an unconfirmed one)."""
-        r = self._live()
         data = _bytes(data, "input", INPUT_MAX)
-        last = self._last_input
-        if last is not None and last < tick:
-            now = lib.ricochet_lockstep_tick(r)
-            for skipped in range(max(last + 1, now), tick):
-                lib.ricochet_send_input(r, skipped, data, len(data))
-        rc = lib.ricochet_send_input(r, tick, data, len(data))
+        rc = lib.ricochet_send_input(self._live(), tick, data, len(data))
         if rc in (E_INVALID, E_TOO_BIG):
             raise ValueError("input for tick %d: %s" % (tick, lib.ricochet_strerror(rc).decode()))
-        if rc == 0 and (last is None or tick > last):
-            self._last_input = tick
         return rc
 
     def frame_input(self, slot):

@@ -97,8 +97,9 @@ class LockstepRoom(unittest.TestCase):
         settings = ricochet.Lockstep(hz=30, delay=4, slots=4, input_max=2, check_every=10)
         try:
             ps = [Player(relay.port, "pa", "unsequenced", settings),
-                  Player(relay.port, "pb", "sequenced", {"hz": 30, "slots": 4}),
-                  Player(relay.ports["udp"], "pc", "udp", None)]
+                  Player(relay.port, "pb", "sequenced", {"hz": 30, "delay": 4, "slots": 4,
+                                                         "input_max": 2, "check_every": 10}),
+                  Player(relay.ports["udp"], "pc", "udp", settings)]  # whichever join comes first
             deadline = time.monotonic() + 20
             while any(len(p.frames) < END for p in ps):
                 self.assertLess(time.monotonic(), deadline, [len(p.frames) for p in ps])
