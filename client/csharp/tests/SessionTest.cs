@@ -165,6 +165,8 @@ static partial class SessionTest
             int edges = 1 + Array.FindAll(more, m => m == "--listen").Length;
             if (overWs && Array.Exists(more, m => m.StartsWith("ws://")))
                 edges--; // the test's own ws edge is the one
+            if (overWs)
+                edges++; // the test's ws edge, whose line may come after the others'
             var clock = Stopwatch.StartNew();
             while (Ports.Count < edges && clock.ElapsedMilliseconds < 10000 && !p.HasExited) {
                 lock (log) {
@@ -180,7 +182,7 @@ static partial class SessionTest
                 }
                 Thread.Sleep(20);
             }
-            if (Ports.Count < edges + (overWs ? 1 : 0) || !Ports.TryGetValue("enet", out Port))
+            if (Ports.Count < edges || !Ports.TryGetValue("enet", out Port))
                 throw new Exception("the relay did not start: " + log);
             if (overWs)
                 wsOf[Port] = Ports["ws"];
