@@ -385,7 +385,7 @@ $(BUILD)/gen/page_html.c: relay/page.html
 # `import {` or `export {` statement, to its `;`). Node imports the
 # modules themselves (client/js/ricochet.js).
 RICOCHET_JS_MODULES := $(addprefix client/js/ricochet_,wire.js control.js rooms.js roomview.js figures.js \
-    interp.js ticket.js seal.js ends.js routes.js receive.js session.js)
+    interp.js ticket.js lockstep.js seal.js ends.js routes.js receive.js session.js)
 RICOCHET_JS := $(BUILD)/gen/ricochet.js
 $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
 	@mkdir -p $(@D)

@@ -23,7 +23,9 @@
  * the first `replaced`), against a room's script (a relay of its own with
  * --script-dir tests/scripts): a refused join's reason, the room's word from
  * its sender (ROOM_SENDER), its kept score no member clears, a latecomer
- * reading it */
+ * reading it; a lockstep room of three players (frames byte for byte as the
+ * relay's --lockstep-log, each slot's flag, a late input told and logged,
+ * the tick the aim stepped over after it still played, a desync named) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -19,7 +19,11 @@
  * refused join's reason, the room's word from its sender (ROOM_SENDER), its
  * kept score no member clears, a latecomer reading it; a refereed room
  * through a relay's SIGKILL and a fleet's move with a WebSocket, a polling
- * and an ENet player, a second live session ending the first `replaced`.
+ * and an ENet player, a second live session ending the first `replaced`; a
+ * lockstep room of two WebSocket players and a polling one (frames byte for
+ * byte as the relay's --lockstep-log, each slot's flag, a late input told
+ * and logged, the tick the aim stepped over after it still played, a
+ * desync named).
  * Apart, in a run of its own (it holds a minute): a lobby that watches the
  * rooms open 60 s at the relay's defaults, as Python's. */
 #include <setjmp.h>

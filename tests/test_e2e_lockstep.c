@@ -268,15 +268,21 @@ static void every_member_gets_the_same_frames(void **state)
             for (int32_t s = 0; s < ps[i].slot; s++) /* to its slot's entry */
                 at += (f[at] == 1 || f[at] == 2) ? 2 + f[at + 1] : 1;
             if (f[at] == 1) {
+                /* its input for t, or for a tick its aim stepped over after
+                 * the late, the input it sent next */
+                uint32_t u = t;
+                while (u < END + 63 && !ps[i].sent[u])
+                    u++;
                 assert_int_equal(f[at + 1], 2);
                 assert_int_equal(f[at + 2], ps[i].slot);
-                assert_int_equal(f[at + 3], (uint8_t)t);
+                assert_int_equal(f[at + 3], (uint8_t)u);
                 present++;
             } else if (ps[i].skip && t == ps[i].skip && f[at] != 2) { /* its last stands in */
                 fail_msg("player %zu's skipped tick %u: flag %u", i, (unsigned)t, f[at]);
             }
         }
-        if (present <= END / 2) /* most: not the first ticks, nor late ones under load */
+        print_message("player %zu: its input in %u of %d frames\n", i, (unsigned)present, END);
+        if (present <= END - 20) /* all but the first ticks, before it aimed */
             fail_msg("player %zu: %u inputs in its slot of %d frames, %u late", i,
                      (unsigned)present, END, (unsigned)ps[i].lates);
     }

@@ -162,8 +162,10 @@ static void seat_up(struct seat *t, const char *name, struct ricochet *s)
  * room keeps it all. */
 static void play_before(struct seat *s, size_t n)
 {
-    for (uint64_t end = clock_now_ms() + WAIT_MS; strlen(s[0].roles) != 37;) {
-        assert_true(clock_now_ms() < end); /* "X=PLAYER,O=PLAYER": both seated */
+    /* "X=PLAYER,O=PLAYER" told to each: both seated, joined */
+    for (uint64_t end = clock_now_ms() + WAIT_MS;
+         strlen(s[0].roles) != 37 || strlen(s[1].roles) != 37;) {
+        assert_true(clock_now_ms() < end);
         poll_seats(s, n, 10);
     }
     static const struct {

@@ -135,6 +135,27 @@ export interface TicketClaims {
 /** A whole ticket, as ricochet-ticket mint prints it; null if text is not one (a pass). */
 export function readTicket(text: string): TicketClaims | null;
 
+/** A lockstep room (PROTOCOL.md, "Lockstep rooms"): a slot's flag in a frame. */
+export const SLOT: Readonly<{ EMPTY: 0; PRESENT: 1; REPEATED: 2; LEFT: 3 }>;
+export const INPUT_MAX: 255;
+export const LOCKSTEP_SLOTS_MAX: 32;
+export const MSG_INPUTS: 4;
+export const MSG_FRAMES: 5;
+export const LOCKSTEP_HEAD: 12;
+/** A lockstep room's settings (the option lockstep: any of them; the relay's defaults for
+ * the rest): hz 10-60, delay 0-32 ticks, slots 1-32, inputMax 1-255 bytes (slots x
+ * (inputMax + 2) at most 1024), standInLast (a missing input: the last, else nothing),
+ * checkEvery 0-600 (0: no checks), spectatorDelay 0-600 ticks. */
+export interface Lockstep {
+  hz: number; delay: number; slots: number; inputMax: number; standInLast: boolean;
+  checkEvery: number; spectatorDelay: number;
+}
+export function lockstepDefaults(): Lockstep;
+export interface SlotInput { flag: 0 | 1 | 2 | 3; data: Uint8Array }
+export function encodeInputs(ack: number, first: number, inputs: Uint8Array[]): Uint8Array;
+export function decodeFrames(bytes: Bytes): { first: number; held: number; slots: number;
+                                              frames: Uint8Array[] };
+export function frameInputs(frame: Uint8Array, slots: number): SlotInput[];
 export function encodeControl(msg: { type: string; [field: string]: unknown }): string;
 export function decodeControl(data: string | Bytes): { type: string; [field: string]: any };
 
@@ -348,6 +369,11 @@ export interface SessionOptions extends RoomSetup {
    * session is still in the room, its place and id). 32 lowercase hex digits, else a
    * TypeError that does not show it. */
   key?: string;
+  /** The room my join makes is a lockstep room of these settings (a room that exists is
+   * joined as it is); RangeError or TypeError past a bound. */
+  lockstep?: Partial<Lockstep>;
+  /** Join a lockstep room without a slot: no inputs, frames spectatorDelay ticks behind. */
+  spectator?: boolean;
 }
 
 /** My room as the relay last said it (the welcome, then each "room" event): owner its
@@ -415,6 +441,14 @@ export interface SessionEvents {
    * "disconnected", "moved_too_far", or the relay's error code; reason: what happened, one
    * line; hint: what to do about it ("" after close()). */
   close: { code: string; text: string; reason: string; hint: string };
+  /** A lockstep room's confirmed frame, in tick order, none skipped: bytes, the confirmed
+   * log's unit; inputs, each slot's flag and bytes. */
+  frame: { tick: number; bytes: Uint8Array; inputs: SlotInput[]; recvUs: number };
+  /** Inputs of mine came after their tick closed (the newest such tick, how late, how
+   * many): their frames hold my stand-in; the aim goes a tick further. */
+  late: { tick: number; byUs: number; count: number; recvUs: number };
+  /** These members' checks of tick differ from the room's. */
+  desync: { tick: number; ids: number[]; players: string[]; recvUs: number };
 }
 
 export class Session extends EventTarget {
@@ -501,6 +535,25 @@ export class Session extends EventTarget {
    * A TypeError past a bound; false if not joined. */
   setRoom(change: { open?: boolean; listed?: boolean; props?: Props }): boolean;
   setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
+  /** My lockstep room's settings, my slot (-1: a spectator), the kept events after my
+   * welcome; null outside one. */
+  lockstep(): { settings: Lockstep; slot: number; kept: number } | null;
+  /** Asks for the frames from tick on (a joiner after its snapshot); only forward. */
+  lockstepFrom(tick: number): boolean;
+  /** The tick the relay collects now, by my clock offset to it. */
+  lockstepTick(): number;
+  /** The tick to send my input for now: lockstepTick() + delay (+1 a "late", at most delay
+   * more, -1 after 5 s without one). */
+  lockstepAim(): number;
+  /** My input for tick (inputMax bytes at most), sent again until its frame came; when the
+   * aim jumped, the open ticks stepped over since my last input get it too. false: not sent
+   * (not joined, no slot); RangeError: too long, a tick whose frame came. */
+  sendInput(tick: number, data: Bytes): boolean;
+  /** The checksum of my simulation after frame tick (a multiple of checkEvery). */
+  sendCheck(tick: number, sum: bigint | string): boolean;
+  lockstepLate(): { tick: number; byUs: number; count: number } | null;
+  lockstepDesync(): number[];
+  lockstepPlayer(slot: number): string | null;
   close(): void;
   addEventListener<K extends keyof SessionEvents>(
     type: K, listener: (ev: CustomEvent<SessionEvents[K]>) => void,

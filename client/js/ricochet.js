@@ -10,7 +10,8 @@
  * bytes; ricochet_control.js, the control messages; ricochet_rooms.js, rooms
  * with properties; ricochet_roomview.js, my room as the relay says it and a
  * saved player key; ricochet_figures.js, statistics and clocks;
- * ricochet_interp.js, InterpBuffer; ricochet_ticket.js, tickets; ricochet_seal.js, a sealed session
+ * ricochet_interp.js, InterpBuffer; ricochet_ticket.js, tickets; ricochet_lockstep.js, a
+ * lockstep room; ricochet_seal.js, a sealed session
  * (libsodium-wrappers, only where the relay seals); ricochet_ends.js, an end in words;
  * ricochet_routes.js, WebSocket, WebRTC, WebTransport and HTTP polling;
  * ricochet_receive.js, what the relay sends; ricochet_session.js, Session).
@@ -119,4 +120,6 @@ export { PROPS_MAX, PROPS_BYTES, ROOM_SIZE_MAX, propsFault } from "./ricochet_ro
 export { RecvStats, percentile, ClockSync, clockLatency } from "./ricochet_figures.js";
 export { InterpBuffer } from "./ricochet_interp.js";
 export { readTicket } from "./ricochet_ticket.js";
+export { SLOT, INPUT_MAX, LOCKSTEP_SLOTS_MAX, MSG_INPUTS, MSG_FRAMES, LOCKSTEP_HEAD, lockstepDefaults,
+         encodeInputs, decodeFrames, frameInputs } from "./ricochet_lockstep.js";
 export { TIMEOUT_MS, REJOIN_AFTER_MS, POLL_WAIT_MS, Session } from "./ricochet_session.js";

@@ -1,6 +1,6 @@
 /* ricochet_control.js: the control messages (proto/PROTOCOL.md, "Control
  * messages"), JSON both ways: encodeControl writes a client's (join, chat,
- * clock, leave, ping, rooms, room) with only its known fields, validated;
+ * clock, leave, ping, rooms, room, check) with only its known fields, validated;
  * decodeControl reads a relay's into PROTOCOL.md's field names, every
  * field checked, unknown ones ignored, ProtocolError for what does not
  * hold. Pure, as proto/control.c is: a session sends and reads through it.
@@ -12,6 +12,7 @@ import { CODE_MAX, CONTROL_MAX, ID_MAX, LEFT_REASONS, ROOMS_PAGE, ROSTER_MAX, TI
          validText } from "./ricochet_wire.js";
 import { putRoomFields, readListedRoom } from "./ricochet_rooms.js";
 import { readRoomMessage, readRoomView } from "./ricochet_roomview.js";
+import { readLockstep } from "./ricochet_lockstep.js";
 
 function fieldError(name, why) {
   return new ProtocolError("bad_field", `field "${name}" ${why}`);
@@ -25,6 +26,8 @@ function checkInt(v, name, lo, hi) {
 }
 
 const HEX32 = (s) => /^[0-9a-f]{32}$/.test(s); /* a nonce, a salt, a player's key */
+/* A join's lost_relay: HOST:PORT, 1..71 bytes (proto/control.c's proto_addr_valid). */
+const ADDR = (s) => typeof s === "string" && /^[A-Za-z0-9._:[\]-]{1,71}$/.test(s);
 const HEX16 = (s) => /^[0-9a-f]{16}$/.test(s); /* a player id */
 
 /* A player id where the relay gives one ("" from a relay from before keys). */
@@ -80,11 +83,22 @@ export function encodeControl(msg) {
       if (typeof msg.lost !== "boolean") throw fieldError("lost", "must be true or false");
       out.lost = msg.lost;
     }
+    if (msg.lost_relay !== undefined) {
+      if (!ADDR(msg.lost_relay)) throw fieldError("lost_relay", "is not a valid value");
+      out.lost_relay = msg.lost_relay;
+    }
     if (msg.key !== undefined) {
       if (!HEX32(msg.key)) throw fieldError("key", "is not a valid value");
       out.key = msg.key;
     }
     putRoomFields(out, msg);
+    if (msg.lockstep !== undefined) out.lockstep = msg.lockstep; /* lockstepJoinFields' */
+    if (msg.spectator !== undefined) out.spectator = msg.spectator === true;
+    break;
+  case "check":
+    out.tick = checkInt(need("tick"), "tick", 0, ID_MAX);
+    if (!HEX16(need("sum"))) throw fieldError("sum", "is not 16 lowercase hex digits");
+    out.sum = msg.sum;
     break;
   case "chat":
     if (!validText(need("text"))) throw fieldError("text", "is not a valid value");
@@ -226,6 +240,7 @@ const READERS = {
     if (!Array.isArray(roster)) throw fieldError("roster", "must be an array");
     if (roster.length > ROSTER_MAX) throw fieldError("roster", "has too many members");
     m.roster = roster.map(readMember);
+    if (present(o, "lockstep")) m.lockstep = readLockstep(o.lockstep);
     return m;
   },
   joined(o) {
@@ -235,6 +250,7 @@ const READERS = {
       if (typeof o.rejoined !== "boolean") throw fieldError("rejoined", "must be true or false");
       m.rejoined = o.rejoined;
     }
+    if (present(o, "slot")) m.slot = readUint(o, "slot", true, 31);
     return m;
   },
   left(o) {
@@ -291,6 +307,17 @@ const READERS = {
   },
   room: (o) => readRoomMessage(o),
   cookie: (o) => ({ cookie: readString(o, "cookie", true) }),
+  late: (o) => ({ tick: readUint(o, "tick", true, ID_MAX), by_us: readUint(o, "by_us", true, TIME_MAX),
+                  count: readUint(o, "count", true, ID_MAX) }),
+  desync(o) {
+    const ids = req(o, "ids"), players = present(o, "players") ? o.players : [];
+    if (!Array.isArray(ids) || ids.length > ROSTER_MAX ||
+        ids.some((id) => !Number.isInteger(id) || id < 1 || id > ID_MAX))
+      throw fieldError("ids", "is not a valid value");
+    if (!Array.isArray(players) || players.some((p) => typeof p !== "string" || !(p === "" || HEX16(p))))
+      throw fieldError("players", "is not a valid value");
+    return { tick: readUint(o, "tick", true, ID_MAX), ids, players };
+  },
   sealed: (o) => ({ salt: readString(o, "salt", true, HEX32), tag: readString(o, "tag", true, HEX32) }),
 };
 

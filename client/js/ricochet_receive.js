@@ -14,6 +14,7 @@ import { joinLater, ownerLeft, roomPushed, takeRoomView } from "./ricochet_roomv
 import { ClockSync, RecvStats, clockLatency } from "./ricochet_figures.js";
 import { clearTaken, sealIn, takeSealed } from "./ricochet_seal.js";
 import { heirOf, listingCame } from "./ricochet_rooms.js";
+import { MSG_FRAMES, framesCame, lockstepJoined, lockstepTold, lockstepWelcomed } from "./ricochet_lockstep.js";
 
 /* A member as the program gets it: a copy (the C library's struct
  * ricochet_member), its statistics as plain numbers. */
@@ -82,7 +83,8 @@ function receive(session, data, arrivedAs) {
   for (const entry of entries) {
     try {
       if (entry[0] === 0x7b) throw new ProtocolError("bad_state", "control in a batch");
-      receiveState(session, decodeState(entry), arrivedAs, now);
+      if (entry[1] === MSG_FRAMES) framesCame(session, entry); /* a lockstep room's */
+      else receiveState(session, decodeState(entry), arrivedAs, now);
     } catch (e) {
       session._badMessage(e);
     }
@@ -208,12 +210,14 @@ function receiveControl(session, m, now) {
     session._nextPingUs = now;
     session._awayUntilUs = now + session.options.timeoutMs * 1000;
     if (m.aoi) session._away.clear(); /* a room with interest: the others appear as they come in sight */
+    lockstepWelcomed(session, m, now);
     session._emit("welcome", m);
     for (const e of m.roster) backFromAway(session, e);
     session._emit("roster", {});
     return;
   case "joined":
     if (m.id !== session.id) memberOf(session, m.id, m, now);
+    lockstepJoined(session, m);
     if (!backFromAway(session, m, m.rejoined)) session._emit("joined", m);
     session._emit("roster", {});
     return;
@@ -269,6 +273,10 @@ function receiveControl(session, m, now) {
     return;
   case "sealed":
     takeSealed(session, m);
+    return;
+  case "late":
+  case "desync": /* a lockstep room's (ricochet_lockstep.js) */
+    lockstepTold(session, m, now);
     return;
   default: /* cookie: plain UDP's, not a browser's route's */
     session._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));

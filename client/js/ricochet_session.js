@@ -18,6 +18,8 @@ import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTr
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
 import { sealReady, sealedEnd, sealerFor } from "./ricochet_seal.js";
+import { checkMessage, lockstepAim, lockstepFrom, lockstepJoinFields, lockstepTick,
+         sendInput } from "./ricochet_lockstep.js";
 
 /* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
 const EventWithDetail = globalThis.CustomEvent || class extends Event {
@@ -270,6 +272,7 @@ export class Session extends EventTarget {
       throw new TypeError(`room ${JSON.stringify(o.room)}: with any, a prefix of 1 to ` +
                           `${ANY_PREFIX_MAX} (the relay adds a number of up to 4 digits)`);
     checkRoomOptions(o);
+    this._lockstepJoin = lockstepJoinFields(o); /* throws: a lockstep option out of range */
     checkRelays(o);
     const savedKey = checkKeyOption(o);
     checkMs(o, "timeoutMs", 1, 3600000);
@@ -353,6 +356,7 @@ export class Session extends EventTarget {
     this._poll = null;
     this._lobby = Boolean(o.lobby); /* join nothing until join() */
     this._lobbyAsk = null;          /* a listing asked while connecting: sent once open */
+    this._ls = null;                /* my lockstep room as I follow it (ricochet_lockstep.js) */
   }
 
   /* My player owns my room: setRoom is mine (roomMine). */
@@ -442,7 +446,8 @@ export class Session extends EventTarget {
     if (this._reportLost && this._lostRelay) join.lost_relay = this._lostRelay;
     if (this.key && !(this._sealer && this._sealer.guarded && !this.sealed))
       join.key = this.key; /* the same player after a rejoin or a move; never in clear if sealed */
-    return Object.assign(join, roomJoinFields(o, this._anyPending(), this._wasJoined));
+    return Object.assign(join, roomJoinFields(o, this._anyPending(), this._wasJoined),
+                         this._lockstepJoin);
   }
 
   /* The route is up: the join, or in a lobby the listing asked for. */
@@ -553,6 +558,32 @@ export class Session extends EventTarget {
       return false;
     this.mode = mode;
     return true;
+  }
+
+  /* ---- a lockstep room (ricochet_lockstep.js) ---- */
+
+  /* My room's lockstep settings, my slot (-1: a spectator), how many kept
+   * events follow the welcome; null outside a lockstep room. */
+  lockstep() {
+    const ls = this._ls;
+    return ls ? { settings: Object.assign({}, ls.settings), slot: ls.slot, kept: ls.kept } : null;
+  }
+  lockstepFrom(tick) { return lockstepFrom(this, tick); }
+  lockstepTick() { return lockstepTick(this); }
+  lockstepAim() { return lockstepAim(this); }
+  sendInput(tick, data) { return sendInput(this, tick, data); }
+
+  /* The checksum of my simulation after frame tick (a BigInt, or 16 hex
+   * digits); false if not sent. */
+  sendCheck(tick, sum) {
+    return this.phase === "joined" && this._ls !== null && this._sendControl(checkMessage(tick, sum));
+  }
+  /* The last late: {tick, byUs, count}; the ids the last desync named; the
+   * player id holding slot ("": none; null past the slots). */
+  lockstepLate() { return this._ls ? Object.assign({}, this._ls.late) : null; }
+  lockstepDesync() { return this._ls ? this._ls.desync.slice() : []; }
+  lockstepPlayer(slot) {
+    return this._ls && slot >= 0 && slot < this._ls.settings.slots ? this._ls.players[slot] : null;
   }
 
   /* ---- rooms to list ---- */

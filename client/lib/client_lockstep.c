@@ -222,8 +222,10 @@ int client_lockstep_told(struct ricochet *c, const struct proto_control *m, uint
         ls->late_by_us = m->by_us;
         ls->late_count = m->count;
         ls->late_at_us = now;
-        if (ls->extra < ls->set.delay)
+        if (ls->extra < ls->set.delay) {
             ls->extra++; /* aim further ahead */
+            ls->jumped++;
+        }
         ev->type = RICOCHET_EV_LATE;
         return 1;
     }
@@ -310,6 +312,15 @@ uint32_t ricochet_lockstep_aim(const struct ricochet *c)
     return ricochet_lockstep_tick(c) + c->lockstep.set.delay + c->lockstep.extra;
 }
 
+/* My input for tick, kept until its frame comes. */
+static void keep_input(struct client_lockstep *ls, uint32_t tick, const void *data, size_t len)
+{
+    struct client_input *in = &ls->pending[tick % PENDING];
+    *in = (struct client_input){.tick = tick, .used = true, .len = (uint8_t)len};
+    if (len)
+        memcpy(in->bytes, data, len);
+}
+
 int ricochet_send_input(struct ricochet *c, uint32_t tick, const void *data, size_t len)
 {
     if (!c || (!data && len > 0))
@@ -326,13 +337,21 @@ int ricochet_send_input(struct ricochet *c, uint32_t tick, const void *data, siz
     const struct client_input *there = &ls->pending[tick % PENDING];
     if ((ls->started && tick < ls->next) || (pending_at(ls, there->tick) && there->tick != tick))
         return RICOCHET_E_INVALID;
-    struct client_input *in = &ls->pending[tick % PENDING];
-    *in = (struct client_input){.tick = tick, .used = true, .len = (uint8_t)len};
-    if (len)
-        memcpy(in->bytes, data, len);
     if (!ls->started) { /* a player that sends asks for the frames from the room's first */
         ls->started = true;
         ls->next = 0;
+    }
+    keep_input(ls, tick, data, len);
+    if (ls->newest && tick >= ls->newest) {
+        /* the ticks my aim stepped over since my newest input (a late moved
+         * it on): this input goes for them too, else they would have none */
+        for (uint32_t t = tick - 1; t >= ls->newest && tick - t <= ls->jumped; t--)
+            if (t >= ls->next && !pending_at(ls, ls->pending[t % PENDING].tick))
+                keep_input(ls, t, data, len);
+    }
+    if (!ls->newest || tick >= ls->newest) {
+        ls->newest = tick + 1;
+        ls->jumped = 0;
     }
     return send_inputs(c);
 }

@@ -62,6 +62,9 @@ struct client_lockstep {
     bool ack_due;                 /* frames came that no message of mine acknowledged */
     uint64_t ack_due_us;          /* ... to say so then, unless an input goes first */
     uint32_t extra;               /* ticks aimed further ahead than delay (late inputs) */
+    uint32_t jumped;              /* ... of them since my newest input: ticks the aim
+                                     stepped over, given my next input too */
+    uint32_t newest;              /* the tick after my newest input (0: none yet) */
     uint64_t late_at_us;          /* when the last late came */
     uint32_t late_tick, late_count; /* the last late's */
     uint64_t late_by_us;

@@ -51,6 +51,10 @@ int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev);
  * bytes). Returns its length, 0 if none (or cap too small). */
 size_t client_last_control(const struct ricochet *c, uint8_t *out, size_t cap);
 
+/* The same for the last state message it sent (a state, an inputs
+ * message of a lockstep room). */
+size_t client_last_state(const struct ricochet *c, uint8_t *out, size_t cap);
+
 /* Messages dropped so far: undecodable, or unexpected at that point. */
 uint64_t client_bad_messages(const struct ricochet *c);
 

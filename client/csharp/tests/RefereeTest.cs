@@ -95,7 +95,8 @@ static partial class SessionTest
 
     static string PlayBefore(List<Seat> seats)
     {
-        Until(seats, 0, t => t.K("roles").Length == 37, "both seated");
+        for (int i = 0; i < 2; i++) // each told the roles: joined, the room's kept events heard
+            Until(seats, i, t => t.K("roles").Length == 37, "both seated");
         var moves = new[] { Tuple.Create(0, 1, "X 1"), Tuple.Create(1, 4, "O 4"), Tuple.Create(0, 2, "X 2"),
                             Tuple.Create(1, 5, "O 5"), Tuple.Create(0, 3, "X wins"), Tuple.Create(1, 5, "O 5"),
                             Tuple.Create(0, 1, "X 1") };

@@ -52,7 +52,7 @@ function seat(opts) {
 
 async function move(s, cell, answer) {
   s.said = "";
-  s.sendEvent(TO_ROOM, new TextEncoder().encode(`move ${cell}`));
+  assert.ok(s.sendEvent(TO_ROOM, new TextEncoder().encode(`move ${cell}`)), `${s.name} joined`);
   await until(() => s.said === answer, 15000, `${s.name}'s answer ${answer}`);
 }
 
@@ -61,7 +61,8 @@ const kept = (s, key, want) => until(() => s.kept[key] === want, 15000,
 
 /* X wins a game, then O and X move once in the next; the roles kept. */
 async function playBefore(x, o) {
-  await until(() => (x.kept.roles || "").length === 37, 15000, "both seated");
+  /* each told the roles: joined, the room's kept events heard */
+  await until(() => [x, o].every((s) => (s.kept.roles || "").length === 37), 15000, "both seated");
   for (const [s, cell, answer] of [[x, 1, "X 1"], [o, 4, "O 4"], [x, 2, "X 2"], [o, 5, "O 5"],
                                    [x, 3, "X wins"], [o, 5, "O 5"], [x, 1, "X 1"]])
     await move(s, cell, answer);

@@ -49,6 +49,18 @@ test("a state that overtakes the welcome is dropped, not counted bad", () => {
   assert.equal(s.bad, 1);
 });
 
+test("a rejoin's join names the relay it lost on the wire, as the fleet checks it", () => {
+  const s = new Session({ url: "ws://127.0.0.1:9/", room: "r", name: "p" });
+  s._reportLost = true;
+  s._lostRelay = "127.0.0.1:7780";
+  const join = JSON.parse(encodeControl(s._joinMessage()));
+  assert.deepEqual([join.lost, join.lost_relay], [true, "127.0.0.1:7780"]);
+  assert.throws(() => encodeControl({ type: "join", room: "r", name: "p", lost: true,
+                                      lost_relay: "a b:1" }), /lost_relay/);
+  assert.throws(() => encodeControl({ type: "join", room: "r", name: "p", lost: true,
+                                      lost_relay: "h".repeat(72) }), /lost_relay/);
+});
+
 test("a room's fields go as the protocol has them; a listing past the props' bounds is bad", () => {
   const s = new Session({ url: "ws://127.0.0.1:9/", room: "duel-", name: "p", any: true,
                           props: { map: "dust" }, size: 4, open: false, exists: true,

@@ -7,7 +7,8 @@
  * test sees that transport's receive rules; and it sends as that transport
  * would with no socket: without a connection into the void (0), with one
  * not at all (-1: the connection never came up). The last control message
- * it was given is kept for the test (client_last_control). */
+ * and the last state message it was given are kept for the test
+ * (client_last_control, client_last_state). */
 #include "client/lib/client_internal.h"
 #include "client/lib/client_test.h"
 
@@ -18,6 +19,8 @@ struct client_detached {
     bool opening;                            /* the join of open: kept, never refused */
     size_t len;                              /* of the last control message */
     uint8_t last[CTL_SEND_MAX + SEAL_OVERHEAD];
+    size_t state_len;                        /* of the last state message */
+    uint8_t state[PROTO_STATE_MAX + SEAL_OVERHEAD];
 };
 
 static int detached_open(struct ricochet *c, const struct client_config *cfg, char *err,
@@ -55,6 +58,15 @@ size_t client_last_control(const struct ricochet *c, uint8_t *out, size_t cap)
     return t->len;
 }
 
+size_t client_last_state(const struct ricochet *c, uint8_t *out, size_t cap)
+{
+    const struct client_detached *t = c->ops == &client_detached_ops ? c->tp : NULL;
+    if (!t || t->state_len > cap)
+        return 0;
+    memcpy(out, t->state, t->state_len);
+    return t->state_len;
+}
+
 /* Nothing ever arrives: client_receive feeds it. */
 static int detached_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev)
 {
@@ -89,8 +101,11 @@ static int detached_send_state(struct ricochet *c, const struct proto_mode_info 
                                const uint8_t *buf, size_t len)
 {
     (void)mi;
-    (void)buf;
-    (void)len;
+    struct client_detached *t = c->tp;
+    if (t && len <= sizeof t->state) {
+        memcpy(t->state, buf, len);
+        t->state_len = len;
+    }
     return detached_ready(c) ? 0 : -1;
 }
 

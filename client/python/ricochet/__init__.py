@@ -44,6 +44,7 @@ them; native.py, the library loaded and its calls declared; errors.py, how
 the binding refuses; received.py, Event and Member; session.py, Session;
 lobby.py, the relay's rooms listed, joined and watched (Room); room.py, my
 room as the relay says it and my player across sessions (RoomSettings);
+lockstep.py, a lockstep room's settings (Lockstep), inputs, frames and checks;
 figures.py, a session's clock and latencies (Clock); interp.py, Interp and
 Point; tickets.py, mint_ticket; program.py, the package run as a program."""
 __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
@@ -52,7 +53,8 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "NAME_RULE", "PLAYER_RULE",
            "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT",
            "ERROR", "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "ROOMS", "REJOINED",
-           "ROOM", "RoomSettings", "KEY_RULE",
+           "ROOM", "RoomSettings", "KEY_RULE", "FRAME", "LATE", "DESYNC", "Lockstep",
+           "SLOT_EMPTY", "SLOT_PRESENT", "SLOT_REPEATED", "SLOT_LEFT", "INPUT_MAX",
            "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
@@ -60,11 +62,13 @@ __version__ = "1.6.0"
 
 # the names of __all__, and those a program reaches for beyond it, at the top as the
 # one module had them (lib, api and P: the library and its calls; mint_ticket, main)
-from .constants import (ANY_ROOM_MAX, APPEARED, CHAT, DISCONNECTED, E_INVALID, E_TOO_BIG,
-                        ERROR, EVENT, EVENT_MAX, JOINED, KEY_RULE, LEFT, MODES, MOVED, NAME_RULE,
-                        NOT_JOINED, PAYLOAD_MAX, PLAYER_RULE, POLL_INTERVAL_MAX_MS,
+from .constants import (ANY_ROOM_MAX, APPEARED, CHAT, DESYNC, DISCONNECTED, E_INVALID,
+                        E_TOO_BIG, ERROR, EVENT, EVENT_MAX, FRAME, INPUT_MAX, JOINED, KEY_RULE,
+                        LATE, LEFT, MODES, MOVED, NAME_RULE, NOT_JOINED, PAYLOAD_MAX,
+                        PLAYER_RULE, POLL_INTERVAL_MAX_MS,
                         POLL_WAIT_MAX_MS, PREFIX_RULE, PROPS_MAX, REJOINED, ROOM, ROOM_SENDER,
-                        ROOMS, ROOMS_PAGE, STATE, TICKET_MAX, TO_ROOM, TOO_OLD, TRANSPORTS, VANISHED,
+                        ROOMS, ROOMS_PAGE, SLOT_EMPTY, SLOT_LEFT, SLOT_PRESENT,
+                        SLOT_REPEATED, STATE, TICKET_MAX, TO_ROOM, TOO_OLD, TRANSPORTS, VANISHED,
                         WELCOME)
 from .structs import Distribution, State, Stats
 from .native import P, SONAME, api, lib, library, now_us, protocol_version, set_log, version
@@ -73,6 +77,7 @@ from .received import Event, Member
 from .figures import Clock
 from .lobby import Room
 from .room import RoomSettings
+from .lockstep import Lockstep
 from .interp import INTERP_KINDS, Interp, Point
 from .session import Session
 from .tickets import mint_ticket

@@ -4,7 +4,9 @@ session sends, the rules of names as the errors say them, and the library's
 statuses a call returns."""
 
 (WELCOME, STATE, TOO_OLD, JOINED, LEFT, CHAT, ERROR, DISCONNECTED, MOVED, APPEARED,
- VANISHED, EVENT, ROOMS, REJOINED, ROOM) = range(15)
+ VANISHED, EVENT, ROOMS, REJOINED, ROOM, FRAME, LATE, DESYNC) = range(18)
+SLOT_EMPTY, SLOT_PRESENT, SLOT_REPEATED, SLOT_LEFT = range(4)  # a slot's flag in a frame
+INPUT_MAX = 255     # RICOCHET_INPUT_MAX: bytes of one lockstep input, at most
 MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
          "streams": 6}
 TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3, "poll": 4}

@@ -144,6 +144,22 @@ api("interp_clear", None, P)
 api("interp_push", C.c_int, P, C.POINTER(State), C.c_uint64)
 api("interp_at", C.c_int, P, C.c_uint64, C.POINTER(_NativePoint))
 api("interp_latest", C.c_int, P, C.POINTER(State))
+# lockstep rooms (lockstep.py)
+api("lockstep_defaults", None, P)
+api("config_set_lockstep", C.c_int, P, P)
+api("config_set_spectator", C.c_int, P, C.c_bool)
+api("lockstep", C.c_int, P, P, C.POINTER(C.c_int32), C.POINTER(C.c_uint32))
+api("lockstep_from", C.c_int, P, C.c_uint32)
+api("lockstep_tick", C.c_uint32, P)
+api("lockstep_aim", C.c_uint32, P)
+api("send_input", C.c_int, P, C.c_uint32, C.c_char_p, C.c_size_t)
+api("frame_input", C.c_int, P, C.c_uint32, C.POINTER(C.POINTER(C.c_uint8)),
+    C.POINTER(C.c_size_t))
+api("send_check", C.c_int, P, C.c_uint32, C.c_uint64)
+api("lockstep_late", C.c_int, P, C.POINTER(C.c_uint32), C.POINTER(C.c_uint64),
+    C.POINTER(C.c_uint32))
+api("lockstep_desync", C.c_size_t, P, C.POINTER(C.c_uint32), C.c_size_t)
+api("lockstep_player", C.c_char_p, P, C.c_uint32)
 api("ticket_mint", C.c_int, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.c_uint32,
     C.c_uint, C.c_char_p, C.c_size_t)
 

@@ -12,13 +12,14 @@ from .errors import (SessionClosed, _bytes, _ClosedOnExit, _ms, _name_of, _numbe
                      _text)
 from .figures import _Figures
 from .lobby import _Lobby
+from .lockstep import _LockstepRoom, _lockstep_setup
 from .native import lib
 from .received import Event, Member
 from .room import _MyRoom, _room_setup, _set_key
 from .structs import State, _NativeEvent, _NativeMember, _str
 
 
-class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
+class Session(_Lobby, _MyRoom, _LockstepRoom, _Figures, _ClosedOnExit):
     """One session with one relay (ricochet_connect): connecting and joining
     go on in poll, whose events say how it went (WELCOME, or DISCONNECTED
     with the reason). room is NAME_RULE's, name PLAYER_RULE's; with a ticket (from the
@@ -45,13 +46,17 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
     not over mode "udp", transport "poll" or with a ticket (ConnectionError
     saying so). key: an earlier session's Session.key (kept as a password
     is): this one is the same player (the same player id; from the same
-    address while that session is still in the room, its place and id)."""
+    address while that session is still in the room, its place and id).
+    lockstep: the room my join makes is a lockstep room of these settings (a
+    Lockstep or a dict of its fields; a room that exists is joined as it
+    is); spectator=True joins one without a slot (lockstep.py)."""
 
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
                  ticket=None, any_room=False, lobby=False, timeout_ms=None, rejoin_ms=0,
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
                  keylog=None, poll_wait_ms=None, poll_interval_ms=0, props=None, size=0,
-                 listed=True, open=True, exists=False, match=None, key=None, relays=()):
+                 listed=True, open=True, exists=False, match=None, key=None, relays=(),
+                 lockstep=None, spectator=False):
         self.r = None
         mode_number = _number_of(MODES, "mode", mode)
         transport_number = _number_of(TRANSPORTS, "transport", transport)
@@ -81,6 +86,7 @@ class Session(_Lobby, _MyRoom, _Figures, _ClosedOnExit):
                                      % (room, ANY_ROOM_MAX))
             lib.ricochet_config_set_any_room(cfg, bool(any_room))
             _room_setup(cfg, props, size, listed, open, exists, match)
+            _lockstep_setup(cfg, lockstep, spectator)
             if name is not None:
                 # the library's words for what the name breaks, after its "name '...': "
                 _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,

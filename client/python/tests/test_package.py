@@ -23,7 +23,8 @@ EXPORTED = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Cl
             "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED", "MOVED", "APPEARED",
             "VANISHED", "EVENT", "ROOMS", "REJOINED", "ROOM", "RoomSettings", "KEY_RULE",
             "MODES", "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version",
-            "now_us", "set_log"]
+            "now_us", "set_log", "FRAME", "LATE", "DESYNC", "Lockstep", "SLOT_EMPTY",
+            "SLOT_PRESENT", "SLOT_REPEATED", "SLOT_LEFT", "INPUT_MAX"]
 # and the other names of its top level
 OTHERS = ["lib", "api", "P", "SONAME", "mint_ticket", "main", "_script", "E_INVALID",
           "E_TOO_BIG", "ANY_ROOM_MAX", "PROPS_MAX", "__version__"]
@@ -32,7 +33,9 @@ SESSION = ["id", "key", "player", "player_of", "joined", "sealed", "mode", "tran
            "event", "chat", "set_mode", "flush", "members", "member", "list_rooms", "join",
            "rooms", "set_room", "room_mine", "is_owner", "owner", "room_settings", "clock",
            "latency", "rtt", "watch_rooms", "watching", "room_pages", "close", "__enter__",
-           "__exit__"]
+           "__exit__", "lockstep", "lockstep_from", "lockstep_tick", "lockstep_aim",
+           "send_input", "frame_input", "send_check", "lockstep_late", "lockstep_desync",
+           "lockstep_player"]
 INTERP = ["push", "at", "latest", "clear", "close", "__enter__", "__exit__"]
 
 
@@ -57,6 +60,8 @@ class Names(unittest.TestCase):
         self.assertEqual((ricochet.PAYLOAD_MAX, ricochet.EVENT_MAX, ricochet.TO_ROOM,
                           ricochet.ROOM_SENDER), (1135, 4096, 0, 4294967295))
         self.assertEqual(ricochet.NOT_JOINED, -2)
+        self.assertEqual((ricochet.FRAME, ricochet.DESYNC, ricochet.SLOT_LEFT,
+                          ricochet.INPUT_MAX), (15, 17, 3, 255))
         self.assertIs(ricochet.Interp.push.__globals__["State"], ricochet.State)
 
 

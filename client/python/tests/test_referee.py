@@ -83,7 +83,8 @@ def move(seats, who, cell, answer):
 
 def play_before(seats):
     """X wins a game, then O and X move once in the next."""
-    wait(seats, 0, lambda t: len(t.kept.get("roles", "")) == 37)
+    for i in (0, 1):  # each told the roles: joined, the room's kept events heard
+        wait(seats, i, lambda t: len(t.kept.get("roles", "")) == 37)
     for who, cell, answer in ((0, 1, "X 1"), (1, 4, "O 4"), (0, 2, "X 2"), (1, 5, "O 5"),
                               (0, 3, "X wins"), (1, 5, "O 5"), (0, 1, "X 1")):
         move(seats, who, cell, answer)
