@@ -182,7 +182,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The programs: the main's source, the folders' libraries it links (a
 # library before those it uses) and the packages it links.
-PROGRAM_NAMES := relay bot client netsim bench lesson ticket
+PROGRAM_NAMES := relay bot client netsim bench lesson ticket replay
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream relay/webrtc \
     relay/quic \
@@ -211,6 +211,9 @@ lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
+replay_MAIN := client/replay/replay_main.c
+replay_LIBS := proto sys
+replay_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 # The teaching relays of examples/sockets/, beside the programs.
 EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/examples/udp_player \
