@@ -541,7 +541,7 @@ static void gates_block_plays_as_library_md_says(void **state)
 }
 
 /* docs/library.md's "A lockstep game" block as written (the same way):
- * two trails players, built by it, end at tick 100 with the same world. */
+ * two trails players, built by it, end at tick 60 with the same world. */
 static void lockstep_block_plays_as_library_md_says(void **state)
 {
     (void)state;
@@ -553,10 +553,10 @@ static void lockstep_block_plays_as_library_md_says(void **state)
     int rc = docs_block("## A lockstep game", 0, dir, port, false);
     char *out = block_out(dir, "");
     assert_int_equal(rc, 0);
-    const char *a = strstr(out, "trails: tick 100 sum ");
-    const char *b = a ? strstr(a + 1, "trails: tick 100 sum ") : NULL;
+    const char *a = strstr(out, "trails: tick 60 sum ");
+    const char *b = a ? strstr(a + 1, "trails: tick 60 sum ") : NULL;
     assert_non_null(b);
-    assert_memory_equal(a, b, strlen("trails: tick 100 sum ") + 16);
+    assert_memory_equal(a, b, strlen("trails: tick 60 sum ") + 16);
     free(out);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);

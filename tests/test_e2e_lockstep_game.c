@@ -4,7 +4,9 @@
  * saved key, a third joins 4 s in (from the snapshot a player keeps, and
  * the frames since); all three end with the same world at the same tick,
  * and ricochet-replay, playing the relay's kept log (--lockstep-log) back
- * to the game as a spectator, ends with that world too. */
+ * to the game as a spectator, ends with that world too; the relay's
+ * trails page (client/js/trails.js) in headless Chromium and trails.c
+ * play one room and end with the same world. */
 /* A player joins late here after 4 s, not a minute: the same path (a
  * snapshot, then the frames since), in the time a test may take. */
 #include <setjmp.h>
@@ -19,11 +21,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "client/lib/ricochet.h"
+#include "tests/support/browser.h"
 #include "tests/support/examples.h"
 #include "tests/support/harness.h"
+#include "tests/support/servers.h"
 
-#define UNTIL "200" /* ticks: 10 s at the game's 20 Hz */
+#define UNTIL "160" /* ticks: 8 s at the game's 20 Hz */
 #define WAIT_MS 40000
 
 static char scratch[64]; /* the DESTDIR, and where trails is built */
@@ -52,20 +58,28 @@ static void start(struct spawn_proc *p, const char *const *args)
         fail_msg("trails: %s", err);
 }
 
-/* p's output once it stopped by itself: its world's sum at UNTIL. */
-static char *finish(struct spawn_proc *p, const char *who, char *sum, size_t cap)
+/* p's output once it stopped by itself: its world's sum at tick until. */
+static char *finish_at(struct spawn_proc *p, const char *who, const char *until, char *sum,
+                       size_t cap)
 {
+    char said[64];
+    snprintf(said, sizeof said, "trails: tick %s sum ", until);
     int code = spawn_stop(p, 0, WAIT_MS);
     char *out = spawn_read_stdout(p), *err = spawn_read_stderr(p);
     assert_non_null(out);
     if (code != 0)
         fail_msg("%s exited %d: %s%s", who, code, out, err ? err : "");
     free(err);
-    const char *at = strstr(out, "trails: tick " UNTIL " sum ");
+    const char *at = strstr(out, said);
     if (!at)
         fail_msg("%s said no sum: %s", who, out);
-    snprintf(sum, cap, "%.16s", at + strlen("trails: tick " UNTIL " sum "));
+    snprintf(sum, cap, "%.16s", at + strlen(said));
     return out;
+}
+
+static char *finish(struct spawn_proc *p, const char *who, char *sum, size_t cap)
+{
+    return finish_at(p, who, UNTIL, sum, cap);
 }
 
 /* The slot a player's output says it got. */
@@ -155,10 +169,53 @@ static void late_killed_and_replayed_players_end_alike(void **state)
     unlink(log_path);
 }
 
+#define PAGE "window.ricochetTrails && window.ricochetTrails.snapshot()"
+
+/* The relay's trails page (/trails, client/js/trails.js) in headless
+ * Chromium over the WebSocket edge and trails.c over ENet, in one room:
+ * both end at tick 60 with the same world. */
+static void a_page_and_a_terminal_play_one_room(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, term;
+    const char *relay_args[] = {"--listen", "enet://127.0.0.1:0", "--listen",
+                                "ws://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(&relay, relay_args) > 0);
+    char port[8], url[160], dir[] = "/tmp/ricochet-trails-XXXXXX";
+    snprintf(port, sizeof port, "%u", harness_edge_port(&relay, "enet"));
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/trails?name=web&room=duo&auto=1&until=60",
+             harness_edge_port(&relay, "ws"));
+    servers_tmpdir(dir);
+    struct browser *b = browser_open(dir, url, 800, 500);
+    if (!browser_wait(b, PAGE " && " PAGE ".phase === 'joined'", WAIT_MS))
+        browser_fail(b, PAGE, "the page never joined");
+    const char *args[] = {"--auto", "0", "--until", "60", "--name", "term", "127.0.0.1", port,
+                          "duo", NULL};
+    start(&term, args);
+    char sum[17];
+    char *out = finish_at(&term, "the terminal", "60", sum, sizeof sum);
+    if (!browser_wait(b, PAGE ".phase === 'done'", WAIT_MS))
+        browser_fail(b, PAGE, "the page never reached tick 60");
+    cJSON *snap = browser_eval(b, PAGE);
+    const cJSON *sums = cJSON_GetObjectItem(snap, "sums");
+    const cJSON *at = cJSON_GetObjectItem(sums, "60");
+    assert_true(cJSON_IsString(at));
+    print_message("tick 60: the page %s, the terminal %s\n", at->valuestring, sum);
+    assert_string_equal(at->valuestring, sum);
+    cJSON_Delete(snap);
+    browser_close(b);
+    free(out);
+    spawn_free(&term);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(late_killed_and_replayed_players_end_alike),
+        cmocka_unit_test(a_page_and_a_terminal_play_one_room),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
