@@ -24,6 +24,9 @@
 #   make bench-payload what a state's payload costs: 0, 64, 256 and 1024 bytes side
 #                   by side, in a room and in a world, every payload checked
 #                   (bench-payload-reference: into bench/results/payload/)
+#   make bench-event-size what an event's body costs: 64, 1024 and 4096 bytes side
+#                   by side, rooms of 8 over ENet (bench-event-size-reference:
+#                   into bench/results/event-size/)
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
 #                   (LESSON_PORT, 7799; its door LESSON_DOOR_ADDRESS and
@@ -182,7 +185,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The programs: the main's source, the folders' libraries it links (a
 # library before those it uses) and the packages it links.
-PROGRAM_NAMES := relay bot client netsim bench lesson ticket
+PROGRAM_NAMES := relay bot client netsim bench lesson ticket replay
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream relay/webrtc \
     relay/quic \
@@ -211,6 +214,9 @@ lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
+replay_MAIN := client/replay/replay_main.c
+replay_LIBS := proto sys
+replay_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 # The teaching relays of examples/sockets/, beside the programs.
 EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/examples/udp_player \
@@ -311,6 +317,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
+        bench-event-size bench-event-size-reference \
         bench-script-cost bench-script-cost-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
         writers-check
@@ -389,14 +396,16 @@ $(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
 	$(Q)awk '/^(import|export) \{/ { inside = 1 } inside { inside = !/;$$/; next } { print }' \
 	  $^ > $@.tmp
 	$(Q)mv $@.tmp $@
-# The play page and its modules (client/js/), and the tag and gates games'
-# pages and modules, served by the relay's HTTP front (GET /play, /play.js,
-# /ricochet.js, /play_lobby.js, /tag, /tag.js, /gates, /gates.js), compiled
-# into its library the same way: http_play_html, http_play_js,
-# http_ricochet_js, http_play_lobby_js, http_tag_html, http_tag_js,
-# http_gates_html, http_gates_js and their lengths.
+# The play page and its modules (client/js/), and the tag, gates and trails
+# games' pages and modules, served by the relay's HTTP front (GET /play,
+# /play.js, /ricochet.js, /play_lobby.js, /tag, /tag.js, /gates, /gates.js,
+# /trails, /trails.js), compiled into its library the same way:
+# http_play_html, http_play_js, http_ricochet_js, http_play_lobby_js,
+# http_tag_html, http_tag_js, http_gates_html, http_gates_js,
+# http_trails_html, http_trails_js and their lengths.
 PLAY_FILES := client/js/play.html client/js/play.js $(RICOCHET_JS) client/js/play_lobby.js \
-    client/js/tag.html client/js/tag.js client/js/gates.html client/js/gates.js
+    client/js/tag.html client/js/tag.js client/js/gates.html client/js/gates.js \
+    client/js/trails.html client/js/trails.js
 relay/http_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] =$(if $(3), $(3))'; \
     sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
@@ -412,6 +421,8 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo 'extern const size_t http_play_lobby_js_len, http_tag_html_len, http_tag_js_len;'; \
 	  echo 'extern const char http_gates_html[], http_gates_js[];'; \
 	  echo 'extern const size_t http_gates_html_len, http_gates_js_len;'; \
+	  echo 'extern const char http_trails_html[], http_trails_js[];'; \
+	  echo 'extern const size_t http_trails_html_len, http_trails_js_len;'; \
 	  $(call c_string,http_play_html,client/js/play.html) \
 	  $(call c_string,http_play_js,client/js/play.js) \
 	  $(call c_string,http_ricochet_js,$(RICOCHET_JS)) \
@@ -419,7 +430,9 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  $(call c_string,http_tag_html,client/js/tag.html) \
 	  $(call c_string,http_tag_js,client/js/tag.js) \
 	  $(call c_string,http_gates_html,client/js/gates.html) \
-	  $(call c_string,http_gates_js,client/js/gates.js) } > $@.tmp
+	  $(call c_string,http_gates_js,client/js/gates.js) \
+	  $(call c_string,http_trails_html,client/js/trails.html) \
+	  $(call c_string,http_trails_js,client/js/trails.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
 # The lesson page (lab/lesson/lesson.html, lesson.js), its words in each language
 # (lab/lesson/lang/LANG.json: live_lang_LANG) and the protocol's module it decodes
@@ -856,6 +869,14 @@ bench-payload bench-payload-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/payload.sh $(BUILD)/bin $(PAYLOAD_DIR) $(REPEAT)
+
+# What an event's body costs (bench/event_size.sh): the relay's CPU and the
+# bytes it sends per delivered event, bodies of 64, 1024 and 4096 bytes.
+bench-event-size bench-event-size-reference: EVENT_SIZE_DIR = $(if $(filter bench-event-size-reference,$@),bench/results,$(BENCH_OUT))/event-size
+bench-event-size bench-event-size-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/event_size.sh $(BUILD)/bin $(EVENT_SIZE_DIR) $(REPEAT)
 
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.

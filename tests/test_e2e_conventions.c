@@ -33,7 +33,7 @@
 
 static const char *const programs[] = {"ricochet-relay", "ricochet-bot", "ricochet-client",
                                        "ricochet-netsim", "ricochet-bench", "ricochet-lesson",
-                                       "ricochet-ticket"};
+                                       "ricochet-ticket", "ricochet-replay"};
 
 /* Runs dir/prog (dir NULL: a ricochet program) with args to its exit;
  * returns its stdout (the caller frees), stores the exit code in *code and,

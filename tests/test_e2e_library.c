@@ -21,8 +21,9 @@
  * blocks of "The examples" (hello's ten states sent), "A game: tag" (in a
  * terminal of script(1): joined, quit by its q) and "A game: gates" (a host's
  * closed room and a lobby player that lists it closed, joins once it opens and
- * gets the gates opened before it as kept events) run as written, each program
- * finding the library by its rpath */
+ * gets the gates opened before it as kept events) and "A lockstep game" (two
+ * trails players end at the same tick with the same world) run as written,
+ * each program finding the library by its rpath */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -539,6 +540,28 @@ static void gates_block_plays_as_library_md_says(void **state)
     spawn_free(&relay);
 }
 
+/* docs/library.md's "A lockstep game" block as written (the same way):
+ * two trails players, built by it, end at tick 60 with the same world. */
+static void lockstep_block_plays_as_library_md_says(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/trails-block", scratch);
+    int rc = docs_block("## A lockstep game", 0, dir, port, false);
+    char *out = block_out(dir, "");
+    assert_int_equal(rc, 0);
+    const char *a = strstr(out, "trails: tick 60 sum ");
+    const char *b = a ? strstr(a + 1, "trails: tick 60 sum ") : NULL;
+    assert_non_null(b);
+    assert_memory_equal(a, b, strlen("trails: tick 60 sum ") + 16);
+    free(out);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +576,7 @@ int main(void)
         cmocka_unit_test(examples_block_runs_as_library_md_says),
         cmocka_unit_test(tag_block_runs_as_library_md_says),
         cmocka_unit_test(gates_block_plays_as_library_md_says),
+        cmocka_unit_test(lockstep_block_plays_as_library_md_says),
     };
     return cmocka_run_group_tests(tests, install, uninstall);
 }

@@ -31,6 +31,10 @@ static const struct page {
      &http_gates_html_len},
     {{"/gates.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
      http_gates_js, &http_gates_js_len},
+    {{"/trails", READ, READ_WHY, false, NULL, NULL}, "text/html; charset=utf-8",
+     http_trails_html, &http_trails_html_len},
+    {{"/trails.js", READ, READ_WHY, false, NULL, NULL}, "text/javascript; charset=utf-8",
+     http_trails_js, &http_trails_js_len},
 };
 
 static void page(void *ctx, const struct http_req *req, const char *body, struct http_conn *c)
