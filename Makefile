@@ -24,6 +24,9 @@
 #   make bench-payload what a state's payload costs: 0, 64, 256 and 1024 bytes side
 #                   by side, in a room and in a world, every payload checked
 #                   (bench-payload-reference: into bench/results/payload/)
+#   make bench-event-size what an event's body costs: 64, 1024 and 4096 bytes side
+#                   by side, rooms of 8 over ENet (bench-event-size-reference:
+#                   into bench/results/event-size/)
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
 #                   (LESSON_PORT, 7799; its door LESSON_DOOR_ADDRESS and
@@ -314,6 +317,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
+        bench-event-size bench-event-size-reference \
         bench-script-cost bench-script-cost-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
         writers-check
@@ -865,6 +869,14 @@ bench-payload bench-payload-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/payload.sh $(BUILD)/bin $(PAYLOAD_DIR) $(REPEAT)
+
+# What an event's body costs (bench/event_size.sh): the relay's CPU and the
+# bytes it sends per delivered event, bodies of 64, 1024 and 4096 bytes.
+bench-event-size bench-event-size-reference: EVENT_SIZE_DIR = $(if $(filter bench-event-size-reference,$@),bench/results,$(BENCH_OUT))/event-size
+bench-event-size bench-event-size-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/event_size.sh $(BUILD)/bin $(EVENT_SIZE_DIR) $(REPEAT)
 
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.

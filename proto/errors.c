@@ -77,8 +77,8 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                     "the room's script refused the join (its reason "
                                     "follows)", false},
     [PROTO_ERROR_SCRIPT_ERROR] = {"script_error",
-                                  "the room's script failed (where and why follow): the "
-                                  "room goes on", false},
+                                  "not sent: a room's script's failure comes as an event "
+                                  "from the room", false},
     [PROTO_ERROR_REPLACED] = {"replaced",
                               "your player joined again from another session, which has its "
                               "place now: this one ends",

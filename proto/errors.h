@@ -52,7 +52,8 @@ enum proto_error_code {
     PROTO_ERROR_NOT_OWNER = 33,  /* a kept key another player keeps */
     /* room scripts */
     PROTO_ERROR_SCRIPT_REFUSED = 34,
-    PROTO_ERROR_SCRIPT_ERROR = 35, /* the room's script failed: the members told */
+    PROTO_ERROR_SCRIPT_ERROR = 35, /* not sent: a script's failure is told by an event from
+                                      the room; its number kept for the codes after it */
     /* one live session a player */
     PROTO_ERROR_REPLACED = 36,   /* the player joined again from another session */
     PROTO_ERROR_COUNT

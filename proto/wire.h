@@ -34,7 +34,7 @@ enum proto_msg_type { PROTO_MSG_STATE = 1, PROTO_MSG_BATCH = 2, PROTO_MSG_EVENT 
  * reserved bytes, sender, to), then a body of 0..PROTO_EVENT_BODY_MAX
  * bytes the relay does not read. */
 #define PROTO_EVENT_HEAD 12
-#define PROTO_EVENT_BODY_MAX 1024
+#define PROTO_EVENT_BODY_MAX 4096
 #define PROTO_EVENT_MAX (PROTO_EVENT_HEAD + PROTO_EVENT_BODY_MAX)
 #define PROTO_EVENT_ROOM 0u /* "to" of an event for every other member of the room */
 /* An event's flags (byte 2; PROTOCOL.md, "Kept events"), and its key's

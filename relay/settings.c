@@ -96,8 +96,9 @@ const struct option_def relay_settings_options[] = {
       .help = "clients from one IP address (ENet duplicatePeers), and replies at once to a "
               "stranger's address; 0 = up to --max-clients, no reply budget per address" },
     { .name = "max-packet-size", .type = OPTION_UINT, .offset = CORE(max_packet_size),
-      .size = SIZE(core.max_packet_size), .def = "2048", .min = 64, .max = 65536,
-      .help = "largest datagram accepted from a client, bytes; longer: too_big" },
+      .size = SIZE(core.max_packet_size), .def = "4608", .min = 64, .max = 65536,
+      .help = "largest datagram accepted from a client, bytes (the default holds the largest "
+              "event, sealed); longer: too_big" },
     { .name = "max-waiting-data", .type = OPTION_UINT, .offset = NET(max_waiting_data),
       .size = SIZE(net.max_waiting_data), .def = "1048576", .min = 4096, .max = 268435456,
       .help = "ENet: bytes one peer may have buffered awaiting reassembly or order" },
@@ -296,7 +297,7 @@ const struct option_def relay_settings_options[] = {
       .help = "what a room does when its script is switched off after 10 errors: close, it "
               "goes on closed, taking no joiner and passing none of its members' events, "
               "states and inputs; end, each member is closed with error kicked. Either way "
-              "its members are told (error script_error)" },
+              "its members are told (an event from the room)" },
     { .name = "script-memory-kb", .type = OPTION_UINT, .offset = SET(script.memory_kb),
       .size = SIZE(script.memory_kb), .def = "1024", .min = 64, .max = 262144,
       .help = "KiB of memory a room's script may hold; an allocation past it fails (the "

@@ -99,7 +99,7 @@ static const struct bad_case bad_enet_groups[][8] = {
         { "state version 2", BAD_STATE_V2, 1, U, NULL, 0, "bad_state", "drops.bad_state" },
         { "state of 1300 bytes", BAD_STATE_PADDED, 1, U, NULL, 1300, "too_big",
           "drops.too_big" },
-        { "control of 3000 bytes", BAD_BIG_JSON, 0, R, NULL, 3000, "too_big", "drops.too_big" },
+        { "control of 5000 bytes", BAD_BIG_JSON, 0, R, NULL, 5000, "too_big", "drops.too_big" },
         { "name longer than --name-max 8", BAD_JSON, 0, R,
           "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"abcdefghij\"}", 0, "bad_name",
           "drops.bad_name" },
@@ -125,7 +125,7 @@ static void bad_input_enet(void **state)
     const char *args[] = { "--name-max", "8", "--room-max", "8", "--log-level", "warn", NULL };
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
-    static uint8_t buf[4096];
+    static uint8_t buf[8192];
     static struct proto_control msg;
     int cases = 0;
 
@@ -364,7 +364,7 @@ static void bad_input_udp(void **state)
     struct sockaddr_in to = raw_loopback((uint16_t)port);
     int fd = harness_udp_socket(NULL);
     harness_udp_connect(fd, (uint16_t)port); /* only the relay's answers */
-    static uint8_t buf[4096];
+    static uint8_t buf[8192];
     static struct proto_control msg;
     /* A stranger's state (long enough for the answer, see PROTOCOL.md's
      * return routability): not_joined. */
@@ -388,7 +388,7 @@ static void bad_input_udp(void **state)
         { "state version 2", BAD_STATE_V2, 0, 0, NULL, 0, "bad_state", "drops.bad_state" },
         { "state of 1300 bytes", BAD_STATE_PADDED, 0, 0, NULL, 1300, "too_big",
           "drops.too_big" },
-        { "datagram of 3000 bytes", BAD_BIG_JSON, 0, 0, NULL, 3000, "too_big",
+        { "datagram of 5000 bytes", BAD_BIG_JSON, 0, 0, NULL, 5000, "too_big",
           "drops.too_big" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

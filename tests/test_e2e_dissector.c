@@ -511,7 +511,7 @@ static void names_show_in_their_scripts(void **state)
 
 /* A game's own bytes: events (type 3) to the room and to one member, as a
  * client sends them and as the relay stamps them, one on a port of no
- * preference (the heuristic), one with a body over 1024 bytes (the relay
+ * preference (the heuristic), one with a body over 4096 bytes (the relay
  * refuses it, too_big: expert info ricochet.too_long); a state with a
  * payload after its 40 bytes. */
 static void events_and_payloads_read(void **state)

@@ -35,6 +35,7 @@
 #define FLOOD_PER_S 170      /* each attacker's: under the rate limit (180 a second) */
 #define HONEST_PER_S 20
 #define HONEST_BODY 40
+#define ATTACK_BODY 1024 /* an attacker's event: 1 KiB */
 #define JOIN_MS 20000
 #define MANY 24              /* the last round's attackers' addresses: past 16 */
 
@@ -161,8 +162,8 @@ static void a_sender_within_its_share_gets_through_on_every_edge(void **state)
         skip();
     }
     struct got one[WAYS], two[WAYS], many = {.honest = 120};
-    round_of(&f, rm, n, 1, 1, RICOCHET_EVENT_MAX, one);
-    round_of(&f, rm, n, 2, 1 + WAYS, RICOCHET_EVENT_MAX, two);
+    round_of(&f, rm, n, 1, 1, ATTACK_BODY, one);
+    round_of(&f, rm, n, 2, 1 + WAYS, ATTACK_BODY, two);
     /* past 16 addresses, each attacker's events as small as the honest
      * member's (so each attacker's share is kept full to a few bytes): on
      * tcp, the edge whose slow member reads the most steadily */

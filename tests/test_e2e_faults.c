@@ -243,6 +243,8 @@ static uint64_t flood_due(uint64_t now_ms, uint64_t t0_ms, struct flood *f)
     return due;
 }
 
+#define FLOOD_BODY 1024 /* bytes of a flooder's event */
+
 /* flooder's events of 1 KiB on schedule, to `to` (RICOCHET_TO_ROOM: the
  * room). */
 static void flood_events(struct cell *c, uint32_t to, uint64_t now_ms, uint64_t t0_ms,
@@ -250,7 +252,7 @@ static void flood_events(struct cell *c, uint32_t to, uint64_t now_ms, uint64_t 
 {
     uint64_t due = flood_due(now_ms, t0_ms, f);
     for (; f->turns < due && !c->flooder.ended; f->turns++)
-        if (member_send_event(&c->flooder, to, RICOCHET_EVENT_MAX) != 0)
+        if (member_send_event(&c->flooder, to, FLOOD_BODY) != 0)
             c->flooder.ended = true; /* its session is over: the cell says so */
 }
 
@@ -290,7 +292,7 @@ static uint64_t stream_fill_ms(double per_s)
         rmem = 131072;
     if (f)
         fclose(f);
-    double rate = (per_s > 1 ? per_s : 1) * (RICOCHET_EVENT_MAX + 12.0 + 4);
+    double rate = (per_s > 1 ? per_s : 1) * (FLOOD_BODY + 12.0 + 4);
     return (uint64_t)((double)(rmem + STREAM_SNDBUF_KERNEL) / rate * 1000.0);
 }
 

@@ -161,7 +161,7 @@ static void bad_frames_close_the_connection(void **state)
     int big = tcp_connect(t.stream, 0);
     send_frame(big, JOIN("frames", "big"));
     assert_int_equal(read_until(big, "\"welcome\"", out, sizeof out, 5000), 1);
-    send_all(big, "\x08\x00", 2); /* 2048 bytes announced */
+    send_all(big, "\x20\x00", 2); /* 8192 bytes announced */
     assert_int_equal(read_until(big, "\"too_big\"", out, sizeof out, 5000), 1);
     assert_true(closed_within(big, 3000));
     close(big);

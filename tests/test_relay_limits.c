@@ -280,7 +280,7 @@ static void limits_come_from_the_option_table(void **state)
     assert_int_equal(cfg.max_room_size, PROTO_ROSTER_MAX);
     assert_int_equal(cfg.name_max, PROTO_NAME_MAX);
     assert_int_equal(cfg.room_max, PROTO_ROOM_MAX);
-    assert_int_equal(cfg.max_packet_size, 2048);
+    assert_int_equal(cfg.max_packet_size, 4608);
     assert_int_equal(cfg.rate_limit, 180);
     assert_int_equal(cfg.rate_burst, 60);
     assert_int_equal(cfg.kick_after_ms, 2000);

@@ -214,9 +214,11 @@ static void on_event_forwards_drops_or_replaces(void **state)
     /* an erroring hook, or a bad answer: dropped, counted, the room told */
     assert_int_equal(send_event(r, 0, 0, "bad"), 0);
     assert_int_equal(send_event(r, 0, 0, "boom"), 0);
-    assert_int_equal(events_to(1), 2);
-    assert_string_equal(last_error(1), "script_error");
-    assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "in on_event:"));
+    assert_int_equal(events_to(1), 2 + 2); /* each failure told by the room */
+    assert_true(last_event(1, &ev, body, sizeof body));
+    assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
+    assert_non_null(strstr(body, "script_error: the room's script failed in on_event:"));
+    assert_string_equal(last_error(1), "");
     assert_int_equal(counts(r)->dropped, 3);
     assert_int_equal(counts(r)->changed, 1);
     assert_int_equal(counts(r)->errors, 2);
@@ -444,7 +446,8 @@ static void the_rooms_keys_are_its_own(void **state)
 /* A hook that errors on every call, in a pinned room (--script-room): a
  * join without props makes the room with its script all the same; each
  * state and event it would judge is dropped, never passed, and the members
- * hear of each failure (script_error); after 10 the script is off and the
+ * hear of each failure (an event from the room: "script_error: " and where
+ * and why); after 10 the script is off and the
  * room does what --script-failed says: close, closed for good (a newcomer
  * refused, the members told once more, nothing of theirs passing, no
  * further call); end, every member closed kicked. */
@@ -462,14 +465,22 @@ static void a_failing_hook_fails_closed(void **state)
         assert_int_equal(join_script(r, 1, "f-1", "b", NULL), 0);
         fake_clear();
         assert_int_equal(send_event(r, 1, 0, "hi"), 0);
-        assert_int_equal(events_to(0), 0);
-        assert_string_equal(last_error(0), "script_error"); /* the members hear of it */
-        assert_string_equal(last_error(1), "script_error");
-        assert_non_null(strstr(last_ctl(0, PROTO_CTL_ERROR)->text,
-                               "the room's script failed in on_event:"));
+        struct proto_event ev;
+        char body[PROTO_EVENT_MAX];
+        for (uint32_t p = 0; p < 2; p++) { /* the members hear of it, "hi" passed to none */
+            assert_int_equal(events_to(p), 1);
+            assert_true(last_event(p, &ev, body, sizeof body));
+            assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
+            assert_int_equal(ev.to, PROTO_EVENT_ROOM);
+            assert_true(strncmp(body, "script_error: the room's script failed in on_event: ",
+                                52) == 0);
+            assert_non_null(strstr(body, "flaky.lua:2: no"));
+            assert_string_equal(last_error(p), "");
+        }
         for (uint32_t i = 1; i < SCRIPT_ERRORS_OFF; i++)
             assert_int_equal(send_state_xy(r, 0, i, 1, 1), 0);
         assert_int_equal(states_to(1), 0); /* none passed unjudged */
+        assert_int_equal(events_to(1), SCRIPT_ERRORS_OFF + (failed == SCRIPT_FAILED_CLOSE));
         assert_int_equal(counts(r)->errors, SCRIPT_ERRORS_OFF);
         assert_int_equal(counts(r)->dropped, SCRIPT_ERRORS_OFF);
         assert_int_equal(counts(r)->off, 1);
@@ -486,10 +497,12 @@ static void a_failing_hook_fails_closed(void **state)
             done(r, e);
             continue;
         }
-        for (uint32_t p = 0; p < 2; p++) /* told once more, past the error budget */
-            assert_string_equal(last_ctl(p, PROTO_CTL_ERROR)->text,
-                                "the room's script failed 10 times: the room is closed and "
-                                "passes nothing of its members");
+        for (uint32_t p = 0; p < 2; p++) { /* told once more */
+            assert_true(last_event(p, &ev, body, sizeof body));
+            assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
+            assert_string_equal(body, "script_error: the room's script failed 10 times: the "
+                                      "room is closed and passes nothing of its members");
+        }
         assert_int_equal(join_script(r, 2, "f-1", "c", NULL), DROP(RELAY_DROP_ROOM_CLOSED));
         fake_clear();
         for (uint32_t i = 1; i <= 5; i++) {

@@ -283,11 +283,11 @@ static void unopened_traffic_earns_nothing(void **state)
     memcpy(bad, box, sizeof box);
     assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bad,
                                        (size_t)n, now_us), DROP(RELAY_DROP_SEAL_REPLAYED));
-    static uint8_t big[4096];
+    static uint8_t big[8192];
     for (int i = 0; i < 500; i++) { /* no time passes: no token comes back */
         memset(big, 'x', sizeof big);
         relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, RELAY_IN_TRUNCATED, big, 2049, now_us);
-        relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, big, 3000, now_us);
+        relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, big, 5000, now_us);
         relay_peer_too_big(r, 0, 100000, 65536, false, now_us);
         make_state(st, 0, 2, 5.0f, 0);
         assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,

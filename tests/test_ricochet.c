@@ -83,7 +83,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_DEFAULT_TIMEOUT_MS, 5000);
     assert_int_equal(RICOCHET_TICKET_MAX, 952);
     assert_int_equal(RICOCHET_PAYLOAD_MAX, 1135);
-    assert_int_equal(RICOCHET_EVENT_MAX, 1024);
+    assert_int_equal(RICOCHET_EVENT_MAX, 4096);
     assert_int_equal(RICOCHET_TO_ROOM, 0);
     assert_true(RICOCHET_ROOM_SENDER == 4294967295u);
     assert_string_equal(RICOCHET_END_TIMEOUT, "timeout");

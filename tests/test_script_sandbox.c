@@ -20,9 +20,9 @@
  * sort of long strings of zero bytes, with and without an order function,
  * concatenations, %q, utf8 over a whole string, a comparison of two long
  * strings, a plain find), in a hook and in a room's start: the call ends within
- * STALL_MS, stopped and counted as an error, its room's members told
- * (script_error). Many rooms' calls at once hold the loop no longer than
- * one call may, the calls past it not made (dropped, busy), a start past
+ * STALL_MS, stopped and counted as an error, its room's members told (an
+ * event from the room, "script_error: ..."). Many rooms' calls at once hold
+ * the loop no longer than one call may, the calls past it not made (dropped, busy), a start past
  * it refused busy, an on_leave past it called once the loop has gone on
  * without scripts. Between datagrams here the loop goes on without
  * scripts as long as they ran (as the relay's loop reads and sends), unless
@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/room_record.h"
 #include "proto/wire.h"
 #include "relay/core/relay.h"
 #include "relay/script/script.h"
@@ -142,7 +143,12 @@ static void each_escape_is_stopped_and_counted(void **state)
             fail_msg("%s: budget %llu, memory %llu", cases[i].name,
                      (unsigned long long)(c->budget - before.budget),
                      (unsigned long long)(c->memory - before.memory));
-        assert_int_equal(events_to(3), 0); /* an erroring hook: its event dropped */
+        /* an erroring hook: its event dropped, the room's word of it the one event */
+        assert_int_equal(events_to(3), 1);
+        struct proto_event ev;
+        char told[PROTO_EVENT_MAX];
+        assert_true(last_event(3, &ev, told, sizeof told));
+        assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
         assert_int_equal(states_to(1), 2);
         assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
         assert_int_equal(send_text(r, 3, "{\"type\":\"leave\"}"), 0);
@@ -363,16 +369,6 @@ static uint64_t cpu_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* The last error sent to peer (events on its channel passed over), or NULL. */
-static const struct proto_control *error_to(uint32_t peer)
-{
-    for (size_t i = fk.n_ctl; i-- > 0;)
-        if (fk.ctl[i].peer == peer && fk.ctl[i].json[0] == '{' &&
-            ctl_at(i)->type == PROTO_CTL_ERROR)
-            return dec;
-    return NULL;
-}
-
 /* Every heavy body as a script of its name, inside the function fmt
  * makes of it ("function on_event(room, m, ev)\n%s\nend\n"). */
 static void put_heavy(const char *fmt)
@@ -427,11 +423,12 @@ static void each_heavy_call_ends_in_time(void **state)
         judge_heavy(h, "on_event", cpu_us() - t0, &before, r);
         assert_int_equal(send_state_xy(r, 0, ++sent, 2, 2), 0);
         if (h->fails) {
-            const struct proto_control *err = error_to(3);
-            assert_non_null(err);
-            assert_string_equal(err->code, "script_error");
-            if (!strstr(err->text, h->name))
-                fail_msg("%s: told \"%s\"", h->name, err->text);
+            struct proto_event ev;
+            char told[PROTO_EVENT_MAX];
+            assert_true(last_event(3, &ev, told, sizeof told));
+            assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
+            if (strncmp(told, "script_error: ", 14) != 0 || !strstr(told, h->name))
+                fail_msg("%s: told \"%s\"", h->name, told);
         }
         assert_int_equal(states_to(1), 2);
         assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
@@ -509,7 +506,11 @@ static void the_scripts_hold_the_loop_one_calls_time(void **state)
     assert_int_equal(drops(r, RELAY_DROP_SCRIPT_BUSY), ROOMS - 1 + 1);
     assert_false(relay_peer_joined(r, 2 * ROOMS + 2));    /* refused: busy */
     assert_string_equal(last_error(2 * ROOMS + 2), "script_refused");
-    assert_int_equal(events_to(1), 0);                    /* stopped: dropped */
+    assert_int_equal(events_to(1), 1); /* stopped: dropped, the room's word of it alone */
+    struct proto_event ev;
+    char told[PROTO_EVENT_MAX];
+    assert_true(last_event(1, &ev, told, sizeof told));
+    assert_int_equal(ev.sender, PROTO_ROOM_SENDER);
     for (uint32_t i = 1; i < ROOMS; i++)
         assert_int_equal(events_to(2 * i + 1), 0);        /* not judged: dropped */
     assert_int_equal(events_to(2 * ROOMS + 1), 0);        /* its on_leave waits */
@@ -517,11 +518,9 @@ static void the_scripts_hold_the_loop_one_calls_time(void **state)
     assert_int_equal(events_to(2 * ROOMS + 1), 0);
     now_us += SCRIPT_CALL_MS * 1000;                      /* once it is not */
     rest(r, e);
-    char body[64];
-    struct proto_event ev;
     assert_int_equal(events_to(2 * ROOMS + 1), 1);
-    assert_true(last_event(2 * ROOMS + 1, &ev, body, sizeof body));
-    assert_string_equal(body, "ann");
+    assert_true(last_event(2 * ROOMS + 1, &ev, told, sizeof told));
+    assert_string_equal(told, "ann");
     assert_int_equal(send_event(r, 2, 0, "go"), 0);       /* made */
     assert_int_equal(c->errors, 2);
     script_engine_close(e);

@@ -13,7 +13,7 @@ export const EVENT_HEAD: 12;
 /** Bytes of a state's payload: what every session carries, a sealed one too. */
 export const PAYLOAD_MAX: 1135;
 /** Bytes of an event's body. */
-export const EVENT_MAX: 1024;
+export const EVENT_MAX: 4096;
 export const KEY_MAX: 32;
 /** An event's `to` for every other member of the room. */
 export const TO_ROOM: 0;

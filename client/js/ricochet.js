@@ -42,7 +42,7 @@
  * bad_field, unknown_type) for the caller to count.
  *
  * Exports, constants:
- *   PAYLOAD_MAX (1135: a state's payload), EVENT_MAX (1024: an event's body),
+ *   PAYLOAD_MAX (1135: a state's payload), EVENT_MAX (4096: an event's body),
  *   TO_ROOM (0: an event to every other member), ROOM_SENDER (4294967295:
  *   an event's id when the room itself sent it, its script's: no member's),
  *   VERSION (3, sent in join), STATE_SIZE (40), STATE_MAX and BATCH_MAX

@@ -71,7 +71,7 @@ extern "C" {
 #define RICOCHET_PAYLOAD_MAX 1135 /* bytes of a state's payload: the game's own bytes
                                      after its 40 (ricochet_send_state_payload); what
                                      fits every session, a sealed one too */
-#define RICOCHET_EVENT_MAX 1024 /* bytes of an event's body (ricochet_send_event) */
+#define RICOCHET_EVENT_MAX 4096 /* bytes of an event's body (ricochet_send_event) */
 #define RICOCHET_TO_ROOM 0u     /* ricochet_send_event: to every other member */
 #define RICOCHET_ROOM_SENDER 4294967295u /* an EVENT's id when the room itself sent it
                                            (its script's, docs/scripts.md): an id the

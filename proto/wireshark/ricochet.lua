@@ -43,7 +43,7 @@ for _, t in ipairs({"join", "welcome", "joined", "left", "error", "chat", "leave
 end
 
 local STATE_SIZE, STATE_MAX, BATCH_MAX = 40, 1200, 1200
-local EVENT_HEAD, EVENT_BODY_MAX = 12, 1024
+local EVENT_HEAD, EVENT_BODY_MAX = 12, 4096
 local VALUE_MAX, TIME_MAX = 1e6, 999999999999999
 local LANES = {[0] = "control", [1] = "a state sent unreliably", [2] = "a state sent reliably"}
 
@@ -428,7 +428,7 @@ local function dissect_event(tvb, pinfo, tree, ctx)
                                   to == 0 and "the room" or string.format("%u", to), len - EVENT_HEAD)
     t:append_text(": " .. summary)
     if len - EVENT_HEAD > EVENT_BODY_MAX then
-        t:add_proto_expert_info(re.long, "A body over 1024 bytes: the relay refuses it (too_big)")
+        t:add_proto_expert_info(re.long, "A body over 4096 bytes: the relay refuses it (too_big)")
     end
     return summary
 end

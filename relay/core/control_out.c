@@ -22,13 +22,19 @@ int core_encode_out(struct relay *r)
 }
 
 /* bytes to peer on the control way, sealed if its session is, counted:
- * what every send comes to, once admitted. */
+ * what every send comes to, once admitted. An event longer than the peer's
+ * edge sends in one datagram (plain UDP's 1200 bytes; the relay's own
+ * messages are split to fit) is not sent to it, counted too_big. */
 static void deliver(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len)
 {
-    size_t n;
+    size_t n, max = core_edge(r, peer)->message_max;
     const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, bytes, len, NULL, 0, &n);
     if (!b)
         return;
+    if (max && n > max) {
+        r->stats.drops[RELAY_DROP_TOO_BIG]++;
+        return;
+    }
     r->stats.control_out++;
     r->stats.bytes_out += n;
     core_edge_stats(r, peer)->bytes_out += n;

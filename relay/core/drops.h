@@ -18,7 +18,8 @@ enum relay_drop {
     RELAY_DROP_WRONG_CHANNEL,  /* state on the control channel, JSON on a state
                                   channel, reliable on channel 1, ... */
     RELAY_DROP_TOO_BIG,        /* longer than --max-packet-size / PROTO_STATE_MAX,
-                                  or than ENet's maximumPacketSize */
+                                  or than ENet's maximumPacketSize; an event
+                                  longer than a plain-UDP member is sent */
     RELAY_DROP_RATE_LIMITED,   /* over the per-client token bucket */
     RELAY_DROP_ROOM_FULL,      /* join refused: --max-room-size */
     RELAY_DROP_TOO_MANY_ROOMS, /* join refused: --max-rooms */

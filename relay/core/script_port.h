@@ -154,16 +154,18 @@ bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *
 /* Carries out the kicks asked for. Returns whether there were any. */
 bool relay_script_settle(struct relay *r, uint64_t now_us);
 
-/* Tells every member of room (but a leaver) that its script failed: error
- * script_error with text, within each member's error budget. */
-void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us);
+/* Tells every member of room (but a leaver) that its script failed: an
+ * event to the room from the room (RELAY_SCRIPT_SENDER), its body
+ * RELAY_SCRIPT_TOLD then text (PROTOCOL.md, "From the room"). A room's
+ * script fails at most SCRIPT_ERRORS_OFF times, so this is bounded. */
+#define RELAY_SCRIPT_TOLD "script_error: "
+void relay_script_tell(struct relay *r, uint32_t room, const char *text);
 
 /* The room's script is off for good (its errors): the room closed (it
- * takes no joiner), each member told text (error script_error); with end,
+ * takes no joiner), each member told text (relay_script_tell); with end,
  * every member then closed with error kicked and text, once the call in
  * hand is over (relay_script_settle). */
-void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text,
-                         uint64_t now_us);
+void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text);
 
 /* The room's members (at most cap) into out, in the room's order. Returns
  * how many. */

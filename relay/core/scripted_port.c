@@ -96,16 +96,24 @@ void relay_script_props(struct relay *r, uint32_t room, const struct proto_props
     core_room_tell(r, rm); /* every member told, its record changed */
 }
 
-/* Every member of room but a leaver gets error script_error with text
- * (forced: past its error budget). */
-static void tell(struct relay *r, uint32_t room, bool force, const char *text,
-                 uint64_t now_us)
+void relay_script_tell(struct relay *r, uint32_t room, const char *text)
 {
     const struct relay_room *rm = live(r, room);
-    for (uint32_t i = 0; rm && i < rm->n; i++)
+    uint8_t buf[PROTO_EVENT_MAX];
+    char body[PROTO_EVENT_BODY_MAX + 1];
+    int len = snprintf(body, sizeof body, "%s%s", RELAY_SCRIPT_TOLD, text);
+    int n = rm && len > 0 ? proto_event_encode(buf, sizeof buf, PROTO_EVENT_ROOM, body,
+                                               (size_t)len < PROTO_EVENT_BODY_MAX
+                                                   ? (size_t)len : PROTO_EVENT_BODY_MAX)
+                          : -1;
+    if (n < 0)
+        return;
+    proto_state_stamp_sender(buf, RELAY_SCRIPT_SENDER);
+    uint32_t sent = 0;
+    for (uint32_t i = 0; i < rm->n; i++)
         if (rm->members[i] != r->script.leaving)
-            core_send_error(r, rm->members[i], force, PROTO_ERROR_SCRIPT_ERROR, now_us, "%s",
-                            text);
+            sent += core_send_bytes(r, UINT32_MAX, rm->members[i], buf, (size_t)n);
+    r->stats.events_out += sent;
 }
 
 void relay_script_open(struct relay *r, uint32_t room, bool open)
@@ -155,12 +163,11 @@ bool relay_script_kick(struct relay *r, uint32_t room, uint32_t id, const char *
     return true;
 }
 
-void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text,
-                         uint64_t now_us)
+void relay_script_failed(struct relay *r, uint32_t room, bool end, const char *text)
 {
     relay_script_open(r, room, false);
-    if (!end) { /* told once in the room's life: past the members' error budgets */
-        tell(r, room, true, text, now_us);
+    if (!end) {
+        relay_script_tell(r, room, text);
         return;
     }
     if (!live(r, room) || r->script.n_kicks >= RELAY_SCRIPT_KICKS + RELAY_SCRIPT_ENDS)
@@ -208,11 +215,6 @@ bool relay_script_settle(struct relay *r, uint64_t now_us)
     }
     core_settle(r, now_us);
     return true;
-}
-
-void relay_script_tell(struct relay *r, uint32_t room, const char *text, uint64_t now_us)
-{
-    tell(r, room, false, text, now_us);
 }
 
 size_t relay_script_members(const struct relay *r, uint32_t room,

@@ -28,7 +28,9 @@ static int api_send(lua_State *L)
     size_t len;
     const char *body = luaL_checklstring(L, 2, &len);
     lua_Integer to = luaL_optinteger(L, 3, 0);
-    luaL_argcheck(L, len <= PROTO_EVENT_BODY_MAX, 2, "an event's body is at most 1024 bytes");
+    if (len > PROTO_EVENT_BODY_MAX)
+        return luaL_argerror(L, 2, lua_pushfstring(L, "an event's body is at most %d bytes",
+                                                   PROTO_EVENT_BODY_MAX));
     luaL_argcheck(L, to >= 0 && to <= UINT32_MAX, 3, "a member's id");
     int n = relay_script_send(vm->eng->r, vm->slot, (uint32_t)to, body, len);
     if (n < 0) {
@@ -48,7 +50,7 @@ static int keep(lua_State *L, const char *body, size_t len)
     luaL_argcheck(L, proto_event_key_valid(key), 2, "a key is 1..32 bytes of 0x21..0x7e");
     int k = relay_script_keep(vm->eng->r, vm->slot, key, body, len);
     if (k == -1)
-        return luaL_error(L, "kept event '%s': key and bytes past 1024", key);
+        return luaL_error(L, "kept event '%s': key and bytes past %d", key, PROTO_EVENT_BODY_MAX);
     if (k < 0) {
         luaL_pushfail(L);
         lua_pushstring(L, k == -2 ? "the room's kept events are full" : "out of memory");

@@ -279,8 +279,8 @@ int script_vm_call(struct room_vm *vm, int nargs, int nres, const char *what,
 /* The one place a script's fault goes (an error, a stop past its budget,
  * its time or its memory, a bad answer): counted (errors, and budget or
  * memory), logged (file and line, a few lines a second in all), the
- * room's members told (error script_error), and after SCRIPT_ERRORS_OFF
- * of them the room's script switched off. */
+ * room's members told (an event from the room, relay_script_tell), and
+ * after SCRIPT_ERRORS_OFF of them the room's script switched off. */
 void script_vm_error(struct room_vm *vm, const char *what, const char *msg);
 
 /* A script fault outside a Lua error (a bad return): counted and logged

@@ -250,7 +250,7 @@ void script_vm_error(struct room_vm *vm, const char *what, const char *msg)
     char told[PROTO_TEXT_MAX + 1];
     snprintf(told, sizeof told, "the room's script failed in %s: %s%s", what, msg, cap);
     if (e->r)
-        relay_script_tell(e->r, vm->slot, told, e->now_us);
+        relay_script_tell(e->r, vm->slot, told);
     if (vm->errors >= SCRIPT_ERRORS_OFF && !vm->off) { /* off: the room fails closed */
         vm->off = true;
         e->counts->off++;
@@ -262,7 +262,7 @@ void script_vm_error(struct room_vm *vm, const char *what, const char *msg)
                  (unsigned)vm->errors,
                  end ? "ends" : "is closed and passes nothing of its members");
         if (e->r)
-            relay_script_failed(e->r, vm->slot, end, told, e->now_us);
+            relay_script_failed(e->r, vm->slot, end, told);
     }
 }
 

@@ -337,11 +337,17 @@ const struct proto_control *ctl_at(size_t i)
     return dec;
 }
 
+/* Is control message i to peer and JSON (not an event, binary)? */
+static bool json_to(size_t i, uint32_t peer)
+{
+    return fk.ctl[i].peer == peer && fk.ctl[i].len && fk.ctl[i].json[0] == '{';
+}
+
 /* Last control of type sent to peer, decoded into dec; NULL if none. */
 const struct proto_control *last_ctl(uint32_t peer, enum proto_ctl_type type)
 {
     for (size_t i = fk.n_ctl; i-- > 0;)
-        if (fk.ctl[i].peer == peer && ctl_at(i)->type == type)
+        if (json_to(i, peer) && ctl_at(i)->type == type)
             return dec;
     return NULL;
 }
@@ -350,7 +356,7 @@ size_t count_ctl(uint32_t peer, enum proto_ctl_type type)
 {
     size_t n = 0;
     for (size_t i = 0; i < fk.n_ctl; i++)
-        if (fk.ctl[i].peer == peer && ctl_at(i)->type == type)
+        if (json_to(i, peer) && ctl_at(i)->type == type)
             n++;
     return n;
 }

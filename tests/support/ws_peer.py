@@ -12,7 +12,7 @@ timeout exits 2.
       whether every message was binary.
   ws_peer.py bad URL KIND [CAFILE]
       joins room "bad", then misbehaves as KIND says: too-big (a message
-      of 4096 bytes), ping-flood (20 pings at once), fragmented (its join
+      of 8192 bytes), ping-flood (20 pings at once), fragmented (its join
       was sent in three fragments: nothing bad), text-join (its join was a
       text message: nothing bad); prints the messages it got and the
       relay's close code and reason.
@@ -99,7 +99,7 @@ async def bad(url, kind, cafile):
         await welcome(ws)
         got, pongs = ["welcome"], []
         if kind == "too-big":
-            await ws.send(bytes(4096))
+            await ws.send(bytes(8192))
         elif kind == "ping-flood":
             pongs = [await ws.ping() for _ in range(20)]
         else:

@@ -6,9 +6,10 @@
 // for pings and the goodbye), acknowledged with the sender's time echoed,
 // resent after the round trip and four times its variation (doubling),
 // held when they come early, reliable fragments joined, unsequenced and
-// unreliable sends, pings when the relay is quiet, and DISCONNECT. Every
-// send fits one datagram (the protocol's messages do). One connected UDP
-// socket; no allocation per state once warm.
+// unreliable sends, pings when the relay is quiet, and DISCONNECT. A
+// reliable message longer than a datagram holds (an event of a few KB) goes
+// in reliable fragments, as ENet's own; an unreliable one fits one datagram.
+// One connected UDP socket; no allocation per state once warm.
 using System;
 using System.Net;
 using System.Net.Sockets;
@@ -23,6 +24,7 @@ namespace Ricochet
                    BandwidthLimit = 10, ThrottleConfigure = 11, SendUnreliableFragment = 12;
         const byte FlagAck = 0x80, FlagUnseq = 0x40, ControlChannel = 0xFF;
         const int NoPeer = 0xFFF, Channels = 3, UnackedMax = 256, HeldMax = 64, FragmentsMax = 65536;
+        const int FragmentHead = 24, FragmentBody = Body - FragmentHead; // a fragment fills a datagram
         static readonly int[] Sizes = { 0, 8, 48, 44, 8, 4, 6, 8, 24, 8, 12, 16, 24 };
 
         enum St { Connecting, Connected, Gone }
@@ -158,10 +160,12 @@ namespace Ricochet
 
         bool Send(int channel, int flags, byte[] b, int off, int len)
         {
-            if (st != St.Connected || len > Body - 8)
-                return false;
             bool reliable = (flags & FlagReliable) != 0 ||
                             (flags & FlagUnsequenced) == 0 && outUnreliable[channel] == 0xFFFF;
+            if (st != St.Connected || len > (reliable ? FragmentsMax : Body - 8))
+                return false;
+            if (reliable && len > Body - 6)
+                return Fragments(channel, b, off, len);
             if (reliable) {
                 int seq = (outReliable[channel] + 1) & 0xFFFF;
                 Header(cmd, SendReliable | FlagAck, channel, seq);
@@ -200,6 +204,34 @@ namespace Ricochet
             return mode == Mode.Unsequenced ? Send(1, FlagUnsequenced, b, off, len)
                  : mode == Mode.Sequenced ? Send(2, FlagUnsequenced, b, off, len)
                  : Send(2, FlagReliable, b, off, len);
+        }
+
+        /// <summary>A reliable message in fragments, each a reliable command of
+        /// its own numbered in turn (ENet's layout: start, length, count,
+        /// number, total, offset); false, nothing sent, if too many are on
+        /// their way already.</summary>
+        bool Fragments(int channel, byte[] b, int off, int len)
+        {
+            int count = (len + FragmentBody - 1) / FragmentBody;
+            if (nUnacked + count > UnackedMax)
+                return false;
+            int start = (outReliable[channel] + 1) & 0xFFFF;
+            long now = Clock.NowUs();
+            for (int i = 0, at = 0; i < count; i++, at += FragmentBody) {
+                int n = Math.Min(FragmentBody, len - at), seq = (start + i) & 0xFFFF;
+                Header(cmd, SendFragment | FlagAck, channel, seq);
+                Bytes.Be16(cmd, 4, start);
+                Bytes.Be16(cmd, 6, n);
+                Bytes.Be32(cmd, 8, (uint)count);
+                Bytes.Be32(cmd, 12, (uint)i);
+                Bytes.Be32(cmd, 16, (uint)len);
+                Bytes.Be32(cmd, 20, (uint)at);
+                Buffer.BlockCopy(b, off + at, cmd, FragmentHead, n);
+                Reliable(channel, seq, cmd, FragmentHead + n, now);
+            }
+            outReliable[channel] = (start + count - 1) & 0xFFFF;
+            outUnreliable[channel] = 0;
+            return true;
         }
 
         /// <summary>Says goodbye as enet_peer_disconnect_later does: what is on

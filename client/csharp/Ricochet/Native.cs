@@ -13,7 +13,7 @@ namespace Ricochet
         public const string Lib = "ricochet"; // libricochet.so, beside the game or where ld.so looks
         public const ushort DefaultPort = 7777; // RICOCHET_DEFAULT_PORT
         public const int PayloadMax = 1135;   // RICOCHET_PAYLOAD_MAX
-        public const int EventMax = 1024;     // RICOCHET_EVENT_MAX
+        public const int EventMax = 4096;     // RICOCHET_EVENT_MAX
         public const int MembersMax = 256;    // RICOCHET_MEMBERS_MAX
         public const int RoomsPage = 64;      // RICOCHET_ROOMS_PAGE: rooms in one listing, at most
         public const int AnyRoomMax = 28;     // a prefix with AnyRoom: a room's 32 less 4 for the number

@@ -11,7 +11,7 @@ MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "w
          "streams": 6}
 TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3, "poll": 4}
 PAYLOAD_MAX = 1135  # RICOCHET_PAYLOAD_MAX
-EVENT_MAX = 1024    # RICOCHET_EVENT_MAX
+EVENT_MAX = 4096    # RICOCHET_EVENT_MAX
 TICKET_MAX = 952    # RICOCHET_TICKET_MAX
 POLL_WAIT_MAX_MS = 25000      # RICOCHET_POLL_WAIT_MAX_MS: a long poll's wait, at most
 POLL_INTERVAL_MAX_MS = 10000  # RICOCHET_POLL_INTERVAL_MAX_MS: a short poll's interval, at most

@@ -58,7 +58,7 @@ class Names(unittest.TestCase):
     def test_values_are_the_library_s(self):
         self.assertEqual((ricochet.WELCOME, ricochet.ROOM), (0, 14))
         self.assertEqual((ricochet.PAYLOAD_MAX, ricochet.EVENT_MAX, ricochet.TO_ROOM,
-                          ricochet.ROOM_SENDER), (1135, 1024, 0, 4294967295))
+                          ricochet.ROOM_SENDER), (1135, 4096, 0, 4294967295))
         self.assertEqual(ricochet.NOT_JOINED, -2)
         self.assertEqual((ricochet.FRAME, ricochet.DESYNC, ricochet.SLOT_LEFT,
                           ricochet.INPUT_MAX), (15, 17, 3, 255))
