@@ -7,7 +7,8 @@
  * with how late it came; a player whose checks diverge from tick 37 is
  * named at tick 40 (checks every 10) and at each check after, no one else;
  * a player that joins later and asks from a tick gets every frame from it,
- * the same as the others', and one that never asks gets every frame from
+ * the same as the others' (one on a reliable way too, from the room's first
+ * tick, more than 64 frames behind), and one that never asks gets every frame from
  * the room's first once it sends an input; a room's script's on_input
  * (tests/scripts/lockstep.lua) refuses one input (its stand-in, logged
  * once, its copies ignored) and rewrites another. */
@@ -321,7 +322,7 @@ static void welcome_and_ask(struct player *p, uint32_t from)
 static void a_latecomer_asks_from_a_tick(void **state)
 {
     (void)state;
-    static struct player ps[3];
+    static struct player ps[4];
     memset(ps, 0, sizeof ps);
     script = "";
     const char *args[] = {"--listen", "enet://127.0.0.1:0", NULL};
@@ -334,27 +335,36 @@ static void a_latecomer_asks_from_a_tick(void **state)
     welcome_and_ask(&ps[1], 50); /* as a snapshot of tick 49 would have it */
     /* cat asks nothing: its first input, for a tick past 64, asks from 0 */
     ps[2].r = open_player(enet, RICOCHET_MODE_UNSEQUENCED, "cat", false, false, "late");
+    /* dan, on a reliable way, from 0: more frames behind than a client
+     * keeps ahead of the one it awaits, each sent once */
+    ps[3].r = open_player(enet, RICOCHET_MODE_RELIABLE, "dan", false, false, "late");
+    welcome_and_ask(&ps[3], 0);
     uint32_t upto = ps[0].next + 30;
     uint64_t until = ricochet_now_us() + 10000000;
-    while ((ps[0].next < upto || ps[1].next < upto || ps[2].next < upto) &&
-           ricochet_now_us() < until) {
-        for (size_t i = 0; i < 3; i++)
+    while ((ps[0].next < upto || ps[1].next < upto || ps[2].next < upto ||
+            ps[3].next < upto) && ricochet_now_us() < until) {
+        for (size_t i = 0; i < 4; i++)
             step(&ps[i]);
         usleep(1000);
     }
     assert_true(ps[1].next >= upto);
     assert_true(ps[2].next >= upto);
+    if (ps[3].next < upto)
+        fail_msg("the reliable latecomer got %u frames of %u", (unsigned)ps[3].next,
+                 (unsigned)upto);
     assert_true(ricochet_lockstep_aim(ps[2].r) > 64);
     for (uint32_t t = 0; t < END + 30 && t < upto; t++) {
         assert_int_equal(ps[2].lens[t], ps[0].lens[t]);
         assert_memory_equal(ps[2].frames[t], ps[0].frames[t], ps[0].lens[t]);
+        assert_int_equal(ps[3].lens[t], ps[0].lens[t]);
+        assert_memory_equal(ps[3].frames[t], ps[0].frames[t], ps[0].lens[t]);
         if (t < 50)
             continue;
         assert_int_equal(ps[1].lens[t], ps[0].lens[t]);
         assert_memory_equal(ps[1].frames[t], ps[0].frames[t], ps[0].lens[t]);
     }
     harness_stop(&relay);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         ricochet_close(ps[i].r);
 }
 

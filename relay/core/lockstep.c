@@ -334,7 +334,8 @@ static bool fits(const struct relay *r, uint32_t peer, const struct core_lockste
  * back): on an unreliable way all of it in one message if it fits, else a
  * catch-up of up to CORE_LOCKSTEP_SENDS messages going on from where the
  * last stopped, again from its ack once it reached the newest; on a
- * reliable way each frame once. */
+ * reliable way each frame once, none CORE_LOCKSTEP_AHEAD past its ack (a
+ * client drops those, and nothing would send them again). */
 static void send_frames(struct relay *r, uint32_t peer, struct core_lockstep *ls)
 {
     struct core_peer_lockstep *pl = &r->peers[peer].lockstep;
@@ -348,6 +349,8 @@ static void send_frames(struct relay *r, uint32_t peer, struct core_lockstep *ls
     }
     uint32_t lo = pl->ack > ls->held ? pl->ack : ls->held;
     bool reliable = proto_mode_lossless(r->peers[peer].mode);
+    if (reliable && hi - lo >= CORE_LOCKSTEP_AHEAD && lo <= hi)
+        hi = lo + CORE_LOCKSTEP_AHEAD - 1;
     if (reliable && pl->cursor > lo)
         lo = pl->cursor;
     if (lo > hi)

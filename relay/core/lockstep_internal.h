@@ -27,6 +27,8 @@ struct relay_room;
 struct proto_control;
 
 #define CORE_LOCKSTEP_SENDS 4  /* datagrams to one member a tick at most (a catch-up) */
+#define CORE_LOCKSTEP_AHEAD 64 /* frames past its ack a reliable member is sent at most: what
+                                  a client keeps past the one it awaits (PROTOCOL.md) */
 #define CORE_LOCKSTEP_LATE_US 100000 /* a member told it was late at most this often */
 #define CORE_LOCKSTEP_LINE 2304 /* a log line: a frame in hex and its room */
 
