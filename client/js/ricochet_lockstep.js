@@ -242,9 +242,16 @@ function lockstepFrom(session, tick) {
   if (!Number.isInteger(tick) || tick < 0 || tick > 4294967295 || (ls.started && tick < ls.next))
     throw new RangeError(`tick ${tick}: the frames asked for only move forward (from ${ls.next})`);
   ls.started = true;
-  ls.next = tick;
-  ls.ahead.clear();
+  skipTo(ls, tick);
   return sendInputs(session);
+}
+
+/* The frames awaited start at tick: my inputs and the frames kept for the
+ * ticks before it are forgotten (their frames will not come). */
+function skipTo(ls, tick) {
+  ls.next = tick;
+  for (const map of [ls.pending, ls.ahead])
+    for (const t of [...map.keys()]) if (t < tick) map.delete(t);
 }
 
 /* My input for tick (bytes, inputMax at most), sent now and again with
@@ -287,6 +294,12 @@ function framesCame(session, bytes) {
   if (!ls || fr.slots !== ls.settings.slots)
     throw new ProtocolError("bad_state", "frames outside a lockstep room, or of other slots");
   if (!ls.started) return; /* not asked for (yet) */
+  if (ls.next < fr.held && !ls.goneSaid) {
+    ls.goneSaid = true;
+    skipTo(ls, fr.held);
+    session._emit("error", { code: "frames_gone",
+                             message: `the relay holds frames from tick ${fr.held} on: those before are gone` });
+  }
   fr.frames.forEach((f, i) => {
     const t = fr.first + i;
     if (t >= ls.next && t - ls.next < AHEAD) ls.ahead.set(t, f);
@@ -296,12 +309,6 @@ function framesCame(session, bytes) {
       ls.ackTimer = 0;
       if (session._ls === ls && session.phase === "joined") sendInputs(session);
     }, ls.periodUs / 2000);
-  if (ls.next < fr.held && !ls.goneSaid) {
-    ls.goneSaid = true;
-    ls.next = fr.held;
-    session._emit("error", { code: "frames_gone",
-                             message: `the relay holds frames from tick ${fr.held} on: those before are gone` });
-  }
   const now = nowUs();
   while (ls.ahead.has(ls.next)) {
     const tick = ls.next, frame = ls.ahead.get(tick);

@@ -117,9 +117,21 @@ namespace Ricochet
             if (Started && tick < next)
                 return false;
             Started = true;
-            next = tick;
-            ahead.Clear();
+            SkipTo(tick);
             return true;
+        }
+
+        /// <summary>The frames awaited start at tick: my inputs and the frames
+        /// kept for the ticks before it are forgotten (their frames will not come).</summary>
+        void SkipTo(uint tick)
+        {
+            next = tick;
+            foreach (var t in new List<uint>(pending.Keys))
+                if (t < tick)
+                    pending.Remove(t);
+            foreach (var t in new List<uint>(ahead.Keys))
+                if (t < tick)
+                    ahead.Remove(t);
         }
 
         /// <summary>My input for tick kept until its frame came, and for the
@@ -234,7 +246,12 @@ namespace Ricochet
                 return false;
             if (!Started)
                 return true; // frames I did not ask for (yet)
-            for (int i = 0; i < frames.Count; i++) {
+            if (next < held && !goneSaid) {
+                goneSaid = true;
+                SkipTo(held);
+                gone = held;
+            }
+            for (int i = 0; i < frames.Count && (ulong)first + (ulong)i <= uint.MaxValue; i++) {
                 uint t = first + (uint)i;
                 if (t >= next && t - next < Ahead)
                     ahead[t] = frames[i];
@@ -242,11 +259,6 @@ namespace Ricochet
             if (!AckDue) {
                 AckDue = true;
                 AckDueUs = now + periodUs / 2;
-            }
-            if (next < held && !goneSaid) {
-                goneSaid = true;
-                next = held;
-                gone = held;
             }
             return true;
         }

@@ -188,4 +188,44 @@ static partial class SessionTest
                   p.Desyncs.TrueForAll(d => d.Value.Length == 1 && d.Value[0] == liar),
                   "lockstep: the liar named at tick " + LsLiarFrom + ", alone, to player " + p.Me);
     }
+
+    /// <summary>A lockstep room as the managed session follows it, with no
+    /// relay: a room of two slots as its welcome left it.</summary>
+    static LockstepRoom LsWelcomed()
+    {
+        var o = new Dictionary<string, object> {
+            {"hz", 30.0}, {"delay", 4.0}, {"slots", 2.0}, {"input_max", 16.0}, {"stand_in", "last"},
+            {"check_every", 30.0}, {"spectator_delay", 60.0}, {"start_us", 0.0}, {"tick", 0.0},
+            {"slot", 0.0}, {"kept", 0.0}
+        };
+        return LockstepRoom.Read(o, 0);
+    }
+
+    /// <summary>The frames asked for moving on (From, or the relay's frames
+    /// gone) forget my inputs for the ticks skipped: else one still waiting
+    /// refuses every input 64 past it.</summary>
+    static void LockstepSkipForgets()
+    {
+        var a = LsWelcomed();
+        Check(a.Input(5, new byte[] { 1 }) == Status.Ok, "an input for tick 5");
+        Check(a.From(100), "frames from tick 100");
+        Check(a.Input(170, new byte[] { 2 }) == Status.Ok, "an input 165 past tick 5, skipped");
+
+        var g = LsWelcomed();
+        Check(g.Input(3, new byte[] { 1 }) == Status.Ok, "an input for tick 3");
+        // the relay holds frames from tick 300 on: one frame, both slots empty
+        var fr = new byte[] { 1, 5, 1, 2, 0, 0, 1, 0x2c, 0, 0, 1, 0x2c, 0, 0 };
+        uint gone;
+        Check(g.Take(fr, 0, fr.Length, 0, out gone) && gone == 300, "frames gone before 300");
+        uint tick;
+        byte[] frame;
+        Check(g.HandOver(out tick, out frame) && tick == 300, "frame 300 handed over");
+        Check(g.Input(380, new byte[] { 2 }) == Status.Ok, "an input 377 past tick 3, gone");
+        // a frames message whose ticks would pass 2^32 is not taken for ticks near 0
+        var w = LsWelcomed();
+        Check(w.From(0), "frames from tick 0");
+        var wrap = new byte[] { 1, 5, 2, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0 };
+        Check(w.Take(wrap, 0, wrap.Length, 0, out gone) && !w.HandOver(out tick, out frame),
+              "no frame 0 out of ticks past 2^32");
+    }
 }

@@ -1292,6 +1292,7 @@ static partial class SessionTest
         if (!noLibrary)
             Check(Native.Version().StartsWith("1."), "the library's version");
         Interpolation();
+        LockstepSkipForgets();
         TwoSessions(port);
         KeptEvents(port);
         LastWords(port);

@@ -16,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SLOT, Session, decodeFrames, encodeInputs, frameInputs } from "../ricochet.js";
+import { framesCame, lockstepDefaults, lockstepWelcomed } from "../ricochet_lockstep.js";
 import { noRelay, startRelay, until } from "./support.js";
 
 const END = 60;       // frames every player gets: 2 s at 30 Hz
@@ -163,4 +164,30 @@ test("the lockstep option's bounds, and the wire's inputs and frames", () => {
                 /cut short/);
   assert.deepEqual([...encodeInputs(7, 812, [Uint8Array.from([9]), new Uint8Array(0)])],
                    [1, 4, 2, 0, 0, 0, 0, 7, 0, 0, 3, 0x2c, 1, 9, 0]);
+});
+
+/* A session in a lockstep room of two slots as its welcome left it (no
+ * route: what it sends goes nowhere). */
+function welcomed() {
+  const s = new Session({ url: "ws://127.0.0.1:9/", room: "r", name: "n", lockstep: {} });
+  lockstepWelcomed(s, { lockstep: { settings: { ...lockstepDefaults(), slots: 2 }, slot: 0,
+                                    tick: 0, startUs: 0, players: ["", ""] } }, 0);
+  s.phase = "joined";
+  return s;
+}
+
+test("the frames asked for moving on forget my inputs for the ticks skipped", () => {
+  const s = welcomed();
+  s.sendInput(5, Uint8Array.from([1])); // pending: its frame never comes
+  s.lockstepFrom(100);
+  s.sendInput(170, Uint8Array.from([2])); // 165 past tick 5: refused if 5 were still waiting
+  assert.deepEqual([...s._ls.pending.keys()], [170]);
+
+  const g = welcomed();
+  g.sendInput(3, Uint8Array.from([1]));
+  // the relay holds frames from tick 300 on (frames_gone): one frame, both slots empty
+  framesCame(g, Uint8Array.from([1, 5, 1, 2, 0, 0, 1, 0x2c, 0, 0, 1, 0x2c, 0, 0]));
+  assert.equal(g._ls.next, 301);
+  assert.doesNotThrow(() => g.sendInput(380, Uint8Array.from([2])));
+  assert.deepEqual([...g._ls.pending.keys()], [380]);
 });
