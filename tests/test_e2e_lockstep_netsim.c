@@ -8,6 +8,9 @@
  * the one it sent next); every stand-in for a tick its player sent an
  * input for is late by the relay's log; and the inputs the relay took in
  * time (its lockstep.inputs) are exactly the frames' present slots. */
+
+/* tests/run: alone (a neighbour's load stalls the players, and what they
+ * send after a stall comes at once, past the relay's message rate) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
