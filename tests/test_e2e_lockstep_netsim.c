@@ -137,8 +137,11 @@ static void frames_agree_through_loss_and_jitter(void **state)
     assert_true(fd >= 0);
     close(fd);
     struct spawn_proc relay, enet_sim, udp_sim;
+    /* --rate-limit past the default 180 messages a second (burst 60): the
+     * plain-UDP player's inputs, acks and pings, bunched by 40 ms of jitter,
+     * pass it now and then (told rate_limited, an input dropped) */
     const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
-                          "--lockstep-log", log_path, NULL};
+                          "--lockstep-log", log_path, "--rate-limit", "400", NULL};
     assert_true(harness_start_relay(&relay, args) > 0);
     char enet_at[32], udp_at[32];
     snprintf(enet_at, sizeof enet_at, "127.0.0.1:%u", harness_edge_port(&relay, "enet"));
@@ -200,13 +203,16 @@ static void frames_agree_through_loss_and_jitter(void **state)
             uint8_t flag = entry(bytes, n, ps[i].slot, &b, &blen);
             if (flag == RICOCHET_SLOT_PRESENT) {
                 /* its input for t, or for a tick its aim stepped over after
-                 * a late, the input it sent next */
+                 * a late, the input it sent next: even if its aim came back
+                 * to t and it sent one for t after, the relay keeps the
+                 * first to come (each input names its slot and tick) */
                 uint32_t u = t;
-                while (u < STOP && !ps[i].sent[u])
+                while (u < STOP && u - t <= 6 &&
+                       !(ps[i].sent[u] && blen == INPUT && !memcmp(b, ps[i].input[u], INPUT)))
                     u++;
-                assert_true(u < STOP && u - t <= 6);
-                assert_int_equal(blen, INPUT);
-                assert_memory_equal(b, ps[i].input[u], INPUT);
+                if (u >= STOP || u - t > 6)
+                    fail_msg("slot %d at tick %u: an input it did not send for it", ps[i].slot,
+                             (unsigned)t);
                 present++;
             } else if (flag != RICOCHET_SLOT_LEFT && ps[i].sent[t]) {
                 char late[96];
