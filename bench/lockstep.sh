@@ -133,13 +133,13 @@ median_of() {
     echo "$(machine_line); floor median: $(awk '!seen[$2]++ { print $10 }' \
         "$out/runs.txt" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')" \
         "datagrams a second"
-    echo "run       mode         loss  relay us/player/s  p50 ms            p99 ms" \
-         "           stood in or missing %"
+    printf '%-9s %-12s %-5s %-24s %-24s %-24s %s\n' run mode loss "relay us/player/s" \
+        "p50 ms" "p99 ms" "stood in or missing %"
     for line in "state unsequenced 0" "lockstep unsequenced 0" "lockstep reliable 0" \
                 "lockstep unsequenced $loss" "lockstep reliable $loss"; do
         # shellcheck disable=SC2086
         set -- $line
-        printf '%-9s %-12s %-5s %-18s %-17s %-17s %s\n' "$1" "$2" "$3%" \
+        printf '%-9s %-12s %-5s %-24s %-24s %-24s %s\n' "$1" "$2" "$3%" \
             "$(median_of "$1" "$2" "$3" relay_us)" "$(median_of "$1" "$2" "$3" p50)" \
             "$(median_of "$1" "$2" "$3" p99)" "$(median_of "$1" "$2" "$3" stood_in_pct 2)"
     done
