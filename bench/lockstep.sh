@@ -18,7 +18,7 @@
 # WARMUP (3) s. Per run: the relay's CPU per player (µs of it a second),
 # and the latency from each input's send to its confirmed frame on the
 # sender's clock, p50 and p99.
-# Writes OUT/machine.txt, OUT/runs.txt (a line per run and mode), OUT/*.json
+# Writes OUT/machine.txt, OUT/runs.txt (a line per run), OUT/*.json
 # (each run's) and OUT/summary.txt: medians with min-max over the rounds,
 # the floor's beside. Every process it starts ends with it.
 set -eu
@@ -40,7 +40,9 @@ case "$players" in '' | *[!0-9]* | 0 | 1) die "PLAYERS is 2 or more, not '$playe
 [ "$(id -u)" = 0 ] || die "needs root (a network namespace a run)"
 for t in jq nft unshare ip; do command -v "$t" > /dev/null || die "needs $t"; done
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.log
+rm -f "$out"/*.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # isolated PCT LOG CMD...: CMD in a network namespace of its own, its
 # loopback up, its stderr into LOG; once CMD says its players joined, PCT
@@ -79,7 +81,7 @@ one() {
     case "$1" in
     state)
         # shellcheck disable=SC2086
-        isolated 0 "$out/round$2-$1.log" "$bin/ricochet-bench" $common --modes unsequenced \
+        isolated 0 "$tmp/$1.log" "$bin/ricochet-bench" $common --modes unsequenced \
             --json-file "$json" > /dev/null || die "round $2: the state run failed"
         jq -r --arg r "$2" --arg f "$3" --arg l "$load" '.results[] |
             "round \($r) run state mode \(.mode) loss 0 floor \($f) load \($l)" +
@@ -91,7 +93,7 @@ one() {
         mode=$(echo "$1" | cut -d- -f2)
         pct=$(echo "$1" | cut -d- -f3)
         # shellcheck disable=SC2086
-        isolated "$pct" "$out/round$2-$1.log" "$bin/ricochet-bench" --lockstep $common \
+        isolated "$pct" "$tmp/$1.log" "$bin/ricochet-bench" --lockstep $common \
             --modes "$mode" --json-file "$json" > /dev/null ||
             die "round $2: $1 failed: $(jq -r '.lockstep[0].error' "$json" 2> /dev/null)"
         jq -r --arg r "$2" --arg f "$3" --arg l "$load" --arg p "$pct" '.lockstep[] |
