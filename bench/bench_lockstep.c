@@ -297,20 +297,10 @@ static cJSON *lockstep_json(const struct bench_lockstep_result *r)
 void bench_lockstep_json(FILE *f, const struct bench_lockstep_result *l, size_t n,
                          const struct bench_run_info *info)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", info->command);
-    cJSON_AddStringToObject(root, "date", info->date);
-    cJSON *arr = cJSON_AddArrayToObject(root, "lockstep");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = lockstep_json(&l[i]);
-        bench_yardstick_floor(o, info->floor_dps);
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *text = cJSON_Print(root);
-    if (text)
-        fprintf(f, "%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    cJSON *records = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(records, lockstep_json(&l[i]));
+    bench_yardstick_json(f, info, "lockstep", records);
 }
 
 void bench_lockstep_table(FILE *f, const struct bench_lockstep_result *l, size_t n)

@@ -588,20 +588,10 @@ static cJSON *world_json(const struct bench_world_result *r)
 void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
                       const struct bench_run_info *info)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", info->command);
-    cJSON_AddStringToObject(root, "date", info->date);
-    cJSON *arr = cJSON_AddArrayToObject(root, "worlds");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = world_json(&w[i]);
-        bench_yardstick_floor(o, info->floor_dps);
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *text = cJSON_Print(root);
-    if (text)
-        fprintf(f, "%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    cJSON *records = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(records, world_json(&w[i]));
+    bench_yardstick_json(f, info, "worlds", records);
 }
 
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
