@@ -27,6 +27,10 @@
 #   make bench-event-size what an event's body costs: 64, 1024 and 4096 bytes side
 #                   by side, rooms of 8 over ENet (bench-event-size-reference:
 #                   into bench/results/event-size/)
+#   make bench-lockstep lockstep rooms: 1,000 players in rooms of 8 at 30 Hz, the
+#                   relay's CPU per player beside the state relay's, input-to-frame
+#                   latency at 0 and 5% loss, the frames' delivery against a reliable
+#                   channel (bench-lockstep-reference: into bench/results/lockstep/)
 #   make lesson     the lesson you can watch (ricochet-lesson): every transport side
 #                   by side through one network you turn by hand, in a page
 #                   (LESSON_PORT, 7799; its door LESSON_DOOR_ADDRESS and
@@ -321,7 +325,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        bench-event-size bench-event-size-reference \
+        bench-event-size bench-event-size-reference bench-lockstep bench-lockstep-reference \
         bench-script-cost bench-script-cost-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
         writers-check soak-lockstep
@@ -881,6 +885,18 @@ bench-event-size bench-event-size-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/event_size.sh $(BUILD)/bin $(EVENT_SIZE_DIR) $(REPEAT)
+
+# Lockstep rooms (bench/lockstep.sh): LOCKSTEP_PLAYERS players in rooms of 8
+# at 30 Hz, the relay's CPU per player beside the state relay's, each
+# input's way to its confirmed frame at 0 and 5% loss, the frames' own
+# delivery against ENet's reliable channel; as root (a network namespace a
+# run, its loss nftables'), needs jq and nft.
+LOCKSTEP_PLAYERS ?= 1000
+bench-lockstep bench-lockstep-reference: LOCKSTEP_DIR = $(if $(filter bench-lockstep-reference,$@),bench/results,$(BENCH_OUT))/lockstep
+bench-lockstep bench-lockstep-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/lockstep.sh $(BUILD)/bin $(LOCKSTEP_DIR) $(REPEAT) $(LOCKSTEP_PLAYERS)
 
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.

@@ -11,6 +11,7 @@
 #include "sys/signals.h"
 #include "bench_plan.h"
 #include "bench_tickets.h"
+#include "bench_lockstep.h"
 #include "bench_world.h"
 #include "lab/harness/netlab.h"
 #include "lab/harness/spawn.h"
@@ -104,6 +105,34 @@ static int run_worlds(const struct bench_options *c, const struct bench_config *
     return failures ? 1 : corrupt ? 3 : 0;
 }
 
+/* --lockstep: one run of lockstep rooms in each mode, then their table (on
+ * stderr when the JSON goes to stdout) and JSON. */
+static int run_lockstep(const struct bench_options *c, const struct bench_config *cfg,
+                        const struct bench_plan *p, const struct bench_run_info *info)
+{
+    struct bench_lockstep_result l[BENCH_MODES];
+    int failures = 0, n = 0;
+    for (; n < p->n_modes && !bench_stop_requested(); n++) {
+        if (!c->quiet)
+            fprintf(stderr, PROG ": %s: %ld players in lockstep rooms of %ld at %g Hz\n",
+                    bench_mode_name(p->modes[n]), p->base.clients, c->room_size,
+                    p->base.rate_hz);
+        failures += bench_lockstep(cfg, &p->base, p->modes[n].mode, &l[n]) != 0;
+    }
+    bench_lockstep_table(strcmp(c->json, "-") ? stdout : stderr, l, (size_t)n);
+    if (c->json[0]) {
+        FILE *f = open_out(c->json);
+        bench_lockstep_json(f, l, (size_t)n, info);
+        close_out(f, c->json);
+    }
+    for (int i = 0; i < n; i++)
+        bench_lockstep_free(&l[i]);
+    spawn_kill_all();
+    if (bench_stop_requested())
+        return 130;
+    return failures ? 1 : 0;
+}
+
 /* --netsim-ip: the two namespaces, made before any thread starts (a user
  * namespace is for a single thread). Without them, one line, and the runs
  * go through the UDP proxy without the modes it cannot carry; exits 1 if
@@ -168,6 +197,8 @@ int main(int argc, char **argv)
     struct bench_run_info info = {command, date, c.floor};
     if (c.aoi > 0)
         return run_worlds(&c, &cfg, &plan, &info);
+    if (c.lockstep)
+        return run_lockstep(&c, &cfg, &plan, &info);
 
     struct bench_result *results =
         calloc(plan.n_points * (size_t)plan.n_modes, sizeof *results);

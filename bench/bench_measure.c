@@ -371,7 +371,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
     return run->drop_log[0] ? audit_setup(run) : 0;
 }
 
-static double cpu_self_s(void)
+double run_cpu_self_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -441,7 +441,7 @@ static void record_figures(struct run *run, const struct window_start *w0)
     double elapsed = (double)(now - w0->wall_us) / 1e6;
     if (elapsed <= 0)
         elapsed = 1e-6;
-    r->bench_cpu_pct = 100.0 * (cpu_self_s() - w0->self_cpu_s) / elapsed;
+    r->bench_cpu_pct = 100.0 * (run_cpu_self_s() - w0->self_cpu_s) / elapsed;
     run_relay_figures(run, &w0->relay, w0->wall_us);
     if (run->n_fleet) { /* every relay's CPU together (a killed one's stops counting) */
         r->relay_measured = true;
@@ -505,7 +505,7 @@ int run_measure(struct run *run, uint64_t t0)
             if (run->relay_started)
                 spawn_usage(&run->relay, &w0.relay);
             w0.fleet_cpu_s = run_fleet_cpu_s(run);
-            w0.self_cpu_s = cpu_self_s();
+            w0.self_cpu_s = run_cpu_self_s();
             w0.tcp_ok = proto_mode_info(run->mode)->stream && run_tcp_counters(run, w0.tcp) == 0;
             w0.wall_us = now;
             run_fleet_redis_calls(run, now);

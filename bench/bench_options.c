@@ -170,6 +170,10 @@ static const struct option_def options[] = {
      "at random on the --field (reports who was in radius and what reached them)"},
     {"field", OPTION_DOUBLE, offsetof(struct bench_options, field), "1000", 1, PROTO_VALUE_MAX,
      NULL, "with --aoi: the world's side, arena units (metres; walkers run at 5 a second)"},
+    {"lockstep", OPTION_BOOL, offsetof(struct bench_options, lockstep), "false", 0, 0, NULL,
+     "lockstep rooms instead: rooms of --room-size players (1 to 32) at --rate ticks a second "
+     "(10 to 60), each player sending an input a tick; reports each input's way to its "
+     "confirmed frame and the relay's CPU per player"},
     {"netsim-ip", OPTION_BOOL, offsetof(struct bench_options, netsim_ip), "false", 0, 0, NULL,
      "every mode through netsim's IP mode: the relay in one network namespace, the clients "
      "in another, netsim's TUN devices between (tcp and ws need it); without namespaces, one "
@@ -581,6 +585,16 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--aoi runs one world on a relay it starts, over loopback: not with "
                            "--relay, --procs, --room-size, --sweep, --encrypt, --fleet, "
                            "--pause-relay-ms or netsim");
+    if (c->lockstep && (c->relay[0] || c->procs > 1 || c->sweep[0] || c->encrypt ||
+                        c->loss > 0 || c->delay > 0 || c->jitter > 0 || c->netsim ||
+                        c->fleet || c->aoi > 0 || c->pause_relay_ms > 0 || c->netsim_ip))
+        options_fail(PROG, "--lockstep runs on a relay it starts, over loopback: not with "
+                           "--relay, --procs, --sweep, --encrypt, --fleet, --aoi, "
+                           "--pause-relay-ms or netsim (loss: a namespace's, bench/lockstep.sh)");
+    if (c->lockstep && (c->room_size < 1 || c->room_size > RICOCHET_LOCKSTEP_SLOTS_MAX ||
+                        c->rate < 10 || c->rate > 60 || c->rate != (long)c->rate))
+        options_fail(PROG, "--lockstep needs --room-size 1 to %d and --rate 10 to 60 (whole "
+                           "ticks a second)", RICOCHET_LOCKSTEP_SLOTS_MAX);
     plan_from(c, p);
     options_checked(&program);
 }

@@ -52,6 +52,7 @@ struct bench_options {
     double event_at;
     bool fleet_sentinel;
     double aoi, field;  /* --aoi: one world of this radius on a field this wide */
+    bool lockstep;      /* lockstep rooms of --room-size at --rate ticks a second */
     bool netsim_ip;     /* netsim's IP mode between two network namespaces */
     int tcp_relay;      /* enum bench_tcp_relay */
 };

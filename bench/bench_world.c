@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "lab/audit/audit.h"
 #include "lab/harness/children.h"
@@ -285,15 +284,6 @@ static int map_ids(struct world *wd, struct swarm *sw)
     return 0;
 }
 
-/* This process's CPU time so far, seconds: the generator's. */
-static double own_cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* Sends through the window, the relay's CPU and the generator's measured
  * over it, then drains. */
 static void world_measure(struct world *wd, struct swarm *sw, struct run *run, uint64_t t0)
@@ -307,7 +297,7 @@ static void world_measure(struct world *wd, struct swarm *sw, struct run *run, u
         if (!started && clock_now_us() >= wd->win_start) {
             started = spawn_usage(&run->relay, &u0) == 0;
             wall0 = clock_now_us();
-            own0 = own_cpu_s();
+            own0 = run_cpu_self_s();
         }
         swarm_step(sw, wd->win_end);
     }
@@ -317,7 +307,7 @@ static void world_measure(struct world *wd, struct swarm *sw, struct run *run, u
         wd->w->relay_measured = true;
         wd->w->relay_cpu_pct = 100.0 * (u1.cpu_s - u0.cpu_s) / elapsed;
         wd->w->relay_peak_rss_kb = u1.hwm_kb;
-        wd->w->generator_cpu_pct = 100.0 * (own_cpu_s() - own0) / elapsed;
+        wd->w->generator_cpu_pct = 100.0 * (run_cpu_self_s() - own0) / elapsed;
     }
     swarm_drain(sw, clock_now_us() + DRAIN_US);
 }
@@ -598,20 +588,10 @@ static cJSON *world_json(const struct bench_world_result *r)
 void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
                       const struct bench_run_info *info)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", info->command);
-    cJSON_AddStringToObject(root, "date", info->date);
-    cJSON *arr = cJSON_AddArrayToObject(root, "worlds");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = world_json(&w[i]);
-        bench_yardstick_floor(o, info->floor_dps);
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *text = cJSON_Print(root);
-    if (text)
-        fprintf(f, "%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    cJSON *records = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(records, world_json(&w[i]));
+    bench_yardstick_json(f, info, "worlds", records);
 }
 
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)

@@ -1,8 +1,10 @@
 /* bench_yardstick.c: the floor and the reference relay's cost beside each
  * JSON record of the bench (bench_yardstick.h): apart from the reports,
- * since the mode records (bench_report.c) and the world records
- * (bench_world.c) both carry them. */
+ * since the mode records (bench_report.c), the world records
+ * (bench_world.c) and the lockstep ones (bench_lockstep.c) carry them. */
 #include "bench_yardstick.h"
+
+#include <stdlib.h>
 
 void bench_yardstick_floor(cJSON *o, double floor_dps)
 {
@@ -10,6 +12,23 @@ void bench_yardstick_floor(cJSON *o, double floor_dps)
         return;
     cJSON_AddNumberToObject(o, "floor_dgrams_per_s", floor_dps);
     cJSON_AddNumberToObject(o, "floor_us_per_dgram", 1e6 / floor_dps);
+}
+
+void bench_yardstick_json(FILE *f, const struct bench_run_info *info, const char *key,
+                          cJSON *records)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", info->command);
+    cJSON_AddStringToObject(root, "date", info->date);
+    cJSON *o;
+    cJSON_ArrayForEach(o, records)
+        bench_yardstick_floor(o, info->floor_dps);
+    cJSON_AddItemToObject(root, key, records);
+    char *text = cJSON_Print(root);
+    if (text)
+        fprintf(f, "%s\n", text);
+    free(text);
+    cJSON_Delete(root);
 }
 
 void bench_yardstick_reference(cJSON *o, const struct bench_result *x,

@@ -9,6 +9,7 @@
 #define RICOCHET_BENCH_YARDSTICK_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,6 +18,12 @@
 /* "floor_dgrams_per_s" (floor_dps) and "floor_us_per_dgram" (1 s / it)
  * into o; nothing when floor_dps is 0 (not measured in this run). */
 void bench_yardstick_floor(cJSON *o, double floor_dps);
+
+/* {"command", "date", key: records} on f, each record (an array of
+ * objects) with the floor of info beside it; records is freed. For the
+ * runs that are not a mode's (worlds, lockstep rooms). */
+void bench_yardstick_json(FILE *f, const struct bench_run_info *info, const char *key,
+                          cJSON *records);
 
 /* "reference_us_per_delivery", the relay's CPU per delivered state of the
  * reference lane at x's parameters among r[0..n), and "x_reference", x's

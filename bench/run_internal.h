@@ -132,6 +132,9 @@ bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *e
  * bench_result_derive(). */
 void run_summarize(struct run *run);
 
+/* This process's CPU time so far (user + system), seconds: the generator's. */
+double run_cpu_self_s(void);
+
 /* The relay's CPU and memory from wall0_us (and its usage then) to now. */
 void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64_t wall0_us);
 

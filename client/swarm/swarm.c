@@ -127,7 +127,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     uint16_t port = cfg->n_ports ? cfg->ports[(cfg->first + i) % cfg->n_ports] : cfg->port;
     struct client_config cc = {.host = cfg->host, .port = port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
-                               .aoi = cfg->aoi,
+                               .aoi = cfg->aoi, .room_ask = cfg->room_ask,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
                                .connect_timeout_ms = cfg->connect_timeout_ms,
                                .no_histograms = !cfg->client_histograms,

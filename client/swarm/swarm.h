@@ -66,6 +66,8 @@ struct swarm_config {
                               (round-robin) instead */
     bool reflect;
     float aoi;             /* radius of interest of the rooms the clients create (0: none) */
+    const struct client_room_ask *room_ask; /* what a room they make is (a lockstep room:
+                              .lockstep); NULL: the defaults */
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
     uint32_t connect_timeout_ms; /* a client's connection (ENet's handshake) up within
                               this, else it ends "timeout" (client_config's; 0:

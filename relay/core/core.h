@@ -174,7 +174,7 @@ struct relay_peer {
                                    the throttle's shares count it by */
     BY_PEERS_C uint64_t outside_us; /* connected and not a member since (join_timeout_ms): set where
                                        it connects, and through core_peer_outside (join.c awaiting a
-                                       proof, control_in.c a leave) */
+                                       proof or refusing a key, control_in.c a leave) */
 
     /* peers.c's: its membership, made by join.c through core_member_add
      * and ended by the teardowns (core_member_remove, core_member_quiet) */

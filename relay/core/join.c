@@ -304,6 +304,7 @@ static int key_tried(struct relay *r, uint32_t peer, const struct proto_control 
     if (!m->key[0] || holder != UINT32_MAX ||
         core_join_may_key(r, peer, now_us))
         return 0;
+    core_peer_outside(r, peer, now_us); /* told to join again: its join deadline from now */
     return core_reject(r, peer, RELAY_DROP_KEY_GUESSES, now_us,
                        "too many joins with keys this relay does not hold from your address "
                        "(%d a second): join again in a second", JOIN_COST_KEYS_PER_S);

@@ -45,9 +45,7 @@ uint64_t raw_udp_drain(int fd, uint64_t *datagrams)
     return bytes;
 }
 
-/* Waits up to ms for a control datagram of type (and code if not NULL). */
-int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
-                      struct proto_control *out)
+int raw_udp_next(int fd, int ms, struct proto_control *out)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     char buf[PROTO_CONTROL_MAX + 1];
@@ -55,10 +53,20 @@ int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
         struct pollfd p = { .fd = fd, .events = POLLIN };
         poll(&p, 1, 20);
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n <= 0 || buf[0] != '{')
-            continue;
-        if (proto_control_decode(buf, (size_t)n, out, NULL, 0) != PROTO_OK)
-            continue;
+        if (n > 0 && buf[0] == '{' &&
+            proto_control_decode(buf, (size_t)n, out, NULL, 0) == PROTO_OK)
+            return 0;
+    }
+    return -1;
+}
+
+int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
+                   struct proto_control *out)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    for (uint64_t now; (now = clock_now_ms()) < deadline;) {
+        if (raw_udp_next(fd, (int)(deadline - now), out) != 0)
+            break;
         if (out->type == type && (!code || strcmp(out->code, code) == 0))
             return 0;
     }

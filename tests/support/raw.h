@@ -21,6 +21,10 @@ struct sockaddr_in raw_loopback(uint16_t port);
  * datagrams to *datagrams when not NULL. */
 uint64_t raw_udp_drain(int fd, uint64_t *datagrams);
 
+/* Waits up to ms for the next control datagram on fd, decoded into out.
+ * Returns 0, or -1 if none came. */
+int raw_udp_next(int fd, int ms, struct proto_control *out);
+
 /* Waits up to ms for a control datagram of type (and code if not NULL) on
  * fd, decoded into out. Returns 0, or -1 if none came. */
 int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
