@@ -32,7 +32,9 @@
 #include "client/lib/ricochet.h"
 #include "lab/harness/netlab.h"
 #include "lab/harness/spawn.h"
+#include "proto/lockstep.h"
 #include "tests/support/harness.h"
+#include "tests/support/servers.h"
 
 #define HZ 30
 #define DELAY 4      /* 133 ms: under 100 ms +- 40 and the offset's error, now and then late */
@@ -70,9 +72,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
-    return system(cmd) == 0 ? 0 : -1;
+    servers_remove_tree(scratch);
+    return 0;
 }
 
 static uint64_t fnv(uint64_t h, const uint8_t *b, size_t n)
@@ -177,23 +178,6 @@ static void read_player(int i, uint32_t stop, struct player *p)
         at += *at == ' ';
     }
     free(out);
-}
-
-/* Slot s's entry of frame f (len n): its flag, its bytes into *b, *blen. */
-static uint8_t entry(const uint8_t *f, size_t n, int s, const uint8_t **b, size_t *blen)
-{
-    size_t at = 0;
-    for (int i = 0;; i++) {
-        assert_true(at < n);
-        uint8_t flag = f[at];
-        bool bytes = flag == RICOCHET_SLOT_PRESENT || flag == RICOCHET_SLOT_REPEATED;
-        if (i == s) {
-            *b = f + at + 2;
-            *blen = bytes ? f[at + 1] : 0;
-            return flag;
-        }
-        at += bytes ? 2u + f[at + 1] : 1u;
-    }
 }
 
 /* The frame of tick t in the relay's kept log, into bytes; its length. */
@@ -316,9 +300,10 @@ static void four_bindings_confirm_one_log(void **state)
             const struct player *p = &ps[i];
             const uint8_t *b;
             size_t blen;
-            uint8_t flag = entry(bytes, n, p->slot, &b, &blen);
+            enum proto_slot_flag flag;
+            assert_int_equal(proto_frame_slot(bytes, n, PLAYERS, (uint32_t)p->slot, &flag, &b, &blen), 0);
             bool playing = t >= p->first && t <= p->last;
-            if (flag == RICOCHET_SLOT_PRESENT) {
+            if (flag == PROTO_SLOT_PRESENT) {
                 /* its input for t, or for the tick its aim stepped on to */
                 uint32_t u = blen == INPUT ? (uint32_t)b[1] | (uint32_t)b[2] << 8 : 0;
                 if (blen != INPUT || b[0] != p->slot || u < t || u - t > STEP_MAX ||
@@ -326,7 +311,7 @@ static void four_bindings_confirm_one_log(void **state)
                     fail_msg("the %s player's slot at tick %u: an input it did not send",
                              names[i], (unsigned)t);
                 present++;
-            } else if (playing && flag == RICOCHET_SLOT_LEFT) {
+            } else if (playing && flag == PROTO_SLOT_LEFT) {
                 fail_msg("the %s player's slot left at tick %u", names[i], (unsigned)t);
             } else if (playing) {
                 char late[96];
@@ -336,7 +321,7 @@ static void four_bindings_confirm_one_log(void **state)
                     fail_msg("the %s player's stand-in at tick %u: no late input in the relay's log",
                              names[i], (unsigned)t);
                 lates++;
-            } else if (flag != RICOCHET_SLOT_LEFT) {
+            } else if (flag != PROTO_SLOT_LEFT) {
                 unsent++; /* before its first input or after its last */
             }
         }
