@@ -165,12 +165,10 @@ static uint64_t ping_interval(struct ricochet *c)
 
 void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now)
 {
-    uint32_t tick = client_lockstep_tick_at(c, now);
     int changed = relay_t ? clock_sync_sample(&c->sync.clock, t, relay_t, now) : -1;
     c->sync.clock_samples++;
     if (changed == 1) {
         c->sync.clock_changed = true;
-        client_lockstep_clock_moved(c, tick, now);
         if (c->sync.ping_backoff) { /* ping again soon: it may improve further */
             c->sync.ping_backoff = 0;
             uint64_t soon = now + ping_interval(c);
