@@ -33,6 +33,14 @@ struct lockstep {
     uint64_t win_start, win_end;
 };
 
+/* Player i's input for tick: its number and the tick's. */
+static void input_of(uint8_t in[BENCH_LOCKSTEP_INPUT], size_t i, uint32_t tick)
+{
+    uint32_t who = (uint32_t)i;
+    memcpy(in, &who, 4);
+    memcpy(in + 4, &tick, 4);
+}
+
 /* A frame for player i: the input it sent for that tick (in the window)
  * confirmed in it, or stood in for. */
 static void frame_came(struct lockstep *ls, size_t i, const struct ricochet_event *ev)
@@ -48,9 +56,7 @@ static void frame_came(struct lockstep *ls, size_t i, const struct ricochet_even
     size_t len;
     int flag = p->slot >= 0 ? ricochet_frame_input(p->c, (uint32_t)p->slot, &data, &len) : -1;
     uint8_t mine[BENCH_LOCKSTEP_INPUT];
-    uint32_t who = (uint32_t)i, tick = ev->id;
-    memcpy(mine, &who, 4);
-    memcpy(mine + 4, &tick, 4);
+    input_of(mine, i, ev->id);
     if (flag != RICOCHET_SLOT_PRESENT || len != sizeof mine || memcmp(data, mine, len)) {
         ls->l->stood_in++;
         return;
@@ -81,8 +87,7 @@ static void event(void *ctx, size_t i, const struct ricochet_event *ev)
 }
 
 /* Each player whose aim moved on sends its input for the tick it aims at
- * now (the player's and the tick's numbers), kept by tick if sent in the
- * window. */
+ * now, kept by tick if sent in the window. */
 static void send_inputs(struct lockstep *ls, uint64_t now)
 {
     for (size_t i = 0; i < ls->n; i++) {
@@ -94,9 +99,7 @@ static void send_inputs(struct lockstep *ls, uint64_t now)
         if (aim <= p->aim && p->aim)
             continue;
         uint8_t in[BENCH_LOCKSTEP_INPUT];
-        uint32_t who = (uint32_t)i;
-        memcpy(in, &who, 4);
-        memcpy(in + 4, &aim, 4);
+        input_of(in, i, aim);
         if (ricochet_send_input(c, aim, in, sizeof in) != RICOCHET_OK) {
             ls->l->send_failed++;
             continue;
