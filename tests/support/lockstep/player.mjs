@@ -1,14 +1,14 @@
 // player.mjs: the JavaScript player of a lockstep room of four bindings
 // (tests/test_e2e_lockstep_bindings.c), as player.py, over the relay's ws
 // edge: sends its input ([slot, tick low, tick high]) for each tick it aims
-// at before STOP, keeps the frames of ticks 0 to END - 1, and once it has
+// at before END, keeps the frames of ticks 0 to END - 1, and once it has
 // them prints its slot, the ticks it sent, and the FNV-1a hash of those
-// frames.   node player.mjs WS_URL ROOM NAME STOP END
+// frames.   node player.mjs WS_URL ROOM NAME END
 import { Session } from "../../../client/js/ricochet.js";
 
 const [url, room, name] = process.argv.slice(2, 5);
-const [stop, end] = process.argv.slice(5, 7).map(Number);
-const s = new Session({ url, room, name,
+const end = Number(process.argv[5]);
+const s = new Session({ url, room, name, timeoutMs: 15000,
                         lockstep: { hz: 30, delay: 4, slots: 4, inputMax: 3, checkEvery: 0 } });
 const frames = [], sent = new Set();
 let slot = null, trouble = "";
@@ -42,7 +42,7 @@ const loop = setInterval(() => {
   if (trouble || frames.length >= end) return finish();
   if (slot === null) return;
   const t = s.lockstepAim();
-  if (t < stop && !sent.has(t) && s.sendInput(t, new Uint8Array([slot, t & 255, t >> 8])))
+  if (t < end && !sent.has(t) && s.sendInput(t, new Uint8Array([slot, t & 255, t >> 8])))
     sent.add(t);
 }, 2);
 const limit = setTimeout(() => { trouble ||= "out of time"; finish(); }, (end / 30 + 40) * 1000);

@@ -2,18 +2,19 @@
 # (tests/test_e2e_lockstep_bindings.c; player.mjs and
 # client/csharp/tests/lockstep/Player.cs do the same): joins ROOM as NAME,
 # sends its input ([slot, tick low, tick high]) for each tick it aims at
-# before STOP, keeps the frames of ticks 0 to END - 1, and once it has them
+# before END, keeps the frames of ticks 0 to END - 1, and once it has them
 # prints its slot, the ticks it sent, and the FNV-1a hash of those frames.
-#   python3 player.py HOST PORT ROOM NAME STOP END
+#   python3 player.py HOST PORT ROOM NAME END
 import sys
 import time
 
 import ricochet
 
 host, port, room, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-stop, end = int(sys.argv[5]), int(sys.argv[6])
+end = int(sys.argv[5])
 settings = ricochet.Lockstep(hz=30, delay=4, slots=4, input_max=3, check_every=0)
-s = ricochet.Session(host, port, room, name, mode="sequenced", lockstep=settings)
+s = ricochet.Session(host, port, room, name, mode="sequenced", lockstep=settings,
+                     timeout_ms=15000)
 slot, frames, sent = None, [], set()
 deadline = time.monotonic() + end / 30 + 40
 trouble = ""
@@ -30,10 +31,10 @@ while len(frames) < end and not trouble and time.monotonic() < deadline:
     if slot is not None:
         t = s.lockstep_aim()
         try:
-            if t < stop and t not in sent and s.send_input(t, bytes([slot, t & 255, t >> 8])) == 0:
+            if t < end and t not in sent and s.send_input(t, bytes([slot, t & 255, t >> 8])) == 0:
                 sent.add(t)
         except ValueError as e:  # as the other players, not sent: its slot stood in for
-            print("refused %s" % e)
+            print("refused %s" % e, file=sys.stderr)
     time.sleep(0.002)
 s.close()
 h = 1469598103934665603

@@ -1,10 +1,10 @@
 // Player.cs: the managed C# player of a lockstep room of four bindings
 // (tests/test_e2e_lockstep_bindings.c; tests/support/lockstep/player.py
 // does the same), over ENet with no native library: sends its input
-// ([slot, tick low, tick high]) for each tick it aims at before STOP,
+// ([slot, tick low, tick high]) for each tick it aims at before END,
 // keeps the frames of ticks 0 to END - 1, and once it has them prints its
 // slot, the ticks it sent, and the FNV-1a hash of those frames.
-//   mono player.exe HOST PORT ROOM NAME STOP END
+//   mono player.exe HOST PORT ROOM NAME END
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -15,10 +15,11 @@ static class Player
 {
     static int Main(string[] a)
     {
-        uint stop = uint.Parse(a[4]), end = uint.Parse(a[5]);
+        uint end = uint.Parse(a[4]);
         var s = new Session(new Config {
-            Host = a[0], Port = ushort.Parse(a[1]), Room = a[2], Name = a[3],
-            Lockstep = new Lockstep { Hz = 30, Delay = 4, Slots = 4, InputMax = 3, CheckEvery = 0 } });
+            Host = a[0], Port = ushort.Parse(a[1]), Room = a[2], Name = a[3], TimeoutMs = 15000,
+            Lockstep = new Lockstep { Hz = 30, Delay = 4, Slots = 4, InputMax = 3,
+                                      CheckEvery = 0 } });
         var frames = new List<byte[]>();
         var sent = new SortedSet<uint>();
         int slot = -1;
@@ -43,7 +44,7 @@ static class Player
             }
             if (slot >= 0) {
                 uint t = s.LockstepAim();
-                if (t < stop && !sent.Contains(t) &&
+                if (t < end && !sent.Contains(t) &&
                     s.SendInput(t, new[] { (byte)slot, (byte)t, (byte)(t >> 8) }) == Status.Ok)
                     sent.Add(t);
             }
