@@ -70,6 +70,10 @@
 #                   invariant (root)
 #   make soak-lesson the lesson turned through every preset for MINUTES=N (default
 #                   10): no lane started again, no state lost that no one explains
+#   make soak-lockstep four players in four bindings (C, Python, JavaScript, C#) in
+#                   one lockstep room through netsim (5% loss, 100 ms +- 40) for
+#                   LOCKSTEP_PLAY_S=N seconds (default 120): test_e2e_lockstep_bindings
+#                   played long (root, mono, node)
 #   make writers-check every source compiled again for its errors only, each
 #                   part of a struct const but to its writer: a write from
 #                   another file fails (make all and make tests run it)
@@ -324,7 +328,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-event-size bench-event-size-reference bench-lockstep bench-lockstep-reference \
         bench-script-cost bench-script-cost-reference \
         fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos soak-partitions soak-lesson deps install uninstall clean FORCE \
-        writers-check
+        writers-check soak-lockstep
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -978,6 +982,15 @@ soak-lesson:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
 	tests/soak_lesson.sh $(BUILD)/bin $(MINUTES)
+
+# test_e2e_lockstep_bindings (a short run of it is in make test) from the
+# release build, played LOCKSTEP_PLAY_S seconds.
+LOCKSTEP_PLAY_S ?= 120
+soak-lockstep:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/test_e2e_lockstep_bindings
+	RICOCHET_BIN=$(BUILD)/bin LOCKSTEP_PLAY_S=$(LOCKSTEP_PLAY_S) \
+	    $(BUILD)/tests/test_e2e_lockstep_bindings
 
 deps:
 	@.ci/deps

@@ -183,12 +183,19 @@ function lockstepJoined(session, m) {
 
 /* The tick the relay collects now, by my clock offset to it (before it is
  * known: from my welcome, late by its way here); 0 outside a lockstep room. */
-function lockstepTick(session) {
-  const ls = session._ls, now = nowUs();
+function lockstepTick(session, now = nowUs()) {
+  const ls = session._ls;
   if (!ls) return 0;
   if (!session.clock.valid) return ls.tick + Math.floor((now - ls.welcomeAtUs) / ls.periodUs);
   const relayNow = now + session.clock.offsetUs;
   return relayNow < ls.startUs ? 0 : Math.floor((relayNow - ls.startUs) / ls.periodUs);
+}
+
+/* My clock offset to the relay changed at now: the ticks it moved on since
+ * it said before, the aim stepped over (they get my next input too). */
+function lockstepClockMoved(session, before, now) {
+  const ls = session._ls, after = lockstepTick(session, now);
+  if (ls && after > before) ls.jumped += after - before;
 }
 
 /* The tick to send my input for now: lockstepTick plus the delay, plus a
@@ -256,7 +263,7 @@ function skipTo(ls, tick) {
 
 /* My input for tick (bytes, inputMax at most), sent now and again with
  * each inputs message until its frame came; the ticks the aim stepped over
- * since my newest input (a late moved it on) get it too. The first asks
+ * since my newest input (a late, or my clock offset, moved it on) get it too. The first asks
  * for the frames from the room's first, unless lockstepFrom did. RangeError: too long, a tick whose frame
  * came, or 64 from an input whose frame has not; false: not sent (not
  * joined, no slot). */
@@ -347,6 +354,6 @@ function checkMessage(tick, sum) {
 }
 
 export { /* to the other modules, not the API */
-  checkMessage, framesCame, lockstepAim, lockstepFrom, lockstepJoinFields, lockstepJoined,
-  lockstepTick, lockstepTold, lockstepWelcomed, readLockstep, sendInput,
+  checkMessage, framesCame, lockstepAim, lockstepClockMoved, lockstepFrom, lockstepJoinFields,
+  lockstepJoined, lockstepTick, lockstepTold, lockstepWelcomed, readLockstep, sendInput,
 };

@@ -18,8 +18,8 @@ import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTr
          sendBytes } from "./ricochet_routes.js";
 import { awayExpired, memberView, noteAway, receive } from "./ricochet_receive.js";
 import { sealReady, sealedEnd, sealerFor } from "./ricochet_seal.js";
-import { checkMessage, lockstepAim, lockstepFrom, lockstepJoinFields, lockstepTick,
-         sendInput } from "./ricochet_lockstep.js";
+import { checkMessage, lockstepAim, lockstepClockMoved, lockstepFrom, lockstepJoinFields,
+         lockstepTick, sendInput } from "./ricochet_lockstep.js";
 
 /* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
 const EventWithDetail = globalThis.CustomEvent || class extends Event {
@@ -618,10 +618,12 @@ export class Session extends EventTarget {
     const rtt = now - m.t;
     if (m.t > 0 && rtt >= 0) {
       this.rttUs = rtt;
+      const tick = lockstepTick(this, now);
       const changed = m.relay_t ? this.clock.sample(m.t, m.relay_t, now) : -1;
       this._clockSamples++;
       if (changed === 1) {
         this._clockChanged = true;
+        lockstepClockMoved(this, tick, now);
         this._pingBackoff = 0;
       } else if (changed === 0 && this._clockSamples > CLOCK_FAST_PINGS && this._pingBackoff < 8) {
         this._pingBackoff++;

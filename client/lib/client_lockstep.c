@@ -291,18 +291,30 @@ int ricochet_lockstep_from(struct ricochet *c, uint32_t tick)
     return send_inputs(c);
 }
 
-uint32_t ricochet_lockstep_tick(const struct ricochet *c)
+uint32_t client_lockstep_tick_at(const struct ricochet *c, uint64_t now)
 {
     if (!c || !c->lockstep.on)
         return 0;
     const struct client_lockstep *ls = &c->lockstep;
-    uint64_t now = ricochet_now_us();
     if (!c->sync.clock.valid) /* from the welcome: late by its way here */
         return ls->welcome_tick + (uint32_t)((now - ls->welcome_at_us) / ls->period_us);
     int64_t relay_now = (int64_t)now + c->sync.clock.offset_us;
     if (relay_now < (int64_t)ls->start_us)
         return 0;
     return (uint32_t)(((uint64_t)relay_now - ls->start_us) / ls->period_us);
+}
+
+uint32_t ricochet_lockstep_tick(const struct ricochet *c)
+{
+    return client_lockstep_tick_at(c, ricochet_now_us());
+}
+
+void client_lockstep_clock_moved(struct ricochet *c, uint32_t before, uint64_t now)
+{
+    struct client_lockstep *ls = &c->lockstep;
+    uint32_t after = client_lockstep_tick_at(c, now);
+    if (ls->on && after > before)
+        ls->jumped += after - before;
 }
 
 uint32_t ricochet_lockstep_aim(const struct ricochet *c)

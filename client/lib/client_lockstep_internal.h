@@ -62,8 +62,9 @@ struct client_lockstep {
     bool ack_due;                 /* frames came that no message of mine acknowledged */
     uint64_t ack_due_us;          /* ... to say so then, unless an input goes first */
     uint32_t extra;               /* ticks aimed further ahead than delay (late inputs) */
-    uint32_t jumped;              /* ... of them since my newest input: ticks the aim
-                                     stepped over, given my next input too */
+    uint32_t jumped;              /* ticks the aim stepped over since my newest input
+                                     (a late, my clock to the relay's moving on), given
+                                     my next input too */
     uint32_t newest;              /* the tick after my newest input (0: none yet) */
     uint64_t late_at_us;          /* when the last late came */
     uint32_t late_tick, late_count; /* the last late's */
@@ -91,6 +92,12 @@ int client_lockstep_frames(struct ricochet *c, const uint8_t *buf, size_t len, u
 /* A late or desync message: 1 with *ev. */
 int client_lockstep_told(struct ricochet *c, const struct proto_control *m, uint64_t now,
                          struct ricochet_event *ev);
+
+/* The tick the relay collects at now by my clock (ricochet_lockstep_tick);
+ * and, the clock to the relay's changed, the ticks it moved on since it said
+ * before (the aim stepped over them: they get my next input too). */
+uint32_t client_lockstep_tick_at(const struct ricochet *c, uint64_t now);
+void client_lockstep_clock_moved(struct ricochet *c, uint32_t before, uint64_t now);
 
 /* What the session owes the game or the relay at now, before it reads more:
  * a frame kept that is due (1 with *ev), an acknowledgement sent. */

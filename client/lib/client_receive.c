@@ -571,9 +571,12 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_COOKIE:
         on_cookie(c, m, now);
         return 0;
-    case PROTO_CTL_PONG:
+    case PROTO_CTL_PONG: {
+        uint32_t tick = client_lockstep_tick_at(c, now);
         client_clock_pong(c, m->t, m->relay_t, now);
+        client_lockstep_clock_moved(c, tick, now);
         return 0;
+    }
     case PROTO_CTL_CLOCK:
         on_clock(c, m, now);
         return 0;

@@ -882,8 +882,8 @@ RICOCHET_API uint32_t ricochet_lockstep_aim(const struct ricochet *r);
 
 /* My input for tick (len 0..input_max bytes; 0 is an input of nothing),
  * sent now and again in every inputs message until its frame comes; the
- * ticks my aim stepped over since my newest input (a RICOCHET_EV_LATE
- * moved it on) get this input too. The first input asks for the frames from the room's first, as
+ * ticks my aim stepped over since my newest input (a RICOCHET_EV_LATE,
+ * or my clock offset, moved it on) get this input too. The first input asks for the frames from the room's first, as
  * ricochet_lockstep_from(0) does, unless that was called. RICOCHET_OK,
  * RICOCHET_E_NOT_JOINED, RICOCHET_E_UNSUPPORTED (no slot, or a room of
  * states), RICOCHET_E_TOO_BIG, RICOCHET_E_INVALID (a tick whose frame came,

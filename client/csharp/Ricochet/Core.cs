@@ -1195,9 +1195,13 @@ namespace Ricochet
                     m.SetClock((long)Json.Number(o, "offset_us"), (long)Json.Number(o, "bound_us"));
                 return;
             }
-            case "pong":
+            case "pong": {
+                uint tick = lockstep == null ? 0 : lockstep.Tick(clock, now);
                 clock.Sample((long)Json.Number(o, "t"), now, (long)Json.Number(o, "relay_t"));
+                if (lockstep != null)
+                    lockstep.ClockMoved(tick, clock, now);
                 return;
+            }
             case "room":
                 RoomSettings(o);
                 Queue(new GameEvent(EventType.Room, id, mode, new State(), "", ""), null, 0);

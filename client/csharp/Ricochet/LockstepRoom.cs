@@ -87,6 +87,16 @@ namespace Ricochet
             return relayNow < startUs ? 0 : (uint)((relayNow - startUs) / periodUs);
         }
 
+        /// <summary>My clock offset to the relay changed at now: the ticks it
+        /// moved on since it said before, the aim stepped over (they get my
+        /// next input too).</summary>
+        public void ClockMoved(uint before, ClockSync clock, long now)
+        {
+            uint after = Tick(clock, now);
+            if (after > before)
+                jumped += after - before;
+        }
+
         /// <summary>The tick to send my input for now: Tick plus the delay, a
         /// tick more for each late (at most delay more, a tick less after 5 s
         /// without one).</summary>
@@ -135,7 +145,8 @@ namespace Ricochet
         }
 
         /// <summary>My input for tick kept until its frame came, and for the
-        /// ticks the aim stepped over since my newest (a late moved it on);
+        /// ticks the aim stepped over since my newest (a late, or my clock
+        /// offset, moved it on);
         /// Invalid: a tick whose frame came, or 64 from one still waiting.</summary>
         public Status Input(uint tick, byte[] data)
         {

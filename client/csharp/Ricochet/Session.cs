@@ -395,8 +395,8 @@ namespace Ricochet
 
         /// <summary>My input for tick (InputMax bytes at most), sent now and
         /// again with each input until its frame came. The ticks the aim
-        /// stepped over since my newest input (a Late moved it on) get this
-        /// input too, so none is left without one. Ok, NotJoined,
+        /// stepped over since my newest input (a Late, or my clock offset,
+        /// moved it on) get this input too, so none is left without one. Ok, NotJoined,
         /// Unsupported (no slot, a room of states), TooBig, Invalid (a tick
         /// whose frame came, or 64 from an input still waiting) or Send.</summary>
         public Status SendInput(uint tick, byte[] data)

@@ -228,4 +228,27 @@ static partial class SessionTest
         Check(w.Take(wrap, 0, wrap.Length, 0, out gone) && !w.HandOver(out tick, out frame),
               "no frame 0 out of ticks past 2^32");
     }
+
+    /// <summary>The ticks my aim steps over when my clock offset to the
+    /// relay moves on (the first pong, the welcome late by its way here)
+    /// get my next input too: one run of inputs, none left out.</summary>
+    static void LockstepClockSteps()
+    {
+        var ls = LsWelcomed(); // 30 Hz, delay 4, tick 0 at 0
+        var clock = new ClockSync();
+        const long now = 1000;
+        uint a = ls.Aim(clock, now);
+        Check(a == 4 && ls.Input(a, new byte[] { 1 }) == Status.Ok, "an input at the aim, 4");
+        // the first pong: the relay 3 ticks on, half a tick into tick 3
+        uint before = ls.Tick(clock, now);
+        clock.Sample(now, now, 3 * 33333 + 16666);
+        ls.ClockMoved(before, clock, now);
+        uint t = ls.Aim(clock, now);
+        Check(t == 7 && ls.Input(t, new byte[] { 2 }) == Status.Ok, "an input at the aim, 7");
+        var runs = ls.Messages();
+        var m = runs[0];
+        Check(runs.Count == 1 && m.Length == 20 && m[8] == 0 && m[11] == 4 &&
+              Bytes.Equal(m, 12, new byte[] { 1, 1, 1, 2, 1, 2, 1, 2 }, 0, 8),
+              "ticks 4 to 7 in one run, the ticks stepped over with the input after them");
+    }
 }

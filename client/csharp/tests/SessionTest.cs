@@ -1293,6 +1293,7 @@ static partial class SessionTest
             Check(Native.Version().StartsWith("1."), "the library's version");
         Interpolation();
         LockstepSkipForgets();
+        LockstepClockSteps();
         TwoSessions(port);
         KeptEvents(port);
         LastWords(port);

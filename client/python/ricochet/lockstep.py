@@ -78,8 +78,8 @@ class _LockstepRoom:
     def send_input(self, tick, data=b""):
         """My input for tick (0..input_max bytes), sent now and again with
         each input until its frame comes; the ticks the aim stepped over
-        since my newest input (a LATE moved it on) get this input too, so
-        none is left without one. Returns 0 or the library's status
+        since my newest input (a LATE, or my clock offset, moved it on) get
+        this input too, so none is left without one. Returns 0 or the library's status
         (NOT_JOINED, -4 UNSUPPORTED: no slot; ValueError: too long, a tick
         whose frame came or 64 ticks from an unconfirmed one)."""
         data = _bytes(data, "input", INPUT_MAX)
