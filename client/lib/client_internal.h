@@ -250,8 +250,10 @@ struct ricochet {
                                                             (client_cookie_take; a hop clears it) */
     BY_CLIENT_PHASE_C uint64_t next_join_us; /* when the join goes out again: client_phase.c's;
                                                 plain UDP's pace (client_udp.c), ENet's until its
-                                                cookie (client_enet.c) and a cookie
-                                                (client_receive.c) through client_join_due */
+                                                cookie (client_cookie_asked, _ask_again) and a
+                                                cookie (client_receive.c) through client_join_due */
+    BY_CLIENT_PHASE_C uint64_t cookie_wait_us; /* a connection still without the cookie: the
+                                                  wait before it asks again (client_phase.c's) */
     uint64_t last_ping_us;    /* last ping sent: client_send.c's (client_send_ping) */
     BY_CLIENT_SEND_C uint64_t sent_us; /* last message sent (control or state): client_send.c's */
     BY_CLIENT_RECEIVE_C uint64_t heard_us; /* last message from the relay that counts as its sign of

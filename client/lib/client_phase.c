@@ -27,6 +27,9 @@
 #include "sys/log.h"
 #include "sys/netaddr.h"
 
+#define COOKIE_WAIT_US 300000u /* a request the relay answers with a cookie goes again
+                                 after this, doubled each time (client_cookie_asked) */
+
 /* ---- the end ---- */
 
 void client_go_dead(struct ricochet *c, const char *code, const char *text)
@@ -501,6 +504,25 @@ void client_join_later(struct ricochet *c, uint64_t at_us)
 void client_join_due(struct ricochet *c, uint64_t at_us)
 {
     c->next_join_us = at_us;
+}
+
+void client_cookie_asked(struct ricochet *c, uint64_t now)
+{
+    c->cookie_wait_us = COOKIE_WAIT_US;
+    c->next_join_us = now + c->cookie_wait_us;
+}
+
+void client_ask_cookie_again(struct ricochet *c, uint64_t now)
+{
+    if (c->cookie[0] || !c->cookie_wait_us || now < c->next_join_us ||
+        (c->phase != PHASE_JOINING && c->phase != PHASE_LOBBY))
+        return;
+    if (c->phase == PHASE_LOBBY)
+        (void)client_send_listing(c);
+    else
+        client_send_join(c);
+    c->cookie_wait_us *= 2;
+    c->next_join_us = now + c->cookie_wait_us;
 }
 
 void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1])

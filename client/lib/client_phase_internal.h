@@ -127,6 +127,14 @@ void client_join_due(struct ricochet *c, uint64_t at_us);
  * "Players who come back"). The join goes again at at_us, within its
  * deadline (a connection's: plain UDP's pace sends it anyway). */
 void client_join_later(struct ricochet *c, uint64_t at_us);
+/* A connection's first request went (its join, a lobby's listing): the
+ * relay answers it with its cookie, unsequenced, and never resends it
+ * (PROTOCOL.md, "Return routability (ENet)"). Until the cookie is here,
+ * client_ask_cookie_again, called by the connection's timers while it is
+ * up, sends the request again, further apart each time; once it is here,
+ * what echoes it is reliable and the connection resends it. */
+void client_cookie_asked(struct ricochet *c, uint64_t now);
+void client_ask_cookie_again(struct ricochet *c, uint64_t now);
 /* The relay's cookie, echoed in the joins from now on (a hop forgets it). */
 void client_cookie_take(struct ricochet *c, const char cookie[PROTO_COOKIE_LEN + 1]);
 /* The session's start: rejoins go back to host:port, then to the relays of

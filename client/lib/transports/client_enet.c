@@ -31,9 +31,6 @@
 
 #define HUB_SLOT_REST_US 2000000u   /* a slot a client left rests this long (hub_connect) */
 #define HUB_RESTING_MAX 16          /* ... passed over at most this many at a time */
-#define COOKIE_WAIT_US 300000u     /* a request the relay answers with a cookie goes again
-                                      after this, doubled each time: the cookie is
-                                      unsequenced and the relay never resends it */
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
                    PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
@@ -381,8 +378,7 @@ int client_enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
         enet_peer_throttle_configure(e->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                      ENET_PEER_PACKET_THROTTLE_SCALE, 0);
         client_join_now(c);
-        t->cookie_wait_us = COOKIE_WAIT_US;
-        client_join_due(c, clock_now_us() + t->cookie_wait_us);
+        client_cookie_asked(c, clock_now_us());
         if (!t->hub) /* a hub flushes once for all its clients */
             enet_host_flush(t->own);
         return 0;
@@ -428,23 +424,13 @@ int client_enet_batch_next(struct ricochet *c, struct ricochet_event *ev)
     return got;
 }
 
-/* Connected and still without the relay's cookie: the request it answers
- * with one (the join, or a lobby's listing) goes again, further apart each
- * time. The relay answers a connection a few times before its proof
- * (PROTOCOL.md, "Return routability (ENet)"); once the cookie is here,
- * what echoes it is reliable and ENet resends it. */
-static void ask_cookie_again(struct ricochet *c, uint64_t now)
+/* Connected and still without the relay's cookie: its request again, in
+ * time (client_ask_cookie_again). */
+static void ask_cookie_again(struct ricochet *c)
 {
-    struct client_enet *t = c->tp;
-    if (c->cookie[0] || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED ||
-        (c->phase != PHASE_JOINING && c->phase != PHASE_LOBBY) || now < c->next_join_us)
-        return;
-    if (c->phase == PHASE_LOBBY)
-        (void)client_send_listing(c);
-    else
-        client_send_join(c);
-    t->cookie_wait_us *= 2;
-    client_join_due(c, now + t->cookie_wait_us);
+    const struct client_enet *t = c->tp;
+    if (t->peer && t->peer->state == ENET_PEER_STATE_CONNECTED)
+        client_ask_cookie_again(c, clock_now_us());
 }
 
 /* One event of my own host, waiting up to wait_ms for it (the rest of a
@@ -454,7 +440,7 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     struct client_enet *t = c->tp;
     if (client_enet_batch_next(c, ev) == 1)
         return 1;
-    ask_cookie_again(c, clock_now_us());
+    ask_cookie_again(c);
     ENetEvent e;
     int r = enet_host_check_events(t->own, &e);
     if (r == 0)
@@ -495,7 +481,7 @@ static int enet_service(struct ricochet *c, uint64_t deadline_us, struct ricoche
     struct client_enet *t = c->tp;
     if (!t->hub)
         return client_service(c, deadline_us, ev);
-    ask_cookie_again(c, clock_now_us());
+    ask_cookie_again(c);
     if (client_timers(c, clock_now_us()) && !enet_timed_out(c))
         client_silence_check(c, clock_now_us()); /* the hub has read what came */
     return 0;

@@ -17,7 +17,6 @@ struct client_enet {
     void *user;              /* cfg.user, for the hub's callback */
     ENetPacket *batch_pk;    /* a batch packet being handed out, or NULL */
     struct client_batch batch;
-    uint64_t cookie_wait_us; /* until the cookie: the wait before asking again */
 };
 
 struct client_hub {

@@ -363,8 +363,11 @@ static void wire_timers(struct ricochet *c, uint64_t now)
             u->sent_us = now;
         }
     }
-    if (t->state == WIRE_CONNECTED && now >= wire_ping_at(t))
-        wire_ping(c, now);
+    if (t->state == WIRE_CONNECTED) {
+        client_ask_cookie_again(c, now);
+        if (now >= wire_ping_at(t))
+            wire_ping(c, now);
+    }
 }
 
 static uint64_t wire_timers_due(const struct ricochet *c, uint64_t now)
@@ -630,6 +633,7 @@ void client_wire_datagram(struct ricochet *c, const uint8_t *d, size_t len, uint
                 wire_ack(c, w.channel, seq, sent_time);
             if (t->state == WIRE_CONNECTED && c->phase == PHASE_CONNECTING) {
                 client_join_now(c);
+                client_cookie_asked(c, now);
             }
             break;
         case ENET_PROTOCOL_COMMAND_DISCONNECT:
