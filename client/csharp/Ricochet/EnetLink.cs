@@ -372,7 +372,11 @@ namespace Ricochet
                     OnAck(Bytes.Be16(d, at + 4), Bytes.Be16(d, at + 6), channel, now);
                     break;
                 case VerifyConnect:
-                    if (st == St.Connecting && Bytes.Le32(d, at + 40) == connectId && Bytes.Be16(d, at + 4) < NoPeer) {
+                    if (Bytes.Le32(d, at + 40) != connectId || Bytes.Be16(d, at + 4) >= NoPeer)
+                        break;
+                    if (st == St.Connected && ack) {
+                        Ack(channel, seq, sent); // again: the relay lost my acknowledgement
+                    } else if (st == St.Connecting) {
                         relayPeer = Bytes.Be16(d, at + 4);
                         session = d[at + 7];
                         st = St.Connected;
