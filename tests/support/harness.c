@@ -60,8 +60,11 @@ int harness_install_lib(char *dir, size_t cap)
 {
     if (snprintf(dir, cap, "/tmp/ricochet-lib-XXXXXX") >= (int)cap || !mkdtemp(dir))
         return -1;
-    char cmd[512];
+    /* One make at a time: tests that run side by side would each build
+     * the release objects the first time, into the same build/. */
+    char cmd[640];
     snprintf(cmd, sizeof cmd,
+             "mkdir -p build && flock build/.install-lib.lock "
              "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install-lib BUILD=build SAN= "
              "FUZZ= DESTDIR=%s PREFIX=/usr > %s/make.log 2>&1 || { cat %s/make.log; exit 1; }",
              dir, dir, dir);
