@@ -65,6 +65,7 @@ field() { tail -n 1 "$1" | jq -r ".$2"; }
 
 # one SIZE: one run; prints "cpu_us_per_event bytes_per_event bytes_per_member_s".
 one() {
+    : > "$tmp/log" # the relay's redirection is made in its own process, maybe after the sed
     "$bin/ricochet-relay" --listen enet://127.0.0.1:0 --max-per-address 0 --stats-interval 0 \
         --log-level info \
         > "$tmp/stats" 2> "$tmp/log" &
