@@ -50,7 +50,7 @@ extern "C" {
 
 /* The version of this header. ricochet_version_number() is the library's. */
 #define RICOCHET_VERSION_MAJOR 1
-#define RICOCHET_VERSION_MINOR 6
+#define RICOCHET_VERSION_MINOR 7
 #define RICOCHET_VERSION_PATCH 0
 #define RICOCHET_VERSION_NUMBER                                                         \
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
@@ -303,7 +303,7 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.6.0": the API's (RICOCHET_VERSION_*), not the
+/* The library's version, "1.7.0": the API's (RICOCHET_VERSION_*), not the
  * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 

@@ -185,7 +185,7 @@ namespace Ricochet
             return s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
         }
 
-        /// <summary>The library's version ("1.6.0"); DllNotFoundException,
+        /// <summary>The library's version ("1.7.0"); DllNotFoundException,
         /// saying what to do, if it is not found.</summary>
         public static string Version()
         {

@@ -58,7 +58,7 @@ __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clo
            "MODES",
            "TRANSPORTS", "NOT_JOINED", "library", "version", "protocol_version", "now_us",
            "set_log"]
-__version__ = "1.6.0"
+__version__ = "1.7.0"
 
 # the names of __all__, and those a program reaches for beyond it, at the top as the
 # one module had them (lib, api and P: the library and its calls; mint_ticket, main)

@@ -165,7 +165,7 @@ api("ticket_mint", C.c_int, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, C.c_
 
 
 def version():
-    """The loaded library's version, "1.6.0"."""
+    """The loaded library's version, "1.7.0"."""
     return lib.ricochet_version().decode()
 
 
