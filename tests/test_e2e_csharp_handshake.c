@@ -1,11 +1,18 @@
 /* test_e2e_csharp_handshake.c: the managed C# session's ENet handshake
- * when its acknowledgement of VERIFY_CONNECT is lost: a relay written here
+ * and join when a datagram of them is lost.
+ *
+ * Its acknowledgement of VERIFY_CONNECT lost: a relay written here
  * (a UDP socket) answers the session's CONNECT with VERIFY_CONNECT, takes
  * the acknowledgement as lost and sends VERIFY_CONNECT again, as ENet does
  * until it is acknowledged; the session acknowledges it again. (Without
  * that, the relay forgets the half-open handshake after 5 s and the
  * session never gets its welcome: under 5% loss each way, a join in about
- * thirty.) */
+ * thirty.)
+ *
+ * The relay's first three cookies lost (it sends each unsequenced, once
+ * for each join without it, 4 a connection): the session asks again after
+ * 0.3 s, then every 0.6 s, as libricochet does (test_e2e_wire_cookie), its
+ * fourth ask within the relay's join timeout, and is welcomed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +32,9 @@
 #include <unistd.h>
 
 #include "lab/harness/spawn.h"
+#include "sys/clock.h"
 #include "tests/support/harness.h"
+#include "tests/support/raw.h"
 #include "tests/support/servers.h"
 
 /* The next datagram on fd within ms into buf (cap bytes); its length, or
@@ -89,31 +98,38 @@ static bool acknowledged(int fd, uint16_t sent_time)
     return false;
 }
 
-static void verify_connect_again_is_acknowledged_again(void **state)
+/* The managed lockstep player (client/csharp/tests/lockstep/Player.cs),
+ * built in dir, started as a session (no libricochet where mono looks)
+ * joining room r at 127.0.0.1:port, playing 30 ticks. */
+static void start_player(struct spawn_proc *mono, char *dir, uint16_t port)
 {
-    (void)state;
-    char dir[] = "/tmp/ricochet-cs-handshake-XXXXXX", cmd[1024];
+    char cmd[1024];
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof cmd, "mcs -nologo -warnaserror -out:%s/player.exe "
              "client/csharp/Ricochet/*.cs client/csharp/tests/lockstep/Player.cs 1>&2", dir);
     assert_int_equal(system(cmd), 0);
+    char at[8], empty[96], path[96], err[256];
+    snprintf(at, sizeof at, "%u", port);
+    snprintf(empty, sizeof empty, "LD_LIBRARY_PATH=%s/empty", dir);
+    snprintf(path, sizeof path, "%s/empty", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/player.exe", dir);
+    const char *args[] = {empty, "mono", path, "127.0.0.1", at, "r", "cs", "30", NULL};
+    assert_int_equal(spawn_start(mono, "/usr/bin", "env", args, err, sizeof err), 0);
+}
+
+static void verify_connect_again_is_acknowledged_again(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-cs-handshake-XXXXXX";
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof me;
     assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
-    /* the managed session (no libricochet where mono looks) joining here */
-    char port[8], empty[64], path[96];
-    snprintf(port, sizeof port, "%u", ntohs(me.sin_port));
-    snprintf(empty, sizeof empty, "LD_LIBRARY_PATH=%s/empty", dir);
-    snprintf(path, sizeof path, "%s/empty", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    snprintf(path, sizeof path, "%s/player.exe", dir);
-    const char *args[] = {empty, "mono", path, "127.0.0.1", port, "r", "cs", "30", NULL};
     struct spawn_proc mono;
-    char err[256];
-    assert_int_equal(spawn_start(&mono, "/usr/bin", "env", args, err, sizeof err), 0);
+    start_player(&mono, dir, ntohs(me.sin_port));
 
     uint8_t buf[1500];
     struct sockaddr_in from;
@@ -137,10 +153,57 @@ static void verify_connect_again_is_acknowledged_again(void **state)
     assert_true(again);
 }
 
+#define LOST 3 /* the relay's first cookies lost */
+
+static void three_lost_cookies_within_the_join_timeout(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, mono;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    struct raw_cookie_proxy px;
+    raw_cookie_proxy_open(&px, (uint16_t)port);
+    px.drop_left = LOST;
+    char dir[] = "/tmp/ricochet-cs-cookie-XXXXXX";
+    start_player(&mono, dir, raw_cookie_proxy_port(&px));
+    /* each ask's time: a join within 100 ms of the one before is that ask
+     * again (ENet's resend of the reliable join) */
+    uint64_t at[LOST + 1] = {0}, until = clock_now_ms() + 30000;
+    int asks = 0;
+    for (int seen = 0; spawn_running(&mono) && clock_now_ms() < until; usleep(1000)) {
+        raw_cookie_proxy_pump(&px);
+        uint64_t now = clock_now_ms();
+        if (seen < px.joins && (!asks || now >= at[asks - 1] + 100) && asks <= LOST)
+            at[asks++] = now;
+        seen = px.joins;
+    }
+    int code = spawn_stop(&mono, SIGKILL, 5000);
+    char said[300] = "";
+    char *out = spawn_read_stdout(&mono);
+    snprintf(said, sizeof said, "%s", out ? out : "");
+    free(out);
+    spawn_free(&mono);
+    raw_cookie_proxy_close(&px);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+    print_message("%d joins, %d cookies lost; the waits between the first four asks: %d, %d, "
+                  "%d ms\n", px.joins, px.cookies_dropped, (int)(at[1] - at[0]),
+                  (int)(at[2] - at[1]), (int)(at[3] - at[2]));
+    assert_int_equal(px.cookies_dropped, LOST);
+    if (code != 0) /* welcomed once a cookie came, and played its 30 ticks */
+        fail_msg("the session: exit %d: %s", code, said);
+    /* 0.3 s, then 0.6 and 0.6: the fourth within the relay's join timeout
+     * (2 s), never a flood */
+    assert_true(at[3] && at[1] - at[0] >= 200 && at[2] - at[1] >= 450 && at[3] - at[2] >= 450);
+    assert_true(at[3] - at[0] < 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(verify_connect_again_is_acknowledged_again),
+        cmocka_unit_test(three_lost_cookies_within_the_join_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

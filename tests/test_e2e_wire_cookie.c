@@ -1,6 +1,7 @@
 /* test_e2e_wire_cookie.c: the generator's ENet clients on a wire hub join
  * through a path that loses the relay's first cookie to each of them: each
- * asks again, as libricochet's own ENet clients do. */
+ * asks again, as libricochet's own ENet clients do; and a session that
+ * loses three asks a fourth time within the relay's join timeout. */
 
 /* The relay answers a connection's requests with its cookie, unsequenced,
  * and never resends it (PROTOCOL.md, "Return routability (ENet)"): a
@@ -14,12 +15,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "client/lib/client.h"
@@ -28,60 +26,6 @@
 #include "tests/support/raw.h"
 
 #define CLIENTS 8
-
-struct proxy {
-    int near, far;           /* the hub's side (bound), the relay's (connected) */
-    struct sockaddr_in hub;  /* where the hub sends from */
-    bool hub_known;
-    int cookies_dropped;
-};
-
-static void proxy_open(struct proxy *px, uint16_t relay_port)
-{
-    memset(px, 0, sizeof *px);
-    struct sockaddr_in at = raw_loopback(0), relay = raw_loopback(relay_port);
-    px->near = socket(AF_INET, SOCK_DGRAM, 0);
-    px->far = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(px->near >= 0 && px->far >= 0);
-    assert_int_equal(bind(px->near, (struct sockaddr *)&at, sizeof at), 0);
-    assert_int_equal(connect(px->far, (struct sockaddr *)&relay, sizeof relay), 0);
-}
-
-static uint16_t proxy_port(const struct proxy *px)
-{
-    struct sockaddr_in at;
-    socklen_t len = sizeof at;
-    assert_int_equal(getsockname(px->near, (struct sockaddr *)&at, &len), 0);
-    return ntohs(at.sin_port);
-}
-
-/* Carries what each side sent, the first CLIENTS cookies from the relay
- * excepted. */
-static void proxy_pump(struct proxy *px)
-{
-    uint8_t buf[2048];
-    for (;;) {
-        struct sockaddr_in from;
-        socklen_t len = sizeof from;
-        ssize_t n = recvfrom(px->near, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from,
-                             &len);
-        if (n < 0)
-            break;
-        px->hub = from;
-        px->hub_known = true;
-        send(px->far, buf, (size_t)n, 0);
-    }
-    for (ssize_t n; (n = recv(px->far, buf, sizeof buf, MSG_DONTWAIT)) >= 0;) {
-        static const char cookie[] = "\"type\":\"cookie\"";
-        if (memmem(buf, (size_t)n, cookie, sizeof cookie - 1) &&
-            px->cookies_dropped < CLIENTS) {
-            px->cookies_dropped++;
-            continue;
-        }
-        if (px->hub_known)
-            sendto(px->near, buf, (size_t)n, 0, (struct sockaddr *)&px->hub, sizeof px->hub);
-    }
-}
 
 struct seen {
     bool welcomed[CLIENTS], ended[CLIENTS];
@@ -105,15 +49,16 @@ static void each_asks_again_for_its_lost_cookie(void **state)
     const char *args[] = {"--max-per-address", "64", NULL};
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
-    struct proxy px;
-    proxy_open(&px, (uint16_t)port);
+    struct raw_cookie_proxy px;
+    raw_cookie_proxy_open(&px, (uint16_t)port);
+    px.drop_left = CLIENTS; /* the first each earns */
     char err[256], names[CLIENTS][8];
     struct client_wire_hub *hub = client_wire_hub_create(CLIENTS, err, sizeof err);
     assert_non_null(hub);
     struct ricochet *cs[CLIENTS];
     for (size_t i = 0; i < CLIENTS; i++) {
         snprintf(names[i], sizeof names[i], "w%zu", i);
-        struct client_config cfg = {.host = "127.0.0.1", .port = proxy_port(&px),
+        struct client_config cfg = {.host = "127.0.0.1", .port = raw_cookie_proxy_port(&px),
                                     .room = "cookie", .name = names[i],
                                     .mode = PROTO_MODE_UNSEQUENCED, .timeout_ms = 5000,
                                     .wire_hub = hub, .user = (void *)(uintptr_t)i};
@@ -123,9 +68,9 @@ static void each_asks_again_for_its_lost_cookie(void **state)
     size_t in = 0;
     for (uint64_t end = clock_now_ms() + 5000; in < CLIENTS && clock_now_ms() < end;) {
         client_wire_hub_flush(hub);
-        proxy_pump(&px);
+        raw_cookie_proxy_pump(&px);
         usleep(2000);
-        proxy_pump(&px);
+        raw_cookie_proxy_pump(&px);
         client_wire_hub_service(hub, on_event, &s);
         in = 0;
         for (size_t i = 0; i < CLIENTS; i++) {
@@ -142,8 +87,44 @@ static void each_asks_again_for_its_lost_cookie(void **state)
     for (size_t i = 0; i < CLIENTS; i++)
         ricochet_close(cs[i]);
     client_wire_hub_destroy(hub);
-    close(px.near);
-    close(px.far);
+    raw_cookie_proxy_close(&px);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* A session of its own ENet host whose first three cookies are lost: its
+ * fourth request comes within the relay's join timeout (its default, 2 s),
+ * the last the relay answers (4 a connection), and it is welcomed. */
+static void three_lost_cookies_within_the_join_timeout(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    struct raw_cookie_proxy px;
+    raw_cookie_proxy_open(&px, (uint16_t)port);
+    px.drop_left = 3;
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = raw_cookie_proxy_port(&px),
+                                .room = "cookie", .name = "own",
+                                .mode = PROTO_MODE_UNSEQUENCED, .timeout_ms = 5000};
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct seen s = {0};
+    for (uint64_t end = clock_now_ms() + 5000; !s.welcomed[0] && clock_now_ms() < end;) {
+        raw_cookie_proxy_pump(&px);
+        struct ricochet_event ev;
+        while (ricochet_poll(c, 0, &ev) == 1)
+            on_event(&s, c, (void *)(uintptr_t)0, &ev);
+        if (s.ended[0])
+            fail_msg("the session ended before its welcome (%d cookies lost)",
+                     px.cookies_dropped);
+        usleep(1000);
+    }
+    assert_int_equal(px.cookies_dropped, 3);
+    assert_true(s.welcomed[0]);
+    ricochet_close(c);
+    raw_cookie_proxy_close(&px);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
 }
@@ -152,6 +133,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_asks_again_for_its_lost_cookie),
+        cmocka_unit_test(three_lost_cookies_within_the_join_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,8 +27,12 @@
 #include "sys/log.h"
 #include "sys/netaddr.h"
 
-#define COOKIE_WAIT_US 300000u /* a request the relay answers with a cookie goes again
-                                 after this, doubled each time (client_cookie_asked) */
+/* A request the relay answers with a cookie goes again after 0.3 s, then
+ * every 0.6 s: the fourth at 1.5 s, within the relay's join timeout (2 s
+ * by default) and the last it answers (4 a connection); waits doubled
+ * each time put the fourth past the timeout. */
+#define COOKIE_WAIT_US 300000u
+#define COOKIE_AGAIN_US 600000u
 
 /* ---- the end ---- */
 
@@ -521,7 +525,7 @@ void client_ask_cookie_again(struct ricochet *c, uint64_t now)
         (void)client_send_listing(c);
     else
         client_send_join(c);
-    c->cookie_wait_us *= 2;
+    c->cookie_wait_us = COOKIE_AGAIN_US;
     c->next_join_us = now + c->cookie_wait_us;
 }
 

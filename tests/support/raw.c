@@ -29,6 +29,61 @@ struct sockaddr_in raw_loopback(uint16_t port)
     return a;
 }
 
+/* ---- a proxy that loses the relay's cookies ---- */
+
+void raw_cookie_proxy_open(struct raw_cookie_proxy *px, uint16_t relay_port)
+{
+    memset(px, 0, sizeof *px);
+    struct sockaddr_in at = raw_loopback(0), relay = raw_loopback(relay_port);
+    px->near = socket(AF_INET, SOCK_DGRAM, 0);
+    px->far = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(px->near >= 0 && px->far >= 0);
+    assert_int_equal(bind(px->near, (struct sockaddr *)&at, sizeof at), 0);
+    assert_int_equal(connect(px->far, (struct sockaddr *)&relay, sizeof relay), 0);
+}
+
+uint16_t raw_cookie_proxy_port(const struct raw_cookie_proxy *px)
+{
+    struct sockaddr_in at;
+    socklen_t len = sizeof at;
+    assert_int_equal(getsockname(px->near, (struct sockaddr *)&at, &len), 0);
+    return ntohs(at.sin_port);
+}
+
+void raw_cookie_proxy_pump(struct raw_cookie_proxy *px)
+{
+    static const char join[] = "\"type\":\"join\"", cookie[] = "\"type\":\"cookie\"";
+    uint8_t buf[2048];
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(px->near, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from,
+                             &len);
+        if (n < 0)
+            break;
+        px->client = from;
+        px->client_known = true;
+        px->joins += memmem(buf, (size_t)n, join, sizeof join - 1) != NULL;
+        send(px->far, buf, (size_t)n, 0);
+    }
+    for (ssize_t n; (n = recv(px->far, buf, sizeof buf, MSG_DONTWAIT)) >= 0;) {
+        if (px->drop_left > 0 && memmem(buf, (size_t)n, cookie, sizeof cookie - 1)) {
+            px->drop_left--;
+            px->cookies_dropped++;
+            continue;
+        }
+        if (px->client_known)
+            sendto(px->near, buf, (size_t)n, 0, (struct sockaddr *)&px->client,
+                   sizeof px->client);
+    }
+}
+
+void raw_cookie_proxy_close(struct raw_cookie_proxy *px)
+{
+    close(px->near);
+    close(px->far);
+}
+
 /* Drains fd; returns bytes read. */
 uint64_t raw_udp_drain(int fd, uint64_t *datagrams)
 {

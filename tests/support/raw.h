@@ -43,6 +43,24 @@ int raw_own_netns(void);
  * drops by reason, and what its ENet edge held back on the way out. */
 long long raw_relay_losses(const char *stats, bool final);
 
+/* A proxy on 127.0.0.1 between the clients of one address (near) and a
+ * relay (far) that carries every datagram but the relay's cookies
+ * ("type":"cookie"), while drop_left lasts, and counts the joins the
+ * clients sent ("type":"join"). */
+struct raw_cookie_proxy {
+    int near, far;             /* the clients' side (bound), the relay's (connected) */
+    struct sockaddr_in client; /* where the clients send from */
+    bool client_known;
+    int drop_left;             /* cookies still to drop: set by the test */
+    int cookies_dropped, joins;
+};
+
+void raw_cookie_proxy_open(struct raw_cookie_proxy *px, uint16_t relay_port);
+uint16_t raw_cookie_proxy_port(const struct raw_cookie_proxy *px);
+/* Carries what waits on either side, now (never blocks). */
+void raw_cookie_proxy_pump(struct raw_cookie_proxy *px);
+void raw_cookie_proxy_close(struct raw_cookie_proxy *px);
+
 /* A hand-driven ENet peer: sends whatever bytes on whatever channel. */
 struct raw_enet {
     ENetHost *host;
