@@ -1,9 +1,10 @@
 // Player.cs: the managed C# player of a lockstep room of four bindings
 // (tests/test_e2e_lockstep_bindings.c; tests/support/lockstep/player.py
 // does the same), over ENet with no native library: sends its input
-// ([slot, tick low, tick high]) for each tick it aims at before END,
-// keeps the frames of ticks 0 to END - 1, and once it has them prints its
-// slot, the ticks it sent, and the FNV-1a hash of those frames.
+// ([slot, tick low, tick high]) for every tick from the first it aims at
+// to the one it aims at now, before END, keeps the frames of ticks 0 to
+// END - 1, and once it has them prints its slot, the ticks it sent, those
+// whose frames came first, and the FNV-1a hash of those frames.
 //   mono player.exe HOST PORT ROOM NAME END
 using System;
 using System.Collections.Generic;
@@ -22,6 +23,8 @@ static class Player
                                       CheckEvery = 0 } });
         var frames = new List<byte[]>();
         var sent = new SortedSet<uint>();
+        var held = new SortedSet<uint>();
+        long toSend = -1;
         int slot = -1;
         string trouble = s.Managed ? "" : "not the managed session";
         var clock = Stopwatch.StartNew();
@@ -43,10 +46,17 @@ static class Player
                 }
             }
             if (slot >= 0) {
-                uint t = s.LockstepAim();
-                if (t < end && !sent.Contains(t) &&
-                    s.SendInput(t, new[] { (byte)slot, (byte)t, (byte)(t >> 8) }) == Status.Ok)
-                    sent.Add(t);
+                uint aim = s.LockstepAim();
+                if (toSend < 0)
+                    toSend = aim;
+                for (; toSend <= aim && toSend < end; toSend++) {
+                    uint t = (uint)toSend;
+                    if (t < frames.Count)
+                        held.Add(t); // its frame came first
+                    else if (s.SendInput(t, new[] { (byte)slot, (byte)t, (byte)(t >> 8) }) ==
+                             Status.Ok)
+                        sent.Add(t);
+                }
             }
             Thread.Sleep(2);
         }
@@ -57,6 +67,7 @@ static class Player
                 h = (h ^ b) * 1099511628211;
         Console.WriteLine("slot " + slot);
         Console.WriteLine("sent " + string.Join(" ", sent));
+        Console.WriteLine("held " + string.Join(" ", held));
         Console.WriteLine("frames " + frames.Count);
         Console.WriteLine("hash " + h.ToString("x16"));
         if (trouble != "" || frames.Count < end) {
