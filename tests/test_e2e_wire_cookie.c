@@ -1,7 +1,9 @@
-/* test_e2e_wire_cookie.c: the generator's ENet clients on a wire hub join
- * through a path that loses the relay's first cookie to each of them: each
- * asks again, as libricochet's own ENet clients do; and a session that
- * loses three asks a fourth time within the relay's join timeout. */
+/* test_e2e_wire_cookie.c: ENet joins through a path that loses the relay's
+ * first answers. The generator's clients on a wire hub lose the first
+ * cookie each: each asks again, as libricochet's own ENet clients do; a
+ * session that loses three asks a fourth time within the relay's join
+ * timeout; and one whose first two welcomes are lost is not taken for a
+ * slow reader while it waits. */
 
 /* The relay answers a connection's requests with its cookie, unsequenced,
  * and never resends it (PROTOCOL.md, "Return routability (ENet)"): a
@@ -129,11 +131,63 @@ static void three_lost_cookies_within_the_join_timeout(void **state)
     spawn_free(&relay);
 }
 
+/* A session on a path of 100 ms each way (netsim) whose first two welcomes
+ * are lost: it sends nothing while it waits (its ENet pings every 2.5 s)
+ * and ENet sends the welcome again, the third copy past the relay's slow
+ * reader's mark (1 s here): a joiner waiting for its welcome is no slow
+ * reader, and it is welcomed. */
+static void two_lost_welcomes_are_no_slow_reader(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, sim;
+    const char *args[] = {"--slow-reader-ms", "1000", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    char at[32];
+    snprintf(at, sizeof at, "127.0.0.1:%d", port);
+    const char *sim_args[] = {"--relay", at, "--delay", "100", "--wire", "enet", NULL};
+    int sim_port = harness_start_netsim(&sim, sim_args);
+    assert_true(sim_port > 0);
+    struct raw_cookie_proxy px;
+    raw_cookie_proxy_open(&px, (uint16_t)sim_port);
+    px.drop_type = "welcome";
+    px.drop_left = 2;
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = raw_cookie_proxy_port(&px),
+                                .room = "welcome", .name = "late",
+                                .mode = PROTO_MODE_UNSEQUENCED, .timeout_ms = 5000};
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct ricochet_event ev = {0};
+    bool welcomed = false;
+    uint64_t t0 = clock_now_ms();
+    for (uint64_t end = clock_now_ms() + 8000; !welcomed && clock_now_ms() < end;) {
+        raw_cookie_proxy_pump(&px);
+        while (!welcomed && ricochet_poll(c, 0, &ev) == 1) {
+            if (ev.type == RICOCHET_EV_ERROR || ev.type == RICOCHET_EV_DISCONNECTED)
+                fail_msg("the session, %d welcomes lost: %s %s", px.cookies_dropped, ev.code,
+                         ev.text);
+            welcomed = ev.type == RICOCHET_EV_WELCOME;
+        }
+        usleep(1000);
+    }
+    print_message("welcomed after %d ms, %d welcomes lost\n", (int)(clock_now_ms() - t0),
+                  px.cookies_dropped);
+    assert_int_equal(px.cookies_dropped, 2);
+    assert_true(welcomed);
+    ricochet_close(c);
+    raw_cookie_proxy_close(&px);
+    harness_stop(&sim);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_asks_again_for_its_lost_cookie),
         cmocka_unit_test(three_lost_cookies_within_the_join_timeout),
+        cmocka_unit_test(two_lost_welcomes_are_no_slow_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

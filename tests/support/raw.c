@@ -52,7 +52,7 @@ uint16_t raw_cookie_proxy_port(const struct raw_cookie_proxy *px)
 
 void raw_cookie_proxy_pump(struct raw_cookie_proxy *px)
 {
-    static const char join[] = "\"type\":\"join\"", cookie[] = "\"type\":\"cookie\"";
+    static const char join[] = "\"type\":\"join\"";
     uint8_t buf[2048];
     for (;;) {
         struct sockaddr_in from;
@@ -66,8 +66,10 @@ void raw_cookie_proxy_pump(struct raw_cookie_proxy *px)
         px->joins += memmem(buf, (size_t)n, join, sizeof join - 1) != NULL;
         send(px->far, buf, (size_t)n, 0);
     }
+    char drop[48];
+    snprintf(drop, sizeof drop, "\"type\":\"%s\"", px->drop_type ? px->drop_type : "cookie");
     for (ssize_t n; (n = recv(px->far, buf, sizeof buf, MSG_DONTWAIT)) >= 0;) {
-        if (px->drop_left > 0 && memmem(buf, (size_t)n, cookie, sizeof cookie - 1)) {
+        if (px->drop_left > 0 && memmem(buf, (size_t)n, drop, strlen(drop))) {
             px->drop_left--;
             px->cookies_dropped++;
             continue;

@@ -45,14 +45,15 @@ long long raw_relay_losses(const char *stats, bool final);
 
 /* A proxy on 127.0.0.1 between the clients of one address (near) and a
  * relay (far) that carries every datagram but the relay's cookies
- * ("type":"cookie"), while drop_left lasts, and counts the joins the
- * clients sent ("type":"join"). */
+ * ("type":"cookie", or the message type drop_type names), while drop_left
+ * lasts, and counts the joins the clients sent ("type":"join"). */
 struct raw_cookie_proxy {
     int near, far;             /* the clients' side (bound), the relay's (connected) */
     struct sockaddr_in client; /* where the clients send from */
     bool client_known;
-    int drop_left;             /* cookies still to drop: set by the test */
-    int cookies_dropped, joins;
+    int drop_left;             /* datagrams still to drop: set by the test */
+    const char *drop_type;     /* NULL: "cookie" */
+    int cookies_dropped, joins; /* cookies_dropped: of drop_type */
 };
 
 void raw_cookie_proxy_open(struct raw_cookie_proxy *px, uint16_t relay_port);
